@@ -1,0 +1,29 @@
+//! Shegong's domain: pure types and rules. No I/O, no SQL, no HTTP.
+//!
+//! Values that cross the boundary from users (region codes, role names, passwords) are parsed
+//! into types here once, so the layers above never handle an unchecked string.
+
+pub mod org;
+pub mod password;
+pub mod region;
+pub mod role;
+pub mod scope;
+
+pub use region::{RegionCode, RegionKind, RegionLevel};
+pub use role::{Permission, Role};
+pub use scope::Scope;
+
+/// A field-level validation failure. `field` names the input field; `code` is a stable
+/// machine-readable message key that the web layer translates.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {code}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub code: &'static str,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, code: &'static str) -> Self {
+        Self { field, code }
+    }
+}

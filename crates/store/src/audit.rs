@@ -1,0 +1,418 @@
+//! The audit log: append-only, written in the same transaction as the change it records, each
+//! entry hash-chained to the one before. Nothing in the product updates or deletes an entry
+//! except retention, which cuts whole entries from the old end and records the cut as an anchor.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use shegong_domain::Scope;
+use sqlx::AnyConnection;
+
+use crate::sql::Sql;
+use crate::{Backend, Millis, Page, PageRequest, StoreResult, dialect, new_id};
+
+/// Who acted, from where, for which request. Carried from the web layer into every write.
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    pub user_id: Option<String>,
+    pub username: String,
+    /// The actor's own scope region ('' = national): where entries without a region of their own
+    /// (logins, token changes) are filed.
+    pub region_code: String,
+    pub request_id: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    /// The command line, for CLI operations.
+    pub fn system(label: &str) -> Self {
+        Self {
+            user_id: None,
+            username: label.to_owned(),
+            region_code: String::new(),
+            request_id: None,
+            ip: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Success,
+    Failure,
+    Denied,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Denied => "denied",
+        }
+    }
+}
+
+/// One changed field. Sensitive values must be masked by the caller before they get here.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct Change {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl Change {
+    pub fn new(field: &str, before: Option<impl ToString>, after: Option<impl ToString>) -> Self {
+        Self {
+            field: field.to_owned(),
+            before: before.map(|v| v.to_string()),
+            after: after.map(|v| v.to_string()),
+        }
+    }
+
+    /// A change whose values are never written in clear.
+    pub fn redacted(field: &str) -> Self {
+        Self {
+            field: field.to_owned(),
+            before: Some("***".into()),
+            after: Some("***".into()),
+        }
+    }
+}
+
+/// Only the changed pairs.
+pub fn diff(pairs: &[(&str, Option<String>, Option<String>)]) -> Vec<Change> {
+    pairs
+        .iter()
+        .filter(|(_, b, a)| b != a)
+        .map(|(f, b, a)| Change {
+            field: (*f).to_owned(),
+            before: b.clone(),
+            after: a.clone(),
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: Option<String>,
+    /// The region the entry is filed under; `None` uses the actor's region.
+    pub region_code: Option<String>,
+    pub outcome: Outcome,
+    pub changes: Vec<Change>,
+}
+
+impl<'a> Event<'a> {
+    pub fn new(action: &'a str, entity: &'a str, entity_id: Option<String>) -> Self {
+        Self {
+            action,
+            entity,
+            entity_id,
+            region_code: None,
+            outcome: Outcome::Success,
+            changes: Vec::new(),
+        }
+    }
+
+    pub fn outcome(mut self, o: Outcome) -> Self {
+        self.outcome = o;
+        self
+    }
+
+    pub fn region(mut self, code: impl Into<String>) -> Self {
+        self.region_code = Some(code.into());
+        self
+    }
+
+    pub fn changes(mut self, c: Vec<Change>) -> Self {
+        self.changes = c;
+        self
+    }
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Entry {
+    pub seq: i64,
+    pub id: String,
+    pub at: i64,
+    pub actor_id: Option<String>,
+    pub actor_name: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<String>,
+    pub region_code: String,
+    pub outcome: String,
+    pub changes: String,
+    pub request_id: Option<String>,
+    pub ip: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl Entry {
+    /// The hash over every field but the hash itself, in a fixed order.
+    pub fn compute_hash(&self) -> String {
+        let canonical = serde_json::json!([
+            self.seq,
+            self.id,
+            self.at,
+            self.actor_id,
+            self.actor_name,
+            self.action,
+            self.entity,
+            self.entity_id,
+            self.region_code,
+            self.outcome,
+            self.changes,
+            self.request_id,
+            self.ip,
+            self.prev_hash,
+        ]);
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    }
+
+    pub fn parsed_changes(&self) -> Vec<Change> {
+        serde_json::from_str(&self.changes).unwrap_or_default()
+    }
+}
+
+const COLUMNS: &str = "seq, id, at, actor_id, actor_name, action, entity, entity_id, region_code, \
+     outcome, changes, request_id, ip, prev_hash, hash";
+
+/// Append an entry. Call inside the transaction of the change it records.
+pub async fn record(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    actor: &Actor,
+    event: Event<'_>,
+    now: Millis,
+) -> StoreResult<Entry> {
+    // The head row serialises appends on PostgreSQL (row lock until commit); on SQLite the single
+    // writer connection already does.
+    let (seq, prev): (i64, String) = Sql::new("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .push(dialect::for_update(backend))
+        .fetch_one(conn)
+        .await?;
+    let mut entry = Entry {
+        seq: seq + 1,
+        id: new_id(),
+        at: now,
+        actor_id: actor.user_id.clone(),
+        actor_name: actor.username.clone(),
+        action: event.action.to_owned(),
+        entity: event.entity.to_owned(),
+        entity_id: event.entity_id,
+        region_code: event
+            .region_code
+            .unwrap_or_else(|| actor.region_code.clone()),
+        outcome: event.outcome.as_str().to_owned(),
+        changes: serde_json::to_string(&event.changes).expect("changes serialise"),
+        request_id: actor.request_id.clone(),
+        ip: actor.ip.clone(),
+        prev_hash: prev,
+        hash: String::new(),
+    };
+    entry.hash = entry.compute_hash();
+    let mut q = Sql::new("INSERT INTO audit_log (");
+    q.push(COLUMNS).push(") VALUES (");
+    q.bind(entry.seq).push(", ");
+    q.bind(&entry.id).push(", ");
+    q.bind(entry.at).push(", ");
+    q.bind(entry.actor_id.clone()).push(", ");
+    q.bind(&entry.actor_name).push(", ");
+    q.bind(&entry.action).push(", ");
+    q.bind(&entry.entity).push(", ");
+    q.bind(entry.entity_id.clone()).push(", ");
+    q.bind(&entry.region_code).push(", ");
+    q.bind(&entry.outcome).push(", ");
+    q.bind(&entry.changes).push(", ");
+    q.bind(entry.request_id.clone()).push(", ");
+    q.bind(entry.ip.clone()).push(", ");
+    q.bind(&entry.prev_hash).push(", ");
+    q.bind(&entry.hash).push(")");
+    q.execute(conn).await?;
+    Sql::new("UPDATE audit_head SET seq = ")
+        .bind(entry.seq)
+        .push(", hash = ")
+        .bind(&entry.hash)
+        .push(" WHERE id = 1")
+        .execute(conn)
+        .await?;
+    Ok(entry)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub from: Option<Millis>,
+    pub to: Option<Millis>,
+    pub actor: Option<String>,
+    pub entity: Option<String>,
+    pub action: Option<String>,
+    pub outcome: Option<String>,
+}
+
+fn filtered(select: &str, scope: &Scope, f: &Filter) -> Sql {
+    let mut q = Sql::new(select);
+    q.push(" FROM audit_log WHERE ");
+    q.region_range("region_code", scope);
+    if let Some(v) = f.from {
+        q.push(" AND at >= ").bind(v);
+    }
+    if let Some(v) = f.to {
+        q.push(" AND at < ").bind(v);
+    }
+    if let Some(v) = f.actor.as_deref().filter(|s| !s.is_empty()) {
+        q.push(" AND actor_name = ").bind(v);
+    }
+    if let Some(v) = f.entity.as_deref().filter(|s| !s.is_empty()) {
+        q.push(" AND entity = ").bind(v);
+    }
+    if let Some(v) = f.action.as_deref().filter(|s| !s.is_empty()) {
+        q.push(" AND action = ").bind(v);
+    }
+    if let Some(v) = f.outcome.as_deref().filter(|s| !s.is_empty()) {
+        q.push(" AND outcome = ").bind(v);
+    }
+    q
+}
+
+/// Entries filed in the scope's regions, newest first.
+pub async fn list(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    filter: &Filter,
+    page: PageRequest,
+) -> StoreResult<Page<Entry>> {
+    let total = filtered("SELECT COUNT(*)", scope, filter)
+        .fetch_i64(conn)
+        .await?;
+    let mut q = filtered(&format!("SELECT {COLUMNS}"), scope, filter);
+    q.push(" ORDER BY seq DESC LIMIT ")
+        .bind(page.per_page)
+        .push(" OFFSET ")
+        .bind(page.offset());
+    Ok(Page {
+        items: q.fetch_all(conn).await?,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
+/// One entry in scope.
+pub async fn get(conn: &mut AnyConnection, scope: &Scope, id: &str) -> StoreResult<Entry> {
+    let mut q = filtered(&format!("SELECT {COLUMNS}"), scope, &Filter::default());
+    q.push(" AND id = ").bind(id);
+    q.fetch_one(conn).await
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Break {
+    pub seq: i64,
+    pub problem: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    pub checked: i64,
+    pub first_seq: i64,
+    pub last_seq: i64,
+    pub breaks: Vec<Break>,
+}
+
+impl Verification {
+    pub fn ok(&self) -> bool {
+        self.breaks.is_empty()
+    }
+}
+
+/// Walk the whole chain from the anchor: recompute each hash, check each link and that no
+/// sequence number is missing, and that the head points at the last entry.
+pub async fn verify(conn: &mut AnyConnection) -> StoreResult<Verification> {
+    let (head_seq, head_hash, anchor_seq, anchor_hash): (i64, String, i64, String) =
+        Sql::new("SELECT seq, hash, anchor_seq, anchor_hash FROM audit_head WHERE id = 1")
+            .fetch_one(conn)
+            .await?;
+    let mut breaks = Vec::new();
+    let (mut expect_seq, mut prev) = (anchor_seq + 1, anchor_hash);
+    let mut checked = 0;
+    loop {
+        let batch: Vec<Entry> = Sql::new(&format!("SELECT {COLUMNS} FROM audit_log WHERE seq >= "))
+            .bind(expect_seq)
+            .push(" ORDER BY seq LIMIT 5000")
+            .fetch_all(conn)
+            .await?;
+        if batch.is_empty() {
+            break;
+        }
+        for e in batch {
+            if e.seq != expect_seq {
+                breaks.push(Break {
+                    seq: expect_seq,
+                    problem: "missing",
+                });
+            }
+            if e.prev_hash != prev {
+                breaks.push(Break {
+                    seq: e.seq,
+                    problem: "link",
+                });
+            }
+            if e.compute_hash() != e.hash {
+                breaks.push(Break {
+                    seq: e.seq,
+                    problem: "content",
+                });
+            }
+            prev = e.hash.clone();
+            expect_seq = e.seq + 1;
+            checked += 1;
+        }
+    }
+    if expect_seq - 1 != head_seq || prev != head_hash {
+        breaks.push(Break {
+            seq: head_seq,
+            problem: "head",
+        });
+    }
+    Ok(Verification {
+        checked,
+        first_seq: anchor_seq + 1,
+        last_seq: expect_seq - 1,
+        breaks,
+    })
+}
+
+/// Retention: delete entries older than `before` from the old end of the chain and move the
+/// anchor to the last deleted entry, so the rest still verifies. Returns entries removed.
+pub async fn purge_before(conn: &mut AnyConnection, backend: Backend, before: Millis) -> StoreResult<i64> {
+    let _lock: (i64,) = Sql::new("SELECT seq FROM audit_head WHERE id = 1")
+        .push(dialect::for_update(backend))
+        .fetch_one(conn)
+        .await?;
+    // Cut only a prefix of the chain: up to the first entry that is new enough.
+    let cut: Option<(i64, String)> = Sql::new(
+        "SELECT seq, hash FROM audit_log WHERE seq < COALESCE((SELECT MIN(seq) FROM audit_log WHERE at >= ",
+    )
+    .bind(before)
+    .push("), (SELECT MAX(seq) + 1 FROM audit_log)) ORDER BY seq DESC LIMIT 1")
+    .fetch_optional(conn)
+    .await?;
+    let Some((cut_seq, cut_hash)) = cut else {
+        return Ok(0);
+    };
+    let n = Sql::new("DELETE FROM audit_log WHERE seq <= ")
+        .bind(cut_seq)
+        .execute(conn)
+        .await?;
+    Sql::new("UPDATE audit_head SET anchor_seq = ")
+        .bind(cut_seq)
+        .push(", anchor_hash = ")
+        .bind(cut_hash)
+        .push(" WHERE id = 1")
+        .execute(conn)
+        .await?;
+    Ok(n as i64)
+}

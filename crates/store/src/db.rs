@@ -1,0 +1,238 @@
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
+
+use crate::{StoreError, StoreResult, migrate};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub url: String,
+    /// Read connections for SQLite; total connections for PostgreSQL.
+    pub max_connections: u32,
+}
+
+impl DbOptions {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 8,
+        }
+    }
+}
+
+/// The database: SQLite (embedded default) or PostgreSQL (production).
+///
+/// SQLite runs in WAL mode with `synchronous=FULL`: every commit is fsynced to the WAL before it
+/// returns, so a committed case file or ledger entry survives a process crash and a power loss.
+/// All writes go through one connection (SQLite allows one writer at a time anyway; queueing in
+/// the pool beats busy-waiting on locks); reads use a separate pool of read-only connections.
+/// PostgreSQL uses one pool for both.
+#[derive(Clone, Debug)]
+pub struct Db {
+    write: AnyPool,
+    read: AnyPool,
+    backend: Backend,
+    sqlite_path: Option<PathBuf>,
+}
+
+impl Db {
+    pub async fn connect(opts: &DbOptions) -> StoreResult<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(&opts.url).ok_or_else(|| {
+            StoreError::Db(sqlx::Error::Configuration(
+                format!(
+                    "unsupported database url (use sqlite:// or postgres://): {}",
+                    redact(&opts.url)
+                )
+                .into(),
+            ))
+        })?;
+        match backend {
+            Backend::Sqlite => {
+                let path = sqlite_path(&opts.url);
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
+                }
+                let base = format!("sqlite://{}", path.display());
+                let write = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(SQLITE_PRAGMAS).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(AnyConnectOptions::from_str(&format!("{base}?mode=rwc"))?)
+                    .await?;
+                // The writer creates the file and switches it to WAL before any reader opens it.
+                let read = AnyPoolOptions::new()
+                    .max_connections(opts.max_connections.max(1))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(SQLITE_PRAGMAS).await?;
+                            conn.execute("PRAGMA query_only = ON").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(AnyConnectOptions::from_str(&format!("{base}?mode=rw"))?)
+                    .await?;
+                Ok(Db {
+                    write,
+                    read,
+                    backend,
+                    sqlite_path: Some(path),
+                })
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(opts.max_connections.max(2))
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(AnyConnectOptions::from_str(&opts.url)?)
+                    .await?;
+                Ok(Db {
+                    write: pool.clone(),
+                    read: pool,
+                    backend,
+                    sqlite_path: None,
+                })
+            }
+        }
+    }
+
+    /// Connect and bring the schema up to date.
+    pub async fn open(opts: &DbOptions) -> StoreResult<Db> {
+        let db = Self::connect(opts).await?;
+        migrate::run(&db).await?;
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection for reads.
+    pub async fn read(&self) -> StoreResult<PoolConnection<Any>> {
+        Ok(self.read.acquire().await?)
+    }
+
+    /// A write transaction. Commit it; dropping it rolls back.
+    pub async fn begin(&self) -> StoreResult<Transaction<'static, Any>> {
+        Ok(self.write.begin().await?)
+    }
+
+    /// The SQLite file, when the backend is SQLite.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        self.sqlite_path.as_deref()
+    }
+
+    pub async fn ping(&self) -> StoreResult<()> {
+        let mut c = self.read().await?;
+        c.ping().await?;
+        Ok(())
+    }
+
+    /// Pool sizes for metrics: (connections open, idle).
+    pub fn pool_stats(&self) -> (u32, usize) {
+        (self.read.size(), self.read.num_idle())
+    }
+
+    /// A consistent snapshot of a SQLite database into `dest`, taken while others keep writing
+    /// (`VACUUM INTO` reads one snapshot of the WAL database).
+    pub async fn backup_sqlite(&self, dest: &Path) -> StoreResult<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Db(sqlx::Error::Configuration(
+                "backup is for SQLite; use pg_dump for PostgreSQL (see docs/operations.md)".into(),
+            )));
+        }
+        let dest = dest.to_str().ok_or_else(|| {
+            StoreError::Db(sqlx::Error::Configuration("backup path is not UTF-8".into()))
+        })?;
+        let mut conn = self.write.acquire().await?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(dest)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+
+/// The file path of a `sqlite://` (or `sqlite:`) URL, without query parameters.
+pub fn sqlite_path(url: &str) -> PathBuf {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    PathBuf::from(rest.split('?').next().unwrap_or(rest))
+}
+
+/// A database URL with any password removed, for logs and errors.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..s], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_paths_and_redaction() {
+        assert_eq!(
+            sqlite_path("sqlite://data/shegong.db"),
+            PathBuf::from("data/shegong.db")
+        );
+        assert_eq!(
+            sqlite_path("sqlite:///tmp/x.db?mode=rwc"),
+            PathBuf::from("/tmp/x.db")
+        );
+        assert_eq!(
+            redact("postgres://app:secret@db:5432/shegong"),
+            "postgres://app:***@db:5432/shegong"
+        );
+        assert_eq!(redact("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+}

@@ -1,0 +1,81 @@
+//! Shegong storage: the only code that speaks SQL.
+//!
+//! One code path serves SQLite and PostgreSQL through sqlx's `Any` driver; SQL is written once with
+//! `$n` placeholders (both engines accept them) and the few dialect differences live in
+//! [`dialect`]. Every function that reads business data takes the caller's [`Scope`]; there is no
+//! unscoped variant, so a forgotten filter does not compile.
+//!
+//! Functions take `&mut AnyConnection`, which is either a pooled connection or a transaction
+//! (`Transaction` derefs to it): a change, its audit entry and its aggregates commit together.
+
+pub mod audit;
+mod db;
+pub mod dialect;
+mod error;
+pub mod migrate;
+pub mod orgs;
+pub mod regions;
+pub mod sessions;
+pub mod sql;
+pub mod tokens;
+pub mod users;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use db::{Backend, Db, DbOptions};
+pub use error::{StoreError, StoreResult};
+pub use shegong_domain::Scope;
+pub use sqlx::AnyConnection as Conn;
+
+/// A page request (1-based) and a page of results with the total count.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl PageRequest {
+    pub fn new(page: Option<i64>, per_page: Option<i64>) -> Self {
+        Self {
+            page: page.unwrap_or(1).max(1),
+            per_page: per_page.unwrap_or(20).clamp(1, 200),
+        }
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        Self::new(None, None)
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> Page<T> {
+    pub fn pages(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+}
+
+/// Milliseconds since the Unix epoch, UTC: how every time is stored.
+pub type Millis = i64;
+
+pub fn now_millis() -> Millis {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// A new primary key (UUIDv7: time-ordered, so inserts append to the index).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,133 @@
+//! Plain-SQL migrations, one tree per backend with identical version numbers. Applied at start
+//! and by `shegong migrate`; an applied migration whose text changed is an error.
+
+use sha2::{Digest, Sha256};
+use sqlx::Executor;
+
+use crate::{Backend, Db, StoreError, StoreResult, now_millis};
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+macro_rules! migrations {
+    ($dir:literal: $($version:literal $name:literal),* $(,)?) => {
+        &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("../migrations/", $dir, "/", $name, ".sql")),
+        }),*]
+    };
+}
+
+pub const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_core");
+pub const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_core");
+
+pub fn for_backend(b: Backend) -> &'static [Migration] {
+    match b {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    }
+}
+
+pub fn latest_version() -> i64 {
+    SQLITE.last().map(|m| m.version).unwrap_or(0)
+}
+
+fn checksum(sql: &str) -> String {
+    hex::encode(Sha256::digest(sql.as_bytes()))
+}
+
+/// Apply every pending migration, each in its own transaction. Returns the versions applied.
+pub async fn run(db: &Db) -> StoreResult<Vec<i64>> {
+    let mut tx = db.begin().await?;
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, \
+         name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .await?;
+    tx.commit().await?;
+
+    let mut applied_now = Vec::new();
+    for m in for_backend(db.backend()) {
+        let mut tx = db.begin().await?;
+        let existing: Option<(String,)> =
+            sqlx::query_as("SELECT checksum FROM schema_migrations WHERE version = $1")
+                .bind(m.version)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match existing {
+            Some((sum,)) if sum == checksum(m.sql) => continue,
+            Some(_) => {
+                return Err(StoreError::Db(sqlx::Error::Configuration(
+                    format!(
+                        "migration {} ({}) was changed after it was applied",
+                        m.version, m.name
+                    )
+                    .into(),
+                )));
+            }
+            None => {}
+        }
+        sqlx::raw_sql(sqlx::AssertSqlSafe(m.sql))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, checksum, applied_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(m.version)
+        .bind(m.name)
+        .bind(checksum(m.sql))
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tracing::info!(version = m.version, name = m.name, "applied migration");
+        applied_now.push(m.version);
+    }
+    Ok(applied_now)
+}
+
+/// The highest applied version (0 when none), for readiness checks.
+pub async fn current_version(db: &Db) -> StoreResult<i64> {
+    let mut c = db.read().await?;
+    let v: Result<(Option<i64>,), _> =
+        sqlx::query_as("SELECT MAX(version) FROM schema_migrations")
+            .fetch_one(&mut *c)
+            .await;
+    Ok(v.ok().and_then(|(v,)| v).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn versions_on_disk(dir: &str) -> Vec<(i64, String)> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/");
+        let mut v: Vec<(i64, String)> = std::fs::read_dir(format!("{path}{dir}"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .map(|f| {
+                let stem = f.trim_end_matches(".sql").to_owned();
+                (stem[..4].parse().unwrap(), stem)
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn both_trees_have_the_same_versions_and_all_are_embedded() {
+        let sqlite = versions_on_disk("sqlite");
+        let postgres = versions_on_disk("postgres");
+        assert_eq!(sqlite, postgres, "migration trees differ");
+        let embedded = |ms: &[Migration]| -> Vec<(i64, String)> {
+            ms.iter().map(|m| (m.version, m.name.to_owned())).collect()
+        };
+        assert_eq!(embedded(SQLITE), sqlite, "a sqlite migration is not embedded");
+        assert_eq!(embedded(POSTGRES), postgres, "a postgres migration is not embedded");
+    }
+}

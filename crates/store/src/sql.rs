@@ -1,0 +1,145 @@
+//! A small builder for dynamic SQL with numbered `$n` placeholders, which SQLite and PostgreSQL
+//! both accept. Values are always bound, never spliced; only fixed fragments from our own code
+//! are appended as text. This is the one place that marks dynamic SQL as safe.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AssertSqlSafe, FromRow};
+
+use crate::StoreResult;
+
+#[derive(Debug, Clone)]
+pub enum Value {
+    Text(String),
+    Int(i64),
+    NullText,
+    NullInt,
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_owned())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Text(v.clone())
+    }
+}
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Int(v as i64)
+    }
+}
+impl From<Option<String>> for Value {
+    fn from(v: Option<String>) -> Self {
+        v.map(Value::Text).unwrap_or(Value::NullText)
+    }
+}
+impl From<Option<&str>> for Value {
+    fn from(v: Option<&str>) -> Self {
+        v.map(|s| Value::Text(s.to_owned())).unwrap_or(Value::NullText)
+    }
+}
+impl From<Option<i64>> for Value {
+    fn from(v: Option<i64>) -> Self {
+        v.map(Value::Int).unwrap_or(Value::NullInt)
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Sql {
+    text: String,
+    args: Vec<Value>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Self {
+        Self {
+            text: text.to_owned(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Append fixed SQL text (never user input).
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Append a placeholder bound to `value`.
+    pub fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.args.push(value.into());
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+
+    /// `column >= lo AND column < hi`: the scope range on a region-code column.
+    pub fn region_range(&mut self, column: &str, scope: &shegong_domain::Scope) -> &mut Self {
+        let (lo, hi) = scope.range();
+        self.push(column).push(" >= ").bind(lo);
+        self.push(" AND ").push(column).push(" < ").bind(hi)
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+        let mut q = sqlx::query(AssertSqlSafe(self.text.clone()));
+        for a in &self.args {
+            q = match a {
+                Value::Text(s) => q.bind(s.clone()),
+                Value::Int(i) => q.bind(*i),
+                Value::NullText => q.bind(None::<String>),
+                Value::NullInt => q.bind(None::<i64>),
+            };
+        }
+        q
+    }
+
+    pub async fn execute(&self, conn: &mut AnyConnection) -> StoreResult<u64> {
+        Ok(self.query().execute(conn).await?.rows_affected())
+    }
+
+    pub async fn fetch_all<T>(&self, conn: &mut AnyConnection) -> StoreResult<Vec<T>>
+    where
+        T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+    {
+        let rows = self.query().fetch_all(conn).await?;
+        Ok(rows.iter().map(T::from_row).collect::<Result<_, _>>()?)
+    }
+
+    pub async fn fetch_optional<T>(&self, conn: &mut AnyConnection) -> StoreResult<Option<T>>
+    where
+        T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+    {
+        let row = self.query().fetch_optional(conn).await?;
+        Ok(row.as_ref().map(T::from_row).transpose()?)
+    }
+
+    pub async fn fetch_one<T>(&self, conn: &mut AnyConnection) -> StoreResult<T>
+    where
+        T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+    {
+        self.fetch_optional(conn)
+            .await?
+            .ok_or(crate::StoreError::NotFound)
+    }
+
+    /// A single integer (COUNT(*), or a SUM cast to BIGINT).
+    pub async fn fetch_i64(&self, conn: &mut AnyConnection) -> StoreResult<i64> {
+        let (n,): (i64,) = self.fetch_one(conn).await?;
+        Ok(n)
+    }
+}

@@ -1,0 +1,180 @@
+//! Test databases for both backends (feature `testing`).
+//!
+//! Each test gets its own database copied from a template that is migrated and holds the region
+//! tree, so a test starts in milliseconds. Templates are keyed by a hash of the migrations, so a
+//! changed schema builds a new one. nextest runs each test in its own process: template builds
+//! are made race-safe with an atomic rename (SQLite) and an advisory lock (PostgreSQL).
+//!
+//! PostgreSQL comes from `TEST_DATABASE_URL` (an admin URL; `scripts/test` starts a throw-away
+//! cluster and sets it). Without it the PostgreSQL half of every test fails: it never skips.
+
+use std::ops::Deref;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use sha2::{Digest, Sha256};
+use sqlx::any::AnyConnectOptions;
+use sqlx::{AnyConnection, ConnectOptions, Executor};
+
+use crate::{Db, DbOptions, migrate, regions};
+
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    dir: Option<PathBuf>,
+}
+
+impl Deref for TestDb {
+    type Target = Db;
+    fn deref(&self) -> &Db {
+        &self.db
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+fn schema_key() -> String {
+    let mut h = Sha256::new();
+    for m in migrate::SQLITE.iter().chain(migrate::POSTGRES) {
+        h.update(m.sql.as_bytes());
+    }
+    h.update(regions::VINTAGE.to_le_bytes());
+    hex::encode(h.finalize())[..12].to_owned()
+}
+
+fn scratch_dir() -> PathBuf {
+    let d = std::env::temp_dir().join("shegong-tests");
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+/// A fresh SQLite database (its own file in its own directory, removed on drop).
+pub async fn sqlite() -> TestDb {
+    let tpl = scratch_dir().join(format!("template-{}.db", schema_key()));
+    if !tpl.exists() {
+        let build = scratch_dir().join(format!("build-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&build).unwrap();
+        let db = Db::open(&DbOptions::new(format!("sqlite://{}/t.db", build.display())))
+            .await
+            .expect("open template");
+        regions::load_embedded(&db).await.expect("regions");
+        let out = build.join("out.db");
+        db.backup_sqlite(&out).await.expect("snapshot template");
+        db.close().await;
+        std::fs::rename(&out, &tpl).expect("publish template");
+        let _ = std::fs::remove_dir_all(&build);
+    }
+    let dir = scratch_dir().join(uuid::Uuid::now_v7().to_string());
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("test.db");
+    std::fs::copy(&tpl, &path).expect("copy template");
+    let url = format!("sqlite://{}", path.display());
+    let db = Db::open(&DbOptions::new(&url)).await.expect("open test db");
+    TestDb {
+        db,
+        url,
+        dir: Some(dir),
+    }
+}
+
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
+        panic!(
+            "TEST_DATABASE_URL is not set. Run scripts/test, which starts a throw-away PostgreSQL \
+             15 cluster, or point it at a server where this user may create databases."
+        )
+    })
+}
+
+fn with_db(admin: &str, name: &str) -> String {
+    let (base, query) = match admin.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (admin, String::new()),
+    };
+    let root = base.rsplit_once('/').map(|(r, _)| r).unwrap_or(base);
+    format!("{root}/{name}{query}")
+}
+
+async fn admin_conn(admin: &str) -> AnyConnection {
+    sqlx::any::install_default_drivers();
+    AnyConnectOptions::from_str(admin)
+        .expect("admin url")
+        .connect()
+        .await
+        .expect("connect to TEST_DATABASE_URL")
+}
+
+/// A fresh PostgreSQL database cloned from the migrated template.
+pub async fn postgres() -> TestDb {
+    let admin = admin_url();
+    let tpl = format!("shegong_tpl_{}", schema_key());
+    let mut conn = admin_conn(&admin).await;
+    // One process at a time builds the template or clones it (CREATE DATABASE ... TEMPLATE
+    // refuses while another session uses the template).
+    conn.execute("SELECT pg_advisory_lock(72022)").await.unwrap();
+    let exists: Option<(String,)> =
+        sqlx::query_as("SELECT datname::text FROM pg_database WHERE datname = $1")
+            .bind(&tpl)
+            .fetch_optional(&mut conn)
+            .await
+            .unwrap();
+    if exists.is_none() {
+        let building = format!("{tpl}_build");
+        conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {building}")))
+            .await
+            .unwrap();
+        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {building}")))
+            .await
+            .unwrap();
+        let db = Db::open(&DbOptions::new(with_db(&admin, &building)))
+            .await
+            .expect("migrate template");
+        regions::load_embedded(&db).await.expect("regions");
+        db.close().await;
+        conn.execute(sqlx::AssertSqlSafe(format!(
+            "ALTER DATABASE {building} RENAME TO {tpl}"
+        )))
+        .await
+        .unwrap();
+    }
+    let name = format!("shegong_t_{}", uuid::Uuid::now_v7().simple());
+    conn.execute(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE {name} TEMPLATE {tpl}"
+    )))
+    .await
+    .unwrap();
+    conn.execute("SELECT pg_advisory_unlock(72022)").await.unwrap();
+    let url = with_db(&admin, &name);
+    let db = Db::open(&DbOptions::new(&url)).await.expect("open test db");
+    TestDb { db, url, dir: None }
+}
+
+/// Write one test body and run it on both backends: `db_test!(name, |db| { ... });`
+/// expands to `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident, |$db:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $db = $crate::testing::sqlite().await;
+                $body
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let $db = $crate::testing::postgres().await;
+                $body
+            }
+        }
+    };
+}

@@ -1,0 +1,42 @@
+//! Storage tests: every test body runs on SQLite and on PostgreSQL (`db_test!`).
+
+mod audit;
+mod backup;
+mod regions;
+mod users;
+
+use shegong_domain::{RegionCode, Role, Scope};
+use shegong_store::users::NewUser;
+use shegong_store::{Db, db_test};
+
+pub fn scope(code: &str) -> Scope {
+    Scope {
+        region: Scope::parse_region(code).unwrap(),
+        org: None,
+    }
+}
+
+pub fn code(c: &str) -> RegionCode {
+    RegionCode::parse(c).unwrap()
+}
+
+/// Create an account directly (a cheap fixed hash: these tests are not about passwords).
+pub async fn add_user(db: &Db, username: &str, role: Role, region: &str) -> String {
+    let mut tx = db.begin().await.unwrap();
+    let id = shegong_store::users::create(
+        &mut tx,
+        &NewUser {
+            username: username.into(),
+            display_name: username.into(),
+            role,
+            scope: scope(region),
+            password_hash: "$argon2id$test".into(),
+            must_change_password: true,
+        },
+        1_700_000_000_000,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
