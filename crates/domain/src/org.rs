@@ -50,7 +50,9 @@ pub enum UsccCheck {
 }
 
 const USCC_ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const USCC_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// Normalise (trim, upper-case, full-width to ASCII) and check a USCC.
 pub fn check_uscc(input: &str) -> Result<UsccCheck, FieldError> {
@@ -103,6 +105,9 @@ mod tests {
             Ok(UsccCheck::CheckMismatch(_))
         ));
         assert_eq!(check_uscc("9135").unwrap_err().field, "uscc");
-        assert_eq!(check_uscc("91350100I000100Y43").unwrap_err().code, "uscc.invalid_format");
+        assert_eq!(
+            check_uscc("91350100I000100Y43").unwrap_err().code,
+            "uscc.invalid_format"
+        );
     }
 }

@@ -103,14 +103,26 @@ mod tests {
     #[test]
     fn policy_names_the_field_and_reason() {
         let p = PasswordPolicy::default();
-        assert_eq!(p.check("Short1!", "u").unwrap_err().code, "password.too_short");
-        assert_eq!(p.check("alllowercaseletters", "u").unwrap_err().code, "password.too_simple");
-        assert_eq!(p.check("Zhang.San-2024", "zhangsan").map_err(|e| e.code), Ok(()));
+        assert_eq!(
+            p.check("Short1!", "u").unwrap_err().code,
+            "password.too_short"
+        );
+        assert_eq!(
+            p.check("alllowercaseletters", "u").unwrap_err().code,
+            "password.too_simple"
+        );
+        assert_eq!(
+            p.check("Zhang.San-2024", "zhangsan").map_err(|e| e.code),
+            Ok(())
+        );
         assert_eq!(
             p.check("Zhangsan-2024", "zhangsan").unwrap_err().code,
             "password.contains_username"
         );
-        assert_eq!(p.check("Good-Pass-2024", "u").unwrap_err().field, "password");
+        assert_eq!(
+            p.check("Good-Pass-2024", "u").unwrap_err().field,
+            "password"
+        );
         assert!(p.check("Good-Pass-2024", "wang").is_ok());
     }
 

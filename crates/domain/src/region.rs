@@ -305,7 +305,10 @@ mod tests {
             RegionKind::derive(&code("430203001"), "贺家土街道"),
             RegionKind::Street
         );
-        assert_eq!(RegionKind::derive(&code("430221100"), "x镇"), RegionKind::Town);
+        assert_eq!(
+            RegionKind::derive(&code("430221100"), "x镇"),
+            RegionKind::Town
+        );
         assert_eq!(
             RegionKind::derive(&code("430221200"), "x乡"),
             RegionKind::Township
@@ -349,7 +352,10 @@ mod tests {
             assert!(inside >= lo.as_str() && inside < hi.as_str(), "{inside}");
         }
         for outside in ["43", "4303", "430", "4301999", "44"] {
-            assert!(!(outside >= lo.as_str() && outside < hi.as_str()), "{outside}");
+            assert!(
+                !(outside >= lo.as_str() && outside < hi.as_str()),
+                "{outside}"
+            );
         }
     }
 

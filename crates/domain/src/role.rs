@@ -75,7 +75,9 @@ impl Role {
             SystemAdmin => matches!(p, ManageSystem),
             SecurityAdmin => matches!(p, ManageUsers),
             Auditor => matches!(p, ReadAudit | Export),
-            CivilAffairsAdmin => matches!(p, ManageUsers | ReadAudit | ReadData | WriteData | Export),
+            CivilAffairsAdmin => {
+                matches!(p, ManageUsers | ReadAudit | ReadData | WriteData | Export)
+            }
             AgencyManager => matches!(p, ReadData | WriteData | Export),
             SocialWorker => matches!(p, ReadData | WriteData),
             Supervisor => matches!(p, ReadData | WriteData | Export),
@@ -94,7 +96,10 @@ impl Role {
 
     /// Roles that work with business data, as opposed to the three system-officer roles.
     pub fn is_business(self) -> bool {
-        !matches!(self, Role::SystemAdmin | Role::SecurityAdmin | Role::Auditor)
+        !matches!(
+            self,
+            Role::SystemAdmin | Role::SecurityAdmin | Role::Auditor
+        )
     }
 
     /// Roles whose scope must name an organisation.

@@ -387,7 +387,11 @@ pub async fn verify(conn: &mut AnyConnection) -> StoreResult<Verification> {
 
 /// Retention: delete entries older than `before` from the old end of the chain and move the
 /// anchor to the last deleted entry, so the rest still verifies. Returns entries removed.
-pub async fn purge_before(conn: &mut AnyConnection, backend: Backend, before: Millis) -> StoreResult<i64> {
+pub async fn purge_before(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    before: Millis,
+) -> StoreResult<i64> {
     let _lock: (i64,) = Sql::new("SELECT seq FROM audit_head WHERE id = 1")
         .push(dialect::for_update(backend))
         .fetch_one(conn)

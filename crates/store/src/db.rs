@@ -175,7 +175,9 @@ impl Db {
             )));
         }
         let dest = dest.to_str().ok_or_else(|| {
-            StoreError::Db(sqlx::Error::Configuration("backup path is not UTF-8".into()))
+            StoreError::Db(sqlx::Error::Configuration(
+                "backup path is not UTF-8".into(),
+            ))
         })?;
         let mut conn = self.write.acquire().await?;
         sqlx::query("VACUUM INTO $1")

@@ -16,7 +16,7 @@ pub enum StoreError {
 
 /// Unique keys, by a fragment of their constraint name or message, and the field they guard.
 /// The one place where database constraint errors become user-facing field errors.
-const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
+pub const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("username", "username", "user.username_taken"),
     ("uscc", "uscc", "org.uscc_taken"),
     ("token_hash", "token", "token.duplicate"),
@@ -27,8 +27,9 @@ impl From<sqlx::Error> for StoreError {
         if let Some(db) = e.as_database_error() {
             if db.is_unique_violation() {
                 let text = format!("{} {}", db.constraint().unwrap_or(""), db.message());
-                if let Some((_, field, code)) =
-                    UNIQUE_FIELDS.iter().find(|(needle, _, _)| text.contains(needle))
+                if let Some((_, field, code)) = UNIQUE_FIELDS
+                    .iter()
+                    .find(|(needle, _, _)| text.contains(needle))
                 {
                     return StoreError::Invalid(FieldError::new(field, code));
                 }

@@ -23,10 +23,11 @@ pub mod users;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use db::{Backend, Db, DbOptions};
-pub use error::{StoreError, StoreResult};
+pub use db::{Backend, Db, DbOptions, redact as db_url_redacted, sqlite_path as sqlite_file};
+pub use error::{StoreError, StoreResult, UNIQUE_FIELDS};
 pub use shegong_domain::Scope;
 pub use sqlx::AnyConnection as Conn;
+pub use sqlx::Error as SqlxError;
 
 /// A page request (1-based) and a page of results with the total count.
 #[derive(Debug, Clone, Copy)]
@@ -78,4 +79,12 @@ pub fn now_millis() -> Millis {
 /// A new primary key (UUIDv7: time-ordered, so inserts append to the index).
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+/// SQLite's own consistency check on a connection (for restore and backup tests).
+pub async fn sqlite_integrity_ok(conn: &mut sqlx::AnyConnection) -> StoreResult<bool> {
+    let (check,): (String,) = sqlx::query_as("PRAGMA integrity_check")
+        .fetch_one(conn)
+        .await?;
+    Ok(check == "ok")
 }

@@ -94,10 +94,9 @@ pub async fn run(db: &Db) -> StoreResult<Vec<i64>> {
 /// The highest applied version (0 when none), for readiness checks.
 pub async fn current_version(db: &Db) -> StoreResult<i64> {
     let mut c = db.read().await?;
-    let v: Result<(Option<i64>,), _> =
-        sqlx::query_as("SELECT MAX(version) FROM schema_migrations")
-            .fetch_one(&mut *c)
-            .await;
+    let v: Result<(Option<i64>,), _> = sqlx::query_as("SELECT MAX(version) FROM schema_migrations")
+        .fetch_one(&mut *c)
+        .await;
     Ok(v.ok().and_then(|(v,)| v).unwrap_or(0))
 }
 
@@ -127,7 +126,15 @@ mod tests {
         let embedded = |ms: &[Migration]| -> Vec<(i64, String)> {
             ms.iter().map(|m| (m.version, m.name.to_owned())).collect()
         };
-        assert_eq!(embedded(SQLITE), sqlite, "a sqlite migration is not embedded");
-        assert_eq!(embedded(POSTGRES), postgres, "a postgres migration is not embedded");
+        assert_eq!(
+            embedded(SQLITE),
+            sqlite,
+            "a sqlite migration is not embedded"
+        );
+        assert_eq!(
+            embedded(POSTGRES),
+            postgres,
+            "a postgres migration is not embedded"
+        );
     }
 }

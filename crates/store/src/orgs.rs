@@ -35,7 +35,11 @@ pub struct NewOrg {
 
 /// Create an organisation. Returns its id and whether the USCC failed its check character
 /// (kept, with a warning: some real early codes fail it).
-pub async fn create(conn: &mut AnyConnection, new: &NewOrg, now: Millis) -> StoreResult<(String, bool)> {
+pub async fn create(
+    conn: &mut AnyConnection,
+    new: &NewOrg,
+    now: Millis,
+) -> StoreResult<(String, bool)> {
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(FieldError::new("name", "org.name_invalid").into());

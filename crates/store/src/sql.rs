@@ -47,7 +47,8 @@ impl From<Option<String>> for Value {
 }
 impl From<Option<&str>> for Value {
     fn from(v: Option<&str>) -> Self {
-        v.map(|s| Value::Text(s.to_owned())).unwrap_or(Value::NullText)
+        v.map(|s| Value::Text(s.to_owned()))
+            .unwrap_or(Value::NullText)
     }
 }
 impl From<Option<i64>> for Value {

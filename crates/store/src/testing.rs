@@ -60,9 +60,12 @@ pub async fn sqlite() -> TestDb {
     if !tpl.exists() {
         let build = scratch_dir().join(format!("build-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&build).unwrap();
-        let db = Db::open(&DbOptions::new(format!("sqlite://{}/t.db", build.display())))
-            .await
-            .expect("open template");
+        let db = Db::open(&DbOptions::new(format!(
+            "sqlite://{}/t.db",
+            build.display()
+        )))
+        .await
+        .expect("open template");
         regions::load_embedded(&db).await.expect("regions");
         let out = build.join("out.db");
         db.backup_sqlite(&out).await.expect("snapshot template");
@@ -117,7 +120,9 @@ pub async fn postgres() -> TestDb {
     let mut conn = admin_conn(&admin).await;
     // One process at a time builds the template or clones it (CREATE DATABASE ... TEMPLATE
     // refuses while another session uses the template).
-    conn.execute("SELECT pg_advisory_lock(72022)").await.unwrap();
+    conn.execute("SELECT pg_advisory_lock(72022)")
+        .await
+        .unwrap();
     let exists: Option<(String,)> =
         sqlx::query_as("SELECT datname::text FROM pg_database WHERE datname = $1")
             .bind(&tpl)
@@ -126,9 +131,11 @@ pub async fn postgres() -> TestDb {
             .unwrap();
     if exists.is_none() {
         let building = format!("{tpl}_build");
-        conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {building}")))
-            .await
-            .unwrap();
+        conn.execute(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {building}"
+        )))
+        .await
+        .unwrap();
         conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {building}")))
             .await
             .unwrap();
@@ -149,7 +156,9 @@ pub async fn postgres() -> TestDb {
     )))
     .await
     .unwrap();
-    conn.execute("SELECT pg_advisory_unlock(72022)").await.unwrap();
+    conn.execute("SELECT pg_advisory_unlock(72022)")
+        .await
+        .unwrap();
     let url = with_db(&admin, &name);
     let db = Db::open(&DbOptions::new(&url)).await.expect("open test db");
     TestDb { db, url, dir: None }

@@ -65,7 +65,12 @@ pub async fn list_for_user(conn: &mut AnyConnection, user_id: &str) -> StoreResu
 }
 
 /// Revoke one of the user's own tokens.
-pub async fn revoke(conn: &mut AnyConnection, user_id: &str, id: &str, now: Millis) -> StoreResult<Token> {
+pub async fn revoke(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    id: &str,
+    now: Millis,
+) -> StoreResult<Token> {
     let t: Token = Sql::new("SELECT id, user_id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE id = ")
         .bind(id)
         .push(" AND user_id = ")
@@ -83,7 +88,11 @@ pub async fn revoke(conn: &mut AnyConnection, user_id: &str, id: &str, now: Mill
 }
 
 /// The user id behind a live token, or NotFound. Records the use at most once a minute.
-pub async fn authenticate(conn: &mut AnyConnection, secret: &str, now: Millis) -> StoreResult<String> {
+pub async fn authenticate(
+    conn: &mut AnyConnection,
+    secret: &str,
+    now: Millis,
+) -> StoreResult<String> {
     if !secret.starts_with(PREFIX) {
         return Err(StoreError::NotFound);
     }

@@ -82,6 +82,7 @@ pub struct NewUser {
     pub scope: Scope,
     pub password_hash: String,
     pub must_change_password: bool,
+    pub is_demo: bool,
 }
 
 /// Usernames: 3–32 characters of ASCII letters, digits, '.', '_' and '-'.
@@ -138,7 +139,7 @@ pub async fn create(conn: &mut AnyConnection, new: &NewUser, now: Millis) -> Sto
     let id = new_id();
     Sql::new(
         "INSERT INTO users (id, username, display_name, role, region_code, org_id, password_hash, \
-         must_change_password, password_changed_at, failed_logins, disabled, created_at, updated_at) VALUES (",
+         must_change_password, password_changed_at, failed_logins, disabled, is_demo, created_at, updated_at) VALUES (",
     )
     .bind(&id)
     .push(", ")
@@ -158,6 +159,8 @@ pub async fn create(conn: &mut AnyConnection, new: &NewUser, now: Millis) -> Sto
     .push(", ")
     .bind(now)
     .push(", 0, 0, ")
+    .bind(new.is_demo)
+    .push(", ")
     .bind(now)
     .push(", ")
     .bind(now)
@@ -174,9 +177,14 @@ pub async fn get(conn: &mut AnyConnection, scope: &Scope, id: &str) -> StoreResu
     q.fetch_one(conn).await
 }
 
-pub async fn get_by_username(conn: &mut AnyConnection, scope: &Scope, username: &str) -> StoreResult<User> {
+pub async fn get_by_username(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    username: &str,
+) -> StoreResult<User> {
     let mut q = scoped(scope);
-    q.push(" AND u.username = ").bind(username.trim().to_ascii_lowercase());
+    q.push(" AND u.username = ")
+        .bind(username.trim().to_ascii_lowercase());
     q.fetch_one(conn).await
 }
 
@@ -363,12 +371,17 @@ pub mod auth {
         pub failed_logins: i64,
         pub locked_until: Option<i64>,
         pub disabled: i64,
+        pub is_demo: i64,
+        pub password_changed_at: i64,
     }
 
-    pub async fn credentials(conn: &mut AnyConnection, username: &str) -> StoreResult<Option<Credentials>> {
+    pub async fn credentials(
+        conn: &mut AnyConnection,
+        username: &str,
+    ) -> StoreResult<Option<Credentials>> {
         Sql::new(
-            "SELECT id, username, region_code, password_hash, failed_logins, locked_until, disabled \
-             FROM users WHERE username = ",
+            "SELECT id, username, region_code, password_hash, failed_logins, locked_until, disabled, \
+             is_demo, password_changed_at FROM users WHERE username = ",
         )
         .bind(username.trim().to_ascii_lowercase())
         .fetch_optional(conn)
@@ -391,11 +404,12 @@ pub mod auth {
         lock_for: Millis,
         now: Millis,
     ) -> StoreResult<Option<Millis>> {
-        let (failures,): (i64,) = Sql::new("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ")
-            .bind(id)
-            .push(" RETURNING failed_logins")
-            .fetch_one(conn)
-            .await?;
+        let (failures,): (i64,) =
+            Sql::new("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ")
+                .bind(id)
+                .push(" RETURNING failed_logins")
+                .fetch_one(conn)
+                .await?;
         if failures >= max_failures {
             let until = now + lock_for;
             Sql::new("UPDATE users SET locked_until = ")
@@ -446,6 +460,15 @@ pub mod auth {
         if n == 0 {
             return Err(StoreError::NotFound);
         }
+        Ok(())
+    }
+
+    /// Require a password change at the next page (an expired password).
+    pub async fn force_change(conn: &mut AnyConnection, id: &str) -> StoreResult<()> {
+        Sql::new("UPDATE users SET must_change_password = 1 WHERE id = ")
+            .bind(id)
+            .execute(conn)
+            .await?;
         Ok(())
     }
 

@@ -1,1 +1,246 @@
+//! Shegong's web application: sessions and auth, HTML pages (askama + htmx), the JSON API under
+//! `/api/v1` with its OpenAPI document, Excel export, and embedded assets.
+//!
+//! `App::build(config)` opens the database (migrating it and loading the region tree), binds the
+//! listeners (port 0 in tests) and returns the application; `App::run(shutdown)` serves until the
+//! shutdown future completes. The binary and every test start the same application.
 
+pub mod account;
+pub mod api;
+pub mod assets;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod csrf;
+pub mod demo;
+pub mod error;
+pub mod excel;
+pub mod home;
+pub mod i18n;
+pub mod list;
+pub mod metrics;
+pub mod ops;
+pub mod regions;
+pub mod render;
+pub mod state;
+pub mod system;
+pub mod users;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, post};
+use shegong_store::{Db, DbOptions, audit as store_audit, regions as store_regions, sessions};
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use config::Config;
+pub use state::{AppState, Clock, system_clock};
+
+/// Every route of the application, with its middleware.
+pub fn router(state: AppState) -> Router {
+    let pages = Router::new()
+        .route("/", get(home::home))
+        .route("/login", get(account::login_form).post(account::login))
+        .route("/logout", post(account::logout))
+        .route("/lang/{code}", get(ops::set_lang))
+        .route("/account", get(account::account))
+        .route(
+            "/account/password",
+            get(account::password_form).post(account::change_password),
+        )
+        .route("/account/tokens", post(account::add_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/regions", get(regions::page_root))
+        .route("/regions/{code}", get(regions::page_region))
+        .route("/admin/users", get(users::list_page).post(users::create))
+        .route("/admin/users/new", get(users::new_form))
+        .route("/admin/users/export.xlsx", get(users::export))
+        .route(
+            "/admin/users/{id}",
+            get(users::edit_form).post(users::update),
+        )
+        .route("/admin/users/{id}/disable", post(users::disable))
+        .route("/admin/users/{id}/enable", post(users::enable))
+        .route("/admin/users/{id}/unlock", post(users::unlock))
+        .route(
+            "/admin/users/{id}/reset-password",
+            post(users::reset_password),
+        )
+        .route("/audit", get(audit::list_page))
+        .route("/audit/verify", get(audit::verify_page))
+        .route("/audit/export.xlsx", get(audit::export))
+        .route("/admin/system", get(system::page_system))
+        .route("/api/docs", get(api::docs_page));
+    let api = Router::new()
+        .route("/api/v1/openapi.json", get(api::openapi_json))
+        .route("/api/v1/me", get(account::api_me))
+        .route("/api/v1/regions", get(regions::api_search))
+        .route("/api/v1/regions/{code}", get(regions::api_get))
+        .route(
+            "/api/v1/regions/{code}/children",
+            get(regions::api_children),
+        )
+        .route("/api/v1/users", get(users::api_list))
+        .route("/api/v1/audit", get(audit::api_list));
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(pages)
+        .merge(api)
+        .route("/assets/{file}", get(assets::serve))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .fallback(render::fallback)
+        .layer(axum::extract::DefaultBodyLimit::max(state.config.body_limit))
+        // Innermost first: CSRF runs after the context exists and before any handler; errors
+        // from either are rendered by `render_errors`.
+        .layer(from_fn(csrf::protect))
+        .layer(from_fn_with_state(state.clone(), render::render_errors))
+        .layer(from_fn_with_state(state.clone(), auth::context))
+        .layer(from_fn_with_state(state.clone(), metrics::track))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                    // Path only: query strings may carry search terms about people.
+                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                }))
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(CatchPanicLayer::new())
+                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(state.config.request_timeout_secs)))
+                .layer(CompressionLayer::new())
+                .layer(from_fn(render::security_headers)),
+        )
+        .with_state(state)
+}
+
+/// The application, bound and ready to serve.
+pub struct App {
+    state: AppState,
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    /// Demo accounts created at this start (to print), empty otherwise.
+    pub demo_seeded: bool,
+}
+
+impl App {
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        Self::build_with_clock(config, system_clock()).await
+    }
+
+    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<App> {
+        config.validate().map_err(anyhow::Error::msg)?;
+        let db = Db::open(&DbOptions::new(&config.database_url)).await?;
+        let loaded = store_regions::load_embedded(&db).await?;
+        if loaded > 0 {
+            tracing::info!(
+                regions = loaded,
+                "loaded the embedded region tree (NBS 2023)"
+            );
+        }
+        let listener = TcpListener::bind(&config.bind).await?;
+        let metrics_listener = match config.metrics_bind.as_str() {
+            "" => None,
+            addr => Some(TcpListener::bind(addr).await?),
+        };
+        let state = AppState::new(db, config, clock);
+        let demo_seeded = if state.config.demo {
+            demo::seed(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo seed: {e:?}"))?
+        } else {
+            false
+        };
+        Ok(App {
+            state,
+            listener,
+            metrics_listener,
+            demo_seeded,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener")
+    }
+
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serve until `shutdown` completes, then finish in-flight requests and close the database.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let housekeeping = tokio::spawn(housekeeping(self.state.clone(), rx.clone()));
+        if let Some(l) = self.metrics_listener {
+            let metrics = Router::new()
+                .route("/metrics", get(metrics::endpoint))
+                .with_state(self.state.clone());
+            let mut rx = rx.clone();
+            tokio::spawn(async move {
+                let _ = axum::serve(l, metrics)
+                    .with_graceful_shutdown(async move {
+                        let _ = rx.changed().await;
+                    })
+                    .await;
+            });
+        }
+        let app = router(self.state.clone());
+        axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = tx.send(true);
+        })
+        .await?;
+        housekeeping.abort();
+        self.state.db.close().await;
+        Ok(())
+    }
+}
+
+/// Hourly: end idle sessions; apply audit retention.
+async fn housekeeping(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        let now = state.now();
+        let result = async {
+            let mut tx = state.db.begin().await?;
+            sessions::purge_idle(&mut tx, state.config.session_idle_millis(), now).await?;
+            let cutoff = now - state.config.audit.retention_days * 86_400_000;
+            let removed = store_audit::purge_before(&mut tx, state.db.backend(), cutoff).await?;
+            tx.commit().await?;
+            if removed > 0 {
+                tracing::info!(removed, "audit retention applied");
+            }
+            Ok::<_, shegong_store::StoreError>(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, "housekeeping failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}

@@ -47,6 +47,8 @@ CREATE TABLE users (
     failed_logins        BIGINT NOT NULL DEFAULT 0,
     locked_until         BIGINT,
     disabled             BIGINT NOT NULL DEFAULT 0 CHECK (disabled IN (0,1)),
+    -- Demo accounts (serve --demo) can log in only while the server runs in demo mode.
+    is_demo              BIGINT NOT NULL DEFAULT 0 CHECK (is_demo IN (0,1)),
     last_login_at        BIGINT,
     last_login_ip        TEXT,
     created_at           BIGINT NOT NULL,

@@ -12,9 +12,15 @@ async fn backup_during_concurrent_writes_is_consistent() {
         tokio::spawn(async move {
             for i in 0..300i64 {
                 let mut tx = db.begin().await.unwrap();
-                audit::record(&mut tx, db.backend(), &Actor::system("w"), Event::new("create", "x", Some(i.to_string())).region("43"), i)
-                    .await
-                    .unwrap();
+                audit::record(
+                    &mut tx,
+                    db.backend(),
+                    &Actor::system("w"),
+                    Event::new("create", "x", Some(i.to_string())).region("43"),
+                    i,
+                )
+                .await
+                .unwrap();
                 tx.commit().await.unwrap();
             }
         })
@@ -30,11 +36,15 @@ async fn backup_during_concurrent_writes_is_consistent() {
     }
     writer.await.unwrap();
     for path in snapshots {
-        let restored = shegong_store::Db::open(&DbOptions::new(format!("sqlite://{}", path.display())))
+        let restored =
+            shegong_store::Db::open(&DbOptions::new(format!("sqlite://{}", path.display())))
+                .await
+                .unwrap();
+        let mut c = restored.read().await.unwrap();
+        let (check,): (String,) = sqlx::query_as("PRAGMA integrity_check")
+            .fetch_one(&mut *c)
             .await
             .unwrap();
-        let mut c = restored.read().await.unwrap();
-        let (check,): (String,) = sqlx::query_as("PRAGMA integrity_check").fetch_one(&mut *c).await.unwrap();
         assert_eq!(check, "ok");
         let v = audit::verify(&mut c).await.unwrap();
         assert!(v.ok(), "{:?}", v.breaks);

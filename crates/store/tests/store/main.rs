@@ -32,6 +32,7 @@ pub async fn add_user(db: &Db, username: &str, role: Role, region: &str) -> Stri
             scope: scope(region),
             password_hash: "$argon2id$test".into(),
             must_change_password: true,
+            is_demo: false,
         },
         1_700_000_000_000,
     )

@@ -1,0 +1,455 @@
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use shegong_domain::{Role, Scope};
+use shegong_store::audit::{self, Actor};
+use shegong_store::{Db, DbOptions, migrate, regions, users};
+use shegong_web::{App, Config, demo};
+
+#[derive(Parser)]
+#[command(
+    name = "shegong",
+    version,
+    about = "社工站信息平台 · Shegong, the platform for township social work stations"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct Global {
+    /// Database URL: sqlite://path/to/file.db or postgres://user@host/db
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// TOML configuration file (see docs/configuration.md)
+    #[arg(long, env = "SHEGONG_CONFIG", global = true)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (migrates the database and loads the region tree first).
+    Serve {
+        /// Address to listen on
+        #[arg(long, env = "SHEGONG_BIND")]
+        bind: Option<String>,
+        /// Prometheus metrics address ("" to disable)
+        #[arg(long, env = "SHEGONG_METRICS_BIND")]
+        metrics_bind: Option<String>,
+        /// Seed demo accounts (湖南省株洲市) into an empty database and allow them to sign in
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Reference data: administrative regions.
+    #[command(subcommand)]
+    Regions(RegionsCommand),
+    /// Write a consistent snapshot of the SQLite database (safe while the server runs).
+    Backup { path: PathBuf },
+    /// Replace the SQLite database with a backup (stop the server first).
+    Restore { path: PathBuf },
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. Its password must be changed at first sign-in unless --permanent.
+    Add {
+        username: String,
+        /// system_admin, security_admin, auditor, civil_affairs_admin, agency_manager,
+        /// social_worker, supervisor or evaluator
+        #[arg(long)]
+        role: String,
+        /// Scope region code (CN for the whole country)
+        #[arg(long)]
+        region: String,
+        /// Organisation id (required for agency_manager)
+        #[arg(long)]
+        org: Option<String>,
+        /// Display name (defaults to the username)
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from the first line of standard input (else one is generated)
+        #[arg(long)]
+        password_stdin: bool,
+        /// Do not require a password change at first sign-in
+        #[arg(long)]
+        permanent: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user and print it (shown once).
+    Create {
+        username: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RegionsCommand {
+    /// Import the village level (NBS villages CSV, gzip or plain). Idempotent.
+    Import {
+        #[arg(long)]
+        villages: PathBuf,
+    },
+    /// Show how many regions of each level are loaded.
+    Status,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain of the whole audit log; exits non-zero on any break.
+    Verify,
+}
+
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("SHEGONG_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("SHEGONG_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Defaults, then the file, then environment, then flags.
+fn load_config(g: &Global) -> anyhow::Result<Config> {
+    let mut config: Config = match &g.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
+        }
+        None => Config::default(),
+    };
+    if let Some(url) = &g.database_url {
+        config.database_url = url.clone();
+    }
+    if let Ok(v) = std::env::var("SHEGONG_SECURE_COOKIES") {
+        config.secure_cookies = v == "1" || v == "true";
+    }
+    Ok(config)
+}
+
+async fn open_db(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::open(&DbOptions::new(&config.database_url)).await?;
+    regions::load_embedded(&db).await?;
+    Ok(db)
+}
+
+pub async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut config = load_config(&cli.global)?;
+    match cli.command {
+        Command::Serve {
+            bind,
+            metrics_bind,
+            demo,
+        } => {
+            if let Some(b) = bind {
+                config.bind = b;
+            }
+            if let Some(m) = metrics_bind {
+                config.metrics_bind = m;
+            }
+            config.demo |= demo;
+            serve(config).await
+        }
+        Command::Migrate => {
+            let db = Db::connect(&DbOptions::new(&config.database_url)).await?;
+            let applied = migrate::run(&db).await?;
+            regions::load_embedded(&db).await?;
+            println!(
+                "schema at version {} ({} applied now)",
+                migrate::latest_version(),
+                applied.len()
+            );
+            Ok(())
+        }
+        Command::User(UserCommand::Add {
+            username,
+            role,
+            region,
+            org,
+            name,
+            password_stdin,
+            permanent,
+        }) => {
+            let db = open_db(&config).await?;
+            let role =
+                Role::parse(&role).map_err(|_| anyhow::anyhow!("--role: unknown role {role:?}"))?;
+            let scope = Scope {
+                region: Scope::parse_region(&region)
+                    .map_err(|_| anyhow::anyhow!("--region: {region:?} is not a region code"))?,
+                org: org
+                    .map(|o| o.parse())
+                    .transpose()
+                    .map_err(|_| anyhow::anyhow!("--org: not an organisation id"))?,
+            };
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                let p = line.trim_end_matches(['\r', '\n']).to_owned();
+                if p.is_empty() {
+                    bail!("--password-stdin: no password on standard input");
+                }
+                Some(p)
+            } else {
+                None
+            };
+            let generated = password.is_none();
+            let input = shegong_web::users::CreateUser {
+                display_name: name.unwrap_or_else(|| username.clone()),
+                username: username.clone(),
+                role,
+                scope,
+                password,
+                temporary: !permanent,
+                is_demo: false,
+            };
+            let (id, clear) = shegong_web::users::create_user(
+                &db,
+                &config.password,
+                &Actor::system("cli"),
+                input,
+                shegong_store::now_millis(),
+            )
+            .await
+            .map_err(describe)?;
+            println!("created user {username} ({id})");
+            if generated {
+                println!("temporary password: {clear}");
+            }
+            if !permanent {
+                println!("the password must be changed at first sign-in");
+            }
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create { username, name }) => {
+            let db = open_db(&config).await?;
+            let user = {
+                let mut c = db.read().await?;
+                users::get_by_username(&mut c, &Scope::national(), &username)
+                    .await
+                    .map_err(|_| anyhow::anyhow!("no user named {username:?}"))?
+            };
+            let (_, secret) = shegong_web::account::create_token(
+                &db,
+                &Actor::system("cli"),
+                &user,
+                &name,
+                shegong_store::now_millis(),
+            )
+            .await
+            .map_err(describe)?;
+            println!("{secret}");
+            Ok(())
+        }
+        Command::Regions(RegionsCommand::Import { villages }) => {
+            let db = open_db(&config).await?;
+            let file = std::fs::File::open(&villages)
+                .with_context(|| format!("opening {}", villages.display()))?;
+            let started = std::time::Instant::now();
+            let (read, inserted) = regions::import_villages(&db, file).await?;
+            let mut tx = db.begin().await?;
+            audit::record(
+                &mut tx,
+                db.backend(),
+                &Actor::system("cli"),
+                audit::Event::new("import", "region", None).changes(vec![audit::Change::new(
+                    "villages",
+                    Some(read),
+                    Some(inserted),
+                )]),
+                shegong_store::now_millis(),
+            )
+            .await?;
+            tx.commit().await?;
+            println!(
+                "{read} villages read, {inserted} new, in {:.1}s",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Regions(RegionsCommand::Status) => {
+            let db = open_db(&config).await?;
+            let mut c = db.read().await?;
+            for (level, n) in regions::count_by_level(&mut c).await? {
+                println!("{level:<10} {n:>8}");
+            }
+            Ok(())
+        }
+        Command::Backup { path } => {
+            if path.exists() {
+                bail!("{} exists; choose a new file", path.display());
+            }
+            let db = Db::connect(&DbOptions::new(&config.database_url)).await?;
+            db.backup_sqlite(&path).await?;
+            println!("backup written to {}", path.display());
+            Ok(())
+        }
+        Command::Restore { path } => restore(&config, &path).await,
+        Command::Audit(AuditCommand::Verify) => {
+            let db = Db::connect(&DbOptions::new(&config.database_url)).await?;
+            let mut c = db.read().await?;
+            let v = audit::verify(&mut c).await?;
+            if v.ok() {
+                println!(
+                    "audit log intact: {} entries (#{}–#{}) verified",
+                    v.checked, v.first_seq, v.last_seq
+                );
+                Ok(())
+            } else {
+                for b in &v.breaks {
+                    println!("entry #{}: {}", b.seq, b.problem);
+                }
+                bail!(
+                    "audit log broken: {} problem(s) in {} entries",
+                    v.breaks.len(),
+                    v.checked
+                )
+            }
+        }
+    }
+}
+
+fn describe(e: shegong_web::error::WebError) -> anyhow::Error {
+    match e {
+        shegong_web::error::WebError::Invalid(fields) => {
+            let t = shegong_web::i18n::Tr::new(shegong_web::i18n::Lang::En);
+            anyhow::anyhow!(
+                "{}",
+                fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.field, t.get(f.code)))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        }
+        other => anyhow::anyhow!("{other:?}"),
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = App::build(config).await?;
+    let state = app.state();
+    tracing::info!(
+        addr = %app.addr(),
+        metrics = ?app.metrics_addr(),
+        database = %shegong_store::db_url_redacted(&state.config.database_url),
+        "Shegong is serving"
+    );
+    if state.config.demo {
+        print_demo(app.demo_seeded);
+    }
+    println!("Shegong: http://{}/", app.addr());
+    app.run(shutdown_signal()).await
+}
+
+fn print_demo(seeded: bool) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "\n=== 演示模式 / demo mode{} ===",
+        if seeded {
+            " (accounts created now)"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(out, "{:<16} {:<22} region", "username", "role");
+    for a in demo::accounts() {
+        let _ = writeln!(
+            out,
+            "{:<16} {:<22} {}",
+            a.username,
+            a.role.as_str(),
+            a.region
+        );
+    }
+    let _ = writeln!(out, "password for every demo account: {}\n", demo::PASSWORD);
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// Restore a SQLite backup: check it, then swap it in atomically. The server must be stopped.
+async fn restore(config: &Config, backup: &Path) -> anyhow::Result<()> {
+    if !config.database_url.starts_with("sqlite:") {
+        bail!("restore is for SQLite; restore PostgreSQL with pg_restore (docs/operations.md)");
+    }
+    if !backup.is_file() {
+        bail!("{} is not a file", backup.display());
+    }
+    // Check the backup on a scratch copy so the original stays untouched.
+    let target = shegong_store::sqlite_file(&config.database_url);
+    let staging = target.with_extension("restore-tmp");
+    let _ = std::fs::remove_file(&staging);
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::copy(backup, &staging).with_context(|| format!("copying {}", backup.display()))?;
+    let check = Db::open(&DbOptions::new(format!("sqlite://{}", staging.display()))).await?;
+    {
+        let mut c = check.read().await?;
+        let ok = shegong_store::sqlite_integrity_ok(&mut c).await?;
+        if !ok {
+            bail!("the backup fails SQLite's integrity check");
+        }
+        let v = audit::verify(&mut c).await?;
+        if !v.ok() {
+            bail!(
+                "the backup's audit chain is broken ({} problems)",
+                v.breaks.len()
+            );
+        }
+    }
+    check.close().await;
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", staging.display()));
+        let _ = std::fs::remove_file(format!("{}{suffix}", target.display()));
+    }
+    std::fs::File::open(&staging)?.sync_all()?;
+    std::fs::rename(&staging, &target)?;
+    println!("restored {} into {}", backup.display(), target.display());
+    Ok(())
+}

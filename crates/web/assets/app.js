@@ -1,0 +1,740 @@
+/*
+ * Shegong front-end behaviour.
+ *
+ * Plain ES2019, no dependencies, no eval or inline handlers, so it runs under
+ * the CSP `script-src 'self'`. Features:
+ *   - .region-picker: cascading province → … → village selects with search;
+ *   - form[data-confirm]: confirmation dialog before submitting;
+ *   - select/input[data-autosubmit]: submit the form when the value changes;
+ *   - [data-copy]: copy another element's text to the clipboard.
+ *
+ * Region pickers are set up on DOMContentLoaded and again for every fragment
+ * htmx swaps in (htmx:load). The other features use event delegation on the
+ * document, so they cover swapped-in content without any set-up at all.
+ */
+(function () {
+  'use strict';
+
+  const REGIONS_API = '/api/v1/regions';
+
+  // Administrative levels, top-down, as named in the API's `level` field.
+  const LEVELS = ['province', 'city', 'county', 'township', 'village'];
+  // Accessible names for each level's <select>; a picker may override them
+  // with data-levels="Province,City,County,Township,Village" (same order).
+  const DEFAULT_LEVEL_LABELS = ['省份', '城市', '区县', '乡镇/街道', '村/社区'];
+
+  const SEARCH_DELAY_MS = 250;
+
+  // ---------------------------------------------------------------------
+  // JSON fetching
+  // ---------------------------------------------------------------------
+
+  // Region data does not change while a page is open, so responses are kept
+  // (as promises, which also merges concurrent requests for the same URL,
+  // e.g. several pickers on one page all loading the top regions).
+  const responseCache = new Map();
+
+  function fetchJSON(url) {
+    return fetch(url, {
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json' }
+    }).then(function (response) {
+      if (!response.ok) {
+        throw new Error('HTTP ' + response.status + ' for ' + url);
+      }
+      return response.json();
+    });
+  }
+
+  function fetchJSONCached(url) {
+    let promise = responseCache.get(url);
+    if (!promise) {
+      promise = fetchJSON(url);
+      responseCache.set(url, promise);
+      // Forget failures so that a later attempt can succeed.
+      promise.catch(function () {
+        responseCache.delete(url);
+      });
+    }
+    return promise;
+  }
+
+  function itemsOf(data) {
+    return data && Array.isArray(data.items) ? data.items : [];
+  }
+
+  function loadTopRegions() {
+    return fetchJSONCached(REGIONS_API).then(itemsOf);
+  }
+
+  function loadChildren(code) {
+    return fetchJSONCached(REGIONS_API + '/' + encodeURIComponent(code) + '/children').then(itemsOf);
+  }
+
+  function loadRegion(code) {
+    return fetchJSONCached(REGIONS_API + '/' + encodeURIComponent(code));
+  }
+
+  function searchRegions(query) {
+    return fetchJSON(REGIONS_API + '?q=' + encodeURIComponent(query)).then(itemsOf);
+  }
+
+  // ---------------------------------------------------------------------
+  // Region picker
+  // ---------------------------------------------------------------------
+
+  let pickerCount = 0;
+
+  function el(tag, className) {
+    const node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    return node;
+  }
+
+  class RegionPicker {
+    constructor(root, input) {
+      this.root = root;
+      this.input = input;
+      this.labels = {
+        choose: root.dataset.choose || '请选择',
+        search: root.dataset.search || '搜索地区名称',
+        none: root.dataset.none || '无匹配结果',
+        error: root.dataset.error || '地区数据加载失败，请刷新页面重试'
+      };
+      const levelLabels = (root.dataset.levels || '').split(',').map(function (s) {
+        return s.trim();
+      });
+      this.levelLabels = DEFAULT_LEVEL_LABELS.map(function (label, i) {
+        return levelLabels[i] || label;
+      });
+
+      this.known = new Map(); // code -> Region, for every region shown so far
+      // Bumped whenever the select row is rebuilt; an async step that finds
+      // the number changed was overtaken by a newer choice and must not
+      // touch the DOM.
+      this.generation = 0;
+      this.searchTimer = 0;
+      this.searchSeq = 0; // same idea, for search responses
+      this.results = [];
+      this.activeIndex = -1;
+
+      this.id = 'region-picker-' + (++pickerCount);
+      this.buildDom();
+    }
+
+    buildDom() {
+      const root = this.root;
+
+      // Without scripting the server-rendered <noscript> text field is inert,
+      // but in fragments htmx parses with DOMParser (scripting disabled) it
+      // becomes a real input and would submit a second `region_code`.
+      // Also drop UI left over in an htmx history snapshot of this picker.
+      Array.prototype.slice.call(root.children).forEach(function (child) {
+        if (child.tagName === 'NOSCRIPT' || child.hasAttribute('data-region-ui')) {
+          child.remove();
+        }
+      });
+
+      const wrap = el('div', 'region-search-wrap');
+      const search = el('input', 'region-search');
+      search.type = 'search';
+      search.autocomplete = 'off';
+      search.spellcheck = false;
+      search.placeholder = this.labels.search;
+      search.setAttribute('aria-label', this.labels.search);
+      search.setAttribute('role', 'combobox');
+      search.setAttribute('aria-autocomplete', 'list');
+      search.setAttribute('aria-expanded', 'false');
+      search.setAttribute('aria-controls', this.id + '-results');
+      // Lets a template point <label for="<input id>-search"> at the picker.
+      if (this.input.id && !document.getElementById(this.input.id + '-search')) {
+        search.id = this.input.id + '-search';
+      }
+
+      const list = el('ul', 'region-results');
+      list.id = this.id + '-results';
+      list.setAttribute('role', 'listbox');
+      list.setAttribute('aria-label', this.labels.search);
+      list.hidden = true;
+
+      wrap.appendChild(search);
+      wrap.appendChild(list);
+
+      const selects = el('div', 'region-selects');
+      const error = el('p', 'field-error region-error');
+      error.setAttribute('role', 'alert');
+      error.hidden = true;
+
+      [wrap, selects, error].forEach(function (node) {
+        node.setAttribute('data-region-ui', '');
+        // The generated controls are an implementation detail: keep their
+        // change/input events from reaching the form (e.g. an htmx
+        // hx-trigger="change"). Only the hidden input's change event, fired
+        // by setValue(), should be seen from outside.
+        node.addEventListener('change', stopPropagation);
+        node.addEventListener('input', stopPropagation);
+        root.appendChild(node);
+      });
+
+      this.search = search;
+      this.list = list;
+      this.selects = selects;
+      this.error = error;
+
+      search.addEventListener('input', this.onSearchInput.bind(this));
+      search.addEventListener('keydown', this.onSearchKeydown.bind(this));
+      search.addEventListener('blur', this.closeList.bind(this));
+      search.addEventListener('focus', this.onSearchFocus.bind(this));
+      // mousedown (not click) and preventDefault keep the focus in the search
+      // box, so its blur handler does not close the list under the pointer.
+      list.addEventListener('mousedown', this.onListMousedown.bind(this));
+    }
+
+    start() {
+      // The hidden input's own value wins over data-value: after an htmx
+      // history restore it holds the user's last choice.
+      const value = this.input.value || this.root.dataset.value || '';
+      this.input.value = value;
+      if (!value) {
+        this.showTopOnly();
+        return;
+      }
+      const generation = this.generation;
+      this.setBusy(true);
+      loadRegion(value).then(function (region) {
+        // Skip if the user already picked something through the search box.
+        if (generation === this.generation) {
+          this.buildAlong(region);
+        }
+      }.bind(this), this.fail.bind(this, generation, true));
+    }
+
+    // --- select row -------------------------------------------------------
+
+    levelLabel(level, depth) {
+      let i = LEVELS.indexOf(level);
+      if (i < 0) {
+        i = Math.min(depth, LEVELS.length - 1);
+      }
+      return this.levelLabels[i];
+    }
+
+    addSelect(items, selectedCode) {
+      const select = el('select');
+      select.add(new Option(this.labels.choose, ''));
+      items.forEach(function (region) {
+        this.known.set(region.code, region);
+        select.add(new Option(region.name, region.code));
+      }, this);
+      select.value = selectedCode || '';
+      const depth = this.selects.children.length;
+      select.setAttribute('aria-label', this.levelLabel(items.length ? items[0].level : '', depth));
+      select.addEventListener('change', this.onSelectChange.bind(this, select));
+      this.selects.appendChild(select);
+      return select;
+    }
+
+    // Show just the top level, nothing chosen. keepError: leave an error
+    // message from an earlier step on screen.
+    showTopOnly(keepError) {
+      const generation = ++this.generation;
+      this.setBusy(true);
+      loadTopRegions().then(function (tops) {
+        if (generation !== this.generation) {
+          return;
+        }
+        this.selects.textContent = '';
+        this.addSelect(tops, '');
+        if (!keepError) {
+          this.clearError();
+        }
+        this.setBusy(false);
+      }.bind(this), this.fail.bind(this, generation, false));
+    }
+
+    // Rebuild the select row along `region`'s path (within the user's scope)
+    // and make `region` the value.
+    buildAlong(region) {
+      const generation = ++this.generation;
+      this.setBusy(true);
+      loadTopRegions().then(function (tops) {
+        if (generation !== this.generation) {
+          return null;
+        }
+        const topCodes = new Set(tops.map(function (r) { return r.code; }));
+        const path = Array.isArray(region.path_codes) && region.path_codes.length
+          ? region.path_codes
+          : [region.code];
+        // A user scoped to a county sees that county as the only top region,
+        // so the path is followed from there, not from the province.
+        let start = -1;
+        for (let i = 0; i < path.length; i++) {
+          if (topCodes.has(path[i])) {
+            start = i;
+            break;
+          }
+        }
+        if (start < 0) {
+          // Outside the user's scope (should not happen): leave the value
+          // alone for the server to judge, and offer a fresh choice.
+          this.selects.textContent = '';
+          this.addSelect(tops, '');
+          this.clearError();
+          this.setBusy(false);
+          return null;
+        }
+        // Children lists for every step below the top, plus the region's own
+        // children so the user can go one level further.
+        const parents = path.slice(start, -1);
+        if (region.child_count > 0) {
+          parents.push(region.code);
+        }
+        return Promise.all(parents.map(loadChildren)).then(function (lists) {
+          if (generation !== this.generation) {
+            return;
+          }
+          this.selects.textContent = '';
+          this.addSelect(tops, path[start]);
+          lists.forEach(function (items, i) {
+            if (items.length) {
+              this.addSelect(items, path[start + i + 1] || '');
+            }
+          }, this);
+          this.known.set(region.code, region);
+          this.setValue(region.code);
+          this.clearError();
+          this.setBusy(false);
+        }.bind(this));
+      }.bind(this)).catch(this.fail.bind(this, generation, false));
+    }
+
+    onSelectChange(select) {
+      const generation = ++this.generation;
+      // Everything below the changed select belongs to the old choice.
+      while (select.nextElementSibling) {
+        select.nextElementSibling.remove();
+      }
+      const code = select.value;
+      if (!code) {
+        // "Choose" in a lower select means: stop at the level above.
+        const above = select.previousElementSibling;
+        this.setValue(above ? above.value : '');
+        this.setBusy(false);
+        return;
+      }
+      this.setValue(code);
+      const region = this.known.get(code);
+      if (!region || !(region.child_count > 0)) {
+        this.setBusy(false);
+        return;
+      }
+      this.setBusy(true);
+      loadChildren(code).then(function (items) {
+        if (generation !== this.generation) {
+          return;
+        }
+        if (items.length) {
+          this.addSelect(items, '');
+        }
+        this.clearError();
+        this.setBusy(false);
+      }.bind(this), this.fail.bind(this, generation, false));
+    }
+
+    setValue(code) {
+      if (this.input.value !== code) {
+        this.input.value = code;
+        this.input.dispatchEvent(new Event('change', { bubbles: true }));
+      }
+    }
+
+    // --- search -------------------------------------------------------------
+
+    cancelSearch() {
+      clearTimeout(this.searchTimer);
+      this.searchTimer = 0;
+      this.searchSeq++;
+    }
+
+    onSearchInput() {
+      this.cancelSearch();
+      const query = this.search.value.trim();
+      if (!query) {
+        this.results = [];
+        this.closeList();
+        return;
+      }
+      this.searchTimer = setTimeout(this.runSearch.bind(this, query), SEARCH_DELAY_MS);
+    }
+
+    runSearch(query) {
+      this.cancelSearch();
+      const seq = this.searchSeq;
+      searchRegions(query).then(function (items) {
+        if (seq !== this.searchSeq) {
+          return;
+        }
+        this.clearError();
+        this.showResults(items);
+      }.bind(this), function () {
+        if (seq !== this.searchSeq) {
+          return;
+        }
+        this.closeList();
+        this.showError();
+      }.bind(this));
+    }
+
+    showResults(items) {
+      this.results = items;
+      this.activeIndex = -1;
+      this.list.textContent = '';
+      if (!items.length) {
+        const empty = el('li', 'empty');
+        empty.textContent = this.labels.none;
+        empty.setAttribute('role', 'option');
+        empty.setAttribute('aria-disabled', 'true');
+        this.list.appendChild(empty);
+      }
+      items.forEach(function (region, i) {
+        const li = el('li');
+        li.id = this.id + '-option-' + i;
+        li.setAttribute('role', 'option');
+        li.setAttribute('aria-selected', 'false');
+        li.dataset.index = String(i);
+        li.textContent = region.display_path || region.name;
+        li.title = li.textContent;
+        this.list.appendChild(li);
+      }, this);
+      this.openList();
+    }
+
+    openList() {
+      if (document.activeElement !== this.search) {
+        return; // the user has moved on; do not pop a list up elsewhere
+      }
+      this.list.hidden = false;
+      this.search.setAttribute('aria-expanded', 'true');
+    }
+
+    closeList() {
+      this.list.hidden = true;
+      this.search.setAttribute('aria-expanded', 'false');
+      this.search.removeAttribute('aria-activedescendant');
+      this.setActive(-1);
+    }
+
+    setActive(index) {
+      const options = this.list.querySelectorAll('li[data-index]');
+      this.activeIndex = index;
+      Array.prototype.forEach.call(options, function (li, i) {
+        const active = i === index;
+        li.classList.toggle('active', active);
+        li.setAttribute('aria-selected', active ? 'true' : 'false');
+        if (active) {
+          this.search.setAttribute('aria-activedescendant', li.id);
+          li.scrollIntoView({ block: 'nearest' });
+        }
+      }, this);
+    }
+
+    onSearchFocus() {
+      if (this.results.length && this.search.value.trim()) {
+        this.openList();
+      }
+    }
+
+    onSearchKeydown(event) {
+      const open = !this.list.hidden;
+      const count = this.results.length;
+      switch (event.key) {
+        case 'ArrowDown':
+        case 'ArrowUp':
+          if (!count) {
+            return;
+          }
+          event.preventDefault();
+          if (!open) {
+            this.openList();
+          }
+          if (event.key === 'ArrowDown') {
+            this.setActive(this.activeIndex + 1 >= count ? 0 : this.activeIndex + 1);
+          } else {
+            this.setActive(this.activeIndex <= 0 ? count - 1 : this.activeIndex - 1);
+          }
+          break;
+        case 'Enter':
+          // Never let Enter in the search box submit the surrounding form.
+          event.preventDefault();
+          if (this.searchTimer) {
+            this.runSearch(this.search.value.trim());
+          } else if (open && this.activeIndex >= 0) {
+            this.choose(this.activeIndex);
+          }
+          break;
+        case 'Escape':
+          if (open) {
+            // Close the list only; keep the typed text (the browser's default
+            // for type=search would clear it) and keep dialogs open.
+            event.preventDefault();
+            event.stopPropagation();
+            this.closeList();
+          }
+          break;
+        default:
+          break;
+      }
+    }
+
+    onListMousedown(event) {
+      event.preventDefault();
+      const li = event.target.closest('li[data-index]');
+      if (li && event.button === 0) {
+        this.choose(Number(li.dataset.index));
+      }
+    }
+
+    choose(index) {
+      const region = this.results[index];
+      if (!region) {
+        return;
+      }
+      this.cancelSearch();
+      this.results = [];
+      this.search.value = '';
+      this.closeList();
+      this.buildAlong(region);
+    }
+
+    // --- state ----------------------------------------------------------
+
+    setBusy(busy) {
+      this.root.setAttribute('aria-busy', busy ? 'true' : 'false');
+    }
+
+    showError() {
+      this.error.textContent = this.labels.error;
+      this.error.hidden = false;
+    }
+
+    clearError() {
+      this.error.hidden = true;
+    }
+
+    // Failure of a select-row step. If nothing is shown yet (e.g. the initial
+    // region could not be loaded) still offer the top level.
+    fail(generation, thenShowTop) {
+      if (generation !== this.generation) {
+        return;
+      }
+      this.setBusy(false);
+      this.showError();
+      if (thenShowTop) {
+        this.showTopOnly(true);
+      }
+    }
+  }
+
+  function stopPropagation(event) {
+    event.stopPropagation();
+  }
+
+  // Pickers already set up. A WeakSet rather than a DOM marker: an htmx
+  // history restore brings back a copy of the picker's HTML, marker and all,
+  // but without the event listeners, and that copy must be set up again.
+  const initialised = new WeakSet();
+
+  function findHiddenInput(root) {
+    const name = root.dataset.input;
+    const inputs = root.querySelectorAll('input[type="hidden"]');
+    for (let i = 0; i < inputs.length; i++) {
+      if (!name || inputs[i].name === name || inputs[i].id === name) {
+        return inputs[i];
+      }
+    }
+    return null;
+  }
+
+  function initRegionPicker(root) {
+    if (initialised.has(root)) {
+      return;
+    }
+    const input = findHiddenInput(root);
+    if (!input) {
+      return; // malformed markup: leave the server-rendered fallback alone
+    }
+    initialised.add(root);
+    new RegionPicker(root, input).start();
+  }
+
+  // ---------------------------------------------------------------------
+  // Set-up of a freshly loaded page or htmx fragment
+  // ---------------------------------------------------------------------
+
+  function init(root) {
+    if (!root || typeof root.querySelectorAll !== 'function') {
+      return;
+    }
+    if (root.matches && root.matches('.region-picker')) {
+      initRegionPicker(root);
+    }
+    Array.prototype.forEach.call(root.querySelectorAll('.region-picker'), initRegionPicker);
+  }
+
+  // ---------------------------------------------------------------------
+  // Delegated behaviours
+  // ---------------------------------------------------------------------
+
+  // form[data-confirm]. Listening in the capture phase on the document runs
+  // before any submit listener on the form itself (htmx's included), so a
+  // cancelled confirmation also stops htmx from sending the request.
+  document.addEventListener('submit', function (event) {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute('data-confirm')) {
+      return;
+    }
+    if (!window.confirm(form.getAttribute('data-confirm'))) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  // select[data-autosubmit], input[data-autosubmit]. requestSubmit() (unlike
+  // submit()) fires the submit event, so data-confirm and htmx still apply.
+  document.addEventListener('change', function (event) {
+    const field = event.target;
+    if (!field.matches || !field.matches('select[data-autosubmit], input[data-autosubmit]')) {
+      return;
+    }
+    const form = field.form || field.closest('form');
+    if (!form) {
+      return;
+    }
+    if (typeof form.requestSubmit === 'function') {
+      form.requestSubmit();
+    } else {
+      const button = form.querySelector('button[type="submit"], input[type="submit"], button:not([type])');
+      if (button) {
+        button.click();
+      } else {
+        form.submit();
+      }
+    }
+  });
+
+  // [data-copy="element-id"]: copy that element's text (or value).
+  // Optional data-copied="已复制" is shown on the button for a moment.
+  document.addEventListener('click', function (event) {
+    const button = event.target.closest ? event.target.closest('[data-copy]') : null;
+    if (!button) {
+      return;
+    }
+    event.preventDefault(); // a <button> inside a form must not submit it
+    const source = document.getElementById(button.getAttribute('data-copy'));
+    if (!source) {
+      return;
+    }
+    const text = source.tagName === 'INPUT' || source.tagName === 'TEXTAREA'
+      ? source.value
+      : source.textContent.trim();
+    copyText(text).then(function () {
+      flashCopied(button);
+    }, function () {
+      // Copying is not allowed here: select the text so Ctrl+C works.
+      selectContents(source);
+    });
+  });
+
+  function copyText(text) {
+    // The async clipboard API only exists in secure contexts (HTTPS or
+    // localhost); intranet deployments on plain HTTP need the old way.
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).catch(function () {
+        return legacyCopy(text);
+      });
+    }
+    return legacyCopy(text);
+  }
+
+  function legacyCopy(text) {
+    return new Promise(function (resolve, reject) {
+      const focused = document.activeElement;
+      const area = document.createElement('textarea');
+      area.value = text;
+      area.setAttribute('readonly', '');
+      area.style.position = 'fixed';
+      area.style.top = '-1000px';
+      area.style.opacity = '0';
+      document.body.appendChild(area);
+      area.select();
+      let ok = false;
+      try {
+        ok = document.execCommand('copy');
+      } catch (e) {
+        ok = false;
+      }
+      area.remove();
+      if (focused && typeof focused.focus === 'function') {
+        focused.focus();
+      }
+      if (ok) {
+        resolve();
+      } else {
+        reject(new Error('copy failed'));
+      }
+    });
+  }
+
+  function selectContents(node) {
+    if (typeof node.select === 'function') {
+      node.select();
+      return;
+    }
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
+  const flashTimers = new WeakMap();
+
+  function flashCopied(button) {
+    const label = button.getAttribute('data-copied');
+    if (!flashTimers.has(button)) {
+      button.dataset.copyLabel = button.textContent;
+    }
+    clearTimeout(flashTimers.get(button));
+    button.classList.add('copied');
+    if (label) {
+      button.textContent = label;
+    }
+    flashTimers.set(button, setTimeout(function () {
+      flashTimers.delete(button);
+      button.classList.remove('copied');
+      if (label) {
+        button.textContent = button.dataset.copyLabel;
+      }
+    }, 1500));
+  }
+
+  // ---------------------------------------------------------------------
+  // Start
+  // ---------------------------------------------------------------------
+
+  // htmx fires htmx:load for each swapped-in element, and once for <body>
+  // after its own start-up; the WeakSet guard makes the repeat harmless.
+  document.addEventListener('htmx:load', function (event) {
+    init(event.target);
+  });
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', function () {
+      init(document);
+    });
+  } else {
+    init(document);
+  }
+}());

@@ -1,0 +1,590 @@
+//! Signing in and out, the forced and periodic password change, one's own account page and API
+//! tokens, and `GET /api/v1/me`.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use serde::{Deserialize, Serialize};
+use shegong_domain::{FieldError, Permission, Role, password};
+use shegong_store::audit::{self, Change, Event, Outcome};
+use shegong_store::tokens::{self, Token};
+use shegong_store::{sessions, users};
+use utoipa::ToSchema;
+
+use crate::auth::{Ctx, SESSION_COOKIE, set_cookie};
+use crate::error::{WebError, WebResult};
+use crate::i18n::Tr;
+use crate::render::{Base, Crumb, page, scope_label};
+use crate::state::AppState;
+
+/// A stand-in hash verified when the username is unknown, so both paths cost the same time.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| password::hash("dummy-password-for-timing"));
+
+async fn verify_password(pw: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || password::verify(&pw, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+pub async fn hash_password(pw: String) -> WebResult<String> {
+    tokio::task::spawn_blocking(move || password::hash(&pw))
+        .await
+        .map_err(|e| WebError::Internal(e.into()))
+}
+
+/// Only local paths: never redirect to another site after login.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    t: Tr,
+    base: Base,
+    username: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn login_form(ctx: Ctx, Query(q): Query<NextQuery>) -> Response {
+    if ctx.user.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    let t = ctx.tr();
+    page(
+        StatusCode::OK,
+        &LoginPage {
+            t,
+            base: Base::new(&ctx, t.get("login.title"), vec![]),
+            username: String::new(),
+            next: safe_next(q.next.as_deref()),
+            error: None,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn audit_login(
+    state: &AppState,
+    ctx: &Ctx,
+    username: &str,
+    user_id: Option<&str>,
+    region: &str,
+    action: &str,
+    outcome: Outcome,
+    reason: Option<&str>,
+) -> WebResult<()> {
+    let mut actor = ctx.actor();
+    actor.username = username.chars().take(64).collect();
+    actor.user_id = user_id.map(str::to_owned);
+    actor.region_code = region.to_owned();
+    let mut event = Event::new(action, "session", user_id.map(str::to_owned)).outcome(outcome);
+    if let Some(r) = reason {
+        event = event.changes(vec![Change::new("reason", None::<String>, Some(r))]);
+    }
+    let mut tx = state.db.begin().await?;
+    audit::record(&mut tx, state.db.backend(), &actor, event, state.now()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<LoginForm>,
+) -> WebResult<Response> {
+    let t = ctx.tr();
+    let now = state.now();
+    let username = f.username.trim().to_ascii_lowercase();
+    let fail = |msg: String| {
+        page(
+            StatusCode::UNAUTHORIZED,
+            &LoginPage {
+                t,
+                base: Base::new(&ctx, t.get("login.title"), vec![]),
+                username: username.clone(),
+                next: safe_next(f.next.as_deref()),
+                error: Some(msg),
+            },
+        )
+    };
+    let creds = {
+        let mut c = state.db.read().await?;
+        users::auth::credentials(&mut c, &username).await?
+    };
+    let Some(c) = creds else {
+        verify_password(f.password.clone(), DUMMY_HASH.clone()).await;
+        audit_login(
+            &state,
+            &ctx,
+            &username,
+            None,
+            "",
+            "login",
+            Outcome::Failure,
+            Some("unknown_user"),
+        )
+        .await?;
+        return Ok(fail(t.get("login.failed").to_owned()));
+    };
+    let lockout_minutes = state.config.lockout.minutes;
+    if let Some(until) = c.locked_until.filter(|u| *u > now) {
+        audit_login(
+            &state,
+            &ctx,
+            &username,
+            Some(&c.id),
+            &c.region_code,
+            "login",
+            Outcome::Denied,
+            Some("locked"),
+        )
+        .await?;
+        let minutes = ((until - now) + 59_999) / 60_000;
+        return Ok(fail(
+            t.fmt("login.locked", &[("minutes", &minutes.to_string())]),
+        ));
+    }
+    if !verify_password(f.password.clone(), c.password_hash.clone()).await
+        || (c.is_demo != 0 && !state.config.demo)
+    {
+        let mut tx = state.db.begin().await?;
+        let locked = users::auth::record_failure(
+            &mut tx,
+            &c.id,
+            state.config.lockout.max_failures,
+            lockout_minutes * 60_000,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        audit_login(
+            &state,
+            &ctx,
+            &username,
+            Some(&c.id),
+            &c.region_code,
+            "login",
+            Outcome::Failure,
+            Some("bad_password"),
+        )
+        .await?;
+        if locked.is_some() {
+            audit_login(
+                &state,
+                &ctx,
+                &username,
+                Some(&c.id),
+                &c.region_code,
+                "lockout",
+                Outcome::Success,
+                None,
+            )
+            .await?;
+            return Ok(fail(t.fmt(
+                "login.locked",
+                &[("minutes", &lockout_minutes.to_string())],
+            )));
+        }
+        return Ok(fail(t.get("login.failed").to_owned()));
+    }
+    if c.disabled != 0 {
+        audit_login(
+            &state,
+            &ctx,
+            &username,
+            Some(&c.id),
+            &c.region_code,
+            "login",
+            Outcome::Denied,
+            Some("disabled"),
+        )
+        .await?;
+        return Ok(fail(t.get("login.disabled").to_owned()));
+    }
+    let user_agent = None::<&str>;
+    let mut tx = state.db.begin().await?;
+    users::auth::record_success(&mut tx, &c.id, ctx.ip.as_deref(), now).await?;
+    let max_age = state.config.password.max_age_days;
+    if max_age > 0 && now - c.password_changed_at > max_age * 86_400_000 {
+        users::auth::force_change(&mut tx, &c.id).await?;
+    }
+    let (token, _session) =
+        sessions::create(&mut tx, &c.id, ctx.ip.as_deref(), user_agent, now).await?;
+    let mut actor = ctx.actor();
+    actor.user_id = Some(c.id.clone());
+    actor.username = c.username.clone();
+    actor.region_code = c.region_code.clone();
+    audit::record(
+        &mut tx,
+        state.db.backend(),
+        &actor,
+        Event::new("login", "session", Some(c.id.clone())),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    let mut res = Redirect::to(&safe_next(f.next.as_deref())).into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&state, SESSION_COOKIE, &token, None)
+            .parse()
+            .expect("cookie header"),
+    );
+    Ok(res)
+}
+
+pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    if let Some(u) = &ctx.user {
+        let mut tx = state.db.begin().await?;
+        if let Some(h) = &u.session_hash {
+            sessions::delete(&mut tx, h).await?;
+        }
+        audit::record(
+            &mut tx,
+            state.db.backend(),
+            &ctx.actor(),
+            Event::new("logout", "session", Some(u.user.id.clone())),
+            state.now(),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    let mut res = Redirect::to("/login").into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&state, SESSION_COOKIE, "", Some(0))
+            .parse()
+            .expect("cookie header"),
+    );
+    Ok(res)
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    t: Tr,
+    base: Base,
+    forced: bool,
+    errors: Vec<FieldError>,
+    policy_hint: String,
+}
+
+impl PasswordPage {
+    fn error_for(&self, field: &str) -> Option<String> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| self.t.get(e.code).to_owned())
+    }
+}
+
+fn password_page(state: &AppState, ctx: &Ctx, errors: Vec<FieldError>) -> WebResult<Response> {
+    let u = ctx.user.as_ref().ok_or(WebError::Unauthenticated)?;
+    let t = ctx.tr();
+    let p = &state.config.password;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let forced = u.user.must_change_password != 0;
+    let crumbs = vec![
+        Crumb::link(t.get("menu.account"), "/account"),
+        Crumb::here(t.get("password.title")),
+    ];
+    let mut base = Base::new(ctx, t.get("password.title"), crumbs);
+    if forced {
+        // Until the password is changed, nothing else is reachable: no menu.
+        base.menu.clear();
+    }
+    Ok(page(
+        status,
+        &PasswordPage {
+            t,
+            base,
+            forced,
+            errors,
+            policy_hint: t.fmt(
+                "password.policy",
+                &[
+                    ("min", &p.min_length.to_string()),
+                    ("classes", &p.min_classes.to_string()),
+                ],
+            ),
+        },
+    ))
+}
+
+pub async fn password_form(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    password_page(&state, &ctx, vec![])
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current: String,
+    new: String,
+    confirm: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<PasswordForm>,
+) -> WebResult<Response> {
+    let u = ctx.user.as_ref().ok_or(WebError::Unauthenticated)?;
+    let mut errors = Vec::new();
+    let current_hash = {
+        let mut c = state.db.read().await?;
+        users::auth::password_hash(&mut c, &u.user.id).await?
+    };
+    if !verify_password(f.current.clone(), current_hash).await {
+        errors.push(FieldError::new("current", "password.current_wrong"));
+    }
+    if let Err(e) = state.config.password.check(&f.new, &u.user.username) {
+        errors.push(FieldError::new("new", e.code));
+    } else if f.new == f.current {
+        errors.push(FieldError::new("new", "password.same_as_old"));
+    }
+    if f.new != f.confirm {
+        errors.push(FieldError::new("confirm", "password.mismatch"));
+    }
+    if !errors.is_empty() {
+        return password_page(&state, &ctx, errors);
+    }
+    let hash = hash_password(f.new).await?;
+    let mut tx = state.db.begin().await?;
+    users::auth::change_own_password(&mut tx, &u.user.id, &hash, state.now()).await?;
+    audit::record(
+        &mut tx,
+        state.db.backend(),
+        &ctx.actor(),
+        Event::new("password_change", "user", Some(u.user.id.clone()))
+            .region(u.user.region_code.clone())
+            .changes(vec![Change::redacted("password")]),
+        state.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/?notice=notice.password_changed").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    t: Tr,
+    base: Base,
+    username: String,
+    display_name: String,
+    role: String,
+    scope: String,
+    org: String,
+    last_login: String,
+    last_login_ip: String,
+    password_changed: String,
+    tokens: Vec<Token>,
+    new_secret: Option<String>,
+    token_error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    pub notice: Option<String>,
+}
+
+async fn account_page(
+    state: &AppState,
+    ctx: &Ctx,
+    new_secret: Option<String>,
+    token_error: Option<String>,
+    notice: Option<&str>,
+) -> WebResult<Response> {
+    let u = ctx.user()?;
+    let t = ctx.tr();
+    let tokens = {
+        let mut c = state.db.read().await?;
+        tokens::list_for_user(&mut c, &u.user.id).await?
+    };
+    let status = if token_error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(page(
+        status,
+        &AccountPage {
+            t,
+            base: Base::new(
+                ctx,
+                t.get("menu.account"),
+                vec![Crumb::here(t.get("menu.account"))],
+            )
+            .with_notice(&t, notice),
+            username: u.user.username.clone(),
+            display_name: u.user.display_name.clone(),
+            role: t.role(&u.user.role),
+            scope: scope_label(&t, u.user.region_path.as_deref(), &u.user.region_code),
+            org: u.user.org_name.clone().unwrap_or_else(|| "—".into()),
+            last_login: t.opt_datetime(u.user.last_login_at),
+            last_login_ip: u.user.last_login_ip.clone().unwrap_or_else(|| "—".into()),
+            password_changed: t.datetime(u.user.password_changed_at),
+            tokens,
+            new_secret,
+            token_error,
+        },
+    ))
+}
+
+pub async fn account(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> WebResult<Response> {
+    account_page(&state, &ctx, None, None, q.notice.as_deref()).await
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    name: String,
+}
+
+/// Create an API token for a user, audited. Shared by the account page and the CLI.
+pub async fn create_token(
+    state_db: &shegong_store::Db,
+    actor: &audit::Actor,
+    user: &users::User,
+    name: &str,
+    now: i64,
+) -> WebResult<(Token, String)> {
+    let mut tx = state_db.begin().await?;
+    let (token, secret) = tokens::create(&mut tx, &user.id, name, now).await?;
+    audit::record(
+        &mut tx,
+        state_db.backend(),
+        actor,
+        Event::new("create", "api_token", Some(token.id.clone()))
+            .region(user.region_code.clone())
+            .changes(vec![
+                Change::new("name", None::<String>, Some(&token.name)),
+                Change::new("user", None::<String>, Some(&user.username)),
+            ]),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((token, secret))
+}
+
+pub async fn add_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<TokenForm>,
+) -> WebResult<Response> {
+    let u = ctx.user()?.clone();
+    match create_token(&state.db, &ctx.actor(), &u.user, &f.name, state.now()).await {
+        Ok((_, secret)) => account_page(&state, &ctx, Some(secret), None, None).await,
+        Err(WebError::Invalid(fields)) => {
+            let msg = fields.first().map(|f| ctx.tr().get(f.code).to_owned());
+            account_page(&state, &ctx, None, msg, None).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let u = ctx.user()?;
+    let mut tx = state.db.begin().await?;
+    let token = tokens::revoke(&mut tx, &u.user.id, &id, state.now()).await?;
+    audit::record(
+        &mut tx,
+        state.db.backend(),
+        &ctx.actor(),
+        Event::new("revoke", "api_token", Some(token.id.clone())).changes(vec![Change::new(
+            "name",
+            Some(&token.name),
+            None::<String>,
+        )]),
+        state.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/account?notice=notice.token_revoked").into_response())
+}
+
+/// The signed-in account, as API clients see it.
+#[derive(Serialize, ToSchema)]
+pub struct MeDto {
+    pub id: String,
+    pub username: String,
+    /// Display name.
+    pub name: String,
+    /// One of `system_admin`, `security_admin`, `auditor`, `civil_affairs_admin`,
+    /// `agency_manager`, `social_worker`, `supervisor`, `evaluator`.
+    pub role: String,
+    /// Scope region code; empty for the whole country.
+    pub region_code: String,
+    pub region_path: Vec<String>,
+    pub org_id: Option<String>,
+    pub permissions: Vec<String>,
+    pub must_change_password: bool,
+}
+
+pub fn permission_names(role: Role) -> Vec<String> {
+    [
+        (Permission::ManageSystem, "manage_system"),
+        (Permission::ManageUsers, "manage_users"),
+        (Permission::ReadAudit, "read_audit"),
+        (Permission::ReadData, "read_data"),
+        (Permission::WriteData, "write_data"),
+        (Permission::Export, "export"),
+    ]
+    .into_iter()
+    .filter(|(p, _)| role.has(*p))
+    .map(|(_, n)| n.to_owned())
+    .collect()
+}
+
+/// The caller's own account.
+#[utoipa::path(get, path = "/api/v1/me", tag = "account",
+    responses((status = 200, body = MeDto), (status = 401, description = "Not signed in")))]
+pub async fn api_me(ctx: Ctx) -> WebResult<Json<MeDto>> {
+    let u = ctx.user.as_ref().ok_or(WebError::Unauthenticated)?;
+    Ok(Json(MeDto {
+        id: u.user.id.clone(),
+        username: u.user.username.clone(),
+        name: u.user.display_name.clone(),
+        role: u.user.role.clone(),
+        region_code: u.user.region_code.clone(),
+        region_path: u
+            .user
+            .region_path
+            .as_deref()
+            .map(|p| p.split('/').map(str::to_owned).collect())
+            .unwrap_or_default(),
+        org_id: u.user.org_id.clone(),
+        permissions: permission_names(u.role()),
+        must_change_password: u.user.must_change_password != 0,
+    }))
+}

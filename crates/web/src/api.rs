@@ -1,0 +1,94 @@
+//! The OpenAPI document (`/api/v1/openapi.json`) and its interactive page (`/api/docs`, Swagger
+//! UI served from the binary). The committed `docs/openapi.json` is checked against it by a test.
+
+use askama::Template;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::Response;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::auth::Ctx;
+use crate::i18n::Tr;
+use crate::render::{Base, Crumb, page};
+use crate::{account, assets, audit, regions, users};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Shegong API",
+        description = "社工站信息平台 JSON API. Authenticate with `Authorization: Bearer <token>` \
+                       (create a token on your account page or with `shegong token create`). \
+                       Every list is limited to the caller's data scope; records outside it answer 404. \
+                       Errors are JSON problem bodies with a stable `code` and a message in the \
+                       language of `Accept-Language` (zh-CN by default, or en)."
+    ),
+    paths(
+        account::api_me,
+        regions::api_search,
+        regions::api_get,
+        regions::api_children,
+        users::api_list,
+        audit::api_list,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "account", description = "The signed-in account"),
+        (name = "regions", description = "Administrative divisions (NBS 2023)"),
+        (name = "users", description = "Accounts (account managers)"),
+        (name = "audit", description = "Audit log (auditors)"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        openapi.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+    }
+}
+
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(document())
+}
+
+#[derive(Template)]
+#[template(path = "apidocs.html")]
+struct DocsPage {
+    t: Tr,
+    base: Base,
+    swagger_css: &'static str,
+    swagger_js: &'static str,
+    init_js: &'static str,
+}
+
+pub async fn docs_page(ctx: Ctx) -> Response {
+    let t = ctx.tr();
+    page(
+        StatusCode::OK,
+        &DocsPage {
+            t,
+            base: Base::new(
+                &ctx,
+                t.get("menu.api_docs"),
+                vec![Crumb::here(t.get("menu.api_docs"))],
+            ),
+            swagger_css: assets::url("vendor/swagger-ui/swagger-ui.css"),
+            swagger_js: assets::url("vendor/swagger-ui/swagger-ui-bundle.js"),
+            init_js: assets::url("apidocs.js"),
+        },
+    )
+}

@@ -1,0 +1,139 @@
+//! Application configuration: defaults here, overridden by a TOML file, then by environment
+//! variables and command-line flags (the binary does the layering).
+
+use serde::Deserialize;
+use shegong_domain::password::PasswordPolicy;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: String,
+    /// Prometheus metrics listener; empty disables it.
+    pub metrics_bind: String,
+    pub demo: bool,
+    /// Set when served behind TLS: cookies get the Secure flag and HSTS is sent.
+    pub secure_cookies: bool,
+    /// Trust the first address of X-Forwarded-For (only behind a reverse proxy you run).
+    pub trust_proxy: bool,
+    pub session: SessionConfig,
+    pub lockout: LockoutConfig,
+    pub password: PasswordPolicy,
+    pub audit: AuditConfig,
+    /// Request body limit in bytes (uploads included).
+    pub body_limit: usize,
+    /// Per-request timeout in seconds.
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    pub idle_minutes: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LockoutConfig {
+    pub max_failures: i64,
+    pub minutes: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Entries older than this are removed daily. Never below 180 (等保: ≥ 6 months).
+    pub retention_days: i64,
+}
+
+pub const MIN_AUDIT_RETENTION_DAYS: i64 = 180;
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://data/shegong.db".into(),
+            bind: "127.0.0.1:8080".into(),
+            metrics_bind: "127.0.0.1:9464".into(),
+            demo: false,
+            secure_cookies: false,
+            trust_proxy: false,
+            session: SessionConfig::default(),
+            lockout: LockoutConfig::default(),
+            password: PasswordPolicy::default(),
+            audit: AuditConfig::default(),
+            body_limit: 20 * 1024 * 1024,
+            request_timeout_secs: 60,
+        }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self { idle_minutes: 30 }
+    }
+}
+
+impl Default for LockoutConfig {
+    fn default() -> Self {
+        Self {
+            max_failures: 5,
+            minutes: 15,
+        }
+    }
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            retention_days: 365,
+        }
+    }
+}
+
+impl Config {
+    /// Refuse settings that would break a security obligation.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.audit.retention_days < MIN_AUDIT_RETENTION_DAYS {
+            return Err(format!(
+                "audit.retention_days = {} is below the minimum of {MIN_AUDIT_RETENTION_DAYS} days",
+                self.audit.retention_days
+            ));
+        }
+        if self.session.idle_minutes < 1 {
+            return Err("session.idle_minutes must be at least 1".into());
+        }
+        if self.lockout.max_failures < 1 || self.lockout.minutes < 1 {
+            return Err("lockout.max_failures and lockout.minutes must be at least 1".into());
+        }
+        if self.password.min_length < 8 || self.password.min_classes > 4 {
+            return Err("password.min_length must be ≥ 8 and password.min_classes ≤ 4".into());
+        }
+        Ok(())
+    }
+
+    pub fn session_idle_millis(&self) -> i64 {
+        self.session.idle_minutes * 60_000
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_file_overrides_apply() {
+        Config::default().validate().unwrap();
+        let c: Config =
+            toml::from_str("bind = \"0.0.0.0:80\"\n[session]\nidle_minutes = 10\n").unwrap();
+        assert_eq!(c.bind, "0.0.0.0:80");
+        assert_eq!(c.session.idle_minutes, 10);
+        assert_eq!(c.lockout.max_failures, 5);
+    }
+
+    #[test]
+    fn audit_retention_below_six_months_is_refused() {
+        let mut c = Config::default();
+        c.audit.retention_days = 90;
+        assert!(c.validate().unwrap_err().contains("180"));
+    }
+}

@@ -1,0 +1,102 @@
+//! Demo data for `serve --demo`: accounts for 湖南省株洲市, one per role at city level, in
+//! 芦淞区 and in 贺家土街道, plus the agency their agency managers belong to. Seeded once into
+//! an empty database; demo accounts can sign in only while the server runs in demo mode.
+
+use shegong_domain::org::OrgKind;
+use shegong_domain::{RegionCode, Role, Scope};
+use shegong_store::audit::Actor;
+use shegong_store::{orgs, users};
+
+use crate::error::WebResult;
+use crate::state::AppState;
+use crate::users::{CreateUser, create_user};
+
+/// The password of every demo account (printed at start; demo mode only).
+pub const PASSWORD: &str = "Shegong#2026";
+
+pub struct DemoAccount {
+    pub username: String,
+    pub role: Role,
+    pub region: &'static str,
+}
+
+const LEVELS: [(&str, &str); 3] = [("zz", "4302"), ("ls", "430203"), ("hjt", "430203001")];
+
+fn short(role: Role) -> &'static str {
+    match role {
+        Role::SystemAdmin => "sysadmin",
+        Role::SecurityAdmin => "secadmin",
+        Role::Auditor => "auditor",
+        Role::CivilAffairsAdmin => "admin",
+        Role::AgencyManager => "agency",
+        Role::SocialWorker => "worker",
+        Role::Supervisor => "supervisor",
+        Role::Evaluator => "evaluator",
+    }
+}
+
+/// The demo accounts (whether or not they exist yet).
+pub fn accounts() -> Vec<DemoAccount> {
+    LEVELS
+        .iter()
+        .flat_map(|(prefix, region)| {
+            Role::ALL.into_iter().map(move |role| DemoAccount {
+                username: format!("{prefix}_{}", short(role)),
+                role,
+                region,
+            })
+        })
+        .collect()
+}
+
+/// Seed the demo data if it is not there yet. Returns whether anything was created.
+pub async fn seed(state: &AppState) -> WebResult<bool> {
+    let mut c = state.db.read().await?;
+    if users::count_all(&mut c).await? > 0 {
+        return Ok(false);
+    }
+    drop(c);
+    let now = state.now();
+    let actor = Actor::system("demo");
+    let mut tx = state.db.begin().await?;
+    let (agency, _) = orgs::create(
+        &mut tx,
+        &orgs::NewOrg {
+            name: "株洲市芦淞区阳光社会工作服务中心".into(),
+            uscc: None,
+            kind: OrgKind::Agency,
+            region: RegionCode::parse("430203")?,
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    let agency: uuid::Uuid = agency.parse().map_err(|e| anyhow::anyhow!("org id: {e}"))?;
+    for a in accounts() {
+        let org = a.role.requires_org().then_some(agency);
+        let display = format!(
+            "{}（演示）",
+            crate::i18n::Tr::new(crate::i18n::Lang::Zh).role(a.role.as_str())
+        );
+        create_user(
+            &state.db,
+            &state.config.password,
+            &actor,
+            CreateUser {
+                username: a.username.clone(),
+                display_name: display,
+                role: a.role,
+                scope: Scope {
+                    region: Some(RegionCode::parse(a.region)?),
+                    org,
+                },
+                password: Some(PASSWORD.into()),
+                temporary: false,
+                is_demo: true,
+            },
+            now,
+        )
+        .await?;
+    }
+    Ok(true)
+}

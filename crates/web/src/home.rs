@@ -1,0 +1,107 @@
+//! The home page: who you are, your scope in numbers, and where to go.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use shegong_domain::Permission;
+use shegong_store::regions;
+use shegong_store::sql::Sql;
+
+use crate::account::NoticeQuery;
+use crate::auth::Ctx;
+use crate::error::WebResult;
+use crate::i18n::Tr;
+use crate::render::{Base, page, scope_label};
+use crate::state::AppState;
+
+pub struct Stat {
+    pub label: String,
+    pub value: i64,
+}
+
+pub struct Link {
+    pub label: String,
+    pub href: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    t: Tr,
+    base: Base,
+    greeting: String,
+    scope: String,
+    stats: Vec<Stat>,
+    links: Vec<Link>,
+    last_login: String,
+}
+
+pub async fn home(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> WebResult<Response> {
+    let u = ctx.user()?;
+    let t = ctx.tr();
+    let scope = u.scope();
+    let mut c = state.db.read().await?;
+    // Region counts in the scope's subtree, by level: cheap range counts on the primary key.
+    let mut stats = Vec::new();
+    for (level, key) in [
+        ("county", "home.counties"),
+        ("township", "home.townships"),
+        ("village", "home.villages"),
+    ] {
+        let mut q = Sql::new("SELECT COUNT(*) FROM regions WHERE ");
+        q.region_range("code", &scope)
+            .push(" AND level = ")
+            .bind(level);
+        let n = q.fetch_i64(&mut c).await?;
+        if n > 0 || level != "village" {
+            stats.push(Stat {
+                label: t.get(key).to_owned(),
+                value: n,
+            });
+        }
+    }
+    let _ = regions::VINTAGE;
+    let mut links = Vec::new();
+    for (key, href, perm) in [
+        ("menu.regions", "/regions", Some(Permission::ReadData)),
+        ("menu.users", "/admin/users", Some(Permission::ManageUsers)),
+        ("menu.audit", "/audit", Some(Permission::ReadAudit)),
+        (
+            "menu.system",
+            "/admin/system",
+            Some(Permission::ManageSystem),
+        ),
+        ("menu.account", "/account", None),
+        ("menu.api_docs", "/api/docs", None),
+    ] {
+        if perm.is_none_or(|p| u.can(p)) {
+            links.push(Link {
+                label: t.get(key).to_owned(),
+                href,
+            });
+        }
+    }
+    Ok(page(
+        StatusCode::OK,
+        &HomePage {
+            t,
+            base: Base::new(&ctx, t.get("menu.home"), vec![]).with_notice(&t, q.notice.as_deref()),
+            greeting: t.fmt(
+                "home.greeting",
+                &[
+                    ("name", &u.user.display_name),
+                    ("role", &t.role(&u.user.role)),
+                ],
+            ),
+            scope: scope_label(&t, u.user.region_path.as_deref(), &u.user.region_code),
+            stats,
+            links,
+            last_login: t.opt_datetime(u.user.last_login_at),
+        },
+    ))
+}

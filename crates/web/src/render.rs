@@ -1,0 +1,353 @@
+//! Rendering shared by every page: the shell (`Base`: top bar, menu, breadcrumbs), the error
+//! pages and JSON problem bodies, and security headers.
+
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Serialize;
+use shegong_domain::Permission;
+use shegong_store::audit::{self, Event, Outcome};
+
+use crate::assets;
+use crate::auth::Ctx;
+use crate::error::{ErrorInfo, WebError};
+use crate::i18n::Tr;
+use crate::state::AppState;
+
+pub struct MenuItem {
+    pub label: String,
+    pub href: &'static str,
+    pub active: bool,
+}
+
+pub struct MenuGroup {
+    pub title: String,
+    pub items: Vec<MenuItem>,
+}
+
+pub struct Crumb {
+    pub label: String,
+    pub href: Option<String>,
+}
+
+impl Crumb {
+    pub fn link(label: impl Into<String>, href: impl Into<String>) -> Self {
+        Self {
+            label: label.into(),
+            href: Some(href.into()),
+        }
+    }
+
+    pub fn here(label: impl Into<String>) -> Self {
+        Self {
+            label: label.into(),
+            href: None,
+        }
+    }
+}
+
+pub struct UserBar {
+    pub display_name: String,
+    pub username: String,
+    pub role: String,
+    pub scope: String,
+}
+
+/// What the layout needs; every page struct carries one as `base` and its translator as `t`.
+pub struct Base {
+    pub title: String,
+    pub user: Option<UserBar>,
+    pub menu: Vec<MenuGroup>,
+    pub crumbs: Vec<Crumb>,
+    pub csrf: String,
+    /// The current path (for the language switch to come back to).
+    pub path: String,
+    pub notice: Option<String>,
+    pub css: &'static str,
+    pub js: &'static str,
+    pub htmx: &'static str,
+}
+
+/// (menu group key, [(item key, href, permission needed)]). Capabilities add their entries here.
+const MENU: &[(&str, &[(&str, &str, Option<Permission>)])] = &[
+    ("menu.group.workbench", &[("menu.home", "/", None)]),
+    (
+        "menu.group.reference",
+        &[("menu.regions", "/regions", Some(Permission::ReadData))],
+    ),
+    (
+        "menu.group.system",
+        &[
+            ("menu.users", "/admin/users", Some(Permission::ManageUsers)),
+            ("menu.audit", "/audit", Some(Permission::ReadAudit)),
+            (
+                "menu.system",
+                "/admin/system",
+                Some(Permission::ManageSystem),
+            ),
+            ("menu.api_docs", "/api/docs", None),
+        ],
+    ),
+    ("menu.group.personal", &[("menu.account", "/account", None)]),
+];
+
+impl Base {
+    pub fn new(ctx: &Ctx, title: impl Into<String>, crumbs: Vec<Crumb>) -> Self {
+        let t = ctx.tr();
+        let user = ctx.user.as_ref();
+        let menu = match user {
+            None => vec![],
+            Some(u) => MENU
+                .iter()
+                .map(|(group, items)| MenuGroup {
+                    title: t.get(group).to_owned(),
+                    items: items
+                        .iter()
+                        .filter(|(_, _, p)| p.is_none_or(|p| u.can(p)))
+                        .map(|(key, href, _)| MenuItem {
+                            label: t.get(key).to_owned(),
+                            href,
+                            active: if *href == "/" {
+                                ctx.path == "/"
+                            } else {
+                                ctx.path.starts_with(href)
+                            },
+                        })
+                        .collect(),
+                })
+                .filter(|g| !g.items.is_empty())
+                .collect(),
+        };
+        Self {
+            title: title.into(),
+            user: user.map(|u| UserBar {
+                display_name: u.user.display_name.clone(),
+                username: u.user.username.clone(),
+                role: t.role(&u.user.role),
+                scope: scope_label(&t, u.user.region_path.as_deref(), &u.user.region_code),
+            }),
+            menu,
+            crumbs,
+            csrf: ctx.csrf.clone(),
+            path: ctx.path.clone(),
+            notice: None,
+            css: assets::url("app.css"),
+            js: assets::url("app.js"),
+            htmx: assets::url("vendor/htmx.min.js"),
+        }
+    }
+
+    /// Show a confirmation from a `?notice=` key after a redirect (only `notice.*` keys).
+    pub fn with_notice(mut self, t: &Tr, key: Option<&str>) -> Self {
+        self.notice = key
+            .filter(|k| {
+                k.starts_with("notice.")
+                    && k.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_')
+            })
+            .map(|k| t.get(k).to_owned());
+        self
+    }
+}
+
+/// "湖南省 / 株洲市" for a region path, "全国" for the whole country.
+pub fn scope_label(t: &Tr, path_names: Option<&str>, code: &str) -> String {
+    match path_names {
+        Some(p) if !code.is_empty() => shegong_domain::region::display_path(p.split('/')),
+        _ if code.is_empty() => t.get("scope.national").to_owned(),
+        _ => code.to_owned(),
+    }
+}
+
+/// Render a template into a response (500 on a template error, which tests rule out).
+pub fn page(status: StatusCode, tpl: &impl Template) -> Response {
+    match tpl.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => WebError::Internal(anyhow::anyhow!("template: {e}")).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    t: Tr,
+    base: Base,
+    status: u16,
+    message: String,
+    request_id: String,
+}
+
+#[derive(Serialize)]
+pub struct Problem {
+    /// Stable machine code, e.g. `not_found`, `invalid`.
+    pub code: String,
+    pub status: u16,
+    pub title: String,
+    pub errors: Vec<ProblemField>,
+    pub request_id: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct ProblemField {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+fn render_error(state: &AppState, ctx: &Ctx, info: &ErrorInfo) -> Response {
+    let t = ctx.tr();
+    if ctx.is_api {
+        let body = Problem {
+            code: info.code.trim_start_matches("error.").to_owned(),
+            status: info.status.as_u16(),
+            title: t.get(info.code).to_owned(),
+            errors: info
+                .fields
+                .iter()
+                .map(|f| ProblemField {
+                    field: f.field.to_owned(),
+                    code: f.code.to_owned(),
+                    message: t.get(f.code).to_owned(),
+                })
+                .collect(),
+            request_id: ctx.request_id.clone(),
+        };
+        let mut res = (info.status, axum::Json(body)).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if info.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        return res;
+    }
+    match info.status {
+        StatusCode::UNAUTHORIZED => {
+            let next = urlencode(&ctx.path);
+            return Redirect::to(&format!("/login?next={next}")).into_response();
+        }
+        StatusCode::FORBIDDEN if info.code == "error.password_change_required" => {
+            return Redirect::to("/account/password").into_response();
+        }
+        _ => {}
+    }
+    let _ = state;
+    let message = match info.fields.first() {
+        Some(f) => t.get(f.code).to_owned(),
+        None => t.get(info.code).to_owned(),
+    };
+    page(
+        info.status,
+        &ErrorPage {
+            t,
+            base: Base::new(ctx, t.get(info.code), vec![]),
+            status: info.status.as_u16(),
+            message,
+            request_id: ctx.request_id.clone().unwrap_or_default(),
+        },
+    )
+}
+
+pub fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|v| v.trim_start_matches('=').to_owned())
+        .unwrap_or_default()
+}
+
+async fn audit_denial(state: &AppState, ctx: &Ctx, method: &str) {
+    let event = Event::new(
+        "permission_denied",
+        "route",
+        Some(format!("{method} {}", ctx.path)),
+    )
+    .outcome(Outcome::Denied);
+    let result = async {
+        let mut tx = state.db.begin().await?;
+        audit::record(
+            &mut tx,
+            state.db.backend(),
+            &ctx.actor(),
+            event,
+            state.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, shegong_store::StoreError>(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, "could not audit a permission denial");
+    }
+}
+
+/// Turn `WebError`s (marked by an `ErrorInfo` extension) into pages or problem bodies.
+pub async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let ctx = req.extensions().get::<Ctx>().cloned();
+    let method = req.method().to_string();
+    let res = next.run(req).await;
+    let Some(info) = res.extensions().get::<ErrorInfo>().cloned() else {
+        return res;
+    };
+    let Some(ctx) = ctx else { return res };
+    if info.status == StatusCode::FORBIDDEN && info.code == "error.forbidden" {
+        audit_denial(&state, &ctx, &method).await;
+    }
+    let mut out = render_error(&state, &ctx, &info);
+    // Keep cookies a handler set (e.g. a cleared session) on the error response.
+    for v in res.headers().get_all(header::SET_COOKIE) {
+        out.headers_mut().append(header::SET_COOKIE, v.clone());
+    }
+    out
+}
+
+/// For middleware that fails before a handler runs.
+pub fn error_response(state: &AppState, ctx: &Ctx, err: WebError) -> Response {
+    let info = err.info();
+    if let WebError::Internal(e) = &err {
+        tracing::error!(error = format!("{e:#}"), "internal error");
+    }
+    render_error(state, ctx, &info)
+}
+
+/// The unmatched route: a not-found page (or problem body).
+pub async fn fallback() -> WebError {
+    WebError::NotFound
+}
+
+/// CSP and friends on every response.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let docs = req.uri().path() == "/api/docs";
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    // Swagger UI sets inline styles and loads its spec with fetch; nothing needs inline script.
+    let csp = if docs {
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    } else {
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    };
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(self)"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}

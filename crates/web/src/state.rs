@@ -1,0 +1,52 @@
+use std::sync::Arc;
+
+use shegong_store::Db;
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+
+/// Milliseconds since the epoch. Injectable so tests can move time (idle sessions, lockouts).
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(shegong_store::now_millis)
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+pub struct Inner {
+    pub db: Db,
+    pub config: Config,
+    pub metrics: Metrics,
+    pub clock: Clock,
+    pub started_at: i64,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config, clock: Clock) -> Self {
+        let started_at = clock();
+        Self {
+            inner: Arc::new(Inner {
+                db,
+                config,
+                metrics: Metrics::default(),
+                clock,
+                started_at,
+            }),
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        (self.clock)()
+    }
+}
