@@ -82,28 +82,37 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-async fn audit_login(
-    state: &AppState,
-    ctx: &Ctx,
-    username: &str,
-    user_id: Option<&str>,
-    region: &str,
-    action: &str,
-    outcome: Outcome,
-    reason: Option<&str>,
-) -> WebResult<()> {
-    let mut actor = ctx.actor();
-    actor.username = username.chars().take(64).collect();
-    actor.user_id = user_id.map(str::to_owned);
-    actor.region_code = region.to_owned();
-    let mut event = Event::new(action, "session", user_id.map(str::to_owned)).outcome(outcome);
-    if let Some(r) = reason {
-        event = event.changes(vec![Change::new("reason", None::<String>, Some(r))]);
+/// Who a sign-in attempt claims to be, for its audit entries.
+struct Attempt<'a> {
+    username: &'a str,
+    user_id: Option<&'a str>,
+    /// The account's scope region ('' when unknown): where its entries are filed.
+    region: &'a str,
+}
+
+impl Attempt<'_> {
+    async fn audit(
+        &self,
+        state: &AppState,
+        ctx: &Ctx,
+        action: &str,
+        outcome: Outcome,
+        reason: Option<&str>,
+    ) -> WebResult<()> {
+        let mut actor = ctx.actor();
+        actor.username = self.username.chars().take(64).collect();
+        actor.user_id = self.user_id.map(str::to_owned);
+        actor.region_code = self.region.to_owned();
+        let mut event =
+            Event::new(action, "session", self.user_id.map(str::to_owned)).outcome(outcome);
+        if let Some(r) = reason {
+            event = event.changes(vec![Change::new("reason", None::<String>, Some(r))]);
+        }
+        let mut tx = state.db.begin().await?;
+        audit::record(&mut tx, state.db.backend(), &actor, event, state.now()).await?;
+        tx.commit().await?;
+        Ok(())
     }
-    let mut tx = state.db.begin().await?;
-    audit::record(&mut tx, state.db.backend(), &actor, event, state.now()).await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 pub async fn login(
@@ -132,12 +141,14 @@ pub async fn login(
     };
     let Some(c) = creds else {
         verify_password(f.password.clone(), DUMMY_HASH.clone()).await;
-        audit_login(
+        Attempt {
+            username: &username,
+            user_id: None,
+            region: "",
+        }
+        .audit(
             &state,
             &ctx,
-            &username,
-            None,
-            "",
             "login",
             Outcome::Failure,
             Some("unknown_user"),
@@ -145,19 +156,16 @@ pub async fn login(
         .await?;
         return Ok(fail(t.get("login.failed").to_owned()));
     };
+    let known = Attempt {
+        username: &username,
+        user_id: Some(&c.id),
+        region: &c.region_code,
+    };
     let lockout_minutes = state.config.lockout.minutes;
     if let Some(until) = c.locked_until.filter(|u| *u > now) {
-        audit_login(
-            &state,
-            &ctx,
-            &username,
-            Some(&c.id),
-            &c.region_code,
-            "login",
-            Outcome::Denied,
-            Some("locked"),
-        )
-        .await?;
+        known
+            .audit(&state, &ctx, "login", Outcome::Denied, Some("locked"))
+            .await?;
         let minutes = ((until - now) + 59_999) / 60_000;
         return Ok(fail(
             t.fmt("login.locked", &[("minutes", &minutes.to_string())]),
@@ -176,29 +184,19 @@ pub async fn login(
         )
         .await?;
         tx.commit().await?;
-        audit_login(
-            &state,
-            &ctx,
-            &username,
-            Some(&c.id),
-            &c.region_code,
-            "login",
-            Outcome::Failure,
-            Some("bad_password"),
-        )
-        .await?;
-        if locked.is_some() {
-            audit_login(
+        known
+            .audit(
                 &state,
                 &ctx,
-                &username,
-                Some(&c.id),
-                &c.region_code,
-                "lockout",
-                Outcome::Success,
-                None,
+                "login",
+                Outcome::Failure,
+                Some("bad_password"),
             )
             .await?;
+        if locked.is_some() {
+            known
+                .audit(&state, &ctx, "lockout", Outcome::Success, None)
+                .await?;
             return Ok(fail(t.fmt(
                 "login.locked",
                 &[("minutes", &lockout_minutes.to_string())],
@@ -207,17 +205,9 @@ pub async fn login(
         return Ok(fail(t.get("login.failed").to_owned()));
     }
     if c.disabled != 0 {
-        audit_login(
-            &state,
-            &ctx,
-            &username,
-            Some(&c.id),
-            &c.region_code,
-            "login",
-            Outcome::Denied,
-            Some("disabled"),
-        )
-        .await?;
+        known
+            .audit(&state, &ctx, "login", Outcome::Denied, Some("disabled"))
+            .await?;
         return Ok(fail(t.get("login.disabled").to_owned()));
     }
     let user_agent = None::<&str>;

@@ -139,15 +139,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
 }
 
 fn client_ip(state: &AppState, req: &Request) -> Option<String> {
-    if state.config.trust_proxy {
-        if let Some(first) = req
+    if state.config.trust_proxy
+        && let Some(first) = req
             .headers()
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(',').next())
-        {
-            return Some(first.trim().to_owned());
-        }
+    {
+        return Some(first.trim().to_owned());
     }
     req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -247,10 +246,11 @@ pub async fn context(State(state): State<AppState>, mut req: Request, next: Next
     };
     req.extensions_mut().insert(ctx.clone());
     let mut res = next.run(req).await;
-    if ctx.new_pre_session && !ctx.is_api {
-        if let Ok(v) = set_cookie(&state, PRE_SESSION_COOKIE, &ctx.csrf, None).parse() {
-            res.headers_mut().append(header::SET_COOKIE, v);
-        }
+    if ctx.new_pre_session
+        && !ctx.is_api
+        && let Ok(v) = set_cookie(&state, PRE_SESSION_COOKIE, &ctx.csrf, None).parse()
+    {
+        res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
 }

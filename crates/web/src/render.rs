@@ -70,8 +70,11 @@ pub struct Base {
     pub htmx: &'static str,
 }
 
-/// (menu group key, [(item key, href, permission needed)]). Capabilities add their entries here.
-const MENU: &[(&str, &[(&str, &str, Option<Permission>)])] = &[
+/// (item key, href, permission needed)
+type Entry = (&'static str, &'static str, Option<Permission>);
+
+/// (menu group key, entries). Capabilities add their entries here.
+const MENU: &[(&str, &[Entry])] = &[
     ("menu.group.workbench", &[("menu.home", "/", None)]),
     (
         "menu.group.reference",

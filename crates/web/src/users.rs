@@ -120,15 +120,14 @@ fn parse_access(
 ) -> Result<(Role, Scope), Vec<FieldError>> {
     let mut errors = Vec::new();
     let role = Role::parse(role).map_err(|e| errors.push(e)).ok();
-    if let Some(r) = role {
-        if !u.role().can_grant(r) {
-            errors.push(FieldError::new("role", "user.role_not_grantable"));
-        }
+    if let Some(r) = role
+        && !u.role().can_grant(r)
+    {
+        errors.push(FieldError::new("role", "user.role_not_grantable"));
     }
-    let region = Scope::parse_region(region)
-        .map_err(|e| errors.push(e))
-        .ok()
-        .flatten();
+    let parsed_region = Scope::parse_region(region).map_err(|e| errors.push(e));
+    let region_parsed = parsed_region.is_ok();
+    let region = parsed_region.ok().flatten();
     let org = match org.trim() {
         "" => None,
         s => s
@@ -143,13 +142,13 @@ fn parse_access(
         region: mine.region.clone(),
         org: None,
     };
-    if errors.is_empty() && !region_only.covers(&scope) {
+    if region_parsed && !region_only.covers(&scope) {
         errors.push(FieldError::new("region", "user.region_out_of_scope"));
     }
-    if let Some(o) = mine.org {
-        if scope.org != Some(o) {
-            errors.push(FieldError::new("org", "user.org_out_of_scope"));
-        }
+    if let Some(o) = mine.org
+        && scope.org != Some(o)
+    {
+        errors.push(FieldError::new("org", "user.org_out_of_scope"));
     }
     match (role, errors.is_empty()) {
         (Some(r), true) => Ok((r, scope)),
@@ -417,10 +416,11 @@ async fn form_page(
         Some(x) => x.username.clone(),
         None => t.get("user.new").to_owned(),
     };
-    let status = errors
-        .is_empty()
-        .then_some(StatusCode::OK)
-        .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let is_self = user.as_ref().is_some_and(|x| x.id == u.user.id);
     let status_text = user
         .as_ref()

@@ -1,0 +1,187 @@
+//! Signing in: language, lockout, temporary passwords, idle sessions, demo accounts.
+
+use super::*;
+
+app_test!(login_page_is_chinese_first_and_switches_to_english, |app| {
+    let mut c = app.client();
+    let res = c.get("/login").await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.select("h1.login-title"), ["社工站信息平台"]);
+    assert!(res.text.contains("lang=\"zh-CN\""));
+    let res = c.get("/lang/en?next=/login").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let res = c.get("/login").await;
+    assert_eq!(res.select("h1.login-title"), ["Shegong"]);
+    assert_eq!(res.select("button[type=submit]"), ["Sign in"]);
+});
+
+app_test!(sign_in_shows_home_with_scope_and_audits_it, |app| {
+    app.user("ls_admin", Role::CivilAffairsAdmin, "430203", false)
+        .await;
+    let mut c = app.client();
+    let res = c.login("ls_admin", PASSWORD).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.location(), "/");
+    let home = c.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert_eq!(home.select("#home-scope"), ["湖南省 / 株洲市 / 芦淞区"]);
+    assert!(home.select("nav a").iter().any(|a| a == "用户管理"));
+    // The auditor of the district sees the sign-in.
+    let mut auditor = app.login_as(Role::Auditor, "430203").await;
+    let log = auditor
+        .get("/api/v1/audit?action=login&actor=ls_admin")
+        .await
+        .json();
+    assert_eq!(log["total"], 1);
+    assert_eq!(log["items"][0]["outcome"], "success");
+});
+
+app_test!(five_failures_lock_the_account_for_fifteen_minutes, |app| {
+    app.user("hjt_worker", Role::SocialWorker, "430203001", false)
+        .await;
+    let mut c = app.client();
+    for _ in 0..4 {
+        let res = c.login("hjt_worker", "wrong-password").await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(res.select("#login-error"), ["用户名或密码错误。"]);
+    }
+    let res = c.login("hjt_worker", "wrong-password").await;
+    assert_eq!(
+        res.select("#login-error"),
+        ["登录失败次数过多，账号已锁定，请 15 分钟后再试。"]
+    );
+    // Locked: even the right password is refused.
+    let res = c.login("hjt_worker", PASSWORD).await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert!(res.select("#login-error")[0].contains("已锁定"));
+    app.advance_minutes(16);
+    let res = c.login("hjt_worker", PASSWORD).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let mut auditor = app.login_as(Role::Auditor, "430203").await;
+    let lockouts = auditor.get("/api/v1/audit?action=lockout").await.json();
+    assert_eq!(lockouts["total"], 1);
+});
+
+app_test!(unknown_users_get_the_same_message, |app| {
+    let mut c = app.client();
+    let res = c.login("nobody", "whatever-1A").await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(res.select("#login-error"), ["用户名或密码错误。"]);
+});
+
+app_test!(temporary_passwords_must_be_changed_first, |app| {
+    app.user("newbie", Role::SocialWorker, "430203001", true)
+        .await;
+    let mut c = app.client();
+    assert_eq!(
+        c.login("newbie", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let res = c.get("/").await;
+    assert_eq!(res.location(), "/account/password");
+    let res = c.get("/regions").await;
+    assert_eq!(res.location(), "/account/password");
+    let api = c.get("/api/v1/regions").await;
+    assert_eq!(api.status, StatusCode::FORBIDDEN);
+    assert_eq!(api.json()["code"], "password_change_required");
+    let page = c.get("/account/password").await;
+    assert_eq!(page.select("#forced-change").len(), 1);
+    // Errors name the field and keep the user on the form.
+    let res = c
+        .post_form(
+            "/account/password",
+            &[
+                ("current", PASSWORD),
+                ("new", "short"),
+                ("confirm", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.select("#new-error"), ["密码太短。"]);
+    let res = c
+        .post_form(
+            "/account/password",
+            &[
+                ("current", "wrong"),
+                ("new", "Brand-New-2026"),
+                ("confirm", "Brand-New-2027"),
+            ],
+        )
+        .await;
+    assert_eq!(res.select("#current-error"), ["当前密码不正确。"]);
+    assert_eq!(res.select("#confirm-error"), ["两次输入的新密码不一致。"]);
+    let res = c
+        .post_form(
+            "/account/password",
+            &[
+                ("current", PASSWORD),
+                ("new", "Brand-New-2026"),
+                ("confirm", "Brand-New-2026"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let home = c.get(res.location()).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert_eq!(home.select(".alert-success"), ["密码已修改。"]);
+    // The new password works, the old one does not.
+    let mut again = app.client();
+    assert_eq!(
+        again.login("newbie", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        again.login("newbie", "Brand-New-2026").await.status,
+        StatusCode::SEE_OTHER
+    );
+});
+
+app_test!(idle_sessions_expire, |app| {
+    let mut c = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+    assert_eq!(c.get("/").await.status, StatusCode::OK);
+    app.advance_minutes(20);
+    assert_eq!(
+        c.get("/").await.status,
+        StatusCode::OK,
+        "activity keeps the session"
+    );
+    app.advance_minutes(31);
+    let res = c.get("/").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(res.location().starts_with("/login"));
+});
+
+app_test!(logout_ends_the_session, |app| {
+    let mut c = app.login_as(Role::Supervisor, "430203").await;
+    let res = c.post_form("/logout", &[]).await;
+    assert_eq!(res.location(), "/login");
+    assert!(c.get("/").await.location().starts_with("/login"));
+});
+
+app_test!(demo_accounts_sign_in_only_in_demo_mode, |app| {
+    let config = Config {
+        demo: true,
+        ..Default::default()
+    };
+    let demo = TestApp::with_config(shegong_store::testing::sqlite().await, config).await;
+    assert!(shegong_web::demo::seed(&demo.state).await.unwrap());
+    let mut c = demo.client();
+    assert_eq!(
+        c.login("ls_admin", shegong_web::demo::PASSWORD)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    // The same database served without --demo refuses them.
+    let plain = TestApp::new(shegong_store::testing::sqlite().await).await;
+    assert!(shegong_web::demo::seed(&plain.state).await.unwrap());
+    let mut c = plain.client();
+    assert_eq!(
+        c.login("ls_admin", shegong_web::demo::PASSWORD)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let _ = app;
+});

@@ -1,0 +1,235 @@
+//! Account management and the audit log: both scoped to the manager's or auditor's region.
+
+use super::*;
+
+app_test!(county_admin_reads_only_its_own_county, |app| {
+    let other = app
+        .user("hetang_worker", Role::SocialWorker, "430202001", false)
+        .await;
+    let own = app
+        .user("lusong_worker", Role::SocialWorker, "430203001", false)
+        .await;
+    // Something happens in each county.
+    let mut o = app.client();
+    o.login("hetang_worker", PASSWORD).await;
+    let mut w = app.client();
+    w.login("lusong_worker", PASSWORD).await;
+
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "430203").await;
+    // Users: pages and API.
+    let list = admin.get("/admin/users").await;
+    assert_eq!(list.status, StatusCode::OK);
+    let names = list.select("#users tbody td:first-child");
+    assert!(names.contains(&"lusong_worker".to_owned()));
+    assert!(!names.contains(&"hetang_worker".to_owned()));
+    assert_eq!(
+        admin.get(&format!("/admin/users/{own}")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        admin.get(&format!("/admin/users/{other}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let api = admin.get("/api/v1/users?per_page=200").await.json();
+    let api_names: Vec<_> = api["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(api_names.contains(&"lusong_worker".to_owned()));
+    assert!(!api_names.contains(&"hetang_worker".to_owned()));
+    assert!(
+        api["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["region_code"].as_str().unwrap().starts_with("430203"))
+    );
+    // Changing an account outside the county is not found either.
+    assert_eq!(
+        admin
+            .post_form(&format!("/admin/users/{other}/disable"), &[])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    // Audit: pages and API.
+    let audit = admin.get("/api/v1/audit?per_page=200").await.json();
+    let items = audit["items"].as_array().unwrap();
+    assert!(items.iter().any(|e| e["actor"] == "lusong_worker"));
+    assert!(
+        items
+            .iter()
+            .all(|e| e["region_code"].as_str().unwrap().starts_with("430203"))
+    );
+    assert!(!items.iter().any(|e| e["actor"] == "hetang_worker"));
+    let page = admin.get("/audit?actor=hetang_worker").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.select("#audit tbody tr"), ["暂无数据。"]);
+    let page = admin.get("/audit?actor=lusong_worker").await;
+    assert!(!page.select("#audit tbody tr").is_empty());
+    assert_ne!(page.select("#audit tbody tr")[0], "暂无数据。");
+});
+
+app_test!(
+    managers_create_accounts_within_their_scope_and_grants,
+    |app| {
+        let mut admin = app.login_as(Role::CivilAffairsAdmin, "430203").await;
+        let form = admin.get("/admin/users/new").await;
+        assert_eq!(form.status, StatusCode::OK);
+        let roles = form.select("#role option");
+        assert!(roles.contains(&"社工站社工".to_owned()));
+        assert!(
+            !roles.contains(&"审计员".to_owned()),
+            "only business roles: {roles:?}"
+        );
+        // Outside the scope, and a role it may not grant: errors beside each field, input kept.
+        let res = admin
+            .post_form(
+                "/admin/users",
+                &[
+                    ("username", "zhang.wei"),
+                    ("display_name", "张伟"),
+                    ("role", "auditor"),
+                    ("region", "430204001"),
+                    ("org", ""),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(res.select("#role-error"), ["您无权授予该角色。"]);
+        assert_eq!(
+            res.select("#region-error"),
+            ["数据范围超出了您自己的管理范围。"]
+        );
+        assert!(res.text.contains("value=\"zhang.wei\""));
+        let res = admin
+            .post_form(
+                "/admin/users",
+                &[
+                    ("username", "x"),
+                    ("display_name", "张伟"),
+                    ("role", "social_worker"),
+                    ("region", "430203001"),
+                    ("org", ""),
+                ],
+            )
+            .await;
+        assert_eq!(
+            res.select("#username-error"),
+            ["用户名须为 3–32 位字母、数字、点、下划线或连字符。"]
+        );
+        // A valid account: created with a temporary password shown once.
+        let res = admin
+            .post_form(
+                "/admin/users",
+                &[
+                    ("username", "zhang.wei"),
+                    ("display_name", "张伟"),
+                    ("role", "social_worker"),
+                    ("region", "430203001"),
+                    ("org", ""),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        let temp = res.select("#temp-password")[0].clone();
+        assert_eq!(temp.len(), 16);
+        let dup = admin
+            .post_form(
+                "/admin/users",
+                &[
+                    ("username", "Zhang.Wei"),
+                    ("display_name", "张伟"),
+                    ("role", "social_worker"),
+                    ("region", "430203001"),
+                    ("org", ""),
+                ],
+            )
+            .await;
+        assert_eq!(dup.select("#username-error"), ["该用户名已被使用。"]);
+        // The new user must change the password at first sign-in.
+        let mut zw = app.client();
+        assert_eq!(
+            zw.login("zhang.wei", &temp).await.status,
+            StatusCode::SEE_OTHER
+        );
+        assert_eq!(zw.get("/").await.location(), "/account/password");
+        // The creation is audited without the password.
+        let mut auditor = app.login_as(Role::Auditor, "430203").await;
+        let log = auditor
+            .get("/api/v1/audit?entity=user&action=create")
+            .await
+            .json();
+        let entry = log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| {
+                e["changes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|c| c["after"] == "zhang.wei")
+            })
+            .expect("audited");
+        assert!(!entry.to_string().contains(&temp));
+    }
+);
+
+app_test!(disabling_ends_sessions_and_blocks_sign_in, |app| {
+    let id = app
+        .user("to_disable", Role::SocialWorker, "430203001", false)
+        .await;
+    let mut victim = app.client();
+    victim.login("to_disable", PASSWORD).await;
+    assert_eq!(victim.get("/").await.status, StatusCode::OK);
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "430203").await;
+    let res = admin
+        .post_form(&format!("/admin/users/{id}/disable"), &[])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(victim.get("/").await.location().starts_with("/login"));
+    let res = app.client().login("to_disable", PASSWORD).await;
+    assert_eq!(res.select("#login-error"), ["该账号已停用，请联系管理员。"]);
+});
+
+app_test!(exports_are_excel_files_and_audited, |app| {
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "430203").await;
+    let res = admin.get("/admin/users/export.xlsx").await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.bytes.starts_with(b"PK"), "an xlsx is a zip");
+    assert!(
+        res.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("filename*=UTF-8''")
+    );
+    let mut auditor = app.login_as(Role::Auditor, "430203").await;
+    let res = auditor.get("/audit/export.xlsx").await;
+    assert!(res.bytes.starts_with(b"PK"));
+    let log = auditor.get("/api/v1/audit?action=export").await.json();
+    assert_eq!(log["total"], 2);
+});
+
+app_test!(auditor_verifies_the_chain_and_sees_tampering, |app| {
+    let mut auditor = app.login_as(Role::Auditor, "CN").await;
+    let res = auditor.get("/audit/verify").await;
+    assert_eq!(res.select("#verify-result.alert-success").len(), 1);
+    let mut tx = app.state.db.begin().await.unwrap();
+    shegong_store::sql::Sql::new("UPDATE audit_log SET action = 'logout' WHERE seq = 1")
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let res = auditor.get("/audit/verify").await;
+    assert_eq!(res.select("#verify-result.alert-error").len(), 1);
+    assert!(res.text.contains("#1"));
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "CN").await;
+    assert_eq!(
+        admin.get("/audit/verify").await.status,
+        StatusCode::FORBIDDEN,
+        "verification is the auditor's"
+    );
+});
