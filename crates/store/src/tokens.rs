@@ -87,28 +87,29 @@ pub async fn revoke(
     Ok(t)
 }
 
-/// The user id behind a live token, or NotFound. Records the use at most once a minute.
+/// A live token: (token id, user id, last used), or NotFound.
 pub async fn authenticate(
     conn: &mut AnyConnection,
     secret: &str,
-    now: Millis,
-) -> StoreResult<String> {
+) -> StoreResult<(String, String, Option<i64>)> {
     if !secret.starts_with(PREFIX) {
         return Err(StoreError::NotFound);
     }
-    let (id, user_id, last_used): (String, String, Option<i64>) = Sql::new(
+    Sql::new(
         "SELECT id, user_id, last_used_at FROM api_tokens WHERE revoked_at IS NULL AND token_hash = ",
     )
     .bind(hash_token(secret))
     .fetch_one(conn)
-    .await?;
-    if last_used.is_none_or(|t| now - t > 60_000) {
-        Sql::new("UPDATE api_tokens SET last_used_at = ")
-            .bind(now)
-            .push(" WHERE id = ")
-            .bind(id)
-            .execute(conn)
-            .await?;
-    }
-    Ok(user_id)
+    .await
+}
+
+/// Record a token's use. Callers do it at most once a minute per token, so reads stay reads.
+pub async fn touch(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreResult<()> {
+    Sql::new("UPDATE api_tokens SET last_used_at = ")
+        .bind(now)
+        .push(" WHERE id = ")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }

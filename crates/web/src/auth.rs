@@ -160,14 +160,20 @@ async fn resolve_user(state: &AppState, headers: &HeaderMap) -> WebResult<Option
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
     {
-        let mut tx = state.db.begin().await?;
-        let user_id = match tokens::authenticate(&mut tx, bearer.trim(), now).await {
-            Ok(id) => id,
-            Err(shegong_store::StoreError::NotFound) => return Err(WebError::Unauthenticated),
-            Err(e) => return Err(e.into()),
-        };
-        let user = users::auth::by_id(&mut tx, &user_id).await?;
-        tx.commit().await?;
+        let mut conn = state.db.read().await?;
+        let (token_id, user_id, last_used) =
+            match tokens::authenticate(&mut conn, bearer.trim()).await {
+                Ok(found) => found,
+                Err(shegong_store::StoreError::NotFound) => return Err(WebError::Unauthenticated),
+                Err(e) => return Err(e.into()),
+            };
+        let user = users::auth::by_id(&mut conn, &user_id).await?;
+        drop(conn);
+        if last_used.is_none_or(|t| now - t > 60_000) {
+            let mut tx = state.db.begin().await?;
+            tokens::touch(&mut tx, &token_id, now).await?;
+            tx.commit().await?;
+        }
         if user.is_disabled() || user.is_locked(now) {
             return Err(WebError::Unauthenticated);
         }
