@@ -8,6 +8,7 @@ pub mod password;
 pub mod region;
 pub mod role;
 pub mod scope;
+pub mod station;
 
 pub use region::{RegionCode, RegionKind, RegionLevel};
 pub use role::{Permission, Role};

@@ -8,15 +8,22 @@
 //! Functions take `&mut AnyConnection`, which is either a pooled connection or a transaction
 //! (`Transaction` derefs to it): a change, its audit entry and its aggregates commit together.
 
+pub mod attachments;
 pub mod audit;
+pub mod construction;
+pub mod coverage;
 mod db;
 pub mod dialect;
 mod error;
+pub mod imports;
+pub mod indicators;
+pub mod inspections;
 pub mod migrate;
 pub mod orgs;
 pub mod regions;
 pub mod sessions;
 pub mod sql;
+pub mod stations;
 pub mod tokens;
 pub mod users;
 

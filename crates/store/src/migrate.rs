@@ -22,8 +22,8 @@ macro_rules! migrations {
     };
 }
 
-pub const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_core");
-pub const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_core");
+pub const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_core", 2 "0002_stations");
+pub const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_core", 2 "0002_stations");
 
 pub fn for_backend(b: Backend) -> &'static [Migration] {
     match b {

@@ -136,6 +136,14 @@ pub async fn create(conn: &mut AnyConnection, new: &NewUser, now: Millis) -> Sto
         return Err(FieldError::new("display_name", "user.display_name_invalid").into());
     }
     check_access(conn, new.role, &new.scope).await?;
+    // Checked first: a violated constraint would abort the caller's PostgreSQL transaction.
+    let taken = Sql::new("SELECT COUNT(*) FROM users WHERE username = ")
+        .bind(&username)
+        .fetch_i64(conn)
+        .await?;
+    if taken > 0 {
+        return Err(FieldError::new("username", "user.username_taken").into());
+    }
     let id = new_id();
     Sql::new(
         "INSERT INTO users (id, username, display_name, role, region_code, org_id, password_hash, \

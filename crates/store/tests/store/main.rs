@@ -3,6 +3,7 @@
 mod audit;
 mod backup;
 mod regions;
+mod stations;
 mod users;
 
 use shegong_domain::{RegionCode, Role, Scope};
