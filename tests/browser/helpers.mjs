@@ -109,6 +109,21 @@ function tail(text, lines = 30) {
   return text.split('\n').slice(-lines).join('\n');
 }
 
+// Servers still running when this process ends (a failed run, Ctrl-C): stop them too.
+const running = new Set();
+const tempDirs = new Set();
+process.once('exit', () => {
+  for (const proc of running) {
+    proc.kill('SIGKILL');
+  }
+  for (const dir of tempDirs) {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
+}
+
 /**
  * A running `shegong serve` on a fresh database in a temporary directory.
  * `name` names its log file: target/browser-logs/<name>.log.
@@ -140,6 +155,7 @@ export class Server {
     }
     await mkdir(LOG_DIR, { recursive: true });
     this.dir = await mkdtemp(path.join(os.tmpdir(), 'shegong-browser-'));
+    tempDirs.add(this.dir);
     this.databaseUrl = `sqlite://${this.dir}/t.db`;
     const log = fs.createWriteStream(this.logPath);
     // The port is free when chosen but could be taken before the server binds it: try again.
@@ -154,6 +170,8 @@ export class Server {
         { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
       );
       this.proc = proc;
+      running.add(proc);
+      proc.once('exit', () => running.delete(proc));
       for (const stream of [proc.stdout, proc.stderr]) {
         stream.setEncoding('utf8');
         stream.on('data', (chunk) => {
@@ -256,6 +274,7 @@ export class Server {
     const code = await this.stop();
     if (this.dir) {
       await rm(this.dir, { recursive: true, force: true });
+      tempDirs.delete(this.dir);
     }
     assert.equal(
       code,
@@ -355,16 +374,17 @@ export async function steps(t, prefix, currentPage) {
       await t.test(name, { skip: `an earlier step failed: "${failed}"` }, () => {});
       return;
     }
-    await t.test(name, async () => {
+    await t.test(name, async (st) => {
       const page = currentPage();
       try {
         await fn();
       } catch (e) {
         failed = name;
         if (page && !page.isClosed()) {
+          st.diagnostic(`failed on page ${page.url()}`);
           const file = await screenshot(page, `${base}-FAILED`).catch(() => null);
-          if (file && e && typeof e.message === 'string') {
-            e.message += `\n    (page: ${page.url()}; screenshot: ${path.relative(REPO_ROOT, file)})`;
+          if (file) {
+            st.diagnostic(`screenshot: ${path.relative(REPO_ROOT, file)}`);
           }
         }
         throw e;

@@ -33,6 +33,9 @@ pub enum Permission {
     WriteData,
     /// Export lists to Excel.
     Export,
+    /// Configure and supervise the station network: checklists, targets, inspections,
+    /// verifying rectifications, confirming completion.
+    Supervise,
 }
 
 impl Role {

@@ -549,6 +549,7 @@ pub fn permission_names(role: Role) -> Vec<String> {
         (Permission::ReadData, "read_data"),
         (Permission::WriteData, "write_data"),
         (Permission::Export, "export"),
+        (Permission::Supervise, "supervise"),
     ]
     .into_iter()
     .filter(|(p, _)| role.has(*p))

@@ -20,6 +20,8 @@ pub struct Config {
     pub lockout: LockoutConfig,
     pub password: PasswordPolicy,
     pub audit: AuditConfig,
+    /// Where uploaded files are kept (outside any web-served directory).
+    pub attachments_dir: String,
     /// Request body limit in bytes (uploads included).
     pub body_limit: usize,
     /// Per-request timeout in seconds.
@@ -61,6 +63,7 @@ impl Default for Config {
             lockout: LockoutConfig::default(),
             password: PasswordPolicy::default(),
             audit: AuditConfig::default(),
+            attachments_dir: "data/attachments".into(),
             body_limit: 20 * 1024 * 1024,
             request_timeout_secs: 60,
         }

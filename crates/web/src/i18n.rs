@@ -1,5 +1,6 @@
 //! The message catalogue: Chinese first, English second. Every visible string comes from
-//! `locales/*.toml`; a test fails when a key used anywhere is missing in either language.
+//! `locales/<lang>/<capability>.toml` (one file per capability, merged at start); a test fails
+//! when a key used anywhere is missing in either language.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -85,8 +86,30 @@ fn load(src: &str) -> Catalog {
     out
 }
 
-pub static ZH: LazyLock<Catalog> = LazyLock::new(|| load(include_str!("../locales/zh-CN.toml")));
-pub static EN: LazyLock<Catalog> = LazyLock::new(|| load(include_str!("../locales/en.toml")));
+/// The catalogue files of one language, one per capability. Add a capability's file to both.
+macro_rules! catalogue {
+    ($lang:literal: $($file:literal),* $(,)?) => {
+        &[$(($file, include_str!(concat!("../locales/", $lang, "/", $file, ".toml")))),*]
+    };
+}
+
+const ZH_FILES: &[(&str, &str)] = catalogue!("zh-CN": "core", "import", "stations");
+const EN_FILES: &[(&str, &str)] = catalogue!("en": "core", "import", "stations");
+
+fn load_all(files: &[(&str, &str)]) -> Catalog {
+    let mut out = HashMap::new();
+    for (name, src) in files {
+        for (k, v) in load(src) {
+            if out.insert(k.clone(), v).is_some() {
+                panic!("message key {k} is defined twice (again in {name}.toml)");
+            }
+        }
+    }
+    out
+}
+
+pub static ZH: LazyLock<Catalog> = LazyLock::new(|| load_all(ZH_FILES));
+pub static EN: LazyLock<Catalog> = LazyLock::new(|| load_all(EN_FILES));
 
 /// Stored times (epoch millis), optional or not, owned or borrowed.
 pub trait Timestamp {
@@ -244,6 +267,70 @@ mod tests {
         }
         for b in ["missing", "link", "content", "head"] {
             used.insert(format!("audit.break.{b}"));
+        }
+        use shegong_domain::station as st;
+        let station_codes: Vec<(&str, Vec<&str>)> = vec![
+            (
+                "station.tier",
+                st::Tier::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                "station.mode",
+                st::Mode::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                "station.status",
+                st::Status::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                "station.room",
+                st::Room::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                "station.source",
+                st::FundingSource::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                "service.domain",
+                st::ServiceDomain::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                "indicator.category",
+                st::Category::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                "indicator.evidence",
+                st::Evidence::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                "rectification.status",
+                st::Rectification::ALL.iter().map(|v| v.as_str()).collect(),
+            ),
+            (
+                "attachment.kind",
+                vec!["photo", "rule", "evidence", "other"],
+            ),
+        ];
+        for (prefix, codes) in station_codes {
+            for c in codes {
+                used.insert(format!("{prefix}.{c}"));
+            }
+        }
+        for err in [
+            "station.tier_unknown",
+            "station.mode_unknown",
+            "station.status_unknown",
+            "station.room_unknown",
+            "station.funding_source_unknown",
+            "service.domain_unknown",
+            "indicator.category_unknown",
+            "indicator.evidence_unknown",
+            "org.rating_unknown",
+            "rectification.status_unknown",
+            "date.invalid",
+            "date.invalid_month",
+        ] {
+            used.insert(err.to_owned());
         }
         for (_, _, code) in shegong_store::UNIQUE_FIELDS {
             used.insert((*code).to_owned());

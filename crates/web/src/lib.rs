@@ -8,6 +8,7 @@
 pub mod account;
 pub mod api;
 pub mod assets;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod config;
@@ -15,14 +16,17 @@ pub mod csrf;
 pub mod demo;
 pub mod error;
 pub mod excel;
+pub mod forms;
 pub mod home;
 pub mod i18n;
+pub mod import;
 pub mod list;
 pub mod metrics;
 pub mod ops;
 pub mod regions;
 pub mod render;
 pub mod state;
+pub mod stations;
 pub mod system;
 pub mod users;
 
@@ -80,7 +84,25 @@ pub fn router(state: AppState) -> Router {
         .route("/audit/verify", get(audit::verify_page))
         .route("/audit/export.xlsx", get(audit::export))
         .route("/admin/system", get(system::page_system))
-        .route("/api/docs", get(api::docs_page));
+        .route("/api/docs", get(api::docs_page))
+        .route("/stations", get(stations::list_page).post(stations::create))
+        .route("/stations/new", get(stations::new_form))
+        .route("/stations/export.xlsx", get(stations::export))
+        .route(
+            "/stations/{id}",
+            get(stations::detail_page).post(stations::update),
+        )
+        .route("/stations/{id}/edit", get(stations::edit_form))
+        .route("/stations/{id}/funding", post(stations::set_funding))
+        .route("/stations/{id}/services", post(stations::set_services))
+        .route("/stations/{id}/assess", post(stations::assess))
+        .route("/stations/{id}/progress", post(stations::report_progress))
+        .route("/stations/{id}/confirm", post(stations::confirm))
+        .route(
+            "/stations/{id}/attachments",
+            post(attachments::upload_station),
+        )
+        .route("/attachments/{id}", get(attachments::download));
     let api = Router::new()
         .route("/api/v1/openapi.json", get(api::openapi_json))
         .route("/api/v1/me", get(account::api_me))
@@ -91,7 +113,19 @@ pub fn router(state: AppState) -> Router {
             get(regions::api_children),
         )
         .route("/api/v1/users", get(users::api_list))
-        .route("/api/v1/audit", get(audit::api_list));
+        .route("/api/v1/audit", get(audit::api_list))
+        .route(
+            "/api/v1/stations",
+            get(stations::api_list).post(stations::api_create),
+        )
+        .route(
+            "/api/v1/stations/{id}",
+            get(stations::api_get).put(stations::api_update),
+        )
+        .route(
+            "/api/v1/stations/{id}/progress",
+            get(stations::api_progress).post(stations::api_report),
+        );
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(pages)

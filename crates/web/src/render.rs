@@ -77,6 +77,25 @@ type Entry = (&'static str, &'static str, Option<Permission>);
 const MENU: &[(&str, &[Entry])] = &[
     ("menu.group.workbench", &[("menu.home", "/", None)]),
     (
+        "menu.group.network",
+        &[
+            ("menu.coverage", "/coverage", Some(Permission::ReadData)),
+            ("menu.stations", "/stations", Some(Permission::ReadData)),
+            ("menu.orgs", "/orgs", Some(Permission::ReadData)),
+            (
+                "menu.construction",
+                "/construction",
+                Some(Permission::ReadData),
+            ),
+            (
+                "menu.inspections",
+                "/inspections",
+                Some(Permission::ReadData),
+            ),
+            ("menu.indicators", "/indicators", Some(Permission::ReadData)),
+        ],
+    ),
+    (
         "menu.group.reference",
         &[("menu.regions", "/regions", Some(Permission::ReadData))],
     ),

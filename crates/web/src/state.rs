@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use shegong_store::Db;
+use shegong_store::attachments::FileStore;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -23,6 +24,7 @@ pub struct Inner {
     pub metrics: Metrics,
     pub clock: Clock,
     pub started_at: i64,
+    pub files: FileStore,
 }
 
 impl std::ops::Deref for AppState {
@@ -35,6 +37,7 @@ impl std::ops::Deref for AppState {
 impl AppState {
     pub fn new(db: Db, config: Config, clock: Clock) -> Self {
         let started_at = clock();
+        let files = FileStore::new(&config.attachments_dir);
         Self {
             inner: Arc::new(Inner {
                 db,
@@ -42,6 +45,7 @@ impl AppState {
                 metrics: Metrics::default(),
                 clock,
                 started_at,
+                files,
             }),
         }
     }

@@ -1,0 +1,233 @@
+//! Parsing submitted forms into typed values while collecting every field error, so a form is
+//! re-rendered once with all its messages instead of one at a time.
+
+use std::collections::HashMap;
+
+use shegong_domain::{FieldError, RegionCode};
+
+/// A submitted form: fields may repeat (checkbox groups).
+#[derive(Debug, Default, Clone)]
+pub struct FormData {
+    pairs: Vec<(String, String)>,
+    first: HashMap<String, String>,
+}
+
+impl FormData {
+    pub fn new(pairs: Vec<(String, String)>) -> Self {
+        let mut first = HashMap::new();
+        for (k, v) in &pairs {
+            first.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        Self { pairs, first }
+    }
+
+    /// The first value of a field, trimmed ("" when absent).
+    pub fn get(&self, k: &str) -> &str {
+        self.first.get(k).map(|s| s.trim()).unwrap_or("")
+    }
+
+    pub fn all(&self, k: &str) -> Vec<String> {
+        self.pairs
+            .iter()
+            .filter(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    pub fn has(&self, k: &str, v: &str) -> bool {
+        self.pairs.iter().any(|(key, val)| key == k && val == v)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FormData {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(FormData::new(Vec::<(String, String)>::deserialize(d)?))
+    }
+}
+
+/// Collects field errors while parsing.
+#[derive(Debug, Default)]
+pub struct Check {
+    pub errors: Vec<FieldError>,
+}
+
+impl Check {
+    pub fn fail(&mut self, field: &'static str, code: &'static str) {
+        if !self.errors.iter().any(|e| e.field == field) {
+            self.errors.push(FieldError::new(field, code));
+        }
+    }
+
+    pub fn take<T>(&mut self, r: Result<T, FieldError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                if !self.errors.iter().any(|x| x.field == e.field) {
+                    self.errors.push(e);
+                }
+                None
+            }
+        }
+    }
+
+    /// Non-empty text of at most `max` characters.
+    pub fn text(&mut self, field: &'static str, v: &str, max: usize) -> String {
+        if v.is_empty() {
+            self.fail(field, "form.required");
+        } else if v.chars().count() > max {
+            self.fail(field, "form.too_long");
+        }
+        v.to_owned()
+    }
+
+    /// Optional text of at most `max` characters.
+    pub fn opt_text(&mut self, field: &'static str, v: &str, max: usize) -> String {
+        if v.chars().count() > max {
+            self.fail(field, "form.too_long");
+        }
+        v.to_owned()
+    }
+
+    /// A whole number in `min..=max`; empty is `default`.
+    pub fn int(&mut self, field: &'static str, v: &str, min: i64, max: i64, default: i64) -> i64 {
+        if v.is_empty() {
+            return default;
+        }
+        match v.replace([',', '，'], "").parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => n,
+            Ok(_) => {
+                self.fail(field, "form.out_of_range");
+                default
+            }
+            Err(_) => {
+                self.fail(field, "form.not_a_number");
+                default
+            }
+        }
+    }
+
+    /// An amount in yuan with up to two decimals, as fen.
+    pub fn yuan(&mut self, field: &'static str, v: &str) -> i64 {
+        match parse_yuan(v) {
+            Some(f) => f,
+            None => {
+                self.fail(field, "form.money_invalid");
+                0
+            }
+        }
+    }
+
+    pub fn date(&mut self, field: &'static str, v: &str) -> String {
+        match chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+            Ok(d) => d.format("%Y-%m-%d").to_string(),
+            Err(_) => {
+                self.fail(
+                    field,
+                    if v.is_empty() {
+                        "form.required"
+                    } else {
+                        "date.invalid"
+                    },
+                );
+                String::new()
+            }
+        }
+    }
+
+    pub fn region(&mut self, field: &'static str, v: &str) -> Option<RegionCode> {
+        if v.is_empty() {
+            self.fail(field, "form.required");
+            return None;
+        }
+        match RegionCode::parse(v) {
+            Ok(c) => Some(c),
+            Err(_) => {
+                self.fail(field, "region.invalid_code");
+                None
+            }
+        }
+    }
+
+    pub fn finish(self) -> Result<(), Vec<FieldError>> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(self.errors)
+        }
+    }
+}
+
+/// "12,345.6" yuan → 1234560 fen, exactly; at most two decimals, not negative.
+pub fn parse_yuan(v: &str) -> Option<i64> {
+    let v = v.replace([',', '，', ' '], "");
+    let v = v.trim_end_matches('元');
+    if v.is_empty() {
+        return Some(0);
+    }
+    let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
+    if whole.is_empty()
+        || frac.len() > 2
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let frac: i64 = format!("{frac:0<2}").parse().ok()?;
+    whole.checked_mul(100)?.checked_add(frac)
+}
+
+/// 1234560 fen → "12,345.60".
+pub fn format_yuan(fen: i64) -> String {
+    let (sign, fen) = if fen < 0 { ("-", -fen) } else { ("", fen) };
+    let whole = (fen / 100).to_string();
+    let mut grouped = String::new();
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}{grouped}.{:02}", fen % 100)
+}
+
+/// Today in China Standard Time, `YYYY-MM-DD`.
+pub fn today(now_millis: i64) -> String {
+    let t = chrono::DateTime::from_timestamp_millis(now_millis + 8 * 3_600_000).unwrap_or_default();
+    t.format("%Y-%m-%d").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yuan_round_trips_exactly() {
+        assert_eq!(parse_yuan("12,345.6"), Some(1_234_560));
+        assert_eq!(parse_yuan("0.01"), Some(1));
+        assert_eq!(parse_yuan("300000元"), Some(30_000_000));
+        assert_eq!(parse_yuan("1.234"), None);
+        assert_eq!(parse_yuan("-5"), None);
+        assert_eq!(format_yuan(1_234_560), "12,345.60");
+        assert_eq!(format_yuan(5), "0.05");
+        for fen in [0, 1, 99, 100, 123_456_789, 1_000_000_000] {
+            assert_eq!(parse_yuan(&format_yuan(fen)), Some(fen));
+        }
+    }
+
+    #[test]
+    fn today_is_in_china_standard_time() {
+        // 2024-03-31 17:00 UTC is already 2024-04-01 in Beijing.
+        assert_eq!(today(1_711_904_400_000), "2024-04-01");
+    }
+
+    #[test]
+    fn checks_collect_one_error_per_field() {
+        let mut c = Check::default();
+        c.text("name", "", 10);
+        c.int("area", "x", 0, 10, 0);
+        c.int("area", "-1", 0, 10, 0);
+        assert_eq!(c.errors.len(), 2);
+        assert_eq!(c.errors[1].code, "form.not_a_number");
+    }
+}
