@@ -65,10 +65,10 @@ pub fn parse(f: &FormData) -> Result<StationInput, Vec<FieldError>> {
     let area = c.int("area_m2", f.get("area_m2"), 0, 1_000_000, 0);
     let mut rooms = Vec::new();
     for r in f.all("rooms") {
-        if let Some(room) = c.take(Room::parse(&r)) {
-            if !rooms.contains(&room) {
-                rooms.push(room);
-            }
+        if let Some(room) = c.take(Room::parse(&r))
+            && !rooms.contains(&room)
+        {
+            rooms.push(room);
         }
     }
     let staff = c.int("staff_count", f.get("staff_count"), 0, 10_000, 0);
