@@ -99,7 +99,7 @@ test('a new user signs in, must change the temporary password, and finds the hom
     const res = await clickAndWait(page, page.locator('form[action="/account/password"] button[type="submit"]'));
     assertStatus(res, 200, 'changing the password');
     assertPath(page, '/');
-    await assertText(page, '#home-title', '工作台');
+    await assertText(page, '#home-title', '首页');
     await assertText(page, '.alert-success', '密码已修改。');
     await assertText(page, '#home-scope', '湖南省 / 株洲市 / 芦淞区 / 贺家土街道');
     const menu = await menuLinks(page);
@@ -112,7 +112,7 @@ test('a new user signs in, must change the temporary password, and finds the hom
     assertStatus(res, 200, 'switching to English');
     assertPath(page, '/');
     assert.equal(await page.locator('html').getAttribute('lang'), 'en', 'page language');
-    await assertText(page, '#home-title', 'Workbench');
+    await assertText(page, '#home-title', 'Home');
     const menu = await menuLinks(page);
     assert.ok(menu.includes('Regions'), `the menu should offer Regions, has: ${menu.join(', ')}`);
     assert.ok(!menu.includes('行政区划'), 'no Chinese menu entries left');
@@ -122,7 +122,7 @@ test('a new user signs in, must change the temporary password, and finds the hom
     const res = await clickAndWait(page, page.locator('header.topbar .lang-switch a', { hasText: '中文' }));
     assertStatus(res, 200, 'switching to Chinese');
     assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN', 'page language');
-    await assertText(page, '#home-title', '工作台');
+    await assertText(page, '#home-title', '首页');
     assert.ok((await menuLinks(page)).includes('行政区划'), 'the menu should offer 行政区划 again');
   });
 
@@ -133,7 +133,7 @@ test('a new user signs in, must change the temporary password, and finds the hom
     res = await signIn(page, username, chosen);
     assertStatus(res, 200, 'signing in with the new password');
     assertPath(page, '/');
-    await assertText(page, '#home-title', '工作台');
+    await assertText(page, '#home-title', '首页');
     assert.equal(await page.locator('#forced-change').count(), 0, 'no forced change any more');
   });
 

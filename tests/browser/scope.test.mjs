@@ -51,7 +51,7 @@ test('a county user gets "not found" for another county, on the page and in the 
     const res = await signIn(page, username, password);
     assertStatus(res, 200, 'sign-in');
     assertPath(page, '/');
-    await assertText(page, '#home-title', '工作台');
+    await assertText(page, '#home-title', '首页');
     await assertText(page, '#home-scope', '湖南省 / 株洲市 / 芦淞区');
   });
 
@@ -105,7 +105,7 @@ test('a POST without the CSRF token is refused; the forms carry it transparently
     const res = await signIn(page, username, password);
     assertStatus(res, 200, 'sign-in');
     assertPath(page, '/');
-    await assertText(page, '#home-title', '工作台');
+    await assertText(page, '#home-title', '首页');
   });
 
   await step("fetch('/logout', {method: 'POST'}) without the token gets 403", async () => {
@@ -123,7 +123,7 @@ test('a POST without the CSRF token is refused; the forms carry it transparently
     const res = await visit(page, '/');
     assertStatus(res, 200, 'GET /');
     assertPath(page, '/');
-    await assertText(page, '#home-title', '工作台');
+    await assertText(page, '#home-title', '首页');
   });
 
   await step("the page's own token (as htmx sends it) is accepted: signed out", async () => {

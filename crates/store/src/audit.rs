@@ -308,6 +308,29 @@ pub async fn get(conn: &mut AnyConnection, scope: &Scope, id: &str) -> StoreResu
     q.fetch_one(conn).await
 }
 
+/// The sign-in before the current one: time and client address of the second-newest successful
+/// `login` of this account (the newest is normally the session asking). `None` at the first
+/// sign-in, or when retention has cut the older entry.
+pub async fn previous_login(
+    conn: &mut AnyConnection,
+    user_id: &str,
+) -> StoreResult<Option<(Millis, Option<String>)>> {
+    // Usernames never change, so also matching the actor's name lets the (actor_name, seq) index
+    // answer instead of a scan of the whole log.
+    let rows: Vec<(i64, Option<String>)> =
+        Sql::new("SELECT at, ip FROM audit_log WHERE actor_id = ")
+            .bind(user_id)
+            .push(" AND actor_name = (SELECT username FROM users WHERE id = ")
+            .bind(user_id)
+            .push(
+                ") AND action = 'login' AND outcome = 'success' AND entity = 'session' \
+             ORDER BY seq DESC LIMIT 2",
+            )
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().nth(1))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Break {
     pub seq: i64,

@@ -223,3 +223,100 @@ pub async fn recompute_under(conn: &mut AnyConnection, region: &str) -> StoreRes
     }
     Ok(())
 }
+
+/// The national baseline checklist (场所、经费、人员、制度、服务) and service list, loaded into an
+/// empty database so a new deployment starts from the common standard; regions extend it.
+pub async fn seed_defaults(conn: &mut AnyConnection, now: Millis) -> StoreResult<bool> {
+    let n = Sql::new("SELECT COUNT(*) FROM indicator_items")
+        .fetch_i64(conn)
+        .await?;
+    if n > 0 {
+        return Ok(false);
+    }
+    const ITEMS: &[(&str, &str, &str, &str, i64)] = &[
+        (
+            "site",
+            "有固定服务场所",
+            "办公、个案、小组活动场所齐备，总面积不少于 60 平方米",
+            "photo",
+            2,
+        ),
+        (
+            "site",
+            "门牌标识规范",
+            "外挂统一名称标牌，室内功能区标识清楚",
+            "photo",
+            1,
+        ),
+        (
+            "funding",
+            "运营经费落实",
+            "年度运营经费纳入预算或购买服务合同足额到位",
+            "document",
+            2,
+        ),
+        (
+            "staff",
+            "驻站社工不少于 2 名",
+            "至少 2 名专职社会工作者驻站开展服务",
+            "record",
+            2,
+        ),
+        (
+            "staff",
+            "持证社工",
+            "至少 1 名持有社会工作者职业资格证书",
+            "document",
+            1,
+        ),
+        (
+            "rules",
+            "制度上墙",
+            "工作职责、服务流程、保密制度等公示上墙",
+            "photo",
+            1,
+        ),
+        (
+            "rules",
+            "台账规范",
+            "走访、个案、活动、资源链接等台账齐全",
+            "record",
+            1,
+        ),
+        (
+            "services",
+            "服务清单公开",
+            "公开本站服务清单、开放时间和联系方式",
+            "photo",
+            1,
+        ),
+        (
+            "services",
+            "开展常态化服务",
+            "每月开展个案、小组或社区活动",
+            "record",
+            2,
+        ),
+    ];
+    for (i, (category, name, requirement, evidence, weight)) in ITEMS.iter().enumerate() {
+        Sql::new("INSERT INTO indicator_items (id, region_code, category, name, requirement, evidence, weight, sort, active, created_at) VALUES (")
+            .bind(new_id()).push(", '', ").bind(*category).push(", ").bind(*name).push(", ").bind(*requirement).push(", ")
+            .bind(*evidence).push(", ").bind(*weight).push(", ").bind(i as i64).push(", 1, ").bind(now).push(")")
+            .execute(conn).await?;
+    }
+    const SERVICES: &[(&str, &str)] = &[
+        ("social_assistance", "困难群众走访与需求评估"),
+        ("social_assistance", "协助社会救助经办"),
+        ("elderly", "特殊困难老年人探访关爱"),
+        ("children", "困境儿童和留守儿童关爱保护"),
+        ("disability", "残疾人社会融入服务"),
+        ("community_governance", "社区志愿服务与居民参与"),
+        ("social_affairs", "政策宣传与资源链接"),
+    ];
+    for (i, (domain, name)) in SERVICES.iter().enumerate() {
+        Sql::new("INSERT INTO service_items (id, region_code, domain, name, sort, active, created_at) VALUES (")
+            .bind(new_id()).push(", '', ").bind(*domain).push(", ").bind(*name).push(", ").bind(i as i64).push(", 1, ").bind(now).push(")")
+            .execute(conn).await?;
+    }
+    Ok(true)
+}

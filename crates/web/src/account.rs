@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use crate::auth::{Ctx, SESSION_COOKIE, set_cookie};
 use crate::error::{WebError, WebResult};
 use crate::i18n::Tr;
-use crate::render::{Base, Crumb, page, scope_label};
+use crate::render::{Base, Crumb, page, scope_label, urlencode};
 use crate::state::AppState;
 
 /// A stand-in hash verified when the username is unknown, so both paths cost the same time.
@@ -43,6 +43,15 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// The sign-in page that leads on to `next`: where its language switch comes back to.
+fn login_href(next: &str) -> String {
+    if next == "/" {
+        "/login".to_owned()
+    } else {
+        format!("/login?next={}", urlencode(next))
+    }
+}
+
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
@@ -63,13 +72,14 @@ pub async fn login_form(ctx: Ctx, Query(q): Query<NextQuery>) -> Response {
         return Redirect::to("/").into_response();
     }
     let t = ctx.tr();
+    let next = safe_next(q.next.as_deref());
     page(
         StatusCode::OK,
         &LoginPage {
             t,
-            base: Base::new(&ctx, t.get("login.title"), vec![]),
+            base: Base::new(&ctx, t.get("login.title"), vec![]).with_lang_next(&login_href(&next)),
             username: String::new(),
-            next: safe_next(q.next.as_deref()),
+            next,
             error: None,
         },
     )
@@ -124,13 +134,15 @@ pub async fn login(
     let now = state.now();
     let username = f.username.trim().to_ascii_lowercase();
     let fail = |msg: String| {
+        let next = safe_next(f.next.as_deref());
         page(
             StatusCode::UNAUTHORIZED,
             &LoginPage {
                 t,
-                base: Base::new(&ctx, t.get("login.title"), vec![]),
+                base: Base::new(&ctx, t.get("login.title"), vec![])
+                    .with_lang_next(&login_href(&next)),
                 username: username.clone(),
-                next: safe_next(f.next.as_deref()),
+                next,
                 error: Some(msg),
             },
         )
@@ -297,13 +309,18 @@ fn password_page(state: &AppState, ctx: &Ctx, errors: Vec<FieldError>) -> WebRes
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let forced = u.user.must_change_password != 0;
-    let crumbs = vec![
-        Crumb::link(t.get("menu.account"), "/account"),
-        Crumb::here(t.get("password.title")),
-    ];
+    // Until the password is changed nothing else is reachable: no menu and no breadcrumbs (the
+    // layout then drops the sidebar column, `body.no-menu`, and the form takes the full width).
+    let crumbs = if forced {
+        vec![]
+    } else {
+        vec![
+            Crumb::link(t.get("menu.account"), "/account"),
+            Crumb::here(t.get("password.title")),
+        ]
+    };
     let mut base = Base::new(ctx, t.get("password.title"), crumbs);
     if forced {
-        // Until the password is changed, nothing else is reachable: no menu.
         base.menu.clear();
     }
     Ok(page(

@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 use crate::auth::Ctx;
 use crate::i18n::Tr;
 use crate::render::{Base, Crumb, page};
-use crate::{account, assets, audit, regions, users};
+use crate::{account, assets, audit, coverage, inspections, orgs, regions, stations, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,6 +30,18 @@ use crate::{account, assets, audit, regions, users};
         regions::api_children,
         users::api_list,
         audit::api_list,
+        stations::api_list,
+        stations::api_get,
+        stations::api_create,
+        stations::api_update,
+        stations::api_progress,
+        stations::api_report,
+        orgs::api_list,
+        orgs::api_get,
+        orgs::api_create,
+        orgs::api_update,
+        coverage::api_coverage,
+        inspections::api_list,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -37,6 +49,8 @@ use crate::{account, assets, audit, regions, users};
         (name = "regions", description = "Administrative divisions (NBS 2023)"),
         (name = "users", description = "Accounts (account managers)"),
         (name = "audit", description = "Audit log (auditors)"),
+        (name = "stations", description = "Township social work stations: registry, progress, coverage, inspections"),
+        (name = "organizations", description = "Social work agencies and other organisations"),
     )
 )]
 pub struct ApiDoc;

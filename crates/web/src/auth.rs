@@ -88,6 +88,8 @@ pub struct Ctx {
     /// Whether the pre-session CSRF cookie must be set on the response.
     pub new_pre_session: bool,
     pub path: String,
+    /// The raw query string (without `?`; empty when none), kept for links back to this page.
+    pub query: String,
     pub is_api: bool,
 }
 
@@ -103,6 +105,16 @@ impl Ctx {
             return Err(WebError::PasswordChangeRequired);
         }
         Ok(u)
+    }
+
+    /// The path with its query string, e.g. `/login?next=%2Fregions`: where "come back here"
+    /// links (language switch, sign-in) should lead.
+    pub fn path_and_query(&self) -> String {
+        if self.query.is_empty() {
+            self.path.clone()
+        } else {
+            format!("{}?{}", self.path, self.query)
+        }
     }
 
     /// The audit actor for writes made by this request.
@@ -213,6 +225,7 @@ async fn resolve_user(state: &AppState, headers: &HeaderMap) -> WebResult<Option
 pub async fn context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let headers = req.headers().clone();
     let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or("").to_owned();
     let is_api = path.starts_with("/api/");
     let lang = if is_api {
         // API clients choose by Accept-Language only.
@@ -235,6 +248,7 @@ pub async fn context(State(state): State<AppState>, mut req: Request, next: Next
         csrf: String::new(),
         new_pre_session: false,
         path,
+        query,
         is_api,
     };
     match resolve_user(&state, &headers).await {

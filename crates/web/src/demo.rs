@@ -2,7 +2,6 @@
 //! 芦淞区 and in 贺家土街道, plus the agency their agency managers belong to. Seeded once into
 //! an empty database; demo accounts can sign in only while the server runs in demo mode.
 
-use shegong_domain::org::OrgKind;
 use shegong_domain::{RegionCode, Role, Scope};
 use shegong_store::audit::Actor;
 use shegong_store::{orgs, users};
@@ -59,17 +58,13 @@ pub async fn seed(state: &AppState) -> WebResult<bool> {
     let now = state.now();
     let actor = Actor::system("demo");
     let mut tx = state.db.begin().await?;
-    let (agency, _) = orgs::create(
-        &mut tx,
-        &orgs::NewOrg {
-            name: "株洲市芦淞区阳光社会工作服务中心".into(),
-            uscc: None,
-            kind: OrgKind::Agency,
-            region: RegionCode::parse("430203")?,
-        },
-        now,
-    )
-    .await?;
+    crate::demo_network::seed(&mut tx, now).await?;
+    let agency = orgs::list(&mut tx, &Scope::national())
+        .await?
+        .into_iter()
+        .find(|o| o.name == "株洲市阳光社会工作服务中心")
+        .map(|o| o.id)
+        .ok_or_else(|| anyhow::anyhow!("demo agency missing"))?;
     tx.commit().await?;
     let agency: uuid::Uuid = agency.parse().map_err(|e| anyhow::anyhow!("org id: {e}"))?;
     for a in accounts() {

@@ -4,8 +4,8 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use shegong_domain::Permission;
-use shegong_store::regions;
+use shegong_domain::{Permission, RegionLevel};
+use shegong_store::audit;
 use shegong_store::sql::Sql;
 
 use crate::account::NoticeQuery;
@@ -34,7 +34,8 @@ struct HomePage {
     scope: String,
     stats: Vec<Stat>,
     links: Vec<Link>,
-    last_login: String,
+    /// The sign-in before this one, with its client address if known ("—" at the first).
+    previous_login: String,
 }
 
 pub async fn home(
@@ -45,27 +46,34 @@ pub async fn home(
     let u = ctx.user()?;
     let t = ctx.tr();
     let scope = u.scope();
+    let own_level = scope.region.as_ref().map(|r| r.level());
     let mut c = state.db.read().await?;
     // Region counts in the scope's subtree, by level: cheap range counts on the primary key.
+    // Only levels below the user's own (a township user sees no "counties: 0"), and villages only
+    // once they are imported.
     let mut stats = Vec::new();
     for (level, key) in [
-        ("county", "home.counties"),
-        ("township", "home.townships"),
-        ("village", "home.villages"),
+        (RegionLevel::County, "home.counties"),
+        (RegionLevel::Township, "home.townships"),
+        (RegionLevel::Village, "home.villages"),
     ] {
+        if own_level.is_some_and(|own| level <= own) {
+            continue;
+        }
         let mut q = Sql::new("SELECT COUNT(*) FROM regions WHERE ");
         q.region_range("code", &scope)
             .push(" AND level = ")
-            .bind(level);
+            .bind(level.as_str());
         let n = q.fetch_i64(&mut c).await?;
-        if n > 0 || level != "village" {
+        if n > 0 || level != RegionLevel::Village {
             stats.push(Stat {
                 label: t.get(key).to_owned(),
                 value: n,
             });
         }
     }
-    let _ = regions::VINTAGE;
+    let previous = audit::previous_login(&mut c, &u.user.id).await?;
+    drop(c);
     let mut links = Vec::new();
     for (key, href, perm) in [
         ("menu.regions", "/regions", Some(Permission::ReadData)),
@@ -101,7 +109,14 @@ pub async fn home(
             scope: scope_label(&t, u.user.region_path.as_deref(), &u.user.region_code),
             stats,
             links,
-            last_login: t.opt_datetime(u.user.last_login_at),
+            previous_login: match previous {
+                Some((at, Some(ip))) => t.fmt(
+                    "home.previous_login_from",
+                    &[("at", &t.datetime(at)), ("ip", &ip)],
+                ),
+                Some((at, None)) => t.datetime(at),
+                None => t.opt_datetime(None::<i64>),
+            },
         },
     ))
 }

@@ -36,7 +36,10 @@ impl Lang {
         }
     }
 
-    /// Pages: the `lang` cookie, else Chinese. API: the Accept-Language header, else Chinese.
+    /// The `lang` cookie (set by the language switch) if it names a language we have; else the
+    /// first language listed in Accept-Language (English for any `en…`); else Chinese. Pages use
+    /// both; for the API `auth::context` removes the cookie first, so only Accept-Language
+    /// counts there.
     pub fn from_headers(headers: &HeaderMap) -> Lang {
         if let Some(l) = crate::auth::cookie(headers, LANG_COOKIE).and_then(|v| Lang::parse(&v)) {
             return l;
@@ -267,6 +270,17 @@ mod tests {
         }
         for b in ["missing", "link", "content", "head"] {
             used.insert(format!("audit.break.{b}"));
+        }
+        // Error-page headings, chosen by status in `render::error_title_key`.
+        for e in [
+            "not_found",
+            "forbidden",
+            "csrf",
+            "invalid",
+            "internal",
+            "generic",
+        ] {
+            used.insert(format!("error.title.{e}"));
         }
         use shegong_domain::station as st;
         let station_codes: Vec<(&str, Vec<&str>)> = vec![

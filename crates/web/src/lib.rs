@@ -12,17 +12,24 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod construction;
+pub mod coverage;
 pub mod csrf;
 pub mod demo;
+mod demo_network;
 pub mod error;
 pub mod excel;
 pub mod forms;
 pub mod home;
 pub mod i18n;
 pub mod import;
+pub mod imports;
+pub mod indicators;
+pub mod inspections;
 pub mod list;
 pub mod metrics;
 pub mod ops;
+pub mod orgs;
 pub mod regions;
 pub mod render;
 pub mod state;
@@ -89,6 +96,21 @@ pub fn router(state: AppState) -> Router {
         .route("/stations/new", get(stations::new_form))
         .route("/stations/export.xlsx", get(stations::export))
         .route(
+            "/stations/import",
+            get(imports::stations_form).post(imports::stations_upload),
+        )
+        .route(
+            "/stations/import/template.xlsx",
+            get(imports::stations_template),
+        )
+        .route("/stations/import/{batch}", post(imports::stations_commit))
+        .route(
+            "/orgs/import",
+            get(imports::orgs_form).post(imports::orgs_upload),
+        )
+        .route("/orgs/import/template.xlsx", get(imports::orgs_template))
+        .route("/orgs/import/{batch}", post(imports::orgs_commit))
+        .route(
             "/stations/{id}",
             get(stations::detail_page).post(stations::update),
         )
@@ -102,7 +124,30 @@ pub fn router(state: AppState) -> Router {
             "/stations/{id}/attachments",
             post(attachments::upload_station),
         )
-        .route("/attachments/{id}", get(attachments::download));
+        .route("/attachments/{id}", get(attachments::download))
+        .route("/orgs", get(orgs::list_page).post(orgs::create))
+        .route("/orgs/new", get(orgs::new_form))
+        .route("/orgs/export.xlsx", get(orgs::export))
+        .route("/orgs/{id}", get(orgs::edit_form).post(orgs::update))
+        .route("/coverage", get(coverage::page_root))
+        .route("/coverage/{code}", get(coverage::page_region))
+        .route("/construction", get(construction::page_construction))
+        .route("/construction/targets", post(construction::set_target))
+        .route("/inspections", get(inspections::page_index))
+        .route("/inspections/plans", post(inspections::create_plan))
+        .route("/inspections/visits", post(inspections::create_visit))
+        .route("/inspections/visits/new", get(inspections::new_visit))
+        .route("/inspections/visits/{id}", get(inspections::visit_page))
+        .route(
+            "/inspections/rectifications/{id}",
+            get(inspections::rectification_page).post(inspections::advance),
+        )
+        .route(
+            "/indicators",
+            get(indicators::page_indicators).post(indicators::add_item),
+        )
+        .route("/indicators/services", post(indicators::add_service))
+        .route("/indicators/{id}/active", post(indicators::toggle_item));
     let api = Router::new()
         .route("/api/v1/openapi.json", get(api::openapi_json))
         .route("/api/v1/me", get(account::api_me))
@@ -125,7 +170,20 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/stations/{id}/progress",
             get(stations::api_progress).post(stations::api_report),
-        );
+        )
+        .route(
+            "/api/v1/organizations",
+            get(orgs::api_list).post(orgs::api_create),
+        )
+        .route(
+            "/api/v1/organizations/{id}",
+            get(orgs::api_get).put(orgs::api_update),
+        )
+        .route(
+            "/api/v1/coverage/{region_code}",
+            get(coverage::api_coverage),
+        )
+        .route("/api/v1/inspections", get(inspections::api_list));
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(pages)
@@ -181,6 +239,11 @@ impl App {
                 regions = loaded,
                 "loaded the embedded region tree (NBS 2023)"
             );
+        }
+        {
+            let mut tx = db.begin().await?;
+            shegong_store::indicators::seed_defaults(&mut tx, shegong_store::now_millis()).await?;
+            tx.commit().await?;
         }
         let listener = TcpListener::bind(&config.bind).await?;
         let metrics_listener = match config.metrics_bind.as_str() {

@@ -62,8 +62,11 @@ pub struct Base {
     pub menu: Vec<MenuGroup>,
     pub crumbs: Vec<Crumb>,
     pub csrf: String,
-    /// The current path (for the language switch to come back to).
+    /// The current path.
     pub path: String,
+    /// The current path and query, URL-encoded for a `next=` parameter: the language switch
+    /// comes back to exactly this page (`/lang/en?next=…`). `set_lang` accepts local paths only.
+    pub lang_next: String,
     pub notice: Option<String>,
     pub css: &'static str,
     pub js: &'static str,
@@ -154,11 +157,19 @@ impl Base {
             crumbs,
             csrf: ctx.csrf.clone(),
             path: ctx.path.clone(),
+            lang_next: urlencode(&ctx.path_and_query()),
             notice: None,
             css: assets::url("app.css"),
             js: assets::url("app.js"),
             htmx: assets::url("vendor/htmx.min.js"),
         }
+    }
+
+    /// Make the language switch come back to `target` (a local path with its query) instead of
+    /// the current request's, e.g. the sign-in form after a failed POST.
+    pub fn with_lang_next(mut self, target: &str) -> Self {
+        self.lang_next = urlencode(target);
+        self
     }
 
     /// Show a confirmation from a `?notice=` key after a redirect (only `notice.*` keys).
@@ -197,8 +208,22 @@ struct ErrorPage {
     t: Tr,
     base: Base,
     status: u16,
+    /// The explanation under the short heading (`base.title`).
     message: String,
     request_id: String,
+}
+
+/// A short heading for an error page: by code where one needs its own (an expired form), else
+/// by status. The explanation goes in the paragraph below.
+fn error_title_key(status: StatusCode, code: &str) -> &'static str {
+    match (status, code) {
+        (_, "error.csrf") => "error.title.csrf",
+        (StatusCode::NOT_FOUND, _) => "error.title.not_found",
+        (StatusCode::FORBIDDEN, _) => "error.title.forbidden",
+        (StatusCode::UNPROCESSABLE_ENTITY, _) => "error.title.invalid",
+        (StatusCode::INTERNAL_SERVER_ERROR, _) => "error.title.internal",
+        _ => "error.title.generic",
+    }
 }
 
 #[derive(Serialize)]
@@ -249,7 +274,7 @@ fn render_error(state: &AppState, ctx: &Ctx, info: &ErrorInfo) -> Response {
     }
     match info.status {
         StatusCode::UNAUTHORIZED => {
-            let next = urlencode(&ctx.path);
+            let next = urlencode(&ctx.path_and_query());
             return Redirect::to(&format!("/login?next={next}")).into_response();
         }
         StatusCode::FORBIDDEN if info.code == "error.password_change_required" => {
@@ -266,7 +291,7 @@ fn render_error(state: &AppState, ctx: &Ctx, info: &ErrorInfo) -> Response {
         info.status,
         &ErrorPage {
             t,
-            base: Base::new(ctx, t.get(info.code), vec![]),
+            base: Base::new(ctx, t.get(error_title_key(info.status, info.code)), vec![]),
             status: info.status.as_u16(),
             message,
             request_id: ctx.request_id.clone().unwrap_or_default(),

@@ -278,9 +278,37 @@ pub struct ListQuery {
     #[serde(default)]
     #[param(ignore)]
     pub notice: Option<String>,
+    /// Counts after an import, shown once.
+    #[serde(default)]
+    #[param(ignore)]
+    pub created: Option<usize>,
+    #[serde(default)]
+    #[param(ignore)]
+    pub updated: Option<usize>,
+    #[serde(default)]
+    #[param(ignore)]
+    pub unchanged: Option<usize>,
+    #[serde(default)]
+    #[param(ignore)]
+    pub skipped: Option<usize>,
 }
 
 impl ListQuery {
+    /// "导入完成：新增 3，更新 1，未变 5，跳过有误的 2 行" after an import.
+    pub fn import_summary(&self, t: &Tr) -> Option<String> {
+        let created = self.created?;
+        let n = |v: Option<usize>| v.unwrap_or(0).to_string();
+        Some(t.fmt(
+            "import.summary",
+            &[
+                ("created", &created.to_string()),
+                ("updated", &n(self.updated)),
+                ("unchanged", &n(self.unchanged)),
+                ("skipped", &n(self.skipped)),
+            ],
+        ))
+    }
+
     fn filter(&self) -> Filter {
         Filter {
             q: self.q.clone(),

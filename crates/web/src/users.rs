@@ -2,6 +2,9 @@
 //! disable/enable, unlock and reset password; `GET /api/v1/users`. A manager acts only on
 //! accounts inside their own scope and grants only roles their own role allows.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
 use askama::Template;
 use axum::Form;
 use axum::Json;
@@ -11,6 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use shegong_domain::{FieldError, Permission, Role, Scope, password};
 use shegong_store::audit::{self, Actor, Change, Event};
+use shegong_store::sql::Sql;
 use shegong_store::users::{self, Filter, NewUser, Sort, User};
 use shegong_store::{Db, PageRequest, orgs, sessions};
 use utoipa::{IntoParams, ToSchema};
@@ -97,6 +101,44 @@ pub async fn create_user(
     Ok((id, clear))
 }
 
+/// How long a temporary password waits to be shown after create or reset.
+const ONE_TIME_TTL_MILLIS: i64 = 10 * 60_000;
+
+/// Temporary passwords between the POST that made them and the page that shows them once
+/// (Post/Redirect/Get: a reload must not re-submit the form, and the password must never travel
+/// in a URL). Keyed by (the manager's session hash, the target account's id); an entry expires
+/// after ten minutes and is removed when shown. The map lives in the process and not in
+/// `AppState`, because this module cannot change the shared state: a restart (or, with several
+/// instances, a redirect answered by another one) loses a pending password, which is acceptable
+/// for a one-time secret: the manager resets the password again.
+static ONE_TIME: LazyLock<Mutex<OneTime>> = LazyLock::new(Default::default);
+
+/// (session hash, account id) → (secret, expires at, epoch millis).
+type OneTime = HashMap<(String, String), (String, i64)>;
+
+fn one_time() -> std::sync::MutexGuard<'static, OneTime> {
+    // A panic while holding the lock leaves a usable map: entries are whole or absent.
+    ONE_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Keep `secret` for this manager's session to show on the account's page.
+fn keep_secret(session: &str, user_id: &str, secret: String, now: i64) {
+    let mut map = one_time();
+    map.retain(|_, (_, expires)| *expires > now);
+    map.insert(
+        (session.to_owned(), user_id.to_owned()),
+        (secret, now + ONE_TIME_TTL_MILLIS),
+    );
+}
+
+/// The secret kept for this session and account, removed as it is read; `None` once expired.
+fn take_secret(session: &str, user_id: &str, now: i64) -> Option<String> {
+    let mut map = one_time();
+    map.remove(&(session.to_owned(), user_id.to_owned()))
+        .filter(|(_, expires)| *expires > now)
+        .map(|(secret, _)| secret)
+}
+
 fn manager(ctx: &Ctx) -> WebResult<&CurrentUser> {
     let u = ctx.user()?;
     u.require(Permission::ManageUsers)?;
@@ -119,13 +161,26 @@ fn parse_access(
     org: &str,
 ) -> Result<(Role, Scope), Vec<FieldError>> {
     let mut errors = Vec::new();
-    let role = Role::parse(role).map_err(|e| errors.push(e)).ok();
+    let role = if role.trim().is_empty() {
+        errors.push(FieldError::new("role", "form.required"));
+        None
+    } else {
+        Role::parse(role).map_err(|e| errors.push(e)).ok()
+    };
     if let Some(r) = role
         && !u.role().can_grant(r)
     {
         errors.push(FieldError::new("role", "user.role_not_grantable"));
     }
-    let parsed_region = Scope::parse_region(region).map_err(|e| errors.push(e));
+    let mine = u.scope();
+    // An empty region means the whole country, which only a national manager may grant: for
+    // anyone else it is a field left empty.
+    let parsed_region = if region.trim().is_empty() && mine.region.is_some() {
+        errors.push(FieldError::new("region", "form.required"));
+        Err(())
+    } else {
+        Scope::parse_region(region).map_err(|e| errors.push(e))
+    };
     let region_parsed = parsed_region.is_ok();
     let region = parsed_region.ok().flatten();
     let org = match org.trim() {
@@ -136,7 +191,6 @@ fn parse_access(
             .ok(),
     };
     let scope = Scope { region, org };
-    let mine = u.scope();
     // The scope must lie inside the manager's; an org-bound manager keeps the org.
     let region_only = Scope {
         region: mine.region.clone(),
@@ -463,13 +517,62 @@ pub async fn new_form(State(state): State<AppState>, ctx: Ctx) -> WebResult<Resp
     form_page(&state, &ctx, None, form, vec![], None, None).await
 }
 
+/// Check every field of a new account at once, so the form shows all its problems together:
+/// username (format, then whether it is free), display name, role, scope and organisation.
+async fn check_new(
+    state: &AppState,
+    u: &CurrentUser,
+    f: &UserForm,
+) -> WebResult<Result<(Role, Scope), Vec<FieldError>>> {
+    let mut errors = Vec::new();
+    let username = if f.username.trim().is_empty() {
+        errors.push(FieldError::new("username", "form.required"));
+        None
+    } else {
+        users::check_username(&f.username)
+            .map_err(|e| errors.push(e))
+            .ok()
+    };
+    if f.display_name.trim().is_empty() {
+        errors.push(FieldError::new("display_name", "form.required"));
+    } else if f.display_name.trim().chars().count() > 64 {
+        errors.push(FieldError::new("display_name", "user.display_name_invalid"));
+    }
+    let access = parse_access(u, &f.role, &f.region, &f.org);
+    let mut c = state.db.read().await?;
+    if let Some(name) = username {
+        let taken = Sql::new("SELECT COUNT(*) FROM users WHERE username = ")
+            .bind(name)
+            .fetch_i64(&mut c)
+            .await?;
+        if taken > 0 {
+            errors.push(FieldError::new("username", "user.username_taken"));
+        }
+    }
+    match access {
+        Ok((role, scope)) => match users::check_access(&mut c, role, &scope).await {
+            Ok(()) if errors.is_empty() => Ok(Ok((role, scope))),
+            Ok(()) => Ok(Err(errors)),
+            Err(shegong_store::StoreError::Invalid(e)) => {
+                errors.push(e);
+                Ok(Err(errors))
+            }
+            Err(e) => Err(e.into()),
+        },
+        Err(more) => {
+            errors.extend(more);
+            Ok(Err(errors))
+        }
+    }
+}
+
 pub async fn create(
     State(state): State<AppState>,
     ctx: Ctx,
     Form(f): Form<UserForm>,
 ) -> WebResult<Response> {
     let u = manager(&ctx)?;
-    let (role, scope) = match parse_access(u, &f.role, &f.region, &f.org) {
+    let (role, scope) = match check_new(&state, u, &f).await? {
         Ok(v) => v,
         Err(errors) => return form_page(&state, &ctx, None, f, errors, None, None).await,
     };
@@ -491,27 +594,43 @@ pub async fn create(
     )
     .await
     {
-        Ok((id, temp)) => {
-            let mut c = state.db.read().await?;
-            let user = users::get(&mut c, &u.scope(), &id).await?;
-            drop(c);
-            let form = form_of(&user);
-            form_page(
-                &state,
-                &ctx,
-                Some(user),
-                form,
-                vec![],
-                Some(temp),
-                Some("notice.user_created"),
-            )
-            .await
-        }
+        Ok((id, temp)) => show_once(&state, &ctx, &id, temp, "notice.user_created").await,
         Err(WebError::Invalid(errors)) => {
             form_page(&state, &ctx, None, f, errors, None, None).await
         }
         Err(e) => Err(e),
     }
+}
+
+/// After a create or reset: keep the temporary password for this session and redirect to the
+/// account's page, which shows it once (Post/Redirect/Get). Without a session (an API token)
+/// there is nowhere to keep it, so the page is answered directly.
+async fn show_once(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    secret: String,
+    notice: &'static str,
+) -> WebResult<Response> {
+    let u = manager(ctx)?;
+    if let Some(session) = &u.session_hash {
+        keep_secret(session, id, secret, state.now());
+        return Ok(Redirect::to(&format!("/admin/users/{id}?notice={notice}")).into_response());
+    }
+    let mut c = state.db.read().await?;
+    let user = users::get(&mut c, &u.scope(), id).await?;
+    drop(c);
+    let form = form_of(&user);
+    form_page(
+        state,
+        ctx,
+        Some(user),
+        form,
+        vec![],
+        Some(secret),
+        Some(notice),
+    )
+    .await
 }
 
 fn form_of(x: &User) -> UserForm {
@@ -543,13 +662,18 @@ pub async fn edit_form(
     let u = manager(&ctx)?;
     let x = target(&state, u, &id).await?;
     let form = form_of(&x);
+    // A temporary password waiting for this manager's session is shown now, and only now.
+    let secret = u
+        .session_hash
+        .as_deref()
+        .and_then(|s| take_secret(s, &x.id, state.now()));
     form_page(
         &state,
         &ctx,
         Some(x),
         form,
         vec![],
-        None,
+        secret,
         q.notice.as_deref(),
     )
     .await
@@ -678,22 +802,7 @@ async fn set_state(
     .await?;
     tx.commit().await?;
     match temp {
-        Some(clear) => {
-            let mut c = state.db.read().await?;
-            let user = users::get(&mut c, &u.scope(), id).await?;
-            drop(c);
-            let form = form_of(&user);
-            form_page(
-                state,
-                ctx,
-                Some(user),
-                form,
-                vec![],
-                Some(clear),
-                Some("notice.password_reset"),
-            )
-            .await
-        }
+        Some(clear) => show_once(state, ctx, id, clear, "notice.password_reset").await,
         None => Ok(Redirect::to(&format!("/admin/users/{id}?notice=notice.saved")).into_response()),
     }
 }

@@ -86,6 +86,10 @@ app_test!(temporary_passwords_must_be_changed_first, |app| {
     assert_eq!(api.json()["code"], "password_change_required");
     let page = c.get("/account/password").await;
     assert_eq!(page.select("#forced-change").len(), 1);
+    // Nothing else is reachable yet: no menu column, no breadcrumbs.
+    assert_eq!(page.select("body.app.no-menu").len(), 1);
+    assert!(page.select("aside.sidebar").is_empty());
+    assert!(page.select(".breadcrumbs").is_empty());
     // Errors name the field and keep the user on the form.
     let res = c
         .post_form(
@@ -184,4 +188,134 @@ app_test!(demo_accounts_sign_in_only_in_demo_mode, |app| {
         StatusCode::UNAUTHORIZED
     );
     let _ = app;
+});
+
+/// The `href` of the first element matching `css`.
+fn href(res: &Res, css: &str) -> String {
+    let sel = scraper::Selector::parse(css).unwrap();
+    res.html()
+        .select(&sel)
+        .next()
+        .and_then(|e| e.value().attr("href"))
+        .unwrap_or_else(|| panic!("no {css}"))
+        .to_owned()
+}
+
+app_test!(the_language_switch_keeps_path_and_query, |app| {
+    app.user("ls_admin", Role::CivilAffairsAdmin, "430203", false)
+        .await;
+    let mut c = app.client();
+    // Signed out: the sign-in page keeps where it leads to.
+    let res = c.get("/regions/430203").await;
+    assert_eq!(res.location(), "/login?next=%2Fregions%2F430203");
+    let login = c.get(res.location()).await;
+    let switch = href(&login, ".lang-switch a[lang=en]");
+    assert_eq!(
+        switch,
+        "/lang/en?next=%2Flogin%3Fnext%3D%252Fregions%252F430203"
+    );
+    let res = c.get(&switch).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.location(), "/login?next=%2Fregions%2F430203");
+    let login = c.get(res.location()).await;
+    assert_eq!(login.select("h1.login-title"), ["Shegong"]);
+    assert_eq!(
+        href(&login, ".lang-switch a[lang=zh-CN]"),
+        "/lang/zh?next=%2Flogin%3Fnext%3D%252Fregions%252F430203"
+    );
+    // A failed attempt keeps it too.
+    let res = c
+        .post_form(
+            "/login",
+            &[
+                ("username", "ls_admin"),
+                ("password", "wrong"),
+                ("next", "/regions/430203"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        href(&res, ".lang-switch a[lang=zh-CN]"),
+        "/lang/zh?next=%2Flogin%3Fnext%3D%252Fregions%252F430203"
+    );
+    let res = c
+        .post_form(
+            "/login",
+            &[
+                ("username", "ls_admin"),
+                ("password", PASSWORD),
+                ("next", "/regions/430203"),
+            ],
+        )
+        .await;
+    assert_eq!(res.location(), "/regions/430203");
+    // Signed in: the layout's switch keeps the filters of a list.
+    let list = c.get("/admin/users?q=zhang&role=social_worker").await;
+    let switch = href(&list, ".lang-switch a[lang=zh-CN]");
+    assert_eq!(
+        switch,
+        "/lang/zh?next=%2Fadmin%2Fusers%3Fq%3Dzhang%26role%3Dsocial_worker"
+    );
+    let res = c.get(&switch).await;
+    assert_eq!(res.location(), "/admin/users?q=zhang&role=social_worker");
+});
+
+app_test!(home_shows_the_previous_sign_in_not_the_current_one, |app| {
+    app.user("twice", Role::SocialWorker, "430203001", false)
+        .await;
+    let mut first = app.client();
+    first.login("twice", PASSWORD).await;
+    let home = first.get("/").await;
+    // Heading, tab title and menu agree.
+    assert_eq!(home.select("#home-title"), ["首页"]);
+    assert_eq!(home.select("title"), ["首页 · 社工站信息平台"]);
+    assert_eq!(home.select("nav a[aria-current=page]"), ["首页"]);
+    // The first sign-in has none before it; Chinese punctuation in Chinese.
+    assert_eq!(home.select("#previous-login"), ["—"]);
+    assert!(home.text.contains("上次登录："));
+    assert!(home.text.contains("您的数据范围："));
+    app.advance_minutes(90);
+    let mut second = app.client();
+    second.login("twice", PASSWORD).await;
+    let ats: Vec<(i64,)> = {
+        let mut c = app.state.db.read().await.unwrap();
+        shegong_store::sql::Sql::new(
+            "SELECT at FROM audit_log WHERE action = 'login' AND actor_name = 'twice' ORDER BY seq",
+        )
+        .fetch_all(&mut c)
+        .await
+        .unwrap()
+    };
+    assert_eq!(ats.len(), 2);
+    let tr = shegong_web::i18n::Tr::new(shegong_web::i18n::Lang::Zh);
+    let home = second.get("/").await;
+    assert_eq!(home.select("#previous-login"), [tr.datetime(ats[0].0)]);
+    assert_ne!(tr.datetime(ats[0].0), tr.datetime(ats[1].0));
+    // In English: the English heading and colon.
+    second.get("/lang/en?next=/").await;
+    let home = second.get("/").await;
+    assert_eq!(home.select("#home-title"), ["Home"]);
+    assert!(home.text.contains("Previous sign-in: "));
+});
+
+app_test!(home_counts_only_levels_below_the_users_own, |app| {
+    let labels = |res: &Res| res.select(".stat-label");
+    let mut township = app.login_as(Role::SocialWorker, "430203001").await;
+    let got = labels(&township.get("/").await);
+    assert!(
+        !got.iter().any(|l| l == "县级区划" || l == "乡镇（街道）"),
+        "{got:?}"
+    );
+    let mut county = app.login_as(Role::CivilAffairsAdmin, "430203").await;
+    let got = labels(&county.get("/").await);
+    assert_eq!(
+        got.first().map(String::as_str),
+        Some("乡镇（街道）"),
+        "{got:?}"
+    );
+    assert!(!got.iter().any(|l| l == "县级区划"), "{got:?}");
+    let mut city = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+    let got = labels(&city.get("/").await);
+    assert_eq!(got.first().map(String::as_str), Some("县级区划"), "{got:?}");
 });

@@ -97,7 +97,14 @@ app_test!(regions_outside_the_scope_are_not_found, |app| {
     let other = c.get("/regions/430204").await;
     assert_eq!(other.status, StatusCode::NOT_FOUND);
     assert_eq!(other.select(".error-code"), ["404"]);
-    assert!(other.text.contains("不在您的数据范围内"));
+    // A short heading, the explanation once, below it.
+    assert_eq!(other.select("h1.page-title"), ["页面未找到"]);
+    assert_eq!(
+        other.select(".error-message"),
+        ["页面不存在，或不在您的数据范围内。"]
+    );
+    assert_eq!(other.text.matches("不在您的数据范围内").count(), 1);
+    assert_eq!(other.select("title"), ["页面未找到 · 社工站信息平台"]);
     assert_eq!(
         c.get("/regions/43").await.status,
         StatusCode::NOT_FOUND,
@@ -113,6 +120,8 @@ app_test!(permission_denials_are_forbidden_and_audited, |app| {
     let mut worker = app.login_as(Role::SocialWorker, "430203001").await;
     let res = worker.get("/admin/users").await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(res.select("h1.page-title"), ["无权访问"]);
+    assert_eq!(res.select(".error-message"), ["您没有执行此操作的权限。"]);
     let res = worker.get("/api/v1/audit").await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     assert_eq!(res.json()["code"], "forbidden");

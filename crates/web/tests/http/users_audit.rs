@@ -133,9 +133,31 @@ app_test!(
                 ],
             )
             .await;
-        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
-        let temp = res.select("#temp-password")[0].clone();
+        // Post/Redirect/Get: a reload cannot re-submit the form, and the password is not in the URL.
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let location = res.location().to_owned();
+        assert!(
+            location.starts_with("/admin/users/")
+                && location.ends_with("?notice=notice.user_created"),
+            "{location}"
+        );
+        // Another session of the same manager does not get it.
+        let mut other = app.client();
+        other.login("civilaffairsadmin_430203", PASSWORD).await;
+        let page = other.get(&location).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.select("#temp-password").is_empty());
+        let page = admin.get(&location).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(page.select(".alert-success"), ["用户已创建。"]);
+        let temp = page.select("#temp-password")[0].clone();
         assert_eq!(temp.len(), 16);
+        assert!(!location.contains(&temp));
+        // Shown once: a reload shows the account without it.
+        let again = admin.get(&location).await;
+        assert_eq!(again.status, StatusCode::OK);
+        assert!(again.select("#temp-password").is_empty());
+        assert!(!again.text.contains(&temp));
         let dup = admin
             .post_form(
                 "/admin/users",
@@ -177,6 +199,97 @@ app_test!(
         assert!(!entry.to_string().contains(&temp));
     }
 );
+
+app_test!(an_empty_new_user_form_names_every_missing_field, |app| {
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "430203").await;
+    let res = admin
+        .post_form(
+            "/admin/users",
+            &[
+                ("username", ""),
+                ("display_name", " "),
+                ("role", ""),
+                ("region", ""),
+                ("org", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for field in ["username", "display_name", "role", "region"] {
+        assert_eq!(
+            res.select(&format!("#{field}-error")),
+            ["必填项未填写。"],
+            "{field}"
+        );
+    }
+    assert!(!res.text.contains("未知角色"));
+    // Problems of different fields come together: format, role, and a region outside the scope.
+    let res = admin
+        .post_form(
+            "/admin/users",
+            &[
+                ("username", "a b"),
+                ("display_name", "张伟"),
+                ("role", ""),
+                ("region", "430204001"),
+                ("org", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        res.select("#username-error"),
+        ["用户名须为 3–32 位字母、数字、点、下划线或连字符。"]
+    );
+    assert_eq!(res.select("#role-error"), ["必填项未填写。"]);
+    assert_eq!(
+        res.select("#region-error"),
+        ["数据范围超出了您自己的管理范围。"]
+    );
+    assert!(res.select("#display_name-error").is_empty());
+});
+
+app_test!(a_reset_password_is_shown_once_after_a_redirect, |app| {
+    let id = app
+        .user("to_reset", Role::SocialWorker, "430203001", false)
+        .await;
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "430203").await;
+    let page = format!("/admin/users/{id}");
+    let res = admin
+        .post_form(&format!("/admin/users/{id}/reset-password"), &[])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        res.location(),
+        format!("{page}?notice=notice.password_reset")
+    );
+    // Not fetched within ten minutes: gone.
+    app.advance_minutes(11);
+    let late = admin.get(res.location()).await;
+    assert_eq!(late.status, StatusCode::OK);
+    assert!(late.select("#temp-password").is_empty());
+    let res = admin
+        .post_form(&format!("/admin/users/{id}/reset-password"), &[])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let shown = admin.get(res.location()).await;
+    assert_eq!(shown.select(".alert-success"), ["密码已重置。"]);
+    let temp = shown.select("#temp-password")[0].clone();
+    assert_eq!(temp.len(), 16);
+    assert!(admin.get(&page).await.select("#temp-password").is_empty());
+    let mut user = app.client();
+    assert_eq!(
+        user.login("to_reset", &temp).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(user.get("/").await.location(), "/account/password");
+});
+
+app_test!(the_region_filter_has_a_visible_label, |app| {
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "430203").await;
+    let list = admin.get("/admin/users").await;
+    assert_eq!(list.select("label[for=region-search]"), ["数据范围"]);
+});
 
 app_test!(disabling_ends_sessions_and_blocks_sign_in, |app| {
     let id = app

@@ -1,0 +1,381 @@
+//! Demo data of the station network: every township of 株洲市 has a station (the city reports
+//! full coverage), run by a handful of agencies or directly by the township, with construction
+//! history, funding, assessments, progress reports, an inspection round with rectifications and
+//! annual targets; plus a few stations elsewhere in 湖南省 still being built. Deterministic.
+
+use shegong_domain::org::{OrgKind, check_uscc};
+use shegong_domain::station::{FundingSource, Mode, Rating, Rectification, Room, Status, Tier};
+use shegong_domain::{RegionCode, Scope};
+use shegong_store::construction::{self, ReportInput};
+use shegong_store::inspections::{self, PlanInput, RectificationInput, VisitInput};
+use shegong_store::orgs::{self, OrgInput};
+use shegong_store::stations::{self, StationInput};
+use shegong_store::{Conn, StoreResult, indicators, regions};
+
+/// A small deterministic generator (the demo is the same on every start).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n.max(1)
+    }
+}
+
+/// A valid USCC for a demo agency: `52` (social organisation) + region + body + check character.
+fn uscc(region6: &str, serial: u32) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    let body = format!("52{region6}MJ{serial:07}");
+    (0..31)
+        .map(|i| format!("{body}{}", ALPHABET[i] as char))
+        .find(|c| matches!(check_uscc(c), Ok(shegong_domain::org::UsccCheck::Valid(_))))
+        .expect("one check character fits")
+}
+
+const AGENCIES: &[(&str, &str, Rating)] = &[
+    ("株洲市阳光社会工作服务中心", "430203", Rating::A4),
+    ("株洲市启航社会工作服务中心", "430202", Rating::A3),
+    ("株洲市同心社会工作服务中心", "430211", Rating::A5),
+    ("醴陵市鹏程社会工作服务中心", "430281", Rating::A3),
+    ("攸县和美社会工作服务中心", "430223", Rating::A2),
+];
+
+pub async fn seed(conn: &mut Conn, now: i64) -> StoreResult<()> {
+    let all = Scope::national();
+    let mut rng = Lcg(20_260_101);
+    let mut agencies = Vec::new();
+    for (i, (name, region, rating)) in AGENCIES.iter().enumerate() {
+        let input = OrgInput {
+            name: (*name).into(),
+            uscc: Some(uscc(region, 1000 + i as u32)),
+            kind: OrgKind::Agency,
+            region: RegionCode::parse(region)?,
+            legal_rep: ["刘芳", "陈伟", "王静", "李强", "张丽"][i].into(),
+            contact_name: ["周敏", "吴磊", "郑红", "孙涛", "黄燕"][i].into(),
+            contact_phone: format!("0731-2{:07}", 2_310_000 + i * 137),
+            address: format!("{}人民路{}号", &name[..9], 10 + i * 7),
+            rating: *rating,
+            active: true,
+        };
+        agencies.push(orgs::create_full(conn, &all, &input, now).await?.0);
+    }
+    // 芦淞区's station is run by the agency of the demo agency managers (seeded with accounts).
+    let mut towns = Vec::new();
+    for county in regions::children(conn, &all, Some("4302")).await? {
+        for t in regions::children(conn, &all, Some(&county.code)).await? {
+            towns.push((county.code.clone(), t));
+        }
+    }
+    let months = |n: i64| -> i64 {
+        let (y, m) = (2025i64, 12i64 - n);
+        if m <= 0 {
+            (y - 1) * 100 + m + 12
+        } else {
+            y * 100 + m
+        }
+    };
+    let mut ids = Vec::new();
+    for (i, (county, town)) in towns.iter().enumerate() {
+        let direct = rng.next(6) == 0;
+        let operator = if direct {
+            None
+        } else {
+            Some(agencies[county_agency(county, rng.next(5) as usize)].clone())
+        };
+        let staff = 2 + rng.next(4) as i64;
+        let built_year = 2021 + rng.next(3);
+        let input = StationInput {
+            tier: Tier::TownshipStation,
+            region: RegionCode::parse(&town.code)?,
+            name: format!("{}社会工作服务站", town.name),
+            address: format!("{}{}党群服务中心二楼", county_name(county), town.name),
+            lng_e6: Some(113_134_000 + rng.next(900_000) as i64 - 450_000),
+            lat_e6: Some(27_300_000 + rng.next(1_200_000) as i64 - 200_000),
+            host_premises: ["党群服务中心", "民政办", "养老服务中心"][rng.next(3) as usize].into(),
+            mode: if direct { Mode::Direct } else { Mode::Purchase },
+            operator_org_id: operator,
+            status: Status::UnderConstruction,
+            status_since: format!("{built_year}-0{}-01", 1 + rng.next(5)),
+            area_m2: 80 + rng.next(220) as i64,
+            rooms: [
+                Room::Office,
+                Room::CaseRoom,
+                Room::GroupRoom,
+                Room::MultiRoom,
+                Room::ArchiveRoom,
+                Room::Nameplate,
+            ][..3 + rng.next(4) as usize]
+                .to_vec(),
+            staff_count: staff,
+            certified_count: staff.min(1 + rng.next(3) as i64),
+            phone: format!("0731-2{:07}", 8_100_000 + i * 13),
+            open_hours: "周一至周五 8:30-17:30".into(),
+        };
+        let id = stations::create(conn, &all, &input, "demo", now).await?;
+        // Built: under construction first, then operating (a few are suspended now).
+        let mut operating = input.clone();
+        operating.status = Status::Operating;
+        operating.status_since = format!("{built_year}-{:02}-15", 6 + rng.next(6));
+        stations::update(
+            conn,
+            &all,
+            &id,
+            &operating,
+            "demo",
+            &operating.status_since,
+            now,
+        )
+        .await?;
+        if i % 37 == 5 {
+            let mut paused = operating.clone();
+            paused.status = Status::Suspended;
+            paused.status_since = "2025-09-01".into();
+            stations::update(conn, &all, &id, &paused, "demo", "2025-09-01", now).await?;
+        }
+        for year in [2024, 2025] {
+            let source = if direct {
+                FundingSource::Township
+            } else {
+                FundingSource::Purchase
+            };
+            stations::set_funding(
+                conn,
+                &all,
+                &id,
+                year,
+                source,
+                (200_000 + rng.next(20) as i64 * 10_000) * 100,
+                now,
+            )
+            .await?;
+        }
+        if rng.next(4) == 0 {
+            stations::set_funding(
+                conn,
+                &all,
+                &id,
+                2025,
+                FundingSource::WelfareLottery,
+                50_000 * 100,
+                now,
+            )
+            .await?;
+        }
+        for item in indicators::items_for(conn, &town.code).await? {
+            let met = rng.next(10) < 8;
+            indicators::assess(
+                conn,
+                &all,
+                &id,
+                &item.id,
+                met,
+                if met { "" } else { "待完善" },
+                None,
+                "demo",
+                "2025-06-30",
+                now,
+            )
+            .await?;
+        }
+        let services: Vec<String> = stations::service_items_for(conn, &town.code)
+            .await?
+            .into_iter()
+            .filter(|_| rng.next(3) > 0)
+            .map(|s| s.id)
+            .collect();
+        stations::set_services(conn, &all, &id, &services).await?;
+        ids.push(id);
+    }
+    // Elsewhere in Hunan: stations still being built, reporting monthly (one is behind).
+    let elsewhere = [
+        ("430102001", Status::UnderConstruction),
+        ("430302001", Status::UnderConstruction),
+        ("430405007", Status::Planned),
+        ("430602001", Status::UnderConstruction),
+        ("430802001", Status::Planned),
+    ];
+    for (n, (code, status)) in elsewhere.iter().enumerate() {
+        let town = regions::get(conn, &all, code).await?;
+        let id = stations::create(
+            conn,
+            &all,
+            &StationInput {
+                tier: Tier::TownshipStation,
+                region: RegionCode::parse(code)?,
+                name: format!("{}社会工作服务站", town.name),
+                address: String::new(),
+                lng_e6: None,
+                lat_e6: None,
+                host_premises: "党群服务中心".into(),
+                mode: Mode::Direct,
+                operator_org_id: None,
+                status: *status,
+                status_since: "2025-03-01".into(),
+                area_m2: 0,
+                rooms: vec![],
+                staff_count: 0,
+                certified_count: 0,
+                phone: String::new(),
+                open_hours: String::new(),
+            },
+            "demo",
+            now,
+        )
+        .await?;
+        for back in (if n == 0 { 3 } else { 1 })..8 {
+            construction::report(
+                conn,
+                &all,
+                &id,
+                &ReportInput {
+                    month: months(back),
+                    progress_pct: (90 - back * 10).max(5),
+                    milestones: "场地装修、设备采购".into(),
+                    problems: if back % 3 == 0 {
+                        "经费拨付滞后".into()
+                    } else {
+                        String::new()
+                    },
+                },
+                "demo",
+                now,
+            )
+            .await?;
+        }
+    }
+    // One inspection round in 株洲市 with rectifications in every state.
+    let plan = inspections::create_plan(
+        conn,
+        &all,
+        &PlanInput {
+            region: "4302".into(),
+            title: "2025年第三季度社工站建设督查".into(),
+            starts_on: "2025-07-01".into(),
+            ends_on: "2025-09-30".into(),
+            notes: "重点检查场所、人员和台账".into(),
+        },
+        "demo",
+        now,
+    )
+    .await?;
+    for (k, id) in ids.iter().enumerate().filter(|(k, _)| k % 9 == 0) {
+        let st = stations::get(conn, &all, id).await?;
+        let items = indicators::items_for(conn, &st.region_code).await?;
+        let results = items
+            .iter()
+            .map(|i| (i.id.clone(), rng.next(10) < 7, String::new()))
+            .collect();
+        let round = k / 9;
+        let rect = vec![RectificationInput {
+            description: [
+                "补齐个案服务台账",
+                "悬挂统一门牌标识",
+                "公示服务清单和开放时间",
+                "配齐第二名驻站社工",
+            ][round % 4]
+                .into(),
+            owner: "站长".into(),
+            deadline: ["2025-08-31", "2025-10-15", "2026-12-31", "2026-11-30"][round % 4].into(),
+        }];
+        inspections::record_visit(
+            conn,
+            &all,
+            &VisitInput {
+                plan_id: Some(plan.clone()),
+                station_id: id.clone(),
+                visited_on: format!("2025-{:02}-{:02}", 7 + k % 3, 3 + k % 20),
+                inspector: "株洲市民政局督查组".into(),
+                lng_e6: st.lng_e6,
+                lat_e6: st.lat_e6,
+                findings: "台账需进一步规范".into(),
+                results,
+                rectifications: rect,
+            },
+            "demo",
+            now,
+        )
+        .await?;
+        let rects = inspections::rectifications(
+            conn,
+            &all,
+            &inspections::RectFilter {
+                station_id: Some(id.clone()),
+                ..Default::default()
+            },
+            "2025-12-01",
+            shegong_store::PageRequest::default(),
+        )
+        .await?;
+        // A third closed, a third submitted for verification, a third still open.
+        if let Some(r) = rects.items.first().filter(|_| round % 3 == 1) {
+            inspections::advance(
+                conn,
+                &all,
+                &r.id,
+                Rectification::Submitted,
+                "已补齐台账，请核验",
+                "站长",
+                now,
+            )
+            .await?;
+        }
+        if let Some(r) = rects.items.first().filter(|_| round % 3 == 0) {
+            inspections::advance(
+                conn,
+                &all,
+                &r.id,
+                Rectification::Submitted,
+                "已整改，照片见附件",
+                "站长",
+                now,
+            )
+            .await?;
+            inspections::advance(
+                conn,
+                &all,
+                &r.id,
+                Rectification::Verified,
+                "",
+                "督查组",
+                now,
+            )
+            .await?;
+            inspections::advance(conn, &all, &r.id, Rectification::Closed, "", "督查组", now)
+                .await?;
+        }
+    }
+    for county in regions::children(conn, &all, Some("4302")).await? {
+        construction::set_target(conn, &all, &county.code, 2025, county.child_count, now).await?;
+    }
+    Ok(())
+}
+
+/// Agencies serve nearby counties: the district ones share the urban districts.
+fn county_agency(county: &str, pick: usize) -> usize {
+    match county {
+        "430203" => 0,
+        "430202" | "430204" => 1,
+        "430211" | "430212" => 2,
+        "430281" => 3,
+        "430223" => 4,
+        _ => pick,
+    }
+}
+
+fn county_name(code: &str) -> &'static str {
+    match code {
+        "430202" => "荷塘区",
+        "430203" => "芦淞区",
+        "430204" => "石峰区",
+        "430211" => "天元区",
+        "430212" => "渌口区",
+        "430223" => "攸县",
+        "430224" => "茶陵县",
+        "430225" => "炎陵县",
+        "430281" => "醴陵市",
+        _ => "",
+    }
+}

@@ -1,0 +1,1459 @@
+//! Excel import for stations and organisations, the way offices really send lists: download a
+//! template (with dropdowns), upload a sheet, see a preview that lists every bad row and cell
+//! with the reason, then commit the valid rows only or nothing unless all are valid. Re-importing
+//! the same sheet changes nothing (natural keys: township + station name; USCC, else
+//! registration region + organisation name). One audit entry per import.
+
+use std::collections::{BTreeMap, HashMap};
+
+use askama::Template;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use sha2::{Digest, Sha256};
+use shegong_domain::station::{FundingSource, Mode, Status, Tier};
+use shegong_domain::{FieldError, Permission, RegionLevel, Scope};
+use shegong_store::audit::{self, Change, Event};
+use shegong_store::orgs::{self, OrgInput};
+use shegong_store::sql::Sql;
+use shegong_store::stations::{self, StationInput};
+use shegong_store::{Conn, imports as staging};
+
+use crate::auth::{Ctx, CurrentUser};
+use crate::error::{WebError, WebResult};
+use crate::forms::{FormData, today};
+use crate::i18n::Tr;
+use crate::import::{self, Column, Kind, Schema, Value};
+use crate::render::{Base, Crumb, page};
+use crate::state::AppState;
+
+// ---------------------------------------------------------------------------------------------
+// Schemas
+
+const TIERS: &[(&str, &[&str])] = &[
+    (
+        "township_station",
+        &["乡镇（街道）社工站", "乡镇社工站", "街道社工站", "社工站"],
+    ),
+    (
+        "county_center",
+        &[
+            "县级社会工作指导中心",
+            "县级指导中心",
+            "社工总站",
+            "县级中心",
+        ],
+    ),
+    (
+        "village_room",
+        &["村（社区）社工室", "社工室", "社工服务点"],
+    ),
+];
+const STATUSES: &[(&str, &[&str])] = &[
+    ("planned", &["规划中", "规划", "未建", "计划建设"]),
+    ("under_construction", &["建设中", "在建", "正在建设"]),
+    (
+        "operating",
+        &[
+            "运营中",
+            "已建成",
+            "已运营",
+            "运营",
+            "正常运营",
+            "已建成运营",
+        ],
+    ),
+    ("suspended", &["暂停", "停运", "暂停运营"]),
+    ("closed", &["已撤销", "撤销", "关闭", "已关闭"]),
+];
+const MODES: &[(&str, &[&str])] = &[
+    (
+        "purchase",
+        &["政府购买服务", "购买服务", "购买", "项目购买"],
+    ),
+    (
+        "direct",
+        &["乡镇直接聘用", "直接聘用", "直聘", "自建自营", "自营"],
+    ),
+];
+const ORG_KINDS: &[(&str, &[&str])] = &[
+    (
+        "agency",
+        &["社会工作服务机构", "社工机构", "社会组织", "民办非企业单位"],
+    ),
+    ("civil_affairs_bureau", &["民政部门", "民政局", "民政"]),
+    (
+        "township_government",
+        &[
+            "乡镇人民政府/街道办事处",
+            "乡镇政府",
+            "街道办事处",
+            "街道办",
+        ],
+    ),
+    ("other", &["其他"]),
+];
+const RATINGS: &[(&str, &[&str])] = &[
+    ("5A", &["5A", "5A级", "AAAAA"]),
+    ("4A", &["4A", "4A级", "AAAA"]),
+    ("3A", &["3A", "3A级", "AAA"]),
+    ("2A", &["2A", "2A级", "AA"]),
+    ("1A", &["1A", "1A级", "A"]),
+];
+
+macro_rules! col {
+    ($key:literal, $zh:literal, $en:literal, [$($syn:literal),*], $req:literal, $kind:expr, $hzh:literal, $hen:literal) => {
+        Column { key: $key, label_zh: $zh, label_en: $en, synonyms: &[$($syn),*], required: $req, kind: $kind, hint_zh: $hzh, hint_en: $hen }
+    };
+}
+
+pub static STATIONS: Schema = Schema {
+    name_zh: "社工站",
+    name_en: "Stations",
+    columns: &[
+        col!(
+            "township",
+            "所在乡镇（街道）",
+            "Township / street",
+            [
+                "乡镇街道",
+                "乡镇",
+                "街道",
+                "乡镇（街道）",
+                "所属乡镇",
+                "镇街",
+                "所在地区",
+                "township"
+            ],
+            true,
+            Kind::Region,
+            "乡镇（街道）名称，可带县区名，如“芦淞区贺家土街道”，或 9 位区划代码",
+            "Township name (optionally with its county, e.g. 芦淞区贺家土街道) or its 9-digit code"
+        ),
+        col!(
+            "name",
+            "社工站名称",
+            "Station name",
+            ["站点名称", "名称", "社工站", "站名", "station"],
+            true,
+            Kind::Text { max_chars: 100 },
+            "同一乡镇内不重名",
+            "Unique within its township"
+        ),
+        col!(
+            "tier",
+            "站点层级",
+            "Tier",
+            ["层级", "类型", "站点类型"],
+            false,
+            Kind::Choice(TIERS),
+            "默认为乡镇（街道）社工站",
+            "Defaults to township station"
+        ),
+        col!(
+            "status",
+            "建设状态",
+            "Status",
+            ["状态", "运营状态", "建设情况"],
+            true,
+            Kind::Choice(STATUSES),
+            "规划中、建设中、运营中、暂停、已撤销",
+            "Planned, under construction, operating, suspended, closed"
+        ),
+        col!(
+            "status_since",
+            "状态日期",
+            "Status since",
+            ["建成日期", "建成时间", "投入运营日期", "运营时间"],
+            false,
+            Kind::Date,
+            "如 2024-03-01；默认为今天",
+            "e.g. 2024-03-01; defaults to today"
+        ),
+        col!(
+            "mode",
+            "运营方式",
+            "Operating mode",
+            ["运营模式", "运行方式", "运营方式（购买/直聘）"],
+            true,
+            Kind::Choice(MODES),
+            "政府购买服务或乡镇直接聘用",
+            "Government purchase or direct employment"
+        ),
+        col!(
+            "operator",
+            "运营机构",
+            "Operator",
+            [
+                "承接机构",
+                "运营单位",
+                "社工机构",
+                "承接单位",
+                "运营机构名称"
+            ],
+            false,
+            Kind::Text { max_chars: 100 },
+            "已登记机构的名称或统一社会信用代码；购买服务时必填",
+            "Name or credit code of a registered organisation; required for purchased services"
+        ),
+        col!(
+            "address",
+            "详细地址",
+            "Address",
+            ["地址", "站点地址"],
+            false,
+            Kind::Text { max_chars: 200 },
+            "",
+            ""
+        ),
+        col!(
+            "host_premises",
+            "依托场所",
+            "Host premises",
+            ["场所", "所在场地", "依托阵地"],
+            false,
+            Kind::Text { max_chars: 100 },
+            "如党群服务中心、民政办",
+            "e.g. 党群服务中心"
+        ),
+        col!(
+            "area_m2",
+            "场地面积（㎡）",
+            "Area (m²)",
+            ["面积", "使用面积", "场地面积", "建筑面积"],
+            false,
+            Kind::Area,
+            "如 120 或 120㎡",
+            "e.g. 120 or 120㎡"
+        ),
+        col!(
+            "staff_count",
+            "工作人员数",
+            "Staff",
+            ["人员数", "工作人员", "社工人数", "驻站人数"],
+            false,
+            Kind::Integer,
+            "",
+            ""
+        ),
+        col!(
+            "certified_count",
+            "持证社工数",
+            "Certified social workers",
+            ["持证人数", "持证社工"],
+            false,
+            Kind::Integer,
+            "",
+            ""
+        ),
+        col!(
+            "funding",
+            "本年度经费（元）",
+            "Funding this year (yuan)",
+            ["年度经费", "经费", "资金", "经费（元）", "年度经费（万元）"],
+            false,
+            Kind::Money,
+            "如 300000 或 30万",
+            "e.g. 300000 or 30万"
+        ),
+        col!(
+            "phone",
+            "联系电话",
+            "Phone",
+            ["电话", "联系方式"],
+            false,
+            Kind::Text { max_chars: 40 },
+            "",
+            ""
+        ),
+        col!(
+            "lng",
+            "经度",
+            "Longitude",
+            ["东经"],
+            false,
+            Kind::Decimal,
+            "如 113.134",
+            "e.g. 113.134"
+        ),
+        col!(
+            "lat",
+            "纬度",
+            "Latitude",
+            ["北纬"],
+            false,
+            Kind::Decimal,
+            "如 27.827",
+            "e.g. 27.827"
+        ),
+    ],
+};
+
+pub static ORGS: Schema = Schema {
+    name_zh: "机构",
+    name_en: "Organisations",
+    columns: &[
+        col!(
+            "name",
+            "机构名称",
+            "Name",
+            ["名称", "单位名称", "机构", "社工机构名称"],
+            true,
+            Kind::Text { max_chars: 100 },
+            "",
+            ""
+        ),
+        col!(
+            "uscc",
+            "统一社会信用代码",
+            "Unified Social Credit Code",
+            ["信用代码", "社会信用代码", "统一代码", "USCC"],
+            false,
+            Kind::Text { max_chars: 30 },
+            "18 位；校验位不符的会保存并提示",
+            "18 characters; a failing check character is kept with a warning"
+        ),
+        col!(
+            "kind",
+            "机构类型",
+            "Type",
+            ["类型", "单位类型"],
+            true,
+            Kind::Choice(ORG_KINDS),
+            "",
+            ""
+        ),
+        col!(
+            "region",
+            "登记地区",
+            "Registration region",
+            ["所在地区", "登记机关所在地", "地区", "县区"],
+            true,
+            Kind::Region,
+            "县（区）名称，可带市名，或区划代码",
+            "County name (optionally with its city) or region code"
+        ),
+        col!(
+            "legal_rep",
+            "法定代表人",
+            "Legal representative",
+            ["法人", "法人代表"],
+            false,
+            Kind::Text { max_chars: 50 },
+            "",
+            ""
+        ),
+        col!(
+            "contact_name",
+            "联系人",
+            "Contact",
+            ["负责人"],
+            false,
+            Kind::Text { max_chars: 50 },
+            "",
+            ""
+        ),
+        col!(
+            "contact_phone",
+            "联系电话",
+            "Contact phone",
+            ["电话", "联系方式"],
+            false,
+            Kind::Text { max_chars: 40 },
+            "",
+            ""
+        ),
+        col!(
+            "address",
+            "地址",
+            "Address",
+            ["办公地址", "住所"],
+            false,
+            Kind::Text { max_chars: 200 },
+            "",
+            ""
+        ),
+        col!(
+            "rating",
+            "评估等级",
+            "Rating",
+            ["等级", "社会组织评估等级"],
+            false,
+            Kind::Choice(RATINGS),
+            "1A–5A，可空",
+            "1A–5A, may be empty"
+        ),
+    ],
+};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Stations,
+    Orgs,
+}
+
+impl Target {
+    fn schema(self) -> &'static Schema {
+        match self {
+            Target::Stations => &STATIONS,
+            Target::Orgs => &ORGS,
+        }
+    }
+
+    fn kind(self) -> &'static str {
+        match self {
+            Target::Stations => "stations",
+            Target::Orgs => "orgs",
+        }
+    }
+
+    fn list_path(self) -> &'static str {
+        match self {
+            Target::Stations => "/stations",
+            Target::Orgs => "/orgs",
+        }
+    }
+
+    fn title_key(self) -> &'static str {
+        match self {
+            Target::Stations => "menu.stations",
+            Target::Orgs => "menu.orgs",
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resolving names against the database, inside the user's scope
+
+/// Regions of one level in scope, for resolving names: (code, name, path names).
+struct RegionIndex {
+    rows: Vec<(String, String, String)>,
+}
+
+impl RegionIndex {
+    async fn load(conn: &mut Conn, scope: &Scope, level: RegionLevel) -> WebResult<Self> {
+        let mut q = Sql::new("SELECT code, name, path_names FROM regions WHERE level = ");
+        q.bind(level.as_str()).push(" AND ");
+        q.region_range("code", scope);
+        Ok(Self {
+            rows: q.fetch_all(conn).await?,
+        })
+    }
+
+    /// A code, or a name optionally preceded by its parents' names ("芦淞区贺家土街道").
+    fn resolve(&self, text: &str, level: RegionLevel) -> Result<String, (&'static str, String)> {
+        let text = text.trim();
+        if text.bytes().all(|b| b.is_ascii_digit()) {
+            return match self.rows.iter().find(|(c, _, _)| c == text) {
+                Some((c, _, _)) => Ok(c.clone()),
+                None if RegionLevel::from_code_len(text.len()) == Some(level) => {
+                    Err(("import.region_not_found", text.to_owned()))
+                }
+                None => Err(("import.region_wrong_level", text.to_owned())),
+            };
+        }
+        let compact: String = text
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join("")
+            .replace(['/', '／'], "");
+        let mut found: Vec<&(String, String, String)> = self
+            .rows
+            .iter()
+            .filter(|(_, name, _)| compact.ends_with(name.as_str()))
+            .collect();
+        if found.len() > 1 {
+            // Narrow by the parents named before the region's own name.
+            let prefix = &compact[..compact.len() - found[0].1.len()];
+            let narrowed: Vec<_> = found
+                .iter()
+                .copied()
+                .filter(|(_, name, path)| {
+                    let parents: Vec<&str> =
+                        path.split('/').filter(|p| *p != name.as_str()).collect();
+                    !prefix.is_empty() && parents.iter().rev().take(2).any(|p| prefix.contains(p))
+                })
+                .collect();
+            if !narrowed.is_empty() {
+                found = narrowed;
+            }
+        }
+        match found.as_slice() {
+            [one] => Ok(one.0.clone()),
+            [] => Err(("import.region_not_found", text.to_owned())),
+            many => Err((
+                "import.region_ambiguous",
+                many.iter()
+                    .take(6)
+                    .map(|(c, _, p)| {
+                        format!(
+                            "{}（{c}）",
+                            shegong_domain::region::display_path(p.split('/'))
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("；"),
+            )),
+        }
+    }
+}
+
+/// Organisations visible in scope by normalised name and by USCC.
+struct OrgIndex {
+    by_name: HashMap<String, Vec<String>>,
+    by_uscc: HashMap<String, String>,
+}
+
+impl OrgIndex {
+    async fn load(conn: &mut Conn, scope: &Scope) -> WebResult<Self> {
+        let mut by_name: HashMap<String, Vec<String>> = HashMap::new();
+        let mut by_uscc = HashMap::new();
+        for o in orgs::list(conn, scope).await? {
+            by_name
+                .entry(import::normalize(&o.name))
+                .or_default()
+                .push(o.id.clone());
+            if let Some(u) = o.uscc {
+                by_uscc.insert(u, o.id);
+            }
+        }
+        Ok(Self { by_name, by_uscc })
+    }
+
+    fn resolve(&self, text: &str) -> Result<String, &'static str> {
+        if let Some(id) = self.by_uscc.get(&text.trim().to_ascii_uppercase()) {
+            return Ok(id.clone());
+        }
+        match self
+            .by_name
+            .get(&import::normalize(text))
+            .map(Vec::as_slice)
+        {
+            Some([one]) => Ok(one.clone()),
+            Some([_, ..]) => Err("import.org_ambiguous"),
+            _ => Err("import.org_not_found"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checking rows
+
+pub struct CellMessage {
+    pub column: String,
+    pub raw: String,
+    pub message: String,
+}
+
+/// What committing a row would do.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Create,
+    Update,
+    Unchanged,
+    Invalid,
+}
+
+pub struct PreviewRow {
+    pub number: usize,
+    pub label: String,
+    pub action: Action,
+    pub errors: Vec<CellMessage>,
+}
+
+enum Planned {
+    Station {
+        existing: Option<String>,
+        input: StationInput,
+        funding: Option<i64>,
+    },
+    Org {
+        existing: Option<String>,
+        input: OrgInput,
+    },
+}
+
+struct Plan {
+    rows: Vec<(PreviewRow, Option<Planned>)>,
+    warning: Option<String>,
+}
+
+fn text(v: &BTreeMap<&str, Value>, k: &str) -> String {
+    match v.get(k) {
+        Some(Value::Text(s)) => s.clone(),
+        Some(Value::Code(c)) => (*c).to_owned(),
+        Some(Value::Int(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn code(v: &BTreeMap<&str, Value>, k: &str) -> Option<&'static str> {
+    match v.get(k) {
+        Some(Value::Code(c)) => Some(c),
+        _ => None,
+    }
+}
+
+fn int(v: &BTreeMap<&str, Value>, k: &str) -> i64 {
+    match v.get(k) {
+        Some(Value::Int(n)) | Some(Value::Area(n)) => *n,
+        _ => 0,
+    }
+}
+
+fn decimal(v: &BTreeMap<&str, Value>, k: &str) -> Option<String> {
+    match v.get(k) {
+        Some(Value::Decimal(d)) => Some(d.to_string()),
+        _ => None,
+    }
+}
+
+/// Parse, resolve and check every row, and decide what committing it would do.
+async fn plan(
+    state: &AppState,
+    u: &CurrentUser,
+    t: &Tr,
+    target: Target,
+    bytes: &[u8],
+) -> WebResult<Result<Plan, String>> {
+    let schema = target.schema();
+    let parsed = match import::read(schema, bytes) {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(e.message(schema, t))),
+    };
+    let warning = parsed.warning(t);
+    let scope = u.scope();
+    let mut conn = state.db.read().await?;
+    let today_s = today(state.now());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut out = Vec::new();
+    let label_of = |key: &str| {
+        schema
+            .column(key)
+            .map(|c| c.label(t.lang))
+            .unwrap_or("")
+            .to_owned()
+    };
+    let err = |key: &'static str, code: &str, raw: &str, extra: &str| CellMessage {
+        column: label_of(key),
+        raw: raw.to_owned(),
+        message: t.fmt(code, &[("candidates", extra), ("row", extra)]),
+    };
+    match target {
+        Target::Stations => {
+            let townships = RegionIndex::load(&mut conn, &scope, RegionLevel::Township).await?;
+            let counties = RegionIndex::load(&mut conn, &scope, RegionLevel::County).await?;
+            let villages = RegionIndex::load(&mut conn, &scope, RegionLevel::Village).await?;
+            let operators = OrgIndex::load(
+                &mut conn,
+                &Scope {
+                    region: scope.region.clone(),
+                    org: scope.org,
+                },
+            )
+            .await?;
+            for row in parsed.rows {
+                let v = &row.values;
+                let mut errors: Vec<CellMessage> = row
+                    .errors
+                    .iter()
+                    .map(|e| CellMessage {
+                        column: label_of(e.column),
+                        raw: e.raw.clone(),
+                        message: e.message(schema, t),
+                    })
+                    .collect();
+                let tier = code(v, "tier")
+                    .and_then(|c| Tier::parse(c).ok())
+                    .unwrap_or(Tier::TownshipStation);
+                let (index, level) = match tier {
+                    Tier::CountyCenter => (&counties, RegionLevel::County),
+                    Tier::TownshipStation => (&townships, RegionLevel::Township),
+                    Tier::VillageRoom => (&villages, RegionLevel::Village),
+                };
+                let place = text(v, "township");
+                let region = if place.is_empty() {
+                    None
+                } else {
+                    match index.resolve(&place, level) {
+                        Ok(c) => Some(c),
+                        Err((code, extra)) => {
+                            errors.push(err("township", code, &place, &extra));
+                            None
+                        }
+                    }
+                };
+                let name = text(v, "name");
+                let operator_text = text(v, "operator");
+                let operator = if operator_text.is_empty() {
+                    None
+                } else {
+                    match operators.resolve(&operator_text) {
+                        Ok(id) => Some(id),
+                        Err(code) => {
+                            errors.push(err("operator", code, &operator_text, ""));
+                            None
+                        }
+                    }
+                };
+                let mut planned = None;
+                let mut action = Action::Invalid;
+                if let (Some(region), true) = (&region, errors.is_empty()) {
+                    let key = format!("{region}/{}", name.trim());
+                    if let Some(first) = seen.get(&key) {
+                        errors.push(err(
+                            "name",
+                            "import.duplicate_in_file",
+                            &name,
+                            &first.to_string(),
+                        ));
+                    } else {
+                        seen.insert(key, row.number);
+                        let mut f = vec![
+                            ("tier".to_owned(), tier.as_str().to_owned()),
+                            ("region".to_owned(), region.clone()),
+                            ("name".to_owned(), name.clone()),
+                            (
+                                "status".to_owned(),
+                                code(v, "status").unwrap_or("").to_owned(),
+                            ),
+                            (
+                                "status_since".to_owned(),
+                                match v.get("status_since") {
+                                    Some(Value::Date(d)) => d.format("%Y-%m-%d").to_string(),
+                                    _ => today_s.clone(),
+                                },
+                            ),
+                            ("mode".to_owned(), code(v, "mode").unwrap_or("").to_owned()),
+                            ("operator".to_owned(), operator.clone().unwrap_or_default()),
+                            ("address".to_owned(), text(v, "address")),
+                            ("host_premises".to_owned(), text(v, "host_premises")),
+                            ("area_m2".to_owned(), int(v, "area_m2").to_string()),
+                            ("staff_count".to_owned(), int(v, "staff_count").to_string()),
+                            (
+                                "certified_count".to_owned(),
+                                int(v, "certified_count").to_string(),
+                            ),
+                            ("phone".to_owned(), text(v, "phone")),
+                            ("lng".to_owned(), decimal(v, "lng").unwrap_or_default()),
+                            ("lat".to_owned(), decimal(v, "lat").unwrap_or_default()),
+                        ];
+                        let existing =
+                            stations::find_by_key(&mut conn, &scope, region, &name).await?;
+                        if let Some(e) = &existing {
+                            // Keep what the sheet does not say.
+                            for (k, val) in f.iter_mut() {
+                                if val.is_empty() || (val == "0" && !v.contains_key(k.as_str())) {
+                                    *val = match k.as_str() {
+                                        "address" => e.address.clone(),
+                                        "host_premises" => e.host_premises.clone(),
+                                        "phone" => e.phone.clone(),
+                                        "area_m2" => e.area_m2.to_string(),
+                                        "staff_count" => e.staff_count.to_string(),
+                                        "certified_count" => e.certified_count.to_string(),
+                                        "lng" => {
+                                            e.lng_e6.map(crate::stations::micro).unwrap_or_default()
+                                        }
+                                        "lat" => {
+                                            e.lat_e6.map(crate::stations::micro).unwrap_or_default()
+                                        }
+                                        _ => val.clone(),
+                                    };
+                                }
+                            }
+                            if !v.contains_key("status_since")
+                                && let Some(p) = f.iter_mut().find(|(k, _)| k == "status_since")
+                            {
+                                p.1 = if code(v, "status") == Some(e.status.as_str()) {
+                                    e.status_since.clone()
+                                } else {
+                                    today_s.clone()
+                                };
+                            }
+                            for r in e.rooms.split(',').filter(|r| !r.is_empty()) {
+                                f.push(("rooms".to_owned(), r.to_owned()));
+                            }
+                        }
+                        match crate::stations::parse(&FormData::new(f)) {
+                            Err(field_errors) => {
+                                for fe in field_errors {
+                                    errors.push(CellMessage {
+                                        column: t.get(&format!("field.{}", fe.field)).to_owned(),
+                                        raw: String::new(),
+                                        message: t.get(fe.code).to_owned(),
+                                    });
+                                }
+                            }
+                            Ok(input) => {
+                                let funding = match v.get("funding") {
+                                    Some(Value::Fen(f)) => Some(*f),
+                                    _ => None,
+                                };
+                                action = match &existing {
+                                    None => Action::Create,
+                                    Some(e) => {
+                                        let same = e.tier == input.tier.as_str()
+                                            && e.status == input.status.as_str()
+                                            && e.mode == input.mode.as_str()
+                                            && e.operator_org_id == input.operator_org_id
+                                            && e.status_since == input.status_since
+                                            && e.address == input.address
+                                            && e.host_premises == input.host_premises
+                                            && e.area_m2 == input.area_m2
+                                            && e.staff_count == input.staff_count
+                                            && e.certified_count == input.certified_count
+                                            && e.phone == input.phone
+                                            && e.lng_e6 == input.lng_e6
+                                            && e.lat_e6 == input.lat_e6;
+                                        let funding_same = match funding {
+                                            None => true,
+                                            Some(fen) => {
+                                                stations::funding(&mut conn, &scope, &e.id)
+                                                    .await?
+                                                    .iter()
+                                                    .any(|x| {
+                                                        x.year.to_string() == today_s[..4]
+                                                            && x.amount_fen == fen
+                                                    })
+                                            }
+                                        };
+                                        if same && funding_same {
+                                            Action::Unchanged
+                                        } else {
+                                            Action::Update
+                                        }
+                                    }
+                                };
+                                if let (Some(e), Action::Update) = (&existing, action) {
+                                    let status = Status::parse(&e.status).expect("stored status");
+                                    if status != input.status && !status.can_become(input.status) {
+                                        errors.push(err(
+                                            "status",
+                                            "station.status_transition",
+                                            &e.status,
+                                            "",
+                                        ));
+                                        action = Action::Invalid;
+                                    }
+                                }
+                                if action != Action::Invalid {
+                                    planned = Some(Planned::Station {
+                                        existing: existing.map(|e| e.id),
+                                        input,
+                                        funding,
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+                if !errors.is_empty() {
+                    action = Action::Invalid;
+                    planned = None;
+                }
+                let label = format!("{} {}", place, name);
+                out.push((
+                    PreviewRow {
+                        number: row.number,
+                        label,
+                        action,
+                        errors,
+                    },
+                    planned,
+                ));
+            }
+        }
+        Target::Orgs => {
+            let mut indexes = Vec::new();
+            for level in [
+                RegionLevel::County,
+                RegionLevel::City,
+                RegionLevel::Province,
+                RegionLevel::Township,
+            ] {
+                indexes.push((level, RegionIndex::load(&mut conn, &scope, level).await?));
+            }
+            for row in parsed.rows {
+                let v = &row.values;
+                let mut errors: Vec<CellMessage> = row
+                    .errors
+                    .iter()
+                    .map(|e| CellMessage {
+                        column: label_of(e.column),
+                        raw: e.raw.clone(),
+                        message: e.message(schema, t),
+                    })
+                    .collect();
+                let place = text(v, "region");
+                let region = if place.is_empty() {
+                    None
+                } else {
+                    let mut found = Err(("import.region_not_found", place.clone()));
+                    for (level, index) in &indexes {
+                        match index.resolve(&place, *level) {
+                            Ok(c) => {
+                                found = Ok(c);
+                                break;
+                            }
+                            Err(e) if e.0 == "import.region_ambiguous" => {
+                                found = Err(e);
+                                break;
+                            }
+                            Err(_) => {}
+                        }
+                    }
+                    match found {
+                        Ok(c) => Some(c),
+                        Err((code, extra)) => {
+                            errors.push(err("region", code, &place, &extra));
+                            None
+                        }
+                    }
+                };
+                let name = text(v, "name");
+                let uscc = text(v, "uscc");
+                let mut planned = None;
+                let mut action = Action::Invalid;
+                if let (Some(region), true) = (&region, errors.is_empty()) {
+                    let key = if uscc.is_empty() {
+                        format!("{region}/{}", name.trim())
+                    } else {
+                        uscc.to_ascii_uppercase()
+                    };
+                    if let Some(first) = seen.get(&key) {
+                        errors.push(err(
+                            "name",
+                            "import.duplicate_in_file",
+                            &name,
+                            &first.to_string(),
+                        ));
+                    } else {
+                        seen.insert(key, row.number);
+                        let f = FormData::new(vec![
+                            ("name".into(), name.clone()),
+                            ("uscc".into(), uscc.clone()),
+                            ("kind".into(), code(v, "kind").unwrap_or("").to_owned()),
+                            ("region".into(), region.clone()),
+                            ("legal_rep".into(), text(v, "legal_rep")),
+                            ("contact_name".into(), text(v, "contact_name")),
+                            ("contact_phone".into(), text(v, "contact_phone")),
+                            ("address".into(), text(v, "address")),
+                            ("rating".into(), code(v, "rating").unwrap_or("").to_owned()),
+                        ]);
+                        match crate::orgs::parse(&f) {
+                            Err(field_errors) => {
+                                for fe in field_errors {
+                                    errors.push(CellMessage {
+                                        column: t.get(&format!("field.{}", fe.field)).to_owned(),
+                                        raw: String::new(),
+                                        message: t.get(fe.code).to_owned(),
+                                    });
+                                }
+                            }
+                            Ok(input) => {
+                                let normalized_uscc = input.uscc.as_deref().map(|u| {
+                                    shegong_domain::org::check_uscc(u)
+                                        .map(|c| match c {
+                                            shegong_domain::org::UsccCheck::Valid(s)
+                                            | shegong_domain::org::UsccCheck::CheckMismatch(s) => s,
+                                        })
+                                        .unwrap_or_default()
+                                });
+                                let existing = orgs::find_by_key(
+                                    &mut conn,
+                                    &scope,
+                                    normalized_uscc.as_deref(),
+                                    region,
+                                    &name,
+                                )
+                                .await?;
+                                action = match &existing {
+                                    None => Action::Create,
+                                    Some(e) => {
+                                        let same = e.name == input.name.trim()
+                                            && e.kind == input.kind.as_str()
+                                            && e.region_code == input.region.as_str()
+                                            && e.legal_rep == input.legal_rep.trim()
+                                            && e.contact_name == input.contact_name.trim()
+                                            && e.contact_phone == input.contact_phone.trim()
+                                            && e.address == input.address.trim()
+                                            && e.rating == input.rating.as_str()
+                                            && e.uscc == normalized_uscc;
+                                        if same {
+                                            Action::Unchanged
+                                        } else {
+                                            Action::Update
+                                        }
+                                    }
+                                };
+                                planned = Some(Planned::Org {
+                                    existing: existing.map(|e| e.id),
+                                    input,
+                                });
+                            }
+                        }
+                    }
+                }
+                if !errors.is_empty() {
+                    action = Action::Invalid;
+                    planned = None;
+                }
+                out.push((
+                    PreviewRow {
+                        number: row.number,
+                        label: name,
+                        action,
+                        errors,
+                    },
+                    planned,
+                ));
+            }
+        }
+    }
+    Ok(Ok(Plan { rows: out, warning }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pages
+
+fn importer(ctx: &Ctx) -> WebResult<&CurrentUser> {
+    let u = ctx.user()?;
+    u.require(Permission::WriteData)?;
+    Ok(u)
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage {
+    t: Tr,
+    base: Base,
+    list_path: &'static str,
+    batch: Option<String>,
+    filename: String,
+    rows: Vec<PreviewRow>,
+    counts: [usize; 4],
+    warning: Option<String>,
+    error: Option<String>,
+}
+
+impl ImportPage {
+    fn action_label(&self, a: &Action) -> &str {
+        self.t.get(match a {
+            Action::Create => "import.action.create",
+            Action::Update => "import.action.update",
+            Action::Unchanged => "import.action.unchanged",
+            Action::Invalid => "import.action.invalid",
+        })
+    }
+
+    fn invalid_count(&self) -> usize {
+        self.counts[3]
+    }
+
+    fn committable(&self) -> usize {
+        self.counts[0] + self.counts[1]
+    }
+
+    fn action_class(&self, a: &Action) -> &'static str {
+        match a {
+            Action::Create => "tag-ok",
+            Action::Update => "tag-warn",
+            Action::Unchanged => "tag-muted",
+            Action::Invalid => "tag-bad",
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // one page, its parts
+fn render(
+    ctx: &Ctx,
+    target: Target,
+    batch: Option<String>,
+    filename: String,
+    plan: Option<Plan>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let t = ctx.tr();
+    let (rows, warning) = match plan {
+        Some(p) => (
+            p.rows.into_iter().map(|(r, _)| r).collect::<Vec<_>>(),
+            p.warning,
+        ),
+        None => (vec![], None),
+    };
+    let mut counts = [0usize; 4];
+    for r in &rows {
+        counts[r.action as usize] += 1;
+    }
+    let title = t.get("import.title");
+    page(
+        status,
+        &ImportPage {
+            t,
+            base: Base::new(
+                ctx,
+                title,
+                vec![
+                    Crumb::link(t.get(target.title_key()), target.list_path()),
+                    Crumb::here(title),
+                ],
+            ),
+            list_path: target.list_path(),
+            batch,
+            filename,
+            rows,
+            counts,
+            warning,
+            error,
+        },
+    )
+}
+
+pub async fn form(ctx: Ctx, target: Target) -> WebResult<Response> {
+    importer(&ctx)?;
+    Ok(render(
+        &ctx,
+        target,
+        None,
+        String::new(),
+        None,
+        None,
+        StatusCode::OK,
+    ))
+}
+
+pub async fn template(state: AppState, ctx: Ctx, target: Target) -> WebResult<Response> {
+    let u = importer(&ctx)?;
+    let t = ctx.tr();
+    let scope = u.scope();
+    let mut conn = state.db.read().await?;
+    let extra: Vec<(&str, Vec<String>)> = match target {
+        Target::Stations => {
+            let towns = RegionIndex::load(&mut conn, &scope, RegionLevel::Township).await?;
+            // Show names as the office writes them; county-qualified when names repeat.
+            let mut counts: HashMap<&str, usize> = HashMap::new();
+            for (_, n, _) in &towns.rows {
+                *counts.entry(n.as_str()).or_default() += 1;
+            }
+            let names = towns
+                .rows
+                .iter()
+                .map(|(_, n, p)| {
+                    if counts[n.as_str()] > 1 {
+                        p.split('/')
+                            .rev()
+                            .nth(1)
+                            .map(|c| format!("{c}{n}"))
+                            .unwrap_or_else(|| n.clone())
+                    } else {
+                        n.clone()
+                    }
+                })
+                .collect();
+            let orgs = orgs::list(&mut conn, &scope)
+                .await?
+                .into_iter()
+                .map(|o| o.name)
+                .collect();
+            vec![("township", names), ("operator", orgs)]
+        }
+        Target::Orgs => vec![],
+    };
+    drop(conn);
+    let bytes = import::template(target.schema(), t.lang == crate::i18n::Lang::Zh, &extra)
+        .map_err(WebError::Internal)?;
+    Ok(crate::excel::download(
+        &format!(
+            "{}{}.xlsx",
+            target.schema().name(t.lang),
+            t.get("import.template_suffix")
+        ),
+        bytes,
+    ))
+}
+
+async fn read_file(mut form: Multipart) -> WebResult<(String, Vec<u8>)> {
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|_| FieldError::new("file", "attachment.too_large"))?
+    {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("import.xlsx").to_owned();
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|_| FieldError::new("file", "attachment.too_large"))?
+                .to_vec();
+            return Ok((name, bytes));
+        }
+    }
+    Err(FieldError::new("file", "attachment.empty").into())
+}
+
+pub async fn upload(
+    state: AppState,
+    ctx: Ctx,
+    target: Target,
+    form: Multipart,
+) -> WebResult<Response> {
+    let u = importer(&ctx)?.clone();
+    let t = ctx.tr();
+    let (filename, bytes) = match read_file(form).await {
+        Ok(f) => f,
+        Err(WebError::Invalid(e)) => {
+            return Ok(render(
+                &ctx,
+                target,
+                None,
+                String::new(),
+                None,
+                Some(t.get(e[0].code).to_owned()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
+        Err(e) => return Err(e),
+    };
+    let planned = plan(&state, &u, &t, target, &bytes).await?;
+    match planned {
+        Err(message) => Ok(render(
+            &ctx,
+            target,
+            None,
+            filename,
+            None,
+            Some(message),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )),
+        Ok(p) => {
+            let mut tx = state.db.begin().await?;
+            let batch = staging::stage(
+                &mut tx,
+                &u.user.id,
+                target.kind(),
+                &filename,
+                &bytes,
+                state.now(),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(render(
+                &ctx,
+                target,
+                Some(batch),
+                filename,
+                Some(p),
+                None,
+                StatusCode::OK,
+            ))
+        }
+    }
+}
+
+/// Apply the staged file: `valid` commits the valid rows; `all` commits only if every row is valid.
+pub async fn commit(
+    state: AppState,
+    ctx: Ctx,
+    target: Target,
+    batch: String,
+    f: FormData,
+) -> WebResult<Response> {
+    let u = importer(&ctx)?.clone();
+    let t = ctx.tr();
+    let all_or_nothing = f.get("mode") == "all";
+    let (filename, bytes) = {
+        let mut c = state.db.read().await?;
+        staging::staged(&mut c, &u.user.id, target.kind(), &batch).await?
+    };
+    let p = match plan(&state, &u, &t, target, &bytes).await? {
+        Ok(p) => p,
+        Err(message) => {
+            return Ok(render(
+                &ctx,
+                target,
+                None,
+                filename,
+                None,
+                Some(message),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
+        }
+    };
+    let invalid = p
+        .rows
+        .iter()
+        .filter(|(r, _)| r.action == Action::Invalid)
+        .count();
+    if all_or_nothing && invalid > 0 {
+        let message = t.fmt("import.refused_all", &[("n", &invalid.to_string())]);
+        return Ok(render(
+            &ctx,
+            target,
+            Some(batch),
+            filename,
+            Some(p),
+            Some(message),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    }
+    let now = state.now();
+    let year: i64 = today(now)[..4].parse().unwrap_or(2024);
+    let scope = u.scope();
+    let mut tx = state.db.begin().await?;
+    let (mut created, mut updated, mut unchanged) = (0usize, 0usize, 0usize);
+    for (row, planned) in &p.rows {
+        let Some(planned) = planned else { continue };
+        let result = match (planned, row.action) {
+            (_, Action::Unchanged) => {
+                unchanged += 1;
+                Ok(())
+            }
+            (
+                Planned::Station {
+                    existing,
+                    input,
+                    funding,
+                },
+                _,
+            ) => {
+                let id = match existing {
+                    Some(id) => stations::update(
+                        &mut tx,
+                        &scope,
+                        id,
+                        input,
+                        &u.user.username,
+                        &today(now),
+                        now,
+                    )
+                    .await
+                    .map(|_| id.clone()),
+                    None => stations::create(&mut tx, &scope, input, &u.user.username, now).await,
+                };
+                match (id, funding) {
+                    (Ok(id), Some(fen)) => {
+                        let source = if input.mode == Mode::Purchase {
+                            FundingSource::Purchase
+                        } else {
+                            FundingSource::Township
+                        };
+                        stations::set_funding(&mut tx, &scope, &id, year, source, *fen, now)
+                            .await
+                            .map(|_| ())
+                    }
+                    (r, _) => r.map(|_| ()),
+                }
+            }
+            (Planned::Org { existing, input }, _) => match existing {
+                Some(id) => orgs::update(&mut tx, &scope, id, input, now)
+                    .await
+                    .map(|_| ()),
+                None => orgs::create_full(&mut tx, &scope, input, now)
+                    .await
+                    .map(|_| ()),
+            },
+        };
+        match (result, row.action) {
+            (Ok(()), Action::Create) => created += 1,
+            (Ok(()), Action::Update) => updated += 1,
+            (Ok(()), _) => {}
+            // Rows were checked just now; a failure here means the data changed underneath:
+            // nothing is written (the transaction is dropped) and the user sees why.
+            (Err(shegong_store::StoreError::Invalid(e)), _) => {
+                drop(tx);
+                let message = t.fmt(
+                    "import.row_failed",
+                    &[("row", &row.number.to_string()), ("message", t.get(e.code))],
+                );
+                return Ok(render(
+                    &ctx,
+                    target,
+                    Some(batch),
+                    filename,
+                    Some(p),
+                    Some(message),
+                    StatusCode::CONFLICT,
+                ));
+            }
+            (Err(e), _) => return Err(e.into()),
+        }
+    }
+    let sha = hex::encode(Sha256::digest(&bytes));
+    audit::record(
+        &mut tx,
+        state.db.backend(),
+        &ctx.actor(),
+        Event::new(
+            "import",
+            if target == Target::Stations {
+                "station"
+            } else {
+                "organization"
+            },
+            Some(batch.clone()),
+        )
+        .changes(vec![
+            Change::new("file", None::<String>, Some(&filename)),
+            Change::new("sha256", None::<String>, Some(&sha)),
+            Change::new("created", None::<String>, Some(created)),
+            Change::new("updated", None::<String>, Some(updated)),
+            Change::new("unchanged", None::<String>, Some(unchanged)),
+            Change::new("skipped_invalid", None::<String>, Some(invalid)),
+        ]),
+        now,
+    )
+    .await?;
+    staging::discard(&mut tx, &u.user.id, &batch).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!(
+        "{}?notice=notice.imported&created={created}&updated={updated}&unchanged={unchanged}&skipped={invalid}",
+        target.list_path()
+    ))
+    .into_response())
+}
+
+// Route adapters (one handler per target keeps the router plain).
+
+pub async fn stations_form(ctx: Ctx) -> WebResult<Response> {
+    form(ctx, Target::Stations).await
+}
+pub async fn stations_template(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    template(state, ctx, Target::Stations).await
+}
+pub async fn stations_upload(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    form: Multipart,
+) -> WebResult<Response> {
+    upload(state, ctx, Target::Stations, form).await
+}
+pub async fn stations_commit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(batch): Path<String>,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    commit(state, ctx, Target::Stations, batch, f).await
+}
+pub async fn orgs_form(ctx: Ctx) -> WebResult<Response> {
+    form(ctx, Target::Orgs).await
+}
+pub async fn orgs_template(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    template(state, ctx, Target::Orgs).await
+}
+pub async fn orgs_upload(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    form: Multipart,
+) -> WebResult<Response> {
+    upload(state, ctx, Target::Orgs, form).await
+}
+pub async fn orgs_commit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(batch): Path<String>,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    commit(state, ctx, Target::Orgs, batch, f).await
+}
