@@ -3,6 +3,7 @@
 mod accounts;
 mod api;
 mod security;
+mod stations;
 mod users_audit;
 
 use std::collections::BTreeMap;
@@ -36,6 +37,10 @@ impl TestApp {
 
     pub async fn with_config(db: TestDb, mut config: Config) -> Self {
         config.database_url = db.url.clone();
+        config.attachments_dir = std::env::temp_dir()
+            .join(format!("shegong-test-files-{}", uuid::Uuid::now_v7()))
+            .display()
+            .to_string();
         let offset = Arc::new(AtomicI64::new(0));
         let o = offset.clone();
         let clock: shegong_web::Clock =
@@ -156,6 +161,17 @@ impl Client {
         body: Option<(&str, String)>,
         extra: &[(&str, &str)],
     ) -> Res {
+        let body = body.map(|(ct, b)| (ct.to_owned(), b.into_bytes()));
+        self.send_bytes(method, path, body, extra).await
+    }
+
+    pub async fn send_bytes(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<(String, Vec<u8>)>,
+        extra: &[(&str, &str)],
+    ) -> Res {
         let mut req = Request::builder()
             .method(method)
             .uri(path)
@@ -251,6 +267,39 @@ impl Client {
             Method::POST,
             path,
             Some(("application/x-www-form-urlencoded", body)),
+            &[],
+        )
+        .await
+    }
+
+    /// Upload one file as multipart form data (the CSRF token in the query, as the pages do).
+    pub async fn upload(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file_field: &str,
+        filename: &str,
+        bytes: &[u8],
+    ) -> Res {
+        let token = self.csrf().await;
+        let boundary = "----shegongtestboundary";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let sep = if path.contains('?') { '&' } else { '?' };
+        self.send_bytes(
+            Method::POST,
+            &format!("{path}{sep}_csrf={token}"),
+            Some((format!("multipart/form-data; boundary={boundary}"), body)),
             &[],
         )
         .await
