@@ -3,12 +3,16 @@
 //! Values that cross the boundary from users (region codes, role names, passwords) are parsed
 //! into types here once, so the layers above never handle an unchecked string.
 
+#[macro_use]
+mod codes;
+pub mod identity;
 pub mod org;
 pub mod password;
 pub mod region;
 pub mod role;
 pub mod scope;
 pub mod station;
+pub mod workforce;
 
 pub use region::{RegionCode, RegionKind, RegionLevel};
 pub use role::{Permission, Role};

@@ -36,6 +36,8 @@ pub enum Permission {
     /// Configure and supervise the station network: checklists, targets, inspections,
     /// verifying rectifications, confirming completion.
     Supervise,
+    /// See a sensitive field (identity number, mobile) in full, with a reason that is audited.
+    RevealSensitive,
 }
 
 impl Role {
@@ -78,10 +80,17 @@ impl Role {
             SystemAdmin => matches!(p, ManageSystem),
             SecurityAdmin => matches!(p, ManageUsers),
             Auditor => matches!(p, ReadAudit | Export),
-            CivilAffairsAdmin => {
-                matches!(p, ManageUsers | ReadAudit | ReadData | WriteData | Export)
-            }
-            AgencyManager => matches!(p, ReadData | WriteData | Export),
+            CivilAffairsAdmin => matches!(
+                p,
+                ManageUsers
+                    | ReadAudit
+                    | ReadData
+                    | WriteData
+                    | Export
+                    | Supervise
+                    | RevealSensitive
+            ),
+            AgencyManager => matches!(p, ReadData | WriteData | Export | RevealSensitive),
             SocialWorker => matches!(p, ReadData | WriteData),
             Supervisor => matches!(p, ReadData | WriteData | Export),
             Evaluator => matches!(p, ReadData | Export),
@@ -145,6 +154,17 @@ mod tests {
         assert!(Role::Auditor.has(Permission::ReadAudit));
         assert!(!Role::Evaluator.has(Permission::WriteData));
         assert!(Role::Evaluator.has(Permission::Export));
+    }
+
+    #[test]
+    fn supervision_and_reveal_belong_to_administrators() {
+        assert!(Role::CivilAffairsAdmin.has(Permission::Supervise));
+        assert!(Role::CivilAffairsAdmin.has(Permission::RevealSensitive));
+        assert!(Role::AgencyManager.has(Permission::RevealSensitive));
+        assert!(!Role::AgencyManager.has(Permission::Supervise));
+        assert!(!Role::Evaluator.has(Permission::RevealSensitive));
+        assert!(!Role::Auditor.has(Permission::RevealSensitive));
+        assert!(!Role::SystemAdmin.has(Permission::RevealSensitive));
     }
 
     #[test]

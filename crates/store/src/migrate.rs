@@ -22,8 +22,10 @@ macro_rules! migrations {
     };
 }
 
-pub const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_core", 2 "0002_stations");
-pub const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_core", 2 "0002_stations");
+pub const SQLITE: &[Migration] =
+    migrations!("sqlite": 1 "0001_core", 2 "0002_stations", 3 "0003_workforce");
+pub const POSTGRES: &[Migration] =
+    migrations!("postgres": 1 "0001_core", 2 "0002_stations", 3 "0003_workforce");
 
 pub fn for_backend(b: Backend) -> &'static [Migration] {
     match b {

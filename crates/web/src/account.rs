@@ -567,6 +567,7 @@ pub fn permission_names(role: Role) -> Vec<String> {
         (Permission::WriteData, "write_data"),
         (Permission::Export, "export"),
         (Permission::Supervise, "supervise"),
+        (Permission::RevealSensitive, "reveal_sensitive"),
     ]
     .into_iter()
     .filter(|(p, _)| role.has(*p))

@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 use crate::auth::Ctx;
 use crate::i18n::Tr;
 use crate::render::{Base, Crumb, page};
-use crate::{account, assets, audit, coverage, inspections, orgs, regions, stations, users};
+use crate::{account, assets, audit, coverage, inspections, orgs, regions, staff, stations, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -42,6 +42,13 @@ use crate::{account, assets, audit, coverage, inspections, orgs, regions, statio
         orgs::api_update,
         coverage::api_coverage,
         inspections::api_list,
+        staff::api_list,
+        staff::api_get,
+        staff::api_create,
+        staff::api_reveal,
+        staff::api_trainings,
+        staff::api_add_training,
+        staff::api_supervision,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -51,6 +58,7 @@ use crate::{account, assets, audit, coverage, inspections, orgs, regions, statio
         (name = "audit", description = "Audit log (auditors)"),
         (name = "stations", description = "Township social work stations: registry, progress, coverage, inspections"),
         (name = "organizations", description = "Social work agencies and other organisations"),
+        (name = "workforce", description = "Social workers, certificates, training, supervision"),
     )
 )]
 pub struct ApiDoc;

@@ -22,6 +22,7 @@ pub struct Config {
     pub audit: AuditConfig,
     /// Where uploaded files are kept (outside any web-served directory).
     pub attachments_dir: String,
+    pub crypto: CryptoConfig,
     /// Request body limit in bytes (uploads included).
     pub body_limit: usize,
     /// Per-request timeout in seconds.
@@ -50,6 +51,26 @@ pub struct AuditConfig {
 
 pub const MIN_AUDIT_RETENTION_DAYS: i64 = 180;
 
+/// Field encryption: the key ring lives in its own file, never in the database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CryptoConfig {
+    /// Created with one random key on first start if missing (mode 0600). Back it up apart
+    /// from the database: without it sealed values cannot be read.
+    pub key_file: String,
+    /// Algorithm of keys created here: `aes-256-gcm` (default) or `sm4-gcm` (国密).
+    pub algorithm: shegong_store::crypto::Algorithm,
+}
+
+impl Default for CryptoConfig {
+    fn default() -> Self {
+        Self {
+            key_file: "data/keys.toml".into(),
+            algorithm: shegong_store::crypto::Algorithm::Aes256Gcm,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -64,6 +85,7 @@ impl Default for Config {
             password: PasswordPolicy::default(),
             audit: AuditConfig::default(),
             attachments_dir: "data/attachments".into(),
+            crypto: CryptoConfig::default(),
             body_limit: 20 * 1024 * 1024,
             request_timeout_secs: 60,
         }

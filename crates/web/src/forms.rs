@@ -34,6 +34,11 @@ impl FormData {
             .collect()
     }
 
+    /// All submitted pairs, in order.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        self.pairs.clone()
+    }
+
     pub fn has(&self, k: &str, v: &str) -> bool {
         self.pairs.iter().any(|(key, val)| key == k && val == v)
     }

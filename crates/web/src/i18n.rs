@@ -96,8 +96,10 @@ macro_rules! catalogue {
     };
 }
 
-const ZH_FILES: &[(&str, &str)] = catalogue!("zh-CN": "core", "import", "stations");
-const EN_FILES: &[(&str, &str)] = catalogue!("en": "core", "import", "stations");
+const ZH_FILES: &[(&str, &str)] =
+    catalogue!("zh-CN": "core", "identity", "import", "stations", "workforce");
+const EN_FILES: &[(&str, &str)] =
+    catalogue!("en": "core", "identity", "import", "stations", "workforce");
 
 fn load_all(files: &[(&str, &str)]) -> Catalog {
     let mut out = HashMap::new();
@@ -345,6 +347,9 @@ mod tests {
             "date.invalid_month",
         ] {
             used.insert(err.to_owned());
+        }
+        for code in shegong_domain::identity::MESSAGE_CODES {
+            used.insert((*code).to_owned());
         }
         for (_, _, code) in shegong_store::UNIQUE_FIELDS {
             used.insert((*code).to_owned());

@@ -32,6 +32,7 @@ pub mod ops;
 pub mod orgs;
 pub mod regions;
 pub mod render;
+pub mod staff;
 pub mod state;
 pub mod stations;
 pub mod system;
@@ -147,7 +148,24 @@ pub fn router(state: AppState) -> Router {
             get(indicators::page_indicators).post(indicators::add_item),
         )
         .route("/indicators/services", post(indicators::add_service))
-        .route("/indicators/{id}/active", post(indicators::toggle_item));
+        .route("/indicators/{id}/active", post(indicators::toggle_item))
+        .route("/staff", get(staff::list_page).post(staff::create))
+        .route("/staff/new", get(staff::new_form))
+        .route("/staff/find", post(staff::find))
+        .route("/staff/export.xlsx", get(staff::export))
+        .route("/staff/{id}", get(staff::detail_page).post(staff::update))
+        .route("/staff/{id}/edit", get(staff::edit_form))
+        .route("/staff/{id}/reveal", post(staff::reveal))
+        .route("/staff/{id}/certificates", post(staff::add_certificate))
+        .route("/staff/{id}/trainings", post(staff::add_training))
+        .route("/supervision", get(staff::supervision_page))
+        .route("/supervision/pairs", post(staff::add_pair))
+        .route("/supervision/pairs/{id}/sessions", post(staff::add_session))
+        .route("/supervision/teams", post(staff::add_team))
+        .route("/supervision/teams/{id}/members", post(staff::add_member))
+        .route("/workforce", get(staff::stats_root))
+        .route("/workforce/rule", post(staff::set_rule))
+        .route("/workforce/{code}", get(staff::stats_region));
     let api = Router::new()
         .route("/api/v1/openapi.json", get(api::openapi_json))
         .route("/api/v1/me", get(account::api_me))
@@ -183,6 +201,17 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/coverage/{region_code}",
             get(coverage::api_coverage),
         )
+        .route(
+            "/api/v1/staff",
+            get(staff::api_list).post(staff::api_create),
+        )
+        .route("/api/v1/staff/{id}", get(staff::api_get))
+        .route("/api/v1/staff/{id}/reveal", post(staff::api_reveal))
+        .route(
+            "/api/v1/trainings",
+            get(staff::api_trainings).post(staff::api_add_training),
+        )
+        .route("/api/v1/supervision", get(staff::api_supervision))
         .route("/api/v1/inspections", get(inspections::api_list));
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
@@ -250,7 +279,13 @@ impl App {
             "" => None,
             addr => Some(TcpListener::bind(addr).await?),
         };
-        let state = AppState::new(db, config, clock);
+        let key_file = std::path::Path::new(&config.crypto.key_file);
+        let (keys, created) =
+            shegong_store::crypto::load_or_create(key_file, config.crypto.algorithm)?;
+        if created {
+            tracing::warn!(path = %key_file.display(), "created a new data key ring: back this file up apart from the database");
+        }
+        let state = AppState::new(db, config, clock, keys);
         let demo_seeded = if state.config.demo {
             demo::seed(&state)
                 .await

@@ -99,6 +99,18 @@ const MENU: &[(&str, &[Entry])] = &[
         ],
     ),
     (
+        "menu.group.workforce",
+        &[
+            ("menu.workforce", "/workforce", Some(Permission::ReadData)),
+            ("menu.staff", "/staff", Some(Permission::ReadData)),
+            (
+                "menu.supervision",
+                "/supervision",
+                Some(Permission::ReadData),
+            ),
+        ],
+    ),
+    (
         "menu.group.reference",
         &[("menu.regions", "/regions", Some(Permission::ReadData))],
     ),

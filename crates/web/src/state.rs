@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use shegong_store::Db;
 use shegong_store::attachments::FileStore;
+use shegong_store::crypto::KeyRing;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -25,6 +26,8 @@ pub struct Inner {
     pub clock: Clock,
     pub started_at: i64,
     pub files: FileStore,
+    /// Seals and opens sensitive fields.
+    pub keys: KeyRing,
 }
 
 impl std::ops::Deref for AppState {
@@ -35,7 +38,7 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(db: Db, config: Config, clock: Clock) -> Self {
+    pub fn new(db: Db, config: Config, clock: Clock, keys: KeyRing) -> Self {
         let started_at = clock();
         let files = FileStore::new(&config.attachments_dir);
         Self {
@@ -46,6 +49,7 @@ impl AppState {
                 clock,
                 started_at,
                 files,
+                keys,
             }),
         }
     }

@@ -3,6 +3,7 @@
 mod accounts;
 mod api;
 mod security;
+mod staff;
 mod stations;
 mod users_audit;
 
@@ -45,7 +46,13 @@ impl TestApp {
         let o = offset.clone();
         let clock: shegong_web::Clock =
             Arc::new(move || shegong_store::now_millis() + o.load(Ordering::SeqCst));
-        let state = AppState::new(db.db.clone(), config, clock);
+        let keys = shegong_store::crypto::KeyRing::from_spec(
+            &shegong_store::crypto::KeyRing::generate_spec(
+                shegong_store::crypto::Algorithm::Aes256Gcm,
+            ),
+        )
+        .unwrap();
+        let state = AppState::new(db.db.clone(), config, clock, keys);
         let router = shegong_web::router(state.clone());
         Self {
             db,

@@ -1,0 +1,380 @@
+//! The workforce over HTTP: identity numbers validated, sealed at rest, masked everywhere,
+//! revealed only with a permission and a reason (audited); certificates, training, supervision,
+//! statistics; scope.
+
+use super::*;
+
+const ID: &str = "11010519491231002X";
+const MOBILE: &str = "13812345678";
+
+fn person<'a>(name: &'a str, id: &'a str, station: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("name", name),
+        ("id_type", "resident_id"),
+        ("id_number", id),
+        ("mobile", MOBILE),
+        ("education", "bachelor"),
+        ("role", "frontline"),
+        ("employment_mode", "project_purchase"),
+        ("sector", "civil_affairs"),
+        ("station", station),
+        ("region", if station.is_empty() { "430203001" } else { "" }),
+        ("joined_on", "2023-03-01"),
+    ]
+}
+
+async fn add(c: &mut Client, name: &str, id: &str) -> String {
+    let res = c.post_form("/staff", &person(name, id, "")).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    res.location()
+        .trim_start_matches("/staff/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// Every byte the database keeps: the SQLite file and its WAL, or a full pg_dump.
+fn stored_bytes(app: &TestApp) -> Vec<u8> {
+    match app.state.db.sqlite_path() {
+        Some(path) => {
+            let mut all = std::fs::read(path).unwrap();
+            for suffix in ["-wal", "-shm"] {
+                if let Ok(b) = std::fs::read(format!("{}{suffix}", path.display())) {
+                    all.extend(b);
+                }
+            }
+            all
+        }
+        None => {
+            let bin = std::fs::read_dir("/usr/lib/postgresql")
+                .ok()
+                .and_then(|d| {
+                    d.filter_map(|e| e.ok())
+                        .map(|e| e.path().join("bin/pg_dump"))
+                        .find(|p| p.exists())
+                })
+                .unwrap_or_else(|| "pg_dump".into());
+            let out = std::process::Command::new(bin)
+                .arg("--no-owner")
+                .arg(&app.db.url)
+                .output()
+                .expect("pg_dump runs");
+            assert!(
+                out.status.success(),
+                "pg_dump failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(out.stdout.len() > 10_000, "the dump has the data");
+            out.stdout
+        }
+    }
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+app_test!(identity_numbers_are_never_stored_in_clear, |app| {
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+    let id = add(&mut admin, "王丽", ID).await;
+    let page = admin.get(&format!("/staff/{id}")).await;
+    assert_eq!(page.select("#id-number"), ["1101**********002X"]);
+    assert_eq!(page.select("#mobile"), ["138****5678"]);
+    // Reveal once so the audit log has an entry too; then look at every stored byte.
+    let revealed = admin
+        .post_form(
+            &format!("/staff/{id}/reveal"),
+            &[("reason", "核对社保信息")],
+        )
+        .await;
+    assert!(revealed.select("#id-number")[0].contains(ID));
+    let bytes = stored_bytes(&app);
+    assert!(contains(&bytes, "王丽"), "the scan sees stored text");
+    for secret in [ID, MOBILE, "110105194912310", "8613812345678"] {
+        assert!(
+            !contains(&bytes, secret),
+            "{secret} found in clear in the {:?} database",
+            app.state.db.backend()
+        );
+    }
+});
+
+app_test!(a_wrong_check_character_is_refused_naming_the_field, |app| {
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+    let res = admin
+        .post_form("/staff", &person("张三", "340524198001010013", ""))
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        res.select("#id_number-error"),
+        ["证件号码校验不通过：最后一位校验码与前17位不符，请逐位核对是否有输错的数字。"]
+    );
+    assert!(
+        !res.text.contains("340524198001010013"),
+        "the number is not echoed back into the page"
+    );
+    assert!(res.text.contains("value=\"张三\""), "other input is kept");
+    let token = admin.csrf().await;
+    let body = serde_json::json!({"name": "张三", "id_type": "resident_id", "id_number": "340524198001010013", "role": "frontline", "employment_mode": "direct", "region_code": "430203001", "joined_on": "2024-01-01"}).to_string();
+    let api = admin
+        .send(
+            Method::POST,
+            "/api/v1/staff",
+            Some(("application/json", body)),
+            &[("x-csrf-token", &token), ("accept-language", "en")],
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let p = api.json();
+    assert_eq!(p["errors"][0]["field"], "id_number");
+    assert_eq!(p["errors"][0]["code"], "idcard.check_digit");
+    // A legacy 15-digit number is accepted and stored as 18 digits; a second registration of
+    // the same person is refused.
+    let id = add(&mut admin, "李四", "440524800101001").await;
+    let page = admin.get(&format!("/staff/{id}")).await;
+    assert_eq!(page.select("#id-number"), ["4405**********0013"]);
+    let dup = admin
+        .post_form("/staff", &person("李四", "440524198001010013", ""))
+        .await;
+    assert_eq!(dup.select("#id_number-error"), ["该证件号码已登记。"]);
+});
+
+app_test!(
+    reveals_need_permission_and_a_reason_and_are_audited,
+    |app| {
+        let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+        let id = add(&mut admin, "王丽", ID).await;
+        // No reason: refused, nothing shown.
+        let res = admin
+            .post_form(&format!("/staff/{id}/reveal"), &[("reason", "")])
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(res.select("#id-number"), ["1101**********002X"]);
+        // An evaluator reads the record but cannot reveal.
+        let mut evaluator = app.login_as(Role::Evaluator, "4302").await;
+        assert_eq!(
+            evaluator.get(&format!("/staff/{id}")).await.status,
+            StatusCode::OK
+        );
+        let res = evaluator
+            .post_form(&format!("/staff/{id}/reveal"), &[("reason", "想看看")])
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+        // Masked in the API and the export.
+        let api = admin.get("/api/v1/staff").await.json();
+        assert_eq!(api["items"][0]["id_number"], "1101**********002X");
+        assert_eq!(api["items"][0]["mobile"], "138****5678");
+        assert!(!api.to_string().contains(ID));
+        let xlsx = admin.get("/staff/export.xlsx").await;
+        assert!(xlsx.bytes.starts_with(b"PK"));
+        // The reveal through the API, with its reason in the audit log.
+        let token = admin.csrf().await;
+        let res = admin
+            .send(
+                Method::POST,
+                &format!("/api/v1/staff/{id}/reveal"),
+                Some(("application/json", r#"{"reason":"核对社保信息"}"#.into())),
+                &[("x-csrf-token", &token)],
+            )
+            .await;
+        assert_eq!(res.json()["id_number"], ID);
+        assert_eq!(res.json()["mobile"], MOBILE);
+        let mut auditor = app.login_as(Role::Auditor, "4302").await;
+        let log = auditor.get("/api/v1/audit?action=reveal").await.json();
+        assert_eq!(log["total"], 1);
+        assert!(
+            log["items"][0]["changes"]
+                .to_string()
+                .contains("核对社保信息")
+        );
+        let denied = auditor
+            .get("/api/v1/audit?action=permission_denied")
+            .await
+            .json();
+        assert_eq!(denied["total"], 1, "the evaluator's attempt is recorded");
+        // Nothing in any audit entry shows the number.
+        let all = auditor.get("/api/v1/audit?per_page=200").await.text;
+        assert!(!all.contains(ID) && !all.contains(MOBILE));
+    }
+);
+
+app_test!(finding_by_number_is_a_post_and_scoped, |app| {
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "430203").await;
+    let id = add(&mut admin, "王丽", ID).await;
+    let res = admin
+        .post_form("/staff/find", &[("id_number", "11010519491231002x")])
+        .await;
+    assert_eq!(res.location(), format!("/staff/{id}"));
+    let mut other = app.login_as(Role::CivilAffairsAdmin, "430202").await;
+    let res = other.post_form("/staff/find", &[("id_number", ID)]).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        other.get(&format!("/staff/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        other.get(&format!("/api/v1/staff/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(other.get("/api/v1/staff").await.json()["total"], 0);
+});
+
+app_test!(certificates_training_and_the_staffing_rule, |app| {
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+    // A station with one social worker is below the default rule of 2.
+    let res = admin
+        .post_form(
+            "/stations",
+            &[
+                ("tier", "township_station"),
+                ("region", "430203001"),
+                ("name", "贺家土站"),
+                ("status", "operating"),
+                ("status_since", "2024-01-01"),
+                ("mode", "direct"),
+            ],
+        )
+        .await;
+    let station = res
+        .location()
+        .trim_start_matches("/stations/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let res = admin
+        .post_form("/staff", &person("王丽", ID, &station))
+        .await;
+    let id = res
+        .location()
+        .trim_start_matches("/staff/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    // Dates relative to today, so the registration cycle is the current one.
+    let today = chrono::Utc::now().date_naive();
+    let obtained = (today - chrono::Duration::days(200)).to_string();
+    let trained = (today - chrono::Duration::days(100)).to_string();
+    let until = shegong_domain::workforce::registration_until(today - chrono::Duration::days(200))
+        .to_string();
+    let res = admin
+        .post_form(
+            &format!("/staff/{id}/certificates"),
+            &[
+                ("level", "assistant"),
+                ("number", "Z2023-001"),
+                ("obtained_on", &obtained),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    for (course, hours) in [("个案管理", "24"), ("督导实务", "12.5")] {
+        let res = admin
+            .post_form(
+                &format!("/staff/{id}/trainings"),
+                &[
+                    ("course", course),
+                    ("provider", "省社工协会"),
+                    ("hours", hours),
+                    ("held_on", &trained),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    }
+    let bad = admin
+        .post_form(
+            &format!("/staff/{id}/trainings"),
+            &[
+                ("course", "x"),
+                ("hours", "1.25"),
+                ("held_on", "2024-05-10"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = admin.get(&format!("/staff/{id}")).await;
+    let ce = &page.select("#ce-status")[0];
+    assert!(ce.contains("36.5 / 72"), "{ce}");
+    assert!(ce.contains("未达标"), "{ce}");
+    assert!(
+        page.select("#certificates td")
+            .iter()
+            .any(|c| c.contains(&until)),
+        "registration runs 3 years"
+    );
+    // The station's headcounts follow the records.
+    let st = admin
+        .get(&format!("/api/v1/stations/{station}"))
+        .await
+        .json();
+    assert_eq!(
+        (st["staff_count"].as_i64(), st["certified_count"].as_i64()),
+        (Some(1), Some(1))
+    );
+    let stats = admin.get("/workforce/430203").await;
+    assert_eq!(stats.select("#understaffed-count"), ["1"]);
+    assert!(
+        stats
+            .select("#understaffed td")
+            .iter()
+            .any(|c| c == "贺家土站")
+    );
+    // Lowering the county's rule to 1 clears the flag.
+    let res = admin
+        .post_form(
+            "/workforce/rule",
+            &[("region", "430203"), ("min_social_workers", "1")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        admin
+            .get("/workforce/430203")
+            .await
+            .select("#understaffed-count"),
+        ["0"]
+    );
+    // Supervision: a pair and a session.
+    let sup = add(&mut admin, "督导甲", "440524188001010014").await;
+    let res = admin
+        .post_form(
+            "/supervision/pairs",
+            &[
+                ("supervisor", &sup),
+                ("supervisee", &id),
+                ("from_date", "2024-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let pairs = admin.get("/api/v1/supervision").await.json();
+    let pair = pairs[0]["pair_id"].as_str().unwrap().to_owned();
+    let res = admin
+        .post_form(
+            &format!("/supervision/pairs/{pair}/sessions"),
+            &[
+                ("held_on", "2024-03-02"),
+                ("hours", "2"),
+                ("topics", "个案评估"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let pairs = admin.get("/api/v1/supervision").await.json();
+    assert_eq!(pairs[0]["total_hours"], 2.0);
+    let same = admin
+        .post_form(
+            "/supervision/pairs",
+            &[("supervisor", &id), ("supervisee", &id)],
+        )
+        .await;
+    assert_eq!(same.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let trainings = admin
+        .get(&format!("/api/v1/trainings?staff_id={id}"))
+        .await
+        .json();
+    assert_eq!(trainings.as_array().unwrap().len(), 2);
+});
