@@ -63,6 +63,21 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Data keys of sealed fields (identity numbers, mobiles).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a new primary key to the key file; old keys stay to read older values.
+    Rotate {
+        /// aes-256-gcm or sm4-gcm
+        #[arg(long, default_value = "aes-256-gcm")]
+        algorithm: String,
+    },
+    /// Re-seal every value made by an older key with the primary key (safe while serving).
+    Reencrypt,
 }
 
 #[derive(Subcommand)]
@@ -311,6 +326,39 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Restore { path } => restore(&config, &path).await,
+        Command::Keys(cmd) => {
+            let path = std::path::PathBuf::from(&config.crypto.key_file);
+            match cmd {
+                KeysCommand::Rotate { algorithm } => {
+                    let alg = match algorithm.as_str() {
+                        "aes-256-gcm" => shegong_store::crypto::Algorithm::Aes256Gcm,
+                        "sm4-gcm" => shegong_store::crypto::Algorithm::Sm4Gcm,
+                        other => bail!("--algorithm: {other:?} is not aes-256-gcm or sm4-gcm"),
+                    };
+                    if !path.exists() {
+                        bail!(
+                            "{} does not exist (it is created at first start)",
+                            path.display()
+                        );
+                    }
+                    let id = shegong_store::crypto::rotate(&path, alg)?;
+                    println!(
+                        "new primary key {id} in {}; running servers pick it up at restart.",
+                        path.display()
+                    );
+                    println!("then run `shegong keys reencrypt` to re-seal older values.");
+                    Ok(())
+                }
+                KeysCommand::Reencrypt => {
+                    let (keys, _) =
+                        shegong_store::crypto::load_or_create(&path, config.crypto.algorithm)?;
+                    let db = Db::connect(&DbOptions::new(&config.database_url)).await?;
+                    let n = shegong_store::staff::reencrypt(&db, &keys).await?;
+                    println!("{n} records re-sealed with key {}", keys.primary());
+                    Ok(())
+                }
+            }
+        }
         Command::Audit(AuditCommand::Verify) => {
             let db = Db::connect(&DbOptions::new(&config.database_url)).await?;
             let mut c = db.read().await?;

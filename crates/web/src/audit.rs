@@ -160,7 +160,68 @@ struct AuditPage {
     verification: Option<Verification>,
 }
 
+/// Every entity and action the product writes to the log (the filters offer them all; a test
+/// checks each has a label in both languages).
+pub const ENTITIES: &[&str] = &[
+    "user",
+    "session",
+    "api_token",
+    "route",
+    "audit_log",
+    "region",
+    "organization",
+    "station",
+    "attachment",
+    "construction_target",
+    "inspection_plan",
+    "inspection_visit",
+    "rectification",
+    "indicator_item",
+    "service_item",
+    "staff",
+    "staffing_rule",
+    "supervision_pair",
+    "supervision_session",
+    "sanqu_team",
+    "sanqu_member",
+];
+pub const ACTIONS: &[&str] = &[
+    "create",
+    "update",
+    "login",
+    "logout",
+    "lockout",
+    "password_change",
+    "permission_denied",
+    "disable",
+    "enable",
+    "unlock",
+    "reset_password",
+    "revoke",
+    "export",
+    "reveal",
+    "import",
+    "funding",
+    "services",
+    "assess",
+    "progress",
+    "confirm_completion",
+    "upload",
+    "set_target",
+    "advance",
+    "certificate",
+    "training",
+];
+
 impl AuditPage {
+    fn entities(&self) -> &'static [&'static str] {
+        ENTITIES
+    }
+
+    fn actions(&self) -> &'static [&'static str] {
+        ACTIONS
+    }
+
     fn verify_ok_text(&self, v: &Verification) -> String {
         self.t
             .fmt("audit.verify_ok", &[("n", &v.checked.to_string())])

@@ -14,6 +14,22 @@ use crate::error::WebError;
 pub const HEADER: &str = "x-csrf-token";
 pub const FIELD: &str = "_csrf";
 const FORM_LIMIT: usize = 2 * 1024 * 1024;
+/// Uploads are read whole for the token check; larger bodies are refused here already.
+const UPLOAD_LIMIT: usize = 21 * 1024 * 1024;
+
+/// The value of a small text field of a multipart body (the token is hex: no escaping).
+fn multipart_field(body: &[u8], name: &str) -> Option<String> {
+    let needle = format!("name=\"{name}\"");
+    let start = body
+        .windows(needle.len())
+        .position(|w| w == needle.as_bytes())?
+        + needle.len();
+    let rest = &body[start..];
+    let value_start = rest.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let value = &rest[value_start..];
+    let end = value.windows(2).position(|w| w == b"\r\n")?;
+    std::str::from_utf8(&value[..end]).ok().map(str::to_owned)
+}
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -68,11 +84,27 @@ pub async fn protect(req: Request, next: Next) -> Response {
             WebError::Csrf.into_response()
         };
     }
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+        .unwrap_or("")
+        .to_owned();
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+    if content_type.starts_with("multipart/form-data") {
+        // Uploads carry the token as a form field, so it never appears in a URL.
+        let (parts, body) = req.into_parts();
+        let Ok(bytes) = to_bytes(body, UPLOAD_LIMIT).await else {
+            return WebError::Csrf.into_response();
+        };
+        return match multipart_field(&bytes, FIELD) {
+            Some(t) if constant_time_eq(t.as_bytes(), expected.as_bytes()) => {
+                next.run(Request::from_parts(parts, Body::from(bytes)))
+                    .await
+            }
+            _ => WebError::Csrf.into_response(),
+        };
+    }
     let query_token = req.uri().query().and_then(|q| {
         url_pairs(q)
             .into_iter()

@@ -58,7 +58,7 @@ pub async fn seed(state: &AppState) -> WebResult<bool> {
     let now = state.now();
     let actor = Actor::system("demo");
     let mut tx = state.db.begin().await?;
-    crate::demo_network::seed(&mut tx, now).await?;
+    crate::demo_network::seed(&mut tx, &state.keys, now).await?;
     let agency = orgs::list(&mut tx, &Scope::national())
         .await?
         .into_iter()

@@ -7,8 +7,10 @@ use shegong_domain::org::{OrgKind, check_uscc};
 use shegong_domain::station::{FundingSource, Mode, Rating, Rectification, Room, Status, Tier};
 use shegong_domain::{RegionCode, Scope};
 use shegong_store::construction::{self, ReportInput};
+use shegong_store::crypto::KeyRing;
 use shegong_store::inspections::{self, PlanInput, RectificationInput, VisitInput};
 use shegong_store::orgs::{self, OrgInput};
+use shegong_store::staff::{self, NewCertificate, NewSession, NewTeam, NewTraining, StaffInput};
 use shegong_store::stations::{self, StationInput};
 use shegong_store::{Conn, StoreResult, indicators, regions};
 
@@ -43,7 +45,7 @@ const AGENCIES: &[(&str, &str, Rating)] = &[
     ("攸县和美社会工作服务中心", "430223", Rating::A2),
 ];
 
-pub async fn seed(conn: &mut Conn, now: i64) -> StoreResult<()> {
+pub async fn seed(conn: &mut Conn, keys: &KeyRing, now: i64) -> StoreResult<()> {
     let all = Scope::national();
     let mut rng = Lcg(20_260_101);
     let mut agencies = Vec::new();
@@ -349,6 +351,192 @@ pub async fn seed(conn: &mut Conn, now: i64) -> StoreResult<()> {
     }
     for county in regions::children(conn, &all, Some("4302")).await? {
         construction::set_target(conn, &all, &county.code, 2025, county.child_count, now).await?;
+    }
+    seed_staff(conn, keys, &ids, &mut rng, now).await
+}
+
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙", "胡", "朱", "高", "林",
+    "何", "郭", "罗", "谭",
+];
+const GIVEN: &[&str] = &[
+    "丽", "芳", "敏", "静", "伟", "强", "磊", "婷", "娟", "勇", "艳", "杰", "涛", "明", "霞", "平",
+    "刚", "燕", "华", "红",
+];
+
+/// A valid resident ID number for a demo person born in `year`.
+fn demo_id(county: &str, year: u64, month: u64, day: u64, seq: u64) -> String {
+    let body = format!("{county}{year:04}{month:02}{day:02}{seq:03}");
+    let check = shegong_domain::identity::check_character(&body).expect("17 digits");
+    format!("{body}{check}")
+}
+
+/// Staff for each 株洲 station: a head, frontline workers, sometimes a supervisor; about two
+/// thirds certified; a few stations one worker short of the rule.
+async fn seed_staff(
+    conn: &mut Conn,
+    keys: &KeyRing,
+    stations_ids: &[String],
+    rng: &mut Lcg,
+    now: i64,
+) -> StoreResult<()> {
+    let all = Scope::national();
+    let mut serial = 0u64;
+    let mut supervisors: Vec<(String, String)> = Vec::new();
+    let mut workers: Vec<(String, String)> = Vec::new();
+    for (i, sid) in stations_ids.iter().enumerate() {
+        let st = stations::get(conn, &all, sid).await?;
+        let headcount = if i % 23 == 7 {
+            1
+        } else {
+            2 + rng.next(3) as usize
+        };
+        for k in 0..headcount {
+            serial += 1;
+            let role = match k {
+                0 => "station_head",
+                _ if rng.next(9) == 0 => "supervisor",
+                _ => "frontline",
+            };
+            let female = rng.next(10) < 7;
+            let id = demo_id(
+                &st.region_code[..6],
+                1970 + rng.next(30),
+                1 + rng.next(12),
+                1 + rng.next(28),
+                2 * rng.next(499) + if female { 2 } else { 1 },
+            );
+            let input = StaffInput {
+                name: format!(
+                    "{}{}{}",
+                    SURNAMES[rng.next(SURNAMES.len() as u64) as usize],
+                    GIVEN[rng.next(GIVEN.len() as u64) as usize],
+                    if rng.next(2) == 0 {
+                        GIVEN[rng.next(GIVEN.len() as u64) as usize]
+                    } else {
+                        ""
+                    }
+                ),
+                id_type: "resident_id".into(),
+                id_number: id.clone(),
+                sex: Some(if female { "female" } else { "male" }.into()),
+                birth_date: Some(format!("{}-{}-{}", &id[6..10], &id[10..12], &id[12..14])),
+                mobile: Some(format!(
+                    "+861{}{:09}",
+                    [3, 5, 7, 8, 9][rng.next(5) as usize],
+                    100_000_000 + serial * 7919 % 899_999_999
+                )),
+                education: ["junior_college", "bachelor", "bachelor", "master"]
+                    [rng.next(4) as usize]
+                    .into(),
+                major: ["社会工作", "社会工作", "心理学", "社会学", "行政管理"]
+                    [rng.next(5) as usize]
+                    .into(),
+                employer_org_id: st.operator_org_id.clone(),
+                station_id: Some(sid.clone()),
+                region: None,
+                role: role.into(),
+                employment_mode: if st.mode == "direct" {
+                    "direct"
+                } else {
+                    "project_purchase"
+                }
+                .into(),
+                sector: "civil_affairs".into(),
+                joined_on: format!("{}-{:02}-01", 2021 + rng.next(4), 1 + rng.next(12)),
+                left_on: None,
+                left_reason: String::new(),
+            };
+            let person = staff::create(conn, &all, keys, &input, now).await?;
+            if rng.next(3) > 0 {
+                let level = if rng.next(5) == 0 {
+                    "intermediate"
+                } else {
+                    "assistant"
+                };
+                let year = 2021 + rng.next(5);
+                let obtained = format!("{year}-06-{:02}", 10 + rng.next(15));
+                let until = format!("{}-06-{:02}", year + 3, 10 + rng.next(15));
+                staff::add_certificate(
+                    conn,
+                    &all,
+                    &person,
+                    &NewCertificate {
+                        level,
+                        number: &format!("{year}{serial:06}"),
+                        obtained_on: &obtained,
+                        registered_until: Some(&until),
+                    },
+                    now,
+                )
+                .await?;
+            }
+            for _ in 0..rng.next(4) {
+                let course = [
+                    "个案管理实务",
+                    "小组工作方法",
+                    "社区活动策划",
+                    "儿童保护与危机干预",
+                    "社会救助政策解读",
+                ][rng.next(5) as usize];
+                staff::add_training(
+                    conn,
+                    &all,
+                    &person,
+                    &NewTraining {
+                        course,
+                        provider: "湖南省社会工作协会",
+                        hours_tenths: [60, 80, 120, 160][rng.next(4) as usize],
+                        held_on: &format!("2025-{:02}-15", 1 + rng.next(10)),
+                    },
+                    "demo",
+                    now,
+                )
+                .await?;
+            }
+            if role == "supervisor" {
+                supervisors.push((person, st.region_code[..6].to_owned()));
+            } else {
+                workers.push((person, st.region_code[..6].to_owned()));
+            }
+        }
+    }
+    // Each supervisor supervises a few workers of the same county, with monthly sessions.
+    for (sup, county) in &supervisors {
+        for (w, _) in workers.iter().filter(|(_, c)| c == county).take(3) {
+            let pair = staff::add_pair(conn, &all, sup, w, "2025-01-01", now).await?;
+            for m in 1..=(1 + rng.next(6)) {
+                staff::add_session(
+                    conn,
+                    &all,
+                    &pair,
+                    &NewSession {
+                        held_on: &format!("2025-{m:02}-20"),
+                        hours_tenths: 20,
+                        topics: "个案评估与服务计划",
+                    },
+                    "demo",
+                    now,
+                )
+                .await?;
+            }
+        }
+    }
+    let team = staff::add_team(
+        conn,
+        &all,
+        &NewTeam {
+            region: "430225",
+            name: "三区计划炎陵县社工服务队",
+            sending: "湖南师范大学社会工作系",
+            starts: "2025-03-01",
+            ends: "2026-02-28",
+        },
+        now,
+    )
+    .await?;
+    for (w, _) in workers.iter().filter(|(_, c)| c == "430225").take(3) {
+        staff::add_member(conn, &all, &team, w, rng.next(2) == 0).await?;
     }
     Ok(())
 }

@@ -348,6 +348,12 @@ mod tests {
         ] {
             used.insert(err.to_owned());
         }
+        for e in crate::audit::ENTITIES {
+            used.insert(format!("audit.entity.{e}"));
+        }
+        for a in crate::audit::ACTIONS {
+            used.insert(format!("audit.action.{a}"));
+        }
         for code in shegong_domain::identity::MESSAGE_CODES {
             used.insert((*code).to_owned());
         }

@@ -16,6 +16,7 @@ use shegong_domain::{FieldError, Permission, RegionLevel, Scope};
 use shegong_store::audit::{self, Change, Event};
 use shegong_store::orgs::{self, OrgInput};
 use shegong_store::sql::Sql;
+use shegong_store::staff::{self, StaffInput};
 use shegong_store::stations::{self, StationInput};
 use shegong_store::{Conn, imports as staging};
 
@@ -121,6 +122,8 @@ pub static STATIONS: Schema = Schema {
                 "街道",
                 "乡镇（街道）",
                 "所属乡镇",
+                "所在乡镇",
+                "所在街道",
                 "镇街",
                 "所在地区",
                 "township"
@@ -386,10 +389,223 @@ pub static ORGS: Schema = Schema {
     ],
 };
 
+const ID_TYPES: &[(&str, &[&str])] = &[
+    ("resident_id", &["居民身份证", "身份证"]),
+    ("hk_macau_permit", &["港澳居民居住证"]),
+    ("taiwan_permit", &["台湾居民居住证"]),
+    ("foreign_permanent", &["外国人永久居留身份证", "永居证"]),
+    ("passport", &["护照"]),
+];
+const STAFF_ROLES: &[(&str, &[&str])] = &[
+    (
+        "station_head",
+        &["站长/项目负责人", "站长", "项目负责人", "负责人"],
+    ),
+    ("frontline", &["一线社工", "社工", "驻站社工", "专职社工"]),
+    ("supervisor", &["督导"]),
+    ("admin_finance", &["行政财务", "行政", "财务"]),
+    ("auxiliary", &["辅助人员", "辅助", "协理员"]),
+];
+const EMPLOYMENT: &[(&str, &[&str])] = &[
+    ("project_purchase", &["项目购买", "项目制"]),
+    ("position_purchase", &["岗位购买", "岗位制"]),
+    ("direct", &["直接聘用", "直聘", "编外聘用"]),
+];
+const SEXES: &[(&str, &[&str])] = &[("male", &["男"]), ("female", &["女"])];
+const EDUCATIONS: &[(&str, &[&str])] = &[
+    ("secondary", &["高中/中专及以下", "高中", "中专", "初中"]),
+    ("junior_college", &["大专", "专科"]),
+    ("bachelor", &["本科", "大学本科"]),
+    ("master", &["硕士", "研究生"]),
+    ("doctor", &["博士"]),
+];
+const LEVELS: &[(&str, &[&str])] = &[
+    ("assistant", &["助理社会工作师", "初级", "助理"]),
+    ("intermediate", &["社会工作师", "中级"]),
+    ("senior", &["高级社会工作师", "高级"]),
+];
+
+pub static STAFF: Schema = Schema {
+    name_zh: "社工人员",
+    name_en: "Social workers",
+    columns: &[
+        col!(
+            "name",
+            "姓名",
+            "Name",
+            ["人员姓名", "社工姓名"],
+            true,
+            Kind::Text { max_chars: 50 },
+            "",
+            ""
+        ),
+        col!(
+            "id_type",
+            "证件类型",
+            "Document type",
+            ["证件种类"],
+            false,
+            Kind::Choice(ID_TYPES),
+            "默认为居民身份证",
+            "Defaults to resident ID"
+        ),
+        col!(
+            "id_number",
+            "证件号码",
+            "Document number",
+            ["身份证号", "身份证号码", "公民身份号码", "证件号"],
+            true,
+            Kind::Text { max_chars: 30 },
+            "按国家标准校验",
+            "Checked against the national standard"
+        ),
+        col!(
+            "mobile",
+            "手机号码",
+            "Mobile",
+            ["手机", "联系电话", "电话"],
+            false,
+            Kind::Text { max_chars: 20 },
+            "",
+            ""
+        ),
+        col!(
+            "sex",
+            "性别",
+            "Sex",
+            [],
+            false,
+            Kind::Choice(SEXES),
+            "留空时按证件号码推算",
+            "From the document number when empty"
+        ),
+        col!(
+            "education",
+            "学历",
+            "Education",
+            ["文化程度"],
+            false,
+            Kind::Choice(EDUCATIONS),
+            "",
+            ""
+        ),
+        col!(
+            "major",
+            "专业",
+            "Major",
+            ["所学专业"],
+            false,
+            Kind::Text { max_chars: 50 },
+            "",
+            ""
+        ),
+        col!(
+            "station",
+            "所在社工站",
+            "Station",
+            ["社工站", "服务站点", "所在站点"],
+            false,
+            Kind::Text { max_chars: 100 },
+            "社工站名称；无站点时填写所在乡镇",
+            "Station name; give the township when none"
+        ),
+        col!(
+            "township",
+            "所在乡镇（街道）",
+            "Township",
+            [
+                "乡镇街道",
+                "乡镇",
+                "街道",
+                "工作地区",
+                "所在乡镇",
+                "所属乡镇",
+                "所在街道",
+                "乡镇（街道）"
+            ],
+            false,
+            Kind::Region,
+            "",
+            ""
+        ),
+        col!(
+            "employer",
+            "用人单位",
+            "Employer",
+            ["所属机构", "聘用单位", "工作单位"],
+            false,
+            Kind::Text { max_chars: 100 },
+            "已登记机构的名称或信用代码",
+            "A registered organisation's name or credit code"
+        ),
+        col!(
+            "role",
+            "岗位",
+            "Position",
+            ["职务", "岗位类别"],
+            true,
+            Kind::Choice(STAFF_ROLES),
+            "",
+            ""
+        ),
+        col!(
+            "employment_mode",
+            "用工方式",
+            "Employment",
+            ["聘用方式", "用工形式"],
+            true,
+            Kind::Choice(EMPLOYMENT),
+            "",
+            ""
+        ),
+        col!(
+            "joined_on",
+            "入职日期",
+            "Joined",
+            ["入职时间", "到岗日期"],
+            true,
+            Kind::Date,
+            "",
+            ""
+        ),
+        col!(
+            "cert_level",
+            "证书等级",
+            "Certificate level",
+            ["职业资格", "持证情况", "资格等级"],
+            false,
+            Kind::Choice(LEVELS),
+            "",
+            ""
+        ),
+        col!(
+            "cert_number",
+            "证书编号",
+            "Certificate number",
+            ["证书号"],
+            false,
+            Kind::Text { max_chars: 40 },
+            "",
+            ""
+        ),
+        col!(
+            "cert_obtained",
+            "取证日期",
+            "Certificate obtained",
+            ["取得日期", "发证日期"],
+            false,
+            Kind::Date,
+            "",
+            ""
+        ),
+    ],
+};
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     Stations,
     Orgs,
+    Staff,
 }
 
 impl Target {
@@ -397,6 +613,7 @@ impl Target {
         match self {
             Target::Stations => &STATIONS,
             Target::Orgs => &ORGS,
+            Target::Staff => &STAFF,
         }
     }
 
@@ -404,6 +621,7 @@ impl Target {
         match self {
             Target::Stations => "stations",
             Target::Orgs => "orgs",
+            Target::Staff => "staff",
         }
     }
 
@@ -411,6 +629,7 @@ impl Target {
         match self {
             Target::Stations => "/stations",
             Target::Orgs => "/orgs",
+            Target::Staff => "/staff",
         }
     }
 
@@ -418,6 +637,7 @@ impl Target {
         match self {
             Target::Stations => "menu.stations",
             Target::Orgs => "menu.orgs",
+            Target::Staff => "menu.staff",
         }
     }
 }
@@ -571,6 +791,12 @@ enum Planned {
         existing: Option<String>,
         input: OrgInput,
     },
+    Staff {
+        existing: Option<String>,
+        input: Box<StaffInput>,
+        /// (level, number, obtained on)
+        cert: Option<(&'static str, String, String)>,
+    },
 }
 
 struct Plan {
@@ -622,6 +848,12 @@ async fn plan(
         Err(e) => return Ok(Err(e.message(schema, t))),
     };
     let warning = parsed.warning(t);
+    let mut parsed = parsed;
+    let parsed_rows = if target == Target::Staff {
+        std::mem::take(&mut parsed.rows)
+    } else {
+        Vec::new()
+    };
     let scope = u.scope();
     let mut conn = state.db.read().await?;
     let today_s = today(state.now());
@@ -640,6 +872,7 @@ async fn plan(
         message: t.fmt(code, &[("candidates", extra), ("row", extra)]),
     };
     match target {
+        Target::Staff => {}
         Target::Stations => {
             let townships = RegionIndex::load(&mut conn, &scope, RegionLevel::Township).await?;
             let counties = RegionIndex::load(&mut conn, &scope, RegionLevel::County).await?;
@@ -1010,7 +1243,251 @@ async fn plan(
             }
         }
     }
+    if target == Target::Staff {
+        out = plan_staff(state, u, t, &mut conn, parsed_rows).await?;
+    }
     Ok(Ok(Plan { rows: out, warning }))
+}
+
+/// Staff rows: identity numbers validated and matched by their keyed hash (inside the file, and
+/// against existing records: a person already registered in scope is updated, one registered
+/// elsewhere is an error). Numbers never appear in the preview: they are masked.
+async fn plan_staff(
+    state: &AppState,
+    u: &CurrentUser,
+    t: &Tr,
+    conn: &mut Conn,
+    rows: Vec<import::Row>,
+) -> WebResult<Vec<(PreviewRow, Option<Planned>)>> {
+    let schema = &STAFF;
+    let scope = u.scope();
+    let label_of = |key: &str| {
+        schema
+            .column(key)
+            .map(|c| c.label(t.lang))
+            .unwrap_or("")
+            .to_owned()
+    };
+    let townships = RegionIndex::load(conn, &scope, RegionLevel::Township).await?;
+    let employers = OrgIndex::load(conn, &scope).await?;
+    let mut station_names: HashMap<String, Vec<String>> = HashMap::new();
+    for st in stations::list(
+        conn,
+        &scope,
+        &stations::Filter::default(),
+        shegong_store::PageRequest {
+            page: 1,
+            per_page: 100_000,
+        },
+    )
+    .await?
+    .items
+    {
+        station_names
+            .entry(import::normalize(&st.name))
+            .or_default()
+            .push(st.id);
+    }
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut out = Vec::new();
+    for row in rows {
+        let v = &row.values;
+        let mut errors: Vec<CellMessage> = row
+            .errors
+            .iter()
+            .map(|e| {
+                // Identity values are masked even in error messages.
+                let raw = if matches!(e.column, "id_number" | "mobile") {
+                    shegong_domain::identity::mask(&e.raw)
+                } else {
+                    e.raw.clone()
+                };
+                CellMessage {
+                    column: label_of(e.column),
+                    raw,
+                    message: e.message(schema, t),
+                }
+            })
+            .collect();
+        let say = |key: &'static str, code: &str, raw: &str, extra: &str| CellMessage {
+            column: label_of(key),
+            raw: raw.to_owned(),
+            message: t.fmt(code, &[("row", extra), ("candidates", extra)]),
+        };
+        let id_type = code(v, "id_type").unwrap_or("resident_id");
+        let raw_id = text(v, "id_number");
+        let mut f = vec![
+            ("name".to_owned(), text(v, "name")),
+            ("id_type".to_owned(), id_type.to_owned()),
+            ("id_number".to_owned(), raw_id.clone()),
+            ("mobile".to_owned(), text(v, "mobile")),
+            ("sex".to_owned(), code(v, "sex").unwrap_or("").to_owned()),
+            (
+                "education".to_owned(),
+                code(v, "education").unwrap_or("").to_owned(),
+            ),
+            ("major".to_owned(), text(v, "major")),
+            ("role".to_owned(), code(v, "role").unwrap_or("").to_owned()),
+            (
+                "employment_mode".to_owned(),
+                code(v, "employment_mode").unwrap_or("").to_owned(),
+            ),
+            (
+                "joined_on".to_owned(),
+                match v.get("joined_on") {
+                    Some(Value::Date(d)) => d.to_string(),
+                    _ => String::new(),
+                },
+            ),
+        ];
+        let station_text = text(v, "station");
+        if !station_text.is_empty() {
+            match station_names
+                .get(&import::normalize(&station_text))
+                .map(Vec::as_slice)
+            {
+                Some([one]) => f.push(("station".into(), one.clone())),
+                Some([_, ..]) => errors.push(say(
+                    "station",
+                    "import.station_ambiguous",
+                    &station_text,
+                    "",
+                )),
+                _ => errors.push(say(
+                    "station",
+                    "import.station_not_found",
+                    &station_text,
+                    "",
+                )),
+            }
+        } else {
+            let place = text(v, "township");
+            match townships.resolve(&place, RegionLevel::Township) {
+                Ok(c) => f.push(("region".into(), c)),
+                Err(_) if place.is_empty() => {
+                    errors.push(say("station", "staff.station_or_region", "", ""))
+                }
+                Err((code, extra)) => errors.push(say("township", code, &place, &extra)),
+            }
+        }
+        let employer_text = text(v, "employer");
+        if !employer_text.is_empty() {
+            match employers.resolve(&employer_text) {
+                Ok(id) => f.push(("employer".into(), id)),
+                Err(code) => errors.push(say("employer", code, &employer_text, "")),
+            }
+        } else if let Some(org) = u.user.org_id.clone() {
+            f.push(("employer".into(), org));
+        }
+        let mut planned = None;
+        let mut action = Action::Invalid;
+        let mut label = format!(
+            "{} {}",
+            text(v, "name"),
+            shegong_domain::identity::mask(&raw_id)
+        );
+        if errors.is_empty() {
+            match crate::staff::parse(&FormData::new(f), None) {
+                Err(field_errors) => {
+                    for fe in field_errors {
+                        errors.push(CellMessage {
+                            column: t.get(&format!("field.{}", fe.field)).to_owned(),
+                            raw: String::new(),
+                            message: t.get(fe.code).to_owned(),
+                        });
+                    }
+                }
+                Ok(input) => {
+                    label = format!(
+                        "{} {}",
+                        input.name,
+                        shegong_domain::identity::mask(&input.id_number)
+                    );
+                    let hash = state.keys.lookup_hash(staff::ID_FIELD, &input.id_number);
+                    if let Some(first) = seen.get(&hash) {
+                        errors.push(say(
+                            "id_number",
+                            "import.duplicate_id_in_file",
+                            "",
+                            &first.to_string(),
+                        ));
+                    } else {
+                        seen.insert(hash.clone(), row.number);
+                        let existing =
+                            staff::find_by_id_number(conn, &scope, &state.keys, &input.id_number)
+                                .await?;
+                        if existing.is_none() && staff::id_hash_exists(conn, &hash, None).await? {
+                            errors.push(say("id_number", "staff.id_taken", "", ""));
+                        } else {
+                            let cert = match (code(v, "cert_level"), v.get("cert_obtained")) {
+                                (Some(level), Some(Value::Date(d))) => {
+                                    Some((level, text(v, "cert_number"), d.to_string()))
+                                }
+                                (Some(_), _) => {
+                                    errors.push(say("cert_obtained", "import.required", "", ""));
+                                    None
+                                }
+                                _ => None,
+                            };
+                            action = match &existing {
+                                None => Action::Create,
+                                Some(e) => {
+                                    let same = e.name == input.name.trim()
+                                        && e.role == input.role
+                                        && e.employment_mode == input.employment_mode
+                                        && e.station_id == input.station_id
+                                        && e.joined_on == input.joined_on
+                                        && e.employer_org_id
+                                            == input
+                                                .employer_org_id
+                                                .clone()
+                                                .or(e.employer_org_id.clone())
+                                        && (input.station_id.is_some()
+                                            || input.region.as_ref().map(|r| r.as_str())
+                                                == Some(e.region_code.as_str()));
+                                    let has_cert = match &cert {
+                                        None => true,
+                                        Some((level, _, _)) => {
+                                            staff::certificates(conn, &scope, &e.id)
+                                                .await?
+                                                .iter()
+                                                .any(|c| c.level == *level)
+                                        }
+                                    };
+                                    if same && has_cert {
+                                        Action::Unchanged
+                                    } else {
+                                        Action::Update
+                                    }
+                                }
+                            };
+                            if errors.is_empty() {
+                                planned = Some(Planned::Staff {
+                                    existing: existing.map(|e| e.id),
+                                    input: Box::new(input),
+                                    cert,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if !errors.is_empty() {
+            action = Action::Invalid;
+            planned = None;
+        }
+        out.push((
+            PreviewRow {
+                number: row.number,
+                label,
+                action,
+                errors,
+            },
+            planned,
+        ));
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1159,6 +1636,23 @@ pub async fn template(state: AppState, ctx: Ctx, target: Target) -> WebResult<Re
             vec![("township", names), ("operator", orgs)]
         }
         Target::Orgs => vec![],
+        Target::Staff => {
+            let stations = stations::list(
+                &mut conn,
+                &scope,
+                &stations::Filter::default(),
+                shegong_store::PageRequest {
+                    page: 1,
+                    per_page: 100_000,
+                },
+            )
+            .await?
+            .items
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+            vec![("station", stations)]
+        }
     };
     drop(conn);
     let bytes = import::template(target.schema(), t.lang == crate::i18n::Lang::Zh, &extra)
@@ -1226,28 +1720,88 @@ pub async fn upload(
             Some(message),
             StatusCode::UNPROCESSABLE_ENTITY,
         )),
-        Ok(p) => {
+        Ok(_) => {
+            // Held sealed: a staff sheet carries identity numbers.
+            let sealed = state.keys.seal_bytes(STAGING_FIELD, &bytes);
             let mut tx = state.db.begin().await?;
             let batch = staging::stage(
                 &mut tx,
                 &u.user.id,
                 target.kind(),
                 &filename,
-                &bytes,
+                &sealed,
                 state.now(),
             )
             .await?;
             tx.commit().await?;
-            Ok(render(
-                &ctx,
-                target,
-                Some(batch),
-                filename,
-                Some(p),
-                None,
-                StatusCode::OK,
-            ))
+            // Post/Redirect/Get: reloading the preview does not upload again.
+            Ok(Redirect::to(&format!("{}/import/{batch}", target.list_path())).into_response())
         }
+    }
+}
+
+const STAGING_FIELD: &str = "import_batches.content";
+
+/// The staged file of this user, opened; `None` when it is gone (already imported or replaced).
+async fn staged(
+    state: &AppState,
+    u: &CurrentUser,
+    target: Target,
+    batch: &str,
+) -> WebResult<Option<(String, Vec<u8>)>> {
+    let mut c = state.db.read().await?;
+    match staging::staged(&mut c, &u.user.id, target.kind(), batch).await {
+        Ok((name, sealed)) => Ok(Some((
+            name,
+            state
+                .keys
+                .open_bytes(STAGING_FIELD, &sealed)
+                .map_err(|e| WebError::Internal(e.into()))?,
+        ))),
+        Err(shegong_store::StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The preview of a staged file.
+pub async fn preview(
+    state: AppState,
+    ctx: Ctx,
+    target: Target,
+    batch: String,
+) -> WebResult<Response> {
+    let u = importer(&ctx)?.clone();
+    let t = ctx.tr();
+    let Some((filename, bytes)) = staged(&state, &u, target, &batch).await? else {
+        return Ok(render(
+            &ctx,
+            target,
+            None,
+            String::new(),
+            None,
+            Some(t.get("import.already_done").to_owned()),
+            StatusCode::GONE,
+        ));
+    };
+    match plan(&state, &u, &t, target, &bytes).await? {
+        Ok(p) => Ok(render(
+            &ctx,
+            target,
+            Some(batch),
+            filename,
+            Some(p),
+            None,
+            StatusCode::OK,
+        )),
+        Err(message) => Ok(render(
+            &ctx,
+            target,
+            None,
+            filename,
+            None,
+            Some(message),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )),
     }
 }
 
@@ -1262,9 +1816,16 @@ pub async fn commit(
     let u = importer(&ctx)?.clone();
     let t = ctx.tr();
     let all_or_nothing = f.get("mode") == "all";
-    let (filename, bytes) = {
-        let mut c = state.db.read().await?;
-        staging::staged(&mut c, &u.user.id, target.kind(), &batch).await?
+    let Some((filename, bytes)) = staged(&state, &u, target, &batch).await? else {
+        return Ok(render(
+            &ctx,
+            target,
+            None,
+            String::new(),
+            None,
+            Some(t.get("import.already_done").to_owned()),
+            StatusCode::GONE,
+        ));
     };
     let p = match plan(&state, &u, &t, target, &bytes).await? {
         Ok(p) => p,
@@ -1353,6 +1914,70 @@ pub async fn commit(
                     .await
                     .map(|_| ()),
             },
+            (
+                Planned::Staff {
+                    existing,
+                    input,
+                    cert,
+                },
+                _,
+            ) => {
+                let id = match existing {
+                    Some(id) => {
+                        let mut input = input.as_ref().clone();
+                        let current = staff::get(&mut tx, &scope, id).await?;
+                        // Keep what the sheet does not say.
+                        input.mobile = input.mobile.or_else(|| {
+                            current
+                                .mobile_sealed
+                                .as_deref()
+                                .and_then(|m| state.keys.open(staff::MOBILE_FIELD, m).ok())
+                        });
+                        input.employer_org_id = input.employer_org_id.or(current.employer_org_id);
+                        staff::update(&mut tx, &scope, &state.keys, id, &input, &today(now), now)
+                            .await
+                            .map(|_| id.clone())
+                    }
+                    None => staff::create(&mut tx, &scope, &state.keys, input, now).await,
+                };
+                match (id, cert) {
+                    (Ok(id), Some((level, number, obtained))) => {
+                        let held = staff::certificates(&mut tx, &scope, &id)
+                            .await?
+                            .iter()
+                            .any(|c| c.level == *level);
+                        if held {
+                            Ok(())
+                        } else {
+                            let until = chrono::NaiveDate::parse_from_str(obtained, "%Y-%m-%d")
+                                .ok()
+                                .map(|d| {
+                                    shegong_domain::workforce::registration_until(d).to_string()
+                                });
+                            let number = if number.is_empty() {
+                                "—"
+                            } else {
+                                number.as_str()
+                            };
+                            staff::add_certificate(
+                                &mut tx,
+                                &scope,
+                                &id,
+                                &staff::NewCertificate {
+                                    level,
+                                    number,
+                                    obtained_on: obtained,
+                                    registered_until: until.as_deref(),
+                                },
+                                now,
+                            )
+                            .await
+                            .map(|_| ())
+                        }
+                    }
+                    (r, _) => r.map(|_| ()),
+                }
+            }
         };
         match (result, row.action) {
             (Ok(()), Action::Create) => created += 1,
@@ -1407,7 +2032,7 @@ pub async fn commit(
     staging::discard(&mut tx, &u.user.id, &batch).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!(
-        "{}?notice=notice.imported&created={created}&updated={updated}&unchanged={unchanged}&skipped={invalid}",
+        "{}?created={created}&updated={updated}&unchanged={unchanged}&skipped={invalid}",
         target.list_path()
     ))
     .into_response())
@@ -1435,6 +2060,48 @@ pub async fn stations_commit(
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
     commit(state, ctx, Target::Stations, batch, f).await
+}
+pub async fn stations_preview(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(batch): Path<String>,
+) -> WebResult<Response> {
+    preview(state, ctx, Target::Stations, batch).await
+}
+pub async fn orgs_preview(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(batch): Path<String>,
+) -> WebResult<Response> {
+    preview(state, ctx, Target::Orgs, batch).await
+}
+pub async fn staff_preview(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(batch): Path<String>,
+) -> WebResult<Response> {
+    preview(state, ctx, Target::Staff, batch).await
+}
+pub async fn staff_form(ctx: Ctx) -> WebResult<Response> {
+    form(ctx, Target::Staff).await
+}
+pub async fn staff_template(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    template(state, ctx, Target::Staff).await
+}
+pub async fn staff_upload(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    form: Multipart,
+) -> WebResult<Response> {
+    upload(state, ctx, Target::Staff, form).await
+}
+pub async fn staff_commit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(batch): Path<String>,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    commit(state, ctx, Target::Staff, batch, f).await
 }
 pub async fn orgs_form(ctx: Ctx) -> WebResult<Response> {
     form(ctx, Target::Orgs).await

@@ -104,13 +104,28 @@ pub fn router(state: AppState) -> Router {
             "/stations/import/template.xlsx",
             get(imports::stations_template),
         )
-        .route("/stations/import/{batch}", post(imports::stations_commit))
+        .route(
+            "/stations/import/{batch}",
+            get(imports::stations_preview).post(imports::stations_commit),
+        )
         .route(
             "/orgs/import",
             get(imports::orgs_form).post(imports::orgs_upload),
         )
         .route("/orgs/import/template.xlsx", get(imports::orgs_template))
-        .route("/orgs/import/{batch}", post(imports::orgs_commit))
+        .route(
+            "/orgs/import/{batch}",
+            get(imports::orgs_preview).post(imports::orgs_commit),
+        )
+        .route(
+            "/staff/import",
+            get(imports::staff_form).post(imports::staff_upload),
+        )
+        .route("/staff/import/template.xlsx", get(imports::staff_template))
+        .route(
+            "/staff/import/{batch}",
+            get(imports::staff_preview).post(imports::staff_commit),
+        )
         .route(
             "/stations/{id}",
             get(stations::detail_page).post(stations::update),

@@ -204,7 +204,12 @@ pub fn parse(f: &FormData, keep_id: Option<&str>) -> Result<StaffInput, Vec<Fiel
     })
 }
 
-fn changes(before: Option<&Staff>, after: &StaffInput, id_changed: bool) -> Vec<Change> {
+fn changes(
+    before: Option<&Staff>,
+    after: &StaffInput,
+    id_changed: bool,
+    mobile_changed: bool,
+) -> Vec<Change> {
     let b = |f: fn(&Staff) -> String| before.map(f);
     let mut c = audit::diff(&[
         (
@@ -249,6 +254,9 @@ fn changes(before: Option<&Staff>, after: &StaffInput, id_changed: bool) -> Vec<
     // Sensitive values are never written to the audit log, only the fact of a change.
     if id_changed {
         c.push(Change::redacted("id_number"));
+    }
+    if mobile_changed {
+        c.push(Change::redacted("mobile"));
     }
     c
 }
@@ -635,7 +643,7 @@ pub async fn create_staff(state: &AppState, ctx: &Ctx, input: &StaffInput) -> We
         &ctx.actor(),
         Event::new("create", "staff", Some(id.clone()))
             .region(region)
-            .changes(changes(None, input, true)),
+            .changes(changes(None, input, true, input.mobile.is_some())),
         state.now(),
     )
     .await?;
@@ -753,7 +761,20 @@ pub async fn update(
                 &ctx.actor(),
                 Event::new("update", "staff", Some(id.clone()))
                     .region(before.region_code.clone())
-                    .changes(changes(Some(&before), &input, input.id_number != current)),
+                    .changes(changes(
+                        Some(&before),
+                        &input,
+                        input.id_number != current,
+                        input.mobile.as_deref()
+                            != state
+                                .keys
+                                .open(
+                                    staff::MOBILE_FIELD,
+                                    before.mobile_sealed.as_deref().unwrap_or(""),
+                                )
+                                .ok()
+                                .as_deref(),
+                    )),
                 state.now(),
             )
             .await?;

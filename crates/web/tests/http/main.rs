@@ -291,7 +291,9 @@ impl Client {
         let token = self.csrf().await;
         let boundary = "----shegongtestboundary";
         let mut body = Vec::new();
-        for (k, v) in fields {
+        let mut fields = fields.to_vec();
+        fields.insert(0, ("_csrf", token.as_str()));
+        for (k, v) in &fields {
             body.extend_from_slice(
                 format!(
                     "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
@@ -302,10 +304,9 @@ impl Client {
         body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
         body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let sep = if path.contains('?') { '&' } else { '?' };
         self.send_bytes(
             Method::POST,
-            &format!("{path}{sep}_csrf={token}"),
+            path,
             Some((format!("multipart/form-data; boundary={boundary}"), body)),
             &[],
         )

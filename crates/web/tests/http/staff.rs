@@ -378,3 +378,78 @@ app_test!(certificates_training_and_the_staffing_rule, |app| {
         .json();
     assert_eq!(trainings.as_array().unwrap().len(), 2);
 });
+
+app_test!(
+    staff_import_finds_duplicate_numbers_and_never_shows_them,
+    |app| {
+        let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+        add(&mut admin, "王丽", ID).await;
+        // A roster from another department: CSV with a title line, synonyms, a duplicate number
+        // inside the file, the already registered person, and a wrong check character.
+        let csv = "\u{feff}芦淞区社工花名册\r\n姓名,身份证号,岗位,用工方式,入职日期,所在乡镇,证书等级,取证日期\r\n\
+               王丽,11010519491231002x,一线社工,项目购买,2023-03-01,贺家土街道,,\r\n\
+               赵敏,440524188001010014,站长,直接聘用,2022-01-10,芦淞区建设街道,助理社会工作师,2024-06-01\r\n\
+               赵敏二,440524188001010014,一线社工,直接聘用,2022-01-10,建设街道,,\r\n\
+               钱多,340524198001010013,一线社工,直接聘用,2022-01-10,建设街道,,\r\n";
+        let res = admin
+            .upload("/staff/import", &[], "file", "roster.csv", csv.as_bytes())
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let location = res.location().to_owned();
+        let preview = admin.get(&location).await;
+        let problems0 = preview.select("#preview tbody td:nth-child(4)");
+        assert_eq!(
+            preview.select("#preview tbody td:nth-child(3)"),
+            ["无变化", "新增", "有误", "有误"],
+            "{problems0:?}"
+        );
+        let problems = preview.select("#preview tbody td:nth-child(4)");
+        assert!(
+            problems[2].contains("与本表第 4 行的证件号码重复"),
+            "{}",
+            problems[2]
+        );
+        assert!(problems[3].contains("校验"), "{}", problems[3]);
+        for n in [ID, "440524188001010014", "340524198001010013"] {
+            assert!(!preview.text.contains(n), "{n} shown in the preview");
+        }
+        // The staged file is sealed too: nothing in clear anywhere in the database.
+        let html = preview.html();
+        let sel = scraper::Selector::parse("form[action^='/staff/import/']").unwrap();
+        let action = html
+            .select(&sel)
+            .next()
+            .unwrap()
+            .value()
+            .attr("action")
+            .unwrap()
+            .to_owned();
+        let done = admin.post_form(&action, &[("mode", "valid")]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+        let list = admin.get(done.location()).await;
+        assert!(list.select("#import-summary").is_empty() || !list.text.contains(ID));
+        let api = admin.get("/api/v1/staff").await.json();
+        assert_eq!(api["total"], 2);
+        let zhao = api["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "赵敏")
+            .unwrap();
+        assert_eq!(zhao["certificate"], "assistant");
+        assert_eq!(zhao["role"], "station_head");
+        // Committing the same batch again is explained, not a 404.
+        let again = admin.post_form(&action, &[("mode", "valid")]).await;
+        assert_eq!(again.status, StatusCode::GONE);
+        assert!(again.text.contains("这批导入已经完成"));
+        // Importing the same roster again changes nothing.
+        let res = admin
+            .upload("/staff/import", &[], "file", "roster.csv", csv.as_bytes())
+            .await;
+        let preview = admin.get(res.location()).await;
+        assert_eq!(
+            preview.select("#preview tbody td:nth-child(3)"),
+            ["无变化", "无变化", "有误", "有误"]
+        );
+    }
+);

@@ -6,6 +6,14 @@ use rust_xlsxwriter::{Format, Workbook};
 use shegong_domain::org::OrgKind;
 use shegong_store::orgs::{self, NewOrg};
 
+/// Upload a sheet and follow the redirect to its preview (Post/Redirect/Get).
+async fn upload_preview(c: &mut Client, name: &str, bytes: &[u8]) -> Res {
+    let res = c.upload("/stations/import", &[], "file", name, bytes).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let location = res.location().to_owned();
+    c.get(&location).await
+}
+
 async fn agency(app: &TestApp, name: &str, region: &str) -> String {
     let mut tx = app.state.db.begin().await.unwrap();
     let (id, _) = orgs::create(
@@ -311,15 +319,7 @@ app_test!(
                 "",
             ],
         ];
-        let preview = admin
-            .upload(
-                "/stations/import",
-                &[],
-                "file",
-                "社工站.xlsx",
-                &messy_sheet(&rows),
-            )
-            .await;
+        let preview = upload_preview(&mut admin, "社工站.xlsx", &messy_sheet(&rows)).await;
         assert_eq!(preview.status, StatusCode::OK, "{}", preview.text);
         let rows_html = preview.select("#preview tbody tr");
         assert_eq!(rows_html.len(), 6);
@@ -420,15 +420,7 @@ app_test!(
                 "",
             ],
         ];
-        let preview = admin
-            .upload(
-                "/stations/import",
-                &[],
-                "file",
-                "社工站.xlsx",
-                &messy_sheet(&fixed),
-            )
-            .await;
+        let preview = upload_preview(&mut admin, "社工站.xlsx", &messy_sheet(&fixed)).await;
         assert_eq!(
             preview.select("#preview tbody td:nth-child(3)"),
             ["无变化", "更新", "新增"]
@@ -476,15 +468,7 @@ app_test!(ambiguous_region_names_list_their_candidates, |app| {
         "",
         "",
     ]];
-    let preview = admin
-        .upload(
-            "/stations/import",
-            &[],
-            "file",
-            "x.xlsx",
-            &messy_sheet(&rows),
-        )
-        .await;
+    let preview = upload_preview(&mut admin, "x.xlsx", &messy_sheet(&rows)).await;
     let problem = &preview.select("#preview tbody td:nth-child(4)")[0];
     assert!(problem.contains("地区名称有重名"), "{problem}");
     assert!(
