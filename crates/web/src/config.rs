@@ -156,6 +156,18 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_parses_and_holds_the_defaults() {
+        let c: Config = toml::from_str(include_str!("../../../shegong.example.toml")).unwrap();
+        c.validate().unwrap();
+        let d = Config::default();
+        assert_eq!(
+            (c.bind, c.session.idle_minutes, c.audit.retention_days),
+            (d.bind, d.session.idle_minutes, d.audit.retention_days)
+        );
+        assert_eq!(c.crypto.key_file, d.crypto.key_file);
+    }
+
+    #[test]
     fn audit_retention_below_six_months_is_refused() {
         let mut c = Config::default();
         c.audit.retention_days = 90;
