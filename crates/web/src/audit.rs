@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use shegong_domain::{Permission, Role};
-use shegong_store::audit::{self, Change, Entry, Event, Filter, Verification};
+use shegong_store::audit::{self, Change, Entry, Filter, Verification};
 use shegong_store::{PageRequest, regions};
 use utoipa::{IntoParams, ToSchema};
 
@@ -340,25 +340,16 @@ pub async fn export(
             ]
         })
         .collect();
-    let bytes = excel::workbook(t.get("menu.audit"), &headers, &cells)?;
-    let mut tx = state.db.begin().await?;
-    audit::record(
-        &mut tx,
-        state.db.backend(),
-        &ctx.actor(),
-        Event::new("export", "audit_log", None).changes(vec![Change::new(
-            "rows",
-            None::<String>,
-            Some(cells.len()),
-        )]),
-        state.now(),
+    excel::send(
+        &state,
+        &ctx,
+        "audit_log",
+        "menu.audit",
+        &headers,
+        &cells,
+        vec![],
     )
-    .await?;
-    tx.commit().await?;
-    Ok(excel::download(
-        &format!("{}.xlsx", t.get("menu.audit")),
-        bytes,
-    ))
+    .await
 }
 
 /// An audit entry as the API returns it.

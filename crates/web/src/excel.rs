@@ -5,7 +5,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use rust_xlsxwriter::{Format, Workbook};
 
+use crate::auth::Ctx;
 use crate::error::{WebError, WebResult};
+use crate::state::AppState;
 
 pub enum Cell {
     Text(String),
@@ -102,4 +104,34 @@ pub fn download(filename: &str, bytes: Vec<u8>) -> Response {
         bytes,
     )
         .into_response()
+}
+
+/// Send a list export: one sheet titled by `title_key`, an audit entry (`export` of `entity`
+/// with the row count and any `notes`), then the file.
+pub async fn send(
+    state: &AppState,
+    ctx: &Ctx,
+    entity: &str,
+    title_key: &str,
+    headers: &[&str],
+    rows: &[Vec<Cell>],
+    notes: Vec<shegong_store::audit::Change>,
+) -> WebResult<Response> {
+    use shegong_store::audit::{self, Change, Event};
+    let t = ctx.tr();
+    let title = t.get(title_key);
+    let bytes = workbook(title, headers, rows)?;
+    let mut changes = vec![Change::new("rows", None::<String>, Some(rows.len()))];
+    changes.extend(notes);
+    let mut tx = state.db.begin().await?;
+    audit::record(
+        &mut tx,
+        state.db.backend(),
+        &ctx.actor(),
+        Event::new("export", entity, None).changes(changes),
+        state.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(download(&format!("{title}.xlsx"), bytes))
 }

@@ -37,6 +37,7 @@ pub mod state;
 pub mod stations;
 pub mod system;
 pub mod users;
+pub mod write;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -380,25 +380,16 @@ pub async fn export(
             ]
         })
         .collect();
-    let bytes = excel::workbook(t.get("menu.orgs"), &headers, &rows)?;
-    let mut tx = state.db.begin().await?;
-    audit::record(
-        &mut tx,
-        state.db.backend(),
-        &ctx.actor(),
-        Event::new("export", "organization", None).changes(vec![audit::Change::new(
-            "rows",
-            None::<String>,
-            Some(rows.len()),
-        )]),
-        state.now(),
+    excel::send(
+        &state,
+        &ctx,
+        "organization",
+        "menu.orgs",
+        &headers,
+        &rows,
+        vec![],
     )
-    .await?;
-    tx.commit().await?;
-    Ok(excel::download(
-        &format!("{}.xlsx", t.get("menu.orgs")),
-        bytes,
-    ))
+    .await
 }
 
 #[derive(Template)]

@@ -348,8 +348,16 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
     let ctx = req.extensions().get::<Ctx>().cloned();
     let method = req.method().to_string();
     let res = next.run(req).await;
-    let Some(info) = res.extensions().get::<ErrorInfo>().cloned() else {
-        return res;
+    let info = match res.extensions().get::<ErrorInfo>().cloned() {
+        Some(info) => info,
+        // The framework's own rejections (a malformed query string, form or JSON body) come as
+        // English plain text: give them the same page or problem body as every other error.
+        None if is_plain_rejection(&res) => ErrorInfo {
+            status: res.status(),
+            code: "error.bad_request",
+            fields: vec![],
+        },
+        None => return res,
     };
     let Some(ctx) = ctx else { return res };
     if info.status == StatusCode::FORBIDDEN && info.code == "error.forbidden" {
@@ -361,6 +369,20 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
         out.headers_mut().append(header::SET_COOKIE, v.clone());
     }
     out
+}
+
+fn is_plain_rejection(res: &Response) -> bool {
+    matches!(
+        res.status(),
+        StatusCode::BAD_REQUEST
+            | StatusCode::UNSUPPORTED_MEDIA_TYPE
+            | StatusCode::UNPROCESSABLE_ENTITY
+            | StatusCode::PAYLOAD_TOO_LARGE
+    ) && res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/plain"))
 }
 
 /// For middleware that fails before a handler runs.

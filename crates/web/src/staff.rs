@@ -513,24 +513,16 @@ pub async fn export(
             ]
         })
         .collect();
-    let bytes = excel::workbook(t.get("menu.staff"), &headers, &rows)?;
-    let mut tx = state.db.begin().await?;
-    audit::record(
-        &mut tx,
-        state.db.backend(),
-        &ctx.actor(),
-        Event::new("export", "staff", None).changes(vec![
-            Change::new("rows", None::<String>, Some(rows.len())),
-            Change::new("identity", None::<String>, Some("masked")),
-        ]),
-        state.now(),
+    excel::send(
+        &state,
+        &ctx,
+        "staff",
+        "menu.staff",
+        &headers,
+        &rows,
+        vec![Change::new("identity", None::<String>, Some("masked"))],
     )
-    .await?;
-    tx.commit().await?;
-    Ok(excel::download(
-        &format!("{}.xlsx", t.get("menu.staff")),
-        bytes,
-    ))
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1024,36 +1016,35 @@ async fn person_action<F>(
 ) -> WebResult<Response>
 where
     F: for<'c> FnOnce(
-        &'c mut shegong_store::Conn,
-        Scope,
-        String,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = shegong_store::StoreResult<Vec<Change>>> + Send + 'c>,
-    >,
+            &'c mut shegong_store::Conn,
+            Scope,
+            String,
+        ) -> std::pin::Pin<
+            Box<
+                dyn std::future::Future<Output = shegong_store::StoreResult<Vec<Change>>>
+                    + Send
+                    + 'c,
+            >,
+        > + Send
+        + 'static,
 {
-    let u = writer(ctx)?.clone();
-    let mut tx = state.db.begin().await?;
-    let region = staff::get(&mut tx, &u.scope(), id).await?.region_code;
-    match f(&mut tx, u.scope(), u.user.username.clone()).await {
-        Ok(changes) => {
-            audit::record(
-                &mut tx,
-                state.db.backend(),
-                &ctx.actor(),
-                Event::new(action, "staff", Some(id.to_owned()))
-                    .region(region)
-                    .changes(changes),
-                state.now(),
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(Redirect::to(&format!("/staff/{id}?notice=notice.saved")).into_response())
-        }
-        Err(shegong_store::StoreError::Invalid(e)) => {
-            drop(tx);
-            detail(state, ctx, id, None, None, Some(e)).await
-        }
-        Err(e) => Err(e.into()),
+    writer(ctx)?;
+    let pid = id.to_owned();
+    let failed = crate::write::audited(state, ctx, "staff", action, move |conn, scope, by| {
+        Box::pin(async move {
+            let region = staff::get(conn, &scope, &pid).await?.region_code;
+            let changes = f(conn, scope, by).await?;
+            Ok(crate::write::Done {
+                entity_id: pid,
+                region: Some(region),
+                changes,
+            })
+        })
+    })
+    .await?;
+    match failed {
+        None => Ok(Redirect::to(&format!("/staff/{id}?notice=notice.saved")).into_response()),
+        Some(e) => detail(state, ctx, id, None, None, Some(e)).await,
     }
 }
 
@@ -1264,37 +1255,33 @@ async fn supervision_write<F>(
 ) -> WebResult<Response>
 where
     F: for<'c> FnOnce(
-        &'c mut shegong_store::Conn,
-        Scope,
-        String,
-    ) -> std::pin::Pin<
-        Box<
-            dyn std::future::Future<Output = shegong_store::StoreResult<(String, Vec<Change>)>>
-                + Send
-                + 'c,
-        >,
-    >,
+            &'c mut shegong_store::Conn,
+            Scope,
+            String,
+        ) -> std::pin::Pin<
+            Box<
+                dyn std::future::Future<Output = shegong_store::StoreResult<(String, Vec<Change>)>>
+                    + Send
+                    + 'c,
+            >,
+        > + Send
+        + 'static,
 {
-    let u = writer(ctx)?.clone();
-    let mut tx = state.db.begin().await?;
-    match f(&mut tx, u.scope(), u.user.username.clone()).await {
-        Ok((id, changes)) => {
-            audit::record(
-                &mut tx,
-                state.db.backend(),
-                &ctx.actor(),
-                Event::new("create", entity, Some(id)).changes(changes),
-                state.now(),
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(Redirect::to("/supervision?notice=notice.saved").into_response())
-        }
-        Err(shegong_store::StoreError::Invalid(e)) => {
-            drop(tx);
-            supervision_render(state, ctx, None, Some(e)).await
-        }
-        Err(e) => Err(e.into()),
+    writer(ctx)?;
+    let failed = crate::write::audited(state, ctx, entity, "create", move |conn, scope, by| {
+        Box::pin(async move {
+            let (entity_id, changes) = f(conn, scope, by).await?;
+            Ok(crate::write::Done {
+                entity_id,
+                region: None,
+                changes,
+            })
+        })
+    })
+    .await?;
+    match failed {
+        None => Ok(Redirect::to("/supervision?notice=notice.saved").into_response()),
+        Some(e) => supervision_render(state, ctx, None, Some(e)).await,
     }
 }
 

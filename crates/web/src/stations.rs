@@ -499,25 +499,16 @@ pub async fn export(
             ]
         })
         .collect();
-    let bytes = excel::workbook(t.get("menu.stations"), &headers, &rows)?;
-    let mut tx = state.db.begin().await?;
-    audit::record(
-        &mut tx,
-        state.db.backend(),
-        &ctx.actor(),
-        Event::new("export", "station", None).changes(vec![Change::new(
-            "rows",
-            None::<String>,
-            Some(rows.len()),
-        )]),
-        state.now(),
+    excel::send(
+        &state,
+        &ctx,
+        "station",
+        "menu.stations",
+        &headers,
+        &rows,
+        vec![],
     )
-    .await?;
-    tx.commit().await?;
-    Ok(excel::download(
-        &format!("{}.xlsx", t.get("menu.stations")),
-        bytes,
-    ))
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -899,8 +890,8 @@ pub async fn detail_page(
     detail(&state, &ctx, &id, q.notice.as_deref(), None).await
 }
 
-/// Run a station change in one transaction with its audit entry; on a field error show the
-/// station page with the message, otherwise go back to it with a notice.
+/// A station change with its audit entry; a field error shows the station page with the
+/// message, success goes back to it with a notice.
 async fn station_action<F>(
     state: &AppState,
     ctx: &Ctx,
@@ -910,36 +901,34 @@ async fn station_action<F>(
 ) -> WebResult<Response>
 where
     F: for<'c> FnOnce(
-        &'c mut shegong_store::Conn,
-        Scope,
-        String,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = shegong_store::StoreResult<Vec<Change>>> + Send + 'c>,
-    >,
+            &'c mut shegong_store::Conn,
+            Scope,
+            String,
+        ) -> std::pin::Pin<
+            Box<
+                dyn std::future::Future<Output = shegong_store::StoreResult<Vec<Change>>>
+                    + Send
+                    + 'c,
+            >,
+        > + Send
+        + 'static,
 {
-    let u = ctx.user()?.clone();
-    let mut tx = state.db.begin().await?;
-    let region = stations::get(&mut tx, &u.scope(), id).await?.region_code;
-    match f(&mut tx, u.scope(), u.user.username.clone()).await {
-        Ok(changes) => {
-            audit::record(
-                &mut tx,
-                state.db.backend(),
-                &ctx.actor(),
-                Event::new(action, "station", Some(id.to_owned()))
-                    .region(region)
-                    .changes(changes),
-                state.now(),
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(Redirect::to(&format!("/stations/{id}?notice=notice.saved")).into_response())
-        }
-        Err(shegong_store::StoreError::Invalid(e)) => {
-            drop(tx);
-            detail(state, ctx, id, None, Some(e)).await
-        }
-        Err(e) => Err(e.into()),
+    let sid = id.to_owned();
+    let failed = crate::write::audited(state, ctx, "station", action, move |conn, scope, by| {
+        Box::pin(async move {
+            let region = stations::get(conn, &scope, &sid).await?.region_code;
+            let changes = f(conn, scope, by).await?;
+            Ok(crate::write::Done {
+                entity_id: sid,
+                region: Some(region),
+                changes,
+            })
+        })
+    })
+    .await?;
+    match failed {
+        None => Ok(Redirect::to(&format!("/stations/{id}?notice=notice.saved")).into_response()),
+        Some(e) => detail(state, ctx, id, None, Some(e)).await,
     }
 }
 

@@ -393,25 +393,7 @@ pub async fn export(
             ]
         })
         .collect();
-    let bytes = excel::workbook(t.get("menu.users"), &headers, &rows)?;
-    let mut tx = state.db.begin().await?;
-    audit::record(
-        &mut tx,
-        state.db.backend(),
-        &ctx.actor(),
-        Event::new("export", "user", None).changes(vec![Change::new(
-            "rows",
-            None::<String>,
-            Some(rows.len()),
-        )]),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(excel::download(
-        &format!("{}.xlsx", t.get("menu.users")),
-        bytes,
-    ))
+    excel::send(&state, &ctx, "user", "menu.users", &headers, &rows, vec![]).await
 }
 
 #[derive(Deserialize, Default)]

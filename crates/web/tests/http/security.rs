@@ -148,3 +148,30 @@ app_test!(system_officers_do_not_read_business_data, |app| {
     assert_eq!(aud.get("/audit").await.status, StatusCode::OK);
     assert_eq!(aud.get("/admin/users").await.status, StatusCode::FORBIDDEN);
 });
+
+app_test!(
+    malformed_requests_get_a_proper_error_page_or_problem,
+    |app| {
+        let mut c = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+        let page = c.get("/stations?created=abc").await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST);
+        assert!(page.text.contains("请求的格式不正确"), "{}", page.text);
+        assert!(
+            page.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let token = c.csrf().await;
+        let api = c
+            .send(
+                Method::POST,
+                "/api/v1/stations",
+                Some(("application/json", "{not json".into())),
+                &[("x-csrf-token", &token)],
+            )
+            .await;
+        assert_eq!(api.status, StatusCode::BAD_REQUEST);
+        assert_eq!(api.json()["code"], "bad_request");
+    }
+);
