@@ -354,6 +354,18 @@ impl Verification {
 /// Walk the whole chain from the anchor: recompute each hash, check each link and that no
 /// sequence number is missing, and that the head points at the last entry.
 pub async fn verify(conn: &mut AnyConnection) -> StoreResult<Verification> {
+    // One consistent snapshot: appends and retention running meanwhile are not breaks.
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    if tx.backend_name() == "PostgreSQL" {
+        sqlx::Executor::execute(&mut *tx, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            .await?;
+    }
+    let result = verify_in(&mut tx).await;
+    tx.rollback().await?;
+    result
+}
+
+async fn verify_in(conn: &mut AnyConnection) -> StoreResult<Verification> {
     let (head_seq, head_hash, anchor_seq, anchor_hash): (i64, String, i64, String) =
         Sql::new("SELECT seq, hash, anchor_seq, anchor_hash FROM audit_head WHERE id = 1")
             .fetch_one(conn)
@@ -364,6 +376,8 @@ pub async fn verify(conn: &mut AnyConnection) -> StoreResult<Verification> {
     loop {
         let batch: Vec<Entry> = Sql::new(&format!("SELECT {COLUMNS} FROM audit_log WHERE seq >= "))
             .bind(expect_seq)
+            .push(" AND seq <= ")
+            .bind(head_seq)
             .push(" ORDER BY seq LIMIT 5000")
             .fetch_all(conn)
             .await?;

@@ -66,16 +66,21 @@ pub async fn plans(conn: &mut AnyConnection, scope: &Scope) -> StoreResult<Vec<P
     let mut q = Sql::new(PLAN);
     q.push(" WHERE ");
     q.region_range("p.region_code", scope);
+    if let Some(org) = scope.org {
+        q.push(" AND p.id IN (SELECT v.plan_id FROM inspection_visits v JOIN stations s ON s.id = v.station_id WHERE s.operator_org_id = ")
+            .bind(org.to_string())
+            .push(")");
+    }
     q.push(" ORDER BY p.starts_on DESC, p.created_at DESC");
     q.fetch_all(conn).await
 }
 
 pub async fn plan(conn: &mut AnyConnection, scope: &Scope, id: &str) -> StoreResult<Plan> {
-    let mut q = Sql::new(PLAN);
-    q.push(" WHERE ");
-    q.region_range("p.region_code", scope);
-    q.push(" AND p.id = ").bind(id);
-    q.fetch_one(conn).await
+    plans(conn, scope)
+        .await?
+        .into_iter()
+        .find(|p| p.id == id)
+        .ok_or(crate::StoreError::NotFound)
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

@@ -228,13 +228,29 @@ pub async fn update(
     now: Millis,
 ) -> StoreResult<Org> {
     let before = get(conn, scope, id).await?;
-    let own = scope.org.is_some_and(|o| o.to_string() == id);
-    if !own && !scope.contains_region(&before.region_code) {
+    // Only organisations registered inside the scope can be changed, and only to stay inside it:
+    // an agency operating a local station is visible here but registered (and edited) elsewhere.
+    if !scope.contains_region(&before.region_code) {
         return Err(StoreError::NotFound);
     }
-    if !own && !scope.contains_region(input.region.as_str()) {
+    if !scope.contains_region(input.region.as_str()) {
         return Err(FieldError::new("region", "org.region_out_of_scope").into());
     }
+    // An organisation's own staff update its contact details; its registration (name, code,
+    // kind, region), rating and status belong to the civil-affairs authority.
+    let input = &if scope.org.is_some() {
+        OrgInput {
+            name: before.name.clone(),
+            uscc: before.uscc.clone(),
+            kind: OrgKind::parse(&before.kind)?,
+            region: RegionCode::parse(&before.region_code)?,
+            rating: Rating::parse(&before.rating)?,
+            active: before.status == "active",
+            ..input.clone()
+        }
+    } else {
+        input.clone()
+    };
     let (uscc, warn) = check(input).map_err(invalid)?;
     check_unique(
         conn,

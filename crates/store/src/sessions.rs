@@ -114,3 +114,17 @@ pub async fn purge_idle(conn: &mut AnyConnection, idle: Millis, now: Millis) -> 
         .execute(conn)
         .await
 }
+
+/// End a user's other sessions (after they changed their own password).
+pub async fn delete_others(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    keep_hash: &str,
+) -> StoreResult<u64> {
+    Sql::new("DELETE FROM sessions WHERE user_id = ")
+        .bind(user_id)
+        .push(" AND id_hash <> ")
+        .bind(keep_hash)
+        .execute(conn)
+        .await
+}

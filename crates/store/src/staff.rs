@@ -263,6 +263,28 @@ pub async fn update(
     Ok(before)
 }
 
+/// Staff of a station that moved go with it (and supervision pairs follow their supervisor).
+pub(crate) async fn follow_station(
+    conn: &mut AnyConnection,
+    station_id: &str,
+    region: &str,
+) -> StoreResult<()> {
+    Sql::new("UPDATE staff SET region_code = ")
+        .bind(region)
+        .push(" WHERE station_id = ")
+        .bind(station_id)
+        .execute(conn)
+        .await?;
+    Sql::new("UPDATE supervision_pairs SET region_code = ")
+        .bind(region)
+        .push(" WHERE supervisor_id IN (SELECT id FROM staff WHERE station_id = ")
+        .bind(station_id)
+        .push(")")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Keep the station's headcounts equal to its active staff records (once it has any).
 pub async fn recount_station(conn: &mut AnyConnection, station_id: &str) -> StoreResult<()> {
     let (staff, certified): (i64, i64) = Sql::new(
@@ -833,6 +855,11 @@ pub async fn teams(conn: &mut AnyConnection, scope: &Scope) -> StoreResult<Vec<T
          FROM sanqu_teams t JOIN regions r ON r.code = t.region_code WHERE ",
     );
     q.region_range("t.region_code", scope);
+    if let Some(org) = scope.org {
+        q.push(" AND t.id IN (SELECT m.team_id FROM sanqu_members m JOIN staff p ON p.id = m.staff_id WHERE p.employer_org_id = ")
+            .bind(org.to_string())
+            .push(")");
+    }
     q.push(" ORDER BY t.starts_on DESC, t.name");
     q.fetch_all(conn).await
 }

@@ -272,6 +272,11 @@ pub async fn update(
     if old_status != input.status && !old_status.can_become(input.status) {
         return Err(FieldError::new("status", "station.status_transition").into());
     }
+    // A station being built becomes operating only when the supervising administrator
+    // confirms completion (`confirm_completion`), not by editing its status.
+    if old_status.reports_progress() && input.status == Status::Operating {
+        return Err(FieldError::new("status", "station.confirm_required").into());
+    }
     let mut q = Sql::new("UPDATE stations SET (");
     q.push(FIELDS).push(", updated_at) = (");
     bind_fields(&mut q, input);
@@ -310,9 +315,39 @@ pub async fn update(
         .await?;
     }
     if before.region_code != input.region.as_str() {
+        move_children(conn, id, input.region.as_str()).await?;
         crate::indicators::recompute_station(conn, id).await?;
     }
     Ok(before)
+}
+
+/// Rows that belong to a station carry its region (for scoping and distribution): when the
+/// station moves, they move with it in the same transaction, so the old area loses access.
+async fn move_children(conn: &mut AnyConnection, id: &str, region: &str) -> StoreResult<()> {
+    for table in [
+        "station_status_history",
+        "station_operators",
+        "station_funding",
+        "station_services",
+        "station_assessments",
+        "progress_reports",
+        "inspection_visits",
+        "rectifications",
+    ] {
+        Sql::new(&format!("UPDATE {table} SET region_code = "))
+            .bind(region)
+            .push(" WHERE station_id = ")
+            .bind(id)
+            .execute(conn)
+            .await?;
+    }
+    Sql::new("UPDATE attachments SET region_code = ")
+        .bind(region)
+        .push(" WHERE owner_kind = 'station' AND owner_id = ")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    crate::staff::follow_station(conn, id, region).await
 }
 
 /// The supervising administrator confirms construction is complete: the station is operating.

@@ -113,3 +113,14 @@ pub async fn touch(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreResu
         .await?;
     Ok(())
 }
+
+/// Revoke every live token of a user (after an administrator reset the password).
+pub async fn revoke_all(conn: &mut AnyConnection, user_id: &str, now: Millis) -> StoreResult<u64> {
+    Sql::new("UPDATE api_tokens SET revoked_at = ")
+        .bind(now)
+        .push(" WHERE user_id = ")
+        .bind(user_id)
+        .push(" AND revoked_at IS NULL")
+        .execute(conn)
+        .await
+}

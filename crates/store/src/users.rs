@@ -36,10 +36,15 @@ impl User {
         Role::parse(&self.role).expect("roles are checked by the schema")
     }
 
+    /// The account's data scope. Stored values are validated on write; should one ever fail to
+    /// parse, this fails closed (panics, answered as a 500) rather than widening to national.
     pub fn scope(&self) -> Scope {
         Scope {
-            region: Scope::parse_region(&self.region_code).ok().flatten(),
-            org: self.org_id.as_deref().and_then(|o| o.parse().ok()),
+            region: Scope::parse_region(&self.region_code).expect("stored scope region is valid"),
+            org: self
+                .org_id
+                .as_deref()
+                .map(|o| o.parse().expect("stored scope org is a UUID")),
         }
     }
 

@@ -358,12 +358,51 @@ pub async fn change_password(
     Form(f): Form<PasswordForm>,
 ) -> WebResult<Response> {
     let u = ctx.user.as_ref().ok_or(WebError::Unauthenticated)?;
+    // A page action: an API token (which skips CSRF) cannot change the password.
+    let Some(session) = u.session_hash.clone() else {
+        return Err(WebError::Forbidden);
+    };
     let mut errors = Vec::new();
     let current_hash = {
         let mut c = state.db.read().await?;
         users::auth::password_hash(&mut c, &u.user.id).await?
     };
     if !verify_password(f.current.clone(), current_hash).await {
+        // Guessing the current password counts towards the lockout like a failed sign-in.
+        let now = state.now();
+        let mut tx = state.db.begin().await?;
+        let locked = users::auth::record_failure(
+            &mut tx,
+            &u.user.id,
+            state.config.lockout.max_failures,
+            state.config.lockout.minutes * 60_000,
+            now,
+        )
+        .await?;
+        let mut event = Event::new("password_change", "user", Some(u.user.id.clone()))
+            .region(u.user.region_code.clone())
+            .outcome(Outcome::Failure);
+        event = event.changes(vec![Change::new(
+            "reason",
+            None::<String>,
+            Some("current_wrong"),
+        )]);
+        audit::record(&mut tx, state.db.backend(), &ctx.actor(), event, now).await?;
+        if locked.is_some() {
+            sessions::delete_for_user(&mut tx, &u.user.id).await?;
+            audit::record(
+                &mut tx,
+                state.db.backend(),
+                &ctx.actor(),
+                Event::new("lockout", "session", Some(u.user.id.clone()))
+                    .region(u.user.region_code.clone()),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(Redirect::to("/login").into_response());
+        }
+        tx.commit().await?;
         errors.push(FieldError::new("current", "password.current_wrong"));
     }
     if let Err(e) = state.config.password.check(&f.new, &u.user.username) {
@@ -380,6 +419,8 @@ pub async fn change_password(
     let hash = hash_password(f.new).await?;
     let mut tx = state.db.begin().await?;
     users::auth::change_own_password(&mut tx, &u.user.id, &hash, state.now()).await?;
+    // Whoever else was signed in with the old password is signed out.
+    sessions::delete_others(&mut tx, &u.user.id, &session).await?;
     audit::record(
         &mut tx,
         state.db.backend(),
@@ -506,6 +547,10 @@ pub async fn add_token(
     Form(f): Form<TokenForm>,
 ) -> WebResult<Response> {
     let u = ctx.user()?.clone();
+    // Tokens are made on the account page, not with another token.
+    if u.session_hash.is_none() {
+        return Err(WebError::Forbidden);
+    }
     match create_token(&state.db, &ctx.actor(), &u.user, &f.name, state.now()).await {
         Ok((_, secret)) => account_page(&state, &ctx, Some(secret), None, None).await,
         Err(WebError::Invalid(fields)) => {

@@ -156,7 +156,7 @@ fn client_ip(state: &AppState, req: &Request) -> Option<String> {
             .headers()
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.rsplit(',').next())
     {
         return Some(first.trim().to_owned());
     }

@@ -14,7 +14,8 @@ pub struct Config {
     pub demo: bool,
     /// Set when served behind TLS: cookies get the Secure flag and HSTS is sent.
     pub secure_cookies: bool,
-    /// Trust the first address of X-Forwarded-For (only behind a reverse proxy you run).
+    /// Take the client address from the last X-Forwarded-For entry, the one your own reverse
+    /// proxy appended (clients can put anything before it). Only behind such a proxy.
     pub trust_proxy: bool,
     pub session: SessionConfig,
     pub lockout: LockoutConfig,

@@ -121,16 +121,8 @@ pub async fn seed(conn: &mut Conn, keys: &KeyRing, now: i64) -> StoreResult<()> 
         let mut operating = input.clone();
         operating.status = Status::Operating;
         operating.status_since = format!("{built_year}-{:02}-15", 6 + rng.next(6));
-        stations::update(
-            conn,
-            &all,
-            &id,
-            &operating,
-            "demo",
-            &operating.status_since,
-            now,
-        )
-        .await?;
+        // Built: confirmed complete by the city (a few are suspended now).
+        stations::confirm_completion(conn, &all, &id, "demo", &operating.status_since, now).await?;
         if i % 37 == 5 {
             let mut paused = operating.clone();
             paused.status = Status::Suspended;

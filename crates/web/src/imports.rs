@@ -1059,11 +1059,24 @@ async fn plan(
                                 };
                                 if let (Some(e), Action::Update) = (&existing, action) {
                                     let status = Status::parse(&e.status).expect("stored status");
+                                    let shown_key = format!("station.status.{}", e.status);
+                                    let shown = t.get(&shown_key);
                                     if status != input.status && !status.can_become(input.status) {
                                         errors.push(err(
                                             "status",
                                             "station.status_transition",
-                                            &e.status,
+                                            shown,
+                                            "",
+                                        ));
+                                        action = Action::Invalid;
+                                    } else if status.reports_progress()
+                                        && input.status == Status::Operating
+                                    {
+                                        // Completion is confirmed on the station's page, not by a sheet.
+                                        errors.push(err(
+                                            "status",
+                                            "station.confirm_required",
+                                            shown,
                                             "",
                                         ));
                                         action = Action::Invalid;
@@ -2011,10 +2024,10 @@ pub async fn commit(
         &ctx.actor(),
         Event::new(
             "import",
-            if target == Target::Stations {
-                "station"
-            } else {
-                "organization"
+            match target {
+                Target::Stations => "station",
+                Target::Orgs => "organization",
+                Target::Staff => "staff",
             },
             Some(batch.clone()),
         )

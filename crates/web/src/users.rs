@@ -558,6 +558,9 @@ pub async fn create(
         Ok(v) => v,
         Err(errors) => return form_page(&state, &ctx, None, f, errors, None, None).await,
     };
+    if let Err(errors) = org_visible(&state, u, &scope).await? {
+        return form_page(&state, &ctx, None, f, errors, None, None).await;
+    }
     let input = CreateUser {
         username: f.username.clone(),
         display_name: f.display_name.clone(),
@@ -613,6 +616,25 @@ async fn show_once(
         Some(notice),
     )
     .await
+}
+
+/// An account's organisation must be one the manager can see (not just any existing id).
+async fn org_visible(
+    state: &AppState,
+    u: &CurrentUser,
+    scope: &Scope,
+) -> WebResult<Result<(), Vec<FieldError>>> {
+    let Some(org) = scope.org else {
+        return Ok(Ok(()));
+    };
+    let mut c = state.db.read().await?;
+    match orgs::get(&mut c, &u.scope(), &org.to_string()).await {
+        Ok(_) => Ok(Ok(())),
+        Err(shegong_store::StoreError::NotFound) => {
+            Ok(Err(vec![FieldError::new("org", "org.unknown")]))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn form_of(x: &User) -> UserForm {
@@ -673,6 +695,9 @@ pub async fn update(
         Ok(v) => v,
         Err(errors) => return form_page(&state, &ctx, Some(x), f, errors, None, None).await,
     };
+    if let Err(errors) = org_visible(&state, u, &scope).await? {
+        return form_page(&state, &ctx, Some(x), f, errors, None, None).await;
+    }
     if x.id == u.user.id && (role != x.role() || scope.prefix() != x.region_code) {
         let errors = vec![FieldError::new("role", "user.cannot_change_self")];
         return form_page(&state, &ctx, Some(x), f, errors, None, None).await;
@@ -768,6 +793,7 @@ async fn set_state(
             let hash = hash_password(clear.clone()).await?;
             users::set_password(&mut tx, &u.scope(), id, &hash, true, now).await?;
             sessions::delete_for_user(&mut tx, id).await?;
+            shegong_store::tokens::revoke_all(&mut tx, id, now).await?;
             temp = Some(clear);
             vec![Change::redacted("password")]
         }

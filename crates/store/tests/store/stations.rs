@@ -151,6 +151,16 @@ db_test!(stations_are_scoped_and_keep_history, |db| {
     let mut tx = db.begin().await.unwrap();
     let mut next = input("430203001", "贺家土街道社工站", Status::Operating, Some(&b));
     next.status_since = "2024-06-01".into();
+    // Editing the status to operating is refused: completion is confirmed by the supervisor.
+    let err = stations::update(&mut tx, &county, &s1, &next, "t", "2024-06-01", NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(f) if f.code == "station.confirm_required"));
+    drop(tx);
+    let mut tx = db.begin().await.unwrap();
+    stations::confirm_completion(&mut tx, &county, &s1, "t", "2024-06-01", NOW)
+        .await
+        .unwrap();
     stations::update(&mut tx, &county, &s1, &next, "t", "2024-06-01", NOW)
         .await
         .unwrap();
@@ -175,6 +185,13 @@ db_test!(stations_are_scoped_and_keep_history, |db| {
     assert_eq!(
         hist.iter().map(|h| h.status.as_str()).collect::<Vec<_>>(),
         ["under_construction", "operating"]
+    );
+    assert!(
+        stations::get(&mut c, &county, &s1)
+            .await
+            .unwrap()
+            .completion_confirmed_at
+            .is_some()
     );
     drop(c);
     let mut tx = db.begin().await.unwrap();

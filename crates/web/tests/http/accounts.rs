@@ -319,3 +319,62 @@ app_test!(home_counts_only_levels_below_the_users_own, |app| {
     let got = labels(&city.get("/").await);
     assert_eq!(got.first().map(String::as_str), Some("县级区划"), "{got:?}");
 });
+
+app_test!(
+    changing_the_password_ends_other_sessions_and_guesses_lock_the_account,
+    |app| {
+        app.user("two_devices", Role::SocialWorker, "430203001", false)
+            .await;
+        let mut phone = app.client();
+        phone.login("two_devices", PASSWORD).await;
+        let mut desk = app.client();
+        desk.login("two_devices", PASSWORD).await;
+        let res = desk
+            .post_form(
+                "/account/password",
+                &[
+                    ("current", PASSWORD),
+                    ("new", "Brand-New-2026"),
+                    ("confirm", "Brand-New-2026"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            desk.get("/").await.status,
+            StatusCode::OK,
+            "the session that changed it stays"
+        );
+        assert!(
+            phone.get("/").await.location().starts_with("/login"),
+            "the other session ended"
+        );
+        // Five wrong current passwords lock the account like failed sign-ins.
+        for _ in 0..4 {
+            let res = desk
+                .post_form(
+                    "/account/password",
+                    &[
+                        ("current", "nope"),
+                        ("new", "Another-Pass-2026"),
+                        ("confirm", "Another-Pass-2026"),
+                    ],
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        let res = desk
+            .post_form(
+                "/account/password",
+                &[
+                    ("current", "nope"),
+                    ("new", "Another-Pass-2026"),
+                    ("confirm", "Another-Pass-2026"),
+                ],
+            )
+            .await;
+        assert_eq!(res.location(), "/login");
+        let again = app.client().login("two_devices", "Brand-New-2026").await;
+        assert!(again.select("#login-error")[0].contains("已锁定"));
+    }
+);

@@ -55,16 +55,28 @@ app_test!(bearer_tokens_work_until_revoked, |app| {
     assert_eq!(me["role"], "civil_affairs_admin");
     assert_eq!(me["region_code"], "430203");
     assert_eq!(me["region_path"][2], "芦淞区");
-    // A bearer client needs no CSRF token (it has no cookie to be forged with).
+    // A bearer client needs no CSRF token (it has no cookie to be forged with): an API write
+    // reaches validation.
     let res = machine
-        .send(
-            Method::POST,
-            "/account/tokens",
-            Some(("application/x-www-form-urlencoded", "name=x".into())),
-            &[],
-        )
+        .send(Method::POST, "/api/v1/stations", Some(("application/json", r#"{"tier":"township_station","region_code":"430203001","name":"","mode":"direct","status":"planned","status_since":"2024-01-01"}"#.into())), &[])
         .await;
-    assert_ne!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    // Account pages are for signed-in people: a token can neither mint tokens nor change the
+    // password (it could otherwise guess the password without CSRF or lockout).
+    for (path, body) in [
+        ("/account/tokens", "name=x"),
+        ("/account/password", "current=a&new=b&confirm=b"),
+    ] {
+        let res = machine
+            .send(
+                Method::POST,
+                path,
+                Some(("application/x-www-form-urlencoded", body.into())),
+                &[],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{path}");
+    }
     // Revoke from the account page.
     let page = c.get("/account").await;
     let form = page.html();

@@ -402,12 +402,12 @@ app_test!(
             [
                 "芦淞区建设街道",
                 "建设街道社工站",
-                "运营中",
+                "建设中",
                 "直接聘用",
                 "",
                 "80",
                 "",
-                "2",
+                "3",
             ],
             [
                 "芦淞区庆云街道",
@@ -437,6 +437,22 @@ app_test!(
         let done = admin.post_form(&action, &[("mode", "all")]).await;
         assert_eq!(done.status, StatusCode::SEE_OTHER);
         assert_eq!(admin.get("/api/v1/stations").await.json()["total"], 3);
+        // A sheet cannot declare a station being built complete: that is the supervisor's
+        // confirmation on the station's page.
+        let done_by_sheet = [[
+            "芦淞区建设街道",
+            "建设街道社工站",
+            "运营中",
+            "直接聘用",
+            "",
+            "80",
+            "",
+            "3",
+        ]];
+        let refused = upload_preview(&mut admin, "社工站.xlsx", &messy_sheet(&done_by_sheet)).await;
+        assert_eq!(refused.select("#preview tbody td:nth-child(3)"), ["有误"]);
+        let why = &refused.select("#preview tbody td:nth-child(4)")[0];
+        assert!(why.contains("确认建成") && why.contains("建设中"), "{why}");
         // One audit entry per import.
         let mut auditor = app.login_as(Role::Auditor, "43").await;
         let imports = auditor
