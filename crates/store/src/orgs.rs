@@ -297,6 +297,17 @@ pub async fn get(conn: &mut AnyConnection, scope: &Scope, id: &str) -> StoreResu
     q.fetch_one(conn).await
 }
 
+/// Would a new organisation with this code, region and name clash with one already registered
+/// (anywhere: the codes are national)? Lets an import mark the row before anything is written.
+pub async fn check_new(
+    conn: &mut AnyConnection,
+    uscc: Option<&str>,
+    region: &str,
+    name: &str,
+) -> StoreResult<()> {
+    check_unique(conn, None, uscc, region, name).await
+}
+
 /// The natural key of an import row: the USCC when given, else registration region + name.
 pub async fn find_by_key(
     conn: &mut AnyConnection,

@@ -11,7 +11,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use sha2::{Digest, Sha256};
-use shegong_domain::station::{FundingSource, Mode, Status, Tier};
+use shegong_domain::station::{FundingSource, Mode, Rating, Status, Tier};
 use shegong_domain::{FieldError, Permission, RegionLevel, Scope};
 use shegong_store::audit::{self, Change, Event};
 use shegong_store::orgs::{self, OrgInput};
@@ -1006,6 +1006,7 @@ async fn plan(
                             for r in e.rooms.split(',').filter(|r| !r.is_empty()) {
                                 f.push(("rooms".to_owned(), r.to_owned()));
                             }
+                            f.push(("open_hours".to_owned(), e.open_hours.clone()));
                         }
                         match crate::stations::parse(&FormData::new(f)) {
                             Err(field_errors) => {
@@ -1213,6 +1214,48 @@ async fn plan(
                                     &name,
                                 )
                                 .await?;
+                                let mut input = input;
+                                match &existing {
+                                    // Registered (and maintained) elsewhere: visible here only
+                                    // because it operates a station in scope.
+                                    Some(e) if !scope.contains_region(&e.region_code) => errors
+                                        .push(err("name", "org.registered_elsewhere", &name, "")),
+                                    Some(e) => {
+                                        // Keep what the sheet does not say.
+                                        for (cell, kept) in [
+                                            (&mut input.legal_rep, &e.legal_rep),
+                                            (&mut input.contact_name, &e.contact_name),
+                                            (&mut input.contact_phone, &e.contact_phone),
+                                            (&mut input.address, &e.address),
+                                        ] {
+                                            if cell.trim().is_empty() {
+                                                cell.clone_from(kept);
+                                            }
+                                        }
+                                        if code(v, "rating").is_none() {
+                                            input.rating =
+                                                Rating::parse(&e.rating).unwrap_or(input.rating);
+                                        }
+                                        input.active = e.status == "active";
+                                    }
+                                    None => match orgs::check_new(
+                                        &mut conn,
+                                        normalized_uscc.as_deref(),
+                                        region,
+                                        &name,
+                                    )
+                                    .await
+                                    {
+                                        Err(shegong_store::StoreError::Invalid(fe)) => {
+                                            errors.push(CellMessage {
+                                                column: label_of(fe.field),
+                                                raw: String::new(),
+                                                message: t.get(fe.code).to_owned(),
+                                            })
+                                        }
+                                        r => r?,
+                                    },
+                                }
                                 action = match &existing {
                                     None => Action::Create,
                                     Some(e) => {
@@ -1410,7 +1453,7 @@ async fn plan_staff(
                         });
                     }
                 }
-                Ok(input) => {
+                Ok(mut input) => {
                     label = format!(
                         "{} {}",
                         input.name,
@@ -1429,6 +1472,22 @@ async fn plan_staff(
                         let existing =
                             staff::find_by_id_number(conn, &scope, &state.keys, &input.id_number)
                                 .await?;
+                        if let Some(e) = &existing {
+                            // Keep what the sheet does not say; the sector and leaving are
+                            // recorded on the person's page.
+                            if input.education.is_empty() {
+                                input.education.clone_from(&e.education);
+                            }
+                            if input.major.is_empty() {
+                                input.major.clone_from(&e.major);
+                            }
+                            if input.sex.is_none() {
+                                input.sex.clone_from(&e.sex);
+                            }
+                            input.sector.clone_from(&e.sector);
+                            input.left_on.clone_from(&e.left_on);
+                            input.left_reason.clone_from(&e.left_reason);
+                        }
                         if existing.is_none() && staff::id_hash_exists(conn, &hash, None).await? {
                             errors.push(say("id_number", "staff.id_taken", "", ""));
                         } else {
@@ -1445,7 +1504,19 @@ async fn plan_staff(
                             action = match &existing {
                                 None => Action::Create,
                                 Some(e) => {
+                                    let mobile_same = match &input.mobile {
+                                        None => true,
+                                        Some(m) => {
+                                            e.mobile_sealed.as_deref().and_then(|sealed| {
+                                                state.keys.open(staff::MOBILE_FIELD, sealed).ok()
+                                            }) == Some(m.clone())
+                                        }
+                                    };
                                     let same = e.name == input.name.trim()
+                                        && mobile_same
+                                        && e.education == input.education
+                                        && e.major == input.major
+                                        && e.sex == input.sex
                                         && e.role == input.role
                                         && e.employment_mode == input.employment_mode
                                         && e.station_id == input.station_id

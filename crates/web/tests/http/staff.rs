@@ -453,3 +453,58 @@ app_test!(
         );
     }
 );
+
+app_test!(staff_import_keeps_what_the_sheet_does_not_say, |app| {
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+    let mut form = person("王丽", ID, "");
+    form.retain(|(k, _)| *k != "sector");
+    form.extend([
+        ("sector", "justice"),
+        ("major", "社会工作"),
+        ("left_on", "2024-06-30"),
+        ("left_reason", "调动"),
+    ]);
+    let res = admin.post_form("/staff", &form).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let id = res
+        .location()
+        .trim_start_matches("/staff/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    // Same person, new role and mobile; no education, sector or leaving columns.
+    let csv = "姓名,身份证号,岗位,用工方式,入职日期,所在乡镇,手机号码\r\n\
+               王丽,11010519491231002X,站长,项目购买,2023-03-01,贺家土街道,13900001111\r\n";
+    let res = admin
+        .upload("/staff/import", &[], "file", "roster.csv", csv.as_bytes())
+        .await;
+    let preview = admin.get(res.location()).await;
+    assert_eq!(preview.select("#preview tbody td:nth-child(3)"), ["更新"]);
+    let html = preview.html();
+    let sel = scraper::Selector::parse("form[action^='/staff/import/']").unwrap();
+    let action = html
+        .select(&sel)
+        .next()
+        .unwrap()
+        .value()
+        .attr("action")
+        .unwrap()
+        .to_owned();
+    let done = admin.post_form(&action, &[("mode", "valid")]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    let p = admin.get(&format!("/api/v1/staff/{id}")).await.json();
+    assert_eq!(p["role"], "station_head");
+    assert_eq!(p["mobile"], "139****1111");
+    assert_eq!(p["education"], "bachelor");
+    assert_eq!(p["sector"], "justice");
+    assert_eq!(p["left_on"], "2024-06-30");
+    let page = admin.get(&format!("/staff/{id}")).await;
+    assert!(page.text.contains("社会工作"), "major kept");
+    // A sheet that only repeats the same values is no change at all.
+    let res = admin
+        .upload("/staff/import", &[], "file", "roster.csv", csv.as_bytes())
+        .await;
+    let preview = admin.get(res.location()).await;
+    assert_eq!(preview.select("#preview tbody td:nth-child(3)"), ["无变化"]);
+});

@@ -541,3 +541,98 @@ app_test!(attachments_are_checked_and_served_within_scope, |app| {
     let mut other = app.login_as(Role::CivilAffairsAdmin, "430202").await;
     assert_eq!(other.get(&href).await.status, StatusCode::NOT_FOUND);
 });
+
+app_test!(org_import_updates_only_what_it_may, |app| {
+    // Registered in 长沙 (outside the city below) but operating a station in 株洲.
+    let mut tx = app.state.db.begin().await.unwrap();
+    let org = |name: &str, uscc: Option<&str>, region: &str| NewOrg {
+        name: name.into(),
+        uscc: uscc.map(Into::into),
+        kind: OrgKind::Agency,
+        region: shegong_domain::RegionCode::parse(region).unwrap(),
+    };
+    let (changsha, _) = orgs::create(
+        &mut tx,
+        &org("长沙社工", Some("91350100M000100Y43"), "430102"),
+        0,
+    )
+    .await
+    .unwrap();
+    orgs::create(
+        &mut tx,
+        &org("广州社工", Some("91350100M0001TGQXM"), "440103"),
+        0,
+    )
+    .await
+    .unwrap();
+    let (local, _) = orgs::create(&mut tx, &org("芦淞社工", None, "430203"), 0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut province = app.login_as(Role::CivilAffairsAdmin, "43").await;
+    create(&mut province, "430203001", "贺家土街道社工站", &changsha).await;
+    let mut city = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+    // The local agency has a phone and was deactivated on its page.
+    let res = city
+        .post_form(
+            &format!("/orgs/{local}"),
+            &[
+                ("name", "芦淞社工"),
+                ("kind", "agency"),
+                ("region", "430203"),
+                ("contact_phone", "0731-22334455"),
+                ("rating", "3A"),
+                ("status", "inactive"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let csv = "机构名称,统一社会信用代码,机构类型,登记地区,法定代表人,联系电话\r\n\
+               芦淞社工,,社工机构,芦淞区,李明,\r\n\
+               长沙社工,91350100M000100Y43,社工机构,芦淞区,张三,\r\n\
+               广州社工,91350100M0001TGQXM,社工机构,芦淞区,,\r\n";
+    let res = city
+        .upload("/orgs/import", &[], "file", "orgs.csv", csv.as_bytes())
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let preview = city.get(res.location()).await;
+    assert_eq!(
+        preview.select("#preview tbody td:nth-child(3)"),
+        ["更新", "有误", "有误"]
+    );
+    let problems = preview.select("#preview tbody td:nth-child(4)");
+    assert!(
+        problems[1].contains("登记在您的管理范围之外"),
+        "{}",
+        problems[1]
+    );
+    assert!(problems[2].contains("已登记"), "{}", problems[2]);
+    let html = preview.html();
+    let sel = scraper::Selector::parse("form[action^='/orgs/import/']").unwrap();
+    let action = html
+        .select(&sel)
+        .next()
+        .unwrap()
+        .value()
+        .attr("action")
+        .unwrap()
+        .to_owned();
+    let done = city.post_form(&action, &[("mode", "valid")]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    let o = city
+        .get(&format!("/api/v1/organizations/{local}"))
+        .await
+        .json();
+    assert_eq!(o["legal_rep"], "李明");
+    assert_eq!(
+        o["contact_phone"], "0731-22334455",
+        "empty cell keeps the phone"
+    );
+    assert_eq!(o["rating"], "3A", "no rating column keeps the rating");
+    assert_eq!(o["status"], "inactive", "an import does not reactivate");
+    let cs = province
+        .get(&format!("/api/v1/organizations/{changsha}"))
+        .await
+        .json();
+    assert_eq!(cs["legal_rep"], "");
+});
