@@ -339,12 +339,7 @@ pub struct Filter {
 fn filtered(scope: &Scope, f: &Filter, select: &str) -> Sql {
     let mut q = visible_from(select, scope);
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let p = format!("%{}%", text.replace(['%', '_'], ""));
-        q.push(" AND (o.name LIKE ")
-            .bind(p.clone())
-            .push(" OR o.uscc LIKE ")
-            .bind(p.to_ascii_uppercase())
-            .push(")");
+        q.contains_any(&["o.name", "o.uscc"], text);
     }
     if let Some(k) = f.kind.as_deref().filter(|s| !s.is_empty()) {
         q.push(" AND o.kind = ").bind(k);

@@ -92,6 +92,19 @@ impl Sql {
         self.push(" AND ").push(column).push(" < ").bind(hi)
     }
 
+    /// ` AND (LOWER(a) LIKE $n OR ...)`: a case-insensitive substring search, the same on both
+    /// databases (LIKE is case-sensitive on PostgreSQL). Wildcards typed by the user are dropped.
+    pub fn contains_any(&mut self, columns: &[&str], text: &str) -> &mut Self {
+        let pattern = format!("%{}%", text.replace(['%', '_'], "").to_lowercase());
+        for (i, column) in columns.iter().enumerate() {
+            self.push(if i == 0 { " AND (LOWER(" } else { " OR LOWER(" })
+                .push(column)
+                .push(") LIKE ")
+                .bind(pattern.clone());
+        }
+        self.push(")")
+    }
+
     pub fn text(&self) -> &str {
         &self.text
     }

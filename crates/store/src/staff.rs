@@ -339,8 +339,7 @@ pub struct Filter {
 fn filtered(scope: &Scope, f: &Filter, select: &str) -> Sql {
     let mut q = scoped_from(select, scope);
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        q.push(" AND p.name LIKE ")
-            .bind(format!("%{}%", text.replace(['%', '_'], "")));
+        q.contains_any(&["p.name"], text);
     }
     if let Some(region) = f.region.as_deref().filter(|s| !s.is_empty()) {
         let sub = Scope {

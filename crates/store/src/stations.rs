@@ -424,12 +424,7 @@ pub struct Filter {
 fn filtered(scope: &Scope, f: &Filter, select: &str) -> Sql {
     let mut q = scoped_from(select, scope);
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let p = format!("%{}%", text.replace(['%', '_'], ""));
-        q.push(" AND (s.name LIKE ")
-            .bind(p.clone())
-            .push(" OR s.address LIKE ")
-            .bind(p)
-            .push(")");
+        q.contains_any(&["s.name", "s.address"], text);
     }
     if let Some(region) = f.region.as_deref().filter(|s| !s.is_empty()) {
         let sub = Scope {

@@ -249,12 +249,7 @@ impl Sort {
 fn filtered(scope: &Scope, f: &Filter, select: &str) -> Sql {
     let mut q = scoped_from(select, scope);
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let pattern = format!("%{}%", text.replace(['%', '_'], ""));
-        q.push(" AND (u.username LIKE ")
-            .bind(pattern.to_ascii_lowercase())
-            .push(" OR u.display_name LIKE ")
-            .bind(pattern)
-            .push(")");
+        q.contains_any(&["u.username", "u.display_name"], text);
     }
     if let Some(r) = f.role {
         q.push(" AND u.role = ").bind(r.as_str());

@@ -833,3 +833,47 @@ db_test!(
 fn input_station_for(org: &str) -> StationInput {
     input("430203003", "外县机构运营站", Status::Operating, Some(org))
 }
+
+db_test!(text_search_ignores_case_on_both_databases, |db| {
+    let mut tx = db.begin().await.unwrap();
+    orgs::create(
+        &mut tx,
+        &NewOrg {
+            name: "Sunshine 社工".into(),
+            uscc: Some("91350100M000100Y43".into()),
+            kind: OrgKind::Agency,
+            region: code("430203"),
+        },
+        NOW,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut c = db.read().await.unwrap();
+    for q in ["sunshine", "SUNSHINE", "91350100m", "社工"] {
+        let found = orgs::list_page(
+            &mut c,
+            &Scope::national(),
+            &orgs::Filter {
+                q: Some(q.into()),
+                ..Default::default()
+            },
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(found.total, 1, "{q}");
+    }
+    let none = orgs::list_page(
+        &mut c,
+        &Scope::national(),
+        &orgs::Filter {
+            q: Some("sun%shade".into()),
+            ..Default::default()
+        },
+        PageRequest::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(none.total, 0);
+});
