@@ -397,7 +397,7 @@ test('a city administrator registers a certified social worker, reveals the ID w
     assert.ok(reveal.changes.includes('id_number') && reveal.changes.includes('mobile'), `变更内容 names the revealed fields, got "${reveal.changes}"`);
     const created = rows.find((r) => r.action === '新建' && r.entity.includes(personId));
     assert.ok(created, `the creation of ${NAME} is listed, got ${JSON.stringify(rows)}`);
-    assert.ok(created.changes.includes('id_number: *** → ***'), `the creation records only that a number was set, got "${created.changes}"`);
+    assert.ok(created.changes.includes('证件号码: *** → ***'), `the creation records only that a number was set, got "${created.changes}"`);
   });
 
   await step('no cell (nor anything else) on the audit page holds the full ID number or mobile', async () => {

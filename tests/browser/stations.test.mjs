@@ -455,6 +455,9 @@ test('Excel import: template, a sheet with bad rows, the fixed sheet, the same s
       [['3', '无变化'], ['4', '无变化'], ['5', '无变化']],
       'preview of the re-uploaded sheet',
     );
+    for (const button of ['#commit-valid', '#commit-all']) {
+      assert.equal(await page.locator(button).isEnabled(), true, `${button} is enabled for a sheet with no errors`);
+    }
   });
 
   await step('commit it: 未变 3, and the list shows each station exactly once', async () => {

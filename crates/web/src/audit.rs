@@ -88,13 +88,14 @@ pub struct Row {
     pub request_id: String,
 }
 
-fn changes_text(changes: &[Change]) -> String {
+/// `名称: 旧 → 新; …`, fields named by their form labels (the code when there is none).
+fn changes_text(t: &Tr, changes: &[Change]) -> String {
     changes
         .iter()
         .map(|c| {
             format!(
                 "{}: {} → {}",
-                c.field,
+                label(t, "field", &c.field),
                 c.before.as_deref().unwrap_or("∅"),
                 c.after.as_deref().unwrap_or("∅")
             )
@@ -140,7 +141,7 @@ async fn rows(state: &AppState, t: &Tr, items: &[Entry]) -> WebResult<Vec<Row>> 
                 "failure" => "tag-warn",
                 _ => "tag-bad",
             },
-            changes: changes_text(&e.parsed_changes()),
+            changes: changes_text(t, &e.parsed_changes()),
             ip: e.ip.clone().unwrap_or_default(),
             request_id: e.request_id.clone().unwrap_or_default(),
         })

@@ -1611,8 +1611,10 @@ impl ImportPage {
         self.counts[3]
     }
 
+    /// Valid rows, unchanged ones included: committing a sheet that only confirms what is stored
+    /// is allowed by either button.
     fn committable(&self) -> usize {
-        self.counts[0] + self.counts[1]
+        self.counts[0] + self.counts[1] + self.counts[2]
     }
 
     fn action_class(&self, a: &Action) -> &'static str {

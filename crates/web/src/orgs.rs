@@ -98,9 +98,19 @@ fn changes(before: Option<&Org>, after: &OrgInput) -> Vec<audit::Change> {
             Some(after.legal_rep.trim().into()),
         ),
         (
+            "contact_name",
+            b(|o| o.contact_name.clone()),
+            Some(after.contact_name.trim().into()),
+        ),
+        (
             "contact_phone",
             b(|o| o.contact_phone.clone()),
             Some(after.contact_phone.trim().into()),
+        ),
+        (
+            "address",
+            b(|o| o.address.clone()),
+            Some(after.address.trim().into()),
         ),
         (
             "rating",

@@ -239,6 +239,27 @@ fn changes(
             Some(after.employment_mode.clone()),
         ),
         (
+            "education",
+            b(|s| s.education.clone()),
+            Some(after.education.clone()),
+        ),
+        ("major", b(|s| s.major.clone()), Some(after.major.clone())),
+        (
+            "sector",
+            b(|s| s.sector.clone()),
+            Some(after.sector.clone()),
+        ),
+        (
+            "joined_on",
+            b(|s| s.joined_on.clone()),
+            Some(after.joined_on.clone()),
+        ),
+        (
+            "left_on",
+            b(|s| s.left_on.clone().unwrap_or_default()),
+            Some(after.left_on.clone().unwrap_or_default()),
+        ),
+        (
             "status",
             b(|s| s.status.clone()),
             Some(

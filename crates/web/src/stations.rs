@@ -203,6 +203,31 @@ fn changes(before: Option<&Station>, after: &StationInput) -> Vec<Change> {
             b(|s| s.certified_count.to_string()),
             Some(after.certified_count.to_string()),
         ),
+        (
+            "host_premises",
+            b(|s| s.host_premises.clone()),
+            Some(after.host_premises.trim().into()),
+        ),
+        (
+            "phone",
+            b(|s| s.phone.clone()),
+            Some(after.phone.trim().into()),
+        ),
+        (
+            "open_hours",
+            b(|s| s.open_hours.clone()),
+            Some(after.open_hours.trim().into()),
+        ),
+        (
+            "lng",
+            b(|s| s.lng_e6.map(micro).unwrap_or_default()),
+            Some(after.lng_e6.map(micro).unwrap_or_default()),
+        ),
+        (
+            "lat",
+            b(|s| s.lat_e6.map(micro).unwrap_or_default()),
+            Some(after.lat_e6.map(micro).unwrap_or_default()),
+        ),
     ])
 }
 

@@ -197,6 +197,11 @@ app_test!(
             })
             .expect("audited");
         assert!(!entry.to_string().contains(&temp));
+        // The log page names changed fields by their form labels, not their codes.
+        let page = auditor.get("/audit?entity=user&action=create").await;
+        let changes = page.select("#audit tbody td:nth-child(8)").join(" ");
+        assert!(changes.contains("用户名: ∅ → zhang.wei"), "{changes}");
+        assert!(!changes.contains("username:"), "{changes}");
     }
 );
 
