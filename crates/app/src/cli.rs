@@ -66,6 +66,19 @@ enum Command {
     /// Data keys of sealed fields (identity numbers, mobiles).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Fill a throw-away database with a station in every township and their staff, then time
+    /// the reads behind the pages (see docs/operations.md).
+    Bench {
+        /// An empty database to fill (never the configured one); a temporary SQLite file if absent
+        #[arg(long)]
+        target_url: Option<String>,
+        /// Stations to create, one per township in code order (0: all 38,000+ townships)
+        #[arg(long, default_value_t = 0)]
+        stations: usize,
+        /// Staff records per station
+        #[arg(long, default_value_t = 2)]
+        staff_per_station: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -326,6 +339,18 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Restore { path } => restore(&config, &path).await,
+        Command::Bench {
+            target_url,
+            stations,
+            staff_per_station,
+        } => {
+            crate::bench::run(crate::bench::Options {
+                target_url,
+                stations,
+                staff_per_station,
+            })
+            .await
+        }
         Command::Keys(cmd) => {
             let path = std::path::PathBuf::from(&config.crypto.key_file);
             match cmd {

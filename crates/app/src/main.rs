@@ -1,5 +1,6 @@
-//! The `shegong` binary: serve, migrate, users, tokens, regions, backup/restore, audit.
+//! The `shegong` binary: serve, migrate, users, tokens, regions, backup/restore, audit, keys, bench.
 
+mod bench;
 mod cli;
 
 use std::process::ExitCode;

@@ -320,3 +320,47 @@ fn keys_rotate_and_reencrypt_while_values_stay_readable() {
         );
     });
 }
+
+#[test]
+fn bench_fills_only_its_target_and_refuses_a_database_in_use() {
+    let dir = Dir::new();
+    let configured = dir.url("configured.db");
+    let target = dir.url("bench.db");
+    let out = shegong(
+        &configured,
+        &[
+            "bench",
+            "--target-url",
+            &target,
+            "--stations",
+            "30",
+            "--staff-per-station",
+            "2",
+        ],
+        None,
+    );
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("create stations: 30 in"), "{said}");
+    assert!(
+        said.contains("create staff (sealed identity): 60 in"),
+        "{said}"
+    );
+    assert!(said.contains("staff find by identity number"), "{said}");
+    assert!(
+        !dir.0.join("configured.db").exists(),
+        "the configured database is never touched"
+    );
+    // A second run would mix synthetic rows into real ones: refused.
+    let again = shegong(
+        &configured,
+        &["bench", "--target-url", &target, "--stations", "5"],
+        None,
+    );
+    assert!(!again.status.success());
+    assert!(
+        text(&again).contains("already holds stations"),
+        "{}",
+        text(&again)
+    );
+}
