@@ -185,17 +185,20 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         region: Some(RegionCode::parse(&county)?),
         org: None,
     };
-    timed!("coverage, whole country (34 children)", {
+    timed!("coverage, whole country (31 provinces)", {
         coverage::coverage(&mut c, &national, None, today).await?;
     });
-    timed!("coverage, 湖南省 (14 children)", {
+    timed!("coverage, 湖南省 (14 cities)", {
         coverage::coverage(&mut c, &hunan, Some("43"), today).await?;
     });
     timed!(&format!("coverage, county {county}"), {
         coverage::coverage(&mut c, &county_scope, Some(&county), today).await?;
     });
+    timed!("workforce statistics, whole country", {
+        staff::statistics(&mut c, &national, None, "2025-01-01", "2024-11-21").await?;
+    });
     timed!("workforce statistics, 湖南省", {
-        staff::statistics(&mut c, &hunan, "43", "2025-01-01", "2024-11-21").await?;
+        staff::statistics(&mut c, &hunan, Some("43"), "2025-01-01", "2024-11-21").await?;
     });
     let page = PageRequest {
         page: 1,

@@ -960,26 +960,35 @@ pub struct Understaffed {
     pub required: i64,
 }
 
-/// Workforce figures for `code` and its children, and the stations below their staffing rule.
+/// Workforce figures for `code` (`None`: the whole country, for national scopes) and its
+/// children, and the stations below their staffing rule.
 pub async fn statistics(
     conn: &mut AnyConnection,
     scope: &Scope,
-    code: &str,
+    code: Option<&str>,
     year_start: &str,
     year_ago: &str,
 ) -> StoreResult<(Figures, Vec<Figures>, Vec<Understaffed>)> {
-    let top_region = crate::regions::get(conn, scope, code).await?;
+    let (top_code, top_name, child_len) = match code {
+        Some(code) => {
+            let r = crate::regions::get(conn, scope, code).await?;
+            let child_len = RegionCode::parse(code)?
+                .level()
+                .child()
+                .map(|l| l.code_len())
+                .unwrap_or(code.len());
+            (r.code, r.name, child_len)
+        }
+        None if scope.region.is_some() => return Err(crate::StoreError::NotFound),
+        None => (String::new(), String::new(), 2),
+    };
+    let code = top_code.as_str();
     let area = Scope {
         region: RegionCode::parse(code).ok(),
         org: scope.org,
     };
-    let child_len = RegionCode::parse(code)?
-        .level()
-        .child()
-        .map(|l| l.code_len())
-        .unwrap_or(code.len());
     let mut rows: std::collections::BTreeMap<String, Figures> =
-        crate::regions::children(conn, scope, Some(code))
+        crate::regions::children(conn, scope, (!code.is_empty()).then_some(code))
             .await?
             .into_iter()
             .filter(|_| code.len() < 12)
@@ -995,8 +1004,8 @@ pub async fn statistics(
             })
             .collect();
     let mut top = Figures {
-        code: top_region.code.clone(),
-        name: top_region.name.clone(),
+        code: top_code.clone(),
+        name: top_name,
         ..Default::default()
     };
     let g = |col: &str| format!("SUBSTR({col}, 1, {child_len})");
@@ -1050,6 +1059,18 @@ pub async fn statistics(
         &area,
     );
     q.push(" AND s.status IN ('operating', 'suspended') ORDER BY s.region_code, s.name");
+    // Rules are few: read them once and take the nearest one up the tree for each station.
+    let rules: Vec<(String, i64)> =
+        Sql::new("SELECT region_code, min_social_workers FROM staffing_rules")
+            .fetch_all(conn)
+            .await?;
+    let rule_for = |region: &str| {
+        rules
+            .iter()
+            .filter(|(r, _)| region.starts_with(r.as_str()))
+            .max_by_key(|(r, _)| r.len())
+            .map_or(DEFAULT_MIN_SOCIAL_WORKERS, |(_, n)| *n)
+    };
     let mut understaffed = Vec::new();
     for mut s in q.fetch_all::<Understaffed>(conn).await? {
         let grp = s
@@ -1057,7 +1078,7 @@ pub async fn statistics(
             .get(..child_len)
             .unwrap_or(&s.region_code)
             .to_owned();
-        s.required = staffing_rule(conn, &s.region_code).await?;
+        s.required = rule_for(&s.region_code);
         let short = s.workers < s.required;
         for f in [Some(&mut top), rows.get_mut(&grp)].into_iter().flatten() {
             f.stations += 1;

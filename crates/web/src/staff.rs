@@ -1475,9 +1475,10 @@ async fn stats_render(
     let u = reader(ctx)?;
     let scope = u.scope();
     let t = ctx.tr();
+    // Without a code: the user's own region, or the whole country ("").
     let code = code
         .or_else(|| scope.region.as_ref().map(|r| r.to_string()))
-        .unwrap_or_else(|| "43".into());
+        .unwrap_or_default();
     let today_s = today(state.now());
     let year_start = format!("{}-01-01", &today_s[..4]);
     let year_ago = format!(
@@ -1489,8 +1490,17 @@ async fn stats_render(
         + chrono::Duration::days(90))
     .to_string();
     let mut c = state.db.read().await?;
-    let (top, rows, understaffed) =
-        staff::statistics(&mut c, &scope, &code, &year_start, &year_ago).await?;
+    let (mut top, rows, understaffed) = staff::statistics(
+        &mut c,
+        &scope,
+        (!code.is_empty()).then_some(code.as_str()),
+        &year_start,
+        &year_ago,
+    )
+    .await?;
+    if code.is_empty() {
+        top.name = t.get("scope.national").to_owned();
+    }
     let expiring = staff::expiring(
         &mut c,
         &Scope {

@@ -337,6 +337,41 @@ app_test!(certificates_training_and_the_staffing_rule, |app| {
             .select("#understaffed-count"),
         ["0"]
     );
+    // The nearest rule up the tree wins: a stricter city rule leaves the county's own in force.
+    let res = admin
+        .post_form(
+            "/workforce/rule",
+            &[("region", "4302"), ("min_social_workers", "3")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        admin
+            .get("/workforce/4302")
+            .await
+            .select("#understaffed-count"),
+        ["0"]
+    );
+    // The national view: every province, this worker counted under 湖南省.
+    let mut national = app.login_as(Role::CivilAffairsAdmin, "CN").await;
+    let country = national.get("/workforce").await;
+    assert_eq!(country.status, StatusCode::OK);
+    assert!(
+        country.text.contains("全国"),
+        "titled for the whole country"
+    );
+    let names = country.select("#workforce tbody td:nth-child(1)");
+    assert_eq!(names.len(), 31, "one row per province (mainland, NBS)");
+    let workers = country.select("#workforce tbody td:nth-child(3)");
+    let hunan = names
+        .iter()
+        .position(|n| n == "湖南省")
+        .expect("湖南省 row");
+    assert_eq!(workers[hunan], "1");
+    assert_eq!(workers.iter().filter(|w| *w != "0").count(), 1);
+    assert!(country.select("form[action='/workforce/rule']").is_empty());
+    // A region user has no national view: the page shows its own region.
+    assert!(admin.get("/workforce").await.text.contains("株洲市"));
     // Supervision: a pair and a session.
     let sup = add(&mut admin, "督导甲", "440524188001010014").await;
     let res = admin
