@@ -334,6 +334,17 @@ pub struct Filter {
     pub kind: Option<String>,
     pub region: Option<String>,
     pub rating: Option<String>,
+    /// `name` (default), `region`, `stations` (most first) or `updated` (latest first).
+    pub sort: Option<String>,
+}
+
+fn order_by(sort: Option<&str>) -> &'static str {
+    match sort {
+        Some("region") => " ORDER BY o.region_code, o.name, o.id",
+        Some("stations") => " ORDER BY station_count DESC, o.name, o.id",
+        Some("updated") => " ORDER BY o.updated_at DESC, o.id",
+        _ => " ORDER BY o.name, o.id",
+    }
 }
 
 fn filtered(scope: &Scope, f: &Filter, select: &str) -> Sql {
@@ -368,7 +379,8 @@ pub async fn list_page(
         .fetch_i64(conn)
         .await?;
     let mut q = filtered(scope, f, SELECT);
-    q.push(" ORDER BY o.name LIMIT ")
+    q.push(order_by(f.sort.as_deref()))
+        .push(" LIMIT ")
         .bind(page.per_page)
         .push(" OFFSET ")
         .bind(page.offset());

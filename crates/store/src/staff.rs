@@ -334,6 +334,17 @@ pub struct Filter {
     pub status: Option<String>,
     pub certified: Option<bool>,
     pub employer: Option<String>,
+    /// `region` (default), `name`, `joined` (newest first) or `updated` (latest first).
+    pub sort: Option<String>,
+}
+
+fn order_by(sort: Option<&str>) -> &'static str {
+    match sort {
+        Some("name") => " ORDER BY p.name, p.id",
+        Some("joined") => " ORDER BY p.joined_on DESC, p.id",
+        Some("updated") => " ORDER BY p.updated_at DESC, p.id",
+        _ => " ORDER BY p.region_code, p.name, p.id",
+    }
 }
 
 fn filtered(scope: &Scope, f: &Filter, select: &str) -> Sql {
@@ -381,7 +392,8 @@ pub async fn list(
         .fetch_i64(conn)
         .await?;
     let mut q = filtered(scope, f, SELECT);
-    q.push(" ORDER BY p.region_code, p.name, p.id LIMIT ")
+    q.push(order_by(f.sort.as_deref()))
+        .push(" LIMIT ")
         .bind(page.per_page)
         .push(" OFFSET ")
         .bind(page.offset());

@@ -186,6 +186,8 @@ pub struct ListQuery {
     pub region: Option<String>,
     /// `1A`–`5A`.
     pub rating: Option<String>,
+    /// `name` (default), `region`, `stations` or `updated`.
+    pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
     #[serde(default)]
@@ -228,6 +230,7 @@ impl ListQuery {
             kind: self.kind.clone(),
             region: self.region.clone(),
             rating: self.rating.clone(),
+            sort: self.sort.clone(),
         }
     }
 
@@ -238,6 +241,7 @@ impl ListQuery {
             ("kind", v(&self.kind)),
             ("region", v(&self.region)),
             ("rating", v(&self.rating)),
+            ("sort", v(&self.sort)),
         ]
     }
 }

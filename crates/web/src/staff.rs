@@ -297,6 +297,8 @@ pub struct ListQuery {
     pub status: Option<String>,
     /// `yes` (holds a certificate) or `no`.
     pub certified: Option<String>,
+    /// `region` (default), `name`, `joined` or `updated`.
+    pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
     #[serde(default)]
@@ -318,6 +320,7 @@ impl ListQuery {
                 _ => None,
             },
             employer: None,
+            sort: self.sort.clone(),
         }
     }
 
@@ -330,6 +333,7 @@ impl ListQuery {
             ("role", v(&self.role)),
             ("status", v(&self.status)),
             ("certified", v(&self.certified)),
+            ("sort", v(&self.sort)),
         ]
     }
 }

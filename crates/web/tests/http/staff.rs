@@ -543,3 +543,35 @@ app_test!(staff_import_keeps_what_the_sheet_does_not_say, |app| {
     let preview = admin.get(res.location()).await;
     assert_eq!(preview.select("#preview tbody td:nth-child(3)"), ["无变化"]);
 });
+
+app_test!(staff_lists_sort_as_asked, |app| {
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+    for (name, id, joined) in [
+        ("早入职", ID, "2021-01-04"),
+        ("晚入职", "440524188001010014", "2024-05-06"),
+        ("中入职", "43020319850101001X", "2022-07-01"),
+    ] {
+        let mut form = person(name, id, "");
+        form.retain(|(k, _)| *k != "joined_on");
+        form.push(("joined_on", joined));
+        let res = admin.post_form("/staff", &form).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    }
+    let names = |v: serde_json::Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let joined = admin.get("/api/v1/staff?sort=joined").await.json();
+    assert_eq!(names(joined), ["晚入职", "中入职", "早入职"]);
+    // The page keeps the choice in its filter form and its pager links.
+    let page = admin.get("/staff?sort=joined&per_page=2").await;
+    assert_eq!(page.select("#f-sort option[selected]"), ["入职日期"]);
+    assert!(
+        page.text.contains("sort=joined"),
+        "pager links keep the sort"
+    );
+});

@@ -636,3 +636,21 @@ app_test!(org_import_updates_only_what_it_may, |app| {
         .json();
     assert_eq!(cs["legal_rep"], "");
 });
+
+app_test!(organisation_lists_sort_by_station_count, |app| {
+    let busy = agency(&app, "甲社工", "430203").await;
+    agency(&app, "乙社工", "430203").await;
+    let mut city = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+    create(&mut city, "430203001", "贺家土街道社工站", &busy).await;
+    let orgs = city.get("/api/v1/organizations?sort=stations").await.json();
+    let counts: Vec<i64> = orgs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["station_count"].as_i64().unwrap())
+        .collect();
+    assert_eq!(counts, [1, 0]);
+    assert_eq!(orgs["items"][0]["id"], busy.as_str());
+    let page = city.get("/orgs?sort=stations").await;
+    assert_eq!(page.select("#f-sort option[selected]"), ["运营站点"]);
+});
