@@ -153,6 +153,22 @@ pub async fn login(
     };
     let Some(c) = creds else {
         verify_password(f.password.clone(), DUMMY_HASH.clone()).await;
+        // Mirror the lockout of real accounts (see `UnknownLogin`).
+        let locked_until = {
+            let mut m = state.unknown_logins.lock().expect("lock");
+            if m.len() >= crate::state::UNKNOWN_LOGINS_MAX {
+                m.retain(|_, e| e.locked_until > now);
+            }
+            let e = m.entry(username.clone()).or_default();
+            if e.locked_until <= now {
+                e.failures += 1;
+                if e.failures >= state.config.lockout.max_failures {
+                    e.failures = 0;
+                    e.locked_until = now + state.config.lockout.minutes * 60_000;
+                }
+            }
+            e.locked_until
+        };
         Attempt {
             username: &username,
             user_id: None,
@@ -166,6 +182,12 @@ pub async fn login(
             Some("unknown_user"),
         )
         .await?;
+        if locked_until > now {
+            let minutes = ((locked_until - now) + 59_999) / 60_000;
+            return Ok(fail(
+                t.fmt("login.locked", &[("minutes", &minutes.to_string())]),
+            ));
+        }
         return Ok(fail(t.get("login.failed").to_owned()));
     };
     let known = Attempt {

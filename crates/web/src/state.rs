@@ -28,7 +28,19 @@ pub struct Inner {
     pub files: FileStore,
     /// Seals and opens sensitive fields.
     pub keys: KeyRing,
+    /// Failed sign-ins for usernames that do not exist, so that they "lock" exactly like real
+    /// accounts and the lockout message does not tell which names exist.
+    pub unknown_logins: std::sync::Mutex<std::collections::HashMap<String, UnknownLogin>>,
 }
+
+#[derive(Default, Clone, Copy)]
+pub struct UnknownLogin {
+    pub failures: i64,
+    pub locked_until: i64,
+}
+
+/// Bound on the map above; past it, entries that are not locked are dropped.
+pub const UNKNOWN_LOGINS_MAX: usize = 10_000;
 
 impl std::ops::Deref for AppState {
     type Target = Inner;
@@ -50,6 +62,7 @@ impl AppState {
                 started_at,
                 files,
                 keys,
+                unknown_logins: Default::default(),
             }),
         }
     }

@@ -62,10 +62,30 @@ app_test!(five_failures_lock_the_account_for_fifteen_minutes, |app| {
     assert_eq!(lockouts["total"], 1);
 });
 
-app_test!(unknown_users_get_the_same_message, |app| {
+app_test!(unknown_users_get_the_same_messages, |app| {
     let mut c = app.client();
     let res = c.login("nobody", "whatever-1A").await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(res.select("#login-error"), ["用户名或密码错误。"]);
+    // A name that does not exist "locks" after the same number of failures, for the same time,
+    // so the lockout message does not tell which usernames exist.
+    for _ in 0..3 {
+        let res = c.login("nobody", "whatever-1A").await;
+        assert_eq!(res.select("#login-error"), ["用户名或密码错误。"]);
+    }
+    let res = c.login("nobody", "whatever-1A").await;
+    assert_eq!(
+        res.select("#login-error"),
+        ["登录失败次数过多，账号已锁定，请 15 分钟后再试。"]
+    );
+    app.advance_minutes(5);
+    let res = c.login("nobody", "whatever-1A").await;
+    assert_eq!(
+        res.select("#login-error"),
+        ["登录失败次数过多，账号已锁定，请 10 分钟后再试。"]
+    );
+    app.advance_minutes(11);
+    let res = c.login("nobody", "whatever-1A").await;
     assert_eq!(res.select("#login-error"), ["用户名或密码错误。"]);
 });
 
