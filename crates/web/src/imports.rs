@@ -7,9 +7,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
 use sha2::{Digest, Sha256};
 use shegong_domain::station::{FundingSource, Mode, Rating, Status, Tier};
 use shegong_domain::{FieldError, Permission, RegionLevel, Scope};
@@ -2124,89 +2126,45 @@ pub async fn commit(
     .into_response())
 }
 
-// Route adapters (one handler per target keeps the router plain).
-
-pub async fn stations_form(ctx: Ctx) -> WebResult<Response> {
-    form(ctx, Target::Stations).await
-}
-pub async fn stations_template(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
-    template(state, ctx, Target::Stations).await
-}
-pub async fn stations_upload(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    form: Multipart,
-) -> WebResult<Response> {
-    upload(state, ctx, Target::Stations, form).await
-}
-pub async fn stations_commit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(batch): Path<String>,
-    axum::Form(f): axum::Form<FormData>,
-) -> WebResult<Response> {
-    commit(state, ctx, Target::Stations, batch, f).await
-}
-pub async fn stations_preview(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(batch): Path<String>,
-) -> WebResult<Response> {
-    preview(state, ctx, Target::Stations, batch).await
-}
-pub async fn orgs_preview(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(batch): Path<String>,
-) -> WebResult<Response> {
-    preview(state, ctx, Target::Orgs, batch).await
-}
-pub async fn staff_preview(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(batch): Path<String>,
-) -> WebResult<Response> {
-    preview(state, ctx, Target::Staff, batch).await
-}
-pub async fn staff_form(ctx: Ctx) -> WebResult<Response> {
-    form(ctx, Target::Staff).await
-}
-pub async fn staff_template(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
-    template(state, ctx, Target::Staff).await
-}
-pub async fn staff_upload(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    form: Multipart,
-) -> WebResult<Response> {
-    upload(state, ctx, Target::Staff, form).await
-}
-pub async fn staff_commit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(batch): Path<String>,
-    axum::Form(f): axum::Form<FormData>,
-) -> WebResult<Response> {
-    commit(state, ctx, Target::Staff, batch, f).await
-}
-pub async fn orgs_form(ctx: Ctx) -> WebResult<Response> {
-    form(ctx, Target::Orgs).await
-}
-pub async fn orgs_template(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
-    template(state, ctx, Target::Orgs).await
-}
-pub async fn orgs_upload(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    form: Multipart,
-) -> WebResult<Response> {
-    upload(state, ctx, Target::Orgs, form).await
-}
-pub async fn orgs_commit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(batch): Path<String>,
-    axum::Form(f): axum::Form<FormData>,
-) -> WebResult<Response> {
-    commit(state, ctx, Target::Orgs, batch, f).await
+/// The import routes of every target under its list path: form and upload, template, preview
+/// and commit.
+pub fn routes() -> Router<AppState> {
+    [Target::Stations, Target::Orgs, Target::Staff]
+        .into_iter()
+        .fold(Router::new(), |router, target| {
+            let base = target.list_path();
+            router
+                .route(
+                    &format!("{base}/import"),
+                    get(move |ctx: Ctx| form(ctx, target)).post(
+                        move |State(state): State<AppState>, ctx: Ctx, upload_form: Multipart| {
+                            upload(state, ctx, target, upload_form)
+                        },
+                    ),
+                )
+                .route(
+                    &format!("{base}/import/template.xlsx"),
+                    get(move |State(state): State<AppState>, ctx: Ctx| {
+                        template(state, ctx, target)
+                    }),
+                )
+                .route(
+                    &format!("{base}/import/{{batch}}"),
+                    get(
+                        move |State(state): State<AppState>,
+                              ctx: Ctx,
+                              Path(batch): Path<String>| {
+                            preview(state, ctx, target, batch)
+                        },
+                    )
+                    .post(
+                        move |State(state): State<AppState>,
+                              ctx: Ctx,
+                              Path(batch): Path<String>,
+                              axum::Form(f): axum::Form<FormData>| {
+                            commit(state, ctx, target, batch, f)
+                        },
+                    ),
+                )
+        })
 }

@@ -98,36 +98,6 @@ pub fn router(state: AppState) -> Router {
         .route("/stations/new", get(stations::new_form))
         .route("/stations/export.xlsx", get(stations::export))
         .route(
-            "/stations/import",
-            get(imports::stations_form).post(imports::stations_upload),
-        )
-        .route(
-            "/stations/import/template.xlsx",
-            get(imports::stations_template),
-        )
-        .route(
-            "/stations/import/{batch}",
-            get(imports::stations_preview).post(imports::stations_commit),
-        )
-        .route(
-            "/orgs/import",
-            get(imports::orgs_form).post(imports::orgs_upload),
-        )
-        .route("/orgs/import/template.xlsx", get(imports::orgs_template))
-        .route(
-            "/orgs/import/{batch}",
-            get(imports::orgs_preview).post(imports::orgs_commit),
-        )
-        .route(
-            "/staff/import",
-            get(imports::staff_form).post(imports::staff_upload),
-        )
-        .route("/staff/import/template.xlsx", get(imports::staff_template))
-        .route(
-            "/staff/import/{batch}",
-            get(imports::staff_preview).post(imports::staff_commit),
-        )
-        .route(
             "/stations/{id}",
             get(stations::detail_page).post(stations::update),
         )
@@ -232,6 +202,7 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(pages)
+        .merge(imports::routes())
         .merge(api)
         .route("/assets/{file}", get(assets::serve))
         .route("/healthz", get(ops::healthz))
