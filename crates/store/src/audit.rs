@@ -285,20 +285,10 @@ pub async fn list(
     filter: &Filter,
     page: PageRequest,
 ) -> StoreResult<Page<Entry>> {
-    let total = filtered("SELECT COUNT(*)", scope, filter)
-        .fetch_i64(conn)
-        .await?;
     let mut q = filtered(&format!("SELECT {COLUMNS}"), scope, filter);
-    q.push(" ORDER BY seq DESC LIMIT ")
-        .bind(page.per_page)
-        .push(" OFFSET ")
-        .bind(page.offset());
-    Ok(Page {
-        items: q.fetch_all(conn).await?,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    q.push(" ORDER BY seq DESC");
+    q.fetch_page(conn, &filtered("SELECT COUNT(*)", scope, filter), page)
+        .await
 }
 
 /// One entry in scope.

@@ -203,21 +203,14 @@ pub async fn visits(
         }
         q
     };
-    let total =
-        filter("SELECT COUNT(*) FROM inspection_visits v JOIN stations s ON s.id = v.station_id")
-            .fetch_i64(conn)
-            .await?;
     let mut q = filter(VISIT);
-    q.push(" ORDER BY v.visited_on DESC, v.created_at DESC LIMIT ")
-        .bind(page.per_page)
-        .push(" OFFSET ")
-        .bind(page.offset());
-    Ok(Page {
-        items: q.fetch_all(conn).await?,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    q.push(" ORDER BY v.visited_on DESC, v.created_at DESC");
+    q.fetch_page(
+        conn,
+        &filter("SELECT COUNT(*) FROM inspection_visits v JOIN stations s ON s.id = v.station_id"),
+        page,
+    )
+    .await
 }
 
 pub async fn visit(conn: &mut AnyConnection, scope: &Scope, id: &str) -> StoreResult<Visit> {
@@ -317,21 +310,14 @@ pub async fn rectifications(
         }
         q
     };
-    let total =
-        filter("SELECT COUNT(*) FROM rectifications x JOIN stations s ON s.id = x.station_id")
-            .fetch_i64(conn)
-            .await?;
     let mut q = filter(RECT);
-    q.push(" ORDER BY x.deadline, x.created_at LIMIT ")
-        .bind(page.per_page)
-        .push(" OFFSET ")
-        .bind(page.offset());
-    Ok(Page {
-        items: q.fetch_all(conn).await?,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    q.push(" ORDER BY x.deadline, x.created_at");
+    q.fetch_page(
+        conn,
+        &filter("SELECT COUNT(*) FROM rectifications x JOIN stations s ON s.id = x.station_id"),
+        page,
+    )
+    .await
 }
 
 pub async fn rectification(conn: &mut AnyConnection, scope: &Scope, id: &str) -> StoreResult<Rect> {

@@ -375,21 +375,14 @@ pub async fn list_page(
     f: &Filter,
     page: PageRequest,
 ) -> StoreResult<Page<Org>> {
-    let total = filtered(scope, f, "SELECT COUNT(*) FROM organizations o")
-        .fetch_i64(conn)
-        .await?;
     let mut q = filtered(scope, f, SELECT);
-    q.push(order_by(f.sort.as_deref()))
-        .push(" LIMIT ")
-        .bind(page.per_page)
-        .push(" OFFSET ")
-        .bind(page.offset());
-    Ok(Page {
-        items: q.fetch_all(conn).await?,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    q.push(order_by(f.sort.as_deref()));
+    q.fetch_page(
+        conn,
+        &filtered(scope, f, "SELECT COUNT(*) FROM organizations o"),
+        page,
+    )
+    .await
 }
 
 /// All visible organisations by name (for pickers).

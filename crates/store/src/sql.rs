@@ -151,6 +151,29 @@ impl Sql {
             .ok_or(crate::StoreError::NotFound)
     }
 
+    /// One page of this (ordered) query; `count` is the same query's `SELECT COUNT(*)`.
+    pub async fn fetch_page<T>(
+        &mut self,
+        conn: &mut AnyConnection,
+        count: &Sql,
+        page: crate::PageRequest,
+    ) -> StoreResult<crate::Page<T>>
+    where
+        T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+    {
+        let total = count.fetch_i64(conn).await?;
+        self.push(" LIMIT ")
+            .bind(page.per_page)
+            .push(" OFFSET ")
+            .bind(page.offset());
+        Ok(crate::Page {
+            items: self.fetch_all(conn).await?,
+            total,
+            page: page.page,
+            per_page: page.per_page,
+        })
+    }
+
     /// A single integer (COUNT(*), or a SUM cast to BIGINT).
     pub async fn fetch_i64(&self, conn: &mut AnyConnection) -> StoreResult<i64> {
         let (n,): (i64,) = self.fetch_one(conn).await?;

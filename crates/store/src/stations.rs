@@ -462,21 +462,14 @@ pub async fn list(
     f: &Filter,
     page: PageRequest,
 ) -> StoreResult<Page<Station>> {
-    let total = filtered(scope, f, "SELECT COUNT(*) FROM stations s")
-        .fetch_i64(conn)
-        .await?;
     let mut q = filtered(scope, f, SELECT);
-    q.push(order_by(f.sort.as_deref()))
-        .push(" LIMIT ")
-        .bind(page.per_page)
-        .push(" OFFSET ")
-        .bind(page.offset());
-    Ok(Page {
-        items: q.fetch_all(conn).await?,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    q.push(order_by(f.sort.as_deref()));
+    q.fetch_page(
+        conn,
+        &filtered(scope, f, "SELECT COUNT(*) FROM stations s"),
+        page,
+    )
+    .await
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

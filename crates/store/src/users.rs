@@ -275,19 +275,10 @@ pub async fn list(
     page: PageRequest,
 ) -> StoreResult<Page<User>> {
     let count_from = "SELECT COUNT(*) FROM users u";
-    let total = filtered(scope, filter, count_from).fetch_i64(conn).await?;
     let mut q = filtered(scope, filter, SELECT);
-    q.push(filter.sort.order_by())
-        .push(" LIMIT ")
-        .bind(page.per_page)
-        .push(" OFFSET ")
-        .bind(page.offset());
-    Ok(Page {
-        items: q.fetch_all(conn).await?,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    q.push(filter.sort.order_by());
+    q.fetch_page(conn, &filtered(scope, filter, count_from), page)
+        .await
 }
 
 /// Change role and scope of an account in `scope`. Returns the account before the change.
