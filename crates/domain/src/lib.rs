@@ -8,6 +8,7 @@ mod codes;
 pub mod identity;
 pub mod org;
 pub mod password;
+pub mod people;
 pub mod region;
 pub mod role;
 pub mod scope;

@@ -38,6 +38,8 @@ pub enum Permission {
     Supervise,
     /// See a sensitive field (identity number, mobile) in full, with a reason that is audited.
     RevealSensitive,
+    /// Approve case plans and closures (MZ/T 094 supervision).
+    ApproveCases,
 }
 
 impl Role {
@@ -89,10 +91,11 @@ impl Role {
                     | Export
                     | Supervise
                     | RevealSensitive
+                    | ApproveCases
             ),
             AgencyManager => matches!(p, ReadData | WriteData | Export | RevealSensitive),
             SocialWorker => matches!(p, ReadData | WriteData),
-            Supervisor => matches!(p, ReadData | WriteData | Export),
+            Supervisor => matches!(p, ReadData | WriteData | Export | ApproveCases),
             Evaluator => matches!(p, ReadData | Export),
         }
     }

@@ -10,6 +10,7 @@
 
 pub mod attachments;
 pub mod audit;
+pub mod cases;
 pub mod construction;
 pub mod coverage;
 pub mod crypto;
@@ -22,6 +23,8 @@ pub mod inspections;
 pub mod migrate;
 pub mod orgs;
 pub mod regions;
+pub mod residents;
+pub mod services;
 pub mod sessions;
 pub mod sql;
 pub mod staff;

@@ -23,9 +23,9 @@ macro_rules! migrations {
 }
 
 pub const SQLITE: &[Migration] =
-    migrations!("sqlite": 1 "0001_core", 2 "0002_stations", 3 "0003_workforce");
+    migrations!("sqlite": 1 "0001_core", 2 "0002_stations", 3 "0003_workforce", 4 "0004_people");
 pub const POSTGRES: &[Migration] =
-    migrations!("postgres": 1 "0001_core", 2 "0002_stations", 3 "0003_workforce");
+    migrations!("postgres": 1 "0001_core", 2 "0002_stations", 3 "0003_workforce", 4 "0004_people");
 
 pub fn for_backend(b: Backend) -> &'static [Migration] {
     match b {

@@ -25,6 +25,8 @@ pub struct User {
     pub failed_logins: i64,
     pub locked_until: Option<i64>,
     pub disabled: i64,
+    /// May open protected files (children under 14, abuse and violence) not assigned to them.
+    pub sees_protected: i64,
     pub last_login_at: Option<i64>,
     pub last_login_ip: Option<String>,
     pub created_at: i64,

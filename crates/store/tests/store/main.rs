@@ -2,6 +2,7 @@
 
 mod audit;
 mod backup;
+mod people;
 mod regions;
 mod stations;
 mod users;

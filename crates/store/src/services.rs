@@ -1,0 +1,319 @@
+//! Service records: casework, group sessions, community activities, visits, resource linking,
+//! policy publicity, psychological support and crisis intervention. Notes are sealed; notes
+//! marked sensitive (abuse, violence) and records about protected residents follow the
+//! protection rule of `residents::Viewer`. A visit moves the resident's next visit due date.
+
+use serde::Serialize;
+use shegong_domain::FieldError;
+use shegong_domain::people::{self, ServiceKind, VisitMethod};
+use sqlx::AnyConnection;
+
+use crate::crypto::KeyRing;
+use crate::residents::{self, Viewer};
+use crate::sql::Sql;
+use crate::{Millis, Page, PageRequest, StoreError, StoreResult, cases, new_id, stations};
+
+pub const NOTES_FIELD: &str = "services.notes";
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Service {
+    pub id: String,
+    pub region_code: String,
+    pub region_path: String,
+    pub station_id: Option<String>,
+    pub station_name: Option<String>,
+    pub kind: String,
+    pub domain: String,
+    pub resident_id: Option<String>,
+    pub resident_name: Option<String>,
+    pub case_id: Option<String>,
+    pub title: String,
+    pub served_on: String,
+    pub started_at: Option<String>,
+    pub duration_minutes: i64,
+    pub person_times: i64,
+    pub method: Option<String>,
+    pub location: String,
+    pub value_fen: i64,
+    pub workers: String,
+    #[serde(skip)]
+    pub notes_sealed: Option<String>,
+    pub sensitive: i64,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+const SELECT: &str = "SELECT v.id, v.region_code, g.path_names AS region_path, v.station_id, s.name AS station_name, v.kind, v.domain, \
+     v.resident_id, r.name AS resident_name, v.case_id, v.title, v.served_on, v.started_at, v.duration_minutes, v.person_times, \
+     v.method, v.location, v.value_fen, v.workers, v.notes_sealed, v.sensitive, v.created_by, v.created_at \
+     FROM services v JOIN regions g ON g.code = v.region_code LEFT JOIN stations s ON s.id = v.station_id \
+     LEFT JOIN residents r ON r.id = v.resident_id WHERE 1 = 1";
+
+fn visible(viewer: &Viewer, q: &mut Sql) {
+    q.push(" AND ");
+    q.region_range("v.region_code", &viewer.scope);
+    viewer.protect(q, "r", Some("v.sensitive = 1"));
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ServiceInput {
+    pub kind: String,
+    pub domain: String,
+    pub station_id: Option<String>,
+    pub resident_id: Option<String>,
+    pub case_id: Option<String>,
+    /// Residents attending a group session or community activity.
+    pub participants: Vec<String>,
+    pub title: String,
+    pub served_on: String,
+    pub started_at: Option<String>,
+    pub duration_minutes: i64,
+    pub person_times: i64,
+    pub method: Option<String>,
+    pub location: String,
+    pub value_fen: i64,
+    pub workers: String,
+    pub notes: String,
+    pub sensitive: bool,
+}
+
+/// Record a service. Returns its id.
+pub async fn create(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    keys: &KeyRing,
+    input: &ServiceInput,
+    created_by: &str,
+    now: Millis,
+) -> StoreResult<String> {
+    let kind = ServiceKind::parse(&input.kind)?;
+    people::ServiceDomain::parse(&input.domain)?;
+    if input.served_on.as_str() > viewer.today.to_string().as_str() {
+        return Err(FieldError::new("served_on", "service.in_future").into());
+    }
+    if input.workers.trim().is_empty() {
+        return Err(FieldError::new("workers", "form.required").into());
+    }
+    let mut resident_id = input.resident_id.clone();
+    let mut region = None;
+    if let Some(cid) = &input.case_id {
+        let c = cases::get(conn, viewer, cid)
+            .await
+            .map_err(|_| FieldError::new("case", "case.unknown"))?;
+        if resident_id.as_ref().is_some_and(|r| *r != c.resident_id) {
+            return Err(FieldError::new("case", "case.other_resident").into());
+        }
+        resident_id = Some(c.resident_id);
+    }
+    let resident = match &resident_id {
+        Some(rid) => Some(
+            residents::get(conn, viewer, rid)
+                .await
+                .map_err(|_| FieldError::new("resident", "resident.unknown"))?,
+        ),
+        None => None,
+    };
+    if let Some(r) = &resident {
+        region = Some(r.region_code.clone());
+    }
+    let station_id = input
+        .station_id
+        .clone()
+        .or(resident.as_ref().and_then(|r| r.station_id.clone()));
+    if let Some(sid) = &station_id {
+        let st = stations::get(conn, &viewer.scope, sid)
+            .await
+            .map_err(|_| FieldError::new("station", "staff.station_unknown"))?;
+        region.get_or_insert(st.region_code);
+    }
+    let region = region.ok_or(FieldError::new("station", "service.needs_place"))?;
+    match kind {
+        ServiceKind::Visit | ServiceKind::Casework | ServiceKind::Crisis if resident.is_none() => {
+            return Err(FieldError::new("resident", "form.required").into());
+        }
+        _ => {}
+    }
+    let method = match (kind, input.method.as_deref().filter(|m| !m.is_empty())) {
+        (ServiceKind::Visit, None) => return Err(FieldError::new("method", "form.required").into()),
+        (ServiceKind::Visit, Some(m)) => {
+            let m = VisitMethod::parse(m)?;
+            let r = resident.as_ref().expect("checked above");
+            let rules = residents::rules_for(conn, &r.region_code).await?;
+            let allowed = rules
+                .iter()
+                .find(|x| x.tier == r.risk_tier)
+                .is_none_or(|x| x.methods.iter().any(|a| a == m.as_str()));
+            if !allowed {
+                return Err(FieldError::new("method", "visit.method_not_allowed").into());
+            }
+            Some(m.as_str().to_owned())
+        }
+        (_, _) => None,
+    };
+    if !(1..=1440).contains(&input.duration_minutes) {
+        return Err(FieldError::new("duration_minutes", "form.out_of_range").into());
+    }
+    let mut participants = Vec::new();
+    for p in input.participants.iter().filter(|p| !p.is_empty()) {
+        let r = residents::get(conn, viewer, p)
+            .await
+            .map_err(|_| FieldError::new("participants", "resident.unknown"))?;
+        if !participants.contains(&r.id) {
+            participants.push(r.id);
+        }
+    }
+    let person_times = input.person_times.max(participants.len() as i64).max(1);
+    if person_times > 100_000 {
+        return Err(FieldError::new("person_times", "form.out_of_range").into());
+    }
+    if input.value_fen < 0 {
+        return Err(FieldError::new("value", "form.out_of_range").into());
+    }
+    let notes = Some(input.notes.trim())
+        .filter(|n| !n.is_empty())
+        .map(|n| keys.seal(NOTES_FIELD, n));
+    let id = new_id();
+    Sql::new("INSERT INTO services (id, region_code, station_id, kind, domain, resident_id, case_id, title, served_on, started_at, duration_minutes, \
+              person_times, method, location, value_fen, workers, notes_sealed, sensitive, created_by, created_at) VALUES (")
+        .bind(&id).push(", ").bind(&region).push(", ").bind(station_id).push(", ").bind(kind.as_str()).push(", ").bind(input.domain.clone()).push(", ")
+        .bind(resident_id.clone()).push(", ").bind(input.case_id.clone()).push(", ").bind(input.title.trim()).push(", ").bind(input.served_on.clone()).push(", ")
+        .bind(input.started_at.clone()).push(", ").bind(input.duration_minutes).push(", ").bind(person_times).push(", ").bind(method).push(", ")
+        .bind(input.location.trim()).push(", ").bind(input.value_fen).push(", ").bind(input.workers.trim()).push(", ").bind(notes).push(", ")
+        .bind(i64::from(input.sensitive)).push(", ").bind(created_by).push(", ").bind(now).push(")")
+        .execute(conn).await?;
+    for p in &participants {
+        Sql::new("INSERT INTO service_participants (service_id, resident_id) VALUES (")
+            .bind(&id)
+            .push(", ")
+            .bind(p.clone())
+            .push(")")
+            .execute(conn)
+            .await?;
+    }
+    if kind == ServiceKind::Visit {
+        for rid in resident_id.iter().chain(participants.iter()) {
+            residents::refresh_schedule(conn, rid).await?;
+        }
+    }
+    Ok(id)
+}
+
+pub async fn get(conn: &mut AnyConnection, viewer: &Viewer, id: &str) -> StoreResult<Service> {
+    let mut q = Sql::new(SELECT);
+    q.push(" AND v.id = ").bind(id);
+    visible(viewer, &mut q);
+    q.fetch_optional(conn).await?.ok_or(StoreError::NotFound)
+}
+
+/// Participants of a group session or activity that the viewer may see: (id, name).
+pub async fn participants(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    id: &str,
+) -> StoreResult<Vec<(String, String)>> {
+    get(conn, viewer, id).await?;
+    let mut q = Sql::new(
+        "SELECT r.id, r.name FROM service_participants p JOIN residents r ON r.id = p.resident_id WHERE p.service_id = ",
+    );
+    q.bind(id);
+    viewer.restrict(&mut q, "r");
+    q.push(" ORDER BY r.name");
+    q.fetch_all(conn).await
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub kind: Option<String>,
+    pub domain: Option<String>,
+    pub resident: Option<String>,
+    pub case_id: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub q: Option<String>,
+}
+
+fn filtered(viewer: &Viewer, f: &Filter, select: &str) -> Sql {
+    let mut q = Sql::new(select);
+    visible(viewer, &mut q);
+    if let Some(k) = &f.kind {
+        q.push(" AND v.kind = ").bind(k.clone());
+    }
+    if let Some(d) = &f.domain {
+        q.push(" AND v.domain = ").bind(d.clone());
+    }
+    if let Some(r) = &f.resident {
+        q.push(" AND (v.resident_id = ")
+            .bind(r.clone())
+            .push(" OR v.id IN (SELECT service_id FROM service_participants WHERE resident_id = ")
+            .bind(r.clone())
+            .push("))");
+    }
+    if let Some(c) = &f.case_id {
+        q.push(" AND v.case_id = ").bind(c.clone());
+    }
+    if let Some(d) = &f.from {
+        q.push(" AND v.served_on >= ").bind(d.clone());
+    }
+    if let Some(d) = &f.to {
+        q.push(" AND v.served_on <= ").bind(d.clone());
+    }
+    if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        q.push(" AND ");
+        q.contains_any(&["v.title", "v.workers", "r.name"], text);
+    }
+    q
+}
+
+pub async fn list(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    f: &Filter,
+    page: PageRequest,
+) -> StoreResult<Page<Service>> {
+    let count = filtered(
+        viewer,
+        f,
+        "SELECT COUNT(*) FROM services v LEFT JOIN residents r ON r.id = v.resident_id WHERE 1 = 1",
+    );
+    let mut q = filtered(viewer, f, SELECT);
+    q.push(" ORDER BY v.served_on DESC, v.created_at DESC, v.id");
+    q.fetch_page(conn, &count, page).await
+}
+
+pub async fn list_all(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    f: &Filter,
+    cap: i64,
+) -> StoreResult<Vec<Service>> {
+    let mut q = filtered(viewer, f, SELECT);
+    q.push(" ORDER BY v.served_on DESC, v.id LIMIT ").bind(cap);
+    q.fetch_all(conn).await
+}
+
+/// Output measures for a period in scope: records, person-times, minutes and linked value per kind.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct KindTotal {
+    pub kind: String,
+    pub records: i64,
+    pub person_times: i64,
+    pub minutes: i64,
+    pub value_fen: i64,
+}
+
+pub async fn totals(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    from: &str,
+    to: &str,
+) -> StoreResult<Vec<KindTotal>> {
+    let mut q = Sql::new(
+        "SELECT v.kind, COUNT(*) AS records, COALESCE(SUM(v.person_times), 0) AS person_times, \
+        COALESCE(SUM(v.duration_minutes), 0) AS minutes, COALESCE(SUM(v.value_fen), 0) AS value_fen \
+        FROM services v LEFT JOIN residents r ON r.id = v.resident_id WHERE v.served_on >= ",
+    );
+    q.bind(from).push(" AND v.served_on <= ").bind(to);
+    visible(viewer, &mut q);
+    q.push(" GROUP BY v.kind ORDER BY v.kind");
+    q.fetch_all(conn).await
+}
