@@ -1,6 +1,7 @@
 //! People served (服务对象) and the casework around them: household relationships (GB/T 4761),
 //! risk tiers, the MZ/T 094 case stages, service kinds and visit methods, assessment domains,
-//! visit-interval rules and the name key used to find likely duplicates.
+//! visit-interval rules and the name key used to find likely duplicates. Service domains are
+//! the station catalogue's (`station::ServiceDomain`).
 
 use chrono::{Duration, NaiveDate};
 use pinyin::ToPinyin;
@@ -77,18 +78,6 @@ codes!(
         PolicyPublicity = "policy_publicity",
         Psychological = "psychological",
         Crisis = "crisis",
-    }
-);
-
-codes!(
-    /// Service domains (服务领域) from the domain reference.
-    ServiceDomain, "domain", "service.domain_unknown" {
-        SocialAssistance = "social_assistance",
-        Elderly = "elderly",
-        Children = "children",
-        Disability = "disability",
-        CommunityGovernance = "community_governance",
-        SocialAffairs = "social_affairs",
     }
 );
 

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 use shegong_domain::FieldError;
-use shegong_domain::people::{self, ServiceKind, VisitMethod};
+use shegong_domain::people::{ServiceKind, VisitMethod};
 use sqlx::AnyConnection;
 
 use crate::crypto::KeyRing;
@@ -87,7 +87,7 @@ pub async fn create(
     now: Millis,
 ) -> StoreResult<String> {
     let kind = ServiceKind::parse(&input.kind)?;
-    people::ServiceDomain::parse(&input.domain)?;
+    shegong_domain::station::ServiceDomain::parse(&input.domain)?;
     if input.served_on.as_str() > viewer.today.to_string().as_str() {
         return Err(FieldError::new("served_on", "service.in_future").into());
     }

@@ -61,7 +61,7 @@ impl User {
 
 const SELECT: &str = "SELECT u.id, u.username, u.display_name, u.role, u.region_code, \
      r.path_names AS region_path, u.org_id, o.name AS org_name, u.must_change_password, \
-     u.password_changed_at, u.failed_logins, u.locked_until, u.disabled, u.last_login_at, \
+     u.password_changed_at, u.failed_logins, u.locked_until, u.disabled, u.sees_protected, u.last_login_at, \
      u.last_login_ip, u.created_at, u.updated_at \
      FROM users u LEFT JOIN regions r ON r.code = u.region_code \
      LEFT JOIN organizations o ON o.id = u.org_id";

@@ -11,7 +11,10 @@ use utoipa::{Modify, OpenApi};
 use crate::auth::Ctx;
 use crate::i18n::Tr;
 use crate::render::{Base, Crumb, page};
-use crate::{account, assets, audit, coverage, inspections, orgs, regions, staff, stations, users};
+use crate::{
+    account, assets, audit, casework, coverage, inspections, orgs, regions, residents, staff,
+    stations, users,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -49,6 +52,16 @@ use crate::{account, assets, audit, coverage, inspections, orgs, regions, staff,
         staff::api_trainings,
         staff::api_add_training,
         staff::api_supervision,
+        residents::api_list,
+        residents::api_get,
+        residents::api_create,
+        residents::api_due,
+        casework::api_cases,
+        casework::api_case,
+        casework::api_open_case,
+        casework::api_services,
+        casework::api_service,
+        casework::api_record_service,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -59,6 +72,7 @@ use crate::{account, assets, audit, coverage, inspections, orgs, regions, staff,
         (name = "stations", description = "Township social work stations: registry, progress, coverage, inspections"),
         (name = "organizations", description = "Social work agencies and other organisations"),
         (name = "workforce", description = "Social workers, certificates, training, supervision"),
+        (name = "people", description = "People served (一人一档), cases, service records and visits due"),
     )
 )]
 pub struct ApiDoc;

@@ -11,6 +11,7 @@ pub mod assets;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod casework;
 pub mod config;
 pub mod construction;
 pub mod coverage;
@@ -32,6 +33,7 @@ pub mod ops;
 pub mod orgs;
 pub mod regions;
 pub mod render;
+pub mod residents;
 pub mod staff;
 pub mod state;
 pub mod stations;
@@ -151,7 +153,47 @@ pub fn router(state: AppState) -> Router {
         .route("/supervision/teams/{id}/members", post(staff::add_member))
         .route("/workforce", get(staff::stats_root))
         .route("/workforce/rule", post(staff::set_rule))
-        .route("/workforce/{code}", get(staff::stats_region));
+        .route("/workforce/{code}", get(staff::stats_region))
+        .route("/my", get(casework::mine))
+        .route(
+            "/residents",
+            get(residents::list_page).post(residents::create),
+        )
+        .route("/residents/new", get(residents::new_form))
+        .route("/residents/export.xlsx", get(residents::export))
+        .route(
+            "/residents/{id}",
+            get(residents::detail_page).post(residents::update),
+        )
+        .route("/residents/{id}/edit", get(residents::edit_form))
+        .route("/residents/{id}/reveal", post(residents::reveal))
+        .route(
+            "/residents/{id}/memberships",
+            post(residents::add_membership),
+        )
+        .route(
+            "/residents/{id}/memberships/{mid}/end",
+            post(residents::end_membership),
+        )
+        .route("/residents/{id}/tier", post(residents::set_tier))
+        .route("/residents/{id}/household", post(residents::join_household))
+        .route("/residents/{id}/merge", post(residents::merge))
+        .route("/residents/{id}/status", post(residents::set_status))
+        .route("/residents/{id}/cases", post(casework::open))
+        .route(
+            "/visit-rules",
+            get(residents::rules_page).post(residents::set_rule),
+        )
+        .route("/cases", get(casework::list_page))
+        .route("/cases/{id}", get(casework::detail_page))
+        .route("/cases/{id}/{step}", post(casework::step))
+        .route(
+            "/services",
+            get(casework::services_page).post(casework::create_service),
+        )
+        .route("/services/new", get(casework::new_service))
+        .route("/services/export.xlsx", get(casework::services_export))
+        .route("/services/{id}", get(casework::service_page));
     let api = Router::new()
         .route("/api/v1/openapi.json", get(api::openapi_json))
         .route("/api/v1/me", get(account::api_me))
@@ -198,6 +240,22 @@ pub fn router(state: AppState) -> Router {
             get(staff::api_trainings).post(staff::api_add_training),
         )
         .route("/api/v1/supervision", get(staff::api_supervision))
+        .route(
+            "/api/v1/residents",
+            get(residents::api_list).post(residents::api_create),
+        )
+        .route("/api/v1/residents/{id}", get(residents::api_get))
+        .route("/api/v1/visits/due", get(residents::api_due))
+        .route(
+            "/api/v1/cases",
+            get(casework::api_cases).post(casework::api_open_case),
+        )
+        .route("/api/v1/cases/{id}", get(casework::api_case))
+        .route(
+            "/api/v1/services",
+            get(casework::api_services).post(casework::api_record_service),
+        )
+        .route("/api/v1/services/{id}", get(casework::api_service))
         .route("/api/v1/inspections", get(inspections::api_list));
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()

@@ -99,6 +99,20 @@ const MENU: &[(&str, &[Entry])] = &[
         ],
     ),
     (
+        "menu.group.people",
+        &[
+            ("menu.mine", "/my", Some(Permission::ReadData)),
+            ("menu.residents", "/residents", Some(Permission::ReadData)),
+            ("menu.cases", "/cases", Some(Permission::ReadData)),
+            ("menu.services", "/services", Some(Permission::ReadData)),
+            (
+                "menu.visit_rules",
+                "/visit-rules",
+                Some(Permission::ReadData),
+            ),
+        ],
+    ),
+    (
         "menu.group.workforce",
         &[
             ("menu.workforce", "/workforce", Some(Permission::ReadData)),

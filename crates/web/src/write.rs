@@ -35,10 +35,25 @@ pub async fn audited<F>(
 where
     F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> Work<'c>,
 {
+    Ok(audited_id(state, ctx, entity, action, work).await?.err())
+}
+
+/// As `audited`, handing back the id of the record the entry is about (for creations).
+pub async fn audited_id<F>(
+    state: &AppState,
+    ctx: &Ctx,
+    entity: &'static str,
+    action: &'static str,
+    work: F,
+) -> WebResult<Result<String, FieldError>>
+where
+    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> Work<'c>,
+{
     let u = ctx.user()?.clone();
     let mut tx = state.db.begin().await?;
     match work(&mut tx, u.scope(), u.user.username.clone()).await {
         Ok(done) => {
+            let id = done.entity_id.clone();
             let mut event = Event::new(action, entity, Some(done.entity_id)).changes(done.changes);
             if let Some(r) = done.region {
                 event = event.region(r);
@@ -52,9 +67,9 @@ where
             )
             .await?;
             tx.commit().await?;
-            Ok(None)
+            Ok(Ok(id))
         }
-        Err(StoreError::Invalid(e)) => Ok(Some(e)),
+        Err(StoreError::Invalid(e)) => Ok(Err(e)),
         Err(e) => Err(e.into()),
     }
 }

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod api;
+mod people;
 mod security;
 mod staff;
 mod stations;
