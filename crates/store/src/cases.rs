@@ -107,7 +107,6 @@ fn filtered(viewer: &Viewer, f: &Filter, select: &str) -> Sql {
         q.push(" AND c.resident_id = ").bind(r.clone());
     }
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        q.push(" AND ");
         q.contains_any(&["r.name", "c.problem"], text);
     }
     q

@@ -328,7 +328,7 @@ pub async fn likely_duplicates(
             id: r.id,
             name: r.name,
             birth_date: r.birth_date,
-            region_path: r.region_path,
+            region_path: shegong_domain::region::display_path(r.region_path.split('/')),
             visible,
             reason,
         });
@@ -544,7 +544,6 @@ fn filtered(viewer: &Viewer, f: &Filter, select: &str) -> Sql {
         }
     }
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        q.push(" AND ");
         q.contains_any(&["r.name"], text);
     }
     if let Some(r) = &f.region {

@@ -198,6 +198,34 @@ pub async fn create(
     Ok(id)
 }
 
+/// Record a visit from the past (a migrated history, the demo) without re-scheduling: the
+/// caller calls `residents::refresh_schedule` once per person afterwards.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_past_visit(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    resident_id: &str,
+    served_on: &str,
+    minutes: i64,
+    method: &str,
+    workers: &str,
+    created_by: &str,
+    now: Millis,
+) -> StoreResult<()> {
+    let r = residents::get(conn, viewer, resident_id).await?;
+    let method = VisitMethod::parse(method)?;
+    if served_on > viewer.today.to_string().as_str() {
+        return Err(FieldError::new("served_on", "service.in_future").into());
+    }
+    Sql::new("INSERT INTO services (id, region_code, station_id, kind, domain, resident_id, served_on, duration_minutes, person_times, \
+              method, workers, created_by, created_at) VALUES (")
+        .bind(new_id()).push(", ").bind(r.region_code).push(", ").bind(r.station_id).push(", 'visit', 'social_assistance', ")
+        .bind(r.id).push(", ").bind(served_on).push(", ").bind(minutes.clamp(1, 1440)).push(", 1, ").bind(method.as_str()).push(", ")
+        .bind(workers).push(", ").bind(created_by).push(", ").bind(now).push(")")
+        .execute(conn).await?;
+    Ok(())
+}
+
 pub async fn get(conn: &mut AnyConnection, viewer: &Viewer, id: &str) -> StoreResult<Service> {
     let mut q = Sql::new(SELECT);
     q.push(" AND v.id = ").bind(id);
@@ -258,7 +286,6 @@ fn filtered(viewer: &Viewer, f: &Filter, select: &str) -> Sql {
         q.push(" AND v.served_on <= ").bind(d.clone());
     }
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        q.push(" AND ");
         q.contains_any(&["v.title", "v.workers", "r.name"], text);
     }
     q

@@ -334,6 +334,26 @@ pub async fn set_disabled(
     Ok(before)
 }
 
+/// Give or take the grant to open protected files of people served.
+pub async fn set_sees_protected(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: &str,
+    grant: bool,
+    now: Millis,
+) -> StoreResult<User> {
+    let before = get(conn, scope, id).await?;
+    Sql::new("UPDATE users SET sees_protected = ")
+        .bind(i64::from(grant))
+        .push(", updated_at = ")
+        .bind(now)
+        .push(" WHERE id = ")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(before)
+}
+
 /// Set a new password hash. `temporary` forces a change at next login. Clears any lockout.
 pub async fn set_password(
     conn: &mut AnyConnection,

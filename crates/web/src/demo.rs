@@ -1,6 +1,7 @@
 //! Demo data for `serve --demo`: accounts for 湖南省株洲市, one per role at city level, in
 //! 芦淞区 and in 贺家土街道, plus the agency their agency managers belong to. Seeded once into
-//! an empty database; demo accounts can sign in only while the server runs in demo mode.
+//! an empty database; demo accounts can sign in only while the server runs in demo mode. The
+//! people served and their service history follow (`demo_people`).
 
 use shegong_domain::{RegionCode, Role, Scope};
 use shegong_store::audit::Actor;
@@ -93,5 +94,8 @@ pub async fn seed(state: &AppState) -> WebResult<bool> {
         )
         .await?;
     }
+    crate::demo_people::seed(state)
+        .await
+        .map_err(crate::error::WebError::Internal)?;
     Ok(true)
 }

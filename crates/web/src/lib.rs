@@ -18,6 +18,7 @@ pub mod coverage;
 pub mod csrf;
 pub mod demo;
 mod demo_network;
+mod demo_people;
 pub mod error;
 pub mod excel;
 pub mod forms;
@@ -87,6 +88,14 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/disable", post(users::disable))
         .route("/admin/users/{id}/enable", post(users::enable))
         .route("/admin/users/{id}/unlock", post(users::unlock))
+        .route(
+            "/admin/users/{id}/grant-protected",
+            post(users::grant_protected),
+        )
+        .route(
+            "/admin/users/{id}/revoke-protected",
+            post(users::revoke_protected),
+        )
         .route(
             "/admin/users/{id}/reset-password",
             post(users::reset_password),

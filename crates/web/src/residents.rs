@@ -802,7 +802,7 @@ pub async fn register(
         &v,
         &state.keys,
         input,
-        &u.user.username,
+        &u.user.display_name,
         state.now(),
     )
     .await?;
@@ -909,7 +909,7 @@ pub async fn update(
         Err(errors) => return form_page(&state, &ctx, Some(current), f, errors, vec![]).await,
     };
     let v = viewer(&state, u);
-    let (app, now, by) = (state.clone(), state.now(), u.user.username.clone());
+    let (app, now, by) = (state.clone(), state.now(), u.user.display_name.clone());
     let rid = id.clone();
     let failed = audited(&state, &ctx, "resident", "update", move |conn, _, _| {
         Box::pin(async move {
@@ -965,6 +965,8 @@ struct DetailPage {
     t: Tr,
     base: Base,
     r: Resident,
+    /// The home region as people read it: "湖南省 / 株洲市 / 荷塘区 / 月塘街道".
+    region: String,
     m: Masked,
     revealed: bool,
     tier: String,
@@ -1106,6 +1108,7 @@ async fn detail(
                 ],
             )
             .with_notice(&t, notice),
+            region: shegong_domain::region::display_path(r.region_path.split('/')),
             m,
             revealed: reveal,
             tier: t.get(&format!("resident.tier.{}", r.risk_tier)).to_owned(),
@@ -1394,7 +1397,11 @@ pub async fn set_tier(
         )
         .await;
     }
-    let (rid, by, now) = (id.clone(), ctx.user()?.user.username.clone(), state.now());
+    let (rid, by, now) = (
+        id.clone(),
+        ctx.user()?.user.display_name.clone(),
+        state.now(),
+    );
     file_action(&state, &ctx, &id, "set_tier", move |conn, v| {
         Box::pin(async move {
             let before = residents::set_tier(conn, &v, &rid, tier, &reason, &by, now).await?;

@@ -784,6 +784,18 @@ async fn set_state(
                 Some(disabled),
             )]
         }
+        "grant_protected" | "revoke_protected" => {
+            let grant = action == "grant_protected";
+            if !x.role().is_business() {
+                return Err(FieldError::new("role", "user.protected_business_only").into());
+            }
+            users::set_sees_protected(&mut tx, &u.scope(), id, grant, now).await?;
+            vec![Change::new(
+                "sees_protected",
+                Some(x.sees_protected == 1),
+                Some(grant),
+            )]
+        }
         "unlock" => {
             users::set_disabled(&mut tx, &u.scope(), id, x.is_disabled(), now).await?;
             vec![Change::new("locked_until", x.locked_until, None::<i64>)]
@@ -837,6 +849,24 @@ pub async fn unlock(
     Path(id): Path<String>,
 ) -> WebResult<Response> {
     set_state(&state, &ctx, &id, "unlock").await
+}
+
+/// Give an account the explicit grant to open protected files (children under 14, abuse and
+/// violence) it does not itself work on; or take it away. Audited like every account change.
+pub async fn grant_protected(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    set_state(&state, &ctx, &id, "grant_protected").await
+}
+
+pub async fn revoke_protected(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    set_state(&state, &ctx, &id, "revoke_protected").await
 }
 
 pub async fn reset_password(

@@ -144,6 +144,18 @@ db_test!(residents_are_deduplicated_scoped_and_protected, |db| {
         residents::get(&mut conn, &peer, &c).await,
         Err(StoreError::NotFound)
     ));
+    let by_name = Filter {
+        q: Some("建国".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        residents::list(&mut conn, &v, &by_name, PageRequest::default())
+            .await
+            .unwrap()
+            .total,
+        1,
+        "text search"
+    );
     let listed = residents::list(&mut conn, &peer, &Filter::default(), PageRequest::default())
         .await
         .unwrap();
@@ -420,6 +432,18 @@ db_test!(
         cases::reopen(&mut tx, &v, &k, &id, "病情反复", &me, NOW)
             .await
             .unwrap();
+        let by_text = cases::Filter {
+            q: Some("行动不便".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            cases::list(&mut tx, &v, &by_text, PageRequest::default())
+                .await
+                .unwrap()
+                .total,
+            1,
+            "text search"
+        );
         let kinds: Vec<String> = cases::events(&mut tx, &v, &k, &id)
             .await
             .unwrap()
@@ -557,6 +581,18 @@ db_test!(a_merge_keeps_all_history, |db| {
             .unwrap()
             .total,
         1
+    );
+    let by_text = services::Filter {
+        q: Some("王芳".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        services::list(&mut tx, &v, &by_text, PageRequest::default())
+            .await
+            .unwrap()
+            .total,
+        1,
+        "text search"
     );
     tx.commit().await.unwrap();
 });

@@ -353,6 +353,24 @@ app_test!(
             StatusCode::NOT_FOUND,
             "administrators need the explicit grant"
         );
+        // The security administrator gives that grant (audited); then the file opens.
+        let admin_id = admin.get("/api/v1/me").await.json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut security = app.login_as(Role::SecurityAdmin, "4302").await;
+        let res = security
+            .post_form(&format!("/admin/users/{admin_id}/grant-protected"), &[])
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        assert_eq!(
+            admin.get(&format!("/cases/{case}")).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            admin.get(&format!("/residents/{kid}")).await.status,
+            StatusCode::OK
+        );
         // Worker A names the supervisor on a second case; then the supervisor sees both files.
         let res = a
             .post_form(
