@@ -378,8 +378,8 @@ pub async fn run() -> anyhow::Result<()> {
                     let (keys, _) =
                         shegong_store::crypto::load_or_create(&path, config.crypto.algorithm)?;
                     let db = Db::connect(&DbOptions::new(&config.database_url)).await?;
-                    let n = shegong_store::staff::reencrypt(&db, &keys).await?;
-                    println!("{n} records re-sealed with key {}", keys.primary());
+                    let n = shegong_store::reseal::reencrypt(&db, &keys).await?;
+                    println!("{n} values re-sealed with key {}", keys.primary());
                     Ok(())
                 }
             }

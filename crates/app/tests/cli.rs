@@ -292,7 +292,7 @@ fn keys_rotate_and_reencrypt_while_values_stay_readable() {
     assert!(out.status.success(), "{}", text(&out));
     let out = shegong(&url, &["keys", "reencrypt", "--config", cfg], None);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("2 records re-sealed"), "{}", text(&out));
+    assert!(text(&out).contains("4 values re-sealed"), "{}", text(&out));
     rt.block_on(async {
         let (keys, _) = crypto::load_or_create(&key_file, Algorithm::Aes256Gcm).unwrap();
         let db = Db::connect(&DbOptions::new(&url)).await.unwrap();

@@ -23,6 +23,7 @@ pub mod inspections;
 pub mod migrate;
 pub mod orgs;
 pub mod regions;
+pub mod reseal;
 pub mod residents;
 pub mod services;
 pub mod sessions;

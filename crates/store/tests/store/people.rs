@@ -596,3 +596,81 @@ db_test!(a_merge_keeps_all_history, |db| {
     );
     tx.commit().await.unwrap();
 });
+
+db_test!(key_rotation_reseals_every_sealed_column, |db| {
+    let spec = KeyRing::generate_spec(Algorithm::Aes256Gcm);
+    let old = KeyRing::from_spec(&spec).unwrap();
+    let worker = add_user(&db, "sw1", Role::SocialWorker, "430202001").await;
+    let v = viewer("430202001", &worker, "2026-03-01");
+    let mut p = person(
+        "430202001",
+        "周桂兰",
+        Some("11010519491231002X"),
+        "1949-12-31",
+    );
+    p.phone = Some("13812345678".into());
+    p.address = Some("幸福路 1 号".into());
+    p.guardian_phone = Some("13912345678".into());
+    let id = register(&db, &v, &old, &p).await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    let mut s = visit(&id, "2026-02-01");
+    s.notes = "情况稳定".into();
+    services::create(&mut tx, &v, &old, &s, "sw1", NOW)
+        .await
+        .unwrap();
+    let open = OpenCase {
+        resident_id: id.clone(),
+        station_id: None,
+        worker_user_id: None,
+        supervisor_user_id: None,
+        problem: "独居".into(),
+        opened_on: "2026-02-01".into(),
+    };
+    cases::open(
+        &mut tx,
+        &v,
+        &old,
+        &open,
+        &Actor {
+            user_id: worker.clone(),
+            name: "sw1".into(),
+        },
+        NOW,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    // A new primary key; the old one stays to read.
+    let mut rotated = spec.clone();
+    let mut fresh = KeyRing::generate_spec(Algorithm::Sm4Gcm).keys.remove(0);
+    fresh.id = "k-new".into();
+    rotated.primary = fresh.id.clone();
+    rotated.keys.push(fresh);
+    let new = KeyRing::from_spec(&rotated).unwrap();
+    let n = shegong_store::reseal::reencrypt(&db, &new).await.unwrap();
+    assert_eq!(n, 6, "id, phone, address, guardian phone, notes, case body");
+    let mut conn = db.read().await.unwrap();
+    for (table, column, _) in shegong_store::reseal::SEALED {
+        let stale = sqlx_count(&mut conn, &format!("SELECT COUNT(*) FROM {table} WHERE {column} IS NOT NULL AND {column} NOT LIKE 'v1:k-new:%'")).await;
+        assert_eq!(stale, 0, "{table}.{column}");
+    }
+    let r = residents::get(&mut conn, &v, &id).await.unwrap();
+    assert_eq!(
+        new.open(residents::PHONE_FIELD, r.phone_sealed.as_deref().unwrap())
+            .unwrap(),
+        "13812345678"
+    );
+    assert_eq!(
+        shegong_store::reseal::reencrypt(&db, &new).await.unwrap(),
+        0,
+        "nothing left"
+    );
+});
+
+async fn sqlx_count(conn: &mut shegong_store::Conn, sql: &str) -> i64 {
+    shegong_store::sql::Sql::new(sql)
+        .fetch_i64(conn)
+        .await
+        .unwrap()
+}
