@@ -265,6 +265,17 @@ async fn id_owner(
         .map(|o| o.map(|(id,)| id))
 }
 
+/// Whether a file with this identity number exists (anywhere, in any status).
+pub async fn id_on_file(
+    conn: &mut AnyConnection,
+    keys: &KeyRing,
+    number: &str,
+) -> StoreResult<bool> {
+    Ok(id_owner(conn, &keys.lookup_hash(ID_FIELD, number), None)
+        .await?
+        .is_some())
+}
+
 /// Records that are probably the same person: the same identity number, or a similar name
 /// (same characters, pinyin or one character apart) with the same birth date or the same home
 /// region. Looks across the whole country (a person moves); `visible` says what the viewer may open.

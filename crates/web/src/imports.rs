@@ -1,8 +1,10 @@
-//! Excel import for stations and organisations, the way offices really send lists: download a
-//! template (with dropdowns), upload a sheet, see a preview that lists every bad row and cell
-//! with the reason, then commit the valid rows only or nothing unless all are valid. Re-importing
-//! the same sheet changes nothing (natural keys: township + station name; USCC, else
-//! registration region + organisation name). One audit entry per import.
+//! Excel import for stations, organisations, social workers and residents, the way offices
+//! really send lists: download a template (with dropdowns), upload a sheet, see a preview that
+//! lists every bad row and cell with the reason, then commit the valid rows only or nothing
+//! unless all are valid. Re-importing the same sheet changes nothing (natural keys: township +
+//! station name; USCC, else registration region + organisation name; identity number). Residents
+//! are only ever registered: a number on file or a likely duplicate is skipped. One audit entry
+//! per import.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -14,9 +16,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use sha2::{Digest, Sha256};
 use shegong_domain::station::{FundingSource, Mode, Rating, Status, Tier};
-use shegong_domain::{FieldError, Permission, RegionLevel, Scope};
+use shegong_domain::{FieldError, Permission, RegionLevel, Scope, people};
 use shegong_store::audit::{self, Change, Event};
 use shegong_store::orgs::{self, OrgInput};
+use shegong_store::residents::{self, MembershipInput, ResidentInput};
 use shegong_store::sql::Sql;
 use shegong_store::staff::{self, StaffInput};
 use shegong_store::stations::{self, StationInput};
@@ -603,11 +606,176 @@ pub static STAFF: Schema = Schema {
     ],
 };
 
+const RISK_TIERS: &[(&str, &[&str])] = &[
+    ("high", &["高风险", "高"]),
+    ("key", &["重点", "重点关注"]),
+    ("general", &["一般", "普通", "低风险"]),
+];
+/// The labels of `resident.basis.*` (people.toml); the default first.
+const BASES: &[(&str, &[&str])] = &[
+    ("statutory_duty", &["履行法定职责", "法定职责"]),
+    ("consent", &["本人同意"]),
+    ("guardian_consent", &["监护人同意"]),
+    ("vital_interest", &["紧急情况下保护生命健康", "紧急情况"]),
+];
+
+pub static RESIDENTS: Schema = Schema {
+    name_zh: "服务对象",
+    name_en: "Residents",
+    columns: &[
+        col!(
+            "name",
+            "姓名",
+            "Name",
+            ["对象姓名", "户主姓名", "救助对象姓名"],
+            true,
+            Kind::Text { max_chars: 50 },
+            "",
+            ""
+        ),
+        col!(
+            "id_number",
+            "证件号码",
+            "ID number",
+            ["身份证号", "身份证号码", "公民身份号码", "证件号"],
+            false,
+            Kind::Text { max_chars: 30 },
+            "居民身份证号码，按国家标准校验；已登记的号码不重复导入",
+            "Resident ID number, checked against the national standard; numbers already on file are not imported again"
+        ),
+        col!(
+            "sex",
+            "性别",
+            "Sex",
+            [],
+            false,
+            Kind::Choice(SEXES),
+            "留空时按证件号码推算",
+            "From the ID number when empty"
+        ),
+        col!(
+            "birth_date",
+            "出生日期",
+            "Birth date",
+            ["出生年月日", "生日"],
+            false,
+            Kind::Date,
+            "无证件号码时必填；有证件号码时可留空",
+            "Required without an ID number; may be empty with one"
+        ),
+        col!(
+            "ethnicity",
+            "民族",
+            "Ethnicity",
+            [],
+            false,
+            Kind::Text { max_chars: 20 },
+            "",
+            ""
+        ),
+        col!(
+            "region",
+            "居住地区划代码",
+            "Home region code",
+            [
+                "居住地",
+                "区划代码",
+                "居住地区划",
+                "所在村（社区）",
+                "村（社区）",
+                "所在村",
+                "所在社区",
+                "乡镇（街道）",
+                "所在乡镇",
+                "乡镇街道",
+                "乡镇",
+                "街道",
+                "region"
+            ],
+            true,
+            Kind::Region,
+            "9 位乡镇（街道）或 12 位村（社区）区划代码，也可填写名称，如“月塘街道”",
+            "9-digit township or 12-digit village code, or its name"
+        ),
+        col!(
+            "address",
+            "详细住址",
+            "Address",
+            ["住址", "家庭住址", "居住地址", "地址"],
+            false,
+            Kind::Text { max_chars: 200 },
+            "",
+            ""
+        ),
+        col!(
+            "phone",
+            "联系电话",
+            "Phone",
+            ["电话", "手机", "手机号码", "联系方式"],
+            false,
+            Kind::Text { max_chars: 40 },
+            "手机号码或固定电话",
+            "Mobile or landline"
+        ),
+        col!(
+            "risk_tier",
+            "风险等级",
+            "Risk tier",
+            ["风险级别"],
+            false,
+            Kind::Choice(RISK_TIERS),
+            "高风险、重点或一般；默认为一般",
+            "High, key or general; defaults to general"
+        ),
+        col!(
+            "legal_basis",
+            "处理依据",
+            "Legal basis",
+            ["信息处理依据"],
+            false,
+            Kind::Choice(BASES),
+            "默认为履行法定职责；本人或监护人同意的须记录同意日期，请逐个登记",
+            "Defaults to statutory duty; consent needs its date and is registered one by one"
+        ),
+        col!(
+            "category",
+            "对象类别",
+            "Category",
+            ["类别", "救助类别", "对象类型", "人员类别"],
+            false,
+            Kind::Text { max_chars: 40 },
+            "类别目录中的名称，如“低保”“特困”；残疾人类别请逐个登记",
+            "A catalogue category such as 低保; disability categories are registered one by one"
+        ),
+        col!(
+            "valid_from",
+            "认定日期",
+            "Recognised on",
+            ["认定时间", "纳入日期", "审批日期"],
+            false,
+            Kind::Date,
+            "该类别的起始日期；默认为今天",
+            "Start of the category; defaults to today"
+        ),
+        col!(
+            "source",
+            "认定来源",
+            "Source",
+            ["认定部门", "来源", "数据来源"],
+            false,
+            Kind::Text { max_chars: 100 },
+            "如“区民政局低保名册”",
+            "e.g. the district's minimum-living-guarantee roll"
+        ),
+    ],
+};
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     Stations,
     Orgs,
     Staff,
+    Residents,
 }
 
 impl Target {
@@ -616,6 +784,7 @@ impl Target {
             Target::Stations => &STATIONS,
             Target::Orgs => &ORGS,
             Target::Staff => &STAFF,
+            Target::Residents => &RESIDENTS,
         }
     }
 
@@ -624,6 +793,7 @@ impl Target {
             Target::Stations => "stations",
             Target::Orgs => "orgs",
             Target::Staff => "staff",
+            Target::Residents => "residents",
         }
     }
 
@@ -632,6 +802,7 @@ impl Target {
             Target::Stations => "/stations",
             Target::Orgs => "/orgs",
             Target::Staff => "/staff",
+            Target::Residents => "/residents",
         }
     }
 
@@ -640,6 +811,7 @@ impl Target {
             Target::Stations => "menu.stations",
             Target::Orgs => "menu.orgs",
             Target::Staff => "menu.staff",
+            Target::Residents => "menu.residents",
         }
     }
 }
@@ -799,6 +971,10 @@ enum Planned {
         /// (level, number, obtained on)
         cert: Option<(&'static str, String, String)>,
     },
+    Resident {
+        input: Box<ResidentInput>,
+        membership: Option<MembershipInput>,
+    },
 }
 
 struct Plan {
@@ -851,7 +1027,7 @@ async fn plan(
     };
     let warning = parsed.warning(t);
     let mut parsed = parsed;
-    let parsed_rows = if target == Target::Staff {
+    let parsed_rows = if matches!(target, Target::Staff | Target::Residents) {
         std::mem::take(&mut parsed.rows)
     } else {
         Vec::new()
@@ -874,7 +1050,7 @@ async fn plan(
         message: t.fmt(code, &[("candidates", extra), ("row", extra)]),
     };
     match target {
-        Target::Staff => {}
+        Target::Staff | Target::Residents => {}
         Target::Stations => {
             let townships = RegionIndex::load(&mut conn, &scope, RegionLevel::Township).await?;
             let counties = RegionIndex::load(&mut conn, &scope, RegionLevel::County).await?;
@@ -1301,8 +1477,10 @@ async fn plan(
             }
         }
     }
-    if target == Target::Staff {
-        out = plan_staff(state, u, t, &mut conn, parsed_rows).await?;
+    match target {
+        Target::Staff => out = plan_staff(state, u, t, &mut conn, parsed_rows).await?,
+        Target::Residents => out = plan_residents(state, u, t, &mut conn, parsed_rows).await?,
+        Target::Stations | Target::Orgs => {}
     }
     Ok(Ok(Plan { rows: out, warning }))
 }
@@ -1576,6 +1754,359 @@ async fn plan_staff(
     Ok(out)
 }
 
+/// Rows of a resident sheet that will be registered, found again by what makes two names alike
+/// (the same pinyin key, or the same first character and length) together with the same birth
+/// date or home region: the rule of `residents::likely_duplicates`, without comparing every
+/// pair of rows.
+#[derive(Default)]
+struct SheetPeople {
+    buckets: HashMap<String, Vec<(usize, String)>>,
+}
+
+impl SheetPeople {
+    fn buckets(input: &ResidentInput) -> [(String, &'static str); 4] {
+        let normalized = people::normalized_name(&input.name);
+        let shape = format!(
+            "{}{}",
+            normalized.chars().next().unwrap_or(' '),
+            normalized.chars().count()
+        );
+        let key = people::name_key(&input.name);
+        let region = input
+            .region
+            .as_ref()
+            .map(|r| r.to_string())
+            .unwrap_or_default();
+        let birth = &input.birth_date;
+        [
+            (format!("b/{birth}/k/{key}"), "same_birth_date"),
+            (format!("b/{birth}/s/{shape}"), "same_birth_date"),
+            (format!("r/{region}/k/{key}"), "same_region"),
+            (format!("r/{region}/s/{shape}"), "same_region"),
+        ]
+    }
+
+    /// An earlier row that is probably the same person: (row number, reason).
+    fn find(&self, input: &ResidentInput) -> Option<(usize, &'static str)> {
+        Self::buckets(input)
+            .into_iter()
+            .find_map(|(bucket, reason)| {
+                self.buckets
+                    .get(&bucket)?
+                    .iter()
+                    .find(|(_, name)| people::names_alike(name, &input.name))
+                    .map(|(number, _)| (*number, reason))
+            })
+    }
+
+    fn insert(&mut self, number: usize, input: &ResidentInput) {
+        for (bucket, _) in Self::buckets(input) {
+            self.buckets
+                .entry(bucket)
+                .or_default()
+                .push((number, input.name.clone()));
+        }
+    }
+}
+
+/// Resident rows (a 低保 roll from another department, say): identity numbers validated and
+/// matched by their keyed hash, inside the file and against every record (a number already on
+/// file is never imported again); likely duplicates by name with the same birth date or home
+/// region, against the register and the earlier rows of the sheet, are skipped for registering
+/// by hand, where the candidates can be looked at. Numbers and phones are masked in the preview.
+async fn plan_residents(
+    state: &AppState,
+    u: &CurrentUser,
+    t: &Tr,
+    conn: &mut Conn,
+    rows: Vec<import::Row>,
+) -> WebResult<Vec<(PreviewRow, Option<Planned>)>> {
+    let schema = &RESIDENTS;
+    let scope = u.scope();
+    let viewer = crate::residents::viewer(state, u);
+    let today_s = today(state.now());
+    let label_of = |key: &str| {
+        schema
+            .column(key)
+            .map(|c| c.label(t.lang))
+            .unwrap_or("")
+            .to_owned()
+    };
+    let townships = RegionIndex::load(conn, &scope, RegionLevel::Township).await?;
+    let villages = RegionIndex::load(conn, &scope, RegionLevel::Village).await?;
+    let categories = residents::categories(conn, &scope).await?;
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut sheet = SheetPeople::default();
+    let mut out = Vec::new();
+    for row in rows {
+        let v = &row.values;
+        let mut errors: Vec<CellMessage> = row
+            .errors
+            .iter()
+            .map(|e| {
+                // Identity and contact values are masked even in error messages.
+                let raw = match e.column {
+                    "id_number" | "phone" => shegong_domain::identity::mask(&e.raw),
+                    "address" => String::new(),
+                    _ => e.raw.clone(),
+                };
+                CellMessage {
+                    column: label_of(e.column),
+                    raw,
+                    message: e.message(schema, t),
+                }
+            })
+            .collect();
+        let say = |key: &'static str, code: &str, raw: &str, extra: &str| CellMessage {
+            column: label_of(key),
+            raw: raw.to_owned(),
+            message: t.fmt(code, &[("row", extra), ("candidates", extra)]),
+        };
+        let place = text(v, "region");
+        let region = if place.is_empty() {
+            None
+        } else {
+            // A code names its level; a name is looked for among villages, then townships.
+            let found = if place.bytes().all(|b| b.is_ascii_digit()) {
+                if place.len() == 12 {
+                    villages.resolve(&place, RegionLevel::Village)
+                } else {
+                    townships.resolve(&place, RegionLevel::Township)
+                }
+            } else {
+                match villages.resolve(&place, RegionLevel::Village) {
+                    Err(("import.region_not_found", _)) => {
+                        townships.resolve(&place, RegionLevel::Township)
+                    }
+                    r => r,
+                }
+            };
+            match found {
+                Ok(c) => Some(c),
+                Err((code, extra)) => {
+                    errors.push(say("region", code, &place, &extra));
+                    None
+                }
+            }
+        };
+        let category_text = text(v, "category");
+        let category = if category_text.is_empty() {
+            None
+        } else {
+            match find_category(&categories, &category_text, region.as_deref()) {
+                Some(c) if matches!(c.code.as_str(), "disabled" | "severely_disabled") => {
+                    errors.push(say(
+                        "category",
+                        "import.resident.disability_by_hand",
+                        &category_text,
+                        "",
+                    ));
+                    None
+                }
+                Some(c) => Some(c.code.clone()),
+                None => {
+                    errors.push(say(
+                        "category",
+                        "import.resident.category_not_found",
+                        &category_text,
+                        "",
+                    ));
+                    None
+                }
+            }
+        };
+        let raw_id = text(v, "id_number");
+        let date = |key: &str| match v.get(key) {
+            Some(Value::Date(d)) => d.to_string(),
+            _ => String::new(),
+        };
+        let f = vec![
+            ("name".to_owned(), text(v, "name")),
+            ("id_number".to_owned(), raw_id.clone()),
+            ("sex".to_owned(), code(v, "sex").unwrap_or("").to_owned()),
+            ("birth_date".to_owned(), date("birth_date")),
+            ("ethnicity".to_owned(), text(v, "ethnicity")),
+            ("region".to_owned(), region.clone().unwrap_or_default()),
+            ("address".to_owned(), text(v, "address")),
+            ("phone".to_owned(), text(v, "phone")),
+            (
+                "risk_tier".to_owned(),
+                code(v, "risk_tier").unwrap_or("general").to_owned(),
+            ),
+            (
+                "legal_basis".to_owned(),
+                code(v, "legal_basis")
+                    .unwrap_or("statutory_duty")
+                    .to_owned(),
+            ),
+        ];
+        let mut planned = None;
+        let mut action = Action::Invalid;
+        let mut label = format!(
+            "{} {}",
+            text(v, "name"),
+            shegong_domain::identity::mask(&raw_id)
+        );
+        if errors.is_empty() {
+            match crate::residents::parse(&FormData::new(f), &today_s) {
+                Err(field_errors) => {
+                    for fe in field_errors {
+                        let (column, message) = match (fe.field, fe.code) {
+                            ("birth_date", "form.required") => {
+                                ("birth_date", "import.resident.birth_date_required")
+                            }
+                            ("consent_on", _) => ("legal_basis", "import.resident.consent_by_hand"),
+                            ("id_type", code) => ("id_number", code),
+                            (field, code) => (field, code),
+                        };
+                        errors.push(CellMessage {
+                            column: label_of(column),
+                            raw: String::new(),
+                            message: t.get(message).to_owned(),
+                        });
+                    }
+                }
+                Ok(input) => {
+                    label = match &input.id_number {
+                        Some(n) => format!("{} {}", input.name, shegong_domain::identity::mask(n)),
+                        None => format!("{} {}", input.name, input.birth_date),
+                    };
+                    if let Some(n) = &input.id_number {
+                        let hash = state.keys.lookup_hash(residents::ID_FIELD, n);
+                        if let Some(first) = seen.get(&hash) {
+                            errors.push(say(
+                                "id_number",
+                                "import.duplicate_id_in_file",
+                                "",
+                                &first.to_string(),
+                            ));
+                        } else {
+                            seen.insert(hash.clone(), row.number);
+                            // Any record with this number, whatever its scope or status: the
+                            // register refuses it too.
+                            if residents::id_on_file(conn, &state.keys, n).await? {
+                                errors.push(say("id_number", "import.resident.id_on_file", "", ""));
+                            }
+                        }
+                    }
+                    if errors.is_empty() {
+                        let found =
+                            residents::likely_duplicates(conn, &viewer, &state.keys, &input, None)
+                                .await?;
+                        let candidates: Vec<String> = found
+                            .iter()
+                            .filter(|c| c.reason != "same_id")
+                            .take(3)
+                            .map(|c| {
+                                // Raw ("湖南省/株洲市/…") or already a shown path: the same.
+                                let parts = c.region_path.split('/').map(str::trim);
+                                let region = shegong_domain::region::display_path(parts);
+                                let reason_key = format!("resident.dup.{}", c.reason);
+                                let reason = t.get(&reason_key);
+                                t.fmt(
+                                    "import.resident.candidate",
+                                    &[
+                                        ("name", &c.name),
+                                        ("birth_date", &c.birth_date),
+                                        ("region", &region),
+                                        ("reason", reason),
+                                    ],
+                                )
+                            })
+                            .collect();
+                        if !candidates.is_empty() {
+                            let candidates = candidates.join(t.get("import.separator"));
+                            errors.push(say(
+                                "name",
+                                "import.resident.likely_duplicate",
+                                "",
+                                &candidates,
+                            ));
+                        } else if let Some((first, reason)) = sheet.find(&input) {
+                            let reason_key = format!("resident.dup.{reason}");
+                            let reason = t.get(&reason_key);
+                            errors.push(CellMessage {
+                                column: label_of("name"),
+                                raw: String::new(),
+                                message: t.fmt(
+                                    "import.resident.likely_duplicate_in_file",
+                                    &[("row", &first.to_string()), ("reason", reason)],
+                                ),
+                            });
+                        }
+                    }
+                    if errors.is_empty() {
+                        sheet.insert(row.number, &input);
+                        let membership = category.map(|category| MembershipInput {
+                            category,
+                            disability_category: None,
+                            disability_grade: None,
+                            source: text(v, "source"),
+                            evidence: String::new(),
+                            valid_from: match date("valid_from") {
+                                d if d.is_empty() => today_s.clone(),
+                                d => d,
+                            },
+                            valid_to: None,
+                            verified_by: String::new(),
+                        });
+                        action = Action::Create;
+                        planned = Some(Planned::Resident {
+                            input: Box::new(input),
+                            membership,
+                        });
+                    }
+                }
+            }
+        }
+        if !errors.is_empty() {
+            action = Action::Invalid;
+            planned = None;
+        }
+        out.push((
+            PreviewRow {
+                number: row.number,
+                label,
+                action,
+                errors,
+            },
+            planned,
+        ));
+    }
+    Ok(out)
+}
+
+/// A category of the catalogue by its Chinese or English name or its code, as rolls write it
+/// ("低保户", "农村低保", "特困人员" too), if it applies in `region` (local ones only there).
+fn find_category<'a>(
+    categories: &'a [residents::Category],
+    text: &str,
+    region: Option<&str>,
+) -> Option<&'a residents::Category> {
+    let wanted = import::normalize(text).to_lowercase();
+    let mut plain = wanted.as_str();
+    for prefix in ["城乡", "城市", "农村"] {
+        plain = plain.strip_prefix(prefix).unwrap_or(plain);
+    }
+    for suffix in ["户", "对象", "人员"] {
+        plain = plain.strip_suffix(suffix).unwrap_or(plain);
+    }
+    let is = |c: &residents::Category, s: &str| {
+        !s.is_empty()
+            && (c.code == s || import::normalize(&c.name_zh) == s || c.name_en.to_lowercase() == s)
+    };
+    categories
+        .iter()
+        .filter(|c| region.is_none_or(|r| r.starts_with(&c.region_code)))
+        .find(|c| is(c, &wanted))
+        .or_else(|| {
+            categories
+                .iter()
+                .filter(|c| region.is_none_or(|r| r.starts_with(&c.region_code)))
+                .find(|c| is(c, plain))
+        })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Pages
 
@@ -1740,6 +2271,17 @@ pub async fn template(state: AppState, ctx: Ctx, target: Target) -> WebResult<Re
             .map(|s| s.name)
             .collect();
             vec![("station", stations)]
+        }
+        Target::Residents => {
+            let categories = residents::categories(&mut conn, &scope)
+                .await?
+                .into_iter()
+                .map(|c| match t.lang {
+                    crate::i18n::Lang::En if !c.name_en.is_empty() => c.name_en,
+                    _ => c.name_zh,
+                })
+                .collect();
+            vec![("category", categories)]
         }
     };
     drop(conn);
@@ -1949,6 +2491,9 @@ pub async fn commit(
     let now = state.now();
     let year: i64 = today(now)[..4].parse().unwrap_or(2024);
     let scope = u.scope();
+    let viewer = crate::residents::viewer(&state, &u);
+    // Resident files name who registered them as people read it (as `residents::register`).
+    let by = u.user.display_name.clone();
     let mut tx = state.db.begin().await?;
     let (mut created, mut updated, mut unchanged) = (0usize, 0usize, 0usize);
     for (row, planned) in &p.rows {
@@ -2066,6 +2611,24 @@ pub async fn commit(
                     (r, _) => r.map(|_| ()),
                 }
             }
+            (Planned::Resident { input, membership }, _) => {
+                let id = residents::create(&mut tx, &viewer, &state.keys, input, &by, now).await;
+                match (id, membership) {
+                    (Ok(id), Some(m)) => {
+                        // The file was registered by this import a moment ago: reading it back
+                        // for its category is allowed even when it is protected (a child), which
+                        // the importer may not open afterwards. Scope still applies.
+                        let registrar = residents::Viewer {
+                            sees_protected: true,
+                            ..viewer.clone()
+                        };
+                        residents::add_membership(&mut tx, &registrar, &id, m, &by, now)
+                            .await
+                            .map(|_| ())
+                    }
+                    (r, _) => r.map(|_| ()),
+                }
+            }
         };
         match (result, row.action) {
             (Ok(()), Action::Create) => created += 1,
@@ -2103,6 +2666,7 @@ pub async fn commit(
                 Target::Stations => "station",
                 Target::Orgs => "organization",
                 Target::Staff => "staff",
+                Target::Residents => "resident",
             },
             Some(batch.clone()),
         )
@@ -2129,42 +2693,43 @@ pub async fn commit(
 /// The import routes of every target under its list path: form and upload, template, preview
 /// and commit.
 pub fn routes() -> Router<AppState> {
-    [Target::Stations, Target::Orgs, Target::Staff]
-        .into_iter()
-        .fold(Router::new(), |router, target| {
-            let base = target.list_path();
-            router
-                .route(
-                    &format!("{base}/import"),
-                    get(move |ctx: Ctx| form(ctx, target)).post(
-                        move |State(state): State<AppState>, ctx: Ctx, upload_form: Multipart| {
-                            upload(state, ctx, target, upload_form)
-                        },
-                    ),
+    [
+        Target::Stations,
+        Target::Orgs,
+        Target::Staff,
+        Target::Residents,
+    ]
+    .into_iter()
+    .fold(Router::new(), |router, target| {
+        let base = target.list_path();
+        router
+            .route(
+                &format!("{base}/import"),
+                get(move |ctx: Ctx| form(ctx, target)).post(
+                    move |State(state): State<AppState>, ctx: Ctx, upload_form: Multipart| {
+                        upload(state, ctx, target, upload_form)
+                    },
+                ),
+            )
+            .route(
+                &format!("{base}/import/template.xlsx"),
+                get(move |State(state): State<AppState>, ctx: Ctx| template(state, ctx, target)),
+            )
+            .route(
+                &format!("{base}/import/{{batch}}"),
+                get(
+                    move |State(state): State<AppState>, ctx: Ctx, Path(batch): Path<String>| {
+                        preview(state, ctx, target, batch)
+                    },
                 )
-                .route(
-                    &format!("{base}/import/template.xlsx"),
-                    get(move |State(state): State<AppState>, ctx: Ctx| {
-                        template(state, ctx, target)
-                    }),
-                )
-                .route(
-                    &format!("{base}/import/{{batch}}"),
-                    get(
-                        move |State(state): State<AppState>,
-                              ctx: Ctx,
-                              Path(batch): Path<String>| {
-                            preview(state, ctx, target, batch)
-                        },
-                    )
-                    .post(
-                        move |State(state): State<AppState>,
-                              ctx: Ctx,
-                              Path(batch): Path<String>,
-                              axum::Form(f): axum::Form<FormData>| {
-                            commit(state, ctx, target, batch, f)
-                        },
-                    ),
-                )
-        })
+                .post(
+                    move |State(state): State<AppState>,
+                          ctx: Ctx,
+                          Path(batch): Path<String>,
+                          axum::Form(f): axum::Form<FormData>| {
+                        commit(state, ctx, target, batch, f)
+                    },
+                ),
+            )
+    })
 }

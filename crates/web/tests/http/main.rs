@@ -2,6 +2,7 @@
 
 mod accounts;
 mod api;
+mod import_residents;
 mod people;
 mod security;
 mod staff;

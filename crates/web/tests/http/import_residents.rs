@@ -1,0 +1,317 @@
+//! The resident roll import over HTTP (a 低保 list from another department): the template,
+//! a preview naming the column of every problem, identity numbers already on file and likely
+//! duplicates (against the register and earlier rows) skipped, categories registered with the
+//! residents in one audited import.
+
+use super::*;
+use calamine::Reader;
+
+/// Registered before the import.
+const ON_FILE: &str = "43020319850101001X";
+const WANG: &str = "430202196207150032";
+const QIAN: &str = "43020219781111004X";
+
+async fn register(c: &mut Client, fields: &[(&str, &str)]) {
+    let res = c.post_form("/residents", fields).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+}
+
+/// Upload a roll and follow the redirect to its preview (Post/Redirect/Get).
+async fn upload_preview(c: &mut Client, csv: &str) -> Res {
+    let res = c
+        .upload(
+            "/residents/import",
+            &[],
+            "file",
+            "dibao.csv",
+            csv.as_bytes(),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let location = res.location().to_owned();
+    c.get(&location).await
+}
+
+/// Where the preview's commit buttons post.
+fn commit_path(preview: &Res) -> String {
+    let html = preview.html();
+    let sel = scraper::Selector::parse("form[action^='/residents/import/']").unwrap();
+    html.select(&sel)
+        .next()
+        .expect("commit form")
+        .value()
+        .attr("action")
+        .unwrap()
+        .to_owned()
+}
+
+async fn count(app: &TestApp, sql: &str, bind: &str) -> i64 {
+    let mut c = app.state.db.read().await.unwrap();
+    shegong_store::sql::Sql::new(sql)
+        .bind(bind)
+        .fetch_i64(&mut c)
+        .await
+        .unwrap()
+}
+
+app_test!(resident_import_template_has_the_roll_columns, |app| {
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+    let list = admin.get("/residents").await;
+    assert!(
+        list.text.contains("href=\"/residents/import\""),
+        "the list links to the import"
+    );
+    let form = admin.get("/residents/import").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert_eq!(
+        form.select("#template-link"),
+        [String::from("下载导入模板")]
+    );
+    let res = admin.get("/residents/import/template.xlsx").await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.bytes.starts_with(b"PK"));
+    let mut workbook =
+        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(res.bytes.clone())).unwrap();
+    let data = workbook.worksheet_range("服务对象").unwrap();
+    let header: Vec<String> = data
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "姓名 *",
+            "证件号码",
+            "性别",
+            "出生日期",
+            "民族",
+            "居住地区划代码 *",
+            "详细住址",
+            "联系电话",
+            "风险等级",
+            "处理依据",
+            "对象类别",
+            "认定日期",
+            "认定来源",
+        ]
+    );
+    // The category column offers the catalogue as a dropdown.
+    let notes = workbook.worksheet_range("填写说明").unwrap();
+    let category = notes
+        .rows()
+        .find(|r| r.first().map(|c| c.to_string()) == Some("对象类别".into()))
+        .expect("category row");
+    assert!(
+        category[2].to_string().contains("下拉列表"),
+        "{:?}",
+        category
+    );
+});
+
+app_test!(
+    resident_import_skips_numbers_on_file_and_likely_duplicates,
+    |app| {
+        let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+        register(
+            &mut admin,
+            &[
+                ("name", "张建国"),
+                ("id_number", ON_FILE),
+                ("region", "430202001"),
+                ("risk_tier", "general"),
+                ("legal_basis", "statutory_duty"),
+            ],
+        )
+        .await;
+        register(
+            &mut admin,
+            &[
+                ("name", "李秀英"),
+                ("birth_date", "1950-03-01"),
+                ("region", "430202001"),
+                ("risk_tier", "general"),
+                ("legal_basis", "statutory_duty"),
+            ],
+        )
+        .await;
+        // A roll as another department keeps it: a title line, a sequence column, other headers.
+        let csv = format!(
+            "\u{feff}荷塘区月塘街道低保名册（2024 年 6 月）\r\n\
+             序号,姓名,身份证号,性别,出生日期,民族,居住地,家庭住址,联系电话,风险等级,处理依据,救助类别,认定日期,认定来源\r\n\
+             1,王丽,{WANG},,,汉族,430202002,幸福路 1 号,13812345678,重点,履行法定职责,低保户,2024-01-01,区民政局\r\n\
+             2,赵敏,,女,1960-13-01,,月塘街道,,,一般,,低保,,\r\n\
+             3,张三,{ON_FILE},,,,430202001,,,,,,,\r\n\
+             4,李秀兰,,女,1950-03-01,,430202001,,,,,,,\r\n\
+             5,钱多,{QIAN},,,,月塘街道,,,,,特困,,\r\n\
+             6,钱朵,,,1978-11-11,,430202003,,,,,,,\r\n\
+             7,孙红,{WANG},,,,430202001,,,,,,,\r\n\
+             8,周平,,,1990-02-02,,430202001,,,,本人同意,,,\r\n\
+             9,吴刚,,,1991-03-03,,430202001,,,,,五保,,\r\n"
+        );
+        let preview = upload_preview(&mut admin, &csv).await;
+        let problems = preview.select("#preview tbody td:nth-child(4)");
+        assert_eq!(
+            preview.select("#preview tbody td:nth-child(3)"),
+            [
+                "新增", "有误", "有误", "有误", "新增", "有误", "有误", "有误", "有误"
+            ],
+            "{problems:?}"
+        );
+        // Every problem names its column.
+        assert!(
+            problems[1].starts_with("出生日期") && problems[1].contains("日期无法识别"),
+            "{}",
+            problems[1]
+        );
+        assert!(
+            problems[2].starts_with("证件号码") && problems[2].contains("已有档案"),
+            "{}",
+            problems[2]
+        );
+        assert!(
+            problems[3].starts_with("姓名")
+                && problems[3].contains("李秀英")
+                && problems[3].contains("姓名相近且出生日期相同")
+                && problems[3].contains("逐个登记"),
+            "{}",
+            problems[3]
+        );
+        assert!(
+            problems[5].starts_with("姓名") && problems[5].contains("与本表第 7 行可能是同一人"),
+            "{}",
+            problems[5]
+        );
+        assert!(
+            problems[6].contains("与本表第 3 行的证件号码重复"),
+            "{}",
+            problems[6]
+        );
+        assert!(
+            problems[7].starts_with("处理依据") && problems[7].contains("同意日期"),
+            "{}",
+            problems[7]
+        );
+        assert!(
+            problems[8].starts_with("对象类别") && problems[8].contains("五保"),
+            "{}",
+            problems[8]
+        );
+        for secret in [ON_FILE, WANG, QIAN, "13812345678"] {
+            assert!(
+                !preview.text.contains(secret),
+                "{secret} shown in the preview"
+            );
+        }
+
+        // All or nothing: refused while rows are wrong.
+        let action = commit_path(&preview);
+        let refused = admin.post_form(&action, &[("mode", "all")]).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM residents WHERE name = ", "王丽").await,
+            0
+        );
+        let done = admin.post_form(&action, &[("mode", "valid")]).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+        assert_eq!(
+            done.location(),
+            "/residents?created=2&updated=0&unchanged=0&skipped=7"
+        );
+        assert_eq!(admin.get(done.location()).await.status, StatusCode::OK);
+
+        let api = admin.get("/api/v1/residents").await.json();
+        assert_eq!(api["total"], 4, "{api}");
+        let find = |name: &str| {
+            api["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["name"] == name)
+                .unwrap_or_else(|| panic!("{name} not registered"))
+                .clone()
+        };
+        let wang = find("王丽");
+        assert_eq!(wang["categories"], serde_json::json!(["dibao"]));
+        assert_eq!(wang["risk_tier"], "key");
+        assert_eq!(wang["legal_basis"], "statutory_duty");
+        assert_eq!(wang["region_code"], "430202002");
+        assert_eq!(wang["birth_date"], "1962-07-15");
+        assert_eq!(wang["ethnicity"], "汉族");
+        assert_eq!(wang["phone_masked"], "138****5678");
+        let qian = find("钱多");
+        assert_eq!(qian["categories"], serde_json::json!(["tekun"]));
+        assert_eq!(qian["risk_tier"], "general");
+        assert_eq!(qian["region_code"], "430202001");
+        // The category's date and source as the roll gives them; today when it gives none.
+        let wang_id = wang["id"].as_str().unwrap();
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM resident_memberships WHERE valid_from = '2024-01-01' AND source = '区民政局' AND resident_id = ",
+                wang_id,
+            )
+            .await,
+            1
+        );
+        let today = shegong_web::forms::today(app.state.now());
+        let qian_id = qian["id"].as_str().unwrap();
+        assert_eq!(
+            count(
+                &app,
+                &format!(
+                    "SELECT COUNT(*) FROM resident_memberships WHERE valid_from = '{today}' AND resident_id = "
+                ),
+                qian_id,
+            )
+            .await,
+            1
+        );
+        // One audit entry for the import.
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'import' AND entity = ",
+                "resident"
+            )
+            .await,
+            1
+        );
+
+        // The same roll again registers no one twice.
+        let again = upload_preview(&mut admin, &csv).await;
+        let results = again.select("#preview tbody td:nth-child(3)");
+        assert!(results.iter().all(|r| r == "有误"), "{results:?}");
+        let problems = again.select("#preview tbody td:nth-child(4)");
+        assert!(problems[0].contains("已有档案"), "{}", problems[0]);
+        assert!(problems[4].contains("已有档案"), "{}", problems[4]);
+    }
+);
+
+app_test!(
+    an_imported_child_gets_its_category_though_the_file_is_protected,
+    |app| {
+        let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+        let csv = "姓名,出生日期,居住地区划代码,对象类别\r\n小明,2020-05-01,430202001,困境儿童\r\n";
+        let preview = upload_preview(&mut admin, csv).await;
+        assert_eq!(preview.select("#preview tbody td:nth-child(3)"), ["新增"]);
+        let done = admin
+            .post_form(&commit_path(&preview), &[("mode", "all")])
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+        // A child's file is protected: not listed for an account without the grant.
+        assert_eq!(admin.get("/api/v1/residents").await.json()["total"], 0);
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM resident_memberships m JOIN residents r ON r.id = m.resident_id \
+                 WHERE m.category = 'child_in_difficulty' AND r.name = ",
+                "小明",
+            )
+            .await,
+            1
+        );
+    }
+);
