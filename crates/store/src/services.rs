@@ -198,31 +198,52 @@ pub async fn create(
     Ok(id)
 }
 
-/// Record a visit from the past (a migrated history, the demo) without re-scheduling: the
-/// caller calls `residents::refresh_schedule` once per person afterwards.
-#[allow(clippy::too_many_arguments)]
-pub async fn record_past_visit(
+/// Record visits from the past (a migrated history, the demo) in one statement, without
+/// re-scheduling: the caller calls `residents::refresh_schedule` once per person afterwards.
+/// `r` is a file the viewer has just read; each visit is (date, minutes, method).
+pub async fn record_past_visits(
     conn: &mut AnyConnection,
     viewer: &Viewer,
-    resident_id: &str,
-    served_on: &str,
-    minutes: i64,
-    method: &str,
+    r: &residents::Resident,
+    visits: &[(String, i64, VisitMethod)],
     workers: &str,
     created_by: &str,
     now: Millis,
 ) -> StoreResult<()> {
-    let r = residents::get(conn, viewer, resident_id).await?;
-    let method = VisitMethod::parse(method)?;
-    if served_on > viewer.today.to_string().as_str() {
+    let today = viewer.today.to_string();
+    if visits.iter().any(|(on, _, _)| on.as_str() > today.as_str()) {
         return Err(FieldError::new("served_on", "service.in_future").into());
     }
-    Sql::new("INSERT INTO services (id, region_code, station_id, kind, domain, resident_id, served_on, duration_minutes, person_times, \
-              method, workers, created_by, created_at) VALUES (")
-        .bind(new_id()).push(", ").bind(r.region_code).push(", ").bind(r.station_id).push(", 'visit', 'social_assistance', ")
-        .bind(r.id).push(", ").bind(served_on).push(", ").bind(minutes.clamp(1, 1440)).push(", 1, ").bind(method.as_str()).push(", ")
-        .bind(workers).push(", ").bind(created_by).push(", ").bind(now).push(")")
-        .execute(conn).await?;
+    for chunk in visits.chunks(200) {
+        let mut q = Sql::new(
+            "INSERT INTO services (id, region_code, station_id, kind, domain, resident_id, served_on, duration_minutes, person_times, \
+             method, workers, created_by, created_at) VALUES ",
+        );
+        for (i, (on, minutes, method)) in chunk.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" })
+                .bind(new_id())
+                .push(", ")
+                .bind(&r.region_code)
+                .push(", ")
+                .bind(r.station_id.clone())
+                .push(", 'visit', 'social_assistance', ")
+                .bind(&r.id)
+                .push(", ")
+                .bind(on.clone())
+                .push(", ")
+                .bind((*minutes).clamp(1, 1440))
+                .push(", 1, ")
+                .bind(method.as_str())
+                .push(", ")
+                .bind(workers)
+                .push(", ")
+                .bind(created_by)
+                .push(", ")
+                .bind(now)
+                .push(")");
+        }
+        q.execute(conn).await?;
+    }
     Ok(())
 }
 

@@ -6,7 +6,7 @@
 //! Deterministic; written through the store so the visit schedule is maintained as in real use.
 
 use chrono::{Datelike, Duration, NaiveDate};
-use shegong_domain::people::{AssessmentDomain, RiskTier};
+use shegong_domain::people::{AssessmentDomain, RiskTier, VisitMethod};
 use shegong_domain::{RegionCode, Scope};
 use shegong_store::cases::{self, Actor, OpenCase, PlannedService};
 use shegong_store::residents::{self, MembershipInput, ResidentInput, Viewer};
@@ -228,6 +228,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
         }
         // A year of visits at roughly the required interval; one in eight people is now late.
         for (i, (id, tier)) in people.iter().enumerate() {
+            let file = residents::get(&mut tx, &viewer, id).await?;
             let interval = shegong_domain::people::default_interval(*tier);
             let late = i % 8 == 3;
             let mut day = start + Duration::days(rng.next(interval as u64) as i64 + 1);
@@ -236,31 +237,23 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
             } else {
                 today - Duration::days(1)
             };
+            let mut visits = Vec::new();
             while day <= stop {
                 let method = if *tier == RiskTier::High && rng.next(3) == 0 {
-                    "phone"
+                    VisitMethod::Phone
                 } else {
-                    "home"
+                    VisitMethod::Home
                 };
-                let workers = if home {
-                    worker.display_name.as_str()
-                } else {
-                    "驻站社工"
-                };
-                services::record_past_visit(
-                    &mut tx,
-                    &viewer,
-                    id,
-                    &day.to_string(),
-                    20 + rng.next(40) as i64,
-                    method,
-                    workers,
-                    "demo",
-                    now,
-                )
-                .await?;
+                visits.push((day.to_string(), 20 + rng.next(40) as i64, method));
                 day += Duration::days(interval - rng.next(interval as u64 / 4 + 1) as i64);
             }
+            let workers = if home {
+                worker.display_name.as_str()
+            } else {
+                "驻站社工"
+            };
+            services::record_past_visits(&mut tx, &viewer, &file, &visits, workers, "demo", now)
+                .await?;
             residents::refresh_schedule(&mut tx, id).await?;
         }
         // Monthly group sessions and quarterly community activities at the station.
