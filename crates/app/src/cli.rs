@@ -66,6 +66,9 @@ enum Command {
     /// Data keys of sealed fields (identity numbers, mobiles).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The maintained statistics counters
+    #[command(subcommand)]
+    Stats(StatsCommand),
     /// Fill a throw-away database with a station in every township and their staff, then time
     /// the reads behind the pages (see docs/operations.md).
     Bench {
@@ -139,6 +142,14 @@ enum RegionsCommand {
     },
     /// Show how many regions of each level are loaded.
     Status,
+}
+
+#[derive(Subcommand)]
+enum StatsCommand {
+    /// Recompute every counter from the raw records and list differences; exits non-zero on any.
+    Verify,
+    /// Replace every counter by its recomputation (in one transaction).
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -380,6 +391,57 @@ pub async fn run() -> anyhow::Result<()> {
                     let db = Db::connect(&DbOptions::new(&config.database_url)).await?;
                     let n = shegong_store::reseal::reencrypt(&db, &keys).await?;
                     println!("{n} values re-sealed with key {}", keys.primary());
+                    Ok(())
+                }
+            }
+        }
+        Command::Stats(cmd) => {
+            let db = Db::connect(&DbOptions::new(&config.database_url)).await?;
+            let started = std::time::Instant::now();
+            match cmd {
+                StatsCommand::Verify => {
+                    let mut c = db.read().await?;
+                    let diff = shegong_store::stats::verify(&mut c).await?;
+                    for (k, have, want) in diff.iter().take(50) {
+                        println!(
+                            "{} {} {}={}: stored n={} person_times={} minutes={} value_fen={}, recomputed n={} person_times={} minutes={} value_fen={}",
+                            if k.region_code.is_empty() {
+                                "CN"
+                            } else {
+                                &k.region_code
+                            },
+                            if k.month.is_empty() { "-" } else { &k.month },
+                            k.dim,
+                            k.key,
+                            have.n,
+                            have.person_times,
+                            have.minutes,
+                            have.value_fen,
+                            want.n,
+                            want.person_times,
+                            want.minutes,
+                            want.value_fen
+                        );
+                    }
+                    if diff.is_empty() {
+                        println!(
+                            "statistics match the records ({:.1}s)",
+                            started.elapsed().as_secs_f64()
+                        );
+                        Ok(())
+                    } else {
+                        bail!(
+                            "{} counter(s) differ from the records; `shegong stats rebuild` repairs them",
+                            diff.len()
+                        )
+                    }
+                }
+                StatsCommand::Rebuild => {
+                    let n = shegong_store::stats::rebuild(&db).await?;
+                    println!(
+                        "{n} counters rebuilt from the records ({:.1}s)",
+                        started.elapsed().as_secs_f64()
+                    );
                     Ok(())
                 }
             }

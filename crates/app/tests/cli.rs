@@ -364,3 +364,42 @@ fn bench_fills_only_its_target_and_refuses_a_database_in_use() {
         text(&again)
     );
 }
+
+#[test]
+fn stats_verify_finds_a_damaged_counter_and_rebuild_repairs_it() {
+    let dir = Dir::new();
+    let url = dir.url("s.db");
+    assert!(shegong(&url, &["migrate"], None).status.success());
+    let out = shegong(&url, &["stats", "verify"], None);
+    assert!(
+        out.status.success() && text(&out).contains("statistics match"),
+        "{}",
+        text(&out)
+    );
+    // A counter with no records behind it is a difference.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let db = Db::connect(&DbOptions::new(&url)).await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        shegong_store::sql::Sql::new("INSERT INTO stat_counts (region_code, month, dim, key, n) VALUES ('43', '2026-01', 'kind', 'visit', 3)")
+            .execute(&mut tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        db.close().await;
+    });
+    let out = shegong(&url, &["stats", "verify"], None);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("43 2026-01 kind=visit: stored n=3"),
+        "{}",
+        text(&out)
+    );
+    let out = shegong(&url, &["stats", "rebuild"], None);
+    assert!(
+        out.status.success() && text(&out).contains("0 counters rebuilt"),
+        "{}",
+        text(&out)
+    );
+    assert!(shegong(&url, &["stats", "verify"], None).status.success());
+}

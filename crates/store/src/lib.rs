@@ -30,6 +30,7 @@ pub mod sessions;
 pub mod sql;
 pub mod staff;
 pub mod stations;
+pub mod stats;
 pub mod tokens;
 pub mod users;
 

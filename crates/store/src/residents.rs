@@ -15,7 +15,7 @@ use sqlx::AnyConnection;
 
 use crate::crypto::KeyRing;
 use crate::sql::Sql;
-use crate::{Millis, Page, PageRequest, StoreError, StoreResult, new_id, stations};
+use crate::{Millis, Page, PageRequest, StoreError, StoreResult, new_id, stations, stats};
 
 /// Column names bound into the seals.
 pub const ID_FIELD: &str = "residents.id_number";
@@ -387,6 +387,7 @@ pub async fn create(
         .execute(conn).await?;
     record_tier(conn, &id, &region, &input.risk_tier, "", created_by, now).await?;
     refresh_schedule(conn, &id).await?;
+    stats::residents_changed(conn, &[&id], stats::Changes::default()).await?;
     Ok(id)
 }
 
@@ -402,6 +403,7 @@ pub async fn update(
     now: Millis,
 ) -> StoreResult<Resident> {
     let before = get(conn, viewer, id).await?;
+    let counted = stats::resident(conn, id).await?;
     let region = home_region(conn, &viewer.scope, input).await?;
     check_links(conn, &viewer.scope, input, &region).await?;
     let mut q = Sql::new("UPDATE residents SET region_code = ");
@@ -464,6 +466,7 @@ pub async fn update(
         record_tier(conn, id, &region, &input.risk_tier, "", changed_by, now).await?;
     }
     refresh_schedule(conn, id).await?;
+    stats::residents_changed(conn, &[id], counted).await?;
     Ok(before)
 }
 
@@ -478,6 +481,7 @@ pub async fn set_tier(
     now: Millis,
 ) -> StoreResult<Resident> {
     let before = get(conn, viewer, id).await?;
+    let counted = stats::resident(conn, id).await?;
     if before.risk_tier == tier.as_str() {
         return Ok(before);
     }
@@ -500,6 +504,7 @@ pub async fn set_tier(
     )
     .await?;
     refresh_schedule(conn, id).await?;
+    stats::residents_changed(conn, &[id], counted).await?;
     Ok(before)
 }
 
@@ -676,6 +681,7 @@ pub async fn add_membership(
     now: Millis,
 ) -> StoreResult<String> {
     let r = get(conn, viewer, resident_id).await?;
+    let counted = stats::resident(conn, resident_id).await?;
     let known = Sql::new("SELECT COUNT(*) FROM resident_categories WHERE code = ")
         .bind(m.category.clone())
         .push(" AND (region_code = '' OR ")
@@ -713,6 +719,7 @@ pub async fn add_membership(
         .bind(m.verified_by.trim()).push(", ").bind(created_by).push(", ").bind(now).push(")")
         .execute(conn).await?;
     refresh_schedule(conn, resident_id).await?;
+    stats::residents_changed(conn, &[resident_id], counted).await?;
     Ok(id)
 }
 
@@ -725,6 +732,7 @@ pub async fn end_membership(
     on: &str,
 ) -> StoreResult<Membership> {
     get(conn, viewer, resident_id).await?;
+    let counted = stats::resident(conn, resident_id).await?;
     let m = memberships_of(conn, &[resident_id])
         .await?
         .into_iter()
@@ -740,6 +748,7 @@ pub async fn end_membership(
         .execute(conn)
         .await?;
     refresh_schedule(conn, resident_id).await?;
+    stats::residents_changed(conn, &[resident_id], counted).await?;
     Ok(m)
 }
 
@@ -907,6 +916,8 @@ pub async fn merge(
     if k.id == d.id || d.status != "active" {
         return Err(FieldError::new("other", "resident.same_person").into());
     }
+    let mut counted = stats::resident(conn, keep).await?;
+    counted.merge(stats::resident(conn, drop).await?);
     for table in ["resident_memberships", "risk_history", "cases", "services"] {
         Sql::new(&format!("UPDATE {table} SET resident_id = "))
             .bind(keep)
@@ -963,6 +974,7 @@ pub async fn merge(
         .execute(conn)
         .await?;
     refresh_schedule(conn, keep).await?;
+    stats::residents_changed(conn, &[keep, drop], counted).await?;
     Ok((k, d))
 }
 
@@ -975,6 +987,7 @@ pub async fn set_status(
     now: Millis,
 ) -> StoreResult<Resident> {
     let before = get(conn, viewer, id).await?;
+    let counted = stats::resident(conn, id).await?;
     if !matches!(status, "active" | "moved_out" | "deceased") || before.status == "merged" {
         return Err(FieldError::new("status", "resident.status_unknown").into());
     }
@@ -986,6 +999,7 @@ pub async fn set_status(
         .bind(id)
         .execute(conn)
         .await?;
+    stats::residents_changed(conn, &[id], counted).await?;
     Ok(before)
 }
 

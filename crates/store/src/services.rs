@@ -11,7 +11,7 @@ use sqlx::AnyConnection;
 use crate::crypto::KeyRing;
 use crate::residents::{self, Viewer};
 use crate::sql::Sql;
-use crate::{Millis, Page, PageRequest, StoreError, StoreResult, cases, new_id, stations};
+use crate::{Millis, Page, PageRequest, StoreError, StoreResult, cases, new_id, stations, stats};
 
 pub const NOTES_FIELD: &str = "services.notes";
 
@@ -175,7 +175,7 @@ pub async fn create(
     let id = new_id();
     Sql::new("INSERT INTO services (id, region_code, station_id, kind, domain, resident_id, case_id, title, served_on, started_at, duration_minutes, \
               person_times, method, location, value_fen, workers, notes_sealed, sensitive, created_by, created_at) VALUES (")
-        .bind(&id).push(", ").bind(&region).push(", ").bind(station_id).push(", ").bind(kind.as_str()).push(", ").bind(input.domain.clone()).push(", ")
+        .bind(&id).push(", ").bind(&region).push(", ").bind(station_id.clone()).push(", ").bind(kind.as_str()).push(", ").bind(input.domain.clone()).push(", ")
         .bind(resident_id.clone()).push(", ").bind(input.case_id.clone()).push(", ").bind(input.title.trim()).push(", ").bind(input.served_on.clone()).push(", ")
         .bind(input.started_at.clone()).push(", ").bind(input.duration_minutes).push(", ").bind(person_times).push(", ").bind(method).push(", ")
         .bind(input.location.trim()).push(", ").bind(input.value_fen).push(", ").bind(input.workers.trim()).push(", ").bind(notes).push(", ")
@@ -190,6 +190,26 @@ pub async fn create(
             .execute(conn)
             .await?;
     }
+    let mut counted = stats::Changes::default();
+    let v = stats::Values {
+        n: 1,
+        person_times,
+        minutes: input.duration_minutes,
+        value_fen: input.value_fen,
+    };
+    stats::service(
+        &mut counted,
+        &stats::ServiceFacts {
+            region: &region,
+            served_on: &input.served_on,
+            kind: kind.as_str(),
+            domain: &input.domain,
+            station: station_id.as_deref(),
+            values: v,
+        },
+        1,
+    );
+    stats::apply(conn, counted).await?;
     if kind == ServiceKind::Visit {
         for rid in resident_id.iter().chain(participants.iter()) {
             residents::refresh_schedule(conn, rid).await?;
@@ -244,7 +264,28 @@ pub async fn record_past_visits(
         }
         q.execute(conn).await?;
     }
-    Ok(())
+    let mut counted = stats::Changes::default();
+    for (on, minutes, _) in visits {
+        let v = stats::Values {
+            n: 1,
+            person_times: 1,
+            minutes: (*minutes).clamp(1, 1440),
+            value_fen: 0,
+        };
+        stats::service(
+            &mut counted,
+            &stats::ServiceFacts {
+                region: &r.region_code,
+                served_on: on,
+                kind: "visit",
+                domain: "social_assistance",
+                station: r.station_id.as_deref(),
+                values: v,
+            },
+            1,
+        );
+    }
+    stats::apply(conn, counted).await
 }
 
 pub async fn get(conn: &mut AnyConnection, viewer: &Viewer, id: &str) -> StoreResult<Service> {
@@ -252,6 +293,126 @@ pub async fn get(conn: &mut AnyConnection, viewer: &Viewer, id: &str) -> StoreRe
     q.push(" AND v.id = ").bind(id);
     visible(viewer, &mut q);
     q.fetch_optional(conn).await?.ok_or(StoreError::NotFound)
+}
+
+fn contribution(s: &Service, sign: i64) -> stats::Changes {
+    let mut c = stats::Changes::default();
+    let v = stats::Values {
+        n: 1,
+        person_times: s.person_times,
+        minutes: s.duration_minutes,
+        value_fen: s.value_fen,
+    };
+    stats::service(
+        &mut c,
+        &stats::ServiceFacts {
+            region: &s.region_code,
+            served_on: &s.served_on,
+            kind: &s.kind,
+            domain: &s.domain,
+            station: s.station_id.as_deref(),
+            values: v,
+        },
+        sign,
+    );
+    c
+}
+
+/// The people a record reached (its resident and participants), for re-scheduling.
+async fn reached(conn: &mut AnyConnection, s: &Service) -> StoreResult<Vec<String>> {
+    let mut ids: Vec<String> =
+        Sql::new("SELECT resident_id FROM service_participants WHERE service_id = ")
+            .bind(s.id.clone())
+            .fetch_all::<(String,)>(conn)
+            .await?
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
+    ids.extend(s.resident_id.clone());
+    Ok(ids)
+}
+
+/// Delete a record entered by mistake (its attendance goes with it). Returns it as it was.
+pub async fn delete(conn: &mut AnyConnection, viewer: &Viewer, id: &str) -> StoreResult<Service> {
+    let s = get(conn, viewer, id).await?;
+    let people = reached(conn, &s).await?;
+    Sql::new("DELETE FROM service_participants WHERE service_id = ")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Sql::new("DELETE FROM services WHERE id = ")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    stats::apply(conn, contribution(&s, -1)).await?;
+    if s.kind == ServiceKind::Visit.as_str() {
+        for p in people {
+            residents::refresh_schedule(conn, &p).await?;
+        }
+    }
+    Ok(s)
+}
+
+/// Corrected figures of a record.
+#[derive(Debug, Clone)]
+pub struct Correction {
+    pub served_on: String,
+    pub duration_minutes: i64,
+    pub person_times: i64,
+    pub value_fen: i64,
+}
+
+/// Correct the date and figures of a record. Returns it as it was.
+pub async fn correct(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    id: &str,
+    c: &Correction,
+) -> StoreResult<Service> {
+    let s = get(conn, viewer, id).await?;
+    if chrono::NaiveDate::parse_from_str(&c.served_on, "%Y-%m-%d").is_err() {
+        return Err(FieldError::new("served_on", "date.invalid").into());
+    }
+    if c.served_on.as_str() > viewer.today.to_string().as_str() {
+        return Err(FieldError::new("served_on", "service.in_future").into());
+    }
+    if !(1..=1440).contains(&c.duration_minutes) {
+        return Err(FieldError::new("duration_minutes", "form.out_of_range").into());
+    }
+    if !(1..=100_000).contains(&c.person_times) {
+        return Err(FieldError::new("person_times", "form.out_of_range").into());
+    }
+    if c.value_fen < 0 {
+        return Err(FieldError::new("value", "form.out_of_range").into());
+    }
+    Sql::new("UPDATE services SET served_on = ")
+        .bind(c.served_on.clone())
+        .push(", duration_minutes = ")
+        .bind(c.duration_minutes)
+        .push(", person_times = ")
+        .bind(c.person_times)
+        .push(", value_fen = ")
+        .bind(c.value_fen)
+        .push(" WHERE id = ")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    let mut changes = contribution(&s, -1);
+    let after = Service {
+        served_on: c.served_on.clone(),
+        duration_minutes: c.duration_minutes,
+        person_times: c.person_times,
+        value_fen: c.value_fen,
+        ..s.clone()
+    };
+    changes.merge(contribution(&after, 1));
+    stats::apply(conn, changes).await?;
+    if s.kind == ServiceKind::Visit.as_str() {
+        for p in reached(conn, &s).await? {
+            residents::refresh_schedule(conn, &p).await?;
+        }
+    }
+    Ok(s)
 }
 
 /// Participants of a group session or activity that the viewer may see: (id, name).

@@ -328,6 +328,13 @@ impl App {
             shegong_store::indicators::seed_defaults(&mut tx, shegong_store::now_millis()).await?;
             tx.commit().await?;
         }
+        // A database from before the statistics existed: count what is there once.
+        if let Some(n) = shegong_store::stats::build_if_missing(&db).await? {
+            tracing::info!(
+                counters = n,
+                "built the statistics counters from existing records"
+            );
+        }
         let listener = TcpListener::bind(&config.bind).await?;
         let metrics_listener = match config.metrics_bind.as_str() {
             "" => None,
@@ -376,6 +383,7 @@ impl App {
     ) -> anyhow::Result<()> {
         let (tx, rx) = tokio::sync::watch::channel(false);
         let housekeeping = tokio::spawn(housekeeping(self.state.clone(), rx.clone()));
+        let folding = tokio::spawn(fold_statistics(self.state.clone(), rx.clone()));
         if let Some(l) = self.metrics_listener {
             let metrics = Router::new()
                 .route("/metrics", get(metrics::endpoint))
@@ -400,8 +408,27 @@ impl App {
         })
         .await?;
         housekeeping.abort();
+        folding.abort();
+        let _ = shegong_store::stats::fold(&self.state.db).await;
         self.state.db.close().await;
         Ok(())
+    }
+}
+
+/// Every two seconds: fold the statistics deltas written by PostgreSQL transactions into the
+/// counters (readers add pending deltas, so this bounds their number, not the figures' freshness).
+async fn fold_statistics(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    if state.db.backend() != shegong_store::Backend::Postgres {
+        return;
+    }
+    loop {
+        if let Err(e) = shegong_store::stats::fold(&state.db).await {
+            tracing::error!(error = %e, "folding statistics failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = stop.changed() => return,
+        }
     }
 }
 

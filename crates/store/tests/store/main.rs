@@ -5,6 +5,7 @@ mod backup;
 mod people;
 mod regions;
 mod stations;
+mod stats;
 mod users;
 
 use shegong_domain::{RegionCode, Role, Scope};

@@ -1,0 +1,502 @@
+//! Maintained aggregates. Every write that changes a figure hands its change to `apply` in
+//! the same transaction, as a delta at the record's own region; `apply` spreads it to every
+//! ancestor (and '' for the country). On SQLite the counters are updated in place (there is one
+//! writer); on PostgreSQL each transaction appends delta rows (no row is shared between
+//! concurrent writers) that `fold` moves into the counters every few seconds. Reads add the
+//! deltas not yet folded, so a figure is exact as soon as its write commits, and costs the same
+//! to read whatever the size of the raw tables.
+//!
+//! What is counted:
+//! - services by month × `kind`, `domain` and `station`: records, person-times, minutes, value;
+//! - active residents (month '') by `tier` and by `category` (memberships without an end date).
+//!
+//! `verify` recomputes everything from raw rows and lists differences; `rebuild` repairs.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use shegong_domain::{RegionCode, Scope};
+use sqlx::AnyConnection;
+
+use crate::sql::Sql;
+use crate::{Db, StoreResult};
+
+/// The address of one counter.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Key {
+    pub region_code: String,
+    pub month: String,
+    pub dim: String,
+    pub key: String,
+}
+
+/// The counted values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Values {
+    pub n: i64,
+    pub person_times: i64,
+    pub minutes: i64,
+    pub value_fen: i64,
+}
+
+impl Values {
+    pub fn one() -> Self {
+        Values {
+            n: 1,
+            ..Default::default()
+        }
+    }
+
+    fn add(&mut self, o: Values, sign: i64) {
+        self.n += sign * o.n;
+        self.person_times += sign * o.person_times;
+        self.minutes += sign * o.minutes;
+        self.value_fen += sign * o.value_fen;
+    }
+
+    fn is_zero(&self) -> bool {
+        *self == Values::default()
+    }
+}
+
+/// A set of changes, summed per counter before it is written.
+#[derive(Debug, Default)]
+pub struct Changes(BTreeMap<Key, Values>);
+
+impl Changes {
+    /// Add `v` (or subtract, with `sign` -1) at `region` and every region above it.
+    pub fn add(&mut self, region: &str, month: &str, dim: &str, key: &str, v: Values, sign: i64) {
+        let mut codes = vec![String::new()];
+        if let Ok(c) = RegionCode::parse(region) {
+            codes.extend(c.lineage().into_iter().map(|c| c.to_string()));
+        }
+        for code in codes {
+            let k = Key {
+                region_code: code,
+                month: month.to_owned(),
+                dim: dim.to_owned(),
+                key: key.to_owned(),
+            };
+            self.0.entry(k).or_default().add(v, sign);
+        }
+    }
+
+    /// `other` added to these changes.
+    pub fn merge(&mut self, other: Changes) {
+        for (k, v) in other.0 {
+            self.0.entry(k).or_default().add(v, 1);
+        }
+    }
+
+    /// `other` taken away from these changes.
+    pub fn subtract(&mut self, other: &Changes) {
+        for (k, v) in &other.0 {
+            self.0.entry(k.clone()).or_default().add(*v, -1);
+        }
+    }
+}
+
+fn is_postgres(conn: &AnyConnection) -> bool {
+    conn.backend_name() == "PostgreSQL"
+}
+
+/// Write `changes` (in the caller's transaction).
+pub async fn apply(conn: &mut AnyConnection, changes: Changes) -> StoreResult<()> {
+    let rows: Vec<(Key, Values)> = changes
+        .0
+        .into_iter()
+        .filter(|(_, v)| !v.is_zero())
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if is_postgres(conn) {
+        for chunk in rows.chunks(500) {
+            let mut q = Sql::new(
+                "INSERT INTO stat_deltas (region_code, month, dim, key, n, person_times, minutes, value_fen) VALUES ",
+            );
+            for (i, (k, v)) in chunk.iter().enumerate() {
+                q.push(if i == 0 { "(" } else { ", (" });
+                push_row(&mut q, k, v);
+            }
+            q.execute(conn).await?;
+        }
+    } else {
+        for (k, v) in rows {
+            let mut q = Sql::new(
+                "INSERT INTO stat_counts (region_code, month, dim, key, n, person_times, minutes, value_fen) VALUES (",
+            );
+            push_row(&mut q, &k, &v);
+            q.push(
+                " ON CONFLICT (region_code, month, dim, key) DO UPDATE SET n = stat_counts.n + excluded.n, \
+                 person_times = stat_counts.person_times + excluded.person_times, minutes = stat_counts.minutes + excluded.minutes, \
+                 value_fen = stat_counts.value_fen + excluded.value_fen",
+            );
+            q.execute(conn).await?;
+        }
+    }
+    Ok(())
+}
+
+fn push_row(q: &mut Sql, k: &Key, v: &Values) {
+    q.bind(k.region_code.clone())
+        .push(", ")
+        .bind(k.month.clone())
+        .push(", ")
+        .bind(k.dim.clone())
+        .push(", ")
+        .bind(k.key.clone())
+        .push(", ")
+        .bind(v.n)
+        .push(", ")
+        .bind(v.person_times)
+        .push(", ")
+        .bind(v.minutes)
+        .push(", ")
+        .bind(v.value_fen)
+        .push(")");
+}
+
+/// Move pending deltas into the counters (PostgreSQL; a no-op on SQLite). Returns rows folded.
+pub async fn fold(db: &Db) -> StoreResult<u64> {
+    let mut tx = db.begin().await?;
+    if !is_postgres(&tx) {
+        return Ok(0);
+    }
+    // One statement: the deleted deltas are summed into the counters. Concurrent folders never
+    // fold a row twice (a row is deleted by one transaction only).
+    let n = Sql::new(
+        "WITH moved AS (DELETE FROM stat_deltas WHERE seq IN (SELECT seq FROM stat_deltas ORDER BY seq LIMIT 100000) \
+           RETURNING region_code, month, dim, key, n, person_times, minutes, value_fen) \
+         INSERT INTO stat_counts (region_code, month, dim, key, n, person_times, minutes, value_fen) \
+         SELECT region_code, month, dim, key, SUM(n), SUM(person_times), SUM(minutes), SUM(value_fen) FROM moved \
+         GROUP BY region_code, month, dim, key \
+         ON CONFLICT (region_code, month, dim, key) DO UPDATE SET n = stat_counts.n + EXCLUDED.n, \
+           person_times = stat_counts.person_times + EXCLUDED.person_times, minutes = stat_counts.minutes + EXCLUDED.minutes, \
+           value_fen = stat_counts.value_fen + EXCLUDED.value_fen",
+    )
+    .execute(&mut tx)
+    .await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// One row of a read: the key within the dimension (and the region or month it is for).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Row {
+    pub region_code: String,
+    pub month: String,
+    pub key: String,
+    pub n: i64,
+    pub person_times: i64,
+    pub minutes: i64,
+    pub value_fen: i64,
+}
+
+/// Which regions a read covers.
+pub enum Regions<'a> {
+    /// Exactly this one ('' for the country).
+    One(&'a str),
+    /// The children of this one (one level down; `Scope` limits what the caller may see).
+    ChildrenOf(&'a str),
+}
+
+/// Counters of `dim` for the regions given, months `from..=to` (use "" and "" for the
+/// month-less counters of people served).
+pub async fn read(
+    conn: &mut AnyConnection,
+    regions: Regions<'_>,
+    dim: &str,
+    from: &str,
+    to: &str,
+) -> StoreResult<Vec<Row>> {
+    let filter = |q: &mut Sql, table: &str| {
+        let _ = table;
+        match &regions {
+            Regions::One(code) => {
+                q.push(" WHERE region_code = ").bind(code.to_string());
+            }
+            Regions::ChildrenOf(code) => {
+                let child_len = match RegionCode::parse(code) {
+                    Ok(c) => c.level().child().map_or(99, |l| l.code_len()),
+                    Err(_) => 2,
+                };
+                q.push(" WHERE LENGTH(region_code) = ")
+                    .bind(child_len as i64)
+                    .push(" AND ");
+                q.region_range(
+                    "region_code",
+                    &Scope {
+                        region: RegionCode::parse(code).ok(),
+                        org: None,
+                    },
+                );
+            }
+        }
+        q.push(" AND dim = ")
+            .bind(dim.to_owned())
+            .push(" AND month >= ")
+            .bind(from.to_owned())
+            .push(" AND month <= ")
+            .bind(to.to_owned());
+    };
+    let mut q = Sql::new(
+        "SELECT region_code, month, key, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(person_times) AS BIGINT) AS person_times, CAST(SUM(minutes) AS BIGINT) AS minutes, CAST(SUM(value_fen) AS BIGINT) AS value_fen \
+         FROM (SELECT region_code, month, key, n, person_times, minutes, value_fen FROM stat_counts",
+    );
+    filter(&mut q, "stat_counts");
+    q.push(" UNION ALL SELECT region_code, month, key, n, person_times, minutes, value_fen FROM stat_deltas");
+    filter(&mut q, "stat_deltas");
+    q.push(") t GROUP BY region_code, month, key HAVING SUM(n) <> 0 OR SUM(person_times) <> 0 ORDER BY region_code, month, key");
+    q.fetch_all(conn).await
+}
+
+// ---- recomputation ----
+
+/// Everything the counters should hold, computed from the raw rows.
+async fn recompute(conn: &mut AnyConnection) -> StoreResult<Changes> {
+    let mut c = Changes::default();
+    #[derive(sqlx::FromRow)]
+    struct S {
+        region_code: String,
+        month: String,
+        kind: String,
+        domain: String,
+        station_id: Option<String>,
+        n: i64,
+        person_times: i64,
+        minutes: i64,
+        value_fen: i64,
+    }
+    let rows: Vec<S> = Sql::new(
+        "SELECT region_code, SUBSTR(served_on, 1, 7) AS month, kind, domain, station_id, COUNT(*) AS n, CAST(SUM(person_times) AS BIGINT) AS person_times, \
+         CAST(SUM(duration_minutes) AS BIGINT) AS minutes, CAST(SUM(value_fen) AS BIGINT) AS value_fen FROM services GROUP BY region_code, SUBSTR(served_on, 1, 7), kind, domain, station_id",
+    )
+    .fetch_all(conn)
+    .await?;
+    for r in rows {
+        let v = Values {
+            n: r.n,
+            person_times: r.person_times,
+            minutes: r.minutes,
+            value_fen: r.value_fen,
+        };
+        c.add(&r.region_code, &r.month, "kind", &r.kind, v, 1);
+        c.add(&r.region_code, &r.month, "domain", &r.domain, v, 1);
+        if let Some(s) = &r.station_id {
+            c.add(&r.region_code, &r.month, "station", s, v, 1);
+        }
+    }
+    let tiers: Vec<(String, String, i64)> =
+        Sql::new("SELECT region_code, risk_tier, COUNT(*) FROM residents WHERE status = 'active' GROUP BY region_code, risk_tier")
+            .fetch_all(conn)
+            .await?;
+    for (region, tier, n) in tiers {
+        c.add(
+            &region,
+            "",
+            "tier",
+            &tier,
+            Values {
+                n,
+                ..Default::default()
+            },
+            1,
+        );
+    }
+    let cats: Vec<(String, String, i64)> = Sql::new(
+        "SELECT r.region_code, m.category, COUNT(DISTINCT r.id) FROM residents r JOIN resident_memberships m ON m.resident_id = r.id \
+         WHERE r.status = 'active' AND m.valid_to IS NULL GROUP BY r.region_code, m.category",
+    )
+    .fetch_all(conn)
+    .await?;
+    for (region, cat, n) in cats {
+        c.add(
+            &region,
+            "",
+            "category",
+            &cat,
+            Values {
+                n,
+                ..Default::default()
+            },
+            1,
+        );
+    }
+    Ok(c)
+}
+
+/// What the counters hold now (counters plus pending deltas).
+async fn stored(conn: &mut AnyConnection) -> StoreResult<BTreeMap<Key, Values>> {
+    #[derive(sqlx::FromRow)]
+    struct Stored {
+        region_code: String,
+        month: String,
+        dim: String,
+        key: String,
+        n: i64,
+        person_times: i64,
+        minutes: i64,
+        value_fen: i64,
+    }
+    let rows: Vec<Stored> = Sql::new(
+        "SELECT region_code, month, dim, key, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(person_times) AS BIGINT) AS person_times, CAST(SUM(minutes) AS BIGINT) AS minutes, CAST(SUM(value_fen) AS BIGINT) AS value_fen \
+         FROM (SELECT region_code, month, dim, key, n, person_times, minutes, value_fen FROM stat_counts UNION ALL \
+               SELECT region_code, month, dim, key, n, person_times, minutes, value_fen FROM stat_deltas) t GROUP BY region_code, month, dim, key",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                Key {
+                    region_code: r.region_code,
+                    month: r.month,
+                    dim: r.dim,
+                    key: r.key,
+                },
+                Values {
+                    n: r.n,
+                    person_times: r.person_times,
+                    minutes: r.minutes,
+                    value_fen: r.value_fen,
+                },
+            )
+        })
+        .filter(|(_, v)| !v.is_zero())
+        .collect())
+}
+
+/// A counter that differs from its recomputation: (key, stored, recomputed).
+pub type Difference = (Key, Values, Values);
+
+/// Compare every counter with a recomputation from raw rows.
+pub async fn verify(conn: &mut AnyConnection) -> StoreResult<Vec<Difference>> {
+    let want: BTreeMap<Key, Values> = recompute(conn)
+        .await?
+        .0
+        .into_iter()
+        .filter(|(_, v)| !v.is_zero())
+        .collect();
+    let have = stored(conn).await?;
+    let mut out = Vec::new();
+    for (k, w) in &want {
+        let h = have.get(k).copied().unwrap_or_default();
+        if h != *w {
+            out.push((k.clone(), h, *w));
+        }
+    }
+    for (k, h) in &have {
+        if !want.contains_key(k) {
+            out.push((k.clone(), *h, Values::default()));
+        }
+    }
+    Ok(out)
+}
+
+/// Build the counters when there are none but there are records to count (a database from
+/// before the counters existed). Returns counters written, if it built them.
+pub async fn build_if_missing(db: &Db) -> StoreResult<Option<usize>> {
+    let mut c = db.read().await?;
+    let counters = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM stat_counts LIMIT 1) t")
+        .fetch_i64(&mut c)
+        .await?
+        + Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM stat_deltas LIMIT 1) t")
+            .fetch_i64(&mut c)
+            .await?;
+    let records = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM services LIMIT 1) t")
+        .fetch_i64(&mut c)
+        .await?
+        + Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM residents LIMIT 1) t")
+            .fetch_i64(&mut c)
+            .await?;
+    drop(c);
+    if counters > 0 || records == 0 {
+        return Ok(None);
+    }
+    rebuild(db).await.map(Some)
+}
+
+/// Replace every counter by its recomputation (in one transaction). Returns counters written.
+pub async fn rebuild(db: &Db) -> StoreResult<usize> {
+    let mut tx = db.begin().await?;
+    let want = recompute(&mut tx).await?;
+    Sql::new("DELETE FROM stat_deltas").execute(&mut tx).await?;
+    Sql::new("DELETE FROM stat_counts").execute(&mut tx).await?;
+    let rows: Vec<(Key, Values)> = want.0.into_iter().filter(|(_, v)| !v.is_zero()).collect();
+    for chunk in rows.chunks(500) {
+        let mut q = Sql::new(
+            "INSERT INTO stat_counts (region_code, month, dim, key, n, person_times, minutes, value_fen) VALUES ",
+        );
+        for (i, (k, v)) in chunk.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" });
+            push_row(&mut q, k, v);
+        }
+        q.execute(&mut tx).await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len())
+}
+
+// ---- contributions of records ----
+
+/// What a service record contributes to the counters.
+pub struct ServiceFacts<'a> {
+    pub region: &'a str,
+    pub served_on: &'a str,
+    pub kind: &'a str,
+    pub domain: &'a str,
+    pub station: Option<&'a str>,
+    pub values: Values,
+}
+
+/// Add (`sign` 1) or take away (-1) a service record's contribution.
+pub fn service(c: &mut Changes, f: &ServiceFacts, sign: i64) {
+    let month = f.served_on.get(..7).unwrap_or_default();
+    c.add(f.region, month, "kind", f.kind, f.values, sign);
+    c.add(f.region, month, "domain", f.domain, f.values, sign);
+    if let Some(s) = f.station {
+        c.add(f.region, month, "station", s, f.values, sign);
+    }
+}
+
+/// A resident's contribution as the database holds it now (nothing unless active).
+pub async fn resident(conn: &mut AnyConnection, id: &str) -> StoreResult<Changes> {
+    let mut c = Changes::default();
+    let row: Option<(String, String, String)> =
+        Sql::new("SELECT region_code, risk_tier, status FROM residents WHERE id = ")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    let Some((region, tier, status)) = row else {
+        return Ok(c);
+    };
+    if status != "active" {
+        return Ok(c);
+    }
+    c.add(&region, "", "tier", &tier, Values::one(), 1);
+    let cats: Vec<(String,)> = Sql::new("SELECT DISTINCT category FROM resident_memberships WHERE valid_to IS NULL AND resident_id = ")
+        .bind(id)
+        .fetch_all(conn)
+        .await?;
+    for (cat,) in cats {
+        c.add(&region, "", "category", &cat, Values::one(), 1);
+    }
+    Ok(c)
+}
+
+/// Apply the change in the residents' contributions between `before` (taken by `resident`
+/// earlier in the same transaction) and now.
+pub async fn residents_changed(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+    before: Changes,
+) -> StoreResult<()> {
+    let mut now = Changes::default();
+    for id in ids {
+        now.merge(resident(conn, id).await?);
+    }
+    now.subtract(&before);
+    apply(conn, now).await
+}
