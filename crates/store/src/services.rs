@@ -499,30 +499,3 @@ pub async fn list_all(
     q.push(" ORDER BY v.served_on DESC, v.id LIMIT ").bind(cap);
     q.fetch_all(conn).await
 }
-
-/// Output measures for a period in scope: records, person-times, minutes and linked value per kind.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct KindTotal {
-    pub kind: String,
-    pub records: i64,
-    pub person_times: i64,
-    pub minutes: i64,
-    pub value_fen: i64,
-}
-
-pub async fn totals(
-    conn: &mut AnyConnection,
-    viewer: &Viewer,
-    from: &str,
-    to: &str,
-) -> StoreResult<Vec<KindTotal>> {
-    let mut q = Sql::new(
-        "SELECT v.kind, COUNT(*) AS records, COALESCE(SUM(v.person_times), 0) AS person_times, \
-        COALESCE(SUM(v.duration_minutes), 0) AS minutes, COALESCE(SUM(v.value_fen), 0) AS value_fen \
-        FROM services v LEFT JOIN residents r ON r.id = v.resident_id WHERE v.served_on >= ",
-    );
-    q.bind(from).push(" AND v.served_on <= ").bind(to);
-    visible(viewer, &mut q);
-    q.push(" GROUP BY v.kind ORDER BY v.kind");
-    q.fetch_all(conn).await
-}

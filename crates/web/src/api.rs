@@ -13,7 +13,7 @@ use crate::i18n::Tr;
 use crate::render::{Base, Crumb, page};
 use crate::{
     account, assets, audit, casework, coverage, inspections, orgs, regions, residents, staff,
-    stations, users,
+    stations, statistics, users,
 };
 
 #[derive(OpenApi)]
@@ -62,6 +62,10 @@ use crate::{
         casework::api_services,
         casework::api_service,
         casework::api_record_service,
+        statistics::api_services,
+        statistics::api_services_csv,
+        statistics::api_people,
+        statistics::api_people_csv,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -72,6 +76,7 @@ use crate::{
         (name = "stations", description = "Township social work stations: registry, progress, coverage, inspections"),
         (name = "organizations", description = "Social work agencies and other organisations"),
         (name = "workforce", description = "Social workers, certificates, training, supervision"),
+        (name = "statistics", description = "Open data: figures from the maintained counters, as JSON or CSV"),
         (name = "people", description = "People served (一人一档), cases, service records and visits due"),
     )
 )]

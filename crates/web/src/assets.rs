@@ -25,6 +25,8 @@ static FILES: &[File] = files![
     "app.css" => "text/css; charset=utf-8",
     "app.js" => "text/javascript; charset=utf-8",
     "apidocs.js" => "text/javascript; charset=utf-8",
+    "charts.js" => "text/javascript; charset=utf-8",
+    "vendor/echarts.min.js" => "text/javascript; charset=utf-8",
     "vendor/htmx.min.js" => "text/javascript; charset=utf-8",
     "vendor/swagger-ui/swagger-ui-bundle.js" => "text/javascript; charset=utf-8",
     "vendor/swagger-ui/swagger-ui.css" => "text/css; charset=utf-8",

@@ -807,7 +807,15 @@ pub async fn services_page(
                 PageRequest::new(q.page, q.per_page),
             )
             .await?,
-            services::totals(&mut c, &v, &from, &to).await?,
+            // Whole months of the period, from the maintained counters of the caller's region.
+            shegong_store::stats::read(
+                &mut c,
+                shegong_store::stats::Regions::One(v.scope.prefix()),
+                "kind",
+                from.get(..7).unwrap_or_default(),
+                to.get(..7).unwrap_or_default(),
+            )
+            .await?,
         )
     };
     let pairs = q.pairs();
@@ -818,18 +826,37 @@ pub async fn services_page(
             base: Base::new(&ctx, title, vec![Crumb::here(title)])
                 .with_notice(&t, q.notice.as_deref()),
             rows: data.items.iter().map(|s| service_row(&t, s)).collect(),
-            totals: totals
-                .into_iter()
-                .map(|k| {
-                    (
-                        t.get(&format!("service.kind.{}", k.kind)).to_owned(),
-                        k.records,
-                        k.person_times,
-                        k.minutes / 60,
-                        format_yuan(k.value_fen),
-                    )
-                })
-                .collect(),
+            totals: {
+                let mut by_kind: std::collections::BTreeMap<String, shegong_store::stats::Row> =
+                    Default::default();
+                for r in totals {
+                    let e = by_kind
+                        .entry(r.key.clone())
+                        .or_insert(shegong_store::stats::Row {
+                            n: 0,
+                            person_times: 0,
+                            minutes: 0,
+                            value_fen: 0,
+                            ..r.clone()
+                        });
+                    e.n += r.n;
+                    e.person_times += r.person_times;
+                    e.minutes += r.minutes;
+                    e.value_fen += r.value_fen;
+                }
+                by_kind
+                    .into_values()
+                    .map(|k| {
+                        (
+                            t.get(&format!("service.kind.{}", k.key)).to_owned(),
+                            k.n,
+                            k.person_times,
+                            k.minutes / 60,
+                            format_yuan(k.value_fen),
+                        )
+                    })
+                    .collect()
+            },
             pager: pager(&t, &data, "/services", &pairs),
             export_href: format!(
                 "/services/export.xlsx?{}",
@@ -1179,6 +1206,9 @@ pub async fn create_service(
 struct ServiceDetailPage {
     t: Tr,
     base: Base,
+    can_write: bool,
+    value_input: String,
+    error: Option<String>,
     s: Service,
     row: ServiceRow,
     notes: String,
@@ -1189,15 +1219,35 @@ pub async fn service_page(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
 ) -> WebResult<Response> {
-    let u = reader(&ctx)?;
+    service_render(&state, &ctx, &id, q.notice.as_deref(), None).await
+}
+
+async fn service_detail(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    error: Option<FieldError>,
+) -> WebResult<Response> {
+    service_render(state, ctx, id, None, error).await
+}
+
+async fn service_render(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    notice: Option<&str>,
+    error: Option<FieldError>,
+) -> WebResult<Response> {
+    let u = reader(ctx)?;
     let t = ctx.tr();
-    let v = viewer(&state, u);
+    let v = viewer(state, u);
     let (s, participants) = {
         let mut c = state.db.read().await?;
         (
-            services::get(&mut c, &v, &id).await?,
-            services::participants(&mut c, &v, &id).await?,
+            services::get(&mut c, &v, id).await?,
+            services::participants(&mut c, &v, id).await?,
         )
     };
     let notes = s
@@ -1211,16 +1261,28 @@ pub async fn service_page(
         s.served_on
     );
     Ok(page(
-        StatusCode::OK,
+        if error.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
         &ServiceDetailPage {
             base: Base::new(
-                &ctx,
+                ctx,
                 title.clone(),
                 vec![
                     Crumb::link(t.get("menu.services"), "/services"),
                     Crumb::here(title),
                 ],
-            ),
+            )
+            .with_notice(&t, notice),
+            can_write: u.can(Permission::WriteData),
+            value_input: if s.value_fen > 0 {
+                format_yuan(s.value_fen).replace(',', "")
+            } else {
+                String::new()
+            },
+            error: error.as_ref().map(|e| field_error(&t, e)),
             row: service_row(&t, &s),
             notes,
             participants,
@@ -1228,6 +1290,97 @@ pub async fn service_page(
             t,
         },
     ))
+}
+
+/// Correct the date and figures of a record (audited with before and after).
+pub async fn correct_service(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    let u = writer(&ctx)?;
+    let mut c = Check::default();
+    let correction = services::Correction {
+        served_on: c.date("served_on", f.get("served_on")),
+        duration_minutes: c.int("duration_minutes", f.get("duration_minutes"), 1, 1440, 1),
+        person_times: c.int("person_times", f.get("person_times"), 1, 100_000, 1),
+        value_fen: match f.get("value").trim() {
+            "" => 0,
+            v => c.yuan("value", v),
+        },
+    };
+    if let Err(e) = c.finish() {
+        return service_detail(&state, &ctx, &id, e.into_iter().next()).await;
+    }
+    let v = viewer(&state, u);
+    let sid = id.clone();
+    let failed = audited(&state, &ctx, "service", "correct", move |conn, _, _| {
+        Box::pin(async move {
+            let before = services::correct(conn, &v, &sid, &correction).await?;
+            Ok(Done {
+                entity_id: sid,
+                region: Some(before.region_code),
+                changes: shegong_store::audit::diff(&[
+                    (
+                        "served_on",
+                        Some(before.served_on),
+                        Some(correction.served_on.clone()),
+                    ),
+                    (
+                        "duration_minutes",
+                        Some(before.duration_minutes.to_string()),
+                        Some(correction.duration_minutes.to_string()),
+                    ),
+                    (
+                        "person_times",
+                        Some(before.person_times.to_string()),
+                        Some(correction.person_times.to_string()),
+                    ),
+                    (
+                        "value",
+                        Some(format_yuan(before.value_fen)),
+                        Some(format_yuan(correction.value_fen)),
+                    ),
+                ]),
+            })
+        })
+    })
+    .await?;
+    match failed {
+        None => Ok(Redirect::to(&format!("/services/{id}?notice=notice.saved")).into_response()),
+        Some(e) => service_detail(&state, &ctx, &id, Some(e)).await,
+    }
+}
+
+/// Delete a record entered by mistake (audited with what it was).
+pub async fn delete_service(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let u = writer(&ctx)?;
+    let v = viewer(&state, u);
+    let sid = id.clone();
+    let failed = audited(&state, &ctx, "service", "delete", move |conn, _, _| {
+        Box::pin(async move {
+            let s = services::delete(conn, &v, &sid).await?;
+            Ok(Done {
+                entity_id: sid,
+                region: Some(s.region_code),
+                changes: vec![
+                    Change::new("kind", Some(s.kind), None::<String>),
+                    Change::new("served_on", Some(s.served_on), None::<String>),
+                    Change::new("resident", s.resident_id, None::<String>),
+                ],
+            })
+        })
+    })
+    .await?;
+    match failed {
+        None => Ok(Redirect::to("/services?notice=notice.deleted").into_response()),
+        Some(e) => service_detail(&state, &ctx, &id, Some(e)).await,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

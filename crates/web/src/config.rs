@@ -28,6 +28,8 @@ pub struct Config {
     pub body_limit: usize,
     /// Per-request timeout in seconds.
     pub request_timeout_secs: u64,
+    /// The public portal shows no count below this (as "<N"): a small cell could identify a person.
+    pub portal_min_cell: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -88,6 +90,7 @@ impl Default for Config {
             attachments_dir: "data/attachments".into(),
             crypto: CryptoConfig::default(),
             body_limit: 20 * 1024 * 1024,
+            portal_min_cell: 10,
             request_timeout_secs: 60,
         }
     }
@@ -133,6 +136,9 @@ impl Config {
         }
         if self.password.min_length < 8 || self.password.min_classes > 4 {
             return Err("password.min_length must be ≥ 8 and password.min_classes ≤ 4".into());
+        }
+        if self.portal_min_cell < 1 {
+            return Err("portal_min_cell must be at least 1".into());
         }
         Ok(())
     }

@@ -97,9 +97,9 @@ macro_rules! catalogue {
 }
 
 const ZH_FILES: &[(&str, &str)] =
-    catalogue!("zh-CN": "core", "identity", "import", "stations", "workforce", "people");
+    catalogue!("zh-CN": "core", "identity", "import", "stations", "workforce", "people", "stats");
 const EN_FILES: &[(&str, &str)] =
-    catalogue!("en": "core", "identity", "import", "stations", "workforce", "people");
+    catalogue!("en": "core", "identity", "import", "stations", "workforce", "people", "stats");
 
 fn load_all(files: &[(&str, &str)]) -> Catalog {
     let mut out = HashMap::new();

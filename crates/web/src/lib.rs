@@ -38,6 +38,7 @@ pub mod residents;
 pub mod staff;
 pub mod state;
 pub mod stations;
+pub mod statistics;
 pub mod system;
 pub mod users;
 pub mod write;
@@ -202,7 +203,17 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/services/new", get(casework::new_service))
         .route("/services/export.xlsx", get(casework::services_export))
-        .route("/services/{id}", get(casework::service_page));
+        .route(
+            "/services/{id}",
+            get(casework::service_page).post(casework::correct_service),
+        )
+        .route("/services/{id}/delete", post(casework::delete_service))
+        .route("/stats", get(statistics::root))
+        .route("/stats/{code}", get(statistics::region))
+        .route("/stats/{code}/wall", get(statistics::wall))
+        .route("/stats/{code}/report.xlsx", get(statistics::monthly_report))
+        .route("/public", get(statistics::portal))
+        .route("/public/services.csv", get(statistics::portal_csv));
     let api = Router::new()
         .route("/api/v1/openapi.json", get(api::openapi_json))
         .route("/api/v1/me", get(account::api_me))
@@ -265,6 +276,13 @@ pub fn router(state: AppState) -> Router {
             get(casework::api_services).post(casework::api_record_service),
         )
         .route("/api/v1/services/{id}", get(casework::api_service))
+        .route("/api/v1/stats/services", get(statistics::api_services))
+        .route(
+            "/api/v1/stats/services.csv",
+            get(statistics::api_services_csv),
+        )
+        .route("/api/v1/stats/people", get(statistics::api_people))
+        .route("/api/v1/stats/people.csv", get(statistics::api_people_csv))
         .route("/api/v1/inspections", get(inspections::api_list));
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()

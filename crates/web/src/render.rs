@@ -80,6 +80,13 @@ type Entry = (&'static str, &'static str, Option<Permission>);
 const MENU: &[(&str, &[Entry])] = &[
     ("menu.group.workbench", &[("menu.home", "/", None)]),
     (
+        "menu.group.statistics",
+        &[
+            ("menu.stats", "/stats", Some(Permission::ReadData)),
+            ("menu.portal", "/public", None),
+        ],
+    ),
+    (
         "menu.group.network",
         &[
             ("menu.coverage", "/coverage", Some(Permission::ReadData)),

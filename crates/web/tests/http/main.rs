@@ -7,6 +7,7 @@ mod people;
 mod security;
 mod staff;
 mod stations;
+mod stats;
 mod users_audit;
 
 use std::collections::BTreeMap;

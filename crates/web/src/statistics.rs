@@ -1,0 +1,905 @@
+//! Statistics for every level, read from the maintained counters (`store::stats`): the
+//! dashboard of a region with drill-down to its sub-regions and a ranking of them on any
+//! indicator (the imbalance view), a full-screen wall display, the monthly report as a formatted
+//! Excel file, the public disclosure portal (no login; small cells suppressed; never personal
+//! data) and the open-data API with CSV and JSON downloads.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use shegong_domain::{Permission, RegionCode, Scope};
+use shegong_store::stats::{self, Regions, Row};
+use shegong_store::{Conn, PageRequest, regions, residents, stations};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Ctx;
+use crate::error::{WebError, WebResult};
+use crate::excel::{self, Cell};
+use crate::forms::{format_yuan, today};
+use crate::i18n::Tr;
+use crate::render::{Base, Crumb, page};
+use crate::state::AppState;
+use crate::stations::reader;
+
+/// Region code in URLs: `CN` for the whole country.
+fn code_of(s: &str) -> WebResult<String> {
+    if s.eq_ignore_ascii_case("cn") {
+        return Ok(String::new());
+    }
+    RegionCode::parse(s)
+        .map(|c| c.to_string())
+        .map_err(|_| WebError::NotFound)
+}
+
+fn url_code(code: &str) -> &str {
+    if code.is_empty() { "CN" } else { code }
+}
+
+/// The year's month range (`YYYY-01`, `YYYY-12`).
+fn months(year: i32) -> (String, String) {
+    (format!("{year:04}-01"), format!("{year:04}-12"))
+}
+
+/// Figures of one region for a period.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct Figures {
+    pub records: i64,
+    pub person_times: i64,
+    pub hours: i64,
+    /// Linked resources, fen.
+    pub value_fen: i64,
+    /// Active people served.
+    pub people: i64,
+    pub high_risk: i64,
+    pub key_risk: i64,
+}
+
+fn add_services(f: &mut Figures, r: &Row) {
+    f.records += r.n;
+    f.person_times += r.person_times;
+    f.hours += r.minutes / 60;
+    f.value_fen += r.value_fen;
+}
+
+fn add_people(f: &mut Figures, r: &Row) {
+    f.people += r.n;
+    match r.key.as_str() {
+        "high" => f.high_risk += r.n,
+        "key" => f.key_risk += r.n,
+        _ => {}
+    }
+}
+
+/// The figures of `code` and of each of its children, from the counters only.
+async fn figures(
+    c: &mut Conn,
+    code: &str,
+    from: &str,
+    to: &str,
+) -> WebResult<(Figures, BTreeMap<String, Figures>)> {
+    let mut top = Figures::default();
+    for r in stats::read(c, Regions::One(code), "kind", from, to).await? {
+        add_services(&mut top, &r);
+    }
+    for r in stats::read(c, Regions::One(code), "tier", "", "").await? {
+        add_people(&mut top, &r);
+    }
+    let mut children: BTreeMap<String, Figures> = BTreeMap::new();
+    for r in stats::read(c, Regions::ChildrenOf(code), "kind", from, to).await? {
+        add_services(children.entry(r.region_code.clone()).or_default(), &r);
+    }
+    for r in stats::read(c, Regions::ChildrenOf(code), "tier", "", "").await? {
+        add_people(children.entry(r.region_code.clone()).or_default(), &r);
+    }
+    Ok((top, children))
+}
+
+/// The indicators the drill-down table can rank by.
+const INDICATORS: [&str; 5] = ["records", "person_times", "hours", "people", "high_risk"];
+
+fn indicator(f: &Figures, name: &str) -> i64 {
+    match name {
+        "person_times" => f.person_times,
+        "hours" => f.hours,
+        "people" => f.people,
+        "high_risk" => f.high_risk,
+        _ => f.records,
+    }
+}
+
+pub struct ChildRow {
+    pub code: String,
+    pub name: String,
+    pub f: Figures,
+    pub value: String,
+    /// Share of the largest sub-region's figure on the ranked indicator, 0–100 (bar width).
+    pub bar: i64,
+    pub drill: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct DashQuery {
+    year: Option<i32>,
+    /// One of `records`, `person_times`, `hours`, `people`, `high_risk`: rank the sub-regions.
+    sort: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "stats/dashboard.html")]
+struct DashPage {
+    t: Tr,
+    base: Base,
+    code: String,
+    url_code: String,
+    year: i32,
+    years: Vec<i32>,
+    top: Figures,
+    value: String,
+    rows: Vec<ChildRow>,
+    sort: String,
+    indicators: Vec<(String, String)>,
+    /// max / min of the ranked indicator among sub-regions with any, and its coefficient of variation.
+    spread: Option<(String, String)>,
+    due: residents::DueCounts,
+    rate: Option<String>,
+    charts: String,
+    echarts: &'static str,
+    charts_js: &'static str,
+    wall: bool,
+}
+
+/// The ECharts options of the dashboard, as one JSON object (id → option).
+fn chart_options(
+    t: &Tr,
+    year: i32,
+    kinds: &[Row],
+    domains: &[Row],
+    cats: &[(String, i64)],
+    tiers: &[Row],
+) -> String {
+    let months: Vec<String> = (1..=12).map(|m| format!("{year:04}-{m:02}")).collect();
+    let mut by_kind: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for r in kinds {
+        if let Some(i) = months.iter().position(|m| *m == r.month) {
+            by_kind.entry(&r.key).or_insert_with(|| vec![0; 12])[i] += r.n;
+        }
+    }
+    let series: Vec<serde_json::Value> = by_kind
+        .iter()
+        .map(|(k, v)| serde_json::json!({"name": t.get(&format!("service.kind.{k}")), "type": "bar", "stack": "all", "data": v}))
+        .collect();
+    let mut dom: BTreeMap<&str, i64> = BTreeMap::new();
+    for r in domains {
+        *dom.entry(&r.key).or_default() += r.n;
+    }
+    let pie = |items: Vec<(String, i64)>| -> serde_json::Value {
+        serde_json::json!({"tooltip": {"trigger": "item"}, "series": [{"type": "pie", "radius": ["35%", "65%"],
+            "data": items.into_iter().map(|(n, v)| serde_json::json!({"name": n, "value": v})).collect::<Vec<_>>()}]})
+    };
+    let month_labels: Vec<String> = (1..=12).map(|m| format!("{m}")).collect();
+    serde_json::json!({
+        "chart-months": {
+            "tooltip": {"trigger": "axis"}, "legend": {"top": 0}, "grid": {"left": 48, "right": 16, "top": 48, "bottom": 28},
+            "xAxis": {"type": "category", "data": month_labels}, "yAxis": {"type": "value"}, "series": series
+        },
+        "chart-domains": pie(dom.into_iter().map(|(k, v)| (t.get(&format!("service.domain.{k}")).to_owned(), v)).collect()),
+        "chart-categories": {
+            "tooltip": {"trigger": "axis"}, "grid": {"left": 140, "right": 24, "top": 8, "bottom": 24},
+            "xAxis": {"type": "value"}, "yAxis": {"type": "category", "data": cats.iter().map(|c| c.0.clone()).collect::<Vec<_>>()},
+            "series": [{"type": "bar", "data": cats.iter().map(|c| c.1).collect::<Vec<_>>()}]
+        },
+        "chart-tiers": pie(tiers.iter().map(|r| (t.get(&format!("resident.tier.{}", r.key)).to_owned(), r.n)).collect()),
+    })
+    .to_string()
+}
+
+async fn category_names(
+    c: &mut Conn,
+    t: &Tr,
+    scope: &Scope,
+) -> WebResult<BTreeMap<String, String>> {
+    Ok(residents::categories(c, scope)
+        .await?
+        .into_iter()
+        .map(|x| {
+            (
+                x.code,
+                if t.lang == crate::i18n::Lang::En {
+                    x.name_en
+                } else {
+                    x.name_zh
+                },
+            )
+        })
+        .collect())
+}
+
+async fn dashboard(
+    state: &AppState,
+    ctx: &Ctx,
+    code: &str,
+    q: &DashQuery,
+    wall: bool,
+) -> WebResult<Response> {
+    let u = reader(ctx)?;
+    let scope = u.scope();
+    let code = code_of(code)?;
+    if !scope.contains_region(&code) {
+        return Err(WebError::NotFound);
+    }
+    let t = ctx.tr();
+    let today_s = today(state.now());
+    let this_year: i32 = today_s[..4].parse().unwrap_or(2026);
+    let year = q
+        .year
+        .filter(|y| (2000..=this_year).contains(y))
+        .unwrap_or(this_year);
+    let (from, to) = months(year);
+    let sort = q
+        .sort
+        .clone()
+        .filter(|s| INDICATORS.contains(&s.as_str()))
+        .unwrap_or_else(|| "records".into());
+    let mut c = state.db.read().await?;
+    let (top, by_child) = figures(&mut c, &code, &from, &to).await?;
+    let kinds = stats::read(&mut c, Regions::One(&code), "kind", &from, &to).await?;
+    let domains = stats::read(&mut c, Regions::One(&code), "domain", &from, &to).await?;
+    let tiers = stats::read(&mut c, Regions::One(&code), "tier", "", "").await?;
+    let names = category_names(&mut c, &t, &scope).await?;
+    let mut cats: Vec<(String, i64)> = stats::read(&mut c, Regions::One(&code), "category", "", "")
+        .await?
+        .into_iter()
+        .map(|r| (names.get(&r.key).cloned().unwrap_or(r.key), r.n))
+        .collect();
+    cats.sort_by_key(|x| x.1);
+    let region_scope = Scope {
+        region: RegionCode::parse(&code).ok(),
+        org: None,
+    };
+    let children = regions::children(
+        &mut c,
+        &region_scope,
+        (!code.is_empty()).then_some(code.as_str()),
+    )
+    .await?;
+    let title_region = if code.is_empty() {
+        t.get("stats.national").to_owned()
+    } else {
+        regions::get(&mut c, &Scope::national(), &code)
+            .await?
+            .display_path()
+    };
+    let lineage: Vec<(String, String)> = match RegionCode::parse(&code) {
+        Ok(rc) => {
+            let mut out = Vec::new();
+            for a in rc.lineage() {
+                if scope.contains_region(a.as_str()) {
+                    let r = regions::get(&mut c, &Scope::national(), a.as_str()).await?;
+                    out.push((a.to_string(), r.name));
+                }
+            }
+            out
+        }
+        Err(_) => vec![],
+    };
+    let viewer = crate::residents::viewer(state, u);
+    let viewer = residents::Viewer {
+        scope: region_scope.clone(),
+        ..viewer
+    };
+    let due = residents::due_counts(&mut c, &viewer, None).await?;
+    let (visited, all) = residents::elderly_visit_rate(&mut c, &viewer, &today_s[..7]).await?;
+    drop(c);
+    let max = by_child
+        .values()
+        .map(|f| indicator(f, &sort))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut rows: Vec<ChildRow> = children
+        .into_iter()
+        .map(|r| {
+            let f = by_child.get(&r.code).cloned().unwrap_or_default();
+            let v = indicator(&f, &sort);
+            ChildRow {
+                value: format_yuan(f.value_fen),
+                bar: v * 100 / max,
+                drill: r.level != "village",
+                code: r.code,
+                name: r.name,
+                f,
+            }
+        })
+        .collect();
+    rows.sort_by_key(|r| std::cmp::Reverse(indicator(&r.f, &sort)));
+    let values: Vec<f64> = rows.iter().map(|r| indicator(&r.f, &sort) as f64).collect();
+    let spread = (values.len() > 1).then(|| {
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        let sd =
+            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len() as f64).sqrt();
+        let min = values.iter().cloned().fold(f64::MAX, f64::min);
+        let maxv = values.iter().cloned().fold(0.0, f64::max);
+        (
+            if min > 0.0 {
+                format!("{:.1}", maxv / min)
+            } else {
+                "∞".into()
+            },
+            if mean > 0.0 {
+                format!("{:.2}", sd / mean)
+            } else {
+                "—".into()
+            },
+        )
+    });
+    let mut crumbs = vec![Crumb::link(t.get("menu.stats"), "/stats")];
+    for (lc, name) in &lineage {
+        if *lc != code {
+            crumbs.push(Crumb::link(
+                name.clone(),
+                format!("/stats/{lc}?year={year}"),
+            ));
+        }
+    }
+    crumbs.push(Crumb::here(title_region.clone()));
+    let charts = chart_options(&t, year, &kinds, &domains, &cats, &tiers);
+    Ok(page(
+        StatusCode::OK,
+        &DashPage {
+            base: Base::new(ctx, title_region, crumbs),
+            url_code: url_code(&code).to_owned(),
+            code,
+            year,
+            years: (this_year - 4..=this_year).rev().collect(),
+            value: format_yuan(top.value_fen),
+            top,
+            rows,
+            indicators: INDICATORS
+                .iter()
+                .map(|i| (i.to_string(), t.get(&format!("stats.ind.{i}")).to_owned()))
+                .collect(),
+            sort,
+            spread,
+            due,
+            rate: (all > 0).then(|| {
+                format!(
+                    "{:.1}%（{visited}/{all}）",
+                    visited as f64 * 100.0 / all as f64
+                )
+            }),
+            charts,
+            echarts: crate::assets::url("vendor/echarts.min.js"),
+            charts_js: crate::assets::url("charts.js"),
+            wall,
+            t,
+        },
+    ))
+}
+
+pub async fn root(ctx: Ctx) -> WebResult<Response> {
+    let u = reader(&ctx)?;
+    Ok(Redirect::to(&format!("/stats/{}", url_code(&u.user.region_code))).into_response())
+}
+
+pub async fn region(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Query(q): Query<DashQuery>,
+) -> WebResult<Response> {
+    dashboard(&state, &ctx, &code, &q, false).await
+}
+
+/// The full-screen display (大屏): the same figures, large, without the menu.
+pub async fn wall(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Query(q): Query<DashQuery>,
+) -> WebResult<Response> {
+    dashboard(&state, &ctx, &code, &q, true).await
+}
+
+#[derive(Deserialize)]
+pub struct ReportQuery {
+    /// `YYYY-MM`; the current month when absent.
+    month: Option<String>,
+}
+
+/// 月报: one row per sub-region (and the total), services of the month by kind (records and
+/// person-times), linked value, people served by risk tier.
+pub async fn monthly_report(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(code): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> WebResult<Response> {
+    let u = ctx.user()?;
+    u.require(Permission::Export)?;
+    let code = code_of(&code)?;
+    if !u.scope().contains_region(&code) {
+        return Err(WebError::NotFound);
+    }
+    let t = ctx.tr();
+    let month = q
+        .month
+        .filter(|m| {
+            m.len() == 7
+                && chrono::NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").is_ok()
+        })
+        .unwrap_or_else(|| today(state.now())[..7].to_owned());
+    let mut c = state.db.read().await?;
+    let region_scope = Scope {
+        region: RegionCode::parse(&code).ok(),
+        org: None,
+    };
+    let children = regions::children(
+        &mut c,
+        &region_scope,
+        (!code.is_empty()).then_some(code.as_str()),
+    )
+    .await?;
+    let kinds_rows =
+        stats::read(&mut c, Regions::ChildrenOf(&code), "kind", &month, &month).await?;
+    let total_rows = stats::read(&mut c, Regions::One(&code), "kind", &month, &month).await?;
+    let tier_rows = stats::read(&mut c, Regions::ChildrenOf(&code), "tier", "", "").await?;
+    let total_tiers = stats::read(&mut c, Regions::One(&code), "tier", "", "").await?;
+    drop(c);
+    let kinds = shegong_domain::people::ServiceKind::ALL;
+    let mut headers: Vec<String> = vec![t.get("stats.region").to_owned()];
+    for k in kinds {
+        let label = t.get(&format!("service.kind.{}", k.as_str())).to_owned();
+        headers.push(format!("{label}{}", t.get("stats.col.records")));
+        headers.push(format!("{label}{}", t.get("stats.col.person_times")));
+    }
+    headers.extend(
+        [
+            "stats.ind.value",
+            "resident.tier.high",
+            "resident.tier.key",
+            "resident.tier.general",
+        ]
+        .map(|k| t.get(k).to_owned()),
+    );
+    let line = |name: String, kr: &[&Row], tr: &[&Row]| -> Vec<Cell> {
+        let mut cells: Vec<Cell> = vec![name.into()];
+        for k in kinds {
+            let (n, p) = kr
+                .iter()
+                .filter(|r| r.key == k.as_str())
+                .fold((0, 0), |a, r| (a.0 + r.n, a.1 + r.person_times));
+            cells.push(n.into());
+            cells.push(p.into());
+        }
+        cells.push(format_yuan(kr.iter().map(|r| r.value_fen).sum()).into());
+        for tier in ["high", "key", "general"] {
+            cells.push(
+                tr.iter()
+                    .filter(|r| r.key == tier)
+                    .map(|r| r.n)
+                    .sum::<i64>()
+                    .into(),
+            );
+        }
+        cells
+    };
+    let mut rows: Vec<Vec<Cell>> = children
+        .iter()
+        .map(|ch| {
+            let kr: Vec<&Row> = kinds_rows
+                .iter()
+                .filter(|r| r.region_code == ch.code)
+                .collect();
+            let tr: Vec<&Row> = tier_rows
+                .iter()
+                .filter(|r| r.region_code == ch.code)
+                .collect();
+            line(ch.name.clone(), &kr, &tr)
+        })
+        .collect();
+    rows.push(line(
+        t.get("stats.total").to_owned(),
+        &total_rows.iter().collect::<Vec<_>>(),
+        &total_tiers.iter().collect::<Vec<_>>(),
+    ));
+    let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    excel::send(
+        &state,
+        &ctx,
+        "monthly_report",
+        "stats.monthly_report",
+        &header_refs,
+        &rows,
+        vec![
+            shegong_store::audit::Change::new("month", None::<String>, Some(month)),
+            shegong_store::audit::Change::new("region", None::<String>, Some(url_code(&code))),
+        ],
+    )
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Open data
+
+#[derive(Deserialize, IntoParams)]
+pub struct StatsQuery {
+    /// Region code, `CN` (default: the caller's scope).
+    pub region: Option<String>,
+    /// `self` (default): the region itself; `children`: each sub-region.
+    pub level: Option<String>,
+    /// For services: `kind` (default), `domain` or `station`. For people: `tier` (default) or `category`.
+    pub by: Option<String>,
+    /// First month, `YYYY-MM` (services; default January of this year).
+    pub from: Option<String>,
+    /// Last month, `YYYY-MM` (services; default this month).
+    pub to: Option<String>,
+}
+
+/// One figure of the open data.
+#[derive(Serialize, ToSchema)]
+pub struct StatRow {
+    pub region_code: String,
+    /// `YYYY-MM` for services; empty for people served (the current count).
+    pub month: String,
+    pub key: String,
+    pub count: i64,
+    pub person_times: i64,
+    pub minutes: i64,
+    pub value_fen: i64,
+}
+
+async fn open_rows(
+    state: &AppState,
+    ctx: &Ctx,
+    q: &StatsQuery,
+    people: bool,
+) -> WebResult<Vec<StatRow>> {
+    let u = reader(ctx)?;
+    let code = match &q.region {
+        Some(r) => code_of(r)?,
+        None => u.user.region_code.clone(),
+    };
+    if !u.scope().contains_region(&code) {
+        return Err(WebError::NotFound);
+    }
+    let (dims, default): (&[&str], &str) = if people {
+        (&["tier", "category"], "tier")
+    } else {
+        (&["kind", "domain", "station"], "kind")
+    };
+    let by = q.by.clone().unwrap_or_else(|| default.to_owned());
+    if !dims.contains(&by.as_str()) {
+        return Err(shegong_domain::FieldError::new("by", "stats.by_unknown").into());
+    }
+    let now = today(state.now());
+    let (from, to) = if people {
+        (String::new(), String::new())
+    } else {
+        (
+            q.from
+                .clone()
+                .unwrap_or_else(|| format!("{}-01", &now[..4])),
+            q.to.clone().unwrap_or_else(|| now[..7].to_owned()),
+        )
+    };
+    let regions = if q.level.as_deref() == Some("children") {
+        Regions::ChildrenOf(&code)
+    } else {
+        Regions::One(&code)
+    };
+    let mut c = state.db.read().await?;
+    Ok(stats::read(&mut c, regions, &by, &from, &to)
+        .await?
+        .into_iter()
+        .map(|r| StatRow {
+            region_code: url_code(&r.region_code).to_owned(),
+            month: r.month,
+            key: r.key,
+            count: r.n,
+            person_times: r.person_times,
+            minutes: r.minutes,
+            value_fen: r.value_fen,
+        })
+        .collect())
+}
+
+fn csv(name: &str, rows: &[StatRow]) -> Response {
+    let mut out = String::from("region_code,month,key,count,person_times,minutes,value_fen\n");
+    for r in rows {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            r.region_code, r.month, r.key, r.count, r.person_times, r.minutes, r.value_fen
+        ));
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.csv\""),
+            ),
+        ],
+        out,
+    )
+        .into_response()
+}
+
+/// Service volume from the maintained counters: records, person-times, minutes and linked
+/// value per month and kind, domain or station, for a region or each of its sub-regions.
+#[utoipa::path(get, path = "/api/v1/stats/services", tag = "statistics", params(StatsQuery),
+    responses((status = 200, body = Vec<StatRow>), (status = 404, description = "Region outside the caller's scope")))]
+pub async fn api_services(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<StatsQuery>,
+) -> WebResult<Json<Vec<StatRow>>> {
+    Ok(Json(open_rows(&state, &ctx, &q, false).await?))
+}
+
+/// People served now, by risk tier or category, for a region or each of its sub-regions.
+#[utoipa::path(get, path = "/api/v1/stats/people", tag = "statistics", params(StatsQuery),
+    responses((status = 200, body = Vec<StatRow>), (status = 404, description = "Region outside the caller's scope")))]
+pub async fn api_people(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<StatsQuery>,
+) -> WebResult<Json<Vec<StatRow>>> {
+    Ok(Json(open_rows(&state, &ctx, &q, true).await?))
+}
+
+/// The same as `/api/v1/stats/services`, as a CSV download.
+#[utoipa::path(get, path = "/api/v1/stats/services.csv", tag = "statistics", params(StatsQuery),
+    responses((status = 200, description = "CSV: region_code,month,key,count,person_times,minutes,value_fen", content_type = "text/csv")))]
+pub async fn api_services_csv(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<StatsQuery>,
+) -> WebResult<Response> {
+    Ok(csv("services", &open_rows(&state, &ctx, &q, false).await?))
+}
+
+/// The same as `/api/v1/stats/people`, as a CSV download.
+#[utoipa::path(get, path = "/api/v1/stats/people.csv", tag = "statistics", params(StatsQuery),
+    responses((status = 200, description = "CSV: region_code,month,key,count,person_times,minutes,value_fen", content_type = "text/csv")))]
+pub async fn api_people_csv(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<StatsQuery>,
+) -> WebResult<Response> {
+    Ok(csv("people", &open_rows(&state, &ctx, &q, true).await?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public disclosure portal (no login)
+
+/// A public figure: the number, or "<N" when it is below the threshold (and not zero): a small
+/// count could point at a person.
+fn suppressed(n: i64, threshold: i64) -> String {
+    if n > 0 && n < threshold {
+        format!("<{threshold}")
+    } else {
+        n.to_string()
+    }
+}
+
+pub struct PublicStation {
+    pub name: String,
+    pub region: String,
+    pub address: String,
+    pub phone: String,
+    pub open_hours: String,
+    pub status: String,
+    /// SVG coordinates on the map, when the station has coordinates.
+    pub xy: Option<(i64, i64)>,
+}
+
+#[derive(Template)]
+#[template(path = "public/index.html")]
+struct PublicPage {
+    t: Tr,
+    base: Base,
+    code: String,
+    place: String,
+    children: Vec<(String, String, String, String)>,
+    stations: Vec<PublicStation>,
+    kinds: Vec<(String, String, String)>,
+    people: Vec<(String, String)>,
+    threshold: i64,
+    year: String,
+    has_map: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct PublicQuery {
+    region: Option<String>,
+}
+
+/// The portal: a region's stations (directory and a map drawn from their coordinates, no map
+/// tiles), and its service figures of the year with small cells suppressed.
+pub async fn portal(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<PublicQuery>,
+) -> WebResult<Response> {
+    let t = ctx.tr();
+    let code = match q.region.as_deref().filter(|s| !s.is_empty()) {
+        Some(r) => code_of(r)?,
+        None => String::new(),
+    };
+    let threshold = state.config.portal_min_cell;
+    let now = today(state.now());
+    let (from, to) = (format!("{}-01", &now[..4]), now[..7].to_owned());
+    let all = Scope::national();
+    let mut c = state.db.read().await?;
+    let place = if code.is_empty() {
+        t.get("stats.national").to_owned()
+    } else {
+        regions::get(&mut c, &all, &code).await?.display_path()
+    };
+    let region_scope = Scope {
+        region: RegionCode::parse(&code).ok(),
+        org: None,
+    };
+    let kids = regions::children(
+        &mut c,
+        &region_scope,
+        (!code.is_empty()).then_some(code.as_str()),
+    )
+    .await?;
+    let per_child = stats::read(&mut c, Regions::ChildrenOf(&code), "kind", &from, &to).await?;
+    let children = kids
+        .into_iter()
+        .map(|k| {
+            let (n, p) = per_child
+                .iter()
+                .filter(|r| r.region_code == k.code)
+                .fold((0, 0), |a, r| (a.0 + r.n, a.1 + r.person_times));
+            (
+                k.code,
+                k.name,
+                suppressed(n, threshold),
+                suppressed(p, threshold),
+            )
+        })
+        .collect();
+    let kinds = stats::read(&mut c, Regions::One(&code), "kind", &from, &to).await?;
+    let mut by_kind: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for r in &kinds {
+        let e = by_kind.entry(r.key.clone()).or_default();
+        e.0 += r.n;
+        e.1 += r.person_times;
+    }
+    let names = category_names(&mut c, &t, &all).await?;
+    let people = stats::read(&mut c, Regions::One(&code), "category", "", "")
+        .await?
+        .into_iter()
+        .map(|r| {
+            (
+                names.get(&r.key).cloned().unwrap_or(r.key),
+                suppressed(r.n, threshold),
+            )
+        })
+        .collect();
+    // The directory: stations in the region (at most 500 on a page; narrow the region for more).
+    let list = stations::list(
+        &mut c,
+        &region_scope,
+        &stations::Filter::default(),
+        PageRequest {
+            page: 1,
+            per_page: 500,
+        },
+    )
+    .await?
+    .items;
+    drop(c);
+    let coords: Vec<(i64, i64)> = list
+        .iter()
+        .filter_map(|s| Some((s.lng_e6?, s.lat_e6?)))
+        .collect();
+    let (min_x, max_x) = coords
+        .iter()
+        .fold((i64::MAX, i64::MIN), |a, c| (a.0.min(c.0), a.1.max(c.0)));
+    let (min_y, max_y) = coords
+        .iter()
+        .fold((i64::MAX, i64::MIN), |a, c| (a.0.min(c.1), a.1.max(c.1)));
+    let project = |lng: i64, lat: i64| -> (i64, i64) {
+        let w = (max_x - min_x).max(1);
+        let h = (max_y - min_y).max(1);
+        (20 + (lng - min_x) * 560 / w, 20 + (max_y - lat) * 360 / h)
+    };
+    let stations = list
+        .into_iter()
+        .map(|s| PublicStation {
+            xy: match (s.lng_e6, s.lat_e6) {
+                (Some(x), Some(y)) => Some(project(x, y)),
+                _ => None,
+            },
+            region: shegong_domain::region::display_path(s.region_path.split('/').skip(1)),
+            status: t.get(&format!("station.status.{}", s.status)).to_owned(),
+            name: s.name,
+            address: s.address,
+            phone: s.phone,
+            open_hours: s.open_hours,
+        })
+        .collect();
+    let title = t.get("portal.title");
+    Ok(page(
+        StatusCode::OK,
+        &PublicPage {
+            base: Base::new(
+                &ctx,
+                title,
+                vec![Crumb::link(title, "/public"), Crumb::here(place.clone())],
+            ),
+            code: url_code(&code).to_owned(),
+            place,
+            children,
+            has_map: !coords.is_empty(),
+            stations,
+            kinds: by_kind
+                .into_iter()
+                .map(|(k, (n, p))| {
+                    (
+                        t.get(&format!("service.kind.{k}")).to_owned(),
+                        suppressed(n, threshold),
+                        suppressed(p, threshold),
+                    )
+                })
+                .collect(),
+            people,
+            threshold,
+            year: now[..4].to_owned(),
+            t,
+        },
+    ))
+}
+
+/// Open data of the portal: service figures of the year per sub-region, suppressed.
+pub async fn portal_csv(
+    State(state): State<AppState>,
+    Query(q): Query<PublicQuery>,
+) -> WebResult<Response> {
+    let code = match q.region.as_deref().filter(|s| !s.is_empty()) {
+        Some(r) => code_of(r)?,
+        None => String::new(),
+    };
+    let threshold = state.config.portal_min_cell;
+    let now = today(state.now());
+    let mut c = state.db.read().await?;
+    let rows = stats::read(
+        &mut c,
+        Regions::ChildrenOf(&code),
+        "kind",
+        &format!("{}-01", &now[..4]),
+        &now[..7],
+    )
+    .await?;
+    let mut out = String::from("region_code,month,kind,records,person_times\n");
+    for r in rows {
+        out.push_str(&format!(
+            "{},{},{},{},{}\n",
+            r.region_code,
+            r.month,
+            r.key,
+            suppressed(r.n, threshold),
+            suppressed(r.person_times, threshold)
+        ));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"services.csv\"",
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}

@@ -1,0 +1,220 @@
+//! Statistics over HTTP: the dashboard and its drill-down read the maintained counters and
+//! agree with the records; open data as JSON and CSV; the monthly report; the public portal
+//! without login, without personal data and with small cells suppressed.
+
+use super::*;
+
+async fn resident(c: &mut Client, name: &str, region: &str) -> String {
+    let res = c
+        .post_form(
+            "/residents",
+            &[
+                ("name", name),
+                ("birth_date", "1950-03-03"),
+                ("region", region),
+                ("risk_tier", "high"),
+                ("legal_basis", "statutory_duty"),
+                ("phone", "13912345678"),
+                ("confirm_duplicates", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    res.location()
+        .trim_start_matches("/residents/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn visit(c: &mut Client, id: &str, on: &str) {
+    let res = c
+        .post_form(
+            "/services",
+            &[
+                ("resident", id),
+                ("kind", "visit"),
+                ("domain", "elderly"),
+                ("method", "home"),
+                ("served_on", on),
+                ("duration_minutes", "60"),
+                ("workers", "王芳"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+}
+
+app_test!(dashboards_drill_down_and_agree_with_the_records, |app| {
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+    let today = shegong_web::forms::today(app.state.now());
+    let a = resident(&mut admin, "刘桂英", "430202001").await;
+    let b = resident(&mut admin, "陈秀兰", "430203001").await;
+    for _ in 0..3 {
+        visit(&mut admin, &a, &today).await;
+    }
+    visit(&mut admin, &b, &today).await;
+
+    let page = admin.get("/stats/4302").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert_eq!(page.select("#kpi-records"), vec!["4"]);
+    assert_eq!(page.select("#kpi-people"), vec!["2"]);
+    // Sub-regions ranked by records: 荷塘区 (3) above 芦淞区 (1); the link drills down.
+    let rows = page.select("#subregions tbody tr td:nth-child(2)");
+    assert_eq!(
+        &rows[..2],
+        &["荷塘区".to_owned(), "芦淞区".to_owned()],
+        "{rows:?}"
+    );
+    let county = admin.get("/stats/430202").await;
+    assert_eq!(county.select("#kpi-records"), vec!["3"]);
+    let township = admin.get("/stats/430202001").await;
+    assert_eq!(township.select("#kpi-records"), vec!["3"]);
+    assert!(
+        township.text.contains("echarts"),
+        "the charts are drawn with the vendored ECharts"
+    );
+    // Out of scope: 404.
+    assert_eq!(admin.get("/stats/4301").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(admin.get("/stats/CN").await.status, StatusCode::NOT_FOUND);
+
+    // Open data from the same counters.
+    let json = admin
+        .get("/api/v1/stats/services?region=4302&level=children")
+        .await
+        .json();
+    let hetang: i64 = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["region_code"] == "430202")
+        .map(|r| r["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(hetang, 3, "{json}");
+    let csv = admin
+        .get("/api/v1/stats/people.csv?region=4302&by=tier")
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.text.starts_with("region_code,month,key,count") && csv.text.contains("4302,,high,2,"),
+        "{}",
+        csv.text
+    );
+    assert_eq!(
+        admin.get("/api/v1/stats/services?by=nonsense").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // Deleting a record and correcting another change the figures at once.
+    let list = admin
+        .get(&format!("/api/v1/services?resident={a}"))
+        .await
+        .json();
+    let first = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let second = list["items"][1]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        admin
+            .post_form(&format!("/services/{first}/delete"), &[])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let res = admin
+        .post_form(
+            &format!("/services/{second}"),
+            &[
+                ("served_on", &today),
+                ("duration_minutes", "90"),
+                ("person_times", "4"),
+                ("value", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let page = admin.get("/stats/430202001").await;
+    assert_eq!(page.select("#kpi-records"), vec!["2"]);
+    assert_eq!(page.select("#kpi-person-times"), vec!["5"]);
+
+    // The monthly report: a workbook with the sub-regions as rows.
+    let report = admin
+        .get(&format!("/stats/4302/report.xlsx?month={}", &today[..7]))
+        .await;
+    assert_eq!(report.status, StatusCode::OK);
+    assert!(report.bytes.starts_with(b"PK"));
+    let mut sw = app.login_as(Role::SocialWorker, "430202001").await;
+    assert_eq!(
+        sw.get("/stats/4302/report.xlsx").await.status,
+        StatusCode::FORBIDDEN
+    );
+});
+
+app_test!(
+    the_public_portal_shows_no_personal_data_and_suppresses_small_cells,
+    |app| {
+        let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+        let today = shegong_web::forms::today(app.state.now());
+        let a = resident(&mut admin, "周秀英", "430202001").await;
+        for _ in 0..12 {
+            visit(&mut admin, &a, &today).await;
+        }
+        let b = resident(&mut admin, "吴德明", "430203001").await;
+        visit(&mut admin, &b, &today).await;
+
+        let mut public = app.client();
+        let page = public.get("/public?region=4302").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        for secret in ["周秀英", "吴德明", "13912345678", "王芳"] {
+            assert!(
+                !page.text.contains(secret),
+                "{secret} must not be published"
+            );
+        }
+        // 12 visits in 荷塘区 are shown; the single one in 芦淞区 is below the threshold (10).
+        let regions = page.select("#public-regions tbody tr");
+        assert!(
+            regions
+                .iter()
+                .any(|r| r.contains("荷塘区") && r.contains("12")),
+            "{regions:?}"
+        );
+        assert!(
+            regions
+                .iter()
+                .any(|r| r.contains("芦淞区") && r.contains("<10")),
+            "{regions:?}"
+        );
+        // Two people of category 特困 in the city: below the threshold too.
+        for id in [&a, &b] {
+            let res = admin
+                .post_form(
+                    &format!("/residents/{id}/memberships"),
+                    &[("category", "tekun"), ("valid_from", today.as_str())],
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        }
+        let page = public.get("/public?region=4302").await;
+        assert_eq!(
+            page.select("#public-people tbody tr"),
+            vec!["特困<10".to_owned()]
+        );
+        let csv = public.get("/public/services.csv?region=4302").await;
+        assert_eq!(csv.status, StatusCode::OK);
+        assert!(
+            csv.text.contains("430202,") && csv.text.contains(",<10,"),
+            "{}",
+            csv.text
+        );
+        assert!(!csv.text.contains("周秀英"));
+        // The dashboards themselves need an account.
+        assert_ne!(public.get("/stats/4302").await.status, StatusCode::OK);
+        assert_eq!(
+            public
+                .get("/api/v1/stats/services?region=4302")
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+);
