@@ -81,6 +81,26 @@ enum Command {
         /// Staff records per station
         #[arg(long, default_value_t = 2)]
         staff_per_station: usize,
+        /// Instead: the statistics benchmark at a named scale (city, province): dashboards at
+        /// 10^5 and at the full size, API writes, lists, memory (see docs/performance.md)
+        #[arg(long)]
+        scale: Option<String>,
+    },
+    /// Demo and scale data
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Fill an empty database with realistic data at a named scale: city (株洲: 10^5 service
+    /// records) or province (湖南: ~1,900 townships, 10,000 staff, 10^6 residents, 10^7 records)
+    Generate {
+        #[arg(long)]
+        scale: String,
+        /// An empty database to fill; a temporary SQLite file if absent
+        #[arg(long)]
+        target_url: Option<String>,
     },
 }
 
@@ -352,8 +372,17 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Restore { path } => restore(&config, &path).await,
         Command::Bench {
             target_url,
+            scale: Some(scale),
+            ..
+        } => crate::scale::bench_command(target_url, &scale).await,
+        Command::Demo(DemoCommand::Generate { scale, target_url }) => {
+            crate::scale::generate_command(target_url, &scale).await
+        }
+        Command::Bench {
+            target_url,
             stations,
             staff_per_station,
+            scale: None,
         } => {
             crate::bench::run(crate::bench::Options {
                 target_url,

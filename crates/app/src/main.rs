@@ -2,6 +2,7 @@
 
 mod bench;
 mod cli;
+mod scale;
 
 use std::process::ExitCode;
 

@@ -69,10 +69,16 @@ impl Default for PageRequest {
     }
 }
 
+/// Lists over the large tables count at most this many matches (and say "10,000+"): an exact
+/// count of millions of rows per page view costs more than it tells.
+pub const LIST_COUNT_CAP: i64 = 10_000;
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: i64,
+    /// The count stopped at `LIST_COUNT_CAP`: there are more.
+    pub capped: bool,
     pub page: i64,
     pub per_page: i64,
 }

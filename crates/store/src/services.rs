@@ -234,7 +234,7 @@ pub async fn record_past_visits(
     if visits.iter().any(|(on, _, _)| on.as_str() > today.as_str()) {
         return Err(FieldError::new("served_on", "service.in_future").into());
     }
-    for chunk in visits.chunks(200) {
+    for chunk in visits.chunks(50) {
         let mut q = Sql::new(
             "INSERT INTO services (id, region_code, station_id, kind, domain, resident_id, served_on, duration_minutes, person_times, \
              method, workers, created_by, created_at) VALUES ",
@@ -442,9 +442,17 @@ pub struct Filter {
     pub q: Option<String>,
 }
 
-fn filtered(viewer: &Viewer, f: &Filter, select: &str) -> Sql {
+/// `listing`: a newest-first page; over a wide scope it walks the date index rather than the
+/// region range (see `Sql::region_prefix_unindexed`). Counts and narrow scopes use the range.
+fn filtered(viewer: &Viewer, f: &Filter, select: &str, listing: bool) -> Sql {
     let mut q = Sql::new(select);
-    visible(viewer, &mut q);
+    if listing && viewer.scope.prefix().len() <= 4 {
+        q.push(" AND ");
+        q.region_prefix_unindexed("v.region_code", &viewer.scope);
+        viewer.protect(&mut q, "r", Some("v.sensitive = 1"));
+    } else {
+        visible(viewer, &mut q);
+    }
     if let Some(k) = &f.kind {
         q.push(" AND v.kind = ").bind(k.clone());
     }
@@ -479,13 +487,15 @@ pub async fn list(
     f: &Filter,
     page: PageRequest,
 ) -> StoreResult<Page<Service>> {
-    let count = filtered(
+    let mut count = filtered(
         viewer,
         f,
-        "SELECT COUNT(*) FROM services v LEFT JOIN residents r ON r.id = v.resident_id WHERE 1 = 1",
+        "SELECT COUNT(*) FROM (SELECT 1 FROM services v LEFT JOIN residents r ON r.id = v.resident_id WHERE 1 = 1",
+        false,
     );
-    let mut q = filtered(viewer, f, SELECT);
-    q.push(" ORDER BY v.served_on DESC, v.created_at DESC, v.id");
+    count.push(&format!(" LIMIT {}) t", crate::LIST_COUNT_CAP + 1));
+    let mut q = filtered(viewer, f, SELECT, true);
+    q.push(" ORDER BY v.served_on DESC, v.created_at DESC, v.id DESC");
     q.fetch_page(conn, &count, page).await
 }
 
@@ -495,7 +505,8 @@ pub async fn list_all(
     f: &Filter,
     cap: i64,
 ) -> StoreResult<Vec<Service>> {
-    let mut q = filtered(viewer, f, SELECT);
-    q.push(" ORDER BY v.served_on DESC, v.id LIMIT ").bind(cap);
+    let mut q = filtered(viewer, f, SELECT, true);
+    q.push(" ORDER BY v.served_on DESC, v.created_at DESC, v.id DESC LIMIT ")
+        .bind(cap);
     q.fetch_all(conn).await
 }

@@ -58,6 +58,8 @@ impl From<Option<i64>> for Value {
 }
 
 #[derive(Debug, Default, Clone)]
+/// Multi-row statements are best kept to a few hundred parameters: SQLite binds numbered
+/// parameters by name, which costs time growing with the square of their number.
 pub struct Sql {
     text: String,
     args: Vec<Value>,
@@ -90,6 +92,28 @@ impl Sql {
         let (lo, hi) = scope.range();
         self.push(column).push(" >= ").bind(lo);
         self.push(" AND ").push(column).push(" < ").bind(hi)
+    }
+
+    /// The scope as a prefix test the planner cannot answer from an index on `column`: for
+    /// newest-first pages over a wide scope (a city, a province, the country), where walking the
+    /// date index and filtering beats collecting the whole range and sorting it.
+    pub fn region_prefix_unindexed(
+        &mut self,
+        column: &str,
+        scope: &shegong_domain::Scope,
+    ) -> &mut Self {
+        let prefix = scope.prefix().to_owned();
+        if prefix.is_empty() {
+            return self.push("1 = 1");
+        }
+        // The length is written as a literal: PostgreSQL has no SUBSTR(text, int, bigint).
+        let len = prefix.len().to_string();
+        self.push("SUBSTR(")
+            .push(column)
+            .push(", 1, ")
+            .push(&len)
+            .push(") = ")
+            .bind(prefix)
     }
 
     /// ` AND (LOWER(a) LIKE $n OR ...)`: a case-insensitive substring search, the same on both
@@ -151,7 +175,9 @@ impl Sql {
             .ok_or(crate::StoreError::NotFound)
     }
 
-    /// One page of this (ordered) query; `count` is the same query's `SELECT COUNT(*)`.
+    /// One page of this (ordered) query; `count` is the same query's `SELECT COUNT(*)`, or for
+    /// the large tables `SELECT COUNT(*) FROM (SELECT 1 … LIMIT LIST_COUNT_CAP + 1) t`, which
+    /// marks the page `capped`.
     pub async fn fetch_page<T>(
         &mut self,
         conn: &mut AnyConnection,
@@ -168,7 +194,8 @@ impl Sql {
             .bind(page.offset());
         Ok(crate::Page {
             items: self.fetch_all(conn).await?,
-            total,
+            capped: total > crate::LIST_COUNT_CAP,
+            total: total.min(crate::LIST_COUNT_CAP),
             page: page.page,
             per_page: page.per_page,
         })

@@ -591,6 +591,7 @@ pub async fn trainings(
     let rows: Vec<(String, String, String, String, i64, String, String)> =
         q.fetch_all(conn).await?;
     Ok(Page {
+        capped: false,
         items: rows
             .into_iter()
             .map(

@@ -111,7 +111,7 @@ pub async fn apply(conn: &mut AnyConnection, changes: Changes) -> StoreResult<()
         return Ok(());
     }
     if is_postgres(conn) {
-        for chunk in rows.chunks(500) {
+        for chunk in rows.chunks(100) {
             let mut q = Sql::new(
                 "INSERT INTO stat_deltas (region_code, month, dim, key, n, person_times, minutes, value_fen) VALUES ",
             );
@@ -425,7 +425,7 @@ pub async fn rebuild(db: &Db) -> StoreResult<usize> {
     Sql::new("DELETE FROM stat_deltas").execute(&mut tx).await?;
     Sql::new("DELETE FROM stat_counts").execute(&mut tx).await?;
     let rows: Vec<(Key, Values)> = want.0.into_iter().filter(|(_, v)| !v.is_zero()).collect();
-    for chunk in rows.chunks(500) {
+    for chunk in rows.chunks(100) {
         let mut q = Sql::new(
             "INSERT INTO stat_counts (region_code, month, dim, key, n, person_times, minutes, value_fen) VALUES ",
         );

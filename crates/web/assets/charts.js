@@ -10,6 +10,14 @@
     document.querySelectorAll('[data-chart]').forEach(function (el) {
       var option = options[el.getAttribute('data-chart')];
       if (!option) return;
+      // The HTML tooltip writes style="" attributes, which the CSP (style-src 'self') refuses;
+      // the tooltip drawn inside the chart needs none.
+      if (option.tooltip) option.tooltip.renderMode = 'richText';
+      // Light text on the dark wall display.
+      if (el.closest('.wall')) {
+        option.textStyle = { color: '#e6eefc' };
+        option.legend = Object.assign({ textStyle: { color: '#e6eefc' } }, option.legend || {});
+      }
       var chart = window.echarts.init(el, null, { renderer: 'svg' });
       chart.setOption(option);
       charts.push(chart);

@@ -37,7 +37,11 @@ pub fn pager<T>(t: &Tr, page: &Page<T>, path: &str, query: &[(&str, String)]) ->
     let hi = (page.page + 3).min(pages);
     Pager {
         info: t.fmt(
-            "pager.info",
+            if page.capped {
+                "pager.info_capped"
+            } else {
+                "pager.info"
+            },
             &[
                 ("total", &page.total.to_string()),
                 ("page", &page.page.to_string()),

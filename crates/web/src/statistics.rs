@@ -677,6 +677,24 @@ pub async fn api_people_csv(
 // ---------------------------------------------------------------------------------------------
 // Public disclosure portal (no login)
 
+/// Suppress a group of figures that add up to a published total (sub-regions of a region, kinds
+/// of service): small cells as "<N", and when only one cell of the group is small, the next
+/// smallest non-zero one too ("*"), so the hidden figure cannot be had by subtraction.
+fn suppress_group(values: &[i64], threshold: i64) -> Vec<String> {
+    let mut out: Vec<String> = values.iter().map(|&n| suppressed(n, threshold)).collect();
+    let small = values.iter().filter(|&&n| n > 0 && n < threshold).count();
+    if small == 1
+        && let Some((i, _)) = values
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n >= threshold)
+            .min_by_key(|(_, n)| **n)
+    {
+        out[i] = "*".into();
+    }
+    out
+}
+
 /// A public figure: the number, or "<N" when it is below the threshold (and not zero): a small
 /// count could point at a person.
 fn suppressed(n: i64, threshold: i64) -> String {
@@ -752,20 +770,21 @@ pub async fn portal(
     )
     .await?;
     let per_child = stats::read(&mut c, Regions::ChildrenOf(&code), "kind", &from, &to).await?;
-    let children = kids
-        .into_iter()
+    let sums: Vec<(i64, i64)> = kids
+        .iter()
         .map(|k| {
-            let (n, p) = per_child
+            per_child
                 .iter()
                 .filter(|r| r.region_code == k.code)
-                .fold((0, 0), |a, r| (a.0 + r.n, a.1 + r.person_times));
-            (
-                k.code,
-                k.name,
-                suppressed(n, threshold),
-                suppressed(p, threshold),
-            )
+                .fold((0, 0), |a, r| (a.0 + r.n, a.1 + r.person_times))
         })
+        .collect();
+    let records = suppress_group(&sums.iter().map(|s| s.0).collect::<Vec<_>>(), threshold);
+    let person_times = suppress_group(&sums.iter().map(|s| s.1).collect::<Vec<_>>(), threshold);
+    let children = kids
+        .into_iter()
+        .zip(records.into_iter().zip(person_times))
+        .map(|(k, (n, p))| (k.code, k.name, n, p))
         .collect();
     let kinds = stats::read(&mut c, Regions::One(&code), "kind", &from, &to).await?;
     let mut by_kind: BTreeMap<String, (i64, i64)> = BTreeMap::new();
@@ -775,15 +794,12 @@ pub async fn portal(
         e.1 += r.person_times;
     }
     let names = category_names(&mut c, &t, &all).await?;
-    let people = stats::read(&mut c, Regions::One(&code), "category", "", "")
-        .await?
+    let cats = stats::read(&mut c, Regions::One(&code), "category", "", "").await?;
+    let shown = suppress_group(&cats.iter().map(|r| r.n).collect::<Vec<_>>(), threshold);
+    let people = cats
         .into_iter()
-        .map(|r| {
-            (
-                names.get(&r.key).cloned().unwrap_or(r.key),
-                suppressed(r.n, threshold),
-            )
-        })
+        .zip(shown)
+        .map(|(r, n)| (names.get(&r.key).cloned().unwrap_or(r.key), n))
         .collect();
     // The directory: stations in the region (at most 500 on a page; narrow the region for more).
     let list = stations::list(
@@ -820,7 +836,7 @@ pub async fn portal(
                 (Some(x), Some(y)) => Some(project(x, y)),
                 _ => None,
             },
-            region: shegong_domain::region::display_path(s.region_path.split('/').skip(1)),
+            region: shegong_domain::region::display_path(s.region_path.split('/')),
             status: t.get(&format!("station.status.{}", s.status)).to_owned(),
             name: s.name,
             address: s.address,
@@ -842,16 +858,16 @@ pub async fn portal(
             children,
             has_map: !coords.is_empty(),
             stations,
-            kinds: by_kind
-                .into_iter()
-                .map(|(k, (n, p))| {
-                    (
-                        t.get(&format!("service.kind.{k}")).to_owned(),
-                        suppressed(n, threshold),
-                        suppressed(p, threshold),
-                    )
-                })
-                .collect(),
+            kinds: {
+                let counts: Vec<(i64, i64)> = by_kind.values().copied().collect();
+                let n = suppress_group(&counts.iter().map(|c| c.0).collect::<Vec<_>>(), threshold);
+                let p = suppress_group(&counts.iter().map(|c| c.1).collect::<Vec<_>>(), threshold);
+                by_kind
+                    .keys()
+                    .zip(n.into_iter().zip(p))
+                    .map(|(k, (n, p))| (t.get(&format!("service.kind.{k}")).to_owned(), n, p))
+                    .collect()
+            },
             people,
             threshold,
             year: now[..4].to_owned(),
@@ -880,16 +896,24 @@ pub async fn portal_csv(
         &now[..7],
     )
     .await?;
+    // Each month × kind is a group of sub-regions adding up to the region's figure.
+    let mut groups: BTreeMap<(String, String), Vec<&Row>> = BTreeMap::new();
+    for r in &rows {
+        groups
+            .entry((r.month.clone(), r.key.clone()))
+            .or_default()
+            .push(r);
+    }
     let mut out = String::from("region_code,month,kind,records,person_times\n");
-    for r in rows {
-        out.push_str(&format!(
-            "{},{},{},{},{}\n",
-            r.region_code,
-            r.month,
-            r.key,
-            suppressed(r.n, threshold),
-            suppressed(r.person_times, threshold)
-        ));
+    for ((month, kind), group) in groups {
+        let n = suppress_group(&group.iter().map(|r| r.n).collect::<Vec<_>>(), threshold);
+        let p = suppress_group(
+            &group.iter().map(|r| r.person_times).collect::<Vec<_>>(),
+            threshold,
+        );
+        for ((r, n), p) in group.iter().zip(n).zip(p) {
+            out.push_str(&format!("{},{month},{kind},{n},{p}\n", r.region_code));
+        }
     }
     Ok((
         [
@@ -902,4 +926,19 @@ pub async fn portal_csv(
         out,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lone_small_cell_takes_a_second_one_with_it() {
+        assert_eq!(suppress_group(&[12, 1, 0, 40], 10), ["*", "<10", "0", "40"]);
+        assert_eq!(
+            suppress_group(&[12, 1, 3, 40], 10),
+            ["12", "<10", "<10", "40"]
+        );
+        assert_eq!(suppress_group(&[12, 40], 10), ["12", "40"]);
+    }
 }
