@@ -467,14 +467,17 @@ async fn dashboard_scan(db: &Db, code: &str) -> anyhow::Result<()> {
         .bind(lo.clone()).push(" AND region_code < ").bind(hi.clone())
         .push(" AND served_on >= '2025-06-01' AND served_on <= '2026-05-31' GROUP BY SUBSTR(served_on, 1, 7), kind")
         .fetch_all::<(String, String, i64, Option<i64>)>(&mut c).await.map(|_| ())?;
-    Sql::new(&format!("SELECT SUBSTR(region_code, 1, {child})")
-        .push("), COUNT(*) FROM services WHERE region_code >= ")
-        .bind(lo.clone())
-        .push(" AND region_code < ")
-        .bind(hi.clone())
-        .push(&format!(" AND served_on >= '2025-06-01' GROUP BY SUBSTR(region_code, 1, {child})"))
-        .fetch_all::<(String, i64)>(&mut c)
-        .await?;
+    Sql::new(&format!(
+        "SELECT SUBSTR(region_code, 1, {child}), COUNT(*) FROM services WHERE region_code >= "
+    ))
+    .bind(lo.clone())
+    .push(" AND region_code < ")
+    .bind(hi.clone())
+    .push(&format!(
+        " AND served_on >= '2025-06-01' GROUP BY SUBSTR(region_code, 1, {child})"
+    ))
+    .fetch_all::<(String, i64)>(&mut c)
+    .await?;
     Sql::new(
         "SELECT risk_tier, COUNT(*) FROM residents WHERE status = 'active' AND region_code >= ",
     )
