@@ -2,4 +2,4 @@
 -- page, instead of sorting every row of the caller's scope (the id breaks ties).
 
 CREATE INDEX services_recent ON services(served_on, created_at, id);
-CREATE INDEX residents_recent ON residents(created_at, id);
+CREATE INDEX residents_recent ON residents(status, created_at, id);
