@@ -147,6 +147,9 @@ struct DashPage {
     spread: Option<(String, String)>,
     due: residents::DueCounts,
     rate: Option<String>,
+    /// The station network of the region (coverage, operating stations, open and overdue
+    /// rectifications), from the station registry (thousands of rows, grouped per request).
+    network: shegong_store::coverage::Figures,
     charts: String,
     echarts: &'static str,
     charts_js: &'static str,
@@ -293,6 +296,13 @@ async fn dashboard(
         ..viewer
     };
     let due = residents::due_counts(&mut c, &viewer, None).await?;
+    let (network, _) = shegong_store::coverage::coverage(
+        &mut c,
+        &scope,
+        (!code.is_empty()).then_some(code.as_str()),
+        &today_s,
+    )
+    .await?;
     let (visited, all) = residents::elderly_visit_rate(&mut c, &viewer, &today_s[..7]).await?;
     drop(c);
     let max = by_child
@@ -366,6 +376,7 @@ async fn dashboard(
             sort,
             spread,
             due,
+            network,
             rate: (all > 0).then(|| {
                 format!(
                     "{:.1}%（{visited}/{all}）",

@@ -60,6 +60,9 @@ app_test!(dashboards_drill_down_and_agree_with_the_records, |app| {
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     assert_eq!(page.select("#kpi-records"), vec!["4"]);
     assert_eq!(page.select("#kpi-people"), vec!["2"]);
+    // The station network of the city beside the services: no stations here, so no coverage.
+    assert_eq!(page.select("#kpi-coverage"), vec!["0.0%"]);
+    assert_eq!(page.select("#kpi-rectifications"), vec!["0"]);
     // Sub-regions ranked by records: 荷塘区 (3) above 芦淞区 (1); the link drills down.
     let rows = page.select("#subregions tbody tr td:nth-child(2)");
     assert_eq!(
