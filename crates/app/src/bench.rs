@@ -272,7 +272,7 @@ fn resident_id(n: usize) -> String {
 }
 
 /// Peak resident set size of this process (Linux), in KiB.
-fn peak_rss_kb() -> u64 {
+pub(crate) fn peak_rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -562,18 +562,6 @@ async fn list_p90(w: &World, region: &str) -> anyhow::Result<(f64, f64)> {
     Ok((pct(r, 0.9), pct(s, 0.9)))
 }
 
-fn peak_rss_mb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .unwrap_or(0)
-        / 1024
-}
-
 /// API writes through the real router (residents below 20,000 are adults, so never protected) (bearer token, JSON, audit entry, counters) against the
 /// database's own single-row durable commit rate.
 async fn write_rates(w: &World, n: usize) -> anyhow::Result<(f64, f64)> {
@@ -905,7 +893,7 @@ pub async fn bench_command(url: Option<String>, name: &str) -> anyhow::Result<()
     );
     println!(
         "| peak resident memory of the process | {} MB |",
-        peak_rss_mb()
+        crate::bench::peak_rss_kb() / 1024
     );
     Ok(())
 }

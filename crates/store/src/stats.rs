@@ -210,8 +210,8 @@ pub async fn read(
     from: &str,
     to: &str,
 ) -> StoreResult<Vec<Row>> {
-    let filter = |q: &mut Sql, table: &str| {
-        let _ = table;
+    // The same region, dimension and month filter on the counters and on the pending deltas.
+    let filter = |q: &mut Sql| {
         match &regions {
             Regions::One(code) => {
                 q.push(" WHERE region_code = ").bind(code.to_string());
@@ -244,9 +244,9 @@ pub async fn read(
         "SELECT region_code, month, key, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(person_times) AS BIGINT) AS person_times, CAST(SUM(minutes) AS BIGINT) AS minutes, CAST(SUM(value_fen) AS BIGINT) AS value_fen \
          FROM (SELECT region_code, month, key, n, person_times, minutes, value_fen FROM stat_counts",
     );
-    filter(&mut q, "stat_counts");
+    filter(&mut q);
     q.push(" UNION ALL SELECT region_code, month, key, n, person_times, minutes, value_fen FROM stat_deltas");
-    filter(&mut q, "stat_deltas");
+    filter(&mut q);
     q.push(") t GROUP BY region_code, month, key HAVING SUM(n) <> 0 OR SUM(person_times) <> 0 ORDER BY region_code, month, key");
     q.fetch_all(conn).await
 }

@@ -15,15 +15,19 @@ use shegong_store::stations::{self, StationInput};
 use shegong_store::{Conn, StoreResult, indicators, regions};
 
 /// A small deterministic generator (the demo is the same on every start).
-struct Lcg(u64);
+pub(crate) struct Lcg(pub(crate) u64);
 
 impl Lcg {
-    fn next(&mut self, n: u64) -> u64 {
+    pub(crate) fn next(&mut self, n: u64) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         (self.0 >> 33) % n.max(1)
+    }
+
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.next(items.len() as u64) as usize]
     }
 }
 

@@ -14,26 +14,11 @@ use shegong_store::services::{self, ServiceInput};
 use shegong_store::sql::Sql;
 use shegong_store::{regions, stations, users};
 
+use crate::demo_network::Lcg;
 use crate::state::AppState;
 
 /// The villages and communities of 株洲市 (NBS 2023), for the demo's home addresses.
 const VILLAGES: &[u8] = include_bytes!("../data/zhuzhou-villages.csv.gz");
-
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n.max(1)
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.next(items.len() as u64) as usize]
-    }
-}
 
 const SURNAMES: &[&str] = &[
     "李", "王", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙", "胡", "朱", "高", "林",
