@@ -434,24 +434,24 @@ fn pct(mut d: Vec<Duration>, p: f64) -> f64 {
     d[i].as_secs_f64() * 1000.0
 }
 
-/// The reads the dashboard of `code` makes (see web/src/statistics.rs).
+/// The counter reads the dashboard of `code` makes (see web/src/statistics.rs): each figure for
+/// the region and its sub-regions, the months by kind and domain, people by tier and category,
+/// staff, funding, visit due dates and elderly visits.
 async fn dashboard_reads(db: &Db, code: &str) -> anyhow::Result<()> {
     let mut c = db.read().await?;
-    for dim in ["kind", "domain"] {
-        stats::read(&mut c, Regions::One(code), dim, "2025-06", "2026-05").await?;
+    for (dim, from, to) in [
+        ("kind", "2025-06", "2026-05"),
+        ("tier", "", ""),
+        ("staff_cert", "", ""),
+        ("funding", "2026", "2026"),
+    ] {
+        stats::read(&mut c, Regions::One(code), dim, from, to).await?;
+        stats::read(&mut c, Regions::ChildrenOf(code), dim, from, to).await?;
     }
-    stats::read(
-        &mut c,
-        Regions::ChildrenOf(code),
-        "kind",
-        "2025-06",
-        "2026-05",
-    )
-    .await?;
-    for dim in ["tier", "category"] {
+    stats::read(&mut c, Regions::One(code), "domain", "2025-06", "2026-05").await?;
+    for dim in ["category", "staff_role", "due", "elderly_visit"] {
         stats::read(&mut c, Regions::One(code), dim, "", "").await?;
     }
-    stats::read(&mut c, Regions::ChildrenOf(code), "tier", "", "").await?;
     Ok(())
 }
 
@@ -686,8 +686,9 @@ impl Browser {
     }
 }
 
-/// Excel import of a resident roll through the real pages (upload, preview, commit), rows/s.
-async fn import_rate(w: &World, rows: usize) -> anyhow::Result<f64> {
+/// A browser signed in to a new in-process server as a new civil-affairs administrator of
+/// `region` (the server's clock two hours after the data's).
+async fn signed_in(w: &World, username: &str, region: &str) -> anyhow::Result<Browser> {
     let config = shegong_web::Config {
         database_url: String::new(),
         ..Default::default()
@@ -698,30 +699,31 @@ async fn import_rate(w: &World, rows: usize) -> anyhow::Result<f64> {
         std::sync::Arc::new(|| NOW + 7_200_000),
         KeyRing::from_spec(&w.spec)?,
     );
+    let password = "Bench-Account-2026";
     shegong_web::users::create_user(
         &w.db,
         &config.password,
         &shegong_store::audit::Actor::system("bench"),
         shegong_web::users::CreateUser {
-            username: "scale_importer".into(),
-            display_name: "导入".into(),
+            username: username.into(),
+            display_name: username.into(),
             role: Role::CivilAffairsAdmin,
-            scope: Scope::region(RegionCode::parse(&w.townships[0][..4])?),
-            password: Some("Bench-Import-2026".into()),
+            scope: Scope::region(RegionCode::parse(region)?),
+            password: Some(password.into()),
             temporary: false,
             is_demo: false,
         },
         NOW,
     )
     .await
-    .map_err(|e| anyhow::anyhow!("importer account: {e:?}"))?;
+    .map_err(|e| anyhow::anyhow!("bench account: {e:?}"))?;
     let mut b = Browser {
         router: shegong_web::router(state),
         cookies: Default::default(),
     };
     let (_, _, login) = b.send("GET", "/login", None).await?;
     let form = format!(
-        "_csrf={}&username=scale_importer&password=Bench-Import-2026",
+        "_csrf={}&username={username}&password={password}",
         Browser::csrf(&login)
     );
     let (st, _, _) = b
@@ -735,8 +737,36 @@ async fn import_rate(w: &World, rows: usize) -> anyhow::Result<f64> {
         )
         .await?;
     if st != 303 {
-        bail!("bench importer could not sign in ({st})");
+        bail!("bench account could not sign in ({st})");
     }
+    Ok(b)
+}
+
+/// The whole dashboard page (`GET /stats/{code}`: session, counters, the station network,
+/// the template), p50 / p95 of `runs`.
+async fn time_page(b: &mut Browser, code: &str, runs: usize) -> anyhow::Result<Sample> {
+    let path = format!("/stats/{code}");
+    let mut d = Vec::new();
+    for i in 0..=runs {
+        let t = Instant::now();
+        let (st, _, _) = b.send("GET", &path, None).await?;
+        if st != 200 {
+            bail!("{path} answered {st}");
+        }
+        if i > 0 {
+            d.push(t.elapsed());
+        }
+    }
+    Ok(Sample {
+        label: code.into(),
+        p50: pct(d.clone(), 0.5),
+        p95: pct(d, 0.95),
+    })
+}
+
+/// Excel import of a resident roll through the real pages (upload, preview, commit), rows/s.
+async fn import_rate(w: &World, rows: usize) -> anyhow::Result<f64> {
+    let mut b = signed_in(w, "scale_importer", &w.townships[0][..4]).await?;
     let (_, _, page) = b.send("GET", "/residents/import", None).await?;
     let token = Browser::csrf(&page);
     let mut csv = String::from("姓名,出生日期,居住地区划代码,风险等级,对象类别\n");
@@ -800,7 +830,7 @@ async fn import_rate(w: &World, rows: usize) -> anyhow::Result<f64> {
     }
     let took = t.elapsed().as_secs_f64();
     let mut c = w.db.read().await?;
-    let imported = Sql::new("SELECT COUNT(*) FROM residents WHERE created_by = '导入'")
+    let imported = Sql::new("SELECT COUNT(*) FROM residents WHERE created_by = 'scale_importer'")
         .fetch_i64(&mut c)
         .await?;
     if imported as usize != rows {
@@ -824,6 +854,9 @@ pub async fn bench_command(url: Option<String>, name: &str) -> anyhow::Result<()
     let county = w.townships[0][..6].to_owned();
     let (d_small, scan_small) = time_dashboard(&w.db, s.region, 200, 5).await?;
     let (dc_small, _) = time_dashboard(&w.db, &county, 200, 1).await?;
+    let mut viewer = signed_in(&w, "scale_viewer", s.region).await?;
+    let page_small = time_page(&mut viewer, s.region, 50).await?;
+    let pagec_small = time_page(&mut viewer, &county, 50).await?;
     let lists_small = list_p90(&w, s.region).await?;
     let (api, raw) = write_rates(&w, 500).await?;
     let import = import_rate(&w, 2_000).await?;
@@ -838,6 +871,8 @@ pub async fn bench_command(url: Option<String>, name: &str) -> anyhow::Result<()
     }
     let (d_big, scan_big) = time_dashboard(&w.db, s.region, 200, 3).await?;
     let (dc_big, _) = time_dashboard(&w.db, &county, 200, 1).await?;
+    let page_big = time_page(&mut viewer, s.region, 50).await?;
+    let pagec_big = time_page(&mut viewer, &county, 50).await?;
     let lists_big = list_p90(&w, s.region).await?;
     let mut c = w.db.read().await?;
     let t = Instant::now();
@@ -857,6 +892,14 @@ pub async fn bench_command(url: Option<String>, name: &str) -> anyhow::Result<()
     println!(
         "| dashboard of county {}, p50 / p95 | {:.2} / {:.2} ms | {:.2} / {:.2} ms |",
         county, dc_small.p50, dc_small.p95, dc_big.p50, dc_big.p95
+    );
+    println!(
+        "| dashboard page GET /stats/{}, p50 / p95 | {:.2} / {:.2} ms | {:.2} / {:.2} ms |",
+        page_small.label, page_small.p50, page_small.p95, page_big.p50, page_big.p95
+    );
+    println!(
+        "| dashboard page GET /stats/{}, p50 / p95 | {:.2} / {:.2} ms | {:.2} / {:.2} ms |",
+        county, pagec_small.p50, pagec_small.p95, pagec_big.p50, pagec_big.p95
     );
     println!(
         "| the same figures by full-scan GROUP BY, p50 / p95 | {:.1} / {:.1} ms | {:.1} / {:.1} ms |",
@@ -881,10 +924,17 @@ pub async fn bench_command(url: Option<String>, name: &str) -> anyhow::Result<()
         "| CSV import of a 2,000-row resident roll through the pages (upload, preview with duplicate checks, commit) | {import:.0} rows/s |"
     );
     println!(
-        "| dashboard at {} vs {} records (p50 ratio) | {:.2}× |",
+        "| dashboard at {} vs {} records, p50 ratio: counters of {} / of {} / page of {} / page of {} | {:.2}× / {:.2}× / {:.2}× / {:.2}× |",
         s.services,
         small,
-        d_big.p50 / d_small.p50
+        s.region,
+        county,
+        s.region,
+        county,
+        d_big.p50 / d_small.p50,
+        dc_big.p50 / dc_small.p50,
+        page_big.p50 / page_small.p50,
+        pagec_big.p50 / pagec_small.p50
     );
     println!(
         "| stats verify over everything | {} differences, {:.1} s |",

@@ -669,7 +669,7 @@ pub async fn answer_referral(
     Sql::new("UPDATE cases SET station_id = ").bind(&target.id).push(", region_code = ").bind(&target.region_code)
         .push(", worker_user_id = ").bind(worker.map(str::to_owned)).push(", supervisor_user_id = NULL, transfer_station_id = NULL, transfer_region = NULL, updated_at = ")
         .bind(now).push(" WHERE id = ").bind(id).execute(conn).await?;
-    let counted = stats::resident(conn, &case.resident_id).await?;
+    let counted = stats::contribution(conn, &[stats::Subject::Resident(&case.resident_id)]).await?;
     // The person is now served there: their file follows unless it already lies within that region.
     let mut q = Sql::new("UPDATE residents SET station_id = ");
     q.bind(&target.id)
@@ -686,7 +686,12 @@ pub async fn answer_referral(
     }
     q.push(" WHERE id = ").bind(case.resident_id.clone());
     q.execute(conn).await?;
-    stats::residents_changed(conn, &[&case.resident_id], counted).await?;
+    stats::changed(
+        conn,
+        &[stats::Subject::Resident(&case.resident_id)],
+        counted,
+    )
+    .await?;
     Ok(case)
 }
 

@@ -311,8 +311,10 @@ pub async fn likely_duplicates(
         .chars()
         .take(1)
         .collect();
+    // The status test is wrapped so that no status-led index (the list's) competes with the branch's
+    // own: without table statistics SQLite would otherwise walk every active file per branch.
     let select = "SELECT r.id, r.name, r.birth_date, r.region_code, g.path_names AS region_path, r.id_number_hash, r.created_at \
-        FROM residents r JOIN regions g ON g.code = r.region_code WHERE r.status = 'active' AND ";
+        FROM residents r JOIN regions g ON g.code = r.region_code WHERE COALESCE(r.status, '') = 'active' AND ";
     let mut q =
         Sql::new("SELECT id, name, birth_date, region_code, region_path, id_number_hash FROM (");
     q.push(select)
@@ -405,7 +407,12 @@ pub async fn create(
         .execute(conn).await?;
     record_tier(conn, &id, &region, &input.risk_tier, "", created_by, now).await?;
     refresh_schedule(conn, &id).await?;
-    stats::residents_changed(conn, &[&id], stats::Changes::default()).await?;
+    stats::changed(
+        conn,
+        &[stats::Subject::Resident(&id)],
+        stats::Changes::default(),
+    )
+    .await?;
     Ok(id)
 }
 
@@ -421,7 +428,7 @@ pub async fn update(
     now: Millis,
 ) -> StoreResult<Resident> {
     let before = get(conn, viewer, id).await?;
-    let counted = stats::resident(conn, id).await?;
+    let counted = stats::contribution(conn, &[stats::Subject::Resident(id)]).await?;
     let region = home_region(conn, &viewer.scope, input).await?;
     check_links(conn, &viewer.scope, input, &region).await?;
     let mut q = Sql::new("UPDATE residents SET region_code = ");
@@ -484,7 +491,7 @@ pub async fn update(
         record_tier(conn, id, &region, &input.risk_tier, "", changed_by, now).await?;
     }
     refresh_schedule(conn, id).await?;
-    stats::residents_changed(conn, &[id], counted).await?;
+    stats::changed(conn, &[stats::Subject::Resident(id)], counted).await?;
     Ok(before)
 }
 
@@ -499,7 +506,7 @@ pub async fn set_tier(
     now: Millis,
 ) -> StoreResult<Resident> {
     let before = get(conn, viewer, id).await?;
-    let counted = stats::resident(conn, id).await?;
+    let counted = stats::contribution(conn, &[stats::Subject::Resident(id)]).await?;
     if before.risk_tier == tier.as_str() {
         return Ok(before);
     }
@@ -522,7 +529,7 @@ pub async fn set_tier(
     )
     .await?;
     refresh_schedule(conn, id).await?;
-    stats::residents_changed(conn, &[id], counted).await?;
+    stats::changed(conn, &[stats::Subject::Resident(id)], counted).await?;
     Ok(before)
 }
 
@@ -717,7 +724,7 @@ pub async fn add_membership(
     now: Millis,
 ) -> StoreResult<String> {
     let r = get(conn, viewer, resident_id).await?;
-    let counted = stats::resident(conn, resident_id).await?;
+    let counted = stats::contribution(conn, &[stats::Subject::Resident(resident_id)]).await?;
     let known = Sql::new("SELECT COUNT(*) FROM resident_categories WHERE code = ")
         .bind(m.category.clone())
         .push(" AND (region_code = '' OR ")
@@ -755,7 +762,7 @@ pub async fn add_membership(
         .bind(m.verified_by.trim()).push(", ").bind(created_by).push(", ").bind(now).push(")")
         .execute(conn).await?;
     refresh_schedule(conn, resident_id).await?;
-    stats::residents_changed(conn, &[resident_id], counted).await?;
+    stats::changed(conn, &[stats::Subject::Resident(resident_id)], counted).await?;
     Ok(id)
 }
 
@@ -768,7 +775,7 @@ pub async fn end_membership(
     on: &str,
 ) -> StoreResult<Membership> {
     get(conn, viewer, resident_id).await?;
-    let counted = stats::resident(conn, resident_id).await?;
+    let counted = stats::contribution(conn, &[stats::Subject::Resident(resident_id)]).await?;
     let m = memberships_of(conn, &[resident_id])
         .await?
         .into_iter()
@@ -784,7 +791,7 @@ pub async fn end_membership(
         .execute(conn)
         .await?;
     refresh_schedule(conn, resident_id).await?;
-    stats::residents_changed(conn, &[resident_id], counted).await?;
+    stats::changed(conn, &[stats::Subject::Resident(resident_id)], counted).await?;
     Ok(m)
 }
 
@@ -952,8 +959,14 @@ pub async fn merge(
     if k.id == d.id || d.status != "active" {
         return Err(FieldError::new("other", "resident.same_person").into());
     }
-    let mut counted = stats::resident(conn, keep).await?;
-    counted.merge(stats::resident(conn, drop).await?);
+    let counted = stats::contribution(
+        conn,
+        &[
+            stats::Subject::Resident(keep),
+            stats::Subject::Resident(drop),
+        ],
+    )
+    .await?;
     for table in ["resident_memberships", "risk_history", "cases", "services"] {
         Sql::new(&format!("UPDATE {table} SET resident_id = "))
             .bind(keep)
@@ -1010,7 +1023,15 @@ pub async fn merge(
         .execute(conn)
         .await?;
     refresh_schedule(conn, keep).await?;
-    stats::residents_changed(conn, &[keep, drop], counted).await?;
+    stats::changed(
+        conn,
+        &[
+            stats::Subject::Resident(keep),
+            stats::Subject::Resident(drop),
+        ],
+        counted,
+    )
+    .await?;
     Ok((k, d))
 }
 
@@ -1023,7 +1044,7 @@ pub async fn set_status(
     now: Millis,
 ) -> StoreResult<Resident> {
     let before = get(conn, viewer, id).await?;
-    let counted = stats::resident(conn, id).await?;
+    let counted = stats::contribution(conn, &[stats::Subject::Resident(id)]).await?;
     if !matches!(status, "active" | "moved_out" | "deceased") || before.status == "merged" {
         return Err(FieldError::new("status", "resident.status_unknown").into());
     }
@@ -1035,7 +1056,7 @@ pub async fn set_status(
         .bind(id)
         .execute(conn)
         .await?;
-    stats::residents_changed(conn, &[id], counted).await?;
+    stats::changed(conn, &[stats::Subject::Resident(id)], counted).await?;
     Ok(before)
 }
 
@@ -1177,19 +1198,31 @@ pub async fn set_rule(
         .bind(new_id()).push(", ").bind(region.as_str()).push(", ").bind(tier.as_str()).push(", ").bind(category).push(", ")
         .bind(interval_days).push(", ").bind(methods).push(", ").bind(by).push(", ").bind(now).push(")")
         .execute(conn).await?;
-    let mut q = Sql::new("SELECT id FROM residents r WHERE r.status = 'active' AND r.risk_tier = ");
+    // (Status wrapped, as in `likely_duplicates`: the region's index, not the list's.)
+    let mut q = Sql::new(
+        "SELECT id FROM residents r WHERE COALESCE(r.status, '') = 'active' AND r.risk_tier = ",
+    );
     q.bind(tier.as_str()).push(" AND ");
     q.region_range("r.region_code", &Scope::region(region.clone()));
     let ids: Vec<(String,)> = q.fetch_all(conn).await?;
     for (id,) in ids {
-        refresh_schedule(conn, &id).await?;
+        reschedule(conn, &id).await?;
     }
     Ok(before)
 }
 
+/// `refresh_schedule` for a write that does not otherwise change the resident (a visit, a
+/// rule): the counters follow the new due date and last visit in the same transaction.
+pub async fn reschedule(conn: &mut AnyConnection, id: &str) -> StoreResult<()> {
+    let counted = stats::contribution(conn, &[stats::Subject::Resident(id)]).await?;
+    refresh_schedule(conn, id).await?;
+    stats::changed(conn, &[stats::Subject::Resident(id)], counted).await
+}
+
 /// Recompute a resident's visit interval and next due date from the rules, their tier and
-/// current categories, and their last visit. Called by every write that can change them.
-pub async fn refresh_schedule(conn: &mut AnyConnection, id: &str) -> StoreResult<()> {
+/// current categories, and their last visit. Called by every write that can change them, inside
+/// its own before-and-after of the resident's counters (or through `reschedule`).
+async fn refresh_schedule(conn: &mut AnyConnection, id: &str) -> StoreResult<()> {
     #[derive(sqlx::FromRow)]
     struct S {
         region_code: String,

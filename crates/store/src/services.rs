@@ -212,14 +212,14 @@ pub async fn create(
     stats::apply(conn, counted).await?;
     if kind == ServiceKind::Visit {
         for rid in resident_id.iter().chain(participants.iter()) {
-            residents::refresh_schedule(conn, rid).await?;
+            residents::reschedule(conn, rid).await?;
         }
     }
     Ok(id)
 }
 
 /// Record visits from the past (a migrated history, the demo) in one statement, without
-/// re-scheduling: the caller calls `residents::refresh_schedule` once per person afterwards.
+/// re-scheduling: the caller calls `residents::reschedule` once per person afterwards.
 /// `r` is a file the viewer has just read; each visit is (date, minutes, method).
 pub async fn record_past_visits(
     conn: &mut AnyConnection,
@@ -347,7 +347,7 @@ pub async fn delete(conn: &mut AnyConnection, viewer: &Viewer, id: &str) -> Stor
     stats::apply(conn, contribution(&s, -1)).await?;
     if s.kind == ServiceKind::Visit.as_str() {
         for p in people {
-            residents::refresh_schedule(conn, &p).await?;
+            residents::reschedule(conn, &p).await?;
         }
     }
     Ok(s)
@@ -409,7 +409,7 @@ pub async fn correct(
     stats::apply(conn, changes).await?;
     if s.kind == ServiceKind::Visit.as_str() {
         for p in reached(conn, &s).await? {
-            residents::refresh_schedule(conn, &p).await?;
+            residents::reschedule(conn, &p).await?;
         }
     }
     Ok(s)

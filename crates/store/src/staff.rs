@@ -11,7 +11,7 @@ use sqlx::AnyConnection;
 
 use crate::crypto::KeyRing;
 use crate::sql::Sql;
-use crate::{Millis, Page, PageRequest, StoreError, StoreResult, new_id, stations};
+use crate::{Millis, Page, PageRequest, StoreError, StoreResult, new_id, stations, stats};
 
 /// Column names bound into the seal (a sealed value cannot be moved to another column).
 pub const ID_FIELD: &str = "staff.id_number";
@@ -183,6 +183,8 @@ pub async fn create(
     if let Some(sid) = &input.station_id {
         recount_station(conn, sid).await?;
     }
+    let nothing = stats::Changes::default();
+    stats::changed(conn, &[stats::Subject::Staff(&id)], nothing).await?;
     Ok(id)
 }
 
@@ -212,6 +214,7 @@ pub async fn update(
     now: Millis,
 ) -> StoreResult<Staff> {
     let before = get(conn, scope, id).await?;
+    let counted = stats::contribution(conn, &[stats::Subject::Staff(id)]).await?;
     check(conn, scope, input).await?;
     let region = home_region(conn, scope, input).await?;
     let hash = keys.lookup_hash(ID_FIELD, &input.id_number);
@@ -260,6 +263,7 @@ pub async fn update(
     {
         recount_station(conn, sid).await?;
     }
+    stats::changed(conn, &[stats::Subject::Staff(id)], counted).await?;
     Ok(before)
 }
 
@@ -471,6 +475,7 @@ pub async fn add_certificate(
     if dup > 0 {
         return Err(FieldError::new("level", "certificate.level_taken").into());
     }
+    let counted = stats::contribution(conn, &[stats::Subject::Staff(staff_id)]).await?;
     let id = new_id();
     Sql::new("INSERT INTO certificates (id, staff_id, region_code, level, number, obtained_on, registered_until, created_at) VALUES (")
         .bind(&id).push(", ").bind(staff_id).push(", ").bind(&p.region_code).push(", ").bind(level).push(", ").bind(number.trim()).push(", ")
@@ -479,6 +484,7 @@ pub async fn add_certificate(
     if let Some(sid) = &p.station_id {
         recount_station(conn, sid).await?;
     }
+    stats::changed(conn, &[stats::Subject::Staff(staff_id)], counted).await?;
     Ok(id)
 }
 

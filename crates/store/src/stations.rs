@@ -8,7 +8,7 @@ use shegong_domain::{FieldError, RegionCode, Scope};
 use sqlx::AnyConnection;
 
 use crate::sql::Sql;
-use crate::{Millis, Page, PageRequest, StoreResult, new_id};
+use crate::{Millis, Page, PageRequest, StoreResult, new_id, stats};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Station {
@@ -315,7 +315,9 @@ pub async fn update(
         .await?;
     }
     if before.region_code != input.region.as_str() {
+        let counted = stats::contribution(conn, &[stats::Subject::Station(id)]).await?;
         move_children(conn, id, input.region.as_str()).await?;
+        stats::changed(conn, &[stats::Subject::Station(id)], counted).await?;
         crate::indicators::recompute_station(conn, id).await?;
     }
     Ok(before)
@@ -559,11 +561,13 @@ pub async fn set_funding(
             .bind(source.as_str())
             .fetch_optional(conn)
             .await?;
+    let counted = stats::contribution(conn, &[stats::Subject::Station(id)]).await?;
     Sql::new("INSERT INTO station_funding (id, station_id, region_code, year, source, amount_fen, updated_at) VALUES (")
         .bind(new_id()).push(", ").bind(id).push(", ").bind(&st.region_code).push(", ").bind(year).push(", ")
         .bind(source.as_str()).push(", ").bind(amount_fen).push(", ").bind(now)
         .push(") ON CONFLICT (station_id, year, source) DO UPDATE SET amount_fen = excluded.amount_fen, updated_at = excluded.updated_at")
         .execute(conn).await?;
+    stats::changed(conn, &[stats::Subject::Station(id)], counted).await?;
     Ok(before.map(|(a,)| a))
 }
 

@@ -8,7 +8,12 @@
 //!
 //! What is counted:
 //! - services by month × `kind`, `domain` and `station`: records, person-times, minutes, value;
-//! - active residents (month '') by `tier` and by `category` (memberships without an end date).
+//! - active residents (month '') by `tier`, by `category` (memberships without an end date), by
+//!   next visit `due` date, and those in elderly categories or 特困 by the month of their last
+//!   visit (`elderly_visit`, `never` if none): overdue visits and the month's visit rate without
+//!   reading the residents;
+//! - active staff (month '') by `staff_role` and by highest certificate (`staff_cert`);
+//! - station funding by year (in the month column, `YYYY`) × source: stations funded, amount.
 //!
 //! `verify` recomputes everything from raw rows and lists differences; `rebuild` repairs.
 
@@ -211,19 +216,23 @@ pub async fn read(
     to: &str,
 ) -> StoreResult<Vec<Row>> {
     // The same region, dimension and month filter on the counters and on the pending deltas.
+    // The code's length is a literal (a level's length, never caller text) so that the planner
+    // matches the `stat_counts_read` index on (dim, LENGTH(region_code), region_code, month).
     let filter = |q: &mut Sql| {
         match &regions {
             Regions::One(code) => {
-                q.push(" WHERE region_code = ").bind(code.to_string());
+                q.push(&format!(
+                    " WHERE LENGTH(region_code) = {} AND region_code = ",
+                    code.len()
+                ))
+                .bind(code.to_string());
             }
             Regions::ChildrenOf(code) => {
                 let child_len = match RegionCode::parse(code) {
                     Ok(c) => c.level().child().map_or(99, |l| l.code_len()),
                     Err(_) => 2,
                 };
-                q.push(" WHERE LENGTH(region_code) = ")
-                    .bind(child_len as i64)
-                    .push(" AND ");
+                q.push(&format!(" WHERE LENGTH(region_code) = {child_len} AND "));
                 q.region_range(
                     "region_code",
                     &Scope {
@@ -323,6 +332,59 @@ async fn recompute(conn: &mut AnyConnection) -> StoreResult<Changes> {
             1,
         );
     }
+    let count = |n| Values {
+        n,
+        ..Default::default()
+    };
+    let due: Vec<(String, String, i64)> = Sql::new(
+        "SELECT region_code, next_visit_due, COUNT(*) FROM residents WHERE status = 'active' GROUP BY region_code, next_visit_due",
+    )
+    .fetch_all(conn)
+    .await?;
+    for (region, date, n) in due {
+        c.add(&region, "", "due", &date, count(n), 1);
+    }
+    let elderly: Vec<(String, Option<String>, i64)> = Sql::new(&format!(
+        "SELECT r.region_code, SUBSTR(r.last_visit_on, 1, 7), COUNT(*) FROM residents r WHERE r.status = 'active' AND {ELDERLY} \
+         GROUP BY r.region_code, SUBSTR(r.last_visit_on, 1, 7)"
+    ))
+    .fetch_all(conn)
+    .await?;
+    for (region, month, n) in elderly {
+        c.add(
+            &region,
+            "",
+            "elderly_visit",
+            last_visit_key(month.as_deref()),
+            count(n),
+            1,
+        );
+    }
+    let staff: Vec<(String, String, Option<i64>, i64)> = Sql::new(&format!(
+        "SELECT region_code, role, rnk, COUNT(*) FROM (SELECT p.region_code, p.role, {CERT_RANK} AS rnk FROM staff p WHERE p.status = 'active') t \
+         GROUP BY region_code, role, rnk"
+    ))
+    .fetch_all(conn)
+    .await?;
+    for (region, role, rank, n) in staff {
+        c.add(&region, "", "staff_role", &role, count(n), 1);
+        c.add(&region, "", "staff_cert", cert_key(rank), count(n), 1);
+    }
+    let funds: Vec<(String, i64, String, i64, i64)> = Sql::new(
+        "SELECT region_code, year, source, COUNT(*), CAST(SUM(amount_fen) AS BIGINT) FROM station_funding WHERE amount_fen > 0 GROUP BY region_code, year, source",
+    )
+    .fetch_all(conn)
+    .await?;
+    for (region, year, source, n, fen) in funds {
+        c.add(
+            &region,
+            &year.to_string(),
+            "funding",
+            &source,
+            funding(n, fen),
+            1,
+        );
+    }
     Ok(c)
 }
 
@@ -410,6 +472,12 @@ pub async fn build_if_missing(db: &Db) -> StoreResult<Option<usize>> {
         .await?
         + Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM residents LIMIT 1) t")
             .fetch_i64(&mut c)
+            .await?
+        + Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM staff LIMIT 1) t")
+            .fetch_i64(&mut c)
+            .await?
+        + Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM station_funding LIMIT 1) t")
+            .fetch_i64(&mut c)
             .await?;
     drop(c);
     if counters > 0 || records == 0 {
@@ -461,42 +529,146 @@ pub fn service(c: &mut Changes, f: &ServiceFacts, sign: i64) {
     }
 }
 
-/// A resident's contribution as the database holds it now (nothing unless active).
-pub async fn resident(conn: &mut AnyConnection, id: &str) -> StoreResult<Changes> {
-    let mut c = Changes::default();
-    let row: Option<(String, String, String)> =
-        Sql::new("SELECT region_code, risk_tier, status FROM residents WHERE id = ")
-            .bind(id)
-            .fetch_optional(conn)
-            .await?;
-    let Some((region, tier, status)) = row else {
-        return Ok(c);
-    };
-    if status != "active" {
-        return Ok(c);
+/// A record whose contribution to the counters is read back from the database: a write takes
+/// the contribution before it changes anything and hands it to `changed` afterwards, in the same
+/// transaction.
+#[derive(Debug, Clone, Copy)]
+pub enum Subject<'a> {
+    /// An active resident: tier, current categories, visit due date, last elderly visit.
+    Resident(&'a str),
+    /// An active staff member: role and highest certificate.
+    Staff(&'a str),
+    /// A station's funding by year and source, and its active staff.
+    Station(&'a str),
+}
+
+/// Whether a resident holds a current elderly category or 特困 (the monthly visit rate's people).
+const ELDERLY: &str = "EXISTS (SELECT 1 FROM resident_memberships m JOIN resident_categories c ON c.code = m.category \
+     WHERE m.resident_id = r.id AND m.valid_to IS NULL AND (c.grp = 'elderly' OR m.category = 'tekun'))";
+
+/// The key of the elderly-visit counter: the month of the last visit, or `never`.
+fn last_visit_key(last_visit_on: Option<&str>) -> &str {
+    last_visit_on.and_then(|d| d.get(..7)).unwrap_or("never")
+}
+
+/// The key of the certification counter: the highest level held (rank 1–3), or `none`.
+fn cert_key(rank: Option<i64>) -> &'static str {
+    match rank {
+        Some(3) => "senior",
+        Some(2) => "intermediate",
+        Some(_) => "assistant",
+        None => "none",
     }
-    c.add(&region, "", "tier", &tier, Values::one(), 1);
+}
+
+const CERT_RANK: &str = "(SELECT MAX(CASE c.level WHEN 'senior' THEN 3 WHEN 'intermediate' THEN 2 ELSE 1 END) FROM certificates c WHERE c.staff_id = p.id)";
+
+/// The contributions of `subjects` as the database holds them now.
+pub async fn contribution(
+    conn: &mut AnyConnection,
+    subjects: &[Subject<'_>],
+) -> StoreResult<Changes> {
+    let mut c = Changes::default();
+    for s in subjects {
+        match *s {
+            Subject::Resident(id) => resident(conn, &mut c, id).await?,
+            Subject::Staff(id) => staff(conn, &mut c, "p.id = ", id).await?,
+            Subject::Station(id) => {
+                staff(conn, &mut c, "p.station_id = ", id).await?;
+                let rows: Vec<(String, i64, String, i64)> = Sql::new(
+                    "SELECT region_code, year, source, amount_fen FROM station_funding WHERE amount_fen > 0 AND station_id = ",
+                )
+                .bind(id)
+                .fetch_all(conn)
+                .await?;
+                for (region, year, source, fen) in rows {
+                    c.add(
+                        &region,
+                        &year.to_string(),
+                        "funding",
+                        &source,
+                        funding(1, fen),
+                        1,
+                    );
+                }
+            }
+        }
+    }
+    Ok(c)
+}
+
+fn funding(stations: i64, fen: i64) -> Values {
+    Values {
+        n: stations,
+        value_fen: fen,
+        ..Default::default()
+    }
+}
+
+async fn resident(conn: &mut AnyConnection, c: &mut Changes, id: &str) -> StoreResult<()> {
+    #[derive(sqlx::FromRow)]
+    struct Facts {
+        region_code: String,
+        risk_tier: String,
+        next_visit_due: String,
+        last_visit_on: Option<String>,
+        elderly: i64,
+    }
+    let row: Option<Facts> = Sql::new(&format!(
+        "SELECT r.region_code, r.risk_tier, r.next_visit_due, r.last_visit_on, CASE WHEN {ELDERLY} THEN 1 ELSE 0 END AS elderly \
+         FROM residents r WHERE r.status = 'active' AND r.id = "
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    let Some(r) = row else {
+        return Ok(());
+    };
+    let one = Values::one();
+    c.add(&r.region_code, "", "tier", &r.risk_tier, one, 1);
+    c.add(&r.region_code, "", "due", &r.next_visit_due, one, 1);
+    if r.elderly == 1 {
+        let key = last_visit_key(r.last_visit_on.as_deref());
+        c.add(&r.region_code, "", "elderly_visit", key, one, 1);
+    }
     let cats: Vec<(String,)> = Sql::new("SELECT DISTINCT category FROM resident_memberships WHERE valid_to IS NULL AND resident_id = ")
         .bind(id)
         .fetch_all(conn)
         .await?;
     for (cat,) in cats {
-        c.add(&region, "", "category", &cat, Values::one(), 1);
+        c.add(&r.region_code, "", "category", &cat, one, 1);
     }
-    Ok(c)
+    Ok(())
 }
 
-/// Apply the change in the residents' contributions between `before` (taken by `resident`
-/// earlier in the same transaction) and now.
-pub async fn residents_changed(
+/// Active staff matching `filter` (`p.id = ` or `p.station_id = `) `value`.
+async fn staff(
     conn: &mut AnyConnection,
-    ids: &[&str],
+    c: &mut Changes,
+    filter: &str,
+    value: &str,
+) -> StoreResult<()> {
+    let rows: Vec<(String, String, Option<i64>)> = Sql::new(&format!(
+        "SELECT p.region_code, p.role, {CERT_RANK} FROM staff p WHERE p.status = 'active' AND {filter}"
+    ))
+    .bind(value)
+    .fetch_all(conn)
+    .await?;
+    for (region, role, rank) in rows {
+        c.add(&region, "", "staff_role", &role, Values::one(), 1);
+        c.add(&region, "", "staff_cert", cert_key(rank), Values::one(), 1);
+    }
+    Ok(())
+}
+
+/// Apply the change in the contributions of `subjects` between `before` (taken by
+/// `contribution` earlier in the same transaction) and now.
+pub async fn changed(
+    conn: &mut AnyConnection,
+    subjects: &[Subject<'_>],
     before: Changes,
 ) -> StoreResult<()> {
-    let mut now = Changes::default();
-    for id in ids {
-        now.merge(resident(conn, id).await?);
-    }
+    let mut now = contribution(conn, subjects).await?;
     now.subtract(&before);
     apply(conn, now).await
 }

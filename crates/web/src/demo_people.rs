@@ -239,7 +239,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
             };
             services::record_past_visits(&mut tx, &viewer, &file, &visits, workers, "demo", now)
                 .await?;
-            residents::refresh_schedule(&mut tx, id).await?;
+            residents::reschedule(&mut tx, id).await?;
         }
         // Monthly group sessions and quarterly community activities at the station.
         if let Some(st) = &station {

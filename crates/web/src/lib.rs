@@ -212,6 +212,7 @@ pub fn router(state: AppState) -> Router {
         .route("/stats/{code}", get(statistics::region))
         .route("/stats/{code}/wall", get(statistics::wall))
         .route("/stats/{code}/report.xlsx", get(statistics::monthly_report))
+        .route("/stats/{code}/table/{file}", get(statistics::table_export))
         .route("/public", get(statistics::portal))
         .route("/public/services.csv", get(statistics::portal_csv));
     let api = Router::new()

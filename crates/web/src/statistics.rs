@@ -57,6 +57,11 @@ pub struct Figures {
     pub people: i64,
     pub high_risk: i64,
     pub key_risk: i64,
+    /// Active staff, and those of them holding a certificate.
+    pub staff: i64,
+    pub certified: i64,
+    /// Station funding of the year, fen.
+    pub funding_fen: i64,
 }
 
 fn add_services(f: &mut Figures, r: &Row) {
@@ -75,32 +80,71 @@ fn add_people(f: &mut Figures, r: &Row) {
     }
 }
 
+fn add_staff(f: &mut Figures, r: &Row) {
+    f.staff += r.n;
+    if r.key != "none" {
+        f.certified += r.n;
+    }
+}
+
+/// Which months of a counter a figure reads.
+#[derive(Clone, Copy)]
+enum Period {
+    /// The year's months (services).
+    Months,
+    /// The year itself (funding is counted by year).
+    Year,
+    /// The month-less counters of the current state (people, staff).
+    Now,
+}
+
+/// How a counter row adds to the figures.
+type Add = fn(&mut Figures, &Row);
+
+/// Each figure's counters: dimension, period, and how a row adds to the figures.
+const READS: [(&str, Period, Add); 4] = [
+    ("kind", Period::Months, add_services),
+    ("tier", Period::Now, add_people),
+    ("staff_cert", Period::Now, add_staff),
+    ("funding", Period::Year, |f, r| f.funding_fen += r.value_fen),
+];
+
 /// The figures of `code` and of each of its children, from the counters only.
 async fn figures(
     c: &mut Conn,
     code: &str,
-    from: &str,
-    to: &str,
+    year: i32,
 ) -> WebResult<(Figures, BTreeMap<String, Figures>)> {
+    let (from, to) = months(year);
+    let y = year.to_string();
     let mut top = Figures::default();
-    for r in stats::read(c, Regions::One(code), "kind", from, to).await? {
-        add_services(&mut top, &r);
-    }
-    for r in stats::read(c, Regions::One(code), "tier", "", "").await? {
-        add_people(&mut top, &r);
-    }
     let mut children: BTreeMap<String, Figures> = BTreeMap::new();
-    for r in stats::read(c, Regions::ChildrenOf(code), "kind", from, to).await? {
-        add_services(children.entry(r.region_code.clone()).or_default(), &r);
-    }
-    for r in stats::read(c, Regions::ChildrenOf(code), "tier", "", "").await? {
-        add_people(children.entry(r.region_code.clone()).or_default(), &r);
+    for (dim, period, add) in READS {
+        let (f, t) = match period {
+            Period::Months => (from.as_str(), to.as_str()),
+            Period::Year => (y.as_str(), y.as_str()),
+            Period::Now => ("", ""),
+        };
+        for r in stats::read(c, Regions::One(code), dim, f, t).await? {
+            add(&mut top, &r);
+        }
+        for r in stats::read(c, Regions::ChildrenOf(code), dim, f, t).await? {
+            add(children.entry(r.region_code.clone()).or_default(), &r);
+        }
     }
     Ok((top, children))
 }
 
 /// The indicators the drill-down table can rank by.
-const INDICATORS: [&str; 5] = ["records", "person_times", "hours", "people", "high_risk"];
+const INDICATORS: [&str; 7] = [
+    "records",
+    "person_times",
+    "hours",
+    "people",
+    "high_risk",
+    "staff",
+    "funding",
+];
 
 fn indicator(f: &Figures, name: &str) -> i64 {
     match name {
@@ -108,6 +152,8 @@ fn indicator(f: &Figures, name: &str) -> i64 {
         "hours" => f.hours,
         "people" => f.people,
         "high_risk" => f.high_risk,
+        "staff" => f.staff,
+        "funding" => f.funding_fen,
         _ => f.records,
     }
 }
@@ -117,6 +163,7 @@ pub struct ChildRow {
     pub name: String,
     pub f: Figures,
     pub value: String,
+    pub funding: String,
     /// Share of the largest sub-region's figure on the ranked indicator, 0–100 (bar width).
     pub bar: i64,
     pub drill: bool,
@@ -125,8 +172,204 @@ pub struct ChildRow {
 #[derive(Deserialize, Default)]
 pub struct DashQuery {
     year: Option<i32>,
-    /// One of `records`, `person_times`, `hours`, `people`, `high_risk`: rank the sub-regions.
+    /// One of `INDICATORS`: rank the sub-regions.
     sort: Option<String>,
+}
+
+/// Everything a dashboard shows, read once for the page, the wall and the table exports.
+struct Dash {
+    code: String,
+    title: String,
+    lineage: Vec<(String, String)>,
+    year: i32,
+    this_year: i32,
+    sort: String,
+    top: Figures,
+    rows: Vec<ChildRow>,
+    /// max / min of the ranked indicator among sub-regions with any, and its coefficient of variation.
+    spread: Option<(String, String)>,
+    due: residents::DueCounts,
+    /// Elderly and 特困 people visited this month, and all of them.
+    visited: (i64, i64),
+    /// The station network of the region (coverage, operating stations, open and overdue
+    /// rectifications), from the station registry (thousands of rows, grouped per request).
+    network: shegong_store::coverage::Figures,
+    kinds: Vec<Row>,
+    domains: Vec<Row>,
+    tiers: Vec<Row>,
+    /// (category name, people), fewest first.
+    cats: Vec<(String, i64)>,
+    roles: Vec<Row>,
+    certs: Vec<Row>,
+    funding: Vec<Row>,
+}
+
+/// Visits due from the counters of due dates: before today, today, within seven days.
+fn due_counts(rows: &[Row], today: &str) -> residents::DueCounts {
+    let week = chrono::NaiveDate::parse_from_str(today, "%Y-%m-%d")
+        .map(|d| (d + chrono::Duration::days(7)).to_string())
+        .unwrap_or_default();
+    let sum = |f: &dyn Fn(&str) -> bool| rows.iter().filter(|r| f(&r.key)).map(|r| r.n).sum();
+    residents::DueCounts {
+        overdue: sum(&|k| k < today),
+        today: sum(&|k| k == today),
+        week: sum(&|k| k <= week.as_str()),
+    }
+}
+
+async fn load(state: &AppState, ctx: &Ctx, code: &str, q: &DashQuery) -> WebResult<Dash> {
+    let u = reader(ctx)?;
+    let scope = u.scope();
+    let code = code_of(code)?;
+    if !scope.contains_region(&code) {
+        return Err(WebError::NotFound);
+    }
+    let t = ctx.tr();
+    let today_s = today(state.now());
+    let this_year: i32 = today_s[..4].parse().unwrap_or(2026);
+    let year = q
+        .year
+        .filter(|y| (2000..=this_year).contains(y))
+        .unwrap_or(this_year);
+    let (from, to) = months(year);
+    let sort = q
+        .sort
+        .clone()
+        .filter(|s| INDICATORS.contains(&s.as_str()))
+        .unwrap_or_else(|| "records".into());
+    let mut c = state.db.read().await?;
+    let (top, by_child) = figures(&mut c, &code, year).await?;
+    let kinds = stats::read(&mut c, Regions::One(&code), "kind", &from, &to).await?;
+    let domains = stats::read(&mut c, Regions::One(&code), "domain", &from, &to).await?;
+    let tiers = stats::read(&mut c, Regions::One(&code), "tier", "", "").await?;
+    let roles = stats::read(&mut c, Regions::One(&code), "staff_role", "", "").await?;
+    let certs = stats::read(&mut c, Regions::One(&code), "staff_cert", "", "").await?;
+    let y = year.to_string();
+    let funding = stats::read(&mut c, Regions::One(&code), "funding", &y, &y).await?;
+    let due_dates = stats::read(&mut c, Regions::One(&code), "due", "", "").await?;
+    let due = due_counts(&due_dates, &today_s);
+    let elderly = stats::read(&mut c, Regions::One(&code), "elderly_visit", "", "").await?;
+    let visited = (
+        elderly
+            .iter()
+            .filter(|r| r.key == today_s[..7])
+            .map(|r| r.n)
+            .sum(),
+        elderly.iter().map(|r| r.n).sum(),
+    );
+    let names = category_names(&mut c, &t, &scope).await?;
+    let mut cats: Vec<(String, i64)> = stats::read(&mut c, Regions::One(&code), "category", "", "")
+        .await?
+        .into_iter()
+        .map(|r| (names.get(&r.key).cloned().unwrap_or(r.key), r.n))
+        .collect();
+    cats.sort_by_key(|x| x.1);
+    let region_scope = Scope {
+        region: RegionCode::parse(&code).ok(),
+        org: None,
+    };
+    let children = regions::children(
+        &mut c,
+        &region_scope,
+        (!code.is_empty()).then_some(code.as_str()),
+    )
+    .await?;
+    let title = if code.is_empty() {
+        t.get("stats.national").to_owned()
+    } else {
+        regions::get(&mut c, &Scope::national(), &code)
+            .await?
+            .display_path()
+    };
+    let mut lineage = Vec::new();
+    if let Ok(rc) = RegionCode::parse(&code) {
+        for a in rc.lineage() {
+            if scope.contains_region(a.as_str()) {
+                let r = regions::get(&mut c, &Scope::national(), a.as_str()).await?;
+                lineage.push((a.to_string(), r.name));
+            }
+        }
+    }
+    let (network, _) = shegong_store::coverage::coverage(
+        &mut c,
+        &scope,
+        (!code.is_empty()).then_some(code.as_str()),
+        &today_s,
+    )
+    .await?;
+    drop(c);
+    let max = by_child
+        .values()
+        .map(|f| indicator(f, &sort))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut rows: Vec<ChildRow> = children
+        .into_iter()
+        .map(|r| {
+            let f = by_child.get(&r.code).cloned().unwrap_or_default();
+            let v = indicator(&f, &sort);
+            ChildRow {
+                value: format_yuan(f.value_fen),
+                funding: format_yuan(f.funding_fen),
+                bar: v * 100 / max,
+                drill: r.level != "village",
+                code: r.code,
+                name: r.name,
+                f,
+            }
+        })
+        .collect();
+    rows.sort_by_key(|r| std::cmp::Reverse(indicator(&r.f, &sort)));
+    let values: Vec<f64> = rows.iter().map(|r| indicator(&r.f, &sort) as f64).collect();
+    let spread = (values.len() > 1).then(|| {
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        let sd =
+            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len() as f64).sqrt();
+        let min = values.iter().cloned().fold(f64::MAX, f64::min);
+        let maxv = values.iter().cloned().fold(0.0, f64::max);
+        (
+            if min > 0.0 {
+                format!("{:.1}", maxv / min)
+            } else {
+                "∞".into()
+            },
+            if mean > 0.0 {
+                format!("{:.2}", sd / mean)
+            } else {
+                "—".into()
+            },
+        )
+    });
+    Ok(Dash {
+        code,
+        title,
+        lineage,
+        year,
+        this_year,
+        sort,
+        top,
+        rows,
+        spread,
+        due,
+        visited,
+        network,
+        kinds,
+        domains,
+        tiers,
+        cats,
+        roles,
+        certs,
+        funding,
+    })
+}
+
+/// A dashboard table shown as a table: its export name, title, header and rows.
+struct SmallTable {
+    name: &'static str,
+    title: String,
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
 }
 
 #[derive(Template)]
@@ -134,22 +377,16 @@ pub struct DashQuery {
 struct DashPage {
     t: Tr,
     base: Base,
-    code: String,
+    d: Dash,
     url_code: String,
-    year: i32,
     years: Vec<i32>,
-    top: Figures,
     value: String,
-    rows: Vec<ChildRow>,
-    sort: String,
+    funding: String,
     indicators: Vec<(String, String)>,
-    /// max / min of the ranked indicator among sub-regions with any, and its coefficient of variation.
-    spread: Option<(String, String)>,
-    due: residents::DueCounts,
     rate: Option<String>,
-    /// The station network of the region (coverage, operating stations, open and overdue
-    /// rectifications), from the station registry (thousands of rows, grouped per request).
-    network: shegong_store::coverage::Figures,
+    certified_rate: Option<String>,
+    /// The small tables (staff, certificates, funding).
+    tables: Vec<SmallTable>,
     charts: String,
     echarts: &'static str,
     charts_js: &'static str,
@@ -157,17 +394,10 @@ struct DashPage {
 }
 
 /// The ECharts options of the dashboard, as one JSON object (id → option).
-fn chart_options(
-    t: &Tr,
-    year: i32,
-    kinds: &[Row],
-    domains: &[Row],
-    cats: &[(String, i64)],
-    tiers: &[Row],
-) -> String {
-    let months: Vec<String> = (1..=12).map(|m| format!("{year:04}-{m:02}")).collect();
+fn chart_options(t: &Tr, d: &Dash) -> String {
+    let months: Vec<String> = (1..=12).map(|m| format!("{:04}-{m:02}", d.year)).collect();
     let mut by_kind: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
-    for r in kinds {
+    for r in &d.kinds {
         if let Some(i) = months.iter().position(|m| *m == r.month) {
             by_kind.entry(&r.key).or_insert_with(|| vec![0; 12])[i] += r.n;
         }
@@ -176,10 +406,6 @@ fn chart_options(
         .iter()
         .map(|(k, v)| serde_json::json!({"name": t.get(&format!("service.kind.{k}")), "type": "bar", "stack": "all", "data": v}))
         .collect();
-    let mut dom: BTreeMap<&str, i64> = BTreeMap::new();
-    for r in domains {
-        *dom.entry(&r.key).or_default() += r.n;
-    }
     let pie = |items: Vec<(String, i64)>| -> serde_json::Value {
         serde_json::json!({"tooltip": {"trigger": "item"}, "series": [{"type": "pie", "radius": ["35%", "65%"],
             "data": items.into_iter().map(|(n, v)| serde_json::json!({"name": n, "value": v})).collect::<Vec<_>>()}]})
@@ -190,15 +416,165 @@ fn chart_options(
             "tooltip": {"trigger": "axis"}, "legend": {"top": 0}, "grid": {"left": 48, "right": 16, "top": 48, "bottom": 28},
             "xAxis": {"type": "category", "data": month_labels}, "yAxis": {"type": "value"}, "series": series
         },
-        "chart-domains": pie(dom.into_iter().map(|(k, v)| (t.get(&format!("service.domain.{k}")).to_owned(), v)).collect()),
+        "chart-domains": pie(table_rows(t, d, "domains").into_iter().map(|r| (r[0].clone(), r[1].parse().unwrap_or(0))).collect()),
         "chart-categories": {
             "tooltip": {"trigger": "axis"}, "grid": {"left": 140, "right": 24, "top": 8, "bottom": 24},
-            "xAxis": {"type": "value"}, "yAxis": {"type": "category", "data": cats.iter().map(|c| c.0.clone()).collect::<Vec<_>>()},
-            "series": [{"type": "bar", "data": cats.iter().map(|c| c.1).collect::<Vec<_>>()}]
+            "xAxis": {"type": "value"}, "yAxis": {"type": "category", "data": d.cats.iter().map(|c| c.0.clone()).collect::<Vec<_>>()},
+            "series": [{"type": "bar", "data": d.cats.iter().map(|c| c.1).collect::<Vec<_>>()}]
         },
-        "chart-tiers": pie(tiers.iter().map(|r| (t.get(&format!("resident.tier.{}", r.key)).to_owned(), r.n)).collect()),
+        "chart-tiers": pie(d.tiers.iter().map(|r| (t.get(&format!("resident.tier.{}", r.key)).to_owned(), r.n)).collect()),
     })
     .to_string()
+}
+
+/// The dashboard's tables, each exportable: charts' data and the small tables.
+const TABLES: [&str; 8] = [
+    "subregions",
+    "months",
+    "domains",
+    "categories",
+    "tiers",
+    "staff",
+    "certificates",
+    "funding",
+];
+
+fn table_header(t: &Tr, name: &str) -> Vec<String> {
+    let g = |k: &str| t.get(k).to_owned();
+    match name {
+        "subregions" => [
+            "stats.region",
+            "stats.ind.records",
+            "stats.ind.person_times",
+            "stats.ind.hours",
+            "stats.ind.value",
+            "stats.ind.people",
+            "stats.ind.high_risk",
+            "stats.ind.staff",
+            "stats.ind.certified",
+            "stats.ind.funding",
+        ]
+        .map(g)
+        .to_vec(),
+        "months" => {
+            let mut h = vec![g("stats.month")];
+            h.extend(
+                shegong_domain::people::ServiceKind::ALL
+                    .iter()
+                    .map(|k| g(&format!("service.kind.{}", k.as_str()))),
+            );
+            h.push(g("stats.total"));
+            h
+        }
+        "domains" => vec![
+            g("stats.domain"),
+            g("stats.ind.records"),
+            g("stats.ind.person_times"),
+        ],
+        "categories" => vec![g("stats.category"), g("stats.ind.people")],
+        "tiers" => vec![g("stats.tier"), g("stats.ind.people")],
+        "staff" => vec![g("stats.role"), g("stats.ind.staff")],
+        "certificates" => vec![g("certificate.level_label"), g("stats.ind.staff")],
+        "funding" => vec![
+            g("stats.source"),
+            g("stats.col.stations_funded"),
+            g("stats.ind.funding"),
+        ],
+        _ => vec![],
+    }
+}
+
+/// The rows of a dashboard table as text (numbers as digits, money in yuan).
+fn table_rows(t: &Tr, d: &Dash, name: &str) -> Vec<Vec<String>> {
+    let label = |prefix: &str, key: &str| t.get(&format!("{prefix}.{key}")).to_owned();
+    let keyed = |rows: &[Row], prefix: &str| -> Vec<Vec<String>> {
+        rows.iter()
+            .map(|r| vec![label(prefix, &r.key), r.n.to_string()])
+            .collect()
+    };
+    match name {
+        "subregions" => d
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.name.clone(),
+                    r.f.records.to_string(),
+                    r.f.person_times.to_string(),
+                    r.f.hours.to_string(),
+                    r.value.clone(),
+                    r.f.people.to_string(),
+                    r.f.high_risk.to_string(),
+                    r.f.staff.to_string(),
+                    r.f.certified.to_string(),
+                    r.funding.clone(),
+                ]
+            })
+            .collect(),
+        "months" => (1..=12)
+            .map(|m| {
+                let month = format!("{:04}-{m:02}", d.year);
+                let n = |kind: Option<&str>| -> i64 {
+                    d.kinds
+                        .iter()
+                        .filter(|r| r.month == month && kind.is_none_or(|k| r.key == k))
+                        .map(|r| r.n)
+                        .sum()
+                };
+                let mut row = vec![month.clone()];
+                row.extend(
+                    shegong_domain::people::ServiceKind::ALL
+                        .iter()
+                        .map(|k| n(Some(k.as_str())).to_string()),
+                );
+                row.push(n(None).to_string());
+                row
+            })
+            .collect(),
+        "domains" => {
+            let mut by: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+            for r in &d.domains {
+                let e = by.entry(&r.key).or_default();
+                e.0 += r.n;
+                e.1 += r.person_times;
+            }
+            by.into_iter()
+                .map(|(k, (n, p))| vec![label("service.domain", k), n.to_string(), p.to_string()])
+                .collect()
+        }
+        "categories" => d
+            .cats
+            .iter()
+            .rev()
+            .map(|(name, n)| vec![name.clone(), n.to_string()])
+            .collect(),
+        "tiers" => keyed(&d.tiers, "resident.tier"),
+        "staff" => keyed(&d.roles, "staff.role"),
+        "certificates" => d
+            .certs
+            .iter()
+            .map(|r| {
+                let name = if r.key == "none" {
+                    t.get("stats.no_certificate").to_owned()
+                } else {
+                    label("certificate.level", &r.key)
+                };
+                vec![name, r.n.to_string()]
+            })
+            .collect(),
+        "funding" => d
+            .funding
+            .iter()
+            .map(|r| {
+                vec![
+                    label("station.source", &r.key),
+                    r.n.to_string(),
+                    format_yuan(r.value_fen),
+                ]
+            })
+            .collect(),
+        _ => vec![],
+    }
 }
 
 async fn category_names(
@@ -229,167 +605,99 @@ async fn dashboard(
     q: &DashQuery,
     wall: bool,
 ) -> WebResult<Response> {
-    let u = reader(ctx)?;
-    let scope = u.scope();
-    let code = code_of(code)?;
-    if !scope.contains_region(&code) {
-        return Err(WebError::NotFound);
-    }
+    let d = load(state, ctx, code, q).await?;
     let t = ctx.tr();
-    let today_s = today(state.now());
-    let this_year: i32 = today_s[..4].parse().unwrap_or(2026);
-    let year = q
-        .year
-        .filter(|y| (2000..=this_year).contains(y))
-        .unwrap_or(this_year);
-    let (from, to) = months(year);
-    let sort = q
-        .sort
-        .clone()
-        .filter(|s| INDICATORS.contains(&s.as_str()))
-        .unwrap_or_else(|| "records".into());
-    let mut c = state.db.read().await?;
-    let (top, by_child) = figures(&mut c, &code, &from, &to).await?;
-    let kinds = stats::read(&mut c, Regions::One(&code), "kind", &from, &to).await?;
-    let domains = stats::read(&mut c, Regions::One(&code), "domain", &from, &to).await?;
-    let tiers = stats::read(&mut c, Regions::One(&code), "tier", "", "").await?;
-    let names = category_names(&mut c, &t, &scope).await?;
-    let mut cats: Vec<(String, i64)> = stats::read(&mut c, Regions::One(&code), "category", "", "")
-        .await?
-        .into_iter()
-        .map(|r| (names.get(&r.key).cloned().unwrap_or(r.key), r.n))
-        .collect();
-    cats.sort_by_key(|x| x.1);
-    let region_scope = Scope {
-        region: RegionCode::parse(&code).ok(),
-        org: None,
-    };
-    let children = regions::children(
-        &mut c,
-        &region_scope,
-        (!code.is_empty()).then_some(code.as_str()),
-    )
-    .await?;
-    let title_region = if code.is_empty() {
-        t.get("stats.national").to_owned()
-    } else {
-        regions::get(&mut c, &Scope::national(), &code)
-            .await?
-            .display_path()
-    };
-    let lineage: Vec<(String, String)> = match RegionCode::parse(&code) {
-        Ok(rc) => {
-            let mut out = Vec::new();
-            for a in rc.lineage() {
-                if scope.contains_region(a.as_str()) {
-                    let r = regions::get(&mut c, &Scope::national(), a.as_str()).await?;
-                    out.push((a.to_string(), r.name));
-                }
-            }
-            out
-        }
-        Err(_) => vec![],
-    };
-    let viewer = crate::residents::viewer(state, u);
-    let viewer = residents::Viewer {
-        scope: region_scope.clone(),
-        ..viewer
-    };
-    let due = residents::due_counts(&mut c, &viewer, None).await?;
-    let (network, _) = shegong_store::coverage::coverage(
-        &mut c,
-        &scope,
-        (!code.is_empty()).then_some(code.as_str()),
-        &today_s,
-    )
-    .await?;
-    let (visited, all) = residents::elderly_visit_rate(&mut c, &viewer, &today_s[..7]).await?;
-    drop(c);
-    let max = by_child
-        .values()
-        .map(|f| indicator(f, &sort))
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let mut rows: Vec<ChildRow> = children
-        .into_iter()
-        .map(|r| {
-            let f = by_child.get(&r.code).cloned().unwrap_or_default();
-            let v = indicator(&f, &sort);
-            ChildRow {
-                value: format_yuan(f.value_fen),
-                bar: v * 100 / max,
-                drill: r.level != "village",
-                code: r.code,
-                name: r.name,
-                f,
-            }
-        })
-        .collect();
-    rows.sort_by_key(|r| std::cmp::Reverse(indicator(&r.f, &sort)));
-    let values: Vec<f64> = rows.iter().map(|r| indicator(&r.f, &sort) as f64).collect();
-    let spread = (values.len() > 1).then(|| {
-        let mean = values.iter().sum::<f64>() / values.len() as f64;
-        let sd =
-            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len() as f64).sqrt();
-        let min = values.iter().cloned().fold(f64::MAX, f64::min);
-        let maxv = values.iter().cloned().fold(0.0, f64::max);
-        (
-            if min > 0.0 {
-                format!("{:.1}", maxv / min)
-            } else {
-                "∞".into()
-            },
-            if mean > 0.0 {
-                format!("{:.2}", sd / mean)
-            } else {
-                "—".into()
-            },
-        )
-    });
     let mut crumbs = vec![Crumb::link(t.get("menu.stats"), "/stats")];
-    for (lc, name) in &lineage {
-        if *lc != code {
+    for (lc, name) in &d.lineage {
+        if *lc != d.code {
             crumbs.push(Crumb::link(
                 name.clone(),
-                format!("/stats/{lc}?year={year}"),
+                format!("/stats/{lc}?year={}", d.year),
             ));
         }
     }
-    crumbs.push(Crumb::here(title_region.clone()));
-    let charts = chart_options(&t, year, &kinds, &domains, &cats, &tiers);
+    crumbs.push(Crumb::here(d.title.clone()));
+    let percent = |part: i64, all: i64| {
+        (all > 0).then(|| format!("{:.1}%（{part}/{all}）", part as f64 * 100.0 / all as f64))
+    };
+    let tables = ["staff", "certificates", "funding"]
+        .into_iter()
+        .map(|name| SmallTable {
+            name,
+            title: t.get(&format!("stats.table.{name}")).to_owned(),
+            header: table_header(&t, name),
+            rows: table_rows(&t, &d, name),
+        })
+        .collect();
     Ok(page(
         StatusCode::OK,
         &DashPage {
-            base: Base::new(ctx, title_region, crumbs),
-            url_code: url_code(&code).to_owned(),
-            code,
-            year,
-            years: (this_year - 4..=this_year).rev().collect(),
-            value: format_yuan(top.value_fen),
-            top,
-            rows,
+            base: Base::new(ctx, d.title.clone(), crumbs),
+            url_code: url_code(&d.code).to_owned(),
+            years: (d.this_year - 4..=d.this_year).rev().collect(),
+            value: format_yuan(d.top.value_fen),
+            funding: format_yuan(d.top.funding_fen),
             indicators: INDICATORS
                 .iter()
                 .map(|i| (i.to_string(), t.get(&format!("stats.ind.{i}")).to_owned()))
                 .collect(),
-            sort,
-            spread,
-            due,
-            network,
-            rate: (all > 0).then(|| {
-                format!(
-                    "{:.1}%（{visited}/{all}）",
-                    visited as f64 * 100.0 / all as f64
-                )
-            }),
-            charts,
+            rate: percent(d.visited.0, d.visited.1),
+            certified_rate: percent(d.top.certified, d.top.staff),
+            tables,
+            charts: chart_options(&t, &d),
             echarts: crate::assets::url("vendor/echarts.min.js"),
             charts_js: crate::assets::url("charts.js"),
             wall,
+            d,
             t,
         },
     ))
+}
+
+/// One of the dashboard's tables (`TABLES`) as an Excel file, with the dashboard's year and
+/// ranking; audited like every export.
+pub async fn table_export(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((code, file)): Path<(String, String)>,
+    Query(q): Query<DashQuery>,
+) -> WebResult<Response> {
+    let u = ctx.user()?;
+    u.require(Permission::Export)?;
+    let name = file
+        .strip_suffix(".xlsx")
+        .filter(|n| TABLES.contains(n))
+        .ok_or(WebError::NotFound)?;
+    let d = load(&state, &ctx, &code, &q).await?;
+    let t = ctx.tr();
+    let header = table_header(&t, name);
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    // Figures go out as numbers, so the sheet adds up; names and money as text.
+    let rows: Vec<Vec<Cell>> = table_rows(&t, &d, name)
+        .into_iter()
+        .map(|r| {
+            r.into_iter()
+                .map(|v| match v.parse::<i64>() {
+                    Ok(n) => Cell::Int(n),
+                    Err(_) => Cell::Text(v),
+                })
+                .collect()
+        })
+        .collect();
+    excel::send(
+        &state,
+        &ctx,
+        "stats_table",
+        &format!("stats.table.{name}"),
+        &header,
+        &rows,
+        vec![
+            shegong_store::audit::Change::new("table", None::<String>, Some(name)),
+            shegong_store::audit::Change::new("region", None::<String>, Some(url_code(&d.code))),
+            shegong_store::audit::Change::new("year", None::<String>, Some(d.year.to_string())),
+        ],
+    )
+    .await
 }
 
 pub async fn root(ctx: Ctx) -> WebResult<Response> {

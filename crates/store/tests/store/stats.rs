@@ -3,9 +3,13 @@
 
 use chrono::NaiveDate;
 use shegong_domain::people::RiskTier;
+use shegong_domain::people::VisitMethod;
+use shegong_domain::station::{FundingSource, Status};
 use shegong_store::crypto::{Algorithm, KeyRing};
 use shegong_store::residents::{self, MembershipInput, ResidentInput, Viewer};
 use shegong_store::services::{self, Correction, ServiceInput};
+use shegong_store::staff::{self, NewCertificate, StaffInput};
+use shegong_store::stations;
 use shegong_store::stats::{self, Regions};
 
 use super::*;
@@ -27,6 +31,40 @@ impl Rng {
 const TOWNSHIPS: [&str; 3] = ["430202001", "430202002", "430203001"];
 const CATEGORIES: [&str; 4] = ["dibao", "tekun", "elder_alone", "left_behind_child"];
 const KINDS: [&str; 4] = ["casework", "visit", "psychological", "resource_linking"];
+const ROLES: [&str; 3] = ["station_head", "frontline", "supervisor"];
+const LEVELS: [&str; 3] = ["assistant", "intermediate", "senior"];
+
+/// A valid resident identity number for the n-th staff member.
+fn id_number(n: u64) -> String {
+    let first17 = format!("43020219800101{:03}", n % 1000);
+    let check = shegong_domain::identity::check_character(&first17).unwrap();
+    format!("{first17}{check}")
+}
+
+fn staff_input(rng: &mut Rng, n: u64, stations: &[String]) -> StaffInput {
+    let station = (rng.next(3) > 0).then(|| stations[rng.next(3) as usize].clone());
+    StaffInput {
+        name: format!("社工{n}"),
+        id_type: "resident_id".into(),
+        id_number: id_number(n),
+        sex: None,
+        birth_date: None,
+        mobile: None,
+        education: String::new(),
+        major: String::new(),
+        employer_org_id: None,
+        region: station
+            .is_none()
+            .then(|| code(TOWNSHIPS[rng.next(3) as usize])),
+        station_id: station,
+        role: ROLES[rng.next(3) as usize].into(),
+        employment_mode: "direct".into(),
+        sector: "civil_affairs".into(),
+        joined_on: "2025-01-01".into(),
+        left_on: (rng.next(6) == 0).then(|| "2026-03-01".into()),
+        left_reason: String::new(),
+    }
+}
 
 db_test!(
     aggregates_equal_a_recomputation_after_random_changes,
@@ -41,9 +79,16 @@ db_test!(
         let mut rng = Rng(7);
         let mut people: Vec<String> = Vec::new();
         let mut records: Vec<String> = Vec::new();
-        for step in 0..240 {
+        let national = Scope::national();
+        let mut station_ids = Vec::new();
+        for (i, t) in TOWNSHIPS.iter().enumerate() {
+            let input = crate::stations::input(t, &format!("站{i}"), Status::Operating, None);
+            station_ids.push(crate::stations::station(&db, "", &input).await);
+        }
+        let mut workers: Vec<(String, StaffInput)> = Vec::new();
+        for step in 0..360 {
             let mut tx = db.begin().await.unwrap();
-            match rng.next(10) {
+            match rng.next(15) {
                 0 | 1 => {
                     let input = ResidentInput {
                         region: Some(code(TOWNSHIPS[rng.next(3) as usize])),
@@ -152,6 +197,91 @@ db_test!(
                     let b = people[rng.next(people.len() as u64) as usize].clone();
                     let _ = residents::merge(&mut tx, &v, &a, &b, NOW).await;
                 }
+                10 => {
+                    let input = staff_input(&mut rng, step, &station_ids);
+                    let id = staff::create(&mut tx, &national, &keys, &input, NOW)
+                        .await
+                        .unwrap();
+                    workers.push((id, input));
+                }
+                11 if !workers.is_empty() => {
+                    // A new role, station or work region, or leaving.
+                    let i = rng.next(workers.len() as u64) as usize;
+                    let (id, old) = workers[i].clone();
+                    let input = StaffInput {
+                        id_number: old.id_number.clone(),
+                        name: old.name.clone(),
+                        ..staff_input(&mut rng, step, &station_ids)
+                    };
+                    staff::update(&mut tx, &national, &keys, &id, &input, "2026-06-30", NOW)
+                        .await
+                        .unwrap();
+                    workers[i].1 = input;
+                }
+                12 if !workers.is_empty() => {
+                    let (id, _) = &workers[rng.next(workers.len() as u64) as usize];
+                    let c = NewCertificate {
+                        level: LEVELS[rng.next(3) as usize],
+                        number: "S2024001",
+                        obtained_on: "2024-06-01",
+                        registered_until: None,
+                    };
+                    // The same level twice is refused; that is fine here.
+                    let _ = staff::add_certificate(&mut tx, &national, id, &c, NOW).await;
+                }
+                13 => {
+                    let sid = &station_ids[rng.next(3) as usize];
+                    let source = ["purchase", "township", "welfare_lottery"][rng.next(3) as usize];
+                    stations::set_funding(
+                        &mut tx,
+                        &national,
+                        sid,
+                        2025 + rng.next(2) as i64,
+                        FundingSource::parse(source).unwrap(),
+                        [0, 5_000_000, 12_000_000][rng.next(3) as usize],
+                        NOW,
+                    )
+                    .await
+                    .unwrap();
+                    // Now and then a station moves to another township, its staff and funding with it.
+                    if rng.next(4) == 0 {
+                        let to = TOWNSHIPS[rng.next(3) as usize];
+                        let input = crate::stations::input(
+                            to,
+                            &format!("站{step}"),
+                            Status::Operating,
+                            None,
+                        );
+                        let _ = stations::update(
+                            &mut tx,
+                            &national,
+                            sid,
+                            &input,
+                            "t",
+                            "2026-06-30",
+                            NOW,
+                        )
+                        .await;
+                    }
+                }
+                14 => {
+                    // A stricter or looser visit rule re-schedules the people it applies to.
+                    let tier =
+                        [RiskTier::High, RiskTier::Key, RiskTier::General][rng.next(3) as usize];
+                    residents::set_rule(
+                        &mut tx,
+                        &national,
+                        &code(TOWNSHIPS[rng.next(3) as usize]),
+                        tier,
+                        "",
+                        [7, 14, 60][rng.next(3) as usize],
+                        &[VisitMethod::Home],
+                        "t",
+                        NOW,
+                    )
+                    .await
+                    .unwrap();
+                }
                 _ => {}
             }
             tx.commit().await.unwrap();
@@ -212,7 +342,7 @@ db_test!(
         stats::rebuild(&db).await.unwrap();
         let mut c = db.read().await.unwrap();
         assert!(stats::verify(&mut c).await.unwrap().is_empty());
-        let national = stats::read(&mut c, Regions::One(""), "tier", "", "")
+        let country = stats::read(&mut c, Regions::One(""), "tier", "", "")
             .await
             .unwrap();
         let active =
@@ -220,6 +350,21 @@ db_test!(
                 .fetch_i64(&mut c)
                 .await
                 .unwrap();
-        assert_eq!(national.iter().map(|r| r.n).sum::<i64>(), active);
+        assert_eq!(country.iter().map(|r| r.n).sum::<i64>(), active);
+        // Every dimension was exercised (a test that counts nothing cannot fail).
+        for dim in [
+            "due",
+            "elderly_visit",
+            "staff_role",
+            "staff_cert",
+            "funding",
+        ] {
+            let n = shegong_store::sql::Sql::new("SELECT COUNT(*) FROM stat_counts WHERE dim = ")
+                .bind(dim)
+                .fetch_i64(&mut c)
+                .await
+                .unwrap();
+            assert!(n > 0, "no counters of {dim}");
+        }
     }
 );

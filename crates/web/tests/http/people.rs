@@ -473,19 +473,3 @@ app_test!(exports_are_masked_unless_revealed_with_a_reason, |app| {
         StatusCode::FORBIDDEN
     );
 });
-
-/// Every cell of the first sheet, tab-separated.
-fn xlsx_text(bytes: &[u8]) -> String {
-    use calamine::Reader;
-    let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec()))
-        .expect("a workbook");
-    let range = wb
-        .worksheet_range_at(0)
-        .expect("a sheet")
-        .expect("readable");
-    range
-        .rows()
-        .flat_map(|r| r.iter().map(|c| c.to_string()))
-        .collect::<Vec<_>>()
-        .join("\t")
-}

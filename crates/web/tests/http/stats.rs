@@ -153,6 +153,170 @@ app_test!(dashboards_drill_down_and_agree_with_the_records, |app| {
 });
 
 app_test!(
+    dashboards_show_staff_funding_visits_due_and_export_every_table,
+    |app| {
+        let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+        let today = shegong_web::forms::today(app.state.now());
+        let year = &today[..4];
+        let res = admin
+            .post_form(
+                "/stations",
+                &[
+                    ("tier", "township_station"),
+                    ("region", "430202001"),
+                    ("name", "月塘街道社工站"),
+                    ("status", "operating"),
+                    ("status_since", "2024-01-01"),
+                    ("mode", "direct"),
+                    ("staff_count", "0"),
+                    ("certified_count", "0"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let station = res.location()["/stations/".len()..]
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        let res = admin
+            .post_form(
+                &format!("/stations/{station}/funding"),
+                &[("year", year), ("source", "purchase"), ("amount", "300000")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let mut staff = Vec::new();
+        for (name, id, station, region, role) in [
+            (
+                "周敏",
+                "430202198001010017",
+                station.as_str(),
+                "",
+                "frontline",
+            ),
+            ("吴刚", "430202198505050020", "", "430203001", "supervisor"),
+        ] {
+            let res = admin
+                .post_form(
+                    "/staff",
+                    &[
+                        ("name", name),
+                        ("id_type", "resident_id"),
+                        ("id_number", id),
+                        ("education", "bachelor"),
+                        ("role", role),
+                        ("employment_mode", "direct"),
+                        ("sector", "civil_affairs"),
+                        ("station", station),
+                        ("region", region),
+                        ("joined_on", "2024-03-01"),
+                    ],
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+            staff.push(
+                res.location()["/staff/".len()..]
+                    .split('?')
+                    .next()
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+        let res = admin
+            .post_form(
+                &format!("/staff/{}/certificates", staff[0]),
+                &[
+                    ("level", "intermediate"),
+                    ("number", "Z2024001"),
+                    ("obtained_on", "2024-06-01"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let a = resident(&mut admin, "刘桂英", "430202001").await;
+        visit(&mut admin, &a, &today).await;
+        resident(&mut admin, "陈秀兰", "430203001").await;
+
+        let page = admin.get("/stats/4302").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert_eq!(page.select("#kpi-staff"), ["2"]);
+        assert_eq!(page.select("#kpi-certified"), ["50.0%（1/2）"]);
+        assert_eq!(page.select("#kpi-funding"), ["300,000.00"]);
+        assert_eq!(page.select("#kpi-overdue"), ["0"]);
+        assert_eq!(
+            page.select("#table-staff tbody td"),
+            ["一线社工", "1", "督导", "1"]
+        );
+        assert_eq!(
+            page.select("#table-funding tbody td"),
+            ["购买服务资金", "1", "300,000.00"]
+        );
+        // Ranked by funding: 荷塘区 has the station and its money.
+        let by_funding = admin.get("/stats/4302?sort=funding").await;
+        assert_eq!(
+            by_funding.select("#subregions tbody tr:first-child td:nth-child(2)"),
+            ["荷塘区"]
+        );
+
+        // Nine days on, both high-risk people are overdue (due seven days after the visit or the
+        // registration), read from the counters of due dates.
+        app.advance_minutes(9 * 24 * 60);
+        admin.login("civilaffairsadmin_4302", PASSWORD).await;
+        let page = admin.get("/stats/4302").await;
+        assert_eq!(page.select("#kpi-overdue"), ["2"]);
+        let county = admin.get("/stats/430203").await;
+        assert_eq!(county.select("#kpi-overdue"), ["1"]);
+
+        // Every table of the dashboard downloads as a workbook with the figures shown.
+        let year_q = format!("?year={year}");
+        let sub = admin
+            .get(&format!("/stats/4302/table/subregions.xlsx{year_q}"))
+            .await;
+        assert_eq!(sub.status, StatusCode::OK);
+        let text = xlsx_text(&sub.bytes);
+        assert!(
+            text.contains("荷塘区") && text.contains("300,000.00"),
+            "{text}"
+        );
+        let roles = xlsx_text(
+            &admin
+                .get(&format!("/stats/4302/table/staff.xlsx{year_q}"))
+                .await
+                .bytes,
+        );
+        assert!(roles.contains("一线社工\t1"), "{roles}");
+        for table in [
+            "months",
+            "domains",
+            "categories",
+            "tiers",
+            "certificates",
+            "funding",
+        ] {
+            let res = admin
+                .get(&format!("/stats/4302/table/{table}.xlsx{year_q}"))
+                .await;
+            assert_eq!(res.status, StatusCode::OK, "{table}");
+            assert!(res.bytes.starts_with(b"PK"), "{table}");
+        }
+        assert_eq!(
+            admin.get("/stats/4302/table/residents.xlsx").await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            admin.get("/stats/4301/table/staff.xlsx").await.status,
+            StatusCode::NOT_FOUND
+        );
+        let mut sw = app.login_as(Role::SocialWorker, "430202001").await;
+        assert_eq!(
+            sw.get("/stats/4302/table/staff.xlsx").await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+);
+
+app_test!(
     the_public_portal_shows_no_personal_data_and_suppresses_small_cells,
     |app| {
         let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
