@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use shegong_domain::station::{Mode, Room, Status, Tier};
+use shegong_domain::station::{FundingSource, Mode, Room, Status, Tier};
 use shegong_domain::{RegionCode, Role, Scope};
 use shegong_store::crypto::{Algorithm, KeyRing};
 use shegong_store::residents::{self, Viewer};
@@ -168,7 +168,16 @@ pub async fn generate(db: Db, s: Scale, services_now: usize) -> anyhow::Result<W
                 phone: String::new(),
                 open_hours: String::new(),
             };
-            station_of.push(stations::create(&mut tx, &all, &input, "generate", NOW).await?);
+            let id = stations::create(&mut tx, &all, &input, "generate", NOW).await?;
+            // The year's money: a purchase contract of 200,000–400,000 yuan and township funds.
+            let n = station_of.len() as i64;
+            for (source, fen) in [
+                (FundingSource::Purchase, (200_000 + n * 7_919 % 200_000) * 100),
+                (FundingSource::Township, (20_000 + n * 104_729 % 30_000) * 100),
+            ] {
+                stations::set_funding(&mut tx, &all, &id, 2026, source, fen, NOW).await?;
+            }
+            station_of.push(id);
         }
         tx.commit().await?;
     }
@@ -205,7 +214,17 @@ pub async fn generate(db: Db, s: Scale, services_now: usize) -> anyhow::Result<W
                 left_on: None,
                 left_reason: String::new(),
             };
-            staff::create(&mut tx, &all, &keys, &input, NOW).await?;
+            let id = staff::create(&mut tx, &all, &keys, &input, NOW).await?;
+            // About half hold a certificate, a few of them intermediate.
+            if n % 2 == 0 {
+                let c = staff::NewCertificate {
+                    level: if n % 10 == 0 { "intermediate" } else { "assistant" },
+                    number: &format!("S{n:08}"),
+                    obtained_on: "2022-06-19",
+                    registered_until: None,
+                };
+                staff::add_certificate(&mut tx, &all, &id, &c, NOW).await?;
+            }
         }
         tx.commit().await?;
     }
