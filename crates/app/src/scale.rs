@@ -172,8 +172,14 @@ pub async fn generate(db: Db, s: Scale, services_now: usize) -> anyhow::Result<W
             // The year's money: a purchase contract of 200,000–400,000 yuan and township funds.
             let n = station_of.len() as i64;
             for (source, fen) in [
-                (FundingSource::Purchase, (200_000 + n * 7_919 % 200_000) * 100),
-                (FundingSource::Township, (20_000 + n * 104_729 % 30_000) * 100),
+                (
+                    FundingSource::Purchase,
+                    (200_000 + n * 7_919 % 200_000) * 100,
+                ),
+                (
+                    FundingSource::Township,
+                    (20_000 + n * 104_729 % 30_000) * 100,
+                ),
             ] {
                 stations::set_funding(&mut tx, &all, &id, 2026, source, fen, NOW).await?;
             }
@@ -218,7 +224,11 @@ pub async fn generate(db: Db, s: Scale, services_now: usize) -> anyhow::Result<W
             // About half hold a certificate, a few of them intermediate.
             if n % 2 == 0 {
                 let c = staff::NewCertificate {
-                    level: if n % 10 == 0 { "intermediate" } else { "assistant" },
+                    level: if n % 10 == 0 {
+                        "intermediate"
+                    } else {
+                        "assistant"
+                    },
                     number: &format!("S{n:08}"),
                     obtained_on: "2022-06-19",
                     registered_until: None,

@@ -66,6 +66,8 @@ use crate::{
         statistics::api_services_csv,
         statistics::api_people,
         statistics::api_people_csv,
+        statistics::api_workforce,
+        statistics::api_workforce_csv,
     ),
     modifiers(&BearerAuth),
     tags(

@@ -284,6 +284,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/stats/people", get(statistics::api_people))
         .route("/api/v1/stats/people.csv", get(statistics::api_people_csv))
+        .route("/api/v1/stats/workforce", get(statistics::api_workforce))
+        .route(
+            "/api/v1/stats/workforce.csv",
+            get(statistics::api_workforce_csv),
+        )
         .route("/api/v1/inspections", get(inspections::api_list));
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()

@@ -851,11 +851,14 @@ pub struct StatsQuery {
     pub region: Option<String>,
     /// `self` (default): the region itself; `children`: each sub-region.
     pub level: Option<String>,
-    /// For services: `kind` (default), `domain` or `station`. For people: `tier` (default) or `category`.
+    /// For services: `kind` (default), `domain` or `station`. For people: `tier` (default),
+    /// `category` or `due` (people by next visit date). For the workforce: `staff_role` (default),
+    /// `staff_cert` (highest certificate, `none` without) or `funding` (station funding by source).
     pub by: Option<String>,
-    /// First month, `YYYY-MM` (services; default January of this year).
+    /// First month, `YYYY-MM` (services; default January of this year), or year, `YYYY` (funding;
+    /// default this year).
     pub from: Option<String>,
-    /// Last month, `YYYY-MM` (services; default this month).
+    /// Last month, `YYYY-MM` (services; default this month), or year, `YYYY` (funding).
     pub to: Option<String>,
 }
 
@@ -863,7 +866,7 @@ pub struct StatsQuery {
 #[derive(Serialize, ToSchema)]
 pub struct StatRow {
     pub region_code: String,
-    /// `YYYY-MM` for services; empty for people served (the current count).
+    /// `YYYY-MM` for services, `YYYY` for funding; empty for current counts (people, staff).
     pub month: String,
     pub key: String,
     pub count: i64,
@@ -872,11 +875,19 @@ pub struct StatRow {
     pub value_fen: i64,
 }
 
+/// The open data's families of counters.
+#[derive(Clone, Copy, PartialEq)]
+enum Family {
+    Services,
+    People,
+    Workforce,
+}
+
 async fn open_rows(
     state: &AppState,
     ctx: &Ctx,
     q: &StatsQuery,
-    people: bool,
+    family: Family,
 ) -> WebResult<Vec<StatRow>> {
     let u = reader(ctx)?;
     let code = match &q.region {
@@ -886,25 +897,28 @@ async fn open_rows(
     if !u.scope().contains_region(&code) {
         return Err(WebError::NotFound);
     }
-    let (dims, default): (&[&str], &str) = if people {
-        (&["tier", "category"], "tier")
-    } else {
-        (&["kind", "domain", "station"], "kind")
+    let dims: &[&str] = match family {
+        Family::Services => &["kind", "domain", "station"],
+        Family::People => &["tier", "category", "due"],
+        Family::Workforce => &["staff_role", "staff_cert", "funding"],
     };
-    let by = q.by.clone().unwrap_or_else(|| default.to_owned());
+    let by = q.by.clone().unwrap_or_else(|| dims[0].to_owned());
     if !dims.contains(&by.as_str()) {
         return Err(shegong_domain::FieldError::new("by", "stats.by_unknown").into());
     }
     let now = today(state.now());
-    let (from, to) = if people {
-        (String::new(), String::new())
-    } else {
-        (
+    let (from, to) = match (family, by.as_str()) {
+        (Family::Services, _) => (
             q.from
                 .clone()
                 .unwrap_or_else(|| format!("{}-01", &now[..4])),
             q.to.clone().unwrap_or_else(|| now[..7].to_owned()),
-        )
+        ),
+        (_, "funding") => (
+            q.from.clone().unwrap_or_else(|| now[..4].to_owned()),
+            q.to.clone().unwrap_or_else(|| now[..4].to_owned()),
+        ),
+        _ => (String::new(), String::new()),
     };
     let regions = if q.level.as_deref() == Some("children") {
         Regions::ChildrenOf(&code)
@@ -957,7 +971,7 @@ pub async fn api_services(
     ctx: Ctx,
     Query(q): Query<StatsQuery>,
 ) -> WebResult<Json<Vec<StatRow>>> {
-    Ok(Json(open_rows(&state, &ctx, &q, false).await?))
+    Ok(Json(open_rows(&state, &ctx, &q, Family::Services).await?))
 }
 
 /// People served now, by risk tier or category, for a region or each of its sub-regions.
@@ -968,7 +982,7 @@ pub async fn api_people(
     ctx: Ctx,
     Query(q): Query<StatsQuery>,
 ) -> WebResult<Json<Vec<StatRow>>> {
-    Ok(Json(open_rows(&state, &ctx, &q, true).await?))
+    Ok(Json(open_rows(&state, &ctx, &q, Family::People).await?))
 }
 
 /// The same as `/api/v1/stats/services`, as a CSV download.
@@ -979,7 +993,10 @@ pub async fn api_services_csv(
     ctx: Ctx,
     Query(q): Query<StatsQuery>,
 ) -> WebResult<Response> {
-    Ok(csv("services", &open_rows(&state, &ctx, &q, false).await?))
+    Ok(csv(
+        "services",
+        &open_rows(&state, &ctx, &q, Family::Services).await?,
+    ))
 }
 
 /// The same as `/api/v1/stats/people`, as a CSV download.
@@ -990,7 +1007,36 @@ pub async fn api_people_csv(
     ctx: Ctx,
     Query(q): Query<StatsQuery>,
 ) -> WebResult<Response> {
-    Ok(csv("people", &open_rows(&state, &ctx, &q, true).await?))
+    Ok(csv(
+        "people",
+        &open_rows(&state, &ctx, &q, Family::People).await?,
+    ))
+}
+
+/// The workforce now: active staff by position or by highest certificate, and station funding
+/// by source and year, for a region or each of its sub-regions.
+#[utoipa::path(get, path = "/api/v1/stats/workforce", tag = "statistics", params(StatsQuery),
+    responses((status = 200, body = Vec<StatRow>), (status = 404, description = "Region outside the caller's scope")))]
+pub async fn api_workforce(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<StatsQuery>,
+) -> WebResult<Json<Vec<StatRow>>> {
+    Ok(Json(open_rows(&state, &ctx, &q, Family::Workforce).await?))
+}
+
+/// The same as `/api/v1/stats/workforce`, as a CSV download.
+#[utoipa::path(get, path = "/api/v1/stats/workforce.csv", tag = "statistics", params(StatsQuery),
+    responses((status = 200, description = "CSV: region_code,month,key,count,person_times,minutes,value_fen", content_type = "text/csv")))]
+pub async fn api_workforce_csv(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<StatsQuery>,
+) -> WebResult<Response> {
+    Ok(csv(
+        "workforce",
+        &open_rows(&state, &ctx, &q, Family::Workforce).await?,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------

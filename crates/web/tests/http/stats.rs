@@ -252,6 +252,37 @@ app_test!(
             page.select("#table-funding tbody td"),
             ["购买服务资金", "1", "300,000.00"]
         );
+        // The same counters as open data.
+        let roles = admin
+            .get("/api/v1/stats/workforce?region=4302&level=children")
+            .await
+            .json();
+        let keys: Vec<(&str, &str, i64)> = roles
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["region_code"].as_str().unwrap(),
+                    r["key"].as_str().unwrap(),
+                    r["count"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [("430202", "frontline", 1), ("430203", "supervisor", 1)]
+        );
+        let money = admin
+            .get("/api/v1/stats/workforce.csv?region=4302&by=funding")
+            .await;
+        assert!(
+            money
+                .text
+                .contains(&format!("4302,{year},purchase,1,0,0,30000000")),
+            "{}",
+            money.text
+        );
         // Ranked by funding: 荷塘区 has the station and its money.
         let by_funding = admin.get("/stats/4302?sort=funding").await;
         assert_eq!(
