@@ -492,7 +492,7 @@ async fn dashboard_scan(db: &Db, code: &str) -> anyhow::Result<()> {
         .level()
         .child()
         .map_or(12, |l| l.code_len()) as i64;
-    Sql::new("SELECT SUBSTR(served_on, 1, 7), kind, COUNT(*), SUM(person_times) FROM services WHERE region_code >= ")
+    Sql::new("SELECT SUBSTR(served_on, 1, 7), kind, COUNT(*), CAST(SUM(person_times) AS BIGINT) FROM services WHERE region_code >= ")
         .bind(lo.clone()).push(" AND region_code < ").bind(hi.clone())
         .push(" AND served_on >= '2025-06-01' AND served_on <= '2026-05-31' GROUP BY SUBSTR(served_on, 1, 7), kind")
         .fetch_all::<(String, String, i64, Option<i64>)>(&mut c).await.map(|_| ())?;
