@@ -1237,14 +1237,18 @@ async fn refresh_schedule(conn: &mut AnyConnection, id: &str) -> StoreResult<()>
     .fetch_one(conn)
     .await?;
     let tier = RiskTier::parse(&s.risk_tier).map_err(StoreError::Invalid)?;
-    let last: Option<(Option<String>,)> =
-        Sql::new("SELECT MAX(served_on) FROM services WHERE kind = 'visit' AND (resident_id = ")
-            .bind(id)
-            .push(" OR id IN (SELECT service_id FROM service_participants WHERE resident_id = ")
-            .bind(id)
-            .push("))")
-            .fetch_optional(conn)
-            .await?;
+    // Two index lookups (the person's own records, the records they took part in): as one `OR`
+    // with a subquery PostgreSQL scans every service record.
+    let last: Option<(Option<String>,)> = Sql::new(
+        "SELECT MAX(d) FROM (SELECT MAX(served_on) AS d FROM services WHERE kind = 'visit' AND resident_id = ",
+    )
+    .bind(id)
+    .push(" UNION ALL SELECT MAX(s.served_on) AS d FROM service_participants p JOIN services s ON s.id = p.service_id \
+           WHERE s.kind = 'visit' AND p.resident_id = ")
+    .bind(id)
+    .push(") t")
+    .fetch_optional(conn)
+    .await?;
     let last_visit = last.and_then(|l| l.0).max(s.last_visit_on.clone());
     let categories: Vec<(String,)> = Sql::new("SELECT DISTINCT category FROM resident_memberships WHERE valid_to IS NULL AND resident_id = ")
         .bind(id).fetch_all(conn).await?;

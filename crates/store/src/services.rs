@@ -460,11 +460,13 @@ fn filtered(viewer: &Viewer, f: &Filter, select: &str, listing: bool) -> Sql {
         q.push(" AND v.domain = ").bind(d.clone());
     }
     if let Some(r) = &f.resident {
-        q.push(" AND (v.resident_id = ")
+        // One `IN` over two index lookups, which both planners start from (an `OR` with a
+        // subquery makes PostgreSQL scan the records).
+        q.push(" AND v.id IN (SELECT id FROM services WHERE resident_id = ")
             .bind(r.clone())
-            .push(" OR v.id IN (SELECT service_id FROM service_participants WHERE resident_id = ")
+            .push(" UNION SELECT service_id FROM service_participants WHERE resident_id = ")
             .bind(r.clone())
-            .push("))");
+            .push(")");
     }
     if let Some(c) = &f.case_id {
         q.push(" AND v.case_id = ").bind(c.clone());
