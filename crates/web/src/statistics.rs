@@ -98,6 +98,10 @@ enum Period {
     Now,
 }
 
+fn add_funding(f: &mut Figures, r: &Row) {
+    f.funding_fen += r.value_fen;
+}
+
 /// How a counter row adds to the figures.
 type Add = fn(&mut Figures, &Row);
 
@@ -106,18 +110,18 @@ const READS: [(&str, Period, Add); 4] = [
     ("kind", Period::Months, add_services),
     ("tier", Period::Now, add_people),
     ("staff_cert", Period::Now, add_staff),
-    ("funding", Period::Year, |f, r| f.funding_fen += r.value_fen),
+    ("funding", Period::Year, add_funding),
 ];
 
-/// The figures of `code` and of each of its children, from the counters only.
-async fn figures(
+/// The figures of each of `code`'s children, from the counters only (the region's own come
+/// from the rows the dashboard reads anyway, see `load`).
+async fn children_figures(
     c: &mut Conn,
     code: &str,
     year: i32,
-) -> WebResult<(Figures, BTreeMap<String, Figures>)> {
+) -> WebResult<BTreeMap<String, Figures>> {
     let (from, to) = months(year);
     let y = year.to_string();
-    let mut top = Figures::default();
     let mut children: BTreeMap<String, Figures> = BTreeMap::new();
     for (dim, period, add) in READS {
         let (f, t) = match period {
@@ -125,14 +129,11 @@ async fn figures(
             Period::Year => (y.as_str(), y.as_str()),
             Period::Now => ("", ""),
         };
-        for r in stats::read(c, Regions::One(code), dim, f, t).await? {
-            add(&mut top, &r);
-        }
         for r in stats::read(c, Regions::ChildrenOf(code), dim, f, t).await? {
             add(children.entry(r.region_code.clone()).or_default(), &r);
         }
     }
-    Ok((top, children))
+    Ok(children)
 }
 
 /// The indicators the drill-down table can rank by.
@@ -238,7 +239,7 @@ async fn load(state: &AppState, ctx: &Ctx, code: &str, q: &DashQuery) -> WebResu
         .filter(|s| INDICATORS.contains(&s.as_str()))
         .unwrap_or_else(|| "records".into());
     let mut c = state.db.read().await?;
-    let (top, by_child) = figures(&mut c, &code, year).await?;
+    let by_child = children_figures(&mut c, &code, year).await?;
     let kinds = stats::read(&mut c, Regions::One(&code), "kind", &from, &to).await?;
     let domains = stats::read(&mut c, Regions::One(&code), "domain", &from, &to).await?;
     let tiers = stats::read(&mut c, Regions::One(&code), "tier", "", "").await?;
@@ -246,6 +247,16 @@ async fn load(state: &AppState, ctx: &Ctx, code: &str, q: &DashQuery) -> WebResu
     let certs = stats::read(&mut c, Regions::One(&code), "staff_cert", "", "").await?;
     let y = year.to_string();
     let funding = stats::read(&mut c, Regions::One(&code), "funding", &y, &y).await?;
+    let mut top = Figures::default();
+    let added: [(&[Row], Add); 4] = [
+        (&kinds, add_services),
+        (&tiers, add_people),
+        (&certs, add_staff),
+        (&funding, add_funding),
+    ];
+    for (rows, add) in added {
+        rows.iter().for_each(|r| add(&mut top, r));
+    }
     let due_dates = stats::read(&mut c, Regions::One(&code), "due", "", "").await?;
     let due = due_counts(&due_dates, &today_s);
     let elderly = stats::read(&mut c, Regions::One(&code), "elderly_visit", "", "").await?;
@@ -416,7 +427,7 @@ fn chart_options(t: &Tr, d: &Dash) -> String {
             "tooltip": {"trigger": "axis"}, "legend": {"top": 0}, "grid": {"left": 48, "right": 16, "top": 48, "bottom": 28},
             "xAxis": {"type": "category", "data": month_labels}, "yAxis": {"type": "value"}, "series": series
         },
-        "chart-domains": pie(table_rows(t, d, "domains").into_iter().map(|r| (r[0].clone(), r[1].parse().unwrap_or(0))).collect()),
+        "chart-domains": pie(domain_totals(d).into_iter().map(|(k, (n, _))| (t.get(&format!("service.domain.{k}")).to_owned(), n)).collect()),
         "chart-categories": {
             "tooltip": {"trigger": "axis"}, "grid": {"left": 140, "right": 24, "top": 8, "bottom": 24},
             "xAxis": {"type": "value"}, "yAxis": {"type": "category", "data": d.cats.iter().map(|c| c.0.clone()).collect::<Vec<_>>()},
@@ -425,6 +436,17 @@ fn chart_options(t: &Tr, d: &Dash) -> String {
         "chart-tiers": pie(d.tiers.iter().map(|r| (t.get(&format!("resident.tier.{}", r.key)).to_owned(), r.n)).collect()),
     })
     .to_string()
+}
+
+/// Records and person-times of the year per service domain.
+fn domain_totals(d: &Dash) -> BTreeMap<&str, (i64, i64)> {
+    let mut by: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for r in &d.domains {
+        let e = by.entry(&r.key).or_default();
+        e.0 += r.n;
+        e.1 += r.person_times;
+    }
+    by
 }
 
 /// The dashboard's tables, each exportable: charts' data and the small tables.
@@ -531,17 +553,10 @@ fn table_rows(t: &Tr, d: &Dash, name: &str) -> Vec<Vec<String>> {
                 row
             })
             .collect(),
-        "domains" => {
-            let mut by: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
-            for r in &d.domains {
-                let e = by.entry(&r.key).or_default();
-                e.0 += r.n;
-                e.1 += r.person_times;
-            }
-            by.into_iter()
-                .map(|(k, (n, p))| vec![label("service.domain", k), n.to_string(), p.to_string()])
-                .collect()
-        }
+        "domains" => domain_totals(d)
+            .into_iter()
+            .map(|(k, (n, p))| vec![label("service.domain", k), n.to_string(), p.to_string()])
+            .collect(),
         "categories" => d
             .cats
             .iter()
