@@ -96,10 +96,8 @@ macro_rules! catalogue {
     };
 }
 
-const ZH_FILES: &[(&str, &str)] =
-    catalogue!("zh-CN": "core", "identity", "import", "stations", "workforce", "people", "stats");
-const EN_FILES: &[(&str, &str)] =
-    catalogue!("en": "core", "identity", "import", "stations", "workforce", "people", "stats");
+const ZH_FILES: &[(&str, &str)] = catalogue!("zh-CN": "core", "identity", "import", "stations", "workforce", "people", "stats", "twofactor", "hardening");
+const EN_FILES: &[(&str, &str)] = catalogue!("en": "core", "identity", "import", "stations", "workforce", "people", "stats", "twofactor", "hardening");
 
 fn load_all(files: &[(&str, &str)]) -> Catalog {
     let mut out = HashMap::new();

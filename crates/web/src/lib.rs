@@ -35,11 +35,13 @@ pub mod orgs;
 pub mod regions;
 pub mod render;
 pub mod residents;
+pub mod sheet;
 pub mod staff;
 pub mod state;
 pub mod stations;
 pub mod statistics;
 pub mod system;
+pub mod twofactor;
 pub mod users;
 pub mod write;
 
@@ -294,6 +296,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages)
         .merge(imports::routes())
+        .merge(twofactor::routes())
         .merge(api)
         .route("/assets/{file}", get(assets::serve))
         .route("/healthz", get(ops::healthz))

@@ -2,6 +2,7 @@
 
 mod audit;
 mod backup;
+mod org_scope;
 mod people;
 mod regions;
 mod stations;

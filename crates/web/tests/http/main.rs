@@ -2,12 +2,16 @@
 
 mod accounts;
 mod api;
+mod hardening;
 mod import_residents;
 mod people;
+mod people_scope;
 mod security;
 mod staff;
 mod stations;
 mod stats;
+mod twofactor;
+mod uploads;
 mod users_audit;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,4 @@
+//! Issue 11 regression tests: hardening.
+
+#[allow(unused_imports)]
+use super::*;

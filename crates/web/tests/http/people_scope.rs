@@ -1,0 +1,4 @@
+//! Issue 11 regression tests: people_scope.
+
+#[allow(unused_imports)]
+use super::*;

@@ -1,0 +1,4 @@
+//! Issue 11 regression tests: twofactor.
+
+#[allow(unused_imports)]
+use super::*;

@@ -1,0 +1,4 @@
+//! Issue 11 regression tests: uploads.
+
+#[allow(unused_imports)]
+use super::*;
