@@ -12,7 +12,7 @@ pub struct Config {
     /// Prometheus metrics listener; empty disables it.
     pub metrics_bind: String,
     pub demo: bool,
-    /// Set when served behind TLS: cookies get the Secure flag and HSTS is sent.
+    /// Set when served behind TLS: cookies get the Secure flag (HSTS is the TLS proxy's to send).
     pub secure_cookies: bool,
     /// Take the client address from the last X-Forwarded-For entry, the one your own reverse
     /// proxy appended (clients can put anything before it). Only behind such a proxy.
@@ -30,6 +30,56 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// The public portal shows no count below this (as "<N"): a small cell could identify a person.
     pub portal_min_cell: i64,
+    /// Bounds on reading uploaded spreadsheets.
+    pub import: ImportLimits,
+    /// Administrators (system, security, audit, civil-affairs) must sign in with a second factor
+    /// (等保 2.0 level 3). On by default; off only for development and test harnesses.
+    pub twofactor_for_administrators: bool,
+}
+
+/// Bounds on reading an uploaded spreadsheet, so that no upload can exhaust memory or time
+/// (docs/configuration.md explains each). Sized for the largest real roster, about 200,000
+/// rows × 60 columns.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImportLimits {
+    /// The uploaded file itself.
+    pub max_file_bytes: u64,
+    /// Entries in an xlsx/ods zip container.
+    pub max_zip_entries: u64,
+    /// Uncompressed size of any one entry.
+    pub max_entry_bytes: u64,
+    /// Uncompressed size of all entries together.
+    pub max_uncompressed_bytes: u64,
+    /// Uncompressed ÷ compressed size of an entry (entries above 1 MiB).
+    pub max_ratio: u64,
+    /// Rows counted from the top of the sheet.
+    pub max_rows: u64,
+    /// Columns counted from column A.
+    pub max_columns: u64,
+    /// Cells read from one sheet (the declared area of an xlsx sheet as well).
+    pub max_cells: u64,
+    /// Time for reading one upload.
+    pub parse_seconds: u64,
+    /// Uploads read at the same time in this process; further ones wait.
+    pub parallel_parses: usize,
+}
+
+impl Default for ImportLimits {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 20 * 1024 * 1024,
+            max_zip_entries: 1_000,
+            max_entry_bytes: 512 * 1024 * 1024,
+            max_uncompressed_bytes: 1024 * 1024 * 1024,
+            max_ratio: 100,
+            max_rows: 200_000,
+            max_columns: 256,
+            max_cells: 12_000_000,
+            parse_seconds: 30,
+            parallel_parses: 2,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -92,6 +142,8 @@ impl Default for Config {
             body_limit: 20 * 1024 * 1024,
             portal_min_cell: 10,
             request_timeout_secs: 60,
+            import: ImportLimits::default(),
+            twofactor_for_administrators: true,
         }
     }
 }
@@ -140,11 +192,45 @@ impl Config {
         if self.portal_min_cell < 1 {
             return Err("portal_min_cell must be at least 1".into());
         }
-        Ok(())
+        self.import.validate()
     }
 
     pub fn session_idle_millis(&self) -> i64 {
         self.session.idle_minutes * 60_000
+    }
+}
+
+impl ImportLimits {
+    /// Every bound must be set: a zero would refuse every file, and there is no "unlimited".
+    pub fn validate(&self) -> Result<(), String> {
+        let bounds = [
+            ("max_file_bytes", self.max_file_bytes),
+            ("max_zip_entries", self.max_zip_entries),
+            ("max_entry_bytes", self.max_entry_bytes),
+            ("max_uncompressed_bytes", self.max_uncompressed_bytes),
+            ("max_ratio", self.max_ratio),
+            ("max_rows", self.max_rows),
+            ("max_columns", self.max_columns),
+            ("max_cells", self.max_cells),
+            ("parse_seconds", self.parse_seconds),
+            ("parallel_parses", self.parallel_parses as u64),
+        ];
+        if let Some((name, _)) = bounds.iter().find(|(_, v)| *v == 0) {
+            return Err(format!("import.{name} must be at least 1"));
+        }
+        if self.max_entry_bytes > self.max_uncompressed_bytes {
+            return Err(
+                "import.max_entry_bytes must not exceed import.max_uncompressed_bytes".into(),
+            );
+        }
+        // Excel's own grid: a larger bound would only hide a typo.
+        if self.max_rows > 1_048_576 || self.max_columns > 16_384 {
+            return Err("import.max_rows must be ≤ 1048576 and import.max_columns ≤ 16384".into());
+        }
+        if self.parallel_parses > 64 {
+            return Err("import.parallel_parses must be ≤ 64".into());
+        }
+        Ok(())
     }
 }
 
@@ -172,6 +258,18 @@ mod tests {
             (d.bind, d.session.idle_minutes, d.audit.retention_days)
         );
         assert_eq!(c.crypto.key_file, d.crypto.key_file);
+        assert_eq!(c.import, d.import);
+    }
+
+    #[test]
+    fn import_limits_default_from_a_partial_section_and_zero_is_refused() {
+        let c: Config = toml::from_str("[import]\nmax_rows = 50000\n").unwrap();
+        assert_eq!(c.import.max_rows, 50_000);
+        assert_eq!(c.import.max_columns, ImportLimits::default().max_columns);
+        c.validate().unwrap();
+        let c: Config = toml::from_str("[import]\nparse_seconds = 0\n").unwrap();
+        assert!(c.validate().unwrap_err().contains("import.parse_seconds"));
+        assert!(toml::from_str::<Config>("[import]\nmax_rowz = 1\n").is_err());
     }
 
     #[test]

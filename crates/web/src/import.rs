@@ -11,14 +11,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{Cursor, Read, Seek};
 use std::ops::RangeInclusive;
 
-use calamine::{Data, Reader, SheetVisible, Sheets};
+use calamine::{Data, DataRef, Reader, SheetVisible, Sheets};
 use chrono::{Datelike, Days, NaiveDate};
 use rust_xlsxwriter::{
     DataValidation, DataValidationErrorStyle, Format, FormatAlign, FormatBorder, Formula, Workbook,
     Worksheet, XlsxError, worksheet_range_absolute,
 };
 
+use crate::config::ImportLimits;
 use crate::i18n::{Lang, Tr};
+use crate::sheet::{Budget, Refusal};
 
 /// How a column's cells are parsed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -204,6 +206,9 @@ pub enum ImportError {
     /// More than [`MAX_ROWS`] data rows (the count found).
     #[error("too many rows")]
     TooManyRows(usize),
+    /// A bound on reading the upload was passed ([`crate::sheet`]).
+    #[error("upload refused")]
+    Refused(Refusal),
 }
 
 impl ImportError {
@@ -213,11 +218,23 @@ impl ImportError {
             ImportError::NoHeader => "import.no_header",
             ImportError::MissingColumns(_) => "import.missing_columns",
             ImportError::TooManyRows(_) => "import.too_many_rows",
+            ImportError::Refused(r) => r.code(),
+        }
+    }
+
+    /// The response status: a refusal says its own (413, 422 or 503); the rest are 422.
+    pub fn status(&self) -> axum::http::StatusCode {
+        match self {
+            ImportError::Refused(r) => r.status(),
+            _ => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
     /// The message in `t`'s language, naming the missing columns or the row counts.
     pub fn message(&self, schema: &Schema, t: &Tr) -> String {
+        if let ImportError::Refused(r) = self {
+            return r.message(t);
+        }
         let columns = match self {
             ImportError::MissingColumns(keys) => schema.labels(keys, t),
             _ => String::new(),
@@ -240,18 +257,35 @@ pub const MAX_ROWS: usize = 20_000;
 const HEADER_SCAN_ROWS: usize = 20;
 
 /// Read the first visible sheet that has a header row for this schema: xlsx, xls, ods, or CSV
-/// text in UTF-8 (with or without BOM; comma- or tab-separated).
+/// text in UTF-8 (with or without BOM; comma- or tab-separated), within the default limits.
+/// Request handlers go through [`crate::sheet::read`], which also bounds time and concurrency.
 pub fn read(schema: &Schema, bytes: &[u8]) -> Result<Parsed, ImportError> {
+    read_with(schema, bytes, &ImportLimits::default())
+}
+
+/// [`read`] within `limits`: the file size, the zip container (before calamine opens it), each
+/// sheet's declared and real extent, the cells read and the time.
+pub fn read_with(
+    schema: &Schema,
+    bytes: &[u8],
+    limits: &ImportLimits,
+) -> Result<Parsed, ImportError> {
+    let mut budget = Budget::new(limits);
+    budget.check_file(bytes.len())?;
+    // Local file header or end of central directory (an empty zip): a zip container.
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        crate::sheet::check_zip(bytes, &budget)?;
+    }
     let names = header_names(schema);
     match calamine::open_workbook_auto_from_rs(Cursor::new(bytes)) {
-        Ok(mut workbook) => read_workbook(schema, &names, &mut workbook),
+        Ok(mut workbook) => read_workbook(schema, &names, &mut workbook, &mut budget),
         // A zip or OLE container that calamine cannot open is a broken workbook, not CSV.
         Err(_)
             if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) =>
         {
             Err(ImportError::Unreadable)
         }
-        Err(_) => read_csv(schema, &names, bytes),
+        Err(_) => read_csv(schema, &names, bytes, &mut budget),
     }
 }
 
@@ -259,6 +293,7 @@ fn read_workbook<RS: Read + Seek>(
     schema: &Schema,
     names: &HashMap<String, usize>,
     workbook: &mut Sheets<RS>,
+    budget: &mut Budget<'_>,
 ) -> Result<Parsed, ImportError> {
     // Hidden sheets hold lookup lists or old data the user cannot see: never import from them.
     let sheets: Vec<String> = workbook
@@ -269,27 +304,41 @@ fn read_workbook<RS: Read + Seek>(
         .collect();
     let mut readable = false;
     for sheet in sheets {
-        let Ok(range) = workbook.worksheet_range(&sheet) else {
+        budget.check_time()?;
+        let grid = match &mut *workbook {
+            // Streamed cell by cell: calamine's `worksheet_range` would allocate the sheet's
+            // whole bounding box, which one far-away cell makes astronomically large.
+            Sheets::Xlsx(xlsx) => match xlsx.worksheet_cells_reader(&sheet) {
+                Ok(mut reader) => {
+                    let dimensions = reader.dimensions();
+                    budget.declared(&sheet, dimensions.start, dimensions.end)?;
+                    Grid::stream(budget, || reader.next_cell().map_err(drop))?
+                }
+                // A chart sheet: readable, without cells (as `worksheet_range` answers).
+                Err(calamine::XlsxError::NotAWorksheet(_)) => Some(Grid::default()),
+                Err(_) => None,
+            },
+            Sheets::Xlsb(xlsb) => match xlsb.worksheet_cells_reader(&sheet) {
+                Ok(mut reader) => {
+                    let dimensions = reader.dimensions();
+                    budget.declared(&sheet, dimensions.start, dimensions.end)?;
+                    Grid::stream(budget, || reader.next_cell().map_err(drop))?
+                }
+                Err(_) => None,
+            },
+            // xls and ods have no streaming reader: calamine parsed them at open (bounded by the
+            // file size, the zip checks for ods and, for xls, the format's 65,536 × 256 grid).
+            other => match other.worksheet_range(&sheet) {
+                Ok(range) => Some(Grid::from_range(&sheet, &range, budget)?),
+                Err(_) => None,
+            },
+        };
+        let Some(grid) = grid else {
             continue;
         };
         readable = true;
-        let first_row = range.start().map_or(0, |(row, _)| row as usize);
-        let head: Vec<Vec<Cell>> = range
-            .rows()
-            .take(HEADER_SCAN_ROWS)
-            .map(|row| row.iter().map(Cell::from_data).collect())
-            .collect();
-        if let Some(header) = find_header(schema, names, &head) {
-            let body = range
-                .rows()
-                .skip(header + 1)
-                .map(|row| row.iter().map(Cell::from_data).collect());
-            let table = Table {
-                sheet,
-                header_row: first_row + header + 1,
-                header: &head[header],
-            };
-            return parse_table(schema, names, table, body);
+        if let Some(parsed) = grid.parse(schema, names, sheet) {
+            return parsed;
         }
     }
     Err(if readable {
@@ -299,17 +348,134 @@ fn read_workbook<RS: Read + Seek>(
     })
 }
 
+/// A sheet's cells, sparse: only rows that hold cells, each as wide as its own last cell,
+/// columns counted from the leftmost cell of the sheet and rows from its top row, as calamine's
+/// `Range` counts them (so header detection and row numbers are unchanged).
+#[derive(Default)]
+struct Grid {
+    /// 0-based sheet row of the first row, and of the last.
+    first_row: u32,
+    last_row: u32,
+    rows: BTreeMap<u32, Vec<Cell>>,
+}
+
+impl Grid {
+    /// Read a sheet's cells in stream order within the budget. `None` when the stream breaks
+    /// (the sheet is skipped, as a sheet calamine cannot read always was).
+    fn stream<'d>(
+        budget: &mut Budget<'_>,
+        mut next: impl FnMut() -> Result<Option<calamine::Cell<DataRef<'d>>>, ()>,
+    ) -> Result<Option<Grid>, ImportError> {
+        let mut sparse: BTreeMap<u32, Vec<(u32, Cell)>> = BTreeMap::new();
+        let mut first_col = u32::MAX;
+        loop {
+            let Ok(cell) = next() else {
+                return Ok(None);
+            };
+            let Some(cell) = cell else { break };
+            let (row, col) = cell.get_position();
+            // An empty cell is not kept (calamine drops it too), so it does not widen the sheet.
+            let filled = !matches!(cell.get_value(), DataRef::Empty);
+            budget.cell(row, col, filled)?;
+            if filled {
+                first_col = first_col.min(col);
+                let data = Data::from(cell.get_value().clone());
+                sparse
+                    .entry(row)
+                    .or_default()
+                    .push((col, Cell::from_data(&data)));
+            }
+        }
+        let (Some(&first_row), Some(&last_row)) = (sparse.keys().next(), sparse.keys().last())
+        else {
+            return Ok(Some(Grid::default()));
+        };
+        let rows = sparse
+            .into_iter()
+            .map(|(row, mut cells)| {
+                // Stream order within a row is column order in any sane file; sort anyway.
+                // The sort is stable, so a repeated position keeps its last value, as calamine.
+                cells.sort_by_key(|(col, _)| *col);
+                let mut dense = Vec::new();
+                for (col, cell) in cells {
+                    let at = (col - first_col) as usize;
+                    if dense.len() <= at {
+                        dense.resize(at + 1, Cell::Empty);
+                    }
+                    dense[at] = cell;
+                }
+                (row, dense)
+            })
+            .collect();
+        Ok(Some(Grid {
+            first_row,
+            last_row,
+            rows,
+        }))
+    }
+
+    /// A sheet calamine already holds as a grid (xls, ods), within the same limits.
+    fn from_range(
+        sheet: &str,
+        range: &calamine::Range<Data>,
+        budget: &mut Budget<'_>,
+    ) -> Result<Grid, ImportError> {
+        let (Some(start), Some(end)) = (range.start(), range.end()) else {
+            return Ok(Grid::default());
+        };
+        budget.range(sheet, end, range.used_cells().count() as u64)?;
+        budget.check_time()?;
+        let rows = (start.0..)
+            .zip(range.rows())
+            .map(|(r, row)| (r, row.iter().map(Cell::from_data).collect()))
+            .collect();
+        Ok(Grid {
+            first_row: start.0,
+            last_row: end.0,
+            rows,
+        })
+    }
+
+    /// The table under the header for this schema, if this sheet has one.
+    fn parse(
+        mut self,
+        schema: &Schema,
+        names: &HashMap<String, usize>,
+        sheet: String,
+    ) -> Option<Result<Parsed, ImportError>> {
+        if self.rows.is_empty() {
+            return None;
+        }
+        let height = (self.last_row - self.first_row) as usize + 1;
+        let head: Vec<Vec<Cell>> = (self.first_row..)
+            .take(height.min(HEADER_SCAN_ROWS))
+            .map(|r| self.rows.get(&r).cloned().unwrap_or_default())
+            .collect();
+        let header = find_header(schema, names, &head)?;
+        let mut rows = std::mem::take(&mut self.rows);
+        let body = (self.first_row + header as u32 + 1..=self.last_row)
+            .map(move |r| rows.remove(&r).unwrap_or_default());
+        let table = Table {
+            sheet,
+            header_row: self.first_row as usize + header + 1,
+            header: &head[header],
+        };
+        Some(parse_table(schema, names, table, body))
+    }
+}
+
 fn read_csv(
     schema: &Schema,
     names: &HashMap<String, usize>,
     bytes: &[u8],
+    budget: &mut Budget<'_>,
 ) -> Result<Parsed, ImportError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|_| ImportError::Unreadable)?;
     if text.contains('\0') {
         return Err(ImportError::Unreadable);
     }
-    let rows: Vec<Vec<Cell>> = csv_records(text)
+    let rows: Vec<Vec<Cell>> = csv_records(text, budget)?
         .iter()
         .map(|record| record.iter().map(|field| Cell::text(field)).collect())
         .collect();
@@ -323,8 +489,10 @@ fn read_csv(
     parse_table(schema, names, table, rows[header + 1..].iter().cloned())
 }
 
-/// RFC 4180 records: quoted fields may hold separators, doubled quotes and line breaks.
-fn csv_records(text: &str) -> Vec<Vec<String>> {
+/// RFC 4180 records: quoted fields may hold separators, doubled quotes and line breaks. Each
+/// record is held to the row, column and cell limits as it ends (and to the column limit as it
+/// grows), so a hostile file is refused before it is all split.
+fn csv_records(text: &str, budget: &mut Budget<'_>) -> Result<Vec<Vec<String>>, ImportError> {
     // Tab-separated text (as pasted out of a spreadsheet) is as common as comma-separated.
     let (tabs, commas) = text
         .lines()
@@ -355,11 +523,15 @@ fn csv_records(text: &str) -> Vec<Vec<String>> {
             quoted = true;
         } else if c == separator {
             record.push(std::mem::take(&mut field));
+            if record.len() as u64 > budget.limits.max_columns {
+                budget.record(records.len() as u64 + 1, record.len() as u64)?;
+            }
         } else if c == '\r' || c == '\n' {
             if c == '\r' && chars.peek() == Some(&'\n') {
                 chars.next();
             }
             record.push(std::mem::take(&mut field));
+            budget.record(records.len() as u64 + 1, record.len() as u64)?;
             records.push(std::mem::take(&mut record));
         } else {
             field.push(c);
@@ -367,9 +539,10 @@ fn csv_records(text: &str) -> Vec<Vec<String>> {
     }
     if !field.is_empty() || !record.is_empty() {
         record.push(field);
+        budget.record(records.len() as u64 + 1, record.len() as u64)?;
         records.push(record);
     }
-    records
+    Ok(records)
 }
 
 /// A cell as read, before its column decides what it means.
@@ -1519,6 +1692,271 @@ mod tests {
         assert_eq!(
             read(&SCHEMA, csv.as_bytes()),
             Err(ImportError::TooManyRows(MAX_ROWS + 1))
+        );
+    }
+
+    /// `xlsx` with its first sheet's XML passed through `edit` (entries copied as they are).
+    fn rewrite_sheet(xlsx: &[u8], edit: impl Fn(String) -> String) -> Vec<u8> {
+        use std::io::Write;
+        let mut archive = zip::ZipArchive::new(Cursor::new(xlsx)).unwrap();
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for i in 0..archive.len() {
+            let mut entry = archive.by_index(i).unwrap();
+            let name = entry.name().unwrap().into_owned();
+            let mut content = Vec::new();
+            entry.read_to_end(&mut content).unwrap();
+            if name == "xl/worksheets/sheet1.xml" {
+                content = edit(String::from_utf8(content).unwrap()).into_bytes();
+            }
+            out.start_file(name, options).unwrap();
+            out.write_all(&content).unwrap();
+        }
+        out.finish().unwrap().into_inner()
+    }
+
+    /// A header row, one station and one cell at XFD1048576 (Excel's last cell).
+    fn far_cell_xlsx() -> Vec<u8> {
+        let mut ws = sheet(
+            "社工站",
+            &["社工站名称|乡镇|建设状态", "建宁站|建宁街道|已建成"],
+        );
+        ws.write_string(1_048_575, 16_383, "x").unwrap();
+        xlsx(vec![ws])
+    }
+
+    fn set_dimension(xml: String, to: &str) -> String {
+        let start = xml.find("<dimension ref=\"").unwrap() + "<dimension ref=\"".len();
+        let end = start + xml[start..].find('"').unwrap();
+        format!("{}{to}{}", &xml[..start], &xml[end..])
+    }
+
+    fn refusal(result: Result<Parsed, ImportError>) -> Refusal {
+        match result {
+            Err(ImportError::Refused(r)) => r,
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_cell_at_xfd1048576_is_refused_without_building_the_grid() {
+        // As written, the sheet declares A1:XFD1048576: refused before a cell is read.
+        let bytes = far_cell_xlsx();
+        assert!(bytes.len() < 8 * 1024, "{}", bytes.len());
+        let r = refusal(read(&SCHEMA, &bytes));
+        assert_eq!(
+            r,
+            Refusal::Declared {
+                sheet: "社工站".into(),
+                rows: 1_048_576,
+                columns: 16_384,
+                max_rows: 200_000,
+                max_columns: 256
+            }
+        );
+        // Declaring a small sheet does not help: the cell itself is refused while streaming
+        // (calamine's `worksheet_range` allocated 512 GiB here and aborted the process).
+        let lying = rewrite_sheet(&bytes, |xml| set_dimension(xml, "A1:C2"));
+        let r = refusal(read(&SCHEMA, &lying));
+        assert_eq!(
+            r,
+            Refusal::CellOutside {
+                cell: "XFD1048576".into(),
+                max_rows: 200_000,
+                max_columns: 256
+            }
+        );
+        assert_eq!(r.status(), axum::http::StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            r.message(&Tr::new(Lang::Zh)),
+            "单元格 XFD1048576 超出上限 200,000 行 × 256 列。请删除表格右侧或下方多余的内容后重新导入。"
+        );
+        // Without any dimension at all, the same.
+        let bare = rewrite_sheet(&bytes, |xml| {
+            let start = xml.find("<dimension").unwrap();
+            let end = start + xml[start..].find("/>").unwrap() + 2;
+            format!("{}{}", &xml[..start], &xml[end..])
+        });
+        assert!(matches!(
+            refusal(read(&SCHEMA, &bare)),
+            Refusal::CellOutside { .. }
+        ));
+    }
+
+    #[test]
+    fn a_declared_huge_dimension_with_two_cells_is_refused() {
+        let small = xlsx(vec![sheet("社工站", &["社工站名称|乡镇"])]);
+        let declared = rewrite_sheet(&small, |xml| set_dimension(xml, "A1:XFD1048576"));
+        let r = refusal(read(&SCHEMA, &declared));
+        assert!(
+            matches!(
+                r,
+                Refusal::Declared {
+                    rows: 1_048_576,
+                    columns: 16_384,
+                    ..
+                }
+            ),
+            "{r:?}"
+        );
+        // Within rows and columns but over the cell count.
+        let limits = ImportLimits {
+            max_cells: 1_000,
+            ..ImportLimits::default()
+        };
+        let wide = rewrite_sheet(&small, |xml| set_dimension(xml, "A1:J200"));
+        assert_eq!(
+            refusal(read_with(&SCHEMA, &wide, &limits)),
+            Refusal::DeclaredCells {
+                sheet: "社工站".into(),
+                found: 2_000,
+                max: 1_000
+            }
+        );
+    }
+
+    #[test]
+    fn a_bomb_and_a_lying_entry_are_refused_before_calamine_opens_them() {
+        let normal = xlsx(vec![sheet("社工站", &["社工站名称|乡镇|建设状态"])]);
+        // 200 MB of spaces after the sheet's XML: a few hundred KB compressed.
+        let bomb = rewrite_sheet(&normal, |xml| xml + &" ".repeat(200 * 1024 * 1024));
+        assert!(bomb.len() < 1024 * 1024, "{}", bomb.len());
+        let r = refusal(read(&SCHEMA, &bomb));
+        assert!(matches!(r, Refusal::Ratio { .. }), "{r:?}");
+        assert_eq!(r.status(), axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+        let limits = ImportLimits {
+            max_ratio: 100_000,
+            ..ImportLimits::default()
+        };
+        let limits = ImportLimits {
+            max_entry_bytes: 64 * 1024 * 1024,
+            ..limits
+        };
+        assert!(matches!(
+            refusal(read_with(&SCHEMA, &bomb, &limits)),
+            Refusal::EntryBytes { .. }
+        ));
+
+        // The sheet entry declares 50 bytes fewer than it holds.
+        // (Rewritten first: rust_xlsxwriter leaves the local header's sizes to a data descriptor.)
+        let mut lying = rewrite_sheet(&normal, |xml| xml);
+        let name = b"xl/worksheets/sheet1.xml";
+        for signature in [&b"PK\x03\x04"[..], b"PK\x01\x02"] {
+            // The local header (size at +22, name at +30) and the central entry (+24, +46).
+            let (size_at, name_at) = if signature == b"PK\x03\x04" {
+                (22, 30)
+            } else {
+                (24, 46)
+            };
+            let at = (0..lying.len() - name_at - name.len())
+                .find(|&i| {
+                    lying[i..].starts_with(signature) && lying[i + name_at..].starts_with(name)
+                })
+                .unwrap();
+            let field = at + size_at;
+            let size = u32::from_le_bytes(lying[field..field + 4].try_into().unwrap());
+            lying[field..field + 4].copy_from_slice(&(size - 50).to_le_bytes());
+        }
+        let r = refusal(read(&SCHEMA, &lying));
+        assert!(
+            matches!(&r, Refusal::SizeMismatch { entry, .. } if entry == "xl/worksheets/sheet1.xml"),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn a_normal_workbook_reads_at_its_limits_and_not_past_them() {
+        let rows = [
+            "社工站名称|乡镇|建设状态",
+            "建宁站|建宁街道|已建成",
+            "月塘站|月塘街道|在建",
+        ];
+        let bytes = xlsx(vec![sheet("社工站", &rows)]);
+        let exact = ImportLimits {
+            max_rows: 3,
+            max_columns: 3,
+            max_cells: 9,
+            ..ImportLimits::default()
+        };
+        let parsed = read_with(&SCHEMA, &bytes, &exact).unwrap();
+        assert_eq!(parsed.rows.len(), 2);
+        assert_eq!(parsed, read(&SCHEMA, &bytes).unwrap());
+        let fewer_rows = ImportLimits {
+            max_rows: 2,
+            ..exact.clone()
+        };
+        assert!(matches!(
+            refusal(read_with(&SCHEMA, &bytes, &fewer_rows)),
+            Refusal::Declared { rows: 3, .. }
+        ));
+        let fewer_cells = ImportLimits {
+            max_cells: 8,
+            ..exact.clone()
+        };
+        assert!(matches!(
+            refusal(read_with(&SCHEMA, &bytes, &fewer_cells)),
+            Refusal::DeclaredCells { found: 9, .. }
+        ));
+        let small_file = ImportLimits {
+            max_file_bytes: 1_000,
+            ..exact
+        };
+        assert!(matches!(
+            refusal(read_with(&SCHEMA, &bytes, &small_file)),
+            Refusal::FileBytes { max: 1_000, .. }
+        ));
+    }
+
+    #[test]
+    fn sparse_sheets_keep_their_offsets_and_row_numbers() {
+        // Data from column C, a title in row 2, the header in row 5, a far row at 40: the same
+        // table calamine's grid gave.
+        let mut ws = sheet("社工站", &[]);
+        ws.write_string(1, 3, "统计表").unwrap();
+        write_rows(&mut ws, 4, &[]);
+        for (c, h) in (2u16..).zip(["社工站名称", "乡镇", "建设状态"]) {
+            ws.write_string(4, c, h).unwrap();
+        }
+        for (c, v) in (2u16..).zip(["建宁站", "建宁街道", "已建成"]) {
+            ws.write_string(39, c, v).unwrap();
+        }
+        let parsed = read(&SCHEMA, &xlsx(vec![ws])).unwrap();
+        assert_eq!(parsed.header_row, 5);
+        assert_eq!(parsed.rows.len(), 1);
+        assert_eq!(parsed.rows[0].number, 40);
+        assert_eq!(parsed.rows[0].values["name"], text("建宁站"));
+    }
+
+    #[test]
+    fn csv_is_bounded_while_it_is_split() {
+        let limits = ImportLimits {
+            max_rows: 3,
+            max_columns: 4,
+            ..ImportLimits::default()
+        };
+        let csv = "社工站名称,乡镇,建设状态\n建宁站,建宁街道,已建成\n";
+        assert_eq!(
+            read_with(&SCHEMA, csv.as_bytes(), &limits)
+                .unwrap()
+                .rows
+                .len(),
+            1
+        );
+        let long = format!("{csv}a,b,c\nd,e,f\n");
+        assert_eq!(
+            refusal(read_with(&SCHEMA, long.as_bytes(), &limits)),
+            Refusal::Rows { max: 3 }
+        );
+        // A record of a million separators is refused at the fifth field, not after splitting.
+        let wide = format!("{csv}{}\n", ",".repeat(1_000_000));
+        assert_eq!(
+            refusal(read_with(&SCHEMA, wide.as_bytes(), &limits)),
+            Refusal::Columns {
+                row: 3,
+                found: 5,
+                max: 4
+            }
         );
     }
 

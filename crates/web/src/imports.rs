@@ -1012,6 +1012,10 @@ fn decimal(v: &BTreeMap<&str, Value>, k: &str) -> Option<String> {
     }
 }
 
+/// Why a sheet cannot be planned: the response status (422, or 413/503 for a refused upload)
+/// and the message shown above the form.
+type Refused = (StatusCode, String);
+
 /// Parse, resolve and check every row, and decide what committing it would do.
 async fn plan(
     state: &AppState,
@@ -1019,11 +1023,12 @@ async fn plan(
     t: &Tr,
     target: Target,
     bytes: &[u8],
-) -> WebResult<Result<Plan, String>> {
+) -> WebResult<Result<Plan, Refused>> {
     let schema = target.schema();
-    let parsed = match import::read(schema, bytes) {
+    // Bounded, off the async runtime: see crate::sheet.
+    let parsed = match crate::sheet::read(schema, bytes.to_vec(), &state.config.import).await {
         Ok(p) => p,
-        Err(e) => return Ok(Err(e.message(schema, t))),
+        Err(e) => return Ok(Err((e.status(), e.message(schema, t)))),
     };
     let warning = parsed.warning(t);
     let mut parsed = parsed;
@@ -1623,7 +1628,7 @@ async fn plan_staff(
             shegong_domain::identity::mask(&raw_id)
         );
         if errors.is_empty() {
-            match crate::staff::parse(&FormData::new(f), None) {
+            match crate::staff::parse(&FormData::new(f), None, &crate::forms::today(state.now())) {
                 Err(field_errors) => {
                     for fe in field_errors {
                         errors.push(CellMessage {
@@ -1998,6 +2003,16 @@ async fn plan_residents(
                             .filter(|c| c.reason != "same_id")
                             .take(3)
                             .map(|c| {
+                                // A file the importer cannot open is not described: only
+                                // that it exists, and whom to ask (issue 11 item 6).
+                                if !c.visible {
+                                    return format!(
+                                        "{}{}{}",
+                                        t.get("resident.dup.hidden"),
+                                        t.get("punct.colon"),
+                                        crate::residents::ask_text(t, c.ask.as_ref())
+                                    );
+                                }
                                 // Raw ("湖南省/株洲市/…") or already a shown path: the same.
                                 let parts = c.region_path.split('/').map(str::trim);
                                 let region = shegong_domain::region::display_path(parts);
@@ -2327,6 +2342,11 @@ pub async fn upload(
     let (filename, bytes) = match read_file(form).await {
         Ok(f) => f,
         Err(WebError::Invalid(e)) => {
+            let status = if e[0].code == "attachment.too_large" {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
             return Ok(render(
                 &ctx,
                 target,
@@ -2334,21 +2354,21 @@ pub async fn upload(
                 String::new(),
                 None,
                 Some(t.get(e[0].code).to_owned()),
-                StatusCode::UNPROCESSABLE_ENTITY,
+                status,
             ));
         }
         Err(e) => return Err(e),
     };
     let planned = plan(&state, &u, &t, target, &bytes).await?;
     match planned {
-        Err(message) => Ok(render(
+        Err((status, message)) => Ok(render(
             &ctx,
             target,
             None,
             filename,
             None,
             Some(message),
-            StatusCode::UNPROCESSABLE_ENTITY,
+            status,
         )),
         Ok(_) => {
             // Held sealed: a staff sheet carries identity numbers.
@@ -2423,14 +2443,14 @@ pub async fn preview(
             None,
             StatusCode::OK,
         )),
-        Err(message) => Ok(render(
+        Err((status, message)) => Ok(render(
             &ctx,
             target,
             None,
             filename,
             None,
             Some(message),
-            StatusCode::UNPROCESSABLE_ENTITY,
+            status,
         )),
     }
 }
@@ -2459,7 +2479,7 @@ pub async fn commit(
     };
     let p = match plan(&state, &u, &t, target, &bytes).await? {
         Ok(p) => p,
-        Err(message) => {
+        Err((status, message)) => {
             return Ok(render(
                 &ctx,
                 target,
@@ -2467,7 +2487,7 @@ pub async fn commit(
                 filename,
                 None,
                 Some(message),
-                StatusCode::UNPROCESSABLE_ENTITY,
+                status,
             ));
         }
     };
