@@ -129,14 +129,20 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
  * `name` names its log file: target/browser-logs/<name>.log.
  */
 export class Server {
-  static async start(name) {
+  /**
+   * `twoFactorForAdministrators`: whether administrators must sign in with a second factor (the
+   * production default). Off unless a test asks, so the other tests sign in with a password.
+   */
+  static async start(name, { twoFactorForAdministrators = false } = {}) {
     const server = new Server(name);
+    server.twoFactorForAdministrators = twoFactorForAdministrators;
     await server.#start();
     return server;
   }
 
   constructor(name) {
     this.name = name;
+    this.twoFactorForAdministrators = false;
     this.bin = binaryPath();
     this.dir = null;
     this.databaseUrl = null;
@@ -157,6 +163,8 @@ export class Server {
     this.dir = await mkdtemp(path.join(os.tmpdir(), 'shegong-browser-'));
     tempDirs.add(this.dir);
     this.databaseUrl = `sqlite://${this.dir}/t.db`;
+    const configPath = path.join(this.dir, 'shegong.toml');
+    fs.writeFileSync(configPath, `twofactor_for_administrators = ${this.twoFactorForAdministrators}\n`);
     const log = fs.createWriteStream(this.logPath);
     // The port is free when chosen but could be taken before the server binds it: try again.
     for (let attempt = 1; ; attempt++) {
@@ -166,7 +174,7 @@ export class Server {
       log.write(`\n=== shegong serve on ${this.url} (attempt ${attempt}) ===\n`);
       const proc = spawn(
         this.bin,
-        ['serve', '--database-url', this.databaseUrl, '--bind', `127.0.0.1:${port}`, '--metrics-bind', ''],
+        ['serve', '--config', configPath, '--database-url', this.databaseUrl, '--bind', `127.0.0.1:${port}`, '--metrics-bind', ''],
         { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
       );
       this.proc = proc;

@@ -1,6 +1,12 @@
 //! The audit log: append-only, written in the same transaction as the change it records, each
 //! entry hash-chained to the one before. Nothing in the product updates or deletes an entry
 //! except retention, which cuts whole entries from the old end and records the cut as an anchor.
+//!
+//! The chain's digest is SHA-256, or SM3 (GB/T 32905) in 国密 deployments. Each entry records the
+//! algorithm that hashed it, so a log that switched part-way verifies end to end; the head row
+//! holds the algorithm for new entries ([`use_hash_algorithm`], set at server start).
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -8,7 +14,52 @@ use shegong_domain::Scope;
 use sqlx::AnyConnection;
 
 use crate::sql::Sql;
-use crate::{Backend, Millis, Page, PageRequest, StoreResult, dialect, new_id};
+use crate::{Backend, Db, Millis, Page, PageRequest, StoreResult, dialect, new_id};
+
+/// The digest of the hash chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HashAlg {
+    Sha256,
+    /// GB/T 32905 (SM3), for deployments assessed under 密评.
+    Sm3,
+}
+
+impl HashAlg {
+    /// The value stored in `audit_log.hash_alg` and `audit_head.hash_alg`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HashAlg::Sha256 => "sha256",
+            HashAlg::Sm3 => "sm3",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "sha256" => Some(HashAlg::Sha256),
+            "sm3" => Some(HashAlg::Sm3),
+            _ => None,
+        }
+    }
+
+    /// Lower-case hex of the digest of `data` (64 characters for both).
+    pub fn digest_hex(self, data: &[u8]) -> String {
+        match self {
+            HashAlg::Sha256 => hex::encode(Sha256::digest(data)),
+            HashAlg::Sm3 => hex::encode(sm3::Sm3::digest(data)),
+        }
+    }
+}
+
+/// The chain follows the sealed-field keys: SM4 keys (国密) mean SM3, anything else SHA-256.
+impl From<crate::crypto::Algorithm> for HashAlg {
+    fn from(a: crate::crypto::Algorithm) -> Self {
+        match a {
+            crate::crypto::Algorithm::Sm4Gcm => HashAlg::Sm3,
+            crate::crypto::Algorithm::Aes256Gcm => HashAlg::Sha256,
+        }
+    }
+}
 
 /// Who acted, from where, for which request. Carried from the web layer into every write.
 #[derive(Debug, Clone, Default)]
@@ -149,12 +200,16 @@ pub struct Entry {
     pub ip: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+    /// The algorithm of `hash` (`sha256` or `sm3`).
+    pub hash_alg: String,
 }
 
 impl Entry {
-    /// The hash over every field but the hash itself, in a fixed order.
-    pub fn compute_hash(&self) -> String {
-        let canonical = serde_json::json!([
+    /// What the hash covers: every field but the hash and its algorithm, in a fixed order. The
+    /// algorithm needs no place here: relabelling an entry changes the digest it must match.
+    /// (Unchanged since the chain was SHA-256 only, so old entries still verify.)
+    pub fn canonical(&self) -> String {
+        serde_json::json!([
             self.seq,
             self.id,
             self.at,
@@ -169,8 +224,13 @@ impl Entry {
             self.request_id,
             self.ip,
             self.prev_hash,
-        ]);
-        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+        ])
+        .to_string()
+    }
+
+    /// The hash with the entry's own algorithm; `None` when that algorithm is unknown.
+    pub fn compute_hash(&self) -> Option<String> {
+        HashAlg::parse(&self.hash_alg).map(|a| a.digest_hex(self.canonical().as_bytes()))
     }
 
     pub fn parsed_changes(&self) -> Vec<Change> {
@@ -179,7 +239,7 @@ impl Entry {
 }
 
 const COLUMNS: &str = "seq, id, at, actor_id, actor_name, action, entity, entity_id, region_code, \
-     outcome, changes, request_id, ip, prev_hash, hash";
+     outcome, changes, request_id, ip, prev_hash, hash, hash_alg";
 
 /// Append an entry. Call inside the transaction of the change it records.
 pub async fn record(
@@ -191,10 +251,13 @@ pub async fn record(
 ) -> StoreResult<Entry> {
     // The head row serialises appends on PostgreSQL (row lock until commit); on SQLite the single
     // writer connection already does.
-    let (seq, prev): (i64, String) = Sql::new("SELECT seq, hash FROM audit_head WHERE id = 1")
-        .push(dialect::for_update(backend))
-        .fetch_one(conn)
-        .await?;
+    let (seq, prev, alg): (i64, String, String) =
+        Sql::new("SELECT seq, hash, hash_alg FROM audit_head WHERE id = 1")
+            .push(dialect::for_update(backend))
+            .fetch_one(conn)
+            .await?;
+    // The column's CHECK admits only known names; SHA-256 is the fallback all the same.
+    let alg = HashAlg::parse(&alg).unwrap_or(HashAlg::Sha256);
     let mut entry = Entry {
         seq: seq + 1,
         id: new_id(),
@@ -213,8 +276,9 @@ pub async fn record(
         ip: actor.ip.clone(),
         prev_hash: prev,
         hash: String::new(),
+        hash_alg: alg.as_str().to_owned(),
     };
-    entry.hash = entry.compute_hash();
+    entry.hash = alg.digest_hex(entry.canonical().as_bytes());
     let mut q = Sql::new("INSERT INTO audit_log (");
     q.push(COLUMNS).push(") VALUES (");
     q.bind(entry.seq).push(", ");
@@ -231,7 +295,8 @@ pub async fn record(
     q.bind(entry.request_id.clone()).push(", ");
     q.bind(entry.ip.clone()).push(", ");
     q.bind(&entry.prev_hash).push(", ");
-    q.bind(&entry.hash).push(")");
+    q.bind(&entry.hash).push(", ");
+    q.bind(&entry.hash_alg).push(")");
     q.execute(conn).await?;
     Sql::new("UPDATE audit_head SET seq = ")
         .bind(entry.seq)
@@ -241,6 +306,49 @@ pub async fn record(
         .execute(conn)
         .await?;
     Ok(entry)
+}
+
+/// The algorithm that hashes new entries.
+pub async fn hash_algorithm(conn: &mut AnyConnection) -> StoreResult<HashAlg> {
+    let (alg,): (String,) = Sql::new("SELECT hash_alg FROM audit_head WHERE id = 1")
+        .fetch_one(conn)
+        .await?;
+    Ok(HashAlg::parse(&alg).unwrap_or(HashAlg::Sha256))
+}
+
+/// Make `alg` the digest of entries appended from now on (the server calls this at start with
+/// the algorithm its keys imply). Entries already written keep theirs, so the chain verifies
+/// across the switch. A switch is itself audited, as the first entry hashed the new way.
+/// Returns whether the algorithm changed.
+pub async fn use_hash_algorithm(db: &Db, alg: HashAlg, now: Millis) -> StoreResult<bool> {
+    let mut tx = db.begin().await?;
+    // Locked like an append, so no entry is hashed with the old algorithm after the switch.
+    let (current,): (String,) = Sql::new("SELECT hash_alg FROM audit_head WHERE id = 1")
+        .push(dialect::for_update(db.backend()))
+        .fetch_one(&mut tx)
+        .await?;
+    if current == alg.as_str() {
+        return Ok(false);
+    }
+    Sql::new("UPDATE audit_head SET hash_alg = ")
+        .bind(alg.as_str())
+        .push(" WHERE id = 1")
+        .execute(&mut tx)
+        .await?;
+    record(
+        &mut tx,
+        db.backend(),
+        &Actor::system("server"),
+        Event::new("update", "audit_log", None).changes(vec![Change::new(
+            "hash_algorithm",
+            Some(current),
+            Some(alg.as_str()),
+        )]),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -333,11 +441,29 @@ pub struct Verification {
     pub first_seq: i64,
     pub last_seq: i64,
     pub breaks: Vec<Break>,
+    /// Entries checked per hash algorithm (`sha256`, `sm3`).
+    pub by_algorithm: BTreeMap<String, i64>,
 }
 
 impl Verification {
     pub fn ok(&self) -> bool {
         self.breaks.is_empty()
+    }
+
+    /// "SHA-256: 120, SM3: 48", for reports.
+    pub fn algorithms_summary(&self) -> String {
+        self.by_algorithm
+            .iter()
+            .map(|(a, n)| {
+                let name = match HashAlg::parse(a) {
+                    Some(HashAlg::Sha256) => "SHA-256",
+                    Some(HashAlg::Sm3) => "SM3",
+                    None => a.as_str(),
+                };
+                format!("{name}: {n}")
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -363,6 +489,7 @@ async fn verify_in(conn: &mut AnyConnection) -> StoreResult<Verification> {
     let mut breaks = Vec::new();
     let (mut expect_seq, mut prev) = (anchor_seq + 1, anchor_hash);
     let mut checked = 0;
+    let mut by_algorithm = BTreeMap::new();
     loop {
         let batch: Vec<Entry> = Sql::new(&format!("SELECT {COLUMNS} FROM audit_log WHERE seq >= "))
             .bind(expect_seq)
@@ -387,13 +514,15 @@ async fn verify_in(conn: &mut AnyConnection) -> StoreResult<Verification> {
                     problem: "link",
                 });
             }
-            if e.compute_hash() != e.hash {
+            // An unknown algorithm cannot vouch for the content either.
+            if e.compute_hash().as_deref() != Some(e.hash.as_str()) {
                 breaks.push(Break {
                     seq: e.seq,
                     problem: "content",
                 });
             }
-            prev = e.hash.clone();
+            *by_algorithm.entry(e.hash_alg.clone()).or_insert(0) += 1;
+            prev = e.hash;
             expect_seq = e.seq + 1;
             checked += 1;
         }
@@ -409,6 +538,7 @@ async fn verify_in(conn: &mut AnyConnection) -> StoreResult<Verification> {
         first_seq: anchor_seq + 1,
         last_seq: expect_seq - 1,
         breaks,
+        by_algorithm,
     })
 }
 

@@ -20,6 +20,11 @@ pub const SEALED: &[(&str, &str, &str)] = &[
     ),
     ("case_events", "body_sealed", cases::BODY_FIELD),
     ("services", "notes_sealed", services::NOTES_FIELD),
+    (
+        "twofactor_secrets",
+        "secret_sealed",
+        crate::twofactor::SECRET_FIELD,
+    ),
 ];
 
 /// Re-seal every value made by an older key. Returns how many values were rewritten.

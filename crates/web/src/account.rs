@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use shegong_domain::{FieldError, Permission, Role, password};
 use shegong_store::audit::{self, Change, Event, Outcome};
 use shegong_store::tokens::{self, Token};
-use shegong_store::{sessions, users};
+use shegong_store::{sessions, twofactor, users};
 use utoipa::ToSchema;
 
 use crate::auth::{Ctx, SESSION_COOKIE, set_cookie};
@@ -23,7 +23,7 @@ use crate::state::AppState;
 static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| password::hash("dummy-password-for-timing"));
 
-async fn verify_password(pw: String, hash: String) -> bool {
+pub(crate) async fn verify_password(pw: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || password::verify(&pw, &hash))
         .await
         .unwrap_or(false)
@@ -36,11 +36,8 @@ pub async fn hash_password(pw: String) -> WebResult<String> {
 }
 
 /// Only local paths: never redirect to another site after login.
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".to_owned(),
-    }
+pub(crate) fn safe_next(next: Option<&str>) -> String {
+    crate::render::local_path(next)
 }
 
 /// The sign-in page that leads on to `next`: where its language switch comes back to.
@@ -244,6 +241,55 @@ pub async fn login(
             .await?;
         return Ok(fail(t.get("login.disabled").to_owned()));
     }
+    let next = safe_next(f.next.as_deref());
+    // A second factor: enrolled accounts give a code next; accounts that must have one and do
+    // not enrol first. Neither gets a session until then (see `twofactor.rs`).
+    let (enrolled, required) = {
+        let mut conn = state.db.read().await?;
+        let enrolled = twofactor::is_enrolled(&mut conn, &c.id).await?;
+        let role = users::auth::by_id(&mut conn, &c.id).await?.role();
+        let required = twofactor::required_for(
+            &mut conn,
+            state.config.twofactor_for_administrators,
+            role,
+            &c.region_code,
+        )
+        .await?;
+        (enrolled, required)
+    };
+    if enrolled || required {
+        let purpose = if enrolled {
+            twofactor::Purpose::Verify
+        } else {
+            twofactor::Purpose::Enrol
+        };
+        return crate::twofactor::start_pending(
+            &state,
+            &ctx,
+            &c.id,
+            &username,
+            &c.region_code,
+            purpose,
+            &next,
+        )
+        .await;
+    }
+    let cookie = open_session(&state, &ctx, &c, None).await?;
+    let mut res = Redirect::to(&next).into_response();
+    res.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(res)
+}
+
+/// Start a session for an account whose credentials (and second factor, when it has one) were
+/// accepted: reset its failure count, expire an old password, audit the sign-in. Returns the
+/// `Set-Cookie` header value of the session.
+pub(crate) async fn open_session(
+    state: &AppState,
+    ctx: &Ctx,
+    c: &users::auth::Credentials,
+    second_factor: Option<&str>,
+) -> WebResult<header::HeaderValue> {
+    let now = state.now();
     let user_agent = None::<&str>;
     let mut tx = state.db.begin().await?;
     users::auth::record_success(&mut tx, &c.id, ctx.ip.as_deref(), now).await?;
@@ -257,23 +303,19 @@ pub async fn login(
     actor.user_id = Some(c.id.clone());
     actor.username = c.username.clone();
     actor.region_code = c.region_code.clone();
-    audit::record(
-        &mut tx,
-        state.db.backend(),
-        &actor,
-        Event::new("login", "session", Some(c.id.clone())),
-        now,
-    )
-    .await?;
+    let mut event = Event::new("login", "session", Some(c.id.clone()));
+    if let Some(method) = second_factor {
+        event = event.changes(vec![Change::new(
+            "second_factor",
+            None::<String>,
+            Some(method),
+        )]);
+    }
+    audit::record(&mut tx, state.db.backend(), &actor, event, now).await?;
     tx.commit().await?;
-    let mut res = Redirect::to(&safe_next(f.next.as_deref())).into_response();
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(&state, SESSION_COOKIE, &token, None)
-            .parse()
-            .expect("cookie header"),
-    );
-    Ok(res)
+    set_cookie(state, SESSION_COOKIE, &token, None)
+        .parse()
+        .map_err(|e| WebError::Internal(anyhow::anyhow!("session cookie: {e}")))
 }
 
 pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {

@@ -286,6 +286,8 @@ struct ListPage {
     q: ListQuery,
     roles: Vec<(String, String)>,
     export_href: String,
+    /// Security administrators also manage where a second factor is required.
+    twofactor_admin: bool,
 }
 
 pub async fn list_page(
@@ -342,6 +344,10 @@ pub async fn list_page(
                 .collect(),
             q,
             export_href,
+            twofactor_admin: ctx
+                .user
+                .as_ref()
+                .is_some_and(|u| u.role() == Role::SecurityAdmin),
         },
     ))
 }
@@ -425,6 +431,10 @@ struct FormPage {
     is_self: bool,
     /// Shown once after create or reset.
     new_password: Option<String>,
+    /// Two-factor state of the account shown ("enrolled", "required, not enrolled", …).
+    twofactor: String,
+    /// Whether this manager may reset the account's second factor (security administrators).
+    can_reset_twofactor: bool,
 }
 
 async fn form_page(
@@ -462,6 +472,14 @@ async fn form_page(
         .as_ref()
         .map(|x| status_of(&t, x, state.now()).0)
         .unwrap_or_default();
+    drop(c);
+    let twofactor = match &user {
+        Some(x) => {
+            let (enrolled, required) = crate::twofactor::status_of(state, x).await?;
+            crate::twofactor::status_label(&t, enrolled, required)
+        }
+        None => String::new(),
+    };
     Ok(page(
         status,
         &FormPage {
@@ -486,6 +504,8 @@ async fn form_page(
             status: status_text,
             is_self,
             new_password,
+            twofactor,
+            can_reset_twofactor: u.role() == Role::SecurityAdmin && !is_self,
         },
     ))
 }
@@ -875,6 +895,44 @@ pub async fn reset_password(
     Path(id): Path<String>,
 ) -> WebResult<Response> {
     set_state(&state, &ctx, &id, "reset_password").await
+}
+
+/// Reset an account's second factor (lost phone, used-up recovery codes): a security
+/// administrator's action, audited. The account's sessions end and, where a second factor is
+/// required, its next sign-in goes through enrolment again.
+pub async fn reset_twofactor(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let u = manager(&ctx)?;
+    if u.role() != Role::SecurityAdmin {
+        return Err(WebError::Forbidden);
+    }
+    let x = target(&state, u, &id).await?;
+    if x.id == u.user.id {
+        return Err(FieldError::new("user", "user.cannot_change_self").into());
+    }
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let had = shegong_store::twofactor::remove(&mut tx, &id).await?;
+    sessions::delete_for_user(&mut tx, &id).await?;
+    audit::record(
+        &mut tx,
+        state.db.backend(),
+        &ctx.actor(),
+        Event::new("twofactor_reset", "user", Some(id.clone()))
+            .region(x.region_code.clone())
+            .changes(vec![Change::new(
+                "twofactor",
+                had.then_some("totp"),
+                None::<String>,
+            )]),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/admin/users/{id}?notice=notice.twofactor_reset")).into_response())
 }
 
 /// An account as the API returns it.
