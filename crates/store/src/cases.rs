@@ -16,7 +16,7 @@ use shegong_domain::{FieldError, Scope};
 use sqlx::AnyConnection;
 
 use crate::crypto::KeyRing;
-use crate::residents::{self, Viewer, check_worker};
+use crate::residents::{self, Viewer, check_worker, in_scope};
 use crate::sql::Sql;
 use crate::{Millis, Page, PageRequest, StoreError, StoreResult, new_id, stations, stats};
 
@@ -62,9 +62,10 @@ const SELECT: &str = "SELECT c.id, c.resident_id, r.name AS resident_name, c.reg
      LEFT JOIN stations s ON s.id = c.station_id LEFT JOIN stations t ON t.id = c.transfer_station_id \
      LEFT JOIN users w ON w.id = c.worker_user_id LEFT JOIN users v ON v.id = c.supervisor_user_id WHERE 1 = 1";
 
+/// The region and organisation scope on the case's own region and station (`residents::in_scope`),
+/// and the protection rule on its resident.
 fn visible(viewer: &Viewer, q: &mut Sql) {
-    q.push(" AND ");
-    q.region_range("c.region_code", &viewer.scope);
+    in_scope(q, &viewer.scope, "c.region_code", "c.station_id", true);
     viewer.protect(q, "r", None);
 }
 
@@ -131,8 +132,15 @@ pub async fn list(
 /// Referrals waiting for a station in the viewer's scope to accept or decline.
 pub async fn incoming(conn: &mut AnyConnection, viewer: &Viewer) -> StoreResult<Vec<Case>> {
     let mut q = Sql::new(SELECT);
-    q.push(" AND c.transfer_region IS NOT NULL AND ");
-    q.region_range("c.transfer_region", &viewer.scope);
+    q.push(" AND c.transfer_region IS NOT NULL");
+    // The receiving station's region and, for an organisation, its being one of theirs.
+    in_scope(
+        &mut q,
+        &viewer.scope,
+        "c.transfer_region",
+        "c.transfer_station_id",
+        true,
+    );
     q.push(" ORDER BY c.updated_at LIMIT 200");
     q.fetch_all(conn).await
 }
@@ -188,9 +196,14 @@ pub async fn open(
         return Err(FieldError::new("problem", "form.required").into());
     }
     if let Some(sid) = &input.station_id {
+        // Scoped by organisation too: another agency's station is unknown.
         stations::get(conn, &viewer.scope, sid)
             .await
             .map_err(|_| FieldError::new("station", "staff.station_unknown"))?;
+    }
+    // An organisation sees cases of its own stations only: the new case must have one.
+    if viewer.scope.org.is_some() && input.station_id.is_none() && r.station_id.is_none() {
+        return Err(FieldError::new("station", "resident.station_required_org").into());
     }
     if let Some(w) = &input.worker_user_id {
         check_worker(conn, &viewer.scope, w, "worker").await?;

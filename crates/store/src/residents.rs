@@ -23,6 +23,35 @@ pub const PHONE_FIELD: &str = "residents.phone";
 pub const ADDRESS_FIELD: &str = "residents.address";
 pub const GUARDIAN_PHONE_FIELD: &str = "residents.guardian_phone";
 
+/// `AND <a people record is in scope>`: the one place people, case and service reads (and any
+/// later area keyed by a station: contracts, volunteers, tickets) apply a scope. The region range
+/// on `region_col`; and, when the scope names an organisation, the record's station (`station_col`)
+/// must be operated by it — an agency sees the people its own stations serve, not its neighbours'
+/// in the same county, and a record without a station is outside every organisation's scope.
+/// `indexed: false` writes the region as a prefix test the planner cannot use (newest-first walks
+/// over a wide scope, see `Sql::region_prefix_unindexed`).
+pub(crate) fn in_scope(
+    q: &mut Sql,
+    scope: &Scope,
+    region_col: &str,
+    station_col: &str,
+    indexed: bool,
+) {
+    q.push(" AND ");
+    if indexed {
+        q.region_range(region_col, scope);
+    } else {
+        q.region_prefix_unindexed(region_col, scope);
+    }
+    if let Some(org) = scope.org {
+        q.push(&format!(
+            " AND {station_col} IN (SELECT os.id FROM stations os WHERE os.operator_org_id = "
+        ))
+        .bind(org.to_string())
+        .push(")");
+    }
+}
+
 /// Who is reading: their data scope, account and grant, and today's date (the injected clock),
 /// which decides who counts as a child.
 #[derive(Debug, Clone)]
@@ -45,8 +74,13 @@ impl Viewer {
 
     /// `AND <resident r is visible>`: the scope, and the protection rule.
     pub(crate) fn restrict(&self, q: &mut Sql, alias: &str) {
-        q.push(" AND ");
-        q.region_range(&format!("{alias}.region_code"), &self.scope);
+        in_scope(
+            q,
+            &self.scope,
+            &format!("{alias}.region_code"),
+            &format!("{alias}.station_id"),
+            true,
+        );
         self.protect(q, alias, None);
     }
 
@@ -164,10 +198,55 @@ pub struct Candidate {
     pub name: String,
     pub birth_date: String,
     pub region_path: String,
-    /// Whether the viewer may open it (otherwise only its existence and place are shown).
+    /// Whether the viewer may open it. When not, `name`, `birth_date` and `region_path` are
+    /// empty (a protected child's or another agency's client is not described to strangers)
+    /// and `ask` says whom to ask instead.
     pub visible: bool,
     /// `same_id`, `same_birth_date` or `same_region`.
     pub reason: &'static str,
+    pub ask: Option<AskAbout>,
+}
+
+/// Whom to ask about a possible duplicate in a file the viewer cannot open: the responsible
+/// station (name and phone), or when the file has none the county's civil-affairs office.
+#[derive(Debug, Clone, Serialize)]
+pub struct AskAbout {
+    pub station_name: Option<String>,
+    pub station_phone: Option<String>,
+    /// The county (district) whose civil-affairs office answers for the file, as a path.
+    pub office: Option<String>,
+}
+
+/// Whom to ask about a file: its station, or the civil-affairs office of its county.
+async fn ask_about(
+    conn: &mut AnyConnection,
+    station_id: Option<&str>,
+    region_code: &str,
+) -> StoreResult<AskAbout> {
+    if let Some(sid) = station_id {
+        let st: Option<(String, String)> = Sql::new("SELECT name, phone FROM stations WHERE id = ")
+            .bind(sid)
+            .fetch_optional(conn)
+            .await?;
+        if let Some((name, phone)) = st {
+            return Ok(AskAbout {
+                station_name: Some(name),
+                station_phone: Some(phone).filter(|p| !p.is_empty()),
+                office: None,
+            });
+        }
+    }
+    // The county, not the township: naming the township would say where the person lives.
+    let county: String = region_code.chars().take(6).collect();
+    let path: Option<(String,)> = Sql::new("SELECT path_names FROM regions WHERE code = ")
+        .bind(county)
+        .fetch_optional(conn)
+        .await?;
+    Ok(AskAbout {
+        station_name: None,
+        station_phone: None,
+        office: path.map(|(p,)| shegong_domain::region::display_path(p.split('/'))),
+    })
 }
 
 /// The checked home region: a township or village within scope.
@@ -202,7 +281,13 @@ async fn check_links(
     input: &ResidentInput,
     region: &str,
 ) -> StoreResult<()> {
+    // An organisation sees only the files of its own stations: a file it creates names one,
+    // or it could not read what it just saved.
+    if scope.org.is_some() && input.station_id.is_none() {
+        return Err(FieldError::new("station", "resident.station_required_org").into());
+    }
     if let Some(sid) = &input.station_id {
+        // `stations::get` applies the organisation too: another agency's station is unknown.
         let st = stations::get(conn, scope, sid)
             .await
             .map_err(|_| FieldError::new("station", "staff.station_unknown"))?;
@@ -216,13 +301,17 @@ async fn check_links(
     Ok(())
 }
 
-/// `AND <account u works in or above scope>`: its region lies within scope or contains it.
+/// `AND <account u works in or above scope>`: its region lies within scope or contains it; for a
+/// scope naming an organisation, only that organisation's accounts.
 fn worker_in_reach(q: &mut Sql, scope: &Scope) {
     q.push(" AND (");
     q.region_range("u.region_code", scope);
     q.push(" OR ")
         .bind(scope.prefix().to_string())
         .push(" LIKE u.region_code || '%')");
+    if let Some(org) = scope.org {
+        q.push(" AND u.org_id = ").bind(org.to_string());
+    }
 }
 
 /// A worker or supervisor account: a business account working in or above `scope`.
@@ -294,6 +383,7 @@ pub async fn likely_duplicates(
         region_code: String,
         region_path: String,
         id_number_hash: Option<String>,
+        station_id: Option<String>,
     }
     let hash = input
         .id_number
@@ -313,10 +403,11 @@ pub async fn likely_duplicates(
         .collect();
     // The status test is wrapped so that no status-led index (the list's) competes with the branch's
     // own: without table statistics SQLite would otherwise walk every active file per branch.
-    let select = "SELECT r.id, r.name, r.birth_date, r.region_code, g.path_names AS region_path, r.id_number_hash, r.created_at \
+    let select = "SELECT r.id, r.name, r.birth_date, r.region_code, g.path_names AS region_path, r.id_number_hash, r.station_id, r.created_at \
         FROM residents r JOIN regions g ON g.code = r.region_code WHERE COALESCE(r.status, '') = 'active' AND ";
-    let mut q =
-        Sql::new("SELECT id, name, birth_date, region_code, region_path, id_number_hash FROM (");
+    let mut q = Sql::new(
+        "SELECT id, name, birth_date, region_code, region_path, id_number_hash, station_id FROM (",
+    );
     q.push(select)
         .push("r.name_key = ")
         .bind(people::name_key(&input.name));
@@ -355,13 +446,26 @@ pub async fn likely_duplicates(
             continue;
         };
         let visible = get(conn, viewer, &r.id).await.is_ok();
-        out.push(Candidate {
-            id: r.id,
-            name: r.name,
-            birth_date: r.birth_date,
-            region_path: shegong_domain::region::display_path(r.region_path.split('/')),
-            visible,
-            reason,
+        out.push(if visible {
+            Candidate {
+                id: r.id,
+                name: r.name,
+                birth_date: r.birth_date,
+                region_path: shegong_domain::region::display_path(r.region_path.split('/')),
+                visible,
+                reason,
+                ask: None,
+            }
+        } else {
+            Candidate {
+                ask: Some(ask_about(conn, r.station_id.as_deref(), &r.region_code).await?),
+                id: r.id,
+                name: String::new(),
+                birth_date: String::new(),
+                region_path: String::new(),
+                visible,
+                reason,
+            }
         });
         if out.len() >= 20 {
             break;
@@ -581,8 +685,13 @@ fn walk_recent(viewer: &Viewer, f: &Filter, listing: bool) -> bool {
 fn filtered(viewer: &Viewer, f: &Filter, select: &str, listing: bool) -> Sql {
     let mut q = Sql::new(select);
     if walk_recent(viewer, f, listing) {
-        q.push(" AND ");
-        q.region_prefix_unindexed("r.region_code", &viewer.scope);
+        in_scope(
+            &mut q,
+            &viewer.scope,
+            "r.region_code",
+            "r.station_id",
+            false,
+        );
         viewer.protect(&mut q, "r", None);
     } else {
         viewer.restrict(&mut q, "r");
@@ -1344,4 +1453,152 @@ pub async fn workers(
     worker_in_reach(&mut q, scope);
     q.push(" ORDER BY u.role, u.display_name LIMIT 500");
     q.fetch_all(conn).await
+}
+
+// ---- what a creator may see, and idempotent creation ----
+
+/// Where a new file went, for a creator who may not be able to open it (a child under 14
+/// registered without the protected-files grant): the scope applies, the protection rule does
+/// not, and nothing about the person is returned.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Placement {
+    pub id: String,
+    pub region_code: String,
+    pub region_path: String,
+    pub station_id: Option<String>,
+    pub station_name: Option<String>,
+    pub worker_user_id: Option<String>,
+    pub worker_name: Option<String>,
+}
+
+pub async fn placement(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: &str,
+) -> StoreResult<Placement> {
+    let mut q = Sql::new(
+        "SELECT r.id, r.region_code, g.path_names AS region_path, r.station_id, s.name AS station_name, \
+         r.worker_user_id, u.display_name AS worker_name \
+         FROM residents r JOIN regions g ON g.code = r.region_code LEFT JOIN stations s ON s.id = r.station_id \
+         LEFT JOIN users u ON u.id = r.worker_user_id WHERE r.id = ",
+    );
+    q.bind(id);
+    in_scope(&mut q, scope, "r.region_code", "r.station_id", true);
+    q.fetch_optional(conn).await?.ok_or(StoreError::NotFound)
+}
+
+/// How long a creation key is remembered.
+pub const IDEMPOTENCY_TTL_MS: Millis = 24 * 3600 * 1000;
+
+/// The result of claiming a creation key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// First use: create the record, then `settle_key` in the same transaction.
+    New,
+    /// Seen before (within the expiry): the record the first request created.
+    Done(String),
+}
+
+/// A key as clients send it: 1–100 visible ASCII characters (a UUID fits).
+pub fn parse_key(raw: &str) -> Result<String, FieldError> {
+    let k = raw.trim();
+    if k.is_empty() || k.len() > 100 || !k.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(FieldError::new(
+            "idempotency_key",
+            "idempotency.key_invalid",
+        ));
+    }
+    Ok(k.to_owned())
+}
+
+/// Claim `(user, key)` for creating an `entity` (`resident`, `case`, `service`), inside the
+/// transaction that will create it. A concurrent request with the same key waits on the row
+/// (PostgreSQL) or the single writer (SQLite), then sees the first one's record.
+pub async fn claim_key(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    key: &str,
+    entity: &str,
+    now: Millis,
+) -> StoreResult<Claim> {
+    Sql::new("DELETE FROM idempotency_keys WHERE user_id = ")
+        .bind(user_id)
+        .push(" AND expires_at < ")
+        .bind(now)
+        .execute(conn)
+        .await?;
+    let inserted = Sql::new(
+        "INSERT INTO idempotency_keys (user_id, idem_key, entity, entity_id, created_at, expires_at) VALUES (",
+    )
+    .bind(user_id)
+    .push(", ")
+    .bind(key)
+    .push(", ")
+    .bind(entity)
+    .push(", '', ")
+    .bind(now)
+    .push(", ")
+    .bind(now + IDEMPOTENCY_TTL_MS)
+    .push(") ON CONFLICT (user_id, idem_key) DO NOTHING")
+    .execute(conn)
+    .await?;
+    if inserted == 1 {
+        return Ok(Claim::New);
+    }
+    let (kind, id): (String, String) =
+        Sql::new("SELECT entity, entity_id FROM idempotency_keys WHERE user_id = ")
+            .bind(user_id)
+            .push(" AND idem_key = ")
+            .bind(key)
+            .fetch_one(conn)
+            .await?;
+    if kind != entity || id.is_empty() {
+        return Err(FieldError::new("idempotency_key", "idempotency.key_reused").into());
+    }
+    Ok(Claim::Done(id))
+}
+
+/// Record the id created under a claimed key (same transaction as the record).
+pub async fn settle_key(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    key: &str,
+    id: &str,
+) -> StoreResult<()> {
+    Sql::new("UPDATE idempotency_keys SET entity_id = ")
+        .bind(id)
+        .push(" WHERE user_id = ")
+        .bind(user_id)
+        .push(" AND idem_key = ")
+        .bind(key)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A key already settled by this account for `entity` (a read before the write; `claim_key`
+/// still decides inside the write's transaction).
+pub async fn find_key(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    key: &str,
+    entity: &str,
+    now: Millis,
+) -> StoreResult<Option<String>> {
+    let row: Option<(String, String)> =
+        Sql::new("SELECT entity, entity_id FROM idempotency_keys WHERE user_id = ")
+            .bind(user_id)
+            .push(" AND idem_key = ")
+            .bind(key)
+            .push(" AND expires_at >= ")
+            .bind(now)
+            .fetch_optional(conn)
+            .await?;
+    match row {
+        Some((kind, _)) if kind != entity => {
+            Err(FieldError::new("idempotency_key", "idempotency.key_reused").into())
+        }
+        Some((_, id)) if !id.is_empty() => Ok(Some(id)),
+        _ => Ok(None),
+    }
 }

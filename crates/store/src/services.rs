@@ -9,7 +9,7 @@ use shegong_domain::people::{ServiceKind, VisitMethod};
 use sqlx::AnyConnection;
 
 use crate::crypto::KeyRing;
-use crate::residents::{self, Viewer};
+use crate::residents::{self, Viewer, in_scope};
 use crate::sql::Sql;
 use crate::{Millis, Page, PageRequest, StoreError, StoreResult, cases, new_id, stations, stats};
 
@@ -49,9 +49,10 @@ const SELECT: &str = "SELECT v.id, v.region_code, g.path_names AS region_path, v
      FROM services v JOIN regions g ON g.code = v.region_code LEFT JOIN stations s ON s.id = v.station_id \
      LEFT JOIN residents r ON r.id = v.resident_id WHERE 1 = 1";
 
+/// The region and organisation scope on the record's region and station
+/// (`residents::in_scope`), and the protection rule.
 fn visible(viewer: &Viewer, q: &mut Sql) {
-    q.push(" AND ");
-    q.region_range("v.region_code", &viewer.scope);
+    in_scope(q, &viewer.scope, "v.region_code", "v.station_id", true);
     viewer.protect(q, "r", Some("v.sensitive = 1"));
 }
 
@@ -120,6 +121,11 @@ pub async fn create(
         .station_id
         .clone()
         .or(resident.as_ref().and_then(|r| r.station_id.clone()));
+    // An organisation sees the records of its own stations only: the new record must name one
+    // (`stations::get` below refuses another agency's).
+    if viewer.scope.org.is_some() && station_id.is_none() {
+        return Err(FieldError::new("station", "resident.station_required_org").into());
+    }
     if let Some(sid) = &station_id {
         let st = stations::get(conn, &viewer.scope, sid)
             .await
@@ -447,8 +453,13 @@ pub struct Filter {
 fn filtered(viewer: &Viewer, f: &Filter, select: &str, listing: bool) -> Sql {
     let mut q = Sql::new(select);
     if listing && viewer.scope.prefix().len() <= 4 {
-        q.push(" AND ");
-        q.region_prefix_unindexed("v.region_code", &viewer.scope);
+        in_scope(
+            &mut q,
+            &viewer.scope,
+            "v.region_code",
+            "v.station_id",
+            false,
+        );
         viewer.protect(&mut q, "r", Some("v.sensitive = 1"));
     } else {
         visible(viewer, &mut q);

@@ -665,6 +665,22 @@ pub async fn add_pair(
     from: &str,
     now: Millis,
 ) -> StoreResult<String> {
+    add_pair_for(conn, scope, supervisor, supervisee, None, from, now).await
+}
+
+/// A pair, optionally naming the supervisor's own account (`users.id`), who then sees the pair
+/// and its sessions wherever the supervisee works. The account must be a supervisor (or
+/// manager) within reach of `scope`, of the scope's organisation when it names one.
+#[allow(clippy::too_many_arguments)]
+pub async fn add_pair_for(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    supervisor: &str,
+    supervisee: &str,
+    account: Option<&str>,
+    from: &str,
+    now: Millis,
+) -> StoreResult<String> {
     if supervisor == supervisee {
         return Err(FieldError::new("supervisee", "supervision.same_person").into());
     }
@@ -674,29 +690,42 @@ pub async fn add_pair(
     get(conn, scope, supervisee)
         .await
         .map_err(|_| FieldError::new("supervisee", "staff.unknown"))?;
+    if let Some(uid) = account {
+        crate::residents::check_worker(conn, scope, uid, "supervisor_account").await?;
+    }
     let id = new_id();
-    Sql::new("INSERT INTO supervision_pairs (id, supervisor_id, supervisee_id, region_code, from_date, created_at) VALUES (")
-        .bind(&id).push(", ").bind(supervisor).push(", ").bind(supervisee).push(", ").bind(&a.region_code).push(", ").bind(from).push(", ").bind(now).push(")")
+    Sql::new("INSERT INTO supervision_pairs (id, supervisor_id, supervisee_id, region_code, from_date, supervisor_user_id, created_at) VALUES (")
+        .bind(&id).push(", ").bind(supervisor).push(", ").bind(supervisee).push(", ").bind(&a.region_code).push(", ").bind(from).push(", ")
+        .bind(account.map(str::to_owned)).push(", ").bind(now).push(")")
         .execute(conn).await?;
     Ok(id)
 }
 
-pub async fn pairs(conn: &mut AnyConnection, scope: &Scope) -> StoreResult<Vec<Pair>> {
+/// The pairs a viewer may see: those whose supervisee's staff record is in the viewer's scope
+/// (region, and organisation as employer when the scope names one), and those whose supervisor
+/// account is the viewer (`account`). A supervisor in one township thus sees the supervision
+/// records of a supervisee working in another, and nothing else of that person; the supervisor's
+/// own township does not see pairs whose supervisee works elsewhere.
+pub async fn pairs(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    account: Option<&str>,
+) -> StoreResult<Vec<Pair>> {
     let mut q = Sql::new(
         "SELECT x.id, x.supervisor_id, a.name AS supervisor_name, x.supervisee_id, b.name AS supervisee_name, x.from_date, x.to_date, \
          (SELECT COUNT(*) FROM supervision_sessions y WHERE y.pair_id = x.id) AS sessions, \
          (SELECT CAST(COALESCE(SUM(y.hours_tenths), 0) AS BIGINT) FROM supervision_sessions y WHERE y.pair_id = x.id) AS hours_tenths \
-         FROM supervision_pairs x JOIN staff a ON a.id = x.supervisor_id JOIN staff b ON b.id = x.supervisee_id WHERE ",
+         FROM supervision_pairs x JOIN staff a ON a.id = x.supervisor_id JOIN staff b ON b.id = x.supervisee_id WHERE ((",
     );
-    q.region_range("x.region_code", scope);
+    q.region_range("b.region_code", scope);
     if let Some(org) = scope.org {
-        q.push(" AND (a.employer_org_id = ")
-            .bind(org.to_string())
-            .push(" OR b.employer_org_id = ")
-            .bind(org.to_string())
-            .push(")");
+        q.push(" AND b.employer_org_id = ").bind(org.to_string());
     }
-    q.push(" ORDER BY a.name, b.name");
+    q.push(")");
+    if let Some(uid) = account {
+        q.push(" OR x.supervisor_user_id = ").bind(uid);
+    }
+    q.push(") ORDER BY a.name, b.name");
     q.fetch_all(conn).await
 }
 
@@ -724,12 +753,26 @@ pub async fn add_session(
     by: &str,
     now: Millis,
 ) -> StoreResult<String> {
+    add_session_as(conn, scope, None, pair_id, s, by, now).await
+}
+
+/// A session on a pair the viewer may see (`pairs`): the supervisor's own account records its
+/// sessions even when the supervisee works outside its scope.
+pub async fn add_session_as(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    account: Option<&str>,
+    pair_id: &str,
+    s: &NewSession<'_>,
+    by: &str,
+    now: Millis,
+) -> StoreResult<String> {
     let NewSession {
         held_on,
         hours_tenths,
         topics,
     } = *s;
-    let pair = pairs(conn, scope)
+    let pair = pairs(conn, scope, account)
         .await?
         .into_iter()
         .find(|p| p.id == pair_id)
@@ -755,9 +798,14 @@ pub async fn add_session(
 pub async fn sessions(
     conn: &mut AnyConnection,
     scope: &Scope,
+    account: Option<&str>,
     pair_id: &str,
 ) -> StoreResult<Vec<Session>> {
-    if !pairs(conn, scope).await?.iter().any(|p| p.id == pair_id) {
+    if !pairs(conn, scope, account)
+        .await?
+        .iter()
+        .any(|p| p.id == pair_id)
+    {
         return Err(StoreError::NotFound);
     }
     Sql::new("SELECT id, pair_id, held_on, hours_tenths, topics FROM supervision_sessions WHERE pair_id = ")

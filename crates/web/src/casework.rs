@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use shegong_domain::people::{AssessmentDomain, CaseStage, RiskTier, ServiceKind, VisitMethod};
@@ -200,7 +200,15 @@ pub async fn open(
         problem: f.get("problem").trim().chars().take(500).collect(),
         opened_on: today(state.now()),
     };
-    match open_case(&state, &ctx, v, input).await {
+    let key = match form_key(&f) {
+        Ok(k) => k,
+        Err(e) => {
+            return Ok(
+                Redirect::to(&format!("/residents/{resident}?notice={}", e.code)).into_response(),
+            );
+        }
+    };
+    match open_case(&state, &ctx, v, input, key).await {
         Ok(id) => Ok(Redirect::to(&format!("/cases/{id}?notice=notice.saved")).into_response()),
         Err(WebError::Invalid(e)) => {
             let msg = e.first().map(|e| e.code).unwrap_or("error.invalid");
@@ -210,12 +218,62 @@ pub async fn open(
     }
 }
 
-async fn open_case(state: &AppState, ctx: &Ctx, v: Viewer, input: OpenCase) -> WebResult<String> {
+/// The hidden per-form creation key, when the form carries one.
+fn form_key(f: &FormData) -> Result<Option<String>, FieldError> {
+    Some(f.get("idempotency_key"))
+        .filter(|k| !k.trim().is_empty())
+        .map(residents::parse_key)
+        .transpose()
+}
+
+/// A key seen before answers with the first record; otherwise it is claimed inside the
+/// creating transaction (`claim_key`), where a concurrent twin is refused on the field.
+async fn replayed(
+    state: &AppState,
+    user_id: &str,
+    key: Option<&str>,
+    entity: &str,
+) -> WebResult<Option<String>> {
+    let Some(k) = key else { return Ok(None) };
+    let mut c = state.db.read().await?;
+    Ok(residents::find_key(&mut c, user_id, k, entity, state.now()).await?)
+}
+
+async fn claim(
+    conn: &mut shegong_store::Conn,
+    user_id: &str,
+    key: Option<&str>,
+    entity: &str,
+    now: i64,
+) -> shegong_store::StoreResult<()> {
+    if let Some(k) = key
+        && residents::claim_key(conn, user_id, k, entity, now).await? != residents::Claim::New
+    {
+        return Err(FieldError::new("idempotency_key", "idempotency.key_reused").into());
+    }
+    Ok(())
+}
+
+async fn open_case(
+    state: &AppState,
+    ctx: &Ctx,
+    v: Viewer,
+    input: OpenCase,
+    key: Option<String>,
+) -> WebResult<String> {
     let u = writer(ctx)?;
+    if let Some(id) = replayed(state, &u.user.id, key.as_deref(), "case").await? {
+        return Ok(id);
+    }
     let (app, who, now) = (state.clone(), actor(u), state.now());
+    let uid = u.user.id.clone();
     let done = audited_id(state, ctx, "case", "open", move |conn, _, _| {
         Box::pin(async move {
+            claim(conn, &uid, key.as_deref(), "case", now).await?;
             let id = cases::open(conn, &v, &app.keys, &input, &who, now).await?;
+            if let Some(k) = &key {
+                residents::settle_key(conn, &uid, k, &id).await?;
+            }
             let c = cases::get(conn, &v, &id).await?;
             Ok(Done {
                 entity_id: id,
@@ -1080,6 +1138,8 @@ pub async fn new_service(
         ("duration_minutes".into(), "30".into()),
         ("person_times".into(), "1".into()),
         ("workers".into(), u.user.display_name.clone()),
+        // A repeated submission returns the first record instead of a second one.
+        ("idempotency_key".into(), uuid::Uuid::now_v7().to_string()),
     ]);
     service_form(&state, &ctx, f, vec![]).await
 }
@@ -1147,13 +1207,22 @@ pub async fn record_service(
     state: &AppState,
     ctx: &Ctx,
     input: ServiceInput,
+    key: Option<String>,
 ) -> WebResult<Result<String, FieldError>> {
     let u = writer(ctx)?;
+    if let Some(id) = replayed(state, &u.user.id, key.as_deref(), "service").await? {
+        return Ok(Ok(id));
+    }
     let v = viewer(state, u);
     let (app, now, by) = (state.clone(), state.now(), u.user.username.clone());
+    let uid = u.user.id.clone();
     audited_id(state, ctx, "service", "create", move |conn, _, _| {
         Box::pin(async move {
+            claim(conn, &uid, key.as_deref(), "service", now).await?;
             let id = services::create(conn, &v, &app.keys, &input, &by, now).await?;
+            if let Some(k) = &key {
+                residents::settle_key(conn, &uid, k, &id).await?;
+            }
             let s = services::get(conn, &v, &id).await?;
             Ok(Done {
                 entity_id: id,
@@ -1191,7 +1260,11 @@ pub async fn create_service(
         .clone()
         .map(|c| format!("/cases/{c}"))
         .or(input.resident_id.clone().map(|r| format!("/residents/{r}")));
-    match record_service(&state, &ctx, input).await? {
+    let key = match form_key(&f) {
+        Ok(k) => k,
+        Err(e) => return service_form(&state, &ctx, f, vec![e]).await,
+    };
+    match record_service(&state, &ctx, input, key).await? {
         Ok(id) => Ok(Redirect::to(&format!(
             "{}?notice=notice.saved",
             back.unwrap_or(format!("/services/{id}"))
@@ -1591,12 +1664,15 @@ pub struct OpenCaseBody {
 
 /// Open a case (接案) for a resident in scope.
 #[utoipa::path(post, path = "/api/v1/cases", tag = "people", request_body = OpenCaseBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe creation: the same key by the same account returns the first record")),
     responses((status = 201, body = CaseDto), (status = 422, description = "Invalid fields, each named")))]
 pub async fn api_open_case(
     State(state): State<AppState>,
     ctx: Ctx,
+    headers: HeaderMap,
     Json(b): Json<OpenCaseBody>,
 ) -> WebResult<Response> {
+    let key = crate::residents::idempotency_key(&headers)?;
     let u = writer(&ctx)?;
     let v = viewer(&state, u);
     let input = OpenCase {
@@ -1607,7 +1683,7 @@ pub async fn api_open_case(
         problem: b.problem,
         opened_on: today(state.now()),
     };
-    let id = open_case(&state, &ctx, v, input).await?;
+    let id = open_case(&state, &ctx, v, input, key).await?;
     let Json(d) = api_case(State(state), ctx, Path(id)).await?;
     Ok((StatusCode::CREATED, Json(d)).into_response())
 }
@@ -1733,12 +1809,15 @@ pub struct ServiceBody {
 
 /// Record a service. A visit moves the resident's next visit due date.
 #[utoipa::path(post, path = "/api/v1/services", tag = "people", request_body = ServiceBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe creation: the same key by the same account returns the first record")),
     responses((status = 201, body = ServiceDto), (status = 422, description = "Invalid fields, each named")))]
 pub async fn api_record_service(
     State(state): State<AppState>,
     ctx: Ctx,
+    headers: HeaderMap,
     Json(b): Json<ServiceBody>,
 ) -> WebResult<Response> {
+    let key = crate::residents::idempotency_key(&headers)?;
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
     let mut pairs = vec![
         ("kind".to_owned(), b.kind.clone()),
@@ -1777,7 +1856,7 @@ pub async fn api_record_service(
             .map(|p| ("participants".to_owned(), p.clone())),
     );
     let input = parse_service(&FormData::new(pairs)).map_err(WebError::Invalid)?;
-    let id = record_service(&state, &ctx, input)
+    let id = record_service(&state, &ctx, input, key)
         .await?
         .map_err(|e| WebError::Invalid(vec![e]))?;
     let Json(d) = api_service(State(state), ctx, Path(id)).await?;

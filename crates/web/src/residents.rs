@@ -8,7 +8,7 @@
 use askama::Template;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use shegong_domain::identity::{IdNumber, IdType, Mobile, Sex, mask};
@@ -18,7 +18,8 @@ use shegong_domain::people::{
 use shegong_domain::{FieldError, Permission, RegionCode, Scope};
 use shegong_store::audit::{self, Change, Event};
 use shegong_store::residents::{
-    self, Candidate, Category, Filter, Membership, MembershipInput, Resident, ResidentInput, Viewer,
+    self, AskAbout, Candidate, Category, Claim, Filter, Membership, MembershipInput, Placement,
+    Resident, ResidentInput, Viewer,
 };
 use shegong_store::{PageRequest, cases, services, stations};
 use utoipa::{IntoParams, ToSchema};
@@ -33,6 +34,7 @@ use crate::render::{Base, Crumb, page};
 use crate::state::AppState;
 use crate::stations::{reader, writer};
 use crate::write::{Done, audited};
+use shegong_domain::text::DateKind;
 
 /// The reader as the store sees them: scope, account, the protected-files grant, and today by
 /// the application clock (which decides who is a child).
@@ -222,27 +224,21 @@ fn opt(f: &FormData, k: &str) -> Option<String> {
     Some(f.get(k).trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-/// A phone number: a mobile, or a landline of digits and dashes.
+/// A phone number: a mainland mobile, or a landline with its area code.
 fn phone(c: &mut Check, field: &'static str, v: &str) -> Option<String> {
     let v = v.trim();
     if v.is_empty() {
         return None;
     }
-    if let Ok(m) = Mobile::parse(v) {
-        return Some(m.as_str().to_owned());
-    }
-    if v.len() >= 7 && v.len() <= 20 && v.chars().all(|ch| ch.is_ascii_digit() || ch == '-') {
-        return Some(v.to_owned());
-    }
-    c.fail(field, "resident.phone_invalid");
-    None
+    c.take(shegong_domain::text::parse_phone(field, v))
 }
 
 /// Parse a resident form (or API body in the same shape). Sealed fields left blank when editing
 /// keep their stored values (the form never shows them).
 pub fn parse(f: &FormData, today_s: &str) -> Result<ResidentInput, Vec<FieldError>> {
+    let today_d = chrono::NaiveDate::parse_from_str(today_s, "%Y-%m-%d").unwrap_or_default();
     let mut c = Check::default();
-    let name = c.text("name", f.get("name").trim(), 50);
+    let name = c.name("name", f.get("name").trim(), 50);
     let (id_type, id_number) = match f.get("id_number").trim() {
         "" => (None, None),
         raw => {
@@ -251,7 +247,7 @@ pub fn parse(f: &FormData, today_s: &str) -> Result<ResidentInput, Vec<FieldErro
             } else {
                 f.get("id_type")
             }));
-            let n = ty.and_then(|t| c.take(IdNumber::parse(t, raw)));
+            let n = ty.and_then(|t| c.take(IdNumber::parse_as_of(t, raw, today_d)));
             (ty, n)
         }
     };
@@ -267,7 +263,7 @@ pub fn parse(f: &FormData, today_s: &str) -> Result<ResidentInput, Vec<FieldErro
             Some(d) => d.format("%Y-%m-%d").to_string(),
             None => c.date("birth_date", ""),
         },
-        v => c.date("birth_date", v),
+        v => c.date_of("birth_date", v, DateKind::Birth, today_d),
     };
     if !birth_date.is_empty() && birth_date.as_str() > today_s {
         c.fail("birth_date", "resident.born_in_future");
@@ -275,7 +271,10 @@ pub fn parse(f: &FormData, today_s: &str) -> Result<ResidentInput, Vec<FieldErro
     let ethnicity = c.opt_text("ethnicity", f.get("ethnicity").trim(), 20);
     let address = c.opt_text("address", f.get("address").trim(), 200);
     let phone_v = phone(&mut c, "phone", f.get("phone"));
-    let guardian_name = c.opt_text("guardian_name", f.get("guardian_name").trim(), 50);
+    let guardian_name = match f.get("guardian_name").trim() {
+        "" => String::new(),
+        v => c.name("guardian_name", v, 50),
+    };
     let guardian_phone = phone(&mut c, "guardian_phone", f.get("guardian_phone"));
     let tier = c.take(RiskTier::parse(if f.get("risk_tier").is_empty() {
         "general"
@@ -285,7 +284,7 @@ pub fn parse(f: &FormData, today_s: &str) -> Result<ResidentInput, Vec<FieldErro
     let basis = c.take(LegalBasis::parse(f.get("legal_basis")));
     let consent_on = match f.get("consent_on") {
         "" => None,
-        v => Some(c.date("consent_on", v)),
+        v => Some(c.date_of("consent_on", v, DateKind::Past, today_d)),
     };
     if matches!(basis, Some(LegalBasis::Consent | LegalBasis::Guardian)) && consent_on.is_none() {
         c.fail("consent_on", "resident.consent_date_required");
@@ -293,7 +292,7 @@ pub fn parse(f: &FormData, today_s: &str) -> Result<ResidentInput, Vec<FieldErro
     let region = c.region("region", f.get("region").trim());
     let registered_on = match f.get("registered_on") {
         "" => today_s.to_owned(),
-        v => c.date("registered_on", v),
+        v => c.date_of("registered_on", v, DateKind::Past, today_d),
     };
     c.finish()?;
     Ok(ResidentInput {
@@ -702,6 +701,33 @@ impl FormPage {
     fn reason(&self, c: &Candidate) -> String {
         self.t.get(&format!("resident.dup.{}", c.reason)).to_owned()
     }
+
+    fn ask(&self, c: &Candidate) -> String {
+        ask_text(&self.t, c.ask.as_ref())
+    }
+}
+
+/// Whom to ask about a possible duplicate the user cannot open (form, API, import): the
+/// responsible station with its phone, or the county's civil-affairs office. Never the person.
+pub fn ask_text(t: &Tr, a: Option<&AskAbout>) -> String {
+    match a {
+        Some(AskAbout {
+            station_name: Some(st),
+            station_phone: Some(ph),
+            ..
+        }) => t.fmt(
+            "resident.dup.ask_station_phone",
+            &[("station", st), ("phone", ph)],
+        ),
+        Some(AskAbout {
+            station_name: Some(st),
+            ..
+        }) => t.fmt("resident.dup.ask_station", &[("station", st)]),
+        Some(AskAbout {
+            office: Some(o), ..
+        }) => t.fmt("resident.dup.ask_office", &[("office", o)]),
+        _ => t.get("resident.dup.ask_unknown").to_owned(),
+    }
 }
 
 async fn form_page(
@@ -761,6 +787,9 @@ pub async fn new_form(State(state): State<AppState>, ctx: Ctx) -> WebResult<Resp
         ("legal_basis".into(), "statutory_duty".into()),
         ("registered_on".into(), today(state.now())),
         ("region".into(), u.user.region_code.clone()),
+        // Sent back with the form: a repeated submission (a retry, a double click) returns
+        // the first save instead of registering the person twice.
+        ("idempotency_key".into(), uuid::Uuid::now_v7().to_string()),
         (
             "worker".into(),
             if u.role() == shegong_domain::Role::SocialWorker {
@@ -781,15 +810,25 @@ pub enum Registered {
 
 /// Register with audit (form, API, import). Unless `confirmed`, likely duplicates stop the
 /// save and are returned for the user to look at first.
+///
+/// `key` (an `Idempotency-Key` or the form's hidden key) is claimed in the same transaction as
+/// the record: a repeated key by the same account returns the first record's id.
 pub async fn register(
     state: &AppState,
     ctx: &Ctx,
     input: &ResidentInput,
     confirmed: bool,
+    key: Option<&str>,
 ) -> WebResult<Registered> {
     let u = writer(ctx)?;
     let v = viewer(state, u);
     let mut tx = state.db.begin().await?;
+    if let Some(k) = key
+        && let Claim::Done(id) =
+            residents::claim_key(&mut tx, &u.user.id, k, "resident", state.now()).await?
+    {
+        return Ok(Registered::Saved(id));
+    }
     if !confirmed {
         let found = residents::likely_duplicates(&mut tx, &v, &state.keys, input, None).await?;
         // An identical identity number is refused by `create`; similar names need a look.
@@ -806,6 +845,9 @@ pub async fn register(
         state.now(),
     )
     .await?;
+    if let Some(k) = key {
+        residents::settle_key(&mut tx, &u.user.id, k, &id).await?;
+    }
     let region = input
         .region
         .as_ref()
@@ -834,14 +876,84 @@ pub async fn create(
         Ok(i) => i,
         Err(errors) => return form_page(&state, &ctx, None, f, errors, vec![]).await,
     };
-    match register(&state, &ctx, &input, f.has("confirm_duplicates", "1")).await {
-        Ok(Registered::Saved(id)) => {
-            Ok(Redirect::to(&format!("/residents/{id}?notice=notice.saved")).into_response())
-        }
+    let key = match Some(f.get("idempotency_key"))
+        .filter(|k| !k.trim().is_empty())
+        .map(residents::parse_key)
+        .transpose()
+    {
+        Ok(k) => k,
+        Err(e) => return form_page(&state, &ctx, None, f, vec![e], vec![]).await,
+    };
+    match register(
+        &state,
+        &ctx,
+        &input,
+        f.has("confirm_duplicates", "1"),
+        key.as_deref(),
+    )
+    .await
+    {
+        Ok(Registered::Saved(id)) => match saved(&state, &ctx, &id).await? {
+            Saved::Readable => {
+                Ok(Redirect::to(&format!("/residents/{id}?notice=notice.saved")).into_response())
+            }
+            Saved::Protected(p) => saved_page(&ctx, p),
+        },
         Ok(Registered::Duplicates(c)) => form_page(&state, &ctx, None, f, vec![], c).await,
         Err(WebError::Invalid(errors)) => form_page(&state, &ctx, None, f, errors, vec![]).await,
         Err(e) => Err(e),
     }
+}
+
+/// What the creator may see of a file just registered.
+pub enum Saved {
+    Readable,
+    /// A protected file the creator cannot open (a child under 14 without the grant): where it
+    /// went, nothing about the person.
+    Protected(Placement),
+}
+
+pub async fn saved(state: &AppState, ctx: &Ctx, id: &str) -> WebResult<Saved> {
+    let u = reader(ctx)?;
+    let v = viewer(state, u);
+    let mut c = state.db.read().await?;
+    match residents::get(&mut c, &v, id).await {
+        Ok(_) => Ok(Saved::Readable),
+        Err(shegong_store::StoreError::NotFound) => Ok(Saved::Protected(
+            residents::placement(&mut c, &v.scope, id).await?,
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "residents/saved.html")]
+struct SavedPage {
+    t: Tr,
+    base: Base,
+    p: Placement,
+    region: String,
+}
+
+fn saved_page(ctx: &Ctx, p: Placement) -> WebResult<Response> {
+    let t = ctx.tr();
+    let title = t.get("resident.saved_protected_title");
+    Ok(page(
+        StatusCode::OK,
+        &SavedPage {
+            base: Base::new(
+                ctx,
+                title,
+                vec![
+                    Crumb::link(t.get("menu.residents"), "/residents"),
+                    Crumb::here(title),
+                ],
+            ),
+            region: shegong_domain::region::display_path(p.region_path.split('/')),
+            p,
+            t,
+        },
+    ))
 }
 
 fn form_of(r: &Resident) -> FormData {
@@ -985,6 +1097,8 @@ struct DetailPage {
     can_reveal: bool,
     error: Option<String>,
     today: String,
+    /// The open-case form's creation key (a resubmission returns the first case).
+    form_key: String,
 }
 
 impl DetailPage {
@@ -1188,6 +1302,7 @@ async fn detail(
                 )
             }),
             today: today_s,
+            form_key: uuid::Uuid::now_v7().to_string(),
             t,
             r,
         },
@@ -1829,45 +1944,118 @@ pub struct Duplicates {
 
 #[derive(Serialize, ToSchema)]
 pub struct CandidateDto {
-    /// Present only when the caller may open the record.
+    /// Present only when the caller may open the record (as are name, birth date and region).
     pub id: Option<String>,
-    pub name: String,
-    pub birth_date: String,
-    pub region_path: String,
+    pub name: Option<String>,
+    pub birth_date: Option<String>,
+    pub region_path: Option<String>,
     /// `same_id`, `same_birth_date` or `same_region`.
     pub reason: String,
+    /// For a record the caller cannot open: that a possible duplicate exists there, and whom
+    /// to ask (the responsible station and its phone, or the county's civil-affairs office).
+    pub ask: Option<String>,
+}
+
+/// A file saved that the caller cannot open (a protected file without the grant): its id and
+/// where it went, nothing about the person.
+#[derive(Serialize, ToSchema)]
+pub struct ResidentSaved {
+    pub id: String,
+    /// `saved_protected`.
+    pub status: &'static str,
+    pub region_code: String,
+    pub region_path: String,
+    pub station_id: Option<String>,
+    pub station_name: Option<String>,
+    pub worker_user_id: Option<String>,
+    pub worker_name: Option<String>,
+}
+
+/// The 201 body: the file (masked), or where a file the caller cannot open went.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(clippy::large_enum_variant)] // built once per response
+pub enum ResidentCreated {
+    File(ResidentDto),
+    Protected(ResidentSaved),
+}
+
+/// The optional `Idempotency-Key` header, checked.
+pub fn idempotency_key(headers: &HeaderMap) -> WebResult<Option<String>> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => {
+            let raw = v.to_str().map_err(|_| {
+                WebError::Invalid(vec![FieldError::new(
+                    "idempotency_key",
+                    "idempotency.key_invalid",
+                )])
+            })?;
+            Ok(Some(
+                residents::parse_key(raw).map_err(|e| WebError::Invalid(vec![e]))?,
+            ))
+        }
+    }
 }
 
 /// Register a resident. Likely duplicates answer 409 with the candidates, and nothing is saved.
+/// A file the caller cannot open once saved (a child under 14 without the protected-files
+/// grant) answers 201 with its id and where it went. An `Idempotency-Key` header makes a retry
+/// return the first record (24 hours).
 #[utoipa::path(post, path = "/api/v1/residents", tag = "people", request_body = ResidentBody,
-    responses((status = 201, body = ResidentDto), (status = 409, body = Duplicates), (status = 422, description = "Invalid fields, each named")))]
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe creation: the same key by the same account returns the first record")),
+    responses((status = 201, body = ResidentCreated), (status = 409, body = Duplicates), (status = 422, description = "Invalid fields, each named")))]
 pub async fn api_create(
     State(state): State<AppState>,
     ctx: Ctx,
+    headers: HeaderMap,
     Json(b): Json<ResidentBody>,
 ) -> WebResult<Response> {
+    let key = idempotency_key(&headers)?;
     let input = parse(&b.form(), &today(state.now())).map_err(WebError::Invalid)?;
-    match register(&state, &ctx, &input, b.confirm_duplicates).await? {
+    match register(&state, &ctx, &input, b.confirm_duplicates, key.as_deref()).await? {
         Registered::Saved(id) => {
-            let Json(d) = api_get(State(state), ctx, Path(id)).await?;
-            Ok((StatusCode::CREATED, Json(d)).into_response())
+            let body = match saved(&state, &ctx, &id).await? {
+                Saved::Readable => {
+                    let Json(d) = api_get(State(state), ctx, Path(id)).await?;
+                    ResidentCreated::File(d)
+                }
+                Saved::Protected(p) => ResidentCreated::Protected(ResidentSaved {
+                    id: p.id,
+                    status: "saved_protected",
+                    region_code: p.region_code,
+                    region_path: shegong_domain::region::display_path(p.region_path.split('/')),
+                    station_id: p.station_id,
+                    station_name: p.station_name,
+                    worker_user_id: p.worker_user_id,
+                    worker_name: p.worker_name,
+                }),
+            };
+            Ok((StatusCode::CREATED, Json(body)).into_response())
         }
-        Registered::Duplicates(c) => Ok((
-            StatusCode::CONFLICT,
-            Json(Duplicates {
-                status: "likely_duplicates",
-                candidates: c
-                    .into_iter()
-                    .map(|x| CandidateDto {
-                        id: x.visible.then_some(x.id),
-                        name: x.name,
-                        birth_date: x.birth_date,
-                        region_path: x.region_path,
-                        reason: x.reason.to_owned(),
-                    })
-                    .collect(),
-            }),
-        )
-            .into_response()),
+        Registered::Duplicates(c) => {
+            let t = ctx.tr();
+            Ok((
+                StatusCode::CONFLICT,
+                Json(Duplicates {
+                    status: "likely_duplicates",
+                    candidates: c
+                        .into_iter()
+                        .map(|x| {
+                            let shown = x.visible;
+                            CandidateDto {
+                                ask: (!shown).then(|| ask_text(&t, x.ask.as_ref())),
+                                id: shown.then_some(x.id),
+                                name: shown.then_some(x.name),
+                                birth_date: shown.then_some(x.birth_date),
+                                region_path: shown.then_some(x.region_path),
+                                reason: x.reason.to_owned(),
+                            }
+                        })
+                        .collect(),
+                }),
+            )
+                .into_response())
+        }
     }
 }

@@ -31,6 +31,7 @@ use crate::list::{FormErrors, Pager, pager, rfc3339};
 use crate::render::{Base, Crumb, page};
 use crate::state::AppState;
 use crate::stations::{reader, writer};
+use shegong_domain::text::DateKind;
 
 /// Masked identity values of a record (opened only to be masked).
 fn masked(state: &AppState, s: &Staff) -> (String, String) {
@@ -119,14 +120,20 @@ async fn choices(state: &AppState, t: &Tr, scope: &Scope) -> WebResult<Choices> 
 
 /// Parse a staff form (or API body in the same shape). `keep_id` is the current number when
 /// editing and the field was left blank (the form never shows the number).
-pub fn parse(f: &FormData, keep_id: Option<&str>) -> Result<StaffInput, Vec<FieldError>> {
+pub fn parse(
+    f: &FormData,
+    keep_id: Option<&str>,
+    today_s: &str,
+) -> Result<StaffInput, Vec<FieldError>> {
+    let today_d = chrono::NaiveDate::parse_from_str(today_s, "%Y-%m-%d").unwrap_or_default();
     let mut c = Check::default();
-    let name = c.text("name", f.get("name"), 50);
+    let name = c.name("name", f.get("name"), 50);
     let id_type = c.take(IdType::parse(f.get("id_type")));
     let id_number = match (id_type, f.get("id_number"), keep_id) {
         (Some(_), "", Some(existing)) => Some(existing.to_owned()),
+        // As for residents: a number whose birth date lies in the future is refused.
         (Some(t), raw, _) => c
-            .take(IdNumber::parse(t, raw))
+            .take(IdNumber::parse_as_of(t, raw, today_d))
             .map(|n| n.as_str().to_owned()),
         (None, _, _) => None,
     };
@@ -147,7 +154,7 @@ pub fn parse(f: &FormData, keep_id: Option<&str>) -> Result<StaffInput, Vec<Fiel
             .as_ref()
             .and_then(|n| n.birth_date())
             .map(|d| d.format("%Y-%m-%d").to_string()),
-        v => Some(c.date("birth_date", v)),
+        v => Some(c.date_of("birth_date", v, DateKind::Birth, today_d)),
     };
     let mobile = match f.get("mobile") {
         "" => None,
@@ -165,10 +172,10 @@ pub fn parse(f: &FormData, keep_id: Option<&str>) -> Result<StaffInput, Vec<Fiel
     } else {
         f.get("sector")
     }));
-    let joined_on = c.date("joined_on", f.get("joined_on"));
+    let joined_on = c.date_of("joined_on", f.get("joined_on"), DateKind::Past, today_d);
     let left_on = match f.get("left_on") {
         "" => None,
-        v => Some(c.date("left_on", v)),
+        v => Some(c.date_of("left_on", v, DateKind::Past, today_d)),
     };
     if left_on.as_deref().is_some_and(|l| l < joined_on.as_str()) {
         c.fail("left_on", "staff.left_before_joined");
@@ -673,7 +680,7 @@ pub async fn create(
     ctx: Ctx,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
-    let input = match parse(&f, None) {
+    let input = match parse(&f, None, &today(state.now())) {
         Ok(i) => i,
         Err(errors) => return form_page(&state, &ctx, None, clear_id(f), errors).await,
     };
@@ -752,7 +759,7 @@ pub async fn update(
         .mobile_sealed
         .as_deref()
         .and_then(|m| state.keys.open(staff::MOBILE_FIELD, m).ok());
-    let mut input = match parse(&f, Some(&current)) {
+    let mut input = match parse(&f, Some(&current), &today(state.now())) {
         Ok(i) => i,
         Err(errors) => return form_page(&state, &ctx, Some(s), clear_id(f), errors).await,
     };
@@ -1083,7 +1090,9 @@ pub async fn add_certificate(
     let mut c = Check::default();
     let level = c.take(CertLevel::parse(f.get("level")));
     let number = c.text("number", f.get("number"), 40);
-    let obtained = c.date("obtained_on", f.get("obtained_on"));
+    let today_d =
+        chrono::NaiveDate::parse_from_str(&today(state.now()), "%Y-%m-%d").unwrap_or_default();
+    let obtained = c.date_of("obtained_on", f.get("obtained_on"), DateKind::Past, today_d);
     // Registration runs 3 years; by default from the date obtained.
     let until = match f.get("registered_until") {
         "" => chrono::NaiveDate::parse_from_str(&obtained, "%Y-%m-%d")
@@ -1130,7 +1139,9 @@ pub async fn add_training(
     let course = c.text("course", f.get("course"), 100);
     let provider = c.opt_text("provider", f.get("provider"), 100);
     let hours = c.take(parse_hours("hours", f.get("hours")));
-    let held_on = c.date("held_on", f.get("held_on"));
+    let today_d =
+        chrono::NaiveDate::parse_from_str(&today(state.now()), "%Y-%m-%d").unwrap_or_default();
+    let held_on = c.date_of("held_on", f.get("held_on"), DateKind::Past, today_d);
     if let Err(errors) = c.finish() {
         return detail(&state, &ctx, &id, None, None, errors.into_iter().next()).await;
     }
@@ -1171,6 +1182,8 @@ struct SupervisionPage {
     pairs: Vec<(staff::Pair, Vec<staff::Session>)>,
     teams: Vec<staff::Team>,
     people: Vec<(String, String)>,
+    /// Supervisor accounts that may be named on a pair: (user id, display name).
+    accounts: Vec<(String, String)>,
     can_write: bool,
     error: Option<String>,
     today: String,
@@ -1207,11 +1220,18 @@ async fn supervision_render(
     let scope = u.scope();
     let t = ctx.tr();
     let mut c = state.db.read().await?;
+    let me = Some(u.user.id.as_str());
     let mut pairs = Vec::new();
-    for p in staff::pairs(&mut c, &scope).await? {
-        let s = staff::sessions(&mut c, &scope, &p.id).await?;
+    for p in staff::pairs(&mut c, &scope, me).await? {
+        let s = staff::sessions(&mut c, &scope, me, &p.id).await?;
         pairs.push((p, s));
     }
+    let accounts = shegong_store::residents::workers(&mut c, &scope)
+        .await?
+        .into_iter()
+        .filter(|(_, _, role)| role == "supervisor")
+        .map(|(id, name, _)| (id, name))
+        .collect();
     let teams = staff::teams(&mut c, &scope).await?;
     let people = staff::list(
         &mut c,
@@ -1249,6 +1269,7 @@ async fn supervision_render(
             pairs,
             teams,
             people,
+            accounts,
             can_write: u.can(Permission::WriteData),
             error: error.map(|e| {
                 format!(
@@ -1321,15 +1342,20 @@ pub async fn add_pair(
         f.get("from_date").to_owned(),
         state.now(),
     );
+    // The supervisor's own account (optional): they then see this pair's records wherever the
+    // supervisee works.
+    let account = Some(f.get("supervisor_account").trim().to_owned()).filter(|s| !s.is_empty());
     let from = if from.is_empty() { today(now) } else { from };
     supervision_write(&state, &ctx, "supervision_pair", move |conn, scope, _| {
         Box::pin(async move {
-            let id = staff::add_pair(conn, &scope, &a, &b, &from, now).await?;
+            let id =
+                staff::add_pair_for(conn, &scope, &a, &b, account.as_deref(), &from, now).await?;
             Ok((
                 id,
                 vec![
                     Change::new("supervisor", None::<String>, Some(&a)),
                     Change::new("supervisee", None::<String>, Some(&b)),
+                    Change::new("supervisor_account", None::<String>, account.clone()),
                 ],
             ))
         })
@@ -1350,16 +1376,21 @@ pub async fn add_session(
     if let Err(e) = c.finish() {
         return supervision_render(&state, &ctx, None, e.into_iter().next()).await;
     }
-    let (now, hours) = (state.now(), hours.expect("checked"));
+    let Some(hours) = hours else {
+        return supervision_render(&state, &ctx, None, None).await;
+    };
+    let now = state.now();
+    let me = writer(&ctx)?.user.id.clone();
     supervision_write(
         &state,
         &ctx,
         "supervision_session",
         move |conn, scope, by| {
             Box::pin(async move {
-                let id = staff::add_session(
+                let id = staff::add_session_as(
                     conn,
                     &scope,
+                    Some(&me),
                     &pair,
                     &NewSession {
                         held_on: &held_on,
@@ -1759,7 +1790,7 @@ pub async fn api_create(
     Json(body): Json<StaffBody>,
 ) -> WebResult<Response> {
     let u = writer(&ctx)?.clone();
-    let input = parse(&body.form(), None).map_err(WebError::Invalid)?;
+    let input = parse(&body.form(), None, &today(state.now())).map_err(WebError::Invalid)?;
     let id = create_staff(&state, &ctx, &input).await?;
     Ok((
         StatusCode::CREATED,
@@ -1920,10 +1951,11 @@ pub async fn api_supervision(
 ) -> WebResult<Json<Vec<SupervisionDto>>> {
     let u = reader(&ctx)?;
     let scope = u.scope();
+    let me = Some(u.user.id.as_str());
     let mut c = state.db.read().await?;
     let mut out = Vec::new();
-    for p in staff::pairs(&mut c, &scope).await? {
-        let sessions = staff::sessions(&mut c, &scope, &p.id).await?;
+    for p in staff::pairs(&mut c, &scope, me).await? {
+        let sessions = staff::sessions(&mut c, &scope, me, &p.id).await?;
         out.push(SupervisionDto {
             total_hours: p.hours_tenths as f64 / 10.0,
             sessions: sessions
