@@ -415,10 +415,31 @@ pub async fn run() -> anyhow::Result<()> {
                     Ok(())
                 }
                 KeysCommand::Reencrypt => {
+                    if !path.exists() {
+                        bail!(
+                            "{} does not exist: nothing to re-encrypt with",
+                            path.display()
+                        );
+                    }
                     let (keys, _) =
                         shegong_store::crypto::load_or_create(&path, config.crypto.algorithm)?;
                     let db = Db::connect(&DbOptions::new(&config.database_url)).await?;
+                    use shegong_store::keycheck::{self, KeyCheck};
+                    match keycheck::check_and_record(&db, &keys).await? {
+                        KeyCheck::Ok => {}
+                        KeyCheck::Missing(ids) => bail!(
+                            "the database was sealed with key(s) {} that {} lacks: restore the key file first",
+                            ids.join(", "),
+                            path.display()
+                        ),
+                        KeyCheck::Unreadable => bail!(
+                            "{} cannot open the sealed data in this database: restore the key file first",
+                            path.display()
+                        ),
+                    }
                     let n = shegong_store::reseal::reencrypt(&db, &keys).await?;
+                    // Nothing sealed by an older key is left: only the primary is still needed.
+                    keycheck::record_only_primary(&db, &keys).await?;
                     println!("{n} values re-sealed with key {}", keys.primary());
                     Ok(())
                 }
@@ -481,8 +502,11 @@ pub async fn run() -> anyhow::Result<()> {
             let v = audit::verify(&mut c).await?;
             if v.ok() {
                 println!(
-                    "audit log intact: {} entries (#{}–#{}) verified",
-                    v.checked, v.first_seq, v.last_seq
+                    "audit log intact: {} entries (#{}–#{}) verified ({})",
+                    v.checked,
+                    v.first_seq,
+                    v.last_seq,
+                    v.algorithms_summary()
                 );
                 Ok(())
             } else {
@@ -584,6 +608,12 @@ async fn restore(config: &Config, backup: &Path) -> anyhow::Result<()> {
     if !backup.is_file() {
         bail!("{} is not a file", backup.display());
     }
+    // Held until the swap is done: a running server would keep writing to the replaced file and
+    // lose every write after it; a server starting meanwhile waits for nothing and refuses.
+    let _lock =
+        shegong_store::server_lock::ServerLock::exclusive(&config.database_url, "shegong restore")
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}: stop the server before restoring"))?;
     // Check the backup on a scratch copy so the original stays untouched.
     let target = shegong_store::sqlite_file(&config.database_url);
     let staging = target.with_extension("restore-tmp");

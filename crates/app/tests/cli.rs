@@ -403,3 +403,164 @@ fn stats_verify_finds_a_damaged_counter_and_rebuild_repairs_it() {
     );
     assert!(shegong(&url, &["stats", "verify"], None).status.success());
 }
+
+/// `shegong serve` on `url` with `cfg`, in the background.
+fn serve(url: &str, cfg: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_shegong"))
+        .args([
+            "serve",
+            "--config",
+            cfg,
+            "--bind",
+            "127.0.0.1:0",
+            "--metrics-bind",
+            "",
+        ])
+        .env("DATABASE_URL", url)
+        .env("SHEGONG_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The output of `child` if it exits within `secs`; otherwise it is killed and `None`.
+fn exits_within(mut child: std::process::Child, secs: u64) -> Option<Output> {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < until {
+        if child.try_wait().unwrap().is_some() {
+            return Some(child.wait_with_output().unwrap());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+/// Wait until the server holds its lock (it has opened the database and checked its keys).
+fn wait_until_serving(lock: &Path) {
+    for _ in 0..600 {
+        if std::fs::read_to_string(lock).is_ok_and(|s| s.contains("shegong serve")) {
+            // The key check runs right after the lock: give it a moment to record the keys.
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the server did not start");
+}
+
+#[test]
+fn restore_refuses_while_a_server_holds_the_database_and_keys_must_match() {
+    use shegong_store::crypto::{self, Algorithm};
+    let dir = Dir::new();
+    let url = dir.url("live.db");
+    let key_file = dir.0.join("keys.toml");
+    let cfg_path = dir.0.join("shegong.toml");
+    std::fs::write(
+        &cfg_path,
+        format!("[crypto]\nkey_file = \"{}\"\n", key_file.display()),
+    )
+    .unwrap();
+    let cfg = cfg_path.to_str().unwrap();
+    assert!(shegong(&url, &["migrate"], None).status.success());
+    // Sealed data, as a database in use has.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (keys, _) = crypto::load_or_create(&key_file, Algorithm::Aes256Gcm).unwrap();
+        let db = Db::connect(&DbOptions::new(&url)).await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        let input = shegong_store::staff::StaffInput {
+            name: "人员".into(),
+            id_type: "resident_id".into(),
+            id_number: "11010519491231002X".into(),
+            sex: None,
+            birth_date: None,
+            mobile: None,
+            education: String::new(),
+            major: String::new(),
+            employer_org_id: None,
+            station_id: None,
+            region: Some(shegong_domain::RegionCode::parse("430203001").unwrap()),
+            role: "frontline".into(),
+            employment_mode: "direct".into(),
+            sector: "civil_affairs".into(),
+            joined_on: "2024-01-01".into(),
+            left_on: None,
+            left_reason: String::new(),
+        };
+        shegong_store::staff::create(
+            &mut tx,
+            &shegong_domain::Scope::national(),
+            &keys,
+            &input,
+            0,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        db.close().await;
+    });
+    let lock = shegong_store::server_lock::lock_file(&url);
+
+    let server = serve(&url, cfg);
+    wait_until_serving(&lock);
+    let backup = dir.0.join("b.db");
+    let out = shegong(&url, &["backup", backup.to_str().unwrap()], None);
+    assert!(out.status.success(), "backup while serving: {}", text(&out));
+    let out = shegong(&url, &["restore", backup.to_str().unwrap()], None);
+    assert!(!out.status.success(), "restore under a running server");
+    let said = text(&out);
+    assert!(
+        said.contains("in use by shegong serve, pid") && said.contains("stop the server"),
+        "{said}"
+    );
+    // A second server on the same SQLite file is refused too.
+    let second = exits_within(serve(&url, cfg), 60).expect("a second server must not start");
+    assert!(!second.status.success());
+    assert!(
+        text(&second).contains("in use by shegong serve"),
+        "{}",
+        text(&second)
+    );
+    // A killed server leaves no stale lock.
+    let mut server = server;
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let out = shegong(&url, &["restore", backup.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out));
+
+    // Without its key ring the server refuses, says where the file belongs, and makes none.
+    let kept = dir.0.join("keys.kept");
+    std::fs::rename(&key_file, &kept).unwrap();
+    let out = exits_within(serve(&url, cfg), 60).expect("must refuse to start");
+    assert!(!out.status.success());
+    let said = text(&out);
+    assert!(
+        said.contains("does not exist") && said.contains(&key_file.display().to_string()),
+        "{said}"
+    );
+    assert!(
+        !key_file.exists(),
+        "no fresh key ring for a sealed database"
+    );
+    // Another key ring in its place: refused, naming the missing key.
+    let (_, created) = crypto::load_or_create(&key_file, Algorithm::Aes256Gcm).unwrap();
+    assert!(created);
+    let out = exits_within(serve(&url, cfg), 60).expect("must refuse to start");
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("lacks or holds with other material"),
+        "{}",
+        text(&out)
+    );
+    // The original ring back: it serves.
+    std::fs::rename(&kept, &key_file).unwrap();
+    let server = serve(&url, cfg);
+    assert!(
+        exits_within(server, 8).is_none(),
+        "serves with its own keys"
+    );
+}

@@ -13,6 +13,7 @@ pub mod region;
 pub mod role;
 pub mod scope;
 pub mod station;
+pub mod text;
 pub mod workforce;
 
 pub use region::{RegionCode, RegionKind, RegionLevel};

@@ -252,7 +252,11 @@ fn standard_char(c: char) -> char {
 /// A name in standard characters, without spaces and the middle dot of minority names.
 pub fn normalized_name(name: &str) -> String {
     name.chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '·' | '•' | '.' | '・'))
+        .filter(|c| {
+            !c.is_whitespace()
+                && !crate::text::is_invisible(*c)
+                && !matches!(c, '·' | '•' | '.' | '・')
+        })
         .map(standard_char)
         .collect()
 }

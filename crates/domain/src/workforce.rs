@@ -114,11 +114,13 @@ pub fn parse_hours(field: &'static str, s: &str) -> Result<i64, FieldError> {
     if !ok {
         return Err(FieldError::new(field, "training.hours_invalid"));
     }
+    // Whole numbers past i64 (typed or fuzzed) are refused, never overflowed.
     let tenths = whole
         .parse::<i64>()
-        .map_err(|_| FieldError::new(field, "training.hours_invalid"))?
-        * 10
-        + frac.parse::<i64>().unwrap_or(0);
+        .ok()
+        .and_then(|w| w.checked_mul(10))
+        .and_then(|w| w.checked_add(frac.parse::<i64>().unwrap_or(0)))
+        .ok_or(FieldError::new(field, "training.hours_invalid"))?;
     if tenths == 0 {
         return Err(FieldError::new(field, "training.hours_invalid"));
     }

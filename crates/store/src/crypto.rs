@@ -98,9 +98,25 @@ impl Cipher {
 pub struct KeyRing {
     primary: String,
     ciphers: BTreeMap<String, Cipher>,
+    /// Key id → one-way fingerprint of its material, recorded in the database that it seals.
+    fingerprints: BTreeMap<String, String>,
     hash_key: Vec<u8>,
     hash_sm3: bool,
 }
+
+/// A one-way fingerprint of key material: tells keys apart without revealing them.
+fn fingerprint(kind: &str, material: &[u8]) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(b"shegong key fingerprint v1\0");
+    h.update(kind.as_bytes());
+    h.update(b"\0");
+    h.update(material);
+    hex::encode(h.finalize())[..24].to_owned()
+}
+
+/// The name under which the lookup-hash key's fingerprint is recorded (not a valid key id).
+pub const HASH_KEY_ID: &str = "#hash";
 
 impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -128,11 +144,17 @@ fn decode_key(spec: &KeySpec) -> Result<Vec<u8>, CryptoError> {
 impl KeyRing {
     pub fn from_spec(spec: &KeyRingSpec) -> Result<Self, CryptoError> {
         let mut ciphers = BTreeMap::new();
+        let mut fingerprints = BTreeMap::new();
         for k in &spec.keys {
             if k.id.is_empty() || !k.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
                 return Err(CryptoError::Config(format!("bad key id {:?}", k.id)));
             }
             let bytes = decode_key(k)?;
+            let kind = match k.algorithm {
+                Algorithm::Aes256Gcm => "aes-256-gcm",
+                Algorithm::Sm4Gcm => "sm4-gcm",
+            };
+            fingerprints.insert(k.id.clone(), fingerprint(kind, &bytes));
             let cipher = match k.algorithm {
                 Algorithm::Aes256Gcm => Cipher::Aes(Box::new(
                     Aes256Gcm::new_from_slice(&bytes)
@@ -163,9 +185,21 @@ impl KeyRing {
                 "hash_key must be at least 32 bytes".into(),
             ));
         }
+        fingerprints.insert(
+            HASH_KEY_ID.to_owned(),
+            fingerprint(
+                if spec.hash_sm3 {
+                    "hmac-sm3"
+                } else {
+                    "hmac-sha256"
+                },
+                &hash_key,
+            ),
+        );
         Ok(Self {
             primary: spec.primary.clone(),
             ciphers,
+            fingerprints,
             hash_key,
             hash_sm3: spec.hash_sm3,
         })
@@ -193,6 +227,11 @@ impl KeyRing {
 
     pub fn primary(&self) -> &str {
         &self.primary
+    }
+
+    /// Key id (and [`HASH_KEY_ID`]) → fingerprint of every key in the ring.
+    pub fn fingerprints(&self) -> &BTreeMap<String, String> {
+        &self.fingerprints
     }
 
     /// Encrypt `value` of column `field` with the primary key.

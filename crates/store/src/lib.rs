@@ -20,11 +20,13 @@ mod error;
 pub mod imports;
 pub mod indicators;
 pub mod inspections;
+pub mod keycheck;
 pub mod migrate;
 pub mod orgs;
 pub mod regions;
 pub mod reseal;
 pub mod residents;
+pub mod server_lock;
 pub mod services;
 pub mod sessions;
 pub mod sql;
@@ -32,6 +34,7 @@ pub mod staff;
 pub mod stations;
 pub mod stats;
 pub mod tokens;
+pub mod twofactor;
 pub mod users;
 
 #[cfg(feature = "testing")]
@@ -53,13 +56,14 @@ pub struct PageRequest {
 impl PageRequest {
     pub fn new(page: Option<i64>, per_page: Option<i64>) -> Self {
         Self {
-            page: page.unwrap_or(1).max(1),
+            // Far past any real list; keeps the offset arithmetic in range.
+            page: page.unwrap_or(1).clamp(1, 1_000_000),
             per_page: per_page.unwrap_or(20).clamp(1, 200),
         }
     }
 
     pub fn offset(&self) -> i64 {
-        (self.page - 1) * self.per_page
+        (self.page - 1).saturating_mul(self.per_page)
     }
 }
 

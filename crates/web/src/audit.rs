@@ -29,8 +29,10 @@ fn reader(ctx: &Ctx) -> WebResult<&CurrentUser> {
 #[derive(Deserialize, IntoParams, Default, Clone)]
 pub struct AuditQuery {
     /// From this date (YYYY-MM-DD, China Standard Time), inclusive.
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Up to this date (YYYY-MM-DD), inclusive.
+    #[param(format = Date)]
     pub to: Option<String>,
     /// Username of the actor.
     pub actor: Option<String>,
@@ -38,7 +40,7 @@ pub struct AuditQuery {
     pub entity: Option<String>,
     /// Action, e.g. `create`, `update`, `login`, `lockout`, `reveal`, `permission_denied`.
     pub action: Option<String>,
-    /// `success`, `failure` or `denied`.
+    #[param(schema_with = crate::api::code::outcome)]
     pub outcome: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,

@@ -21,6 +21,9 @@ pub const SESSION_COOKIE: &str = "sg_session";
 /// Before login there is no session: the login form's CSRF token is a cookie of its own.
 pub const PRE_SESSION_COOKIE: &str = "sg_csrf";
 
+/// API paths open without credentials: the API's own documentation.
+const PUBLIC_API: &[&str] = &["/api/v1/openapi.json", "/api/docs"];
+
 /// The value of cookie `name` in the request headers.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
@@ -254,6 +257,11 @@ pub async fn context(State(state): State<AppState>, mut req: Request, next: Next
     match resolve_user(&state, &headers).await {
         Ok(user) => ctx.user = user,
         Err(e) => return crate::render::error_response(&state, &ctx, e),
+    }
+    // Authentication first: an API request without valid credentials learns nothing else —
+    // not whether its body, query or CSRF token would have passed.
+    if ctx.is_api && ctx.user.is_none() && !PUBLIC_API.contains(&ctx.path.as_str()) {
+        return crate::render::error_response(&state, &ctx, WebError::Unauthenticated);
     }
     let session_csrf = ctx.user.as_ref().and_then(|u| u.csrf_token.clone());
     ctx.csrf = match (session_csrf, cookie(&headers, PRE_SESSION_COOKIE)) {

@@ -3,19 +3,18 @@
 //! a `_csrf` form field. Requests authenticated by a bearer token carry no cookie and are exempt.
 
 use axum::body::{Body, to_bytes};
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::{Ctx, SESSION_COOKIE, cookie};
 use crate::error::WebError;
+use crate::state::AppState;
 
 pub const HEADER: &str = "x-csrf-token";
 pub const FIELD: &str = "_csrf";
 const FORM_LIMIT: usize = 2 * 1024 * 1024;
-/// Uploads are read whole for the token check; larger bodies are refused here already.
-const UPLOAD_LIMIT: usize = 21 * 1024 * 1024;
 
 /// The value of a small text field of a multipart body (the token is hex: no escaping).
 fn multipart_field(body: &[u8], name: &str) -> Option<String> {
@@ -55,7 +54,8 @@ fn origin_ok(req: &Request) -> bool {
     !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
 
-pub async fn protect(req: Request, next: Next) -> Response {
+/// Uploads are read whole for the token check, up to the configured body limit (413 beyond it).
+pub async fn protect(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
@@ -94,8 +94,8 @@ pub async fn protect(req: Request, next: Next) -> Response {
     if content_type.starts_with("multipart/form-data") {
         // Uploads carry the token as a form field, so it never appears in a URL.
         let (parts, body) = req.into_parts();
-        let Ok(bytes) = to_bytes(body, UPLOAD_LIMIT).await else {
-            return WebError::Csrf.into_response();
+        let Ok(bytes) = to_bytes(body, state.config.body_limit).await else {
+            return WebError::TooLarge.into_response();
         };
         return match multipart_field(&bytes, FIELD) {
             Some(t) if constant_time_eq(t.as_bytes(), expected.as_bytes()) => {
@@ -119,8 +119,8 @@ pub async fn protect(req: Request, next: Next) -> Response {
         };
     }
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = to_bytes(body, FORM_LIMIT).await else {
-        return WebError::Csrf.into_response();
+    let Ok(bytes) = to_bytes(body, FORM_LIMIT.min(state.config.body_limit)).await else {
+        return WebError::TooLarge.into_response();
     };
     let form_token = std::str::from_utf8(&bytes).ok().and_then(|s| {
         url_pairs(s)

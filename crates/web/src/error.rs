@@ -21,6 +21,11 @@ pub enum WebError {
     Csrf,
     #[error("password change required")]
     PasswordChangeRequired,
+    /// The request body is over the configured limit.
+    #[error("request body too large")]
+    TooLarge,
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -68,6 +73,10 @@ impl WebError {
             WebError::Csrf => (StatusCode::FORBIDDEN, "error.csrf"),
             WebError::PasswordChangeRequired => {
                 (StatusCode::FORBIDDEN, "error.password_change_required")
+            }
+            WebError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "error.too_large"),
+            WebError::MethodNotAllowed => {
+                (StatusCode::METHOD_NOT_ALLOWED, "error.method_not_allowed")
             }
             WebError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "error.internal"),
         };

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use shegong_domain::text::is_bidi_control;
 use shegong_domain::{FieldError, RegionCode};
 
 /// A submitted form: fields may repeat (checkbox groups).
@@ -77,7 +78,9 @@ impl Check {
 
     /// Non-empty text of at most `max` characters.
     pub fn text(&mut self, field: &'static str, v: &str, max: usize) -> String {
-        if v.is_empty() {
+        if v.chars().any(is_bidi_control) {
+            self.fail(field, "text.bidi_control");
+        } else if v.is_empty() {
             self.fail(field, "form.required");
         } else if v.chars().count() > max {
             self.fail(field, "form.too_long");
@@ -87,7 +90,9 @@ impl Check {
 
     /// Optional text of at most `max` characters.
     pub fn opt_text(&mut self, field: &'static str, v: &str, max: usize) -> String {
-        if v.chars().count() > max {
+        if v.chars().any(is_bidi_control) {
+            self.fail(field, "text.bidi_control");
+        } else if v.chars().count() > max {
             self.fail(field, "form.too_long");
         }
         v.to_owned()
@@ -122,8 +127,44 @@ impl Check {
         }
     }
 
+    /// A name: zero-width characters removed, spaces collapsed, bidirectional controls
+    /// refused; then as [`Check::text`].
+    pub fn name(&mut self, field: &'static str, v: &str, max: usize) -> String {
+        match shegong_domain::text::clean_name(field, v) {
+            Ok(clean) => self.text(field, &clean, max),
+            Err(e) => {
+                self.take::<()>(Err(e));
+                v.to_owned()
+            }
+        }
+    }
+
+    /// A date within the sane range for its kind (births and past events not in the future).
+    pub fn date_of(
+        &mut self,
+        field: &'static str,
+        v: &str,
+        kind: shegong_domain::text::DateKind,
+        today: chrono::NaiveDate,
+    ) -> String {
+        let s = self.date(field, v);
+        match chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
+            Ok(d) => match self.take(shegong_domain::text::check_date(field, d, kind, today)) {
+                Some(_) => s,
+                None => String::new(),
+            },
+            Err(_) => s,
+        }
+    }
+
+    /// Any date: year-month-day between 1900 and 2100 (no 0000-01-01).
     pub fn date(&mut self, field: &'static str, v: &str) -> String {
+        use chrono::Datelike;
         match chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+            Ok(d) if !(1900..=2100).contains(&d.year()) => {
+                self.fail(field, "date.out_of_range");
+                String::new()
+            }
             Ok(d) => d.format("%Y-%m-%d").to_string(),
             Err(_) => {
                 self.fail(

@@ -27,6 +27,7 @@ pub mod i18n;
 pub mod import;
 pub mod imports;
 pub mod indicators;
+pub mod input;
 pub mod inspections;
 pub mod list;
 pub mod metrics;
@@ -53,6 +54,7 @@ use axum::Router;
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
+use shegong_store::server_lock::ServerLock;
 use shegong_store::{Db, DbOptions, audit as store_audit, regions as store_regions, sessions};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -303,12 +305,16 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .fallback(render::fallback)
         .layer(axum::extract::DefaultBodyLimit::max(state.config.body_limit))
-        // Innermost first: CSRF runs after the context exists and before any handler; errors
-        // from either are rendered by `render_errors`.
-        .layer(from_fn(csrf::protect))
+        // Innermost first: the input guard and CSRF run after the context exists (so an API
+        // request without credentials is refused first) and before any handler; their errors
+        // are rendered by `render_errors`.
+        .layer(from_fn_with_state(state.clone(), csrf::protect))
+        // Size and control characters, checked before the CSRF check reads a form body.
+        .layer(from_fn_with_state(state.clone(), input::guard))
         .layer(from_fn_with_state(state.clone(), render::render_errors))
         .layer(from_fn_with_state(state.clone(), auth::context))
         .layer(from_fn_with_state(state.clone(), metrics::track))
+        .layer(from_fn(input::read_small_bodies))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
@@ -333,6 +339,42 @@ pub struct App {
     metrics_listener: Option<TcpListener>,
     /// Demo accounts created at this start (to print), empty otherwise.
     pub demo_seeded: bool,
+    /// Held while the application lives: offline commands that rewrite the database refuse.
+    _lock: ServerLock,
+}
+
+/// The key ring of `config`, checked against the keys that sealed this database. A database that
+/// holds sealed values never gets a fresh ring: without the original one those values are lost,
+/// and serving them as blanks would hide it.
+async fn open_key_ring(db: &Db, config: &Config) -> anyhow::Result<shegong_store::crypto::KeyRing> {
+    use shegong_store::keycheck::{self, KeyCheck};
+    let key_file = std::path::Path::new(&config.crypto.key_file);
+    let restore_hint = format!(
+        "restore the key file from your backup to {} (setting crypto.key_file; see docs/operations.md, \"Keys\"), then start again",
+        key_file.display()
+    );
+    if !key_file.exists() && keycheck::needs_existing_ring(db).await? {
+        anyhow::bail!(
+            "cannot start: the database holds sealed data but the key ring {} does not exist; {restore_hint}",
+            key_file.display()
+        );
+    }
+    let (keys, created) = shegong_store::crypto::load_or_create(key_file, config.crypto.algorithm)?;
+    if created {
+        tracing::warn!(path = %key_file.display(), "created a new data key ring: back this file up apart from the database");
+    }
+    match keycheck::check_and_record(db, &keys).await? {
+        KeyCheck::Ok => Ok(keys),
+        KeyCheck::Missing(ids) => anyhow::bail!(
+            "cannot start: the database was sealed with key(s) {} that the key ring {} lacks or holds with other material; {restore_hint}",
+            ids.join(", "),
+            key_file.display()
+        ),
+        KeyCheck::Unreadable => anyhow::bail!(
+            "cannot start: the key ring {} cannot open the sealed data in this database; {restore_hint}",
+            key_file.display()
+        ),
+    }
 }
 
 impl App {
@@ -342,6 +384,11 @@ impl App {
 
     pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<App> {
         config.validate().map_err(anyhow::Error::msg)?;
+        // Before opening: a restore in progress holds the database, and so does another server
+        // on the same SQLite file.
+        let lock = ServerLock::serving(&config.database_url)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot start: {e}"))?;
         let db = Db::open(&DbOptions::new(&config.database_url)).await?;
         let loaded = store_regions::load_embedded(&db).await?;
         if loaded > 0 {
@@ -355,6 +402,9 @@ impl App {
             shegong_store::indicators::seed_defaults(&mut tx, shegong_store::now_millis()).await?;
             tx.commit().await?;
         }
+        // The audit chain's hash follows the key family: SM3 with SM4 keys (国密), else SHA-256.
+        shegong_store::audit::use_hash_algorithm(&db, config.crypto.algorithm.into(), clock())
+            .await?;
         // A database from before the statistics existed: count what is there once.
         if let Some(n) = shegong_store::stats::build_if_missing(&db).await? {
             tracing::info!(
@@ -367,12 +417,7 @@ impl App {
             "" => None,
             addr => Some(TcpListener::bind(addr).await?),
         };
-        let key_file = std::path::Path::new(&config.crypto.key_file);
-        let (keys, created) =
-            shegong_store::crypto::load_or_create(key_file, config.crypto.algorithm)?;
-        if created {
-            tracing::warn!(path = %key_file.display(), "created a new data key ring: back this file up apart from the database");
-        }
+        let keys = open_key_ring(&db, &config).await?;
         let state = AppState::new(db, config, clock, keys);
         let demo_seeded = if state.config.demo {
             demo::seed(&state)
@@ -386,6 +431,7 @@ impl App {
             listener,
             metrics_listener,
             demo_seeded,
+            _lock: lock,
         })
     }
 

@@ -55,10 +55,7 @@ pub async fn set_lang(
     Query(q): Query<LangQuery>,
 ) -> Response {
     let lang = Lang::parse(&code).unwrap_or(Lang::Zh);
-    let next = match q.next.as_deref() {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") => n.to_owned(),
-        _ => "/".to_owned(),
-    };
+    let next = crate::render::local_path(q.next.as_deref());
     let mut res = Redirect::to(&next).into_response();
     if let Ok(v) = set_cookie(&state, LANG_COOKIE, lang.short(), Some(365 * 86_400)).parse() {
         res.headers_mut().append(header::SET_COOKIE, v);

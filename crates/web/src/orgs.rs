@@ -180,13 +180,14 @@ pub async fn update_org(
 pub struct ListQuery {
     /// Name or USCC contains.
     pub q: Option<String>,
-    /// `agency`, `civil_affairs_bureau`, `township_government` or `other`.
+    #[param(schema_with = crate::api::code::org_kind)]
     pub kind: Option<String>,
     /// Registered in this region's subtree.
     pub region: Option<String>,
-    /// `1A`–`5A`.
+    #[param(schema_with = crate::api::code::rating)]
     pub rating: Option<String>,
     /// `name` (default), `region`, `stations` or `updated`.
+    #[param(schema_with = crate::api::code::org_sort)]
     pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
@@ -589,22 +590,34 @@ impl From<Org> for OrgDto {
 /// Creating or replacing an organisation.
 #[derive(Deserialize, ToSchema)]
 pub struct OrgBody {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
+    /// Unified Social Credit Code: 18 characters (a wrong check character is kept with a
+    /// warning).
+    #[schema(pattern = "^[0-9A-HJ-NPQRTUWXY]{18}$")]
     pub uscc: Option<String>,
+    #[schema(schema_with = crate::api::code::org_kind)]
     pub kind: String,
+    #[schema(pattern = "^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})$")]
     pub region_code: String,
     #[serde(default)]
+    #[schema(max_length = 50)]
     pub legal_rep: String,
     #[serde(default)]
+    #[schema(max_length = 50)]
     pub contact_name: String,
     #[serde(default)]
+    #[schema(max_length = 40)]
     pub contact_phone: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub address: String,
     #[serde(default)]
+    #[schema(schema_with = crate::api::code::rating)]
     pub rating: String,
     /// `active` (default) or `inactive`.
     #[serde(default)]
+    #[schema(schema_with = crate::api::code::org_status)]
     pub status: String,
 }
 

@@ -70,6 +70,7 @@ pub struct RegionQuery {
     /// the caller's scope.
     pub q: Option<String>,
     /// Maximum results (1–200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 

@@ -254,6 +254,7 @@ fn error_title_key(status: StatusCode, code: &str) -> &'static str {
         (StatusCode::NOT_FOUND, _) => "error.title.not_found",
         (StatusCode::FORBIDDEN, _) => "error.title.forbidden",
         (StatusCode::UNPROCESSABLE_ENTITY, _) => "error.title.invalid",
+        (StatusCode::PAYLOAD_TOO_LARGE, _) => "error.title.too_large",
         (StatusCode::INTERNAL_SERVER_ERROR, _) => "error.title.internal",
         _ => "error.title.generic",
     }
@@ -375,7 +376,12 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
         // English plain text: give them the same page or problem body as every other error.
         None if is_plain_rejection(&res) => ErrorInfo {
             status: res.status(),
-            code: "error.bad_request",
+            code: match res.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => "error.too_large",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => "error.unsupported_media",
+                StatusCode::METHOD_NOT_ALLOWED => "error.method_not_allowed",
+                _ => "error.bad_request",
+            },
             fields: vec![],
         },
         None => return res,
@@ -385,14 +391,21 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
         audit_denial(&state, &ctx, &method).await;
     }
     let mut out = render_error(&state, &ctx, &info);
-    // Keep cookies a handler set (e.g. a cleared session) on the error response.
+    // Keep cookies a handler set (e.g. a cleared session) and the methods a 405 allows.
     for v in res.headers().get_all(header::SET_COOKIE) {
         out.headers_mut().append(header::SET_COOKIE, v.clone());
+    }
+    if let Some(allow) = res.headers().get(header::ALLOW) {
+        out.headers_mut().insert(header::ALLOW, allow.clone());
     }
     out
 }
 
 fn is_plain_rejection(res: &Response) -> bool {
+    // The router's own 405 has no body at all.
+    if res.status() == StatusCode::METHOD_NOT_ALLOWED {
+        return true;
+    }
     matches!(
         res.status(),
         StatusCode::BAD_REQUEST
@@ -416,6 +429,24 @@ pub fn error_response(state: &AppState, ctx: &Ctx, err: WebError) -> Response {
 }
 
 /// The unmatched route: a not-found page (or problem body).
+/// Where a `next=` parameter may send the browser: a path on this site, else `/`. Browsers
+/// read `/\host` as `//host` and drop tabs and line breaks inside URLs, so a backslash, any
+/// whitespace or control character, or a leading `//` makes the target unsafe.
+pub fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n
+                    .chars()
+                    .any(|c| c == '\\' || c.is_whitespace() || c.is_control()) =>
+        {
+            n.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
 pub async fn fallback() -> WebError {
     WebError::NotFound
 }

@@ -288,15 +288,16 @@ pub struct ListQuery {
     pub q: Option<String>,
     /// Only stations in this region's subtree.
     pub region: Option<String>,
-    /// `county_center`, `township_station` or `village_room`.
+    #[param(schema_with = crate::api::code::tier)]
     pub tier: Option<String>,
-    /// `planned`, `under_construction`, `operating`, `suspended` or `closed`.
+    #[param(schema_with = crate::api::code::station_status)]
     pub status: Option<String>,
-    /// `purchase` or `direct`.
+    #[param(schema_with = crate::api::code::mode)]
     pub mode: Option<String>,
     /// Operator organisation id.
     pub operator: Option<String>,
     /// `region` (default), `name`, `readiness` or `updated`.
+    #[param(schema_with = crate::api::code::station_sort)]
     pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
@@ -1170,31 +1171,50 @@ impl From<Station> for StationDto {
 /// Creating or replacing a station (all fields; the same rules as the form).
 #[derive(Deserialize, ToSchema)]
 pub struct StationBody {
+    #[schema(schema_with = crate::api::code::tier)]
     pub tier: String,
+    /// The region served, at the tier's level (a township code for a township station).
+    #[schema(pattern = "^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})$")]
     pub region_code: String,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub address: String,
+    /// Longitude within China; given together with `lat`.
+    #[schema(minimum = 73.0, maximum = 136.0)]
     pub lng: Option<f64>,
+    #[schema(minimum = 3.0, maximum = 54.0)]
     pub lat: Option<f64>,
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub host_premises: String,
+    /// `purchase` needs an operator.
+    #[schema(schema_with = crate::api::code::mode)]
     pub mode: String,
     pub operator_org_id: Option<String>,
+    #[schema(schema_with = crate::api::code::station_status)]
     pub status: String,
-    /// `YYYY-MM-DD`
+    #[schema(format = Date)]
     pub status_since: String,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub area_m2: i64,
     #[serde(default)]
+    #[schema(schema_with = crate::api::code::rooms)]
     pub rooms: Vec<String>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 10_000)]
     pub staff_count: i64,
+    /// At most `staff_count`.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 10_000)]
     pub certified_count: i64,
     #[serde(default)]
+    #[schema(max_length = 40)]
     pub phone: String,
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub open_hours: String,
 }
 
@@ -1318,12 +1338,15 @@ pub async fn api_update(
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct ProgressDto {
     /// `YYYY-MM`
+    #[schema(pattern = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$")]
     pub month: String,
-    /// 0–100
+    #[schema(minimum = 0, maximum = 100)]
     pub progress_pct: i64,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub milestones: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub problems: String,
     #[serde(default)]
     pub reported_by: String,
@@ -1372,12 +1395,21 @@ pub async fn api_report(
     if !(0..=100).contains(&body.progress_pct) {
         c.fail("progress_pct", "construction.progress_invalid");
     }
+    // The same limits as the form.
+    let milestones = c.opt_text("milestones", body.milestones.trim(), 2000);
+    let problems = c.opt_text("problems", body.problems.trim(), 2000);
     c.finish().map_err(WebError::Invalid)?;
+    let Some(month) = month else {
+        return Err(WebError::Invalid(vec![FieldError::new(
+            "month",
+            "date.invalid_month",
+        )]));
+    };
     let input = ReportInput {
-        month: month.expect("checked"),
+        month,
         progress_pct: body.progress_pct,
-        milestones: body.milestones,
-        problems: body.problems,
+        milestones,
+        problems,
     };
     let mut tx = state.db.begin().await?;
     let region = stations::get(&mut tx, &u.scope(), &id).await?.region_code;

@@ -863,8 +863,10 @@ pub async fn monthly_report(
 #[derive(Deserialize, IntoParams)]
 pub struct StatsQuery {
     /// Region code, `CN` (default: the caller's scope).
+    #[param(pattern = "^([Cc][Nn]|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})$")]
     pub region: Option<String>,
     /// `self` (default): the region itself; `children`: each sub-region.
+    #[param(schema_with = crate::api::code::stats_level)]
     pub level: Option<String>,
     /// For services: `kind` (default), `domain` or `station`. For people: `tier` (default),
     /// `category` or `due` (people by next visit date). For the workforce: `staff_role` (default),
@@ -872,8 +874,10 @@ pub struct StatsQuery {
     pub by: Option<String>,
     /// First month, `YYYY-MM` (services; default January of this year), or year, `YYYY` (funding;
     /// default this year).
+    #[param(pattern = "^[0-9]{4}(-(0[1-9]|1[0-2]))?$")]
     pub from: Option<String>,
     /// Last month, `YYYY-MM` (services; default this month), or year, `YYYY` (funding).
+    #[param(pattern = "^[0-9]{4}(-(0[1-9]|1[0-2]))?$")]
     pub to: Option<String>,
 }
 

@@ -2,6 +2,7 @@
 
 mod audit;
 mod backup;
+mod backup_keys;
 mod org_scope;
 mod people;
 mod regions;
