@@ -281,10 +281,11 @@ fn merge(schema: &mut Value, patch: &Value) {
     if let (Some(s), Some(p)) = (schema.as_object_mut(), patch.as_object()) {
         for (k, v) in p {
             let mut v = v.clone();
-            if k == "enum" && nullable {
-                if let Some(values) = v.as_array_mut() {
-                    values.push(Value::Null);
-                }
+            if k == "enum"
+                && nullable
+                && let Some(values) = v.as_array_mut()
+            {
+                values.push(Value::Null);
             }
             s.insert(k.clone(), v);
         }

@@ -1675,6 +1675,10 @@ pub async fn api_open_case(
     let key = crate::residents::idempotency_key(&headers)?;
     let u = writer(&ctx)?;
     let v = viewer(&state, u);
+    // The form keeps 500 characters of the problem; the API refuses more instead of cutting.
+    let mut c = Check::default();
+    c.opt_text("problem", b.problem.trim(), 500);
+    c.finish().map_err(WebError::Invalid)?;
     let input = OpenCase {
         resident_id: b.resident_id,
         station_id: b.station_id,

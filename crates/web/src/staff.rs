@@ -1890,7 +1890,12 @@ pub async fn api_add_training(
     let u = writer(&ctx)?.clone();
     let hours = parse_hours("hours", &b.hours.to_string())?;
     let mut c = Check::default();
-    let held_on = c.date("held_on", &b.held_on);
+    // The same limits as the form's.
+    c.text("course", b.course.trim(), 100);
+    c.opt_text("provider", b.provider.trim(), 100);
+    let today_d =
+        chrono::NaiveDate::parse_from_str(&today(state.now()), "%Y-%m-%d").unwrap_or_default();
+    let held_on = c.date_of("held_on", &b.held_on, DateKind::Past, today_d);
     c.finish().map_err(WebError::Invalid)?;
     let mut tx = state.db.begin().await?;
     let region = staff::get(&mut tx, &u.scope(), &b.staff_id)
