@@ -127,7 +127,7 @@ fn check_json(v: &serde_json::Value, path: &str) -> Result<(), WebError> {
     }
 }
 
-/// The body limit in force for this request (the configured one; uploads share it).
+/// The Content-Length the client declared, if any.
 fn declared_length(req: &Request) -> Option<u64> {
     req.headers()
         .get(header::CONTENT_LENGTH)
