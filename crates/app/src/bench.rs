@@ -4,14 +4,14 @@
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use shegong_domain::station::{Mode, Room, Status, Tier};
-use shegong_domain::{RegionCode, Scope, org::OrgKind};
+use shegong_domain::network::station::{Mode, Room, Status, Tier};
+use shegong_domain::{RegionCode, Scope, network::org::OrgKind};
 use shegong_store::crypto::{Algorithm, KeyRing};
-use shegong_store::orgs::{self, NewOrg};
+use shegong_store::network::orgs::{self, NewOrg};
+use shegong_store::network::stations::{self, StationInput};
 use shegong_store::sql::Sql;
-use shegong_store::staff::{self, StaffInput};
-use shegong_store::stations::{self, StationInput};
-use shegong_store::{Db, DbOptions, PageRequest, coverage, migrate, regions};
+use shegong_store::workforce::staff::{self, StaffInput};
+use shegong_store::{Db, DbOptions, PageRequest, migrate, network::coverage, network::regions};
 
 /// Runs `$body` seven times and prints the median, min and max.
 macro_rules! timed {

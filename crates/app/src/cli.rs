@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use shegong_domain::{Role, Scope};
-use shegong_store::audit::{self, Actor};
-use shegong_store::{Db, DbOptions, migrate, regions, users};
+use shegong_store::admin::audit::{self, Actor};
+use shegong_store::{Db, DbOptions, admin::users, migrate, network::regions};
 use shegong_web::{App, Config, demo};
 
 #[derive(Parser)]
@@ -279,7 +279,7 @@ pub async fn run() -> anyhow::Result<()> {
                 None
             };
             let generated = password.is_none();
-            let input = shegong_web::users::CreateUser {
+            let input = shegong_web::admin::users::CreateUser {
                 display_name: name.unwrap_or_else(|| username.clone()),
                 username: username.clone(),
                 role,
@@ -288,7 +288,7 @@ pub async fn run() -> anyhow::Result<()> {
                 temporary: !permanent,
                 is_demo: false,
             };
-            let (id, clear) = shegong_web::users::create_user(
+            let (id, clear) = shegong_web::admin::users::create_user(
                 &db,
                 &config.password,
                 &Actor::system("cli"),
@@ -314,7 +314,7 @@ pub async fn run() -> anyhow::Result<()> {
                     .await
                     .map_err(|_| anyhow::anyhow!("no user named {username:?}"))?
             };
-            let (_, secret) = shegong_web::account::create_token(
+            let (_, secret) = shegong_web::admin::account::create_token(
                 &db,
                 &Actor::system("cli"),
                 &user,
@@ -451,7 +451,7 @@ pub async fn run() -> anyhow::Result<()> {
             match cmd {
                 StatsCommand::Verify => {
                     let mut c = db.read().await?;
-                    let diff = shegong_store::stats::verify(&mut c).await?;
+                    let diff = shegong_store::statistics::counters::verify(&mut c).await?;
                     for (k, have, want) in diff.iter().take(50) {
                         println!(
                             "{} {} {}={}: stored n={} person_times={} minutes={} value_fen={}, recomputed n={} person_times={} minutes={} value_fen={}",
@@ -487,7 +487,7 @@ pub async fn run() -> anyhow::Result<()> {
                     }
                 }
                 StatsCommand::Rebuild => {
-                    let n = shegong_store::stats::rebuild(&db).await?;
+                    let n = shegong_store::statistics::counters::rebuild(&db).await?;
                     println!(
                         "{n} counters rebuilt from the records ({:.1}s)",
                         started.elapsed().as_secs_f64()
@@ -523,10 +523,10 @@ pub async fn run() -> anyhow::Result<()> {
     }
 }
 
-fn describe(e: shegong_web::error::WebError) -> anyhow::Error {
+fn describe(e: shegong_web::http::error::WebError) -> anyhow::Error {
     match e {
-        shegong_web::error::WebError::Invalid(fields) => {
-            let t = shegong_web::i18n::Tr::new(shegong_web::i18n::Lang::En);
+        shegong_web::http::error::WebError::Invalid(fields) => {
+            let t = shegong_web::ui::i18n::Tr::new(shegong_web::ui::i18n::Lang::En);
             anyhow::anyhow!(
                 "{}",
                 fields

@@ -7,15 +7,18 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use shegong_domain::station::{FundingSource, Mode, Room, Status, Tier};
+use shegong_domain::network::station::{FundingSource, Mode, Room, Status, Tier};
 use shegong_domain::{RegionCode, Role, Scope};
 use shegong_store::crypto::{Algorithm, KeyRing};
-use shegong_store::residents::{self, Viewer};
+use shegong_store::network::stations::{self, StationInput};
+use shegong_store::people::residents::{self, Viewer};
 use shegong_store::sql::Sql;
-use shegong_store::staff::{self, StaffInput};
-use shegong_store::stations::{self, StationInput};
-use shegong_store::stats::{self, Regions};
-use shegong_store::{Db, DbOptions, PageRequest, migrate, regions, services, tokens, users};
+use shegong_store::statistics::counters::{self, Regions};
+use shegong_store::workforce::staff::{self, StaffInput};
+use shegong_store::{
+    Db, DbOptions, PageRequest, admin::tokens, admin::users, migrate, network::regions,
+    people::services,
+};
 
 /// A named size.
 #[derive(Debug, Clone, Copy)]
@@ -98,7 +101,7 @@ fn id_number(county: &str, n: usize) -> String {
         birth.format("%Y%m%d"),
         (n / 30_000) % 1000
     );
-    let check = shegong_domain::identity::check_character(&body).expect("17 digits");
+    let check = shegong_domain::people::identity::check_character(&body).expect("17 digits");
     format!("{body}{check}")
 }
 
@@ -348,7 +351,7 @@ pub async fn generate(db: Db, s: Scale, services_now: usize) -> anyhow::Result<W
     };
     add_services(&mut world, services_now).await?;
     let t = Instant::now();
-    let n = stats::rebuild(&world.db).await?;
+    let n = counters::rebuild(&world.db).await?;
     println!(
         "statistics counters rebuilt: {n} in {:.1} s",
         t.elapsed().as_secs_f64()
@@ -449,7 +452,7 @@ pub async fn generate_command(url: Option<String>, name: &str) -> anyhow::Result
     );
     let w = generate(db, s, s.services).await?;
     let mut c = w.db.read().await?;
-    let diff = stats::verify(&mut c).await?;
+    let diff = counters::verify(&mut c).await?;
     println!("stats verify: {} differences", diff.len());
     Ok(())
 }
@@ -474,12 +477,12 @@ async fn dashboard_reads(db: &Db, code: &str) -> anyhow::Result<()> {
         ("staff_cert", "", ""),
         ("funding", "2026", "2026"),
     ] {
-        stats::read(&mut c, Regions::One(code), dim, from, to).await?;
-        stats::read(&mut c, Regions::ChildrenOf(code), dim, from, to).await?;
+        counters::read(&mut c, Regions::One(code), dim, from, to).await?;
+        counters::read(&mut c, Regions::ChildrenOf(code), dim, from, to).await?;
     }
-    stats::read(&mut c, Regions::One(code), "domain", "2025-06", "2026-05").await?;
+    counters::read(&mut c, Regions::One(code), "domain", "2025-06", "2026-05").await?;
     for dim in ["category", "staff_role", "due", "elderly_visit"] {
-        stats::read(&mut c, Regions::One(code), dim, "", "").await?;
+        counters::read(&mut c, Regions::One(code), dim, "", "").await?;
     }
     Ok(())
 }
@@ -766,11 +769,11 @@ async fn signed_in(w: &World, username: &str, region: &str) -> anyhow::Result<Br
         KeyRing::from_spec(&w.spec)?,
     );
     let password = "Bench-Account-2026";
-    shegong_web::users::create_user(
+    shegong_web::admin::users::create_user(
         &w.db,
         &config.password,
-        &shegong_store::audit::Actor::system("bench"),
-        shegong_web::users::CreateUser {
+        &shegong_store::admin::audit::Actor::system("bench"),
+        shegong_web::admin::users::CreateUser {
             username: username.into(),
             display_name: username.into(),
             role: Role::CivilAffairsAdmin,
@@ -928,11 +931,11 @@ pub async fn bench_command(url: Option<String>, name: &str) -> anyhow::Result<()
     let import = import_rate(&w, 2_000).await?;
     // The server folds PostgreSQL's delta rows every 2 s (a no-op on SQLite); so does the bench
     // after its writes, before it reads again.
-    stats::fold(&w.db).await?;
+    counters::fold(&w.db).await?;
     if s.services > small {
         add_services(&mut w, s.services).await?;
         let t = Instant::now();
-        stats::rebuild(&w.db).await?;
+        counters::rebuild(&w.db).await?;
         println!(
             "statistics counters rebuilt in {:.1} s",
             t.elapsed().as_secs_f64()
@@ -945,7 +948,7 @@ pub async fn bench_command(url: Option<String>, name: &str) -> anyhow::Result<()
     let lists_big = list_p90(&w, s.region).await?;
     let mut c = w.db.read().await?;
     let t = Instant::now();
-    let diff = stats::verify(&mut c).await?;
+    let diff = counters::verify(&mut c).await?;
     let verify_s = t.elapsed().as_secs_f64();
     drop(c);
     println!();

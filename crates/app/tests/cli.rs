@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use shegong_store::audit::{self, Actor, Event};
+use shegong_store::admin::audit::{self, Actor, Event};
 use shegong_store::sql::Sql;
 use shegong_store::{Db, DbOptions};
 
@@ -230,7 +230,7 @@ fn backup_during_writes_restores_to_a_sound_database() {
 #[test]
 fn keys_rotate_and_reencrypt_while_values_stay_readable() {
     use shegong_store::crypto::{self, Algorithm};
-    use shegong_store::staff::{self, StaffInput};
+    use shegong_store::workforce::staff::{self, StaffInput};
     let dir = Dir::new();
     let url = dir.url("k.db");
     let key_file = dir.0.join("keys.toml");
@@ -472,7 +472,7 @@ fn restore_refuses_while_a_server_holds_the_database_and_keys_must_match() {
         let (keys, _) = crypto::load_or_create(&key_file, Algorithm::Aes256Gcm).unwrap();
         let db = Db::connect(&DbOptions::new(&url)).await.unwrap();
         let mut tx = db.begin().await.unwrap();
-        let input = shegong_store::staff::StaffInput {
+        let input = shegong_store::workforce::staff::StaffInput {
             name: "人员".into(),
             id_type: "resident_id".into(),
             id_number: "11010519491231002X".into(),
@@ -491,7 +491,7 @@ fn restore_refuses_while_a_server_holds_the_database_and_keys_must_match() {
             left_on: None,
             left_reason: String::new(),
         };
-        shegong_store::staff::create(
+        shegong_store::workforce::staff::create(
             &mut tx,
             &shegong_domain::Scope::national(),
             &keys,

@@ -5,19 +5,15 @@
 
 #[macro_use]
 mod codes;
-pub mod identity;
-pub mod org;
-pub mod password;
+pub mod admin;
+pub mod network;
 pub mod people;
-pub mod region;
-pub mod role;
 pub mod scope;
-pub mod station;
 pub mod text;
 pub mod workforce;
 
-pub use region::{RegionCode, RegionKind, RegionLevel};
-pub use role::{Permission, Role};
+pub use admin::role::{Permission, Role};
+pub use network::region::{RegionCode, RegionKind, RegionLevel};
 pub use scope::Scope;
 
 /// A field-level validation failure. `field` names the input field; `code` is a stable

@@ -7,7 +7,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::FieldError;
-use crate::region::{RegionCode, subtree_range};
+use crate::network::region::{RegionCode, subtree_range};
 
 /// The region scope of the whole country. Accepted spellings on input: `CN`, `000000`, empty.
 pub const NATIONAL: &str = "CN";

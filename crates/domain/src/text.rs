@@ -4,7 +4,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use crate::FieldError;
-use crate::identity::Mobile;
+use crate::people::identity::Mobile;
 
 /// Zero-width characters: invisible, so two names that look alike would differ. Removed.
 fn is_zero_width(c: char) -> bool {

@@ -8,34 +8,21 @@
 //! Functions take `&mut AnyConnection`, which is either a pooled connection or a transaction
 //! (`Transaction` derefs to it): a change, its audit entry and its aggregates commit together.
 
-pub mod attachments;
-pub mod audit;
-pub mod cases;
-pub mod construction;
-pub mod coverage;
+pub mod admin;
 pub mod crypto;
 mod db;
 pub mod dialect;
 mod error;
-pub mod imports;
-pub mod indicators;
-pub mod inspections;
+pub mod import;
 pub mod keycheck;
 pub mod migrate;
-pub mod orgs;
-pub mod regions;
+pub mod network;
+pub mod people;
 pub mod reseal;
-pub mod residents;
 pub mod server_lock;
-pub mod services;
-pub mod sessions;
 pub mod sql;
-pub mod staff;
-pub mod stations;
-pub mod stats;
-pub mod tokens;
-pub mod twofactor;
-pub mod users;
+pub mod statistics;
+pub mod workforce;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -4,7 +4,10 @@
 
 use crate::crypto::KeyRing;
 use crate::sql::Sql;
-use crate::{Db, StoreError, StoreResult, cases, residents, services, staff};
+use crate::{
+    Db, StoreError, StoreResult, people::cases, people::residents, people::services,
+    workforce::staff,
+};
 
 /// (table, sealed column, field name bound into the seal).
 pub const SEALED: &[(&str, &str, &str)] = &[
@@ -23,7 +26,7 @@ pub const SEALED: &[(&str, &str, &str)] = &[
     (
         "twofactor_secrets",
         "secret_sealed",
-        crate::twofactor::SECRET_FIELD,
+        crate::admin::twofactor::SECRET_FIELD,
     ),
 ];
 

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use sqlx::any::AnyConnectOptions;
 use sqlx::{AnyConnection, ConnectOptions, Executor};
 
-use crate::{Db, DbOptions, migrate, regions};
+use crate::{Db, DbOptions, migrate, network::regions};
 
 pub struct TestDb {
     pub db: Db,

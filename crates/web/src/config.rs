@@ -2,7 +2,7 @@
 //! variables and command-line flags (the binary does the layering).
 
 use serde::Deserialize;
-use shegong_domain::password::PasswordPolicy;
+use shegong_domain::admin::password::PasswordPolicy;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]

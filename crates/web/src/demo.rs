@@ -4,12 +4,12 @@
 //! people served and their service history follow (`demo_people`).
 
 use shegong_domain::{RegionCode, Role, Scope};
-use shegong_store::audit::Actor;
-use shegong_store::{orgs, users};
+use shegong_store::admin::audit::Actor;
+use shegong_store::{admin::users, network::orgs};
 
-use crate::error::WebResult;
-use crate::state::AppState;
-use crate::users::{CreateUser, create_user};
+use crate::admin::users::{CreateUser, create_user};
+use crate::http::error::WebResult;
+use crate::http::state::AppState;
 
 /// The password of every demo account (printed at start; demo mode only).
 pub const PASSWORD: &str = "Shegong#2026";
@@ -72,7 +72,7 @@ pub async fn seed(state: &AppState) -> WebResult<bool> {
         let org = a.role.requires_org().then_some(agency);
         let display = format!(
             "{}（演示）",
-            crate::i18n::Tr::new(crate::i18n::Lang::Zh).role(a.role.as_str())
+            crate::ui::i18n::Tr::new(crate::ui::i18n::Lang::Zh).role(a.role.as_str())
         );
         create_user(
             &state.db,
@@ -96,6 +96,6 @@ pub async fn seed(state: &AppState) -> WebResult<bool> {
     }
     crate::demo_people::seed(state)
         .await
-        .map_err(crate::error::WebError::Internal)?;
+        .map_err(crate::http::error::WebError::Internal)?;
     Ok(true)
 }

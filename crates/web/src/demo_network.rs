@@ -3,16 +3,20 @@
 //! history, funding, assessments, progress reports, an inspection round with rectifications and
 //! annual targets; plus a few stations elsewhere in 湖南省 still being built. Deterministic.
 
-use shegong_domain::org::{OrgKind, check_uscc};
-use shegong_domain::station::{FundingSource, Mode, Rating, Rectification, Room, Status, Tier};
+use shegong_domain::network::org::{OrgKind, check_uscc};
+use shegong_domain::network::station::{
+    FundingSource, Mode, Rating, Rectification, Room, Status, Tier,
+};
 use shegong_domain::{RegionCode, Scope};
-use shegong_store::construction::{self, ReportInput};
 use shegong_store::crypto::KeyRing;
-use shegong_store::inspections::{self, PlanInput, RectificationInput, VisitInput};
-use shegong_store::orgs::{self, OrgInput};
-use shegong_store::staff::{self, NewCertificate, NewSession, NewTeam, NewTraining, StaffInput};
-use shegong_store::stations::{self, StationInput};
-use shegong_store::{Conn, StoreResult, indicators, regions};
+use shegong_store::network::construction::{self, ReportInput};
+use shegong_store::network::inspections::{self, PlanInput, RectificationInput, VisitInput};
+use shegong_store::network::orgs::{self, OrgInput};
+use shegong_store::network::stations::{self, StationInput};
+use shegong_store::workforce::staff::{
+    self, NewCertificate, NewSession, NewTeam, NewTraining, StaffInput,
+};
+use shegong_store::{Conn, StoreResult, network::indicators, network::regions};
 
 /// A small deterministic generator (the demo is the same on every start).
 pub(crate) struct Lcg(pub(crate) u64);
@@ -37,7 +41,12 @@ fn uscc(region6: &str, serial: u32) -> String {
     let body = format!("52{region6}MJ{serial:07}");
     (0..31)
         .map(|i| format!("{body}{}", ALPHABET[i] as char))
-        .find(|c| matches!(check_uscc(c), Ok(shegong_domain::org::UsccCheck::Valid(_))))
+        .find(|c| {
+            matches!(
+                check_uscc(c),
+                Ok(shegong_domain::network::org::UsccCheck::Valid(_))
+            )
+        })
         .expect("one check character fits")
 }
 
@@ -363,7 +372,7 @@ const GIVEN: &[&str] = &[
 /// A valid resident ID number for a demo person born in `year`.
 fn demo_id(county: &str, year: u64, month: u64, day: u64, seq: u64) -> String {
     let body = format!("{county}{year:04}{month:02}{day:02}{seq:03}");
-    let check = shegong_domain::identity::check_character(&body).expect("17 digits");
+    let check = shegong_domain::people::identity::check_character(&body).expect("17 digits");
     format!("{body}{check}")
 }
 

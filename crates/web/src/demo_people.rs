@@ -8,14 +8,14 @@
 use chrono::{Datelike, Duration, NaiveDate};
 use shegong_domain::people::{AssessmentDomain, RiskTier, VisitMethod};
 use shegong_domain::{RegionCode, Scope};
-use shegong_store::cases::{self, Actor, OpenCase, PlannedService};
-use shegong_store::residents::{self, MembershipInput, ResidentInput, Viewer};
-use shegong_store::services::{self, ServiceInput};
+use shegong_store::people::cases::{self, Actor, OpenCase, PlannedService};
+use shegong_store::people::residents::{self, MembershipInput, ResidentInput, Viewer};
+use shegong_store::people::services::{self, ServiceInput};
 use shegong_store::sql::Sql;
-use shegong_store::{regions, stations, users};
+use shegong_store::{admin::users, network::regions, network::stations};
 
 use crate::demo_network::Lcg;
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 /// The villages and communities of 株洲市 (NBS 2023), for the demo's home addresses.
 const VILLAGES: &[u8] = include_bytes!("../data/zhuzhou-villages.csv.gz");
@@ -64,7 +64,7 @@ fn profile(rng: &mut Lcg) -> &'static (&'static str, RiskTier, u64, (i32, i32)) 
 
 fn id_number(county: &str, birth: NaiveDate, seq: u64) -> String {
     let body = format!("{county}{}{seq:03}", birth.format("%Y%m%d"));
-    let check = shegong_domain::identity::check_character(&body).expect("17 digits");
+    let check = shegong_domain::people::identity::check_character(&body).expect("17 digits");
     format!("{body}{check}")
 }
 
@@ -73,7 +73,7 @@ fn id_number(county: &str, birth: NaiveDate, seq: u64) -> String {
 pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     regions::import_villages(&state.db, VILLAGES).await?;
     let now = state.now();
-    let today = NaiveDate::parse_from_str(&crate::forms::today(now), "%Y-%m-%d")?;
+    let today = NaiveDate::parse_from_str(&crate::ui::forms::today(now), "%Y-%m-%d")?;
     let mut tx = state.db.begin().await?;
     let all = Scope::national();
     let worker = users::get_by_username(&mut tx, &all, "hjt_worker").await?;

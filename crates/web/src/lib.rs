@@ -5,46 +5,19 @@
 //! listeners (port 0 in tests) and returns the application; `App::run(shutdown)` serves until the
 //! shutdown future completes. The binary and every test start the same application.
 
-pub mod account;
-pub mod api;
-pub mod assets;
-pub mod attachments;
-pub mod audit;
-pub mod auth;
-pub mod casework;
+pub mod admin;
 pub mod config;
-pub mod construction;
-pub mod coverage;
-pub mod csrf;
 pub mod demo;
 mod demo_network;
 mod demo_people;
-pub mod error;
-pub mod excel;
-pub mod forms;
-pub mod home;
-pub mod i18n;
+pub mod http;
 pub mod import;
-pub mod imports;
-pub mod indicators;
-pub mod input;
-pub mod inspections;
-pub mod list;
-pub mod metrics;
-pub mod ops;
-pub mod orgs;
-pub mod regions;
-pub mod render;
-pub mod residents;
-pub mod sheet;
-pub mod staff;
-pub mod state;
-pub mod stations;
+pub mod network;
+pub mod people;
 pub mod statistics;
-pub mod system;
-pub mod twofactor;
-pub mod users;
-pub mod write;
+pub mod ui;
+pub mod workbench;
+pub mod workforce;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -53,9 +26,11 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, post};
+use axum::routing::get;
 use shegong_store::server_lock::ServerLock;
-use shegong_store::{Db, DbOptions, audit as store_audit, regions as store_regions, sessions};
+use shegong_store::{
+    Db, DbOptions, admin::audit as store_audit, admin::sessions, network::regions as store_regions,
+};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -65,241 +40,30 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use config::Config;
-pub use state::{AppState, Clock, system_clock};
+pub use http::state::{AppState, Clock, system_clock};
+use http::{api, assets, auth, csrf, input, metrics, ops, render};
+
+/// The capability areas, in menu order. A new area is one more line here.
+pub const AREAS: &[http::area::Area] = &[
+    workbench::AREA,
+    statistics::AREA,
+    network::AREA,
+    people::AREA,
+    workforce::AREA,
+    admin::AREA,
+    import::AREA,
+];
 
 /// Every route of the application, with its middleware.
 pub fn router(state: AppState) -> Router {
-    let pages = Router::new()
-        .route("/", get(home::home))
-        .route("/login", get(account::login_form).post(account::login))
-        .route("/logout", post(account::logout))
-        .route("/lang/{code}", get(ops::set_lang))
-        .route("/account", get(account::account))
-        .route(
-            "/account/password",
-            get(account::password_form).post(account::change_password),
-        )
-        .route("/account/tokens", post(account::add_token))
-        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
-        .route("/regions", get(regions::page_root))
-        .route("/regions/{code}", get(regions::page_region))
-        .route("/admin/users", get(users::list_page).post(users::create))
-        .route("/admin/users/new", get(users::new_form))
-        .route("/admin/users/export.xlsx", get(users::export))
-        .route(
-            "/admin/users/{id}",
-            get(users::edit_form).post(users::update),
-        )
-        .route("/admin/users/{id}/disable", post(users::disable))
-        .route("/admin/users/{id}/enable", post(users::enable))
-        .route("/admin/users/{id}/unlock", post(users::unlock))
-        .route(
-            "/admin/users/{id}/grant-protected",
-            post(users::grant_protected),
-        )
-        .route(
-            "/admin/users/{id}/revoke-protected",
-            post(users::revoke_protected),
-        )
-        .route(
-            "/admin/users/{id}/reset-password",
-            post(users::reset_password),
-        )
-        .route("/audit", get(audit::list_page))
-        .route("/audit/verify", get(audit::verify_page))
-        .route("/audit/export.xlsx", get(audit::export))
-        .route("/admin/system", get(system::page_system))
-        .route("/api/docs", get(api::docs_page))
-        .route("/stations", get(stations::list_page).post(stations::create))
-        .route("/stations/new", get(stations::new_form))
-        .route("/stations/export.xlsx", get(stations::export))
-        .route(
-            "/stations/{id}",
-            get(stations::detail_page).post(stations::update),
-        )
-        .route("/stations/{id}/edit", get(stations::edit_form))
-        .route("/stations/{id}/funding", post(stations::set_funding))
-        .route("/stations/{id}/services", post(stations::set_services))
-        .route("/stations/{id}/assess", post(stations::assess))
-        .route("/stations/{id}/progress", post(stations::report_progress))
-        .route("/stations/{id}/confirm", post(stations::confirm))
-        .route(
-            "/stations/{id}/attachments",
-            post(attachments::upload_station),
-        )
-        .route("/attachments/{id}", get(attachments::download))
-        .route("/orgs", get(orgs::list_page).post(orgs::create))
-        .route("/orgs/new", get(orgs::new_form))
-        .route("/orgs/export.xlsx", get(orgs::export))
-        .route("/orgs/{id}", get(orgs::edit_form).post(orgs::update))
-        .route("/coverage", get(coverage::page_root))
-        .route("/coverage/{code}", get(coverage::page_region))
-        .route("/construction", get(construction::page_construction))
-        .route("/construction/targets", post(construction::set_target))
-        .route("/inspections", get(inspections::page_index))
-        .route("/inspections/plans", post(inspections::create_plan))
-        .route("/inspections/visits", post(inspections::create_visit))
-        .route("/inspections/visits/new", get(inspections::new_visit))
-        .route("/inspections/visits/{id}", get(inspections::visit_page))
-        .route(
-            "/inspections/rectifications/{id}",
-            get(inspections::rectification_page).post(inspections::advance),
-        )
-        .route(
-            "/indicators",
-            get(indicators::page_indicators).post(indicators::add_item),
-        )
-        .route("/indicators/services", post(indicators::add_service))
-        .route("/indicators/{id}/active", post(indicators::toggle_item))
-        .route("/staff", get(staff::list_page).post(staff::create))
-        .route("/staff/new", get(staff::new_form))
-        .route("/staff/find", post(staff::find))
-        .route("/staff/export.xlsx", get(staff::export))
-        .route("/staff/{id}", get(staff::detail_page).post(staff::update))
-        .route("/staff/{id}/edit", get(staff::edit_form))
-        .route("/staff/{id}/reveal", post(staff::reveal))
-        .route("/staff/{id}/certificates", post(staff::add_certificate))
-        .route("/staff/{id}/trainings", post(staff::add_training))
-        .route("/supervision", get(staff::supervision_page))
-        .route("/supervision/pairs", post(staff::add_pair))
-        .route("/supervision/pairs/{id}/sessions", post(staff::add_session))
-        .route("/supervision/teams", post(staff::add_team))
-        .route("/supervision/teams/{id}/members", post(staff::add_member))
-        .route("/workforce", get(staff::stats_root))
-        .route("/workforce/rule", post(staff::set_rule))
-        .route("/workforce/{code}", get(staff::stats_region))
-        .route("/my", get(casework::mine))
-        .route(
-            "/residents",
-            get(residents::list_page).post(residents::create),
-        )
-        .route("/residents/new", get(residents::new_form))
-        .route("/residents/export.xlsx", get(residents::export))
-        .route(
-            "/residents/{id}",
-            get(residents::detail_page).post(residents::update),
-        )
-        .route("/residents/{id}/edit", get(residents::edit_form))
-        .route("/residents/{id}/reveal", post(residents::reveal))
-        .route(
-            "/residents/{id}/memberships",
-            post(residents::add_membership),
-        )
-        .route(
-            "/residents/{id}/memberships/{mid}/end",
-            post(residents::end_membership),
-        )
-        .route("/residents/{id}/tier", post(residents::set_tier))
-        .route("/residents/{id}/household", post(residents::join_household))
-        .route("/residents/{id}/merge", post(residents::merge))
-        .route("/residents/{id}/status", post(residents::set_status))
-        .route("/residents/{id}/cases", post(casework::open))
-        .route(
-            "/visit-rules",
-            get(residents::rules_page).post(residents::set_rule),
-        )
-        .route("/cases", get(casework::list_page))
-        .route("/cases/{id}", get(casework::detail_page))
-        .route("/cases/{id}/{step}", post(casework::step))
-        .route(
-            "/services",
-            get(casework::services_page).post(casework::create_service),
-        )
-        .route("/services/new", get(casework::new_service))
-        .route("/services/export.xlsx", get(casework::services_export))
-        .route(
-            "/services/{id}",
-            get(casework::service_page).post(casework::correct_service),
-        )
-        .route("/services/{id}/delete", post(casework::delete_service))
-        .route("/stats", get(statistics::root))
-        .route("/stats/{code}", get(statistics::region))
-        .route("/stats/{code}/wall", get(statistics::wall))
-        .route("/stats/{code}/report.xlsx", get(statistics::monthly_report))
-        .route("/stats/{code}/table/{file}", get(statistics::table_export))
-        .route("/public", get(statistics::portal))
-        .route("/public/services.csv", get(statistics::portal_csv));
-    let api = Router::new()
-        .route("/api/v1/openapi.json", get(api::openapi_json))
-        .route("/api/v1/me", get(account::api_me))
-        .route("/api/v1/regions", get(regions::api_search))
-        .route("/api/v1/regions/{code}", get(regions::api_get))
-        .route(
-            "/api/v1/regions/{code}/children",
-            get(regions::api_children),
-        )
-        .route("/api/v1/users", get(users::api_list))
-        .route("/api/v1/audit", get(audit::api_list))
-        .route(
-            "/api/v1/stations",
-            get(stations::api_list).post(stations::api_create),
-        )
-        .route(
-            "/api/v1/stations/{id}",
-            get(stations::api_get).put(stations::api_update),
-        )
-        .route(
-            "/api/v1/stations/{id}/progress",
-            get(stations::api_progress).post(stations::api_report),
-        )
-        .route(
-            "/api/v1/organizations",
-            get(orgs::api_list).post(orgs::api_create),
-        )
-        .route(
-            "/api/v1/organizations/{id}",
-            get(orgs::api_get).put(orgs::api_update),
-        )
-        .route(
-            "/api/v1/coverage/{region_code}",
-            get(coverage::api_coverage),
-        )
-        .route(
-            "/api/v1/staff",
-            get(staff::api_list).post(staff::api_create),
-        )
-        .route("/api/v1/staff/{id}", get(staff::api_get))
-        .route("/api/v1/staff/{id}/reveal", post(staff::api_reveal))
-        .route(
-            "/api/v1/trainings",
-            get(staff::api_trainings).post(staff::api_add_training),
-        )
-        .route("/api/v1/supervision", get(staff::api_supervision))
-        .route(
-            "/api/v1/residents",
-            get(residents::api_list).post(residents::api_create),
-        )
-        .route("/api/v1/residents/{id}", get(residents::api_get))
-        .route("/api/v1/visits/due", get(residents::api_due))
-        .route(
-            "/api/v1/cases",
-            get(casework::api_cases).post(casework::api_open_case),
-        )
-        .route("/api/v1/cases/{id}", get(casework::api_case))
-        .route(
-            "/api/v1/services",
-            get(casework::api_services).post(casework::api_record_service),
-        )
-        .route("/api/v1/services/{id}", get(casework::api_service))
-        .route("/api/v1/stats/services", get(statistics::api_services))
-        .route(
-            "/api/v1/stats/services.csv",
-            get(statistics::api_services_csv),
-        )
-        .route("/api/v1/stats/people", get(statistics::api_people))
-        .route("/api/v1/stats/people.csv", get(statistics::api_people_csv))
-        .route("/api/v1/stats/workforce", get(statistics::api_workforce))
-        .route(
-            "/api/v1/stats/workforce.csv",
-            get(statistics::api_workforce_csv),
-        )
-        .route("/api/v1/inspections", get(inspections::api_list));
     let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
-        .merge(pages)
-        .merge(imports::routes())
-        .merge(twofactor::routes())
-        .merge(api)
+    let areas = AREAS
+        .iter()
+        .fold(Router::new(), |router, area| router.merge((area.routes)()));
+    areas
+        .route("/lang/{code}", get(ops::set_lang))
+        .route("/api/docs", get(api::docs_page))
+        .route("/api/v1/openapi.json", get(api::openapi_json))
         .route("/assets/{file}", get(assets::serve))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -399,14 +163,19 @@ impl App {
         }
         {
             let mut tx = db.begin().await?;
-            shegong_store::indicators::seed_defaults(&mut tx, shegong_store::now_millis()).await?;
+            shegong_store::network::indicators::seed_defaults(&mut tx, shegong_store::now_millis())
+                .await?;
             tx.commit().await?;
         }
         // The audit chain's hash follows the key family: SM3 with SM4 keys (国密), else SHA-256.
-        shegong_store::audit::use_hash_algorithm(&db, config.crypto.algorithm.into(), clock())
-            .await?;
+        shegong_store::admin::audit::use_hash_algorithm(
+            &db,
+            config.crypto.algorithm.into(),
+            clock(),
+        )
+        .await?;
         // A database from before the statistics existed: count what is there once.
-        if let Some(n) = shegong_store::stats::build_if_missing(&db).await? {
+        if let Some(n) = shegong_store::statistics::counters::build_if_missing(&db).await? {
             tracing::info!(
                 counters = n,
                 "built the statistics counters from existing records"
@@ -482,7 +251,7 @@ impl App {
         .await?;
         housekeeping.abort();
         folding.abort();
-        let _ = shegong_store::stats::fold(&self.state.db).await;
+        let _ = shegong_store::statistics::counters::fold(&self.state.db).await;
         self.state.db.close().await;
         Ok(())
     }
@@ -495,7 +264,7 @@ async fn fold_statistics(state: AppState, mut stop: tokio::sync::watch::Receiver
         return;
     }
     loop {
-        if let Err(e) = shegong_store::stats::fold(&state.db).await {
+        if let Err(e) = shegong_store::statistics::counters::fold(&state.db).await {
             tracing::error!(error = %e, "folding statistics failed");
         }
         tokio::select! {

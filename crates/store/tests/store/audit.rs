@@ -1,6 +1,6 @@
 use super::*;
 use shegong_store::PageRequest;
-use shegong_store::audit::{self, Actor, Change, Event, Filter, HashAlg};
+use shegong_store::admin::audit::{self, Actor, Change, Event, Filter, HashAlg};
 use shegong_store::crypto::Algorithm;
 use shegong_store::sql::Sql;
 

@@ -1,7 +1,7 @@
 //! Backup is SQLite's (PostgreSQL uses pg_dump): a snapshot taken while writers keep writing
 //! restores to a database that passes integrity checks and verifies its audit chain.
 
-use shegong_store::audit::{self, Actor, Event};
+use shegong_store::admin::audit::{self, Actor, Event};
 use shegong_store::{DbOptions, testing};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

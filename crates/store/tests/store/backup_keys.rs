@@ -11,7 +11,7 @@ fn ring() -> KeyRing {
 
 async fn seal_something(db: &Db, keys: &KeyRing) {
     let mut tx = db.begin().await.unwrap();
-    let input = shegong_store::staff::StaffInput {
+    let input = shegong_store::workforce::staff::StaffInput {
         name: "人员".into(),
         id_type: "resident_id".into(),
         id_number: "11010519491231002X".into(),
@@ -30,7 +30,7 @@ async fn seal_something(db: &Db, keys: &KeyRing) {
         left_on: None,
         left_reason: String::new(),
     };
-    shegong_store::staff::create(&mut tx, &Scope::national(), keys, &input, 0)
+    shegong_store::workforce::staff::create(&mut tx, &Scope::national(), keys, &input, 0)
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -11,7 +11,7 @@ mod stats;
 mod users;
 
 use shegong_domain::{RegionCode, Role, Scope};
-use shegong_store::users::NewUser;
+use shegong_store::admin::users::NewUser;
 use shegong_store::{Db, db_test};
 
 pub fn scope(code: &str) -> Scope {
@@ -28,7 +28,7 @@ pub fn code(c: &str) -> RegionCode {
 /// Create an account directly (a cheap fixed hash: these tests are not about passwords).
 pub async fn add_user(db: &Db, username: &str, role: Role, region: &str) -> String {
     let mut tx = db.begin().await.unwrap();
-    let id = shegong_store::users::create(
+    let id = shegong_store::admin::users::create(
         &mut tx,
         &NewUser {
             username: username.into(),

@@ -6,12 +6,12 @@
 use super::*;
 
 use chrono::NaiveDate;
-use shegong_domain::station::Status;
-use shegong_store::cases::{self, Actor, OpenCase};
+use shegong_domain::network::station::Status;
+use shegong_store::admin::users::NewUser;
 use shegong_store::crypto::{Algorithm, KeyRing};
-use shegong_store::residents::{self, Claim, Filter, ResidentInput, Viewer};
-use shegong_store::services::{self, ServiceInput};
-use shegong_store::users::NewUser;
+use shegong_store::people::cases::{self, Actor, OpenCase};
+use shegong_store::people::residents::{self, Claim, Filter, ResidentInput, Viewer};
+use shegong_store::people::services::{self, ServiceInput};
 use shegong_store::{PageRequest, StoreError};
 
 use super::stations::{agency, input, station};
@@ -34,7 +34,7 @@ fn org_scope(region: &str, org: Option<&str>) -> Scope {
 
 async fn account(db: &Db, username: &str, role: Role, scope: Scope) -> String {
     let mut tx = db.begin().await.unwrap();
-    let id = shegong_store::users::create(
+    let id = shegong_store::admin::users::create(
         &mut tx,
         &NewUser {
             username: username.into(),

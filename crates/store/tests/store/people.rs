@@ -1,9 +1,9 @@
 use chrono::NaiveDate;
 use shegong_domain::people::{AssessmentDomain, RiskTier, VisitMethod};
-use shegong_store::cases::{self, Actor, OpenCase, PlannedService};
 use shegong_store::crypto::{Algorithm, KeyRing};
-use shegong_store::residents::{self, Filter, MembershipInput, ResidentInput, Viewer};
-use shegong_store::services::{self, ServiceInput};
+use shegong_store::people::cases::{self, Actor, OpenCase, PlannedService};
+use shegong_store::people::residents::{self, Filter, MembershipInput, ResidentInput, Viewer};
+use shegong_store::people::services::{self, ServiceInput};
 use shegong_store::{PageRequest, StoreError};
 
 use super::*;
@@ -477,7 +477,7 @@ db_test!(
             &super::stations::input(
                 "430202002",
                 "茨菇塘社工站",
-                shegong_domain::station::Status::Operating,
+                shegong_domain::network::station::Status::Operating,
                 None,
             ),
         )

@@ -1,5 +1,5 @@
 use super::*;
-use shegong_store::regions;
+use shegong_store::network::regions;
 
 db_test!(embedded_tree_has_the_nbs_counts, |db| {
     let mut c = db.read().await.unwrap();

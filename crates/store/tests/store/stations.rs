@@ -1,14 +1,14 @@
 use super::*;
-use shegong_domain::org::OrgKind;
-use shegong_domain::station::{
+use shegong_domain::network::org::OrgKind;
+use shegong_domain::network::station::{
     Category, Evidence, FundingSource, Mode, Rectification, Room, Status, Tier,
 };
-use shegong_store::construction::{self, ReportInput};
-use shegong_store::indicators::{self, ItemInput};
-use shegong_store::inspections::{self, RectFilter, RectificationInput, VisitInput};
-use shegong_store::orgs::{self, NewOrg};
-use shegong_store::stations::{self, Filter, StationInput};
-use shegong_store::{PageRequest, StoreError, coverage};
+use shegong_store::network::construction::{self, ReportInput};
+use shegong_store::network::indicators::{self, ItemInput};
+use shegong_store::network::inspections::{self, RectFilter, RectificationInput, VisitInput};
+use shegong_store::network::orgs::{self, NewOrg};
+use shegong_store::network::stations::{self, Filter, StationInput};
+use shegong_store::{PageRequest, StoreError, network::coverage};
 
 const NOW: i64 = 1_730_000_000_000;
 
@@ -357,9 +357,10 @@ db_test!(coverage_equals_a_count_of_the_raw_rows, |db| {
     let a = agency(&db, "阳光社工", "430203").await;
     // Operating township stations in two 芦淞区 townships, one planned, one closed; one elsewhere.
     let mut c = db.read().await.unwrap();
-    let towns = shegong_store::regions::children(&mut c, &Scope::national(), Some("430203"))
-        .await
-        .unwrap();
+    let towns =
+        shegong_store::network::regions::children(&mut c, &Scope::national(), Some("430203"))
+            .await
+            .unwrap();
     drop(c);
     assert!(towns.len() >= 4);
     station(
@@ -764,7 +765,7 @@ db_test!(
             contact_name: "".into(),
             contact_phone: "0731-1234567".into(),
             address: "".into(),
-            rating: shegong_domain::station::Rating::A4,
+            rating: shegong_domain::network::station::Rating::A4,
             active: true,
         };
         let (_, warn) = orgs::create_full(

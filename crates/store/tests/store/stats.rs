@@ -2,15 +2,15 @@
 //! deletes, on both databases; folding (PostgreSQL) changes nothing a reader sees.
 
 use chrono::NaiveDate;
+use shegong_domain::network::station::{FundingSource, Status};
 use shegong_domain::people::RiskTier;
 use shegong_domain::people::VisitMethod;
-use shegong_domain::station::{FundingSource, Status};
 use shegong_store::crypto::{Algorithm, KeyRing};
-use shegong_store::residents::{self, MembershipInput, ResidentInput, Viewer};
-use shegong_store::services::{self, Correction, ServiceInput};
-use shegong_store::staff::{self, NewCertificate, StaffInput};
-use shegong_store::stations;
-use shegong_store::stats::{self, Regions};
+use shegong_store::network::stations;
+use shegong_store::people::residents::{self, MembershipInput, ResidentInput, Viewer};
+use shegong_store::people::services::{self, Correction, ServiceInput};
+use shegong_store::statistics::counters::{self, Regions};
+use shegong_store::workforce::staff::{self, NewCertificate, StaffInput};
 
 use super::*;
 
@@ -37,7 +37,7 @@ const LEVELS: [&str; 3] = ["assistant", "intermediate", "senior"];
 /// A valid resident identity number for the n-th staff member.
 fn id_number(n: u64) -> String {
     let first17 = format!("43020219800101{:03}", n % 1000);
-    let check = shegong_domain::identity::check_character(&first17).unwrap();
+    let check = shegong_domain::people::identity::check_character(&first17).unwrap();
     format!("{first17}{check}")
 }
 
@@ -286,11 +286,11 @@ db_test!(
             }
             tx.commit().await.unwrap();
             if step % 60 == 59 {
-                stats::fold(&db).await.unwrap();
+                counters::fold(&db).await.unwrap();
             }
         }
         let mut c = db.read().await.unwrap();
-        let diff = stats::verify(&mut c).await.unwrap();
+        let diff = counters::verify(&mut c).await.unwrap();
         assert!(
             diff.is_empty(),
             "{} differences, first {:?}",
@@ -298,7 +298,7 @@ db_test!(
             diff.first()
         );
         // The figures read are the recomputed ones, before and after folding.
-        let before = stats::read(
+        let before = counters::read(
             &mut c,
             Regions::ChildrenOf("4302"),
             "kind",
@@ -309,9 +309,9 @@ db_test!(
         .unwrap();
         assert!(!before.is_empty());
         drop(c);
-        stats::fold(&db).await.unwrap();
+        counters::fold(&db).await.unwrap();
         let mut c = db.read().await.unwrap();
-        let after = stats::read(
+        let after = counters::read(
             &mut c,
             Regions::ChildrenOf("4302"),
             "kind",
@@ -321,7 +321,7 @@ db_test!(
         .await
         .unwrap();
         assert_eq!(format!("{before:?}"), format!("{after:?}"));
-        assert!(stats::verify(&mut c).await.unwrap().is_empty());
+        assert!(counters::verify(&mut c).await.unwrap().is_empty());
         // A counter damaged by hand is found, and rebuild repairs it.
         drop(c);
         let mut tx = db.begin().await.unwrap();
@@ -331,7 +331,7 @@ db_test!(
         .unwrap();
         tx.commit().await.unwrap();
         let mut c = db.read().await.unwrap();
-        let found = stats::verify(&mut c).await.unwrap();
+        let found = counters::verify(&mut c).await.unwrap();
         assert!(
             !found.is_empty()
                 && found
@@ -339,10 +339,10 @@ db_test!(
                     .all(|(k, _, _)| k.region_code == "4302" && k.key == "visit")
         );
         drop(c);
-        stats::rebuild(&db).await.unwrap();
+        counters::rebuild(&db).await.unwrap();
         let mut c = db.read().await.unwrap();
-        assert!(stats::verify(&mut c).await.unwrap().is_empty());
-        let country = stats::read(&mut c, Regions::One(""), "tier", "", "")
+        assert!(counters::verify(&mut c).await.unwrap().is_empty());
+        let country = counters::read(&mut c, Regions::One(""), "tier", "", "")
             .await
             .unwrap();
         let active =

@@ -1,5 +1,5 @@
 use super::*;
-use shegong_store::users::{self, Filter};
+use shegong_store::admin::users::{self, Filter};
 use shegong_store::{PageRequest, StoreError};
 
 db_test!(lists_and_reads_are_scoped_by_region, |db| {

@@ -308,7 +308,7 @@ app_test!(home_shows_the_previous_sign_in_not_the_current_one, |app| {
         .unwrap()
     };
     assert_eq!(ats.len(), 2);
-    let tr = shegong_web::i18n::Tr::new(shegong_web::i18n::Lang::Zh);
+    let tr = shegong_web::ui::i18n::Tr::new(shegong_web::ui::i18n::Lang::Zh);
     let home = second.get("/").await;
     assert_eq!(home.select("#previous-login"), [tr.datetime(ats[0].0)]);
     assert_ne!(tr.datetime(ats[0].0), tr.datetime(ats[1].0));

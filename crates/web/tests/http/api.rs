@@ -145,7 +145,7 @@ app_test!(region_api_answers_within_scope, |app| {
 
 #[test]
 fn committed_openapi_document_is_current() {
-    let generated = shegong_web::api::document().to_pretty_json().unwrap() + "\n";
+    let generated = shegong_web::http::api::document().to_pretty_json().unwrap() + "\n";
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
     if std::env::var("UPDATE_OPENAPI").is_ok() {
         std::fs::write(path, &generated).unwrap();

@@ -1,6 +1,6 @@
 //! Issue 11 item 12: a property-based fuzz test over the OpenAPI document.
 //!
-//! For every operation of `shegong_web::api::document()`, a fixed-seed generator builds valid
+//! For every operation of `shegong_web::http::api::document()`, a fixed-seed generator builds valid
 //! requests from the schemas (path ids of real records, region codes in scope, query parameters
 //! and JSON bodies inside the documented constraints) and hostile ones (wrong types, huge, empty
 //! and unicode strings, control characters, negative and huge numbers, unknown codes, missing
@@ -389,7 +389,7 @@ impl Call {
 }
 
 fn encode(s: &str) -> String {
-    shegong_web::render::urlencode(s)
+    shegong_web::http::render::urlencode(s)
 }
 
 /// Build a request for `op` at `path`, valid or with one hostile change.
@@ -721,7 +721,7 @@ fn judge(doc: &Value, op: &Value, res: &Res, anonymous: bool) -> Option<String> 
 /// A GB 11643 resident identity number (valid check character).
 fn resident_id(region: &str, birth: &str, seq: u32) -> String {
     let body = format!("{region}{birth}{seq:03}");
-    let check = shegong_domain::identity::check_character(&body).unwrap();
+    let check = shegong_domain::people::identity::check_character(&body).unwrap();
     format!("{body}{check}")
 }
 
@@ -868,7 +868,7 @@ async fn send(c: &mut Client, call: &Call) -> Res {
 
 app_test!(every_operation_answers_as_documented_under_fuzzing, |app| {
     let started = std::time::Instant::now();
-    let doc = serde_json::to_value(shegong_web::api::document()).unwrap();
+    let doc = serde_json::to_value(shegong_web::http::api::document()).unwrap();
     let (mut api, user_id) = api_client(&app, Role::CivilAffairsAdmin, "430203").await;
     let fx = fixtures(&app, &mut api, user_id).await;
     let mut anon = app.client();

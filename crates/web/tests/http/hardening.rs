@@ -297,7 +297,7 @@ app_test!(validation_is_as_tight_on_the_api_as_it_should_be, |app| {
     let mut api = bearer(&app, Role::CivilAffairsAdmin, "430203").await;
     // Staff: an identity number whose birth date lies in the future, a join date in the future.
     let first17 = "43020320300101001";
-    let check = shegong_domain::identity::check_character(first17).unwrap();
+    let check = shegong_domain::people::identity::check_character(first17).unwrap();
     let future_id = format!("{first17}{check}");
     let body = serde_json::json!({"name": "张三", "id_type": "resident_id", "id_number": future_id,
         "role": "frontline", "employment_mode": "direct", "region_code": "430203001",

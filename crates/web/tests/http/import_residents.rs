@@ -256,7 +256,7 @@ app_test!(
             .await,
             1
         );
-        let today = shegong_web::forms::today(app.state.now());
+        let today = shegong_web::ui::forms::today(app.state.now());
         let qian_id = qian["id"].as_str().unwrap();
         assert_eq!(
             count(

@@ -23,9 +23,9 @@ use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use shegong_domain::{Role, Scope};
-use shegong_store::audit::Actor;
+use shegong_store::admin::audit::Actor;
 use shegong_store::testing::TestDb;
-use shegong_web::users::{CreateUser, create_user};
+use shegong_web::admin::users::{CreateUser, create_user};
 use shegong_web::{AppState, Config};
 use tower::ServiceExt;
 

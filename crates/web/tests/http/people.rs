@@ -107,7 +107,7 @@ app_test!(residents_are_registered_once_scoped_and_masked, |app| {
         other.get(&format!("/api/v1/cases/{case}")).await.status,
         StatusCode::NOT_FOUND
     );
-    let today = shegong_web::forms::today(app.state.now());
+    let today = shegong_web::ui::forms::today(app.state.now());
     let visit = [
         ("resident", id.as_str()),
         ("kind", "visit"),
@@ -197,7 +197,7 @@ app_test!(visits_fall_due_and_overdue_as_the_clock_moves, |app| {
     let page = worker.get(&format!("/residents/{id}")).await;
     assert_eq!(page.select("#next-due .tag").len(), 1, "marked overdue");
     // A phone visit today clears it and the next one is due in 7 days.
-    let today = shegong_web::forms::today(app.state.now());
+    let today = shegong_web::ui::forms::today(app.state.now());
     let visit = [
         ("resident", id.as_str()),
         ("kind", "visit"),
@@ -433,7 +433,7 @@ app_test!(
 
 async fn sup_id(app: &TestApp) -> String {
     let mut c = app.state.db.read().await.unwrap();
-    shegong_store::users::get_by_username(&mut c, &Scope::national(), "sup")
+    shegong_store::admin::users::get_by_username(&mut c, &Scope::national(), "sup")
         .await
         .unwrap()
         .id

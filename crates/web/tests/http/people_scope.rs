@@ -5,12 +5,12 @@
 #[allow(unused_imports)]
 use super::*;
 
-use shegong_domain::org::OrgKind;
-use shegong_domain::station::{Mode, Room, Status, Tier};
-use shegong_store::orgs::{self, NewOrg};
+use shegong_domain::network::org::OrgKind;
+use shegong_domain::network::station::{Mode, Room, Status, Tier};
+use shegong_store::network::orgs::{self, NewOrg};
+use shegong_store::network::stations::{self, StationInput};
 use shegong_store::sql::Sql;
-use shegong_store::stations::{self, StationInput};
-use shegong_web::users::{CreateUser, create_user};
+use shegong_web::admin::users::{CreateUser, create_user};
 
 const COUNTY: &str = "430202";
 const TOWN_X: &str = "430202001";

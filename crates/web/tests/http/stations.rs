@@ -3,8 +3,8 @@
 
 use super::*;
 use rust_xlsxwriter::{Format, Workbook};
-use shegong_domain::org::OrgKind;
-use shegong_store::orgs::{self, NewOrg};
+use shegong_domain::network::org::OrgKind;
+use shegong_store::network::orgs::{self, NewOrg};
 
 /// Upload a sheet and follow the redirect to its preview (Post/Redirect/Get).
 async fn upload_preview(c: &mut Client, name: &str, bytes: &[u8]) -> Res {

@@ -48,7 +48,7 @@ async fn visit(c: &mut Client, id: &str, on: &str) {
 
 app_test!(dashboards_drill_down_and_agree_with_the_records, |app| {
     let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
-    let today = shegong_web::forms::today(app.state.now());
+    let today = shegong_web::ui::forms::today(app.state.now());
     let a = resident(&mut admin, "刘桂英", "430202001").await;
     let b = resident(&mut admin, "陈秀兰", "430203001").await;
     for _ in 0..3 {
@@ -156,7 +156,7 @@ app_test!(
     dashboards_show_staff_funding_visits_due_and_export_every_table,
     |app| {
         let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
-        let today = shegong_web::forms::today(app.state.now());
+        let today = shegong_web::ui::forms::today(app.state.now());
         let year = &today[..4];
         let res = admin
             .post_form(
@@ -351,7 +351,7 @@ app_test!(
     the_public_portal_shows_no_personal_data_and_suppresses_small_cells,
     |app| {
         let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
-        let today = shegong_web::forms::today(app.state.now());
+        let today = shegong_web::ui::forms::today(app.state.now());
         let a = resident(&mut admin, "周秀英", "430202001").await;
         for _ in 0..12 {
             visit(&mut admin, &a, &today).await;

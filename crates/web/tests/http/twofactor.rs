@@ -347,7 +347,7 @@ tf_test!(api_tokens_keep_working, |app| {
     // Also for an administrator who has not enrolled (the token is the credential).
     let other = app.user("tf_tok2", Role::Auditor, "", false).await;
     let mut tx = app.state.db.begin().await.unwrap();
-    let (_, secret) = shegong_store::tokens::create(&mut tx, &other, "ci", app.state.now())
+    let (_, secret) = shegong_store::admin::tokens::create(&mut tx, &other, "ci", app.state.now())
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -1,0 +1,11 @@
+//! The station network: regions, stations, organisations, coverage, construction targets,
+//! indicators, inspections and attachments.
+
+pub mod attachments;
+pub mod construction;
+pub mod coverage;
+pub mod indicators;
+pub mod inspections;
+pub mod orgs;
+pub mod regions;
+pub mod stations;

@@ -1,0 +1,528 @@
+//! Service records: casework, group sessions, community activities, visits, resource linking,
+//! policy publicity, psychological support and crisis intervention. Notes are sealed; notes
+//! marked sensitive (abuse, violence) and records about protected residents follow the
+//! protection rule of `residents::Viewer`. A visit moves the resident's next visit due date.
+
+use serde::Serialize;
+use shegong_domain::FieldError;
+use shegong_domain::people::{ServiceKind, VisitMethod};
+use sqlx::AnyConnection;
+
+use crate::crypto::KeyRing;
+use crate::people::residents::{self, Viewer, in_scope};
+use crate::sql::Sql;
+use crate::{
+    Millis, Page, PageRequest, StoreError, StoreResult, network::stations, new_id, people::cases,
+    statistics::counters,
+};
+
+pub const NOTES_FIELD: &str = "services.notes";
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Service {
+    pub id: String,
+    pub region_code: String,
+    pub region_path: String,
+    pub station_id: Option<String>,
+    pub station_name: Option<String>,
+    pub kind: String,
+    pub domain: String,
+    pub resident_id: Option<String>,
+    pub resident_name: Option<String>,
+    pub case_id: Option<String>,
+    pub title: String,
+    pub served_on: String,
+    pub started_at: Option<String>,
+    pub duration_minutes: i64,
+    pub person_times: i64,
+    pub method: Option<String>,
+    pub location: String,
+    pub value_fen: i64,
+    pub workers: String,
+    #[serde(skip)]
+    pub notes_sealed: Option<String>,
+    pub sensitive: i64,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+const SELECT: &str = "SELECT v.id, v.region_code, g.path_names AS region_path, v.station_id, s.name AS station_name, v.kind, v.domain, \
+     v.resident_id, r.name AS resident_name, v.case_id, v.title, v.served_on, v.started_at, v.duration_minutes, v.person_times, \
+     v.method, v.location, v.value_fen, v.workers, v.notes_sealed, v.sensitive, v.created_by, v.created_at \
+     FROM services v JOIN regions g ON g.code = v.region_code LEFT JOIN stations s ON s.id = v.station_id \
+     LEFT JOIN residents r ON r.id = v.resident_id WHERE 1 = 1";
+
+/// The region and organisation scope on the record's region and station
+/// (`residents::in_scope`), and the protection rule.
+fn visible(viewer: &Viewer, q: &mut Sql) {
+    in_scope(q, &viewer.scope, "v.region_code", "v.station_id", true);
+    viewer.protect(q, "r", Some("v.sensitive = 1"));
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ServiceInput {
+    pub kind: String,
+    pub domain: String,
+    pub station_id: Option<String>,
+    pub resident_id: Option<String>,
+    pub case_id: Option<String>,
+    /// Residents attending a group session or community activity.
+    pub participants: Vec<String>,
+    pub title: String,
+    pub served_on: String,
+    pub started_at: Option<String>,
+    pub duration_minutes: i64,
+    pub person_times: i64,
+    pub method: Option<String>,
+    pub location: String,
+    pub value_fen: i64,
+    pub workers: String,
+    pub notes: String,
+    pub sensitive: bool,
+}
+
+/// Record a service. Returns its id.
+pub async fn create(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    keys: &KeyRing,
+    input: &ServiceInput,
+    created_by: &str,
+    now: Millis,
+) -> StoreResult<String> {
+    let kind = ServiceKind::parse(&input.kind)?;
+    shegong_domain::network::station::ServiceDomain::parse(&input.domain)?;
+    if input.served_on.as_str() > viewer.today.to_string().as_str() {
+        return Err(FieldError::new("served_on", "service.in_future").into());
+    }
+    if input.workers.trim().is_empty() {
+        return Err(FieldError::new("workers", "form.required").into());
+    }
+    let mut resident_id = input.resident_id.clone();
+    let mut region = None;
+    if let Some(cid) = &input.case_id {
+        let c = cases::get(conn, viewer, cid)
+            .await
+            .map_err(|_| FieldError::new("case", "case.unknown"))?;
+        if resident_id.as_ref().is_some_and(|r| *r != c.resident_id) {
+            return Err(FieldError::new("case", "case.other_resident").into());
+        }
+        resident_id = Some(c.resident_id);
+    }
+    let resident = match &resident_id {
+        Some(rid) => Some(
+            residents::get(conn, viewer, rid)
+                .await
+                .map_err(|_| FieldError::new("resident", "resident.unknown"))?,
+        ),
+        None => None,
+    };
+    if let Some(r) = &resident {
+        region = Some(r.region_code.clone());
+    }
+    let station_id = input
+        .station_id
+        .clone()
+        .or(resident.as_ref().and_then(|r| r.station_id.clone()));
+    // An organisation sees the records of its own stations only: the new record must name one
+    // (`stations::get` below refuses another agency's).
+    if viewer.scope.org.is_some() && station_id.is_none() {
+        return Err(FieldError::new("station", "resident.station_required_org").into());
+    }
+    if let Some(sid) = &station_id {
+        let st = stations::get(conn, &viewer.scope, sid)
+            .await
+            .map_err(|_| FieldError::new("station", "staff.station_unknown"))?;
+        region.get_or_insert(st.region_code);
+    }
+    let region = region.ok_or(FieldError::new("station", "service.needs_place"))?;
+    match kind {
+        ServiceKind::Visit | ServiceKind::Casework | ServiceKind::Crisis if resident.is_none() => {
+            return Err(FieldError::new("resident", "form.required").into());
+        }
+        _ => {}
+    }
+    let method = match (kind, input.method.as_deref().filter(|m| !m.is_empty())) {
+        (ServiceKind::Visit, None) => return Err(FieldError::new("method", "form.required").into()),
+        (ServiceKind::Visit, Some(m)) => {
+            let m = VisitMethod::parse(m)?;
+            let r = resident.as_ref().expect("checked above");
+            let rules = residents::rules_for(conn, &r.region_code).await?;
+            let allowed = rules
+                .iter()
+                .find(|x| x.tier == r.risk_tier)
+                .is_none_or(|x| x.methods.iter().any(|a| a == m.as_str()));
+            if !allowed {
+                return Err(FieldError::new("method", "visit.method_not_allowed").into());
+            }
+            Some(m.as_str().to_owned())
+        }
+        (_, _) => None,
+    };
+    if !(1..=1440).contains(&input.duration_minutes) {
+        return Err(FieldError::new("duration_minutes", "form.out_of_range").into());
+    }
+    let mut participants = Vec::new();
+    for p in input.participants.iter().filter(|p| !p.is_empty()) {
+        let r = residents::get(conn, viewer, p)
+            .await
+            .map_err(|_| FieldError::new("participants", "resident.unknown"))?;
+        if !participants.contains(&r.id) {
+            participants.push(r.id);
+        }
+    }
+    let person_times = input.person_times.max(participants.len() as i64).max(1);
+    if person_times > 100_000 {
+        return Err(FieldError::new("person_times", "form.out_of_range").into());
+    }
+    if input.value_fen < 0 {
+        return Err(FieldError::new("value", "form.out_of_range").into());
+    }
+    let notes = Some(input.notes.trim())
+        .filter(|n| !n.is_empty())
+        .map(|n| keys.seal(NOTES_FIELD, n));
+    let id = new_id();
+    Sql::new("INSERT INTO services (id, region_code, station_id, kind, domain, resident_id, case_id, title, served_on, started_at, duration_minutes, \
+              person_times, method, location, value_fen, workers, notes_sealed, sensitive, created_by, created_at) VALUES (")
+        .bind(&id).push(", ").bind(&region).push(", ").bind(station_id.clone()).push(", ").bind(kind.as_str()).push(", ").bind(input.domain.clone()).push(", ")
+        .bind(resident_id.clone()).push(", ").bind(input.case_id.clone()).push(", ").bind(input.title.trim()).push(", ").bind(input.served_on.clone()).push(", ")
+        .bind(input.started_at.clone()).push(", ").bind(input.duration_minutes).push(", ").bind(person_times).push(", ").bind(method).push(", ")
+        .bind(input.location.trim()).push(", ").bind(input.value_fen).push(", ").bind(input.workers.trim()).push(", ").bind(notes).push(", ")
+        .bind(i64::from(input.sensitive)).push(", ").bind(created_by).push(", ").bind(now).push(")")
+        .execute(conn).await?;
+    for p in &participants {
+        Sql::new("INSERT INTO service_participants (service_id, resident_id) VALUES (")
+            .bind(&id)
+            .push(", ")
+            .bind(p.clone())
+            .push(")")
+            .execute(conn)
+            .await?;
+    }
+    let mut counted = counters::Changes::default();
+    let v = counters::Values {
+        n: 1,
+        person_times,
+        minutes: input.duration_minutes,
+        value_fen: input.value_fen,
+    };
+    counters::service(
+        &mut counted,
+        &counters::ServiceFacts {
+            region: &region,
+            served_on: &input.served_on,
+            kind: kind.as_str(),
+            domain: &input.domain,
+            station: station_id.as_deref(),
+            values: v,
+        },
+        1,
+    );
+    counters::apply(conn, counted).await?;
+    if kind == ServiceKind::Visit {
+        for rid in resident_id.iter().chain(participants.iter()) {
+            residents::reschedule(conn, rid).await?;
+        }
+    }
+    Ok(id)
+}
+
+/// Record visits from the past (a migrated history, the demo) in one statement, without
+/// re-scheduling: the caller calls `residents::reschedule` once per person afterwards.
+/// `r` is a file the viewer has just read; each visit is (date, minutes, method).
+pub async fn record_past_visits(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    r: &residents::Resident,
+    visits: &[(String, i64, VisitMethod)],
+    workers: &str,
+    created_by: &str,
+    now: Millis,
+) -> StoreResult<()> {
+    let today = viewer.today.to_string();
+    if visits.iter().any(|(on, _, _)| on.as_str() > today.as_str()) {
+        return Err(FieldError::new("served_on", "service.in_future").into());
+    }
+    for chunk in visits.chunks(50) {
+        let mut q = Sql::new(
+            "INSERT INTO services (id, region_code, station_id, kind, domain, resident_id, served_on, duration_minutes, person_times, \
+             method, workers, created_by, created_at) VALUES ",
+        );
+        for (i, (on, minutes, method)) in chunk.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" })
+                .bind(new_id())
+                .push(", ")
+                .bind(&r.region_code)
+                .push(", ")
+                .bind(r.station_id.clone())
+                .push(", 'visit', 'social_assistance', ")
+                .bind(&r.id)
+                .push(", ")
+                .bind(on.clone())
+                .push(", ")
+                .bind((*minutes).clamp(1, 1440))
+                .push(", 1, ")
+                .bind(method.as_str())
+                .push(", ")
+                .bind(workers)
+                .push(", ")
+                .bind(created_by)
+                .push(", ")
+                .bind(now)
+                .push(")");
+        }
+        q.execute(conn).await?;
+    }
+    let mut counted = counters::Changes::default();
+    for (on, minutes, _) in visits {
+        let v = counters::Values {
+            n: 1,
+            person_times: 1,
+            minutes: (*minutes).clamp(1, 1440),
+            value_fen: 0,
+        };
+        counters::service(
+            &mut counted,
+            &counters::ServiceFacts {
+                region: &r.region_code,
+                served_on: on,
+                kind: "visit",
+                domain: "social_assistance",
+                station: r.station_id.as_deref(),
+                values: v,
+            },
+            1,
+        );
+    }
+    counters::apply(conn, counted).await
+}
+
+pub async fn get(conn: &mut AnyConnection, viewer: &Viewer, id: &str) -> StoreResult<Service> {
+    let mut q = Sql::new(SELECT);
+    q.push(" AND v.id = ").bind(id);
+    visible(viewer, &mut q);
+    q.fetch_optional(conn).await?.ok_or(StoreError::NotFound)
+}
+
+fn contribution(s: &Service, sign: i64) -> counters::Changes {
+    let mut c = counters::Changes::default();
+    let v = counters::Values {
+        n: 1,
+        person_times: s.person_times,
+        minutes: s.duration_minutes,
+        value_fen: s.value_fen,
+    };
+    counters::service(
+        &mut c,
+        &counters::ServiceFacts {
+            region: &s.region_code,
+            served_on: &s.served_on,
+            kind: &s.kind,
+            domain: &s.domain,
+            station: s.station_id.as_deref(),
+            values: v,
+        },
+        sign,
+    );
+    c
+}
+
+/// The people a record reached (its resident and participants), for re-scheduling.
+async fn reached(conn: &mut AnyConnection, s: &Service) -> StoreResult<Vec<String>> {
+    let mut ids: Vec<String> =
+        Sql::new("SELECT resident_id FROM service_participants WHERE service_id = ")
+            .bind(s.id.clone())
+            .fetch_all::<(String,)>(conn)
+            .await?
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
+    ids.extend(s.resident_id.clone());
+    Ok(ids)
+}
+
+/// Delete a record entered by mistake (its attendance goes with it). Returns it as it was.
+pub async fn delete(conn: &mut AnyConnection, viewer: &Viewer, id: &str) -> StoreResult<Service> {
+    let s = get(conn, viewer, id).await?;
+    let people = reached(conn, &s).await?;
+    Sql::new("DELETE FROM service_participants WHERE service_id = ")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Sql::new("DELETE FROM services WHERE id = ")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    counters::apply(conn, contribution(&s, -1)).await?;
+    if s.kind == ServiceKind::Visit.as_str() {
+        for p in people {
+            residents::reschedule(conn, &p).await?;
+        }
+    }
+    Ok(s)
+}
+
+/// Corrected figures of a record.
+#[derive(Debug, Clone)]
+pub struct Correction {
+    pub served_on: String,
+    pub duration_minutes: i64,
+    pub person_times: i64,
+    pub value_fen: i64,
+}
+
+/// Correct the date and figures of a record. Returns it as it was.
+pub async fn correct(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    id: &str,
+    c: &Correction,
+) -> StoreResult<Service> {
+    let s = get(conn, viewer, id).await?;
+    if chrono::NaiveDate::parse_from_str(&c.served_on, "%Y-%m-%d").is_err() {
+        return Err(FieldError::new("served_on", "date.invalid").into());
+    }
+    if c.served_on.as_str() > viewer.today.to_string().as_str() {
+        return Err(FieldError::new("served_on", "service.in_future").into());
+    }
+    if !(1..=1440).contains(&c.duration_minutes) {
+        return Err(FieldError::new("duration_minutes", "form.out_of_range").into());
+    }
+    if !(1..=100_000).contains(&c.person_times) {
+        return Err(FieldError::new("person_times", "form.out_of_range").into());
+    }
+    if c.value_fen < 0 {
+        return Err(FieldError::new("value", "form.out_of_range").into());
+    }
+    Sql::new("UPDATE services SET served_on = ")
+        .bind(c.served_on.clone())
+        .push(", duration_minutes = ")
+        .bind(c.duration_minutes)
+        .push(", person_times = ")
+        .bind(c.person_times)
+        .push(", value_fen = ")
+        .bind(c.value_fen)
+        .push(" WHERE id = ")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    let mut changes = contribution(&s, -1);
+    let after = Service {
+        served_on: c.served_on.clone(),
+        duration_minutes: c.duration_minutes,
+        person_times: c.person_times,
+        value_fen: c.value_fen,
+        ..s.clone()
+    };
+    changes.merge(contribution(&after, 1));
+    counters::apply(conn, changes).await?;
+    if s.kind == ServiceKind::Visit.as_str() {
+        for p in reached(conn, &s).await? {
+            residents::reschedule(conn, &p).await?;
+        }
+    }
+    Ok(s)
+}
+
+/// Participants of a group session or activity that the viewer may see: (id, name).
+pub async fn participants(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    id: &str,
+) -> StoreResult<Vec<(String, String)>> {
+    get(conn, viewer, id).await?;
+    let mut q = Sql::new(
+        "SELECT r.id, r.name FROM service_participants p JOIN residents r ON r.id = p.resident_id WHERE p.service_id = ",
+    );
+    q.bind(id);
+    viewer.restrict(&mut q, "r");
+    q.push(" ORDER BY r.name");
+    q.fetch_all(conn).await
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub kind: Option<String>,
+    pub domain: Option<String>,
+    pub resident: Option<String>,
+    pub case_id: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub q: Option<String>,
+}
+
+/// `listing`: a newest-first page; over a wide scope it walks the date index rather than the
+/// region range (see `Sql::region_prefix_unindexed`). Counts and narrow scopes use the range.
+fn filtered(viewer: &Viewer, f: &Filter, select: &str, listing: bool) -> Sql {
+    let mut q = Sql::new(select);
+    if listing && viewer.scope.prefix().len() <= 4 {
+        in_scope(
+            &mut q,
+            &viewer.scope,
+            "v.region_code",
+            "v.station_id",
+            false,
+        );
+        viewer.protect(&mut q, "r", Some("v.sensitive = 1"));
+    } else {
+        visible(viewer, &mut q);
+    }
+    if let Some(k) = &f.kind {
+        q.push(" AND v.kind = ").bind(k.clone());
+    }
+    if let Some(d) = &f.domain {
+        q.push(" AND v.domain = ").bind(d.clone());
+    }
+    if let Some(r) = &f.resident {
+        // One `IN` over two index lookups, which both planners start from (an `OR` with a
+        // subquery makes PostgreSQL scan the records).
+        q.push(" AND v.id IN (SELECT id FROM services WHERE resident_id = ")
+            .bind(r.clone())
+            .push(" UNION SELECT service_id FROM service_participants WHERE resident_id = ")
+            .bind(r.clone())
+            .push(")");
+    }
+    if let Some(c) = &f.case_id {
+        q.push(" AND v.case_id = ").bind(c.clone());
+    }
+    if let Some(d) = &f.from {
+        q.push(" AND v.served_on >= ").bind(d.clone());
+    }
+    if let Some(d) = &f.to {
+        q.push(" AND v.served_on <= ").bind(d.clone());
+    }
+    if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        q.contains_any(&["v.title", "v.workers", "r.name"], text);
+    }
+    q
+}
+
+pub async fn list(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    f: &Filter,
+    page: PageRequest,
+) -> StoreResult<Page<Service>> {
+    let mut count = filtered(
+        viewer,
+        f,
+        "SELECT COUNT(*) FROM (SELECT 1 FROM services v LEFT JOIN residents r ON r.id = v.resident_id WHERE 1 = 1",
+        false,
+    );
+    count.push(&format!(" LIMIT {}) t", crate::LIST_COUNT_CAP + 1));
+    let mut q = filtered(viewer, f, SELECT, true);
+    q.push(" ORDER BY v.served_on DESC, v.created_at DESC, v.id DESC");
+    q.fetch_page(conn, &count, page).await
+}
+
+pub async fn list_all(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    f: &Filter,
+    cap: i64,
+) -> StoreResult<Vec<Service>> {
+    let mut q = filtered(viewer, f, SELECT, true);
+    q.push(" ORDER BY v.served_on DESC, v.created_at DESC, v.id DESC LIMIT ")
+        .bind(cap);
+    q.fetch_all(conn).await
+}

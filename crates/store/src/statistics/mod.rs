@@ -1,0 +1,3 @@
+//! Statistics: counters maintained with every write, read by the dashboards.
+
+pub mod counters;

@@ -1,0 +1,3 @@
+//! The workforce: staff, certificates, training, supervision.
+
+pub mod staff;

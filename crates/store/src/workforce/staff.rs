@@ -1,0 +1,1157 @@
+//! The workforce: staff records whose identity number and mobile are stored only sealed (with a
+//! keyed hash for exact lookup and duplicate detection), station assignments with history,
+//! certificates, training, supervision, 三区计划 teams, staffing rules and statistics.
+//!
+//! Scope: a staff record belongs to the region of its station (or the work region given when it
+//! has none); a scope naming an organisation sees its own employees.
+
+use serde::Serialize;
+use shegong_domain::{FieldError, RegionCode, Scope};
+use sqlx::AnyConnection;
+
+use crate::crypto::KeyRing;
+use crate::sql::Sql;
+use crate::{
+    Millis, Page, PageRequest, StoreError, StoreResult, network::stations, new_id,
+    statistics::counters,
+};
+
+/// Column names bound into the seal (a sealed value cannot be moved to another column).
+pub const ID_FIELD: &str = "staff.id_number";
+pub const MOBILE_FIELD: &str = "staff.mobile";
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Staff {
+    pub id: String,
+    pub region_code: String,
+    pub region_path: String,
+    pub name: String,
+    pub id_type: String,
+    #[serde(skip)]
+    pub id_number_sealed: String,
+    pub sex: Option<String>,
+    pub birth_date: Option<String>,
+    #[serde(skip)]
+    pub mobile_sealed: Option<String>,
+    pub education: String,
+    pub major: String,
+    pub employer_org_id: Option<String>,
+    pub employer_name: Option<String>,
+    pub station_id: Option<String>,
+    pub station_name: Option<String>,
+    pub role: String,
+    pub employment_mode: String,
+    pub sector: String,
+    pub status: String,
+    pub joined_on: String,
+    pub left_on: Option<String>,
+    pub left_reason: String,
+    /// Highest certificate level held, if any.
+    pub cert_level: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const SELECT: &str = "SELECT p.id, p.region_code, r.path_names AS region_path, p.name, p.id_type, p.id_number_sealed, \
+     p.sex, p.birth_date, p.mobile_sealed, p.education, p.major, p.employer_org_id, o.name AS employer_name, \
+     p.station_id, s.name AS station_name, p.role, p.employment_mode, p.sector, p.status, p.joined_on, p.left_on, \
+     p.left_reason, (SELECT MAX(CASE c.level WHEN 'senior' THEN 'senior' WHEN 'intermediate' THEN 'intermediate' ELSE 'assistant' END) \
+       FROM certificates c WHERE c.staff_id = p.id) AS cert_level, p.created_at, p.updated_at \
+     FROM staff p JOIN regions r ON r.code = p.region_code LEFT JOIN organizations o ON o.id = p.employer_org_id \
+     LEFT JOIN stations s ON s.id = p.station_id";
+
+/// `select` (aliasing staff as `p`) restricted to the scope.
+fn scoped_from(select: &str, scope: &Scope) -> Sql {
+    let mut q = Sql::new(select);
+    q.push(" WHERE ");
+    q.region_range("p.region_code", scope);
+    if let Some(org) = scope.org {
+        q.push(" AND p.employer_org_id = ").bind(org.to_string());
+    }
+    q
+}
+
+/// A staff record's fields, parsed (identity values already validated and normalised).
+#[derive(Debug, Clone)]
+pub struct StaffInput {
+    pub name: String,
+    pub id_type: String,
+    pub id_number: String,
+    pub sex: Option<String>,
+    pub birth_date: Option<String>,
+    pub mobile: Option<String>,
+    pub education: String,
+    pub major: String,
+    pub employer_org_id: Option<String>,
+    pub station_id: Option<String>,
+    /// The work region when there is no station.
+    pub region: Option<RegionCode>,
+    pub role: String,
+    pub employment_mode: String,
+    pub sector: String,
+    pub joined_on: String,
+    pub left_on: Option<String>,
+    pub left_reason: String,
+}
+
+/// Where the record belongs: its station's region, else the given work region (in scope).
+async fn home_region(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    input: &StaffInput,
+) -> StoreResult<String> {
+    if let Some(sid) = &input.station_id {
+        let st = stations::get(conn, scope, sid)
+            .await
+            .map_err(|_| FieldError::new("station", "staff.station_unknown"))?;
+        return Ok(st.region_code);
+    }
+    match &input.region {
+        Some(r) if scope.contains_region(r.as_str()) => Ok(r.to_string()),
+        Some(_) => Err(FieldError::new("region", "station.region_out_of_scope").into()),
+        None => Err(FieldError::new("region", "form.required").into()),
+    }
+}
+
+async fn check(conn: &mut AnyConnection, scope: &Scope, input: &StaffInput) -> StoreResult<()> {
+    match (&input.employer_org_id, scope.org) {
+        (Some(org), Some(own)) if *org != own.to_string() => {
+            return Err(FieldError::new("employer", "org.unknown").into());
+        }
+        (None, Some(_)) => return Err(FieldError::new("employer", "form.required").into()),
+        (Some(org), _) => {
+            let n = Sql::new("SELECT COUNT(*) FROM organizations WHERE id = ")
+                .bind(org)
+                .fetch_i64(conn)
+                .await?;
+            if n == 0 {
+                return Err(FieldError::new("employer", "org.unknown").into());
+            }
+        }
+        (None, None) => {}
+    }
+    Ok(())
+}
+
+/// Whether an identity number (by its lookup hash) is already registered, anywhere: the
+/// number is unique nationally, so the answer cannot be limited to the caller's scope.
+pub async fn id_hash_exists(
+    conn: &mut AnyConnection,
+    hash: &str,
+    except: Option<&str>,
+) -> StoreResult<bool> {
+    let mut q = Sql::new("SELECT COUNT(*) FROM staff WHERE id_number_hash = ");
+    q.bind(hash);
+    if let Some(id) = except {
+        q.push(" AND id <> ").bind(id);
+    }
+    Ok(q.fetch_i64(conn).await? > 0)
+}
+
+pub async fn create(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    keys: &KeyRing,
+    input: &StaffInput,
+    now: Millis,
+) -> StoreResult<String> {
+    check(conn, scope, input).await?;
+    let region = home_region(conn, scope, input).await?;
+    let hash = keys.lookup_hash(ID_FIELD, &input.id_number);
+    if id_hash_exists(conn, &hash, None).await? {
+        return Err(FieldError::new("id_number", "staff.id_taken").into());
+    }
+    let id = new_id();
+    Sql::new("INSERT INTO staff (id, region_code, name, id_type, id_number_sealed, id_number_hash, sex, birth_date, mobile_sealed, mobile_hash, \
+              education, major, employer_org_id, station_id, role, employment_mode, sector, status, joined_on, left_on, left_reason, created_at, updated_at) VALUES (")
+        .bind(&id).push(", ").bind(&region).push(", ").bind(input.name.trim()).push(", ").bind(&input.id_type).push(", ")
+        .bind(keys.seal(ID_FIELD, &input.id_number)).push(", ").bind(&hash).push(", ").bind(input.sex.clone()).push(", ")
+        .bind(input.birth_date.clone()).push(", ").bind(input.mobile.as_deref().map(|m| keys.seal(MOBILE_FIELD, m))).push(", ")
+        .bind(input.mobile.as_deref().map(|m| keys.lookup_hash(MOBILE_FIELD, m))).push(", ").bind(&input.education).push(", ")
+        .bind(input.major.trim()).push(", ").bind(input.employer_org_id.clone()).push(", ").bind(input.station_id.clone()).push(", ")
+        .bind(&input.role).push(", ").bind(&input.employment_mode).push(", ").bind(&input.sector).push(", ")
+        .bind(if input.left_on.is_some() { "left" } else { "active" }).push(", ").bind(&input.joined_on).push(", ")
+        .bind(input.left_on.clone()).push(", ").bind(input.left_reason.trim()).push(", ").bind(now).push(", ").bind(now).push(")")
+        .execute(conn).await?;
+    open_assignment(
+        conn,
+        &id,
+        input.station_id.as_deref(),
+        &region,
+        &input.role,
+        &input.joined_on,
+        now,
+    )
+    .await?;
+    if let Some(sid) = &input.station_id {
+        recount_station(conn, sid).await?;
+    }
+    let nothing = counters::Changes::default();
+    counters::changed(conn, &[counters::Subject::Staff(&id)], nothing).await?;
+    Ok(id)
+}
+
+async fn open_assignment(
+    conn: &mut AnyConnection,
+    staff: &str,
+    station: Option<&str>,
+    region: &str,
+    role: &str,
+    from: &str,
+    now: Millis,
+) -> StoreResult<()> {
+    Sql::new("INSERT INTO staff_assignments (id, staff_id, station_id, region_code, role, from_date, created_at) VALUES (")
+        .bind(new_id()).push(", ").bind(staff).push(", ").bind(station).push(", ").bind(region).push(", ").bind(role).push(", ").bind(from).push(", ").bind(now).push(")")
+        .execute(conn).await?;
+    Ok(())
+}
+
+/// Change a staff record; a new station or role closes the previous assignment. Returns it before.
+pub async fn update(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    keys: &KeyRing,
+    id: &str,
+    input: &StaffInput,
+    today: &str,
+    now: Millis,
+) -> StoreResult<Staff> {
+    let before = get(conn, scope, id).await?;
+    let counted = counters::contribution(conn, &[counters::Subject::Staff(id)]).await?;
+    check(conn, scope, input).await?;
+    let region = home_region(conn, scope, input).await?;
+    let hash = keys.lookup_hash(ID_FIELD, &input.id_number);
+    if id_hash_exists(conn, &hash, Some(id)).await? {
+        return Err(FieldError::new("id_number", "staff.id_taken").into());
+    }
+    Sql::new("UPDATE staff SET (region_code, name, id_type, id_number_sealed, id_number_hash, sex, birth_date, mobile_sealed, mobile_hash, \
+              education, major, employer_org_id, station_id, role, employment_mode, sector, status, joined_on, left_on, left_reason, updated_at) = (")
+        .bind(&region).push(", ").bind(input.name.trim()).push(", ").bind(&input.id_type).push(", ")
+        .bind(keys.seal(ID_FIELD, &input.id_number)).push(", ").bind(&hash).push(", ").bind(input.sex.clone()).push(", ")
+        .bind(input.birth_date.clone()).push(", ").bind(input.mobile.as_deref().map(|m| keys.seal(MOBILE_FIELD, m))).push(", ")
+        .bind(input.mobile.as_deref().map(|m| keys.lookup_hash(MOBILE_FIELD, m))).push(", ").bind(&input.education).push(", ")
+        .bind(input.major.trim()).push(", ").bind(input.employer_org_id.clone()).push(", ").bind(input.station_id.clone()).push(", ")
+        .bind(&input.role).push(", ").bind(&input.employment_mode).push(", ").bind(&input.sector).push(", ")
+        .bind(if input.left_on.is_some() { "left" } else { "active" }).push(", ").bind(&input.joined_on).push(", ")
+        .bind(input.left_on.clone()).push(", ").bind(input.left_reason.trim()).push(", ").bind(now).push(") WHERE id = ").bind(id)
+        .execute(conn).await?;
+    if before.station_id != input.station_id
+        || before.role != input.role
+        || (before.status == "active" && input.left_on.is_some())
+    {
+        let end = input.left_on.clone().unwrap_or_else(|| today.to_owned());
+        Sql::new("UPDATE staff_assignments SET to_date = ")
+            .bind(&end)
+            .push(" WHERE staff_id = ")
+            .bind(id)
+            .push(" AND to_date IS NULL")
+            .execute(conn)
+            .await?;
+        if input.left_on.is_none() {
+            open_assignment(
+                conn,
+                id,
+                input.station_id.as_deref(),
+                &region,
+                &input.role,
+                today,
+                now,
+            )
+            .await?;
+        }
+    }
+    for sid in [before.station_id.as_deref(), input.station_id.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        recount_station(conn, sid).await?;
+    }
+    counters::changed(conn, &[counters::Subject::Staff(id)], counted).await?;
+    Ok(before)
+}
+
+/// Staff of a station that moved go with it (and supervision pairs follow their supervisor).
+pub(crate) async fn follow_station(
+    conn: &mut AnyConnection,
+    station_id: &str,
+    region: &str,
+) -> StoreResult<()> {
+    Sql::new("UPDATE staff SET region_code = ")
+        .bind(region)
+        .push(" WHERE station_id = ")
+        .bind(station_id)
+        .execute(conn)
+        .await?;
+    Sql::new("UPDATE supervision_pairs SET region_code = ")
+        .bind(region)
+        .push(" WHERE supervisor_id IN (SELECT id FROM staff WHERE station_id = ")
+        .bind(station_id)
+        .push(")")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Keep the station's headcounts equal to its active staff records (once it has any).
+pub async fn recount_station(conn: &mut AnyConnection, station_id: &str) -> StoreResult<()> {
+    let (staff, certified): (i64, i64) = Sql::new(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM certificates c WHERE c.staff_id = p.id) THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM staff p WHERE p.status = 'active' AND p.station_id = ",
+    )
+    .bind(station_id)
+    .fetch_one(conn)
+    .await?;
+    Sql::new("UPDATE stations SET staff_count = ")
+        .bind(staff)
+        .push(", certified_count = ")
+        .bind(certified)
+        .push(" WHERE id = ")
+        .bind(station_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn get(conn: &mut AnyConnection, scope: &Scope, id: &str) -> StoreResult<Staff> {
+    let mut q = scoped_from(SELECT, scope);
+    q.push(" AND p.id = ").bind(id);
+    q.fetch_one(conn).await
+}
+
+/// Exact match by identity number within the scope (via the keyed hash: the number itself is
+/// never compared or stored in clear).
+pub async fn find_by_id_number(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    keys: &KeyRing,
+    id_number: &str,
+) -> StoreResult<Option<Staff>> {
+    let mut q = scoped_from(SELECT, scope);
+    q.push(" AND p.id_number_hash = ")
+        .bind(keys.lookup_hash(ID_FIELD, id_number));
+    q.fetch_optional(conn).await
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub q: Option<String>,
+    pub region: Option<String>,
+    pub station: Option<String>,
+    pub role: Option<String>,
+    pub status: Option<String>,
+    pub certified: Option<bool>,
+    pub employer: Option<String>,
+    /// `region` (default), `name`, `joined` (newest first) or `updated` (latest first).
+    pub sort: Option<String>,
+}
+
+fn order_by(sort: Option<&str>) -> &'static str {
+    match sort {
+        Some("name") => " ORDER BY p.name, p.id",
+        Some("joined") => " ORDER BY p.joined_on DESC, p.id",
+        Some("updated") => " ORDER BY p.updated_at DESC, p.id",
+        _ => " ORDER BY p.region_code, p.name, p.id",
+    }
+}
+
+fn filtered(scope: &Scope, f: &Filter, select: &str) -> Sql {
+    let mut q = scoped_from(select, scope);
+    if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        q.contains_any(&["p.name"], text);
+    }
+    if let Some(region) = f.region.as_deref().filter(|s| !s.is_empty()) {
+        let sub = Scope {
+            region: Scope::parse_region(region).ok().flatten(),
+            org: None,
+        };
+        q.push(" AND ");
+        q.region_range("p.region_code", &sub);
+    }
+    for (col, v) in [
+        ("p.station_id", &f.station),
+        ("p.role", &f.role),
+        ("p.status", &f.status),
+        ("p.employer_org_id", &f.employer),
+    ] {
+        if let Some(v) = v.as_deref().filter(|s| !s.is_empty()) {
+            q.push(" AND ").push(col).push(" = ").bind(v);
+        }
+    }
+    match f.certified {
+        Some(true) => {
+            q.push(" AND EXISTS (SELECT 1 FROM certificates c WHERE c.staff_id = p.id)");
+        }
+        Some(false) => {
+            q.push(" AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.staff_id = p.id)");
+        }
+        None => {}
+    }
+    q
+}
+
+pub async fn list(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    f: &Filter,
+    page: PageRequest,
+) -> StoreResult<Page<Staff>> {
+    let mut q = filtered(scope, f, SELECT);
+    q.push(order_by(f.sort.as_deref()));
+    q.fetch_page(
+        conn,
+        &filtered(scope, f, "SELECT COUNT(*) FROM staff p"),
+        page,
+    )
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Assignment {
+    pub station_id: Option<String>,
+    pub station_name: Option<String>,
+    pub role: String,
+    pub from_date: String,
+    pub to_date: Option<String>,
+}
+
+pub async fn assignments(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: &str,
+) -> StoreResult<Vec<Assignment>> {
+    get(conn, scope, id).await?;
+    Sql::new("SELECT a.station_id, s.name AS station_name, a.role, a.from_date, a.to_date FROM staff_assignments a \
+              LEFT JOIN stations s ON s.id = a.station_id WHERE a.staff_id = ")
+        .bind(id).push(" ORDER BY a.from_date, a.created_at").fetch_all(conn).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Certificates and continuing education
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Certificate {
+    pub id: String,
+    pub staff_id: String,
+    pub level: String,
+    pub number: String,
+    pub obtained_on: String,
+    pub registered_until: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct NewCertificate<'a> {
+    /// `assistant`, `intermediate` or `senior`.
+    pub level: &'a str,
+    pub number: &'a str,
+    pub obtained_on: &'a str,
+    pub registered_until: Option<&'a str>,
+}
+
+pub async fn add_certificate(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    staff_id: &str,
+    c: &NewCertificate<'_>,
+    now: Millis,
+) -> StoreResult<String> {
+    let NewCertificate {
+        level,
+        number,
+        obtained_on,
+        registered_until,
+    } = *c;
+    let p = get(conn, scope, staff_id).await?;
+    if number.trim().is_empty() || number.chars().count() > 40 {
+        return Err(FieldError::new("number", "form.required").into());
+    }
+    if registered_until.is_some_and(|r| r < obtained_on) {
+        return Err(
+            FieldError::new("registered_until", "certificate.until_before_obtained").into(),
+        );
+    }
+    let dup = Sql::new("SELECT COUNT(*) FROM certificates WHERE staff_id = ")
+        .bind(staff_id)
+        .push(" AND level = ")
+        .bind(level)
+        .fetch_i64(conn)
+        .await?;
+    if dup > 0 {
+        return Err(FieldError::new("level", "certificate.level_taken").into());
+    }
+    let counted = counters::contribution(conn, &[counters::Subject::Staff(staff_id)]).await?;
+    let id = new_id();
+    Sql::new("INSERT INTO certificates (id, staff_id, region_code, level, number, obtained_on, registered_until, created_at) VALUES (")
+        .bind(&id).push(", ").bind(staff_id).push(", ").bind(&p.region_code).push(", ").bind(level).push(", ").bind(number.trim()).push(", ")
+        .bind(obtained_on).push(", ").bind(registered_until).push(", ").bind(now).push(")")
+        .execute(conn).await?;
+    if let Some(sid) = &p.station_id {
+        recount_station(conn, sid).await?;
+    }
+    counters::changed(conn, &[counters::Subject::Staff(staff_id)], counted).await?;
+    Ok(id)
+}
+
+pub async fn certificates(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    staff_id: &str,
+) -> StoreResult<Vec<Certificate>> {
+    get(conn, scope, staff_id).await?;
+    Sql::new("SELECT id, staff_id, level, number, obtained_on, registered_until FROM certificates WHERE staff_id = ")
+        .bind(staff_id).push(" ORDER BY obtained_on").fetch_all(conn).await
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Expiring {
+    pub staff_id: String,
+    pub name: String,
+    pub level: String,
+    pub registered_until: String,
+    pub station_name: Option<String>,
+}
+
+/// Registrations in scope that lapse before `until` (including already lapsed ones).
+pub async fn expiring(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    until: &str,
+) -> StoreResult<Vec<Expiring>> {
+    let mut q = scoped_from(
+        "SELECT p.id AS staff_id, p.name, c.level, c.registered_until, s.name AS station_name FROM certificates c \
+         JOIN staff p ON p.id = c.staff_id LEFT JOIN stations s ON s.id = p.station_id",
+        scope,
+    );
+    q.push(" AND p.status = 'active' AND c.registered_until IS NOT NULL AND c.registered_until < ")
+        .bind(until)
+        .push(" ORDER BY c.registered_until, p.name");
+    q.fetch_all(conn).await
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Training {
+    pub id: String,
+    pub staff_id: String,
+    pub course: String,
+    pub provider: String,
+    pub hours_tenths: i64,
+    pub held_on: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct NewTraining<'a> {
+    pub course: &'a str,
+    pub provider: &'a str,
+    pub hours_tenths: i64,
+    pub held_on: &'a str,
+}
+
+pub async fn add_training(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    staff_id: &str,
+    t: &NewTraining<'_>,
+    by: &str,
+    now: Millis,
+) -> StoreResult<String> {
+    let NewTraining {
+        course,
+        provider,
+        hours_tenths,
+        held_on,
+    } = *t;
+    let p = get(conn, scope, staff_id).await?;
+    if course.trim().is_empty() || course.chars().count() > 100 {
+        return Err(FieldError::new("course", "form.required").into());
+    }
+    if !(1..=2000).contains(&hours_tenths) {
+        return Err(FieldError::new("hours", "training.hours_invalid").into());
+    }
+    let id = new_id();
+    Sql::new("INSERT INTO trainings (id, staff_id, region_code, course, provider, hours_tenths, held_on, created_by, created_at) VALUES (")
+        .bind(&id).push(", ").bind(staff_id).push(", ").bind(&p.region_code).push(", ").bind(course.trim()).push(", ").bind(provider.trim()).push(", ")
+        .bind(hours_tenths).push(", ").bind(held_on).push(", ").bind(by).push(", ").bind(now).push(")")
+        .execute(conn).await?;
+    Ok(id)
+}
+
+pub async fn trainings(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    staff_id: Option<&str>,
+    page: PageRequest,
+) -> StoreResult<Page<(Training, String)>> {
+    let filter = |select: &str| {
+        let mut q = scoped_from(select, scope);
+        if let Some(s) = staff_id {
+            q.push(" AND t.staff_id = ").bind(s);
+        }
+        q
+    };
+    let total = filter("SELECT COUNT(*) FROM trainings t JOIN staff p ON p.id = t.staff_id")
+        .fetch_i64(conn)
+        .await?;
+    let mut q = filter(
+        "SELECT t.id, t.staff_id, t.course, t.provider, t.hours_tenths, t.held_on, p.name FROM trainings t JOIN staff p ON p.id = t.staff_id",
+    );
+    q.push(" ORDER BY t.held_on DESC, t.created_at DESC LIMIT ")
+        .bind(page.per_page)
+        .push(" OFFSET ")
+        .bind(page.offset());
+    let rows: Vec<(String, String, String, String, i64, String, String)> =
+        q.fetch_all(conn).await?;
+    Ok(Page {
+        capped: false,
+        items: rows
+            .into_iter()
+            .map(
+                |(id, staff_id, course, provider, hours_tenths, held_on, name)| {
+                    (
+                        Training {
+                            id,
+                            staff_id,
+                            course,
+                            provider,
+                            hours_tenths,
+                            held_on,
+                        },
+                        name,
+                    )
+                },
+            )
+            .collect(),
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
+/// Training hours (tenths) of a person between two dates, inclusive.
+pub async fn training_tenths(
+    conn: &mut AnyConnection,
+    staff_id: &str,
+    from: &str,
+    to: &str,
+) -> StoreResult<i64> {
+    Sql::new(
+        "SELECT CAST(COALESCE(SUM(hours_tenths), 0) AS BIGINT) FROM trainings WHERE staff_id = ",
+    )
+    .bind(staff_id)
+    .push(" AND held_on >= ")
+    .bind(from)
+    .push(" AND held_on <= ")
+    .bind(to)
+    .fetch_i64(conn)
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Supervision and 三区计划
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Pair {
+    pub id: String,
+    pub supervisor_id: String,
+    pub supervisor_name: String,
+    pub supervisee_id: String,
+    pub supervisee_name: String,
+    pub from_date: String,
+    pub to_date: Option<String>,
+    pub sessions: i64,
+    pub hours_tenths: i64,
+}
+
+pub async fn add_pair(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    supervisor: &str,
+    supervisee: &str,
+    from: &str,
+    now: Millis,
+) -> StoreResult<String> {
+    add_pair_for(conn, scope, supervisor, supervisee, None, from, now).await
+}
+
+/// A pair, optionally naming the supervisor's own account (`users.id`), who then sees the pair
+/// and its sessions wherever the supervisee works. The account must be a supervisor (or
+/// manager) within reach of `scope`, of the scope's organisation when it names one.
+#[allow(clippy::too_many_arguments)]
+pub async fn add_pair_for(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    supervisor: &str,
+    supervisee: &str,
+    account: Option<&str>,
+    from: &str,
+    now: Millis,
+) -> StoreResult<String> {
+    if supervisor == supervisee {
+        return Err(FieldError::new("supervisee", "supervision.same_person").into());
+    }
+    let a = get(conn, scope, supervisor)
+        .await
+        .map_err(|_| FieldError::new("supervisor", "staff.unknown"))?;
+    get(conn, scope, supervisee)
+        .await
+        .map_err(|_| FieldError::new("supervisee", "staff.unknown"))?;
+    if let Some(uid) = account {
+        crate::people::residents::check_worker(conn, scope, uid, "supervisor_account").await?;
+    }
+    let id = new_id();
+    Sql::new("INSERT INTO supervision_pairs (id, supervisor_id, supervisee_id, region_code, from_date, supervisor_user_id, created_at) VALUES (")
+        .bind(&id).push(", ").bind(supervisor).push(", ").bind(supervisee).push(", ").bind(&a.region_code).push(", ").bind(from).push(", ")
+        .bind(account.map(str::to_owned)).push(", ").bind(now).push(")")
+        .execute(conn).await?;
+    Ok(id)
+}
+
+/// The pairs a viewer may see: those whose supervisee's staff record is in the viewer's scope
+/// (region, and organisation as employer when the scope names one), and those whose supervisor
+/// account is the viewer (`account`). A supervisor in one township thus sees the supervision
+/// records of a supervisee working in another, and nothing else of that person; the supervisor's
+/// own township does not see pairs whose supervisee works elsewhere.
+pub async fn pairs(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    account: Option<&str>,
+) -> StoreResult<Vec<Pair>> {
+    let mut q = Sql::new(
+        "SELECT x.id, x.supervisor_id, a.name AS supervisor_name, x.supervisee_id, b.name AS supervisee_name, x.from_date, x.to_date, \
+         (SELECT COUNT(*) FROM supervision_sessions y WHERE y.pair_id = x.id) AS sessions, \
+         (SELECT CAST(COALESCE(SUM(y.hours_tenths), 0) AS BIGINT) FROM supervision_sessions y WHERE y.pair_id = x.id) AS hours_tenths \
+         FROM supervision_pairs x JOIN staff a ON a.id = x.supervisor_id JOIN staff b ON b.id = x.supervisee_id WHERE ((",
+    );
+    q.region_range("b.region_code", scope);
+    if let Some(org) = scope.org {
+        q.push(" AND b.employer_org_id = ").bind(org.to_string());
+    }
+    q.push(")");
+    if let Some(uid) = account {
+        q.push(" OR x.supervisor_user_id = ").bind(uid);
+    }
+    q.push(") ORDER BY a.name, b.name");
+    q.fetch_all(conn).await
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Session {
+    pub id: String,
+    pub pair_id: String,
+    pub held_on: String,
+    pub hours_tenths: i64,
+    pub topics: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct NewSession<'a> {
+    pub held_on: &'a str,
+    pub hours_tenths: i64,
+    pub topics: &'a str,
+}
+
+pub async fn add_session(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    pair_id: &str,
+    s: &NewSession<'_>,
+    by: &str,
+    now: Millis,
+) -> StoreResult<String> {
+    add_session_as(conn, scope, None, pair_id, s, by, now).await
+}
+
+/// A session on a pair the viewer may see (`pairs`): the supervisor's own account records its
+/// sessions even when the supervisee works outside its scope.
+pub async fn add_session_as(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    account: Option<&str>,
+    pair_id: &str,
+    s: &NewSession<'_>,
+    by: &str,
+    now: Millis,
+) -> StoreResult<String> {
+    let NewSession {
+        held_on,
+        hours_tenths,
+        topics,
+    } = *s;
+    let pair = pairs(conn, scope, account)
+        .await?
+        .into_iter()
+        .find(|p| p.id == pair_id)
+        .ok_or(StoreError::NotFound)?;
+    if !(1..=240).contains(&hours_tenths) {
+        return Err(FieldError::new("hours", "supervision.hours_invalid").into());
+    }
+    if topics.trim().is_empty() {
+        return Err(FieldError::new("topics", "form.required").into());
+    }
+    let region: (String,) = Sql::new("SELECT region_code FROM supervision_pairs WHERE id = ")
+        .bind(&pair.id)
+        .fetch_one(conn)
+        .await?;
+    let id = new_id();
+    Sql::new("INSERT INTO supervision_sessions (id, pair_id, region_code, held_on, hours_tenths, topics, created_by, created_at) VALUES (")
+        .bind(&id).push(", ").bind(pair_id).push(", ").bind(region.0).push(", ").bind(held_on).push(", ").bind(hours_tenths).push(", ")
+        .bind(topics.trim()).push(", ").bind(by).push(", ").bind(now).push(")")
+        .execute(conn).await?;
+    Ok(id)
+}
+
+pub async fn sessions(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    account: Option<&str>,
+    pair_id: &str,
+) -> StoreResult<Vec<Session>> {
+    if !pairs(conn, scope, account)
+        .await?
+        .iter()
+        .any(|p| p.id == pair_id)
+    {
+        return Err(StoreError::NotFound);
+    }
+    Sql::new("SELECT id, pair_id, held_on, hours_tenths, topics FROM supervision_sessions WHERE pair_id = ")
+        .bind(pair_id).push(" ORDER BY held_on DESC").fetch_all(conn).await
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Team {
+    pub id: String,
+    pub region_code: String,
+    pub region_path: String,
+    pub name: String,
+    pub sending_name: String,
+    pub starts_on: String,
+    pub ends_on: String,
+    pub dispatched: i64,
+    pub local: i64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct NewTeam<'a> {
+    /// The host county.
+    pub region: &'a str,
+    pub name: &'a str,
+    pub sending: &'a str,
+    pub starts: &'a str,
+    pub ends: &'a str,
+}
+
+pub async fn add_team(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    t: &NewTeam<'_>,
+    now: Millis,
+) -> StoreResult<String> {
+    let NewTeam {
+        region,
+        name,
+        sending,
+        starts,
+        ends,
+    } = *t;
+    if RegionCode::parse(region)
+        .map(|r| r.level() != shegong_domain::RegionLevel::County)
+        .unwrap_or(true)
+        || !scope.contains_region(region)
+    {
+        return Err(FieldError::new("region", "sanqu.county_required").into());
+    }
+    if name.trim().is_empty() {
+        return Err(FieldError::new("name", "form.required").into());
+    }
+    if ends < starts {
+        return Err(FieldError::new("ends_on", "inspection.period_invalid").into());
+    }
+    let id = new_id();
+    Sql::new("INSERT INTO sanqu_teams (id, region_code, name, sending_name, starts_on, ends_on, created_at) VALUES (")
+        .bind(&id).push(", ").bind(region).push(", ").bind(name.trim()).push(", ").bind(sending.trim()).push(", ").bind(starts).push(", ").bind(ends).push(", ").bind(now).push(")")
+        .execute(conn).await?;
+    Ok(id)
+}
+
+pub async fn add_member(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    team: &str,
+    staff_id: &str,
+    dispatched: bool,
+) -> StoreResult<()> {
+    let t = teams(conn, scope)
+        .await?
+        .into_iter()
+        .find(|t| t.id == team)
+        .ok_or(StoreError::NotFound)?;
+    get(conn, scope, staff_id)
+        .await
+        .map_err(|_| FieldError::new("staff", "staff.unknown"))?;
+    let dup = Sql::new("SELECT COUNT(*) FROM sanqu_members WHERE team_id = ")
+        .bind(team)
+        .push(" AND staff_id = ")
+        .bind(staff_id)
+        .fetch_i64(conn)
+        .await?;
+    if dup > 0 {
+        return Err(FieldError::new("staff", "sanqu.member_taken").into());
+    }
+    Sql::new("INSERT INTO sanqu_members (team_id, staff_id, region_code, dispatched) VALUES (")
+        .bind(team)
+        .push(", ")
+        .bind(staff_id)
+        .push(", ")
+        .bind(&t.region_code)
+        .push(", ")
+        .bind(dispatched)
+        .push(")")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn teams(conn: &mut AnyConnection, scope: &Scope) -> StoreResult<Vec<Team>> {
+    let mut q = Sql::new(
+        "SELECT t.id, t.region_code, r.path_names AS region_path, t.name, t.sending_name, t.starts_on, t.ends_on, \
+         (SELECT COUNT(*) FROM sanqu_members m WHERE m.team_id = t.id AND m.dispatched = 1) AS dispatched, \
+         (SELECT COUNT(*) FROM sanqu_members m WHERE m.team_id = t.id AND m.dispatched = 0) AS local \
+         FROM sanqu_teams t JOIN regions r ON r.code = t.region_code WHERE ",
+    );
+    q.region_range("t.region_code", scope);
+    if let Some(org) = scope.org {
+        q.push(" AND t.id IN (SELECT m.team_id FROM sanqu_members m JOIN staff p ON p.id = m.staff_id WHERE p.employer_org_id = ")
+            .bind(org.to_string())
+            .push(")");
+    }
+    q.push(" ORDER BY t.starts_on DESC, t.name");
+    q.fetch_all(conn).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staffing rules and statistics
+
+/// The minimum number of social workers per station in `region` (nearest rule up the tree).
+pub async fn staffing_rule(conn: &mut AnyConnection, region: &str) -> StoreResult<i64> {
+    let r: Option<(i64,)> = Sql::new("SELECT min_social_workers FROM staffing_rules WHERE SUBSTR(")
+        .bind(region)
+        .push(", 1, LENGTH(region_code)) = region_code ORDER BY LENGTH(region_code) DESC LIMIT 1")
+        .fetch_optional(conn)
+        .await?;
+    Ok(r.map(|(n,)| n).unwrap_or(DEFAULT_MIN_SOCIAL_WORKERS))
+}
+
+pub const DEFAULT_MIN_SOCIAL_WORKERS: i64 = 2;
+
+pub async fn set_staffing_rule(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    region: &str,
+    min: i64,
+    now: Millis,
+) -> StoreResult<Option<i64>> {
+    if !scope.contains_region(region) || scope.org.is_some() {
+        return Err(FieldError::new("region", "station.region_out_of_scope").into());
+    }
+    if !(0..=50).contains(&min) {
+        return Err(FieldError::new("min_social_workers", "form.out_of_range").into());
+    }
+    let before: Option<(i64,)> =
+        Sql::new("SELECT min_social_workers FROM staffing_rules WHERE region_code = ")
+            .bind(region)
+            .fetch_optional(conn)
+            .await?;
+    Sql::new("INSERT INTO staffing_rules (region_code, min_social_workers, updated_at) VALUES (").bind(region).push(", ").bind(min).push(", ").bind(now)
+        .push(") ON CONFLICT (region_code) DO UPDATE SET min_social_workers = excluded.min_social_workers, updated_at = excluded.updated_at")
+        .execute(conn).await?;
+    Ok(before.map(|(n,)| n))
+}
+
+/// Roles that count as social workers for the staffing rule (not admin/finance or auxiliary).
+pub const SOCIAL_WORK_ROLES: &str = "('station_head','frontline','supervisor')";
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Figures {
+    pub code: String,
+    pub name: String,
+    pub stations: i64,
+    pub workers: i64,
+    pub certified: i64,
+    pub supervisors: i64,
+    pub training_tenths: i64,
+    pub left_12m: i64,
+    pub understaffed: i64,
+}
+
+impl Figures {
+    pub fn per_station_tenths(&self) -> i64 {
+        if self.stations == 0 {
+            0
+        } else {
+            self.workers * 10 / self.stations
+        }
+    }
+    pub fn certified_pct(&self) -> i64 {
+        if self.workers == 0 {
+            0
+        } else {
+            self.certified * 100 / self.workers
+        }
+    }
+    pub fn supervisors_per_100(&self) -> i64 {
+        if self.workers == 0 {
+            0
+        } else {
+            self.supervisors * 100 / self.workers
+        }
+    }
+    /// Leavers in the last 12 months over (active + leavers), percent.
+    pub fn turnover_pct(&self) -> i64 {
+        let base = self.workers + self.left_12m;
+        if base == 0 {
+            0
+        } else {
+            self.left_12m * 100 / base
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Understaffed {
+    pub id: String,
+    pub name: String,
+    pub region_code: String,
+    pub workers: i64,
+    pub required: i64,
+}
+
+/// Workforce figures for `code` (`None`: the whole country, for national scopes) and its
+/// children, and the stations below their staffing rule.
+pub async fn statistics(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    code: Option<&str>,
+    year_start: &str,
+    year_ago: &str,
+) -> StoreResult<(Figures, Vec<Figures>, Vec<Understaffed>)> {
+    let (top_code, top_name, child_len) = match code {
+        Some(code) => {
+            let r = crate::network::regions::get(conn, scope, code).await?;
+            let child_len = RegionCode::parse(code)?
+                .level()
+                .child()
+                .map(|l| l.code_len())
+                .unwrap_or(code.len());
+            (r.code, r.name, child_len)
+        }
+        None if scope.region.is_some() => return Err(crate::StoreError::NotFound),
+        None => (String::new(), String::new(), 2),
+    };
+    let code = top_code.as_str();
+    let area = Scope {
+        region: RegionCode::parse(code).ok(),
+        org: scope.org,
+    };
+    let mut rows: std::collections::BTreeMap<String, Figures> =
+        crate::network::regions::children(conn, scope, (!code.is_empty()).then_some(code))
+            .await?
+            .into_iter()
+            .filter(|_| code.len() < 12)
+            .map(|r| {
+                (
+                    r.code.clone(),
+                    Figures {
+                        code: r.code,
+                        name: r.name,
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect();
+    let mut top = Figures {
+        code: top_code.clone(),
+        name: top_name,
+        ..Default::default()
+    };
+    let g = |col: &str| format!("SUBSTR({col}, 1, {child_len})");
+    // Staff figures grouped by child region.
+    let mut q = Sql::new(&format!(
+        "SELECT {g}, \
+         CAST(SUM(CASE WHEN p.status = 'active' AND p.role IN {roles} THEN 1 ELSE 0 END) AS BIGINT), \
+         CAST(SUM(CASE WHEN p.status = 'active' AND p.role IN {roles} AND EXISTS (SELECT 1 FROM certificates c WHERE c.staff_id = p.id) THEN 1 ELSE 0 END) AS BIGINT), \
+         CAST(SUM(CASE WHEN p.status = 'active' AND p.role = 'supervisor' THEN 1 ELSE 0 END) AS BIGINT), \
+         CAST(SUM(CASE WHEN p.status = 'left' AND p.left_on >= ",
+        g = g("p.region_code"),
+        roles = SOCIAL_WORK_ROLES
+    ));
+    q.bind(year_ago)
+        .push(" THEN 1 ELSE 0 END) AS BIGINT) FROM staff p WHERE ");
+    q.region_range("p.region_code", &area);
+    if let Some(org) = area.org {
+        q.push(" AND p.employer_org_id = ").bind(org.to_string());
+    }
+    q.push(&format!(" GROUP BY {}", g("p.region_code")));
+    for (grp, workers, certified, supervisors, left) in
+        q.fetch_all::<(String, i64, i64, i64, i64)>(conn).await?
+    {
+        for f in [Some(&mut top), rows.get_mut(&grp)].into_iter().flatten() {
+            f.workers += workers;
+            f.certified += certified;
+            f.supervisors += supervisors;
+            f.left_12m += left;
+        }
+    }
+    let mut q = Sql::new(&format!(
+        "SELECT {g}, CAST(COALESCE(SUM(t.hours_tenths), 0) AS BIGINT) FROM trainings t JOIN staff p ON p.id = t.staff_id WHERE t.held_on >= ",
+        g = g("p.region_code")
+    ));
+    q.bind(year_start).push(" AND ");
+    q.region_range("p.region_code", &area);
+    if let Some(org) = area.org {
+        q.push(" AND p.employer_org_id = ").bind(org.to_string());
+    }
+    q.push(&format!(" GROUP BY {}", g("p.region_code")));
+    for (grp, tenths) in q.fetch_all::<(String, i64)>(conn).await? {
+        for f in [Some(&mut top), rows.get_mut(&grp)].into_iter().flatten() {
+            f.training_tenths += tenths;
+        }
+    }
+    // Stations that are open (operating or suspended) and their social workers.
+    let mut q = stations::scoped_from(
+        &format!(
+            "SELECT s.id, s.name, s.region_code, (SELECT COUNT(*) FROM staff p WHERE p.station_id = s.id AND p.status = 'active' AND p.role IN {SOCIAL_WORK_ROLES}) AS workers, 0 AS required FROM stations s"
+        ),
+        &area,
+    );
+    q.push(" AND s.status IN ('operating', 'suspended') ORDER BY s.region_code, s.name");
+    // Rules are few: read them once and take the nearest one up the tree for each station.
+    let rules: Vec<(String, i64)> =
+        Sql::new("SELECT region_code, min_social_workers FROM staffing_rules")
+            .fetch_all(conn)
+            .await?;
+    let rule_for = |region: &str| {
+        rules
+            .iter()
+            .filter(|(r, _)| region.starts_with(r.as_str()))
+            .max_by_key(|(r, _)| r.len())
+            .map_or(DEFAULT_MIN_SOCIAL_WORKERS, |(_, n)| *n)
+    };
+    let mut understaffed = Vec::new();
+    for mut s in q.fetch_all::<Understaffed>(conn).await? {
+        let grp = s
+            .region_code
+            .get(..child_len)
+            .unwrap_or(&s.region_code)
+            .to_owned();
+        s.required = rule_for(&s.region_code);
+        let short = s.workers < s.required;
+        for f in [Some(&mut top), rows.get_mut(&grp)].into_iter().flatten() {
+            f.stations += 1;
+            if short {
+                f.understaffed += 1;
+            }
+        }
+        if short {
+            understaffed.push(s);
+        }
+    }
+    Ok((top, rows.into_values().collect(), understaffed))
+}

@@ -1,0 +1,446 @@
+//! The audit log for auditors (and civil-affairs administrators, within their scope): filters,
+//! Excel export, chain verification; `GET /api/v1/audit`. Read-only: no route changes an entry.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use shegong_domain::{Permission, Role};
+use shegong_store::admin::audit::{self, Change, Entry, Filter, Verification};
+use shegong_store::{PageRequest, network::regions};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::http::auth::{Ctx, CurrentUser};
+use crate::http::error::{WebError, WebResult};
+use crate::http::render::{Base, Crumb, page};
+use crate::http::state::AppState;
+use crate::ui::excel::{self, Cell};
+use crate::ui::i18n::Tr;
+use crate::ui::list::{Pager, date_start_millis, pager, rfc3339};
+
+fn reader(ctx: &Ctx) -> WebResult<&CurrentUser> {
+    let u = ctx.user()?;
+    u.require(Permission::ReadAudit)?;
+    Ok(u)
+}
+
+#[derive(Deserialize, IntoParams, Default, Clone)]
+pub struct AuditQuery {
+    /// From this date (YYYY-MM-DD, China Standard Time), inclusive.
+    #[param(format = Date)]
+    pub from: Option<String>,
+    /// Up to this date (YYYY-MM-DD), inclusive.
+    #[param(format = Date)]
+    pub to: Option<String>,
+    /// Username of the actor.
+    pub actor: Option<String>,
+    /// Entity type, e.g. `user`, `session`, `api_token`.
+    pub entity: Option<String>,
+    /// Action, e.g. `create`, `update`, `login`, `lockout`, `reveal`, `permission_denied`.
+    pub action: Option<String>,
+    #[param(schema_with = crate::http::api::code::outcome)]
+    pub outcome: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+impl AuditQuery {
+    fn filter(&self) -> Filter {
+        Filter {
+            from: self.from.as_deref().and_then(date_start_millis),
+            to: self
+                .to
+                .as_deref()
+                .and_then(date_start_millis)
+                .map(|d| d + 86_400_000),
+            actor: self.actor.clone().map(|s| s.trim().to_ascii_lowercase()),
+            entity: self.entity.clone(),
+            action: self.action.clone(),
+            outcome: self.outcome.clone(),
+        }
+    }
+
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let v = |o: &Option<String>| o.clone().unwrap_or_default();
+        vec![
+            ("from", v(&self.from)),
+            ("to", v(&self.to)),
+            ("actor", v(&self.actor)),
+            ("entity", v(&self.entity)),
+            ("action", v(&self.action)),
+            ("outcome", v(&self.outcome)),
+        ]
+    }
+}
+
+pub struct Row {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub region: String,
+    pub outcome: String,
+    pub outcome_class: &'static str,
+    pub changes: String,
+    pub ip: String,
+    pub request_id: String,
+}
+
+/// `名称: 旧 → 新; …`, fields named by their form labels (the code when there is none).
+fn changes_text(t: &Tr, changes: &[Change]) -> String {
+    changes
+        .iter()
+        .map(|c| {
+            format!(
+                "{}: {} → {}",
+                label(t, "field", &c.field),
+                c.before.as_deref().unwrap_or("∅"),
+                c.after.as_deref().unwrap_or("∅")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn label(t: &Tr, prefix: &str, value: &str) -> String {
+    let key = format!("{prefix}.{value}");
+    let s = t.get(&key);
+    if s == key {
+        value.to_owned()
+    } else {
+        s.to_owned()
+    }
+}
+
+async fn rows(state: &AppState, t: &Tr, items: &[Entry]) -> WebResult<Vec<Row>> {
+    let codes: Vec<&str> = items.iter().map(|e| e.region_code.as_str()).collect();
+    let mut c = state.db.read().await?;
+    let paths = regions::display_paths(&mut c, &codes).await?;
+    Ok(items
+        .iter()
+        .map(|e| Row {
+            seq: e.seq,
+            at: t.datetime(e.at),
+            actor: e.actor_name.clone(),
+            action: label(t, "audit.action", &e.action),
+            entity: label(t, "audit.entity", &e.entity),
+            entity_id: e.entity_id.clone().unwrap_or_default(),
+            region: if e.region_code.is_empty() {
+                t.get("scope.national").to_owned()
+            } else {
+                paths
+                    .get(&e.region_code)
+                    .cloned()
+                    .unwrap_or_else(|| e.region_code.clone())
+            },
+            outcome: label(t, "audit.outcome", &e.outcome),
+            outcome_class: match e.outcome.as_str() {
+                "success" => "tag-ok",
+                "failure" => "tag-warn",
+                _ => "tag-bad",
+            },
+            changes: changes_text(t, &e.parsed_changes()),
+            ip: e.ip.clone().unwrap_or_default(),
+            request_id: e.request_id.clone().unwrap_or_default(),
+        })
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+struct AuditPage {
+    t: Tr,
+    base: Base,
+    rows: Vec<Row>,
+    pager: Pager,
+    q: AuditQuery,
+    export_href: String,
+    can_verify: bool,
+    verification: Option<Verification>,
+}
+
+/// Every entity and action the product writes to the log (the filters offer them all; a test
+/// checks each has a label in both languages).
+pub const ENTITIES: &[&str] = &[
+    "user",
+    "session",
+    "api_token",
+    "route",
+    "audit_log",
+    "region",
+    "organization",
+    "station",
+    "attachment",
+    "construction_target",
+    "inspection_plan",
+    "inspection_visit",
+    "rectification",
+    "indicator_item",
+    "service_item",
+    "staff",
+    "staffing_rule",
+    "supervision_pair",
+    "supervision_session",
+    "sanqu_team",
+    "sanqu_member",
+];
+pub const ACTIONS: &[&str] = &[
+    "create",
+    "update",
+    "login",
+    "logout",
+    "lockout",
+    "password_change",
+    "permission_denied",
+    "disable",
+    "enable",
+    "unlock",
+    "reset_password",
+    "revoke",
+    "export",
+    "reveal",
+    "import",
+    "funding",
+    "services",
+    "assess",
+    "progress",
+    "confirm_completion",
+    "upload",
+    "set_target",
+    "advance",
+    "certificate",
+    "training",
+];
+
+impl AuditPage {
+    fn entities(&self) -> &'static [&'static str] {
+        ENTITIES
+    }
+
+    fn actions(&self) -> &'static [&'static str] {
+        ACTIONS
+    }
+
+    fn verify_ok_text(&self, v: &Verification) -> String {
+        self.t
+            .fmt("audit.verify_ok", &[("n", &v.checked.to_string())])
+    }
+}
+
+async fn audit_page(
+    state: &AppState,
+    ctx: &Ctx,
+    q: AuditQuery,
+    verification: Option<Verification>,
+) -> WebResult<Response> {
+    let u = reader(ctx)?;
+    let t = ctx.tr();
+    let data = {
+        let mut c = state.db.read().await?;
+        audit::list(
+            &mut c,
+            &u.scope(),
+            &q.filter(),
+            PageRequest::new(q.page, q.per_page),
+        )
+        .await?
+    };
+    let pairs = q.pairs();
+    let title = t.get("menu.audit");
+    Ok(page(
+        StatusCode::OK,
+        &AuditPage {
+            t,
+            base: Base::new(ctx, title, vec![Crumb::here(title)]),
+            rows: rows(state, &t, &data.items).await?,
+            pager: pager(&t, &data, "/audit", &pairs),
+            export_href: format!(
+                "/audit/export.xlsx?{}",
+                serde_urlencoded::to_string(&pairs).unwrap_or_default()
+            ),
+            can_verify: u.role() == Role::Auditor,
+            verification,
+            q,
+        },
+    ))
+}
+
+pub async fn list_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<AuditQuery>,
+) -> WebResult<Response> {
+    audit_page(&state, &ctx, q, None).await
+}
+
+/// Verify the whole chain (auditors only: it reads every entry, whatever the scope).
+pub async fn verify_page(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let u = reader(&ctx)?;
+    if u.role() != Role::Auditor {
+        return Err(WebError::Forbidden);
+    }
+    let v = {
+        let mut c = state.db.read().await?;
+        audit::verify(&mut c).await?
+    };
+    audit_page(&state, &ctx, AuditQuery::default(), Some(v)).await
+}
+
+pub async fn export(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<AuditQuery>,
+) -> WebResult<Response> {
+    let u = reader(&ctx)?;
+    let t = ctx.tr();
+    let data = {
+        let mut c = state.db.read().await?;
+        audit::list(
+            &mut c,
+            &u.scope(),
+            &q.filter(),
+            PageRequest {
+                page: 1,
+                per_page: excel::MAX_ROWS,
+            },
+        )
+        .await?
+    };
+    let rows = rows(&state, &t, &data.items).await?;
+    let headers = [
+        "audit.seq",
+        "audit.at",
+        "audit.actor",
+        "audit.action_label",
+        "audit.entity_label",
+        "audit.entity_id",
+        "audit.region",
+        "audit.outcome_label",
+        "audit.changes",
+        "audit.ip",
+        "audit.request_id",
+    ]
+    .map(|k| t.get(k));
+    let cells: Vec<Vec<Cell>> = rows
+        .into_iter()
+        .map(|r| {
+            vec![
+                r.seq.into(),
+                r.at.into(),
+                r.actor.into(),
+                r.action.into(),
+                r.entity.into(),
+                r.entity_id.into(),
+                r.region.into(),
+                r.outcome.into(),
+                r.changes.into(),
+                r.ip.into(),
+                r.request_id.into(),
+            ]
+        })
+        .collect();
+    excel::send(
+        &state,
+        &ctx,
+        "audit_log",
+        "menu.audit",
+        &headers,
+        &cells,
+        vec![],
+    )
+    .await
+}
+
+/// An audit entry as the API returns it.
+#[derive(Serialize, ToSchema)]
+pub struct AuditEntryDto {
+    pub seq: i64,
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub actor_id: Option<String>,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<String>,
+    /// Region the entry is filed under; empty for national.
+    pub region_code: String,
+    pub outcome: String,
+    pub changes: Vec<ChangeDto>,
+    pub request_id: Option<String>,
+    pub ip: Option<String>,
+    pub hash: String,
+    pub prev_hash: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChangeDto {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditPageDto {
+    pub items: Vec<AuditEntryDto>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// Audit entries filed within the caller's scope, newest first.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+    responses((status = 200, body = AuditPageDto), (status = 401, description = "Not signed in"), (status = 403, description = "No audit permission")))]
+pub async fn api_list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<AuditQuery>,
+) -> WebResult<Json<AuditPageDto>> {
+    let u = reader(&ctx)?;
+    let mut c = state.db.read().await?;
+    let p = audit::list(
+        &mut c,
+        &u.scope(),
+        &q.filter(),
+        PageRequest::new(q.page, q.per_page),
+    )
+    .await?;
+    Ok(Json(AuditPageDto {
+        items: p
+            .items
+            .into_iter()
+            .map(|e| AuditEntryDto {
+                changes: e
+                    .parsed_changes()
+                    .into_iter()
+                    .map(|c| ChangeDto {
+                        field: c.field,
+                        before: c.before,
+                        after: c.after,
+                    })
+                    .collect(),
+                at: rfc3339(e.at),
+                seq: e.seq,
+                id: e.id,
+                actor_id: e.actor_id,
+                actor: e.actor_name,
+                action: e.action,
+                entity: e.entity,
+                entity_id: e.entity_id,
+                region_code: e.region_code,
+                outcome: e.outcome,
+                request_id: e.request_id,
+                ip: e.ip,
+                hash: e.hash,
+                prev_hash: e.prev_hash,
+            })
+            .collect(),
+        total: p.total,
+        page: p.page,
+        per_page: p.per_page,
+    }))
+}

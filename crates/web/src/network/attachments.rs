@@ -1,0 +1,121 @@
+//! Uploading and downloading attachments. Uploads are multipart (the CSRF token rides in the
+//! query string), checked for size and type by their content; downloads go through the owner's
+//! scope, never through a static directory.
+
+use axum::extract::{Multipart, Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use shegong_domain::FieldError;
+use shegong_store::admin::audit::{self, Change, Event};
+use shegong_store::network::attachments::{self, NewAttachment};
+use shegong_store::network::stations;
+
+use crate::http::auth::Ctx;
+use crate::http::error::{WebError, WebResult};
+use crate::http::state::AppState;
+use crate::network::stations::writer;
+
+/// The kind and file of an upload form.
+async fn read_upload(mut form: Multipart) -> WebResult<(String, String, Vec<u8>)> {
+    let (mut kind, mut name, mut bytes) = (String::from("other"), String::new(), Vec::new());
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|_| FieldError::new("file", "attachment.too_large"))?
+    {
+        match field.name() {
+            Some("kind") => kind = field.text().await.unwrap_or_default(),
+            Some("file") => {
+                name = field.file_name().unwrap_or("file").to_owned();
+                bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|_| FieldError::new("file", "attachment.too_large"))?
+                    .to_vec();
+            }
+            _ => {}
+        }
+    }
+    if !matches!(kind.as_str(), "photo" | "rule" | "evidence" | "other") {
+        return Err(FieldError::new("kind", "attachment.kind_unknown").into());
+    }
+    Ok((kind, name, bytes))
+}
+
+pub async fn upload_station(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    form: Multipart,
+) -> WebResult<Response> {
+    let u = writer(&ctx)?.clone();
+    let (kind, name, bytes) = read_upload(form).await?;
+    let mut tx = state.db.begin().await?;
+    let st = stations::get(&mut tx, &u.scope(), &id).await?;
+    let a = attachments::add(
+        &mut tx,
+        &state.files,
+        NewAttachment {
+            owner_kind: "station",
+            owner_id: &id,
+            region_code: &st.region_code,
+            kind: &kind,
+            filename: &name,
+            bytes: &bytes,
+        },
+        &u.user.username,
+        state.now(),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        state.db.backend(),
+        &ctx.actor(),
+        Event::new("upload", "attachment", Some(a.id.clone()))
+            .region(st.region_code.clone())
+            .changes(vec![
+                Change::new("station", None::<String>, Some(&id)),
+                Change::new("filename", None::<String>, Some(&a.filename)),
+                Change::new("sha256", None::<String>, Some(&a.sha256)),
+            ]),
+        state.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/stations/{id}?notice=notice.uploaded")).into_response())
+}
+
+pub async fn download(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let u = ctx.user()?;
+    u.require(shegong_domain::Permission::ReadData)?;
+    let a = {
+        let mut c = state.db.read().await?;
+        attachments::get(&mut c, &u.scope(), &id).await?
+    };
+    let bytes =
+        state.files.get(&a.sha256).await.map_err(|e| {
+            WebError::Internal(anyhow::anyhow!("attachment {} unreadable: {e}", a.id))
+        })?;
+    let disposition = if a.content_type.starts_with("image/") {
+        "inline"
+    } else {
+        "attachment"
+    };
+    let encoded = crate::http::render::urlencode(&a.filename).replace('+', "%20");
+    Ok((
+        [
+            (header::CONTENT_TYPE, a.content_type.clone()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("{disposition}; filename*=UTF-8''{encoded}"),
+            ),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,202 @@
+//! Construction (建设清单): annual targets per child region against stations built, and the
+//! stations whose monthly progress report is overdue.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use shegong_domain::Permission;
+use shegong_store::admin::audit::{self, Change, Event};
+use shegong_store::network::construction::{self, Overdue};
+use shegong_store::network::coverage;
+
+use crate::http::auth::Ctx;
+use crate::http::error::WebResult;
+use crate::http::render::{Base, Crumb, page};
+use crate::http::state::AppState;
+use crate::network::stations::reader;
+use crate::ui::forms::{Check, FormData, today};
+use crate::ui::i18n::Tr;
+
+/// Day of the month by which last month's progress report is due.
+pub const REPORT_DUE_DAY: i64 = 5;
+
+pub struct TargetRow {
+    pub code: String,
+    pub name: String,
+    pub target: Option<i64>,
+    pub operating: i64,
+    pub building: i64,
+    pub covered: i64,
+    pub townships: i64,
+    /// Operating stations over the target, percent.
+    pub done_pct: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "network/construction.html")]
+struct ConstructionPage {
+    t: Tr,
+    base: Base,
+    year: i64,
+    rows: Vec<TargetRow>,
+    overdue: Vec<Overdue>,
+    due_month: String,
+    can_supervise: bool,
+    error: Option<String>,
+}
+
+impl ConstructionPage {
+    fn month_text(&self, m: &Option<i64>) -> String {
+        m.map(|m| format!("{}-{:02}", m / 100, m % 100))
+            .unwrap_or_else(|| "—".into())
+    }
+}
+
+#[derive(Deserialize)]
+pub struct YearQuery {
+    year: Option<i64>,
+    notice: Option<String>,
+}
+
+async fn render(
+    state: &AppState,
+    ctx: &Ctx,
+    year: Option<i64>,
+    notice: Option<&str>,
+    error: Option<String>,
+) -> WebResult<Response> {
+    let u = reader(ctx)?;
+    let scope = u.scope();
+    let t = ctx.tr();
+    let today_s = today(state.now());
+    let (y, m, d): (i64, i64, i64) = (
+        today_s[..4].parse().unwrap_or(2024),
+        today_s[5..7].parse().unwrap_or(1),
+        today_s[8..10].parse().unwrap_or(1),
+    );
+    let year = year.unwrap_or(y);
+    let due = construction::month_due(y, m, d, REPORT_DUE_DAY);
+    let mut c = state.db.read().await?;
+    let code = scope.region.as_ref().map(|r| r.to_string());
+    let (_, children) = coverage::coverage(&mut c, &scope, code.as_deref(), &today_s).await?;
+    let targets = construction::targets(&mut c, &scope, year).await?;
+    let rows = children
+        .into_iter()
+        .map(|f| {
+            let target = targets
+                .iter()
+                .find(|t| t.region_code == f.code)
+                .map(|t| t.target);
+            TargetRow {
+                done_pct: target.filter(|t| *t > 0).map(|t| f.operating * 100 / t),
+                target,
+                operating: f.operating,
+                building: f.planned + f.under_construction,
+                covered: f.covered,
+                townships: f.townships,
+                code: f.code,
+                name: f.name,
+            }
+        })
+        .collect();
+    let overdue = construction::overdue(&mut c, &scope, due).await?;
+    drop(c);
+    let title = t.get("menu.construction");
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(page(
+        status,
+        &ConstructionPage {
+            t,
+            base: Base::new(ctx, title, vec![Crumb::here(title)]).with_notice(&t, notice),
+            year,
+            rows,
+            overdue,
+            due_month: format!("{}-{:02}", due / 100, due % 100),
+            can_supervise: u.can(Permission::Supervise),
+            error,
+        },
+    ))
+}
+
+pub async fn page_construction(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<YearQuery>,
+) -> WebResult<Response> {
+    render(&state, &ctx, q.year, q.notice.as_deref(), None).await
+}
+
+pub async fn set_target(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    let u = ctx.user()?;
+    u.require(Permission::Supervise)?;
+    let mut c = Check::default();
+    let year = c.int("year", f.get("year"), 2000, 2100, 0);
+    let target = c.int("target", f.get("target"), 0, 100_000, 0);
+    let region = f.get("region").to_owned();
+    let t = ctx.tr();
+    if let Err(errors) = c.finish() {
+        let e = &errors[0];
+        return render(
+            &state,
+            &ctx,
+            Some(year),
+            None,
+            Some(format!(
+                "{}: {}",
+                t.get(&format!("field.{}", e.field)),
+                t.get(e.code)
+            )),
+        )
+        .await;
+    }
+    let mut tx = state.db.begin().await?;
+    match construction::set_target(&mut tx, &u.scope(), &region, year, target, state.now()).await {
+        Ok(before) => {
+            audit::record(
+                &mut tx,
+                state.db.backend(),
+                &ctx.actor(),
+                Event::new(
+                    "set_target",
+                    "construction_target",
+                    Some(format!("{region}/{year}")),
+                )
+                .region(region.clone())
+                .changes(vec![Change::new("target", before, Some(target))]),
+                state.now(),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(
+                Redirect::to(&format!("/construction?year={year}&notice=notice.saved"))
+                    .into_response(),
+            )
+        }
+        Err(shegong_store::StoreError::Invalid(e)) => {
+            drop(tx);
+            render(
+                &state,
+                &ctx,
+                Some(year),
+                None,
+                Some(format!(
+                    "{}: {}",
+                    t.get(&format!("field.{}", e.field)),
+                    t.get(e.code)
+                )),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,231 @@
+//! Configuration of the five-indicator checklist and of the service list (服务清单) for the
+//! user's region: items defined here apply to every station below; items from regions above are
+//! shown read-only. Changing the checklist recomputes readiness below it in the same transaction.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use shegong_domain::network::station::{Category, Evidence, ServiceDomain};
+use shegong_domain::{FieldError, Permission};
+use shegong_store::admin::audit::{self, Change, Event};
+use shegong_store::network::indicators::{self, Item, ItemInput};
+use shegong_store::network::stations::{self, ServiceItem};
+
+use crate::http::auth::Ctx;
+use crate::http::error::WebResult;
+use crate::http::render::{Base, Crumb, page};
+use crate::http::state::AppState;
+use crate::network::stations::reader;
+use crate::ui::forms::{Check, FormData};
+use crate::ui::i18n::Tr;
+use crate::ui::list::FormErrors;
+
+#[derive(Template)]
+#[template(path = "network/indicators.html")]
+struct IndicatorsPage {
+    t: Tr,
+    base: Base,
+    items: Vec<Item>,
+    services: Vec<ServiceItem>,
+    own_region: String,
+    can_supervise: bool,
+    errors: FormErrors,
+    f: FormData,
+}
+
+impl IndicatorsPage {
+    fn defined_here(&self, region: &str) -> bool {
+        region.starts_with(&self.own_region)
+    }
+
+    fn region_label(&self, region: &str) -> String {
+        if region.is_empty() {
+            self.t.get("scope.national").to_owned()
+        } else {
+            region.to_owned()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+async fn render(
+    state: &AppState,
+    ctx: &Ctx,
+    f: FormData,
+    errors: Vec<FieldError>,
+    notice: Option<&str>,
+) -> WebResult<Response> {
+    let u = reader(ctx)?;
+    let scope = u.scope();
+    let t = ctx.tr();
+    let mut c = state.db.read().await?;
+    let items = indicators::items_visible(&mut c, &scope).await?;
+    let services = stations::service_items_defined(&mut c, &scope).await?;
+    drop(c);
+    let title = t.get("menu.indicators");
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(page(
+        status,
+        &IndicatorsPage {
+            t,
+            base: Base::new(ctx, title, vec![Crumb::here(title)]).with_notice(&t, notice),
+            items,
+            services,
+            own_region: u.user.region_code.clone(),
+            can_supervise: u.can(Permission::Supervise),
+            errors: FormErrors::new(t, errors),
+            f,
+        },
+    ))
+}
+
+pub async fn page_indicators(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> WebResult<Response> {
+    render(
+        &state,
+        &ctx,
+        FormData::default(),
+        vec![],
+        q.notice.as_deref(),
+    )
+    .await
+}
+
+pub async fn add_item(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    let u = ctx.user()?;
+    u.require(Permission::Supervise)?;
+    let mut c = Check::default();
+    let category = c.take(Category::parse(f.get("category")));
+    let evidence = c.take(Evidence::parse(f.get("evidence")));
+    let name = c.text("name", f.get("name"), 100);
+    let requirement = c.opt_text("requirement", f.get("requirement"), 500);
+    let weight = c.int("weight", f.get("weight"), 1, 100, 1);
+    if let Err(errors) = c.finish() {
+        return render(&state, &ctx, f, errors, None).await;
+    }
+    let input = ItemInput {
+        region: u.user.region_code.clone(),
+        category: category.expect("checked"),
+        name,
+        requirement,
+        evidence: evidence.expect("checked"),
+        weight,
+    };
+    let mut tx = state.db.begin().await?;
+    match indicators::add_item(&mut tx, &u.scope(), &input, state.now()).await {
+        Ok(id) => {
+            audit::record(
+                &mut tx,
+                state.db.backend(),
+                &ctx.actor(),
+                Event::new("create", "indicator_item", Some(id))
+                    .region(input.region.clone())
+                    .changes(vec![
+                        Change::new("name", None::<String>, Some(&input.name)),
+                        Change::new("weight", None::<i64>, Some(input.weight)),
+                    ]),
+                state.now(),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(Redirect::to("/indicators?notice=notice.saved").into_response())
+        }
+        Err(shegong_store::StoreError::Invalid(e)) => {
+            drop(tx);
+            render(&state, &ctx, f, vec![e], None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn toggle_item(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    let u = ctx.user()?;
+    u.require(Permission::Supervise)?;
+    let active = f.get("active") == "1";
+    let mut tx = state.db.begin().await?;
+    let item = indicators::set_item_active(&mut tx, &u.scope(), &id, active).await?;
+    audit::record(
+        &mut tx,
+        state.db.backend(),
+        &ctx.actor(),
+        Event::new("update", "indicator_item", Some(id))
+            .region(item.region_code.clone())
+            .changes(vec![Change::new(
+                "active",
+                Some(item.active != 0),
+                Some(active),
+            )]),
+        state.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/indicators?notice=notice.saved").into_response())
+}
+
+pub async fn add_service(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    let u = ctx.user()?;
+    u.require(Permission::Supervise)?;
+    let mut c = Check::default();
+    let domain = c.take(ServiceDomain::parse(f.get("domain")));
+    let name = c.text("name", f.get("service_name"), 100);
+    if let Err(errors) = c.finish() {
+        return render(&state, &ctx, f, errors, None).await;
+    }
+    let mut tx = state.db.begin().await?;
+    match stations::add_service_item(
+        &mut tx,
+        &u.scope(),
+        &u.user.region_code,
+        domain.expect("checked"),
+        &name,
+        state.now(),
+    )
+    .await
+    {
+        Ok(id) => {
+            audit::record(
+                &mut tx,
+                state.db.backend(),
+                &ctx.actor(),
+                Event::new("create", "service_item", Some(id))
+                    .region(u.user.region_code.clone())
+                    .changes(vec![Change::new("name", None::<String>, Some(&name))]),
+                state.now(),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(Redirect::to("/indicators?notice=notice.saved").into_response())
+        }
+        Err(shegong_store::StoreError::Invalid(e)) => {
+            drop(tx);
+            render(&state, &ctx, f, vec![e], None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

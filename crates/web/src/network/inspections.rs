@@ -1,0 +1,727 @@
+//! Inspection (督查): plans, the visit form (checklist results, findings, GPS, rectifications),
+//! rectifications followed through submission, verification and closure, and
+//! `/api/v1/inspections`. Open and overdue rectifications show up the tree on the coverage page.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use shegong_domain::network::station::{Rectification, parse_latitude, parse_longitude};
+use shegong_domain::{FieldError, Permission};
+use shegong_store::admin::audit::{self, Change, Event};
+use shegong_store::network::inspections::{
+    self, Plan, PlanInput, Rect, RectFilter, RectificationInput, Visit, VisitInput,
+};
+use shegong_store::{PageRequest, network::indicators, network::stations};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::http::auth::Ctx;
+use crate::http::error::WebResult;
+use crate::http::render::{Base, Crumb, page};
+use crate::http::state::AppState;
+use crate::network::stations::{micro, reader};
+use crate::ui::forms::{Check, FormData, today};
+use crate::ui::i18n::Tr;
+use crate::ui::list::{FormErrors, Pager, pager, rfc3339};
+
+fn supervisor(ctx: &Ctx) -> WebResult<&crate::http::auth::CurrentUser> {
+    let u = ctx.user()?;
+    u.require(Permission::Supervise)?;
+    Ok(u)
+}
+
+#[derive(Deserialize, Default)]
+pub struct HomeQuery {
+    /// `open`, `overdue`, or a rectification status.
+    state: Option<String>,
+    region: Option<String>,
+    page: Option<i64>,
+    notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "network/inspections/index.html")]
+struct IndexPage {
+    t: Tr,
+    base: Base,
+    plans: Vec<Plan>,
+    rects: Vec<Rect>,
+    pager: Pager,
+    state: String,
+    region: String,
+    today: String,
+    visits: Vec<Visit>,
+    can_supervise: bool,
+    errors: FormErrors,
+    f: FormData,
+}
+
+async fn index(
+    state: &AppState,
+    ctx: &Ctx,
+    q: HomeQuery,
+    f: FormData,
+    errors: Vec<FieldError>,
+) -> WebResult<Response> {
+    let u = reader(ctx)?;
+    let scope = u.scope();
+    let t = ctx.tr();
+    let today_s = today(state.now());
+    let filter = RectFilter {
+        station_id: None,
+        state: Some(q.state.clone().unwrap_or_else(|| "open".into())),
+        region: q.region.clone(),
+    };
+    let mut c = state.db.read().await?;
+    let plans = inspections::plans(&mut c, &scope).await?;
+    let data = inspections::rectifications(
+        &mut c,
+        &scope,
+        &filter,
+        &today_s,
+        PageRequest::new(q.page, Some(50)),
+    )
+    .await?;
+    let visits = inspections::visits(
+        &mut c,
+        &scope,
+        None,
+        None,
+        PageRequest::new(Some(1), Some(20)),
+    )
+    .await?
+    .items;
+    drop(c);
+    let state_s = filter.state.clone().unwrap_or_default();
+    let pairs = vec![
+        ("state", state_s.clone()),
+        ("region", q.region.clone().unwrap_or_default()),
+    ];
+    let title = t.get("menu.inspections");
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(page(
+        status,
+        &IndexPage {
+            t,
+            base: Base::new(ctx, title, vec![Crumb::here(title)])
+                .with_notice(&t, q.notice.as_deref()),
+            plans,
+            pager: pager(&t, &data, "/inspections", &pairs),
+            rects: data.items,
+            state: state_s,
+            region: q.region.unwrap_or_default(),
+            today: today_s,
+            visits,
+            can_supervise: u.can(Permission::Supervise),
+            errors: FormErrors::new(t, errors),
+            f,
+        },
+    ))
+}
+
+pub async fn page_index(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<HomeQuery>,
+) -> WebResult<Response> {
+    let u = reader(&ctx)?;
+    let f = FormData::new(vec![("region".into(), u.user.region_code.clone())]);
+    index(&state, &ctx, q, f, vec![]).await
+}
+
+pub async fn create_plan(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    let u = supervisor(&ctx)?;
+    let mut c = Check::default();
+    let title = c.text("title", f.get("title"), 100);
+    let starts = c.date("starts_on", f.get("starts_on"));
+    let ends = c.date("ends_on", f.get("ends_on"));
+    let region = f.get("region").to_owned();
+    if let Err(errors) = c.finish() {
+        return index(&state, &ctx, HomeQuery::default(), f, errors).await;
+    }
+    let input = PlanInput {
+        region: region.clone(),
+        title,
+        starts_on: starts,
+        ends_on: ends,
+        notes: f.get("notes").chars().take(2000).collect(),
+    };
+    let mut tx = state.db.begin().await?;
+    match inspections::create_plan(&mut tx, &u.scope(), &input, &u.user.username, state.now()).await
+    {
+        Ok(id) => {
+            audit::record(
+                &mut tx,
+                state.db.backend(),
+                &ctx.actor(),
+                Event::new("create", "inspection_plan", Some(id))
+                    .region(region)
+                    .changes(vec![Change::new(
+                        "title",
+                        None::<String>,
+                        Some(&input.title),
+                    )]),
+                state.now(),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(Redirect::to("/inspections?notice=notice.saved").into_response())
+        }
+        Err(shegong_store::StoreError::Invalid(e)) => {
+            drop(tx);
+            index(&state, &ctx, HomeQuery::default(), f, vec![e]).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub struct ResultRow {
+    pub id: String,
+    pub category: String,
+    pub name: String,
+    pub requirement: String,
+}
+
+#[derive(Template)]
+#[template(path = "network/inspections/visit_form.html")]
+struct VisitForm {
+    t: Tr,
+    base: Base,
+    station: stations::Station,
+    plans: Vec<Plan>,
+    items: Vec<ResultRow>,
+    f: FormData,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize)]
+pub struct StationQuery {
+    station: String,
+}
+
+async fn visit_form(
+    state: &AppState,
+    ctx: &Ctx,
+    station_id: &str,
+    f: FormData,
+    errors: Vec<FieldError>,
+) -> WebResult<Response> {
+    let u = supervisor(ctx)?;
+    let scope = u.scope();
+    let t = ctx.tr();
+    let mut c = state.db.read().await?;
+    let station = stations::get(&mut c, &scope, station_id).await?;
+    let plans = inspections::plans(&mut c, &scope).await?;
+    let items = indicators::items_for(&mut c, &station.region_code)
+        .await?
+        .into_iter()
+        .map(|i| ResultRow {
+            category: t
+                .get(&format!("indicator.category.{}", i.category))
+                .to_owned(),
+            id: i.id,
+            name: i.name,
+            requirement: i.requirement,
+        })
+        .collect();
+    drop(c);
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let title = t.get("inspection.record_visit");
+    Ok(page(
+        status,
+        &VisitForm {
+            t,
+            base: Base::new(
+                ctx,
+                title,
+                vec![
+                    Crumb::link(t.get("menu.inspections"), "/inspections"),
+                    Crumb::link(station.name.clone(), format!("/stations/{}", station.id)),
+                    Crumb::here(title),
+                ],
+            ),
+            station,
+            plans,
+            items,
+            f,
+            errors: FormErrors::new(t, errors),
+        },
+    ))
+}
+
+pub async fn new_visit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<StationQuery>,
+) -> WebResult<Response> {
+    let u = supervisor(&ctx)?;
+    let f = FormData::new(vec![
+        ("visited_on".into(), today(state.now())),
+        ("inspector".into(), u.user.display_name.clone()),
+    ]);
+    visit_form(&state, &ctx, &q.station, f, vec![]).await
+}
+
+/// Parse the visit form: results are `met_<item>` = 1/0 with `note_<item>`; up to three
+/// rectifications `rect_desc_N`, `rect_owner_N`, `rect_deadline_N`.
+fn parse_visit(f: &FormData, items: &[String]) -> Result<VisitInput, Vec<FieldError>> {
+    let mut c = Check::default();
+    let visited_on = c.date("visited_on", f.get("visited_on"));
+    let inspector = c.text("inspector", f.get("inspector"), 50);
+    let findings = c.opt_text("findings", f.get("findings"), 4000);
+    let lng = match f.get("lng") {
+        "" => None,
+        v => c.take(parse_longitude(v)),
+    };
+    let lat = match f.get("lat") {
+        "" => None,
+        v => c.take(parse_latitude(v)),
+    };
+    let results = items
+        .iter()
+        .filter(|i| !f.get(&format!("met_{i}")).is_empty())
+        .map(|i| {
+            (
+                i.clone(),
+                f.get(&format!("met_{i}")) == "1",
+                f.get(&format!("note_{i}")).chars().take(500).collect(),
+            )
+        })
+        .collect();
+    let mut rectifications = Vec::new();
+    for n in 1..=3 {
+        let desc = f.get(&format!("rect_desc_{n}"));
+        if desc.is_empty() {
+            continue;
+        }
+        let owner = f.get(&format!("rect_owner_{n}"));
+        if owner.is_empty() {
+            c.fail("rectifications", "rectification.incomplete");
+        }
+        let deadline = c.date("deadline", f.get(&format!("rect_deadline_{n}")));
+        rectifications.push(RectificationInput {
+            description: desc.chars().take(1000).collect(),
+            owner: owner.chars().take(50).collect(),
+            deadline,
+        });
+    }
+    c.finish()?;
+    Ok(VisitInput {
+        plan_id: Some(f.get("plan").to_owned()).filter(|p| !p.is_empty()),
+        station_id: String::new(),
+        visited_on,
+        inspector,
+        lng_e6: lng,
+        lat_e6: lat,
+        findings,
+        results,
+        rectifications,
+    })
+}
+
+pub async fn create_visit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    let u = supervisor(&ctx)?.clone();
+    let station_id = f.get("station").to_owned();
+    let items: Vec<String> = {
+        let mut c = state.db.read().await?;
+        let st = stations::get(&mut c, &u.scope(), &station_id).await?;
+        indicators::items_for(&mut c, &st.region_code)
+            .await?
+            .into_iter()
+            .map(|i| i.id)
+            .collect()
+    };
+    let mut input = match parse_visit(&f, &items) {
+        Ok(i) => i,
+        Err(errors) => return visit_form(&state, &ctx, &station_id, f, errors).await,
+    };
+    input.station_id = station_id.clone();
+    let mut tx = state.db.begin().await?;
+    match inspections::record_visit(&mut tx, &u.scope(), &input, &u.user.username, state.now())
+        .await
+    {
+        Ok(id) => {
+            let region = stations::get(&mut tx, &u.scope(), &station_id)
+                .await?
+                .region_code;
+            audit::record(
+                &mut tx,
+                state.db.backend(),
+                &ctx.actor(),
+                Event::new("create", "inspection_visit", Some(id.clone()))
+                    .region(region)
+                    .changes(vec![
+                        Change::new("station", None::<String>, Some(&station_id)),
+                        Change::new("visited_on", None::<String>, Some(&input.visited_on)),
+                        Change::new(
+                            "rectifications",
+                            None::<String>,
+                            Some(input.rectifications.len()),
+                        ),
+                    ]),
+                state.now(),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(
+                Redirect::to(&format!("/inspections/visits/{id}?notice=notice.saved"))
+                    .into_response(),
+            )
+        }
+        Err(shegong_store::StoreError::Invalid(e)) => {
+            drop(tx);
+            visit_form(&state, &ctx, &station_id, f, vec![e]).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "network/inspections/visit.html")]
+struct VisitPage {
+    t: Tr,
+    base: Base,
+    v: Visit,
+    results: Vec<inspections::Result_>,
+    rects: Vec<Rect>,
+    today: String,
+    gps: String,
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+pub async fn visit_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> WebResult<Response> {
+    let u = reader(&ctx)?;
+    let scope = u.scope();
+    let t = ctx.tr();
+    let today_s = today(state.now());
+    let mut c = state.db.read().await?;
+    let v = inspections::visit(&mut c, &scope, &id).await?;
+    let results = inspections::visit_results(&mut c, &scope, &id).await?;
+    let rects = inspections::rectifications(
+        &mut c,
+        &scope,
+        &RectFilter {
+            station_id: Some(v.station_id.clone()),
+            ..Default::default()
+        },
+        &today_s,
+        PageRequest::new(Some(1), Some(200)),
+    )
+    .await?
+    .items
+    .into_iter()
+    .filter(|r| r.visit_id == id)
+    .collect();
+    drop(c);
+    let gps = match (v.lng_e6, v.lat_e6) {
+        (Some(lng), Some(lat)) => format!("{}, {}", micro(lng), micro(lat)),
+        _ => "—".into(),
+    };
+    let title = format!("{} · {}", v.station_name, v.visited_on);
+    Ok(page(
+        StatusCode::OK,
+        &VisitPage {
+            t,
+            base: Base::new(
+                &ctx,
+                title.clone(),
+                vec![
+                    Crumb::link(t.get("menu.inspections"), "/inspections"),
+                    Crumb::here(title),
+                ],
+            )
+            .with_notice(&t, q.notice.as_deref()),
+            v,
+            results,
+            rects,
+            today: today_s,
+            gps,
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "network/inspections/rectification.html")]
+struct RectPage {
+    t: Tr,
+    base: Base,
+    r: Rect,
+    today: String,
+    can_respond: bool,
+    can_supervise: bool,
+    error: Option<String>,
+}
+
+impl RectPage {
+    fn status_label(&self) -> String {
+        self.t
+            .get(&format!("rectification.status.{}", self.r.status))
+            .to_owned()
+    }
+}
+
+async fn rect_page(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    notice: Option<&str>,
+    error: Option<FieldError>,
+) -> WebResult<Response> {
+    let u = reader(ctx)?;
+    let t = ctx.tr();
+    let r = {
+        let mut c = state.db.read().await?;
+        inspections::rectification(&mut c, &u.scope(), id).await?
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(page(
+        status,
+        &RectPage {
+            t,
+            base: Base::new(
+                ctx,
+                r.description.clone(),
+                vec![
+                    Crumb::link(t.get("menu.inspections"), "/inspections"),
+                    Crumb::link(
+                        r.station_name.clone(),
+                        format!("/stations/{}", r.station_id),
+                    ),
+                    Crumb::here(t.get("rectification.title")),
+                ],
+            )
+            .with_notice(&t, notice),
+            can_respond: u.can(Permission::WriteData),
+            can_supervise: u.can(Permission::Supervise),
+            today: today(state.now()),
+            error: error.map(|e| {
+                format!(
+                    "{}: {}",
+                    t.get(&format!("field.{}", e.field)),
+                    t.get(e.code)
+                )
+            }),
+            r,
+        },
+    ))
+}
+
+pub async fn rectification_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> WebResult<Response> {
+    rect_page(&state, &ctx, &id, q.notice.as_deref(), None).await
+}
+
+pub async fn advance(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    let u = reader(&ctx)?.clone();
+    let next = Rectification::parse(f.get("to"))?;
+    // The station side reports; the supervising side verifies, reopens and closes.
+    let needed = if next == Rectification::Submitted {
+        Permission::WriteData
+    } else {
+        Permission::Supervise
+    };
+    u.require(needed)?;
+    let mut tx = state.db.begin().await?;
+    match inspections::advance(
+        &mut tx,
+        &u.scope(),
+        &id,
+        next,
+        f.get("response"),
+        &u.user.username,
+        state.now(),
+    )
+    .await
+    {
+        Ok(before) => {
+            audit::record(
+                &mut tx,
+                state.db.backend(),
+                &ctx.actor(),
+                Event::new("advance", "rectification", Some(id.clone()))
+                    .region(before.region_code.clone())
+                    .changes(vec![Change::new(
+                        "status",
+                        Some(&before.status),
+                        Some(next.as_str()),
+                    )]),
+                state.now(),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(Redirect::to(&format!(
+                "/inspections/rectifications/{id}?notice=notice.saved"
+            ))
+            .into_response())
+        }
+        Err(shegong_store::StoreError::Invalid(e)) => {
+            drop(tx);
+            rect_page(&state, &ctx, &id, None, Some(e)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// API
+
+#[derive(Deserialize, IntoParams, Default)]
+pub struct ApiQuery {
+    /// Only this station's inspections.
+    pub station: Option<String>,
+    /// Only this plan's inspections.
+    pub plan: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RectificationDto {
+    pub id: String,
+    pub description: String,
+    pub owner: String,
+    /// `YYYY-MM-DD`
+    pub deadline: String,
+    /// `open`, `submitted`, `verified` or `closed`.
+    pub status: String,
+    pub overdue: bool,
+    pub response: String,
+}
+
+/// An inspection visit as the API returns it.
+#[derive(Serialize, ToSchema)]
+pub struct InspectionDto {
+    pub id: String,
+    pub plan_id: Option<String>,
+    pub station_id: String,
+    pub station_name: String,
+    pub region_code: String,
+    pub visited_on: String,
+    pub inspector: String,
+    pub lng: Option<f64>,
+    pub lat: Option<f64>,
+    pub findings: String,
+    pub items_met: i64,
+    pub items_checked: i64,
+    pub rectifications: Vec<RectificationDto>,
+    pub recorded_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InspectionPage {
+    pub items: Vec<InspectionDto>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// Inspection visits within the caller's scope, newest first, with their rectifications.
+#[utoipa::path(get, path = "/api/v1/inspections", tag = "stations", params(ApiQuery),
+    responses((status = 200, body = InspectionPage), (status = 401, description = "Not signed in")))]
+pub async fn api_list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ApiQuery>,
+) -> WebResult<Json<InspectionPage>> {
+    let u = reader(&ctx)?;
+    let scope = u.scope();
+    let today_s = today(state.now());
+    let mut c = state.db.read().await?;
+    let p = inspections::visits(
+        &mut c,
+        &scope,
+        q.station.as_deref(),
+        q.plan.as_deref(),
+        PageRequest::new(q.page, q.per_page),
+    )
+    .await?;
+    let mut items = Vec::new();
+    for v in p.items {
+        let rects = inspections::rectifications(
+            &mut c,
+            &scope,
+            &RectFilter {
+                station_id: Some(v.station_id.clone()),
+                ..Default::default()
+            },
+            &today_s,
+            PageRequest::new(Some(1), Some(200)),
+        )
+        .await?
+        .items
+        .into_iter()
+        .filter(|r| r.visit_id == v.id)
+        .map(|r| RectificationDto {
+            overdue: r.is_overdue(&today_s),
+            id: r.id,
+            description: r.description,
+            owner: r.owner,
+            deadline: r.deadline,
+            status: r.status,
+            response: r.response,
+        })
+        .collect();
+        items.push(InspectionDto {
+            lng: v.lng_e6.map(|x| x as f64 / 1e6),
+            lat: v.lat_e6.map(|x| x as f64 / 1e6),
+            recorded_at: rfc3339(v.created_at),
+            rectifications: rects,
+            id: v.id,
+            plan_id: v.plan_id,
+            station_id: v.station_id,
+            station_name: v.station_name,
+            region_code: v.region_code,
+            visited_on: v.visited_on,
+            inspector: v.inspector,
+            findings: v.findings,
+            items_met: v.met_count,
+            items_checked: v.item_count,
+        });
+    }
+    Ok(Json(InspectionPage {
+        items,
+        total: p.total,
+        page: p.page,
+        per_page: p.per_page,
+    }))
+}

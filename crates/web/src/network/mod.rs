@@ -1,0 +1,151 @@
+//! The station network: the region tree, stations (registry, funding, services, construction
+//! progress, attachments), the organisations that run them, coverage, construction targets,
+//! the five indicators and inspections with their rectifications.
+
+pub mod attachments;
+pub mod construction;
+pub mod coverage;
+pub mod indicators;
+pub mod inspections;
+pub mod orgs;
+pub mod regions;
+pub mod stations;
+
+use axum::Router;
+use axum::routing::{get, post};
+use shegong_domain::Permission;
+use utoipa::OpenApi;
+
+use crate::http::area::{Area, MenuSection, messages};
+use crate::http::state::AppState;
+
+pub const AREA: Area = Area {
+    messages: messages!("network"),
+    routes,
+    api: || Api::openapi(),
+    menu: &[
+        MenuSection {
+            rank: 30,
+            group: "menu.group.network",
+            entries: &[
+                ("menu.coverage", "/coverage", Some(Permission::ReadData)),
+                ("menu.stations", "/stations", Some(Permission::ReadData)),
+                ("menu.orgs", "/orgs", Some(Permission::ReadData)),
+                (
+                    "menu.construction",
+                    "/construction",
+                    Some(Permission::ReadData),
+                ),
+                (
+                    "menu.inspections",
+                    "/inspections",
+                    Some(Permission::ReadData),
+                ),
+                ("menu.indicators", "/indicators", Some(Permission::ReadData)),
+            ],
+        },
+        MenuSection {
+            rank: 60,
+            group: "menu.group.reference",
+            entries: &[("menu.regions", "/regions", Some(Permission::ReadData))],
+        },
+    ],
+};
+
+#[derive(OpenApi)]
+#[openapi(paths(
+    regions::api_search,
+    regions::api_get,
+    regions::api_children,
+    stations::api_list,
+    stations::api_get,
+    stations::api_create,
+    stations::api_update,
+    stations::api_progress,
+    stations::api_report,
+    orgs::api_list,
+    orgs::api_get,
+    orgs::api_create,
+    orgs::api_update,
+    coverage::api_coverage,
+    inspections::api_list,
+))]
+struct Api;
+
+fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/regions", get(regions::page_root))
+        .route("/regions/{code}", get(regions::page_region))
+        .route("/stations", get(stations::list_page).post(stations::create))
+        .route("/stations/new", get(stations::new_form))
+        .route("/stations/export.xlsx", get(stations::export))
+        .route(
+            "/stations/{id}",
+            get(stations::detail_page).post(stations::update),
+        )
+        .route("/stations/{id}/edit", get(stations::edit_form))
+        .route("/stations/{id}/funding", post(stations::set_funding))
+        .route("/stations/{id}/services", post(stations::set_services))
+        .route("/stations/{id}/assess", post(stations::assess))
+        .route("/stations/{id}/progress", post(stations::report_progress))
+        .route("/stations/{id}/confirm", post(stations::confirm))
+        .route(
+            "/stations/{id}/attachments",
+            post(attachments::upload_station),
+        )
+        .route("/attachments/{id}", get(attachments::download))
+        .route("/orgs", get(orgs::list_page).post(orgs::create))
+        .route("/orgs/new", get(orgs::new_form))
+        .route("/orgs/export.xlsx", get(orgs::export))
+        .route("/orgs/{id}", get(orgs::edit_form).post(orgs::update))
+        .route("/coverage", get(coverage::page_root))
+        .route("/coverage/{code}", get(coverage::page_region))
+        .route("/construction", get(construction::page_construction))
+        .route("/construction/targets", post(construction::set_target))
+        .route("/inspections", get(inspections::page_index))
+        .route("/inspections/plans", post(inspections::create_plan))
+        .route("/inspections/visits", post(inspections::create_visit))
+        .route("/inspections/visits/new", get(inspections::new_visit))
+        .route("/inspections/visits/{id}", get(inspections::visit_page))
+        .route(
+            "/inspections/rectifications/{id}",
+            get(inspections::rectification_page).post(inspections::advance),
+        )
+        .route(
+            "/indicators",
+            get(indicators::page_indicators).post(indicators::add_item),
+        )
+        .route("/indicators/services", post(indicators::add_service))
+        .route("/indicators/{id}/active", post(indicators::toggle_item))
+        .route("/api/v1/regions", get(regions::api_search))
+        .route("/api/v1/regions/{code}", get(regions::api_get))
+        .route(
+            "/api/v1/regions/{code}/children",
+            get(regions::api_children),
+        )
+        .route(
+            "/api/v1/stations",
+            get(stations::api_list).post(stations::api_create),
+        )
+        .route(
+            "/api/v1/stations/{id}",
+            get(stations::api_get).put(stations::api_update),
+        )
+        .route(
+            "/api/v1/stations/{id}/progress",
+            get(stations::api_progress).post(stations::api_report),
+        )
+        .route(
+            "/api/v1/organizations",
+            get(orgs::api_list).post(orgs::api_create),
+        )
+        .route(
+            "/api/v1/organizations/{id}",
+            get(orgs::api_get).put(orgs::api_update),
+        )
+        .route(
+            "/api/v1/coverage/{region_code}",
+            get(coverage::api_coverage),
+        )
+        .route("/api/v1/inspections", get(inspections::api_list))
+}

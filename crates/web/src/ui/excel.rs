@@ -1,0 +1,137 @@
+//! Excel export: one formatted sheet (bold frozen header, filters, sensible widths) from rows of
+//! text and numbers. Import lives with the capabilities that need it.
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use rust_xlsxwriter::{Format, Workbook};
+
+use crate::http::auth::Ctx;
+use crate::http::error::{WebError, WebResult};
+use crate::http::state::AppState;
+
+pub enum Cell {
+    Text(String),
+    Int(i64),
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Self {
+        Cell::Text(s)
+    }
+}
+impl From<&str> for Cell {
+    fn from(s: &str) -> Self {
+        Cell::Text(s.to_owned())
+    }
+}
+impl From<i64> for Cell {
+    fn from(n: i64) -> Self {
+        Cell::Int(n)
+    }
+}
+
+/// Most rows one export may hold; a filter narrows anything larger.
+pub const MAX_ROWS: i64 = 100_000;
+
+pub fn workbook(sheet: &str, headers: &[&str], rows: &[Vec<Cell>]) -> WebResult<Vec<u8>> {
+    let err = |e: rust_xlsxwriter::XlsxError| WebError::Internal(anyhow::anyhow!("xlsx: {e}"));
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet).map_err(err)?;
+    let bold = Format::new().set_bold().set_background_color("#E8EEF6");
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count() * 2 + 2).collect();
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold)
+            .map_err(err)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (row_i, col_i) = (r as u32 + 1, c as u16);
+            match cell {
+                Cell::Text(s) => {
+                    ws.write_string(row_i, col_i, s).map_err(err)?;
+                    if let Some(w) = widths.get_mut(c) {
+                        // CJK characters are about two columns wide.
+                        let width = s
+                            .chars()
+                            .map(|ch| if ch.is_ascii() { 1 } else { 2 })
+                            .sum::<usize>();
+                        *w = (*w).max(width + 2);
+                    }
+                }
+                Cell::Int(n) => {
+                    ws.write_number(row_i, col_i, *n as f64).map_err(err)?;
+                }
+            }
+        }
+    }
+    for (c, w) in widths.iter().enumerate() {
+        ws.set_column_width(c as u16, (*w).min(60) as f64)
+            .map_err(err)?;
+    }
+    ws.set_freeze_panes(1, 0).map_err(err)?;
+    if !headers.is_empty() {
+        ws.autofilter(0, 0, rows.len() as u32, headers.len() as u16 - 1)
+            .map_err(err)?;
+    }
+    wb.save_to_buffer().map_err(err)
+}
+
+/// An attachment response. `filename` may contain Chinese (RFC 5987 encoding).
+pub fn download(filename: &str, bytes: Vec<u8>) -> Response {
+    let ascii: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded = crate::http::render::urlencode(filename).replace('+', "%20");
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// Send a list export: one sheet titled by `title_key`, an audit entry (`export` of `entity`
+/// with the row count and any `notes`), then the file.
+pub async fn send(
+    state: &AppState,
+    ctx: &Ctx,
+    entity: &str,
+    title_key: &str,
+    headers: &[&str],
+    rows: &[Vec<Cell>],
+    notes: Vec<shegong_store::admin::audit::Change>,
+) -> WebResult<Response> {
+    use shegong_store::admin::audit::{self, Change, Event};
+    let t = ctx.tr();
+    let title = t.get(title_key);
+    let bytes = workbook(title, headers, rows)?;
+    let mut changes = vec![Change::new("rows", None::<String>, Some(rows.len()))];
+    changes.extend(notes);
+    let mut tx = state.db.begin().await?;
+    audit::record(
+        &mut tx,
+        state.db.backend(),
+        &ctx.actor(),
+        Event::new("export", entity, None).changes(changes),
+        state.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(download(&format!("{title}.xlsx"), bytes))
+}
