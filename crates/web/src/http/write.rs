@@ -1,5 +1,7 @@
-//! One small change made from a page: run in a transaction together with its audit entry; a
-//! field error leaves nothing written and is handed back for the page to show.
+//! Every change to business data goes through here: the caller's permission is checked, the
+//! change runs in a transaction together with its audit entry, and a field error leaves nothing
+//! written and is handed back for the page to show. A handler cannot write without an audit
+//! entry, because the store's write functions need the connection these helpers hand out.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -8,7 +10,10 @@ use shegong_domain::{FieldError, Scope};
 use shegong_store::admin::audit::{self, Change, Event};
 use shegong_store::{Conn, StoreError, StoreResult};
 
-use crate::http::auth::Ctx;
+use axum::response::{IntoResponse, Redirect, Response};
+use shegong_domain::Permission;
+
+use crate::http::auth::{Ctx, CurrentUser};
 use crate::http::error::WebResult;
 use crate::http::state::AppState;
 
@@ -49,7 +54,7 @@ pub async fn audited_id<F>(
 where
     F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> Work<'c>,
 {
-    let u = ctx.user()?.clone();
+    let u = writer(ctx)?.clone();
     let mut tx = state.db.begin().await?;
     match work(&mut tx, u.scope(), u.user.username.clone()).await {
         Ok(done) => {
@@ -71,5 +76,35 @@ where
         }
         Err(StoreError::Invalid(e)) => Ok(Err(e)),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The signed-in user, if they may change business data.
+pub fn writer(ctx: &Ctx) -> WebResult<&CurrentUser> {
+    let u = ctx.user()?;
+    u.require(Permission::WriteData)?;
+    Ok(u)
+}
+
+/// A change to one record from its page (a station, a staff member, a resident's file), audited
+/// as `entity`/`action`: success goes back to `back` with the "saved" notice, a field error is
+/// shown by `page`. The one wrapper every record page's actions share.
+pub async fn record_action<F, P, Fut>(
+    state: &AppState,
+    ctx: &Ctx,
+    entity: &'static str,
+    action: &'static str,
+    back: String,
+    work: F,
+    page: P,
+) -> WebResult<Response>
+where
+    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> Work<'c>,
+    P: FnOnce(FieldError) -> Fut,
+    Fut: Future<Output = WebResult<Response>>,
+{
+    match audited(state, ctx, entity, action, work).await? {
+        None => Ok(Redirect::to(&format!("{back}?notice=notice.saved")).into_response()),
+        Some(e) => page(e).await,
     }
 }

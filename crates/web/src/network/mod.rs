@@ -2,6 +2,7 @@
 //! progress, attachments), the organisations that run them, coverage, construction targets,
 //! the five indicators and inspections with their rectifications.
 
+pub mod import;
 pub mod attachments;
 pub mod construction;
 pub mod coverage;

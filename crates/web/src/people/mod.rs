@@ -1,6 +1,7 @@
 //! People served (一人一档): residents and households, likely duplicates, risk tiers and visit
 //! rules, cases through their stages, service records, and the worker's own page (`/my`).
 
+pub mod import;
 pub mod casework;
 pub mod residents;
 

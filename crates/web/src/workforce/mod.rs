@@ -1,6 +1,7 @@
 //! The workforce: social workers (staff), certificates, training, supervision and the workforce
 //! dashboard with its staffing rule.
 
+pub mod import;
 pub mod staff;
 
 use axum::Router;

@@ -1,0 +1,1 @@
+//! Money: amounts in fen (分), the unit every amount is stored and counted in.

@@ -1,0 +1,1 @@
+//! Spreadsheet import of this area's registries (see `crate::import`).
