@@ -169,11 +169,11 @@ async function rowsBy(page, selector, col) {
   return Object.fromEntries((await tableRows(page, selector)).map((r) => [r[col], r]));
 }
 
-/** The page's CSRF token (the one htmx sends). */
+/** The page's CSRF token (its `<meta name="csrf-token">`, for scripts). */
 async function csrfToken(page) {
-  const hx = JSON.parse(await page.locator('body').getAttribute('hx-headers'));
-  assert.ok(hx['X-CSRF-Token'], 'the page carries its CSRF token');
-  return hx['X-CSRF-Token'];
+  const token = await page.locator('meta[name="csrf-token"]').getAttribute('content');
+  assert.ok(token, 'the page carries its CSRF token');
+  return token;
 }
 
 /** POST JSON to the API with the page's session (and its CSRF token); the answer. */

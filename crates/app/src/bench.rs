@@ -9,9 +9,10 @@ use shegong_domain::{RegionCode, Scope, network::org::OrgKind};
 use shegong_store::crypto::{Algorithm, KeyRing};
 use shegong_store::network::orgs::{self, NewOrg};
 use shegong_store::network::stations::{self, StationInput};
-use shegong_store::sql::Sql;
 use shegong_store::workforce::staff::{self, StaffInput};
-use shegong_store::{Db, DbOptions, PageRequest, migrate, network::coverage, network::regions};
+use shegong_store::{
+    Db, DbOptions, PageRequest, bulk, migrate, network::coverage, network::regions,
+};
 
 /// Runs `$body` seven times and prints the median, min and max.
 macro_rules! timed {
@@ -46,33 +47,55 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
     migrate::run(&db).await?;
     regions::load_embedded(&db).await?;
     let mut c = db.read().await?;
-    if Sql::new("SELECT COUNT(*) FROM stations")
-        .fetch_i64(&mut c)
-        .await?
-        > 0
-    {
+    if bulk::has_stations(&mut c).await? {
         bail!("--target-url: the database already holds stations; bench needs an empty one");
     }
-    let mut townships: Vec<(String, String)> =
-        Sql::new("SELECT code, name FROM regions WHERE level = 'township' ORDER BY code")
-            .fetch_all(&mut c)
-            .await?;
+    let mut townships = bulk::townships(&mut c, &Scope::national()).await?;
     drop(c);
     if o.stations > 0 {
         townships.truncate(o.stations);
     }
     let keys = KeyRing::from_spec(&KeyRing::generate_spec(Algorithm::Aes256Gcm))?;
-    let national = Scope::national();
     println!("database: {}", db.backend().as_str());
-
-    // One agency per province runs the purchased stations there.
     let started = Instant::now();
+    let station_ids = create_stations(&db, &townships).await?;
+    report_rate("create stations", station_ids.len(), started.elapsed());
+    let started = Instant::now();
+    let (people, sample_id) = create_staff(&db, &keys, &station_ids, o.staff_per_station).await?;
+    report_rate("create staff (sealed identity)", people, started.elapsed());
+    println!(
+        "peak resident memory after seeding: {} MB",
+        peak_rss_kb() / 1024
+    );
+    let county = station_ids
+        .last()
+        .and_then(|(_, code)| code.get(..6))
+        .unwrap_or("430203")
+        .to_owned();
+    time_reads(&db, &keys, &county, &sample_id).await?;
+    println!("peak resident memory: {} MB", peak_rss_kb() / 1024);
+    db.close().await;
+    if o.target_url.is_none() {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", temp.display()));
+        }
+    }
+    Ok(())
+}
+
+/// A station in each township, one agency per province running the purchased ones; returns
+/// (station id, township code) pairs.
+async fn create_stations(
+    db: &Db,
+    townships: &[(String, String)],
+) -> anyhow::Result<Vec<(String, String)>> {
+    let national = Scope::national();
     let mut agencies = std::collections::HashMap::new();
     let mut station_ids = Vec::with_capacity(townships.len());
     for chunk in townships.chunks(1000) {
         let mut tx = db.begin().await?;
         for (code, name) in chunk {
-            let province = &code[..2];
+            let province = code.get(..2).unwrap_or_default();
             if !agencies.contains_key(province) {
                 let (id, _) = orgs::create(
                     &mut tx,
@@ -102,7 +125,11 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
                 } else {
                     Mode::Direct
                 },
-                operator_org_id: purchase.then(|| agencies[province].clone()),
+                operator_org_id: if purchase {
+                    agencies.get(province).cloned()
+                } else {
+                    None
+                },
                 status: match n % 20 {
                     0 => Status::Planned,
                     1 | 2 => Status::UnderConstruction,
@@ -123,16 +150,23 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         }
         tx.commit().await?;
     }
-    let station_time = started.elapsed();
-    report_rate("create stations", station_ids.len(), station_time);
+    Ok(station_ids)
+}
 
-    let started = Instant::now();
+/// `per_station` staff records at each station; returns how many, and one identity number.
+async fn create_staff(
+    db: &Db,
+    keys: &KeyRing,
+    station_ids: &[(String, String)],
+    per_station: usize,
+) -> anyhow::Result<(usize, String)> {
+    let national = Scope::national();
     let mut people = 0usize;
     let mut sample_id = String::new();
     for chunk in station_ids.chunks(500) {
         let mut tx = db.begin().await?;
         for (sid, _) in chunk {
-            for _ in 0..o.staff_per_station {
+            for _ in 0..per_station {
                 let id_number = resident_id(people);
                 let input = StaffInput {
                     name: format!("社工{people}"),
@@ -157,32 +191,27 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
                     left_on: None,
                     left_reason: String::new(),
                 };
-                staff::create(&mut tx, &national, &keys, &input, NOW).await?;
+                staff::create(&mut tx, &national, keys, &input, NOW).await?;
                 sample_id = id_number;
                 people += 1;
             }
         }
         tx.commit().await?;
     }
-    report_rate("create staff (sealed identity)", people, started.elapsed());
-    println!(
-        "peak resident memory after seeding: {} MB",
-        peak_rss_kb() / 1024
-    );
+    Ok((people, sample_id))
+}
 
-    // The reads behind the pages, each the median of 7 runs on one connection.
+/// The reads behind the pages, each the median of 7 runs on one connection.
+async fn time_reads(db: &Db, keys: &KeyRing, county: &str, sample_id: &str) -> anyhow::Result<()> {
     let mut c = db.read().await?;
     let today = "2025-11-21";
+    let national = Scope::national();
     let hunan = Scope {
         region: Some(RegionCode::parse("43")?),
         org: None,
     };
-    let county = station_ids
-        .last()
-        .map(|(_, code)| code[..6].to_owned())
-        .unwrap_or_else(|| "430203".into());
     let county_scope = Scope {
-        region: Some(RegionCode::parse(&county)?),
+        region: Some(RegionCode::parse(county)?),
         org: None,
     };
     timed!("coverage, whole country (31 provinces)", {
@@ -192,7 +221,7 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         coverage::coverage(&mut c, &hunan, Some("43"), today).await?;
     });
     timed!(&format!("coverage, county {county}"), {
-        coverage::coverage(&mut c, &county_scope, Some(&county), today).await?;
+        coverage::coverage(&mut c, &county_scope, Some(county), today).await?;
     });
     timed!("workforce statistics, whole country", {
         staff::statistics(&mut c, &national, None, "2025-01-01", "2024-11-21").await?;
@@ -218,17 +247,9 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         staff::list(&mut c, &hunan, &staff::Filter::default(), page).await?;
     });
     timed!("staff find by identity number (keyed hash)", {
-        let found = staff::find_by_id_number(&mut c, &national, &keys, &sample_id).await?;
+        let found = staff::find_by_id_number(&mut c, &national, keys, sample_id).await?;
         anyhow::ensure!(found.is_some(), "the sample person is found");
     });
-    println!("peak resident memory: {} MB", peak_rss_kb() / 1024);
-    drop(c);
-    db.close().await;
-    if o.target_url.is_none() {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", temp.display()));
-        }
-    }
     Ok(())
 }
 
@@ -242,16 +263,13 @@ fn report_rate(what: &str, n: usize, took: Duration) {
 
 fn report_runs(what: &str, mut runs: Vec<Duration>) {
     runs.sort();
+    let ms = |i: usize| runs.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
     println!(
         "{what}: median {:.1} ms (min {:.1}, max {:.1})",
-        ms(runs[3]),
-        ms(runs[0]),
-        ms(runs[6])
+        ms(runs.len() / 2),
+        ms(0),
+        ms(runs.len().saturating_sub(1))
     );
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 /// A valid GB 11643 number, distinct for each `n` below 3,360,000 (mixed radix over the birth
@@ -267,7 +285,7 @@ fn resident_id(n: usize) -> String {
         .zip(weights)
         .map(|(b, w)| u32::from(b - b'0') * w)
         .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
+    let check = "10X98765432".chars().nth(sum as usize % 11).unwrap_or('X');
     format!("{body}{check}")
 }
 

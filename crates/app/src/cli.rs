@@ -3,10 +3,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
+use shegong_app::demo;
 use shegong_domain::{Role, Scope};
 use shegong_store::admin::audit::{self, Actor};
 use shegong_store::{Db, DbOptions, admin::users, migrate, network::regions};
-use shegong_web::{App, Config, demo};
+use shegong_web::{App, Config};
 
 #[derive(Parser)]
 #[command(
@@ -236,98 +237,138 @@ pub async fn run() -> anyhow::Result<()> {
             config.demo |= demo;
             serve(config).await
         }
-        Command::Migrate => {
-            let db = Db::connect(&DbOptions::new(&config.database_url)).await?;
-            let applied = migrate::run(&db).await?;
-            regions::load_embedded(&db).await?;
-            println!(
-                "schema at version {} ({} applied now)",
-                migrate::latest_version(),
-                applied.len()
-            );
-            Ok(())
-        }
-        Command::User(UserCommand::Add {
-            username,
-            role,
-            region,
-            org,
-            name,
-            password_stdin,
-            permanent,
-        }) => {
-            let db = open_db(&config).await?;
-            let role =
-                Role::parse(&role).map_err(|_| anyhow::anyhow!("--role: unknown role {role:?}"))?;
-            let scope = Scope {
-                region: Scope::parse_region(&region)
-                    .map_err(|_| anyhow::anyhow!("--region: {region:?} is not a region code"))?,
-                org: org
-                    .map(|o| o.parse())
-                    .transpose()
-                    .map_err(|_| anyhow::anyhow!("--org: not an organisation id"))?,
-            };
-            let password = if password_stdin {
-                let mut line = String::new();
-                std::io::stdin().lock().read_line(&mut line)?;
-                let p = line.trim_end_matches(['\r', '\n']).to_owned();
-                if p.is_empty() {
-                    bail!("--password-stdin: no password on standard input");
-                }
-                Some(p)
-            } else {
-                None
-            };
-            let generated = password.is_none();
-            let input = shegong_web::admin::users::CreateUser {
-                display_name: name.unwrap_or_else(|| username.clone()),
-                username: username.clone(),
-                role,
-                scope,
-                password,
-                temporary: !permanent,
-                is_demo: false,
-            };
-            let (id, clear) = shegong_web::admin::users::create_user(
-                &db,
-                &config.password,
-                &Actor::system("cli"),
-                input,
-                shegong_store::now_millis(),
-            )
-            .await
-            .map_err(describe)?;
-            println!("created user {username} ({id})");
-            if generated {
-                println!("temporary password: {clear}");
-            }
-            if !permanent {
-                println!("the password must be changed at first sign-in");
-            }
-            Ok(())
-        }
+        Command::Migrate => migrate_command(&config).await,
+        Command::User(cmd) => user_command(&config, cmd).await,
         Command::Token(TokenCommand::Create { username, name }) => {
-            let db = open_db(&config).await?;
-            let user = {
-                let mut c = db.read().await?;
-                users::get_by_username(&mut c, &Scope::national(), &username)
-                    .await
-                    .map_err(|_| anyhow::anyhow!("no user named {username:?}"))?
-            };
-            let (_, secret) = shegong_web::admin::account::create_token(
-                &db,
-                &Actor::system("cli"),
-                &user,
-                &name,
-                shegong_store::now_millis(),
-            )
-            .await
-            .map_err(describe)?;
-            println!("{secret}");
-            Ok(())
+            token_command(&config, &username, &name).await
         }
-        Command::Regions(RegionsCommand::Import { villages }) => {
-            let db = open_db(&config).await?;
+        Command::Regions(cmd) => regions_command(&config, cmd).await,
+        Command::Backup { path } => backup_command(&config, &path).await,
+        Command::Restore { path } => restore(&config, &path).await,
+        Command::Bench {
+            target_url,
+            scale: Some(scale),
+            ..
+        } => crate::scale::bench::bench_command(target_url, &scale).await,
+        Command::Demo(DemoCommand::Generate { scale, target_url }) => {
+            crate::scale::generate_command(target_url, &scale).await
+        }
+        Command::Bench {
+            target_url,
+            stations,
+            staff_per_station,
+            scale: None,
+        } => {
+            crate::bench::run(crate::bench::Options {
+                target_url,
+                stations,
+                staff_per_station,
+            })
+            .await
+        }
+        Command::Keys(cmd) => keys_command(&config, cmd).await,
+        Command::Stats(cmd) => stats_command(&config, cmd).await,
+        Command::Audit(AuditCommand::Verify) => audit_command(&config).await,
+    }
+}
+
+async fn migrate_command(config: &Config) -> anyhow::Result<()> {
+    let db = Db::connect(&DbOptions::new(&config.database_url)).await?;
+    let applied = migrate::run(&db).await?;
+    regions::load_embedded(&db).await?;
+    println!(
+        "schema at version {} ({} applied now)",
+        migrate::latest_version(),
+        applied.len()
+    );
+    Ok(())
+}
+
+async fn user_command(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
+    let UserCommand::Add {
+        username,
+        role,
+        region,
+        org,
+        name,
+        password_stdin,
+        permanent,
+    } = cmd;
+    let db = open_db(config).await?;
+    let role = Role::parse(&role).map_err(|_| anyhow::anyhow!("--role: unknown role {role:?}"))?;
+    let scope = Scope {
+        region: Scope::parse_region(&region)
+            .map_err(|_| anyhow::anyhow!("--region: {region:?} is not a region code"))?,
+        org: org
+            .map(|o| o.parse())
+            .transpose()
+            .map_err(|_| anyhow::anyhow!("--org: not an organisation id"))?,
+    };
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        let p = line.trim_end_matches(['\r', '\n']).to_owned();
+        if p.is_empty() {
+            bail!("--password-stdin: no password on standard input");
+        }
+        Some(p)
+    } else {
+        None
+    };
+    let generated = password.is_none();
+    let input = shegong_web::admin::users::CreateUser {
+        display_name: name.unwrap_or_else(|| username.clone()),
+        username: username.clone(),
+        role,
+        scope,
+        password,
+        temporary: !permanent,
+        is_demo: false,
+    };
+    let (id, clear) = shegong_web::admin::users::create_user(
+        &db,
+        &config.password,
+        &Actor::system("cli"),
+        input,
+        shegong_store::now_millis(),
+    )
+    .await
+    .map_err(describe)?;
+    println!("created user {username} ({id})");
+    if generated {
+        println!("temporary password: {clear}");
+    }
+    if !permanent {
+        println!("the password must be changed at first sign-in");
+    }
+    Ok(())
+}
+
+async fn token_command(config: &Config, username: &str, name: &str) -> anyhow::Result<()> {
+    let db = open_db(config).await?;
+    let user = {
+        let mut c = db.read().await?;
+        users::get_by_username(&mut c, &Scope::national(), username)
+            .await
+            .map_err(|_| anyhow::anyhow!("no user named {username:?}"))?
+    };
+    let (_, secret) = shegong_web::admin::account::create_token(
+        &db,
+        &Actor::system("cli"),
+        &user,
+        name,
+        shegong_store::now_millis(),
+    )
+    .await
+    .map_err(describe)?;
+    println!("{secret}");
+    Ok(())
+}
+
+async fn regions_command(config: &Config, cmd: RegionsCommand) -> anyhow::Result<()> {
+    match cmd {
+        RegionsCommand::Import { villages } => {
+            let db = open_db(config).await?;
             let file = std::fs::File::open(&villages)
                 .with_context(|| format!("opening {}", villages.display()))?;
             let started = std::time::Instant::now();
@@ -352,174 +393,155 @@ pub async fn run() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Regions(RegionsCommand::Status) => {
-            let db = open_db(&config).await?;
+        RegionsCommand::Status => {
+            let db = open_db(config).await?;
             let mut c = db.read().await?;
             for (level, n) in regions::count_by_level(&mut c).await? {
                 println!("{level:<10} {n:>8}");
             }
             Ok(())
         }
-        Command::Backup { path } => {
-            if path.exists() {
-                bail!("{} exists; choose a new file", path.display());
+    }
+}
+
+async fn backup_command(config: &Config, path: &Path) -> anyhow::Result<()> {
+    if path.exists() {
+        bail!("{} exists; choose a new file", path.display());
+    }
+    let db = Db::connect(&DbOptions::new(&config.database_url)).await?;
+    db.backup_sqlite(path).await?;
+    println!("backup written to {}", path.display());
+    Ok(())
+}
+
+async fn keys_command(config: &Config, cmd: KeysCommand) -> anyhow::Result<()> {
+    let path = std::path::PathBuf::from(&config.crypto.key_file);
+    match cmd {
+        KeysCommand::Rotate { algorithm } => {
+            let alg = match algorithm.as_str() {
+                "aes-256-gcm" => shegong_store::crypto::Algorithm::Aes256Gcm,
+                "sm4-gcm" => shegong_store::crypto::Algorithm::Sm4Gcm,
+                other => bail!("--algorithm: {other:?} is not aes-256-gcm or sm4-gcm"),
+            };
+            if !path.exists() {
+                bail!(
+                    "{} does not exist (it is created at first start)",
+                    path.display()
+                );
             }
-            let db = Db::connect(&DbOptions::new(&config.database_url)).await?;
-            db.backup_sqlite(&path).await?;
-            println!("backup written to {}", path.display());
+            let id = shegong_store::crypto::rotate(&path, alg)?;
+            println!(
+                "new primary key {id} in {}; running servers pick it up at restart.",
+                path.display()
+            );
+            println!("then run `shegong keys reencrypt` to re-seal older values.");
             Ok(())
         }
-        Command::Restore { path } => restore(&config, &path).await,
-        Command::Bench {
-            target_url,
-            scale: Some(scale),
-            ..
-        } => crate::scale::bench_command(target_url, &scale).await,
-        Command::Demo(DemoCommand::Generate { scale, target_url }) => {
-            crate::scale::generate_command(target_url, &scale).await
-        }
-        Command::Bench {
-            target_url,
-            stations,
-            staff_per_station,
-            scale: None,
-        } => {
-            crate::bench::run(crate::bench::Options {
-                target_url,
-                stations,
-                staff_per_station,
-            })
-            .await
-        }
-        Command::Keys(cmd) => {
-            let path = std::path::PathBuf::from(&config.crypto.key_file);
-            match cmd {
-                KeysCommand::Rotate { algorithm } => {
-                    let alg = match algorithm.as_str() {
-                        "aes-256-gcm" => shegong_store::crypto::Algorithm::Aes256Gcm,
-                        "sm4-gcm" => shegong_store::crypto::Algorithm::Sm4Gcm,
-                        other => bail!("--algorithm: {other:?} is not aes-256-gcm or sm4-gcm"),
-                    };
-                    if !path.exists() {
-                        bail!(
-                            "{} does not exist (it is created at first start)",
-                            path.display()
-                        );
-                    }
-                    let id = shegong_store::crypto::rotate(&path, alg)?;
-                    println!(
-                        "new primary key {id} in {}; running servers pick it up at restart.",
-                        path.display()
-                    );
-                    println!("then run `shegong keys reencrypt` to re-seal older values.");
-                    Ok(())
-                }
-                KeysCommand::Reencrypt => {
-                    if !path.exists() {
-                        bail!(
-                            "{} does not exist: nothing to re-encrypt with",
-                            path.display()
-                        );
-                    }
-                    let (keys, _) =
-                        shegong_store::crypto::load_or_create(&path, config.crypto.algorithm)?;
-                    let db = Db::connect(&DbOptions::new(&config.database_url)).await?;
-                    use shegong_store::keycheck::{self, KeyCheck};
-                    match keycheck::check_and_record(&db, &keys).await? {
-                        KeyCheck::Ok => {}
-                        KeyCheck::Missing(ids) => bail!(
-                            "the database was sealed with key(s) {} that {} lacks: restore the key file first",
-                            ids.join(", "),
-                            path.display()
-                        ),
-                        KeyCheck::Unreadable => bail!(
-                            "{} cannot open the sealed data in this database: restore the key file first",
-                            path.display()
-                        ),
-                    }
-                    let n = shegong_store::reseal::reencrypt(&db, &keys).await?;
-                    // Nothing sealed by an older key is left: only the primary is still needed.
-                    keycheck::record_only_primary(&db, &keys).await?;
-                    println!("{n} values re-sealed with key {}", keys.primary());
-                    Ok(())
-                }
+        KeysCommand::Reencrypt => {
+            if !path.exists() {
+                bail!(
+                    "{} does not exist: nothing to re-encrypt with",
+                    path.display()
+                );
             }
-        }
-        Command::Stats(cmd) => {
+            let (keys, _) = shegong_store::crypto::load_or_create(&path, config.crypto.algorithm)?;
             let db = Db::connect(&DbOptions::new(&config.database_url)).await?;
-            let started = std::time::Instant::now();
-            match cmd {
-                StatsCommand::Verify => {
-                    let mut c = db.read().await?;
-                    let diff = shegong_store::statistics::counters::verify(&mut c).await?;
-                    for (k, have, want) in diff.iter().take(50) {
-                        println!(
-                            "{} {} {}={}: stored n={} person_times={} minutes={} value_fen={}, recomputed n={} person_times={} minutes={} value_fen={}",
-                            if k.region_code.is_empty() {
-                                "CN"
-                            } else {
-                                &k.region_code
-                            },
-                            if k.month.is_empty() { "-" } else { &k.month },
-                            k.dim,
-                            k.key,
-                            have.n,
-                            have.person_times,
-                            have.minutes,
-                            have.value_fen,
-                            want.n,
-                            want.person_times,
-                            want.minutes,
-                            want.value_fen
-                        );
-                    }
-                    if diff.is_empty() {
-                        println!(
-                            "statistics match the records ({:.1}s)",
-                            started.elapsed().as_secs_f64()
-                        );
-                        Ok(())
-                    } else {
-                        bail!(
-                            "{} counter(s) differ from the records; `shegong stats rebuild` repairs them",
-                            diff.len()
-                        )
-                    }
-                }
-                StatsCommand::Rebuild => {
-                    let n = shegong_store::statistics::counters::rebuild(&db).await?;
-                    println!(
-                        "{n} counters rebuilt from the records ({:.1}s)",
-                        started.elapsed().as_secs_f64()
-                    );
-                    Ok(())
-                }
+            use shegong_store::keycheck::{self, KeyCheck};
+            match keycheck::check_and_record(&db, &keys).await? {
+                KeyCheck::Ok => {}
+                KeyCheck::Missing(ids) => bail!(
+                    "the database was sealed with key(s) {} that {} lacks: restore the key file first",
+                    ids.join(", "),
+                    path.display()
+                ),
+                KeyCheck::Unreadable => bail!(
+                    "{} cannot open the sealed data in this database: restore the key file first",
+                    path.display()
+                ),
             }
+            let n = shegong_store::reseal::reencrypt(&db, &keys).await?;
+            // Nothing sealed by an older key is left: only the primary is still needed.
+            keycheck::record_only_primary(&db, &keys).await?;
+            println!("{n} values re-sealed with key {}", keys.primary());
+            Ok(())
         }
-        Command::Audit(AuditCommand::Verify) => {
-            let db = Db::connect(&DbOptions::new(&config.database_url)).await?;
+    }
+}
+
+async fn stats_command(config: &Config, cmd: StatsCommand) -> anyhow::Result<()> {
+    let db = Db::connect(&DbOptions::new(&config.database_url)).await?;
+    let started = std::time::Instant::now();
+    match cmd {
+        StatsCommand::Verify => {
             let mut c = db.read().await?;
-            let v = audit::verify(&mut c).await?;
-            if v.ok() {
+            let diff = shegong_store::statistics::counters::verify(&mut c).await?;
+            for (k, have, want) in diff.iter().take(50) {
                 println!(
-                    "audit log intact: {} entries (#{}–#{}) verified ({})",
-                    v.checked,
-                    v.first_seq,
-                    v.last_seq,
-                    v.algorithms_summary()
+                    "{} {} {}={}: stored n={} person_times={} minutes={} value_fen={}, recomputed n={} person_times={} minutes={} value_fen={}",
+                    if k.region_code.is_empty() {
+                        "CN"
+                    } else {
+                        &k.region_code
+                    },
+                    if k.month.is_empty() { "-" } else { &k.month },
+                    k.dim,
+                    k.key,
+                    have.n,
+                    have.person_times,
+                    have.minutes,
+                    have.value_fen,
+                    want.n,
+                    want.person_times,
+                    want.minutes,
+                    want.value_fen
+                );
+            }
+            if diff.is_empty() {
+                println!(
+                    "statistics match the records ({:.1}s)",
+                    started.elapsed().as_secs_f64()
                 );
                 Ok(())
             } else {
-                for b in &v.breaks {
-                    println!("entry #{}: {}", b.seq, b.problem);
-                }
                 bail!(
-                    "audit log broken: {} problem(s) in {} entries",
-                    v.breaks.len(),
-                    v.checked
+                    "{} counter(s) differ from the records; `shegong stats rebuild` repairs them",
+                    diff.len()
                 )
             }
         }
+        StatsCommand::Rebuild => {
+            let n = shegong_store::statistics::counters::rebuild(&db).await?;
+            println!(
+                "{n} counters rebuilt from the records ({:.1}s)",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn audit_command(config: &Config) -> anyhow::Result<()> {
+    let db = Db::connect(&DbOptions::new(&config.database_url)).await?;
+    let mut c = db.read().await?;
+    let v = audit::verify(&mut c).await?;
+    if v.ok() {
+        println!(
+            "audit log intact: {} entries (#{}–#{}) verified ({})",
+            v.checked,
+            v.first_seq,
+            v.last_seq,
+            v.algorithms_summary()
+        );
+        Ok(())
+    } else {
+        for b in &v.breaks {
+            println!("entry #{}: {}", b.seq, b.problem);
+        }
+        bail!(
+            "audit log broken: {} problem(s) in {} entries",
+            v.breaks.len(),
+            v.checked
+        )
     }
 }
 
@@ -543,6 +565,11 @@ fn describe(e: shegong_web::http::error::WebError) -> anyhow::Error {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let app = App::build(config).await?;
     let state = app.state();
+    let demo_seeded = if state.config.demo {
+        demo::seed(state).await.context("demo seed")?
+    } else {
+        false
+    };
     tracing::info!(
         addr = %app.addr(),
         metrics = ?app.metrics_addr(),
@@ -550,7 +577,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         "Shegong is serving"
     );
     if state.config.demo {
-        print_demo(app.demo_seeded);
+        print_demo(demo_seeded);
     }
     println!("Shegong: http://{}/", app.addr());
     app.run(shutdown_signal()).await

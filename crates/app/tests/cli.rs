@@ -1,5 +1,8 @@
 //! The `shegong` binary, run as an operator would.
 
+// Integration tests fail by panicking: helpers unwrap, expect and index like the tests they serve.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -452,25 +455,13 @@ fn wait_until_serving(lock: &Path) {
     panic!("the server did not start");
 }
 
-#[test]
-fn restore_refuses_while_a_server_holds_the_database_and_keys_must_match() {
+/// One staff record with a sealed identity number, under the key ring at `key_file` (created).
+fn seal_a_staff_record(url: &str, key_file: &Path) {
     use shegong_store::crypto::{self, Algorithm};
-    let dir = Dir::new();
-    let url = dir.url("live.db");
-    let key_file = dir.0.join("keys.toml");
-    let cfg_path = dir.0.join("shegong.toml");
-    std::fs::write(
-        &cfg_path,
-        format!("[crypto]\nkey_file = \"{}\"\n", key_file.display()),
-    )
-    .unwrap();
-    let cfg = cfg_path.to_str().unwrap();
-    assert!(shegong(&url, &["migrate"], None).status.success());
-    // Sealed data, as a database in use has.
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let (keys, _) = crypto::load_or_create(&key_file, Algorithm::Aes256Gcm).unwrap();
-        let db = Db::connect(&DbOptions::new(&url)).await.unwrap();
+        let (keys, _) = crypto::load_or_create(key_file, Algorithm::Aes256Gcm).unwrap();
+        let db = Db::connect(&DbOptions::new(url)).await.unwrap();
         let mut tx = db.begin().await.unwrap();
         let input = shegong_store::workforce::staff::StaffInput {
             name: "人员".into(),
@@ -503,6 +494,24 @@ fn restore_refuses_while_a_server_holds_the_database_and_keys_must_match() {
         tx.commit().await.unwrap();
         db.close().await;
     });
+}
+
+#[test]
+fn restore_refuses_while_a_server_holds_the_database_and_keys_must_match() {
+    use shegong_store::crypto::{self, Algorithm};
+    let dir = Dir::new();
+    let url = dir.url("live.db");
+    let key_file = dir.0.join("keys.toml");
+    let cfg_path = dir.0.join("shegong.toml");
+    std::fs::write(
+        &cfg_path,
+        format!("[crypto]\nkey_file = \"{}\"\n", key_file.display()),
+    )
+    .unwrap();
+    let cfg = cfg_path.to_str().unwrap();
+    assert!(shegong(&url, &["migrate"], None).status.success());
+    // Sealed data, as a database in use has.
+    seal_a_staff_record(&url, &key_file);
     let lock = shegong_store::server_lock::lock_file(&url);
 
     let server = serve(&url, cfg);

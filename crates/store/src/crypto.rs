@@ -10,6 +10,7 @@
 //!   another column undetected.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, AesGcm};
@@ -52,7 +53,9 @@ pub struct KeyRingSpec {
     /// The key that seals new values.
     pub primary: String,
     pub keys: Vec<KeySpec>,
-    /// Key of the lookup hash (hex). Changing it needs `shegong keys rehash`.
+    /// Key of the lookup hash (hex). Never change it: no command recomputes the stored hashes,
+    /// so searches and duplicate checks by identity number would stop finding existing
+    /// records, and the server refuses to start (`keycheck` records its fingerprint).
     pub hash_key: String,
     /// Hash algorithm follows the primary key's family: HMAC-SM3 with SM4, else HMAC-SHA256.
     #[serde(default)]
@@ -73,9 +76,11 @@ enum Cipher {
 }
 
 impl Cipher {
+    // GCM refuses only messages over 64 GiB; sealed values are fields and uploads within the
+    // body limit, so a refusal is a bug worth a panic rather than an error every caller handles.
+    #[allow(clippy::expect_used)]
     fn seal(&self, nonce: &[u8; 12], payload: Payload<'_, '_>) -> Vec<u8> {
-        let n = aes_gcm::Nonce::<aes_gcm::aes::cipher::consts::U12>::try_from(&nonce[..])
-            .expect("12-byte nonce");
+        let n = aes_gcm::Nonce::<aes_gcm::aes::cipher::consts::U12>::from(*nonce);
         match self {
             Cipher::Aes(c) => c.encrypt(&n, payload),
             Cipher::Sm4(c) => c.encrypt(&n, payload),
@@ -94,14 +99,22 @@ impl Cipher {
     }
 }
 
+/// The keyed lookup hash, keyed once when the ring is loaded.
+#[derive(Clone)]
+enum LookupMac {
+    Sm3(Hmac<sm3::Sm3>),
+    Sha256(Hmac<sha2::Sha256>),
+}
+
 /// Seals and opens sensitive values; computes their lookup hashes.
 pub struct KeyRing {
     primary: String,
-    ciphers: BTreeMap<String, Cipher>,
+    ciphers: BTreeMap<String, Arc<Cipher>>,
+    /// The primary key's cipher (also in `ciphers`), found once when the ring is loaded.
+    sealer: Arc<Cipher>,
     /// Key id → one-way fingerprint of its material, recorded in the database that it seals.
     fingerprints: BTreeMap<String, String>,
-    hash_key: Vec<u8>,
-    hash_sm3: bool,
+    lookup_mac: LookupMac,
 }
 
 /// A one-way fingerprint of key material: tells keys apart without revealing them.
@@ -112,7 +125,9 @@ fn fingerprint(kind: &str, material: &[u8]) -> String {
     h.update(kind.as_bytes());
     h.update(b"\0");
     h.update(material);
-    hex::encode(h.finalize())[..24].to_owned()
+    let mut hex = hex::encode(h.finalize());
+    hex.truncate(24);
+    hex
 }
 
 /// The name under which the lookup-hash key's fingerprint is recorded (not a valid key id).
@@ -165,19 +180,16 @@ impl KeyRing {
                         .map_err(|_| CryptoError::Config("sm4 key".into()))?,
                 )),
             };
-            if ciphers.insert(k.id.clone(), cipher).is_some() {
+            if ciphers.insert(k.id.clone(), Arc::new(cipher)).is_some() {
                 return Err(CryptoError::Config(format!(
                     "key id {} appears twice",
                     k.id
                 )));
             }
         }
-        if !ciphers.contains_key(&spec.primary) {
-            return Err(CryptoError::Config(format!(
-                "primary key {} is not in the ring",
-                spec.primary
-            )));
-        }
+        let sealer = ciphers.get(&spec.primary).cloned().ok_or_else(|| {
+            CryptoError::Config(format!("primary key {} is not in the ring", spec.primary))
+        })?;
         let hash_key = hex::decode(spec.hash_key.trim())
             .map_err(|_| CryptoError::Config("hash_key is not hex".into()))?;
         if hash_key.len() < 32 {
@@ -196,12 +208,22 @@ impl KeyRing {
                 &hash_key,
             ),
         );
+        let bad_hash_key = |_| CryptoError::Config("hash_key".into());
+        let lookup_mac = if spec.hash_sm3 {
+            LookupMac::Sm3(
+                <Hmac<sm3::Sm3> as KeyInit>::new_from_slice(&hash_key).map_err(bad_hash_key)?,
+            )
+        } else {
+            LookupMac::Sha256(
+                <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&hash_key).map_err(bad_hash_key)?,
+            )
+        };
         Ok(Self {
             primary: spec.primary.clone(),
             ciphers,
+            sealer,
             fingerprints,
-            hash_key,
-            hash_sm3: spec.hash_sm3,
+            lookup_mac,
         })
     }
 
@@ -238,7 +260,7 @@ impl KeyRing {
     pub fn seal(&self, field: &str, value: &str) -> String {
         let mut nonce = [0u8; 12];
         rand::rng().fill_bytes(&mut nonce);
-        let ct = self.ciphers[&self.primary].seal(
+        let ct = self.sealer.seal(
             &nonce,
             Payload {
                 msg: value.as_bytes(),
@@ -261,10 +283,11 @@ impl KeyRing {
         if bytes.len() < 12 + 16 {
             return Err(CryptoError::Open);
         }
+        let (nonce, msg) = bytes.split_at_checked(12).ok_or(CryptoError::Open)?;
         let plain = cipher.open(
-            &bytes[..12],
+            nonce,
             Payload {
-                msg: &bytes[12..],
+                msg,
                 aad: field.as_bytes(),
             },
         )?;
@@ -276,7 +299,7 @@ impl KeyRing {
     pub fn seal_bytes(&self, field: &str, value: &[u8]) -> Vec<u8> {
         let mut nonce = [0u8; 12];
         rand::rng().fill_bytes(&mut nonce);
-        let ct = self.ciphers[&self.primary].seal(
+        let ct = self.sealer.seal(
             &nonce,
             Payload {
                 msg: value,
@@ -291,19 +314,19 @@ impl KeyRing {
     }
 
     pub fn open_bytes(&self, field: &str, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let split = sealed
-            .iter()
-            .position(|b| *b == 0)
-            .ok_or(CryptoError::Open)?;
-        let id = std::str::from_utf8(&sealed[..split]).map_err(|_| CryptoError::Open)?;
-        let rest = &sealed[split + 1..];
+        let mut parts = sealed.splitn(2, |b| *b == 0);
+        let (Some(id), Some(rest)) = (parts.next(), parts.next()) else {
+            return Err(CryptoError::Open);
+        };
+        let id = std::str::from_utf8(id).map_err(|_| CryptoError::Open)?;
         if rest.len() < 12 + 16 {
             return Err(CryptoError::Open);
         }
+        let (nonce, msg) = rest.split_at_checked(12).ok_or(CryptoError::Open)?;
         self.ciphers.get(id).ok_or(CryptoError::Open)?.open(
-            &rest[..12],
+            nonce,
             Payload {
-                msg: &rest[12..],
+                msg,
                 aad: field.as_bytes(),
             },
         )
@@ -317,16 +340,15 @@ impl KeyRing {
     /// The keyed lookup hash of a normalised value of `field` (hex).
     pub fn lookup_hash(&self, field: &str, value: &str) -> String {
         let input = format!("{field}\u{1f}{value}");
-        if self.hash_sm3 {
-            let mut mac = <Hmac<sm3::Sm3> as KeyInit>::new_from_slice(&self.hash_key)
-                .expect("any key length");
-            mac.update(input.as_bytes());
-            hex::encode(mac.finalize().into_bytes())
-        } else {
-            let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&self.hash_key)
-                .expect("any key length");
-            mac.update(input.as_bytes());
-            hex::encode(mac.finalize().into_bytes())
+        match self.lookup_mac.clone() {
+            LookupMac::Sm3(mut mac) => {
+                mac.update(input.as_bytes());
+                hex::encode(mac.finalize().into_bytes())
+            }
+            LookupMac::Sha256(mut mac) => {
+                mac.update(input.as_bytes());
+                hex::encode(mac.finalize().into_bytes())
+            }
         }
     }
 }

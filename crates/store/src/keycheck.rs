@@ -54,14 +54,10 @@ async fn record(conn: &mut AnyConnection, keys: &BTreeMap<String, String>) -> St
 async fn some_sealed_value(
     conn: &mut AnyConnection,
 ) -> StoreResult<Option<(String, &'static str)>> {
-    for (table, column, field) in reseal::SEALED {
-        let row: Option<(String,)> = Sql::new(&format!(
-            "SELECT {column} FROM {table} WHERE {column} IS NOT NULL LIMIT 1"
-        ))
-        .fetch_optional(conn)
-        .await?;
+    for c in reseal::SEALED_COLUMNS {
+        let row: Option<(String,)> = Sql::new(c.any).fetch_optional(conn).await?;
         if let Some((v,)) = row {
-            return Ok(Some((v, field)));
+            return Ok(Some((v, c.field)));
         }
     }
     Ok(None)

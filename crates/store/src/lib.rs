@@ -9,9 +9,11 @@
 //! (`Transaction` derefs to it): a change, its audit entry and its aggregates commit together.
 
 pub mod admin;
+pub mod bench;
+pub mod bulk;
 pub mod crypto;
 mod db;
-pub mod dialect;
+mod dialect;
 mod error;
 pub mod import;
 pub mod keycheck;

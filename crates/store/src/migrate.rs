@@ -1,8 +1,13 @@
 //! Plain-SQL migrations, one tree per backend with identical version numbers. Applied at start
 //! and by `shegong migrate`; an applied migration whose text changed is an error.
+//!
+//! Instances starting together migrate one at a time: each migrating transaction first takes a
+//! lock (PostgreSQL: a transaction-level advisory lock; SQLite: the database's write lock), then
+//! checks whether the migration is already recorded. The instance that waited finds it recorded
+//! and skips it.
 
 use sha2::{Digest, Sha256};
-use sqlx::Executor;
+use sqlx::{AnyConnection, Executor};
 
 use crate::{Backend, Db, StoreError, StoreResult, now_millis};
 
@@ -36,13 +41,43 @@ pub fn latest_version() -> i64 {
     SQLITE.last().map(|m| m.version).unwrap_or(0)
 }
 
+/// The PostgreSQL advisory lock key of migrating ("SHEGMIG" in ASCII; `server_lock` holds
+/// "SHEGONG" shared for a server's lifetime, so migrating must not use that one).
+const PG_MIGRATE_KEY: i64 = 0x0053_4845_474d_4947;
+
+/// Wait until no other instance is migrating; held until the transaction ends.
+async fn lock(conn: &mut AnyConnection, backend: Backend) -> StoreResult<()> {
+    match backend {
+        // Released by commit or rollback: an error or a crash never leaves it behind.
+        Backend::Postgres => {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(PG_MIGRATE_KEY)
+                .execute(&mut *conn)
+                .await?;
+        }
+        // A write as the transaction's first statement takes the write lock (waiting up to the
+        // busy timeout) before anything is read, so the check that follows sees the last commit.
+        Backend::Sqlite => {
+            sqlx::query("UPDATE schema_migrations SET version = version WHERE version < 0")
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 fn checksum(sql: &str) -> String {
     hex::encode(Sha256::digest(sql.as_bytes()))
 }
 
 /// Apply every pending migration, each in its own transaction. Returns the versions applied.
 pub async fn run(db: &Db) -> StoreResult<Vec<i64>> {
+    let backend = db.backend();
     let mut tx = db.begin().await?;
+    if backend == Backend::Postgres {
+        // Two concurrent CREATE TABLE IF NOT EXISTS can both try to create it on PostgreSQL.
+        lock(&mut tx, backend).await?;
+    }
     tx.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, \
          name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)",
@@ -51,8 +86,9 @@ pub async fn run(db: &Db) -> StoreResult<Vec<i64>> {
     tx.commit().await?;
 
     let mut applied_now = Vec::new();
-    for m in for_backend(db.backend()) {
+    for m in for_backend(backend) {
         let mut tx = db.begin().await?;
+        lock(&mut tx, backend).await?;
         let existing: Option<(String,)> =
             sqlx::query_as("SELECT checksum FROM schema_migrations WHERE version = $1")
                 .bind(m.version)

@@ -9,8 +9,43 @@ use crate::{
     workforce::staff,
 };
 
-/// (table, sealed column, field name bound into the seal).
-pub const SEALED: &[(&str, &str, &str)] = &[
+/// One sealed column with the statements over it, written out whole at compile time.
+pub(crate) struct SealedColumn {
+    pub table: &'static str,
+    pub column: &'static str,
+    /// The field name bound into the seal.
+    pub field: &'static str,
+    /// `SELECT id, column … NOT LIKE `, followed by the current key's pattern.
+    older: &'static str,
+    /// `UPDATE table SET column = `, followed by the new seal.
+    update: &'static str,
+    /// One sealed value of the column, if any.
+    pub any: &'static str,
+}
+
+/// Both lists from one: `SEALED` names the columns, `SEALED_COLUMNS` adds their statements.
+macro_rules! sealed_columns {
+    ($(($table:literal, $column:literal, $field:expr)),* $(,)?) => {
+        /// (table, sealed column, field name bound into the seal).
+        pub const SEALED: &[(&str, &str, &str)] = &[$(($table, $column, $field)),*];
+
+        pub(crate) const SEALED_COLUMNS: &[SealedColumn] = &[$(SealedColumn {
+            table: $table,
+            column: $column,
+            field: $field,
+            older: concat!(
+                "SELECT id, ", $column, " FROM ", $table, " WHERE ", $column,
+                " IS NOT NULL AND ", $column, " NOT LIKE "
+            ),
+            update: concat!("UPDATE ", $table, " SET ", $column, " = "),
+            any: concat!(
+                "SELECT ", $column, " FROM ", $table, " WHERE ", $column, " IS NOT NULL LIMIT 1"
+            ),
+        }),*];
+    };
+}
+
+sealed_columns![
     ("staff", "id_number_sealed", staff::ID_FIELD),
     ("staff", "mobile_sealed", staff::MOBILE_FIELD),
     ("residents", "id_number_sealed", residents::ID_FIELD),
@@ -19,14 +54,14 @@ pub const SEALED: &[(&str, &str, &str)] = &[
     (
         "residents",
         "guardian_phone_sealed",
-        residents::GUARDIAN_PHONE_FIELD,
+        residents::GUARDIAN_PHONE_FIELD
     ),
     ("case_events", "body_sealed", cases::BODY_FIELD),
     ("services", "notes_sealed", services::NOTES_FIELD),
     (
         "twofactor_secrets",
         "secret_sealed",
-        crate::admin::twofactor::SECRET_FIELD,
+        crate::admin::twofactor::SECRET_FIELD
     ),
 ];
 
@@ -34,16 +69,15 @@ pub const SEALED: &[(&str, &str, &str)] = &[
 pub async fn reencrypt(db: &Db, keys: &KeyRing) -> StoreResult<usize> {
     let current = format!("v1:{}:%", keys.primary());
     let mut done = 0;
-    for (table, column, field) in SEALED {
+    for c in SEALED_COLUMNS {
+        let (table, column, field) = (c.table, c.column, c.field);
         loop {
             let mut tx = db.begin().await?;
-            let rows: Vec<(String, String)> = Sql::new(&format!(
-                "SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL AND {column} NOT LIKE "
-            ))
-            .bind(current.clone())
-            .push(" ORDER BY id LIMIT 500")
-            .fetch_all(&mut tx)
-            .await?;
+            let rows: Vec<(String, String)> = Sql::new(c.older)
+                .bind(current.clone())
+                .push(" ORDER BY id LIMIT 500")
+                .fetch_all(&mut tx)
+                .await?;
             if rows.is_empty() {
                 break;
             }
@@ -53,7 +87,7 @@ pub async fn reencrypt(db: &Db, keys: &KeyRing) -> StoreResult<usize> {
                         "{table}.{column} of {id}: {e}"
                     )))
                 })?;
-                Sql::new(&format!("UPDATE {table} SET {column} = "))
+                Sql::new(c.update)
                     .bind(keys.seal(field, &clear))
                     .push(" WHERE id = ")
                     .bind(&id)

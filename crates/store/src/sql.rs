@@ -106,13 +106,13 @@ impl Sql {
         if prefix.is_empty() {
             return self.push("1 = 1");
         }
-        // The length is written as a literal: PostgreSQL has no SUBSTR(text, int, bigint).
-        let len = prefix.len().to_string();
+        // The length is cast: PostgreSQL has no SUBSTR(text, int, bigint).
+        let len = i64::try_from(prefix.len()).unwrap_or(i64::MAX);
         self.push("SUBSTR(")
             .push(column)
-            .push(", 1, ")
-            .push(&len)
-            .push(") = ")
+            .push(", 1, CAST(")
+            .bind(len)
+            .push(" AS INTEGER)) = ")
             .bind(prefix)
     }
 

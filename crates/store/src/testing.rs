@@ -7,6 +7,11 @@
 //!
 //! PostgreSQL comes from `TEST_DATABASE_URL` (an admin URL; `scripts/test` starts a throw-away
 //! cluster and sets it). Without it the PostgreSQL half of every test fails: it never skips.
+//! `TEST_PG_COLLATION` (an ICU locale such as `zh-Hans-CN`) gives the test databases that default
+//! collation instead of the cluster's, so the `COLLATE "C"` columns (region codes: sorting and
+//! prefix range scans) are exercised where the default order differs from byte order.
+//!
+//! Everything here is test support: a failure is a failing test, so it panics with a message.
 
 use std::ops::Deref;
 use std::path::PathBuf;
@@ -48,6 +53,7 @@ fn schema_key() -> String {
     hex::encode(h.finalize())[..12].to_owned()
 }
 
+#[allow(clippy::expect_used)] // test support: a failure here fails the test
 fn scratch_dir() -> PathBuf {
     let d = std::env::temp_dir().join("shegong-tests");
     std::fs::create_dir_all(&d).expect("temp dir");
@@ -55,6 +61,7 @@ fn scratch_dir() -> PathBuf {
 }
 
 /// A fresh SQLite database (its own file in its own directory, removed on drop).
+#[allow(clippy::unwrap_used, clippy::expect_used)] // test support: a failure here fails the test
 pub async fn sqlite() -> TestDb {
     let tpl = scratch_dir().join(format!("template-{}.db", schema_key()));
     if !tpl.exists() {
@@ -104,6 +111,30 @@ fn with_db(admin: &str, name: &str) -> String {
     format!("{root}/{name}{query}")
 }
 
+/// The ICU locale named by `TEST_PG_COLLATION`, if set (letters, digits and `-` only: it goes
+/// into `CREATE DATABASE`).
+fn pg_collation() -> Option<String> {
+    let c = std::env::var("TEST_PG_COLLATION")
+        .ok()
+        .filter(|c| !c.is_empty())?;
+    if !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-') {
+        panic!("TEST_PG_COLLATION must be an ICU locale such as zh-Hans-CN, not {c:?}");
+    }
+    Some(c)
+}
+
+/// `CREATE DATABASE` for a template: the cluster's defaults, or the ICU collation asked for.
+fn create_template_sql(name: &str, collation: Option<&str>) -> String {
+    match collation {
+        None => format!("CREATE DATABASE {name}"),
+        Some(c) => format!(
+            "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8' \
+             LOCALE_PROVIDER icu ICU_LOCALE '{c}'"
+        ),
+    }
+}
+
+#[allow(clippy::expect_used)] // test support: a failure here fails the test
 async fn admin_conn(admin: &str) -> AnyConnection {
     sqlx::any::install_default_drivers();
     AnyConnectOptions::from_str(admin)
@@ -113,10 +144,20 @@ async fn admin_conn(admin: &str) -> AnyConnection {
         .expect("connect to TEST_DATABASE_URL")
 }
 
-/// A fresh PostgreSQL database cloned from the migrated template.
+/// A fresh PostgreSQL database cloned from the migrated template (which has the collation of
+/// `TEST_PG_COLLATION` when set; clones keep their template's).
+#[allow(clippy::unwrap_used, clippy::expect_used)] // test support: a failure here fails the test
 pub async fn postgres() -> TestDb {
     let admin = admin_url();
-    let tpl = format!("shegong_tpl_{}", schema_key());
+    let collation = pg_collation();
+    let tpl = match &collation {
+        None => format!("shegong_tpl_{}", schema_key()),
+        Some(c) => format!(
+            "shegong_tpl_{}_{}",
+            schema_key(),
+            c.to_lowercase().replace('-', "_")
+        ),
+    };
     let mut conn = admin_conn(&admin).await;
     // One process at a time builds the template or clones it (CREATE DATABASE ... TEMPLATE
     // refuses while another session uses the template).
@@ -136,9 +177,12 @@ pub async fn postgres() -> TestDb {
         )))
         .await
         .unwrap();
-        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {building}")))
-            .await
-            .unwrap();
+        conn.execute(sqlx::AssertSqlSafe(create_template_sql(
+            &building,
+            collation.as_deref(),
+        )))
+        .await
+        .unwrap();
         let db = Db::open(&DbOptions::new(with_db(&admin, &building)))
             .await
             .expect("migrate template");

@@ -8,9 +8,8 @@
  *   - select/input[data-autosubmit]: submit the form when the value changes;
  *   - [data-copy]: copy another element's text to the clipboard.
  *
- * Region pickers are set up on DOMContentLoaded and again for every fragment
- * htmx swaps in (htmx:load). The other features use event delegation on the
- * document, so they cover swapped-in content without any set-up at all.
+ * Region pickers are set up on DOMContentLoaded. The other features use event
+ * delegation on the document, so they need no set-up at all.
  */
 (function () {
   'use strict';
@@ -127,10 +126,8 @@
     buildDom() {
       const root = this.root;
 
-      // Without scripting the server-rendered <noscript> text field is inert,
-      // but in fragments htmx parses with DOMParser (scripting disabled) it
-      // becomes a real input and would submit a second `region_code`.
-      // Also drop UI left over in an htmx history snapshot of this picker.
+      // The server-rendered <noscript> text field must never submit a second
+      // `region_code`, and UI left over from an earlier set-up goes too.
       Array.prototype.slice.call(root.children).forEach(function (child) {
         if (child.tagName === 'NOSCRIPT' || child.hasAttribute('data-region-ui')) {
           child.remove();
@@ -170,9 +167,9 @@
       [wrap, selects, error].forEach(function (node) {
         node.setAttribute('data-region-ui', '');
         // The generated controls are an implementation detail: keep their
-        // change/input events from reaching the form (e.g. an htmx
-        // hx-trigger="change"). Only the hidden input's change event, fired
-        // by setValue(), should be seen from outside.
+        // change/input events from reaching the form (e.g. data-autosubmit).
+        // Only the hidden input's change event, fired by setValue(), should be
+        // seen from outside.
         node.addEventListener('change', stopPropagation);
         node.addEventListener('input', stopPropagation);
         root.appendChild(node);
@@ -193,8 +190,8 @@
     }
 
     start() {
-      // The hidden input's own value wins over data-value: after an htmx
-      // history restore it holds the user's last choice.
+      // The hidden input's own value wins over data-value: when the browser
+      // restores the form (back button) it holds the user's last choice.
       const value = this.input.value || this.root.dataset.value || '';
       this.input.value = value;
       if (!value) {
@@ -541,9 +538,8 @@
     event.stopPropagation();
   }
 
-  // Pickers already set up. A WeakSet rather than a DOM marker: an htmx
-  // history restore brings back a copy of the picker's HTML, marker and all,
-  // but without the event listeners, and that copy must be set up again.
+  // Pickers already set up. A WeakSet rather than a DOM marker: a copy of a
+  // picker's HTML (marker and all) has no event listeners and must be set up.
   const initialised = new WeakSet();
 
   function findHiddenInput(root) {
@@ -570,7 +566,7 @@
   }
 
   // ---------------------------------------------------------------------
-  // Set-up of a freshly loaded page or htmx fragment
+  // Set-up of a freshly loaded page
   // ---------------------------------------------------------------------
 
   function init(root) {
@@ -588,8 +584,8 @@
   // ---------------------------------------------------------------------
 
   // form[data-confirm]. Listening in the capture phase on the document runs
-  // before any submit listener on the form itself (htmx's included), so a
-  // cancelled confirmation also stops htmx from sending the request.
+  // before any submit listener on the form itself, so a cancelled
+  // confirmation stops them all.
   document.addEventListener('submit', function (event) {
     const form = event.target;
     if (!(form instanceof HTMLFormElement) || !form.hasAttribute('data-confirm')) {
@@ -602,7 +598,7 @@
   }, true);
 
   // select[data-autosubmit], input[data-autosubmit]. requestSubmit() (unlike
-  // submit()) fires the submit event, so data-confirm and htmx still apply.
+  // submit()) fires the submit event, so data-confirm still applies.
   document.addEventListener('change', function (event) {
     const field = event.target;
     if (!field.matches || !field.matches('select[data-autosubmit], input[data-autosubmit]')) {
@@ -723,12 +719,6 @@
   // ---------------------------------------------------------------------
   // Start
   // ---------------------------------------------------------------------
-
-  // htmx fires htmx:load for each swapped-in element, and once for <body>
-  // after its own start-up; the WeakSet guard makes the repeat harmless.
-  document.addEventListener('htmx:load', function (event) {
-    init(event.target);
-  });
 
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', function () {

@@ -98,7 +98,7 @@ pub struct LockoutConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuditConfig {
-    /// Entries older than this are removed daily. Never below 180 (等保: ≥ 6 months).
+    /// Entries older than this are removed by the hourly housekeeping. Never below 180 (等保: ≥ 6 months).
     pub retention_days: i64,
 }
 

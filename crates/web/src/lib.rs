@@ -1,5 +1,6 @@
-//! Shegong's web application: sessions and auth, HTML pages (askama + htmx), the JSON API under
-//! `/api/v1` with its OpenAPI document, Excel export, and embedded assets.
+//! Shegong's web application: sessions and auth, HTML pages (askama), the JSON API under
+//! `/api/v1` with its OpenAPI document, Excel export, and embedded assets. The code is grouped by
+//! capability area (`AREAS`); `http/`, `ui/` and `import/` are shared by all of them.
 //!
 //! `App::build(config)` opens the database (migrating it and loading the region tree), binds the
 //! listeners (port 0 in tests) and returns the application; `App::run(shutdown)` serves until the
@@ -7,9 +8,6 @@
 
 pub mod admin;
 pub mod config;
-pub mod demo;
-mod demo_network;
-mod demo_people;
 pub mod http;
 pub mod import;
 pub mod network;
@@ -100,9 +98,9 @@ pub fn router(state: AppState) -> Router {
 pub struct App {
     state: AppState,
     listener: TcpListener,
+    /// Where `listener` is bound (read once: a bound socket always has one).
+    addr: SocketAddr,
     metrics_listener: Option<TcpListener>,
-    /// Demo accounts created at this start (to print), empty otherwise.
-    pub demo_seeded: bool,
     /// Held while the application lives: offline commands that rewrite the database refuse.
     _lock: ServerLock,
 }
@@ -182,30 +180,24 @@ impl App {
             );
         }
         let listener = TcpListener::bind(&config.bind).await?;
+        let addr = listener.local_addr()?;
         let metrics_listener = match config.metrics_bind.as_str() {
             "" => None,
             addr => Some(TcpListener::bind(addr).await?),
         };
         let keys = open_key_ring(&db, &config).await?;
         let state = AppState::new(db, config, clock, keys);
-        let demo_seeded = if state.config.demo {
-            demo::seed(&state)
-                .await
-                .map_err(|e| anyhow::anyhow!("demo seed: {e:?}"))?
-        } else {
-            false
-        };
         Ok(App {
             state,
             listener,
+            addr,
             metrics_listener,
-            demo_seeded,
             _lock: lock,
         })
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("bound listener")
+        self.addr
     }
 
     pub fn metrics_addr(&self) -> Option<SocketAddr> {

@@ -4,6 +4,7 @@
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::Rng;
+use rand::seq::IndexedRandom;
 use serde::Deserialize;
 
 use crate::FieldError;
@@ -52,12 +53,14 @@ impl PasswordPolicy {
     }
 }
 
+#[allow(clippy::expect_used)] // Constant parameters, within argon2's limits.
 fn hasher() -> Argon2<'static> {
     // OWASP's argon2id recommendation: 19 MiB, 2 passes, 1 lane.
     let params = Params::new(19 * 1024, 2, 1, None).expect("valid argon2 params");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+#[allow(clippy::expect_used)] // A 16-byte salt always encodes; with valid parameters hashing cannot fail.
 pub fn hash(password: &str) -> String {
     let mut salt = [0u8; 16];
     rand::rng().fill(&mut salt);
@@ -82,7 +85,8 @@ pub fn temporary() -> String {
     const DIGIT: &[u8] = b"23456789";
     const SYMBOL: &[u8] = b"#%+=@";
     let mut rng = rand::rng();
-    let mut pick = |set: &[u8]| set[rng.random_range(0..set.len())] as char;
+    // Every set is a non-empty constant, so `choose` always picks one.
+    let mut pick = |set: &[u8]| set.choose(&mut rng).map_or('#', |&b| char::from(b));
     let mut out: Vec<char> = vec![pick(LOWER), pick(UPPER), pick(DIGIT), pick(SYMBOL)];
     let all: Vec<u8> = [LOWER, UPPER, DIGIT].concat();
     while out.len() < 16 {

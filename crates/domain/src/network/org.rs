@@ -73,13 +73,12 @@ pub fn check_uscc(input: &str) -> Result<UsccCheck, FieldError> {
         Some(v) if v.len() == 18 => v,
         _ => return Err(FieldError::new("uscc", "uscc.invalid_format")),
     };
-    let sum: u32 = values[..17]
-        .iter()
-        .zip(USCC_WEIGHTS)
-        .map(|(v, w)| v * w)
-        .sum();
+    let Some((check, body)) = values.split_last() else {
+        return Err(FieldError::new("uscc", "uscc.invalid_format"));
+    };
+    let sum: u32 = body.iter().zip(USCC_WEIGHTS).map(|(v, w)| v * w).sum();
     let expected = (31 - sum % 31) % 31;
-    if values[17] == expected {
+    if *check == expected {
         Ok(UsccCheck::Valid(code))
     } else {
         Ok(UsccCheck::CheckMismatch(code))

@@ -207,7 +207,8 @@ impl RegionCode {
     }
 
     pub fn level(&self) -> RegionLevel {
-        RegionLevel::from_code_len(self.0.len()).expect("validated on construction")
+        // The constructor accepts only the five code lengths; twelve digits is a village.
+        RegionLevel::from_code_len(self.0.len()).unwrap_or(RegionLevel::Village)
     }
 
     pub fn parent(&self) -> Option<RegionCode> {

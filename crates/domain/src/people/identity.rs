@@ -190,14 +190,14 @@ impl IdNumber {
     /// foreign permanent residence ID). A suggestion only. `None` for passports and for the
     /// old 15-character foreign ID, whose 2-digit year does not say the century.
     pub fn birth_date(&self) -> Option<NaiveDate> {
-        self.gb11643().and_then(|n| ymd(&n[6..14]))
+        self.gb11643().and_then(|n| n.get(6..14).and_then(ymd))
     }
 
     /// The sex encoded in an 18-character number (17th digit: odd male, even female).
     /// A suggestion only; `None` where the number carries none.
     pub fn sex(&self) -> Option<Sex> {
         let n = self.gb11643()?;
-        let d = n.as_bytes()[16].wrapping_sub(b'0');
+        let d = n.as_bytes().get(16)?.wrapping_sub(b'0');
         Some(if d % 2 == 1 { Sex::Male } else { Sex::Female })
     }
 
@@ -239,7 +239,7 @@ pub fn check_character(first17: &str) -> Option<char> {
         .zip(WEIGHTS)
         .map(|(d, w)| u32::from(d - b'0') * w)
         .sum();
-    Some(char::from(CHECK_CHARS[(sum % 11) as usize]))
+    CHECK_CHARS.get((sum % 11) as usize).map(|&c| char::from(c))
 }
 
 /// A mainland mobile number, stored as `+86` and 11 digits. `Debug` prints it masked.
@@ -268,8 +268,7 @@ impl Mobile {
         };
         let b = national.as_bytes();
         let ok = b.len() == 11
-            && b[0] == b'1'
-            && (b'3'..=b'9').contains(&b[1])
+            && matches!(b, [b'1', b'3'..=b'9', ..])
             && b.iter().all(u8::is_ascii_digit);
         if !ok {
             return Err(FieldError::new("mobile", "mobile.invalid"));
@@ -338,17 +337,20 @@ fn normalise(input: &str) -> String {
 fn check_gb11643(id_type: IdType, s: String) -> Result<String, FieldError> {
     let b = s.as_bytes();
     // 18 chars that are all ASCII is 18 bytes; any multi-byte char fails here too.
-    let chars_ok = b.len() == 18
-        && b[..17].iter().all(u8::is_ascii_digit)
-        && (b[17].is_ascii_digit() || b[17] == b'X');
-    if !chars_ok {
-        return Err(err("idcard.chars"));
-    }
-    if check_character(&s[..17]) != Some(char::from(b[17])) {
+    let (first17, last) = match (b.len(), s.get(..17), b.last()) {
+        (18, Some(first17), Some(&last))
+            if first17.bytes().all(|d| d.is_ascii_digit())
+                && (last.is_ascii_digit() || last == b'X') =>
+        {
+            (first17, char::from(last))
+        }
+        _ => return Err(err("idcard.chars")),
+    };
+    if check_character(first17) != Some(last) {
         return Err(err("idcard.check_digit"));
     }
     check_prefix(id_type, &s)?;
-    match ymd(&s[6..14]) {
+    match s.get(6..14).and_then(ymd) {
         Some(_) => Ok(s),
         None => Err(err("idcard.birth_date")),
     }
@@ -380,8 +382,9 @@ fn convert_legacy(s: &str) -> Result<String, FieldError> {
         return Err(err("idcard.chars"));
     }
     check_prefix(IdType::ResidentId, s)?;
-    let body = format!("{}19{}", &s[..6], &s[6..]);
-    if ymd(&body[6..14]).is_none() {
+    let (address, rest) = s.split_at_checked(6).ok_or(err("idcard.chars"))?;
+    let body = format!("{address}19{rest}");
+    if body.get(6..14).and_then(ymd).is_none() {
         return Err(err("idcard.birth_date"));
     }
     let check = check_character(&body).ok_or(err("idcard.chars"))?;
@@ -392,14 +395,18 @@ fn convert_legacy(s: &str) -> Result<String, FieldError> {
 fn check_old_foreign(s: String) -> Result<String, FieldError> {
     let b = s.as_bytes();
     let ok = b.len() == 15
-        && b[..3].iter().all(u8::is_ascii_uppercase)
-        && b[3..].iter().all(u8::is_ascii_digit);
+        && b.split_at_checked(3).is_some_and(|(letters, digits)| {
+            letters.iter().all(u8::is_ascii_uppercase) && digits.iter().all(u8::is_ascii_digit)
+        });
     if !ok {
         return Err(err("idcard.foreign_format"));
     }
     // The century is unknown; 20YY is a leap year whenever 19YY or 20YY is, so this accepts
     // every month/day that is real in either century.
-    if ymd(&format!("20{}", &s[7..13])).is_none() {
+    if s.get(7..13)
+        .and_then(|yymmdd| ymd(&format!("20{yymmdd}")))
+        .is_none()
+    {
         return Err(err("idcard.birth_date"));
     }
     Ok(s)
@@ -570,18 +577,10 @@ mod tests {
         );
     }
 
-    #[test]
-    fn every_error_code_is_reachable() {
+    /// One input per error code (several for the codes with more than one way in).
+    fn error_cases() -> Vec<(IdType, String, &'static str)> {
         use IdType::*;
-        let feb30 = with_check("11010519490230002");
-        let y1799 = with_check("11010517991231002");
-        let y2100 = with_check("11010521000101002");
-        let zero_addr = with_check("01010519491231002");
-        let as_permit = with_check("81000019900101001");
-        let tw_as_resident = with_check("83000019900101001");
-        let mo_as_resident = with_check("82000019900101002");
-        let fp_bad_date = with_check("91100019881308001");
-        let cases: Vec<(IdType, String, &str)> = vec![
+        let mut cases = vec![
             (ResidentId, "".into(), "idcard.empty"),
             (ResidentId, " \u{3000} ".into(), "idcard.empty"),
             (Passport, "   ".into(), "idcard.empty"),
@@ -595,6 +594,23 @@ mod tests {
             (ResidentId, "11010519491231-02X".into(), "idcard.chars"),
             (ResidentId, "11010549123100X".into(), "idcard.chars"),
             (ResidentId, "1101051949123100二X".into(), "idcard.chars"),
+        ];
+        cases.extend(content_cases());
+        cases
+    }
+
+    /// The cases past length and characters: check digit, prefixes, formats, dates.
+    fn content_cases() -> Vec<(IdType, String, &'static str)> {
+        use IdType::*;
+        let feb30 = with_check("11010519490230002");
+        let y1799 = with_check("11010517991231002");
+        let y2100 = with_check("11010521000101002");
+        let zero_addr = with_check("01010519491231002");
+        let as_permit = with_check("81000019900101001");
+        let tw_as_resident = with_check("83000019900101001");
+        let mo_as_resident = with_check("82000019900101002");
+        let fp_bad_date = with_check("91100019881308001");
+        vec![
             (
                 ForeignPermanent,
                 "9110001988080800A8".into(),
@@ -675,7 +691,13 @@ mod tests {
                 "USA310076023001".into(),
                 "idcard.birth_date",
             ),
-        ];
+        ]
+    }
+
+    #[test]
+    fn every_error_code_is_reachable() {
+        use IdType::*;
+        let cases = error_cases();
         for (t, input, want) in &cases {
             assert_eq!(code(*t, input), *want, "{t:?} {input:?}");
             assert!(MESSAGE_CODES.contains(want));

@@ -288,7 +288,7 @@ pub fn names_alike(a: &str, b: &str) -> bool {
     let (ca, cb): (Vec<char>, Vec<char>) = (na.chars().collect(), nb.chars().collect());
     ca.len() == cb.len()
         && ca.len() >= 3
-        && ca[0] == cb[0]
+        && ca.first() == cb.first()
         && ca.iter().zip(&cb).filter(|(x, y)| x != y).count() == 1
 }
 

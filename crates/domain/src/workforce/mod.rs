@@ -2,7 +2,7 @@
 //! continuing-education rule (72 h for assistants, 90 h for intermediate and senior, per
 //! 3-year registration cycle).
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Months, NaiveDate};
 
 use crate::FieldError;
 
@@ -78,9 +78,15 @@ impl CertLevel {
 
 /// The same day `years` later (or earlier); 29 February becomes 28 February in common years.
 fn shift_years(from: NaiveDate, years: i32) -> NaiveDate {
-    from.with_year(from.year() + years)
-        .or_else(|| NaiveDate::from_ymd_opt(from.year() + years, from.month(), from.day() - 1))
-        .expect("28 February exists every year")
+    // Whole months keep the day, clamped to the month's last: exactly the rule above.
+    let months = Months::new(years.unsigned_abs() * 12);
+    let shifted = if years >= 0 {
+        from.checked_add_months(months)
+    } else {
+        from.checked_sub_months(months)
+    };
+    // `None` only beyond chrono's range (year ±262,143), which no register date reaches.
+    shifted.unwrap_or(from)
 }
 
 /// Registration is valid for 3 years from a date.

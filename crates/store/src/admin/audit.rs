@@ -14,7 +14,7 @@ use shegong_domain::Scope;
 use sqlx::AnyConnection;
 
 use crate::sql::Sql;
-use crate::{Backend, Db, Millis, Page, PageRequest, StoreResult, dialect, new_id};
+use crate::{Backend, Db, Millis, Page, PageRequest, StoreError, StoreResult, dialect, new_id};
 
 /// The digest of the hash chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -271,7 +271,8 @@ pub async fn record(
             .region_code
             .unwrap_or_else(|| actor.region_code.clone()),
         outcome: event.outcome.as_str().to_owned(),
-        changes: serde_json::to_string(&event.changes).expect("changes serialise"),
+        changes: serde_json::to_string(&event.changes)
+            .map_err(|e| StoreError::Db(sqlx::Error::Encode(Box::new(e))))?,
         request_id: actor.request_id.clone(),
         ip: actor.ip.clone(),
         prev_hash: prev,

@@ -34,12 +34,14 @@ pub struct User {
 }
 
 impl User {
+    #[allow(clippy::expect_used)] // The schema's CHECK admits only known roles.
     pub fn role(&self) -> Role {
         Role::parse(&self.role).expect("roles are checked by the schema")
     }
 
     /// The account's data scope. Stored values are validated on write; should one ever fail to
     /// parse, this fails closed (panics, answered as a 500) rather than widening to national.
+    #[allow(clippy::expect_used)] // Fails closed on a corrupt row, as said above.
     pub fn scope(&self) -> Scope {
         Scope {
             region: Scope::parse_region(&self.region_code).expect("stored scope region is valid"),
@@ -505,4 +507,13 @@ pub mod auth {
 /// Count of all accounts (for first-start checks).
 pub async fn count_all(conn: &mut AnyConnection) -> StoreResult<i64> {
     Sql::new("SELECT COUNT(*) FROM users").fetch_i64(conn).await
+}
+
+/// Whether an account already has this username (anywhere: usernames are unique nationally).
+pub async fn username_taken(conn: &mut AnyConnection, username: &str) -> StoreResult<bool> {
+    let n = Sql::new("SELECT COUNT(*) FROM users WHERE username = ")
+        .bind(username)
+        .fetch_i64(conn)
+        .await?;
+    Ok(n > 0)
 }

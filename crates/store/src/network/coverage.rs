@@ -55,6 +55,30 @@ impl Figures {
     }
 }
 
+/// The figures being filled: the region's own and its children's by code.
+struct Tally {
+    top: Figures,
+    rows: BTreeMap<String, Figures>,
+    /// Children are grouped by a code prefix of this length (12: no children).
+    child_len: usize,
+}
+
+impl Tally {
+    /// `SUBSTR(col, 1, n)`: an internal integer, not input, inlined so both engines see a plain
+    /// integer literal.
+    fn prefix(&self, col: &str) -> String {
+        format!("SUBSTR({col}, 1, {})", self.child_len)
+    }
+
+    /// Apply `add` to the region's figures and to the child's with code `g`, if any.
+    fn add(&mut self, g: &str, add: impl Fn(&mut Figures)) {
+        add(&mut self.top);
+        if let Some(f) = self.rows.get_mut(g) {
+            add(f);
+        }
+    }
+}
+
 /// Figures for `code` (`None`: the whole country) and each of its children, from the raw rows
 /// with one grouped query per figure. Child rows group by a code prefix of the child's length.
 pub async fn coverage(
@@ -101,63 +125,88 @@ pub async fn coverage(
             );
         }
     }
-    // An internal integer, not input: inlined so both engines see a plain integer literal.
-    let prefix = |col: &str| format!("SUBSTR({col}, 1, {})", child_len.unwrap_or(12));
+    let mut tally = Tally {
+        top,
+        rows,
+        child_len: child_len.unwrap_or(12),
+    };
+    count_townships(conn, &mut tally, &tree).await?;
+    count_covered(conn, &mut tally, &tree, &area).await?;
+    count_stations(conn, &mut tally, &area).await?;
+    count_rectifications(conn, &mut tally, &tree, &area, today).await?;
+    Ok((tally.top, tally.rows.into_values().collect()))
+}
 
+/// Administrative townships and functional zones.
+async fn count_townships(conn: &mut AnyConnection, t: &mut Tally, tree: &Scope) -> StoreResult<()> {
     let mut q = Sql::new(&format!(
         "SELECT {g}, CAST(SUM(CASE WHEN kind = 'township_zone' THEN 0 ELSE 1 END) AS BIGINT), \
          CAST(SUM(CASE WHEN kind = 'township_zone' THEN 1 ELSE 0 END) AS BIGINT) \
          FROM regions WHERE level = 'township' AND ",
-        g = prefix("code")
+        g = t.prefix("code")
     ));
-    q.region_range("code", &tree)
-        .push(&format!(" GROUP BY {}", prefix("code")));
+    q.region_range("code", tree)
+        .push(&format!(" GROUP BY {}", t.prefix("code")));
     for (g, townships, zones) in q.fetch_all::<(String, i64, i64)>(conn).await? {
-        for f in [Some(&mut top), rows.get_mut(&g)].into_iter().flatten() {
+        t.add(&g, |f| {
             f.townships += townships;
             f.zones += zones;
-        }
+        });
     }
+    Ok(())
+}
 
+/// Townships and zones with an operating township station (of the caller's organisation, if any).
+async fn count_covered(
+    conn: &mut AnyConnection,
+    t: &mut Tally,
+    tree: &Scope,
+    area: &Scope,
+) -> StoreResult<()> {
     let mut q = Sql::new(&format!(
         "SELECT {g}, CAST(SUM(CASE WHEN r.kind = 'township_zone' THEN 0 ELSE 1 END) AS BIGINT), \
          CAST(SUM(CASE WHEN r.kind = 'township_zone' THEN 1 ELSE 0 END) AS BIGINT) \
          FROM regions r WHERE r.level = 'township' AND EXISTS (SELECT 1 FROM stations s WHERE \
          s.region_code = r.code AND s.tier = 'township_station' AND s.status = 'operating'",
-        g = prefix("r.code")
+        g = t.prefix("r.code")
     ));
     if let Some(org) = area.org {
         q.push(" AND s.operator_org_id = ").bind(org.to_string());
     }
     q.push(") AND ")
-        .region_range("r.code", &tree)
-        .push(&format!(" GROUP BY {}", prefix("r.code")));
+        .region_range("r.code", tree)
+        .push(&format!(" GROUP BY {}", t.prefix("r.code")));
     for (g, covered, zones) in q.fetch_all::<(String, i64, i64)>(conn).await? {
-        for f in [Some(&mut top), rows.get_mut(&g)].into_iter().flatten() {
+        t.add(&g, |f| {
             f.covered += covered;
             f.zones_covered += zones;
-        }
+        });
     }
+    Ok(())
+}
 
+/// Stations by status, and the average readiness of those not closed.
+async fn count_stations(conn: &mut AnyConnection, t: &mut Tally, area: &Scope) -> StoreResult<()> {
     let mut q = scoped_from(
         &format!(
             "SELECT {g}, s.status, COUNT(*), CAST(COALESCE(SUM(s.readiness_pct), 0) AS BIGINT) FROM stations s",
-            g = prefix("s.region_code")
+            g = t.prefix("s.region_code")
         ),
-        &area,
+        area,
     );
-    q.push(&format!(" GROUP BY {}, s.status", prefix("s.region_code")));
+    q.push(&format!(
+        " GROUP BY {}, s.status",
+        t.prefix("s.region_code")
+    ));
     let mut readiness: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for (g, status, n, ready_sum) in q.fetch_all::<(String, String, i64, i64)>(conn).await? {
-        for f in [Some(&mut top), rows.get_mut(&g)].into_iter().flatten() {
-            match status.as_str() {
-                "planned" => f.planned += n,
-                "under_construction" => f.under_construction += n,
-                "operating" => f.operating += n,
-                "suspended" => f.suspended += n,
-                _ => f.closed += n,
-            }
-        }
+        t.add(&g, |f| match status.as_str() {
+            "planned" => f.planned += n,
+            "under_construction" => f.under_construction += n,
+            "operating" => f.operating += n,
+            "suspended" => f.suspended += n,
+            _ => f.closed += n,
+        });
         if status != "closed" {
             for key in [String::new(), g] {
                 let e = readiness.entry(key).or_default();
@@ -167,27 +216,37 @@ pub async fn coverage(
         }
     }
     let avg = |(sum, n): (i64, i64)| if n == 0 { 0 } else { (sum * 2 + n) / (2 * n) };
-    top.readiness_avg = readiness.get("").copied().map(avg).unwrap_or(0);
-    for f in rows.values_mut() {
+    t.top.readiness_avg = readiness.get("").copied().map(avg).unwrap_or(0);
+    for f in t.rows.values_mut() {
         f.readiness_avg = readiness.get(&f.code).copied().map(avg).unwrap_or(0);
     }
+    Ok(())
+}
 
+/// Open rectifications, and those past their deadline on `today`.
+async fn count_rectifications(
+    conn: &mut AnyConnection,
+    t: &mut Tally,
+    tree: &Scope,
+    area: &Scope,
+    today: &str,
+) -> StoreResult<()> {
     let mut q = Sql::new(&format!(
         "SELECT {g}, COUNT(*), CAST(SUM(CASE WHEN x.deadline < ",
-        g = prefix("x.region_code")
+        g = t.prefix("x.region_code")
     ));
     q.bind(today).push(" THEN 1 ELSE 0 END) AS BIGINT) FROM rectifications x JOIN stations s ON s.id = x.station_id \
          WHERE x.status IN ('open', 'submitted') AND ");
-    q.region_range("s.region_code", &tree);
+    q.region_range("s.region_code", tree);
     if let Some(org) = area.org {
         q.push(" AND s.operator_org_id = ").bind(org.to_string());
     }
-    q.push(&format!(" GROUP BY {}", prefix("x.region_code")));
+    q.push(&format!(" GROUP BY {}", t.prefix("x.region_code")));
     for (g, open, overdue) in q.fetch_all::<(String, i64, i64)>(conn).await? {
-        for f in [Some(&mut top), rows.get_mut(&g)].into_iter().flatten() {
+        t.add(&g, |f| {
             f.rectifications_open += open;
             f.rectifications_overdue += overdue;
-        }
+        });
     }
-    Ok((top, rows.into_values().collect()))
+    Ok(())
 }

@@ -80,37 +80,25 @@ impl From<&NewOrg> for OrgInput {
     }
 }
 
-/// Normalise and check; returns (uscc, warning) or the field errors.
-fn check(input: &OrgInput) -> Result<(Option<String>, bool), Vec<FieldError>> {
-    let mut errors = Vec::new();
+/// Normalise and check; returns (uscc, warning) or the first field error (name, phone, USCC).
+fn check(input: &OrgInput) -> Result<(Option<String>, bool), FieldError> {
     let name_len = input.name.trim().chars().count();
     if name_len == 0 || name_len > 100 {
-        errors.push(FieldError::new("name", "org.name_invalid"));
+        return Err(FieldError::new("name", "org.name_invalid"));
     }
-    let uscc = match input
+    if input.contact_phone.chars().count() > 40 {
+        return Err(FieldError::new("contact_phone", "org.phone_too_long"));
+    }
+    let uscc = input
         .uscc
         .as_deref()
         .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => Ok((None, false)),
-        Some(s) => match check_uscc(s) {
-            Ok(UsccCheck::Valid(c)) => Ok((Some(c), false)),
-            Ok(UsccCheck::CheckMismatch(c)) => Ok((Some(c), true)),
-            Err(e) => Err(e),
-        },
-    };
-    if input.contact_phone.chars().count() > 40 {
-        errors.push(FieldError::new("contact_phone", "org.phone_too_long"));
-    }
-    match uscc {
-        Ok(u) if errors.is_empty() => Ok(u),
-        Ok(_) => Err(errors),
-        Err(e) => {
-            errors.push(e);
-            Err(errors)
-        }
-    }
+        .filter(|s| !s.is_empty());
+    Ok(match uscc.map(check_uscc).transpose()? {
+        None => (None, false),
+        Some(UsccCheck::Valid(c)) => (Some(c), false),
+        Some(UsccCheck::CheckMismatch(c)) => (Some(c), true),
+    })
 }
 
 fn visible(scope: &Scope) -> Sql {
@@ -166,10 +154,6 @@ async fn check_unique(
     Ok(())
 }
 
-fn invalid(errors: Vec<FieldError>) -> StoreError {
-    StoreError::Invalid(errors.into_iter().next().expect("at least one error"))
-}
-
 /// Create an organisation registered inside the scope. Returns (id, USCC warning).
 pub async fn create_full(
     conn: &mut AnyConnection,
@@ -177,7 +161,7 @@ pub async fn create_full(
     input: &OrgInput,
     now: Millis,
 ) -> StoreResult<(String, bool)> {
-    let (uscc, warn) = check(input).map_err(invalid)?;
+    let (uscc, warn) = check(input).map_err(StoreError::Invalid)?;
     if !scope.contains_region(input.region.as_str()) || scope.org.is_some() {
         return Err(FieldError::new("region", "org.region_out_of_scope").into());
     }
@@ -251,7 +235,7 @@ pub async fn update(
     } else {
         input.clone()
     };
-    let (uscc, warn) = check(input).map_err(invalid)?;
+    let (uscc, warn) = check(input).map_err(StoreError::Invalid)?;
     check_unique(
         conn,
         Some(id),

@@ -40,8 +40,13 @@ pub struct Station {
 }
 
 impl Station {
-    pub fn status(&self) -> Status {
-        Status::parse(&self.status).expect("checked by the schema")
+    /// The status; a value the schema should have refused is a decoding error.
+    pub fn status(&self) -> StoreResult<Status> {
+        Status::parse(&self.status).map_err(|_| {
+            crate::StoreError::Db(sqlx::Error::Decode(
+                format!("station {}: unknown status {:?}", self.id, self.status).into(),
+            ))
+        })
     }
 
     pub fn display_path(&self) -> String {
@@ -268,7 +273,7 @@ pub async fn update(
             return Err(FieldError::new("name", "station.name_taken").into());
         }
     }
-    let old_status = before.status();
+    let old_status = before.status()?;
     if old_status != input.status && !old_status.can_become(input.status) {
         return Err(FieldError::new("status", "station.status_transition").into());
     }
@@ -362,7 +367,7 @@ pub async fn confirm_completion(
     now: Millis,
 ) -> StoreResult<Station> {
     let before = get(conn, scope, id).await?;
-    if !before.status().reports_progress() {
+    if !before.status()?.reports_progress() {
         return Err(FieldError::new("status", "station.not_under_construction").into());
     }
     Sql::new("UPDATE stations SET status = 'operating', status_since = ")

@@ -52,8 +52,14 @@ pub struct Case {
 }
 
 impl Case {
-    pub fn stage(&self) -> CaseStage {
-        CaseStage::parse(&self.stage).expect("stages are checked by the schema")
+    /// The stage as the domain's enum. The schema admits only its values, so anything else is
+    /// a decoding error.
+    pub fn stage(&self) -> StoreResult<CaseStage> {
+        CaseStage::parse(&self.stage).map_err(|e| {
+            StoreError::Db(sqlx::Error::Decode(
+                format!("case stage {:?}: {}", self.stage, e.code).into(),
+            ))
+        })
     }
 }
 
@@ -132,8 +138,8 @@ pub async fn list(
     q.fetch_page(conn, &count, page).await
 }
 
-/// Referrals waiting for a station in the viewer's scope to accept or decline.
-pub async fn incoming(conn: &mut AnyConnection, viewer: &Viewer) -> StoreResult<Vec<Case>> {
+/// Cases referred to a station in the viewer's scope, waiting to be accepted or declined.
+fn referred_to(viewer: &Viewer) -> Sql {
     let mut q = Sql::new(SELECT);
     q.push(" AND c.transfer_region IS NOT NULL");
     // The receiving station's region and, for an organisation, its being one of theirs.
@@ -144,8 +150,22 @@ pub async fn incoming(conn: &mut AnyConnection, viewer: &Viewer) -> StoreResult<
         "c.transfer_station_id",
         true,
     );
+    q
+}
+
+/// Referrals waiting for a station in the viewer's scope to accept or decline.
+pub async fn incoming(conn: &mut AnyConnection, viewer: &Viewer) -> StoreResult<Vec<Case>> {
+    let mut q = referred_to(viewer);
     q.push(" ORDER BY c.updated_at LIMIT 200");
     q.fetch_all(conn).await
+}
+
+/// One referral waiting for a station in the viewer's scope (a case their side may answer but
+/// not yet read through `get`).
+pub async fn referral(conn: &mut AnyConnection, viewer: &Viewer, id: &str) -> StoreResult<Case> {
+    let mut q = referred_to(viewer);
+    q.push(" AND c.id = ").bind(id);
+    q.fetch_optional(conn).await?.ok_or(StoreError::NotFound)
 }
 
 #[derive(Debug, Clone)]
@@ -273,7 +293,7 @@ pub async fn assess(
     now: Millis,
 ) -> StoreResult<Case> {
     let case = get(conn, viewer, id).await?;
-    if case.stage() == CaseStage::Closed {
+    if case.stage()? == CaseStage::Closed {
         return Err(wrong_stage());
     }
     if scores.len() != AssessmentDomain::ALL.len()
@@ -286,10 +306,10 @@ pub async fn assess(
         "risk": risk.as_str(),
         "notes": notes.trim(),
     });
-    let stage = if case.stage() == CaseStage::Intake {
+    let stage = if case.stage()? == CaseStage::Intake {
         CaseStage::Assessment
     } else {
-        case.stage()
+        case.stage()?
     };
     event(
         conn,
@@ -342,7 +362,7 @@ pub async fn submit_plan(
 ) -> StoreResult<Case> {
     let case = get(conn, viewer, id).await?;
     if !matches!(
-        case.stage(),
+        case.stage()?,
         CaseStage::Assessment | CaseStage::Planning | CaseStage::Intervention
     ) || !case.pending.is_empty()
     {
@@ -471,7 +491,7 @@ pub async fn evaluate(
     now: Millis,
 ) -> StoreResult<Case> {
     let case = get(conn, viewer, id).await?;
-    if case.stage() != CaseStage::Intervention {
+    if case.stage()? != CaseStage::Intervention {
         return Err(wrong_stage());
     }
     if !(0..=100).contains(&goals_met) {
@@ -507,7 +527,7 @@ pub async fn request_closure(
     now: Millis,
 ) -> StoreResult<Case> {
     let case = get(conn, viewer, id).await?;
-    if case.stage() != CaseStage::Evaluation || !case.pending.is_empty() {
+    if case.stage()? != CaseStage::Evaluation || !case.pending.is_empty() {
         return Err(wrong_stage());
     }
     if outcome.trim().is_empty() {
@@ -545,7 +565,7 @@ pub async fn reopen(
     now: Millis,
 ) -> StoreResult<Case> {
     let case = get(conn, viewer, id).await?;
-    if case.stage() != CaseStage::Closed {
+    if case.stage()? != CaseStage::Closed {
         return Err(wrong_stage());
     }
     if reason.trim().is_empty() {
@@ -582,7 +602,7 @@ pub async fn refer(
     now: Millis,
 ) -> StoreResult<Case> {
     let case = get(conn, viewer, id).await?;
-    if case.stage() == CaseStage::Closed || case.transfer_station_id.is_some() {
+    if case.stage()? == CaseStage::Closed || case.transfer_station_id.is_some() {
         return Err(wrong_stage());
     }
     if case.station_id.as_deref() == Some(station_id) {
@@ -633,11 +653,7 @@ pub async fn answer_referral(
     actor: &Actor,
     now: Millis,
 ) -> StoreResult<Case> {
-    let case = incoming(conn, viewer)
-        .await?
-        .into_iter()
-        .find(|c| c.id == id)
-        .ok_or(StoreError::NotFound)?;
+    let case = referral(conn, viewer, id).await?;
     let station = case
         .transfer_station_id
         .clone()

@@ -1,5 +1,9 @@
-//! People served: residents and households, cases, service records.
+//! People served: residents and households, duplicates, visit rules, cases, service records.
 
 pub mod cases;
+pub mod duplicates;
+pub mod households;
+pub mod idempotency;
 pub mod residents;
 pub mod services;
+pub mod visit_rules;

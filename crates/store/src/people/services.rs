@@ -10,6 +10,7 @@ use sqlx::AnyConnection;
 
 use crate::crypto::KeyRing;
 use crate::people::residents::{self, Viewer, in_scope};
+use crate::people::visit_rules;
 use crate::sql::Sql;
 use crate::{
     Millis, Page, PageRequest, StoreError, StoreResult, network::stations, new_id, people::cases,
@@ -81,23 +82,21 @@ pub struct ServiceInput {
     pub sensitive: bool,
 }
 
-/// Record a service. Returns its id.
-pub async fn create(
+/// Where a record belongs: the resident it is about (through its case when it names one), its
+/// station, and its region (the resident's, else the station's).
+struct Place {
+    resident_id: Option<String>,
+    resident: Option<residents::Resident>,
+    station_id: Option<String>,
+    region: String,
+}
+
+/// Check the case, resident and station a record names, each in the viewer's scope.
+async fn place(
     conn: &mut AnyConnection,
     viewer: &Viewer,
-    keys: &KeyRing,
     input: &ServiceInput,
-    created_by: &str,
-    now: Millis,
-) -> StoreResult<String> {
-    let kind = ServiceKind::parse(&input.kind)?;
-    shegong_domain::network::station::ServiceDomain::parse(&input.domain)?;
-    if input.served_on.as_str() > viewer.today.to_string().as_str() {
-        return Err(FieldError::new("served_on", "service.in_future").into());
-    }
-    if input.workers.trim().is_empty() {
-        return Err(FieldError::new("workers", "form.required").into());
-    }
+) -> StoreResult<Place> {
     let mut resident_id = input.resident_id.clone();
     let mut region = None;
     if let Some(cid) = &input.case_id {
@@ -136,29 +135,68 @@ pub async fn create(
         region.get_or_insert(st.region_code);
     }
     let region = region.ok_or(FieldError::new("station", "service.needs_place"))?;
-    match kind {
-        ServiceKind::Visit | ServiceKind::Casework | ServiceKind::Crisis if resident.is_none() => {
+    Ok(Place {
+        resident_id,
+        resident,
+        station_id,
+        region,
+    })
+}
+
+/// Visits, casework and crisis intervention are about a resident; a visit names its method, one
+/// the visit rule for the resident's tier allows.
+async fn visit_method(
+    conn: &mut AnyConnection,
+    kind: ServiceKind,
+    method: Option<&str>,
+    resident: Option<&residents::Resident>,
+) -> StoreResult<Option<String>> {
+    let r = match (kind, resident) {
+        (ServiceKind::Visit | ServiceKind::Casework | ServiceKind::Crisis, None) => {
             return Err(FieldError::new("resident", "form.required").into());
         }
-        _ => {}
-    }
-    let method = match (kind, input.method.as_deref().filter(|m| !m.is_empty())) {
-        (ServiceKind::Visit, None) => return Err(FieldError::new("method", "form.required").into()),
-        (ServiceKind::Visit, Some(m)) => {
-            let m = VisitMethod::parse(m)?;
-            let r = resident.as_ref().expect("checked above");
-            let rules = residents::rules_for(conn, &r.region_code).await?;
-            let allowed = rules
-                .iter()
-                .find(|x| x.tier == r.risk_tier)
-                .is_none_or(|x| x.methods.iter().any(|a| a == m.as_str()));
-            if !allowed {
-                return Err(FieldError::new("method", "visit.method_not_allowed").into());
-            }
-            Some(m.as_str().to_owned())
-        }
-        (_, _) => None,
+        (ServiceKind::Visit, Some(r)) => r,
+        _ => return Ok(None),
     };
+    let Some(m) = method.filter(|m| !m.is_empty()) else {
+        return Err(FieldError::new("method", "form.required").into());
+    };
+    let m = VisitMethod::parse(m)?;
+    let rules = visit_rules::rules_for(conn, &r.region_code).await?;
+    let allowed = rules
+        .iter()
+        .find(|x| x.tier == r.risk_tier)
+        .is_none_or(|x| x.methods.iter().any(|a| a == m.as_str()));
+    if !allowed {
+        return Err(FieldError::new("method", "visit.method_not_allowed").into());
+    }
+    Ok(Some(m.as_str().to_owned()))
+}
+
+/// Record a service. Returns its id.
+pub async fn create(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    keys: &KeyRing,
+    input: &ServiceInput,
+    created_by: &str,
+    now: Millis,
+) -> StoreResult<String> {
+    let kind = ServiceKind::parse(&input.kind)?;
+    shegong_domain::network::station::ServiceDomain::parse(&input.domain)?;
+    if input.served_on.as_str() > viewer.today.to_string().as_str() {
+        return Err(FieldError::new("served_on", "service.in_future").into());
+    }
+    if input.workers.trim().is_empty() {
+        return Err(FieldError::new("workers", "form.required").into());
+    }
+    let Place {
+        resident_id,
+        resident,
+        station_id,
+        region,
+    } = place(conn, viewer, input).await?;
+    let method = visit_method(conn, kind, input.method.as_deref(), resident.as_ref()).await?;
     if !(1..=1440).contains(&input.duration_minutes) {
         return Err(FieldError::new("duration_minutes", "form.out_of_range").into());
     }
@@ -199,36 +237,32 @@ pub async fn create(
             .execute(conn)
             .await?;
     }
-    let mut counted = counters::Changes::default();
-    let v = counters::Values {
-        n: 1,
-        person_times,
-        minutes: input.duration_minutes,
-        value_fen: input.value_fen,
-    };
-    counters::service(
-        &mut counted,
-        &counters::ServiceFacts {
-            region: &region,
-            served_on: &input.served_on,
-            kind: kind.as_str(),
-            domain: &input.domain,
-            station: station_id.as_deref(),
-            values: v,
+    let facts = counters::ServiceFacts {
+        region: &region,
+        served_on: &input.served_on,
+        kind: kind.as_str(),
+        domain: &input.domain,
+        station: station_id.as_deref(),
+        values: counters::Values {
+            n: 1,
+            person_times,
+            minutes: input.duration_minutes,
+            value_fen: input.value_fen,
         },
-        1,
-    );
+    };
+    let mut counted = counters::Changes::default();
+    counters::service(&mut counted, &facts, 1);
     counters::apply(conn, counted).await?;
     if kind == ServiceKind::Visit {
         for rid in resident_id.iter().chain(participants.iter()) {
-            residents::reschedule(conn, rid).await?;
+            visit_rules::reschedule(conn, rid).await?;
         }
     }
     Ok(id)
 }
 
 /// Record visits from the past (a migrated history, the demo) in one statement, without
-/// re-scheduling: the caller calls `residents::reschedule` once per person afterwards.
+/// re-scheduling: the caller calls `visit_rules::reschedule` once per person afterwards.
 /// `r` is a file the viewer has just read; each visit is (date, minutes, method).
 pub async fn record_past_visits(
     conn: &mut AnyConnection,
@@ -356,7 +390,7 @@ pub async fn delete(conn: &mut AnyConnection, viewer: &Viewer, id: &str) -> Stor
     counters::apply(conn, contribution(&s, -1)).await?;
     if s.kind == ServiceKind::Visit.as_str() {
         for p in people {
-            residents::reschedule(conn, &p).await?;
+            visit_rules::reschedule(conn, &p).await?;
         }
     }
     Ok(s)
@@ -418,7 +452,7 @@ pub async fn correct(
     counters::apply(conn, changes).await?;
     if s.kind == ServiceKind::Visit.as_str() {
         for p in reached(conn, &s).await? {
-            residents::reschedule(conn, &p).await?;
+            visit_rules::reschedule(conn, &p).await?;
         }
     }
     Ok(s)

@@ -18,6 +18,7 @@
 //! `verify` recomputes everything from raw rows and lists differences; `rebuild` repairs.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::Serialize;
 use shegong_domain::{RegionCode, Scope};
@@ -26,12 +27,85 @@ use sqlx::AnyConnection;
 use crate::sql::Sql;
 use crate::{Db, StoreResult};
 
+/// What a counter counts by (its `dim` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dim {
+    /// Services by month and kind of service.
+    Kind,
+    /// Services by month and service domain.
+    Domain,
+    /// Services by month and station (the key is the station's id).
+    Station,
+    /// Active residents by risk tier.
+    Tier,
+    /// Active residents by current category.
+    Category,
+    /// Active residents by next visit due date.
+    Due,
+    /// Active elderly and 特困 residents by the month of their last visit (`never`).
+    ElderlyVisit,
+    /// Active staff by position.
+    StaffRole,
+    /// Active staff by highest certificate (`none`).
+    StaffCert,
+    /// Station funding by year (in the month column) and source.
+    Funding,
+}
+
+impl Dim {
+    pub const ALL: [Dim; 10] = [
+        Dim::Kind,
+        Dim::Domain,
+        Dim::Station,
+        Dim::Tier,
+        Dim::Category,
+        Dim::Due,
+        Dim::ElderlyVisit,
+        Dim::StaffRole,
+        Dim::StaffCert,
+        Dim::Funding,
+    ];
+
+    /// The name stored in the `dim` column and used in the open-data API (`by=`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dim::Kind => "kind",
+            Dim::Domain => "domain",
+            Dim::Station => "station",
+            Dim::Tier => "tier",
+            Dim::Category => "category",
+            Dim::Due => "due",
+            Dim::ElderlyVisit => "elderly_visit",
+            Dim::StaffRole => "staff_role",
+            Dim::StaffCert => "staff_cert",
+            Dim::Funding => "funding",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Dim> {
+        Dim::ALL.into_iter().find(|d| d.as_str() == name)
+    }
+}
+
+impl fmt::Display for Dim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl AsRef<str> for Dim {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
 /// The address of one counter.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Key {
     pub region_code: String,
     pub month: String,
-    pub dim: String,
+    pub dim: Dim,
     pub key: String,
 }
 
@@ -70,7 +144,7 @@ pub struct Changes(BTreeMap<Key, Values>);
 
 impl Changes {
     /// Add `v` (or subtract, with `sign` -1) at `region` and every region above it.
-    pub fn add(&mut self, region: &str, month: &str, dim: &str, key: &str, v: Values, sign: i64) {
+    pub fn add(&mut self, region: &str, month: &str, dim: Dim, key: &str, v: Values, sign: i64) {
         let mut codes = vec![String::new()];
         if let Ok(c) = RegionCode::parse(region) {
             codes.extend(c.lineage().into_iter().map(|c| c.to_string()));
@@ -79,7 +153,7 @@ impl Changes {
             let k = Key {
                 region_code: code,
                 month: month.to_owned(),
-                dim: dim.to_owned(),
+                dim,
                 key: key.to_owned(),
             };
             self.0.entry(k).or_default().add(v, sign);
@@ -148,7 +222,7 @@ fn push_row(q: &mut Sql, k: &Key, v: &Values) {
         .push(", ")
         .bind(k.month.clone())
         .push(", ")
-        .bind(k.dim.clone())
+        .bind(k.dim.as_str())
         .push(", ")
         .bind(k.key.clone())
         .push(", ")
@@ -207,11 +281,12 @@ pub enum Regions<'a> {
 }
 
 /// Counters of `dim` for the regions given, months `from..=to` (use "" and "" for the
-/// month-less counters of people served).
+/// month-less counters of people served). `dim` is a `Dim`; a dimension's name (`"kind"`) is
+/// still accepted from callers not yet typed, and an unknown name reads nothing.
 pub async fn read(
     conn: &mut AnyConnection,
     regions: Regions<'_>,
-    dim: &str,
+    dim: impl AsRef<str>,
     from: &str,
     to: &str,
 ) -> StoreResult<Vec<Row>> {
@@ -243,7 +318,7 @@ pub async fn read(
             }
         }
         q.push(" AND dim = ")
-            .bind(dim.to_owned())
+            .bind(dim.as_ref())
             .push(" AND month >= ")
             .bind(from.to_owned())
             .push(" AND month <= ")
@@ -275,6 +350,14 @@ pub async fn read(
 /// Everything the counters should hold, computed from the raw rows.
 async fn recompute(conn: &mut AnyConnection) -> StoreResult<Changes> {
     let mut c = Changes::default();
+    recompute_services(conn, &mut c).await?;
+    recompute_residents(conn, &mut c).await?;
+    recompute_workforce(conn, &mut c).await?;
+    Ok(c)
+}
+
+/// Services by month × kind, domain and station.
+async fn recompute_services(conn: &mut AnyConnection, c: &mut Changes) -> StoreResult<()> {
     #[derive(sqlx::FromRow)]
     struct S {
         region_code: String,
@@ -300,28 +383,23 @@ async fn recompute(conn: &mut AnyConnection) -> StoreResult<Changes> {
             minutes: r.minutes,
             value_fen: r.value_fen,
         };
-        c.add(&r.region_code, &r.month, "kind", &r.kind, v, 1);
-        c.add(&r.region_code, &r.month, "domain", &r.domain, v, 1);
+        c.add(&r.region_code, &r.month, Dim::Kind, &r.kind, v, 1);
+        c.add(&r.region_code, &r.month, Dim::Domain, &r.domain, v, 1);
         if let Some(s) = &r.station_id {
-            c.add(&r.region_code, &r.month, "station", s, v, 1);
+            c.add(&r.region_code, &r.month, Dim::Station, s, v, 1);
         }
     }
+    Ok(())
+}
+
+/// Active residents by tier, category, visit due date and last elderly visit.
+async fn recompute_residents(conn: &mut AnyConnection, c: &mut Changes) -> StoreResult<()> {
     let tiers: Vec<(String, String, i64)> =
         Sql::new("SELECT region_code, risk_tier, COUNT(*) FROM residents WHERE status = 'active' GROUP BY region_code, risk_tier")
             .fetch_all(conn)
             .await?;
     for (region, tier, n) in tiers {
-        c.add(
-            &region,
-            "",
-            "tier",
-            &tier,
-            Values {
-                n,
-                ..Default::default()
-            },
-            1,
-        );
+        c.add(&region, "", Dim::Tier, &tier, count(n), 1);
     }
     let cats: Vec<(String, String, i64)> = Sql::new(
         "SELECT r.region_code, m.category, COUNT(DISTINCT r.id) FROM residents r JOIN resident_memberships m ON m.resident_id = r.id \
@@ -330,29 +408,15 @@ async fn recompute(conn: &mut AnyConnection) -> StoreResult<Changes> {
     .fetch_all(conn)
     .await?;
     for (region, cat, n) in cats {
-        c.add(
-            &region,
-            "",
-            "category",
-            &cat,
-            Values {
-                n,
-                ..Default::default()
-            },
-            1,
-        );
+        c.add(&region, "", Dim::Category, &cat, count(n), 1);
     }
-    let count = |n| Values {
-        n,
-        ..Default::default()
-    };
     let due: Vec<(String, String, i64)> = Sql::new(
         "SELECT region_code, next_visit_due, COUNT(*) FROM residents WHERE status = 'active' GROUP BY region_code, next_visit_due",
     )
     .fetch_all(conn)
     .await?;
     for (region, date, n) in due {
-        c.add(&region, "", "due", &date, count(n), 1);
+        c.add(&region, "", Dim::Due, &date, count(n), 1);
     }
     let elderly: Vec<(String, Option<String>, i64)> = Sql::new(&format!(
         "SELECT r.region_code, SUBSTR(r.last_visit_on, 1, 7), COUNT(*) FROM residents r WHERE r.status = 'active' AND {ELDERLY} \
@@ -364,12 +428,17 @@ async fn recompute(conn: &mut AnyConnection) -> StoreResult<Changes> {
         c.add(
             &region,
             "",
-            "elderly_visit",
+            Dim::ElderlyVisit,
             last_visit_key(month.as_deref()),
             count(n),
             1,
         );
     }
+    Ok(())
+}
+
+/// Active staff by role and highest certificate; station funding by year and source.
+async fn recompute_workforce(conn: &mut AnyConnection, c: &mut Changes) -> StoreResult<()> {
     let staff: Vec<(String, String, Option<i64>, i64)> = Sql::new(&format!(
         "SELECT region_code, role, rnk, COUNT(*) FROM (SELECT p.region_code, p.role, {CERT_RANK} AS rnk FROM staff p WHERE p.status = 'active') t \
          GROUP BY region_code, role, rnk"
@@ -377,8 +446,8 @@ async fn recompute(conn: &mut AnyConnection) -> StoreResult<Changes> {
     .fetch_all(conn)
     .await?;
     for (region, role, rank, n) in staff {
-        c.add(&region, "", "staff_role", &role, count(n), 1);
-        c.add(&region, "", "staff_cert", cert_key(rank), count(n), 1);
+        c.add(&region, "", Dim::StaffRole, &role, count(n), 1);
+        c.add(&region, "", Dim::StaffCert, cert_key(rank), count(n), 1);
     }
     let funds: Vec<(String, i64, String, i64, i64)> = Sql::new(
         "SELECT region_code, year, source, COUNT(*), CAST(SUM(amount_fen) AS BIGINT) FROM station_funding WHERE amount_fen > 0 GROUP BY region_code, year, source",
@@ -389,13 +458,21 @@ async fn recompute(conn: &mut AnyConnection) -> StoreResult<Changes> {
         c.add(
             &region,
             &year.to_string(),
-            "funding",
+            Dim::Funding,
             &source,
             funding(n, fen),
             1,
         );
     }
-    Ok(c)
+    Ok(())
+}
+
+/// `n` counted, with no other values.
+fn count(n: i64) -> Values {
+    Values {
+        n,
+        ..Default::default()
+    }
 }
 
 /// What the counters hold now (counters plus pending deltas).
@@ -418,26 +495,28 @@ async fn stored(conn: &mut AnyConnection) -> StoreResult<BTreeMap<Key, Values>> 
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            (
-                Key {
-                    region_code: r.region_code,
-                    month: r.month,
-                    dim: r.dim,
-                    key: r.key,
-                },
-                Values {
-                    n: r.n,
-                    person_times: r.person_times,
-                    minutes: r.minutes,
-                    value_fen: r.value_fen,
-                },
-            )
-        })
-        .filter(|(_, v)| !v.is_zero())
-        .collect())
+    let mut out = BTreeMap::new();
+    for r in rows {
+        let dim = Dim::parse(&r.dim).ok_or_else(|| {
+            sqlx::Error::Decode(format!("unknown counter dimension {:?}", r.dim).into())
+        })?;
+        let v = Values {
+            n: r.n,
+            person_times: r.person_times,
+            minutes: r.minutes,
+            value_fen: r.value_fen,
+        };
+        if !v.is_zero() {
+            let key = Key {
+                region_code: r.region_code,
+                month: r.month,
+                dim,
+                key: r.key,
+            };
+            out.insert(key, v);
+        }
+    }
+    Ok(out)
 }
 
 /// A counter that differs from its recomputation: (key, stored, recomputed).
@@ -532,10 +611,10 @@ pub struct ServiceFacts<'a> {
 /// Add (`sign` 1) or take away (-1) a service record's contribution.
 pub fn service(c: &mut Changes, f: &ServiceFacts, sign: i64) {
     let month = f.served_on.get(..7).unwrap_or_default();
-    c.add(f.region, month, "kind", f.kind, f.values, sign);
-    c.add(f.region, month, "domain", f.domain, f.values, sign);
+    c.add(f.region, month, Dim::Kind, f.kind, f.values, sign);
+    c.add(f.region, month, Dim::Domain, f.domain, f.values, sign);
     if let Some(s) = f.station {
-        c.add(f.region, month, "station", s, f.values, sign);
+        c.add(f.region, month, Dim::Station, s, f.values, sign);
     }
 }
 
@@ -595,7 +674,7 @@ pub async fn contribution(
                     c.add(
                         &region,
                         &year.to_string(),
-                        "funding",
+                        Dim::Funding,
                         &source,
                         funding(1, fen),
                         1,
@@ -635,18 +714,18 @@ async fn resident(conn: &mut AnyConnection, c: &mut Changes, id: &str) -> StoreR
         return Ok(());
     };
     let one = Values::one();
-    c.add(&r.region_code, "", "tier", &r.risk_tier, one, 1);
-    c.add(&r.region_code, "", "due", &r.next_visit_due, one, 1);
+    c.add(&r.region_code, "", Dim::Tier, &r.risk_tier, one, 1);
+    c.add(&r.region_code, "", Dim::Due, &r.next_visit_due, one, 1);
     if r.elderly == 1 {
         let key = last_visit_key(r.last_visit_on.as_deref());
-        c.add(&r.region_code, "", "elderly_visit", key, one, 1);
+        c.add(&r.region_code, "", Dim::ElderlyVisit, key, one, 1);
     }
     let cats: Vec<(String,)> = Sql::new("SELECT DISTINCT category FROM resident_memberships WHERE valid_to IS NULL AND resident_id = ")
         .bind(id)
         .fetch_all(conn)
         .await?;
     for (cat,) in cats {
-        c.add(&r.region_code, "", "category", &cat, one, 1);
+        c.add(&r.region_code, "", Dim::Category, &cat, one, 1);
     }
     Ok(())
 }
@@ -665,8 +744,15 @@ async fn staff(
     .fetch_all(conn)
     .await?;
     for (region, role, rank) in rows {
-        c.add(&region, "", "staff_role", &role, Values::one(), 1);
-        c.add(&region, "", "staff_cert", cert_key(rank), Values::one(), 1);
+        c.add(&region, "", Dim::StaffRole, &role, Values::one(), 1);
+        c.add(
+            &region,
+            "",
+            Dim::StaffCert,
+            cert_key(rank),
+            Values::one(),
+            1,
+        );
     }
     Ok(())
 }

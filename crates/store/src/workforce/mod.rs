@@ -1,3 +1,5 @@
-//! The workforce: staff, certificates, training, supervision.
+//! The workforce: staff and their certificates, training, supervision.
 
 pub mod staff;
+pub mod supervision;
+pub mod training;

@@ -1,9 +1,11 @@
-//! The workforce: staff records whose identity number and mobile are stored only sealed (with a
-//! keyed hash for exact lookup and duplicate detection), station assignments with history,
-//! certificates, training, supervision, 三区计划 teams, staffing rules and statistics.
+//! Staff records whose identity number and mobile are stored only sealed (with a keyed hash for
+//! exact lookup and duplicate detection), station assignments with history, certificates,
+//! staffing rules and the workforce statistics.
 //!
 //! Scope: a staff record belongs to the region of its station (or the work region given when it
 //! has none); a scope naming an organisation sees its own employees.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 use shegong_domain::{FieldError, RegionCode, Scope};
@@ -12,9 +14,13 @@ use sqlx::AnyConnection;
 use crate::crypto::KeyRing;
 use crate::sql::Sql;
 use crate::{
-    Millis, Page, PageRequest, StoreError, StoreResult, network::stations, new_id,
-    statistics::counters,
+    Millis, Page, PageRequest, StoreResult, network::stations, new_id, statistics::counters,
 };
+
+// Moved to their own modules; re-exported only until the demo data (crates/app/src/demo/
+// workforce.rs) imports them from there.
+pub use super::supervision::{NewSession, NewTeam, add_member, add_pair, add_session, add_team};
+pub use super::training::{NewTraining, add_training};
 
 /// Column names bound into the seal (a sealed value cannot be moved to another column).
 pub const ID_FIELD: &str = "staff.id_number";
@@ -61,7 +67,7 @@ const SELECT: &str = "SELECT p.id, p.region_code, r.path_names AS region_path, p
      LEFT JOIN stations s ON s.id = p.station_id";
 
 /// `select` (aliasing staff as `p`) restricted to the scope.
-fn scoped_from(select: &str, scope: &Scope) -> Sql {
+pub(super) fn scoped_from(select: &str, scope: &Scope) -> Sql {
     let mut q = Sql::new(select);
     q.push(" WHERE ");
     q.region_range("p.region_code", scope);
@@ -527,405 +533,6 @@ pub async fn expiring(
     q.fetch_all(conn).await
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct Training {
-    pub id: String,
-    pub staff_id: String,
-    pub course: String,
-    pub provider: String,
-    pub hours_tenths: i64,
-    pub held_on: String,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct NewTraining<'a> {
-    pub course: &'a str,
-    pub provider: &'a str,
-    pub hours_tenths: i64,
-    pub held_on: &'a str,
-}
-
-pub async fn add_training(
-    conn: &mut AnyConnection,
-    scope: &Scope,
-    staff_id: &str,
-    t: &NewTraining<'_>,
-    by: &str,
-    now: Millis,
-) -> StoreResult<String> {
-    let NewTraining {
-        course,
-        provider,
-        hours_tenths,
-        held_on,
-    } = *t;
-    let p = get(conn, scope, staff_id).await?;
-    if course.trim().is_empty() || course.chars().count() > 100 {
-        return Err(FieldError::new("course", "form.required").into());
-    }
-    if !(1..=2000).contains(&hours_tenths) {
-        return Err(FieldError::new("hours", "training.hours_invalid").into());
-    }
-    let id = new_id();
-    Sql::new("INSERT INTO trainings (id, staff_id, region_code, course, provider, hours_tenths, held_on, created_by, created_at) VALUES (")
-        .bind(&id).push(", ").bind(staff_id).push(", ").bind(&p.region_code).push(", ").bind(course.trim()).push(", ").bind(provider.trim()).push(", ")
-        .bind(hours_tenths).push(", ").bind(held_on).push(", ").bind(by).push(", ").bind(now).push(")")
-        .execute(conn).await?;
-    Ok(id)
-}
-
-pub async fn trainings(
-    conn: &mut AnyConnection,
-    scope: &Scope,
-    staff_id: Option<&str>,
-    page: PageRequest,
-) -> StoreResult<Page<(Training, String)>> {
-    let filter = |select: &str| {
-        let mut q = scoped_from(select, scope);
-        if let Some(s) = staff_id {
-            q.push(" AND t.staff_id = ").bind(s);
-        }
-        q
-    };
-    let total = filter("SELECT COUNT(*) FROM trainings t JOIN staff p ON p.id = t.staff_id")
-        .fetch_i64(conn)
-        .await?;
-    let mut q = filter(
-        "SELECT t.id, t.staff_id, t.course, t.provider, t.hours_tenths, t.held_on, p.name FROM trainings t JOIN staff p ON p.id = t.staff_id",
-    );
-    q.push(" ORDER BY t.held_on DESC, t.created_at DESC LIMIT ")
-        .bind(page.per_page)
-        .push(" OFFSET ")
-        .bind(page.offset());
-    let rows: Vec<(String, String, String, String, i64, String, String)> =
-        q.fetch_all(conn).await?;
-    Ok(Page {
-        capped: false,
-        items: rows
-            .into_iter()
-            .map(
-                |(id, staff_id, course, provider, hours_tenths, held_on, name)| {
-                    (
-                        Training {
-                            id,
-                            staff_id,
-                            course,
-                            provider,
-                            hours_tenths,
-                            held_on,
-                        },
-                        name,
-                    )
-                },
-            )
-            .collect(),
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
-}
-
-/// Training hours (tenths) of a person between two dates, inclusive.
-pub async fn training_tenths(
-    conn: &mut AnyConnection,
-    staff_id: &str,
-    from: &str,
-    to: &str,
-) -> StoreResult<i64> {
-    Sql::new(
-        "SELECT CAST(COALESCE(SUM(hours_tenths), 0) AS BIGINT) FROM trainings WHERE staff_id = ",
-    )
-    .bind(staff_id)
-    .push(" AND held_on >= ")
-    .bind(from)
-    .push(" AND held_on <= ")
-    .bind(to)
-    .fetch_i64(conn)
-    .await
-}
-
-// ---------------------------------------------------------------------------------------------
-// Supervision and 三区计划
-
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct Pair {
-    pub id: String,
-    pub supervisor_id: String,
-    pub supervisor_name: String,
-    pub supervisee_id: String,
-    pub supervisee_name: String,
-    pub from_date: String,
-    pub to_date: Option<String>,
-    pub sessions: i64,
-    pub hours_tenths: i64,
-}
-
-pub async fn add_pair(
-    conn: &mut AnyConnection,
-    scope: &Scope,
-    supervisor: &str,
-    supervisee: &str,
-    from: &str,
-    now: Millis,
-) -> StoreResult<String> {
-    add_pair_for(conn, scope, supervisor, supervisee, None, from, now).await
-}
-
-/// A pair, optionally naming the supervisor's own account (`users.id`), who then sees the pair
-/// and its sessions wherever the supervisee works. The account must be a supervisor (or
-/// manager) within reach of `scope`, of the scope's organisation when it names one.
-#[allow(clippy::too_many_arguments)]
-pub async fn add_pair_for(
-    conn: &mut AnyConnection,
-    scope: &Scope,
-    supervisor: &str,
-    supervisee: &str,
-    account: Option<&str>,
-    from: &str,
-    now: Millis,
-) -> StoreResult<String> {
-    if supervisor == supervisee {
-        return Err(FieldError::new("supervisee", "supervision.same_person").into());
-    }
-    let a = get(conn, scope, supervisor)
-        .await
-        .map_err(|_| FieldError::new("supervisor", "staff.unknown"))?;
-    get(conn, scope, supervisee)
-        .await
-        .map_err(|_| FieldError::new("supervisee", "staff.unknown"))?;
-    if let Some(uid) = account {
-        crate::people::residents::check_worker(conn, scope, uid, "supervisor_account").await?;
-    }
-    let id = new_id();
-    Sql::new("INSERT INTO supervision_pairs (id, supervisor_id, supervisee_id, region_code, from_date, supervisor_user_id, created_at) VALUES (")
-        .bind(&id).push(", ").bind(supervisor).push(", ").bind(supervisee).push(", ").bind(&a.region_code).push(", ").bind(from).push(", ")
-        .bind(account.map(str::to_owned)).push(", ").bind(now).push(")")
-        .execute(conn).await?;
-    Ok(id)
-}
-
-/// The pairs a viewer may see: those whose supervisee's staff record is in the viewer's scope
-/// (region, and organisation as employer when the scope names one), and those whose supervisor
-/// account is the viewer (`account`). A supervisor in one township thus sees the supervision
-/// records of a supervisee working in another, and nothing else of that person; the supervisor's
-/// own township does not see pairs whose supervisee works elsewhere.
-pub async fn pairs(
-    conn: &mut AnyConnection,
-    scope: &Scope,
-    account: Option<&str>,
-) -> StoreResult<Vec<Pair>> {
-    let mut q = Sql::new(
-        "SELECT x.id, x.supervisor_id, a.name AS supervisor_name, x.supervisee_id, b.name AS supervisee_name, x.from_date, x.to_date, \
-         (SELECT COUNT(*) FROM supervision_sessions y WHERE y.pair_id = x.id) AS sessions, \
-         (SELECT CAST(COALESCE(SUM(y.hours_tenths), 0) AS BIGINT) FROM supervision_sessions y WHERE y.pair_id = x.id) AS hours_tenths \
-         FROM supervision_pairs x JOIN staff a ON a.id = x.supervisor_id JOIN staff b ON b.id = x.supervisee_id WHERE ((",
-    );
-    q.region_range("b.region_code", scope);
-    if let Some(org) = scope.org {
-        q.push(" AND b.employer_org_id = ").bind(org.to_string());
-    }
-    q.push(")");
-    if let Some(uid) = account {
-        q.push(" OR x.supervisor_user_id = ").bind(uid);
-    }
-    q.push(") ORDER BY a.name, b.name");
-    q.fetch_all(conn).await
-}
-
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct Session {
-    pub id: String,
-    pub pair_id: String,
-    pub held_on: String,
-    pub hours_tenths: i64,
-    pub topics: String,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct NewSession<'a> {
-    pub held_on: &'a str,
-    pub hours_tenths: i64,
-    pub topics: &'a str,
-}
-
-pub async fn add_session(
-    conn: &mut AnyConnection,
-    scope: &Scope,
-    pair_id: &str,
-    s: &NewSession<'_>,
-    by: &str,
-    now: Millis,
-) -> StoreResult<String> {
-    add_session_as(conn, scope, None, pair_id, s, by, now).await
-}
-
-/// A session on a pair the viewer may see (`pairs`): the supervisor's own account records its
-/// sessions even when the supervisee works outside its scope.
-pub async fn add_session_as(
-    conn: &mut AnyConnection,
-    scope: &Scope,
-    account: Option<&str>,
-    pair_id: &str,
-    s: &NewSession<'_>,
-    by: &str,
-    now: Millis,
-) -> StoreResult<String> {
-    let NewSession {
-        held_on,
-        hours_tenths,
-        topics,
-    } = *s;
-    let pair = pairs(conn, scope, account)
-        .await?
-        .into_iter()
-        .find(|p| p.id == pair_id)
-        .ok_or(StoreError::NotFound)?;
-    if !(1..=240).contains(&hours_tenths) {
-        return Err(FieldError::new("hours", "supervision.hours_invalid").into());
-    }
-    if topics.trim().is_empty() {
-        return Err(FieldError::new("topics", "form.required").into());
-    }
-    let region: (String,) = Sql::new("SELECT region_code FROM supervision_pairs WHERE id = ")
-        .bind(&pair.id)
-        .fetch_one(conn)
-        .await?;
-    let id = new_id();
-    Sql::new("INSERT INTO supervision_sessions (id, pair_id, region_code, held_on, hours_tenths, topics, created_by, created_at) VALUES (")
-        .bind(&id).push(", ").bind(pair_id).push(", ").bind(region.0).push(", ").bind(held_on).push(", ").bind(hours_tenths).push(", ")
-        .bind(topics.trim()).push(", ").bind(by).push(", ").bind(now).push(")")
-        .execute(conn).await?;
-    Ok(id)
-}
-
-pub async fn sessions(
-    conn: &mut AnyConnection,
-    scope: &Scope,
-    account: Option<&str>,
-    pair_id: &str,
-) -> StoreResult<Vec<Session>> {
-    if !pairs(conn, scope, account)
-        .await?
-        .iter()
-        .any(|p| p.id == pair_id)
-    {
-        return Err(StoreError::NotFound);
-    }
-    Sql::new("SELECT id, pair_id, held_on, hours_tenths, topics FROM supervision_sessions WHERE pair_id = ")
-        .bind(pair_id).push(" ORDER BY held_on DESC").fetch_all(conn).await
-}
-
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct Team {
-    pub id: String,
-    pub region_code: String,
-    pub region_path: String,
-    pub name: String,
-    pub sending_name: String,
-    pub starts_on: String,
-    pub ends_on: String,
-    pub dispatched: i64,
-    pub local: i64,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct NewTeam<'a> {
-    /// The host county.
-    pub region: &'a str,
-    pub name: &'a str,
-    pub sending: &'a str,
-    pub starts: &'a str,
-    pub ends: &'a str,
-}
-
-pub async fn add_team(
-    conn: &mut AnyConnection,
-    scope: &Scope,
-    t: &NewTeam<'_>,
-    now: Millis,
-) -> StoreResult<String> {
-    let NewTeam {
-        region,
-        name,
-        sending,
-        starts,
-        ends,
-    } = *t;
-    if RegionCode::parse(region)
-        .map(|r| r.level() != shegong_domain::RegionLevel::County)
-        .unwrap_or(true)
-        || !scope.contains_region(region)
-    {
-        return Err(FieldError::new("region", "sanqu.county_required").into());
-    }
-    if name.trim().is_empty() {
-        return Err(FieldError::new("name", "form.required").into());
-    }
-    if ends < starts {
-        return Err(FieldError::new("ends_on", "inspection.period_invalid").into());
-    }
-    let id = new_id();
-    Sql::new("INSERT INTO sanqu_teams (id, region_code, name, sending_name, starts_on, ends_on, created_at) VALUES (")
-        .bind(&id).push(", ").bind(region).push(", ").bind(name.trim()).push(", ").bind(sending.trim()).push(", ").bind(starts).push(", ").bind(ends).push(", ").bind(now).push(")")
-        .execute(conn).await?;
-    Ok(id)
-}
-
-pub async fn add_member(
-    conn: &mut AnyConnection,
-    scope: &Scope,
-    team: &str,
-    staff_id: &str,
-    dispatched: bool,
-) -> StoreResult<()> {
-    let t = teams(conn, scope)
-        .await?
-        .into_iter()
-        .find(|t| t.id == team)
-        .ok_or(StoreError::NotFound)?;
-    get(conn, scope, staff_id)
-        .await
-        .map_err(|_| FieldError::new("staff", "staff.unknown"))?;
-    let dup = Sql::new("SELECT COUNT(*) FROM sanqu_members WHERE team_id = ")
-        .bind(team)
-        .push(" AND staff_id = ")
-        .bind(staff_id)
-        .fetch_i64(conn)
-        .await?;
-    if dup > 0 {
-        return Err(FieldError::new("staff", "sanqu.member_taken").into());
-    }
-    Sql::new("INSERT INTO sanqu_members (team_id, staff_id, region_code, dispatched) VALUES (")
-        .bind(team)
-        .push(", ")
-        .bind(staff_id)
-        .push(", ")
-        .bind(&t.region_code)
-        .push(", ")
-        .bind(dispatched)
-        .push(")")
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-pub async fn teams(conn: &mut AnyConnection, scope: &Scope) -> StoreResult<Vec<Team>> {
-    let mut q = Sql::new(
-        "SELECT t.id, t.region_code, r.path_names AS region_path, t.name, t.sending_name, t.starts_on, t.ends_on, \
-         (SELECT COUNT(*) FROM sanqu_members m WHERE m.team_id = t.id AND m.dispatched = 1) AS dispatched, \
-         (SELECT COUNT(*) FROM sanqu_members m WHERE m.team_id = t.id AND m.dispatched = 0) AS local \
-         FROM sanqu_teams t JOIN regions r ON r.code = t.region_code WHERE ",
-    );
-    q.region_range("t.region_code", scope);
-    if let Some(org) = scope.org {
-        q.push(" AND t.id IN (SELECT m.team_id FROM sanqu_members m JOIN staff p ON p.id = m.staff_id WHERE p.employer_org_id = ")
-            .bind(org.to_string())
-            .push(")");
-    }
-    q.push(" ORDER BY t.starts_on DESC, t.name");
-    q.fetch_all(conn).await
-}
-
 // ---------------------------------------------------------------------------------------------
 // Staffing rules and statistics
 
@@ -1023,6 +630,29 @@ pub struct Understaffed {
     pub required: i64,
 }
 
+/// Figures being summed: the top region's and its children's (by code), grouped by the first
+/// `child_len` characters of a region code.
+struct Tally {
+    top: Figures,
+    rows: BTreeMap<String, Figures>,
+    child_len: usize,
+}
+
+impl Tally {
+    /// Add to the top figures and to those of the child region `grp`, if listed.
+    fn add(&mut self, grp: &str, f: impl Fn(&mut Figures)) {
+        f(&mut self.top);
+        if let Some(row) = self.rows.get_mut(grp) {
+            f(row);
+        }
+    }
+
+    /// The SQL expression grouping `col` by child region.
+    fn group(&self, col: &str) -> String {
+        format!("SUBSTR({col}, 1, {})", self.child_len)
+    }
+}
+
 /// Workforce figures for `code` (`None`: the whole country, for national scopes) and its
 /// children, and the stations below their staffing rule.
 pub async fn statistics(
@@ -1050,76 +680,106 @@ pub async fn statistics(
         region: RegionCode::parse(code).ok(),
         org: scope.org,
     };
-    let mut rows: std::collections::BTreeMap<String, Figures> =
-        crate::network::regions::children(conn, scope, (!code.is_empty()).then_some(code))
-            .await?
-            .into_iter()
-            .filter(|_| code.len() < 12)
-            .map(|r| {
-                (
-                    r.code.clone(),
-                    Figures {
-                        code: r.code,
-                        name: r.name,
-                        ..Default::default()
-                    },
-                )
-            })
-            .collect();
-    let mut top = Figures {
-        code: top_code.clone(),
-        name: top_name,
-        ..Default::default()
+    let rows = crate::network::regions::children(conn, scope, (!code.is_empty()).then_some(code))
+        .await?
+        .into_iter()
+        .filter(|_| code.len() < 12)
+        .map(|r| {
+            (
+                r.code.clone(),
+                Figures {
+                    code: r.code,
+                    name: r.name,
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    let mut tally = Tally {
+        top: Figures {
+            code: top_code.clone(),
+            name: top_name,
+            ..Default::default()
+        },
+        rows,
+        child_len,
     };
-    let g = |col: &str| format!("SUBSTR({col}, 1, {child_len})");
-    // Staff figures grouped by child region.
+    count_staff(conn, &area, year_ago, &mut tally).await?;
+    count_training(conn, &area, year_start, &mut tally).await?;
+    let understaffed = count_stations(conn, &area, &mut tally).await?;
+    Ok((tally.top, tally.rows.into_values().collect(), understaffed))
+}
+
+/// Social workers, certified ones, supervisors and leavers since `year_ago`, by child region.
+async fn count_staff(
+    conn: &mut AnyConnection,
+    area: &Scope,
+    year_ago: &str,
+    tally: &mut Tally,
+) -> StoreResult<()> {
     let mut q = Sql::new(&format!(
         "SELECT {g}, \
          CAST(SUM(CASE WHEN p.status = 'active' AND p.role IN {roles} THEN 1 ELSE 0 END) AS BIGINT), \
          CAST(SUM(CASE WHEN p.status = 'active' AND p.role IN {roles} AND EXISTS (SELECT 1 FROM certificates c WHERE c.staff_id = p.id) THEN 1 ELSE 0 END) AS BIGINT), \
          CAST(SUM(CASE WHEN p.status = 'active' AND p.role = 'supervisor' THEN 1 ELSE 0 END) AS BIGINT), \
          CAST(SUM(CASE WHEN p.status = 'left' AND p.left_on >= ",
-        g = g("p.region_code"),
+        g = tally.group("p.region_code"),
         roles = SOCIAL_WORK_ROLES
     ));
     q.bind(year_ago)
         .push(" THEN 1 ELSE 0 END) AS BIGINT) FROM staff p WHERE ");
-    q.region_range("p.region_code", &area);
+    q.region_range("p.region_code", area);
     if let Some(org) = area.org {
         q.push(" AND p.employer_org_id = ").bind(org.to_string());
     }
-    q.push(&format!(" GROUP BY {}", g("p.region_code")));
+    q.push(&format!(" GROUP BY {}", tally.group("p.region_code")));
     for (grp, workers, certified, supervisors, left) in
         q.fetch_all::<(String, i64, i64, i64, i64)>(conn).await?
     {
-        for f in [Some(&mut top), rows.get_mut(&grp)].into_iter().flatten() {
+        tally.add(&grp, |f| {
             f.workers += workers;
             f.certified += certified;
             f.supervisors += supervisors;
             f.left_12m += left;
-        }
+        });
     }
+    Ok(())
+}
+
+/// Training hours since `year_start`, by child region.
+async fn count_training(
+    conn: &mut AnyConnection,
+    area: &Scope,
+    year_start: &str,
+    tally: &mut Tally,
+) -> StoreResult<()> {
     let mut q = Sql::new(&format!(
         "SELECT {g}, CAST(COALESCE(SUM(t.hours_tenths), 0) AS BIGINT) FROM trainings t JOIN staff p ON p.id = t.staff_id WHERE t.held_on >= ",
-        g = g("p.region_code")
+        g = tally.group("p.region_code")
     ));
     q.bind(year_start).push(" AND ");
-    q.region_range("p.region_code", &area);
+    q.region_range("p.region_code", area);
     if let Some(org) = area.org {
         q.push(" AND p.employer_org_id = ").bind(org.to_string());
     }
-    q.push(&format!(" GROUP BY {}", g("p.region_code")));
+    q.push(&format!(" GROUP BY {}", tally.group("p.region_code")));
     for (grp, tenths) in q.fetch_all::<(String, i64)>(conn).await? {
-        for f in [Some(&mut top), rows.get_mut(&grp)].into_iter().flatten() {
-            f.training_tenths += tenths;
-        }
+        tally.add(&grp, |f| f.training_tenths += tenths);
     }
-    // Stations that are open (operating or suspended) and their social workers.
+    Ok(())
+}
+
+/// Open stations (operating or suspended) by child region, and those below their staffing rule.
+async fn count_stations(
+    conn: &mut AnyConnection,
+    area: &Scope,
+    tally: &mut Tally,
+) -> StoreResult<Vec<Understaffed>> {
     let mut q = stations::scoped_from(
         &format!(
             "SELECT s.id, s.name, s.region_code, (SELECT COUNT(*) FROM staff p WHERE p.station_id = s.id AND p.status = 'active' AND p.role IN {SOCIAL_WORK_ROLES}) AS workers, 0 AS required FROM stations s"
         ),
-        &area,
+        area,
     );
     q.push(" AND s.status IN ('operating', 'suspended') ORDER BY s.region_code, s.name");
     // Rules are few: read them once and take the nearest one up the tree for each station.
@@ -1138,20 +798,20 @@ pub async fn statistics(
     for mut s in q.fetch_all::<Understaffed>(conn).await? {
         let grp = s
             .region_code
-            .get(..child_len)
+            .get(..tally.child_len)
             .unwrap_or(&s.region_code)
             .to_owned();
         s.required = rule_for(&s.region_code);
         let short = s.workers < s.required;
-        for f in [Some(&mut top), rows.get_mut(&grp)].into_iter().flatten() {
+        tally.add(&grp, |f| {
             f.stations += 1;
             if short {
                 f.understaffed += 1;
             }
-        }
+        });
         if short {
             understaffed.push(s);
         }
     }
-    Ok((top, rows.into_values().collect(), understaffed))
+    Ok(understaffed)
 }

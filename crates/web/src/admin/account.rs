@@ -1,6 +1,8 @@
 //! Signing in and out, the forced and periodic password change, one's own account page and API
 //! tokens, and `GET /api/v1/me`.
 
+use std::sync::PoisonError;
+
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -18,6 +20,7 @@ use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page, scope_label, urlencode};
 use crate::http::state::AppState;
 use crate::ui::i18n::Tr;
+use crate::ui::list::NoticeQuery;
 
 /// A stand-in hash verified when the username is unknown, so both paths cost the same time.
 static DUMMY_HASH: std::sync::LazyLock<String> =
@@ -120,6 +123,79 @@ impl Attempt<'_> {
         tx.commit().await?;
         Ok(())
     }
+
+    /// A wrong password for a known account: counted and audited; `true` when it locked the
+    /// account.
+    async fn bad_password(
+        &self,
+        state: &AppState,
+        ctx: &Ctx,
+        user_id: &str,
+        now: i64,
+    ) -> WebResult<bool> {
+        let mut tx = state.db.begin().await?;
+        let locked = users::auth::record_failure(
+            &mut tx,
+            user_id,
+            state.config.lockout.max_failures,
+            state.config.lockout.minutes * 60_000,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.audit(state, ctx, "login", Outcome::Failure, Some("bad_password"))
+            .await?;
+        if locked.is_some() {
+            self.audit(state, ctx, "lockout", Outcome::Success, None)
+                .await?;
+        }
+        Ok(locked.is_some())
+    }
+}
+
+/// Count a failed sign-in under a name with no account, locked as a real account would be (see
+/// `UnknownLogin`); when the name is locked until.
+fn unknown_login_failure(state: &AppState, username: &str, now: i64) -> i64 {
+    // A panic elsewhere while the lock was held leaves counters that are still usable.
+    let mut m = state
+        .unknown_logins
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if m.len() >= crate::http::state::UNKNOWN_LOGINS_MAX {
+        m.retain(|_, e| e.locked_until > now);
+    }
+    let e = m.entry(username.to_owned()).or_default();
+    if e.locked_until <= now {
+        e.failures += 1;
+        if e.failures >= state.config.lockout.max_failures {
+            e.failures = 0;
+            e.locked_until = now + state.config.lockout.minutes * 60_000;
+        }
+    }
+    e.locked_until
+}
+
+/// The second step a sign-in needs after its password: enrolled accounts give a code; accounts
+/// that must have a second factor and have none enrol first. Neither gets a session until then
+/// (see `twofactor.rs`).
+async fn second_step(
+    state: &AppState,
+    user_id: &str,
+    region: &str,
+) -> WebResult<Option<twofactor::Purpose>> {
+    let mut conn = state.db.read().await?;
+    if twofactor::is_enrolled(&mut conn, user_id).await? {
+        return Ok(Some(twofactor::Purpose::Verify));
+    }
+    let role = users::auth::by_id(&mut conn, user_id).await?.role();
+    let required = twofactor::required_for(
+        &mut conn,
+        state.config.twofactor_for_administrators,
+        role,
+        region,
+    )
+    .await?;
+    Ok(required.then_some(twofactor::Purpose::Enrol))
 }
 
 pub async fn login(
@@ -150,22 +226,7 @@ pub async fn login(
     };
     let Some(c) = creds else {
         verify_password(f.password.clone(), DUMMY_HASH.clone()).await;
-        // Mirror the lockout of real accounts (see `UnknownLogin`).
-        let locked_until = {
-            let mut m = state.unknown_logins.lock().expect("lock");
-            if m.len() >= crate::http::state::UNKNOWN_LOGINS_MAX {
-                m.retain(|_, e| e.locked_until > now);
-            }
-            let e = m.entry(username.clone()).or_default();
-            if e.locked_until <= now {
-                e.failures += 1;
-                if e.failures >= state.config.lockout.max_failures {
-                    e.failures = 0;
-                    e.locked_until = now + state.config.lockout.minutes * 60_000;
-                }
-            }
-            e.locked_until
-        };
+        let locked_until = unknown_login_failure(&state, &username, now);
         Attempt {
             username: &username,
             user_id: None,
@@ -205,29 +266,8 @@ pub async fn login(
     if !verify_password(f.password.clone(), c.password_hash.clone()).await
         || (c.is_demo != 0 && !state.config.demo)
     {
-        let mut tx = state.db.begin().await?;
-        let locked = users::auth::record_failure(
-            &mut tx,
-            &c.id,
-            state.config.lockout.max_failures,
-            lockout_minutes * 60_000,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        known
-            .audit(
-                &state,
-                &ctx,
-                "login",
-                Outcome::Failure,
-                Some("bad_password"),
-            )
-            .await?;
-        if locked.is_some() {
-            known
-                .audit(&state, &ctx, "lockout", Outcome::Success, None)
-                .await?;
+        let locked = known.bad_password(&state, &ctx, &c.id, now).await?;
+        if locked {
             return Ok(fail(t.fmt(
                 "login.locked",
                 &[("minutes", &lockout_minutes.to_string())],
@@ -242,27 +282,7 @@ pub async fn login(
         return Ok(fail(t.get("login.disabled").to_owned()));
     }
     let next = safe_next(f.next.as_deref());
-    // A second factor: enrolled accounts give a code next; accounts that must have one and do
-    // not enrol first. Neither gets a session until then (see `twofactor.rs`).
-    let (enrolled, required) = {
-        let mut conn = state.db.read().await?;
-        let enrolled = twofactor::is_enrolled(&mut conn, &c.id).await?;
-        let role = users::auth::by_id(&mut conn, &c.id).await?.role();
-        let required = twofactor::required_for(
-            &mut conn,
-            state.config.twofactor_for_administrators,
-            role,
-            &c.region_code,
-        )
-        .await?;
-        (enrolled, required)
-    };
-    if enrolled || required {
-        let purpose = if enrolled {
-            twofactor::Purpose::Verify
-        } else {
-            twofactor::Purpose::Enrol
-        };
+    if let Some(purpose) = second_step(&state, &c.id, &c.region_code).await? {
         return crate::admin::twofactor::start_pending(
             &state,
             &ctx,
@@ -339,7 +359,7 @@ pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> WebResult<Respon
         header::SET_COOKIE,
         set_cookie(&state, SESSION_COOKIE, "", Some(0))
             .parse()
-            .expect("cookie header"),
+            .map_err(|e| WebError::Internal(anyhow::anyhow!("cookie: {e}")))?,
     );
     Ok(res)
 }
@@ -515,11 +535,6 @@ struct AccountPage {
     tokens: Vec<Token>,
     new_secret: Option<String>,
     token_error: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    pub notice: Option<String>,
 }
 
 async fn account_page(

@@ -5,6 +5,11 @@ pub mod account;
 pub mod audit;
 pub mod system;
 pub mod twofactor;
+pub mod twofactor_account;
+pub mod twofactor_admin;
+pub mod twofactor_enrol;
+pub mod user_actions;
+pub mod user_form;
 pub mod users;
 
 use axum::Router;
@@ -17,6 +22,7 @@ use crate::http::state::AppState;
 
 pub const AREA: Area = Area {
     messages: messages!("admin"),
+    importers: &[],
     routes,
     api: || Api::openapi(),
     menu: &[
@@ -57,27 +63,30 @@ fn routes() -> Router<AppState> {
         )
         .route("/account/tokens", post(account::add_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
-        .route("/admin/users", get(users::list_page).post(users::create))
-        .route("/admin/users/new", get(users::new_form))
+        .route(
+            "/admin/users",
+            get(users::list_page).post(user_form::create),
+        )
+        .route("/admin/users/new", get(user_form::new_form))
         .route("/admin/users/export.xlsx", get(users::export))
         .route(
             "/admin/users/{id}",
-            get(users::edit_form).post(users::update),
+            get(user_form::edit_form).post(user_form::update),
         )
-        .route("/admin/users/{id}/disable", post(users::disable))
-        .route("/admin/users/{id}/enable", post(users::enable))
-        .route("/admin/users/{id}/unlock", post(users::unlock))
+        .route("/admin/users/{id}/disable", post(user_actions::disable))
+        .route("/admin/users/{id}/enable", post(user_actions::enable))
+        .route("/admin/users/{id}/unlock", post(user_actions::unlock))
         .route(
             "/admin/users/{id}/grant-protected",
-            post(users::grant_protected),
+            post(user_actions::grant_protected),
         )
         .route(
             "/admin/users/{id}/revoke-protected",
-            post(users::revoke_protected),
+            post(user_actions::revoke_protected),
         )
         .route(
             "/admin/users/{id}/reset-password",
-            post(users::reset_password),
+            post(user_actions::reset_password),
         )
         .route("/audit", get(audit::list_page))
         .route("/audit/verify", get(audit::verify_page))
@@ -86,5 +95,38 @@ fn routes() -> Router<AppState> {
         .route("/api/v1/me", get(account::api_me))
         .route("/api/v1/users", get(users::api_list))
         .route("/api/v1/audit", get(audit::api_list))
-        .merge(twofactor::routes())
+        .route(
+            "/login/twofactor",
+            get(twofactor::verify_form).post(twofactor::verify),
+        )
+        .route(
+            "/login/twofactor/enrol",
+            get(twofactor::login_enrol_form).post(twofactor::login_enrol),
+        )
+        .route("/login/twofactor/qr.svg", get(twofactor::login_qr))
+        .route("/login/twofactor/cancel", post(twofactor::cancel))
+        .route(
+            "/account/twofactor",
+            get(twofactor_account::account_page).post(twofactor_account::account_enrol),
+        )
+        .route(
+            "/account/twofactor/qr.svg",
+            get(twofactor_account::account_qr),
+        )
+        .route(
+            "/account/twofactor/disable",
+            post(twofactor_account::account_disable),
+        )
+        .route(
+            "/admin/twofactor",
+            get(twofactor_admin::admin_page).post(twofactor_admin::admin_require),
+        )
+        .route(
+            "/admin/twofactor/remove",
+            post(twofactor_admin::admin_unrequire),
+        )
+        .route(
+            "/admin/users/{id}/reset-twofactor",
+            post(user_actions::reset_twofactor),
+        )
 }

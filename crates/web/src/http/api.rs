@@ -6,6 +6,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
+use shegong_store::statistics::counters::Dim;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -154,8 +155,14 @@ impl Modify for Truth {
 }
 
 fn add_problem_schema(doc: &mut Value) {
-    let schemas = &mut doc["components"]["schemas"];
-    schemas["Problem"] = json!({
+    // utoipa writes `components.schemas` for every document with a schema, as this API's has.
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    schemas.insert("Problem".into(), json!({
         "type": "object",
         "description": "An error (RFC 9457 style), served as `application/problem+json`. The title and \
                         messages are in the language of `Accept-Language`.",
@@ -167,8 +174,8 @@ fn add_problem_schema(doc: &mut Value) {
             "errors": {"type": "array", "items": {"$ref": "#/components/schemas/ProblemField"}},
             "request_id": {"type": ["string", "null"]}
         }
-    });
-    schemas["ProblemField"] = json!({
+    }));
+    schemas.insert("ProblemField".into(), json!({
         "type": "object",
         "description": "One refused field.",
         "required": ["field", "code", "message"],
@@ -177,7 +184,7 @@ fn add_problem_schema(doc: &mut Value) {
             "code": {"type": "string", "description": "Stable message key, e.g. `form.required`, `form.too_long`, `input.control_character`."},
             "message": {"type": "string"}
         }
-    });
+    }));
 }
 
 fn add_error_responses(path: &str, op: &mut Value) {
@@ -265,16 +272,35 @@ fn int_range(min: i64, max: i64) -> Value {
     json!({ "minimum": min, "maximum": max })
 }
 
+/// A rule: (schema, property, JSON Schema keywords merged into the property).
+type SchemaRule = (&'static str, &'static str, Value);
+
 /// Body DTOs of the people and workforce modules, from their parsers (`residents::parse`,
 /// `casework::parse_service`, `staff::parse`, `staff::reveal_values`).
-fn schema_rules() -> Vec<(&'static str, &'static str, Value)> {
+fn schema_rules() -> Vec<SchemaRule> {
+    let mut rules = people_schema_rules();
+    rules.extend(workforce_schema_rules());
+    rules
+}
+
+fn id_types() -> Value {
+    use shegong_domain::people::identity::IdType;
+    codes(IdType::ALL.iter().map(|v| v.as_str()))
+}
+
+fn sexes() -> Value {
+    use shegong_domain::people::identity::Sex;
+    codes(Sex::ALL.iter().map(|v| v.as_str()))
+}
+
+fn region() -> Value {
+    json!({ "pattern": REGION_PATTERN })
+}
+
+/// Residents, cases and services (`residents::parse`, `casework::parse_service`).
+fn people_schema_rules() -> Vec<SchemaRule> {
     use shegong_domain::network::station::ServiceDomain;
-    use shegong_domain::people::identity::{IdType, Sex};
     use shegong_domain::people::{LegalBasis, RiskTier, ServiceKind, VisitMethod};
-    use shegong_domain::workforce::{Education, Employment, Sector, StaffRole};
-    let id_types = || codes(IdType::ALL.iter().map(|v| v.as_str()));
-    let sexes = || codes(Sex::ALL.iter().map(|v| v.as_str()));
-    let region = || json!({ "pattern": REGION_PATTERN });
     vec![
         ("ResidentBody", "name", text(1, 50)),
         ("ResidentBody", "id_type", id_types()),
@@ -338,6 +364,14 @@ fn schema_rules() -> Vec<(&'static str, &'static str, Value)> {
         ),
         ("ServiceBody", "workers", text(1, 200)),
         ("ServiceBody", "notes", text(0, 5000)),
+    ]
+}
+
+/// Staff, identity reveals and trainings (`staff::parse`, `staff::reveal_values`,
+/// `staff::add_training`).
+fn workforce_schema_rules() -> Vec<SchemaRule> {
+    use shegong_domain::workforce::{Education, Employment, Sector, StaffRole};
+    vec![
         ("StaffBody", "name", text(1, 50)),
         ("StaffBody", "id_type", id_types()),
         ("StaffBody", "id_number", text(1, 20)),
@@ -348,7 +382,7 @@ fn schema_rules() -> Vec<(&'static str, &'static str, Value)> {
         ),
         ("StaffBody", "sex", {
             let mut v = sexes();
-            if let Some(values) = v["enum"].as_array_mut() {
+            if let Some(values) = v.get_mut("enum").and_then(Value::as_array_mut) {
                 values.push(json!(""));
             }
             v
@@ -397,11 +431,12 @@ fn schema_rules() -> Vec<(&'static str, &'static str, Value)> {
 /// Query (and header) parameters of the same modules, by path and name; `page`/`per_page`
 /// everywhere.
 fn param_rules(path: &str, name: &str) -> Option<Value> {
+    use crate::statistics::open_data::Family;
     use shegong_domain::Role;
     use shegong_domain::network::station::ServiceDomain;
     use shegong_domain::people::{CaseStage, RiskTier, ServiceKind};
     use shegong_domain::workforce::StaffRole;
-    let stats_by = |values: [&'static str; 3]| codes(values);
+    let stats_by = |family: Family| codes(family.dims().map(Dim::as_str));
     Some(match (path, name) {
         (_, "page") => json!({ "minimum": 1 }),
         (_, "per_page") => int_range(1, 200),
@@ -431,13 +466,11 @@ fn param_rules(path: &str, name: &str) -> Option<Value> {
         ("/api/v1/users", "sort") => codes(["username", "created", "last_login"]),
         // One query struct serves the three families; each has its own dimensions.
         ("/api/v1/stats/services" | "/api/v1/stats/services.csv", "by") => {
-            stats_by(["kind", "domain", "station"])
+            stats_by(Family::Services)
         }
-        ("/api/v1/stats/people" | "/api/v1/stats/people.csv", "by") => {
-            stats_by(["tier", "category", "due"])
-        }
+        ("/api/v1/stats/people" | "/api/v1/stats/people.csv", "by") => stats_by(Family::People),
         ("/api/v1/stats/workforce" | "/api/v1/stats/workforce.csv", "by") => {
-            stats_by(["staff_role", "staff_cert", "funding"])
+            stats_by(Family::Workforce)
         }
         _ => return None,
     })
@@ -445,9 +478,9 @@ fn param_rules(path: &str, name: &str) -> Option<Value> {
 
 fn constrain_schemas(doc: &mut Value) {
     for (schema, property, patch) in schema_rules() {
-        let target = &mut doc["components"]["schemas"][schema]["properties"][property];
+        let at = format!("/components/schemas/{schema}/properties/{property}");
         // A rule for a property that no longer exists is dropped, not invented.
-        if target.is_object() {
+        if let Some(target) = doc.pointer_mut(&at).filter(|t| t.is_object()) {
             merge(target, &patch);
         }
     }

@@ -1,10 +1,11 @@
 //! What a capability area contributes to the application: its routes, its part of the OpenAPI
-//! document and its menu entries. `crate::AREAS` lists the areas; nothing else is central.
+//! document, its menu entries and its spreadsheet importers. `crate::AREAS` lists the areas; nothing else is central.
 
 use axum::Router;
 use shegong_domain::Permission;
 
 use crate::http::state::AppState;
+use crate::import::engine::Importer;
 
 /// (item key, href, permission needed; `None`: every signed-in user)
 pub type MenuEntry = (&'static str, &'static str, Option<Permission>);
@@ -53,4 +54,6 @@ pub struct Area {
     pub api: fn() -> utoipa::openapi::OpenApi,
     pub menu: &'static [MenuSection],
     pub messages: Messages,
+    /// The area's registries that take spreadsheets; `import::flow` routes them.
+    pub importers: &'static [&'static dyn Importer],
 }

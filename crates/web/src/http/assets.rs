@@ -27,7 +27,6 @@ static FILES: &[File] = files![
     "apidocs.js" => "text/javascript; charset=utf-8",
     "charts.js" => "text/javascript; charset=utf-8",
     "vendor/echarts.min.js" => "text/javascript; charset=utf-8",
-    "vendor/htmx.min.js" => "text/javascript; charset=utf-8",
     "vendor/swagger-ui/swagger-ui-bundle.js" => "text/javascript; charset=utf-8",
     "vendor/swagger-ui/swagger-ui.css" => "text/css; charset=utf-8",
 ];
@@ -43,7 +42,9 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
     let mut urls = HashMap::new();
     let mut by_hashed = HashMap::new();
     for f in FILES {
-        let hash = hex::encode(&Sha256::digest(f.bytes)[..6]);
+        // The first 6 bytes of the digest: 12 hex digits.
+        let digest = hex::encode(Sha256::digest(f.bytes));
+        let hash = digest.get(..12).unwrap_or(&digest);
         let base = f.name.rsplit('/').next().unwrap_or(f.name);
         let (stem, ext) = base.rsplit_once('.').unwrap_or((base, ""));
         let hashed = format!("{stem}.{hash}.{ext}");

@@ -8,6 +8,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::{HeaderMap, header, request::Parts};
 use axum::middleware::Next;
 use axum::response::Response;
+use cookie::{Cookie, SameSite};
 use shegong_domain::{Permission, Role, Scope};
 use shegong_store::admin::audit::Actor;
 use shegong_store::admin::users::User;
@@ -24,28 +25,36 @@ pub const PRE_SESSION_COOKIE: &str = "sg_csrf";
 /// API paths open without credentials: the API's own documentation.
 const PUBLIC_API: &[&str] = &["/api/v1/openapi.json", "/api/docs"];
 
-/// The value of cookie `name` in the request headers.
+/// The value of cookie `name` in the request headers (the first one of that name).
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
 }
 
 /// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Path=/, Secure when configured.
 pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs: Option<i64>) -> String {
-    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    let mut c = Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.secure_cookies);
     if let Some(age) = max_age_secs {
-        c.push_str(&format!("; Max-Age={age}"));
+        c = c.max_age(cookie::time::Duration::seconds(age));
     }
-    if state.config.secure_cookies {
-        c.push_str("; Secure");
-    }
-    c
+    c.to_string()
+}
+
+/// The signed-in user, if they may read business data (every area's pages and API reads).
+pub fn reader(ctx: &Ctx) -> WebResult<&CurrentUser> {
+    let u = ctx.user()?;
+    u.require(Permission::ReadData)?;
+    Ok(u)
 }
 
 #[derive(Debug, Clone)]
@@ -86,7 +95,7 @@ pub struct Ctx {
     pub request_id: Option<String>,
     pub ip: Option<String>,
     pub user: Option<CurrentUser>,
-    /// The token a form or htmx request must echo (session's, or the pre-session cookie's).
+    /// The token a form or script request must echo (session's, or the pre-session cookie's).
     pub csrf: String,
     /// Whether the pre-session CSRF cookie must be set on the response.
     pub new_pre_session: bool,

@@ -1,6 +1,7 @@
 //! CSRF protection on every state-changing request: the Origin (when sent) must be our own host,
-//! and the request must echo the session's token in the `X-CSRF-Token` header (htmx, fetch) or
-//! a `_csrf` form field. Requests authenticated by a bearer token carry no cookie and are exempt.
+//! and the request must echo the session's token in the `X-CSRF-Token` header (scripts read it
+//! from the page's `<meta name="csrf-token">`) or a `_csrf` form field. Requests authenticated by
+//! a bearer token carry no cookie and are exempt.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -23,11 +24,13 @@ fn multipart_field(body: &[u8], name: &str) -> Option<String> {
         .windows(needle.len())
         .position(|w| w == needle.as_bytes())?
         + needle.len();
-    let rest = &body[start..];
+    let rest = body.get(start..)?;
     let value_start = rest.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
-    let value = &rest[value_start..];
+    let value = rest.get(value_start..)?;
     let end = value.windows(2).position(|w| w == b"\r\n")?;
-    std::str::from_utf8(&value[..end]).ok().map(str::to_owned)
+    std::str::from_utf8(value.get(..end)?)
+        .ok()
+        .map(str::to_owned)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

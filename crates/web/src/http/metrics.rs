@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -28,15 +28,20 @@ struct Inner {
 }
 
 impl Metrics {
+    /// The figures. A panic while they were held leaves them merely approximate: keep counting.
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     pub fn observe(&self, method: &str, route: &str, status: u16, secs: f64) {
-        let mut m = self.inner.lock().expect("metrics lock");
+        let mut m = self.lock();
         *m.requests
             .entry((method.to_owned(), route.to_owned(), status))
             .or_default() += 1;
         let d = m.durations.entry(route.to_owned()).or_default();
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if secs <= *b {
-                d.0[i] += 1;
+        for (n, b) in d.0.iter_mut().zip(BUCKETS) {
+            if secs <= b {
+                *n += 1;
             }
         }
         d.1 += secs;
@@ -44,7 +49,7 @@ impl Metrics {
     }
 
     pub fn render(&self, state: &AppState) -> String {
-        let m = self.inner.lock().expect("metrics lock");
+        let m = self.lock();
         let mut out = String::new();
         out.push_str("# HELP shegong_http_requests_total HTTP requests by route and status.\n");
         out.push_str("# TYPE shegong_http_requests_total counter\n");
@@ -57,11 +62,10 @@ impl Metrics {
         out.push_str("# HELP shegong_http_request_duration_seconds Request latency by route.\n");
         out.push_str("# TYPE shegong_http_request_duration_seconds histogram\n");
         for (route, (buckets, sum, count)) in &m.durations {
-            for (i, b) in BUCKETS.iter().enumerate() {
+            for (n, b) in buckets.iter().zip(BUCKETS) {
                 let _ = writeln!(
                     out,
-                    "shegong_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{b}\"}} {}",
-                    buckets[i]
+                    "shegong_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{b}\"}} {n}"
                 );
             }
             let _ = writeln!(

@@ -70,7 +70,6 @@ pub struct Base {
     pub notice: Option<String>,
     pub css: &'static str,
     pub js: &'static str,
-    pub htmx: &'static str,
 }
 
 /// The left menu: every area's sections, by rank (built once).
@@ -125,7 +124,6 @@ impl Base {
             notice: None,
             css: assets::url("app.css"),
             js: assets::url("app.js"),
-            htmx: assets::url("vendor/htmx.min.js"),
         }
     }
 

@@ -6,7 +6,7 @@
 //! sizes and compression ratios checked, then every entry is inflated into a counter to prove the
 //! declared sizes true (nothing is kept); xlsx/xlsb sheets are streamed cell by cell
 //! ([`Budget::cell`]) instead of being built as a grid; every loop watches a deadline; and
-//! parsing runs on a blocking thread behind a process-wide semaphore ([`read`]), so that a
+//! parsing runs on a blocking thread behind a process-wide semaphore ([`bounded`]), so that a
 //! panic is an error response and concurrent uploads cannot multiply the memory.
 //! The configuration lives in [`ImportLimits`]; what stays unbounded is in
 //! docs/configuration.md.
@@ -19,7 +19,7 @@ use axum::http::StatusCode;
 use tokio::sync::Semaphore;
 
 use crate::config::ImportLimits;
-use crate::import::sheet::{self, ImportError, Parsed, Schema};
+use crate::import::schema::ImportError;
 use crate::ui::i18n::Tr;
 
 /// Entries smaller than this are not held to the ratio: short, repetitive XML parts (styles,
@@ -531,16 +531,6 @@ where
         }
         .into()),
     }
-}
-
-/// Read an upload for `schema` within `limits`, off the async runtime.
-pub async fn read(
-    schema: &'static Schema,
-    bytes: Vec<u8>,
-    limits: &ImportLimits,
-) -> Result<Parsed, ImportError> {
-    let owned = limits.clone();
-    bounded(limits, move || sheet::read_with(schema, &bytes, &owned)).await
 }
 
 #[cfg(test)]

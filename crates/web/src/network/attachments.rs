@@ -13,7 +13,7 @@ use shegong_store::network::stations;
 use crate::http::auth::Ctx;
 use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
-use crate::network::stations::writer;
+use crate::http::write::writer;
 
 /// The kind and file of an upload form.
 async fn read_upload(mut form: Multipart) -> WebResult<(String, String, Vec<u8>)> {

@@ -7,15 +7,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use shegong_domain::Permission;
-use shegong_store::admin::audit::{self, Change, Event};
+use shegong_store::admin::audit::Change;
 use shegong_store::network::construction::{self, Overdue};
 use shegong_store::network::coverage;
 
 use crate::http::auth::Ctx;
+use crate::http::auth::reader;
 use crate::http::error::WebResult;
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::network::stations::reader;
+use crate::http::write::{Done, audited};
 use crate::ui::forms::{Check, FormData, today};
 use crate::ui::i18n::Tr;
 
@@ -144,8 +145,7 @@ pub async fn set_target(
     let target = c.int("target", f.get("target"), 0, 100_000, 0);
     let region = f.get("region").to_owned();
     let t = ctx.tr();
-    if let Err(errors) = c.finish() {
-        let e = &errors[0];
+    if let Some(e) = c.finish().err().and_then(|e| e.into_iter().next()) {
         return render(
             &state,
             &ctx,
@@ -159,44 +159,36 @@ pub async fn set_target(
         )
         .await;
     }
-    let mut tx = state.db.begin().await?;
-    match construction::set_target(&mut tx, &u.scope(), &region, year, target, state.now()).await {
-        Ok(before) => {
-            audit::record(
-                &mut tx,
-                state.db.backend(),
-                &ctx.actor(),
-                Event::new(
-                    "set_target",
-                    "construction_target",
-                    Some(format!("{region}/{year}")),
-                )
-                .region(region.clone())
-                .changes(vec![Change::new("target", before, Some(target))]),
-                state.now(),
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(
-                Redirect::to(&format!("/construction?year={year}&notice=notice.saved"))
-                    .into_response(),
-            )
+    let now = state.now();
+    let r = region;
+    let failed = audited(
+        &state,
+        &ctx,
+        "construction_target",
+        "set_target",
+        move |conn, scope, _| {
+            Box::pin(async move {
+                let before = construction::set_target(conn, &scope, &r, year, target, now).await?;
+                Ok(Done {
+                    entity_id: format!("{r}/{year}"),
+                    region: Some(r),
+                    changes: vec![Change::new("target", before, Some(target))],
+                })
+            })
+        },
+    )
+    .await?;
+    match failed {
+        None => Ok(
+            Redirect::to(&format!("/construction?year={year}&notice=notice.saved")).into_response(),
+        ),
+        Some(e) => {
+            let message = format!(
+                "{}: {}",
+                t.get(&format!("field.{}", e.field)),
+                t.get(e.code)
+            );
+            render(&state, &ctx, Some(year), None, Some(message)).await
         }
-        Err(shegong_store::StoreError::Invalid(e)) => {
-            drop(tx);
-            render(
-                &state,
-                &ctx,
-                Some(year),
-                None,
-                Some(format!(
-                    "{}: {}",
-                    t.get(&format!("field.{}", e.field)),
-                    t.get(e.code)
-                )),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
     }
 }

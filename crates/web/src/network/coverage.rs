@@ -13,10 +13,10 @@ use shegong_store::network::coverage::{self, Figures};
 use utoipa::ToSchema;
 
 use crate::http::auth::Ctx;
+use crate::http::auth::reader;
 use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::network::stations::reader;
 use crate::ui::forms::today;
 use crate::ui::i18n::Tr;
 

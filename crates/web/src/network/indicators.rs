@@ -6,21 +6,22 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
 use shegong_domain::network::station::{Category, Evidence, ServiceDomain};
 use shegong_domain::{FieldError, Permission};
-use shegong_store::admin::audit::{self, Change, Event};
+use shegong_store::admin::audit::Change;
 use shegong_store::network::indicators::{self, Item, ItemInput};
 use shegong_store::network::stations::{self, ServiceItem};
 
 use crate::http::auth::Ctx;
+use crate::http::auth::reader;
 use crate::http::error::WebResult;
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::network::stations::reader;
+use crate::http::write::{Done, audited};
 use crate::ui::forms::{Check, FormData};
 use crate::ui::i18n::Tr;
 use crate::ui::list::FormErrors;
+use crate::ui::list::NoticeQuery;
 
 #[derive(Template)]
 #[template(path = "network/indicators.html")]
@@ -47,11 +48,6 @@ impl IndicatorsPage {
             region.to_owned()
         }
     }
-}
-
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
 }
 
 async fn render(
@@ -104,6 +100,11 @@ pub async fn page_indicators(
     .await
 }
 
+/// Back to the configuration page with the "saved" notice.
+fn saved() -> Response {
+    Redirect::to("/indicators?notice=notice.saved").into_response()
+}
+
 pub async fn add_item(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -117,41 +118,43 @@ pub async fn add_item(
     let name = c.text("name", f.get("name"), 100);
     let requirement = c.opt_text("requirement", f.get("requirement"), 500);
     let weight = c.int("weight", f.get("weight"), 1, 100, 1);
-    if let Err(errors) = c.finish() {
+    let checked = c.finish();
+    let (Ok(()), Some(category), Some(evidence)) = (&checked, category, evidence) else {
+        let errors = checked.err().unwrap_or_default();
         return render(&state, &ctx, f, errors, None).await;
-    }
+    };
     let input = ItemInput {
         region: u.user.region_code.clone(),
-        category: category.expect("checked"),
+        category,
         name,
         requirement,
-        evidence: evidence.expect("checked"),
+        evidence,
         weight,
     };
-    let mut tx = state.db.begin().await?;
-    match indicators::add_item(&mut tx, &u.scope(), &input, state.now()).await {
-        Ok(id) => {
-            audit::record(
-                &mut tx,
-                state.db.backend(),
-                &ctx.actor(),
-                Event::new("create", "indicator_item", Some(id))
-                    .region(input.region.clone())
-                    .changes(vec![
+    let now = state.now();
+    let failed = audited(
+        &state,
+        &ctx,
+        "indicator_item",
+        "create",
+        move |conn, scope, _| {
+            Box::pin(async move {
+                let id = indicators::add_item(conn, &scope, &input, now).await?;
+                Ok(Done {
+                    entity_id: id,
+                    region: Some(input.region.clone()),
+                    changes: vec![
                         Change::new("name", None::<String>, Some(&input.name)),
                         Change::new("weight", None::<i64>, Some(input.weight)),
-                    ]),
-                state.now(),
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(Redirect::to("/indicators?notice=notice.saved").into_response())
-        }
-        Err(shegong_store::StoreError::Invalid(e)) => {
-            drop(tx);
-            render(&state, &ctx, f, vec![e], None).await
-        }
-        Err(e) => Err(e.into()),
+                    ],
+                })
+            })
+        },
+    )
+    .await?;
+    match failed {
+        None => Ok(saved()),
+        Some(e) => render(&state, &ctx, f, vec![e], None).await,
     }
 }
 
@@ -164,24 +167,27 @@ pub async fn toggle_item(
     let u = ctx.user()?;
     u.require(Permission::Supervise)?;
     let active = f.get("active") == "1";
-    let mut tx = state.db.begin().await?;
-    let item = indicators::set_item_active(&mut tx, &u.scope(), &id, active).await?;
-    audit::record(
-        &mut tx,
-        state.db.backend(),
-        &ctx.actor(),
-        Event::new("update", "indicator_item", Some(id))
-            .region(item.region_code.clone())
-            .changes(vec![Change::new(
-                "active",
-                Some(item.active != 0),
-                Some(active),
-            )]),
-        state.now(),
+    let failed = audited(
+        &state,
+        &ctx,
+        "indicator_item",
+        "update",
+        move |conn, scope, _| {
+            Box::pin(async move {
+                let item = indicators::set_item_active(conn, &scope, &id, active).await?;
+                Ok(Done {
+                    entity_id: id,
+                    region: Some(item.region_code),
+                    changes: vec![Change::new("active", Some(item.active != 0), Some(active))],
+                })
+            })
+        },
     )
     .await?;
-    tx.commit().await?;
-    Ok(Redirect::to("/indicators?notice=notice.saved").into_response())
+    match failed {
+        None => Ok(saved()),
+        Some(e) => Err(e.into()),
+    }
 }
 
 pub async fn add_service(
@@ -194,38 +200,32 @@ pub async fn add_service(
     let mut c = Check::default();
     let domain = c.take(ServiceDomain::parse(f.get("domain")));
     let name = c.text("name", f.get("service_name"), 100);
-    if let Err(errors) = c.finish() {
+    let checked = c.finish();
+    let (Ok(()), Some(domain)) = (&checked, domain) else {
+        let errors = checked.err().unwrap_or_default();
         return render(&state, &ctx, f, errors, None).await;
-    }
-    let mut tx = state.db.begin().await?;
-    match stations::add_service_item(
-        &mut tx,
-        &u.scope(),
-        &u.user.region_code,
-        domain.expect("checked"),
-        &name,
-        state.now(),
+    };
+    let (region, now) = (u.user.region_code.clone(), state.now());
+    let failed = audited(
+        &state,
+        &ctx,
+        "service_item",
+        "create",
+        move |conn, scope, _| {
+            Box::pin(async move {
+                let id =
+                    stations::add_service_item(conn, &scope, &region, domain, &name, now).await?;
+                Ok(Done {
+                    entity_id: id,
+                    region: Some(region),
+                    changes: vec![Change::new("name", None::<String>, Some(&name))],
+                })
+            })
+        },
     )
-    .await
-    {
-        Ok(id) => {
-            audit::record(
-                &mut tx,
-                state.db.backend(),
-                &ctx.actor(),
-                Event::new("create", "service_item", Some(id))
-                    .region(u.user.region_code.clone())
-                    .changes(vec![Change::new("name", None::<String>, Some(&name))]),
-                state.now(),
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(Redirect::to("/indicators?notice=notice.saved").into_response())
-        }
-        Err(shegong_store::StoreError::Invalid(e)) => {
-            drop(tx);
-            render(&state, &ctx, f, vec![e], None).await
-        }
-        Err(e) => Err(e.into()),
+    .await?;
+    match failed {
+        None => Ok(saved()),
+        Some(e) => render(&state, &ctx, f, vec![e], None).await,
     }
 }

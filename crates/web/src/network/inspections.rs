@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use shegong_domain::network::station::{Rectification, parse_latitude, parse_longitude};
 use shegong_domain::{FieldError, Permission};
-use shegong_store::admin::audit::{self, Change, Event};
+use shegong_store::admin::audit::Change;
 use shegong_store::network::inspections::{
     self, Plan, PlanInput, Rect, RectFilter, RectificationInput, Visit, VisitInput,
 };
@@ -18,12 +18,15 @@ use shegong_store::{PageRequest, network::indicators, network::stations};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::auth::Ctx;
+use crate::http::auth::reader;
 use crate::http::error::WebResult;
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::network::stations::{micro, reader};
+use crate::http::write::{Done, audited, audited_id};
+use crate::network::stations::micro;
 use crate::ui::forms::{Check, FormData, today};
 use crate::ui::i18n::Tr;
+use crate::ui::list::NoticeQuery;
 use crate::ui::list::{FormErrors, Pager, pager, rfc3339};
 
 fn supervisor(ctx: &Ctx) -> WebResult<&crate::http::auth::CurrentUser> {
@@ -140,7 +143,7 @@ pub async fn create_plan(
     ctx: Ctx,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
-    let u = supervisor(&ctx)?;
+    supervisor(&ctx)?;
     let mut c = Check::default();
     let title = c.text("title", f.get("title"), 100);
     let starts = c.date("starts_on", f.get("starts_on"));
@@ -156,32 +159,27 @@ pub async fn create_plan(
         ends_on: ends,
         notes: f.get("notes").chars().take(2000).collect(),
     };
-    let mut tx = state.db.begin().await?;
-    match inspections::create_plan(&mut tx, &u.scope(), &input, &u.user.username, state.now()).await
-    {
-        Ok(id) => {
-            audit::record(
-                &mut tx,
-                state.db.backend(),
-                &ctx.actor(),
-                Event::new("create", "inspection_plan", Some(id))
-                    .region(region)
-                    .changes(vec![Change::new(
-                        "title",
-                        None::<String>,
-                        Some(&input.title),
-                    )]),
-                state.now(),
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(Redirect::to("/inspections?notice=notice.saved").into_response())
-        }
-        Err(shegong_store::StoreError::Invalid(e)) => {
-            drop(tx);
-            index(&state, &ctx, HomeQuery::default(), f, vec![e]).await
-        }
-        Err(e) => Err(e.into()),
+    let now = state.now();
+    let failed = audited(
+        &state,
+        &ctx,
+        "inspection_plan",
+        "create",
+        move |conn, scope, by| {
+            Box::pin(async move {
+                let id = inspections::create_plan(conn, &scope, &input, &by, now).await?;
+                Ok(Done {
+                    entity_id: id,
+                    region: Some(input.region),
+                    changes: vec![Change::new("title", None::<String>, Some(&input.title))],
+                })
+            })
+        },
+    )
+    .await?;
+    match failed {
+        None => Ok(Redirect::to("/inspections?notice=notice.saved").into_response()),
+        Some(e) => index(&state, &ctx, HomeQuery::default(), f, vec![e]).await,
     }
 }
 
@@ -338,7 +336,7 @@ pub async fn create_visit(
     ctx: Ctx,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
-    let u = supervisor(&ctx)?.clone();
+    let u = supervisor(&ctx)?;
     let station_id = f.get("station").to_owned();
     let items: Vec<String> = {
         let mut c = state.db.read().await?;
@@ -354,43 +352,39 @@ pub async fn create_visit(
         Err(errors) => return visit_form(&state, &ctx, &station_id, f, errors).await,
     };
     input.station_id = station_id.clone();
-    let mut tx = state.db.begin().await?;
-    match inspections::record_visit(&mut tx, &u.scope(), &input, &u.user.username, state.now())
-        .await
-    {
-        Ok(id) => {
-            let region = stations::get(&mut tx, &u.scope(), &station_id)
-                .await?
-                .region_code;
-            audit::record(
-                &mut tx,
-                state.db.backend(),
-                &ctx.actor(),
-                Event::new("create", "inspection_visit", Some(id.clone()))
-                    .region(region)
-                    .changes(vec![
-                        Change::new("station", None::<String>, Some(&station_id)),
+    let now = state.now();
+    let sid = station_id.clone();
+    let failed = audited_id(
+        &state,
+        &ctx,
+        "inspection_visit",
+        "create",
+        move |conn, scope, by| {
+            Box::pin(async move {
+                let id = inspections::record_visit(conn, &scope, &input, &by, now).await?;
+                let region = stations::get(conn, &scope, &sid).await?.region_code;
+                Ok(Done {
+                    entity_id: id,
+                    region: Some(region),
+                    changes: vec![
+                        Change::new("station", None::<String>, Some(&sid)),
                         Change::new("visited_on", None::<String>, Some(&input.visited_on)),
                         Change::new(
                             "rectifications",
                             None::<String>,
                             Some(input.rectifications.len()),
                         ),
-                    ]),
-                state.now(),
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(
-                Redirect::to(&format!("/inspections/visits/{id}?notice=notice.saved"))
-                    .into_response(),
-            )
-        }
-        Err(shegong_store::StoreError::Invalid(e)) => {
-            drop(tx);
-            visit_form(&state, &ctx, &station_id, f, vec![e]).await
-        }
-        Err(e) => Err(e.into()),
+                    ],
+                })
+            })
+        },
+    )
+    .await?;
+    match failed {
+        Ok(id) => Ok(
+            Redirect::to(&format!("/inspections/visits/{id}?notice=notice.saved")).into_response(),
+        ),
+        Err(e) => visit_form(&state, &ctx, &station_id, f, vec![e]).await,
     }
 }
 
@@ -404,11 +398,6 @@ struct VisitPage {
     rects: Vec<Rect>,
     today: String,
     gps: String,
-}
-
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
 }
 
 pub async fn visit_page(
@@ -552,7 +541,7 @@ pub async fn advance(
     Path(id): Path<String>,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
-    let u = reader(&ctx)?.clone();
+    let u = reader(&ctx)?;
     let next = Rectification::parse(f.get("to"))?;
     // The station side reports; the supervising side verifies, reopens and closes.
     let needed = if next == Rectification::Submitted {
@@ -561,44 +550,35 @@ pub async fn advance(
         Permission::Supervise
     };
     u.require(needed)?;
-    let mut tx = state.db.begin().await?;
-    match inspections::advance(
-        &mut tx,
-        &u.scope(),
-        &id,
-        next,
-        f.get("response"),
-        &u.user.username,
-        state.now(),
-    )
-    .await
-    {
-        Ok(before) => {
-            audit::record(
-                &mut tx,
-                state.db.backend(),
-                &ctx.actor(),
-                Event::new("advance", "rectification", Some(id.clone()))
-                    .region(before.region_code.clone())
-                    .changes(vec![Change::new(
+    let (rid, response, now) = (id.clone(), f.get("response").to_owned(), state.now());
+    let failed = audited(
+        &state,
+        &ctx,
+        "rectification",
+        "advance",
+        move |conn, scope, by| {
+            Box::pin(async move {
+                let before =
+                    inspections::advance(conn, &scope, &rid, next, &response, &by, now).await?;
+                Ok(Done {
+                    entity_id: rid,
+                    region: Some(before.region_code),
+                    changes: vec![Change::new(
                         "status",
                         Some(&before.status),
                         Some(next.as_str()),
-                    )]),
-                state.now(),
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(Redirect::to(&format!(
-                "/inspections/rectifications/{id}?notice=notice.saved"
-            ))
-            .into_response())
-        }
-        Err(shegong_store::StoreError::Invalid(e)) => {
-            drop(tx);
-            rect_page(&state, &ctx, &id, None, Some(e)).await
-        }
-        Err(e) => Err(e.into()),
+                    )],
+                })
+            })
+        },
+    )
+    .await?;
+    match failed {
+        None => Ok(Redirect::to(&format!(
+            "/inspections/rectifications/{id}?notice=notice.saved"
+        ))
+        .into_response()),
+        Some(e) => rect_page(&state, &ctx, &id, None, Some(e)).await,
     }
 }
 

@@ -2,15 +2,18 @@
 //! progress, attachments), the organisations that run them, coverage, construction targets,
 //! the five indicators and inspections with their rectifications.
 
-pub mod import;
 pub mod attachments;
 pub mod construction;
 pub mod coverage;
+pub mod import;
 pub mod indicators;
 pub mod inspections;
 pub mod orgs;
 pub mod regions;
+pub mod station_page;
+pub mod station_progress;
 pub mod stations;
+pub mod stations_api;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -22,6 +25,7 @@ use crate::http::state::AppState;
 
 pub const AREA: Area = Area {
     messages: messages!("network"),
+    importers: &[&import::STATIONS, &import::ORGS],
     routes,
     api: || Api::openapi(),
     menu: &[
@@ -58,12 +62,12 @@ pub const AREA: Area = Area {
     regions::api_search,
     regions::api_get,
     regions::api_children,
-    stations::api_list,
-    stations::api_get,
-    stations::api_create,
-    stations::api_update,
-    stations::api_progress,
-    stations::api_report,
+    stations_api::api_list,
+    stations_api::api_get,
+    stations_api::api_create,
+    stations_api::api_update,
+    station_progress::api_progress,
+    station_progress::api_report,
     orgs::api_list,
     orgs::api_get,
     orgs::api_create,
@@ -82,14 +86,17 @@ fn routes() -> Router<AppState> {
         .route("/stations/export.xlsx", get(stations::export))
         .route(
             "/stations/{id}",
-            get(stations::detail_page).post(stations::update),
+            get(station_page::detail_page).post(stations::update),
         )
         .route("/stations/{id}/edit", get(stations::edit_form))
-        .route("/stations/{id}/funding", post(stations::set_funding))
-        .route("/stations/{id}/services", post(stations::set_services))
-        .route("/stations/{id}/assess", post(stations::assess))
-        .route("/stations/{id}/progress", post(stations::report_progress))
-        .route("/stations/{id}/confirm", post(stations::confirm))
+        .route("/stations/{id}/funding", post(station_page::set_funding))
+        .route("/stations/{id}/services", post(station_page::set_services))
+        .route("/stations/{id}/assess", post(station_page::assess))
+        .route(
+            "/stations/{id}/progress",
+            post(station_progress::report_progress),
+        )
+        .route("/stations/{id}/confirm", post(station_progress::confirm))
         .route(
             "/stations/{id}/attachments",
             post(attachments::upload_station),
@@ -126,15 +133,15 @@ fn routes() -> Router<AppState> {
         )
         .route(
             "/api/v1/stations",
-            get(stations::api_list).post(stations::api_create),
+            get(stations_api::api_list).post(stations_api::api_create),
         )
         .route(
             "/api/v1/stations/{id}",
-            get(stations::api_get).put(stations::api_update),
+            get(stations_api::api_get).put(stations_api::api_update),
         )
         .route(
             "/api/v1/stations/{id}/progress",
-            get(stations::api_progress).post(stations::api_report),
+            get(station_progress::api_progress).post(station_progress::api_report),
         )
         .route(
             "/api/v1/organizations",

@@ -16,13 +16,15 @@ use shegong_store::network::orgs::{self, Filter, Org, OrgInput};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::auth::Ctx;
+use crate::http::auth::reader;
 use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::network::stations::{reader, writer};
+use crate::http::write::writer;
 use crate::ui::excel::{self, Cell};
 use crate::ui::forms::{Check, FormData};
 use crate::ui::i18n::Tr;
+use crate::ui::list::NoticeQuery;
 use crate::ui::list::{FormErrors, Pager, pager, rfc3339};
 
 pub fn parse(f: &FormData) -> Result<OrgInput, Vec<FieldError>> {
@@ -39,17 +41,21 @@ pub fn parse(f: &FormData) -> Result<OrgInput, Vec<FieldError>> {
     if let Some(u) = &uscc {
         c.take(shegong_domain::network::org::check_uscc(u));
     }
-    c.finish()?;
+    let checked = c.finish();
+    // `Check` has recorded an error for each of these that did not parse.
+    let (Ok(()), Some(kind), Some(region), Some(rating)) = (&checked, kind, region, rating) else {
+        return Err(checked.err().unwrap_or_default());
+    };
     Ok(OrgInput {
         name,
         uscc,
-        kind: kind.expect("checked"),
-        region: region.expect("checked"),
+        kind,
+        region,
         legal_rep,
         contact_name,
         contact_phone,
         address,
-        rating: rating.expect("checked"),
+        rating,
         active: f.get("status") != "inactive",
     })
 }
@@ -489,11 +495,6 @@ pub async fn create(
         Err(WebError::Invalid(errors)) => form_page(&ctx, None, f, errors, None).await,
         Err(e) => Err(e),
     }
-}
-
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
 }
 
 pub async fn edit_form(

@@ -1,43 +1,29 @@
-//! Stations: the scoped list with filters and Excel export, the form (with the region picker),
-//! the station page (history, funding, services, five-indicator assessment, monthly progress,
-//! attachments), and `/api/v1/stations`. Pages and API share one parser, so their validation
-//! messages are the same.
+//! Stations, the registry: the scoped list with filters and Excel export, the form (with the
+//! region picker), creating and updating with their audit entries, and the one parser the form,
+//! the API (`stations_api.rs`) and the import share, so their validation messages are the same.
+//! The station page and its changes are in `station_page.rs`, progress in `station_progress.rs`.
 
 use askama::Template;
-use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use shegong_domain::network::station::{self as st, FundingSource, Mode, Room, Status, Tier};
 use shegong_domain::{FieldError, Permission, Scope};
 use shegong_store::admin::audit::{self, Change, Event};
-use shegong_store::network::construction::{self, ReportInput};
-use shegong_store::network::indicators;
 use shegong_store::network::stations::{self, Filter, Station, StationInput};
-use shegong_store::{PageRequest, network::attachments, network::inspections, network::orgs};
-use utoipa::{IntoParams, ToSchema};
+use shegong_store::{PageRequest, network::orgs};
+use utoipa::IntoParams;
 
-use crate::http::auth::{Ctx, CurrentUser};
+use crate::http::auth::{Ctx, reader};
 use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
+use crate::http::write::writer;
 use crate::ui::excel::{self, Cell};
-use crate::ui::forms::{Check, FormData, format_yuan, today};
+use crate::ui::forms::{Check, FormData, today};
 use crate::ui::i18n::Tr;
-use crate::ui::list::{FormErrors, Pager, pager, rfc3339};
-
-pub fn reader(ctx: &Ctx) -> WebResult<&CurrentUser> {
-    let u = ctx.user()?;
-    u.require(Permission::ReadData)?;
-    Ok(u)
-}
-
-pub fn writer(ctx: &Ctx) -> WebResult<&CurrentUser> {
-    let u = ctx.user()?;
-    u.require(Permission::WriteData)?;
-    Ok(u)
-}
+use crate::ui::list::{FormErrors, Pager, pager};
 
 /// Parse a station form (or API body in the same shape) into the store's input.
 pub fn parse(f: &FormData) -> Result<StationInput, Vec<FieldError>> {
@@ -84,18 +70,25 @@ pub fn parse(f: &FormData) -> Result<StationInput, Vec<FieldError>> {
     if certified > staff {
         c.fail("certified_count", "station.certified_exceeds_staff");
     }
-    c.finish()?;
+    let checked = c.finish();
+    // `Check` has recorded an error for each field that did not parse, so `checked` is an
+    // error whenever one of these is missing.
+    let (Ok(()), Some(tier), Some(region), Some(mode), Some(status)) =
+        (&checked, tier, region, mode, status)
+    else {
+        return Err(checked.err().unwrap_or_default());
+    };
     Ok(StationInput {
-        tier: tier.expect("checked"),
-        region: region.expect("checked"),
+        tier,
+        region,
         name,
         address,
         lng_e6: lng,
         lat_e6: lat,
         host_premises: host,
-        mode: mode.expect("checked"),
+        mode,
         operator_org_id: operator,
-        status: status.expect("checked"),
+        status,
         status_since: since,
         area_m2: area,
         rooms,
@@ -135,6 +128,17 @@ fn form_of(s: &Station) -> FormData {
     FormData::new(pairs)
 }
 
+/// The station's rooms, translated and joined.
+pub fn room_labels(t: &Tr, rooms: &str) -> String {
+    rooms
+        .split(',')
+        .filter(|r| !r.is_empty())
+        .map(|r| t.get(&format!("station.room.{r}")).to_owned())
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+/// Micro-degrees as decimal degrees, six places.
 pub fn micro(v: i64) -> String {
     format!("{:.6}", v as f64 / 1_000_000.0)
 }
@@ -257,7 +261,7 @@ fn labels<T: Copy>(
         .collect()
 }
 
-async fn choices(state: &AppState, t: &Tr, scope: &Scope) -> WebResult<Choices> {
+pub(super) async fn choices(state: &AppState, t: &Tr, scope: &Scope) -> WebResult<Choices> {
     let mut c = state.db.read().await?;
     let orgs = orgs::list(&mut c, scope)
         .await?
@@ -335,7 +339,7 @@ impl ListQuery {
         ))
     }
 
-    fn filter(&self) -> Filter {
+    pub(super) fn filter(&self) -> Filter {
         Filter {
             q: self.q.clone(),
             region: self.region.clone(),
@@ -383,7 +387,7 @@ pub fn status_class(s: &str) -> &'static str {
     }
 }
 
-fn row(t: &Tr, s: &Station) -> Row {
+pub(super) fn row(t: &Tr, s: &Station) -> Row {
     Row {
         id: s.id.clone(),
         name: s.name.clone(),
@@ -495,13 +499,7 @@ pub async fn export(
         .items
         .iter()
         .map(|s| {
-            let rooms = s
-                .rooms
-                .split(',')
-                .filter(|r| !r.is_empty())
-                .map(|r| t.get(&format!("station.room.{r}")).to_owned())
-                .collect::<Vec<_>>()
-                .join("、");
+            let rooms = room_labels(&t, &s.rooms);
             let path: Vec<&str> = s.region_path.split('/').collect();
             vec![
                 s.name.as_str().into(),
@@ -712,731 +710,4 @@ pub async fn update(
         Err(WebError::Invalid(errors)) => form_page(&state, &ctx, Some(s), f, errors).await,
         Err(e) => Err(e),
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The station page
-
-pub struct ItemRow {
-    pub id: String,
-    pub category: String,
-    pub name: String,
-    pub requirement: String,
-    pub evidence: String,
-    pub weight: i64,
-    pub met: Option<bool>,
-    pub note: String,
-    pub assessed: String,
-}
-
-#[derive(Template)]
-#[template(path = "network/stations/detail.html")]
-struct DetailPage {
-    t: Tr,
-    base: Base,
-    s: Station,
-    row: Row,
-    rooms: String,
-    history: Vec<stations::StatusChange>,
-    operators: Vec<stations::OperatorPeriod>,
-    funding: Vec<(i64, String, String)>,
-    services: Vec<(String, String, String, bool)>,
-    items: Vec<ItemRow>,
-    reports: Vec<construction::Report>,
-    visits: Vec<inspections::Visit>,
-    rects: Vec<inspections::Rect>,
-    files: Vec<attachments::Attachment>,
-    choices: Choices,
-    can_write: bool,
-    can_supervise: bool,
-    this_month: String,
-    today: String,
-    error: Option<String>,
-}
-
-impl DetailPage {
-    fn month_text(&self, m: &i64) -> String {
-        format!("{}-{:02}", m / 100, m % 100)
-    }
-}
-
-async fn detail(
-    state: &AppState,
-    ctx: &Ctx,
-    id: &str,
-    notice: Option<&str>,
-    error: Option<FieldError>,
-) -> WebResult<Response> {
-    let u = reader(ctx)?;
-    let scope = u.scope();
-    let t = ctx.tr();
-    let mut c = state.db.read().await?;
-    let s = stations::get(&mut c, &scope, id).await?;
-    let history = stations::status_history(&mut c, &scope, id).await?;
-    let operators = stations::operator_history(&mut c, &scope, id).await?;
-    let funding = stations::funding(&mut c, &scope, id)
-        .await?
-        .into_iter()
-        .map(|f| {
-            (
-                f.year,
-                t.get(&format!("station.source.{}", f.source)).to_owned(),
-                format_yuan(f.amount_fen),
-            )
-        })
-        .collect();
-    let offered = stations::services(&mut c, &scope, id).await?;
-    let services = stations::service_items_for(&mut c, &s.region_code)
-        .await?
-        .into_iter()
-        .map(|i| {
-            let on = offered.contains(&i.id);
-            (
-                i.id,
-                t.get(&format!("service.domain.{}", i.domain)).to_owned(),
-                i.name,
-                on,
-            )
-        })
-        .collect();
-    let done = indicators::assessments(&mut c, &scope, id).await?;
-    let items = indicators::items_for(&mut c, &s.region_code)
-        .await?
-        .into_iter()
-        .map(|i| {
-            let a = done.iter().find(|a| a.item_id == i.id);
-            ItemRow {
-                category: t
-                    .get(&format!("indicator.category.{}", i.category))
-                    .to_owned(),
-                evidence: t
-                    .get(&format!("indicator.evidence.{}", i.evidence))
-                    .to_owned(),
-                met: a.map(|a| a.met != 0),
-                note: a.map(|a| a.note.clone()).unwrap_or_default(),
-                assessed: a
-                    .map(|a| format!("{} {}", a.assessed_on, a.assessed_by))
-                    .unwrap_or_default(),
-                id: i.id,
-                name: i.name,
-                requirement: i.requirement,
-                weight: i.weight,
-            }
-        })
-        .collect();
-    let reports = construction::reports(&mut c, &scope, id).await?;
-    let visits = inspections::visits(
-        &mut c,
-        &scope,
-        Some(id),
-        None,
-        PageRequest::new(Some(1), Some(50)),
-    )
-    .await?
-    .items;
-    let rects = inspections::rectifications(
-        &mut c,
-        &scope,
-        &inspections::RectFilter {
-            station_id: Some(id.to_owned()),
-            ..Default::default()
-        },
-        &today(state.now()),
-        PageRequest::new(Some(1), Some(100)),
-    )
-    .await?
-    .items;
-    let files = attachments::for_owner(&mut c, "station", id).await?;
-    drop(c);
-    let rooms = s
-        .rooms
-        .split(',')
-        .filter(|r| !r.is_empty())
-        .map(|r| t.get(&format!("station.room.{r}")).to_owned())
-        .collect::<Vec<_>>()
-        .join("、");
-    let today_s = today(state.now());
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok(page(
-        status,
-        &DetailPage {
-            t,
-            base: Base::new(
-                ctx,
-                s.name.clone(),
-                vec![
-                    Crumb::link(t.get("menu.stations"), "/stations"),
-                    Crumb::here(s.name.clone()),
-                ],
-            )
-            .with_notice(&t, notice),
-            row: row(&t, &s),
-            rooms,
-            history,
-            operators,
-            funding,
-            services,
-            items,
-            reports,
-            visits,
-            rects,
-            files,
-            choices: choices(state, &t, &scope).await?,
-            can_write: u.can(Permission::WriteData),
-            can_supervise: u.can(Permission::Supervise),
-            this_month: today_s[..7].to_owned(),
-            today: today_s,
-            error: error.map(|e| {
-                format!(
-                    "{}: {}",
-                    t.get(&format!("field.{}", e.field)),
-                    t.get(e.code)
-                )
-            }),
-            s,
-        },
-    ))
-}
-
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
-
-pub async fn detail_page(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Query(q): Query<NoticeQuery>,
-) -> WebResult<Response> {
-    detail(&state, &ctx, &id, q.notice.as_deref(), None).await
-}
-
-/// A station change with its audit entry; a field error shows the station page with the
-/// message, success goes back to it with a notice.
-async fn station_action<F>(
-    state: &AppState,
-    ctx: &Ctx,
-    id: &str,
-    action: &'static str,
-    f: F,
-) -> WebResult<Response>
-where
-    F: for<'c> FnOnce(
-            &'c mut shegong_store::Conn,
-            Scope,
-            String,
-        ) -> std::pin::Pin<
-            Box<
-                dyn std::future::Future<Output = shegong_store::StoreResult<Vec<Change>>>
-                    + Send
-                    + 'c,
-            >,
-        > + Send
-        + 'static,
-{
-    let sid = id.to_owned();
-    let failed =
-        crate::http::write::audited(state, ctx, "station", action, move |conn, scope, by| {
-            Box::pin(async move {
-                let region = stations::get(conn, &scope, &sid).await?.region_code;
-                let changes = f(conn, scope, by).await?;
-                Ok(crate::http::write::Done {
-                    entity_id: sid,
-                    region: Some(region),
-                    changes,
-                })
-            })
-        })
-        .await?;
-    match failed {
-        None => Ok(Redirect::to(&format!("/stations/{id}?notice=notice.saved")).into_response()),
-        Some(e) => detail(state, ctx, id, None, Some(e)).await,
-    }
-}
-
-pub async fn set_funding(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    axum::Form(f): axum::Form<FormData>,
-) -> WebResult<Response> {
-    writer(&ctx)?;
-    let mut c = Check::default();
-    let year = c.int("year", f.get("year"), 2000, 2100, 0);
-    let source = c.take(FundingSource::parse(f.get("source")));
-    let amount = c.yuan("amount", f.get("amount"));
-    if let Err(errors) = c.finish() {
-        return detail(&state, &ctx, &id, None, errors.into_iter().next()).await;
-    }
-    let source = source.expect("checked");
-    let now = state.now();
-    let sid = id.clone();
-    station_action(&state, &ctx, &id, "funding", move |conn, scope, _| {
-        Box::pin(async move {
-            let before =
-                stations::set_funding(conn, &scope, &sid, year, source, amount, now).await?;
-            Ok(vec![Change::new(
-                &format!("funding.{year}.{}", source.as_str()),
-                before.map(format_yuan),
-                Some(format_yuan(amount)),
-            )])
-        })
-    })
-    .await
-}
-
-pub async fn set_services(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    axum::Form(f): axum::Form<FormData>,
-) -> WebResult<Response> {
-    writer(&ctx)?;
-    let items = f.all("item");
-    let sid = id.clone();
-    station_action(&state, &ctx, &id, "services", move |conn, scope, _| {
-        Box::pin(async move {
-            let before = stations::set_services(conn, &scope, &sid, &items).await?;
-            Ok(vec![Change::new(
-                "services",
-                Some(before.len()),
-                Some(items.len()),
-            )])
-        })
-    })
-    .await
-}
-
-pub async fn assess(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    axum::Form(f): axum::Form<FormData>,
-) -> WebResult<Response> {
-    writer(&ctx)?;
-    let item = f.get("item").to_owned();
-    let met = f.get("met") == "1";
-    let note = f.get("note").chars().take(500).collect::<String>();
-    let (sid, today_s, now) = (id.clone(), today(state.now()), state.now());
-    station_action(&state, &ctx, &id, "assess", move |conn, scope, by| {
-        Box::pin(async move {
-            let (before, pct) = indicators::assess(
-                conn, &scope, &sid, &item, met, &note, None, &by, &today_s, now,
-            )
-            .await?;
-            Ok(vec![
-                Change::new(&format!("indicator.{item}"), before, Some(met)),
-                Change::new("readiness_pct", None::<i64>, Some(pct)),
-            ])
-        })
-    })
-    .await
-}
-
-pub async fn report_progress(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    axum::Form(f): axum::Form<FormData>,
-) -> WebResult<Response> {
-    writer(&ctx)?;
-    let mut c = Check::default();
-    let month = c.take(st::parse_month("month", f.get("month")));
-    let pct = c.int("progress_pct", f.get("progress_pct"), 0, 100, 0);
-    let milestones = c.opt_text("milestones", f.get("milestones"), 2000);
-    let problems = c.opt_text("problems", f.get("problems"), 2000);
-    if let Err(errors) = c.finish() {
-        return detail(&state, &ctx, &id, None, errors.into_iter().next()).await;
-    }
-    let input = ReportInput {
-        month: month.expect("checked"),
-        progress_pct: pct,
-        milestones,
-        problems,
-    };
-    let (sid, now) = (id.clone(), state.now());
-    station_action(&state, &ctx, &id, "progress", move |conn, scope, by| {
-        Box::pin(async move {
-            construction::report(conn, &scope, &sid, &input, &by, now).await?;
-            Ok(vec![Change::new(
-                &format!("progress.{}", input.month),
-                None::<i64>,
-                Some(input.progress_pct),
-            )])
-        })
-    })
-    .await
-}
-
-pub async fn confirm(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> WebResult<Response> {
-    ctx.user()?.require(Permission::Supervise)?;
-    let (sid, today_s, now) = (id.clone(), today(state.now()), state.now());
-    station_action(
-        &state,
-        &ctx,
-        &id,
-        "confirm_completion",
-        move |conn, scope, by| {
-            Box::pin(async move {
-                let before =
-                    stations::confirm_completion(conn, &scope, &sid, &by, &today_s, now).await?;
-                Ok(vec![Change::new(
-                    "status",
-                    Some(before.status),
-                    Some("operating"),
-                )])
-            })
-        },
-    )
-    .await
-}
-
-// ---------------------------------------------------------------------------------------------
-// API
-
-/// A station as the API returns it.
-#[derive(Serialize, ToSchema)]
-pub struct StationDto {
-    pub id: String,
-    /// `county_center`, `township_station` or `village_room`.
-    pub tier: String,
-    /// The region served (township code for a township station).
-    pub region_code: String,
-    pub region_path: Vec<String>,
-    pub name: String,
-    pub address: String,
-    pub lng: Option<f64>,
-    pub lat: Option<f64>,
-    pub host_premises: String,
-    /// `purchase` (government purchase of services) or `direct` (direct employment).
-    pub mode: String,
-    pub operator_org_id: Option<String>,
-    pub operator_name: Option<String>,
-    /// `planned`, `under_construction`, `operating`, `suspended` or `closed`.
-    pub status: String,
-    pub status_since: String,
-    pub area_m2: i64,
-    pub rooms: Vec<String>,
-    pub staff_count: i64,
-    pub certified_count: i64,
-    pub phone: String,
-    pub open_hours: String,
-    /// Five-indicator readiness, percent.
-    pub readiness_pct: i64,
-    pub updated_at: String,
-}
-
-impl From<Station> for StationDto {
-    fn from(s: Station) -> Self {
-        StationDto {
-            region_path: s.region_path.split('/').map(str::to_owned).collect(),
-            rooms: s
-                .rooms
-                .split(',')
-                .filter(|r| !r.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            lng: s.lng_e6.map(|v| v as f64 / 1e6),
-            lat: s.lat_e6.map(|v| v as f64 / 1e6),
-            updated_at: rfc3339(s.updated_at),
-            id: s.id,
-            tier: s.tier,
-            region_code: s.region_code,
-            name: s.name,
-            address: s.address,
-            host_premises: s.host_premises,
-            mode: s.mode,
-            operator_org_id: s.operator_org_id,
-            operator_name: s.operator_name,
-            status: s.status,
-            status_since: s.status_since,
-            area_m2: s.area_m2,
-            staff_count: s.staff_count,
-            certified_count: s.certified_count,
-            phone: s.phone,
-            open_hours: s.open_hours,
-            readiness_pct: s.readiness_pct,
-        }
-    }
-}
-
-/// Creating or replacing a station (all fields; the same rules as the form).
-#[derive(Deserialize, ToSchema)]
-pub struct StationBody {
-    #[schema(schema_with = crate::http::api::code::tier)]
-    pub tier: String,
-    /// The region served, at the tier's level (a township code for a township station).
-    #[schema(pattern = "^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})$")]
-    pub region_code: String,
-    #[schema(min_length = 1, max_length = 100)]
-    pub name: String,
-    #[serde(default)]
-    #[schema(max_length = 200)]
-    pub address: String,
-    /// Longitude within China; given together with `lat`.
-    #[schema(minimum = 73.0, maximum = 136.0)]
-    pub lng: Option<f64>,
-    #[schema(minimum = 3.0, maximum = 54.0)]
-    pub lat: Option<f64>,
-    #[serde(default)]
-    #[schema(max_length = 100)]
-    pub host_premises: String,
-    /// `purchase` needs an operator.
-    #[schema(schema_with = crate::http::api::code::mode)]
-    pub mode: String,
-    pub operator_org_id: Option<String>,
-    #[schema(schema_with = crate::http::api::code::station_status)]
-    pub status: String,
-    #[schema(format = Date)]
-    pub status_since: String,
-    #[serde(default)]
-    #[schema(minimum = 0, maximum = 1_000_000)]
-    pub area_m2: i64,
-    #[serde(default)]
-    #[schema(schema_with = crate::http::api::code::rooms)]
-    pub rooms: Vec<String>,
-    #[serde(default)]
-    #[schema(minimum = 0, maximum = 10_000)]
-    pub staff_count: i64,
-    /// At most `staff_count`.
-    #[serde(default)]
-    #[schema(minimum = 0, maximum = 10_000)]
-    pub certified_count: i64,
-    #[serde(default)]
-    #[schema(max_length = 40)]
-    pub phone: String,
-    #[serde(default)]
-    #[schema(max_length = 100)]
-    pub open_hours: String,
-}
-
-impl StationBody {
-    fn form(&self) -> FormData {
-        let mut pairs: Vec<(String, String)> = vec![
-            ("tier".into(), self.tier.clone()),
-            ("region".into(), self.region_code.clone()),
-            ("name".into(), self.name.clone()),
-            ("address".into(), self.address.clone()),
-            (
-                "lng".into(),
-                self.lng.map(|v| v.to_string()).unwrap_or_default(),
-            ),
-            (
-                "lat".into(),
-                self.lat.map(|v| v.to_string()).unwrap_or_default(),
-            ),
-            ("host_premises".into(), self.host_premises.clone()),
-            ("mode".into(), self.mode.clone()),
-            (
-                "operator".into(),
-                self.operator_org_id.clone().unwrap_or_default(),
-            ),
-            ("status".into(), self.status.clone()),
-            ("status_since".into(), self.status_since.clone()),
-            ("area_m2".into(), self.area_m2.to_string()),
-            ("staff_count".into(), self.staff_count.to_string()),
-            ("certified_count".into(), self.certified_count.to_string()),
-            ("phone".into(), self.phone.clone()),
-            ("open_hours".into(), self.open_hours.clone()),
-        ];
-        pairs.extend(self.rooms.iter().map(|r| ("rooms".to_owned(), r.clone())));
-        FormData::new(pairs)
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct StationPage {
-    pub items: Vec<StationDto>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
-/// Stations within the caller's scope.
-#[utoipa::path(get, path = "/api/v1/stations", tag = "stations", params(ListQuery),
-    responses((status = 200, body = StationPage), (status = 401, description = "Not signed in")))]
-pub async fn api_list(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Query(q): Query<ListQuery>,
-) -> WebResult<Json<StationPage>> {
-    let u = reader(&ctx)?;
-    let mut c = state.db.read().await?;
-    let p = stations::list(
-        &mut c,
-        &u.scope(),
-        &q.filter(),
-        PageRequest::new(q.page, q.per_page),
-    )
-    .await?;
-    Ok(Json(StationPage {
-        items: p.items.into_iter().map(Into::into).collect(),
-        total: p.total,
-        page: p.page,
-        per_page: p.per_page,
-    }))
-}
-
-/// One station.
-#[utoipa::path(get, path = "/api/v1/stations/{id}", tag = "stations", params(("id" = String, Path)),
-    responses((status = 200, body = StationDto), (status = 404, description = "Unknown or outside the caller's scope")))]
-pub async fn api_get(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> WebResult<Json<StationDto>> {
-    let u = reader(&ctx)?;
-    let mut c = state.db.read().await?;
-    Ok(Json(stations::get(&mut c, &u.scope(), &id).await?.into()))
-}
-
-/// Create a station.
-#[utoipa::path(post, path = "/api/v1/stations", tag = "stations", request_body = StationBody,
-    responses((status = 201, body = StationDto), (status = 422, description = "Invalid fields, each named")))]
-pub async fn api_create(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Json(body): Json<StationBody>,
-) -> WebResult<Response> {
-    let u = writer(&ctx)?;
-    let input = parse(&body.form()).map_err(WebError::Invalid)?;
-    let id = create_station(&state, &ctx, &input).await?;
-    let mut c = state.db.read().await?;
-    let dto: StationDto = stations::get(&mut c, &u.scope(), &id).await?.into();
-    Ok((StatusCode::CREATED, Json(dto)).into_response())
-}
-
-/// Replace a station's fields.
-#[utoipa::path(put, path = "/api/v1/stations/{id}", tag = "stations", params(("id" = String, Path)), request_body = StationBody,
-    responses((status = 200, body = StationDto), (status = 404, description = "Unknown or outside the caller's scope"), (status = 422, description = "Invalid fields, each named")))]
-pub async fn api_update(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Json(body): Json<StationBody>,
-) -> WebResult<Json<StationDto>> {
-    let u = writer(&ctx)?;
-    {
-        let mut c = state.db.read().await?;
-        stations::get(&mut c, &u.scope(), &id).await?;
-    }
-    let input = parse(&body.form()).map_err(WebError::Invalid)?;
-    update_station(&state, &ctx, &id, &input).await?;
-    let mut c = state.db.read().await?;
-    Ok(Json(stations::get(&mut c, &u.scope(), &id).await?.into()))
-}
-
-/// A monthly progress report.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct ProgressDto {
-    /// `YYYY-MM`
-    #[schema(pattern = "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$")]
-    pub month: String,
-    #[schema(minimum = 0, maximum = 100)]
-    pub progress_pct: i64,
-    #[serde(default)]
-    #[schema(max_length = 2000)]
-    pub milestones: String,
-    #[serde(default)]
-    #[schema(max_length = 2000)]
-    pub problems: String,
-    #[serde(default)]
-    pub reported_by: String,
-    #[serde(default)]
-    pub reported_at: String,
-}
-
-/// A station's monthly construction progress reports, newest first.
-#[utoipa::path(get, path = "/api/v1/stations/{id}/progress", tag = "stations", params(("id" = String, Path)),
-    responses((status = 200, body = Vec<ProgressDto>), (status = 404, description = "Unknown or outside the caller's scope")))]
-pub async fn api_progress(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-) -> WebResult<Json<Vec<ProgressDto>>> {
-    let u = reader(&ctx)?;
-    let mut c = state.db.read().await?;
-    let reports = construction::reports(&mut c, &u.scope(), &id).await?;
-    Ok(Json(
-        reports
-            .into_iter()
-            .map(|r| ProgressDto {
-                month: format!("{}-{:02}", r.month / 100, r.month % 100),
-                progress_pct: r.progress_pct,
-                milestones: r.milestones,
-                problems: r.problems,
-                reported_by: r.reported_by,
-                reported_at: rfc3339(r.reported_at),
-            })
-            .collect(),
-    ))
-}
-
-/// File (or correct) the report for a month.
-#[utoipa::path(post, path = "/api/v1/stations/{id}/progress", tag = "stations", params(("id" = String, Path)), request_body = ProgressDto,
-    responses((status = 201, description = "Filed"), (status = 422, description = "Invalid fields, each named")))]
-pub async fn api_report(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Json(body): Json<ProgressDto>,
-) -> WebResult<Response> {
-    let u = writer(&ctx)?;
-    let mut c = Check::default();
-    let month = c.take(st::parse_month("month", &body.month));
-    if !(0..=100).contains(&body.progress_pct) {
-        c.fail("progress_pct", "construction.progress_invalid");
-    }
-    // The same limits as the form.
-    let milestones = c.opt_text("milestones", body.milestones.trim(), 2000);
-    let problems = c.opt_text("problems", body.problems.trim(), 2000);
-    c.finish().map_err(WebError::Invalid)?;
-    let Some(month) = month else {
-        return Err(WebError::Invalid(vec![FieldError::new(
-            "month",
-            "date.invalid_month",
-        )]));
-    };
-    let input = ReportInput {
-        month,
-        progress_pct: body.progress_pct,
-        milestones,
-        problems,
-    };
-    let mut tx = state.db.begin().await?;
-    let region = stations::get(&mut tx, &u.scope(), &id).await?.region_code;
-    construction::report(
-        &mut tx,
-        &u.scope(),
-        &id,
-        &input,
-        &u.user.username,
-        state.now(),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        state.db.backend(),
-        &ctx.actor(),
-        Event::new("progress", "station", Some(id.clone()))
-            .region(region)
-            .changes(vec![Change::new(
-                &format!("progress.{}", input.month),
-                None::<i64>,
-                Some(input.progress_pct),
-            )]),
-        state.now(),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(StatusCode::CREATED.into_response())
 }

@@ -1,1 +1,661 @@
-//! Spreadsheet import of this area's registries (see `crate::import`).
+//! The residents sheet (a 低保 roll from another department, say): residents are only ever
+//! registered. Identity numbers are validated and matched by their keyed hash, inside the file
+//! and against every record (a number already on file is never imported again); likely
+//! duplicates by name with the same birth date or home region, against the register and the
+//! earlier rows of the sheet, are skipped for registering by hand, where the candidates can be
+//! looked at. Numbers and phones are masked in the preview.
+
+use std::collections::{HashMap, HashSet};
+
+use shegong_domain::RegionLevel;
+use shegong_domain::people::{self, identity::mask};
+use shegong_store::import::lookups;
+use shegong_store::people::residents::{self, MembershipInput, ResidentInput, Viewer};
+use shegong_store::{Conn, StoreResult};
+
+use crate::http::error::WebResult;
+use crate::import::engine::{
+    Action, BoxFuture, CellMessage, Change, Importer, Job, Lists, Planned,
+};
+use crate::import::resolve::{RegionIndex, RegionMiss};
+use crate::import::schema::{CellError, Kind, Row, SEXES, Schema, col};
+use crate::import::sheet;
+use crate::ui::forms::FormData;
+use crate::ui::i18n::{Lang, Tr};
+
+const RISK_TIERS: &[(&str, &[&str])] = &[
+    ("high", &["高风险", "高"]),
+    ("key", &["重点", "重点关注"]),
+    ("general", &["一般", "普通", "低风险"]),
+];
+/// The labels of `resident.basis.*` (people.toml); the default first.
+const BASES: &[(&str, &[&str])] = &[
+    ("statutory_duty", &["履行法定职责", "法定职责"]),
+    ("consent", &["本人同意"]),
+    ("guardian_consent", &["监护人同意"]),
+    ("vital_interest", &["紧急情况下保护生命健康", "紧急情况"]),
+];
+
+static COLUMNS: Schema = Schema {
+    name_zh: "服务对象",
+    name_en: "Residents",
+    columns: &[
+        col!(
+            "name",
+            "姓名",
+            "Name",
+            ["对象姓名", "户主姓名", "救助对象姓名"],
+            true,
+            Kind::Text { max_chars: 50 },
+            "",
+            ""
+        ),
+        col!(
+            "id_number",
+            "证件号码",
+            "ID number",
+            ["身份证号", "身份证号码", "公民身份号码", "证件号"],
+            false,
+            Kind::Text { max_chars: 30 },
+            "居民身份证号码，按国家标准校验；已登记的号码不重复导入",
+            "Resident ID number, checked against the national standard; numbers already on file are not imported again"
+        ),
+        col!(
+            "sex",
+            "性别",
+            "Sex",
+            [],
+            false,
+            Kind::Choice(SEXES),
+            "留空时按证件号码推算",
+            "From the ID number when empty"
+        ),
+        col!(
+            "birth_date",
+            "出生日期",
+            "Birth date",
+            ["出生年月日", "生日"],
+            false,
+            Kind::Date,
+            "无证件号码时必填；有证件号码时可留空",
+            "Required without an ID number; may be empty with one"
+        ),
+        col!(
+            "ethnicity",
+            "民族",
+            "Ethnicity",
+            [],
+            false,
+            Kind::Text { max_chars: 20 },
+            "",
+            ""
+        ),
+        col!(
+            "region",
+            "居住地区划代码",
+            "Home region code",
+            [
+                "居住地",
+                "区划代码",
+                "居住地区划",
+                "所在村（社区）",
+                "村（社区）",
+                "所在村",
+                "所在社区",
+                "乡镇（街道）",
+                "所在乡镇",
+                "乡镇街道",
+                "乡镇",
+                "街道",
+                "region"
+            ],
+            true,
+            Kind::Region,
+            "9 位乡镇（街道）或 12 位村（社区）区划代码，也可填写名称，如“月塘街道”",
+            "9-digit township or 12-digit village code, or its name"
+        ),
+        col!(
+            "address",
+            "详细住址",
+            "Address",
+            ["住址", "家庭住址", "居住地址", "地址"],
+            false,
+            Kind::Text { max_chars: 200 },
+            "",
+            ""
+        ),
+        col!(
+            "phone",
+            "联系电话",
+            "Phone",
+            ["电话", "手机", "手机号码", "联系方式"],
+            false,
+            Kind::Text { max_chars: 40 },
+            "手机号码或固定电话",
+            "Mobile or landline"
+        ),
+        col!(
+            "risk_tier",
+            "风险等级",
+            "Risk tier",
+            ["风险级别"],
+            false,
+            Kind::Choice(RISK_TIERS),
+            "高风险、重点或一般；默认为一般",
+            "High, key or general; defaults to general"
+        ),
+        col!(
+            "legal_basis",
+            "处理依据",
+            "Legal basis",
+            ["信息处理依据"],
+            false,
+            Kind::Choice(BASES),
+            "默认为履行法定职责；本人或监护人同意的须记录同意日期，请逐个登记",
+            "Defaults to statutory duty; consent needs its date and is registered one by one"
+        ),
+        col!(
+            "category",
+            "对象类别",
+            "Category",
+            ["类别", "救助类别", "对象类型", "人员类别"],
+            false,
+            Kind::Text { max_chars: 40 },
+            "类别目录中的名称，如“低保”“特困”；残疾人类别请逐个登记",
+            "A catalogue category such as 低保; disability categories are registered one by one"
+        ),
+        col!(
+            "valid_from",
+            "认定日期",
+            "Recognised on",
+            ["认定时间", "纳入日期", "审批日期"],
+            false,
+            Kind::Date,
+            "该类别的起始日期；默认为今天",
+            "Start of the category; defaults to today"
+        ),
+        col!(
+            "source",
+            "认定来源",
+            "Source",
+            ["认定部门", "来源", "数据来源"],
+            false,
+            Kind::Text { max_chars: 100 },
+            "如“区民政局低保名册”",
+            "e.g. the district's minimum-living-guarantee roll"
+        ),
+    ],
+};
+
+/// Rows of a resident sheet that will be registered, found again by what makes two names alike
+/// (the same pinyin key, or the same first character and length) together with the same birth
+/// date or home region: the rule of `residents::likely_duplicates`, without comparing every
+/// pair of rows.
+#[derive(Default)]
+struct SheetPeople {
+    buckets: HashMap<String, Vec<(usize, String)>>,
+}
+
+impl SheetPeople {
+    fn buckets(input: &ResidentInput) -> [(String, &'static str); 4] {
+        let normalized = people::normalized_name(&input.name);
+        let shape = format!(
+            "{}{}",
+            normalized.chars().next().unwrap_or(' '),
+            normalized.chars().count()
+        );
+        let key = people::name_key(&input.name);
+        let region = input
+            .region
+            .as_ref()
+            .map(|r| r.to_string())
+            .unwrap_or_default();
+        let birth = &input.birth_date;
+        [
+            (format!("b/{birth}/k/{key}"), "same_birth_date"),
+            (format!("b/{birth}/s/{shape}"), "same_birth_date"),
+            (format!("r/{region}/k/{key}"), "same_region"),
+            (format!("r/{region}/s/{shape}"), "same_region"),
+        ]
+    }
+
+    /// An earlier row that is probably the same person: (row number, reason).
+    fn find(&self, input: &ResidentInput) -> Option<(usize, &'static str)> {
+        Self::buckets(input)
+            .into_iter()
+            .find_map(|(bucket, reason)| {
+                self.buckets
+                    .get(&bucket)?
+                    .iter()
+                    .find(|(_, name)| people::names_alike(name, &input.name))
+                    .map(|(number, _)| (*number, reason))
+            })
+    }
+
+    fn insert(&mut self, number: usize, input: &ResidentInput) {
+        for (bucket, _) in Self::buckets(input) {
+            self.buckets
+                .entry(bucket)
+                .or_default()
+                .push((number, input.name.clone()));
+        }
+    }
+}
+
+/// A category of the catalogue by its Chinese or English name or its code, as rolls write it
+/// ("低保户", "农村低保", "特困人员" too), if it applies in `region` (local ones only there).
+fn find_category<'a>(
+    categories: &'a [residents::Category],
+    text: &str,
+    region: Option<&str>,
+) -> Option<&'a residents::Category> {
+    let wanted = sheet::normalize(text).to_lowercase();
+    let mut plain = wanted.as_str();
+    for prefix in ["城乡", "城市", "农村"] {
+        plain = plain.strip_prefix(prefix).unwrap_or(plain);
+    }
+    for suffix in ["户", "对象", "人员"] {
+        plain = plain.strip_suffix(suffix).unwrap_or(plain);
+    }
+    let is = |c: &residents::Category, s: &str| {
+        !s.is_empty()
+            && (c.code == s || sheet::normalize(&c.name_zh) == s || c.name_en.to_lowercase() == s)
+    };
+    categories
+        .iter()
+        .filter(|c| region.is_none_or(|r| r.starts_with(&c.region_code)))
+        .find(|c| is(c, &wanted))
+        .or_else(|| {
+            categories
+                .iter()
+                .filter(|c| region.is_none_or(|r| r.starts_with(&c.region_code)))
+                .find(|c| is(c, plain))
+        })
+}
+
+/// The residents registry's import.
+pub struct Residents;
+
+/// Residents, registered when no record has their number and no likely duplicate exists.
+pub const RESIDENTS: Residents = Residents;
+
+impl Importer for Residents {
+    fn kind(&self) -> &'static str {
+        "residents"
+    }
+
+    fn list_path(&self) -> &'static str {
+        "/residents"
+    }
+
+    fn title_key(&self) -> &'static str {
+        "menu.residents"
+    }
+
+    fn audit_entity(&self) -> &'static str {
+        "resident"
+    }
+
+    fn schema(&self) -> &'static Schema {
+        &COLUMNS
+    }
+
+    fn lists<'a>(
+        &'a self,
+        job: &'a Job<'a>,
+        conn: &'a mut Conn,
+    ) -> BoxFuture<'a, WebResult<Lists>> {
+        Box::pin(async move {
+            let categories = residents::categories(conn, &job.scope())
+                .await?
+                .into_iter()
+                .map(|c| match job.t.lang {
+                    Lang::En if !c.name_en.is_empty() => c.name_en,
+                    _ => c.name_zh,
+                })
+                .collect();
+            Ok(vec![("category", categories)])
+        })
+    }
+
+    fn plan<'a>(
+        &'a self,
+        job: &'a Job<'a>,
+        conn: &'a mut Conn,
+        rows: Vec<Row>,
+    ) -> BoxFuture<'a, WebResult<Vec<Planned>>> {
+        Box::pin(async move {
+            let scope = job.scope();
+            let known = Known {
+                townships: RegionIndex::load(conn, &scope, RegionLevel::Township).await?,
+                villages: RegionIndex::load(conn, &scope, RegionLevel::Village).await?,
+                categories: residents::categories(conn, &scope).await?,
+            };
+            let mut seen = HashMap::new();
+            let prepared: Vec<Result<Prepared<'_>, Planned>> = rows
+                .iter()
+                .map(|row| prepare(job, &known, &mut seen, row))
+                .collect();
+            let hashes: Vec<String> = prepared
+                .iter()
+                .filter_map(|p| p.as_ref().ok().and_then(|p| p.hash.clone()))
+                .collect();
+            let on_file = lookups::resident_id_hashes(conn, &hashes).await?;
+            let mut check = Register {
+                viewer: crate::people::residents::viewer(job.state, job.user),
+                on_file,
+                sheet: SheetPeople::default(),
+            };
+            let mut out = Vec::with_capacity(prepared.len());
+            for p in prepared {
+                out.push(match p {
+                    Ok(p) => check.decide(job, conn, p).await?,
+                    Err(planned) => planned,
+                });
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// What the rows are resolved against, loaded once.
+struct Known {
+    townships: RegionIndex,
+    villages: RegionIndex,
+    categories: Vec<residents::Category>,
+}
+
+impl Known {
+    /// A code names its level; a name is looked for among villages, then townships.
+    fn home(&self, place: &str) -> Result<String, RegionMiss> {
+        if place.bytes().all(|b| b.is_ascii_digit()) {
+            return if place.len() == 12 {
+                self.villages.resolve(place)
+            } else {
+                self.townships.resolve(place)
+            };
+        }
+        match self.villages.resolve(place) {
+            Err(("import.region_not_found", _)) => self.townships.resolve(place),
+            r => r,
+        }
+    }
+
+    /// The category's code, or the message key of why the text names none that may be imported.
+    fn category(&self, text: &str, region: Option<&str>) -> Result<String, &'static str> {
+        match find_category(&self.categories, text, region) {
+            Some(c) if matches!(c.code.as_str(), "disabled" | "severely_disabled") => {
+                Err("import.resident.disability_by_hand")
+            }
+            Some(c) => Ok(c.code.clone()),
+            None => Err("import.resident.category_not_found"),
+        }
+    }
+}
+
+/// Identity and contact values are masked even in error messages.
+fn shown(e: &CellError) -> String {
+    match e.column {
+        "id_number" | "phone" => mask(&e.raw),
+        "address" => String::new(),
+        _ => e.raw.clone(),
+    }
+}
+
+/// A row whose cells and form fields are valid, not yet checked against the register.
+struct Prepared<'r> {
+    row: &'r Row,
+    label: String,
+    input: ResidentInput,
+    hash: Option<String>,
+    category: Option<String>,
+}
+
+/// Resolve the row's home region and category, parse it as the register form does and check
+/// its identity number is not repeated in the file.
+fn prepare<'r>(
+    job: &Job<'_>,
+    known: &Known,
+    seen: &mut HashMap<String, usize>,
+    row: &'r Row,
+) -> Result<Prepared<'r>, Planned> {
+    let cells = job.cells(&COLUMNS);
+    let mut errors = cells.parse_errors(row, shown);
+    let place = row.text("region");
+    let region = if place.is_empty() {
+        None
+    } else {
+        known
+            .home(&place)
+            .map_err(|(code, extra)| errors.push(cells.say("region", code, &place, &extra)))
+            .ok()
+    };
+    let category_text = row.text("category");
+    let category = if category_text.is_empty() {
+        None
+    } else {
+        known
+            .category(&category_text, region.as_deref())
+            .map_err(|code| errors.push(cells.say("category", code, &category_text, "")))
+            .ok()
+    };
+    let raw_id = row.text("id_number");
+    let label = format!("{} {}", row.text("name"), mask(&raw_id));
+    let invalid = |label, errors| Planned::new(row.number, label, Action::Invalid, errors, None);
+    if !errors.is_empty() {
+        return Err(invalid(label, errors));
+    }
+    let f = FormData::new(form_fields(row, &raw_id, region.unwrap_or_default()));
+    let input = match crate::people::residents::parse(&f, &job.today()) {
+        Ok(input) => input,
+        Err(field_errors) => {
+            errors.extend(field_errors.into_iter().map(|fe| form_error(job, fe)));
+            return Err(invalid(label, errors));
+        }
+    };
+    let label = match &input.id_number {
+        Some(n) => format!("{} {}", input.name, mask(n)),
+        None => format!("{} {}", input.name, input.birth_date),
+    };
+    let hash = input
+        .id_number
+        .as_ref()
+        .map(|n| job.state.keys.lookup_hash(residents::ID_FIELD, n));
+    if let Some(h) = &hash {
+        if let Some(first) = seen.get(h) {
+            let first = first.to_string();
+            errors.push(cells.say("id_number", "import.duplicate_id_in_file", "", &first));
+            return Err(invalid(label, errors));
+        }
+        seen.insert(h.clone(), row.number);
+    }
+    Ok(Prepared {
+        row,
+        label,
+        input,
+        hash,
+        category,
+    })
+}
+
+/// The row's cells as the register form's fields.
+fn form_fields(row: &Row, raw_id: &str, region: String) -> Vec<(String, String)> {
+    let date = |key| row.date(key).map(|d| d.to_string()).unwrap_or_default();
+    [
+        ("name", row.text("name")),
+        ("id_number", raw_id.to_owned()),
+        ("sex", row.code("sex").unwrap_or("").to_owned()),
+        ("birth_date", date("birth_date")),
+        ("ethnicity", row.text("ethnicity")),
+        ("region", region),
+        ("address", row.text("address")),
+        ("phone", row.text("phone")),
+        (
+            "risk_tier",
+            row.code("risk_tier").unwrap_or("general").to_owned(),
+        ),
+        (
+            "legal_basis",
+            row.code("legal_basis")
+                .unwrap_or("statutory_duty")
+                .to_owned(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// A register form error under the sheet's column, in the words a sheet needs.
+fn form_error(job: &Job<'_>, fe: shegong_domain::FieldError) -> CellMessage {
+    let (column, message) = match (fe.field, fe.code) {
+        ("birth_date", "form.required") => ("birth_date", "import.resident.birth_date_required"),
+        ("consent_on", _) => ("legal_basis", "import.resident.consent_by_hand"),
+        ("id_type", code) => ("id_number", code),
+        (field, code) => (field, code),
+    };
+    CellMessage {
+        column: job.cells(&COLUMNS).label(column),
+        raw: String::new(),
+        message: job.t.get(message).to_owned(),
+    }
+}
+
+/// The checks against the register and the earlier rows, row by row.
+struct Register {
+    viewer: Viewer,
+    /// Identity hashes of the sheet that a record already carries.
+    on_file: HashSet<String>,
+    sheet: SheetPeople,
+}
+
+impl Register {
+    async fn decide(
+        &mut self,
+        job: &Job<'_>,
+        conn: &mut Conn,
+        p: Prepared<'_>,
+    ) -> WebResult<Planned> {
+        let cells = job.cells(&COLUMNS);
+        let t = job.t;
+        let number = p.row.number;
+        let invalid =
+            |label, error| Planned::new(number, label, Action::Invalid, vec![error], None);
+        // Any record with this number, whatever its scope or status: the register refuses it too.
+        if p.hash.as_ref().is_some_and(|h| self.on_file.contains(h)) {
+            let error = cells.say("id_number", "import.resident.id_on_file", "", "");
+            return Ok(invalid(p.label, error));
+        }
+        let keys = &job.state.keys;
+        let found = residents::likely_duplicates(conn, &self.viewer, keys, &p.input, None).await?;
+        let candidates: Vec<String> = found
+            .iter()
+            .filter(|c| c.reason != "same_id")
+            .take(3)
+            .map(|c| candidate(t, c))
+            .collect();
+        if !candidates.is_empty() {
+            let candidates = candidates.join(t.get("import.separator"));
+            let error = cells.say("name", "import.resident.likely_duplicate", "", &candidates);
+            return Ok(invalid(p.label, error));
+        }
+        if let Some((first, reason)) = self.sheet.find(&p.input) {
+            let reason_key = format!("resident.dup.{reason}");
+            let reason = t.get(&reason_key);
+            let error = CellMessage {
+                column: cells.label("name"),
+                raw: String::new(),
+                message: t.fmt(
+                    "import.resident.likely_duplicate_in_file",
+                    &[("row", &first.to_string()), ("reason", reason)],
+                ),
+            };
+            return Ok(invalid(p.label, error));
+        }
+        self.sheet.insert(number, &p.input);
+        let membership = p.category.map(|category| MembershipInput {
+            category,
+            disability_category: None,
+            disability_grade: None,
+            source: p.row.text("source"),
+            evidence: String::new(),
+            valid_from: p
+                .row
+                .date("valid_from")
+                .map_or_else(|| job.today(), |d| d.to_string()),
+            valid_to: None,
+            verified_by: String::new(),
+        });
+        let change = ResidentChange {
+            input: p.input,
+            membership,
+        };
+        Ok(Planned::new(
+            number,
+            p.label,
+            Action::Create,
+            Vec::new(),
+            Some(Box::new(change)),
+        ))
+    }
+}
+
+/// A likely duplicate on file, as the preview names it.
+fn candidate(t: &Tr, c: &residents::Candidate) -> String {
+    // A file the importer cannot open is not described: only that it exists, and whom to ask
+    // (issue 11 item 6).
+    if !c.visible {
+        return format!(
+            "{}{}{}",
+            t.get("resident.dup.hidden"),
+            t.get("punct.colon"),
+            crate::people::residents::ask_text(t, c.ask.as_ref())
+        );
+    }
+    // Raw ("湖南省/株洲市/…") or already a shown path: the same.
+    let parts = c.region_path.split('/').map(str::trim);
+    let region = shegong_domain::network::region::display_path(parts);
+    let reason_key = format!("resident.dup.{}", c.reason);
+    let reason = t.get(&reason_key);
+    t.fmt(
+        "import.resident.candidate",
+        &[
+            ("name", &c.name),
+            ("birth_date", &c.birth_date),
+            ("region", &region),
+            ("reason", reason),
+        ],
+    )
+}
+
+/// A resident to register, with the category the sheet names.
+struct ResidentChange {
+    input: ResidentInput,
+    membership: Option<MembershipInput>,
+}
+
+impl Change for ResidentChange {
+    fn apply<'a>(&'a self, job: &'a Job<'a>, tx: &'a mut Conn) -> BoxFuture<'a, StoreResult<()>> {
+        Box::pin(async move {
+            let viewer = crate::people::residents::viewer(job.state, job.user);
+            // Resident files name who registered them as people read it (as
+            // `residents::register`).
+            let by = &job.user.user.display_name;
+            let keys = &job.state.keys;
+            let id = residents::create(tx, &viewer, keys, &self.input, by, job.now).await?;
+            let Some(m) = &self.membership else {
+                return Ok(());
+            };
+            // The file was registered by this import a moment ago: reading it back for its
+            // category is allowed even when it is protected (a child), which the importer may
+            // not open afterwards. Scope still applies.
+            let registrar = Viewer {
+                sees_protected: true,
+                ..viewer
+            };
+            residents::add_membership(tx, &registrar, &id, m, by, job.now)
+                .await
+                .map(drop)
+        })
+    }
+}

@@ -1,9 +1,18 @@
 //! People served (一人一档): residents and households, likely duplicates, risk tiers and visit
 //! rules, cases through their stages, service records, and the worker's own page (`/my`).
 
+pub mod api;
+pub mod case_steps;
+pub mod cases;
+pub mod households;
+pub mod idempotency;
 pub mod import;
-pub mod casework;
+pub mod mine;
+pub mod resident_file;
+pub mod resident_list;
 pub mod residents;
+pub mod services;
+pub mod visit_rules;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -15,6 +24,7 @@ use crate::http::state::AppState;
 
 pub const AREA: Area = Area {
     messages: messages!("people"),
+    importers: &[&import::RESIDENTS],
     routes,
     api: || Api::openapi(),
     menu: &[MenuSection {
@@ -36,79 +46,82 @@ pub const AREA: Area = Area {
 
 #[derive(OpenApi)]
 #[openapi(paths(
-    residents::api_list,
-    residents::api_get,
-    residents::api_create,
-    residents::api_due,
-    casework::api_cases,
-    casework::api_case,
-    casework::api_open_case,
-    casework::api_services,
-    casework::api_service,
-    casework::api_record_service,
+    api::api_list,
+    api::api_get,
+    api::api_create,
+    api::api_due,
+    api::api_cases,
+    api::api_case,
+    api::api_open_case,
+    api::api_services,
+    api::api_service,
+    api::api_record_service,
 ))]
 struct Api;
 
 fn routes() -> Router<AppState> {
     Router::new()
-        .route("/my", get(casework::mine))
+        .route("/my", get(mine::mine))
         .route(
             "/residents",
-            get(residents::list_page).post(residents::create),
+            get(resident_list::list_page).post(residents::create),
         )
         .route("/residents/new", get(residents::new_form))
-        .route("/residents/export.xlsx", get(residents::export))
+        .route("/residents/export.xlsx", get(resident_list::export))
         .route(
             "/residents/{id}",
-            get(residents::detail_page).post(residents::update),
+            get(resident_file::detail_page).post(residents::update),
         )
         .route("/residents/{id}/edit", get(residents::edit_form))
-        .route("/residents/{id}/reveal", post(residents::reveal))
+        .route("/residents/{id}/reveal", post(resident_file::reveal))
         .route(
             "/residents/{id}/memberships",
-            post(residents::add_membership),
+            post(households::add_membership),
         )
         .route(
             "/residents/{id}/memberships/{mid}/end",
-            post(residents::end_membership),
+            post(households::end_membership),
         )
-        .route("/residents/{id}/tier", post(residents::set_tier))
-        .route("/residents/{id}/household", post(residents::join_household))
-        .route("/residents/{id}/merge", post(residents::merge))
-        .route("/residents/{id}/status", post(residents::set_status))
-        .route("/residents/{id}/cases", post(casework::open))
+        .route("/residents/{id}/tier", post(resident_file::set_tier))
+        .route(
+            "/residents/{id}/household",
+            post(households::join_household),
+        )
+        .route("/residents/{id}/merge", post(households::merge))
+        .route("/residents/{id}/status", post(resident_file::set_status))
+        .route("/residents/{id}/cases", post(cases::open))
         .route(
             "/visit-rules",
-            get(residents::rules_page).post(residents::set_rule),
+            get(visit_rules::rules_page).post(visit_rules::set_rule),
         )
-        .route("/cases", get(casework::list_page))
-        .route("/cases/{id}", get(casework::detail_page))
-        .route("/cases/{id}/{step}", post(casework::step))
+        .route("/cases", get(cases::list_page))
+        .route("/cases/{id}", get(cases::detail_page))
+        .route("/cases/{id}/{step}", post(case_steps::step))
         .route(
             "/services",
-            get(casework::services_page).post(casework::create_service),
+            get(services::services_page).post(services::create_service),
         )
-        .route("/services/new", get(casework::new_service))
-        .route("/services/export.xlsx", get(casework::services_export))
+        .route("/services/new", get(services::new_service))
+        .route("/services/export.xlsx", get(services::services_export))
         .route(
             "/services/{id}",
-            get(casework::service_page).post(casework::correct_service),
+            get(services::service_page).post(services::correct_service),
         )
-        .route("/services/{id}/delete", post(casework::delete_service))
+        .route("/services/{id}/delete", post(services::delete_service))
         .route(
             "/api/v1/residents",
-            get(residents::api_list).post(residents::api_create),
+            get(api::api_list).post(api::api_create),
         )
-        .route("/api/v1/residents/{id}", get(residents::api_get))
-        .route("/api/v1/visits/due", get(residents::api_due))
+        .route("/api/v1/residents/{id}", get(api::api_get))
+        .route("/api/v1/visits/due", get(api::api_due))
         .route(
             "/api/v1/cases",
-            get(casework::api_cases).post(casework::api_open_case),
+            get(api::api_cases).post(api::api_open_case),
         )
-        .route("/api/v1/cases/{id}", get(casework::api_case))
+        .route("/api/v1/cases/{id}", get(api::api_case))
         .route(
             "/api/v1/services",
-            get(casework::api_services).post(casework::api_record_service),
+            get(api::api_services).post(api::api_record_service),
         )
-        .route("/api/v1/services/{id}", get(casework::api_service))
+        .route("/api/v1/services/{id}", get(api::api_service))
 }

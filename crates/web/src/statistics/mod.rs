@@ -1,7 +1,12 @@
 //! Statistics: the dashboards by region, the monthly report and table exports, the open-data
 //! API (JSON and CSV) and the public portal. Every figure is read from the maintained counters.
 
-pub mod dashboards;
+mod dashboards;
+mod exports;
+pub(crate) mod open_data;
+mod portal;
+mod shared;
+mod tables;
 
 use axum::Router;
 use axum::routing::get;
@@ -13,6 +18,7 @@ use crate::http::state::AppState;
 
 pub const AREA: Area = Area {
     messages: messages!("statistics"),
+    importers: &[],
     routes,
     api: || Api::openapi(),
     menu: &[MenuSection {
@@ -27,12 +33,12 @@ pub const AREA: Area = Area {
 
 #[derive(OpenApi)]
 #[openapi(paths(
-    dashboards::api_services,
-    dashboards::api_services_csv,
-    dashboards::api_people,
-    dashboards::api_people_csv,
-    dashboards::api_workforce,
-    dashboards::api_workforce_csv,
+    open_data::api_services,
+    open_data::api_services_csv,
+    open_data::api_people,
+    open_data::api_people_csv,
+    open_data::api_workforce,
+    open_data::api_workforce_csv,
 ))]
 struct Api;
 
@@ -41,20 +47,20 @@ fn routes() -> Router<AppState> {
         .route("/stats", get(dashboards::root))
         .route("/stats/{code}", get(dashboards::region))
         .route("/stats/{code}/wall", get(dashboards::wall))
-        .route("/stats/{code}/report.xlsx", get(dashboards::monthly_report))
-        .route("/stats/{code}/table/{file}", get(dashboards::table_export))
-        .route("/public", get(dashboards::portal))
-        .route("/public/services.csv", get(dashboards::portal_csv))
-        .route("/api/v1/stats/services", get(dashboards::api_services))
+        .route("/stats/{code}/report.xlsx", get(exports::monthly_report))
+        .route("/stats/{code}/table/{file}", get(exports::table_export))
+        .route("/public", get(portal::portal))
+        .route("/public/services.csv", get(portal::portal_csv))
+        .route("/api/v1/stats/services", get(open_data::api_services))
         .route(
             "/api/v1/stats/services.csv",
-            get(dashboards::api_services_csv),
+            get(open_data::api_services_csv),
         )
-        .route("/api/v1/stats/people", get(dashboards::api_people))
-        .route("/api/v1/stats/people.csv", get(dashboards::api_people_csv))
-        .route("/api/v1/stats/workforce", get(dashboards::api_workforce))
+        .route("/api/v1/stats/people", get(open_data::api_people))
+        .route("/api/v1/stats/people.csv", get(open_data::api_people_csv))
+        .route("/api/v1/stats/workforce", get(open_data::api_workforce))
         .route(
             "/api/v1/stats/workforce.csv",
-            get(dashboards::api_workforce_csv),
+            get(open_data::api_workforce_csv),
         )
 }

@@ -1,5 +1,9 @@
 //! Excel export: one formatted sheet (bold frozen header, filters, sensible widths) from rows of
 //! text and numbers. Import lives with the capabilities that need it.
+//!
+//! Text is written as string cells (`write_string`), which Excel never evaluates; no export writes
+//! a formula. A text cell that would read as a formula once edited or saved as CSV (see
+//! `ui::csv::is_formula_like`) also gets Excel's quote prefix: it shows as written and stays text.
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -8,6 +12,7 @@ use rust_xlsxwriter::{Format, Workbook};
 use crate::http::auth::Ctx;
 use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
+use crate::ui::csv::is_formula_like;
 
 pub enum Cell {
     Text(String),
@@ -39,6 +44,7 @@ pub fn workbook(sheet: &str, headers: &[&str], rows: &[Vec<Cell>]) -> WebResult<
     let ws = wb.add_worksheet();
     ws.set_name(sheet).map_err(err)?;
     let bold = Format::new().set_bold().set_background_color("#E8EEF6");
+    let as_text = Format::new().set_quote_prefix();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count() * 2 + 2).collect();
     for (c, h) in headers.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, &bold)
@@ -49,7 +55,12 @@ pub fn workbook(sheet: &str, headers: &[&str], rows: &[Vec<Cell>]) -> WebResult<
             let (row_i, col_i) = (r as u32 + 1, c as u16);
             match cell {
                 Cell::Text(s) => {
-                    ws.write_string(row_i, col_i, s).map_err(err)?;
+                    if is_formula_like(s) {
+                        ws.write_string_with_format(row_i, col_i, s, &as_text)
+                            .map_err(err)?;
+                    } else {
+                        ws.write_string(row_i, col_i, s).map_err(err)?;
+                    }
                     if let Some(w) = widths.get_mut(c) {
                         // CJK characters are about two columns wide.
                         let width = s
@@ -134,4 +145,45 @@ pub async fn send(
     .await?;
     tx.commit().await?;
     Ok(download(&format!("{title}.xlsx"), bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sheet's XML as text.
+    fn sheet_xml(bytes: Vec<u8>) -> String {
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut xml = String::new();
+        std::io::Read::read_to_string(
+            &mut zip.by_name("xl/worksheets/sheet1.xml").unwrap(),
+            &mut xml,
+        )
+        .unwrap();
+        xml
+    }
+
+    #[test]
+    fn text_that_looks_like_a_formula_stays_text() {
+        let rows = vec![
+            vec![
+                Cell::from("=HYPERLINK(\"http://evil.example\")"),
+                Cell::Int(-3),
+            ],
+            vec![Cell::from("@SUM(A1:A2)"), Cell::from("plain")],
+        ];
+        let xml = sheet_xml(workbook("t", &["a", "b"], &rows).unwrap());
+        assert!(!xml.contains("<f>"), "no formula in the sheet: {xml}");
+        // Both formula-like cells are strings (t="s") with the quote-prefix style; "plain" is not.
+        let styled = |r: &str| {
+            xml.split("<c ")
+                .find(|c| c.starts_with(&format!("r=\"{r}\"")))
+                .unwrap()
+                .to_owned()
+        };
+        assert!(styled("A2").contains("t=\"s\"") && styled("A2").contains(" s=\""));
+        assert!(styled("A3").contains("t=\"s\"") && styled("A3").contains(" s=\""));
+        assert!(styled("B3").contains("t=\"s\"") && !styled("B3").contains(" s=\""));
+        assert!(!styled("B2").contains("t=\"s\""), "a number stays a number");
+    }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use shegong_domain::money::Fen;
 use shegong_domain::text::is_bidi_control;
 use shegong_domain::{FieldError, RegionCode};
 
@@ -203,38 +204,14 @@ impl Check {
     }
 }
 
-/// "12,345.6" yuan → 1234560 fen, exactly; at most two decimals, not negative.
+/// "12,345.6" yuan → 1234560 fen, exactly: [`Fen::parse`] (blank is zero).
 pub fn parse_yuan(v: &str) -> Option<i64> {
-    let v = v.replace([',', '，', ' '], "");
-    let v = v.trim_end_matches('元');
-    if v.is_empty() {
-        return Some(0);
-    }
-    let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
-    if whole.is_empty()
-        || frac.len() > 2
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let whole: i64 = whole.parse().ok()?;
-    let frac: i64 = format!("{frac:0<2}").parse().ok()?;
-    whole.checked_mul(100)?.checked_add(frac)
+    Fen::parse(v).ok().map(|f| f.0)
 }
 
 /// 1234560 fen → "12,345.60".
 pub fn format_yuan(fen: i64) -> String {
-    let (sign, fen) = if fen < 0 { ("-", -fen) } else { ("", fen) };
-    let whole = (fen / 100).to_string();
-    let mut grouped = String::new();
-    for (i, ch) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    format!("{sign}{grouped}.{:02}", fen % 100)
+    Fen(fen).format_yuan()
 }
 
 /// Today in China Standard Time, `YYYY-MM-DD`.

@@ -184,10 +184,10 @@ impl Tr {
     /// none. Takes stored millis by value or by reference (templates pass references).
     pub fn datetime(&self, millis: impl Timestamp) -> String {
         use chrono::{FixedOffset, TimeZone};
-        let cst = FixedOffset::east_opt(8 * 3600).expect("valid offset");
-        match millis
-            .millis()
-            .and_then(|m| cst.timestamp_millis_opt(m).single())
+        let cst = FixedOffset::east_opt(8 * 3600);
+        match cst
+            .zip(millis.millis())
+            .and_then(|(cst, m)| cst.timestamp_millis_opt(m).single())
         {
             Some(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
             None => "—".into(),
@@ -220,12 +220,8 @@ mod tests {
         }
     }
 
-    /// Every key the code and templates use exists (in both, by the test above).
-    #[test]
-    fn every_used_key_exists() {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-        let mut missing = BTreeSet::new();
-        let mut files = Vec::new();
+    /// The crates' source and template files the key scans read.
+    fn source_files() -> Vec<std::path::PathBuf> {
         fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
             for e in std::fs::read_dir(dir).unwrap() {
                 let p = e.unwrap().path();
@@ -236,20 +232,319 @@ mod tests {
                 }
             }
         }
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let mut files = Vec::new();
         for sub in ["web/src", "web/templates", "domain/src", "store/src"] {
             walk(&std::path::Path::new(root).join(sub), &mut files);
         }
         // This file documents the call shapes with examples; it uses no keys itself.
         files.retain(|f| !f.ends_with("web/src/ui/i18n.rs"));
-        let mut used = regex_lite_keys(&files);
-        // Keys built at run time from enums and stable codes.
-        for r in shegong_domain::Role::ALL {
-            used.insert(format!("role.{}", r.as_str()));
+        files
+    }
+
+    /// A file's text up to its test module (tests build fields and keys of their own).
+    fn non_test_text(f: &std::path::Path) -> String {
+        let text = std::fs::read_to_string(f).unwrap();
+        if f.to_string_lossy().ends_with("_tests.rs") {
+            return String::new();
         }
-        for l in shegong_domain::RegionLevel::ALL {
-            used.insert(format!("region.level.{}", l.as_str()));
+        match text.find("#[cfg(test)]") {
+            Some(i) => text[..i].to_owned(),
+            None => text,
         }
-        for k in [
+    }
+
+    /// Every key the code and templates use exists (in both, by the test above).
+    #[test]
+    fn every_used_key_exists() {
+        let mut used = regex_lite_keys(&source_files());
+        for (prefix, codes) in dynamic_families() {
+            for c in codes {
+                used.insert(format!("{prefix}.{c}"));
+            }
+        }
+        used.extend(fixed_keys());
+        assert!(
+            used.len() > 50,
+            "the key scan found too little: {}",
+            used.len()
+        );
+        let missing: BTreeSet<String> = used.into_iter().filter(|k| !ZH.contains_key(k)).collect();
+        assert!(
+            missing.is_empty(),
+            "keys used but not in the catalogue: {missing:?}"
+        );
+    }
+
+    /// Every key family the code builds at run time (`format!("family.{…}")`, in code or a
+    /// template) is one `dynamic_families` lists with all its values: a new family, or a value
+    /// added to an enum without its message, fails here instead of showing a raw key.
+    #[test]
+    fn every_dynamic_key_family_is_covered() {
+        let mut families: BTreeSet<&str> = dynamic_families().iter().map(|(p, _)| *p).collect();
+        // Checked by `every_field_an_error_names_has_a_label`.
+        families.insert("field");
+        let built = built_families(&source_files());
+        assert!(
+            built.len() > 20,
+            "the family scan found too little: {built:?}"
+        );
+        let unlisted: Vec<&String> = built
+            .iter()
+            .filter(|f| !families.contains(f.as_str()))
+            .collect();
+        assert!(
+            unlisted.is_empty(),
+            "key families built at run time but not checked in dynamic_families: {unlisted:?}"
+        );
+    }
+
+    /// Every field a field error can name has a label (`field.<name>`): pages and the import
+    /// report show an error as "label: message".
+    #[test]
+    fn every_field_an_error_names_has_a_label() {
+        let fields = field_names(&source_files());
+        assert!(
+            fields.len() > 30,
+            "the field scan found too little: {fields:?}"
+        );
+        let missing: Vec<String> = fields
+            .into_iter()
+            .map(|f| format!("field.{f}"))
+            .filter(|k| !ZH.contains_key(k))
+            .collect();
+        assert!(missing.is_empty(), "fields without a label: {missing:?}");
+    }
+
+    fn codes<T: Copy>(all: &[T], code: fn(T) -> &'static str) -> Vec<String> {
+        all.iter().map(|v| code(*v).to_owned()).collect()
+    }
+
+    fn strs(all: &[&str]) -> Vec<String> {
+        all.iter().map(|v| (*v).to_owned()).collect()
+    }
+
+    type Families = Vec<(&'static str, Vec<String>)>;
+
+    /// Each family of keys built at run time with every value it can take: from the domain's
+    /// enums where there is one, else the values the schema allows (its CHECK constraints) or
+    /// the code uses.
+    fn dynamic_families() -> Families {
+        let mut all = network_families();
+        all.extend(people_families());
+        all.extend(workforce_families());
+        all.extend(admin_families());
+        all
+    }
+
+    fn network_families() -> Families {
+        use shegong_domain::network::org::OrgKind;
+        use shegong_domain::network::station as st;
+        use shegong_domain::{RegionLevel, Role};
+        vec![
+            ("role", codes(&Role::ALL, Role::as_str)),
+            (
+                "region.level",
+                codes(&RegionLevel::ALL, RegionLevel::as_str),
+            ),
+            ("region.kind", region_kinds()),
+            ("station.tier", codes(st::Tier::ALL, st::Tier::as_str)),
+            ("station.mode", codes(st::Mode::ALL, st::Mode::as_str)),
+            ("station.status", codes(st::Status::ALL, st::Status::as_str)),
+            ("station.room", codes(st::Room::ALL, st::Room::as_str)),
+            (
+                "station.source",
+                codes(st::FundingSource::ALL, st::FundingSource::as_str),
+            ),
+            (
+                "service.domain",
+                codes(st::ServiceDomain::ALL, st::ServiceDomain::as_str),
+            ),
+            (
+                "indicator.category",
+                codes(st::Category::ALL, st::Category::as_str),
+            ),
+            (
+                "indicator.evidence",
+                codes(st::Evidence::ALL, st::Evidence::as_str),
+            ),
+            (
+                "rectification.status",
+                codes(st::Rectification::ALL, st::Rectification::as_str),
+            ),
+            ("org.kind", codes(&OrgKind::ALL, OrgKind::as_str)),
+            ("org.status", strs(&["active", "inactive"])),
+            (
+                "attachment.kind",
+                strs(&["photo", "rule", "evidence", "other"]),
+            ),
+        ]
+    }
+
+    fn people_families() -> Families {
+        use shegong_domain::people::{self as pe, identity};
+        vec![
+            (
+                "idcard.type",
+                codes(identity::IdType::ALL, identity::IdType::as_str),
+            ),
+            (
+                "person.sex",
+                codes(identity::Sex::ALL, identity::Sex::as_str),
+            ),
+            (
+                "resident.relation",
+                codes(pe::Relation::ALL, pe::Relation::as_str),
+            ),
+            (
+                "resident.tier",
+                codes(pe::RiskTier::ALL, pe::RiskTier::as_str),
+            ),
+            (
+                "resident.status",
+                strs(&["active", "merged", "moved_out", "deceased"]),
+            ),
+            (
+                "resident.disability",
+                codes(pe::DisabilityCategory::ALL, pe::DisabilityCategory::as_str),
+            ),
+            (
+                "resident.grade",
+                codes(pe::DisabilityGrade::ALL, pe::DisabilityGrade::as_str),
+            ),
+            ("resident.due", strs(&["overdue", "today", "week"])),
+            // Why a possible duplicate was flagged.
+            (
+                "resident.dup",
+                strs(&["same_id", "same_birth_date", "same_region"]),
+            ),
+            (
+                "case.stage",
+                codes(pe::CaseStage::ALL, pe::CaseStage::as_str),
+            ),
+            ("case.state", strs(&["open", "pending"])),
+            // A case waiting for a supervisor's decision ('' is none).
+            ("case.pending", strs(&["plan", "closure"])),
+            ("case.decide", strs(&["plan", "closure"])),
+            (
+                "case.event",
+                strs(&[
+                    "intake",
+                    "assessment",
+                    "plan",
+                    "plan_approved",
+                    "plan_returned",
+                    "evaluation",
+                    "closure_requested",
+                    "closed",
+                    "closure_returned",
+                    "reopened",
+                    "referred",
+                    "referral_accepted",
+                    "referral_declined",
+                ]),
+            ),
+            // The text fields of case event bodies shown on the timeline.
+            (
+                "case.body",
+                strs(&[
+                    "problem",
+                    "notes",
+                    "goals",
+                    "goals_met",
+                    "summary",
+                    "outcome",
+                    "comment",
+                    "reason",
+                    "to",
+                    "station",
+                ]),
+            ),
+            (
+                "assessment.domain",
+                codes(pe::AssessmentDomain::ALL, pe::AssessmentDomain::as_str),
+            ),
+            (
+                "service.kind",
+                codes(pe::ServiceKind::ALL, pe::ServiceKind::as_str),
+            ),
+            (
+                "visit.method",
+                codes(pe::VisitMethod::ALL, pe::VisitMethod::as_str),
+            ),
+        ]
+    }
+
+    fn workforce_families() -> Families {
+        use shegong_domain::workforce as wf;
+        vec![
+            (
+                "staff.role",
+                codes(wf::StaffRole::ALL, wf::StaffRole::as_str),
+            ),
+            (
+                "staff.employment",
+                codes(wf::Employment::ALL, wf::Employment::as_str),
+            ),
+            ("staff.sector", codes(wf::Sector::ALL, wf::Sector::as_str)),
+            ("staff.status", strs(&["active", "left"])),
+            (
+                "certificate.level",
+                codes(wf::CertLevel::ALL, wf::CertLevel::as_str),
+            ),
+            // The dashboard's tables and ranking indicators (`statistics::tables::TABLES`,
+            // `statistics::dashboards::INDICATORS`).
+            (
+                "stats.table",
+                strs(&[
+                    "subregions",
+                    "months",
+                    "domains",
+                    "categories",
+                    "tiers",
+                    "staff",
+                    "certificates",
+                    "funding",
+                ]),
+            ),
+            (
+                "stats.ind",
+                strs(&[
+                    "records",
+                    "person_times",
+                    "hours",
+                    "people",
+                    "high_risk",
+                    "staff",
+                    "funding",
+                ]),
+            ),
+        ]
+    }
+
+    fn admin_families() -> Families {
+        vec![
+            ("audit.entity", strs(crate::admin::audit::ENTITIES)),
+            ("audit.action", strs(crate::admin::audit::ACTIONS)),
+            ("audit.outcome", strs(&["success", "failure", "denied"])),
+            ("audit.break", strs(&["missing", "link", "content", "head"])),
+            // Error-page headings, chosen by status in `render::error_title_key`.
+            (
+                "error.title",
+                strs(&[
+                    "not_found",
+                    "forbidden",
+                    "csrf",
+                    "invalid",
+                    "internal",
+                    "generic",
+                ]),
+            ),
+        ]
+    }
+
+    fn region_kinds() -> Vec<String> {
+        let kinds = [
             "province",
             "city",
             "city_group",
@@ -264,76 +559,17 @@ mod tests {
             "community",
             "village",
             "village_like",
-        ] {
-            assert!(shegong_domain::RegionKind::parse(k).is_some());
-            used.insert(format!("region.kind.{k}"));
-        }
-        for o in ["success", "failure", "denied"] {
-            used.insert(format!("audit.outcome.{o}"));
-        }
-        for b in ["missing", "link", "content", "head"] {
-            used.insert(format!("audit.break.{b}"));
-        }
-        // Error-page headings, chosen by status in `render::error_title_key`.
-        for e in [
-            "not_found",
-            "forbidden",
-            "csrf",
-            "invalid",
-            "internal",
-            "generic",
-        ] {
-            used.insert(format!("error.title.{e}"));
-        }
-        use shegong_domain::network::station as st;
-        let station_codes: Vec<(&str, Vec<&str>)> = vec![
-            (
-                "station.tier",
-                st::Tier::ALL.iter().map(|v| v.as_str()).collect(),
-            ),
-            (
-                "station.mode",
-                st::Mode::ALL.iter().map(|v| v.as_str()).collect(),
-            ),
-            (
-                "station.status",
-                st::Status::ALL.iter().map(|v| v.as_str()).collect(),
-            ),
-            (
-                "station.room",
-                st::Room::ALL.iter().map(|v| v.as_str()).collect(),
-            ),
-            (
-                "station.source",
-                st::FundingSource::ALL.iter().map(|v| v.as_str()).collect(),
-            ),
-            (
-                "service.domain",
-                st::ServiceDomain::ALL.iter().map(|v| v.as_str()).collect(),
-            ),
-            (
-                "indicator.category",
-                st::Category::ALL.iter().map(|v| v.as_str()).collect(),
-            ),
-            (
-                "indicator.evidence",
-                st::Evidence::ALL.iter().map(|v| v.as_str()).collect(),
-            ),
-            (
-                "rectification.status",
-                st::Rectification::ALL.iter().map(|v| v.as_str()).collect(),
-            ),
-            (
-                "attachment.kind",
-                vec!["photo", "rule", "evidence", "other"],
-            ),
         ];
-        for (prefix, codes) in station_codes {
-            for c in codes {
-                used.insert(format!("{prefix}.{c}"));
-            }
+        for k in kinds {
+            assert!(shegong_domain::RegionKind::parse(k).is_some());
         }
-        for err in [
+        strs(&kinds)
+    }
+
+    /// Message keys that are not written out where they are used: parse errors of the codes,
+    /// identity-number messages and unique-constraint messages.
+    fn fixed_keys() -> Vec<String> {
+        let mut keys = strs(&[
             "station.tier_unknown",
             "station.mode_unknown",
             "station.status_unknown",
@@ -346,35 +582,80 @@ mod tests {
             "rectification.status_unknown",
             "date.invalid",
             "date.invalid_month",
-        ] {
-            used.insert(err.to_owned());
-        }
-        for e in crate::admin::audit::ENTITIES {
-            used.insert(format!("audit.entity.{e}"));
-        }
-        for a in crate::admin::audit::ACTIONS {
-            used.insert(format!("audit.action.{a}"));
-        }
-        for code in shegong_domain::people::identity::MESSAGE_CODES {
-            used.insert((*code).to_owned());
-        }
-        for (_, _, code) in shegong_store::UNIQUE_FIELDS {
-            used.insert((*code).to_owned());
-        }
-        assert!(
-            used.len() > 50,
-            "the key scan found too little: {}",
-            used.len()
+        ]);
+        keys.extend(strs(shegong_domain::people::identity::MESSAGE_CODES));
+        keys.extend(
+            shegong_store::UNIQUE_FIELDS
+                .iter()
+                .map(|(_, _, code)| (*code).to_owned()),
         );
-        for k in used {
-            if !ZH.contains_key(&k) {
-                missing.insert(k);
+        keys
+    }
+
+    /// The `family` of every key built as `t.get(&format!("family.{…}"))` (or `fmt`, or the
+    /// templates' `t.get(format!(…))`) in the sources.
+    fn built_families(files: &[std::path::PathBuf]) -> BTreeSet<String> {
+        let openers = ["get(&format!(\"", "get(format!(\"", "fmt(&format!(\""];
+        let mut out = BTreeSet::new();
+        for f in files {
+            let text = non_test_text(f);
+            for (i, op) in openers.iter().flat_map(|op| text.match_indices(op)) {
+                let rest = &text[i + op.len()..];
+                let Some(end) = rest.find(".{") else { continue };
+                let family = &rest[..end];
+                if !family.is_empty()
+                    && family
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.')
+                {
+                    out.insert(family.to_owned());
+                }
             }
         }
-        assert!(
-            missing.is_empty(),
-            "keys used but not in the catalogue: {missing:?}"
-        );
+        out
+    }
+
+    /// Field names a field error can carry (`field.<name>` labels the message): the first
+    /// argument of `FieldError::new`, of the form checks (`c.text("name", …)`) and of the
+    /// domain's code sets (`codes!(Tier, "tier", …)`).
+    fn field_names(files: &[std::path::PathBuf]) -> Vec<String> {
+        let openers = [
+            "FieldError::new(\"",
+            ".fail(\"",
+            "c.text(\"",
+            "c.opt_text(\"",
+            "c.int(\"",
+            "c.yuan(\"",
+            "c.name(\"",
+            "c.date(\"",
+            "c.date_of(\"",
+            "c.region(\"",
+        ];
+        let mut out = BTreeSet::new();
+        for f in files {
+            let text = non_test_text(f);
+            for op in openers {
+                for (i, _) in text.match_indices(op) {
+                    let rest = &text[i + op.len()..];
+                    if let Some(end) = rest.find('"') {
+                        out.insert(rest[..end].to_owned());
+                    }
+                }
+            }
+            for line in text.lines() {
+                // `    Tier, "tier", "station.tier_unknown" {` inside `codes!(`.
+                let parts: Vec<&str> = line.trim().split('"').collect();
+                if parts.len() == 5 && parts[0].ends_with(", ") && parts[4].trim() == "{" {
+                    out.insert(parts[1].to_owned());
+                }
+            }
+        }
+        out.retain(|f| {
+            !f.is_empty()
+                && f.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())
+        });
+        out.into_iter().collect()
     }
 
     /// Keys appear as `t.get("a.b")`, `t.fmt("a.b"`, `FieldError::new("f", "a.b")`,

@@ -106,3 +106,9 @@ pub fn date_start_millis(s: &str) -> Option<i64> {
     let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
     Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis() - 8 * 3_600_000)
 }
+
+/// The notice a page shows after a redirect (`?notice=notice.saved`).
+#[derive(serde::Deserialize)]
+pub struct NoticeQuery {
+    pub notice: Option<String>,
+}

@@ -5,15 +5,14 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use shegong_domain::{Permission, RegionLevel};
-use shegong_store::admin::audit;
-use shegong_store::sql::Sql;
+use shegong_store::admin::{audit, overview};
 
-use crate::admin::account::NoticeQuery;
 use crate::http::auth::Ctx;
 use crate::http::error::WebResult;
 use crate::http::render::{Base, page, scope_label};
 use crate::http::state::AppState;
 use crate::ui::i18n::Tr;
+use crate::ui::list::NoticeQuery;
 
 pub struct Stat {
     pub label: String,
@@ -48,7 +47,7 @@ pub async fn home(
     let scope = u.scope();
     let own_level = scope.region.as_ref().map(|r| r.level());
     let mut c = state.db.read().await?;
-    // Region counts in the scope's subtree, by level: cheap range counts on the primary key.
+    // Region counts in the scope's subtree, by level.
     // Only levels below the user's own (a township user sees no "counties: 0"), and villages only
     // once they are imported.
     let mut stats = Vec::new();
@@ -60,11 +59,7 @@ pub async fn home(
         if own_level.is_some_and(|own| level <= own) {
             continue;
         }
-        let mut q = Sql::new("SELECT COUNT(*) FROM regions WHERE ");
-        q.region_range("code", &scope)
-            .push(" AND level = ")
-            .bind(level.as_str());
-        let n = q.fetch_i64(&mut c).await?;
+        let n = overview::regions_in_scope(&mut c, &scope, level).await?;
         if n > 0 || level != RegionLevel::Village {
             stats.push(Stat {
                 label: t.get(key).to_owned(),

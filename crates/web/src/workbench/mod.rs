@@ -9,6 +9,7 @@ use crate::http::area::{Area, MenuSection, messages};
 
 pub const AREA: Area = Area {
     messages: messages!("workbench"),
+    importers: &[],
     routes: || Router::new().route("/", get(home::home)),
     api: || utoipa::openapi::OpenApiBuilder::new().build(),
     menu: &[MenuSection {

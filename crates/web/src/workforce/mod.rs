@@ -1,8 +1,13 @@
 //! The workforce: social workers (staff), certificates, training, supervision and the workforce
 //! dashboard with its staffing rule.
 
+pub mod dashboard;
 pub mod import;
 pub mod staff;
+pub mod staff_api;
+pub mod staff_form;
+pub mod supervision;
+pub mod training;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -14,6 +19,7 @@ use crate::http::state::AppState;
 
 pub const AREA: Area = Area {
     messages: messages!("workforce"),
+    importers: &[&import::STAFF],
     routes,
     api: || Api::openapi(),
     menu: &[MenuSection {
@@ -33,44 +39,53 @@ pub const AREA: Area = Area {
 
 #[derive(OpenApi)]
 #[openapi(paths(
-    staff::api_list,
-    staff::api_get,
-    staff::api_create,
-    staff::api_reveal,
-    staff::api_trainings,
-    staff::api_add_training,
-    staff::api_supervision,
+    staff_api::api_list,
+    staff_api::api_get,
+    staff_api::api_create,
+    staff_api::api_reveal,
+    training::api_trainings,
+    training::api_add_training,
+    supervision::api_supervision,
 ))]
 struct Api;
 
 fn routes() -> Router<AppState> {
     Router::new()
-        .route("/staff", get(staff::list_page).post(staff::create))
-        .route("/staff/new", get(staff::new_form))
+        .route("/staff", get(staff::list_page).post(staff_form::create))
+        .route("/staff/new", get(staff_form::new_form))
         .route("/staff/find", post(staff::find))
         .route("/staff/export.xlsx", get(staff::export))
-        .route("/staff/{id}", get(staff::detail_page).post(staff::update))
-        .route("/staff/{id}/edit", get(staff::edit_form))
+        .route(
+            "/staff/{id}",
+            get(staff::detail_page).post(staff_form::update),
+        )
+        .route("/staff/{id}/edit", get(staff_form::edit_form))
         .route("/staff/{id}/reveal", post(staff::reveal))
         .route("/staff/{id}/certificates", post(staff::add_certificate))
-        .route("/staff/{id}/trainings", post(staff::add_training))
-        .route("/supervision", get(staff::supervision_page))
-        .route("/supervision/pairs", post(staff::add_pair))
-        .route("/supervision/pairs/{id}/sessions", post(staff::add_session))
-        .route("/supervision/teams", post(staff::add_team))
-        .route("/supervision/teams/{id}/members", post(staff::add_member))
-        .route("/workforce", get(staff::stats_root))
-        .route("/workforce/rule", post(staff::set_rule))
-        .route("/workforce/{code}", get(staff::stats_region))
+        .route("/staff/{id}/trainings", post(training::add_training))
+        .route("/supervision", get(supervision::supervision_page))
+        .route("/supervision/pairs", post(supervision::add_pair))
+        .route(
+            "/supervision/pairs/{id}/sessions",
+            post(supervision::add_session),
+        )
+        .route("/supervision/teams", post(supervision::add_team))
+        .route(
+            "/supervision/teams/{id}/members",
+            post(supervision::add_member),
+        )
+        .route("/workforce", get(dashboard::stats_root))
+        .route("/workforce/rule", post(dashboard::set_rule))
+        .route("/workforce/{code}", get(dashboard::stats_region))
         .route(
             "/api/v1/staff",
-            get(staff::api_list).post(staff::api_create),
+            get(staff_api::api_list).post(staff_api::api_create),
         )
-        .route("/api/v1/staff/{id}", get(staff::api_get))
-        .route("/api/v1/staff/{id}/reveal", post(staff::api_reveal))
+        .route("/api/v1/staff/{id}", get(staff_api::api_get))
+        .route("/api/v1/staff/{id}/reveal", post(staff_api::api_reveal))
         .route(
             "/api/v1/trainings",
-            get(staff::api_trainings).post(staff::api_add_training),
+            get(training::api_trainings).post(training::api_add_training),
         )
-        .route("/api/v1/supervision", get(staff::api_supervision))
+        .route("/api/v1/supervision", get(supervision::api_supervision))
 }

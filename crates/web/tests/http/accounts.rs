@@ -1,4 +1,5 @@
-//! Signing in: language, lockout, temporary passwords, idle sessions, demo accounts.
+//! Signing in: language, lockout, temporary passwords, idle sessions (demo accounts: the app
+//! crate's `tests/demo.rs`).
 
 use super::*;
 
@@ -181,33 +182,6 @@ app_test!(logout_ends_the_session, |app| {
     let res = c.post_form("/logout", &[]).await;
     assert_eq!(res.location(), "/login");
     assert!(c.get("/").await.location().starts_with("/login"));
-});
-
-app_test!(demo_accounts_sign_in_only_in_demo_mode, |app| {
-    let config = Config {
-        demo: true,
-        ..Default::default()
-    };
-    let demo = TestApp::with_config(shegong_store::testing::sqlite().await, config).await;
-    assert!(shegong_web::demo::seed(&demo.state).await.unwrap());
-    let mut c = demo.client();
-    assert_eq!(
-        c.login("ls_admin", shegong_web::demo::PASSWORD)
-            .await
-            .status,
-        StatusCode::SEE_OTHER
-    );
-    // The same database served without --demo refuses them.
-    let plain = TestApp::new(shegong_store::testing::sqlite().await).await;
-    assert!(shegong_web::demo::seed(&plain.state).await.unwrap());
-    let mut c = plain.client();
-    assert_eq!(
-        c.login("ls_admin", shegong_web::demo::PASSWORD)
-            .await
-            .status,
-        StatusCode::UNAUTHORIZED
-    );
-    let _ = app;
 });
 
 /// The `href` of the first element matching `css`.

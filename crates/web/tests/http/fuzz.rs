@@ -395,7 +395,6 @@ fn encode(s: &str) -> String {
 /// Build a request for `op` at `path`, valid or with one hostile change.
 fn build(g: &mut Gen, method: &Method, path: &str, op: &Value, hostile: bool) -> Call {
     let params: Vec<Value> = op["parameters"].as_array().cloned().unwrap_or_default();
-    let body_schema = op["requestBody"]["content"]["application/json"]["schema"].clone();
     let has_body = op.get("requestBody").is_some();
     // Which part the hostile change goes to.
     let mut targets = vec!["query", "path", "header"];
@@ -420,42 +419,61 @@ fn build(g: &mut Gen, method: &Method, path: &str, op: &Value, hostile: bool) ->
     };
     let mut note = if hostile { "hostile" } else { "valid" };
 
+    let op_name = format!("{method} {path}");
+    let (uri, headers) = build_params(g, &params, path, &op_name, target, &mut note);
+    let body = has_body.then(|| {
+        let body_schema = &op["requestBody"]["content"]["application/json"]["schema"];
+        build_body(g, body_schema, path, &op_name, target, &mut note)
+    });
+    Call {
+        method: method.clone(),
+        uri,
+        body,
+        headers,
+        note,
+    }
+}
+
+/// The URI (path and query parameters) and headers of a call, with the hostile change when
+/// `target` is one of them.
+fn build_params(
+    g: &mut Gen,
+    params: &[Value],
+    path: &str,
+    op_name: &str,
+    target: &str,
+    note: &mut &'static str,
+) -> (String, Vec<(String, String)>) {
     let mut uri = path.to_owned();
     let mut query: Vec<(String, String)> = Vec::new();
     let mut headers = Vec::new();
-    let op_name = format!("{method} {path}");
     let hostile_param = |g: &mut Gen, of: &str| -> Option<usize> {
         let idx: Vec<usize> = params
             .iter()
             .enumerate()
             .filter(|(_, p)| p["in"] == of)
-            .filter(|(_, p)| !known_bug(&op_name, p["name"].as_str().unwrap_or_default()))
+            .filter(|(_, p)| !known_bug(op_name, p["name"].as_str().unwrap_or_default()))
             .map(|(i, _)| i)
             .collect();
         idx.choose(&mut g.rng).copied()
     };
-    let bad_query = if target == "query" {
-        hostile_param(g, "query")
-    } else {
-        None
+    // The one parameter the hostile change goes to, if any.
+    let bad = match target {
+        "query" | "path" | "header" => hostile_param(g, target),
+        _ => None,
     };
-    let bad_path = if target == "path" {
-        hostile_param(g, "path")
-    } else {
-        None
-    };
-    let bad_header = if target == "header" {
-        hostile_param(g, "header")
-    } else {
-        None
-    };
+    let (bad_query, bad_path, bad_header) = (
+        bad.filter(|_| target == "query"),
+        bad.filter(|_| target == "path"),
+        bad.filter(|_| target == "header"),
+    );
     for (i, p) in params.iter().enumerate() {
         let name = p["name"].as_str().unwrap_or_default();
         let required = p["required"] == true;
         match p["in"].as_str() {
             Some("path") => {
                 let v = if bad_path == Some(i) {
-                    note = "hostile path parameter";
+                    *note = "hostile path parameter";
                     HOSTILE_STRINGS
                         .choose(&mut g.rng)
                         .copied()
@@ -477,14 +495,14 @@ fn build(g: &mut Gen, method: &Method, path: &str, op: &Value, hostile: bool) ->
             }
             Some("query") => {
                 if let Some((_, v)) = g.force.as_ref().filter(|(n, _)| n == name) {
-                    note = "boundary value";
+                    *note = "boundary value";
                     let v = v
                         .as_str()
                         .map(str::to_owned)
                         .unwrap_or_else(|| v.to_string());
                     query.push((name.to_owned(), v));
                 } else if bad_query == Some(i) {
-                    note = "hostile query parameter";
+                    *note = "hostile query parameter";
                     let v = match g.rng.random_range(0..3) {
                         0 => "q".repeat(g.rng.random_range(201..3000)),
                         _ => HOSTILE_STRINGS
@@ -505,7 +523,7 @@ fn build(g: &mut Gen, method: &Method, path: &str, op: &Value, hostile: bool) ->
             }
             Some("header") => {
                 if bad_header == Some(i) {
-                    note = "hostile header";
+                    *note = "hostile header";
                     // Header values must be visible ASCII to be sent at all.
                     let v = ["", " ", "x".repeat(300).as_str(), "a b c", "%00"]
                         .choose(&mut g.rng)
@@ -526,89 +544,92 @@ fn build(g: &mut Gen, method: &Method, path: &str, op: &Value, hostile: bool) ->
         uri.push_str(&serde_urlencoded::to_string(&query).unwrap_or_default());
     }
 
-    let body = has_body.then(|| {
-        let mut v = g.valid(&body_schema, "", path, 0);
-        let mut ct = "application/json".to_owned();
-        let resolved = g.resolve(&body_schema).clone();
-        if let (Some((name, forced)), Some(obj)) = (&g.force, v.as_object_mut())
-            && resolved["properties"][name].is_object()
-        {
-            note = "boundary value";
-            obj.insert(name.clone(), forced.clone());
-        }
-        match target {
-            "body" => {
-                note = "hostile body field";
-                let props: Vec<String> = resolved["properties"]
-                    .as_object()
-                    .map(|m| {
-                        m.keys()
-                            .filter(|k| !known_bug(&op_name, k))
-                            .cloned()
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                if let (Some(k), Some(obj)) = (props.choose(&mut g.rng), v.as_object_mut()) {
-                    let s = &resolved["properties"][k];
-                    let bad = match (g.rng.random_range(0..4), s["maxLength"].as_u64()) {
-                        // Just past the documented length.
-                        (0, Some(max)) => json!("长".repeat(max as usize + 1)),
-                        (1, _) if s["enum"].is_array() => json!("zzz_unknown_code"),
-                        _ => hostile_json(&mut g.rng),
-                    };
-                    obj.insert(k.clone(), bad);
-                }
-            }
-            "missing" => {
-                note = "missing required field";
-                let required: Vec<String> = resolved["required"]
-                    .as_array()
-                    .map(|r| {
-                        r.iter()
-                            .filter_map(|x| x.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                if let (Some(k), Some(obj)) = (required.choose(&mut g.rng), v.as_object_mut()) {
-                    obj.remove(k);
-                }
-            }
-            "malformed" => {
-                note = "malformed JSON";
-                let text = v.to_string();
-                let cut = g.rng.random_range(0..text.len().max(1));
-                let bad = match g.rng.random_range(0..6) {
-                    0 => text.chars().take(cut).collect(),
-                    1 => String::new(),
-                    2 => "null".to_owned(),
-                    3 => "[1,2]".to_owned(),
-                    4 => "\"just a string\"".to_owned(),
-                    _ => format!("{text}}}garbage"),
-                };
-                return (ct, bad.into_bytes());
-            }
-            "content_type" => {
-                note = "wrong content type";
-                ct = [
-                    "text/plain",
-                    "application/x-www-form-urlencoded",
-                    "application/xml",
-                ]
-                .choose(&mut g.rng)
-                .map(|s| s.to_string())
-                .unwrap_or_default();
-            }
-            _ => {}
-        }
-        (ct, v.to_string().into_bytes())
-    });
-    Call {
-        method: method.clone(),
-        uri,
-        body,
-        headers,
-        note,
+    (uri, headers)
+}
+
+/// The JSON body of a call, with the hostile change when `target` names the body.
+fn build_body(
+    g: &mut Gen,
+    body_schema: &Value,
+    path: &str,
+    op_name: &str,
+    target: &str,
+    note: &mut &'static str,
+) -> (String, Vec<u8>) {
+    let mut v = g.valid(body_schema, "", path, 0);
+    let mut ct = "application/json".to_owned();
+    let resolved = g.resolve(body_schema).clone();
+    if let (Some((name, forced)), Some(obj)) = (&g.force, v.as_object_mut())
+        && resolved["properties"][name].is_object()
+    {
+        *note = "boundary value";
+        obj.insert(name.clone(), forced.clone());
     }
+    match target {
+        "body" => {
+            *note = "hostile body field";
+            let props: Vec<String> = resolved["properties"]
+                .as_object()
+                .map(|m| {
+                    m.keys()
+                        .filter(|k| !known_bug(op_name, k))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let (Some(k), Some(obj)) = (props.choose(&mut g.rng), v.as_object_mut()) {
+                let s = &resolved["properties"][k];
+                let bad = match (g.rng.random_range(0..4), s["maxLength"].as_u64()) {
+                    // Just past the documented length.
+                    (0, Some(max)) => json!("长".repeat(max as usize + 1)),
+                    (1, _) if s["enum"].is_array() => json!("zzz_unknown_code"),
+                    _ => hostile_json(&mut g.rng),
+                };
+                obj.insert(k.clone(), bad);
+            }
+        }
+        "missing" => {
+            *note = "missing required field";
+            let required: Vec<String> = resolved["required"]
+                .as_array()
+                .map(|r| {
+                    r.iter()
+                        .filter_map(|x| x.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let (Some(k), Some(obj)) = (required.choose(&mut g.rng), v.as_object_mut()) {
+                obj.remove(k);
+            }
+        }
+        "malformed" => {
+            *note = "malformed JSON";
+            let text = v.to_string();
+            let cut = g.rng.random_range(0..text.len().max(1));
+            let bad = match g.rng.random_range(0..6) {
+                0 => text.chars().take(cut).collect(),
+                1 => String::new(),
+                2 => "null".to_owned(),
+                3 => "[1,2]".to_owned(),
+                4 => "\"just a string\"".to_owned(),
+                _ => format!("{text}}}garbage"),
+            };
+            return (ct, bad.into_bytes());
+        }
+        "content_type" => {
+            *note = "wrong content type";
+            ct = [
+                "text/plain",
+                "application/x-www-form-urlencoded",
+                "application/xml",
+            ]
+            .choose(&mut g.rng)
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        }
+        _ => {}
+    }
+    (ct, v.to_string().into_bytes())
 }
 
 /// Does `value` fit `schema`? Types, required properties, array items and enums.

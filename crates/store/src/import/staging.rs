@@ -1,4 +1,5 @@
-//! Spreadsheets held between an import's preview and its commit, per user.
+//! Sheets held between an import's preview and its commit, per user and kind: the parsed rows,
+//! sealed by the caller.
 
 use sqlx::AnyConnection;
 

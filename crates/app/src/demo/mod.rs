@@ -1,18 +1,26 @@
 //! Demo data for `serve --demo`: accounts for 湖南省株洲市, one per role at city level, in
 //! 芦淞区 and in 贺家土街道, plus the agency their agency managers belong to. Seeded once into
 //! an empty database; demo accounts can sign in only while the server runs in demo mode. The
-//! people served and their service history follow (`demo_people`).
+//! station network (`network`) and its staff (`workforce`) come first, the people served and
+//! their service history (`people`) last. Written through the store and the web layer's account creation, as in use.
 
+mod network;
+mod people;
+mod workforce;
+
+use anyhow::Context;
 use shegong_domain::{RegionCode, Role, Scope};
 use shegong_store::admin::audit::Actor;
 use shegong_store::{admin::users, network::orgs};
-
-use crate::admin::users::{CreateUser, create_user};
-use crate::http::error::WebResult;
-use crate::http::state::AppState;
+use shegong_web::AppState;
+use shegong_web::admin::users::{CreateUser, create_user};
+use shegong_web::ui::i18n::{Lang, Tr};
 
 /// The password of every demo account (printed at start; demo mode only).
 pub const PASSWORD: &str = "Shegong#2026";
+
+/// The agency the demo agency managers belong to (it runs 芦淞区's station).
+const AGENCY: &str = "株洲市阳光社会工作服务中心";
 
 pub struct DemoAccount {
     pub username: String,
@@ -49,31 +57,62 @@ pub fn accounts() -> Vec<DemoAccount> {
         .collect()
 }
 
+/// A small deterministic generator (the demo is the same on every start).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n.max(1)
+    }
+
+    /// One of `items`, uniformly (the default of `T` for an empty slice).
+    fn pick<T: Copy + Default>(&mut self, items: &[T]) -> T {
+        let i = self.next(items.len() as u64);
+        cycled(items, i as usize)
+    }
+}
+
+/// Item `i` of `items`, counting round and round (the default of `T` for an empty slice).
+fn cycled<T: Copy + Default>(items: &[T], i: usize) -> T {
+    items
+        .get(i.checked_rem(items.len()).unwrap_or(0))
+        .copied()
+        .unwrap_or_default()
+}
+
 /// Seed the demo data if it is not there yet. Returns whether anything was created.
-pub async fn seed(state: &AppState) -> WebResult<bool> {
+pub async fn seed(state: &AppState) -> anyhow::Result<bool> {
     let mut c = state.db.read().await?;
     if users::count_all(&mut c).await? > 0 {
         return Ok(false);
     }
     drop(c);
     let now = state.now();
-    let actor = Actor::system("demo");
     let mut tx = state.db.begin().await?;
-    crate::demo_network::seed(&mut tx, &state.keys, now).await?;
+    network::seed(&mut tx, &state.keys, now).await?;
     let agency = orgs::list(&mut tx, &Scope::national())
         .await?
         .into_iter()
-        .find(|o| o.name == "株洲市阳光社会工作服务中心")
+        .find(|o| o.name == AGENCY)
         .map(|o| o.id)
-        .ok_or_else(|| anyhow::anyhow!("demo agency missing"))?;
+        .context("demo agency missing")?;
     tx.commit().await?;
-    let agency: uuid::Uuid = agency.parse().map_err(|e| anyhow::anyhow!("org id: {e}"))?;
+    let agency: uuid::Uuid = agency.parse().context("demo agency id")?;
+    create_accounts(state, agency, now).await?;
+    people::seed(state).await?;
+    Ok(true)
+}
+
+async fn create_accounts(state: &AppState, agency: uuid::Uuid, now: i64) -> anyhow::Result<()> {
+    let actor = Actor::system("demo");
+    let tr = Tr::new(Lang::Zh);
     for a in accounts() {
         let org = a.role.requires_org().then_some(agency);
-        let display = format!(
-            "{}（演示）",
-            crate::ui::i18n::Tr::new(crate::ui::i18n::Lang::Zh).role(a.role.as_str())
-        );
+        let display = format!("{}（演示）", tr.role(a.role.as_str()));
         create_user(
             &state.db,
             &state.config.password,
@@ -92,10 +131,8 @@ pub async fn seed(state: &AppState) -> WebResult<bool> {
             },
             now,
         )
-        .await?;
-    }
-    crate::demo_people::seed(state)
         .await
-        .map_err(crate::http::error::WebError::Internal)?;
-    Ok(true)
+        .map_err(|e| anyhow::anyhow!("demo account {}: {e:?}", a.username))?;
+    }
+    Ok(())
 }

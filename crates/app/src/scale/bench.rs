@@ -1,0 +1,583 @@
+//! `shegong bench --scale <name>`: the measurements the statistics issue asks for, in one run on
+//! the data `generate` makes, small first and then at the scale's full size (see
+//! docs/performance.md): dashboards from the counters and by full scans, the dashboard pages,
+//! lists, API writes, the database's raw commit rate and an import through the pages.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use shegong_domain::{RegionCode, Role, Scope};
+use shegong_store::crypto::KeyRing;
+use shegong_store::people::residents::{self, Viewer};
+use shegong_store::statistics::counters::{self, Regions};
+use shegong_store::{Db, PageRequest, admin::tokens, bench, people::services};
+
+use super::{
+    NOW, TODAY, World, add_services, county_of, generate, open_empty, resident_key, scale,
+};
+
+fn pct(mut d: Vec<Duration>, p: f64) -> f64 {
+    d.sort();
+    let i = ((d.len() as f64 - 1.0) * p).round() as usize;
+    d.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+/// The counter reads the dashboard of `code` makes (see web/src/statistics.rs): each figure for
+/// the region and its sub-regions, the months by kind and domain, people by tier and category,
+/// staff, funding, visit due dates and elderly visits.
+async fn dashboard_reads(db: &Db, code: &str) -> anyhow::Result<()> {
+    let mut c = db.read().await?;
+    for (dim, from, to) in [
+        ("kind", "2025-06", "2026-05"),
+        ("tier", "", ""),
+        ("staff_cert", "", ""),
+        ("funding", "2026", "2026"),
+    ] {
+        counters::read(&mut c, Regions::One(code), dim, from, to).await?;
+        counters::read(&mut c, Regions::ChildrenOf(code), dim, from, to).await?;
+    }
+    counters::read(&mut c, Regions::One(code), "domain", "2025-06", "2026-05").await?;
+    for dim in ["category", "staff_role", "due", "elderly_visit"] {
+        counters::read(&mut c, Regions::One(code), dim, "", "").await?;
+    }
+    Ok(())
+}
+
+/// The same figures by a grouped scan of the raw tables (what a dashboard without counters does).
+async fn dashboard_scan(db: &Db, code: &str) -> anyhow::Result<()> {
+    let mut c = db.read().await?;
+    let region = RegionCode::parse(code)?;
+    let child = region.level().child().map_or(12, |l| l.code_len()) as i64;
+    let scope = Scope::region(region);
+    bench::dashboard_by_scan(&mut c, &scope, child, "2025-06-01", "2026-05-31").await?;
+    Ok(())
+}
+
+struct Sample {
+    label: String,
+    p50: f64,
+    p95: f64,
+}
+
+async fn time_dashboard(
+    db: &Db,
+    code: &str,
+    runs: usize,
+    scan_runs: usize,
+) -> anyhow::Result<(Sample, Sample)> {
+    dashboard_reads(db, code).await?;
+    let mut d = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        dashboard_reads(db, code).await?;
+        d.push(t.elapsed());
+    }
+    let mut s = Vec::new();
+    for _ in 0..scan_runs {
+        let t = Instant::now();
+        dashboard_scan(db, code).await?;
+        s.push(t.elapsed());
+    }
+    Ok((
+        Sample {
+            label: code.into(),
+            p50: pct(d.clone(), 0.5),
+            p95: pct(d, 0.95),
+        },
+        Sample {
+            label: code.into(),
+            p50: pct(s.clone(), 0.5),
+            p95: pct(s, 0.95),
+        },
+    ))
+}
+
+async fn list_p90(w: &World, region: &str) -> anyhow::Result<(f64, f64)> {
+    let viewer = Viewer {
+        scope: Scope::region(RegionCode::parse(region)?),
+        user_id: w.admin_id.clone(),
+        sees_protected: false,
+        today: chrono::NaiveDate::parse_from_str(TODAY, "%Y-%m-%d")?,
+    };
+    let mut r = Vec::new();
+    let mut s = Vec::new();
+    for i in 0..21 {
+        let mut c = w.db.read().await?;
+        let t = Instant::now();
+        residents::list(
+            &mut c,
+            &viewer,
+            &residents::Filter::default(),
+            PageRequest::new(Some(1 + i % 3), Some(20)),
+        )
+        .await?;
+        r.push(t.elapsed());
+        let t = Instant::now();
+        services::list(
+            &mut c,
+            &viewer,
+            &services::Filter::default(),
+            PageRequest::new(Some(1 + i % 3), Some(20)),
+        )
+        .await?;
+        s.push(t.elapsed());
+    }
+    Ok((pct(r, 0.9), pct(s, 0.9)))
+}
+
+/// API writes through the real router (bearer token, JSON, audit entry, counters), by one client
+/// and by eight at once, against the database's own single-row durable commit rate. Residents
+/// below 20,000 are adults, so never protected.
+async fn write_rates(w: &World, n: usize) -> anyhow::Result<Writes> {
+    let mut tx = w.db.begin().await?;
+    let (_, secret) = tokens::create(&mut tx, &w.admin_id, "bench", NOW).await?;
+    bench::create_commit_probe(&mut tx).await?;
+    tx.commit().await?;
+    let keys = KeyRing::from_spec(&w.spec)?;
+    let config = shegong_web::Config {
+        database_url: String::new(),
+        ..Default::default()
+    };
+    let state = shegong_web::AppState::new(
+        w.db.clone(),
+        config,
+        std::sync::Arc::new(|| NOW + 3_600_000),
+        keys,
+    );
+    let router = shegong_web::router(state);
+    let adults = w.residents.min(20_000);
+    let t = Instant::now();
+    for i in 0..n {
+        post_visit(&router, &secret, resident_key(i * 7919 % adults)).await?;
+    }
+    let sequential = n as f64 / t.elapsed().as_secs_f64();
+    // Eight clients at once, each recording visits to people of its own (no shared resident row;
+    // they do share the audit chain's head and, on SQLite, the single writer).
+    const CLIENTS: usize = 8;
+    let t = Instant::now();
+    let mut clients = tokio::task::JoinSet::new();
+    for c in 0..CLIENTS {
+        let (router, secret) = (router.clone(), secret.clone());
+        clients.spawn(async move {
+            for j in 0..n / CLIENTS {
+                post_visit(&router, &secret, resident_key((j * CLIENTS + c) % adults)).await?;
+            }
+            anyhow::Ok(())
+        });
+    }
+    while let Some(done) = clients.join_next().await {
+        done??;
+    }
+    let concurrent = (n / CLIENTS * CLIENTS) as f64 / t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for i in 0..n {
+        let mut tx = w.db.begin().await?;
+        bench::insert_commit_probe(&mut tx, &format!("c{i}"), i as i64).await?;
+        tx.commit().await?;
+    }
+    let raw = n as f64 / t.elapsed().as_secs_f64();
+    Ok(Writes {
+        sequential,
+        concurrent,
+        raw,
+    })
+}
+
+/// Service records written per second through the API, and the database's durable commit rate.
+struct Writes {
+    sequential: f64,
+    concurrent: f64,
+    raw: f64,
+}
+
+/// A home visit recorded through `POST /api/v1/services` with a bearer token.
+async fn post_visit(router: &axum::Router, secret: &str, resident: String) -> anyhow::Result<()> {
+    use tower::ServiceExt;
+    let body = serde_json::json!({
+        "kind": "visit", "domain": "elderly", "resident_id": resident, "served_on": TODAY,
+        "duration_minutes": 30, "method": "home", "workers": "王芳"
+    })
+    .to_string();
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri("/api/v1/services")
+        .header("host", "localhost")
+        .header("authorization", format!("Bearer {secret}"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body))?;
+    let res = router.clone().oneshot(req).await?;
+    if res.status() != axum::http::StatusCode::CREATED {
+        bail!("API write answered {}", res.status());
+    }
+    Ok(())
+}
+
+/// A browser-like client of the in-process router: cookies, the CSRF token of the last page.
+struct Browser {
+    router: axum::Router,
+    cookies: std::collections::BTreeMap<String, String>,
+}
+
+impl Browser {
+    async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<(String, Vec<u8>)>,
+    ) -> anyhow::Result<(u16, String, String)> {
+        use tower::ServiceExt;
+        let mut req = axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", "localhost");
+        if !self.cookies.is_empty() {
+            req = req.header(
+                "cookie",
+                self.cookies
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            );
+        }
+        let body = match body {
+            Some((ct, b)) => {
+                req = req.header("content-type", ct);
+                axum::body::Body::from(b)
+            }
+            None => axum::body::Body::empty(),
+        };
+        let res = self.router.clone().oneshot(req.body(body)?).await?;
+        for v in res.headers().get_all("set-cookie") {
+            let v = v.to_str()?;
+            if let Some((k, val)) = v.split(';').next().and_then(|kv| kv.split_once('=')) {
+                self.cookies.insert(k.to_owned(), val.to_owned());
+            }
+        }
+        let status = res.status().as_u16();
+        let location = res
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = axum::body::to_bytes(res.into_body(), 64 << 20).await?;
+        Ok((
+            status,
+            location,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        ))
+    }
+
+    fn csrf(html: &str) -> String {
+        html.split("name=\"_csrf\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+/// A browser signed in to a new in-process server as a new civil-affairs administrator of
+/// `region` (the server's clock two hours after the data's).
+async fn signed_in(w: &World, username: &str, region: &str) -> anyhow::Result<Browser> {
+    let config = shegong_web::Config {
+        database_url: String::new(),
+        ..Default::default()
+    };
+    let state = shegong_web::AppState::new(
+        w.db.clone(),
+        config.clone(),
+        std::sync::Arc::new(|| NOW + 7_200_000),
+        KeyRing::from_spec(&w.spec)?,
+    );
+    let password = "Bench-Account-2026";
+    shegong_web::admin::users::create_user(
+        &w.db,
+        &config.password,
+        &shegong_store::admin::audit::Actor::system("bench"),
+        shegong_web::admin::users::CreateUser {
+            username: username.into(),
+            display_name: username.into(),
+            role: Role::CivilAffairsAdmin,
+            scope: Scope::region(RegionCode::parse(region)?),
+            password: Some(password.into()),
+            temporary: false,
+            is_demo: false,
+        },
+        NOW,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("bench account: {e:?}"))?;
+    let mut b = Browser {
+        router: shegong_web::router(state),
+        cookies: Default::default(),
+    };
+    let (_, _, login) = b.send("GET", "/login", None).await?;
+    let form = format!(
+        "_csrf={}&username={username}&password={password}",
+        Browser::csrf(&login)
+    );
+    let (st, _, _) = b
+        .send(
+            "POST",
+            "/login",
+            Some((
+                "application/x-www-form-urlencoded".into(),
+                form.into_bytes(),
+            )),
+        )
+        .await?;
+    if st != 303 {
+        bail!("bench account could not sign in ({st})");
+    }
+    Ok(b)
+}
+
+/// The whole dashboard page (`GET /stats/{code}`: session, counters, the station network,
+/// the template), p50 / p95 of `runs`.
+async fn time_page(b: &mut Browser, code: &str, runs: usize) -> anyhow::Result<Sample> {
+    let path = format!("/stats/{code}");
+    let mut d = Vec::new();
+    for i in 0..=runs {
+        let t = Instant::now();
+        let (st, _, _) = b.send("GET", &path, None).await?;
+        if st != 200 {
+            bail!("{path} answered {st}");
+        }
+        if i > 0 {
+            d.push(t.elapsed());
+        }
+    }
+    Ok(Sample {
+        label: code.into(),
+        p50: pct(d.clone(), 0.5),
+        p95: pct(d, 0.95),
+    })
+}
+
+/// Excel import of a resident roll through the real pages (upload, preview, commit), rows/s.
+async fn import_rate(w: &World, rows: usize) -> anyhow::Result<f64> {
+    let city = w
+        .townships
+        .first()
+        .and_then(|t| t.get(..4))
+        .context("no townships")?;
+    let mut b = signed_in(w, "scale_importer", city).await?;
+    let (_, _, page) = b.send("GET", "/residents/import", None).await?;
+    let token = Browser::csrf(&page);
+    let mut csv = String::from("姓名,出生日期,居住地区划代码,风险等级,对象类别\n");
+    // Distinct people: within a township no two share a first character, and birth dates are
+    // all different, so none is a likely duplicate of another.
+    const FIRST: &str = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许吕施张孔曹严华金陶姜戚谢邹喻柏水窦云苏潘葛奚范彭郎鲁昌马苗凤花方任袁柳鲍史唐费廉岑薛雷贺倪汤滕殷罗毕郝邬安常乐时傅皮卞齐康伍元卜顾孟平黄穆萧尹姚邵湛汪祁毛禹狄米贝明臧计伏成戴谈宋茅庞熊纪舒屈项祝董梁杜阮蓝闵席季麻强贾路娄危";
+    let first: Vec<char> = FIRST.chars().collect();
+    let day0 = NaiveDate::from_ymd_opt(1940, 1, 1).context("1940-01-01")?;
+    for n in 0..rows {
+        let initial = first.get((n / 20) % first.len()).copied().unwrap_or('赵');
+        let name = format!("{initial}导入{n}");
+        let born = day0 + chrono::Duration::days(n as i64);
+        let township = w.townships.get(n % 20).context("fewer than 20 townships")?;
+        csv.push_str(&format!("{name},{born},{township},一般,低保\n"));
+    }
+    let boundary = "----shegongbench";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{token}\r\n"
+    )
+    .into_bytes();
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"roll.csv\"\r\nContent-Type: text/csv\r\n\r\n").into_bytes());
+    body.extend(csv.into_bytes());
+    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    let t = Instant::now();
+    let (st, preview_at, text) = b
+        .send(
+            "POST",
+            "/residents/import",
+            Some((format!("multipart/form-data; boundary={boundary}"), body)),
+        )
+        .await?;
+    if st != 303 {
+        bail!(
+            "import upload answered {st}: {}",
+            text.chars().take(300).collect::<String>()
+        );
+    }
+    let (_, _, preview) = b.send("GET", &preview_at, None).await?;
+    let action = preview
+        .split("action=\"/residents/import/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .with_context(|| "no commit form on the preview")?;
+    let form = format!("_csrf={}&mode=valid", Browser::csrf(&preview));
+    let (st, _, text) = b
+        .send(
+            "POST",
+            &format!("/residents/import/{action}"),
+            Some((
+                "application/x-www-form-urlencoded".into(),
+                form.into_bytes(),
+            )),
+        )
+        .await?;
+    if st != 303 {
+        bail!(
+            "import commit answered {st}: {}",
+            text.chars().take(300).collect::<String>()
+        );
+    }
+    let took = t.elapsed().as_secs_f64();
+    let mut c = w.db.read().await?;
+    let imported = bench::count_residents_created_by(&mut c, "scale_importer").await?;
+    if imported as usize != rows {
+        bail!("import wrote {imported} of {rows} rows");
+    }
+    Ok(rows as f64 / took)
+}
+
+/// The reads measured at each size.
+struct Reads {
+    /// The dashboard of the scale's region from the counters, and by full scans.
+    dashboard: Sample,
+    scan: Sample,
+    /// The dashboard of one county from the counters.
+    county: Sample,
+    /// The dashboard pages of the region and of the county.
+    page: Sample,
+    county_page: Sample,
+    /// p90 of the residents list and of the service records list.
+    lists: (f64, f64),
+}
+
+async fn measure_reads(
+    w: &World,
+    viewer: &mut Browser,
+    region: &str,
+    county: &str,
+    scan_runs: usize,
+) -> anyhow::Result<Reads> {
+    let (dashboard, scan) = time_dashboard(&w.db, region, 200, scan_runs).await?;
+    let (county_dashboard, _) = time_dashboard(&w.db, county, 200, 1).await?;
+    Ok(Reads {
+        dashboard,
+        scan,
+        county: county_dashboard,
+        page: time_page(viewer, region, 50).await?,
+        county_page: time_page(viewer, county, 50).await?,
+        lists: list_p90(w, region).await?,
+    })
+}
+
+/// `shegong bench --scale`: small data first (10^5 records), then grown to the scale's size.
+pub async fn bench_command(url: Option<String>, name: &str) -> anyhow::Result<()> {
+    let s = scale(name)?;
+    let (db, url) = open_empty(url).await?;
+    println!(
+        "bench {} on {} ({})",
+        s.name,
+        db.backend().as_str(),
+        shegong_store::db_url_redacted(&url)
+    );
+    let small = 100_000.min(s.services);
+    let mut w = generate(db, s, small).await?;
+    let county = w
+        .townships
+        .first()
+        .map(|t| county_of(t).to_owned())
+        .context("no townships")?;
+    let mut viewer = signed_in(&w, "scale_viewer", s.region).await?;
+    let before = measure_reads(&w, &mut viewer, s.region, &county, 5).await?;
+    let writes = write_rates(&w, 500).await?;
+    let import = import_rate(&w, 2_000).await?;
+    // The server folds PostgreSQL's delta rows every 2 s (a no-op on SQLite); so does the bench
+    // after its writes, before it reads again.
+    counters::fold(&w.db).await?;
+    if s.services > small {
+        add_services(&mut w, s.services).await?;
+        let t = Instant::now();
+        counters::rebuild(&w.db).await?;
+        println!(
+            "statistics counters rebuilt in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
+    let after = measure_reads(&w, &mut viewer, s.region, &county, 3).await?;
+    let mut c = w.db.read().await?;
+    let t = Instant::now();
+    let diff = counters::verify(&mut c).await?;
+    let verify_s = t.elapsed().as_secs_f64();
+    drop(c);
+    print_reads(&county, small, s.services, &before, &after);
+    println!();
+    println!("| measurement | figure |");
+    println!("| --- | --- |");
+    println!(
+        "| service-record API writes (POST /api/v1/services, audit + counters + schedule), one client / eight at once | {:.0}/s / {:.0}/s |",
+        writes.sequential, writes.concurrent
+    );
+    println!(
+        "| the database's single-row durable commits, same machine | {:.0}/s |",
+        writes.raw
+    );
+    println!(
+        "| CSV import of a 2,000-row resident roll through the pages (upload, preview with duplicate checks, commit) | {import:.0} rows/s |"
+    );
+    println!(
+        "| dashboard at {} vs {} records, p50 ratio: counters of {} / of {} / page of {} / page of {} | {:.2}× / {:.2}× / {:.2}× / {:.2}× |",
+        s.services,
+        small,
+        s.region,
+        county,
+        s.region,
+        county,
+        after.dashboard.p50 / before.dashboard.p50,
+        after.county.p50 / before.county.p50,
+        after.page.p50 / before.page.p50,
+        after.county_page.p50 / before.county_page.p50
+    );
+    println!(
+        "| stats verify over everything | {} differences, {:.1} s |",
+        diff.len(),
+        verify_s
+    );
+    println!(
+        "| peak resident memory of the process | {} MB |",
+        crate::bench::peak_rss_kb() / 1024
+    );
+    Ok(())
+}
+
+/// The table of reads at both sizes.
+fn print_reads(county: &str, small: usize, big: usize, before: &Reads, after: &Reads) {
+    let (b, a) = (before, after);
+    println!();
+    println!("| measurement | {small} records | {big} records |");
+    println!("| --- | --- | --- |");
+    println!(
+        "| dashboard of {} from the counters, p50 / p95 | {:.2} / {:.2} ms | {:.2} / {:.2} ms |",
+        b.dashboard.label, b.dashboard.p50, b.dashboard.p95, a.dashboard.p50, a.dashboard.p95
+    );
+    println!(
+        "| dashboard of county {}, p50 / p95 | {:.2} / {:.2} ms | {:.2} / {:.2} ms |",
+        county, b.county.p50, b.county.p95, a.county.p50, a.county.p95
+    );
+    println!(
+        "| dashboard page GET /stats/{}, p50 / p95 | {:.2} / {:.2} ms | {:.2} / {:.2} ms |",
+        b.page.label, b.page.p50, b.page.p95, a.page.p50, a.page.p95
+    );
+    println!(
+        "| dashboard page GET /stats/{}, p50 / p95 | {:.2} / {:.2} ms | {:.2} / {:.2} ms |",
+        county, b.county_page.p50, b.county_page.p95, a.county_page.p50, a.county_page.p95
+    );
+    println!(
+        "| the same figures by full-scan GROUP BY, p50 / p95 | {:.1} / {:.1} ms | {:.1} / {:.1} ms |",
+        b.scan.p50, b.scan.p95, a.scan.p50, a.scan.p95
+    );
+    println!(
+        "| residents list, first pages, p90 | {:.2} ms | {:.2} ms |",
+        b.lists.0, a.lists.0
+    );
+    println!(
+        "| service records list, first pages, p90 | {:.2} ms | {:.2} ms |",
+        b.lists.1, a.lists.1
+    );
+}

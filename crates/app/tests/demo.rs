@@ -1,0 +1,170 @@
+//! The demo data of `serve --demo`, seeded into the web application as the binary does.
+
+// Integration tests fail by panicking: helpers unwrap, expect and index like the tests they serve.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::{Method, Request, StatusCode, header};
+use shegong_app::demo;
+use shegong_store::testing::TestDb;
+use shegong_web::{AppState, Config};
+use tower::ServiceExt;
+
+/// The web application on a test database, built as `crates/web/tests/http`'s `TestApp` is.
+struct TestApp {
+    /// Kept for the database's lifetime.
+    _db: TestDb,
+    state: AppState,
+    router: Router,
+}
+
+impl TestApp {
+    async fn new(db: TestDb) -> Self {
+        let config = Config {
+            twofactor_for_administrators: false,
+            ..Config::default()
+        };
+        Self::with_config(db, config).await
+    }
+
+    async fn with_config(db: TestDb, mut config: Config) -> Self {
+        config.database_url = db.url.clone();
+        config.attachments_dir = std::env::temp_dir()
+            .join(format!("shegong-test-files-{}", uuid::Uuid::now_v7()))
+            .display()
+            .to_string();
+        let clock: shegong_web::Clock = Arc::new(shegong_store::now_millis);
+        let keys = shegong_store::crypto::KeyRing::from_spec(
+            &shegong_store::crypto::KeyRing::generate_spec(
+                shegong_store::crypto::Algorithm::Aes256Gcm,
+            ),
+        )
+        .unwrap();
+        let state = AppState::new(db.db.clone(), config, clock, keys);
+        let router = shegong_web::router(state.clone());
+        Self {
+            _db: db,
+            state,
+            router,
+        }
+    }
+
+    fn client(&self) -> Client {
+        Client {
+            router: self.router.clone(),
+            cookies: BTreeMap::new(),
+        }
+    }
+}
+
+/// A browser of the in-process router: cookies, and the CSRF token of the sign-in page.
+struct Client {
+    router: Router,
+    cookies: BTreeMap<String, String>,
+}
+
+struct Res {
+    status: StatusCode,
+}
+
+impl Client {
+    async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        form: Option<String>,
+    ) -> (StatusCode, String) {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, "localhost");
+        if !self.cookies.is_empty() {
+            let cookie = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            req = req.header(header::COOKIE, cookie);
+        }
+        let body = match form {
+            Some(f) => {
+                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Body::from(f)
+            }
+            None => Body::empty(),
+        };
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        for v in res.headers().get_all(header::SET_COOKIE) {
+            let s = v.to_str().unwrap();
+            let kv = s.split(';').next().unwrap_or(s);
+            let (k, val) = kv.split_once('=').unwrap();
+            self.cookies.insert(k.to_owned(), val.to_owned());
+        }
+        let status = res.status();
+        let bytes = to_bytes(res.into_body(), 50 * 1024 * 1024).await.unwrap();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Sign in through the form, with the CSRF token of the sign-in page.
+    async fn login(&mut self, username: &str, password: &str) -> Res {
+        let (_, page) = self.send(Method::GET, "/login", None).await;
+        let token = page
+            .split("name=\"_csrf\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .expect("a CSRF field on the sign-in page");
+        let form = format!(
+            "username={}&password={}&_csrf={}",
+            encode(username),
+            encode(password),
+            encode(token)
+        );
+        let (status, _) = self.send(Method::POST, "/login", Some(form)).await;
+        Res { status }
+    }
+}
+
+/// Form encoding: everything but unreserved characters percent-encoded.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_accounts_sign_in_only_in_demo_mode() {
+    let config = Config {
+        demo: true,
+        ..Default::default()
+    };
+    let demo = TestApp::with_config(shegong_store::testing::sqlite().await, config).await;
+    assert!(demo::seed(&demo.state).await.unwrap());
+    let mut c = demo.client();
+    assert_eq!(
+        c.login("ls_admin", demo::PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    // The same database served without --demo refuses them.
+    let plain = TestApp::new(shegong_store::testing::sqlite().await).await;
+    assert!(demo::seed(&plain.state).await.unwrap());
+    let mut c = plain.client();
+    assert_eq!(
+        c.login("ls_admin", demo::PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}

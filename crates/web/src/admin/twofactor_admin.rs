@@ -1,0 +1,244 @@
+//! Where a second factor is required (`/admin/twofactor`, security administrators): regions
+//! whose accounts must enrol, and the enrolment status shown on the users list.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use shegong_domain::{Role, Scope};
+use shegong_store::admin::audit::{self, Change, Event};
+use shegong_store::admin::twofactor::{self as store};
+use shegong_store::{admin::users, network::regions};
+
+use crate::http::auth::{Ctx, CurrentUser};
+use crate::http::error::{WebError, WebResult};
+use crate::http::render::{Base, Crumb, page};
+use crate::http::state::AppState;
+use crate::ui::i18n::Tr;
+use crate::ui::list::NoticeQuery;
+
+struct RequirementRow {
+    code: String,
+    label: String,
+    set_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/twofactor_admin.html")]
+struct AdminPage {
+    t: Tr,
+    base: Base,
+    rows: Vec<RequirementRow>,
+    region: String,
+    error: Option<String>,
+}
+
+fn security_admin(ctx: &Ctx) -> WebResult<&CurrentUser> {
+    let u = ctx.user()?;
+    if u.role() != Role::SecurityAdmin {
+        return Err(WebError::Forbidden);
+    }
+    Ok(u)
+}
+
+async fn admin_view(
+    state: &AppState,
+    ctx: &Ctx,
+    region: String,
+    error: Option<String>,
+    notice: Option<&str>,
+) -> WebResult<Response> {
+    let u = security_admin(ctx)?;
+    let t = ctx.tr();
+    let scope = u.scope();
+    let rows = {
+        let mut c = state.db.read().await?;
+        let all = store::required_regions(&mut c).await?;
+        let codes: Vec<&str> = all.iter().map(|r| r.region_code.as_str()).collect();
+        let names = regions::display_paths(&mut c, &codes).await?;
+        all.iter()
+            .filter(|r| scope.contains_region(&r.region_code))
+            .map(|r| RequirementRow {
+                code: r.region_code.clone(),
+                label: if r.region_code.is_empty() {
+                    t.get("scope.national").to_owned()
+                } else {
+                    names
+                        .get(&r.region_code)
+                        .cloned()
+                        .unwrap_or_else(|| r.region_code.clone())
+                },
+                set_at: t.datetime(r.set_at),
+            })
+            .collect()
+    };
+    Ok(page(
+        if error.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
+        &AdminPage {
+            t,
+            base: Base::new(
+                ctx,
+                t.get("twofactor.admin_title"),
+                vec![
+                    Crumb::link(t.get("menu.users"), "/admin/users"),
+                    Crumb::here(t.get("twofactor.admin_title")),
+                ],
+            )
+            .with_notice(&t, notice),
+            rows,
+            region,
+            error,
+        },
+    ))
+}
+
+pub async fn admin_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> WebResult<Response> {
+    let region = security_admin(&ctx)?.user.region_code.clone();
+    admin_view(&state, &ctx, region, None, q.notice.as_deref()).await
+}
+
+#[derive(Deserialize)]
+pub struct RegionForm {
+    #[serde(default)]
+    region: String,
+}
+
+/// The region of a form, checked: a known region inside the administrator's scope. The error
+/// names the field.
+async fn region_of(
+    state: &AppState,
+    u: &CurrentUser,
+    raw: &str,
+) -> WebResult<Result<String, &'static str>> {
+    let code = match Scope::parse_region(raw) {
+        Ok(Some(c)) => c.as_str().to_owned(),
+        Ok(None) => String::new(),
+        Err(_) => return Ok(Err("twofactor.region_invalid")),
+    };
+    let scope = u.scope();
+    if !scope.contains_region(&code) {
+        return Ok(Err("twofactor.region_outside"));
+    }
+    if !code.is_empty() {
+        let mut c = state.db.read().await?;
+        match regions::get(&mut c, &scope, &code).await {
+            Ok(_) => {}
+            Err(shegong_store::StoreError::NotFound) => return Ok(Err("twofactor.region_invalid")),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(Ok(code))
+}
+
+/// Require a second factor for every account in a region's subtree; accounts there that have
+/// not enrolled are signed out and enrol at their next sign-in. Audited.
+pub async fn admin_require(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<RegionForm>,
+) -> WebResult<Response> {
+    let u = security_admin(&ctx)?;
+    let t = ctx.tr();
+    let code = match region_of(&state, u, &f.region).await? {
+        Ok(c) => c,
+        Err(key) => {
+            return admin_view(
+                &state,
+                &ctx,
+                f.region.clone(),
+                Some(t.get(key).to_owned()),
+                None,
+            )
+            .await;
+        }
+    };
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    if let Some(ended) = store::require_region(&mut tx, &code, &u.user.id, now).await? {
+        audit::record(
+            &mut tx,
+            state.db.backend(),
+            &ctx.actor(),
+            Event::new("twofactor_require", "region", Some(code.clone()))
+                .region(code.clone())
+                .changes(vec![
+                    Change::new("twofactor_required", Some(false), Some(true)),
+                    Change::new("sessions_ended", None::<i64>, Some(ended as i64)),
+                ]),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Redirect::to("/admin/twofactor?notice=notice.saved").into_response())
+}
+
+pub async fn admin_unrequire(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<RegionForm>,
+) -> WebResult<Response> {
+    let u = security_admin(&ctx)?;
+    let code = match Scope::parse_region(&f.region) {
+        Ok(Some(c)) => c.as_str().to_owned(),
+        Ok(None) => String::new(),
+        Err(e) => return Err(e.into()),
+    };
+    if !u.scope().contains_region(&code) {
+        return Err(WebError::NotFound);
+    }
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    if store::unrequire_region(&mut tx, &code).await? {
+        audit::record(
+            &mut tx,
+            state.db.backend(),
+            &ctx.actor(),
+            Event::new("twofactor_unrequire", "region", Some(code.clone()))
+                .region(code.clone())
+                .changes(vec![Change::new(
+                    "twofactor_required",
+                    Some(true),
+                    Some(false),
+                )]),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Redirect::to("/admin/twofactor?notice=notice.saved").into_response())
+}
+
+/// For the user page: whether the account has a second factor and whether it must.
+pub(crate) async fn status_of(state: &AppState, u: &users::User) -> WebResult<(bool, bool)> {
+    let mut c = state.db.read().await?;
+    let enrolled = store::is_enrolled(&mut c, &u.id).await?;
+    let required = store::required_for(
+        &mut c,
+        state.config.twofactor_for_administrators,
+        u.role(),
+        &u.region_code,
+    )
+    .await?;
+    Ok((enrolled, required))
+}
+
+/// A label for a user page ("enrolled", "required, not enrolled", …).
+pub(crate) fn status_label(t: &Tr, enrolled: bool, required: bool) -> String {
+    t.get(match (enrolled, required) {
+        (true, _) => "twofactor.status_enrolled",
+        (false, true) => "twofactor.status_required",
+        (false, false) => "twofactor.status_off",
+    })
+    .to_owned()
+}

@@ -1,1 +1,0 @@
-//! Spreadsheet import of this area's registries (see `crate::import`).

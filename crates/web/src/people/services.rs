@@ -1,0 +1,769 @@
+//! Service records of every kind: list and export, recording (a visit moves the next visit due),
+//! the record's page, correcting and deleting.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Datelike;
+use serde::Deserialize;
+use shegong_domain::network::station::ServiceDomain;
+use shegong_domain::people::{ServiceKind, VisitMethod};
+use shegong_domain::{FieldError, Permission};
+use shegong_store::admin::audit::Change;
+use shegong_store::people::idempotency;
+use shegong_store::people::residents::{self};
+use shegong_store::people::services::{self, Service, ServiceInput};
+use shegong_store::{PageRequest, network::stations};
+use utoipa::IntoParams;
+
+use crate::http::auth::Ctx;
+use crate::http::auth::reader;
+use crate::http::error::WebResult;
+use crate::http::render::{Base, Crumb, page};
+use crate::http::state::AppState;
+use crate::http::write::{Done, audited, audited_id, record_action, writer};
+use crate::ui::excel::{self, Cell};
+use crate::ui::forms::{Check, FormData, format_yuan, today};
+use crate::ui::i18n::Tr;
+use crate::ui::list::{FormErrors, Pager, pager};
+
+use super::cases::{field_error, labels};
+use super::idempotency::{claim, form_key, replayed};
+use super::residents::{Select, viewer};
+use crate::ui::list::NoticeQuery;
+
+#[derive(Deserialize, IntoParams, Default, Clone)]
+pub struct ServiceQuery {
+    /// `casework`, `group`, `community`, `visit`, `resource_linking`, `policy_publicity`,
+    /// `psychological` or `crisis`.
+    pub kind: Option<String>,
+    /// A service domain: `social_assistance`, `elderly`, `children`, `disability`,
+    /// `community_governance`, `social_affairs`.
+    pub domain: Option<String>,
+    /// Records about (or attended by) this resident.
+    pub resident: Option<String>,
+    /// From date (`YYYY-MM-DD`), inclusive.
+    pub from: Option<String>,
+    /// To date (`YYYY-MM-DD`), inclusive.
+    pub to: Option<String>,
+    /// Title, worker or resident name contains.
+    pub q: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+    #[serde(default)]
+    #[param(ignore)]
+    pub notice: Option<String>,
+}
+
+impl ServiceQuery {
+    pub(super) fn filter(&self) -> services::Filter {
+        let s = |o: &Option<String>| o.clone().filter(|x| !x.is_empty());
+        services::Filter {
+            kind: s(&self.kind),
+            domain: s(&self.domain),
+            resident: s(&self.resident),
+            case_id: None,
+            from: s(&self.from),
+            to: s(&self.to),
+            q: s(&self.q),
+        }
+    }
+
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let v = |o: &Option<String>| o.clone().unwrap_or_default();
+        vec![
+            ("kind", v(&self.kind)),
+            ("domain", v(&self.domain)),
+            ("resident", v(&self.resident)),
+            ("from", v(&self.from)),
+            ("to", v(&self.to)),
+            ("q", v(&self.q)),
+        ]
+    }
+}
+
+pub struct ServiceRow {
+    pub id: String,
+    pub served_on: String,
+    pub kind: String,
+    pub domain: String,
+    pub title: String,
+    pub resident_id: Option<String>,
+    pub resident: String,
+    pub method: String,
+    pub minutes: i64,
+    pub person_times: i64,
+    pub value: String,
+    pub workers: String,
+    pub region: String,
+}
+
+fn service_row(t: &Tr, s: &Service) -> ServiceRow {
+    ServiceRow {
+        id: s.id.clone(),
+        served_on: s.served_on.clone(),
+        kind: t.get(&format!("service.kind.{}", s.kind)).to_owned(),
+        domain: t.get(&format!("service.domain.{}", s.domain)).to_owned(),
+        title: s.title.clone(),
+        resident_id: s.resident_id.clone(),
+        resident: s.resident_name.clone().unwrap_or_default(),
+        method: s
+            .method
+            .as_deref()
+            .map(|m| t.get(&format!("visit.method.{m}")).to_owned())
+            .unwrap_or_default(),
+        minutes: s.duration_minutes,
+        person_times: s.person_times,
+        value: if s.value_fen > 0 {
+            format_yuan(s.value_fen)
+        } else {
+            String::new()
+        },
+        workers: s.workers.clone(),
+        region: shegong_domain::network::region::display_path(s.region_path.split('/').skip(2)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "people/services/list.html")]
+struct ServiceListPage {
+    t: Tr,
+    base: Base,
+    rows: Vec<ServiceRow>,
+    totals: Vec<(String, i64, i64, i64, String)>,
+    pager: Pager,
+    q: ServiceQuery,
+    kinds: Vec<(String, String)>,
+    domains: Vec<(String, String)>,
+    export_href: String,
+    can_write: bool,
+    can_export: bool,
+}
+
+pub async fn services_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ServiceQuery>,
+) -> WebResult<Response> {
+    let u = reader(&ctx)?;
+    let t = ctx.tr();
+    let v = viewer(&state, u);
+    let from = q
+        .from
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| format!("{}-01-01", v.today.year()));
+    let to =
+        q.to.clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| v.today.to_string());
+    let (data, totals) = {
+        let mut c = state.db.read().await?;
+        (
+            services::list(
+                &mut c,
+                &v,
+                &q.filter(),
+                PageRequest::new(q.page, q.per_page),
+            )
+            .await?,
+            // Whole months of the period, from the maintained counters of the caller's region.
+            shegong_store::statistics::counters::read(
+                &mut c,
+                shegong_store::statistics::counters::Regions::One(v.scope.prefix()),
+                "kind",
+                from.get(..7).unwrap_or_default(),
+                to.get(..7).unwrap_or_default(),
+            )
+            .await?,
+        )
+    };
+    let pairs = q.pairs();
+    let title = t.get("menu.services");
+    Ok(page(
+        StatusCode::OK,
+        &ServiceListPage {
+            base: Base::new(&ctx, title, vec![Crumb::here(title)])
+                .with_notice(&t, q.notice.as_deref()),
+            rows: data.items.iter().map(|s| service_row(&t, s)).collect(),
+            totals: {
+                let mut by_kind: std::collections::BTreeMap<
+                    String,
+                    shegong_store::statistics::counters::Row,
+                > = Default::default();
+                for r in totals {
+                    let e = by_kind.entry(r.key.clone()).or_insert(
+                        shegong_store::statistics::counters::Row {
+                            n: 0,
+                            person_times: 0,
+                            minutes: 0,
+                            value_fen: 0,
+                            ..r.clone()
+                        },
+                    );
+                    e.n += r.n;
+                    e.person_times += r.person_times;
+                    e.minutes += r.minutes;
+                    e.value_fen += r.value_fen;
+                }
+                by_kind
+                    .into_values()
+                    .map(|k| {
+                        (
+                            t.get(&format!("service.kind.{}", k.key)).to_owned(),
+                            k.n,
+                            k.person_times,
+                            k.minutes / 60,
+                            format_yuan(k.value_fen),
+                        )
+                    })
+                    .collect()
+            },
+            pager: pager(&t, &data, "/services", &pairs),
+            export_href: format!(
+                "/services/export.xlsx?{}",
+                serde_urlencoded::to_string(&pairs).unwrap_or_default()
+            ),
+            kinds: labels(&t, "service.kind", ServiceKind::ALL, ServiceKind::as_str),
+            domains: labels(
+                &t,
+                "service.domain",
+                ServiceDomain::ALL,
+                ServiceDomain::as_str,
+            ),
+            can_write: u.can(Permission::WriteData),
+            can_export: u.can(Permission::Export),
+            q,
+            t,
+        },
+    ))
+}
+
+pub async fn services_export(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ServiceQuery>,
+) -> WebResult<Response> {
+    let u = ctx.user()?;
+    u.require(Permission::Export)?;
+    let t = ctx.tr();
+    let v = viewer(&state, u);
+    let list = {
+        let mut c = state.db.read().await?;
+        services::list_all(&mut c, &v, &q.filter(), excel::MAX_ROWS).await?
+    };
+    let headers = [
+        "service.served_on",
+        "service.kind_label",
+        "service.domain_label",
+        "service.title",
+        "service.resident",
+        "visit.method_label",
+        "service.minutes",
+        "service.person_times",
+        "service.value",
+        "service.workers",
+        "resident.region",
+    ]
+    .map(|k| t.get(k));
+    let rows: Vec<Vec<Cell>> = list
+        .iter()
+        .map(|s| {
+            let r = service_row(&t, s);
+            vec![
+                r.served_on.into(),
+                r.kind.into(),
+                r.domain.into(),
+                r.title.into(),
+                r.resident.into(),
+                r.method.into(),
+                r.minutes.into(),
+                r.person_times.into(),
+                r.value.into(),
+                r.workers.into(),
+                r.region.into(),
+            ]
+        })
+        .collect();
+    // Notes are never exported: they are read on the record's own page.
+    excel::send(
+        &state,
+        &ctx,
+        "services",
+        "menu.services",
+        &headers,
+        &rows,
+        vec![Change::new("notes", None::<String>, Some("omitted"))],
+    )
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "people/services/form.html")]
+struct ServiceFormPage {
+    t: Tr,
+    base: Base,
+    f: FormData,
+    errors: FormErrors,
+    resident: Option<(String, String)>,
+    case_id: String,
+    kinds: Vec<(String, String)>,
+    domains: Vec<(String, String)>,
+    methods: Vec<(String, String)>,
+    stations: Vec<(String, String)>,
+    participants: Vec<(String, String)>,
+}
+
+impl ServiceFormPage {
+    fn selects(&self) -> [Select<'_>; 3] {
+        [
+            ("kind", "service.kind_label", &self.kinds),
+            ("domain", "service.domain_label", &self.domains),
+            ("method", "visit.method_label", &self.methods),
+        ]
+    }
+
+    /// Errors about fields the form has no row for.
+    fn other_errors(&self) -> Vec<String> {
+        self.errors.others(&[
+            "kind",
+            "domain",
+            "served_on",
+            "started_at",
+            "duration_minutes",
+            "person_times",
+            "method",
+            "location",
+            "value",
+            "workers",
+            "title",
+            "notes",
+        ])
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewServiceQuery {
+    resident: Option<String>,
+    case: Option<String>,
+    kind: Option<String>,
+}
+
+async fn service_form(
+    state: &AppState,
+    ctx: &Ctx,
+    f: FormData,
+    errors: Vec<FieldError>,
+) -> WebResult<Response> {
+    let u = writer(ctx)?;
+    let t = ctx.tr();
+    let v = viewer(state, u);
+    let mut c = state.db.read().await?;
+    let resident = match f.get("resident") {
+        "" => None,
+        rid => Some(residents::get(&mut c, &v, rid).await?).map(|r| (r.id, r.name)),
+    };
+    let stations = stations::list(
+        &mut c,
+        &v.scope,
+        &stations::Filter::default(),
+        PageRequest {
+            page: 1,
+            per_page: 5000,
+        },
+    )
+    .await?
+    .items
+    .into_iter()
+    .map(|s| (s.id, s.name))
+    .collect();
+    let participants = if resident.is_none() {
+        residents::list(
+            &mut c,
+            &v,
+            &residents::Filter::default(),
+            PageRequest::new(Some(1), Some(200)),
+        )
+        .await?
+        .items
+        .into_iter()
+        .map(|r| (r.id, format!("{}（{}）", r.name, r.birth_date)))
+        .collect()
+    } else {
+        vec![]
+    };
+    drop(c);
+    let title = t.get("service.record");
+    let mut crumbs = vec![Crumb::link(t.get("menu.services"), "/services")];
+    if let Some((id, name)) = &resident {
+        crumbs.push(Crumb::link(name.clone(), format!("/residents/{id}")));
+    }
+    crumbs.push(Crumb::here(title));
+    Ok(page(
+        if errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        },
+        &ServiceFormPage {
+            base: Base::new(ctx, title, crumbs),
+            case_id: f.get("case").to_owned(),
+            f,
+            errors: FormErrors::new(t, errors),
+            resident,
+            kinds: labels(&t, "service.kind", ServiceKind::ALL, ServiceKind::as_str),
+            domains: labels(
+                &t,
+                "service.domain",
+                ServiceDomain::ALL,
+                ServiceDomain::as_str,
+            ),
+            methods: labels(&t, "visit.method", VisitMethod::ALL, VisitMethod::as_str),
+            stations,
+            participants,
+            t,
+        },
+    ))
+}
+
+pub async fn new_service(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NewServiceQuery>,
+) -> WebResult<Response> {
+    let u = writer(&ctx)?;
+    let f = FormData::new(vec![
+        ("resident".into(), q.resident.unwrap_or_default()),
+        ("case".into(), q.case.unwrap_or_default()),
+        ("kind".into(), q.kind.unwrap_or_else(|| "casework".into())),
+        ("domain".into(), "social_assistance".into()),
+        ("method".into(), "home".into()),
+        ("served_on".into(), today(state.now())),
+        ("duration_minutes".into(), "30".into()),
+        ("person_times".into(), "1".into()),
+        ("workers".into(), u.user.display_name.clone()),
+        // A repeated submission returns the first record instead of a second one.
+        ("idempotency_key".into(), uuid::Uuid::now_v7().to_string()),
+    ]);
+    service_form(&state, &ctx, f, vec![]).await
+}
+
+/// Parse a service form (or API body in the same shape).
+pub fn parse_service(f: &FormData) -> Result<ServiceInput, Vec<FieldError>> {
+    let mut c = Check::default();
+    let kind = c.take(ServiceKind::parse(f.get("kind")));
+    let domain = c.take(ServiceDomain::parse(f.get("domain")));
+    let served_on = c.date("served_on", f.get("served_on"));
+    let started_at = match f.get("started_at").trim() {
+        "" => None,
+        v if v.len() == 5 && chrono::NaiveTime::parse_from_str(v, "%H:%M").is_ok() => {
+            Some(v.to_owned())
+        }
+        _ => {
+            c.fail("started_at", "service.time_invalid");
+            None
+        }
+    };
+    let duration = c.int("duration_minutes", f.get("duration_minutes"), 1, 1440, 0);
+    if f.get("duration_minutes").is_empty() {
+        c.fail("duration_minutes", "form.required");
+    }
+    let person_times = c.int("person_times", f.get("person_times"), 1, 100_000, 1);
+    let value_fen = match f.get("value").trim() {
+        "" => 0,
+        v => c.yuan("value", v),
+    };
+    let workers = c.text("workers", f.get("workers").trim(), 200);
+    let title = c.opt_text("title", f.get("title").trim(), 100);
+    let location = c.opt_text("location", f.get("location").trim(), 200);
+    let notes = c.opt_text("notes", f.get("notes").trim(), 5000);
+    let method = match (kind, f.get("method")) {
+        (Some(ServiceKind::Visit), m) => {
+            c.take(VisitMethod::parse(m)).map(|m| m.as_str().to_owned())
+        }
+        _ => None,
+    };
+    let errors = c.finish().err().unwrap_or_default();
+    let (Some(kind), Some(domain), true) = (kind, domain, errors.is_empty()) else {
+        return Err(errors);
+    };
+    let o = |k: &str| Some(f.get(k).to_owned()).filter(|s| !s.is_empty());
+    Ok(ServiceInput {
+        kind: kind.as_str().to_owned(),
+        domain: domain.as_str().to_owned(),
+        station_id: o("station"),
+        resident_id: o("resident"),
+        case_id: o("case"),
+        participants: f.all("participants"),
+        title,
+        served_on,
+        started_at,
+        duration_minutes: duration,
+        person_times,
+        method,
+        location,
+        value_fen,
+        workers,
+        notes,
+        sensitive: f.has("sensitive", "1"),
+    })
+}
+
+/// Record with audit (form, API).
+pub async fn record_service(
+    state: &AppState,
+    ctx: &Ctx,
+    input: ServiceInput,
+    key: Option<String>,
+) -> WebResult<Result<String, FieldError>> {
+    let u = writer(ctx)?;
+    if let Some(id) = replayed(state, &u.user.id, key.as_deref(), "service").await? {
+        return Ok(Ok(id));
+    }
+    let v = viewer(state, u);
+    let (app, now, by) = (state.clone(), state.now(), u.user.username.clone());
+    let uid = u.user.id.clone();
+    audited_id(state, ctx, "service", "create", move |conn, _, _| {
+        Box::pin(async move {
+            claim(conn, &uid, key.as_deref(), "service", now).await?;
+            let id = services::create(conn, &v, &app.keys, &input, &by, now).await?;
+            if let Some(k) = &key {
+                idempotency::settle_key(conn, &uid, k, &id).await?;
+            }
+            let s = services::get(conn, &v, &id).await?;
+            Ok(Done {
+                entity_id: id,
+                region: Some(s.region_code),
+                changes: audit_changes(&input),
+            })
+        })
+    })
+    .await
+}
+
+fn audit_changes(i: &ServiceInput) -> Vec<Change> {
+    let mut c = vec![
+        Change::new("kind", None::<String>, Some(i.kind.clone())),
+        Change::new("served_on", None::<String>, Some(i.served_on.clone())),
+        Change::new("resident", None::<String>, i.resident_id.clone()),
+    ];
+    if !i.notes.is_empty() {
+        c.push(Change::redacted("notes"));
+    }
+    c
+}
+
+pub async fn create_service(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    let input = match parse_service(&f) {
+        Ok(i) => i,
+        Err(errors) => return service_form(&state, &ctx, f, errors).await,
+    };
+    let back = input
+        .case_id
+        .clone()
+        .map(|c| format!("/cases/{c}"))
+        .or(input.resident_id.clone().map(|r| format!("/residents/{r}")));
+    let key = match form_key(&f) {
+        Ok(k) => k,
+        Err(e) => return service_form(&state, &ctx, f, vec![e]).await,
+    };
+    match record_service(&state, &ctx, input, key).await? {
+        Ok(id) => Ok(Redirect::to(&format!(
+            "{}?notice=notice.saved",
+            back.unwrap_or(format!("/services/{id}"))
+        ))
+        .into_response()),
+        Err(e) => service_form(&state, &ctx, f, vec![e]).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "people/services/detail.html")]
+struct ServiceDetailPage {
+    t: Tr,
+    base: Base,
+    can_write: bool,
+    value_input: String,
+    error: Option<String>,
+    s: Service,
+    row: ServiceRow,
+    notes: String,
+    participants: Vec<(String, String)>,
+}
+
+pub async fn service_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> WebResult<Response> {
+    service_render(&state, &ctx, &id, q.notice.as_deref(), None).await
+}
+
+async fn service_detail(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    error: Option<FieldError>,
+) -> WebResult<Response> {
+    service_render(state, ctx, id, None, error).await
+}
+
+async fn service_render(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    notice: Option<&str>,
+    error: Option<FieldError>,
+) -> WebResult<Response> {
+    let u = reader(ctx)?;
+    let t = ctx.tr();
+    let v = viewer(state, u);
+    let (s, participants) = {
+        let mut c = state.db.read().await?;
+        (
+            services::get(&mut c, &v, id).await?,
+            services::participants(&mut c, &v, id).await?,
+        )
+    };
+    let notes = s
+        .notes_sealed
+        .as_deref()
+        .and_then(|n| state.keys.open(services::NOTES_FIELD, n).ok())
+        .unwrap_or_default();
+    let title = format!(
+        "{} · {}",
+        t.get(&format!("service.kind.{}", s.kind)),
+        s.served_on
+    );
+    Ok(page(
+        if error.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
+        &ServiceDetailPage {
+            base: Base::new(
+                ctx,
+                title.clone(),
+                vec![
+                    Crumb::link(t.get("menu.services"), "/services"),
+                    Crumb::here(title),
+                ],
+            )
+            .with_notice(&t, notice),
+            can_write: u.can(Permission::WriteData),
+            value_input: if s.value_fen > 0 {
+                format_yuan(s.value_fen).replace(',', "")
+            } else {
+                String::new()
+            },
+            error: error.as_ref().map(|e| field_error(&t, e)),
+            row: service_row(&t, &s),
+            notes,
+            participants,
+            s,
+            t,
+        },
+    ))
+}
+
+/// Correct the date and figures of a record (audited with before and after).
+pub async fn correct_service(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    let u = writer(&ctx)?;
+    let mut c = Check::default();
+    let correction = services::Correction {
+        served_on: c.date("served_on", f.get("served_on")),
+        duration_minutes: c.int("duration_minutes", f.get("duration_minutes"), 1, 1440, 1),
+        person_times: c.int("person_times", f.get("person_times"), 1, 100_000, 1),
+        value_fen: match f.get("value").trim() {
+            "" => 0,
+            v => c.yuan("value", v),
+        },
+    };
+    if let Err(e) = c.finish() {
+        return service_detail(&state, &ctx, &id, e.into_iter().next()).await;
+    }
+    let v = viewer(&state, u);
+    let sid = id.clone();
+    record_action(
+        &state,
+        &ctx,
+        "service",
+        "correct",
+        format!("/services/{id}"),
+        move |conn, _, _| {
+            Box::pin(async move {
+                let before = services::correct(conn, &v, &sid, &correction).await?;
+                Ok(Done {
+                    entity_id: sid,
+                    region: Some(before.region_code),
+                    changes: shegong_store::admin::audit::diff(&[
+                        (
+                            "served_on",
+                            Some(before.served_on),
+                            Some(correction.served_on.clone()),
+                        ),
+                        (
+                            "duration_minutes",
+                            Some(before.duration_minutes.to_string()),
+                            Some(correction.duration_minutes.to_string()),
+                        ),
+                        (
+                            "person_times",
+                            Some(before.person_times.to_string()),
+                            Some(correction.person_times.to_string()),
+                        ),
+                        (
+                            "value",
+                            Some(format_yuan(before.value_fen)),
+                            Some(format_yuan(correction.value_fen)),
+                        ),
+                    ]),
+                })
+            })
+        },
+        |e| service_detail(&state, &ctx, &id, Some(e)),
+    )
+    .await
+}
+
+/// Delete a record entered by mistake (audited with what it was).
+pub async fn delete_service(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let u = writer(&ctx)?;
+    let v = viewer(&state, u);
+    let sid = id.clone();
+    let failed = audited(&state, &ctx, "service", "delete", move |conn, _, _| {
+        Box::pin(async move {
+            let s = services::delete(conn, &v, &sid).await?;
+            Ok(Done {
+                entity_id: sid,
+                region: Some(s.region_code),
+                changes: vec![
+                    Change::new("kind", Some(s.kind), None::<String>),
+                    Change::new("served_on", Some(s.served_on), None::<String>),
+                    Change::new("resident", s.resident_id, None::<String>),
+                ],
+            })
+        })
+    })
+    .await?;
+    match failed {
+        None => Ok(Redirect::to("/services?notice=notice.deleted").into_response()),
+        Some(e) => service_detail(&state, &ctx, &id, Some(e)).await,
+    }
+}

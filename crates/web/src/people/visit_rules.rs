@@ -1,0 +1,162 @@
+//! Visit rules: how often residents of a tier and category are visited, per region.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use shegong_domain::people::{RiskTier, VisitMethod};
+use shegong_domain::{FieldError, Permission};
+use shegong_store::admin::audit::Change;
+use shegong_store::people::visit_rules;
+
+use crate::http::auth::Ctx;
+use crate::http::auth::reader;
+use crate::http::error::WebResult;
+use crate::http::render::{Base, Crumb, page};
+use crate::http::state::AppState;
+use crate::http::write::{Done, record_action};
+use crate::ui::forms::{Check, FormData};
+use crate::ui::i18n::Tr;
+
+use super::residents::{Choices, category_label, choices};
+use crate::ui::list::NoticeQuery;
+
+#[derive(Template)]
+#[template(path = "people/visit_rules.html")]
+struct RulesPage {
+    t: Tr,
+    base: Base,
+    rules: Vec<(String, String, String, i64, String)>,
+    choices: Choices,
+    can_set: bool,
+    region: String,
+    error: Option<String>,
+}
+
+async fn rules_render(
+    state: &AppState,
+    ctx: &Ctx,
+    notice: Option<&str>,
+    error: Option<FieldError>,
+) -> WebResult<Response> {
+    let u = reader(ctx)?;
+    let t = ctx.tr();
+    let (choices, cats) = choices(state, &t, &u.scope()).await?;
+    let rules = {
+        let mut c = state.db.read().await?;
+        visit_rules::rules_in(&mut c, &u.scope()).await?
+    };
+    let paths = {
+        let mut c = state.db.read().await?;
+        let codes: Vec<&str> = rules.iter().map(|r| r.region_code.as_str()).collect();
+        shegong_store::network::regions::display_paths(&mut c, &codes).await?
+    };
+    let title = t.get("menu.visit_rules");
+    Ok(page(
+        if error.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
+        &RulesPage {
+            rules: rules
+                .into_iter()
+                .map(|r| {
+                    (
+                        if r.region_code.is_empty() {
+                            t.get("visit.national").to_owned()
+                        } else {
+                            paths
+                                .get(&r.region_code)
+                                .cloned()
+                                .unwrap_or(r.region_code.clone())
+                        },
+                        t.get(&format!("resident.tier.{}", r.tier)).to_owned(),
+                        if r.category.is_empty() {
+                            t.get("visit.any_category").to_owned()
+                        } else {
+                            category_label(&t, &cats, &r.category)
+                        },
+                        r.interval_days,
+                        r.methods
+                            .iter()
+                            .map(|m| t.get(&format!("visit.method.{m}")).to_owned())
+                            .collect::<Vec<_>>()
+                            .join("、"),
+                    )
+                })
+                .collect(),
+            choices,
+            can_set: u.can(Permission::Supervise),
+            region: u.user.region_code.clone(),
+            base: Base::new(ctx, title, vec![Crumb::here(title)]).with_notice(&t, notice),
+            error: error.map(|e| {
+                format!(
+                    "{}{}{}",
+                    t.get(&format!("field.{}", e.field)),
+                    t.get("punct.colon"),
+                    t.get(e.code)
+                )
+            }),
+            t,
+        },
+    ))
+}
+
+pub async fn rules_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> WebResult<Response> {
+    rules_render(&state, &ctx, q.notice.as_deref(), None).await
+}
+
+pub async fn set_rule(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    let u = ctx.user()?;
+    u.require(Permission::Supervise)?;
+    let mut c = Check::default();
+    let region = c.region("region", f.get("region"));
+    let tier = c.take(RiskTier::parse(f.get("tier")));
+    let days = c.int("interval_days", f.get("interval_days"), 1, 366, 0);
+    let methods: Vec<VisitMethod> = f
+        .all("methods")
+        .iter()
+        .filter_map(|m| c.take(VisitMethod::parse(m)))
+        .collect();
+    let category = f.get("category").to_owned();
+    let errors = c.finish().err().unwrap_or_default();
+    let (Some(region), Some(tier), true) = (region, tier, errors.is_empty()) else {
+        return rules_render(&state, &ctx, None, errors.into_iter().next()).await;
+    };
+    let now = state.now();
+    record_action(
+        &state,
+        &ctx,
+        "visit_rule",
+        "set",
+        "/visit-rules".to_owned(),
+        move |conn, scope, by| {
+            Box::pin(async move {
+                let before = visit_rules::set_rule(
+                    conn, &scope, &region, tier, &category, days, &methods, &by, now,
+                )
+                .await?;
+                Ok(Done {
+                    entity_id: format!("{}/{}/{}", region, tier.as_str(), category),
+                    region: Some(region.to_string()),
+                    changes: vec![Change::new(
+                        "interval_days",
+                        before.map(|b| b.interval_days),
+                        Some(days),
+                    )],
+                })
+            })
+        },
+        |e| rules_render(&state, &ctx, None, Some(e)),
+    )
+    .await
+}

@@ -1,0 +1,359 @@
+//! Supervision: supervisor–supervisee pairs and their sessions, and 三区计划 teams with their
+//! members, on the supervision page and through the API.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Serialize;
+use shegong_domain::workforce::{format_hours, parse_hours};
+use shegong_domain::{FieldError, Permission};
+use shegong_store::admin::audit::Change;
+use shegong_store::workforce::staff::{self, Filter};
+use shegong_store::workforce::supervision::{self, NewSession, NewTeam};
+use shegong_store::{Conn, PageRequest, Scope};
+use utoipa::ToSchema;
+
+use crate::http::auth::Ctx;
+use crate::http::auth::reader;
+use crate::http::error::WebResult;
+use crate::http::render::{Base, Crumb, page};
+use crate::http::state::AppState;
+use crate::http::write::{Done, Work, record_action, writer};
+use crate::ui::forms::{Check, FormData, today};
+use crate::ui::i18n::Tr;
+use crate::ui::list::NoticeQuery;
+
+#[derive(Template)]
+#[template(path = "workforce/supervision.html")]
+struct SupervisionPage {
+    t: Tr,
+    base: Base,
+    pairs: Vec<(supervision::Pair, Vec<supervision::Session>)>,
+    teams: Vec<supervision::Team>,
+    people: Vec<(String, String)>,
+    /// Supervisor accounts that may be named on a pair: (user id, display name).
+    accounts: Vec<(String, String)>,
+    can_write: bool,
+    error: Option<String>,
+    today: String,
+}
+
+impl SupervisionPage {
+    fn hours(&self, tenths: &i64) -> String {
+        format_hours(*tenths)
+    }
+}
+
+async fn supervision_render(
+    state: &AppState,
+    ctx: &Ctx,
+    notice: Option<&str>,
+    error: Option<FieldError>,
+) -> WebResult<Response> {
+    let u = reader(ctx)?;
+    let scope = u.scope();
+    let t = ctx.tr();
+    let mut c = state.db.read().await?;
+    let me = Some(u.user.id.as_str());
+    let mut pairs = Vec::new();
+    for p in supervision::pairs(&mut c, &scope, me).await? {
+        let s = supervision::sessions(&mut c, &scope, me, &p.id).await?;
+        pairs.push((p, s));
+    }
+    let accounts = shegong_store::people::residents::workers(&mut c, &scope)
+        .await?
+        .into_iter()
+        .filter(|(_, _, role)| role == "supervisor")
+        .map(|(id, name, _)| (id, name))
+        .collect();
+    let teams = supervision::teams(&mut c, &scope).await?;
+    let people = staff::list(
+        &mut c,
+        &scope,
+        &Filter {
+            status: Some("active".into()),
+            ..Default::default()
+        },
+        PageRequest {
+            page: 1,
+            per_page: 5000,
+        },
+    )
+    .await?
+    .items
+    .into_iter()
+    .map(|p| {
+        (
+            p.id,
+            format!("{}（{}）", p.name, p.station_name.unwrap_or_default()),
+        )
+    })
+    .collect();
+    drop(c);
+    let title = t.get("menu.supervision");
+    Ok(page(
+        if error.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
+        &SupervisionPage {
+            t,
+            base: Base::new(ctx, title, vec![Crumb::here(title)]).with_notice(&t, notice),
+            pairs,
+            teams,
+            people,
+            accounts,
+            can_write: u.can(Permission::WriteData),
+            error: error.map(|e| {
+                format!(
+                    "{}{}{}",
+                    t.get(&format!("field.{}", e.field)),
+                    t.get("punct.colon"),
+                    t.get(e.code)
+                )
+            }),
+            today: today(state.now()),
+        },
+    ))
+}
+
+pub async fn supervision_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NoticeQuery>,
+) -> WebResult<Response> {
+    supervision_render(&state, &ctx, q.notice.as_deref(), None).await
+}
+
+/// One small write on the supervision page, audited as the creation of `entity`; a field error
+/// re-renders the page.
+async fn supervision_write<F>(
+    state: &AppState,
+    ctx: &Ctx,
+    entity: &'static str,
+    work: F,
+) -> WebResult<Response>
+where
+    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> Work<'c>,
+{
+    record_action(
+        state,
+        ctx,
+        entity,
+        "create",
+        "/supervision".to_owned(),
+        work,
+        |e| supervision_render(state, ctx, None, Some(e)),
+    )
+    .await
+}
+
+pub async fn add_pair(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    let (a, b, from, now) = (
+        f.get("supervisor").to_owned(),
+        f.get("supervisee").to_owned(),
+        f.get("from_date").to_owned(),
+        state.now(),
+    );
+    // The supervisor's own account (optional): they then see this pair's records wherever the
+    // supervisee works.
+    let account = Some(f.get("supervisor_account").trim().to_owned()).filter(|s| !s.is_empty());
+    let from = if from.is_empty() { today(now) } else { from };
+    supervision_write(&state, &ctx, "supervision_pair", move |conn, scope, _| {
+        Box::pin(async move {
+            let id =
+                supervision::add_pair_for(conn, &scope, &a, &b, account.as_deref(), &from, now)
+                    .await?;
+            Ok(Done {
+                entity_id: id,
+                region: None,
+                changes: vec![
+                    Change::new("supervisor", None::<String>, Some(&a)),
+                    Change::new("supervisee", None::<String>, Some(&b)),
+                    Change::new("supervisor_account", None::<String>, account.clone()),
+                ],
+            })
+        })
+    })
+    .await
+}
+
+pub async fn add_session(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(pair): Path<String>,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    let mut c = Check::default();
+    let held_on = c.date("held_on", f.get("held_on"));
+    let hours = c.take(parse_hours("hours", f.get("hours")));
+    let topics = c.text("topics", f.get("topics"), 500);
+    if let Err(e) = c.finish() {
+        return supervision_render(&state, &ctx, None, e.into_iter().next()).await;
+    }
+    let Some(hours) = hours else {
+        return supervision_render(&state, &ctx, None, None).await;
+    };
+    let now = state.now();
+    let me = writer(&ctx)?.user.id.clone();
+    supervision_write(
+        &state,
+        &ctx,
+        "supervision_session",
+        move |conn, scope, by| {
+            Box::pin(async move {
+                let id = supervision::add_session_as(
+                    conn,
+                    &scope,
+                    Some(&me),
+                    &pair,
+                    &NewSession {
+                        held_on: &held_on,
+                        hours_tenths: hours,
+                        topics: &topics,
+                    },
+                    &by,
+                    now,
+                )
+                .await?;
+                Ok(Done {
+                    entity_id: id,
+                    region: None,
+                    changes: vec![
+                        Change::new("pair", None::<String>, Some(&pair)),
+                        Change::new("hours", None::<String>, Some(format_hours(hours))),
+                    ],
+                })
+            })
+        },
+    )
+    .await
+}
+
+pub async fn add_team(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    let mut c = Check::default();
+    let starts = c.date("starts_on", f.get("starts_on"));
+    let ends = c.date("ends_on", f.get("ends_on"));
+    if let Err(e) = c.finish() {
+        return supervision_render(&state, &ctx, None, e.into_iter().next()).await;
+    }
+    let (region, name, sending, now) = (
+        f.get("region").to_owned(),
+        f.get("name").to_owned(),
+        f.get("sending").to_owned(),
+        state.now(),
+    );
+    supervision_write(&state, &ctx, "sanqu_team", move |conn, scope, _| {
+        Box::pin(async move {
+            let id = supervision::add_team(
+                conn,
+                &scope,
+                &NewTeam {
+                    region: &region,
+                    name: &name,
+                    sending: &sending,
+                    starts: &starts,
+                    ends: &ends,
+                },
+                now,
+            )
+            .await?;
+            Ok(Done {
+                entity_id: id,
+                region: None,
+                changes: vec![
+                    Change::new("name", None::<String>, Some(&name)),
+                    Change::new("host_county", None::<String>, Some(&region)),
+                ],
+            })
+        })
+    })
+    .await
+}
+
+pub async fn add_member(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(team): Path<String>,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    let (person, dispatched) = (f.get("staff").to_owned(), f.get("dispatched") == "1");
+    supervision_write(&state, &ctx, "sanqu_member", move |conn, scope, _| {
+        Box::pin(async move {
+            supervision::add_member(conn, &scope, &team, &person, dispatched).await?;
+            Ok(Done {
+                entity_id: team.clone(),
+                region: None,
+                changes: vec![
+                    Change::new("member", None::<String>, Some(&person)),
+                    Change::new("dispatched", None::<bool>, Some(dispatched)),
+                ],
+            })
+        })
+    })
+    .await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SupervisionDto {
+    pub pair_id: String,
+    pub supervisor_id: String,
+    pub supervisor_name: String,
+    pub supervisee_id: String,
+    pub supervisee_name: String,
+    pub from_date: String,
+    pub sessions: Vec<SessionDto>,
+    pub total_hours: f64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionDto {
+    pub held_on: String,
+    pub hours: f64,
+    pub topics: String,
+}
+
+/// Supervisor–supervisee pairs within the caller's scope, with their sessions.
+#[utoipa::path(get, path = "/api/v1/supervision", tag = "workforce", responses((status = 200, body = Vec<SupervisionDto>)))]
+pub async fn api_supervision(
+    State(state): State<AppState>,
+    ctx: Ctx,
+) -> WebResult<Json<Vec<SupervisionDto>>> {
+    let u = reader(&ctx)?;
+    let scope = u.scope();
+    let me = Some(u.user.id.as_str());
+    let mut c = state.db.read().await?;
+    let mut out = Vec::new();
+    for p in supervision::pairs(&mut c, &scope, me).await? {
+        let sessions = supervision::sessions(&mut c, &scope, me, &p.id).await?;
+        out.push(SupervisionDto {
+            total_hours: p.hours_tenths as f64 / 10.0,
+            sessions: sessions
+                .into_iter()
+                .map(|s| SessionDto {
+                    held_on: s.held_on,
+                    hours: s.hours_tenths as f64 / 10.0,
+                    topics: s.topics,
+                })
+                .collect(),
+            pair_id: p.id,
+            supervisor_id: p.supervisor_id,
+            supervisor_name: p.supervisor_name,
+            supervisee_id: p.supervisee_id,
+            supervisee_name: p.supervisee_name,
+            from_date: p.from_date,
+        });
+    }
+    Ok(Json(out))
+}
