@@ -22,5 +22,21 @@ macro_rules! codes {
                 }
             }
         }
+
+        /// The stored code (also what templates and message keys show).
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        /// Stored rows decode straight into the code (`#[sqlx(try_from = "String")]` in the store).
+        impl TryFrom<String> for $name {
+            type Error = FieldError;
+
+            fn try_from(s: String) -> Result<Self, FieldError> {
+                Self::parse(&s)
+            }
+        }
     };
 }

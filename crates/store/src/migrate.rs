@@ -41,28 +41,12 @@ pub fn latest_version() -> i64 {
     SQLITE.last().map(|m| m.version).unwrap_or(0)
 }
 
-/// The PostgreSQL advisory lock key of migrating ("SHEGMIG" in ASCII; `server_lock` holds
-/// "SHEGONG" shared for a server's lifetime, so migrating must not use that one).
-const PG_MIGRATE_KEY: i64 = 0x0053_4845_474d_4947;
-
-/// Wait until no other instance is migrating; held until the transaction ends.
+/// Wait until no other instance is migrating; held until the transaction ends (commit or
+/// rollback: an error or a crash never leaves it behind).
 async fn lock(conn: &mut AnyConnection, backend: Backend) -> StoreResult<()> {
-    match backend {
-        // Released by commit or rollback: an error or a crash never leaves it behind.
-        Backend::Postgres => {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(PG_MIGRATE_KEY)
-                .execute(&mut *conn)
-                .await?;
-        }
-        // A write as the transaction's first statement takes the write lock (waiting up to the
-        // busy timeout) before anything is read, so the check that follows sees the last commit.
-        Backend::Sqlite => {
-            sqlx::query("UPDATE schema_migrations SET version = version WHERE version < 0")
-                .execute(&mut *conn)
-                .await?;
-        }
-    }
+    sqlx::query(crate::dialect::migration_lock(backend))
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

@@ -57,6 +57,32 @@ impl From<Option<i64>> for Value {
     }
 }
 
+/// `before`, then `SUBSTR(column, 1, n)` with `n` the code length of region level `level`, then
+/// `after`, as one `&'static str`: grouping by child region with a literal length, which both
+/// engines plan like any constant. The lengths are `RegionLevel::code_len`'s (a test checks).
+macro_rules! region_prefix {
+    ($level:expr, $before:expr, $column:literal, $after:expr) => {
+        match $level {
+            shegong_domain::RegionLevel::Province => {
+                concat!($before, "SUBSTR(", $column, ", 1, 2)", $after)
+            }
+            shegong_domain::RegionLevel::City => {
+                concat!($before, "SUBSTR(", $column, ", 1, 4)", $after)
+            }
+            shegong_domain::RegionLevel::County => {
+                concat!($before, "SUBSTR(", $column, ", 1, 6)", $after)
+            }
+            shegong_domain::RegionLevel::Township => {
+                concat!($before, "SUBSTR(", $column, ", 1, 9)", $after)
+            }
+            shegong_domain::RegionLevel::Village => {
+                concat!($before, "SUBSTR(", $column, ", 1, 12)", $after)
+            }
+        }
+    };
+}
+pub(crate) use region_prefix;
+
 #[derive(Debug, Default, Clone)]
 /// Multi-row statements are best kept to a few hundred parameters: SQLite binds numbered
 /// parameters by name, which costs time growing with the square of their number.
@@ -66,7 +92,7 @@ pub struct Sql {
 }
 
 impl Sql {
-    pub fn new(text: &str) -> Self {
+    pub fn new(text: &'static str) -> Self {
         Self {
             text: text.to_owned(),
             args: Vec::new(),
@@ -74,7 +100,7 @@ impl Sql {
     }
 
     /// Append fixed SQL text (never user input).
-    pub fn push(&mut self, text: &str) -> &mut Self {
+    pub fn push(&mut self, text: &'static str) -> &mut Self {
         self.text.push_str(text);
         self
     }
@@ -88,7 +114,11 @@ impl Sql {
     }
 
     /// `column >= lo AND column < hi`: the scope range on a region-code column.
-    pub fn region_range(&mut self, column: &str, scope: &shegong_domain::Scope) -> &mut Self {
+    pub fn region_range(
+        &mut self,
+        column: &'static str,
+        scope: &shegong_domain::Scope,
+    ) -> &mut Self {
         let (lo, hi) = scope.range();
         self.push(column).push(" >= ").bind(lo);
         self.push(" AND ").push(column).push(" < ").bind(hi)
@@ -99,7 +129,7 @@ impl Sql {
     /// date index and filtering beats collecting the whole range and sorting it.
     pub fn region_prefix_unindexed(
         &mut self,
-        column: &str,
+        column: &'static str,
         scope: &shegong_domain::Scope,
     ) -> &mut Self {
         let prefix = scope.prefix().to_owned();
@@ -118,7 +148,7 @@ impl Sql {
 
     /// ` AND (LOWER(a) LIKE $n OR ...)`: a case-insensitive substring search, the same on both
     /// databases (LIKE is case-sensitive on PostgreSQL). Wildcards typed by the user are dropped.
-    pub fn contains_any(&mut self, columns: &[&str], text: &str) -> &mut Self {
+    pub fn contains_any(&mut self, columns: &[&'static str], text: &str) -> &mut Self {
         let pattern = format!("%{}%", text.replace(['%', '_'], "").to_lowercase());
         for (i, column) in columns.iter().enumerate() {
             self.push(if i == 0 { " AND (LOWER(" } else { " OR LOWER(" })
@@ -127,10 +157,6 @@ impl Sql {
                 .bind(pattern.clone());
         }
         self.push(")")
-    }
-
-    pub fn text(&self) -> &str {
-        &self.text
     }
 
     fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
@@ -205,5 +231,21 @@ impl Sql {
     pub async fn fetch_i64(&self, conn: &mut AnyConnection) -> StoreResult<i64> {
         let (n,): (i64,) = self.fetch_one(conn).await?;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use shegong_domain::RegionLevel;
+
+    #[test]
+    fn region_prefix_lengths_are_the_code_lengths() {
+        for level in RegionLevel::ALL {
+            let text = region_prefix!(level, "SELECT ", "c", " FROM t");
+            assert_eq!(
+                text,
+                format!("SELECT SUBSTR(c, 1, {}) FROM t", level.code_len())
+            );
+        }
     }
 }

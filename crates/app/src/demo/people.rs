@@ -13,8 +13,10 @@ use shegong_store::Conn;
 use shegong_store::crypto::KeyRing;
 use shegong_store::network::stations::{self, Station};
 use shegong_store::people::cases::{self, Actor, OpenCase, PlannedService};
-use shegong_store::people::residents::{self, MembershipInput, ResidentInput, Viewer};
+use shegong_store::people::households::{self, MembershipInput};
+use shegong_store::people::residents::{self, ResidentInput, Viewer};
 use shegong_store::people::services::{self, ServiceInput};
+use shegong_store::people::visit_rules;
 use shegong_store::{admin::users, network::regions};
 use shegong_web::AppState;
 
@@ -309,7 +311,7 @@ async fn seed_person(
         valid_to: None,
         verified_by: "民政所".into(),
     };
-    residents::add_membership(tx, &w.viewer, &id, &membership, "demo", w.now).await?;
+    households::add_membership(tx, &w.viewer, &id, &membership, "demo", w.now).await?;
     Ok((id, p.tier))
 }
 
@@ -348,7 +350,7 @@ async fn seed_visits(
             "驻站社工"
         };
         services::record_past_visits(tx, &w.viewer, &file, &visits, workers, "demo", w.now).await?;
-        residents::reschedule(tx, id).await?;
+        visit_rules::reschedule(tx, id).await?;
     }
     Ok(())
 }

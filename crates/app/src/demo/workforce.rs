@@ -4,6 +4,7 @@
 
 use anyhow::Context;
 use shegong_domain::Scope;
+use shegong_domain::network::station::Mode;
 use shegong_store::Conn;
 use shegong_store::crypto::KeyRing;
 use shegong_store::network::stations::{self, Station};
@@ -124,7 +125,7 @@ async fn seed_person(
         station_id: Some(st.id.clone()),
         region: None,
         role: role.into(),
-        employment_mode: if st.mode == "direct" {
+        employment_mode: if st.mode == Mode::Direct {
             "direct"
         } else {
             "project_purchase"

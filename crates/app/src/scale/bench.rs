@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use shegong_domain::{RegionCode, Role, Scope};
 use shegong_store::crypto::KeyRing;
 use shegong_store::people::residents::{self, Viewer};
-use shegong_store::statistics::counters::{self, Regions};
+use shegong_store::statistics::counters::{self, Dim, Regions};
 use shegong_store::{Db, PageRequest, admin::tokens, bench, people::services};
 
 use super::{
@@ -29,17 +29,41 @@ fn pct(mut d: Vec<Duration>, p: f64) -> f64 {
 async fn dashboard_reads(db: &Db, code: &str) -> anyhow::Result<()> {
     let mut c = db.read().await?;
     for (dim, from, to) in [
-        ("kind", "2025-06", "2026-05"),
-        ("tier", "", ""),
-        ("staff_cert", "", ""),
-        ("funding", "2026", "2026"),
+        (Dim::Kind, "2025-06", "2026-05"),
+        (Dim::Tier, "", ""),
+        (Dim::StaffCert, "", ""),
+        (Dim::Funding, "2026", "2026"),
     ] {
-        counters::read(&mut c, Regions::One(code), dim, from, to).await?;
-        counters::read(&mut c, Regions::ChildrenOf(code), dim, from, to).await?;
+        counters::read(
+            &mut c,
+            &Scope::national(),
+            Regions::One(code),
+            dim,
+            from,
+            to,
+        )
+        .await?;
+        counters::read(
+            &mut c,
+            &Scope::national(),
+            Regions::ChildrenOf(code),
+            dim,
+            from,
+            to,
+        )
+        .await?;
     }
-    counters::read(&mut c, Regions::One(code), "domain", "2025-06", "2026-05").await?;
-    for dim in ["category", "staff_role", "due", "elderly_visit"] {
-        counters::read(&mut c, Regions::One(code), dim, "", "").await?;
+    counters::read(
+        &mut c,
+        &Scope::national(),
+        Regions::One(code),
+        Dim::Domain,
+        "2025-06",
+        "2026-05",
+    )
+    .await?;
+    for dim in [Dim::Category, Dim::StaffRole, Dim::Due, Dim::ElderlyVisit] {
+        counters::read(&mut c, &Scope::national(), Regions::One(code), dim, "", "").await?;
     }
     Ok(())
 }

@@ -238,8 +238,15 @@ impl Entry {
     }
 }
 
-const COLUMNS: &str = "seq, id, at, actor_id, actor_name, action, entity, entity_id, region_code, \
-     outcome, changes, request_id, ip, prev_hash, hash, hash_alg";
+/// The entry's columns in `Entry`'s order, as SQL text (a macro so `concat!` can use it).
+macro_rules! columns {
+    () => {
+        "seq, id, at, actor_id, actor_name, action, entity, entity_id, region_code, \
+         outcome, changes, request_id, ip, prev_hash, hash, hash_alg"
+    };
+}
+const COLUMNS: &str = columns!();
+const SELECT: &str = concat!("SELECT ", columns!());
 
 /// Append an entry. Call inside the transaction of the change it records.
 pub async fn record(
@@ -362,7 +369,7 @@ pub struct Filter {
     pub outcome: Option<String>,
 }
 
-fn filtered(select: &str, scope: &Scope, f: &Filter) -> Sql {
+fn filtered(select: &'static str, scope: &Scope, f: &Filter) -> Sql {
     let mut q = Sql::new(select);
     q.push(" FROM audit_log WHERE ");
     q.region_range("region_code", scope);
@@ -394,7 +401,7 @@ pub async fn list(
     filter: &Filter,
     page: PageRequest,
 ) -> StoreResult<Page<Entry>> {
-    let mut q = filtered(&format!("SELECT {COLUMNS}"), scope, filter);
+    let mut q = filtered(SELECT, scope, filter);
     q.push(" ORDER BY seq DESC");
     q.fetch_page(conn, &filtered("SELECT COUNT(*)", scope, filter), page)
         .await
@@ -402,7 +409,7 @@ pub async fn list(
 
 /// One entry in scope.
 pub async fn get(conn: &mut AnyConnection, scope: &Scope, id: &str) -> StoreResult<Entry> {
-    let mut q = filtered(&format!("SELECT {COLUMNS}"), scope, &Filter::default());
+    let mut q = filtered(SELECT, scope, &Filter::default());
     q.push(" AND id = ").bind(id);
     q.fetch_one(conn).await
 }
@@ -492,13 +499,17 @@ async fn verify_in(conn: &mut AnyConnection) -> StoreResult<Verification> {
     let mut checked = 0;
     let mut by_algorithm = BTreeMap::new();
     loop {
-        let batch: Vec<Entry> = Sql::new(&format!("SELECT {COLUMNS} FROM audit_log WHERE seq >= "))
-            .bind(expect_seq)
-            .push(" AND seq <= ")
-            .bind(head_seq)
-            .push(" ORDER BY seq LIMIT 5000")
-            .fetch_all(conn)
-            .await?;
+        let batch: Vec<Entry> = Sql::new(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM audit_log WHERE seq >= "
+        ))
+        .bind(expect_seq)
+        .push(" AND seq <= ")
+        .bind(head_seq)
+        .push(" ORDER BY seq LIMIT 5000")
+        .fetch_all(conn)
+        .await?;
         if batch.is_empty() {
             break;
         }

@@ -201,15 +201,12 @@ pub async fn recovery_left(conn: &mut AnyConnection, user_id: &str) -> StoreResu
 /// any sign-in waiting for it. `true` when there was a confirmed one.
 pub async fn remove(conn: &mut AnyConnection, user_id: &str) -> StoreResult<bool> {
     let had = is_enrolled(conn, user_id).await?;
-    for table in [
-        "twofactor_secrets",
-        "twofactor_recovery_codes",
-        "twofactor_pending",
+    for delete in [
+        "DELETE FROM twofactor_secrets WHERE user_id = ",
+        "DELETE FROM twofactor_recovery_codes WHERE user_id = ",
+        "DELETE FROM twofactor_pending WHERE user_id = ",
     ] {
-        Sql::new(&format!("DELETE FROM {table} WHERE user_id = "))
-            .bind(user_id)
-            .execute(conn)
-            .await?;
+        Sql::new(delete).bind(user_id).execute(conn).await?;
     }
     Ok(had)
 }

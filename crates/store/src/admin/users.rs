@@ -73,7 +73,7 @@ fn scoped(scope: &Scope) -> Sql {
 }
 
 /// `select` (which must alias users as `u`) restricted to the scope.
-fn scoped_from(select: &str, scope: &Scope) -> Sql {
+fn scoped_from(select: &'static str, scope: &Scope) -> Sql {
     let mut q = Sql::new(select);
     q.push(" WHERE ");
     q.region_range("u.region_code", scope);
@@ -250,7 +250,7 @@ impl Sort {
     }
 }
 
-fn filtered(scope: &Scope, f: &Filter, select: &str) -> Sql {
+fn filtered(scope: &Scope, f: &Filter, select: &'static str) -> Sql {
     let mut q = scoped_from(select, scope);
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         q.contains_any(&["u.username", "u.display_name"], text);

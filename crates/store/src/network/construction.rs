@@ -6,7 +6,7 @@ use serde::Serialize;
 use shegong_domain::{FieldError, Scope};
 use sqlx::AnyConnection;
 
-use crate::network::stations::{self, scoped_from};
+use crate::network::station_scope::{self, scoped_from};
 use crate::sql::Sql;
 use crate::{Millis, StoreResult, new_id};
 
@@ -96,7 +96,7 @@ pub async fn report(
     by: &str,
     now: Millis,
 ) -> StoreResult<String> {
-    let st = stations::get(conn, scope, station_id).await?;
+    let st = station_scope::place(conn, scope, station_id).await?;
     if !(0..=100).contains(&input.progress_pct) {
         return Err(FieldError::new("progress_pct", "construction.progress_invalid").into());
     }
@@ -126,7 +126,7 @@ pub async fn reports(
     scope: &Scope,
     station_id: &str,
 ) -> StoreResult<Vec<Report>> {
-    stations::get(conn, scope, station_id).await?;
+    station_scope::place(conn, scope, station_id).await?;
     Sql::new(REPORT)
         .push(" WHERE station_id = ")
         .bind(station_id)

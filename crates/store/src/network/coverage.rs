@@ -8,8 +8,8 @@ use serde::Serialize;
 use shegong_domain::{RegionCode, RegionLevel, Scope};
 use sqlx::AnyConnection;
 
-use crate::network::stations::scoped_from;
-use crate::sql::Sql;
+use crate::network::station_scope::scoped_from;
+use crate::sql::{Sql, region_prefix};
 use crate::{StoreResult, network::regions};
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -59,17 +59,11 @@ impl Figures {
 struct Tally {
     top: Figures,
     rows: BTreeMap<String, Figures>,
-    /// Children are grouped by a code prefix of this length (12: no children).
-    child_len: usize,
+    /// Children are grouped by the code prefix of this level (a village: no children).
+    child: RegionLevel,
 }
 
 impl Tally {
-    /// `SUBSTR(col, 1, n)`: an internal integer, not input, inlined so both engines see a plain
-    /// integer literal.
-    fn prefix(&self, col: &str) -> String {
-        format!("SUBSTR({col}, 1, {})", self.child_len)
-    }
-
     /// Apply `add` to the region's figures and to the child's with code `g`, if any.
     fn add(&mut self, g: &str, add: impl Fn(&mut Figures)) {
         add(&mut self.top);
@@ -104,16 +98,12 @@ pub async fn coverage(
         region: area.region.clone(),
         org: None,
     };
-    let child_len = match &area.region {
-        None => Some(RegionLevel::Province.code_len()),
-        Some(r) => r
-            .level()
-            .child()
-            .filter(|l| *l <= RegionLevel::Township)
-            .map(|l| l.code_len()),
+    let child = match &area.region {
+        None => Some(RegionLevel::Province),
+        Some(r) => r.level().child().filter(|l| *l <= RegionLevel::Township),
     };
     let mut rows: BTreeMap<String, Figures> = BTreeMap::new();
-    if child_len.is_some() {
+    if child.is_some() {
         for r in regions::children(conn, scope, code).await? {
             rows.insert(
                 r.code.clone(),
@@ -128,7 +118,7 @@ pub async fn coverage(
     let mut tally = Tally {
         top,
         rows,
-        child_len: child_len.unwrap_or(12),
+        child: child.unwrap_or(RegionLevel::Village),
     };
     count_townships(conn, &mut tally, &tree).await?;
     count_covered(conn, &mut tally, &tree, &area).await?;
@@ -139,14 +129,16 @@ pub async fn coverage(
 
 /// Administrative townships and functional zones.
 async fn count_townships(conn: &mut AnyConnection, t: &mut Tally, tree: &Scope) -> StoreResult<()> {
-    let mut q = Sql::new(&format!(
-        "SELECT {g}, CAST(SUM(CASE WHEN kind = 'township_zone' THEN 0 ELSE 1 END) AS BIGINT), \
+    let mut q = Sql::new(region_prefix!(
+        t.child,
+        "SELECT ",
+        "code",
+        ", CAST(SUM(CASE WHEN kind = 'township_zone' THEN 0 ELSE 1 END) AS BIGINT), \
          CAST(SUM(CASE WHEN kind = 'township_zone' THEN 1 ELSE 0 END) AS BIGINT) \
-         FROM regions WHERE level = 'township' AND ",
-        g = t.prefix("code")
+         FROM regions WHERE level = 'township' AND "
     ));
     q.region_range("code", tree)
-        .push(&format!(" GROUP BY {}", t.prefix("code")));
+        .push(region_prefix!(t.child, " GROUP BY ", "code", ""));
     for (g, townships, zones) in q.fetch_all::<(String, i64, i64)>(conn).await? {
         t.add(&g, |f| {
             f.townships += townships;
@@ -163,19 +155,21 @@ async fn count_covered(
     tree: &Scope,
     area: &Scope,
 ) -> StoreResult<()> {
-    let mut q = Sql::new(&format!(
-        "SELECT {g}, CAST(SUM(CASE WHEN r.kind = 'township_zone' THEN 0 ELSE 1 END) AS BIGINT), \
+    let mut q = Sql::new(region_prefix!(
+        t.child,
+        "SELECT ",
+        "r.code",
+        ", CAST(SUM(CASE WHEN r.kind = 'township_zone' THEN 0 ELSE 1 END) AS BIGINT), \
          CAST(SUM(CASE WHEN r.kind = 'township_zone' THEN 1 ELSE 0 END) AS BIGINT) \
          FROM regions r WHERE r.level = 'township' AND EXISTS (SELECT 1 FROM stations s WHERE \
-         s.region_code = r.code AND s.tier = 'township_station' AND s.status = 'operating'",
-        g = t.prefix("r.code")
+         s.region_code = r.code AND s.tier = 'township_station' AND s.status = 'operating'"
     ));
     if let Some(org) = area.org {
         q.push(" AND s.operator_org_id = ").bind(org.to_string());
     }
     q.push(") AND ")
         .region_range("r.code", tree)
-        .push(&format!(" GROUP BY {}", t.prefix("r.code")));
+        .push(region_prefix!(t.child, " GROUP BY ", "r.code", ""));
     for (g, covered, zones) in q.fetch_all::<(String, i64, i64)>(conn).await? {
         t.add(&g, |f| {
             f.covered += covered;
@@ -188,15 +182,19 @@ async fn count_covered(
 /// Stations by status, and the average readiness of those not closed.
 async fn count_stations(conn: &mut AnyConnection, t: &mut Tally, area: &Scope) -> StoreResult<()> {
     let mut q = scoped_from(
-        &format!(
-            "SELECT {g}, s.status, COUNT(*), CAST(COALESCE(SUM(s.readiness_pct), 0) AS BIGINT) FROM stations s",
-            g = t.prefix("s.region_code")
+        region_prefix!(
+            t.child,
+            "SELECT ",
+            "s.region_code",
+            ", s.status, COUNT(*), CAST(COALESCE(SUM(s.readiness_pct), 0) AS BIGINT) FROM stations s"
         ),
         area,
     );
-    q.push(&format!(
-        " GROUP BY {}, s.status",
-        t.prefix("s.region_code")
+    q.push(region_prefix!(
+        t.child,
+        " GROUP BY ",
+        "s.region_code",
+        ", s.status"
     ));
     let mut readiness: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for (g, status, n, ready_sum) in q.fetch_all::<(String, String, i64, i64)>(conn).await? {
@@ -231,9 +229,11 @@ async fn count_rectifications(
     area: &Scope,
     today: &str,
 ) -> StoreResult<()> {
-    let mut q = Sql::new(&format!(
-        "SELECT {g}, COUNT(*), CAST(SUM(CASE WHEN x.deadline < ",
-        g = t.prefix("x.region_code")
+    let mut q = Sql::new(region_prefix!(
+        t.child,
+        "SELECT ",
+        "x.region_code",
+        ", COUNT(*), CAST(SUM(CASE WHEN x.deadline < "
     ));
     q.bind(today).push(" THEN 1 ELSE 0 END) AS BIGINT) FROM rectifications x JOIN stations s ON s.id = x.station_id \
          WHERE x.status IN ('open', 'submitted') AND ");
@@ -241,7 +241,7 @@ async fn count_rectifications(
     if let Some(org) = area.org {
         q.push(" AND s.operator_org_id = ").bind(org.to_string());
     }
-    q.push(&format!(" GROUP BY {}", t.prefix("x.region_code")));
+    q.push(region_prefix!(t.child, " GROUP BY ", "x.region_code", ""));
     for (g, open, overdue) in q.fetch_all::<(String, i64, i64)>(conn).await? {
         t.add(&g, |f| {
             f.rectifications_open += open;

@@ -9,7 +9,7 @@ use shegong_domain::network::station::{Category, Evidence, readiness_pct};
 use shegong_domain::{FieldError, Scope};
 use sqlx::AnyConnection;
 
-use crate::network::stations::{self, scoped_from};
+use crate::network::station_scope::{self, scoped_from};
 use crate::sql::Sql;
 use crate::{Millis, StoreResult, new_id};
 
@@ -134,7 +134,7 @@ pub async fn assessments(
     scope: &Scope,
     station_id: &str,
 ) -> StoreResult<Vec<Assessment>> {
-    stations::get(conn, scope, station_id).await?;
+    station_scope::place(conn, scope, station_id).await?;
     Sql::new("SELECT item_id, met, note, attachment_id, assessed_by, assessed_on FROM station_assessments WHERE station_id = ")
         .bind(station_id).fetch_all(conn).await
 }
@@ -154,7 +154,7 @@ pub async fn assess(
     on: &str,
     now: Millis,
 ) -> StoreResult<(Option<bool>, i64)> {
-    let st = stations::get(conn, scope, station_id).await?;
+    let st = station_scope::place(conn, scope, station_id).await?;
     if !items_for(conn, &st.region_code)
         .await?
         .iter()

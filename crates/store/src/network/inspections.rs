@@ -7,7 +7,7 @@ use shegong_domain::network::station::Rectification;
 use shegong_domain::{FieldError, Scope};
 use sqlx::AnyConnection;
 
-use crate::network::stations::{self, scoped_from};
+use crate::network::station_scope::{self, scoped_from};
 use crate::sql::Sql;
 use crate::{Millis, Page, PageRequest, StoreResult, network::indicators, new_id};
 
@@ -132,7 +132,7 @@ pub async fn record_visit(
     by: &str,
     now: Millis,
 ) -> StoreResult<String> {
-    let st = stations::get(conn, scope, &input.station_id).await?;
+    let st = station_scope::place(conn, scope, &input.station_id).await?;
     if let Some(p) = &input.plan_id {
         plan(conn, scope, p)
             .await
@@ -193,7 +193,7 @@ pub async fn visits(
     plan_id: Option<&str>,
     page: PageRequest,
 ) -> StoreResult<Page<Visit>> {
-    let filter = |select: &str| {
+    let filter = |select: &'static str| {
         let mut q = scoped_from(select, scope);
         if let Some(s) = station_id {
             q.push(" AND v.station_id = ").bind(s);
@@ -282,7 +282,7 @@ pub async fn rectifications(
     today: &str,
     page: PageRequest,
 ) -> StoreResult<Page<Rect>> {
-    let filter = |select: &str| {
+    let filter = |select: &'static str| {
         let mut q = scoped_from(select, scope);
         if let Some(s) = &f.station_id {
             q.push(" AND x.station_id = ").bind(s.as_str());

@@ -8,4 +8,5 @@ pub mod indicators;
 pub mod inspections;
 pub mod orgs;
 pub mod regions;
+pub mod station_scope;
 pub mod stations;

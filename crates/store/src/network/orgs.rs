@@ -106,7 +106,7 @@ fn visible(scope: &Scope) -> Sql {
 }
 
 /// `select` (aliasing organizations as `o`) restricted to what the scope may see.
-fn visible_from(select: &str, scope: &Scope) -> Sql {
+fn visible_from(select: &'static str, scope: &Scope) -> Sql {
     let mut q = Sql::new(select);
     q.push(" WHERE ");
     match scope.org {
@@ -331,7 +331,7 @@ fn order_by(sort: Option<&str>) -> &'static str {
     }
 }
 
-fn filtered(scope: &Scope, f: &Filter, select: &str) -> Sql {
+fn filtered(scope: &Scope, f: &Filter, select: &'static str) -> Sql {
     let mut q = visible_from(select, scope);
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         q.contains_any(&["o.name", "o.uscc"], text);

@@ -7,6 +7,7 @@ use shegong_domain::network::station::{FundingSource, Mode, Room, Status, Tier, 
 use shegong_domain::{FieldError, RegionCode, Scope};
 use sqlx::AnyConnection;
 
+use crate::network::station_scope::scoped_from;
 use crate::sql::Sql;
 use crate::{Millis, Page, PageRequest, StoreResult, new_id, statistics::counters};
 
@@ -15,16 +16,19 @@ pub struct Station {
     pub id: String,
     pub region_code: String,
     pub region_path: String,
-    pub tier: String,
+    #[sqlx(try_from = "String")]
+    pub tier: Tier,
     pub name: String,
     pub address: String,
     pub lng_e6: Option<i64>,
     pub lat_e6: Option<i64>,
     pub host_premises: String,
-    pub mode: String,
+    #[sqlx(try_from = "String")]
+    pub mode: Mode,
     pub operator_org_id: Option<String>,
     pub operator_name: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: Status,
     pub status_since: String,
     pub area_m2: i64,
     pub rooms: String,
@@ -40,15 +44,6 @@ pub struct Station {
 }
 
 impl Station {
-    /// The status; a value the schema should have refused is a decoding error.
-    pub fn status(&self) -> StoreResult<Status> {
-        Status::parse(&self.status).map_err(|_| {
-            crate::StoreError::Db(sqlx::Error::Decode(
-                format!("station {}: unknown status {:?}", self.id, self.status).into(),
-            ))
-        })
-    }
-
     pub fn display_path(&self) -> String {
         shegong_domain::network::region::display_path(self.region_path.split('/'))
     }
@@ -60,17 +55,6 @@ const SELECT: &str = "SELECT s.id, s.region_code, r.path_names AS region_path, s
      s.readiness_pct, s.completion_confirmed_at, s.completion_confirmed_by, s.created_at, s.updated_at \
      FROM stations s JOIN regions r ON r.code = s.region_code \
      LEFT JOIN organizations o ON o.id = s.operator_org_id";
-
-/// `select` (aliasing stations as `s`) restricted to the scope.
-pub(crate) fn scoped_from(select: &str, scope: &Scope) -> Sql {
-    let mut q = Sql::new(select);
-    q.push(" WHERE ");
-    q.region_range("s.region_code", scope);
-    if let Some(org) = scope.org {
-        q.push(" AND s.operator_org_id = ").bind(org.to_string());
-    }
-    q
-}
 
 /// Everything a station form or import row sets, parsed.
 #[derive(Debug, Clone)]
@@ -243,7 +227,7 @@ pub async fn create(
         now,
     )
     .await?;
-    crate::network::indicators::recompute_station(conn, &id).await?;
+    station_changed(conn, &id, input.region.as_str()).await?;
     Ok(id)
 }
 
@@ -273,7 +257,7 @@ pub async fn update(
             return Err(FieldError::new("name", "station.name_taken").into());
         }
     }
-    let old_status = before.status()?;
+    let old_status = before.status;
     if old_status != input.status && !old_status.can_become(input.status) {
         return Err(FieldError::new("status", "station.status_transition").into());
     }
@@ -300,7 +284,7 @@ pub async fn update(
         )
         .await?;
     }
-    if before.operator_org_id != input.operator_org_id || before.mode != input.mode.as_str() {
+    if before.operator_org_id != input.operator_org_id || before.mode != input.mode {
         Sql::new("UPDATE station_operators SET to_date = ")
             .bind(today)
             .push(" WHERE station_id = ")
@@ -322,8 +306,8 @@ pub async fn update(
     if before.region_code != input.region.as_str() {
         let counted = counters::contribution(conn, &[counters::Subject::Station(id)]).await?;
         move_children(conn, id, input.region.as_str()).await?;
+        station_changed(conn, id, input.region.as_str()).await?;
         counters::changed(conn, &[counters::Subject::Station(id)], counted).await?;
-        crate::network::indicators::recompute_station(conn, id).await?;
     }
     Ok(before)
 }
@@ -331,17 +315,17 @@ pub async fn update(
 /// Rows that belong to a station carry its region (for scoping and distribution): when the
 /// station moves, they move with it in the same transaction, so the old area loses access.
 async fn move_children(conn: &mut AnyConnection, id: &str, region: &str) -> StoreResult<()> {
-    for table in [
-        "station_status_history",
-        "station_operators",
-        "station_funding",
-        "station_services",
-        "station_assessments",
-        "progress_reports",
-        "inspection_visits",
-        "rectifications",
+    for update in [
+        "UPDATE station_status_history SET region_code = ",
+        "UPDATE station_operators SET region_code = ",
+        "UPDATE station_funding SET region_code = ",
+        "UPDATE station_services SET region_code = ",
+        "UPDATE station_assessments SET region_code = ",
+        "UPDATE progress_reports SET region_code = ",
+        "UPDATE inspection_visits SET region_code = ",
+        "UPDATE rectifications SET region_code = ",
     ] {
-        Sql::new(&format!("UPDATE {table} SET region_code = "))
+        Sql::new(update)
             .bind(region)
             .push(" WHERE station_id = ")
             .bind(id)
@@ -354,7 +338,16 @@ async fn move_children(conn: &mut AnyConnection, id: &str, region: &str) -> Stor
         .bind(id)
         .execute(conn)
         .await?;
-    crate::workforce::staff::follow_station(conn, id, region).await
+    Ok(())
+}
+
+/// What follows a station's creation or move, in the same transaction: its staff take its region
+/// and its readiness is recomputed against the checklist that applies there. The one place where
+/// a station change reaches into other modules (they read stations through `station_scope`).
+async fn station_changed(conn: &mut AnyConnection, id: &str, region: &str) -> StoreResult<()> {
+    crate::workforce::staff::follow_station(conn, id, region).await?;
+    crate::network::indicators::recompute_station(conn, id).await?;
+    Ok(())
 }
 
 /// The supervising administrator confirms construction is complete: the station is operating.
@@ -367,7 +360,7 @@ pub async fn confirm_completion(
     now: Millis,
 ) -> StoreResult<Station> {
     let before = get(conn, scope, id).await?;
-    if !before.status()?.reports_progress() {
+    if !before.status.reports_progress() {
         return Err(FieldError::new("status", "station.not_under_construction").into());
     }
     Sql::new("UPDATE stations SET status = 'operating', status_since = ")
@@ -428,7 +421,7 @@ pub struct Filter {
     pub sort: Option<String>,
 }
 
-fn filtered(scope: &Scope, f: &Filter, select: &str) -> Sql {
+fn filtered(scope: &Scope, f: &Filter, select: &'static str) -> Sql {
     let mut q = scoped_from(select, scope);
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         q.contains_any(&["s.name", "s.address"], text);

@@ -95,7 +95,7 @@ pub struct Filter {
     pub q: Option<String>,
 }
 
-fn filtered(viewer: &Viewer, f: &Filter, select: &str) -> Sql {
+fn filtered(viewer: &Viewer, f: &Filter, select: &'static str) -> Sql {
     let mut q = Sql::new(select);
     visible(viewer, &mut q);
     if let Some(s) = &f.stage {

@@ -1,6 +1,8 @@
 //! Likely duplicates (the same identity number, or a similar name with the same birth date or
 //! home region, across the whole country) and merging one file into another.
 
+use std::collections::{BTreeSet, HashMap, HashSet};
+
 use serde::Serialize;
 use shegong_domain::FieldError;
 use shegong_domain::people::{self};
@@ -10,7 +12,7 @@ use crate::crypto::KeyRing;
 use crate::sql::Sql;
 use crate::{Millis, StoreResult, statistics::counters};
 
-use super::residents::{ID_FIELD, Resident, ResidentInput, Viewer, get};
+use super::residents::{ID_FIELD, Resident, ResidentInput, SELECT, Viewer, get};
 use super::visit_rules::refresh_schedule;
 
 /// A record that may be the same person as the one being entered.
@@ -58,10 +60,8 @@ async fn ask_about(
             });
         }
     }
-    // The county, not the township: naming the township would say where the person lives.
-    let county: String = region_code.chars().take(6).collect();
     let path: Option<(String,)> = Sql::new("SELECT path_names FROM regions WHERE code = ")
-        .bind(county)
+        .bind(county(region_code))
         .fetch_optional(conn)
         .await?;
     Ok(AskAbout {
@@ -69,6 +69,12 @@ async fn ask_about(
         station_phone: None,
         office: path.map(|(p,)| shegong_domain::network::region::display_path(p.split('/'))),
     })
+}
+
+/// The county of a region code: whom to ask names the county, not the township, which would
+/// say where the person lives.
+fn county(region_code: &str) -> String {
+    region_code.chars().take(6).collect()
 }
 
 /// Exact duplicate: another record with this identity number (anywhere, whatever the scope).
@@ -108,105 +114,257 @@ pub async fn likely_duplicates(
     input: &ResidentInput,
     except: Option<&str>,
 ) -> StoreResult<Vec<Candidate>> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: String,
-        name: String,
-        birth_date: String,
-        region_code: String,
-        region_path: String,
-        id_number_hash: Option<String>,
-        station_id: Option<String>,
+    let mut found = find(conn, viewer, keys, &[input], except).await?;
+    Ok(found.pop().unwrap_or_default())
+}
+
+/// [`likely_duplicates`] of every input at once (the rows of an imported sheet): the same
+/// candidates in the same order for each, from one query per [`CHUNK`] inputs.
+pub async fn likely_duplicates_of_each(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    keys: &KeyRing,
+    inputs: &[&ResidentInput],
+) -> StoreResult<Vec<Vec<Candidate>>> {
+    let mut out = Vec::with_capacity(inputs.len());
+    for chunk in inputs.chunks(CHUNK) {
+        out.extend(find(conn, viewer, keys, chunk, None).await?);
     }
-    let hash = input
-        .id_number
-        .as_deref()
-        .map(|n| keys.lookup_hash(ID_FIELD, n));
-    let region = input
-        .region
-        .as_ref()
-        .map(|r| r.to_string())
-        .unwrap_or_default();
-    // Each branch reads one index: the same pinyin key, the same birth date, the same home region
-    // with the same first character (the one-character-apart rule keeps the surname), the same
-    // identity number. Each is small even among millions of files.
-    let first: String = people::normalized_name(&input.name)
-        .chars()
-        .take(1)
+    Ok(out)
+}
+
+/// Inputs per query: each binds up to five values (see `import::lookups::CHUNK`).
+const CHUNK: usize = 60;
+/// Records looked at per input, oldest first.
+const SCANNED: usize = 2000;
+/// Candidates kept per input.
+const KEPT: usize = 20;
+
+/// A record found by one of the branches of the look-up.
+#[derive(sqlx::FromRow)]
+struct Found {
+    id: String,
+    name: String,
+    name_key: String,
+    birth_date: String,
+    region_code: String,
+    region_path: String,
+    id_number_hash: Option<String>,
+    station_id: Option<String>,
+}
+
+/// What one input is looked up by.
+struct Probe<'a> {
+    name: &'a str,
+    name_key: String,
+    /// The first character of the normalised name: a name one character apart keeps it.
+    first: String,
+    birth_date: &'a str,
+    region: String,
+    hash: Option<String>,
+}
+
+impl<'a> Probe<'a> {
+    fn new(keys: &KeyRing, input: &'a ResidentInput) -> Self {
+        Probe {
+            name: &input.name,
+            name_key: people::name_key(&input.name),
+            first: people::normalized_name(&input.name)
+                .chars()
+                .take(1)
+                .collect(),
+            birth_date: &input.birth_date,
+            region: input
+                .region
+                .as_ref()
+                .map(|r| r.to_string())
+                .unwrap_or_default(),
+            hash: input
+                .id_number
+                .as_deref()
+                .map(|n| keys.lookup_hash(ID_FIELD, n)),
+        }
+    }
+
+    /// Whether one of this input's branches finds the record.
+    fn reaches(&self, r: &Found) -> bool {
+        r.name_key == self.name_key
+            || r.birth_date == self.birth_date
+            || (r.region_code == self.region && r.name.starts_with(self.first.as_str()))
+            || (self.hash.is_some() && r.id_number_hash == self.hash)
+    }
+
+    /// Why the record is probably this person, if it is.
+    fn reason(&self, r: &Found) -> Option<&'static str> {
+        if self.hash.is_some() && r.id_number_hash == self.hash {
+            Some("same_id")
+        } else if !people::names_alike(&r.name, self.name) {
+            None
+        } else if r.birth_date == self.birth_date {
+            Some("same_birth_date")
+        } else if r.region_code == self.region {
+            Some("same_region")
+        } else {
+            None
+        }
+    }
+}
+
+/// Each input's candidates: the records its branches reach, oldest first (at most [`SCANNED`]),
+/// that are alike, at most [`KEPT`], the same identity number first; described when visible.
+async fn find(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    keys: &KeyRing,
+    inputs: &[&ResidentInput],
+    except: Option<&str>,
+) -> StoreResult<Vec<Vec<Candidate>>> {
+    let probes: Vec<Probe<'_>> = inputs.iter().map(|i| Probe::new(keys, i)).collect();
+    let rows = reached(conn, &probes).await?;
+    let picked: Vec<Vec<(&Found, &'static str)>> = probes
+        .iter()
+        .map(|p| {
+            rows.iter()
+                .filter(|r| p.reaches(r))
+                .take(SCANNED)
+                .filter(|r| Some(r.id.as_str()) != except)
+                .filter_map(|r| p.reason(r).map(|reason| (r, reason)))
+                .take(KEPT)
+                .collect()
+        })
+        .collect();
+    let ids: Vec<&str> = picked
+        .iter()
+        .flatten()
+        .map(|(r, _)| r.id.as_str())
+        .collect();
+    let visible = visible_ids(conn, viewer, &ids).await?;
+    let mut asked: HashMap<(Option<String>, String), AskAbout> = HashMap::new();
+    let mut out = Vec::with_capacity(picked.len());
+    for found in picked {
+        let mut candidates = Vec::with_capacity(found.len());
+        for (r, reason) in found {
+            candidates.push(if visible.contains(r.id.as_str()) {
+                Candidate {
+                    id: r.id.clone(),
+                    name: r.name.clone(),
+                    birth_date: r.birth_date.clone(),
+                    region_path: shegong_domain::network::region::display_path(
+                        r.region_path.split('/'),
+                    ),
+                    visible: true,
+                    reason,
+                    ask: None,
+                }
+            } else {
+                let key = (r.station_id.clone(), county(&r.region_code));
+                let ask = match asked.get(&key) {
+                    Some(a) => a.clone(),
+                    None => {
+                        let a = ask_about(conn, r.station_id.as_deref(), &r.region_code).await?;
+                        asked.insert(key, a.clone());
+                        a
+                    }
+                };
+                Candidate {
+                    id: r.id.clone(),
+                    name: String::new(),
+                    birth_date: String::new(),
+                    region_path: String::new(),
+                    visible: false,
+                    reason,
+                    ask: Some(ask),
+                }
+            });
+        }
+        candidates.sort_by_key(|c| c.reason != "same_id");
+        out.push(candidates);
+    }
+    Ok(out)
+}
+
+/// The active records any probe's branches reach, oldest first. Each branch reads one index:
+/// the same pinyin key, the same birth date, the same home region with the same first character,
+/// the same identity number; each is small even among millions of files.
+async fn reached(conn: &mut AnyConnection, probes: &[Probe<'_>]) -> StoreResult<Vec<Found>> {
+    let distinct = |f: &dyn Fn(&Probe<'_>) -> Option<String>| -> Vec<String> {
+        probes
+            .iter()
+            .filter_map(f)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
+    let name_keys = distinct(&|p| Some(p.name_key.clone()));
+    let births = distinct(&|p| Some(p.birth_date.to_owned()));
+    let hashes = distinct(&|p| p.hash.clone());
+    let places: BTreeSet<(&str, &str)> = probes
+        .iter()
+        .map(|p| (p.region.as_str(), p.first.as_str()))
         .collect();
     // The status test is wrapped so that no status-led index (the list's) competes with the branch's
     // own: without table statistics SQLite would otherwise walk every active file per branch.
-    let select = "SELECT r.id, r.name, r.birth_date, r.region_code, g.path_names AS region_path, r.id_number_hash, r.station_id, r.created_at \
+    const BRANCH: &str = "SELECT r.id, r.name, r.name_key, r.birth_date, r.region_code, g.path_names AS region_path, r.id_number_hash, r.station_id, r.created_at \
         FROM residents r JOIN regions g ON g.code = r.region_code WHERE COALESCE(r.status, '') = 'active' AND ";
     let mut q = Sql::new(
-        "SELECT id, name, birth_date, region_code, region_path, id_number_hash, station_id FROM (",
+        "SELECT id, name, name_key, birth_date, region_code, region_path, id_number_hash, station_id FROM (",
     );
-    q.push(select)
-        .push("r.name_key = ")
-        .bind(people::name_key(&input.name));
-    q.push(" UNION ")
-        .push(select)
-        .push("r.birth_date = ")
-        .bind(input.birth_date.clone());
-    q.push(" UNION ")
-        .push(select)
-        .push("r.region_code = ")
-        .bind(region.clone())
-        .push(" AND r.name LIKE ")
-        .bind(format!("{first}%"));
-    if let Some(h) = &hash {
-        q.push(" UNION ")
-            .push(select)
-            .push("r.id_number_hash = ")
-            .bind(h.clone());
-    }
-    q.push(") t ORDER BY created_at LIMIT 2000");
-    let rows: Vec<Row> = q.fetch_all(conn).await?;
-    let mut out = Vec::new();
-    for r in rows {
-        if Some(r.id.as_str()) == except {
-            continue;
+    q.push(BRANCH).push("r.name_key IN (");
+    bind_list(&mut q, &name_keys);
+    q.push(") UNION ").push(BRANCH).push("r.birth_date IN (");
+    bind_list(&mut q, &births);
+    q.push(") UNION ").push(BRANCH).push("(");
+    for (i, (region, first)) in places.iter().enumerate() {
+        if i > 0 {
+            q.push(" OR ");
         }
-        let reason = if hash.is_some() && r.id_number_hash == hash {
-            "same_id"
-        } else if !people::names_alike(&r.name, &input.name) {
-            continue;
-        } else if r.birth_date == input.birth_date {
-            "same_birth_date"
-        } else if r.region_code == region {
-            "same_region"
-        } else {
-            continue;
-        };
-        let visible = get(conn, viewer, &r.id).await.is_ok();
-        out.push(if visible {
-            Candidate {
-                id: r.id,
-                name: r.name,
-                birth_date: r.birth_date,
-                region_path: shegong_domain::network::region::display_path(
-                    r.region_path.split('/'),
-                ),
-                visible,
-                reason,
-                ask: None,
-            }
-        } else {
-            Candidate {
-                ask: Some(ask_about(conn, r.station_id.as_deref(), &r.region_code).await?),
-                id: r.id,
-                name: String::new(),
-                birth_date: String::new(),
-                region_path: String::new(),
-                visible,
-                reason,
-            }
-        });
-        if out.len() >= 20 {
-            break;
-        }
+        q.push("(r.region_code = ")
+            .bind(region.to_string())
+            .push(" AND r.name LIKE ")
+            .bind(format!("{first}%"))
+            .push(")");
     }
-    out.sort_by_key(|c| c.reason != "same_id");
+    q.push(")");
+    if !hashes.is_empty() {
+        q.push(" UNION ").push(BRANCH).push("r.id_number_hash IN (");
+        bind_list(&mut q, &hashes);
+        q.push(")");
+    }
+    q.push(") t ORDER BY created_at, id");
+    // One input's look-up needs no more than it looks at.
+    if probes.len() == 1 {
+        q.push(" LIMIT 2000");
+    }
+    q.fetch_all(conn).await
+}
+
+fn bind_list(q: &mut Sql, values: &[String]) {
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.bind(v.as_str());
+    }
+}
+
+/// Which of these records the viewer may open (as `residents::get` decides).
+async fn visible_ids(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    ids: &[&str],
+) -> StoreResult<HashSet<String>> {
+    let ids: BTreeSet<&str> = ids.iter().copied().collect();
+    let ids: Vec<String> = ids.into_iter().map(str::to_owned).collect();
+    let mut out = HashSet::new();
+    for chunk in ids.chunks(CHUNK * 5) {
+        let mut q = Sql::new(SELECT);
+        q.push(" AND r.id IN (");
+        bind_list(&mut q, chunk);
+        q.push(")");
+        viewer.restrict(&mut q, "r");
+        let rows: Vec<Resident> = q.fetch_all(conn).await?;
+        out.extend(rows.into_iter().map(|r| r.id));
+    }
     Ok(out)
 }
 
@@ -235,8 +393,13 @@ pub async fn merge(
         ],
     )
     .await?;
-    for table in ["resident_memberships", "risk_history", "cases", "services"] {
-        Sql::new(&format!("UPDATE {table} SET resident_id = "))
+    for update in [
+        "UPDATE resident_memberships SET resident_id = ",
+        "UPDATE risk_history SET resident_id = ",
+        "UPDATE cases SET resident_id = ",
+        "UPDATE services SET resident_id = ",
+    ] {
+        Sql::new(update)
             .bind(keep)
             .push(" WHERE resident_id = ")
             .bind(drop)

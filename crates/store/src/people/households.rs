@@ -45,17 +45,20 @@ pub struct MembershipInput {
     pub verified_by: String,
 }
 
-/// Memberships of the residents given (for list pages: one query for a page of rows).
+/// Memberships of the residents given that the viewer may open (for list pages: one query for
+/// a page of rows).
 pub async fn memberships_of(
     conn: &mut AnyConnection,
+    viewer: &Viewer,
     ids: &[&str],
 ) -> StoreResult<Vec<Membership>> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
     let mut q = Sql::new(
-        "SELECT id, resident_id, category, disability_category, disability_grade, source, evidence, valid_from, valid_to, \
-        verified_by, created_at FROM resident_memberships WHERE resident_id IN (",
+        "SELECT m.id, m.resident_id, m.category, m.disability_category, m.disability_grade, m.source, m.evidence, m.valid_from, \
+        m.valid_to, m.verified_by, m.created_at FROM resident_memberships m JOIN residents r ON r.id = m.resident_id \
+        WHERE m.resident_id IN (",
     );
     for (i, id) in ids.iter().enumerate() {
         if i > 0 {
@@ -63,7 +66,9 @@ pub async fn memberships_of(
         }
         q.bind(id.to_string());
     }
-    q.push(") ORDER BY valid_from DESC, created_at DESC");
+    q.push(")");
+    viewer.restrict(&mut q, "r");
+    q.push(" ORDER BY m.valid_from DESC, m.created_at DESC");
     q.fetch_all(conn).await
 }
 
@@ -128,7 +133,7 @@ pub async fn end_membership(
 ) -> StoreResult<Membership> {
     get(conn, viewer, resident_id).await?;
     let counted = counters::contribution(conn, &[counters::Subject::Resident(resident_id)]).await?;
-    let m = memberships_of(conn, &[resident_id])
+    let m = memberships_of(conn, viewer, &[resident_id])
         .await?
         .into_iter()
         .find(|m| m.id == membership_id)

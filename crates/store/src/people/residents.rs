@@ -17,21 +17,12 @@ use sqlx::AnyConnection;
 use crate::crypto::KeyRing;
 use crate::sql::Sql;
 use crate::{
-    Millis, Page, PageRequest, StoreError, StoreResult, network::stations, new_id,
+    Millis, Page, PageRequest, StoreError, StoreResult, network::station_scope, new_id,
     statistics::counters,
 };
 
 use super::duplicates::id_owner;
 use super::visit_rules::refresh_schedule;
-
-// A resident's memberships, duplicates, visit schedule and creation keys are part of the register
-// for its callers (imports, demo data, the scale tool, tests): reachable from here too.
-pub use super::duplicates::{Candidate, likely_duplicates, merge};
-pub use super::households::{
-    Category, MembershipInput, add_membership, categories, end_membership, memberships_of,
-};
-pub use super::idempotency::{Claim, IDEMPOTENCY_TTL_MS, claim_key, parse_key, settle_key};
-pub use super::visit_rules::{due_counts, elderly_visit_rate, reschedule, set_rule};
 
 /// Column names bound into the seals.
 pub const ID_FIELD: &str = "residents.id_number";
@@ -49,8 +40,8 @@ pub const GUARDIAN_PHONE_FIELD: &str = "residents.guardian_phone";
 pub(crate) fn in_scope(
     q: &mut Sql,
     scope: &Scope,
-    region_col: &str,
-    station_col: &str,
+    region_col: &'static str,
+    station_col: &'static str,
     indexed: bool,
 ) {
     q.push(" AND ");
@@ -60,11 +51,11 @@ pub(crate) fn in_scope(
         q.region_prefix_unindexed(region_col, scope);
     }
     if let Some(org) = scope.org {
-        q.push(&format!(
-            " AND {station_col} IN (SELECT os.id FROM stations os WHERE os.operator_org_id = "
-        ))
-        .bind(org.to_string())
-        .push(")");
+        q.push(" AND ")
+            .push(station_col)
+            .push(" IN (SELECT os.id FROM stations os WHERE os.operator_org_id = ")
+            .bind(org.to_string())
+            .push(")");
     }
 }
 
@@ -88,30 +79,42 @@ impl Viewer {
             .to_string()
     }
 
-    /// `AND <resident r is visible>`: the scope, and the protection rule.
-    pub(crate) fn restrict(&self, q: &mut Sql, alias: &str) {
-        in_scope(
-            q,
-            &self.scope,
-            &format!("{alias}.region_code"),
-            &format!("{alias}.station_id"),
-            true,
-        );
+    /// `AND <resident r is visible>`: the scope, and the protection rule. `alias` is the
+    /// residents table's alias in the query; one the match does not know shows nothing.
+    pub(crate) fn restrict(&self, q: &mut Sql, alias: &'static str) {
+        let (region_col, station_col) = match alias {
+            "r" => ("r.region_code", "r.station_id"),
+            _ => {
+                q.push(" AND 1 = 0");
+                return;
+            }
+        };
+        in_scope(q, &self.scope, region_col, station_col, true);
         self.protect(q, alias, None);
     }
 
     /// `AND <not restricted, or the viewer works on resident r>`. `r` may be NULL (a record
     /// about no one in particular); `also` marks further records restricted (sensitive notes).
-    pub(crate) fn protect(&self, q: &mut Sql, r: &str, also: Option<&str>) {
+    pub(crate) fn protect(&self, q: &mut Sql, r: &'static str, also: Option<&'static str>) {
         if self.sees_protected {
             return;
         }
-        let also = also.map(|a| format!(" OR {a}")).unwrap_or_default();
-        q.push(&format!(" AND (NOT (COALESCE({r}.protected, 0) = 1 OR COALESCE({r}.birth_date, '0000') > "))
-            .bind(self.child_cutoff())
-            .push(&format!("{also}) OR {r}.worker_user_id = "))
+        q.push(" AND (NOT (COALESCE(")
+            .push(r)
+            .push(".protected, 0) = 1 OR COALESCE(")
+            .push(r)
+            .push(".birth_date, '0000') > ")
+            .bind(self.child_cutoff());
+        if let Some(also) = also {
+            q.push(" OR ").push(also);
+        }
+        q.push(") OR ")
+            .push(r)
+            .push(".worker_user_id = ")
             .bind(self.user_id.clone())
-            .push(&format!(" OR EXISTS (SELECT 1 FROM cases pc WHERE pc.resident_id = {r}.id AND (pc.worker_user_id = "))
+            .push(" OR EXISTS (SELECT 1 FROM cases pc WHERE pc.resident_id = ")
+            .push(r)
+            .push(".id AND (pc.worker_user_id = ")
             .bind(self.user_id.clone())
             .push(" OR pc.supervisor_user_id = ")
             .bind(self.user_id.clone())
@@ -241,8 +244,8 @@ async fn check_links(
         return Err(FieldError::new("station", "resident.station_required_org").into());
     }
     if let Some(sid) = &input.station_id {
-        // `stations::get` applies the organisation too: another agency's station is unknown.
-        let st = stations::get(conn, scope, sid)
+        // The station's scope applies the organisation too: another agency's station is unknown.
+        let st = station_scope::place(conn, scope, sid)
             .await
             .map_err(|_| FieldError::new("station", "staff.station_unknown"))?;
         if !region.starts_with(&st.region_code) && !st.region_code.starts_with(region) {
@@ -393,17 +396,17 @@ pub async fn update(
             .push(", id_number_hash = ")
             .bind(hash);
     }
-    for (col, field, v) in [
-        ("address_sealed", ADDRESS_FIELD, &input.address),
-        ("phone_sealed", PHONE_FIELD, &input.phone),
+    for (set, field, v) in [
+        (", address_sealed = ", ADDRESS_FIELD, &input.address),
+        (", phone_sealed = ", PHONE_FIELD, &input.phone),
         (
-            "guardian_phone_sealed",
+            ", guardian_phone_sealed = ",
             GUARDIAN_PHONE_FIELD,
             &input.guardian_phone,
         ),
     ] {
         if let Some(s) = seal(keys, field, v) {
-            q.push(&format!(", {col} = ")).bind(s);
+            q.push(set).bind(s);
         }
     }
     q.push(" WHERE id = ").bind(id);
@@ -499,7 +502,7 @@ fn walk_recent(viewer: &Viewer, f: &Filter, listing: bool) -> bool {
     listing && f.due_by.is_none() && viewer.scope.prefix().len() <= 4
 }
 
-fn filtered(viewer: &Viewer, f: &Filter, select: &str, listing: bool) -> Sql {
+fn filtered(viewer: &Viewer, f: &Filter, select: &'static str, listing: bool) -> Sql {
     let mut q = Sql::new(select);
     if walk_recent(viewer, f, listing) {
         in_scope(
@@ -567,7 +570,10 @@ pub async fn list(
         "SELECT COUNT(*) FROM (SELECT 1 FROM residents r WHERE 1 = 1",
         false,
     );
-    count.push(&format!(" LIMIT {}) t", crate::LIST_COUNT_CAP + 1));
+    count
+        .push(" LIMIT ")
+        .bind(crate::LIST_COUNT_CAP + 1)
+        .push(") t");
     let mut q = filtered(viewer, f, SELECT, true);
     q.push(order);
     q.fetch_page(conn, &count, page).await

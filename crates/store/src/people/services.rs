@@ -487,7 +487,7 @@ pub struct Filter {
 
 /// `listing`: a newest-first page; over a wide scope it walks the date index rather than the
 /// region range (see `Sql::region_prefix_unindexed`). Counts and narrow scopes use the range.
-fn filtered(viewer: &Viewer, f: &Filter, select: &str, listing: bool) -> Sql {
+fn filtered(viewer: &Viewer, f: &Filter, select: &'static str, listing: bool) -> Sql {
     let mut q = Sql::new(select);
     if listing && viewer.scope.prefix().len() <= 4 {
         in_scope(
@@ -543,7 +543,10 @@ pub async fn list(
         "SELECT COUNT(*) FROM (SELECT 1 FROM services v LEFT JOIN residents r ON r.id = v.resident_id WHERE 1 = 1",
         false,
     );
-    count.push(&format!(" LIMIT {}) t", crate::LIST_COUNT_CAP + 1));
+    count
+        .push(" LIMIT ")
+        .bind(crate::LIST_COUNT_CAP + 1)
+        .push(") t");
     let mut q = filtered(viewer, f, SELECT, true);
     q.push(" ORDER BY v.served_on DESC, v.created_at DESC, v.id DESC");
     q.fetch_page(conn, &count, page).await

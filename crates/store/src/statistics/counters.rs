@@ -27,6 +27,22 @@ use sqlx::AnyConnection;
 use crate::sql::Sql;
 use crate::{Db, StoreResult};
 
+/// Whether resident `r` holds a current elderly category or 特困 (the monthly visit rate's
+/// people). A macro so that statements using it stay fixed text (`concat!`).
+macro_rules! elderly {
+    () => {
+        "EXISTS (SELECT 1 FROM resident_memberships m JOIN resident_categories c ON c.code = m.category \
+         WHERE m.resident_id = r.id AND m.valid_to IS NULL AND (c.grp = 'elderly' OR m.category = 'tekun'))"
+    };
+}
+
+/// Staff member `p`'s highest certificate as a rank 1–3 (NULL: none); a macro for `concat!`.
+macro_rules! cert_rank {
+    () => {
+        "(SELECT MAX(CASE c.level WHEN 'senior' THEN 3 WHEN 'intermediate' THEN 2 ELSE 1 END) FROM certificates c WHERE c.staff_id = p.id)"
+    };
+}
+
 /// What a counter counts by (its `dim` column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -91,12 +107,6 @@ impl Dim {
 impl fmt::Display for Dim {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-impl AsRef<str> for Dim {
-    fn as_ref(&self) -> &str {
-        self.as_str()
     }
 }
 
@@ -280,34 +290,53 @@ pub enum Regions<'a> {
     ChildrenOf(&'a str),
 }
 
+/// ` WHERE LENGTH(region_code) = <len> AND `, the length a literal (a level's length, never
+/// caller text) so that the planner matches the `stat_counts_read` index; a length no region
+/// code has matches nothing.
+fn where_length(len: usize) -> &'static str {
+    match len {
+        0 => " WHERE LENGTH(region_code) = 0 AND ",
+        2 => " WHERE LENGTH(region_code) = 2 AND ",
+        4 => " WHERE LENGTH(region_code) = 4 AND ",
+        6 => " WHERE LENGTH(region_code) = 6 AND ",
+        9 => " WHERE LENGTH(region_code) = 9 AND ",
+        12 => " WHERE LENGTH(region_code) = 12 AND ",
+        _ => " WHERE LENGTH(region_code) = -1 AND ",
+    }
+}
+
 /// Counters of `dim` for the regions given, months `from..=to` (use "" and "" for the
-/// month-less counters of people served). `dim` is a `Dim`; a dimension's name (`"kind"`) is
-/// still accepted from callers not yet typed, and an unknown name reads nothing.
+/// month-less counters of people served). `scope` is the reader's: a region
+/// outside it reads as not found. The public portal passes the national scope: its figures are
+/// public aggregates (with small cells suppressed).
 pub async fn read(
     conn: &mut AnyConnection,
+    scope: &Scope,
     regions: Regions<'_>,
-    dim: impl AsRef<str>,
+    dim: Dim,
     from: &str,
     to: &str,
 ) -> StoreResult<Vec<Row>> {
+    let (Regions::One(code) | Regions::ChildrenOf(code)) = regions;
+    if !scope.contains_region(code) {
+        return Err(crate::StoreError::NotFound);
+    }
     // The same region, dimension and month filter on the counters and on the pending deltas.
     // The code's length is a literal (a level's length, never caller text) so that the planner
     // matches the `stat_counts_read` index on (dim, LENGTH(region_code), region_code, month).
     let filter = |q: &mut Sql| {
         match &regions {
             Regions::One(code) => {
-                q.push(&format!(
-                    " WHERE LENGTH(region_code) = {} AND region_code = ",
-                    code.len()
-                ))
-                .bind(code.to_string());
+                q.push(where_length(code.len()))
+                    .push("region_code = ")
+                    .bind(code.to_string());
             }
             Regions::ChildrenOf(code) => {
                 let child_len = match RegionCode::parse(code) {
                     Ok(c) => c.level().child().map_or(99, |l| l.code_len()),
                     Err(_) => 2,
                 };
-                q.push(&format!(" WHERE LENGTH(region_code) = {child_len} AND "));
+                q.push(where_length(child_len));
                 q.region_range(
                     "region_code",
                     &Scope {
@@ -318,7 +347,7 @@ pub async fn read(
             }
         }
         q.push(" AND dim = ")
-            .bind(dim.as_ref())
+            .bind(dim.as_str())
             .push(" AND month >= ")
             .bind(from.to_owned())
             .push(" AND month <= ")
@@ -418,9 +447,10 @@ async fn recompute_residents(conn: &mut AnyConnection, c: &mut Changes) -> Store
     for (region, date, n) in due {
         c.add(&region, "", Dim::Due, &date, count(n), 1);
     }
-    let elderly: Vec<(String, Option<String>, i64)> = Sql::new(&format!(
-        "SELECT r.region_code, SUBSTR(r.last_visit_on, 1, 7), COUNT(*) FROM residents r WHERE r.status = 'active' AND {ELDERLY} \
-         GROUP BY r.region_code, SUBSTR(r.last_visit_on, 1, 7)"
+    let elderly: Vec<(String, Option<String>, i64)> = Sql::new(concat!(
+        "SELECT r.region_code, SUBSTR(r.last_visit_on, 1, 7), COUNT(*) FROM residents r WHERE r.status = 'active' AND ",
+        elderly!(),
+        " GROUP BY r.region_code, SUBSTR(r.last_visit_on, 1, 7)"
     ))
     .fetch_all(conn)
     .await?;
@@ -439,9 +469,10 @@ async fn recompute_residents(conn: &mut AnyConnection, c: &mut Changes) -> Store
 
 /// Active staff by role and highest certificate; station funding by year and source.
 async fn recompute_workforce(conn: &mut AnyConnection, c: &mut Changes) -> StoreResult<()> {
-    let staff: Vec<(String, String, Option<i64>, i64)> = Sql::new(&format!(
-        "SELECT region_code, role, rnk, COUNT(*) FROM (SELECT p.region_code, p.role, {CERT_RANK} AS rnk FROM staff p WHERE p.status = 'active') t \
-         GROUP BY region_code, role, rnk"
+    let staff: Vec<(String, String, Option<i64>, i64)> = Sql::new(concat!(
+        "SELECT region_code, role, rnk, COUNT(*) FROM (SELECT p.region_code, p.role, ",
+        cert_rank!(),
+        " AS rnk FROM staff p WHERE p.status = 'active') t GROUP BY region_code, role, rnk"
     ))
     .fetch_all(conn)
     .await?;
@@ -631,10 +662,6 @@ pub enum Subject<'a> {
     Station(&'a str),
 }
 
-/// Whether a resident holds a current elderly category or 特困 (the monthly visit rate's people).
-const ELDERLY: &str = "EXISTS (SELECT 1 FROM resident_memberships m JOIN resident_categories c ON c.code = m.category \
-     WHERE m.resident_id = r.id AND m.valid_to IS NULL AND (c.grp = 'elderly' OR m.category = 'tekun'))";
-
 /// The key of the elderly-visit counter: the month of the last visit, or `never`.
 fn last_visit_key(last_visit_on: Option<&str>) -> &str {
     last_visit_on.and_then(|d| d.get(..7)).unwrap_or("never")
@@ -650,8 +677,6 @@ fn cert_key(rank: Option<i64>) -> &'static str {
     }
 }
 
-const CERT_RANK: &str = "(SELECT MAX(CASE c.level WHEN 'senior' THEN 3 WHEN 'intermediate' THEN 2 ELSE 1 END) FROM certificates c WHERE c.staff_id = p.id)";
-
 /// The contributions of `subjects` as the database holds them now.
 pub async fn contribution(
     conn: &mut AnyConnection,
@@ -661,9 +686,9 @@ pub async fn contribution(
     for s in subjects {
         match *s {
             Subject::Resident(id) => resident(conn, &mut c, id).await?,
-            Subject::Staff(id) => staff(conn, &mut c, "p.id = ", id).await?,
+            Subject::Staff(id) => staff(conn, &mut c, StaffOf::Person, id).await?,
             Subject::Station(id) => {
-                staff(conn, &mut c, "p.station_id = ", id).await?;
+                staff(conn, &mut c, StaffOf::Station, id).await?;
                 let rows: Vec<(String, i64, String, i64)> = Sql::new(
                     "SELECT region_code, year, source, amount_fen FROM station_funding WHERE amount_fen > 0 AND station_id = ",
                 )
@@ -703,9 +728,10 @@ async fn resident(conn: &mut AnyConnection, c: &mut Changes, id: &str) -> StoreR
         last_visit_on: Option<String>,
         elderly: i64,
     }
-    let row: Option<Facts> = Sql::new(&format!(
-        "SELECT r.region_code, r.risk_tier, r.next_visit_due, r.last_visit_on, CASE WHEN {ELDERLY} THEN 1 ELSE 0 END AS elderly \
-         FROM residents r WHERE r.status = 'active' AND r.id = "
+    let row: Option<Facts> = Sql::new(concat!(
+        "SELECT r.region_code, r.risk_tier, r.next_visit_due, r.last_visit_on, CASE WHEN ",
+        elderly!(),
+        " THEN 1 ELSE 0 END AS elderly FROM residents r WHERE r.status = 'active' AND r.id = "
     ))
     .bind(id)
     .fetch_optional(conn)
@@ -730,19 +756,34 @@ async fn resident(conn: &mut AnyConnection, c: &mut Changes, id: &str) -> StoreR
     Ok(())
 }
 
-/// Active staff matching `filter` (`p.id = ` or `p.station_id = `) `value`.
+/// Whose staff `staff` counts.
+#[derive(Clone, Copy)]
+enum StaffOf {
+    Person,
+    Station,
+}
+
+/// Active staff matching `filter` `value`: one person (`p.id = `) or a station's (`p.station_id = `).
 async fn staff(
     conn: &mut AnyConnection,
     c: &mut Changes,
-    filter: &str,
+    filter: StaffOf,
     value: &str,
 ) -> StoreResult<()> {
-    let rows: Vec<(String, String, Option<i64>)> = Sql::new(&format!(
-        "SELECT p.region_code, p.role, {CERT_RANK} FROM staff p WHERE p.status = 'active' AND {filter}"
-    ))
-    .bind(value)
-    .fetch_all(conn)
-    .await?;
+    let select = match filter {
+        StaffOf::Person => concat!(
+            "SELECT p.region_code, p.role, ",
+            cert_rank!(),
+            " FROM staff p WHERE p.status = 'active' AND p.id = "
+        ),
+        StaffOf::Station => concat!(
+            "SELECT p.region_code, p.role, ",
+            cert_rank!(),
+            " FROM staff p WHERE p.status = 'active' AND p.station_id = "
+        ),
+    };
+    let rows: Vec<(String, String, Option<i64>)> =
+        Sql::new(select).bind(value).fetch_all(conn).await?;
     for (region, role, rank) in rows {
         c.add(&region, "", Dim::StaffRole, &role, Values::one(), 1);
         c.add(

@@ -8,19 +8,14 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use shegong_domain::{FieldError, RegionCode, Scope};
+use shegong_domain::{FieldError, RegionCode, RegionLevel, Scope};
 use sqlx::AnyConnection;
 
 use crate::crypto::KeyRing;
-use crate::sql::Sql;
+use crate::sql::{Sql, region_prefix};
 use crate::{
-    Millis, Page, PageRequest, StoreResult, network::stations, new_id, statistics::counters,
+    Millis, Page, PageRequest, StoreResult, network::station_scope, new_id, statistics::counters,
 };
-
-// Moved to their own modules; re-exported only until the demo data (crates/app/src/demo/
-// workforce.rs) imports them from there.
-pub use super::supervision::{NewSession, NewTeam, add_member, add_pair, add_session, add_team};
-pub use super::training::{NewTraining, add_training};
 
 /// Column names bound into the seal (a sealed value cannot be moved to another column).
 pub const ID_FIELD: &str = "staff.id_number";
@@ -67,7 +62,7 @@ const SELECT: &str = "SELECT p.id, p.region_code, r.path_names AS region_path, p
      LEFT JOIN stations s ON s.id = p.station_id";
 
 /// `select` (aliasing staff as `p`) restricted to the scope.
-pub(super) fn scoped_from(select: &str, scope: &Scope) -> Sql {
+pub(super) fn scoped_from(select: &'static str, scope: &Scope) -> Sql {
     let mut q = Sql::new(select);
     q.push(" WHERE ");
     q.region_range("p.region_code", scope);
@@ -107,7 +102,7 @@ async fn home_region(
     input: &StaffInput,
 ) -> StoreResult<String> {
     if let Some(sid) = &input.station_id {
-        let st = stations::get(conn, scope, sid)
+        let st = station_scope::place(conn, scope, sid)
             .await
             .map_err(|_| FieldError::new("station", "staff.station_unknown"))?;
         return Ok(st.region_code);
@@ -360,7 +355,7 @@ fn order_by(sort: Option<&str>) -> &'static str {
     }
 }
 
-fn filtered(scope: &Scope, f: &Filter, select: &str) -> Sql {
+fn filtered(scope: &Scope, f: &Filter, select: &'static str) -> Sql {
     let mut q = scoped_from(select, scope);
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         q.contains_any(&["p.name"], text);
@@ -572,8 +567,13 @@ pub async fn set_staffing_rule(
     Ok(before.map(|(n,)| n))
 }
 
-/// Roles that count as social workers for the staffing rule (not admin/finance or auxiliary).
-pub const SOCIAL_WORK_ROLES: &str = "('station_head','frontline','supervisor')";
+/// Roles that count as social workers for the staffing rule (not admin/finance or auxiliary), as
+/// SQL text for `IN`.
+macro_rules! social_work_roles {
+    () => {
+        "('station_head','frontline','supervisor')"
+    };
+}
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Figures {
@@ -630,12 +630,12 @@ pub struct Understaffed {
     pub required: i64,
 }
 
-/// Figures being summed: the top region's and its children's (by code), grouped by the first
-/// `child_len` characters of a region code.
+/// Figures being summed: the top region's and its children's (by code), grouped by the code
+/// prefix of the `child` level.
 struct Tally {
     top: Figures,
     rows: BTreeMap<String, Figures>,
-    child_len: usize,
+    child: RegionLevel,
 }
 
 impl Tally {
@@ -645,11 +645,6 @@ impl Tally {
         if let Some(row) = self.rows.get_mut(grp) {
             f(row);
         }
-    }
-
-    /// The SQL expression grouping `col` by child region.
-    fn group(&self, col: &str) -> String {
-        format!("SUBSTR({col}, 1, {})", self.child_len)
     }
 }
 
@@ -662,18 +657,14 @@ pub async fn statistics(
     year_start: &str,
     year_ago: &str,
 ) -> StoreResult<(Figures, Vec<Figures>, Vec<Understaffed>)> {
-    let (top_code, top_name, child_len) = match code {
+    let (top_code, top_name, child) = match code {
         Some(code) => {
             let r = crate::network::regions::get(conn, scope, code).await?;
-            let child_len = RegionCode::parse(code)?
-                .level()
-                .child()
-                .map(|l| l.code_len())
-                .unwrap_or(code.len());
-            (r.code, r.name, child_len)
+            let level = RegionCode::parse(code)?.level();
+            (r.code, r.name, level.child().unwrap_or(level))
         }
         None if scope.region.is_some() => return Err(crate::StoreError::NotFound),
-        None => (String::new(), String::new(), 2),
+        None => (String::new(), String::new(), RegionLevel::Province),
     };
     let code = top_code.as_str();
     let area = Scope {
@@ -702,7 +693,7 @@ pub async fn statistics(
             ..Default::default()
         },
         rows,
-        child_len,
+        child,
     };
     count_staff(conn, &area, year_ago, &mut tally).await?;
     count_training(conn, &area, year_start, &mut tally).await?;
@@ -717,14 +708,20 @@ async fn count_staff(
     year_ago: &str,
     tally: &mut Tally,
 ) -> StoreResult<()> {
-    let mut q = Sql::new(&format!(
-        "SELECT {g}, \
-         CAST(SUM(CASE WHEN p.status = 'active' AND p.role IN {roles} THEN 1 ELSE 0 END) AS BIGINT), \
-         CAST(SUM(CASE WHEN p.status = 'active' AND p.role IN {roles} AND EXISTS (SELECT 1 FROM certificates c WHERE c.staff_id = p.id) THEN 1 ELSE 0 END) AS BIGINT), \
-         CAST(SUM(CASE WHEN p.status = 'active' AND p.role = 'supervisor' THEN 1 ELSE 0 END) AS BIGINT), \
-         CAST(SUM(CASE WHEN p.status = 'left' AND p.left_on >= ",
-        g = tally.group("p.region_code"),
-        roles = SOCIAL_WORK_ROLES
+    let mut q = Sql::new(region_prefix!(
+        tally.child,
+        "SELECT ",
+        "p.region_code",
+        concat!(
+            ", CAST(SUM(CASE WHEN p.status = 'active' AND p.role IN ",
+            social_work_roles!(),
+            " THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN p.status = 'active' AND p.role IN ",
+            social_work_roles!(),
+            " AND EXISTS (SELECT 1 FROM certificates c WHERE c.staff_id = p.id) THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN p.status = 'active' AND p.role = 'supervisor' THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN p.status = 'left' AND p.left_on >= "
+        )
     ));
     q.bind(year_ago)
         .push(" THEN 1 ELSE 0 END) AS BIGINT) FROM staff p WHERE ");
@@ -732,7 +729,12 @@ async fn count_staff(
     if let Some(org) = area.org {
         q.push(" AND p.employer_org_id = ").bind(org.to_string());
     }
-    q.push(&format!(" GROUP BY {}", tally.group("p.region_code")));
+    q.push(region_prefix!(
+        tally.child,
+        " GROUP BY ",
+        "p.region_code",
+        ""
+    ));
     for (grp, workers, certified, supervisors, left) in
         q.fetch_all::<(String, i64, i64, i64, i64)>(conn).await?
     {
@@ -753,16 +755,23 @@ async fn count_training(
     year_start: &str,
     tally: &mut Tally,
 ) -> StoreResult<()> {
-    let mut q = Sql::new(&format!(
-        "SELECT {g}, CAST(COALESCE(SUM(t.hours_tenths), 0) AS BIGINT) FROM trainings t JOIN staff p ON p.id = t.staff_id WHERE t.held_on >= ",
-        g = tally.group("p.region_code")
+    let mut q = Sql::new(region_prefix!(
+        tally.child,
+        "SELECT ",
+        "p.region_code",
+        ", CAST(COALESCE(SUM(t.hours_tenths), 0) AS BIGINT) FROM trainings t JOIN staff p ON p.id = t.staff_id WHERE t.held_on >= "
     ));
     q.bind(year_start).push(" AND ");
     q.region_range("p.region_code", area);
     if let Some(org) = area.org {
         q.push(" AND p.employer_org_id = ").bind(org.to_string());
     }
-    q.push(&format!(" GROUP BY {}", tally.group("p.region_code")));
+    q.push(region_prefix!(
+        tally.child,
+        " GROUP BY ",
+        "p.region_code",
+        ""
+    ));
     for (grp, tenths) in q.fetch_all::<(String, i64)>(conn).await? {
         tally.add(&grp, |f| f.training_tenths += tenths);
     }
@@ -775,9 +784,11 @@ async fn count_stations(
     area: &Scope,
     tally: &mut Tally,
 ) -> StoreResult<Vec<Understaffed>> {
-    let mut q = stations::scoped_from(
-        &format!(
-            "SELECT s.id, s.name, s.region_code, (SELECT COUNT(*) FROM staff p WHERE p.station_id = s.id AND p.status = 'active' AND p.role IN {SOCIAL_WORK_ROLES}) AS workers, 0 AS required FROM stations s"
+    let mut q = station_scope::scoped_from(
+        concat!(
+            "SELECT s.id, s.name, s.region_code, (SELECT COUNT(*) FROM staff p WHERE p.station_id = s.id AND p.status = 'active' AND p.role IN ",
+            social_work_roles!(),
+            ") AS workers, 0 AS required FROM stations s"
         ),
         area,
     );
@@ -798,7 +809,7 @@ async fn count_stations(
     for mut s in q.fetch_all::<Understaffed>(conn).await? {
         let grp = s
             .region_code
-            .get(..tally.child_len)
+            .get(..tally.child.code_len())
             .unwrap_or(&s.region_code)
             .to_owned();
         s.required = rule_for(&s.region_code);

@@ -62,7 +62,7 @@ pub async fn trainings(
     staff_id: Option<&str>,
     page: PageRequest,
 ) -> StoreResult<Page<(Training, String)>> {
-    let filter = |select: &str| {
+    let filter = |select: &'static str| {
         let mut q = scoped_from(select, scope);
         if let Some(s) = staff_id {
             q.push(" AND t.staff_id = ").bind(s);

@@ -10,8 +10,11 @@ use shegong_domain::network::station::Status;
 use shegong_store::admin::users::NewUser;
 use shegong_store::crypto::{Algorithm, KeyRing};
 use shegong_store::people::cases::{self, Actor, OpenCase};
-use shegong_store::people::residents::{self, Claim, Filter, ResidentInput, Viewer};
+use shegong_store::people::duplicates;
+use shegong_store::people::idempotency::{self, Claim};
+use shegong_store::people::residents::{self, Filter, ResidentInput, Viewer};
 use shegong_store::people::services::{self, ServiceInput};
+use shegong_store::people::visit_rules;
 use shegong_store::{PageRequest, StoreError};
 
 use super::stations::{agency, input, station};
@@ -219,12 +222,12 @@ db_test!(organisation_scope_limits_people_cases_and_services, |db| {
             .await
             .unwrap();
         assert_eq!(export.len(), 1, "{name}");
-        let due = residents::due_counts(&mut conn, &v, None).await.unwrap();
-        let due_all = residents::due_counts(&mut conn, &county, None)
+        let due = visit_rules::due_counts(&mut conn, &v, None).await.unwrap();
+        let due_all = visit_rules::due_counts(&mut conn, &county, None)
             .await
             .unwrap();
         assert!(due.week <= 1 && due_all.week >= due.week, "{name}");
-        let (_, elderly) = residents::elderly_visit_rate(&mut conn, &v, "2026-05")
+        let (_, elderly) = visit_rules::elderly_visit_rate(&mut conn, &v, "2026-05")
             .await
             .unwrap();
         assert!(elderly <= 1, "{name}");
@@ -449,7 +452,7 @@ db_test!(duplicates_in_unreadable_files_are_not_described, |db| {
     .await;
     let elsewhere = viewer(org_scope(TOWN_Y, None), &other);
     let mut conn = db.read().await.unwrap();
-    let found = residents::likely_duplicates(
+    let found = duplicates::likely_duplicates(
         &mut conn,
         &elsewhere,
         &k,
@@ -465,7 +468,7 @@ db_test!(duplicates_in_unreadable_files_are_not_described, |db| {
     let ask = c.ask.as_ref().unwrap();
     assert_eq!(ask.station_name.as_deref(), Some("阳光社工站"));
     // Without a station: the county's office, not the township.
-    let found = residents::likely_duplicates(
+    let found = duplicates::likely_duplicates(
         &mut conn,
         &elsewhere,
         &k,
@@ -485,7 +488,7 @@ db_test!(duplicates_in_unreadable_files_are_not_described, |db| {
             .unwrap();
     assert!(!office.contains(&township.0), "{office}");
     // The county itself opens both: full details.
-    let found = residents::likely_duplicates(
+    let found = duplicates::likely_duplicates(
         &mut conn,
         &county,
         &k,
@@ -506,42 +509,42 @@ db_test!(creation_keys_return_the_first_record, |db| {
     let uid = account(&db, "key_user", Role::SocialWorker, org_scope(TOWN_X, None)).await;
     let mut tx = db.begin().await.unwrap();
     assert_eq!(
-        residents::claim_key(&mut tx, &uid, "k-1", "resident", NOW)
+        idempotency::claim_key(&mut tx, &uid, "k-1", "resident", NOW)
             .await
             .unwrap(),
         Claim::New
     );
-    residents::settle_key(&mut tx, &uid, "k-1", "R1")
+    idempotency::settle_key(&mut tx, &uid, "k-1", "R1")
         .await
         .unwrap();
     tx.commit().await.unwrap();
     let mut tx = db.begin().await.unwrap();
     assert_eq!(
-        residents::claim_key(&mut tx, &uid, "k-1", "resident", NOW + 1000)
+        idempotency::claim_key(&mut tx, &uid, "k-1", "resident", NOW + 1000)
             .await
             .unwrap(),
         Claim::Done("R1".into())
     );
     // The same key for another kind of record is refused on the field.
     assert!(matches!(
-        residents::claim_key(&mut tx, &uid, "k-1", "case", NOW + 1000).await,
+        idempotency::claim_key(&mut tx, &uid, "k-1", "case", NOW + 1000).await,
         Err(StoreError::Invalid(e)) if e.field == "idempotency_key"
     ));
     // After the expiry the key is free again.
     assert_eq!(
-        residents::claim_key(
+        idempotency::claim_key(
             &mut tx,
             &uid,
             "k-1",
             "resident",
-            NOW + residents::IDEMPOTENCY_TTL_MS + 1
+            NOW + idempotency::IDEMPOTENCY_TTL_MS + 1
         )
         .await
         .unwrap(),
         Claim::New
     );
     tx.commit().await.unwrap();
-    assert!(residents::parse_key("").is_err());
-    assert!(residents::parse_key("has space").is_err());
-    assert!(residents::parse_key(&"x".repeat(101)).is_err());
+    assert!(idempotency::parse_key("").is_err());
+    assert!(idempotency::parse_key("has space").is_err());
+    assert!(idempotency::parse_key(&"x".repeat(101)).is_err());
 });

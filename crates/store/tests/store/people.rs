@@ -2,8 +2,11 @@ use chrono::NaiveDate;
 use shegong_domain::people::{AssessmentDomain, RiskTier, VisitMethod};
 use shegong_store::crypto::{Algorithm, KeyRing};
 use shegong_store::people::cases::{self, Actor, OpenCase, PlannedService};
-use shegong_store::people::residents::{self, Filter, MembershipInput, ResidentInput, Viewer};
+use shegong_store::people::duplicates;
+use shegong_store::people::households::{self, MembershipInput};
+use shegong_store::people::residents::{self, Filter, ResidentInput, Viewer};
 use shegong_store::people::services::{self, ServiceInput};
+use shegong_store::people::visit_rules;
 use shegong_store::{PageRequest, StoreError};
 
 use super::*;
@@ -104,7 +107,7 @@ db_test!(residents_are_deduplicated_scoped_and_protected, |db| {
     // another township, where it cannot be opened.
     let mut conn = db.read().await.unwrap();
     let similar = person("430202002", "章建国", None, "1985-01-01");
-    let found = residents::likely_duplicates(&mut conn, &elsewhere, &k, &similar, None)
+    let found = duplicates::likely_duplicates(&mut conn, &elsewhere, &k, &similar, None)
         .await
         .unwrap();
     assert_eq!(found.len(), 1);
@@ -114,7 +117,7 @@ db_test!(residents_are_deduplicated_scoped_and_protected, |db| {
     );
     let unrelated = person("430202002", "李四", None, "1985-01-01");
     assert!(
-        residents::likely_duplicates(&mut conn, &elsewhere, &k, &unrelated, None)
+        duplicates::likely_duplicates(&mut conn, &elsewhere, &k, &unrelated, None)
             .await
             .unwrap()
             .is_empty()
@@ -190,14 +193,14 @@ db_test!(visits_move_the_due_date_and_rules_are_data, |db| {
     let mut conn = db.read().await.unwrap();
     let on_day = viewer("430202001", &worker, "2026-01-08");
     assert_eq!(
-        residents::due_counts(&mut conn, &on_day, Some(&worker))
+        visit_rules::due_counts(&mut conn, &on_day, Some(&worker))
             .await
             .unwrap()
             .overdue,
         0
     );
     let after = viewer("430202001", &worker, "2026-01-09");
-    let counts = residents::due_counts(&mut conn, &after, Some(&worker))
+    let counts = visit_rules::due_counts(&mut conn, &after, Some(&worker))
         .await
         .unwrap();
     assert_eq!((counts.overdue, counts.week), (1, 1));
@@ -218,7 +221,7 @@ db_test!(visits_move_the_due_date_and_rules_are_data, |db| {
         (Some("2026-01-09"), "2026-01-16")
     );
     assert_eq!(
-        residents::due_counts(&mut conn, &after, None)
+        visit_rules::due_counts(&mut conn, &after, None)
             .await
             .unwrap()
             .overdue,
@@ -228,7 +231,7 @@ db_test!(visits_move_the_due_date_and_rules_are_data, |db| {
 
     // A county rule for high risk (every 3 days, phone only) re-schedules and limits methods.
     let mut tx = db.begin().await.unwrap();
-    residents::set_rule(
+    visit_rules::set_rule(
         &mut tx,
         &scope("4302"),
         &code("430202"),
@@ -258,7 +261,7 @@ db_test!(visits_move_the_due_date_and_rules_are_data, |db| {
 
     // A category membership with a stricter local rule applies to its members only.
     let mut tx = db.begin().await.unwrap();
-    residents::set_rule(
+    visit_rules::set_rule(
         &mut tx,
         &scope("4302"),
         &code("430202"),
@@ -293,7 +296,7 @@ db_test!(visits_move_the_due_date_and_rules_are_data, |db| {
         valid_to: None,
         verified_by: "李科长".into(),
     };
-    residents::add_membership(&mut tx, &after, &other, &m, "sw1", NOW)
+    households::add_membership(&mut tx, &after, &other, &m, "sw1", NOW)
         .await
         .unwrap();
     assert_eq!(
@@ -305,7 +308,7 @@ db_test!(visits_move_the_due_date_and_rules_are_data, |db| {
     );
     let mut bad = m.clone();
     bad.category = "disabled".into();
-    let refused = residents::add_membership(&mut tx, &after, &other, &bad, "sw1", NOW).await;
+    let refused = households::add_membership(&mut tx, &after, &other, &bad, "sw1", NOW).await;
     assert!(
         matches!(refused, Err(StoreError::Invalid(e)) if e.code == "resident.disability_required")
     );
@@ -313,7 +316,7 @@ db_test!(visits_move_the_due_date_and_rules_are_data, |db| {
     // The monthly visit rate for older people in special hardship: one of one visited in January.
     let mut conn = db.read().await.unwrap();
     assert_eq!(
-        residents::elderly_visit_rate(&mut conn, &after, "2026-01")
+        visit_rules::elderly_visit_rate(&mut conn, &after, "2026-01")
             .await
             .unwrap(),
         (0, 1)
@@ -553,7 +556,7 @@ db_test!(a_merge_keeps_all_history, |db| {
     services::create(&mut tx, &v, &k, &visit(&drop_id, "2026-02-20"), "sw1", NOW)
         .await
         .unwrap();
-    residents::merge(&mut tx, &v, &keep, &drop_id, NOW)
+    duplicates::merge(&mut tx, &v, &keep, &drop_id, NOW)
         .await
         .unwrap();
     let kept = residents::get(&mut tx, &v, &keep).await.unwrap();
@@ -652,7 +655,11 @@ db_test!(key_rotation_reseals_every_sealed_column, |db| {
     assert_eq!(n, 6, "id, phone, address, guardian phone, notes, case body");
     let mut conn = db.read().await.unwrap();
     for (table, column, _) in shegong_store::reseal::SEALED {
-        let stale = sqlx_count(&mut conn, &format!("SELECT COUNT(*) FROM {table} WHERE {column} IS NOT NULL AND {column} NOT LIKE 'v1:k-new:%'")).await;
+        // Built per sealed column; the store's builder takes fixed text only, so it lives on.
+        let sql = format!(
+            "SELECT COUNT(*) FROM {table} WHERE {column} IS NOT NULL AND {column} NOT LIKE 'v1:k-new:%'"
+        );
+        let stale = sqlx_count(&mut conn, Box::leak(sql.into_boxed_str())).await;
         assert_eq!(stale, 0, "{table}.{column}");
     }
     let r = residents::get(&mut conn, &v, &id).await.unwrap();
@@ -668,7 +675,7 @@ db_test!(key_rotation_reseals_every_sealed_column, |db| {
     );
 });
 
-async fn sqlx_count(conn: &mut shegong_store::Conn, sql: &str) -> i64 {
+async fn sqlx_count(conn: &mut shegong_store::Conn, sql: &'static str) -> i64 {
     shegong_store::sql::Sql::new(sql)
         .fetch_i64(conn)
         .await

@@ -7,9 +7,12 @@ use shegong_domain::people::RiskTier;
 use shegong_domain::people::VisitMethod;
 use shegong_store::crypto::{Algorithm, KeyRing};
 use shegong_store::network::stations;
-use shegong_store::people::residents::{self, MembershipInput, ResidentInput, Viewer};
+use shegong_store::people::duplicates;
+use shegong_store::people::households::{self, MembershipInput};
+use shegong_store::people::residents::{self, ResidentInput, Viewer};
 use shegong_store::people::services::{self, Correction, ServiceInput};
-use shegong_store::statistics::counters::{self, Regions};
+use shegong_store::people::visit_rules;
+use shegong_store::statistics::counters::{self, Dim, Regions};
 use shegong_store::workforce::staff::{self, NewCertificate, StaffInput};
 
 use super::*;
@@ -161,14 +164,14 @@ db_test!(
                         valid_to: None,
                         verified_by: String::new(),
                     };
-                    let _ = residents::add_membership(&mut tx, &v, &who, &m, "t", NOW).await;
+                    let _ = households::add_membership(&mut tx, &v, &who, &m, "t", NOW).await;
                     // End one of that person's memberships now and then.
                     if rng.next(3) == 0 {
-                        let held = residents::memberships_of(&mut tx, &[who.as_str()])
+                        let held = households::memberships_of(&mut tx, &v, &[who.as_str()])
                             .await
                             .unwrap();
                         if let Some(h) = held.iter().find(|h| h.valid_to.is_none()) {
-                            residents::end_membership(&mut tx, &v, &who, &h.id, "2026-06-01")
+                            households::end_membership(&mut tx, &v, &who, &h.id, "2026-06-01")
                                 .await
                                 .unwrap();
                         }
@@ -195,7 +198,7 @@ db_test!(
                 9 if people.len() > 2 => {
                     let a = people[rng.next(people.len() as u64) as usize].clone();
                     let b = people[rng.next(people.len() as u64) as usize].clone();
-                    let _ = residents::merge(&mut tx, &v, &a, &b, NOW).await;
+                    let _ = duplicates::merge(&mut tx, &v, &a, &b, NOW).await;
                 }
                 10 => {
                     let input = staff_input(&mut rng, step, &station_ids);
@@ -268,7 +271,7 @@ db_test!(
                     // A stricter or looser visit rule re-schedules the people it applies to.
                     let tier =
                         [RiskTier::High, RiskTier::Key, RiskTier::General][rng.next(3) as usize];
-                    residents::set_rule(
+                    visit_rules::set_rule(
                         &mut tx,
                         &national,
                         &code(TOWNSHIPS[rng.next(3) as usize]),
@@ -300,8 +303,9 @@ db_test!(
         // The figures read are the recomputed ones, before and after folding.
         let before = counters::read(
             &mut c,
+            &Scope::national(),
             Regions::ChildrenOf("4302"),
-            "kind",
+            Dim::Kind,
             "2026-01",
             "2026-12",
         )
@@ -313,8 +317,9 @@ db_test!(
         let mut c = db.read().await.unwrap();
         let after = counters::read(
             &mut c,
+            &Scope::national(),
             Regions::ChildrenOf("4302"),
-            "kind",
+            Dim::Kind,
             "2026-01",
             "2026-12",
         )
@@ -342,9 +347,16 @@ db_test!(
         counters::rebuild(&db).await.unwrap();
         let mut c = db.read().await.unwrap();
         assert!(counters::verify(&mut c).await.unwrap().is_empty());
-        let country = counters::read(&mut c, Regions::One(""), "tier", "", "")
-            .await
-            .unwrap();
+        let country = counters::read(
+            &mut c,
+            &Scope::national(),
+            Regions::One(""),
+            Dim::Tier,
+            "",
+            "",
+        )
+        .await
+        .unwrap();
         let active =
             shegong_store::sql::Sql::new("SELECT COUNT(*) FROM residents WHERE status = 'active'")
                 .fetch_i64(&mut c)

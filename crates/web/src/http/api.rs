@@ -276,7 +276,7 @@ fn int_range(min: i64, max: i64) -> Value {
 type SchemaRule = (&'static str, &'static str, Value);
 
 /// Body DTOs of the people and workforce modules, from their parsers (`residents::parse`,
-/// `casework::parse_service`, `staff::parse`, `staff::reveal_values`).
+/// `services::parse_service`, `staff::parse`, `staff::reveal_values`).
 fn schema_rules() -> Vec<SchemaRule> {
     let mut rules = people_schema_rules();
     rules.extend(workforce_schema_rules());
@@ -297,7 +297,7 @@ fn region() -> Value {
     json!({ "pattern": REGION_PATTERN })
 }
 
-/// Residents, cases and services (`residents::parse`, `casework::parse_service`).
+/// Residents, cases and services (`residents::parse`, `services::parse_service`).
 fn people_schema_rules() -> Vec<SchemaRule> {
     use shegong_domain::network::station::ServiceDomain;
     use shegong_domain::people::{LegalBasis, RiskTier, ServiceKind, VisitMethod};
@@ -440,7 +440,7 @@ fn param_rules(path: &str, name: &str) -> Option<Value> {
     Some(match (path, name) {
         (_, "page") => json!({ "minimum": 1 }),
         (_, "per_page") => int_range(1, 200),
-        // `residents::parse_key`: visible ASCII, at most 100 bytes.
+        // `idempotency::parse_key`: visible ASCII, at most 100 bytes.
         (_, "Idempotency-Key") => {
             json!({ "minLength": 1, "maxLength": 100, "pattern": "^[!-~]+$" })
         }

@@ -102,19 +102,19 @@ pub fn parse(f: &FormData) -> Result<StationInput, Vec<FieldError>> {
 /// The form's fields from a stored station.
 fn form_of(s: &Station) -> FormData {
     let mut pairs: Vec<(String, String)> = vec![
-        ("tier".into(), s.tier.clone()),
+        ("tier".into(), s.tier.to_string()),
         ("region".into(), s.region_code.clone()),
         ("name".into(), s.name.clone()),
         ("address".into(), s.address.clone()),
         ("lng".into(), s.lng_e6.map(micro).unwrap_or_default()),
         ("lat".into(), s.lat_e6.map(micro).unwrap_or_default()),
         ("host_premises".into(), s.host_premises.clone()),
-        ("mode".into(), s.mode.clone()),
+        ("mode".into(), s.mode.to_string()),
         (
             "operator".into(),
             s.operator_org_id.clone().unwrap_or_default(),
         ),
-        ("status".into(), s.status.clone()),
+        ("status".into(), s.status.to_string()),
         ("status_since".into(), s.status_since.clone()),
         ("area_m2".into(), s.area_m2.to_string()),
         ("staff_count".into(), s.staff_count.to_string()),
@@ -149,7 +149,7 @@ fn changes(before: Option<&Station>, after: &StationInput) -> Vec<Change> {
     audit::diff(&[
         (
             "tier",
-            b(|s| s.tier.clone()),
+            b(|s| s.tier.to_string()),
             Some(after.tier.as_str().into()),
         ),
         (
@@ -169,7 +169,7 @@ fn changes(before: Option<&Station>, after: &StationInput) -> Vec<Change> {
         ),
         (
             "mode",
-            b(|s| s.mode.clone()),
+            b(|s| s.mode.to_string()),
             Some(after.mode.as_str().into()),
         ),
         (
@@ -179,7 +179,7 @@ fn changes(before: Option<&Station>, after: &StationInput) -> Vec<Change> {
         ),
         (
             "status",
-            b(|s| s.status.clone()),
+            b(|s| s.status.to_string()),
             Some(after.status.as_str().into()),
         ),
         (
@@ -394,7 +394,7 @@ pub(super) fn row(t: &Tr, s: &Station) -> Row {
         region: s.display_path(),
         tier: t.get(&format!("station.tier.{}", s.tier)).to_owned(),
         status: t.get(&format!("station.status.{}", s.status)).to_owned(),
-        status_class: status_class(&s.status),
+        status_class: status_class(s.status.as_str()),
         mode: t.get(&format!("station.mode.{}", s.mode)).to_owned(),
         operator: s.operator_name.clone().unwrap_or_default(),
         staff: s.staff_count,

@@ -104,7 +104,7 @@ async fn api_page(
     let mut c = state.db.read().await?;
     let data = residents::list(&mut c, &v, &f, PageRequest::new(q.page, q.per_page)).await?;
     let ids: Vec<&str> = data.items.iter().map(|r| r.id.as_str()).collect();
-    let members = households::memberships_of(&mut c, &ids).await?;
+    let members = households::memberships_of(&mut c, &v, &ids).await?;
     let today_s = v.today.to_string();
     Ok(Json(ResidentPage {
         total: data.total,
@@ -160,7 +160,7 @@ pub async fn api_get(
     let v = viewer(&state, u);
     let mut c = state.db.read().await?;
     let r = residents::get(&mut c, &v, &id).await?;
-    let members = households::memberships_of(&mut c, &[id.as_str()]).await?;
+    let members = households::memberships_of(&mut c, &v, &[id.as_str()]).await?;
     Ok(Json(dto(&state, r, &members, &v.today.to_string())))
 }
 

@@ -10,7 +10,9 @@ use std::collections::{HashMap, HashSet};
 use shegong_domain::RegionLevel;
 use shegong_domain::people::{self, identity::mask};
 use shegong_store::import::lookups;
-use shegong_store::people::residents::{self, MembershipInput, ResidentInput, Viewer};
+use shegong_store::people::duplicates::{self, Candidate};
+use shegong_store::people::households::{self, Category, MembershipInput};
+use shegong_store::people::residents::{self, ResidentInput, Viewer};
 use shegong_store::{Conn, StoreResult};
 
 use crate::http::error::WebResult;
@@ -189,7 +191,7 @@ static COLUMNS: Schema = Schema {
 
 /// Rows of a resident sheet that will be registered, found again by what makes two names alike
 /// (the same pinyin key, or the same first character and length) together with the same birth
-/// date or home region: the rule of `residents::likely_duplicates`, without comparing every
+/// date or home region: the rule of `duplicates::likely_duplicates`, without comparing every
 /// pair of rows.
 #[derive(Default)]
 struct SheetPeople {
@@ -245,10 +247,10 @@ impl SheetPeople {
 /// A category of the catalogue by its Chinese or English name or its code, as rolls write it
 /// ("低保户", "农村低保", "特困人员" too), if it applies in `region` (local ones only there).
 fn find_category<'a>(
-    categories: &'a [residents::Category],
+    categories: &'a [Category],
     text: &str,
     region: Option<&str>,
-) -> Option<&'a residents::Category> {
+) -> Option<&'a Category> {
     let wanted = sheet::normalize(text).to_lowercase();
     let mut plain = wanted.as_str();
     for prefix in ["城乡", "城市", "农村"] {
@@ -257,7 +259,7 @@ fn find_category<'a>(
     for suffix in ["户", "对象", "人员"] {
         plain = plain.strip_suffix(suffix).unwrap_or(plain);
     }
-    let is = |c: &residents::Category, s: &str| {
+    let is = |c: &Category, s: &str| {
         !s.is_empty()
             && (c.code == s || sheet::normalize(&c.name_zh) == s || c.name_en.to_lowercase() == s)
     };
@@ -306,7 +308,7 @@ impl Importer for Residents {
         conn: &'a mut Conn,
     ) -> BoxFuture<'a, WebResult<Lists>> {
         Box::pin(async move {
-            let categories = residents::categories(conn, &job.scope())
+            let categories = households::categories(conn, &job.scope())
                 .await?
                 .into_iter()
                 .map(|c| match job.t.lang {
@@ -329,7 +331,7 @@ impl Importer for Residents {
             let known = Known {
                 townships: RegionIndex::load(conn, &scope, RegionLevel::Township).await?,
                 villages: RegionIndex::load(conn, &scope, RegionLevel::Village).await?,
-                categories: residents::categories(conn, &scope).await?,
+                categories: households::categories(conn, &scope).await?,
             };
             let mut seen = HashMap::new();
             let prepared: Vec<Result<Prepared<'_>, Planned>> = rows
@@ -341,15 +343,17 @@ impl Importer for Residents {
                 .filter_map(|p| p.as_ref().ok().and_then(|p| p.hash.clone()))
                 .collect();
             let on_file = lookups::resident_id_hashes(conn, &hashes).await?;
+            let viewer = crate::people::residents::viewer(job.state, job.user);
+            let on_register = on_register(job, conn, &viewer, &prepared, &on_file).await?;
             let mut check = Register {
-                viewer: crate::people::residents::viewer(job.state, job.user),
                 on_file,
+                on_register,
                 sheet: SheetPeople::default(),
             };
             let mut out = Vec::with_capacity(prepared.len());
             for p in prepared {
                 out.push(match p {
-                    Ok(p) => check.decide(job, conn, p).await?,
+                    Ok(p) => check.decide(job, p),
                     Err(planned) => planned,
                 });
             }
@@ -362,7 +366,7 @@ impl Importer for Residents {
 struct Known {
     townships: RegionIndex,
     villages: RegionIndex,
-    categories: Vec<residents::Category>,
+    categories: Vec<Category>,
 }
 
 impl Known {
@@ -521,21 +525,37 @@ fn form_error(job: &Job<'_>, fe: shegong_domain::FieldError) -> CellMessage {
     }
 }
 
+/// The likely duplicates on file of every valid row whose number is not on file (which is refused
+/// before duplicates are looked at), by row number, from a few queries for the whole sheet.
+async fn on_register(
+    job: &Job<'_>,
+    conn: &mut Conn,
+    viewer: &Viewer,
+    prepared: &[Result<Prepared<'_>, Planned>],
+    on_file: &HashSet<String>,
+) -> WebResult<HashMap<usize, Vec<Candidate>>> {
+    let checked: Vec<&Prepared<'_>> = prepared
+        .iter()
+        .filter_map(|p| p.as_ref().ok())
+        .filter(|p| !p.hash.as_ref().is_some_and(|h| on_file.contains(h)))
+        .collect();
+    let inputs: Vec<&ResidentInput> = checked.iter().map(|p| &p.input).collect();
+    let found =
+        duplicates::likely_duplicates_of_each(conn, viewer, &job.state.keys, &inputs).await?;
+    Ok(checked.iter().map(|p| p.row.number).zip(found).collect())
+}
+
 /// The checks against the register and the earlier rows, row by row.
 struct Register {
-    viewer: Viewer,
     /// Identity hashes of the sheet that a record already carries.
     on_file: HashSet<String>,
+    /// Likely duplicates on file, by row number.
+    on_register: HashMap<usize, Vec<Candidate>>,
     sheet: SheetPeople,
 }
 
 impl Register {
-    async fn decide(
-        &mut self,
-        job: &Job<'_>,
-        conn: &mut Conn,
-        p: Prepared<'_>,
-    ) -> WebResult<Planned> {
+    fn decide(&mut self, job: &Job<'_>, p: Prepared<'_>) -> Planned {
         let cells = job.cells(&COLUMNS);
         let t = job.t;
         let number = p.row.number;
@@ -544,10 +564,9 @@ impl Register {
         // Any record with this number, whatever its scope or status: the register refuses it too.
         if p.hash.as_ref().is_some_and(|h| self.on_file.contains(h)) {
             let error = cells.say("id_number", "import.resident.id_on_file", "", "");
-            return Ok(invalid(p.label, error));
+            return invalid(p.label, error);
         }
-        let keys = &job.state.keys;
-        let found = residents::likely_duplicates(conn, &self.viewer, keys, &p.input, None).await?;
+        let found = self.on_register.remove(&number).unwrap_or_default();
         let candidates: Vec<String> = found
             .iter()
             .filter(|c| c.reason != "same_id")
@@ -557,7 +576,7 @@ impl Register {
         if !candidates.is_empty() {
             let candidates = candidates.join(t.get("import.separator"));
             let error = cells.say("name", "import.resident.likely_duplicate", "", &candidates);
-            return Ok(invalid(p.label, error));
+            return invalid(p.label, error);
         }
         if let Some((first, reason)) = self.sheet.find(&p.input) {
             let reason_key = format!("resident.dup.{reason}");
@@ -570,7 +589,7 @@ impl Register {
                     &[("row", &first.to_string()), ("reason", reason)],
                 ),
             };
-            return Ok(invalid(p.label, error));
+            return invalid(p.label, error);
         }
         self.sheet.insert(number, &p.input);
         let membership = p.category.map(|category| MembershipInput {
@@ -590,18 +609,18 @@ impl Register {
             input: p.input,
             membership,
         };
-        Ok(Planned::new(
+        Planned::new(
             number,
             p.label,
             Action::Create,
             Vec::new(),
             Some(Box::new(change)),
-        ))
+        )
     }
 }
 
 /// A likely duplicate on file, as the preview names it.
-fn candidate(t: &Tr, c: &residents::Candidate) -> String {
+fn candidate(t: &Tr, c: &Candidate) -> String {
     // A file the importer cannot open is not described: only that it exists, and whom to ask
     // (issue 11 item 6).
     if !c.visible {
@@ -653,7 +672,7 @@ impl Change for ResidentChange {
                 sees_protected: true,
                 ..viewer
             };
-            residents::add_membership(tx, &registrar, &id, m, by, job.now)
+            households::add_membership(tx, &registrar, &id, m, by, job.now)
                 .await
                 .map(drop)
         })

@@ -238,7 +238,7 @@ pub(super) async fn detail(
     let (choices, cats) = choices(state, &t, &v.scope).await?;
     let mut c = state.db.read().await?;
     let r = residents::get(&mut c, &v, id).await?;
-    let members = households::memberships_of(&mut c, &[id]).await?;
+    let members = households::memberships_of(&mut c, &v, &[id]).await?;
     let history = residents::tier_history(&mut c, &v, id).await?;
     let household = households::household(&mut c, &v, id).await?;
     let case_list = cases::list(

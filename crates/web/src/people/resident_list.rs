@@ -170,7 +170,7 @@ pub async fn list_page(
         )
         .await?;
         let ids: Vec<&str> = data.items.iter().map(|r| r.id.as_str()).collect();
-        let members = households::memberships_of(&mut c, &ids).await?;
+        let members = households::memberships_of(&mut c, &v, &ids).await?;
         (data, members)
     };
     let pairs = q.pairs();
@@ -228,7 +228,7 @@ pub async fn export(
         let mut c = state.db.read().await?;
         let list = residents::list_all(&mut c, &v, &e.list.filter(&v), excel::MAX_ROWS).await?;
         let ids: Vec<&str> = list.iter().map(|r| r.id.as_str()).collect();
-        let members = households::memberships_of(&mut c, &ids).await?;
+        let members = households::memberships_of(&mut c, &v, &ids).await?;
         (list, members)
     };
     let headers = [

@@ -171,8 +171,9 @@ pub async fn services_page(
             // Whole months of the period, from the maintained counters of the caller's region.
             shegong_store::statistics::counters::read(
                 &mut c,
+                &v.scope,
                 shegong_store::statistics::counters::Regions::One(v.scope.prefix()),
-                "kind",
+                shegong_store::statistics::counters::Dim::Kind,
                 from.get(..7).unwrap_or_default(),
                 to.get(..7).unwrap_or_default(),
             )

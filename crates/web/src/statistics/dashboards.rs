@@ -97,6 +97,7 @@ const READS: [(Dim, Period, Add); 4] = [
 /// from the rows the dashboard reads anyway, see `load`).
 async fn children_figures(
     c: &mut Conn,
+    scope: &Scope,
     code: &str,
     year: i32,
 ) -> WebResult<BTreeMap<String, Figures>> {
@@ -109,7 +110,7 @@ async fn children_figures(
             Period::Year => (y.as_str(), y.as_str()),
             Period::Now => ("", ""),
         };
-        for r in counters::read(c, Regions::ChildrenOf(code), dim, f, t).await? {
+        for r in counters::read(c, scope, Regions::ChildrenOf(code), dim, f, t).await? {
             add(children.entry(r.region_code.clone()).or_default(), &r);
         }
     }
@@ -198,6 +199,18 @@ fn due_counts(rows: &[Row], today: &str) -> DueCounts {
     }
 }
 
+/// The counters of `dim` of the region itself.
+async fn own(
+    c: &mut Conn,
+    scope: &Scope,
+    code: &str,
+    dim: Dim,
+    from: &str,
+    to: &str,
+) -> WebResult<Vec<Row>> {
+    Ok(counters::read(c, scope, Regions::One(code), dim, from, to).await?)
+}
+
 pub(super) async fn load(
     state: &AppState,
     ctx: &Ctx,
@@ -224,14 +237,14 @@ pub(super) async fn load(
         .filter(|s| INDICATORS.contains(&s.as_str()))
         .unwrap_or_else(|| "records".into());
     let mut c = state.db.read().await?;
-    let by_child = children_figures(&mut c, &code, year).await?;
-    let kinds = counters::read(&mut c, Regions::One(&code), Dim::Kind, &from, &to).await?;
-    let domains = counters::read(&mut c, Regions::One(&code), Dim::Domain, &from, &to).await?;
-    let tiers = counters::read(&mut c, Regions::One(&code), Dim::Tier, "", "").await?;
-    let roles = counters::read(&mut c, Regions::One(&code), Dim::StaffRole, "", "").await?;
-    let certs = counters::read(&mut c, Regions::One(&code), Dim::StaffCert, "", "").await?;
+    let by_child = children_figures(&mut c, &scope, &code, year).await?;
+    let kinds = own(&mut c, &scope, &code, Dim::Kind, &from, &to).await?;
+    let domains = own(&mut c, &scope, &code, Dim::Domain, &from, &to).await?;
+    let tiers = own(&mut c, &scope, &code, Dim::Tier, "", "").await?;
+    let roles = own(&mut c, &scope, &code, Dim::StaffRole, "", "").await?;
+    let certs = own(&mut c, &scope, &code, Dim::StaffCert, "", "").await?;
     let y = year.to_string();
-    let funding = counters::read(&mut c, Regions::One(&code), Dim::Funding, &y, &y).await?;
+    let funding = own(&mut c, &scope, &code, Dim::Funding, &y, &y).await?;
     let mut top = Figures::default();
     let added: [(&[Row], Add); 4] = [
         (&kinds, add_services),
@@ -242,9 +255,9 @@ pub(super) async fn load(
     for (rows, add) in added {
         rows.iter().for_each(|r| add(&mut top, r));
     }
-    let due_dates = counters::read(&mut c, Regions::One(&code), Dim::Due, "", "").await?;
+    let due_dates = own(&mut c, &scope, &code, Dim::Due, "", "").await?;
     let due = due_counts(&due_dates, &today_s);
-    let elderly = counters::read(&mut c, Regions::One(&code), Dim::ElderlyVisit, "", "").await?;
+    let elderly = own(&mut c, &scope, &code, Dim::ElderlyVisit, "", "").await?;
     let visited = (
         elderly
             .iter()
@@ -254,12 +267,11 @@ pub(super) async fn load(
         elderly.iter().map(|r| r.n).sum(),
     );
     let names = category_names(&mut c, &t, &scope).await?;
-    let mut cats: Vec<(String, i64)> =
-        counters::read(&mut c, Regions::One(&code), Dim::Category, "", "")
-            .await?
-            .into_iter()
-            .map(|r| (names.get(&r.key).cloned().unwrap_or(r.key), r.n))
-            .collect();
+    let mut cats: Vec<(String, i64)> = own(&mut c, &scope, &code, Dim::Category, "", "")
+        .await?
+        .into_iter()
+        .map(|r| (names.get(&r.key).cloned().unwrap_or(r.key), r.n))
+        .collect();
     cats.sort_by_key(|x| x.1);
     let children = regions::children(
         &mut c,

@@ -129,7 +129,8 @@ pub async fn monthly_report(
     let u = ctx.user()?;
     u.require(Permission::Export)?;
     let code = code_of(&code)?;
-    if !u.scope().contains_region(&code) {
+    let scope = u.scope();
+    if !scope.contains_region(&code) {
         return Err(WebError::NotFound);
     }
     let t = ctx.tr();
@@ -149,15 +150,33 @@ pub async fn monthly_report(
     .await?;
     let kinds_rows = counters::read(
         &mut c,
+        &scope,
         Regions::ChildrenOf(&code),
         Dim::Kind,
         &month,
         &month,
     )
     .await?;
-    let total_rows = counters::read(&mut c, Regions::One(&code), Dim::Kind, &month, &month).await?;
-    let tier_rows = counters::read(&mut c, Regions::ChildrenOf(&code), Dim::Tier, "", "").await?;
-    let total_tiers = counters::read(&mut c, Regions::One(&code), Dim::Tier, "", "").await?;
+    let total_rows = counters::read(
+        &mut c,
+        &scope,
+        Regions::One(&code),
+        Dim::Kind,
+        &month,
+        &month,
+    )
+    .await?;
+    let tier_rows = counters::read(
+        &mut c,
+        &scope,
+        Regions::ChildrenOf(&code),
+        Dim::Tier,
+        "",
+        "",
+    )
+    .await?;
+    let total_tiers =
+        counters::read(&mut c, &scope, Regions::One(&code), Dim::Tier, "", "").await?;
     drop(c);
     let headers = report_headers(&t);
     let mut rows: Vec<Vec<Cell>> = children

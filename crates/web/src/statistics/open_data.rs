@@ -92,7 +92,8 @@ async fn open_rows(
         Some(r) => code_of(r)?,
         None => u.user.region_code.clone(),
     };
-    if !u.scope().contains_region(&code) {
+    let scope = u.scope();
+    if !scope.contains_region(&code) {
         return Err(WebError::NotFound);
     }
     let by = family.dim(q.by.as_deref())?;
@@ -116,7 +117,7 @@ async fn open_rows(
         Regions::One(&code)
     };
     let mut c = state.db.read().await?;
-    Ok(counters::read(&mut c, regions, by, &from, &to)
+    Ok(counters::read(&mut c, &scope, regions, by, &from, &to)
         .await?
         .into_iter()
         .map(|r| StatRow {

@@ -112,8 +112,15 @@ pub async fn portal(
         (!code.is_empty()).then_some(code.as_str()),
     )
     .await?;
-    let per_child =
-        counters::read(&mut c, Regions::ChildrenOf(&code), Dim::Kind, &from, &to).await?;
+    let per_child = counters::read(
+        &mut c,
+        &all,
+        Regions::ChildrenOf(&code),
+        Dim::Kind,
+        &from,
+        &to,
+    )
+    .await?;
     let sums: Vec<(i64, i64)> = kids
         .iter()
         .map(|k| {
@@ -130,9 +137,9 @@ pub async fn portal(
         .zip(records.into_iter().zip(person_times))
         .map(|(k, (n, p))| (k.code, k.name, n, p))
         .collect();
-    let kinds = counters::read(&mut c, Regions::One(&code), Dim::Kind, &from, &to).await?;
+    let kinds = counters::read(&mut c, &all, Regions::One(&code), Dim::Kind, &from, &to).await?;
     let names = category_names(&mut c, &t, &all).await?;
-    let cats = counters::read(&mut c, Regions::One(&code), Dim::Category, "", "").await?;
+    let cats = counters::read(&mut c, &all, Regions::One(&code), Dim::Category, "", "").await?;
     let shown = suppress_group(&cats.iter().map(|r| r.n).collect::<Vec<_>>(), threshold);
     let people = cats
         .into_iter()
@@ -248,8 +255,10 @@ pub async fn portal_csv(
     let threshold = state.config.portal_min_cell;
     let now = today(state.now());
     let mut c = state.db.read().await?;
+    // The portal's figures are public aggregates (small cells suppressed): the national scope.
     let rows = counters::read(
         &mut c,
+        &Scope::national(),
         Regions::ChildrenOf(&code),
         Dim::Kind,
         &format!("{}-01", &now[..4]),

@@ -45,7 +45,7 @@ fn commit_path(preview: &Res) -> String {
         .to_owned()
 }
 
-async fn count(app: &TestApp, sql: &str, bind: &str) -> i64 {
+async fn count(app: &TestApp, sql: &'static str, bind: &str) -> i64 {
     let mut c = app.state.db.read().await.unwrap();
     shegong_store::sql::Sql::new(sql)
         .bind(bind)
@@ -261,8 +261,12 @@ app_test!(
         assert_eq!(
             count(
                 &app,
-                &format!(
-                    "SELECT COUNT(*) FROM resident_memberships WHERE valid_from = '{today}' AND resident_id = "
+                // The store's builder takes fixed text only: this one is built, so it lives on.
+                Box::leak(
+                    format!(
+                        "SELECT COUNT(*) FROM resident_memberships WHERE valid_from = '{today}' AND resident_id = "
+                    )
+                    .into_boxed_str()
                 ),
                 qian_id,
             )

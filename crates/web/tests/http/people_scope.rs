@@ -101,7 +101,7 @@ async fn login(
     (c, id)
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
+async fn count(app: &TestApp, sql: &'static str) -> i64 {
     let mut c = app.state.db.read().await.unwrap();
     Sql::new(sql).fetch_i64(&mut c).await.unwrap()
 }

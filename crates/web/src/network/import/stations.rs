@@ -545,9 +545,9 @@ fn kept(e: &Station, field: &str) -> Option<String> {
 
 /// Whether the row says what is stored already.
 fn unchanged(e: &Station, input: &StationInput) -> bool {
-    e.tier == input.tier.as_str()
-        && e.status == input.status.as_str()
-        && e.mode == input.mode.as_str()
+    e.tier == input.tier
+        && e.status == input.status
+        && e.mode == input.mode
         && e.operator_org_id == input.operator_org_id
         && e.status_since == input.status_since
         && e.address == input.address
@@ -576,7 +576,7 @@ fn status_refused(
     e: &Station,
     input: &StationInput,
 ) -> Option<(&'static str, String)> {
-    let status = Status::parse(&e.status).ok()?;
+    let status = e.status;
     let shown = job
         .t
         .get(&format!("station.status.{}", e.status))
