@@ -22,6 +22,9 @@ use crate::db::{Backend, sqlite_path};
 /// The PostgreSQL advisory lock key ("SHEGONG" in ASCII).
 const PG_KEY: i64 = 0x0053_4845_474f_4e47;
 
+/// Tries, 50 ms apart, before a PostgreSQL lock counts as held (about one second).
+const LOCK_ATTEMPTS: u32 = 20;
+
 /// Held while alive; dropping it releases the lock.
 #[derive(Debug)]
 pub struct ServerLock {
@@ -116,11 +119,23 @@ async fn lock_postgres(url: &str, shared: bool) -> Result<ServerLock, LockError>
     } else {
         "SELECT pg_try_advisory_lock($1)"
     };
-    let (got,): (bool,) = sqlx::query_as(sql)
-        .bind(PG_KEY)
-        .fetch_one(&mut conn)
-        .await
-        .map_err(StoreError::from)?;
+    // A holder that has just let go (its connection closed) keeps the lock until its backend
+    // notices the disconnect: try for a moment before calling the lock held.
+    let mut got = false;
+    for attempt in 0..LOCK_ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let (now,): (bool,) = sqlx::query_as(sql)
+            .bind(PG_KEY)
+            .fetch_one(&mut conn)
+            .await
+            .map_err(StoreError::from)?;
+        if now {
+            got = true;
+            break;
+        }
+    }
     if !got {
         return Err(LockError::Held(if shared {
             "an offline command (restore or maintenance)".into()

@@ -38,7 +38,9 @@ pub struct Case {
     pub worker_name: Option<String>,
     pub supervisor_user_id: Option<String>,
     pub supervisor_name: Option<String>,
-    pub stage: String,
+    /// The schema admits only the domain's stages, so anything else is a decoding error.
+    #[sqlx(try_from = "String")]
+    pub stage: CaseStage,
     pub pending: String,
     pub problem: String,
     pub risk_level: Option<String>,
@@ -49,18 +51,6 @@ pub struct Case {
     pub transfer_station_name: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
-}
-
-impl Case {
-    /// The stage as the domain's enum. The schema admits only its values, so anything else is
-    /// a decoding error.
-    pub fn stage(&self) -> StoreResult<CaseStage> {
-        CaseStage::parse(&self.stage).map_err(|e| {
-            StoreError::Db(sqlx::Error::Decode(
-                format!("case stage {:?}: {}", self.stage, e.code).into(),
-            ))
-        })
-    }
 }
 
 const SELECT: &str = "SELECT c.id, c.resident_id, r.name AS resident_name, c.region_code, g.path_names AS region_path, \
@@ -293,7 +283,7 @@ pub async fn assess(
     now: Millis,
 ) -> StoreResult<Case> {
     let case = get(conn, viewer, id).await?;
-    if case.stage()? == CaseStage::Closed {
+    if case.stage == CaseStage::Closed {
         return Err(wrong_stage());
     }
     if scores.len() != AssessmentDomain::ALL.len()
@@ -306,10 +296,10 @@ pub async fn assess(
         "risk": risk.as_str(),
         "notes": notes.trim(),
     });
-    let stage = if case.stage()? == CaseStage::Intake {
+    let stage = if case.stage == CaseStage::Intake {
         CaseStage::Assessment
     } else {
-        case.stage()?
+        case.stage
     };
     event(
         conn,
@@ -362,7 +352,7 @@ pub async fn submit_plan(
 ) -> StoreResult<Case> {
     let case = get(conn, viewer, id).await?;
     if !matches!(
-        case.stage()?,
+        case.stage,
         CaseStage::Assessment | CaseStage::Planning | CaseStage::Intervention
     ) || !case.pending.is_empty()
     {
@@ -491,7 +481,7 @@ pub async fn evaluate(
     now: Millis,
 ) -> StoreResult<Case> {
     let case = get(conn, viewer, id).await?;
-    if case.stage()? != CaseStage::Intervention {
+    if case.stage != CaseStage::Intervention {
         return Err(wrong_stage());
     }
     if !(0..=100).contains(&goals_met) {
@@ -527,7 +517,7 @@ pub async fn request_closure(
     now: Millis,
 ) -> StoreResult<Case> {
     let case = get(conn, viewer, id).await?;
-    if case.stage()? != CaseStage::Evaluation || !case.pending.is_empty() {
+    if case.stage != CaseStage::Evaluation || !case.pending.is_empty() {
         return Err(wrong_stage());
     }
     if outcome.trim().is_empty() {
@@ -565,7 +555,7 @@ pub async fn reopen(
     now: Millis,
 ) -> StoreResult<Case> {
     let case = get(conn, viewer, id).await?;
-    if case.stage()? != CaseStage::Closed {
+    if case.stage != CaseStage::Closed {
         return Err(wrong_stage());
     }
     if reason.trim().is_empty() {
@@ -602,7 +592,7 @@ pub async fn refer(
     now: Millis,
 ) -> StoreResult<Case> {
     let case = get(conn, viewer, id).await?;
-    if case.stage()? == CaseStage::Closed || case.transfer_station_id.is_some() {
+    if case.stage == CaseStage::Closed || case.transfer_station_id.is_some() {
         return Err(wrong_stage());
     }
     if case.station_id.as_deref() == Some(station_id) {

@@ -143,7 +143,8 @@ pub struct Resident {
     pub guardian_name: String,
     #[serde(skip)]
     pub guardian_phone_sealed: Option<String>,
-    pub risk_tier: String,
+    #[sqlx(try_from = "String")]
+    pub risk_tier: RiskTier,
     pub legal_basis: String,
     pub consent_on: Option<String>,
     pub protected: i64,
@@ -411,7 +412,7 @@ pub async fn update(
     }
     q.push(" WHERE id = ").bind(id);
     q.execute(conn).await?;
-    if before.risk_tier != input.risk_tier {
+    if before.risk_tier.as_str() != input.risk_tier {
         record_tier(conn, id, &region, &input.risk_tier, "", changed_by, now).await?;
     }
     refresh_schedule(conn, id).await?;
@@ -431,7 +432,7 @@ pub async fn set_tier(
 ) -> StoreResult<Resident> {
     let before = get(conn, viewer, id).await?;
     let counted = counters::contribution(conn, &[counters::Subject::Resident(id)]).await?;
-    if before.risk_tier == tier.as_str() {
+    if before.risk_tier == tier {
         return Ok(before);
     }
     Sql::new("UPDATE residents SET risk_tier = ")

@@ -165,7 +165,7 @@ async fn visit_method(
     let rules = visit_rules::rules_for(conn, &r.region_code).await?;
     let allowed = rules
         .iter()
-        .find(|x| x.tier == r.risk_tier)
+        .find(|x| x.tier == r.risk_tier.as_str())
         .is_none_or(|x| x.methods.iter().any(|a| a == m.as_str()));
     if !allowed {
         return Err(FieldError::new("method", "visit.method_not_allowed").into());

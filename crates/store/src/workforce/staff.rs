@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use shegong_domain::workforce::{Employment, StaffRole};
 use shegong_domain::{FieldError, RegionCode, RegionLevel, Scope};
 use sqlx::AnyConnection;
 
@@ -40,8 +41,10 @@ pub struct Staff {
     pub employer_name: Option<String>,
     pub station_id: Option<String>,
     pub station_name: Option<String>,
-    pub role: String,
-    pub employment_mode: String,
+    #[sqlx(try_from = "String")]
+    pub role: StaffRole,
+    #[sqlx(try_from = "String")]
+    pub employment_mode: Employment,
     pub sector: String,
     pub status: String,
     pub joined_on: String,
@@ -237,7 +240,7 @@ pub async fn update(
         .bind(input.left_on.clone()).push(", ").bind(input.left_reason.trim()).push(", ").bind(now).push(") WHERE id = ").bind(id)
         .execute(conn).await?;
     if before.station_id != input.station_id
-        || before.role != input.role
+        || before.role.as_str() != input.role
         || (before.status == "active" && input.left_on.is_some())
     {
         let end = input.left_on.clone().unwrap_or_else(|| today.to_owned());
@@ -410,7 +413,8 @@ pub async fn list(
 pub struct Assignment {
     pub station_id: Option<String>,
     pub station_name: Option<String>,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: StaffRole,
     pub from_date: String,
     pub to_date: Option<String>,
 }

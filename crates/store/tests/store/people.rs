@@ -386,7 +386,11 @@ db_test!(
         .await
         .unwrap();
         assert_eq!(
-            residents::get(&mut tx, &v, &rid).await.unwrap().risk_tier,
+            residents::get(&mut tx, &v, &rid)
+                .await
+                .unwrap()
+                .risk_tier
+                .as_str(),
             "key",
             "the tier follows the assessment"
         );

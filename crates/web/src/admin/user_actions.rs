@@ -3,10 +3,11 @@
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use shegong_domain::{FieldError, Role, admin::password};
-use shegong_store::admin::audit::{self, Change, Event};
+use shegong_domain::{FieldError, Permission, Role, Scope, admin::password};
+use shegong_store::admin::audit::Change;
 use shegong_store::admin::sessions;
-use shegong_store::admin::users;
+use shegong_store::admin::users::{self, User};
+use shegong_store::{Conn, StoreResult};
 
 use crate::admin::account::hash_password;
 use crate::admin::user_form::{show_once, target};
@@ -14,6 +15,7 @@ use crate::admin::users::manager;
 use crate::http::auth::Ctx;
 use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
+use crate::http::write::{Done, Entry, WorkWith, write_or_invalid};
 
 async fn set_state(
     state: &AppState,
@@ -26,15 +28,60 @@ async fn set_state(
     if x.id == u.user.id && action != "reset_password" {
         return Err(FieldError::new("user", "user.cannot_change_self").into());
     }
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let mut temp = None;
-    let changes = match action {
-        "disable" | "enable" => {
+    if matches!(action, "grant_protected" | "revoke_protected") && !x.role().is_business() {
+        return Err(FieldError::new("role", "user.protected_business_only").into());
+    }
+    // Hashing is slow: done before the transaction opens.
+    let temp = match action {
+        "reset_password" => {
+            let clear = password::temporary();
+            let hash = hash_password(clear.clone()).await?;
+            Some((clear, hash))
+        }
+        _ => None,
+    };
+    let hash = temp.as_ref().map(|(_, h)| h.clone());
+    let (id_owned, now) = (id.to_owned(), state.now());
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("user", action).requiring(Permission::ManageUsers),
+        move |conn, scope, _| -> WorkWith<'_, ()> {
+            Box::pin(async move {
+                let changes = apply(conn, &scope, &x, action, hash.as_deref(), now).await?;
+                let done = Done {
+                    entity_id: id_owned,
+                    region: Some(x.region_code),
+                    changes,
+                };
+                Ok((done, ()))
+            })
+        },
+    )
+    .await?;
+    match temp {
+        Some((clear, _)) => show_once(state, ctx, id, clear, "notice.password_reset").await,
+        None => Ok(Redirect::to(&format!("/admin/users/{id}?notice=notice.saved")).into_response()),
+    }
+}
+
+/// The state change `action` makes to account `x`, as audit changes. `hash`: the new password's,
+/// for a reset.
+async fn apply(
+    conn: &mut Conn,
+    scope: &Scope,
+    x: &User,
+    action: &str,
+    hash: Option<&str>,
+    now: i64,
+) -> StoreResult<Vec<Change>> {
+    let id = x.id.as_str();
+    Ok(match (action, hash) {
+        ("disable" | "enable", _) => {
             let disabled = action == "disable";
-            users::set_disabled(&mut tx, &u.scope(), id, disabled, now).await?;
+            users::set_disabled(conn, scope, id, disabled, now).await?;
             if disabled {
-                sessions::delete_for_user(&mut tx, id).await?;
+                sessions::delete_for_user(conn, id).await?;
             }
             vec![Change::new(
                 "disabled",
@@ -42,47 +89,27 @@ async fn set_state(
                 Some(disabled),
             )]
         }
-        "grant_protected" | "revoke_protected" => {
+        ("grant_protected" | "revoke_protected", _) => {
             let grant = action == "grant_protected";
-            if !x.role().is_business() {
-                return Err(FieldError::new("role", "user.protected_business_only").into());
-            }
-            users::set_sees_protected(&mut tx, &u.scope(), id, grant, now).await?;
+            users::set_sees_protected(conn, scope, id, grant, now).await?;
             vec![Change::new(
                 "sees_protected",
                 Some(x.sees_protected == 1),
                 Some(grant),
             )]
         }
-        "unlock" => {
-            users::set_disabled(&mut tx, &u.scope(), id, x.is_disabled(), now).await?;
+        ("unlock", _) => {
+            users::set_disabled(conn, scope, id, x.is_disabled(), now).await?;
             vec![Change::new("locked_until", x.locked_until, None::<i64>)]
         }
-        _ => {
-            let clear = password::temporary();
-            let hash = hash_password(clear.clone()).await?;
-            users::set_password(&mut tx, &u.scope(), id, &hash, true, now).await?;
-            sessions::delete_for_user(&mut tx, id).await?;
-            shegong_store::admin::tokens::revoke_all(&mut tx, id, now).await?;
-            temp = Some(clear);
+        (_, Some(hash)) => {
+            users::set_password(conn, scope, id, hash, true, now).await?;
+            sessions::delete_for_user(conn, id).await?;
+            shegong_store::admin::tokens::revoke_all(conn, id, now).await?;
             vec![Change::redacted("password")]
         }
-    };
-    audit::record(
-        &mut tx,
-        state.db.backend(),
-        &ctx.actor(),
-        Event::new(action, "user", Some(id.to_owned()))
-            .region(x.region_code.clone())
-            .changes(changes),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    match temp {
-        Some(clear) => show_once(state, ctx, id, clear, "notice.password_reset").await,
-        None => Ok(Redirect::to(&format!("/admin/users/{id}?notice=notice.saved")).into_response()),
-    }
+        (_, None) => Vec::new(),
+    })
 }
 
 pub async fn disable(
@@ -151,24 +178,28 @@ pub async fn reset_twofactor(
     if x.id == u.user.id {
         return Err(FieldError::new("user", "user.cannot_change_self").into());
     }
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let had = shegong_store::admin::twofactor::remove(&mut tx, &id).await?;
-    sessions::delete_for_user(&mut tx, &id).await?;
-    audit::record(
-        &mut tx,
-        state.db.backend(),
-        &ctx.actor(),
-        Event::new("twofactor_reset", "user", Some(id.clone()))
-            .region(x.region_code.clone())
-            .changes(vec![Change::new(
-                "twofactor",
-                had.then_some("totp"),
-                None::<String>,
-            )]),
-        now,
+    let account = id.clone();
+    write_or_invalid(
+        &state,
+        &ctx,
+        Entry::new("user", "twofactor_reset").requiring(Permission::ManageUsers),
+        move |conn, _, _| -> WorkWith<'_, ()> {
+            Box::pin(async move {
+                let had = shegong_store::admin::twofactor::remove(conn, &account).await?;
+                sessions::delete_for_user(conn, &account).await?;
+                let done = Done {
+                    entity_id: account,
+                    region: Some(x.region_code),
+                    changes: vec![Change::new(
+                        "twofactor",
+                        had.then_some("totp"),
+                        None::<String>,
+                    )],
+                };
+                Ok((done, ()))
+            })
+        },
     )
     .await?;
-    tx.commit().await?;
     Ok(Redirect::to(&format!("/admin/users/{id}?notice=notice.twofactor_reset")).into_response())
 }

@@ -10,10 +10,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use shegong_domain::{FieldError, Role, Scope};
-use shegong_store::admin::audit::{self, Event};
+use shegong_domain::{FieldError, Permission, Role, Scope};
+use shegong_store::admin::audit::{self, Change};
 use shegong_store::admin::users::{self, User};
-use shegong_store::{admin::sessions, network::orgs};
+use shegong_store::{Conn, StoreResult, admin::sessions, network::orgs};
 
 use crate::admin::users::{
     CreateUser, ListQuery, create_user, grantable, manager, parse_access, status_of,
@@ -22,6 +22,7 @@ use crate::http::auth::{Ctx, CurrentUser};
 use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
+use crate::http::write::{Done, Entry, WorkWith, write};
 use crate::ui::i18n::Tr;
 use crate::ui::list::FormErrors;
 
@@ -360,6 +361,50 @@ pub async fn edit_form(
     .await
 }
 
+/// Change an account's name, role and scope, as audit changes. A change of role or scope ends
+/// the account's sessions: new rights apply from the next login.
+async fn update_access(
+    conn: &mut Conn,
+    manager_scope: &Scope,
+    id: &str,
+    display_name: &str,
+    role: Role,
+    scope: &Scope,
+    now: i64,
+) -> StoreResult<Vec<Change>> {
+    let before =
+        users::update_access(conn, manager_scope, id, display_name, role, scope, now).await?;
+    let changes = audit::diff(&[
+        (
+            "display_name",
+            Some(before.display_name.clone()),
+            Some(display_name.trim().to_owned()),
+        ),
+        (
+            "role",
+            Some(before.role.clone()),
+            Some(role.as_str().to_owned()),
+        ),
+        (
+            "region",
+            Some(before.region_code.clone()),
+            Some(scope.prefix().to_owned()),
+        ),
+        (
+            "org",
+            before.org_id.clone(),
+            scope.org.map(|o| o.to_string()),
+        ),
+    ]);
+    if before.role != role.as_str()
+        || before.region_code != scope.prefix()
+        || before.org_id != scope.org.map(|o| o.to_string())
+    {
+        sessions::delete_for_user(conn, id).await?;
+    }
+    Ok(changes)
+}
+
 pub async fn update(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -379,57 +424,33 @@ pub async fn update(
         let errors = vec![FieldError::new("role", "user.cannot_change_self")];
         return form_page(&state, &ctx, Some(x), f, errors, None, None).await;
     }
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let result =
-        users::update_access(&mut tx, &u.scope(), &id, &f.display_name, role, &scope, now).await;
-    let before = match result {
-        Ok(b) => b,
-        Err(shegong_store::StoreError::Invalid(e)) => {
-            drop(tx);
-            return form_page(&state, &ctx, Some(x), f, vec![e], None, None).await;
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let changes = audit::diff(&[
-        (
-            "display_name",
-            Some(before.display_name.clone()),
-            Some(f.display_name.trim().to_owned()),
-        ),
-        (
-            "role",
-            Some(before.role.clone()),
-            Some(role.as_str().to_owned()),
-        ),
-        (
-            "region",
-            Some(before.region_code.clone()),
-            Some(scope.prefix().to_owned()),
-        ),
-        (
-            "org",
-            before.org_id.clone(),
-            scope.org.map(|o| o.to_string()),
-        ),
-    ]);
-    // A change of role or scope ends the account's sessions: new rights apply from the next login.
-    if before.role != role.as_str()
-        || before.region_code != scope.prefix()
-        || before.org_id != scope.org.map(|o| o.to_string())
-    {
-        sessions::delete_for_user(&mut tx, &id).await?;
-    }
-    audit::record(
-        &mut tx,
-        state.db.backend(),
-        &ctx.actor(),
-        Event::new("update", "user", Some(id.clone()))
-            .region(scope.prefix())
-            .changes(changes),
-        now,
+    let (account, name, new_scope, now) = (
+        id.clone(),
+        f.display_name.clone(),
+        scope.clone(),
+        state.now(),
+    );
+    let written = write(
+        &state,
+        &ctx,
+        Entry::new("user", "update").requiring(Permission::ManageUsers),
+        move |conn, manager_scope, _| -> WorkWith<'_, ()> {
+            Box::pin(async move {
+                let changes =
+                    update_access(conn, &manager_scope, &account, &name, role, &new_scope, now)
+                        .await?;
+                let done = Done {
+                    entity_id: account,
+                    region: Some(new_scope.prefix().to_owned()),
+                    changes,
+                };
+                Ok((done, ()))
+            })
+        },
     )
     .await?;
-    tx.commit().await?;
+    if let Err(e) = written {
+        return form_page(&state, &ctx, Some(x), f, vec![e], None, None).await;
+    }
     Ok(Redirect::to(&format!("/admin/users/{id}?notice=notice.saved")).into_response())
 }

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use shegong_domain::Permission;
 
 use crate::http::auth::{Ctx, CurrentUser};
-use crate::http::error::WebResult;
+use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
 
 /// What a change reports for its audit entry.
@@ -27,6 +27,103 @@ pub struct Done {
 }
 
 pub type Work<'c> = Pin<Box<dyn Future<Output = StoreResult<Done>> + Send + 'c>>;
+
+/// The audit entry a write files and the permission its caller needs.
+#[derive(Clone, Copy)]
+pub struct Entry {
+    entity: &'static str,
+    action: &'static str,
+    permission: Permission,
+    only_if_changed: bool,
+}
+
+impl Entry {
+    /// `action` on `entity`, by a caller who may change business data.
+    pub const fn new(entity: &'static str, action: &'static str) -> Self {
+        Self {
+            entity,
+            action,
+            permission: Permission::WriteData,
+            only_if_changed: false,
+        }
+    }
+
+    /// Require `permission` instead (account administration needs `ManageUsers`).
+    pub const fn requiring(self, permission: Permission) -> Self {
+        Self { permission, ..self }
+    }
+
+    /// File no entry when no field changed (an update that saved the same values).
+    pub const fn only_if_changed(self) -> Self {
+        Self {
+            only_if_changed: true,
+            ..self
+        }
+    }
+}
+
+/// A change that also hands a value back to its caller.
+pub type WorkWith<'c, T> = Pin<Box<dyn Future<Output = StoreResult<(Done, T)>> + Send + 'c>>;
+
+/// Run `work` with the caller's scope and username once `entry`'s permission is checked, and
+/// file `entry` in the same transaction; `Ok(Err(e))` for a field error (rolled back).
+pub async fn write<T, F>(
+    state: &AppState,
+    ctx: &Ctx,
+    entry: Entry,
+    work: F,
+) -> WebResult<Result<T, FieldError>>
+where
+    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> WorkWith<'c, T>,
+{
+    let u = ctx.user()?;
+    u.require(entry.permission)?;
+    let (scope, username) = (u.scope(), u.user.username.clone());
+    let mut tx = state.db.begin().await?;
+    match work(&mut tx, scope, username).await {
+        Ok((done, value)) => {
+            if !(entry.only_if_changed && done.changes.is_empty()) {
+                file(state, ctx, &mut tx, entry, done).await?;
+            }
+            tx.commit().await?;
+            Ok(Ok(value))
+        }
+        Err(StoreError::Invalid(e)) => Ok(Err(e)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// As `write`, a field error becoming the request's error (for forms that show it as such,
+/// the API and imports).
+pub async fn write_or_invalid<T, F>(
+    state: &AppState,
+    ctx: &Ctx,
+    entry: Entry,
+    work: F,
+) -> WebResult<T>
+where
+    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> WorkWith<'c, T>,
+{
+    write(state, ctx, entry, work)
+        .await?
+        .map_err(|e| WebError::Invalid(vec![e]))
+}
+
+async fn file(
+    state: &AppState,
+    ctx: &Ctx,
+    conn: &mut Conn,
+    entry: Entry,
+    done: Done,
+) -> WebResult<()> {
+    let mut event =
+        Event::new(entry.action, entry.entity, Some(done.entity_id)).changes(done.changes);
+    if let Some(r) = done.region {
+        event = event.region(r);
+    }
+    audit::record(conn, state.db.backend(), &ctx.actor(), event, state.now()).await?;
+    Ok(())
+}
 
 /// Run `work` with the caller's scope and username; `Ok(None)` when committed, `Ok(Some(e))` for
 /// a field error (rolled back).
@@ -54,29 +151,20 @@ pub async fn audited_id<F>(
 where
     F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> Work<'c>,
 {
-    let u = writer(ctx)?.clone();
-    let mut tx = state.db.begin().await?;
-    match work(&mut tx, u.scope(), u.user.username.clone()).await {
-        Ok(done) => {
-            let id = done.entity_id.clone();
-            let mut event = Event::new(action, entity, Some(done.entity_id)).changes(done.changes);
-            if let Some(r) = done.region {
-                event = event.region(r);
-            }
-            audit::record(
-                &mut tx,
-                state.db.backend(),
-                &ctx.actor(),
-                event,
-                state.now(),
-            )
-            .await?;
-            tx.commit().await?;
-            Ok(Ok(id))
-        }
-        Err(StoreError::Invalid(e)) => Ok(Err(e)),
-        Err(e) => Err(e.into()),
-    }
+    write(
+        state,
+        ctx,
+        Entry::new(entity, action),
+        move |conn, scope, by| -> WorkWith<'_, String> {
+            let pending = work(conn, scope, by);
+            Box::pin(async move {
+                let done = pending.await?;
+                let id = done.entity_id.clone();
+                Ok((done, id))
+            })
+        },
+    )
+    .await
 }
 
 /// The signed-in user, if they may change business data.

@@ -6,14 +6,14 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use shegong_domain::FieldError;
-use shegong_store::admin::audit::{self, Change, Event};
+use shegong_store::admin::audit::Change;
 use shegong_store::network::attachments::{self, NewAttachment};
 use shegong_store::network::stations;
 
 use crate::http::auth::Ctx;
 use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
-use crate::http::write::writer;
+use crate::http::write::{Done, Entry, WorkWith, write_or_invalid, writer};
 
 /// The kind and file of an upload form.
 async fn read_upload(mut form: Multipart) -> WebResult<(String, String, Vec<u8>)> {
@@ -48,40 +48,46 @@ pub async fn upload_station(
     Path(id): Path<String>,
     form: Multipart,
 ) -> WebResult<Response> {
-    let u = writer(&ctx)?.clone();
+    writer(&ctx)?;
     let (kind, name, bytes) = read_upload(form).await?;
-    let mut tx = state.db.begin().await?;
-    let st = stations::get(&mut tx, &u.scope(), &id).await?;
-    let a = attachments::add(
-        &mut tx,
-        &state.files,
-        NewAttachment {
-            owner_kind: "station",
-            owner_id: &id,
-            region_code: &st.region_code,
-            kind: &kind,
-            filename: &name,
-            bytes: &bytes,
+    let (files, now) = (state.files.clone(), state.now());
+    let station = id.clone();
+    write_or_invalid(
+        &state,
+        &ctx,
+        Entry::new("attachment", "upload"),
+        move |conn, scope, by| -> WorkWith<'_, ()> {
+            Box::pin(async move {
+                let st = stations::get(conn, &scope, &station).await?;
+                let a = attachments::add(
+                    conn,
+                    &files,
+                    NewAttachment {
+                        owner_kind: "station",
+                        owner_id: &station,
+                        region_code: &st.region_code,
+                        kind: &kind,
+                        filename: &name,
+                        bytes: &bytes,
+                    },
+                    &by,
+                    now,
+                )
+                .await?;
+                let done = Done {
+                    changes: vec![
+                        Change::new("station", None::<String>, Some(&station)),
+                        Change::new("filename", None::<String>, Some(&a.filename)),
+                        Change::new("sha256", None::<String>, Some(&a.sha256)),
+                    ],
+                    entity_id: a.id,
+                    region: Some(st.region_code),
+                };
+                Ok((done, ()))
+            })
         },
-        &u.user.username,
-        state.now(),
     )
     .await?;
-    audit::record(
-        &mut tx,
-        state.db.backend(),
-        &ctx.actor(),
-        Event::new("upload", "attachment", Some(a.id.clone()))
-            .region(st.region_code.clone())
-            .changes(vec![
-                Change::new("station", None::<String>, Some(&id)),
-                Change::new("filename", None::<String>, Some(&a.filename)),
-                Change::new("sha256", None::<String>, Some(&a.sha256)),
-            ]),
-        state.now(),
-    )
-    .await?;
-    tx.commit().await?;
     Ok(Redirect::to(&format!("/stations/{id}?notice=notice.uploaded")).into_response())
 }
 

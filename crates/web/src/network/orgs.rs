@@ -11,7 +11,7 @@ use shegong_domain::network::org::OrgKind;
 use shegong_domain::network::station::Rating;
 use shegong_domain::{FieldError, Permission};
 use shegong_store::PageRequest;
-use shegong_store::admin::audit::{self, Event};
+use shegong_store::admin::audit;
 use shegong_store::network::orgs::{self, Filter, Org, OrgInput};
 use utoipa::{IntoParams, ToSchema};
 
@@ -20,7 +20,7 @@ use crate::http::auth::reader;
 use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::http::write::writer;
+use crate::http::write::{Done, Entry, WorkWith, write_or_invalid, writer};
 use crate::ui::excel::{self, Cell};
 use crate::ui::forms::{Check, FormData};
 use crate::ui::i18n::Tr;
@@ -137,49 +137,53 @@ pub async fn create_org(
     ctx: &Ctx,
     input: &OrgInput,
 ) -> WebResult<(String, bool)> {
-    let u = writer(ctx)?;
-    let mut tx = state.db.begin().await?;
-    let (id, warn) = orgs::create_full(&mut tx, &u.scope(), input, state.now()).await?;
-    audit::record(
-        &mut tx,
-        state.db.backend(),
-        &ctx.actor(),
-        Event::new("create", "organization", Some(id.clone()))
-            .region(input.region.as_str())
-            .changes(changes(None, input)),
-        state.now(),
+    let (input, now) = (input.clone(), state.now());
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("organization", "create"),
+        move |conn, scope, _| -> WorkWith<'_, (String, bool)> {
+            Box::pin(async move {
+                let (id, warn) = orgs::create_full(conn, &scope, &input, now).await?;
+                let done = Done {
+                    entity_id: id.clone(),
+                    region: Some(input.region.as_str().to_owned()),
+                    changes: changes(None, &input),
+                };
+                Ok((done, (id, warn)))
+            })
+        },
     )
-    .await?;
-    tx.commit().await?;
-    Ok((id, warn))
+    .await
 }
 
-/// Update with audit (form, API, import). Returns the USCC warning.
+/// Update with audit, filed only when something changed (form, API, import). Returns the USCC
+/// warning.
 pub async fn update_org(
     state: &AppState,
     ctx: &Ctx,
     id: &str,
     input: &OrgInput,
 ) -> WebResult<bool> {
-    let u = writer(ctx)?;
-    let mut tx = state.db.begin().await?;
-    let before = orgs::update(&mut tx, &u.scope(), id, input, state.now()).await?;
-    let diff = changes(Some(&before), input);
-    if !diff.is_empty() {
-        audit::record(
-            &mut tx,
-            state.db.backend(),
-            &ctx.actor(),
-            Event::new("update", "organization", Some(id.to_owned()))
-                .region(input.region.as_str())
-                .changes(diff),
-            state.now(),
-        )
-        .await?;
-    }
-    let after = orgs::get(&mut tx, &u.scope(), id).await?;
-    tx.commit().await?;
-    Ok(after.uscc_warning != 0)
+    let (id, input, now) = (id.to_owned(), input.clone(), state.now());
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("organization", "update").only_if_changed(),
+        move |conn, scope, _| -> WorkWith<'_, bool> {
+            Box::pin(async move {
+                let before = orgs::update(conn, &scope, &id, &input, now).await?;
+                let after = orgs::get(conn, &scope, &id).await?;
+                let done = Done {
+                    changes: changes(Some(&before), &input),
+                    entity_id: id,
+                    region: Some(input.region.as_str().to_owned()),
+                };
+                Ok((done, after.uscc_warning != 0))
+            })
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize, IntoParams, Default)]

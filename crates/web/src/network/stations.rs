@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use shegong_domain::network::station::{self as st, FundingSource, Mode, Room, Status, Tier};
 use shegong_domain::{FieldError, Permission, Scope};
-use shegong_store::admin::audit::{self, Change, Event};
+use shegong_store::admin::audit::{self, Change};
 use shegong_store::network::stations::{self, Filter, Station, StationInput};
 use shegong_store::{PageRequest, network::orgs};
 use utoipa::IntoParams;
@@ -19,7 +19,7 @@ use crate::http::auth::{Ctx, reader};
 use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::http::write::writer;
+use crate::http::write::{Done, Entry, WorkWith, write_or_invalid, writer};
 use crate::ui::excel::{self, Cell};
 use crate::ui::forms::{Check, FormData, today};
 use crate::ui::i18n::Tr;
@@ -605,57 +605,53 @@ pub async fn create_station(
     ctx: &Ctx,
     input: &StationInput,
 ) -> WebResult<String> {
-    let u = writer(ctx)?;
-    let mut tx = state.db.begin().await?;
-    let id = stations::create(&mut tx, &u.scope(), input, &u.user.username, state.now()).await?;
-    audit::record(
-        &mut tx,
-        state.db.backend(),
-        &ctx.actor(),
-        Event::new("create", "station", Some(id.clone()))
-            .region(input.region.as_str())
-            .changes(changes(None, input)),
-        state.now(),
+    let (input, now) = (input.clone(), state.now());
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("station", "create"),
+        move |conn, scope, by| -> WorkWith<'_, String> {
+            Box::pin(async move {
+                let id = stations::create(conn, &scope, &input, &by, now).await?;
+                let done = Done {
+                    entity_id: id.clone(),
+                    region: Some(input.region.as_str().to_owned()),
+                    changes: changes(None, &input),
+                };
+                Ok((done, id))
+            })
+        },
     )
-    .await?;
-    tx.commit().await?;
-    Ok(id)
+    .await
 }
 
-/// Update a station with its audit entry (form, API and import).
+/// Update a station with its audit entry, filed only when something changed (form, API and
+/// import).
 pub async fn update_station(
     state: &AppState,
     ctx: &Ctx,
     id: &str,
     input: &StationInput,
 ) -> WebResult<()> {
-    let u = writer(ctx)?;
-    let mut tx = state.db.begin().await?;
-    let before = stations::update(
-        &mut tx,
-        &u.scope(),
-        id,
-        input,
-        &u.user.username,
-        &today(state.now()),
-        state.now(),
+    let (id, input, now) = (id.to_owned(), input.clone(), state.now());
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("station", "update").only_if_changed(),
+        move |conn, scope, by| -> WorkWith<'_, ()> {
+            Box::pin(async move {
+                let before =
+                    stations::update(conn, &scope, &id, &input, &by, &today(now), now).await?;
+                let done = Done {
+                    changes: changes(Some(&before), &input),
+                    entity_id: id,
+                    region: Some(input.region.as_str().to_owned()),
+                };
+                Ok((done, ()))
+            })
+        },
     )
-    .await?;
-    let diff = changes(Some(&before), input);
-    if !diff.is_empty() {
-        audit::record(
-            &mut tx,
-            state.db.backend(),
-            &ctx.actor(),
-            Event::new("update", "station", Some(id.to_owned()))
-                .region(input.region.as_str())
-                .changes(diff),
-            state.now(),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(())
+    .await
 }
 
 pub async fn create(

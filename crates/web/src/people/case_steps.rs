@@ -166,7 +166,7 @@ async fn run_step(
             // the case (or sends it back) without changing its stage, and may take it out of the
             // answerer's scope; every other step leaves it where the actor can read it.
             let after = if answered {
-                (before.stage.clone(), before.pending.clone())
+                (before.stage, before.pending.clone())
             } else {
                 let now_case = cases::get(conn, &v, &cid).await?;
                 (now_case.stage, now_case.pending)

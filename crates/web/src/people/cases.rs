@@ -277,7 +277,7 @@ struct CaseDetailPage {
 
 impl CaseDetailPage {
     fn stage_is(&self, s: &str) -> bool {
-        self.c.stage == s
+        self.c.stage.as_str() == s
     }
 
     /// A plan can be (re)submitted after assessment, and revised during intervention.
@@ -381,7 +381,7 @@ async fn referral_choices(
 fn stage_steps(t: &Tr, c: &Case) -> Vec<(String, String, &'static str)> {
     let current = CaseStage::ALL
         .iter()
-        .position(|s| s.as_str() == c.stage)
+        .position(|s| *s == c.stage)
         .unwrap_or(0);
     CaseStage::ALL
         .iter()

@@ -127,7 +127,7 @@ fn rows(
                 ),
                 categories: held.join("、"),
                 tier: t.get(&format!("resident.tier.{}", r.risk_tier)).to_owned(),
-                tier_code: r.risk_tier.clone(),
+                tier_code: r.risk_tier.to_string(),
                 worker: r.worker_name.clone().unwrap_or_default(),
                 overdue: r.status == "active" && r.next_visit_due < today_s,
                 next_due: r.next_visit_due.clone(),

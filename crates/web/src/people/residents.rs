@@ -337,7 +337,7 @@ fn changes(before: Option<&Resident>, i: &ResidentInput) -> Vec<Change> {
         ),
         (
             "risk_tier",
-            b(|r| Some(r.risk_tier.clone())),
+            b(|r| Some(r.risk_tier.to_string())),
             Some(i.risk_tier.clone()),
         ),
         (
@@ -695,7 +695,7 @@ fn form_of(r: &Resident) -> FormData {
         ("ethnicity".into(), r.ethnicity.clone()),
         ("region".into(), r.region_code.clone()),
         ("guardian_name".into(), r.guardian_name.clone()),
-        ("risk_tier".into(), r.risk_tier.clone()),
+        ("risk_tier".into(), r.risk_tier.to_string()),
         ("legal_basis".into(), r.legal_basis.clone()),
         (
             "consent_on".into(),

@@ -593,8 +593,8 @@ fn unchanged(job: &Job<'_>, e: &Staff, input: &StaffInput) -> bool {
         && e.education == input.education
         && e.major == input.major
         && e.sex == input.sex
-        && e.role == input.role
-        && e.employment_mode == input.employment_mode
+        && e.role.as_str() == input.role
+        && e.employment_mode.as_str() == input.employment_mode
         && e.station_id == input.station_id
         && e.joined_on == input.joined_on
         && e.employer_org_id == input.employer_org_id.clone().or(e.employer_org_id.clone())

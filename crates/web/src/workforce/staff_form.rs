@@ -48,10 +48,10 @@ fn changes(
             before.map(|s| s.employer_org_id.clone().unwrap_or_default()),
             Some(after.employer_org_id.clone().unwrap_or_default()),
         ),
-        ("role", b(|s| s.role.clone()), Some(after.role.clone())),
+        ("role", b(|s| s.role.to_string()), Some(after.role.clone())),
         (
             "employment_mode",
-            b(|s| s.employment_mode.clone()),
+            b(|s| s.employment_mode.to_string()),
             Some(after.employment_mode.clone()),
         ),
         (
@@ -257,8 +257,8 @@ fn form_of(s: &Staff) -> FormData {
         ),
         ("station".into(), s.station_id.clone().unwrap_or_default()),
         ("region".into(), s.region_code.clone()),
-        ("role".into(), s.role.clone()),
-        ("employment_mode".into(), s.employment_mode.clone()),
+        ("role".into(), s.role.to_string()),
+        ("employment_mode".into(), s.employment_mode.to_string()),
         ("sector".into(), s.sector.clone()),
         ("joined_on".into(), s.joined_on.clone()),
         ("left_on".into(), s.left_on.clone().unwrap_or_default()),
