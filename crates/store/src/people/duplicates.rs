@@ -361,7 +361,7 @@ async fn visible_ids(
         q.push(" AND r.id IN (");
         bind_list(&mut q, chunk);
         q.push(")");
-        viewer.restrict(&mut q, "r");
+        viewer.restrict(&mut q);
         let rows: Vec<Resident> = q.fetch_all(conn).await?;
         out.extend(rows.into_iter().map(|r| r.id));
     }

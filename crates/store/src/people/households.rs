@@ -67,7 +67,7 @@ pub async fn memberships_of(
         q.bind(id.to_string());
     }
     q.push(")");
-    viewer.restrict(&mut q, "r");
+    viewer.restrict(&mut q);
     q.push(" ORDER BY m.valid_from DESC, m.created_at DESC");
     q.fetch_all(conn).await
 }
@@ -219,7 +219,7 @@ pub async fn household(
         .push(" AND r.id <> ")
         .bind(id)
         .push(" AND r.status = 'active'");
-    viewer.restrict(&mut q, "r");
+    viewer.restrict(&mut q);
     q.push(" ORDER BY r.relation, r.birth_date");
     q.fetch_all(conn).await
 }

@@ -79,18 +79,11 @@ impl Viewer {
             .to_string()
     }
 
-    /// `AND <resident r is visible>`: the scope, and the protection rule. `alias` is the
-    /// residents table's alias in the query; one the match does not know shows nothing.
-    pub(crate) fn restrict(&self, q: &mut Sql, alias: &'static str) {
-        let (region_col, station_col) = match alias {
-            "r" => ("r.region_code", "r.station_id"),
-            _ => {
-                q.push(" AND 1 = 0");
-                return;
-            }
-        };
-        in_scope(q, &self.scope, region_col, station_col, true);
-        self.protect(q, alias, None);
+    /// `AND <resident r is visible>`: the scope, and the protection rule. The query names the
+    /// residents table `r`.
+    pub(crate) fn restrict(&self, q: &mut Sql) {
+        in_scope(q, &self.scope, "r.region_code", "r.station_id", true);
+        self.protect(q, "r", None);
     }
 
     /// `AND <not restricted, or the viewer works on resident r>`. `r` may be NULL (a record
@@ -477,7 +470,7 @@ async fn record_tier(
 pub async fn get(conn: &mut AnyConnection, viewer: &Viewer, id: &str) -> StoreResult<Resident> {
     let mut q = Sql::new(SELECT);
     q.push(" AND r.id = ").bind(id);
-    viewer.restrict(&mut q, "r");
+    viewer.restrict(&mut q);
     q.fetch_optional(conn).await?.ok_or(StoreError::NotFound)
 }
 
@@ -515,7 +508,7 @@ fn filtered(viewer: &Viewer, f: &Filter, select: &'static str, listing: bool) ->
         );
         viewer.protect(&mut q, "r", None);
     } else {
-        viewer.restrict(&mut q, "r");
+        viewer.restrict(&mut q);
     }
     match f.status.as_deref() {
         Some("all") => {}

@@ -469,7 +469,7 @@ pub async fn participants(
         "SELECT r.id, r.name FROM service_participants p JOIN residents r ON r.id = p.resident_id WHERE p.service_id = ",
     );
     q.bind(id);
-    viewer.restrict(&mut q, "r");
+    viewer.restrict(&mut q);
     q.push(" ORDER BY r.name");
     q.fetch_all(conn).await
 }

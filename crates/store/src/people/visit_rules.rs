@@ -247,7 +247,7 @@ pub async fn due_counts(
     if let Some(w) = worker {
         q.push(" AND r.worker_user_id = ").bind(w);
     }
-    viewer.restrict(&mut q, "r");
+    viewer.restrict(&mut q);
     let (overdue, today, week): (i64, i64, i64) = q.fetch_one(conn).await?;
     Ok(DueCounts {
         overdue,
@@ -278,7 +278,7 @@ pub async fn elderly_visit_rate(
         .push(" AND EXISTS (SELECT 1 FROM resident_memberships m JOIN resident_categories c ON c.code = m.category \
                WHERE m.resident_id = r.id AND (c.grp = 'elderly' OR m.category = 'tekun') AND m.valid_from <= ").bind(last)
         .push(" AND (m.valid_to IS NULL OR m.valid_to >= ").bind(first).push("))");
-    viewer.restrict(&mut q, "r");
+    viewer.restrict(&mut q);
     let (all, visited): (i64, i64) = q.fetch_one(conn).await?;
     Ok((visited, all))
 }
