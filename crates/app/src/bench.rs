@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::bail;
 use shegong_domain::network::station::{Mode, Room, Status, Tier};
+use shegong_domain::people::identity::IdType;
+use shegong_domain::workforce::{Education, Employment, Sector, StaffRole};
 use shegong_domain::{RegionCode, Scope, network::org::OrgKind};
 use shegong_store::crypto::{Algorithm, KeyRing};
 use shegong_store::network::orgs::{self, NewOrg};
@@ -170,24 +172,24 @@ async fn create_staff(
                 let id_number = resident_id(people);
                 let input = StaffInput {
                     name: format!("社工{people}"),
-                    id_type: "resident_id".into(),
+                    id_type: IdType::ResidentId,
                     id_number: id_number.clone(),
                     sex: None,
                     birth_date: None,
                     mobile: Some(format!("139{:08}", people % 100_000_000)),
-                    education: "bachelor".into(),
+                    education: Education::Bachelor,
                     major: String::new(),
                     employer_org_id: None,
                     station_id: Some(sid.clone()),
                     region: None,
                     role: if people.is_multiple_of(10) {
-                        "station_head".into()
+                        StaffRole::StationHead
                     } else {
-                        "frontline".into()
+                        StaffRole::Frontline
                     },
-                    employment_mode: "project_purchase".into(),
-                    sector: "civil_affairs".into(),
-                    joined_on: "2023-03-01".into(),
+                    employment_mode: Employment::ProjectPurchase,
+                    sector: Sector::CivilAffairs,
+                    joined_on: "2023-03-01".parse()?,
                     left_on: None,
                     left_reason: String::new(),
                 };

@@ -86,6 +86,16 @@ enum Command {
         /// 10^5 and at the full size, API writes, lists, memory (see docs/performance.md)
         #[arg(long)]
         scale: Option<String>,
+        /// Instead: the import benchmark, a resident roster uploaded, previewed and committed
+        /// through the pages against 10^6 residents on file (see docs/performance.md)
+        #[arg(long, conflicts_with = "scale")]
+        import: bool,
+        /// Rows of the roster the import benchmark uploads
+        #[arg(long, default_value_t = 100_000, requires = "import")]
+        rows: usize,
+        /// Residents on file before the import benchmark's roster
+        #[arg(long, default_value_t = 1_000_000, requires = "import")]
+        on_file: usize,
     },
     /// Demo and scale data
     #[command(subcommand)]
@@ -247,6 +257,13 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Restore { path } => restore(&config, &path).await,
         Command::Bench {
             target_url,
+            import: true,
+            rows,
+            on_file,
+            ..
+        } => crate::scale::import_bench::import_command(target_url, rows, on_file).await,
+        Command::Bench {
+            target_url,
             scale: Some(scale),
             ..
         } => crate::scale::bench::bench_command(target_url, &scale).await,
@@ -258,6 +275,7 @@ pub async fn run() -> anyhow::Result<()> {
             stations,
             staff_per_station,
             scale: None,
+            ..
         } => {
             crate::bench::run(crate::bench::Options {
                 target_url,
@@ -328,7 +346,7 @@ async fn user_command(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
     let (id, clear) = shegong_web::admin::users::create_user(
         &db,
         &config.password,
-        &Actor::system("cli"),
+        shegong_web::http::write::Author::Operator(&Actor::system("cli")),
         input,
         shegong_store::now_millis(),
     )

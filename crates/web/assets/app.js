@@ -577,6 +577,51 @@
       initRegionPicker(root);
     }
     Array.prototype.forEach.call(root.querySelectorAll('.region-picker'), initRegionPicker);
+    Array.prototype.forEach.call(root.querySelectorAll('[data-progress]'), followProgress);
+  }
+
+  // ---------------------------------------------------------------------
+  // [data-progress]: a background import's progress, polled as JSON
+  // ({phase, read, checked, written, total}); the page reloads when the job
+  // has an outcome to show.
+  // ---------------------------------------------------------------------
+
+  const PROGRESS_POLL_MS = 1000;
+
+  function followProgress(box) {
+    const url = box.getAttribute('data-progress');
+    const bar = box.querySelector('progress[data-bar]');
+    function poll() {
+      fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+        .then(function (res) {
+          if (!res.ok) {
+            throw new Error(String(res.status));
+          }
+          return res.json();
+        })
+        .then(function (p) {
+          ['read', 'checked', 'written'].forEach(function (k) {
+            const el = box.querySelector('[data-count="' + k + '"]');
+            if (el) {
+              el.textContent = String(p[k]);
+            }
+          });
+          if (bar) {
+            bar.max = p.total || 1;
+            bar.value = p.phase === 'writing' ? p.written : p.checked;
+          }
+          if (p.phase === 'checking' || p.phase === 'writing') {
+            setTimeout(poll, PROGRESS_POLL_MS);
+          } else {
+            window.location.reload();
+          }
+        })
+        .catch(function () {
+          // The job is gone (the server restarted, say): the page says what is left.
+          window.location.reload();
+        });
+    }
+    setTimeout(poll, PROGRESS_POLL_MS);
   }
 
   // ---------------------------------------------------------------------

@@ -14,6 +14,7 @@ use shegong_store::admin::audit::Actor;
 use shegong_store::{admin::users, network::orgs};
 use shegong_web::AppState;
 use shegong_web::admin::users::{CreateUser, create_user};
+use shegong_web::http::write::Author;
 use shegong_web::ui::i18n::{Lang, Tr};
 
 /// The password of every demo account (printed at start; demo mode only).
@@ -116,7 +117,7 @@ async fn create_accounts(state: &AppState, agency: uuid::Uuid, now: i64) -> anyh
         create_user(
             &state.db,
             &state.config.password,
-            &actor,
+            Author::Operator(&actor),
             CreateUser {
                 username: a.username.clone(),
                 display_name: display,

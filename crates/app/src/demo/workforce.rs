@@ -5,6 +5,8 @@
 use anyhow::Context;
 use shegong_domain::Scope;
 use shegong_domain::network::station::Mode;
+use shegong_domain::people::identity::{IdType, Sex};
+use shegong_domain::workforce::{CertLevel, Education, Employment, Sector, StaffRole};
 use shegong_store::Conn;
 use shegong_store::crypto::KeyRing;
 use shegong_store::network::stations::{self, Station};
@@ -106,33 +108,35 @@ async fn seed_person(
                 ""
             }
         ),
-        id_type: "resident_id".into(),
+        id_type: IdType::ResidentId,
         id_number,
-        sex: Some(if female { "female" } else { "male" }.into()),
-        birth_date: Some(format!("{year:04}-{month:02}-{day:02}")),
+        sex: Some(if female { Sex::Female } else { Sex::Male }),
+        birth_date: Some(format!("{year:04}-{month:02}-{day:02}").parse()?),
         mobile: Some(format!(
             "+861{}{:09}",
             rng.pick(&[3, 5, 7, 8, 9]),
             100_000_000 + serial * 7919 % 899_999_999
         )),
-        education: rng
-            .pick(&["junior_college", "bachelor", "bachelor", "master"])
-            .into(),
+        education: Education::parse(rng.pick(&[
+            "junior_college",
+            "bachelor",
+            "bachelor",
+            "master",
+        ]))?,
         major: rng
             .pick(&["社会工作", "社会工作", "心理学", "社会学", "行政管理"])
             .into(),
         employer_org_id: st.operator_org_id.clone(),
         station_id: Some(st.id.clone()),
         region: None,
-        role: role.into(),
+        role: StaffRole::parse(role)?,
         employment_mode: if st.mode == Mode::Direct {
-            "direct"
+            Employment::Direct
         } else {
-            "project_purchase"
-        }
-        .into(),
-        sector: "civil_affairs".into(),
-        joined_on: format!("{}-{:02}-01", 2021 + rng.next(4), 1 + rng.next(12)),
+            Employment::ProjectPurchase
+        },
+        sector: Sector::CivilAffairs,
+        joined_on: format!("{}-{:02}-01", 2021 + rng.next(4), 1 + rng.next(12)).parse()?,
         left_on: None,
         left_reason: String::new(),
     };
@@ -147,10 +151,10 @@ async fn seed_person(
         let obtained = format!("{year}-06-{:02}", 10 + rng.next(15));
         let until = format!("{}-06-{:02}", year + 3, 10 + rng.next(15));
         let certificate = NewCertificate {
-            level,
+            level: CertLevel::parse(level)?,
             number: &format!("{year}{serial:06}"),
-            obtained_on: &obtained,
-            registered_until: Some(&until),
+            obtained_on: obtained.parse()?,
+            registered_until: Some(until.parse()?),
         };
         staff::add_certificate(conn, &all, &person, &certificate, now).await?;
     }
@@ -159,7 +163,7 @@ async fn seed_person(
             course: rng.pick(COURSES),
             provider: "湖南省社会工作协会",
             hours_tenths: rng.pick(&[60, 80, 120, 160]),
-            held_on: &format!("2025-{:02}-15", 1 + rng.next(10)),
+            held_on: format!("2025-{:02}-15", 1 + rng.next(10)).parse()?,
         };
         training::add_training(conn, &all, &person, &attended, "demo", now).await?;
     }

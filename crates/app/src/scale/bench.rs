@@ -238,13 +238,13 @@ async fn post_visit(router: &axum::Router, secret: &str, resident: String) -> an
 }
 
 /// A browser-like client of the in-process router: cookies, the CSRF token of the last page.
-struct Browser {
+pub(super) struct Browser {
     router: axum::Router,
     cookies: std::collections::BTreeMap<String, String>,
 }
 
 impl Browser {
-    async fn send(
+    pub(super) async fn send(
         &mut self,
         method: &str,
         path: &str,
@@ -294,10 +294,11 @@ impl Browser {
         ))
     }
 
-    fn csrf(html: &str) -> String {
-        html.split("name=\"_csrf\" value=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
+    /// The page's CSRF token: a form's hidden field, else the page head's (every page has it).
+    pub(super) fn csrf(html: &str) -> String {
+        ["name=\"_csrf\" value=\"", "name=\"csrf-token\" content=\""]
+            .into_iter()
+            .find_map(|marker| html.split(marker).nth(1)?.split('"').next())
             .unwrap_or_default()
             .to_owned()
     }
@@ -305,9 +306,11 @@ impl Browser {
 
 /// A browser signed in to a new in-process server as a new civil-affairs administrator of
 /// `region` (the server's clock two hours after the data's).
-async fn signed_in(w: &World, username: &str, region: &str) -> anyhow::Result<Browser> {
+pub(super) async fn signed_in(w: &World, username: &str, region: &str) -> anyhow::Result<Browser> {
+    // The bench's account signs in with its password alone (no second factor to enrol).
     let config = shegong_web::Config {
         database_url: String::new(),
+        twofactor_for_administrators: false,
         ..Default::default()
     };
     let state = shegong_web::AppState::new(
@@ -320,7 +323,9 @@ async fn signed_in(w: &World, username: &str, region: &str) -> anyhow::Result<Br
     shegong_web::admin::users::create_user(
         &w.db,
         &config.password,
-        &shegong_store::admin::audit::Actor::system("bench"),
+        shegong_web::http::write::Author::Operator(&shegong_store::admin::audit::Actor::system(
+            "bench",
+        )),
         shegong_web::admin::users::CreateUser {
             username: username.into(),
             display_name: username.into(),

@@ -5,6 +5,7 @@
 //! same data.
 
 pub mod bench;
+pub mod import_bench;
 
 use std::time::Instant;
 
@@ -12,6 +13,8 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use shegong_domain::network::station::{FundingSource, Mode, Room, Status, Tier};
 use shegong_domain::people::RiskTier;
+use shegong_domain::people::identity::IdType;
+use shegong_domain::workforce::{CertLevel, Education, Employment, Sector, StaffRole};
 use shegong_domain::{RegionCode, Role, Scope};
 use shegong_store::crypto::{Algorithm, KeyRing};
 use shegong_store::network::stations::{self, StationInput};
@@ -262,24 +265,24 @@ async fn create_staff(
             };
             let input = StaffInput {
                 name: format!("社工{n}"),
-                id_type: "resident_id".into(),
+                id_type: IdType::ResidentId,
                 id_number: id_number(county_of(township), 900_000_000 + n)?.0,
                 sex: None,
                 birth_date: None,
                 mobile: Some(format!("139{:08}", n % 100_000_000)),
-                education: "bachelor".into(),
+                education: Education::Bachelor,
                 major: String::new(),
                 employer_org_id: None,
                 station_id: Some(station.clone()),
                 region: None,
                 role: if n < townships.len() {
-                    "station_head".into()
+                    StaffRole::StationHead
                 } else {
-                    "frontline".into()
+                    StaffRole::Frontline
                 },
-                employment_mode: "project_purchase".into(),
-                sector: "civil_affairs".into(),
-                joined_on: "2023-03-01".into(),
+                employment_mode: Employment::ProjectPurchase,
+                sector: Sector::CivilAffairs,
+                joined_on: "2023-03-01".parse()?,
                 left_on: None,
                 left_reason: String::new(),
             };
@@ -288,12 +291,12 @@ async fn create_staff(
             if n % 2 == 0 {
                 let c = staff::NewCertificate {
                     level: if n % 10 == 0 {
-                        "intermediate"
+                        CertLevel::Intermediate
                     } else {
-                        "assistant"
+                        CertLevel::Assistant
                     },
                     number: &format!("S{n:08}"),
-                    obtained_on: "2022-06-19",
+                    obtained_on: "2022-06-19".parse()?,
                     registered_until: None,
                 };
                 staff::add_certificate(&mut tx, &all, &id, &c, NOW).await?;
@@ -304,8 +307,8 @@ async fn create_staff(
     Ok(())
 }
 
-/// `count` residents spread over the townships, each with a category, bulk-inserted a hundred
-/// to a transaction.
+/// `count` residents spread over the townships, each with a category, bulk-inserted a few
+/// thousand to a transaction (a commit each hundred rows made loading 10^6 take ten minutes).
 async fn create_residents(
     db: &Db,
     keys: &KeyRing,
@@ -313,11 +316,12 @@ async fn create_residents(
     station_of: &[String],
     count: usize,
 ) -> anyhow::Result<()> {
+    const PER_COMMIT: usize = 5_000;
     let mut rng = Rng(2026);
     let today = NaiveDate::parse_from_str(TODAY, "%Y-%m-%d")?;
-    for start in (0..count).step_by(100) {
-        let mut rows = Vec::with_capacity(100);
-        for n in start..(start + 100).min(count) {
+    for start in (0..count).step_by(PER_COMMIT) {
+        let mut rows = Vec::with_capacity(PER_COMMIT);
+        for n in start..(start + PER_COMMIT).min(count) {
             let i = n % townships.len().max(1);
             let (Some(township), Some(station)) = (townships.get(i), station_of.get(i)) else {
                 bail!("no township to place residents in");

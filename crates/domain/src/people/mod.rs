@@ -37,6 +37,17 @@ codes!(
 );
 
 codes!(
+    /// Where a resident's file stands: in care, or closed by a merge into another file, a move
+    /// away or a death.
+    ResidentStatus, "status", "resident.status_unknown" {
+        Active = "active",
+        Merged = "merged",
+        MovedOut = "moved_out",
+        Deceased = "deceased",
+    }
+);
+
+codes!(
     /// The legal ground for processing a resident's personal information (PIPL arts. 13, 29).
     LegalBasis, "legal_basis", "resident.basis_unknown" {
         Consent = "consent",

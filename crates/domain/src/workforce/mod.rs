@@ -25,6 +25,14 @@ codes!(
 );
 
 codes!(
+    /// Whether a staff member still works here (a leaver's record stays for the counts).
+    StaffStatus, "status", "staff.status_unknown" {
+        Active = "active",
+        Left = "left",
+    }
+);
+
+codes!(
     Sector, "sector", "staff.sector_unknown" {
         CivilAffairs = "civil_affairs",
         Justice = "justice",

@@ -169,3 +169,16 @@ pub async fn org_keys_taken(
         named.into_iter().collect(),
     ))
 }
+
+/// The names of every region of one level, whatever the scope: so that a sheet naming a
+/// region outside the importer's scope is told so rather than "not found".
+pub async fn region_names_anywhere(
+    conn: &mut AnyConnection,
+    level: RegionLevel,
+) -> StoreResult<Vec<String>> {
+    let mut q = Sql::new("SELECT DISTINCT name FROM regions WHERE level = ");
+    q.bind(level.as_str());
+    q.fetch_all::<(String,)>(conn)
+        .await
+        .map(|rows| rows.into_iter().map(|(n,)| n).collect())
+}

@@ -5,4 +5,7 @@
 pub mod lookups;
 mod staging;
 
-pub use staging::{discard, stage, staged};
+pub use staging::{
+    Batch, Remembered, claim, discard, exists, finish, remember, remembered, set_mapping, stage,
+    staged,
+};

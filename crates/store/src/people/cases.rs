@@ -180,14 +180,14 @@ async fn event(
     keys: &KeyRing,
     case: &Case,
     kind: &str,
-    stage: &str,
+    stage: CaseStage,
     body: &Json,
     actor: &Actor,
     now: Millis,
 ) -> StoreResult<()> {
     Sql::new("INSERT INTO case_events (id, case_id, region_code, kind, stage, body_sealed, actor_id, actor_name, at) VALUES (")
         .bind(new_id()).push(", ").bind(case.id.clone()).push(", ").bind(case.region_code.clone()).push(", ").bind(kind).push(", ")
-        .bind(stage).push(", ").bind(keys.seal(BODY_FIELD, &body.to_string())).push(", ").bind(actor.user_id.clone()).push(", ")
+        .bind(stage.as_str()).push(", ").bind(keys.seal(BODY_FIELD, &body.to_string())).push(", ").bind(actor.user_id.clone()).push(", ")
         .bind(actor.name.clone()).push(", ").bind(now).push(")")
         .execute(conn).await?;
     Ok(())
@@ -236,7 +236,7 @@ pub async fn open(
         keys,
         &case,
         "intake",
-        "intake",
+        CaseStage::Intake,
         &serde_json::json!({ "problem": input.problem.trim() }),
         actor,
         now,
@@ -301,17 +301,7 @@ pub async fn assess(
     } else {
         case.stage
     };
-    event(
-        conn,
-        keys,
-        &case,
-        "assessment",
-        stage.as_str(),
-        &body,
-        actor,
-        now,
-    )
-    .await?;
+    event(conn, keys, &case, "assessment", stage, &body, actor, now).await?;
     set(conn, id, stage, &case.pending, now).await?;
     Sql::new("UPDATE cases SET risk_level = ")
         .bind(risk.as_str())
@@ -370,7 +360,7 @@ pub async fn submit_plan(
         keys,
         &case,
         "plan",
-        CaseStage::Planning.as_str(),
+        CaseStage::Planning,
         &body,
         actor,
         now,
@@ -408,7 +398,7 @@ pub async fn decide(
                 keys,
                 &case,
                 "plan_approved",
-                CaseStage::Intervention.as_str(),
+                CaseStage::Intervention,
                 &body,
                 actor,
                 now,
@@ -422,7 +412,7 @@ pub async fn decide(
                 keys,
                 &case,
                 "plan_returned",
-                CaseStage::Planning.as_str(),
+                CaseStage::Planning,
                 &body,
                 actor,
                 now,
@@ -436,7 +426,7 @@ pub async fn decide(
                 keys,
                 &case,
                 "closed",
-                CaseStage::Closed.as_str(),
+                CaseStage::Closed,
                 &body,
                 actor,
                 now,
@@ -456,7 +446,7 @@ pub async fn decide(
                 keys,
                 &case,
                 "closure_returned",
-                CaseStage::Evaluation.as_str(),
+                CaseStage::Evaluation,
                 &body,
                 actor,
                 now,
@@ -496,7 +486,7 @@ pub async fn evaluate(
         keys,
         &case,
         "evaluation",
-        CaseStage::Evaluation.as_str(),
+        CaseStage::Evaluation,
         &body,
         actor,
         now,
@@ -528,7 +518,7 @@ pub async fn request_closure(
         keys,
         &case,
         "closure_requested",
-        CaseStage::Evaluation.as_str(),
+        CaseStage::Evaluation,
         &serde_json::json!({ "outcome": outcome.trim() }),
         actor,
         now,
@@ -566,7 +556,7 @@ pub async fn reopen(
         keys,
         &case,
         "reopened",
-        CaseStage::Assessment.as_str(),
+        CaseStage::Assessment,
         &serde_json::json!({ "reason": reason.trim() }),
         actor,
         now,
@@ -606,17 +596,7 @@ pub async fn refer(
     }
     let body =
         serde_json::json!({ "to": target.name, "station_id": target.id, "reason": reason.trim() });
-    event(
-        conn,
-        keys,
-        &case,
-        "referred",
-        case.stage.as_str(),
-        &body,
-        actor,
-        now,
-    )
-    .await?;
+    event(conn, keys, &case, "referred", case.stage, &body, actor, now).await?;
     Sql::new("UPDATE cases SET transfer_station_id = ")
         .bind(&target.id)
         .push(", transfer_region = ")
@@ -658,7 +638,7 @@ pub async fn answer_referral(
             keys,
             &case,
             "referral_declined",
-            case.stage.as_str(),
+            case.stage,
             &serde_json::json!({ "reason": reason.trim(), "station": target.name }),
             actor,
             now,
@@ -682,7 +662,7 @@ pub async fn answer_referral(
         keys,
         &case,
         "referral_accepted",
-        case.stage.as_str(),
+        case.stage,
         &serde_json::json!({ "station": target.name }),
         actor,
         now,
@@ -721,10 +701,21 @@ pub async fn answer_referral(
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseEvent {
     pub kind: String,
-    pub stage: String,
+    pub stage: CaseStage,
     pub body: Json,
     pub actor_name: String,
     pub at: i64,
+}
+
+/// A `case_events` row as stored (the body sealed).
+#[derive(sqlx::FromRow)]
+struct StoredEvent {
+    kind: String,
+    #[sqlx(try_from = "String")]
+    stage: CaseStage,
+    body_sealed: String,
+    actor_name: String,
+    at: i64,
 }
 
 /// The case history, oldest first, bodies opened.
@@ -735,7 +726,7 @@ pub async fn events(
     id: &str,
 ) -> StoreResult<Vec<CaseEvent>> {
     get(conn, viewer, id).await?;
-    let rows: Vec<(String, String, String, String, i64)> = Sql::new(
+    let rows: Vec<StoredEvent> = Sql::new(
         "SELECT kind, stage, body_sealed, actor_name, at FROM case_events WHERE case_id = ",
     )
     .bind(id)
@@ -744,16 +735,16 @@ pub async fn events(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(kind, stage, sealed, actor_name, at)| CaseEvent {
-            kind,
-            stage,
+        .map(|e| CaseEvent {
+            kind: e.kind,
+            stage: e.stage,
             body: keys
-                .open(BODY_FIELD, &sealed)
+                .open(BODY_FIELD, &e.body_sealed)
                 .ok()
                 .and_then(|t| serde_json::from_str(&t).ok())
                 .unwrap_or(Json::Null),
-            actor_name,
-            at,
+            actor_name: e.actor_name,
+            at: e.at,
         })
         .collect())
 }

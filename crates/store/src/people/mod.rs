@@ -4,6 +4,7 @@ pub mod cases;
 pub mod duplicates;
 pub mod households;
 pub mod idempotency;
+pub mod register_bulk;
 pub mod residents;
 pub mod services;
 pub mod visit_rules;

@@ -10,7 +10,7 @@
 
 use chrono::{Months, NaiveDate};
 use serde::Serialize;
-use shegong_domain::people::{self, RiskTier};
+use shegong_domain::people::{self, ResidentStatus, RiskTier};
 use shegong_domain::{FieldError, RegionCode, RegionLevel, Scope};
 use sqlx::AnyConnection;
 
@@ -145,7 +145,8 @@ pub struct Resident {
     pub station_name: Option<String>,
     pub worker_user_id: Option<String>,
     pub worker_name: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ResidentStatus,
     pub merged_into: Option<String>,
     pub last_visit_on: Option<String>,
     pub visit_interval_days: i64,
@@ -226,7 +227,7 @@ async fn home_region(
     Ok(region.to_string())
 }
 
-async fn check_links(
+pub(crate) async fn check_links(
     conn: &mut AnyConnection,
     scope: &Scope,
     input: &ResidentInput,
@@ -283,7 +284,7 @@ pub(crate) async fn check_worker(
     Ok(())
 }
 
-fn seal(keys: &KeyRing, field: &str, v: &Option<String>) -> Option<String> {
+pub(crate) fn seal(keys: &KeyRing, field: &str, v: &Option<String>) -> Option<String> {
     v.as_deref()
         .filter(|s| !s.is_empty())
         .map(|s| keys.seal(field, s))
@@ -607,21 +608,22 @@ pub async fn tier_history(
         .await
 }
 
-/// Mark a resident as moved out or deceased (or active again).
+/// Mark a resident as moved out or deceased (or active again). A merge is `duplicates::merge`'s
+/// and final.
 pub async fn set_status(
     conn: &mut AnyConnection,
     viewer: &Viewer,
     id: &str,
-    status: &str,
+    status: ResidentStatus,
     now: Millis,
 ) -> StoreResult<Resident> {
     let before = get(conn, viewer, id).await?;
     let counted = counters::contribution(conn, &[counters::Subject::Resident(id)]).await?;
-    if !matches!(status, "active" | "moved_out" | "deceased") || before.status == "merged" {
+    if status == ResidentStatus::Merged || before.status == ResidentStatus::Merged {
         return Err(FieldError::new("status", "resident.status_unknown").into());
     }
     Sql::new("UPDATE residents SET status = ")
-        .bind(status)
+        .bind(status.as_str())
         .push(", updated_at = ")
         .bind(now)
         .push(" WHERE id = ")

@@ -57,7 +57,7 @@ impl From<RuleRow> for Rule {
 }
 
 impl Rule {
-    fn domain(&self) -> Option<VisitRule> {
+    pub(crate) fn domain(&self) -> Option<VisitRule> {
         Some(VisitRule {
             region_code: self.region_code.clone(),
             tier: RiskTier::parse(&self.tier).ok()?,

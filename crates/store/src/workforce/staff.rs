@@ -7,13 +7,16 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use serde::Serialize;
-use shegong_domain::workforce::{Employment, StaffRole};
+use shegong_domain::people::identity::{IdType, Sex};
+use shegong_domain::workforce::{CertLevel, Education, Employment, Sector, StaffRole, StaffStatus};
 use shegong_domain::{FieldError, RegionCode, RegionLevel, Scope};
 use sqlx::AnyConnection;
 
 use crate::crypto::KeyRing;
 use crate::sql::{Sql, region_prefix};
+use crate::workforce::{DateColumn, OptionalDateColumn};
 use crate::{
     Millis, Page, PageRequest, StoreResult, network::station_scope, new_id, statistics::counters,
 };
@@ -32,7 +35,8 @@ pub struct Staff {
     #[serde(skip)]
     pub id_number_sealed: String,
     pub sex: Option<String>,
-    pub birth_date: Option<String>,
+    #[sqlx(try_from = "OptionalDateColumn")]
+    pub birth_date: Option<NaiveDate>,
     #[serde(skip)]
     pub mobile_sealed: Option<String>,
     pub education: String,
@@ -46,9 +50,12 @@ pub struct Staff {
     #[sqlx(try_from = "String")]
     pub employment_mode: Employment,
     pub sector: String,
-    pub status: String,
-    pub joined_on: String,
-    pub left_on: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub status: StaffStatus,
+    #[sqlx(try_from = "DateColumn")]
+    pub joined_on: NaiveDate,
+    #[sqlx(try_from = "OptionalDateColumn")]
+    pub left_on: Option<NaiveDate>,
     pub left_reason: String,
     /// Highest certificate level held, if any.
     pub cert_level: Option<String>,
@@ -75,27 +82,45 @@ pub(super) fn scoped_from(select: &'static str, scope: &Scope) -> Sql {
     q
 }
 
-/// A staff record's fields, parsed (identity values already validated and normalised).
+/// A staff record's fields, parsed: codes as their domain types and dates as dates, so no
+/// unchecked code or date string reaches the table (identity values already validated and
+/// normalised).
 #[derive(Debug, Clone)]
 pub struct StaffInput {
     pub name: String,
-    pub id_type: String,
+    pub id_type: IdType,
     pub id_number: String,
-    pub sex: Option<String>,
-    pub birth_date: Option<String>,
+    pub sex: Option<Sex>,
+    pub birth_date: Option<NaiveDate>,
     pub mobile: Option<String>,
-    pub education: String,
+    pub education: Education,
     pub major: String,
     pub employer_org_id: Option<String>,
     pub station_id: Option<String>,
     /// The work region when there is no station.
     pub region: Option<RegionCode>,
-    pub role: String,
-    pub employment_mode: String,
-    pub sector: String,
-    pub joined_on: String,
-    pub left_on: Option<String>,
+    pub role: StaffRole,
+    pub employment_mode: Employment,
+    pub sector: Sector,
+    pub joined_on: NaiveDate,
+    pub left_on: Option<NaiveDate>,
     pub left_reason: String,
+}
+
+/// A date as both schemas store it (TEXT 'YYYY-MM-DD').
+pub fn date_text(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+impl StaffInput {
+    /// A leaving date means the member has left.
+    pub fn status(&self) -> StaffStatus {
+        if self.left_on.is_some() {
+            StaffStatus::Left
+        } else {
+            StaffStatus::Active
+        }
+    }
 }
 
 /// Where the record belongs: its station's region, else the given work region (in scope).
@@ -168,22 +193,22 @@ pub async fn create(
     let id = new_id();
     Sql::new("INSERT INTO staff (id, region_code, name, id_type, id_number_sealed, id_number_hash, sex, birth_date, mobile_sealed, mobile_hash, \
               education, major, employer_org_id, station_id, role, employment_mode, sector, status, joined_on, left_on, left_reason, created_at, updated_at) VALUES (")
-        .bind(&id).push(", ").bind(&region).push(", ").bind(input.name.trim()).push(", ").bind(&input.id_type).push(", ")
-        .bind(keys.seal(ID_FIELD, &input.id_number)).push(", ").bind(&hash).push(", ").bind(input.sex.clone()).push(", ")
-        .bind(input.birth_date.clone()).push(", ").bind(input.mobile.as_deref().map(|m| keys.seal(MOBILE_FIELD, m))).push(", ")
-        .bind(input.mobile.as_deref().map(|m| keys.lookup_hash(MOBILE_FIELD, m))).push(", ").bind(&input.education).push(", ")
+        .bind(&id).push(", ").bind(&region).push(", ").bind(input.name.trim()).push(", ").bind(input.id_type.as_str()).push(", ")
+        .bind(keys.seal(ID_FIELD, &input.id_number)).push(", ").bind(&hash).push(", ").bind(input.sex.map(Sex::as_str)).push(", ")
+        .bind(input.birth_date.map(date_text)).push(", ").bind(input.mobile.as_deref().map(|m| keys.seal(MOBILE_FIELD, m))).push(", ")
+        .bind(input.mobile.as_deref().map(|m| keys.lookup_hash(MOBILE_FIELD, m))).push(", ").bind(input.education.as_str()).push(", ")
         .bind(input.major.trim()).push(", ").bind(input.employer_org_id.clone()).push(", ").bind(input.station_id.clone()).push(", ")
-        .bind(&input.role).push(", ").bind(&input.employment_mode).push(", ").bind(&input.sector).push(", ")
-        .bind(if input.left_on.is_some() { "left" } else { "active" }).push(", ").bind(&input.joined_on).push(", ")
-        .bind(input.left_on.clone()).push(", ").bind(input.left_reason.trim()).push(", ").bind(now).push(", ").bind(now).push(")")
+        .bind(input.role.as_str()).push(", ").bind(input.employment_mode.as_str()).push(", ").bind(input.sector.as_str()).push(", ")
+        .bind(input.status().as_str()).push(", ").bind(date_text(input.joined_on)).push(", ")
+        .bind(input.left_on.map(date_text)).push(", ").bind(input.left_reason.trim()).push(", ").bind(now).push(", ").bind(now).push(")")
         .execute(conn).await?;
     open_assignment(
         conn,
         &id,
         input.station_id.as_deref(),
         &region,
-        &input.role,
-        &input.joined_on,
+        input.role,
+        &date_text(input.joined_on),
         now,
     )
     .await?;
@@ -200,12 +225,12 @@ async fn open_assignment(
     staff: &str,
     station: Option<&str>,
     region: &str,
-    role: &str,
+    role: StaffRole,
     from: &str,
     now: Millis,
 ) -> StoreResult<()> {
     Sql::new("INSERT INTO staff_assignments (id, staff_id, station_id, region_code, role, from_date, created_at) VALUES (")
-        .bind(new_id()).push(", ").bind(staff).push(", ").bind(station).push(", ").bind(region).push(", ").bind(role).push(", ").bind(from).push(", ").bind(now).push(")")
+        .bind(new_id()).push(", ").bind(staff).push(", ").bind(station).push(", ").bind(region).push(", ").bind(role.as_str()).push(", ").bind(from).push(", ").bind(now).push(")")
         .execute(conn).await?;
     Ok(())
 }
@@ -230,20 +255,23 @@ pub async fn update(
     }
     Sql::new("UPDATE staff SET (region_code, name, id_type, id_number_sealed, id_number_hash, sex, birth_date, mobile_sealed, mobile_hash, \
               education, major, employer_org_id, station_id, role, employment_mode, sector, status, joined_on, left_on, left_reason, updated_at) = (")
-        .bind(&region).push(", ").bind(input.name.trim()).push(", ").bind(&input.id_type).push(", ")
-        .bind(keys.seal(ID_FIELD, &input.id_number)).push(", ").bind(&hash).push(", ").bind(input.sex.clone()).push(", ")
-        .bind(input.birth_date.clone()).push(", ").bind(input.mobile.as_deref().map(|m| keys.seal(MOBILE_FIELD, m))).push(", ")
-        .bind(input.mobile.as_deref().map(|m| keys.lookup_hash(MOBILE_FIELD, m))).push(", ").bind(&input.education).push(", ")
+        .bind(&region).push(", ").bind(input.name.trim()).push(", ").bind(input.id_type.as_str()).push(", ")
+        .bind(keys.seal(ID_FIELD, &input.id_number)).push(", ").bind(&hash).push(", ").bind(input.sex.map(Sex::as_str)).push(", ")
+        .bind(input.birth_date.map(date_text)).push(", ").bind(input.mobile.as_deref().map(|m| keys.seal(MOBILE_FIELD, m))).push(", ")
+        .bind(input.mobile.as_deref().map(|m| keys.lookup_hash(MOBILE_FIELD, m))).push(", ").bind(input.education.as_str()).push(", ")
         .bind(input.major.trim()).push(", ").bind(input.employer_org_id.clone()).push(", ").bind(input.station_id.clone()).push(", ")
-        .bind(&input.role).push(", ").bind(&input.employment_mode).push(", ").bind(&input.sector).push(", ")
-        .bind(if input.left_on.is_some() { "left" } else { "active" }).push(", ").bind(&input.joined_on).push(", ")
-        .bind(input.left_on.clone()).push(", ").bind(input.left_reason.trim()).push(", ").bind(now).push(") WHERE id = ").bind(id)
+        .bind(input.role.as_str()).push(", ").bind(input.employment_mode.as_str()).push(", ").bind(input.sector.as_str()).push(", ")
+        .bind(input.status().as_str()).push(", ").bind(date_text(input.joined_on)).push(", ")
+        .bind(input.left_on.map(date_text)).push(", ").bind(input.left_reason.trim()).push(", ").bind(now).push(") WHERE id = ").bind(id)
         .execute(conn).await?;
     if before.station_id != input.station_id
-        || before.role.as_str() != input.role
-        || (before.status == "active" && input.left_on.is_some())
+        || before.role != input.role
+        || (before.status == StaffStatus::Active && input.status() == StaffStatus::Left)
     {
-        let end = input.left_on.clone().unwrap_or_else(|| today.to_owned());
+        let end = input
+            .left_on
+            .map(date_text)
+            .unwrap_or_else(|| today.to_owned());
         Sql::new("UPDATE staff_assignments SET to_date = ")
             .bind(&end)
             .push(" WHERE staff_id = ")
@@ -257,7 +285,7 @@ pub async fn update(
                 id,
                 input.station_id.as_deref(),
                 &region,
-                &input.role,
+                input.role,
                 today,
                 now,
             )
@@ -415,8 +443,10 @@ pub struct Assignment {
     pub station_name: Option<String>,
     #[sqlx(try_from = "String")]
     pub role: StaffRole,
-    pub from_date: String,
-    pub to_date: Option<String>,
+    #[sqlx(try_from = "DateColumn")]
+    pub from_date: NaiveDate,
+    #[sqlx(try_from = "OptionalDateColumn")]
+    pub to_date: Option<NaiveDate>,
 }
 
 pub async fn assignments(
@@ -439,17 +469,18 @@ pub struct Certificate {
     pub staff_id: String,
     pub level: String,
     pub number: String,
-    pub obtained_on: String,
-    pub registered_until: Option<String>,
+    #[sqlx(try_from = "DateColumn")]
+    pub obtained_on: NaiveDate,
+    #[sqlx(try_from = "OptionalDateColumn")]
+    pub registered_until: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Copy)]
 pub struct NewCertificate<'a> {
-    /// `assistant`, `intermediate` or `senior`.
-    pub level: &'a str,
+    pub level: CertLevel,
     pub number: &'a str,
-    pub obtained_on: &'a str,
-    pub registered_until: Option<&'a str>,
+    pub obtained_on: NaiveDate,
+    pub registered_until: Option<NaiveDate>,
 }
 
 pub async fn add_certificate(
@@ -477,7 +508,7 @@ pub async fn add_certificate(
     let dup = Sql::new("SELECT COUNT(*) FROM certificates WHERE staff_id = ")
         .bind(staff_id)
         .push(" AND level = ")
-        .bind(level)
+        .bind(level.as_str())
         .fetch_i64(conn)
         .await?;
     if dup > 0 {
@@ -486,8 +517,8 @@ pub async fn add_certificate(
     let counted = counters::contribution(conn, &[counters::Subject::Staff(staff_id)]).await?;
     let id = new_id();
     Sql::new("INSERT INTO certificates (id, staff_id, region_code, level, number, obtained_on, registered_until, created_at) VALUES (")
-        .bind(&id).push(", ").bind(staff_id).push(", ").bind(&p.region_code).push(", ").bind(level).push(", ").bind(number.trim()).push(", ")
-        .bind(obtained_on).push(", ").bind(registered_until).push(", ").bind(now).push(")")
+        .bind(&id).push(", ").bind(staff_id).push(", ").bind(&p.region_code).push(", ").bind(level.as_str()).push(", ").bind(number.trim()).push(", ")
+        .bind(date_text(obtained_on)).push(", ").bind(registered_until.map(date_text)).push(", ").bind(now).push(")")
         .execute(conn).await?;
     if let Some(sid) = &p.station_id {
         recount_station(conn, sid).await?;
@@ -511,7 +542,8 @@ pub struct Expiring {
     pub staff_id: String,
     pub name: String,
     pub level: String,
-    pub registered_until: String,
+    #[sqlx(try_from = "DateColumn")]
+    pub registered_until: NaiveDate,
     pub station_name: Option<String>,
 }
 

@@ -1,11 +1,13 @@
 //! Training records of staff, and the hours that count towards continuing education. A record is
 //! filed under its person's region.
 
+use chrono::NaiveDate;
 use serde::Serialize;
 use shegong_domain::{FieldError, Scope};
 use sqlx::AnyConnection;
 
-use super::staff::{get, scoped_from};
+use super::DateColumn;
+use super::staff::{date_text, get, scoped_from};
 use crate::sql::Sql;
 use crate::{Millis, Page, PageRequest, StoreResult, new_id};
 
@@ -16,7 +18,7 @@ pub struct Training {
     pub course: String,
     pub provider: String,
     pub hours_tenths: i64,
-    pub held_on: String,
+    pub held_on: NaiveDate,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -24,7 +26,7 @@ pub struct NewTraining<'a> {
     pub course: &'a str,
     pub provider: &'a str,
     pub hours_tenths: i64,
-    pub held_on: &'a str,
+    pub held_on: NaiveDate,
 }
 
 pub async fn add_training(
@@ -51,7 +53,7 @@ pub async fn add_training(
     let id = new_id();
     Sql::new("INSERT INTO trainings (id, staff_id, region_code, course, provider, hours_tenths, held_on, created_by, created_at) VALUES (")
         .bind(&id).push(", ").bind(staff_id).push(", ").bind(&p.region_code).push(", ").bind(course.trim()).push(", ").bind(provider.trim()).push(", ")
-        .bind(hours_tenths).push(", ").bind(held_on).push(", ").bind(by).push(", ").bind(now).push(")")
+        .bind(hours_tenths).push(", ").bind(date_text(held_on)).push(", ").bind(by).push(", ").bind(now).push(")")
         .execute(conn).await?;
     Ok(id)
 }
@@ -79,7 +81,7 @@ pub async fn trainings(
         .bind(page.per_page)
         .push(" OFFSET ")
         .bind(page.offset());
-    let rows: Vec<(String, String, String, String, i64, String, String)> =
+    let rows: Vec<(String, String, String, String, i64, DateColumn, String)> =
         q.fetch_all(conn).await?;
     Ok(Page {
         capped: false,
@@ -94,7 +96,7 @@ pub async fn trainings(
                             course,
                             provider,
                             hours_tenths,
-                            held_on,
+                            held_on: held_on.into(),
                         },
                         name,
                     )
@@ -111,17 +113,17 @@ pub async fn trainings(
 pub async fn training_tenths(
     conn: &mut AnyConnection,
     staff_id: &str,
-    from: &str,
-    to: &str,
+    from: NaiveDate,
+    to: NaiveDate,
 ) -> StoreResult<i64> {
     Sql::new(
         "SELECT CAST(COALESCE(SUM(hours_tenths), 0) AS BIGINT) FROM trainings WHERE staff_id = ",
     )
     .bind(staff_id)
     .push(" AND held_on >= ")
-    .bind(from)
+    .bind(date_text(from))
     .push(" AND held_on <= ")
-    .bind(to)
+    .bind(date_text(to))
     .fetch_i64(conn)
     .await
 }

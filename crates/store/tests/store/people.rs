@@ -1,5 +1,5 @@
 use chrono::NaiveDate;
-use shegong_domain::people::{AssessmentDomain, RiskTier, VisitMethod};
+use shegong_domain::people::{AssessmentDomain, ResidentStatus, RiskTier, VisitMethod};
 use shegong_store::crypto::{Algorithm, KeyRing};
 use shegong_store::people::cases::{self, Actor, OpenCase, PlannedService};
 use shegong_store::people::duplicates;
@@ -685,3 +685,50 @@ async fn sqlx_count(conn: &mut shegong_store::Conn, sql: &'static str) -> i64 {
         .await
         .unwrap()
 }
+
+db_test!(a_file_status_is_typed_and_a_merge_is_final, |db| {
+    let k = keys();
+    let worker = add_user(&db, "sw1", Role::SocialWorker, "430202001").await;
+    let v = viewer("430202001", &worker, "2026-03-01");
+    let keep = register(
+        &db,
+        &v,
+        &k,
+        &person("430202001", "钱桂兰", None, "1948-05-01"),
+    )
+    .await
+    .unwrap();
+    let gone = register(
+        &db,
+        &v,
+        &k,
+        &person("430202001", "錢桂蘭", None, "1948-05-01"),
+    )
+    .await
+    .unwrap();
+    let mut tx = db.begin().await.unwrap();
+    let before = residents::set_status(&mut tx, &v, &keep, ResidentStatus::MovedOut, NOW)
+        .await
+        .unwrap();
+    assert_eq!(before.status, ResidentStatus::Active);
+    assert_eq!(
+        residents::get(&mut tx, &v, &keep).await.unwrap().status,
+        ResidentStatus::MovedOut
+    );
+    // Only a merge marks a file merged, and a merged file stays merged.
+    let refused = residents::set_status(&mut tx, &v, &gone, ResidentStatus::Merged, NOW).await;
+    assert!(matches!(refused, Err(StoreError::Invalid(e)) if e.code == "resident.status_unknown"));
+    residents::set_status(&mut tx, &v, &keep, ResidentStatus::Active, NOW)
+        .await
+        .unwrap();
+    duplicates::merge(&mut tx, &v, &keep, &gone, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        residents::get(&mut tx, &v, &gone).await.unwrap().status,
+        ResidentStatus::Merged
+    );
+    let reopened = residents::set_status(&mut tx, &v, &gone, ResidentStatus::Active, NOW).await;
+    assert!(matches!(reopened, Err(StoreError::Invalid(_))));
+    tx.commit().await.unwrap();
+});

@@ -3,8 +3,10 @@
 
 use chrono::NaiveDate;
 use shegong_domain::network::station::{FundingSource, Status};
-use shegong_domain::people::RiskTier;
 use shegong_domain::people::VisitMethod;
+use shegong_domain::people::identity::IdType;
+use shegong_domain::people::{ResidentStatus, RiskTier};
+use shegong_domain::workforce::{CertLevel, Education, Employment, Sector, StaffRole};
 use shegong_store::crypto::{Algorithm, KeyRing};
 use shegong_store::network::stations;
 use shegong_store::people::duplicates;
@@ -48,23 +50,23 @@ fn staff_input(rng: &mut Rng, n: u64, stations: &[String]) -> StaffInput {
     let station = (rng.next(3) > 0).then(|| stations[rng.next(3) as usize].clone());
     StaffInput {
         name: format!("社工{n}"),
-        id_type: "resident_id".into(),
+        id_type: IdType::ResidentId,
         id_number: id_number(n),
         sex: None,
         birth_date: None,
         mobile: None,
-        education: String::new(),
+        education: Education::Unknown,
         major: String::new(),
         employer_org_id: None,
         region: station
             .is_none()
             .then(|| code(TOWNSHIPS[rng.next(3) as usize])),
         station_id: station,
-        role: ROLES[rng.next(3) as usize].into(),
-        employment_mode: "direct".into(),
-        sector: "civil_affairs".into(),
-        joined_on: "2025-01-01".into(),
-        left_on: (rng.next(6) == 0).then(|| "2026-03-01".into()),
+        role: StaffRole::parse(ROLES[rng.next(3) as usize]).unwrap(),
+        employment_mode: Employment::Direct,
+        sector: Sector::CivilAffairs,
+        joined_on: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        left_on: (rng.next(6) == 0).then(|| NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()),
         left_reason: String::new(),
     }
 }
@@ -189,7 +191,8 @@ db_test!(
                             &mut tx,
                             &v,
                             &who,
-                            ["moved_out", "active"][rng.next(2) as usize],
+                            [ResidentStatus::MovedOut, ResidentStatus::Active]
+                                [rng.next(2) as usize],
                             NOW,
                         )
                         .await;
@@ -224,9 +227,9 @@ db_test!(
                 12 if !workers.is_empty() => {
                     let (id, _) = &workers[rng.next(workers.len() as u64) as usize];
                     let c = NewCertificate {
-                        level: LEVELS[rng.next(3) as usize],
+                        level: CertLevel::parse(LEVELS[rng.next(3) as usize]).unwrap(),
                         number: "S2024001",
-                        obtained_on: "2024-06-01",
+                        obtained_on: NaiveDate::from_ymd_opt(2024, 6, 1).unwrap(),
                         registered_until: None,
                     };
                     // The same level twice is refused; that is fine here.

@@ -16,7 +16,7 @@ use crate::http::auth::{Ctx, CurrentUser};
 use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::ui::excel::{self, Cell};
+use crate::ui::excel::{self, Cell, Export};
 use crate::ui::i18n::Tr;
 use crate::ui::list::{Pager, date_start_millis, pager, rfc3339};
 
@@ -204,6 +204,7 @@ pub const ACTIONS: &[&str] = &[
     "export",
     "reveal",
     "import",
+    "import_refused",
     "funding",
     "services",
     "assess",
@@ -295,7 +296,8 @@ pub async fn export(
     ctx: Ctx,
     Query(q): Query<AuditQuery>,
 ) -> WebResult<Response> {
-    let u = reader(&ctx)?;
+    let export = Export::check(&ctx, "audit_log", Permission::ReadAudit)?;
+    let u = export.user();
     let t = ctx.tr();
     let data = {
         let mut c = state.db.read().await?;
@@ -343,16 +345,9 @@ pub async fn export(
             ]
         })
         .collect();
-    excel::send(
-        &state,
-        &ctx,
-        "audit_log",
-        "menu.audit",
-        &headers,
-        &cells,
-        vec![],
-    )
-    .await
+    export
+        .send(&state, &ctx, "menu.audit", &headers, &cells, vec![])
+        .await
 }
 
 /// An audit entry as the API returns it.

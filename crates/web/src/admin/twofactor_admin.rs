@@ -7,8 +7,8 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use shegong_domain::{Role, Scope};
-use shegong_store::admin::audit::{self, Change, Event};
+use shegong_domain::{Permission, Role, Scope};
+use shegong_store::admin::audit::Change;
 use shegong_store::admin::twofactor::{self as store};
 use shegong_store::{admin::users, network::regions};
 
@@ -16,6 +16,7 @@ use crate::http::auth::{Ctx, CurrentUser};
 use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
+use crate::http::write::{Done, Entry, MaybeWork, write_or_skip};
 use crate::ui::i18n::Tr;
 use crate::ui::list::NoticeQuery;
 
@@ -162,24 +163,30 @@ pub async fn admin_require(
             .await;
         }
     };
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    if let Some(ended) = store::require_region(&mut tx, &code, &u.user.id, now).await? {
-        audit::record(
-            &mut tx,
-            state.db.backend(),
-            &ctx.actor(),
-            Event::new("twofactor_require", "region", Some(code.clone()))
-                .region(code.clone())
-                .changes(vec![
-                    Change::new("twofactor_required", Some(false), Some(true)),
-                    Change::new("sessions_ended", None::<i64>, Some(ended as i64)),
-                ]),
-            now,
-        )
-        .await?;
-    }
-    tx.commit().await?;
+    let (set_by, now) = (u.user.id.clone(), state.now());
+    write_or_skip(
+        &state,
+        &ctx,
+        Entry::new("region", "twofactor_require").requiring(Permission::ManageUsers),
+        move |conn, _, _| -> MaybeWork<'_, ()> {
+            Box::pin(async move {
+                // Already required: nothing to change.
+                let done = store::require_region(conn, &code, &set_by, now)
+                    .await?
+                    .map(|ended| Done {
+                        entity_id: code.clone(),
+                        region: Some(code.clone()),
+                        changes: vec![
+                            Change::new("twofactor_required", Some(false), Some(true)),
+                            Change::new("sessions_ended", None::<i64>, Some(ended as i64)),
+                        ],
+                    });
+                Ok((done, ()))
+            })
+        },
+    )
+    .await?
+    .map_err(|e| WebError::Invalid(vec![e]))?;
     Ok(Redirect::to("/admin/twofactor?notice=notice.saved").into_response())
 }
 
@@ -197,25 +204,25 @@ pub async fn admin_unrequire(
     if !u.scope().contains_region(&code) {
         return Err(WebError::NotFound);
     }
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    if store::unrequire_region(&mut tx, &code).await? {
-        audit::record(
-            &mut tx,
-            state.db.backend(),
-            &ctx.actor(),
-            Event::new("twofactor_unrequire", "region", Some(code.clone()))
-                .region(code.clone())
-                .changes(vec![Change::new(
-                    "twofactor_required",
-                    Some(true),
-                    Some(false),
-                )]),
-            now,
-        )
-        .await?;
-    }
-    tx.commit().await?;
+    write_or_skip(
+        &state,
+        &ctx,
+        Entry::new("region", "twofactor_unrequire").requiring(Permission::ManageUsers),
+        move |conn, _, _| -> MaybeWork<'_, ()> {
+            Box::pin(async move {
+                // Not required: nothing to change.
+                let removed = store::unrequire_region(conn, &code).await?;
+                let done = removed.then(|| Done {
+                    entity_id: code.clone(),
+                    region: Some(code.clone()),
+                    changes: vec![Change::new("twofactor_required", Some(true), Some(false))],
+                });
+                Ok((done, ()))
+            })
+        },
+    )
+    .await?
+    .map_err(|e| WebError::Invalid(vec![e]))?;
     Ok(Redirect::to("/admin/twofactor?notice=notice.saved").into_response())
 }
 

@@ -17,38 +17,71 @@ use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
 use crate::http::write::{Done, Entry, WorkWith, write_or_invalid};
 
-async fn set_state(
-    state: &AppState,
-    ctx: &Ctx,
-    id: &str,
-    action: &'static str,
-) -> WebResult<Response> {
+/// An action on an account's page; its name is the audit entry's action.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Disable,
+    Enable,
+    Unlock,
+    GrantProtected,
+    RevokeProtected,
+    ResetPassword,
+}
+
+impl Action {
+    const fn name(self) -> &'static str {
+        match self {
+            Action::Disable => "disable",
+            Action::Enable => "enable",
+            Action::Unlock => "unlock",
+            Action::GrantProtected => "grant_protected",
+            Action::RevokeProtected => "revoke_protected",
+            Action::ResetPassword => "reset_password",
+        }
+    }
+}
+
+/// What an action does in the transaction. A reset carries the new password's hash, made before
+/// the transaction opens because hashing is slow.
+enum Step {
+    Disabled(bool),
+    SeesProtected(bool),
+    Unlock,
+    Password { hash: String },
+}
+
+async fn set_state(state: &AppState, ctx: &Ctx, id: &str, action: Action) -> WebResult<Response> {
     let u = manager(ctx)?;
     let x = target(state, u, id).await?;
-    if x.id == u.user.id && action != "reset_password" {
+    if x.id == u.user.id && action != Action::ResetPassword {
         return Err(FieldError::new("user", "user.cannot_change_self").into());
     }
-    if matches!(action, "grant_protected" | "revoke_protected") && !x.role().is_business() {
+    if matches!(action, Action::GrantProtected | Action::RevokeProtected) && !x.role().is_business()
+    {
         return Err(FieldError::new("role", "user.protected_business_only").into());
     }
-    // Hashing is slow: done before the transaction opens.
-    let temp = match action {
-        "reset_password" => {
-            let clear = password::temporary();
-            let hash = hash_password(clear.clone()).await?;
-            Some((clear, hash))
+    let mut clear = None;
+    let step = match action {
+        Action::Disable => Step::Disabled(true),
+        Action::Enable => Step::Disabled(false),
+        Action::Unlock => Step::Unlock,
+        Action::GrantProtected => Step::SeesProtected(true),
+        Action::RevokeProtected => Step::SeesProtected(false),
+        Action::ResetPassword => {
+            let temporary = password::temporary();
+            let hash = hash_password(temporary.clone()).await?;
+            clear = Some(temporary);
+            Step::Password { hash }
         }
-        _ => None,
     };
-    let hash = temp.as_ref().map(|(_, h)| h.clone());
     let (id_owned, now) = (id.to_owned(), state.now());
     write_or_invalid(
         state,
         ctx,
-        Entry::new("user", action).requiring(Permission::ManageUsers),
+        Entry::new("user", action.name()).requiring(Permission::ManageUsers),
         move |conn, scope, _| -> WorkWith<'_, ()> {
             Box::pin(async move {
-                let changes = apply(conn, &scope, &x, action, hash.as_deref(), now).await?;
+                let changes = apply(conn, &scope, &x, step, now).await?;
                 let done = Done {
                     entity_id: id_owned,
                     region: Some(x.region_code),
@@ -59,26 +92,23 @@ async fn set_state(
         },
     )
     .await?;
-    match temp {
-        Some((clear, _)) => show_once(state, ctx, id, clear, "notice.password_reset").await,
+    match clear {
+        Some(clear) => show_once(state, ctx, id, clear, "notice.password_reset").await,
         None => Ok(Redirect::to(&format!("/admin/users/{id}?notice=notice.saved")).into_response()),
     }
 }
 
-/// The state change `action` makes to account `x`, as audit changes. `hash`: the new password's,
-/// for a reset.
+/// What `step` changes on account `x`, as audit changes.
 async fn apply(
     conn: &mut Conn,
     scope: &Scope,
     x: &User,
-    action: &str,
-    hash: Option<&str>,
+    step: Step,
     now: i64,
 ) -> StoreResult<Vec<Change>> {
     let id = x.id.as_str();
-    Ok(match (action, hash) {
-        ("disable" | "enable", _) => {
-            let disabled = action == "disable";
+    Ok(match step {
+        Step::Disabled(disabled) => {
             users::set_disabled(conn, scope, id, disabled, now).await?;
             if disabled {
                 sessions::delete_for_user(conn, id).await?;
@@ -89,8 +119,7 @@ async fn apply(
                 Some(disabled),
             )]
         }
-        ("grant_protected" | "revoke_protected", _) => {
-            let grant = action == "grant_protected";
+        Step::SeesProtected(grant) => {
             users::set_sees_protected(conn, scope, id, grant, now).await?;
             vec![Change::new(
                 "sees_protected",
@@ -98,17 +127,16 @@ async fn apply(
                 Some(grant),
             )]
         }
-        ("unlock", _) => {
+        Step::Unlock => {
             users::set_disabled(conn, scope, id, x.is_disabled(), now).await?;
             vec![Change::new("locked_until", x.locked_until, None::<i64>)]
         }
-        (_, Some(hash)) => {
-            users::set_password(conn, scope, id, hash, true, now).await?;
+        Step::Password { hash } => {
+            users::set_password(conn, scope, id, &hash, true, now).await?;
             sessions::delete_for_user(conn, id).await?;
             shegong_store::admin::tokens::revoke_all(conn, id, now).await?;
             vec![Change::redacted("password")]
         }
-        (_, None) => Vec::new(),
     })
 }
 
@@ -117,7 +145,7 @@ pub async fn disable(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> WebResult<Response> {
-    set_state(&state, &ctx, &id, "disable").await
+    set_state(&state, &ctx, &id, Action::Disable).await
 }
 
 pub async fn enable(
@@ -125,7 +153,7 @@ pub async fn enable(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> WebResult<Response> {
-    set_state(&state, &ctx, &id, "enable").await
+    set_state(&state, &ctx, &id, Action::Enable).await
 }
 
 pub async fn unlock(
@@ -133,7 +161,7 @@ pub async fn unlock(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> WebResult<Response> {
-    set_state(&state, &ctx, &id, "unlock").await
+    set_state(&state, &ctx, &id, Action::Unlock).await
 }
 
 /// Give an account the explicit grant to open protected files (children under 14, abuse and
@@ -143,7 +171,7 @@ pub async fn grant_protected(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> WebResult<Response> {
-    set_state(&state, &ctx, &id, "grant_protected").await
+    set_state(&state, &ctx, &id, Action::GrantProtected).await
 }
 
 pub async fn revoke_protected(
@@ -151,7 +179,7 @@ pub async fn revoke_protected(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> WebResult<Response> {
-    set_state(&state, &ctx, &id, "revoke_protected").await
+    set_state(&state, &ctx, &id, Action::RevokeProtected).await
 }
 
 pub async fn reset_password(
@@ -159,7 +187,7 @@ pub async fn reset_password(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> WebResult<Response> {
-    set_state(&state, &ctx, &id, "reset_password").await
+    set_state(&state, &ctx, &id, Action::ResetPassword).await
 }
 
 /// Reset an account's second factor (lost phone, used-up recovery codes): a security

@@ -22,7 +22,7 @@ use crate::http::auth::{Ctx, CurrentUser};
 use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::http::write::{Done, Entry, WorkWith, write};
+use crate::http::write::{Author, Done, Entry, WorkWith, write};
 use crate::ui::i18n::Tr;
 use crate::ui::list::FormErrors;
 
@@ -251,7 +251,7 @@ pub async fn create(
     match create_user(
         &state.db,
         &state.config.password,
-        &ctx.actor(),
+        Author::User(&ctx),
         input,
         state.now(),
     )

@@ -9,17 +9,18 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use shegong_domain::{FieldError, Permission, Role, Scope, admin::password};
-use shegong_store::admin::audit::{self, Actor, Change, Event};
+use shegong_store::admin::audit::Change;
 use shegong_store::admin::users::{self, Filter, NewUser, Sort, User};
 use shegong_store::{Db, PageRequest};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::admin::account::hash_password;
 use crate::http::auth::{Ctx, CurrentUser};
-use crate::http::error::WebResult;
+use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page, scope_label};
 use crate::http::state::AppState;
-use crate::ui::excel::{self, Cell};
+use crate::http::write::{Author, Done, Entry, MaybeWork, write_by};
+use crate::ui::excel::{self, Cell, Export};
 use crate::ui::i18n::Tr;
 use crate::ui::list::{Pager, pager, rfc3339};
 
@@ -36,11 +37,12 @@ pub struct CreateUser {
     pub is_demo: bool,
 }
 
-/// Create an account with its audit entry. Returns (id, the password in clear, shown once).
+/// Create an account with its audit entry; `by` a manager (who needs `ManageUsers`) or the
+/// operator (command line, demo data). Returns (id, the password in clear, shown once).
 pub async fn create_user(
     db: &Db,
     policy: &password::PasswordPolicy,
-    actor: &Actor,
+    by: Author<'_>,
     input: CreateUser,
     now: i64,
 ) -> WebResult<(String, String)> {
@@ -52,47 +54,49 @@ pub async fn create_user(
         None => password::temporary(),
     };
     let hash = hash_password(clear.clone()).await?;
-    let mut tx = db.begin().await?;
-    let id = users::create(
-        &mut tx,
-        &NewUser {
-            username: input.username.clone(),
-            display_name: input.display_name.clone(),
-            role: input.role,
-            scope: input.scope.clone(),
-            password_hash: hash,
-            must_change_password: input.temporary,
-            is_demo: input.is_demo,
+    let id = write_by(
+        db,
+        by,
+        now,
+        Entry::new("user", "create").requiring(Permission::ManageUsers),
+        move |conn| -> MaybeWork<'_, String> {
+            Box::pin(async move {
+                let new = NewUser {
+                    username: input.username.clone(),
+                    display_name: input.display_name.clone(),
+                    role: input.role,
+                    scope: input.scope.clone(),
+                    password_hash: hash,
+                    must_change_password: input.temporary,
+                    is_demo: input.is_demo,
+                };
+                let id = users::create(conn, &new, now).await?;
+                let done = Done {
+                    entity_id: id.clone(),
+                    region: Some(input.scope.prefix().to_owned()),
+                    changes: vec![
+                        Change::new(
+                            "username",
+                            None::<String>,
+                            Some(input.username.trim().to_ascii_lowercase()),
+                        ),
+                        Change::new("display_name", None::<String>, Some(&input.display_name)),
+                        Change::new("role", None::<String>, Some(input.role.as_str())),
+                        Change::new("region", None::<String>, Some(input.scope.region_key())),
+                        Change::new(
+                            "org",
+                            None::<String>,
+                            input.scope.org.map(|o| o.to_string()),
+                        ),
+                        Change::redacted("password"),
+                    ],
+                };
+                Ok((Some(done), id))
+            })
         },
-        now,
     )
-    .await?;
-    audit::record(
-        &mut tx,
-        db.backend(),
-        actor,
-        Event::new("create", "user", Some(id.clone()))
-            .region(input.scope.prefix())
-            .changes(vec![
-                Change::new(
-                    "username",
-                    None::<String>,
-                    Some(input.username.trim().to_ascii_lowercase()),
-                ),
-                Change::new("display_name", None::<String>, Some(&input.display_name)),
-                Change::new("role", None::<String>, Some(input.role.as_str())),
-                Change::new("region", None::<String>, Some(input.scope.region_key())),
-                Change::new(
-                    "org",
-                    None::<String>,
-                    input.scope.org.map(|o| o.to_string()),
-                ),
-                Change::redacted("password"),
-            ]),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    .await?
+    .map_err(|e| WebError::Invalid(vec![e]))?;
     Ok((id, clear))
 }
 
@@ -314,7 +318,8 @@ pub async fn export(
     ctx: Ctx,
     Query(q): Query<ListQuery>,
 ) -> WebResult<Response> {
-    let u = manager(&ctx)?;
+    let export = Export::check(&ctx, "user", Permission::ManageUsers)?;
+    let u = export.user();
     let t = ctx.tr();
     let now = state.now();
     let mut c = state.db.read().await?;
@@ -356,7 +361,9 @@ pub async fn export(
             ]
         })
         .collect();
-    excel::send(&state, &ctx, "user", "menu.users", &headers, &rows, vec![]).await
+    export
+        .send(&state, &ctx, "menu.users", &headers, &rows, vec![])
+        .await
 }
 
 /// An account as the API returns it.

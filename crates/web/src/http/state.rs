@@ -31,6 +31,8 @@ pub struct Inner {
     /// Failed sign-ins for usernames that do not exist, so that they "lock" exactly like real
     /// accounts and the lockout message does not tell which names exist.
     pub unknown_logins: std::sync::Mutex<std::collections::HashMap<String, UnknownLogin>>,
+    /// Imports running in the background in this process.
+    pub imports: crate::import::jobs::Jobs,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -63,6 +65,7 @@ impl AppState {
                 files,
                 keys,
                 unknown_logins: Default::default(),
+                imports: Default::default(),
             }),
         }
     }

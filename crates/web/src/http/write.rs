@@ -7,8 +7,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use shegong_domain::{FieldError, Scope};
-use shegong_store::admin::audit::{self, Change, Event};
-use shegong_store::{Conn, StoreError, StoreResult};
+use shegong_store::admin::audit::{self, Actor, Change, Event};
+use shegong_store::{Conn, Db, StoreError, StoreResult};
 
 use axum::response::{IntoResponse, Redirect, Response};
 use shegong_domain::Permission;
@@ -65,6 +65,17 @@ impl Entry {
 /// A change that also hands a value back to its caller.
 pub type WorkWith<'c, T> = Pin<Box<dyn Future<Output = StoreResult<(Done, T)>> + Send + 'c>>;
 
+/// A change that may find there is nothing to write (`None`: rolled back, no entry filed).
+pub type MaybeWork<'c, T> =
+    Pin<Box<dyn Future<Output = StoreResult<(Option<Done>, T)>> + Send + 'c>>;
+
+/// Who makes a change: a signed-in user, whose permission `write_by` checks, or the operator of
+/// the binary (the command line, the demo data), who answers for themselves.
+pub enum Author<'a> {
+    User(&'a Ctx),
+    Operator(&'a Actor),
+}
+
 /// Run `work` with the caller's scope and username once `entry`'s permission is checked, and
 /// file `entry` in the same transaction; `Ok(Err(e))` for a field error (rolled back).
 pub async fn write<T, F>(
@@ -74,20 +85,78 @@ pub async fn write<T, F>(
     work: F,
 ) -> WebResult<Result<T, FieldError>>
 where
+    T: 'static,
     F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> WorkWith<'c, T>,
 {
+    write_or_skip(
+        state,
+        ctx,
+        entry,
+        move |conn, scope, by| -> MaybeWork<'_, T> {
+            let pending = work(conn, scope, by);
+            Box::pin(async move {
+                let (done, value) = pending.await?;
+                Ok((Some(done), value))
+            })
+        },
+    )
+    .await
+}
+
+/// As `write`, but `work` may find there is nothing to write (a duplicate to confirm first, a
+/// setting already in place): `None` rolls back and files no entry.
+pub async fn write_or_skip<T, F>(
+    state: &AppState,
+    ctx: &Ctx,
+    entry: Entry,
+    work: F,
+) -> WebResult<Result<T, FieldError>>
+where
+    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> MaybeWork<'c, T>,
+{
     let u = ctx.user()?;
-    u.require(entry.permission)?;
     let (scope, username) = (u.scope(), u.user.username.clone());
-    let mut tx = state.db.begin().await?;
-    match work(&mut tx, scope, username).await {
-        Ok((done, value)) => {
+    write_by(
+        &state.db,
+        Author::User(ctx),
+        state.now(),
+        entry,
+        move |conn| work(conn, scope, username),
+    )
+    .await
+}
+
+/// The transaction every audited change runs in, whoever makes it: `author`'s permission for
+/// `entry` is checked (a signed-in user's), `work` runs and `entry` is filed with what it
+/// reports, both committed together; `Ok(Err(e))` for a field error (rolled back).
+pub async fn write_by<T, F>(
+    db: &Db,
+    author: Author<'_>,
+    now: i64,
+    entry: Entry,
+    work: F,
+) -> WebResult<Result<T, FieldError>>
+where
+    F: for<'c> FnOnce(&'c mut Conn) -> MaybeWork<'c, T>,
+{
+    let actor = match author {
+        Author::User(ctx) => {
+            ctx.user()?.require(entry.permission)?;
+            ctx.actor()
+        }
+        Author::Operator(actor) => actor.clone(),
+    };
+    let mut tx = db.begin().await?;
+    match work(&mut tx).await {
+        Ok((Some(done), value)) => {
             if !(entry.only_if_changed && done.changes.is_empty()) {
-                file(state, ctx, &mut tx, entry, done).await?;
+                file(db, &actor, &mut tx, entry, done, now).await?;
             }
             tx.commit().await?;
             Ok(Ok(value))
         }
+        // Dropping the transaction rolls it back.
+        Ok((None, value)) => Ok(Ok(value)),
         Err(StoreError::Invalid(e)) => Ok(Err(e)),
         Err(e) => Err(e.into()),
     }
@@ -102,6 +171,7 @@ pub async fn write_or_invalid<T, F>(
     work: F,
 ) -> WebResult<T>
 where
+    T: 'static,
     F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> WorkWith<'c, T>,
 {
     write(state, ctx, entry, work)
@@ -110,18 +180,19 @@ where
 }
 
 async fn file(
-    state: &AppState,
-    ctx: &Ctx,
+    db: &Db,
+    actor: &Actor,
     conn: &mut Conn,
     entry: Entry,
     done: Done,
+    now: i64,
 ) -> WebResult<()> {
     let mut event =
         Event::new(entry.action, entry.entity, Some(done.entity_id)).changes(done.changes);
     if let Some(r) = done.region {
         event = event.region(r);
     }
-    audit::record(conn, state.db.backend(), &ctx.actor(), event, state.now()).await?;
+    audit::record(conn, db.backend(), actor, event, now).await?;
     Ok(())
 }
 

@@ -5,14 +5,26 @@
 use std::ops::RangeInclusive;
 
 use chrono::{Datelike, Days, NaiveDate};
-use shegong_domain::money::{Exact, Fen, MoneyError, split_unit};
+use shegong_domain::money::{Exact, Fen, MoneyError, MoneyUnit, Written};
 
+use crate::import::header::Unit;
 use crate::import::schema::{Column, Kind, Value};
 use crate::import::sheet::{Cell, normalize};
 use crate::ui::i18n::Tr;
 
 /// The cell's value (None when empty and optional), or the message key of what is wrong.
+#[cfg(test)]
 pub(crate) fn parse_cell(column: &Column, cell: &Cell) -> Result<Option<Value>, &'static str> {
+    parse_cell_with(column, None, cell)
+}
+
+/// [`parse_cell`] under a header that gives a `unit` ("配备资金（万元）"): bare numbers in a
+/// money column count in it ("18" is 180,000 yuan); a unit in the cell overrides it ("200元").
+pub(crate) fn parse_cell_with(
+    column: &Column,
+    unit: Option<Unit>,
+    cell: &Cell,
+) -> Result<Option<Value>, &'static str> {
     match cell {
         Cell::Empty if column.required => return Err("import.required"),
         Cell::Empty => return Ok(None),
@@ -26,7 +38,10 @@ pub(crate) fn parse_cell(column: &Column, cell: &Cell) -> Result<Option<Value>, 
         }
         Kind::Text { .. } | Kind::Region => Value::Text(text),
         Kind::Integer => parse_integer(&text)?,
-        Kind::Money => parse_money(&text)?,
+        Kind::Money => {
+            let unit = unit.and_then(Unit::money).unwrap_or_default();
+            parse_money(&text, unit)?
+        }
         Kind::Area => parse_area(&text)?,
         Kind::Decimal => parse_decimal(&text)?,
         Kind::Date => Value::Date(parse_date(&text).ok_or("import.bad_date")?),
@@ -40,51 +55,70 @@ pub(crate) fn parse_cell(column: &Column, cell: &Cell) -> Result<Option<Value>, 
     Ok(Some(value))
 }
 
+/// The message key of a number that could not be read.
+fn number_error(error: MoneyError) -> &'static str {
+    match error {
+        MoneyError::NotANumber => "import.not_a_number",
+        MoneyError::Negative => "import.negative",
+        MoneyError::ChineseNumeral => "import.chinese_numeral",
+        MoneyError::Approximate => "import.approximate",
+    }
+}
+
 fn is_cjk(c: char) -> bool {
     ('\u{4E00}'..='\u{9FFF}').contains(&c)
 }
 
+/// What may follow a count written in Chinese numerals ("二十人"); after digits any short
+/// Chinese counter goes ("3人", "12个"), but "五保户" is not five of anything.
+const CHINESE_COUNTERS: &[&str] = &[
+    "", "人", "名", "个", "位", "人次", "次", "户", "家", "所", "间", "处", "项", "场", "天",
+    "小时", "课时", "期",
+];
+
 fn parse_integer(text: &str) -> Result<Value, &'static str> {
-    let (number, unit) = split_unit(text);
-    let (shift, counter) = match unit.strip_prefix('万') {
-        Some(rest) => (4, rest),
-        None => (0, unit),
-    };
+    let written = Written::read(text).map_err(number_error)?;
+    let counter = written.unit.as_str();
+    let chinese = !text.contains(|c: char| c.is_ascii_digit() || ('０'..='９').contains(&c));
     // A counter word after the number ("3人", "12个", "1.2万人次") says nothing we need.
-    let counter_ok = counter.chars().count() <= 3 && counter.chars().all(is_cjk);
-    let value = Exact::parse(number)
-        .filter(|_| counter_ok)
-        .ok_or("import.not_a_number")?;
-    if !value.is_whole(shift) {
+    let counter_ok = if chinese {
+        CHINESE_COUNTERS.contains(&counter)
+    } else {
+        counter.chars().count() <= 3 && counter.chars().all(is_cjk)
+    };
+    if written.currency || !counter_ok {
+        return Err("import.not_a_number");
+    }
+    if !written.value.is_whole(0) {
         return Err("import.not_integer");
     }
-    value
-        .scaled(shift)
+    written
+        .value
+        .scaled(0)
         .map(Value::Int)
         .ok_or("import.not_a_number")
 }
 
-fn parse_money(text: &str) -> Result<Value, &'static str> {
-    match Fen::parse_lenient(text) {
-        Ok(fen) => Ok(Value::Fen(fen.0)),
-        Err(MoneyError::Negative) => Err("import.negative"),
-        Err(MoneyError::NotANumber) => Err("import.not_a_number"),
-    }
+fn parse_money(text: &str, unit: MoneyUnit) -> Result<Value, &'static str> {
+    Fen::parse_in(text, unit)
+        .map(|fen| Value::Fen(fen.0))
+        .map_err(number_error)
 }
 
 fn parse_area(text: &str) -> Result<Value, &'static str> {
-    let (number, unit) = split_unit(text);
+    let written = Written::read(text).map_err(number_error)?;
     let unit_ok = matches!(
-        unit.to_ascii_lowercase().as_str(),
+        written.unit.to_ascii_lowercase().as_str(),
         "" | "㎡" | "m²" | "m2" | "平方米" | "平米" | "平方" | "平"
     );
-    let value = Exact::parse(number)
-        .filter(|_| unit_ok)
-        .ok_or("import.not_a_number")?;
-    if value.is_negative() {
+    if written.currency || !unit_ok {
+        return Err("import.not_a_number");
+    }
+    if written.value.is_negative() {
         return Err("import.negative");
     }
-    value
+    written
+        .value
         .scaled(0)
         .map(Value::Area)
         .ok_or("import.not_a_number")
@@ -278,7 +312,11 @@ mod tests {
                 (format!("{yuan}元"), yuan * 100),
             ];
             for (input, expected) in cases {
-                assert_eq!(parse_money(&input), Ok(Value::Fen(expected)), "{input}");
+                assert_eq!(
+                    parse_money(&input, MoneyUnit::Yuan),
+                    Ok(Value::Fen(expected)),
+                    "{input}"
+                );
             }
         }
         for (input, expected) in [
@@ -294,7 +332,7 @@ mod tests {
             ("15000美元", Err("import.not_a_number")),
             ("99999999999999999999", Err("import.not_a_number")),
         ] {
-            assert_eq!(parse_money(input), expected, "{input}");
+            assert_eq!(parse_money(input, MoneyUnit::Yuan), expected, "{input}");
         }
     }
 
@@ -308,7 +346,8 @@ mod tests {
             ("-2", Ok(-2)),
             ("3.5", Err("import.not_integer")),
             ("3 apples", Err("import.not_a_number")),
-            ("约3人", Err("import.not_a_number")),
+            // An estimate now says so rather than "not a number".
+            ("约3人", Err("import.approximate")),
         ] {
             assert_eq!(parse_integer(input), expected.map(Value::Int), "{input}");
         }
@@ -339,6 +378,115 @@ mod tests {
                 expected.map(Value::Decimal),
                 "{input}"
             );
+        }
+    }
+
+    fn money_column() -> Column {
+        crate::import::schema::col!(
+            "funding",
+            "本年度经费（元）",
+            "Funding",
+            [],
+            false,
+            Kind::Money,
+            "",
+            ""
+        )
+    }
+
+    fn text(s: &str) -> Cell {
+        Cell::Text(s.to_owned())
+    }
+
+    /// The header's unit applies to bare numbers; the cell's own unit wins.
+    #[test]
+    fn cells_under_a_unit_header() {
+        let column = money_column();
+        let wan = Some(Unit::Money(MoneyUnit::TenThousandYuan));
+        for (cell, unit, expected) in [
+            (text("18"), wan, Ok(Some(Value::Fen(18_000_000)))),
+            (
+                Cell::Number("18".into()),
+                wan,
+                Ok(Some(Value::Fen(18_000_000))),
+            ),
+            (text("18 "), wan, Ok(Some(Value::Fen(18_000_000)))),
+            (text("1.5"), wan, Ok(Some(Value::Fen(1_500_000)))),
+            (text("1.5万元"), wan, Ok(Some(Value::Fen(1_500_000)))),
+            (text("200元"), wan, Ok(Some(Value::Fen(20_000)))),
+            (text("３０"), wan, Ok(Some(Value::Fen(30_000_000)))),
+            (text("二十"), wan, Ok(Some(Value::Fen(20_000_000)))),
+            (text("18"), None, Ok(Some(Value::Fen(1_800)))),
+            // A unit for another kind of column is no unit for money.
+            (
+                text("18"),
+                Some(Unit::SquareMetre),
+                Ok(Some(Value::Fen(1_800))),
+            ),
+            (Cell::Empty, wan, Ok(None)),
+            (Cell::Error("#NUM!".into()), wan, Err("import.bad_cell")),
+            (text("约20万"), wan, Err("import.approximate")),
+            (text("二十多"), wan, Err("import.approximate")),
+            (text("20-30"), wan, Err("import.approximate")),
+            (text("二十五十"), wan, Err("import.chinese_numeral")),
+            (text("壹万贰仟元伍角"), None, Err("import.chinese_numeral")),
+            (text("-5"), wan, Err("import.negative")),
+            (text("1.2.3"), wan, Err("import.not_a_number")),
+            (text("garbage"), wan, Err("import.not_a_number")),
+            (text("NaN"), wan, Err("import.not_a_number")),
+            (text("1.5E+11"), None, Err("import.not_a_number")),
+            (text("99999999999999999"), wan, Err("import.not_a_number")),
+        ] {
+            assert_eq!(
+                parse_cell_with(&column, unit, &cell),
+                expected,
+                "{cell:?} {unit:?}"
+            );
+        }
+        // parse_cell is the same without a header unit.
+        assert_eq!(
+            parse_cell(&column, &text("1.5万")),
+            Ok(Some(Value::Fen(1_500_000)))
+        );
+    }
+
+    #[test]
+    fn counts_and_areas_in_every_spelling() {
+        for (input, expected) in [
+            ("３０", Ok(30)),
+            ("1,500", Ok(1_500)),
+            ("1 500", Ok(1_500)),
+            (" 18 ", Ok(18)),
+            ("二十", Ok(20)),
+            ("二十人", Ok(20)),
+            ("两百人次", Ok(200)),
+            ("一万五千", Ok(15_000)),
+            ("〇", Ok(0)),
+            ("三点五", Err("import.not_integer")),
+            ("五保户", Err("import.not_a_number")),
+            ("￥3", Err("import.not_a_number")),
+            ("二十多", Err("import.approximate")),
+            ("二十多人", Err("import.approximate")),
+            ("3-5人", Err("import.approximate")),
+            ("二十五十", Err("import.chinese_numeral")),
+            ("1.2.3", Err("import.not_a_number")),
+            ("NaN", Err("import.not_a_number")),
+            ("99999999999999999999", Err("import.not_a_number")),
+        ] {
+            assert_eq!(parse_integer(input), expected.map(Value::Int), "{input}");
+        }
+        for (input, expected) in [
+            ("３０㎡", Ok(30)),
+            ("1 200 平方米", Ok(1_200)),
+            ("三十平方米", Ok(30)),
+            ("一百二十", Ok(120)),
+            ("约30㎡", Err("import.approximate")),
+            ("30-40", Err("import.approximate")),
+            ("三十亩", Err("import.not_a_number")),
+            ("￥30", Err("import.not_a_number")),
+            ("-1㎡", Err("import.negative")),
+        ] {
+            assert_eq!(parse_area(input), expected.map(Value::Area), "{input}");
         }
     }
 

@@ -2,11 +2,12 @@
 //! database, and the [`Change`] each valid row applies), and the preview rows and cell messages
 //! planning produces. The generic upload → preview → commit flow in `import::flow` drives it.
 
+use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 
 use shegong_domain::{FieldError, Scope};
-use shegong_store::{Conn, Millis, StoreResult};
+use shegong_store::{Conn, Millis, StoreError, StoreResult};
 
 use crate::http::auth::CurrentUser;
 use crate::http::error::WebResult;
@@ -35,6 +36,12 @@ pub trait Importer: Sync {
     /// The columns and their header synonyms.
     fn schema(&self) -> &'static Schema;
 
+    /// Fields whose values the preview never shows as they are (identity numbers, phones,
+    /// home addresses): the mapping table masks their samples.
+    fn masked_fields(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Template dropdowns filled from the database.
     fn lists<'a>(
         &'a self,
@@ -52,11 +59,48 @@ pub trait Importer: Sync {
         conn: &'a mut Conn,
         rows: Vec<Row>,
     ) -> BoxFuture<'a, WebResult<Vec<Planned>>>;
+
+    /// Write a chunk of valid rows' changes (row number, change) inside the commit's
+    /// transaction: one by one, unless the registry writes them in bulk (it takes its own
+    /// changes back with [`Change::into_any`]). On failure, the row that failed.
+    fn apply<'a>(
+        &'a self,
+        job: &'a Job<'a>,
+        tx: &'a mut Conn,
+        changes: Vec<(usize, Box<dyn Change>)>,
+    ) -> BoxFuture<'a, Result<(), Failed>> {
+        Box::pin(async move {
+            for (row, change) in changes {
+                change
+                    .apply(job, tx)
+                    .await
+                    .map_err(|error| Failed { row, error })?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// A row whose change could not be written; the whole commit is rolled back.
+pub struct Failed {
+    pub row: usize,
+    pub error: StoreError,
 }
 
 /// What one valid row writes when the import is committed.
-pub trait Change: Send + Sync {
+pub trait Change: IntoAny + Send + Sync {
     fn apply<'a>(&'a self, job: &'a Job<'a>, tx: &'a mut Conn) -> BoxFuture<'a, StoreResult<()>>;
+}
+
+/// A boxed change back as `Any`, for a bulk [`Importer::apply`]; every change has it.
+pub trait IntoAny {
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+}
+
+impl<T: Any + Send> IntoAny for T {
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
 }
 
 /// Who imports, in which language, at what time.
@@ -84,6 +128,7 @@ impl Job<'_> {
 }
 
 /// A problem with one cell, as the preview shows it.
+#[derive(Clone)]
 pub struct CellMessage {
     pub column: String,
     pub raw: String,
@@ -99,6 +144,7 @@ pub enum Action {
     Invalid,
 }
 
+#[derive(Clone)]
 pub struct PreviewRow {
     pub number: usize,
     pub label: String,
@@ -122,6 +168,7 @@ impl Planned {
         change: Option<Box<dyn Change>>,
     ) -> Self {
         let valid = errors.is_empty() && change.is_some();
+        crate::import::jobs::tick();
         Self {
             row: PreviewRow {
                 number,

@@ -1,24 +1,33 @@
-//! The upload → preview → commit flow every registry's import shares, the way offices really
-//! send lists: download a template (with dropdowns), upload a sheet, see a preview that lists
-//! every bad row and cell with the reason, then commit the valid rows only, or nothing unless
-//! all are valid. The sheet is parsed once, at upload, and staged; preview and commit plan its
-//! rows against the database as it is then. One audit entry per import.
+//! The upload → map → preview → commit flow every registry's import shares, the way offices
+//! really send lists: download a template (with dropdowns) or bring any reasonable sheet;
+//! upload it; see every column of the sheet with the field it was matched to, change any match
+//! and give one value for all rows of a field the sheet lacks (remembered for the next sheet
+//! with the same headers); see a preview that lists every bad row and cell with the reason and
+//! every line set aside; then commit the valid rows only, or nothing unless all are valid. The
+//! sheet is read once, at upload, and staged; checking and committing plan its rows against the
+//! database as it is then, in the background for big sheets (`import::jobs`). Every import and
+//! every refused upload is audited.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use axum::{Json, Router};
+use shegong_domain::people::identity::mask;
 use shegong_domain::{FieldError, Permission};
-use shegong_store::admin::audit::{self, Change, Event};
-use shegong_store::import as staging;
+use shegong_store::admin::audit::Change as AuditChange;
 
 use crate::http::auth::{Ctx, CurrentUser};
 use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::import::engine::{Action, Importer, Job, Planned, PreviewRow};
+use crate::http::write::{self, Done, Entry};
+use crate::import::engine::{Action, Importer};
+use crate::import::jobs::{self, Checked, Outcome, Phase, Progress, Refused, Run, Written};
+use crate::import::mapping::{self, Mapping};
+use crate::import::schema::{Kind, Schema};
+use crate::import::sheet::{Skip, Skipped};
 use crate::import::stage::{self, Staged};
 use crate::ui::forms::FormData;
 use crate::ui::i18n::{Lang, Tr};
@@ -31,28 +40,25 @@ fn importer(ctx: &Ctx) -> WebResult<&CurrentUser> {
     Ok(u)
 }
 
-/// How many rows would be created, updated, left unchanged, or are invalid.
-#[derive(Default)]
-struct Counts {
-    create: usize,
-    update: usize,
-    unchanged: usize,
-    invalid: usize,
+/// One column of the sheet in the mapping table.
+struct SheetColumn {
+    index: usize,
+    /// "A", "B", … as Excel names it.
+    letter: String,
+    header: String,
+    samples: String,
+    /// The field it is imported as ("" for none).
+    field: String,
 }
 
-impl Counts {
-    fn of(rows: &[PreviewRow]) -> Self {
-        let mut c = Counts::default();
-        for r in rows {
-            *match r.action {
-                Action::Create => &mut c.create,
-                Action::Update => &mut c.update,
-                Action::Unchanged => &mut c.unchanged,
-                Action::Invalid => &mut c.invalid,
-            } += 1;
-        }
-        c
-    }
+/// A field the sheet gives no column for, with the choices one value for all rows may take.
+struct Unset {
+    key: &'static str,
+    label: &'static str,
+    required: bool,
+    /// (code, label); empty when the field takes no default.
+    choices: Vec<(&'static str, &'static str)>,
+    chosen: String,
 }
 
 #[derive(Template)]
@@ -63,10 +69,27 @@ struct ImportPage {
     list_path: &'static str,
     batch: Option<String>,
     filename: String,
-    rows: Vec<PreviewRow>,
-    counts: Counts,
+    /// (key, label) of every field, for the mapping drop-downs.
+    fields: Vec<(&'static str, &'static str)>,
+    columns: Vec<SheetColumn>,
+    unset: Vec<Unset>,
+    checked: Option<Checked>,
+    /// The first lines set aside, with the reason.
+    skipped: Vec<(usize, String)>,
+    skipped_count: usize,
+    progress: Option<ProgressView>,
+    done: Option<Written>,
     warning: Option<String>,
     error: Option<String>,
+}
+
+struct ProgressView {
+    phase: String,
+    report_url: String,
+    read: usize,
+    checked: usize,
+    written: usize,
+    writing: bool,
 }
 
 impl ImportPage {
@@ -83,12 +106,6 @@ impl ImportPage {
         *a == Action::Invalid
     }
 
-    /// Valid rows, unchanged ones included: committing a sheet that only confirms what is stored
-    /// is allowed by either button.
-    fn committable(&self) -> usize {
-        self.counts.create + self.counts.update + self.counts.unchanged
-    }
-
     fn action_class(&self, a: &Action) -> &'static str {
         match a {
             Action::Create => "tag-ok",
@@ -97,48 +114,83 @@ impl ImportPage {
             Action::Invalid => "tag-bad",
         }
     }
+
+    fn summary(&self, w: &Written) -> String {
+        summary(&self.t, w)
+    }
+
+    /// The required fields the sheet gives no value for, named.
+    fn missing_required(&self) -> Option<String> {
+        let labels: Vec<&str> = self
+            .unset
+            .iter()
+            .filter(|u| u.required && u.chosen.is_empty())
+            .map(|u| u.label)
+            .collect();
+        let columns = labels.join(self.t.get("import.separator"));
+        (!labels.is_empty()).then(|| {
+            self.t
+                .fmt("import.missing_columns", &[("columns", &columns)])
+        })
+    }
+
+    fn line(&self, n: &usize) -> String {
+        self.t.fmt("import.skip.line", &[("row", &n.to_string())])
+    }
+
+    fn hidden(&self, c: &Checked) -> String {
+        self.t
+            .fmt("import.hidden_rows", &[("n", &c.hidden.to_string())])
+    }
+}
+
+fn summary(t: &Tr, w: &Written) -> String {
+    t.fmt(
+        "import.summary",
+        &[
+            ("created", &w.created.to_string()),
+            ("updated", &w.updated.to_string()),
+            ("unchanged", &w.unchanged.to_string()),
+            ("skipped", &w.skipped.to_string()),
+        ],
+    )
+}
+
+/// "A", …, "Z", "AA", … for a 0-based column.
+fn letter(mut i: usize) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (i % 26) as u8);
+        if i < 26 {
+            break;
+        }
+        i = i / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// What the import page shows besides the upload form.
+#[derive(Default)]
 struct View {
     batch: Option<String>,
     filename: String,
-    rows: Vec<PreviewRow>,
-    warning: Option<String>,
+    staged: Option<Staged>,
+    checked: Option<Checked>,
+    progress: Option<ProgressView>,
+    done: Option<Written>,
     error: Option<String>,
-    status: StatusCode,
+    status: Option<StatusCode>,
 }
 
 impl View {
-    fn empty() -> Self {
-        Self {
-            batch: None,
-            filename: String::new(),
-            rows: Vec::new(),
-            warning: None,
-            error: None,
-            status: StatusCode::OK,
-        }
-    }
-
     /// Only a message above the form.
     fn refused(filename: String, error: String, status: StatusCode) -> Self {
         Self {
             filename,
             error: Some(error),
-            status,
-            ..Self::empty()
-        }
-    }
-
-    /// The staged sheet's preview.
-    fn preview(batch: &str, staged: &Staged, t: &Tr, planned: Vec<Planned>) -> Self {
-        Self {
-            batch: Some(batch.to_owned()),
-            filename: staged.filename.clone(),
-            rows: planned.into_iter().map(|p| p.row).collect(),
-            warning: staged.parsed.warning(t),
-            ..Self::empty()
+            status: Some(status),
+            ..Self::default()
         }
     }
 
@@ -149,14 +201,34 @@ impl View {
             StatusCode::GONE,
         )
     }
+
+    fn of(batch: &str, staged: Staged) -> Self {
+        Self {
+            batch: Some(batch.to_owned()),
+            filename: staged.filename.clone(),
+            staged: Some(staged),
+            ..Self::default()
+        }
+    }
 }
 
 fn render(ctx: &Ctx, imp: Imp, view: View) -> Response {
     let t = ctx.tr();
     let title = t.get("import.title");
     let list_path = imp.list_path();
+    let schema = imp.schema();
+    let (columns, unset, warning) = match &view.staged {
+        Some(s) => mapping_view(schema, imp.masked_fields(), s, &t),
+        None => (Vec::new(), Vec::new(), None),
+    };
+    let skipped = view
+        .checked
+        .as_ref()
+        .map(|c| skipped_view(&c.skipped, &t))
+        .unwrap_or_default();
+    let skipped_count = view.checked.as_ref().map_or(0, |c| c.skipped.len());
     page(
-        view.status,
+        view.status.unwrap_or(StatusCode::OK),
         &ImportPage {
             t,
             base: Base::new(
@@ -170,17 +242,148 @@ fn render(ctx: &Ctx, imp: Imp, view: View) -> Response {
             list_path,
             batch: view.batch,
             filename: view.filename,
-            counts: Counts::of(&view.rows),
-            rows: view.rows,
-            warning: view.warning,
+            fields: schema
+                .columns
+                .iter()
+                .map(|c| (c.key, c.label(t.lang)))
+                .collect(),
+            columns,
+            unset,
+            checked: view.checked,
+            skipped,
+            skipped_count,
+            progress: view.progress,
+            done: view.done,
+            warning,
             error: view.error,
         },
     )
 }
 
+/// The mapping table: every column of the sheet with its field and a few values; the fields no
+/// column gives; the warning about columns not imported.
+fn mapping_view(
+    schema: &Schema,
+    masked: &[&str],
+    staged: &Staged,
+    t: &Tr,
+) -> (Vec<SheetColumn>, Vec<Unset>, Option<String>) {
+    let samples = mapping::samples(&staged.raw);
+    let m = &staged.mapping;
+    let width = staged.raw.headers.len().max(
+        staged
+            .raw
+            .rows
+            .iter()
+            .map(|r| r.cells.len())
+            .max()
+            .unwrap_or(0),
+    );
+    let columns: Vec<SheetColumn> = (0..width)
+        .map(|i| {
+            let field = m.columns.get(i).cloned().flatten().unwrap_or_default();
+            let shown: Vec<String> = samples
+                .get(&i)
+                .map(|v| {
+                    v.iter()
+                        .map(|s| {
+                            // Long digit runs are identity numbers or phones, whatever the column.
+                            let digits = s.chars().filter(char::is_ascii_digit).count();
+                            if masked.contains(&field.as_str()) || digits >= 7 {
+                                mask(s)
+                            } else {
+                                s.chars().take(20).collect()
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            SheetColumn {
+                index: i,
+                letter: letter(i),
+                header: staged.raw.headers.get(i).cloned().unwrap_or_default(),
+                samples: shown.join(" · "),
+                field,
+            }
+        })
+        .collect();
+    let unset = schema
+        .columns
+        .iter()
+        .filter(|c| m.position(c.key).is_none())
+        .map(|c| Unset {
+            key: c.key,
+            label: c.label(t.lang),
+            required: c.required,
+            choices: match c.kind {
+                Kind::Choice(choices) => choices
+                    .iter()
+                    .map(|(code, labels)| (*code, labels.first().copied().unwrap_or(code)))
+                    .collect(),
+                _ => Vec::new(),
+            },
+            chosen: m.defaults.get(c.key).cloned().unwrap_or_default(),
+        })
+        .collect();
+    let not_imported: Vec<&str> = columns
+        .iter()
+        .filter(|c| c.field.is_empty() && !c.header.is_empty())
+        .map(|c| c.header.as_str())
+        .collect();
+    let warning = (!not_imported.is_empty()).then(|| {
+        let headers = not_imported.join(t.get("import.separator"));
+        t.fmt("import.unknown_headers", &[("headers", &headers)])
+    });
+    (columns, unset, warning)
+}
+
+/// Lines set aside that the page lists (all are counted).
+const SHOWN_SKIPPED: usize = 500;
+
+fn skipped_view(skipped: &[Skipped], t: &Tr) -> Vec<(usize, String)> {
+    skipped
+        .iter()
+        .take(SHOWN_SKIPPED)
+        .map(|s| {
+            let row = match s.skip {
+                Skip::Repeat(first) => first.to_string(),
+                _ => String::new(),
+            };
+            (s.number, t.fmt(s.skip.code(), &[("row", &row)]))
+        })
+        .collect()
+}
+
+fn progress_view(list_path: &str, batch: &str, p: &Progress, t: &Tr) -> ProgressView {
+    let report = p.report();
+    let n = |k: &str| {
+        report
+            .get(k)
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0) as usize
+    };
+    let phase = p.phase();
+    ProgressView {
+        phase: t
+            .get(match phase {
+                Phase::Checking => "import.job.checking",
+                Phase::Ready => "import.job.ready",
+                Phase::Writing => "import.job.writing",
+                Phase::Done => "import.job.done",
+                Phase::Failed => "import.job.failed",
+            })
+            .to_owned(),
+        report_url: format!("{list_path}/import/{batch}/progress"),
+        read: p.read,
+        checked: n("checked"),
+        written: n("written"),
+        writing: phase == Phase::Writing,
+    }
+}
+
 async fn form(ctx: Ctx, imp: Imp) -> WebResult<Response> {
     importer(&ctx)?;
-    Ok(render(&ctx, imp, View::empty()))
+    Ok(render(&ctx, imp, View::default()))
 }
 
 /// The template: the importer's columns, with dropdowns from the database; written off the
@@ -188,7 +391,7 @@ async fn form(ctx: Ctx, imp: Imp) -> WebResult<Response> {
 async fn template(state: AppState, ctx: Ctx, imp: Imp) -> WebResult<Response> {
     let u = importer(&ctx)?;
     let t = ctx.tr();
-    let job = Job {
+    let job = crate::import::engine::Job {
         state: &state,
         user: u,
         t: &t,
@@ -215,48 +418,74 @@ async fn template(state: AppState, ctx: Ctx, imp: Imp) -> WebResult<Response> {
     ))
 }
 
-async fn read_file(mut form: Multipart) -> WebResult<(String, Vec<u8>)> {
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|_| FieldError::new("file", "attachment.too_large"))?
-    {
+async fn read_file(mut form: Multipart) -> Result<(String, Vec<u8>), (String, FieldError)> {
+    let mut name = String::new();
+    let too_large = |name: &str| {
+        (
+            name.to_owned(),
+            FieldError::new("file", "attachment.too_large"),
+        )
+    };
+    while let Some(field) = form.next_field().await.map_err(|_| too_large(&name))? {
         if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("import.xlsx").to_owned();
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|_| FieldError::new("file", "attachment.too_large"))?
-                .to_vec();
+            name = field.file_name().unwrap_or("upload.xlsx").to_owned();
+            let bytes = field.bytes().await.map_err(|_| too_large(&name))?.to_vec();
             return Ok((name, bytes));
         }
     }
-    Err(FieldError::new("file", "attachment.empty").into())
+    Err((name, FieldError::new("file", "attachment.empty")))
 }
 
-/// Parse the upload once and stage what was read; the preview is its own page.
+/// A refused upload is audited too: who, which file, why.
+async fn audit_refused(
+    state: &AppState,
+    ctx: &Ctx,
+    imp: Imp,
+    filename: &str,
+    reason: &'static str,
+) -> WebResult<()> {
+    let entry = Entry::new(imp.audit_entity(), "import_refused");
+    let (file, reason) = (filename.to_owned(), reason.to_owned());
+    write::write(state, ctx, entry, move |_, _, _| {
+        Box::pin(async move {
+            let done = Done {
+                entity_id: String::new(),
+                region: None,
+                changes: vec![
+                    AuditChange::new("file", None::<String>, Some(&file)),
+                    AuditChange::new("reason", None::<String>, Some(&reason)),
+                ],
+            };
+            Ok((done, ()))
+        })
+    })
+    .await?
+    .map_err(WebError::from)
+}
+
+/// Read the upload once and stage what was read; the preview is its own page.
 async fn upload(state: AppState, ctx: Ctx, imp: Imp, form: Multipart) -> WebResult<Response> {
     let u = importer(&ctx)?.clone();
     let t = ctx.tr();
     let (filename, bytes) = match read_file(form).await {
         Ok(f) => f,
-        Err(WebError::Invalid(e)) => {
-            let code = e.first().map_or("attachment.empty", |e| e.code);
-            let status = if code == "attachment.too_large" {
+        Err((filename, e)) => {
+            let status = if e.code == "attachment.too_large" {
                 StatusCode::PAYLOAD_TOO_LARGE
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
-            let view = View::refused(String::new(), t.get(code).to_owned(), status);
+            audit_refused(&state, &ctx, imp, &filename, e.code).await?;
+            let view = View::refused(filename, t.get(e.code).to_owned(), status);
             return Ok(render(&ctx, imp, view));
         }
-        Err(e) => return Err(e),
     };
     let schema = imp.schema();
     let stored = match stage::parse(schema, bytes, &state.config.import).await {
         Ok(stored) => stored,
         Err(e) => {
-            let view = View::refused(filename, e.message(schema, &t), e.status());
+            audit_refused(&state, &ctx, imp, &filename, e.code()).await?;
+            let view = View::refused(filename, e.message(&t), e.status());
             return Ok(render(&ctx, imp, view));
         }
     };
@@ -265,44 +494,90 @@ async fn upload(state: AppState, ctx: Ctx, imp: Imp, form: Multipart) -> WebResu
     Ok(Redirect::to(&format!("{}/import/{batch}", imp.list_path())).into_response())
 }
 
-/// Plan the staged rows against the database as it is now.
-async fn plan(job: &Job<'_>, imp: Imp, staged: &Staged) -> WebResult<Vec<Planned>> {
-    let mut conn = job.state.db.read().await?;
-    imp.plan(job, &mut conn, staged.parsed.rows.clone()).await
+fn run(state: &AppState, ctx: &Ctx, u: &CurrentUser, imp: Imp, batch: &str) -> Run {
+    Run {
+        state: state.clone(),
+        user: u.clone(),
+        actor: ctx.actor(),
+        t: ctx.tr(),
+        imp,
+        batch: batch.to_owned(),
+    }
 }
 
-/// The preview of a staged sheet.
+/// The batch's page: its preview, the progress of its job, or what its import did.
 async fn preview(state: AppState, ctx: Ctx, imp: Imp, batch: String) -> WebResult<Response> {
     let u = importer(&ctx)?.clone();
     let t = ctx.tr();
+    let run = run(&state, &ctx, &u, imp, &batch);
     let Some(staged) = stage::get(&state, &u, imp, &batch).await? else {
+        return Ok(match jobs::result(&run).await? {
+            Some(done) => render(
+                &ctx,
+                imp,
+                View {
+                    done: Some(done),
+                    ..View::default()
+                },
+            ),
+            None => render(&ctx, imp, View::gone(&t)),
+        });
+    };
+    let job = state.imports.get(&batch);
+    let mut view = View::of(&batch, staged);
+    if let Some(p) = &job {
+        match (p.phase(), p.outcome()) {
+            (Phase::Ready, Some(Outcome::Checked(c)))
+                if view.staged.as_ref().is_some_and(|s| s.mapping == c.mapping) =>
+            {
+                view.checked = Some(Checked::clone(&c));
+                return Ok(render(&ctx, imp, view));
+            }
+            (Phase::Checking | Phase::Writing, _) => {
+                view.progress = Some(progress_view(imp.list_path(), &batch, p, &t));
+                return Ok(render(&ctx, imp, view));
+            }
+            (Phase::Failed, Some(Outcome::Refused(message))) => view.error = Some(message),
+            // Not checked again by itself: the page would reload into the same failure.
+            (Phase::Failed, _) => {
+                view.error = Some(t.get("import.job.broken").to_owned());
+                return Ok(render(&ctx, imp, view));
+            }
+            _ => {}
+        }
+    }
+    let Some(staged) = view.staged.take() else {
         return Ok(render(&ctx, imp, View::gone(&t)));
     };
-    let job = Job {
-        state: &state,
-        user: &u,
-        t: &t,
-        now: state.now(),
-    };
-    let planned = plan(&job, imp, &staged).await?;
-    Ok(render(
-        &ctx,
-        imp,
-        View::preview(&batch, &staged, &t, planned),
-    ))
+    if staged.raw.rows.len() > jobs::SYNC_ROWS {
+        let p = jobs::start_check(run, staged.clone());
+        view.staged = Some(staged);
+        view.progress = Some(progress_view(imp.list_path(), &batch, &p, &t));
+        return Ok(render(&ctx, imp, view));
+    }
+    view.checked = Some(run.check(&staged).await?);
+    view.staged = Some(staged);
+    Ok(render(&ctx, imp, view))
 }
 
-/// Rows written by a commit.
-#[derive(Default)]
-struct Written {
-    created: usize,
-    updated: usize,
-    unchanged: usize,
+/// Where a background job reports, as JSON: `{phase, read, checked, written, total}`.
+async fn progress(state: AppState, ctx: Ctx, imp: Imp, batch: String) -> WebResult<Response> {
+    let u = importer(&ctx)?.clone();
+    // Only the batch's owner may follow it.
+    let mut c = state.db.read().await?;
+    if !shegong_store::import::exists(&mut c, &u.user.id, imp.kind(), &batch).await? {
+        return Err(WebError::NotFound);
+    }
+    drop(c);
+    match state.imports.get(&batch) {
+        Some(p) => Ok(Json(p.report()).into_response()),
+        None => Err(WebError::NotFound),
+    }
 }
 
-/// Apply the staged sheet: `valid` commits the valid rows; `all` commits only if every row is
-/// valid.
-async fn commit(
+/// The batch's form: `mode=map` keeps a mapping, `mode=cancel` stops a running commit,
+/// `mode=valid` commits the valid rows, `mode=all` commits only if every row is valid.
+async fn act(
     state: AppState,
     ctx: Ctx,
     imp: Imp,
@@ -311,80 +586,55 @@ async fn commit(
 ) -> WebResult<Response> {
     let u = importer(&ctx)?.clone();
     let t = ctx.tr();
+    let here = format!("{}/import/{batch}", imp.list_path());
+    if f.get("mode") == "cancel" {
+        state.imports.cancel(&batch);
+        return Ok(Redirect::to(&here).into_response());
+    }
     let Some(staged) = stage::get(&state, &u, imp, &batch).await? else {
         return Ok(render(&ctx, imp, View::gone(&t)));
     };
-    let job = Job {
-        state: &state,
-        user: &u,
-        t: &t,
-        now: state.now(),
-    };
-    let planned = plan(&job, imp, &staged).await?;
-    let invalid = planned
-        .iter()
-        .filter(|p| p.row.action == Action::Invalid)
-        .count();
-    if f.get("mode") == "all" && invalid > 0 {
-        let message = t.fmt("import.refused_all", &[("n", &invalid.to_string())]);
-        let mut view = View::preview(&batch, &staged, &t, planned);
-        view.error = Some(message);
-        view.status = StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(render(&ctx, imp, view));
+    let running = state.imports.get(&batch).is_some_and(|p| p.running());
+    if running {
+        return Ok(Redirect::to(&here).into_response());
     }
-    let mut tx = state.db.begin().await?;
-    let mut written = Written::default();
-    for p in &planned {
-        let Some(change) = &p.change else { continue };
-        if p.row.action == Action::Unchanged {
-            written.unchanged += 1;
-            continue;
-        }
-        match change.apply(&job, &mut tx).await {
-            Ok(()) if p.row.action == Action::Create => written.created += 1,
-            Ok(()) => written.updated += 1,
-            // Rows were checked just now; a failure here means the data changed underneath:
-            // nothing is written (the transaction is dropped) and the user sees why.
-            Err(shegong_store::StoreError::Invalid(e)) => {
-                drop(tx);
-                let message = t.fmt(
-                    "import.row_failed",
-                    &[
-                        ("row", &p.row.number.to_string()),
-                        ("message", t.get(e.code)),
-                    ],
-                );
-                let mut view = View::preview(&batch, &staged, &t, planned);
-                view.error = Some(message);
-                view.status = StatusCode::CONFLICT;
-                return Ok(render(&ctx, imp, view));
-            }
-            Err(e) => return Err(e.into()),
+    if f.get("mode") == "map" {
+        let mapping = Mapping::from_form(imp.schema(), staged.raw.headers.len(), &f);
+        stage::choose(&state, &u, imp, &batch, &staged, &mapping).await?;
+        return Ok(Redirect::to(&here).into_response());
+    }
+    let all = f.get("mode") == "all";
+    let run = run(&state, &ctx, &u, imp, &batch);
+    if staged.raw.rows.len() > jobs::SYNC_ROWS {
+        jobs::start_commit(run, staged, all);
+        return Ok(Redirect::to(&here).into_response());
+    }
+    match run.commit(&staged, all, None).await? {
+        Ok(w) => Ok(Redirect::to(&format!(
+            "{}?created={}&updated={}&unchanged={}&skipped={}",
+            imp.list_path(),
+            w.created,
+            w.updated,
+            w.unchanged,
+            w.skipped,
+        ))
+        .into_response()),
+        Err(refused) => {
+            let status = match refused {
+                Refused::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::CONFLICT,
+            };
+            let mut view = View::of(&batch, staged.clone());
+            view.checked = Some(run.check(&staged).await?);
+            view.error = Some(refused.message(&t));
+            view.status = Some(status);
+            Ok(render(&ctx, imp, view))
         }
     }
-    let event = Event::new("import", imp.audit_entity(), Some(batch.clone())).changes(vec![
-        Change::new("file", None::<String>, Some(&staged.filename)),
-        Change::new("sha256", None::<String>, Some(&staged.sha256)),
-        Change::new("created", None::<String>, Some(written.created)),
-        Change::new("updated", None::<String>, Some(written.updated)),
-        Change::new("unchanged", None::<String>, Some(written.unchanged)),
-        Change::new("skipped_invalid", None::<String>, Some(invalid)),
-    ]);
-    audit::record(&mut tx, state.db.backend(), &ctx.actor(), event, job.now).await?;
-    staging::discard(&mut tx, &u.user.id, &batch).await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!(
-        "{}?created={}&updated={}&unchanged={}&skipped={invalid}",
-        imp.list_path(),
-        written.created,
-        written.updated,
-        written.unchanged,
-    ))
-    .into_response())
 }
 
 /// The import routes of every area's importers under their list path: form and upload,
-/// template, preview and commit.
+/// template, the batch's page and form, and its progress.
 pub fn routes() -> Router<AppState> {
     crate::AREAS
         .iter()
@@ -418,7 +668,17 @@ pub fn routes() -> Router<AppState> {
                               ctx: Ctx,
                               Path(batch): Path<String>,
                               axum::Form(f): axum::Form<FormData>| {
-                            commit(state, ctx, imp, batch, f)
+                            act(state, ctx, imp, batch, f)
+                        },
+                    ),
+                )
+                .route(
+                    &format!("{base}/import/{{batch}}/progress"),
+                    get(
+                        move |State(state): State<AppState>,
+                              ctx: Ctx,
+                              Path(batch): Path<String>| {
+                            progress(state, ctx, imp, batch)
                         },
                     ),
                 )

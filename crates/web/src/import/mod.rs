@@ -8,7 +8,10 @@
 pub mod cells;
 pub mod engine;
 pub mod flow;
+pub mod header;
+pub mod jobs;
 pub mod limits;
+pub mod mapping;
 pub mod resolve;
 pub mod schema;
 pub mod sheet;

@@ -1,7 +1,7 @@
 //! Resolving the names a sheet gives (regions, organisations) against what the importing user's
 //! scope sees, each list loaded once per sheet.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use shegong_domain::{RegionLevel, Scope};
 use shegong_store::Conn;
@@ -18,14 +18,43 @@ pub type RegionMiss = (&'static str, String);
 pub struct RegionIndex {
     pub rows: Vec<RegionName>,
     level: RegionLevel,
+    /// Names of the level outside the scope (not for villages: too many to hold).
+    elsewhere: HashSet<String>,
 }
 
 impl RegionIndex {
     pub async fn load(conn: &mut Conn, scope: &Scope, level: RegionLevel) -> WebResult<Self> {
+        let rows = lookups::regions(conn, scope, level).await?;
+        let elsewhere = if scope.prefix().is_empty() || level == RegionLevel::Village {
+            HashSet::new()
+        } else {
+            let inside: HashSet<&str> = rows.iter().map(|(_, n, _)| n.as_str()).collect();
+            lookups::region_names_anywhere(conn, level)
+                .await?
+                .into_iter()
+                .filter(|n| !inside.contains(n.as_str()))
+                .collect()
+        };
         Ok(Self {
-            rows: lookups::regions(conn, scope, level).await?,
+            rows,
             level,
+            elsewhere,
         })
+    }
+
+    /// The name a text gives that exists only outside the scope: the whole text, or what
+    /// follows a parent's name ("长沙市天心区坡子街街道" → "坡子街街道").
+    fn outside(&self, compact: &str) -> Option<String> {
+        const PARENT_ENDS: [char; 7] = ['省', '市', '区', '县', '州', '旗', '盟'];
+        std::iter::once(compact)
+            .chain(
+                compact
+                    .char_indices()
+                    .filter(|(_, c)| PARENT_ENDS.contains(c))
+                    .map(|(i, c)| compact.get(i + c.len_utf8()..).unwrap_or("")),
+            )
+            .find(|name| !name.is_empty() && self.elsewhere.contains(*name))
+            .map(str::to_owned)
     }
 
     /// A code, or a name optionally preceded by its parents' names ("芦淞区贺家土街道").
@@ -52,7 +81,10 @@ impl RegionIndex {
             .collect();
         match narrow(&compact, found).as_slice() {
             [one] => Ok(one.0.clone()),
-            [] => Err(("import.region_not_found", text.to_owned())),
+            [] => match self.outside(&compact) {
+                Some(name) => Err(("import.region_outside_scope", name)),
+                None => Err(("import.region_not_found", text.to_owned())),
+            },
             many => Err(("import.region_ambiguous", candidates(many))),
         }
     }
@@ -78,10 +110,10 @@ fn narrow<'a>(compact: &str, found: Vec<&'a RegionName>) -> Vec<&'a RegionName> 
     if narrowed.is_empty() { found } else { narrowed }
 }
 
-/// Up to six candidates, as "湖南省株洲市芦淞区贺家土街道（430203001）".
+/// Every candidate (up to twenty), as "湖南省株洲市芦淞区贺家土街道（430203001）".
 fn candidates(many: &[&RegionName]) -> String {
     many.iter()
-        .take(6)
+        .take(20)
         .map(|(c, _, p)| {
             format!(
                 "{}（{c}）",

@@ -9,6 +9,7 @@ use shegong_domain::money::Fen;
 
 use crate::import::cells::choice_labels;
 use crate::import::limits::Refusal;
+use crate::import::sheet::Skipped;
 use crate::ui::i18n::{Lang, Tr};
 
 /// How a column's cells are parsed.
@@ -88,6 +89,10 @@ macro_rules! col {
     ($key:literal, $zh:literal, $en:literal, [$($syn:literal),*], $req:literal, $kind:expr, $hzh:literal, $hen:literal) => {
         $crate::import::schema::Column { key: $key, label_zh: $zh, label_en: $en, synonyms: &[$($syn),*], required: $req, kind: $kind, hint_zh: $hzh, hint_en: $hen }
     };
+    // Synonyms shared by several schemas, as a constant (`header::COUNTY_SYNONYMS`).
+    ($key:literal, $zh:literal, $en:literal, $syn:path, $req:literal, $kind:expr, $hzh:literal, $hen:literal) => {
+        $crate::import::schema::Column { key: $key, label_zh: $zh, label_en: $en, synonyms: $syn, required: $req, kind: $kind, hint_zh: $hzh, hint_en: $hen }
+    };
 }
 pub(crate) use col;
 
@@ -115,7 +120,7 @@ impl Schema {
     }
 
     /// Column labels joined for a message ("社工站名称、建设状态").
-    fn labels(&self, keys: &[&str], t: &Tr) -> String {
+    pub fn labels(&self, keys: &[&str], t: &Tr) -> String {
         let labels: Vec<&str> = keys
             .iter()
             .map(|k| self.column(k).map_or(*k, |c| c.label(t.lang)))
@@ -229,6 +234,8 @@ pub const CELL_CODES: &[&str] = &[
     "import.not_a_number",
     "import.not_integer",
     "import.negative",
+    "import.chinese_numeral",
+    "import.approximate",
     "import.bad_date",
     "import.bad_month",
     "import.bad_choice",
@@ -243,18 +250,11 @@ pub struct Parsed {
     /// Data rows after the header, in order. Rows with nothing in any recognised column are
     /// skipped: blank lines, and the pre-numbered "序号" rows many templates come with.
     pub rows: Vec<Row>,
-    /// Headers that matched no column, or repeated one already matched (shown as a warning).
+    /// Headers of columns not imported.
     pub unknown_headers: Vec<String>,
-}
-
-impl Parsed {
-    /// The warning about ignored columns, if any.
-    pub fn warning(&self, t: &Tr) -> Option<String> {
-        (!self.unknown_headers.is_empty()).then(|| {
-            let headers = self.unknown_headers.join(t.get("import.separator"));
-            t.fmt("import.unknown_headers", &[("headers", &headers)])
-        })
-    }
+    /// Lines not imported, and why: title lines, blank, total and repeated lines, lines with
+    /// nothing in an imported column.
+    pub skipped: Vec<Skipped>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -264,9 +264,6 @@ pub enum ImportError {
     /// No row within the first 20 matches at least half of the required columns.
     #[error("no header row")]
     NoHeader,
-    /// Required column keys with no header.
-    #[error("missing columns")]
-    MissingColumns(Vec<&'static str>),
     /// More than [`MAX_ROWS`] data rows (the count found).
     #[error("too many rows")]
     TooManyRows(usize),
@@ -280,7 +277,6 @@ impl ImportError {
         match self {
             ImportError::Unreadable => "import.unreadable",
             ImportError::NoHeader => "import.no_header",
-            ImportError::MissingColumns(_) => "import.missing_columns",
             ImportError::TooManyRows(_) => "import.too_many_rows",
             ImportError::Refused(r) => r.code(),
         }
@@ -294,25 +290,19 @@ impl ImportError {
         }
     }
 
-    /// The message in `t`'s language, naming the missing columns or the row counts.
-    pub fn message(&self, schema: &Schema, t: &Tr) -> String {
+    /// The message in `t`'s language, with the row counts.
+    pub fn message(&self, t: &Tr) -> String {
         if let ImportError::Refused(r) = self {
             return r.message(t);
         }
-        let columns = match self {
-            ImportError::MissingColumns(keys) => schema.labels(keys, t),
-            _ => String::new(),
-        };
         let rows = match self {
             ImportError::TooManyRows(n) => n.to_string(),
             _ => String::new(),
         };
         let max = MAX_ROWS.to_string();
-        t.fmt(
-            self.code(),
-            &[("columns", &columns), ("rows", &rows), ("max", &max)],
-        )
+        t.fmt(self.code(), &[("rows", &rows), ("max", &max)])
     }
 }
 
-pub const MAX_ROWS: usize = 20_000;
+/// Data rows one upload may hold: a county's roster, well past a province's station list.
+pub const MAX_ROWS: usize = 150_000;

@@ -1,65 +1,81 @@
 //! Reading a spreadsheet as civil-affairs offices really keep it (xlsx, xls, ods, or UTF-8 CSV)
-//! into checked rows with per-cell errors. An importer declares a [`Schema`] of its columns;
-//! [`read_with`] finds the header row, matches the columns and parses every cell (see
-//! `import::cells`); `import::template` builds the matching download.
+//! as a [`RawSheet`]: the header row an importer's [`Schema`] recognises, the data rows under it,
+//! and the title, blank, total and repeated lines set aside with the reason. `import::mapping`
+//! then maps its columns and parses every cell (see `import::cells`); `import::template`
+//! builds the matching download.
 //!
 //! Real sheets carry title rows above the header, full-width digits, stray spaces, units inside
 //! numbers ("1.5万", "30㎡") and dates in many spellings. All of that is accepted; anything else
 //! becomes an error on its cell, never a panic.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{Cursor, Read, Seek};
 
 use calamine::{Data, DataRef, Reader, SheetVisible, Sheets};
 use chrono::NaiveDate;
 
+use serde::{Deserialize, Serialize};
+
 use crate::config::ImportLimits;
-use crate::import::cells::{parse_cell, parse_date};
+use crate::import::cells::parse_date;
+use crate::import::header::match_header;
 use crate::import::limits::Budget;
-use crate::import::schema::{CellError, ImportError, MAX_ROWS, Parsed, Row, Schema};
+use crate::import::mapping::Mapping;
+use crate::import::schema::{ImportError, MAX_ROWS, Parsed, Schema};
 
 /// How far down the header row may be (below title, date and blank lines).
 const HEADER_SCAN_ROWS: usize = 20;
 
-/// Read the first visible sheet that has a header row for this schema: xlsx, xls, ods, or CSV
-/// text in UTF-8 (with or without BOM; comma- or tab-separated), within the default limits.
-/// Uploads go through `import::stage::parse`, which also bounds time and concurrency.
-pub fn read(schema: &Schema, bytes: &[u8]) -> Result<Parsed, ImportError> {
+/// Read the first visible sheet that has a header row for this schema (xlsx, xls, ods, or CSV
+/// text in UTF-8 with or without BOM, comma- or tab-separated) within the default limits, and
+/// import its columns as their headers name them. Uploads go through `import::stage::parse`,
+/// which keeps the sheet as read ([`read_raw`]) so the user can map its columns, and bounds
+/// time and concurrency.
+pub fn read(schema: &'static Schema, bytes: &[u8]) -> Result<Parsed, ImportError> {
     read_with(schema, bytes, &ImportLimits::default())
 }
 
-/// [`read`] within `limits`: the file size, the zip container (before calamine opens it), each
-/// sheet's declared and real extent, the cells read and the time.
+/// [`read`] within `limits`.
 pub fn read_with(
-    schema: &Schema,
+    schema: &'static Schema,
     bytes: &[u8],
     limits: &ImportLimits,
 ) -> Result<Parsed, ImportError> {
+    let raw = read_raw(schema, bytes, limits)?;
+    let mapping = Mapping::auto(schema, &raw.headers);
+    Ok(mapping.rows(schema, &raw))
+}
+
+/// The sheet as read, within `limits`: the file size, the zip container (before calamine opens
+/// it), each sheet's declared and real extent, the cells read and the time.
+pub fn read_raw(
+    schema: &Schema,
+    bytes: &[u8],
+    limits: &ImportLimits,
+) -> Result<RawSheet, ImportError> {
     let mut budget = Budget::new(limits);
     budget.check_file(bytes.len())?;
     // Local file header or end of central directory (an empty zip): a zip container.
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         crate::import::limits::check_zip(bytes, &budget)?;
     }
-    let names = header_names(schema);
     match calamine::open_workbook_auto_from_rs(Cursor::new(bytes)) {
-        Ok(mut workbook) => read_workbook(schema, &names, &mut workbook, &mut budget),
+        Ok(mut workbook) => read_workbook(schema, &mut workbook, &mut budget),
         // A zip or OLE container that calamine cannot open is a broken workbook, not CSV.
         Err(_)
             if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) =>
         {
             Err(ImportError::Unreadable)
         }
-        Err(_) => read_csv(schema, &names, bytes, &mut budget),
+        Err(_) => read_csv(schema, bytes, &mut budget),
     }
 }
 
 fn read_workbook<RS: Read + Seek>(
     schema: &Schema,
-    names: &HashMap<String, usize>,
     workbook: &mut Sheets<RS>,
     budget: &mut Budget<'_>,
-) -> Result<Parsed, ImportError> {
+) -> Result<RawSheet, ImportError> {
     // Hidden sheets hold lookup lists or old data the user cannot see: never import from them.
     let sheets: Vec<String> = workbook
         .sheets_metadata()
@@ -73,16 +89,28 @@ fn read_workbook<RS: Read + Seek>(
         let grid = match &mut *workbook {
             // Streamed cell by cell: calamine's `worksheet_range` would allocate the sheet's
             // whole bounding box, which one far-away cell makes astronomically large.
-            Sheets::Xlsx(xlsx) => match xlsx.worksheet_cells_reader(&sheet) {
-                Ok(mut reader) => {
-                    let dimensions = reader.dimensions();
-                    budget.declared(&sheet, dimensions.start, dimensions.end)?;
-                    Grid::stream(budget, || reader.next_cell().map_err(drop))?
+            Sheets::Xlsx(xlsx) => {
+                let grid = match xlsx.worksheet_cells_reader(&sheet) {
+                    Ok(mut reader) => {
+                        let dimensions = reader.dimensions();
+                        budget.declared(&sheet, dimensions.start, dimensions.end)?;
+                        Grid::stream(budget, || reader.next_cell().map_err(drop))?
+                    }
+                    // A chart sheet: readable, without cells (as `worksheet_range` answers).
+                    Err(calamine::XlsxError::NotAWorksheet(_)) => Some(Grid::default()),
+                    Err(_) => None,
+                };
+                match grid {
+                    Some(mut grid) => {
+                        budget.check_time()?;
+                        // A sheet whose merges cannot be read is read without them.
+                        let merged = xlsx.merge_cells_by_sheet_name(&sheet).unwrap_or_default();
+                        grid.fill_merged(&merged, budget)?;
+                        Some(grid)
+                    }
+                    None => None,
                 }
-                // A chart sheet: readable, without cells (as `worksheet_range` answers).
-                Err(calamine::XlsxError::NotAWorksheet(_)) => Some(Grid::default()),
-                Err(_) => None,
-            },
+            }
             Sheets::Xlsb(xlsb) => match xlsb.worksheet_cells_reader(&sheet) {
                 Ok(mut reader) => {
                     let dimensions = reader.dimensions();
@@ -94,7 +122,14 @@ fn read_workbook<RS: Read + Seek>(
             // xls and ods have no streaming reader: calamine parsed them at open (bounded by the
             // file size, the zip checks for ods and, for xls, the format's 65,536 × 256 grid).
             other => match other.worksheet_range(&sheet) {
-                Ok(range) => Some(Grid::from_range(&sheet, &range, budget)?),
+                Ok(range) => {
+                    let mut grid = Grid::from_range(&sheet, &range, budget)?;
+                    if let Sheets::Xls(xls) = other {
+                        let merged = xls.merge_cells_by_sheet_name(&sheet).unwrap_or_default();
+                        grid.fill_merged(&merged, budget)?;
+                    }
+                    Some(grid)
+                }
                 Err(_) => None,
             },
         };
@@ -102,8 +137,8 @@ fn read_workbook<RS: Read + Seek>(
             continue;
         };
         readable = true;
-        if let Some(parsed) = grid.parse(schema, names, sheet) {
-            return parsed;
+        if let Some(raw) = grid.raw(schema, sheet) {
+            return raw;
         }
     }
     Err(if readable {
@@ -121,6 +156,8 @@ struct Grid {
     /// 0-based sheet row of the first row, and of the last.
     first_row: u32,
     last_row: u32,
+    /// 0-based sheet column of each row's first cell.
+    first_col: u32,
     rows: BTreeMap<u32, Vec<Cell>>,
 }
 
@@ -177,6 +214,7 @@ impl Grid {
         Ok(Some(Grid {
             first_row,
             last_row,
+            first_col,
             rows,
         }))
     }
@@ -199,17 +237,51 @@ impl Grid {
         Ok(Grid {
             first_row: start.0,
             last_row: end.0,
+            first_col: start.1,
             rows,
         })
     }
 
+    /// Merged cells read as their value: the top-left cell's value fills the region (a county
+    /// merged down its townships' rows, say), within the sheet's rows and the cell budget.
+    fn fill_merged(
+        &mut self,
+        merged: &[calamine::Dimensions],
+        budget: &mut Budget<'_>,
+    ) -> Result<(), ImportError> {
+        for region in merged {
+            let (top, left) = region.start;
+            let (bottom, right) = region.end;
+            if left < self.first_col || top < self.first_row {
+                continue;
+            }
+            let at = |col: u32| (col - self.first_col) as usize;
+            let Some(value) = self.rows.get(&top).and_then(|r| r.get(at(left))).cloned() else {
+                continue;
+            };
+            if value == Cell::Empty {
+                continue;
+            }
+            for row in top..=bottom.min(self.last_row) {
+                let cells = self.rows.entry(row).or_default();
+                for col in left..=right {
+                    budget.cell(row, col, true)?;
+                    if cells.len() <= at(col) {
+                        cells.resize(at(col) + 1, Cell::Empty);
+                    }
+                    if let Some(slot) = cells.get_mut(at(col))
+                        && *slot == Cell::Empty
+                    {
+                        *slot = value.clone();
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The table under the header for this schema, if this sheet has one.
-    fn parse(
-        mut self,
-        schema: &Schema,
-        names: &HashMap<String, usize>,
-        sheet: String,
-    ) -> Option<Result<Parsed, ImportError>> {
+    fn raw(mut self, schema: &Schema, sheet: String) -> Option<Result<RawSheet, ImportError>> {
         if self.rows.is_empty() {
             return None;
         }
@@ -218,26 +290,20 @@ impl Grid {
             .take(height.min(HEADER_SCAN_ROWS))
             .map(|r| self.rows.get(&r).cloned().unwrap_or_default())
             .collect();
-        let header = find_header(schema, names, &head)?;
-        let header_cells = head.get(header)?;
+        let header = find_header(schema, &head)?;
         let mut rows = std::mem::take(&mut self.rows);
-        let body = (self.first_row + header as u32 + 1..=self.last_row)
-            .map(move |r| rows.remove(&r).unwrap_or_default());
-        let table = Table {
-            sheet,
-            header_row: self.first_row as usize + header + 1,
-            header: header_cells,
-        };
-        Some(parse_table(schema, names, table, body))
+        let first = self.first_row;
+        let numbered = (first..=self.last_row)
+            .map(move |r| (r as usize + 1, rows.remove(&r).unwrap_or_default()));
+        Some(raw_sheet(sheet, header, numbered))
     }
 }
 
 fn read_csv(
     schema: &Schema,
-    names: &HashMap<String, usize>,
     bytes: &[u8],
     budget: &mut Budget<'_>,
-) -> Result<Parsed, ImportError> {
+) -> Result<RawSheet, ImportError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|_| ImportError::Unreadable)?;
     if text.contains('\0') {
@@ -248,17 +314,12 @@ fn read_csv(
         .map(|record| record.iter().map(|field| Cell::text(field)).collect())
         .collect();
     let head = rows.get(..HEADER_SCAN_ROWS).unwrap_or(&rows);
-    let header = find_header(schema, names, head).ok_or(ImportError::NoHeader)?;
-    let (header_cells, body) = rows
-        .get(header..)
-        .and_then(<[Vec<Cell>]>::split_first)
-        .ok_or(ImportError::NoHeader)?;
-    let table = Table {
-        sheet: "CSV".to_owned(),
-        header_row: header + 1,
-        header: header_cells,
-    };
-    parse_table(schema, names, table, body.iter().cloned())
+    let header = find_header(schema, head).ok_or(ImportError::NoHeader)?;
+    raw_sheet(
+        "CSV".to_owned(),
+        header,
+        rows.into_iter().enumerate().map(|(i, r)| (i + 1, r)),
+    )
 }
 
 /// RFC 4180 records: quoted fields may hold separators, doubled quotes and line breaks. Each
@@ -318,8 +379,8 @@ fn csv_records(text: &str, budget: &mut Budget<'_>) -> Result<Vec<Vec<String>>, 
 }
 
 /// A cell as read, before its column decides what it means.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Cell {
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Cell {
     Empty,
     /// Normalised, non-empty text.
     Text(String),
@@ -361,7 +422,7 @@ impl Cell {
     }
 
     /// The cell as the user sees it.
-    pub(crate) fn display(&self) -> String {
+    pub fn display(&self) -> String {
         match self {
             Cell::Empty => String::new(),
             Cell::Text(s) | Cell::Number(s) | Cell::Error(s) => s.clone(),
@@ -413,153 +474,182 @@ pub fn normalize(s: &str) -> String {
     out
 }
 
-/// A header cell reduced to what identifies it: no spaces or line breaks, half-width
-/// parentheses, no required/optional markers, ASCII lower case.
-fn header_key(s: &str) -> String {
-    const MARKERS: [&str; 3] = ["*", "(必填)", "(选填)"];
-    let compact: String = normalize(s)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    let mut key = compact.as_str();
-    while let Some(rest) = MARKERS.iter().find_map(|m| key.strip_suffix(m)) {
-        key = rest;
-    }
-    key.trim_start_matches('*').to_ascii_lowercase()
-}
-
-/// Every accepted header (label in either language, synonym, key) → column index. When two
-/// columns claim the same header the first keeps it.
-fn header_names(schema: &Schema) -> HashMap<String, usize> {
-    let mut names = HashMap::new();
-    for (i, column) in schema.columns.iter().enumerate() {
-        let spellings = [column.label_zh, column.label_en, column.key];
-        for spelling in spellings.iter().chain(column.synonyms) {
-            let key = header_key(spelling);
-            if !key.is_empty() {
-                names.entry(key).or_insert(i);
-            }
-        }
-    }
-    names
-}
-
-/// The row (index into `rows`) matching the most columns, among those matching at least half of
-/// the required ones; the first such row on a tie.
-fn find_header(
-    schema: &Schema,
-    names: &HashMap<String, usize>,
-    rows: &[Vec<Cell>],
-) -> Option<usize> {
-    let required = schema.columns.iter().filter(|c| c.required).count();
+/// The row (index into `rows`) whose cells name the most columns of the schema, at least one;
+/// the first such row on a tie. Title and note lines above it name none.
+fn find_header(schema: &Schema, rows: &[Vec<Cell>]) -> Option<usize> {
     let mut best: Option<(usize, usize)> = None;
     for (i, row) in rows.iter().enumerate() {
-        let matched: BTreeSet<usize> = row
+        let matched: BTreeSet<&'static str> = row
             .iter()
-            .filter_map(|cell| names.get(&header_key(&cell.display())).copied())
+            .filter_map(|cell| match_header(schema, &cell.display()).map(|m| m.key))
             .collect();
-        let required_matched = matched
-            .iter()
-            .filter(|&&c| schema.columns.get(c).is_some_and(|c| c.required))
-            .count();
-        let qualifies = !matched.is_empty() && required_matched * 2 >= required;
-        if qualifies && best.is_none_or(|(_, most)| matched.len() > most) {
+        if !matched.is_empty() && best.is_none_or(|(_, most)| matched.len() > most) {
             best = Some((i, matched.len()));
         }
     }
     best.map(|(i, _)| i)
 }
 
-/// Where the header was found.
-struct Table<'a> {
-    sheet: String,
+/// A sheet as read, before its columns are mapped (`import::mapping`): the header row found for
+/// the schema, every data row under it, and the rows set aside with the reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RawSheet {
+    /// Which sheet was read ("CSV" for CSV text).
+    pub sheet: String,
     /// 1-based.
-    header_row: usize,
-    header: &'a [Cell],
+    pub header_row: usize,
+    /// Each column's header text, "" where there is none.
+    pub headers: Vec<String>,
+    pub rows: Vec<RawRow>,
+    pub skipped: Vec<Skipped>,
 }
 
-fn parse_table(
-    schema: &Schema,
-    names: &HashMap<String, usize>,
-    table: Table<'_>,
-    body: impl Iterator<Item = Vec<Cell>>,
-) -> Result<Parsed, ImportError> {
-    // For each schema column, the index of its cell within a row.
-    let mut positions: Vec<Option<usize>> = vec![None; schema.columns.len()];
-    let mut unknown_headers = Vec::new();
-    for (i, cell) in table.header.iter().enumerate() {
-        let text = cell.display();
-        if text.is_empty() {
+/// A data row: its number as Excel shows it and its cells, without trailing empty ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RawRow {
+    pub number: usize,
+    pub cells: Vec<Cell>,
+}
+
+/// A row not imported, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub number: usize,
+    pub skip: Skip,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Skip {
+    /// A title, date or note line above the header.
+    AboveHeader,
+    /// An empty line between data rows.
+    Blank,
+    /// A 合计/小计/总计 line.
+    Total,
+    /// The same cells as an earlier row (its number).
+    Repeat(usize),
+    /// Nothing in any imported column (a pre-numbered 序号 line, say); decided by the mapping.
+    NothingImported,
+}
+
+impl Skip {
+    /// The message key of the reason.
+    pub fn code(self) -> &'static str {
+        match self {
+            Skip::AboveHeader => "import.skip.above_header",
+            Skip::Blank => "import.skip.blank",
+            Skip::Total => "import.skip.total",
+            Skip::Repeat(_) => "import.skip.repeat",
+            Skip::NothingImported => "import.skip.nothing_imported",
+        }
+    }
+}
+
+/// Words that make a line a total line when a cell says only that (maybe with a region before
+/// it: "全县合计").
+const TOTAL_WORDS: [&str; 4] = ["合计", "小计", "总计", "累计"];
+
+fn is_total(cells: &[Cell]) -> bool {
+    cells
+        .iter()
+        .filter(|c| **c != Cell::Empty)
+        .take(3)
+        .any(|c| match c {
+            Cell::Text(t) => {
+                let compact: String = t
+                    .chars()
+                    .filter(|c| !c.is_whitespace() && !matches!(c, ':' | '：'))
+                    .collect();
+                compact.chars().count() <= 8 && TOTAL_WORDS.iter().any(|w| compact.ends_with(w))
+            }
+            _ => false,
+        })
+}
+
+/// Split `rows` (numbered, the header at index `header`) into the header, the data rows and
+/// the lines set aside: lines above the header, blank lines between data, total lines and
+/// exact repeats of an earlier row. Merged cells were filled in by the reader.
+fn raw_sheet(
+    sheet: String,
+    header: usize,
+    rows: impl Iterator<Item = (usize, Vec<Cell>)>,
+) -> Result<RawSheet, ImportError> {
+    let mut out = RawSheet {
+        sheet,
+        header_row: 0,
+        headers: Vec::new(),
+        rows: Vec::new(),
+        skipped: Vec::new(),
+    };
+    let mut blanks: Vec<usize> = Vec::new();
+    let mut data: Vec<RawRow> = Vec::new();
+    let mut count = 0;
+    for (i, (number, mut cells)) in rows.enumerate() {
+        while cells.last() == Some(&Cell::Empty) {
+            cells.pop();
+        }
+        if i < header {
+            if !cells.is_empty() {
+                out.skipped.push(Skipped {
+                    number,
+                    skip: Skip::AboveHeader,
+                });
+            }
             continue;
         }
-        match names.get(&header_key(&text)) {
-            Some(&c) if positions.get(c) == Some(&None) => {
-                if let Some(p) = positions.get_mut(c) {
-                    *p = Some(i);
-                }
-            }
-            _ => unknown_headers.push(text),
+        if i == header {
+            out.header_row = number;
+            out.headers = cells.iter().map(Cell::display).collect();
+            continue;
         }
-    }
-    let missing: Vec<&'static str> = schema
-        .columns
-        .iter()
-        .zip(&positions)
-        .filter(|(column, position)| column.required && position.is_none())
-        .map(|(column, _)| column.key)
-        .collect();
-    if !missing.is_empty() {
-        return Err(ImportError::MissingColumns(missing));
-    }
-
-    let mut rows = Vec::new();
-    let mut count = 0;
-    for (i, cells) in body.enumerate() {
-        let row_cells: Vec<&Cell> = positions
-            .iter()
-            .map(|p| p.and_then(|p| cells.get(p)).unwrap_or(&Cell::Empty))
-            .collect();
-        if row_cells.iter().all(|c| **c == Cell::Empty) {
+        if cells.is_empty() {
+            blanks.push(number);
+            continue;
+        }
+        // Blank lines count only between data rows, not after the last one.
+        out.skipped.extend(blanks.drain(..).map(|number| Skipped {
+            number,
+            skip: Skip::Blank,
+        }));
+        if is_total(&cells) {
+            out.skipped.push(Skipped {
+                number,
+                skip: Skip::Total,
+            });
             continue;
         }
         // Keep counting past the limit so the message can say how many rows there are.
         count += 1;
         if count <= MAX_ROWS {
-            rows.push(parse_row(schema, table.header_row + 1 + i, &row_cells));
+            data.push(RawRow { number, cells });
         }
     }
     if count > MAX_ROWS {
         return Err(ImportError::TooManyRows(count));
     }
-    Ok(Parsed {
-        sheet: table.sheet,
-        header_row: table.header_row,
-        rows,
-        unknown_headers,
-    })
-}
-
-/// `cells` holds one cell per schema column.
-fn parse_row(schema: &Schema, number: usize, cells: &[&Cell]) -> Row {
-    let mut row = Row {
-        number,
-        values: BTreeMap::new(),
-        errors: Vec::new(),
-    };
-    for (column, cell) in schema.columns.iter().zip(cells) {
-        match parse_cell(column, cell) {
-            Ok(Some(value)) => {
-                row.values.insert(column.key, value);
+    let mut seen: HashMap<&[Cell], usize> = HashMap::new();
+    let mut repeats = HashSet::new();
+    for row in &data {
+        match seen.get(row.cells.as_slice()) {
+            Some(&first) => {
+                out.skipped.push(Skipped {
+                    number: row.number,
+                    skip: Skip::Repeat(first),
+                });
+                repeats.insert(row.number);
             }
-            Ok(None) => {}
-            Err(code) => row.errors.push(CellError {
-                column: column.key,
-                code,
-                raw: cell.display(),
-            }),
+            None => {
+                seen.insert(&row.cells, row.number);
+            }
         }
     }
-    row
+    drop(seen);
+    out.rows = data
+        .into_iter()
+        .filter(|r| !repeats.contains(&r.number))
+        .collect();
+    out.skipped.sort_by_key(|s| s.number);
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,8 +1,7 @@
-//! An uploaded sheet, parsed once and held between its preview and its commit: the rows as read
+//! An uploaded sheet, read once and held between its preview and its commit: the sheet as read
 //! (serialised, then sealed, since staff and resident sheets carry identity numbers), the
-//! file's name and its SHA-256 for the audit entry.
+//! file's name and its SHA-256 for the audit entry, and the column mapping chosen for it.
 
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shegong_store::import as staging;
@@ -13,49 +12,38 @@ use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
 use crate::import::engine::Importer;
 use crate::import::limits;
-use crate::import::schema::{CELL_CODES, CellError, ImportError, Kind, Parsed, Row, Schema, Value};
-use crate::import::sheet;
+use crate::import::mapping::{self, Mapping};
+use crate::import::schema::{ImportError, Parsed, Schema};
+use crate::import::sheet::{self, RawSheet};
 
 const STAGING_FIELD: &str = "import_batches.content";
 
 /// A staged sheet, opened.
+#[derive(Clone)]
 pub struct Staged {
     pub filename: String,
     pub sha256: String,
-    pub parsed: Parsed,
+    pub raw: RawSheet,
+    /// The mapping chosen in the preview, else the one remembered for these headers, else the
+    /// headers' own.
+    pub mapping: Mapping,
+}
+
+impl Staged {
+    /// The rows as the mapping reads them.
+    pub fn parsed(&self, schema: &'static Schema) -> Parsed {
+        self.mapping.rows(schema, &self.raw)
+    }
 }
 
 #[derive(Serialize, Deserialize)]
 struct Stored {
     sha256: String,
-    sheet: String,
-    header_row: usize,
-    unknown_headers: Vec<String>,
-    rows: Vec<StoredRow>,
+    raw: RawSheet,
 }
 
-#[derive(Serialize, Deserialize)]
-struct StoredRow {
-    number: usize,
-    values: Vec<(String, StoredValue)>,
-    /// (column key, message key, cell text)
-    errors: Vec<(String, String, String)>,
-}
-
-#[derive(Serialize, Deserialize)]
-enum StoredValue {
-    Text(String),
-    Int(i64),
-    Fen(i64),
-    Area(i64),
-    Decimal(f64),
-    Date(NaiveDate),
-    Month(i32, u32),
-    Code(String),
-}
-
-/// Parse the upload for `schema` (bounded, off the async runtime, see `import::limits`) and
-/// serialise what was read, ready to be staged.
+/// Read the upload for `schema` (bounded, off the async runtime, see `import::limits`) and
+/// serialise the sheet as read, ready to be staged.
 pub async fn parse(
     schema: &'static Schema,
     bytes: Vec<u8>,
@@ -63,116 +51,19 @@ pub async fn parse(
 ) -> Result<Vec<u8>, ImportError> {
     let owned = limits_.clone();
     limits::bounded(limits_, move || {
-        let parsed = sheet::read_with(schema, &bytes, &owned)?;
+        let raw = sheet::read_raw(schema, &bytes, &owned)?;
         let sha256 = hex::encode(Sha256::digest(&bytes));
-        // Plain data of strings and numbers: serialising it cannot fail.
-        Ok(serde_json::to_vec(&Stored::new(sha256, parsed)).unwrap_or_default())
+        // Plain data of strings and dates: serialising it cannot fail.
+        Ok(serde_json::to_vec(&Stored { sha256, raw }).unwrap_or_default())
     })
     .await
 }
 
-impl Stored {
-    fn new(sha256: String, parsed: Parsed) -> Self {
-        let rows = parsed
-            .rows
-            .into_iter()
-            .map(|r| StoredRow {
-                number: r.number,
-                values: r
-                    .values
-                    .into_iter()
-                    .map(|(k, v)| (k.to_owned(), StoredValue::from(v)))
-                    .collect(),
-                errors: r
-                    .errors
-                    .into_iter()
-                    .map(|e| (e.column.to_owned(), e.code.to_owned(), e.raw))
-                    .collect(),
-            })
-            .collect();
-        Self {
-            sha256,
-            sheet: parsed.sheet,
-            header_row: parsed.header_row,
-            unknown_headers: parsed.unknown_headers,
-            rows,
-        }
-    }
-
-    /// Back to rows of `schema`; `None` if it was staged for another schema or version.
-    fn open(self, schema: &'static Schema) -> Option<(String, Parsed)> {
-        let rows = self
-            .rows
-            .into_iter()
-            .map(|r| r.open(schema))
-            .collect::<Option<Vec<Row>>>()?;
-        Some((
-            self.sha256,
-            Parsed {
-                sheet: self.sheet,
-                header_row: self.header_row,
-                rows,
-                unknown_headers: self.unknown_headers,
-            },
-        ))
-    }
-}
-
-impl StoredRow {
-    fn open(self, schema: &'static Schema) -> Option<Row> {
-        let mut row = Row {
-            number: self.number,
-            values: Default::default(),
-            errors: Vec::new(),
-        };
-        for (key, value) in self.values {
-            let column = schema.columns.iter().find(|c| c.key == key)?;
-            row.values.insert(column.key, value.open(column.kind)?);
-        }
-        for (key, code, raw) in self.errors {
-            let column = match schema.columns.iter().find(|c| c.key == key) {
-                Some(c) => c.key,
-                None if key.is_empty() => "",
-                None => return None,
-            };
-            let code = CELL_CODES.iter().find(|c| **c == code)?;
-            row.errors.push(CellError { column, code, raw });
-        }
-        Some(row)
-    }
-}
-
-impl From<Value> for StoredValue {
-    fn from(v: Value) -> Self {
-        match v {
-            Value::Text(s) => StoredValue::Text(s),
-            Value::Int(n) => StoredValue::Int(n),
-            Value::Fen(n) => StoredValue::Fen(n),
-            Value::Area(n) => StoredValue::Area(n),
-            Value::Decimal(d) => StoredValue::Decimal(d),
-            Value::Date(d) => StoredValue::Date(d),
-            Value::Month(y, m) => StoredValue::Month(y, m),
-            Value::Code(c) => StoredValue::Code(c.to_owned()),
-        }
-    }
-}
-
-impl StoredValue {
-    /// The value, with a choice's code taken from the column's own list.
-    fn open(self, kind: Kind) -> Option<Value> {
-        Some(match self {
-            StoredValue::Text(s) => Value::Text(s),
-            StoredValue::Int(n) => Value::Int(n),
-            StoredValue::Fen(n) => Value::Fen(n),
-            StoredValue::Area(n) => Value::Area(n),
-            StoredValue::Decimal(d) => Value::Decimal(d),
-            StoredValue::Date(d) => Value::Date(d),
-            StoredValue::Month(y, m) => Value::Month(y, m),
-            StoredValue::Code(c) => match kind {
-                Kind::Choice(choices) => Value::Code(choices.iter().find(|(k, _)| *k == c)?.0),
-                _ => return None,
-            },
-        })
+/// Who a remembered mapping belongs to: the user's organisation, else their region.
+pub fn mapping_owner(user: &CurrentUser) -> String {
+    match &user.user.org_id {
+        Some(org) => format!("org:{org}"),
+        None => format!("region:{}", user.user.region_code),
     }
 }
 
@@ -199,7 +90,8 @@ pub async fn put(
     Ok(batch)
 }
 
-/// This user's staged sheet, opened; `None` when it is gone (already imported or replaced).
+/// This user's staged sheet, opened; `None` when it is gone (replaced, or imported: then
+/// [`staging::result`] has what the import did).
 pub async fn get(
     state: &AppState,
     user: &CurrentUser,
@@ -207,111 +99,108 @@ pub async fn get(
     batch: &str,
 ) -> WebResult<Option<Staged>> {
     let mut c = state.db.read().await?;
-    let (filename, sealed) =
-        match staging::staged(&mut c, &user.user.id, importer.kind(), batch).await {
-            Ok(found) => found,
-            Err(shegong_store::StoreError::NotFound) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-    drop(c);
+    let found = match staging::staged(&mut c, &user.user.id, importer.kind(), batch).await {
+        Ok(found) if found.result.is_none() => found,
+        Ok(_) | Err(shegong_store::StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
     let bytes = state
         .keys
-        .open_bytes(STAGING_FIELD, &sealed)
+        .open_bytes(STAGING_FIELD, &found.content)
         .map_err(|e| WebError::Internal(e.into()))?;
     let schema = importer.schema();
-    let opened = tokio::task::spawn_blocking(move || {
-        serde_json::from_slice::<Stored>(&bytes)
-            .ok()
-            .and_then(|s| s.open(schema))
-    })
-    .await
-    .map_err(|e| WebError::Internal(e.into()))?;
-    Ok(opened.map(|(sha256, parsed)| Staged {
-        filename,
-        sha256,
-        parsed,
+    let opened = tokio::task::spawn_blocking(move || serde_json::from_slice::<Stored>(&bytes).ok())
+        .await
+        .map_err(|e| WebError::Internal(e.into()))?;
+    let Some(stored) = opened else {
+        return Ok(None);
+    };
+    let width = stored.raw.headers.len();
+    let chosen = found
+        .mapping
+        .and_then(|m| serde_json::from_str::<Mapping>(&m).ok());
+    let mapping = match chosen {
+        Some(m) => m.checked(schema, width),
+        None => {
+            let owner = mapping_owner(user);
+            let signature = mapping::signature(&stored.raw.headers);
+            let remembered = staging::remembered(&mut c, &owner, importer.kind(), &signature)
+                .await?
+                .and_then(|m: String| serde_json::from_str::<Mapping>(&m).ok());
+            match remembered {
+                Some(m) => m.checked(schema, width),
+                None => Mapping::auto(schema, &stored.raw.headers),
+            }
+        }
+    };
+    Ok(Some(Staged {
+        filename: found.filename,
+        sha256: stored.sha256,
+        raw: stored.raw,
+        mapping,
     }))
+}
+
+/// Keep `mapping` for this batch and remember it for the next sheet with the same headers.
+pub async fn choose(
+    state: &AppState,
+    user: &CurrentUser,
+    importer: &dyn Importer,
+    batch: &str,
+    staged: &Staged,
+    mapping: &Mapping,
+) -> WebResult<()> {
+    let json = serde_json::to_string(mapping).map_err(|e| WebError::Internal(e.into()))?;
+    let mut tx = state.db.begin().await?;
+    staging::set_mapping(&mut tx, &user.user.id, batch, &json).await?;
+    staging::remember(
+        &mut tx,
+        &staging::Remembered {
+            owner: &mapping_owner(user),
+            kind: importer.kind(),
+            signature: &mapping::signature(&staged.raw.headers),
+            mapping: &json,
+            by: &user.user.id,
+        },
+        state.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::schema::{Column, col};
+    use crate::import::sheet::{Cell, RawRow, Skip, Skipped};
 
-    const STATUS: &[(&str, &[&str])] = &[("built", &["已建成"])];
-    static COLUMNS: &[Column] = &[
-        col!(
-            "name",
-            "名称",
-            "Name",
-            [],
-            true,
-            Kind::Text { max_chars: 20 },
-            "",
-            ""
-        ),
-        col!(
-            "status",
-            "状态",
-            "Status",
-            [],
-            false,
-            Kind::Choice(STATUS),
-            "",
-            ""
-        ),
-        col!("funding", "经费", "Funding", [], false, Kind::Money, "", ""),
-        col!("opened", "日期", "Opened", [], false, Kind::Date, "", ""),
-    ];
-    static SCHEMA: Schema = Schema {
-        name_zh: "站",
-        name_en: "Stations",
-        columns: COLUMNS,
-    };
-
-    fn parsed() -> Parsed {
-        let row = Row {
-            number: 3,
-            values: [
-                ("name", Value::Text("建宁".into())),
-                ("status", Value::Code("built")),
-                ("funding", Value::Fen(1_500_000)),
-                (
-                    "opened",
-                    Value::Date(NaiveDate::from_ymd_opt(2023, 1, 5).unwrap()),
-                ),
-            ]
-            .into_iter()
-            .collect(),
-            errors: vec![CellError {
-                column: "funding",
-                code: "import.negative",
-                raw: "-1".into(),
-            }],
-        };
-        Parsed {
+    #[test]
+    fn a_staged_sheet_reads_back_as_it_was_read() {
+        let raw = RawSheet {
             sheet: "汇总".into(),
             header_row: 2,
-            rows: vec![row],
-            unknown_headers: vec!["备注".into()],
-        }
-    }
-
-    #[test]
-    fn a_staged_sheet_reads_back_as_it_was_parsed() {
-        let bytes = serde_json::to_vec(&Stored::new("ab".into(), parsed())).unwrap();
-        let stored: Stored = serde_json::from_slice(&bytes).unwrap();
-        assert_eq!(stored.open(&SCHEMA), Some(("ab".to_owned(), parsed())));
-    }
-
-    #[test]
-    fn rows_of_another_schema_do_not_open() {
-        static OTHER: Schema = Schema {
-            name_zh: "别的",
-            name_en: "Other",
-            columns: &[],
+            headers: vec!["名称".into(), "".into(), "经费（万元）".into()],
+            rows: vec![RawRow {
+                number: 3,
+                cells: vec![
+                    Cell::Text("建宁".into()),
+                    Cell::Empty,
+                    Cell::Number("1.5".into()),
+                    Cell::Date(chrono::NaiveDate::from_ymd_opt(2023, 1, 5).unwrap()),
+                    Cell::Error("#N/A".into()),
+                ],
+            }],
+            skipped: vec![Skipped {
+                number: 1,
+                skip: Skip::AboveHeader,
+            }],
         };
-        let stored = Stored::new(String::new(), parsed());
-        assert!(stored.open(&OTHER).is_none());
+        let bytes = serde_json::to_vec(&Stored {
+            sha256: "ab".into(),
+            raw: raw.clone(),
+        })
+        .unwrap();
+        let stored: Stored = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!((stored.sha256.as_str(), stored.raw), ("ab", raw));
     }
 }

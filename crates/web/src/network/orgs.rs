@@ -21,7 +21,7 @@ use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
 use crate::http::write::{Done, Entry, WorkWith, write_or_invalid, writer};
-use crate::ui::excel::{self, Cell};
+use crate::ui::excel::{self, Cell, Export};
 use crate::ui::forms::{Check, FormData};
 use crate::ui::i18n::Tr;
 use crate::ui::list::NoticeQuery;
@@ -355,8 +355,8 @@ pub async fn export(
     ctx: Ctx,
     Query(q): Query<ListQuery>,
 ) -> WebResult<Response> {
-    let u = ctx.user()?;
-    u.require(Permission::Export)?;
+    let export = Export::check(&ctx, "organization", Permission::Export)?;
+    let u = export.user();
     let t = ctx.tr();
     let data = {
         let mut c = state.db.read().await?;
@@ -405,16 +405,9 @@ pub async fn export(
             ]
         })
         .collect();
-    excel::send(
-        &state,
-        &ctx,
-        "organization",
-        "menu.orgs",
-        &headers,
-        &rows,
-        vec![],
-    )
-    .await
+    export
+        .send(&state, &ctx, "menu.orgs", &headers, &rows, vec![])
+        .await
 }
 
 #[derive(Template)]

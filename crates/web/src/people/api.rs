@@ -77,7 +77,7 @@ fn dto(state: &AppState, r: Resident, members: &[Membership], today_s: &str) -> 
         worker_user_id: r.worker_user_id,
         household_id: r.household_id,
         relation: r.relation,
-        status: r.status,
+        status: r.status.to_string(),
         last_visit_on: r.last_visit_on,
         visit_interval_days: r.visit_interval_days,
         next_visit_due: r.next_visit_due,

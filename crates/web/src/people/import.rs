@@ -12,12 +12,13 @@ use shegong_domain::people::{self, identity::mask};
 use shegong_store::import::lookups;
 use shegong_store::people::duplicates::{self, Candidate};
 use shegong_store::people::households::{self, Category, MembershipInput};
+use shegong_store::people::register_bulk::{Registration, register_all};
 use shegong_store::people::residents::{self, ResidentInput, Viewer};
-use shegong_store::{Conn, StoreResult};
+use shegong_store::{Conn, StoreError, StoreResult};
 
 use crate::http::error::WebResult;
 use crate::import::engine::{
-    Action, BoxFuture, CellMessage, Change, Importer, Job, Lists, Planned,
+    Action, BoxFuture, CellMessage, Change, Failed, Importer, Job, Lists, Planned,
 };
 use crate::import::resolve::{RegionIndex, RegionMiss};
 use crate::import::schema::{CellError, Kind, Row, SEXES, Schema, col};
@@ -46,7 +47,14 @@ static COLUMNS: Schema = Schema {
             "name",
             "姓名",
             "Name",
-            ["对象姓名", "户主姓名", "救助对象姓名"],
+            [
+                "对象姓名",
+                "户主姓名",
+                "救助对象姓名",
+                "服务对象姓名",
+                "人员姓名",
+                "成员姓名"
+            ],
             true,
             Kind::Text { max_chars: 50 },
             "",
@@ -56,7 +64,15 @@ static COLUMNS: Schema = Schema {
             "id_number",
             "证件号码",
             "ID number",
-            ["身份证号", "身份证号码", "公民身份号码", "证件号"],
+            [
+                "身份证号",
+                "身份证号码",
+                "公民身份号码",
+                "证件号",
+                "公民身份证号",
+                "身份证",
+                "身份证件号码"
+            ],
             false,
             Kind::Text { max_chars: 30 },
             "居民身份证号码，按国家标准校验；已登记的号码不重复导入",
@@ -76,7 +92,7 @@ static COLUMNS: Schema = Schema {
             "birth_date",
             "出生日期",
             "Birth date",
-            ["出生年月日", "生日"],
+            ["出生年月日", "生日", "出生年月", "出生时间"],
             false,
             Kind::Date,
             "无证件号码时必填；有证件号码时可留空",
@@ -86,7 +102,7 @@ static COLUMNS: Schema = Schema {
             "ethnicity",
             "民族",
             "Ethnicity",
-            [],
+            ["族别"],
             false,
             Kind::Text { max_chars: 20 },
             "",
@@ -109,7 +125,11 @@ static COLUMNS: Schema = Schema {
                 "乡镇街道",
                 "乡镇",
                 "街道",
-                "region"
+                "region",
+                "所在村（居）",
+                "村（居）",
+                "村居",
+                "村（居）委会"
             ],
             true,
             Kind::Region,
@@ -120,7 +140,16 @@ static COLUMNS: Schema = Schema {
             "address",
             "详细住址",
             "Address",
-            ["住址", "家庭住址", "居住地址", "地址"],
+            [
+                "住址",
+                "家庭住址",
+                "居住地址",
+                "地址",
+                "具体地址",
+                "详细地址",
+                "现住址",
+                "家庭地址"
+            ],
             false,
             Kind::Text { max_chars: 200 },
             "",
@@ -130,7 +159,7 @@ static COLUMNS: Schema = Schema {
             "phone",
             "联系电话",
             "Phone",
-            ["电话", "手机", "手机号码", "联系方式"],
+            ["电话", "手机", "手机号码", "联系方式", "联系手机", "手机号"],
             false,
             Kind::Text { max_chars: 40 },
             "手机号码或固定电话",
@@ -160,7 +189,17 @@ static COLUMNS: Schema = Schema {
             "category",
             "对象类别",
             "Category",
-            ["类别", "救助类别", "对象类型", "人员类别"],
+            [
+                "类别",
+                "救助类别",
+                "对象类型",
+                "人员类别",
+                "救助类型",
+                "保障类别",
+                "人员类型",
+                "救助对象类别",
+                "保障类型"
+            ],
             false,
             Kind::Text { max_chars: 40 },
             "类别目录中的名称，如“低保”“特困”；残疾人类别请逐个登记",
@@ -170,7 +209,14 @@ static COLUMNS: Schema = Schema {
             "valid_from",
             "认定日期",
             "Recognised on",
-            ["认定时间", "纳入日期", "审批日期"],
+            [
+                "认定时间",
+                "纳入日期",
+                "审批日期",
+                "纳入时间",
+                "享受日期",
+                "享受时间"
+            ],
             false,
             Kind::Date,
             "该类别的起始日期；默认为今天",
@@ -358,6 +404,45 @@ impl Importer for Residents {
                 });
             }
             Ok(out)
+        })
+    }
+
+    /// The chunk registered in bulk: the rows `create` and `add_membership` write, with the same
+    /// refusals, from a few statements per chunk and the counters folded once.
+    fn apply<'a>(
+        &'a self,
+        job: &'a Job<'a>,
+        tx: &'a mut Conn,
+        changes: Vec<(usize, Box<dyn Change>)>,
+    ) -> BoxFuture<'a, Result<(), Failed>> {
+        Box::pin(async move {
+            let mut numbers = Vec::with_capacity(changes.len());
+            let mut residents = Vec::with_capacity(changes.len());
+            for (row, change) in changes {
+                let Ok(change) = change.into_any().downcast::<ResidentChange>() else {
+                    // Only this importer plans these changes: never reached.
+                    let error = StoreError::NotFound;
+                    return Err(Failed { row, error });
+                };
+                numbers.push(row);
+                residents.push(*change);
+            }
+            let registrations: Vec<Registration<'_>> = residents
+                .iter()
+                .map(|c| Registration {
+                    input: &c.input,
+                    membership: c.membership.as_ref(),
+                })
+                .collect();
+            let viewer = crate::people::residents::viewer(job.state, job.user);
+            let by = &job.user.user.display_name;
+            register_all(tx, &viewer, &job.state.keys, &registrations, by, job.now)
+                .await
+                .map(drop)
+                .map_err(|refused| Failed {
+                    row: numbers.get(refused.index).copied().unwrap_or_default(),
+                    error: refused.error,
+                })
         })
     }
 }

@@ -9,9 +9,9 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use shegong_domain::people::RiskTier;
+use shegong_domain::people::{ResidentStatus, RiskTier};
 use shegong_domain::{FieldError, Permission, RegionCode};
-use shegong_store::admin::audit::{self, Change, Event};
+use shegong_store::admin::audit::Change;
 use shegong_store::people::cases::{self, Case};
 use shegong_store::people::duplicates::{self, Candidate};
 use shegong_store::people::households::{self, Category, Membership};
@@ -24,7 +24,7 @@ use crate::http::auth::reader;
 use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::http::write::{Done, record_action, writer};
+use crate::http::write::{Done, Entry, WorkWith, record_action, write_or_invalid, writer};
 use crate::ui::forms::FormData;
 use crate::ui::i18n::Tr;
 
@@ -110,7 +110,7 @@ async fn related(
         birth_date: r.birth_date.clone(),
         ..Default::default()
     };
-    let candidates = if r.status == "active" {
+    let candidates = if r.status == ResidentStatus::Active {
         duplicates::likely_duplicates(c, v, &state.keys, &probe, Some(&r.id))
             .await?
             .into_iter()
@@ -303,7 +303,7 @@ pub(super) async fn detail(
                 .into_iter()
                 .map(|x| service_row(&t, x))
                 .collect(),
-            overdue: r.status == "active" && r.next_visit_due < today_s,
+            overdue: r.status == ResidentStatus::Active && r.next_visit_due < today_s,
             is_child: r.is_protected(v.today) && r.protected == 0,
             candidates,
             neighbours,
@@ -336,27 +336,31 @@ async fn audit_reveal(state: &AppState, ctx: &Ctx, id: &str, reason: &str) -> We
     if reason.chars().count() < 2 || reason.chars().count() > 200 {
         return Err(FieldError::new("reason", "reveal.reason_required").into());
     }
-    let mut tx = state.db.begin().await?;
-    let r = residents::get(&mut tx, &viewer(state, u), id).await?;
-    audit::record(
-        &mut tx,
-        state.db.backend(),
-        &ctx.actor(),
-        Event::new("reveal", "resident", Some(id.to_owned()))
-            .region(r.region_code.clone())
-            .changes(vec![
-                Change::new(
-                    "fields",
-                    None::<String>,
-                    Some("id_number, phone, address, guardian_phone"),
-                ),
-                Change::new("reason", None::<String>, Some(reason)),
-            ]),
-        state.now(),
+    let (v, id_owned, reason) = (viewer(state, u), id.to_owned(), reason.to_owned());
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("resident", "reveal").requiring(Permission::RevealSensitive),
+        move |conn, _, _| -> WorkWith<'_, Resident> {
+            Box::pin(async move {
+                let r = residents::get(conn, &v, &id_owned).await?;
+                let done = Done {
+                    entity_id: id_owned,
+                    region: Some(r.region_code.clone()),
+                    changes: vec![
+                        Change::new(
+                            "fields",
+                            None::<String>,
+                            Some("id_number, phone, address, guardian_phone"),
+                        ),
+                        Change::new("reason", None::<String>, Some(reason)),
+                    ],
+                };
+                Ok((done, r))
+            })
+        },
     )
-    .await?;
-    tx.commit().await?;
-    Ok(r)
+    .await
 }
 
 pub async fn reveal(
@@ -465,7 +469,8 @@ pub async fn set_status(
     let (rid, status, now) = (id.clone(), f.get("status").to_owned(), state.now());
     file_action(&state, &ctx, &id, "set_status", move |conn, v| {
         Box::pin(async move {
-            let before = residents::set_status(conn, &v, &rid, &status, now).await?;
+            let status = ResidentStatus::parse(&status)?;
+            let before = residents::set_status(conn, &v, &rid, status, now).await?;
             Ok((
                 before.region_code,
                 vec![Change::new("status", Some(before.status), Some(status))],

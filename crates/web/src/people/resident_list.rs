@@ -5,6 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
+use shegong_domain::people::ResidentStatus;
 use shegong_domain::{FieldError, Permission, RegionCode};
 use shegong_store::PageRequest;
 use shegong_store::admin::audit::Change;
@@ -18,7 +19,7 @@ use crate::http::auth::reader;
 use crate::http::error::WebResult;
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::ui::excel::{self, Cell};
+use crate::ui::excel::{self, Cell, Export};
 use crate::ui::i18n::Tr;
 use crate::ui::list::{Pager, pager};
 
@@ -129,7 +130,7 @@ fn rows(
                 tier: t.get(&format!("resident.tier.{}", r.risk_tier)).to_owned(),
                 tier_code: r.risk_tier.to_string(),
                 worker: r.worker_name.clone().unwrap_or_default(),
-                overdue: r.status == "active" && r.next_visit_due < today_s,
+                overdue: r.status == ResidentStatus::Active && r.next_visit_due < today_s,
                 next_due: r.next_visit_due.clone(),
                 status: t.get(&format!("resident.status.{}", r.status)).to_owned(),
             }
@@ -211,8 +212,8 @@ pub async fn export(
     ctx: Ctx,
     Query(e): Query<ExportQuery>,
 ) -> WebResult<Response> {
-    let u = ctx.user()?;
-    u.require(Permission::Export)?;
+    let export = Export::check(&ctx, "residents", Permission::Export)?;
+    let u = export.user();
     let full = e.full.as_deref() == Some("1");
     let reason = e.reason.clone().unwrap_or_default();
     if full {
@@ -284,14 +285,7 @@ pub async fn export(
     } else {
         vec![Change::new("identity", None::<String>, Some("masked"))]
     };
-    excel::send(
-        &state,
-        &ctx,
-        "residents",
-        "menu.residents",
-        &headers,
-        &out,
-        audit_note,
-    )
-    .await
+    export
+        .send(&state, &ctx, "menu.residents", &headers, &out, audit_note)
+        .await
 }

@@ -15,7 +15,7 @@ use shegong_domain::people::{
 };
 use shegong_domain::text::DateKind;
 use shegong_domain::{FieldError, Scope};
-use shegong_store::admin::audit::{self, Change, Event};
+use shegong_store::admin::audit::{self, Change};
 use shegong_store::people::duplicates;
 use shegong_store::people::duplicates::{AskAbout, Candidate};
 use shegong_store::people::households;
@@ -30,7 +30,7 @@ use crate::http::auth::{Ctx, CurrentUser};
 use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::http::write::{Done, record_action, writer};
+use crate::http::write::{Done, Entry, MaybeWork, record_action, write_or_skip, writer};
 use crate::ui::forms::{Check, FormData, today};
 use crate::ui::i18n::Tr;
 use crate::ui::list::FormErrors;
@@ -546,51 +546,58 @@ pub async fn register(
     confirmed: bool,
     key: Option<&str>,
 ) -> WebResult<Registered> {
-    let u = writer(ctx)?;
+    let u = ctx.user()?;
     let v = viewer(state, u);
-    let mut tx = state.db.begin().await?;
-    if let Some(k) = key
-        && let Claim::Done(id) =
-            idempotency::claim_key(&mut tx, &u.user.id, k, "resident", state.now()).await?
-    {
-        return Ok(Registered::Saved(id));
-    }
-    if !confirmed {
-        let found = duplicates::likely_duplicates(&mut tx, &v, &state.keys, input, None).await?;
-        // An identical identity number is refused by `create`; similar names need a look.
-        if found.iter().any(|c| c.reason != "same_id") {
-            return Ok(Registered::Duplicates(found));
-        }
-    }
-    let id = residents::create(
-        &mut tx,
-        &v,
-        &state.keys,
-        input,
-        &u.user.display_name,
+    let (user_id, display_name) = (u.user.id.clone(), u.user.display_name.clone());
+    // The work outlives this borrow of the request: it takes its own handles.
+    let (app, input, key, now) = (
+        state.clone(),
+        input.clone(),
+        key.map(str::to_owned),
         state.now(),
+    );
+    write_or_skip(
+        state,
+        ctx,
+        Entry::new("resident", "create"),
+        move |conn, _, _| -> MaybeWork<'_, Registered> {
+            Box::pin(async move {
+                if let Some(k) = &key
+                    && let Claim::Done(id) =
+                        idempotency::claim_key(conn, &user_id, k, "resident", now).await?
+                {
+                    return Ok((None, Registered::Saved(id)));
+                }
+                if !confirmed {
+                    let found =
+                        duplicates::likely_duplicates(conn, &v, &app.keys, &input, None).await?;
+                    // An identical identity number is refused by `create`; similar names need a
+                    // look.
+                    if found.iter().any(|c| c.reason != "same_id") {
+                        return Ok((None, Registered::Duplicates(found)));
+                    }
+                }
+                let id = residents::create(conn, &v, &app.keys, &input, &display_name, now).await?;
+                if let Some(k) = &key {
+                    idempotency::settle_key(conn, &user_id, k, &id).await?;
+                }
+                let done = Done {
+                    entity_id: id.clone(),
+                    region: Some(
+                        input
+                            .region
+                            .as_ref()
+                            .map(|r| r.to_string())
+                            .unwrap_or_default(),
+                    ),
+                    changes: changes(None, &input),
+                };
+                Ok((Some(done), Registered::Saved(id)))
+            })
+        },
     )
-    .await?;
-    if let Some(k) = key {
-        idempotency::settle_key(&mut tx, &u.user.id, k, &id).await?;
-    }
-    let region = input
-        .region
-        .as_ref()
-        .map(|r| r.to_string())
-        .unwrap_or_default();
-    audit::record(
-        &mut tx,
-        state.db.backend(),
-        &ctx.actor(),
-        Event::new("create", "resident", Some(id.clone()))
-            .region(region)
-            .changes(changes(None, input)),
-        state.now(),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Registered::Saved(id))
+    .await?
+    .map_err(|e| WebError::Invalid(vec![e]))
 }
 
 pub async fn create(

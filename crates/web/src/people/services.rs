@@ -23,7 +23,7 @@ use crate::http::error::WebResult;
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
 use crate::http::write::{Done, audited, audited_id, record_action, writer};
-use crate::ui::excel::{self, Cell};
+use crate::ui::excel::{self, Cell, Export};
 use crate::ui::forms::{Check, FormData, format_yuan, today};
 use crate::ui::i18n::Tr;
 use crate::ui::list::{FormErrors, Pager, pager};
@@ -246,8 +246,8 @@ pub async fn services_export(
     ctx: Ctx,
     Query(q): Query<ServiceQuery>,
 ) -> WebResult<Response> {
-    let u = ctx.user()?;
-    u.require(Permission::Export)?;
+    let export = Export::check(&ctx, "services", Permission::Export)?;
+    let u = export.user();
     let t = ctx.tr();
     let v = viewer(&state, u);
     let list = {
@@ -288,16 +288,16 @@ pub async fn services_export(
         })
         .collect();
     // Notes are never exported: they are read on the record's own page.
-    excel::send(
-        &state,
-        &ctx,
-        "services",
-        "menu.services",
-        &headers,
-        &rows,
-        vec![Change::new("notes", None::<String>, Some("omitted"))],
-    )
-    .await
+    export
+        .send(
+            &state,
+            &ctx,
+            "menu.services",
+            &headers,
+            &rows,
+            vec![Change::new("notes", None::<String>, Some("omitted"))],
+        )
+        .await
 }
 
 #[derive(Template)]

@@ -16,7 +16,7 @@ use super::tables::{TABLES, table_header, table_rows};
 use crate::http::auth::Ctx;
 use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
-use crate::ui::excel::{self, Cell};
+use crate::ui::excel::{Cell, Export};
 use crate::ui::forms::{format_yuan, today};
 use crate::ui::i18n::Tr;
 
@@ -28,8 +28,7 @@ pub async fn table_export(
     Path((code, file)): Path<(String, String)>,
     Query(q): Query<DashQuery>,
 ) -> WebResult<Response> {
-    let u = ctx.user()?;
-    u.require(Permission::Export)?;
+    let export = Export::check(&ctx, "stats_table", Permission::Export)?;
     let name = file
         .strip_suffix(".xlsx")
         .filter(|n| TABLES.contains(n))
@@ -50,20 +49,20 @@ pub async fn table_export(
                 .collect()
         })
         .collect();
-    excel::send(
-        &state,
-        &ctx,
-        "stats_table",
-        &format!("stats.table.{name}"),
-        &header,
-        &rows,
-        vec![
-            Change::new("table", None::<String>, Some(name)),
-            Change::new("region", None::<String>, Some(url_code(&d.code))),
-            Change::new("year", None::<String>, Some(d.year.to_string())),
-        ],
-    )
-    .await
+    export
+        .send(
+            &state,
+            &ctx,
+            &format!("stats.table.{name}"),
+            &header,
+            &rows,
+            vec![
+                Change::new("table", None::<String>, Some(name)),
+                Change::new("region", None::<String>, Some(url_code(&d.code))),
+                Change::new("year", None::<String>, Some(d.year.to_string())),
+            ],
+        )
+        .await
 }
 
 #[derive(Deserialize)]
@@ -126,8 +125,8 @@ pub async fn monthly_report(
     Path(code): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> WebResult<Response> {
-    let u = ctx.user()?;
-    u.require(Permission::Export)?;
+    let export = Export::check(&ctx, "monthly_report", Permission::Export)?;
+    let u = export.user();
     let code = code_of(&code)?;
     let scope = u.scope();
     if !scope.contains_region(&code) {
@@ -199,17 +198,17 @@ pub async fn monthly_report(
         &total_tiers.iter().collect::<Vec<_>>(),
     ));
     let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
-    excel::send(
-        &state,
-        &ctx,
-        "monthly_report",
-        "stats.monthly_report",
-        &header_refs,
-        &rows,
-        vec![
-            Change::new("month", None::<String>, Some(month)),
-            Change::new("region", None::<String>, Some(url_code(&code))),
-        ],
-    )
-    .await
+    export
+        .send(
+            &state,
+            &ctx,
+            "stats.monthly_report",
+            &header_refs,
+            &rows,
+            vec![
+                Change::new("month", None::<String>, Some(month)),
+                Change::new("region", None::<String>, Some(url_code(&code))),
+            ],
+        )
+        .await
 }

@@ -9,7 +9,10 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use rust_xlsxwriter::{Format, Workbook};
 
-use crate::http::auth::Ctx;
+use shegong_domain::Permission;
+use shegong_store::admin::audit::{self, Change, Event};
+
+use crate::http::auth::{Ctx, CurrentUser};
 use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
 use crate::ui::csv::is_formula_like;
@@ -117,34 +120,55 @@ pub fn download(filename: &str, bytes: Vec<u8>) -> Response {
         .into_response()
 }
 
-/// Send a list export: one sheet titled by `title_key`, an audit entry (`export` of `entity`
-/// with the row count and any `notes`), then the file.
-pub async fn send(
-    state: &AppState,
-    ctx: &Ctx,
-    entity: &str,
-    title_key: &str,
-    headers: &[&str],
-    rows: &[Vec<Cell>],
-    notes: Vec<shegong_store::admin::audit::Change>,
-) -> WebResult<Response> {
-    use shegong_store::admin::audit::{self, Change, Event};
-    let t = ctx.tr();
-    let title = t.get(title_key);
-    let bytes = workbook(title, headers, rows)?;
-    let mut changes = vec![Change::new("rows", None::<String>, Some(rows.len()))];
-    changes.extend(notes);
-    let mut tx = state.db.begin().await?;
-    audit::record(
-        &mut tx,
-        state.db.backend(),
-        &ctx.actor(),
-        Event::new("export", entity, None).changes(changes),
-        state.now(),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(download(&format!("{title}.xlsx"), bytes))
+/// A permitted export. Only `Export::check` makes one, after checking the caller's permission,
+/// and only `send` spends it, filing the audit entry with the file: an export handler can forget
+/// neither.
+pub struct Export<'a> {
+    user: &'a CurrentUser,
+    entity: &'static str,
+}
+
+impl<'a> Export<'a> {
+    /// An export of `entity` records, if the caller holds `permission`.
+    pub fn check(ctx: &'a Ctx, entity: &'static str, permission: Permission) -> WebResult<Self> {
+        let user = ctx.user()?;
+        user.require(permission)?;
+        Ok(Self { user, entity })
+    }
+
+    /// The caller, whose scope the rows are read in.
+    pub fn user(&self) -> &'a CurrentUser {
+        self.user
+    }
+
+    /// Send the list: one sheet titled by `title_key`, an audit entry (`export` of the entity with
+    /// the row count and any `notes`), then the file.
+    pub async fn send(
+        self,
+        state: &AppState,
+        ctx: &Ctx,
+        title_key: &str,
+        headers: &[&str],
+        rows: &[Vec<Cell>],
+        notes: Vec<Change>,
+    ) -> WebResult<Response> {
+        let t = ctx.tr();
+        let title = t.get(title_key);
+        let bytes = workbook(title, headers, rows)?;
+        let mut changes = vec![Change::new("rows", None::<String>, Some(rows.len()))];
+        changes.extend(notes);
+        let mut tx = state.db.begin().await?;
+        audit::record(
+            &mut tx,
+            state.db.backend(),
+            &ctx.actor(),
+            Event::new("export", self.entity, None).changes(changes),
+            state.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(download(&format!("{title}.xlsx"), bytes))
+    }
 }
 
 #[cfg(test)]

@@ -402,7 +402,7 @@ mod tests {
             ),
             (
                 "resident.status",
-                strs(&["active", "merged", "moved_out", "deceased"]),
+                codes(pe::ResidentStatus::ALL, pe::ResidentStatus::as_str),
             ),
             (
                 "resident.disability",
@@ -487,7 +487,10 @@ mod tests {
                 codes(wf::Employment::ALL, wf::Employment::as_str),
             ),
             ("staff.sector", codes(wf::Sector::ALL, wf::Sector::as_str)),
-            ("staff.status", strs(&["active", "left"])),
+            (
+                "staff.status",
+                codes(wf::StaffStatus::ALL, wf::StaffStatus::as_str),
+            ),
             (
                 "certificate.level",
                 codes(wf::CertLevel::ALL, wf::CertLevel::as_str),

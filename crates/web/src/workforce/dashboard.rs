@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Datelike;
 use shegong_domain::workforce::format_hours;
 use shegong_domain::{Permission, RegionCode, Scope};
-use shegong_store::admin::audit::{self, Change, Event};
+use shegong_store::admin::audit::Change;
 use shegong_store::workforce::staff;
 
 use crate::http::auth::Ctx;
@@ -16,6 +16,7 @@ use crate::http::auth::reader;
 use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
+use crate::http::write::{Done, Entry, WorkWith, write_or_invalid};
 use crate::ui::forms::{Check, FormData};
 use crate::ui::i18n::Tr;
 use crate::ui::list::NoticeQuery;
@@ -133,24 +134,29 @@ pub async fn set_rule(
     ctx: Ctx,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
-    let u = ctx.user()?;
-    u.require(Permission::Supervise)?;
+    // Before the form's checks too: without the permission the answer is "forbidden".
+    ctx.user()?.require(Permission::Supervise)?;
     let mut c = Check::default();
     let min = c.int("min_social_workers", f.get("min_social_workers"), 0, 50, 2);
     c.finish().map_err(WebError::Invalid)?;
     let region = f.get("region").to_owned();
-    let mut tx = state.db.begin().await?;
-    let before = staff::set_staffing_rule(&mut tx, &u.scope(), &region, min, state.now()).await?;
-    audit::record(
-        &mut tx,
-        state.db.backend(),
-        &ctx.actor(),
-        Event::new("update", "staffing_rule", Some(region.clone()))
-            .region(region.clone())
-            .changes(vec![Change::new("min_social_workers", before, Some(min))]),
-        state.now(),
+    let (code, now) = (region.clone(), state.now());
+    write_or_invalid(
+        &state,
+        &ctx,
+        Entry::new("staffing_rule", "update").requiring(Permission::Supervise),
+        move |conn, scope, _| -> WorkWith<'_, ()> {
+            Box::pin(async move {
+                let before = staff::set_staffing_rule(conn, &scope, &code, min, now).await?;
+                let done = Done {
+                    entity_id: code.clone(),
+                    region: Some(code),
+                    changes: vec![Change::new("min_social_workers", before, Some(min))],
+                };
+                Ok((done, ()))
+            })
+        },
     )
     .await?;
-    tx.commit().await?;
     Ok(Redirect::to(&format!("/workforce/{region}")).into_response())
 }

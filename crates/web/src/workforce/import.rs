@@ -5,8 +5,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::NaiveDate;
 use shegong_domain::RegionLevel;
-use shegong_domain::people::identity::mask;
+use shegong_domain::people::identity::{Sex, mask};
+use shegong_domain::workforce::{CertLevel, Education, Sector, registration_until};
 use shegong_store::import::lookups;
 use shegong_store::network::stations;
 use shegong_store::workforce::staff::{self, Staff, StaffInput};
@@ -64,7 +66,7 @@ static COLUMNS: Schema = Schema {
             "name",
             "姓名",
             "Name",
-            ["人员姓名", "社工姓名"],
+            ["人员姓名", "社工姓名", "工作人员姓名"],
             true,
             Kind::Text { max_chars: 50 },
             "",
@@ -74,7 +76,7 @@ static COLUMNS: Schema = Schema {
             "id_type",
             "证件类型",
             "Document type",
-            ["证件种类"],
+            ["证件种类", "证件类别"],
             false,
             Kind::Choice(ID_TYPES),
             "默认为居民身份证",
@@ -84,7 +86,15 @@ static COLUMNS: Schema = Schema {
             "id_number",
             "证件号码",
             "Document number",
-            ["身份证号", "身份证号码", "公民身份号码", "证件号"],
+            [
+                "身份证号",
+                "身份证号码",
+                "公民身份号码",
+                "证件号",
+                "公民身份证号",
+                "身份证",
+                "身份证件号码"
+            ],
             true,
             Kind::Text { max_chars: 30 },
             "按国家标准校验",
@@ -94,7 +104,7 @@ static COLUMNS: Schema = Schema {
             "mobile",
             "手机号码",
             "Mobile",
-            ["手机", "联系电话", "电话"],
+            ["手机", "联系电话", "电话", "手机号", "联系方式", "联系手机"],
             false,
             Kind::Text { max_chars: 20 },
             "",
@@ -114,7 +124,7 @@ static COLUMNS: Schema = Schema {
             "education",
             "学历",
             "Education",
-            ["文化程度"],
+            ["文化程度", "最高学历"],
             false,
             Kind::Choice(EDUCATIONS),
             "",
@@ -134,11 +144,29 @@ static COLUMNS: Schema = Schema {
             "station",
             "所在社工站",
             "Station",
-            ["社工站", "服务站点", "所在站点"],
+            [
+                "社工站",
+                "服务站点",
+                "所在站点",
+                "服务站点名称",
+                "所属社工站",
+                "驻站站点",
+                "社工站名称"
+            ],
             false,
             Kind::Text { max_chars: 100 },
             "社工站名称；无站点时填写所在乡镇",
             "Station name; give the township when none"
+        ),
+        col!(
+            "county",
+            "所属县（市、区）",
+            "County",
+            crate::import::header::COUNTY_SYNONYMS,
+            false,
+            Kind::Region,
+            "可选：乡镇（街道）所属的县（市、区），用于区分重名乡镇",
+            "Optional: the township's county, to tell apart townships of the same name"
         ),
         col!(
             "township",
@@ -152,7 +180,10 @@ static COLUMNS: Schema = Schema {
                 "所在乡镇",
                 "所属乡镇",
                 "所在街道",
-                "乡镇（街道）"
+                "乡镇（街道）",
+                "乡镇（街道）名称",
+                "所属乡镇（街道）",
+                "服务乡镇"
             ],
             false,
             Kind::Region,
@@ -163,7 +194,14 @@ static COLUMNS: Schema = Schema {
             "employer",
             "用人单位",
             "Employer",
-            ["所属机构", "聘用单位", "工作单位"],
+            [
+                "所属机构",
+                "聘用单位",
+                "工作单位",
+                "所在单位",
+                "派驻机构",
+                "承接机构"
+            ],
             false,
             Kind::Text { max_chars: 100 },
             "已登记机构的名称或信用代码",
@@ -173,7 +211,7 @@ static COLUMNS: Schema = Schema {
             "role",
             "岗位",
             "Position",
-            ["职务", "岗位类别"],
+            ["职务", "岗位类别", "岗位类型", "岗位名称", "职位"],
             true,
             Kind::Choice(STAFF_ROLES),
             "",
@@ -183,7 +221,7 @@ static COLUMNS: Schema = Schema {
             "employment_mode",
             "用工方式",
             "Employment",
-            ["聘用方式", "用工形式"],
+            ["聘用方式", "用工形式", "聘用形式", "用工性质", "用工类型"],
             true,
             Kind::Choice(EMPLOYMENT),
             "",
@@ -193,7 +231,7 @@ static COLUMNS: Schema = Schema {
             "joined_on",
             "入职日期",
             "Joined",
-            ["入职时间", "到岗日期"],
+            ["入职时间", "到岗日期", "上岗时间", "上岗日期"],
             true,
             Kind::Date,
             "",
@@ -203,7 +241,15 @@ static COLUMNS: Schema = Schema {
             "cert_level",
             "证书等级",
             "Certificate level",
-            ["职业资格", "持证情况", "资格等级"],
+            [
+                "职业资格",
+                "持证情况",
+                "资格等级",
+                "证书级别",
+                "职业资格等级",
+                "资格证书等级",
+                "持证等级"
+            ],
             false,
             Kind::Choice(LEVELS),
             "",
@@ -213,7 +259,7 @@ static COLUMNS: Schema = Schema {
             "cert_number",
             "证书编号",
             "Certificate number",
-            ["证书号"],
+            ["证书号", "资格证书编号", "证书号码", "职业资格证书编号"],
             false,
             Kind::Text { max_chars: 40 },
             "",
@@ -223,7 +269,14 @@ static COLUMNS: Schema = Schema {
             "cert_obtained",
             "取证日期",
             "Certificate obtained",
-            ["取得日期", "发证日期"],
+            [
+                "取得日期",
+                "发证日期",
+                "取证时间",
+                "发证时间",
+                "获证日期",
+                "取得时间"
+            ],
             false,
             Kind::Date,
             "",
@@ -241,6 +294,10 @@ pub const STAFF: Workers = Workers;
 impl Importer for Workers {
     fn kind(&self) -> &'static str {
         "staff"
+    }
+
+    fn masked_fields(&self) -> &'static [&'static str] {
+        &["id_number", "mobile"]
     }
 
     fn list_path(&self) -> &'static str {
@@ -496,7 +553,9 @@ fn place_fields(
         }
     } else {
         let place = row.text("township");
-        match places.townships.resolve(&place) {
+        // A county column narrows a township's name (two counties may each have a 城关镇).
+        let qualified = format!("{}{place}", row.text("county"));
+        match places.townships.resolve(&qualified) {
             Ok(c) => f.push(("region".to_owned(), c)),
             Err(_) if place.is_empty() => {
                 errors.push(cells.say("station", "staff.station_or_region", "", ""));
@@ -531,24 +590,28 @@ fn decide(job: &Job<'_>, on_file: &OnFile, p: Prepared<'_>) -> Planned {
     if let Some(e) = existing {
         // Keep what the sheet does not say; the sector and leaving are recorded on the
         // person's page.
-        if input.education.is_empty() {
-            input.education.clone_from(&e.education);
+        // Stored codes were checked on the way in; one unreadable now is left as the sheet
+        // has it rather than guessed.
+        if input.education == Education::Unknown {
+            input.education = Education::parse(&e.education).unwrap_or(Education::Unknown);
         }
         if input.major.is_empty() {
             input.major.clone_from(&e.major);
         }
         if input.sex.is_none() {
-            input.sex.clone_from(&e.sex);
+            input.sex = e.sex.as_deref().and_then(|s| Sex::parse(s).ok());
         }
-        input.sector.clone_from(&e.sector);
-        input.left_on.clone_from(&e.left_on);
+        if let Ok(sector) = Sector::parse(&e.sector) {
+            input.sector = sector;
+        }
+        input.left_on = e.left_on;
         input.left_reason.clone_from(&e.left_reason);
     } else if on_file.anywhere.contains(&hash) {
         errors.push(cells.say("id_number", "staff.id_taken", "", ""));
         return Planned::new(row.number, label, Action::Invalid, errors, None);
     }
     let cert = match (row.code("cert_level"), row.date("cert_obtained")) {
-        (Some(level), Some(d)) => Some((level, row.text("cert_number"), d.to_string())),
+        (Some(level), Some(d)) => Some((level, row.text("cert_number"), d)),
         (Some(_), _) => {
             errors.push(cells.say("cert_obtained", "import.required", "", ""));
             None
@@ -590,11 +653,11 @@ fn unchanged(job: &Job<'_>, e: &Staff, input: &StaffInput) -> bool {
     });
     e.name == input.name.trim()
         && mobile_same
-        && e.education == input.education
+        && e.education == input.education.as_str()
         && e.major == input.major
-        && e.sex == input.sex
-        && e.role.as_str() == input.role
-        && e.employment_mode.as_str() == input.employment_mode
+        && e.sex.as_deref() == input.sex.map(Sex::as_str)
+        && e.role == input.role
+        && e.employment_mode == input.employment_mode
         && e.station_id == input.station_id
         && e.joined_on == input.joined_on
         && e.employer_org_id == input.employer_org_id.clone().or(e.employer_org_id.clone())
@@ -606,7 +669,7 @@ fn unchanged(job: &Job<'_>, e: &Staff, input: &StaffInput) -> bool {
 struct StaffChange {
     existing: Option<String>,
     input: StaffInput,
-    cert: Option<(&'static str, String, String)>,
+    cert: Option<(&'static str, String, NaiveDate)>,
 }
 
 impl Change for StaffChange {
@@ -638,14 +701,11 @@ impl Change for StaffChange {
             if held.iter().any(|c| c.level == *level) {
                 return Ok(());
             }
-            let until = chrono::NaiveDate::parse_from_str(obtained, "%Y-%m-%d")
-                .ok()
-                .map(|d| shegong_domain::workforce::registration_until(d).to_string());
             let certificate = staff::NewCertificate {
-                level,
+                level: CertLevel::parse(level)?,
                 number: if number.is_empty() { "—" } else { number },
-                obtained_on: obtained,
-                registered_until: until.as_deref(),
+                obtained_on: *obtained,
+                registered_until: Some(registration_until(*obtained)),
             };
             staff::add_certificate(tx, &scope, &id, &certificate, job.now)
                 .await

@@ -15,10 +15,10 @@ use serde::Deserialize;
 use shegong_domain::people::identity::{IdNumber, IdType, Mobile, Sex, mask};
 use shegong_domain::text::DateKind;
 use shegong_domain::workforce::{
-    CertLevel, Education, Employment, Sector, StaffRole, registration_until,
+    CertLevel, Education, Employment, Sector, StaffRole, StaffStatus, registration_until,
 };
 use shegong_domain::{FieldError, Permission, RegionCode, Scope};
-use shegong_store::admin::audit::{self, Change, Event};
+use shegong_store::admin::audit::Change;
 use shegong_store::workforce::staff::{self, Filter, NewCertificate, Staff, StaffInput};
 use shegong_store::{Conn, PageRequest, StoreResult, network::orgs, network::stations};
 use utoipa::IntoParams;
@@ -28,8 +28,8 @@ use crate::http::auth::{Ctx, CurrentUser};
 use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::http::write::{Done, record_action, writer};
-use crate::ui::excel::{self, Cell};
+use crate::http::write::{Done, Entry, WorkWith, record_action, write_or_invalid, writer};
+use crate::ui::excel::{self, Cell, Export};
 use crate::ui::forms::{Check, FormData, today};
 use crate::ui::i18n::Tr;
 use crate::ui::list::NoticeQuery;
@@ -126,6 +126,11 @@ pub(super) async fn choices(state: &AppState, t: &Tr, scope: &Scope) -> WebResul
     })
 }
 
+/// A date `Check` has already normalised to 'YYYY-MM-DD' (empty when it recorded an error).
+pub(super) fn as_date(checked: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(checked, "%Y-%m-%d").ok()
+}
+
 /// Parse a staff form (or API body in the same shape). `keep_id` is the current number when
 /// editing and the field was left blank (the form never shows the number).
 pub fn parse(
@@ -151,18 +156,13 @@ pub fn parse(
     };
     // Sex and birth date: as entered, else suggested by the number.
     let sex = match f.get("sex") {
-        "" => parsed
-            .as_ref()
-            .and_then(|n| n.sex())
-            .map(|s| s.as_str().to_owned()),
-        v => c.take(Sex::parse(v)).map(|s| s.as_str().to_owned()),
+        "" => parsed.as_ref().and_then(|n| n.sex()),
+        v => c.take(Sex::parse(v)),
     };
+    // `date_of` has recorded the field's error whenever its text is not a date.
     let birth_date = match f.get("birth_date") {
-        "" => parsed
-            .as_ref()
-            .and_then(|n| n.birth_date())
-            .map(|d| d.format("%Y-%m-%d").to_string()),
-        v => Some(c.date_of("birth_date", v, DateKind::Birth, today_d)),
+        "" => parsed.as_ref().and_then(|n| n.birth_date()),
+        v => as_date(&c.date_of("birth_date", v, DateKind::Birth, today_d)),
     };
     let mobile = match f.get("mobile") {
         "" => None,
@@ -170,8 +170,7 @@ pub fn parse(
     };
     let education = c
         .take(Education::parse(f.get("education")))
-        .map(|e| e.as_str().to_owned())
-        .unwrap_or_default();
+        .unwrap_or(Education::Unknown);
     let major = c.opt_text("major", f.get("major"), 50);
     let role = c.take(StaffRole::parse(f.get("role")));
     let employment = c.take(Employment::parse(f.get("employment_mode")));
@@ -180,14 +179,20 @@ pub fn parse(
     } else {
         f.get("sector")
     }));
-    let joined_on = c.date_of("joined_on", f.get("joined_on"), DateKind::Past, today_d);
-    let left_on = match f.get("left_on") {
+    let joined_text = c.date_of("joined_on", f.get("joined_on"), DateKind::Past, today_d);
+    let left_text = match f.get("left_on") {
         "" => None,
         v => Some(c.date_of("left_on", v, DateKind::Past, today_d)),
     };
-    if left_on.as_deref().is_some_and(|l| l < joined_on.as_str()) {
+    // Compared as checked text, as ever: an unreadable leaving date ("") also reads as early.
+    if left_text
+        .as_deref()
+        .is_some_and(|l| l < joined_text.as_str())
+    {
         c.fail("left_on", "staff.left_before_joined");
     }
+    let joined_on = as_date(&joined_text);
+    let left_on = left_text.as_deref().and_then(as_date);
     let left_reason = c.opt_text("left_reason", f.get("left_reason"), 200);
     let station = Some(f.get("station").to_owned()).filter(|s| !s.is_empty());
     let region = match (station.is_some(), f.get("region")) {
@@ -197,16 +202,22 @@ pub fn parse(
     if station.is_none() && f.get("region").is_empty() {
         c.fail("region", "staff.station_or_region");
     }
-    let (Some(id_type), Some(id_number), Some(role), Some(employment), Some(sector)) =
-        (id_type, id_number, role, employment, sector)
+    let (
+        Some(id_type),
+        Some(id_number),
+        Some(role),
+        Some(employment),
+        Some(sector),
+        Some(joined_on),
+    ) = (id_type, id_number, role, employment, sector, joined_on)
     else {
-        // Each is missing only after `take` recorded its field's error.
+        // Each is missing only after `take` or `date_of` recorded its field's error.
         return Err(c.finish().err().unwrap_or_default());
     };
     c.finish()?;
     Ok(StaffInput {
         name,
-        id_type: id_type.as_str().to_owned(),
+        id_type,
         id_number,
         sex,
         birth_date,
@@ -216,9 +227,9 @@ pub fn parse(
         employer_org_id: Some(f.get("employer").to_owned()).filter(|s| !s.is_empty()),
         station_id: station,
         region,
-        role: role.as_str().to_owned(),
-        employment_mode: employment.as_str().to_owned(),
-        sector: sector.as_str().to_owned(),
+        role,
+        employment_mode: employment,
+        sector,
         joined_on,
         left_on,
         left_reason,
@@ -316,7 +327,7 @@ fn row(state: &AppState, t: &Tr, s: &Staff) -> Row {
             .map(|l| t.get(&format!("certificate.level.{l}")).to_owned())
             .unwrap_or_else(|| t.get("staff.uncertified").to_owned()),
         status: t.get(&format!("staff.status.{}", s.status)).to_owned(),
-        active: s.status == "active",
+        active: s.status == StaffStatus::Active,
     }
 }
 
@@ -422,8 +433,8 @@ pub async fn export(
     ctx: Ctx,
     Query(q): Query<ListQuery>,
 ) -> WebResult<Response> {
-    let u = ctx.user()?;
-    u.require(Permission::Export)?;
+    let export = Export::check(&ctx, "staff", Permission::Export)?;
+    let u = export.user();
     let t = ctx.tr();
     let data = {
         let mut c = state.db.read().await?;
@@ -471,7 +482,10 @@ pub async fn export(
                     .map(|x| t.get(&format!("person.sex.{x}")).to_owned())
                     .unwrap_or_default()
                     .into(),
-                s.birth_date.clone().unwrap_or_default().into(),
+                s.birth_date
+                    .map(staff::date_text)
+                    .unwrap_or_default()
+                    .into(),
                 r.mobile.into(),
                 label(&t, "staff.education", &s.education).into(),
                 r.role.into(),
@@ -482,21 +496,21 @@ pub async fn export(
                     .into(),
                 t.get(&format!("staff.sector.{}", s.sector)).into(),
                 r.cert.into(),
-                s.joined_on.as_str().into(),
+                staff::date_text(s.joined_on).into(),
                 r.status.into(),
             ]
         })
         .collect();
-    excel::send(
-        &state,
-        &ctx,
-        "staff",
-        "menu.staff",
-        &headers,
-        &rows,
-        vec![Change::new("identity", None::<String>, Some("masked"))],
-    )
-    .await
+    export
+        .send(
+            &state,
+            &ctx,
+            "menu.staff",
+            &headers,
+            &rows,
+            vec![Change::new("identity", None::<String>, Some("masked"))],
+        )
+        .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -545,9 +559,7 @@ pub(super) async fn detail(
     let mut c = state.db.read().await?;
     let s = staff::get(&mut c, &scope, id).await?;
     let cert_rows = staff::certificates(&mut c, &scope, id).await?;
-    let soon = (today_d + chrono::Duration::days(90))
-        .format("%Y-%m-%d")
-        .to_string();
+    let soon = today_d + chrono::Duration::days(90);
     let ce = training::continuing_education(&mut c, id, &cert_rows, today_d).await?;
     let trainings = training::of_person(&mut c, &scope, id).await?;
     let assignments = staff::assignments(&mut c, &scope, id).await?;
@@ -556,13 +568,12 @@ pub(super) async fn detail(
         .into_iter()
         .map(|x| CertRow {
             level: t.get(&format!("certificate.level.{}", x.level)).to_owned(),
-            expiring: x
+            expiring: x.registered_until.is_some_and(|r| r < soon),
+            registered_until: x
                 .registered_until
-                .as_deref()
-                .is_some_and(|r| r < soon.as_str()),
-            registered_until: x.registered_until.unwrap_or_else(|| "—".into()),
+                .map_or_else(|| "—".into(), staff::date_text),
             number: x.number,
-            obtained_on: x.obtained_on,
+            obtained_on: staff::date_text(x.obtained_on),
         })
         .collect();
     Ok(page(
@@ -627,22 +638,27 @@ pub(super) async fn reveal_values(
     if reason.chars().count() < 2 || reason.chars().count() > 200 {
         return Err(FieldError::new("reason", "reveal.reason_required").into());
     }
-    let mut tx = state.db.begin().await?;
-    let s = staff::get(&mut tx, &u.scope(), id).await?;
-    audit::record(
-        &mut tx,
-        state.db.backend(),
-        &ctx.actor(),
-        Event::new("reveal", "staff", Some(id.to_owned()))
-            .region(s.region_code.clone())
-            .changes(vec![
-                Change::new("fields", None::<String>, Some("id_number, mobile")),
-                Change::new("reason", None::<String>, Some(reason)),
-            ]),
-        state.now(),
+    let (id_owned, reason) = (id.to_owned(), reason.to_owned());
+    let s = write_or_invalid(
+        state,
+        ctx,
+        Entry::new("staff", "reveal").requiring(Permission::RevealSensitive),
+        move |conn, scope, _| -> WorkWith<'_, Staff> {
+            Box::pin(async move {
+                let s = staff::get(conn, &scope, &id_owned).await?;
+                let done = Done {
+                    entity_id: id_owned,
+                    region: Some(s.region_code.clone()),
+                    changes: vec![
+                        Change::new("fields", None::<String>, Some("id_number, mobile")),
+                        Change::new("reason", None::<String>, Some(reason)),
+                    ],
+                };
+                Ok((done, s))
+            })
+        },
     )
     .await?;
-    tx.commit().await?;
     let idn = state
         .keys
         .open(staff::ID_FIELD, &s.id_number_sealed)
@@ -726,19 +742,18 @@ pub async fn add_certificate(
     let level = c.take(CertLevel::parse(f.get("level")));
     let number = c.text("number", f.get("number"), 40);
     let today_d = today_date(state.now());
-    let obtained = c.date_of("obtained_on", f.get("obtained_on"), DateKind::Past, today_d);
+    let obtained =
+        as_date(&c.date_of("obtained_on", f.get("obtained_on"), DateKind::Past, today_d));
     // Registration runs 3 years; by default from the date obtained.
     let until = match f.get("registered_until") {
-        "" => chrono::NaiveDate::parse_from_str(&obtained, "%Y-%m-%d")
-            .ok()
-            .map(|d| registration_until(d).to_string()),
-        v => Some(c.date("registered_until", v)),
+        "" => obtained.map(registration_until),
+        v => as_date(&c.date("registered_until", v)),
     };
     if let Err(errors) = c.finish() {
         return detail(&state, &ctx, &id, None, None, errors.into_iter().next()).await;
     }
-    // Missing only after `take` recorded its error, which `finish` has returned.
-    let Some(level) = level else {
+    // Missing only after `take` or `date_of` recorded an error, which `finish` has returned.
+    let (Some(level), Some(obtained)) = (level, obtained) else {
         return detail(&state, &ctx, &id, None, None, None).await;
     };
     let (sid, now) = (id.clone(), state.now());
@@ -749,17 +764,21 @@ pub async fn add_certificate(
                 &scope,
                 &sid,
                 &NewCertificate {
-                    level: level.as_str(),
+                    level,
                     number: &number,
-                    obtained_on: &obtained,
-                    registered_until: until.as_deref(),
+                    obtained_on: obtained,
+                    registered_until: until,
                 },
                 now,
             )
             .await?;
             Ok(vec![
                 Change::new("certificate", None::<String>, Some(level.as_str())),
-                Change::new("registered_until", None::<String>, until),
+                Change::new(
+                    "registered_until",
+                    None::<String>,
+                    until.map(staff::date_text),
+                ),
             ])
         })
     })

@@ -60,7 +60,7 @@ fn dto(state: &AppState, s: Staff) -> StaffDto {
         name: s.name,
         id_type: s.id_type,
         sex: s.sex,
-        birth_date: s.birth_date,
+        birth_date: s.birth_date.map(staff::date_text),
         education: s.education,
         role: s.role.to_string(),
         employment_mode: s.employment_mode.to_string(),
@@ -70,9 +70,9 @@ fn dto(state: &AppState, s: Staff) -> StaffDto {
         employer_org_id: s.employer_org_id,
         region_code: s.region_code,
         certificate: s.cert_level,
-        status: s.status,
-        joined_on: s.joined_on,
-        left_on: s.left_on,
+        status: s.status.to_string(),
+        joined_on: staff::date_text(s.joined_on),
+        left_on: s.left_on.map(staff::date_text),
     }
 }
 

@@ -36,7 +36,7 @@ fn changes(
         (
             "id_type",
             b(|s| s.id_type.clone()),
-            Some(after.id_type.clone()),
+            Some(after.id_type.as_str().to_owned()),
         ),
         (
             "station",
@@ -48,44 +48,41 @@ fn changes(
             before.map(|s| s.employer_org_id.clone().unwrap_or_default()),
             Some(after.employer_org_id.clone().unwrap_or_default()),
         ),
-        ("role", b(|s| s.role.to_string()), Some(after.role.clone())),
+        (
+            "role",
+            b(|s| s.role.to_string()),
+            Some(after.role.to_string()),
+        ),
         (
             "employment_mode",
             b(|s| s.employment_mode.to_string()),
-            Some(after.employment_mode.clone()),
+            Some(after.employment_mode.to_string()),
         ),
         (
             "education",
             b(|s| s.education.clone()),
-            Some(after.education.clone()),
+            Some(after.education.to_string()),
         ),
         ("major", b(|s| s.major.clone()), Some(after.major.clone())),
         (
             "sector",
             b(|s| s.sector.clone()),
-            Some(after.sector.clone()),
+            Some(after.sector.to_string()),
         ),
         (
             "joined_on",
-            b(|s| s.joined_on.clone()),
-            Some(after.joined_on.clone()),
+            b(|s| staff::date_text(s.joined_on)),
+            Some(staff::date_text(after.joined_on)),
         ),
         (
             "left_on",
-            b(|s| s.left_on.clone().unwrap_or_default()),
-            Some(after.left_on.clone().unwrap_or_default()),
+            b(|s| s.left_on.map(staff::date_text).unwrap_or_default()),
+            Some(after.left_on.map(staff::date_text).unwrap_or_default()),
         ),
         (
             "status",
-            b(|s| s.status.clone()),
-            Some(
-                if after.left_on.is_some() {
-                    "left"
-                } else {
-                    "active"
-                }
-                .to_owned(),
-            ),
+            b(|s| s.status.to_string()),
+            Some(after.status().to_string()),
         ),
     ]);
     // Sensitive values are never written to the audit log, only the fact of a change.
@@ -247,7 +244,7 @@ fn form_of(s: &Staff) -> FormData {
         ("sex".into(), s.sex.clone().unwrap_or_default()),
         (
             "birth_date".into(),
-            s.birth_date.clone().unwrap_or_default(),
+            s.birth_date.map(staff::date_text).unwrap_or_default(),
         ),
         ("education".into(), s.education.clone()),
         ("major".into(), s.major.clone()),
@@ -260,8 +257,11 @@ fn form_of(s: &Staff) -> FormData {
         ("role".into(), s.role.to_string()),
         ("employment_mode".into(), s.employment_mode.to_string()),
         ("sector".into(), s.sector.clone()),
-        ("joined_on".into(), s.joined_on.clone()),
-        ("left_on".into(), s.left_on.clone().unwrap_or_default()),
+        ("joined_on".into(), staff::date_text(s.joined_on)),
+        (
+            "left_on".into(),
+            s.left_on.map(staff::date_text).unwrap_or_default(),
+        ),
         ("left_reason".into(), s.left_reason.clone()),
     ])
 }

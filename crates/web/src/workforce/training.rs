@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use shegong_domain::FieldError;
 use shegong_domain::text::DateKind;
 use shegong_domain::workforce::{CertLevel, current_cycle, format_hours, parse_hours};
 use shegong_store::admin::audit::Change;
@@ -21,7 +22,7 @@ use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
 use crate::http::write::{Done, audited, writer};
 use crate::ui::forms::{Check, FormData};
-use crate::workforce::staff::{detail, person_action, today_date};
+use crate::workforce::staff::{as_date, detail, person_action, today_date};
 
 /// Continuing education in the current 3-year cycle of a person's highest certificate: (cycle
 /// start, cycle end, hours done, hours required, whether they are met).
@@ -41,13 +42,8 @@ pub(super) async fn continuing_education(
     let Some((level, cert)) = best else {
         return Ok(None);
     };
-    let obtained = NaiveDate::parse_from_str(&cert.obtained_on, "%Y-%m-%d").unwrap_or(today);
-    let until = cert
-        .registered_until
-        .as_deref()
-        .and_then(|r| NaiveDate::parse_from_str(r, "%Y-%m-%d").ok());
-    let (from, to) = current_cycle(obtained, until, today);
-    let done = store::training_tenths(c, id, &from.to_string(), &to.to_string()).await?;
+    let (from, to) = current_cycle(cert.obtained_on, cert.registered_until, today);
+    let done = store::training_tenths(c, id, from, to).await?;
     let required = level.required_hours() * 10;
     Ok(Some((
         from.to_string(),
@@ -71,7 +67,7 @@ pub(super) async fn of_person(
             .into_iter()
             .map(|(tr, _)| {
                 (
-                    tr.held_on,
+                    staff::date_text(tr.held_on),
                     tr.course,
                     tr.provider,
                     format_hours(tr.hours_tenths),
@@ -92,17 +88,17 @@ pub async fn add_training(
     let course = c.text("course", f.get("course"), 100);
     let provider = c.opt_text("provider", f.get("provider"), 100);
     let hours = c.take(parse_hours("hours", f.get("hours")));
-    let held_on = c.date_of(
+    let held_on = as_date(&c.date_of(
         "held_on",
         f.get("held_on"),
         DateKind::Past,
         today_date(state.now()),
-    );
+    ));
     if let Err(errors) = c.finish() {
         return detail(&state, &ctx, &id, None, None, errors.into_iter().next()).await;
     }
-    // Missing only after `take` recorded its error, which `finish` has returned.
-    let Some(hours) = hours else {
+    // Missing only after `take` or `date_of` recorded an error, which `finish` has returned.
+    let (Some(hours), Some(held_on)) = (hours, held_on) else {
         return detail(&state, &ctx, &id, None, None, None).await;
     };
     let (sid, now) = (id.clone(), state.now());
@@ -116,7 +112,7 @@ pub async fn add_training(
                     course: &course,
                     provider: &provider,
                     hours_tenths: hours,
-                    held_on: &held_on,
+                    held_on,
                 },
                 &by,
                 now,
@@ -180,7 +176,7 @@ pub async fn api_trainings(
                 course: t.course,
                 provider: t.provider,
                 hours: t.hours_tenths as f64 / 10.0,
-                held_on: t.held_on,
+                held_on: staff::date_text(t.held_on),
             })
             .collect(),
     ))
@@ -200,13 +196,16 @@ pub async fn api_add_training(
     // The same limits as the form's.
     c.text("course", b.course.trim(), 100);
     c.opt_text("provider", b.provider.trim(), 100);
-    let held_on = c.date_of(
+    let held_on = as_date(&c.date_of(
         "held_on",
         &b.held_on,
         DateKind::Past,
         today_date(state.now()),
-    );
+    ));
     c.finish().map_err(WebError::Invalid)?;
+    // `date_of` recorded an error (returned above) whenever there is no date.
+    let held_on = held_on
+        .ok_or_else(|| WebError::Invalid(vec![FieldError::new("held_on", "date.invalid")]))?;
     let now = state.now();
     let failed = audited(&state, &ctx, "staff", "training", move |conn, scope, by| {
         Box::pin(async move {
@@ -219,7 +218,7 @@ pub async fn api_add_training(
                     course: &b.course,
                     provider: &b.provider,
                     hours_tenths: hours,
-                    held_on: &held_on,
+                    held_on,
                 },
                 &by,
                 now,

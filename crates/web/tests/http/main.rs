@@ -9,6 +9,7 @@ mod construction;
 mod csv_export;
 mod fuzz;
 mod hardening;
+mod import_messy;
 mod import_residents;
 mod indicators;
 mod inspections;
@@ -33,6 +34,7 @@ use shegong_domain::{Role, Scope};
 use shegong_store::admin::audit::Actor;
 use shegong_store::testing::TestDb;
 use shegong_web::admin::users::{CreateUser, create_user};
+use shegong_web::http::write::Author;
 use shegong_web::{AppState, Config};
 use tower::ServiceExt;
 
@@ -92,7 +94,7 @@ impl TestApp {
         let (id, _) = create_user(
             &self.state.db,
             &self.state.config.password,
-            &Actor::system("test"),
+            Author::Operator(&Actor::system("test")),
             CreateUser {
                 username: username.into(),
                 display_name: format!("{username} name"),

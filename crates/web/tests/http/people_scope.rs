@@ -11,6 +11,7 @@ use shegong_store::network::orgs::{self, NewOrg};
 use shegong_store::network::stations::{self, StationInput};
 use shegong_store::sql::Sql;
 use shegong_web::admin::users::{CreateUser, create_user};
+use shegong_web::http::write::Author;
 
 const COUNTY: &str = "430202";
 const TOWN_X: &str = "430202001";
@@ -78,7 +79,7 @@ async fn login(
     let (id, _) = create_user(
         &app.state.db,
         &app.state.config.password,
-        &Actor::system("test"),
+        Author::Operator(&Actor::system("test")),
         CreateUser {
             username: username.into(),
             display_name: format!("{username} name"),

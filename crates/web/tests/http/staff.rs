@@ -575,3 +575,110 @@ app_test!(staff_lists_sort_as_asked, |app| {
         "pager links keep the sort"
     );
 });
+
+/// `POST /api/v1/staff` with a JSON body.
+async fn api_create(c: &mut Client, body: serde_json::Value) -> Res {
+    let token = c.csrf().await;
+    c.send(
+        Method::POST,
+        "/api/v1/staff",
+        Some(("application/json", body.to_string())),
+        &[("x-csrf-token", &token)],
+    )
+    .await
+}
+
+app_test!(staff_codes_and_dates_read_as_entered, |app| {
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+    // Unknown codes and an impossible date: each field named, in the form's order.
+    let bad = api_create(
+        &mut admin,
+        serde_json::json!({
+        "name": "张三", "id_type": "resident_id", "id_number": ID, "sex": "x",
+        "education": "phd", "role": "boss", "employment_mode": "gig",
+        "region_code": "430203001", "joined_on": "2024-02-30"}),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    let errors: Vec<(String, String)> = bad.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_owned(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("sex", "person.sex_unknown"),
+        ("education", "staff.education_unknown"),
+        ("role", "staff.role_unknown"),
+        ("employment_mode", "staff.employment_unknown"),
+        ("joined_on", "date.invalid"),
+    ];
+    assert_eq!(
+        errors,
+        expected.map(|(f, c)| (f.to_owned(), c.to_owned())),
+        "{}",
+        bad.text
+    );
+    // Valid: dates and codes come back as the same text.
+    let res = api_create(
+        &mut admin,
+        serde_json::json!({
+        "name": "张三", "id_type": "resident_id", "id_number": ID, "sex": "female",
+        "birth_date": "1949-12-31", "education": "master", "role": "supervisor",
+        "employment_mode": "position_purchase", "sector": "justice",
+        "region_code": "430203001", "joined_on": "2024-01-05"}),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let p = res.json();
+    assert_eq!(p["birth_date"], "1949-12-31");
+    assert_eq!(p["joined_on"], "2024-01-05");
+    assert_eq!(p["left_on"], serde_json::Value::Null);
+    assert_eq!(
+        (&p["sex"], &p["education"], &p["role"]),
+        (&"female".into(), &"master".into(), &"supervisor".into())
+    );
+    assert_eq!(
+        (&p["employment_mode"], &p["sector"], &p["status"]),
+        (
+            &"position_purchase".into(),
+            &"justice".into(),
+            &"active".into()
+        )
+    );
+    let id = p["id"].as_str().unwrap().to_owned();
+    let page = admin.get(&format!("/staff/{id}")).await;
+    assert!(page.text.contains("1949-12-31"), "birth date shown");
+    // A leaving date before joining is refused on the form; a later one is kept as entered.
+    let edit = |left: &'static str| {
+        let mut form = person("张三", "", "");
+        form.retain(|(k, _)| !matches!(*k, "joined_on" | "mobile"));
+        form.extend([("joined_on", "2024-01-05"), ("left_on", left)]);
+        form
+    };
+    let early = admin
+        .post_form(&format!("/staff/{id}"), &edit("2023-12-31"))
+        .await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(early.select("#left_on-error").len(), 1, "{}", early.text);
+    let later = admin
+        .post_form(&format!("/staff/{id}"), &edit("2024-06-30"))
+        .await;
+    assert_eq!(later.status, StatusCode::SEE_OTHER, "{}", later.text);
+    let p = admin.get(&format!("/api/v1/staff/{id}")).await.json();
+    assert_eq!(
+        (&p["left_on"], &p["status"]),
+        (&"2024-06-30".into(), &"left".into())
+    );
+    let page = admin.get(&format!("/staff/{id}")).await;
+    assert!(
+        page.text.contains("2024-01-05 — 2024-06-30"),
+        "{}",
+        page.text
+    );
+});

@@ -69,6 +69,16 @@ static COLUMNS: Schema = Schema {
     name_en: "Stations",
     columns: &[
         col!(
+            "county",
+            "所属县（市、区）",
+            "County",
+            crate::import::header::COUNTY_SYNONYMS,
+            false,
+            Kind::Region,
+            "可选：乡镇（街道）所属的县（市、区），用于区分重名乡镇",
+            "Optional: the township's county, to tell apart townships of the same name"
+        ),
+        col!(
             "township",
             "所在乡镇（街道）",
             "Township / street",
@@ -82,7 +92,13 @@ static COLUMNS: Schema = Schema {
                 "所在街道",
                 "镇街",
                 "所在地区",
-                "township"
+                "township",
+                "乡镇（街道）名称",
+                "所属乡镇（街道）",
+                "所在镇（街道）",
+                "乡镇/街道",
+                "镇（街道）",
+                "乡镇街道名称"
             ],
             true,
             Kind::Region,
@@ -93,7 +109,19 @@ static COLUMNS: Schema = Schema {
             "name",
             "社工站名称",
             "Station name",
-            ["站点名称", "名称", "社工站", "站名", "station"],
+            [
+                "站点名称",
+                "名称",
+                "社工站",
+                "站名",
+                "station",
+                "社工站（点）名称",
+                "社会工作服务站名称",
+                "社工站点名称",
+                "站点",
+                "服务站名称",
+                "社工站名"
+            ],
             true,
             Kind::Text { max_chars: 100 },
             "同一乡镇内不重名",
@@ -103,7 +131,7 @@ static COLUMNS: Schema = Schema {
             "tier",
             "站点层级",
             "Tier",
-            ["层级", "类型", "站点类型"],
+            ["层级", "类型", "站点类型", "站点级别", "级别"],
             false,
             Kind::Choice(TIERS),
             "默认为乡镇（街道）社工站",
@@ -113,7 +141,20 @@ static COLUMNS: Schema = Schema {
             "status",
             "建设状态",
             "Status",
-            ["状态", "运营状态", "建设情况"],
+            [
+                "状态",
+                "运营状态",
+                "建设情况",
+                "工作进度情况",
+                "工作进度",
+                "进度",
+                "建设进度",
+                "进展情况",
+                "建设进展",
+                "站点状态",
+                "当前状态",
+                "运行状态"
+            ],
             true,
             Kind::Choice(STATUSES),
             "规划中、建设中、运营中、暂停、已撤销",
@@ -123,7 +164,17 @@ static COLUMNS: Schema = Schema {
             "status_since",
             "状态日期",
             "Status since",
-            ["建成日期", "建成时间", "投入运营日期", "运营时间"],
+            [
+                "建成日期",
+                "建成时间",
+                "投入运营日期",
+                "运营时间",
+                "挂牌时间",
+                "挂牌日期",
+                "成立时间",
+                "成立日期",
+                "启用时间"
+            ],
             false,
             Kind::Date,
             "如 2024-03-01；默认为今天",
@@ -133,7 +184,13 @@ static COLUMNS: Schema = Schema {
             "mode",
             "运营方式",
             "Operating mode",
-            ["运营模式", "运行方式", "运营方式（购买/直聘）"],
+            [
+                "运营模式",
+                "运行方式",
+                "运营方式（购买/直聘）",
+                "建设运营模式",
+                "运行模式"
+            ],
             true,
             Kind::Choice(MODES),
             "政府购买服务或乡镇直接聘用",
@@ -148,7 +205,11 @@ static COLUMNS: Schema = Schema {
                 "运营单位",
                 "社工机构",
                 "承接单位",
-                "运营机构名称"
+                "运营机构名称",
+                "承接主体",
+                "承接机构名称",
+                "运营主体",
+                "第三方机构"
             ],
             false,
             Kind::Text { max_chars: 100 },
@@ -159,7 +220,14 @@ static COLUMNS: Schema = Schema {
             "address",
             "详细地址",
             "Address",
-            ["地址", "站点地址"],
+            [
+                "地址",
+                "站点地址",
+                "具体地址",
+                "站点详细地址",
+                "所在地址",
+                "站址"
+            ],
             false,
             Kind::Text { max_chars: 200 },
             "",
@@ -169,7 +237,7 @@ static COLUMNS: Schema = Schema {
             "host_premises",
             "依托场所",
             "Host premises",
-            ["场所", "所在场地", "依托阵地"],
+            ["场所", "所在场地", "依托阵地", "依托场地", "办公场所"],
             false,
             Kind::Text { max_chars: 100 },
             "如党群服务中心、民政办",
@@ -179,7 +247,16 @@ static COLUMNS: Schema = Schema {
             "area_m2",
             "场地面积（㎡）",
             "Area (m²)",
-            ["面积", "使用面积", "场地面积", "建筑面积"],
+            [
+                "面积",
+                "使用面积",
+                "场地面积",
+                "建筑面积",
+                "办公面积",
+                "站点面积",
+                "阵地面积",
+                "用房面积"
+            ],
             false,
             Kind::Area,
             "如 120 或 120㎡",
@@ -189,7 +266,17 @@ static COLUMNS: Schema = Schema {
             "staff_count",
             "工作人员数",
             "Staff",
-            ["人员数", "工作人员", "社工人数", "驻站人数"],
+            [
+                "人员数",
+                "工作人员",
+                "社工人数",
+                "驻站人数",
+                "工作人员数量",
+                "在岗人数",
+                "驻站社工数",
+                "人员数量",
+                "社工数"
+            ],
             false,
             Kind::Integer,
             "",
@@ -199,7 +286,7 @@ static COLUMNS: Schema = Schema {
             "certified_count",
             "持证社工数",
             "Certified social workers",
-            ["持证人数", "持证社工"],
+            ["持证人数", "持证社工", "持证社工人数", "持证人员数"],
             false,
             Kind::Integer,
             "",
@@ -209,7 +296,24 @@ static COLUMNS: Schema = Schema {
             "funding",
             "本年度经费（元）",
             "Funding this year (yuan)",
-            ["年度经费", "经费", "资金", "经费（元）", "年度经费（万元）"],
+            [
+                "年度经费",
+                "经费",
+                "资金",
+                "经费（元）",
+                "年度经费（万元）",
+                "配备资金",
+                "配备资金（万元）",
+                "运营经费",
+                "工作经费",
+                "项目经费",
+                "项目资金",
+                "资金投入",
+                "经费投入",
+                "投入资金",
+                "资金（元）",
+                "本年度经费"
+            ],
             false,
             Kind::Money,
             "如 300000 或 30万",
@@ -219,7 +323,18 @@ static COLUMNS: Schema = Schema {
             "phone",
             "联系电话",
             "Phone",
-            ["电话", "联系方式"],
+            [
+                "电话",
+                "联系方式",
+                "站点电话",
+                "办公电话",
+                "手机",
+                "手机号码",
+                "联系手机",
+                "联系人电话",
+                "负责人电话",
+                "站长电话"
+            ],
             false,
             Kind::Text { max_chars: 40 },
             "",
@@ -395,11 +510,17 @@ fn plan_row(
         Tier::VillageRoom => &found.villages,
     };
     let place = row.text("township");
+    // A county column narrows a township's name (two counties may each have a 城关镇).
+    let county = row.text("county");
+    let qualified = match tier {
+        Tier::CountyCenter => place.clone(),
+        _ => format!("{county}{place}"),
+    };
     let region = if place.is_empty() {
         None
     } else {
         index
-            .resolve(&place)
+            .resolve(&qualified)
             .map_err(|(code, extra)| errors.push(cells.say("township", code, &place, &extra)))
             .ok()
     };

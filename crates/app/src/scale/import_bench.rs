@@ -1,0 +1,257 @@
+//! `shegong bench --import`: a resident roster uploaded, previewed and committed through the real
+//! pages against a database already holding 10^6 residents (issue 13 item 7; see
+//! docs/performance.md). Prints rows/s of the preview and of the commit, and the peak memory of
+//! the process (the in-process server and this client) during the import.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use shegong_store::bench;
+use shegong_store::statistics::counters;
+
+use super::bench::{Browser, signed_in};
+use super::{Scale, World, generate, id_number, open_empty};
+
+/// 湖南: every township gets a station and a head; 10^6 residents; no service records (the
+/// roster checks look at residents only).
+const FILE: Scale = Scale {
+    name: "import",
+    region: "43",
+    staff: 2_100,
+    residents: 1_000_000,
+    services: 0,
+};
+
+/// Surnames and given-name characters of the roster's new people.
+const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤";
+const GIVEN: &str = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超霞平刚桂兰华建国志红玉萍文辉鹏飞宇浩然欣怡梅林波斌燕凤云莉琴春生德成福兴海峰亮";
+
+/// Whether the progress endpoint of the background flow answers (else the flow is synchronous).
+async fn poll(b: &mut Browser, batch_at: &str, until: &[&str]) -> anyhow::Result<bool> {
+    let progress = format!("{batch_at}/progress");
+    let mut last = Instant::now();
+    let started = Instant::now();
+    loop {
+        let (st, _, body) = b.send("GET", &progress, None).await?;
+        if st != 200 {
+            return Ok(false);
+        }
+        let v: serde_json::Value = serde_json::from_str(&body).context("progress JSON")?;
+        let phase = v.get("phase").and_then(|p| p.as_str()).unwrap_or_default();
+        if phase == "failed" {
+            bail!("the import job failed: {body}");
+        }
+        if until.contains(&phase) {
+            return Ok(true);
+        }
+        // A commit that never left the checked state did not start.
+        if phase == "ready" && started.elapsed() > Duration::from_secs(30) {
+            bail!("the commit did not start within 30 s: {body}");
+        }
+        if last.elapsed() > Duration::from_secs(10) {
+            println!("  … {body}");
+            last = Instant::now();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The roster: `rows` people in the townships of the file, a CSV with identity numbers, names,
+/// birth dates, categories and addresses. About 1 % are people already on file by identity
+/// number, 1 % are file records again without a number (likely duplicates); the rest are new.
+fn roster(w: &World, rows: usize) -> anyhow::Result<(String, usize)> {
+    let surnames: Vec<char> = SURNAMES.chars().collect();
+    let given: Vec<char> = GIVEN.chars().collect();
+    let mut csv = String::with_capacity(rows * 110);
+    csv.push_str("姓名,身份证号码,出生日期,对象类别,居住地区划代码,详细住址\n");
+    let mut refused = 0;
+    let pick = |v: &[char], n: usize| v.get(n % v.len().max(1)).copied().unwrap_or('明');
+    for n in 0..rows {
+        // A file record: resident `k` lives in township `k % townships` (see `create_residents`).
+        let k = (n * 7_919) % w.residents.max(1);
+        let i = if n % 100 < 2 { k } else { n } % w.townships.len().max(1);
+        let township = w.townships.get(i).context("no townships")?;
+        let county = township.get(..6).unwrap_or(township);
+        let category = if n % 3 == 0 { "特困" } else { "低保" };
+        let line = match n % 100 {
+            0 => {
+                refused += 1;
+                let (idn, birth) = id_number(county, k)?;
+                format!("对象{k},{idn},{birth},{category},{township},幸福路{n}号")
+            }
+            1 => {
+                refused += 1;
+                let (_, birth) = id_number(county, k)?;
+                format!("对象{k},,{birth},{category},{township},幸福路{n}号")
+            }
+            _ => {
+                let name: String = [
+                    pick(&surnames, n),
+                    pick(&given, n / 7),
+                    pick(&given, n / 211),
+                ]
+                .into_iter()
+                .take(if n % 5 == 0 { 2 } else { 3 })
+                .collect();
+                let (idn, birth) = id_number(county, 2_000_000 + n)?;
+                format!("{name},{idn},{birth},{category},{township},和平街{n}号")
+            }
+        };
+        csv.push_str(&line);
+        csv.push('\n');
+    }
+    Ok((csv, refused))
+}
+
+/// Reset the peak resident memory of this process (Linux: 5 → clear_refs resets VmHWM).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// `shegong bench --import [--rows N] [--on-file N] [--target-url URL]`.
+pub async fn import_command(
+    url: Option<String>,
+    rows: usize,
+    on_file: usize,
+) -> anyhow::Result<()> {
+    let file = Scale {
+        residents: on_file,
+        ..FILE
+    };
+    let (db, url) = open_empty(url).await?;
+    println!(
+        "import bench on {} ({}): {} residents on file, a {rows}-row roster",
+        db.backend().as_str(),
+        shegong_store::db_url_redacted(&url),
+        file.residents
+    );
+    let w = generate(db, file, 0).await?;
+    let mut b = signed_in(&w, "roster_importer", file.region).await?;
+    let (csv, expected_refusals) = roster(&w, rows)?;
+    let body = upload_body(&mut b, csv).await?;
+
+    reset_peak();
+    println!("uploading {rows} rows");
+    let t = Instant::now();
+    let (st, batch_at, text) = b
+        .send(
+            "POST",
+            "/residents/import",
+            Some((format!("multipart/form-data; boundary={BOUNDARY}"), body)),
+        )
+        .await?;
+    if st != 303 {
+        bail!(
+            "upload answered {st}: {}",
+            text.chars().take(400).collect::<String>()
+        );
+    }
+    println!(
+        "uploaded ({st} → {batch_at}) in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    // The batch's page starts the check (a progress page while it runs), then is the preview.
+    let (st, _, _) = b.send("GET", &batch_at, None).await?;
+    if st != 200 {
+        bail!("the batch page answered {st}");
+    }
+    poll(&mut b, &batch_at, &["ready"]).await?;
+    let (st, _, preview) = b.send("GET", &batch_at, None).await?;
+    if st != 200 {
+        bail!("preview answered {st}");
+    }
+    let preview_s = t.elapsed().as_secs_f64();
+    let form = format!("_csrf={}&mode=valid", Browser::csrf(&preview));
+    let t = Instant::now();
+    let (st, committed_at, text) = b
+        .send(
+            "POST",
+            &batch_at,
+            Some((
+                "application/x-www-form-urlencoded".into(),
+                form.into_bytes(),
+            )),
+        )
+        .await?;
+    if st != 303 {
+        bail!(
+            "commit answered {st}: {}",
+            text.chars().take(400).collect::<String>()
+        );
+    }
+    println!("commit answered {st} → {committed_at}");
+    // A background commit sends back to the batch's page; a synchronous one to the list.
+    if committed_at == batch_at {
+        poll(&mut b, &batch_at, &["done"]).await?;
+    }
+    let commit_s = t.elapsed().as_secs_f64();
+    report(&w, rows, expected_refusals, preview_s, commit_s).await
+}
+
+const BOUNDARY: &str = "----shegongimportbench";
+
+/// The upload form's multipart body: the page's CSRF token and the roster as `roster.csv`.
+async fn upload_body(b: &mut Browser, csv: String) -> anyhow::Result<Vec<u8>> {
+    let (st, _, page) = b.send("GET", "/residents/import", None).await?;
+    let token = Browser::csrf(&page);
+    if st != 200 || token.is_empty() {
+        bail!("the import page answered {st} without a CSRF token");
+    }
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{token}\r\n--{BOUNDARY}\r\n\
+         Content-Disposition: form-data; name=\"file\"; filename=\"roster.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend(csv.into_bytes());
+    body.extend(format!("\r\n--{BOUNDARY}--\r\n").into_bytes());
+
+    Ok(body)
+}
+
+/// Counts what was written, checks the counters and prints the results table.
+async fn report(
+    w: &World,
+    rows: usize,
+    expected_refusals: usize,
+    preview_s: f64,
+    commit_s: f64,
+) -> anyhow::Result<()> {
+    let peak_mb = crate::bench::peak_rss_kb() / 1024;
+    let mut c = w.db.read().await?;
+    let written = bench::count_residents_created_by(&mut c, "roster_importer").await? as usize;
+    drop(c);
+    counters::fold(&w.db).await?;
+    let mut c = w.db.read().await?;
+    let t = Instant::now();
+    let diff = counters::verify(&mut c).await?;
+    let verify_s = t.elapsed().as_secs_f64();
+    println!();
+    println!("| measurement | figure |");
+    println!("| --- | --- |");
+    println!(
+        "| upload + preview (read, identity numbers against the file and the register, likely duplicates) | {preview_s:.1} s, {:.0} rows/s |",
+        rows as f64 / preview_s
+    );
+    println!(
+        "| commit of the valid rows (checks again, then writes) | {commit_s:.1} s, {:.0} rows/s |",
+        rows as f64 / commit_s
+    );
+    println!(
+        "| end to end | {:.1} s, {:.0} rows/s |",
+        preview_s + commit_s,
+        rows as f64 / (preview_s + commit_s)
+    );
+    println!(
+        "| rows written / refused (expected at least {expected_refusals} refused) | {written} / {} |",
+        rows - written
+    );
+    println!("| peak resident memory during the import | {peak_mb} MB |");
+    println!(
+        "| stats verify after the import | {} differences, {verify_s:.1} s |",
+        diff.len()
+    );
+    if written + expected_refusals > rows || written == 0 {
+        bail!("{written} of {rows} rows written, {expected_refusals} should have been refused");
+    }
+    Ok(())
+}

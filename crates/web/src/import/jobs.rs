@@ -1,0 +1,455 @@
+//! Checking and committing a staged sheet: inline for small sheets, as a background job with
+//! progress for sheets over [`SYNC_ROWS`] rows, so that a county's roster neither freezes the
+//! page nor holds a request open. The commit runs in one transaction (all rows or none, or
+//! exactly the valid ones), in chunks handed to [`Importer::apply`], with one audit entry; a
+//! cancelled or failed commit writes nothing. Jobs live in this process's memory
+//! ([`Jobs`]); what a finished import did is kept on its batch for the result page.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use shegong_domain::FieldError;
+use shegong_store::StoreError;
+use shegong_store::admin::audit::Actor;
+use shegong_store::admin::audit::Change as AuditChange;
+use shegong_store::import as staging;
+
+use crate::http::auth::CurrentUser;
+use crate::http::error::{WebError, WebResult};
+use crate::http::state::AppState;
+use crate::http::write::{self, Author, Done, Entry};
+use crate::import::engine::{Action, Failed, Importer, Job, Planned, PreviewRow};
+use crate::import::mapping::Mapping;
+use crate::import::sheet::Skipped;
+use crate::import::stage::Staged;
+use crate::ui::i18n::Tr;
+
+/// Sheets up to this many rows are checked and committed within the request.
+pub const SYNC_ROWS: usize = 2_000;
+/// Rows handed to [`Importer::apply`] at a time: big enough for bulk statements and counters
+/// folded per chunk, small enough to bound what one call holds and to report progress.
+const COMMIT_CHUNK: usize = 2_000;
+/// Invalid rows the preview lists (all are counted), and valid rows besides them.
+const SHOWN_INVALID: usize = 1_000;
+const SHOWN_VALID: usize = 200;
+
+/// How many rows would be created, updated, left unchanged, or are invalid.
+#[derive(Default, Clone, Copy, Serialize, Deserialize)]
+pub struct Counts {
+    pub create: usize,
+    pub update: usize,
+    pub unchanged: usize,
+    pub invalid: usize,
+}
+
+impl Counts {
+    /// Valid rows, unchanged ones included: committing a sheet that only confirms what is
+    /// stored is allowed.
+    pub fn committable(&self) -> usize {
+        self.create + self.update + self.unchanged
+    }
+}
+
+/// What checking a sheet found: the counts over every row and the rows the preview lists.
+#[derive(Clone)]
+pub struct Checked {
+    pub counts: Counts,
+    pub rows: Vec<PreviewRow>,
+    /// Rows checked but not listed.
+    pub hidden: usize,
+    pub skipped: Vec<Skipped>,
+    /// The mapping the rows were read with.
+    pub mapping: Mapping,
+}
+
+impl Checked {
+    fn of(planned: Vec<Planned>, skipped: Vec<Skipped>, mapping: Mapping) -> Self {
+        let mut counts = Counts::default();
+        let (mut invalid, mut valid) = (0, 0);
+        let mut rows = Vec::new();
+        let total = planned.len();
+        for p in planned {
+            let shown = match p.row.action {
+                Action::Create => bump(&mut counts.create, &mut valid, SHOWN_VALID),
+                Action::Update => bump(&mut counts.update, &mut valid, SHOWN_VALID),
+                Action::Unchanged => bump(&mut counts.unchanged, &mut valid, SHOWN_VALID),
+                Action::Invalid => bump(&mut counts.invalid, &mut invalid, SHOWN_INVALID),
+            };
+            if shown {
+                rows.push(p.row);
+            }
+        }
+        Self {
+            counts,
+            hidden: total - rows.len(),
+            rows,
+            skipped,
+            mapping,
+        }
+    }
+}
+
+/// Count a row; whether it is listed.
+fn bump(count: &mut usize, listed: &mut usize, most: usize) -> bool {
+    *count += 1;
+    *listed += 1;
+    *listed <= most
+}
+
+/// What a finished import did, kept on its batch.
+#[derive(Default, Clone, Copy, Serialize, Deserialize)]
+pub struct Written {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Invalid rows not imported.
+    pub skipped: usize,
+}
+
+/// Why a commit wrote nothing.
+pub enum Refused {
+    /// "All or nothing" with this many invalid rows.
+    Invalid(usize),
+    /// A row failed while being written (the data changed since it was checked).
+    Row(usize, FieldError),
+    Cancelled,
+    /// Another commit of the same sheet came first.
+    AlreadyDone,
+}
+
+impl Refused {
+    pub fn message(&self, t: &Tr) -> String {
+        match self {
+            Refused::Invalid(n) => t.fmt("import.refused_all", &[("n", &n.to_string())]),
+            Refused::Row(row, e) => t.fmt(
+                "import.row_failed",
+                &[("row", &row.to_string()), ("message", t.get(e.code))],
+            ),
+            Refused::Cancelled => t.get("import.job.cancelled").to_owned(),
+            Refused::AlreadyDone => t.get("import.already_done").to_owned(),
+        }
+    }
+}
+
+/// Who runs an import and on what, owned so that it can move into a background task.
+#[derive(Clone)]
+pub struct Run {
+    pub state: AppState,
+    pub user: CurrentUser,
+    pub actor: Actor,
+    pub t: Tr,
+    pub imp: &'static dyn Importer,
+    pub batch: String,
+}
+
+impl Run {
+    /// Plan every row against the database as it is now.
+    async fn plan(&self, staged: &Staged) -> WebResult<(Vec<Planned>, Vec<Skipped>)> {
+        let job = Job {
+            state: &self.state,
+            user: &self.user,
+            t: &self.t,
+            now: self.state.now(),
+        };
+        let schema = self.imp.schema();
+        let parsed = staged.parsed(schema);
+        let mut conn = self.state.db.read().await?;
+        let planned = self.imp.plan(&job, &mut conn, parsed.rows).await?;
+        Ok((planned, parsed.skipped))
+    }
+
+    /// Check the staged sheet: what committing it would do.
+    pub async fn check(&self, staged: &Staged) -> WebResult<Checked> {
+        let (planned, skipped) = self.plan(staged).await?;
+        Ok(Checked::of(planned, skipped, staged.mapping.clone()))
+    }
+
+    /// Commit the staged sheet: the valid rows, or (`all`) every row only if all are valid.
+    pub async fn commit(
+        &self,
+        staged: &Staged,
+        all: bool,
+        progress: Option<Arc<Progress>>,
+    ) -> WebResult<Result<Written, Refused>> {
+        let (planned, _) = self.plan(staged).await?;
+        let mut written = Written::default();
+        let mut changes = Vec::new();
+        for p in planned {
+            match (p.row.action, p.change) {
+                (Action::Unchanged, Some(_)) => written.unchanged += 1,
+                (Action::Create, Some(change)) => {
+                    written.created += 1;
+                    changes.push((p.row.number, change));
+                }
+                (_, Some(change)) => {
+                    written.updated += 1;
+                    changes.push((p.row.number, change));
+                }
+                (_, None) => written.skipped += 1,
+            }
+        }
+        if all && written.skipped > 0 {
+            return Ok(Err(Refused::Invalid(written.skipped)));
+        }
+        if let Some(p) = &progress {
+            p.set_phase(Phase::Writing);
+        }
+        let run = self.clone();
+        let staged_facts = (staged.filename.clone(), staged.sha256.clone());
+        let failed: Arc<Mutex<Option<Refused>>> = Arc::default();
+        let failure = failed.clone();
+        let entry = Entry::new(self.imp.audit_entity(), "import");
+        let outcome = write::write_by(
+            &self.state.db,
+            Author::Operator(&self.actor),
+            self.state.now(),
+            entry,
+            move |tx| {
+                Box::pin(async move {
+                    let job = Job {
+                        state: &run.state,
+                        user: &run.user,
+                        t: &run.t,
+                        now: run.state.now(),
+                    };
+                    if !staging::claim(tx, &run.user.user.id, &run.batch).await? {
+                        return refuse(&failure, Refused::AlreadyDone);
+                    }
+                    let mut changes = changes.into_iter().peekable();
+                    while changes.peek().is_some() {
+                        if progress.as_ref().is_some_and(|p| p.cancelled()) {
+                            return refuse(&failure, Refused::Cancelled);
+                        }
+                        let chunk: Vec<_> = changes.by_ref().take(COMMIT_CHUNK).collect();
+                        let n = chunk.len();
+                        match run.imp.apply(&job, tx, chunk).await {
+                            Ok(()) => {}
+                            Err(Failed {
+                                row,
+                                error: StoreError::Invalid(e),
+                            }) => return refuse(&failure, Refused::Row(row, e)),
+                            Err(Failed { error, .. }) => return Err(error),
+                        }
+                        if let Some(p) = &progress {
+                            p.written.fetch_add(n, Ordering::Relaxed);
+                        }
+                    }
+                    let result = serde_json::to_string(&written).unwrap_or_default();
+                    staging::finish(tx, &run.user.user.id, &run.batch, &result).await?;
+                    let (file, sha256) = staged_facts;
+                    let done = Done {
+                        entity_id: run.batch.clone(),
+                        region: None,
+                        changes: vec![
+                            AuditChange::new("file", None::<String>, Some(&file)),
+                            AuditChange::new("sha256", None::<String>, Some(&sha256)),
+                            AuditChange::new("created", None::<String>, Some(written.created)),
+                            AuditChange::new("updated", None::<String>, Some(written.updated)),
+                            AuditChange::new("unchanged", None::<String>, Some(written.unchanged)),
+                            AuditChange::new(
+                                "skipped_invalid",
+                                None::<String>,
+                                Some(written.skipped),
+                            ),
+                        ],
+                    };
+                    Ok((Some(done), written))
+                })
+            },
+        )
+        .await?;
+        match outcome {
+            Ok(written) => Ok(Ok(written)),
+            Err(e) => {
+                let taken = failed.lock().map(|mut f| f.take()).unwrap_or(None);
+                Ok(Err(taken.unwrap_or(Refused::Row(0, e))))
+            }
+        }
+    }
+}
+
+/// Keep why the commit stopped and roll it back.
+fn refuse<T>(slot: &Mutex<Option<Refused>>, why: Refused) -> Result<T, StoreError> {
+    if let Ok(mut s) = slot.lock() {
+        *s = Some(why);
+    }
+    Err(StoreError::Invalid(FieldError::new(
+        "file",
+        "import.job.stopped",
+    )))
+}
+
+/// Where a background import is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Checking,
+    Ready,
+    Writing,
+    Done,
+    Failed,
+}
+
+/// How long a finished job's outcome stays in memory.
+const KEEP_FINISHED: Duration = Duration::from_secs(3600);
+
+/// What a background import has done so far, and what it came to.
+pub struct Progress {
+    /// Data rows read from the sheet.
+    pub read: usize,
+    started: Instant,
+    phase: Mutex<Phase>,
+    checked: AtomicUsize,
+    written: AtomicUsize,
+    cancel: AtomicBool,
+    outcome: Mutex<Option<Outcome>>,
+}
+
+/// How a background job ended.
+#[derive(Clone)]
+pub enum Outcome {
+    Checked(Arc<Checked>),
+    Committed(Written),
+    Refused(String),
+    /// An internal error (logged); the user may try again.
+    Broken,
+}
+
+impl Progress {
+    fn new(read: usize, phase: Phase) -> Self {
+        Self {
+            read,
+            started: Instant::now(),
+            phase: Mutex::new(phase),
+            checked: AtomicUsize::new(0),
+            written: AtomicUsize::new(0),
+            cancel: AtomicBool::new(false),
+            outcome: Mutex::new(None),
+        }
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.phase.lock().map_or(Phase::Failed, |p| *p)
+    }
+
+    pub fn running(&self) -> bool {
+        matches!(self.phase(), Phase::Checking | Phase::Writing)
+    }
+
+    fn set_phase(&self, phase: Phase) {
+        if let Ok(mut p) = self.phase.lock() {
+            *p = phase;
+        }
+    }
+
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.outcome.lock().ok().and_then(|o| o.clone())
+    }
+
+    fn end(&self, outcome: Outcome, phase: Phase) {
+        if let Ok(mut o) = self.outcome.lock() {
+            *o = Some(outcome);
+        }
+        self.set_phase(phase);
+    }
+
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// The progress as the page polls it.
+    pub fn report(&self) -> serde_json::Value {
+        serde_json::json!({
+            "phase": self.phase(),
+            "read": self.read,
+            "checked": self.checked.load(Ordering::Relaxed),
+            "written": self.written.load(Ordering::Relaxed),
+            "total": self.read,
+        })
+    }
+}
+
+tokio::task_local! {
+    /// The job a planning task reports to; [`Planned::new`] ticks it once per row.
+    static CHECKING: Arc<Progress>;
+}
+
+/// One more row planned, if a background job is checking.
+pub fn tick() {
+    let _ = CHECKING.try_with(|p| p.checked.fetch_add(1, Ordering::Relaxed));
+}
+
+/// The background imports of this process, by batch.
+#[derive(Default)]
+pub struct Jobs {
+    by_batch: Mutex<HashMap<String, Arc<Progress>>>,
+}
+
+impl Jobs {
+    pub fn get(&self, batch: &str) -> Option<Arc<Progress>> {
+        self.by_batch.lock().ok()?.get(batch).cloned()
+    }
+
+    fn put(&self, batch: &str, progress: Arc<Progress>) {
+        if let Ok(mut jobs) = self.by_batch.lock() {
+            // Finished jobs are kept for a while for their pages (a result is also kept on its
+            // batch); running ones always.
+            jobs.retain(|_, p| p.running() || p.started.elapsed() < KEEP_FINISHED);
+            jobs.insert(batch.to_owned(), progress);
+        }
+    }
+
+    pub fn cancel(&self, batch: &str) {
+        if let Some(p) = self.get(batch) {
+            p.cancel.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Check the staged sheet in the background (the page polls the progress).
+pub fn start_check(run: Run, staged: Staged) -> Arc<Progress> {
+    let progress = Arc::new(Progress::new(staged.raw.rows.len(), Phase::Checking));
+    run.state.imports.put(&run.batch, progress.clone());
+    let p = progress.clone();
+    tokio::spawn(CHECKING.scope(progress.clone(), async move {
+        match run.check(&staged).await {
+            Ok(checked) => p.end(Outcome::Checked(Arc::new(checked)), Phase::Ready),
+            Err(e) => {
+                tracing::error!(error = ?e, "import check failed");
+                p.end(Outcome::Broken, Phase::Failed);
+            }
+        }
+    }));
+    progress
+}
+
+/// Commit the staged sheet in the background.
+pub fn start_commit(run: Run, staged: Staged, all: bool) -> Arc<Progress> {
+    let progress = Arc::new(Progress::new(staged.raw.rows.len(), Phase::Checking));
+    run.state.imports.put(&run.batch, progress.clone());
+    let p = progress.clone();
+    tokio::spawn(CHECKING.scope(progress.clone(), async move {
+        match run.commit(&staged, all, Some(p.clone())).await {
+            Ok(Ok(written)) => p.end(Outcome::Committed(written), Phase::Done),
+            Ok(Err(refused)) => p.end(Outcome::Refused(refused.message(&run.t)), Phase::Failed),
+            Err(e) => {
+                tracing::error!(error = ?e, "import commit failed");
+                p.end(Outcome::Broken, Phase::Failed);
+            }
+        }
+    }));
+    progress
+}
+
+/// What a finished import did, from its batch.
+pub async fn result(run: &Run) -> WebResult<Option<Written>> {
+    let mut c = run.state.db.read().await?;
+    match staging::staged(&mut c, &run.user.user.id, run.imp.kind(), &run.batch).await {
+        Ok(b) => Ok(b.result.and_then(|r| serde_json::from_str(&r).ok())),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(WebError::from(e)),
+    }
+}
