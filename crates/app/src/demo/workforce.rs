@@ -3,6 +3,7 @@
 //! and a 三区计划 team; a few stations are one worker short of the rule. Deterministic.
 
 use anyhow::Context;
+use chrono::NaiveDate;
 use shegong_domain::Scope;
 use shegong_domain::network::station::Mode;
 use shegong_domain::people::identity::{IdType, Sex};
@@ -185,7 +186,15 @@ async fn seed_supervision(
     let all = Scope::national();
     for sup in supervisors {
         for w in workers.iter().filter(|w| w.county == sup.county).take(3) {
-            let pair = supervision::add_pair(conn, &all, &sup.id, &w.id, "2025-01-01", now).await?;
+            let pair = supervision::add_pair(
+                conn,
+                &all,
+                &sup.id,
+                &w.id,
+                NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default(),
+                now,
+            )
+            .await?;
             for m in 1..=(1 + rng.next(6)) {
                 let session = NewSession {
                     held_on: &format!("2025-{m:02}-20"),

@@ -1,6 +1,7 @@
 //! Supervision and 三区计划: supervisor–supervisee pairs and their sessions, and teams sent to a
 //! county with their dispatched and local members.
 
+use chrono::NaiveDate;
 use serde::Serialize;
 use shegong_domain::{FieldError, RegionCode, Scope};
 use sqlx::AnyConnection;
@@ -27,7 +28,7 @@ pub async fn add_pair(
     scope: &Scope,
     supervisor: &str,
     supervisee: &str,
-    from: &str,
+    from: NaiveDate,
     now: Millis,
 ) -> StoreResult<String> {
     add_pair_for(conn, scope, supervisor, supervisee, None, from, now).await
@@ -43,7 +44,7 @@ pub async fn add_pair_for(
     supervisor: &str,
     supervisee: &str,
     account: Option<&str>,
-    from: &str,
+    from: NaiveDate,
     now: Millis,
 ) -> StoreResult<String> {
     if supervisor == supervisee {
@@ -60,7 +61,7 @@ pub async fn add_pair_for(
     }
     let id = new_id();
     Sql::new("INSERT INTO supervision_pairs (id, supervisor_id, supervisee_id, region_code, from_date, supervisor_user_id, created_at) VALUES (")
-        .bind(&id).push(", ").bind(supervisor).push(", ").bind(supervisee).push(", ").bind(&a.region_code).push(", ").bind(from).push(", ")
+        .bind(&id).push(", ").bind(supervisor).push(", ").bind(supervisee).push(", ").bind(&a.region_code).push(", ").bind(from.to_string()).push(", ")
         .bind(account.map(str::to_owned)).push(", ").bind(now).push(")")
         .execute(conn).await?;
     Ok(id)

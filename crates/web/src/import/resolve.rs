@@ -90,6 +90,16 @@ impl RegionIndex {
     }
 }
 
+/// A place's name with its county's before it, to tell apart places of the same name in two
+/// counties ("芦淞区" + "城关镇"); a code stands on its own.
+pub fn within(county: &str, place: &str) -> String {
+    if county.is_empty() || place.bytes().all(|b| b.is_ascii_digit()) {
+        place.to_owned()
+    } else {
+        format!("{county}{place}")
+    }
+}
+
 /// Several regions end with the name: keep those whose parents (one or two levels up) are
 /// named before it, if any are.
 fn narrow<'a>(compact: &str, found: Vec<&'a RegionName>) -> Vec<&'a RegionName> {

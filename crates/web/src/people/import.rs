@@ -20,7 +20,7 @@ use crate::http::error::WebResult;
 use crate::import::engine::{
     Action, BoxFuture, CellMessage, Change, Failed, Importer, Job, Lists, Planned,
 };
-use crate::import::resolve::{RegionIndex, RegionMiss};
+use crate::import::resolve::{self, RegionIndex, RegionMiss};
 use crate::import::schema::{CellError, Kind, Row, SEXES, Schema, col};
 use crate::import::sheet;
 use crate::ui::forms::FormData;
@@ -107,6 +107,16 @@ static COLUMNS: Schema = Schema {
             Kind::Text { max_chars: 20 },
             "",
             ""
+        ),
+        col!(
+            "county",
+            "所属县（市、区）",
+            "County",
+            crate::import::header::COUNTY_SYNONYMS,
+            false,
+            Kind::Region,
+            "可选：居住地所属的县（市、区），用于区分重名乡镇、村（社区）",
+            "Optional: the home's county, to tell apart townships and villages of the same name"
         ),
         col!(
             "region",
@@ -332,6 +342,10 @@ impl Importer for Residents {
         "residents"
     }
 
+    fn masked_fields(&self) -> &'static [&'static str] {
+        &["id_number", "phone", "address"]
+    }
+
     fn list_path(&self) -> &'static str {
         "/residents"
     }
@@ -515,7 +529,7 @@ fn prepare<'r>(
         None
     } else {
         known
-            .home(&place)
+            .home(&resolve::within(&row.text("county"), &place))
             .map_err(|(code, extra)| errors.push(cells.say("region", code, &place, &extra)))
             .ok()
     };

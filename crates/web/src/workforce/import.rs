@@ -18,7 +18,7 @@ use crate::http::error::WebResult;
 use crate::import::engine::{
     Action, BoxFuture, CellMessage, Change, Importer, Job, Lists, Planned,
 };
-use crate::import::resolve::{OrgIndex, RegionIndex};
+use crate::import::resolve::{self, OrgIndex, RegionIndex};
 use crate::import::schema::{CellError, Kind, Row, SEXES, Schema, col};
 use crate::import::sheet;
 use crate::ui::forms::FormData;
@@ -554,8 +554,10 @@ fn place_fields(
     } else {
         let place = row.text("township");
         // A county column narrows a township's name (two counties may each have a 城关镇).
-        let qualified = format!("{}{place}", row.text("county"));
-        match places.townships.resolve(&qualified) {
+        match places
+            .townships
+            .resolve(&resolve::within(&row.text("county"), &place))
+        {
             Ok(c) => f.push(("region".to_owned(), c)),
             Err(_) if place.is_empty() => {
                 errors.push(cells.say("station", "staff.station_or_region", "", ""));

@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Serialize;
+use shegong_domain::text::DateKind;
 use shegong_domain::workforce::{format_hours, parse_hours};
 use shegong_domain::{FieldError, Permission};
 use shegong_store::admin::audit::Change;
@@ -24,6 +25,7 @@ use crate::http::write::{Done, Work, record_action, writer};
 use crate::ui::forms::{Check, FormData, today};
 use crate::ui::i18n::Tr;
 use crate::ui::list::NoticeQuery;
+use crate::workforce::staff::{as_date, today_date};
 
 #[derive(Template)]
 #[template(path = "workforce/supervision.html")]
@@ -156,21 +158,30 @@ pub async fn add_pair(
     ctx: Ctx,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
-    let (a, b, from, now) = (
+    let (a, b, now) = (
         f.get("supervisor").to_owned(),
         f.get("supervisee").to_owned(),
-        f.get("from_date").to_owned(),
         state.now(),
     );
     // The supervisor's own account (optional): they then see this pair's records wherever the
     // supervisee works.
     let account = Some(f.get("supervisor_account").trim().to_owned()).filter(|s| !s.is_empty());
-    let from = if from.is_empty() { today(now) } else { from };
+    // A pair starts today unless the form names another day (a planned start may lie ahead).
+    let mut c = Check::default();
+    let from = match f.get("from_date").trim() {
+        "" => Some(today_date(now)),
+        v => as_date(&c.date_of("from_date", v, DateKind::Plan, today_date(now))),
+    };
+    if let Err(e) = c.finish() {
+        return supervision_render(&state, &ctx, None, e.into_iter().next()).await;
+    }
+    let Some(from) = from else {
+        return supervision_render(&state, &ctx, None, None).await;
+    };
     supervision_write(&state, &ctx, "supervision_pair", move |conn, scope, _| {
         Box::pin(async move {
-            let id =
-                supervision::add_pair_for(conn, &scope, &a, &b, account.as_deref(), &from, now)
-                    .await?;
+            let id = supervision::add_pair_for(conn, &scope, &a, &b, account.as_deref(), from, now)
+                .await?;
             Ok(Done {
                 entity_id: id,
                 region: None,

@@ -88,6 +88,7 @@ app_test!(resident_import_template_has_the_roll_columns, |app| {
             "性别",
             "出生日期",
             "民族",
+            "所属县（市、区）",
             "居住地区划代码 *",
             "详细住址",
             "联系电话",
@@ -316,6 +317,40 @@ app_test!(
             )
             .await,
             1
+        );
+    }
+);
+
+app_test!(
+    a_county_column_tells_apart_townships_of_the_same_name,
+    |app| {
+        let mut admin = app.login_as(Role::CivilAffairsAdmin, "43").await;
+        // 龙泉街道 is a township of 芦淞区, and of two other counties of 湖南.
+        let csv = "姓名,出生日期,所属县（市、区）,乡镇（街道）,对象类别\r\n\
+                   甲,1950-01-01,芦淞区,龙泉街道,特困\r\n\
+                   乙,1950-01-02,,龙泉街道,特困\r\n\
+                   丙,1950-01-03,芦淞区,430203007,特困\r\n";
+        let preview = upload_preview(&mut admin, csv).await;
+        assert_eq!(
+            preview.select("#preview tbody td:nth-child(3)"),
+            ["新增", "有误", "新增"],
+            "{}",
+            preview.text
+        );
+        let problems = preview.select("#preview tbody td:nth-child(4)");
+        assert!(problems[1].contains("430203007"), "{}", problems[1]);
+        let done = admin
+            .post_form(&commit_path(&preview), &[("mode", "valid")])
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM residents WHERE region_code = ",
+                "430203007",
+            )
+            .await,
+            2
         );
     }
 );

@@ -407,6 +407,21 @@ app_test!(certificates_training_and_the_staffing_rule, |app| {
         )
         .await;
     assert_eq!(same.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A start date that is no date is refused by name, not stored as text.
+    let bad = admin
+        .post_form(
+            "/supervision/pairs",
+            &[
+                ("supervisor", &sup),
+                ("supervisee", &id),
+                ("from_date", "0000-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text.contains("起始日期"), "{}", bad.text);
+    let pairs = admin.get("/api/v1/supervision").await.json();
+    assert_eq!(pairs.as_array().unwrap().len(), 1);
     let trainings = admin
         .get(&format!("/api/v1/trainings?staff_id={id}"))
         .await
