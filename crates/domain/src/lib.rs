@@ -9,6 +9,7 @@ pub mod admin;
 pub mod money;
 pub mod network;
 pub mod people;
+pub mod purchase;
 pub mod scope;
 pub mod text;
 pub mod workforce;
