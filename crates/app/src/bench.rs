@@ -293,11 +293,20 @@ fn resident_id(n: usize) -> String {
 
 /// Peak resident set size of this process (Linux), in KiB.
 pub(crate) fn peak_rss_kb() -> u64 {
+    status_kb("VmHWM:")
+}
+
+/// The resident memory of this process now, in kB (0 where /proc is missing).
+pub(crate) fn rss_kb() -> u64 {
+    status_kb("VmRSS:")
+}
+
+fn status_kb(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)

@@ -1,6 +1,11 @@
 //! A small builder for dynamic SQL with numbered `$n` placeholders, which SQLite and PostgreSQL
 //! both accept. Values are always bound, never spliced; only fixed fragments from our own code
 //! are appended as text. This is the one place that marks dynamic SQL as safe.
+//!
+//! On SQLite the placeholders are sent as anonymous `?` (they are numbered in text order, as
+//! `bind` numbers them): SQLite looks a named parameter up in a list, once when it prepares the
+//! statement and once more when sqlx binds it, so a statement of n numbered parameters costs time
+//! growing with n², which made multi-row inserts of a few thousand values slow.
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, FromRow};
@@ -84,11 +89,11 @@ macro_rules! region_prefix {
 pub(crate) use region_prefix;
 
 #[derive(Debug, Default, Clone)]
-/// Multi-row statements are best kept to a few hundred parameters: SQLite binds numbered
-/// parameters by name, which costs time growing with the square of their number.
 pub struct Sql {
     text: String,
     args: Vec<Value>,
+    /// Where each placeholder starts in `text` and ends (exclusive), in binding order.
+    marks: Vec<(usize, usize)>,
 }
 
 impl Sql {
@@ -96,6 +101,7 @@ impl Sql {
         Self {
             text: text.to_owned(),
             args: Vec::new(),
+            marks: Vec::new(),
         }
     }
 
@@ -108,8 +114,10 @@ impl Sql {
     /// Append a placeholder bound to `value`.
     pub fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
         self.args.push(value.into());
+        let start = self.text.len();
         self.text.push('$');
         self.text.push_str(&self.args.len().to_string());
+        self.marks.push((start, self.text.len()));
         self
     }
 
@@ -159,8 +167,27 @@ impl Sql {
         self.push(")")
     }
 
-    fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
-        let mut q = sqlx::query(AssertSqlSafe(self.text.clone()));
+    /// The text as `conn`'s engine reads it best: `$n` for PostgreSQL, `?` for SQLite.
+    fn text_for(&self, conn: &AnyConnection) -> String {
+        if conn.backend_name() != "SQLite" {
+            return self.text.clone();
+        }
+        let mut out = String::with_capacity(self.text.len());
+        let mut from = 0;
+        for &(start, end) in &self.marks {
+            out.push_str(self.text.get(from..start).unwrap_or_default());
+            out.push('?');
+            from = end;
+        }
+        out.push_str(self.text.get(from..).unwrap_or_default());
+        out
+    }
+
+    fn query(
+        &self,
+        conn: &AnyConnection,
+    ) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+        let mut q = sqlx::query(AssertSqlSafe(self.text_for(conn)));
         for a in &self.args {
             q = match a {
                 Value::Text(s) => q.bind(s.clone()),
@@ -173,14 +200,14 @@ impl Sql {
     }
 
     pub async fn execute(&self, conn: &mut AnyConnection) -> StoreResult<u64> {
-        Ok(self.query().execute(conn).await?.rows_affected())
+        Ok(self.query(conn).execute(&mut *conn).await?.rows_affected())
     }
 
     pub async fn fetch_all<T>(&self, conn: &mut AnyConnection) -> StoreResult<Vec<T>>
     where
         T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
     {
-        let rows = self.query().fetch_all(conn).await?;
+        let rows = self.query(conn).fetch_all(&mut *conn).await?;
         Ok(rows.iter().map(T::from_row).collect::<Result<_, _>>()?)
     }
 
@@ -188,7 +215,7 @@ impl Sql {
     where
         T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
     {
-        let row = self.query().fetch_optional(conn).await?;
+        let row = self.query(conn).fetch_optional(&mut *conn).await?;
         Ok(row.as_ref().map(T::from_row).transpose()?)
     }
 

@@ -103,9 +103,11 @@ fn roster(w: &World, rows: usize) -> anyhow::Result<(String, usize)> {
     Ok((csv, refused))
 }
 
-/// Reset the peak resident memory of this process (Linux: 5 → clear_refs resets VmHWM).
-fn reset_peak() {
+/// Reset the peak resident memory of this process (Linux: 5 → clear_refs resets VmHWM);
+/// the resident memory it starts from, in MB.
+fn reset_peak() -> u64 {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
+    crate::bench::rss_kb() / 1024
 }
 
 /// `shegong bench --import [--rows N] [--on-file N] [--target-url URL]`.
@@ -130,7 +132,7 @@ pub async fn import_command(
     let (csv, expected_refusals) = roster(&w, rows)?;
     let body = upload_body(&mut b, csv).await?;
 
-    reset_peak();
+    let base_mb = reset_peak();
     println!("uploading {rows} rows");
     let t = Instant::now();
     let (st, batch_at, text) = b
@@ -185,7 +187,7 @@ pub async fn import_command(
         poll(&mut b, &batch_at, &["done"]).await?;
     }
     let commit_s = t.elapsed().as_secs_f64();
-    report(&w, rows, expected_refusals, preview_s, commit_s).await
+    report(&w, rows, expected_refusals, (preview_s, commit_s), base_mb).await
 }
 
 const BOUNDARY: &str = "----shegongimportbench";
@@ -213,8 +215,8 @@ async fn report(
     w: &World,
     rows: usize,
     expected_refusals: usize,
-    preview_s: f64,
-    commit_s: f64,
+    (preview_s, commit_s): (f64, f64),
+    base_mb: u64,
 ) -> anyhow::Result<()> {
     let peak_mb = crate::bench::peak_rss_kb() / 1024;
     let mut c = w.db.read().await?;
@@ -245,7 +247,9 @@ async fn report(
         "| rows written / refused (expected at least {expected_refusals} refused) | {written} / {} |",
         rows - written
     );
-    println!("| peak resident memory during the import | {peak_mb} MB |");
+    println!(
+        "| peak resident memory during the import (of which before the upload) | {peak_mb} MB ({base_mb} MB) |"
+    );
     println!(
         "| stats verify after the import | {} differences, {verify_s:.1} s |",
         diff.len()

@@ -23,12 +23,13 @@ use super::residents::{
 };
 use super::visit_rules::rules_for;
 
-/// Rows per INSERT: a few thousand parameters at most (see `Sql`).
-const RESIDENT_ROWS: usize = 50;
-const HISTORY_ROWS: usize = 200;
-const MEMBERSHIP_ROWS: usize = 100;
-/// Values per look-up (see `import::lookups`).
-const LOOKUP: usize = 300;
+/// Rows per INSERT: about 10,000 parameters, well under SQLite's 32,766 and PostgreSQL's
+/// 65,535 (binding is linear on both, see `Sql`).
+const RESIDENT_ROWS: usize = 400;
+const HISTORY_ROWS: usize = 1_000;
+const MEMBERSHIP_ROWS: usize = 750;
+/// Values per look-up.
+const LOOKUP: usize = 1_000;
 
 /// A resident to register and, when given, the category membership they start with.
 pub struct Registration<'a> {

@@ -199,33 +199,34 @@ pub async fn apply(conn: &mut AnyConnection, changes: Changes) -> StoreResult<()
     if rows.is_empty() {
         return Ok(());
     }
-    if is_postgres(conn) {
-        for chunk in rows.chunks(100) {
-            let mut q = Sql::new(
-                "INSERT INTO stat_deltas (region_code, month, dim, key, n, person_times, minutes, value_fen) VALUES ",
-            );
-            for (i, (k, v)) in chunk.iter().enumerate() {
-                q.push(if i == 0 { "(" } else { ", (" });
-                push_row(&mut q, k, v);
-            }
-            q.execute(conn).await?;
+    // PostgreSQL appends deltas (folded later, so concurrent writers never wait on a counter
+    // row); SQLite has one writer and adds to the counters at once.
+    let postgres = is_postgres(conn);
+    for chunk in rows.chunks(COUNTER_ROWS) {
+        let mut q = Sql::new(if postgres {
+            "INSERT INTO stat_deltas (region_code, month, dim, key, n, person_times, minutes, value_fen) VALUES "
+        } else {
+            "INSERT INTO stat_counts (region_code, month, dim, key, n, person_times, minutes, value_fen) VALUES "
+        });
+        for (i, (k, v)) in chunk.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" });
+            push_row(&mut q, k, v);
         }
-    } else {
-        for (k, v) in rows {
-            let mut q = Sql::new(
-                "INSERT INTO stat_counts (region_code, month, dim, key, n, person_times, minutes, value_fen) VALUES (",
-            );
-            push_row(&mut q, &k, &v);
+        if !postgres {
+            // Keys are unique within `changes`, so no row meets its own insert here.
             q.push(
                 " ON CONFLICT (region_code, month, dim, key) DO UPDATE SET n = stat_counts.n + excluded.n, \
                  person_times = stat_counts.person_times + excluded.person_times, minutes = stat_counts.minutes + excluded.minutes, \
                  value_fen = stat_counts.value_fen + excluded.value_fen",
             );
-            q.execute(conn).await?;
         }
+        q.execute(conn).await?;
     }
     Ok(())
 }
+
+/// Counter rows per statement (8 parameters each).
+const COUNTER_ROWS: usize = 500;
 
 fn push_row(q: &mut Sql, k: &Key, v: &Values) {
     q.bind(k.region_code.clone())

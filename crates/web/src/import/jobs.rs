@@ -31,7 +31,7 @@ use crate::ui::i18n::Tr;
 pub const SYNC_ROWS: usize = 2_000;
 /// Rows handed to [`Importer::apply`] at a time: big enough for bulk statements and counters
 /// folded per chunk, small enough to bound what one call holds and to report progress.
-const COMMIT_CHUNK: usize = 2_000;
+const COMMIT_CHUNK: usize = 5_000;
 /// Invalid rows the preview lists (all are counted), and valid rows besides them.
 const SHOWN_INVALID: usize = 1_000;
 const SHOWN_VALID: usize = 200;
