@@ -12,6 +12,7 @@ pub mod http;
 pub mod import;
 pub mod network;
 pub mod people;
+pub mod purchase;
 pub mod statistics;
 pub mod ui;
 pub mod workbench;
@@ -48,6 +49,7 @@ pub const AREAS: &[http::area::Area] = &[
     network::AREA,
     people::AREA,
     workforce::AREA,
+    purchase::AREA,
     admin::AREA,
     import::AREA,
 ];

@@ -10,6 +10,7 @@ mod collation;
 mod migrate_lock;
 mod org_scope;
 mod people;
+mod purchase;
 mod regions;
 mod register_bulk;
 mod schema_parity;

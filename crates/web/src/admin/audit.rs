@@ -187,6 +187,9 @@ pub const ENTITIES: &[&str] = &[
     "supervision_session",
     "sanqu_team",
     "sanqu_member",
+    "catalogue_item",
+    "contract",
+    "instalment",
 ];
 pub const ACTIONS: &[&str] = &[
     "create",
@@ -215,6 +218,7 @@ pub const ACTIONS: &[&str] = &[
     "advance",
     "certificate",
     "training",
+    "transition",
 ];
 
 impl AuditPage {

@@ -334,7 +334,68 @@ mod tests {
         all.extend(people_families());
         all.extend(workforce_families());
         all.extend(admin_families());
+        all.extend(purchase_families());
         all
+    }
+
+    fn purchase_families() -> Families {
+        use shegong_domain::purchase::instalment as ins;
+        use shegong_domain::purchase::{catalogue as ca, contract as co, evaluation as ev};
+        vec![
+            (
+                "purchase.field",
+                codes(ca::ServiceField::ALL, ca::ServiceField::as_str),
+            ),
+            (
+                "purchase.item_status",
+                codes(ca::ItemStatus::ALL, ca::ItemStatus::as_str),
+            ),
+            (
+                "purchase.level",
+                codes(ca::PurchaserLevel::ALL, ca::PurchaserLevel::as_str),
+            ),
+            (
+                "purchase.method",
+                codes(co::ProcurementMethod::ALL, co::ProcurementMethod::as_str),
+            ),
+            (
+                "purchase.state",
+                codes(co::ContractState::ALL, co::ContractState::as_str),
+            ),
+            (
+                "purchase.move",
+                codes(co::ContractState::ALL, co::ContractState::as_str),
+            ),
+            (
+                "purchase.budget",
+                codes(co::BudgetCategory::ALL, co::BudgetCategory::as_str),
+            ),
+            (
+                "purchase.rule",
+                strs(&["each", "person_times", "group", "activity", "closed_case"]),
+            ),
+            (
+                "purchase.trigger_kind",
+                strs(&["date", "assessed_on", "evaluation"]),
+            ),
+            (
+                "evaluation.kind",
+                codes(ev::EvaluationKind::ALL, ev::EvaluationKind::as_str),
+            ),
+            (
+                "instalment.state",
+                codes(ins::InstalmentState::ALL, ins::InstalmentState::as_str),
+            ),
+            (
+                "instalment.outcome",
+                codes(ins::AssessmentOutcome::ALL, ins::AssessmentOutcome::as_str),
+            ),
+            // The steps an instalment takes: every state but the first.
+            (
+                "instalment.step",
+                strs(&["awaiting_assessment", "assessed", "requested", "paid"]),
+            ),
+        ]
     }
 
     fn network_families() -> Families {

@@ -112,12 +112,17 @@ impl Fixtures {
                     "residents" => "resident",
                     "cases" => "case",
                     "services" => "service",
+                    "contracts" => "contract",
                     _ => return None,
                 }
             }
             "station" | "station_id" => "station",
-            "operator" | "operator_org_id" | "employer_org_id" => "org",
+            "operator" | "operator_org_id" | "employer_org_id" | "provider_org_id"
+            | "purchaser_org_id" => "org",
+            "renewal_of" => "contract",
             "staff_id" => "staff",
+            // Instalments are numbered from 1 in plan order.
+            "seq" => return Some(json!(1)),
             "resident" | "resident_id" => "resident",
             "case_id" => "case",
             "worker_user_id" => "worker",
@@ -316,42 +321,76 @@ impl Gen<'_> {
                         .collect(),
                 )
             }
-            _ => {
-                let required: Vec<String> = schema["required"]
-                    .as_array()
-                    .map(|r| {
-                        r.iter()
-                            .filter_map(|v| v.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let mut out = serde_json::Map::new();
-                if let Some(props) = schema["properties"].as_object() {
-                    for (k, s) in props {
-                        if required.contains(k) || self.rng.random_bool(0.5) {
-                            let v = self.valid(s, k, path, depth + 1);
-                            out.insert(k.clone(), v);
+            _ => self.object(&schema, path, depth),
+        }
+    }
+
+    /// An object of the schema: required properties and about half of the others, or its
+    /// documented example.
+    fn object(&mut self, schema: &Value, path: &str, depth: usize) -> Value {
+        // A body whose fields only make sense together (a term, a plan adding up to
+        // 100 %) documents an example: half the time it is sent, with the fixtures' ids.
+        if let Some(example) = schema["example"].as_object()
+            && self.rng.random_bool(0.5)
+        {
+            return self.with_ids(example, path);
+        }
+        let required: Vec<String> = schema["required"]
+            .as_array()
+            .map(|r| {
+                r.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut out = serde_json::Map::new();
+        if let Some(props) = schema["properties"].as_object() {
+            for (k, s) in props {
+                if required.contains(k) || self.rng.random_bool(0.5) {
+                    let v = self.valid(s, k, path, depth + 1);
+                    out.insert(k.clone(), v);
+                }
+            }
+        }
+        // Coordinates come in pairs (`station.coordinates_pair`), which the schema
+        // language utoipa keeps cannot say: both or neither.
+        if props_pair(&out, "lng", "lat") {
+            let lng = json!(self.rng.random_range(100.0..120.0f64).round());
+            let lat = json!(self.rng.random_range(20.0..40.0f64).round());
+            out.insert("lng".into(), lng);
+            out.insert("lat".into(), lat);
+        } else if schema["properties"]["lat"].is_object() {
+            out.remove("lng");
+            out.remove("lat");
+        }
+        Value::Object(out)
+    }
+
+    /// A documented example with the fixtures' ids and regions in place of its own.
+    fn with_ids(&mut self, example: &serde_json::Map<String, Value>, path: &str) -> Value {
+        let mut out = example.clone();
+        for (k, v) in out.iter_mut() {
+            match v {
+                Value::String(_) => {
+                    if let Some(id) = self.fx.hint(&mut self.rng, k, path) {
+                        *v = id;
+                    }
+                }
+                Value::Array(items) => {
+                    for item in items.iter_mut().filter(|i| i.is_string()) {
+                        let singular = k.trim_end_matches('s');
+                        if let Some(id) = self.fx.hint(&mut self.rng, singular, path) {
+                            *item = id;
                         }
                     }
                 }
-                // Coordinates come in pairs (`station.coordinates_pair`), which the schema
-                // language utoipa keeps cannot say: both or neither.
-                if props_pair(&out, "lng", "lat") {
-                    let lng = json!(self.rng.random_range(100.0..120.0f64).round());
-                    let lat = json!(self.rng.random_range(20.0..40.0f64).round());
-                    out.insert("lng".into(), lng);
-                    out.insert("lat".into(), lat);
-                } else if schema["properties"]["lat"].is_object() {
-                    out.remove("lng");
-                    out.remove("lat");
-                }
-                Value::Object(out)
+                _ => {}
             }
         }
+        Value::Object(out)
     }
 }
 
-/// Whether a generated object should carry the pair `a`/`b` (either was generated non-null).
 fn props_pair(out: &serde_json::Map<String, Value>, a: &str, b: &str) -> bool {
     [a, b]
         .iter()
@@ -852,7 +891,18 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
                "workers": "王小明"}),
     )
     .await;
+    let contract = create(
+        api,
+        "/api/v1/contracts",
+        json!({"region_code": "430203", "contract_number": "FUZZ-1", "title": "社工站服务项目",
+               "provider_org_id": org, "amount": "300000", "term_start": "2025-06-01",
+               "term_end": "2026-05-31", "procurement_method": "public_tender",
+               "stations": [station], "plan": "40/40/20",
+               "lines": [{"content": "个案", "unit": "个", "unit_price": "1000", "quantity": 30}]}),
+    )
+    .await;
     let mut ids: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+    ids.insert("contract", vec![contract]);
     ids.insert("org", vec![org]);
     ids.insert("station", vec![station]);
     ids.insert("staff", vec![staff]);

@@ -15,6 +15,7 @@ mod indicators;
 mod inspections;
 mod people;
 mod people_scope;
+mod purchase;
 mod security;
 mod staff;
 mod stations;

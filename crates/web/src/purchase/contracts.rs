@@ -1,0 +1,704 @@
+//! Contract pages: the scoped list with filters, pagination and Excel export, the detail page
+//! (lines, budget, stations, payment plan with the steps each instalment may take) and the
+//! new-contract form with line, budget and instalment rows.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use shegong_domain::people::ServiceKind;
+use shegong_domain::purchase::contract::{BudgetCategory, ContractState, ProcurementMethod};
+use shegong_domain::purchase::evaluation::EvaluationKind;
+use shegong_domain::purchase::format_percent;
+use shegong_domain::purchase::instalment::{InstalmentState, Portion, Trigger};
+use shegong_domain::{FieldError, Permission};
+use shegong_store::PageRequest;
+use shegong_store::network::orgs;
+use shegong_store::purchase::contracts::{self, Contract, Filter};
+use shegong_store::purchase::instalments::Instalment;
+use utoipa::IntoParams;
+
+use crate::http::auth::{Ctx, reader};
+use crate::http::error::{WebError, WebResult};
+use crate::http::render::{Base, Crumb, page};
+use crate::http::state::AppState;
+use crate::purchase::input::{self, FORM_ROWS};
+use crate::purchase::writes;
+use crate::ui::excel::{self, Cell, Export};
+use crate::ui::forms::{FormData, today};
+use crate::ui::i18n::Tr;
+use crate::ui::list::{FormErrors, NoticeQuery, Pager, pager};
+
+pub(super) fn today_date(now_millis: i64) -> NaiveDate {
+    NaiveDate::parse_from_str(&today(now_millis), "%Y-%m-%d").unwrap_or_default()
+}
+
+/// The states an instalment may move to now: its state's successors its trigger allows.
+pub(super) fn next_instalment_states(i: &Instalment) -> Vec<InstalmentState> {
+    i.state
+        .successors()
+        .iter()
+        .copied()
+        .filter(|to| i.state.go_for(*to, i.trigger).is_ok())
+        .collect()
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+pub struct ListQuery {
+    /// Number, title or provider name contains.
+    pub q: Option<String>,
+    /// A contract state: `signed`, `in_force`, `suspended`, `terminated`,
+    /// `awaiting_acceptance`, `accepted`, `settled` or `archived`.
+    #[param(schema_with = crate::purchase::code::contract_state)]
+    pub state: Option<String>,
+    /// Contracts whose term touches this year.
+    pub year: Option<String>,
+    /// The provider organisation's id.
+    pub provider: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+    #[serde(default)]
+    #[param(ignore)]
+    pub notice: Option<String>,
+}
+
+impl ListQuery {
+    pub(super) fn filter(&self) -> WebResult<Filter> {
+        let state = match self
+            .state
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(s) => Some(ContractState::parse(s)?),
+            None => None,
+        };
+        let year = match self
+            .year
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(y) => Some(
+                y.parse::<i32>()
+                    .ok()
+                    .filter(|y| (2000..=2100).contains(y))
+                    .ok_or(FieldError::new("year", "purchase.year_invalid"))?,
+            ),
+            None => None,
+        };
+        Ok(Filter {
+            q: self.q.clone(),
+            state,
+            year,
+            provider: self.provider.clone(),
+        })
+    }
+
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let v = |o: &Option<String>| o.clone().unwrap_or_default();
+        vec![
+            ("q", v(&self.q)),
+            ("state", v(&self.state)),
+            ("year", v(&self.year)),
+            ("provider", v(&self.provider)),
+        ]
+    }
+}
+
+pub struct Row {
+    pub id: String,
+    pub number: String,
+    pub title: String,
+    pub provider: String,
+    pub region: String,
+    pub amount: String,
+    pub term: String,
+    pub method: String,
+    pub state: String,
+}
+
+fn row(t: &Tr, c: &Contract) -> Row {
+    Row {
+        id: c.id.clone(),
+        number: c.number.clone(),
+        title: c.title.clone(),
+        provider: c.provider_name.clone(),
+        region: c
+            .region_path
+            .as_deref()
+            .map(|p| shegong_domain::network::region::display_path(p.split('/')))
+            .unwrap_or_else(|| c.region_code.clone()),
+        amount: c.amount.format_yuan(),
+        term: format!("{} ~ {}", c.term.start(), c.term.end()),
+        method: t.get(&format!("purchase.method.{}", c.method)).to_owned(),
+        state: t.get(&format!("purchase.state.{}", c.state)).to_owned(),
+    }
+}
+
+/// (code, label) of every value of a code set, for selects.
+fn options<T: Copy + std::fmt::Display>(t: &Tr, family: &str, all: &[T]) -> Vec<(String, String)> {
+    all.iter()
+        .map(|v| {
+            let code = v.to_string();
+            let label = t.get(&format!("{family}.{code}")).to_owned();
+            (code, label)
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "purchase/contracts.html")]
+struct ListPage {
+    t: Tr,
+    base: Base,
+    rows: Vec<Row>,
+    pager: Pager,
+    q: ListQuery,
+    states: Vec<(String, String)>,
+    /// (id, name) of the organisations the viewer sees, for the provider filter.
+    providers: Vec<(String, String)>,
+    export_href: String,
+    can_create: bool,
+}
+
+pub async fn list_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListQuery>,
+) -> WebResult<Response> {
+    let u = reader(&ctx)?;
+    let t = ctx.tr();
+    let (data, providers) = {
+        let mut c = state.db.read().await?;
+        let data = contracts::list(
+            &mut c,
+            &u.scope(),
+            &q.filter()?,
+            PageRequest::new(q.page, q.per_page),
+        )
+        .await?;
+        let providers: Vec<(String, String)> = orgs::list(&mut c, &u.scope())
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
+        (data, providers)
+    };
+    let pairs = q.pairs();
+    let title = t.get("menu.contracts");
+    Ok(page(
+        StatusCode::OK,
+        &ListPage {
+            t,
+            base: Base::new(&ctx, title, vec![Crumb::here(title)])
+                .with_notice(&t, q.notice.as_deref()),
+            rows: data.items.iter().map(|c| row(&t, c)).collect(),
+            pager: pager(&t, &data, "/contracts", &pairs),
+            export_href: format!(
+                "/contracts/export.xlsx?{}",
+                serde_urlencoded::to_string(&pairs).unwrap_or_default()
+            ),
+            states: options(&t, "purchase.state", ContractState::ALL),
+            providers,
+            can_create: writes::is_purchaser(u),
+            q,
+        },
+    ))
+}
+
+pub async fn export(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListQuery>,
+) -> WebResult<Response> {
+    let export = Export::check(&ctx, "contract", Permission::Export)?;
+    let u = export.user();
+    let t = ctx.tr();
+    let data = {
+        let mut c = state.db.read().await?;
+        contracts::list(
+            &mut c,
+            &u.scope(),
+            &q.filter()?,
+            PageRequest {
+                page: 1,
+                per_page: excel::MAX_ROWS,
+            },
+        )
+        .await?
+    };
+    let headers = [
+        "purchase.number",
+        "purchase.title",
+        "purchase.provider",
+        "purchase.provider_uscc",
+        "purchase.region",
+        "purchase.amount_yuan",
+        "purchase.term_start",
+        "purchase.term_end",
+        "purchase.method_label",
+        "common.status",
+    ]
+    .map(|k| t.get(k));
+    let rows: Vec<Vec<Cell>> = data
+        .items
+        .iter()
+        .map(|c| {
+            let r = row(&t, c);
+            vec![
+                r.number.into(),
+                r.title.into(),
+                r.provider.into(),
+                c.provider_uscc.clone().unwrap_or_default().into(),
+                r.region.into(),
+                r.amount.into(),
+                c.term.start().to_string().into(),
+                c.term.end().to_string().into(),
+                r.method.into(),
+                r.state.into(),
+            ]
+        })
+        .collect();
+    export
+        .send(&state, &ctx, "menu.contracts", &headers, &rows, vec![])
+        .await
+}
+
+/// An instalment on the contract page, with the steps it may take now.
+pub struct InstalmentRow {
+    pub seq: i64,
+    pub portion: String,
+    pub amount: String,
+    pub trigger: String,
+    pub state: String,
+    pub outcome: String,
+    pub payable: String,
+    pub paid_on: String,
+    /// (target state code, button label).
+    pub steps: Vec<(String, String)>,
+}
+
+fn instalment_row(t: &Tr, i: &Instalment, can_pay: bool, can_request: bool) -> InstalmentRow {
+    let trigger = match i.trigger {
+        Trigger::Date { on } => t.fmt("purchase.trigger_date", &[("on", &on.to_string())]),
+        Trigger::AssessedOn { on } => {
+            t.fmt("purchase.trigger_assessed_on", &[("on", &on.to_string())])
+        }
+        Trigger::Evaluation { kind } => t.fmt(
+            "purchase.trigger_evaluation",
+            &[("kind", t.get(&format!("evaluation.kind.{kind}")))],
+        ),
+    };
+    InstalmentRow {
+        seq: i.seq,
+        portion: match i.portion {
+            Portion::Share(bp) => format!("{}%", format_percent(bp)),
+            Portion::Amount(fen) => fen.format_yuan(),
+        },
+        amount: i.amount.format_yuan(),
+        trigger,
+        state: t.get(&format!("instalment.state.{}", i.state)).to_owned(),
+        outcome: i
+            .outcome
+            .map(|o| t.get(&format!("instalment.outcome.{o}")).to_owned())
+            .unwrap_or_default(),
+        payable: i.payable.map(|p| p.format_yuan()).unwrap_or_default(),
+        paid_on: i.paid_on.map(|d| d.to_string()).unwrap_or_default(),
+        steps: next_instalment_states(i)
+            .into_iter()
+            .filter(|to| {
+                if *to == InstalmentState::Requested {
+                    can_request
+                } else {
+                    can_pay
+                }
+            })
+            .map(|to| {
+                (
+                    to.to_string(),
+                    t.get(&format!("instalment.step.{to}")).to_owned(),
+                )
+            })
+            .collect(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "purchase/contract.html")]
+struct DetailPage {
+    t: Tr,
+    base: Base,
+    c: Contract,
+    region: String,
+    method: String,
+    state: String,
+    /// (target state code, label) of the moves the viewer may make.
+    moves: Vec<(String, String)>,
+    lines: Vec<Vec<String>>,
+    budget: Vec<Vec<String>>,
+    stations: Vec<(String, String)>,
+    instalments: Vec<InstalmentRow>,
+    errors: FormErrors,
+    /// The instalment whose step failed, to show the error next to it.
+    failed_seq: Option<i64>,
+}
+
+impl DetailPage {
+    fn messages(&self) -> Vec<String> {
+        self.errors.others(&[])
+    }
+
+    fn failed_at(&self, seq: &i64) -> bool {
+        self.failed_seq == Some(*seq)
+    }
+}
+
+pub(super) async fn detail(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    notice: Option<&str>,
+    error: Option<(Option<i64>, FieldError)>,
+) -> WebResult<Response> {
+    let u = reader(ctx)?;
+    let t = ctx.tr();
+    let d = {
+        let mut c = state.db.read().await?;
+        contracts::detail(&mut c, &u.scope(), id).await?
+    };
+    let purchaser = writes::is_purchaser(u);
+    let can_request = u.can(Permission::WriteData);
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let (failed_seq, errors) = match error {
+        Some((seq, e)) => (seq, vec![e]),
+        None => (None, vec![]),
+    };
+    let r = row(&t, &d.contract);
+    let title = format!("{} {}", d.contract.number, d.contract.title);
+    Ok(page(
+        status,
+        &DetailPage {
+            t,
+            base: Base::new(
+                ctx,
+                title.clone(),
+                vec![
+                    Crumb::link(t.get("menu.contracts"), "/contracts"),
+                    Crumb::here(title),
+                ],
+            )
+            .with_notice(&t, notice),
+            region: r.region,
+            method: r.method,
+            state: r.state,
+            moves: if purchaser {
+                options(&t, "purchase.move", d.contract.state.successors())
+            } else {
+                vec![]
+            },
+            lines: d
+                .lines
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.seq.to_string(),
+                        l.line
+                            .service_kind
+                            .map(|k| t.get(&format!("service.kind.{k}")).to_owned())
+                            .unwrap_or_default(),
+                        l.line.content.clone(),
+                        l.line.unit.clone(),
+                        l.line.unit_price.format_yuan(),
+                        l.line.quantity.to_string(),
+                        l.line.amount().map(|a| a.format_yuan()).unwrap_or_default(),
+                        rule_text(&t, l.line.rule),
+                    ]
+                })
+                .collect(),
+            budget: d
+                .budget
+                .iter()
+                .map(|b| {
+                    vec![
+                        t.get(&format!("purchase.budget.{}", b.line.category))
+                            .to_owned(),
+                        b.line.amount.format_yuan(),
+                        b.spent.format_yuan(),
+                    ]
+                })
+                .collect(),
+            stations: d.stations.clone(),
+            instalments: d
+                .instalments
+                .iter()
+                .map(|i| instalment_row(&t, i, purchaser, can_request))
+                .collect(),
+            errors: FormErrors::new(t, errors),
+            failed_seq,
+            c: d.contract,
+        },
+    ))
+}
+
+fn rule_text(t: &Tr, rule: shegong_domain::purchase::contract::QualifyingRule) -> String {
+    use shegong_domain::purchase::contract::QualifyingRule as R;
+    match rule {
+        R::Each => t.get("purchase.rule.each").to_owned(),
+        R::PersonTimes => t.get("purchase.rule.person_times").to_owned(),
+        R::Group {
+            min_sessions,
+            min_person_times,
+        } => t.fmt(
+            "purchase.rule.group_text",
+            &[
+                ("sessions", &min_sessions.to_string()),
+                ("person_times", &min_person_times.to_string()),
+            ],
+        ),
+        R::Activity { min_participants } => t.fmt(
+            "purchase.rule.activity_text",
+            &[("participants", &min_participants.to_string())],
+        ),
+        R::ClosedCase { min_follow_ups } => t.fmt(
+            "purchase.rule.closed_case_text",
+            &[("follow_ups", &min_follow_ups.to_string())],
+        ),
+    }
+}
+
+pub async fn detail_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> WebResult<Response> {
+    detail(&state, &ctx, &id, q.notice.as_deref(), None).await
+}
+
+/// The contract page's state buttons.
+pub async fn move_state(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    writes::purchaser(&ctx)?;
+    let result = match ContractState::parse(f.get("to")) {
+        Ok(to) => writes::move_contract(&state, &ctx, &id, to)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/contracts/{id}?notice=notice.saved")).into_response()),
+        Err(WebError::Invalid(errors)) => {
+            let e = errors.into_iter().next();
+            detail(&state, &ctx, &id, None, e.map(|e| (None, e))).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// An instalment's step from the contract page.
+pub async fn move_instalment(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, seq)): Path<(String, i64)>,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    crate::http::write::writer(&ctx)?;
+    let result = match input::step(&f, today_date(state.now())) {
+        Ok(step) => writes::move_instalment(&state, &ctx, &id, seq, step)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/contracts/{id}?notice=notice.saved")).into_response()),
+        Err(WebError::Invalid(errors)) => {
+            let e = errors.into_iter().next();
+            detail(&state, &ctx, &id, None, e.map(|e| (Some(seq), e))).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A row of the form's lines, budget or plan: its values by column key.
+pub struct FormRow {
+    pub i: usize,
+    pub values: Vec<(String, String)>,
+}
+
+impl FormRow {
+    pub fn get(&self, k: &str) -> &str {
+        self.values
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+}
+
+fn rows(f: &FormData, columns: &[&str]) -> Vec<FormRow> {
+    (0..FORM_ROWS)
+        .map(|i| FormRow {
+            i,
+            values: columns
+                .iter()
+                .map(|c| ((*c).to_owned(), f.get(&format!("{c}_{i}")).to_owned()))
+                .collect(),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "purchase/contract_form.html")]
+struct FormPage {
+    t: Tr,
+    base: Base,
+    f: FormData,
+    errors: FormErrors,
+    lines: Vec<FormRow>,
+    budget_rows: Vec<FormRow>,
+    plan_rows: Vec<FormRow>,
+    methods: Vec<(String, String)>,
+    kinds: Vec<(String, String)>,
+    categories: Vec<(String, String)>,
+    evaluation_kinds: Vec<(String, String)>,
+    /// (id, name) of the organisations the writer sees, for provider and purchaser.
+    orgs: Vec<(String, String)>,
+    /// (id, name) of the stations in the writer's scope.
+    stations: Vec<(String, String)>,
+}
+
+impl FormPage {
+    /// Errors of fields the form has no control for.
+    fn other_errors(&self) -> Vec<String> {
+        self.errors.others(&[
+            "region",
+            "contract_number",
+            "title",
+            "amount",
+            "term_start",
+            "term_end",
+            "reduction_rule",
+            "provider_org_id",
+            "purchaser_org_id",
+            "procurement_method",
+            "stations",
+            "lines",
+            "budget",
+            "payment_plan",
+        ])
+    }
+
+    fn station_checked(&self, id: &str) -> bool {
+        self.f.has("stations", id)
+    }
+}
+
+async fn form_page(
+    state: &AppState,
+    ctx: &Ctx,
+    f: FormData,
+    errors: Vec<FieldError>,
+) -> WebResult<Response> {
+    let u = writes::purchaser(ctx)?;
+    let t = ctx.tr();
+    let scope = u.scope();
+    let (orgs, stations) = {
+        let mut c = state.db.read().await?;
+        let orgs = orgs::list(&mut c, &scope).await?;
+        let stations = shegong_store::network::stations::list(
+            &mut c,
+            &scope,
+            &shegong_store::network::stations::Filter::default(),
+            PageRequest::new(Some(1), Some(200)),
+        )
+        .await?;
+        (
+            orgs.into_iter().map(|o| (o.id, o.name)).collect(),
+            stations.items.into_iter().map(|s| (s.id, s.name)).collect(),
+        )
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let title = t.get("purchase.new_contract");
+    Ok(page(
+        status,
+        &FormPage {
+            t,
+            base: Base::new(
+                ctx,
+                title,
+                vec![
+                    Crumb::link(t.get("menu.contracts"), "/contracts"),
+                    Crumb::here(title),
+                ],
+            ),
+            lines: rows(
+                &f,
+                &[
+                    "line_kind",
+                    "line_content",
+                    "line_unit",
+                    "line_price",
+                    "line_quantity",
+                    "line_rule",
+                    "line_a",
+                    "line_b",
+                ],
+            ),
+            budget_rows: rows(&f, &["budget_category", "budget_amount"]),
+            plan_rows: rows(
+                &f,
+                &["inst_portion", "inst_trigger", "inst_on", "inst_kind"],
+            ),
+            f,
+            errors: FormErrors::new(t, errors),
+            methods: options(&t, "purchase.method", ProcurementMethod::ALL),
+            kinds: options(&t, "service.kind", ServiceKind::ALL),
+            categories: options(&t, "purchase.budget", BudgetCategory::ALL),
+            evaluation_kinds: options(&t, "evaluation.kind", EvaluationKind::ALL),
+            orgs,
+            stations,
+        },
+    ))
+}
+
+pub async fn new_form(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let u = writes::purchaser(&ctx)?;
+    let f = FormData::new(vec![
+        ("region".into(), u.user.region_code.clone()),
+        ("procurement_method".into(), "public_tender".into()),
+        ("plan".into(), "40/40/20".into()),
+    ]);
+    form_page(&state, &ctx, f, vec![]).await
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    writes::purchaser(&ctx)?;
+    let parsed = match input::contract(&f) {
+        Ok(p) => p,
+        Err(errors) => return form_page(&state, &ctx, f, errors).await,
+    };
+    match writes::create_contract(&state, &ctx, parsed).await {
+        Ok(id) => Ok(Redirect::to(&format!("/contracts/{id}?notice=notice.saved")).into_response()),
+        Err(WebError::Invalid(errors)) => form_page(&state, &ctx, f, errors).await,
+        Err(e) => Err(e),
+    }
+}

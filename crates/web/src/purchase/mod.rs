@@ -1,0 +1,133 @@
+//! Government purchase of services (政府购买服务): the catalogue, contracts with their lines,
+//! budget and stations, and payment plans whose instalments are assessed, requested and paid.
+//! Evaluations, indicator trees and deliverables counted from service records come later.
+
+pub mod catalogue;
+pub mod contracts;
+pub mod contracts_api;
+pub mod input;
+pub mod writes;
+
+use axum::Router;
+use axum::routing::{get, post};
+use shegong_domain::Permission;
+use utoipa::OpenApi;
+
+use crate::http::area::{Area, MenuSection, messages};
+use crate::http::state::AppState;
+
+pub const AREA: Area = Area {
+    messages: messages!("purchase"),
+    importers: &[],
+    routes,
+    api: || Api::openapi(),
+    menu: &[MenuSection {
+        rank: 55,
+        group: "menu.group.purchase",
+        entries: &[
+            ("menu.catalogue", "/catalogue", Some(Permission::ReadData)),
+            ("menu.contracts", "/contracts", Some(Permission::ReadData)),
+        ],
+    }],
+};
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        catalogue::api_list,
+        catalogue::api_create,
+        contracts_api::api_list,
+        contracts_api::api_create,
+        contracts_api::api_get,
+        contracts_api::api_patch,
+        contracts_api::api_instalments,
+        contracts_api::api_move_instalment,
+    ),
+    tags((name = "purchase", description = "Purchase of services: catalogue, contracts, payment plans and instalments"))
+)]
+struct Api;
+
+fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/catalogue",
+            get(catalogue::page_get).post(catalogue::page_post),
+        )
+        .route(
+            "/contracts",
+            get(contracts::list_page).post(contracts::create),
+        )
+        .route("/contracts/new", get(contracts::new_form))
+        .route("/contracts/export.xlsx", get(contracts::export))
+        .route("/contracts/{id}", get(contracts::detail_page))
+        .route("/contracts/{id}/state", post(contracts::move_state))
+        .route(
+            "/contracts/{id}/instalments/{seq}",
+            post(contracts::move_instalment),
+        )
+        .route(
+            "/api/v1/catalogue",
+            get(catalogue::api_list).post(catalogue::api_create),
+        )
+        .route(
+            "/api/v1/contracts",
+            get(contracts_api::api_list).post(contracts_api::api_create),
+        )
+        .route(
+            "/api/v1/contracts/{id}",
+            get(contracts_api::api_get).patch(contracts_api::api_patch),
+        )
+        .route(
+            "/api/v1/contracts/{id}/instalments",
+            get(contracts_api::api_instalments),
+        )
+        .route(
+            "/api/v1/contracts/{id}/instalments/{seq}",
+            post(contracts_api::api_move_instalment),
+        )
+}
+
+/// The purchase area's codes as OpenAPI enums, so the document says what each field takes.
+pub mod code {
+    use shegong_domain::people::ServiceKind;
+    use shegong_domain::purchase::catalogue::ServiceField;
+    use shegong_domain::purchase::contract::{BudgetCategory, ContractState, ProcurementMethod};
+    use shegong_domain::purchase::evaluation::EvaluationKind;
+    use shegong_domain::purchase::instalment::AssessmentOutcome;
+    use utoipa::openapi::schema::Object;
+
+    use crate::http::api::code::one_of;
+
+    pub fn service_field() -> Object {
+        one_of(ServiceField::ALL.iter().map(|v| v.as_str()))
+    }
+    pub fn contract_state() -> Object {
+        one_of(ContractState::ALL.iter().map(|v| v.as_str()))
+    }
+    pub fn method() -> Object {
+        one_of(ProcurementMethod::ALL.iter().map(|v| v.as_str()))
+    }
+    pub fn budget_category() -> Object {
+        one_of(BudgetCategory::ALL.iter().map(|v| v.as_str()))
+    }
+    /// A service kind, or empty for lines not counted from service records.
+    pub fn service_kind() -> Object {
+        one_of(std::iter::once("").chain(ServiceKind::ALL.iter().map(|v| v.as_str())))
+    }
+    pub fn rule() -> Object {
+        one_of(["each", "person_times", "group", "activity", "closed_case"])
+    }
+    pub fn trigger() -> Object {
+        one_of(["date", "assessed_on", "evaluation"])
+    }
+    pub fn evaluation_kind() -> Object {
+        one_of(EvaluationKind::ALL.iter().map(|v| v.as_str()))
+    }
+    /// The states an instalment steps into (every state but the first).
+    pub fn instalment_step() -> Object {
+        one_of(["awaiting_assessment", "assessed", "requested", "paid"])
+    }
+    pub fn outcome() -> Object {
+        one_of(AssessmentOutcome::ALL.iter().map(|v| v.as_str()))
+    }
+}

@@ -1,0 +1,226 @@
+//! The purchase area's changes, one function each for the pages and the API: every one goes
+//! through `write_or_invalid` with its audit entry, so both check, scope and audit alike.
+
+use shegong_domain::Permission;
+use shegong_domain::purchase::contract::ContractState;
+use shegong_store::admin::audit::{self, Change};
+use shegong_store::purchase::catalogue::{self, ItemInput};
+use shegong_store::purchase::contracts::{self, ContractEdit, ContractInput};
+use shegong_store::purchase::instalments::{self, Instalment, Step};
+
+use crate::http::auth::{Ctx, CurrentUser};
+use crate::http::error::{WebError, WebResult};
+use crate::http::state::AppState;
+use crate::http::write::{Done, Entry, WorkWith, write_or_invalid};
+
+/// The signed-in user if they buy services: they change business data and their scope names no
+/// organisation (an agency's manager reads its contracts and asks for payment, nothing more).
+pub fn purchaser(ctx: &Ctx) -> WebResult<&CurrentUser> {
+    let u = ctx.user()?;
+    u.require(Permission::WriteData)?;
+    if u.scope().org.is_some() {
+        return Err(WebError::Forbidden);
+    }
+    Ok(u)
+}
+
+pub fn is_purchaser(u: &CurrentUser) -> bool {
+    u.can(Permission::WriteData) && u.scope().org.is_none()
+}
+
+/// Write a contract with its lines, budget, stations and plan; returns its id.
+pub async fn create_contract(
+    state: &AppState,
+    ctx: &Ctx,
+    input: ContractInput,
+) -> WebResult<String> {
+    purchaser(ctx)?;
+    let now = state.now();
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("contract", "create"),
+        move |conn, scope, by| -> WorkWith<'_, String> {
+            Box::pin(async move {
+                let id = contracts::create(conn, &scope, &input, &by, now).await?;
+                let after =
+                    |field: &str, value: String| Change::new(field, None::<String>, Some(value));
+                let done = Done {
+                    entity_id: id.clone(),
+                    region: Some(input.region.as_str().to_owned()),
+                    changes: vec![
+                        after("number", input.number.trim().to_owned()),
+                        after("provider_org_id", input.provider_org_id.clone()),
+                        after("amount_fen", input.amount.0.to_string()),
+                        after(
+                            "term",
+                            format!("{} – {}", input.term.start(), input.term.end()),
+                        ),
+                        after("lines", input.lines.len().to_string()),
+                        after("instalments", input.plan.instalments().len().to_string()),
+                    ],
+                };
+                Ok((done, id))
+            })
+        },
+    )
+    .await
+}
+
+/// Move a contract to `to`; returns the state it left.
+pub async fn move_contract(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    to: ContractState,
+) -> WebResult<ContractState> {
+    purchaser(ctx)?;
+    let (id, now) = (id.to_owned(), state.now());
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("contract", "transition"),
+        move |conn, scope, _| -> WorkWith<'_, ContractState> {
+            Box::pin(async move {
+                let region = contracts::get(conn, &scope, &id).await?.region_code;
+                let before = contracts::set_state(conn, &scope, &id, to, now).await?;
+                let done = Done {
+                    entity_id: id,
+                    region: Some(region),
+                    changes: vec![Change::new("state", Some(before), Some(to))],
+                };
+                Ok((done, before))
+            })
+        },
+    )
+    .await
+}
+
+/// Change a contract's title or reduction rule; filed only when something changed.
+pub async fn edit_contract(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    edit: ContractEdit,
+) -> WebResult<()> {
+    purchaser(ctx)?;
+    let (id, now) = (id.to_owned(), state.now());
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("contract", "update").only_if_changed(),
+        move |conn, scope, _| -> WorkWith<'_, ()> {
+            Box::pin(async move {
+                let before = contracts::update(conn, &scope, &id, &edit, now).await?;
+                let after = contracts::get(conn, &scope, &id).await?;
+                let rule = |c: &contracts::Contract| {
+                    Some(
+                        c.reduction_rule
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_default(),
+                    )
+                };
+                let done = Done {
+                    changes: audit::diff(&[
+                        (
+                            "title",
+                            Some(before.title.clone()),
+                            Some(after.title.clone()),
+                        ),
+                        ("reduction_rule", rule(&before), rule(&after)),
+                    ]),
+                    entity_id: id,
+                    region: Some(after.region_code),
+                };
+                Ok((done, ()))
+            })
+        },
+    )
+    .await
+}
+
+/// Move instalment `seq` of contract `id` one step; returns it after.
+pub async fn move_instalment(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    seq: i64,
+    step: Step,
+) -> WebResult<Instalment> {
+    let u = ctx.user()?;
+    u.require(Permission::WriteData)?;
+    // Asking for payment is the provider's; every other step the purchaser's.
+    if !matches!(step, Step::Request) {
+        purchaser(ctx)?;
+    }
+    let (id, now) = (id.to_owned(), state.now());
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("instalment", "transition"),
+        move |conn, scope, _| -> WorkWith<'_, Instalment> {
+            Box::pin(async move {
+                let region = contracts::get(conn, &scope, &id).await?.region_code;
+                let (before, after) =
+                    instalments::advance(conn, &scope, &id, seq, step, now).await?;
+                let mut changes = vec![
+                    Change::new("contract", None::<String>, Some(&id)),
+                    Change::new("seq", None::<String>, Some(seq)),
+                    Change::new("state", Some(before.state), Some(after.state)),
+                ];
+                if before.outcome != after.outcome {
+                    changes.push(Change::new("outcome", None::<String>, after.outcome));
+                }
+                if before.payable != after.payable {
+                    changes.push(Change::new(
+                        "payable_fen",
+                        before.payable.map(|p| p.0),
+                        after.payable.map(|p| p.0),
+                    ));
+                }
+                if let Some(on) = after.paid_on {
+                    changes.push(Change::new("paid_on", None::<String>, Some(on)));
+                }
+                let done = Done {
+                    entity_id: after.id.clone(),
+                    region: Some(region),
+                    changes,
+                };
+                Ok((done, after))
+            })
+        },
+    )
+    .await
+}
+
+/// Add an item to its region's catalogue of the year; returns (item id, edition id).
+pub async fn create_item(
+    state: &AppState,
+    ctx: &Ctx,
+    input: ItemInput,
+) -> WebResult<(String, String)> {
+    purchaser(ctx)?;
+    let now = state.now();
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("catalogue_item", "create"),
+        move |conn, scope, _| -> WorkWith<'_, (String, String)> {
+            Box::pin(async move {
+                let ids = catalogue::create_item(conn, &scope, &input, now).await?;
+                let done = Done {
+                    entity_id: ids.0.clone(),
+                    region: Some(input.region.as_str().to_owned()),
+                    changes: vec![
+                        Change::new("edition", None::<String>, Some(&ids.1)),
+                        Change::new("field", None::<String>, Some(input.field)),
+                        Change::new("name", None::<String>, Some(input.name.trim())),
+                    ],
+                };
+                Ok((done, ids))
+            })
+        },
+    )
+    .await
+}
