@@ -15,6 +15,16 @@ use crate::sql::Sql;
 const RESIDENT_ROWS: usize = 400;
 const SERVICE_ROWS: usize = 400;
 
+/// Refresh the planner's statistics after a bulk load, as autovacuum (PostgreSQL) or `PRAGMA
+/// optimize` would in time: without them PostgreSQL plans the duplicate look-ups and the
+/// counters' fold against an empty table's estimates.
+pub async fn analyze(db: &crate::Db) -> StoreResult<()> {
+    let mut tx = db.begin().await?;
+    Sql::new("ANALYZE").execute(&mut tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Whether the database holds any station (a generator fills only an empty database).
 pub async fn has_stations(conn: &mut AnyConnection) -> StoreResult<bool> {
     Ok(Sql::new("SELECT COUNT(*) FROM stations")

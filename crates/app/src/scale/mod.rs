@@ -196,6 +196,7 @@ pub async fn generate(db: Db, s: Scale, services_now: usize) -> anyhow::Result<W
         "statistics counters rebuilt: {n} in {:.1} s",
         t.elapsed().as_secs_f64()
     );
+    bulk::analyze(&world.db).await?;
     Ok(world)
 }
 
