@@ -254,9 +254,12 @@ pub async fn fold(db: &Db) -> StoreResult<u64> {
         return Ok(0);
     }
     // One statement: the deleted deltas are summed into the counters. Concurrent folders never
-    // fold a row twice (a row is deleted by one transaction only).
+    // fold a row twice (a row is deleted by one transaction only). The oldest rows are taken as
+    // a range up to the 100,000th sequence number, computed once: `seq IN (subquery)` was
+    // planned as a nested loop comparing every pair when the table's statistics still said
+    // "empty" (right after a big import), which took minutes for 200,000 deltas.
     let n = Sql::new(
-        "WITH moved AS (DELETE FROM stat_deltas WHERE seq IN (SELECT seq FROM stat_deltas ORDER BY seq LIMIT 100000) \
+        "WITH moved AS (DELETE FROM stat_deltas WHERE seq <= (SELECT MAX(seq) FROM (SELECT seq FROM stat_deltas ORDER BY seq LIMIT 100000) oldest) \
            RETURNING region_code, month, dim, key, n, person_times, minutes, value_fen) \
          INSERT INTO stat_counts (region_code, month, dim, key, n, person_times, minutes, value_fen) \
          SELECT region_code, month, dim, key, SUM(n), SUM(person_times), SUM(minutes), SUM(value_fen) FROM moved \
