@@ -6,6 +6,7 @@
 
 mod network;
 mod people;
+mod purchase;
 mod workforce;
 
 use anyhow::Context;
@@ -105,6 +106,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<bool> {
     let agency: uuid::Uuid = agency.parse().context("demo agency id")?;
     create_accounts(state, agency, now).await?;
     people::seed(state).await?;
+    purchase::seed(state).await?;
     Ok(true)
 }
 

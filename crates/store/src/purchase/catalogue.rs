@@ -1,6 +1,11 @@
 //! The catalogue (项目目录): one edition per region and year, items filed by service field with
 //! the purchasers' cost shares. A scope sees the editions of its own regions and of the regions
-//! above it (a county buys from its city's catalogue).
+//! above it (a county buys from its city's catalogue), but changes only those inside it.
+//!
+//! An item's status moves only as `ItemStatus` allows, and every move is kept
+//! (`catalogue_item_history`) so the catalogue shows who included or removed an item and why.
+
+use std::collections::HashMap;
 
 use serde::Serialize;
 use shegong_domain::purchase::catalogue::{
@@ -24,6 +29,30 @@ pub struct Item {
     pub status: ItemStatus,
     pub removal_reason: Option<RemovalReason>,
     pub cost_shares: CostShares,
+    /// Every status the item took, oldest first (filled by `editions` and `get_item`).
+    pub history: Vec<StatusChange>,
+}
+
+/// One step of an item's life as kept.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusChange {
+    pub seq: i64,
+    /// `None` for the proposal.
+    pub from: Option<ItemStatus>,
+    pub to: ItemStatus,
+    pub reason: Option<RemovalReason>,
+    pub note: String,
+    /// The username of whoever made the change.
+    pub by: String,
+    pub at: Millis,
+}
+
+/// A status change asked for: the removal reason goes with `Removed` and nothing else.
+#[derive(Debug, Clone)]
+pub struct ItemStep {
+    pub to: ItemStatus,
+    pub reason: Option<RemovalReason>,
+    pub note: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -97,7 +126,65 @@ fn decode_item(row: ItemRow) -> StoreResult<Item> {
             .map(|r| stored(RemovalReason::parse(&r)))
             .transpose()?,
         cost_shares: stored(CostShares::new(shares))?,
+        history: Vec::new(),
     })
+}
+
+type HistoryRow = (
+    String,
+    i64,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+    String,
+    i64,
+);
+
+const HISTORY_SELECT: &str = "SELECT h.item_id, h.seq, h.from_status, h.to_status, h.reason, \
+     h.note, h.changed_by, h.changed_at FROM catalogue_item_history h ";
+
+/// History rows by item id, each item's oldest first.
+fn decode_history(rows: Vec<HistoryRow>) -> StoreResult<HashMap<String, Vec<StatusChange>>> {
+    let mut out: HashMap<String, Vec<StatusChange>> = HashMap::new();
+    for (item, seq, from, to, reason, note, by, at) in rows {
+        out.entry(item).or_default().push(StatusChange {
+            seq,
+            from: from.map(|f| stored(ItemStatus::parse(&f))).transpose()?,
+            to: stored(ItemStatus::parse(&to))?,
+            reason: reason
+                .map(|r| stored(RemovalReason::parse(&r)))
+                .transpose()?,
+            note,
+            by,
+            at,
+        });
+    }
+    Ok(out)
+}
+
+/// Record a status the item took (its `seq`th).
+async fn record(
+    conn: &mut AnyConnection,
+    item_id: &str,
+    from: Option<ItemStatus>,
+    step: &ItemStep,
+    by: &str,
+    now: Millis,
+) -> StoreResult<()> {
+    let seq =
+        Sql::new("SELECT COALESCE(MAX(seq), 0) + 1 FROM catalogue_item_history WHERE item_id = ")
+            .bind(item_id)
+            .fetch_i64(conn)
+            .await?;
+    Sql::new("INSERT INTO catalogue_item_history (id, item_id, seq, from_status, to_status, reason, note, changed_by, changed_at) VALUES (")
+        .bind(new_id()).push(", ").bind(item_id).push(", ").bind(seq).push(", ")
+        .bind(from.map(|f| f.as_str())).push(", ").bind(step.to.as_str()).push(", ")
+        .bind(step.reason.map(|r| r.as_str())).push(", ").bind(step.note.trim()).push(", ")
+        .bind(by).push(", ").bind(now).push(")")
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// An item of an edition the scope sees.
@@ -105,7 +192,15 @@ pub async fn get_item(conn: &mut AnyConnection, scope: &Scope, id: &str) -> Stor
     let mut q = Sql::new(ITEM_SELECT);
     in_or_above(&mut q, "i.region_code", scope);
     q.push(" AND i.id = ").bind(id);
-    decode_item(q.fetch_one(conn).await?)
+    let mut item = decode_item(q.fetch_one(conn).await?)?;
+    let rows = Sql::new(HISTORY_SELECT)
+        .push("WHERE h.item_id = ")
+        .bind(id)
+        .push(" ORDER BY h.seq")
+        .fetch_all(conn)
+        .await?;
+    item.history = decode_history(rows)?.remove(id).unwrap_or_default();
+    Ok(item)
 }
 
 /// The editions the scope sees, newest year first, with their items by field and name.
@@ -133,11 +228,21 @@ pub async fn editions(
             .push(" ORDER BY i.field, i.name, i.id")
             .fetch_all(conn)
             .await?;
+        let rows = Sql::new(HISTORY_SELECT)
+            .push("JOIN catalogue_items i ON i.id = h.item_id WHERE i.edition_id = ")
+            .bind(id.as_str())
+            .push(" ORDER BY h.item_id, h.seq")
+            .fetch_all(conn)
+            .await?;
+        let mut history = decode_history(rows)?;
+        let mut decoded = Vec::with_capacity(items.len());
+        for row in items {
+            let mut item = decode_item(row)?;
+            item.history = history.remove(&item.id).unwrap_or_default();
+            decoded.push(item);
+        }
         out.push(Edition {
-            items: items
-                .into_iter()
-                .map(decode_item)
-                .collect::<StoreResult<_>>()?,
+            items: decoded,
             id,
             region_code,
             region_path,
@@ -156,6 +261,7 @@ pub async fn create_item(
     conn: &mut AnyConnection,
     scope: &Scope,
     input: &ItemInput,
+    by: &str,
     now: Millis,
 ) -> StoreResult<(String, String)> {
     if scope.org.is_some() || !scope.contains_region(input.region.as_str()) {
@@ -200,5 +306,76 @@ pub async fn create_item(
         .bind(now).push(", ").bind(now).push(")")
         .execute(conn)
         .await?;
+    let proposal = ItemStep {
+        to: ItemStatus::Proposed,
+        reason: None,
+        note: String::new(),
+    };
+    record(conn, &id, None, &proposal, by, now).await?;
     Ok((id, edition))
+}
+
+/// The status `step` leads to from `from`, errors named after the request's fields (`to`,
+/// `reason`): the step must be one `ItemStatus` allows, and a removal needs a reason that fits
+/// the state (`ItemStatus::remove`).
+fn next_status(from: ItemStatus, step: &ItemStep) -> Result<ItemStatus, FieldError> {
+    let named = |e: FieldError| {
+        let field = if e.field == "removal_reason" {
+            "reason"
+        } else {
+            "to"
+        };
+        FieldError::new(field, e.code)
+    };
+    from.go(step.to).map_err(named)?;
+    match (step.to, step.reason) {
+        (ItemStatus::Removed, Some(reason)) => from.remove(reason).map_err(named),
+        (ItemStatus::Removed, None) => Err(FieldError::new(
+            "reason",
+            "purchase.removal_reason_required",
+        )),
+        (_, Some(_)) => Err(FieldError::new(
+            "reason",
+            "purchase.removal_reason_not_applicable",
+        )),
+        (to, None) => Ok(to),
+    }
+}
+
+/// Move an item of a region inside the scope (a scope naming an organisation changes nothing)
+/// to the status `step` asks for, keeping the step in its history. Returns the item before.
+pub async fn move_item(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: &str,
+    step: &ItemStep,
+    by: &str,
+    now: Millis,
+) -> StoreResult<Item> {
+    let before = get_item(conn, scope, id).await?;
+    if scope.org.is_some() || !scope.contains_region(&before.region_code) {
+        return Err(FieldError::new("region", "purchase.region_out_of_scope").into());
+    }
+    if step.note.trim().chars().count() > 500 {
+        return Err(FieldError::new("note", "purchase.text_invalid").into());
+    }
+    let to = next_status(before.status, step)?;
+    // Guarded by the status read: a concurrent move makes this one a refusal, not a skip.
+    let moved = Sql::new("UPDATE catalogue_items SET status = ")
+        .bind(to.as_str())
+        .push(", removal_reason = ")
+        .bind(step.reason.map(|r| r.as_str()))
+        .push(", updated_at = ")
+        .bind(now)
+        .push(" WHERE id = ")
+        .bind(id)
+        .push(" AND status = ")
+        .bind(before.status.as_str())
+        .execute(conn)
+        .await?;
+    if moved != 1 {
+        return Err(FieldError::new("to", "purchase.item_transition_invalid").into());
+    }
+    record(conn, id, Some(before.status), step, by, now).await?;
+    Ok(before)
 }

@@ -1,7 +1,7 @@
-//! Purchase storage (issue 14, first slice): a contract is written whole in the caller's
+//! Purchase storage (issue 14): a contract is written whole in the caller's
 //! transaction, read back through the domain's types, seen only in scope (purchaser region, or
 //! the provider's own organisation), moved only along its workflows; instalments pay what the
-//! reduction rule says.
+//! reduction rule says; catalogue items move only along their life, each step kept.
 
 #[allow(unused_imports)]
 use super::*;
@@ -10,6 +10,9 @@ use chrono::NaiveDate;
 use shegong_domain::money::Fen;
 use shegong_domain::network::station::Status;
 use shegong_domain::people::ServiceKind;
+use shegong_domain::purchase::catalogue::{
+    CostShare, CostShares, ItemStatus, PurchaserLevel, RemovalReason, ServiceField,
+};
 use shegong_domain::purchase::contract::{
     BudgetCategory, BudgetLine, ContractLine, ContractState, ProcurementMethod, QualifyingRule,
     Term,
@@ -19,10 +22,11 @@ use shegong_domain::purchase::instalment::{
     AssessmentOutcome, InstalmentState, PaymentPlan, PlannedInstalment, Portion, ReductionRule,
     Trigger,
 };
+use shegong_store::purchase::catalogue::{self, ItemInput, ItemStep};
 use shegong_store::purchase::contracts::{self, ContractInput, Filter};
 use shegong_store::purchase::instalments::{self, Assess, Step};
 use shegong_store::sql::Sql;
-use shegong_store::{PageRequest, StoreError};
+use shegong_store::{PageRequest, StoreError, StoreResult};
 
 use super::stations::{agency, input, station};
 
@@ -405,3 +409,218 @@ db_test!(
         tx.commit().await.unwrap();
     }
 );
+
+fn item(region: &str, name: &str) -> ItemInput {
+    ItemInput {
+        region: code(region),
+        year: 2025,
+        edition_title: String::new(),
+        field: ServiceField::Elderly,
+        name: name.into(),
+        description: String::new(),
+        cost_shares: CostShares::new(vec![CostShare {
+            level: PurchaserLevel::City,
+            share_bp: 10_000,
+        }])
+        .unwrap(),
+    }
+}
+
+fn step(to: ItemStatus, reason: Option<RemovalReason>) -> ItemStep {
+    ItemStep {
+        to,
+        reason,
+        note: String::new(),
+    }
+}
+
+/// Apply `step` to item `id` in its own transaction, committed only when it succeeds.
+async fn move_item(db: &Db, scope: &Scope, id: &str, step: ItemStep, at: i64) -> StoreResult<()> {
+    let mut tx = db.begin().await.unwrap();
+    catalogue::move_item(&mut tx, scope, id, &step, "tester", at).await?;
+    tx.commit().await.unwrap();
+    Ok(())
+}
+
+fn refused(r: StoreResult<()>, field: &str, code: &str) {
+    assert!(
+        matches!(r, Err(StoreError::Invalid(ref e)) if e.field == field && e.code == code),
+        "{r:?}"
+    );
+}
+
+db_test!(catalogue_items_keep_every_step_of_their_life, |db| {
+    let mut tx = db.begin().await.unwrap();
+    let (id, _) = catalogue::create_item(
+        &mut tx,
+        &scope("4302"),
+        &item("4302", "居家养老"),
+        "city",
+        NOW,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let city = scope("4302");
+    let invalid = "purchase.item_transition_invalid";
+    let not_applicable = "purchase.removal_reason_not_applicable";
+    refused(
+        move_item(&db, &city, &id, step(ItemStatus::Included, None), NOW).await,
+        "to",
+        invalid,
+    );
+    move_item(&db, &city, &id, step(ItemStatus::Reviewed, None), NOW + 1)
+        .await
+        .unwrap();
+    refused(
+        move_item(
+            &db,
+            &city,
+            &id,
+            step(
+                ItemStatus::Removed,
+                Some(RemovalReason::UnpurchasedTwoYears),
+            ),
+            NOW,
+        )
+        .await,
+        "reason",
+        not_applicable,
+    );
+    move_item(&db, &city, &id, step(ItemStatus::Included, None), NOW + 2)
+        .await
+        .unwrap();
+    refused(
+        move_item(
+            &db,
+            &city,
+            &id,
+            step(ItemStatus::Purchasing, Some(RemovalReason::Other)),
+            NOW,
+        )
+        .await,
+        "reason",
+        not_applicable,
+    );
+    refused(
+        move_item(&db, &city, &id, step(ItemStatus::Removed, None), NOW).await,
+        "reason",
+        "purchase.removal_reason_required",
+    );
+    let mut removal = step(
+        ItemStatus::Removed,
+        Some(RemovalReason::UnpurchasedTwoYears),
+    );
+    removal.note = "  2023年纳入，至今未购买 ".into();
+    move_item(&db, &city, &id, removal, NOW + 3).await.unwrap();
+    refused(
+        move_item(
+            &db,
+            &city,
+            &id,
+            step(ItemStatus::Removed, Some(RemovalReason::Other)),
+            NOW,
+        )
+        .await,
+        "to",
+        invalid,
+    );
+    let mut c = db.read().await.unwrap();
+    // The county reads the city's item with its history; the steps refused left no trace.
+    let read = catalogue::get_item(&mut c, &scope(COUNTY), &id)
+        .await
+        .unwrap();
+    assert_eq!(read.status, ItemStatus::Removed);
+    assert_eq!(
+        read.removal_reason,
+        Some(RemovalReason::UnpurchasedTwoYears)
+    );
+    let kept: Vec<_> = read
+        .history
+        .iter()
+        .map(|h| (h.seq, h.from, h.to, h.reason, h.by.as_str(), h.at))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            (1, None, ItemStatus::Proposed, None, "city", NOW),
+            (
+                2,
+                Some(ItemStatus::Proposed),
+                ItemStatus::Reviewed,
+                None,
+                "tester",
+                NOW + 1
+            ),
+            (
+                3,
+                Some(ItemStatus::Reviewed),
+                ItemStatus::Included,
+                None,
+                "tester",
+                NOW + 2
+            ),
+            (
+                4,
+                Some(ItemStatus::Included),
+                ItemStatus::Removed,
+                Some(RemovalReason::UnpurchasedTwoYears),
+                "tester",
+                NOW + 3
+            ),
+        ]
+    );
+    assert_eq!(read.history[3].note, "2023年纳入，至今未购买");
+    let editions = catalogue::editions(&mut c, &scope(COUNTY), Some(2025))
+        .await
+        .unwrap();
+    assert_eq!(editions[0].items[0].history.len(), 4);
+});
+
+db_test!(catalogue_items_move_only_inside_the_scope, |db| {
+    let mut tx = db.begin().await.unwrap();
+    let (city_item, _) =
+        catalogue::create_item(&mut tx, &scope("4302"), &item("4302", "市级"), "t", NOW)
+            .await
+            .unwrap();
+    let (county_item, _) =
+        catalogue::create_item(&mut tx, &scope(COUNTY), &item(COUNTY, "区级"), "t", NOW)
+            .await
+            .unwrap();
+    tx.commit().await.unwrap();
+    let review = || step(ItemStatus::Reviewed, None);
+    // Above the scope: seen, not changed.
+    refused(
+        move_item(&db, &scope(COUNTY), &city_item, review(), NOW).await,
+        "region",
+        "purchase.region_out_of_scope",
+    );
+    // A sibling county does not see it; an organisation's scope changes nothing.
+    let r = move_item(&db, &scope("430203"), &county_item, review(), NOW).await;
+    assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+    let agency_id = agency(&db, "阳光社工", COUNTY).await;
+    let org = Scope {
+        region: Some(code(COUNTY)),
+        org: Some(agency_id.parse().unwrap()),
+    };
+    refused(
+        move_item(&db, &org, &county_item, review(), NOW).await,
+        "region",
+        "purchase.region_out_of_scope",
+    );
+    // The city changes its counties' items.
+    move_item(&db, &scope("4302"), &county_item, review(), NOW)
+        .await
+        .unwrap();
+    let mut c = db.read().await.unwrap();
+    let read = catalogue::get_item(&mut c, &scope(COUNTY), &county_item)
+        .await
+        .unwrap();
+    assert_eq!(read.status, ItemStatus::Reviewed);
+    assert_eq!(read.history.len(), 2);
+    let untouched = catalogue::get_item(&mut c, &scope(COUNTY), &city_item)
+        .await
+        .unwrap();
+    assert_eq!(untouched.status, ItemStatus::Proposed);
+    assert_eq!(untouched.history.len(), 1);
+});

@@ -1,16 +1,20 @@
 //! The catalogue page and `/api/v1/catalogue`: the editions a user's region buys from, with
-//! their items, and adding an item to its region's edition of the year.
+//! their items and each item's history, adding an item to its region's edition of the year, and
+//! moving an item along its life (`/catalogue/items/{id}/status` for the page,
+//! `/api/v1/catalogue/items/{id}/status` for the API, both read the same way).
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use shegong_domain::FieldError;
-use shegong_domain::purchase::catalogue::{CostShare, CostShares, PurchaserLevel, ServiceField};
+use shegong_domain::purchase::catalogue::{
+    CostShare, CostShares, ItemStatus, PurchaserLevel, RemovalReason, ServiceField,
+};
 use shegong_domain::purchase::{format_percent, parse_percent};
-use shegong_store::purchase::catalogue::{self, Edition, ItemInput};
+use shegong_store::purchase::catalogue::{self, Edition, Item, ItemInput, ItemStep, StatusChange};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::http::auth::{Ctx, reader};
@@ -20,7 +24,7 @@ use crate::http::state::AppState;
 use crate::purchase::writes;
 use crate::ui::forms::{Check, FormData};
 use crate::ui::i18n::Tr;
-use crate::ui::list::FormErrors;
+use crate::ui::list::{FormErrors, rfc3339};
 
 #[derive(Deserialize, IntoParams, Default)]
 pub struct CatalogueQuery {
@@ -99,17 +103,24 @@ fn item(f: &FormData) -> Result<ItemInput, Vec<FieldError>> {
 }
 
 pub struct ItemRow {
+    pub id: String,
     pub field: String,
     pub name: String,
     pub description: String,
     pub shares: String,
     pub status: String,
+    /// (code, label) of the statuses the item may move to.
+    pub next: Vec<(String, String)>,
+    /// The item's history, oldest first, one line each.
+    pub history: Vec<String>,
 }
 
 pub struct EditionView {
     pub title: String,
     pub region: String,
     pub year: i64,
+    /// Whether the user may move its items (the edition's region lies in their scope).
+    pub editable: bool,
     pub items: Vec<ItemRow>,
 }
 
@@ -127,7 +138,7 @@ fn shares_text(t: &Tr, s: &CostShares) -> String {
         .join("，")
 }
 
-fn view(t: &Tr, e: &Edition) -> EditionView {
+fn view(t: &Tr, e: &Edition, editable: bool) -> EditionView {
     EditionView {
         title: e.title.clone(),
         region: e
@@ -136,10 +147,12 @@ fn view(t: &Tr, e: &Edition) -> EditionView {
             .map(|p| shegong_domain::network::region::display_path(p.split('/')))
             .unwrap_or_else(|| e.region_code.clone()),
         year: e.year,
+        editable,
         items: e
             .items
             .iter()
             .map(|i| ItemRow {
+                id: i.id.clone(),
                 field: t.get(&format!("purchase.field.{}", i.field)).to_owned(),
                 name: i.name.clone(),
                 description: i.description.clone(),
@@ -147,9 +160,52 @@ fn view(t: &Tr, e: &Edition) -> EditionView {
                 status: t
                     .get(&format!("purchase.item_status.{}", i.status))
                     .to_owned(),
+                next: i
+                    .status
+                    .successors()
+                    .iter()
+                    .map(|s| (s.to_string(), status_label(t, *s)))
+                    .collect(),
+                history: i.history.iter().map(|h| history_line(t, h)).collect(),
             })
             .collect(),
     }
+}
+
+/// The label of a removal reason, spelled out so the compiler sees every reason has one.
+fn reason_key(r: RemovalReason) -> &'static str {
+    match r {
+        RemovalReason::UnpurchasedTwoYears => "purchase.removal_reason.unpurchased_two_years",
+        RemovalReason::RenewalNotSought => "purchase.removal_reason.renewal_not_sought",
+        RemovalReason::RenewalReviewFailed => "purchase.removal_reason.renewal_review_failed",
+        RemovalReason::Other => "purchase.removal_reason.other",
+    }
+}
+
+fn status_label(t: &Tr, s: ItemStatus) -> String {
+    t.get(&format!("purchase.item_status.{s}")).to_owned()
+}
+
+/// "2025-03-01 10:00 张三：拟纳入 → 已纳入（原因；备注）".
+fn history_line(t: &Tr, h: &StatusChange) -> String {
+    let step = match h.from {
+        Some(from) => format!("{} → {}", status_label(t, from), status_label(t, h.to)),
+        None => status_label(t, h.to),
+    };
+    let mut why: Vec<String> = h
+        .reason
+        .iter()
+        .map(|r| t.get(reason_key(*r)).to_owned())
+        .collect();
+    if !h.note.is_empty() {
+        why.push(h.note.clone());
+    }
+    let why = if why.is_empty() {
+        String::new()
+    } else {
+        format!("（{}）", why.join("；"))
+    };
+    format!("{} {}：{step}{why}", t.datetime(h.at), h.by)
 }
 
 #[derive(Template)]
@@ -159,9 +215,19 @@ struct CataloguePage {
     base: Base,
     editions: Vec<EditionView>,
     fields: Vec<(String, String)>,
+    reasons: Vec<(String, String)>,
     f: FormData,
     errors: FormErrors,
+    /// The item whose status change was refused (its row shows the errors), or empty.
+    failed_item: String,
+    move_errors: Vec<String>,
     can_write: bool,
+}
+
+/// What a refused form sent: the new item's fields, or a status change of the item named.
+enum Refused {
+    Item(FormData),
+    Move(String),
 }
 
 async fn catalogue_page(
@@ -169,14 +235,16 @@ async fn catalogue_page(
     ctx: &Ctx,
     year: Option<i64>,
     notice: Option<&str>,
-    f: FormData,
+    refused: Refused,
     errors: Vec<FieldError>,
 ) -> WebResult<Response> {
     let u = reader(ctx)?;
     let t = ctx.tr();
+    let scope = u.scope();
+    let can_write = writes::is_purchaser(u);
     let editions = {
         let mut c = state.db.read().await?;
-        catalogue::editions(&mut c, &u.scope(), year).await?
+        catalogue::editions(&mut c, &scope, year).await?
     };
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -184,12 +252,19 @@ async fn catalogue_page(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let title = t.get("menu.catalogue");
+    let (f, failed_item) = match refused {
+        Refused::Item(f) => (f, String::new()),
+        Refused::Move(id) => (own_region(ctx), id),
+    };
     Ok(page(
         status,
         &CataloguePage {
             t,
             base: Base::new(ctx, title, vec![Crumb::here(title)]).with_notice(&t, notice),
-            editions: editions.iter().map(|e| view(&t, e)).collect(),
+            editions: editions
+                .iter()
+                .map(|e| view(&t, e, can_write && scope.contains_region(&e.region_code)))
+                .collect(),
             fields: ServiceField::ALL
                 .iter()
                 .map(|f| {
@@ -199,11 +274,40 @@ async fn catalogue_page(
                     )
                 })
                 .collect(),
+            reasons: RemovalReason::ALL
+                .iter()
+                .map(|r| (r.to_string(), t.get(reason_key(*r)).to_owned()))
+                .collect(),
             f,
+            move_errors: if failed_item.is_empty() {
+                vec![]
+            } else {
+                errors
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{}：{}",
+                            t.get(&format!("field.{}", e.field)),
+                            t.get(e.code)
+                        )
+                    })
+                    .collect()
+            },
             errors: FormErrors::new(t, errors),
-            can_write: writes::is_purchaser(u),
+            failed_item,
+            can_write,
         },
     ))
+}
+
+/// The new-item form's start: the user's own region.
+fn own_region(ctx: &Ctx) -> FormData {
+    let region = ctx
+        .user
+        .as_ref()
+        .map(|u| u.user.region_code.clone())
+        .unwrap_or_default();
+    FormData::new(vec![("region".into(), region)])
 }
 
 pub async fn page_get(
@@ -211,12 +315,7 @@ pub async fn page_get(
     ctx: Ctx,
     Query(q): Query<CatalogueQuery>,
 ) -> WebResult<Response> {
-    let region = ctx
-        .user
-        .as_ref()
-        .map(|u| u.user.region_code.clone())
-        .unwrap_or_default();
-    let f = FormData::new(vec![("region".into(), region)]);
+    let f = Refused::Item(own_region(&ctx));
     catalogue_page(&state, &ctx, q.year, q.notice.as_deref(), f, vec![]).await
 }
 
@@ -228,11 +327,52 @@ pub async fn page_post(
     writes::purchaser(&ctx)?;
     let input = match item(&f) {
         Ok(i) => i,
-        Err(errors) => return catalogue_page(&state, &ctx, None, None, f, errors).await,
+        Err(errors) => {
+            return catalogue_page(&state, &ctx, None, None, Refused::Item(f), errors).await;
+        }
     };
     match writes::create_item(&state, &ctx, input).await {
         Ok(_) => Ok(Redirect::to("/catalogue?notice=notice.saved").into_response()),
-        Err(WebError::Invalid(errors)) => catalogue_page(&state, &ctx, None, None, f, errors).await,
+        Err(WebError::Invalid(errors)) => {
+            catalogue_page(&state, &ctx, None, None, Refused::Item(f), errors).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A status change as sent by the page or the API: `to`, `reason` (removals only), `note`.
+fn item_step(to: &str, reason: &str, note: &str) -> Result<ItemStep, Vec<FieldError>> {
+    let mut c = Check::default();
+    let to = c.take(ItemStatus::parse(to.trim()).map_err(|e| FieldError::new("to", e.code)));
+    let reason = match reason.trim() {
+        "" => None,
+        r => c.take(RemovalReason::parse(r).map_err(|e| FieldError::new("reason", e.code))),
+    };
+    let note = c.opt_text("note", note, 500);
+    let checked = c.finish();
+    let (Ok(()), Some(to)) = (&checked, to) else {
+        return Err(checked.err().unwrap_or_default());
+    };
+    Ok(ItemStep { to, reason, note })
+}
+
+/// The page's status form: moves the item, or shows the catalogue with the refusal at the item.
+pub async fn page_move(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    writes::purchaser(&ctx)?;
+    let moved = match item_step(f.get("to"), f.get("reason"), f.get("note")) {
+        Ok(step) => writes::move_item(&state, &ctx, &id, step).await,
+        Err(errors) => Err(WebError::Invalid(errors)),
+    };
+    match moved {
+        Ok(_) => Ok(Redirect::to("/catalogue?notice=notice.saved").into_response()),
+        Err(WebError::Invalid(errors)) => {
+            catalogue_page(&state, &ctx, None, None, Refused::Move(id), errors).await
+        }
         Err(e) => Err(e),
     }
 }
@@ -256,6 +396,22 @@ pub struct ItemDto {
     pub status: String,
     pub removal_reason: Option<String>,
     pub cost_shares: Vec<CostShareDto>,
+    /// Every status the item took, oldest first.
+    pub history: Vec<StatusChangeDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatusChangeDto {
+    /// Absent for the proposal.
+    pub from: Option<String>,
+    pub to: String,
+    /// Why the item was removed (removals only).
+    pub reason: Option<String>,
+    pub note: String,
+    /// The username of whoever made the change.
+    pub by: String,
+    /// RFC 3339.
+    pub at: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -276,25 +432,37 @@ fn edition_dto(e: &Edition) -> EditionDto {
         year: e.year,
         title: e.title.clone(),
         status: e.status.clone(),
-        items: e
-            .items
+        items: e.items.iter().map(item_dto).collect(),
+    }
+}
+
+fn item_dto(i: &Item) -> ItemDto {
+    ItemDto {
+        id: i.id.clone(),
+        field: i.field.to_string(),
+        name: i.name.clone(),
+        description: i.description.clone(),
+        status: i.status.to_string(),
+        removal_reason: i.removal_reason.map(|r| r.to_string()),
+        cost_shares: i
+            .cost_shares
+            .shares()
             .iter()
-            .map(|i| ItemDto {
-                id: i.id.clone(),
-                field: i.field.to_string(),
-                name: i.name.clone(),
-                description: i.description.clone(),
-                status: i.status.to_string(),
-                removal_reason: i.removal_reason.map(|r| r.to_string()),
-                cost_shares: i
-                    .cost_shares
-                    .shares()
-                    .iter()
-                    .map(|s| CostShareDto {
-                        level: s.level.to_string(),
-                        share_percent: format_percent(s.share_bp),
-                    })
-                    .collect(),
+            .map(|s| CostShareDto {
+                level: s.level.to_string(),
+                share_percent: format_percent(s.share_bp),
+            })
+            .collect(),
+        history: i
+            .history
+            .iter()
+            .map(|h| StatusChangeDto {
+                from: h.from.map(|f| f.to_string()),
+                to: h.to.to_string(),
+                reason: h.reason.map(|r| r.to_string()),
+                note: h.note.clone(),
+                by: h.by.clone(),
+                at: rfc3339(h.at),
             })
             .collect(),
     }
@@ -364,4 +532,43 @@ pub async fn api_create(
         .find(|e| e.id == edition_id)
         .ok_or(WebError::NotFound)?;
     Ok((StatusCode::CREATED, Json(edition_dto(&edition))).into_response())
+}
+
+/// A catalogue item's next status.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"to": "reviewed", "note": "评审通过"}))]
+pub struct ItemStatusBody {
+    /// The status to move to: proposed → reviewed → included → purchasing, or `removed` from
+    /// any of them.
+    #[schema(schema_with = crate::purchase::code::item_status)]
+    pub to: String,
+    /// Required with `removed`, refused otherwise: `unpurchased_two_years` (an included item),
+    /// `renewal_not_sought` or `renewal_review_failed` (an item being purchased), `other`.
+    #[serde(default)]
+    #[schema(schema_with = crate::purchase::code::removal_reason)]
+    pub reason: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Move a catalogue item of the caller's region along its life; the step is kept in its
+/// history. 403 for an item of a region above the caller's, 404 for one they cannot see.
+#[utoipa::path(post, path = "/api/v1/catalogue/items/{id}/status", tag = "purchase",
+    params(("id" = String, Path, description = "Catalogue item id")),
+    request_body = ItemStatusBody,
+    responses((status = 200, body = ItemDto), (status = 403), (status = 404),
+        (status = 422, description = "Invalid fields, each named: `to` for a step not allowed, `reason` for a missing or unfitting reason")))]
+pub async fn api_move(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Json(b): Json<ItemStatusBody>,
+) -> WebResult<Json<ItemDto>> {
+    writes::purchaser(&ctx)?;
+    let step = item_step(&b.to, &b.reason, &b.note).map_err(WebError::Invalid)?;
+    writes::move_item(&state, &ctx, &id, step).await?;
+    let u = reader(&ctx)?;
+    let mut c = state.db.read().await?;
+    let item = catalogue::get_item(&mut c, &u.scope(), &id).await?;
+    Ok(Json(item_dto(&item)))
 }

@@ -1,5 +1,6 @@
 //! Government purchase of services (政府购买服务): the catalogue, contracts with their lines,
 //! budget and stations, and payment plans whose instalments are assessed, requested and paid.
+//! Catalogue items move through their life with a kept history.
 //! Evaluations, indicator trees and deliverables counted from service records come later.
 
 pub mod catalogue;
@@ -36,6 +37,7 @@ pub const AREA: Area = Area {
     paths(
         catalogue::api_list,
         catalogue::api_create,
+        catalogue::api_move,
         contracts_api::api_list,
         contracts_api::api_create,
         contracts_api::api_get,
@@ -53,6 +55,7 @@ fn routes() -> Router<AppState> {
             "/catalogue",
             get(catalogue::page_get).post(catalogue::page_post),
         )
+        .route("/catalogue/items/{id}/status", post(catalogue::page_move))
         .route(
             "/contracts",
             get(contracts::list_page).post(contracts::create),
@@ -68,6 +71,10 @@ fn routes() -> Router<AppState> {
         .route(
             "/api/v1/catalogue",
             get(catalogue::api_list).post(catalogue::api_create),
+        )
+        .route(
+            "/api/v1/catalogue/items/{id}/status",
+            post(catalogue::api_move),
         )
         .route(
             "/api/v1/contracts",
@@ -90,7 +97,7 @@ fn routes() -> Router<AppState> {
 /// The purchase area's codes as OpenAPI enums, so the document says what each field takes.
 pub mod code {
     use shegong_domain::people::ServiceKind;
-    use shegong_domain::purchase::catalogue::ServiceField;
+    use shegong_domain::purchase::catalogue::{ItemStatus, RemovalReason, ServiceField};
     use shegong_domain::purchase::contract::{BudgetCategory, ContractState, ProcurementMethod};
     use shegong_domain::purchase::evaluation::EvaluationKind;
     use shegong_domain::purchase::instalment::AssessmentOutcome;
@@ -100,6 +107,13 @@ pub mod code {
 
     pub fn service_field() -> Object {
         one_of(ServiceField::ALL.iter().map(|v| v.as_str()))
+    }
+    pub fn item_status() -> Object {
+        one_of(ItemStatus::ALL.iter().map(|v| v.as_str()))
+    }
+    /// A removal reason, or empty for steps other than removal.
+    pub fn removal_reason() -> Object {
+        one_of(std::iter::once("").chain(RemovalReason::ALL.iter().map(|v| v.as_str())))
     }
     pub fn contract_state() -> Object {
         one_of(ContractState::ALL.iter().map(|v| v.as_str()))

@@ -2,9 +2,10 @@
 //! through `write_or_invalid` with its audit entry, so both check, scope and audit alike.
 
 use shegong_domain::Permission;
+use shegong_domain::purchase::catalogue::ItemStatus;
 use shegong_domain::purchase::contract::ContractState;
 use shegong_store::admin::audit::{self, Change};
-use shegong_store::purchase::catalogue::{self, ItemInput};
+use shegong_store::purchase::catalogue::{self, ItemInput, ItemStep};
 use shegong_store::purchase::contracts::{self, ContractEdit, ContractInput};
 use shegong_store::purchase::instalments::{self, Instalment, Step};
 
@@ -206,9 +207,9 @@ pub async fn create_item(
         state,
         ctx,
         Entry::new("catalogue_item", "create"),
-        move |conn, scope, _| -> WorkWith<'_, (String, String)> {
+        move |conn, scope, by| -> WorkWith<'_, (String, String)> {
             Box::pin(async move {
-                let ids = catalogue::create_item(conn, &scope, &input, now).await?;
+                let ids = catalogue::create_item(conn, &scope, &input, &by, now).await?;
                 let done = Done {
                     entity_id: ids.0.clone(),
                     region: Some(input.region.as_str().to_owned()),
@@ -219,6 +220,50 @@ pub async fn create_item(
                     ],
                 };
                 Ok((done, ids))
+            })
+        },
+    )
+    .await
+}
+
+/// Move a catalogue item along its life; returns the status it left. An item the caller sees
+/// but whose region lies above their scope (a county reading its city's catalogue) is 403.
+pub async fn move_item(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    step: ItemStep,
+) -> WebResult<ItemStatus> {
+    let u = purchaser(ctx)?;
+    let scope = u.scope();
+    {
+        let mut c = state.db.read().await?;
+        let item = catalogue::get_item(&mut c, &scope, id).await?;
+        if !scope.contains_region(&item.region_code) {
+            return Err(WebError::Forbidden);
+        }
+    }
+    let (id, now) = (id.to_owned(), state.now());
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("catalogue_item", "transition"),
+        move |conn, scope, by| -> WorkWith<'_, ItemStatus> {
+            Box::pin(async move {
+                let before = catalogue::move_item(conn, &scope, &id, &step, &by, now).await?;
+                let mut changes = vec![Change::new("status", Some(before.status), Some(step.to))];
+                if let Some(reason) = step.reason {
+                    changes.push(Change::new("removal_reason", None::<String>, Some(reason)));
+                }
+                if !step.note.trim().is_empty() {
+                    changes.push(Change::new("note", None::<String>, Some(step.note.trim())));
+                }
+                let done = Done {
+                    entity_id: id,
+                    region: Some(before.region_code),
+                    changes,
+                };
+                Ok((done, before.status))
             })
         },
     )

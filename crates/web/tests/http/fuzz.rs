@@ -113,6 +113,7 @@ impl Fixtures {
                     "cases" => "case",
                     "services" => "service",
                     "contracts" => "contract",
+                    "catalogue" => "catalogue_item",
                     _ => return None,
                 }
             }
@@ -847,6 +848,33 @@ fn numeric_fields(doc: &Value, op: &Value) -> Vec<String> {
     out
 }
 
+/// Catalogue items of the fixture county, several: a fuzzed step may remove one for good.
+async fn catalogue_items(api: &mut Client) -> Vec<String> {
+    let mut items = Vec::new();
+    for name in ["居家养老", "青少年成长", "社区矫正", "婚姻家庭"] {
+        let body = json!({"region_code": "430203", "year": 2025, "field": "elderly", "name": name});
+        let res = api
+            .send(
+                Method::POST,
+                "/api/v1/catalogue",
+                Some(("application/json", body.to_string())),
+                &[],
+            )
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::CREATED,
+            "fixture item: {}",
+            res.text
+        );
+        let edition = res.json();
+        let item = edition["items"].as_array().into_iter().flatten();
+        let id = item.filter(|i| i["name"] == name).map(|i| i["id"].clone());
+        items.extend(id.filter_map(|i| i.as_str().map(str::to_owned)));
+    }
+    items
+}
+
 async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures {
     let org = create(
         api,
@@ -902,6 +930,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     )
     .await;
     let mut ids: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+    ids.insert("catalogue_item", catalogue_items(api).await);
     ids.insert("contract", vec![contract]);
     ids.insert("org", vec![org]);
     ids.insert("station", vec![station]);

@@ -1,7 +1,8 @@
-//! Purchase of services over HTTP (issue 14, first slice): contracts with lines and payment plans
+//! Purchase of services over HTTP (issue 14): contracts with lines and payment plans
 //! seen only in scope (a county's own, an agency's as provider), written whole or not at all,
 //! split exactly to the fen, moved only along their workflows, instalments reduced by the
-//! contract's rule, every write audited; the pages re-render refused input with its values.
+//! contract's rule, catalogue items moved along their life with a kept history, every write
+//! audited; the pages re-render refused input with its values.
 
 use super::*;
 
@@ -775,6 +776,287 @@ app_test!(catalogue_items_go_into_their_regions_edition, |app| {
     );
 });
 
+async fn move_item(c: &mut Client, id: &str, body: serde_json::Value) -> Res {
+    send_json(
+        c,
+        Method::POST,
+        &format!("/api/v1/catalogue/items/{id}/status"),
+        body,
+    )
+    .await
+}
+
+/// The id of the item named `name` in the first edition `c` sees.
+async fn item_id(c: &mut Client, name: &str) -> String {
+    let list = c.get("/api/v1/catalogue").await.json();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["items"].as_array().unwrap().iter())
+        .find(|i| i["name"] == name)
+        .unwrap_or_else(|| panic!("{name} in {list}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn refused(res: &Res, field: &str, code: &str) {
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert_eq!(res.json()["errors"][0]["field"], field, "{}", res.text);
+    assert_eq!(res.json()["errors"][0]["code"], code, "{}", res.text);
+}
+
+app_test!(
+    catalogue_items_move_through_their_life_with_history,
+    |app| {
+        let mut city = login(&app, "city_admin", Role::CivilAffairsAdmin, "4302", None).await;
+        let body = serde_json::json!({
+            "region_code": "4302", "year": 2025, "field": "elderly", "name": "居家养老"
+        });
+        let res = send_json(&mut city, Method::POST, "/api/v1/catalogue", body).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        let id = item_id(&mut city, "居家养老").await;
+        let invalid = "purchase.item_transition_invalid";
+        let not_applicable = "purchase.removal_reason_not_applicable";
+        // Steps are not skipped.
+        let res = move_item(&mut city, &id, serde_json::json!({"to": "included"})).await;
+        refused(&res, "to", invalid);
+        let res = move_item(&mut city, &id, serde_json::json!({"to": "sold"})).await;
+        refused(&res, "to", "purchase.item_status_unknown");
+        let res = move_item(
+            &mut city,
+            &id,
+            serde_json::json!({"to": "reviewed", "note": "专家评审通过"}),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        assert_eq!(res.json()["status"], "reviewed");
+        let res = move_item(&mut city, &id, serde_json::json!({"to": "included"})).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        // A reason belongs to a removal, and each rule to its state.
+        let res = move_item(
+            &mut city,
+            &id,
+            serde_json::json!({"to": "purchasing", "reason": "other"}),
+        )
+        .await;
+        refused(&res, "reason", not_applicable);
+        let res = move_item(&mut city, &id, serde_json::json!({"to": "removed"})).await;
+        refused(&res, "reason", "purchase.removal_reason_required");
+        let res = move_item(
+            &mut city,
+            &id,
+            serde_json::json!({"to": "removed", "reason": "renewal_not_sought"}),
+        )
+        .await;
+        refused(&res, "reason", not_applicable);
+        let res = move_item(
+            &mut city,
+            &id,
+            serde_json::json!({"to": "removed", "reason": "forgotten"}),
+        )
+        .await;
+        refused(&res, "reason", "purchase.removal_reason_unknown");
+        let res = move_item(&mut city, &id, serde_json::json!({"to": "purchasing"})).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        let res = move_item(
+            &mut city,
+            &id,
+            serde_json::json!({"to": "removed", "reason": "unpurchased_two_years"}),
+        )
+        .await;
+        refused(&res, "reason", not_applicable);
+        let res = move_item(
+        &mut city,
+        &id,
+        serde_json::json!({"to": "removed", "reason": "renewal_review_failed", "note": "续购评审未通过"}),
+    )
+    .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        let item = res.json();
+        assert_eq!(item["status"], "removed");
+        assert_eq!(item["removal_reason"], "renewal_review_failed");
+        // Removed is final.
+        let res = move_item(
+            &mut city,
+            &id,
+            serde_json::json!({"to": "removed", "reason": "other"}),
+        )
+        .await;
+        refused(&res, "to", invalid);
+        // The history keeps every step taken and none refused: who, from, to, why.
+        let history = item["history"].as_array().unwrap();
+        let steps: Vec<(serde_json::Value, serde_json::Value)> = history
+            .iter()
+            .map(|h| (h["from"].clone(), h["to"].clone()))
+            .collect();
+        let s = |v: &str| serde_json::json!(v);
+        assert_eq!(
+            steps,
+            [
+                (serde_json::Value::Null, s("proposed")),
+                (s("proposed"), s("reviewed")),
+                (s("reviewed"), s("included")),
+                (s("included"), s("purchasing")),
+                (s("purchasing"), s("removed")),
+            ]
+        );
+        assert!(history.iter().all(|h| h["by"] == "city_admin"), "{item}");
+        assert_eq!(history[1]["note"], "专家评审通过");
+        assert_eq!(history[4]["reason"], "renewal_review_failed");
+        assert!(history[3]["reason"].is_null());
+        assert!(history[4]["at"].as_str().unwrap().ends_with('Z'));
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM catalogue_item_history").await,
+            5
+        );
+        assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE entity = 'catalogue_item' AND action = 'transition'"
+        )
+        .await,
+        4
+    );
+        // The catalogue page shows the history.
+        let page = city.get("/catalogue").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let lines = page.select(&format!("#item-{id} .item-history li"));
+        assert_eq!(lines.len(), 5, "{lines:?}");
+        assert!(lines[4].contains("city_admin"), "{lines:?}");
+        assert!(lines[4].contains("续购评审未通过"), "{lines:?}");
+    }
+);
+
+app_test!(catalogue_items_move_only_inside_their_region, |app| {
+    let mut city = login(&app, "city_admin", Role::CivilAffairsAdmin, "4302", None).await;
+    let mut county = login(&app, "county_admin", Role::CivilAffairsAdmin, COUNTY, None).await;
+    let mut other = login(
+        &app,
+        "other_admin",
+        Role::CivilAffairsAdmin,
+        OTHER_COUNTY,
+        None,
+    )
+    .await;
+    let provider = agency(&app, "阳光社工服务中心", COUNTY).await;
+    let mut manager = login(
+        &app,
+        "agency_manager",
+        Role::AgencyManager,
+        COUNTY,
+        Some(&provider),
+    )
+    .await;
+    for (c, region, name) in [
+        (&mut city, "4302", "市级项目"),
+        (&mut county, COUNTY, "区级项目"),
+    ] {
+        let body = serde_json::json!({
+            "region_code": region, "year": 2025, "field": "youth", "name": name
+        });
+        let res = send_json(c, Method::POST, "/api/v1/catalogue", body).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    }
+    let city_item = item_id(&mut city, "市级项目").await;
+    let county_item = item_id(&mut county, "区级项目").await;
+    let review = || serde_json::json!({"to": "reviewed"});
+    // The county reads its city's catalogue but cannot change it.
+    let res = move_item(&mut county, &city_item, review()).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text);
+    // Another county does not see this county's catalogue at all.
+    let res = move_item(&mut other, &county_item, review()).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.text);
+    let res = move_item(&mut county, "no-such-item", review()).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.text);
+    // An agency's account reads only.
+    let res = move_item(&mut manager, &county_item, review()).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM catalogue_items WHERE status <> 'proposed'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM catalogue_item_history").await,
+        2
+    );
+    // The county's page offers steps for its own items only.
+    let page = county.get("/catalogue").await;
+    assert_eq!(
+        page.select(&format!(
+            "form[action='/catalogue/items/{county_item}/status']"
+        ))
+        .len(),
+        1
+    );
+    assert!(
+        page.select(&format!(
+            "form[action='/catalogue/items/{city_item}/status']"
+        ))
+        .is_empty()
+    );
+    // The page's form moves the item the same way, and shows a refusal at the item.
+    let res = county
+        .post_form(
+            &format!("/catalogue/items/{county_item}/status"),
+            &[("to", "reviewed"), ("reason", ""), ("note", "")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let res = county
+        .post_form(
+            &format!("/catalogue/items/{county_item}/status"),
+            &[
+                ("to", "removed"),
+                ("reason", "renewal_not_sought"),
+                ("note", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert_eq!(
+        res.select(&format!("#item-{county_item} .field-error"))
+            .len(),
+        1,
+        "{}",
+        res.text
+    );
+    let res = county
+        .post_form(
+            &format!("/catalogue/items/{city_item}/status"),
+            &[("to", "reviewed")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let list = county.get("/api/v1/catalogue").await.json();
+    let statuses: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["items"].as_array().unwrap().iter())
+        .map(|i| {
+            format!(
+                "{}={}",
+                i["name"].as_str().unwrap(),
+                i["status"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(statuses.len(), 2, "{list}");
+    assert!(
+        statuses.contains(&"区级项目=reviewed".to_owned()),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&"市级项目=proposed".to_owned()),
+        "{statuses:?}"
+    );
+});
+
 #[test]
 fn the_purchase_api_is_documented() {
     let doc: serde_json::Value =
@@ -782,6 +1064,7 @@ fn the_purchase_api_is_documented() {
     for (path, method) in [
         ("/api/v1/catalogue", "get"),
         ("/api/v1/catalogue", "post"),
+        ("/api/v1/catalogue/items/{id}/status", "post"),
         ("/api/v1/contracts", "get"),
         ("/api/v1/contracts", "post"),
         ("/api/v1/contracts/{id}", "get"),
