@@ -393,29 +393,37 @@ impl Importer for Residents {
                 villages: RegionIndex::load(conn, &scope, RegionLevel::Village).await?,
                 categories: households::categories(conn, &scope).await?,
             };
-            let mut seen = HashMap::new();
-            let prepared: Vec<Result<Prepared<'_>, Planned>> = rows
-                .iter()
-                .map(|row| prepare(job, &known, &mut seen, row))
-                .collect();
-            let hashes: Vec<String> = prepared
-                .iter()
-                .filter_map(|p| p.as_ref().ok().and_then(|p| p.hash.clone()))
-                .collect();
-            let on_file = lookups::resident_id_hashes(conn, &hashes).await?;
             let viewer = crate::people::residents::viewer(job.state, job.user);
-            let on_register = on_register(job, conn, &viewer, &prepared, &on_file).await?;
-            let mut check = Register {
-                on_file,
-                on_register,
-                sheet: SheetPeople::default(),
-            };
-            let mut out = Vec::with_capacity(prepared.len());
-            for p in prepared {
-                out.push(match p {
-                    Ok(p) => check.decide(job, p),
-                    Err(planned) => planned,
-                });
+            let mut seen = HashMap::new();
+            let mut sheet = SheetPeople::default();
+            let mut out = Vec::with_capacity(rows.len());
+            // A chunk at a time: a few look-ups against the register per chunk, what they read
+            // held for that chunk only, and the job's progress moving as chunks are decided.
+            // Across chunks only the sheet's identity numbers and name buckets are kept, so each
+            // row is decided as in one pass over the whole sheet.
+            for chunk in rows.chunks(CHECK_CHUNK) {
+                let prepared: Vec<Result<Prepared<'_>, Planned>> = chunk
+                    .iter()
+                    .map(|row| prepare(job, &known, &mut seen, row))
+                    .collect();
+                let hashes: Vec<String> = prepared
+                    .iter()
+                    .filter_map(|p| p.as_ref().ok().and_then(|p| p.hash.clone()))
+                    .collect();
+                let on_file = lookups::resident_id_hashes(conn, &hashes).await?;
+                let on_register = on_register(job, conn, &viewer, &prepared, &on_file).await?;
+                let mut check = Register {
+                    on_file,
+                    on_register,
+                    sheet: std::mem::take(&mut sheet),
+                };
+                for p in prepared {
+                    out.push(match p {
+                        Ok(p) => check.decide(job, p),
+                        Err(planned) => planned,
+                    });
+                }
+                sheet = check.sheet;
             }
             Ok(out)
         })
@@ -460,6 +468,9 @@ impl Importer for Residents {
         })
     }
 }
+
+/// Rows checked against the register at a time (see `Residents::plan`).
+const CHECK_CHUNK: usize = 5_000;
 
 /// What the rows are resolved against, loaded once.
 struct Known {

@@ -354,3 +354,88 @@ app_test!(
         );
     }
 );
+
+app_test!(
+    a_roster_longer_than_a_check_chunk_is_decided_as_one_sheet,
+    |app| {
+        // More rows than the check takes at a time (5,000): a number repeated and a person
+        // repeated across the chunk boundary are still found, as in one pass.
+        let mut admin = app.login_as(Role::CivilAffairsAdmin, "43").await;
+        let townships: Vec<(String,)> = {
+            let mut c = app.state.db.read().await.unwrap();
+            shegong_store::sql::Sql::new(
+                "SELECT code FROM regions WHERE LENGTH(code) = 9 AND code LIKE '43%' ORDER BY code",
+            )
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+        };
+        assert!(townships.len() > 1_700, "{}", townships.len());
+        // A few people per township, each with a surname of their own there (names alike need
+        // the same first character or the same pinyin) and a birth date of their own.
+        let surnames: Vec<char> = "王李张刘陈".chars().collect();
+        let given: Vec<char> = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超霞".chars().collect();
+        let first = chrono::NaiveDate::from_ymd_opt(1940, 1, 1).unwrap();
+        let mut csv = String::from("姓名,身份证号码,出生日期,居住地区划代码\n");
+        let mut people = Vec::new();
+        for i in 0..5001 {
+            let (township,) = &townships[i % townships.len()];
+            let birth = first + chrono::Days::new(i as u64);
+            let name: String = [
+                surnames[i / townships.len()],
+                given[i % given.len()],
+                given[(i / given.len()) % given.len()],
+            ]
+            .into_iter()
+            .collect();
+            let body = format!(
+                "{}{}{:03}",
+                &township[..6],
+                birth.format("%Y%m%d"),
+                i % 1000
+            );
+            let check = shegong_domain::people::identity::check_character(&body).unwrap();
+            let id = format!("{body}{check}");
+            csv.push_str(&format!("{name},{id},{birth},{township}\n"));
+            people.push((name, id, birth, township.clone()));
+        }
+        // Row 5,002 repeats the first row's number; row 5,003 is the second row's person again,
+        // without a number.
+        let (name, id, birth, village) = &people[0];
+        csv.push_str(&format!("{name}甲,{id},{birth},{village}\n"));
+        let (name, _, birth, village) = &people[1];
+        csv.push_str(&format!("{name},,{birth},{village}\n"));
+        let res = admin
+            .upload("/residents/import", &[], "file", "名册.csv", csv.as_bytes())
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let batch = res.location().to_owned();
+        assert_eq!(admin.get(&batch).await.status, StatusCode::OK);
+        for _ in 0..1200 {
+            let report = admin.get(&format!("{batch}/progress")).await.json();
+            if report["phase"] == "ready" {
+                assert_eq!(report["checked"], 5003, "{report}");
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let preview = admin.get(&batch).await;
+        let counts = preview.select("#import-counts .tag");
+        assert_eq!(counts[0], "新增 5001", "{counts:?}");
+        assert_eq!(counts[3], "有误 2", "{counts:?}");
+        let problems = preview.select("#preview tbody td:nth-child(4)");
+        // Sheet lines: the header is line 1, so the first two people are lines 2 and 3.
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("与本表第 2 行的证件号码重复")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("与本表第 3 行可能是同一人")),
+            "{problems:?}"
+        );
+    }
+);
