@@ -7,6 +7,7 @@ mod accounts;
 mod api;
 mod construction;
 mod csv_export;
+mod fixtures;
 mod fuzz;
 mod hardening;
 mod import_messy;

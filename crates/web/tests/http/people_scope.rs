@@ -2,13 +2,10 @@
 //! duplicates in files the user cannot open (item 6), created-but-unreadable files and creation
 //! keys (item 7), supervision pairs across townships (item 9).
 
+use super::fixtures::{agency, station};
 #[allow(unused_imports)]
 use super::*;
 
-use shegong_domain::network::org::OrgKind;
-use shegong_domain::network::station::{Mode, Room, Status, Tier};
-use shegong_store::network::orgs::{self, NewOrg};
-use shegong_store::network::stations::{self, StationInput};
 use shegong_store::sql::Sql;
 use shegong_web::admin::users::{CreateUser, create_user};
 use shegong_web::http::write::Author;
@@ -16,57 +13,6 @@ use shegong_web::http::write::Author;
 const COUNTY: &str = "430202";
 const TOWN_X: &str = "430202001";
 const TOWN_Y: &str = "430202002";
-
-async fn agency(app: &TestApp, name: &str) -> String {
-    let mut tx = app.state.db.begin().await.unwrap();
-    let (id, _) = orgs::create(
-        &mut tx,
-        &NewOrg {
-            name: name.into(),
-            uscc: None,
-            kind: OrgKind::Agency,
-            region: shegong_domain::RegionCode::parse(COUNTY).unwrap(),
-        },
-        app.state.now(),
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    id
-}
-
-async fn station(app: &TestApp, region: &str, name: &str, operator: &str) -> String {
-    let mut tx = app.state.db.begin().await.unwrap();
-    let id = stations::create(
-        &mut tx,
-        &Scope::national(),
-        &StationInput {
-            tier: Tier::TownshipStation,
-            region: shegong_domain::RegionCode::parse(region).unwrap(),
-            name: name.into(),
-            address: "".into(),
-            lng_e6: None,
-            lat_e6: None,
-            host_premises: "党群服务中心".into(),
-            mode: Mode::Purchase,
-            operator_org_id: Some(operator.into()),
-            status: Status::Operating,
-            status_since: "2024-01-01".into(),
-            area_m2: 120,
-            rooms: vec![Room::CaseRoom],
-            staff_count: 3,
-            certified_count: 1,
-            phone: "0731-22334455".into(),
-            open_hours: "".into(),
-        },
-        "test",
-        app.state.now(),
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    id
-}
 
 /// A signed-in account of `org` (or none), with its user id.
 async fn login(
@@ -149,8 +95,8 @@ fn resident(name: &str, id: &str, birth: &str, region: &str, station: &str) -> s
 }
 
 app_test!(an_agency_sees_only_the_people_of_its_own_stations, |app| {
-    let x = agency(&app, "阳光社工服务中心").await;
-    let y = agency(&app, "启航社工服务中心").await;
+    let x = agency(&app, "阳光社工服务中心", COUNTY).await;
+    let y = agency(&app, "启航社工服务中心", COUNTY).await;
     let sx = station(&app, TOWN_X, "阳光社工站", &x).await;
     let sy = station(&app, TOWN_Y, "启航社工站", &y).await;
     let (mut county, _) = login(&app, "county_admin", Role::CivilAffairsAdmin, COUNTY, None).await;
@@ -257,7 +203,7 @@ app_test!(an_agency_sees_only_the_people_of_its_own_stations, |app| {
 });
 
 app_test!(a_protected_child_is_saved_once_and_never_described, |app| {
-    let x = agency(&app, "阳光社工服务中心").await;
+    let x = agency(&app, "阳光社工服务中心", COUNTY).await;
     let sx = station(&app, TOWN_X, "阳光社工站", &x).await;
     // A worker without the protected-files grant registers a child under 14.
     let (mut worker, _) = login(&app, "sw_town_x", Role::SocialWorker, TOWN_X, None).await;

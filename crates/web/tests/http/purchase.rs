@@ -4,69 +4,15 @@
 //! contract's rule, catalogue items moved along their life with a kept history, every write
 //! audited; the pages re-render refused input with its values.
 
+use super::fixtures::{agency, station};
 use super::*;
 
-use shegong_domain::network::org::OrgKind;
-use shegong_domain::network::station::{Mode, Room, Status, Tier};
-use shegong_store::network::orgs::{self, NewOrg};
-use shegong_store::network::stations::{self, StationInput};
 use shegong_store::sql::Sql;
 use shegong_web::admin::users::{CreateUser, create_user};
 use shegong_web::http::write::Author;
 
 const COUNTY: &str = "430202";
 const OTHER_COUNTY: &str = "430203";
-
-async fn agency(app: &TestApp, name: &str, region: &str) -> String {
-    let mut tx = app.state.db.begin().await.unwrap();
-    let (id, _) = orgs::create(
-        &mut tx,
-        &NewOrg {
-            name: name.into(),
-            uscc: None,
-            kind: OrgKind::Agency,
-            region: shegong_domain::RegionCode::parse(region).unwrap(),
-        },
-        app.state.now(),
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    id
-}
-
-async fn station(app: &TestApp, region: &str, name: &str, operator: &str) -> String {
-    let mut tx = app.state.db.begin().await.unwrap();
-    let id = stations::create(
-        &mut tx,
-        &Scope::national(),
-        &StationInput {
-            tier: Tier::TownshipStation,
-            region: shegong_domain::RegionCode::parse(region).unwrap(),
-            name: name.into(),
-            address: "".into(),
-            lng_e6: None,
-            lat_e6: None,
-            host_premises: "党群服务中心".into(),
-            mode: Mode::Purchase,
-            operator_org_id: Some(operator.into()),
-            status: Status::Operating,
-            status_since: "2024-01-01".into(),
-            area_m2: 120,
-            rooms: vec![Room::CaseRoom],
-            staff_count: 3,
-            certified_count: 1,
-            phone: "0731-22334455".into(),
-            open_hours: "".into(),
-        },
-        "test",
-        app.state.now(),
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    id
-}
 
 /// A signed-in account with this role, region and organisation.
 async fn login(
