@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use shegong_domain::FieldError;
 use shegong_domain::purchase::contract::ContractState;
 use shegong_domain::purchase::format_percent;
 use shegong_domain::purchase::instalment::{Portion, ReductionRule};
@@ -441,6 +442,19 @@ pub async fn api_create(
     Json(body): Json<ContractBody>,
 ) -> WebResult<Response> {
     writes::purchaser(&ctx)?;
+    // The form has at most `MAX_ROWS` rows of each kind; more is refused, never cut off.
+    let too_many: Vec<FieldError> = [
+        ("lines", body.lines.len()),
+        ("budget", body.budget.len()),
+        ("payment_plan", body.instalments.len()),
+    ]
+    .into_iter()
+    .filter(|(_, n)| *n > input::MAX_ROWS)
+    .map(|(field, _)| FieldError::new(field, "purchase.too_many_rows"))
+    .collect();
+    if !too_many.is_empty() {
+        return Err(WebError::Invalid(too_many));
+    }
     let parsed = input::contract(&body.form()).map_err(WebError::Invalid)?;
     let id = writes::create_contract(&state, &ctx, parsed).await?;
     Ok((StatusCode::CREATED, Json(load(&state, &ctx, &id).await?)).into_response())

@@ -1026,3 +1026,19 @@ fn the_purchase_api_is_documented() {
     let states = doc["components"]["schemas"]["ContractPatch"]["properties"]["state"].to_string();
     assert!(states.contains("awaiting_acceptance"), "{states}");
 }
+
+app_test!(
+    more_rows_than_the_form_takes_are_refused_not_cut_off,
+    |app| {
+        let (mut admin, provider, st, _) = setup(&app).await;
+        let before = rows(&app).await;
+        let mut body = contract("ZZ-2025-051", COUNTY, &provider, &st);
+        let line = body["lines"][0].clone();
+        body["lines"] = serde_json::Value::Array(vec![line; 51]);
+        let res = send_json(&mut admin, Method::POST, "/api/v1/contracts", body).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+        assert_eq!(res.json()["errors"][0]["field"], "lines");
+        assert_eq!(res.json()["errors"][0]["code"], "purchase.too_many_rows");
+        assert_eq!(rows(&app).await, before);
+    }
+);
