@@ -50,6 +50,7 @@ pub const AREAS: &[http::area::Area] = &[
     people::AREA,
     workforce::AREA,
     purchase::AREA,
+    purchase::evaluations::AREA,
     admin::AREA,
     import::AREA,
 ];

@@ -9,6 +9,8 @@
 
 pub mod catalogue;
 pub mod contracts;
+pub mod deliverables;
+pub mod evaluations;
 pub mod instalments;
 
 use serde::Serialize;

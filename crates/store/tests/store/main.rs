@@ -7,6 +7,8 @@ mod audit;
 mod backup;
 mod backup_keys;
 mod collation;
+mod deliverables;
+mod evaluations;
 mod migrate_lock;
 mod org_scope;
 mod people;

@@ -6,6 +6,7 @@
 pub mod catalogue;
 pub mod contracts;
 pub mod contracts_api;
+pub mod evaluations;
 pub mod input;
 pub mod writes;
 

@@ -7,6 +7,8 @@ mod accounts;
 mod api;
 mod construction;
 mod csv_export;
+mod deliverables;
+mod evaluations;
 mod fixtures;
 mod fuzz;
 mod hardening;

@@ -1,0 +1,1 @@
+//! Deliverables of contract lines counted from service records. (Being built: issue 14 item 3.)
