@@ -1,0 +1,2 @@
+-- Evaluations of contracts (issue 14 item 5): being built.
+SELECT 1;
