@@ -292,15 +292,45 @@ pub fn name_key(name: &str) -> String {
 /// normalisation, the same pinyin, or (for names of three or more characters) the same surname
 /// with a single other character different.
 pub fn names_alike(a: &str, b: &str) -> bool {
-    let (na, nb) = (normalized_name(a), normalized_name(b));
-    if na == nb || name_key(a) == name_key(b) {
-        return true;
+    NameForm::new(a).alike(&NameForm::new(b))
+}
+
+/// A name as [`names_alike`] compares it, worked out once: a look-up comparing one name with
+/// many keeps their forms instead of normalising and transliterating both for every pair.
+#[derive(Debug, Clone)]
+pub struct NameForm {
+    chars: Vec<char>,
+    key: String,
+}
+
+impl NameForm {
+    pub fn new(name: &str) -> Self {
+        Self::with_key(name, name_key(name))
     }
-    let (ca, cb): (Vec<char>, Vec<char>) = (na.chars().collect(), nb.chars().collect());
-    ca.len() == cb.len()
-        && ca.len() >= 3
-        && ca.first() == cb.first()
-        && ca.iter().zip(&cb).filter(|(x, y)| x != y).count() == 1
+
+    /// The form of a stored name whose [`name_key`] is stored beside it.
+    pub fn with_key(name: &str, key: String) -> Self {
+        Self {
+            chars: normalized_name(name).chars().collect(),
+            key,
+        }
+    }
+
+    /// The first character of the normalised name.
+    pub fn first(&self) -> Option<char> {
+        self.chars.first().copied()
+    }
+
+    pub fn alike(&self, other: &NameForm) -> bool {
+        let (ca, cb) = (&self.chars, &other.chars);
+        if ca == cb || self.key == other.key {
+            return true;
+        }
+        ca.len() == cb.len()
+            && ca.len() >= 3
+            && ca.first() == cb.first()
+            && ca.iter().zip(cb).filter(|(x, y)| x != y).count() == 1
+    }
 }
 
 /// Validates a category code from the catalogue (lowercase ASCII, digits and `_`).

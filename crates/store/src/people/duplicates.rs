@@ -1,7 +1,7 @@
 //! Likely duplicates (the same identity number, or a similar name with the same birth date or
 //! home region, across the whole country) and merging one file into another.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 use shegong_domain::FieldError;
@@ -129,20 +129,38 @@ pub async fn likely_duplicates(
 /// with the key of the first character — with the same birth date or home region or number.
 /// An input whose bound passes [`SCANNED`], where the oldest-first cut could change the
 /// answer, is looked up on its own as [`likely_duplicates`] does.
+///
+/// `places` keeps what was counted per home region for the next call of the same check (a
+/// sheet asked in chunks reaches the same regions in every chunk).
 pub async fn likely_duplicates_of_each(
     conn: &mut AnyConnection,
     viewer: &Viewer,
     keys: &KeyRing,
     inputs: &[&ResidentInput],
+    places: &mut PlaceCounts,
 ) -> StoreResult<Vec<Vec<Candidate>>> {
+    let started = std::time::Instant::now();
     let probes: Vec<Probe<'_>> = inputs.iter().map(|i| Probe::new(keys, i)).collect();
-    let bounds = reach_bounds(conn, &probes).await?;
+    let bounds = reach_bounds(conn, &probes, places).await?;
+    let counted = started.elapsed();
     let near = alike_records(conn, &probes).await?;
+    let read = started.elapsed();
+    // Each record's name worked out once, and the records by what a probe's branches match on:
+    // its birth date, its home region with the first character of its name, its number.
+    let forms: Vec<people::NameForm> = near
+        .iter()
+        .map(|r| people::NameForm::with_key(&r.name, r.name_key.clone()))
+        .collect();
     let mut by_birth: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_place: HashMap<(&str, Option<char>), Vec<usize>> = HashMap::new();
     let mut by_region: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut by_hash: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, r) in near.iter().enumerate() {
         by_birth.entry(r.birth_date.as_str()).or_default().push(i);
+        by_place
+            .entry((r.region_code.as_str(), r.name.chars().next()))
+            .or_default()
+            .push(i);
         by_region.entry(r.region_code.as_str()).or_default().push(i);
         if let Some(h) = &r.id_number_hash {
             by_hash.entry(h.as_str()).or_default().push(i);
@@ -156,9 +174,15 @@ pub async fn likely_duplicates_of_each(
             picked.push(Vec::new());
             continue;
         }
+        // A region's records whose name starts with the probe's first character (all of them
+        // for a probe without one: every name starts with "").
+        let place = match p.first.chars().next() {
+            Some(first) => by_place.get(&(p.region.as_str(), Some(first))),
+            None => by_region.get(p.region.as_str()),
+        };
         let mut seen: Vec<usize> = [
             by_birth.get(p.birth_date),
-            by_region.get(p.region.as_str()),
+            place,
             p.hash.as_deref().and_then(|h| by_hash.get(h)),
         ]
         .into_iter()
@@ -170,16 +194,27 @@ pub async fn likely_duplicates_of_each(
         seen.dedup();
         let mut found: Vec<(&Found, &'static str)> = seen
             .into_iter()
-            .filter_map(|i| near.get(i))
-            .filter(|r| p.reaches(r))
-            .filter_map(|r| p.reason(r).map(|reason| (r, reason)))
+            .filter_map(|i| Some((near.get(i)?, forms.get(i)?)))
+            .filter(|(r, _)| p.reaches(r))
+            .filter_map(|(r, form)| p.reason_by(r, form).map(|reason| (r, reason)))
             .collect();
         // Oldest first, as the look-up of one input orders them.
         found.sort_by(|(a, _), (b, _)| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         found.truncate(KEPT);
         picked.push(found);
     }
+    let matched = started.elapsed();
     let mut out = describe(conn, viewer, picked).await?;
+    tracing::debug!(
+        probes = probes.len(),
+        records = near.len(),
+        alone = alone.len(),
+        count_ms = counted.as_millis(),
+        read_ms = (read - counted).as_millis(),
+        match_ms = (matched - read).as_millis(),
+        describe_ms = (started.elapsed() - matched).as_millis(),
+        "likely duplicates of each"
+    );
     for n in alone {
         if let (Some(input), Some(slot)) = (inputs.get(n), out.get_mut(n)) {
             *slot = find(conn, viewer, keys, &[input], None)
@@ -194,7 +229,11 @@ pub async fn likely_duplicates_of_each(
 /// For each probe, at least how many active records its branches reach (at most [`SCANNED`]
 /// matters): the records of its birth date, pinyin key and identity number whatever their
 /// status, and of its home region by first character of the name.
-async fn reach_bounds(conn: &mut AnyConnection, probes: &[Probe<'_>]) -> StoreResult<Vec<i64>> {
+async fn reach_bounds(
+    conn: &mut AnyConnection,
+    probes: &[Probe<'_>],
+    memo: &mut PlaceCounts,
+) -> StoreResult<Vec<i64>> {
     let births = counts(
         conn,
         "SELECT birth_date, COUNT(*) FROM residents WHERE birth_date IN (",
@@ -227,22 +266,35 @@ async fn reach_bounds(conn: &mut AnyConnection, probes: &[Probe<'_>]) -> StoreRe
         .collect();
     // Every active record of the home region first (the region index alone answers); only
     // where that is too many, by the first character of the name (which reads the records).
-    let region_totals = counts(
+    let new_regions = distinct(
+        probes
+            .iter()
+            .filter(|p| !memo.totals.contains_key(&p.region))
+            .map(|p| p.region.clone()),
+    );
+    let found = counts(
         conn,
         "SELECT region_code, COUNT(*) FROM residents r WHERE COALESCE(r.status, '') = 'active' AND r.region_code IN (",
         ") GROUP BY region_code",
-        distinct(probes.iter().map(|p| p.region.clone())),
+        new_regions.clone(),
     )
     .await?;
+    // A region without records counts 0, and is not asked again.
+    memo.totals
+        .extend(new_regions.into_iter().map(|r| (r, 0)));
+    memo.totals.extend(found);
+    let region_totals = &memo.totals;
     let crowded = distinct(
         probes
             .iter()
             .zip(&others)
-            .filter(|(p, other)| *other + get(&region_totals, &p.region) > SCANNED as i64)
+            .filter(|(p, other)| *other + get(region_totals, &p.region) > SCANNED as i64)
+            .filter(|(p, _)| !memo.crowded.contains(&p.region))
             .map(|(p, _)| p.region.clone()),
     );
     // (region, first character of the name) → active records.
-    let mut places: HashMap<(String, String), i64> = HashMap::new();
+    memo.crowded.extend(crowded.iter().cloned());
+    let places = &mut memo.by_first;
     for chunk in crowded.chunks(CHUNK * 5) {
         let mut q = Sql::new(
             "SELECT region_code, substr(name, 1, 1) AS f, COUNT(*) FROM residents r \
@@ -282,6 +334,15 @@ async fn reach_bounds(conn: &mut AnyConnection, probes: &[Probe<'_>]) -> StoreRe
         .collect())
 }
 
+/// Active records per home region, and per region and first character of the name where a
+/// region has many, counted once per check.
+#[derive(Default)]
+pub struct PlaceCounts {
+    totals: HashMap<String, i64>,
+    crowded: HashSet<String>,
+    by_first: HashMap<(String, String), i64>,
+}
+
 /// `head values… tail` in chunks: value → count.
 async fn counts(
     conn: &mut AnyConnection,
@@ -304,91 +365,120 @@ fn distinct(values: impl Iterator<Item = String>) -> Vec<String> {
     values.collect::<BTreeSet<_>>().into_iter().collect()
 }
 
-/// The key of a name's first character followed by `%`: a pattern every pinyin key of a name
-/// alike to it matches (`%` alone when the key holds LIKE's own wildcards or escape).
-fn syllable_pattern(p: &Probe<'_>) -> String {
-    let syllable = people::name_key(&p.first);
-    if syllable.contains(['%', '_', '\\']) {
-        "%".to_owned()
-    } else {
-        format!("{syllable}%")
+/// The range of pinyin keys starting with the key of a probe's first character, where every
+/// name alike to it has its key: `[from, to)` by code point (`to` absent: no upper bound), or
+/// `None` when the probe has no first character (every key).
+fn syllable_range(p: &Probe<'_>) -> Option<(String, Option<String>)> {
+    let from = people::name_key(&p.first);
+    if from.is_empty() {
+        return None;
+    }
+    let mut chars: Vec<char> = from.chars().collect();
+    // The least string above every string starting with `from`: its last character that can
+    // grow, grown, and the rest cut off.
+    let to = loop {
+        let Some(last) = chars.pop() else {
+            break None;
+        };
+        let next = match last {
+            '\u{D7FF}' => Some('\u{E000}'),
+            c => char::from_u32(u32::from(c) + 1),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            break Some(chars.into_iter().collect());
+        }
+    };
+    Some((from, to))
+}
+
+/// `AND r.name_key` within the range: an index range after the branch's equality columns.
+fn push_range(q: &mut Sql, range: &Option<(String, Option<String>)>) {
+    if let Some((from, to)) = range {
+        q.push(" AND r.name_key >= ").bind(from.as_str());
+        if let Some(to) = to {
+            q.push(" AND r.name_key < ").bind(to.as_str());
+        }
     }
 }
 
+const COLUMNS: &str = "r.id, r.name, r.name_key, r.birth_date, r.region_code, '' AS region_path, r.id_number_hash, r.station_id, r.created_at";
+
 const LEAN: &str = "SELECT r.id, r.name, r.name_key, r.birth_date, r.region_code, '' AS region_path, r.id_number_hash, r.station_id, r.created_at \
-    FROM residents r WHERE COALESCE(r.status, '') = 'active' AND ";
+    FROM residents r WHERE ";
+
+/// A branch of [`alike_records`]: `column` equal to a value of the sheet's and the name key
+/// within a range. Bounded ranges are one join of a `VALUES` list with the index (one plan,
+/// however many pairs); the rare unbounded ones are asked one by one.
+async fn read_ranges(
+    conn: &mut AnyConnection,
+    column: &'static str,
+    active: &'static str,
+    pairs: Vec<(&str, Option<(String, Option<String>)>)>,
+    out: &mut Vec<Found>,
+) -> StoreResult<()> {
+    let mut bounded: Vec<(&str, String, String)> = Vec::new();
+    for (value, range) in pairs {
+        match range {
+            Some((from, Some(to))) => bounded.push((value, from, to)),
+            range => {
+                let mut q = Sql::new(LEAN);
+                q.push(active).push(" AND r.").push(column).push(" = ").bind(value);
+                push_range(&mut q, &range);
+                out.extend(q.fetch_all::<Found>(conn).await?);
+            }
+        }
+    }
+    for chunk in bounded.chunks(RANGES) {
+        let mut q = Sql::new("WITH p(v, lo, hi) AS (VALUES ");
+        for (i, (value, from, to)) in chunk.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" })
+                .bind(*value)
+                .push(", ")
+                .bind(from.as_str())
+                .push(", ")
+                .bind(to.as_str())
+                .push(")");
+        }
+        q.push(") SELECT ")
+            .push(COLUMNS)
+            .push(" FROM p JOIN residents r ON r.")
+            .push(column)
+            .push(" = p.v AND r.name_key >= p.lo AND r.name_key < p.hi WHERE ")
+            .push(active);
+        out.extend(q.fetch_all::<Found>(conn).await?);
+    }
+    Ok(())
+}
+
+/// (value, name-key range) pairs per `WITH … VALUES` join: 3,000 parameters.
+const RANGES: usize = 1_000;
 
 /// The active records that can be a probe's candidate: the same identity number, or a pinyin
 /// key starting with the probe's first syllable and the same birth date or home region; with
-/// their regions' paths.
+/// their regions' paths. Each (birth date or region, syllable) pair is one range of the
+/// `residents_birth` or `residents_region` index, so only records whose names can be alike
+/// are read.
 async fn alike_records(conn: &mut AnyConnection, probes: &[Probe<'_>]) -> StoreResult<Vec<Found>> {
     let mut out: Vec<Found> = Vec::new();
-    let births: BTreeSet<(&str, String)> = probes
+    let births: BTreeSet<(&str, Option<(String, Option<String>)>)> = probes
         .iter()
-        .map(|p| (p.birth_date, syllable_pattern(p)))
+        .map(|p| (p.birth_date, syllable_range(p)))
         .collect();
-    let births: Vec<(&str, String)> = births.into_iter().collect();
-    for chunk in births.chunks(CHUNK * 2) {
-        let mut q = Sql::new(LEAN);
-        q.push("(");
-        for (i, (birth, pattern)) in chunk.iter().enumerate() {
-            q.push(if i == 0 {
-                "(r.birth_date = "
-            } else {
-                " OR (r.birth_date = "
-            })
-            .bind(*birth)
-            .push(" AND r.name_key LIKE ")
-            .bind(pattern.as_str())
-            .push(")");
-        }
-        q.push(")");
-        out.extend(q.fetch_all::<Found>(conn).await?);
-    }
-    let mut places: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    for p in probes {
-        places
-            .entry(p.region.as_str())
-            .or_default()
-            .insert(syllable_pattern(p));
-    }
-    let mut group: Vec<(&str, &BTreeSet<String>)> = Vec::new();
-    let mut bound = 0;
-    let places: Vec<(&str, &BTreeSet<String>)> = places.iter().map(|(r, s)| (*r, s)).collect();
-    for (i, place) in places.iter().enumerate() {
-        group.push(*place);
-        bound += 1 + place.1.len();
-        if bound >= CHUNK * 5 || i + 1 == places.len() {
-            let mut q = Sql::new(LEAN);
-            q.push("(");
-            for (j, (region, patterns)) in group.iter().enumerate() {
-                q.push(if j == 0 {
-                    "(r.region_code = "
-                } else {
-                    " OR (r.region_code = "
-                })
-                .bind(*region)
-                .push(" AND (");
-                for (k, pattern) in patterns.iter().enumerate() {
-                    q.push(if k == 0 {
-                        "r.name_key LIKE "
-                    } else {
-                        " OR r.name_key LIKE "
-                    })
-                    .bind(pattern.as_str());
-                }
-                q.push("))");
-            }
-            q.push(")");
-            out.extend(q.fetch_all::<Found>(conn).await?);
-            group.clear();
-            bound = 0;
-        }
-    }
+    // The status test wrapped: the birth-date index, not a status-led one, answers.
+    let wrapped = "COALESCE(r.status, '') = 'active'";
+    read_ranges(conn, "birth_date", wrapped, births.into_iter().collect(), &mut out).await?;
+    let places: BTreeSet<(&str, Option<(String, Option<String>)>)> = probes
+        .iter()
+        .map(|p| (p.region.as_str(), syllable_range(p)))
+        .collect();
+    // The region index holds the status: its range is region, status, name key.
+    let plain = "r.status = 'active'";
+    read_ranges(conn, "region_code", plain, places.into_iter().collect(), &mut out).await?;
     let hashes = distinct(probes.iter().filter_map(|p| p.hash.clone()));
     for chunk in hashes.chunks(CHUNK * 5) {
         let mut q = Sql::new(LEAN);
-        q.push("r.id_number_hash IN (");
+        q.push("COALESCE(r.status, '') = 'active' AND r.id_number_hash IN (");
         bind_list(&mut q, chunk);
         q.push(")");
         out.extend(q.fetch_all::<Found>(conn).await?);
@@ -435,7 +525,7 @@ struct Found {
 
 /// What one input is looked up by.
 struct Probe<'a> {
-    name: &'a str,
+    form: people::NameForm,
     name_key: String,
     /// The first character of the normalised name: a name one character apart keeps it.
     first: String,
@@ -446,13 +536,11 @@ struct Probe<'a> {
 
 impl<'a> Probe<'a> {
     fn new(keys: &KeyRing, input: &'a ResidentInput) -> Self {
+        let form = people::NameForm::new(&input.name);
         Probe {
-            name: &input.name,
             name_key: people::name_key(&input.name),
-            first: people::normalized_name(&input.name)
-                .chars()
-                .take(1)
-                .collect(),
+            first: form.first().map(String::from).unwrap_or_default(),
+            form,
             birth_date: &input.birth_date,
             region: input
                 .region
@@ -476,9 +564,14 @@ impl<'a> Probe<'a> {
 
     /// Why the record is probably this person, if it is.
     fn reason(&self, r: &Found) -> Option<&'static str> {
+        self.reason_by(r, &people::NameForm::with_key(&r.name, r.name_key.clone()))
+    }
+
+    /// [`Probe::reason`] with the record's name already worked out.
+    fn reason_by(&self, r: &Found, form: &people::NameForm) -> Option<&'static str> {
         if self.hash.is_some() && r.id_number_hash == self.hash {
             Some("same_id")
-        } else if !people::names_alike(&r.name, self.name) {
+        } else if !self.form.alike(form) {
             None
         } else if r.birth_date == self.birth_date {
             Some("same_birth_date")

@@ -68,7 +68,9 @@ pub async fn register_all(
     now: Millis,
 ) -> Result<Vec<String>, Refused> {
     let at = |index| move |error| Refused { index, error };
+    let started = std::time::Instant::now();
     let ready = check(conn, viewer, keys, rows).await?;
+    let checked = started.elapsed();
     for (n, batch) in ready.chunks(RESIDENT_ROWS).enumerate() {
         residents_statement(keys, batch, created_by, now)
             .execute(conn)
@@ -93,9 +95,17 @@ pub async fn register_all(
             .await
             .map_err(at(first))?;
     }
+    let written = started.elapsed();
     counters::apply(conn, contributions(&ready))
         .await
         .map_err(at(0))?;
+    tracing::debug!(
+        rows = rows.len(),
+        check_ms = checked.as_millis(),
+        insert_ms = (written - checked).as_millis(),
+        counters_ms = (started.elapsed() - written).as_millis(),
+        "register_all"
+    );
     Ok(ready.into_iter().map(|r| r.id).collect())
 }
 

@@ -174,7 +174,14 @@ impl Run {
         all: bool,
         progress: Option<Arc<Progress>>,
     ) -> WebResult<Result<Written, Refused>> {
+        let started = Instant::now();
         let (planned, _) = self.plan(staged).await?;
+        tracing::debug!(
+            kind = self.imp.kind(),
+            rows = planned.len(),
+            plan_ms = started.elapsed().as_millis(),
+            "import commit: planned"
+        );
         let mut written = Written::default();
         let mut changes = Vec::new();
         for p in planned {
@@ -225,6 +232,7 @@ impl Run {
                         }
                         let chunk: Vec<_> = changes.by_ref().take(COMMIT_CHUNK).collect();
                         let n = chunk.len();
+                        let started = Instant::now();
                         match run.imp.apply(&job, tx, chunk).await {
                             Ok(()) => {}
                             Err(Failed {
@@ -233,6 +241,11 @@ impl Run {
                             }) => return refuse(&failure, Refused::Row(row, e)),
                             Err(Failed { error, .. }) => return Err(error),
                         }
+                        tracing::debug!(
+                            rows = n,
+                            write_ms = started.elapsed().as_millis(),
+                            "import commit: chunk written"
+                        );
                         if let Some(p) = &progress {
                             p.written.fetch_add(n, Ordering::Relaxed);
                         }

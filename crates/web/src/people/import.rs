@@ -251,7 +251,7 @@ static COLUMNS: Schema = Schema {
 /// pair of rows.
 #[derive(Default)]
 struct SheetPeople {
-    buckets: HashMap<String, Vec<(usize, String)>>,
+    buckets: HashMap<String, Vec<(usize, people::NameForm)>>,
 }
 
 impl SheetPeople {
@@ -279,23 +279,25 @@ impl SheetPeople {
 
     /// An earlier row that is probably the same person: (row number, reason).
     fn find(&self, input: &ResidentInput) -> Option<(usize, &'static str)> {
+        let form = people::NameForm::new(&input.name);
         Self::buckets(input)
             .into_iter()
             .find_map(|(bucket, reason)| {
                 self.buckets
                     .get(&bucket)?
                     .iter()
-                    .find(|(_, name)| people::names_alike(name, &input.name))
+                    .find(|(_, other)| other.alike(&form))
                     .map(|(number, _)| (*number, reason))
             })
     }
 
     fn insert(&mut self, number: usize, input: &ResidentInput) {
+        let form = people::NameForm::new(&input.name);
         for (bucket, _) in Self::buckets(input) {
             self.buckets
                 .entry(bucket)
                 .or_default()
-                .push((number, input.name.clone()));
+                .push((number, form.clone()));
         }
     }
 }
@@ -396,12 +398,14 @@ impl Importer for Residents {
             let viewer = crate::people::residents::viewer(job.state, job.user);
             let mut seen = HashMap::new();
             let mut sheet = SheetPeople::default();
+            let mut places = duplicates::PlaceCounts::default();
             let mut out = Vec::with_capacity(rows.len());
             // A chunk at a time: a few look-ups against the register per chunk, what they read
             // held for that chunk only, and the job's progress moving as chunks are decided.
             // Across chunks only the sheet's identity numbers and name buckets are kept, so each
             // row is decided as in one pass over the whole sheet.
             for chunk in rows.chunks(CHECK_CHUNK) {
+                let started = std::time::Instant::now();
                 let prepared: Vec<Result<Prepared<'_>, Planned>> = chunk
                     .iter()
                     .map(|row| prepare(job, &known, &mut seen, row))
@@ -410,8 +414,18 @@ impl Importer for Residents {
                     .iter()
                     .filter_map(|p| p.as_ref().ok().and_then(|p| p.hash.clone()))
                     .collect();
+                let parsed = started.elapsed();
                 let on_file = lookups::resident_id_hashes(conn, &hashes).await?;
-                let on_register = on_register(job, conn, &viewer, &prepared, &on_file).await?;
+                let numbers = started.elapsed();
+                let on_register =
+                    on_register(job, conn, &viewer, &prepared, &on_file, &mut places).await?;
+                tracing::debug!(
+                    rows = chunk.len(),
+                    parse_ms = parsed.as_millis(),
+                    numbers_ms = (numbers - parsed).as_millis(),
+                    alike_ms = (started.elapsed() - numbers).as_millis(),
+                    "resident import: chunk checked"
+                );
                 let mut check = Register {
                     on_file,
                     on_register,
@@ -643,6 +657,7 @@ async fn on_register(
     viewer: &Viewer,
     prepared: &[Result<Prepared<'_>, Planned>],
     on_file: &HashSet<String>,
+    places: &mut duplicates::PlaceCounts,
 ) -> WebResult<HashMap<usize, Vec<Candidate>>> {
     let checked: Vec<&Prepared<'_>> = prepared
         .iter()
@@ -651,7 +666,8 @@ async fn on_register(
         .collect();
     let inputs: Vec<&ResidentInput> = checked.iter().map(|p| &p.input).collect();
     let found =
-        duplicates::likely_duplicates_of_each(conn, viewer, &job.state.keys, &inputs).await?;
+        duplicates::likely_duplicates_of_each(conn, viewer, &job.state.keys, &inputs, places)
+            .await?;
     Ok(checked.iter().map(|p| p.row.number).zip(found).collect())
 }
 
