@@ -280,8 +280,7 @@ async fn reach_bounds(
     )
     .await?;
     // A region without records counts 0, and is not asked again.
-    memo.totals
-        .extend(new_regions.into_iter().map(|r| (r, 0)));
+    memo.totals.extend(new_regions.into_iter().map(|r| (r, 0)));
     memo.totals.extend(found);
     let region_totals = &memo.totals;
     let crowded = distinct(
@@ -423,7 +422,11 @@ async fn read_ranges(
             Some((from, Some(to))) => bounded.push((value, from, to)),
             range => {
                 let mut q = Sql::new(LEAN);
-                q.push(active).push(" AND r.").push(column).push(" = ").bind(value);
+                q.push(active)
+                    .push(" AND r.")
+                    .push(column)
+                    .push(" = ")
+                    .bind(value);
                 push_range(&mut q, &range);
                 out.extend(q.fetch_all::<Found>(conn).await?);
             }
@@ -467,14 +470,28 @@ async fn alike_records(conn: &mut AnyConnection, probes: &[Probe<'_>]) -> StoreR
         .collect();
     // The status test wrapped: the birth-date index, not a status-led one, answers.
     let wrapped = "COALESCE(r.status, '') = 'active'";
-    read_ranges(conn, "birth_date", wrapped, births.into_iter().collect(), &mut out).await?;
+    read_ranges(
+        conn,
+        "birth_date",
+        wrapped,
+        births.into_iter().collect(),
+        &mut out,
+    )
+    .await?;
     let places: BTreeSet<(&str, Option<(String, Option<String>)>)> = probes
         .iter()
         .map(|p| (p.region.as_str(), syllable_range(p)))
         .collect();
     // The region index holds the status: its range is region, status, name key.
     let plain = "r.status = 'active'";
-    read_ranges(conn, "region_code", plain, places.into_iter().collect(), &mut out).await?;
+    read_ranges(
+        conn,
+        "region_code",
+        plain,
+        places.into_iter().collect(),
+        &mut out,
+    )
+    .await?;
     let hashes = distinct(probes.iter().filter_map(|p| p.hash.clone()));
     for chunk in hashes.chunks(CHUNK * 5) {
         let mut q = Sql::new(LEAN);
