@@ -146,7 +146,8 @@ pub async fn likely_duplicates_of_each(
     let near = alike_records(conn, &probes).await?;
     let read = started.elapsed();
     // Each record's name worked out once, and the records by what a probe's branches match on:
-    // its birth date, its home region with the first character of its name, its number.
+    // its birth date, its home region with the first character of its name, its pinyin key,
+    // its number.
     let forms: Vec<people::NameForm> = near
         .iter()
         .map(|r| people::NameForm::with_key(&r.name, r.name_key.clone()))
@@ -155,8 +156,11 @@ pub async fn likely_duplicates_of_each(
     let mut by_place: HashMap<(&str, Option<char>), Vec<usize>> = HashMap::new();
     let mut by_region: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut by_hash: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, r) in near.iter().enumerate() {
         by_birth.entry(r.birth_date.as_str()).or_default().push(i);
+        // The same pinyin key reaches a record whatever its first character (張 and 张).
+        by_key.entry(r.name_key.as_str()).or_default().push(i);
         by_place
             .entry((r.region_code.as_str(), r.name.chars().next()))
             .or_default()
@@ -183,6 +187,7 @@ pub async fn likely_duplicates_of_each(
         let mut seen: Vec<usize> = [
             by_birth.get(p.birth_date),
             place,
+            by_key.get(p.name_key.as_str()),
             p.hash.as_deref().and_then(|h| by_hash.get(h)),
         ]
         .into_iter()

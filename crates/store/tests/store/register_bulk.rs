@@ -444,9 +444,15 @@ db_test!(
         };
         let mut c = db.read().await.unwrap();
         let refs: Vec<&ResidentInput> = sheet.iter().collect();
-        let each = duplicates::likely_duplicates_of_each(&mut c, &v, &keys, &refs, &mut Default::default())
-            .await
-            .unwrap();
+        let each = duplicates::likely_duplicates_of_each(
+            &mut c,
+            &v,
+            &keys,
+            &refs,
+            &mut Default::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(each.len(), sheet.len());
         let shown = |found: &[duplicates::Candidate]| -> Vec<String> {
             found
