@@ -11,6 +11,7 @@ use sqlx::AnyConnection;
 use crate::crypto::KeyRing;
 use crate::people::residents::{self, Viewer, in_scope};
 use crate::people::visit_rules;
+use crate::purchase::deliverables;
 use crate::sql::Sql;
 use crate::{
     Millis, Page, PageRequest, StoreError, StoreResult, network::stations, new_id, people::cases,
@@ -253,6 +254,15 @@ pub async fn create(
     let mut counted = counters::Changes::default();
     counters::service(&mut counted, &facts, 1);
     counters::apply(conn, counted).await?;
+    let record = deliverables::Record {
+        station_id: station_id.as_deref(),
+        kind: kind.as_str(),
+        served_on: &input.served_on,
+        title: input.title.trim(),
+        case_id: input.case_id.as_deref(),
+        person_times,
+    };
+    deliverables::apply(conn, &[(record, 1)]).await?;
     if kind == ServiceKind::Visit {
         for rid in resident_id.iter().chain(participants.iter()) {
             visit_rules::reschedule(conn, rid).await?;
@@ -307,6 +317,21 @@ pub async fn record_past_visits(
         }
         q.execute(conn).await?;
     }
+    let records: Vec<_> = visits
+        .iter()
+        .map(|(on, _, _)| {
+            let visit = deliverables::Record {
+                station_id: r.station_id.as_deref(),
+                kind: "visit",
+                served_on: on,
+                title: "",
+                case_id: None,
+                person_times: 1,
+            };
+            (visit, 1)
+        })
+        .collect();
+    deliverables::apply(conn, &records).await?;
     let mut counted = counters::Changes::default();
     for (on, minutes, _) in visits {
         let v = counters::Values {
@@ -388,6 +413,7 @@ pub async fn delete(conn: &mut AnyConnection, viewer: &Viewer, id: &str) -> Stor
         .execute(conn)
         .await?;
     counters::apply(conn, contribution(&s, -1)).await?;
+    deliverables::apply(conn, &[(deliverables::Record::of(&s), -1)]).await?;
     if s.kind == ServiceKind::Visit.as_str() {
         for p in people {
             visit_rules::reschedule(conn, &p).await?;
@@ -450,6 +476,11 @@ pub async fn correct(
     };
     changes.merge(contribution(&after, 1));
     counters::apply(conn, changes).await?;
+    let moved = [
+        (deliverables::Record::of(&s), -1),
+        (deliverables::Record::of(&after), 1),
+    ];
+    deliverables::apply(conn, &moved).await?;
     if s.kind == ServiceKind::Visit.as_str() {
         for p in reached(conn, &s).await? {
             visit_rules::reschedule(conn, &p).await?;

@@ -298,6 +298,8 @@ pub async fn create(
             .await?;
     }
     instalments::insert_plan(conn, &id, &input.plan, now).await?;
+    // Records already kept for the contract's stations and term count from the start.
+    super::deliverables::rebuild_contract(conn, &id).await?;
     Ok(id)
 }
 

@@ -17,6 +17,7 @@ use shegong_domain::{FieldError, Permission};
 use shegong_store::PageRequest;
 use shegong_store::network::orgs;
 use shegong_store::purchase::contracts::{self, Contract, Filter};
+use shegong_store::purchase::deliverables::{self, ContractDelivery, LineDelivery};
 use shegong_store::purchase::instalments::Instalment;
 use utoipa::IntoParams;
 
@@ -338,6 +339,9 @@ struct DetailPage {
     /// (target state code, label) of the moves the viewer may make.
     moves: Vec<(String, String)>,
     lines: Vec<Vec<String>>,
+    deliverables: Vec<DeliveryRow>,
+    /// "As of <day>, <n>% of the term has passed" (and whether records still count).
+    delivery_note: String,
     budget: Vec<Vec<String>>,
     stations: Vec<(String, String)>,
     instalments: Vec<InstalmentRow>,
@@ -365,10 +369,14 @@ pub(super) async fn detail(
 ) -> WebResult<Response> {
     let u = reader(ctx)?;
     let t = ctx.tr();
-    let d = {
+    let today = today_date(state.now());
+    let (d, delivered) = {
         let mut c = state.db.read().await?;
-        contracts::detail(&mut c, &u.scope(), id).await?
+        let d = contracts::detail(&mut c, &u.scope(), id).await?;
+        let delivered = deliverables::for_contract(&mut c, &u.scope(), id, today).await?;
+        (d, delivered)
     };
+    let delivery_note = delivery_note(&t, &d.contract, today);
     let purchaser = writes::is_purchaser(u);
     let can_request = u.can(Permission::WriteData);
     let status = if error.is_some() {
@@ -422,6 +430,8 @@ pub(super) async fn detail(
                     ]
                 })
                 .collect(),
+            deliverables: delivered.iter().map(|l| delivery_row(&t, l)).collect(),
+            delivery_note,
             budget: d
                 .budget
                 .iter()
@@ -445,6 +455,66 @@ pub(super) async fn detail(
             c: d.contract,
         },
     ))
+}
+
+/// A contract line's delivery on the contract page.
+pub struct DeliveryRow {
+    pub seq: i64,
+    pub content: String,
+    pub rule: String,
+    /// The target with its unit.
+    pub target: String,
+    /// A number, or a note for lines not counted from records.
+    pub delivered: String,
+    pub percent: String,
+    pub expected: String,
+    /// "behind", "on_pace" or "" (not counted).
+    pub pace: &'static str,
+    pub pace_label: String,
+}
+
+fn delivery_row(t: &Tr, l: &LineDelivery) -> DeliveryRow {
+    let (pace, pace_label) = match (l.delivered, l.behind) {
+        (None, _) => ("", ""),
+        (Some(_), true) => ("behind", t.get("delivery.behind")),
+        (Some(_), false) => ("on_pace", t.get("delivery.on_pace")),
+    };
+    DeliveryRow {
+        seq: l.seq,
+        content: l.content.clone(),
+        rule: rule_text(t, l.rule),
+        target: format!("{} {}", l.target, l.unit),
+        delivered: l
+            .delivered
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| t.get("delivery.not_counted").to_owned()),
+        percent: l
+            .delivered_bp
+            .map(|bp| format!("{}%", format_percent(bp)))
+            .unwrap_or_default(),
+        expected: if l.delivered.is_some() {
+            l.expected.to_string()
+        } else {
+            String::new()
+        },
+        pace,
+        pace_label: pace_label.to_owned(),
+    }
+}
+
+fn delivery_note(t: &Tr, c: &Contract, today: NaiveDate) -> String {
+    let mut note = t.fmt(
+        "delivery.as_of",
+        &[
+            ("day", &today.to_string()),
+            ("elapsed", &format_percent(c.term.elapsed_bp(today))),
+        ],
+    );
+    if !deliverables::counts_records(c.state) {
+        note.push(' ');
+        note.push_str(t.get("delivery.frozen"));
+    }
+    note
 }
 
 fn rule_text(t: &Tr, rule: shegong_domain::purchase::contract::QualifyingRule) -> String {
@@ -701,4 +771,153 @@ pub async fn create(
         Err(WebError::Invalid(errors)) => form_page(&state, &ctx, f, errors).await,
         Err(e) => Err(e),
     }
+}
+
+/// A contract on the delivery overview.
+pub struct OverviewRow {
+    pub id: String,
+    pub number: String,
+    pub title: String,
+    pub provider: String,
+    pub term: String,
+    pub state: String,
+    pub counted_lines: i64,
+    pub delivered: String,
+    pub elapsed: String,
+    pub behind_lines: i64,
+}
+
+fn overview_row(t: &Tr, d: &ContractDelivery) -> OverviewRow {
+    let r = row(t, &d.contract);
+    OverviewRow {
+        id: r.id,
+        number: r.number,
+        title: r.title,
+        provider: r.provider,
+        term: r.term,
+        state: r.state,
+        counted_lines: d.counted_lines,
+        delivered: d
+            .delivered_bp
+            .map(|bp| format!("{}%", format_percent(bp)))
+            .unwrap_or_default(),
+        elapsed: format!("{}%", format_percent(d.elapsed_bp)),
+        behind_lines: d.behind_lines,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "purchase/contract_delivery.html")]
+struct DeliveryPage {
+    t: Tr,
+    base: Base,
+    rows: Vec<OverviewRow>,
+    pager: Pager,
+    q: ListQuery,
+    states: Vec<(String, String)>,
+    export_href: String,
+}
+
+/// The region's purchase overview: the contracts in scope with how far their lines are
+/// delivered against the elapsed term, read from the maintained counts.
+pub async fn delivery_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListQuery>,
+) -> WebResult<Response> {
+    let u = reader(&ctx)?;
+    let t = ctx.tr();
+    let data = {
+        let mut c = state.db.read().await?;
+        deliverables::overview(
+            &mut c,
+            &u.scope(),
+            &q.filter()?,
+            PageRequest::new(q.page, q.per_page),
+            today_date(state.now()),
+        )
+        .await?
+    };
+    let pairs = q.pairs();
+    let title = t.get("menu.delivery");
+    Ok(page(
+        StatusCode::OK,
+        &DeliveryPage {
+            t,
+            base: Base::new(
+                &ctx,
+                title,
+                vec![
+                    Crumb::link(t.get("menu.contracts"), "/contracts"),
+                    Crumb::here(title),
+                ],
+            ),
+            rows: data.items.iter().map(|d| overview_row(&t, d)).collect(),
+            pager: pager(&t, &data, "/contracts/delivery", &pairs),
+            states: options(&t, "purchase.state", ContractState::ALL),
+            export_href: format!(
+                "/contracts/delivery/export.xlsx?{}",
+                serde_urlencoded::to_string(&pairs).unwrap_or_default()
+            ),
+            q,
+        },
+    ))
+}
+
+/// The delivery overview as an Excel file (the contracts of the filter, up to the export cap).
+pub async fn delivery_export(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListQuery>,
+) -> WebResult<Response> {
+    let export = Export::check(&ctx, "contract", Permission::Export)?;
+    let u = export.user();
+    let t = ctx.tr();
+    let data = {
+        let mut c = state.db.read().await?;
+        deliverables::overview(
+            &mut c,
+            &u.scope(),
+            &q.filter()?,
+            PageRequest {
+                page: 1,
+                per_page: excel::MAX_ROWS,
+            },
+            today_date(state.now()),
+        )
+        .await?
+    };
+    let headers = [
+        "purchase.number",
+        "purchase.title",
+        "purchase.provider",
+        "purchase.term",
+        "common.status",
+        "delivery.counted_lines",
+        "delivery.percent",
+        "delivery.elapsed",
+        "delivery.behind_lines",
+    ]
+    .map(|k| t.get(k));
+    let rows: Vec<Vec<Cell>> = data
+        .items
+        .iter()
+        .map(|d| {
+            let r = overview_row(&t, d);
+            vec![
+                r.number.into(),
+                r.title.into(),
+                r.provider.into(),
+                r.term.into(),
+                r.state.into(),
+                r.counted_lines.into(),
+                r.delivered.into(),
+                r.elapsed.into(),
+                r.behind_lines.into(),
+            ]
+        })
+        .collect();
+    export
+        .send(&state, &ctx, "menu.delivery", &headers, &rows, vec![])
+        .await
 }

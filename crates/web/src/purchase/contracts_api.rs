@@ -12,6 +12,7 @@ use shegong_domain::purchase::format_percent;
 use shegong_domain::purchase::instalment::{Portion, ReductionRule};
 use shegong_store::PageRequest;
 use shegong_store::purchase::contracts::{self, Contract, ContractDetail, ContractEdit};
+use shegong_store::purchase::deliverables::{self, ContractDelivery, LineDelivery};
 use shegong_store::purchase::instalments::{self, Instalment};
 use utoipa::ToSchema;
 
@@ -577,4 +578,151 @@ pub async fn api_move_instalment(
     let step = input::step(&body.form(), today_date(state.now()))?;
     let after = writes::move_instalment(&state, &ctx, &id, seq, step).await?;
     Ok(Json(instalment_dto(&after)))
+}
+
+/// A contract line's delivery: counted from the service records of the contract's stations and
+/// term that meet the line's rule, against the target and the elapsed term.
+#[derive(Serialize, ToSchema)]
+pub struct DeliverableDto {
+    pub line_id: String,
+    pub seq: i64,
+    pub content: String,
+    pub unit: String,
+    /// The kind of service record counted, or null for lines not counted from records.
+    pub service_kind: Option<String>,
+    /// The line's qualifying rule, as in the contract's lines.
+    #[schema(value_type = Object)]
+    pub rule: serde_json::Value,
+    /// The target quantity.
+    pub target: i64,
+    /// Delivered so far; null for lines not counted from records.
+    pub delivered: Option<i64>,
+    /// Delivered / target as a percentage ("45.5"), above 100 when over-delivered.
+    pub delivered_percent: Option<String>,
+    /// The same in basis points (10,000 = 100 %).
+    pub delivered_bp: Option<i64>,
+    /// What an even pace asks by now: target × elapsed share of the term, rounded down.
+    pub expected: i64,
+    /// Behind pace: the delivered share trails the elapsed share by more than 5 points.
+    pub behind: bool,
+}
+
+pub(super) fn deliverable_dto(l: &LineDelivery) -> DeliverableDto {
+    DeliverableDto {
+        line_id: l.line_id.clone(),
+        seq: l.seq,
+        content: l.content.clone(),
+        unit: l.unit.clone(),
+        service_kind: l.service_kind.map(|k| k.to_string()),
+        rule: serde_json::to_value(l.rule).unwrap_or_default(),
+        target: l.target,
+        delivered: l.delivered,
+        delivered_percent: l.delivered_bp.map(format_percent),
+        delivered_bp: l.delivered_bp,
+        expected: l.expected,
+        behind: l.behind,
+    }
+}
+
+/// A contract's deliverables as of a day.
+#[derive(Serialize, ToSchema)]
+pub struct DeliverablesDto {
+    pub contract_id: String,
+    /// The day pace is measured on (today).
+    #[schema(format = Date)]
+    pub as_of: String,
+    /// How much of the term has passed, as a percentage ("50.13").
+    pub elapsed_percent: String,
+    pub elapsed_bp: i64,
+    /// Whether records still move the figures (false once the contract is accepted: the
+    /// accepted figures stay).
+    pub counting: bool,
+    pub lines: Vec<DeliverableDto>,
+}
+
+/// A contract's deliverables line by line: target, delivered (counted live from the service
+/// records of the contract's stations and term that meet each line's rule), percentage and pace
+/// against the elapsed term.
+#[utoipa::path(get, path = "/api/v1/contracts/{id}/deliverables", tag = "purchase", params(("id" = String, Path)),
+    responses((status = 200, body = DeliverablesDto), (status = 404, description = "Unknown or outside the caller's scope")))]
+pub async fn api_deliverables(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> WebResult<Json<DeliverablesDto>> {
+    let u = reader(&ctx)?;
+    let today = today_date(state.now());
+    let mut c = state.db.read().await?;
+    let contract = contracts::get(&mut c, &u.scope(), &id).await?;
+    let lines = deliverables::for_contract(&mut c, &u.scope(), &id, today).await?;
+    let elapsed_bp = contract.term.elapsed_bp(today);
+    Ok(Json(DeliverablesDto {
+        contract_id: contract.id,
+        as_of: today.to_string(),
+        elapsed_percent: format_percent(elapsed_bp),
+        elapsed_bp,
+        counting: deliverables::counts_records(contract.state),
+        lines: lines.iter().map(deliverable_dto).collect(),
+    }))
+}
+
+/// A contract's delivery at a glance.
+#[derive(Serialize, ToSchema)]
+pub struct ContractDeliveryDto {
+    #[serde(flatten)]
+    pub contract: ContractDto,
+    /// Lines counted from service records.
+    pub counted_lines: i64,
+    /// The mean of the counted lines' delivered percentages, each capped at 100; null without
+    /// counted lines.
+    pub delivered_percent: Option<String>,
+    /// How much of the term has passed, as a percentage.
+    pub elapsed_percent: String,
+    /// Lines behind pace.
+    pub behind_lines: i64,
+}
+
+pub(super) fn delivery_dto(d: &ContractDelivery) -> ContractDeliveryDto {
+    ContractDeliveryDto {
+        contract: dto(&d.contract),
+        counted_lines: d.counted_lines,
+        delivered_percent: d.delivered_bp.map(format_percent),
+        elapsed_percent: format_percent(d.elapsed_bp),
+        behind_lines: d.behind_lines,
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryPage {
+    pub items: Vec<ContractDeliveryDto>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// Delivery of the contracts within the caller's scope (filtered as the contract list), read
+/// from the maintained counts: for a region's purchase dashboard.
+#[utoipa::path(get, path = "/api/v1/contracts/delivery", tag = "purchase", params(ListQuery),
+    responses((status = 200, body = DeliveryPage)))]
+pub async fn api_delivery(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ListQuery>,
+) -> WebResult<Json<DeliveryPage>> {
+    let u = reader(&ctx)?;
+    let mut c = state.db.read().await?;
+    let p = deliverables::overview(
+        &mut c,
+        &u.scope(),
+        &q.filter()?,
+        PageRequest::new(q.page, q.per_page),
+        today_date(state.now()),
+    )
+    .await?;
+    Ok(Json(DeliveryPage {
+        items: p.items.iter().map(delivery_dto).collect(),
+        total: p.total,
+        page: p.page,
+        per_page: p.per_page,
+    }))
 }

@@ -1,7 +1,9 @@
 //! Government purchase of services (政府购买服务): the catalogue, contracts with their lines,
 //! budget and stations, and payment plans whose instalments are assessed, requested and paid.
 //! Catalogue items move through their life with a kept history.
-//! Evaluations, indicator trees and deliverables counted from service records come later.
+//! Each contract line's deliverables are counted from service records (maintained counts), shown
+//! on the contract page and, for the contracts of a scope, on the delivery overview.
+//! Evaluations on indicator trees are their own area (`evaluations`).
 
 pub mod catalogue;
 pub mod contracts;
@@ -29,6 +31,11 @@ pub const AREA: Area = Area {
         entries: &[
             ("menu.catalogue", "/catalogue", Some(Permission::ReadData)),
             ("menu.contracts", "/contracts", Some(Permission::ReadData)),
+            (
+                "menu.delivery",
+                "/contracts/delivery",
+                Some(Permission::ReadData),
+            ),
         ],
     }],
 };
@@ -45,6 +52,8 @@ pub const AREA: Area = Area {
         contracts_api::api_patch,
         contracts_api::api_instalments,
         contracts_api::api_move_instalment,
+        contracts_api::api_deliverables,
+        contracts_api::api_delivery,
     ),
     tags((name = "purchase", description = "Purchase of services: catalogue, contracts, payment plans and instalments"))
 )]
@@ -62,6 +71,11 @@ fn routes() -> Router<AppState> {
             get(contracts::list_page).post(contracts::create),
         )
         .route("/contracts/new", get(contracts::new_form))
+        .route("/contracts/delivery", get(contracts::delivery_page))
+        .route(
+            "/contracts/delivery/export.xlsx",
+            get(contracts::delivery_export),
+        )
         .route("/contracts/export.xlsx", get(contracts::export))
         .route("/contracts/{id}", get(contracts::detail_page))
         .route("/contracts/{id}/state", post(contracts::move_state))
@@ -84,6 +98,14 @@ fn routes() -> Router<AppState> {
         .route(
             "/api/v1/contracts/{id}",
             get(contracts_api::api_get).patch(contracts_api::api_patch),
+        )
+        .route(
+            "/api/v1/contracts/delivery",
+            get(contracts_api::api_delivery),
+        )
+        .route(
+            "/api/v1/contracts/{id}/deliverables",
+            get(contracts_api::api_deliverables),
         )
         .route(
             "/api/v1/contracts/{id}/instalments",
