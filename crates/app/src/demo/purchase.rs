@@ -4,13 +4,17 @@
 //! group line counted only with ≥ 6 sessions and ≥ 42 person-times, community activities, a
 //! budget and a 40/40/20 plan. The terms run a year from six months ago, so every contract is in
 //! force; 芦淞区's (the demo accounts' district) has its first instalment assessed and paid,
-//! another's (荷塘区's) first one awaits assessment. Written through the store, as in use; deterministic.
+//! another's (荷塘区's) first one awaits assessment. 芦淞区's contract also has a mid-term
+//! evaluation by a third-party evaluation centre completed to its final score and grade (which
+//! assessed the mid-term instalment by the contract's rule) and a spot check in progress with
+//! open rectification tasks (one overdue). Written through the store, as in use; deterministic.
 
 use std::collections::BTreeMap;
 
 use anyhow::Context;
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate};
 use shegong_domain::money::Fen;
+use shegong_domain::network::org::OrgKind;
 use shegong_domain::network::station::Mode;
 use shegong_domain::people::ServiceKind;
 use shegong_domain::purchase::HUNDRED_PERCENT;
@@ -21,7 +25,10 @@ use shegong_domain::purchase::contract::{
     BudgetCategory, BudgetLine, ContractLine, ContractState, ProcurementMethod, QualifyingRule,
     Term,
 };
-use shegong_domain::purchase::evaluation::{EvaluationKind, FinalScore, GradeThresholds, Points};
+use shegong_domain::purchase::evaluation::{
+    EvaluationKind, EvaluationState, FinalScore, GradeThresholds, Points,
+};
+use shegong_domain::purchase::indicator::Scorer;
 use shegong_domain::purchase::instalment::{
     PaymentPlan, PlannedInstalment, Portion, ReductionRule, Trigger,
 };
@@ -30,6 +37,9 @@ use shegong_store::network::stations::{self, Filter};
 use shegong_store::network::{orgs, regions};
 use shegong_store::purchase::catalogue::{self, ItemInput, ItemStep};
 use shegong_store::purchase::contracts::{self, ContractInput};
+use shegong_store::purchase::evaluations::{
+    self as evals, EvaluationInput, RectificationInput, ScoreText,
+};
 use shegong_store::purchase::instalments::{self, Assess, Step};
 use shegong_store::{Conn, PageRequest};
 use shegong_web::AppState;
@@ -344,6 +354,7 @@ async fn seed_contracts(
         // 芦淞区's contract is the one the demo's agency and district accounts see.
         if county == DEMO_COUNTY {
             first_instalment_paid(conn, &id, term, now).await?;
+            seed_evaluations(conn, &id, term, today, now).await?;
         } else if !awaiting {
             let step = Step::AwaitAssessment;
             instalments::advance(conn, &all, &id, 1, step, now).await?;
@@ -378,6 +389,202 @@ async fn first_instalment_paid(
         Step::Pay(paid_on),
     ] {
         instalments::advance(conn, &all, id, 1, step, now).await?;
+    }
+    Ok(())
+}
+
+/// The demo's third-party evaluation centre.
+const EVALUATOR: &str = "株洲市明鉴社会工作评估中心";
+
+/// An input for every scored node of the default tree, mostly 优 with a few 良, delivery as
+/// measured from the demo's service records (else 96 % and 100 %), the financial veto passed;
+/// only the third party's nodes
+/// when `third_party_only`.
+async fn demo_scores(
+    conn: &mut Conn,
+    id: &str,
+    third_party_only: bool,
+) -> anyhow::Result<Vec<ScoreText>> {
+    let sheet = evals::sheet(conn, &Scope::national(), id).await?;
+    let good = [
+        "core_quality",
+        "featured",
+        "purchaser_outcomes",
+        "rectification_follow_up",
+    ];
+    Ok(sheet
+        .rows
+        .iter()
+        .filter(|r| !third_party_only || r.node.role.as_str() == "third_party")
+        .filter_map(|r| {
+            let value = match &r.node.scorer {
+                Scorer::Sum => return None,
+                Scorer::Graded { .. } if good.contains(&r.node.id.as_str()) => "良",
+                Scorer::Graded { .. } => "优",
+                // Delivery measured from the demo's own service records stands as measured.
+                Scorer::RatioBands { .. } if r.measured_bp.is_some() => return None,
+                Scorer::RatioBands { .. } if r.node.id == "core_delivery" => "96",
+                Scorer::RatioBands { .. } => "100",
+                Scorer::Veto => "pass",
+                Scorer::Points => "0",
+            };
+            Some(ScoreText {
+                node: r.node.id.clone(),
+                value: value.to_owned(),
+                reason: String::new(),
+                evidence: format!("{}：服务台账与现场核查记录", r.node.name),
+            })
+        })
+        .collect())
+}
+
+async fn run_to(
+    conn: &mut Conn,
+    id: &str,
+    states: &[EvaluationState],
+    today: NaiveDate,
+    now: i64,
+) -> anyhow::Result<()> {
+    for &to in states {
+        evals::set_state(conn, &Scope::national(), id, to, today, now).await?;
+    }
+    Ok(())
+}
+
+/// A mid-term evaluation of contract `id` completed to its grade (assessing the mid-term
+/// instalment), and a spot check in rectification with two open tasks, one overdue.
+async fn seed_evaluations(
+    conn: &mut Conn,
+    id: &str,
+    term: Term,
+    today: NaiveDate,
+    now: i64,
+) -> anyhow::Result<()> {
+    use EvaluationState as S;
+    let all = Scope::national();
+    let (evaluator, _) = orgs::create(
+        conn,
+        &orgs::NewOrg {
+            name: EVALUATOR.into(),
+            uscc: None,
+            kind: OrgKind::Other,
+            region: RegionCode::parse(CITY)?,
+        },
+        now,
+    )
+    .await?;
+    let planned = |months| {
+        term.start()
+            .checked_add_months(Months::new(months))
+            .context("planned on")
+    };
+    let mid = evals::create(
+        conn,
+        &all,
+        &EvaluationInput {
+            contract_id: id.to_owned(),
+            kind: EvaluationKind::MidTerm,
+            evaluator_org_id: Some(evaluator.clone()),
+            planned_on: planned(5)?,
+            note: "中期评估：材料审查与实地评估".into(),
+        },
+        BY,
+        now,
+    )
+    .await?;
+    let scores = demo_scores(conn, &mid, false).await?;
+    evals::enter_scores(conn, &all, &mid, &scores, BY, now).await?;
+    run_to(
+        conn,
+        &mid,
+        &[
+            S::SelfAssessment,
+            S::DocumentReview,
+            S::SiteVisit,
+            S::Preliminary,
+            S::Feedback,
+            S::Final,
+        ],
+        today,
+        now,
+    )
+    .await?;
+    seed_spot_check(conn, id, evaluator, planned(6)?, today, now).await
+}
+
+/// A spot check of contract `id` in rectification, the third party's nodes scored, with two
+/// open tasks (one overdue).
+async fn seed_spot_check(
+    conn: &mut Conn,
+    id: &str,
+    evaluator: String,
+    planned_on: NaiveDate,
+    today: NaiveDate,
+    now: i64,
+) -> anyhow::Result<()> {
+    use EvaluationState as S;
+    let all = Scope::national();
+    let spot = evals::create(
+        conn,
+        &all,
+        &EvaluationInput {
+            contract_id: id.to_owned(),
+            kind: EvaluationKind::SpotCheck,
+            evaluator_org_id: Some(evaluator),
+            planned_on,
+            note: "年度抽查".into(),
+        },
+        BY,
+        now,
+    )
+    .await?;
+    let scores = demo_scores(conn, &spot, true).await?;
+    evals::enter_scores(conn, &all, &spot, &scores, BY, now).await?;
+    run_to(
+        conn,
+        &spot,
+        &[
+            S::SelfAssessment,
+            S::DocumentReview,
+            S::SiteVisit,
+            S::Preliminary,
+            S::Feedback,
+            S::Rectification,
+        ],
+        today,
+        now,
+    )
+    .await?;
+    let tasks = [
+        ("management", "补齐督导记录和月度例会纪要", "站长", 14i64),
+        (
+            "core_quality",
+            "个案服务计划与结案评估补充完整",
+            "个案组负责人",
+            -3,
+        ),
+    ];
+    for (node, description, owner, days) in tasks {
+        let deadline = if days >= 0 {
+            today.checked_add_days(Days::new(days.unsigned_abs()))
+        } else {
+            today.checked_sub_days(Days::new(days.unsigned_abs()))
+        }
+        .context("deadline")?;
+        evals::add_rectification(
+            conn,
+            &all,
+            &spot,
+            &RectificationInput {
+                node_id: Some(node.into()),
+                description: description.into(),
+                owner: owner.into(),
+                deadline,
+            },
+            BY,
+            now,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -225,6 +225,12 @@ pub async fn advance(
     if scope.org.is_some() && !matches!(step, Step::Request) {
         return refuse("state", "purchase.purchaser_only");
     }
+    // An organisation that sees the contract as its evaluator does not ask for its payment.
+    if let Some(org) = scope.org
+        && org.to_string() != contract.provider_org_id
+    {
+        return refuse("state", "purchase.purchaser_only");
+    }
     let row: Row = Sql::new(SELECT)
         .push("contract_id = ")
         .bind(contract_id)

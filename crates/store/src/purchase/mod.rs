@@ -4,8 +4,9 @@
 //! them, so a stored plan, term or state is always one the domain would have allowed.
 //!
 //! Visible to a scope: contracts whose purchaser region lies inside it; a scope naming an
-//! organisation (an agency's manager) sees the contracts that organisation provides, wherever
-//! the purchaser is. Outside that, a contract does not exist (`NotFound`).
+//! organisation sees the contracts that organisation provides (an agency's manager) or has an
+//! evaluation of assigned to it (an evaluator), wherever the purchaser is. Outside that, a
+//! contract does not exist (`NotFound`).
 
 pub mod catalogue;
 pub mod contracts;
@@ -25,7 +26,15 @@ fn visible_contracts(select: &'static str, scope: &Scope) -> Sql {
     let mut q = Sql::new(select);
     q.push(" WHERE ");
     match scope.org {
-        Some(org) => q.push("c.provider_org_id = ").bind(org.to_string()),
+        Some(org) => {
+            let org = org.to_string();
+            q.push("(c.provider_org_id = ")
+                .bind(org.clone())
+                .push(" OR EXISTS (SELECT 1 FROM evaluations ev WHERE ev.contract_id = c.id")
+                .push(" AND ev.evaluator_org_id = ")
+                .bind(org)
+                .push("))")
+        }
         None => q.region_range("c.region_code", scope),
     };
     q

@@ -190,6 +190,7 @@ pub const ENTITIES: &[&str] = &[
     "catalogue_item",
     "contract",
     "instalment",
+    "evaluation",
 ];
 pub const ACTIONS: &[&str] = &[
     "create",

@@ -85,8 +85,18 @@ impl From<Station> for StationDto {
     }
 }
 
-/// Creating or replacing a station (all fields; the same rules as the form).
+/// Creating or replacing a station (all fields; the same rules as the form). Fields that only
+/// make sense together: a region at the tier's level, an operator for `purchase`, `lng` with
+/// `lat`, `certified_count` at most `staff_count`.
 #[derive(Deserialize, ToSchema)]
+#[schema(example = json!({
+    "tier": "township_station", "region_code": "430203001", "name": "贺家土街道社工站",
+    "address": "贺家土街道建设路8号", "lng": 113.134, "lat": 27.827, "host_premises": "街道便民服务中心",
+    "mode": "purchase", "operator_org_id": "0190a3c2-0000-7000-8000-000000000001",
+    "status": "planned", "status_since": "2024-01-01", "area_m2": 120,
+    "rooms": ["office", "case_room", "group_room"], "staff_count": 4, "certified_count": 2,
+    "phone": "0731-22881234", "open_hours": "周一至周五 8:30-17:30"
+}))]
 pub struct StationBody {
     #[schema(schema_with = crate::http::api::code::tier)]
     pub tier: String,

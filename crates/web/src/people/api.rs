@@ -164,7 +164,15 @@ pub async fn api_get(
     Ok(Json(dto(&state, r, &members, &v.today.to_string())))
 }
 
+/// A resident to register. Fields that only make sense together: a birth date unless a
+/// resident ID number gives it, a consent date with consent (`consent`, `guardian_consent`),
+/// a home region at township or village level.
 #[derive(Deserialize, ToSchema)]
+#[schema(example = json!({
+    "name": "李桂兰", "sex": "female", "birth_date": "1948-03-12", "region": "430203001",
+    "address": "贺家土街道建设路12号", "phone": "13873312345", "risk_tier": "key",
+    "legal_basis": "consent", "consent_on": "2024-03-01"
+}))]
 pub struct ResidentBody {
     pub name: String,
     /// Optional; `resident_id` when a number is given without a type.

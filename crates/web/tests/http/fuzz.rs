@@ -113,6 +113,7 @@ impl Fixtures {
                     "cases" => "case",
                     "services" => "service",
                     "contracts" => "contract",
+                    "evaluations" => "evaluation",
                     "catalogue" => "catalogue_item",
                     _ => return None,
                 }
@@ -120,7 +121,7 @@ impl Fixtures {
             "station" | "station_id" => "station",
             "operator" | "operator_org_id" | "employer_org_id" | "provider_org_id"
             | "purchaser_org_id" => "org",
-            "renewal_of" => "contract",
+            "renewal_of" | "contract_id" => "contract",
             "staff_id" => "staff",
             // Instalments are numbered from 1 in plan order.
             "seq" => return Some(json!(1)),
@@ -875,6 +876,37 @@ async fn catalogue_items(api: &mut Client) -> Vec<String> {
     items
 }
 
+/// An evaluation of the contract by another organisation, with one rectification task.
+async fn evaluation_fixture(api: &mut Client, contract: &str) -> String {
+    let evaluator = create(
+        api,
+        "/api/v1/organizations",
+        json!({"name": "模糊测试评估中心", "kind": "other", "region_code": "430203"}),
+    )
+    .await;
+    let evaluation = create(
+        api,
+        "/api/v1/evaluations",
+        json!({"contract_id": contract, "kind": "mid_term", "evaluator_org": evaluator,
+               "planned_on": "2025-12-01"}),
+    )
+    .await;
+    let res = api
+        .send(
+            Method::POST,
+            &format!("/api/v1/evaluations/{evaluation}/rectifications"),
+            Some((
+                "application/json",
+                json!({"description": "补齐台账", "owner": "张主任", "deadline": "2026-01-31"})
+                    .to_string(),
+            )),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    evaluation
+}
+
 async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures {
     let org = create(
         api,
@@ -931,6 +963,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     .await;
     let mut ids: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
     ids.insert("catalogue_item", catalogue_items(api).await);
+    ids.insert("evaluation", vec![evaluation_fixture(api, &contract).await]);
     ids.insert("contract", vec![contract]);
     ids.insert("org", vec![org]);
     ids.insert("station", vec![station]);
