@@ -21,7 +21,7 @@ use crate::http::auth::CurrentUser;
 use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
 use crate::http::write::{self, Author, Done, Entry};
-use crate::import::engine::{Action, Failed, Importer, Job, Planned, PreviewRow};
+use crate::import::engine::{Action, Change, Failed, Importer, Job, Planned, PreviewRow};
 use crate::import::mapping::Mapping;
 use crate::import::sheet::Skipped;
 use crate::import::stage::Staged;
@@ -182,22 +182,7 @@ impl Run {
             plan_ms = started.elapsed().as_millis(),
             "import commit: planned"
         );
-        let mut written = Written::default();
-        let mut changes = Vec::new();
-        for p in planned {
-            match (p.row.action, p.change) {
-                (Action::Unchanged, Some(_)) => written.unchanged += 1,
-                (Action::Create, Some(change)) => {
-                    written.created += 1;
-                    changes.push((p.row.number, change));
-                }
-                (_, Some(change)) => {
-                    written.updated += 1;
-                    changes.push((p.row.number, change));
-                }
-                (_, None) => written.skipped += 1,
-            }
-        }
+        let (written, changes) = to_write(planned);
         if all && written.skipped > 0 {
             return Ok(Err(Refused::Invalid(written.skipped)));
         }
@@ -282,6 +267,30 @@ impl Run {
             }
         }
     }
+}
+
+/// Changes to apply, by row number.
+type Changes = Vec<(usize, Box<dyn Change>)>;
+
+/// What the planned rows will write: the counts, and the changes to apply.
+fn to_write(planned: Vec<Planned>) -> (Written, Changes) {
+    let mut written = Written::default();
+    let mut changes = Vec::new();
+    for p in planned {
+        match (p.row.action, p.change) {
+            (Action::Unchanged, Some(_)) => written.unchanged += 1,
+            (Action::Create, Some(change)) => {
+                written.created += 1;
+                changes.push((p.row.number, change));
+            }
+            (_, Some(change)) => {
+                written.updated += 1;
+                changes.push((p.row.number, change));
+            }
+            (_, None) => written.skipped += 1,
+        }
+    }
+    (written, changes)
 }
 
 /// Keep why the commit stopped and roll it back.
