@@ -5,21 +5,10 @@
 
 use serde_json::json;
 
-use super::fixtures::{agency, station};
+use super::fixtures::{agency, send_json, station};
 use super::*;
 
 const COUNTY: &str = "430202";
-
-async fn send_json(c: &mut Client, method: Method, path: &str, body: serde_json::Value) -> Res {
-    let token = c.csrf().await;
-    c.send(
-        method,
-        path,
-        Some(("application/json", body.to_string())),
-        &[("x-csrf-token", &token), ("accept-language", "en")],
-    )
-    .await
-}
 
 /// The county's admin, its station and a contract of three lines: groups of ≥ 2 sessions and
 /// ≥ 5 person-times, activities of ≥ 20 participants, and supervision (not counted from

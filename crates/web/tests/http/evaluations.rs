@@ -4,64 +4,10 @@
 //! through the pages and the API reaches a grade that reduces the instalment it triggers — every
 //! write audited.
 
-use super::fixtures::{agency, station};
+use super::fixtures::{agency, count, login, send_json, station};
 use super::*;
 
-use shegong_store::sql::Sql;
-use shegong_web::admin::users::{CreateUser, create_user};
-use shegong_web::http::write::Author;
-
 const COUNTY: &str = "430202";
-
-/// A signed-in account with this role, region and organisation.
-async fn login(
-    app: &TestApp,
-    username: &str,
-    role: Role,
-    region: &str,
-    org: Option<&str>,
-) -> Client {
-    create_user(
-        &app.state.db,
-        &app.state.config.password,
-        Author::Operator(&Actor::system("test")),
-        CreateUser {
-            username: username.into(),
-            display_name: format!("{username} name"),
-            role,
-            scope: Scope {
-                region: Scope::parse_region(region).unwrap(),
-                org: org.map(|o| o.parse().unwrap()),
-            },
-            password: Some(PASSWORD.into()),
-            temporary: false,
-            is_demo: false,
-        },
-        app.state.now(),
-    )
-    .await
-    .unwrap();
-    let mut c = app.client();
-    let res = c.login(username, PASSWORD).await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
-    c
-}
-
-async fn count(app: &TestApp, sql: &'static str) -> i64 {
-    let mut c = app.state.db.read().await.unwrap();
-    Sql::new(sql).fetch_i64(&mut c).await.unwrap()
-}
-
-async fn send_json(c: &mut Client, method: Method, path: &str, body: serde_json::Value) -> Res {
-    let token = c.csrf().await;
-    c.send(
-        method,
-        path,
-        Some(("application/json", body.to_string())),
-        &[("x-csrf-token", &token), ("accept-language", "en")],
-    )
-    .await
-}
 
 /// A contract of the county paying 40 % on a date, 40 % after the mid-term and 20 % after the
 /// final evaluation; from 90 % of the maximum all is paid, from 60 % 80 %.

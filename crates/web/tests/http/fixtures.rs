@@ -1,4 +1,5 @@
-//! Records the tests set up directly in the store: an agency and a station it runs.
+//! What several test files share: records set up directly in the store (an agency and a station
+//! it runs), signed-in accounts of a role and scope, JSON requests with the CSRF header, counts.
 
 use shegong_domain::Scope;
 use shegong_domain::network::org::OrgKind;
@@ -6,7 +7,11 @@ use shegong_domain::network::station::{Mode, Room, Status, Tier};
 use shegong_store::network::orgs::{self, NewOrg};
 use shegong_store::network::stations::{self, StationInput};
 
-use super::TestApp;
+use shegong_store::sql::Sql;
+use shegong_web::admin::users::{CreateUser, create_user};
+use shegong_web::http::write::Author;
+
+use super::*;
 
 /// A social work agency registered in `region`; its id.
 pub async fn agency(app: &TestApp, name: &str, region: &str) -> String {
@@ -59,4 +64,54 @@ pub async fn station(app: &TestApp, region: &str, name: &str, operator: &str) ->
     .unwrap();
     tx.commit().await.unwrap();
     id
+}
+
+/// A signed-in account with this role, region and organisation.
+pub async fn login(
+    app: &TestApp,
+    username: &str,
+    role: Role,
+    region: &str,
+    org: Option<&str>,
+) -> Client {
+    create_user(
+        &app.state.db,
+        &app.state.config.password,
+        Author::Operator(&Actor::system("test")),
+        CreateUser {
+            username: username.into(),
+            display_name: format!("{username} name"),
+            role,
+            scope: Scope {
+                region: Scope::parse_region(region).unwrap(),
+                org: org.map(|o| o.parse().unwrap()),
+            },
+            password: Some(PASSWORD.into()),
+            temporary: false,
+            is_demo: false,
+        },
+        app.state.now(),
+    )
+    .await
+    .unwrap();
+    let mut c = app.client();
+    let res = c.login(username, PASSWORD).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    c
+}
+
+pub async fn count(app: &TestApp, sql: &'static str) -> i64 {
+    let mut c = app.state.db.read().await.unwrap();
+    Sql::new(sql).fetch_i64(&mut c).await.unwrap()
+}
+
+pub async fn send_json(c: &mut Client, method: Method, path: &str, body: serde_json::Value) -> Res {
+    let token = c.csrf().await;
+    c.send(
+        method,
+        path,
+        Some(("application/json", body.to_string())),
+        &[("x-csrf-token", &token), ("accept-language", "en")],
+    )
+    .await
 }

@@ -4,54 +4,13 @@
 //! contract's rule, catalogue items moved along their life with a kept history, every write
 //! audited; the pages re-render refused input with its values.
 
-use super::fixtures::{agency, station};
+use super::fixtures::{agency, count, login, send_json, station};
 use super::*;
 
 use shegong_store::sql::Sql;
-use shegong_web::admin::users::{CreateUser, create_user};
-use shegong_web::http::write::Author;
 
 const COUNTY: &str = "430202";
 const OTHER_COUNTY: &str = "430203";
-
-/// A signed-in account with this role, region and organisation.
-async fn login(
-    app: &TestApp,
-    username: &str,
-    role: Role,
-    region: &str,
-    org: Option<&str>,
-) -> Client {
-    create_user(
-        &app.state.db,
-        &app.state.config.password,
-        Author::Operator(&Actor::system("test")),
-        CreateUser {
-            username: username.into(),
-            display_name: format!("{username} name"),
-            role,
-            scope: Scope {
-                region: Scope::parse_region(region).unwrap(),
-                org: org.map(|o| o.parse().unwrap()),
-            },
-            password: Some(PASSWORD.into()),
-            temporary: false,
-            is_demo: false,
-        },
-        app.state.now(),
-    )
-    .await
-    .unwrap();
-    let mut c = app.client();
-    let res = c.login(username, PASSWORD).await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
-    c
-}
-
-async fn count(app: &TestApp, sql: &'static str) -> i64 {
-    let mut c = app.state.db.read().await.unwrap();
-    Sql::new(sql).fetch_i64(&mut c).await.unwrap()
-}
 
 /// Rows of every purchase table, to show a refusal wrote nothing.
 async fn rows(app: &TestApp) -> Vec<i64> {
@@ -67,17 +26,6 @@ async fn rows(app: &TestApp) -> Vec<i64> {
         out.push(count(app, sql).await);
     }
     out
-}
-
-async fn send_json(c: &mut Client, method: Method, path: &str, body: serde_json::Value) -> Res {
-    let token = c.csrf().await;
-    c.send(
-        method,
-        path,
-        Some(("application/json", body.to_string())),
-        &[("x-csrf-token", &token), ("accept-language", "en")],
-    )
-    .await
 }
 
 fn contract(number: &str, region: &str, provider: &str, station: &str) -> serde_json::Value {
