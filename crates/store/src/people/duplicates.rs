@@ -411,8 +411,12 @@ fn push_range(q: &mut Sql, range: &Option<KeyRange>) {
 
 const COLUMNS: &str = "r.id, r.name, r.name_key, r.birth_date, r.region_code, '' AS region_path, r.id_number_hash, r.station_id, r.created_at";
 
-const LEAN: &str = "SELECT r.id, r.name, r.name_key, r.birth_date, r.region_code, '' AS region_path, r.id_number_hash, r.station_id, r.created_at \
-    FROM residents r WHERE ";
+/// `SELECT` of the look-up's columns from residents `r`, up to `WHERE `.
+fn lean() -> Sql {
+    let mut q = Sql::new("SELECT ");
+    q.push(COLUMNS).push(" FROM residents r WHERE ");
+    q
+}
 
 /// A branch of [`alike_records`]: `column` equal to a value of the sheet's and the name key
 /// within a range. Bounded ranges are one join of a `VALUES` list with the index (one plan,
@@ -429,7 +433,7 @@ async fn read_ranges(
         match range {
             Some((from, Some(to))) => bounded.push((value, from, to)),
             range => {
-                let mut q = Sql::new(LEAN);
+                let mut q = lean();
                 q.push(active)
                     .push(" AND r.")
                     .push(column)
@@ -515,7 +519,7 @@ async fn alike_records(conn: &mut AnyConnection, probes: &[Probe<'_>]) -> StoreR
     .await?;
     let hashes = distinct(probes.iter().filter_map(|p| p.hash.clone()));
     for chunk in hashes.chunks(CHUNK * 5) {
-        let mut q = Sql::new(LEAN);
+        let mut q = lean();
         q.push("COALESCE(r.status, '') = 'active' AND r.id_number_hash IN (");
         bind_list(&mut q, chunk);
         q.push(")");

@@ -278,21 +278,23 @@ impl SheetPeople {
     }
 
     /// An earlier row that is probably the same person: (row number, reason).
-    fn find(&self, input: &ResidentInput) -> Option<(usize, &'static str)> {
-        let form = people::NameForm::new(&input.name);
+    fn find(
+        &self,
+        input: &ResidentInput,
+        form: &people::NameForm,
+    ) -> Option<(usize, &'static str)> {
         Self::buckets(input)
             .into_iter()
             .find_map(|(bucket, reason)| {
                 self.buckets
                     .get(&bucket)?
                     .iter()
-                    .find(|(_, other)| other.alike(&form))
+                    .find(|(_, other)| other.alike(form))
                     .map(|(number, _)| (*number, reason))
             })
     }
 
-    fn insert(&mut self, number: usize, input: &ResidentInput) {
-        let form = people::NameForm::new(&input.name);
+    fn insert(&mut self, number: usize, input: &ResidentInput, form: people::NameForm) {
         for (bucket, _) in Self::buckets(input) {
             self.buckets
                 .entry(bucket)
@@ -704,7 +706,9 @@ impl Register {
             let error = cells.say("name", "import.resident.likely_duplicate", "", &candidates);
             return invalid(p.label, error);
         }
-        if let Some((first, reason)) = self.sheet.find(&p.input) {
+        // The name worked out once, for the look-up and for the rows after it.
+        let form = people::NameForm::new(&p.input.name);
+        if let Some((first, reason)) = self.sheet.find(&p.input, &form) {
             let reason_key = format!("resident.dup.{reason}");
             let reason = t.get(&reason_key);
             let error = CellMessage {
@@ -717,7 +721,7 @@ impl Register {
             };
             return invalid(p.label, error);
         }
-        self.sheet.insert(number, &p.input);
+        self.sheet.insert(number, &p.input, form);
         let membership = p.category.map(|category| MembershipInput {
             category,
             disability_category: None,
