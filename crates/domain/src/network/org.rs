@@ -110,3 +110,33 @@ mod tests {
         );
     }
 }
+
+codes!(
+    /// How two organisations are tied: 同一法人, 母子公司/举办单位, 管理人员交叉任职, other.
+    LinkKind, "kind", "org.link_kind_unknown" {
+        SameLegalPerson = "same_legal_person",
+        ParentSubsidiary = "parent_subsidiary",
+        SharedManagement = "shared_management",
+        Other = "other",
+    }
+);
+
+/// A link is stored once, the smaller id first, so either side finds it with one look-up.
+pub fn link_pair<'a>(a: &'a str, b: &'a str) -> Result<(&'a str, &'a str), FieldError> {
+    if a == b {
+        return Err(FieldError::new("linked_org_id", "org.link_self"));
+    }
+    Ok(if a < b { (a, b) } else { (b, a) })
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::*;
+
+    #[test]
+    fn a_link_is_one_pair_whichever_side_names_it() {
+        assert_eq!(link_pair("b", "a"), Ok(("a", "b")));
+        assert_eq!(link_pair("a", "b"), Ok(("a", "b")));
+        assert_eq!(link_pair("a", "a").unwrap_err().code, "org.link_self");
+    }
+}

@@ -61,6 +61,13 @@ transitions!(
     }
 );
 
+impl ContractState {
+    /// Settled or archived: the books are closed, nothing more is spent or bought on it.
+    pub fn is_settled(self) -> bool {
+        matches!(self, ContractState::Settled | ContractState::Archived)
+    }
+}
+
 codes!(
     /// Where a contract's budget goes: pay and allowances, activities, supervision and training,
     /// administration, evaluation, tax.

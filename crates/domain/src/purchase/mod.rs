@@ -38,6 +38,7 @@ pub mod catalogue;
 pub mod contract;
 pub mod default_tree;
 pub mod evaluation;
+pub mod execution;
 pub mod indicator;
 pub mod instalment;
 

@@ -6,6 +6,7 @@ pub mod construction;
 pub mod coverage;
 pub mod indicators;
 pub mod inspections;
+pub mod org_links;
 pub mod orgs;
 pub mod regions;
 pub mod station_scope;

@@ -418,12 +418,6 @@ pub struct EvaluationInput {
     pub note: String,
 }
 
-/// Links between organisations that make an evaluator stand aside. Organisations keep no
-/// link data yet, so there are none: the provider itself is the conflict the domain refuses.
-async fn org_links(_conn: &mut AnyConnection) -> StoreResult<Vec<(Uuid, Uuid)>> {
-    Ok(Vec::new())
-}
-
 /// The evaluator organisation `id` exists and may score `contract` (回避): refused on
 /// `evaluator_org`.
 async fn check_evaluator(
@@ -441,7 +435,7 @@ async fn check_evaluator(
     };
     let provider = Uuid::parse_str(&contract.provider_org_id)
         .map_err(|e| StoreError::Db(sqlx::Error::Decode(e.into())))?;
-    let links = org_links(conn).await?;
+    let links = crate::network::org_links::pairs_of(conn, id).await?;
     check_no_conflict(evaluator, provider, &links)?;
     Ok(())
 }
@@ -776,6 +770,11 @@ pub async fn enter_scores(
     require_evaluator_or_purchaser(scope, &ev, "scores")?;
     if is_closed(ev.state) {
         return refuse("state", "evaluation.closed");
+    }
+    // A link filed after the assignment still makes the evaluator stand aside.
+    if let Some(org) = scope.org {
+        let contract = contracts::get(conn, scope, &ev.contract_id).await?;
+        check_evaluator(conn, &contract, &org.to_string()).await?;
     }
     if entries.is_empty() {
         return refuse("scores", "evaluation.scores_empty");

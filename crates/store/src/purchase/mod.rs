@@ -12,6 +12,7 @@ pub mod catalogue;
 pub mod contracts;
 pub mod deliverables;
 pub mod evaluations;
+pub mod execution;
 pub mod instalments;
 
 use serde::Serialize;

@@ -36,21 +36,21 @@ use shegong_store::{PageRequest, StoreError, StoreResult};
 
 use super::stations::{agency, input, station};
 
-const NOW: i64 = 1_780_000_000_000;
-const COUNTY: &str = "430202";
+pub(super) const NOW: i64 = 1_780_000_000_000;
+pub(super) const COUNTY: &str = "430202";
 
-fn d(s: &str) -> NaiveDate {
+pub(super) fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
 
-fn org_scope(org: &str) -> Scope {
+pub(super) fn org_scope(org: &str) -> Scope {
     Scope {
         region: None,
         org: Some(org.parse().unwrap()),
     }
 }
 
-fn contract_input(number: &str, provider: &str, stations: Vec<String>) -> ContractInput {
+pub(super) fn contract_input(number: &str, provider: &str, stations: Vec<String>) -> ContractInput {
     let amount = 30_000_000;
     let share = |bp, trigger| PlannedInstalment {
         portion: Portion::Share(bp),
@@ -112,15 +112,15 @@ fn contract_input(number: &str, provider: &str, stations: Vec<String>) -> Contra
     }
 }
 
-struct World {
-    provider: String,
-    evaluator: String,
-    other_evaluator: String,
-    contract: String,
-    other_contract: String,
+pub(super) struct World {
+    pub(super) provider: String,
+    pub(super) evaluator: String,
+    pub(super) other_evaluator: String,
+    pub(super) contract: String,
+    pub(super) other_contract: String,
 }
 
-async fn world(db: &Db) -> World {
+pub(super) async fn world(db: &Db) -> World {
     let provider = agency(db, "阳光社工", COUNTY).await;
     let other_provider = agency(db, "启航社工", COUNTY).await;
     let evaluator = agency(db, "明镜评估中心", COUNTY).await;
@@ -162,7 +162,7 @@ async fn world(db: &Db) -> World {
 }
 
 /// Run `f` in a transaction, committed when it succeeds and rolled back when it fails.
-async fn write<T, F>(db: &Db, f: F) -> StoreResult<T>
+pub(super) async fn write<T, F>(db: &Db, f: F) -> StoreResult<T>
 where
     F: for<'c> FnOnce(
         &'c mut sqlx::AnyConnection,
@@ -178,7 +178,7 @@ where
     r
 }
 
-async fn plan(
+pub(super) async fn plan(
     db: &Db,
     contract: &str,
     kind: EvaluationKind,
@@ -197,7 +197,7 @@ async fn plan(
     .await
 }
 
-fn text(node: &str, value: &str) -> ScoreText {
+pub(super) fn text(node: &str, value: &str) -> ScoreText {
     ScoreText {
         node: node.into(),
         value: value.into(),
@@ -206,7 +206,12 @@ fn text(node: &str, value: &str) -> ScoreText {
     }
 }
 
-async fn enter(db: &Db, sc: &Scope, id: &str, entries: Vec<ScoreText>) -> StoreResult<usize> {
+pub(super) async fn enter(
+    db: &Db,
+    sc: &Scope,
+    id: &str,
+    entries: Vec<ScoreText>,
+) -> StoreResult<usize> {
     let (sc, id) = (sc.clone(), id.to_owned());
     write(db, move |c| {
         Box::pin(async move {
@@ -260,7 +265,7 @@ async fn score_rows(db: &Db, id: &str) -> i64 {
         .unwrap()
 }
 
-fn invalid(r: StoreResult<impl std::fmt::Debug>) -> FieldError {
+pub(super) fn invalid(r: StoreResult<impl std::fmt::Debug>) -> FieldError {
     match r {
         Err(StoreError::Invalid(e)) => e,
         other => panic!("expected a field error, got {other:?}"),

@@ -9,6 +9,7 @@ mod backup_keys;
 mod collation;
 mod deliverables;
 mod evaluations;
+mod execution;
 mod migrate_lock;
 mod org_scope;
 mod people;

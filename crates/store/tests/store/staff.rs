@@ -13,7 +13,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
-fn input() -> StaffInput {
+pub(super) fn input() -> StaffInput {
     StaffInput {
         name: "李四".into(),
         id_type: IdType::ResidentId,

@@ -87,6 +87,16 @@ pub mod code {
     pub fn org_kind() -> Object {
         one_of(OrgKind::ALL.iter().map(|v| v.as_str()))
     }
+    /// A link kind, or empty for `other`.
+    pub fn org_link_kind() -> Object {
+        one_of(
+            std::iter::once("").chain(
+                shegong_domain::network::org::LinkKind::ALL
+                    .iter()
+                    .map(|v| v.as_str()),
+            ),
+        )
+    }
     /// `1A`–`5A`, or empty when unrated.
     pub fn rating() -> Object {
         one_of(Rating::ALL.iter().map(|v| v.as_str()))

@@ -8,6 +8,7 @@ pub mod coverage;
 pub mod import;
 pub mod indicators;
 pub mod inspections;
+pub mod org_links;
 pub mod orgs;
 pub mod regions;
 pub mod station_page;
@@ -72,6 +73,9 @@ pub const AREA: Area = Area {
     orgs::api_get,
     orgs::api_create,
     orgs::api_update,
+    org_links::api_links,
+    org_links::api_link,
+    org_links::api_unlink,
     coverage::api_coverage,
     inspections::api_list,
 ))]
@@ -106,6 +110,14 @@ fn routes() -> Router<AppState> {
         .route("/orgs/new", get(orgs::new_form))
         .route("/orgs/export.xlsx", get(orgs::export))
         .route("/orgs/{id}", get(orgs::edit_form).post(orgs::update))
+        .route(
+            "/orgs/{id}/links",
+            get(org_links::page_links).post(org_links::page_link),
+        )
+        .route(
+            "/orgs/{id}/links/{other}/delete",
+            post(org_links::page_unlink),
+        )
         .route("/coverage", get(coverage::page_root))
         .route("/coverage/{code}", get(coverage::page_region))
         .route("/construction", get(construction::page_construction))
@@ -150,6 +162,14 @@ fn routes() -> Router<AppState> {
         .route(
             "/api/v1/organizations/{id}",
             get(orgs::api_get).put(orgs::api_update),
+        )
+        .route(
+            "/api/v1/organizations/{id}/links",
+            get(org_links::api_links).post(org_links::api_link),
+        )
+        .route(
+            "/api/v1/organizations/{id}/links/{other}",
+            axum::routing::delete(org_links::api_unlink),
         )
         .route(
             "/api/v1/coverage/{region_code}",

@@ -18,6 +18,7 @@ use shegong_store::PageRequest;
 use shegong_store::network::orgs;
 use shegong_store::purchase::contracts::{self, Contract, Filter};
 use shegong_store::purchase::deliverables::{self, ContractDelivery, LineDelivery};
+use shegong_store::purchase::execution::{self, StoredExpense, StoredPosition};
 use shegong_store::purchase::instalments::Instalment;
 use utoipa::IntoParams;
 
@@ -25,6 +26,7 @@ use crate::http::auth::{Ctx, reader};
 use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
+use crate::purchase::execution::{Execution, execution_of};
 use crate::purchase::input::{self, FORM_ROWS};
 use crate::purchase::writes;
 use crate::ui::excel::{self, Cell, Export};
@@ -342,12 +344,34 @@ struct DetailPage {
     deliverables: Vec<DeliveryRow>,
     /// "As of <day>, <n>% of the term has passed" (and whether records still count).
     delivery_note: String,
-    budget: Vec<Vec<String>>,
+    execution: Execution,
+    expenses: Vec<StoredExpense>,
+    positions: Vec<StoredPosition>,
+    /// The provider's staff a post can be filled with: (id, name).
+    staff: Vec<(String, String)>,
+    /// The viewer may record expenses and fill posts (purchaser or the provider's own users).
+    can_execute: bool,
+    purchaser: bool,
+    today: String,
     stations: Vec<(String, String)>,
     instalments: Vec<InstalmentRow>,
     errors: FormErrors,
-    /// The instalment whose step failed, to show the error next to it.
-    failed_seq: Option<i64>,
+    /// The form that failed, to show the error next to it with what was typed.
+    failed: Option<Failed>,
+    form: FormData,
+}
+
+/// Which form of the contract page an error belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failed {
+    /// The contract's own state buttons.
+    Contract,
+    Instalment(i64),
+    Expense,
+    Void(String),
+    Position,
+    Fill(i64),
+    EndFill(String),
 }
 
 impl DetailPage {
@@ -356,7 +380,32 @@ impl DetailPage {
     }
 
     fn failed_at(&self, seq: &i64) -> bool {
-        self.failed_seq == Some(*seq)
+        self.failed == Some(Failed::Instalment(*seq))
+    }
+
+    fn failed_is(&self, what: &str, key: &str) -> bool {
+        match (&self.failed, what) {
+            (Some(Failed::Contract), "contract") => true,
+            (Some(Failed::Expense), "expense") => true,
+            (Some(Failed::Position), "position") => true,
+            (Some(Failed::Void(id)), "void") | (Some(Failed::EndFill(id)), "end_fill") => id == key,
+            (Some(Failed::Fill(seq)), "fill") => seq.to_string() == key,
+            _ => false,
+        }
+    }
+
+    /// What was typed in the failed form (empty otherwise).
+    fn typed(&self, k: &str) -> &str {
+        self.form.get(k)
+    }
+
+    fn budget_label(&self, seq: &i64) -> String {
+        self.execution
+            .lines
+            .iter()
+            .find(|l| l.0 == *seq)
+            .map(|l| self.t.get(&format!("purchase.budget.{}", l.1)).to_owned())
+            .unwrap_or_default()
     }
 }
 
@@ -365,16 +414,30 @@ pub(super) async fn detail(
     ctx: &Ctx,
     id: &str,
     notice: Option<&str>,
-    error: Option<(Option<i64>, FieldError)>,
+    error: Option<(Failed, FieldError)>,
+    form: Option<FormData>,
 ) -> WebResult<Response> {
     let u = reader(ctx)?;
     let t = ctx.tr();
     let today = today_date(state.now());
-    let (d, delivered) = {
+    let scope = u.scope();
+    let (d, delivered, expenses, positions) = {
         let mut c = state.db.read().await?;
-        let d = contracts::detail(&mut c, &u.scope(), id).await?;
-        let delivered = deliverables::for_contract(&mut c, &u.scope(), id, today).await?;
-        (d, delivered)
+        let d = contracts::detail(&mut c, &scope, id).await?;
+        let delivered = deliverables::for_contract(&mut c, &scope, id, today).await?;
+        let expenses = execution::expenses(&mut c, &scope, id).await?;
+        let positions = execution::positions(&mut c, &scope, id).await?;
+        (d, delivered, expenses, positions)
+    };
+    let can_execute = u.can(Permission::WriteData)
+        && scope
+            .org
+            .is_none_or(|org| org.to_string() == d.contract.provider_org_id);
+    let staff = if can_execute && !positions.is_empty() {
+        let mut c = state.db.read().await?;
+        execution::provider_staff(&mut c, &scope, id).await?
+    } else {
+        vec![]
     };
     let delivery_note = delivery_note(&t, &d.contract, today);
     let purchaser = writes::is_purchaser(u);
@@ -384,8 +447,8 @@ pub(super) async fn detail(
     } else {
         StatusCode::OK
     };
-    let (failed_seq, errors) = match error {
-        Some((seq, e)) => (seq, vec![e]),
+    let (failed, errors) = match error {
+        Some((failed, e)) => (Some(failed), vec![e]),
         None => (None, vec![]),
     };
     let r = row(&t, &d.contract);
@@ -432,18 +495,13 @@ pub(super) async fn detail(
                 .collect(),
             deliverables: delivered.iter().map(|l| delivery_row(&t, l)).collect(),
             delivery_note,
-            budget: d
-                .budget
-                .iter()
-                .map(|b| {
-                    vec![
-                        t.get(&format!("purchase.budget.{}", b.line.category))
-                            .to_owned(),
-                        b.line.amount.format_yuan(),
-                        b.spent.format_yuan(),
-                    ]
-                })
-                .collect(),
+            execution: execution_of(&d.budget),
+            expenses,
+            positions,
+            staff,
+            can_execute,
+            purchaser,
+            today: today.to_string(),
             stations: d.stations.clone(),
             instalments: d
                 .instalments
@@ -451,7 +509,8 @@ pub(super) async fn detail(
                 .map(|i| instalment_row(&t, i, purchaser, can_request))
                 .collect(),
             errors: FormErrors::new(t, errors),
-            failed_seq,
+            failed,
+            form: form.unwrap_or_else(|| FormData::new(vec![])),
             c: d.contract,
         },
     ))
@@ -549,7 +608,7 @@ pub async fn detail_page(
     Path(id): Path<String>,
     Query(q): Query<NoticeQuery>,
 ) -> WebResult<Response> {
-    detail(&state, &ctx, &id, q.notice.as_deref(), None).await
+    detail(&state, &ctx, &id, q.notice.as_deref(), None, None).await
 }
 
 /// The contract page's state buttons.
@@ -570,7 +629,15 @@ pub async fn move_state(
         Ok(()) => Ok(Redirect::to(&format!("/contracts/{id}?notice=notice.saved")).into_response()),
         Err(WebError::Invalid(errors)) => {
             let e = errors.into_iter().next();
-            detail(&state, &ctx, &id, None, e.map(|e| (None, e))).await
+            detail(
+                &state,
+                &ctx,
+                &id,
+                None,
+                e.map(|e| (Failed::Contract, e)),
+                None,
+            )
+            .await
         }
         Err(e) => Err(e),
     }
@@ -594,7 +661,15 @@ pub async fn move_instalment(
         Ok(()) => Ok(Redirect::to(&format!("/contracts/{id}?notice=notice.saved")).into_response()),
         Err(WebError::Invalid(errors)) => {
             let e = errors.into_iter().next();
-            detail(&state, &ctx, &id, None, e.map(|e| (Some(seq), e))).await
+            detail(
+                &state,
+                &ctx,
+                &id,
+                None,
+                e.map(|e| (Failed::Instalment(seq), e)),
+                None,
+            )
+            .await
         }
         Err(e) => Err(e),
     }

@@ -10,6 +10,7 @@ use shegong_domain::purchase::contract::{
     BudgetCategory, BudgetLine, ContractLine, ProcurementMethod, QualifyingRule, Term,
 };
 use shegong_domain::purchase::evaluation::{EvaluationKind, FinalScore, GradeThresholds, Points};
+use shegong_domain::purchase::execution::{Expense, Position};
 use shegong_domain::purchase::instalment::{
     AssessmentOutcome, InstalmentState, PaymentPlan, PlannedInstalment, Portion, ReductionRule,
     Trigger,
@@ -303,4 +304,39 @@ fn assessment(f: &FormData) -> Result<Assess, FieldError> {
         p => Some(money("payable", p)?),
     };
     Ok(Assess::Outcome { outcome, payable })
+}
+
+/// A date field as `YYYY-MM-DD`, required.
+pub fn day(field: &'static str, text: &str) -> Result<NaiveDate, FieldError> {
+    date(text).ok_or(FieldError::new(field, "purchase.date_invalid"))
+}
+
+/// An expense from the contract page or the API: budget line, date, amount, what for, voucher.
+pub fn expense(f: &FormData) -> Result<Expense, FieldError> {
+    let budget_seq = f
+        .get("budget_seq")
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| FieldError::new("budget_seq", "purchase.budget_line_unknown"))?;
+    Ok(Expense {
+        budget_seq,
+        spent_on: day("spent_on", f.get("spent_on"))?,
+        amount: money("amount", f.get("amount"))?,
+        description: f.get("description").trim().to_owned(),
+        voucher: f.get("voucher").trim().to_owned(),
+    })
+}
+
+/// A post bought by the contract: title, station (optional), headcount, monthly cost.
+pub fn position(f: &FormData) -> Result<Position, FieldError> {
+    let monthly = match f.get("monthly").trim() {
+        "" => Fen(0),
+        text => money("monthly", text)?,
+    };
+    Ok(Position {
+        title: f.get("title").trim().to_owned(),
+        station_id: opt(f, "station_id"),
+        headcount: count("headcount", f.get("headcount"))?,
+        monthly,
+    })
 }

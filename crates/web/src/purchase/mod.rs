@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod contracts;
 pub mod contracts_api;
 pub mod evaluations;
+pub mod execution;
 pub mod input;
 pub mod writes;
 
@@ -54,6 +55,13 @@ pub const AREA: Area = Area {
         contracts_api::api_move_instalment,
         contracts_api::api_deliverables,
         contracts_api::api_delivery,
+        execution::api_expenses,
+        execution::api_record_expense,
+        execution::api_void_expense,
+        execution::api_positions,
+        execution::api_add_position,
+        execution::api_fill,
+        execution::api_end_fill,
     ),
     tags((name = "purchase", description = "Purchase of services: catalogue, contracts, payment plans and instalments"))
 )]
@@ -114,6 +122,46 @@ fn routes() -> Router<AppState> {
         .route(
             "/api/v1/contracts/{id}/instalments/{seq}",
             post(contracts_api::api_move_instalment),
+        )
+        .route(
+            "/contracts/{id}/expenses",
+            post(execution::page_record_expense),
+        )
+        .route(
+            "/contracts/{id}/expenses/{expense_id}/void",
+            post(execution::page_void_expense),
+        )
+        .route(
+            "/contracts/{id}/positions",
+            post(execution::page_add_position),
+        )
+        .route(
+            "/contracts/{id}/positions/{seq}/fills",
+            post(execution::page_fill),
+        )
+        .route(
+            "/contracts/{id}/fills/{fill_id}/end",
+            post(execution::page_end_fill),
+        )
+        .route(
+            "/api/v1/contracts/{id}/expenses",
+            get(execution::api_expenses).post(execution::api_record_expense),
+        )
+        .route(
+            "/api/v1/contracts/{id}/expenses/{expense_id}/void",
+            post(execution::api_void_expense),
+        )
+        .route(
+            "/api/v1/contracts/{id}/positions",
+            get(execution::api_positions).post(execution::api_add_position),
+        )
+        .route(
+            "/api/v1/contracts/{id}/positions/{seq}/fills",
+            post(execution::api_fill),
+        )
+        .route(
+            "/api/v1/contracts/{id}/fills/{fill_id}/end",
+            post(execution::api_end_fill),
         )
 }
 

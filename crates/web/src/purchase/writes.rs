@@ -1,18 +1,21 @@
 //! The purchase area's changes, one function each for the pages and the API: every one goes
 //! through `write_or_invalid` with its audit entry, so both check, scope and audit alike.
 
+use chrono::NaiveDate;
 use shegong_domain::Permission;
 use shegong_domain::purchase::catalogue::ItemStatus;
 use shegong_domain::purchase::contract::ContractState;
+use shegong_domain::purchase::execution::{Expense, Position};
 use shegong_store::admin::audit::{self, Change};
 use shegong_store::purchase::catalogue::{self, ItemInput, ItemStep};
 use shegong_store::purchase::contracts::{self, ContractEdit, ContractInput};
+use shegong_store::purchase::execution;
 use shegong_store::purchase::instalments::{self, Instalment, Step};
 
 use crate::http::auth::{Ctx, CurrentUser};
 use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
-use crate::http::write::{Done, Entry, WorkWith, write_or_invalid};
+use crate::http::write::{Done, Entry, WorkWith, write_or_invalid, writer};
 
 /// The signed-in user if they buy services: they change business data and their scope names no
 /// organisation (an agency's manager reads its contracts and asks for payment, nothing more).
@@ -264,6 +267,178 @@ pub async fn move_item(
                     changes,
                 };
                 Ok((done, before.status))
+            })
+        },
+    )
+    .await
+}
+
+/// Record an expense against a budget line of contract `id`; returns the expense's id.
+pub async fn record_expense(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    expense: Expense,
+) -> WebResult<String> {
+    writer(ctx)?;
+    let (id, now) = (id.to_owned(), state.now());
+    let today = super::contracts::today_date(now);
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("contract_expense", "create"),
+        move |conn, scope, by| -> WorkWith<'_, String> {
+            Box::pin(async move {
+                let region = contracts::get(conn, &scope, &id).await?.region_code;
+                let expense_id =
+                    execution::record_expense(conn, &scope, &id, &expense, &by, now, today).await?;
+                let done = Done {
+                    entity_id: expense_id.clone(),
+                    region: Some(region),
+                    changes: vec![
+                        Change::new("contract", None::<String>, Some(&id)),
+                        Change::new("budget_seq", None::<String>, Some(expense.budget_seq)),
+                        Change::new("amount_fen", None::<String>, Some(expense.amount.0)),
+                        Change::new("spent_on", None::<String>, Some(expense.spent_on)),
+                    ],
+                };
+                Ok((done, expense_id))
+            })
+        },
+    )
+    .await
+}
+
+/// Void an expense of contract `id` with a reason.
+pub async fn void_expense(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    expense_id: &str,
+    reason: String,
+) -> WebResult<()> {
+    writer(ctx)?;
+    let (id, expense_id, now) = (id.to_owned(), expense_id.to_owned(), state.now());
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("contract_expense", "void"),
+        move |conn, scope, by| -> WorkWith<'_, ()> {
+            Box::pin(async move {
+                let region = contracts::get(conn, &scope, &id).await?.region_code;
+                let voided =
+                    execution::void_expense(conn, &scope, &id, &expense_id, &reason, &by, now)
+                        .await?;
+                let done = Done {
+                    entity_id: expense_id,
+                    region: Some(region),
+                    changes: vec![
+                        Change::new("amount_fen", Some(voided.amount.0), None::<i64>),
+                        Change::new("reason", None::<String>, Some(reason.trim())),
+                    ],
+                };
+                Ok((done, ()))
+            })
+        },
+    )
+    .await
+}
+
+/// Add a post bought by contract `id`; returns its number in the contract.
+pub async fn add_position(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    position: Position,
+) -> WebResult<i64> {
+    purchaser(ctx)?;
+    let (id, now) = (id.to_owned(), state.now());
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("contract_position", "create"),
+        move |conn, scope, _| -> WorkWith<'_, i64> {
+            Box::pin(async move {
+                let region = contracts::get(conn, &scope, &id).await?.region_code;
+                let seq = execution::add_position(conn, &scope, &id, &position, now).await?;
+                let done = Done {
+                    entity_id: format!("{id}#{seq}"),
+                    region: Some(region),
+                    changes: vec![
+                        Change::new("title", None::<String>, Some(position.title.trim())),
+                        Change::new("headcount", None::<String>, Some(position.headcount)),
+                        Change::new("monthly_fen", None::<String>, Some(position.monthly.0)),
+                    ],
+                };
+                Ok((done, seq))
+            })
+        },
+    )
+    .await
+}
+
+/// Put a staff record of the provider into post `seq` of contract `id`; returns the fill's id.
+pub async fn fill_position(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    seq: i64,
+    staff_id: String,
+    from: NaiveDate,
+) -> WebResult<String> {
+    writer(ctx)?;
+    let (id, now) = (id.to_owned(), state.now());
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("contract_position", "fill"),
+        move |conn, scope, _| -> WorkWith<'_, String> {
+            Box::pin(async move {
+                let region = contracts::get(conn, &scope, &id).await?.region_code;
+                let (fill_id, name) =
+                    execution::fill_position(conn, &scope, &id, seq, &staff_id, from, now).await?;
+                let done = Done {
+                    entity_id: format!("{id}#{seq}"),
+                    region: Some(region),
+                    changes: vec![
+                        Change::new("staff", None::<String>, Some(name)),
+                        Change::new("from_date", None::<String>, Some(from)),
+                    ],
+                };
+                Ok((done, fill_id))
+            })
+        },
+    )
+    .await
+}
+
+/// End a fill of contract `id` on `to`.
+pub async fn end_fill(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    fill_id: &str,
+    to: NaiveDate,
+) -> WebResult<()> {
+    writer(ctx)?;
+    let (id, fill_id) = (id.to_owned(), fill_id.to_owned());
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("contract_position", "end_fill"),
+        move |conn, scope, _| -> WorkWith<'_, ()> {
+            Box::pin(async move {
+                let region = contracts::get(conn, &scope, &id).await?.region_code;
+                let staff = execution::end_fill(conn, &scope, &id, &fill_id, to).await?;
+                let done = Done {
+                    entity_id: fill_id,
+                    region: Some(region),
+                    changes: vec![
+                        Change::new("staff_id", None::<String>, Some(staff)),
+                        Change::new("to_date", None::<String>, Some(to)),
+                    ],
+                };
+                Ok((done, ()))
             })
         },
     )
