@@ -41,15 +41,20 @@ pub async fn find_by_uscc(
         .await
 }
 
-/// Tie `org` (seen by the scope) to `other`. Refused: a scope naming an organisation, an
+/// The other side of a new link, how the two are tied and why.
+pub struct NewLink<'a> {
+    pub other: &'a str,
+    pub kind: LinkKind,
+    pub note: &'a str,
+}
+
+/// Tie `org` (seen by the scope) to `link.other`. Refused: a scope naming an organisation, an
 /// organisation linked to itself, an unknown other, a link already there, a note over 200.
 pub async fn link(
     conn: &mut AnyConnection,
     scope: &Scope,
     org: &str,
-    other: &str,
-    kind: LinkKind,
-    note: &str,
+    link: &NewLink<'_>,
     by: &str,
     now: Millis,
 ) -> StoreResult<()> {
@@ -60,6 +65,7 @@ pub async fn link(
     if !scope.contains_region(&mine.region_code) {
         return refuse("org", "org.region_out_of_scope");
     }
+    let (other, kind, note) = (link.other, link.kind, link.note);
     let (a, b) = link_pair(org, other)?;
     let exists = Sql::new("SELECT COUNT(*) FROM organizations WHERE id = ")
         .bind(other)

@@ -218,7 +218,7 @@ pub async fn expenses(
 /// found, as (contract id, seq, stored, recomputed). Empty when all agree.
 pub async fn verify_spent(conn: &mut AnyConnection) -> StoreResult<Vec<(String, i64, i64, i64)>> {
     Sql::new(
-        "SELECT b.contract_id, b.seq, b.spent_fen, COALESCE(SUM(e.amount_fen), 0) AS counted \
+        "SELECT b.contract_id, b.seq, b.spent_fen, CAST(COALESCE(SUM(e.amount_fen), 0) AS BIGINT) AS counted \
          FROM contract_budget_lines b LEFT JOIN contract_expenses e \
          ON e.contract_id = b.contract_id AND e.budget_seq = b.seq AND e.voided_at IS NULL \
          GROUP BY b.contract_id, b.seq, b.spent_fen \

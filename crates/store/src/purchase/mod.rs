@@ -14,6 +14,7 @@ pub mod deliverables;
 pub mod evaluations;
 pub mod execution;
 pub mod instalments;
+pub mod summary;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

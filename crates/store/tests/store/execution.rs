@@ -168,6 +168,18 @@ db_test!(
             .unwrap();
         assert_eq!(list.len(), 3);
         assert_eq!(list.iter().filter(|e| e.voided_at.is_some()).count(), 1);
+        drop(c);
+        // The check finds a line whose figure was changed behind its expenses' back.
+        let mut tx = db.begin().await.unwrap();
+        Sql::new("UPDATE contract_budget_lines SET spent_fen = spent_fen - 1 WHERE spent_fen > 0")
+            .execute(&mut tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let mut c = db.read().await.unwrap();
+        let off = execution::verify_spent(&mut c).await.unwrap();
+        assert_eq!(off.len(), 1);
+        assert_eq!((off[0].2, off[0].3), (29_999_999, 30_000_000));
     }
 );
 
@@ -349,9 +361,11 @@ async fn link(db: &Db, a: &str, b: &str) -> StoreResult<()> {
                 c,
                 &scope(COUNTY),
                 &a,
-                &b,
-                LinkKind::SameLegalPerson,
-                "同一法定代表人",
+                &org_links::NewLink {
+                    other: &b,
+                    kind: LinkKind::SameLegalPerson,
+                    note: "同一法定代表人",
+                },
                 "test",
                 NOW,
             )

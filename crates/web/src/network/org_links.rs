@@ -42,7 +42,12 @@ pub async fn link(
         Entry::new("org_link", "create"),
         move |conn, scope, by| -> WorkWith<'_, ()> {
             Box::pin(async move {
-                org_links::link(conn, &scope, &org, &other, kind, &note, &by, now).await?;
+                let link = org_links::NewLink {
+                    other: &other,
+                    kind,
+                    note: &note,
+                };
+                org_links::link(conn, &scope, &org, &link, &by, now).await?;
                 let region = orgs::get(conn, &scope, &org).await?.region_code;
                 let done = Done {
                     entity_id: org,
@@ -152,7 +157,7 @@ async fn links_page(
                 title.clone(),
                 vec![
                     Crumb::link(t.get("menu.orgs"), "/orgs"),
-                    Crumb::link(org.name.clone(), &format!("/orgs/{id}")),
+                    Crumb::link(org.name.clone(), format!("/orgs/{id}")),
                     Crumb::here(title),
                 ],
             )
@@ -271,7 +276,7 @@ pub async fn api_links(
 }
 
 #[derive(Deserialize, ToSchema)]
-#[schema(example = json!({"linked_uscc": "52430200MJJ000001X", "kind": "same_legal_person", "note": "同一法定代表人"}))]
+#[schema(example = json!({"linked_org_id": "0190f1c2-0000-7000-8000-000000000001", "kind": "same_legal_person", "note": "同一法定代表人"}))]
 pub struct LinkBody {
     /// The other organisation's id …
     #[serde(default)]

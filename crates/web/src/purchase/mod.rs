@@ -11,6 +11,7 @@ pub mod contracts_api;
 pub mod evaluations;
 pub mod execution;
 pub mod input;
+pub mod summary;
 pub mod writes;
 
 use axum::Router;
@@ -35,6 +36,11 @@ pub const AREA: Area = Area {
             (
                 "menu.delivery",
                 "/contracts/delivery",
+                Some(Permission::ReadData),
+            ),
+            (
+                "menu.purchase_summary",
+                "/contracts/summary",
                 Some(Permission::ReadData),
             ),
         ],
@@ -62,6 +68,7 @@ pub const AREA: Area = Area {
         execution::api_add_position,
         execution::api_fill,
         execution::api_end_fill,
+        summary::api_summary,
     ),
     tags((name = "purchase", description = "Purchase of services: catalogue, contracts, payment plans and instalments"))
 )]
@@ -85,6 +92,9 @@ fn routes() -> Router<AppState> {
             get(contracts::delivery_export),
         )
         .route("/contracts/export.xlsx", get(contracts::export))
+        .route("/contracts/summary", get(summary::page_summary))
+        .route("/contracts/summary/export.xlsx", get(summary::export))
+        .route("/api/v1/purchase/summary", get(summary::api_summary))
         .route("/contracts/{id}", get(contracts::detail_page))
         .route("/contracts/{id}/state", post(contracts::move_state))
         .route(

@@ -122,6 +122,9 @@ impl Fixtures {
             "operator" | "operator_org_id" | "employer_org_id" | "provider_org_id"
             | "purchaser_org_id" => "org",
             "renewal_of" | "contract_id" => "contract",
+            "expense_id" => "expense",
+            "fill_id" => "fill",
+            "other" | "linked_org_id" => "linked_org",
             "staff_id" => "staff",
             // Instalments are numbered from 1 in plan order.
             "seq" => return Some(json!(1)),
@@ -907,6 +910,78 @@ async fn evaluation_fixture(api: &mut Client, contract: &str) -> String {
     evaluation
 }
 
+async fn post_json(api: &mut Client, path: String, body: Value) -> Value {
+    let res = api
+        .send(
+            Method::POST,
+            &path,
+            Some(("application/json", body.to_string())),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::CREATED,
+        "fixture {path}: {}",
+        res.text
+    );
+    res.json()
+}
+
+/// An expense of the contract (for its void), a post with a fill by a second staff member of the
+/// provider (for its end), and an organisation to link: their ids. The post has room for the
+/// staff fixture too.
+async fn execution_fixtures(
+    api: &mut Client,
+    contract: &str,
+    station: &str,
+    org: &str,
+) -> (String, String, String) {
+    let leaver = create(
+        api,
+        "/api/v1/staff",
+        json!({"name": "王小红", "id_type": "resident_id",
+               "id_number": resident_id("430203", "19910101", 124), "role": "frontline",
+               "employment_mode": "position_purchase", "station_id": station,
+               "joined_on": "2020-01-01", "employer_org_id": org}),
+    )
+    .await;
+    let linked_org = create(
+        api,
+        "/api/v1/organizations",
+        json!({"name": "模糊测试关联机构", "kind": "other", "region_code": "430203"}),
+    )
+    .await;
+
+    let x = post_json(
+        api,
+        format!("/api/v1/contracts/{contract}/expenses"),
+        json!({"budget_seq": 1, "spent_on": "2025-07-15", "amount": "1200", "description": "督导费"}),
+    )
+    .await;
+    let expense = x["expenses"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    post_json(
+        api,
+        format!("/api/v1/contracts/{contract}/positions"),
+        json!({"title": "一线社工", "station_id": station, "headcount": 3, "monthly": "6000"}),
+    )
+    .await;
+    let p = post_json(
+        api,
+        format!("/api/v1/contracts/{contract}/positions/1/fills"),
+        json!({"staff_id": leaver, "from_date": "2025-07-01"}),
+    )
+    .await;
+    let fill = p[0]["fills"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    (expense, fill, linked_org)
+}
+
 async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures {
     let org = create(
         api,
@@ -927,7 +1002,8 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
         "/api/v1/staff",
         json!({"name": "王小明", "id_type": "resident_id",
                "id_number": resident_id("430203", "19900101", 123), "role": "frontline",
-               "employment_mode": "direct", "station_id": station, "joined_on": "2020-01-01"}),
+               "employment_mode": "direct", "station_id": station, "joined_on": "2020-01-01",
+               "employer_org_id": org}),
     )
     .await;
     let resident = create(
@@ -958,13 +1034,18 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
                "provider_org_id": org, "amount": "300000", "term_start": "2025-06-01",
                "term_end": "2026-05-31", "procurement_method": "public_tender",
                "stations": [station], "plan": "40/40/20",
+               "budget": [{"category": "personnel", "amount": "300000"}],
                "lines": [{"content": "个案", "unit": "个", "unit_price": "1000", "quantity": 30}]}),
     )
     .await;
+    let (expense, fill, linked_org) = execution_fixtures(api, &contract, &station, &org).await;
     let mut ids: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
     ids.insert("catalogue_item", catalogue_items(api).await);
     ids.insert("evaluation", vec![evaluation_fixture(api, &contract).await]);
     ids.insert("contract", vec![contract]);
+    ids.insert("expense", vec![expense]);
+    ids.insert("fill", vec![fill]);
+    ids.insert("linked_org", vec![linked_org]);
     ids.insert("org", vec![org]);
     ids.insert("station", vec![station]);
     ids.insert("staff", vec![staff]);

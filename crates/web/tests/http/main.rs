@@ -9,6 +9,7 @@ mod construction;
 mod csv_export;
 mod deliverables;
 mod evaluations;
+mod execution;
 mod fixtures;
 mod fuzz;
 mod hardening;

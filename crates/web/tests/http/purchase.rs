@@ -58,7 +58,7 @@ fn contract(number: &str, region: &str, provider: &str, station: &str) -> serde_
 
 /// The county's admin, its provider agency with a station, and one contract; (admin, agency id,
 /// station id, contract id).
-async fn setup(app: &TestApp) -> (Client, String, String, String) {
+pub(super) async fn setup(app: &TestApp) -> (Client, String, String, String) {
     let mut admin = login(app, "county_admin", Role::CivilAffairsAdmin, COUNTY, None).await;
     let provider = agency(app, "阳光社工服务中心", COUNTY).await;
     let st = station(app, "430202001", "一号社工站", &provider).await;
@@ -694,7 +694,7 @@ async fn item_id(c: &mut Client, name: &str) -> String {
         .to_owned()
 }
 
-fn refused(res: &Res, field: &str, code: &str) {
+pub(super) fn refused(res: &Res, field: &str, code: &str) {
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
     assert_eq!(res.json()["errors"][0]["field"], field, "{}", res.text);
     assert_eq!(res.json()["errors"][0]["code"], code, "{}", res.text);
