@@ -70,6 +70,9 @@ enum Command {
     /// The maintained statistics counters
     #[command(subcommand)]
     Stats(StatsCommand),
+    /// Purchase of services: the maintained deliverables and budget execution
+    #[command(subcommand)]
+    Purchase(PurchaseCommand),
     /// Fill a throw-away database with a station in every township and their staff, then time
     /// the reads behind the pages (see docs/operations.md).
     Bench {
@@ -184,6 +187,15 @@ enum StatsCommand {
 }
 
 #[derive(Subcommand)]
+enum PurchaseCommand {
+    /// Recompute every open contract's deliverables from the service records and every budget
+    /// line's spent amount from its expenses; list differences and exit non-zero on any.
+    Verify,
+    /// Replace every open contract's deliverables by their recomputation (one transaction).
+    Rebuild,
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
     /// Check the hash chain of the whole audit log; exits non-zero on any break.
     Verify,
@@ -286,6 +298,7 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Keys(cmd) => keys_command(&config, cmd).await,
         Command::Stats(cmd) => stats_command(&config, cmd).await,
+        Command::Purchase(cmd) => purchase_command(&config, cmd).await,
         Command::Audit(AuditCommand::Verify) => audit_command(&config).await,
     }
 }
@@ -531,6 +544,50 @@ async fn stats_command(config: &Config, cmd: StatsCommand) -> anyhow::Result<()>
             let n = shegong_store::statistics::counters::rebuild(&db).await?;
             println!(
                 "{n} counters rebuilt from the records ({:.1}s)",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn purchase_command(config: &Config, cmd: PurchaseCommand) -> anyhow::Result<()> {
+    use shegong_store::purchase::{deliverables, execution};
+    let db = Db::connect(&DbOptions::new(&config.database_url)).await?;
+    let started = std::time::Instant::now();
+    match cmd {
+        PurchaseCommand::Verify => {
+            let mut c = db.read().await?;
+            let delivery = deliverables::verify_all(&mut c).await?;
+            let spent = execution::verify_spent(&mut c).await?;
+            for d in delivery.iter().take(50) {
+                println!("deliverables: {d}");
+            }
+            for (contract, seq, have, want) in spent.iter().take(50) {
+                println!(
+                    "budget: contract {contract} line {seq}: stored spent {have} fen, expenses add up to {want} fen"
+                );
+            }
+            if delivery.is_empty() && spent.is_empty() {
+                println!(
+                    "deliverables and budget execution match the records ({:.1}s)",
+                    started.elapsed().as_secs_f64()
+                );
+                Ok(())
+            } else {
+                bail!(
+                    "{} deliverable and {} budget difference(s); `shegong purchase rebuild` repairs the deliverables",
+                    delivery.len(),
+                    spent.len()
+                )
+            }
+        }
+        PurchaseCommand::Rebuild => {
+            let mut tx = db.begin().await?;
+            let n = deliverables::rebuild_all(&mut tx).await?;
+            tx.commit().await?;
+            println!(
+                "deliverables of {n} contracts rebuilt from the records ({:.1}s)",
                 started.elapsed().as_secs_f64()
             );
             Ok(())

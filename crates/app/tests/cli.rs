@@ -407,6 +407,25 @@ fn stats_verify_finds_a_damaged_counter_and_rebuild_repairs_it() {
     assert!(shegong(&url, &["stats", "verify"], None).status.success());
 }
 
+#[test]
+fn purchase_verify_checks_deliverables_and_budget_execution() {
+    let dir = Dir::new();
+    let url = dir.url("p.db");
+    assert!(shegong(&url, &["migrate"], None).status.success());
+    let out = shegong(&url, &["purchase", "verify"], None);
+    assert!(
+        out.status.success() && text(&out).contains("match the records"),
+        "{}",
+        text(&out)
+    );
+    let out = shegong(&url, &["purchase", "rebuild"], None);
+    assert!(
+        out.status.success() && text(&out).contains("deliverables of 0 contracts rebuilt"),
+        "{}",
+        text(&out)
+    );
+}
+
 /// `shegong serve` on `url` with `cfg`, in the background.
 fn serve(url: &str, cfg: &str) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_shegong"))
