@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod contracts;
 pub mod contracts_api;
 pub mod evaluations;
+pub mod import;
 pub mod input;
 pub mod writes;
 
@@ -22,7 +23,7 @@ use crate::http::state::AppState;
 
 pub const AREA: Area = Area {
     messages: messages!("purchase"),
-    importers: &[],
+    importers: &[&import::CATALOGUE, &import::CONTRACTS],
     routes,
     api: || Api::openapi(),
     menu: &[MenuSection {
