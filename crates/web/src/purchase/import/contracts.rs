@@ -644,6 +644,80 @@ fn shown(value: &Value) -> String {
     }
 }
 
+/// The contract's columns: the first value given, and an error on any row that gives another.
+fn merged(
+    cells: &Cells<'_>,
+    rows: &[&Row],
+    own: &mut BTreeMap<usize, Vec<CellMessage>>,
+) -> HashMap<&'static str, Value> {
+    let mut values = HashMap::new();
+    for key in CONTRACT_KEYS {
+        let mut first: Option<(usize, &Value)> = None;
+        for row in rows {
+            let Some(v) = row.values.get(key) else {
+                continue;
+            };
+            match first {
+                None => first = Some((row.number, v)),
+                Some((at, f)) if f != v => {
+                    let message =
+                        cells.say(key, "purchase.import.differs", &shown(v), &at.to_string());
+                    own.entry(row.number).or_default().push(message);
+                }
+                Some(_) => {}
+            }
+        }
+        if let Some((_, v)) = first {
+            values.insert(key, v.clone());
+        }
+    }
+    values
+}
+
+/// The contract's required columns no row gives (and did not fail to read); the whole sheet
+/// for an account that buys nothing.
+fn missing(
+    job: &Job<'_>,
+    cells: &Cells<'_>,
+    rows: &[&Row],
+    values: &HashMap<&'static str, Value>,
+) -> Vec<CellMessage> {
+    let failed_parse = |key: &str| {
+        rows.iter()
+            .any(|r| r.errors.iter().any(|e| e.column == key))
+    };
+    let mut errors: Vec<CellMessage> = CONTRACT_REQUIRED
+        .iter()
+        .filter(|key| !values.contains_key(*key) && !failed_parse(key))
+        .map(|key| cells.say(key, "import.required", "", ""))
+        .collect();
+    if job.scope().org.is_some() {
+        errors.push(cells.say("contract_number", "purchase.purchaser_only", "", ""));
+    }
+    errors
+}
+
+/// Each row's line (its error kept on the row) and its label in the preview.
+fn lines(
+    cells: &Cells<'_>,
+    job: &Job<'_>,
+    number: &str,
+    rows: &[&Row],
+    own: &mut BTreeMap<usize, Vec<CellMessage>>,
+) -> (Vec<ContractLine>, Vec<(usize, String)>) {
+    let mut lines = Vec::new();
+    let mut labels = Vec::new();
+    for row in rows {
+        labels.push((row.number, format!("{number} · {}", row.text("content"))));
+        match line(cells, job, row) {
+            Ok(Some(l)) => lines.push(l),
+            Ok(None) => {}
+            Err(e) => own.entry(row.number).or_default().push(e),
+        }
+    }
+    (lines, labels)
+}
+
 impl Draft {
     fn read(job: &Job<'_>, found: &Lookups, rows: Vec<&Row>) -> Draft {
         let cells = job.cells(&COLUMNS);
@@ -655,41 +729,8 @@ impl Draft {
             .iter()
             .map(|r| (r.number, cells.parse_errors(r, |e| e.raw.clone())))
             .collect();
-        // The contract's columns: the first value given, and an error on any row that differs.
-        let mut values: HashMap<&str, Value> = HashMap::new();
-        for key in CONTRACT_KEYS {
-            let mut first: Option<(usize, &Value)> = None;
-            for row in &rows {
-                let Some(v) = row.values.get(key) else {
-                    continue;
-                };
-                match first {
-                    None => first = Some((row.number, v)),
-                    Some((at, f)) if f != v => {
-                        let message =
-                            cells.say(key, "purchase.import.differs", &shown(v), &at.to_string());
-                        own.entry(row.number).or_default().push(message);
-                    }
-                    Some(_) => {}
-                }
-            }
-            if let Some((_, v)) = first {
-                values.insert(key, v.clone());
-            }
-        }
-        let failed_parse = |key: &str| {
-            rows.iter()
-                .any(|r| r.errors.iter().any(|e| e.column == key))
-        };
-        let mut errors = Vec::new();
-        for key in CONTRACT_REQUIRED {
-            if !values.contains_key(key) && !failed_parse(key) {
-                errors.push(cells.say(key, "import.required", "", ""));
-            }
-        }
-        if job.scope().org.is_some() {
-            errors.push(cells.say("contract_number", "purchase.purchaser_only", "", ""));
-        }
+        let values = merged(&cells, &rows, &mut own);
+        let errors = missing(job, &cells, &rows, &values);
         let text = |key: &str| match values.get(key) {
             Some(v) => shown(v),
             None => String::new(),
@@ -713,19 +754,7 @@ impl Draft {
             Some(Value::Fen(f)) => Some(Fen(*f)),
             _ => None,
         };
-        let date = |key: &str| match values.get(key) {
-            Some(Value::Date(d)) => Some(*d),
-            _ => None,
-        };
-        let term = match (date("term_start"), date("term_end")) {
-            (Some(s), Some(e)) => Term::new(s, e)
-                .map_err(|e| {
-                    let raw = text("term_end");
-                    c.errors.push(c.cells.say("term_end", e.code, &raw, ""));
-                })
-                .ok(),
-            _ => None,
-        };
+        let term = c.term(&values);
         let method = match values.get("method") {
             Some(Value::Code(m)) => ProcurementMethod::parse(m).ok(),
             _ => None,
@@ -734,34 +763,14 @@ impl Draft {
             .as_ref()
             .map(|r| c.stations(r.as_str(), &text("stations")))
             .unwrap_or_default();
-        let item_name = text("catalogue_item");
-        let catalogue_item_id = match &region {
-            Some(r) if !item_name.trim().is_empty() => {
-                let year = term.map(|t| i64::from(chrono::Datelike::year(&t.start())));
-                found
-                    .item(r.as_str(), &item_name, year)
-                    .map_err(|code| {
-                        let message = c.cells.say("catalogue_item", code, &item_name, "");
-                        c.errors.push(message);
-                    })
-                    .ok()
-            }
-            _ => None,
-        };
+        let catalogue_item_id = region
+            .as_ref()
+            .and_then(|r| c.item(r.as_str(), &text("catalogue_item"), term));
         let plan = match (amount, term) {
             (Some(amount), Some(term)) => c.plan(&text("plan"), amount, term),
             _ => None,
         };
-        let mut lines = Vec::new();
-        let mut labels = Vec::new();
-        for row in &rows {
-            labels.push((row.number, format!("{number} · {}", row.text("content"))));
-            match line(&c.cells, job, row) {
-                Ok(Some(l)) => lines.push(l),
-                Ok(None) => {}
-                Err(e) => own.entry(row.number).or_default().push(e),
-            }
-        }
+        let (lines, labels) = lines(&c.cells, job, &number, &rows, &mut own);
         let ContractCheck { errors, .. } = c;
         let all_read = lines.len() == rows.len();
         let input = match (region.clone(), provider, amount, term, method, plan) {
@@ -902,6 +911,37 @@ impl ContractCheck<'_> {
                 .push(self.cells.say("region", "import.required", "", ""));
         }
         region
+    }
+
+    /// The term from its two dates; an end before the start is refused on `term_end`.
+    fn term(&mut self, values: &HashMap<&str, Value>) -> Option<Term> {
+        let date = |key: &str| match values.get(key) {
+            Some(Value::Date(d)) => Some(*d),
+            _ => None,
+        };
+        let (start, end) = (date("term_start")?, date("term_end")?);
+        Term::new(start, end)
+            .map_err(|e| {
+                let raw = end.to_string();
+                self.errors
+                    .push(self.cells.say("term_end", e.code, &raw, ""));
+            })
+            .ok()
+    }
+
+    /// The catalogue item a cell names, if any.
+    fn item(&mut self, region: &str, name: &str, term: Option<Term>) -> Option<String> {
+        if name.trim().is_empty() {
+            return None;
+        }
+        let year = term.map(|t| i64::from(chrono::Datelike::year(&t.start())));
+        self.found
+            .item(region, name, year)
+            .map_err(|code| {
+                let message = self.cells.say("catalogue_item", code, name, "");
+                self.errors.push(message);
+            })
+            .ok()
     }
 
     /// The stations a cell names, each found in the region.
