@@ -73,6 +73,24 @@ fn preview(page: &Res) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// Every cell of a template's instructions sheet (the second), tab-separated.
+fn instructions(bytes: &[u8]) -> String {
+    use calamine::Reader;
+    let mut wb =
+        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = wb.worksheet_range_at(1).unwrap().unwrap();
+    range
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join("\t")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 const CATALOGUE_HEADERS: [&str; 8] = [
     "序号",
     "服务领域",
@@ -130,23 +148,7 @@ app_test!(
         assert_eq!(page.select("#catalogue-import").len(), 1, "{}", page.text);
         let template = admin.get("/catalogue/import/template.xlsx").await;
         assert_eq!(template.status, StatusCode::OK);
-        let instructions = {
-            use calamine::Reader;
-            let mut wb =
-                calamine::open_workbook_auto_from_rs(std::io::Cursor::new(template.bytes.clone()))
-                    .unwrap();
-            let range = wb.worksheet_range_at(1).unwrap().unwrap();
-            range
-                .rows()
-                .map(|r| {
-                    r.iter()
-                        .map(|c| c.to_string())
-                        .collect::<Vec<_>>()
-                        .join("\t")
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
+        let instructions = instructions(&template.bytes);
         assert!(instructions.contains("填写示例"), "{instructions}");
         assert!(
             instructions.contains("市50%、区30%、镇街20%"),
@@ -364,6 +366,9 @@ fn contract_sheet(uscc: &str) -> Vec<u8> {
         "LS-2025-006||||||||||探访|电话探访|次|20|很多||",
         // Row 11: the term ends before it starts.
         "LS-2025-007|倒挂项目|阳光社会工作服务中心|10|2025-12-31|2025-01-01|询价|||100|探访|探访|次|50|100||",
+        // Row 12: a second line of the contract of row 7, further down: the plan's error is on
+        // it too.
+        "LS-2025-004||||||||||探访|电话探访|次|20|10||",
     ];
     let rows: Vec<Vec<&str>> = lines.iter().map(|l| l.split('|').collect()).collect();
     for row in &rows {
@@ -434,6 +439,11 @@ app_test!(
         assert_eq!(page.select("#contracts-import").len(), 1, "{}", page.text);
         let template = admin.get("/contracts/import/template.xlsx").await;
         assert_eq!(template.status, StatusCode::OK);
+        let notes = instructions(&template.bytes);
+        assert!(
+            notes.contains("第一期于服务期开始日支付") && notes.contains("LS-2025-001"),
+            "{notes}"
+        );
 
         let (batch, first) = upload(&mut admin, "/contracts/import", &contract_sheet(&uscc)).await;
         assert_eq!(
@@ -474,7 +484,8 @@ app_test!(
                 ("8", "有误"),
                 ("9", "有误"),
                 ("10", "有误"),
-                ("11", "有误")
+                ("11", "有误"),
+                ("12", "有误")
             ],
             "{}",
             first.text
@@ -502,6 +513,8 @@ app_test!(
         assert!(p.contains("数量") && p.contains("很多"), "{p}");
         let p = problems("9");
         assert!(p.contains("第 10 行有误"), "{p}");
+        let p = problems("12");
+        assert!(p.contains("付款计划") && p.contains("40/40/30"), "{p}");
         // Term end before start: on the contract's rows.
         let p = problems("11");
         assert!(p.contains("服务期结束"), "{p}");
@@ -516,7 +529,7 @@ app_test!(
         let list = admin.get(done.location()).await;
         assert_eq!(
             list.select("#import-summary"),
-            ["导入完成：新增 3，更新 0，未变 0，跳过有误的 6 行。"]
+            ["导入完成：新增 3，更新 0，未变 0，跳过有误的 7 行。"]
         );
         assert_eq!(
             count(
