@@ -379,3 +379,64 @@ pub async fn move_item(
     record(conn, id, Some(before.status), step, by, now).await?;
     Ok(before)
 }
+
+/// What an import may change on an item already in its edition: its field, description and
+/// cost shares (the name and edition are how it is found; the status moves by `move_item`).
+#[derive(Debug, Clone)]
+pub struct ItemEdit {
+    pub field: ServiceField,
+    pub description: String,
+    pub cost_shares: CostShares,
+}
+
+/// Change an item of a region inside the scope (a scope naming an organisation changes
+/// nothing). Returns the item before.
+pub async fn update_item(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: &str,
+    edit: &ItemEdit,
+    now: Millis,
+) -> StoreResult<Item> {
+    let before = get_item(conn, scope, id).await?;
+    if scope.org.is_some() || !scope.contains_region(&before.region_code) {
+        return Err(FieldError::new("region", "purchase.region_out_of_scope").into());
+    }
+    if edit.description.trim().chars().count() > 2000 {
+        return Err(FieldError::new("description", "purchase.text_invalid").into());
+    }
+    Sql::new("UPDATE catalogue_items SET field = ")
+        .bind(edit.field.as_str())
+        .push(", description = ")
+        .bind(edit.description.trim())
+        .push(", cost_shares = ")
+        .bind(to_json(&edit.cost_shares.shares())?)
+        .push(", updated_at = ")
+        .bind(now)
+        .push(" WHERE id = ")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(before)
+}
+
+/// The items of `region`'s edition of `year`, if the region lies inside the scope, by name: for
+/// an import to find again what it wrote before.
+pub async fn items_of_edition(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    region: &str,
+    year: i64,
+) -> StoreResult<Vec<Item>> {
+    let mut q = Sql::new(ITEM_SELECT);
+    q.region_range("i.region_code", scope);
+    q.push(" AND i.region_code = ")
+        .bind(region)
+        .push(" AND i.edition_id IN (SELECT e.id FROM catalogue_editions e WHERE e.region_code = ")
+        .bind(region)
+        .push(" AND e.year = ")
+        .bind(year)
+        .push(") ORDER BY i.name, i.id");
+    let rows: Vec<ItemRow> = q.fetch_all(conn).await?;
+    rows.into_iter().map(decode_item).collect()
+}

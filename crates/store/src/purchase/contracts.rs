@@ -522,3 +522,17 @@ pub async fn set_state(
     }
     Ok(before.state)
 }
+
+/// The numbers of the contracts filed in `region`, if it lies inside the scope: what an import
+/// checks its sheet's numbers against (a number is unique in its region).
+pub async fn numbers_in(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    region: &str,
+) -> StoreResult<Vec<String>> {
+    let mut q = Sql::new("SELECT c.number FROM contracts c WHERE ");
+    q.region_range("c.region_code", scope);
+    q.push(" AND c.region_code = ").bind(region);
+    let rows: Vec<(String,)> = q.fetch_all(conn).await?;
+    Ok(rows.into_iter().map(|(n,)| n).collect())
+}

@@ -624,3 +624,113 @@ db_test!(catalogue_items_move_only_inside_the_scope, |db| {
     assert_eq!(untouched.status, ItemStatus::Proposed);
     assert_eq!(untouched.history.len(), 1);
 });
+
+// What the catalogue and contract imports read and write: an edition's items found again by
+// region and year, an item's field, description and shares changed only inside the scope, and
+// a region's contract numbers read only inside it.
+db_test!(imports_find_and_change_only_inside_the_scope, |db| {
+    let provider = agency(&db, "阳光社工", COUNTY).await;
+    let mut tx = db.begin().await.unwrap();
+    let (city_item, _) =
+        catalogue::create_item(&mut tx, &scope("4302"), &item("4302", "市级"), "t", NOW)
+            .await
+            .unwrap();
+    let (county_item, _) =
+        catalogue::create_item(&mut tx, &scope(COUNTY), &item(COUNTY, "区级"), "t", NOW)
+            .await
+            .unwrap();
+    contracts::create(
+        &mut tx,
+        &scope(COUNTY),
+        &contract("C-9", &provider, vec![], 300),
+        "t",
+        NOW,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut c = db.read().await.unwrap();
+    let names = |items: Vec<catalogue::Item>| -> Vec<String> {
+        items.into_iter().map(|i| i.name).collect()
+    };
+    let found = catalogue::items_of_edition(&mut c, &scope(COUNTY), COUNTY, 2025)
+        .await
+        .unwrap();
+    assert_eq!(names(found), ["区级"]);
+    // The city's edition is not the county's to import into, nor another year's.
+    for (region, year) in [("4302", 2025), (COUNTY, 2024)] {
+        let found = catalogue::items_of_edition(&mut c, &scope(COUNTY), region, year)
+            .await
+            .unwrap();
+        assert!(found.is_empty(), "{region} {year}");
+    }
+    assert_eq!(
+        contracts::numbers_in(&mut c, &scope(COUNTY), COUNTY)
+            .await
+            .unwrap(),
+        ["C-9"]
+    );
+    assert!(
+        contracts::numbers_in(&mut c, &scope("430203"), COUNTY)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    drop(c);
+
+    let edit = catalogue::ItemEdit {
+        field: ServiceField::Youth,
+        description: "青少年成长".into(),
+        cost_shares: CostShares::new(vec![
+            CostShare {
+                level: PurchaserLevel::City,
+                share_bp: 5_000,
+            },
+            CostShare {
+                level: PurchaserLevel::District,
+                share_bp: 5_000,
+            },
+        ])
+        .unwrap(),
+    };
+    let update = |scope: Scope, id: String| {
+        let (db, edit) = (db.clone(), edit.clone());
+        async move {
+            let mut tx = db.begin().await.unwrap();
+            catalogue::update_item(&mut tx, &scope, &id, &edit, NOW + 1).await?;
+            tx.commit().await.unwrap();
+            Ok::<(), StoreError>(())
+        }
+    };
+    // Above the scope: seen, not changed; a sibling county does not see it; an organisation's
+    // scope changes nothing.
+    refused(
+        update(scope(COUNTY), city_item.clone()).await,
+        "region",
+        "purchase.region_out_of_scope",
+    );
+    let r = update(scope("430203"), county_item.clone()).await;
+    assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+    let org = Scope {
+        region: Some(code(COUNTY)),
+        org: Some(provider.parse().unwrap()),
+    };
+    refused(
+        update(org, county_item.clone()).await,
+        "region",
+        "purchase.region_out_of_scope",
+    );
+    update(scope(COUNTY), county_item.clone()).await.unwrap();
+    let mut c = db.read().await.unwrap();
+    let read = catalogue::get_item(&mut c, &scope(COUNTY), &county_item)
+        .await
+        .unwrap();
+    assert_eq!(read.field, ServiceField::Youth);
+    assert_eq!(read.description, "青少年成长");
+    assert_eq!(read.cost_shares, edit.cost_shares);
+    assert_eq!(read.status, ItemStatus::Proposed);
+    let untouched = catalogue::get_item(&mut c, &scope(COUNTY), &city_item)
+        .await
+        .unwrap();
+    assert_eq!(untouched.field, ServiceField::Elderly);
+});

@@ -13,6 +13,7 @@ use crate::http::auth::CurrentUser;
 use crate::http::error::WebResult;
 use crate::http::state::AppState;
 use crate::import::schema::{CellError, Row, Schema};
+use crate::import::template::Guide;
 use crate::ui::forms::today;
 use crate::ui::i18n::Tr;
 
@@ -40,6 +41,11 @@ pub trait Importer: Sync {
     /// home addresses): the mapping table masks their samples.
     fn masked_fields(&self) -> &'static [&'static str] {
         &[]
+    }
+
+    /// Notes and example rows the template's instructions add for this registry.
+    fn guide(&self) -> Guide {
+        Guide::default()
     }
 
     /// Template dropdowns filled from the database.

@@ -402,8 +402,9 @@ async fn template(state: AppState, ctx: Ctx, imp: Imp) -> WebResult<Response> {
     drop(conn);
     let schema = imp.schema();
     let chinese = t.lang == Lang::Zh;
+    let guide = imp.guide();
     let bytes = tokio::task::spawn_blocking(move || {
-        crate::import::template::template(schema, chinese, &lists)
+        crate::import::template::template(schema, chinese, &lists, &guide)
     })
     .await
     .map_err(|e| WebError::Internal(e.into()))?

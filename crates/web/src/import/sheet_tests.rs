@@ -344,7 +344,13 @@ fn reads_csv_with_bom_and_quoted_fields() {
 fn template_reads_back_with_its_header_and_no_rows() {
     let townships: Vec<String> = (1..=80).map(|i| format!("第{i}街道")).collect();
     for chinese in [true, false] {
-        let bytes = template(&SCHEMA, chinese, &[("township", townships.clone())]).unwrap();
+        let bytes = template(
+            &SCHEMA,
+            chinese,
+            &[("township", townships.clone())],
+            &Default::default(),
+        )
+        .unwrap();
         let parsed = read(&SCHEMA, &bytes).unwrap();
         let expected = Parsed {
             sheet: if chinese { "社工站" } else { "Stations" }.to_owned(),
@@ -382,7 +388,7 @@ fn template_reads_back_with_its_header_and_no_rows() {
             Some(&Data::String("第80街道".to_owned()))
         );
     }
-    assert!(template(&SCHEMA, true, &[("nope", vec![])]).is_err());
+    assert!(template(&SCHEMA, true, &[("nope", vec![])], &Default::default()).is_err());
 }
 
 #[test]

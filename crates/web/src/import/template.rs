@@ -17,11 +17,13 @@ pub(crate) const LIST_SHEET: &str = "lists";
 
 /// A downloadable template: the header row on sheet 1 (bold, frozen, with dropdowns and input
 /// messages), the instructions on sheet 2. `extra_lists` adds dropdowns whose values come from
-/// the database, e.g. the townships in the user's scope: (column key, values).
+/// the database, e.g. the townships in the user's scope: (column key, values). `guide` adds the
+/// registry's own notes and example rows to the instructions.
 pub fn template(
     schema: &Schema,
     chinese: bool,
     extra_lists: &[(&str, Vec<String>)],
+    guide: &Guide,
 ) -> Result<Vec<u8>, anyhow::Error> {
     let t = Tr::new(if chinese { Lang::Zh } else { Lang::En });
     if let Some((key, _)) = extra_lists.iter().find(|(k, _)| schema.column(k).is_none()) {
@@ -76,11 +78,20 @@ pub fn template(
 
     let mut workbook = Workbook::new();
     workbook.push_worksheet(data);
-    workbook.push_worksheet(instructions(schema, &t, extra_lists)?);
+    workbook.push_worksheet(instructions(schema, &t, extra_lists, guide)?);
     if list_count > 0 {
         workbook.push_worksheet(lists);
     }
     Ok(workbook.save_to_buffer()?)
+}
+
+/// What a registry adds to its template's instructions: notes (message keys, one line each)
+/// and example rows (cells in the schema's column order). The examples stay on the
+/// instructions sheet, so a template filled in and uploaded never imports them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Guide {
+    pub notes: &'static [&'static str],
+    pub examples: &'static [&'static [&'static str]],
 }
 
 fn header_format() -> Format {
@@ -130,6 +141,7 @@ fn instructions(
     schema: &Schema,
     t: &Tr,
     extra_lists: &[(&str, Vec<String>)],
+    guide: &Guide,
 ) -> Result<Worksheet, XlsxError> {
     let mut sheet = Worksheet::new();
     sheet.set_name(t.get("import.template.instructions"))?;
@@ -139,8 +151,13 @@ fn instructions(
     sheet.write_string(1, 0, t.get("import.template.note_header"))?;
     sheet.write_string(2, 0, t.fmt("import.template.note_rows", &[("max", &max)]))?;
     sheet.write_string(3, 0, t.get("import.template.note_dropdown"))?;
+    let mut notes_end = 3;
+    for (row, key) in (4u32..).zip(guide.notes) {
+        sheet.write_string(row, 0, t.get(key))?;
+        notes_end = row;
+    }
 
-    let table_top = 5;
+    let table_top = notes_end + 2;
     let header = header_format();
     let headings = [
         "import.template.column",
@@ -175,7 +192,38 @@ fn instructions(
     for (col, width) in (0u16..).zip([24, 10, 48, 48]) {
         sheet.set_column_width(col, width)?;
     }
+    if !guide.examples.is_empty() {
+        examples(
+            &mut sheet,
+            schema,
+            t,
+            guide,
+            table_top + 2 + schema.columns.len() as u32,
+        )?;
+    }
     Ok(sheet)
+}
+
+/// The example rows under their headers, below the column table.
+fn examples(
+    sheet: &mut Worksheet,
+    schema: &Schema,
+    t: &Tr,
+    guide: &Guide,
+    top: u32,
+) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold();
+    sheet.write_string_with_format(top, 0, t.get("import.template.examples"), &bold)?;
+    let header = header_format();
+    for (col, column) in (0u16..).zip(schema.columns) {
+        sheet.write_string_with_format(top + 1, col, column.header(t.lang), &header)?;
+    }
+    for (row, cells) in (top + 2..).zip(guide.examples) {
+        for (col, cell) in (0u16..).zip(cells.iter()) {
+            sheet.write_string(row, col, *cell)?;
+        }
+    }
+    Ok(())
 }
 
 /// What a column accepts, for the instructions sheet.

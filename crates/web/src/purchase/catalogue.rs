@@ -33,11 +33,25 @@ pub struct CatalogueQuery {
     #[serde(default)]
     #[param(ignore)]
     pub notice: Option<String>,
+    /// Counts after an import, shown once.
+    #[serde(default)]
+    #[param(ignore)]
+    pub created: Option<usize>,
+    #[serde(default)]
+    #[param(ignore)]
+    pub updated: Option<usize>,
+    #[serde(default)]
+    #[param(ignore)]
+    pub unchanged: Option<usize>,
+    #[serde(default)]
+    #[param(ignore)]
+    pub skipped: Option<usize>,
 }
 
-/// Cost shares as written: "city=50, district=50" (levels `city`, `district`, `township`, or
-/// 市/区/县/镇/街道), each a percentage; empty is the region's own budget alone.
-fn shares(text: &str, own: PurchaserLevel) -> Result<CostShares, FieldError> {
+/// Cost shares as written: "city=50, district=50" or "市50%、区30%、镇街20%" (levels `city`,
+/// `district`, `township`, or 市/区/县/镇/街道 and their variants), each a percentage; empty is
+/// the region's own budget alone.
+pub(crate) fn shares(text: &str, own: PurchaserLevel) -> Result<CostShares, FieldError> {
     if text.trim().is_empty() {
         return CostShares::new(vec![CostShare {
             level: own,
@@ -46,26 +60,48 @@ fn shares(text: &str, own: PurchaserLevel) -> Result<CostShares, FieldError> {
     }
     let mut out = Vec::new();
     for entry in text
-        .split([';', '；', ',', '，', '\n'])
+        .split([';', '；', ',', '，', '、', '\n'])
         .map(str::trim)
         .filter(|e| !e.is_empty())
     {
-        let (level, share) = entry
-            .split_once(['=', ':', '：'])
-            .ok_or(FieldError::new("shares", "purchase.shares_invalid"))?;
-        let level = match level.trim() {
-            "市" | "市级" => PurchaserLevel::City,
-            "区" | "县" | "区县" | "县级" | "区级" => PurchaserLevel::District,
-            "镇" | "街道" | "乡镇" | "镇街" => PurchaserLevel::Township,
-            other => PurchaserLevel::parse(other)
-                .map_err(|_| FieldError::new("shares", "purchase.level_unknown"))?,
+        // "市=50" or "市50%": the level is what comes before the number.
+        let (level, share) = match entry.split_once(['=', ':', '：']) {
+            Some(pair) => pair,
+            None => entry
+                .find(|c: char| c.is_ascii_digit() || ('０'..='９').contains(&c))
+                .filter(|at| *at > 0)
+                .map(|at| entry.split_at(at))
+                .ok_or(FieldError::new("shares", "purchase.shares_invalid"))?,
         };
         out.push(CostShare {
-            level,
+            level: level_named(level)?,
             share_bp: parse_percent("shares", share)?,
         });
     }
     CostShares::new(out)
+}
+
+/// A budget level as sheets and forms name it.
+pub(crate) fn level_named(text: &str) -> Result<PurchaserLevel, FieldError> {
+    Ok(match text.trim() {
+        "市" | "市级" | "市本级" => PurchaserLevel::City,
+        "区" | "县" | "区县" | "县区" | "县级" | "区级" | "区（县）" | "区(县)" | "县（区）" => {
+            PurchaserLevel::District
+        }
+        "镇" | "街道" | "乡镇" | "镇街" | "镇级" | "街道级" | "镇街级" | "乡镇级"
+        | "镇（街道）" | "镇(街道)" | "乡镇（街道）" => PurchaserLevel::Township,
+        other => PurchaserLevel::parse(other)
+            .map_err(|_| FieldError::new("shares", "purchase.level_unknown"))?,
+    })
+}
+
+/// The budget level a region's own catalogue is paid from by default.
+pub(crate) fn own_level(region: &str) -> PurchaserLevel {
+    match region.len() {
+        n if n <= 4 => PurchaserLevel::City,
+        n if n <= 6 => PurchaserLevel::District,
+        _ => PurchaserLevel::Township,
+    }
 }
 
 /// An item from the page's form (or the API body in its shape).
@@ -79,11 +115,7 @@ fn item(f: &FormData) -> Result<ItemInput, Vec<FieldError>> {
     let field = c.take(ServiceField::parse(f.get("field")));
     let name = c.text("name", f.get("name"), 100);
     let description = c.opt_text("description", f.get("description"), 2000);
-    let own = match region.as_ref().map(|r| r.as_str().len()) {
-        Some(n) if n <= 4 => PurchaserLevel::City,
-        Some(n) if n <= 6 => PurchaserLevel::District,
-        _ => PurchaserLevel::Township,
-    };
+    let own = own_level(region.as_ref().map_or("", |r| r.as_str()));
     let cost_shares = c.take(shares(f.get("shares"), own));
     let checked = c.finish();
     let (Ok(()), Some(region), Some(field), Some(cost_shares)) =
@@ -222,6 +254,8 @@ struct CataloguePage {
     failed_item: String,
     move_errors: Vec<String>,
     can_write: bool,
+    /// What an import just did, once.
+    import_summary: Option<String>,
 }
 
 /// What a refused form sent: the new item's fields, or a status change of the item named.
@@ -233,8 +267,7 @@ enum Refused {
 async fn catalogue_page(
     state: &AppState,
     ctx: &Ctx,
-    year: Option<i64>,
-    notice: Option<&str>,
+    q: &CatalogueQuery,
     refused: Refused,
     errors: Vec<FieldError>,
 ) -> WebResult<Response> {
@@ -244,7 +277,7 @@ async fn catalogue_page(
     let can_write = writes::is_purchaser(u);
     let editions = {
         let mut c = state.db.read().await?;
-        catalogue::editions(&mut c, &scope, year).await?
+        catalogue::editions(&mut c, &scope, q.year).await?
     };
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -260,7 +293,12 @@ async fn catalogue_page(
         status,
         &CataloguePage {
             t,
-            base: Base::new(ctx, title, vec![Crumb::here(title)]).with_notice(&t, notice),
+            base: Base::new(ctx, title, vec![Crumb::here(title)])
+                .with_notice(&t, q.notice.as_deref()),
+            import_summary: crate::purchase::import::summary(
+                &t,
+                [q.created, q.updated, q.unchanged, q.skipped],
+            ),
             editions: editions
                 .iter()
                 .map(|e| view(&t, e, can_write && scope.contains_region(&e.region_code)))
@@ -316,7 +354,7 @@ pub async fn page_get(
     Query(q): Query<CatalogueQuery>,
 ) -> WebResult<Response> {
     let f = Refused::Item(own_region(&ctx));
-    catalogue_page(&state, &ctx, q.year, q.notice.as_deref(), f, vec![]).await
+    catalogue_page(&state, &ctx, &q, f, vec![]).await
 }
 
 pub async fn page_post(
@@ -328,13 +366,27 @@ pub async fn page_post(
     let input = match item(&f) {
         Ok(i) => i,
         Err(errors) => {
-            return catalogue_page(&state, &ctx, None, None, Refused::Item(f), errors).await;
+            return catalogue_page(
+                &state,
+                &ctx,
+                &CatalogueQuery::default(),
+                Refused::Item(f),
+                errors,
+            )
+            .await;
         }
     };
     match writes::create_item(&state, &ctx, input).await {
         Ok(_) => Ok(Redirect::to("/catalogue?notice=notice.saved").into_response()),
         Err(WebError::Invalid(errors)) => {
-            catalogue_page(&state, &ctx, None, None, Refused::Item(f), errors).await
+            catalogue_page(
+                &state,
+                &ctx,
+                &CatalogueQuery::default(),
+                Refused::Item(f),
+                errors,
+            )
+            .await
         }
         Err(e) => Err(e),
     }
@@ -371,7 +423,14 @@ pub async fn page_move(
     match moved {
         Ok(_) => Ok(Redirect::to("/catalogue?notice=notice.saved").into_response()),
         Err(WebError::Invalid(errors)) => {
-            catalogue_page(&state, &ctx, None, None, Refused::Move(id), errors).await
+            catalogue_page(
+                &state,
+                &ctx,
+                &CatalogueQuery::default(),
+                Refused::Move(id),
+                errors,
+            )
+            .await
         }
         Err(e) => Err(e),
     }

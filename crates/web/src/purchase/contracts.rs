@@ -65,9 +65,30 @@ pub struct ListQuery {
     #[serde(default)]
     #[param(ignore)]
     pub notice: Option<String>,
+    /// Counts after an import, shown once.
+    #[serde(default)]
+    #[param(ignore)]
+    pub created: Option<usize>,
+    #[serde(default)]
+    #[param(ignore)]
+    pub updated: Option<usize>,
+    #[serde(default)]
+    #[param(ignore)]
+    pub unchanged: Option<usize>,
+    #[serde(default)]
+    #[param(ignore)]
+    pub skipped: Option<usize>,
 }
 
 impl ListQuery {
+    /// "导入完成：新增 3，……" after an import.
+    pub fn import_summary(&self, t: &Tr) -> Option<String> {
+        crate::purchase::import::summary(
+            t,
+            [self.created, self.updated, self.unchanged, self.skipped],
+        )
+    }
+
     pub(super) fn filter(&self) -> WebResult<Filter> {
         let state = match self
             .state

@@ -10,6 +10,7 @@ pub mod contracts;
 pub mod contracts_api;
 pub mod evaluations;
 pub mod execution;
+pub mod import;
 pub mod input;
 pub mod summary;
 pub mod writes;
@@ -24,7 +25,7 @@ use crate::http::state::AppState;
 
 pub const AREA: Area = Area {
     messages: messages!("purchase"),
-    importers: &[],
+    importers: &[&import::CATALOGUE, &import::CONTRACTS],
     routes,
     api: || Api::openapi(),
     menu: &[MenuSection {

@@ -14,6 +14,7 @@ mod fixtures;
 mod fuzz;
 mod hardening;
 mod import_messy;
+mod import_purchase;
 mod import_residents;
 mod indicators;
 mod inspections;
