@@ -383,6 +383,10 @@ mod tests {
                 codes(ev::EvaluationKind::ALL, ev::EvaluationKind::as_str),
             ),
             (
+                "evaluations.grade",
+                codes(ev::Grade::ALL, ev::Grade::as_str),
+            ),
+            (
                 "instalment.state",
                 codes(ins::InstalmentState::ALL, ins::InstalmentState::as_str),
             ),
@@ -404,6 +408,13 @@ mod tests {
         use shegong_domain::{RegionLevel, Role};
         vec![
             ("role", codes(&Role::ALL, Role::as_str)),
+            (
+                "org.link_kind",
+                codes(
+                    shegong_domain::network::org::LinkKind::ALL,
+                    shegong_domain::network::org::LinkKind::as_str,
+                ),
+            ),
             (
                 "region.level",
                 codes(&RegionLevel::ALL, RegionLevel::as_str),
