@@ -13,6 +13,7 @@ pub mod contracts;
 pub mod deliverables;
 pub mod evaluations;
 pub mod instalments;
+pub mod public;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
