@@ -12,6 +12,7 @@ mod evaluations;
 mod migrate_lock;
 mod org_scope;
 mod people;
+mod public_purchase;
 mod purchase;
 mod regions;
 mod register_bulk;
