@@ -124,7 +124,7 @@ pub struct EditionView {
     pub items: Vec<ItemRow>,
 }
 
-fn shares_text(t: &Tr, s: &CostShares) -> String {
+pub(crate) fn shares_text(t: &Tr, s: &CostShares) -> String {
     s.shares()
         .iter()
         .map(|c| {
@@ -173,7 +173,7 @@ fn view(t: &Tr, e: &Edition, editable: bool) -> EditionView {
 }
 
 /// The label of a removal reason, spelled out so the compiler sees every reason has one.
-fn reason_key(r: RemovalReason) -> &'static str {
+pub(crate) fn reason_key(r: RemovalReason) -> &'static str {
     match r {
         RemovalReason::UnpurchasedTwoYears => "purchase.removal_reason.unpurchased_two_years",
         RemovalReason::RenewalNotSought => "purchase.removal_reason.renewal_not_sought",

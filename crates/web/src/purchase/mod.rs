@@ -10,6 +10,7 @@ pub mod contracts;
 pub mod contracts_api;
 pub mod evaluations;
 pub mod input;
+pub mod portal;
 pub mod writes;
 
 use axum::Router;
@@ -54,6 +55,7 @@ pub const AREA: Area = Area {
         contracts_api::api_move_instalment,
         contracts_api::api_deliverables,
         contracts_api::api_delivery,
+        portal::api_get,
     ),
     tags((name = "purchase", description = "Purchase of services: catalogue, contracts, payment plans and instalments"))
 )]
@@ -83,6 +85,8 @@ fn routes() -> Router<AppState> {
             "/contracts/{id}/instalments/{seq}",
             post(contracts::move_instalment),
         )
+        .route("/public/purchase", get(portal::page_get))
+        .route("/api/v1/public/purchase", get(portal::api_get))
         .route(
             "/api/v1/catalogue",
             get(catalogue::api_list).post(catalogue::api_create),
