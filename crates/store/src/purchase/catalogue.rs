@@ -256,13 +256,14 @@ pub async fn editions(
 
 /// Publish an edition of a region inside the scope (a scope naming an organisation publishes
 /// nothing): from then on the public portal shows its included and purchasing items. An edition
-/// is published once; refused on `status` when it already is. Returns the edition's title.
+/// is published once; refused on `status` when it already is. Returns the edition's region
+/// code and title.
 pub async fn publish_edition(
     conn: &mut AnyConnection,
     scope: &Scope,
     id: &str,
     now: Millis,
-) -> StoreResult<String> {
+) -> StoreResult<(String, String)> {
     let mut q = Sql::new("SELECT region_code, title, status FROM catalogue_editions e WHERE ");
     in_or_above(&mut q, "e.region_code", scope);
     q.push(" AND e.id = ").bind(id);
@@ -281,7 +282,7 @@ pub async fn publish_edition(
     if status != "draft" || moved != 1 {
         return Err(FieldError::new("status", "purchase.edition_already_published").into());
     }
-    Ok(title)
+    Ok((region, title))
 }
 
 /// Add a proposed item to the edition of its region and year (made now if there is none).

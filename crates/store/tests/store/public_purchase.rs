@@ -80,7 +80,7 @@ async fn edition_of(db: &Db, item: &str) -> String {
         .edition_id
 }
 
-async fn publish(db: &Db, scope: &Scope, edition: &str) -> Result<String, StoreError> {
+async fn publish(db: &Db, scope: &Scope, edition: &str) -> Result<(String, String), StoreError> {
     let mut tx = db.begin().await.unwrap();
     let r = catalogue::publish_edition(&mut tx, scope, edition, NOW).await;
     if r.is_ok() {
@@ -154,7 +154,7 @@ db_test!(
         assert!(publish(&db, &agency_scope, &edition).await.is_err());
         assert_eq!(
             publish(&db, &scope(COUNTY), &edition).await.unwrap(),
-            format!("{COUNTY} 2025 项目目录")
+            (COUNTY.to_owned(), format!("{COUNTY} 2025 项目目录"))
         );
         match publish(&db, &scope(COUNTY), &edition).await {
             Err(StoreError::Invalid(FieldError { field, code })) => {

@@ -47,6 +47,7 @@ pub const AREA: Area = Area {
         catalogue::api_list,
         catalogue::api_create,
         catalogue::api_move,
+        catalogue::api_publish,
         contracts_api::api_list,
         contracts_api::api_create,
         contracts_api::api_get,
@@ -68,6 +69,10 @@ fn routes() -> Router<AppState> {
             get(catalogue::page_get).post(catalogue::page_post),
         )
         .route("/catalogue/items/{id}/status", post(catalogue::page_move))
+        .route(
+            "/catalogue/editions/{id}/publish",
+            post(catalogue::page_publish),
+        )
         .route(
             "/contracts",
             get(contracts::list_page).post(contracts::create),
@@ -94,6 +99,10 @@ fn routes() -> Router<AppState> {
         .route(
             "/api/v1/catalogue/items/{id}/status",
             post(catalogue::api_move),
+        )
+        .route(
+            "/api/v1/catalogue/editions/{id}/publish",
+            post(catalogue::api_publish),
         )
         .route(
             "/api/v1/contracts",

@@ -4,9 +4,7 @@
 //! edition, not an evaluation that is final but unpublished, not another region's — and no
 //! personal data: no usernames or display names, no record ids, no phones or notes.
 
-use shegong_store::purchase::catalogue;
-
-use super::fixtures::{agency, login, send_json, station};
+use super::fixtures::{agency, count, login, send_json, station};
 use super::*;
 
 const COUNTY: &str = "430202";
@@ -43,19 +41,6 @@ async fn item(admin: &mut Client, year: i64, name: &str, steps: &[&str]) -> (Str
         assert_eq!(res.status, StatusCode::OK, "{to}: {}", res.text);
     }
     (j["id"].as_str().unwrap().to_owned(), id)
-}
-
-async fn publish(app: &TestApp, edition: &str) {
-    let mut tx = app.state.db.begin().await.unwrap();
-    catalogue::publish_edition(
-        &mut tx,
-        &Scope::region(shegong_domain::RegionCode::parse(COUNTY).unwrap()),
-        edition,
-        app.state.now(),
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
 }
 
 async fn contract(admin: &mut Client, number: &str, provider: &str, stations: &[&str], item: &str) {
@@ -177,8 +162,68 @@ app_test!(
         )
         .await;
         item(&mut admin, 2025, "尚在征集的项目", &[]).await;
-        let (_, draft_item) = item(&mut admin, 2026, "草稿目录里的项目", &["reviewed"]).await;
-        publish(&app, &edition).await;
+        let (draft_edition, draft_item) =
+            item(&mut admin, 2026, "草稿目录里的项目", &["reviewed"]).await;
+        // Drafts are marked on the catalogue page; the purchaser publishes from there.
+        let page = admin.get("/catalogue").await;
+        assert_eq!(
+            page.select(".edition-status"),
+            vec!["草稿，未公开", "草稿，未公开"]
+        );
+        let res = admin
+            .post_form(&format!("/catalogue/editions/{edition}/publish"), &[])
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let page = admin.get("/catalogue").await;
+        assert_eq!(
+            page.select(".edition-status"),
+            vec!["草稿，未公开", "已发布"]
+        );
+        assert_eq!(page.select("form.edition-publish").len(), 1);
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM audit_log WHERE entity = 'catalogue_edition'"
+            )
+            .await,
+            1
+        );
+        // Once only; and not by an agency or without signing in.
+        let res = send_json(
+            &mut admin,
+            Method::POST,
+            &format!("/api/v1/catalogue/editions/{edition}/publish"),
+            serde_json::json!({}),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+        assert_eq!(res.json()["errors"][0]["field"], "status");
+        let mut manager = login(
+            &app,
+            "manager",
+            Role::AgencyManager,
+            COUNTY,
+            Some(&provider),
+        )
+        .await;
+        let res = send_json(
+            &mut manager,
+            Method::POST,
+            &format!("/api/v1/catalogue/editions/{draft_edition}/publish"),
+            serde_json::json!({}),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text);
+        let res = app
+            .client()
+            .send(
+                Method::POST,
+                &format!("/api/v1/catalogue/editions/{draft_edition}/publish"),
+                None,
+                &[],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
         contract(&mut admin, "PG-2025-001", &provider, &[&st], &bought).await;
         contract(&mut admin, "PG-2026-002", &provider, &[], &draft_item).await;
         let contracts = admin.get("/api/v1/contracts?q=PG-2025-001").await.json();
