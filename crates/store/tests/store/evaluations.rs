@@ -206,7 +206,12 @@ fn text(node: &str, value: &str) -> ScoreText {
     }
 }
 
-pub(crate) async fn enter(db: &Db, sc: &Scope, id: &str, entries: Vec<ScoreText>) -> StoreResult<usize> {
+pub(crate) async fn enter(
+    db: &Db,
+    sc: &Scope,
+    id: &str,
+    entries: Vec<ScoreText>,
+) -> StoreResult<usize> {
     let (sc, id) = (sc.clone(), id.to_owned());
     write(db, move |c| {
         Box::pin(async move {
@@ -217,7 +222,12 @@ pub(crate) async fn enter(db: &Db, sc: &Scope, id: &str, entries: Vec<ScoreText>
     .await
 }
 
-pub(crate) async fn step(db: &Db, sc: &Scope, id: &str, to: EvaluationState) -> StoreResult<evals::Moved> {
+pub(crate) async fn step(
+    db: &Db,
+    sc: &Scope,
+    id: &str,
+    to: EvaluationState,
+) -> StoreResult<evals::Moved> {
     let (sc, id) = (sc.clone(), id.to_owned());
     write(db, move |c| {
         Box::pin(async move { evals::set_state(c, &sc, &id, to, d("2026-01-10"), NOW).await })
@@ -228,7 +238,13 @@ pub(crate) async fn step(db: &Db, sc: &Scope, id: &str, to: EvaluationState) -> 
 /// Every scored node of the default tree: graded ones at `level`, delivery ratios at
 /// `ratio` (a measured one — nothing delivered in these contracts — overridden with the
 /// points a full delivery gives when `ratio` is "100"), the financial veto as given.
-pub(crate) async fn full_sheet(db: &Db, id: &str, level: &str, ratio: &str, veto: &str) -> Vec<ScoreText> {
+pub(crate) async fn full_sheet(
+    db: &Db,
+    id: &str,
+    level: &str,
+    ratio: &str,
+    veto: &str,
+) -> Vec<ScoreText> {
     let mut c = db.read().await.unwrap();
     let sheet = evals::sheet(&mut c, &scope(COUNTY), id).await.unwrap();
     sheet
