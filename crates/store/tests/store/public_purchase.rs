@@ -386,3 +386,54 @@ db_test!(what_is_public_carries_no_usernames_or_record_ids, |db| {
         assert!(!text.contains(secret), "{secret} in {text}");
     }
 });
+
+db_test!(
+    an_editions_items_are_capped_with_the_count_of_the_rest,
+    |db| {
+        let mut tx = db.begin().await.unwrap();
+        let all = Scope::national();
+        let mut edition = String::new();
+        for n in 0..=public::ITEMS_CAP {
+            let (id, e) = catalogue::create_item(
+                &mut tx,
+                &all,
+                &ItemInput {
+                    region: code(COUNTY),
+                    year: 2025,
+                    edition_title: "目录".into(),
+                    field: ServiceField::Community,
+                    name: format!("项目{n:04}"),
+                    description: String::new(),
+                    cost_shares: CostShares::new(vec![CostShare {
+                        level: PurchaserLevel::District,
+                        share_bp: 10_000,
+                    }])
+                    .unwrap(),
+                },
+                "clerk_wang",
+                NOW,
+            )
+            .await
+            .unwrap();
+            for s in included() {
+                catalogue::move_item(&mut tx, &all, &id, &s, "clerk_wang", NOW)
+                    .await
+                    .unwrap();
+            }
+            edition = e;
+        }
+        catalogue::publish_edition(&mut tx, &all, &edition, NOW)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let mut c = db.read().await.unwrap();
+        let p = public::catalogue(&mut c, Some(&code(COUNTY)), page(1, 10))
+            .await
+            .unwrap();
+        let e = &p.items[0];
+        assert_eq!(e.items.len() as i64, public::ITEMS_CAP);
+        assert_eq!(e.more_items, 1);
+        assert_eq!(e.items[0].name, "项目0000");
+        assert!(e.removed.is_empty());
+    }
+);
