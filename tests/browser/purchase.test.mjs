@@ -5,8 +5,9 @@
 // contract's station with the delivered quantities moving on the contract page, a mid-term
 // evaluation planned and scored — its delivery indicators pre-filled from the deliverables, a
 // different ratio without a reason refused beside the indicator — to a final grade, and the
-// mid-term instalment reduced by the contract's rule. Then the purchase pages at 390 px: no
-// horizontal page overflow (wide tables scroll in their own box).
+// mid-term instalment reduced by the contract's rule; published, the grade and the contract notice
+// are on the public portal (/public/purchase). Then the purchase pages and the portal's at 390 px:
+// no horizontal page overflow (wide tables scroll in their own box).
 //
 // Fixtures that are not the point (the two organisations' ids, the station) come from the
 // organisation page and the stations API; every step of the scenario itself uses the pages.
@@ -381,9 +382,21 @@ test('a civil-affairs administrator buys services: contract, deliverables, evalu
     assert.deepEqual(distinct(problems), [], 'no script errors or CSP violations');
   }, { shot: false });
 
+  await step('publish the evaluation: the public portal of 株洲市 shows the contract notice and the grade', async () => {
+    await visit(page, evaluationPath);
+    await submit(page, page.locator('#moves button[data-to="published"]'), /^\/evaluations\/[^/]+$/, 'publishing');
+    let res = await visit(page, `/public/purchase?region=${CITY}&tab=contracts`);
+    assertStatus(res, 200, 'GET /public/purchase (contracts)');
+    assert.ok((await page.locator('.notice-number').allTextContents()).map(norm).includes(NUMBER), 'the contract notice');
+    res = await visit(page, `/public/purchase?region=${CITY}&tab=evaluations`);
+    assertStatus(res, 200, 'GET /public/purchase (evaluations)');
+    assert.deepEqual((await page.locator('.public-grade').allTextContents()).map(norm), ['良好']);
+  });
+
   await step('390 px wide: the purchase pages do not overflow horizontally (tables scroll in their own box)', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    const bad = await overflowing(page, ['/contracts', '/contracts/new', contractPath, '/contracts/delivery', '/evaluations', evaluationPath]);
+    const portal = ['catalogue', 'contracts', 'evaluations'].map((tab) => `/public/purchase?region=${CITY}&tab=${tab}`);
+    const bad = await overflowing(page, ['/contracts', '/contracts/new', contractPath, '/contracts/delivery', '/evaluations', evaluationPath, ...portal]);
     await page.setViewportSize({ width: 1280, height: 900 });
     assert.deepEqual(bad, [], 'pages overflowing at 390 px');
     assert.deepEqual(distinct(problems), [], 'no script errors on the narrow pages');

@@ -168,3 +168,44 @@ async fn demo_accounts_sign_in_only_in_demo_mode() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_gives_the_public_portal_purchase_records_to_show() {
+    let demo = TestApp::new(shegong_store::testing::sqlite().await).await;
+    assert!(demo::seed(&demo.state).await.unwrap());
+    // Without signing in: 株洲市's published catalogue, its contract notices and the published
+    // grade of 芦淞区's mid-term evaluation (the spot check still in progress is not shown).
+    let mut c = demo.client();
+    let (status, body) = c
+        .send(Method::GET, "/api/v1/public/purchase?region=4302", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let j: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(j["catalogue"]["total"], 1, "{body}");
+    let items = j["catalogue"]["items"][0]["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .any(|i| i["name"] == "乡镇（街道）社会工作服务站运营" && i["status"] == "purchasing"),
+        "{body}"
+    );
+    assert_eq!(
+        j["catalogue"]["items"][0]["removed"][0]["removal_reason"],
+        "unpurchased_two_years"
+    );
+    assert!(j["contracts"]["total"].as_i64().unwrap() >= 2, "{body}");
+    assert_eq!(j["evaluations"]["total"], 1, "{body}");
+    let grade = &j["evaluations"]["items"][0];
+    assert_eq!(grade["kind"], "mid_term");
+    assert_eq!(grade["region_code"], "430203");
+    let (status, page) = c
+        .send(
+            Method::GET,
+            "/public/purchase?region=4302&tab=evaluations",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("中期评估"), "{page}");
+    assert!(!page.contains("抽查"), "{page}");
+}

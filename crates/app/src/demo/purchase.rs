@@ -1,13 +1,13 @@
 //! Demo data of the purchase of services in 株洲市: the city's catalogue edition of the current
-//! year (items in several fields, some shared with the districts, at every stage of their life)
-//! and one contract per county and agency for the stations the agency runs there — casework, a
+//! year (items in several fields, some shared with the districts, at every stage of their life),
+//! published, so the public portal shows its included and purchasing items, and one contract per county and agency for the stations the agency runs there — casework, a
 //! group line counted only with ≥ 6 sessions and ≥ 42 person-times, community activities, a
 //! budget and a 40/40/20 plan. The terms run a year from six months ago, so every contract is in
 //! force; 芦淞区's (the demo accounts' district) has its first instalment assessed and paid,
 //! another's (荷塘区's) first one awaits assessment. 芦淞区's contract also has a mid-term
 //! evaluation by a third-party evaluation centre completed to its final score and grade (which
-//! assessed the mid-term instalment by the contract's rule) and a spot check in progress with
-//! open rectification tasks (one overdue). Written through the store, as in use; deterministic.
+//! assessed the mid-term instalment by the contract's rule) and published, so the portal shows
+//! the grade, and a spot check in progress with open rectification tasks (one overdue). Written through the store, as in use; deterministic.
 
 use std::collections::BTreeMap;
 
@@ -152,10 +152,12 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The city's edition of `year`; returns the id of the item the station contracts buy.
+/// The city's edition of `year`, published once its items are where the demo leaves them;
+/// returns the id of the item the station contracts buy.
 async fn seed_catalogue(conn: &mut Conn, year: i64, now: i64) -> anyhow::Result<String> {
     let all = Scope::national();
     let mut stations_item = None;
+    let mut edition = None;
     for (field, name, description, (city, district), life) in ITEMS {
         let mut shares = vec![CostShare {
             level: PurchaserLevel::City,
@@ -176,7 +178,8 @@ async fn seed_catalogue(conn: &mut Conn, year: i64, now: i64) -> anyhow::Result<
             description: (*description).into(),
             cost_shares: CostShares::new(shares)?,
         };
-        let (id, _) = catalogue::create_item(conn, &all, &input, BY, now).await?;
+        let (id, edition_id) = catalogue::create_item(conn, &all, &input, BY, now).await?;
+        edition = Some(edition_id);
         for (i, step) in steps(*life).iter().enumerate() {
             // A day between steps, so the history reads in order.
             let at = now + (i as i64 + 1) * 86_400_000;
@@ -186,6 +189,8 @@ async fn seed_catalogue(conn: &mut Conn, year: i64, now: i64) -> anyhow::Result<
             stations_item = Some(id);
         }
     }
+    let edition = edition.context("catalogue edition")?;
+    catalogue::publish_edition(conn, &all, &edition, now).await?;
     stations_item.context("stations item")
 }
 
@@ -452,7 +457,7 @@ async fn run_to(
 }
 
 /// A mid-term evaluation of contract `id` completed to its grade (assessing the mid-term
-/// instalment), and a spot check in rectification with two open tasks, one overdue.
+/// instalment) and published, and a spot check in rectification with two open tasks, one overdue.
 async fn seed_evaluations(
     conn: &mut Conn,
     id: &str,
@@ -504,6 +509,7 @@ async fn seed_evaluations(
             S::Preliminary,
             S::Feedback,
             S::Final,
+            S::Published,
         ],
         today,
         now,

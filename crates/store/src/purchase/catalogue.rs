@@ -254,6 +254,37 @@ pub async fn editions(
     Ok(out)
 }
 
+/// Publish an edition of a region inside the scope (a scope naming an organisation publishes
+/// nothing): from then on the public portal shows its included and purchasing items. An edition
+/// is published once; refused on `status` when it already is. Returns the edition's region
+/// code and title.
+pub async fn publish_edition(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: &str,
+    now: Millis,
+) -> StoreResult<(String, String)> {
+    let mut q = Sql::new("SELECT region_code, title, status FROM catalogue_editions e WHERE ");
+    in_or_above(&mut q, "e.region_code", scope);
+    q.push(" AND e.id = ").bind(id);
+    let (region, title, status): (String, String, String) = q.fetch_one(conn).await?;
+    if scope.org.is_some() || !scope.contains_region(&region) {
+        return Err(FieldError::new("region", "purchase.region_out_of_scope").into());
+    }
+    // Guarded by the status: a concurrent publication makes this one a refusal.
+    let moved = Sql::new("UPDATE catalogue_editions SET status = 'published', updated_at = ")
+        .bind(now)
+        .push(" WHERE id = ")
+        .bind(id)
+        .push(" AND status = 'draft'")
+        .execute(conn)
+        .await?;
+    if status != "draft" || moved != 1 {
+        return Err(FieldError::new("status", "purchase.edition_already_published").into());
+    }
+    Ok((region, title))
+}
+
 /// Add a proposed item to the edition of its region and year (made now if there is none).
 /// Catalogues are the civil-affairs authority's: the region must lie in a scope naming no
 /// organisation. Returns (item id, edition id).

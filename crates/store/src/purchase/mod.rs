@@ -15,6 +15,7 @@ pub mod evaluations;
 pub mod execution;
 pub mod instalments;
 pub mod summary;
+pub mod public;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -39,7 +39,7 @@ use super::stations::{agency, input, station};
 pub(super) const NOW: i64 = 1_780_000_000_000;
 pub(super) const COUNTY: &str = "430202";
 
-pub(super) fn d(s: &str) -> NaiveDate {
+pub(crate) fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
 
@@ -50,7 +50,7 @@ pub(super) fn org_scope(org: &str) -> Scope {
     }
 }
 
-pub(super) fn contract_input(number: &str, provider: &str, stations: Vec<String>) -> ContractInput {
+pub(crate) fn contract_input(number: &str, provider: &str, stations: Vec<String>) -> ContractInput {
     let amount = 30_000_000;
     let share = |bp, trigger| PlannedInstalment {
         portion: Portion::Share(bp),
@@ -178,7 +178,7 @@ where
     r
 }
 
-pub(super) async fn plan(
+pub(crate) async fn plan(
     db: &Db,
     contract: &str,
     kind: EvaluationKind,
@@ -206,7 +206,7 @@ pub(super) fn text(node: &str, value: &str) -> ScoreText {
     }
 }
 
-pub(super) async fn enter(
+pub(crate) async fn enter(
     db: &Db,
     sc: &Scope,
     id: &str,
@@ -222,7 +222,12 @@ pub(super) async fn enter(
     .await
 }
 
-async fn step(db: &Db, sc: &Scope, id: &str, to: EvaluationState) -> StoreResult<evals::Moved> {
+pub(crate) async fn step(
+    db: &Db,
+    sc: &Scope,
+    id: &str,
+    to: EvaluationState,
+) -> StoreResult<evals::Moved> {
     let (sc, id) = (sc.clone(), id.to_owned());
     write(db, move |c| {
         Box::pin(async move { evals::set_state(c, &sc, &id, to, d("2026-01-10"), NOW).await })
@@ -233,7 +238,13 @@ async fn step(db: &Db, sc: &Scope, id: &str, to: EvaluationState) -> StoreResult
 /// Every scored node of the default tree: graded ones at `level`, delivery ratios at
 /// `ratio` (a measured one — nothing delivered in these contracts — overridden with the
 /// points a full delivery gives when `ratio` is "100"), the financial veto as given.
-async fn full_sheet(db: &Db, id: &str, level: &str, ratio: &str, veto: &str) -> Vec<ScoreText> {
+pub(crate) async fn full_sheet(
+    db: &Db,
+    id: &str,
+    level: &str,
+    ratio: &str,
+    veto: &str,
+) -> Vec<ScoreText> {
     let mut c = db.read().await.unwrap();
     let sheet = evals::sheet(&mut c, &scope(COUNTY), id).await.unwrap();
     sheet
@@ -290,14 +301,14 @@ async fn mv(
     .await
 }
 
-async fn run_to(db: &Db, sc: &Scope, id: &str, states: &[EvaluationState]) {
+pub(crate) async fn run_to(db: &Db, sc: &Scope, id: &str, states: &[EvaluationState]) {
     for &s in states {
         step(db, sc, id, s).await.unwrap();
     }
 }
 
 use EvaluationState as S;
-const TO_FEEDBACK: &[EvaluationState] = &[
+pub(crate) const TO_FEEDBACK: &[EvaluationState] = &[
     S::SelfAssessment,
     S::DocumentReview,
     S::SiteVisit,

@@ -188,6 +188,7 @@ pub const ENTITIES: &[&str] = &[
     "sanqu_team",
     "sanqu_member",
     "catalogue_item",
+    "catalogue_edition",
     "contract",
     "instalment",
     "evaluation",

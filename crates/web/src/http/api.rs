@@ -129,7 +129,8 @@ pub const REGION_PATTERN: &str = "^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12
 /// Makes the document tell the truth about what the server answers and accepts, in one place
 /// rather than on every `#[utoipa::path]`:
 /// - every operation lists its error responses (400/401/403/404/413/415/422) with the shared
-///   `Problem` body: authentication comes first everywhere (401), control characters in the
+///   `Problem` body: authentication comes first everywhere (401; not for the operations open
+///   without credentials, documented with an empty security requirement), control characters in the
 ///   path or query are refused everywhere (422), bodies bring 413/415, ids and regions 404;
 /// - paging parameters carry the bounds `PageRequest` applies;
 /// - DTOs of modules that do not annotate their own constraints get them here, by schema and
@@ -205,15 +206,22 @@ fn add_error_responses(path: &str, op: &mut Value) {
     let has_region = op["parameters"]
         .as_array()
         .is_some_and(|ps| ps.iter().any(|p| p["name"] == "region"));
+    // An operation open without credentials has an empty security requirement (`[{}]`).
+    let open = op["security"].as_array().is_some_and(|s| {
+        s.iter()
+            .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
+    });
     let mut errors: Vec<(&str, &str)> = Vec::new();
     if has_body || has_query {
         errors.push(("400", "Malformed query string or JSON body."));
     }
-    errors.push((
-        "401",
-        "Missing, invalid or revoked credentials (checked before anything else).",
-    ));
-    errors.push(("403", "The account's role lacks the permission."));
+    if !open {
+        errors.push((
+            "401",
+            "Missing, invalid or revoked credentials (checked before anything else).",
+        ));
+        errors.push(("403", "The account's role lacks the permission."));
+    }
     // Records named by a path id, a region or a body's ids answer 404 outside the scope.
     if path.contains('{') || has_region || has_body {
         errors.push(("404", "Unknown, or outside the caller's data scope."));

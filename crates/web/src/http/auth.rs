@@ -22,8 +22,13 @@ pub const SESSION_COOKIE: &str = "sg_session";
 /// Before login there is no session: the login form's CSRF token is a cookie of its own.
 pub const PRE_SESSION_COOKIE: &str = "sg_csrf";
 
-/// API paths open without credentials: the API's own documentation.
-const PUBLIC_API: &[&str] = &["/api/v1/openapi.json", "/api/docs"];
+/// API paths open without credentials: the API's own documentation, and what the public portal
+/// publishes (documented with an empty security requirement).
+const PUBLIC_API: &[&str] = &[
+    "/api/v1/openapi.json",
+    "/api/docs",
+    "/api/v1/public/purchase",
+];
 
 /// The value of cookie `name` in the request headers (the first one of that name).
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {

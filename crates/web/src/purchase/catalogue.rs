@@ -148,6 +148,9 @@ pub struct ItemRow {
 }
 
 pub struct EditionView {
+    pub id: String,
+    /// Published editions are on the public portal; drafts are not.
+    pub published: bool,
     pub title: String,
     pub region: String,
     pub year: i64,
@@ -156,7 +159,7 @@ pub struct EditionView {
     pub items: Vec<ItemRow>,
 }
 
-fn shares_text(t: &Tr, s: &CostShares) -> String {
+pub(crate) fn shares_text(t: &Tr, s: &CostShares) -> String {
     s.shares()
         .iter()
         .map(|c| {
@@ -172,6 +175,8 @@ fn shares_text(t: &Tr, s: &CostShares) -> String {
 
 fn view(t: &Tr, e: &Edition, editable: bool) -> EditionView {
     EditionView {
+        id: e.id.clone(),
+        published: e.status == "published",
         title: e.title.clone(),
         region: e
             .region_path
@@ -205,7 +210,7 @@ fn view(t: &Tr, e: &Edition, editable: bool) -> EditionView {
 }
 
 /// The label of a removal reason, spelled out so the compiler sees every reason has one.
-fn reason_key(r: RemovalReason) -> &'static str {
+pub(crate) fn reason_key(r: RemovalReason) -> &'static str {
     match r {
         RemovalReason::UnpurchasedTwoYears => "purchase.removal_reason.unpurchased_two_years",
         RemovalReason::RenewalNotSought => "purchase.removal_reason.renewal_not_sought",
@@ -436,6 +441,16 @@ pub async fn page_move(
     }
 }
 
+/// The page's publish button: publishes the edition, or shows why not.
+pub async fn page_publish(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    writes::publish_edition(&state, &ctx, &id).await?;
+    Ok(Redirect::to("/catalogue?notice=notice.saved").into_response())
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct CostShareDto {
     /// `city`, `district` or `township`.
@@ -630,4 +645,34 @@ pub async fn api_move(
     let mut c = state.db.read().await?;
     let item = catalogue::get_item(&mut c, &u.scope(), &id).await?;
     Ok(Json(item_dto(&item)))
+}
+
+/// A catalogue edition as published.
+#[derive(Serialize, ToSchema)]
+pub struct PublishedEditionDto {
+    pub id: String,
+    pub title: String,
+    /// `published`.
+    pub status: String,
+}
+
+/// Publish a draft catalogue edition of the caller's region: from then on the public portal
+/// (`/public/purchase`, `/api/v1/public/purchase`) shows its included and purchasing items.
+/// 422 on `status` when it is already published, on `region` for an edition above the
+/// caller's region.
+#[utoipa::path(post, path = "/api/v1/catalogue/editions/{id}/publish", tag = "purchase",
+    params(("id" = String, Path, description = "Catalogue edition id")),
+    responses((status = 200, body = PublishedEditionDto), (status = 403), (status = 404),
+        (status = 422, description = "Invalid fields, each named: `status` when already published")))]
+pub async fn api_publish(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> WebResult<Json<PublishedEditionDto>> {
+    let title = writes::publish_edition(&state, &ctx, &id).await?;
+    Ok(Json(PublishedEditionDto {
+        id,
+        title,
+        status: "published".into(),
+    }))
 }

@@ -3,7 +3,9 @@
 //! Catalogue items move through their life with a kept history.
 //! Each contract line's deliverables are counted from service records (maintained counts), shown
 //! on the contract page and, for the contracts of a scope, on the delivery overview.
-//! Evaluations on indicator trees are their own area (`evaluations`).
+//! Evaluations on indicator trees are their own area (`evaluations`). What the public portal
+//! publishes of all this (published catalogues, contract notices, published grades) is
+//! `/public/purchase` and `/api/v1/public/purchase`, without login (`portal`).
 
 pub mod catalogue;
 pub mod contracts;
@@ -13,6 +15,7 @@ pub mod execution;
 pub mod import;
 pub mod input;
 pub mod summary;
+pub mod portal;
 pub mod writes;
 
 use axum::Router;
@@ -54,6 +57,7 @@ pub const AREA: Area = Area {
         catalogue::api_list,
         catalogue::api_create,
         catalogue::api_move,
+        catalogue::api_publish,
         contracts_api::api_list,
         contracts_api::api_create,
         contracts_api::api_get,
@@ -70,6 +74,7 @@ pub const AREA: Area = Area {
         execution::api_fill,
         execution::api_end_fill,
         summary::api_summary,
+        portal::api_get,
     ),
     tags((name = "purchase", description = "Purchase of services: catalogue, contracts, payment plans and instalments"))
 )]
@@ -82,6 +87,10 @@ fn routes() -> Router<AppState> {
             get(catalogue::page_get).post(catalogue::page_post),
         )
         .route("/catalogue/items/{id}/status", post(catalogue::page_move))
+        .route(
+            "/catalogue/editions/{id}/publish",
+            post(catalogue::page_publish),
+        )
         .route(
             "/contracts",
             get(contracts::list_page).post(contracts::create),
@@ -102,6 +111,8 @@ fn routes() -> Router<AppState> {
             "/contracts/{id}/instalments/{seq}",
             post(contracts::move_instalment),
         )
+        .route("/public/purchase", get(portal::page_get))
+        .route("/api/v1/public/purchase", get(portal::api_get))
         .route(
             "/api/v1/catalogue",
             get(catalogue::api_list).post(catalogue::api_create),
@@ -109,6 +120,10 @@ fn routes() -> Router<AppState> {
         .route(
             "/api/v1/catalogue/items/{id}/status",
             post(catalogue::api_move),
+        )
+        .route(
+            "/api/v1/catalogue/editions/{id}/publish",
+            post(catalogue::api_publish),
         )
         .route(
             "/api/v1/contracts",

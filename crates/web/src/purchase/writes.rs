@@ -229,6 +229,30 @@ pub async fn create_item(
     .await
 }
 
+/// Publish a draft catalogue edition of the caller's region (the public portal shows it from
+/// then on); returns its title.
+pub async fn publish_edition(state: &AppState, ctx: &Ctx, id: &str) -> WebResult<String> {
+    purchaser(ctx)?;
+    let (id, now) = (id.to_owned(), state.now());
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("catalogue_edition", "transition"),
+        move |conn, scope, _by| -> WorkWith<'_, String> {
+            Box::pin(async move {
+                let (region, title) = catalogue::publish_edition(conn, &scope, &id, now).await?;
+                let done = Done {
+                    entity_id: id,
+                    region: Some(region),
+                    changes: vec![Change::new("status", Some("draft"), Some("published"))],
+                };
+                Ok((done, title))
+            })
+        },
+    )
+    .await
+}
+
 /// Move a catalogue item along its life; returns the status it left. An item the caller sees
 /// but whose region lies above their scope (a county reading its city's catalogue) is 403.
 pub async fn move_item(

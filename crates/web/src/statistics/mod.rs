@@ -5,7 +5,7 @@ mod dashboards;
 mod exports;
 pub(crate) mod open_data;
 mod portal;
-mod shared;
+pub(crate) mod shared;
 mod tables;
 
 use axum::Router;

@@ -10,7 +10,7 @@ use crate::http::error::{WebError, WebResult};
 use crate::ui::i18n::{Lang, Tr};
 
 /// Region code in URLs: `CN` for the whole country.
-pub(super) fn code_of(s: &str) -> WebResult<String> {
+pub(crate) fn code_of(s: &str) -> WebResult<String> {
     if s.eq_ignore_ascii_case("cn") {
         return Ok(String::new());
     }
@@ -20,7 +20,7 @@ pub(super) fn code_of(s: &str) -> WebResult<String> {
 }
 
 /// A region code as it appears in URLs.
-pub(super) fn url_code(code: &str) -> &str {
+pub(crate) fn url_code(code: &str) -> &str {
     if code.is_empty() { "CN" } else { code }
 }
 
