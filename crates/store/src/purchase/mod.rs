@@ -14,8 +14,9 @@ pub mod deliverables;
 pub mod evaluations;
 pub mod execution;
 pub mod instalments;
-pub mod summary;
+pub mod projects;
 pub mod public;
+pub mod summary;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

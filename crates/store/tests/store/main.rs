@@ -13,6 +13,7 @@ mod execution;
 mod migrate_lock;
 mod org_scope;
 mod people;
+mod projects;
 mod public_purchase;
 mod purchase;
 mod regions;

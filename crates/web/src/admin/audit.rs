@@ -190,8 +190,12 @@ pub const ENTITIES: &[&str] = &[
     "catalogue_item",
     "catalogue_edition",
     "contract",
+    "contract_expense",
+    "contract_position",
+    "purchase_project",
     "instalment",
     "evaluation",
+    "org_link",
 ];
 pub const ACTIONS: &[&str] = &[
     "create",
@@ -221,6 +225,12 @@ pub const ACTIONS: &[&str] = &[
     "certificate",
     "training",
     "transition",
+    "void",
+    "fill",
+    "end_fill",
+    "delete",
+    "notice",
+    "award",
 ];
 
 impl AuditPage {

@@ -366,6 +366,8 @@ struct DetailPage {
     /// "As of <day>, <n>% of the term has passed" (and whether records still count).
     delivery_note: String,
     execution: Execution,
+    /// The project this contract was awarded from: (id, number, name).
+    project: Option<(String, String, String)>,
     expenses: Vec<StoredExpense>,
     positions: Vec<StoredPosition>,
     /// The provider's staff a post can be filled with: (id, name).
@@ -430,6 +432,28 @@ impl DetailPage {
     }
 }
 
+/// Whether the viewer may record the contract's execution (the purchaser or the provider's own
+/// users), and the provider's staff to fill its posts with (read only when there are posts).
+async fn execution_rights(
+    state: &AppState,
+    u: &crate::http::auth::CurrentUser,
+    contract: &Contract,
+    has_posts: bool,
+) -> WebResult<(bool, Vec<(String, String)>)> {
+    let scope = u.scope();
+    let can_execute = u.can(Permission::WriteData)
+        && scope
+            .org
+            .is_none_or(|org| org.to_string() == contract.provider_org_id);
+    let staff = if can_execute && has_posts {
+        let mut c = state.db.read().await?;
+        execution::provider_staff(&mut c, &scope, &contract.id).await?
+    } else {
+        vec![]
+    };
+    Ok((can_execute, staff))
+}
+
 pub(super) async fn detail(
     state: &AppState,
     ctx: &Ctx,
@@ -442,24 +466,17 @@ pub(super) async fn detail(
     let t = ctx.tr();
     let today = today_date(state.now());
     let scope = u.scope();
-    let (d, delivered, expenses, positions) = {
+    let (d, delivered, expenses, positions, project) = {
         let mut c = state.db.read().await?;
         let d = contracts::detail(&mut c, &scope, id).await?;
         let delivered = deliverables::for_contract(&mut c, &scope, id, today).await?;
         let expenses = execution::expenses(&mut c, &scope, id).await?;
         let positions = execution::positions(&mut c, &scope, id).await?;
-        (d, delivered, expenses, positions)
+        let project = shegong_store::purchase::projects::of_contract(&mut c, &scope, id).await?;
+        (d, delivered, expenses, positions, project)
     };
-    let can_execute = u.can(Permission::WriteData)
-        && scope
-            .org
-            .is_none_or(|org| org.to_string() == d.contract.provider_org_id);
-    let staff = if can_execute && !positions.is_empty() {
-        let mut c = state.db.read().await?;
-        execution::provider_staff(&mut c, &scope, id).await?
-    } else {
-        vec![]
-    };
+    let (can_execute, staff) =
+        execution_rights(state, u, &d.contract, !positions.is_empty()).await?;
     let delivery_note = delivery_note(&t, &d.contract, today);
     let purchaser = writes::is_purchaser(u);
     let can_request = u.can(Permission::WriteData);
@@ -517,6 +534,7 @@ pub(super) async fn detail(
             deliverables: delivered.iter().map(|l| delivery_row(&t, l)).collect(),
             delivery_note,
             execution: execution_of(&d.budget),
+            project,
             expenses,
             positions,
             staff,

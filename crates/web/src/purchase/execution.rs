@@ -2,10 +2,11 @@
 //! personnel share) and the posts it buys (岗位购买) with the staff filling them. The writes are
 //! `writes`' (one for both); this file turns forms and bodies into them.
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use shegong_domain::money::Fen;
 use shegong_domain::purchase::contract::{BudgetLine, execution_rate_bp, personnel_share_bp};
@@ -488,4 +489,37 @@ pub async fn api_end_fill(
     let to = input::day("to_date", &body.to_date)?;
     writes::end_fill(&state, &ctx, &id, &fill_id, to).await?;
     Ok(Json(load_positions(&state, &ctx, &id).await?))
+}
+
+/// This module's pages and API operations.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/contracts/{id}/expenses", post(page_record_expense))
+        .route(
+            "/contracts/{id}/expenses/{expense_id}/void",
+            post(page_void_expense),
+        )
+        .route("/contracts/{id}/positions", post(page_add_position))
+        .route("/contracts/{id}/positions/{seq}/fills", post(page_fill))
+        .route("/contracts/{id}/fills/{fill_id}/end", post(page_end_fill))
+        .route(
+            "/api/v1/contracts/{id}/expenses",
+            get(api_expenses).post(api_record_expense),
+        )
+        .route(
+            "/api/v1/contracts/{id}/expenses/{expense_id}/void",
+            post(api_void_expense),
+        )
+        .route(
+            "/api/v1/contracts/{id}/positions",
+            get(api_positions).post(api_add_position),
+        )
+        .route(
+            "/api/v1/contracts/{id}/positions/{seq}/fills",
+            post(api_fill),
+        )
+        .route(
+            "/api/v1/contracts/{id}/fills/{fill_id}/end",
+            post(api_end_fill),
+        )
 }

@@ -16,8 +16,10 @@ use shegong_domain::purchase::instalment::{
     Trigger,
 };
 use shegong_domain::purchase::parse_percent;
+use shegong_domain::purchase::project::{Notice, NoticeKind, Project};
 use shegong_store::purchase::contracts::ContractInput;
 use shegong_store::purchase::instalments::{Assess, Step};
+use shegong_store::purchase::projects::ProjectInput;
 
 use crate::ui::forms::{Check, FormData};
 
@@ -338,5 +340,52 @@ pub fn position(f: &FormData) -> Result<Position, FieldError> {
         station_id: opt(f, "station_id"),
         headcount: count("headcount", f.get("headcount"))?,
         monthly,
+    })
+}
+
+/// A new project (立项) from the form or the API's body in the same shape; every field error at
+/// once.
+pub fn project(f: &FormData) -> Result<ProjectInput, Vec<FieldError>> {
+    let mut c = Check::default();
+    let region = c.region("region", f.get("region"));
+    let number = c.text("project_number", f.get("project_number"), 60);
+    let name = c.text("name", f.get("name"), 200);
+    let budget = c.take(money("budget", f.get("budget")));
+    let start = c.date("term_start", f.get("term_start"));
+    let end = c.date("term_end", f.get("term_end"));
+    let term = match (date(&start), date(&end)) {
+        (Some(s), Some(e)) => c.take(Term::new(s, e)),
+        _ => None,
+    };
+    let checked = c.finish();
+    let (Ok(()), Some(region), Some(budget), Some(term)) = (&checked, region, budget, term) else {
+        return Err(checked.err().unwrap_or_default());
+    };
+    Ok(ProjectInput {
+        region,
+        project: Project {
+            number,
+            name,
+            budget,
+            term,
+        },
+        purchaser_org_id: opt(f, "purchaser_org_id"),
+        catalogue_item_id: opt(f, "catalogue_item_id"),
+        stations: f
+            .all("stations")
+            .into_iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+    })
+}
+
+/// A procurement notice: kind, date, title, link.
+pub fn notice(f: &FormData) -> Result<Notice, FieldError> {
+    Ok(Notice {
+        kind: NoticeKind::parse(f.get("kind"))?,
+        published_on: day("published_on", f.get("published_on"))?,
+        title: f.get("title").trim().to_owned(),
+        url: f.get("url").trim().to_owned(),
     })
 }

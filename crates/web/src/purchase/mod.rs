@@ -14,8 +14,9 @@ pub mod evaluations;
 pub mod execution;
 pub mod import;
 pub mod input;
-pub mod summary;
 pub mod portal;
+pub mod projects;
+pub mod summary;
 pub mod writes;
 
 use axum::Router;
@@ -36,6 +37,7 @@ pub const AREA: Area = Area {
         group: "menu.group.purchase",
         entries: &[
             ("menu.catalogue", "/catalogue", Some(Permission::ReadData)),
+            ("menu.projects", "/projects", Some(Permission::ReadData)),
             ("menu.contracts", "/contracts", Some(Permission::ReadData)),
             (
                 "menu.delivery",
@@ -74,6 +76,12 @@ pub const AREA: Area = Area {
         execution::api_fill,
         execution::api_end_fill,
         summary::api_summary,
+        projects::api_list,
+        projects::api_create,
+        projects::api_get,
+        projects::api_move,
+        projects::api_notice,
+        projects::api_award,
         portal::api_get,
     ),
     tags((name = "purchase", description = "Purchase of services: catalogue, contracts, payment plans and instalments"))
@@ -82,6 +90,8 @@ struct Api;
 
 fn routes() -> Router<AppState> {
     Router::new()
+        .merge(projects::routes())
+        .merge(execution::routes())
         .route(
             "/catalogue",
             get(catalogue::page_get).post(catalogue::page_post),
@@ -149,46 +159,6 @@ fn routes() -> Router<AppState> {
             "/api/v1/contracts/{id}/instalments/{seq}",
             post(contracts_api::api_move_instalment),
         )
-        .route(
-            "/contracts/{id}/expenses",
-            post(execution::page_record_expense),
-        )
-        .route(
-            "/contracts/{id}/expenses/{expense_id}/void",
-            post(execution::page_void_expense),
-        )
-        .route(
-            "/contracts/{id}/positions",
-            post(execution::page_add_position),
-        )
-        .route(
-            "/contracts/{id}/positions/{seq}/fills",
-            post(execution::page_fill),
-        )
-        .route(
-            "/contracts/{id}/fills/{fill_id}/end",
-            post(execution::page_end_fill),
-        )
-        .route(
-            "/api/v1/contracts/{id}/expenses",
-            get(execution::api_expenses).post(execution::api_record_expense),
-        )
-        .route(
-            "/api/v1/contracts/{id}/expenses/{expense_id}/void",
-            post(execution::api_void_expense),
-        )
-        .route(
-            "/api/v1/contracts/{id}/positions",
-            get(execution::api_positions).post(execution::api_add_position),
-        )
-        .route(
-            "/api/v1/contracts/{id}/positions/{seq}/fills",
-            post(execution::api_fill),
-        )
-        .route(
-            "/api/v1/contracts/{id}/fills/{fill_id}/end",
-            post(execution::api_end_fill),
-        )
 }
 
 /// The purchase area's codes as OpenAPI enums, so the document says what each field takes.
@@ -214,6 +184,20 @@ pub mod code {
     }
     pub fn contract_state() -> Object {
         one_of(ContractState::ALL.iter().map(|v| v.as_str()))
+    }
+    pub fn project_state() -> Object {
+        one_of(
+            shegong_domain::purchase::project::ProjectState::ALL
+                .iter()
+                .map(|v| v.as_str()),
+        )
+    }
+    pub fn notice_kind() -> Object {
+        one_of(
+            shegong_domain::purchase::project::NoticeKind::ALL
+                .iter()
+                .map(|v| v.as_str()),
+        )
     }
     pub fn method() -> Object {
         one_of(ProcurementMethod::ALL.iter().map(|v| v.as_str()))

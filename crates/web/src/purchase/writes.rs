@@ -4,13 +4,15 @@
 use chrono::NaiveDate;
 use shegong_domain::Permission;
 use shegong_domain::purchase::catalogue::ItemStatus;
-use shegong_domain::purchase::contract::ContractState;
+use shegong_domain::purchase::contract::{ContractState, ProcurementMethod};
 use shegong_domain::purchase::execution::{Expense, Position};
+use shegong_domain::purchase::project::{Notice, ProjectState};
 use shegong_store::admin::audit::{self, Change};
 use shegong_store::purchase::catalogue::{self, ItemInput, ItemStep};
 use shegong_store::purchase::contracts::{self, ContractEdit, ContractInput};
 use shegong_store::purchase::execution;
 use shegong_store::purchase::instalments::{self, Instalment, Step};
+use shegong_store::purchase::projects::{self, ProjectInput};
 
 use crate::http::auth::{Ctx, CurrentUser};
 use crate::http::error::{WebError, WebResult};
@@ -463,6 +465,136 @@ pub async fn end_fill(
                     ],
                 };
                 Ok((done, ()))
+            })
+        },
+    )
+    .await
+}
+
+/// Approve a project (立项); returns its id.
+pub async fn create_project(state: &AppState, ctx: &Ctx, input: ProjectInput) -> WebResult<String> {
+    purchaser(ctx)?;
+    let now = state.now();
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("purchase_project", "create"),
+        move |conn, scope, by| -> WorkWith<'_, String> {
+            Box::pin(async move {
+                let id = projects::create(conn, &scope, &input, &by, now).await?;
+                let p = &input.project;
+                let after =
+                    |field: &str, value: String| Change::new(field, None::<String>, Some(value));
+                let done = Done {
+                    entity_id: id.clone(),
+                    region: Some(input.region.as_str().to_owned()),
+                    changes: vec![
+                        after("number", p.number.trim().to_owned()),
+                        after("name", p.name.trim().to_owned()),
+                        after("budget_fen", p.budget.0.to_string()),
+                        after("term", format!("{} – {}", p.term.start(), p.term.end())),
+                    ],
+                };
+                Ok((done, id))
+            })
+        },
+    )
+    .await
+}
+
+/// Move a project (procurement with its method); returns the state it left.
+pub async fn move_project(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    to: ProjectState,
+    method: Option<ProcurementMethod>,
+) -> WebResult<ProjectState> {
+    purchaser(ctx)?;
+    let (id, now) = (id.to_owned(), state.now());
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("purchase_project", "transition"),
+        move |conn, scope, _| -> WorkWith<'_, ProjectState> {
+            Box::pin(async move {
+                let region = projects::get(conn, &scope, &id).await?.region_code;
+                let before = projects::set_state(conn, &scope, &id, to, method, now).await?;
+                let mut changes = vec![Change::new("state", Some(before), Some(to))];
+                if let Some(m) = method.filter(|_| to == ProjectState::Procuring) {
+                    changes.push(Change::new("procurement_method", None::<String>, Some(m)));
+                }
+                let done = Done {
+                    entity_id: id,
+                    region: Some(region),
+                    changes,
+                };
+                Ok((done, before))
+            })
+        },
+    )
+    .await
+}
+
+/// File a procurement notice of project `id`; returns its number.
+pub async fn add_notice(state: &AppState, ctx: &Ctx, id: &str, notice: Notice) -> WebResult<i64> {
+    purchaser(ctx)?;
+    let (id, now) = (id.to_owned(), state.now());
+    let today = super::contracts::today_date(now);
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("purchase_project", "notice"),
+        move |conn, scope, by| -> WorkWith<'_, i64> {
+            Box::pin(async move {
+                let region = projects::get(conn, &scope, &id).await?.region_code;
+                let seq = projects::add_notice(conn, &scope, &id, &notice, today, &by, now).await?;
+                let done = Done {
+                    entity_id: id,
+                    region: Some(region),
+                    changes: vec![
+                        Change::new("kind", None::<String>, Some(notice.kind)),
+                        Change::new("title", None::<String>, Some(notice.title.trim())),
+                        Change::new("published_on", None::<String>, Some(notice.published_on)),
+                    ],
+                };
+                Ok((done, seq))
+            })
+        },
+    )
+    .await
+}
+
+/// End project `id`'s procurement with the contract signed; returns the contract's number.
+pub async fn award_project(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    contract_id: String,
+) -> WebResult<String> {
+    purchaser(ctx)?;
+    let (id, now) = (id.to_owned(), state.now());
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("purchase_project", "award"),
+        move |conn, scope, _| -> WorkWith<'_, String> {
+            Box::pin(async move {
+                let region = projects::get(conn, &scope, &id).await?.region_code;
+                let number = projects::award(conn, &scope, &id, &contract_id, now).await?;
+                let done = Done {
+                    entity_id: id,
+                    region: Some(region),
+                    changes: vec![
+                        Change::new(
+                            "state",
+                            Some(ProjectState::Procuring),
+                            Some(ProjectState::Awarded),
+                        ),
+                        Change::new("contract", None::<String>, Some(&number)),
+                    ],
+                };
+                Ok((done, number))
             })
         },
     )

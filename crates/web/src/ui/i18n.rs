@@ -340,6 +340,7 @@ mod tests {
 
     fn purchase_families() -> Families {
         use shegong_domain::purchase::instalment as ins;
+        use shegong_domain::purchase::project::{NoticeKind, ProjectState};
         use shegong_domain::purchase::{catalogue as ca, contract as co, evaluation as ev};
         vec![
             (
@@ -385,6 +386,18 @@ mod tests {
             (
                 "evaluations.grade",
                 codes(ev::Grade::ALL, ev::Grade::as_str),
+            ),
+            (
+                "project.state",
+                codes(ProjectState::ALL, ProjectState::as_str),
+            ),
+            (
+                "project.move",
+                codes(ProjectState::ALL, ProjectState::as_str),
+            ),
+            (
+                "project.notice_kind",
+                codes(NoticeKind::ALL, NoticeKind::as_str),
             ),
             (
                 "instalment.state",

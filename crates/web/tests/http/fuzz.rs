@@ -118,6 +118,7 @@ impl Fixtures {
                     "evaluations" => "evaluation",
                     "catalogue" if seg.starts_with("catalogue/editions/") => "catalogue_edition",
                     "catalogue" => "catalogue_item",
+                    "projects" => "project",
                     _ => return None,
                 }
             }
@@ -944,6 +945,36 @@ async fn evaluation_fixture(api: &mut Client, contract: &str) -> String {
     evaluation
 }
 
+/// Two projects: one approved (for a state change), one being procured with a budget the
+/// contract fixture fits (for an award).
+async fn project_fixtures(api: &mut Client) -> Vec<String> {
+    let mut ids = Vec::new();
+    for number in ["FUZZ-P1", "FUZZ-P2"] {
+        ids.push(
+            create(
+                api,
+                "/api/v1/projects",
+                json!({"region_code": "430203", "project_number": number, "name": "社工站服务项目",
+                       "budget": "500000", "term_start": "2025-06-01", "term_end": "2026-05-31"}),
+            )
+            .await,
+        );
+    }
+    let res = api
+        .send(
+            Method::POST,
+            &format!("/api/v1/projects/{}/state", ids[1]),
+            Some((
+                "application/json",
+                json!({"to": "procuring", "procurement_method": "public_tender"}).to_string(),
+            )),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "fixture project: {}", res.text);
+    ids
+}
+
 async fn post_json(api: &mut Client, path: String, body: Value) -> Value {
     let res = api
         .send(
@@ -1077,6 +1108,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     ids.insert("catalogue_item", catalogue_items(api).await);
     ids.insert("catalogue_edition", catalogue_editions(api).await);
     ids.insert("evaluation", vec![evaluation_fixture(api, &contract).await]);
+    ids.insert("project", project_fixtures(api).await);
     ids.insert("contract", vec![contract]);
     ids.insert("expense", vec![expense]);
     ids.insert("fill", vec![fill]);

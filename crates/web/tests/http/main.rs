@@ -20,6 +20,7 @@ mod indicators;
 mod inspections;
 mod people;
 mod people_scope;
+mod projects;
 mod public_purchase;
 mod purchase;
 mod security;
