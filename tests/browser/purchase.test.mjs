@@ -5,9 +5,14 @@
 // contract's station with the delivered quantities moving on the contract page, a mid-term
 // evaluation planned and scored — its delivery indicators pre-filled from the deliverables, a
 // different ratio without a reason refused beside the indicator — to a final grade, and the
-// mid-term instalment reduced by the contract's rule; published, the grade and the contract notice
-// are on the public portal (/public/purchase). Then the purchase pages and the portal's at 390 px:
-// no horizontal page overflow (wide tables scroll in their own box).
+// mid-term instalment reduced by the contract's rule. The contract's execution: an expense written
+// in words ("三百元左右") refused beside the expense form with what was typed kept, a valid one
+// moving the budget line's spent cell and the execution rate, a post added (岗位购买; no holder:
+// the test has no provider staff); 购买服务概况 of the city (KPIs, drill-down to a district and its
+// townships); the provider's organisation links page refusing a USCC no organisation has (the
+// test's organisations have no USCC, so no link is added). Published, the grade and the contract
+// notice are on the public portal (/public/purchase). Then the purchase pages and the portal's at
+// 390 px: no horizontal page overflow (wide tables scroll in their own box).
 //
 // Fixtures that are not the point (the two organisations' ids, the station) come from the
 // organisation page and the stations API; every step of the scenario itself uses the pages.
@@ -40,6 +45,11 @@ const STATION = '月塘街道社会工作服务站';
 const NUMBER = 'ZZ-GM-2025-001';
 const TITLE = '月塘街道社工站服务项目';
 const GROUP_TITLE = '亲子成长小组';
+const COUNTY = '430202';
+const EXPENSE = '七月驻站社工工资';
+const POST = '驻站社工';
+// Well formed, registered by no organisation of this test.
+const UNKNOWN_USCC = '52430200MJ0000001X';
 
 let server;
 let browser;
@@ -378,6 +388,89 @@ test('a civil-affairs administrator buys services: contract, deliverables, evalu
     await assertText(page, '#evaluation-grade', '良好');
   });
 
+  await step('an expense of "三百元左右" is refused beside the expense form; what was typed stays', async () => {
+    await visit(page, contractPath);
+    await assertText(page, '#budget-1 .spent', '0.00');
+    await assertText(page, '#execution-rate', '0%');
+    const form = page.locator('#expense-form');
+    await form.locator('select[name="budget_seq"]').selectOption('1');
+    await form.locator('input[name="spent_on"]').fill(today);
+    await form.locator('input[name="amount"]').fill('三百元左右');
+    await form.locator('input[name="description"]').fill(EXPENSE);
+    await form.locator('input[name="voucher"]').fill('记-0701');
+    const res = await clickAndWait(page, form.locator('button'));
+    assertStatus(res, 422, 'an expense with an approximate amount');
+    assert.match(await textOf(page, '#expense-error'), /确定数额/, 'the error says the amount must be exact');
+    assert.equal(await form.locator('input[name="description"]').inputValue(), EXPENSE, 'the description is kept');
+    assert.equal(await form.locator('input[name="amount"]').inputValue(), '三百元左右', 'the amount as typed is kept');
+    assert.equal(await form.locator('input[name="voucher"]').inputValue(), '记-0701', 'the voucher is kept');
+    await assertText(page, '#budget-1 .spent', '0.00');
+    assert.equal(await page.locator('#expenses tbody tr[id^="expense-"]').count(), 0, 'nothing recorded');
+  });
+
+  await step('a valid expense of 30,000 on personnel: the line\'s spent cell and the execution rate (10%) move', async () => {
+    const form = page.locator('#expense-form');
+    await form.locator('input[name="amount"]').fill('30000');
+    await submit(page, form.locator('button'), /^\/contracts\/[^/]+$/, 'the expense');
+    await assertText(page, '#budget-1 .spent', '30,000.00');
+    await assertText(page, '#budget-1 .rate', '10%');
+    await assertText(page, '#execution-rate', '10%');
+    const rows = await page.locator('#expenses tbody tr[id^="expense-"]').evaluateAll((trs) => trs.map((tr) => tr.textContent.replace(/\s+/g, ' ').trim()));
+    assert.equal(rows.length, 1, 'one expense');
+    assert.match(rows[0], new RegExp(`${today}.*30,000\\.00.*${EXPENSE}.*记-0701`), `the expense row: ${rows[0]}`);
+  });
+
+  await step('add a post (驻站社工 at the station, 2 places): listed with none filled (the test has no provider staff to fill it)', async () => {
+    const form = page.locator('#position-form');
+    await form.locator('input[name="title"]').fill(POST);
+    await form.locator('select[name="station_id"]').selectOption(stationId);
+    await form.locator('input[name="headcount"]').fill('2');
+    await form.locator('input[name="monthly"]').fill('6000');
+    await submit(page, form.locator('button'), /^\/contracts\/[^/]+$/, 'the post');
+    const row = norm(await page.locator('#position-1').textContent());
+    assert.match(row, new RegExp(`${POST}.*${STATION}`), `the post's row: ${row}`);
+    await assertText(page, '#position-1 .filled', '0');
+    assert.equal(await page.locator('#position-1 li.fill').count(), 0, 'no holders');
+  });
+
+  await step('购买服务概况 of 株洲市: the KPIs count the contract and its amount; the execution rate is the expense\'s', async () => {
+    const res = await visit(page, `/contracts/summary?region=${CITY}`);
+    assertStatus(res, 200, 'GET /contracts/summary');
+    await assertText(page, '#kpi-contracts', '1');
+    await assertText(page, '#kpi-amount', '300,000.00');
+    await assertText(page, '#kpi-rate', '10%');
+    // The contract is filed at the city itself: its own row first, not a link.
+    const own = page.locator(`#child-${CITY}`);
+    assert.equal(await own.locator('a').count(), 0, 'the city\'s own row does not drill down');
+    assert.equal(norm(await own.locator('td').nth(1).textContent()), '1');
+  });
+
+  await step('a sub-region row drills down: 荷塘区 → its summary, and its township rows still link', async () => {
+    const link = page.locator(`#child-${COUNTY} a`);
+    assert.equal(await link.getAttribute('href'), `/contracts/summary?region=${COUNTY}`);
+    const res = await clickAndWait(page, link);
+    assertStatus(res, 200, 'the drill-down');
+    assert.equal(new URL(page.url()).searchParams.get('region'), COUNTY);
+    assert.match(await textOf(page, 'h1.page-title'), /荷塘区/);
+    await assertText(page, '#kpi-contracts', '0');
+    const township = page.locator(`#child-${TOWNSHIP} a`);
+    assert.equal(await township.getAttribute('href'), `/contracts/summary?region=${TOWNSHIP}`);
+  });
+
+  await step(`/orgs/{provider}/links: an unregistered USCC is refused beside the field (no organisation in this test has a USCC to link)`, async () => {
+    const res = await visit(page, `/orgs/${providerId}/links`);
+    assertStatus(res, 200, 'GET /orgs/{id}/links');
+    assert.equal(await page.locator('#org-links tbody tr[id^="link-"]').count(), 0, 'no links yet');
+    await page.locator('#linked_uscc').fill(UNKNOWN_USCC);
+    await page.locator('#kind').selectOption('shared_management');
+    await page.locator('#note').fill('理事交叉任职');
+    const refused = await clickAndWait(page, page.locator('#link-form [type="submit"]'));
+    assertStatus(refused, 422, 'a link to an unregistered USCC');
+    assert.ok((await textOf(page, '#linked_uscc-error')).length > 0, 'the refusal is beside the USCC');
+    assert.equal(await page.locator('#linked_uscc').inputValue(), UNKNOWN_USCC, 'the USCC as typed is kept');
+    assert.equal(await page.locator('#org-links tbody tr[id^="link-"]').count(), 0, 'nothing linked');
+  });
+
   await step('no script errors', async () => {
     assert.deepEqual(distinct(problems), [], 'no script errors or CSP violations');
   }, { shot: false });
@@ -396,7 +489,8 @@ test('a civil-affairs administrator buys services: contract, deliverables, evalu
   await step('390 px wide: the purchase pages do not overflow horizontally (tables scroll in their own box)', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     const portal = ['catalogue', 'contracts', 'evaluations'].map((tab) => `/public/purchase?region=${CITY}&tab=${tab}`);
-    const bad = await overflowing(page, ['/contracts', '/contracts/new', contractPath, '/contracts/delivery', '/evaluations', evaluationPath, ...portal]);
+    const summaries = [`/contracts/summary?region=${CITY}`, `/contracts/summary?region=${COUNTY}`];
+    const bad = await overflowing(page, ['/contracts', '/contracts/new', contractPath, '/contracts/delivery', ...summaries, '/evaluations', evaluationPath, `/orgs/${providerId}/links`, ...portal]);
     await page.setViewportSize({ width: 1280, height: 900 });
     assert.deepEqual(bad, [], 'pages overflowing at 390 px');
     assert.deepEqual(distinct(problems), [], 'no script errors on the narrow pages');

@@ -10,7 +10,14 @@ use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Method, Request, StatusCode, header};
 use shegong_app::demo;
+use shegong_domain::Scope;
+use shegong_domain::purchase::contract::BudgetCategory;
+use shegong_domain::purchase::evaluation::conflict_of_interest;
+use shegong_store::network::{org_links, orgs};
+use shegong_store::purchase::{contracts, evaluations, execution};
 use shegong_store::testing::TestDb;
+use shegong_store::workforce::staff;
+use shegong_store::{Conn, PageRequest};
 use shegong_web::{AppState, Config};
 use tower::ServiceExt;
 
@@ -208,4 +215,144 @@ async fn the_demo_gives_the_public_portal_purchase_records_to_show() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("中期评估"), "{page}");
     assert!(!page.contains("抽查"), "{page}");
+}
+
+/// Every budget line's spent figure is the sum of its expenses not voided, on every contract,
+/// within the line; each contract has paid salaries, activities and supervision and nothing
+/// else. Returns the voided expenses: (region, reason).
+async fn assert_spent_is_the_expenses(
+    c: &mut Conn,
+    list: &[contracts::Contract],
+) -> Vec<(String, Option<String>)> {
+    let all = Scope::national();
+    assert_eq!(execution::verify_spent(c).await.unwrap(), vec![]);
+    let mut voided = Vec::new();
+    for contract in list {
+        let d = contracts::detail(c, &all, &contract.id).await.unwrap();
+        let expenses = execution::expenses(c, &all, &contract.id).await.unwrap();
+        for b in &d.budget {
+            let counted: i64 = expenses
+                .iter()
+                .filter(|e| e.budget_seq == b.seq && e.voided_at.is_none())
+                .map(|e| e.amount.0)
+                .sum();
+            let what = format!("{} line {} ({})", contract.number, b.seq, b.line.category);
+            assert_eq!(b.spent.0, counted, "{what}");
+            assert!(b.spent.0 <= b.line.amount.0, "{what}");
+            let spends = matches!(
+                b.line.category,
+                BudgetCategory::Personnel
+                    | BudgetCategory::Activities
+                    | BudgetCategory::SupervisionTraining
+            );
+            assert_eq!(b.spent.0 > 0, spends, "{what}");
+        }
+        voided.extend(
+            expenses
+                .iter()
+                .filter(|e| e.voided_at.is_some())
+                .map(|e| (contract.region_code.clone(), e.void_reason.clone())),
+        );
+    }
+    voided
+}
+
+/// The contract's posts have holders, each within its headcount and each an active staff
+/// member of the provider.
+async fn assert_posts_held_by_provider_staff(c: &mut Conn, contract: &contracts::Contract) {
+    let all = Scope::national();
+    let posts = execution::positions(c, &all, &contract.id).await.unwrap();
+    assert!(!posts.is_empty());
+    assert!(posts[0].filled() >= 1, "{posts:?}");
+    for p in &posts {
+        assert!(p.filled() <= p.headcount, "{p:?}");
+        for f in &p.fills {
+            let person = staff::get(c, &all, &f.staff_id).await.unwrap();
+            let employer = person.employer_org_id.as_deref();
+            assert_eq!(employer, Some(contract.provider_org_id.as_str()));
+            assert_eq!(person.status.as_str(), "active");
+        }
+    }
+}
+
+/// The evaluation centre is linked to one agency, not `provider`, and no demo evaluation is
+/// scored by an organisation linked to the contract's provider.
+async fn assert_no_conflict_of_interest(c: &mut Conn, provider: &str) {
+    let all = Scope::national();
+    let centre = orgs::list(c, &all)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.name == "株洲市明鉴社会工作评估中心")
+        .unwrap();
+    let links = org_links::links_of(c, &all, &centre.id).await.unwrap();
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert_ne!(links[0].org_id, provider);
+    let page = PageRequest::new(Some(1), Some(100));
+    let evals = evaluations::list(c, &all, &evaluations::Filter::default(), page)
+        .await
+        .unwrap()
+        .items;
+    assert!(evals.len() >= 2);
+    let id = |s: &str| uuid::Uuid::parse_str(s).unwrap();
+    for e in &evals {
+        let evaluator = e.evaluator_org_id.as_deref().unwrap();
+        let pairs = org_links::pairs_of(c, evaluator).await.unwrap();
+        assert!(
+            !conflict_of_interest(id(evaluator), id(&e.provider_org_id), &pairs),
+            "{} by {evaluator}",
+            e.contract_number
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_contracts_spend_their_budgets_and_buy_posts_held_by_the_providers_staff() {
+    let config = Config {
+        demo: true,
+        twofactor_for_administrators: false,
+        ..Default::default()
+    };
+    let demo = TestApp::with_config(shegong_store::testing::sqlite().await, config).await;
+    assert!(demo::seed(&demo.state).await.unwrap());
+    let mut c = demo.state.db.read().await.unwrap();
+    let page = PageRequest::new(Some(1), Some(100));
+    let filter = contracts::Filter::default();
+    let list = contracts::list(&mut c, &Scope::national(), &filter, page)
+        .await
+        .unwrap()
+        .items;
+    assert!(list.len() >= 2, "{list:?}");
+    let voided = assert_spent_is_the_expenses(&mut c, &list).await;
+    // One expense entered twice on 芦淞区's contract, voided with its reason.
+    assert_eq!(voided.len(), 1, "{voided:?}");
+    assert_eq!(voided[0].0, "430203");
+    assert!(
+        voided[0]
+            .1
+            .as_deref()
+            .is_some_and(|r| r.contains("重复录入"))
+    );
+    let ls = list.iter().find(|k| k.region_code == "430203").unwrap();
+    assert_posts_held_by_provider_staff(&mut c, ls).await;
+    assert_no_conflict_of_interest(&mut c, &ls.provider_org_id).await;
+    drop(c);
+
+    // What the district's administrator sees: the spending and the holders, in the API.
+    let mut client = demo.client();
+    assert_eq!(
+        client.login("ls_admin", demo::PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let api = |what: &str| format!("/api/v1/contracts/{}/{what}", ls.id);
+    let (status, body) = client.send(Method::GET, &api("expenses"), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let j: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(j["spent_fen"].as_i64().unwrap() > 0, "{body}");
+    assert_ne!(j["execution_rate"], "—", "{body}");
+    let (status, body) = client.send(Method::GET, &api("positions"), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let j: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(j[0]["filled"].as_i64().unwrap() >= 1, "{body}");
+    assert!(j[0]["fills"][0]["staff_name"].as_str().is_some(), "{body}");
 }

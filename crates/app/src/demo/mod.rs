@@ -4,6 +4,7 @@
 //! station network (`network`) and its staff (`workforce`) come first, the people served and
 //! their service history (`people`) last. Written through the store and the web layer's account creation, as in use.
 
+mod execution;
 mod network;
 mod people;
 mod purchase;

@@ -7,14 +7,17 @@
 //! another's (荷塘区's) first one awaits assessment. 芦淞区's contract also has a mid-term
 //! evaluation by a third-party evaluation centre completed to its final score and grade (which
 //! assessed the mid-term instalment by the contract's rule) and published, so the portal shows
-//! the grade, and a spot check in progress with open rectification tasks (one overdue). Written through the store, as in use; deterministic.
+//! the grade, and a spot check in progress with open rectification tasks (one overdue); the
+//! evaluation centre is linked to another agency (shared managers), not to the provider it
+//! evaluates. Every contract has spent against its budget, and 芦淞区's buys posts held by the
+//! provider's staff (`execution`). Written through the store, as in use; deterministic.
 
 use std::collections::BTreeMap;
 
 use anyhow::Context;
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate};
 use shegong_domain::money::Fen;
-use shegong_domain::network::org::OrgKind;
+use shegong_domain::network::org::{LinkKind, OrgKind};
 use shegong_domain::network::station::Mode;
 use shegong_domain::people::ServiceKind;
 use shegong_domain::purchase::HUNDRED_PERCENT;
@@ -34,7 +37,7 @@ use shegong_domain::purchase::instalment::{
 };
 use shegong_domain::{RegionCode, Scope};
 use shegong_store::network::stations::{self, Filter};
-use shegong_store::network::{orgs, regions};
+use shegong_store::network::{org_links, orgs, regions};
 use shegong_store::purchase::catalogue::{self, ItemInput, ItemStep};
 use shegong_store::purchase::contracts::{self, ContractInput};
 use shegong_store::purchase::evaluations::{
@@ -43,6 +46,8 @@ use shegong_store::purchase::evaluations::{
 use shegong_store::purchase::instalments::{self, Assess, Step};
 use shegong_store::{Conn, PageRequest};
 use shegong_web::AppState;
+
+use super::execution;
 
 const CITY: &str = "4302";
 
@@ -356,8 +361,19 @@ async fn seed_contracts(
         };
         let id = contracts::create(conn, &all, &input, BY, now).await?;
         contracts::set_state(conn, &all, &id, ContractState::InForce, now).await?;
+        let demo_county = county == DEMO_COUNTY;
+        execution::seed_expenses(conn, &id, &input, n, today, demo_county, now).await?;
         // 芦淞区's contract is the one the demo's agency and district accounts see.
-        if county == DEMO_COUNTY {
+        if demo_county {
+            execution::seed_positions(
+                conn,
+                &id,
+                &input.provider_org_id,
+                &input.stations,
+                term,
+                now,
+            )
+            .await?;
             first_instalment_paid(conn, &id, term, now).await?;
             seed_evaluations(conn, &id, term, today, now).await?;
         } else if !awaiting {
@@ -515,7 +531,40 @@ async fn seed_evaluations(
         now,
     )
     .await?;
-    seed_spot_check(conn, id, evaluator, planned(6)?, today, now).await
+    seed_spot_check(conn, id, evaluator.clone(), planned(6)?, today, now).await?;
+    link_evaluator(conn, &evaluator, id, now).await
+}
+
+/// The agency the evaluation centre shares managers with (it runs no station of 芦淞区).
+const EVALUATOR_LINKED: &str = "株洲市同心社会工作服务中心";
+
+/// The evaluation centre tied to [`EVALUATOR_LINKED`] (shared managers): it would stand aside
+/// from that agency's contracts, not from contract `id`'s provider, which it evaluates.
+async fn link_evaluator(
+    conn: &mut Conn,
+    evaluator: &str,
+    id: &str,
+    now: i64,
+) -> anyhow::Result<()> {
+    let all = Scope::national();
+    let provider = contracts::get(conn, &all, id).await?.provider_org_id;
+    let linked = orgs::list(conn, &all)
+        .await?
+        .into_iter()
+        .find(|o| o.name == EVALUATOR_LINKED)
+        .map(|o| o.id)
+        .context("the evaluation centre's linked agency")?;
+    anyhow::ensure!(
+        linked != provider,
+        "the evaluation centre must not be linked to the provider it evaluates"
+    );
+    let link = org_links::NewLink {
+        other: &linked,
+        kind: LinkKind::SharedManagement,
+        note: "两机构理事会成员交叉任职；评估同心社工中心承接的项目时须回避",
+    };
+    org_links::link(conn, &all, evaluator, &link, BY, now).await?;
+    Ok(())
 }
 
 /// A spot check of contract `id` in rectification, the third party's nodes scored, with two
