@@ -81,6 +81,15 @@ codes!(
     }
 );
 
+codes!(
+    /// Which part of the contract a line belongs to (Nansha's 核心项目 / 基础项目): a delivery
+    /// indicator may measure only one part.
+    LineTier, "tier", "purchase.tier_unknown" {
+        Core = "core",
+        Basic = "basic",
+    }
+);
+
 /// A contract's term, first and last day both included. Terms often run mid-year to mid-year
 /// (2023-06-01 → 2024-05-31), so nothing assumes a calendar year.
 ///

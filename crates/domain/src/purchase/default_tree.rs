@@ -5,6 +5,7 @@
 //! third party, daily management and outcomes for the purchaser, village committees' rating,
 //! 自查自纠 and 督查整改落实 for the bureau) with weights a region is expected to adjust.
 
+use super::contract::LineTier;
 use super::evaluation::{EvaluatorRole, Points};
 use super::indicator::{
     Fraction, IndicatorNode, IndicatorTree, Level, NodeError, Scorer, delivery_bands,
@@ -219,6 +220,11 @@ pub fn guangzhou_1000_nodes() -> Vec<IndicatorNode> {
             },
             role: r.role,
             evidence_required: r.evidence,
+            measures: match r.id {
+                "core_delivery" => Some(LineTier::Core),
+                "basic_delivery" => Some(LineTier::Basic),
+                _ => None,
+            },
         })
         .collect()
 }

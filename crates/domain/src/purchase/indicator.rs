@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::HUNDRED_PERCENT;
+use super::contract::LineTier;
 use super::evaluation::{EvaluatorRole, FinalScore, GradeThresholds, Points};
 use crate::FieldError;
 
@@ -92,6 +93,14 @@ pub struct IndicatorNode {
     #[serde(deserialize_with = "super::code")]
     pub role: EvaluatorRole,
     pub evidence_required: bool,
+    /// For a ratio-band node measuring delivery: the contract lines it measures (`None`: all
+    /// counted lines). Refused on any other scorer.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::optional_code"
+    )]
+    pub measures: Option<LineTier>,
 }
 
 /// A tree or score refused, naming the node (empty when no node is to blame).
@@ -274,6 +283,9 @@ fn check_node(node: &IndicatorNode, has_children: bool) -> Result<(), NodeError>
         (Scorer::Veto, _) => return refuse("evaluation.veto_has_points"),
         (_, max) if max <= 0 => return refuse("evaluation.max_points_invalid"),
         _ => {}
+    }
+    if node.measures.is_some() && !matches!(node.scorer, Scorer::RatioBands { .. }) {
+        return refuse("evaluation.measures_not_ratio");
     }
     match &node.scorer {
         Scorer::Sum if !has_children => refuse("evaluation.sum_without_children"),
@@ -563,6 +575,7 @@ mod tests {
             scorer,
             role: EvaluatorRole::ThirdParty,
             evidence_required: false,
+            measures: None,
         }
     }
 
@@ -900,6 +913,17 @@ mod tests {
             }),
             err("c", "evaluation.bands_invalid")
         );
+        // Only a ratio node measures a part of the contract.
+        assert_eq!(
+            check(|n| n[2].measures = Some(LineTier::Core)),
+            err("b", "evaluation.measures_not_ratio")
+        );
+        assert!(IndicatorTree::new({
+            let mut n = sample();
+            n[3].measures = Some(LineTier::Core);
+            n
+        })
+        .is_ok());
     }
 
     #[test]
