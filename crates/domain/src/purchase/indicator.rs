@@ -16,6 +16,22 @@ use crate::FieldError;
 
 /// The deepest a tree may go below its root (Guangzhou's has three levels).
 pub const MAX_DEPTH: usize = 8;
+/// The most nodes a tree may have (Guangzhou's detailed sheets have about 120).
+pub const MAX_NODES: usize = 500;
+/// The most levels or bands a node may have.
+pub const MAX_STEPS: usize = 20;
+/// Node codes: 1–64 of ASCII letters, digits, '.', '_' and '-' ("1.2.3", "core_delivery"),
+/// so they fit form field names and error paths.
+pub const MAX_CODE_LEN: usize = 64;
+pub const MAX_NAME_LEN: usize = 200;
+
+/// Whether `id` is a valid node code.
+pub fn is_node_code(id: &str) -> bool {
+    (1..=MAX_CODE_LEN).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
 
 /// A share of a node's maximum, exact: two-thirds is 2/3, not 0.6667.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +96,21 @@ pub enum Scorer {
     RatioBands { bands: Vec<RatioBand> },
     /// Pass or fail, no points: a failed veto makes the whole total 0.
     Veto,
+}
+
+impl Scorer {
+    /// The scorer's code, as the API names it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Scorer::Sum => "sum",
+            Scorer::Points => "points",
+            Scorer::Graded { .. } => "graded",
+            Scorer::RatioBands { .. } => "ratio_bands",
+            Scorer::Veto => "veto",
+        }
+    }
+
+    pub const CODES: &'static [&'static str] = &["sum", "points", "graded", "ratio_bands", "veto"];
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,6 +214,25 @@ impl IndicatorTree {
             .filter_map(|&c| self.nodes.get(c))
     }
 
+    /// Each node's depth below the root (the root is 0).
+    pub fn depths(&self) -> HashMap<String, usize> {
+        let mut depth = vec![0usize; self.nodes.len()];
+        // Parents come before their children in `order`.
+        for &at in &self.order {
+            let below = depth.get(at).copied().unwrap_or(0) + 1;
+            for &child in self.children.get(at).into_iter().flatten() {
+                if let Some(d) = depth.get_mut(child) {
+                    *d = below;
+                }
+            }
+        }
+        self.nodes
+            .iter()
+            .zip(depth)
+            .map(|(n, d)| (n.id.clone(), d))
+            .collect()
+    }
+
     /// The nodes a role enters scores for (sum nodes add up by themselves).
     pub fn scored_by(&self, role: EvaluatorRole) -> impl Iterator<Item = &IndicatorNode> {
         self.nodes
@@ -195,13 +245,26 @@ fn index_nodes(nodes: &[IndicatorNode]) -> Result<HashMap<String, usize>, NodeEr
     if nodes.is_empty() {
         return Err(NodeError::new("", "evaluation.tree_empty"));
     }
+    if nodes.len() > MAX_NODES {
+        return Err(NodeError::new("", "evaluation.tree_too_large"));
+    }
     let mut index = HashMap::with_capacity(nodes.len());
     for (i, node) in nodes.iter().enumerate() {
         if node.id.trim().is_empty() {
             return Err(NodeError::new(&node.id, "evaluation.node_id_required"));
         }
+        if !is_node_code(&node.id) {
+            // Named by position: the code itself may be unprintable or huge.
+            return Err(NodeError::new(
+                &format!("#{}", i + 1),
+                "evaluation.node_id_invalid",
+            ));
+        }
         if node.name.trim().is_empty() {
             return Err(NodeError::new(&node.id, "evaluation.node_name_required"));
+        }
+        if node.name.chars().count() > MAX_NAME_LEN {
+            return Err(NodeError::new(&node.id, "evaluation.node_name_too_long"));
         }
         if index.insert(node.id.clone(), i).is_some() {
             return Err(NodeError::new(&node.id, "evaluation.node_duplicate"));
@@ -318,16 +381,16 @@ fn check_sum<'a>(
 
 /// At least one level; labels present and distinct; shares between 0 and 1.
 fn levels_valid(levels: &[Level]) -> bool {
-    let labelled = levels
-        .iter()
-        .all(|l| !l.label.trim().is_empty() && l.fraction.is_valid());
+    let labelled = levels.iter().all(|l| {
+        !l.label.trim().is_empty() && l.label.chars().count() <= 20 && l.fraction.is_valid()
+    });
     let distinct = levels.iter().enumerate().all(|(i, l)| {
         levels
             .iter()
             .skip(i + 1)
             .all(|o| o.label.trim() != l.label.trim())
     });
-    !levels.is_empty() && labelled && distinct
+    !levels.is_empty() && levels.len() <= MAX_STEPS && labelled && distinct
 }
 
 /// At least one band; thresholds not negative and strictly descending; shares between 0 and
@@ -342,7 +405,7 @@ fn bands_valid(bands: &[RatioBand]) -> bool {
         }
         _ => true,
     });
-    !bands.is_empty() && each && descending
+    !bands.is_empty() && bands.len() <= MAX_STEPS && each && descending
 }
 
 /// What an evaluator entered for a node.
@@ -918,12 +981,14 @@ mod tests {
             check(|n| n[2].measures = Some(LineTier::Core)),
             err("b", "evaluation.measures_not_ratio")
         );
-        assert!(IndicatorTree::new({
-            let mut n = sample();
-            n[3].measures = Some(LineTier::Core);
-            n
-        })
-        .is_ok());
+        assert!(
+            IndicatorTree::new({
+                let mut n = sample();
+                n[3].measures = Some(LineTier::Core);
+                n
+            })
+            .is_ok()
+        );
     }
 
     #[test]

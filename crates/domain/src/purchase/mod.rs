@@ -42,6 +42,7 @@ pub mod execution;
 pub mod indicator;
 pub mod instalment;
 pub mod project;
+pub mod scorer_text;
 
 /// Reads a code from its stored text (`codes!` types have no `Deserialize` of their own), for
 /// `#[serde(deserialize_with = "...")]` on fields of data kept as JSON.

@@ -20,10 +20,9 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use shegong_domain::purchase::default_tree;
 use shegong_domain::purchase::evaluation::{
-    EvaluationKind, EvaluationState, EvaluatorRole, FinalScore, Grade, GradeThresholds, Points,
-    RectificationState, check_no_conflict,
+    EvaluationKind, EvaluationState, EvaluatorRole, FinalScore, Grade, Points, RectificationState,
+    check_no_conflict,
 };
 use shegong_domain::purchase::indicator::{
     self, IndicatorNode, IndicatorTree, Input, Inputs, NodeError, Scorer,
@@ -36,6 +35,7 @@ use uuid::Uuid;
 
 use super::contracts::{self, Contract};
 use super::deliverables;
+use super::indicator_trees::{StoredTree, load_tree, tree_for_region};
 use super::instalments::{self, Assess, Instalment, Step};
 use super::{from_json, stored, to_json};
 use crate::sql::Sql;
@@ -55,173 +55,11 @@ fn date(text: &str) -> StoreResult<NaiveDate> {
 /// so they are interned in a small bounded set (field errors carry `&'static str`); anything
 /// past it is just `scores`.
 pub fn node_field(id: &str) -> &'static str {
-    use std::collections::HashSet;
-    use std::sync::{Mutex, OnceLock};
-    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
-    const MAX_NAMES: usize = 2048;
-    if id.is_empty() || id.len() > 64 || id.chars().any(char::is_control) {
-        return "scores";
-    }
-    let name = format!("scores.{id}");
-    let Ok(mut names) = NAMES.get_or_init(Default::default).lock() else {
-        return "scores";
-    };
-    if let Some(known) = names.get(name.as_str()) {
-        return known;
-    }
-    if names.len() >= MAX_NAMES {
-        return "scores";
-    }
-    let leaked: &'static str = Box::leak(name.into_boxed_str());
-    names.insert(leaked);
-    leaked
+    super::indicator_trees::node_field("scores", id)
 }
 
 fn node_error(e: &NodeError) -> FieldError {
     FieldError::new(node_field(&e.node), e.code)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Indicator trees
-
-/// A stored indicator tree, checked by the domain on the way out.
-#[derive(Debug, Clone)]
-pub struct StoredTree {
-    pub id: String,
-    /// '' for the national default.
-    pub region_code: String,
-    pub version: i64,
-    pub name: String,
-    pub tree: IndicatorTree,
-    pub thresholds: GradeThresholds,
-    /// (excellent, good, pass) in basis points of the maximum.
-    pub thresholds_bp: (i64, i64, i64),
-}
-
-type TreeRow = (String, String, i64, String, String, i64, i64, i64);
-
-const TREE_SELECT: &str = "SELECT id, region_code, version, name, nodes, excellent_bp, good_bp, \
-     pass_bp FROM indicator_trees WHERE ";
-
-fn decode_tree(row: TreeRow) -> StoreResult<StoredTree> {
-    let (id, region_code, version, name, nodes, excellent, good, pass) = row;
-    let nodes: Vec<IndicatorNode> = from_json(&nodes)?;
-    let tree = IndicatorTree::new(nodes).map_err(|e| {
-        StoreError::Db(sqlx::Error::Decode(format!("stored tree {id}: {e}").into()))
-    })?;
-    Ok(StoredTree {
-        thresholds: stored(GradeThresholds::new(excellent, good, pass))?,
-        thresholds_bp: (excellent, good, pass),
-        id,
-        region_code,
-        version,
-        name,
-        tree,
-    })
-}
-
-/// The thresholds' basis points (the domain type keeps them private but serialises them).
-fn thresholds_bp(t: GradeThresholds) -> StoreResult<(i64, i64, i64)> {
-    let v = serde_json::to_value(t).map_err(|e| StoreError::Db(sqlx::Error::Decode(e.into())))?;
-    let bp = |k: &str| v.get(k).and_then(serde_json::Value::as_i64).unwrap_or(0);
-    Ok((bp("excellent_bp"), bp("good_bp"), bp("pass_bp")))
-}
-
-async fn load_tree(conn: &mut AnyConnection, id: &str) -> StoreResult<StoredTree> {
-    let row: TreeRow = Sql::new(TREE_SELECT)
-        .push("id = ")
-        .bind(id)
-        .fetch_one(conn)
-        .await?;
-    decode_tree(row)
-}
-
-async fn insert_tree(
-    conn: &mut AnyConnection,
-    region: &str,
-    name: &str,
-    nodes: &[IndicatorNode],
-    thresholds: GradeThresholds,
-    now: Millis,
-) -> StoreResult<String> {
-    let version =
-        Sql::new("SELECT COALESCE(MAX(version), 0) FROM indicator_trees WHERE region_code = ")
-            .bind(region)
-            .fetch_i64(conn)
-            .await?
-            + 1;
-    let (e, g, p) = thresholds_bp(thresholds)?;
-    let id = new_id();
-    Sql::new("INSERT INTO indicator_trees (id, region_code, version, name, nodes, excellent_bp, good_bp, pass_bp, created_at) VALUES (")
-        .bind(&id).push(", ").bind(region).push(", ").bind(version).push(", ").bind(name).push(", ")
-        .bind(to_json(&nodes)?).push(", ").bind(e).push(", ").bind(g).push(", ").bind(p).push(", ")
-        .bind(now).push(")")
-        .execute(conn)
-        .await?;
-    Ok(id)
-}
-
-/// The tree an evaluation in `region` uses: the latest version of the nearest region's own
-/// tree (the region, then its parents), else the national default, created on first use from
-/// [`default_tree::guangzhou_1000_nodes`].
-pub async fn tree_for_region(
-    conn: &mut AnyConnection,
-    region: &str,
-    now: Millis,
-) -> StoreResult<StoredTree> {
-    let rows: Vec<(String, String, i64)> =
-        Sql::new("SELECT id, region_code, version FROM indicator_trees")
-            .fetch_all(conn)
-            .await?;
-    let best = rows
-        .into_iter()
-        .filter(|(_, r, _)| region.starts_with(r.as_str()))
-        .max_by_key(|(_, r, v)| (r.len(), *v));
-    let id = match best {
-        Some((id, _, _)) => id,
-        None => {
-            insert_tree(
-                conn,
-                "",
-                "评估指标体系(广州 1000 分)",
-                &default_tree::guangzhou_1000_nodes(),
-                GradeThresholds::default(),
-                now,
-            )
-            .await?
-        }
-    };
-    load_tree(conn, &id).await
-}
-
-/// A region's own tree, as a new version: checked by the domain (refused on `nodes`, the
-/// offending node's code) and only by a purchaser of that region. Returns its id.
-pub async fn create_tree(
-    conn: &mut AnyConnection,
-    scope: &Scope,
-    region: &RegionCode,
-    name: &str,
-    nodes: Vec<IndicatorNode>,
-    thresholds: GradeThresholds,
-    now: Millis,
-) -> StoreResult<String> {
-    if scope.org.is_some() || !scope.contains_region(region.as_str()) {
-        return refuse("region", "purchase.region_out_of_scope");
-    }
-    let len = name.trim().chars().count();
-    if len == 0 || len > 200 {
-        return refuse("name", "purchase.text_invalid");
-    }
-    let tree = IndicatorTree::new(nodes).map_err(|e| e.field_error("nodes"))?;
-    insert_tree(
-        conn,
-        region.as_str(),
-        name.trim(),
-        tree.nodes(),
-        thresholds,
-        now,
-    )
-    .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -335,6 +173,12 @@ impl TryFrom<Row> for Evaluation {
 fn visible(select: &'static str, scope: &Scope) -> Sql {
     let mut q = Sql::new(select);
     q.push(" WHERE ");
+    restrict(&mut q, scope);
+    q
+}
+
+/// The condition of [`visible`], appended to `q`.
+pub(super) fn restrict(q: &mut Sql, scope: &Scope) {
     match scope.org {
         Some(org) => {
             let org = org.to_string();
@@ -348,7 +192,6 @@ fn visible(select: &'static str, scope: &Scope) -> Sql {
             q.region_range("e.region_code", scope);
         }
     }
-    q
 }
 
 pub async fn get(conn: &mut AnyConnection, scope: &Scope, id: &str) -> StoreResult<Evaluation> {
@@ -897,23 +740,6 @@ pub struct ScoreSheet {
     pub rectifications: Vec<Rectification>,
 }
 
-fn depths(tree: &IndicatorTree) -> HashMap<String, usize> {
-    let mut out = HashMap::new();
-    for node in tree.nodes() {
-        let mut depth = 0;
-        let mut at = node.parent.as_deref();
-        while let Some(p) = at {
-            depth += 1;
-            if depth > indicator::MAX_DEPTH {
-                break;
-            }
-            at = tree.node(p).and_then(|n| n.parent.as_deref());
-        }
-        out.insert(node.id.clone(), depth);
-    }
-    out
-}
-
 /// An evaluation with its score sheet (in the tree's order) and rectification tasks.
 pub async fn sheet(conn: &mut AnyConnection, scope: &Scope, id: &str) -> StoreResult<ScoreSheet> {
     let evaluation = get(conn, scope, id).await?;
@@ -947,7 +773,7 @@ pub async fn sheet(conn: &mut AnyConnection, scope: &Scope, id: &str) -> StoreRe
             format!("stored scores of {id}: {e}").into(),
         ))
     })?;
-    let depth = depths(&tree.tree);
+    let depth = tree.tree.depths();
     let complete = tree.tree.nodes().iter().all(|n| {
         n.scorer == Scorer::Sum || entered.contains_key(&n.id) || shown_measured.contains_key(&n.id)
     });

@@ -13,6 +13,7 @@ pub mod contracts;
 pub mod deliverables;
 pub mod evaluations;
 pub mod execution;
+pub mod indicator_trees;
 pub mod instalments;
 pub mod projects;
 pub mod public;

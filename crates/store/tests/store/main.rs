@@ -10,6 +10,7 @@ mod collation;
 mod deliverables;
 mod evaluations;
 mod execution;
+mod indicator_trees;
 mod migrate_lock;
 mod org_scope;
 mod people;

@@ -195,6 +195,7 @@ pub const ENTITIES: &[&str] = &[
     "purchase_project",
     "instalment",
     "evaluation",
+    "indicator_tree",
     "org_link",
 ];
 pub const ACTIONS: &[&str] = &[

@@ -388,6 +388,17 @@ mod tests {
                 codes(ev::Grade::ALL, ev::Grade::as_str),
             ),
             (
+                "evaluations.scorer",
+                strs(shegong_domain::purchase::indicator::Scorer::CODES),
+            ),
+            // The indicator tree editor's columns a row error names.
+            (
+                "trees.column",
+                strs(&[
+                    "id", "parent", "name", "max", "scorer", "steps", "role", "measures", "node",
+                ]),
+            ),
+            (
                 "project.state",
                 codes(ProjectState::ALL, ProjectState::as_str),
             ),

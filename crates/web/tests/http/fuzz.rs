@@ -119,6 +119,7 @@ impl Fixtures {
                     "catalogue" if seg.starts_with("catalogue/editions/") => "catalogue_edition",
                     "catalogue" => "catalogue_item",
                     "projects" => "project",
+                    "indicator-trees" => "indicator_tree",
                     _ => return None,
                 }
             }
@@ -1108,6 +1109,12 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     ids.insert("catalogue_item", catalogue_items(api).await);
     ids.insert("catalogue_edition", catalogue_editions(api).await);
     ids.insert("evaluation", vec![evaluation_fixture(api, &contract).await]);
+    // The evaluation stored the national default tree.
+    let trees = api.get("/api/v1/indicator-trees").await.json();
+    ids.insert(
+        "indicator_tree",
+        vec![trees["items"][0]["id"].as_str().unwrap().to_owned()],
+    );
     ids.insert("project", project_fixtures(api).await);
     ids.insert("contract", vec![contract]);
     ids.insert("expense", vec![expense]);

@@ -16,6 +16,7 @@ mod hardening;
 mod import_messy;
 mod import_purchase;
 mod import_residents;
+mod indicator_trees;
 mod indicators;
 mod inspections;
 mod people;

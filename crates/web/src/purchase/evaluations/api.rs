@@ -200,14 +200,7 @@ fn sheet_dto(s: &ScoreSheet, today: chrono::NaiveDate) -> ScoreSheetDto {
                     name: n.name.clone(),
                     depth: i64::try_from(r.depth).unwrap_or(0),
                     max: n.max.to_string(),
-                    scorer: match &n.scorer {
-                        Scorer::Sum => "sum",
-                        Scorer::Points => "points",
-                        Scorer::Graded { .. } => "graded",
-                        Scorer::RatioBands { .. } => "ratio_bands",
-                        Scorer::Veto => "veto",
-                    }
-                    .to_owned(),
+                    scorer: n.scorer.code().to_owned(),
                     role: n.role.to_string(),
                     evidence_required: n.evidence_required,
                     levels: match &n.scorer {

@@ -7,6 +7,9 @@
 pub mod api;
 pub mod labels;
 pub mod pages;
+pub mod tree_text;
+pub mod trees;
+pub mod trees_api;
 pub mod writes;
 
 use axum::Router;
@@ -24,11 +27,18 @@ pub const AREA: Area = Area {
     menu: &[MenuSection {
         rank: 56,
         group: "menu.group.evaluation",
-        entries: &[(
-            "menu.evaluations",
-            "/evaluations",
-            Some(Permission::ReadData),
-        )],
+        entries: &[
+            (
+                "menu.evaluations",
+                "/evaluations",
+                Some(Permission::ReadData),
+            ),
+            (
+                "menu.indicator_trees",
+                "/evaluations/trees",
+                Some(Permission::ReadData),
+            ),
+        ],
     }],
     importers: &[],
 };
@@ -44,6 +54,9 @@ pub const AREA: Area = Area {
         api::api_state,
         api::api_add_rectification,
         api::api_move_rectification,
+        trees_api::api_list,
+        trees_api::api_get,
+        trees_api::api_create,
     ),
     tags((name = "evaluation", description = "Evaluations of purchased services: score sheets, states, rectifications, final scores and grades"))
 )]
@@ -52,6 +65,18 @@ struct Api;
 fn routes() -> Router<AppState> {
     Router::new()
         .route("/evaluations", get(pages::list_page).post(pages::create))
+        .route(
+            "/evaluations/trees",
+            get(trees::list_page).post(trees::create),
+        )
+        .route("/evaluations/trees/new", get(trees::new_page))
+        .route("/evaluations/trees/{id}", get(trees::detail_page))
+        .route("/evaluations/trees/{id}/export.xlsx", get(trees::export))
+        .route(
+            "/api/v1/indicator-trees",
+            get(trees_api::api_list).post(trees_api::api_create),
+        )
+        .route("/api/v1/indicator-trees/{id}", get(trees_api::api_get))
         .route("/evaluations/{id}", get(pages::detail_page))
         .route("/evaluations/{id}/evaluator", post(pages::assign))
         .route("/evaluations/{id}/scores", post(pages::save_scores))

@@ -9,6 +9,7 @@ use shegong_store::admin::audit::Change;
 use shegong_store::purchase::evaluations::{
     self as evals, EvaluationInput, Moved, Rectification, RectificationInput, ScoreText, input_text,
 };
+use shegong_store::purchase::indicator_trees::{self as trees, TreeInput};
 
 use crate::http::auth::{Ctx, CurrentUser, reader};
 use crate::http::error::{WebError, WebResult};
@@ -269,6 +270,38 @@ pub async fn move_rectification(
                     changes,
                 };
                 Ok((done, after))
+            })
+        },
+    )
+    .await
+}
+
+/// A region's own indicator tree, as a new version; purchasers of that region only. Returns
+/// its id.
+pub async fn create_tree(state: &AppState, ctx: &Ctx, input: TreeInput) -> WebResult<String> {
+    purchaser(ctx)?;
+    let now = state.now();
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("indicator_tree", "create"),
+        move |conn, scope, _| -> WorkWith<'_, String> {
+            Box::pin(async move {
+                let id = trees::create_tree(conn, &scope, &input, now).await?;
+                let tree = trees::get(conn, &scope, &id).await?;
+                let after =
+                    |field: &str, value: String| Change::new(field, None::<String>, Some(value));
+                let done = Done {
+                    entity_id: id.clone(),
+                    region: Some(tree.region_code.clone()),
+                    changes: vec![
+                        after("name", tree.name.clone()),
+                        after("version", tree.version.to_string()),
+                        after("nodes", tree.tree.nodes().len().to_string()),
+                        after("max", tree.tree.max().to_string()),
+                    ],
+                };
+                Ok((done, id))
             })
         },
     )
