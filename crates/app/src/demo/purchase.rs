@@ -25,8 +25,8 @@ use shegong_domain::purchase::catalogue::{
     CostShare, CostShares, ItemStatus, PurchaserLevel, RemovalReason, ServiceField,
 };
 use shegong_domain::purchase::contract::{
-    BudgetCategory, BudgetLine, ContractLine, ContractState, ProcurementMethod, QualifyingRule,
-    Term,
+    BudgetCategory, BudgetLine, ContractLine, ContractState, LineTier, ProcurementMethod,
+    QualifyingRule, Term,
 };
 use shegong_domain::purchase::evaluation::{
     EvaluationKind, EvaluationState, FinalScore, GradeThresholds, Points,
@@ -209,6 +209,7 @@ fn lines(stations: i64) -> Vec<ContractLine> {
             unit_price: Fen(150_000),
             quantity: 20 * stations,
             rule: QualifyingRule::ClosedCase { min_follow_ups: 3 },
+            tier: LineTier::Basic,
         },
         ContractLine {
             service_kind: Some(ServiceKind::Group),
@@ -220,6 +221,7 @@ fn lines(stations: i64) -> Vec<ContractLine> {
                 min_sessions: 6,
                 min_person_times: 42,
             },
+            tier: LineTier::Basic,
         },
         ContractLine {
             service_kind: Some(ServiceKind::Community),
@@ -230,6 +232,7 @@ fn lines(stations: i64) -> Vec<ContractLine> {
             rule: QualifyingRule::Activity {
                 min_participants: 30,
             },
+            tier: LineTier::Basic,
         },
     ]
 }

@@ -7,7 +7,7 @@ use shegong_domain::FieldError;
 use shegong_domain::money::{Fen, MoneyError, MoneyUnit};
 use shegong_domain::people::ServiceKind;
 use shegong_domain::purchase::contract::{
-    BudgetCategory, BudgetLine, ContractLine, ProcurementMethod, QualifyingRule, Term,
+    BudgetCategory, BudgetLine, ContractLine, LineTier, ProcurementMethod, QualifyingRule, Term,
 };
 use shegong_domain::purchase::evaluation::{EvaluationKind, FinalScore, GradeThresholds, Points};
 use shegong_domain::purchase::execution::{Expense, Position};
@@ -109,6 +109,7 @@ fn line(f: &FormData, i: usize) -> Option<Result<ContractLine, FieldError>> {
             unit_price: renamed("lines", money("lines", &get("line_price")))?,
             quantity: count("lines", &get("line_quantity"))?,
             rule,
+            tier: LineTier::Basic,
         };
         renamed("lines", line.validate())?;
         Ok(line)

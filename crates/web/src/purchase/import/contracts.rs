@@ -16,7 +16,9 @@ use chrono::Days;
 use shegong_domain::RegionCode;
 use shegong_domain::money::Fen;
 use shegong_domain::people::ServiceKind;
-use shegong_domain::purchase::contract::{ContractLine, ProcurementMethod, QualifyingRule, Term};
+use shegong_domain::purchase::contract::{
+    ContractLine, LineTier, ProcurementMethod, QualifyingRule, Term,
+};
 use shegong_domain::purchase::evaluation::EvaluationKind;
 use shegong_domain::purchase::instalment::{PaymentPlan, PlannedInstalment, Portion, Trigger};
 use shegong_store::network::stations::{self, Station};
@@ -1074,6 +1076,7 @@ fn line(cells: &Cells<'_>, job: &Job<'_>, row: &Row) -> Result<Option<ContractLi
         unit_price,
         quantity: *quantity,
         rule,
+        tier: LineTier::Basic,
     };
     line.validate().map_err(|e| {
         let key = match e.field {
