@@ -85,6 +85,11 @@ fn line(f: &FormData, i: usize) -> Option<Result<ContractLine, FieldError>> {
             "" => None,
             k => Some(renamed("lines", ServiceKind::parse(k))?),
         };
+        // 基础项目 unless the row says otherwise; an unknown tier is refused, never dropped.
+        let tier = match get("line_tier").trim() {
+            "" => LineTier::Basic,
+            t => renamed("lines", LineTier::parse(t))?,
+        };
         let (a, b) = (
             count("lines", &get("line_a"))?,
             count("lines", &get("line_b"))?,
@@ -109,7 +114,7 @@ fn line(f: &FormData, i: usize) -> Option<Result<ContractLine, FieldError>> {
             unit_price: renamed("lines", money("lines", &get("line_price")))?,
             quantity: count("lines", &get("line_quantity"))?,
             rule,
-            tier: LineTier::Basic,
+            tier,
         };
         renamed("lines", line.validate())?;
         Ok(line)
