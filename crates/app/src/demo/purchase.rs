@@ -199,7 +199,8 @@ async fn seed_catalogue(conn: &mut Conn, year: i64, now: i64) -> anyhow::Result<
     stations_item.context("stations item")
 }
 
-/// The lines of a contract for `stations` stations: casework, qualifying groups, activities.
+/// The lines of a contract for `stations` stations: casework and qualifying groups (核心项目),
+/// community activities (基础项目).
 fn lines(stations: i64) -> Vec<ContractLine> {
     vec![
         ContractLine {
@@ -209,7 +210,7 @@ fn lines(stations: i64) -> Vec<ContractLine> {
             unit_price: Fen(150_000),
             quantity: 20 * stations,
             rule: QualifyingRule::ClosedCase { min_follow_ups: 3 },
-            tier: LineTier::Basic,
+            tier: LineTier::Core,
         },
         ContractLine {
             service_kind: Some(ServiceKind::Group),
@@ -221,7 +222,7 @@ fn lines(stations: i64) -> Vec<ContractLine> {
                 min_sessions: 6,
                 min_person_times: 42,
             },
-            tier: LineTier::Basic,
+            tier: LineTier::Core,
         },
         ContractLine {
             service_kind: Some(ServiceKind::Community),
