@@ -148,6 +148,15 @@ db_test!(contracts_round_trip_whole_and_split_exactly, |db| {
         }
     );
     assert_eq!(detail.lines[0].line.tier, LineTier::Core);
+    // A line as JSON from before tiers reads as basic; a tier that is neither is refused.
+    let old = r#"{"service_kind":"group","content":"小组","unit":"个","unit_price":100000,"quantity":36,"rule":{"rule":"each"}}"#;
+    let line: ContractLine = serde_json::from_str(old).unwrap();
+    assert_eq!(line.tier, LineTier::Basic);
+    let core = old.replace("}}", r#"},"tier":"core"}"#);
+    let line: ContractLine = serde_json::from_str(&core).unwrap();
+    assert_eq!(line.tier, LineTier::Core);
+    let middle = old.replace("}}", r#"},"tier":"middle"}"#);
+    assert!(serde_json::from_str::<ContractLine>(&middle).is_err());
     assert_eq!(detail.stations, vec![(st, "一号站".to_owned())]);
     let amounts: Vec<Fen> = detail.instalments.iter().map(|i| i.amount).collect();
     assert_eq!(amounts, [Fen(40_000), Fen(40_000), Fen(20_001)]);
