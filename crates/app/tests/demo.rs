@@ -356,3 +356,36 @@ async fn the_demo_contracts_spend_their_budgets_and_buy_posts_held_by_the_provid
     assert!(j[0]["filled"].as_i64().unwrap() >= 1, "{body}");
     assert!(j[0]["fills"][0]["staff_name"].as_str().is_some(), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_evaluation_in_progress_measures_core_and_basic_delivery_apart() {
+    let demo = TestApp::new(shegong_store::testing::sqlite().await).await;
+    assert!(demo::seed(&demo.state).await.unwrap());
+    let all = Scope::national();
+    let mut c = demo.state.db.read().await.unwrap();
+    let page = PageRequest::new(Some(1), Some(100));
+    let spot = evaluations::list(&mut c, &all, &evaluations::Filter::default(), page)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|e| e.kind.as_str() == "spot_check")
+        .expect("芦淞区's spot check");
+    // Casework and groups are the contract's core lines, community activities its basic one.
+    let d = contracts::detail(&mut c, &all, &spot.contract_id)
+        .await
+        .unwrap();
+    let tiers: Vec<&str> = d.lines.iter().map(|l| l.line.tier.as_str()).collect();
+    assert_eq!(tiers, ["core", "core", "basic"]);
+    let sheet = evaluations::sheet(&mut c, &all, &spot.id).await.unwrap();
+    let measured = |node: &str| {
+        sheet
+            .rows
+            .iter()
+            .find(|r| r.node.id == node)
+            .and_then(|r| r.measured_bp)
+    };
+    let (core, basic) = (measured("core_delivery"), measured("basic_delivery"));
+    assert!(core.is_some() && basic.is_some(), "{core:?} {basic:?}");
+    assert_ne!(core, basic, "the two parts are measured apart");
+}

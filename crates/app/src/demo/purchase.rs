@@ -25,8 +25,8 @@ use shegong_domain::purchase::catalogue::{
     CostShare, CostShares, ItemStatus, PurchaserLevel, RemovalReason, ServiceField,
 };
 use shegong_domain::purchase::contract::{
-    BudgetCategory, BudgetLine, ContractLine, ContractState, ProcurementMethod, QualifyingRule,
-    Term,
+    BudgetCategory, BudgetLine, ContractLine, ContractState, LineTier, ProcurementMethod,
+    QualifyingRule, Term,
 };
 use shegong_domain::purchase::evaluation::{
     EvaluationKind, EvaluationState, FinalScore, GradeThresholds, Points,
@@ -199,7 +199,8 @@ async fn seed_catalogue(conn: &mut Conn, year: i64, now: i64) -> anyhow::Result<
     stations_item.context("stations item")
 }
 
-/// The lines of a contract for `stations` stations: casework, qualifying groups, activities.
+/// The lines of a contract for `stations` stations: casework and qualifying groups (核心项目),
+/// community activities (基础项目).
 fn lines(stations: i64) -> Vec<ContractLine> {
     vec![
         ContractLine {
@@ -209,6 +210,7 @@ fn lines(stations: i64) -> Vec<ContractLine> {
             unit_price: Fen(150_000),
             quantity: 20 * stations,
             rule: QualifyingRule::ClosedCase { min_follow_ups: 3 },
+            tier: LineTier::Core,
         },
         ContractLine {
             service_kind: Some(ServiceKind::Group),
@@ -220,6 +222,7 @@ fn lines(stations: i64) -> Vec<ContractLine> {
                 min_sessions: 6,
                 min_person_times: 42,
             },
+            tier: LineTier::Core,
         },
         ContractLine {
             service_kind: Some(ServiceKind::Community),
@@ -230,6 +233,7 @@ fn lines(stations: i64) -> Vec<ContractLine> {
             rule: QualifyingRule::Activity {
                 min_participants: 30,
             },
+            tier: LineTier::Basic,
         },
     ]
 }

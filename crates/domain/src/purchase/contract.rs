@@ -90,6 +90,14 @@ codes!(
     }
 );
 
+/// A line is basic unless the contract marks it core (lines stored before tiers existed are
+/// basic).
+impl Default for LineTier {
+    fn default() -> Self {
+        LineTier::Basic
+    }
+}
+
 /// A contract's term, first and last day both included. Terms often run mid-year to mid-year
 /// (2023-06-01 → 2024-05-31), so nothing assumes a calendar year.
 ///
@@ -237,6 +245,9 @@ pub struct ContractLine {
     /// The target quantity.
     pub quantity: i64,
     pub rule: QualifyingRule,
+    /// 核心项目 or 基础项目; basic when not given.
+    #[serde(default, deserialize_with = "super::code")]
+    pub tier: LineTier,
 }
 
 impl ContractLine {
@@ -353,6 +364,7 @@ mod tests {
                 min_sessions: 6,
                 min_person_times: 42,
             },
+            tier: LineTier::Core,
         }
     }
 

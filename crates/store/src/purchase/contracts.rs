@@ -5,8 +5,8 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use shegong_domain::money::Fen;
 use shegong_domain::purchase::contract::{
-    BudgetCategory, BudgetLine, ContractLine, ContractState, ProcurementMethod, QualifyingRule,
-    Term,
+    BudgetCategory, BudgetLine, ContractLine, ContractState, LineTier, ProcurementMethod,
+    QualifyingRule, Term,
 };
 use shegong_domain::purchase::instalment::{PaymentPlan, ReductionRule};
 use shegong_domain::{FieldError, RegionCode, Scope};
@@ -282,11 +282,11 @@ pub async fn create(
             .await?;
     }
     for (seq, line) in (1i64..).zip(&input.lines) {
-        Sql::new("INSERT INTO contract_lines (id, contract_id, seq, service_kind, content, unit, unit_price_fen, quantity, qualifying_rule) VALUES (")
+        Sql::new("INSERT INTO contract_lines (id, contract_id, seq, service_kind, content, unit, unit_price_fen, quantity, qualifying_rule, tier) VALUES (")
             .bind(new_id()).push(", ").bind(&id).push(", ").bind(seq).push(", ")
             .bind(line.service_kind.map(|k| k.as_str())).push(", ").bind(line.content.trim()).push(", ")
             .bind(line.unit.trim()).push(", ").bind(line.unit_price.0).push(", ").bind(line.quantity).push(", ")
-            .bind(to_json(&line.rule)?).push(")")
+            .bind(to_json(&line.rule)?).push(", ").bind(line.tier.as_str()).push(")")
             .execute(conn)
             .await?;
     }
@@ -310,8 +310,17 @@ pub async fn get(conn: &mut AnyConnection, scope: &Scope, id: &str) -> StoreResu
     row.try_into()
 }
 
-/// seq, service kind, content, unit, unit price, quantity, qualifying rule (JSON).
-type LineRow = (i64, Option<String>, String, String, i64, i64, String);
+/// seq, service kind, content, unit, unit price, quantity, qualifying rule (JSON), tier.
+type LineRow = (
+    i64,
+    Option<String>,
+    String,
+    String,
+    i64,
+    i64,
+    String,
+    String,
+);
 
 /// A contract with its lines, budget, stations and instalments.
 pub async fn detail(
@@ -321,7 +330,7 @@ pub async fn detail(
 ) -> StoreResult<ContractDetail> {
     let contract = get(conn, scope, id).await?;
     let rows: Vec<LineRow> = Sql::new(
-        "SELECT seq, service_kind, content, unit, unit_price_fen, quantity, qualifying_rule \
+        "SELECT seq, service_kind, content, unit, unit_price_fen, quantity, qualifying_rule, tier \
          FROM contract_lines WHERE contract_id = ",
     )
     .bind(id)
@@ -329,7 +338,7 @@ pub async fn detail(
     .fetch_all(conn)
     .await?;
     let mut lines = Vec::with_capacity(rows.len());
-    for (seq, kind, content, unit, price, quantity, rule) in rows {
+    for (seq, kind, content, unit, price, quantity, rule, tier) in rows {
         let service_kind = kind
             .map(|k| stored(shegong_domain::people::ServiceKind::parse(&k)))
             .transpose()?;
@@ -343,6 +352,7 @@ pub async fn detail(
                 unit_price: Fen(price),
                 quantity,
                 rule,
+                tier: stored(LineTier::parse(&tier))?,
             },
         });
     }

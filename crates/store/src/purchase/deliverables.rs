@@ -25,7 +25,7 @@ use serde::Serialize;
 use shegong_domain::Scope;
 use shegong_domain::people::ServiceKind;
 use shegong_domain::purchase::contract::{
-    ContractLine, ContractState, DeliveryFacts, QualifyingRule, Term,
+    ContractLine, ContractState, DeliveryFacts, LineTier, QualifyingRule, Term,
 };
 use shegong_domain::purchase::{HUNDRED_PERCENT, ratio_bp};
 use sqlx::AnyConnection;
@@ -200,7 +200,7 @@ struct Line {
     line: ContractLine,
 }
 
-/// id, seq, service kind, content, unit, unit price, quantity, qualifying rule (JSON).
+/// id, seq, service kind, content, unit, unit price, quantity, qualifying rule (JSON), tier.
 type LineRow = (
     String,
     i64,
@@ -210,11 +210,12 @@ type LineRow = (
     i64,
     i64,
     String,
+    String,
 );
 
 async fn lines_of(conn: &mut AnyConnection, contract_id: &str) -> StoreResult<Vec<Line>> {
     let rows: Vec<LineRow> = Sql::new(
-        "SELECT id, seq, service_kind, content, unit, unit_price_fen, quantity, qualifying_rule \
+        "SELECT id, seq, service_kind, content, unit, unit_price_fen, quantity, qualifying_rule, tier \
          FROM contract_lines WHERE contract_id = ",
     )
     .bind(contract_id)
@@ -222,7 +223,7 @@ async fn lines_of(conn: &mut AnyConnection, contract_id: &str) -> StoreResult<Ve
     .fetch_all(conn)
     .await?;
     let mut out = Vec::with_capacity(rows.len());
-    for (id, seq, kind, content, unit, price, quantity, rule) in rows {
+    for (id, seq, kind, content, unit, price, quantity, rule, tier) in rows {
         out.push(Line {
             id,
             seq,
@@ -233,6 +234,7 @@ async fn lines_of(conn: &mut AnyConnection, contract_id: &str) -> StoreResult<Ve
                 unit_price: shegong_domain::money::Fen(price),
                 quantity,
                 rule: from_json(&rule)?,
+                tier: stored(LineTier::parse(&tier))?,
             },
         });
     }
@@ -314,6 +316,8 @@ pub struct LineDelivery {
     pub unit: String,
     pub service_kind: Option<ServiceKind>,
     pub rule: QualifyingRule,
+    /// The line's part of the contract (core or basic), what a delivery indicator may measure.
+    pub tier: LineTier,
     pub target: i64,
     /// `None` for lines not counted from service records.
     pub delivered: Option<i64>,
@@ -340,6 +344,7 @@ fn line_delivery(l: Line, delivered: Option<i64>, term: Term, today: NaiveDate) 
         seq: l.seq,
         service_kind: l.line.service_kind,
         rule: l.line.rule,
+        tier: l.line.tier,
         target: l.line.quantity,
         delivered,
         delivered_bp: progress.map(|p| p.delivered_bp),

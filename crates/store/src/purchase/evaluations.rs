@@ -10,16 +10,17 @@
 //! and to the provider; outside that it does not exist (`NotFound`).
 //!
 //! Delivery nodes (ratio bands) are pre-filled from the contract's computed deliverables
-//! ([`measured`]): the sheet shows the measured ratio and the points it gives; an evaluator may
-//! override it with points and a reason (a plain ratio different from the measured one is
-//! refused naming the node). Reaching the final score freezes the measured ratios into the
-//! sheet as inputs entered by nobody ([`MEASURED_BY`]), so later records do not move a closed
-//! sheet.
+//! ([`measured`]), each from the lines of the tier it measures (core, basic, or all): the sheet
+//! shows the measured ratio and the points it gives; an evaluator may override it with points
+//! and a reason (a plain ratio different from the measured one is refused naming the node).
+//! Reaching the final score freezes the measured ratios into the sheet as inputs entered by
+//! nobody ([`MEASURED_BY`]), so later records do not move a closed sheet.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use serde::Serialize;
+use shegong_domain::purchase::contract::LineTier;
 use shegong_domain::purchase::evaluation::{
     EvaluationKind, EvaluationState, EvaluatorRole, FinalScore, Grade, Points, RectificationState,
     check_no_conflict,
@@ -431,21 +432,36 @@ fn is_frozen(s: &StoredInput) -> bool {
     s.entered_by == MEASURED_BY && matches!(s.input, Input::Ratio { .. })
 }
 
-/// The nodes that measure delivery. Nodes carry no marker of what they measure, so these are
-/// the ratio-band nodes: the default tree scores delivery (`core_delivery`, `basic_delivery`)
-/// and nothing else by ratio bands.
+/// The nodes that measure delivery: the ratio-band nodes (the default tree scores delivery,
+/// `core_delivery` and `basic_delivery`, and nothing else by ratio bands). Each measures the
+/// lines of its `measures` tier, or every counted line when it names none.
 fn delivery_nodes(tree: &IndicatorTree) -> impl Iterator<Item = &IndicatorNode> {
     tree.nodes()
         .iter()
         .filter(|n| matches!(n.scorer, Scorer::RatioBands { .. }))
 }
 
+/// The mean of the delivered shares (basis points, each capped at 100 %) of the lines counted
+/// from service records, of `tier` only when given; `None` without such a line.
+fn mean_delivered(lines: &[deliverables::LineDelivery], tier: Option<LineTier>) -> Option<i64> {
+    let shares: Vec<i64> = lines
+        .iter()
+        .filter(|l| tier.is_none_or(|t| l.tier == t))
+        .filter_map(|l| l.delivered_bp)
+        .map(|bp| bp.clamp(0, HUNDRED_PERCENT))
+        .collect();
+    let counted = i64::try_from(shares.len()).unwrap_or(i64::MAX);
+    ratio_bp(shares.iter().sum(), counted.saturating_mul(HUNDRED_PERCENT))
+        .map(|mean| mean.min(HUNDRED_PERCENT))
+}
+
 /// Ratios measured from the contract's computed deliverables, by delivery node: the mean of
-/// the delivered/target shares (basis points, each capped at 100 %) of the lines counted from
-/// service records, the measure of a region's purchase overview. Contract lines carry no
-/// core/basic marker, so every delivery node gets the same contract-wide ratio. Empty for a
-/// contract without counted lines (delivery is then entered as a ratio) and for a closed
-/// evaluation, whose ratios were frozen into its inputs at the final score.
+/// the delivered/target shares of the lines counted from service records (the measure of a
+/// region's purchase overview), over the lines of the node's tier when it measures one
+/// (`core_delivery` the core lines, `basic_delivery` the basic ones) and over every counted
+/// line otherwise. A node without a counted line to measure is left out (its delivery is then
+/// entered as a ratio), and so is every node of a closed evaluation, whose ratios were frozen
+/// into its inputs at the final score.
 async fn measured(
     conn: &mut AnyConnection,
     ev: &Evaluation,
@@ -460,19 +476,8 @@ async fn measured(
     let purchaser = Scope::region(stored(RegionCode::parse(&ev.region_code))?);
     let lines =
         deliverables::for_contract(conn, &purchaser, &ev.contract_id, ev.planned_on).await?;
-    let shares: Vec<i64> = lines
-        .iter()
-        .filter_map(|l| l.delivered_bp)
-        .map(|bp| bp.clamp(0, HUNDRED_PERCENT))
-        .collect();
-    let counted = i64::try_from(shares.len()).unwrap_or(i64::MAX);
-    let Some(ratio) = ratio_bp(shares.iter().sum(), counted.saturating_mul(HUNDRED_PERCENT))
-        .map(|mean| mean.min(HUNDRED_PERCENT))
-    else {
-        return Ok(HashMap::new());
-    };
     Ok(delivery_nodes(tree)
-        .map(|n| (n.id.clone(), ratio))
+        .filter_map(|n| Some((n.id.clone(), mean_delivered(&lines, n.measures)?)))
         .collect())
 }
 

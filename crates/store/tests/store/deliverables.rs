@@ -10,7 +10,7 @@ use shegong_domain::money::Fen;
 use shegong_domain::network::station::Status;
 use shegong_domain::people::ServiceKind;
 use shegong_domain::purchase::contract::{
-    ContractLine, ContractState, ProcurementMethod, QualifyingRule, Term,
+    ContractLine, ContractState, LineTier, ProcurementMethod, QualifyingRule, Term,
 };
 use shegong_domain::purchase::instalment::{PaymentPlan, PlannedInstalment, Portion, Trigger};
 use shegong_store::crypto::{Algorithm, KeyRing};
@@ -43,6 +43,11 @@ fn line(
         unit_price: Fen(1_000),
         quantity,
         rule,
+        // Groups and casework are the core of the contract, the rest basic.
+        tier: match kind {
+            Some(ServiceKind::Group | ServiceKind::Casework) => LineTier::Core,
+            _ => LineTier::Basic,
+        },
     }
 }
 
@@ -588,6 +593,16 @@ db_test!(deliverables_are_seen_in_scope_only, |db| {
             6
         );
     }
+    // Each line carries its tier as written.
+    let tiers: Vec<LineTier> =
+        deliverables::for_contract(&mut c, &scope(COUNTY), &w.contract, today)
+            .await
+            .unwrap()
+            .iter()
+            .map(|l| l.tier)
+            .collect();
+    use LineTier::{Basic, Core};
+    assert_eq!(tiers, [Core, Basic, Basic, Core, Core, Basic]);
     let provider = Scope {
         region: None,
         org: Some(w.provider.parse().unwrap()),

@@ -13,7 +13,7 @@ use shegong_domain::money::Fen;
 use shegong_domain::network::station::Status;
 use shegong_domain::people::ServiceKind;
 use shegong_domain::purchase::contract::{
-    BudgetCategory, BudgetLine, ContractLine, ProcurementMethod, QualifyingRule, Term,
+    BudgetCategory, BudgetLine, ContractLine, LineTier, ProcurementMethod, QualifyingRule, Term,
 };
 use shegong_domain::purchase::evaluation::{
     EvaluationKind, EvaluationState, Grade, Points, RectificationState,
@@ -30,6 +30,7 @@ use shegong_store::purchase::contracts::{self, ContractInput};
 use shegong_store::purchase::evaluations::{
     self as evals, EvaluationInput, Filter, RectificationInput, ScoreText,
 };
+use shegong_store::purchase::indicator_trees::{self as trees, TreeInput};
 use shegong_store::purchase::instalments;
 use shegong_store::sql::Sql;
 use shegong_store::{PageRequest, StoreError, StoreResult};
@@ -80,6 +81,7 @@ pub(crate) fn contract_input(number: &str, provider: &str, stations: Vec<String>
                 min_sessions: 6,
                 min_person_times: 42,
             },
+            tier: LineTier::Core,
         }],
         budget: vec![BudgetLine {
             category: BudgetCategory::Personnel,
@@ -755,16 +757,21 @@ db_test!(
             &input("430202001", "一号站", Status::Operating, Some(&provider)),
         )
         .await;
-        // One line counted from records: 10 community activities, each record counts.
+        // Two lines counted from the same records, a core and a basic one: 10 community
+        // activities each, every record counts.
         let mut ci = contract_input("PG-9", &provider, vec![st.clone()]);
-        ci.lines = vec![ContractLine {
-            service_kind: Some(ServiceKind::Community),
-            content: "社区活动".into(),
-            unit: "次".into(),
-            unit_price: Fen(100_000),
-            quantity: 10,
-            rule: QualifyingRule::Each,
-        }];
+        ci.lines = [LineTier::Core, LineTier::Basic]
+            .into_iter()
+            .map(|tier| ContractLine {
+                service_kind: Some(ServiceKind::Community),
+                content: "社区活动".into(),
+                unit: "次".into(),
+                unit_price: Fen(100_000),
+                quantity: 10,
+                rule: QualifyingRule::Each,
+                tier,
+            })
+            .collect();
         let county = scope(COUNTY);
         let mut tx = db.begin().await.unwrap();
         let contract = contracts::create(&mut tx, &county, &ci, "test", NOW)
@@ -905,5 +912,224 @@ db_test!(
             (Some(8000), Some(8000), Some(Points(6667)), false)
         );
         assert_eq!(sheet.total, Points(96667));
+    }
+);
+
+/// `n` community activities at `station` within the term: each counts once for an `each` line
+/// of that kind.
+async fn activities(db: &Db, station: &str, n: usize) {
+    let keys = KeyRing::from_spec(&KeyRing::generate_spec(Algorithm::Aes256Gcm)).unwrap();
+    let viewer = Viewer {
+        scope: Scope::national(),
+        user_id: "tester".into(),
+        sees_protected: true,
+        today: d("2026-01-01"),
+    };
+    let mut tx = db.begin().await.unwrap();
+    for i in 0..n {
+        let s = ServiceInput {
+            kind: "community".into(),
+            domain: "social_assistance".into(),
+            station_id: Some(station.to_owned()),
+            title: format!("社区活动{i}"),
+            served_on: format!("2025-07-{:02}", i + 1),
+            duration_minutes: 60,
+            person_times: 20,
+            workers: "甲".into(),
+            ..Default::default()
+        };
+        services::create(&mut tx, &viewer, &keys, &s, "t", NOW)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+/// A community line of `tier` with a target of `quantity`, every record counting (or, without
+/// a kind, a line not counted from records).
+fn tier_line(tier: LineTier, kind: Option<ServiceKind>, quantity: i64) -> ContractLine {
+    ContractLine {
+        service_kind: kind,
+        content: format!("{tier}项目"),
+        unit: "次".into(),
+        unit_price: Fen(10_000),
+        quantity,
+        rule: QualifyingRule::Each,
+        tier,
+    }
+}
+
+/// The measured ratio of every delivery node of an evaluation's sheet, by node id.
+async fn measured_by_node(db: &Db, id: &str) -> Vec<(String, Option<i64>)> {
+    let mut c = db.read().await.unwrap();
+    let sheet = evals::sheet(&mut c, &scope(COUNTY), id).await.unwrap();
+    let mut out: Vec<(String, Option<i64>)> = sheet
+        .rows
+        .iter()
+        .filter(|r| matches!(r.node.scorer, Scorer::RatioBands { .. }))
+        .map(|r| (r.node.id.clone(), r.measured_bp))
+        .collect();
+    out.sort();
+    out
+}
+
+db_test!(
+    delivery_nodes_measure_the_lines_of_their_tier_or_all_counted_lines,
+    |db| {
+        use shegong_domain::purchase::default_tree;
+        use shegong_domain::purchase::evaluation::GradeThresholds;
+        use shegong_domain::purchase::indicator::delivery_bands;
+        let provider = agency(&db, "阳光社工", COUNTY).await;
+        let evaluator = agency(&db, "明镜评估中心", COUNTY).await;
+        let st = station(
+            &db,
+            COUNTY,
+            &input("430202001", "一号站", Status::Operating, Some(&provider)),
+        )
+        .await;
+        let county = scope(COUNTY);
+        // The county's own tree: the default with 核心项目服务质量 made a delivery node that
+        // names no tier, so it measures every counted line.
+        let mut nodes = default_tree::guangzhou_1000_nodes();
+        let all = nodes.iter_mut().find(|n| n.id == "core_quality").unwrap();
+        all.id = "all_delivery".into();
+        all.scorer = Scorer::RatioBands {
+            bands: delivery_bands(),
+        };
+        assert_eq!(all.measures, None);
+        let mut tx = db.begin().await.unwrap();
+        trees::create_tree(
+            &mut tx,
+            &county,
+            &TreeInput {
+                region: code(COUNTY),
+                name: "按项目层级计量".into(),
+                nodes,
+                thresholds: GradeThresholds::default(),
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
+        // With 8 activities: core lines at 80 % and 200 % (counted as 100 %), a basic line at
+        // 20 %, and a basic line not counted from records.
+        let mut both = contract_input("PG-T1", &provider, vec![st.clone()]);
+        both.lines = vec![
+            tier_line(LineTier::Core, Some(ServiceKind::Community), 10),
+            tier_line(LineTier::Core, Some(ServiceKind::Community), 4),
+            tier_line(LineTier::Basic, Some(ServiceKind::Community), 40),
+            tier_line(LineTier::Basic, None, 12),
+        ];
+        let both = contracts::create(&mut tx, &county, &both, "test", NOW)
+            .await
+            .unwrap();
+        // A contract whose only basic line is not counted from records.
+        let mut core_only = contract_input("PG-T2", &provider, vec![st.clone()]);
+        core_only.lines = vec![
+            tier_line(LineTier::Core, Some(ServiceKind::Community), 10),
+            tier_line(LineTier::Basic, None, 12),
+        ];
+        let core_only = contracts::create(&mut tx, &county, &core_only, "test", NOW)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        activities(&db, &st, 8).await;
+
+        let id = plan(&db, &both, EvaluationKind::MidTerm, Some(&evaluator))
+            .await
+            .unwrap();
+        let node = |id: &str, bp: Option<i64>| (id.to_owned(), bp);
+        assert_eq!(
+            measured_by_node(&db, &id).await,
+            [
+                // (80 % + 100 % + 20 %) / 3 over every counted line, rounded down.
+                node("all_delivery", Some(6666)),
+                // 20 %: the basic line counted from records, the uncounted one left out.
+                node("basic_delivery", Some(2000)),
+                // (80 % + 100 %) / 2 over the core lines.
+                node("core_delivery", Some(9000)),
+            ]
+        );
+
+        // No counted basic line: basic_delivery is not measured and is entered by hand.
+        let id = plan(&db, &core_only, EvaluationKind::MidTerm, Some(&evaluator))
+            .await
+            .unwrap();
+        assert_eq!(
+            measured_by_node(&db, &id).await,
+            [
+                node("all_delivery", Some(8000)),
+                node("basic_delivery", None),
+                node("core_delivery", Some(8000)),
+            ]
+        );
+        assert_eq!(
+            enter(&db, &county, &id, vec![text("basic_delivery", "50")])
+                .await
+                .unwrap(),
+            1
+        );
+        let mut c = db.read().await.unwrap();
+        let sheet = evals::sheet(&mut c, &county, &id).await.unwrap();
+        let basic = sheet
+            .rows
+            .iter()
+            .find(|r| r.node.id == "basic_delivery")
+            .unwrap();
+        assert_eq!((basic.measured_bp, basic.ratio_bp), (None, Some(5000)));
+    }
+);
+
+db_test!(
+    a_default_tree_stored_before_tiers_measures_every_counted_line,
+    |db| {
+        use shegong_domain::purchase::default_tree;
+        let provider = agency(&db, "阳光社工", COUNTY).await;
+        let st = station(
+            &db,
+            COUNTY,
+            &input("430202001", "一号站", Status::Operating, Some(&provider)),
+        )
+        .await;
+        // The national default as stored before delivery nodes named a tier: no `measures`.
+        let mut old = default_tree::guangzhou_1000_nodes();
+        for n in &mut old {
+            n.measures = None;
+        }
+        let old = serde_json::to_string(&old).unwrap();
+        assert!(!old.contains("measures"));
+        let county = scope(COUNTY);
+        let mut tx = db.begin().await.unwrap();
+        let tree = trees::tree_for_region(&mut tx, COUNTY, NOW).await.unwrap();
+        assert_eq!(tree.region_code, "");
+        Sql::new("UPDATE indicator_trees SET nodes = ")
+            .bind(old.as_str())
+            .push(" WHERE id = ")
+            .bind(tree.id.as_str())
+            .execute(&mut tx)
+            .await
+            .unwrap();
+        let mut ci = contract_input("PG-T3", &provider, vec![st.clone()]);
+        ci.lines = vec![
+            tier_line(LineTier::Core, Some(ServiceKind::Community), 10),
+            tier_line(LineTier::Basic, Some(ServiceKind::Community), 40),
+        ];
+        let contract = contracts::create(&mut tx, &county, &ci, "test", NOW)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        activities(&db, &st, 8).await;
+        let id = plan(&db, &contract, EvaluationKind::MidTerm, None)
+            .await
+            .unwrap();
+        // Both delivery nodes get the mean over every counted line, (80 % + 20 %) / 2, as
+        // before.
+        assert_eq!(
+            measured_by_node(&db, &id).await,
+            [
+                ("basic_delivery".to_owned(), Some(5000)),
+                ("core_delivery".to_owned(), Some(5000)),
+            ]
+        );
     }
 );

@@ -14,8 +14,8 @@ use shegong_domain::purchase::catalogue::{
     CostShare, CostShares, ItemStatus, PurchaserLevel, RemovalReason, ServiceField,
 };
 use shegong_domain::purchase::contract::{
-    BudgetCategory, BudgetLine, ContractLine, ContractState, ProcurementMethod, QualifyingRule,
-    Term,
+    BudgetCategory, BudgetLine, ContractLine, ContractState, LineTier, ProcurementMethod,
+    QualifyingRule, Term,
 };
 use shegong_domain::purchase::evaluation::{EvaluationKind, FinalScore, Grade, Points};
 use shegong_domain::purchase::instalment::{
@@ -73,6 +73,7 @@ fn contract(number: &str, provider: &str, stations: Vec<String>, amount: i64) ->
                 min_sessions: 6,
                 min_person_times: 42,
             },
+            tier: LineTier::Core,
         }],
         budget: vec![BudgetLine {
             category: BudgetCategory::Personnel,
@@ -146,6 +147,16 @@ db_test!(contracts_round_trip_whole_and_split_exactly, |db| {
             min_person_times: 42
         }
     );
+    assert_eq!(detail.lines[0].line.tier, LineTier::Core);
+    // A line as JSON from before tiers reads as basic; a tier that is neither is refused.
+    let old = r#"{"service_kind":"group","content":"小组","unit":"个","unit_price":100000,"quantity":36,"rule":{"rule":"each"}}"#;
+    let line: ContractLine = serde_json::from_str(old).unwrap();
+    assert_eq!(line.tier, LineTier::Basic);
+    let core = old.replace("}}", r#"},"tier":"core"}"#);
+    let line: ContractLine = serde_json::from_str(&core).unwrap();
+    assert_eq!(line.tier, LineTier::Core);
+    let middle = old.replace("}}", r#"},"tier":"middle"}"#);
+    assert!(serde_json::from_str::<ContractLine>(&middle).is_err());
     assert_eq!(detail.stations, vec![(st, "一号站".to_owned())]);
     let amounts: Vec<Fen> = detail.instalments.iter().map(|i| i.amount).collect();
     assert_eq!(amounts, [Fen(40_000), Fen(40_000), Fen(20_001)]);

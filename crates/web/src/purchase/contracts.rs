@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use shegong_domain::people::ServiceKind;
-use shegong_domain::purchase::contract::{BudgetCategory, ContractState, ProcurementMethod};
+use shegong_domain::purchase::contract::{
+    BudgetCategory, ContractState, LineTier, ProcurementMethod,
+};
 use shegong_domain::purchase::evaluation::EvaluationKind;
 use shegong_domain::purchase::format_percent;
 use shegong_domain::purchase::instalment::{InstalmentState, Portion, Trigger};
@@ -528,6 +530,7 @@ pub(super) async fn detail(
                         l.line.quantity.to_string(),
                         l.line.amount().map(|a| a.format_yuan()).unwrap_or_default(),
                         rule_text(&t, l.line.rule),
+                        t.get(&format!("purchase.tier.{}", l.line.tier)).to_owned(),
                     ]
                 })
                 .collect(),
@@ -559,6 +562,9 @@ pub(super) async fn detail(
 pub struct DeliveryRow {
     pub seq: i64,
     pub content: String,
+    /// The tier's code (`core`, `basic`) and its label.
+    pub tier: &'static str,
+    pub tier_label: String,
     pub rule: String,
     /// The target with its unit.
     pub target: String,
@@ -580,6 +586,8 @@ fn delivery_row(t: &Tr, l: &LineDelivery) -> DeliveryRow {
     DeliveryRow {
         seq: l.seq,
         content: l.content.clone(),
+        tier: l.tier.as_str(),
+        tier_label: t.get(&format!("purchase.tier.{}", l.tier)).to_owned(),
         rule: rule_text(t, l.rule),
         target: format!("{} {}", l.target, l.unit),
         delivered: l
@@ -754,6 +762,8 @@ struct FormPage {
     plan_rows: Vec<FormRow>,
     methods: Vec<(String, String)>,
     kinds: Vec<(String, String)>,
+    /// (code, label) of the line tiers, basic first (the default).
+    tiers: Vec<(String, String)>,
     categories: Vec<(String, String)>,
     evaluation_kinds: Vec<(String, String)>,
     /// (id, name) of the organisations the writer sees, for provider and purchaser.
@@ -841,6 +851,7 @@ async fn form_page(
                     "line_rule",
                     "line_a",
                     "line_b",
+                    "line_tier",
                 ],
             ),
             budget_rows: rows(&f, &["budget_category", "budget_amount"]),
@@ -852,6 +863,7 @@ async fn form_page(
             errors: FormErrors::new(t, errors),
             methods: options(&t, "purchase.method", ProcurementMethod::ALL),
             kinds: options(&t, "service.kind", ServiceKind::ALL),
+            tiers: options(&t, "purchase.tier", &[LineTier::Basic, LineTier::Core]),
             categories: options(&t, "purchase.budget", BudgetCategory::ALL),
             evaluation_kinds: options(&t, "evaluation.kind", EvaluationKind::ALL),
             orgs,

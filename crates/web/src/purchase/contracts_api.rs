@@ -104,6 +104,10 @@ pub struct LineDto {
     /// `{"rule":"each"}` or `{"rule":"person_times"}`.
     #[schema(value_type = Object)]
     pub rule: serde_json::Value,
+    /// The line's part of the contract: `core` (核心项目) or `basic` (基础项目); the default
+    /// evaluation tree measures each part's delivery separately.
+    #[schema(schema_with = crate::purchase::code::tier)]
+    pub tier: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -195,6 +199,7 @@ fn detail_dto(d: &ContractDetail) -> ContractDetailDto {
                 quantity: l.line.quantity,
                 amount_fen: l.line.amount().map(|a| a.0),
                 rule: serde_json::to_value(l.line.rule).unwrap_or_default(),
+                tier: l.line.tier.to_string(),
             })
             .collect(),
         budget: d
@@ -298,6 +303,11 @@ pub struct LineBody {
     #[serde(default)]
     #[schema(minimum = 0, maximum = 10000)]
     pub min_b: i64,
+    /// `core` (核心项目) or `basic` (基础项目, the default). Another value is refused (422 on
+    /// `lines`, code `purchase.tier_unknown`).
+    #[serde(default)]
+    #[schema(schema_with = crate::purchase::code::tier)]
+    pub tier: String,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -338,7 +348,7 @@ pub struct InstalmentBody {
     "term_start": "2025-06-01", "term_end": "2026-05-31", "procurement_method": "competitive_consultation",
     "stations": ["0190a3c2-0000-7000-8000-000000000002"], "plan": "40/40/20",
     "lines": [{"service_kind": "casework", "content": "个案服务", "unit": "个", "unit_price": "1000",
-               "quantity": 30, "rule": "closed_case", "min_a": 0, "min_b": 0}],
+               "quantity": 30, "rule": "closed_case", "min_a": 0, "min_b": 0, "tier": "core"}],
     "budget": [{"category": "personnel", "amount": "18万元"}]
 }))]
 pub struct ContractBody {
@@ -413,6 +423,7 @@ impl ContractBody {
             row("line_rule", l.rule.clone());
             row("line_a", l.min_a.to_string());
             row("line_b", l.min_b.to_string());
+            row("line_tier", l.tier.clone());
         }
         for (i, b) in self.budget.iter().enumerate().take(input::MAX_ROWS) {
             pairs.push((format!("budget_category_{i}"), b.category.clone()));
@@ -593,6 +604,9 @@ pub struct DeliverableDto {
     /// The line's qualifying rule, as in the contract's lines.
     #[schema(value_type = Object)]
     pub rule: serde_json::Value,
+    /// `core` (核心项目) or `basic` (基础项目): which delivery indicator the line counts for.
+    #[schema(schema_with = crate::purchase::code::tier)]
+    pub tier: String,
     /// The target quantity.
     pub target: i64,
     /// Delivered so far; null for lines not counted from records.
@@ -615,6 +629,7 @@ pub(super) fn deliverable_dto(l: &LineDelivery) -> DeliverableDto {
         unit: l.unit.clone(),
         service_kind: l.service_kind.map(|k| k.to_string()),
         rule: serde_json::to_value(l.rule).unwrap_or_default(),
+        tier: l.tier.to_string(),
         target: l.target,
         delivered: l.delivered,
         delivered_percent: l.delivered_bp.map(format_percent),

@@ -7,7 +7,7 @@ use shegong_domain::FieldError;
 use shegong_domain::money::{Fen, MoneyError, MoneyUnit};
 use shegong_domain::people::ServiceKind;
 use shegong_domain::purchase::contract::{
-    BudgetCategory, BudgetLine, ContractLine, ProcurementMethod, QualifyingRule, Term,
+    BudgetCategory, BudgetLine, ContractLine, LineTier, ProcurementMethod, QualifyingRule, Term,
 };
 use shegong_domain::purchase::evaluation::{EvaluationKind, FinalScore, GradeThresholds, Points};
 use shegong_domain::purchase::execution::{Expense, Position};
@@ -85,6 +85,11 @@ fn line(f: &FormData, i: usize) -> Option<Result<ContractLine, FieldError>> {
             "" => None,
             k => Some(renamed("lines", ServiceKind::parse(k))?),
         };
+        // 基础项目 unless the row says otherwise; an unknown tier is refused, never dropped.
+        let tier = match get("line_tier").trim() {
+            "" => LineTier::Basic,
+            t => renamed("lines", LineTier::parse(t))?,
+        };
         let (a, b) = (
             count("lines", &get("line_a"))?,
             count("lines", &get("line_b"))?,
@@ -109,6 +114,7 @@ fn line(f: &FormData, i: usize) -> Option<Result<ContractLine, FieldError>> {
             unit_price: renamed("lines", money("lines", &get("line_price")))?,
             quantity: count("lines", &get("line_quantity"))?,
             rule,
+            tier,
         };
         renamed("lines", line.validate())?;
         Ok(line)

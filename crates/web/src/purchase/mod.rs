@@ -165,7 +165,9 @@ fn routes() -> Router<AppState> {
 pub mod code {
     use shegong_domain::people::ServiceKind;
     use shegong_domain::purchase::catalogue::{ItemStatus, RemovalReason, ServiceField};
-    use shegong_domain::purchase::contract::{BudgetCategory, ContractState, ProcurementMethod};
+    use shegong_domain::purchase::contract::{
+        BudgetCategory, ContractState, LineTier, ProcurementMethod,
+    };
     use shegong_domain::purchase::evaluation::EvaluationKind;
     use shegong_domain::purchase::instalment::AssessmentOutcome;
     use utoipa::openapi::schema::Object;
@@ -211,6 +213,9 @@ pub mod code {
     }
     pub fn rule() -> Object {
         one_of(["each", "person_times", "group", "activity", "closed_case"])
+    }
+    pub fn tier() -> Object {
+        one_of(LineTier::ALL.iter().map(|v| v.as_str()))
     }
     pub fn trigger() -> Object {
         one_of(["date", "assessed_on", "evaluation"])

@@ -376,6 +376,10 @@ mod tests {
                 strs(&["each", "person_times", "group", "activity", "closed_case"]),
             ),
             (
+                "purchase.tier",
+                codes(co::LineTier::ALL, co::LineTier::as_str),
+            ),
+            (
                 "purchase.trigger_kind",
                 strs(&["date", "assessed_on", "evaluation"]),
             ),

@@ -324,7 +324,7 @@ fn valid_uscc(head: &str) -> String {
         .unwrap()
 }
 
-const CONTRACT_HEADERS: [&str; 17] = [
+const CONTRACT_HEADERS: [&str; 18] = [
     "合同号",
     "项目名称",
     "承接方",
@@ -342,33 +342,36 @@ const CONTRACT_HEADERS: [&str; 17] = [
     "数量",
     "最少节数",
     "最少人次",
+    "项目类别",
 ];
 
 fn contract_sheet(uscc: &str) -> Vec<u8> {
     let with_uscc = format!(
-        "LS-2025-002|青少年服务项目|{uscc}|20|2025-01-01|2025年12月31日|竞争性磋商|建宁街道社工站||50%,50%|社区活动|青少年活动|场|5000|40||"
+        "LS-2025-002|青少年服务项目|{uscc}|20|2025-01-01|2025年12月31日|竞争性磋商|建宁街道社工站||50%,50%|社区活动|青少年活动|场|5000|40|||basic"
     );
     let lines = [
         // Rows 3–4: one contract over two lines, its own columns given once; a full-width
         // digit in 万元.
-        "LS-2025-001|芦淞区社工站服务项目|阳光社会工作服务中心|３0|2025-06-01|2026/5/31|公开招标|贺家土街道社工站、建设街道社工站|长者关爱服务|40/40/20|小组工作|长者互助小组|个|3000|20|6|42",
-        "LS-2025-001||||||||||个案服务|困境儿童个案|个|8000|30||",
+        "LS-2025-001|芦淞区社工站服务项目|阳光社会工作服务中心|３0|2025-06-01|2026/5/31|公开招标|贺家土街道社工站、建设街道社工站|长者关爱服务|40/40/20|小组工作|长者互助小组|个|3000|20|6|42|核心项目",
+        "LS-2025-001||||||||||个案服务|困境儿童个案|个|8000|30|||基础",
         // Row 5: the provider by its credit code, a date in Chinese, percent signs in the plan.
         &with_uscc,
         // Row 6: an amount in Chinese numerals that is only an estimate.
-        "LS-2025-003|禁毒项目|阳光社会工作服务中心|二十多万|2025-01-01|2025-12-31|询价|||100|探访|探访|次|50|100||",
+        "LS-2025-003|禁毒项目|阳光社会工作服务中心|二十多万|2025-01-01|2025-12-31|询价|||100|探访|探访|次|50|100|||",
         // Row 7: a plan of 40 + 40 + 30.
-        "LS-2025-004|助残项目|阳光社会工作服务中心|10|2025-01-01|2025-12-31|单一来源|||40/40/30|探访|探访|次|50|100||",
+        "LS-2025-004|助残项目|阳光社会工作服务中心|10|2025-01-01|2025-12-31|单一来源|||40/40/30|探访|探访|次|50|100|||",
         // Row 8: a provider nobody registered.
-        "LS-2025-005|家庭项目|不存在的社工机构|10|2025-01-01|2025-12-31|询价|||100|探访|探访|次|50|100||",
+        "LS-2025-005|家庭项目|不存在的社工机构|10|2025-01-01|2025-12-31|询价|||100|探访|探访|次|50|100|||",
         // Rows 9–10: a good first line and a bad second one: the whole contract is refused.
-        "LS-2025-006|社区项目|阳光社会工作服务中心|10|2025-01-01|2025-12-31|询价|||100|探访|探访|次|50|100||",
-        "LS-2025-006||||||||||探访|电话探访|次|20|很多||",
+        "LS-2025-006|社区项目|阳光社会工作服务中心|10|2025-01-01|2025-12-31|询价|||100|探访|探访|次|50|100|||",
+        "LS-2025-006||||||||||探访|电话探访|次|20|很多|||",
         // Row 11: the term ends before it starts.
-        "LS-2025-007|倒挂项目|阳光社会工作服务中心|10|2025-12-31|2025-01-01|询价|||100|探访|探访|次|50|100||",
+        "LS-2025-007|倒挂项目|阳光社会工作服务中心|10|2025-12-31|2025-01-01|询价|||100|探访|探访|次|50|100|||",
         // Row 12: a second line of the contract of row 7, further down: the plan's error is on
         // it too.
-        "LS-2025-004||||||||||探访|电话探访|次|20|10||",
+        "LS-2025-004||||||||||探访|电话探访|次|20|10|||",
+        // Row 13: a tier that is neither core nor basic, refused on its cell.
+        "LS-2025-008|社区项目二|阳光社会工作服务中心|10|2025-01-01|2025-12-31|询价|||100|探访|探访|次|50|100|||中等",
     ];
     let rows: Vec<Vec<&str>> = lines.iter().map(|l| l.split('|').collect()).collect();
     for row in &rows {
@@ -465,7 +468,8 @@ app_test!(
                 "unit_price",
                 "quantity",
                 "min_sessions",
-                "min_person_times"
+                "min_person_times",
+                "tier"
             ],
             "{}",
             first.text
@@ -485,7 +489,8 @@ app_test!(
                 ("9", "有误"),
                 ("10", "有误"),
                 ("11", "有误"),
-                ("12", "有误")
+                ("12", "有误"),
+                ("13", "有误")
             ],
             "{}",
             first.text
@@ -518,6 +523,12 @@ app_test!(
         // Term end before start: on the contract's rows.
         let p = problems("11");
         assert!(p.contains("服务期结束"), "{p}");
+        // A tier that is neither, on its cell with the values it may take.
+        let p = problems("13");
+        assert!(
+            p.contains("项目类别") && p.contains("中等") && p.contains("核心项目、基础项目"),
+            "{p}"
+        );
 
         let before = count(
             &app,
@@ -529,7 +540,7 @@ app_test!(
         let list = admin.get(done.location()).await;
         assert_eq!(
             list.select("#import-summary"),
-            ["导入完成：新增 3，更新 0，未变 0，跳过有误的 7 行。"]
+            ["导入完成：新增 3，更新 0，未变 0，跳过有误的 8 行。"]
         );
         assert_eq!(
             count(
@@ -565,6 +576,8 @@ app_test!(
         let lines = one["lines"].as_array().unwrap();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0]["content"], "长者互助小组");
+        assert_eq!(lines[0]["tier"], "core");
+        assert_eq!(lines[1]["tier"], "basic");
         assert_eq!(lines[0]["amount_fen"], 6_000_000);
         assert_eq!(lines[0]["rule"]["rule"], "group");
         assert_eq!(lines[0]["rule"]["min_sessions"], 6);
@@ -598,6 +611,7 @@ app_test!(
         assert_eq!(two["provider_org_id"], other.as_str());
         assert_eq!(two["term_end"], "2025-12-31");
         assert_eq!(two["lines"].as_array().unwrap().len(), 1);
+        assert_eq!(two["lines"][0]["tier"], "basic");
         assert_eq!(two["instalments"][1]["trigger"]["kind"], "final");
 
         // The same sheet again: every contract already filed is skipped with the reason.

@@ -332,6 +332,90 @@ app_test!(bad_input_is_refused_by_field_and_writes_nothing, |app| {
     assert!(res.location().starts_with("/contracts/"));
 });
 
+app_test!(
+    a_lines_tier_round_trips_and_an_unknown_one_is_refused,
+    |app| {
+        let (mut admin, provider, st, first) = setup(&app).await;
+        // Lines sent without a tier are basic.
+        let body = admin
+            .get(&format!("/api/v1/contracts/{first}"))
+            .await
+            .json();
+        assert_eq!(body["lines"][0]["tier"], "basic", "{body}");
+        assert_eq!(body["lines"][1]["tier"], "basic");
+        // A core line is written and read back as such, beside a basic one.
+        let mut body = contract("ZZ-2025-020", COUNTY, &provider, &st);
+        body["lines"][0]["tier"] = serde_json::json!("core");
+        body["lines"][1]["tier"] = serde_json::json!("basic");
+        let res = send_json(&mut admin, Method::POST, "/api/v1/contracts", body).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        let created = res.json();
+        assert_eq!(created["lines"][0]["tier"], "core", "{created}");
+        assert_eq!(created["lines"][1]["tier"], "basic");
+        let id = created["id"].as_str().unwrap().to_owned();
+        let read = admin.get(&format!("/api/v1/contracts/{id}")).await.json();
+        assert_eq!(read["lines"][0]["tier"], "core");
+        assert_eq!(read["lines"][1]["tier"], "basic");
+        // The deliverables carry it, in the API and on the contract's page.
+        let d = admin
+            .get(&format!("/api/v1/contracts/{id}/deliverables"))
+            .await
+            .json();
+        assert_eq!(d["lines"][0]["tier"], "core", "{d}");
+        assert_eq!(d["lines"][1]["tier"], "basic");
+        let page = admin.get(&format!("/contracts/{id}")).await;
+        assert_eq!(page.select("#deliverable-1 .tier"), ["核心项目"]);
+        assert_eq!(page.select("#deliverable-2 .tier"), ["基础项目"]);
+        // A tier that is neither is refused on the lines, and nothing is written.
+        let before = rows(&app).await;
+        let mut body = contract("ZZ-2025-021", COUNTY, &provider, &st);
+        body["lines"][1]["tier"] = serde_json::json!("middle");
+        let res = send_json(&mut admin, Method::POST, "/api/v1/contracts", body).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+        let p = res.json();
+        assert_eq!(p["errors"][0]["field"], "lines", "{p}");
+        assert_eq!(p["errors"][0]["code"], "purchase.tier_unknown", "{p}");
+        assert_eq!(rows(&app).await, before);
+        // The form offers a tier per line row, 基础项目 chosen until another is.
+        let form = admin.get("/contracts/new").await;
+        assert_eq!(
+            form.select("select[name=line_tier_0] option[selected]"),
+            ["基础项目"]
+        );
+        let mut fields = vec![
+            ("region", COUNTY),
+            ("contract_number", "ZZ-2025-022"),
+            ("title", "核心项目测试"),
+            ("provider_org_id", provider.as_str()),
+            ("amount", "300000"),
+            ("term_start", "2025-06-01"),
+            ("term_end", "2026-05-31"),
+            ("procurement_method", "single_source"),
+            ("line_content_0", "个案"),
+            ("line_unit_0", "个"),
+            ("line_price_0", "1000"),
+            ("line_quantity_0", "30"),
+            ("line_tier_0", "middle"),
+            ("plan", "50/50"),
+        ];
+        let res = admin.post_form("/contracts", &fields).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+        assert_eq!(
+            res.select("#lines-error"),
+            ["项目类别只能是核心项目或基础项目。"]
+        );
+        assert_eq!(rows(&app).await, before);
+        fields.retain(|(k, _)| *k != "line_tier_0");
+        fields.push(("line_tier_0", "core"));
+        let res = admin.post_form("/contracts", &fields).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let id = res.location().trim_start_matches("/contracts/");
+        let id = id.split('?').next().unwrap();
+        let read = admin.get(&format!("/api/v1/contracts/{id}")).await.json();
+        assert_eq!(read["lines"][0]["tier"], "core", "{read}");
+    }
+);
+
 app_test!(states_move_only_along_the_workflow_and_are_audited, |app| {
     let (mut admin, _, _, id) = setup(&app).await;
     let patch = |to: &str| serde_json::json!({ "state": to });

@@ -16,7 +16,9 @@ use chrono::Days;
 use shegong_domain::RegionCode;
 use shegong_domain::money::Fen;
 use shegong_domain::people::ServiceKind;
-use shegong_domain::purchase::contract::{ContractLine, ProcurementMethod, QualifyingRule, Term};
+use shegong_domain::purchase::contract::{
+    ContractLine, LineTier, ProcurementMethod, QualifyingRule, Term,
+};
 use shegong_domain::purchase::evaluation::EvaluationKind;
 use shegong_domain::purchase::instalment::{PaymentPlan, PlannedInstalment, Portion, Trigger};
 use shegong_store::network::stations::{self, Station};
@@ -52,6 +54,12 @@ const SERVICE_KINDS: &[(&str, &[&str])] = &[
     ("policy_publicity", &["政策宣传", "宣传", "政策宣讲"]),
     ("psychological", &["心理疏导", "心理支持", "心理辅导"]),
     ("crisis", &["危机干预"]),
+];
+
+/// 核心项目 / 基础项目, as sheets write them.
+const TIERS: &[(&str, &[&str])] = &[
+    ("core", &["核心项目", "核心"]),
+    ("basic", &["基础项目", "基础"]),
 ];
 
 static COLUMNS: Schema = Schema {
@@ -265,6 +273,16 @@ static COLUMNS: Schema = Schema {
             "For lines counted from service records; empty for pay, supervision and the like"
         ),
         col!(
+            "tier",
+            "项目类别",
+            "Tier",
+            ["项目层级", "核心或基础", "核心/基础", "核心项目或基础项目"],
+            false,
+            Kind::Choice(TIERS),
+            "核心项目或基础项目，不填为基础项目；评估时分别计入核心项目和基础项目完成情况",
+            "Core (核心项目) or basic (基础项目), basic when empty; evaluations measure the two apart"
+        ),
+        col!(
             "content",
             "服务内容",
             "Content",
@@ -426,6 +444,7 @@ impl Importer for Contracts {
                     "",
                     "40/40/20",
                     "小组工作",
+                    "核心项目",
                     "长者互助小组",
                     "个",
                     "3000",
@@ -449,6 +468,7 @@ impl Importer for Contracts {
                     "",
                     "",
                     "个案服务",
+                    "基础项目",
                     "困境儿童个案",
                     "个",
                     "8000",
@@ -1023,8 +1043,9 @@ fn triggers(n: usize, term: Term) -> Vec<Trigger> {
 /// The row's contract line, `None` when a cell of it did not read (its error is the row's
 /// already); its rule from the threshold columns.
 fn line(cells: &Cells<'_>, job: &Job<'_>, row: &Row) -> Result<Option<ContractLine>, CellMessage> {
-    const LINE_KEYS: [&str; 9] = [
+    const LINE_KEYS: [&str; 10] = [
         "service_kind",
+        "tier",
         "content",
         "unit",
         "unit_price",
@@ -1074,6 +1095,11 @@ fn line(cells: &Cells<'_>, job: &Job<'_>, row: &Row) -> Result<Option<ContractLi
         unit_price,
         quantity: *quantity,
         rule,
+        // The cell read as one of the tiers (anything else is its error already); empty: basic.
+        tier: row
+            .code("tier")
+            .and_then(|t| LineTier::parse(t).ok())
+            .unwrap_or_default(),
     };
     line.validate().map_err(|e| {
         let key = match e.field {
