@@ -28,6 +28,7 @@ use shegong_domain::purchase::contract::{
     BudgetCategory, BudgetLine, ContractLine, ContractState, LineTier, ProcurementMethod,
     QualifyingRule, Term,
 };
+use shegong_domain::purchase::default_tree::guangzhou_1000_nodes;
 use shegong_domain::purchase::evaluation::{
     EvaluationKind, EvaluationState, FinalScore, GradeThresholds, Points,
 };
@@ -43,6 +44,7 @@ use shegong_store::purchase::contracts::{self, ContractInput};
 use shegong_store::purchase::evaluations::{
     self as evals, EvaluationInput, RectificationInput, ScoreText,
 };
+use shegong_store::purchase::indicator_trees::{TreeInput, create_tree};
 use shegong_store::purchase::instalments::{self, Assess, Step};
 use shegong_store::{Conn, PageRequest};
 use shegong_web::AppState;
@@ -478,6 +480,24 @@ async fn run_to(
 
 /// A mid-term evaluation of contract `id` completed to its grade (assessing the mid-term
 /// instalment) and published, and a spot check in rectification with two open tasks, one overdue.
+/// The city's own indicator tree in two versions: the national default's items, the 2025
+/// version with 优秀 from 85 and 良好 from 75 (the one the demo's evaluations use).
+async fn seed_city_trees(conn: &mut Conn, now: i64) -> anyhow::Result<()> {
+    for (name, excellent, good) in [
+        ("株洲市社工站服务评估指标（2024 版）", 9000, 8000),
+        ("株洲市社工站服务评估指标（2025 版）", 8500, 7500),
+    ] {
+        let input = TreeInput {
+            region: RegionCode::parse(CITY)?,
+            name: name.into(),
+            nodes: guangzhou_1000_nodes(),
+            thresholds: GradeThresholds::new(excellent, good, 6000)?,
+        };
+        create_tree(conn, &Scope::national(), &input, now).await?;
+    }
+    Ok(())
+}
+
 async fn seed_evaluations(
     conn: &mut Conn,
     id: &str,
@@ -498,6 +518,7 @@ async fn seed_evaluations(
         now,
     )
     .await?;
+    seed_city_trees(conn, now).await?;
     let planned = |months| {
         term.start()
             .checked_add_months(Months::new(months))
