@@ -7,6 +7,9 @@
 //!
 //! PostgreSQL comes from `TEST_DATABASE_URL` (an admin URL; `scripts/test` starts a throw-away
 //! cluster and sets it). Without it the PostgreSQL half of every test fails: it never skips.
+//! On a shared server each test drops its database when it ends, and databases left by killed
+//! test processes are dropped after six hours; `SHEGONG_TEST_PG_THROWAWAY` (set by
+//! `scripts/test` for its own cluster) skips the per-test drop, since the cluster goes whole.
 //! `TEST_PG_COLLATION` (an ICU locale such as `zh-Hans-CN`) gives the test databases that default
 //! collation instead of the cluster's, so the `COLLATE "C"` columns (region codes: sorting and
 //! prefix range scans) are exercised where the default order differs from byte order.
@@ -27,6 +30,8 @@ pub struct TestDb {
     pub db: Db,
     pub url: String,
     dir: Option<PathBuf>,
+    /// A PostgreSQL test database to drop when the test ends: (admin URL, name).
+    pg: Option<(String, String)>,
 }
 
 impl Deref for TestDb {
@@ -40,6 +45,58 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some(dir) = &self.dir {
             let _ = std::fs::remove_dir_all(dir);
+        }
+        // A shared server (a developer's TEST_DATABASE_URL) would otherwise keep every test's
+        // copy of the template: tens of gigabytes after a few hundred runs. Dropped on a thread
+        // of its own, since the test's runtime may be the one running this drop; FORCE ends the
+        // pool's idle connections.
+        if let Some((admin, name)) = self.pg.take() {
+            let dropped = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async move {
+                    let Ok(opts) = AnyConnectOptions::from_str(&admin) else {
+                        return;
+                    };
+                    if let Ok(mut c) = opts.connect().await {
+                        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                        let _ = c.execute(sqlx::AssertSqlSafe(sql)).await;
+                    }
+                });
+            });
+            let _ = dropped.join();
+        }
+    }
+}
+
+/// How old a leftover test database (of a process killed before its drop) must be before
+/// another test removes it: far longer than any test run.
+const STALE_TEST_DB_MS: i64 = 6 * 3600 * 1000;
+
+/// Drop test databases left by processes that died before dropping theirs: their names carry
+/// a UUID v7, whose first 48 bits are the creation time in milliseconds.
+async fn sweep_stale(conn: &mut AnyConnection) {
+    let Ok(names) = sqlx::query_as::<_, (String,)>(
+        "SELECT datname::text FROM pg_database WHERE datname LIKE 'shegong\\_t\\_%'",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    else {
+        return;
+    };
+    let now = crate::now_millis();
+    for (name,) in names {
+        let born = name
+            .strip_prefix("shegong_t_")
+            .and_then(|hex| hex.get(..12))
+            .and_then(|ms| i64::from_str_radix(ms, 16).ok());
+        if born.is_some_and(|born| now - born > STALE_TEST_DB_MS) {
+            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let _ = conn.execute(sqlx::AssertSqlSafe(sql)).await;
         }
     }
 }
@@ -90,6 +147,7 @@ pub async fn sqlite() -> TestDb {
         db,
         url,
         dir: Some(dir),
+        pg: None,
     }
 }
 
@@ -194,6 +252,7 @@ pub async fn postgres() -> TestDb {
         .await
         .unwrap();
     }
+    sweep_stale(&mut conn).await;
     let name = format!("shegong_t_{}", uuid::Uuid::now_v7().simple());
     conn.execute(sqlx::AssertSqlSafe(format!(
         "CREATE DATABASE {name} TEMPLATE {tpl}"
@@ -205,7 +264,15 @@ pub async fn postgres() -> TestDb {
         .unwrap();
     let url = with_db(&admin, &name);
     let db = Db::open(&DbOptions::new(&url)).await.expect("open test db");
-    TestDb { db, url, dir: None }
+    TestDb {
+        db,
+        url,
+        dir: None,
+        // A throw-away cluster (scripts/test's) goes as a whole: no drop per test there.
+        pg: std::env::var_os("SHEGONG_TEST_PG_THROWAWAY")
+            .is_none()
+            .then_some((admin, name)),
+    }
 }
 
 /// Write one test body and run it on both backends: `db_test!(name, |db| { ... });`

@@ -267,8 +267,9 @@ impl TreeText {
     }
 }
 
-/// Blank rows the editor offers below the nodes, also allowed past [`MAX_NODES`] in a body.
-pub const EDITOR_SPARE_ROWS: usize = 20;
+/// Blank rows the editor offers below the nodes ("more rows" adds as many again), also
+/// allowed past [`MAX_NODES`] in a submission.
+pub const EDITOR_SPARE_ROWS: usize = 5;
 
 #[cfg(test)]
 mod tests {

@@ -369,9 +369,16 @@ async fn render_form(
 ) -> WebResult<Response> {
     let t = ctx.tr();
     let message = |e: &FieldError| t.get(e.code).to_owned();
+    // Trailing blank rows give way to the spare ones (refusals name rows with content only).
+    let filled = tree
+        .nodes
+        .iter()
+        .rposition(|n| !n.is_blank())
+        .map_or(0, |last| last + 1);
     let mut rows: Vec<EditRow> = tree
         .nodes
         .iter()
+        .take(filled)
         .cloned()
         .chain(std::iter::repeat_with(NodeText::default).take(EDITOR_SPARE_ROWS))
         .enumerate()
