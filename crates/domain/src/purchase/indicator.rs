@@ -918,12 +918,14 @@ mod tests {
             check(|n| n[2].measures = Some(LineTier::Core)),
             err("b", "evaluation.measures_not_ratio")
         );
-        assert!(IndicatorTree::new({
-            let mut n = sample();
-            n[3].measures = Some(LineTier::Core);
-            n
-        })
-        .is_ok());
+        assert!(
+            IndicatorTree::new({
+                let mut n = sample();
+                n[3].measures = Some(LineTier::Core);
+                n
+            })
+            .is_ok()
+        );
     }
 
     #[test]
