@@ -7,12 +7,14 @@
 // different ratio without a reason refused beside the indicator — to a final grade, and the
 // mid-term instalment reduced by the contract's rule. The contract's execution: an expense written
 // in words ("三百元左右") refused beside the expense form with what was typed kept, a valid one
-// moving the budget line's spent cell and the execution rate, a post added (岗位购买; no holder:
-// the test has no provider staff); 购买服务概况 of the city (KPIs, drill-down to a district and its
-// townships); the provider's organisation links page refusing a USCC no organisation has (the
-// test's organisations have no USCC, so no link is added). Published, the grade and the contract
-// notice are on the public portal (/public/purchase). Then the purchase pages and the portal's at
-// 390 px: no horizontal page overflow (wide tables scroll in their own box).
+// moving the budget line's spent cell and the execution rate, a post added (岗位购买, 2 places) and
+// filled by a social worker the provider employs (registered on the staff form: employer the
+// provider, at the contract's station), the post showing 1 of 2 filled and its holder, also at
+// 390 px; 购买服务概况 of the city (KPIs, drill-down to a district and its townships); the
+// provider's organisation links page refusing a USCC no organisation has (the test's
+// organisations have no USCC, so no link is added). Published, the grade and the contract notice
+// are on the public portal (/public/purchase). Then the purchase pages and the portal's at 390 px:
+// no horizontal page overflow (wide tables scroll in their own box).
 //
 // Fixtures that are not the point (the two organisations' ids, the station) come from the
 // organisation page and the stations API; every step of the scenario itself uses the pages.
@@ -25,6 +27,7 @@ import {
   assertPath,
   assertStatus,
   assertText,
+  assertVisible,
   clickAndWait,
   launchBrowser,
   openSession,
@@ -48,6 +51,9 @@ const GROUP_TITLE = '亲子成长小组';
 const COUNTY = '430202';
 const EXPENSE = '七月驻站社工工资';
 const POST = '驻站社工';
+/** The provider's social worker who fills the post; a valid GB 11643 number (check digit 3). */
+const WORKER = '李娜';
+const WORKER_ID = '430202199203154523';
 // Well formed, registered by no organisation of this test.
 const UNKNOWN_USCC = '52430200MJ0000001X';
 
@@ -169,6 +175,7 @@ test('a civil-affairs administrator buys services: contract, deliverables, evalu
   let stationId = '';
   let contractPath = '';
   let evaluationPath = '';
+  let workerId = '';
 
   await step('create a civil-affairs administrator of 株洲市 (CLI) and sign in', async () => {
     await server.addUser({ username: admin, role: 'civil_affairs_admin', region: CITY, password, permanent: true });
@@ -420,7 +427,7 @@ test('a civil-affairs administrator buys services: contract, deliverables, evalu
     assert.match(rows[0], new RegExp(`${today}.*30,000\\.00.*${EXPENSE}.*记-0701`), `the expense row: ${rows[0]}`);
   });
 
-  await step('add a post (驻站社工 at the station, 2 places): listed with none filled (the test has no provider staff to fill it)', async () => {
+  await step('add a post (驻站社工 at the station, 2 places): listed with none filled yet', async () => {
     const form = page.locator('#position-form');
     await form.locator('input[name="title"]').fill(POST);
     await form.locator('select[name="station_id"]').selectOption(stationId);
@@ -431,7 +438,70 @@ test('a civil-affairs administrator buys services: contract, deliverables, evalu
     assert.match(row, new RegExp(`${POST}.*${STATION}`), `the post's row: ${row}`);
     await assertText(page, '#position-1 .filled', '0');
     assert.equal(await page.locator('#position-1 li.fill').count(), 0, 'no holders');
+    // The provider has no staff yet: the fill form offers nobody.
+    const offered = await page.locator('#position-1 .fill-form select[name="staff_id"] option').evaluateAll((os) => os.map((o) => o.value).filter((v) => v));
+    assert.deepEqual(offered, [], 'no provider staff to choose');
   });
+
+  await step(`/staff/new: register ${WORKER}, employed by ${PROVIDER} at ${STATION} (在岗)`, async () => {
+    const res = await visit(page, '/staff/new');
+    assertStatus(res, 200, 'GET /staff/new');
+    await page.locator('#name').fill(WORKER);
+    await page.locator('#id_number').fill(WORKER_ID);
+    await page.locator('#employer').selectOption(providerId);
+    await page.locator('#station').selectOption(stationId);
+    await submit(page, page.locator('#save-staff'), /^\/staff\/[0-9a-f-]{36}$/, `the staff form for ${WORKER}`);
+    workerId = new URL(page.url()).pathname.split('/').pop();
+    const h1 = await textOf(page, 'main h1');
+    assert.ok(h1.startsWith(WORKER) && h1.includes('在岗'), `${WORKER} is on duty: ${h1}`);
+  });
+
+  await step(`fill the post with ${WORKER} from today: 1 of 2 filled, the holder listed, one place still open`, async () => {
+    await visit(page, contractPath);
+    const form = page.locator('#position-1 .fill-form');
+    const select = form.locator('select[name="staff_id"]');
+    const offered = await select.locator('option').evaluateAll((os) => os.filter((o) => o.value).map((o) => [o.value, o.textContent.trim()]));
+    assert.deepEqual(offered, [[workerId, WORKER]], 'the fill form offers the provider\'s active staff');
+    await select.selectOption(workerId);
+    assert.equal(await form.locator('input[name="from_date"]').inputValue(), today, 'from today by default');
+    await submit(page, form.locator('button'), /^\/contracts\/[^/]+$/, 'filling the post');
+    assert.equal(await page.locator('#fill-error').count(), 0, 'no refusal');
+    await assertText(page, '#position-1 .filled', '1');
+    const cells = await page.locator('#position-1 > td').evaluateAll((tds) => tds.map((td) => td.textContent.replace(/\s+/g, ' ').trim()));
+    assert.equal(cells[3], '2', `headcount 2: ${cells}`);
+    const holders = (await page.locator('#position-1 li.fill').allTextContents()).map(norm);
+    assert.equal(holders.length, 1, `one holder: ${holders}`);
+    assert.match(holders[0], new RegExp(`^${WORKER} ${today} ~`), `the holder from today: ${holders[0]}`);
+    assert.equal(await page.locator('#position-1 .fill-form').count(), 1, 'a place is left: the fill form stays');
+    // The API agrees: 1 of 2, held by the worker since today.
+    const r = await pageFetch(page, `/api/v1${contractPath}/positions`, { headers: { Accept: 'application/json' } });
+    assert.equal(r.status, 200, `GET /api/v1${contractPath}/positions: ${r.text}`);
+    assert.deepEqual(
+      r.json.map((p) => [p.seq, p.headcount, p.filled, p.fills.map((f) => [f.staff_id, f.from_date, f.to_date])]),
+      [[1, 2, 1, [[workerId, today, null]]]],
+    );
+  });
+
+  await step(`390 px: the 购买岗位 card shows the post 1 of 2 with ${WORKER}, reached by scrolling the table in its own box`, async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await visit(page, contractPath);
+    await assertVisible(page, '#positions h2');
+    await assertText(page, '#position-1 .filled', '1');
+    // The holders column is past the narrow screen's edge: scrolling the table's box brings it in.
+    const holder = page.locator('#position-1 li.fill').first();
+    await holder.scrollIntoViewIfNeeded();
+    assert.match(norm(await holder.textContent()), new RegExp(`^${WORKER}`));
+    const box = await holder.boundingBox();
+    assert.ok(box && box.x >= 0 && box.x < 390, `the holder is on screen after scrolling the table: ${JSON.stringify(box)}`);
+    const scrolled = await page.locator('#positions .table-wrap').evaluate((el) => el.scrollLeft);
+    assert.ok(scrolled > 0, 'the table scrolled in its own box');
+    const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
+    assert.ok(scroll <= width + 1, `the page does not overflow at 390 px (scrollWidth ${scroll})`);
+  });
+
+  await step('back to 1280 px', async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }, { shot: false });
 
   await step('购买服务概况 of 株洲市: the KPIs count the contract and its amount; the execution rate is the expense\'s', async () => {
     const res = await visit(page, `/contracts/summary?region=${CITY}`);
@@ -488,7 +558,7 @@ test('a civil-affairs administrator buys services: contract, deliverables, evalu
 
   await step('390 px wide: the purchase pages do not overflow horizontally (tables scroll in their own box)', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    const portal = ['catalogue', 'contracts', 'evaluations'].map((tab) => `/public/purchase?region=${CITY}&tab=${tab}`);
+    const portal = ['catalogue', 'notices', 'contracts', 'evaluations'].map((tab) => `/public/purchase?region=${CITY}&tab=${tab}`);
     const summaries = [`/contracts/summary?region=${CITY}`, `/contracts/summary?region=${COUNTY}`];
     const bad = await overflowing(page, ['/contracts', '/contracts/new', contractPath, '/contracts/delivery', ...summaries, '/evaluations', evaluationPath, `/orgs/${providerId}/links`, ...portal]);
     await page.setViewportSize({ width: 1280, height: 900 });

@@ -1,15 +1,17 @@
 //! What the public portal publishes of the purchase of services (`/public/purchase`, no login),
 //! for one region subtree — the portal's chosen region and everything under it, whoever asks:
 //! published catalogue editions with their included and purchasing items (removed ones apart,
-//! with the reason), contract notices, and the grades of published evaluations.
+//! with the reason), the procurement notices of purchase projects, contract notices, and the
+//! grades of published evaluations.
 //!
 //! Only public facts leave here: organisations (purchaser, provider with its USCC), stations by
 //! name, amounts, terms and results. Nothing names a person — no usernames (the item history's
-//! authors, a contract's creator), no evaluator notes, no rectification owners — and nothing
-//! internal: no record ids. A draft edition and its items are not shown (a contract buying from
+//! authors, a contract's creator, who filed a procurement notice), no evaluator notes, no
+//! rectification owners — and nothing internal: no record ids. A draft edition and its items are not shown (a contract buying from
 //! one does not name the item either), and an evaluation shows only once published.
 //!
-//! Every list is bounded: editions, contracts and evaluations come a page at a time, and an
+//! Every list is bounded: editions, procurement notices, contracts and evaluations come a page
+//! at a time, and an
 //! edition's items, a contract's station names are capped with the count of the rest.
 
 use std::collections::HashMap;
@@ -22,6 +24,7 @@ use shegong_domain::purchase::catalogue::{
 };
 use shegong_domain::purchase::contract::{ContractState, ProcurementMethod, Term};
 use shegong_domain::purchase::evaluation::{EvaluationKind, Grade, Points};
+use shegong_domain::purchase::project::NoticeKind;
 use shegong_domain::{RegionCode, Scope};
 use sqlx::AnyConnection;
 
@@ -387,12 +390,118 @@ pub async fn evaluations(
     Ok(page_of(rows, out))
 }
 
-/// How many published editions, contract notices and published evaluations the subtree has.
-pub async fn counts(
+// ---------------------------------------------------------------------------------------------
+// Procurement notices
+
+/// A notice of a purchase project's procurement (采购、更正、结果、合同、终止公告) as published
+/// on the government procurement site: the project and its purchaser, never who filed it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProcurementNotice {
+    /// The project's (purchaser's) region.
+    pub region_code: String,
+    pub region_path: Option<String>,
+    pub project_number: String,
+    pub project_name: String,
+    pub purchaser_name: Option<String>,
+    /// Chosen when procurement starts.
+    pub method: Option<ProcurementMethod>,
+    pub budget: Fen,
+    pub kind: NoticeKind,
+    pub published_on: NaiveDate,
+    pub title: String,
+    /// As filed: an http(s) address or empty.
+    pub url: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ProcurementRow {
+    region_code: String,
+    region_path: Option<String>,
+    project_number: String,
+    project_name: String,
+    purchaser_name: Option<String>,
+    method: Option<String>,
+    budget_fen: i64,
+    kind: String,
+    published_on: String,
+    title: String,
+    url: String,
+}
+
+/// Every notice of the subtree's projects: notices are public once filed (a cancelled
+/// project's included, its termination notice among them).
+fn project_notices(region: Option<&RegionCode>, select: &'static str) -> Sql {
+    let mut q = Sql::new(select);
+    q.push(" WHERE ");
+    q.region_range("p.region_code", &subtree(region));
+    q
+}
+
+const PROJECT_NOTICES_COUNT: &str = "SELECT COUNT(*) FROM procurement_notices n \
+     JOIN purchase_projects p ON p.id = n.project_id";
+
+/// One page of the procurement notices of the subtree's purchase projects, latest published
+/// first (on one day, the latest filed first).
+pub async fn procurement_notices(
     conn: &mut AnyConnection,
     region: Option<&RegionCode>,
-) -> StoreResult<(i64, i64, i64)> {
+    page: PageRequest,
+) -> StoreResult<Page<ProcurementNotice>> {
+    let mut q = project_notices(
+        region,
+        "SELECT p.region_code, r.path_names AS region_path, p.number AS project_number, \
+         p.name AS project_name, o.name AS purchaser_name, p.method, p.budget_fen, n.kind, \
+         n.published_on, n.title, n.url \
+         FROM procurement_notices n JOIN purchase_projects p ON p.id = n.project_id \
+         LEFT JOIN organizations o ON o.id = p.purchaser_org_id \
+         LEFT JOIN regions r ON r.code = p.region_code",
+    );
+    q.push(" ORDER BY n.published_on DESC, n.created_at DESC, n.id DESC");
+    let count = project_notices(region, PROJECT_NOTICES_COUNT);
+    let rows: Page<ProcurementRow> = q.fetch_page(conn, &count, bounded(page)).await?;
+    let mut out = Vec::with_capacity(rows.items.len());
+    for r in &rows.items {
+        out.push(ProcurementNotice {
+            method: r
+                .method
+                .as_deref()
+                .map(|m| stored(ProcurementMethod::parse(m)))
+                .transpose()?,
+            kind: stored(NoticeKind::parse(&r.kind))?,
+            published_on: date(&r.published_on)?,
+            budget: Fen(r.budget_fen),
+            region_code: r.region_code.clone(),
+            region_path: r.region_path.clone(),
+            project_number: r.project_number.clone(),
+            project_name: r.project_name.clone(),
+            purchaser_name: r.purchaser_name.clone(),
+            title: r.title.clone(),
+            url: r.url.clone(),
+        });
+    }
+    Ok(page_of(rows, out))
+}
+
+/// How many records of each list the portal publishes for a subtree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Counts {
+    /// Published catalogue editions.
+    pub editions: i64,
+    /// Procurement notices of purchase projects.
+    pub procurement_notices: i64,
+    /// Contract notices.
+    pub contracts: i64,
+    /// Published evaluations.
+    pub evaluations: i64,
+}
+
+/// How many published editions, procurement notices, contract notices and published
+/// evaluations the subtree has.
+pub async fn counts(conn: &mut AnyConnection, region: Option<&RegionCode>) -> StoreResult<Counts> {
     let editions = published_editions(region, "SELECT COUNT(*) FROM catalogue_editions e")
+        .fetch_i64(conn)
+        .await?;
+    let procurement_notices = project_notices(region, PROJECT_NOTICES_COUNT)
         .fetch_i64(conn)
         .await?;
     let contracts = notices(region, "SELECT COUNT(*) FROM contracts c")
@@ -401,5 +510,10 @@ pub async fn counts(
     let evaluations = published_evaluations(region, "SELECT COUNT(*) FROM evaluations e")
         .fetch_i64(conn)
         .await?;
-    Ok((editions, contracts, evaluations))
+    Ok(Counts {
+        editions,
+        procurement_notices,
+        contracts,
+        evaluations,
+    })
 }

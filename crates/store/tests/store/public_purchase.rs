@@ -1,22 +1,26 @@
 //! What the public portal reads of the purchase of services (issue 14 item 7): for one region
 //! subtree and no user scope, only published catalogue editions (their included and purchasing
-//! items, removed ones apart with the reason), the region's contract notices and published
-//! evaluations — never a draft edition or its items, an evaluation that is final but not
-//! published, or another region's records; lists are paged.
+//! items, removed ones apart with the reason), the procurement notices of the region's purchase
+//! projects, the region's contract notices and published evaluations — never a draft edition or
+//! its items, an evaluation that is final but not published, or another region's records; lists
+//! are paged.
 
 #[allow(unused_imports)]
 use super::*;
 
 use shegong_domain::FieldError;
+use shegong_domain::money::Fen;
 use shegong_domain::network::station::Status;
 use shegong_domain::purchase::catalogue::{
     CostShare, CostShares, ItemStatus, PurchaserLevel, RemovalReason, ServiceField,
 };
-use shegong_domain::purchase::contract::ContractState;
+use shegong_domain::purchase::contract::{ContractState, ProcurementMethod, Term};
 use shegong_domain::purchase::evaluation::{EvaluationKind, EvaluationState, Grade, Points};
+use shegong_domain::purchase::project::{Notice, NoticeKind, Project, ProjectState};
 use shegong_store::purchase::catalogue::{self, ItemInput, ItemStep};
 use shegong_store::purchase::contracts::{self, ContractInput};
-use shegong_store::purchase::public;
+use shegong_store::purchase::projects::{self, ProjectInput};
+use shegong_store::purchase::public::{self, Counts};
 use shegong_store::{PageRequest, StoreError};
 
 use super::evaluations::{TO_FEEDBACK, contract_input, d, enter, full_sheet, plan, run_to, step};
@@ -318,11 +322,21 @@ db_test!(
         assert_eq!(p.total, 0);
         assert_eq!(
             public::counts(&mut c, city.as_ref()).await.unwrap(),
-            (1, 2, 1)
+            Counts {
+                editions: 1,
+                procurement_notices: 0,
+                contracts: 2,
+                evaluations: 1
+            }
         );
         assert_eq!(
             public::counts(&mut c, other.as_ref()).await.unwrap(),
-            (1, 1, 0)
+            Counts {
+                editions: 1,
+                procurement_notices: 0,
+                contracts: 1,
+                evaluations: 0
+            }
         );
     }
 );
@@ -435,5 +449,238 @@ db_test!(
         assert_eq!(e.more_items, 1);
         assert_eq!(e.items[0].name, "项目0000");
         assert!(e.removed.is_empty());
+    }
+);
+
+/// A project of `region` (procuring by `method` when given) with `notices` (kind, published on,
+/// title, url) filed in that order, each a minute after the last from `filed`; its id.
+async fn project(
+    db: &Db,
+    region: &str,
+    number: &str,
+    purchaser: Option<&str>,
+    method: Option<ProcurementMethod>,
+    notices: &[(NoticeKind, &str, &str, &str)],
+    filed: i64,
+) -> String {
+    let all = Scope::national();
+    let mut tx = db.begin().await.unwrap();
+    let id = projects::create(
+        &mut tx,
+        &all,
+        &ProjectInput {
+            region: code(region),
+            project: Project {
+                number: number.into(),
+                name: format!("{number} 社工站服务项目"),
+                budget: Fen(50_000_000),
+                term: Term::new(d("2025-06-01"), d("2026-05-31")).unwrap(),
+            },
+            purchaser_org_id: purchaser.map(str::to_owned),
+            catalogue_item_id: None,
+            stations: vec![],
+        },
+        "clerk_wang",
+        NOW,
+    )
+    .await
+    .unwrap();
+    if let Some(m) = method {
+        projects::set_state(&mut tx, &all, &id, ProjectState::Procuring, Some(m), NOW)
+            .await
+            .unwrap();
+    }
+    for (n, (kind, on, title, url)) in (0_i64..).zip(notices) {
+        let notice = Notice {
+            kind: *kind,
+            published_on: d(on),
+            title: (*title).into(),
+            url: (*url).into(),
+        };
+        let at = filed + n * 60_000;
+        projects::add_notice(
+            &mut tx,
+            &all,
+            &id,
+            &notice,
+            d("2025-12-31"),
+            "clerk_wang",
+            at,
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    id
+}
+
+db_test!(
+    procurement_notices_of_the_subtree_are_public_latest_first,
+    |db| {
+        let purchaser = agency(&db, "株洲市荷塘区民政局", COUNTY).await;
+        let mut c = db.read().await.unwrap();
+        let city = Some(code("4302"));
+        let p = public::procurement_notices(&mut c, city.as_ref(), page(1, 10))
+            .await
+            .unwrap();
+        assert_eq!(p.total, 0);
+        drop(c);
+        // The county's project, procured by consultation: its notice, a correction without a
+        // link, the result.
+        let a = project(
+            &db,
+            COUNTY,
+            "ZC-1",
+            Some(&purchaser),
+            Some(ProcurementMethod::CompetitiveConsultation),
+            &[
+                (
+                    NoticeKind::Procurement,
+                    "2025-05-10",
+                    "ZC-1 竞争性磋商公告",
+                    "https://www.ccgp-hunan.gov.cn/notice/1",
+                ),
+                (NoticeKind::Correction, "2025-05-12", "ZC-1 更正公告", ""),
+                (
+                    NoticeKind::Result,
+                    "2025-06-01",
+                    "ZC-1 成交结果公告",
+                    "https://www.ccgp-hunan.gov.cn/notice/2",
+                ),
+            ],
+            NOW,
+        )
+        .await;
+        // Another county of the city: a project not yet procuring, its notice published the
+        // same day as the correction but filed later.
+        let b = project(
+            &db,
+            "430203",
+            "ZC-2",
+            None,
+            None,
+            &[(
+                NoticeKind::Procurement,
+                "2025-05-12",
+                "ZC-2 采购意向公告",
+                "http://www.ccgp-hunan.gov.cn/notice/3",
+            )],
+            NOW + 3_600_000,
+        )
+        .await;
+        // A county of another city, the latest notice of all.
+        project(
+            &db,
+            OTHER_CITY_COUNTY,
+            "CS-1",
+            None,
+            Some(ProcurementMethod::PublicTender),
+            &[(NoticeKind::Termination, "2025-07-01", "CS-1 终止公告", "")],
+            NOW,
+        )
+        .await;
+
+        let mut c = db.read().await.unwrap();
+        let p = public::procurement_notices(&mut c, city.as_ref(), page(1, 10))
+            .await
+            .unwrap();
+        assert_eq!(p.total, 4, "the other city's notice is not listed");
+        let titles: Vec<&str> = p.items.iter().map(|n| n.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            [
+                "ZC-1 成交结果公告",
+                "ZC-2 采购意向公告",
+                "ZC-1 更正公告",
+                "ZC-1 竞争性磋商公告"
+            ],
+            "latest published first; on one day the latest filed first"
+        );
+        let result = &p.items[0];
+        assert_eq!(
+            (result.kind, result.published_on),
+            (NoticeKind::Result, d("2025-06-01"))
+        );
+        assert_eq!(
+            (
+                result.region_code.as_str(),
+                result.project_number.as_str(),
+                result.project_name.as_str()
+            ),
+            (COUNTY, "ZC-1", "ZC-1 社工站服务项目")
+        );
+        assert_eq!(result.purchaser_name.as_deref(), Some("株洲市荷塘区民政局"));
+        assert_eq!(
+            result.method,
+            Some(ProcurementMethod::CompetitiveConsultation)
+        );
+        assert_eq!(result.budget, Fen(50_000_000));
+        assert_eq!(result.url, "https://www.ccgp-hunan.gov.cn/notice/2");
+        assert!(result.region_path.is_some());
+        let other = &p.items[1];
+        assert_eq!(
+            (
+                other.region_code.as_str(),
+                other.method,
+                other.purchaser_name.as_deref()
+            ),
+            ("430203", None, None)
+        );
+        assert_eq!(p.items[2].url, "");
+        // Paged: one a page, the count stays; never more than the cap.
+        let p = public::procurement_notices(&mut c, city.as_ref(), page(2, 1))
+            .await
+            .unwrap();
+        assert_eq!((p.total, p.items.len()), (4, 1));
+        assert_eq!(p.items[0].title, "ZC-2 采购意向公告");
+        let p = public::procurement_notices(&mut c, None, page(1, 10_000))
+            .await
+            .unwrap();
+        assert_eq!((p.total, p.per_page), (5, public::PER_PAGE_MAX));
+        assert_eq!(p.items[0].title, "CS-1 终止公告");
+        // A county's subtree holds only its own; another city only the other city's.
+        let p = public::procurement_notices(&mut c, Some(&code(COUNTY)), page(1, 10))
+            .await
+            .unwrap();
+        assert_eq!(p.total, 3);
+        assert!(p.items.iter().all(|n| n.project_number == "ZC-1"));
+        let far = Some(code("4301"));
+        let p = public::procurement_notices(&mut c, far.as_ref(), page(1, 10))
+            .await
+            .unwrap();
+        assert_eq!(p.total, 1);
+        assert_eq!(p.items[0].kind, NoticeKind::Termination);
+        // Counted with the other lists.
+        let none = Counts::default();
+        assert_eq!(
+            public::counts(&mut c, city.as_ref()).await.unwrap(),
+            Counts {
+                procurement_notices: 4,
+                ..none
+            }
+        );
+        assert_eq!(
+            public::counts(&mut c, far.as_ref()).await.unwrap(),
+            Counts {
+                procurement_notices: 1,
+                ..none
+            }
+        );
+        assert_eq!(
+            public::counts(&mut c, None)
+                .await
+                .unwrap()
+                .procurement_notices,
+            5
+        );
+        // Nothing about who filed them, and no record ids.
+        let p = public::procurement_notices(&mut c, None, page(1, 10))
+            .await
+            .unwrap();
+        let text = serde_json::to_string(&p.items).unwrap();
+        assert!(text.contains("ZC-1 竞争性磋商公告"), "{text}");
+        for secret in ["clerk_wang", a.as_str(), b.as_str(), purchaser.as_str()] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
     }
 );

@@ -4,8 +4,8 @@
 //! Each contract line's deliverables are counted from service records (maintained counts), shown
 //! on the contract page and, for the contracts of a scope, on the delivery overview.
 //! Evaluations on indicator trees are their own area (`evaluations`). What the public portal
-//! publishes of all this (published catalogues, contract notices, published grades) is
-//! `/public/purchase` and `/api/v1/public/purchase`, without login (`portal`).
+//! publishes of all this (published catalogues, procurement and contract notices, published
+//! grades) is `/public/purchase` and `/api/v1/public/purchase`, without login (`portal`).
 
 pub mod catalogue;
 pub mod contracts;

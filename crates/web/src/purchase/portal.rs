@@ -1,7 +1,8 @@
 //! The purchase of services on the public portal (`/public/purchase`, no login), and the same
 //! content as JSON (`GET /api/v1/public/purchase`, no credentials): for a region and everything
-//! under it, the published catalogue editions, the contract notices and the grades of published
-//! evaluations (`shegong_store::purchase::public`, which publishes no personal data). The
+//! under it, the published catalogue editions, the procurement notices of purchase projects, the
+//! contract notices and the grades of published evaluations (`shegong_store::purchase::public`,
+//! which publishes no personal data). The
 //! region is chosen as on `/public` (`?region=CODE`, `CN` or nothing for the whole country).
 //!
 //! The routes live in the purchase area: what is published is the purchase area's records,
@@ -17,7 +18,7 @@ use shegong_domain::network::region::display_path;
 use shegong_domain::purchase::format_percent;
 use shegong_domain::{RegionCode, Scope};
 use shegong_store::purchase::public::{
-    self, ContractNotice, PublicEdition, PublicItem, PublishedEvaluation,
+    self, ContractNotice, Counts, ProcurementNotice, PublicEdition, PublicItem, PublishedEvaluation,
 };
 use shegong_store::{Conn, Page, PageRequest, network::regions};
 use utoipa::{IntoParams, ToSchema};
@@ -37,11 +38,11 @@ pub struct PortalQuery {
     /// Region code, or `CN` for the whole country (the default).
     #[param(pattern = "^([Cc][Nn]|[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})$")]
     pub region: Option<String>,
-    /// The page of each of the three lists.
+    /// The page of each of the four lists.
     pub page: Option<i64>,
     /// Records of each list on a page (at most 50).
     pub per_page: Option<i64>,
-    /// The page's tab: `catalogue` (default), `contracts` or `evaluations`.
+    /// The page's tab: `catalogue` (default), `notices`, `contracts` or `evaluations`.
     #[serde(default)]
     #[param(ignore)]
     pub tab: Option<String>,
@@ -78,6 +79,7 @@ fn path_or(path: Option<&str>, code: &str) -> String {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tab {
     Catalogue,
+    Notices,
     Contracts,
     Evaluations,
 }
@@ -85,6 +87,7 @@ enum Tab {
 impl Tab {
     fn parse(s: Option<&str>) -> Tab {
         match s {
+            Some("notices") => Tab::Notices,
             Some("contracts") => Tab::Contracts,
             Some("evaluations") => Tab::Evaluations,
             _ => Tab::Catalogue,
@@ -94,6 +97,7 @@ impl Tab {
     fn as_str(self) -> &'static str {
         match self {
             Tab::Catalogue => "catalogue",
+            Tab::Notices => "notices",
             Tab::Contracts => "contracts",
             Tab::Evaluations => "evaluations",
         }
@@ -134,6 +138,20 @@ pub struct NoticeView {
     pub item: String,
     pub station_count: i64,
     pub stations: String,
+}
+
+pub struct ProcurementView {
+    pub published_on: String,
+    pub kind: String,
+    pub title: String,
+    /// The notice on the procurement site, only when it is an http(s) address.
+    pub link: Option<String>,
+    pub project_number: String,
+    pub project_name: String,
+    pub purchaser: String,
+    pub region: String,
+    pub method: String,
+    pub budget: String,
 }
 
 pub struct GradeView {
@@ -207,6 +225,32 @@ fn notice_view(t: &Tr, c: &ContractNotice) -> NoticeView {
     }
 }
 
+/// `url` when it is an http(s) address (any case) without spaces, the only kind linked.
+fn web_link(url: &str) -> Option<String> {
+    let url = url.trim();
+    let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+    let web = matches!(scheme.as_deref(), Some("http" | "https"));
+    (web && !url.contains(|c: char| c.is_whitespace() || c.is_control())).then(|| url.to_owned())
+}
+
+fn procurement_view(t: &Tr, n: &ProcurementNotice) -> ProcurementView {
+    ProcurementView {
+        published_on: n.published_on.to_string(),
+        kind: t.get(&format!("project.notice_kind.{}", n.kind)).to_owned(),
+        title: n.title.clone(),
+        link: web_link(&n.url),
+        project_number: n.project_number.clone(),
+        project_name: n.project_name.clone(),
+        purchaser: n.purchaser_name.clone().unwrap_or_default(),
+        region: path_or(n.region_path.as_deref(), &n.region_code),
+        method: n
+            .method
+            .map(|m| t.get(&format!("purchase.method.{m}")).to_owned())
+            .unwrap_or_default(),
+        budget: n.budget.format_yuan(),
+    }
+}
+
 fn grade_view(t: &Tr, e: &PublishedEvaluation) -> GradeView {
     GradeView {
         number: e.contract_number.clone(),
@@ -232,8 +276,9 @@ struct PortalPage {
     place: String,
     code: String,
     tab: &'static str,
-    counts: (i64, i64, i64),
+    counts: Counts,
     editions: Vec<EditionView>,
+    procurement: Vec<ProcurementView>,
     notices: Vec<NoticeView>,
     grades: Vec<GradeView>,
     pager: Option<Pager>,
@@ -260,7 +305,8 @@ pub async fn page_get(
     let (code, region_code, place) = region(&mut c, &t, q.region.as_deref()).await?;
     let r = region_code.as_ref();
     let counts = public::counts(&mut c, r).await?;
-    let (mut editions, mut notices, mut grades) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut editions, mut procurement) = (Vec::new(), Vec::new());
+    let (mut notices, mut grades) = (Vec::new(), Vec::new());
     let query = [
         ("region", url_code(&code).to_owned()),
         ("tab", tab.as_str().to_owned()),
@@ -270,6 +316,16 @@ pub async fn page_get(
             let p = public::catalogue(&mut c, r, PageRequest::new(q.page, Some(EDITIONS_PER_PAGE)))
                 .await?;
             editions = p.items.iter().map(|e| edition_view(&t, e)).collect();
+            paged(&t, &p, &query)
+        }
+        Tab::Notices => {
+            let p = public::procurement_notices(
+                &mut c,
+                r,
+                PageRequest::new(q.page, Some(ROWS_PER_PAGE)),
+            )
+            .await?;
+            procurement = p.items.iter().map(|n| procurement_view(&t, n)).collect();
             paged(&t, &p, &query)
         }
         Tab::Contracts => {
@@ -306,6 +362,7 @@ pub async fn page_get(
             tab: tab.as_str(),
             counts,
             editions,
+            procurement,
             notices,
             grades,
             pager,
@@ -372,6 +429,29 @@ pub struct ContractNoticeDto {
     pub stations: Vec<String>,
 }
 
+/// A notice of a purchase project's procurement, as published on the procurement site.
+#[derive(Serialize, ToSchema)]
+pub struct ProcurementNoticeDto {
+    /// The project's (purchaser's) region.
+    pub region_code: String,
+    pub region_name: String,
+    pub project_number: String,
+    pub project_name: String,
+    /// The purchasing organisation, when named on the project.
+    pub purchaser_name: Option<String>,
+    /// `public_tender`, `competitive_consultation`, …; none before procurement starts.
+    pub procurement_method: Option<String>,
+    /// The project's budget in fen (1 yuan = 100 fen).
+    pub budget_fen: i64,
+    /// `procurement`, `correction`, `result`, `contract` or `termination`.
+    pub kind: String,
+    #[schema(format = Date)]
+    pub published_on: String,
+    pub title: String,
+    /// The notice on the procurement site (an http or https address); none when not given.
+    pub url: Option<String>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct PublishedEvaluationDto {
     /// The contract's (purchaser's) region.
@@ -399,6 +479,12 @@ pub struct EditionList {
 }
 
 #[derive(Serialize, ToSchema)]
+pub struct ProcurementNoticeList {
+    pub total: i64,
+    pub items: Vec<ProcurementNoticeDto>,
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct NoticeList {
     pub total: i64,
     pub items: Vec<ContractNoticeDto>,
@@ -420,6 +506,8 @@ pub struct PublicPurchaseDto {
     pub per_page: i64,
     /// Published catalogue editions, latest year first.
     pub catalogue: EditionList,
+    /// Procurement notices of purchase projects, latest published first.
+    pub procurement_notices: ProcurementNoticeList,
     /// Contract notices, latest term first.
     pub contracts: NoticeList,
     /// Published evaluations, latest published first.
@@ -478,6 +566,22 @@ fn notice_dto(c: &ContractNotice) -> ContractNoticeDto {
     }
 }
 
+fn procurement_dto(n: &ProcurementNotice) -> ProcurementNoticeDto {
+    ProcurementNoticeDto {
+        region_code: n.region_code.clone(),
+        region_name: path_or(n.region_path.as_deref(), &n.region_code),
+        project_number: n.project_number.clone(),
+        project_name: n.project_name.clone(),
+        purchaser_name: n.purchaser_name.clone(),
+        procurement_method: n.method.map(|m| m.to_string()),
+        budget_fen: n.budget.0,
+        kind: n.kind.to_string(),
+        published_on: n.published_on.to_string(),
+        title: n.title.clone(),
+        url: web_link(&n.url),
+    }
+}
+
 fn evaluation_dto(e: &PublishedEvaluation) -> PublishedEvaluationDto {
     PublishedEvaluationDto {
         region_code: e.region_code.clone(),
@@ -494,8 +598,9 @@ fn evaluation_dto(e: &PublishedEvaluation) -> PublishedEvaluationDto {
 }
 
 /// The purchase of services of a region and everything under it as the public portal shows
-/// it — published catalogue editions, contract notices, grades of published evaluations — a
-/// page of each list. No credentials needed; no personal data.
+/// it — published catalogue editions, procurement notices of purchase projects, contract
+/// notices, grades of published evaluations — a page of each list. No credentials needed; no
+/// personal data.
 #[utoipa::path(get, path = "/api/v1/public/purchase", tag = "purchase", params(PortalQuery),
     security(()),
     responses((status = 200, body = PublicPurchaseDto)))]
@@ -510,6 +615,7 @@ pub async fn api_get(
     let r = region_code.as_ref();
     let asked = PageRequest::new(q.page, q.per_page);
     let editions = public::catalogue(&mut c, r, asked).await?;
+    let procurement = public::procurement_notices(&mut c, r, asked).await?;
     let notices = public::contracts(&mut c, r, asked).await?;
     let evaluations = public::evaluations(&mut c, r, asked).await?;
     Ok(Json(PublicPurchaseDto {
@@ -521,6 +627,10 @@ pub async fn api_get(
             total: editions.total,
             items: editions.items.iter().map(edition_dto).collect(),
         },
+        procurement_notices: ProcurementNoticeList {
+            total: procurement.total,
+            items: procurement.items.iter().map(procurement_dto).collect(),
+        },
         contracts: NoticeList {
             total: notices.total,
             items: notices.items.iter().map(notice_dto).collect(),
@@ -530,4 +640,32 @@ pub async fn api_get(
             items: evaluations.items.iter().map(evaluation_dto).collect(),
         },
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::web_link;
+
+    #[test]
+    fn only_web_addresses_are_linked() {
+        for url in [
+            "https://www.ccgp-hunan.gov.cn/notice/1",
+            "http://www.ccgp.gov.cn/a",
+            " HTTPS://www.ccgp.gov.cn/b ",
+        ] {
+            assert_eq!(web_link(url).as_deref(), Some(url.trim()), "{url}");
+        }
+        for url in [
+            "",
+            "javascript:alert(1)",
+            "javascript://%0aalert(1)",
+            "data:text/html,x",
+            "ftp://example.org/x",
+            "//example.org/x",
+            "www.ccgp.gov.cn",
+            "https://a b",
+        ] {
+            assert_eq!(web_link(url), None, "{url}");
+        }
+    }
 }

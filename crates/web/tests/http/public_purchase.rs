@@ -1,8 +1,11 @@
 //! The purchase of services on the public portal (issue 14 item 7): `/public/purchase` and
 //! `GET /api/v1/public/purchase` answer without login for a region and everything under it,
-//! showing published catalogue editions, contract notices and published grades — not a draft
-//! edition, not an evaluation that is final but unpublished, not another region's — and no
-//! personal data: no usernames or display names, no record ids, no phones or notes.
+//! showing published catalogue editions, procurement notices of purchase projects, contract
+//! notices and published grades — not a draft edition, not an evaluation that is final but
+//! unpublished, not another region's — and no personal data: no usernames or display names, no
+//! record ids, no phones or notes.
+
+use shegong_store::sql::Sql;
 
 use super::fixtures::{agency, count, login, send_json, station};
 use super::*;
@@ -253,7 +256,12 @@ app_test!(
         assert!(!res.text.contains("草稿目录里的项目"));
         assert_eq!(
             res.select("#public-purchase-tabs a"),
-            vec!["服务目录 (1)", "合同公告 (2)", "评估结果 (1)"]
+            vec![
+                "服务目录 (1)",
+                "采购公告 (0)",
+                "合同公告 (2)",
+                "评估结果 (1)"
+            ]
         );
         // Contract notices: the provider, the stations by name, the published item only.
         let res = anon.get("/public/purchase?region=4302&tab=contracts").await;
@@ -383,5 +391,195 @@ app_test!(
                 .status,
             StatusCode::NOT_FOUND
         );
+    }
+);
+
+/// The keys of a JSON document that could name, identify or reach a person or a record.
+fn personal_keys(j: &serde_json::Value) -> Vec<String> {
+    let mut all = Vec::new();
+    keys(j, &mut all);
+    all.retain(|k| {
+        k == "id"
+            || k.ends_with("_id")
+            || k.contains("by")
+            || k.contains("user")
+            || k.contains("display")
+            || k.contains("phone")
+            || k.contains("note")
+            || k.contains("created")
+    });
+    all
+}
+
+app_test!(
+    the_portal_publishes_procurement_notices_linking_only_web_addresses,
+    |app| {
+        let mut admin = login(&app, "county_admin", Role::CivilAffairsAdmin, COUNTY, None).await;
+        let purchaser = agency(&app, "株洲市荷塘区民政局", COUNTY).await;
+        let res = send_json(
+            &mut admin,
+            Method::POST,
+            "/api/v1/projects",
+            serde_json::json!({"region_code": COUNTY, "project_number": "ZC-2025-01",
+                "name": "荷塘区社工站服务项目", "budget": "50万", "term_start": "2025-06-01",
+                "term_end": "2026-05-31", "purchaser_org_id": purchaser}),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        let id = res.json()["id"].as_str().unwrap().to_owned();
+        let res = send_json(
+            &mut admin,
+            Method::POST,
+            &format!("/api/v1/projects/{id}/state"),
+            serde_json::json!({"to": "procuring", "procurement_method": "public_tender"}),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        for (kind, on, title) in [
+            (
+                "procurement",
+                "2025-05-10",
+                "荷塘区社工站服务项目公开招标公告",
+            ),
+            ("result", "2025-06-01", "荷塘区社工站服务项目中标结果公告"),
+        ] {
+            let res = send_json(
+                &mut admin,
+                Method::POST,
+                &format!("/api/v1/projects/{id}/notices"),
+                serde_json::json!({"kind": kind, "published_on": on, "title": title,
+                    "url": format!("https://www.ccgp-hunan.gov.cn/notice/{kind}")}),
+            )
+            .await;
+            assert_eq!(res.status, StatusCode::CREATED, "{kind}: {}", res.text);
+        }
+        // A stored address that is not a web one (filed before links were checked, say) is
+        // shown as text, never as a link.
+        let mut tx = app.state.db.begin().await.unwrap();
+        Sql::new("UPDATE procurement_notices SET url = ")
+            .bind("javascript:alert(1)")
+            .push(" WHERE kind = ")
+            .bind("result")
+            .execute(&mut tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        let mut anon = app.client();
+        let res = anon.get("/public/purchase?region=4302").await;
+        assert_eq!(
+            res.select("#public-purchase-tabs a"),
+            vec![
+                "服务目录 (0)",
+                "采购公告 (2)",
+                "合同公告 (0)",
+                "评估结果 (0)"
+            ]
+        );
+        let res = anon.get("/public/purchase?region=4302&tab=notices").await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        assert_eq!(
+            res.select(".procurement-title"),
+            vec![
+                "荷塘区社工站服务项目中标结果公告",
+                "荷塘区社工站服务项目公开招标公告"
+            ],
+            "latest first"
+        );
+        assert_eq!(
+            res.select(".procurement-kind"),
+            vec!["中标（成交）结果公告", "采购公告"]
+        );
+        assert_eq!(
+            res.select(".procurement-date"),
+            vec!["2025-06-01", "2025-05-10"]
+        );
+        let row = res.select(".procurement-notice").join(" | ");
+        for shown in [
+            "ZC-2025-01",
+            "荷塘区社工站服务项目",
+            "株洲市荷塘区民政局",
+            "公开招标",
+            "500,000.00",
+        ] {
+            assert!(row.contains(shown), "{shown} in {row}");
+        }
+        let html = res.html();
+        let links: Vec<(String, String)> = html
+            .select(&scraper::Selector::parse(".procurement-title a").unwrap())
+            .map(|a| {
+                (
+                    a.text().collect::<String>(),
+                    a.value().attr("href").unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            links,
+            vec![(
+                "荷塘区社工站服务项目公开招标公告".to_owned(),
+                "https://www.ccgp-hunan.gov.cn/notice/procurement".to_owned()
+            )],
+            "only the web address is a link"
+        );
+        assert!(!res.text.contains("javascript:"), "{}", res.text);
+        // In English too.
+        let res = anon
+            .send(
+                Method::GET,
+                "/public/purchase?region=4302&tab=notices",
+                None,
+                &[("accept-language", "en")],
+            )
+            .await;
+        assert!(res.text.contains("Procurement notices (2)"), "{}", res.text);
+        assert_eq!(
+            res.select(".procurement-kind"),
+            vec!["Result notice", "Procurement notice"]
+        );
+        // Another city's portal has none.
+        let res = anon.get("/public/purchase?region=4301&tab=notices").await;
+        assert_eq!(res.status, StatusCode::OK);
+        assert_eq!(res.select(".procurement-notice").len(), 0);
+        assert!(res.text.contains("本地区尚无购买项目的采购公告。"));
+
+        // The API: the same notices, the link only when it is a web address.
+        let res = anon.get("/api/v1/public/purchase?region=4302").await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        let j = res.json();
+        let list = &j["procurement_notices"];
+        assert_eq!(list["total"], 2);
+        let (result, first) = (&list["items"][0], &list["items"][1]);
+        assert_eq!(
+            (&result["kind"], &result["published_on"], &result["url"]),
+            (
+                &serde_json::json!("result"),
+                &serde_json::json!("2025-06-01"),
+                &serde_json::Value::Null
+            )
+        );
+        assert_eq!(
+            first["url"],
+            "https://www.ccgp-hunan.gov.cn/notice/procurement"
+        );
+        assert_eq!(first["project_number"], "ZC-2025-01");
+        assert_eq!(first["project_name"], "荷塘区社工站服务项目");
+        assert_eq!(first["purchaser_name"], "株洲市荷塘区民政局");
+        assert_eq!(first["procurement_method"], "public_tender");
+        assert_eq!(first["budget_fen"], 50_000_000);
+        assert_eq!(first["region_code"], COUNTY);
+        assert_eq!(personal_keys(&j), Vec::<String>::new(), "{}", res.text);
+        for page in [
+            res.text.clone(),
+            anon.get("/public/purchase?region=4302&tab=notices")
+                .await
+                .text,
+        ] {
+            for secret in ["county_admin", id.as_str(), purchaser.as_str()] {
+                assert!(!page.contains(secret), "{secret} published: {page}");
+            }
+        }
+        let j = anon.get("/api/v1/public/purchase?region=4301").await.json();
+        assert_eq!(j["procurement_notices"]["total"], 0);
     }
 );
