@@ -327,14 +327,15 @@ pub async fn update_scheme(
     Ok(before)
 }
 
-/// Take the write locks of a scheme's accounts (PostgreSQL; SQLite has one writer), so a rule
-/// change and concurrent postings do not cross.
+/// Take the write locks of a scheme's accounts in id order, as postings do (PostgreSQL; SQLite
+/// has one writer), so a rule change and concurrent postings neither cross nor deadlock.
 async fn lock_scheme_accounts(conn: &mut AnyConnection, scheme: &str) -> StoreResult<()> {
-    Sql::new("UPDATE timebank_accounts SET balance = balance WHERE scheme_id = ")
+    let ids: Vec<(String,)> = Sql::new("SELECT id FROM timebank_accounts WHERE scheme_id = ")
         .bind(scheme)
-        .execute(conn)
+        .fetch_all(conn)
         .await?;
-    Ok(())
+    let ids: Vec<&str> = ids.iter().map(|(id,)| id.as_str()).collect();
+    lock(conn, &ids).await
 }
 
 /// A person or group account as opened.
@@ -805,7 +806,8 @@ async fn legs_for(
     match input.kind {
         EntryKind::Earn | EntryKind::Grant => {
             let issuer = system_account(conn, scope, &scheme.id, AccountKind::Issuer).await?;
-            check_parties(input.kind, issuer.kind, account.kind)?;
+            check_parties(input.kind, issuer.kind, account.kind)
+                .map_err(|e| FieldError::new("account_id", e.code))?;
             let source = if input.kind == EntryKind::Earn {
                 Some(earn_source(conn, scheme, input.source_id.as_deref()).await?)
             } else {
