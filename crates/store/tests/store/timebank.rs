@@ -528,6 +528,32 @@ db_test!(family_transfers_sweeps_and_partner_schemes, |db| {
     let diff = verify(&db).await;
     assert_eq!(diff.len(), 1, "{diff:?}");
     assert!(diff[0].contains(&c));
+
+    // A "reversal" that repeats its original instead of mirroring it, and so unbalances the
+    // scheme and the accounts: every check names it.
+    let (grant, _) = post(&db, &a, EntryKind::Grant, 1, None, None)
+        .await
+        .unwrap();
+    let mut tx = db.begin().await.unwrap();
+    Sql::new("INSERT INTO timebank_entries (id, scheme_id, kind, reverses_id, note, created_by, created_at) VALUES ('bad-rev', ")
+        .bind(s.as_str()).push(", 'reversal', ").bind(grant.as_str()).push(", '', 'test', 0)")
+        .execute(&mut tx).await.unwrap();
+    Sql::new("INSERT INTO timebank_postings (entry_id, account_id, amount) VALUES ('bad-rev', ")
+        .bind(a.as_str())
+        .push(", 1)")
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let diff = verify(&db).await.join("\n");
+    for needle in [
+        format!("scheme {s}: postings sum to 1"),
+        "entry bad-rev: 1 posting(s) summing to 1".into(),
+        format!("account {a}: balance"),
+        "reversal bad-rev does not mirror".into(),
+    ] {
+        assert!(diff.contains(&needle), "{needle} in {diff}");
+    }
 });
 
 db_test!(random_and_concurrent_postings_keep_the_ledger_whole, |db| {
