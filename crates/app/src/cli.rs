@@ -73,6 +73,9 @@ enum Command {
     /// Purchase of services: the maintained deliverables and budget execution
     #[command(subcommand)]
     Purchase(PurchaseCommand),
+    /// The time bank's ledger
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
     /// Fill a throw-away database with a station in every township and their staff, then time
     /// the reads behind the pages (see docs/operations.md).
     Bench {
@@ -184,6 +187,14 @@ enum StatsCommand {
     Verify,
     /// Replace every counter by its recomputation (in one transaction).
     Rebuild,
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Check the time bank's ledger: every scheme's and entry's postings sum to zero, every
+    /// balance equals the sum of its postings and keeps its scheme's cap and minimum, every
+    /// reversal mirrors its original; list differences and exit non-zero on any.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -299,6 +310,7 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Keys(cmd) => keys_command(&config, cmd).await,
         Command::Stats(cmd) => stats_command(&config, cmd).await,
         Command::Purchase(cmd) => purchase_command(&config, cmd).await,
+        Command::Ledger(LedgerCommand::Verify) => ledger_command(&config).await,
         Command::Audit(AuditCommand::Verify) => audit_command(&config).await,
     }
 }
@@ -592,6 +604,25 @@ async fn purchase_command(config: &Config, cmd: PurchaseCommand) -> anyhow::Resu
             );
             Ok(())
         }
+    }
+}
+
+async fn ledger_command(config: &Config) -> anyhow::Result<()> {
+    let db = Db::connect(&DbOptions::new(&config.database_url)).await?;
+    let started = std::time::Instant::now();
+    let mut c = db.read().await?;
+    let diff = shegong_store::timebank::verify(&mut c).await?;
+    for d in diff.iter().take(100) {
+        println!("ledger: {d}");
+    }
+    if diff.is_empty() {
+        println!(
+            "the time bank's ledger balances ({:.1}s)",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    } else {
+        bail!("{} ledger difference(s)", diff.len())
     }
 }
 

@@ -426,6 +426,82 @@ fn purchase_verify_checks_deliverables_and_budget_execution() {
     );
 }
 
+#[test]
+fn ledger_verify_finds_a_balance_that_is_not_its_postings() {
+    let dir = Dir::new();
+    let url = dir.url("l.db");
+    assert!(shegong(&url, &["migrate"], None).status.success());
+    let out = shegong(&url, &["ledger", "verify"], None);
+    assert!(
+        out.status.success() && text(&out).contains("ledger balances"),
+        "{}",
+        text(&out)
+    );
+    // A scheme with a person granted 3 credits; then the balance is damaged.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let person = rt.block_on(async {
+        use shegong_domain::timebank::{AccountKind, EntryKind, HolderKind, Rules};
+        use shegong_store::timebank as tb;
+        let db = Db::connect(&DbOptions::new(&url)).await.unwrap();
+        let scope = shegong_domain::Scope {
+            region: shegong_domain::Scope::parse_region("430202").unwrap(),
+            org: None,
+        };
+        let mut tx = db.begin().await.unwrap();
+        let input = tb::SchemeInput {
+            region: shegong_domain::RegionCode::parse("430202").unwrap(),
+            name: "荷塘时间银行".into(),
+            operator: String::new(),
+            rules: Rules::guangzhou(),
+        };
+        let s = tb::create_scheme(&mut tx, &scope, &input, "test", 0)
+            .await
+            .unwrap();
+        let account = tb::AccountInput {
+            kind: AccountKind::Person,
+            holder_kind: HolderKind::Named,
+            holder_id: None,
+            holder_name: "王阿姨".into(),
+        };
+        let person = tb::open_account(&mut tx, &scope, &s, &account, "test", 0)
+            .await
+            .unwrap();
+        let grant = tb::EntryInput {
+            kind: EntryKind::Grant,
+            amount: 3,
+            to_account_id: None,
+            source_id: None,
+            note: String::new(),
+        };
+        tb::post(&mut tx, &scope, &person, &grant, "test", 0)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        db.close().await;
+        person
+    });
+    let out = shegong(&url, &["ledger", "verify"], None);
+    assert!(out.status.success(), "{}", text(&out));
+    rt.block_on(async {
+        let db = Db::connect(&DbOptions::new(&url)).await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        shegong_store::sql::Sql::new("UPDATE timebank_accounts SET balance = 7 WHERE id = ")
+            .bind(person.as_str())
+            .execute(&mut tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        db.close().await;
+    });
+    let out = shegong(&url, &["ledger", "verify"], None);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("account {person}: balance 7, postings sum to 3")),
+        "{}",
+        text(&out)
+    );
+}
+
 /// `shegong serve` on `url` with `cfg`, in the background.
 fn serve(url: &str, cfg: &str) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_shegong"))

@@ -20,6 +20,8 @@ pub const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("username", "username", "user.username_taken"),
     ("uscc", "uscc", "org.uscc_taken"),
     ("token_hash", "token", "token.duplicate"),
+    ("reverses_id", "entry_id", "timebank.already_reversed"),
+    ("source_kind", "source_id", "timebank.source_used"),
 ];
 
 impl From<sqlx::Error> for StoreError {

@@ -14,6 +14,7 @@ pub mod network;
 pub mod people;
 pub mod purchase;
 pub mod statistics;
+pub mod timebank;
 pub mod ui;
 pub mod workbench;
 pub mod workforce;
@@ -51,6 +52,7 @@ pub const AREAS: &[http::area::Area] = &[
     workforce::AREA,
     purchase::AREA,
     purchase::evaluations::AREA,
+    timebank::AREA,
     admin::AREA,
     import::AREA,
 ];

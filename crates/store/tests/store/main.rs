@@ -23,6 +23,7 @@ mod schema_parity;
 mod staff;
 mod stations;
 mod stats;
+mod timebank;
 mod users;
 
 use shegong_domain::{RegionCode, Role, Scope};

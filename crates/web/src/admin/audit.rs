@@ -197,6 +197,9 @@ pub const ENTITIES: &[&str] = &[
     "evaluation",
     "indicator_tree",
     "org_link",
+    "timebank_scheme",
+    "timebank_account",
+    "timebank_entry",
 ];
 pub const ACTIONS: &[&str] = &[
     "create",
@@ -232,6 +235,7 @@ pub const ACTIONS: &[&str] = &[
     "delete",
     "notice",
     "award",
+    "reverse",
 ];
 
 impl AuditPage {

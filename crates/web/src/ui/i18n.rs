@@ -335,7 +335,36 @@ mod tests {
         all.extend(workforce_families());
         all.extend(admin_families());
         all.extend(purchase_families());
+        all.extend(timebank_families());
         all
+    }
+
+    fn timebank_families() -> Families {
+        use shegong_domain::timebank::{
+            AccountKind, CapOverflow, EntryKind, HolderKind, TransferTo,
+        };
+        vec![
+            (
+                "timebank.entry_kind",
+                codes(EntryKind::ALL, EntryKind::as_str),
+            ),
+            (
+                "timebank.account_kind",
+                codes(AccountKind::ALL, AccountKind::as_str),
+            ),
+            (
+                "timebank.holder_kind",
+                codes(HolderKind::ALL, HolderKind::as_str),
+            ),
+            (
+                "timebank.transfer_to",
+                codes(TransferTo::ALL, TransferTo::as_str),
+            ),
+            (
+                "timebank.cap_overflow",
+                codes(CapOverflow::ALL, CapOverflow::as_str),
+            ),
+        ]
     }
 
     fn purchase_families() -> Families {

@@ -120,6 +120,9 @@ impl Fixtures {
                     "catalogue" => "catalogue_item",
                     "projects" => "project",
                     "indicator-trees" => "indicator_tree",
+                    "timebank" if seg.starts_with("timebank/schemes/") => "tb_scheme",
+                    "timebank" if seg.starts_with("timebank/accounts/") => "tb_account",
+                    "timebank" if seg.starts_with("timebank/entries/") => "tb_entry",
                     _ => return None,
                 }
             }
@@ -131,6 +134,9 @@ impl Fixtures {
             "fill_id" => "fill",
             "other" | "linked_org_id" => "linked_org",
             "staff_id" => "staff",
+            "scheme_id" => "tb_scheme",
+            "to_account_id" => "tb_account",
+            "source_id" => "service",
             // Instalments are numbered from 1 in plan order.
             "seq" => return Some(json!(1)),
             "resident" | "resident_id" => "resident",
@@ -976,6 +982,41 @@ async fn project_fixtures(api: &mut Client) -> Vec<String> {
     ids
 }
 
+/// A time-bank scheme (every service kind earns, 30 minutes a credit, no cap), person accounts
+/// holding credits to post on, and grants to reverse.
+async fn timebank_fixtures(api: &mut Client) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let scheme = create(
+        api,
+        "/api/v1/timebank/schemes",
+        json!({"region_code": "430203", "name": "模糊测试时间银行", "rules": {"unit_minutes": 30,
+               "cap_overflow": "refuse", "transfer_to": "scheme", "min_balance": 0,
+               "eligible_kinds": ["casework", "group", "community", "visit", "resource_linking",
+                                  "policy_publicity", "psychological", "crisis"], "partners": []}}),
+    )
+    .await;
+    let mut accounts = Vec::new();
+    let mut entries = Vec::new();
+    for name in ["张阿姨", "李大爷"] {
+        let id = create(
+            api,
+            "/api/v1/timebank/accounts",
+            json!({"scheme_id": scheme, "account_kind": "person", "holder_kind": "named", "holder_name": name}),
+        )
+        .await;
+        for _ in 0..6 {
+            let posted = post_json(
+                api,
+                format!("/api/v1/timebank/accounts/{id}/entries"),
+                json!({"kind": "grant", "amount": 20}),
+            )
+            .await;
+            entries.push(posted["entry_id"].as_str().unwrap().to_owned());
+        }
+        accounts.push(id);
+    }
+    (vec![scheme], accounts, entries)
+}
+
 async fn post_json(api: &mut Client, path: String, body: Value) -> Value {
     let res = api
         .send(
@@ -1116,6 +1157,10 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
         vec![trees["items"][0]["id"].as_str().unwrap().to_owned()],
     );
     ids.insert("project", project_fixtures(api).await);
+    let (schemes, accounts, entries) = timebank_fixtures(api).await;
+    ids.insert("tb_scheme", schemes);
+    ids.insert("tb_account", accounts);
+    ids.insert("tb_entry", entries);
     ids.insert("contract", vec![contract]);
     ids.insert("expense", vec![expense]);
     ids.insert("fill", vec![fill]);

@@ -28,6 +28,7 @@ mod security;
 mod staff;
 mod stations;
 mod stats;
+mod timebank;
 mod twofactor;
 mod uploads;
 mod users_audit;
