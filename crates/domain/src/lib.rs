@@ -12,6 +12,7 @@ pub mod people;
 pub mod purchase;
 pub mod scope;
 pub mod text;
+pub mod volunteers;
 pub mod workforce;
 
 pub use admin::role::{Permission, Role};

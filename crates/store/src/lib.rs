@@ -30,6 +30,7 @@ pub mod sql;
 #[cfg(not(feature = "testing"))]
 mod sql;
 pub mod statistics;
+pub mod volunteers;
 pub mod workforce;
 
 #[cfg(feature = "testing")]

@@ -15,6 +15,7 @@ pub mod people;
 pub mod purchase;
 pub mod statistics;
 pub mod ui;
+pub mod volunteers;
 pub mod workbench;
 pub mod workforce;
 
@@ -48,6 +49,7 @@ pub const AREAS: &[http::area::Area] = &[
     statistics::AREA,
     network::AREA,
     people::AREA,
+    volunteers::AREA,
     workforce::AREA,
     purchase::AREA,
     purchase::evaluations::AREA,

@@ -24,6 +24,7 @@ mod staff;
 mod stations;
 mod stats;
 mod users;
+mod volunteers;
 
 use shegong_domain::{RegionCode, Role, Scope};
 use shegong_store::admin::users::NewUser;

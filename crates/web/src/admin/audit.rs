@@ -187,6 +187,7 @@ pub const ENTITIES: &[&str] = &[
     "supervision_session",
     "sanqu_team",
     "sanqu_member",
+    "volunteer",
     "catalogue_item",
     "catalogue_edition",
     "contract",

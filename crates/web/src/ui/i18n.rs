@@ -335,7 +335,16 @@ mod tests {
         all.extend(workforce_families());
         all.extend(admin_families());
         all.extend(purchase_families());
+        all.extend(volunteer_families());
         all
+    }
+
+    fn volunteer_families() -> Families {
+        use shegong_domain::volunteers::VolunteerStatus;
+        vec![(
+            "volunteer.status",
+            codes(VolunteerStatus::ALL, VolunteerStatus::as_str),
+        )]
     }
 
     fn purchase_families() -> Families {

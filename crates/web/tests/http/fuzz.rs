@@ -120,6 +120,7 @@ impl Fixtures {
                     "catalogue" => "catalogue_item",
                     "projects" => "project",
                     "indicator-trees" => "indicator_tree",
+                    "volunteers" => "volunteer",
                     _ => return None,
                 }
             }
@@ -976,6 +977,19 @@ async fn project_fixtures(api: &mut Client) -> Vec<String> {
     ids
 }
 
+/// A volunteer registered at the station (for reads and changes).
+async fn volunteer_fixtures(api: &mut Client, station: &str) -> Vec<String> {
+    vec![
+        create(
+            api,
+            "/api/v1/volunteers",
+            json!({"name": "刘思雨", "id_number": resident_id("430203", "19900307", 125),
+                   "region": "430203001", "station_id": station, "skills": ["养老照护"]}),
+        )
+        .await,
+    ]
+}
+
 async fn post_json(api: &mut Client, path: String, body: Value) -> Value {
     let res = api
         .send(
@@ -1107,6 +1121,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     let (expense, fill, linked_org) = execution_fixtures(api, &contract, &station, &org).await;
     let mut ids: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
     ids.insert("catalogue_item", catalogue_items(api).await);
+    ids.insert("volunteer", volunteer_fixtures(api, &station).await);
     ids.insert("catalogue_edition", catalogue_editions(api).await);
     ids.insert("evaluation", vec![evaluation_fixture(api, &contract).await]);
     // The evaluation stored the national default tree.

@@ -31,6 +31,7 @@ mod stats;
 mod twofactor;
 mod uploads;
 mod users_audit;
+mod volunteers;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -1,0 +1,3 @@
+//! Volunteering (志愿服务): the volunteer registry.
+
+pub mod registry;
