@@ -119,6 +119,26 @@ pub fn next_seq(township: &str, highest: Option<&str>) -> Result<u32, FieldError
     Ok(n + 1)
 }
 
+/// A team's standing: a registered team names its registration number (统一社会信用代码); an
+/// unregistered one serves under a liaison station (联络团体). Every failure, named.
+pub fn check_team(
+    registered: bool,
+    registration_no: Option<&str>,
+    station: bool,
+) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if registered && registration_no.is_none_or(|n| n.trim().is_empty()) {
+        errors.push(FieldError::new(
+            "registration_no",
+            "team.registration_no_required",
+        ));
+    }
+    if !registered && !station {
+        errors.push(FieldError::new("station", "team.liaison_required"));
+    }
+    errors
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -174,6 +194,17 @@ mod tests {
         );
         let tags = parse_tags("skills", "a、b").unwrap();
         assert_eq!(split_tags(&join_tags(&tags)), tags);
+    }
+
+    #[test]
+    fn teams_are_registered_or_hosted() {
+        assert!(check_team(true, Some("51430203MJJ000000X"), false).is_empty());
+        assert!(check_team(false, None, true).is_empty());
+        assert_eq!(
+            check_team(true, Some(" "), true)[0].field,
+            "registration_no"
+        );
+        assert_eq!(check_team(false, None, false)[0].field, "station");
     }
 
     #[test]

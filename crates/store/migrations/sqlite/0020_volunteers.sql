@@ -31,3 +31,30 @@ CREATE TABLE volunteers (
 );
 CREATE INDEX volunteers_region ON volunteers(region_code, status);
 CREATE INDEX volunteers_recent ON volunteers(created_at, id);
+
+-- Volunteer teams (志愿服务队): registered as a social organisation (with its USCC), or not — an
+-- unregistered team serves under a liaison station (联络团体). Members are volunteers of the
+-- team's region.
+CREATE TABLE volunteer_teams (
+    id              TEXT PRIMARY KEY,
+    region_code     TEXT NOT NULL REFERENCES regions(code),
+    name            TEXT NOT NULL,
+    registered      BIGINT NOT NULL DEFAULT 0 CHECK (registered IN (0,1)),
+    registration_no TEXT,
+    station_id      TEXT REFERENCES stations(id),
+    created_by      TEXT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL,
+    UNIQUE (region_code, name),
+    CHECK (registered = 0 OR registration_no IS NOT NULL),
+    CHECK (registered = 1 OR station_id IS NOT NULL)
+);
+CREATE INDEX volunteer_teams_region ON volunteer_teams(region_code);
+
+CREATE TABLE volunteer_team_members (
+    team_id      TEXT NOT NULL REFERENCES volunteer_teams(id),
+    volunteer_id TEXT NOT NULL REFERENCES volunteers(id),
+    joined_on    TEXT NOT NULL,
+    PRIMARY KEY (team_id, volunteer_id)
+);
+CREATE INDEX volunteer_team_members_volunteer ON volunteer_team_members(volunteer_id);

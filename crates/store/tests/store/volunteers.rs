@@ -243,3 +243,83 @@ db_test!(
         assert_eq!(n, 2);
     }
 );
+
+db_test!(teams_are_registered_or_hosted_and_keep_their_region, |db| {
+    use shegong_store::volunteers::teams::{self, TeamInput};
+    let k = keys();
+    let here = scope("430202001");
+    let a = register(
+        &db,
+        "430202001",
+        &k,
+        &volunteer("430202001", "刘思雨", ID_A, "1990-03-07"),
+    )
+    .await
+    .unwrap();
+    let b = register(
+        &db,
+        "430202002",
+        &k,
+        &volunteer("430202002", "陈家豪", ID_B, "1991-05-06"),
+    )
+    .await
+    .unwrap();
+    let mut tx = db.begin().await.unwrap();
+    let mut input = TeamInput {
+        region: code("430202001"),
+        name: "月塘街道助老志愿服务队".into(),
+        registered: false,
+        registration_no: None,
+        station_id: None,
+    };
+    // Unregistered without a liaison station: refused on the station.
+    let e = teams::create(&mut tx, &here, &input, "tester", NOW).await;
+    assert!(
+        matches!(e, Err(StoreError::Invalid(e)) if e.field == "station" && e.code == "team.liaison_required")
+    );
+    input.registered = true;
+    let e = teams::create(&mut tx, &here, &input, "tester", NOW).await;
+    assert!(matches!(e, Err(StoreError::Invalid(e)) if e.field == "registration_no"));
+    input.registration_no = Some("51430202MJJ000001X".into());
+    let team = teams::create(&mut tx, &here, &input, "tester", NOW)
+        .await
+        .unwrap();
+    let e = teams::create(&mut tx, &here, &input, "tester", NOW).await;
+    assert!(
+        matches!(e, Err(StoreError::Invalid(e)) if e.field == "name" && e.code == "team.name_taken")
+    );
+
+    teams::add_member(&mut tx, &here, &team, &a, "2026-05-01")
+        .await
+        .unwrap();
+    let again = teams::add_member(&mut tx, &here, &team, &a, "2026-05-01").await;
+    assert!(matches!(again, Err(StoreError::Invalid(e)) if e.code == "team.already_member"));
+    // A volunteer of another township is unknown here, and does not belong to this team's
+    // region even for the county.
+    let other = teams::add_member(&mut tx, &here, &team, &b, "2026-05-01").await;
+    assert!(
+        matches!(other, Err(StoreError::Invalid(e)) if e.field == "volunteer_id" && e.code == "team.volunteer_unknown")
+    );
+    let county = scope("430202");
+    let other = teams::add_member(&mut tx, &county, &team, &b, "2026-05-01").await;
+    assert!(matches!(other, Err(StoreError::Invalid(e)) if e.code == "team.member_elsewhere"));
+    assert_eq!(teams::get(&mut tx, &here, &team).await.unwrap().members, 1);
+    assert_eq!(
+        teams::members(&mut tx, &here, &team).await.unwrap()[0].volunteer_id,
+        a
+    );
+    // Out of scope: not found.
+    assert!(matches!(
+        teams::get(&mut tx, &scope("430202002"), &team).await,
+        Err(StoreError::NotFound)
+    ));
+    let listed = teams::list(&mut tx, &scope("430202002"), None, PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.total, 0);
+    teams::remove_member(&mut tx, &here, &team, &a)
+        .await
+        .unwrap();
+    assert_eq!(teams::get(&mut tx, &here, &team).await.unwrap().members, 0);
+    tx.commit().await.unwrap();
+});

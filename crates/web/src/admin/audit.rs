@@ -188,6 +188,7 @@ pub const ENTITIES: &[&str] = &[
     "sanqu_team",
     "sanqu_member",
     "volunteer",
+    "volunteer_team",
     "catalogue_item",
     "catalogue_edition",
     "contract",
@@ -233,6 +234,8 @@ pub const ACTIONS: &[&str] = &[
     "delete",
     "notice",
     "award",
+    "add_member",
+    "remove_member",
 ];
 
 impl AuditPage {

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod input;
 pub mod registry;
+pub mod teams;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -21,19 +22,36 @@ pub const AREA: Area = Area {
     menu: &[MenuSection {
         rank: 45,
         group: "menu.group.volunteers",
-        entries: &[("menu.volunteers", "/volunteers", Some(Permission::ReadData))],
+        entries: &[
+            ("menu.volunteers", "/volunteers", Some(Permission::ReadData)),
+            (
+                "menu.volunteer_teams",
+                "/volunteer-teams",
+                Some(Permission::ReadData),
+            ),
+        ],
     }],
 };
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(api::api_list, api::api_get, api::api_create, api::api_patch),
+    paths(
+        api::api_list,
+        api::api_get,
+        api::api_create,
+        api::api_patch,
+        teams::api_list,
+        teams::api_get,
+        teams::api_create,
+        teams::api_add_member,
+    ),
     tags((name = "volunteers", description = "Volunteering: the volunteer registry"))
 )]
 struct Api;
 
 fn routes() -> Router<AppState> {
     Router::new()
+        .merge(teams::routes())
         .route(
             "/volunteers",
             get(registry::list_page).post(registry::create),

@@ -273,7 +273,10 @@ impl FormPage {
     }
 }
 
-async fn station_choices(state: &AppState, scope: &Scope) -> WebResult<Vec<(String, String)>> {
+pub(super) async fn station_choices(
+    state: &AppState,
+    scope: &Scope,
+) -> WebResult<Vec<(String, String)>> {
     let mut c = state.db.read().await?;
     Ok(stations::list(
         &mut c,

@@ -121,6 +121,7 @@ impl Fixtures {
                     "projects" => "project",
                     "indicator-trees" => "indicator_tree",
                     "volunteers" => "volunteer",
+                    "volunteer-teams" => "volunteer_team",
                     _ => return None,
                 }
             }
@@ -132,6 +133,7 @@ impl Fixtures {
             "fill_id" => "fill",
             "other" | "linked_org_id" => "linked_org",
             "staff_id" => "staff",
+            "volunteer_id" => "volunteer",
             // Instalments are numbered from 1 in plan order.
             "seq" => return Some(json!(1)),
             "resident" | "resident_id" => "resident",
@@ -977,17 +979,23 @@ async fn project_fixtures(api: &mut Client) -> Vec<String> {
     ids
 }
 
-/// A volunteer registered at the station (for reads and changes).
-async fn volunteer_fixtures(api: &mut Client, station: &str) -> Vec<String> {
-    vec![
-        create(
-            api,
-            "/api/v1/volunteers",
-            json!({"name": "刘思雨", "id_number": resident_id("430203", "19900307", 125),
-                   "region": "430203001", "station_id": station, "skills": ["养老照护"]}),
-        )
-        .await,
-    ]
+/// A volunteer registered at the station (for reads and changes, and to join a team), and a
+/// team the station hosts.
+async fn volunteer_fixtures(api: &mut Client, station: &str) -> (Vec<String>, Vec<String>) {
+    let volunteer = create(
+        api,
+        "/api/v1/volunteers",
+        json!({"name": "刘思雨", "id_number": resident_id("430203", "19900307", 125),
+               "region": "430203001", "station_id": station, "skills": ["养老照护"]}),
+    )
+    .await;
+    let team = create(
+        api,
+        "/api/v1/volunteer-teams",
+        json!({"name": "模糊测试志愿服务队", "region_code": "430203001", "station_id": station}),
+    )
+    .await;
+    (vec![volunteer], vec![team])
 }
 
 async fn post_json(api: &mut Client, path: String, body: Value) -> Value {
@@ -1121,7 +1129,9 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     let (expense, fill, linked_org) = execution_fixtures(api, &contract, &station, &org).await;
     let mut ids: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
     ids.insert("catalogue_item", catalogue_items(api).await);
-    ids.insert("volunteer", volunteer_fixtures(api, &station).await);
+    let (volunteers, teams) = volunteer_fixtures(api, &station).await;
+    ids.insert("volunteer", volunteers);
+    ids.insert("volunteer_team", teams);
     ids.insert("catalogue_edition", catalogue_editions(api).await);
     ids.insert("evaluation", vec![evaluation_fixture(api, &contract).await]);
     // The evaluation stored the national default tree.

@@ -233,3 +233,144 @@ app_test!(a_child_registers_with_consent_and_company, |app| {
         "the form never shows the stored number"
     );
 });
+
+app_test!(
+    teams_are_registered_or_hosted_and_take_members_of_their_region,
+    |app| {
+        let mut worker = app.login_as(Role::SocialWorker, "430202001").await;
+        let org = super::fixtures::agency(&app, "月塘社工服务中心", "430202").await;
+        let st = super::fixtures::station(&app, "430202001", "月塘街道社工站", &org).await;
+        let mut v = Vec::new();
+        for (name, seq, region) in [("刘思雨", 2, "430202001"), ("陈家豪", 3, "430202001")] {
+            let res = send_json(
+            &mut worker,
+            Method::POST,
+            "/api/v1/volunteers",
+            serde_json::json!({"name": name, "id_number": id_number("19900307", seq), "region": region}),
+        )
+        .await;
+            assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+            v.push(res.json()["id"].as_str().unwrap().to_owned());
+        }
+        // Unregistered without a host station, registered without its number: each named.
+        let res = worker
+            .post_form(
+                "/volunteer-teams",
+                &[("name", "月塘助老队"), ("region", "430202001")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(!field_error(&res, "station").is_empty());
+        let res = send_json(
+        &mut worker,
+        Method::POST,
+        "/api/v1/volunteer-teams",
+        serde_json::json!({"name": "月塘助老队", "region_code": "430202001", "registered": true}),
+    )
+    .await;
+        refused(&res, "registration_no", "team.registration_no_required");
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM volunteer_teams").await, 0);
+
+        let res = worker
+            .post_form(
+                "/volunteer-teams",
+                &[
+                    ("name", "月塘助老队"),
+                    ("region", "430202001"),
+                    ("station", &st),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let team = res
+            .location()
+            .trim_start_matches("/volunteer-teams/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        let members = format!("/api/v1/volunteer-teams/{team}/members");
+        let res = send_json(
+            &mut worker,
+            Method::POST,
+            &members,
+            serde_json::json!({"volunteer_id": v[0]}),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        assert_eq!(res.json()["members"], 1);
+        assert_eq!(
+            res.json()["member_list"][0]["volunteer_no"],
+            "V43020200100001"
+        );
+        let res = send_json(
+            &mut worker,
+            Method::POST,
+            &members,
+            serde_json::json!({"volunteer_id": v[0]}),
+        )
+        .await;
+        refused(&res, "volunteer_id", "team.already_member");
+        // The page adds and removes, and names a refusal.
+        let res = worker
+            .post_form(
+                &format!("/volunteer-teams/{team}/members"),
+                &[("volunteer_id", "0190a3c2-0000-7000-8000-00000000beef")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(res.select("#member-error").len(), 1);
+        let res = worker
+            .post_form(
+                &format!("/volunteer-teams/{team}/members"),
+                &[("volunteer_id", &v[1])],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let res = worker
+            .post_form(
+                &format!("/volunteer-teams/{team}/members/remove"),
+                &[("volunteer_id", &v[0])],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let page = worker.get(&format!("/volunteer-teams/{team}")).await;
+        assert_eq!(page.select("#member-count"), ["1"]);
+        assert!(page.text.contains("陈家豪") && !page.text.contains("刘思雨"));
+
+        // Another township sees neither the team nor its list entry.
+        let mut elsewhere = app.login_as(Role::SocialWorker, "430202002").await;
+        assert_eq!(
+            elsewhere
+                .get(&format!("/volunteer-teams/{team}"))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            elsewhere
+                .get(&format!("/api/v1/volunteer-teams/{team}"))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            elsewhere.get("/api/v1/volunteer-teams").await.json()["total"],
+            0
+        );
+        let mut auditor = app.login_as(Role::Auditor, "4302").await;
+        let log = auditor
+            .get("/api/v1/audit?entity=volunteer_team&per_page=50")
+            .await
+            .json();
+        let actions: Vec<&str> = log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        for a in ["create", "add_member", "remove_member"] {
+            assert!(actions.contains(&a), "{a} in {actions:?}");
+        }
+    }
+);
