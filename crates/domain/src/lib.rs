@@ -13,6 +13,7 @@ pub mod purchase;
 pub mod scope;
 pub mod text;
 pub mod timebank;
+pub mod volunteers;
 pub mod workforce;
 
 pub use admin::role::{Permission, Role};

@@ -31,6 +31,7 @@ pub mod sql;
 mod sql;
 pub mod statistics;
 pub mod timebank;
+pub mod volunteers;
 pub mod workforce;
 
 #[cfg(feature = "testing")]

@@ -27,8 +27,8 @@ macro_rules! migrations {
     };
 }
 
-pub const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_core", 2 "0002_stations", 3 "0003_workforce", 4 "0004_people", 5 "0005_stats", 6 "0006_list_order", 7 "0007_stat_reads", 8 "0008_twofactor", 9 "0009_people_scope", 10 "0010_audit_sm3", 11 "0011_import_mapping", 12 "0012_purchase", 13 "0013_purchase_items", 14 "0014_deliverables", 15 "0015_evaluations", 16 "0016_resident_lookup", 17 "0017_purchase_execution", 18 "0018_purchase_projects", 19 "0019_line_tiers", 21 "0021_timebank");
-pub const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_core", 2 "0002_stations", 3 "0003_workforce", 4 "0004_people", 5 "0005_stats", 6 "0006_list_order", 7 "0007_stat_reads", 8 "0008_twofactor", 9 "0009_people_scope", 10 "0010_audit_sm3", 11 "0011_import_mapping", 12 "0012_purchase", 13 "0013_purchase_items", 14 "0014_deliverables", 15 "0015_evaluations", 16 "0016_resident_lookup", 17 "0017_purchase_execution", 18 "0018_purchase_projects", 19 "0019_line_tiers", 21 "0021_timebank");
+pub const SQLITE: &[Migration] = migrations!("sqlite": 1 "0001_core", 2 "0002_stations", 3 "0003_workforce", 4 "0004_people", 5 "0005_stats", 6 "0006_list_order", 7 "0007_stat_reads", 8 "0008_twofactor", 9 "0009_people_scope", 10 "0010_audit_sm3", 11 "0011_import_mapping", 12 "0012_purchase", 13 "0013_purchase_items", 14 "0014_deliverables", 15 "0015_evaluations", 16 "0016_resident_lookup", 17 "0017_purchase_execution", 18 "0018_purchase_projects", 19 "0019_line_tiers", 20 "0020_volunteers", 21 "0021_timebank");
+pub const POSTGRES: &[Migration] = migrations!("postgres": 1 "0001_core", 2 "0002_stations", 3 "0003_workforce", 4 "0004_people", 5 "0005_stats", 6 "0006_list_order", 7 "0007_stat_reads", 8 "0008_twofactor", 9 "0009_people_scope", 10 "0010_audit_sm3", 11 "0011_import_mapping", 12 "0012_purchase", 13 "0013_purchase_items", 14 "0014_deliverables", 15 "0015_evaluations", 16 "0016_resident_lookup", 17 "0017_purchase_execution", 18 "0018_purchase_projects", 19 "0019_line_tiers", 20 "0020_volunteers", 21 "0021_timebank");
 
 pub fn for_backend(b: Backend) -> &'static [Migration] {
     match b {

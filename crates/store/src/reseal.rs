@@ -6,7 +6,7 @@ use crate::crypto::KeyRing;
 use crate::sql::Sql;
 use crate::{
     Db, StoreError, StoreResult, people::cases, people::residents, people::services,
-    workforce::staff,
+    volunteers::registry, workforce::staff,
 };
 
 /// One sealed column with the statements over it, written out whole at compile time.
@@ -57,6 +57,8 @@ sealed_columns![
         residents::GUARDIAN_PHONE_FIELD
     ),
     ("case_events", "body_sealed", cases::BODY_FIELD),
+    ("volunteers", "id_number_sealed", registry::ID_FIELD),
+    ("volunteers", "mobile_sealed", registry::MOBILE_FIELD),
     ("services", "notes_sealed", services::NOTES_FIELD),
     (
         "twofactor_secrets",

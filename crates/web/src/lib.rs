@@ -16,6 +16,7 @@ pub mod purchase;
 pub mod statistics;
 pub mod timebank;
 pub mod ui;
+pub mod volunteers;
 pub mod workbench;
 pub mod workforce;
 
@@ -49,6 +50,7 @@ pub const AREAS: &[http::area::Area] = &[
     statistics::AREA,
     network::AREA,
     people::AREA,
+    volunteers::AREA,
     workforce::AREA,
     purchase::AREA,
     purchase::evaluations::AREA,

@@ -25,6 +25,7 @@ mod stations;
 mod stats;
 mod timebank;
 mod users;
+mod volunteers;
 
 use shegong_domain::{RegionCode, Role, Scope};
 use shegong_store::admin::users::NewUser;

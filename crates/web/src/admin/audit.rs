@@ -187,6 +187,8 @@ pub const ENTITIES: &[&str] = &[
     "supervision_session",
     "sanqu_team",
     "sanqu_member",
+    "volunteer",
+    "volunteer_team",
     "catalogue_item",
     "catalogue_edition",
     "contract",
@@ -236,6 +238,8 @@ pub const ACTIONS: &[&str] = &[
     "notice",
     "award",
     "reverse",
+    "add_member",
+    "remove_member",
 ];
 
 impl AuditPage {

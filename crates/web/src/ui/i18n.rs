@@ -336,6 +336,7 @@ mod tests {
         all.extend(admin_families());
         all.extend(purchase_families());
         all.extend(timebank_families());
+        all.extend(volunteer_families());
         all
     }
 
@@ -365,6 +366,14 @@ mod tests {
                 codes(CapOverflow::ALL, CapOverflow::as_str),
             ),
         ]
+    }
+
+    fn volunteer_families() -> Families {
+        use shegong_domain::volunteers::VolunteerStatus;
+        vec![(
+            "volunteer.status",
+            codes(VolunteerStatus::ALL, VolunteerStatus::as_str),
+        )]
     }
 
     fn purchase_families() -> Families {

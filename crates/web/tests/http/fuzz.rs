@@ -123,6 +123,8 @@ impl Fixtures {
                     "timebank" if seg.starts_with("timebank/schemes/") => "tb_scheme",
                     "timebank" if seg.starts_with("timebank/accounts/") => "tb_account",
                     "timebank" if seg.starts_with("timebank/entries/") => "tb_entry",
+                    "volunteers" => "volunteer",
+                    "volunteer-teams" => "volunteer_team",
                     _ => return None,
                 }
             }
@@ -137,6 +139,7 @@ impl Fixtures {
             "scheme_id" => "tb_scheme",
             "to_account_id" => "tb_account",
             "source_id" => "service",
+            "volunteer_id" => "volunteer",
             // Instalments are numbered from 1 in plan order.
             "seq" => return Some(json!(1)),
             "resident" | "resident_id" => "resident",
@@ -1017,6 +1020,25 @@ async fn timebank_fixtures(api: &mut Client) -> (Vec<String>, Vec<String>, Vec<S
     (vec![scheme], accounts, entries)
 }
 
+/// A volunteer registered at the station (for reads and changes, and to join a team), and a
+/// team the station hosts.
+async fn volunteer_fixtures(api: &mut Client, station: &str) -> (Vec<String>, Vec<String>) {
+    let volunteer = create(
+        api,
+        "/api/v1/volunteers",
+        json!({"name": "刘思雨", "id_number": resident_id("430203", "19900307", 125),
+               "region": "430203001", "station_id": station, "skills": ["养老照护"]}),
+    )
+    .await;
+    let team = create(
+        api,
+        "/api/v1/volunteer-teams",
+        json!({"name": "模糊测试志愿服务队", "region_code": "430203001", "station_id": station}),
+    )
+    .await;
+    (vec![volunteer], vec![team])
+}
+
 async fn post_json(api: &mut Client, path: String, body: Value) -> Value {
     let res = api
         .send(
@@ -1148,6 +1170,9 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     let (expense, fill, linked_org) = execution_fixtures(api, &contract, &station, &org).await;
     let mut ids: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
     ids.insert("catalogue_item", catalogue_items(api).await);
+    let (volunteers, teams) = volunteer_fixtures(api, &station).await;
+    ids.insert("volunteer", volunteers);
+    ids.insert("volunteer_team", teams);
     ids.insert("catalogue_edition", catalogue_editions(api).await);
     ids.insert("evaluation", vec![evaluation_fixture(api, &contract).await]);
     // The evaluation stored the national default tree.

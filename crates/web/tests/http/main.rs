@@ -32,6 +32,7 @@ mod timebank;
 mod twofactor;
 mod uploads;
 mod users_audit;
+mod volunteers;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

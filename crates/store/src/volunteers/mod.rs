@@ -1,0 +1,4 @@
+//! Volunteering (志愿服务): the volunteer registry.
+
+pub mod registry;
+pub mod teams;

@@ -1,0 +1,75 @@
+//! Volunteering (志愿服务), issue 15 item 1, first slice: the volunteer registry (`/volunteers`,
+//! `/api/v1/volunteers`).
+
+pub mod api;
+pub mod input;
+pub mod registry;
+pub mod teams;
+
+use axum::Router;
+use axum::routing::{get, post};
+use shegong_domain::Permission;
+use utoipa::OpenApi;
+
+use crate::http::area::{Area, MenuSection, messages};
+use crate::http::state::AppState;
+
+pub const AREA: Area = Area {
+    messages: messages!("volunteers"),
+    importers: &[],
+    routes,
+    api: || Api::openapi(),
+    menu: &[MenuSection {
+        rank: 45,
+        group: "menu.group.volunteers",
+        entries: &[
+            ("menu.volunteers", "/volunteers", Some(Permission::ReadData)),
+            (
+                "menu.volunteer_teams",
+                "/volunteer-teams",
+                Some(Permission::ReadData),
+            ),
+        ],
+    }],
+};
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        api::api_list,
+        api::api_get,
+        api::api_create,
+        api::api_patch,
+        teams::api_list,
+        teams::api_get,
+        teams::api_create,
+        teams::api_add_member,
+    ),
+    tags((name = "volunteers", description = "Volunteering: the volunteer registry"))
+)]
+struct Api;
+
+fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(teams::routes())
+        .route(
+            "/volunteers",
+            get(registry::list_page).post(registry::create),
+        )
+        .route("/volunteers/new", get(registry::new_form))
+        .route("/volunteers/export.xlsx", get(registry::export))
+        .route(
+            "/volunteers/{id}",
+            get(registry::detail_page).post(registry::update),
+        )
+        .route("/volunteers/{id}/edit", get(registry::edit_form))
+        .route("/volunteers/{id}/reveal", post(registry::reveal))
+        .route(
+            "/api/v1/volunteers",
+            get(api::api_list).post(api::api_create),
+        )
+        .route(
+            "/api/v1/volunteers/{id}",
+            get(api::api_get).patch(api::api_patch),
+        )
+}
