@@ -3,7 +3,7 @@
 // when they reach their sessions and person-times) and a 40/40/20 payment plan (the second and
 // third instalments paid after the mid-term and final evaluations), services recorded at the
 // contract's station with the delivered quantities moving on the contract page, a mid-term
-// evaluation planned and scored — its delivery indicators pre-filled from the deliverables, a
+// evaluation planned and scored — the core delivery indicator pre-filled from the core lines, a
 // different ratio without a reason refused beside the indicator — to a final grade, and the
 // mid-term instalment reduced by the contract's rule. The contract's execution: an expense written
 // in words ("三百元左右") refused beside the expense form with what was typed kept, a valid one
@@ -226,6 +226,10 @@ test('a civil-affairs administrator buys services: contract, deliverables, evalu
     await page.locator('#reduction_rule').fill('90=100; 60=80; 0=0');
     await page.locator('#provider_org_id').selectOption({ label: PROVIDER });
     await page.locator(`input[name="stations"][value="${stationId}"]`).check();
+    // Both lines are core lines (核心项目): the core delivery indicator measures them, the basic one
+    // has no basic line to measure and is entered by the evaluator.
+    await page.locator('select[name="line_tier_0"]').selectOption('core');
+    await page.locator('select[name="line_tier_1"]').selectOption('core');
     // Line 1: community activities, each record counts, 4 of them.
     await page.locator('select[name="line_kind_0"]').selectOption('community');
     await page.locator('input[name="line_content_0"]').fill('社区主题活动');
@@ -326,14 +330,14 @@ test('a civil-affairs administrator buys services: contract, deliverables, evalu
     await assertText(page, '#evaluation-state', '计划');
   });
 
-  await step('the delivery indicators show the ratio measured from the deliverables (62.5 %: one-third of their points)', async () => {
-    // Mean of the lines' delivered shares: (75 % + 50 %) / 2.
-    for (const [node, points] of [['core_delivery', '50'], ['basic_delivery', '33.33']]) {
-      assert.equal(await page.locator(`input[name="v_${node}"]`).inputValue(), '62.5', `${node} pre-filled`);
-      const row = norm(await page.locator(`#node-${node}`).textContent());
-      assert.match(row, /按服务记录测算 62\.5%/, `${node} says it is measured: ${row}`);
-      assert.equal(await textOf(page, `#node-${node} .points`), `${points} (62.5%)`, `${node} points`);
-    }
+  await step('the core delivery indicator shows the ratio measured from the core lines (62.5 %: one-third of its points); the basic one, without basic lines, is left to the evaluator', async () => {
+    // Mean of the core lines' delivered shares: (75 % + 50 %) / 2.
+    assert.equal(await page.locator('input[name="v_core_delivery"]').inputValue(), '62.5', 'core_delivery pre-filled');
+    const row = norm(await page.locator('#node-core_delivery').textContent());
+    assert.match(row, /按服务记录测算 62\.5%/, `core_delivery says it is measured: ${row}`);
+    assert.equal(await textOf(page, '#node-core_delivery .points'), '50 (62.5%)', 'core_delivery points');
+    assert.equal(await page.locator('input[name="v_basic_delivery"]').inputValue(), '', 'basic_delivery is not measured');
+    assert.doesNotMatch(norm(await page.locator('#node-basic_delivery').textContent()), /按服务记录测算/);
   });
 
   await step('a different ratio without a reason is refused beside the indicator; nothing saved', async () => {
@@ -356,6 +360,9 @@ test('a civil-affairs administrator buys services: contract, deliverables, evalu
       if (tag === 'select') {
         const options = await value.locator('option').evaluateAll((os) => os.map((o) => o.value));
         await value.selectOption(options.includes('优') ? '优' : 'pass');
+      } else if (node === 'basic_delivery') {
+        // The evaluator's own ratio for the basic part (no basic line counts it): one-third.
+        await value.fill('62.5');
       }
       await page.locator(`[name="e_${node}"]`).fill('服务台账与现场核查记录');
     }
