@@ -1111,6 +1111,12 @@ async fn execution_fixtures(
     (expense, fill, linked_org)
 }
 
+/// The indicator trees the caller sees: the national default the evaluation fixture stored.
+async fn indicator_trees(api: &mut Client) -> Vec<String> {
+    let trees = api.get("/api/v1/indicator-trees").await.json();
+    vec![trees["items"][0]["id"].as_str().unwrap().to_owned()]
+}
+
 async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures {
     let org = create(
         api,
@@ -1175,12 +1181,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     ids.insert("volunteer_team", teams);
     ids.insert("catalogue_edition", catalogue_editions(api).await);
     ids.insert("evaluation", vec![evaluation_fixture(api, &contract).await]);
-    // The evaluation stored the national default tree.
-    let trees = api.get("/api/v1/indicator-trees").await.json();
-    ids.insert(
-        "indicator_tree",
-        vec![trees["items"][0]["id"].as_str().unwrap().to_owned()],
-    );
+    ids.insert("indicator_tree", indicator_trees(api).await);
     ids.insert("project", project_fixtures(api).await);
     let (schemes, accounts, entries) = timebank_fixtures(api).await;
     ids.insert("tb_scheme", schemes);
