@@ -207,15 +207,23 @@ async fn home_region(
     scope: &Scope,
     input: &ResidentInput,
 ) -> StoreResult<String> {
-    let region = input
-        .region
-        .as_ref()
-        .ok_or(FieldError::new("region", "form.required"))?;
+    local_region(conn, scope, input.region.as_ref(), "resident.region_level").await
+}
+
+/// Where a person on file lives (a resident, a volunteer): a known township or village within
+/// scope, refused on `region` — `level_code` when it is a larger region.
+pub(crate) async fn local_region(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    region: Option<&RegionCode>,
+    level_code: &'static str,
+) -> StoreResult<String> {
+    let region = region.ok_or(FieldError::new("region", "form.required"))?;
     if !scope.contains_region(region.as_str()) {
         return Err(FieldError::new("region", "station.region_out_of_scope").into());
     }
     if !matches!(region.level(), RegionLevel::Township | RegionLevel::Village) {
-        return Err(FieldError::new("region", "resident.region_level").into());
+        return Err(FieldError::new("region", level_code).into());
     }
     let known = Sql::new("SELECT COUNT(*) FROM regions WHERE code = ")
         .bind(region.as_str())

@@ -9,12 +9,12 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 use shegong_domain::volunteers::{self, Minor, VolunteerStatus};
-use shegong_domain::{FieldError, RegionCode, RegionLevel, Scope};
+use shegong_domain::{FieldError, RegionCode, Scope};
 use sqlx::AnyConnection;
 
 use crate::crypto::KeyRing;
 use crate::network::station_scope;
-use crate::people::residents::{in_scope, seal};
+use crate::people::residents::{in_scope, local_region, seal};
 use crate::sql::Sql;
 use crate::{Millis, Page, PageRequest, StoreError, StoreResult, new_id};
 
@@ -96,24 +96,7 @@ async fn home_region(
     scope: &Scope,
     input: &VolunteerInput,
 ) -> StoreResult<String> {
-    let region = input
-        .region
-        .as_ref()
-        .ok_or(FieldError::new("region", "form.required"))?;
-    if !scope.contains_region(region.as_str()) {
-        return Err(FieldError::new("region", "station.region_out_of_scope").into());
-    }
-    if !matches!(region.level(), RegionLevel::Township | RegionLevel::Village) {
-        return Err(FieldError::new("region", "volunteer.region_level").into());
-    }
-    let known = Sql::new("SELECT COUNT(*) FROM regions WHERE code = ")
-        .bind(region.as_str())
-        .fetch_i64(conn)
-        .await?;
-    if known == 0 {
-        return Err(FieldError::new("region", "region.unknown").into());
-    }
-    Ok(region.to_string())
+    local_region(conn, scope, input.region.as_ref(), "volunteer.region_level").await
 }
 
 /// The rules a write checks against the stored world: region, host station, minors.

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 
 use crate::http::auth::{Ctx, SESSION_COOKIE, set_cookie};
 use crate::http::error::{WebError, WebResult};
-use crate::http::render::{Base, Crumb, page, scope_label, urlencode};
+use crate::http::render::{Base, Crumb, form_status, page, scope_label, urlencode};
 use crate::http::state::AppState;
 use crate::ui::i18n::Tr;
 use crate::ui::list::NoticeQuery;
@@ -387,11 +387,7 @@ fn password_page(state: &AppState, ctx: &Ctx, errors: Vec<FieldError>) -> WebRes
     let u = ctx.user.as_ref().ok_or(WebError::Unauthenticated)?;
     let t = ctx.tr();
     let p = &state.config.password;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     let forced = u.user.must_change_password != 0;
     // Until the password is changed nothing else is reachable: no menu and no breadcrumbs (the
     // layout then drops the sidebar column, `body.no-menu`, and the form takes the full width).

@@ -7,7 +7,6 @@ use std::sync::{LazyLock, Mutex};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use shegong_domain::{FieldError, Permission, Role, Scope};
@@ -20,7 +19,7 @@ use crate::admin::users::{
 };
 use crate::http::auth::{Ctx, CurrentUser};
 use crate::http::error::{WebError, WebResult};
-use crate::http::render::{Base, Crumb, page};
+use crate::http::render::{Base, Crumb, form_status, page};
 use crate::http::state::AppState;
 use crate::http::write::{Author, Done, Entry, WorkWith, write};
 use crate::ui::i18n::Tr;
@@ -124,11 +123,7 @@ async fn form_page(
         Some(x) => x.username.clone(),
         None => t.get("user.new").to_owned(),
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     let is_self = user.as_ref().is_some_and(|x| x.id == u.user.id);
     let status_text = user
         .as_ref()

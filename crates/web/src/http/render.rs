@@ -157,6 +157,15 @@ pub fn scope_label(t: &Tr, path_names: Option<&str>, code: &str) -> String {
 }
 
 /// Render a template into a response (500 on a template error, which tests rule out).
+/// A form page's status: 200, or 422 when it is shown again with errors.
+pub fn form_status<T>(errors: &[T]) -> StatusCode {
+    if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
 pub fn page(status: StatusCode, tpl: &impl Template) -> Response {
     match tpl.render() {
         Ok(html) => (status, Html(html)).into_response(),

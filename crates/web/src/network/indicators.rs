@@ -4,7 +4,6 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use shegong_domain::network::station::{Category, Evidence, ServiceDomain};
 use shegong_domain::{FieldError, Permission};
@@ -15,7 +14,7 @@ use shegong_store::network::stations::{self, ServiceItem};
 use crate::http::auth::Ctx;
 use crate::http::auth::reader;
 use crate::http::error::WebResult;
-use crate::http::render::{Base, Crumb, page};
+use crate::http::render::{Base, Crumb, form_status, page};
 use crate::http::state::AppState;
 use crate::http::write::{Done, audited};
 use crate::ui::forms::{Check, FormData};
@@ -65,11 +64,7 @@ async fn render(
     let services = stations::service_items_defined(&mut c, &scope).await?;
     drop(c);
     let title = t.get("menu.indicators");
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     Ok(page(
         status,
         &IndicatorsPage {

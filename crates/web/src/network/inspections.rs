@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::http::auth::Ctx;
 use crate::http::auth::reader;
 use crate::http::error::WebResult;
-use crate::http::render::{Base, Crumb, page};
+use crate::http::render::{Base, Crumb, form_status, page};
 use crate::http::state::AppState;
 use crate::http::write::{Done, audited, audited_id};
 use crate::network::stations::micro;
@@ -103,11 +103,7 @@ async fn index(
         ("region", q.region.clone().unwrap_or_default()),
     ];
     let title = t.get("menu.inspections");
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     Ok(page(
         status,
         &IndexPage {
@@ -233,11 +229,7 @@ async fn visit_form(
         })
         .collect();
     drop(c);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     let title = t.get("inspection.record_visit");
     Ok(page(
         status,

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 
 use crate::http::auth::{Ctx, reader};
 use crate::http::error::{WebError, WebResult};
-use crate::http::render::{Base, Crumb, page};
+use crate::http::render::{Base, Crumb, form_status, page};
 use crate::http::state::AppState;
 use crate::http::write::{Done, Entry, WorkWith, write_or_invalid, writer};
 use crate::ui::forms::FormData;
@@ -143,11 +143,7 @@ async fn links_page(
         (org, links)
     };
     let title = format!("{} · {}", org.name, t.get("org.links"));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     Ok(page(
         status,
         &LinksPage {

@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::http::auth::Ctx;
 use crate::http::auth::reader;
 use crate::http::error::{WebError, WebResult};
-use crate::http::render::{Base, Crumb, page};
+use crate::http::render::{Base, Crumb, form_status, page};
 use crate::http::state::AppState;
 use crate::http::write::{Done, Entry, WorkWith, write_or_invalid, writer};
 use crate::ui::excel::{self, Cell, Export};
@@ -436,11 +436,7 @@ async fn form_page(
         .as_ref()
         .map(|o| o.name.clone())
         .unwrap_or_else(|| t.get("org.new").to_owned());
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     let warning = org.as_ref().is_some_and(|o| o.uscc_warning != 0);
     Ok(page(
         status,

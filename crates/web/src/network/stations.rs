@@ -17,7 +17,7 @@ use utoipa::IntoParams;
 
 use crate::http::auth::{Ctx, reader};
 use crate::http::error::{WebError, WebResult};
-use crate::http::render::{Base, Crumb, page};
+use crate::http::render::{Base, Crumb, form_status, page};
 use crate::http::state::AppState;
 use crate::http::write::{Done, Entry, WorkWith, write_or_invalid, writer};
 use crate::ui::excel::{self, Cell, Export};
@@ -562,11 +562,7 @@ async fn form_page(
     } else {
         crumbs.push(Crumb::here(title.clone()));
     }
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     Ok(page(
         status,
         &FormPage {

@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::http::auth::{Ctx, reader};
 use crate::http::error::{WebError, WebResult};
-use crate::http::render::{Base, Crumb, page};
+use crate::http::render::{Base, Crumb, form_status, page};
 use crate::http::state::AppState;
 use crate::purchase::writes;
 use crate::ui::forms::{Check, FormData};
@@ -284,11 +284,7 @@ async fn catalogue_page(
         let mut c = state.db.read().await?;
         catalogue::editions(&mut c, &scope, q.year).await?
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     let title = t.get("menu.catalogue");
     let (f, failed_item) = match refused {
         Refused::Item(f) => (f, String::new()),

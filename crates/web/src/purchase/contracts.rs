@@ -26,7 +26,7 @@ use utoipa::IntoParams;
 
 use crate::http::auth::{Ctx, reader};
 use crate::http::error::{WebError, WebResult};
-use crate::http::render::{Base, Crumb, page};
+use crate::http::render::{Base, Crumb, form_status, page};
 use crate::http::state::AppState;
 use crate::purchase::execution::{Execution, execution_of};
 use crate::purchase::input::{self, FORM_ROWS};
@@ -822,11 +822,7 @@ async fn form_page(
             stations.items.into_iter().map(|s| (s.id, s.name)).collect(),
         )
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     let title = t.get("purchase.new_contract");
     Ok(page(
         status,

@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::http::auth::{Ctx, reader};
 use crate::http::error::{WebError, WebResult};
-use crate::http::render::{Base, Crumb, page};
+use crate::http::render::{Base, Crumb, form_status, page};
 use crate::http::state::AppState;
 use crate::purchase::contracts::today_date;
 use crate::purchase::{input, writes};
@@ -252,11 +252,7 @@ async fn form_page(
             stations.items.into_iter().map(|s| (s.id, s.name)).collect(),
         )
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     let title = t.get("project.new");
     Ok(page(
         status,
@@ -376,11 +372,7 @@ async fn detail(
         Some((f, e)) => (f, vec![e]),
         None => ("", vec![]),
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     let title = format!("{} {}", d.project.number, d.project.name);
     Ok(page(
         status,

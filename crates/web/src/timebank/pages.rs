@@ -15,7 +15,7 @@ use shegong_store::{Page, PageRequest};
 use super::{can_write, writer};
 use crate::http::auth::{Ctx, reader};
 use crate::http::error::{WebError, WebResult};
-use crate::http::render::{Base, Crumb, page};
+use crate::http::render::{Base, Crumb, form_status, page};
 use crate::http::state::AppState;
 use crate::ui::excel::{self, Cell, Export};
 use crate::ui::forms::FormData;
@@ -30,14 +30,6 @@ fn options<T: Copy + std::fmt::Display>(t: &Tr, family: &str, all: &[T]) -> Vec<
     all.iter()
         .map(|v| (v.to_string(), label(t, family, v)))
         .collect()
-}
-
-fn status(errors: &[FieldError]) -> StatusCode {
-    if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    }
 }
 
 fn crumbs(t: &Tr, rest: Vec<Crumb>) -> Vec<Crumb> {
@@ -168,7 +160,7 @@ async fn scheme_form(
         None => (t.get("timebank.new").to_owned(), "/timebank".to_owned()),
     };
     Ok(page(
-        status(&errors),
+        form_status(&errors),
         &SchemeForm {
             base: Base::new(ctx, title.clone(), crumbs(&t, vec![Crumb::here(title)])),
             f,
@@ -391,7 +383,7 @@ async fn scheme_page(
     };
     let pairs = q.pairs();
     Ok(page(
-        status(&errors),
+        form_status(&errors),
         &SchemePage {
             base: Base::new(
                 ctx,
@@ -589,7 +581,7 @@ async fn passbook_page(
     };
     let title = format!("{} · {}", a.holder_name, t.get("timebank.passbook"));
     Ok(page(
-        status(&errors),
+        form_status(&errors),
         &PassbookPage {
             base: Base::new(
                 ctx,

@@ -4,7 +4,6 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -26,7 +25,7 @@ use super::labels;
 use super::writes::{self, participant};
 use crate::http::auth::{Ctx, CurrentUser, reader};
 use crate::http::error::{WebError, WebResult};
-use crate::http::render::{Base, Crumb, page};
+use crate::http::render::{Base, Crumb, form_status, page};
 use crate::http::state::AppState;
 use crate::purchase::contracts::today_date;
 use crate::purchase::writes::is_purchaser;
@@ -195,11 +194,7 @@ async fn list(
     };
     let pairs = q.pairs();
     let title = t.get("menu.evaluations");
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     Ok(page(
         status,
         &ListPage {
@@ -517,11 +512,7 @@ async fn detail(
     };
     let ev = s.evaluation.clone();
     let runs = is_purchaser(u) || is_evaluator(u, &ev);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     let rows = sheet_rows(&t, u, &s, form, &errors);
     let shown: Vec<&str> = rows
         .iter()

@@ -24,7 +24,7 @@ use super::tree_text::{EDITOR_SPARE_ROWS, NodeText, Refusal, TreeText};
 use super::writes;
 use crate::http::auth::{Ctx, reader};
 use crate::http::error::{WebError, WebResult};
-use crate::http::render::{Base, Crumb, page};
+use crate::http::render::{Base, Crumb, form_status, page};
 use crate::http::state::AppState;
 use crate::purchase::writes::{is_purchaser, purchaser};
 use crate::ui::excel::{Cell, Export};
@@ -400,11 +400,7 @@ async fn render_form(
         }
     }
     let title = t.get("trees.new");
-    let status = if refused.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&refused);
     Ok(page(
         status,
         &FormPage {
