@@ -164,17 +164,6 @@ fn row(t: &Tr, c: &Contract) -> Row {
     }
 }
 
-/// (code, label) of every value of a code set, for selects.
-fn options<T: Copy + std::fmt::Display>(t: &Tr, family: &str, all: &[T]) -> Vec<(String, String)> {
-    all.iter()
-        .map(|v| {
-            let code = v.to_string();
-            let label = t.get(&format!("{family}.{code}")).to_owned();
-            (code, label)
-        })
-        .collect()
-}
-
 #[derive(Template)]
 #[template(path = "purchase/contracts.html")]
 struct ListPage {
@@ -227,7 +216,7 @@ pub async fn list_page(
                 "/contracts/export.xlsx?{}",
                 serde_urlencoded::to_string(&pairs).unwrap_or_default()
             ),
-            states: options(&t, "purchase.state", ContractState::ALL),
+            states: t.options("purchase.state", ContractState::ALL),
             providers,
             can_create: writes::is_purchaser(u),
             q,
@@ -510,7 +499,7 @@ pub(super) async fn detail(
             method: r.method,
             state: r.state,
             moves: if purchaser {
-                options(&t, "purchase.move", d.contract.state.successors())
+                t.options("purchase.move", d.contract.state.successors())
             } else {
                 vec![]
             },
@@ -857,11 +846,11 @@ async fn form_page(
             ),
             f,
             errors: FormErrors::new(t, errors),
-            methods: options(&t, "purchase.method", ProcurementMethod::ALL),
-            kinds: options(&t, "service.kind", ServiceKind::ALL),
-            tiers: options(&t, "purchase.tier", &[LineTier::Basic, LineTier::Core]),
-            categories: options(&t, "purchase.budget", BudgetCategory::ALL),
-            evaluation_kinds: options(&t, "evaluation.kind", EvaluationKind::ALL),
+            methods: t.options("purchase.method", ProcurementMethod::ALL),
+            kinds: t.options("service.kind", ServiceKind::ALL),
+            tiers: t.options("purchase.tier", &[LineTier::Basic, LineTier::Core]),
+            categories: t.options("purchase.budget", BudgetCategory::ALL),
+            evaluation_kinds: t.options("evaluation.kind", EvaluationKind::ALL),
             orgs,
             stations,
         },
@@ -976,7 +965,7 @@ pub async fn delivery_page(
             ),
             rows: data.items.iter().map(|d| overview_row(&t, d)).collect(),
             pager: pager(&t, &data, "/contracts/delivery", &pairs),
-            states: options(&t, "purchase.state", ContractState::ALL),
+            states: t.options("purchase.state", ContractState::ALL),
             export_href: format!(
                 "/contracts/delivery/export.xlsx?{}",
                 serde_urlencoded::to_string(&pairs).unwrap_or_default()

@@ -65,16 +65,6 @@ impl ListQuery {
     }
 }
 
-fn label(t: &Tr, family: &str, code: impl std::fmt::Display) -> String {
-    t.get(&format!("{family}.{code}")).to_owned()
-}
-
-fn options<T: Copy + std::fmt::Display>(t: &Tr, family: &str, all: &[T]) -> Vec<(String, String)> {
-    all.iter()
-        .map(|v| (v.to_string(), label(t, family, v)))
-        .collect()
-}
-
 #[derive(Template)]
 #[template(path = "purchase/projects.html")]
 struct ListPage {
@@ -90,11 +80,11 @@ struct ListPage {
 
 impl ListPage {
     fn state_label(&self, p: &StoredProject) -> String {
-        label(&self.t, "project.state", p.state)
+        self.t.label("project.state", p.state)
     }
     fn method_label(&self, p: &StoredProject) -> String {
         p.method
-            .map(|m| label(&self.t, "purchase.method", m))
+            .map(|m| self.t.label("purchase.method", m))
             .unwrap_or_default()
     }
 }
@@ -129,7 +119,7 @@ pub async fn list_page(
                 serde_urlencoded::to_string(&pairs).unwrap_or_default()
             ),
             rows: data.items,
-            states: options(&t, "project.state", ProjectState::ALL),
+            states: t.options("project.state", ProjectState::ALL),
             can_create: writes::is_purchaser(u),
             q,
             t,
@@ -185,10 +175,10 @@ pub async fn export(
                 p.term.start().to_string().into(),
                 p.term.end().to_string().into(),
                 p.method
-                    .map(|m| label(&t, "purchase.method", m))
+                    .map(|m| t.label("purchase.method", m))
                     .unwrap_or_default()
                     .into(),
-                label(&t, "project.state", p.state).into(),
+                t.label("project.state", p.state).into(),
                 p.contract_number.clone().unwrap_or_default().into(),
             ]
         })
@@ -328,7 +318,7 @@ impl DetailPage {
         }
     }
     fn kind_label(&self, k: &NoticeKind) -> String {
-        label(&self.t, "project.notice_kind", k)
+        self.t.label("project.notice_kind", k)
     }
     fn typed(&self, k: &str) -> &str {
         self.form.get(k)
@@ -386,19 +376,19 @@ async fn detail(
                 ],
             )
             .with_notice(&t, notice),
-            state: label(&t, "project.state", d.project.state),
+            state: t.label("project.state", d.project.state),
             method: d
                 .project
                 .method
-                .map(|m| label(&t, "purchase.method", m))
+                .map(|m| t.label("purchase.method", m))
                 .unwrap_or_else(|| "—".into()),
             moves: if purchaser {
-                options(&t, "project.move", d.project.state.successors())
+                t.options("project.move", d.project.state.successors())
             } else {
                 vec![]
             },
-            methods: options(&t, "purchase.method", ProcurementMethod::ALL),
-            kinds: options(&t, "project.notice_kind", NoticeKind::ALL),
+            methods: t.options("purchase.method", ProcurementMethod::ALL),
+            kinds: t.options("project.notice_kind", NoticeKind::ALL),
             contracts,
             purchaser,
             today: today_date(state.now()).to_string(),

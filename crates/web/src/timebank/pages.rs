@@ -22,16 +22,6 @@ use crate::ui::forms::FormData;
 use crate::ui::i18n::Tr;
 use crate::ui::list::{FormErrors, NoticeQuery, Pager, pager};
 
-fn label(t: &Tr, family: &str, code: impl std::fmt::Display) -> String {
-    t.get(&format!("{family}.{code}")).to_owned()
-}
-
-fn options<T: Copy + std::fmt::Display>(t: &Tr, family: &str, all: &[T]) -> Vec<(String, String)> {
-    all.iter()
-        .map(|v| (v.to_string(), label(t, family, v)))
-        .collect()
-}
-
 fn crumbs(t: &Tr, rest: Vec<Crumb>) -> Vec<Crumb> {
     let mut c = vec![Crumb::link(t.get("menu.timebank"), "/timebank")];
     c.extend(rest);
@@ -166,9 +156,9 @@ async fn scheme_form(
             f,
             errors: FormErrors::new(t, errors),
             action,
-            overflows: options(&t, "timebank.cap_overflow", CapOverflow::ALL),
-            transfers: options(&t, "timebank.transfer_to", TransferTo::ALL),
-            kinds: options(&t, "service.kind", ServiceKind::ALL),
+            overflows: t.options("timebank.cap_overflow", CapOverflow::ALL),
+            transfers: t.options("timebank.transfer_to", TransferTo::ALL),
+            kinds: t.options("service.kind", ServiceKind::ALL),
             partners,
             t,
         },
@@ -332,7 +322,7 @@ struct SchemePage {
 
 impl SchemePage {
     fn kind_label(&self, a: &Account) -> String {
-        label(&self.t, "timebank.account_kind", a.kind)
+        self.t.label("timebank.account_kind", a.kind)
     }
     fn account_errors(&self) -> Vec<String> {
         self.errors.others(&[])
@@ -344,14 +334,14 @@ impl SchemePage {
             "unit_minutes" => r.unit_minutes.to_string(),
             "daily_earn_cap" => r.daily_earn_cap.map(|n| n.to_string()).unwrap_or_else(none),
             "balance_cap" => r.balance_cap.map(|n| n.to_string()).unwrap_or_else(none),
-            "cap_overflow" => label(&self.t, "timebank.cap_overflow", r.cap_overflow),
+            "cap_overflow" => self.t.label("timebank.cap_overflow", r.cap_overflow),
             "redeem_min_earned" => r.redeem_min_earned.to_string(),
-            "transfer_to" => label(&self.t, "timebank.transfer_to", r.transfer_to),
+            "transfer_to" => self.t.label("timebank.transfer_to", r.transfer_to),
             "min_balance" => r.min_balance.to_string(),
             "eligible_kinds" => r
                 .eligible_kinds
                 .iter()
-                .map(|k| label(&self.t, "service.kind", k))
+                .map(|k| self.t.label("service.kind", k))
                 .collect::<Vec<_>>()
                 .join("、"),
             _ => r.partners.len().to_string(),
@@ -397,7 +387,7 @@ async fn scheme_page(
                 serde_urlencoded::to_string(&pairs).unwrap_or_default()
             ),
             rows: data.items,
-            kinds: options(&t, "timebank.account_kind", AccountKind::ALL),
+            kinds: t.options("timebank.account_kind", AccountKind::ALL),
             can_write: can_write(u),
             errors: FormErrors::new(t, errors),
             f,
@@ -477,7 +467,7 @@ pub async fn export(
         .map(|a| {
             vec![
                 a.scheme_name.clone().into(),
-                label(&t, "timebank.account_kind", a.kind).into(),
+                t.label("timebank.account_kind", a.kind).into(),
                 a.holder_name.clone().into(),
                 a.balance.to_string().into(),
                 a.earned_total.to_string().into(),
@@ -508,10 +498,10 @@ struct PassbookPage {
 
 impl PassbookPage {
     fn kind_label(&self, code: &str) -> String {
-        label(&self.t, "timebank.entry_kind", code)
+        self.t.label("timebank.entry_kind", code)
     }
     fn account_kind(&self) -> String {
-        label(&self.t, "timebank.account_kind", self.a.kind)
+        self.t.label("timebank.account_kind", self.a.kind)
     }
     fn messages(&self) -> Vec<String> {
         self.errors.others(&[])
@@ -596,7 +586,7 @@ async fn passbook_page(
             )
             .with_notice(&t, q.notice.as_deref()),
             pager: pager(&t, &lines, &format!("/timebank/accounts/{id}"), &[]),
-            entry_kinds: options(&t, "timebank.entry_kind", offered(a.kind)),
+            entry_kinds: t.options("timebank.entry_kind", offered(a.kind)),
             can_write: can_write(u),
             errors: FormErrors::new(t, errors),
             targets,

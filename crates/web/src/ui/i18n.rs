@@ -155,6 +155,22 @@ impl Tr {
         }
     }
 
+    /// The label of `code` in a family of code keys (`purchase.method` + `public_tender`).
+    pub fn label(&self, family: &str, code: impl std::fmt::Display) -> String {
+        self.get(&format!("{family}.{code}")).to_owned()
+    }
+
+    /// (code, label) of every value of a code set, for selects.
+    pub fn options<T: Copy + std::fmt::Display>(
+        &self,
+        family: &str,
+        all: &[T],
+    ) -> Vec<(String, String)> {
+        all.iter()
+            .map(|v| (v.to_string(), self.label(family, v)))
+            .collect()
+    }
+
     /// The message for `key`; the key itself if missing (the catalogue test prevents that).
     pub fn get<'a>(&self, key: &'a str) -> &'a str {
         match self.catalog().get(key) {
