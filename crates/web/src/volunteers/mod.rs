@@ -44,6 +44,7 @@ pub const AREA: Area = Area {
         teams::api_get,
         teams::api_create,
         teams::api_add_member,
+        teams::api_remove_member,
     ),
     tags((name = "volunteers", description = "Volunteering: the volunteer registry"))
 )]

@@ -534,6 +534,21 @@ pub async fn api_add_member(
     Ok((StatusCode::CREATED, Json(load(&state, &ctx, &id).await?)).into_response())
 }
 
+/// Remove a volunteer from the team (what the team page's remove button does).
+#[utoipa::path(delete, path = "/api/v1/volunteer-teams/{id}/members/{volunteer_id}", tag = "volunteers",
+    params(("id" = String, Path), ("volunteer_id" = String, Path)),
+    responses((status = 200, body = TeamDetailDto), (status = 404, description = "Unknown or outside the caller's scope"),
+        (status = 422, description = "The volunteer is not a member (named on `volunteer_id`)")))]
+pub async fn api_remove_member(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, volunteer_id)): Path<(String, String)>,
+) -> WebResult<Json<TeamDetailDto>> {
+    writer(&ctx)?;
+    change_member(&state, &ctx, &id, volunteer_id, false).await?;
+    Ok(Json(load(&state, &ctx, &id).await?))
+}
+
 /// This module's pages and API operations.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -547,4 +562,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/volunteer-teams", get(api_list).post(api_create))
         .route("/api/v1/volunteer-teams/{id}", get(api_get))
         .route("/api/v1/volunteer-teams/{id}/members", post(api_add_member))
+        .route(
+            "/api/v1/volunteer-teams/{id}/members/{volunteer_id}",
+            axum::routing::delete(api_remove_member),
+        )
 }

@@ -337,6 +337,14 @@ app_test!(
         let page = worker.get(&format!("/volunteer-teams/{team}")).await;
         assert_eq!(page.select("#member-count"), ["1"]);
         assert!(page.text.contains("陈家豪") && !page.text.contains("刘思雨"));
+        // The API removes as the page does; a volunteer not in the team is named.
+        let member = format!("/api/v1/volunteer-teams/{team}/members/{}", v[1]);
+        let res = send_json(&mut worker, Method::DELETE, &member, serde_json::json!({})).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        assert_eq!(res.json()["members"], 0);
+        let res = send_json(&mut worker, Method::DELETE, &member, serde_json::json!({})).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+        assert!(res.text.contains("volunteer_id"), "{}", res.text);
 
         // Another township sees neither the team nor its list entry.
         let mut elsewhere = app.login_as(Role::SocialWorker, "430202002").await;
