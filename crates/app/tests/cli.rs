@@ -470,6 +470,7 @@ fn ledger_verify_finds_a_balance_that_is_not_its_postings() {
             kind: EntryKind::Grant,
             amount: 3,
             to_account_id: None,
+            source_kind: shegong_domain::timebank::SourceKind::Service,
             source_id: None,
             note: String::new(),
         };

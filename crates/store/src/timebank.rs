@@ -453,34 +453,20 @@ pub async fn open_account(
         return refuse("account_kind", "timebank.account_kind_unknown");
     }
     let (holder_id, name) = match input.holder_kind {
-        HolderKind::Resident => {
-            let Some(rid) = input
-                .holder_id
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty() && s.len() <= 64)
-            else {
-                return refuse("holder_id", "form.required");
-            };
-            let mut q = Sql::new("SELECT name FROM residents WHERE id = ");
-            q.bind(rid).push(" AND status = 'active' AND ");
-            q.region_range(
-                "region_code",
-                &Scope::region(stored(RegionCode::parse(&scheme.region_code))?),
-            );
-            let Some((name,)): Option<(String,)> = q.fetch_optional(conn).await? else {
-                return refuse("holder_id", "timebank.resident_unknown");
-            };
+        HolderKind::Resident | HolderKind::Volunteer => {
+            let rid = holder_on_file(conn, &scheme, input).await?;
             let n = Sql::new("SELECT COUNT(*) FROM timebank_accounts WHERE scheme_id = ")
                 .bind(scheme_id)
-                .push(" AND holder_kind = 'resident' AND holder_id = ")
-                .bind(rid)
+                .push(" AND holder_kind = ")
+                .bind(input.holder_kind.as_str())
+                .push(" AND holder_id = ")
+                .bind(rid.0.as_str())
                 .fetch_i64(conn)
                 .await?;
             if n > 0 {
                 return refuse("holder_id", "timebank.holder_has_account");
             }
-            (Some(rid.to_owned()), name)
+            (Some(rid.0), rid.1)
         }
         HolderKind::Named => {
             let name = input.holder_name.trim();
@@ -489,7 +475,6 @@ pub async fn open_account(
             }
             (None, name.to_owned())
         }
-        HolderKind::Volunteer => return refuse("holder_kind", "timebank.holder_kind_unknown"),
     };
     insert_account(
         conn,
@@ -500,6 +485,42 @@ pub async fn open_account(
         (by, now),
     )
     .await
+}
+
+/// A resident or volunteer holder on file, active, in the scheme's region: (id, name).
+async fn holder_on_file(
+    conn: &mut AnyConnection,
+    scheme: &Scheme,
+    input: &AccountInput,
+) -> StoreResult<(String, String)> {
+    let Some(rid) = input
+        .holder_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && s.len() <= 64)
+    else {
+        return refuse("holder_id", "form.required");
+    };
+    let (mut q, unknown) = if input.holder_kind == HolderKind::Volunteer {
+        (
+            Sql::new("SELECT name FROM volunteers WHERE id = "),
+            "timebank.volunteer_unknown",
+        )
+    } else {
+        (
+            Sql::new("SELECT name FROM residents WHERE id = "),
+            "timebank.resident_unknown",
+        )
+    };
+    q.bind(rid).push(" AND status = 'active' AND ");
+    q.region_range(
+        "region_code",
+        &Scope::region(stored(RegionCode::parse(&scheme.region_code))?),
+    );
+    match q.fetch_optional::<(String,)>(conn).await? {
+        Some((name,)) => Ok((rid.to_owned(), name)),
+        None => refuse("holder_id", unknown),
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -560,7 +581,9 @@ pub struct EntryInput {
     pub amount: i64,
     /// TRANSFER and INTERSCHEME: the person receiving.
     pub to_account_id: Option<String>,
-    /// EARN: the service record.
+    /// EARN: what it comes from — a service record, or a volunteer's recorded hours.
+    pub source_kind: SourceKind,
+    /// EARN: the service record or hour record.
     pub source_id: Option<String>,
     pub note: String,
 }
@@ -704,6 +727,52 @@ async fn earn_source(
     Ok((scheme.rules.credits_for(minutes)?, day, sid.to_owned()))
 }
 
+/// The volunteer hours an EARN comes from: recorded (after their notice), served in the scheme's
+/// region by the account's own holder, not earned on before. Returns the credits and the day.
+async fn hours_source(
+    conn: &mut AnyConnection,
+    scheme: &Scheme,
+    account: &Account,
+    source_id: Option<&str>,
+) -> StoreResult<(i64, String, String)> {
+    let Some(sid) = source_id
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && s.len() <= 64)
+    else {
+        return refuse("source_id", "form.required");
+    };
+    let mut q =
+        Sql::new("SELECT volunteer_id, state, minutes, served_on FROM volunteer_hours WHERE id = ");
+    q.bind(sid).push(" AND ");
+    q.region_range(
+        "region_code",
+        &Scope::region(stored(RegionCode::parse(&scheme.region_code))?),
+    );
+    let Some((volunteer, state, minutes, day)): Option<(String, String, i64, String)> =
+        q.fetch_optional(conn).await?
+    else {
+        return refuse("source_id", "timebank.source_unknown");
+    };
+    if state != "recorded" {
+        return refuse("source_id", "timebank.hours_not_recorded");
+    }
+    if account.holder_kind != Some(HolderKind::Volunteer)
+        || account.holder_id.as_deref() != Some(volunteer.as_str())
+    {
+        return refuse("source_id", "timebank.hours_of_another");
+    }
+    let used = Sql::new(
+        "SELECT COUNT(*) FROM timebank_entries WHERE source_kind = 'volunteer_hours' AND source_id = ",
+    )
+    .bind(sid)
+    .fetch_i64(conn)
+    .await?;
+    if used > 0 {
+        return refuse("source_id", "timebank.source_used");
+    }
+    Ok((scheme.rules.credits_for(minutes)?, day, sid.to_owned()))
+}
+
 /// Count an EARN towards the account's day and total, within the daily cap.
 async fn count_earned(
     conn: &mut AnyConnection,
@@ -809,7 +878,11 @@ async fn legs_for(
             check_parties(input.kind, issuer.kind, account.kind)
                 .map_err(|e| FieldError::new("account_id", e.code))?;
             let source = if input.kind == EntryKind::Earn {
-                Some(earn_source(conn, scheme, input.source_id.as_deref()).await?)
+                let id = input.source_id.as_deref();
+                Some(match input.source_kind {
+                    SourceKind::Service => earn_source(conn, scheme, id).await?,
+                    SourceKind::VolunteerHours => hours_source(conn, scheme, account, id).await?,
+                })
             } else {
                 None
             };
@@ -931,7 +1004,7 @@ pub async fn post(
         kind: input.kind,
         source: source
             .as_ref()
-            .map(|(_, _, id)| (SourceKind::Service, id.as_str())),
+            .map(|(_, _, id)| (input.source_kind, id.as_str())),
         reverses: None,
         note: &input.note,
     };

@@ -5,6 +5,7 @@
 //! (志愿者编号). Minors register under conditions (东营 rules): under 14 with a guardian's consent,
 //! under 10 only accompanied.
 
+pub mod activities;
 pub mod attendance;
 
 use chrono::NaiveDate;

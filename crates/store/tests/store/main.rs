@@ -3,6 +3,7 @@
 // Integration tests fail by panicking: helpers unwrap, expect and index like the tests they serve.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod activities;
 mod audit;
 mod backup;
 mod backup_keys;

@@ -85,6 +85,7 @@ async fn post(
         kind,
         amount,
         to_account_id: to.map(Into::into),
+        source_kind: shegong_domain::timebank::SourceKind::Service,
         source_id: source.map(Into::into),
         note: String::new(),
     };

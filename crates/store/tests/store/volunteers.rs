@@ -13,15 +13,15 @@ const NOW: i64 = 1_780_000_000_000;
 const ID_A: &str = "43020319900307002X";
 const ID_B: &str = "430203199105060011";
 
-fn keys() -> KeyRing {
+pub fn keys() -> KeyRing {
     KeyRing::from_spec(&KeyRing::generate_spec(Algorithm::Aes256Gcm)).unwrap()
 }
 
-fn today() -> NaiveDate {
+pub fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 6, 1).unwrap()
 }
 
-fn volunteer(region: &str, name: &str, id: &str, birth: &str) -> VolunteerInput {
+pub fn volunteer(region: &str, name: &str, id: &str, birth: &str) -> VolunteerInput {
     VolunteerInput {
         region: Some(code(region)),
         station_id: None,

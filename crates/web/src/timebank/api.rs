@@ -482,7 +482,10 @@ pub struct EntryBody {
     pub amount: i64,
     #[serde(default)]
     pub to_account_id: String,
-    /// EARN: a service record of an eligible kind in the scheme's region.
+    /// EARN: what `source_id` names — `service` (default: a service record of an eligible kind in
+    /// the scheme's region) or `volunteer_hours` (a recorded hour record of the account's volunteer).
+    #[serde(default)]
+    pub source_kind: String,
     #[serde(default)]
     pub source_id: String,
     #[serde(default)]
@@ -513,6 +516,7 @@ pub async fn post_entry(
         ("kind".into(), body.kind),
         ("amount".into(), body.amount.to_string()),
         ("to_account_id".into(), body.to_account_id),
+        ("source_kind".into(), body.source_kind),
         ("source_id".into(), body.source_id),
         ("note".into(), body.note),
     ]))

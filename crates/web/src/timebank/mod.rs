@@ -10,7 +10,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use shegong_domain::people::ServiceKind;
 use shegong_domain::timebank::{
-    AccountKind, CapOverflow, EntryKind, HolderKind, MAX_CREDITS, Rules, TransferTo,
+    AccountKind, CapOverflow, EntryKind, HolderKind, MAX_CREDITS, Rules, SourceKind, TransferTo,
 };
 use shegong_domain::{FieldError, Permission};
 use shegong_store::admin::audit::Change;
@@ -113,14 +113,9 @@ pub mod code {
     pub fn opened_kind() -> Object {
         one_of(["person", "group"])
     }
-    /// Residents on file and holders by name (volunteers once they are kept).
+    /// Residents and volunteers on file (by id), and holders by name.
     pub fn holder_kind() -> Object {
-        one_of(
-            HolderKind::ALL
-                .iter()
-                .filter(|h| **h != HolderKind::Volunteer)
-                .map(|v| v.as_str()),
-        )
+        one_of(HolderKind::ALL.iter().map(|v| v.as_str()))
     }
     pub fn transfer_to() -> Object {
         one_of(TransferTo::ALL.iter().map(|v| v.as_str()))
@@ -247,6 +242,10 @@ pub fn entry_input(f: &FormData) -> Result<EntryInput, Vec<FieldError>> {
     let amount = c.int("amount", f.get("amount").trim(), 0, MAX_CREDITS, 0);
     let to = c.opt_text("to_account_id", f.get("to_account_id").trim(), 64);
     let source = c.opt_text("source_id", f.get("source_id").trim(), 64);
+    let source_kind = match f.get("source_kind").trim() {
+        "" => Some(SourceKind::Service),
+        v => c.take(SourceKind::parse(v)),
+    };
     let note = c.opt_text("note", f.get("note").trim(), 200);
     c.finish()?;
     let kind = kind.ok_or_else(|| vec![FieldError::new("kind", "form.required")])?;
@@ -254,6 +253,7 @@ pub fn entry_input(f: &FormData) -> Result<EntryInput, Vec<FieldError>> {
         kind,
         amount,
         to_account_id: Some(to).filter(|s| !s.is_empty()),
+        source_kind: source_kind.unwrap_or(SourceKind::Service),
         source_id: Some(source).filter(|s| !s.is_empty()),
         note,
     })
