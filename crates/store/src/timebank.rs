@@ -526,6 +526,8 @@ async fn holder_on_file(
 #[derive(Debug, Clone, Default)]
 pub struct AccountFilter {
     pub scheme_id: Option<String>,
+    /// The accounts of this resident or volunteer.
+    pub holder_id: Option<String>,
     pub kind: Option<AccountKind>,
     /// Holder name contains.
     pub q: Option<String>,
@@ -535,6 +537,9 @@ fn accounts_filtered(scope: &Scope, f: &AccountFilter, select: &'static str) -> 
     let mut q = visible(select, "a.region_code", scope);
     if let Some(s) = &f.scheme_id {
         q.push(" AND a.scheme_id = ").bind(s.as_str());
+    }
+    if let Some(h) = &f.holder_id {
+        q.push(" AND a.holder_id = ").bind(h.as_str());
     }
     if let Some(k) = f.kind {
         q.push(" AND a.kind = ").bind(k.as_str());

@@ -578,6 +578,10 @@
     }
     Array.prototype.forEach.call(root.querySelectorAll('.region-picker'), initRegionPicker);
     Array.prototype.forEach.call(root.querySelectorAll('[data-progress]'), followProgress);
+    // [data-print]: print the page (inline handlers are refused by the CSP).
+    Array.prototype.forEach.call(root.querySelectorAll('[data-print]'), function (b) {
+      b.addEventListener('click', function () { window.print(); });
+    });
   }
 
   // ---------------------------------------------------------------------

@@ -35,6 +35,24 @@ pub struct Config {
     /// Administrators (system, security, audit, civil-affairs) must sign in with a second factor
     /// (等保 2.0 level 3). On by default; off only for development and test harnesses.
     pub twofactor_for_administrators: bool,
+    /// Local rules of volunteering.
+    pub volunteers: VolunteerRules,
+}
+
+/// Volunteering rules that differ from place to place.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VolunteerRules {
+    /// Days confirmed hours stay on notice (公示) before they may be recorded; 0: none.
+    pub hours_publicity_days: u64,
+}
+
+impl Default for VolunteerRules {
+    fn default() -> Self {
+        Self {
+            hours_publicity_days: shegong_domain::volunteers::activities::HOURS_PUBLICITY_DAYS,
+        }
+    }
 }
 
 /// Bounds on reading an uploaded spreadsheet, so that no upload can exhaust memory or time
@@ -144,6 +162,7 @@ impl Default for Config {
             request_timeout_secs: 60,
             import: ImportLimits::default(),
             twofactor_for_administrators: true,
+            volunteers: VolunteerRules::default(),
         }
     }
 }

@@ -43,7 +43,9 @@ codes!(
 /// An activity lasts at most this long (i志愿).
 pub const MAX_ACTIVITY_MILLIS: i64 = 366 * 24 * 3_600_000;
 pub const MAX_QUOTA: i64 = 10_000;
-/// Days hours stay on public notice before they are recorded (a community rule asks ≥ 3).
+/// Days hours stay on public notice before they are recorded (a community rule asks ≥ 3; the
+/// default of the `volunteers.hours_publicity_days` setting): confirmed on the 1st, recorded from
+/// the 4th.
 pub const HOURS_PUBLICITY_DAYS: u64 = 3;
 /// Days a certificate stays on notice within the issuer (149号: generally ≥ 7).
 pub const CERTIFICATE_PUBLICITY_DAYS: u64 = 7;
@@ -182,7 +184,7 @@ pub fn next_state(
     match step {
         HourStep::Confirm if state == Pending => Ok(Public),
         HourStep::Record if state == Public => {
-            if publicity_until.is_some_and(|d| today <= d) {
+            if publicity_until.is_some_and(|d| today < d) {
                 Err(FieldError::new("step", "hours.publicity_running"))
             } else {
                 Ok(Recorded)
@@ -325,7 +327,7 @@ mod tests {
             next_state(Pending, HourStep::Confirm, None, today, "").unwrap(),
             Public
         );
-        let until = Some(d("2026-06-05"));
+        let until = Some(d("2026-06-06"));
         assert_eq!(
             next_state(Public, HourStep::Record, until, today, "")
                 .unwrap_err()

@@ -132,7 +132,7 @@ pub async fn create(
         .bind(input.ends_at).push(", ").bind(input.address.trim()).push(", ").bind(input.recipients.trim()).push(", ")
         .bind(input.content.trim()).push(", ").bind(input.requirements.trim()).push(", ").bind(input.quota).push(", ")
         .bind(i64::from(input.risky)).push(", ").bind(input.insurance_ref.clone()).push(", 'draft', ")
-        .bind(new_id()).push(", ").bind(created_by).push(", ").bind(now).push(", ").bind(now).push(")")
+        .bind(crate::admin::sessions::random_token()).push(", ").bind(created_by).push(", ").bind(now).push(", ").bind(now).push(")")
         .execute(conn).await?;
     Ok(id)
 }

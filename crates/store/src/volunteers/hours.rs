@@ -11,7 +11,7 @@
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use shegong_domain::volunteers::activities::{
-    self as rules, CERTIFICATE_PUBLICITY_DAYS, HOURS_PUBLICITY_DAYS, HourState, HourStep,
+    self as rules, CERTIFICATE_PUBLICITY_DAYS, HourState, HourStep,
 };
 use shegong_domain::volunteers::attendance::DAY_CAP_MINUTES;
 use shegong_domain::{FieldError, Scope};
@@ -176,6 +176,8 @@ pub async fn list_all(
 #[derive(Debug, Clone)]
 pub struct StepInput {
     pub step: HourStep,
+    /// Days a confirmed record stays on notice (the region's rule; 0: none).
+    pub publicity_days: u64,
     pub reason: String,
     pub minutes: Option<i64>,
 }
@@ -230,7 +232,7 @@ pub async fn step(
         return refuse("step", "hours.earned");
     }
     let publicity = (after == HourState::Public)
-        .then(|| rules::notice_until(today, HOURS_PUBLICITY_DAYS).to_string());
+        .then(|| rules::notice_until(today, input.publicity_days).to_string());
     let mut q = Sql::new("UPDATE volunteer_hours SET state = ");
     q.bind(after.as_str())
         .push(", publicity_until = COALESCE(")
@@ -347,7 +349,7 @@ pub async fn issue(
         .await
         .map_err(|_| FieldError::new("station", "staff.station_unknown"))?;
     if input.period_to < input.period_from {
-        return refuse("period_to", "certificate.period_order");
+        return refuse("period_to", "vcert.period_order");
     }
     let (minutes, names) = certifiable(
         conn,
@@ -357,7 +359,7 @@ pub async fn issue(
     )
     .await?;
     if minutes <= 0 {
-        return refuse("station", "certificate.no_hours");
+        return refuse("station", "vcert.no_hours");
     }
     let (issuer,): (String,) = Sql::new("SELECT name FROM stations WHERE id = ")
         .bind(station.id.as_str())

@@ -47,6 +47,8 @@ pub struct Volunteer {
     #[sqlx(try_from = "String")]
     pub status: VolunteerStatus,
     pub registered_on: String,
+    /// Minutes of recorded hours (kept with each hour record's step).
+    pub recorded_minutes: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -64,7 +66,7 @@ impl Volunteer {
 const SELECT: &str = "SELECT v.id, v.volunteer_no, v.region_code, g.path_names AS region_path, v.station_id, \
      s.name AS station_name, v.name, v.id_type, v.id_number_sealed, v.sex, v.birth_date, v.mobile_sealed, \
      v.skills, v.intentions, v.availability, v.guardian_name, v.guardian_consent_on, v.accompanied, v.status, \
-     v.registered_on, v.created_at, v.updated_at \
+     v.registered_on, v.recorded_minutes, v.created_at, v.updated_at \
      FROM volunteers v JOIN regions g ON g.code = v.region_code LEFT JOIN stations s ON s.id = v.station_id \
      WHERE 1 = 1";
 
@@ -335,4 +337,12 @@ pub async fn list_all(
     q.push(" ORDER BY v.region_code, v.volunteer_no LIMIT ")
         .bind(cap);
     q.fetch_all(conn).await
+}
+
+/// The volunteer in scope with this volunteer number (what organisers type and cards show).
+pub async fn by_no(conn: &mut AnyConnection, scope: &Scope, no: &str) -> StoreResult<Volunteer> {
+    let mut q = Sql::new(SELECT);
+    q.push(" AND v.volunteer_no = ").bind(no.trim());
+    restrict(&mut q, scope);
+    q.fetch_optional(conn).await?.ok_or(StoreError::NotFound)
 }

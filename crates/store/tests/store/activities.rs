@@ -122,6 +122,7 @@ async fn step(
     let mut tx = db.begin().await.unwrap();
     let input = StepInput {
         step: s,
+        publicity_days: shegong_domain::volunteers::activities::HOURS_PUBLICITY_DAYS,
         reason: reason.into(),
         minutes,
     };
@@ -329,11 +330,11 @@ db_test!(
             .await
             .unwrap();
         refused(
-            step(&db, &h, HourStep::Record, "", None, "2026-06-04").await,
+            step(&db, &h, HourStep::Record, "", None, "2026-06-03").await,
             "step",
             "hours.publicity_running",
         );
-        step(&db, &h, HourStep::Record, "", None, "2026-06-05")
+        step(&db, &h, HourStep::Record, "", None, "2026-06-04")
             .await
             .unwrap();
         assert_eq!(minutes_of(&db, &v).await, 120);
@@ -385,7 +386,7 @@ db_test!(
         refused(
             hours::issue(&mut tx, &s, &cert(&other_st), ("t", DAY0), today).await,
             "station",
-            "certificate.no_hours",
+            "vcert.no_hours",
         );
         let id = hours::issue(&mut tx, &s, &cert(&st), ("t", DAY0), today)
             .await

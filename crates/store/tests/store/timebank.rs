@@ -114,6 +114,7 @@ async fn balance(db: &Db, account: &str) -> i64 {
 async fn system(db: &Db, scheme: &str, kind: AccountKind) -> String {
     let mut c = db.read().await.unwrap();
     let f = AccountFilter {
+        holder_id: None,
         scheme_id: Some(scheme.into()),
         kind: Some(kind),
         q: None,

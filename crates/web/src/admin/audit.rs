@@ -189,6 +189,9 @@ pub const ENTITIES: &[&str] = &[
     "sanqu_member",
     "volunteer",
     "volunteer_team",
+    "volunteer_activity",
+    "volunteer_hours",
+    "volunteer_certificate",
     "catalogue_item",
     "catalogue_edition",
     "contract",
@@ -240,6 +243,15 @@ pub const ACTIONS: &[&str] = &[
     "reverse",
     "add_member",
     "remove_member",
+    "status",
+    "sign_up",
+    "withdraw",
+    "sign_in",
+    "sign_out",
+    "confirm",
+    "record",
+    "correct",
+    "print",
 ];
 
 impl AuditPage {

@@ -83,7 +83,7 @@ pub(super) fn otpauth_uri(t: &Tr, username: &str, secret_b32: &str) -> String {
 
 /// The QR code as an SVG image of its own (the CSP refuses inline data and style attributes),
 /// never cached: it carries the secret.
-pub(super) fn qr_response(uri: &str) -> WebResult<Response> {
+pub(crate) fn qr_response(uri: &str) -> WebResult<Response> {
     let code = qrcode::QrCode::new(uri.as_bytes())
         .map_err(|e| WebError::Internal(anyhow::anyhow!("QR code: {e}")))?;
     let svg = code

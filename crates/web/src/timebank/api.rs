@@ -321,6 +321,7 @@ pub async fn list_accounts(
         None => None,
     };
     let f = AccountFilter {
+        holder_id: None,
         scheme_id: q
             .scheme_id
             .clone()

@@ -293,6 +293,7 @@ impl AccountsQuery {
             None => None,
         };
         Ok(AccountFilter {
+            holder_id: None,
             scheme_id: Some(scheme.to_owned()),
             kind,
             q: self.q.clone(),
@@ -554,6 +555,7 @@ async fn passbook_page(
         let mut targets = Vec::new();
         for scheme in std::iter::once(&s.id).chain(s.rules.partners.iter()) {
             let f = AccountFilter {
+                holder_id: None,
                 scheme_id: Some(scheme.clone()),
                 kind: Some(AccountKind::Person),
                 q: None,

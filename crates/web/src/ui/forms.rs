@@ -181,6 +181,34 @@ impl Check {
         }
     }
 
+    /// A local (China Standard Time) date and time as a `datetime-local` input sends it
+    /// (`2026-06-01T09:30`, seconds optional; a space for the `T` too), as UTC epoch milliseconds.
+    pub fn datetime(&mut self, field: &'static str, v: &str) -> Option<i64> {
+        let v = v.trim().replacen(' ', "T", 1);
+        let parsed = chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M")
+            .or_else(|_| chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M:%S"));
+        match parsed {
+            Ok(t) if (2000..=2100).contains(&chrono::Datelike::year(&t)) => {
+                Some(t.and_utc().timestamp_millis() - 8 * 3_600_000)
+            }
+            Ok(_) => {
+                self.fail(field, "date.out_of_range");
+                None
+            }
+            Err(_) => {
+                self.fail(
+                    field,
+                    if v.is_empty() {
+                        "form.required"
+                    } else {
+                        "datetime.invalid"
+                    },
+                );
+                None
+            }
+        }
+    }
+
     pub fn region(&mut self, field: &'static str, v: &str) -> Option<RegionCode> {
         if v.is_empty() {
             self.fail(field, "form.required");

@@ -386,10 +386,27 @@ mod tests {
 
     fn volunteer_families() -> Families {
         use shegong_domain::volunteers::VolunteerStatus;
-        vec![(
-            "volunteer.status",
-            codes(VolunteerStatus::ALL, VolunteerStatus::as_str),
-        )]
+        use shegong_domain::volunteers::activities::{ActivityStatus, HourState, SignInMethod};
+        vec![
+            (
+                "volunteer.status",
+                codes(VolunteerStatus::ALL, VolunteerStatus::as_str),
+            ),
+            (
+                "activity.status",
+                codes(ActivityStatus::ALL, ActivityStatus::as_str),
+            ),
+            ("hours.state", codes(HourState::ALL, HourState::as_str)),
+            (
+                "attendance.method",
+                codes(SignInMethod::ALL, SignInMethod::as_str),
+            ),
+            ("signup.status", strs(&["signed_up", "withdrawn"])),
+            (
+                "hours.step",
+                strs(&["confirm", "record", "correct", "revoke"]),
+            ),
+        ]
     }
 
     fn purchase_families() -> Families {

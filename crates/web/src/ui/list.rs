@@ -101,6 +101,18 @@ pub fn rfc3339(millis: i64) -> String {
         .unwrap_or_default()
 }
 
+/// A UTC instant as China Standard Time `YYYY-MM-DD HH:MM` (what pages and sheets show).
+pub fn local_time(millis: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(millis.saturating_add(8 * 3_600_000))
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// The same as a `datetime-local` input's value (`YYYY-MM-DDTHH:MM`).
+pub fn local_input(millis: i64) -> String {
+    local_time(millis).replacen(' ', "T", 1)
+}
+
 /// Parse a `YYYY-MM-DD` date as the start of that day in China Standard Time (UTC+8).
 pub fn date_start_millis(s: &str) -> Option<i64> {
     let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;

@@ -1,7 +1,11 @@
-//! Volunteering (志愿服务), issue 15 item 1, first slice: the volunteer registry (`/volunteers`,
-//! `/api/v1/volunteers`).
+//! Volunteering (志愿服务), issue 15 item 1: the volunteer registry (`/volunteers`), teams,
+//! activities with sign-up and attendance (organiser or QR code), hour records and certificates.
 
+pub mod activities;
 pub mod api;
+pub mod certificates;
+pub mod checkin;
+pub mod hours;
 pub mod input;
 pub mod registry;
 pub mod teams;
@@ -29,6 +33,16 @@ pub const AREA: Area = Area {
                 "/volunteer-teams",
                 Some(Permission::ReadData),
             ),
+            (
+                "menu.volunteer_activities",
+                "/volunteer-activities",
+                Some(Permission::ReadData),
+            ),
+            (
+                "menu.volunteer_hours",
+                "/volunteer-hours",
+                Some(Permission::ReadData),
+            ),
         ],
     }],
 };
@@ -45,14 +59,30 @@ pub const AREA: Area = Area {
         teams::api_create,
         teams::api_add_member,
         teams::api_remove_member,
+        activities::api_list,
+        activities::api_get,
+        activities::api_create,
+        activities::api_status,
+        activities::api_sign_up,
+        activities::api_withdraw,
+        activities::api_attend,
+        hours::api_list,
+        hours::api_get,
+        hours::api_step,
+        certificates::api_list,
+        certificates::api_issue,
     ),
-    tags((name = "volunteers", description = "Volunteering: the volunteer registry"))
+    tags((name = "volunteers", description = "Volunteering: the registry, teams, activities with attendance, hour records and certificates"))
 )]
 struct Api;
 
 fn routes() -> Router<AppState> {
     Router::new()
         .merge(teams::routes())
+        .merge(activities::routes())
+        .merge(hours::routes())
+        .merge(certificates::routes())
+        .route("/checkin/{token}", get(checkin::form).post(checkin::submit))
         .route(
             "/volunteers",
             get(registry::list_page).post(registry::create),

@@ -465,6 +465,53 @@ struct DetailPage {
     can_write: bool,
     can_reveal: bool,
     error: Option<String>,
+    service: Service,
+}
+
+/// The volunteer's service record on their page: stars, hours, certificates, and the stations
+/// that may certify.
+struct Service {
+    stars: u8,
+    hours: String,
+    to_next_star: Option<String>,
+    certificates: Vec<shegong_store::volunteers::hours::Certificate>,
+    stations: Vec<(String, String)>,
+}
+
+async fn service(
+    state: &AppState,
+    u: &crate::http::auth::CurrentUser,
+    v: &Volunteer,
+) -> WebResult<Service> {
+    use shegong_domain::volunteers::activities::{minutes_to_next_star, star_level};
+    let certificates = {
+        let mut c = state.db.read().await?;
+        shegong_store::volunteers::hours::certificates(&mut c, &u.scope(), &v.id).await?
+    };
+    let stations = if u.can(Permission::WriteData) {
+        station_choices(state, &u.scope()).await?
+    } else {
+        vec![]
+    };
+    let hours = |m: i64| format!("{:.1}", m as f64 / 60.0);
+    Ok(Service {
+        stars: star_level(v.recorded_minutes),
+        hours: hours(v.recorded_minutes),
+        to_next_star: minutes_to_next_star(v.recorded_minutes).map(hours),
+        certificates,
+        stations,
+    })
+}
+
+/// The volunteer's page with a refusal from one of its forms (the certificate form).
+pub(super) async fn show_with_error(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    error: FieldError,
+) -> WebResult<Response> {
+    let v = load(state, ctx, id).await?;
+    detail(state, ctx, v, false, None, Some(error)).await
 }
 
 async fn detail(
@@ -479,6 +526,7 @@ async fn detail(
     let t = ctx.tr();
     let title = format!("{} {}", v.volunteer_no, v.name);
     let error = error.map(|e| FormErrors::new(t, vec![e]).others(&[]).join(" "));
+    let service = service(state, u, &v).await?;
     Ok(page(
         if error.is_some() {
             StatusCode::UNPROCESSABLE_ENTITY
@@ -513,6 +561,7 @@ async fn detail(
             can_write: u.can(Permission::WriteData),
             can_reveal: u.can(Permission::RevealSensitive),
             error,
+            service,
             t,
         },
     ))
