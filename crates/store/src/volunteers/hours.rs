@@ -323,6 +323,26 @@ async fn certifiable(
     Ok((total, rows.into_iter().map(|(n, _)| n).collect()))
 }
 
+/// The first and last day of the hours a station recorded for a volunteer.
+async fn recorded_span(
+    conn: &mut AnyConnection,
+    volunteer_id: &str,
+    station_id: &str,
+) -> StoreResult<(String, String)> {
+    let span: (Option<String>, Option<String>) = Sql::new(
+        "SELECT MIN(served_on), MAX(served_on) FROM volunteer_hours WHERE state = 'recorded' AND volunteer_id = ",
+    )
+    .bind(volunteer_id)
+    .push(" AND organiser_station_id = ")
+    .bind(station_id)
+    .fetch_one(conn)
+    .await?;
+    match span {
+        (Some(a), Some(b)) => Ok((a, b)),
+        _ => refuse("station", "vcert.no_hours"),
+    }
+}
+
 /// What the issuer fills in.
 #[derive(Debug, Clone)]
 pub struct CertificateInput {
@@ -331,8 +351,8 @@ pub struct CertificateInput {
     pub person_in_charge: String,
     pub handler: String,
     pub contact: String,
-    pub period_from: String,
-    pub period_to: String,
+    /// The period served (dates); `None`: every hour the station recorded for the volunteer.
+    pub period: Option<(String, String)>,
 }
 
 /// Issue a certificate of the hours the station recorded for the volunteer in the period.
@@ -348,16 +368,13 @@ pub async fn issue(
     let station = crate::network::station_scope::place(conn, scope, &input.station_id)
         .await
         .map_err(|_| FieldError::new("station", "staff.station_unknown"))?;
-    if input.period_to < input.period_from {
-        return refuse("period_to", "vcert.period_order");
-    }
-    let (minutes, names) = certifiable(
-        conn,
-        &input.volunteer_id,
-        &station.id,
-        (&input.period_from, &input.period_to),
-    )
-    .await?;
+    let (from, to) = match &input.period {
+        Some((from, to)) if to < from => return refuse("period_to", "vcert.period_order"),
+        Some(p) => p.clone(),
+        None => recorded_span(conn, &input.volunteer_id, &station.id).await?,
+    };
+    let (minutes, names) =
+        certifiable(conn, &input.volunteer_id, &station.id, (&from, &to)).await?;
     if minutes <= 0 {
         return refuse("station", "vcert.no_hours");
     }
@@ -380,7 +397,7 @@ pub async fn issue(
         .bind(&id).push(", ").bind(rules::certificate_no(&station.region_code, year, seq)).push(", ")
         .bind(input.volunteer_id.as_str()).push(", ").bind(station.id.as_str()).push(", ").bind(station.region_code.as_str()).push(", ")
         .bind(issuer).push(", ").bind(input.person_in_charge.trim()).push(", ").bind(input.handler.trim()).push(", ")
-        .bind(input.contact.trim()).push(", ").bind(input.period_from.as_str()).push(", ").bind(input.period_to.as_str()).push(", ")
+        .bind(input.contact.trim()).push(", ").bind(from).push(", ").bind(to).push(", ")
         .bind(minutes).push(", ").bind(i64::try_from(names.len()).unwrap_or(i64::MAX)).push(", ").bind(content).push(", ")
         .bind(today.to_string()).push(", ").bind(rules::notice_until(today, CERTIFICATE_PUBLICITY_DAYS).to_string()).push(", ")
         .bind(by_now.0).push(", ").bind(by_now.1).push(")")

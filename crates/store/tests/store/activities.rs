@@ -377,8 +377,7 @@ db_test!(
             person_in_charge: "张站长".into(),
             handler: "李社工".into(),
             contact: "0731-22880000".into(),
-            period_from: "2026-01-01".into(),
-            period_to: "2026-12-31".into(),
+            period: Some(("2026-01-01".into(), "2026-12-31".into())),
         };
         let mut tx = db.begin().await.unwrap();
         let s = scope("430203");

@@ -507,7 +507,7 @@ async fn detail(
         let hours = shegong_store::volunteers::hours::list_all(&mut c, &s, &f, 2000).await?;
         (a, sign_ups, sessions, hours)
     };
-    let error = error.map(|e| FormErrors::new(t.clone(), vec![e]).others(&[]).join(" "));
+    let error = error.map(|e| FormErrors::new(t, vec![e]).others(&[]).join(" "));
     Ok(page(
         if error.is_some() {
             StatusCode::UNPROCESSABLE_ENTITY
@@ -649,6 +649,23 @@ pub async fn qr(
 }
 
 // ---------------------------------------------------------------- API
+
+/// The codes the API documents as enumerations.
+pub mod code {
+    use utoipa::openapi::schema::Object;
+
+    use crate::http::api::code::one_of;
+
+    pub fn activity_step() -> Object {
+        one_of(["open", "close", "cancel"])
+    }
+    pub fn attendance_action() -> Object {
+        one_of(["sign_in", "sign_out"])
+    }
+    pub fn hour_step() -> Object {
+        one_of(["confirm", "record", "correct", "revoke"])
+    }
+}
 
 /// An activity as the API shows it.
 #[derive(Serialize, ToSchema)]
@@ -881,6 +898,7 @@ pub async fn api_create(
 #[schema(example = json!({"step": "open", "insurance_ref": "PICC-2026-0077"}))]
 pub struct StatusBody {
     /// `open` (publish for sign-up), `close` (ended) or `cancel`.
+    #[schema(schema_with = code::activity_step)]
     pub step: String,
     /// Sets the insurance reference when opening (required for a risky activity).
     #[serde(default)]
@@ -950,6 +968,7 @@ pub struct AttendanceBody {
     /// The volunteer's id or volunteer number.
     pub volunteer_id: String,
     /// `sign_in` or `sign_out`.
+    #[schema(schema_with = code::attendance_action)]
     pub action: String,
     /// China Standard Time `YYYY-MM-DDTHH:MM`; default now. Never ahead of now.
     #[serde(default)]

@@ -32,8 +32,12 @@ pub fn parse(volunteer_id: &str, f: &FormData) -> Result<CertificateInput, Vec<F
     let person_in_charge = c.name("person_in_charge", f.get("person_in_charge").trim(), 50);
     let handler = c.name("handler", f.get("handler").trim(), 50);
     let contact = c.opt_text("contact", f.get("contact").trim(), 50);
-    let period_from = c.date("period_from", f.get("period_from").trim());
-    let period_to = c.date("period_to", f.get("period_to").trim());
+    let (from, to) = (f.get("period_from").trim(), f.get("period_to").trim());
+    let period = if from.is_empty() && to.is_empty() {
+        None
+    } else {
+        Some((c.date("period_from", from), c.date("period_to", to)))
+    };
     c.finish()?;
     Ok(CertificateInput {
         volunteer_id: volunteer_id.to_owned(),
@@ -41,8 +45,7 @@ pub fn parse(volunteer_id: &str, f: &FormData) -> Result<CertificateInput, Vec<F
         person_in_charge,
         handler,
         contact,
-        period_from,
-        period_to,
+        period,
     })
 }
 
@@ -277,7 +280,7 @@ pub async fn api_list(
 
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"station_id": "0190f1c2-0000-7000-8000-000000000000", "person_in_charge": "张站长",
-    "handler": "李社工", "contact": "0731-22880000", "period_from": "2026-01-01", "period_to": "2026-12-31"}))]
+    "handler": "李社工", "contact": "0731-22880000"}))]
 pub struct CertificateBody {
     /// The issuing station: it certifies only the hours it recorded.
     pub station_id: String,
@@ -287,7 +290,12 @@ pub struct CertificateBody {
     pub handler: String,
     #[serde(default)]
     pub contact: String,
+    /// The period served; with `period_to`, or neither: every hour the station recorded.
+    #[serde(default)]
+    #[schema(format = Date)]
     pub period_from: String,
+    #[serde(default)]
+    #[schema(format = Date)]
     pub period_to: String,
 }
 

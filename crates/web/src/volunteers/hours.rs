@@ -559,6 +559,7 @@ pub struct StepBody {
     /// `confirm` (待确认 → 公示), `record` (公示 → 已记录, once the notice has run), `correct`
     /// (with `minutes` and `reason`: a new pending record replaces this one) or `revoke` (with
     /// `reason`).
+    #[schema(schema_with = super::activities::code::hour_step)]
     pub step: String,
     #[serde(default)]
     pub reason: String,

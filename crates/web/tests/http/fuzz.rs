@@ -18,6 +18,8 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
+use shegong_domain::volunteers::activities::HourStep;
+use shegong_store::volunteers::hours::{self, StepInput};
 
 use super::*;
 
@@ -123,8 +125,14 @@ impl Fixtures {
                     "timebank" if seg.starts_with("timebank/schemes/") => "tb_scheme",
                     "timebank" if seg.starts_with("timebank/accounts/") => "tb_account",
                     "timebank" if seg.starts_with("timebank/entries/") => "tb_entry",
+                    // Only the first volunteer has recorded hours to certify.
+                    "volunteers" if seg.ends_with("/certificates") => "volunteer_served",
                     "volunteers" => "volunteer",
                     "volunteer-teams" => "volunteer_team",
+                    // Drafts (to publish) only for the status step.
+                    "activities" if seg.ends_with("/status") => "activity_any",
+                    "activities" => "activity",
+                    "hours" => "hours",
                     _ => return None,
                 }
             }
@@ -1039,6 +1047,111 @@ async fn volunteer_fixtures(api: &mut Client, station: &str) -> (Vec<String>, Ve
     (vec![volunteer], vec![team])
 }
 
+/// Activities of the station: A (open; the volunteer attended twice, one record recorded and
+/// one pending), B (open; the volunteer and a second one signed up, free to withdraw) and C (a
+/// draft to publish), and a third volunteer free to sign up. Returns the activities, the hour
+/// records and the volunteers.
+async fn activity_fixtures(
+    app: &TestApp,
+    api: &mut Client,
+    station: &str,
+    volunteer: &str,
+) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let now = app.state.now();
+    let at = |m: i64| shegong_web::ui::list::local_input(now + m * 60_000);
+    let mut ids = Vec::new();
+    for name in ["模糊测试活动A", "模糊测试活动B", "模糊测试活动C"] {
+        let body = json!({"station_id": station, "name": name, "starts_at": at(-90), "ends_at": at(240),
+                          "address": "贺家土街道社工站", "quota": 50});
+        ids.push(create(api, "/api/v1/activities", body).await);
+    }
+    // Two more volunteers: one signed up for B only, one for nothing yet.
+    let mut volunteers = vec![volunteer.to_owned()];
+    for seq in [126, 127] {
+        let body = json!({"name": "陈家豪", "id_number": resident_id("430203", "19910101", seq),
+                          "region": "430203001", "station_id": station});
+        volunteers.push(create(api, "/api/v1/volunteers", body).await);
+    }
+    for a in ids.iter().take(2) {
+        let p = format!("/api/v1/activities/{a}/status");
+        let b = json!({"step": "open"});
+        let res = api
+            .send(
+                Method::POST,
+                &p,
+                Some(("application/json", b.to_string())),
+                &[],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        post_json(
+            api,
+            format!("/api/v1/activities/{a}/signups"),
+            json!({"volunteer_id": volunteer}),
+        )
+        .await;
+    }
+    let b = ids.get(1).cloned().unwrap_or_default();
+    let v2 = volunteers.get(1).cloned().unwrap_or_default();
+    post_json(
+        api,
+        format!("/api/v1/activities/{b}/signups"),
+        json!({"volunteer_id": v2}),
+    )
+    .await;
+    let a = ids.first().cloned().unwrap_or_default();
+    for (from, to) in [(-60, -40), (-30, -20)] {
+        for (action, m) in [("sign_in", from), ("sign_out", to)] {
+            let b = json!({"volunteer_id": volunteer, "action": action, "at": at(m)});
+            let path = format!("/api/v1/activities/{a}/attendance");
+            let res = api
+                .send(
+                    Method::POST,
+                    &path,
+                    Some(("application/json", b.to_string())),
+                    &[],
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        }
+    }
+    let hours: Vec<String> = api.get("/api/v1/hours").await.json()["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|h| h["id"].as_str().map(str::to_owned))
+        .collect();
+    // The older record confirmed and recorded (its notice run) for the certificate.
+    let mut tx = app.state.db.begin().await.unwrap();
+    let oldest = hours.last().cloned().unwrap_or_default();
+    let day = chrono::Utc::now().date_naive();
+    for (step, d) in [
+        (HourStep::Confirm, day),
+        (HourStep::Record, day + chrono::Days::new(10)),
+    ] {
+        let input = StepInput {
+            step,
+            publicity_days: 3,
+            reason: String::new(),
+            minutes: None,
+        };
+        hours::step(
+            &mut tx,
+            &Scope::national(),
+            &oldest,
+            &input,
+            ("fuzz", now),
+            d,
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    // Only the pending record is fuzzed: the recorded one stays for the certificate.
+    let pending = hours.into_iter().filter(|h| *h != oldest).collect();
+    (ids, pending, volunteers)
+}
+
 async fn post_json(api: &mut Client, path: String, body: Value) -> Value {
     let res = api
         .send(
@@ -1055,6 +1168,32 @@ async fn post_json(api: &mut Client, path: String, body: Value) -> Value {
         res.text
     );
     res.json()
+}
+
+/// The volunteering fixtures' ids: volunteers, a team, activities and hour records.
+async fn volunteer_ids(
+    app: &TestApp,
+    api: &mut Client,
+    station: &str,
+    ids: &mut BTreeMap<&'static str, Vec<String>>,
+) {
+    let (volunteers, teams) = volunteer_fixtures(api, station).await;
+    let (activities, hour_records, volunteers) = activity_fixtures(
+        app,
+        api,
+        station,
+        volunteers.first().map_or("", String::as_str),
+    )
+    .await;
+    ids.insert("activity", activities.iter().take(2).cloned().collect());
+    ids.insert(
+        "volunteer_served",
+        volunteers.iter().take(1).cloned().collect(),
+    );
+    ids.insert("activity_any", activities);
+    ids.insert("hours", hour_records);
+    ids.insert("volunteer", volunteers);
+    ids.insert("volunteer_team", teams);
 }
 
 /// An expense of the contract (for its void), a post with a fill by a second staff member of the
@@ -1176,9 +1315,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     let (expense, fill, linked_org) = execution_fixtures(api, &contract, &station, &org).await;
     let mut ids: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
     ids.insert("catalogue_item", catalogue_items(api).await);
-    let (volunteers, teams) = volunteer_fixtures(api, &station).await;
-    ids.insert("volunteer", volunteers);
-    ids.insert("volunteer_team", teams);
+    volunteer_ids(app, api, &station, &mut ids).await;
     ids.insert("catalogue_edition", catalogue_editions(api).await);
     ids.insert("evaluation", vec![evaluation_fixture(api, &contract).await]);
     ids.insert("indicator_tree", indicator_trees(api).await);
@@ -1278,6 +1415,18 @@ app_test!(every_operation_answers_as_documented_under_fuzzing, |app| {
                     send(&mut api, &call).await
                 };
                 sent += 1;
+                // FUZZ_DEBUG=<part of a path>: print that operation's valid cases and answers.
+                if std::env::var("FUZZ_DEBUG").is_ok_and(|d| path.contains(&d))
+                    && i % 2 == 0
+                    && !anonymous
+                {
+                    eprintln!(
+                        "DEBUG {} -> {} {}",
+                        call.describe(),
+                        res.status,
+                        res.text.chars().take(200).collect::<String>()
+                    );
+                }
                 if !anonymous {
                     let t = tally.entry(format!("{method} {path}")).or_default();
                     let side = if i % 2 == 1 { &mut t.1 } else { &mut t.0 };

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod accounts;
+mod activities;
 mod api;
 mod construction;
 mod csv_export;
