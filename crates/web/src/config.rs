@@ -45,12 +45,56 @@ pub struct Config {
 pub struct VolunteerRules {
     /// Days confirmed hours stay on notice (公示) before they may be recorded; 0: none.
     pub hours_publicity_days: u64,
+    /// Who approves one to five stars (`county`, `city` or `province`), per province by its
+    /// two-digit code; `default` for the rest (福建: 1–2 county, 3–4 city, 5 province).
+    pub star_approval: std::collections::BTreeMap<String, [StarApprover; 5]>,
 }
+
+/// The level that approves a star.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StarApprover {
+    County,
+    City,
+    Province,
+}
+
+impl StarApprover {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::County => "county",
+            Self::City => "city",
+            Self::Province => "province",
+        }
+    }
+}
+
+impl VolunteerRules {
+    /// The approvers of one to five stars in the province of `region`.
+    pub fn star_approvers(&self, region: &str) -> [StarApprover; 5] {
+        let province = region.get(..2).unwrap_or("");
+        self.star_approval
+            .get(province)
+            .or_else(|| self.star_approval.get("default"))
+            .copied()
+            .unwrap_or(FUJIAN_STARS)
+    }
+}
+
+/// 福建 (2013): one and two stars by the county, three and four by the city, five by the province.
+const FUJIAN_STARS: [StarApprover; 5] = [
+    StarApprover::County,
+    StarApprover::County,
+    StarApprover::City,
+    StarApprover::City,
+    StarApprover::Province,
+];
 
 impl Default for VolunteerRules {
     fn default() -> Self {
         Self {
             hours_publicity_days: shegong_domain::volunteers::activities::HOURS_PUBLICITY_DAYS,
+            star_approval: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -278,6 +322,22 @@ mod tests {
         );
         assert_eq!(c.crypto.key_file, d.crypto.key_file);
         assert_eq!(c.import, d.import);
+        assert_eq!(c.volunteers, d.volunteers);
+    }
+
+    #[test]
+    fn star_approvers_follow_the_province_then_the_default() {
+        let c: Config = toml::from_str(
+            "[volunteers]\nhours_publicity_days = 0\n[volunteers.star_approval]\n\
+             44 = [\"county\", \"county\", \"county\", \"city\", \"province\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.volunteers.hours_publicity_days, 0);
+        let gd = c.volunteers.star_approvers("440106001");
+        assert_eq!(gd[2], StarApprover::County);
+        let hn = c.volunteers.star_approvers("430203001");
+        assert_eq!((hn[2], hn[4]), (StarApprover::City, StarApprover::Province));
+        assert!(toml::from_str::<Config>("[volunteers.star_approval]\n44 = [\"town\"]\n").is_err());
     }
 
     #[test]

@@ -402,6 +402,7 @@ mod tests {
                 codes(SignInMethod::ALL, SignInMethod::as_str),
             ),
             ("signup.status", strs(&["signed_up", "withdrawn"])),
+            ("volunteer.approver", strs(&["county", "city", "province"])),
             (
                 "hours.step",
                 strs(&["confirm", "record", "correct", "revoke"]),

@@ -474,6 +474,8 @@ struct Service {
     stars: u8,
     hours: String,
     to_next_star: Option<String>,
+    /// Who approves each star here: (stars, level label).
+    approvers: Vec<(usize, String)>,
     certificates: Vec<shegong_store::volunteers::hours::Certificate>,
     stations: Vec<(String, String)>,
 }
@@ -481,6 +483,7 @@ struct Service {
 async fn service(
     state: &AppState,
     u: &crate::http::auth::CurrentUser,
+    t: Tr,
     v: &Volunteer,
 ) -> WebResult<Service> {
     use shegong_domain::volunteers::activities::{minutes_to_next_star, star_level};
@@ -494,7 +497,16 @@ async fn service(
         vec![]
     };
     let hours = |m: i64| format!("{:.1}", m as f64 / 60.0);
+    let approvers = state
+        .config
+        .volunteers
+        .star_approvers(&v.region_code)
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (i + 1, t.label("volunteer.approver", a.as_str())))
+        .collect();
     Ok(Service {
+        approvers,
         stars: star_level(v.recorded_minutes),
         hours: hours(v.recorded_minutes),
         to_next_star: minutes_to_next_star(v.recorded_minutes).map(hours),
@@ -526,7 +538,7 @@ async fn detail(
     let t = ctx.tr();
     let title = format!("{} {}", v.volunteer_no, v.name);
     let error = error.map(|e| FormErrors::new(t, vec![e]).others(&[]).join(" "));
-    let service = service(state, u, &v).await?;
+    let service = service(state, u, t, &v).await?;
     Ok(page(
         if error.is_some() {
             StatusCode::UNPROCESSABLE_ENTITY

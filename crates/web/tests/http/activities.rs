@@ -208,6 +208,11 @@ app_test!(
         assert!(!page.text.contains(&adult_id));
         assert!(page.select("#cert-hours")[0].trim().starts_with("0.3"));
         let vpage = worker.get(&format!("/volunteers/{adult}")).await;
+        let approval = vpage.select("#star-approval").concat();
+        assert!(
+            approval.contains("1★ 县级") && approval.contains("5★ 省级"),
+            "{approval}"
+        );
         assert!(
             vpage
                 .select("#certificates")
