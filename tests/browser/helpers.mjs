@@ -133,9 +133,11 @@ export class Server {
    * `twoFactorForAdministrators`: whether administrators must sign in with a second factor (the
    * production default). Off unless a test asks, so the other tests sign in with a password.
    */
-  static async start(name, { twoFactorForAdministrators = false } = {}) {
+  static async start(name, { twoFactorForAdministrators = false, config = '' } = {}) {
     const server = new Server(name);
     server.twoFactorForAdministrators = twoFactorForAdministrators;
+    // More of shegong.toml (TOML text appended after the second-factor setting).
+    server.extraConfig = config;
     await server.#start();
     return server;
   }
@@ -164,7 +166,10 @@ export class Server {
     tempDirs.add(this.dir);
     this.databaseUrl = `sqlite://${this.dir}/t.db`;
     const configPath = path.join(this.dir, 'shegong.toml');
-    fs.writeFileSync(configPath, `twofactor_for_administrators = ${this.twoFactorForAdministrators}\n`);
+    fs.writeFileSync(
+      configPath,
+      `twofactor_for_administrators = ${this.twoFactorForAdministrators}\n${this.extraConfig ?? ''}\n`,
+    );
     const log = fs.createWriteStream(this.logPath);
     // The port is free when chosen but could be taken before the server binds it: try again.
     for (let attempt = 1; ; attempt++) {
