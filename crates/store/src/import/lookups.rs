@@ -109,6 +109,25 @@ pub async fn staff_by_id_hash(
     Ok(rows.into_iter().collect())
 }
 
+/// Volunteers by identity hash: (hash, (volunteer id, region code)) — anywhere, whatever the
+/// reader's scope: one registration per person, and the importer says where it is.
+pub async fn volunteers_by_id_hash(
+    conn: &mut AnyConnection,
+    hashes: &[String],
+) -> StoreResult<HashMap<String, (String, String)>> {
+    let rows: Vec<(String, String, String)> = in_chunks(
+        conn,
+        || Sql::new("SELECT v.id_number_hash, v.id, v.region_code FROM volunteers v WHERE 1 = 1"),
+        "v.id_number_hash",
+        hashes,
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(h, id, region)| (h, (id, region)))
+        .collect())
+}
+
 /// The certificate levels each staff member holds: staff id → levels.
 pub async fn certificate_levels(
     conn: &mut AnyConnection,

@@ -6,6 +6,7 @@ pub mod api;
 pub mod certificates;
 pub mod checkin;
 pub mod hours;
+pub mod import;
 pub mod input;
 pub mod registry;
 pub mod teams;
@@ -20,7 +21,7 @@ use crate::http::state::AppState;
 
 pub const AREA: Area = Area {
     messages: messages!("volunteers"),
-    importers: &[],
+    importers: &[&import::VOLUNTEERS],
     routes,
     api: || Api::openapi(),
     menu: &[MenuSection {

@@ -17,6 +17,7 @@ mod hardening;
 mod import_messy;
 mod import_purchase;
 mod import_residents;
+mod import_volunteers;
 mod indicator_trees;
 mod indicators;
 mod inspections;
