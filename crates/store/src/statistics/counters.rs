@@ -13,7 +13,9 @@
 //!   visit (`elderly_visit`, `never` if none): overdue visits and the month's visit rate without
 //!   reading the residents;
 //! - active staff (month '') by `staff_role` and by highest certificate (`staff_cert`);
-//! - station funding by year (in the month column, `YYYY`) × source: stations funded, amount.
+//! - station funding by year (in the month column, `YYYY`) × source: stations funded, amount;
+//! - active volunteers (month '') by star level (`0`–`5`, from their recorded hours), and
+//!   recorded volunteer hours by month × `recorded`: records, minutes (at the activity's region).
 //!
 //! `verify` recomputes everything from raw rows and lists differences; `rebuild` repairs.
 
@@ -67,10 +69,14 @@ pub enum Dim {
     StaffCert,
     /// Station funding by year (in the month column) and source.
     Funding,
+    /// Active volunteers by star level.
+    VolunteerStars,
+    /// Recorded volunteer hours by month (key `recorded`).
+    VolunteerHours,
 }
 
 impl Dim {
-    pub const ALL: [Dim; 10] = [
+    pub const ALL: [Dim; 12] = [
         Dim::Kind,
         Dim::Domain,
         Dim::Station,
@@ -81,6 +87,8 @@ impl Dim {
         Dim::StaffRole,
         Dim::StaffCert,
         Dim::Funding,
+        Dim::VolunteerStars,
+        Dim::VolunteerHours,
     ];
 
     /// The name stored in the `dim` column and used in the open-data API (`by=`).
@@ -96,6 +104,8 @@ impl Dim {
             Dim::StaffRole => "staff_role",
             Dim::StaffCert => "staff_cert",
             Dim::Funding => "funding",
+            Dim::VolunteerStars => "volunteer_stars",
+            Dim::VolunteerHours => "volunteer_hours",
         }
     }
 
@@ -386,7 +396,56 @@ async fn recompute(conn: &mut AnyConnection) -> StoreResult<Changes> {
     recompute_services(conn, &mut c).await?;
     recompute_residents(conn, &mut c).await?;
     recompute_workforce(conn, &mut c).await?;
+    recompute_volunteers(conn, &mut c, None).await?;
     Ok(c)
+}
+
+/// A volunteer's star level (0–5) from their recorded minutes; a macro for `concat!`.
+macro_rules! star_level {
+    () => {
+        "CASE WHEN v.recorded_minutes >= 90000 THEN '5' WHEN v.recorded_minutes >= 60000 THEN '4' \
+         WHEN v.recorded_minutes >= 36000 THEN '3' WHEN v.recorded_minutes >= 18000 THEN '2' \
+         WHEN v.recorded_minutes >= 6000 THEN '1' ELSE '0' END"
+    };
+}
+
+/// Active volunteers by star level and recorded hours by month: everyone's, or one volunteer's.
+async fn recompute_volunteers(
+    conn: &mut AnyConnection,
+    c: &mut Changes,
+    one: Option<&str>,
+) -> StoreResult<()> {
+    let mut q = Sql::new(concat!(
+        "SELECT v.region_code, ",
+        star_level!(),
+        " AS star, COUNT(*) FROM volunteers v WHERE v.status = 'active'"
+    ));
+    if let Some(id) = one {
+        q.push(" AND v.id = ").bind(id);
+    }
+    q.push(" GROUP BY v.region_code, star");
+    let stars: Vec<(String, String, i64)> = q.fetch_all(conn).await?;
+    for (region, star, n) in stars {
+        c.add(&region, "", Dim::VolunteerStars, &star, count(n), 1);
+    }
+    let mut q = Sql::new(
+        "SELECT h.region_code, SUBSTR(h.served_on, 1, 7) AS month, COUNT(*), CAST(SUM(h.minutes) AS BIGINT) \
+         FROM volunteer_hours h WHERE h.state = 'recorded'",
+    );
+    if let Some(id) = one {
+        q.push(" AND h.volunteer_id = ").bind(id);
+    }
+    q.push(" GROUP BY h.region_code, month");
+    let hours: Vec<(String, String, i64, i64)> = q.fetch_all(conn).await?;
+    for (region, month, n, minutes) in hours {
+        let v = Values {
+            n,
+            minutes,
+            ..Default::default()
+        };
+        c.add(&region, &month, Dim::VolunteerHours, "recorded", v, 1);
+    }
+    Ok(())
 }
 
 /// Services by month × kind, domain and station.
@@ -664,6 +723,8 @@ pub enum Subject<'a> {
     Staff(&'a str),
     /// A station's funding by year and source, and its active staff.
     Station(&'a str),
+    /// A volunteer: active by star level, and their recorded hours by month.
+    Volunteer(&'a str),
 }
 
 /// The key of the elderly-visit counter: the month of the last visit, or `never`.
@@ -691,6 +752,7 @@ pub async fn contribution(
         match *s {
             Subject::Resident(id) => resident(conn, &mut c, id).await?,
             Subject::Staff(id) => staff(conn, &mut c, StaffOf::Person, id).await?,
+            Subject::Volunteer(id) => recompute_volunteers(conn, &mut c, Some(id)).await?,
             Subject::Station(id) => {
                 staff(conn, &mut c, StaffOf::Station, id).await?;
                 let rows: Vec<(String, i64, String, i64)> = Sql::new(

@@ -19,6 +19,7 @@ use sqlx::AnyConnection;
 
 use crate::people::residents::in_scope;
 use crate::sql::Sql;
+use crate::statistics::counters::{self, Subject};
 use crate::{Millis, Page, PageRequest, StoreError, StoreResult, new_id};
 
 use super::activities::Activity;
@@ -231,6 +232,8 @@ pub async fn step(
     if matches!(after, HourState::Revoked | HourState::Corrected) && earned_on(conn, id).await? {
         return refuse("step", "hours.earned");
     }
+    let subject = [Subject::Volunteer(&before.volunteer_id)];
+    let counted = counters::contribution(conn, &subject).await?;
     let publicity = (after == HourState::Public)
         .then(|| rules::notice_until(today, input.publicity_days).to_string());
     let mut q = Sql::new("UPDATE volunteer_hours SET state = ");
@@ -267,6 +270,7 @@ pub async fn step(
         Some(minutes) => Some(replace(conn, scope, &before, minutes, input, by_now).await?),
         None => None,
     };
+    counters::changed(conn, &subject, counted).await?;
     Ok(Stepped {
         before,
         after,

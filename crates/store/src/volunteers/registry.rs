@@ -16,6 +16,7 @@ use crate::crypto::KeyRing;
 use crate::network::station_scope;
 use crate::people::residents::{in_scope, local_region, seal};
 use crate::sql::Sql;
+use crate::statistics::counters::{self, Subject};
 use crate::{Millis, Page, PageRequest, StoreError, StoreResult, new_id};
 
 /// Column names bound into the seals.
@@ -197,6 +198,12 @@ pub async fn create(
         .bind(i64::from(input.accompanied)).push(", ").bind(input.status.as_str()).push(", ").bind(&input.registered_on)
         .push(", ").bind(created_by).push(", ").bind(now).push(", ").bind(now).push(")")
         .execute(conn).await?;
+    counters::changed(
+        conn,
+        &[Subject::Volunteer(&id)],
+        counters::Changes::default(),
+    )
+    .await?;
     Ok(id)
 }
 
@@ -212,6 +219,7 @@ pub async fn update(
 ) -> StoreResult<Volunteer> {
     let before = get(conn, scope, id).await?;
     let region = check(conn, scope, input, today).await?;
+    let counted = counters::contribution(conn, &[Subject::Volunteer(id)]).await?;
     let mut q = Sql::new("UPDATE volunteers SET region_code = ");
     q.bind(&region)
         .push(", station_id = ")
@@ -260,6 +268,7 @@ pub async fn update(
     }
     q.push(" WHERE id = ").bind(id);
     q.execute(conn).await?;
+    counters::changed(conn, &[Subject::Volunteer(id)], counted).await?;
     Ok(before)
 }
 

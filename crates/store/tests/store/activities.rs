@@ -369,6 +369,21 @@ db_test!(
             let old = hours::get(&mut c, &scope("430203001"), &h).await.unwrap();
             assert_eq!((old.minutes, old.state), (120, HourState::Corrected));
             assert!(hours::verify(&mut c).await.unwrap().is_empty());
+            // The maintained counters agree with the raw rows: one active volunteer (no star
+            // yet), 150 recorded minutes in the month served, at the county too.
+            use shegong_store::statistics::counters::{self, Dim, Regions};
+            assert!(counters::verify(&mut c).await.unwrap().is_empty());
+            let s = scope("430203");
+            let one = Regions::One("430203");
+            let hrs = counters::read(&mut c, &s, one, Dim::VolunteerHours, "2026-06", "2026-06")
+                .await
+                .unwrap();
+            assert_eq!((hrs[0].n, hrs[0].minutes), (1, 150));
+            let one = Regions::One("430203");
+            let stars = counters::read(&mut c, &s, one, Dim::VolunteerStars, "", "")
+                .await
+                .unwrap();
+            assert_eq!((stars[0].key.as_str(), stars[0].n), ("0", 1));
         }
         // Only the organiser certifies: the other station has no hours to certify.
         let cert = |station: &str| CertificateInput {

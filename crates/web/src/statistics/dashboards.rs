@@ -42,6 +42,23 @@ pub struct Figures {
     pub certified: i64,
     /// Station funding of the year, fen.
     pub funding_fen: i64,
+    /// Active volunteers, and those of them with at least one star.
+    pub volunteers: i64,
+    pub starred: i64,
+    /// Recorded volunteer hours of the year (whole hours).
+    pub volunteer_hours: i64,
+}
+
+fn add_volunteers(f: &mut Figures, r: &Row) {
+    f.volunteers += r.n;
+    if r.key != "0" {
+        f.starred += r.n;
+    }
+}
+
+fn add_volunteer_hours(f: &mut Figures, r: &Row) {
+    // Minutes add up before they become hours (each month's remainder counts).
+    f.volunteer_hours = (f.volunteer_hours * 60 + r.minutes) / 60;
 }
 
 fn add_services(f: &mut Figures, r: &Row) {
@@ -86,11 +103,13 @@ fn add_funding(f: &mut Figures, r: &Row) {
 type Add = fn(&mut Figures, &Row);
 
 /// Each figure's counters: dimension, period, and how a row adds to the figures.
-const READS: [(Dim, Period, Add); 4] = [
+const READS: [(Dim, Period, Add); 6] = [
     (Dim::Kind, Period::Months, add_services),
     (Dim::Tier, Period::Now, add_people),
     (Dim::StaffCert, Period::Now, add_staff),
     (Dim::Funding, Period::Year, add_funding),
+    (Dim::VolunteerStars, Period::Now, add_volunteers),
+    (Dim::VolunteerHours, Period::Months, add_volunteer_hours),
 ];
 
 /// The figures of each of `code`'s children, from the counters only (the region's own come
@@ -118,7 +137,7 @@ async fn children_figures(
 }
 
 /// The indicators the drill-down table can rank by.
-const INDICATORS: [&str; 7] = [
+const INDICATORS: [&str; 9] = [
     "records",
     "person_times",
     "hours",
@@ -126,6 +145,8 @@ const INDICATORS: [&str; 7] = [
     "high_risk",
     "staff",
     "funding",
+    "volunteers",
+    "volunteer_hours",
 ];
 
 fn indicator(f: &Figures, name: &str) -> i64 {
@@ -136,6 +157,8 @@ fn indicator(f: &Figures, name: &str) -> i64 {
         "high_risk" => f.high_risk,
         "staff" => f.staff,
         "funding" => f.funding_fen,
+        "volunteers" => f.volunteers,
+        "volunteer_hours" => f.volunteer_hours,
         _ => f.records,
     }
 }
@@ -245,12 +268,16 @@ pub(super) async fn load(
     let certs = own(&mut c, &scope, &code, Dim::StaffCert, "", "").await?;
     let y = year.to_string();
     let funding = own(&mut c, &scope, &code, Dim::Funding, &y, &y).await?;
+    let stars = own(&mut c, &scope, &code, Dim::VolunteerStars, "", "").await?;
+    let vol_hours = own(&mut c, &scope, &code, Dim::VolunteerHours, &from, &to).await?;
     let mut top = Figures::default();
-    let added: [(&[Row], Add); 4] = [
+    let added: [(&[Row], Add); 6] = [
         (&kinds, add_services),
         (&tiers, add_people),
         (&certs, add_staff),
         (&funding, add_funding),
+        (&stars, add_volunteers),
+        (&vol_hours, add_volunteer_hours),
     ];
     for (rows, add) in added {
         rows.iter().for_each(|r| add(&mut top, r));

@@ -37,6 +37,8 @@ pub(super) fn table_header(t: &Tr, name: &str) -> Vec<String> {
             "stats.ind.staff",
             "stats.ind.certified",
             "stats.ind.funding",
+            "stats.ind.volunteers",
+            "stats.ind.volunteer_hours",
         ]
         .map(g)
         .to_vec(),
@@ -92,6 +94,8 @@ pub(super) fn table_rows(t: &Tr, d: &Dash, name: &str) -> Vec<Vec<String>> {
                     r.f.staff.to_string(),
                     r.f.certified.to_string(),
                     r.funding.clone(),
+                    r.f.volunteers.to_string(),
+                    r.f.volunteer_hours.to_string(),
                 ]
             })
             .collect(),

@@ -238,6 +238,10 @@ app_test!(
             2
         );
 
+        // The county's dashboard reads the maintained counters: two active volunteers.
+        let dash = admin.get("/stats/430202").await;
+        assert_eq!(dash.select("#kpi-volunteers"), ["2"], "{}", dash.text.len());
+
         // Another township sees none of it.
         let mut other = app.login_as(Role::SocialWorker, "430202002").await;
         for path in [
