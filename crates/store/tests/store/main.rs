@@ -6,6 +6,7 @@
 mod audit;
 mod backup;
 mod backup_keys;
+mod charity;
 mod collation;
 mod deliverables;
 mod evaluations;
