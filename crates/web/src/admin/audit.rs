@@ -202,6 +202,11 @@ pub const ENTITIES: &[&str] = &[
     "timebank_scheme",
     "timebank_account",
     "timebank_entry",
+    "charity_fund",
+    "charity_donation",
+    "charity_wish",
+    "charity_disbursement",
+    "charity_stock",
 ];
 pub const ACTIONS: &[&str] = &[
     "create",
@@ -240,6 +245,9 @@ pub const ACTIONS: &[&str] = &[
     "reverse",
     "add_member",
     "remove_member",
+    "approve",
+    "reject",
+    "pay",
 ];
 
 impl AuditPage {

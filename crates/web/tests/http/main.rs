@@ -5,6 +5,7 @@
 
 mod accounts;
 mod api;
+mod charity;
 mod construction;
 mod csv_export;
 mod deliverables;
