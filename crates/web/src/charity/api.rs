@@ -41,7 +41,7 @@ fn short(v: &Option<String>) -> Option<String> {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct MemberDto {
+pub struct CommitteeMemberDto {
     pub id: String,
     pub name: String,
     /// `chair`, `member` or `supervisor` (supervisors do not count towards the quorum).
@@ -50,8 +50,8 @@ pub struct MemberDto {
     pub affiliation: String,
 }
 
-fn member_dto(m: Member) -> MemberDto {
-    MemberDto {
+fn member_dto(m: Member) -> CommitteeMemberDto {
+    CommitteeMemberDto {
         id: m.id,
         name: m.name,
         role: m.role.to_string(),
@@ -86,7 +86,7 @@ pub struct FundDto {
     /// Whether the committee can decide (≥ 5 unpaid deciding members, an odd number, ≥ 1 supervisor).
     pub committee_complete: bool,
     /// Members of the committee (in `GET /api/v1/funds/{id}`; empty in lists).
-    pub committee: Vec<MemberDto>,
+    pub committee: Vec<CommitteeMemberDto>,
     /// Next quarterly disclosure due (activities over six months), and the full one after the end.
     pub disclosure_next_due: Option<String>,
     pub disclosure_final_due: Option<String>,
@@ -259,7 +259,7 @@ pub async fn create_fund(
 
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"name": "周建国", "role": "member", "affiliation": "社区居委会", "unpaid": true}))]
-pub struct MemberBody {
+pub struct CommitteeMemberBody {
     pub name: String,
     #[schema(schema_with = crate::charity::code::role)]
     pub role: String,
@@ -271,14 +271,14 @@ pub struct MemberBody {
 
 /// Add a member or supervisor to the fund's committee; returns the fund.
 #[utoipa::path(post, path = "/api/v1/funds/{id}/committee", tag = "charity", params(("id" = String, Path)),
-    request_body = MemberBody,
+    request_body = CommitteeMemberBody,
     responses((status = 201, body = FundDto), (status = 404, description = "Unknown or outside the caller's scope"),
         (status = 422, description = "Invalid fields, each named; nothing written")))]
 pub async fn add_member(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Json(b): Json<MemberBody>,
+    Json(b): Json<CommitteeMemberBody>,
 ) -> WebResult<Response> {
     super::writer(&ctx)?;
     check_id(&id)?;
