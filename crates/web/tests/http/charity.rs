@@ -445,3 +445,66 @@ app_test!(
         assert!(public.text.contains("一台助行器"));
     }
 );
+
+app_test!(
+    a_township_sees_its_own_funds_and_not_its_neighbours,
+    |app| {
+        let mut town = login(
+            &app,
+            "town_admin",
+            Role::CivilAffairsAdmin,
+            "430202001",
+            None,
+        )
+        .await;
+        let mut body = fund_body("株洲市慈善总会月塘街道社区慈善基金");
+        body["region_code"] = "430202001".into();
+        let res = send_json(&mut town, Method::POST, "/api/v1/funds", body).await;
+        let fund = id_of(&res);
+        // Not above its own township.
+        let res = send_json(
+            &mut town,
+            Method::POST,
+            "/api/v1/funds",
+            fund_body("株洲市慈善总会荷塘区社区慈善基金"),
+        )
+        .await;
+        assert_eq!(fields(&res), ["region"]);
+        let mut county = login(&app, "county_admin", Role::CivilAffairsAdmin, COUNTY, None).await;
+        assert_eq!(
+            county.get(&format!("/api/v1/funds/{fund}")).await.status,
+            StatusCode::OK
+        );
+        let mut neighbour = login(
+            &app,
+            "next_town",
+            Role::CivilAffairsAdmin,
+            "430202002",
+            None,
+        )
+        .await;
+        assert_eq!(
+            neighbour.get(&format!("/api/v1/funds/{fund}")).await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            neighbour
+                .get(&format!("/charity/funds/{fund}"))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+        let res = send_json(
+        &mut neighbour,
+        Method::POST,
+        "/api/v1/donations",
+        serde_json::json!({"fund_id": fund, "kind": "money", "amount": "10", "donor_name": "路人",
+            "receipt": "waived", "channel": "cash"}),
+    )
+    .await;
+        assert_eq!(fields(&res), ["fund_id"]);
+        assert_eq!(neighbour.get("/api/v1/funds").await.json()["total"], 0);
+        let list = town.get("/charity/funds").await;
+        assert_eq!(list.select("#funds tbody tr").len(), 1);
+    }
+);
