@@ -34,6 +34,21 @@ fn crumbs(t: &Tr, rest: Vec<Crumb>) -> Vec<Crumb> {
     c
 }
 
+/// The stations in the caller's scope, for a fund's operator and a donation site: (id, name).
+async fn stations(state: &AppState, ctx: &Ctx) -> WebResult<Vec<(String, String)>> {
+    let u = reader(ctx)?;
+    let mut c = state.db.read().await?;
+    let f = shegong_store::network::stations::Filter::default();
+    let p = shegong_store::network::stations::list(
+        &mut c,
+        &u.scope(),
+        &f,
+        PageRequest::new(Some(1), Some(500)),
+    )
+    .await?;
+    Ok(p.items.into_iter().map(|s| (s.id, s.name)).collect())
+}
+
 fn yuan(fen: &i64) -> String {
     format_yuan(*fen)
 }
@@ -158,6 +173,7 @@ struct FundForm {
     base: Base,
     f: FormData,
     errors: FormErrors,
+    stations: Vec<(String, String)>,
 }
 
 impl FundForm {
@@ -178,8 +194,14 @@ impl FundForm {
     }
 }
 
-fn fund_form(ctx: &Ctx, f: FormData, errors: Vec<FieldError>) -> WebResult<Response> {
+async fn fund_form(
+    state: &AppState,
+    ctx: &Ctx,
+    f: FormData,
+    errors: Vec<FieldError>,
+) -> WebResult<Response> {
     writer(ctx)?;
+    let stations = stations(state, ctx).await?;
     let t = ctx.tr();
     let title = t.get("charity.new_fund").to_owned();
     Ok(page(
@@ -188,18 +210,19 @@ fn fund_form(ctx: &Ctx, f: FormData, errors: Vec<FieldError>) -> WebResult<Respo
             base: Base::new(ctx, title.clone(), crumbs(&t, vec![Crumb::here(title)])),
             f,
             errors: FormErrors::new(t, errors),
+            stations,
             t,
         },
     ))
 }
 
-pub async fn new_fund(ctx: Ctx) -> WebResult<Response> {
+pub async fn new_fund(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
     let u = writer(&ctx)?;
     let f = FormData::new(vec![
         ("region".into(), u.user.region_code.clone()),
         ("host_public_fundraising".into(), "1".into()),
     ]);
-    fund_form(&ctx, f, vec![])
+    fund_form(&state, &ctx, f, vec![]).await
 }
 
 pub async fn create_fund(
@@ -210,13 +233,13 @@ pub async fn create_fund(
     writer(&ctx)?;
     let input = match super::fund_input(&f) {
         Ok(i) => i,
-        Err(errors) => return fund_form(&ctx, f, errors),
+        Err(errors) => return fund_form(&state, &ctx, f, errors).await,
     };
     match super::create_fund(&state, &ctx, input).await {
         Ok(id) => {
             Ok(Redirect::to(&format!("/charity/funds/{id}?notice=notice.saved")).into_response())
         }
-        Err(WebError::Invalid(errors)) => fund_form(&ctx, f, errors),
+        Err(WebError::Invalid(errors)) => fund_form(&state, &ctx, f, errors).await,
         Err(e) => Err(e),
     }
 }
@@ -257,6 +280,7 @@ struct FundPage {
     channels: Vec<(String, String)>,
     targets: Vec<(String, String)>,
     moves: Vec<(String, String)>,
+    stations: Vec<(String, String)>,
 }
 
 impl FundPage {
@@ -387,6 +411,7 @@ async fn fund_page(
     .items;
     let stock = ch::stock(&mut c, &scope, id).await?;
     drop(c);
+    let stations = stations(state, ctx).await?;
     let due = super::api::disclosure(&fund, state.now());
     let none = || t.get("charity.not_due").to_owned();
     Ok(page(
@@ -409,6 +434,7 @@ async fn fund_page(
             channels: t.options("charity.channel", Channel::ALL),
             targets: t.options("charity.target_kind", TargetKind::ALL),
             moves: t.options("charity.move_kind", MoveKind::ALL),
+            stations,
             form,
             f,
             fund,
@@ -658,6 +684,7 @@ pub async fn export_donations(
         "field.receipt",
         "field.use_kind",
         "field.channel",
+        "field.station",
     ]
     .map(|k| t.get(k));
     let rows: Vec<Vec<Cell>> = data
@@ -680,6 +707,7 @@ pub async fn export_donations(
                     .into(),
                 t.label("charity.use_kind", d.use_kind).into(),
                 t.label("charity.channel", d.channel).into(),
+                d.station_name.clone().unwrap_or_default().into(),
             ]
         })
         .collect();

@@ -3,7 +3,7 @@
 //! API and through the pages; the portal's disclosure without the person helped; scope (404);
 //! form errors naming their field; exports; audit entries.
 
-use super::fixtures::{count, login, send_json};
+use super::fixtures::{agency, count, login, send_json, station};
 use super::*;
 use shegong_store::sql::Sql;
 
@@ -281,6 +281,10 @@ app_test!(
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
         let fund_path = res.location().split('?').next().unwrap().to_owned();
         let fund = fund_path.rsplit('/').next().unwrap().to_owned();
+        // A donation site: the township's station, offered on the fund's page.
+        let org = agency(&app, "荷塘社工服务中心", COUNTY).await;
+        let site = station(&app, "430202001", "月塘街道社工站", &org).await;
+        assert!(admin.get(&fund_path).await.text.contains("月塘街道社工站"));
 
         let res = admin
             .post_form(
@@ -305,7 +309,8 @@ app_test!(
                     ("amount", "800"),
                     ("donor_name", ""),
                     ("receipt", "anonymous"),
-                    ("channel", "qr"),
+                    ("channel", "goods_point"),
+                    ("station", &site),
                 ],
             )
             .await;
@@ -428,7 +433,10 @@ app_test!(
                 "/charity/funds/export.xlsx".to_owned(),
                 "株洲市慈善总会荷塘社区慈善基金",
             ),
-            (format!("{fund_path}/donations/export.xlsx"), "匿名"),
+            (
+                format!("{fund_path}/donations/export.xlsx"),
+                "月塘街道社工站",
+            ),
             (
                 format!("{fund_path}/disbursements/export.xlsx"),
                 "一台助行器",
