@@ -96,6 +96,14 @@ fn routes() -> Router<AppState> {
             "/charity/funds/{id}/stock/export.xlsx",
             get(pages::export_stock),
         )
+        .route(
+            "/charity/funds/{id}/stock/moves/export.xlsx",
+            get(pages::export_moves),
+        )
+        .route(
+            "/charity/funds/{id}/committee/export.xlsx",
+            get(pages::export_committee),
+        )
         .route("/charity/disbursements/{id}/decision", post(pages::decide))
         .route("/charity/disbursements/{id}/payment", post(pages::pay))
         .route("/charity/wishes", get(pages::wishes))

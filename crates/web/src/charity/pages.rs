@@ -14,7 +14,7 @@ use shegong_domain::charity::{
 use shegong_domain::{FieldError, Permission};
 use shegong_store::charity::{
     self as ch, Disbursement, DisbursementFilter, Donation, DonationFilter, Fund, Member,
-    StockLine, Wish, WishFilter,
+    StockLine, StockMove, Wish, WishFilter,
 };
 use shegong_store::{Page, PageRequest};
 
@@ -267,6 +267,7 @@ struct FundPage {
     wishes: Vec<Wish>,
     disbursements: Vec<Disbursement>,
     stock: Vec<StockLine>,
+    moves_list: Page<StockMove>,
     next_due: String,
     final_due: String,
     can_write: bool,
@@ -353,6 +354,9 @@ impl FundPage {
     fn approved(&self, d: &Disbursement) -> bool {
         d.state == DisbursementState::Approved
     }
+    fn move_kind(&self, m: &StockMove) -> String {
+        self.t.label("charity.move_kind", m.kind)
+    }
     fn open_wishes(&self) -> Vec<&Wish> {
         self.wishes
             .iter()
@@ -410,6 +414,8 @@ async fn fund_page(
     .await?
     .items;
     let stock = ch::stock(&mut c, &scope, id).await?;
+    let moves_list =
+        ch::stock_moves(&mut c, &scope, id, PageRequest::new(Some(1), Some(50))).await?;
     drop(c);
     let stations = stations(state, ctx).await?;
     let due = super::api::disclosure(&fund, state.now());
@@ -443,6 +449,7 @@ async fn fund_page(
             wishes,
             disbursements,
             stock,
+            moves_list,
             t,
         },
     ))
@@ -926,5 +933,84 @@ pub async fn export_wishes(
         .collect();
     export
         .send(&state, &ctx, "charity.wishes", &headers, &rows, vec![])
+        .await
+}
+
+pub async fn export_moves(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let export = Export::check(&ctx, "charity_stock", Permission::Export)?;
+    let u = export.user();
+    let t = ctx.tr();
+    let data = {
+        let mut c = state.db.read().await?;
+        ch::stock_moves(&mut c, &u.scope(), &id, ALL_ROWS).await?
+    };
+    let headers = [
+        "field.moved_on",
+        "field.move_kind",
+        "field.item",
+        "field.unit",
+        "charity.delta",
+        "charity.counted",
+        "field.signed_by",
+        "field.note",
+    ]
+    .map(|k| t.get(k));
+    let rows: Vec<Vec<Cell>> = data
+        .items
+        .iter()
+        .map(|m| {
+            vec![
+                m.moved_on.clone().into(),
+                t.label("charity.move_kind", m.kind).into(),
+                m.item.clone().into(),
+                m.unit.clone().into(),
+                m.delta.to_string().into(),
+                m.counted.map(|n| n.to_string()).unwrap_or_default().into(),
+                m.signed_by.clone().into(),
+                m.note.clone().into(),
+            ]
+        })
+        .collect();
+    export
+        .send(&state, &ctx, "charity.moves", &headers, &rows, vec![])
+        .await
+}
+
+pub async fn export_committee(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let export = Export::check(&ctx, "charity_fund", Permission::Export)?;
+    let u = export.user();
+    let t = ctx.tr();
+    let data = {
+        let mut c = state.db.read().await?;
+        ch::committee(&mut c, &u.scope(), &id).await?
+    };
+    let headers = ["field.name", "field.role", "field.affiliation"].map(|k| t.get(k));
+    let rows: Vec<Vec<Cell>> = data
+        .iter()
+        .map(|m| {
+            vec![
+                m.name.clone().into(),
+                t.label("charity.role", m.role).into(),
+                m.affiliation.clone().into(),
+            ]
+        })
+        .collect();
+    export
+        .send(
+            &state,
+            &ctx,
+            "charity.committee_list",
+            &headers,
+            &rows,
+            vec![],
+        )
         .await
 }

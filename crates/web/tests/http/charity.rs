@@ -442,6 +442,8 @@ app_test!(
                 "一台助行器",
             ),
             (format!("{fund_path}/stock/export.xlsx"), "大米"),
+            (format!("{fund_path}/stock/moves/export.xlsx"), "入库"),
+            (format!("{fund_path}/committee/export.xlsx"), "孙监督"),
             ("/charity/wishes/export.xlsx".to_owned(), "一台助行器"),
         ] {
             let x = admin.get(&path).await;
