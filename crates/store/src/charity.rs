@@ -99,6 +99,26 @@ const FUND_SELECT: &str = "SELECT f.id, f.region_code, g.path_names AS region_pa
      FROM charity_funds f LEFT JOIN regions g ON g.code = f.region_code LEFT JOIN stations s ON s.id = f.station_id \
      WHERE 1 = 1";
 
+/// The fund a record is written to: outside scope or unknown, a refusal naming `fund_id`.
+/// A station in scope (a fund's, a donation site); unknown or outside scope, a refusal.
+async fn station_for(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: &str,
+) -> StoreResult<station_scope::StationPlace> {
+    match station_scope::place(conn, scope, id).await {
+        Err(StoreError::NotFound) => refuse("station", "staff.station_unknown"),
+        other => other,
+    }
+}
+
+async fn fund_for(conn: &mut AnyConnection, scope: &Scope, id: &str) -> StoreResult<Fund> {
+    match get_fund(conn, scope, id).await {
+        Err(StoreError::NotFound) => refuse("fund_id", "charity.fund_unknown"),
+        other => other,
+    }
+}
+
 fn restrict(q: &mut Sql, scope: &Scope) {
     in_scope(q, scope, "f.region_code", "f.station_id", true);
 }
@@ -142,9 +162,7 @@ async fn check_fund(conn: &mut AnyConnection, scope: &Scope, input: &FundInput) 
         return refuse("station", "volunteer.station_required_org");
     }
     if let Some(sid) = &input.station_id {
-        let st = station_scope::place(conn, scope, sid)
-            .await
-            .map_err(|_| FieldError::new("station", "staff.station_unknown"))?;
+        let st = station_for(conn, scope, sid).await?;
         if !st.region_code.starts_with(region) && !region.starts_with(&st.region_code) {
             return refuse("station", "volunteer.station_elsewhere");
         }
@@ -373,9 +391,7 @@ pub async fn create_donation(
     by: &str,
     now: Millis,
 ) -> StoreResult<String> {
-    let fund = get_fund(conn, scope, &input.fund_id)
-        .await
-        .map_err(|_| FieldError::new("fund_id", "charity.fund_unknown"))?;
+    let fund = fund_for(conn, scope, &input.fund_id).await?;
     if let Some(e) = donation_errors(input).into_iter().next() {
         return Err(e.into());
     }
@@ -394,9 +410,7 @@ pub async fn create_donation(
     }
     let station = opt(&input.station_id);
     if let Some(sid) = &station {
-        station_scope::place(conn, scope, sid)
-            .await
-            .map_err(|_| FieldError::new("station", "staff.station_unknown"))?;
+        station_for(conn, scope, sid).await?;
     }
     let goods = input.kind == DonationKind::Goods;
     let donor =
@@ -562,9 +576,7 @@ pub async fn create_wish(
     by: &str,
     now: Millis,
 ) -> StoreResult<String> {
-    let fund = get_fund(conn, scope, &input.fund_id)
-        .await
-        .map_err(|_| FieldError::new("fund_id", "charity.fund_unknown"))?;
+    let fund = fund_for(conn, scope, &input.fund_id).await?;
     check_text("title", &input.title, 100, true)?;
     check_text("category", &input.category, 30, false)?;
     check_text("beneficiary_note", &input.beneficiary_note, 500, false)?;
@@ -643,16 +655,11 @@ pub async fn step_wish(
     let before = get_wish(conn, scope, id).await?;
     ch::check_wish_step(before.state, to, claimant)?;
     check_text("claimant", claimant, 100, false)?;
-    let column = match to {
-        WishState::Claimed => "claimed_on",
-        WishState::Fulfilled => "fulfilled_on",
-        _ => "confirmed_on",
-    };
     let mut q = Sql::new("UPDATE charity_wishes SET state = ");
     q.bind(to.as_str()).push(", updated_at = ").bind(now);
-    q.push(match column {
-        "claimed_on" => ", claimed_on = ",
-        "fulfilled_on" => ", fulfilled_on = ",
+    q.push(match to {
+        WishState::Claimed => ", claimed_on = ",
+        WishState::Fulfilled => ", fulfilled_on = ",
         _ => ", confirmed_on = ",
     })
     .bind(on);
@@ -717,9 +724,7 @@ pub async fn propose(
     by: &str,
     now: Millis,
 ) -> StoreResult<String> {
-    let fund = get_fund(conn, scope, &input.fund_id)
-        .await
-        .map_err(|_| FieldError::new("fund_id", "charity.fund_unknown"))?;
+    let fund = fund_for(conn, scope, &input.fund_id).await?;
     ch::check_amount("amount", input.amount_fen)?;
     let mut purpose = input.purpose.trim().to_owned();
     let (mut wish_id, mut resident) = (None, None);
@@ -728,9 +733,10 @@ pub async fn propose(
             let Some(wid) = opt(&input.wish_id) else {
                 return refuse("wish_id", "form.required");
             };
-            let wish = get_wish(conn, scope, &wid)
-                .await
-                .map_err(|_| FieldError::new("wish_id", "charity.wish_unknown"))?;
+            let wish = match get_wish(conn, scope, &wid).await {
+                Err(StoreError::NotFound) => return refuse("wish_id", "charity.wish_unknown"),
+                other => other?,
+            };
             if wish.fund_id != fund.id {
                 return refuse("wish_id", "charity.wish_unknown");
             }
@@ -983,9 +989,7 @@ pub async fn move_stock(
     by: &str,
     now: Millis,
 ) -> StoreResult<String> {
-    let fund = get_fund(conn, scope, &input.fund_id)
-        .await
-        .map_err(|_| FieldError::new("fund_id", "charity.fund_unknown"))?;
+    let fund = fund_for(conn, scope, &input.fund_id).await?;
     check_text("item", &input.item, 100, true)?;
     check_text("unit", &input.unit, 20, false)?;
     check_text("note", &input.note, 200, false)?;
