@@ -209,7 +209,7 @@ pub fn check_donation(d: &DonationFacts<'_>) -> Vec<FieldError> {
         }
         DonationKind::Goods => {
             if d.item.trim().is_empty() {
-                errors.push(FieldError::new("item", "charity.item_required"));
+                errors.push(FieldError::new("goods_item", "charity.item_required"));
             }
             if !(1..=MAX_QUANTITY).contains(&d.quantity) {
                 errors.push(FieldError::new("quantity", "charity.quantity_invalid"));
@@ -446,7 +446,7 @@ mod tests {
         let mut g = money();
         g.kind = DonationKind::Goods;
         g.amount_fen = 0;
-        assert_eq!(fields(check_donation(&g)), ["item", "quantity"]);
+        assert_eq!(fields(check_donation(&g)), ["goods_item", "quantity"]);
         g.item = "大米 10kg";
         g.quantity = 20;
         assert!(check_donation(&g).is_empty());

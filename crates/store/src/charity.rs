@@ -369,7 +369,7 @@ fn donation_errors(input: &DonationInput) -> Vec<FieldError> {
         designated_purpose: &input.designated_purpose,
     });
     for (field, text, max) in [
-        ("item", &input.item, 100),
+        ("goods_item", &input.item, 100),
         ("unit", &input.unit, 20),
         ("donor_name", &input.donor_name, 100),
         ("receipt_no", &input.receipt_no, 50),
@@ -990,7 +990,7 @@ pub async fn move_stock(
     now: Millis,
 ) -> StoreResult<String> {
     let fund = fund_for(conn, scope, &input.fund_id).await?;
-    check_text("item", &input.item, 100, true)?;
+    check_text("goods_item", &input.item, 100, true)?;
     check_text("unit", &input.unit, 20, false)?;
     check_text("note", &input.note, 200, false)?;
     ch::check_quantity(input.kind, input.quantity)?;

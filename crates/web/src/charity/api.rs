@@ -524,7 +524,7 @@ pub struct DonationDto {
     pub kind: String,
     /// Money: the amount; goods: their declared value (fen).
     pub amount_fen: i64,
-    pub item: String,
+    pub goods_item: String,
     pub quantity: i64,
     pub unit: String,
     /// None for an anonymous donor.
@@ -549,7 +549,7 @@ fn donation_dto(d: Donation) -> DonationDto {
         fund_id: d.fund_id,
         kind: d.kind.to_string(),
         amount_fen: d.amount_fen,
-        item: d.item,
+        goods_item: d.item,
         quantity: d.quantity,
         unit: d.unit,
         donor_name: d.donor_name,
@@ -620,7 +620,7 @@ pub struct DonationBody {
     pub amount: String,
     /// Goods: what, how many, in what unit.
     #[serde(default)]
-    pub item: String,
+    pub goods_item: String,
     #[serde(default)]
     pub quantity: i64,
     #[serde(default)]
@@ -668,7 +668,7 @@ pub async fn create_donation(
             ("fund_id", b.fund_id),
             ("kind", b.kind),
             ("amount", b.amount),
-            ("item", b.item),
+            ("goods_item", b.goods_item),
             ("quantity", b.quantity.to_string()),
             ("unit", b.unit),
             ("donor_name", b.donor_name),
@@ -869,14 +869,14 @@ pub async fn step_wish(
 
 #[derive(Serialize, ToSchema)]
 pub struct StockLineDto {
-    pub item: String,
+    pub goods_item: String,
     pub unit: String,
     pub quantity: i64,
 }
 
 fn stock_dto(s: StockLine) -> StockLineDto {
     StockLineDto {
-        item: s.item,
+        goods_item: s.item,
         unit: s.unit,
         quantity: s.quantity,
     }
@@ -898,13 +898,13 @@ pub async fn stock(
 }
 
 #[derive(Deserialize, ToSchema)]
-#[schema(example = json!({"move_kind": "receipt", "item": "大米", "unit": "袋", "quantity": 10, "moved_on": "2026-03-01"}))]
+#[schema(example = json!({"move_kind": "receipt", "goods_item": "大米", "unit": "袋", "quantity": 10, "moved_on": "2026-03-01"}))]
 pub struct StockBody {
     /// `receipt`, `issue` (with `signed_by`; never more than on hand) or `count` (a stock-take:
     /// the quantity counted).
     #[schema(schema_with = crate::charity::code::move_kind)]
     pub move_kind: String,
-    pub item: String,
+    pub goods_item: String,
     #[serde(default)]
     pub unit: String,
     pub quantity: i64,
@@ -935,7 +935,7 @@ pub async fn move_stock(
         &form(vec![
             ("fund_id", id.clone()),
             ("move_kind", b.move_kind),
-            ("item", b.item),
+            ("goods_item", b.goods_item),
             ("unit", b.unit),
             ("quantity", b.quantity.to_string()),
             ("signed_by", b.signed_by),

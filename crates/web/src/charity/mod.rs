@@ -270,7 +270,7 @@ pub fn donation_input(f: &FormData, now: i64) -> Result<DonationInput, Vec<Field
     let mut c = Check::default();
     let kind = c.take(DonationKind::parse(f.get("kind")));
     let amount_fen = c.yuan("amount", f.get("amount").trim());
-    let item = c.opt_text("item", f.get("item").trim(), 100);
+    let item = c.opt_text("goods_item", f.get("goods_item").trim(), 100);
     let quantity = c.int("quantity", f.get("quantity").trim(), 0, 1_000_000, 0);
     let unit = c.opt_text("unit", f.get("unit").trim(), 20);
     let donor_name = c.opt_text("donor_name", f.get("donor_name").trim(), 100);
@@ -403,7 +403,7 @@ pub fn stock_input(f: &FormData, now: i64) -> Result<StockInput, Vec<FieldError>
     let mut c = Check::default();
     let fund_id = c.text("fund_id", f.get("fund_id").trim(), 64);
     let kind = c.take(MoveKind::parse(f.get("move_kind")));
-    let item = c.text("item", f.get("item").trim(), 100);
+    let item = c.text("goods_item", f.get("goods_item").trim(), 100);
     let unit = c.opt_text("unit", f.get("unit").trim(), 20);
     let quantity = c.int("quantity", f.get("quantity").trim(), 0, 1_000_000, -1);
     let signed_by = c.opt_text("signed_by", f.get("signed_by").trim(), 100);
@@ -699,7 +699,7 @@ pub async fn move_stock(state: &AppState, ctx: &Ctx, input: StockInput) -> WebRe
                     region: Some(region),
                     changes: vec![
                         after("fund_id", input.fund_id.clone()),
-                        after("item", input.item.clone()),
+                        after("goods_item", input.item.clone()),
                         after("quantity", input.quantity.to_string()),
                     ],
                 };

@@ -686,7 +686,7 @@ pub async fn export_donations(
         "field.donor_name",
         "field.kind",
         "field.amount",
-        "field.item",
+        "field.goods_item",
         "field.quantity",
         "field.receipt",
         "field.use_kind",
@@ -789,7 +789,7 @@ pub async fn export_stock(
         let mut c = state.db.read().await?;
         ch::stock(&mut c, &u.scope(), &id).await?
     };
-    let headers = ["field.item", "field.unit", "field.quantity"].map(|k| t.get(k));
+    let headers = ["field.goods_item", "field.unit", "field.quantity"].map(|k| t.get(k));
     let rows: Vec<Vec<Cell>> = data
         .iter()
         .map(|s| {
@@ -951,7 +951,7 @@ pub async fn export_moves(
     let headers = [
         "field.moved_on",
         "field.move_kind",
-        "field.item",
+        "field.goods_item",
         "field.unit",
         "charity.delta",
         "charity.counted",

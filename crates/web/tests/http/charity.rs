@@ -404,7 +404,7 @@ app_test!(
                 &format!("{fund_path}/stock"),
                 &[
                     ("move_kind", "issue"),
-                    ("item", "大米"),
+                    ("goods_item", "大米"),
                     ("quantity", "2"),
                     ("signed_by", "刘阿姨"),
                 ],
@@ -420,7 +420,7 @@ app_test!(
                 &format!("{fund_path}/stock"),
                 &[
                     ("move_kind", "receipt"),
-                    ("item", "大米"),
+                    ("goods_item", "大米"),
                     ("unit", "袋"),
                     ("quantity", "5"),
                 ],
