@@ -206,6 +206,36 @@ pub async fn get_fund(conn: &mut AnyConnection, scope: &Scope, id: &str) -> Stor
     q.fetch_optional(conn).await?.ok_or(StoreError::NotFound)
 }
 
+/// End a running fund on `ends_on` (from then the full disclosure is due within three months).
+/// Returns the fund as it was.
+pub async fn end_fund(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: &str,
+    ends_on: &str,
+    now: Millis,
+) -> StoreResult<Fund> {
+    let before = get_fund(conn, scope, id).await?;
+    if before.ends_on.is_some() {
+        return refuse("ends_on", "charity.already_ended");
+    }
+    if *ends_on < *before.starts_on {
+        return refuse("ends_on", "charity.ends_before_start");
+    }
+    let n = Sql::new("UPDATE charity_funds SET ends_on = ")
+        .bind(ends_on)
+        .push(", updated_at = ")
+        .bind(now)
+        .push(" WHERE ends_on IS NULL AND id = ")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    if n == 0 {
+        return refuse("ends_on", "charity.already_ended");
+    }
+    Ok(before)
+}
+
 /// A page of the funds in scope, by region and name; `text`: name or host contains.
 pub async fn list_funds(
     conn: &mut AnyConnection,

@@ -258,6 +258,32 @@ pub async fn create_fund(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"ends_on": "2026-12-31"}))]
+pub struct EndBody {
+    /// The last day of the fund: the full disclosure is due within three months after it.
+    #[schema(format = Date)]
+    pub ends_on: String,
+}
+
+/// End a running fund on a date; returns the fund with its final disclosure date.
+#[utoipa::path(post, path = "/api/v1/funds/{id}/end", tag = "charity", params(("id" = String, Path)),
+    request_body = EndBody,
+    responses((status = 200, body = FundDto), (status = 404, description = "Unknown or outside the caller's scope"),
+        (status = 422, description = "Already ended, or the date is invalid or before the start")))]
+pub async fn end_fund(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Json(b): Json<EndBody>,
+) -> WebResult<Json<FundDto>> {
+    super::writer(&ctx)?;
+    check_id(&id)?;
+    load_fund(&state, &ctx, &id).await?;
+    super::end_fund(&state, &ctx, &id, &form(vec![("ends_on", b.ends_on)])).await?;
+    Ok(Json(load_fund(&state, &ctx, &id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"name": "周建国", "role": "member", "affiliation": "社区居委会", "unpaid": true}))]
 pub struct CommitteeMemberBody {
     pub name: String,

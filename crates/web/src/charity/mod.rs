@@ -54,6 +54,7 @@ pub const AREA: Area = Area {
         api::create_fund,
         api::get_fund,
         api::add_member,
+        api::end_fund,
         api::list_disbursements,
         api::propose,
         api::decide,
@@ -77,6 +78,7 @@ fn routes() -> Router<AppState> {
         .route("/charity/funds/export.xlsx", get(pages::export_funds))
         .route("/charity/funds/{id}", get(pages::fund))
         .route("/charity/funds/{id}/committee", post(pages::add_member))
+        .route("/charity/funds/{id}/end", post(pages::end_fund))
         .route(
             "/charity/funds/{id}/donations",
             post(pages::create_donation),
@@ -114,6 +116,7 @@ fn routes() -> Router<AppState> {
         .route("/api/v1/funds", get(api::list_funds).post(api::create_fund))
         .route("/api/v1/funds/{id}", get(api::get_fund))
         .route("/api/v1/funds/{id}/committee", post(api::add_member))
+        .route("/api/v1/funds/{id}/end", post(api::end_fund))
         .route(
             "/api/v1/funds/{id}/disbursements",
             get(api::list_disbursements).post(api::propose),
@@ -448,6 +451,32 @@ pub async fn create_fund(state: &AppState, ctx: &Ctx, input: FundInput) -> WebRe
                     ],
                 };
                 Ok((done, id))
+            })
+        },
+    )
+    .await
+}
+
+/// End a fund on a date (read from the form's `ends_on`).
+pub async fn end_fund(state: &AppState, ctx: &Ctx, id: &str, f: &FormData) -> WebResult<()> {
+    writer(ctx)?;
+    let mut c = Check::default();
+    let ends_on = c.date("ends_on", f.get("ends_on").trim());
+    c.finish().map_err(WebError::Invalid)?;
+    let (id, now) = (id.to_owned(), state.now());
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("charity_fund", "update"),
+        move |conn, scope, _by| -> WorkWith<'_, ()> {
+            Box::pin(async move {
+                let before = ch::end_fund(conn, &scope, &id, &ends_on, now).await?;
+                let done = Done {
+                    entity_id: id,
+                    region: Some(before.region_code),
+                    changes: vec![after("ends_on", ends_on)],
+                };
+                Ok((done, ()))
             })
         },
     )

@@ -248,6 +248,7 @@ pub async fn create_fund(
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Form {
     None,
+    End,
     Member,
     Donation,
     Wish,
@@ -293,6 +294,7 @@ impl FundPage {
     }
     fn errors_of(&self, form: &str) -> Vec<(String, String)> {
         let sent = match form {
+            "end" => Form::End,
             "member" => Form::Member,
             "donation" => Form::Donation,
             "wish" => Form::Wish,
@@ -481,6 +483,7 @@ async fn done(
     result: WebResult<()>,
 ) -> WebResult<Response> {
     let anchor = match form {
+        Form::End => "fund-facts",
         Form::Member => "committee",
         Form::Donation => "donations",
         Form::Wish => "wishes",
@@ -514,6 +517,17 @@ fn with_fund(f: &FormData, id: &str) -> FormData {
     pairs.retain(|(k, _)| k != "fund_id");
     pairs.push(("fund_id".into(), id.to_owned()));
     FormData::new(pairs)
+}
+
+pub async fn end_fund(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    writer(&ctx)?;
+    let result = super::end_fund(&state, &ctx, &id, &f).await;
+    done(&state, &ctx, &id, Form::End, f, result).await
 }
 
 pub async fn add_member(

@@ -167,6 +167,33 @@ app_test!(
         )
         .await;
         assert_eq!(res.json()["state"], "fulfilled", "{}", res.text);
+        // Ending the fund dates its full disclosure three months later, once.
+        let end = |on: &str| serde_json::json!({"ends_on": on});
+        let res = send_json(
+            &mut admin,
+            Method::POST,
+            &format!("/api/v1/funds/{fund}/end"),
+            end("2025-12-01"),
+        )
+        .await;
+        assert_eq!(fields(&res), ["ends_on"]);
+        let res = send_json(
+            &mut admin,
+            Method::POST,
+            &format!("/api/v1/funds/{fund}/end"),
+            end("2026-12-31"),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        assert_eq!(res.json()["disclosure_final_due"], "2027-03-31");
+        let res = send_json(
+            &mut admin,
+            Method::POST,
+            &format!("/api/v1/funds/{fund}/end"),
+            end("2026-11-30"),
+        )
+        .await;
+        assert_eq!(fields(&res), ["ends_on"]);
 
         let got = admin.get(&format!("/api/v1/funds/{fund}")).await.json();
         assert_eq!(got["committee_complete"], true);
@@ -234,6 +261,7 @@ app_test!(
 
         for (entity, action, n) in [
             ("charity_fund", "create", 1),
+            ("charity_fund", "update", 1),
             ("charity_fund", "add_member", 6),
             ("charity_donation", "create", 1),
             ("charity_wish", "create", 1),
@@ -396,6 +424,16 @@ app_test!(
             ["已批准"]
         );
         assert_eq!(page.select("#available"), ["500.00"]);
+        let res = admin
+            .post_form(&format!("{fund_path}/end"), &[("ends_on", "")])
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+        assert_eq!(res.select("#end-ends_on-error").len(), 1);
+        let res = admin
+            .post_form(&format!("{fund_path}/end"), &[("ends_on", "2026-06-30")])
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        assert_eq!(admin.get(&fund_path).await.select("#end-form").len(), 0);
         let board = admin.get("/charity/wishes?state=fulfilled").await;
         assert!(board.text.contains("一台助行器"));
 
