@@ -6,6 +6,7 @@
 #[macro_use]
 mod codes;
 pub mod admin;
+pub mod charity;
 pub mod money;
 pub mod network;
 pub mod people;

@@ -25,6 +25,7 @@ pub mod reseal;
 pub mod server_lock;
 // The SQL builder is the store's own: no other crate writes SQL. Tests of other crates use it
 // (feature `testing`) to damage data on purpose.
+pub mod charity;
 #[cfg(feature = "testing")]
 pub mod sql;
 #[cfg(not(feature = "testing"))]

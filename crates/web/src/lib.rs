@@ -7,6 +7,7 @@
 //! shutdown future completes. The binary and every test start the same application.
 
 pub mod admin;
+pub mod charity;
 pub mod config;
 pub mod http;
 pub mod import;
@@ -55,6 +56,7 @@ pub const AREAS: &[http::area::Area] = &[
     purchase::AREA,
     purchase::evaluations::AREA,
     timebank::AREA,
+    charity::AREA,
     admin::AREA,
     import::AREA,
 ];

@@ -205,6 +205,11 @@ pub const ENTITIES: &[&str] = &[
     "timebank_scheme",
     "timebank_account",
     "timebank_entry",
+    "charity_fund",
+    "charity_donation",
+    "charity_wish",
+    "charity_disbursement",
+    "charity_stock",
 ];
 pub const ACTIONS: &[&str] = &[
     "create",
@@ -252,6 +257,9 @@ pub const ACTIONS: &[&str] = &[
     "record",
     "correct",
     "print",
+    "approve",
+    "reject",
+    "pay",
 ];
 
 impl AuditPage {

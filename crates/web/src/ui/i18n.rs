@@ -353,6 +353,7 @@ mod tests {
         all.extend(purchase_families());
         all.extend(timebank_families());
         all.extend(volunteer_families());
+        all.extend(charity_families());
         all
     }
 
@@ -380,6 +381,49 @@ mod tests {
             (
                 "timebank.cap_overflow",
                 codes(CapOverflow::ALL, CapOverflow::as_str),
+            ),
+        ]
+    }
+
+    fn charity_families() -> Families {
+        use shegong_domain::charity as ch;
+        vec![
+            (
+                "charity.role",
+                codes(ch::CommitteeRole::ALL, ch::CommitteeRole::as_str),
+            ),
+            (
+                "charity.kind",
+                codes(ch::DonationKind::ALL, ch::DonationKind::as_str),
+            ),
+            (
+                "charity.channel",
+                codes(ch::Channel::ALL, ch::Channel::as_str),
+            ),
+            (
+                "charity.receipt",
+                codes(ch::Receipt::ALL, ch::Receipt::as_str),
+            ),
+            (
+                "charity.use_kind",
+                codes(ch::UseKind::ALL, ch::UseKind::as_str),
+            ),
+            (
+                "charity.wish_state",
+                codes(ch::WishState::ALL, ch::WishState::as_str),
+            ),
+            ("charity.step", strs(&["claimed", "fulfilled", "confirmed"])),
+            (
+                "charity.target_kind",
+                codes(ch::TargetKind::ALL, ch::TargetKind::as_str),
+            ),
+            (
+                "charity.disbursement_state",
+                codes(ch::DisbursementState::ALL, ch::DisbursementState::as_str),
+            ),
+            (
+                "charity.move_kind",
+                codes(ch::MoveKind::ALL, ch::MoveKind::as_str),
             ),
         ]
     }

@@ -133,6 +133,9 @@ impl Fixtures {
                     "activities" if seg.ends_with("/status") => "activity_any",
                     "activities" => "activity",
                     "hours" => "hours",
+                    "funds" => "fund",
+                    "wishes" => "wish",
+                    "disbursements" => "disbursement",
                     _ => return None,
                 }
             }
@@ -148,6 +151,9 @@ impl Fixtures {
             "to_account_id" => "tb_account",
             "source_id" => "service",
             "volunteer_id" => "volunteer",
+            "fund_id" => "fund",
+            "wish_id" => "wish",
+            "beneficiary_resident_id" | "recipient_resident_id" => "resident",
             // Instalments are numbered from 1 in plan order.
             "seq" => return Some(json!(1)),
             "resident" | "resident_id" => "resident",
@@ -1028,6 +1034,79 @@ async fn timebank_fixtures(api: &mut Client) -> (Vec<String>, Vec<String>, Vec<S
     (vec![scheme], accounts, entries)
 }
 
+/// A community fund with a committee that can decide and money to spend, posted wishes to claim,
+/// proposed disbursements to decide and approved ones to pay.
+async fn charity_fixtures(api: &mut Client, ids: &mut BTreeMap<&'static str, Vec<String>>) {
+    let fund = create(
+        api,
+        "/api/v1/funds",
+        json!({"region_code": "430203", "name": "株洲市慈善总会模糊测试社区慈善基金",
+               "host_name": "株洲市慈善总会", "host_uscc": "91350100M000100Y43",
+               "host_public_fundraising": true, "purpose": "帮扶", "residual_rule": "转入同类项目",
+               "starts_on": "2026-01-01"}),
+    )
+    .await;
+    for (name, role) in [
+        ("甲", "chair"),
+        ("乙", "member"),
+        ("丙", "member"),
+        ("丁", "member"),
+        ("戊", "member"),
+        ("己", "supervisor"),
+    ] {
+        post_json(
+            api,
+            format!("/api/v1/funds/{fund}/committee"),
+            json!({"name": format!("委员{name}"), "role": role, "unpaid": true}),
+        )
+        .await;
+    }
+    create(
+        api,
+        "/api/v1/donations",
+        json!({"fund_id": fund, "kind": "money", "amount": "100000", "donor_name": "爱心企业",
+               "receipt": "issued", "receipt_no": "FUZZ-0001", "channel": "transfer"}),
+    )
+    .await;
+    let mut wishes = Vec::new();
+    for title in ["书包", "助行器", "冬衣", "台灯"] {
+        let w = create(
+            api,
+            "/api/v1/wishes",
+            json!({"fund_id": fund, "title": title, "value": "100"}),
+        )
+        .await;
+        wishes.push(w);
+    }
+    let mut disbursements = Vec::new();
+    for n in 0..9 {
+        let d = create(
+            api,
+            &format!("/api/v1/funds/{fund}/disbursements"),
+            json!({"target_kind": "project", "purpose": format!("社区微项目{n}"), "amount": "10"}),
+        )
+        .await;
+        if n < 3 {
+            let res = api
+                .send(
+                    Method::POST,
+                    &format!("/api/v1/disbursements/{d}/decision"),
+                    Some((
+                        "application/json",
+                        json!({"decision": "approve", "resolution_ref": "决议"}).to_string(),
+                    )),
+                    &[],
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::OK, "fixture decision: {}", res.text);
+        }
+        disbursements.push(d);
+    }
+    ids.insert("fund", vec![fund]);
+    ids.insert("wish", wishes);
+    ids.insert("disbursement", disbursements);
+}
+
 /// A volunteer registered at the station (for reads and changes, and to join a team), and a
 /// team the station hosts.
 async fn volunteer_fixtures(api: &mut Client, station: &str) -> (Vec<String>, Vec<String>) {
@@ -1324,6 +1403,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     ids.insert("tb_scheme", schemes);
     ids.insert("tb_account", accounts);
     ids.insert("tb_entry", entries);
+    charity_fixtures(api, &mut ids).await;
     ids.insert("contract", vec![contract]);
     ids.insert("expense", vec![expense]);
     ids.insert("fill", vec![fill]);

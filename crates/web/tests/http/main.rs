@@ -6,6 +6,7 @@
 mod accounts;
 mod activities;
 mod api;
+mod charity;
 mod construction;
 mod csv_export;
 mod deliverables;
