@@ -8,6 +8,7 @@ mod execution;
 mod network;
 mod people;
 mod purchase;
+mod volunteers;
 mod workforce;
 
 use anyhow::Context;
@@ -107,6 +108,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<bool> {
     let agency: uuid::Uuid = agency.parse().context("demo agency id")?;
     create_accounts(state, agency, now).await?;
     people::seed(state).await?;
+    volunteers::seed(state).await?;
     purchase::seed(state).await?;
     Ok(true)
 }
