@@ -282,7 +282,7 @@ async fn seed_site(
         *k += 1;
         let (v, joined) = seed_volunteer(tx, cx, state, rng, (&station, &scope), *k).await?;
         if v.active && !v.minor {
-            let t = if *k % 3 == 0 { &group } else { &team };
+            let t = if k.is_multiple_of(3) { &group } else { &team };
             teams::add_member(tx, &scope, t, &v.id, &joined).await?;
         }
         volunteers.push(v);
@@ -395,7 +395,7 @@ async fn publish(
     let (starts_at, ends_at) = (at(day, hour), at(day, hour + hours));
     let input = ActivityInput {
         station_id: site.station.id.clone(),
-        team_id: (n % 2 == 0).then(|| site.team.clone()),
+        team_id: n.is_multiple_of(2).then(|| site.team.clone()),
         name: name.into(),
         starts_at,
         ends_at,
