@@ -2,7 +2,7 @@
 //! 芦淞区 and in 贺家土街道, plus the agency their agency managers belong to. Seeded once into
 //! an empty database; demo accounts can sign in only while the server runs in demo mode. The
 //! station network (`network`) and its staff (`workforce`) come first, the people served and
-//! their service history (`people`) last. Written through the store and the web layer's account creation, as in use.
+//! their service history (`people`), then volunteering and the time bank (`volunteers`). Written through the store and the web layer's account creation, as in use.
 
 mod execution;
 mod network;
