@@ -389,3 +389,68 @@ async fn the_demo_evaluation_in_progress_measures_core_and_basic_delivery_apart(
     assert!(core.is_some() && basic.is_some(), "{core:?} {basic:?}");
     assert_ne!(core, basic, "the two parts are measured apart");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_volunteers_have_a_season_of_activities_hours_in_every_state_and_a_time_bank() {
+    use shegong_domain::timebank::HolderKind;
+    use shegong_domain::volunteers::activities::{ActivityStatus, HourState};
+    use shegong_store::timebank as tb;
+    use shegong_store::volunteers::{activities, hours};
+    let demo = TestApp::new(shegong_store::testing::sqlite().await).await;
+    assert!(demo::seed(&demo.state).await.unwrap());
+    let mut c = demo.state.db.read().await.unwrap();
+    let all = Scope::national();
+    let acts = activities::list_all(&mut c, &all, &Default::default(), 10_000)
+        .await
+        .unwrap();
+    for s in [
+        ActivityStatus::Draft,
+        ActivityStatus::Open,
+        ActivityStatus::Closed,
+        ActivityStatus::Cancelled,
+    ] {
+        assert!(acts.iter().any(|a| a.status == s), "{s:?}");
+    }
+    assert!(acts.iter().any(|a| a.risky == 1));
+    assert!(
+        acts.iter()
+            .filter(|a| a.risky == 1 && a.status != ActivityStatus::Draft)
+            .all(|a| a.insurance_ref.is_some())
+    );
+    let recs = hours::list_all(&mut c, &all, &Default::default(), 100_000)
+        .await
+        .unwrap();
+    for s in [
+        HourState::Pending,
+        HourState::Public,
+        HourState::Recorded,
+        HourState::Corrected,
+        HourState::Revoked,
+    ] {
+        assert!(recs.iter().any(|h| h.state == s), "{s:?}");
+    }
+    assert!(
+        recs.iter()
+            .filter(|h| matches!(h.state, HourState::Corrected | HourState::Revoked))
+            .all(|h| !h.reason.is_empty())
+    );
+    assert!(hours::verify(&mut c).await.unwrap().is_empty());
+    let page = PageRequest::new(Some(1), Some(100));
+    let accounts = tb::list_accounts(&mut c, &all, &Default::default(), page)
+        .await
+        .unwrap()
+        .items;
+    let earning: Vec<_> = accounts
+        .iter()
+        .filter(|a| a.holder_kind == Some(HolderKind::Volunteer))
+        .collect();
+    assert_eq!(earning.len(), 30);
+    assert!(earning.iter().all(|a| a.balance > 0), "{earning:?}");
+    assert_eq!(
+        accounts
+            .iter()
+            .filter(|a| a.holder_kind == Some(HolderKind::Resident))
+            .count(),
+        3
+    );
+}

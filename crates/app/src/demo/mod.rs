@@ -2,12 +2,13 @@
 //! 芦淞区 and in 贺家土街道, plus the agency their agency managers belong to. Seeded once into
 //! an empty database; demo accounts can sign in only while the server runs in demo mode. The
 //! station network (`network`) and its staff (`workforce`) come first, the people served and
-//! their service history (`people`) last. Written through the store and the web layer's account creation, as in use.
+//! their service history (`people`), then volunteering and the time bank (`volunteers`). Written through the store and the web layer's account creation, as in use.
 
 mod execution;
 mod network;
 mod people;
 mod purchase;
+mod volunteers;
 mod workforce;
 
 use anyhow::Context;
@@ -107,6 +108,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<bool> {
     let agency: uuid::Uuid = agency.parse().context("demo agency id")?;
     create_accounts(state, agency, now).await?;
     people::seed(state).await?;
+    volunteers::seed(state).await?;
     purchase::seed(state).await?;
     Ok(true)
 }
