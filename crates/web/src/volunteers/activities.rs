@@ -730,7 +730,7 @@ pub struct SignUpDto {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct SessionDto {
+pub struct AttendanceDto {
     pub id: String,
     pub volunteer_id: String,
     pub volunteer_no: String,
@@ -751,7 +751,7 @@ pub struct ActivityDetailDto {
     #[serde(flatten)]
     pub activity: ActivityDto,
     pub sign_ups: Vec<SignUpDto>,
-    pub attendance: Vec<SessionDto>,
+    pub attendance: Vec<AttendanceDto>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -785,7 +785,7 @@ async fn load(state: &AppState, ctx: &Ctx, id: &str) -> WebResult<ActivityDetail
             .collect(),
         attendance: sessions
             .into_iter()
-            .map(|s| SessionDto {
+            .map(|s| AttendanceDto {
                 id: s.id,
                 volunteer_id: s.volunteer_id,
                 volunteer_no: s.volunteer_no,

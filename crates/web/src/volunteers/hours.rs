@@ -555,7 +555,7 @@ pub async fn api_get(
 
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"step": "confirm"}))]
-pub struct StepBody {
+pub struct HourStepBody {
     /// `confirm` (待确认 → 公示), `record` (公示 → 已记录, once the notice has run), `correct`
     /// (with `minutes` and `reason`: a new pending record replaces this one) or `revoke` (with
     /// `reason`).
@@ -569,14 +569,14 @@ pub struct StepBody {
 
 /// Move an hour record one step; a correction answers with the new record.
 #[utoipa::path(post, path = "/api/v1/hours/{id}/steps", tag = "volunteers", params(("id" = String, Path)),
-    request_body = StepBody,
+    request_body = HourStepBody,
     responses((status = 200, body = HoursDto), (status = 404, description = "Unknown or outside the caller's scope"),
         (status = 422, description = "Not allowed now (named): notice still running, reason missing, credited in the time bank")))]
 pub async fn api_step(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Json(b): Json<StepBody>,
+    Json(b): Json<HourStepBody>,
 ) -> WebResult<Json<HoursDto>> {
     writer(&ctx)?;
     let f = FormData::new(vec![

@@ -197,3 +197,55 @@ app_test!(openapi_and_docs_are_served, |app| {
     assert_eq!(ready.status, StatusCode::OK);
     assert_eq!(ready.json()["database"], true);
 });
+
+/// OpenAPI names a schema by its type's name alone: two `ToSchema` types of one name would
+/// silently share (and overwrite) one schema in the document.
+#[test]
+fn no_two_api_types_share_a_schema_name() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    let mut seen: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let mut derives_schema = false;
+        for line in text.lines() {
+            let l = line.trim();
+            if l.starts_with("#[derive(") && l.contains("ToSchema") {
+                derives_schema = true;
+            } else if derives_schema && (l.starts_with("pub struct ") || l.starts_with("pub enum "))
+            {
+                let name = l
+                    .split_whitespace()
+                    .nth(2)
+                    .unwrap_or("")
+                    .trim_end_matches(['{', ';', '('])
+                    .to_owned();
+                let at = f.display().to_string();
+                if let Some(first) = seen.insert(name.clone(), at.clone()) {
+                    panic!("schema {name} is defined in {first} and in {at}");
+                }
+                derives_schema = false;
+            } else if !l.starts_with("#[") && !l.starts_with("///") {
+                derives_schema = false;
+            }
+        }
+    }
+    assert!(
+        seen.len() > 50,
+        "the scan found the API types: {}",
+        seen.len()
+    );
+}
