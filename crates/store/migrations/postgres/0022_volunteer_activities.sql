@@ -21,6 +21,8 @@ CREATE TABLE volunteer_activities (
     status        TEXT NOT NULL CHECK (status IN ('draft','open','closed','cancelled')),
     -- The secret in the QR code shown at the activity (self sign-in page).
     qr_token      TEXT NOT NULL UNIQUE,
+    -- The community service record written for the residents on file it served (once).
+    service_id    TEXT REFERENCES services(id),
     created_by    TEXT NOT NULL,
     created_at    BIGINT NOT NULL,
     updated_at    BIGINT NOT NULL,

@@ -56,13 +56,15 @@ pub struct Activity {
     pub status: ActivityStatus,
     #[serde(skip)]
     pub qr_token: String,
+    /// The community service record written for residents it served.
+    pub service_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 const SELECT: &str = "SELECT a.id, a.region_code, g.path_names AS region_path, a.station_id, s.name AS station_name, \
      a.team_id, t.name AS team_name, a.name, a.starts_at, a.ends_at, a.address, a.recipients, a.content, a.requirements, \
-     a.quota, a.signed_up, a.risky, a.insurance_ref, a.status, a.qr_token, a.created_at, a.updated_at \
+     a.quota, a.signed_up, a.risky, a.insurance_ref, a.status, a.qr_token, a.service_id, a.created_at, a.updated_at \
      FROM volunteer_activities a JOIN regions g ON g.code = a.region_code JOIN stations s ON s.id = a.station_id \
      LEFT JOIN volunteer_teams t ON t.id = a.team_id WHERE 1 = 1";
 
@@ -253,6 +255,30 @@ pub async fn step(
     q.push(")");
     if q.execute(conn).await? == 0 {
         return refuse("step", "activity.step_not_allowed");
+    }
+    Ok(a)
+}
+
+/// Link the service record written for the residents the activity served: once, and only for
+/// an activity that has taken place (open or ended). Returns the activity as it was.
+pub async fn link_service(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: &str,
+    service_id: &str,
+) -> StoreResult<Activity> {
+    let a = get(conn, scope, id).await?;
+    if !matches!(a.status, ActivityStatus::Open | ActivityStatus::Closed) {
+        return refuse("activity", "activity.not_open");
+    }
+    let n = Sql::new("UPDATE volunteer_activities SET service_id = ")
+        .bind(service_id)
+        .push(" WHERE service_id IS NULL AND id = ")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    if n == 0 {
+        return refuse("activity", "activity.service_already");
     }
     Ok(a)
 }

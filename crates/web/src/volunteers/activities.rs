@@ -273,6 +273,88 @@ async fn attend(
     .await
 }
 
+/// Write one community service record for the residents on file the activity served (their ids;
+/// each in the caller's scope), linked to the activity once: it counts in the statistics like any
+/// service. Returns the record's id.
+async fn record_services(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    domain: &str,
+    residents: Vec<String>,
+) -> WebResult<String> {
+    let u = writer(ctx)?;
+    if residents.is_empty() || residents.len() > 500 {
+        return Err(FieldError::new("participants", "activity.residents_required").into());
+    }
+    if residents.iter().any(|r| r.is_empty() || r.len() > 64) {
+        return Err(FieldError::new("participants", "resident.unknown").into());
+    }
+    shegong_domain::network::station::ServiceDomain::parse(domain)?;
+    let v = crate::people::residents::viewer(state, u);
+    let (app, aid, now, domain) = (state.clone(), id.to_owned(), state.now(), domain.to_owned());
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("volunteer_activity", "services"),
+        move |conn, scope, by| -> WorkWith<'_, String> {
+            Box::pin(async move {
+                let a = act::get(conn, &scope, &aid).await?;
+                let attended = act::attendance(conn, &scope, &aid).await?.len();
+                let input = service_of(&a, domain, residents, attended);
+                let sid =
+                    shegong_store::people::services::create(conn, &v, &app.keys, &input, &by, now)
+                        .await?;
+                act::link_service(conn, &scope, &aid, &sid).await?;
+                let done = Done {
+                    entity_id: aid,
+                    region: Some(a.region_code),
+                    changes: vec![
+                        Change::new("service_id", None::<String>, Some(sid.clone())),
+                        Change::new(
+                            "participants",
+                            None::<String>,
+                            Some(input.participants.len()),
+                        ),
+                    ],
+                };
+                Ok((done, sid))
+            })
+        },
+    )
+    .await
+}
+
+/// The community service record of an activity: its day, start, length, place and station.
+fn service_of(
+    a: &Activity,
+    domain: String,
+    residents: Vec<String>,
+    volunteers: usize,
+) -> shegong_store::people::services::ServiceInput {
+    let start = local_time(a.starts_at);
+    let minutes = ((a.ends_at - a.starts_at) / 60_000).clamp(1, 1440);
+    shegong_store::people::services::ServiceInput {
+        kind: "community".into(),
+        domain,
+        station_id: Some(a.station_id.clone()),
+        resident_id: None,
+        case_id: None,
+        person_times: i64::try_from(residents.len()).unwrap_or(0),
+        participants: residents,
+        title: a.name.clone(),
+        served_on: start.get(..10).unwrap_or("").to_owned(),
+        started_at: start.get(11..16).map(str::to_owned),
+        duration_minutes: minutes,
+        method: None,
+        location: a.address.clone(),
+        value_fen: 0,
+        workers: format!("{}（志愿者 {volunteers} 人次）", a.station_name),
+        notes: String::new(),
+        sensitive: false,
+    }
+}
+
 #[derive(Template)]
 #[template(path = "volunteers/activities.html")]
 struct ListPage {
@@ -483,6 +565,12 @@ impl DetailPage {
     fn is(&self, s: &str) -> bool {
         self.a.status.as_str() == s
     }
+    fn domains(&self) -> Vec<(String, String)> {
+        self.t.options(
+            "service.domain",
+            shegong_domain::network::station::ServiceDomain::ALL,
+        )
+    }
 }
 
 async fn detail(
@@ -613,6 +701,26 @@ pub async fn attend_page(
         .await
         .map(|_| ()),
     };
+    after(&state, &ctx, &id, r).await
+}
+
+pub async fn services_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    writer(&ctx)?;
+    let residents = f
+        .get("participants")
+        .split(['\n', ',', '，', ' ', '、'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let r = record_services(&state, &ctx, &id, f.get("domain"), residents)
+        .await
+        .map(|_| ());
     after(&state, &ctx, &id, r).await
 }
 
@@ -1003,6 +1111,38 @@ pub async fn api_attend(
     Ok(Json(load(&state, &ctx, &id).await?))
 }
 
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"domain": "elderly", "resident_ids": ["0190f1c2-0000-7000-8000-000000000000"]}))]
+pub struct ActivityServiceBody {
+    /// The service domain (as for service records).
+    pub domain: String,
+    /// Residents on file the activity served, in the caller's scope.
+    pub resident_ids: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ActivityServiceDto {
+    /// The community service record written (see `/api/v1/services`).
+    pub service_id: String,
+}
+
+/// Record the residents on file the activity served as one community service record (once per
+/// activity); it counts in the statistics like any service.
+#[utoipa::path(post, path = "/api/v1/activities/{id}/service", tag = "volunteers", params(("id" = String, Path)),
+    request_body = ActivityServiceBody,
+    responses((status = 201, body = ActivityServiceDto), (status = 404, description = "Unknown or outside the caller's scope"),
+        (status = 422, description = "No residents, one unknown, recorded already, or the activity not held (named)")))]
+pub async fn api_service(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Json(b): Json<ActivityServiceBody>,
+) -> WebResult<Response> {
+    writer(&ctx)?;
+    let service_id = record_services(&state, &ctx, &id, &b.domain, b.resident_ids).await?;
+    Ok((StatusCode::CREATED, Json(ActivityServiceDto { service_id })).into_response())
+}
+
 /// This module's pages and API operations.
 pub fn routes() -> Router<AppState> {
     use axum::routing::{delete, get, post};
@@ -1014,6 +1154,7 @@ pub fn routes() -> Router<AppState> {
         .route("/volunteer-activities/{id}/signups", post(sign_up_page))
         .route("/volunteer-activities/{id}/attendance", post(attend_page))
         .route("/volunteer-activities/{id}/qr.svg", get(qr))
+        .route("/volunteer-activities/{id}/service", post(services_page))
         .route("/api/v1/activities", get(api_list).post(api_create))
         .route("/api/v1/activities/{id}", get(api_get))
         .route("/api/v1/activities/{id}/status", post(api_status))
@@ -1023,4 +1164,5 @@ pub fn routes() -> Router<AppState> {
             delete(api_withdraw),
         )
         .route("/api/v1/activities/{id}/attendance", post(api_attend))
+        .route("/api/v1/activities/{id}/service", post(api_service))
 }

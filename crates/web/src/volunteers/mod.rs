@@ -67,6 +67,7 @@ pub const AREA: Area = Area {
         activities::api_sign_up,
         activities::api_withdraw,
         activities::api_attend,
+        activities::api_service,
         hours::api_list,
         hours::api_get,
         hours::api_step,

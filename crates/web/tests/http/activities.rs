@@ -399,6 +399,43 @@ app_test!(
         // The organiser's page lists the session and the national export is masked.
         let page = worker.get(&format!("/volunteer-activities/{a}")).await;
         assert!(page.select("#attendance").concat().contains(&no));
+        // The residents on file it served: one community service record, once, counted.
+        let res = send_json(
+            &mut worker,
+            Method::POST,
+            "/api/v1/residents",
+            serde_json::json!({"name": "张老汉", "birth_date": "1950-05-01", "region": "430202001",
+                "legal_basis": "statutory_duty"}),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        let resident = res.json()["id"].as_str().unwrap().to_owned();
+        let res = worker
+            .post_form(
+                &format!("/volunteer-activities/{a}/service"),
+                &[("domain", "elderly"), ("participants", resident.as_str())],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let page = worker.get(&format!("/volunteer-activities/{a}")).await;
+        assert_eq!(page.select("#service-link").len(), 1);
+        let res = send_json(
+            &mut worker,
+            Method::POST,
+            &format!("/api/v1/activities/{a}/service"),
+            serde_json::json!({"domain": "elderly", "resident_ids": [resident]}),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+        assert_eq!(res.json()["errors"][0]["code"], "activity.service_already");
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM services WHERE kind = 'community' AND person_times = 1"
+            )
+            .await,
+            1
+        );
         // Exports need the export permission.
         let export = worker.get("/volunteer-hours/export.xlsx").await;
         assert_eq!(export.status, StatusCode::FORBIDDEN);

@@ -156,7 +156,7 @@ impl Fixtures {
             "beneficiary_resident_id" | "recipient_resident_id" => "resident",
             // Instalments are numbered from 1 in plan order.
             "seq" => return Some(json!(1)),
-            "resident" | "resident_id" => "resident",
+            "resident" | "resident_id" | "resident_ids" => "resident",
             "case_id" => "case",
             "worker_user_id" => "worker",
             "supervisor_user_id" => "supervisor",
