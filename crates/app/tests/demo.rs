@@ -453,4 +453,38 @@ async fn the_demo_volunteers_have_a_season_of_activities_hours_in_every_state_an
             .count(),
         3
     );
+
+    // 贺家土's community fund: donations, stock, wishes in every state, paid disbursements.
+    use shegong_domain::charity::{DisbursementState, WishState};
+    use shegong_store::charity as ch;
+    let funds = ch::list_funds(&mut c, &all, None, page)
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(funds.len(), 1);
+    let fund = &funds[0];
+    assert!(fund.income_fen > 0, "{fund:?}");
+    let wishes = ch::list_wishes(&mut c, &all, &Default::default(), page)
+        .await
+        .unwrap()
+        .items;
+    for s in WishState::ALL {
+        assert!(wishes.iter().any(|w| w.state == *s), "{s:?}");
+    }
+    let paid = ch::list_disbursements(&mut c, &all, &Default::default(), page)
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        paid.iter()
+            .filter(|d| d.state == DisbursementState::Paid)
+            .count(),
+        3
+    );
+    assert!(paid.iter().any(|d| d.state == DisbursementState::Proposed));
+    let stock = ch::stock(&mut c, &all, &fund.id).await.unwrap();
+    assert!(
+        stock.iter().any(|l| l.item == "大米" && l.quantity == 14),
+        "{stock:?}"
+    );
 }

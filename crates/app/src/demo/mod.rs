@@ -4,6 +4,7 @@
 //! station network (`network`) and its staff (`workforce`) come first, the people served and
 //! their service history (`people`), then volunteering and the time bank (`volunteers`). Written through the store and the web layer's account creation, as in use.
 
+mod charity;
 mod execution;
 mod network;
 mod people;
@@ -109,6 +110,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<bool> {
     create_accounts(state, agency, now).await?;
     people::seed(state).await?;
     volunteers::seed(state).await?;
+    charity::seed(state).await?;
     purchase::seed(state).await?;
     Ok(true)
 }
