@@ -21,6 +21,7 @@ use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
 use crate::http::write::{Done, Entry, WorkWith, write_or_invalid, writer};
+use crate::ui::excel::{self, Cell, Export};
 use crate::ui::forms::{Check, FormData, today};
 use crate::ui::i18n::Tr;
 use crate::ui::list::{FormErrors, NoticeQuery, Pager, pager};
@@ -252,6 +253,59 @@ pub async fn create(
         Err(WebError::Invalid(errors)) => list(&state, &ctx, TeamQuery::default(), f, errors).await,
         Err(e) => Err(e),
     }
+}
+
+/// The teams in scope (as filtered) as a sheet: name, region, registration, host station, members.
+pub async fn export(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<TeamQuery>,
+) -> WebResult<Response> {
+    let export = Export::check(&ctx, "volunteer_team", Permission::Export)?;
+    let u = export.user();
+    if q.q.as_ref().is_some_and(|x| x.chars().count() > 100) {
+        return Err(FieldError::new("q", "form.too_long").into());
+    }
+    let t = ctx.tr();
+    let list = {
+        let mut c = state.db.read().await?;
+        teams::list_all(&mut c, &u.scope(), q.q.as_deref(), excel::MAX_ROWS).await?
+    };
+    let headers = [
+        "team.name",
+        "volunteer.region",
+        "team.registered",
+        "team.station",
+        "team.members",
+    ]
+    .map(|k| t.get(k));
+    let rows: Vec<Vec<Cell>> = list
+        .iter()
+        .map(|r| {
+            let registration = if r.registered == 1 {
+                r.registration_no.clone().unwrap_or_default()
+            } else {
+                t.get("team.unregistered").to_owned()
+            };
+            vec![
+                r.name.as_str().into(),
+                shegong_domain::network::region::display_path(r.region_path.split('/')).into(),
+                registration.into(),
+                r.station_name.clone().unwrap_or_default().into(),
+                Cell::Int(r.members),
+            ]
+        })
+        .collect();
+    export
+        .send(
+            &state,
+            &ctx,
+            "menu.volunteer_teams",
+            &headers,
+            &rows,
+            vec![],
+        )
+        .await
 }
 
 #[derive(Template)]
@@ -553,6 +607,7 @@ pub async fn api_remove_member(
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/volunteer-teams", get(list_page).post(create))
+        .route("/volunteer-teams/export.xlsx", get(export))
         .route("/volunteer-teams/{id}", get(detail_page))
         .route("/volunteer-teams/{id}/members", post(add_member_page))
         .route(

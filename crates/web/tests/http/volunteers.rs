@@ -380,5 +380,20 @@ app_test!(
         for a in ["create", "add_member", "remove_member"] {
             assert!(actions.contains(&a), "{a} in {actions:?}");
         }
+        // The teams list as a sheet, for those who may export, scoped like the list.
+        assert_eq!(
+            worker.get("/volunteer-teams/export.xlsx").await.status,
+            StatusCode::FORBIDDEN
+        );
+        let mut admin = app.login_as(Role::CivilAffairsAdmin, "430202").await;
+        let x = admin
+            .get("/volunteer-teams/export.xlsx?q=%E6%9C%88%E5%A1%98")
+            .await;
+        assert_eq!(x.status, StatusCode::OK);
+        let text = xlsx_text(&x.bytes);
+        assert!(text.contains("月塘街道社工站"), "{text}");
+        let mut other = app.login_as(Role::CivilAffairsAdmin, "430203").await;
+        let none = xlsx_text(&other.get("/volunteer-teams/export.xlsx").await.bytes);
+        assert!(!none.contains("月塘"), "{none}");
     }
 );
