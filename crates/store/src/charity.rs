@@ -20,6 +20,7 @@ use sqlx::AnyConnection;
 use crate::network::station_scope;
 use crate::people::residents::in_scope;
 use crate::sql::Sql;
+use crate::statistics::counters;
 use crate::{Millis, Page, PageRequest, StoreError, StoreResult, new_id};
 
 fn refuse<T>(field: &'static str, code: &'static str) -> StoreResult<T> {
@@ -457,6 +458,15 @@ pub async fn create_donation(
         .push(", ").bind(by).push(", ").bind(now).push(")")
         .execute(conn)
         .await?;
+    let key = input.kind.as_str();
+    counters::charity(
+        conn,
+        &fund.region_code,
+        &input.received_on,
+        key,
+        input.amount_fen,
+    )
+    .await?;
     if goods {
         let mv = StockInput {
             fund_id: fund.id.clone(),
@@ -935,6 +945,14 @@ pub async fn pay(
     if n == 0 {
         return refuse("decision", "charity.disbursement_step");
     }
+    counters::charity(
+        conn,
+        &before.region_code,
+        paid_on,
+        "paid",
+        before.amount_fen,
+    )
+    .await?;
     Ok(before)
 }
 

@@ -15,7 +15,9 @@
 //! - active staff (month '') by `staff_role` and by highest certificate (`staff_cert`);
 //! - station funding by year (in the month column, `YYYY`) × source: stations funded, amount;
 //! - active volunteers (month '') by star level (`0`–`5`, from their recorded hours), and
-//!   recorded volunteer hours by month × `recorded`: records, minutes (at the activity's region).
+//!   recorded volunteer hours by month × `recorded`: records, minutes (at the activity's region);
+//! - community charity by month × `money` / `goods` donated (by the day received) and `paid`
+//!   disbursements (by the day paid): how many, value.
 //!
 //! `verify` recomputes everything from raw rows and lists differences; `rebuild` repairs.
 
@@ -73,10 +75,12 @@ pub enum Dim {
     VolunteerStars,
     /// Recorded volunteer hours by month (key `recorded`).
     VolunteerHours,
+    /// Community charity by month: donations (`money`, `goods`) and paid disbursements (`paid`).
+    Charity,
 }
 
 impl Dim {
-    pub const ALL: [Dim; 12] = [
+    pub const ALL: [Dim; 13] = [
         Dim::Kind,
         Dim::Domain,
         Dim::Station,
@@ -89,6 +93,7 @@ impl Dim {
         Dim::Funding,
         Dim::VolunteerStars,
         Dim::VolunteerHours,
+        Dim::Charity,
     ];
 
     /// The name stored in the `dim` column and used in the open-data API (`by=`).
@@ -106,6 +111,7 @@ impl Dim {
             Dim::Funding => "funding",
             Dim::VolunteerStars => "volunteer_stars",
             Dim::VolunteerHours => "volunteer_hours",
+            Dim::Charity => "charity",
         }
     }
 
@@ -397,7 +403,44 @@ async fn recompute(conn: &mut AnyConnection) -> StoreResult<Changes> {
     recompute_residents(conn, &mut c).await?;
     recompute_workforce(conn, &mut c).await?;
     recompute_volunteers(conn, &mut c, None).await?;
+    recompute_charity(conn, &mut c).await?;
     Ok(c)
+}
+
+/// Donations by month and kind, paid disbursements by month.
+async fn recompute_charity(conn: &mut AnyConnection, c: &mut Changes) -> StoreResult<()> {
+    let rows: Vec<(String, String, String, i64, i64)> = Sql::new(
+        "SELECT region_code, SUBSTR(received_on, 1, 7) AS month, kind, COUNT(*), CAST(SUM(amount_fen) AS BIGINT) \
+         FROM charity_donations GROUP BY region_code, month, kind \
+         UNION ALL SELECT region_code, SUBSTR(paid_on, 1, 7) AS month, 'paid', COUNT(*), CAST(SUM(amount_fen) AS BIGINT) \
+         FROM charity_disbursements WHERE state = 'paid' GROUP BY region_code, month",
+    )
+    .fetch_all(conn)
+    .await?;
+    for (region, month, key, n, fen) in rows {
+        c.add(&region, &month, Dim::Charity, &key, funding(n, fen), 1);
+    }
+    Ok(())
+}
+
+/// Count one donation or paid disbursement of `fen` at `region` on `day` (`YYYY-MM-DD`).
+pub async fn charity(
+    conn: &mut AnyConnection,
+    region: &str,
+    day: &str,
+    key: &str,
+    fen: i64,
+) -> StoreResult<()> {
+    let mut c = Changes::default();
+    c.add(
+        region,
+        day.get(..7).unwrap_or(day),
+        Dim::Charity,
+        key,
+        funding(1, fen),
+        1,
+    );
+    apply(conn, c).await
 }
 
 /// A volunteer's star level (0–5) from their recorded minutes; a macro for `concat!`.

@@ -408,6 +408,29 @@ db_test!(
         for private in ["王小明", "child1", "单亲家庭", "青年志愿者协会"] {
             assert!(!published.contains(private), "{private} published");
         }
+        // The dashboards' counters: the donation and the payment, equal to the raw rows (this
+        // test's resident is inserted raw, so only the charity counters are compared).
+        use shegong_store::statistics::counters::{self, Dim, Regions};
+        let diff = counters::verify(&mut c).await.unwrap();
+        let charity: Vec<_> = diff.iter().filter(|d| d.0.dim == Dim::Charity).collect();
+        assert!(charity.is_empty(), "{charity:?}");
+        let rows = counters::read(
+            &mut c,
+            &scope(COUNTY),
+            Regions::One(COUNTY),
+            Dim::Charity,
+            "2000-01",
+            "2099-12",
+        )
+        .await
+        .unwrap();
+        let fen = |k: &str| {
+            rows.iter()
+                .filter(|r| r.key == k)
+                .map(|r| r.value_fen)
+                .sum::<i64>()
+        };
+        assert_eq!((fen("money"), fen("paid")), (50_000, 30_000));
     }
 );
 

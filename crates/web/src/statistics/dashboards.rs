@@ -47,6 +47,19 @@ pub struct Figures {
     pub starred: i64,
     /// Recorded volunteer hours of the year (whole hours).
     pub volunteer_hours: i64,
+    /// Community charity of the year, fen: money donated, goods donated (declared value), paid out.
+    pub donated_fen: i64,
+    pub goods_fen: i64,
+    pub disbursed_fen: i64,
+}
+
+fn add_charity(f: &mut Figures, r: &Row) {
+    match r.key.as_str() {
+        "money" => f.donated_fen += r.value_fen,
+        "goods" => f.goods_fen += r.value_fen,
+        "paid" => f.disbursed_fen += r.value_fen,
+        _ => {}
+    }
 }
 
 fn add_volunteers(f: &mut Figures, r: &Row) {
@@ -103,13 +116,14 @@ fn add_funding(f: &mut Figures, r: &Row) {
 type Add = fn(&mut Figures, &Row);
 
 /// Each figure's counters: dimension, period, and how a row adds to the figures.
-const READS: [(Dim, Period, Add); 6] = [
+const READS: [(Dim, Period, Add); 7] = [
     (Dim::Kind, Period::Months, add_services),
     (Dim::Tier, Period::Now, add_people),
     (Dim::StaffCert, Period::Now, add_staff),
     (Dim::Funding, Period::Year, add_funding),
     (Dim::VolunteerStars, Period::Now, add_volunteers),
     (Dim::VolunteerHours, Period::Months, add_volunteer_hours),
+    (Dim::Charity, Period::Months, add_charity),
 ];
 
 /// The figures of each of `code`'s children, from the counters only (the region's own come
@@ -134,6 +148,28 @@ async fn children_figures(
         }
     }
     Ok(children)
+}
+
+/// The region's own volunteering and charity figures: active volunteers now, and the hours,
+/// donations and payments of the year's months.
+async fn add_community(
+    c: &mut Conn,
+    scope: &Scope,
+    code: &str,
+    (from, to): (&str, &str),
+    top: &mut Figures,
+) -> WebResult<()> {
+    let reads: [(Dim, &str, &str, Add); 3] = [
+        (Dim::VolunteerStars, "", "", add_volunteers),
+        (Dim::VolunteerHours, from, to, add_volunteer_hours),
+        (Dim::Charity, from, to, add_charity),
+    ];
+    for (dim, f, t, add) in reads {
+        for r in own(c, scope, code, dim, f, t).await? {
+            add(top, &r);
+        }
+    }
+    Ok(())
 }
 
 /// The indicators the drill-down table can rank by.
@@ -268,16 +304,13 @@ pub(super) async fn load(
     let certs = own(&mut c, &scope, &code, Dim::StaffCert, "", "").await?;
     let y = year.to_string();
     let funding = own(&mut c, &scope, &code, Dim::Funding, &y, &y).await?;
-    let stars = own(&mut c, &scope, &code, Dim::VolunteerStars, "", "").await?;
-    let vol_hours = own(&mut c, &scope, &code, Dim::VolunteerHours, &from, &to).await?;
     let mut top = Figures::default();
-    let added: [(&[Row], Add); 6] = [
+    add_community(&mut c, &scope, &code, (&from, &to), &mut top).await?;
+    let added: [(&[Row], Add); 4] = [
         (&kinds, add_services),
         (&tiers, add_people),
         (&certs, add_staff),
         (&funding, add_funding),
-        (&stars, add_volunteers),
-        (&vol_hours, add_volunteer_hours),
     ];
     for (rows, add) in added {
         rows.iter().for_each(|r| add(&mut top, r));
@@ -433,6 +466,8 @@ struct DashPage {
     years: Vec<i32>,
     value: String,
     funding: String,
+    donated: String,
+    disbursed: String,
     indicators: Vec<(String, String)>,
     rate: Option<String>,
     certified_rate: Option<String>,
@@ -522,6 +557,8 @@ async fn dashboard(
             years: (d.this_year - 4..=d.this_year).rev().collect(),
             value: format_yuan(d.top.value_fen),
             funding: format_yuan(d.top.funding_fen),
+            donated: format_yuan(d.top.donated_fen + d.top.goods_fen),
+            disbursed: format_yuan(d.top.disbursed_fen),
             indicators: INDICATORS
                 .iter()
                 .map(|i| (i.to_string(), t.get(&format!("stats.ind.{i}")).to_owned()))
