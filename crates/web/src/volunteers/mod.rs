@@ -9,6 +9,7 @@ pub mod hours;
 pub mod import;
 pub mod input;
 pub mod registry;
+pub mod team_import;
 pub mod teams;
 
 use axum::Router;
@@ -21,7 +22,7 @@ use crate::http::state::AppState;
 
 pub const AREA: Area = Area {
     messages: messages!("volunteers"),
-    importers: &[&import::VOLUNTEERS],
+    importers: &[&import::VOLUNTEERS, &team_import::TEAMS],
     routes,
     api: || Api::openapi(),
     menu: &[MenuSection {

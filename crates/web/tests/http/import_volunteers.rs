@@ -148,3 +148,73 @@ app_test!(a_volunteer_roster_is_imported_once_with_its_team, |app| {
         3
     );
 });
+
+app_test!(a_team_roster_is_imported_once, |app| {
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "430202").await;
+    let org = super::fixtures::agency(&app, "月塘社工服务中心", "430202").await;
+    super::fixtures::station(&app, "430202001", "月塘街道社工站", &org).await;
+    let csv = "\u{feff}队伍名称,所在乡镇（街道）,登记情况,统一社会信用代码,联络社工站\r\n\
+               月塘助老志愿服务队,月塘街道,已登记,51430203MJJ000000X,\r\n\
+               月塘邻里互助小组,,未登记,,月塘街道社工站\r\n\
+               无站小组,月塘街道,未登记,,\r\n\
+                月塘助老志愿服务队 ,月塘街道,已登记,51430203MJJ000001X,\r\n";
+    let res = admin
+        .upload(
+            "/volunteer-teams/import",
+            &[],
+            "file",
+            "teams.csv",
+            csv.as_bytes(),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let location = res.location().to_owned();
+    let preview = admin.get(&location).await;
+    let results = preview.select("#preview tbody td:nth-child(3)");
+    let problems = preview.select("#preview tbody td:nth-child(4)");
+    assert_eq!(results, ["新增", "新增", "有误", "有误"], "{problems:?}");
+    assert!(problems[2].contains("联络"), "{}", problems[2]);
+    assert!(problems[3].contains("与本表第 2 行重复"), "{}", problems[3]);
+    let html = preview.html();
+    let sel = scraper::Selector::parse("form[action^='/volunteer-teams/import/']").unwrap();
+    let action = html
+        .select(&sel)
+        .next()
+        .unwrap()
+        .value()
+        .attr("action")
+        .unwrap()
+        .to_owned();
+    let done = admin.post_form(&action, &[("mode", "valid")]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    let teams = admin.get("/api/v1/volunteer-teams").await.json();
+    assert_eq!(teams["total"], 2, "{teams}");
+    let hosted = teams["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "月塘邻里互助小组")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            hosted["region_code"].as_str(),
+            hosted["registered"].as_bool()
+        ),
+        (Some("430202001"), Some(false))
+    );
+    // The same roster again creates nothing.
+    let res = admin
+        .upload(
+            "/volunteer-teams/import",
+            &[],
+            "file",
+            "teams.csv",
+            csv.as_bytes(),
+        )
+        .await;
+    let again = admin.get(res.location()).await;
+    let results = again.select("#preview tbody td:nth-child(3)");
+    let problems = again.select("#preview tbody td:nth-child(4)");
+    assert_eq!(&results[..2], ["无变化", "无变化"], "{problems:?}");
+});
