@@ -482,13 +482,16 @@ fn param_rules(path: &str, name: &str) -> Option<Value> {
         ("/api/v1/users", "role") => codes(Role::ALL.iter().map(|v| v.as_str())),
         ("/api/v1/users", "status") => codes(["active", "disabled"]),
         ("/api/v1/users", "sort") => codes(["username", "created", "last_login"]),
-        // One query struct serves the three families; each has its own dimensions.
+        // One query struct serves the four families; each has its own dimensions.
         ("/api/v1/stats/services" | "/api/v1/stats/services.csv", "by") => {
             stats_by(Family::Services)
         }
         ("/api/v1/stats/people" | "/api/v1/stats/people.csv", "by") => stats_by(Family::People),
         ("/api/v1/stats/workforce" | "/api/v1/stats/workforce.csv", "by") => {
             stats_by(Family::Workforce)
+        }
+        ("/api/v1/stats/community" | "/api/v1/stats/community.csv", "by") => {
+            stats_by(Family::Community)
         }
         _ => return None,
     })

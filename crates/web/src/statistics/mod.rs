@@ -39,6 +39,8 @@ pub const AREA: Area = Area {
     open_data::api_people_csv,
     open_data::api_workforce,
     open_data::api_workforce_csv,
+    open_data::api_community,
+    open_data::api_community_csv,
 ))]
 struct Api;
 
@@ -59,6 +61,11 @@ fn routes() -> Router<AppState> {
         .route("/api/v1/stats/people", get(open_data::api_people))
         .route("/api/v1/stats/people.csv", get(open_data::api_people_csv))
         .route("/api/v1/stats/workforce", get(open_data::api_workforce))
+        .route("/api/v1/stats/community", get(open_data::api_community))
+        .route(
+            "/api/v1/stats/community.csv",
+            get(open_data::api_community_csv),
+        )
         .route(
             "/api/v1/stats/workforce.csv",
             get(open_data::api_workforce_csv),

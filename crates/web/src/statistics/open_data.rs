@@ -27,7 +27,10 @@ pub struct StatsQuery {
     pub level: Option<String>,
     /// For services: `kind` (default), `domain` or `station`. For people: `tier` (default),
     /// `category` or `due` (people by next visit date). For the workforce: `staff_role` (default),
-    /// `staff_cert` (highest certificate, `none` without) or `funding` (station funding by source).
+    /// `staff_cert` (highest certificate, `none` without) or `funding` (station funding by source). For
+    /// the community: `volunteer_stars` (active volunteers by star level, default), `volunteer_hours`
+    /// (recorded hours by month: count of records, minutes) or `charity` (donations `money`/`goods`
+    /// and `paid` disbursements by month: count, value_fen).
     pub by: Option<String>,
     /// First month, `YYYY-MM` (services; default January of this year), or year, `YYYY` (funding;
     /// default this year).
@@ -57,6 +60,7 @@ pub(crate) enum Family {
     Services,
     People,
     Workforce,
+    Community,
 }
 
 impl Family {
@@ -66,6 +70,7 @@ impl Family {
             Family::Services => [Dim::Kind, Dim::Domain, Dim::Station],
             Family::People => [Dim::Tier, Dim::Category, Dim::Due],
             Family::Workforce => [Dim::StaffRole, Dim::StaffCert, Dim::Funding],
+            Family::Community => [Dim::VolunteerStars, Dim::VolunteerHours, Dim::Charity],
         }
     }
 
@@ -100,6 +105,12 @@ async fn open_rows(
     let now = today(state.now());
     let (from, to) = match (family, by) {
         (Family::Services, _) => (
+            q.from
+                .clone()
+                .unwrap_or_else(|| format!("{}-01", &now[..4])),
+            q.to.clone().unwrap_or_else(|| now[..7].to_owned()),
+        ),
+        (_, Dim::VolunteerHours | Dim::Charity) => (
             q.from
                 .clone()
                 .unwrap_or_else(|| format!("{}-01", &now[..4])),
@@ -178,6 +189,33 @@ pub async fn api_people(
     Query(q): Query<StatsQuery>,
 ) -> WebResult<Json<Vec<StatRow>>> {
     Ok(Json(open_rows(&state, &ctx, &q, Family::People).await?))
+}
+
+/// Volunteering and community charity from the maintained counters: active volunteers by star
+/// level, recorded volunteer hours by month, donations and paid disbursements by month, for a
+/// region or each of its sub-regions.
+#[utoipa::path(get, path = "/api/v1/stats/community", tag = "statistics", params(StatsQuery),
+    responses((status = 200, body = Vec<StatRow>), (status = 404, description = "Region outside the caller's scope")))]
+pub async fn api_community(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<StatsQuery>,
+) -> WebResult<Json<Vec<StatRow>>> {
+    Ok(Json(open_rows(&state, &ctx, &q, Family::Community).await?))
+}
+
+/// The same as `/api/v1/stats/community`, as a CSV download.
+#[utoipa::path(get, path = "/api/v1/stats/community.csv", tag = "statistics", params(StatsQuery),
+    responses((status = 200, description = "CSV: region_code,month,key,count,person_times,minutes,value_fen", content_type = "text/csv")))]
+pub async fn api_community_csv(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<StatsQuery>,
+) -> WebResult<Response> {
+    csv(
+        "community",
+        &open_rows(&state, &ctx, &q, Family::Community).await?,
+    )
 }
 
 /// The same as `/api/v1/stats/services`, as a CSV download.

@@ -242,6 +242,19 @@ app_test!(
         let dash = admin.get("/stats/430202").await;
         assert_eq!(dash.select("#kpi-volunteers"), ["2"], "{}", dash.text.len());
 
+        // The same counters in the open data.
+        let rows = admin
+            .get("/api/v1/stats/community?region=430202&by=volunteer_hours&from=2000-01&to=2099-12")
+            .await
+            .json();
+        assert_eq!(rows[0]["minutes"], 20, "{rows}");
+        let stars = admin
+            .get("/api/v1/stats/community?region=430202")
+            .await
+            .json();
+        assert_eq!(stars[0]["key"], "0", "{stars}");
+        assert_eq!(stars[0]["count"], 2, "{stars}");
+
         // Another township sees none of it.
         let mut other = app.login_as(Role::SocialWorker, "430202002").await;
         for path in [
