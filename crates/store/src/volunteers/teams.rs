@@ -153,6 +153,18 @@ pub async fn list_all(
     q.fetch_all(conn).await
 }
 
+/// Every (team id, volunteer id) membership of the teams in scope (for imports).
+pub async fn memberships(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+) -> StoreResult<Vec<(String, String)>> {
+    let mut q = Sql::new(
+        "SELECT m.team_id, m.volunteer_id FROM volunteer_team_members m JOIN volunteer_teams t ON t.id = m.team_id WHERE 1 = 1",
+    );
+    restrict(&mut q, scope);
+    q.fetch_all(conn).await
+}
+
 /// A member as the team page shows them (masked values are the caller's to add).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Member {

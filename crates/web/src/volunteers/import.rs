@@ -8,8 +8,8 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
-use shegong_domain::RegionLevel;
 use shegong_domain::people::identity::mask;
+use shegong_domain::{RegionLevel, Scope};
 use shegong_store::import::lookups;
 use shegong_store::network::stations;
 use shegong_store::volunteers::registry::{self, VolunteerInput};
@@ -254,7 +254,7 @@ impl Importer for Volunteers {
         Box::pin(async move {
             let places = Places::load(job, conn).await?;
             Ok(vec![
-                ("station", places.station_names),
+                ("station", places.stations.names),
                 ("team", places.team_names),
             ])
         })
@@ -278,7 +278,7 @@ impl Importer for Volunteers {
                 .filter_map(|p| p.as_ref().ok().map(|p| p.hash.clone()))
                 .collect();
             let on_file = lookups::volunteers_by_id_hash(conn, &hashes).await?;
-            let members = members_of(conn, job, &places).await?;
+            let members = members_of(conn, job).await?;
             Ok(prepared
                 .into_iter()
                 .map(|p| p.map_or_else(|planned| planned, |p| decide(job, &on_file, &members, p)))
@@ -287,12 +287,49 @@ impl Importer for Volunteers {
     }
 }
 
-/// Stations and teams in scope by normalised name (id, region), and townships.
+/// The stations in scope by normalised name (id, region), and their names for the template's
+/// list: what both roster imports (volunteers, teams) resolve a station cell against.
+pub(super) struct StationIndex {
+    by_name: HashMap<String, Vec<(String, String)>>,
+    pub(super) names: Vec<String>,
+}
+
+impl StationIndex {
+    pub(super) async fn load(conn: &mut Conn, scope: &Scope) -> WebResult<Self> {
+        let all = PageRequest {
+            page: 1,
+            per_page: 100_000,
+        };
+        let mut by_name: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        let mut names = Vec::new();
+        for st in stations::list(conn, scope, &stations::Filter::default(), all)
+            .await?
+            .items
+        {
+            by_name
+                .entry(sheet::normalize(&st.name))
+                .or_default()
+                .push((st.id, st.region_code));
+            names.push(st.name);
+        }
+        Ok(Self { by_name, names })
+    }
+
+    /// The station named (id, region), or the message code: not found, or ambiguous.
+    pub(super) fn resolve(&self, name: &str) -> Result<(String, String), &'static str> {
+        match self.by_name.get(&sheet::normalize(name)).map(Vec::as_slice) {
+            Some([one]) => Ok(one.clone()),
+            Some([_, ..]) => Err("import.station_ambiguous"),
+            _ => Err("import.station_not_found"),
+        }
+    }
+}
+
+/// Stations and teams in scope by normalised name, and townships.
 struct Places {
     townships: RegionIndex,
-    stations: HashMap<String, Vec<(String, String)>>,
+    stations: StationIndex,
     teams: HashMap<String, Vec<String>>,
-    station_names: Vec<String>,
     team_names: Vec<String>,
 }
 
@@ -303,18 +340,7 @@ impl Places {
             page: 1,
             per_page: 100_000,
         };
-        let mut stations: HashMap<String, Vec<(String, String)>> = HashMap::new();
-        let mut station_names = Vec::new();
-        for st in stations::list(conn, &scope, &stations::Filter::default(), all)
-            .await?
-            .items
-        {
-            stations
-                .entry(sheet::normalize(&st.name))
-                .or_default()
-                .push((st.id, st.region_code));
-            station_names.push(st.name);
-        }
+        let stations = StationIndex::load(conn, &scope).await?;
         let mut team_map: HashMap<String, Vec<String>> = HashMap::new();
         let mut team_names = Vec::new();
         for t in teams::list(conn, &scope, None, all).await?.items {
@@ -328,25 +354,17 @@ impl Places {
             townships: RegionIndex::load(conn, &scope, RegionLevel::Township).await?,
             stations,
             teams: team_map,
-            station_names,
             team_names,
         })
     }
 }
 
-/// (team id, volunteer id) memberships of the teams in scope.
-async fn members_of(
-    conn: &mut Conn,
-    job: &Job<'_>,
-    places: &Places,
-) -> WebResult<HashSet<(String, String)>> {
-    let mut out = HashSet::new();
-    for id in places.teams.values().flatten() {
-        for m in teams::members(conn, &job.scope(), id).await? {
-            out.insert((id.clone(), m.volunteer_id));
-        }
-    }
-    Ok(out)
+/// (team id, volunteer id) memberships of the teams in scope, in one query.
+async fn members_of(conn: &mut Conn, job: &Job<'_>) -> WebResult<HashSet<(String, String)>> {
+    Ok(teams::memberships(conn, &job.scope())
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// A row whose cells and form fields are valid, not yet checked against the records.
@@ -448,21 +466,10 @@ fn place_fields(
     let cells = job.cells(&COLUMNS);
     let station = row.text("station");
     if !station.is_empty() {
-        return match places
-            .stations
-            .get(&sheet::normalize(&station))
-            .map(Vec::as_slice)
-        {
-            Some([(id, region)]) => vec![
-                ("station".to_owned(), id.clone()),
-                ("region".to_owned(), region.clone()),
-            ],
-            Some([_, ..]) => {
-                errors.push(cells.say("station", "import.station_ambiguous", &station, ""));
-                vec![]
-            }
-            _ => {
-                errors.push(cells.say("station", "import.station_not_found", &station, ""));
+        return match places.stations.resolve(&station) {
+            Ok((id, region)) => vec![("station".to_owned(), id), ("region".to_owned(), region)],
+            Err(code) => {
+                errors.push(cells.say("station", code, &station, ""));
                 vec![]
             }
         };

@@ -7,17 +7,16 @@
 use std::collections::{HashMap, HashSet};
 
 use shegong_domain::RegionLevel;
-use shegong_store::network::stations;
 use shegong_store::volunteers::teams::{self, TeamInput};
 use shegong_store::{Conn, PageRequest, StoreResult};
 
 use crate::http::error::WebResult;
-use crate::import::engine::{
-    Action, BoxFuture, CellMessage, Change, Importer, Job, Lists, Planned,
-};
+use crate::import::engine::{Action, BoxFuture, Change, Importer, Job, Lists, Planned};
 use crate::import::resolve::{self, RegionIndex};
 use crate::import::schema::{Kind, Row, Schema, col};
 use crate::import::sheet;
+
+use super::import::StationIndex;
 use crate::ui::forms::FormData;
 
 const REGISTERED: &[(&str, &[&str])] = &[
@@ -126,7 +125,7 @@ impl Importer for Teams {
     ) -> BoxFuture<'a, WebResult<Lists>> {
         Box::pin(async move {
             let places = Places::load(job, conn).await?;
-            Ok(vec![("station", places.station_names)])
+            Ok(vec![("station", places.stations.names)])
         })
     }
 
@@ -147,11 +146,10 @@ impl Importer for Teams {
     }
 }
 
-/// Townships, stations (id, region) and the teams on file (region, normalised name) in scope.
+/// Townships, stations and the teams on file (region, normalised name) in scope.
 struct Places {
     townships: RegionIndex,
-    stations: HashMap<String, Vec<(String, String)>>,
-    station_names: Vec<String>,
+    stations: StationIndex,
     teams: HashSet<(String, String)>,
 }
 
@@ -162,18 +160,7 @@ impl Places {
             page: 1,
             per_page: 100_000,
         };
-        let mut stations: HashMap<String, Vec<(String, String)>> = HashMap::new();
-        let mut station_names = Vec::new();
-        for st in stations::list(conn, &scope, &stations::Filter::default(), all)
-            .await?
-            .items
-        {
-            stations
-                .entry(sheet::normalize(&st.name))
-                .or_default()
-                .push((st.id, st.region_code));
-            station_names.push(st.name);
-        }
+        let stations = StationIndex::load(conn, &scope).await?;
         let teams = teams::list(conn, &scope, None, all)
             .await?
             .items
@@ -183,23 +170,8 @@ impl Places {
         Ok(Self {
             townships: RegionIndex::load(conn, &scope, RegionLevel::Township).await?,
             stations,
-            station_names,
             teams,
         })
-    }
-}
-
-/// The station's id and region, or the problem with its cell.
-fn station_of(job: &Job<'_>, places: &Places, name: &str) -> Result<(String, String), CellMessage> {
-    let cells = job.cells(&COLUMNS);
-    match places
-        .stations
-        .get(&sheet::normalize(name))
-        .map(Vec::as_slice)
-    {
-        Some([(id, region)]) => Ok((id.clone(), region.clone())),
-        Some([_, ..]) => Err(cells.say("station", "import.station_ambiguous", name, "")),
-        _ => Err(cells.say("station", "import.station_not_found", name, "")),
     }
 }
 
@@ -216,10 +188,10 @@ fn plan_row(
     let station_name = row.text("station");
     let station = match station_name.as_str() {
         "" => None,
-        s => match station_of(job, places, s) {
+        s => match places.stations.resolve(s) {
             Ok(st) => Some(st),
-            Err(e) => {
-                errors.push(e);
+            Err(code) => {
+                errors.push(cells.say("station", code, s, ""));
                 None
             }
         },
