@@ -12,10 +12,12 @@ use shegong_domain::timebank::{
     AccountKind, EntryKind, HolderKind, Rules, SourceKind, check_amount, check_balanced,
     check_bounds, check_parties, check_redeem, check_transfer,
 };
+use shegong_domain::volunteers::attendance::local_day;
 use shegong_domain::{FieldError, RegionCode, Scope};
 use sqlx::AnyConnection;
 
 use crate::sql::Sql;
+use crate::statistics::counters;
 use crate::{Millis, Page, PageRequest, StoreError, StoreResult, new_id};
 
 fn refuse<T>(field: &'static str, code: &'static str) -> StoreResult<T> {
@@ -172,6 +174,7 @@ async fn insert_account(
         .push(", ").bind(partner).push(", ").bind(by_now.0).push(", ").bind(by_now.1).push(")")
         .execute(conn)
         .await?;
+    counters::timebank_account(conn, scheme.1, kind.as_str()).await?;
     Ok(id)
 }
 
@@ -674,10 +677,12 @@ async fn insert_entry(
 ) -> StoreResult<String> {
     check_balanced(legs)?;
     let id = new_id();
-    Sql::new("INSERT INTO timebank_entries (id, scheme_id, kind, source_kind, source_id, reverses_id, note, created_by, created_at) VALUES (")
+    let day = local_day(by_now.1).to_string();
+    Sql::new("INSERT INTO timebank_entries (id, scheme_id, kind, source_kind, source_id, reverses_id, note, created_by, created_at, posted_on) VALUES (")
         .bind(&id).push(", ").bind(e.scheme_id).push(", ").bind(e.kind.as_str()).push(", ")
         .bind(e.source.map(|s| s.0.as_str())).push(", ").bind(e.source.map(|s| s.1)).push(", ")
-        .bind(e.reverses).push(", ").bind(e.note.trim()).push(", ").bind(by_now.0).push(", ").bind(by_now.1).push(")")
+        .bind(e.reverses).push(", ").bind(e.note.trim()).push(", ").bind(by_now.0).push(", ").bind(by_now.1)
+        .push(", ").bind(day.as_str()).push(")")
         .execute(conn)
         .await?;
     for (account, amount) in legs {
@@ -691,7 +696,48 @@ async fn insert_entry(
             .execute(conn)
             .await?;
     }
+    count_entry(conn, e, legs, &day).await?;
     Ok(id)
+}
+
+/// Hand a posted entry to the maintained counters (the dashboards' flows and balances).
+async fn count_entry(
+    conn: &mut AnyConnection,
+    e: &NewEntry<'_>,
+    legs: &[(String, i64)],
+    day: &str,
+) -> StoreResult<()> {
+    let (region,): (String,) = Sql::new("SELECT region_code FROM timebank_schemes WHERE id = ")
+        .bind(e.scheme_id)
+        .fetch_one(conn)
+        .await?;
+    // A reversal counts against the kind it reverses (`reversal_earn`), so that net flows add up.
+    let kind = match e.reverses {
+        Some(original) => {
+            let (kind,): (String,) = Sql::new("SELECT kind FROM timebank_entries WHERE id = ")
+                .bind(original)
+                .fetch_one(conn)
+                .await?;
+            format!("reversal_{kind}")
+        }
+        None => e.kind.as_str().to_owned(),
+    };
+    let mut placed = Vec::with_capacity(legs.len());
+    for (account, amount) in legs {
+        let (region, kind): (String, String) =
+            Sql::new("SELECT region_code, kind FROM timebank_accounts WHERE id = ")
+                .bind(account.as_str())
+                .fetch_one(conn)
+                .await?;
+        placed.push((region, kind, *amount));
+    }
+    let entry = counters::TimebankEntry {
+        region: &region,
+        day,
+        kind: &kind,
+        legs: &placed,
+    };
+    counters::timebank_entry(conn, &entry).await
 }
 
 /// The service an EARN comes from: in the scheme's region, of an eligible kind, not earned on

@@ -17,7 +17,12 @@
 //! - active volunteers (month '') by star level (`0`–`5`, from their recorded hours), and
 //!   recorded volunteer hours by month × `recorded`: records, minutes (at the activity's region);
 //! - community charity by month × `money` / `goods` donated (by the day received) and `paid`
-//!   disbursements (by the day paid): how many, value.
+//!   disbursements (by the day paid): how many, value;
+//! - the time bank: entries by month (the CST day posted) × kind (`timebank_flow`; a reversal
+//!   as `reversal_<kind reversed>`): entries, and the credits moved in the `minutes` column (a
+//!   credit is the scheme's unit of time, never money), at the scheme's region; and (month '')
+//!   person, group and pool accounts by kind (`timebank_balance`): accounts open, credits held
+//!   in `minutes`, at the account's region.
 //!
 //! `verify` recomputes everything from raw rows and lists differences; `rebuild` repairs.
 
@@ -77,10 +82,14 @@ pub enum Dim {
     VolunteerHours,
     /// Community charity by month: donations (`money`, `goods`) and paid disbursements (`paid`).
     Charity,
+    /// Time-bank entries by month and kind (credits moved in `minutes`).
+    TimebankFlow,
+    /// Time-bank person, group and pool accounts by kind (credits held in `minutes`).
+    TimebankBalance,
 }
 
 impl Dim {
-    pub const ALL: [Dim; 13] = [
+    pub const ALL: [Dim; 15] = [
         Dim::Kind,
         Dim::Domain,
         Dim::Station,
@@ -94,6 +103,8 @@ impl Dim {
         Dim::VolunteerStars,
         Dim::VolunteerHours,
         Dim::Charity,
+        Dim::TimebankFlow,
+        Dim::TimebankBalance,
     ];
 
     /// The name stored in the `dim` column and used in the open-data API (`by=`).
@@ -112,6 +123,8 @@ impl Dim {
             Dim::VolunteerStars => "volunteer_stars",
             Dim::VolunteerHours => "volunteer_hours",
             Dim::Charity => "charity",
+            Dim::TimebankFlow => "timebank_flow",
+            Dim::TimebankBalance => "timebank_balance",
         }
     }
 
@@ -404,7 +417,113 @@ async fn recompute(conn: &mut AnyConnection) -> StoreResult<Changes> {
     recompute_workforce(conn, &mut c).await?;
     recompute_volunteers(conn, &mut c, None).await?;
     recompute_charity(conn, &mut c).await?;
+    recompute_timebank(conn, &mut c).await?;
     Ok(c)
+}
+
+/// The account kinds whose balances are counted: what people, groups and the donation pool hold
+/// (the issuer's and settlement accounts mirror them).
+const HELD: [&str; 3] = ["person", "group", "pool"];
+
+/// Time-bank entries by month and kind; person, group and pool accounts and their balances.
+async fn recompute_timebank(conn: &mut AnyConnection, c: &mut Changes) -> StoreResult<()> {
+    // An entry moves the largest amount among its legs (every leg of an entry is ± one amount).
+    let flows: Vec<(String, String, String, i64, i64)> = Sql::new(
+        "SELECT s.region_code, SUBSTR(e.posted_on, 1, 7) AS month, \
+           CASE WHEN o.kind IS NULL THEN e.kind ELSE 'reversal_' || o.kind END AS flow, COUNT(*), CAST(SUM(m.moved) AS BIGINT) \
+         FROM timebank_entries e JOIN timebank_schemes s ON s.id = e.scheme_id \
+         LEFT JOIN timebank_entries o ON o.id = e.reverses_id \
+         JOIN (SELECT entry_id, MAX(ABS(amount)) AS moved FROM timebank_postings GROUP BY entry_id) m ON m.entry_id = e.id \
+         GROUP BY s.region_code, month, flow",
+    )
+    .fetch_all(conn)
+    .await?;
+    for (region, month, kind, n, credits) in flows {
+        c.add(
+            &region,
+            &month,
+            Dim::TimebankFlow,
+            &kind,
+            credits_of(n, credits),
+            1,
+        );
+    }
+    let held: Vec<(String, String, i64, i64)> = Sql::new(
+        "SELECT region_code, kind, COUNT(*), CAST(SUM(balance) AS BIGINT) FROM timebank_accounts \
+         WHERE kind IN ('person', 'group', 'pool') GROUP BY region_code, kind",
+    )
+    .fetch_all(conn)
+    .await?;
+    for (region, kind, n, credits) in held {
+        c.add(
+            &region,
+            "",
+            Dim::TimebankBalance,
+            &kind,
+            credits_of(n, credits),
+            1,
+        );
+    }
+    Ok(())
+}
+
+fn credits_of(n: i64, credits: i64) -> Values {
+    Values {
+        n,
+        minutes: credits,
+        ..Default::default()
+    }
+}
+
+/// Count a time-bank account opened at `region` (person, group and pool accounts only).
+pub async fn timebank_account(
+    conn: &mut AnyConnection,
+    region: &str,
+    kind: &str,
+) -> StoreResult<()> {
+    if !HELD.contains(&kind) {
+        return Ok(());
+    }
+    let mut c = Changes::default();
+    c.add(region, "", Dim::TimebankBalance, kind, Values::one(), 1);
+    apply(conn, c).await
+}
+
+/// One posted time-bank entry: its scheme's region, the CST day, its kind, and its legs as
+/// (account region, account kind, amount).
+pub struct TimebankEntry<'a> {
+    pub region: &'a str,
+    pub day: &'a str,
+    pub kind: &'a str,
+    pub legs: &'a [(String, String, i64)],
+}
+
+/// Count a posted entry: the flow, and the change to every person, group and pool balance.
+pub async fn timebank_entry(conn: &mut AnyConnection, e: &TimebankEntry<'_>) -> StoreResult<()> {
+    let mut c = Changes::default();
+    let moved = e.legs.iter().map(|l| l.2.abs()).max().unwrap_or(0);
+    let month = e.day.get(..7).unwrap_or(e.day);
+    c.add(
+        e.region,
+        month,
+        Dim::TimebankFlow,
+        e.kind,
+        credits_of(1, moved),
+        1,
+    );
+    for (region, kind, amount) in e.legs {
+        if HELD.contains(&kind.as_str()) {
+            c.add(
+                region,
+                "",
+                Dim::TimebankBalance,
+                kind,
+                credits_of(0, *amount),
+                1,
+            );
+        }
+    }
+    apply(conn, c).await
 }
 
 /// Donations by month and kind, paid disbursements by month.

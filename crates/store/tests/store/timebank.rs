@@ -652,7 +652,63 @@ db_test!(random_and_concurrent_postings_keep_the_ledger_whole, |db| {
         reverse(&db, &id).await.unwrap();
         assert_eq!(futures_balances(&db, &people).await, before);
     }
+    dashboards_count_what_the_ledger_holds(&db, &people, &group).await;
 });
+
+/// The dashboards' time-bank counters after the random and concurrent postings: equal to what
+/// `stats verify` recomputes from the ledger, and the county's person balances and grants are
+/// those of the accounts and entries.
+async fn dashboards_count_what_the_ledger_holds(db: &Db, people: &[String], group: &str) {
+    use shegong_store::statistics::counters::{self, Dim, Regions};
+    counters::fold(db).await.unwrap();
+    let mut c = db.read().await.unwrap();
+    let diff = counters::verify(&mut c).await.unwrap();
+    let timebank: Vec<_> = diff
+        .iter()
+        .filter(|d| matches!(d.0.dim, Dim::TimebankFlow | Dim::TimebankBalance))
+        .collect();
+    assert!(timebank.is_empty(), "{timebank:?}");
+    drop(c);
+    let held: i64 = futures_balances(db, people).await.iter().sum();
+    let mut c = db.read().await.unwrap();
+    let granted = Sql::new(
+        "SELECT COUNT(*) FROM timebank_entries WHERE kind = 'grant' AND id NOT IN \
+         (SELECT reverses_id FROM timebank_entries WHERE reverses_id IS NOT NULL)",
+    )
+    .fetch_i64(&mut c)
+    .await
+    .unwrap();
+    drop(c);
+    let read = |dim, from: &'static str, to: &'static str| {
+        let db = db.clone();
+        async move {
+            let mut c = db.read().await.unwrap();
+            counters::read(&mut c, &scope(COUNTY), Regions::One(COUNTY), dim, from, to)
+                .await
+                .unwrap()
+        }
+    };
+    let balances = read(Dim::TimebankBalance, "", "").await;
+    let of = |key: &str| {
+        balances
+            .iter()
+            .find(|r| r.key == key)
+            .map(|r| (r.n, r.minutes))
+    };
+    assert_eq!(of("person"), Some((people.len() as i64, held)));
+    assert_eq!(of("group").map(|g| g.0), Some(1));
+    assert_eq!(of("group").map(|g| g.1), Some(balance(db, group).await));
+    let flows = read(Dim::TimebankFlow, "2000-01", "2099-12").await;
+    let n = |key: &str| {
+        flows
+            .iter()
+            .filter(|r| r.key == key)
+            .map(|r| r.n)
+            .sum::<i64>()
+    };
+    assert_eq!(n("grant") - n("reversal_grant"), granted);
+    assert!(n("grant") > 0 && n("transfer") > 0, "{flows:?}");
+}
 
 async fn futures_balances(db: &Db, ids: &[String]) -> Vec<i64> {
     let mut out = Vec::new();

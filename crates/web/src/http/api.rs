@@ -454,7 +454,7 @@ fn param_rules(path: &str, name: &str) -> Option<Value> {
     use shegong_domain::network::station::ServiceDomain;
     use shegong_domain::people::{CaseStage, RiskTier, ServiceKind};
     use shegong_domain::workforce::StaffRole;
-    let stats_by = |family: Family| codes(family.dims().map(Dim::as_str));
+    let stats_by = |family: Family| codes(family.dims().iter().map(|d| Dim::as_str(*d)));
     Some(match (path, name) {
         (_, "page") => json!({ "minimum": 1 }),
         (_, "per_page") => int_range(1, 200),

@@ -51,6 +51,33 @@ pub struct Figures {
     pub donated_fen: i64,
     pub goods_fen: i64,
     pub disbursed_fen: i64,
+    /// Time-bank person accounts now, and the credits people and groups hold (not money).
+    pub timebank_accounts: i64,
+    pub timebank_held: i64,
+    /// Time credits of the year: earned and redeemed, net of reversals.
+    pub timebank_earned: i64,
+    pub timebank_redeemed: i64,
+}
+
+fn add_timebank_balance(f: &mut Figures, r: &Row) {
+    match r.key.as_str() {
+        "person" => {
+            f.timebank_accounts += r.n;
+            f.timebank_held += r.minutes;
+        }
+        "group" => f.timebank_held += r.minutes,
+        _ => {}
+    }
+}
+
+fn add_timebank_flow(f: &mut Figures, r: &Row) {
+    match r.key.as_str() {
+        "earn" => f.timebank_earned += r.minutes,
+        "reversal_earn" => f.timebank_earned -= r.minutes,
+        "redeem" => f.timebank_redeemed += r.minutes,
+        "reversal_redeem" => f.timebank_redeemed -= r.minutes,
+        _ => {}
+    }
 }
 
 fn add_charity(f: &mut Figures, r: &Row) {
@@ -116,7 +143,7 @@ fn add_funding(f: &mut Figures, r: &Row) {
 type Add = fn(&mut Figures, &Row);
 
 /// Each figure's counters: dimension, period, and how a row adds to the figures.
-const READS: [(Dim, Period, Add); 7] = [
+const READS: [(Dim, Period, Add); 9] = [
     (Dim::Kind, Period::Months, add_services),
     (Dim::Tier, Period::Now, add_people),
     (Dim::StaffCert, Period::Now, add_staff),
@@ -124,6 +151,8 @@ const READS: [(Dim, Period, Add); 7] = [
     (Dim::VolunteerStars, Period::Now, add_volunteers),
     (Dim::VolunteerHours, Period::Months, add_volunteer_hours),
     (Dim::Charity, Period::Months, add_charity),
+    (Dim::TimebankBalance, Period::Now, add_timebank_balance),
+    (Dim::TimebankFlow, Period::Months, add_timebank_flow),
 ];
 
 /// The figures of each of `code`'s children, from the counters only (the region's own come
@@ -150,8 +179,9 @@ async fn children_figures(
     Ok(children)
 }
 
-/// The region's own volunteering and charity figures: active volunteers now, and the hours,
-/// donations and payments of the year's months.
+/// The region's own volunteering, time-bank and charity figures: active volunteers and credits
+/// held now, and the hours, credits earned and redeemed, donations and payments of the year's
+/// months.
 async fn add_community(
     c: &mut Conn,
     scope: &Scope,
@@ -159,10 +189,12 @@ async fn add_community(
     (from, to): (&str, &str),
     top: &mut Figures,
 ) -> WebResult<()> {
-    let reads: [(Dim, &str, &str, Add); 3] = [
+    let reads: [(Dim, &str, &str, Add); 5] = [
         (Dim::VolunteerStars, "", "", add_volunteers),
         (Dim::VolunteerHours, from, to, add_volunteer_hours),
         (Dim::Charity, from, to, add_charity),
+        (Dim::TimebankBalance, "", "", add_timebank_balance),
+        (Dim::TimebankFlow, from, to, add_timebank_flow),
     ];
     for (dim, f, t, add) in reads {
         for r in own(c, scope, code, dim, f, t).await? {
@@ -173,7 +205,7 @@ async fn add_community(
 }
 
 /// The indicators the drill-down table can rank by.
-const INDICATORS: [&str; 9] = [
+const INDICATORS: [&str; 12] = [
     "records",
     "person_times",
     "hours",
@@ -183,6 +215,9 @@ const INDICATORS: [&str; 9] = [
     "funding",
     "volunteers",
     "volunteer_hours",
+    "donated",
+    "disbursed",
+    "timebank_earned",
 ];
 
 fn indicator(f: &Figures, name: &str) -> i64 {
@@ -195,6 +230,9 @@ fn indicator(f: &Figures, name: &str) -> i64 {
         "funding" => f.funding_fen,
         "volunteers" => f.volunteers,
         "volunteer_hours" => f.volunteer_hours,
+        "donated" => f.donated_fen + f.goods_fen,
+        "disbursed" => f.disbursed_fen,
+        "timebank_earned" => f.timebank_earned,
         _ => f.records,
     }
 }
@@ -205,6 +243,8 @@ pub struct ChildRow {
     pub f: Figures,
     pub value: String,
     pub funding: String,
+    pub donated: String,
+    pub disbursed: String,
     /// Share of the largest sub-region's figure on the ranked indicator, 0–100 (bar width).
     pub bar: i64,
     pub drill: bool,
@@ -419,6 +459,8 @@ fn ranked(
             ChildRow {
                 value: format_yuan(f.value_fen),
                 funding: format_yuan(f.funding_fen),
+                donated: format_yuan(f.donated_fen + f.goods_fen),
+                disbursed: format_yuan(f.disbursed_fen),
                 bar: v * 100 / max,
                 drill: r.level != "village",
                 code: r.code,

@@ -29,8 +29,12 @@ pub struct StatsQuery {
     /// `category` or `due` (people by next visit date). For the workforce: `staff_role` (default),
     /// `staff_cert` (highest certificate, `none` without) or `funding` (station funding by source). For
     /// the community: `volunteer_stars` (active volunteers by star level, default), `volunteer_hours`
-    /// (recorded hours by month: count of records, minutes) or `charity` (donations `money`/`goods`
-    /// and `paid` disbursements by month: count, value_fen).
+    /// (recorded hours by month: count of records, minutes), `charity` (donations `money`/`goods`
+    /// and `paid` disbursements by month: count, value_fen), `timebank_flow` (time-bank entries by
+    /// month and kind — `earn`, `redeem`, `transfer`, `donate`, `grant`, `cap_sweep`,
+    /// `interscheme`, `reversal_<kind>`: count, and the credits moved in `minutes`) or
+    /// `timebank_balance` (`person`, `group` and `pool` accounts now: count, credits held in
+    /// `minutes`). Time credits are not money.
     pub by: Option<String>,
     /// First month, `YYYY-MM` (services; default January of this year), or year, `YYYY` (funding;
     /// default this year).
@@ -65,20 +69,29 @@ pub(crate) enum Family {
 
 impl Family {
     /// The dimensions the family is read by; the first is the default.
-    pub(crate) fn dims(self) -> [Dim; 3] {
+    pub(crate) fn dims(self) -> &'static [Dim] {
         match self {
-            Family::Services => [Dim::Kind, Dim::Domain, Dim::Station],
-            Family::People => [Dim::Tier, Dim::Category, Dim::Due],
-            Family::Workforce => [Dim::StaffRole, Dim::StaffCert, Dim::Funding],
-            Family::Community => [Dim::VolunteerStars, Dim::VolunteerHours, Dim::Charity],
+            Family::Services => &[Dim::Kind, Dim::Domain, Dim::Station],
+            Family::People => &[Dim::Tier, Dim::Category, Dim::Due],
+            Family::Workforce => &[Dim::StaffRole, Dim::StaffCert, Dim::Funding],
+            Family::Community => &[
+                Dim::VolunteerStars,
+                Dim::VolunteerHours,
+                Dim::Charity,
+                Dim::TimebankFlow,
+                Dim::TimebankBalance,
+            ],
         }
     }
 
     /// The dimension named by `by=` (the default when absent); one of another family is refused.
     fn dim(self, by: Option<&str>) -> WebResult<Dim> {
-        let [default, ..] = self.dims();
         match by {
-            None => Ok(default),
+            None => self
+                .dims()
+                .first()
+                .copied()
+                .ok_or_else(|| FieldError::new("by", "stats.by_unknown").into()),
             Some(name) => Dim::parse(name)
                 .filter(|d| self.dims().contains(d))
                 .ok_or_else(|| FieldError::new("by", "stats.by_unknown").into()),
@@ -110,7 +123,7 @@ async fn open_rows(
                 .unwrap_or_else(|| format!("{}-01", &now[..4])),
             q.to.clone().unwrap_or_else(|| now[..7].to_owned()),
         ),
-        (_, Dim::VolunteerHours | Dim::Charity) => (
+        (_, Dim::VolunteerHours | Dim::Charity | Dim::TimebankFlow) => (
             q.from
                 .clone()
                 .unwrap_or_else(|| format!("{}-01", &now[..4])),
@@ -191,9 +204,10 @@ pub async fn api_people(
     Ok(Json(open_rows(&state, &ctx, &q, Family::People).await?))
 }
 
-/// Volunteering and community charity from the maintained counters: active volunteers by star
-/// level, recorded volunteer hours by month, donations and paid disbursements by month, for a
-/// region or each of its sub-regions.
+/// Volunteering, the time bank and community charity from the maintained counters: active
+/// volunteers by star level, recorded volunteer hours by month, time-bank entries by month and
+/// balances now, donations and paid disbursements by month, for a region or each of its
+/// sub-regions.
 #[utoipa::path(get, path = "/api/v1/stats/community", tag = "statistics", params(StatsQuery),
     responses((status = 200, body = Vec<StatRow>), (status = 404, description = "Region outside the caller's scope")))]
 pub async fn api_community(

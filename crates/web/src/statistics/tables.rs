@@ -39,6 +39,9 @@ pub(super) fn table_header(t: &Tr, name: &str) -> Vec<String> {
             "stats.ind.funding",
             "stats.ind.volunteers",
             "stats.ind.volunteer_hours",
+            "stats.ind.donated",
+            "stats.ind.disbursed",
+            "stats.ind.timebank_earned",
         ]
         .map(g)
         .to_vec(),
@@ -96,6 +99,9 @@ pub(super) fn table_rows(t: &Tr, d: &Dash, name: &str) -> Vec<Vec<String>> {
                     r.funding.clone(),
                     r.f.volunteers.to_string(),
                     r.f.volunteer_hours.to_string(),
+                    r.donated.clone(),
+                    r.disbursed.clone(),
+                    r.f.timebank_earned.to_string(),
                 ]
             })
             .collect(),

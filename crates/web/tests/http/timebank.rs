@@ -222,6 +222,53 @@ app_test!(the_api_posts_every_entry_and_names_what_it_refuses, |app| {
         .json();
     assert_eq!(list["total"], 2);
 
+    // The dashboard and the open data read the maintained counters: 7 credits held by the two
+    // people (the group holds none), 2 earned; the reversed transfer counts against transfers.
+    let dash = admin.get(&format!("/stats/{COUNTY}")).await;
+    assert_eq!(dash.select("#kpi-timebank-held"), ["7"]);
+    assert_eq!(dash.select("#kpi-timebank-earned"), ["2"]);
+    let flows = admin
+        .get(&format!(
+            "/api/v1/stats/community?region={COUNTY}&by=timebank_flow&from=2000-01&to=2099-12"
+        ))
+        .await
+        .json();
+    let flow: Vec<(String, i64, i64)> = flows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let n = |k: &str| r[k].as_i64().unwrap();
+            (
+                r["key"].as_str().unwrap().to_owned(),
+                n("count"),
+                n("minutes"),
+            )
+        })
+        .collect();
+    let expected = [
+        ("earn", 1, 2),
+        ("grant", 1, 5),
+        ("reversal_transfer", 1, 2),
+        ("transfer", 1, 2),
+    ];
+    assert_eq!(
+        flow,
+        expected.map(|(k, n, m)| (k.to_owned(), n, m)),
+        "{flows}"
+    );
+    let held = admin
+        .get(&format!(
+            "/api/v1/stats/community?region={COUNTY}&by=timebank_balance"
+        ))
+        .await
+        .json();
+    assert_eq!(held[1]["key"], "person", "{held}");
+    assert_eq!(
+        (held[1]["count"].as_i64(), held[1]["minutes"].as_i64()),
+        (Some(2), Some(7))
+    );
+
     // Rules changed through the API; a cap below a balance held refused.
     let mut body = scheme("荷塘时间银行");
     body["rules"]["balance_cap"] = 3.into();
