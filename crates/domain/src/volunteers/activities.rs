@@ -220,6 +220,30 @@ pub fn star_level(minutes: i64) -> u8 {
     n
 }
 
+/// Whether `stars` may be awarded (星级认定) to a volunteer with `minutes` recorded whose highest
+/// award so far is `awarded` (0: none), by an approver `entitled` to that star. Stars are awarded
+/// upwards only; a level skipped may not be awarded afterwards.
+pub fn check_star_award(
+    stars: i64,
+    minutes: i64,
+    awarded: i64,
+    entitled: bool,
+) -> Result<u8, FieldError> {
+    let Some(n) = u8::try_from(stars).ok().filter(|n| (1..=5).contains(n)) else {
+        return Err(FieldError::new("stars", "volunteer.star_invalid"));
+    };
+    if n > star_level(minutes) {
+        return Err(FieldError::new("stars", "volunteer.star_hours_short"));
+    }
+    if stars <= awarded {
+        return Err(FieldError::new("stars", "volunteer.star_already"));
+    }
+    if !entitled {
+        return Err(FieldError::new("stars", "volunteer.star_not_entitled"));
+    }
+    Ok(n)
+}
+
 /// Hours still to serve for the next star (`None` at five stars).
 pub fn minutes_to_next_star(minutes: i64) -> Option<i64> {
     STAR_HOURS
@@ -353,6 +377,32 @@ mod tests {
         assert_eq!(
             notice_until(d("2026-06-01"), HOURS_PUBLICITY_DAYS),
             d("2026-06-04")
+        );
+    }
+
+    #[test]
+    fn stars_are_awarded_upwards_within_the_hours_by_the_entitled() {
+        let code = |r: Result<u8, FieldError>| r.map_err(|e| e.code);
+        assert_eq!(code(check_star_award(2, 300 * 60, 1, true)), Ok(2));
+        assert_eq!(
+            code(check_star_award(0, 300 * 60, 0, true)),
+            Err("volunteer.star_invalid")
+        );
+        assert_eq!(
+            code(check_star_award(6, 9000 * 60, 0, true)),
+            Err("volunteer.star_invalid")
+        );
+        assert_eq!(
+            code(check_star_award(3, 599 * 60, 0, true)),
+            Err("volunteer.star_hours_short")
+        );
+        assert_eq!(
+            code(check_star_award(1, 300 * 60, 2, true)),
+            Err("volunteer.star_already")
+        );
+        assert_eq!(
+            code(check_star_award(2, 300 * 60, 0, false)),
+            Err("volunteer.star_not_entitled")
         );
     }
 

@@ -4,4 +4,5 @@
 pub mod activities;
 pub mod hours;
 pub mod registry;
+pub mod stars;
 pub mod teams;

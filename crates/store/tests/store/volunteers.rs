@@ -2,6 +2,7 @@
 //! the minors' rules, volunteer numbers.
 
 use chrono::NaiveDate;
+use shegong_domain::RegionLevel;
 use shegong_domain::volunteers::VolunteerStatus;
 use shegong_store::crypto::{Algorithm, KeyRing};
 use shegong_store::volunteers::registry::{self, Filter, VolunteerInput};
@@ -323,3 +324,119 @@ db_test!(teams_are_registered_or_hosted_and_keep_their_region, |db| {
     assert_eq!(teams::get(&mut tx, &here, &team).await.unwrap().members, 0);
     tx.commit().await.unwrap();
 });
+
+async fn award(
+    db: &Db,
+    region: &str,
+    v: &str,
+    stars: i64,
+    approver: RegionLevel,
+) -> Result<String, StoreError> {
+    use shegong_store::volunteers::stars::{self, AwardInput};
+    let mut tx = db.begin().await.unwrap();
+    let input = AwardInput {
+        volunteer_id: v.into(),
+        stars,
+        approver,
+        note: "年度认定".into(),
+    };
+    let id = stars::award(
+        &mut tx,
+        &scope(region),
+        &input,
+        ("tester", NOW),
+        "2026-06-01",
+    )
+    .await?;
+    tx.commit().await.unwrap();
+    Ok(id)
+}
+
+db_test!(
+    stars_are_awarded_upwards_within_the_hours_by_the_level_named,
+    |db| {
+        use shegong_store::volunteers::stars;
+        let k = keys();
+        let v = register(
+            &db,
+            "430203001",
+            &k,
+            &volunteer("430203001", "周星", ID_A, "1990-03-07"),
+        )
+        .await
+        .unwrap();
+        // 320 recorded hours: up to two stars.
+        let mut tx = db.begin().await.unwrap();
+        shegong_store::sql::Sql::new("UPDATE volunteers SET recorded_minutes = 19200 WHERE id = ")
+            .bind(v.as_str())
+            .execute(&mut tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        use RegionLevel::{City, County};
+        // A township account acts below the county; a county account may not award a city's star.
+        refused(
+            award(&db, "430203001", &v, 1, County).await,
+            "stars",
+            "volunteer.star_not_entitled",
+        );
+        refused(
+            award(&db, "430203", &v, 2, City).await,
+            "stars",
+            "volunteer.star_not_entitled",
+        );
+        refused(
+            award(&db, "430203", &v, 3, City).await,
+            "stars",
+            "volunteer.star_hours_short",
+        );
+        refused(
+            award(&db, "430203", &v, 0, County).await,
+            "stars",
+            "volunteer.star_invalid",
+        );
+        // Another county does not see the volunteer.
+        assert!(matches!(
+            award(&db, "430202", &v, 1, County).await,
+            Err(StoreError::NotFound)
+        ));
+        award(&db, "430203", &v, 1, County).await.unwrap();
+        refused(
+            award(&db, "430203", &v, 1, County).await,
+            "stars",
+            "volunteer.star_already",
+        );
+        // The city (above the county) may award the county's star too; after two, one is refused.
+        award(&db, "4302", &v, 2, County).await.unwrap();
+        refused(
+            award(&db, "4302", &v, 1, County).await,
+            "stars",
+            "volunteer.star_already",
+        );
+        let mut c = db.read().await.unwrap();
+        let list = stars::list(&mut c, &scope("430203001"), &v).await.unwrap();
+        let got: Vec<(i64, i64, &str, &str)> = list
+            .iter()
+            .map(|a| {
+                (
+                    a.stars,
+                    a.minutes,
+                    a.approver_level.as_str(),
+                    a.approver_region.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [(2, 19200, "county", "4302"), (1, 19200, "county", "430203")]
+        );
+        assert!(matches!(
+            stars::list(&mut c, &scope("430202"), &v).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            stars::get(&mut c, &scope("430202"), &list[0].id).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+);

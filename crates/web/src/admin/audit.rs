@@ -192,6 +192,7 @@ pub const ENTITIES: &[&str] = &[
     "volunteer_activity",
     "volunteer_hours",
     "volunteer_certificate",
+    "volunteer_star",
     "catalogue_item",
     "catalogue_edition",
     "contract",

@@ -1,5 +1,5 @@
 //! Volunteering (志愿服务), issue 15 item 1: the volunteer registry (`/volunteers`), teams,
-//! activities with sign-up and attendance (organiser or QR code), hour records and certificates.
+//! activities with sign-up and attendance (organiser or QR code), hour records, certificates and star awards.
 
 pub mod activities;
 pub mod api;
@@ -9,6 +9,7 @@ pub mod hours;
 pub mod import;
 pub mod input;
 pub mod registry;
+pub mod stars;
 pub mod team_import;
 pub mod teams;
 
@@ -74,6 +75,8 @@ pub const AREA: Area = Area {
         hours::api_step,
         certificates::api_list,
         certificates::api_issue,
+        stars::api_list,
+        stars::api_award,
     ),
     tags((name = "volunteers", description = "Volunteering: the registry, teams, activities with attendance, hour records and certificates"))
 )]
@@ -85,6 +88,7 @@ fn routes() -> Router<AppState> {
         .merge(activities::routes())
         .merge(hours::routes())
         .merge(certificates::routes())
+        .merge(stars::routes())
         .route("/checkin/{token}", get(checkin::form).post(checkin::submit))
         .route(
             "/volunteers",

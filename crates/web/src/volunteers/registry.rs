@@ -478,6 +478,9 @@ struct Service {
     approvers: Vec<(usize, String)>,
     certificates: Vec<shegong_store::volunteers::hours::Certificate>,
     stations: Vec<(String, String)>,
+    /// Star levels awarded (highest first), and those this reader may award now.
+    awards: Vec<shegong_store::volunteers::stars::StarAward>,
+    awardable: Vec<i64>,
 }
 
 async fn service(
@@ -493,6 +496,21 @@ async fn service(
     };
     let stations = if u.can(Permission::WriteData) {
         station_choices(state, &u.scope()).await?
+    } else {
+        vec![]
+    };
+    let awards = {
+        let mut c = state.db.read().await?;
+        shegong_store::volunteers::stars::list(&mut c, &u.scope(), &v.id).await?
+    };
+    let awarded = awards.first().map_or(0, |a| a.stars);
+    let awardable = if u.can(Permission::Supervise) {
+        (awarded + 1..=i64::from(star_level(v.recorded_minutes)))
+            .filter(|n| {
+                let level = super::stars::approver(&state.config.volunteers, &v.region_code, *n);
+                shegong_store::volunteers::stars::entitled(&u.scope(), level)
+            })
+            .collect()
     } else {
         vec![]
     };
@@ -512,6 +530,8 @@ async fn service(
         to_next_star: minutes_to_next_star(v.recorded_minutes).map(hours),
         certificates,
         stations,
+        awards,
+        awardable,
     })
 }
 

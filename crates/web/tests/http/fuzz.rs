@@ -127,6 +127,8 @@ impl Fixtures {
                     "timebank" if seg.starts_with("timebank/entries/") => "tb_entry",
                     // Only the first volunteer has recorded hours to certify.
                     "volunteers" if seg.ends_with("/certificates") => "volunteer_served",
+                    // One volunteer has the recorded hours of five stars (the county awards 1–2).
+                    "volunteers" if seg.ends_with("/stars") => "volunteer_starred",
                     "volunteers" => "volunteer",
                     "volunteer-teams" => "volunteer_team",
                     // Drafts (to publish) only for the status step.
@@ -1269,6 +1271,15 @@ async fn volunteer_ids(
         "volunteer_served",
         volunteers.iter().take(1).cloned().collect(),
     );
+    let starred = volunteers.last().cloned().unwrap_or_default();
+    let mut tx = app.state.db.begin().await.unwrap();
+    shegong_store::sql::Sql::new("UPDATE volunteers SET recorded_minutes = 90000 WHERE id = ")
+        .bind(starred.as_str())
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    ids.insert("volunteer_starred", vec![starred]);
     ids.insert("activity_any", activities);
     ids.insert("hours", hour_records);
     ids.insert("volunteer", volunteers);

@@ -397,3 +397,80 @@ app_test!(
         assert!(!none.contains("月塘"), "{none}");
     }
 );
+
+app_test!(stars_are_awarded_by_the_level_the_province_names, |app| {
+    let mut worker = app.login_as(Role::SocialWorker, "430202001").await;
+    let res = send_json(
+        &mut worker,
+        Method::POST,
+        "/api/v1/volunteers",
+        serde_json::json!({"name": "周星", "id_number": id_number("19900307", 5), "region": "430202001"}),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let v = res.json()["id"].as_str().unwrap().to_owned();
+    // 320 recorded hours: two stars' worth.
+    let mut tx = app.state.db.begin().await.unwrap();
+    shegong_store::sql::Sql::new("UPDATE volunteers SET recorded_minutes = 19200 WHERE id = ")
+        .bind(v.as_str())
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let path = format!("/api/v1/volunteers/{v}/stars");
+    let star = |n: i64| serde_json::json!({"stars": n, "note": "年度认定"});
+    // A social worker has no say; a township administrator acts below the county (福建 rules:
+    // one and two stars by the county); another county does not see the volunteer.
+    let res = send_json(&mut worker, Method::POST, &path, star(1)).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text);
+    let mut town = app.login_as(Role::CivilAffairsAdmin, "430202001").await;
+    refused(
+        &send_json(&mut town, Method::POST, &path, star(1)).await,
+        "stars",
+        "volunteer.star_not_entitled",
+    );
+    let mut other = app.login_as(Role::CivilAffairsAdmin, "430203").await;
+    let res = send_json(&mut other, Method::POST, &path, star(1)).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+
+    // The county awards one star from the page (the form offers what it may award), then two
+    // by the API; three is beyond the hours, two again is refused.
+    let mut county = app.login_as(Role::CivilAffairsAdmin, "430202").await;
+    let page = county.get(&format!("/volunteers/{v}")).await;
+    assert_eq!(page.select("#s-stars option"), ["1★", "2★"]);
+    let res = county
+        .post_form(
+            &format!("/volunteers/{v}/stars"),
+            &[("stars", "1"), ("note", "")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let res = send_json(&mut county, Method::POST, &path, star(2)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    assert_eq!(res.json()["approver_level"], "county");
+    assert_eq!(res.json()["minutes"], 19200);
+    refused(
+        &send_json(&mut county, Method::POST, &path, star(3)).await,
+        "stars",
+        "volunteer.star_hours_short",
+    );
+    refused(
+        &send_json(&mut county, Method::POST, &path, star(2)).await,
+        "stars",
+        "volunteer.star_already",
+    );
+    let list = worker.get(&path).await.json();
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    assert_eq!(list[0]["stars"], 2);
+    let page = worker.get(&format!("/volunteers/{v}")).await;
+    assert_eq!(page.select("#star-awards tbody tr").len(), 2);
+    assert!(page.select("#star-form").is_empty());
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE entity = 'volunteer_star' AND action = 'create'"
+        )
+        .await,
+        2
+    );
+});
