@@ -33,6 +33,9 @@ pub struct Inner {
     pub unknown_logins: std::sync::Mutex<std::collections::HashMap<String, UnknownLogin>>,
     /// Imports running in the background in this process.
     pub imports: crate::import::jobs::Jobs,
+    /// Recent failed QR sign-ins per activity (`volunteers::checkin`): bounds guessing of the
+    /// mobile's last four digits.
+    pub checkin_failures: crate::volunteers::checkin::Failures,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -66,6 +69,7 @@ impl AppState {
                 keys,
                 unknown_logins: Default::default(),
                 imports: Default::default(),
+                checkin_failures: Default::default(),
             }),
         }
     }

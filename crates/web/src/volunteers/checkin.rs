@@ -3,6 +3,10 @@
 //! digits of their mobile, and signs in on arrival or out on leaving — at the server's time, under
 //! the same attendance rules as the organiser's sign-in. The token is a 256-bit secret of the
 //! activity, valid only while it is open; every sign-in is audited under the volunteer number.
+//! Anyone at the activity holds the token, so wrong numbers and digits are counted per activity:
+//! past `MAX_FAILURES` in `WINDOW_MILLIS` the code refuses everyone for the rest of the window
+//! (the organiser can still sign people in), which keeps a guess at the four digits of some
+//! volunteer's mobile below a few percent a day.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -82,6 +86,49 @@ pub async fn form(
     Ok(render(&ctx, a, FormData::default(), None, None))
 }
 
+/// Failed sign-ins counted per activity before the code refuses everyone.
+pub const MAX_FAILURES: usize = 20;
+/// How long a failure counts.
+pub const WINDOW_MILLIS: i64 = 15 * 60_000;
+/// Activities tracked at most; past it, those without a recent failure are forgotten.
+const TRACKED_MAX: usize = 10_000;
+
+/// Recent failures (their times) per activity id, in this process.
+#[derive(Default)]
+pub struct Failures(std::sync::Mutex<std::collections::HashMap<String, Vec<i64>>>);
+
+impl Failures {
+    fn recent(times: &mut Vec<i64>, now: i64) {
+        times.retain(|t| now - *t < WINDOW_MILLIS);
+    }
+
+    /// Whether the activity's code still takes attempts.
+    fn open(&self, activity: &str, now: i64) -> bool {
+        let Ok(mut map) = self.0.lock() else {
+            return false;
+        };
+        map.get_mut(activity).is_none_or(|times| {
+            Self::recent(times, now);
+            times.len() < MAX_FAILURES
+        })
+    }
+
+    fn fail(&self, activity: &str, now: i64) {
+        let Ok(mut map) = self.0.lock() else {
+            return;
+        };
+        if map.len() >= TRACKED_MAX {
+            map.retain(|_, times| {
+                Self::recent(times, now);
+                !times.is_empty()
+            });
+        }
+        if map.len() < TRACKED_MAX || map.contains_key(activity) {
+            map.entry(activity.to_owned()).or_default().push(now);
+        }
+    }
+}
+
 /// The last four digits of the sealed mobile match what was typed.
 fn mobile_matches(state: &AppState, sealed: Option<&str>, typed: &str) -> bool {
     let Some(m) = sealed.and_then(|s| state.keys.open(MOBILE_FIELD, s).ok()) else {
@@ -97,15 +144,26 @@ async fn mark(state: &AppState, ctx: &Ctx, a: &Activity, f: &FormData) -> WebRes
     if no.is_empty() || no.len() > 32 {
         return Err(FieldError::new("volunteer_no", "form.required").into());
     }
-    let (vid, sealed) = {
+    let now = state.now();
+    if !state.checkin_failures.open(&a.id, now) {
+        return Err(FieldError::new("volunteer_no", "checkin.too_many_attempts").into());
+    }
+    let found = {
         let mut c = state.db.read().await?;
-        act::volunteer_by_no(&mut c, &a.id, no).await?
+        act::volunteer_by_no(&mut c, &a.id, no).await
+    };
+    let (vid, sealed) = match found {
+        Ok(v) => v,
+        Err(e) => {
+            state.checkin_failures.fail(&a.id, now);
+            return Err(e.into());
+        }
     };
     if !mobile_matches(state, sealed.as_deref(), tail) {
+        state.checkin_failures.fail(&a.id, now);
         return Err(FieldError::new("mobile_tail", "checkin.mobile_mismatch").into());
     }
     let out = f.has("out", "1");
-    let now = state.now();
     let m = Mark {
         activity_id: &a.id,
         volunteer_id: &vid,

@@ -409,6 +409,45 @@ app_test!(
             phone.get("/checkin/0000").await.status,
             StatusCode::NOT_FOUND
         );
+        // Guessing the four digits: after 20 wrong tries on the activity's code (any numbers),
+        // even the right digits are refused for the rest of the quarter-hour.
+        for _ in 0..shegong_web::volunteers::checkin::MAX_FAILURES {
+            let res = phone
+                .post_form(
+                    &format!("/checkin/{token}"),
+                    &[
+                        ("volunteer_no", no.as_str()),
+                        ("mobile_tail", "1111"),
+                        ("out", "1"),
+                    ],
+                )
+                .await;
+            assert!(res.text.contains("checkin-error"), "{}", res.text);
+        }
+        let res = phone
+            .post_form(
+                &format!("/checkin/{token}"),
+                &[
+                    ("volunteer_no", no.as_str()),
+                    ("mobile_tail", "2345"),
+                    ("out", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.select("#checkin-error").concat().contains("15"),
+            "{}",
+            res.text
+        );
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM volunteer_attendance WHERE sign_out IS NULL"
+            )
+            .await,
+            1
+        );
         // The organiser's page lists the session and the national export is masked.
         let page = worker.get(&format!("/volunteer-activities/{a}")).await;
         assert!(page.select("#attendance").concat().contains(&no));
