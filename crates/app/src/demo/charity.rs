@@ -352,7 +352,7 @@ async fn disbursements(
             duration_minutes: None,
             workers: "贺家土街道社工站".into(),
         };
-        ch::pay(tx, &viewer, keys, &id, &payment, BY, now).await?;
+        ch::pay(tx, viewer, keys, &id, &payment, BY, now).await?;
     }
     Ok(())
 }
