@@ -17,8 +17,13 @@ use shegong_domain::charity::{
 use shegong_domain::{FieldError, RegionCode, Scope};
 use sqlx::AnyConnection;
 
+use shegong_domain::network::station::ServiceDomain;
+use shegong_domain::people::ServiceKind;
+
+use crate::crypto::KeyRing;
 use crate::network::station_scope;
-use crate::people::residents::in_scope;
+use crate::people::residents::{Viewer, in_scope};
+use crate::people::services;
 use crate::sql::Sql;
 use crate::statistics::counters;
 use crate::{Millis, Page, PageRequest, StoreError, StoreResult, new_id};
@@ -748,12 +753,14 @@ pub struct Disbursement {
     pub decided_on: Option<String>,
     pub paid_on: Option<String>,
     pub voucher_no: String,
+    /// The service record (资源链接) written when a payment to a resident was recorded.
+    pub service_id: Option<String>,
     pub created_at: i64,
 }
 
 const DISBURSEMENT_SELECT: &str = "SELECT x.id, x.fund_id, f.name AS fund_name, x.region_code, x.target_kind, x.wish_id, \
      x.recipient_resident_id, x.purpose, x.amount_fen, x.state, x.resolution_ref, x.decided_on, x.paid_on, x.voucher_no, \
-     x.created_at FROM charity_disbursements x JOIN charity_funds f ON f.id = x.fund_id WHERE 1 = 1";
+     x.service_id, x.created_at FROM charity_disbursements x JOIN charity_funds f ON f.id = x.fund_id WHERE 1 = 1";
 
 /// Propose a disbursement: to a project (a purpose), a person or family on file, or a wish of
 /// the fund that is not yet fulfilled.
@@ -919,22 +926,48 @@ pub async fn decide(
     Ok(before)
 }
 
-/// Record the payment of an approved disbursement (through the host) with its voucher.
+/// The payment of an approved disbursement.
+#[derive(Debug, Clone, Default)]
+pub struct Payment {
+    pub paid_on: String,
+    /// The host's payment voucher.
+    pub voucher_no: String,
+    /// A payment to a resident writes a service record, which needs its real length (1–1440
+    /// minutes): required then, ignored otherwise.
+    pub duration_minutes: Option<i64>,
+    /// Who paid, as the service record names its workers.
+    pub workers: String,
+}
+
+/// Record the payment of an approved disbursement (through the host) with its voucher. A
+/// payment to a resident on file also writes that resident's service record (资源链接, social
+/// assistance, the purpose as its title, the amount as its linked value, at the fund's station),
+/// counted like any other, and links it; the payer must be able to see the resident. Returns
+/// the disbursement as it was.
 pub async fn pay(
     conn: &mut AnyConnection,
-    scope: &Scope,
+    viewer: &Viewer,
+    keys: &KeyRing,
     id: &str,
-    paid_on: &str,
-    voucher_no: &str,
+    p: &Payment,
+    by: &str,
     now: Millis,
 ) -> StoreResult<Disbursement> {
-    let before = get_disbursement(conn, scope, id).await?;
+    let before = get_disbursement(conn, &viewer.scope, id).await?;
     ch::check_disbursement_step(before.state, DisbursementState::Paid, "")?;
-    check_text("voucher_no", voucher_no, 50, false)?;
+    check_text("voucher_no", &p.voucher_no, 50, false)?;
+    let minutes = match (&before.recipient_resident_id, p.duration_minutes) {
+        (None, _) => None,
+        (Some(_), None) => return refuse("duration_minutes", "form.required"),
+        (Some(_), Some(m)) if !(1..=1440).contains(&m) => {
+            return refuse("duration_minutes", "form.out_of_range");
+        }
+        (Some(_), m) => m,
+    };
     let n = Sql::new("UPDATE charity_disbursements SET state = 'paid', paid_on = ")
-        .bind(paid_on)
+        .bind(p.paid_on.as_str())
         .push(", voucher_no = ")
-        .bind(voucher_no.trim())
+        .bind(p.voucher_no.trim())
         .push(", updated_at = ")
         .bind(now)
         .push(" WHERE id = ")
@@ -948,11 +981,46 @@ pub async fn pay(
     counters::charity(
         conn,
         &before.region_code,
-        paid_on,
+        &p.paid_on,
         "paid",
         before.amount_fen,
     )
     .await?;
+    if let (Some(resident), Some(minutes)) = (&before.recipient_resident_id, minutes) {
+        let station = get_fund(conn, &viewer.scope, &before.fund_id)
+            .await?
+            .station_id;
+        let input = services::ServiceInput {
+            kind: ServiceKind::ResourceLinking.as_str().to_owned(),
+            domain: ServiceDomain::SocialAssistance.as_str().to_owned(),
+            station_id: station,
+            resident_id: Some(resident.clone()),
+            title: before.purpose.chars().take(100).collect(),
+            served_on: p.paid_on.clone(),
+            duration_minutes: minutes,
+            person_times: 1,
+            value_fen: before.amount_fen,
+            workers: p.workers.clone(),
+            ..Default::default()
+        };
+        let sid = services::create(conn, viewer, keys, &input, by, now)
+            .await
+            .map_err(|e| match e {
+                StoreError::Invalid(f) if f.field == "resident" => {
+                    FieldError::new("recipient_resident_id", "charity.resident_unknown").into()
+                }
+                StoreError::Invalid(f) if f.field == "served_on" => {
+                    FieldError::new("paid_on", f.code).into()
+                }
+                other => other,
+            })?;
+        Sql::new("UPDATE charity_disbursements SET service_id = ")
+            .bind(sid)
+            .push(" WHERE id = ")
+            .bind(id)
+            .execute(conn)
+            .await?;
+    }
     Ok(before)
 }
 

@@ -741,10 +741,12 @@ async fn count_entry(
 }
 
 /// The service an EARN comes from: in the scheme's region, of an eligible kind, not earned on
-/// before. Returns the credits and the day served.
+/// before; a service by a registered volunteer credits that volunteer's own account only.
+/// Returns the credits and the day served.
 async fn earn_source(
     conn: &mut AnyConnection,
     scheme: &Scheme,
+    account: &Account,
     source_id: Option<&str>,
 ) -> StoreResult<(i64, String, String)> {
     let Some(sid) = source_id
@@ -753,18 +755,26 @@ async fn earn_source(
     else {
         return refuse("source_id", "form.required");
     };
-    let mut q = Sql::new("SELECT kind, duration_minutes, served_on FROM services WHERE id = ");
+    let mut q = Sql::new(
+        "SELECT kind, duration_minutes, served_on, volunteer_id FROM services WHERE id = ",
+    );
     q.bind(sid).push(" AND ");
     q.region_range(
         "region_code",
         &Scope::region(stored(RegionCode::parse(&scheme.region_code))?),
     );
-    let Some((kind, minutes, day)): Option<(String, i64, String)> = q.fetch_optional(conn).await?
+    let Some((kind, minutes, day, volunteer)): Option<(String, i64, String, Option<String>)> =
+        q.fetch_optional(conn).await?
     else {
         return refuse("source_id", "timebank.source_unknown");
     };
     if !scheme.rules.earns(stored(ServiceKind::parse(&kind))?) {
         return refuse("source_id", "timebank.not_eligible");
+    }
+    if volunteer.is_some()
+        && (account.holder_kind != Some(HolderKind::Volunteer) || account.holder_id != volunteer)
+    {
+        return refuse("source_id", "timebank.service_of_another");
     }
     let used = Sql::new(
         "SELECT COUNT(*) FROM timebank_entries WHERE source_kind = 'service' AND source_id = ",
@@ -931,7 +941,7 @@ async fn legs_for(
             let source = if input.kind == EntryKind::Earn {
                 let id = input.source_id.as_deref();
                 Some(match input.source_kind {
-                    SourceKind::Service => earn_source(conn, scheme, id).await?,
+                    SourceKind::Service => earn_source(conn, scheme, account, id).await?,
                     SourceKind::VolunteerHours => hours_source(conn, scheme, account, id).await?,
                 })
             } else {

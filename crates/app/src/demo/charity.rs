@@ -14,7 +14,9 @@ use shegong_store::charity::{
     self as ch, Decision, DisbursementInput, DonationInput, FundInput, MemberInput, StockInput,
     WishInput,
 };
+use shegong_store::crypto::KeyRing;
 use shegong_store::network::stations;
+use shegong_store::people::residents::Viewer;
 use shegong_store::{Conn, PageRequest};
 use shegong_web::AppState;
 
@@ -58,7 +60,15 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     stock(&mut tx, &scope, &fund_id, (&day, now)).await?;
     let wishes = wishes(&mut tx, &scope, &fund_id, (&day, now)).await?;
     let paid: Vec<String> = wishes.iter().map(|(id, _)| id.clone()).collect();
-    disbursements(&mut tx, &scope, &fund_id, &paid, (&day, now)).await?;
+    // Paid as the demo's operator, who sees the township's files.
+    let viewer = Viewer {
+        scope: scope.clone(),
+        user_id: BY.into(),
+        sees_protected: true,
+        today,
+    };
+    let payer = (&viewer, &state.keys);
+    disbursements(&mut tx, payer, &fund_id, &paid, (&day, now)).await?;
     // The wishes paid for are then fulfilled (and one confirmed by the family).
     for (id, steps) in wishes {
         for to in steps {
@@ -295,7 +305,7 @@ async fn wishes(
 
 async fn disbursements(
     tx: &mut Conn,
-    scope: &Scope,
+    (viewer, keys): (&Viewer, &KeyRing),
     fund: &str,
     wishes: &[String],
     (day, now): Clock<'_>,
@@ -326,7 +336,7 @@ async fn disbursements(
             purpose: purpose.into(),
             amount_fen: fen,
         };
-        let id = ch::propose(tx, scope, &d, BY, now).await?;
+        let id = ch::propose(tx, &viewer.scope, &d, BY, now).await?;
         if !settle {
             continue;
         }
@@ -335,16 +345,14 @@ async fn disbursements(
             resolution_ref: format!("管委会2026年第{}次会议决议", n + 1),
             decided_on: day(35),
         };
-        ch::decide(tx, scope, &id, &decision, now).await?;
-        ch::pay(
-            tx,
-            scope,
-            &id,
-            &day(33),
-            &format!("付字2026-{:03}", n + 1),
-            now,
-        )
-        .await?;
+        ch::decide(tx, &viewer.scope, &id, &decision, now).await?;
+        let payment = ch::Payment {
+            paid_on: day(33),
+            voucher_no: format!("付字2026-{:03}", n + 1),
+            duration_minutes: None,
+            workers: "贺家土街道社工站".into(),
+        };
+        ch::pay(tx, viewer, keys, &id, &payment, BY, now).await?;
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ use crate::people::residents::{self, Viewer, in_scope};
 use crate::people::visit_rules;
 use crate::purchase::deliverables;
 use crate::sql::Sql;
+use crate::volunteers::registry;
 use crate::{
     Millis, Page, PageRequest, StoreError, StoreResult, network::stations, new_id, people::cases,
     statistics::counters,
@@ -41,6 +42,10 @@ pub struct Service {
     pub location: String,
     pub value_fen: i64,
     pub workers: String,
+    /// The registered volunteer who served (a volunteer's record is method `volunteer`).
+    pub volunteer_id: Option<String>,
+    pub volunteer_name: Option<String>,
+    pub volunteer_no: Option<String>,
     #[serde(skip)]
     pub notes_sealed: Option<String>,
     pub sensitive: i64,
@@ -50,9 +55,10 @@ pub struct Service {
 
 const SELECT: &str = "SELECT v.id, v.region_code, g.path_names AS region_path, v.station_id, s.name AS station_name, v.kind, v.domain, \
      v.resident_id, r.name AS resident_name, v.case_id, v.title, v.served_on, v.started_at, v.duration_minutes, v.person_times, \
-     v.method, v.location, v.value_fen, v.workers, v.notes_sealed, v.sensitive, v.created_by, v.created_at \
+     v.method, v.location, v.value_fen, v.workers, v.volunteer_id, vo.name AS volunteer_name, vo.volunteer_no, \
+     v.notes_sealed, v.sensitive, v.created_by, v.created_at \
      FROM services v JOIN regions g ON g.code = v.region_code LEFT JOIN stations s ON s.id = v.station_id \
-     LEFT JOIN residents r ON r.id = v.resident_id WHERE 1 = 1";
+     LEFT JOIN residents r ON r.id = v.resident_id LEFT JOIN volunteers vo ON vo.id = v.volunteer_id WHERE 1 = 1";
 
 /// The region and organisation scope on the record's region and station
 /// (`residents::in_scope`), and the protection rule.
@@ -79,6 +85,9 @@ pub struct ServiceInput {
     pub location: String,
     pub value_fen: i64,
     pub workers: String,
+    /// The registered volunteer who served: in the writer's scope. The record's method is then
+    /// `volunteer` (a visit given another method is refused; an empty one is taken as it).
+    pub volunteer_id: Option<String>,
     pub notes: String,
     pub sensitive: bool,
 }
@@ -174,6 +183,44 @@ async fn visit_method(
     Ok(Some(m.as_str().to_owned()))
 }
 
+/// The volunteer a record names (in the writer's scope, else refused on `volunteer_id`) and the
+/// method that follows: a volunteer's service is method `volunteer`; a different method given is
+/// refused on `method`. Returns (volunteer, method to check).
+async fn volunteer(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    input: &ServiceInput,
+) -> StoreResult<(Option<String>, Option<String>)> {
+    let method = input.method.clone().filter(|m| !m.is_empty());
+    let Some(vid) = input
+        .volunteer_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    else {
+        return Ok((None, method));
+    };
+    if vid.len() > 64 {
+        return Err(FieldError::new("volunteer_id", "service.volunteer_unknown").into());
+    }
+    let found = match registry::get(conn, &viewer.scope, vid).await {
+        Err(StoreError::NotFound) => {
+            return Err(FieldError::new("volunteer_id", "service.volunteer_unknown").into());
+        }
+        other => other?,
+    };
+    if method
+        .as_deref()
+        .is_some_and(|m| m != VisitMethod::Volunteer.as_str())
+    {
+        return Err(FieldError::new("method", "service.volunteer_method").into());
+    }
+    Ok((
+        Some(found.id),
+        Some(VisitMethod::Volunteer.as_str().to_owned()),
+    ))
+}
+
 /// Record a service. Returns its id.
 pub async fn create(
     conn: &mut AnyConnection,
@@ -197,7 +244,12 @@ pub async fn create(
         station_id,
         region,
     } = place(conn, viewer, input).await?;
-    let method = visit_method(conn, kind, input.method.as_deref(), resident.as_ref()).await?;
+    let (volunteer_id, method) = volunteer(conn, viewer, input).await?;
+    let method = visit_method(conn, kind, method.as_deref(), resident.as_ref())
+        .await?
+        .or(volunteer_id
+            .as_ref()
+            .map(|_| VisitMethod::Volunteer.as_str().to_owned()));
     if !(1..=1440).contains(&input.duration_minutes) {
         return Err(FieldError::new("duration_minutes", "form.out_of_range").into());
     }
@@ -222,11 +274,11 @@ pub async fn create(
         .map(|n| keys.seal(NOTES_FIELD, n));
     let id = new_id();
     Sql::new("INSERT INTO services (id, region_code, station_id, kind, domain, resident_id, case_id, title, served_on, started_at, duration_minutes, \
-              person_times, method, location, value_fen, workers, notes_sealed, sensitive, created_by, created_at) VALUES (")
+              person_times, method, location, value_fen, workers, volunteer_id, notes_sealed, sensitive, created_by, created_at) VALUES (")
         .bind(&id).push(", ").bind(&region).push(", ").bind(station_id.clone()).push(", ").bind(kind.as_str()).push(", ").bind(input.domain.clone()).push(", ")
         .bind(resident_id.clone()).push(", ").bind(input.case_id.clone()).push(", ").bind(input.title.trim()).push(", ").bind(input.served_on.clone()).push(", ")
         .bind(input.started_at.clone()).push(", ").bind(input.duration_minutes).push(", ").bind(person_times).push(", ").bind(method).push(", ")
-        .bind(input.location.trim()).push(", ").bind(input.value_fen).push(", ").bind(input.workers.trim()).push(", ").bind(notes).push(", ")
+        .bind(input.location.trim()).push(", ").bind(input.value_fen).push(", ").bind(input.workers.trim()).push(", ").bind(volunteer_id).push(", ").bind(notes).push(", ")
         .bind(i64::from(input.sensitive)).push(", ").bind(created_by).push(", ").bind(now).push(")")
         .execute(conn).await?;
     for p in &participants {
@@ -401,8 +453,19 @@ async fn reached(conn: &mut AnyConnection, s: &Service) -> StoreResult<Vec<Strin
 }
 
 /// Delete a record entered by mistake (its attendance goes with it). Returns it as it was.
+/// A record a paid disbursement or a volunteer activity points to is kept (refused on `service`).
 pub async fn delete(conn: &mut AnyConnection, viewer: &Viewer, id: &str) -> StoreResult<Service> {
     let s = get(conn, viewer, id).await?;
+    let linked = Sql::new("SELECT (SELECT COUNT(*) FROM charity_disbursements WHERE service_id = ")
+        .bind(id)
+        .push(") + (SELECT COUNT(*) FROM volunteer_activities WHERE service_id = ")
+        .bind(id)
+        .push(")")
+        .fetch_i64(conn)
+        .await?;
+    if linked > 0 {
+        return Err(FieldError::new("service", "service.linked").into());
+    }
     let people = reached(conn, &s).await?;
     Sql::new("DELETE FROM service_participants WHERE service_id = ")
         .bind(id)

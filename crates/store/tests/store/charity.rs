@@ -13,6 +13,8 @@ use shegong_store::charity::{
     self as ch, Decision, DisbursementInput, DonationFilter, DonationInput, FundInput, MemberInput,
     StockInput, WishInput,
 };
+use shegong_store::people::residents::Viewer;
+use shegong_store::people::services;
 use shegong_store::sql::Sql;
 use shegong_store::{PageRequest, StoreError, StoreResult};
 
@@ -371,13 +373,7 @@ db_test!(
         assert_eq!((e.field, e.code), ("amount", "charity.over_balance"));
         decide(&db, &big, false, "2026-2号决议").await.unwrap();
         let id = d.clone();
-        write(&db, move |c| {
-            Box::pin(
-                async move { ch::pay(c, &scope(COUNTY), &id, "2026-02-15", "付-001", NOW).await },
-            )
-        })
-        .await
-        .unwrap();
+        pay(&db, &id, "2026-02-15", None).await.unwrap();
         step(&db, &w, WishState::Fulfilled, "").await.unwrap();
         step(&db, &w, WishState::Confirmed, "").await.unwrap();
         let e = invalid(propose(&db, to_wish(&f, &w, 100)).await);
@@ -484,3 +480,192 @@ db_test!(goods_are_received_issued_and_counted, |db| {
         Err(StoreError::NotFound)
     ));
 });
+
+/// The payer: sees the county's files, not the protected ones (children under 14).
+fn payer() -> Viewer {
+    Viewer {
+        scope: scope(COUNTY),
+        user_id: "u-payer".into(),
+        sees_protected: false,
+        today: chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+    }
+}
+
+async fn pay(db: &Db, id: &str, on: &str, minutes: Option<i64>) -> StoreResult<()> {
+    let (id, p) = (
+        id.to_owned(),
+        ch::Payment {
+            paid_on: on.into(),
+            voucher_no: "付-001".into(),
+            duration_minutes: minutes,
+            workers: "王会计".into(),
+        },
+    );
+    write(db, move |c| {
+        Box::pin(async move {
+            let k = super::volunteers::keys();
+            ch::pay(c, &payer(), &k, &id, &p, "payer", NOW)
+                .await
+                .map(|_| ())
+        })
+    })
+    .await
+}
+
+async fn adult(db: &Db, id: &str, name: &str) {
+    let mut tx = db.begin().await.unwrap();
+    Sql::new("INSERT INTO residents (id, region_code, name, name_key, birth_date, risk_tier, legal_basis, status, visit_interval_days, next_visit_due, registered_on, created_by, created_at, updated_at) VALUES (")
+        .bind(id).push(", ").bind(COUNTY).push(", ").bind(name).push(", 'x', '1950-01-01', 'general', 'consent', 'active', 30, '2026-01-01', '2025-01-01', 'test', ").bind(NOW).push(", ").bind(NOW).push(")")
+        .execute(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+fn to_person(fund: &str, resident: &str, purpose: &str, fen: i64) -> DisbursementInput {
+    DisbursementInput {
+        fund_id: fund.into(),
+        target_kind: TargetKind::Person,
+        wish_id: None,
+        recipient_resident_id: Some(resident.into()),
+        purpose: purpose.into(),
+        amount_fen: fen,
+    }
+}
+
+/// (service records, resource-linking records and value counted, money paid counted).
+async fn tallies(db: &Db) -> (i64, i64, i64, i64) {
+    use shegong_store::statistics::counters::{self, Dim, Regions};
+    let mut c = db.read().await.unwrap();
+    let records = Sql::new("SELECT COUNT(*) FROM services")
+        .fetch_i64(&mut c)
+        .await
+        .unwrap();
+    let mut sums = Vec::new();
+    for (dim, key) in [(Dim::Kind, "resource_linking"), (Dim::Charity, "paid")] {
+        let rows = counters::read(
+            &mut c,
+            &scope(COUNTY),
+            Regions::One(COUNTY),
+            dim,
+            "2000-01",
+            "2099-12",
+        )
+        .await
+        .unwrap();
+        let rows = rows.iter().filter(|r| r.key == key);
+        sums.push(rows.fold((0, 0), |(n, v), r| (n + r.n, v + r.value_fen)));
+    }
+    (records, sums[0].0, sums[0].1, sums[1].1)
+}
+
+db_test!(
+    a_payment_to_a_resident_writes_one_counted_service_record,
+    |db| {
+        let f = fund(&db, fund_input("株洲市慈善总会荷塘社区慈善基金"))
+            .await
+            .unwrap();
+        donate(&db, money(&f, 100_000, "湘捐0001")).await.unwrap();
+        for (n, role) in [
+            ("张主任", CommitteeRole::Chair),
+            ("李委员", CommitteeRole::Member),
+            ("王委员", CommitteeRole::Member),
+            ("赵委员", CommitteeRole::Member),
+            ("钱委员", CommitteeRole::Member),
+            ("孙监督", CommitteeRole::Supervisor),
+        ] {
+            member(&db, &f, n, role).await.unwrap();
+        }
+        adult(&db, "elder1", "李大爷").await;
+        resident(&db, "child1", "王小明").await;
+        let to_elder = propose(&db, to_person(&f, "elder1", "困难老人临时救助", 20_000))
+            .await
+            .unwrap();
+        let to_child = propose(&db, to_person(&f, "child1", "助学", 10_000))
+            .await
+            .unwrap();
+        let project = propose(
+            &db,
+            DisbursementInput {
+                fund_id: f.clone(),
+                target_kind: TargetKind::Project,
+                wish_id: None,
+                recipient_resident_id: None,
+                purpose: "长者食堂助餐".into(),
+                amount_fen: 30_000,
+            },
+        )
+        .await
+        .unwrap();
+        for (n, d) in [&to_elder, &to_child, &project].into_iter().enumerate() {
+            decide(&db, d, true, &format!("2026-{n}号决议"))
+                .await
+                .unwrap();
+        }
+
+        // No length, or one out of range: refused on the field, nothing written.
+        for (minutes, code) in [
+            (None, "form.required"),
+            (Some(0), "form.out_of_range"),
+            (Some(1441), "form.out_of_range"),
+        ] {
+            let e = invalid(pay(&db, &to_elder, "2026-02-15", minutes).await);
+            assert_eq!((e.field, e.code), ("duration_minutes", code));
+        }
+        assert_eq!(tallies(&db).await, (0, 0, 0, 0));
+
+        pay(&db, &to_elder, "2026-02-15", Some(45)).await.unwrap();
+        let mut c = db.read().await.unwrap();
+        let d = ch::get_disbursement(&mut c, &scope(COUNTY), &to_elder)
+            .await
+            .unwrap();
+        assert_eq!(d.state, DisbursementState::Paid);
+        let sid = d.service_id.expect("the payment's service record");
+        let s = services::get(&mut c, &payer(), &sid).await.unwrap();
+        assert_eq!(
+            (s.kind.as_str(), s.domain.as_str(), s.title.as_str()),
+            ("resource_linking", "social_assistance", "困难老人临时救助")
+        );
+        assert_eq!(
+            (s.served_on.as_str(), s.duration_minutes, s.value_fen),
+            ("2026-02-15", 45, 20_000)
+        );
+        assert_eq!(
+            (s.resident_id.as_deref(), s.workers.as_str(), s.station_id),
+            (Some("elder1"), "王会计", None)
+        );
+        drop(c);
+        assert_eq!(tallies(&db).await, (1, 1, 20_000, 20_000));
+        // Paid once: a second payment is refused and writes no second record.
+        assert_eq!(
+            invalid(pay(&db, &to_elder, "2026-02-16", Some(45)).await).field,
+            "decision"
+        );
+
+        // A child's file is protected from this payer: refused on the recipient, nothing written
+        // (neither the payment nor its counters).
+        let e = invalid(pay(&db, &to_child, "2026-02-15", Some(30)).await);
+        assert_eq!(
+            (e.field, e.code),
+            ("recipient_resident_id", "charity.resident_unknown")
+        );
+        let mut c = db.read().await.unwrap();
+        let d = ch::get_disbursement(&mut c, &scope(COUNTY), &to_child)
+            .await
+            .unwrap();
+        assert_eq!((d.state, d.service_id), (DisbursementState::Approved, None));
+        drop(c);
+        assert_eq!(tallies(&db).await, (1, 1, 20_000, 20_000));
+
+        // A project needs no length and writes no record.
+        pay(&db, &project, "2026-02-15", None).await.unwrap();
+        assert_eq!(tallies(&db).await, (1, 1, 20_000, 50_000));
+
+        // The linked record is kept.
+        let e = invalid(
+            write(&db, move |c| {
+                Box::pin(async move { services::delete(c, &payer(), &sid).await.map(|_| ()) })
+            })
+            .await,
+        );
+        assert_eq!((e.field, e.code), ("service", "service.linked"));
+    }
+);

@@ -27,6 +27,7 @@ mod stations;
 mod stats;
 mod timebank;
 mod users;
+mod visit_earn;
 mod volunteers;
 
 use shegong_domain::{RegionCode, Role, Scope};

@@ -342,6 +342,8 @@ pub struct DisbursementDto {
     pub decided_on: Option<String>,
     pub paid_on: Option<String>,
     pub voucher_no: String,
+    /// The service record a payment to a resident wrote (`/api/v1/services/{id}`).
+    pub service_id: Option<String>,
     pub created_at: String,
 }
 
@@ -359,6 +361,7 @@ fn disbursement_dto(d: Disbursement) -> DisbursementDto {
         decided_on: d.decided_on,
         paid_on: d.paid_on,
         voucher_no: d.voucher_no,
+        service_id: d.service_id,
         created_at: rfc3339(d.created_at),
     }
 }
@@ -513,6 +516,11 @@ pub struct PaymentBody {
     /// The host's payment voucher.
     #[serde(default)]
     pub voucher_no: String,
+    /// Required (1–1440) when the disbursement goes to a resident on file: the payment then
+    /// writes the resident's service record (资源链接) and this is its length in minutes.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 1440)]
+    pub duration_minutes: Option<i64>,
 }
 
 /// Record the payment (through the host) of an approved disbursement.
@@ -529,15 +537,21 @@ pub async fn pay(
     super::writer(&ctx)?;
     check_id(&id)?;
     load_disbursement(&state, &ctx, &id).await?;
-    let (paid_on, voucher) = super::payment_input(
+    let p = super::payment_input(
         &form(vec![
             ("paid_on", b.paid_on.unwrap_or_default()),
             ("voucher_no", b.voucher_no),
+            (
+                "duration_minutes",
+                b.duration_minutes
+                    .map(|m| m.to_string())
+                    .unwrap_or_default(),
+            ),
         ]),
         state.now(),
     )
     .map_err(WebError::Invalid)?;
-    super::pay(&state, &ctx, &id, paid_on, voucher).await?;
+    super::pay(&state, &ctx, &id, p).await?;
     Ok(Json(load_disbursement(&state, &ctx, &id).await?))
 }
 

@@ -678,30 +678,37 @@ pub async fn decide(state: &AppState, ctx: &Ctx, id: &str, d: Decision) -> WebRe
     .await
 }
 
-pub async fn pay(
-    state: &AppState,
-    ctx: &Ctx,
-    id: &str,
-    paid_on: String,
-    voucher_no: String,
-) -> WebResult<()> {
-    writer(ctx)?;
-    let (id, now) = (id.to_owned(), state.now());
+/// Record a payment; one to a resident also writes their service record (linked and audited
+/// with the payment), with the payer as its worker.
+pub async fn pay(state: &AppState, ctx: &Ctx, id: &str, mut p: ch::Payment) -> WebResult<()> {
+    let u = writer(ctx)?;
+    p.workers = u.user.display_name.clone();
+    let v = crate::people::residents::viewer(state, u);
+    let (app, id, now) = (state.clone(), id.to_owned(), state.now());
     write_or_invalid(
         state,
         ctx,
         Entry::new("charity_disbursement", "pay"),
-        move |conn, scope, _by| -> WorkWith<'_, ()> {
+        move |conn, _scope, by| -> WorkWith<'_, ()> {
             Box::pin(async move {
-                let before = ch::pay(conn, &scope, &id, &paid_on, &voucher_no, now).await?;
+                let before = ch::pay(conn, &v, &app.keys, &id, &p, &by, now).await?;
+                let mut changes = vec![
+                    Change::new("state", Some(before.state.as_str()), Some("paid")),
+                    after("paid_on", p.paid_on),
+                    after("voucher_no", p.voucher_no),
+                ];
+                let service = ch::get_disbursement(conn, &v.scope, &id).await?.service_id;
+                if let Some(sid) = service {
+                    changes.push(after("service_id", sid));
+                    changes.extend(
+                        p.duration_minutes
+                            .map(|m| after("duration_minutes", m.to_string())),
+                    );
+                }
                 let done = Done {
                     entity_id: id,
                     region: Some(before.region_code),
-                    changes: vec![
-                        Change::new("state", Some(before.state.as_str()), Some("paid")),
-                        after("paid_on", paid_on),
-                        after("voucher_no", voucher_no),
-                    ],
+                    changes,
                 };
                 Ok((done, ()))
             })
@@ -752,13 +759,23 @@ pub fn step_input(f: &FormData, now: i64) -> Result<(WishState, String, String),
     Ok((to, claimant, on))
 }
 
-/// Reads of the payment form: the date and voucher.
-pub fn payment_input(f: &FormData, now: i64) -> Result<(String, String), Vec<FieldError>> {
+/// Reads of the payment form: the date, voucher and, for a payment to a resident, the minutes of
+/// the service record it writes (the payer fills in `workers` when writing).
+pub fn payment_input(f: &FormData, now: i64) -> Result<ch::Payment, Vec<FieldError>> {
     let mut c = Check::default();
     let paid_on = date_or_today(&mut c, "paid_on", f.get("paid_on"), now);
-    let voucher = c.opt_text("voucher_no", f.get("voucher_no").trim(), 50);
+    let voucher_no = c.opt_text("voucher_no", f.get("voucher_no").trim(), 50);
+    let duration_minutes = match f.get("duration_minutes").trim() {
+        "" => None,
+        v => Some(c.int("duration_minutes", v, 1, 1440, 0)),
+    };
     c.finish()?;
-    Ok((paid_on, voucher))
+    Ok(ch::Payment {
+        paid_on,
+        voucher_no,
+        duration_minutes,
+        workers: String::new(),
+    })
 }
 
 /// An id in a path or body longer than any id is nobody's.

@@ -638,7 +638,7 @@ pub async fn pay(
     writer(&ctx)?;
     let fund = fund_of_disbursement(&state, &ctx, &id).await?;
     let result = match super::payment_input(&f, state.now()) {
-        Ok((on, voucher)) => super::pay(&state, &ctx, &id, on, voucher).await,
+        Ok(p) => super::pay(&state, &ctx, &id, p).await,
         Err(errors) => Err(WebError::Invalid(errors)),
     };
     done(&state, &ctx, &fund, Form::Decision, f, result).await

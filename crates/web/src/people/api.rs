@@ -484,6 +484,9 @@ pub struct ServiceDto {
     /// Value of linked resources, in fen.
     pub value_fen: i64,
     pub workers: String,
+    /// The registered volunteer who served (`/api/v1/volunteers/{id}`); such a record is of
+    /// method `volunteer`, and a time-bank EARN from it credits only that volunteer's account.
+    pub volunteer_id: Option<String>,
 }
 
 impl From<Service> for ServiceDto {
@@ -505,6 +508,7 @@ impl From<Service> for ServiceDto {
             location: s.location,
             value_fen: s.value_fen,
             workers: s.workers,
+            volunteer_id: s.volunteer_id,
         }
     }
 }
@@ -578,6 +582,10 @@ pub struct ServiceBody {
     /// Value of linked resources in yuan (`"1200.50"`).
     pub value: Option<String>,
     pub workers: String,
+    /// The registered volunteer who served, in the caller's scope. The record's method is then
+    /// `volunteer`: a visit given another method is refused (422 on `method`), an empty one is
+    /// taken as `volunteer`.
+    pub volunteer_id: Option<String>,
     pub notes: Option<String>,
     #[serde(default)]
     pub sensitive: bool,
@@ -616,6 +624,7 @@ pub async fn api_record_service(
         ("location".to_owned(), o(&b.location)),
         ("value".to_owned(), o(&b.value)),
         ("workers".to_owned(), b.workers.clone()),
+        ("volunteer_id".to_owned(), o(&b.volunteer_id)),
         ("notes".to_owned(), o(&b.notes)),
         (
             "sensitive".to_owned(),

@@ -9,11 +9,13 @@ use chrono::Datelike;
 use serde::Deserialize;
 use shegong_domain::network::station::ServiceDomain;
 use shegong_domain::people::{ServiceKind, VisitMethod};
+use shegong_domain::volunteers::VolunteerStatus;
 use shegong_domain::{FieldError, Permission};
 use shegong_store::admin::audit::Change;
 use shegong_store::people::idempotency;
 use shegong_store::people::residents::{self};
 use shegong_store::people::services::{self, Service, ServiceInput};
+use shegong_store::volunteers::registry;
 use shegong_store::{PageRequest, network::stations};
 use utoipa::IntoParams;
 
@@ -314,6 +316,8 @@ struct ServiceFormPage {
     methods: Vec<(String, String)>,
     stations: Vec<(String, String)>,
     participants: Vec<(String, String)>,
+    /// Active volunteers in scope: (id, `name（number）`).
+    volunteers: Vec<(String, String)>,
 }
 
 impl ServiceFormPage {
@@ -338,6 +342,7 @@ impl ServiceFormPage {
             "location",
             "value",
             "workers",
+            "volunteer_id",
             "title",
             "notes",
         ])
@@ -394,6 +399,7 @@ async fn service_form(
     } else {
         vec![]
     };
+    let volunteers = volunteers_to_pick(&mut c, &v.scope).await?;
     drop(c);
     let title = t.get("service.record");
     let mut crumbs = vec![Crumb::link(t.get("menu.services"), "/services")];
@@ -423,9 +429,26 @@ async fn service_form(
             methods: labels(&t, "visit.method", VisitMethod::ALL, VisitMethod::as_str),
             stations,
             participants,
+            volunteers,
             t,
         },
     ))
+}
+
+/// The volunteers a record may name: the active ones in scope, by number (the first 500).
+async fn volunteers_to_pick(
+    c: &mut shegong_store::Conn,
+    scope: &shegong_domain::Scope,
+) -> WebResult<Vec<(String, String)>> {
+    let f = registry::Filter {
+        status: Some(VolunteerStatus::Active),
+        ..Default::default()
+    };
+    Ok(registry::list_all(c, scope, &f, 500)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, format!("{}（{}）", v.name, v.volunteer_no)))
+        .collect())
 }
 
 pub async fn new_service(
@@ -479,7 +502,10 @@ pub fn parse_service(f: &FormData) -> Result<ServiceInput, Vec<FieldError>> {
     let title = c.opt_text("title", f.get("title").trim(), 100);
     let location = c.opt_text("location", f.get("location").trim(), 200);
     let notes = c.opt_text("notes", f.get("notes").trim(), 5000);
-    let method = match (kind, f.get("method")) {
+    let volunteer_id = Some(f.get("volunteer_id").trim().to_owned()).filter(|s| !s.is_empty());
+    let method = match (kind, f.get("method").trim()) {
+        // A volunteer's visit is of method `volunteer`: left empty, the store sets it.
+        (Some(ServiceKind::Visit), "") if volunteer_id.is_some() => None,
         (Some(ServiceKind::Visit), m) => {
             c.take(VisitMethod::parse(m)).map(|m| m.as_str().to_owned())
         }
@@ -506,6 +532,7 @@ pub fn parse_service(f: &FormData) -> Result<ServiceInput, Vec<FieldError>> {
         location,
         value_fen,
         workers,
+        volunteer_id,
         notes,
         sensitive: f.has("sensitive", "1"),
     })
@@ -549,6 +576,9 @@ fn audit_changes(i: &ServiceInput) -> Vec<Change> {
         Change::new("served_on", None::<String>, Some(i.served_on.clone())),
         Change::new("resident", None::<String>, i.resident_id.clone()),
     ];
+    if let Some(v) = &i.volunteer_id {
+        c.push(Change::new("volunteer_id", None::<String>, Some(v.clone())));
+    }
     if !i.notes.is_empty() {
         c.push(Change::redacted("notes"));
     }

@@ -350,6 +350,7 @@ fn service_of(
         location: a.address.clone(),
         value_fen: 0,
         workers: format!("{}（志愿者 {volunteers} 人次）", a.station_name),
+        volunteer_id: None,
         notes: String::new(),
         sensitive: false,
     }

@@ -9,7 +9,7 @@ use shegong_store::sql::Sql;
 
 const COUNTY: &str = "430202";
 
-fn fund_body(name: &str) -> serde_json::Value {
+pub(super) fn fund_body(name: &str) -> serde_json::Value {
     serde_json::json!({"region_code": COUNTY, "name": name, "host_name": "株洲市慈善总会",
         "host_uscc": "91350100M000100Y43", "host_public_fundraising": true, "initiator": "荷塘区月塘街道",
         "purpose": "困难群众帮扶、微心愿", "residual_rule": "转入株洲市慈善总会同类项目", "starts_on": "2026-01-01"})
@@ -20,7 +20,7 @@ fn id_of(res: &Res) -> String {
     res.json()["id"].as_str().unwrap().to_owned()
 }
 
-fn fields(res: &Res) -> Vec<String> {
+pub(super) fn fields(res: &Res) -> Vec<String> {
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
     res.json()["errors"]
         .as_array()
@@ -30,7 +30,7 @@ fn fields(res: &Res) -> Vec<String> {
         .collect()
 }
 
-async fn resident(app: &TestApp, id: &str, name: &str) {
+pub(super) async fn resident(app: &TestApp, id: &str, name: &str) {
     let mut tx = app.state.db.begin().await.unwrap();
     Sql::new("INSERT INTO residents (id, region_code, name, name_key, birth_date, risk_tier, legal_basis, status, visit_interval_days, next_visit_due, registered_on, created_by, created_at, updated_at) VALUES (")
         .bind(id).push(", ").bind(COUNTY).push(", ").bind(name).push(", 'x', '2015-01-01', 'general', 'consent', 'active', 30, '2026-01-01', '2025-01-01', 'test', 0, 0)")
@@ -38,7 +38,7 @@ async fn resident(app: &TestApp, id: &str, name: &str) {
     tx.commit().await.unwrap();
 }
 
-async fn committee(c: &mut Client, fund: &str) {
+pub(super) async fn committee(c: &mut Client, fund: &str) {
     for (name, role) in [
         ("张主任", "chair"),
         ("李委员", "member"),

@@ -35,6 +35,7 @@ mod timebank;
 mod twofactor;
 mod uploads;
 mod users_audit;
+mod visit_earn;
 mod volunteers;
 
 use std::collections::BTreeMap;
