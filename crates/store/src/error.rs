@@ -17,6 +17,8 @@ pub enum StoreError {
 /// Unique keys, by a fragment of their constraint name or message, and the field they guard.
 /// The one place where database constraint errors become user-facing field errors.
 pub const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
+    // Before `uscc`: SQLite names the columns (`host_uscc, receipt_no`).
+    ("receipt_no", "receipt_no", "charity.receipt_no_taken"),
     ("username", "username", "user.username_taken"),
     ("uscc", "uscc", "org.uscc_taken"),
     ("token_hash", "token", "token.duplicate"),

@@ -300,6 +300,29 @@ db_test!(donations_keep_receipt_numbers_unique_per_host, |db| {
     // Goods donated are in stock.
     let stock = ch::stock(&mut c, &scope(COUNTY), &f).await.unwrap();
     assert_eq!((stock[0].item.as_str(), stock[0].quantity), ("大米", 20));
+    // Recorded at the same moment on two connections: one receipt, the rest refused by name.
+    drop(c);
+    let mut tasks = Vec::new();
+    for fen in [1_000, 2_000, 3_000, 4_000] {
+        let (db, f) = (db.clone(), f.clone());
+        tasks.push(tokio::spawn(async move {
+            donate(&db, money(&f, fen, "湘捐0009")).await
+        }));
+    }
+    let mut taken = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => taken += 1,
+            Err(e) => {
+                let e = invalid(Err::<String, _>(e));
+                assert_eq!(
+                    (e.field, e.code),
+                    ("receipt_no", "charity.receipt_no_taken")
+                );
+            }
+        }
+    }
+    assert_eq!(taken, 1);
 });
 
 db_test!(
