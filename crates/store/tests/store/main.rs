@@ -9,6 +9,7 @@ mod backup;
 mod backup_keys;
 mod charity;
 mod collation;
+mod community;
 mod deliverables;
 mod evaluations;
 mod execution;
