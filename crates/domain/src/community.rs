@@ -31,7 +31,7 @@ codes!(
 
 codes!(
     /// Where the matter came from.
-    Source, "source", "issue.source_unknown" {
+    Source, "origin", "issue.source_unknown" {
         Visit = "visit",
         Assessment = "assessment",
         Ticket = "ticket",

@@ -167,12 +167,13 @@ async fn place(
     }
 }
 
-/// Register an issue raised at `now`, due by the region's `policy`; returns its id.
+/// Register an issue raised at `now`, due by the policy of its region (`policy_of`, from the
+/// configuration); returns its id.
 pub async fn create(
     conn: &mut AnyConnection,
     viewer: &Viewer,
     input: &IssueInput,
-    policy: &DuePolicy,
+    policy_of: &(dyn Fn(&str) -> DuePolicy + Sync),
     (by, now): (&str, Millis),
 ) -> StoreResult<String> {
     if let Some(e) = input.validate().into_iter().next() {
@@ -202,7 +203,7 @@ pub async fn create(
         .await?;
     let issue_no = format!("{prefix}-{:03}", seq + 1);
     let id = new_id();
-    let due = policy.due(input.colour, now);
+    let due = policy_of(&region).due(input.colour, now);
     Sql::new("INSERT INTO community_issues (id, issue_no, region_code, station_id, subject, resident_id, household_id, source, source_ref, category, title, description, colour, raised_at, due_at, state, created_by, created_at, updated_at) VALUES (")
         .bind(&id).push(", ").bind(issue_no).push(", ").bind(region).push(", ").bind(input.station_id.clone())
         .push(", ").bind(input.subject.as_str()).push(", ").bind(input.resident_id.clone()).push(", ").bind(input.household_id.clone())

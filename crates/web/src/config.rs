@@ -37,6 +37,32 @@ pub struct Config {
     pub twofactor_for_administrators: bool,
     /// Local rules of volunteering.
     pub volunteers: VolunteerRules,
+    /// Local rules of the 急难愁盼 ledger.
+    pub community: CommunityRules,
+}
+
+/// The 急难愁盼 ledger's rules that differ from place to place.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CommunityRules {
+    /// Due-time policy per region code (province `43`, city `4302`, county `430202`, township
+    /// …; the longest matching code wins) or `default`; e.g.
+    /// `[community.issue_due.default]` `red = { hours = 24 }`, `yellow = { working_days = 5 }`,
+    /// `blue = { hours = 8 }` (the built-in policy, 池州 滨江社区's ledger).
+    pub issue_due: std::collections::BTreeMap<String, shegong_domain::community::DuePolicy>,
+}
+
+impl CommunityRules {
+    /// The due-time policy of the matters of `region`.
+    pub fn issue_policy(&self, region: &str) -> shegong_domain::community::DuePolicy {
+        [12, 9, 6, 4, 2]
+            .iter()
+            .filter_map(|n| region.get(..*n))
+            .find_map(|code| self.issue_due.get(code))
+            .or_else(|| self.issue_due.get("default"))
+            .copied()
+            .unwrap_or_default()
+    }
 }
 
 /// Volunteering rules that differ from place to place.
@@ -207,6 +233,7 @@ impl Default for Config {
             import: ImportLimits::default(),
             twofactor_for_administrators: true,
             volunteers: VolunteerRules::default(),
+            community: CommunityRules::default(),
         }
     }
 }
@@ -254,6 +281,13 @@ impl Config {
         }
         if self.portal_min_cell < 1 {
             return Err("portal_min_cell must be at least 1".into());
+        }
+        for (region, p) in &self.community.issue_due {
+            if p.validate().is_err() {
+                return Err(format!(
+                    "community.issue_due.{region}: every allowance must be 1 hour to a year, or 1 to 260 working days"
+                ));
+            }
         }
         self.import.validate()
     }
@@ -323,6 +357,33 @@ mod tests {
         assert_eq!(c.crypto.key_file, d.crypto.key_file);
         assert_eq!(c.import, d.import);
         assert_eq!(c.volunteers, d.volunteers);
+    }
+
+    #[test]
+    fn issue_policies_follow_the_longest_region_code_then_the_default() {
+        use shegong_domain::community::{Allowance, Colour};
+        let c: Config = toml::from_str(
+            "[community.issue_due.default]\nred = { hours = 12 }\nyellow = { working_days = 3 }\nblue = { hours = 4 }\n\
+             [community.issue_due.4302]\nred = { hours = 24 }\nyellow = { working_days = 5 }\nblue = { hours = 8 }\n",
+        )
+        .unwrap();
+        c.validate().unwrap();
+        let p = c.community.issue_policy("430202001");
+        assert_eq!(p.allowance(Colour::Red), Allowance::Hours(24));
+        let p = c.community.issue_policy("440106001");
+        assert_eq!(p.allowance(Colour::Yellow), Allowance::WorkingDays(3));
+        let bad: Config = toml::from_str(
+            "[community.issue_due.43]\nred = { hours = 0 }\nyellow = { hours = 1 }\nblue = { hours = 1 }\n",
+        )
+        .unwrap();
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .contains("community.issue_due.43")
+        );
+        assert!(
+            toml::from_str::<Config>("[community.issue_due.43]\nred = { days = 1 }\n").is_err()
+        );
     }
 
     #[test]

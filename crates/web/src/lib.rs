@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod charity;
+pub mod community;
 pub mod config;
 pub mod http;
 pub mod import;
@@ -57,6 +58,7 @@ pub const AREAS: &[http::area::Area] = &[
     purchase::evaluations::AREA,
     timebank::AREA,
     charity::AREA,
+    community::AREA,
     admin::AREA,
     import::AREA,
 ];

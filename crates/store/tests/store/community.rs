@@ -52,7 +52,7 @@ fn input(subject: Subject, colour: Colour) -> IssueInput {
 
 async fn raise(db: &Db, v: &Viewer, i: IssueInput, at: i64) -> StoreResult<String> {
     let mut tx = db.begin().await.unwrap();
-    let id = cm::create(&mut tx, v, &i, &DuePolicy::default(), ("tester", at)).await?;
+    let id = cm::create(&mut tx, v, &i, &|_| DuePolicy::default(), ("tester", at)).await?;
     tx.commit().await.unwrap();
     Ok(id)
 }
@@ -165,7 +165,10 @@ db_test!(
             overdue_at: Some(late),
             ..Filter::default()
         };
-        assert_eq!(issues(&db, overdue.clone()).await, [red.clone()]);
+        assert_eq!(
+            issues(&db, overdue.clone()).await,
+            std::slice::from_ref(&red)
+        );
         step(&db, &red, Step::Answer, "已联系物业更换灯泡", late)
             .await
             .unwrap();

@@ -138,6 +138,7 @@ impl Fixtures {
                     "funds" => "fund",
                     "wishes" => "wish",
                     "disbursements" => "disbursement",
+                    "issues" => "issue",
                     _ => return None,
                 }
             }
@@ -1415,6 +1416,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     ids.insert("tb_account", accounts);
     ids.insert("tb_entry", entries);
     charity_fixtures(api, &mut ids).await;
+    ids.insert("issue", issue_fixtures(api).await);
     ids.insert("contract", vec![contract]);
     ids.insert("expense", vec![expense]);
     ids.insert("fill", vec![fill]);
@@ -1441,6 +1443,17 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
             .to_vec(),
     );
     Fixtures { ids }
+}
+
+/// Two community issues (急难愁盼) of the township, just registered: each may be verified.
+async fn issue_fixtures(api: &mut Client) -> Vec<String> {
+    let mut ids = Vec::new();
+    for colour in ["red", "blue"] {
+        let body = json!({"subject": "community", "region": "430203001", "origin": "visit",
+                          "category": "utilities", "title": "楼道灯不亮", "colour": colour});
+        ids.push(create(api, "/api/v1/issues", body).await);
+    }
+    ids
 }
 
 /// FNV-1a: a fixed hash of an operation's name (std's hashers may change between releases).

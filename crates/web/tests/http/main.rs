@@ -7,6 +7,7 @@ mod accounts;
 mod activities;
 mod api;
 mod charity;
+mod community;
 mod construction;
 mod csv_export;
 mod deliverables;
