@@ -117,11 +117,12 @@ pub fn shown_colour(colour: Colour, state: IssueState) -> &'static str {
     }
 }
 
-/// How long a colour has: hours on the clock, or working days (Monday to Friday) counted from
-/// the next day and ending at that day's end.
+/// How long a colour has: minutes or hours on the clock, or working days (Monday to Friday)
+/// counted from the next day and ending at that day's end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Allowance {
+    Minutes(u32),
     Hours(u32),
     WorkingDays(u32),
 }
@@ -162,6 +163,7 @@ impl DuePolicy {
     /// The due time (UTC millis) of a matter of `colour` raised at `raised` (UTC millis).
     pub fn due(&self, colour: Colour, raised: i64) -> i64 {
         match self.allowance(colour) {
+            Allowance::Minutes(m) => raised.saturating_add(i64::from(m) * 60_000),
             Allowance::Hours(h) => raised.saturating_add(i64::from(h) * HOUR),
             Allowance::WorkingDays(n) => {
                 let day = DateTime::from_timestamp_millis(raised.saturating_add(CST))
@@ -176,10 +178,11 @@ impl DuePolicy {
         }
     }
 
-    /// Every allowance at least an hour or a day, and at most a year's worth.
+    /// Every allowance at least a minute, an hour or a day, and at most a year's worth.
     pub fn validate(&self) -> Result<(), FieldError> {
         for a in [self.red, self.yellow, self.blue] {
             let ok = match a {
+                Allowance::Minutes(m) => (1..=60 * 24 * 365).contains(&m),
                 Allowance::Hours(h) => (1..=24 * 365).contains(&h),
                 Allowance::WorkingDays(d) => (1..=260).contains(&d),
             };

@@ -285,7 +285,7 @@ impl Config {
         for (region, p) in &self.community.issue_due {
             if p.validate().is_err() {
                 return Err(format!(
-                    "community.issue_due.{region}: every allowance must be 1 hour to a year, or 1 to 260 working days"
+                    "community.issue_due.{region}: every allowance must be 1 minute or 1 hour to a year, or 1 to 260 working days"
                 ));
             }
         }
