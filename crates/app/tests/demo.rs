@@ -488,3 +488,42 @@ async fn the_demo_volunteers_have_a_season_of_activities_hours_in_every_state_an
         "{stock:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_ledger_has_issues_of_every_colour_in_every_state() {
+    use shegong_domain::community::{Colour, IssueState};
+    use shegong_store::community as cm;
+    let demo = TestApp::new(shegong_store::testing::sqlite().await).await;
+    assert!(demo::seed(&demo.state).await.unwrap());
+    let mut c = demo.state.db.read().await.unwrap();
+    let issues = cm::list(
+        &mut c,
+        &Scope::national(),
+        &Default::default(),
+        PageRequest::new(Some(1), Some(100)),
+    )
+    .await
+    .unwrap()
+    .items;
+    assert_eq!(issues.len(), 40);
+    for colour in Colour::ALL {
+        assert!(issues.iter().any(|i| i.colour == *colour), "{colour:?}");
+    }
+    for s in IssueState::ALL {
+        assert!(issues.iter().any(|i| i.state == *s), "{s:?}");
+    }
+    let now = demo.state.now();
+    assert!(
+        issues.iter().any(|i| i.overdue(now)),
+        "some answered late or open past due"
+    );
+    assert!(issues.iter().any(|i| i.shown_colour() == "green"));
+    assert!(
+        issues
+            .iter()
+            .map(|i| &i.region_code)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            > 3
+    );
+}
