@@ -77,6 +77,12 @@ app_test!(
         )
         .await;
         refused(&res, "resident_id", "issue.resident_unknown");
+        // A resident's file links to the form with the person filled in.
+        let form = worker
+            .get("/community-issues/new?subject=person&resident_id=r-42&origin=visit&title=x")
+            .await;
+        assert_eq!(form.select("#resident_id[value='r-42']").len(), 1);
+        assert_eq!(form.select("#title[value='x']").len(), 0);
 
         let step = |s: &'static str, extra: serde_json::Value| {
             let mut b = serde_json::json!({"step": s});
