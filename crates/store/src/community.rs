@@ -10,12 +10,14 @@ use shegong_domain::community::{
     self as cm, Category, Colour, DuePolicy, IssueState, Rating, Responsibility, Source, Step,
     Subject,
 };
+use shegong_domain::volunteers::attendance::local_day;
 use shegong_domain::{FieldError, RegionCode, Scope};
 use sqlx::AnyConnection;
 
 use crate::network::station_scope;
 use crate::people::residents::{Viewer, in_scope, local_region};
 use crate::sql::Sql;
+use crate::statistics::counters;
 use crate::{Millis, Page, PageRequest, StoreError, StoreResult, new_id};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -193,7 +195,7 @@ pub async fn create(
         // An organisation sees only its stations' records: one must be named.
         return Err(FieldError::new("station", "form.required").into());
     }
-    let day = shegong_domain::volunteers::attendance::local_day(now);
+    let day = local_day(now);
     let prefix = format!("{region}-{}", day.format("%Y%m%d"));
     let seq = Sql::new("SELECT COUNT(*) FROM community_issues WHERE region_code = ")
         .bind(region.as_str())
@@ -204,15 +206,18 @@ pub async fn create(
     let issue_no = format!("{prefix}-{:03}", seq + 1);
     let id = new_id();
     let due = policy_of(&region).due(input.colour, now);
-    Sql::new("INSERT INTO community_issues (id, issue_no, region_code, station_id, subject, resident_id, household_id, source, source_ref, category, title, description, colour, raised_at, due_at, state, created_by, created_at, updated_at) VALUES (")
-        .bind(&id).push(", ").bind(issue_no).push(", ").bind(region).push(", ").bind(input.station_id.clone())
+    let raised_on = day.to_string();
+    Sql::new("INSERT INTO community_issues (id, issue_no, region_code, station_id, subject, resident_id, household_id, source, source_ref, category, title, description, colour, raised_at, raised_on, due_at, state, created_by, created_at, updated_at) VALUES (")
+        .bind(&id).push(", ").bind(issue_no).push(", ").bind(region.as_str()).push(", ").bind(input.station_id.clone())
         .push(", ").bind(input.subject.as_str()).push(", ").bind(input.resident_id.clone()).push(", ").bind(input.household_id.clone())
         .push(", ").bind(input.source.as_str()).push(", ").bind(input.source_ref.trim()).push(", ").bind(input.category.as_str())
         .push(", ").bind(input.title.trim()).push(", ").bind(input.description.trim()).push(", ").bind(input.colour.as_str())
-        .push(", ").bind(now).push(", ").bind(due).push(", 'registered', ").bind(by).push(", ").bind(now).push(", ").bind(now).push(")")
+        .push(", ").bind(now).push(", ").bind(raised_on.as_str()).push(", ").bind(due).push(", 'registered', ").bind(by).push(", ").bind(now).push(", ").bind(now).push(")")
         .execute(conn)
         .await?;
     record(conn, &id, (None, IssueState::Registered), "", (by, now)).await?;
+    let raised = format!("raised_{}", input.colour.as_str());
+    counters::issue(conn, &region, &raised_on, &[raised.as_str()], 1).await?;
     Ok(id)
 }
 
@@ -281,13 +286,15 @@ pub async fn step(
             q.push(", answer = ")
                 .bind(input.note.trim())
                 .push(", answered_at = ")
-                .bind(now);
+                .bind(now)
+                .push(", answered_on = ")
+                .bind(local_day(now).to_string());
         }
         Step::Rate(r) => {
             q.push(", rating = ").bind(r.as_str());
             if r == Rating::Unsatisfied {
                 // Handled again: the next answer is the one that counts.
-                q.push(", answered_at = NULL");
+                q.push(", answered_at = NULL, answered_on = NULL");
             }
         }
         _ => {}
@@ -300,7 +307,30 @@ pub async fn step(
         return Err(FieldError::new("step", "issue.step_not_allowed").into());
     }
     record(conn, id, (Some(before.state), to), &input.note, (by, now)).await?;
+    count_answer(conn, &before, input.step, now).await?;
     Ok(before)
+}
+
+/// Keep the dashboards' answered and on-time counts: up when answered, down again (at the
+/// answer's month) when an unsatisfied rating takes the answer back.
+async fn count_answer(
+    conn: &mut AnyConnection,
+    before: &Issue,
+    step: Step,
+    now: Millis,
+) -> StoreResult<()> {
+    let (at, sign) = match (step, before.answered_at) {
+        (Step::Answer, _) => (now, 1),
+        (Step::Rate(Rating::Unsatisfied), Some(at)) => (at, -1),
+        _ => return Ok(()),
+    };
+    let keys: &[&str] = if at <= before.due_at {
+        &["answered", "on_time"]
+    } else {
+        &["answered"]
+    };
+    let day = local_day(at).to_string();
+    counters::issue(conn, &before.region_code, &day, keys, sign).await
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

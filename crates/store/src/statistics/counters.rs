@@ -22,7 +22,9 @@
 //!   as `reversal_<kind reversed>`): entries, and the credits moved in the `minutes` column (a
 //!   credit is the scheme's unit of time, never money), at the scheme's region; and (month '')
 //!   person, group and pool accounts by kind (`timebank_balance`): accounts open, credits held
-//!   in `minutes`, at the account's region.
+//!   in `minutes`, at the account's region;
+//! - 急难愁盼 issues by month (`issues`): `raised_<colour>` by the day raised, `answered` and `on_time`
+//!   (answered by the due time) by the day answered — an unsatisfied rating takes the answer back.
 //!
 //! `verify` recomputes everything from raw rows and lists differences; `rebuild` repairs.
 
@@ -86,10 +88,12 @@ pub enum Dim {
     TimebankFlow,
     /// Time-bank person, group and pool accounts by kind (credits held in `minutes`).
     TimebankBalance,
+    /// Community issues by month: raised by colour, answered, answered on time.
+    Issues,
 }
 
 impl Dim {
-    pub const ALL: [Dim; 15] = [
+    pub const ALL: [Dim; 16] = [
         Dim::Kind,
         Dim::Domain,
         Dim::Station,
@@ -105,6 +109,7 @@ impl Dim {
         Dim::Charity,
         Dim::TimebankFlow,
         Dim::TimebankBalance,
+        Dim::Issues,
     ];
 
     /// The name stored in the `dim` column and used in the open-data API (`by=`).
@@ -125,6 +130,7 @@ impl Dim {
             Dim::Charity => "charity",
             Dim::TimebankFlow => "timebank_flow",
             Dim::TimebankBalance => "timebank_balance",
+            Dim::Issues => "issues",
         }
     }
 
@@ -418,7 +424,48 @@ async fn recompute(conn: &mut AnyConnection) -> StoreResult<Changes> {
     recompute_volunteers(conn, &mut c, None).await?;
     recompute_charity(conn, &mut c).await?;
     recompute_timebank(conn, &mut c).await?;
+    recompute_issues(conn, &mut c).await?;
     Ok(c)
+}
+
+/// Issues raised by month and colour; answered, and answered on time, by the month answered.
+async fn recompute_issues(conn: &mut AnyConnection, c: &mut Changes) -> StoreResult<()> {
+    let rows: Vec<(String, String, String, i64)> = Sql::new(
+        "SELECT region_code, SUBSTR(raised_on, 1, 7) AS month, 'raised_' || colour AS key, COUNT(*) FROM community_issues \
+         GROUP BY region_code, month, key \
+         UNION ALL SELECT region_code, SUBSTR(answered_on, 1, 7) AS month, 'answered', COUNT(*) FROM community_issues \
+         WHERE answered_on IS NOT NULL GROUP BY region_code, month \
+         UNION ALL SELECT region_code, SUBSTR(answered_on, 1, 7) AS month, 'on_time', COUNT(*) FROM community_issues \
+         WHERE answered_on IS NOT NULL AND answered_at <= due_at GROUP BY region_code, month",
+    )
+    .fetch_all(conn)
+    .await?;
+    for (region, month, key, n) in rows {
+        c.add(&region, &month, Dim::Issues, &key, count(n), 1);
+    }
+    Ok(())
+}
+
+/// Count an issue's change at `region` on `day` (`YYYY-MM-DD`): `key` one up, or down with -1.
+pub async fn issue(
+    conn: &mut AnyConnection,
+    region: &str,
+    day: &str,
+    keys: &[&str],
+    sign: i64,
+) -> StoreResult<()> {
+    let mut c = Changes::default();
+    for key in keys {
+        c.add(
+            region,
+            day.get(..7).unwrap_or(day),
+            Dim::Issues,
+            key,
+            Values::one(),
+            sign,
+        );
+    }
+    apply(conn, c).await
 }
 
 /// The account kinds whose balances are counted: what people, groups and the donation pool hold

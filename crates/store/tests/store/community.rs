@@ -231,6 +231,32 @@ db_test!(
             ),
             (2, 1, 1, 1, 0, 1, 0)
         );
+        // The dashboards' counters agree with the rows (the unsatisfied rating took the first
+        // answer back): one red and one yellow raised, one answered, late.
+        use shegong_store::statistics::counters::{self, Dim, Regions};
+        let diff = counters::verify(&mut c).await.unwrap();
+        let issues_diff: Vec<_> = diff.iter().filter(|d| d.0.dim == Dim::Issues).collect();
+        assert!(issues_diff.is_empty(), "{issues_diff:?}");
+        let rows = counters::read(
+            &mut c,
+            &scope(TOWN),
+            Regions::One(TOWN),
+            Dim::Issues,
+            "2000-01",
+            "2099-12",
+        )
+        .await
+        .unwrap();
+        let n = |k: &str| rows.iter().filter(|r| r.key == k).map(|r| r.n).sum::<i64>();
+        assert_eq!(
+            (
+                n("raised_red"),
+                n("raised_yellow"),
+                n("answered"),
+                n("on_time")
+            ),
+            (1, 1, 1, 0)
+        );
         assert!(
             cm::tally(&mut c, &scope("430203"), None, week)
                 .await

@@ -57,6 +57,19 @@ pub struct Figures {
     /// Time credits of the year: earned and redeemed, net of reversals.
     pub timebank_earned: i64,
     pub timebank_redeemed: i64,
+    /// 急难愁盼 issues of the year: raised, answered, answered by the due time.
+    pub issues_raised: i64,
+    pub issues_answered: i64,
+    pub issues_on_time: i64,
+}
+
+fn add_issues(f: &mut Figures, r: &Row) {
+    match r.key.as_str() {
+        "answered" => f.issues_answered += r.n,
+        "on_time" => f.issues_on_time += r.n,
+        k if k.starts_with("raised_") => f.issues_raised += r.n,
+        _ => {}
+    }
 }
 
 fn add_timebank_balance(f: &mut Figures, r: &Row) {
@@ -143,7 +156,7 @@ fn add_funding(f: &mut Figures, r: &Row) {
 type Add = fn(&mut Figures, &Row);
 
 /// Each figure's counters: dimension, period, and how a row adds to the figures.
-const READS: [(Dim, Period, Add); 9] = [
+const READS: [(Dim, Period, Add); 10] = [
     (Dim::Kind, Period::Months, add_services),
     (Dim::Tier, Period::Now, add_people),
     (Dim::StaffCert, Period::Now, add_staff),
@@ -153,6 +166,7 @@ const READS: [(Dim, Period, Add); 9] = [
     (Dim::Charity, Period::Months, add_charity),
     (Dim::TimebankBalance, Period::Now, add_timebank_balance),
     (Dim::TimebankFlow, Period::Months, add_timebank_flow),
+    (Dim::Issues, Period::Months, add_issues),
 ];
 
 /// The figures of each of `code`'s children, from the counters only (the region's own come
@@ -189,12 +203,13 @@ async fn add_community(
     (from, to): (&str, &str),
     top: &mut Figures,
 ) -> WebResult<()> {
-    let reads: [(Dim, &str, &str, Add); 5] = [
+    let reads: [(Dim, &str, &str, Add); 6] = [
         (Dim::VolunteerStars, "", "", add_volunteers),
         (Dim::VolunteerHours, from, to, add_volunteer_hours),
         (Dim::Charity, from, to, add_charity),
         (Dim::TimebankBalance, "", "", add_timebank_balance),
         (Dim::TimebankFlow, from, to, add_timebank_flow),
+        (Dim::Issues, from, to, add_issues),
     ];
     for (dim, f, t, add) in reads {
         for r in own(c, scope, code, dim, f, t).await? {
@@ -205,7 +220,7 @@ async fn add_community(
 }
 
 /// The indicators the drill-down table can rank by.
-const INDICATORS: [&str; 12] = [
+const INDICATORS: [&str; 13] = [
     "records",
     "person_times",
     "hours",
@@ -218,6 +233,7 @@ const INDICATORS: [&str; 12] = [
     "donated",
     "disbursed",
     "timebank_earned",
+    "issues_raised",
 ];
 
 fn indicator(f: &Figures, name: &str) -> i64 {
@@ -233,6 +249,7 @@ fn indicator(f: &Figures, name: &str) -> i64 {
         "donated" => f.donated_fen + f.goods_fen,
         "disbursed" => f.disbursed_fen,
         "timebank_earned" => f.timebank_earned,
+        "issues_raised" => f.issues_raised,
         _ => f.records,
     }
 }

@@ -34,7 +34,9 @@ pub struct StatsQuery {
     /// month and kind — `earn`, `redeem`, `transfer`, `donate`, `grant`, `cap_sweep`,
     /// `interscheme`, `reversal_<kind>`: count, and the credits moved in `minutes`) or
     /// `timebank_balance` (`person`, `group` and `pool` accounts now: count, credits held in
-    /// `minutes`). Time credits are not money.
+    /// `minutes`; time credits are not money) or `issues` (急难愁盼 by month: `raised_red`,
+    /// `raised_yellow`, `raised_blue` by the month raised, `answered` and `on_time` by the month
+    /// answered).
     pub by: Option<String>,
     /// First month, `YYYY-MM` (services; default January of this year), or year, `YYYY` (funding;
     /// default this year).
@@ -80,6 +82,7 @@ impl Family {
                 Dim::Charity,
                 Dim::TimebankFlow,
                 Dim::TimebankBalance,
+                Dim::Issues,
             ],
         }
     }
@@ -123,7 +126,7 @@ async fn open_rows(
                 .unwrap_or_else(|| format!("{}-01", &now[..4])),
             q.to.clone().unwrap_or_else(|| now[..7].to_owned()),
         ),
-        (_, Dim::VolunteerHours | Dim::Charity | Dim::TimebankFlow) => (
+        (_, Dim::VolunteerHours | Dim::Charity | Dim::TimebankFlow | Dim::Issues) => (
             q.from
                 .clone()
                 .unwrap_or_else(|| format!("{}-01", &now[..4])),

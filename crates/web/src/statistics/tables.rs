@@ -42,6 +42,7 @@ pub(super) fn table_header(t: &Tr, name: &str) -> Vec<String> {
             "stats.ind.donated",
             "stats.ind.disbursed",
             "stats.ind.timebank_earned",
+            "stats.ind.issues_raised",
         ]
         .map(g)
         .to_vec(),
@@ -102,6 +103,7 @@ pub(super) fn table_rows(t: &Tr, d: &Dash, name: &str) -> Vec<Vec<String>> {
                     r.donated.clone(),
                     r.disbursed.clone(),
                     r.f.timebank_earned.to_string(),
+                    r.f.issues_raised.to_string(),
                 ]
             })
             .collect(),

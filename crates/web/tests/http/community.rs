@@ -181,6 +181,20 @@ app_test!(
         let mut admin = app.login_as(Role::CivilAffairsAdmin, "430202").await;
         let xlsx = admin.get("/community-issues/export.xlsx").await;
         assert_eq!(xlsx.status, StatusCode::OK);
+        // The county's dashboard counts it from the maintained counters; so does the open data.
+        let dash = admin.get("/stats/430202").await;
+        assert_eq!(dash.select("#kpi-issues"), ["1"]);
+        let rows = admin
+            .get("/api/v1/stats/community?region=430202&by=issues&from=2000-01&to=2099-12")
+            .await
+            .json();
+        let keys: Vec<&str> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["key"].as_str().unwrap())
+            .collect();
+        assert_eq!(keys, ["answered", "raised_red"], "{rows}");
         assert_eq!(
         count(&app, "SELECT COUNT(*) FROM audit_log WHERE entity = 'community_issue' AND action = 'transition'").await,
         8

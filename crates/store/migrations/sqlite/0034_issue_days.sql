@@ -1,0 +1,6 @@
+-- 急难愁盼 on the dashboards: the China Standard Time days an issue was raised and answered, so the
+-- maintained counters count by month and `stats verify` can recompute them from the rows.
+ALTER TABLE community_issues ADD COLUMN raised_on TEXT NOT NULL DEFAULT '';
+ALTER TABLE community_issues ADD COLUMN answered_on TEXT;
+UPDATE community_issues SET raised_on = strftime('%Y-%m-%d', raised_at / 1000 + 8 * 3600, 'unixepoch');
+UPDATE community_issues SET answered_on = strftime('%Y-%m-%d', answered_at / 1000 + 8 * 3600, 'unixepoch') WHERE answered_at IS NOT NULL;
