@@ -10,6 +10,7 @@ mod backup_keys;
 mod charity;
 mod collation;
 mod deliverables;
+mod emergency;
 mod evaluations;
 mod execution;
 mod indicator_trees;

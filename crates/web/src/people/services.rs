@@ -535,6 +535,7 @@ pub fn parse_service(f: &FormData) -> Result<ServiceInput, Vec<FieldError>> {
         volunteer_id,
         notes,
         sensitive: f.has("sensitive", "1"),
+        incident_id: None,
     })
 }
 
