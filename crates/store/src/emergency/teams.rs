@@ -231,3 +231,63 @@ pub async fn add_member(
         .execute(conn).await?;
     Ok((team, id))
 }
+
+/// Staff and volunteers of the team's region (in scope) who may join it, for the team page's
+/// choices: (`staff` | `volunteer`, id, name), at most 300 of each, by name.
+pub async fn candidates(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    team: &Team,
+) -> StoreResult<Vec<(String, String, String)>> {
+    let within = RegionCode::parse(&team.region_code)
+        .map(Scope::region)
+        .unwrap_or_else(|_| scope.clone());
+    let mut out = Vec::new();
+    for (kind, base, region, station) in [
+        (
+            "staff",
+            "SELECT s.id, s.name FROM staff s WHERE s.status = 'active'",
+            "s.region_code",
+            "s.station_id",
+        ),
+        (
+            "volunteer",
+            "SELECT s.id, s.name FROM volunteers s WHERE s.status = 'active'",
+            "s.region_code",
+            "s.station_id",
+        ),
+    ] {
+        let mut q = Sql::new(base);
+        in_scope(&mut q, scope, region, station, true);
+        q.push(" AND ").region_range(region, &within);
+        q.push(" ORDER BY s.name, s.id LIMIT 300");
+        let rows: Vec<(String, String)> = q.fetch_all(conn).await?;
+        out.extend(
+            rows.into_iter()
+                .map(|(id, name)| (kind.to_owned(), id, name)),
+        );
+    }
+    Ok(out)
+}
+
+/// A member with their team's name, for choosing whom to deploy.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct TeamMember {
+    pub id: String,
+    pub team_id: String,
+    pub team_name: String,
+    pub name: String,
+    pub role: String,
+    pub reserve: i64,
+}
+
+/// Members of every team in scope (at most 1000), by team and name.
+pub async fn all_members(conn: &mut AnyConnection, scope: &Scope) -> StoreResult<Vec<TeamMember>> {
+    let mut q = Sql::new(
+        "SELECT m.id, m.team_id, t.name AS team_name, m.name, m.role, m.reserve FROM emergency_team_members m \
+         JOIN emergency_teams t ON t.id = m.team_id WHERE 1 = 1",
+    );
+    restrict(&mut q, scope);
+    q.push(" ORDER BY t.name, t.id, m.reserve, m.name, m.id LIMIT 1000");
+    q.fetch_all(conn).await
+}
