@@ -10,6 +10,7 @@ mod charity;
 mod construction;
 mod csv_export;
 mod deliverables;
+mod emergency;
 mod evaluations;
 mod execution;
 mod fixtures;
