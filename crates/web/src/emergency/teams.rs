@@ -336,7 +336,7 @@ async fn detail(
             candidates,
             roles: TeamRole::ALL.iter().map(|r| r.as_str()).collect(),
             f,
-            errors: FormErrors::new(t.clone(), errors),
+            errors: FormErrors::new(t, errors),
             can_write,
             t,
         },
