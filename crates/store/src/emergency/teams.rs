@@ -118,6 +118,23 @@ pub async fn list(
     q.fetch_page(conn, &count, page).await
 }
 
+/// Every team in scope matching `text`, for export (capped), by region and name.
+pub async fn list_all(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    text: Option<&str>,
+    cap: i64,
+) -> StoreResult<Vec<Team>> {
+    let mut q = Sql::new(SELECT);
+    restrict(&mut q, scope);
+    if let Some(t) = text.map(str::trim).filter(|s| !s.is_empty()) {
+        q.contains_any(&["t.name"], t);
+    }
+    q.push(" ORDER BY t.region_code, t.name, t.id LIMIT ")
+        .bind(cap);
+    q.fetch_all(conn).await
+}
+
 /// A member as the team page shows them.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Member {

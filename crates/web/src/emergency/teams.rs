@@ -22,6 +22,7 @@ use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
 use crate::http::write::{Done, Entry, WorkWith, write_or_invalid, writer};
+use crate::ui::excel::{self, Cell, Export};
 use crate::ui::forms::{Check, FormData};
 use crate::ui::i18n::Tr;
 use crate::ui::list::{FormErrors, NoticeQuery, Pager, pager};
@@ -373,6 +374,52 @@ pub async fn add_member_page(
     }
 }
 
+/// The teams in scope (as filtered) as a sheet: name, region, host station, members, reserves.
+pub async fn export(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<EmergencyTeamQuery>,
+) -> WebResult<Response> {
+    let export = Export::check(&ctx, "emergency_team", Permission::Export)?;
+    let u = export.user();
+    check_q(q.q.as_ref())?;
+    let t = ctx.tr();
+    let list = {
+        let mut c = state.db.read().await?;
+        teams::list_all(&mut c, &u.scope(), q.q.as_deref(), excel::MAX_ROWS).await?
+    };
+    let headers = [
+        "field.name",
+        "field.region",
+        "field.station",
+        "emergency.members",
+        "emergency.reserves",
+    ]
+    .map(|k| t.get(k));
+    let rows: Vec<Vec<Cell>> = list
+        .iter()
+        .map(|r| {
+            vec![
+                r.name.as_str().into(),
+                shegong_domain::network::region::display_path(r.region_path.split('/')).into(),
+                r.station_name.clone().unwrap_or_default().into(),
+                Cell::Int(r.members),
+                Cell::Int(r.reserves),
+            ]
+        })
+        .collect();
+    export
+        .send(
+            &state,
+            &ctx,
+            "menu.emergency_teams",
+            &headers,
+            &rows,
+            vec![],
+        )
+        .await
+}
+
 // ---------------------------------------------------------------- API
 
 /// An emergency social-work team.
@@ -561,6 +608,7 @@ pub async fn api_add_member(
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/emergency-teams", get(list_page).post(create))
+        .route("/emergency-teams/export.xlsx", get(export))
         .route("/emergency-teams/{id}", get(detail_page))
         .route("/emergency-teams/{id}/members", post(add_member_page))
         .route("/api/v1/emergency-teams", get(api_list).post(api_create))
