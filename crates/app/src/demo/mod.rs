@@ -5,6 +5,7 @@
 //! their service history (`people`), then volunteering and the time bank (`volunteers`). Written through the store and the web layer's account creation, as in use.
 
 mod charity;
+mod emergency;
 mod execution;
 mod network;
 mod people;
@@ -111,6 +112,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<bool> {
     people::seed(state).await?;
     volunteers::seed(state).await?;
     charity::seed(state).await?;
+    emergency::seed(state).await?;
     purchase::seed(state).await?;
     Ok(true)
 }
