@@ -58,6 +58,39 @@ async fn members(
     Ok(ids)
 }
 
+/// Community services at the station during the incident, tagged with it.
+async fn services_during(
+    state: &AppState,
+    tx: &mut shegong_store::Conn,
+    (scope, today): (&Scope, NaiveDate),
+    station: &str,
+    incident: &str,
+) -> anyhow::Result<()> {
+    let viewer = Viewer {
+        scope: scope.clone(),
+        user_id: BY.into(),
+        sees_protected: false,
+        today,
+    };
+    for (ago, title, times) in [(39, "安置点心理疏导", 46), (38, "受灾困难群众走访", 23)]
+    {
+        let service = ServiceInput {
+            kind: "community".into(),
+            domain: "social_assistance".into(),
+            station_id: Some(station.to_owned()),
+            title: title.into(),
+            served_on: (today - Duration::days(ago)).to_string(),
+            duration_minutes: 240,
+            person_times: times,
+            workers: "荷塘区应急社会工作服务队".into(),
+            incident_id: Some(incident.to_owned()),
+            ..Default::default()
+        };
+        services::create(tx, &viewer, &state.keys, &service, BY, state.now()).await?;
+    }
+    Ok(())
+}
+
 pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     let now = state.now();
     let today = NaiveDate::parse_from_str(&shegong_web::ui::forms::today(now), "%Y-%m-%d")?;
@@ -130,28 +163,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
         incidents::deploy(&mut tx, &scope, &id, &d, (BY, step(2))).await?;
     }
     if let Some(s) = &station {
-        let viewer = Viewer {
-            scope: scope.clone(),
-            user_id: BY.into(),
-            sees_protected: false,
-            today,
-        };
-        for (ago, title, times) in [(39, "安置点心理疏导", 46), (38, "受灾困难群众走访", 23)]
-        {
-            let service = ServiceInput {
-                kind: "community".into(),
-                domain: "social_assistance".into(),
-                station_id: Some(s.id.clone()),
-                title: title.into(),
-                served_on: (today - Duration::days(ago)).to_string(),
-                duration_minutes: 240,
-                person_times: times,
-                workers: "荷塘区应急社会工作服务队".into(),
-                incident_id: Some(id.clone()),
-                ..Default::default()
-            };
-            services::create(&mut tx, &viewer, &state.keys, &service, BY, now).await?;
-        }
+        services_during(state, &mut tx, (&scope, today), &s.id, &id).await?;
     }
     incidents::transition(
         &mut tx,
