@@ -421,3 +421,54 @@ db_test!(services_tagged_with_an_incident_roll_up, |db| {
         FieldError::new("incident_id", "service.incident_closed")
     );
 });
+
+db_test!(concurrent_deployments_of_one_person_take_turns, |db| {
+    let (staff_id, _, team) = setup(&db).await;
+    let m = add(
+        &db,
+        &team,
+        MemberInput {
+            staff_id: Some(staff_id),
+            role: "execution".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let a = open(&db, &["430202001"]).await;
+    let b = open(&db, &["430202002"]).await;
+    let input = |from: i64| DeploymentInput {
+        team_id: team.clone(),
+        member_ids: vec![m.clone()],
+        role: TeamRole::Execution,
+        from,
+        to: from + 10 * HOUR,
+        note: String::new(),
+    };
+    // The first writer holds its transaction open while the second tries the same person in
+    // an overlapping period: the second waits for the first and is then refused.
+    let mut first = db.begin().await.unwrap();
+    incidents::deploy(&mut first, &scope(COUNTY), &a, &input(NOW), ("t", NOW))
+        .await
+        .unwrap();
+    let (db2, second_input, b2) = (db.clone(), input(NOW + 5 * HOUR), b.clone());
+    let second = tokio::spawn(async move {
+        let mut tx = db2.begin().await.unwrap();
+        let r = incidents::deploy(&mut tx, &scope(COUNTY), &b2, &second_input, ("t", NOW)).await;
+        if r.is_ok() {
+            tx.commit().await.unwrap();
+        }
+        r
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    first.commit().await.unwrap();
+    assert_eq!(
+        invalid(second.await.unwrap()),
+        FieldError::new("member_ids", "emergency.member_overlaps")
+    );
+    let mut c = db.read().await.unwrap();
+    let f = incidents::figures(&mut c, &scope(COUNTY), &b)
+        .await
+        .unwrap();
+    assert_eq!(f.deployments, 0);
+});
