@@ -5,7 +5,8 @@
 //!
 //! Scope: an incident's region is the lowest common ancestor of its affected regions (all of
 //! them in the writer's scope); a reader sees it when that region is in their scope. A reader
-//! whose scope is one affected township of a county-wide incident does not see it.
+//! whose scope is one affected township of a county-wide incident does not see it. Incidents
+//! belong to no station: an organisation's accounts neither see nor record them.
 
 use serde::Serialize;
 use shegong_domain::emergency::{self as em, IncidentKind, IncidentLevel, IncidentState, TeamRole};
@@ -40,8 +41,13 @@ const SELECT: &str = "SELECT i.id, i.region_code, g.path_names AS region_path, i
      i.started_at, i.state, i.description, i.created_at, i.updated_at \
      FROM incidents i JOIN regions g ON g.code = i.region_code WHERE 1 = 1";
 
+/// `AND <incident i is in scope>`: its region in the reader's range. An incident belongs to no
+/// station, so an organisation's accounts (whose scope is their stations) see none.
 fn restrict(q: &mut Sql, scope: &Scope) {
     q.push(" AND ").region_range("i.region_code", scope);
+    if scope.org.is_some() {
+        q.push(" AND 1 = 0");
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +73,9 @@ pub async fn create(
 ) -> StoreResult<Incident> {
     if input.regions.is_empty() {
         return Err(FieldError::new("regions", "form.required").into());
+    }
+    if scope.org.is_some() {
+        return Err(FieldError::new("regions", "station.region_out_of_scope").into());
     }
     if input.regions.len() > 50 {
         return Err(FieldError::new("regions", "emergency.too_many_regions").into());

@@ -142,6 +142,15 @@ db_test!(incident_states_move_by_the_machine_and_are_scoped, |db| {
         incidents::get(&mut c, &scope("430203"), &id).await,
         Err(StoreError::NotFound)
     ));
+    // An organisation's scope (its stations) holds no incident.
+    let org = Scope {
+        region: None,
+        org: Some("0190f1c2-0000-7000-8000-000000000000".parse().unwrap()),
+    };
+    assert!(matches!(
+        incidents::get(&mut c, &org, &id).await,
+        Err(StoreError::NotFound)
+    ));
     drop(c);
     let r = write(&db, {
         let id = id.clone();
