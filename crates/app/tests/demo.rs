@@ -527,3 +527,28 @@ async fn the_demo_ledger_has_issues_of_every_colour_in_every_state() {
             > 3
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_has_a_past_incident_with_a_deployment_and_services() {
+    use shegong_domain::emergency::IncidentState;
+    use shegong_store::emergency::{incidents, teams};
+    let demo = TestApp::new(shegong_store::testing::sqlite().await).await;
+    assert!(demo::seed(&demo.state).await.unwrap());
+    let mut c = demo.state.db.read().await.unwrap();
+    let all = Scope::national();
+    let list = incidents::list_all(&mut c, &all, &Default::default(), 10)
+        .await
+        .unwrap();
+    let i = list.first().expect("an incident");
+    assert_eq!(i.state, IncidentState::Closed);
+    let events = incidents::events(&mut c, &all, &i.id).await.unwrap();
+    assert_eq!(events.len(), 5);
+    let f = incidents::figures(&mut c, &all, &i.id).await.unwrap();
+    assert!(f.deployed_members >= 2, "{f:?}");
+    assert_eq!(f.services, 2);
+    assert_eq!(f.person_times, 69);
+    let t = teams::list(&mut c, &all, None, PageRequest::default())
+        .await
+        .unwrap();
+    assert!(t.items.first().is_some_and(|t| t.members + t.reserves >= 2));
+}

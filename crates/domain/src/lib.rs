@@ -8,6 +8,7 @@ mod codes;
 pub mod admin;
 pub mod charity;
 pub mod community;
+pub mod emergency;
 pub mod money;
 pub mod network;
 pub mod people;

@@ -14,6 +14,7 @@ pub mod bulk;
 pub mod crypto;
 mod db;
 mod dialect;
+pub mod emergency;
 mod error;
 pub mod import;
 pub mod keycheck;

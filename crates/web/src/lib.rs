@@ -10,6 +10,7 @@ pub mod admin;
 pub mod charity;
 pub mod community;
 pub mod config;
+pub mod emergency;
 pub mod http;
 pub mod import;
 pub mod network;
@@ -59,6 +60,7 @@ pub const AREAS: &[http::area::Area] = &[
     timebank::AREA,
     charity::AREA,
     community::AREA,
+    emergency::AREA,
     admin::AREA,
     import::AREA,
 ];

@@ -6,6 +6,7 @@
 
 mod charity;
 mod community;
+mod emergency;
 mod execution;
 mod network;
 mod people;
@@ -113,6 +114,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<bool> {
     volunteers::seed(state).await?;
     charity::seed(state).await?;
     community::seed(state).await?;
+    emergency::seed(state).await?;
     purchase::seed(state).await?;
     Ok(true)
 }

@@ -51,12 +51,14 @@ pub struct Service {
     pub sensitive: i64,
     pub created_by: String,
     pub created_at: i64,
+    /// The incident the service was given in.
+    pub incident_id: Option<String>,
 }
 
 const SELECT: &str = "SELECT v.id, v.region_code, g.path_names AS region_path, v.station_id, s.name AS station_name, v.kind, v.domain, \
      v.resident_id, r.name AS resident_name, v.case_id, v.title, v.served_on, v.started_at, v.duration_minutes, v.person_times, \
      v.method, v.location, v.value_fen, v.workers, v.volunteer_id, vo.name AS volunteer_name, vo.volunteer_no, \
-     v.notes_sealed, v.sensitive, v.created_by, v.created_at \
+     v.notes_sealed, v.sensitive, v.created_by, v.created_at, v.incident_id \
      FROM services v JOIN regions g ON g.code = v.region_code LEFT JOIN stations s ON s.id = v.station_id \
      LEFT JOIN residents r ON r.id = v.resident_id LEFT JOIN volunteers vo ON vo.id = v.volunteer_id WHERE 1 = 1";
 
@@ -90,6 +92,8 @@ pub struct ServiceInput {
     pub volunteer_id: Option<String>,
     pub notes: String,
     pub sensitive: bool,
+    /// The incident the service was given in (应急): in the writer's scope and not closed.
+    pub incident_id: Option<String>,
 }
 
 /// Where a record belongs: the resident it is about (through its case when it names one), its
@@ -269,17 +273,20 @@ pub async fn create(
     if input.value_fen < 0 {
         return Err(FieldError::new("value", "form.out_of_range").into());
     }
+    if let Some(iid) = &input.incident_id {
+        crate::emergency::incidents::check_taggable(conn, &viewer.scope, iid).await?;
+    }
     let notes = Some(input.notes.trim())
         .filter(|n| !n.is_empty())
         .map(|n| keys.seal(NOTES_FIELD, n));
     let id = new_id();
     Sql::new("INSERT INTO services (id, region_code, station_id, kind, domain, resident_id, case_id, title, served_on, started_at, duration_minutes, \
-              person_times, method, location, value_fen, workers, volunteer_id, notes_sealed, sensitive, created_by, created_at) VALUES (")
+              person_times, method, location, value_fen, workers, volunteer_id, notes_sealed, sensitive, created_by, created_at, incident_id) VALUES (")
         .bind(&id).push(", ").bind(&region).push(", ").bind(station_id.clone()).push(", ").bind(kind.as_str()).push(", ").bind(input.domain.clone()).push(", ")
         .bind(resident_id.clone()).push(", ").bind(input.case_id.clone()).push(", ").bind(input.title.trim()).push(", ").bind(input.served_on.clone()).push(", ")
         .bind(input.started_at.clone()).push(", ").bind(input.duration_minutes).push(", ").bind(person_times).push(", ").bind(method).push(", ")
         .bind(input.location.trim()).push(", ").bind(input.value_fen).push(", ").bind(input.workers.trim()).push(", ").bind(volunteer_id).push(", ").bind(notes).push(", ")
-        .bind(i64::from(input.sensitive)).push(", ").bind(created_by).push(", ").bind(now).push(")")
+        .bind(i64::from(input.sensitive)).push(", ").bind(created_by).push(", ").bind(now).push(", ").bind(input.incident_id.clone()).push(")")
         .execute(conn).await?;
     for p in &participants {
         Sql::new("INSERT INTO service_participants (service_id, resident_id) VALUES (")

@@ -11,6 +11,7 @@ mod charity;
 mod collation;
 mod community;
 mod deliverables;
+mod emergency;
 mod evaluations;
 mod execution;
 mod indicator_trees;

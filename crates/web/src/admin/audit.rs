@@ -211,6 +211,9 @@ pub const ENTITIES: &[&str] = &[
     "charity_wish",
     "charity_disbursement",
     "charity_stock",
+    "emergency_team",
+    "incident",
+    "incident_deployment",
 ];
 pub const ACTIONS: &[&str] = &[
     "create",

@@ -487,6 +487,8 @@ pub struct ServiceDto {
     /// The registered volunteer who served (`/api/v1/volunteers/{id}`); such a record is of
     /// method `volunteer`, and a time-bank EARN from it credits only that volunteer's account.
     pub volunteer_id: Option<String>,
+    /// The incident the service was given in (`/api/v1/incidents/{id}`).
+    pub incident_id: Option<String>,
 }
 
 impl From<Service> for ServiceDto {
@@ -509,6 +511,7 @@ impl From<Service> for ServiceDto {
             value_fen: s.value_fen,
             workers: s.workers,
             volunteer_id: s.volunteer_id,
+            incident_id: s.incident_id,
         }
     }
 }
@@ -589,6 +592,10 @@ pub struct ServiceBody {
     pub notes: Option<String>,
     #[serde(default)]
     pub sensitive: bool,
+    /// The incident the service was given in (应急): in the caller's scope and not closed, else
+    /// 422 on `incident_id`. Its figures then count this record.
+    #[serde(default)]
+    pub incident_id: Option<String>,
 }
 
 /// Record a service. A visit moves the resident's next visit due date.
@@ -625,6 +632,7 @@ pub async fn api_record_service(
         ("value".to_owned(), o(&b.value)),
         ("workers".to_owned(), b.workers.clone()),
         ("volunteer_id".to_owned(), o(&b.volunteer_id)),
+        ("incident_id".to_owned(), o(&b.incident_id)),
         ("notes".to_owned(), o(&b.notes)),
         (
             "sensitive".to_owned(),

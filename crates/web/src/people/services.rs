@@ -318,6 +318,8 @@ struct ServiceFormPage {
     participants: Vec<(String, String)>,
     /// Active volunteers in scope: (id, `name（number）`).
     volunteers: Vec<(String, String)>,
+    /// Incidents in scope that are not closed: (id, title).
+    incidents: Vec<(String, String)>,
 }
 
 impl ServiceFormPage {
@@ -343,6 +345,7 @@ impl ServiceFormPage {
             "value",
             "workers",
             "volunteer_id",
+            "incident_id",
             "title",
             "notes",
         ])
@@ -354,6 +357,7 @@ pub struct NewServiceQuery {
     resident: Option<String>,
     case: Option<String>,
     kind: Option<String>,
+    incident: Option<String>,
 }
 
 async fn service_form(
@@ -400,6 +404,17 @@ async fn service_form(
         vec![]
     };
     let volunteers = volunteers_to_pick(&mut c, &v.scope).await?;
+    let incidents = shegong_store::emergency::incidents::list_all(
+        &mut c,
+        &v.scope,
+        &shegong_store::emergency::incidents::Filter::default(),
+        200,
+    )
+    .await?
+    .into_iter()
+    .filter(|i| i.state.is_open())
+    .map(|i| (i.id, i.title))
+    .collect();
     drop(c);
     let title = t.get("service.record");
     let mut crumbs = vec![Crumb::link(t.get("menu.services"), "/services")];
@@ -430,6 +445,7 @@ async fn service_form(
             stations,
             participants,
             volunteers,
+            incidents,
             t,
         },
     ))
@@ -460,6 +476,7 @@ pub async fn new_service(
     let f = FormData::new(vec![
         ("resident".into(), q.resident.unwrap_or_default()),
         ("case".into(), q.case.unwrap_or_default()),
+        ("incident_id".into(), q.incident.unwrap_or_default()),
         ("kind".into(), q.kind.unwrap_or_else(|| "casework".into())),
         ("domain".into(), "social_assistance".into()),
         ("method".into(), "home".into()),
@@ -503,6 +520,10 @@ pub fn parse_service(f: &FormData) -> Result<ServiceInput, Vec<FieldError>> {
     let location = c.opt_text("location", f.get("location").trim(), 200);
     let notes = c.opt_text("notes", f.get("notes").trim(), 5000);
     let volunteer_id = Some(f.get("volunteer_id").trim().to_owned()).filter(|s| !s.is_empty());
+    let incident_id = Some(f.get("incident_id").trim().to_owned()).filter(|s| !s.is_empty());
+    if incident_id.as_ref().is_some_and(|s| s.len() > 64) {
+        c.fail("incident_id", "service.incident_unknown");
+    }
     let method = match (kind, f.get("method").trim()) {
         // A volunteer's visit is of method `volunteer`: left empty, the store sets it.
         (Some(ServiceKind::Visit), "") if volunteer_id.is_some() => None,
@@ -535,6 +556,7 @@ pub fn parse_service(f: &FormData) -> Result<ServiceInput, Vec<FieldError>> {
         volunteer_id,
         notes,
         sensitive: f.has("sensitive", "1"),
+        incident_id,
     })
 }
 
@@ -578,6 +600,9 @@ fn audit_changes(i: &ServiceInput) -> Vec<Change> {
     ];
     if let Some(v) = &i.volunteer_id {
         c.push(Change::new("volunteer_id", None::<String>, Some(v.clone())));
+    }
+    if let Some(v) = &i.incident_id {
+        c.push(Change::new("incident_id", None::<String>, Some(v.clone())));
     }
     if !i.notes.is_empty() {
         c.push(Change::redacted("notes"));

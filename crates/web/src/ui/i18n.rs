@@ -354,7 +354,33 @@ mod tests {
         all.extend(timebank_families());
         all.extend(volunteer_families());
         all.extend(charity_families());
+        all.extend(emergency_families());
         all
+    }
+
+    fn emergency_families() -> Families {
+        use shegong_domain::emergency as em;
+        vec![
+            (
+                "emergency.kind",
+                codes(em::IncidentKind::ALL, em::IncidentKind::as_str),
+            ),
+            (
+                "emergency.role",
+                codes(em::TeamRole::ALL, em::TeamRole::as_str),
+            ),
+            (
+                "emergency.state",
+                codes(em::IncidentState::ALL, em::IncidentState::as_str),
+            ),
+            (
+                "emergency.level",
+                em::IncidentLevel::ALL
+                    .iter()
+                    .map(|l| format!("l{}", l.as_str()))
+                    .collect(),
+            ),
+        ]
     }
 
     fn timebank_families() -> Families {

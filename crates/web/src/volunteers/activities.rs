@@ -353,6 +353,7 @@ fn service_of(
         volunteer_id: None,
         notes: String::new(),
         sensitive: false,
+        incident_id: None,
     }
 }
 

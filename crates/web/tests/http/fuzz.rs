@@ -139,6 +139,10 @@ impl Fixtures {
                     "wishes" => "wish",
                     "disbursements" => "disbursement",
                     "issues" => "issue",
+                    "emergency-teams" => "em_team",
+                    // A separate incident for the state machine, so deployments stay possible.
+                    "incidents" if seg.ends_with("/transitions") => "incident_moving",
+                    "incidents" => "incident",
                     _ => return None,
                 }
             }
@@ -155,6 +159,10 @@ impl Fixtures {
             "source_id" => "service",
             "volunteer_id" => "volunteer",
             "fund_id" => "fund",
+            "team_id" if path.starts_with("/api/v1/incidents") => "em_team",
+            "member_id" | "member_ids" if path.starts_with("/api/v1/incidents") => "em_member",
+            "incident_id" => "incident",
+            "regions" => "region",
             "wish_id" => "wish",
             "beneficiary_resident_id" | "recipient_resident_id" => "resident",
             // Instalments are numbered from 1 in plan order.
@@ -1252,6 +1260,48 @@ async fn post_json(api: &mut Client, path: String, body: Value) -> Value {
     res.json()
 }
 
+/// An emergency team (with a volunteer fixture as its member, so the staff fixture may join)
+/// and two incidents: one for the state machine, one that stays open for deployments and services.
+async fn emergency_fixtures(api: &mut Client, ids: &mut BTreeMap<&'static str, Vec<String>>) {
+    let volunteer = ids
+        .get("volunteer")
+        .and_then(|v| v.first())
+        .cloned()
+        .unwrap_or_default();
+    let team = create(
+        api,
+        "/api/v1/emergency-teams",
+        json!({"name": "模糊测试应急社会工作服务队", "region_code": "430203"}),
+    )
+    .await;
+    let t = post_json(
+        api,
+        format!("/api/v1/emergency-teams/{team}/members"),
+        json!({"volunteer_id": volunteer, "role": "assessment"}),
+    )
+    .await;
+    let member = t["member_list"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut incidents = Vec::new();
+    for title in ["模糊测试洪涝", "模糊测试疫情"] {
+        incidents.push(
+            create(
+                api,
+                "/api/v1/incidents",
+                json!({"title": title, "kind": "natural_disaster", "level": "4",
+                       "regions": ["430203001"], "started_at": "2026-07-15T06:00"}),
+            )
+            .await,
+        );
+    }
+    ids.insert("em_team", vec![team]);
+    ids.insert("em_member", vec![member]);
+    ids.insert("incident_moving", incidents.split_off(1));
+    ids.insert("incident", incidents);
+}
+
 /// The volunteering fixtures' ids: volunteers, a team, activities and hour records.
 async fn volunteer_ids(
     app: &TestApp,
@@ -1417,6 +1467,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     ids.insert("tb_entry", entries);
     charity_fixtures(api, &mut ids).await;
     ids.insert("issue", issue_fixtures(api).await);
+    emergency_fixtures(api, &mut ids).await;
     ids.insert("contract", vec![contract]);
     ids.insert("expense", vec![expense]);
     ids.insert("fill", vec![fill]);

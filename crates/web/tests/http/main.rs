@@ -11,6 +11,7 @@ mod community;
 mod construction;
 mod csv_export;
 mod deliverables;
+mod emergency;
 mod evaluations;
 mod execution;
 mod fixtures;
