@@ -7,6 +7,7 @@
 mod codes;
 pub mod admin;
 pub mod charity;
+pub mod hotline;
 pub mod money;
 pub mod network;
 pub mod people;

@@ -26,6 +26,7 @@ pub mod server_lock;
 // The SQL builder is the store's own: no other crate writes SQL. Tests of other crates use it
 // (feature `testing`) to damage data on purpose.
 pub mod charity;
+pub mod hotline;
 #[cfg(feature = "testing")]
 pub mod sql;
 #[cfg(not(feature = "testing"))]

@@ -12,6 +12,7 @@ mod collation;
 mod deliverables;
 mod evaluations;
 mod execution;
+mod hotline;
 mod indicator_trees;
 mod migrate_lock;
 mod org_scope;
