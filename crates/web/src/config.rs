@@ -37,6 +37,50 @@ pub struct Config {
     pub twofactor_for_administrators: bool,
     /// Local rules of volunteering.
     pub volunteers: VolunteerRules,
+    /// Local rules of hotlines and tickets.
+    pub hotline: HotlineRules,
+}
+
+/// Ticket rules that differ from place to place.
+///
+/// Due times per category (`consult`, `help`, `complaint`, `suggestion`, `emergency`, `crisis`):
+/// `"same_day"` (the end of the China-time day the ticket came in) or a number of working days
+/// counted from the next day (ending at the end of the last). Working days are Monday to Friday:
+/// public holidays and make-up working days are not modelled. Defaults (§5.2 "Typical SLAs"):
+/// emergency and crisis the same day, consultation and help 3, complaints and suggestions 13.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HotlineRules {
+    pub sla: std::collections::BTreeMap<String, String>,
+    /// An overdue ticket is escalated to the township at once, then one region level up
+    /// (county, city, province) per this many further working days.
+    pub escalation_working_days: u32,
+    /// The local crisis protocol shown on every crisis ticket (suicide risk, violence).
+    pub crisis_protocol: String,
+}
+
+impl HotlineRules {
+    /// The due-time rule of a category: configured, else the default.
+    pub fn sla(&self, c: shegong_domain::hotline::Category) -> shegong_domain::hotline::Sla {
+        self.sla
+            .get(c.as_str())
+            .and_then(|s| shegong_domain::hotline::Sla::parse(s).ok())
+            .unwrap_or_else(|| shegong_domain::hotline::default_sla(c))
+    }
+}
+
+impl Default for HotlineRules {
+    fn default() -> Self {
+        Self {
+            sla: std::collections::BTreeMap::new(),
+            escalation_working_days: 5,
+            crisis_protocol: "1. 保持通话，确认来电人所在位置与当前安全状况；\n\
+2. 有自伤、自杀或暴力危险的，立即拨打110/120，必要时联系监护人或家属；\n\
+3. 同步报告站点督导，督导到场或远程指导前不得结束跟进；\n\
+4. 24小时内回访，记录评估与处置经过并转个案。"
+                .into(),
+        }
+    }
 }
 
 /// Volunteering rules that differ from place to place.
@@ -207,6 +251,7 @@ impl Default for Config {
             import: ImportLimits::default(),
             twofactor_for_administrators: true,
             volunteers: VolunteerRules::default(),
+            hotline: HotlineRules::default(),
         }
     }
 }

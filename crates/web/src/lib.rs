@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod charity;
 pub mod config;
+pub mod hotline;
 pub mod http;
 pub mod import;
 pub mod network;
@@ -57,6 +58,7 @@ pub const AREAS: &[http::area::Area] = &[
     purchase::evaluations::AREA,
     timebank::AREA,
     charity::AREA,
+    hotline::AREA,
     admin::AREA,
     import::AREA,
 ];

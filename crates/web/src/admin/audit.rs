@@ -211,6 +211,8 @@ pub const ENTITIES: &[&str] = &[
     "charity_wish",
     "charity_disbursement",
     "charity_stock",
+    "hotline",
+    "ticket",
 ];
 pub const ACTIONS: &[&str] = &[
     "create",
@@ -261,6 +263,11 @@ pub const ACTIONS: &[&str] = &[
     "approve",
     "reject",
     "pay",
+    "add_duty",
+    "step",
+    "match",
+    "outcome",
+    "mirror",
 ];
 
 impl AuditPage {

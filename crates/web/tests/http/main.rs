@@ -15,6 +15,7 @@ mod execution;
 mod fixtures;
 mod fuzz;
 mod hardening;
+mod hotline;
 mod import_messy;
 mod import_purchase;
 mod import_residents;
