@@ -210,8 +210,7 @@ async fn event(
     from: Option<TicketState>,
     to: TicketState,
     note: &str,
-    actor: &str,
-    now: Millis,
+    (actor, now): (&str, Millis),
 ) -> StoreResult<()> {
     Sql::new("INSERT INTO ticket_events (id, ticket_id, region_code, step, from_state, to_state, note, actor_id, at) VALUES (")
         .bind(new_id()).push(", ").bind(t.0).push(", ").bind(t.1).push(", ").bind(step).push(", ")
@@ -260,8 +259,7 @@ pub async fn create(
         None,
         TicketState::Received,
         "",
-        by,
-        now,
+        (by, now),
     )
     .await?;
     if assignee.is_some() {
@@ -272,8 +270,7 @@ pub async fn create(
             Some(TicketState::Received),
             state,
             "",
-            by,
-            now,
+            (by, now),
         )
         .await?;
     }
@@ -485,8 +482,7 @@ pub async fn step(
         Some(t.state),
         to,
         &note,
-        actor,
-        now,
+        (actor, now),
     )
     .await?;
     let after = get(conn, scope, id).await?;
@@ -594,8 +590,7 @@ pub async fn confirm_resident(
         Some(t.state),
         t.state,
         &r.name,
-        actor,
-        now,
+        (actor, now),
     )
     .await?;
     Ok(t)
@@ -710,8 +705,7 @@ pub async fn set_outcome(
         Some(t.state),
         t.state,
         input.outcome.as_str(),
-        &actor.user_id,
-        now,
+        (&actor.user_id, now),
     )
     .await?;
     get(conn, &viewer.scope, id).await
@@ -748,8 +742,7 @@ pub async fn mirror_external(
         Some(t.state),
         t.state,
         state.trim(),
-        actor,
-        now,
+        (actor, now),
     )
     .await?;
     Ok(t)

@@ -7,6 +7,7 @@
 //! that open a case or record a service through the people stores. Every write is audited.
 
 pub mod api;
+pub mod pages;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -66,6 +67,24 @@ struct Api;
 
 fn routes() -> Router<AppState> {
     Router::new()
+        .route(
+            "/hotlines",
+            get(pages::hotlines).post(pages::create_hotline),
+        )
+        .route("/hotlines/new", get(pages::new_hotline))
+        .route(
+            "/hotlines/{id}",
+            get(pages::hotline).post(pages::update_hotline),
+        )
+        .route("/hotlines/{id}/duty", post(pages::add_duty))
+        .route("/tickets", get(pages::tickets).post(pages::create_ticket))
+        .route("/tickets/new", get(pages::new_ticket))
+        .route("/tickets/export.xlsx", get(pages::export_tickets))
+        .route("/tickets/{id}", get(pages::ticket))
+        .route("/tickets/{id}/step", post(pages::step_ticket))
+        .route("/tickets/{id}/resident", post(pages::confirm_resident))
+        .route("/tickets/{id}/outcome", post(pages::set_outcome))
+        .route("/tickets/{id}/external", post(pages::mirror_external))
         .route(
             "/api/v1/hotlines",
             get(api::list_hotlines).post(api::create_hotline),

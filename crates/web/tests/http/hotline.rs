@@ -345,3 +345,119 @@ async fn again(app: &TestApp, username: &str) -> Client {
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
     c
 }
+
+app_test!(the_pages_take_a_call_and_name_what_is_wrong, |app| {
+    let org = agency(&app, "阳光社工", COUNTY).await;
+    let st = station(&app, TOWN, "桂花街道社工站", &org).await;
+    resident(&app, "res-hl-2").await;
+    let mut c = login(&app, "hl_page", Role::CivilAffairsAdmin, COUNTY, None).await;
+    let res = c
+        .post_form(
+            "/hotlines",
+            &[("station_id", &st), ("number", "12a"), ("kind", "station")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!res.select("#number-error").is_empty(), "{}", res.text);
+    let res = c
+        .post_form(
+            "/hotlines",
+            &[
+                ("station_id", &st),
+                ("number", "0731-28800002"),
+                ("kind", "station"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let page = c.get(res.location()).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("0731-28800002"));
+    assert!(c.get("/hotlines").await.text.contains("0731-28800002"));
+
+    // An empty request is refused on the field; a crisis call shows the protocol.
+    let res = c
+        .post_form(
+            "/tickets",
+            &[
+                ("station_id", &st),
+                ("channel", "phone"),
+                ("category", "crisis"),
+                ("urgency", "urgent"),
+                ("content", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!res.select("#content-error").is_empty(), "{}", res.text);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM tickets").await, 0);
+    let res = c
+        .post_form(
+            "/tickets",
+            &[
+                ("station_id", &st),
+                ("channel", "phone"),
+                ("category", "crisis"),
+                ("urgency", "urgent"),
+                ("caller_phone", "13800001111"),
+                ("content", "邻居家中传出打骂声"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let href = res.location().to_owned();
+    let page = c.get(&href).await;
+    assert!(!page.select("#crisis-protocol").is_empty());
+    assert!(page.text.contains("138****1111"));
+    let id = href
+        .trim_start_matches("/tickets/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    // A step the state does not allow names the step; an unknown resident names the field.
+    let res = c
+        .post_form(&format!("/tickets/{id}/step"), &[("step", "close")])
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!res.select("#step-error").is_empty(), "{}", res.text);
+    let res = c
+        .post_form(
+            &format!("/tickets/{id}/resident"),
+            &[("resident_id", "nobody")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!res.select("#resident_id-error").is_empty());
+    let res = c
+        .post_form(
+            &format!("/tickets/{id}/resident"),
+            &[("resident_id", "res-hl-2")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let res = c
+        .post_form(
+            &format!("/tickets/{id}/outcome"),
+            &[("outcome", "case_opened")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM cases WHERE resident_id = 'res-hl-2'"
+        )
+        .await,
+        1
+    );
+    let page = c.get(&format!("/tickets/{id}")).await;
+    assert!(page.text.contains("/cases/"), "{}", page.text);
+
+    let list = c.get("/tickets?crisis=true").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.select("#tickets tbody tr a").len(), 1);
+    let x = c.get("/tickets/export.xlsx").await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert!(xlsx_text(&x.bytes).contains("邻居家中传出打骂声"));
+});
