@@ -7,6 +7,7 @@
 //! that open a case or record a service through the people stores. Every write is audited.
 
 pub mod api;
+pub mod import;
 pub mod pages;
 
 use axum::Router;
@@ -31,7 +32,7 @@ use crate::ui::forms::{Check, FormData};
 
 pub const AREA: Area = Area {
     messages: messages!("hotline"),
-    importers: &[],
+    importers: &[&import::TICKETS_12345],
     routes,
     api: || Api::openapi(),
     menu: &[MenuSection {

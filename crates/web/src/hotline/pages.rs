@@ -128,7 +128,7 @@ async fn hotlines_page(
             f,
             stations: stations(state, ctx).await?,
             kinds: kinds(&t),
-            errors: FormErrors::new(t.clone(), errors),
+            errors: FormErrors::new(t, errors),
             t,
         },
     ))
@@ -244,7 +244,7 @@ async fn hotline_page(
             stations: stations(state, ctx).await?,
             kinds: kinds(&t),
             workers: workers(state, ctx).await?,
-            errors: FormErrors::new(t.clone(), errors),
+            errors: FormErrors::new(t, errors),
             t,
         },
     ))
@@ -578,7 +578,7 @@ async fn ticket_form(
             channels: options(&t, "ticket.channel", &chans),
             categories: options(&t, "ticket.category", &cats),
             urgencies: options(&t, "ticket.urgency", &urg),
-            errors: FormErrors::new(t.clone(), errors),
+            errors: FormErrors::new(t, errors),
             t,
         },
     ))
@@ -732,7 +732,7 @@ async fn ticket_page(
             satisfactions: options(&t, "ticket.satisfaction", &sats),
             outcomes: options(&t, "ticket.outcome", &outs),
             workers: workers(state, ctx).await?,
-            errors: FormErrors::new(t.clone(), errors),
+            errors: FormErrors::new(t, errors),
             t,
         },
     ))

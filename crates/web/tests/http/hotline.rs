@@ -461,3 +461,73 @@ app_test!(the_pages_take_a_call_and_name_what_is_wrong, |app| {
     assert_eq!(x.status, StatusCode::OK);
     assert!(xlsx_text(&x.bytes).contains("邻居家中传出打骂声"));
 });
+
+async fn preview_12345(c: &mut Client, csv: &str) -> Res {
+    let res = c
+        .upload("/tickets/import", &[], "file", "12345.csv", csv.as_bytes())
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let location = res.location().to_owned();
+    c.get(&location).await
+}
+
+fn commit_path(preview: &Res) -> String {
+    let html = preview.html();
+    let sel = scraper::Selector::parse("form[action^='/tickets/import/']").unwrap();
+    html.select(&sel)
+        .next()
+        .expect("commit form")
+        .value()
+        .attr("action")
+        .unwrap()
+        .to_owned()
+}
+
+app_test!(
+    tickets_exported_from_12345_are_imported_once_and_mirrored,
+    |app| {
+        let org = agency(&app, "阳光社工", COUNTY).await;
+        station(&app, TOWN, "桂花街道社工站", &org).await;
+        let mut admin = login(&app, "hl_import", Role::CivilAffairsAdmin, COUNTY, None).await;
+        let csv = |state: &str| {
+            format!(
+                "\u{feff}工单编号,来电时间,来电人,联系电话,诉求类别,诉求内容,所属区域/街道,办理状态\r\n\
+             GD20260101001,2026-01-05 09:30,李阿姨,13800005678,求助,独居老人家中漏水,桂花街道,{state}\r\n\
+             GD20260101002,2099-01-05 09:30,王先生,,投诉,噪音扰民,桂花街道,已派单\r\n\
+             GD20260101003,2026-01-05 10:00,赵女士,,咨询,低保政策,不存在的街道,已派单\r\n"
+            )
+        };
+        let preview = preview_12345(&mut admin, &csv("已派单")).await;
+        assert_eq!(preview.status, StatusCode::OK, "{}", preview.text);
+        let results = preview.select("#preview tbody td:nth-child(3)");
+        let problems = preview.select("#preview tbody td:nth-child(4)");
+        assert_eq!(results, ["新增", "有误", "有误"], "{problems:?}");
+        assert!(problems[1].contains("来电时间"), "{}", problems[1]);
+        assert!(problems[2].contains("不存在的街道"), "{}", problems[2]);
+        assert!(!preview.text.contains("13800005678"));
+        let done = admin
+            .post_form(&commit_path(&preview), &[("mode", "valid")])
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+        let list = ok(&admin.get("/api/v1/tickets?channel=dispatch_12345").await);
+        assert_eq!(list["total"], 1, "{list}");
+        let t = &list["items"][0];
+        assert_eq!(
+            (t["external_no"].as_str(), t["external_state"].as_str()),
+            (Some("GD20260101001"), Some("已派单"))
+        );
+        assert_eq!(t["received_at"], "2026-01-05T01:30:00Z");
+
+        // The same export later: the known number mirrors its new state, no second ticket.
+        let preview = preview_12345(&mut admin, &csv("已办结")).await;
+        let results = preview.select("#preview tbody td:nth-child(3)");
+        assert_eq!(results[0], "更新", "{results:?}");
+        let done = admin
+            .post_form(&commit_path(&preview), &[("mode", "valid")])
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM tickets").await, 1);
+        let list = ok(&admin.get("/api/v1/tickets").await);
+        assert_eq!(list["items"][0]["external_state"], "已办结");
+    }
+);
