@@ -60,6 +60,23 @@ pub struct HotlineRules {
 }
 
 impl HotlineRules {
+    /// Every time limit names a category and is `same_day` or 1–60 working days; escalation
+    /// takes at least one working day per level.
+    pub fn validate(&self) -> Result<(), String> {
+        use shegong_domain::hotline::{Category, Sla};
+        for (k, v) in &self.sla {
+            if Category::parse(k).is_err() || Sla::parse(v).is_err() {
+                return Err(format!(
+                    "hotline.sla: {k} = {v:?} (a category: same_day or 1–60 working days)"
+                ));
+            }
+        }
+        if self.escalation_working_days < 1 {
+            return Err("hotline.escalation_working_days must be at least 1".into());
+        }
+        Ok(())
+    }
+
     /// The due-time rule of a category: configured, else the default.
     pub fn sla(&self, c: shegong_domain::hotline::Category) -> shegong_domain::hotline::Sla {
         self.sla
@@ -300,6 +317,7 @@ impl Config {
         if self.portal_min_cell < 1 {
             return Err("portal_min_cell must be at least 1".into());
         }
+        self.hotline.validate()?;
         self.import.validate()
     }
 
@@ -401,5 +419,27 @@ mod tests {
         let mut c = Config::default();
         c.audit.retention_days = 90;
         assert!(c.validate().unwrap_err().contains("180"));
+    }
+
+    #[test]
+    fn ticket_time_limits_are_configured_per_category() {
+        use shegong_domain::hotline::{Category, Sla};
+        let d = Config::default();
+        assert_eq!(d.hotline.sla(Category::Crisis), Sla::SameDay);
+        assert_eq!(d.hotline.sla(Category::Consult), Sla::WorkingDays(3));
+        assert_eq!(d.hotline.sla(Category::Complaint), Sla::WorkingDays(13));
+        assert_eq!(d.hotline.escalation_working_days, 5);
+        assert!(d.hotline.crisis_protocol.contains("110"));
+        let c: Config = toml::from_str(
+            "[hotline]\nescalation_working_days = 2\n[hotline.sla]\ncomplaint = \"5\"\nhelp = \"same_day\"\nconsult = \"x\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.hotline.sla(Category::Complaint), Sla::WorkingDays(5));
+        assert_eq!(c.hotline.sla(Category::Help), Sla::SameDay);
+        // A value that is not a rule is refused at start (and would fall back to the default).
+        assert_eq!(c.hotline.sla(Category::Consult), Sla::WorkingDays(3));
+        assert!(c.validate().unwrap_err().contains("consult"));
+        assert_eq!(c.hotline.escalation_working_days, 2);
+        assert!(toml::from_str::<Config>("[hotline]\nsla_days = 1\n").is_err());
     }
 }
