@@ -311,6 +311,8 @@ struct TicketsPage {
     channels: Options,
     now: i64,
     per_level: u32,
+    /// Crisis tickets notified to the reader (a supervisor in reach).
+    notified: Vec<Ticket>,
 }
 
 impl TicketsPage {
@@ -364,17 +366,12 @@ pub async fn tickets(
     let f = q.filter()?;
     let per_level = state.config.hotline.escalation_working_days;
     let now = state.now();
-    let data: Page<Ticket> = {
+    let (data, notified): (Page<Ticket>, Vec<Ticket>) = {
         let mut c = state.db.read().await?;
-        tk::list(
-            &mut c,
-            &u.scope(),
-            &f,
-            now,
-            per_level,
-            PageRequest::new(q.page, q.per_page),
-        )
-        .await?
+        let page = PageRequest::new(q.page, q.per_page);
+        let data = tk::list(&mut c, &u.scope(), &f, now, per_level, page).await?;
+        let notified = tk::notifications(&mut c, &u.scope(), &u.user.id).await?;
+        (data, notified)
     };
     let title = t.get("menu.tickets").to_owned();
     let pairs = query_pairs(&q);
@@ -398,6 +395,10 @@ pub async fn tickets(
             channels: options(&t, "ticket.channel", &chans),
             now,
             per_level,
+            notified: notified
+                .into_iter()
+                .filter(|x| shegong_domain::hotline::open(x.state))
+                .collect(),
             t,
         },
     ))
