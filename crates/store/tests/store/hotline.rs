@@ -921,3 +921,32 @@ db_test!(a_crisis_ticket_notifies_the_supervisors_in_reach, |db| {
         1
     );
 });
+
+db_test!(a_callers_phone_is_resealed_when_the_key_rotates, |db| {
+    use shegong_store::crypto::Algorithm;
+    let (st, _, _) = world(&db).await;
+    let spec = KeyRing::generate_spec(Algorithm::Aes256Gcm);
+    let old = std::sync::Arc::new(KeyRing::from_spec(&spec).unwrap());
+    let id = take(&db, &old, ticket(&st, Category::Help), Sla::SameDay, FRI_9)
+        .await
+        .unwrap();
+    let mut rotated = spec.clone();
+    let mut fresh = KeyRing::generate_spec(Algorithm::Sm4Gcm).keys.remove(0);
+    fresh.id = "k-new".into();
+    rotated.primary = fresh.id.clone();
+    rotated.keys.push(fresh);
+    let new = KeyRing::from_spec(&rotated).unwrap();
+    assert_eq!(
+        shegong_store::reseal::reencrypt(&db, &new).await.unwrap(),
+        1
+    );
+    let mut c = db.read().await.unwrap();
+    let t = tk::get(&mut c, &scope("4302"), &id).await.unwrap();
+    assert!(
+        t.caller_phone_sealed
+            .as_deref()
+            .unwrap()
+            .starts_with("v1:k-new:")
+    );
+    assert_eq!(t.phone(&new).as_deref(), Some("13800001234"));
+});
