@@ -457,26 +457,18 @@ app_test!(the_pages_take_a_call_and_name_what_is_wrong, |app| {
     // The supervisor in reach is told at the top of the tickets page.
     app.user("hl_page_sup", Role::Supervisor, COUNTY, false)
         .await;
-    let id2 = {
-        let res = c
-            .post_form(
-                "/tickets",
-                &[
-                    ("station_id", &st),
-                    ("channel", "walk_in"),
-                    ("category", "crisis"),
-                    ("content", "来访者称想轻生"),
-                ],
-            )
-            .await;
-        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
-        res.location()
-            .trim_start_matches("/tickets/")
-            .split('?')
-            .next()
-            .unwrap()
-            .to_owned()
-    };
+    let res = c
+        .post_form(
+            "/tickets",
+            &[
+                ("station_id", &st),
+                ("channel", "walk_in"),
+                ("category", "crisis"),
+                ("content", "来访者称想轻生"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
     let mut sup = again(&app, "hl_page_sup").await;
     let notices = sup.get("/tickets").await.select("#crisis-notices a");
     assert_eq!(
@@ -489,7 +481,6 @@ app_test!(the_pages_take_a_call_and_name_what_is_wrong, |app| {
         c.get("/tickets").await.select("#crisis-notices").is_empty(),
         "not for the taker"
     );
-    let _ = id2;
     let list = c.get("/tickets?crisis=true").await;
     assert_eq!(list.status, StatusCode::OK);
     assert_eq!(list.select("#tickets tbody tr a").len(), 2);
