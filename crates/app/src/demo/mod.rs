@@ -6,6 +6,7 @@
 
 mod charity;
 mod execution;
+mod hotline;
 mod network;
 mod people;
 mod purchase;
@@ -111,6 +112,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<bool> {
     people::seed(state).await?;
     volunteers::seed(state).await?;
     charity::seed(state).await?;
+    hotline::seed(state).await?;
     purchase::seed(state).await?;
     Ok(true)
 }
