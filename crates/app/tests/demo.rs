@@ -552,3 +552,38 @@ async fn the_demo_has_a_past_incident_with_a_deployment_and_services() {
         .unwrap();
     assert!(t.items.first().is_some_and(|t| t.members + t.reserves >= 2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_hotline_has_a_month_of_tickets_in_every_state() {
+    use shegong_domain::hotline::TicketState;
+    use shegong_store::hotline::{self as hl, tickets as tk};
+    let demo = TestApp::new(shegong_store::testing::sqlite().await).await;
+    assert!(demo::seed(&demo.state).await.unwrap());
+    let mut c = demo.state.db.read().await.unwrap();
+    let all = Scope::national();
+    let lines = hl::list(&mut c, &all, None, shegong_store::PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(lines.total, 1);
+    let line = &lines.items[0];
+    assert_eq!(hl::roster(&mut c, &all, &line.id).await.unwrap().len(), 7);
+    let page = shegong_store::PageRequest::new(Some(1), Some(100));
+    let ts = tk::list(&mut c, &all, &Default::default(), demo.state.now(), 5, page)
+        .await
+        .unwrap();
+    assert_eq!(ts.total, 30);
+    for s in [
+        TicketState::Received,
+        TicketState::Assigned,
+        TicketState::Accepted,
+        TicketState::InProgress,
+        TicketState::Replied,
+        TicketState::Closed,
+        TicketState::FollowedUp,
+        TicketState::Archived,
+    ] {
+        assert!(ts.items.iter().any(|t| t.state == s), "{s:?}");
+    }
+    assert!(ts.items.iter().any(|t| t.overdue(demo.state.now())));
+    assert!(ts.items.iter().any(|t| t.external_no.is_some()));
+}

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod charity;
 pub mod community;
 pub mod emergency;
+pub mod hotline;
 pub mod money;
 pub mod network;
 pub mod people;

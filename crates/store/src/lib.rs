@@ -28,6 +28,7 @@ pub mod server_lock;
 // (feature `testing`) to damage data on purpose.
 pub mod charity;
 pub mod community;
+pub mod hotline;
 #[cfg(feature = "testing")]
 pub mod sql;
 #[cfg(not(feature = "testing"))]

@@ -61,6 +61,11 @@ sealed_columns![
     ("volunteers", "mobile_sealed", registry::MOBILE_FIELD),
     ("services", "notes_sealed", services::NOTES_FIELD),
     (
+        "tickets",
+        "caller_phone_sealed",
+        crate::hotline::tickets::PHONE_FIELD
+    ),
+    (
         "twofactor_secrets",
         "secret_sealed",
         crate::admin::twofactor::SECRET_FIELD

@@ -39,6 +39,8 @@ pub struct Config {
     pub volunteers: VolunteerRules,
     /// Local rules of the 急难愁盼 ledger.
     pub community: CommunityRules,
+    /// Local rules of hotlines and tickets.
+    pub hotline: HotlineRules,
 }
 
 /// The 急难愁盼 ledger's rules that differ from place to place.
@@ -62,6 +64,65 @@ impl CommunityRules {
             .or_else(|| self.issue_due.get("default"))
             .copied()
             .unwrap_or_default()
+    }
+}
+
+/// Ticket rules that differ from place to place.
+///
+/// Due times per category (`consult`, `help`, `complaint`, `suggestion`, `emergency`, `crisis`):
+/// `"same_day"` (the end of the China-time day the ticket came in) or a number of working days
+/// counted from the next day (ending at the end of the last). Working days are Monday to Friday:
+/// public holidays and make-up working days are not modelled. Defaults (§5.2 "Typical SLAs"):
+/// emergency and crisis the same day, consultation and help 3, complaints and suggestions 13.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HotlineRules {
+    pub sla: std::collections::BTreeMap<String, String>,
+    /// An overdue ticket is escalated to the township at once, then one region level up
+    /// (county, city, province) per this many further working days.
+    pub escalation_working_days: u32,
+    /// The local crisis protocol shown on every crisis ticket (suicide risk, violence).
+    pub crisis_protocol: String,
+}
+
+impl HotlineRules {
+    /// Every time limit names a category and is `same_day` or 1–60 working days; escalation
+    /// takes at least one working day per level.
+    pub fn validate(&self) -> Result<(), String> {
+        use shegong_domain::hotline::{Category, Sla};
+        for (k, v) in &self.sla {
+            if Category::parse(k).is_err() || Sla::parse(v).is_err() {
+                return Err(format!(
+                    "hotline.sla: {k} = {v:?} (a category: same_day or 1–60 working days)"
+                ));
+            }
+        }
+        if self.escalation_working_days < 1 {
+            return Err("hotline.escalation_working_days must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// The due-time rule of a category: configured, else the default.
+    pub fn sla(&self, c: shegong_domain::hotline::Category) -> shegong_domain::hotline::Sla {
+        self.sla
+            .get(c.as_str())
+            .and_then(|s| shegong_domain::hotline::Sla::parse(s).ok())
+            .unwrap_or_else(|| shegong_domain::hotline::default_sla(c))
+    }
+}
+
+impl Default for HotlineRules {
+    fn default() -> Self {
+        Self {
+            sla: std::collections::BTreeMap::new(),
+            escalation_working_days: 5,
+            crisis_protocol: "1. 保持通话，确认来电人所在位置与当前安全状况；\n\
+2. 有自伤、自杀或暴力危险的，立即拨打110/120，必要时联系监护人或家属；\n\
+3. 同步报告站点督导，督导到场或远程指导前不得结束跟进；\n\
+4. 24小时内回访，记录评估与处置经过并转个案。"
+                .into(),
+        }
     }
 }
 
@@ -234,6 +295,7 @@ impl Default for Config {
             twofactor_for_administrators: true,
             volunteers: VolunteerRules::default(),
             community: CommunityRules::default(),
+            hotline: HotlineRules::default(),
         }
     }
 }
@@ -289,6 +351,7 @@ impl Config {
                 ));
             }
         }
+        self.hotline.validate()?;
         self.import.validate()
     }
 
@@ -417,5 +480,27 @@ mod tests {
         let mut c = Config::default();
         c.audit.retention_days = 90;
         assert!(c.validate().unwrap_err().contains("180"));
+    }
+
+    #[test]
+    fn ticket_time_limits_are_configured_per_category() {
+        use shegong_domain::hotline::{Category, Sla};
+        let d = Config::default();
+        assert_eq!(d.hotline.sla(Category::Crisis), Sla::SameDay);
+        assert_eq!(d.hotline.sla(Category::Consult), Sla::WorkingDays(3));
+        assert_eq!(d.hotline.sla(Category::Complaint), Sla::WorkingDays(13));
+        assert_eq!(d.hotline.escalation_working_days, 5);
+        assert!(d.hotline.crisis_protocol.contains("110"));
+        let c: Config = toml::from_str(
+            "[hotline]\nescalation_working_days = 2\n[hotline.sla]\ncomplaint = \"5\"\nhelp = \"same_day\"\nconsult = \"x\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.hotline.sla(Category::Complaint), Sla::WorkingDays(5));
+        assert_eq!(c.hotline.sla(Category::Help), Sla::SameDay);
+        // A value that is not a rule is refused at start (and would fall back to the default).
+        assert_eq!(c.hotline.sla(Category::Consult), Sla::WorkingDays(3));
+        assert!(c.validate().unwrap_err().contains("consult"));
+        assert_eq!(c.hotline.escalation_working_days, 2);
+        assert!(toml::from_str::<Config>("[hotline]\nsla_days = 1\n").is_err());
     }
 }

@@ -11,6 +11,7 @@ pub mod charity;
 pub mod community;
 pub mod config;
 pub mod emergency;
+pub mod hotline;
 pub mod http;
 pub mod import;
 pub mod network;
@@ -61,6 +62,7 @@ pub const AREAS: &[http::area::Area] = &[
     charity::AREA,
     community::AREA,
     emergency::AREA,
+    hotline::AREA,
     admin::AREA,
     import::AREA,
 ];

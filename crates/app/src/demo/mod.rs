@@ -8,6 +8,7 @@ mod charity;
 mod community;
 mod emergency;
 mod execution;
+mod hotline;
 mod network;
 mod people;
 mod purchase;
@@ -115,6 +116,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<bool> {
     charity::seed(state).await?;
     community::seed(state).await?;
     emergency::seed(state).await?;
+    hotline::seed(state).await?;
     purchase::seed(state).await?;
     Ok(true)
 }

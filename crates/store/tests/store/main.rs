@@ -14,6 +14,7 @@ mod deliverables;
 mod emergency;
 mod evaluations;
 mod execution;
+mod hotline;
 mod indicator_trees;
 mod migrate_lock;
 mod org_scope;

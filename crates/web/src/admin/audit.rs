@@ -214,6 +214,8 @@ pub const ENTITIES: &[&str] = &[
     "emergency_team",
     "incident",
     "incident_deployment",
+    "hotline",
+    "ticket",
 ];
 pub const ACTIONS: &[&str] = &[
     "create",
@@ -264,6 +266,11 @@ pub const ACTIONS: &[&str] = &[
     "approve",
     "reject",
     "pay",
+    "add_duty",
+    "step",
+    "match",
+    "outcome",
+    "mirror",
 ];
 
 impl AuditPage {

@@ -355,6 +355,7 @@ mod tests {
         all.extend(volunteer_families());
         all.extend(charity_families());
         all.extend(emergency_families());
+        all.extend(hotline_families());
         all
     }
 
@@ -408,6 +409,43 @@ mod tests {
                 "timebank.cap_overflow",
                 codes(CapOverflow::ALL, CapOverflow::as_str),
             ),
+        ]
+    }
+
+    fn hotline_families() -> Families {
+        use shegong_domain::hotline as h;
+        let mut steps = codes(h::Step::ALL, h::Step::as_str);
+        steps.extend(strs(&["receive", "match", "outcome", "mirror"]));
+        vec![
+            (
+                "hotline.kind",
+                codes(h::HotlineKind::ALL, h::HotlineKind::as_str),
+            ),
+            (
+                "hotline.weekday",
+                (1..=7).map(|d: i32| d.to_string()).collect(),
+            ),
+            ("ticket.channel", codes(h::Channel::ALL, h::Channel::as_str)),
+            (
+                "ticket.category",
+                codes(h::Category::ALL, h::Category::as_str),
+            ),
+            ("ticket.urgency", codes(h::Urgency::ALL, h::Urgency::as_str)),
+            (
+                "ticket.state",
+                codes(h::TicketState::ALL, h::TicketState::as_str),
+            ),
+            ("ticket.step", steps),
+            (
+                "ticket.satisfaction",
+                codes(h::Satisfaction::ALL, h::Satisfaction::as_str),
+            ),
+            ("ticket.outcome", codes(h::Outcome::ALL, h::Outcome::as_str)),
+            (
+                "ticket.level",
+                (0..=4).map(|d: i32| d.to_string()).collect(),
+            ),
+            ("ticket.matched_by", strs(&["id_number", "earlier_ticket"])),
         ]
     }
 

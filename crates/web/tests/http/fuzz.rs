@@ -143,6 +143,8 @@ impl Fixtures {
                     // A separate incident for the state machine, so deployments stay possible.
                     "incidents" if seg.ends_with("/transitions") => "incident_moving",
                     "incidents" => "incident",
+                    "hotlines" => "hotline",
+                    "tickets" => "ticket",
                     _ => return None,
                 }
             }
@@ -169,7 +171,9 @@ impl Fixtures {
             "seq" => return Some(json!(1)),
             "resident" | "resident_id" | "resident_ids" => "resident",
             "case_id" => "case",
-            "worker_user_id" => "worker",
+            "worker_user_id" | "assignee_user_id" | "user_id" => "worker",
+            "hotline_id" => "hotline",
+            "org_id" => "org",
             "supervisor_user_id" => "supervisor",
             // Checksummed numbers: a schema cannot say how to make one.
             "id_type" => return Some(json!("resident_id")),
@@ -269,6 +273,9 @@ impl Gen<'_> {
                 self.rng.random_range(0..24),
                 self.rng.random_range(0..60)
             );
+        }
+        if pattern.contains("[0-9-]{2,19}") {
+            return format!("0731-{:08}", self.rng.random_range(0..100_000_000u32));
         }
         if pattern.contains("1[3-9]") {
             return format!("13{:09}", self.rng.random_range(0..1_000_000_000u64));
@@ -1118,6 +1125,35 @@ async fn charity_fixtures(api: &mut Client, ids: &mut BTreeMap<&'static str, Vec
     ids.insert("disbursement", disbursements);
 }
 
+/// A hotline of the station, and 12345 tickets in several states (each op finds one it may
+/// move; the external state is mirrored on any).
+async fn hotline_fixtures(
+    api: &mut Client,
+    station: &str,
+    ids: &mut BTreeMap<&'static str, Vec<String>>,
+) {
+    let line = create(
+        api,
+        "/api/v1/hotlines",
+        json!({"station_id": station, "number": "0731-28800001", "kind": "station"}),
+    )
+    .await;
+    let mut tickets = Vec::new();
+    for n in 0..12 {
+        let t = create(
+            api,
+            "/api/v1/tickets",
+            json!({"station_id": station, "hotline_id": line, "channel": "dispatch_12345",
+                   "external_no": format!("FUZZ-GD-{n}"), "external_state": "已派单",
+                   "category": "help", "content": "模糊测试工单"}),
+        )
+        .await;
+        tickets.push(t);
+    }
+    ids.insert("hotline", vec![line]);
+    ids.insert("ticket", tickets);
+}
+
 /// A volunteer registered at the station (for reads and changes, and to join a team), and a
 /// team the station hosts.
 async fn volunteer_fixtures(api: &mut Client, station: &str) -> (Vec<String>, Vec<String>) {
@@ -1468,6 +1504,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     charity_fixtures(api, &mut ids).await;
     ids.insert("issue", issue_fixtures(api).await);
     emergency_fixtures(api, &mut ids).await;
+    hotline_fixtures(api, &station, &mut ids).await;
     ids.insert("contract", vec![contract]);
     ids.insert("expense", vec![expense]);
     ids.insert("fill", vec![fill]);

@@ -17,6 +17,7 @@ mod execution;
 mod fixtures;
 mod fuzz;
 mod hardening;
+mod hotline;
 mod import_messy;
 mod import_purchase;
 mod import_residents;
