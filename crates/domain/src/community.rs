@@ -6,7 +6,7 @@
 //! 归档 follows 收集-分类-办理-反馈-归档 and the "四单制" (群众点单、社区接单、联动解单、居民评单):
 //! an unsatisfied rating sends the matter back to be handled again.
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, Weekday};
+use crate::calendar::{end_of_day, local_day};
 
 use crate::FieldError;
 
@@ -149,7 +149,6 @@ impl Default for DuePolicy {
 }
 
 const HOUR: i64 = 3_600_000;
-const CST: i64 = 8 * HOUR;
 
 impl DuePolicy {
     pub fn allowance(&self, colour: Colour) -> Allowance {
@@ -166,14 +165,8 @@ impl DuePolicy {
             Allowance::Minutes(m) => raised.saturating_add(i64::from(m) * 60_000),
             Allowance::Hours(h) => raised.saturating_add(i64::from(h) * HOUR),
             Allowance::WorkingDays(n) => {
-                let day = DateTime::from_timestamp_millis(raised.saturating_add(CST))
-                    .map(|t| t.date_naive())
-                    .unwrap_or_default();
-                let last = add_working_days(day, n);
-                let next = last.checked_add_days(Days::new(1)).unwrap_or(last);
-                // The end of the last day in China Standard Time.
-                next.and_hms_opt(0, 0, 0)
-                    .map_or(raised, |t| t.and_utc().timestamp_millis() - CST)
+                // The end of the last working day in China Standard Time.
+                end_of_day(add_working_days(local_day(raised), n))
             }
         }
     }
@@ -194,18 +187,7 @@ impl DuePolicy {
     }
 }
 
-/// The `n`th working day (Monday to Friday) after `day`.
-pub fn add_working_days(day: NaiveDate, n: u32) -> NaiveDate {
-    let mut d = day;
-    let mut left = n;
-    while left > 0 {
-        d = d.checked_add_days(Days::new(1)).unwrap_or(d);
-        if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
-            left -= 1;
-        }
-    }
-    d
-}
+pub use crate::calendar::add_working_days;
 
 /// A step asked of a matter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,6 +227,8 @@ pub fn check_step(from: IssueState, step: Step, note: &str) -> Result<IssueState
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calendar::CST_OFFSET as CST;
+    use chrono::NaiveDate;
 
     fn at(y: i32, m: u32, d: u32, h: u32) -> i64 {
         NaiveDate::from_ymd_opt(y, m, d)

@@ -8,8 +8,6 @@
 //!
 //! Times are UTC epoch milliseconds; days are China Standard Time (UTC+8) days.
 
-use chrono::{Datelike, NaiveDate, TimeZone, Weekday};
-
 use crate::FieldError;
 
 codes!(
@@ -188,56 +186,8 @@ pub fn default_sla(c: Category) -> Sla {
     }
 }
 
-const CST: i64 = 8 * 3_600_000;
-const DAY: i64 = 86_400_000;
-
-/// The China Standard Time day of an instant.
-pub fn local_day(at: i64) -> NaiveDate {
-    chrono::Utc
-        .timestamp_millis_opt(at + CST)
-        .single()
-        .map(|t| t.date_naive())
-        .unwrap_or_default()
-}
-
-/// The first instant after `day` ends (CST).
-fn end_of(day: NaiveDate) -> i64 {
-    let start = day
-        .and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc().timestamp_millis())
-        .unwrap_or_default();
-    start + DAY - CST
-}
-
-pub fn working_day(d: NaiveDate) -> bool {
-    !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
-}
-
-/// The `n`th working day after `day`.
-pub fn add_working_days(day: NaiveDate, n: u32) -> NaiveDate {
-    let mut d = day;
-    let mut left = n;
-    while left > 0 {
-        d = d.succ_opt().unwrap_or(d);
-        if working_day(d) {
-            left -= 1;
-        }
-    }
-    d
-}
-
-/// Working days from the day after `from` to `to` inclusive (0 when `to` is not after `from`).
-pub fn working_days_between(from: NaiveDate, to: NaiveDate) -> i64 {
-    let mut n = 0;
-    let mut d = from;
-    while d < to {
-        d = d.succ_opt().unwrap_or(to);
-        if working_day(d) {
-            n += 1;
-        }
-    }
-    n
-}
+use crate::calendar::end_of_day as end_of;
+pub use crate::calendar::{add_working_days, local_day, working_day, working_days_between};
 
 /// When a ticket received at `received_at` is due under `sla`: the end of that (CST) day, or
 /// of the Nth working day after it.
@@ -313,7 +263,7 @@ mod tests {
             .unwrap()
             .and_utc()
             .timestamp_millis()
-            - CST
+            - crate::calendar::CST_OFFSET
     }
 
     #[test]

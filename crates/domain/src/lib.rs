@@ -6,6 +6,7 @@
 #[macro_use]
 mod codes;
 pub mod admin;
+pub mod calendar;
 pub mod charity;
 pub mod community;
 pub mod emergency;

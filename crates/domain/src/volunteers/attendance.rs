@@ -14,8 +14,6 @@ pub const MAX_SIGN_INS_PER_DAY: usize = 3;
 pub const DAY_CAP_MINUTES: i64 = 16 * 60;
 
 const MINUTE: i64 = 60_000;
-/// China Standard Time, in milliseconds east of UTC (no daylight saving).
-const CST_OFFSET: i64 = 8 * 3_600_000;
 
 /// One session: sign-in and sign-out times (UTC epoch milliseconds, as the store keeps times).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,12 +46,7 @@ impl Session {
     }
 }
 
-/// The China Standard Time date of a UTC instant.
-pub fn local_day(millis: i64) -> NaiveDate {
-    chrono::DateTime::from_timestamp_millis(millis.saturating_add(CST_OFFSET))
-        .map(|t| t.date_naive())
-        .unwrap_or_default()
-}
+pub use crate::calendar::local_day;
 
 /// Check a new session against the same person's other sessions (any activity); returns its
 /// minutes. `others` may hold sessions of other days: only the new session's day counts towards
@@ -86,7 +79,7 @@ mod tests {
 
     /// 2026-06-01 at `h:m` China Standard Time.
     fn at(h: i64, m: i64) -> i64 {
-        let midnight_cst = 1_780_272_000_000 - CST_OFFSET;
+        let midnight_cst = 1_780_272_000_000 - crate::calendar::CST_OFFSET;
         midnight_cst + (h * 60 + m) * MINUTE
     }
 
