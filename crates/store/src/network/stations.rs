@@ -682,3 +682,23 @@ pub async fn set_services(
     }
     Ok(before)
 }
+
+/// Which of `ids` are run by a social work agency under purchase of services (mode `purchase`),
+/// as they are run now: the 五社 view's social organisations. Only ids given come back, so a
+/// caller passing ids it may see learns nothing more.
+pub async fn run_by_agencies(conn: &mut AnyConnection, ids: &[String]) -> StoreResult<Vec<String>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let mut q = Sql::new("SELECT id FROM stations WHERE mode = 'purchase' AND id IN (");
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.bind(id.as_str());
+        }
+        q.push(")");
+        let rows: Vec<(String,)> = q.fetch_all(conn).await?;
+        out.extend(rows.into_iter().map(|(id,)| id));
+    }
+    Ok(out)
+}

@@ -51,6 +51,8 @@ pub struct Figures {
     pub donated_fen: i64,
     pub goods_fen: i64,
     pub disbursed_fen: i64,
+    /// Donations of the year (money and goods), how many.
+    pub donations: i64,
     /// Time-bank person accounts now, and the credits people and groups hold (not money).
     pub timebank_accounts: i64,
     pub timebank_held: i64,
@@ -95,8 +97,14 @@ fn add_timebank_flow(f: &mut Figures, r: &Row) {
 
 fn add_charity(f: &mut Figures, r: &Row) {
     match r.key.as_str() {
-        "money" => f.donated_fen += r.value_fen,
-        "goods" => f.goods_fen += r.value_fen,
+        "money" => {
+            f.donated_fen += r.value_fen;
+            f.donations += r.n;
+        }
+        "goods" => {
+            f.goods_fen += r.value_fen;
+            f.donations += r.n;
+        }
         "paid" => f.disbursed_fen += r.value_fen,
         _ => {}
     }
@@ -300,6 +308,8 @@ pub(super) struct Dash {
     pub(super) roles: Vec<Row>,
     pub(super) certs: Vec<Row>,
     pub(super) funding: Vec<Row>,
+    /// Services of the year at stations run by social work agencies (records, minutes, value).
+    pub(super) by_agencies: Row,
 }
 
 /// Visits due from the counters of due dates: before today, today, within seven days.
@@ -363,6 +373,7 @@ pub(super) async fn load(
     let funding = own(&mut c, &scope, &code, Dim::Funding, &y, &y).await?;
     let mut top = Figures::default();
     add_community(&mut c, &scope, &code, (&from, &to), &mut top).await?;
+    let by_agencies = by_agencies(&mut c, &scope, &code, (&from, &to)).await?;
     let added: [(&[Row], Add); 4] = [
         (&kinds, add_services),
         (&tiers, add_people),
@@ -427,7 +438,41 @@ pub(super) async fn load(
         roles,
         certs,
         funding,
+        by_agencies,
     })
+}
+
+/// The year's services at the region's stations that social work agencies run (五社's social
+/// organisations): the per-station counters, summed over the stations run under purchase now.
+async fn by_agencies(
+    c: &mut Conn,
+    scope: &Scope,
+    code: &str,
+    (from, to): (&str, &str),
+) -> WebResult<Row> {
+    let rows = own(c, scope, code, Dim::Station, from, to).await?;
+    let ids: Vec<String> = rows.iter().map(|r| r.key.clone()).collect();
+    let run: std::collections::BTreeSet<String> =
+        shegong_store::network::stations::run_by_agencies(c, &ids)
+            .await?
+            .into_iter()
+            .collect();
+    let mut sum = Row {
+        region_code: code.to_owned(),
+        month: String::new(),
+        key: "agencies".into(),
+        n: 0,
+        person_times: 0,
+        minutes: 0,
+        value_fen: 0,
+    };
+    for r in rows.iter().filter(|r| run.contains(&r.key)) {
+        sum.n += r.n;
+        sum.person_times += r.person_times;
+        sum.minutes += r.minutes;
+        sum.value_fen += r.value_fen;
+    }
+    Ok(sum)
 }
 
 /// The page title (the region's full name) and the way down to it, as far as `scope` sees.
@@ -599,7 +644,7 @@ async fn dashboard(
     let percent = |part: i64, all: i64| {
         (all > 0).then(|| format!("{:.1}%（{part}/{all}）", part as f64 * 100.0 / all as f64))
     };
-    let tables = ["staff", "certificates", "funding"]
+    let tables = ["wushe", "staff", "certificates", "funding"]
         .into_iter()
         .map(|name| SmallTable {
             name,

@@ -11,7 +11,7 @@ use crate::ui::forms::format_yuan;
 use crate::ui::i18n::Tr;
 
 /// The dashboard's tables, each exportable: charts' data and the small tables.
-pub(super) const TABLES: [&str; 8] = [
+pub(super) const TABLES: [&str; 9] = [
     "subregions",
     "months",
     "domains",
@@ -20,6 +20,7 @@ pub(super) const TABLES: [&str; 8] = [
     "staff",
     "certificates",
     "funding",
+    "wushe",
 ];
 
 /// The header of table `name`, translated.
@@ -69,6 +70,13 @@ pub(super) fn table_header(t: &Tr, name: &str) -> Vec<String> {
             g("stats.source"),
             g("stats.col.stations_funded"),
             g("stats.ind.funding"),
+        ],
+        "wushe" => vec![
+            g("stats.wushe.partner"),
+            g("stats.wushe.measure"),
+            g("stats.wushe.count"),
+            g("stats.ind.hours"),
+            g("stats.wushe.value"),
         ],
         _ => vec![],
     }
@@ -162,6 +170,7 @@ pub(super) fn table_rows(t: &Tr, d: &Dash, name: &str) -> Vec<Vec<String>> {
                 ]
             })
             .collect(),
+        "wushe" => wushe_rows(t, d),
         _ => vec![],
     }
 }
@@ -183,4 +192,60 @@ pub(super) fn domain_totals(d: &Dash) -> BTreeMap<&str, (i64, i64)> {
         e.1 += r.person_times;
     }
     by
+}
+
+/// 五社联动: what each of the five partners gave in the year, from the counters — the community
+/// (急难愁盼 issues answered), social organisations (services at stations agencies run), social
+/// workers (every service record), volunteers (active volunteers, recorded hours) and charity
+/// resources (donations of money and goods). "—" where a partner has no such measure.
+fn wushe_rows(t: &Tr, d: &Dash) -> Vec<Vec<String>> {
+    let f = &d.top;
+    let a = &d.by_agencies;
+    let none = || "—".to_owned();
+    let row = |partner: &str, measure: &str, n: i64, hours: Option<i64>, fen: Option<i64>| {
+        vec![
+            t.get(&format!("stats.wushe.{partner}")).to_owned(),
+            t.get(&format!("stats.wushe.{measure}")).to_owned(),
+            n.to_string(),
+            hours.map_or_else(none, |h| h.to_string()),
+            fen.map_or_else(none, format_yuan),
+        ]
+    };
+    vec![
+        row(
+            "community",
+            "issues_answered",
+            f.issues_answered,
+            None,
+            None,
+        ),
+        row(
+            "social_org",
+            "agency_services",
+            a.n,
+            Some(a.minutes / 60),
+            Some(a.value_fen),
+        ),
+        row(
+            "social_worker",
+            "services",
+            f.records,
+            Some(f.hours),
+            Some(f.value_fen),
+        ),
+        row(
+            "volunteer",
+            "volunteers",
+            f.volunteers,
+            Some(f.volunteer_hours),
+            None,
+        ),
+        row(
+            "charity",
+            "donations",
+            f.donations,
+            None,
+            Some(f.donated_fen + f.goods_fen),
+        ),
+    ]
 }

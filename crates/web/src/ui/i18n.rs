@@ -788,6 +788,23 @@ mod tests {
                     "staff",
                     "certificates",
                     "funding",
+                    "wushe",
+                ]),
+            ),
+            // The 五社 table's partners and measures (`statistics::tables::wushe_rows`).
+            (
+                "stats.wushe",
+                strs(&[
+                    "community",
+                    "social_org",
+                    "social_worker",
+                    "volunteer",
+                    "charity",
+                    "issues_answered",
+                    "agency_services",
+                    "services",
+                    "volunteers",
+                    "donations",
                 ]),
             ),
             (
@@ -800,6 +817,12 @@ mod tests {
                     "high_risk",
                     "staff",
                     "funding",
+                    "volunteers",
+                    "volunteer_hours",
+                    "donated",
+                    "disbursed",
+                    "timebank_earned",
+                    "issues_raised",
                 ]),
             ),
         ]

@@ -417,3 +417,43 @@ app_test!(
         );
     }
 );
+
+app_test!(
+    the_five_partners_table_counts_services_at_agency_run_stations,
+    |app| {
+        let mut admin = app.login_as(Role::CivilAffairsAdmin, "430202").await;
+        let today = shegong_web::ui::forms::today(app.state.now());
+        let org = super::fixtures::agency(&app, "月塘社工服务中心", "430202").await;
+        let run = super::fixtures::station(&app, "430202001", "月塘街道社工站", &org).await;
+        let r = resident(&mut admin, "张大爷", "430202001").await;
+        // One visit at the agency-run station, one with no station: social workers did both, the
+        // social organisation one.
+        for station in [run.as_str(), ""] {
+            let res = admin
+                .post_form(
+                    "/services",
+                    &[
+                        ("resident", r.as_str()),
+                        ("station", station),
+                        ("kind", "visit"),
+                        ("domain", "elderly"),
+                        ("method", "home"),
+                        ("served_on", today.as_str()),
+                        ("duration_minutes", "90"),
+                        ("value", "50"),
+                        ("workers", "王芳"),
+                    ],
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        }
+        let page = admin.get("/stats/430202").await;
+        let rows = page.select("#table-wushe tbody tr");
+        assert_eq!(rows.len(), 5, "{rows:?}");
+        let cells = |n: usize| page.select(&format!("#table-wushe tbody tr:nth-child({n}) td"));
+        assert_eq!(cells(2)[2..], ["1", "1", "50.00"], "{:?}", cells(2));
+        assert_eq!(cells(3)[2..4], ["2", "3"], "{:?}", cells(3));
+        let xlsx = admin.get("/stats/430202/table/wushe.xlsx").await;
+        assert_eq!(xlsx.status, StatusCode::OK);
+    }
+);
