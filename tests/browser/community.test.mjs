@@ -107,4 +107,14 @@ test('a red issue goes overdue and is answered with feedback', { timeout: 300_00
     assertStatus(await visit(page, '/community-issues/tally?period=month'), 200, 'the month\'s tally');
     assert.match(norm(await page.locator('#tally').textContent()), /月塘/);
   });
+
+  await step('390 px: the ledger, the issue and the tally fit a phone (tables scroll in their own box)', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const url of ['/community-issues', issueUrl, '/community-issues/tally', '/community-issues/new']) {
+      assertStatus(await visit(page, url), 200, url);
+      const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
+      assert.ok(scroll <= width + 1, `${url} does not overflow at 390 px (scrollWidth ${scroll})`);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
 });
