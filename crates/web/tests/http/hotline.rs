@@ -299,6 +299,16 @@ app_test!(
         )
         .await);
         assert_eq!(t["resident_id"], "res-hl-1");
+        // The ticket's page links to raising a 急难愁盼 issue for the person, the ticket as its
+        // source; the form opens filled in.
+        let page = admin.get(&format!("/tickets/{id}")).await;
+        let link = format!("#raise-issue[href$='origin=ticket&source_ref={id}']");
+        assert_eq!(page.select(&link).len(), 1, "{}", page.text);
+        let form = admin
+            .get(&format!("/community-issues/new?subject=person&resident_id=res-hl-1&origin=ticket&source_ref={id}"))
+            .await;
+        assert_eq!(form.select("#resident_id[value='res-hl-1']").len(), 1);
+        assert_eq!(form.select(&format!("#source_ref[value='{id}']")).len(), 1);
         let services = || count(&app, "SELECT COUNT(*) FROM services");
         assert_eq!(services().await, 0);
         let t = ok(&send_json(&mut admin, Method::POST, &format!("/api/v1/tickets/{id}/outcome"),
