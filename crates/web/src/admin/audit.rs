@@ -267,6 +267,7 @@ pub const ACTIONS: &[&str] = &[
     "reject",
     "pay",
     "add_duty",
+    "remove_duty",
     "step",
     "match",
     "outcome",

@@ -241,6 +241,20 @@ pub struct DutyBody {
     pub ends: String,
 }
 
+/// Take a shift off the line's roster; returns the line.
+#[utoipa::path(delete, path = "/api/v1/hotlines/{id}/duty/{duty}", tag = "hotline",
+    params(("id" = String, Path), ("duty" = String, Path, description = "The shift's id (from the line's roster)")),
+    responses((status = 200, body = HotlineDto), (status = 404, description = "Unknown line or shift, or outside the caller's scope")))]
+pub async fn remove_duty(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, duty)): Path<(String, String)>,
+) -> WebResult<Json<HotlineDto>> {
+    crate::http::write::writer(&ctx)?;
+    super::remove_duty(&state, &ctx, &id, &duty).await?;
+    Ok(Json(load_hotline(&state, &ctx, &id).await?))
+}
+
 /// Put a worker on the line's roster; returns the line.
 #[utoipa::path(post, path = "/api/v1/hotlines/{id}/duty", tag = "hotline", params(("id" = String, Path)),
     request_body = DutyBody,

@@ -53,6 +53,7 @@ pub const AREA: Area = Area {
         api::get_hotline,
         api::update_hotline,
         api::add_duty,
+        api::remove_duty,
         api::list_tickets,
         api::create_ticket,
         api::get_ticket,
@@ -78,6 +79,10 @@ fn routes() -> Router<AppState> {
             get(pages::hotline).post(pages::update_hotline),
         )
         .route("/hotlines/{id}/duty", post(pages::add_duty))
+        .route(
+            "/hotlines/{id}/duty/{duty}/remove",
+            post(pages::remove_duty),
+        )
         .route("/tickets", get(pages::tickets).post(pages::create_ticket))
         .route("/tickets/new", get(pages::new_ticket))
         .route("/tickets/export.xlsx", get(pages::export_tickets))
@@ -95,6 +100,10 @@ fn routes() -> Router<AppState> {
             get(api::get_hotline).put(api::update_hotline),
         )
         .route("/api/v1/hotlines/{id}/duty", post(api::add_duty))
+        .route(
+            "/api/v1/hotlines/{id}/duty/{duty}",
+            axum::routing::delete(api::remove_duty),
+        )
         .route(
             "/api/v1/tickets",
             get(api::list_tickets).post(api::create_ticket),
@@ -370,6 +379,38 @@ pub async fn update_hotline(
                         ),
                         ch("station", b.station_id, input.station_id.clone()),
                     ],
+                };
+                Ok((done, ()))
+            })
+        },
+    )
+    .await
+}
+
+/// Take a shift off the line's roster.
+pub async fn remove_duty(state: &AppState, ctx: &Ctx, id: &str, duty: &str) -> WebResult<()> {
+    writer(ctx)?;
+    let (id, duty) = (id.to_owned(), duty.to_owned());
+    write_or_invalid(
+        state,
+        ctx,
+        Entry::new("hotline", "remove_duty"),
+        move |conn, scope, _by| -> WorkWith<'_, ()> {
+            Box::pin(async move {
+                let d = hl::remove_duty(conn, &scope, &id, &duty).await?;
+                let h = hl::get(conn, &scope, &id).await?;
+                let when = d
+                    .on_date
+                    .clone()
+                    .unwrap_or_else(|| format!("weekday {}", d.weekday.unwrap_or_default()));
+                let done = Done {
+                    entity_id: id,
+                    region: Some(h.region_code),
+                    changes: vec![Change::new(
+                        "shift",
+                        Some(format!("{} {when} {}-{}", d.user_id, d.starts, d.ends)),
+                        None::<String>,
+                    )],
                 };
                 Ok((done, ()))
             })

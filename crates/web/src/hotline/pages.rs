@@ -294,6 +294,16 @@ pub async fn add_duty(
     }
 }
 
+pub async fn remove_duty(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((id, duty)): Path<(String, String)>,
+) -> WebResult<Response> {
+    writer(&ctx)?;
+    super::remove_duty(&state, &ctx, &id, &duty).await?;
+    Ok(Redirect::to(&format!("/hotlines/{id}?notice=notice.saved")).into_response())
+}
+
 // ---------------------------------------------------------------- tickets
 
 #[derive(Template)]

@@ -160,6 +160,7 @@ impl Fixtures {
             "to_account_id" => "tb_account",
             "source_id" => "service",
             "volunteer_id" => "volunteer",
+            "duty" => "duty",
             "fund_id" => "fund",
             "team_id" if path.starts_with("/api/v1/incidents") => "em_team",
             "member_id" | "member_ids" if path.starts_with("/api/v1/incidents") => "em_member",
@@ -1154,6 +1155,47 @@ async fn hotline_fixtures(
     ids.insert("ticket", tickets);
 }
 
+/// Three weekly shifts of the worker on the fixture line (each may be taken off once).
+async fn duty_fixtures(
+    api: &mut Client,
+    ids: &mut BTreeMap<&'static str, Vec<String>>,
+    worker: &str,
+) {
+    let line = ids
+        .get("hotline")
+        .and_then(|v| v.first())
+        .cloned()
+        .unwrap_or_default();
+    for weekday in 1..=3 {
+        let body =
+            json!({"user_id": worker, "weekday": weekday, "starts": "08:00", "ends": "17:00"});
+        let res = api
+            .send(
+                Method::POST,
+                &format!("/api/v1/hotlines/{line}/duty"),
+                Some(("application/json", body.to_string())),
+                &[],
+            )
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::CREATED,
+            "fixture duty: {}",
+            res.text
+        );
+    }
+    let res = api.get(&format!("/api/v1/hotlines/{line}")).await;
+    let shifts: Vec<String> = res.json()["roster"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter_map(|d| d["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.insert("duty", shifts);
+}
+
 /// A volunteer registered at the station (for reads and changes, and to join a team), and a
 /// team the station hosts.
 async fn volunteer_fixtures(api: &mut Client, station: &str) -> (Vec<String>, Vec<String>) {
@@ -1522,6 +1564,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     let supervisor = app
         .user("fuzz_supervisor", Role::Supervisor, "430203", false)
         .await;
+    duty_fixtures(api, &mut ids, &worker).await;
     ids.insert("worker", vec![worker]);
     ids.insert("supervisor", vec![supervisor]);
     ids.insert(

@@ -64,6 +64,36 @@ app_test!(
         }
         let line = ok(&admin.get(&format!("/api/v1/hotlines/{hid}")).await);
         assert_eq!(line["roster"].as_array().unwrap().len(), 7);
+        // Shifts come off the roster by the API and the page, once each; audited.
+        let shift = |line: &serde_json::Value, i: usize| {
+            line["roster"][i]["id"].as_str().unwrap().to_owned()
+        };
+        let (d1, d2) = (shift(&line, 0), shift(&line, 1));
+        let off = format!("/api/v1/hotlines/{hid}/duty/{d1}");
+        let after = ok(&send_json(&mut admin, Method::DELETE, &off, serde_json::json!({})).await);
+        assert_eq!(after["roster"].as_array().unwrap().len(), 6);
+        let twice = send_json(&mut admin, Method::DELETE, &off, serde_json::json!({})).await;
+        assert_eq!(twice.status, StatusCode::NOT_FOUND);
+        let res = admin
+            .post_form(&format!("/hotlines/{hid}/duty/{d2}/remove"), &[])
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let page = admin.get(&format!("/hotlines/{hid}")).await;
+        assert_eq!(page.select("#roster .remove-duty").len(), 5);
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'remove_duty'"
+            )
+            .await,
+            2
+        );
+        for wd in 1..=2 {
+            ok(&send_json(&mut admin, Method::POST, &format!("/api/v1/hotlines/{hid}/duty"),
+            serde_json::json!({"user_id": worker, "weekday": wd, "starts": "00:00", "ends": "23:59"})).await);
+        }
+        let line = ok(&admin.get(&format!("/api/v1/hotlines/{hid}")).await);
+        assert_eq!(line["roster"].as_array().unwrap().len(), 7);
         assert!(
             !line["on_duty"].as_array().unwrap().is_empty()
                 || line["roster"].as_array().unwrap().len() == 7
