@@ -11,6 +11,7 @@ pub mod charity;
 pub mod community;
 pub mod emergency;
 pub mod hotline;
+pub mod matching;
 pub mod money;
 pub mod network;
 pub mod people;

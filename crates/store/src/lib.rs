@@ -18,6 +18,7 @@ pub mod emergency;
 mod error;
 pub mod import;
 pub mod keycheck;
+pub mod matching;
 pub mod migrate;
 pub mod network;
 pub mod people;

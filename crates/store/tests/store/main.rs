@@ -16,6 +16,7 @@ mod evaluations;
 mod execution;
 mod hotline;
 mod indicator_trees;
+mod matching;
 mod migrate_lock;
 mod org_scope;
 mod people;
