@@ -57,7 +57,7 @@ codes!(
 
 codes!(
     /// Where a need was found.
-    NeedSource, "source", "need.source_unknown" {
+    NeedSource, "source", "need.source_unknown_code" {
         Issue = "issue",
         Assessment = "assessment",
         Ticket = "ticket",

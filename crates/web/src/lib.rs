@@ -14,6 +14,7 @@ pub mod emergency;
 pub mod hotline;
 pub mod http;
 pub mod import;
+pub mod matching;
 pub mod network;
 pub mod people;
 pub mod purchase;
@@ -61,6 +62,7 @@ pub const AREAS: &[http::area::Area] = &[
     timebank::AREA,
     charity::AREA,
     community::AREA,
+    matching::AREA,
     emergency::AREA,
     hotline::AREA,
     admin::AREA,

@@ -118,7 +118,7 @@ impl NeedInput {
         }
         if let Some(d) = &self.wanted_on {
             if chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() {
-                errors.push(FieldError::new("wanted_on", "form.invalid_date"));
+                errors.push(FieldError::new("wanted_on", "date.invalid"));
             } else if d.as_str() < today {
                 errors.push(FieldError::new("wanted_on", "need.wanted_past"));
             }

@@ -216,6 +216,10 @@ pub const ENTITIES: &[&str] = &[
     "incident_deployment",
     "hotline",
     "ticket",
+    "community_issue",
+    "need",
+    "match",
+    "community_list",
 ];
 pub const ACTIONS: &[&str] = &[
     "create",
@@ -272,6 +276,7 @@ pub const ACTIONS: &[&str] = &[
     "match",
     "outcome",
     "mirror",
+    "cancel",
 ];
 
 impl AuditPage {

@@ -356,7 +356,53 @@ mod tests {
         all.extend(charity_families());
         all.extend(emergency_families());
         all.extend(hotline_families());
+        all.extend(matching_families());
         all
+    }
+
+    fn matching_families() -> Families {
+        use shegong_domain::matching as m;
+        let kinds = codes(m::ResourceKind::ALL, m::ResourceKind::as_str);
+        let mut why: Vec<String> = (0..=m::MAX_DISTANCE)
+            .map(|d| format!("distance_{d}"))
+            .collect();
+        why.extend(strs(&[
+            "skill",
+            "intention",
+            "available",
+            "availability_unknown",
+            "load",
+            "no_load",
+        ]));
+        for k in &kinds {
+            why.push(format!("kind_{k}"));
+            why.push(format!("described_{k}"));
+            why.push(format!("remaining_{k}"));
+        }
+        vec![
+            ("match.help", codes(m::HelpKind::ALL, m::HelpKind::as_str)),
+            ("match.resource", kinds),
+            (
+                "match.state",
+                codes(m::MatchState::ALL, m::MatchState::as_str),
+            ),
+            ("match.step", codes(m::MatchStep::ALL, m::MatchStep::as_str)),
+            ("match.day_part", codes(m::DayPart::ALL, m::DayPart::as_str)),
+            ("match.why", why),
+            (
+                "match.excluded",
+                strs(&["too_far", "no_fit", "not_available", "exhausted"]),
+            ),
+            ("need.state", codes(m::NeedState::ALL, m::NeedState::as_str)),
+            (
+                "need.subject",
+                codes(m::NeedSubject::ALL, m::NeedSubject::as_str),
+            ),
+            (
+                "need.source",
+                codes(m::NeedSource::ALL, m::NeedSource::as_str),
+            ),
+        ]
     }
 
     fn emergency_families() -> Families {
