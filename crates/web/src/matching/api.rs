@@ -27,7 +27,7 @@ use crate::ui::list::rfc3339;
 
 /// A reason for a score, in plain words.
 #[derive(Serialize, ToSchema)]
-pub struct ReasonDto {
+pub struct MatchReason {
     /// The message key (`match.why.skill`, …).
     pub key: String,
     pub arg: String,
@@ -35,9 +35,9 @@ pub struct ReasonDto {
     pub text: String,
 }
 
-fn reasons(t: &Tr, rs: &[Reason]) -> Vec<ReasonDto> {
+fn reasons(t: &Tr, rs: &[Reason]) -> Vec<MatchReason> {
     rs.iter()
-        .map(|r| ReasonDto {
+        .map(|r| MatchReason {
             key: r.key.clone(),
             arg: r.arg.clone(),
             text: super::reason_text(t, r),
@@ -311,11 +311,11 @@ fn resource_dto(r: Resource) -> ResourceDto {
 
 /// A resource proposed for a need.
 #[derive(Serialize, ToSchema)]
-pub struct CandidateDto {
+pub struct MatchCandidate {
     pub resource: ResourceDto,
     /// 0–100: distance 40, fit 30, availability 20, load 10.
     pub score: u32,
-    pub reasons: Vec<ReasonDto>,
+    pub reasons: Vec<MatchReason>,
 }
 
 /// Resources left out, by reason.
@@ -329,15 +329,15 @@ pub struct ExcludedDto {
 
 /// The matcher's proposals for a need.
 #[derive(Serialize, ToSchema)]
-pub struct Candidates {
+pub struct MatchCandidates {
     /// The recipient already has this kind of help that day: nothing is proposed.
     pub throttled: bool,
-    pub candidates: Vec<CandidateDto>,
+    pub candidates: Vec<MatchCandidate>,
     pub excluded: Vec<ExcludedDto>,
 }
 
-fn candidate_dto(t: &Tr, p: Proposal) -> CandidateDto {
-    CandidateDto {
+fn candidate_dto(t: &Tr, p: Proposal) -> MatchCandidate {
+    MatchCandidate {
         reasons: reasons(t, &p.reasons),
         score: p.score,
         resource: resource_dto(p.resource),
@@ -346,19 +346,19 @@ fn candidate_dto(t: &Tr, p: Proposal) -> CandidateDto {
 
 /// The resources the matcher proposes for a need, best first, each with its score and reasons.
 #[utoipa::path(get, path = "/api/v1/needs/{id}/candidates", tag = "matching", params(("id" = String, Path)),
-    responses((status = 200, body = Candidates), (status = 404, description = "Unknown or outside the caller's scope")))]
+    responses((status = 200, body = MatchCandidates), (status = 404, description = "Unknown or outside the caller's scope")))]
 pub async fn candidates(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-) -> WebResult<Json<Candidates>> {
+) -> WebResult<Json<MatchCandidates>> {
     let u = reader(&ctx)?;
     let t = ctx.tr();
     let viewer = crate::people::residents::viewer(&state, u);
     let mut c = state.db.read().await?;
     let n = nd::get(&mut c, &u.scope(), &id).await?;
     let p = rs::propose(&mut c, &viewer, &n).await?;
-    Ok(Json(Candidates {
+    Ok(Json(MatchCandidates {
         throttled: p.throttled,
         candidates: p
             .candidates
@@ -460,7 +460,7 @@ pub struct MatchDto {
     pub resource_label: String,
     pub score: i64,
     /// The matcher's reasons at proposal.
-    pub reasons: Vec<ReasonDto>,
+    pub reasons: Vec<MatchReason>,
     #[schema(schema_with = super::code::match_state)]
     pub state: String,
     #[schema(format = Date)]

@@ -145,6 +145,8 @@ impl Fixtures {
                     "incidents" => "incident",
                     "hotlines" => "hotline",
                     "tickets" => "ticket",
+                    "needs" => "need",
+                    "matches" => "match",
                     _ => return None,
                 }
             }
@@ -165,6 +167,8 @@ impl Fixtures {
             "team_id" if path.starts_with("/api/v1/incidents") => "em_team",
             "member_id" | "member_ids" if path.starts_with("/api/v1/incidents") => "em_member",
             "incident_id" => "incident",
+            "need_id" => "need",
+            "resource_id" => "match_volunteer",
             "regions" => "region",
             "wish_id" => "wish",
             "beneficiary_resident_id" | "recipient_resident_id" => "resident",
@@ -1544,7 +1548,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     ids.insert("tb_account", accounts);
     ids.insert("tb_entry", entries);
     charity_fixtures(api, &mut ids).await;
-    ids.insert("issue", issue_fixtures(api).await);
+    community_fixtures(api, &resident, &mut ids).await;
     emergency_fixtures(api, &mut ids).await;
     hotline_fixtures(api, &station, &mut ids).await;
     ids.insert("contract", vec![contract]);
@@ -1577,14 +1581,46 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
 }
 
 /// Two community issues (急难愁盼) of the township, just registered: each may be verified.
-async fn issue_fixtures(api: &mut Client) -> Vec<String> {
+/// Issues; needs of the resident's (a kind of help each, so one confirmed match does not throttle
+/// the others) with a volunteer who fits them all, and matches to step.
+async fn community_fixtures(
+    api: &mut Client,
+    resident: &str,
+    all: &mut BTreeMap<&'static str, Vec<String>>,
+) {
     let mut ids = Vec::new();
     for colour in ["red", "blue"] {
         let body = json!({"subject": "community", "region": "430203001", "origin": "visit",
                           "category": "utilities", "title": "楼道灯不亮", "colour": colour});
         ids.push(create(api, "/api/v1/issues", body).await);
     }
-    ids
+    all.insert("issue", ids);
+    let volunteer = create(
+        api,
+        "/api/v1/volunteers",
+        json!({"name": "对接志愿者", "id_number": resident_id("430203", "19850101", 977), "region": "430203001",
+               "skills": ["养老照护", "心理疏导", "陪伴", "维修"]}),
+    )
+    .await;
+    let mut needs = Vec::new();
+    for kind in [
+        "bathing",
+        "psychological",
+        "companionship",
+        "repair",
+        "escort",
+    ] {
+        let body = json!({"subject": "person", "resident_id": resident, "help_kind": kind, "title": "需要帮助"});
+        needs.push(create(api, "/api/v1/needs", body).await);
+    }
+    let mut matches = Vec::new();
+    for need in needs.iter().take(2) {
+        let body = json!({"need_id": need, "resource_kind": "volunteer", "resource_id": volunteer});
+        matches.push(create(api, "/api/v1/matches", body).await);
+    }
+    all.insert("need", needs);
+    all.insert("match", matches);
+    all.insert("match_volunteer", vec![volunteer]);
 }
 
 /// FNV-1a: a fixed hash of an operation's name (std's hashers may change between releases).
