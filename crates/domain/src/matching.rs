@@ -296,18 +296,18 @@ fn listed_weekdays(text: &str) -> u32 {
     let mut prev: Option<u8> = None;
     for (i, c) in chars.iter().enumerate() {
         let after_marker = i > 0 && matches!(chars.get(i - 1), Some('周' | '期' | '拜'));
-        if let Some(&(_, d)) = WEEKDAY_DIGITS.iter().find(|(w, _)| w == c) {
-            if after_marker || in_list {
-                if let Some(from) = range_from.take() {
-                    for x in from.min(d)..=from.max(d) {
-                        days |= 1 << x;
-                    }
+        if let Some(&(_, d)) = WEEKDAY_DIGITS.iter().find(|(w, _)| w == c)
+            && (after_marker || in_list)
+        {
+            if let Some(from) = range_from.take() {
+                for x in from.min(d)..=from.max(d) {
+                    days |= 1 << x;
                 }
-                days |= 1 << d;
-                prev = Some(d);
-                in_list = true;
-                continue;
             }
+            days |= 1 << d;
+            prev = Some(d);
+            in_list = true;
+            continue;
         }
         match c {
             '、' | ',' | '，' | '和' | '及' if in_list => {}
@@ -495,8 +495,11 @@ pub fn described_fit(help: HelpKind, text: &str) -> Option<Fit> {
         .map(|_| Fit::Described(text.chars().take(30).collect()))
 }
 
+/// A resource kept, with its score and reasons.
+pub type Kept<T> = (T, u32, Vec<Reason>);
+
 /// The proposals for one need, best first: each resource's score, or left out.
-pub fn rank<T>(candidates: Vec<(T, Facts)>) -> (Vec<(T, u32, Vec<Reason>)>, Vec<(T, Excluded)>) {
+pub fn rank<T>(candidates: Vec<(T, Facts)>) -> (Vec<Kept<T>>, Vec<(T, Excluded)>) {
     let mut kept = Vec::new();
     let mut left = Vec::new();
     for (item, facts) in candidates {
@@ -505,7 +508,7 @@ pub fn rank<T>(candidates: Vec<(T, Facts)>) -> (Vec<(T, u32, Vec<Reason>)>, Vec<
             Err(e) => left.push((item, e)),
         }
     }
-    kept.sort_by(|a, b| b.1.cmp(&a.1));
+    kept.sort_by_key(|k| std::cmp::Reverse(k.1));
     (kept, left)
 }
 

@@ -324,10 +324,8 @@ fn facts_of(r: &Resource, need: &Need, need_region: &RegionCode, day: NaiveDate)
         ResourceKind::Fund => mt::described_fit(help, &r.detail).or(Some(Fit::Kind)),
         ResourceKind::Venue => Some(Fit::Kind),
     };
-    let available = match Availability::parse(&r.availability) {
-        None => None,
-        Some(a) => Some(a.covers(day.weekday().num_days_from_monday(), need.day_part())),
-    };
+    let available = Availability::parse(&r.availability)
+        .map(|a| a.covers(day.weekday().num_days_from_monday(), need.day_part()));
     let wanted = match r.kind {
         ResourceKind::Goods | ResourceKind::Fund => need.quantity,
         ResourceKind::Purchased => 1,

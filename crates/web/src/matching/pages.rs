@@ -847,25 +847,28 @@ pub async fn list_export(
             ]
             .map(|k| t.get(k))
             .to_vec(),
-            g.lists
-                .services
-                .iter()
-                .map(|s| {
-                    vec![
-                        t.label("service.kind", &s.kind).into(),
-                        t.label("service.domain", &s.domain).into(),
-                        s.records.into(),
-                        s.person_times.into(),
-                        s.minutes.into(),
-                        format_yuan(s.value_fen).into(),
-                        s.matched.into(),
-                    ]
-                })
-                .collect(),
+            service_rows(&t, &g.lists.services),
         ),
         _ => return Err(WebError::NotFound),
     };
     export
         .send(&state, &ctx, title, &headers, &rows, note)
         .await
+}
+
+fn service_rows(t: &Tr, services: &[lists::ServiceLine]) -> Vec<Vec<Cell>> {
+    services
+        .iter()
+        .map(|s| {
+            vec![
+                t.label("service.kind", &s.kind).into(),
+                t.label("service.domain", &s.domain).into(),
+                s.records.into(),
+                s.person_times.into(),
+                s.minutes.into(),
+                format_yuan(s.value_fen).into(),
+                s.matched.into(),
+            ]
+        })
+        .collect()
 }
