@@ -587,3 +587,40 @@ async fn the_demo_hotline_has_a_month_of_tickets_in_every_state() {
     assert!(ts.items.iter().any(|t| t.overdue(demo.state.now())));
     assert!(ts.items.iter().any(|t| t.external_no.is_some()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_needs_have_proposed_confirmed_and_completed_matches() {
+    use shegong_domain::matching::{MatchState, NeedState};
+    use shegong_store::matching::{matches as mm, needs as nd};
+    let demo = TestApp::new(shegong_store::testing::sqlite().await).await;
+    assert!(demo::seed(&demo.state).await.unwrap());
+    let mut c = demo.state.db.read().await.unwrap();
+    let all = Scope::national();
+    let page = PageRequest::new(Some(1), Some(100));
+    let needs = nd::list(&mut c, &all, &Default::default(), page)
+        .await
+        .unwrap()
+        .items;
+    assert!(needs.len() >= 10, "{}", needs.len());
+    assert!(needs.iter().any(|n| n.state == NeedState::Met));
+    assert!(needs.iter().any(|n| n.state == NeedState::Open));
+    let matches = mm::list(&mut c, &all, &Default::default(), page)
+        .await
+        .unwrap()
+        .items;
+    for s in [
+        MatchState::Proposed,
+        MatchState::Confirmed,
+        MatchState::Completed,
+    ] {
+        assert!(matches.iter().any(|m| m.state == s), "{s:?}");
+    }
+    // Every match says why, and a completed one wrote its service record.
+    assert!(matches.iter().all(|m| !m.reasons().is_empty()));
+    assert!(
+        matches
+            .iter()
+            .filter(|m| m.state == MatchState::Completed)
+            .all(|m| m.service_id.is_some())
+    );
+}

@@ -9,6 +9,7 @@ mod community;
 mod emergency;
 mod execution;
 mod hotline;
+mod matching;
 mod network;
 mod people;
 mod purchase;
@@ -115,6 +116,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<bool> {
     volunteers::seed(state).await?;
     charity::seed(state).await?;
     community::seed(state).await?;
+    matching::seed(state).await?;
     emergency::seed(state).await?;
     hotline::seed(state).await?;
     purchase::seed(state).await?;

@@ -247,6 +247,17 @@ pub async fn step(
             .push(" AND state = 'open'")
             .execute(conn)
             .await?;
+        // Met: the need's other live proposals are given up.
+        Sql::new("UPDATE matches SET state = 'abandoned', closed_at = ")
+            .bind(now)
+            .push(", updated_at = ")
+            .bind(now)
+            .push(" WHERE need_id = ")
+            .bind(need.id.as_str())
+            .push(" AND state IN ('proposed', 'confirmed') AND id <> ")
+            .bind(id)
+            .execute(conn)
+            .await?;
     }
     Ok(before)
 }
@@ -343,7 +354,9 @@ async fn execute(
         served_on: e.served_on.clone(),
         duration_minutes: e.duration_minutes,
         person_times: e.person_times.max(1),
-        method: (need.help_kind.service_kind() == shegong_domain::people::ServiceKind::Visit)
+        // A visit by a volunteer is recorded as one (the people store fills the method in).
+        method: (need.help_kind.service_kind() == shegong_domain::people::ServiceKind::Visit
+            && m.resource_kind != ResourceKind::Volunteer)
             .then(|| "home".to_owned()),
         location: String::new(),
         workers: e.workers.clone(),
