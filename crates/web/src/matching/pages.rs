@@ -310,6 +310,7 @@ pub async fn new_need_page(
                 "subject",
                 "resident_id",
                 "household_id",
+                "region",
                 "source",
                 "source_id",
                 "help_kind",
@@ -318,7 +319,10 @@ pub async fn new_need_page(
             .contains(&k.as_str())
         })
         .collect();
-    pairs.push(("region".into(), u.user.region_code.clone()));
+    if !pairs.iter().any(|(k, v)| k == "region" && !v.is_empty()) {
+        pairs.retain(|(k, _)| k != "region");
+        pairs.push(("region".into(), u.user.region_code.clone()));
+    }
     form(&ctx, FormData::new(pairs), vec![]).await
 }
 
