@@ -36,6 +36,8 @@ pub struct Resource {
     pub unit: String,
     /// Matches proposed or confirmed for it, not yet executed.
     pub open_matches: i64,
+    /// A volunteer who holds a time-bank account: the service can be credited (时间银行).
+    pub timebank: i64,
 }
 
 /// `AND (<col> in the scope's subtree OR <col> is one of its ancestors)`: resources serving it.
@@ -86,7 +88,8 @@ fn push_kind(q: &mut Sql, kind: ResourceKind, area: &Area) {
                  g.path_names AS region_path, v.skills AS detail, v.intentions AS detail2, v.availability, \
                  CAST(NULL AS BIGINT) AS remaining, '' AS unit, ")
                 .push(OPEN)
-                .push("'volunteer' AND m.resource_id = v.id AND m.state IN ('proposed', 'confirmed')) AS open_matches \
+                .push("'volunteer' AND m.resource_id = v.id AND m.state IN ('proposed', 'confirmed')) AS open_matches, \
+                 (SELECT COUNT(*) FROM timebank_accounts a WHERE a.holder_kind = 'volunteer' AND a.holder_id = v.id) AS timebank \
                  FROM volunteers v JOIN regions g ON g.code = v.region_code WHERE v.status = 'active'");
             place(q, "v.region_code", area);
             org_of(q, "v.station_id", area.scope);
@@ -97,7 +100,7 @@ fn push_kind(q: &mut Sql, kind: ResourceKind, area: &Area) {
                  l.quantity - (SELECT COUNT(*) FROM matches x WHERE x.resource_kind = 'purchased' AND x.resource_id = l.id \
                  AND x.state IN ('executed', 'completed')) AS remaining, l.unit, ")
                 .push(OPEN)
-                .push("'purchased' AND m.resource_id = l.id AND m.state IN ('proposed', 'confirmed')) AS open_matches \
+                .push("'purchased' AND m.resource_id = l.id AND m.state IN ('proposed', 'confirmed')) AS open_matches, CAST(0 AS BIGINT) AS timebank \
                  FROM contract_lines l JOIN contracts c ON c.id = l.contract_id \
                  JOIN contract_stations cs ON cs.contract_id = c.id JOIN stations st ON st.id = cs.station_id \
                  JOIN regions g ON g.code = st.region_code JOIN organizations o ON o.id = c.provider_org_id \
@@ -115,7 +118,7 @@ fn push_kind(q: &mut Sql, kind: ResourceKind, area: &Area) {
                  MAX(g.path_names) AS region_path, sm.item AS detail, MAX(f.purpose) AS detail2, '' AS availability, \
                  CAST(SUM(sm.delta) AS BIGINT) AS remaining, MAX(sm.unit) AS unit, ")
                 .push(OPEN)
-                .push("'goods' AND m.resource_id = f.id AND m.resource_item = sm.item AND m.state IN ('proposed', 'confirmed')) AS open_matches \
+                .push("'goods' AND m.resource_id = f.id AND m.resource_item = sm.item AND m.state IN ('proposed', 'confirmed')) AS open_matches, CAST(0 AS BIGINT) AS timebank \
                  FROM charity_stock_moves sm JOIN charity_funds f ON f.id = sm.fund_id JOIN regions g ON g.code = f.region_code \
                  WHERE (f.ends_on IS NULL OR f.ends_on >= ")
                 .bind(area.today)
@@ -131,7 +134,7 @@ fn push_kind(q: &mut Sql, kind: ResourceKind, area: &Area) {
                  - COALESCE((SELECT SUM(x.amount_fen) FROM charity_disbursements x WHERE x.fund_id = f.id AND x.state IN ('approved', 'paid')), 0) AS BIGINT) AS remaining, \
                  'fen' AS unit, ")
                 .push(OPEN)
-                .push("'fund' AND m.resource_id = f.id AND m.state IN ('proposed', 'confirmed')) AS open_matches \
+                .push("'fund' AND m.resource_id = f.id AND m.state IN ('proposed', 'confirmed')) AS open_matches, CAST(0 AS BIGINT) AS timebank \
                  FROM charity_funds f JOIN regions g ON g.code = f.region_code WHERE (f.ends_on IS NULL OR f.ends_on >= ")
                 .bind(area.today)
                 .push(")");
@@ -143,7 +146,7 @@ fn push_kind(q: &mut Sql, kind: ResourceKind, area: &Area) {
                  st.rooms AS detail, st.address AS detail2, st.open_hours AS availability, \
                  CAST(NULL AS BIGINT) AS remaining, '' AS unit, ")
                 .push(OPEN)
-                .push("'venue' AND m.resource_id = st.id AND m.state IN ('proposed', 'confirmed')) AS open_matches \
+                .push("'venue' AND m.resource_id = st.id AND m.state IN ('proposed', 'confirmed')) AS open_matches, CAST(0 AS BIGINT) AS timebank \
                  FROM stations st JOIN regions g ON g.code = st.region_code WHERE st.status = 'operating' AND st.area_m2 > 0");
             place(q, "st.region_code", area);
             org_of(q, "st.id", area.scope);
@@ -301,10 +304,18 @@ pub async fn propose(
         throttled: false,
         candidates: kept
             .into_iter()
-            .map(|(resource, score, reasons)| Proposal {
-                resource,
-                score,
-                reasons,
+            .map(|(resource, score, mut reasons)| {
+                if resource.timebank > 0 {
+                    reasons.push(Reason {
+                        key: "match.why.timebank".into(),
+                        arg: String::new(),
+                    });
+                }
+                Proposal {
+                    resource,
+                    score,
+                    reasons,
+                }
             })
             .collect(),
         excluded,

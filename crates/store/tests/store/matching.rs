@@ -179,6 +179,15 @@ db_test!(matcher_scores_explains_and_throttles_the_same_day, |db| {
         "工作日晚上",
     )
     .await;
+    // The nearest is a time-bank member: the reasons say the service can be credited.
+    let mut tx = db.begin().await.unwrap();
+    Sql::new("INSERT INTO timebank_schemes (id, region_code, name, rules, created_by, created_at, updated_at) VALUES ('tb', ")
+        .bind(TOWN).push(", '邻里时间银行', '{}', 'test', ").bind(NOW).push(", ").bind(NOW).push(")")
+        .execute(&mut tx).await.unwrap();
+    Sql::new("INSERT INTO timebank_accounts (id, scheme_id, region_code, kind, holder_kind, holder_id, holder_name, created_by, created_at) VALUES ('a1', 'tb', ")
+        .bind(TOWN).push(", 'person', 'volunteer', ").bind(near.as_str()).push(", '刘思雨', 'test', ").bind(NOW).push(")")
+        .execute(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
     // The county's worker reaches both townships' volunteers (a township's reaches its own).
     let v = viewer("430202", "2026-06-01");
     let own = viewer(TOWN, "2026-06-01");
@@ -238,6 +247,9 @@ db_test!(matcher_scores_explains_and_throttles_the_same_day, |db| {
         key: "match.why.available".into(),
         arg: String::new()
     }));
+    assert!(why.iter().any(|r| r.key == "match.why.timebank"));
+    let second = &p.candidates.get(1).unwrap().reasons;
+    assert!(!second.iter().any(|r| r.key == "match.why.timebank"));
     let mut left = p.excluded.clone();
     left.sort();
     assert_eq!(left, [("no_fit", 1), ("not_available", 1)]);

@@ -290,6 +290,8 @@ pub struct ResourceDto {
     pub remaining: Option<i64>,
     pub unit: String,
     pub open_matches: i64,
+    /// A volunteer holding a time-bank account: the service can be credited.
+    pub timebank_member: bool,
 }
 
 fn resource_dto(r: Resource) -> ResourceDto {
@@ -306,6 +308,7 @@ fn resource_dto(r: Resource) -> ResourceDto {
         remaining: r.remaining,
         unit: r.unit,
         open_matches: r.open_matches,
+        timebank_member: r.timebank > 0,
     }
 }
 

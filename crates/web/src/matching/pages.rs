@@ -635,6 +635,12 @@ pub async fn lists_of(state: &AppState, ctx: &Ctx, q: &ListsQuery) -> WebResult<
         .map(str::to_owned)
         .unwrap_or_else(|| today.chars().take(7).collect());
     lists::month(&period)?;
+    if !matches!(
+        region.level(),
+        shegong_domain::RegionLevel::Village | shegong_domain::RegionLevel::Township
+    ) {
+        return Err(FieldError::new("region", "list.region_level").into());
+    }
     let mut c = state.db.read().await?;
     let generated = lists::generate(&mut c, &u.scope(), &region, &period, &today).await?;
     let approval = lists::approval(&mut c, &u.scope(), &region, &period).await?;

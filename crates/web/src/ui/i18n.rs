@@ -373,6 +373,7 @@ mod tests {
             "availability_unknown",
             "load",
             "no_load",
+            "timebank",
         ]));
         for k in &kinds {
             why.push(format!("kind_{k}"));

@@ -223,6 +223,13 @@ app_test!(
                 >= 4
         );
 
+        // A county's office is asked to pick a community, not shown an error page.
+        let mut county = app.login_as(Role::CivilAffairsAdmin, "430202").await;
+        let res = county.get("/matching/lists").await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(!res.select("#lists-error").is_empty());
+        assert!(!res.select("#l-region").is_empty());
+
         // Another township: as if none of it existed.
         let mut other = app.login_as(Role::SocialWorker, "430202002").await;
         assert_eq!(
