@@ -111,6 +111,7 @@ impl Fixtures {
                 let seg = path.trim_start_matches("/api/v1/");
                 match seg.split('/').next().unwrap_or("") {
                     "stations" => "station",
+                    "inspections" => "inspection",
                     "organizations" => "org",
                     "staff" => "staff",
                     "residents" => "resident",
@@ -1552,6 +1553,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     ids.insert("fill", vec![fill]);
     ids.insert("linked_org", vec![linked_org]);
     ids.insert("org", vec![org]);
+    ids.insert("inspection", inspection_fixtures(app, &station).await);
     ids.insert("station", vec![station]);
     ids.insert("staff", vec![staff]);
     ids.insert("resident", vec![resident]);
@@ -1574,6 +1576,38 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
             .to_vec(),
     );
     Fixtures { ids }
+}
+
+/// Inspections of the station (no API records one), each of which may be voided once.
+async fn inspection_fixtures(app: &TestApp, station: &str) -> Vec<String> {
+    use shegong_store::network::inspections::{self, VisitInput};
+    let mut out = Vec::new();
+    let mut tx = app.state.db.begin().await.unwrap();
+    for day in 1..=5 {
+        let visit = VisitInput {
+            plan_id: None,
+            station_id: station.to_owned(),
+            visited_on: format!("2025-03-{day:02}"),
+            inspector: "督查组".into(),
+            lng_e6: None,
+            lat_e6: None,
+            findings: "台账不全".into(),
+            results: vec![],
+            rectifications: vec![],
+        };
+        let id = inspections::record_visit(
+            &mut tx,
+            &shegong_domain::Scope::national(),
+            &visit,
+            "fuzz",
+            app.state.now(),
+        )
+        .await
+        .unwrap();
+        out.push(id);
+    }
+    tx.commit().await.unwrap();
+    out
 }
 
 /// Two community issues (急难愁盼) of the township, just registered: each may be verified.
