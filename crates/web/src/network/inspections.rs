@@ -811,7 +811,7 @@ pub async fn api_list(
 
 /// Why an inspection is voided.
 #[derive(Deserialize, ToSchema)]
-pub struct VoidBody {
+pub struct InspectionVoidBody {
     /// Required, at most 500 characters.
     pub reason: String,
 }
@@ -820,14 +820,14 @@ pub struct VoidBody {
 /// reason, its rectifications leave the open and overdue counts; audited. Needs the supervising
 /// permission; returns the inspection.
 #[utoipa::path(post, path = "/api/v1/inspections/{id}/void", tag = "stations", params(("id" = String, Path)),
-    request_body = VoidBody,
+    request_body = InspectionVoidBody,
     responses((status = 200, body = InspectionDto), (status = 404, description = "Unknown inspection or outside the caller's scope"),
         (status = 422, description = "No reason, or already voided (field `reason`)")))]
 pub async fn api_void(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Json(body): Json<VoidBody>,
+    Json(body): Json<InspectionVoidBody>,
 ) -> WebResult<Json<InspectionDto>> {
     if let Some(e) = void(&state, &ctx, &id, &body.reason).await? {
         return Err(e.into());
