@@ -697,3 +697,63 @@ app_test!(staff_codes_and_dates_read_as_entered, |app| {
         page.text
     );
 });
+
+// Issue 18 (walkthrough): a refused new-staff form keeps the identity number the user typed
+// (sealed in the form, shown masked, never in clear), so it need not be typed again; a number
+// the error is about is not kept.
+app_test!(
+    a_refused_staff_form_keeps_the_identity_number_without_echoing_it,
+    |app| {
+        let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+        let mut fields = person("王丽", ID, "");
+        fields.retain(|(k, _)| *k != "joined_on");
+        let res = admin.post_form("/staff", &fields).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+        assert!(!res.select("#joined_on-error").is_empty(), "{}", res.text);
+        assert!(
+            !res.text.contains(ID) && !res.text.contains("110105194912310"),
+            "echoed: {}",
+            res.text
+        );
+        assert!(
+            res.text.contains("placeholder=\"1101**********002X\""),
+            "{}",
+            res.text
+        );
+        assert!(res.select("#id_number-hint")[0].contains("无需重新输入"));
+        let html = res.html();
+        let sel = scraper::Selector::parse("input[name=id_kept]").unwrap();
+        let kept = html
+            .select(&sel)
+            .next()
+            .and_then(|e| e.value().attr("value"))
+            .unwrap_or_else(|| panic!("no kept number: {}", res.text))
+            .to_owned();
+        // Resubmitted with the field blank and the date given: the kept number is the record's.
+        let mut again = person("王丽", "", "");
+        again.push(("id_kept", &kept));
+        let res = admin.post_form("/staff", &again).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let id = res
+            .location()
+            .trim_start_matches("/staff/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        let page = admin.get(&format!("/staff/{id}")).await;
+        assert_eq!(page.select("#id-number"), ["1101**********002X"]);
+        // A tampered kept value is no number: the field is required again.
+        let mut forged = person("李四", "", "");
+        forged.push(("id_kept", "v1:0:00"));
+        let res = admin.post_form("/staff", &forged).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(!res.select("#id_number-error").is_empty(), "{}", res.text);
+        // A wrong number is not kept: it must be corrected.
+        let res = admin
+            .post_form("/staff", &person("张三", "340524198001010013", ""))
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(!res.text.contains("name=\"id_kept\""), "{}", res.text);
+    }
+);
