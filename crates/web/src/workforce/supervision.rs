@@ -66,9 +66,14 @@ async fn supervision_render(
     }
     let accounts = shegong_store::people::residents::workers(&mut c, &scope)
         .await?
-        .into_iter()
-        .filter(|(_, _, role)| role == "supervisor")
-        .map(|(id, name, _)| (id, name))
+        .iter()
+        .filter(|a| a.role == "supervisor")
+        .map(|a| {
+            (
+                a.id.clone(),
+                crate::people::residents::account_label(&t, a, false),
+            )
+        })
         .collect();
     let teams = supervision::teams(&mut c, &scope).await?;
     let people = staff::list(
