@@ -38,6 +38,7 @@ struct SupervisionPage {
     /// Supervisor accounts that may be named on a pair: (user id, display name).
     accounts: Vec<(String, String)>,
     can_write: bool,
+    can_arrange: bool,
     error: Option<String>,
     today: String,
 }
@@ -114,6 +115,7 @@ async fn supervision_render(
             people,
             accounts,
             can_write: u.can(Permission::WriteData),
+            can_arrange: u.can(Permission::ArrangeSupervision),
             error: error.map(|e| {
                 format!(
                     "{}{}{}",
@@ -163,6 +165,8 @@ pub async fn add_pair(
     ctx: Ctx,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
+    // Supervision is set up by managers and supervisors, not by the supervisee's peers.
+    ctx.user()?.require(Permission::ArrangeSupervision)?;
     let (a, b, now) = (
         f.get("supervisor").to_owned(),
         f.get("supervisee").to_owned(),

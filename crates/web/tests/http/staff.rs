@@ -757,3 +757,53 @@ app_test!(
         assert!(!res.text.contains("name=\"id_kept\""), "{}", res.text);
     }
 );
+
+// Issue 18 (walkthrough): supervision is set up by managers and supervisors. A social worker
+// is refused (403, nothing stored) and is not offered the form; a supervisor may.
+app_test!(social_workers_do_not_create_supervision_pairs, |app| {
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+    let sup = add(&mut admin, "督导甲", "440524188001010014").await;
+    let worker_staff = add(&mut admin, "王丽", ID).await;
+    let pair = [
+        ("supervisor", sup.as_str()),
+        ("supervisee", worker_staff.as_str()),
+        ("from_date", "2024-01-01"),
+    ];
+    let mut worker = app.login_as(Role::SocialWorker, "4302").await;
+    let page = worker.get("/supervision").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.select("#pair-form").is_empty(), "{}", page.text);
+    let res = worker.post_form("/supervision/pairs", &pair).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text);
+    assert_eq!(
+        admin
+            .get("/api/v1/supervision")
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let mut supervisor = app.login_as(Role::Supervisor, "4302").await;
+    assert_eq!(
+        supervisor
+            .get("/supervision")
+            .await
+            .select("#pair-form")
+            .len(),
+        1
+    );
+    let res = supervisor.post_form("/supervision/pairs", &pair).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    assert_eq!(
+        admin
+            .get("/api/v1/supervision")
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+});
