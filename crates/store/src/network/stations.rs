@@ -259,7 +259,6 @@ pub async fn create(
     now: Millis,
 ) -> StoreResult<String> {
     check(conn, scope, input).await?;
-    check_place(conn, input, None).await?;
     let dup = Sql::new("SELECT COUNT(*) FROM stations WHERE region_code = ")
         .bind(input.region.as_str())
         .push(" AND name = ")
@@ -269,6 +268,7 @@ pub async fn create(
     if dup > 0 {
         return Err(FieldError::new("name", "station.name_taken").into());
     }
+    check_place(conn, input, None).await?;
     let id = new_id();
     let mut q = Sql::new("INSERT INTO stations (id, ");
     q.push(FIELDS)
@@ -316,7 +316,6 @@ pub async fn update(
 ) -> StoreResult<Station> {
     let before = get(conn, scope, id).await?;
     check(conn, scope, input).await?;
-    check_place(conn, input, Some(id)).await?;
     if before.name != input.name.trim() || before.region_code != input.region.as_str() {
         let dup = Sql::new("SELECT COUNT(*) FROM stations WHERE region_code = ")
             .bind(input.region.as_str())
@@ -330,6 +329,7 @@ pub async fn update(
             return Err(FieldError::new("name", "station.name_taken").into());
         }
     }
+    check_place(conn, input, Some(id)).await?;
     let old_status = before.status;
     if old_status != input.status && !old_status.can_become(input.status) {
         return Err(FieldError::new("status", "station.status_transition").into());
