@@ -591,3 +591,63 @@ app_test!(pickers_tell_accounts_apart_and_preselect_nobody, |app| {
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
 });
+
+// Issue 18 (walkthrough): the risk history names the assessment that changed the tier, not
+// the key "case.assessment"; older entries with that key read the same.
+app_test!(the_risk_history_names_the_assessment, |app| {
+    let mut worker = app.login_as(Role::SocialWorker, "430202001").await;
+    let id = id_of(
+        &worker
+            .post_form(
+                "/residents",
+                &person("李桂兰", "", "1948-03-12", "430202001"),
+            )
+            .await,
+        "/residents/",
+    );
+    let case = id_of(
+        &worker
+            .post_form(&format!("/residents/{id}/cases"), &[("problem", "独居")])
+            .await,
+        "/cases/",
+    );
+    let mut scores: Vec<(String, String)> = [
+        "daily_living",
+        "economic",
+        "health",
+        "psychological",
+        "social_support",
+        "safety",
+    ]
+    .iter()
+    .map(|d| (format!("score_{d}"), "2".to_owned()))
+    .collect();
+    scores.push(("risk".into(), "key".into()));
+    let fields: Vec<(&str, &str)> = scores
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let res = worker
+        .post_form(&format!("/cases/{case}/assess"), &fields)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let page = worker.get(&format!("/residents/{id}")).await;
+    let reasons = page.select("#tier-history td:nth-child(3)");
+    assert!(reasons.iter().any(|r| r == "预估"), "{reasons:?}");
+    // An entry as earlier versions wrote it.
+    {
+        let mut tx = app.state.db.begin().await.unwrap();
+        shegong_store::sql::Sql::new(
+            "UPDATE risk_history SET reason = 'case.assessment' WHERE reason = 'case.event.assessment' AND resident_id = ",
+        )
+        .bind(id.as_str())
+        .execute(&mut tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let page = worker.get(&format!("/residents/{id}")).await;
+    let reasons = page.select("#tier-history td:nth-child(3)");
+    assert!(reasons.iter().any(|r| r == "预估"), "{reasons:?}");
+    assert!(!reasons.iter().any(|r| r.contains("case.")), "{reasons:?}");
+});

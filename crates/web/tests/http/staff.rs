@@ -807,3 +807,30 @@ app_test!(social_workers_do_not_create_supervision_pairs, |app| {
         1
     );
 });
+
+// Issue 18 (walkthrough): no raw message keys in the staff export's headers, and the English
+// menu is English ("Supervision & 三区计划" was half Chinese).
+app_test!(exports_and_menus_show_no_raw_keys, |app| {
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+    add(&mut admin, "王丽", ID).await;
+    let xlsx = admin.get("/staff/export.xlsx").await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    let text = xlsx_text(&xlsx.bytes);
+    assert!(text.contains("学历"), "{text}");
+    assert!(!text.contains("staff."), "a raw key in the export: {text}");
+    admin.headers.push(("accept-language".into(), "en".into()));
+    let page = admin.get("/supervision").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let menu = page.select("nav a").join(" | ");
+    assert!(
+        menu.contains("Supervision & Three Regions Programme"),
+        "{menu}"
+    );
+    assert!(!menu.contains("三区计划"), "{menu}");
+    let xlsx = admin.get("/staff/export.xlsx").await;
+    let text = xlsx_text(&xlsx.bytes);
+    assert!(
+        text.contains("Education") && !text.contains("staff."),
+        "{text}"
+    );
+});
