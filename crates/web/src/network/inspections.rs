@@ -850,7 +850,7 @@ async fn dto(
         .await?
         .into_iter()
         .map(|r| RectificationDto {
-            overdue: r.is_overdue(&today_s),
+            overdue: r.is_overdue(today_s),
             id: r.id,
             description: r.description,
             owner: r.owner,

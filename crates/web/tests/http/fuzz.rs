@@ -1560,12 +1560,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     ids.insert("case", vec![case]);
     ids.insert("service", vec![service]);
     ids.insert("user", vec![user_id]);
-    let worker = app
-        .user("fuzz_worker", Role::SocialWorker, "430203001", false)
-        .await;
-    let supervisor = app
-        .user("fuzz_supervisor", Role::Supervisor, "430203", false)
-        .await;
+    let (worker, supervisor) = worker_accounts(app).await;
     duty_fixtures(api, &mut ids, &worker).await;
     ids.insert("worker", vec![worker]);
     ids.insert("supervisor", vec![supervisor]);
@@ -1576,6 +1571,17 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
             .to_vec(),
     );
     Fixtures { ids }
+}
+
+/// A social worker of the township and a supervisor of the county.
+async fn worker_accounts(app: &TestApp) -> (String, String) {
+    let worker = app
+        .user("fuzz_worker", Role::SocialWorker, "430203001", false)
+        .await;
+    let supervisor = app
+        .user("fuzz_supervisor", Role::Supervisor, "430203", false)
+        .await;
+    (worker, supervisor)
 }
 
 /// Inspections of the station (no API records one), each of which may be voided once.
