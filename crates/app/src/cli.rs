@@ -217,8 +217,11 @@ pub fn init_logging() {
     let filter = EnvFilter::try_from_env("SHEGONG_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    // Colour only for a terminal: redirected to a file or a pipe, the log stays plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     if std::env::var("SHEGONG_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().init();

@@ -669,3 +669,25 @@ fn restore_refuses_while_a_server_holds_the_database_and_keys_must_match() {
         "serves with its own keys"
     );
 }
+
+/// Issue 18 (walkthrough): the log written to a file or a pipe carries no ANSI colour codes.
+#[test]
+fn a_log_that_is_not_a_terminal_has_no_colour_codes() {
+    let dir = Dir::new();
+    let url = dir.url("plain.db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shegong"))
+        .args(["migrate"])
+        .env("DATABASE_URL", &url)
+        .env("SHEGONG_LOG", "info")
+        .env_remove("NO_COLOR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(log.contains("INFO"), "no log lines to check: {log}");
+    assert!(!log.contains('\u{1b}'), "colour codes in the log: {log:?}");
+}

@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/docs", get(api::docs_page))
         .route("/api/v1/openapi.json", get(api::openapi_json))
         .route("/assets/{file}", get(assets::serve))
+        .route("/favicon.ico", get(assets::favicon))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .fallback(render::fallback)

@@ -42,8 +42,9 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     let worker = residents::workers(&mut tx, &scope)
         .await?
         .into_iter()
-        .next();
-    let (Some(station), Some((worker, _, _))) = (station, worker) else {
+        .next()
+        .map(|a| a.id);
+    let (Some(station), Some(worker)) = (station, worker) else {
         return Ok(());
     };
     let line = HotlineInput {

@@ -40,6 +40,9 @@ pub enum Permission {
     RevealSensitive,
     /// Approve case plans and closures (MZ/T 094 supervision).
     ApproveCases,
+    /// Set up supervision: pair a supervisor with a supervisee. Managers (civil-affairs and
+    /// agency) and supervisors do; a social worker does not choose their own supervisor.
+    ArrangeSupervision,
 }
 
 impl Role {
@@ -92,10 +95,17 @@ impl Role {
                     | Supervise
                     | RevealSensitive
                     | ApproveCases
+                    | ArrangeSupervision
             ),
-            AgencyManager => matches!(p, ReadData | WriteData | Export | RevealSensitive),
+            AgencyManager => matches!(
+                p,
+                ReadData | WriteData | Export | RevealSensitive | ArrangeSupervision
+            ),
             SocialWorker => matches!(p, ReadData | WriteData),
-            Supervisor => matches!(p, ReadData | WriteData | Export | ApproveCases),
+            Supervisor => matches!(
+                p,
+                ReadData | WriteData | Export | ApproveCases | ArrangeSupervision
+            ),
             Evaluator => matches!(p, ReadData | Export),
         }
     }
@@ -168,6 +178,26 @@ mod tests {
         assert!(!Role::Evaluator.has(Permission::RevealSensitive));
         assert!(!Role::Auditor.has(Permission::RevealSensitive));
         assert!(!Role::SystemAdmin.has(Permission::RevealSensitive));
+    }
+
+    #[test]
+    fn supervision_is_arranged_by_managers_and_supervisors() {
+        for r in [
+            Role::CivilAffairsAdmin,
+            Role::AgencyManager,
+            Role::Supervisor,
+        ] {
+            assert!(r.has(Permission::ArrangeSupervision), "{r:?}");
+        }
+        for r in [
+            Role::SocialWorker,
+            Role::Evaluator,
+            Role::SystemAdmin,
+            Role::SecurityAdmin,
+            Role::Auditor,
+        ] {
+            assert!(!r.has(Permission::ArrangeSupervision), "{r:?}");
+        }
     }
 
     #[test]

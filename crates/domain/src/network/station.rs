@@ -122,6 +122,11 @@ impl Status {
         }
     }
 
+    /// A closed station no longer holds its place: another may open in its region.
+    pub fn holds_place(self) -> bool {
+        self != Status::Closed
+    }
+
     /// Stations still being built report their progress monthly.
     pub fn reports_progress(self) -> bool {
         matches!(self, Status::Planned | Status::UnderConstruction)
@@ -136,6 +141,12 @@ impl Tier {
             Tier::TownshipStation => RegionLevel::Township,
             Tier::VillageRoom => RegionLevel::Village,
         }
+    }
+
+    /// A township (street) has one township station: a second one is refused while the first
+    /// holds its place (is not closed). County centres and village rooms are not limited here.
+    pub fn one_per_region(self) -> bool {
+        self == Tier::TownshipStation
     }
 
     pub fn check_region(self, region: &RegionCode) -> Result<(), FieldError> {
@@ -264,6 +275,22 @@ mod tests {
         assert!(!Closed.can_become(Operating));
         assert!(!Operating.can_become(Planned));
         assert!(!Operating.can_become(Operating));
+    }
+
+    #[test]
+    fn one_township_station_while_it_is_not_closed() {
+        assert!(Tier::TownshipStation.one_per_region());
+        assert!(!Tier::VillageRoom.one_per_region());
+        assert!(!Tier::CountyCenter.one_per_region());
+        for s in [
+            Status::Planned,
+            Status::UnderConstruction,
+            Status::Operating,
+            Status::Suspended,
+        ] {
+            assert!(s.holds_place(), "{s:?}");
+        }
+        assert!(!Status::Closed.holds_place());
     }
 
     #[test]

@@ -517,3 +517,30 @@ pub async fn username_taken(conn: &mut AnyConnection, username: &str) -> StoreRe
         .await?;
     Ok(n > 0)
 }
+
+/// "Display name (username)" of the accounts among `ids` (other ids are left out), for showing
+/// account ids recorded in audit changes. Accounts are not business data; the audit readers
+/// already see actors' names.
+pub async fn display_names(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> StoreResult<std::collections::HashMap<String, String>> {
+    let mut out = std::collections::HashMap::new();
+    let mut unique: Vec<&String> = ids.iter().collect();
+    unique.sort();
+    unique.dedup();
+    for chunk in unique.chunks(200) {
+        let mut q = Sql::new("SELECT id, display_name, username FROM users WHERE id IN (");
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.bind(id.as_str());
+        }
+        q.push(")");
+        for (id, name, username) in q.fetch_all::<(String, String, String)>(conn).await? {
+            out.insert(id, format!("{name}（{username}）"));
+        }
+    }
+    Ok(out)
+}

@@ -236,7 +236,7 @@ async fn count_rectifications(
         ", COUNT(*), CAST(SUM(CASE WHEN x.deadline < "
     ));
     q.bind(today).push(" THEN 1 ELSE 0 END) AS BIGINT) FROM rectifications x JOIN stations s ON s.id = x.station_id \
-         WHERE x.status IN ('open', 'submitted') AND ");
+         WHERE x.status IN ('open', 'submitted') AND x.voided_at IS NULL AND ");
     q.region_range("s.region_code", tree);
     if let Some(org) = area.org {
         q.push(" AND s.operator_org_id = ").bind(org.to_string());

@@ -99,10 +99,15 @@ pub struct Visit {
     pub met_count: i64,
     pub item_count: i64,
     pub created_at: i64,
+    /// Set when the visit was voided (recorded in error); it stays on file with the reason.
+    pub voided_at: Option<i64>,
+    pub voided_by: Option<String>,
+    pub void_reason: String,
 }
 
 const VISIT: &str = "SELECT v.id, v.plan_id, v.station_id, s.name AS station_name, v.region_code, r.path_names AS region_path, \
-     v.visited_on, v.inspector, v.lng_e6, v.lat_e6, v.findings, v.met_count, v.item_count, v.created_at \
+     v.visited_on, v.inspector, v.lng_e6, v.lat_e6, v.findings, v.met_count, v.item_count, v.created_at, \
+     v.voided_at, v.voided_by, v.void_reason \
      FROM inspection_visits v JOIN stations s ON s.id = v.station_id JOIN regions r ON r.code = v.region_code";
 
 pub struct RectificationInput {
@@ -141,6 +146,13 @@ pub async fn record_visit(
     if input.inspector.trim().is_empty() {
         return Err(FieldError::new("inspector", "inspection.inspector_required").into());
     }
+    // An inspection records something: a rated indicator, findings or a rectification.
+    if input.results.is_empty()
+        && input.findings.trim().is_empty()
+        && input.rectifications.is_empty()
+    {
+        return Err(FieldError::new("results", "inspection.nothing_recorded").into());
+    }
     let items = indicators::items_for(conn, &st.region_code).await?;
     if input
         .results
@@ -149,12 +161,18 @@ pub async fn record_visit(
     {
         return Err(FieldError::new("results", "indicator.not_applicable").into());
     }
-    for r in &input.rectifications {
+    for (n, r) in input.rectifications.iter().enumerate() {
         if r.description.trim().is_empty() || r.owner.trim().is_empty() {
-            return Err(FieldError::new("rectifications", "rectification.incomplete").into());
+            return Err(
+                FieldError::new(rect_field("owner", n + 1), "rectification.incomplete").into(),
+            );
         }
         if r.deadline.as_str() < input.visited_on.as_str() {
-            return Err(FieldError::new("deadline", "rectification.deadline_before_visit").into());
+            return Err(FieldError::new(
+                rect_field("deadline", n + 1),
+                "rectification.deadline_before_visit",
+            )
+            .into());
         }
     }
     let id = new_id();
@@ -184,6 +202,65 @@ pub async fn record_visit(
             .execute(conn).await?;
     }
     Ok(id)
+}
+
+/// The form field of rectification row `n` (1–3) for `part` (`desc`, `owner`, `deadline`), so
+/// an error says which row is wrong.
+pub fn rect_field(part: &str, n: usize) -> &'static str {
+    match (part, n) {
+        ("desc", 1) => "rect_desc_1",
+        ("desc", 2) => "rect_desc_2",
+        ("desc", _) => "rect_desc_3",
+        ("owner", 1) => "rect_owner_1",
+        ("owner", 2) => "rect_owner_2",
+        ("owner", _) => "rect_owner_3",
+        (_, 1) => "rect_deadline_1",
+        (_, 2) => "rect_deadline_2",
+        _ => "rect_deadline_3",
+    }
+}
+
+/// Void a visit recorded in error: it stays on file, marked with who voided it, when and why,
+/// and its rectifications leave the open and overdue lists. Returns the visit before.
+pub async fn void_visit(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: &str,
+    reason: &str,
+    by: &str,
+    now: Millis,
+) -> StoreResult<Visit> {
+    let before = visit(conn, scope, id).await?;
+    if before.voided_at.is_some() {
+        return Err(FieldError::new("reason", "inspection.already_voided").into());
+    }
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(FieldError::new("reason", "inspection.void_reason_required").into());
+    }
+    // Conditional on not yet voided: two voids at once leave one record of it.
+    let changed = Sql::new("UPDATE inspection_visits SET voided_at = ")
+        .bind(now)
+        .push(", voided_by = ")
+        .bind(by)
+        .push(", void_reason = ")
+        .bind(reason)
+        .push(" WHERE voided_at IS NULL AND id = ")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    if changed == 0 {
+        return Err(FieldError::new("reason", "inspection.already_voided").into());
+    }
+    Sql::new("UPDATE rectifications SET voided_at = ")
+        .bind(now)
+        .push(", updated_at = ")
+        .bind(now)
+        .push(" WHERE voided_at IS NULL AND visit_id = ")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(before)
 }
 
 pub async fn visits(
@@ -254,17 +331,20 @@ pub struct Rect {
     pub response: String,
     pub verified_by: Option<String>,
     pub updated_at: i64,
+    /// Set when its inspection was voided.
+    pub voided_at: Option<i64>,
 }
 
 impl Rect {
     pub fn is_overdue(&self, today: &str) -> bool {
-        Rectification::parse(&self.status).is_ok_and(|s| s.is_open())
+        self.voided_at.is_none()
+            && Rectification::parse(&self.status).is_ok_and(|s| s.is_open())
             && self.deadline.as_str() < today
     }
 }
 
 const RECT: &str = "SELECT x.id, x.visit_id, x.station_id, s.name AS station_name, x.region_code, r.path_names AS region_path, \
-     x.description, x.owner, x.deadline, x.status, x.response, x.verified_by, x.updated_at \
+     x.description, x.owner, x.deadline, x.status, x.response, x.verified_by, x.updated_at, x.voided_at \
      FROM rectifications x JOIN stations s ON s.id = x.station_id JOIN regions r ON r.code = x.region_code";
 
 #[derive(Debug, Clone, Default)]
@@ -294,6 +374,9 @@ pub async fn rectifications(
             };
             q.push(" AND ");
             q.region_range("x.region_code", &sub);
+        }
+        if f.state.as_deref().is_some_and(|s| !s.is_empty()) {
+            q.push(" AND x.voided_at IS NULL");
         }
         match f.state.as_deref() {
             Some("open") => {
@@ -337,6 +420,9 @@ pub async fn advance(
     now: Millis,
 ) -> StoreResult<Rect> {
     let before = rectification(conn, scope, id).await?;
+    if before.voided_at.is_some() {
+        return Err(FieldError::new("status", "rectification.voided").into());
+    }
     let current = Rectification::parse(&before.status)?;
     if !current.can_become(next) {
         return Err(FieldError::new("status", "rectification.transition").into());

@@ -180,6 +180,77 @@ async fn open_operator_period(
     Ok(())
 }
 
+/// A township has one township station (`Tier::one_per_region`) while it is not closed: the
+/// station already there, if another (`except`) holds the place. Read across scopes (an agency
+/// may not see the township's other station, but the rule is the township's).
+pub async fn holding_place(
+    conn: &mut AnyConnection,
+    tier: Tier,
+    region: &str,
+    except: Option<&str>,
+) -> StoreResult<Option<(String, String)>> {
+    if !tier.one_per_region() {
+        return Ok(None);
+    }
+    let mut q = Sql::new("SELECT id, name FROM stations WHERE tier = ");
+    q.bind(tier.as_str())
+        .push(" AND region_code = ")
+        .bind(region)
+        .push(" AND status <> ")
+        .bind(Status::Closed.as_str());
+    if let Some(id) = except {
+        q.push(" AND id <> ").bind(id);
+    }
+    q.push(" ORDER BY created_at LIMIT 1");
+    q.fetch_optional(conn).await
+}
+
+/// The township stations holding their township (not closed) in the scope's region range, of
+/// every operator: (region code, id, name). The importer checks a sheet against them.
+pub async fn places_held(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+) -> StoreResult<Vec<(String, String, String)>> {
+    let mut q = Sql::new("SELECT region_code, id, name FROM stations WHERE tier = ");
+    q.bind(Tier::TownshipStation.as_str())
+        .push(" AND status <> ")
+        .bind(Status::Closed.as_str())
+        .push(" AND ");
+    let area = Scope {
+        region: scope.region.clone(),
+        org: None,
+    };
+    q.region_range("region_code", &area);
+    q.push(" ORDER BY created_at");
+    q.fetch_all(conn).await
+}
+
+async fn check_place(
+    conn: &mut AnyConnection,
+    input: &StationInput,
+    except: Option<&str>,
+) -> StoreResult<()> {
+    if !input.status.holds_place() || !input.tier.one_per_region() {
+        return Ok(());
+    }
+    if conn.backend_name() == "PostgreSQL" {
+        // Two stations created at once for one township: the township's row serialises them
+        // (SQLite has one writer).
+        Sql::new("SELECT code FROM regions WHERE code = ")
+            .bind(input.region.as_str())
+            .push(" FOR UPDATE")
+            .fetch_optional::<(String,)>(conn)
+            .await?;
+    }
+    if holding_place(conn, input.tier, input.region.as_str(), except)
+        .await?
+        .is_some()
+    {
+        return Err(FieldError::new("region", "station.township_taken").into());
+    }
+    Ok(())
+}
+
 pub async fn create(
     conn: &mut AnyConnection,
     scope: &Scope,
@@ -197,6 +268,7 @@ pub async fn create(
     if dup > 0 {
         return Err(FieldError::new("name", "station.name_taken").into());
     }
+    check_place(conn, input, None).await?;
     let id = new_id();
     let mut q = Sql::new("INSERT INTO stations (id, ");
     q.push(FIELDS)
@@ -257,6 +329,7 @@ pub async fn update(
             return Err(FieldError::new("name", "station.name_taken").into());
         }
     }
+    check_place(conn, input, Some(id)).await?;
     let old_status = before.status;
     if old_status != input.status && !old_status.can_become(input.status) {
         return Err(FieldError::new("status", "station.status_transition").into());

@@ -314,7 +314,7 @@ pub async fn assess(
         viewer,
         &case.resident_id,
         risk,
-        "case.assessment",
+        "case.event.assessment",
         &actor.name,
         now,
     )

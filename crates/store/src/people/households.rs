@@ -235,6 +235,9 @@ pub async fn join_household(
     now: Millis,
 ) -> StoreResult<Resident> {
     let before = get(conn, viewer, id).await?;
+    if other.trim().is_empty() {
+        return Err(FieldError::new("other", "form.required").into());
+    }
     let head = get(conn, viewer, other)
         .await
         .map_err(|_| FieldError::new("other", "resident.unknown"))?;

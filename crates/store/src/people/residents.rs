@@ -642,16 +642,26 @@ pub async fn set_status(
     Ok(before)
 }
 
-/// Who may be assigned as worker or supervisor in `scope`: (id, display name, role).
-pub async fn workers(
-    conn: &mut AnyConnection,
-    scope: &Scope,
-) -> StoreResult<Vec<(String, String, String)>> {
+/// An account a picker offers as worker or supervisor, with what tells two of the same name
+/// apart: the username and the region the account works in.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Assignable {
+    pub id: String,
+    pub display_name: String,
+    pub username: String,
+    pub role: String,
+    pub region_name: String,
+}
+
+/// Who may be assigned as worker or supervisor in `scope`.
+pub async fn workers(conn: &mut AnyConnection, scope: &Scope) -> StoreResult<Vec<Assignable>> {
     let mut q = Sql::new(
-        "SELECT u.id, u.display_name, u.role FROM users u WHERE u.disabled = 0 AND u.role IN ('social_worker','supervisor')",
+        "SELECT u.id, u.display_name, u.username, u.role, COALESCE(g.name, '') AS region_name \
+         FROM users u LEFT JOIN regions g ON g.code = u.region_code \
+         WHERE u.disabled = 0 AND u.role IN ('social_worker','supervisor')",
     );
     worker_in_reach(&mut q, scope);
-    q.push(" ORDER BY u.role, u.display_name LIMIT 500");
+    q.push(" ORDER BY u.role, u.display_name, u.username LIMIT 500");
     q.fetch_all(conn).await
 }
 

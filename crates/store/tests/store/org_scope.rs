@@ -287,7 +287,7 @@ db_test!(organisation_scope_limits_people_cases_and_services, |db| {
         assert_eq!(se.len(), 1, "{name}");
         // The worker picker offers Y's accounts only.
         let pick = residents::workers(&mut conn, &v.scope).await.unwrap();
-        assert!(pick.iter().all(|(id, _, _)| *id != x_worker), "{name}");
+        assert!(pick.iter().all(|a| a.id != x_worker), "{name}");
     }
     drop(conn);
 

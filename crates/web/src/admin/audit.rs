@@ -6,6 +6,8 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use shegong_domain::{Permission, Role};
 use shegong_store::admin::audit::{self, Change, Entry, Filter, Verification};
@@ -90,36 +92,83 @@ pub struct Row {
     pub request_id: String,
 }
 
-/// `名称: 旧 → 新; …`, fields named by their form labels (the code when there is none).
-fn changes_text(t: &Tr, changes: &[Change]) -> String {
+/// `名称: 旧 → 新; …`, fields named by their form labels (the code when there is none), code
+/// values by their labels (case stages, roles, statuses, …), account ids by the account's name.
+fn changes_text(
+    t: &Tr,
+    entity: &str,
+    changes: &[Change],
+    names: &HashMap<String, String>,
+) -> String {
+    let value = |field: &str, v: Option<&str>| match v {
+        None => "∅".to_owned(),
+        Some(v) => match names.get(v) {
+            Some(name) => name.clone(),
+            None => value_family(entity, field)
+                .and_then(|family| t.try_get(&format!("{family}.{v}")))
+                .map_or_else(|| v.to_owned(), str::to_owned),
+        },
+    };
     changes
         .iter()
         .map(|c| {
             format!(
                 "{}: {} → {}",
                 label(t, "field", &c.field),
-                c.before.as_deref().unwrap_or("∅"),
-                c.after.as_deref().unwrap_or("∅")
+                value(&c.field, c.before.as_deref()),
+                value(&c.field, c.after.as_deref())
             )
         })
         .collect::<Vec<_>>()
         .join("; ")
 }
 
+/// The key family that labels the values of `field` in changes of `entity`, where they are codes.
+fn value_family(entity: &str, field: &str) -> Option<&'static str> {
+    Some(match (entity, field) {
+        ("case", "stage") => "case.stage",
+        ("staff", "role") => "staff.role",
+        ("staff", "employment_mode") => "staff.employment",
+        ("staff", "education") => "staff.education",
+        ("staff", "sector") => "staff.sector",
+        ("staff", "status") => "staff.status",
+        ("staff", "id_type") | ("resident", "id_type") => "idcard.type",
+        ("user", "role") => "role",
+        ("station", "status") => "station.status",
+        ("station", "tier") => "station.tier",
+        ("station", "mode") => "station.mode",
+        ("resident", "tier" | "risk_tier") => "resident.tier",
+        ("resident", "status") => "resident.status",
+        ("resident", "legal_basis") => "resident.basis",
+        ("resident", "relation") => "resident.relation",
+        ("rectification", "status") => "rectification.status",
+        _ => return None,
+    })
+}
+
+/// A code's label when the catalogue has one, else the code (no warning: field names and
+/// values without a label show as recorded).
 fn label(t: &Tr, prefix: &str, value: &str) -> String {
-    let key = format!("{prefix}.{value}");
-    let s = t.get(&key);
-    if s == key {
-        value.to_owned()
-    } else {
-        s.to_owned()
-    }
+    t.try_get(&format!("{prefix}.{value}"))
+        .map_or_else(|| value.to_owned(), str::to_owned)
 }
 
 async fn rows(state: &AppState, t: &Tr, items: &[Entry]) -> WebResult<Vec<Row>> {
     let codes: Vec<&str> = items.iter().map(|e| e.region_code.as_str()).collect();
     let mut c = state.db.read().await?;
     let paths = regions::display_paths(&mut c, &codes).await?;
+    // Account ids in the changes (role grants, supervisors, assignees) read as the account's
+    // name; other ids (people served, records) stay ids: this log is read by those who may not
+    // read business data.
+    let ids: Vec<String> = items
+        .iter()
+        .flat_map(|e| e.parsed_changes())
+        .flat_map(|c| [c.before, c.after])
+        .flatten()
+        .filter(|v| v.len() == 36 && v.chars().filter(|c| *c == '-').count() == 4)
+        .collect();
+    let names = shegong_store::admin::users::display_names(&mut c, &ids).await?;
+    drop(c);
     Ok(items
         .iter()
         .map(|e| Row {
@@ -143,7 +192,7 @@ async fn rows(state: &AppState, t: &Tr, items: &[Entry]) -> WebResult<Vec<Row>> 
                 "failure" => "tag-warn",
                 _ => "tag-bad",
             },
-            changes: changes_text(t, &e.parsed_changes()),
+            changes: changes_text(t, &e.entity, &e.parsed_changes(), &names),
             ip: e.ip.clone().unwrap_or_default(),
             request_id: e.request_id.clone().unwrap_or_default(),
         })
@@ -216,7 +265,15 @@ pub const ENTITIES: &[&str] = &[
     "incident_deployment",
     "hotline",
     "ticket",
+    "resident",
+    "case",
+    "service",
+    "visit_rule",
     "community_issue",
+    "residents",
+    "services",
+    "monthly_report",
+    "stats_table",
     "need",
     "match",
     "community_list",
@@ -276,6 +333,28 @@ pub const ACTIONS: &[&str] = &[
     "match",
     "outcome",
     "mirror",
+    "open",
+    "plan",
+    "return",
+    "evaluate",
+    "request_closure",
+    "reopen",
+    "refer",
+    "accept_referral",
+    "decline_referral",
+    "add_category",
+    "end_category",
+    "join_household",
+    "merge",
+    "set_status",
+    "set_tier",
+    "twofactor_require",
+    "twofactor_unrequire",
+    "twofactor_reset",
+    "twofactor_enrol",
+    "twofactor_disable",
+    "twofactor_recovery_use",
+    "login_password",
     "cancel",
 ];
 

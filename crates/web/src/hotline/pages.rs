@@ -61,7 +61,15 @@ async fn workers(state: &AppState, ctx: &Ctx) -> WebResult<Options> {
     let u = reader(ctx)?;
     let mut c = state.db.read().await?;
     let w = shegong_store::people::residents::workers(&mut c, &u.scope()).await?;
-    Ok(w.into_iter().map(|(id, name, _)| (id, name)).collect())
+    let t = ctx.tr();
+    Ok(w.iter()
+        .map(|a| {
+            (
+                a.id.clone(),
+                crate::people::residents::account_label(&t, a, true),
+            )
+        })
+        .collect())
 }
 
 fn crumbs(t: &Tr, href: &'static str, key: &str, rest: Vec<Crumb>) -> Vec<Crumb> {

@@ -26,6 +26,7 @@ static FILES: &[File] = files![
     "app.js" => "text/javascript; charset=utf-8",
     "apidocs.js" => "text/javascript; charset=utf-8",
     "charts.js" => "text/javascript; charset=utf-8",
+    "favicon.svg" => "image/svg+xml",
     "vendor/echarts.min.js" => "text/javascript; charset=utf-8",
     "vendor/swagger-ui/swagger-ui-bundle.js" => "text/javascript; charset=utf-8",
     "vendor/swagger-ui/swagger-ui.css" => "text/css; charset=utf-8",
@@ -69,6 +70,21 @@ pub async fn serve(Path(file): Path<String>) -> Response {
             [
                 (header::CONTENT_TYPE, f.mime),
                 (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            ],
+            f.bytes,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// `/favicon.ico`, which browsers ask for on their own: the site icon (SVG), cached for a day.
+pub async fn favicon() -> Response {
+    match FILES.iter().find(|f| f.name == "favicon.svg") {
+        Some(f) => (
+            [
+                (header::CONTENT_TYPE, f.mime),
+                (header::CACHE_CONTROL, "public, max-age=86400"),
             ],
             f.bytes,
         )

@@ -27,7 +27,7 @@ use crate::network::stations::micro;
 use crate::ui::forms::{Check, FormData, today};
 use crate::ui::i18n::Tr;
 use crate::ui::list::NoticeQuery;
-use crate::ui::list::{FormErrors, Pager, pager, rfc3339};
+use crate::ui::list::{FormErrors, Pager, local_time, pager, rfc3339};
 
 fn supervisor(ctx: &Ctx) -> WebResult<&crate::http::auth::CurrentUser> {
     let u = ctx.user()?;
@@ -184,6 +184,18 @@ pub struct ResultRow {
     pub category: String,
     pub name: String,
     pub requirement: String,
+    /// As entered: `1` met, `0` not met, empty unassessed (kept when the form comes back).
+    pub met: String,
+    pub note: String,
+}
+
+/// One of the three rectification rows of the visit form, as entered, with its errors.
+pub struct RectRow {
+    pub n: usize,
+    pub desc: String,
+    pub owner: String,
+    pub deadline: String,
+    pub error: Option<String>,
 }
 
 #[derive(Template)]
@@ -194,9 +206,34 @@ struct VisitForm {
     station: stations::Station,
     plans: Vec<Plan>,
     items: Vec<ResultRow>,
+    rects: Vec<RectRow>,
     f: FormData,
     errors: FormErrors,
 }
+
+/// The rectification rows as entered, each with the first error about it, labelled with its row.
+fn rect_rows(t: Tr, f: &FormData, errors: &[FieldError]) -> Vec<RectRow> {
+    (1..=RECT_ROWS)
+        .map(|n| {
+            let error = ["desc", "owner", "deadline"].iter().find_map(|part| {
+                let field = inspections::rect_field(part, n);
+                errors
+                    .iter()
+                    .find(|e| e.field == field)
+                    .map(|e| format!("{}: {}", t.get(&format!("field.{field}")), t.get(e.code)))
+            });
+            RectRow {
+                n,
+                desc: f.get(&format!("rect_desc_{n}")).to_owned(),
+                owner: f.get(&format!("rect_owner_{n}")).to_owned(),
+                deadline: f.get(&format!("rect_deadline_{n}")).to_owned(),
+                error,
+            }
+        })
+        .collect()
+}
+
+const RECT_ROWS: usize = 3;
 
 #[derive(Deserialize)]
 pub struct StationQuery {
@@ -223,6 +260,8 @@ async fn visit_form(
             category: t
                 .get(&format!("indicator.category.{}", i.category))
                 .to_owned(),
+            met: f.get(&format!("met_{}", i.id)).to_owned(),
+            note: f.get(&format!("note_{}", i.id)).to_owned(),
             id: i.id,
             name: i.name,
             requirement: i.requirement,
@@ -231,6 +270,7 @@ async fn visit_form(
     drop(c);
     let status = form_status(&errors);
     let title = t.get("inspection.record_visit");
+    let rects = rect_rows(t, &f, &errors);
     Ok(page(
         status,
         &VisitForm {
@@ -247,6 +287,7 @@ async fn visit_form(
             station,
             plans,
             items,
+            rects,
             f,
             errors: FormErrors::new(t, errors),
         },
@@ -281,7 +322,7 @@ fn parse_visit(f: &FormData, items: &[String]) -> Result<VisitInput, Vec<FieldEr
         "" => None,
         v => c.take(parse_latitude(v)),
     };
-    let results = items
+    let results: Vec<(String, bool, String)> = items
         .iter()
         .filter(|i| !f.get(&format!("met_{i}")).is_empty())
         .map(|i| {
@@ -293,21 +334,42 @@ fn parse_visit(f: &FormData, items: &[String]) -> Result<VisitInput, Vec<FieldEr
         })
         .collect();
     let mut rectifications = Vec::new();
-    for n in 1..=3 {
-        let desc = f.get(&format!("rect_desc_{n}"));
-        if desc.is_empty() {
+    for n in 1..=RECT_ROWS {
+        let desc = f.get(&format!("rect_desc_{n}")).trim();
+        let owner = f.get(&format!("rect_owner_{n}")).trim();
+        let deadline_text = f.get(&format!("rect_deadline_{n}")).trim();
+        if desc.is_empty() && owner.is_empty() && deadline_text.is_empty() {
             continue;
         }
-        let owner = f.get(&format!("rect_owner_{n}"));
-        if owner.is_empty() {
-            c.fail("rectifications", "rectification.incomplete");
+        if desc.is_empty() {
+            c.fail(
+                inspections::rect_field("desc", n),
+                "rectification.incomplete",
+            );
         }
-        let deadline = c.date("deadline", f.get(&format!("rect_deadline_{n}")));
+        if owner.is_empty() {
+            c.fail(
+                inspections::rect_field("owner", n),
+                "rectification.incomplete",
+            );
+        }
+        let deadline = c.date(inspections::rect_field("deadline", n), deadline_text);
+        if !deadline.is_empty() && !visited_on.is_empty() && deadline < visited_on {
+            c.fail(
+                inspections::rect_field("deadline", n),
+                "rectification.deadline_before_visit",
+            );
+        }
         rectifications.push(RectificationInput {
             description: desc.chars().take(1000).collect(),
             owner: owner.chars().take(50).collect(),
             deadline,
         });
+    }
+    // The form's required part: something must be recorded (a rating, findings or a
+    // rectification), not just the date and inspector it opens with.
+    if results.is_empty() && findings.trim().is_empty() && rectifications.is_empty() {
+        c.fail("results", "inspection.nothing_recorded");
     }
     c.finish()?;
     Ok(VisitInput {
@@ -390,6 +452,10 @@ struct VisitPage {
     rects: Vec<Rect>,
     today: String,
     gps: String,
+    can_void: bool,
+    voided_at: String,
+    f: FormData,
+    errors: FormErrors,
 }
 
 pub async fn visit_page(
@@ -398,28 +464,57 @@ pub async fn visit_page(
     Path(id): Path<String>,
     Query(q): Query<NoticeQuery>,
 ) -> WebResult<Response> {
-    let u = reader(&ctx)?;
-    let scope = u.scope();
-    let t = ctx.tr();
-    let today_s = today(state.now());
-    let mut c = state.db.read().await?;
-    let v = inspections::visit(&mut c, &scope, &id).await?;
-    let results = inspections::visit_results(&mut c, &scope, &id).await?;
-    let rects = inspections::rectifications(
-        &mut c,
-        &scope,
+    show_visit(
+        &state,
+        &ctx,
+        &id,
+        q.notice.as_deref(),
+        FormData::default(),
+        vec![],
+    )
+    .await
+}
+
+/// The rectifications recorded by one visit.
+async fn visit_rects(
+    c: &mut shegong_store::Conn,
+    scope: &shegong_domain::Scope,
+    v: &Visit,
+    today_s: &str,
+) -> WebResult<Vec<Rect>> {
+    Ok(inspections::rectifications(
+        c,
+        scope,
         &RectFilter {
             station_id: Some(v.station_id.clone()),
             ..Default::default()
         },
-        &today_s,
+        today_s,
         PageRequest::new(Some(1), Some(200)),
     )
     .await?
     .items
     .into_iter()
-    .filter(|r| r.visit_id == id)
-    .collect();
+    .filter(|r| r.visit_id == v.id)
+    .collect())
+}
+
+async fn show_visit(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    notice: Option<&str>,
+    f: FormData,
+    errors: Vec<FieldError>,
+) -> WebResult<Response> {
+    let u = reader(ctx)?;
+    let scope = u.scope();
+    let t = ctx.tr();
+    let today_s = today(state.now());
+    let mut c = state.db.read().await?;
+    let v = inspections::visit(&mut c, &scope, id).await?;
+    let results = inspections::visit_results(&mut c, &scope, id).await?;
+    let rects = visit_rects(&mut c, &scope, &v, &today_s).await?;
     drop(c);
     let gps = match (v.lng_e6, v.lat_e6) {
         (Some(lng), Some(lat)) => format!("{}, {}", micro(lng), micro(lat)),
@@ -427,25 +522,76 @@ pub async fn visit_page(
     };
     let title = format!("{} · {}", v.station_name, v.visited_on);
     Ok(page(
-        StatusCode::OK,
+        form_status(&errors),
         &VisitPage {
             t,
             base: Base::new(
-                &ctx,
+                ctx,
                 title.clone(),
                 vec![
                     Crumb::link(t.get("menu.inspections"), "/inspections"),
                     Crumb::here(title),
                 ],
             )
-            .with_notice(&t, q.notice.as_deref()),
+            .with_notice(&t, notice),
+            can_void: u.can(Permission::Supervise) && v.voided_at.is_none(),
+            voided_at: v.voided_at.map(local_time).unwrap_or_default(),
             v,
             results,
             rects,
             today: today_s,
             gps,
+            f,
+            errors: FormErrors::new(t, errors),
         },
     ))
+}
+
+/// Void the visit (recorded in error), audited with the reason. The one write the form and the
+/// API share.
+async fn void(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    reason: &str,
+) -> WebResult<Option<FieldError>> {
+    supervisor(ctx)?;
+    let (vid, reason, now) = (id.to_owned(), reason.to_owned(), state.now());
+    audited(
+        state,
+        ctx,
+        "inspection_visit",
+        "void",
+        move |conn, scope, by| {
+            Box::pin(async move {
+                let before = inspections::void_visit(conn, &scope, &vid, &reason, &by, now).await?;
+                Ok(Done {
+                    entity_id: vid,
+                    region: Some(before.region_code),
+                    changes: vec![
+                        Change::new("station", None::<String>, Some(&before.station_name)),
+                        Change::new("visited_on", None::<String>, Some(&before.visited_on)),
+                        Change::new("reason", None::<String>, Some(reason.trim())),
+                    ],
+                })
+            })
+        },
+    )
+    .await
+}
+
+pub async fn void_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    match void(&state, &ctx, &id, f.get("reason")).await? {
+        None => Ok(
+            Redirect::to(&format!("/inspections/visits/{id}?notice=notice.saved")).into_response(),
+        ),
+        Some(e) => show_visit(&state, &ctx, &id, None, f, vec![e]).await,
+    }
 }
 
 #[derive(Template)]
@@ -617,6 +763,10 @@ pub struct InspectionDto {
     pub items_checked: i64,
     pub rectifications: Vec<RectificationDto>,
     pub recorded_at: String,
+    /// Voided (recorded in error); it stays on file with the reason.
+    pub voided: bool,
+    pub voided_at: Option<String>,
+    pub void_reason: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -649,22 +799,58 @@ pub async fn api_list(
     .await?;
     let mut items = Vec::new();
     for v in p.items {
-        let rects = inspections::rectifications(
-            &mut c,
-            &scope,
-            &RectFilter {
-                station_id: Some(v.station_id.clone()),
-                ..Default::default()
-            },
-            &today_s,
-            PageRequest::new(Some(1), Some(200)),
-        )
+        items.push(dto(&mut c, &scope, v, &today_s).await?);
+    }
+    Ok(Json(InspectionPage {
+        items,
+        total: p.total,
+        page: p.page,
+        per_page: p.per_page,
+    }))
+}
+
+/// Why an inspection is voided.
+#[derive(Deserialize, ToSchema)]
+pub struct InspectionVoidBody {
+    /// Required, at most 500 characters.
+    pub reason: String,
+}
+
+/// Void an inspection recorded in error (督查记录作废): it stays on file marked voided with the
+/// reason, its rectifications leave the open and overdue counts; audited. Needs the supervising
+/// permission; returns the inspection.
+#[utoipa::path(post, path = "/api/v1/inspections/{id}/void", tag = "stations", params(("id" = String, Path)),
+    request_body = InspectionVoidBody,
+    responses((status = 200, body = InspectionDto), (status = 404, description = "Unknown inspection or outside the caller's scope"),
+        (status = 422, description = "No reason, or already voided (field `reason`)")))]
+pub async fn api_void(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Json(body): Json<InspectionVoidBody>,
+) -> WebResult<Json<InspectionDto>> {
+    if let Some(e) = void(&state, &ctx, &id, &body.reason).await? {
+        return Err(e.into());
+    }
+    let u = reader(&ctx)?;
+    let scope = u.scope();
+    let today_s = today(state.now());
+    let mut c = state.db.read().await?;
+    let v = inspections::visit(&mut c, &scope, &id).await?;
+    Ok(Json(dto(&mut c, &scope, v, &today_s).await?))
+}
+
+async fn dto(
+    c: &mut shegong_store::Conn,
+    scope: &shegong_domain::Scope,
+    v: Visit,
+    today_s: &str,
+) -> WebResult<InspectionDto> {
+    let rects = visit_rects(c, scope, &v, today_s)
         .await?
-        .items
         .into_iter()
-        .filter(|r| r.visit_id == v.id)
         .map(|r| RectificationDto {
-            overdue: r.is_overdue(&today_s),
+            overdue: r.is_overdue(today_s),
             id: r.id,
             description: r.description,
             owner: r.owner,
@@ -673,27 +859,23 @@ pub async fn api_list(
             response: r.response,
         })
         .collect();
-        items.push(InspectionDto {
-            lng: v.lng_e6.map(|x| x as f64 / 1e6),
-            lat: v.lat_e6.map(|x| x as f64 / 1e6),
-            recorded_at: rfc3339(v.created_at),
-            rectifications: rects,
-            id: v.id,
-            plan_id: v.plan_id,
-            station_id: v.station_id,
-            station_name: v.station_name,
-            region_code: v.region_code,
-            visited_on: v.visited_on,
-            inspector: v.inspector,
-            findings: v.findings,
-            items_met: v.met_count,
-            items_checked: v.item_count,
-        });
-    }
-    Ok(Json(InspectionPage {
-        items,
-        total: p.total,
-        page: p.page,
-        per_page: p.per_page,
-    }))
+    Ok(InspectionDto {
+        voided: v.voided_at.is_some(),
+        voided_at: v.voided_at.map(rfc3339),
+        void_reason: v.void_reason,
+        lng: v.lng_e6.map(|x| x as f64 / 1e6),
+        lat: v.lat_e6.map(|x| x as f64 / 1e6),
+        recorded_at: rfc3339(v.created_at),
+        rectifications: rects,
+        id: v.id,
+        plan_id: v.plan_id,
+        station_id: v.station_id,
+        station_name: v.station_name,
+        region_code: v.region_code,
+        visited_on: v.visited_on,
+        inspector: v.inspector,
+        findings: v.findings,
+        items_met: v.met_count,
+        items_checked: v.item_count,
+    })
 }

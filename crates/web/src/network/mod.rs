@@ -78,6 +78,7 @@ pub const AREA: Area = Area {
     org_links::api_unlink,
     coverage::api_coverage,
     inspections::api_list,
+    inspections::api_void,
 ))]
 struct Api;
 
@@ -128,6 +129,10 @@ fn routes() -> Router<AppState> {
         .route("/inspections/visits/new", get(inspections::new_visit))
         .route("/inspections/visits/{id}", get(inspections::visit_page))
         .route(
+            "/inspections/visits/{id}/void",
+            post(inspections::void_page),
+        )
+        .route(
             "/inspections/rectifications/{id}",
             get(inspections::rectification_page).post(inspections::advance),
         )
@@ -176,4 +181,5 @@ fn routes() -> Router<AppState> {
             get(coverage::api_coverage),
         )
         .route("/api/v1/inspections", get(inspections::api_list))
+        .route("/api/v1/inspections/{id}/void", post(inspections::api_void))
 }

@@ -343,7 +343,7 @@ fn body_lines(t: &Tr, body: &serde_json::Value) -> Vec<(String, String)> {
 /// the case's own) and the workers a referral may be handed to.
 async fn referral_choices(
     conn: &mut Conn,
-    u: &CurrentUser,
+    (u, t): (&CurrentUser, &Tr),
     c: &Case,
 ) -> WebResult<(Vec<(String, String)>, Vec<(String, String)>)> {
     let city = match u.scope().region {
@@ -371,8 +371,13 @@ async fn referral_choices(
     .collect();
     let workers = residents::workers(conn, &u.scope())
         .await?
-        .into_iter()
-        .map(|(id, name, _)| (id, name))
+        .iter()
+        .map(|a| {
+            (
+                a.id.clone(),
+                crate::people::residents::account_label(t, a, true),
+            )
+        })
         .collect();
     Ok((stations, workers))
 }
@@ -454,7 +459,7 @@ pub(super) async fn case_detail(
         .await?
         .items
     };
-    let (stations, workers) = referral_choices(&mut conn, u, &c).await?;
+    let (stations, workers) = referral_choices(&mut conn, (u, &ctx.tr()), &c).await?;
     drop(conn);
     Ok(page(
         if error.is_some() {

@@ -160,16 +160,24 @@ fn member_rows(t: &Tr, cats: &[Category], members: &[Membership], today_s: &str)
         .collect()
 }
 
+/// A tier change's reason: a message key the system wrote (`case.event.assessment`; earlier
+/// versions wrote `case.assessment`), or the user's free text as written.
+fn reason_text(t: &Tr, reason: String) -> String {
+    let legacy = reason
+        .strip_prefix("case.")
+        .filter(|rest| !rest.contains('.'))
+        .map(|rest| format!("case.event.{rest}"));
+    t.try_get(&reason)
+        .or_else(|| legacy.as_deref().and_then(|k| t.try_get(k)))
+        .map_or(reason, str::to_owned)
+}
+
 /// The risk tier's history: date, tier, reason (a message key or free text), who.
 fn history_rows(t: &Tr, history: Vec<TierChange>) -> Vec<(String, String, String, String)> {
     history
         .into_iter()
         .map(|h| {
-            let reason = if h.reason.contains('.') {
-                t.get(&h.reason).to_owned()
-            } else {
-                h.reason
-            };
+            let reason = reason_text(t, h.reason);
             (
                 crate::ui::list::rfc3339(h.changed_at)
                     .chars()

@@ -153,6 +153,8 @@ pub struct Choices {
     pub methods: Vec<(String, String)>,
     pub stations: Vec<(String, String)>,
     pub workers: Vec<(String, String)>,
+    /// Supervisors only (a case's supervisor).
+    pub supervisors: Vec<(String, String)>,
 }
 
 pub async fn choices(
@@ -176,10 +178,15 @@ pub async fn choices(
     .into_iter()
     .map(|s| (s.id, s.name))
     .collect();
-    let workers = residents::workers(&mut c, scope)
-        .await?
-        .into_iter()
-        .map(|(id, name, role)| (id, format!("{name}（{}）", t.get(&format!("role.{role}")))))
+    let assignable = residents::workers(&mut c, scope).await?;
+    let supervisors = assignable
+        .iter()
+        .filter(|a| a.role == "supervisor")
+        .map(|a| (a.id.clone(), account_label(t, a, false)))
+        .collect();
+    let workers = assignable
+        .iter()
+        .map(|a| (a.id.clone(), account_label(t, a, true)))
         .collect();
     Ok((
         Choices {
@@ -214,6 +221,7 @@ pub async fn choices(
             methods: codes(t, "visit.method", VisitMethod::ALL, VisitMethod::as_str),
             stations,
             workers,
+            supervisors,
         },
         cats,
     ))
@@ -260,6 +268,9 @@ pub fn parse(f: &FormData, today_s: &str) -> Result<ResidentInput, Vec<FieldErro
     let birth_date = match f.get("birth_date") {
         "" => match id_number.as_ref().and_then(|n| n.birth_date()) {
             Some(d) => d.format("%Y-%m-%d").to_string(),
+            // An identity number was entered but is wrong: its own error says so, and the
+            // birth date it would give is not "required" of the user on top.
+            None if !f.get("id_number").trim().is_empty() => String::new(),
             None => c.date("birth_date", ""),
         },
         v => c.date_of("birth_date", v, DateKind::Birth, today_d),
@@ -775,4 +786,24 @@ pub async fn update(
         |e| form_page(&state, &ctx, Some(current), f, vec![e], vec![]),
     )
     .await
+}
+
+/// How a picker names an account: the name with the username and the region it works in (two
+/// workers of one name stay apart), and the role where the list mixes roles.
+pub fn account_label(t: &Tr, a: &residents::Assignable, with_role: bool) -> String {
+    let role_key = format!("role.{}", a.role);
+    let role = t.get(&role_key);
+    t.fmt(
+        if with_role {
+            "picker.account_role"
+        } else {
+            "picker.account"
+        },
+        &[
+            ("name", &a.display_name),
+            ("username", &a.username),
+            ("region", &a.region_name),
+            ("role", role),
+        ],
+    )
 }

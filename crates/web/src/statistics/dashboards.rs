@@ -581,6 +581,12 @@ struct DashPage {
     echarts: &'static str,
     charts_js: &'static str,
     wall: bool,
+    /// The monthly report's period picker: the month offered (the current month in the current
+    /// year, December of a past year) and the latest month that may be chosen.
+    report_month: String,
+    this_month: String,
+    /// The report is an export: offered to those who may export.
+    can_report: bool,
 }
 
 /// The ECharts options of the dashboard, as one JSON object (id → option).
@@ -653,6 +659,7 @@ async fn dashboard(
             rows: table_rows(&t, &d, name),
         })
         .collect();
+    let this_month = today(state.now()).chars().take(7).collect::<String>();
     Ok(page(
         StatusCode::OK,
         &DashPage {
@@ -674,6 +681,15 @@ async fn dashboard(
             echarts: crate::http::assets::url("vendor/echarts.min.js"),
             charts_js: crate::http::assets::url("charts.js"),
             wall,
+            report_month: if d.year == d.this_year {
+                this_month.clone()
+            } else {
+                format!("{:04}-12", d.year)
+            },
+            this_month,
+            can_report: ctx
+                .user()
+                .is_ok_and(|u| u.can(shegong_domain::Permission::Export)),
             d,
             t,
         },

@@ -182,6 +182,12 @@ impl Tr {
         }
     }
 
+    /// The message for `key` when the catalogue has it (for labels that fall back to a code
+    /// on purpose, without a "missing key" warning).
+    pub fn try_get(&self, key: &str) -> Option<&'static str> {
+        self.catalog().get(key).copied()
+    }
+
     /// The message with `{name}` placeholders filled in.
     pub fn fmt(&self, key: &str, args: &[(&str, &str)]) -> String {
         let mut s = self.get(key).to_owned();

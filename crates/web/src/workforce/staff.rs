@@ -456,7 +456,7 @@ pub async fn export(
         "staff.sex",
         "staff.birth_date",
         "staff.mobile",
-        "staff.education",
+        "staff.education_label",
         "staff.role_label",
         "staff.station",
         "staff.region",

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use shegong_domain::FieldError;
+use shegong_domain::people::identity::{IdNumber, IdType};
 use shegong_store::admin::audit::{self, Change};
 use shegong_store::workforce::staff::{self, Staff, StaffInput};
 
@@ -216,15 +217,63 @@ pub async fn create(
     ctx: Ctx,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
-    let input = match parse(&f, None, &today(state.now())) {
+    // A number kept from the last round (sealed in the form) stands when the field is blank.
+    let kept = kept_id(&state, &f);
+    let input = match parse(&f, kept.as_deref(), &today(state.now())) {
         Ok(i) => i,
-        Err(errors) => return form_page(&state, &ctx, None, clear_id(f), errors).await,
+        Err(errors) => {
+            let f = keep_id(&state, f, kept.as_deref(), &errors);
+            return form_page(&state, &ctx, None, f, errors).await;
+        }
     };
     match create_staff(&state, &ctx, &input).await {
         Ok(id) => Ok(Redirect::to(&format!("/staff/{id}?notice=notice.saved")).into_response()),
-        Err(WebError::Invalid(errors)) => form_page(&state, &ctx, None, clear_id(f), errors).await,
+        Err(WebError::Invalid(errors)) => {
+            let f = keep_id(&state, f, kept.as_deref(), &errors);
+            form_page(&state, &ctx, None, f, errors).await
+        }
         Err(e) => Err(e),
     }
+}
+
+/// The sealed form field that carries an entered identity number across a refused submission.
+const KEPT_ID_FIELD: &str = "form.staff.id_number";
+
+/// The identity number kept by the last refused submission, when the field was left blank.
+fn kept_id(state: &AppState, f: &FormData) -> Option<String> {
+    if !f.get("id_number").trim().is_empty() || f.get("id_kept").is_empty() {
+        return None;
+    }
+    state.keys.open(KEPT_ID_FIELD, f.get("id_kept")).ok()
+}
+
+/// A refused new-staff form never echoes the identity number, but need not lose it: a valid
+/// number (or one kept before) travels sealed in a hidden field, shown masked, so the user
+/// does not type it again. A number the error is about is not kept: it must be corrected.
+fn keep_id(state: &AppState, f: FormData, kept: Option<&str>, errors: &[FieldError]) -> FormData {
+    let id_type = IdType::parse(f.get("id_type")).ok();
+    let entered = f.get("id_number").trim().to_owned();
+    let number = if entered.is_empty() {
+        kept.map(str::to_owned)
+    } else {
+        Some(entered)
+    };
+    let valid = match (id_type, number) {
+        (Some(t), Some(n)) if !errors.iter().any(|e| e.field == "id_number") => {
+            IdNumber::parse(t, &n).ok()
+        }
+        _ => None,
+    };
+    let mut pairs: Vec<(String, String)> = clear_id(f)
+        .pairs()
+        .into_iter()
+        .filter(|(k, _)| k != "id_kept" && k != "id_kept_masked")
+        .collect();
+    if let Some(n) = valid {
+        pairs.push(("id_kept".into(), state.keys.seal(KEPT_ID_FIELD, n.as_str())));
+        pairs.push(("id_kept_masked".into(), n.masked()));
+    }
+    FormData::new(pairs)
 }
 
 /// A re-rendered form never echoes an identity number back into the page.

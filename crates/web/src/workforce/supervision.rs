@@ -38,6 +38,7 @@ struct SupervisionPage {
     /// Supervisor accounts that may be named on a pair: (user id, display name).
     accounts: Vec<(String, String)>,
     can_write: bool,
+    can_arrange: bool,
     error: Option<String>,
     today: String,
 }
@@ -66,9 +67,14 @@ async fn supervision_render(
     }
     let accounts = shegong_store::people::residents::workers(&mut c, &scope)
         .await?
-        .into_iter()
-        .filter(|(_, _, role)| role == "supervisor")
-        .map(|(id, name, _)| (id, name))
+        .iter()
+        .filter(|a| a.role == "supervisor")
+        .map(|a| {
+            (
+                a.id.clone(),
+                crate::people::residents::account_label(&t, a, false),
+            )
+        })
         .collect();
     let teams = supervision::teams(&mut c, &scope).await?;
     let people = staff::list(
@@ -109,6 +115,7 @@ async fn supervision_render(
             people,
             accounts,
             can_write: u.can(Permission::WriteData),
+            can_arrange: u.can(Permission::ArrangeSupervision),
             error: error.map(|e| {
                 format!(
                     "{}{}{}",
@@ -158,6 +165,8 @@ pub async fn add_pair(
     ctx: Ctx,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
+    // Supervision is set up by managers and supervisors, not by the supervisee's peers.
+    ctx.user()?.require(Permission::ArrangeSupervision)?;
     let (a, b, now) = (
         f.get("supervisor").to_owned(),
         f.get("supervisee").to_owned(),

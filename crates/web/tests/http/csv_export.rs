@@ -34,7 +34,10 @@ fn runs_as_formula(cell: &str) -> bool {
     cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<f64>().is_err()
 }
 
-async fn station(app: &TestApp, c: &mut Client, name: &str) {
+/// One township station per township (issue 18): the i-th formula-like name gets its own.
+const TOWNS: [&str; 3] = ["430202001", "430202002", "430202003"];
+
+async fn station(app: &TestApp, c: &mut Client, name: &str, region: &str) {
     let mut tx = app.state.db.begin().await.unwrap();
     let (operator, _) = orgs::create(
         &mut tx,
@@ -54,7 +57,7 @@ async fn station(app: &TestApp, c: &mut Client, name: &str) {
             "/stations",
             &[
                 ("tier", "township_station"),
-                ("region", "430202001"),
+                ("region", region),
                 ("name", name),
                 ("status", "operating"),
                 ("status_since", "2024-01-01"),
@@ -72,8 +75,8 @@ app_test!(
     csv_downloads_are_well_formed_and_never_run_formulas,
     |app| {
         let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
-        for name in FORMULAS {
-            station(&app, &mut admin, name).await;
+        for (name, town) in FORMULAS.iter().zip(TOWNS) {
+            station(&app, &mut admin, name, town).await;
         }
         let downloads = [
             "/api/v1/stats/services.csv?region=4302&by=station",
@@ -104,8 +107,8 @@ app_test!(
 
 app_test!(excel_exports_keep_formula_like_text_as_text, |app| {
     let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
-    for name in FORMULAS {
-        station(&app, &mut admin, name).await;
+    for (name, town) in FORMULAS.iter().zip(TOWNS) {
+        station(&app, &mut admin, name, town).await;
     }
     let res = admin.get("/stations/export.xlsx").await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);

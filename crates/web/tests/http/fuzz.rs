@@ -111,6 +111,7 @@ impl Fixtures {
                 let seg = path.trim_start_matches("/api/v1/");
                 match seg.split('/').next().unwrap_or("") {
                     "stations" => "station",
+                    "inspections" => "inspection",
                     "organizations" => "org",
                     "staff" => "staff",
                     "residents" => "resident",
@@ -1556,18 +1557,14 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     ids.insert("fill", vec![fill]);
     ids.insert("linked_org", vec![linked_org]);
     ids.insert("org", vec![org]);
+    ids.insert("inspection", inspection_fixtures(app, &station).await);
     ids.insert("station", vec![station]);
     ids.insert("staff", vec![staff]);
     ids.insert("resident", vec![resident]);
     ids.insert("case", vec![case]);
     ids.insert("service", vec![service]);
     ids.insert("user", vec![user_id]);
-    let worker = app
-        .user("fuzz_worker", Role::SocialWorker, "430203001", false)
-        .await;
-    let supervisor = app
-        .user("fuzz_supervisor", Role::Supervisor, "430203", false)
-        .await;
+    let (worker, supervisor) = worker_accounts(app).await;
     duty_fixtures(api, &mut ids, &worker).await;
     ids.insert("worker", vec![worker]);
     ids.insert("supervisor", vec![supervisor]);
@@ -1578,6 +1575,49 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
             .to_vec(),
     );
     Fixtures { ids }
+}
+
+/// A social worker of the township and a supervisor of the county.
+async fn worker_accounts(app: &TestApp) -> (String, String) {
+    let worker = app
+        .user("fuzz_worker", Role::SocialWorker, "430203001", false)
+        .await;
+    let supervisor = app
+        .user("fuzz_supervisor", Role::Supervisor, "430203", false)
+        .await;
+    (worker, supervisor)
+}
+
+/// Inspections of the station (no API records one), each of which may be voided once.
+async fn inspection_fixtures(app: &TestApp, station: &str) -> Vec<String> {
+    use shegong_store::network::inspections::{self, VisitInput};
+    let mut out = Vec::new();
+    let mut tx = app.state.db.begin().await.unwrap();
+    for day in 1..=5 {
+        let visit = VisitInput {
+            plan_id: None,
+            station_id: station.to_owned(),
+            visited_on: format!("2025-03-{day:02}"),
+            inspector: "督查组".into(),
+            lng_e6: None,
+            lat_e6: None,
+            findings: "台账不全".into(),
+            results: vec![],
+            rectifications: vec![],
+        };
+        let id = inspections::record_visit(
+            &mut tx,
+            &shegong_domain::Scope::national(),
+            &visit,
+            "fuzz",
+            app.state.now(),
+        )
+        .await
+        .unwrap();
+        out.push(id);
+    }
+    tx.commit().await.unwrap();
+    out
 }
 
 /// Two community issues (急难愁盼) of the township, just registered: each may be verified.

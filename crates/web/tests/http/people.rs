@@ -473,3 +473,181 @@ app_test!(exports_are_masked_unless_revealed_with_a_reason, |app| {
         StatusCode::FORBIDDEN
     );
 });
+
+// Issue 18 (walkthrough): a wrong check character is an error on the identity number alone;
+// the birth date (optional when the number gives it) is not flagged as required on top. With
+// neither, the birth date is required.
+app_test!(
+    a_wrong_identity_number_does_not_flag_the_birth_date,
+    |app| {
+        let mut worker = app.login_as(Role::SocialWorker, "430202001").await;
+        let res = worker
+            .post_form(
+                "/residents",
+                &person("张建国", "430203198501010010", "", "430202001"),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+        assert_eq!(res.select("#id_number-error").len(), 1, "{}", res.text);
+        assert!(res.select("#birth_date-error").is_empty(), "{}", res.text);
+        let res = worker
+            .post_form("/residents", &person("张建国", "", "", "430202001"))
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(res.select("#birth_date-error").len(), 1, "{}", res.text);
+    }
+);
+
+/// The (value, label) of every option of a select.
+fn options(res: &Res, select: &str) -> Vec<(String, String)> {
+    let html = res.html();
+    let sel = scraper::Selector::parse(&format!("{select} option")).unwrap();
+    html.select(&sel)
+        .map(|o| {
+            (
+                o.value().attr("value").unwrap_or_default().to_owned(),
+                o.text().collect::<String>(),
+            )
+        })
+        .collect()
+}
+
+// Issue 18 (walkthrough): pickers tell accounts of the same name apart (username and region),
+// the case supervisor picker offers supervisors only, and "加入谁的家庭" preselects nobody.
+app_test!(pickers_tell_accounts_apart_and_preselect_nobody, |app| {
+    app.user("sw_a", Role::SocialWorker, "430202001", false)
+        .await;
+    app.user("sw_b", Role::SocialWorker, "430202001", false)
+        .await;
+    app.user("sup_a", Role::Supervisor, "430202", false).await;
+    {
+        let mut tx = app.state.db.begin().await.unwrap();
+        shegong_store::sql::Sql::new(
+            "UPDATE users SET display_name = '社工站社工（演示）' WHERE username IN ('sw_a', 'sw_b', 'sup_a')",
+        )
+        .execute(&mut tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let mut worker = app.login_as(Role::SocialWorker, "430202001").await;
+    let a = id_of(
+        &worker
+            .post_form("/residents", &person("张建国", ID, "", "430202001"))
+            .await,
+        "/residents/",
+    );
+    let res = worker
+        .post_form(
+            "/residents",
+            &person("李桂兰", "", "1948-03-12", "430202001"),
+        )
+        .await;
+    id_of(&res, "/residents/");
+    let page = worker.get(&format!("/residents/{a}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let workers = options(&page, "#c-worker");
+    let labels: Vec<&str> = workers
+        .iter()
+        .filter(|(_, l)| l.starts_with("社工站社工（演示）"))
+        .map(|(_, l)| l.as_str())
+        .collect();
+    assert_eq!(labels.len(), 3, "{workers:?}");
+    let mut distinct = labels.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 3, "labels repeat: {labels:?}");
+    assert!(
+        labels
+            .iter()
+            .any(|l| l.contains("sw_a") && l.contains("月塘街道")),
+        "{labels:?}"
+    );
+    // Supervisors only.
+    let supervisors = options(&page, "#c-supervisor");
+    let named: Vec<&(String, String)> = supervisors.iter().filter(|(v, _)| !v.is_empty()).collect();
+    assert_eq!(named.len(), 1, "{supervisors:?}");
+    assert!(named[0].1.contains("sup_a"), "{supervisors:?}");
+    // The household picker starts on "choose", and submitting it so is refused on the field.
+    let household = options(&page, "#h-other");
+    assert_eq!(
+        household.first().map(|(v, _)| v.as_str()),
+        Some(""),
+        "{household:?}"
+    );
+    let html = page.html();
+    let selected = scraper::Selector::parse("#h-other option[selected]").unwrap();
+    assert_eq!(
+        html.select(&selected)
+            .map(|o| o.value().attr("value").unwrap_or_default().to_owned())
+            .collect::<Vec<_>>(),
+        vec![String::new()]
+    );
+    let res = worker
+        .post_form(
+            &format!("/residents/{a}/household"),
+            &[("other", ""), ("relation", "10")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+});
+
+// Issue 18 (walkthrough): the risk history names the assessment that changed the tier, not
+// the key "case.assessment"; older entries with that key read the same.
+app_test!(the_risk_history_names_the_assessment, |app| {
+    let mut worker = app.login_as(Role::SocialWorker, "430202001").await;
+    let id = id_of(
+        &worker
+            .post_form(
+                "/residents",
+                &person("李桂兰", "", "1948-03-12", "430202001"),
+            )
+            .await,
+        "/residents/",
+    );
+    let case = id_of(
+        &worker
+            .post_form(&format!("/residents/{id}/cases"), &[("problem", "独居")])
+            .await,
+        "/cases/",
+    );
+    let mut scores: Vec<(String, String)> = [
+        "daily_living",
+        "economic",
+        "health",
+        "psychological",
+        "social_support",
+        "safety",
+    ]
+    .iter()
+    .map(|d| (format!("score_{d}"), "2".to_owned()))
+    .collect();
+    scores.push(("risk".into(), "key".into()));
+    let fields: Vec<(&str, &str)> = scores
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let res = worker
+        .post_form(&format!("/cases/{case}/assess"), &fields)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let page = worker.get(&format!("/residents/{id}")).await;
+    let reasons = page.select("#tier-history td:nth-child(3)");
+    assert!(reasons.iter().any(|r| r == "预估"), "{reasons:?}");
+    // An entry as earlier versions wrote it.
+    {
+        let mut tx = app.state.db.begin().await.unwrap();
+        shegong_store::sql::Sql::new(
+            "UPDATE risk_history SET reason = 'case.assessment' WHERE reason = 'case.event.assessment' AND resident_id = ",
+        )
+        .bind(id.as_str())
+        .execute(&mut tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let page = worker.get(&format!("/residents/{id}")).await;
+    let reasons = page.select("#tier-history td:nth-child(3)");
+    assert!(reasons.iter().any(|r| r == "预估"), "{reasons:?}");
+    assert!(!reasons.iter().any(|r| r.contains("case.")), "{reasons:?}");
+});

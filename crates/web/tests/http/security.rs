@@ -175,3 +175,24 @@ app_test!(
         assert_eq!(api.json()["code"], "bad_request");
     }
 );
+
+// Issue 18 (walkthrough): the browser's own request for /favicon.ico finds the icon (no 404 on
+// first load), signed in or not, and pages link it.
+app_test!(the_favicon_is_served, |app| {
+    let mut anon = app.client();
+    let res = anon.get("/favicon.ico").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(
+        res.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("image/svg+xml")
+    );
+    assert!(res.text.starts_with("<svg"), "{}", res.text);
+    let page = anon.get("/login").await;
+    assert!(
+        page.text.contains("rel=\"icon\" href=\"/favicon.ico\""),
+        "{}",
+        page.text
+    );
+});

@@ -697,3 +697,140 @@ app_test!(staff_codes_and_dates_read_as_entered, |app| {
         page.text
     );
 });
+
+// Issue 18 (walkthrough): a refused new-staff form keeps the identity number the user typed
+// (sealed in the form, shown masked, never in clear), so it need not be typed again; a number
+// the error is about is not kept.
+app_test!(
+    a_refused_staff_form_keeps_the_identity_number_without_echoing_it,
+    |app| {
+        let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+        let mut fields = person("王丽", ID, "");
+        fields.retain(|(k, _)| *k != "joined_on");
+        let res = admin.post_form("/staff", &fields).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+        assert!(!res.select("#joined_on-error").is_empty(), "{}", res.text);
+        assert!(
+            !res.text.contains(ID) && !res.text.contains("110105194912310"),
+            "echoed: {}",
+            res.text
+        );
+        assert!(
+            res.text.contains("placeholder=\"1101**********002X\""),
+            "{}",
+            res.text
+        );
+        assert!(res.select("#id_number-hint")[0].contains("无需重新输入"));
+        let html = res.html();
+        let sel = scraper::Selector::parse("input[name=id_kept]").unwrap();
+        let kept = html
+            .select(&sel)
+            .next()
+            .and_then(|e| e.value().attr("value"))
+            .unwrap_or_else(|| panic!("no kept number: {}", res.text))
+            .to_owned();
+        // Resubmitted with the field blank and the date given: the kept number is the record's.
+        let mut again = person("王丽", "", "");
+        again.push(("id_kept", &kept));
+        let res = admin.post_form("/staff", &again).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let id = res
+            .location()
+            .trim_start_matches("/staff/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        let page = admin.get(&format!("/staff/{id}")).await;
+        assert_eq!(page.select("#id-number"), ["1101**********002X"]);
+        // A tampered kept value is no number: the field is required again.
+        let mut forged = person("李四", "", "");
+        forged.push(("id_kept", "v1:0:00"));
+        let res = admin.post_form("/staff", &forged).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(!res.select("#id_number-error").is_empty(), "{}", res.text);
+        // A wrong number is not kept: it must be corrected.
+        let res = admin
+            .post_form("/staff", &person("张三", "340524198001010013", ""))
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(!res.text.contains("name=\"id_kept\""), "{}", res.text);
+    }
+);
+
+// Issue 18 (walkthrough): supervision is set up by managers and supervisors. A social worker
+// is refused (403, nothing stored) and is not offered the form; a supervisor may.
+app_test!(social_workers_do_not_create_supervision_pairs, |app| {
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+    let sup = add(&mut admin, "督导甲", "440524188001010014").await;
+    let worker_staff = add(&mut admin, "王丽", ID).await;
+    let pair = [
+        ("supervisor", sup.as_str()),
+        ("supervisee", worker_staff.as_str()),
+        ("from_date", "2024-01-01"),
+    ];
+    let mut worker = app.login_as(Role::SocialWorker, "4302").await;
+    let page = worker.get("/supervision").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.select("#pair-form").is_empty(), "{}", page.text);
+    let res = worker.post_form("/supervision/pairs", &pair).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text);
+    assert_eq!(
+        admin
+            .get("/api/v1/supervision")
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let mut supervisor = app.login_as(Role::Supervisor, "4302").await;
+    assert_eq!(
+        supervisor
+            .get("/supervision")
+            .await
+            .select("#pair-form")
+            .len(),
+        1
+    );
+    let res = supervisor.post_form("/supervision/pairs", &pair).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    assert_eq!(
+        admin
+            .get("/api/v1/supervision")
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+});
+
+// Issue 18 (walkthrough): no raw message keys in the staff export's headers, and the English
+// menu is English ("Supervision & 三区计划" was half Chinese).
+app_test!(exports_and_menus_show_no_raw_keys, |app| {
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+    add(&mut admin, "王丽", ID).await;
+    let xlsx = admin.get("/staff/export.xlsx").await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    let text = xlsx_text(&xlsx.bytes);
+    assert!(text.contains("学历"), "{text}");
+    assert!(!text.contains("staff."), "a raw key in the export: {text}");
+    admin.headers.push(("accept-language".into(), "en".into()));
+    let page = admin.get("/supervision").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let menu = page.select("nav a").join(" | ");
+    assert!(
+        menu.contains("Supervision & Three Regions Programme"),
+        "{menu}"
+    );
+    assert!(!menu.contains("三区计划"), "{menu}");
+    let xlsx = admin.get("/staff/export.xlsx").await;
+    let text = xlsx_text(&xlsx.bytes);
+    assert!(
+        text.contains("Education") && !text.contains("staff."),
+        "{text}"
+    );
+});

@@ -655,3 +655,131 @@ app_test!(organisation_lists_sort_by_station_count, |app| {
     let page = city.get("/orgs?sort=stations").await;
     assert_eq!(page.select("#f-sort option[selected]"), ["运营站点"]);
 });
+
+// Issue 18 (walkthrough): a township has one township station. A second one is refused on
+// the region field by the form, the API and the importer, and counts nowhere; once the first
+// is closed, a new one may open.
+app_test!(
+    a_second_township_station_is_refused_until_the_first_closes,
+    |app| {
+        let org = agency(&app, "株洲市阳光社会工作服务中心", "430203").await;
+        let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+        let first = create(&mut admin, "430203001", "贺家土街道社工站", &org).await;
+        // Form: refused on the region, with the reason.
+        let res = admin
+            .post_form(
+                "/stations",
+                &station_form("430203001", "贺家土第二社工站", &org),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+        let msg = res.select("#region-error");
+        assert_eq!(msg.len(), 1, "{}", res.text);
+        assert!(msg[0].contains("一个乡镇只设一个社工站"), "{msg:?}");
+        // API: the same field and message.
+        let token = admin.csrf().await;
+        let body = serde_json::json!({"tier": "township_station", "region_code": "430203001",
+        "name": "贺家土第二社工站", "mode": "direct", "status": "planned",
+        "status_since": "2024-03-01"})
+        .to_string();
+        let api = admin
+            .send(
+                Method::POST,
+                "/api/v1/stations",
+                Some(("application/json", body.clone())),
+                &[("x-csrf-token", &token)],
+            )
+            .await;
+        assert_eq!(api.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", api.text);
+        assert_eq!(api.json()["errors"][0]["field"], "region");
+        assert_eq!(api.json()["errors"][0]["message"], msg[0].as_str());
+        // Another township's station is not limited; moving it into this township is refused.
+        let second = create(&mut admin, "430203002", "建设街道社工站", &org).await;
+        let res = admin
+            .post_form(
+                &format!("/stations/{second}"),
+                &station_form("430203001", "建设街道社工站", &org),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+        assert_eq!(res.select("#region-error"), msg);
+        let list = admin.get("/api/v1/stations?per_page=50").await.json();
+        assert_eq!(list["total"], 2, "{list}");
+        // The importer: a sheet row for the taken township is an error on the township.
+        let rows = [[
+            "贺家土街道",
+            "贺家土新社工站",
+            "运营中",
+            "直接聘用",
+            "",
+            "",
+            "",
+            "",
+        ]];
+        let preview = upload_preview(&mut admin, "社工站.xlsx", &messy_sheet(&rows)).await;
+        assert_eq!(
+            preview.select("#preview tbody td:nth-child(3)"),
+            ["有误"],
+            "{}",
+            preview.text
+        );
+        let problem = &preview.select("#preview tbody td:nth-child(4)")[0];
+        assert!(
+            problem.contains("贺家土街道社工站") && problem.contains("一个乡镇只设一个社工站"),
+            "{problem}"
+        );
+        // Two rows for one free township: the second is refused.
+        let rows = [
+            [
+                "白关镇",
+                "白关镇社工站",
+                "运营中",
+                "直接聘用",
+                "",
+                "",
+                "",
+                "",
+            ],
+            [
+                "白关镇",
+                "白关镇第二站",
+                "运营中",
+                "直接聘用",
+                "",
+                "",
+                "",
+                "",
+            ],
+        ];
+        let preview = upload_preview(&mut admin, "社工站.xlsx", &messy_sheet(&rows)).await;
+        assert_eq!(
+            preview.select("#preview tbody td:nth-child(3)"),
+            ["新增", "有误"],
+            "{}",
+            preview.text
+        );
+        // Closed, the first no longer holds the township: a new station may open.
+        let mut closing = station_form("430203001", "贺家土街道社工站", &org);
+        for (k, v) in closing.iter_mut() {
+            if *k == "status" {
+                *v = "closed";
+            }
+            if *k == "status_since" {
+                *v = "2025-01-01";
+            }
+        }
+        let res = admin
+            .post_form(&format!("/stations/{first}"), &closing)
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let api = admin
+            .send(
+                Method::POST,
+                "/api/v1/stations",
+                Some(("application/json", body)),
+                &[("x-csrf-token", &token)],
+            )
+            .await;
+        assert_eq!(api.status, StatusCode::CREATED, "{}", api.text);
+    }
+);

@@ -457,3 +457,55 @@ app_test!(
         assert_eq!(xlsx.status, StatusCode::OK);
     }
 );
+
+// Issue 18 (walkthrough): the dashboard offers the monthly report for a chosen month (the
+// handler's `?month=`), to those who may export; the chosen month is the report's.
+app_test!(
+    the_dashboard_offers_the_monthly_report_for_a_chosen_month,
+    |app| {
+        let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+        let today = shegong_web::ui::forms::today(app.state.now());
+        let page = admin.get("/stats/4302").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let html = page.html();
+        let form = scraper::Selector::parse("form#report-form").unwrap();
+        let form = html
+            .select(&form)
+            .next()
+            .unwrap_or_else(|| panic!("no report form: {}", page.text));
+        assert_eq!(form.value().attr("action"), Some("/stats/4302/report.xlsx"));
+        assert_eq!(form.value().attr("method"), Some("get"));
+        let month = scraper::Selector::parse("input[name=month]").unwrap();
+        let input = form.select(&month).next().expect("a month input");
+        assert_eq!(input.value().attr("type"), Some("month"));
+        assert_eq!(input.value().attr("value"), Some(&today[..7]));
+        assert_eq!(input.value().attr("max"), Some(&today[..7]));
+        // A past year offers its December.
+        let year: i32 = today[..4].parse().unwrap();
+        let past = admin.get(&format!("/stats/4302?year={}", year - 1)).await;
+        let html = past.html();
+        let input = scraper::Selector::parse("#report-form input[name=month]").unwrap();
+        assert_eq!(
+            html.select(&input)
+                .next()
+                .and_then(|i| i.value().attr("value")),
+            Some(format!("{}-12", year - 1).as_str())
+        );
+        // Submitting the picker asks for that month's report.
+        let res = admin.get("/stats/4302/report.xlsx?month=2025-01").await;
+        assert_eq!(res.status, StatusCode::OK);
+        assert_eq!(
+        super::fixtures::count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE entity = 'monthly_report' AND action = 'export' AND changes LIKE '%2025-01%'"
+        )
+        .await,
+        1
+    );
+        // A social worker cannot export: no picker.
+        let mut sw = app.login_as(Role::SocialWorker, "430202001").await;
+        let page = sw.get("/stats/430202001").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.select("#report-form").is_empty());
+    }
+);

@@ -351,3 +351,147 @@ app_test!(auditor_verifies_the_chain_and_sees_tampering, |app| {
         "verification is the auditor's"
     );
 });
+
+// Issue 18 (walkthrough): the audit log labels casework actions and objects, change values
+// (stages, roles) and account ids instead of showing codes; its object filter offers residents,
+// cases and service records; every entity and action written is one the filters list.
+app_test!(the_audit_log_shows_labels_not_codes, |app| {
+    let mut admin = app.login_as(Role::CivilAffairsAdmin, "430202").await;
+    let mut worker = app.login_as(Role::SocialWorker, "430202001").await;
+    let res = worker
+        .post_form(
+            "/residents",
+            &[
+                ("name", "李桂兰"),
+                ("birth_date", "1948-03-12"),
+                ("region", "430202001"),
+                ("legal_basis", "statutory_duty"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let resident = res
+        .location()
+        .trim_start_matches("/residents/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let res = worker
+        .post_form(
+            &format!("/residents/{resident}/cases"),
+            &[("problem", "独居，需要照料")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let case = res
+        .location()
+        .trim_start_matches("/cases/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut scores: Vec<(String, String)> = [
+        "daily_living",
+        "economic",
+        "health",
+        "psychological",
+        "social_support",
+        "safety",
+    ]
+    .iter()
+    .map(|d| (format!("score_{d}"), "2".to_owned()))
+    .collect();
+    scores.push(("risk".into(), "high".into()));
+    let fields: Vec<(&str, &str)> = scores
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let res = worker
+        .post_form(&format!("/cases/{case}/assess"), &fields)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    assert_eq!(
+        admin.get("/residents/export.xlsx").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        admin.get("/stats/430202/report.xlsx").await.status,
+        StatusCode::OK
+    );
+    let res = admin
+        .post_form(
+            "/admin/users",
+            &[
+                ("username", "new_worker"),
+                ("display_name", "新社工"),
+                ("role", "social_worker"),
+                ("region", "430202001"),
+                ("org", ""),
+            ],
+        )
+        .await;
+    assert!(
+        res.status.is_redirection() || res.status.is_success(),
+        "{}",
+        res.text
+    );
+
+    // Everything written is listed (and so labelled in both languages).
+    let written: Vec<(String, String)> = {
+        let mut c = app.state.db.read().await.unwrap();
+        shegong_store::sql::Sql::new("SELECT DISTINCT entity, action FROM audit_log")
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+    };
+    for (entity, action) in &written {
+        assert!(
+            shegong_web::admin::audit::ENTITIES.contains(&entity.as_str()),
+            "entity {entity} not listed"
+        );
+        assert!(
+            shegong_web::admin::audit::ACTIONS.contains(&action.as_str()),
+            "action {action} not listed"
+        );
+    }
+    let page = admin.get("/audit?per_page=100").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let code = |s: &String| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.')
+    };
+    for col in [4, 5] {
+        let cells = page.select(&format!("#audit tbody td:nth-child({col})"));
+        let cells: Vec<String> = cells
+            .iter()
+            .map(|c| c.split_whitespace().next().unwrap_or("").to_owned())
+            .collect();
+        assert!(
+            !cells.iter().any(code),
+            "raw codes in column {col}: {cells:?}"
+        );
+    }
+    let text = page.select("#audit tbody td:nth-child(8)").join("\n");
+    assert!(
+        text.contains("开案") || page.text.contains("开案"),
+        "{text}"
+    );
+    for raw in ["assessment →", "→ frontline", "→ social_worker", "→ high"] {
+        assert!(!text.contains(raw), "{raw} in {text}");
+    }
+    let options: Vec<String> = {
+        let html = page.html();
+        let sel = scraper::Selector::parse("#f-entity option").unwrap();
+        html.select(&sel)
+            .filter_map(|o| o.value().attr("value").map(str::to_owned))
+            .collect()
+    };
+    for e in ["resident", "case", "service"] {
+        assert!(
+            options.iter().any(|o| o == e),
+            "{e} missing from {options:?}"
+        );
+    }
+});

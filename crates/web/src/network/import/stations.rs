@@ -452,6 +452,8 @@ struct Lookups {
     existing: HashMap<(String, String), Station>,
     /// This year's funding amounts of the stations in scope.
     funding: HashMap<String, Vec<i64>>,
+    /// The township station holding each township (not closed), of any operator: (id, name).
+    places: HashMap<String, (String, String)>,
 }
 
 impl Lookups {
@@ -470,7 +472,12 @@ impl Lookups {
         .items;
         let ids: Vec<String> = all.iter().map(|s| s.id.clone()).collect();
         let funding = lookups::funding_of_year(conn, &ids, this_year(job)).await?;
+        let mut places = HashMap::new();
+        for (region, id, name) in stations::places_held(conn, &scope).await? {
+            places.entry(region).or_insert((id, name));
+        }
         Ok(Self {
+            places,
             townships: RegionIndex::load(conn, &scope, RegionLevel::Township).await?,
             counties: RegionIndex::load(conn, &scope, RegionLevel::County).await?,
             villages: RegionIndex::load(conn, &scope, RegionLevel::Village).await?,
@@ -562,6 +569,18 @@ fn plan_row(
             return invalid(errors);
         }
     };
+    let place_text = row.text("township");
+    if let Some(e) = place_taken(
+        &cells,
+        found,
+        seen,
+        (row.number, &place_text),
+        &input,
+        existing,
+    ) {
+        errors.push(e);
+        return invalid(errors);
+    }
     let funding = row.fen("funding");
     let action = match existing {
         None => Action::Create,
@@ -579,6 +598,39 @@ fn plan_row(
         funding,
     };
     Planned::new(row.number, label, action, errors, Some(Box::new(change)))
+}
+
+/// A township has one township station while it is not closed (`Tier::one_per_region`): a row
+/// that would open a second one, against the stations on file or an earlier row, is refused on
+/// the township column.
+fn place_taken(
+    cells: &crate::import::engine::Cells<'_>,
+    found: &Lookups,
+    seen: &mut HashMap<String, usize>,
+    (number, shown): (usize, &str),
+    input: &StationInput,
+    existing: Option<&Station>,
+) -> Option<crate::import::engine::CellMessage> {
+    if !input.tier.one_per_region() || !input.status.holds_place() {
+        return None;
+    }
+    let region = input.region.as_str();
+    if let Some((id, name)) = found.places.get(region)
+        && existing.is_none_or(|e| e.id != *id)
+    {
+        return Some(cells.say("township", "import.township_taken_by", shown, name));
+    }
+    let key = format!("place:{region}");
+    if let Some(first) = seen.get(&key) {
+        return Some(cells.say(
+            "township",
+            "import.township_in_file",
+            shown,
+            &first.to_string(),
+        ));
+    }
+    seen.insert(key, number);
+    None
 }
 
 /// The row as the station form's fields; for a station on file, what the sheet leaves empty
