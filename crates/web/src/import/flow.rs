@@ -610,7 +610,7 @@ async fn act(
         jobs::start_commit(run, staged, all);
         return Ok(Redirect::to(&here).into_response());
     }
-    match run.commit(&staged, all, None).await? {
+    match run.commit(&staged, all, None, None).await? {
         Ok(w) => Ok(Redirect::to(&format!(
             "{}?created={}&updated={}&unchanged={}&skipped={}",
             imp.list_path(),
