@@ -367,7 +367,7 @@ pub fn resident_name(n: usize, numbered: bool) -> String {
     let mut name = String::new();
     name.push(pick(SURNAMES, h));
     name.push(pick(GIVEN, h / 101));
-    if h % 5 != 0 {
+    if !h.is_multiple_of(5) {
         name.push(pick(GIVEN, h / 6_367));
     }
     name

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 use shegong_domain::{RegionLevel, Scope};
 use sqlx::AnyConnection;
 
-use crate::{Backend, StoreResult};
 use crate::sql::Sql;
+use crate::{Backend, StoreResult};
 
 /// Values bound per query: SQLite's cost per parameter grows with their number (see `Sql`).
 const CHUNK: usize = 300;

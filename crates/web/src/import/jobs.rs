@@ -168,12 +168,20 @@ impl Run {
             now: self.state.now(),
         };
         let schema = self.imp.schema();
+        let started = Instant::now();
         let parsed = staged.parsed(schema);
+        let read = started.elapsed();
         let mut conn = self.state.db.read().await?;
         let (planned, memo) = self
             .imp
             .plan_reusing(&job, &mut conn, parsed.rows, earlier)
             .await?;
+        tracing::debug!(
+            kind = self.imp.kind(),
+            rows_ms = read.as_millis(),
+            plan_ms = (started.elapsed() - read).as_millis(),
+            "import: sheet planned"
+        );
         Ok((planned, parsed.skipped, memo))
     }
 

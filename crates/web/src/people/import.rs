@@ -409,6 +409,7 @@ impl Importer for Residents {
         earlier: Option<Memo>,
     ) -> BoxFuture<'a, WebResult<(Vec<Planned>, Option<Memo>)>> {
         Box::pin(async move {
+            let begun = std::time::Instant::now();
             let scope = job.scope();
             let known = Known {
                 townships: RegionIndex::load(conn, &scope, RegionLevel::Township).await?,
@@ -428,6 +429,7 @@ impl Importer for Residents {
                 .and_then(|m| m.downcast_ref::<Verdicts>())
                 .filter(|v| v.writes == kept.writes && v.viewer == kept.viewer)
                 .filter(|v| v.today == kept.today);
+            let set_up = std::time::Instant::now();
             let mut seen = HashMap::new();
             let mut sheet = SheetPeople::default();
             let mut places = duplicates::PlaceCounts::default();
@@ -478,6 +480,8 @@ impl Importer for Residents {
             tracing::debug!(
                 rows = out.len(),
                 reused = reusable.is_some(),
+                setup_ms = (set_up - begun).as_millis(),
+                rows_ms = set_up.elapsed().as_millis(),
                 "resident import: planned"
             );
             // Kept only when nothing was written to `residents` while the check read it.
