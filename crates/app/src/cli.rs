@@ -102,6 +102,10 @@ enum Command {
         /// Residents on file before the import benchmark's roster
         #[arg(long, default_value_t = 1_000_000, requires = "import")]
         on_file: usize,
+        /// Name the residents on file 对象n (the generator's names before 2026-12-05) instead of
+        /// varied names
+        #[arg(long, requires = "import")]
+        numbered_names: bool,
     },
     /// Demo and scale data
     #[command(subcommand)]
@@ -286,8 +290,12 @@ pub async fn run() -> anyhow::Result<()> {
             import: true,
             rows,
             on_file,
+            numbered_names,
             ..
-        } => crate::scale::import_bench::import_command(target_url, rows, on_file).await,
+        } => {
+            crate::scale::import_bench::import_command(target_url, rows, on_file, numbered_names)
+                .await
+        }
         Command::Bench {
             target_url,
             scale: Some(scale),

@@ -284,7 +284,7 @@ async fn fold_statistics(state: AppState, mut stop: tokio::sync::watch::Receiver
     }
 }
 
-/// Hourly: end idle sessions; apply audit retention.
+/// Hourly: end idle sessions; apply audit retention; fold the count of resident writes.
 async fn housekeeping(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
         let now = state.now();
@@ -293,6 +293,8 @@ async fn housekeeping(state: AppState, mut stop: tokio::sync::watch::Receiver<bo
             sessions::purge_idle(&mut tx, state.config.session_idle_millis(), now).await?;
             let cutoff = now - state.config.audit.retention_days * 86_400_000;
             let removed = store_audit::purge_before(&mut tx, state.db.backend(), cutoff).await?;
+            shegong_store::import::lookups::fold_resident_writes(&mut tx, state.db.backend())
+                .await?;
             tx.commit().await?;
             if removed > 0 {
                 tracing::info!(removed, "audit retention applied");

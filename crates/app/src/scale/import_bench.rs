@@ -10,7 +10,7 @@ use shegong_store::bench;
 use shegong_store::statistics::counters;
 
 use super::bench::{Browser, signed_in};
-use super::{Scale, World, generate, id_number, open_empty};
+use super::{GIVEN, SURNAMES, Scale, World, generate, id_number, open_empty, resident_name};
 
 /// 湖南: every township gets a station and a head; 10^6 residents; no service records (the
 /// roster checks look at residents only).
@@ -20,11 +20,8 @@ const FILE: Scale = Scale {
     staff: 2_100,
     residents: 1_000_000,
     services: 0,
+    numbered_names: false,
 };
-
-/// Surnames and given-name characters of the roster's new people.
-const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤";
-const GIVEN: &str = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超霞平刚桂兰华建国志红玉萍文辉鹏飞宇浩然欣怡梅林波斌燕凤云莉琴春生德成福兴海峰亮";
 
 /// Whether the progress endpoint of the background flow answers (else the flow is synchronous).
 async fn poll(b: &mut Browser, batch_at: &str, until: &[&str]) -> anyhow::Result<bool> {
@@ -59,7 +56,7 @@ async fn poll(b: &mut Browser, batch_at: &str, until: &[&str]) -> anyhow::Result
 /// The roster: `rows` people in the townships of the file, a CSV with identity numbers, names,
 /// birth dates, categories and addresses. About 1 % are people already on file by identity
 /// number, 1 % are file records again without a number (likely duplicates); the rest are new.
-fn roster(w: &World, rows: usize) -> anyhow::Result<(String, usize)> {
+fn roster(w: &World, rows: usize, numbered: bool) -> anyhow::Result<(String, usize)> {
     let surnames: Vec<char> = SURNAMES.chars().collect();
     let given: Vec<char> = GIVEN.chars().collect();
     let mut csv = String::with_capacity(rows * 110);
@@ -77,12 +74,14 @@ fn roster(w: &World, rows: usize) -> anyhow::Result<(String, usize)> {
             0 => {
                 refused += 1;
                 let (idn, birth) = id_number(county, k)?;
-                format!("对象{k},{idn},{birth},{category},{township},幸福路{n}号")
+                let name = resident_name(k, numbered);
+                format!("{name},{idn},{birth},{category},{township},幸福路{n}号")
             }
             1 => {
                 refused += 1;
                 let (_, birth) = id_number(county, k)?;
-                format!("对象{k},,{birth},{category},{township},幸福路{n}号")
+                let name = resident_name(k, numbered);
+                format!("{name},,{birth},{category},{township},幸福路{n}号")
             }
             _ => {
                 let name: String = [
@@ -110,26 +109,29 @@ fn reset_peak() -> u64 {
     crate::bench::rss_kb() / 1024
 }
 
-/// `shegong bench --import [--rows N] [--on-file N] [--target-url URL]`.
+/// `shegong bench --import [--rows N] [--on-file N] [--numbered-names] [--target-url URL]`.
 pub async fn import_command(
     url: Option<String>,
     rows: usize,
     on_file: usize,
+    numbered_names: bool,
 ) -> anyhow::Result<()> {
     let file = Scale {
         residents: on_file,
+        numbered_names,
         ..FILE
     };
     let (db, url) = open_empty(url).await?;
     println!(
-        "import bench on {} ({}): {} residents on file, a {rows}-row roster",
+        "import bench on {} ({}): {} residents on file ({} names), a {rows}-row roster",
         db.backend().as_str(),
         shegong_store::db_url_redacted(&url),
-        file.residents
+        file.residents,
+        if numbered_names { "numbered" } else { "varied" }
     );
     let w = generate(db, file, 0).await?;
     let mut b = signed_in(&w, "roster_importer", file.region).await?;
-    let (csv, expected_refusals) = roster(&w, rows)?;
+    let (csv, expected_refusals) = roster(&w, rows, numbered_names)?;
     let body = upload_body(&mut b, csv).await?;
 
     let base_mb = reset_peak();

@@ -31,6 +31,9 @@ pub struct Scale {
     pub staff: usize,
     pub residents: usize,
     pub services: usize,
+    /// Residents named 对象n (as the generator named everyone until 2026-12-05) instead of
+    /// varied names like a real register's (see [`resident_name`]).
+    pub numbered_names: bool,
 }
 
 pub const SCALES: &[Scale] = &[
@@ -40,6 +43,7 @@ pub const SCALES: &[Scale] = &[
         staff: 600,
         residents: 20_000,
         services: 100_000,
+        numbered_names: false,
     },
     Scale {
         name: "province",
@@ -47,6 +51,7 @@ pub const SCALES: &[Scale] = &[
         staff: 10_000,
         residents: 1_000_000,
         services: 10_000_000,
+        numbered_names: false,
     },
 ];
 
@@ -174,7 +179,7 @@ pub async fn generate(db: Db, s: Scale, services_now: usize) -> anyhow::Result<W
     .await?;
     tx.commit().await?;
     let t = Instant::now();
-    create_residents(&db, &keys, &townships, &station_of, s.residents).await?;
+    create_residents(&db, &keys, (&townships, &station_of), s).await?;
     println!(
         "{} residents in {:.1} s",
         s.residents,
@@ -308,16 +313,17 @@ async fn create_staff(
     Ok(())
 }
 
-/// `count` residents spread over the townships, each with a category, bulk-inserted a few
-/// thousand to a transaction (a commit each hundred rows made loading 10^6 take ten minutes).
+/// `s.residents` residents spread over the townships, each with a category, bulk-inserted a
+/// few thousand to a transaction (a commit each hundred rows made loading 10^6 take ten
+/// minutes).
 async fn create_residents(
     db: &Db,
     keys: &KeyRing,
-    townships: &[String],
-    station_of: &[String],
-    count: usize,
+    (townships, station_of): (&[String], &[String]),
+    s: Scale,
 ) -> anyhow::Result<()> {
     const PER_COMMIT: usize = 5_000;
+    let count = s.residents;
     let mut rng = Rng(2026);
     let today = NaiveDate::parse_from_str(TODAY, "%Y-%m-%d")?;
     for start in (0..count).step_by(PER_COMMIT) {
@@ -327,7 +333,8 @@ async fn create_residents(
             let (Some(township), Some(station)) = (townships.get(i), station_of.get(i)) else {
                 bail!("no township to place residents in");
             };
-            rows.push(new_resident(&mut rng, today, n, township, station)?);
+            let name = resident_name(n, s.numbered_names);
+            rows.push(new_resident(&mut rng, today, (n, name), township, station)?);
         }
         let mut tx = db.begin().await?;
         bulk::insert_residents(&mut tx, keys, &rows).await?;
@@ -336,11 +343,41 @@ async fn create_residents(
     Ok(())
 }
 
+/// Surnames and given-name characters of generated people.
+pub const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤";
+pub const GIVEN: &str = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超霞平刚桂兰华建国志红玉萍文辉鹏飞宇浩然欣怡梅林波斌燕凤云莉琴春生德成福兴海峰亮";
+
+/// The name of generated resident `n`: a surname and one or two given-name characters (one in
+/// five names has two characters), spread so that the residents of a township are named as
+/// variously as a real register's. `numbered`: 对象n, the generator's names until 2026-12-05,
+/// under which every record of a township is alike to every other (same first character and
+/// the same pinyin key prefix), so the likely-duplicate check reads hundreds of records per row
+/// where a real register gives it a handful.
+pub fn resident_name(n: usize, numbered: bool) -> String {
+    if numbered {
+        return format!("对象{n}");
+    }
+    // A fixed odd multiplier mixes neighbouring numbers (the residents of one township are
+    // `n`, `n + townships`, …) into unrelated names.
+    let h = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 20;
+    let pick = |chars: &str, i: u64| {
+        let count = chars.chars().count().max(1) as u64;
+        chars.chars().nth((i % count) as usize).unwrap_or('明')
+    };
+    let mut name = String::new();
+    name.push(pick(SURNAMES, h));
+    name.push(pick(GIVEN, h / 101));
+    if !h.is_multiple_of(5) {
+        name.push(pick(GIVEN, h / 6_367));
+    }
+    name
+}
+
 /// Resident `n` of `township`: a tier (high, key or general, 4:4:2) and one of six categories.
 fn new_resident(
     rng: &mut Rng,
     today: NaiveDate,
-    n: usize,
+    (n, name): (usize, String),
     township: &str,
     station: &str,
 ) -> anyhow::Result<bulk::NewResident<'static>> {
@@ -367,7 +404,7 @@ fn new_resident(
     Ok(bulk::NewResident {
         id: resident_key(n),
         region_code: township.to_owned(),
-        name: format!("对象{n}"),
+        name,
         id_number: idn,
         sex: if n.is_multiple_of(2) {
             "female"

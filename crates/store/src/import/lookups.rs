@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 use shegong_domain::{RegionLevel, Scope};
 use sqlx::AnyConnection;
 
-use crate::StoreResult;
 use crate::sql::Sql;
+use crate::{Backend, StoreResult};
 
 /// Values bound per query: SQLite's cost per parameter grows with their number (see `Sql`).
 const CHUNK: usize = 300;
@@ -200,4 +200,28 @@ pub async fn region_names_anywhere(
     q.fetch_all::<(String,)>(conn)
         .await
         .map(|rows| rows.into_iter().map(|(n,)| n).collect())
+}
+
+/// How many writes `residents` has had (migration 0039: every inserting, updating or deleting
+/// statement on PostgreSQL, every row on SQLite, counted in the writing transaction). Two equal
+/// answers mean no resident was written in between, by any code path: what was read from
+/// `residents` between them is what is there now.
+pub async fn resident_writes(conn: &mut AnyConnection) -> StoreResult<i64> {
+    Sql::new("SELECT CAST(COALESCE(SUM(weight), 0) AS BIGINT) FROM resident_writes")
+        .fetch_i64(conn)
+        .await
+}
+
+/// PostgreSQL: fold the rows of `resident_writes` into one of the same total (the sum never
+/// goes back, so [`resident_writes`] stays exact); SQLite keeps one row anyway.
+pub async fn fold_resident_writes(conn: &mut AnyConnection, backend: Backend) -> StoreResult<()> {
+    if backend == Backend::Postgres {
+        Sql::new(
+            "WITH gone AS (DELETE FROM resident_writes RETURNING weight) \
+             INSERT INTO resident_writes (weight) SELECT COALESCE(SUM(weight), 0) FROM gone",
+        )
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
 }

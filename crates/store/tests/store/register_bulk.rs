@@ -480,3 +480,91 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    every_resident_write_moves_the_count_the_import_relies_on,
+    |db| {
+        // The commit of an import reuses its preview's findings only while this count stands
+        // still: every insert, update and delete of a resident, by any path, must move it, a
+        // rolled-back write must not, and folding its rows must keep it.
+        use shegong_store::import::lookups::{fold_resident_writes, resident_writes};
+        use shegong_store::sql::Sql;
+        let keys = KeyRing::from_spec(&KeyRing::generate_spec(Algorithm::Aes256Gcm)).unwrap();
+        let v = viewer("4302");
+        let count = || async {
+            let mut c = db.read().await.unwrap();
+            resident_writes(&mut c).await.unwrap()
+        };
+        let start = count().await;
+
+        let mut tx = db.begin().await.unwrap();
+        let one = person("430202001", "张三", None, "1950-01-01", "general");
+        let id = residents::create(&mut tx, &v, &keys, &one, "x", NOW)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let after_create = count().await;
+        assert!(after_create > start, "{start} → {after_create}");
+
+        let two = person("430202001", "李四", None, "1951-02-02", "general");
+        let registrations = [Registration {
+            input: &two,
+            membership: None,
+        }];
+        let mut tx = db.begin().await.unwrap();
+        register_all(&mut tx, &v, &keys, &registrations, "x", NOW)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let after_bulk = count().await;
+        assert!(after_bulk > after_create, "{after_create} → {after_bulk}");
+
+        // Written and rolled back: nothing was written.
+        let three = person("430202001", "王五", None, "1952-03-03", "general");
+        let mut tx = db.begin().await.unwrap();
+        residents::create(&mut tx, &v, &keys, &three, "x", NOW)
+            .await
+            .unwrap();
+        tx.rollback().await.unwrap();
+        assert_eq!(count().await, after_bulk);
+
+        let mut tx = db.begin().await.unwrap();
+        Sql::new("UPDATE residents SET risk_tier = 'key' WHERE id = ")
+            .bind(id.as_str())
+            .execute(&mut tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let after_update = count().await;
+        assert!(after_update > after_bulk, "{after_bulk} → {after_update}");
+
+        let mut tx = db.begin().await.unwrap();
+        Sql::new("DELETE FROM risk_history WHERE resident_id = ")
+            .bind(id.as_str())
+            .execute(&mut tx)
+            .await
+            .unwrap();
+        Sql::new("DELETE FROM residents WHERE id = ")
+            .bind(id.as_str())
+            .execute(&mut tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let after_delete = count().await;
+        assert!(
+            after_delete > after_update,
+            "{after_update} → {after_delete}"
+        );
+
+        let mut tx = db.begin().await.unwrap();
+        fold_resident_writes(&mut tx, db.backend()).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(count().await, after_delete);
+        let mut c = db.read().await.unwrap();
+        let rows = Sql::new("SELECT COUNT(*) FROM resident_writes")
+            .fetch_i64(&mut c)
+            .await
+            .unwrap();
+        assert_eq!(rows, 1);
+    }
+);

@@ -5,6 +5,7 @@
 use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use shegong_domain::{FieldError, Scope};
 use shegong_store::{Conn, Millis, StoreError, StoreResult};
@@ -66,6 +67,20 @@ pub trait Importer: Sync {
         rows: Vec<Row>,
     ) -> BoxFuture<'a, WebResult<Vec<Planned>>>;
 
+    /// [`Importer::plan`], and what of it a later planning of the same sheet may reuse; given
+    /// what an earlier planning kept, reuse it where the importer can prove it still holds.
+    /// By default nothing is kept.
+    fn plan_reusing<'a>(
+        &'a self,
+        job: &'a Job<'a>,
+        conn: &'a mut Conn,
+        rows: Vec<Row>,
+        earlier: Option<Memo>,
+    ) -> BoxFuture<'a, WebResult<(Vec<Planned>, Option<Memo>)>> {
+        let _ = earlier;
+        Box::pin(async move { Ok((self.plan(job, conn, rows).await?, None)) })
+    }
+
     /// Write a chunk of valid rows' changes (row number, change) inside the commit's
     /// transaction: one by one, unless the registry writes them in bulk (it takes its own
     /// changes back with [`Change::into_any`]). On failure, the row that failed.
@@ -86,6 +101,9 @@ pub trait Importer: Sync {
         })
     }
 }
+
+/// What an importer's check kept for the commit of the same sheet (its own type).
+pub type Memo = Arc<dyn Any + Send + Sync>;
 
 /// A row whose change could not be written; the whole commit is rolled back.
 pub struct Failed {

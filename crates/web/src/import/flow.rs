@@ -592,9 +592,15 @@ async fn act(
         state.imports.cancel(&batch);
         return Ok(Redirect::to(&here).into_response());
     }
+    let started = std::time::Instant::now();
     let Some(staged) = stage::get(&state, &u, imp, &batch).await? else {
         return Ok(render(&ctx, imp, View::gone(&t)));
     };
+    tracing::debug!(
+        rows = staged.raw.rows.len(),
+        read_ms = started.elapsed().as_millis(),
+        "import: staged sheet read back"
+    );
     let running = state.imports.get(&batch).is_some_and(|p| p.running());
     if running {
         return Ok(Redirect::to(&here).into_response());
@@ -610,7 +616,7 @@ async fn act(
         jobs::start_commit(run, staged, all);
         return Ok(Redirect::to(&here).into_response());
     }
-    match run.commit(&staged, all, None).await? {
+    match run.commit(&staged, all, None, None).await? {
         Ok(w) => Ok(Redirect::to(&format!(
             "{}?created={}&updated={}&unchanged={}&skipped={}",
             imp.list_path(),

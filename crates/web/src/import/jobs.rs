@@ -21,7 +21,7 @@ use crate::http::auth::CurrentUser;
 use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
 use crate::http::write::{self, Author, Done, Entry};
-use crate::import::engine::{Action, Change, Failed, Importer, Job, Planned, PreviewRow};
+use crate::import::engine::{Action, Change, Failed, Importer, Job, Memo, Planned, PreviewRow};
 use crate::import::mapping::Mapping;
 use crate::import::sheet::Skipped;
 use crate::import::stage::Staged;
@@ -63,10 +63,17 @@ pub struct Checked {
     pub skipped: Vec<Skipped>,
     /// The mapping the rows were read with.
     pub mapping: Mapping,
+    /// What the importer kept for committing the same sheet (`Importer::plan_reusing`).
+    pub memo: Option<Memo>,
 }
 
 impl Checked {
-    fn of(planned: Vec<Planned>, skipped: Vec<Skipped>, mapping: Mapping) -> Self {
+    fn of(
+        planned: Vec<Planned>,
+        skipped: Vec<Skipped>,
+        mapping: Mapping,
+        memo: Option<Memo>,
+    ) -> Self {
         let mut counts = Counts::default();
         let (mut invalid, mut valid) = (0, 0);
         let mut rows = Vec::new();
@@ -88,6 +95,7 @@ impl Checked {
             rows,
             skipped,
             mapping,
+            memo,
         }
     }
 }
@@ -146,8 +154,13 @@ pub struct Run {
 }
 
 impl Run {
-    /// Plan every row against the database as it is now.
-    async fn plan(&self, staged: &Staged) -> WebResult<(Vec<Planned>, Vec<Skipped>)> {
+    /// Plan every row against the database as it is now (reusing what `earlier` kept where the
+    /// importer proves it still holds).
+    async fn plan(
+        &self,
+        staged: &Staged,
+        earlier: Option<Memo>,
+    ) -> WebResult<(Vec<Planned>, Vec<Skipped>, Option<Memo>)> {
         let job = Job {
             state: &self.state,
             user: &self.user,
@@ -155,27 +168,41 @@ impl Run {
             now: self.state.now(),
         };
         let schema = self.imp.schema();
+        let started = Instant::now();
         let parsed = staged.parsed(schema);
+        let read = started.elapsed();
         let mut conn = self.state.db.read().await?;
-        let planned = self.imp.plan(&job, &mut conn, parsed.rows).await?;
-        Ok((planned, parsed.skipped))
+        let (planned, memo) = self
+            .imp
+            .plan_reusing(&job, &mut conn, parsed.rows, earlier)
+            .await?;
+        tracing::debug!(
+            kind = self.imp.kind(),
+            rows_ms = read.as_millis(),
+            plan_ms = (started.elapsed() - read).as_millis(),
+            "import: sheet planned"
+        );
+        Ok((planned, parsed.skipped, memo))
     }
 
     /// Check the staged sheet: what committing it would do.
     pub async fn check(&self, staged: &Staged) -> WebResult<Checked> {
-        let (planned, skipped) = self.plan(staged).await?;
-        Ok(Checked::of(planned, skipped, staged.mapping.clone()))
+        let (planned, skipped, memo) = self.plan(staged, None).await?;
+        Ok(Checked::of(planned, skipped, staged.mapping.clone(), memo))
     }
 
     /// Commit the staged sheet: the valid rows, or (`all`) every row only if all are valid.
+    /// The rows are planned again against the database as it is now; `checked` is what the
+    /// preview's check kept, which the importer reuses where it proves it still holds.
     pub async fn commit(
         &self,
         staged: &Staged,
         all: bool,
         progress: Option<Arc<Progress>>,
+        checked: Option<Memo>,
     ) -> WebResult<Result<Written, Refused>> {
         let started = Instant::now();
-        let (planned, _) = self.plan(staged).await?;
+        let (planned, _, _) = self.plan(staged, checked).await?;
         tracing::debug!(
             kind = self.imp.kind(),
             rows = planned.len(),
@@ -450,11 +477,20 @@ pub fn start_check(run: Run, staged: Staged) -> Arc<Progress> {
 
 /// Commit the staged sheet in the background.
 pub fn start_commit(run: Run, staged: Staged, all: bool) -> Arc<Progress> {
+    // What the preview's check of this sheet (read with the same mapping) kept.
+    let checked = run
+        .state
+        .imports
+        .get(&run.batch)
+        .and_then(|p| match p.outcome() {
+            Some(Outcome::Checked(c)) if c.mapping == staged.mapping => c.memo.clone(),
+            _ => None,
+        });
     let progress = Arc::new(Progress::new(staged.raw.rows.len(), Phase::Checking));
     run.state.imports.put(&run.batch, progress.clone());
     let p = progress.clone();
     tokio::spawn(CHECKING.scope(progress.clone(), async move {
-        match run.commit(&staged, all, Some(p.clone())).await {
+        match run.commit(&staged, all, Some(p.clone()), checked).await {
             Ok(Ok(written)) => p.end(Outcome::Committed(written), Phase::Done),
             Ok(Err(refused)) => p.end(Outcome::Refused(refused.message(&run.t)), Phase::Failed),
             Err(e) => {

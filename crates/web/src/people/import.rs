@@ -6,6 +6,9 @@
 //! looked at. Numbers and phones are masked in the preview.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
 
 use shegong_domain::RegionLevel;
 use shegong_domain::people::{self, identity::mask};
@@ -18,7 +21,7 @@ use shegong_store::{Conn, StoreError, StoreResult};
 
 use crate::http::error::WebResult;
 use crate::import::engine::{
-    Action, BoxFuture, CellMessage, Change, Failed, Importer, Job, Lists, Planned,
+    Action, BoxFuture, CellMessage, Change, Failed, Importer, Job, Lists, Memo, Planned,
 };
 use crate::import::resolve::{self, RegionIndex, RegionMiss};
 use crate::import::schema::{CellError, Kind, Row, SEXES, Schema, col};
@@ -390,7 +393,23 @@ impl Importer for Residents {
         conn: &'a mut Conn,
         rows: Vec<Row>,
     ) -> BoxFuture<'a, WebResult<Vec<Planned>>> {
+        Box::pin(async move { Ok(self.plan_reusing(job, conn, rows, None).await?.0) })
+    }
+
+    /// The preview's check keeps what it found against the register (numbers on file, likely
+    /// duplicates on file) with the count of resident writes it was read at; the commit reuses
+    /// a chunk's findings only when no resident has been written since (the count is the same),
+    /// for the same viewer on the same day, and the chunk's rows resolved to the same inputs.
+    /// Otherwise the chunk is looked up again, as it always was.
+    fn plan_reusing<'a>(
+        &'a self,
+        job: &'a Job<'a>,
+        conn: &'a mut Conn,
+        rows: Vec<Row>,
+        earlier: Option<Memo>,
+    ) -> BoxFuture<'a, WebResult<(Vec<Planned>, Option<Memo>)>> {
         Box::pin(async move {
+            let begun = std::time::Instant::now();
             let scope = job.scope();
             let known = Known {
                 townships: RegionIndex::load(conn, &scope, RegionLevel::Township).await?,
@@ -398,6 +417,19 @@ impl Importer for Residents {
                 categories: households::categories(conn, &scope).await?,
             };
             let viewer = crate::people::residents::viewer(job.state, job.user);
+            let writes = lookups::resident_writes(conn).await?;
+            let mut kept = Verdicts {
+                writes,
+                viewer: format!("{viewer:?}"),
+                today: job.today(),
+                chunks: Vec::new(),
+            };
+            let reusable = earlier
+                .as_deref()
+                .and_then(|m| m.downcast_ref::<Verdicts>())
+                .filter(|v| v.writes == kept.writes && v.viewer == kept.viewer)
+                .filter(|v| v.today == kept.today);
+            let set_up = std::time::Instant::now();
             let mut seen = HashMap::new();
             let mut sheet = SheetPeople::default();
             let mut places = duplicates::PlaceCounts::default();
@@ -406,33 +438,37 @@ impl Importer for Residents {
             // held for that chunk only, and the job's progress moving as chunks are decided.
             // Across chunks only the sheet's identity numbers and name buckets are kept, so each
             // row is decided as in one pass over the whole sheet.
-            for chunk in rows.chunks(CHECK_CHUNK) {
+            for (n, chunk) in rows.chunks(CHECK_CHUNK).enumerate() {
                 let started = std::time::Instant::now();
                 let prepared: Vec<Result<Prepared<'_>, Planned>> = chunk
                     .iter()
                     .map(|row| prepare(job, &known, &mut seen, row))
                     .collect();
-                let hashes: Vec<String> = prepared
-                    .iter()
-                    .filter_map(|p| p.as_ref().ok().and_then(|p| p.hash.clone()))
-                    .collect();
+                let digest = digest(&prepared);
                 let parsed = started.elapsed();
-                let on_file = lookups::resident_id_hashes(conn, &hashes).await?;
-                let numbers = started.elapsed();
-                let on_register =
-                    on_register(job, conn, &viewer, &prepared, &on_file, &mut places).await?;
-                tracing::debug!(
-                    rows = chunk.len(),
-                    parse_ms = parsed.as_millis(),
-                    numbers_ms = (numbers - parsed).as_millis(),
-                    alike_ms = (started.elapsed() - numbers).as_millis(),
-                    "resident import: chunk checked"
-                );
+                let earlier = reusable
+                    .and_then(|v| v.chunks.get(n))
+                    .filter(|c| c.digest == digest);
+                let found = match earlier {
+                    Some(c) => c.clone(),
+                    None => {
+                        let found =
+                            look_up(job, conn, &viewer, &prepared, &mut places, digest).await?;
+                        tracing::debug!(
+                            rows = chunk.len(),
+                            parse_ms = parsed.as_millis(),
+                            look_up_ms = (started.elapsed() - parsed).as_millis(),
+                            "resident import: chunk checked"
+                        );
+                        found
+                    }
+                };
                 let mut check = Register {
-                    on_file,
-                    on_register,
+                    on_file: found.on_file.clone(),
+                    on_register: found.on_register.clone(),
                     sheet: std::mem::take(&mut sheet),
                 };
+                kept.chunks.push(found);
                 for p in prepared {
                     out.push(match p {
                         Ok(p) => check.decide(job, p),
@@ -441,7 +477,17 @@ impl Importer for Residents {
                 }
                 sheet = check.sheet;
             }
-            Ok(out)
+            tracing::debug!(
+                rows = out.len(),
+                reused = reusable.is_some(),
+                setup_ms = (set_up - begun).as_millis(),
+                rows_ms = set_up.elapsed().as_millis(),
+                "resident import: planned"
+            );
+            // Kept only when nothing was written to `residents` while the check read it.
+            let memo: Option<Memo> =
+                (lookups::resident_writes(conn).await? == writes).then(|| Arc::new(kept) as Memo);
+            Ok((out, memo))
         })
     }
 
@@ -485,8 +531,72 @@ impl Importer for Residents {
     }
 }
 
-/// Rows checked against the register at a time (see `Residents::plan`).
+/// Rows checked against the register at a time (see `Residents::plan_reusing`).
 const CHECK_CHUNK: usize = 5_000;
+
+/// What a check found against the register, kept for the commit of the same sheet.
+struct Verdicts {
+    /// `lookups::resident_writes` before and after the check (equal, or nothing is kept).
+    writes: i64,
+    /// Who checked, with what scope and grant, on which day (`Viewer` as debug text).
+    viewer: String,
+    today: String,
+    chunks: Vec<Found>,
+}
+
+/// One chunk's findings against the register, and what they were found for.
+#[derive(Clone)]
+struct Found {
+    /// Of the chunk's rows as prepared (numbers, inputs, identity hashes, refusals).
+    digest: [u8; 32],
+    /// Identity hashes of the chunk that a record already carries.
+    on_file: HashSet<String>,
+    /// Likely duplicates on file, by row number (rows with none left out).
+    on_register: HashMap<usize, Vec<Candidate>>,
+}
+
+/// The chunk's rows as prepared, in a digest: a row resolving differently (a region renamed, a
+/// category added) gives another digest, and the chunk is looked up again.
+fn digest(prepared: &[Result<Prepared<'_>, Planned>]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for p in prepared {
+        match p {
+            Ok(p) => {
+                h.update(p.row.number.to_le_bytes());
+                h.update(format!("{:?}{:?}", p.input, p.hash).as_bytes());
+            }
+            Err(planned) => {
+                h.update(planned.row.number.to_le_bytes());
+                h.update(b"refused");
+            }
+        }
+        h.update(b"\n");
+    }
+    h.finalize().into()
+}
+
+/// The chunk's identity numbers on file and likely duplicates on file, looked up.
+async fn look_up(
+    job: &Job<'_>,
+    conn: &mut Conn,
+    viewer: &Viewer,
+    prepared: &[Result<Prepared<'_>, Planned>],
+    places: &mut duplicates::PlaceCounts,
+    digest: [u8; 32],
+) -> WebResult<Found> {
+    let hashes: Vec<String> = prepared
+        .iter()
+        .filter_map(|p| p.as_ref().ok().and_then(|p| p.hash.clone()))
+        .collect();
+    let on_file = lookups::resident_id_hashes(conn, &hashes).await?;
+    let mut on_register = on_register(job, conn, viewer, prepared, &on_file, places).await?;
+    on_register.retain(|_, found| !found.is_empty());
+    Ok(Found {
+        digest,
+        on_file,
+        on_register,
+    })
+}
 
 /// What the rows are resolved against, loaded once.
 struct Known {

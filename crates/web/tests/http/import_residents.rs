@@ -439,3 +439,177 @@ app_test!(
         );
     }
 );
+
+/// A roster of `rows` people, one per township of 湖南 in turn, each with a birth date and a
+/// name of their own: every row is valid. (name, identity number, birth date, township).
+async fn distinct_people(app: &TestApp, rows: usize) -> Vec<(String, String, String, String)> {
+    let townships: Vec<(String,)> = {
+        let mut c = app.state.db.read().await.unwrap();
+        shegong_store::sql::Sql::new(
+            "SELECT code FROM regions WHERE LENGTH(code) = 9 AND code LIKE '43%' ORDER BY code",
+        )
+        .fetch_all(&mut c)
+        .await
+        .unwrap()
+    };
+    let surnames: Vec<char> = "王李张刘陈".chars().collect();
+    let given: Vec<char> = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超霞".chars().collect();
+    let first = chrono::NaiveDate::from_ymd_opt(1940, 1, 1).unwrap();
+    (0..rows)
+        .map(|i| {
+            let (township,) = &townships[i % townships.len()];
+            let birth = first + chrono::Days::new(i as u64);
+            let name: String = [
+                surnames[i / townships.len()],
+                given[i % given.len()],
+                given[(i / given.len()) % given.len()],
+            ]
+            .into_iter()
+            .collect();
+            let body = format!(
+                "{}{}{:03}",
+                &township[..6],
+                birth.format("%Y%m%d"),
+                i % 1000
+            );
+            let check = shegong_domain::people::identity::check_character(&body).unwrap();
+            (
+                name,
+                format!("{body}{check}"),
+                birth.to_string(),
+                township.clone(),
+            )
+        })
+        .collect()
+}
+
+/// Poll a background import until it reaches `phase`; its last report.
+async fn wait_for(c: &mut Client, batch: &str, phase: &str) -> serde_json::Value {
+    for _ in 0..1200 {
+        let report = c.get(&format!("{batch}/progress")).await.json();
+        if report["phase"] == phase {
+            return report;
+        }
+        assert_ne!(report["phase"], "failed", "{report}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{batch} never reached {phase}");
+}
+
+app_test!(
+    a_commit_checks_again_what_was_written_since_the_preview,
+    |app| {
+        // The commit reuses what the preview found against the register only while no resident
+        // has been written since. Here two are, after the preview: one with the number of a
+        // row, one the same person as another row (same name and birth date, no number).
+        // Committing must refuse both rows as a fresh check would, and write the others.
+        let mut admin = app.login_as(Role::CivilAffairsAdmin, "43").await;
+        let people = distinct_people(&app, 2_101).await;
+        let mut csv = String::from("姓名,身份证号码,出生日期,居住地区划代码\n");
+        for (name, id, birth, township) in &people {
+            csv.push_str(&format!("{name},{id},{birth},{township}\n"));
+        }
+        let res = admin
+            .upload("/residents/import", &[], "file", "名册.csv", csv.as_bytes())
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let batch = res.location().to_owned();
+        assert_eq!(admin.get(&batch).await.status, StatusCode::OK);
+        wait_for(&mut admin, &batch, "ready").await;
+        let preview = admin.get(&batch).await;
+        let counts = preview.select("#import-counts .tag");
+        assert_eq!(counts[0], "新增 2101", "{counts:?}");
+
+        let (_, id, _, township) = &people[10];
+        register(
+            &mut admin,
+            &[
+                ("name", "赵登记"),
+                ("id_number", id),
+                ("region", township),
+                ("risk_tier", "general"),
+                ("legal_basis", "statutory_duty"),
+            ],
+        )
+        .await;
+        let (name, _, birth, township) = &people[20];
+        register(
+            &mut admin,
+            &[
+                ("name", name),
+                ("birth_date", birth),
+                ("region", township),
+                ("risk_tier", "general"),
+                ("legal_basis", "statutory_duty"),
+            ],
+        )
+        .await;
+
+        let done = admin
+            .post_form(&commit_path(&preview), &[("mode", "valid")])
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+        let report = wait_for(&mut admin, &batch, "done").await;
+        assert_eq!(report["written"], 2099, "{report}");
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM residents WHERE birth_date = ",
+                birth
+            )
+            .await,
+            1
+        );
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM residents WHERE created_by <> ",
+                ""
+            )
+            .await,
+            2101
+        );
+    }
+);
+
+app_test!(
+    a_commit_after_an_unchanged_register_writes_what_the_preview_showed,
+    |app| {
+        // Nothing written between preview and commit: the commit writes exactly the rows the
+        // preview called new, and refuses the one it called a duplicate in the file.
+        let mut admin = app.login_as(Role::CivilAffairsAdmin, "43").await;
+        let people = distinct_people(&app, 2_101).await;
+        let mut csv = String::from("姓名,身份证号码,出生日期,居住地区划代码\n");
+        for (name, id, birth, township) in &people {
+            csv.push_str(&format!("{name},{id},{birth},{township}\n"));
+        }
+        let (name, _, birth, township) = &people[5];
+        csv.push_str(&format!("{name},,{birth},{township}\n"));
+        let res = admin
+            .upload("/residents/import", &[], "file", "名册.csv", csv.as_bytes())
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let batch = res.location().to_owned();
+        assert_eq!(admin.get(&batch).await.status, StatusCode::OK);
+        wait_for(&mut admin, &batch, "ready").await;
+        let preview = admin.get(&batch).await;
+        let counts = preview.select("#import-counts .tag");
+        assert_eq!(counts[0], "新增 2101", "{counts:?}");
+        assert_eq!(counts[3], "有误 1", "{counts:?}");
+        let done = admin
+            .post_form(&commit_path(&preview), &[("mode", "valid")])
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+        let report = wait_for(&mut admin, &batch, "done").await;
+        assert_eq!(report["written"], 2101, "{report}");
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM residents WHERE birth_date = ",
+                birth
+            )
+            .await,
+            1
+        );
+    }
+);
