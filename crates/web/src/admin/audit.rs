@@ -277,6 +277,7 @@ pub const ENTITIES: &[&str] = &[
     "need",
     "match",
     "community_list",
+    "resource",
 ];
 pub const ACTIONS: &[&str] = &[
     "create",

@@ -74,6 +74,10 @@ fn routes() -> Router<AppState> {
         .route("/matching/needs/{id}/cancel", post(pages::cancel_page))
         .route("/matching/matches/{id}/step", post(pages::step_page))
         .route("/matching/resources", get(pages::resources_page))
+        .route(
+            "/matching/resources/export.xlsx",
+            get(pages::resources_export),
+        )
         .route("/matching/lists", get(pages::lists_page))
         .route("/matching/lists/approve", post(pages::approve_page))
         .route("/matching/lists/{list}", get(pages::list_export))

@@ -551,6 +551,73 @@ pub async fn resources_of(
     Ok(rs::list(&mut c, &area, &kinds, PageRequest::new(q.page, q.per_page)).await?)
 }
 
+/// The resources list as an Excel file (all pages, up to the export limit).
+pub async fn resources_export(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(mut q): Query<ResourcesQuery>,
+) -> WebResult<Response> {
+    let export = Export::check(&ctx, "resource", Permission::Export)?;
+    let t = ctx.tr();
+    (q.page, q.per_page) = (None, None);
+    let u = export.user();
+    let kinds: Vec<ResourceKind> = code_of(&q.kind, ResourceKind::parse)?.into_iter().collect();
+    let today = super::today_of(&state);
+    let scope = u.scope();
+    let area = Area {
+        scope: &scope,
+        region: region_of(&q.region)?,
+        today: &today,
+    };
+    let data = {
+        let mut c = state.db.read().await?;
+        rs::list(&mut c, &area, &kinds, ALL_ROWS).await?
+    };
+    let headers = [
+        "field.resource_kind",
+        "field.name",
+        "field.region",
+        "match.detail",
+        "match.availability",
+        "match.remaining",
+        "match.open_matches",
+        "match.timebank_member",
+    ]
+    .map(|k| t.get(k));
+    let rows: Vec<Vec<Cell>> = data
+        .items
+        .iter()
+        .map(|r| {
+            vec![
+                t.label("match.resource", r.kind).into(),
+                r.label.clone().into(),
+                r.region_path.clone().into(),
+                format!("{} {}", r.detail, r.detail2)
+                    .trim()
+                    .to_owned()
+                    .into(),
+                r.availability.clone().into(),
+                match (r.kind, r.remaining) {
+                    (ResourceKind::Fund, Some(f)) => format_yuan(f),
+                    (_, Some(n)) => format!("{n} {}", r.unit),
+                    _ => String::new(),
+                }
+                .into(),
+                r.open_matches.into(),
+                t.get(if r.timebank > 0 {
+                    "common.yes"
+                } else {
+                    "common.no"
+                })
+                .into(),
+            ]
+        })
+        .collect();
+    export
+        .send(&state, &ctx, "menu.resources", &headers, &rows, vec![])
+        .await
+}
+
 #[derive(Template)]
 #[template(path = "matching/resources.html")]
 struct ResourcesPage {
@@ -561,6 +628,7 @@ struct ResourcesPage {
     kind: String,
     region: String,
     kinds: Vec<(String, String)>,
+    export_href: String,
 }
 
 impl ResourcesPage {
@@ -593,6 +661,10 @@ pub async fn resources_page(
                 vec![Crumb::here(t.get("menu.resources"))],
             ),
             pager: pager(&t, &data, "/matching/resources", &pairs),
+            export_href: format!(
+                "/matching/resources/export.xlsx?{}",
+                serde_urlencoded::to_string(&pairs).unwrap_or_default()
+            ),
             rows: data.items,
             kind: q.kind.unwrap_or_default(),
             region: q.region.unwrap_or_default(),

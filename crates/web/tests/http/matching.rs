@@ -190,6 +190,18 @@ app_test!(
             .get(&format!("/matching/lists/services.xlsx?region={TOWN}"))
             .await;
         assert_eq!(res.status, StatusCode::OK);
+        let res = office
+            .get("/matching/resources/export.xlsx?kind=volunteer")
+            .await;
+        assert_eq!(res.status, StatusCode::OK);
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM audit_log WHERE entity = 'resource' AND action = 'export'"
+            )
+            .await,
+            1
+        );
         let this_month: String = lists["period"].as_str().unwrap().to_owned();
         let res = send_json(
             &mut office,
