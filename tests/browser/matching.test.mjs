@@ -102,6 +102,9 @@ test('a need is matched to a volunteer, the match completed, and the same day no
     assertStatus(await clickAndWait(page, row.locator('button.propose')), 200, 'proposing');
     const m = page.locator('#matches tbody tr').first();
     assert.match(norm(await m.locator('.match-state').textContent()), /建议/);
+    const again = page.locator('#candidates tbody tr').filter({ hasText: '刘思雨' });
+    assert.equal(await again.locator('button.propose').count(), 0, 'not offered for proposal twice');
+    assert.match(norm(await again.textContent()), /已建议/);
   });
 
   await step('confirmed, executed into a service record, completed', async () => {

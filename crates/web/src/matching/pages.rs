@@ -391,6 +391,15 @@ impl NeedPage {
     fn is_open(&self) -> bool {
         self.n.state == NeedState::Open
     }
+    /// Already proposed for this need and still live: no second proposal button.
+    fn proposed(&self, r: &Resource) -> bool {
+        self.matches.iter().any(|m| {
+            m.state.is_active()
+                && m.resource_kind == r.kind
+                && m.resource_id == r.id
+                && m.resource_item == r.item
+        })
+    }
 }
 
 async fn need_detail(
