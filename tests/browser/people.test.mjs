@@ -28,7 +28,8 @@ import {
 } from './helpers.mjs';
 
 const WORKER_NAME = '王芳';
-const WORKER_LABEL = `${WORKER_NAME}（社工站社工）`;
+// Accounts are labelled apart: name (role, username, region).
+const workerLabel = (username) => `${WORKER_NAME}（社工站社工，${username}，月塘街道）`;
 const TOWNSHIP = '430202001';
 const TOWNSHIP_PATH = '湖南省 / 株洲市 / 荷塘区 / 月塘街道';
 const STATION = '月塘街道社会工作服务站';
@@ -256,7 +257,7 @@ test('a township social worker registers residents (duplicate warning), opens an
     assert.equal(await chosenLabel(page, '#risk_tier'), '一般', 'default 风险等级');
     assert.equal(await chosenLabel(page, '#legal_basis'), '履行法定职责', 'default 处理依据');
     assert.equal(await chosenLabel(page, '#station'), '（无）', 'no station chosen yet');
-    assert.equal(await chosenLabel(page, '#worker'), WORKER_LABEL, 'the signed-in social worker is the default 责任社工');
+    assert.equal(await chosenLabel(page, '#worker'), workerLabel(worker), 'the signed-in social worker is the default 责任社工');
     assert.equal(await page.locator('#registered_on').inputValue(), today, '建档日期 defaults to today');
     assert.equal(await page.locator('#protected').isChecked(), false, '受保护档案 is off by default');
   });
@@ -274,7 +275,7 @@ test('a township social worker registers residents (duplicate warning), opens an
     await page.locator('#legal_basis').selectOption({ label: '本人同意' });
     await page.locator('#consent_on').fill(today);
     await page.locator('#station').selectOption({ label: STATION });
-    await page.locator('#worker').selectOption({ label: WORKER_LABEL });
+    await page.locator('#worker').selectOption({ label: workerLabel(worker) });
     assert.equal(await page.locator('#risk_tier').inputValue(), 'high', 'risk tier value');
     assert.equal(await page.locator('#legal_basis').inputValue(), 'consent', 'legal basis value');
     assert.equal(await page.locator('#sex').inputValue(), '', '性别 left to the number');
@@ -346,7 +347,7 @@ test('a township social worker registers residents (duplicate warning), opens an
     assert.equal(await page.locator('#name').inputValue(), SIMILAR_NAME, 'the name is kept');
     assert.equal(await page.locator('#birth_date').inputValue(), BIRTH_DATE, 'the birth date is kept');
     assert.equal(await chosenLabel(page, '#sex'), '男', 'the sex is kept');
-    assert.equal(await chosenLabel(page, '#worker'), WORKER_LABEL, 'the worker is kept');
+    assert.equal(await chosenLabel(page, '#worker'), workerLabel(worker), 'the worker is kept');
     await expectPicker(page, TOWNSHIP, ['月塘街道']);
     assert.equal(await page.locator('#confirm_duplicates').isChecked(), false, 'the confirmation is not ticked');
     await assertNoSecretsInPage(page, 'the duplicate warning');
@@ -382,7 +383,7 @@ test('a township social worker registers residents (duplicate warning), opens an
     let res = await visit(page, residentPath);
     assertStatus(res, 200, `GET ${residentPath}`);
     await page.locator('#problem').fill(PROBLEM);
-    assert.equal(await chosenLabel(page, '#c-worker'), WORKER_LABEL, 'the case worker defaults to the resident\'s worker');
+    assert.equal(await chosenLabel(page, '#c-worker'), workerLabel(worker), 'the case worker defaults to the resident\'s worker');
     res = await clickAndWait(page, page.locator('#open-case'));
     assertStatus(res, 200, 'POST open case');
     casePath = new URL(page.url()).pathname;
