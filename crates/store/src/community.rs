@@ -15,7 +15,7 @@ use shegong_domain::{FieldError, RegionCode, Scope};
 use sqlx::AnyConnection;
 
 use crate::network::station_scope;
-use crate::people::residents::{Viewer, in_scope, local_region};
+use crate::people::residents::{Viewer, Whose, in_scope, matter_region};
 use crate::sql::Sql;
 use crate::statistics::counters;
 use crate::{Millis, Page, PageRequest, StoreError, StoreResult, new_id};
@@ -134,39 +134,18 @@ async fn place(
     viewer: &Viewer,
     input: &IssueInput,
 ) -> StoreResult<String> {
-    match input.subject {
-        Subject::Person => {
-            let id = input.resident_id.as_deref().unwrap_or_default();
-            match crate::people::residents::get(conn, viewer, id).await {
-                Ok(r) => Ok(r.region_code),
-                Err(StoreError::NotFound) => {
-                    Err(FieldError::new("resident_id", "issue.resident_unknown").into())
-                }
-                Err(e) => Err(e),
-            }
-        }
-        Subject::Household => {
-            let id = input.household_id.as_deref().unwrap_or_default();
-            // A household is seen through its members the reader may open.
-            let mut q = Sql::new("SELECT r.region_code FROM residents r WHERE r.household_id = ");
-            q.bind(id);
-            viewer.restrict(&mut q);
-            q.push(" LIMIT 1");
-            let found: Option<(String,)> = q.fetch_optional(conn).await?;
-            found
-                .map(|(r,)| r)
-                .ok_or_else(|| FieldError::new("household_id", "issue.household_unknown").into())
-        }
-        Subject::Community => {
-            local_region(
-                conn,
-                &viewer.scope,
-                input.region.as_ref(),
-                "issue.region_level",
-            )
-            .await
-        }
-    }
+    let whose = match input.subject {
+        Subject::Person => Whose::Person(input.resident_id.as_deref().unwrap_or_default()),
+        Subject::Household => Whose::Household(input.household_id.as_deref().unwrap_or_default()),
+        Subject::Community => Whose::Community(input.region.as_ref()),
+    };
+    matter_region(
+        conn,
+        viewer,
+        whose,
+        ("issue.resident_unknown", "issue.household_unknown"),
+    )
+    .await
 }
 
 /// Register an issue raised at `now`, due by the policy of its region (`policy_of`, from the

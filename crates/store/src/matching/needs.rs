@@ -7,7 +7,7 @@ use shegong_domain::{FieldError, RegionCode, Scope};
 use sqlx::AnyConnection;
 
 use crate::network::station_scope;
-use crate::people::residents::{Viewer, in_scope, local_region};
+use crate::people::residents::{Viewer, Whose, in_scope, matter_region};
 use crate::people::{cases, services};
 use crate::sql::Sql;
 use crate::{Millis, Page, PageRequest, StoreError, StoreResult, new_id};
@@ -137,38 +137,20 @@ async fn place(
     viewer: &Viewer,
     input: &NeedInput,
 ) -> StoreResult<String> {
-    match input.subject {
-        NeedSubject::Person => {
-            let id = input.resident_id.as_deref().unwrap_or_default();
-            match crate::people::residents::get(conn, viewer, id).await {
-                Ok(r) => Ok(r.region_code),
-                Err(StoreError::NotFound) => {
-                    Err(FieldError::new("resident_id", "need.resident_unknown").into())
-                }
-                Err(e) => Err(e),
-            }
-        }
+    let whose = match input.subject {
+        NeedSubject::Person => Whose::Person(input.resident_id.as_deref().unwrap_or_default()),
         NeedSubject::Household => {
-            let id = input.household_id.as_deref().unwrap_or_default();
-            let mut q = Sql::new("SELECT r.region_code FROM residents r WHERE r.household_id = ");
-            q.bind(id);
-            viewer.restrict(&mut q);
-            q.push(" LIMIT 1");
-            let found: Option<(String,)> = q.fetch_optional(conn).await?;
-            found
-                .map(|(r,)| r)
-                .ok_or_else(|| FieldError::new("household_id", "need.household_unknown").into())
+            Whose::Household(input.household_id.as_deref().unwrap_or_default())
         }
-        NeedSubject::Community => {
-            local_region(
-                conn,
-                &viewer.scope,
-                input.region.as_ref(),
-                "issue.region_level",
-            )
-            .await
-        }
-    }
+        NeedSubject::Community => Whose::Community(input.region.as_ref()),
+    };
+    matter_region(
+        conn,
+        viewer,
+        whose,
+        ("need.resident_unknown", "need.household_unknown"),
+    )
+    .await
 }
 
 /// The record a need was found in must exist in the reader's scope.

@@ -235,6 +235,46 @@ pub(crate) async fn local_region(
     Ok(region.to_string())
 }
 
+/// Whom a matter (an issue, a need) is about, for [`matter_region`].
+pub(crate) enum Whose<'a> {
+    Person(&'a str),
+    Household(&'a str),
+    Community(Option<&'a RegionCode>),
+}
+
+/// Where a matter belongs: the file's region for a person, a member's for a household (both as
+/// the viewer may open them; otherwise refused naming the field with the code given), else the community (township or village) given in scope.
+pub(crate) async fn matter_region(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    whose: Whose<'_>,
+    (resident_unknown, household_unknown): (&'static str, &'static str),
+) -> StoreResult<String> {
+    match whose {
+        Whose::Person(id) => match get(conn, viewer, id).await {
+            Ok(r) => Ok(r.region_code),
+            Err(StoreError::NotFound) => {
+                Err(FieldError::new("resident_id", resident_unknown).into())
+            }
+            Err(e) => Err(e),
+        },
+        Whose::Household(id) => {
+            // A household is seen through its members the reader may open.
+            let mut q = Sql::new("SELECT r.region_code FROM residents r WHERE r.household_id = ");
+            q.bind(id);
+            viewer.restrict(&mut q);
+            q.push(" LIMIT 1");
+            let found: Option<(String,)> = q.fetch_optional(conn).await?;
+            found
+                .map(|(r,)| r)
+                .ok_or_else(|| FieldError::new("household_id", household_unknown).into())
+        }
+        Whose::Community(region) => {
+            local_region(conn, &viewer.scope, region, "issue.region_level").await
+        }
+    }
+}
+
 pub(crate) async fn check_links(
     conn: &mut AnyConnection,
     scope: &Scope,
