@@ -23,7 +23,9 @@ use crate::http::write::writer;
 use crate::ui::excel::{self, Cell, Export};
 use crate::ui::forms::{FormData, today};
 use crate::ui::i18n::Tr;
-use crate::ui::list::{FormErrors, Pager, date_start_millis, local_time, pager};
+use crate::ui::list::{
+    FormErrors, Pager, date_start_millis, filter_code, filter_region, local_time, pager,
+};
 
 const ALL_ROWS: PageRequest = PageRequest {
     page: 1,
@@ -54,35 +56,13 @@ pub struct ListQuery {
     pub notice: Option<String>,
 }
 
-fn code_of<T>(
-    v: &Option<String>,
-    parse: fn(&str) -> Result<T, FieldError>,
-) -> WebResult<Option<T>> {
-    match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => Ok(Some(parse(s)?)),
-        None => Ok(None),
-    }
-}
-
 impl ListQuery {
     pub fn filter(&self, now: i64) -> WebResult<Filter> {
-        let region = match self
-            .region
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            Some(r) => Some(
-                shegong_domain::RegionCode::parse(r)
-                    .map_err(|_| FieldError::new("region", "region.invalid_code"))?,
-            ),
-            None => None,
-        };
         Ok(Filter {
-            region,
-            colour: code_of(&self.colour, Colour::parse)?,
-            state: code_of(&self.state, IssueState::parse)?,
-            category: code_of(&self.category, Category::parse)?,
+            region: filter_region(&self.region)?,
+            colour: filter_code(&self.colour, Colour::parse)?,
+            state: filter_code(&self.state, IssueState::parse)?,
+            category: filter_code(&self.category, Category::parse)?,
             overdue_at: (self.overdue.as_deref() == Some("1")).then_some(now),
             raised: None,
             q: self.q.clone(),
@@ -506,13 +486,7 @@ pub async fn tally_of(
 ) -> WebResult<(NaiveDate, NaiveDate, bool, Vec<Tally>)> {
     let u = reader(ctx)?;
     let (from, to, month) = period_of(q, &today(state.now()))?;
-    let region = match q.region.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(r) => Some(
-            shegong_domain::RegionCode::parse(r)
-                .map_err(|_| FieldError::new("region", "region.invalid_code"))?,
-        ),
-        None => None,
-    };
+    let region = filter_region(&q.region)?;
     let millis = |d: NaiveDate| date_start_millis(&d.to_string()).unwrap_or_default();
     let mut c = state.db.read().await?;
     let rows = cm::tally(

@@ -26,7 +26,7 @@ use crate::http::write::writer;
 use crate::ui::excel::{self, Cell, Export};
 use crate::ui::forms::{FormData, format_yuan};
 use crate::ui::i18n::Tr;
-use crate::ui::list::{FormErrors, Pager, local_time, pager};
+use crate::ui::list::{FormErrors, Pager, filter_code, filter_region, local_time, pager};
 
 const ALL_ROWS: PageRequest = PageRequest {
     page: 1,
@@ -37,27 +37,6 @@ fn crumbs(t: &Tr, rest: Vec<Crumb>) -> Vec<Crumb> {
     let mut c = vec![Crumb::link(t.get("menu.needs"), "/matching/needs")];
     c.extend(rest);
     c
-}
-
-fn code_of<T>(
-    v: &Option<String>,
-    parse: fn(&str) -> Result<T, FieldError>,
-) -> WebResult<Option<T>> {
-    match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => Ok(Some(parse(s)?)),
-        None => Ok(None),
-    }
-}
-
-fn region_of(v: &Option<String>) -> WebResult<Option<RegionCode>> {
-    match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(r) => {
-            Ok(Some(RegionCode::parse(r).map_err(|_| {
-                FieldError::new("region", "region.invalid_code")
-            })?))
-        }
-        None => Ok(None),
-    }
 }
 
 #[derive(Deserialize, Default)]
@@ -76,9 +55,9 @@ pub struct NeedsQuery {
 impl NeedsQuery {
     pub fn filter(&self) -> WebResult<nd::Filter> {
         Ok(nd::Filter {
-            region: region_of(&self.region)?,
-            help_kind: code_of(&self.help_kind, HelpKind::parse)?,
-            state: code_of(&self.state, NeedState::parse)?,
+            region: filter_region(&self.region)?,
+            help_kind: filter_code(&self.help_kind, HelpKind::parse)?,
+            state: filter_code(&self.state, NeedState::parse)?,
             resident_id: self.resident_id.clone().filter(|r| !r.trim().is_empty()),
             created: None,
             q: self.q.clone(),
@@ -108,10 +87,10 @@ pub struct MatchesQuery {
 impl MatchesQuery {
     pub fn filter(&self) -> WebResult<mm::Filter> {
         Ok(mm::Filter {
-            region: region_of(&self.region)?,
+            region: filter_region(&self.region)?,
             need_id: self.need_id.clone().filter(|n| !n.trim().is_empty()),
-            state: code_of(&self.state, MatchState::parse)?,
-            resource_kind: code_of(&self.resource_kind, ResourceKind::parse)?,
+            state: filter_code(&self.state, MatchState::parse)?,
+            resource_kind: filter_code(&self.resource_kind, ResourceKind::parse)?,
             served: None,
         })
     }
@@ -548,12 +527,14 @@ pub async fn resources_of(
     q: &ResourcesQuery,
 ) -> WebResult<Page<Resource>> {
     let u = reader(ctx)?;
-    let kinds: Vec<ResourceKind> = code_of(&q.kind, ResourceKind::parse)?.into_iter().collect();
+    let kinds: Vec<ResourceKind> = filter_code(&q.kind, ResourceKind::parse)?
+        .into_iter()
+        .collect();
     let today = super::today_of(state);
     let scope = u.scope();
     let area = Area {
         scope: &scope,
-        region: region_of(&q.region)?,
+        region: filter_region(&q.region)?,
         today: &today,
     };
     let mut c = state.db.read().await?;
@@ -570,12 +551,14 @@ pub async fn resources_export(
     let t = ctx.tr();
     (q.page, q.per_page) = (None, None);
     let u = export.user();
-    let kinds: Vec<ResourceKind> = code_of(&q.kind, ResourceKind::parse)?.into_iter().collect();
+    let kinds: Vec<ResourceKind> = filter_code(&q.kind, ResourceKind::parse)?
+        .into_iter()
+        .collect();
     let today = super::today_of(&state);
     let scope = u.scope();
     let area = Area {
         scope: &scope,
-        region: region_of(&q.region)?,
+        region: filter_region(&q.region)?,
         today: &today,
     };
     let data = {
@@ -703,7 +686,7 @@ pub struct Generated {
 pub async fn lists_of(state: &AppState, ctx: &Ctx, q: &ListsQuery) -> WebResult<Generated> {
     let u = reader(ctx)?;
     let today = super::today_of(state);
-    let region = match region_of(&q.region)? {
+    let region = match filter_region(&q.region)? {
         Some(r) => r,
         None => RegionCode::parse(&u.user.region_code)
             .map_err(|_| FieldError::new("region", "form.required"))?,

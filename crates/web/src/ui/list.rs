@@ -124,3 +124,25 @@ pub fn date_start_millis(s: &str) -> Option<i64> {
 pub struct NoticeQuery {
     pub notice: Option<String>,
 }
+
+/// A coded filter from a query string: empty is none; anything else must parse (refused naming
+/// its field).
+pub fn filter_code<T>(
+    v: &Option<String>,
+    parse: fn(&str) -> Result<T, FieldError>,
+) -> crate::http::error::WebResult<Option<T>> {
+    match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Ok(Some(parse(s)?)),
+        None => Ok(None),
+    }
+}
+
+/// A region filter from a query string: empty is none; a bad code is refused on `region`.
+pub fn filter_region(
+    v: &Option<String>,
+) -> crate::http::error::WebResult<Option<shegong_domain::RegionCode>> {
+    filter_code(v, |r| {
+        shegong_domain::RegionCode::parse(r)
+            .map_err(|_| FieldError::new("region", "region.invalid_code"))
+    })
+}
