@@ -197,6 +197,12 @@ impl Tr {
         s
     }
 
+    /// A figure as pages show it: digits grouped by thousands ("2,360", "1,234.5"); text that
+    /// is not a plain number is returned as it is. Not for years, codes or input values.
+    pub fn num(&self, n: impl std::fmt::Display) -> String {
+        super::number::group(&n.to_string())
+    }
+
     /// A role's display name.
     pub fn role(&self, role: &str) -> String {
         self.get(&format!("role.{role}")).to_owned()

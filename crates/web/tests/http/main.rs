@@ -41,6 +41,7 @@ mod uploads;
 mod users_audit;
 mod visit_earn;
 mod volunteers;
+mod walkthrough;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
