@@ -622,6 +622,27 @@ pub async fn list(
     q.fetch_page(conn, &count, page).await
 }
 
+/// How many files matching the filter, in the viewer's scope, the protection rule hides from
+/// them (exact): what the list leaves out while the dashboard counts everyone in the region.
+/// Zero for a viewer who sees protected files.
+pub async fn hidden_protected(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    f: &Filter,
+) -> StoreResult<i64> {
+    if viewer.sees_protected {
+        return Ok(0);
+    }
+    let everyone = Viewer {
+        sees_protected: true,
+        ..viewer.clone()
+    };
+    const COUNT: &str = "SELECT COUNT(*) FROM residents r WHERE 1 = 1";
+    let all = filtered(&everyone, f, COUNT, false).fetch_i64(conn).await?;
+    let seen = filtered(viewer, f, COUNT, false).fetch_i64(conn).await?;
+    Ok((all - seen).max(0))
+}
+
 /// Every match, for export (capped).
 pub async fn list_all(
     conn: &mut AnyConnection,

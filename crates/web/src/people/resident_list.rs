@@ -150,6 +150,8 @@ struct ListPage {
     export_href: String,
     can_write: bool,
     can_export: bool,
+    /// Files matching the filter that the protection rule hides from this viewer.
+    hidden: i64,
 }
 
 pub async fn list_page(
@@ -161,18 +163,15 @@ pub async fn list_page(
     let t = ctx.tr();
     let v = viewer(&state, u);
     let (choices, cats) = choices(&state, &t, &v.scope).await?;
-    let (data, members) = {
+    let (data, members, hidden) = {
         let mut c = state.db.read().await?;
-        let data = residents::list(
-            &mut c,
-            &v,
-            &q.filter(&v),
-            PageRequest::new(q.page, q.per_page),
-        )
-        .await?;
+        let filter = q.filter(&v);
+        let data =
+            residents::list(&mut c, &v, &filter, PageRequest::new(q.page, q.per_page)).await?;
         let ids: Vec<&str> = data.items.iter().map(|r| r.id.as_str()).collect();
         let members = households::memberships_of(&mut c, &v, &ids).await?;
-        (data, members)
+        let hidden = residents::hidden_protected(&mut c, &v, &filter).await?;
+        (data, members, hidden)
     };
     let pairs = q.pairs();
     let title = t.get("menu.residents");
@@ -191,6 +190,7 @@ pub async fn list_page(
             choices,
             can_write: u.can(Permission::WriteData),
             can_export: u.can(Permission::Export),
+            hidden,
             q,
         },
     ))

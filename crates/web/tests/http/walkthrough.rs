@@ -46,3 +46,71 @@ app_test!(figures_on_pages_have_thousands_separators, |app| {
         );
     }
 });
+
+async fn register(c: &mut Client, name: &str, birth: &str) {
+    let res = c
+        .post_form(
+            "/residents",
+            &[
+                ("name", name),
+                ("birth_date", birth),
+                ("region", "430202001"),
+                ("risk_tier", "general"),
+                ("legal_basis", "statutory_duty"),
+                ("confirm_duplicates", "1"),
+            ],
+        )
+        .await;
+    assert!(
+        res.status.is_success() || res.status.is_redirection(),
+        "{}",
+        res.text
+    );
+}
+
+app_test!(
+    the_resident_list_says_how_many_protected_files_it_hides,
+    |app| {
+        let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+        register(&mut admin, "刘桂英", "1950-03-03").await;
+        register(&mut admin, "陈秀兰", "1948-06-01").await;
+        // Two children under 14: protected, and this account holds no grant for them.
+        register(&mut admin, "刘小明", "2018-04-01").await;
+        register(&mut admin, "陈小红", "2019-05-01").await;
+        let page = admin.get("/residents").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert_eq!(page.select("#residents tbody tr").len(), 2);
+        let note = page.select("#protected-hidden");
+        assert_eq!(note.len(), 1, "{}", page.text);
+        assert!(note[0].contains("另有 2 份受保护档案"), "{note:?}");
+        let en = admin
+            .send(
+                Method::GET,
+                "/residents",
+                None,
+                &[("accept-language", "en")],
+            )
+            .await;
+        assert!(en.select("#protected-hidden")[0].starts_with("2 protected files"));
+        // The count follows the filter: a name that matches no child hides nothing.
+        let page = admin.get("/residents?q=%E5%88%98%E6%A1%82").await;
+        assert!(page.select("#protected-hidden").is_empty(), "{}", page.text);
+        let page = admin.get("/residents?q=%E5%88%98").await;
+        assert!(page.select("#protected-hidden")[0].contains(" 1 "));
+        // An account holding the grant sees every file, and no note.
+        sqlx_grant(&app, "civilaffairsadmin_4302").await;
+        let page = admin.get("/residents").await;
+        assert_eq!(page.select("#residents tbody tr").len(), 4);
+        assert!(page.select("#protected-hidden").is_empty());
+    }
+);
+
+async fn sqlx_grant(app: &TestApp, username: &str) {
+    let mut tx = app.state.db.begin().await.unwrap();
+    shegong_store::sql::Sql::new("UPDATE users SET sees_protected = 1 WHERE username = ")
+        .bind(username.to_owned())
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
