@@ -108,6 +108,9 @@ pub struct Ctx {
     /// The raw query string (without `?`; empty when none), kept for links back to this page.
     pub query: String,
     pub is_api: bool,
+    /// The page this request came from, when it is a page of this site (path and query from
+    /// the Referer header): where an error page links back to.
+    pub referer: Option<String>,
 }
 
 impl Ctx {
@@ -238,6 +241,22 @@ async fn resolve_user(state: &AppState, headers: &HeaderMap) -> WebResult<Option
     }))
 }
 
+/// The Referer's path and query when it names a page of this host (`Host` header), else none.
+fn same_site_referer(headers: &axum::http::HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let rest = referer
+        .strip_prefix("https://")
+        .or_else(|| referer.strip_prefix("http://"))?;
+    let path = rest.strip_prefix(host)?;
+    let path = path.split('#').next().unwrap_or_default();
+    let safe = path.starts_with('/')
+        && !path.starts_with("//")
+        && path.len() <= 2000
+        && !path.chars().any(|c| c.is_control() || c == '\\');
+    safe.then(|| path.to_owned())
+}
+
 /// Build the request's `Ctx`. A bad bearer token is a 401 here; a stale cookie is just no user.
 pub async fn context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let headers = req.headers().clone();
@@ -264,6 +283,7 @@ pub async fn context(State(state): State<AppState>, mut req: Request, next: Next
         user: None,
         csrf: String::new(),
         new_pre_session: false,
+        referer: same_site_referer(&headers),
         path,
         query,
         is_api,

@@ -182,6 +182,8 @@ struct ErrorPage {
     /// The explanation under the short heading (`base.title`).
     message: String,
     request_id: String,
+    /// The page the request came from (a form rejected with this error), to go back to.
+    back: Option<String>,
 }
 
 /// A short heading for an error page: by code where one needs its own (an expired form), else
@@ -255,10 +257,21 @@ fn render_error(state: &AppState, ctx: &Ctx, info: &ErrorInfo) -> Response {
         _ => {}
     }
     let _ = state;
-    let message = match info.fields.first() {
-        Some(f) => t.get(f.code).to_owned(),
-        None => t.get(info.code).to_owned(),
+    // Each rejected field by its label: "文件：文件超过 10 MB。".
+    let message = if info.fields.is_empty() {
+        t.get(info.code).to_owned()
+    } else {
+        info.fields
+            .iter()
+            .map(|f| {
+                let label = t.try_get(&format!("field.{}", f.field)).unwrap_or(f.field);
+                format!("{label}{}{}", t.get("punct.colon"), t.get(f.code))
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
     };
+    let here = ctx.path_and_query();
+    let back = ctx.referer.clone().filter(|r| *r != here);
     page(
         info.status,
         &ErrorPage {
@@ -267,6 +280,7 @@ fn render_error(state: &AppState, ctx: &Ctx, info: &ErrorInfo) -> Response {
             status: info.status.as_u16(),
             message,
             request_id: ctx.request_id.clone().unwrap_or_default(),
+            back,
         },
     )
 }

@@ -10,38 +10,69 @@ use shegong_store::admin::audit::Change;
 use shegong_store::network::attachments::{self, NewAttachment};
 use shegong_store::network::stations;
 
+use super::station_page::detail_with;
 use crate::http::auth::Ctx;
 use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
 use crate::http::write::{Done, Entry, WorkWith, write_or_invalid, writer};
 
-/// The kind and file of an upload form.
-async fn read_upload(mut form: Multipart) -> WebResult<(String, String, Vec<u8>)> {
-    let (mut kind, mut name, mut bytes) = (String::from("other"), String::new(), Vec::new());
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|_| FieldError::new("file", "attachment.too_large"))?
-    {
+/// An upload form's kind, file name and bytes.
+pub(crate) struct Upload {
+    pub kind: String,
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The kind and file of an upload form. A refusal comes with the file's name when it was read
+/// that far, so the page can say which file was not taken.
+pub(crate) async fn read_upload(mut form: Multipart) -> Result<Upload, (FieldError, String)> {
+    let mut up = Upload {
+        kind: String::from("other"),
+        name: String::new(),
+        bytes: Vec::new(),
+    };
+    let too_large = |name: &str| {
+        (
+            FieldError::new("file", "attachment.too_large"),
+            name.to_owned(),
+        )
+    };
+    while let Some(field) = form.next_field().await.map_err(|_| too_large(&up.name))? {
         match field.name() {
-            Some("kind") => kind = field.text().await.unwrap_or_default(),
+            Some("kind") => up.kind = field.text().await.unwrap_or_default(),
             Some("file") => {
-                name = field.file_name().unwrap_or("file").to_owned();
-                bytes = field
+                up.name = field.file_name().unwrap_or("file").to_owned();
+                up.bytes = field
                     .bytes()
                     .await
-                    .map_err(|_| FieldError::new("file", "attachment.too_large"))?
+                    .map_err(|_| too_large(&up.name))?
                     .to_vec();
             }
             _ => {}
         }
     }
-    if !matches!(kind.as_str(), "photo" | "rule" | "evidence" | "other") {
-        return Err(FieldError::new("kind", "attachment.kind_unknown").into());
+    if !matches!(up.kind.as_str(), "photo" | "rule" | "evidence" | "other") {
+        return Err((FieldError::new("kind", "attachment.kind_unknown"), up.name));
     }
-    Ok((kind, name, bytes))
+    Ok(up)
 }
 
+/// "文件“x.exe”未上传：只接受 …": a refused upload by field and file name (shortened), for the
+/// page the form is on.
+pub(crate) fn refusal(t: &crate::ui::i18n::Tr, e: &FieldError, file: &str) -> String {
+    let file: String = file.chars().filter(|c| !c.is_control()).take(80).collect();
+    t.fmt(
+        "attachment.refused",
+        &[
+            ("field", t.get(&format!("field.{}", e.field))),
+            ("file", &file),
+            ("message", t.get(e.code)),
+        ],
+    )
+}
+
+/// Upload a file to a station. A refused file shows the station page again (422) with the
+/// message naming the field and the file, not a bare error page.
 pub async fn upload_station(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -49,10 +80,17 @@ pub async fn upload_station(
     form: Multipart,
 ) -> WebResult<Response> {
     writer(&ctx)?;
-    let (kind, name, bytes) = read_upload(form).await?;
+    let t = ctx.tr();
+    let up = match read_upload(form).await {
+        Ok(up) => up,
+        Err((e, file)) => {
+            return detail_with(&state, &ctx, &id, None, Some(refusal(&t, &e, &file))).await;
+        }
+    };
     let (files, now) = (state.files.clone(), state.now());
     let station = id.clone();
-    write_or_invalid(
+    let name = up.name.clone();
+    let result = write_or_invalid(
         &state,
         &ctx,
         Entry::new("attachment", "upload"),
@@ -66,9 +104,9 @@ pub async fn upload_station(
                         owner_kind: "station",
                         owner_id: &station,
                         region_code: &st.region_code,
-                        kind: &kind,
-                        filename: &name,
-                        bytes: &bytes,
+                        kind: &up.kind,
+                        filename: &up.name,
+                        bytes: &up.bytes,
                     },
                     &by,
                     now,
@@ -87,8 +125,21 @@ pub async fn upload_station(
             })
         },
     )
-    .await?;
-    Ok(Redirect::to(&format!("/stations/{id}?notice=notice.uploaded")).into_response())
+    .await;
+    match result {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/stations/{id}?notice=notice.uploaded")).into_response())
+        }
+        Err(WebError::Invalid(fields)) if !fields.is_empty() => {
+            let message = fields
+                .iter()
+                .map(|e| refusal(&t, e, &name))
+                .collect::<Vec<_>>()
+                .join(" ");
+            detail_with(&state, &ctx, &id, None, Some(message)).await
+        }
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn download(

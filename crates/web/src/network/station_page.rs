@@ -179,6 +179,26 @@ pub(super) async fn detail(
     notice: Option<&str>,
     error: Option<FieldError>,
 ) -> WebResult<Response> {
+    let t = ctx.tr();
+    let message = error.map(|e| {
+        format!(
+            "{}: {}",
+            t.get(&format!("field.{}", e.field)),
+            t.get(e.code)
+        )
+    });
+    detail_with(state, ctx, id, notice, message).await
+}
+
+/// The station page with an error message already written out (a rejected upload names its
+/// file as well as the field).
+pub(super) async fn detail_with(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    notice: Option<&str>,
+    error: Option<String>,
+) -> WebResult<Response> {
     let u = reader(ctx)?;
     let scope = u.scope();
     let t = ctx.tr();
@@ -228,13 +248,7 @@ pub(super) async fn detail(
             can_supervise: u.can(Permission::Supervise),
             this_month: today_s.get(..7).unwrap_or_default().to_owned(),
             today: today_s,
-            error: error.map(|e| {
-                format!(
-                    "{}: {}",
-                    t.get(&format!("field.{}", e.field)),
-                    t.get(e.code)
-                )
-            }),
+            error,
             s,
         },
     ))

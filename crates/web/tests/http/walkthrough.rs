@@ -114,3 +114,123 @@ async fn sqlx_grant(app: &TestApp, username: &str) {
         .unwrap();
     tx.commit().await.unwrap();
 }
+
+app_test!(
+    a_refused_upload_returns_to_its_page_naming_the_field_and_file,
+    |app| {
+        let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+        let org = fixtures::agency(&app, "株洲市荷塘区明德社工服务中心", "430202").await;
+        let st = fixtures::station(&app, "430202001", "月塘街道社工站", &org).await;
+        let path = format!("/stations/{st}/attachments");
+        // A program is not a photo: the station page again, the message naming field and file.
+        let res = admin
+            .upload(
+                &path,
+                &[("kind", "photo")],
+                "file",
+                "setup.exe",
+                b"MZ\x90\x00not an image",
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+        let error = res.select("#station-error").concat();
+        assert!(
+            error.contains("文件“setup.exe”未上传：只接受 JPG、PNG、PDF、DOCX、XLSX 文件。"),
+            "{error}"
+        );
+        // Within the normal page: the station's own heading and its upload form.
+        assert!(
+            res.select("h1.page-title")
+                .concat()
+                .starts_with("月塘街道社工站")
+        );
+        assert!(res.text.contains(&format!("action=\"{path}\"")));
+        let empty = admin
+            .upload(&path, &[("kind", "photo")], "file", "空.pdf", b"")
+            .await;
+        assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(empty.select("#station-error").concat().contains("“空.pdf”"));
+        // In English too.
+        admin.headers.push(("accept-language".into(), "en".into()));
+        let res = admin
+            .upload(
+                &path,
+                &[("kind", "photo")],
+                "file",
+                "setup.exe",
+                b"MZ\x90\x00",
+            )
+            .await;
+        let error = res.select("#station-error").concat();
+        assert!(error.contains("“setup.exe” was not uploaded"), "{error}");
+        assert_eq!(
+            fixtures::count(&app, "SELECT COUNT(*) FROM attachments").await,
+            0
+        );
+    }
+);
+
+/// A body over the server's limit is refused before any form reads it: the error page says why
+/// and links back to the page the upload came from.
+macro_rules! with_small_body_limit {
+    ($name:ident, $db:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let mut config = Config {
+                twofactor_for_administrators: false,
+                ..Config::default()
+            };
+            config.body_limit = 300 * 1024;
+            let app = TestApp::with_config($db.await, config).await;
+            let mut admin = app.login_as(Role::CivilAffairsAdmin, "4302").await;
+            let org = fixtures::agency(&app, "明德社工服务中心", "430202").await;
+            let st = fixtures::station(&app, "430202001", "月塘街道社工站", &org).await;
+            admin
+                .headers
+                .push(("referer".into(), format!("http://localhost/stations/{st}")));
+            let big = vec![b'x'; 400 * 1024];
+            let res = admin
+                .upload(
+                    &format!("/stations/{st}/attachments"),
+                    &[],
+                    "file",
+                    "big.pdf",
+                    &big,
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", res.text);
+            let back = res.html();
+            let sel = scraper::Selector::parse("#error-back").unwrap();
+            let link = back.select(&sel).next().expect("a link back");
+            assert_eq!(
+                link.value().attr("href"),
+                Some(format!("/stations/{st}").as_str())
+            );
+            assert!(
+                res.select("nav, .sidebar, header").len() > 0,
+                "the normal layout"
+            );
+            // A Referer from another site is not linked.
+            admin.headers.retain(|(k, _)| k != "referer");
+            admin
+                .headers
+                .push(("referer".into(), "http://evil.example/x".into()));
+            let res = admin
+                .upload(
+                    &format!("/stations/{st}/attachments"),
+                    &[],
+                    "file",
+                    "big.pdf",
+                    &big,
+                )
+                .await;
+            assert!(res.select("#error-back").is_empty());
+        }
+    };
+}
+
+mod an_oversized_body_links_back {
+    use super::*;
+    with_small_body_limit!(sqlite, shegong_store::testing::sqlite());
+    with_small_body_limit!(postgres, shegong_store::testing::postgres());
+}
