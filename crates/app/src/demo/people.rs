@@ -481,8 +481,9 @@ async fn seed_case(
     }
     let outcome = "生活得到保障，情绪稳定";
     cases::evaluate(tx, &w.viewer, keys, &case, 80, outcome, &w.me, now).await?;
-    let reason = "目标达成，转为常规探访";
-    cases::request_closure(tx, &w.viewer, keys, &case, reason, &w.me, now).await?;
+    let note = "转为常规探访";
+    let goals = shegong_domain::people::CaseOutcome::GoalsMet;
+    cases::request_closure(tx, &w.viewer, keys, &case, goals, note, &w.me, now).await?;
     if k % 6 == 4 {
         return Ok(());
     }

@@ -70,6 +70,19 @@ codes!(
 );
 
 codes!(
+    /// 结案成效: how a case ended, as the closure request records it (a note may add detail).
+    /// Cases closed before the code existed keep their free-text outcome as the note.
+    CaseOutcome, "outcome", "case.outcome_unknown" {
+        GoalsMet = "goals_met",
+        PartlyMet = "partly_met",
+        NotMet = "not_met",
+        Referred = "referred",
+        Withdrew = "withdrew",
+        Other = "other",
+    }
+);
+
+codes!(
     /// 预估 domains, each scored 0 (no need) to 3 (severe need).
     AssessmentDomain, "domain", "assessment.domain_unknown" {
         DailyLiving = "daily_living",

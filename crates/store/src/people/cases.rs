@@ -11,7 +11,7 @@
 
 use serde::Serialize;
 use serde_json::Value as Json;
-use shegong_domain::people::{AssessmentDomain, CaseStage, RiskTier};
+use shegong_domain::people::{AssessmentDomain, CaseOutcome, CaseStage, RiskTier};
 use shegong_domain::{FieldError, Scope};
 use sqlx::AnyConnection;
 
@@ -46,6 +46,10 @@ pub struct Case {
     pub risk_level: Option<String>,
     pub opened_on: String,
     pub closed_on: Option<String>,
+    /// 结案成效 code (`CaseOutcome`); none before a closure was requested, and on cases closed
+    /// before outcomes were coded.
+    pub outcome_code: Option<String>,
+    /// The closure note (on older cases, the whole free-text outcome).
     pub outcome: String,
     pub transfer_station_id: Option<String>,
     pub transfer_station_name: Option<String>,
@@ -55,7 +59,7 @@ pub struct Case {
 
 const SELECT: &str = "SELECT c.id, c.resident_id, r.name AS resident_name, c.region_code, g.path_names AS region_path, \
      c.station_id, s.name AS station_name, c.worker_user_id, w.display_name AS worker_name, c.supervisor_user_id, \
-     v.display_name AS supervisor_name, c.stage, c.pending, c.problem, c.risk_level, c.opened_on, c.closed_on, c.outcome, \
+     v.display_name AS supervisor_name, c.stage, c.pending, c.problem, c.risk_level, c.opened_on, c.closed_on, c.outcome_code, c.outcome, \
      c.transfer_station_id, t.name AS transfer_station_name, c.created_at, c.updated_at \
      FROM cases c JOIN residents r ON r.id = c.resident_id JOIN regions g ON g.code = c.region_code \
      LEFT JOIN stations s ON s.id = c.station_id LEFT JOIN stations t ON t.id = c.transfer_station_id \
@@ -496,13 +500,15 @@ pub async fn evaluate(
     Ok(case)
 }
 
-/// 结案: request closure with the outcome; a supervisor decides.
+/// 结案: request closure with the outcome (a code, and a note — required for `other`); a
+/// supervisor decides.
 pub async fn request_closure(
     conn: &mut AnyConnection,
     viewer: &Viewer,
     keys: &KeyRing,
     id: &str,
-    outcome: &str,
+    outcome: CaseOutcome,
+    note: &str,
     actor: &Actor,
     now: Millis,
 ) -> StoreResult<Case> {
@@ -510,8 +516,9 @@ pub async fn request_closure(
     if case.stage != CaseStage::Evaluation || !case.pending.is_empty() {
         return Err(wrong_stage());
     }
-    if outcome.trim().is_empty() {
-        return Err(FieldError::new("outcome", "form.required").into());
+    let note = note.trim();
+    if outcome == CaseOutcome::Other && note.is_empty() {
+        return Err(FieldError::new("outcome_note", "case.outcome_note_required").into());
     }
     event(
         conn,
@@ -519,14 +526,16 @@ pub async fn request_closure(
         &case,
         "closure_requested",
         CaseStage::Evaluation,
-        &serde_json::json!({ "outcome": outcome.trim() }),
+        &serde_json::json!({ "outcome": outcome.as_str(), "note": note }),
         actor,
         now,
     )
     .await?;
     set(conn, id, CaseStage::Evaluation, "closure", now).await?;
-    Sql::new("UPDATE cases SET outcome = ")
-        .bind(outcome.trim())
+    Sql::new("UPDATE cases SET outcome_code = ")
+        .bind(outcome.as_str())
+        .push(", outcome = ")
+        .bind(note)
         .push(" WHERE id = ")
         .bind(id)
         .execute(conn)

@@ -425,7 +425,8 @@ db_test!(
         cases::evaluate(&mut tx, &v, &k, &id, 80, "目标基本达成", &me, NOW)
             .await
             .unwrap();
-        cases::request_closure(&mut tx, &v, &k, &id, "需求已满足", &me, NOW)
+        let goals = shegong_domain::people::CaseOutcome::GoalsMet;
+        cases::request_closure(&mut tx, &v, &k, &id, goals, "需求已满足", &me, NOW)
             .await
             .unwrap();
         cases::decide(&mut tx, &sv, &k, &id, true, "", &boss, "2026-04-01", NOW)

@@ -350,6 +350,10 @@ pub struct CaseDto {
     pub risk_level: Option<String>,
     pub opened_on: String,
     pub closed_on: Option<String>,
+    /// 结案成效: `goals_met`, `partly_met`, `not_met`, `referred`, `withdrew` or `other`; none
+    /// before a closure was requested, and on cases closed before outcomes were coded.
+    pub outcome_code: Option<String>,
+    /// The closure note (on older cases, the free-text outcome).
     pub outcome: String,
     /// The station a referral is waiting at.
     pub transfer_station_id: Option<String>,
@@ -371,6 +375,7 @@ impl From<Case> for CaseDto {
             risk_level: c.risk_level,
             opened_on: c.opened_on,
             closed_on: c.closed_on,
+            outcome_code: c.outcome_code,
             outcome: c.outcome,
             transfer_station_id: c.transfer_station_id,
         }
@@ -462,6 +467,47 @@ pub async fn api_open_case(
     let id = open_case(&state, &ctx, v, input, key).await?;
     let Json(d) = api_case(State(state), ctx, Path(id)).await?;
     Ok((StatusCode::CREATED, Json(d)).into_response())
+}
+
+/// 结案成效 codes as an OpenAPI enum.
+fn outcome_codes() -> utoipa::openapi::schema::Object {
+    crate::http::api::code::one_of(
+        shegong_domain::people::CaseOutcome::ALL
+            .iter()
+            .map(|v| v.as_str()),
+    )
+}
+
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"outcome": "partly_met", "note": "仍需定期探访"}))]
+pub struct CaseClosureBody {
+    /// 结案成效: `goals_met`, `partly_met`, `not_met`, `referred`, `withdrew` or `other`.
+    #[schema(schema_with = outcome_codes)]
+    pub outcome: String,
+    /// A note on the outcome, at most 500 characters; required for `other`.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Request the closure (结案) of a case at evaluation with its coded outcome, as the case page
+/// does; a supervisor then approves or returns it.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/closure", tag = "people", request_body = CaseClosureBody,
+    responses((status = 200, body = CaseDto), (status = 404, description = "Unknown or outside the caller's scope"),
+        (status = 422, description = "Invalid fields, each named (`outcome`, `outcome_note`, or `stage` when the case is not at evaluation)")))]
+pub async fn api_request_closure(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Json(b): Json<CaseClosureBody>,
+) -> WebResult<Json<CaseDto>> {
+    writer(&ctx)?;
+    let mut c = Check::default();
+    let (outcome, note) = super::case_steps::closure(&mut c, &b.outcome, b.note.trim());
+    c.finish().map_err(WebError::Invalid)?;
+    if let Some(e) = super::case_steps::request_closure(&state, &ctx, &id, outcome, note).await? {
+        return Err(WebError::Invalid(vec![e]));
+    }
+    api_case(State(state), ctx, Path(id)).await
 }
 
 #[derive(Serialize, ToSchema)]

@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use shegong_domain::people::{AssessmentDomain, RiskTier, ServiceKind};
+use shegong_domain::people::{AssessmentDomain, CaseOutcome, RiskTier, ServiceKind};
 use shegong_domain::{FieldError, Permission};
 use shegong_store::admin::audit::Change;
 use shegong_store::people::cases::{self, PlannedService};
@@ -23,7 +23,7 @@ enum Step {
     Plan(String, Vec<PlannedService>),
     Decide(bool, String),
     Evaluate(i64, String),
-    Close(String),
+    Close(CaseOutcome, String),
     Reopen(String),
     Refer(String, String),
     Answer(bool, Option<String>, String),
@@ -75,7 +75,10 @@ fn parse_step(step: &str, f: &FormData) -> Result<Step, FieldError> {
             c.int("goals_met", f.get("goals_met"), 0, 100, 0),
             c.opt_text("summary", f.get("summary"), 2000),
         ),
-        "close" => Step::Close(c.opt_text("outcome", f.get("outcome"), 500)),
+        "close" => {
+            let (outcome, note) = closure(&mut c, f.get("outcome"), f.get("outcome_note"));
+            Step::Close(outcome, note)
+        }
         "reopen" => Step::Reopen(c.opt_text("reason", f.get("reason"), 500)),
         "refer" => Step::Refer(
             f.get("station").to_owned(),
@@ -92,6 +95,18 @@ fn parse_step(step: &str, f: &FormData) -> Result<Step, FieldError> {
         return Err(e);
     }
     Ok(out)
+}
+
+/// 结案成效: a code from the catalogue (required) and an optional note.
+pub(super) fn closure(c: &mut Check, code: &str, note: &str) -> (CaseOutcome, String) {
+    let outcome = if code.trim().is_empty() {
+        c.fail("outcome", "form.required");
+        None
+    } else {
+        c.take(CaseOutcome::parse(code))
+    };
+    let note = c.opt_text("outcome_note", note, 500);
+    (outcome.unwrap_or(CaseOutcome::Other), note)
 }
 
 async fn run_step(
@@ -138,8 +153,9 @@ async fn run_step(
                 Step::Evaluate(pct, summary) => {
                     cases::evaluate(conn, &v, &app.keys, &cid, pct, &summary, &who, now).await?
                 }
-                Step::Close(outcome) => {
-                    cases::request_closure(conn, &v, &app.keys, &cid, &outcome, &who, now).await?
+                Step::Close(outcome, note) => {
+                    cases::request_closure(conn, &v, &app.keys, &cid, outcome, &note, &who, now)
+                        .await?
                 }
                 Step::Reopen(reason) => {
                     cases::reopen(conn, &v, &app.keys, &cid, &reason, &who, now).await?
@@ -182,6 +198,17 @@ async fn run_step(
         })
     })
     .await
+}
+
+/// 结案 by the API: request the closure with a coded outcome; a field error, or none.
+pub(super) async fn request_closure(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    outcome: CaseOutcome,
+    note: String,
+) -> WebResult<Option<FieldError>> {
+    run_step(state, ctx, id, Step::Close(outcome, note)).await
 }
 
 pub async fn step(

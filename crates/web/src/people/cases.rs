@@ -280,12 +280,41 @@ impl CaseDetailPage {
         self.c.stage.as_str() == s
     }
 
+    /// 结案成效 as shown: the coded outcome's label with its note, or (on a case closed before
+    /// outcomes were coded) the free text; empty when none was recorded.
+    fn outcome_text(&self) -> String {
+        let note = self.c.outcome.trim();
+        match self.c.outcome_code.as_deref() {
+            Some(code) if note.is_empty() => outcome_label(&self.t, code),
+            Some(code) => self.t.fmt(
+                "case.outcome_with_note",
+                &[("outcome", &outcome_label(&self.t, code)), ("note", note)],
+            ),
+            None => note.to_owned(),
+        }
+    }
+
+    /// The 结案成效 catalogue for the closure form.
+    fn outcomes(&self) -> Vec<(String, String)> {
+        self.t
+            .options("case_outcome", shegong_domain::people::CaseOutcome::ALL)
+    }
+
     /// A plan can be (re)submitted after assessment, and revised during intervention.
     fn can_plan(&self) -> bool {
         matches!(
             self.c.stage.as_str(),
             "assessment" | "planning" | "intervention"
         ) && self.c.pending.is_empty()
+    }
+}
+
+/// The label of a 结案成效 code; text that is not a code (an outcome written before outcomes
+/// were coded) as it is.
+pub(super) fn outcome_label(t: &Tr, code: &str) -> String {
+    match shegong_domain::people::CaseOutcome::parse(code) {
+        Ok(o) => t.label("case_outcome", o),
+        Err(_) => code.to_owned(),
     }
 }
 
@@ -327,6 +356,10 @@ fn body_lines(t: &Tr, body: &serde_json::Value) -> Vec<(String, String)> {
                 t.get(&format!("resident.tier.{r}")).to_owned(),
             )),
             ("station_id", _) => {}
+            // A coded 结案成效 by its label; older closures wrote free text, shown as it is.
+            ("outcome", serde_json::Value::String(o)) if !o.is_empty() => {
+                out.push((t.get("case.body.outcome").to_owned(), outcome_label(t, o)))
+            }
             (k, serde_json::Value::String(s)) if !s.is_empty() => {
                 out.push((t.get(&format!("case.body.{k}")).to_owned(), s.clone()))
             }

@@ -53,6 +53,7 @@ pub const AREA: Area = Area {
     api::api_cases,
     api::api_case,
     api::api_open_case,
+    api::api_request_closure,
     api::api_services,
     api::api_service,
     api::api_record_service,
@@ -119,6 +120,7 @@ fn routes() -> Router<AppState> {
             get(api::api_cases).post(api::api_open_case),
         )
         .route("/api/v1/cases/{id}", get(api::api_case))
+        .route("/api/v1/cases/{id}/closure", post(api::api_request_closure))
         .route(
             "/api/v1/services",
             get(api::api_services).post(api::api_record_service),

@@ -793,11 +793,16 @@ mod tests {
                     "goals_met",
                     "summary",
                     "outcome",
+                    "note",
                     "comment",
                     "reason",
                     "to",
                     "station",
                 ]),
+            ),
+            (
+                "case_outcome",
+                codes(pe::CaseOutcome::ALL, pe::CaseOutcome::as_str),
             ),
             (
                 "assessment.domain",

@@ -1561,7 +1561,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     ids.insert("station", vec![station]);
     ids.insert("staff", vec![staff]);
     ids.insert("resident", vec![resident]);
-    ids.insert("case", vec![case]);
+    ids.insert("case", vec![case_at_evaluation(app, case).await]);
     ids.insert("service", vec![service]);
     ids.insert("user", vec![user_id]);
     let (worker, supervisor) = worker_accounts(app).await;
@@ -1575,6 +1575,19 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
             .to_vec(),
     );
     Fixtures { ids }
+}
+
+/// The case, moved to evaluation (as its assessment, plan and approval would), so a closure can
+/// be requested once.
+async fn case_at_evaluation(app: &TestApp, case: String) -> String {
+    let mut tx = app.state.db.begin().await.unwrap();
+    shegong_store::sql::Sql::new("UPDATE cases SET stage = 'evaluation', pending = '' WHERE id = ")
+        .bind(case.clone())
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    case
 }
 
 /// A social worker of the township and a supervisor of the county.

@@ -414,7 +414,7 @@ app_test!(
             StatusCode::SEE_OTHER
         );
         assert_eq!(
-            a.post_form(&format!("/cases/{case}/close"), &[("outcome", "目标达成")])
+            a.post_form(&format!("/cases/{case}/close"), &[("outcome", "goals_met")])
                 .await
                 .status,
             StatusCode::SEE_OTHER

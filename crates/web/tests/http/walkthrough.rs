@@ -234,3 +234,210 @@ mod an_oversized_body_links_back {
     with_small_body_limit!(sqlite, shegong_store::testing::sqlite());
     with_small_body_limit!(postgres, shegong_store::testing::postgres());
 }
+
+/// A case of an adult at evaluation: worker `sw`, supervisor `sup`; the case id.
+async fn case_at_evaluation(app: &TestApp, a: &mut Client, sup: &mut Client) -> String {
+    let sup_id = sup.get("/api/v1/me").await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me = a.get("/api/v1/me").await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = a
+        .post_form(
+            "/residents",
+            &[
+                ("name", "刘桂英"),
+                ("birth_date", "1950-03-03"),
+                ("region", "430202001"),
+                ("risk_tier", "general"),
+                ("legal_basis", "statutory_duty"),
+                ("worker", me.as_str()),
+                ("confirm_duplicates", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let rid = res
+        .location()
+        .trim_start_matches("/residents/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let res = a
+        .post_form(
+            &format!("/residents/{rid}/cases"),
+            &[
+                ("problem", "独居，情绪低落"),
+                ("worker", &me),
+                ("supervisor", &sup_id),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let case = res
+        .location()
+        .trim_start_matches("/cases/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut assess: Vec<(String, String)> = [
+        "daily_living",
+        "economic",
+        "health",
+        "psychological",
+        "social_support",
+        "safety",
+    ]
+    .iter()
+    .map(|d| (format!("score_{d}"), "1".to_owned()))
+    .collect();
+    assess.push(("risk".into(), "general".into()));
+    let fields: Vec<(&str, &str)> = assess
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let steps: [(bool, &str, Vec<(&str, &str)>); 4] = [
+        (false, "assess", fields),
+        (
+            false,
+            "plan",
+            vec![
+                ("goals", "建立支持"),
+                ("service_kind", "visit"),
+                ("per_month", "2"),
+            ],
+        ),
+        (true, "decide", vec![("decision", "approve")]),
+        (
+            false,
+            "evaluate",
+            vec![("goals_met", "80"), ("summary", "情绪改善")],
+        ),
+    ];
+    for (by_sup, step, fields) in steps {
+        let client = if by_sup { &mut *sup } else { &mut *a };
+        let res = client
+            .post_form(&format!("/cases/{case}/{step}"), &fields)
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{step}: {}", res.text);
+    }
+    let _ = app;
+    case
+}
+
+app_test!(the_case_closure_outcome_is_a_coded_choice, |app| {
+    app.user("sw_walk", Role::SocialWorker, "430202001", false)
+        .await;
+    app.user("sup_walk", Role::Supervisor, "430202", false)
+        .await;
+    let mut a = app.client();
+    a.login("sw_walk", PASSWORD).await;
+    let mut sup = app.client();
+    sup.login("sup_walk", PASSWORD).await;
+    let case = case_at_evaluation(&app, &mut a, &mut sup).await;
+
+    // The form offers the catalogue; free text is refused on the field.
+    let page = a.get(&format!("/cases/{case}")).await;
+    let options = page.select("#close select[name=outcome] option");
+    assert_eq!(
+        options,
+        [
+            "请选择",
+            "目标达成",
+            "部分达成",
+            "未达成",
+            "转介",
+            "服务对象退出",
+            "其他"
+        ]
+    );
+    let res = a
+        .post_form(
+            &format!("/cases/{case}/close"),
+            &[("outcome", "目标基本达成")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert!(res.text.contains("结案成效无效"), "{}", res.text);
+
+    // The API: a bad code and a missing note for "other" are named; a code with a note saves.
+    let path = format!("/api/v1/cases/{case}/closure");
+    let res = fixtures::send_json(
+        &mut a,
+        Method::POST,
+        &path,
+        serde_json::json!({"outcome": "done"}),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert_eq!(res.json()["errors"][0]["field"], "outcome");
+    let res = fixtures::send_json(
+        &mut a,
+        Method::POST,
+        &path,
+        serde_json::json!({"outcome": "other"}),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert_eq!(res.json()["errors"][0]["field"], "outcome_note");
+    let res = fixtures::send_json(
+        &mut a,
+        Method::POST,
+        &path,
+        serde_json::json!({"outcome": "partly_met", "note": "仍需定期探访"}),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let body = res.json();
+    assert_eq!(
+        (
+            body["outcome_code"].as_str(),
+            body["outcome"].as_str(),
+            body["pending"].as_str()
+        ),
+        (Some("partly_met"), Some("仍需定期探访"), Some("closure"))
+    );
+    let page = a.get(&format!("/cases/{case}")).await;
+    assert_eq!(page.select("#case-outcome"), ["部分达成（仍需定期探访）"]);
+    let en = a
+        .send(
+            Method::GET,
+            &format!("/cases/{case}"),
+            None,
+            &[("accept-language", "en")],
+        )
+        .await;
+    assert_eq!(
+        en.select("#case-outcome"),
+        ["Goals partly met (仍需定期探访)"]
+    );
+    // Asking twice is refused: the case waits for the supervisor.
+    let res = fixtures::send_json(
+        &mut a,
+        Method::POST,
+        &path,
+        serde_json::json!({"outcome": "goals_met"}),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+
+    // A case closed before outcomes were coded keeps its free text, shown as it is.
+    let mut tx = app.state.db.begin().await.unwrap();
+    shegong_store::sql::Sql::new(
+        "UPDATE cases SET outcome_code = NULL, outcome = '需求已满足，转常规探访' WHERE id = ",
+    )
+    .bind(case.clone())
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let page = a.get(&format!("/cases/{case}")).await;
+    assert_eq!(page.select("#case-outcome"), ["需求已满足，转常规探访"]);
+    let c = a.get(&path.replace("/closure", "")).await.json();
+    assert_eq!(c["outcome_code"], serde_json::Value::Null);
+});
