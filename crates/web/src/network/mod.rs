@@ -3,6 +3,7 @@
 //! the five indicators and inspections with their rectifications.
 
 pub mod attachments;
+pub mod checklist;
 pub mod construction;
 pub mod coverage;
 pub mod import;
@@ -67,6 +68,8 @@ pub const AREA: Area = Area {
     stations_api::api_get,
     stations_api::api_create,
     stations_api::api_update,
+    checklist::api_checklist,
+    checklist::api_save_checklist,
     station_progress::api_progress,
     station_progress::api_report,
     orgs::api_list,
@@ -96,7 +99,7 @@ fn routes() -> Router<AppState> {
         .route("/stations/{id}/edit", get(stations::edit_form))
         .route("/stations/{id}/funding", post(station_page::set_funding))
         .route("/stations/{id}/services", post(station_page::set_services))
-        .route("/stations/{id}/assess", post(station_page::assess))
+        .route("/stations/{id}/assess", post(checklist::assess))
         .route(
             "/stations/{id}/progress",
             post(station_progress::report_progress),
@@ -155,6 +158,10 @@ fn routes() -> Router<AppState> {
         .route(
             "/api/v1/stations/{id}",
             get(stations_api::api_get).put(stations_api::api_update),
+        )
+        .route(
+            "/api/v1/stations/{id}/checklist",
+            get(checklist::api_checklist).put(checklist::api_save_checklist),
         )
         .route(
             "/api/v1/stations/{id}/progress",

@@ -355,29 +355,3 @@ pub async fn set_services(
     })
     .await
 }
-
-pub async fn assess(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    axum::Form(f): axum::Form<FormData>,
-) -> WebResult<Response> {
-    writer(&ctx)?;
-    let item = f.get("item").to_owned();
-    let met = f.get("met") == "1";
-    let note = f.get("note").chars().take(500).collect::<String>();
-    let (sid, today_s, now) = (id.clone(), today(state.now()), state.now());
-    station_action(&state, &ctx, &id, "assess", move |conn, scope, by| {
-        Box::pin(async move {
-            let (before, pct) = indicators::assess(
-                conn, &scope, &sid, &item, met, &note, None, &by, &today_s, now,
-            )
-            .await?;
-            Ok(vec![
-                Change::new(&format!("indicator.{item}"), before, Some(met)),
-                Change::new("readiness_pct", None::<i64>, Some(pct)),
-            ])
-        })
-    })
-    .await
-}

@@ -157,6 +157,7 @@ impl Fixtures {
             "renewal_of" | "contract_id" => "contract",
             "expense_id" => "expense",
             "fill_id" => "fill",
+            "item_id" => "indicator_item",
             "other" | "linked_org_id" => "linked_org",
             "staff_id" => "staff",
             "scheme_id" => "tb_scheme",
@@ -1558,6 +1559,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     ids.insert("linked_org", vec![linked_org]);
     ids.insert("org", vec![org]);
     ids.insert("inspection", inspection_fixtures(app, &station).await);
+    ids.insert("indicator_item", checklist_items(api, &station).await);
     ids.insert("station", vec![station]);
     ids.insert("staff", vec![staff]);
     ids.insert("resident", vec![resident]);
@@ -1588,6 +1590,32 @@ async fn case_at_evaluation(app: &TestApp, case: String) -> String {
         .unwrap();
     tx.commit().await.unwrap();
     case
+}
+
+/// A checklist item of the county (added on the page), as the station's checklist lists it.
+async fn checklist_items(api: &mut Client, station: &str) -> Vec<String> {
+    let res = api
+        .post_form(
+            "/indicators",
+            &[
+                ("category", "site"),
+                ("name", "场地达标"),
+                ("evidence", "none"),
+                ("weight", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let list = api
+        .get(&format!("/api/v1/stations/{station}/checklist"))
+        .await
+        .json();
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["item_id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// A social worker of the township and a supervisor of the county.

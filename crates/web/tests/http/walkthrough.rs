@@ -441,3 +441,116 @@ app_test!(the_case_closure_outcome_is_a_coded_choice, |app| {
     let c = a.get(&path.replace("/closure", "")).await.json();
     assert_eq!(c["outcome_code"], serde_json::Value::Null);
 });
+
+app_test!(the_station_checklist_is_saved_in_one_form, |app| {
+    let mut office = app.login_as(Role::CivilAffairsAdmin, "430203").await;
+    let station =
+        crate::inspections::direct_station(&mut office, "430203001", "贺家土街道社工站").await;
+    for (category, name, weight) in [
+        ("site", "场地面积达标", "2"),
+        ("funding", "运营经费到位", "1"),
+        ("staff", "配备专职社工", "1"),
+        ("rules", "制度上墙", "1"),
+        ("services", "开展个案服务", "1"),
+    ] {
+        let res = office
+            .post_form(
+                "/indicators",
+                &[
+                    ("category", category),
+                    ("name", name),
+                    ("evidence", "none"),
+                    ("weight", weight),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    }
+    // One form with a row per item and one save button.
+    let page = office.get(&format!("/stations/{station}")).await;
+    assert_eq!(page.select("form#checklist").len(), 1, "{}", page.text);
+    assert_eq!(page.select("form#checklist select[name=met]").len(), 5);
+    assert_eq!(page.select("form#checklist button").len(), 1);
+    let html = page.html();
+    let sel = scraper::Selector::parse("form#checklist input[name=item]").unwrap();
+    let ids: Vec<String> = html
+        .select(&sel)
+        .map(|e| e.value().attr("value").unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 5);
+    // All five at once: four met, one not (with a note).
+    let mut fields: Vec<(&str, &str)> = Vec::new();
+    for (n, id) in ids.iter().enumerate() {
+        fields.push(("item", id));
+        fields.push(("met", if n == 1 { "0" } else { "1" }));
+        fields.push(("note", if n == 1 { "经费未拨付" } else { "" }));
+    }
+    let res = office
+        .post_form(&format!("/stations/{station}/assess"), &fields)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    // Back to the checklist, not the top of the page.
+    assert_eq!(
+        res.location(),
+        format!("/stations/{station}?notice=notice.saved#indicators")
+    );
+    let api = office
+        .get(&format!("/api/v1/stations/{station}/checklist"))
+        .await;
+    assert_eq!(api.status, StatusCode::OK, "{}", api.text);
+    let body = api.json();
+    // Weights 2+1+1+1+1 = 6, met 5 of 6.
+    assert_eq!(body["readiness_pct"], 83);
+    let met: Vec<_> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["met"].clone())
+        .collect();
+    assert_eq!(
+        met.iter()
+            .filter(|m| **m == serde_json::json!(true))
+            .count(),
+        4
+    );
+    assert_eq!(
+        met.iter()
+            .filter(|m| **m == serde_json::json!(false))
+            .count(),
+        1
+    );
+    // One audit entry for the whole form.
+    assert_eq!(
+        fixtures::count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'assess'"
+        )
+        .await,
+        1
+    );
+
+    // The API: several items at once; an item that does not apply is named.
+    let path = format!("/api/v1/stations/{station}/checklist");
+    let items: Vec<_> = ids
+        .iter()
+        .map(|id| serde_json::json!({"item_id": id, "met": true}))
+        .collect();
+    let res = fixtures::send_json(
+        &mut office,
+        Method::PUT,
+        &path,
+        serde_json::json!({"items": items}),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.json()["readiness_pct"], 100);
+    let res = fixtures::send_json(
+        &mut office,
+        Method::PUT,
+        &path,
+        serde_json::json!({"items": [{"item_id": "no-such-item", "met": true}]}),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert_eq!(res.json()["errors"][0]["field"], "item");
+});
