@@ -582,6 +582,33 @@ mod tests {
         use shegong_domain::purchase::project::{NoticeKind, ProjectState};
         use shegong_domain::purchase::{catalogue as ca, contract as co, evaluation as ev};
         vec![
+            // The national default indicator tree's node names and graded levels, shown
+            // translated (`purchase::evaluations::trees`).
+            (
+                "trees.builtin",
+                strs(&[
+                    "total",
+                    "professional",
+                    "management",
+                    "core",
+                    "core_delivery",
+                    "core_quality",
+                    "basic",
+                    "basic_delivery",
+                    "basic_quality",
+                    "featured",
+                    "outcomes",
+                    "purchaser",
+                    "daily_management",
+                    "purchaser_outcomes",
+                    "village_rating",
+                    "supervisor",
+                    "self_correction",
+                    "rectification_follow_up",
+                    "financial",
+                ]),
+            ),
+            ("trees.level", strs(&["excellent", "good", "fair", "poor"])),
             (
                 "purchase.field",
                 codes(ca::ServiceField::ALL, ca::ServiceField::as_str),

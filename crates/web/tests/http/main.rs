@@ -12,6 +12,7 @@ mod construction;
 mod csv_export;
 mod deliverables;
 mod emergency;
+mod english;
 mod evaluations;
 mod execution;
 mod fixtures;

@@ -64,7 +64,12 @@ fn list_row(t: &Tr, s: TreeSummary) -> ListRow {
         created_on: rfc3339(s.created_at).chars().take(10).collect(),
         max: s.max.to_string(),
         id: s.id,
-        name: s.name,
+        // The national default is shipped text: translated in English.
+        name: if s.region_code.is_empty() && t.lang == crate::ui::i18n::Lang::En {
+            t.get("trees.builtin_name").to_owned()
+        } else {
+            s.name
+        },
         version: s.version,
         nodes: s.nodes,
         evaluations: s.evaluations,
@@ -145,6 +150,49 @@ fn measures_label(t: &Tr, m: Option<LineTier>) -> String {
     }
 }
 
+/// The national default tree is shipped text, not data: in English its node names, its name
+/// and its graded levels (优/良/中/差) are shown translated. A region's own trees are shown as
+/// they were written.
+fn builtin(t: &Tr, tree: &StoredTree) -> bool {
+    tree.region_code.is_empty() && t.lang == crate::ui::i18n::Lang::En
+}
+
+fn builtin_name(t: &Tr, tree: &StoredTree, node_id: &str, name: String) -> String {
+    if !builtin(t, tree) {
+        return name;
+    }
+    t.try_get(&format!("trees.builtin.{node_id}"))
+        .map_or(name, str::to_owned)
+}
+
+fn builtin_steps(t: &Tr, tree: &StoredTree, steps: String) -> String {
+    if !builtin(t, tree) {
+        return steps;
+    }
+    [
+        ("优", "excellent"),
+        ("良", "good"),
+        ("中", "fair"),
+        ("差", "poor"),
+    ]
+    .iter()
+    .fold(steps.replace('；', "; "), |s, (zh, key)| {
+        s.replace(
+            &format!("{zh}="),
+            &format!("{}=", t.get(&format!("trees.level.{key}"))),
+        )
+    })
+}
+
+/// The tree's name as shown (the national default's translated in English).
+pub fn tree_name(t: &Tr, tree: &StoredTree) -> String {
+    if builtin(t, tree) {
+        t.get("trees.builtin_name").to_owned()
+    } else {
+        tree.name.clone()
+    }
+}
+
 fn node_views(t: &Tr, tree: &StoredTree) -> Vec<NodeView> {
     let depths = tree.tree.depths();
     tree.tree
@@ -154,12 +202,12 @@ fn node_views(t: &Tr, tree: &StoredTree) -> Vec<NodeView> {
             let text = NodeText::of(n);
             NodeView {
                 depth: depths.get(&n.id).copied().unwrap_or(0),
+                name: builtin_name(t, tree, &text.id, text.name),
                 id: text.id,
-                name: text.name,
                 max: text.max,
                 scorer_code: n.scorer.code(),
                 scorer: t.get(labels::scorer(&n.scorer)).to_owned(),
-                steps: text.steps,
+                steps: builtin_steps(t, tree, text.steps),
                 role: t.get(labels::role(n.role)).to_owned(),
                 evidence_required: n.evidence_required,
                 measures: measures_label(t, n.measures),
@@ -203,7 +251,7 @@ pub async fn detail_page(
         let region = region_name(&mut c, &t, &tree.region_code).await?;
         (tree, region)
     };
-    let title = format!("{} v{}", tree.name, tree.version);
+    let title = format!("{} v{}", tree_name(&t, &tree), tree.version);
     let (e, g, p) = tree.thresholds_bp;
     let pct = |bp: i64| format!("{}%", Points(bp));
     Ok(page(
