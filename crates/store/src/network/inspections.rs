@@ -330,6 +330,8 @@ pub struct Rect {
     pub status: String,
     pub response: String,
     pub verified_by: Option<String>,
+    /// The verifier's display name (`verified_by` holds the account name).
+    pub verifier_name: Option<String>,
     pub updated_at: i64,
     /// Set when its inspection was voided.
     pub voided_at: Option<i64>,
@@ -344,8 +346,10 @@ impl Rect {
 }
 
 const RECT: &str = "SELECT x.id, x.visit_id, x.station_id, s.name AS station_name, x.region_code, r.path_names AS region_path, \
-     x.description, x.owner, x.deadline, x.status, x.response, x.verified_by, x.updated_at, x.voided_at \
-     FROM rectifications x JOIN stations s ON s.id = x.station_id JOIN regions r ON r.code = x.region_code";
+     x.description, x.owner, x.deadline, x.status, x.response, x.verified_by, vu.display_name AS verifier_name, \
+     x.updated_at, x.voided_at \
+     FROM rectifications x JOIN stations s ON s.id = x.station_id JOIN regions r ON r.code = x.region_code \
+     LEFT JOIN users vu ON vu.username = x.verified_by";
 
 #[derive(Debug, Clone, Default)]
 pub struct RectFilter {
@@ -452,5 +456,35 @@ pub async fn advance(
     }
     q.push(" WHERE id = ").bind(id);
     q.execute(conn).await?;
+    Sql::new("INSERT INTO rectification_events (id, rectification_id, from_status, to_status, note, by_user, at) VALUES (")
+        .bind(crate::new_id()).push(", ").bind(id).push(", ").bind(before.status.clone()).push(", ")
+        .bind(next.as_str()).push(", ").bind(response.trim()).push(", ").bind(by).push(", ").bind(now).push(")")
+        .execute(conn).await?;
     Ok(before)
+}
+
+/// One step of a rectification, with the actor's display name when the account exists.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct RectEvent {
+    pub from_status: String,
+    pub to_status: String,
+    pub note: String,
+    pub by_user: String,
+    pub by_name: Option<String>,
+    pub at: i64,
+}
+
+/// The steps of a rectification in scope, oldest first.
+pub async fn rectification_history(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: &str,
+) -> StoreResult<Vec<RectEvent>> {
+    rectification(conn, scope, id).await?;
+    Sql::new("SELECT e.from_status, e.to_status, e.note, e.by_user, u.display_name AS by_name, e.at \
+              FROM rectification_events e LEFT JOIN users u ON u.username = e.by_user WHERE e.rectification_id = ")
+        .bind(id)
+        .push(" ORDER BY e.at, e.id")
+        .fetch_all(conn)
+        .await
 }

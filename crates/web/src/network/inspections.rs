@@ -600,6 +600,8 @@ struct RectPage {
     t: Tr,
     base: Base,
     r: Rect,
+    /// Its steps: when, who (by name), from → to, note.
+    history: Vec<(String, String, String, String, String)>,
     today: String,
     can_respond: bool,
     can_supervise: bool,
@@ -607,6 +609,15 @@ struct RectPage {
 }
 
 impl RectPage {
+    /// Who verified it, by name (the account name when the account is gone).
+    fn verifier(&self) -> &str {
+        self.r
+            .verifier_name
+            .as_deref()
+            .or(self.r.verified_by.as_deref())
+            .unwrap_or("—")
+    }
+
     fn status_label(&self) -> String {
         self.t
             .get(&format!("rectification.status.{}", self.r.status))
@@ -623,10 +634,25 @@ async fn rect_page(
 ) -> WebResult<Response> {
     let u = reader(ctx)?;
     let t = ctx.tr();
-    let r = {
+    let (r, events) = {
         let mut c = state.db.read().await?;
-        inspections::rectification(&mut c, &u.scope(), id).await?
+        let r = inspections::rectification(&mut c, &u.scope(), id).await?;
+        let events = inspections::rectification_history(&mut c, &u.scope(), id).await?;
+        (r, events)
     };
+    let status = |s: &str| t.get(&format!("rectification.status.{s}")).to_owned();
+    let history = events
+        .into_iter()
+        .map(|e| {
+            (
+                t.datetime(e.at),
+                e.by_name.unwrap_or(e.by_user),
+                status(&e.from_status),
+                status(&e.to_status),
+                e.note,
+            )
+        })
+        .collect();
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -651,6 +677,7 @@ async fn rect_page(
             .with_notice(&t, notice),
             can_respond: u.can(Permission::WriteData),
             can_supervise: u.can(Permission::Supervise),
+            history,
             today: today(state.now()),
             error: error.map(|e| {
                 format!(

@@ -29,7 +29,7 @@ pub async fn direct_station(c: &mut Client, region: &str, name: &str) -> String 
 }
 
 /// The id after `prefix` in the first link that has it.
-fn linked_id(res: &Res, prefix: &str) -> String {
+pub(crate) fn linked_id(res: &Res, prefix: &str) -> String {
     let start = res
         .text
         .find(prefix)

@@ -554,3 +554,80 @@ app_test!(the_station_checklist_is_saved_in_one_form, |app| {
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
     assert_eq!(res.json()["errors"][0]["field"], "item");
 });
+
+app_test!(
+    a_rectification_shows_its_history_and_its_verifier_by_name,
+    |app| {
+        use crate::inspections::{direct_station, linked_id};
+        let mut office = app.login_as(Role::CivilAffairsAdmin, "430203").await;
+        let station = direct_station(&mut office, "430203001", "贺家土街道社工站").await;
+        let res = office
+            .post_form(
+                "/indicators",
+                &[
+                    ("category", "site"),
+                    ("name", "场地面积达标"),
+                    ("evidence", "photo"),
+                    ("weight", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let form = office
+            .get(&format!("/inspections/visits/new?station={station}"))
+            .await;
+        let met = format!("met_{}", linked_id(&form, "name=\"met_"));
+        let res = office
+            .post_form(
+                "/inspections/visits",
+                &[
+                    (met.as_str(), "1"),
+                    ("station", station.as_str()),
+                    ("visited_on", "2025-03-10"),
+                    ("inspector", "督导员"),
+                    ("findings", "台账不全"),
+                    ("rect_desc_1", "补齐服务台账"),
+                    ("rect_owner_1", "站长"),
+                    ("rect_deadline_1", "2025-04-10"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let visit = office.get(res.location().split('?').next().unwrap()).await;
+        let rect = format!(
+            "/inspections/rectifications/{}",
+            linked_id(&visit, "/inspections/rectifications/")
+        );
+        let mut worker = app.login_as(Role::SocialWorker, "430203").await;
+        let res = worker
+            .post_form(&rect, &[("to", "submitted"), ("response", "已补齐")])
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let res = office.post_form(&rect, &[("to", "open")]).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let res = worker
+            .post_form(&rect, &[("to", "submitted"), ("response", "已补齐并归档")])
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+        let res = office.post_form(&rect, &[("to", "verified")]).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+
+        let page = office.get(&rect).await;
+        // The verifier by display name, not by account name.
+        assert_eq!(
+            page.select("#rect-verifier"),
+            ["civilaffairsadmin_430203 name"]
+        );
+        // Every step: who, from → to, the note.
+        let rows = page.select("#rect-history tbody tr");
+        assert_eq!(rows.len(), 4, "{rows:?}");
+        let cells = |n: usize| page.select(&format!("#rect-history tbody tr:nth-child({n}) td"));
+        let first = cells(1);
+        assert_eq!(first[1], "socialworker_430203 name");
+        assert_eq!(first[2], "待整改 → 已提交待核验");
+        assert_eq!(first[3], "已补齐");
+        assert_eq!(cells(2)[2], "已提交待核验 → 待整改");
+        assert_eq!(cells(4)[1], "civilaffairsadmin_430203 name");
+        assert_eq!(cells(4)[2], "已提交待核验 → 已核验");
+    }
+);
