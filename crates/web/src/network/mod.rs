@@ -85,8 +85,18 @@ pub const AREA: Area = Area {
 ))]
 struct Api;
 
-fn routes() -> Router<AppState> {
+/// The station checklist: the page's one form and the API.
+fn checklist_routes() -> Router<AppState> {
     Router::new()
+        .route("/stations/{id}/assess", post(checklist::assess))
+        .route(
+            "/api/v1/stations/{id}/checklist",
+            get(checklist::api_checklist).put(checklist::api_save_checklist),
+        )
+}
+
+fn routes() -> Router<AppState> {
+    checklist_routes()
         .route("/regions", get(regions::page_root))
         .route("/regions/{code}", get(regions::page_region))
         .route("/stations", get(stations::list_page).post(stations::create))
@@ -99,7 +109,6 @@ fn routes() -> Router<AppState> {
         .route("/stations/{id}/edit", get(stations::edit_form))
         .route("/stations/{id}/funding", post(station_page::set_funding))
         .route("/stations/{id}/services", post(station_page::set_services))
-        .route("/stations/{id}/assess", post(checklist::assess))
         .route(
             "/stations/{id}/progress",
             post(station_progress::report_progress),
@@ -158,10 +167,6 @@ fn routes() -> Router<AppState> {
         .route(
             "/api/v1/stations/{id}",
             get(stations_api::api_get).put(stations_api::api_update),
-        )
-        .route(
-            "/api/v1/stations/{id}/checklist",
-            get(checklist::api_checklist).put(checklist::api_save_checklist),
         )
         .route(
             "/api/v1/stations/{id}/progress",

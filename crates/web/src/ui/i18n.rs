@@ -360,6 +360,7 @@ mod tests {
     fn dynamic_families() -> Families {
         let mut all = network_families();
         all.extend(people_families());
+        all.extend(tree_families());
         all.extend(workforce_families());
         all.extend(admin_families());
         all.extend(purchase_families());
@@ -577,10 +578,7 @@ mod tests {
         ]
     }
 
-    fn purchase_families() -> Families {
-        use shegong_domain::purchase::instalment as ins;
-        use shegong_domain::purchase::project::{NoticeKind, ProjectState};
-        use shegong_domain::purchase::{catalogue as ca, contract as co, evaluation as ev};
+    fn tree_families() -> Families {
         vec![
             // The national default indicator tree's node names and graded levels, shown
             // translated (`purchase::evaluations::trees`).
@@ -609,6 +607,14 @@ mod tests {
                 ]),
             ),
             ("trees.level", strs(&["excellent", "good", "fair", "poor"])),
+        ]
+    }
+
+    fn purchase_families() -> Families {
+        use shegong_domain::purchase::instalment as ins;
+        use shegong_domain::purchase::project::{NoticeKind, ProjectState};
+        use shegong_domain::purchase::{catalogue as ca, contract as co, evaluation as ev};
+        vec![
             (
                 "purchase.field",
                 codes(ca::ServiceField::ALL, ca::ServiceField::as_str),

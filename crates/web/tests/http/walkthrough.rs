@@ -301,7 +301,7 @@ async fn case_at_evaluation(app: &TestApp, a: &mut Client, sup: &mut Client) -> 
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let steps: [(bool, &str, Vec<(&str, &str)>); 4] = [
+    let steps = [
         (false, "assess", fields),
         (
             false,
