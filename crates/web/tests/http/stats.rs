@@ -4,7 +4,7 @@
 
 use super::*;
 
-async fn resident(c: &mut Client, name: &str, region: &str) -> String {
+pub async fn resident(c: &mut Client, name: &str, region: &str) -> String {
     let res = c
         .post_form(
             "/residents",
@@ -28,7 +28,7 @@ async fn resident(c: &mut Client, name: &str, region: &str) -> String {
         .to_owned()
 }
 
-async fn visit(c: &mut Client, id: &str, on: &str) {
+pub async fn visit(c: &mut Client, id: &str, on: &str) {
     let res = c
         .post_form(
             "/services",
