@@ -241,7 +241,15 @@ app_test!(
         let page = admin.get("/stats/4302").await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.text);
         assert_eq!(page.select("#kpi-staff"), ["2"]);
-        assert_eq!(page.select("#kpi-certified"), ["50.0%（1/2）"]);
+        // The share is the figure, its parts go in the label ("50.0%（1/2）" overflowed a card).
+        assert_eq!(page.select("#kpi-certified"), ["50.0%"]);
+        assert!(
+            page.select(".stat")
+                .iter()
+                .any(|s| s.starts_with("50.0%") && s.contains("持证率（1/2）")),
+            "{:?}",
+            page.select(".stat")
+        );
         assert_eq!(page.select("#kpi-funding"), ["300,000.00"]);
         assert_eq!(page.select("#kpi-overdue"), ["0"]);
         assert_eq!(
