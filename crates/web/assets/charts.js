@@ -36,6 +36,8 @@
           });
           var label = data.labels[ind] || '';
           var small = Math.max(10, Math.round(el.clientWidth / 90));
+          // A narrow map (a phone) keeps its legend below, a wide one on the left.
+          var narrow = el.clientWidth < 600;
           return {
             tooltip: {
               trigger: 'item', renderMode: 'richText',
@@ -45,13 +47,14 @@
               }
             },
             visualMap: only ? [] : [{
-              type: 'continuous', min: 0, max: max || 1, seriesIndex: 0, left: 8, bottom: 8,
+              type: 'continuous', min: 0, max: max || 1, seriesIndex: 0, left: narrow ? 'center' : 8, bottom: 8,
+              orient: narrow ? 'horizontal' : 'vertical',
               calculable: false, text: [label, ''], textStyle: { color: text, fontSize: small },
-              itemHeight: Math.max(80, Math.round(el.clientHeight / 4)),
+              itemHeight: narrow ? Math.round(el.clientWidth / 2) : Math.max(80, Math.round(el.clientHeight / 4)),
               inRange: { color: dark ? ['#1c3d6e', '#2f7fd1', '#7fd3ff'] : ['#e6f0fb', '#6aa5e0', '#1f5fbf'] }
             }],
             geo: {
-              map: name, roam: false, top: 12, bottom: 12, left: only ? 'center' : 110, right: 12,
+              map: name, roam: false, top: 12, bottom: narrow && !only ? 56 : 12, left: only || narrow ? 12 : 110, right: 12,
               label: { show: true, color: text, fontSize: small },
               itemStyle: { areaColor: dark ? '#173a6a' : '#eef3fa', borderColor: dark ? '#7fa7d9' : '#8aa4c8' },
               emphasis: { label: { color: text }, itemStyle: { areaColor: '#ffd666' } }
@@ -61,7 +64,7 @@
               {
                 type: 'scatter', coordinateSystem: 'geo', symbolSize: Math.max(5, Math.round(small / 2)),
                 itemStyle: { color: '#e8590c', borderColor: '#fff', borderWidth: 1 },
-                data: data.stations.map(function (s) { return { name: s[2], value: [s[0], s[1], s[2]] }; })
+                data: data.stations.map(function (s) { return { name: s[2], value: [s[0], s[1], s[2]], region: s[3] }; })
               }
             ]
           };
@@ -69,8 +72,11 @@
         var current = function () { return picker ? picker.value : Object.keys(data.labels)[0]; };
         chart.setOption(option(current()));
         chart.on('click', function (p) {
-          if (p.seriesType === 'scatter' || only || !drill) return;
-          var code = codeByName[p.name];
+          if (only || !drill) return;
+          // A station drills down into the sub-region it stands in.
+          var code = p.seriesType === 'scatter'
+            ? Object.keys(data.regions).filter(function (c) { return p.data.region && p.data.region.indexOf(c) === 0; })[0]
+            : codeByName[p.name];
           var r = code && data.regions[code];
           if (r && r.drill) window.location.href = drill.replace('{code}', code);
         });

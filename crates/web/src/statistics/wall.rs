@@ -65,7 +65,8 @@ fn labels(t: &Tr) -> serde_json::Value {
         .into()
 }
 
-/// The stations with coordinates in `code`'s region that `scope` sees: `[[lng, lat, name]]`.
+/// The stations with coordinates in `code`'s region that `scope` sees: `[[lng, lat, name,
+/// region code]]`.
 pub(super) async fn station_points(
     c: &mut Conn,
     scope: &Scope,
@@ -87,7 +88,8 @@ pub(super) async fn station_points(
             Some(serde_json::json!([
                 s.lng_e6? as f64 / 1e6,
                 s.lat_e6? as f64 / 1e6,
-                s.name
+                s.name,
+                s.region_code
             ]))
         })
         .collect::<Vec<_>>()
