@@ -373,6 +373,8 @@ test('a city administrator puts visits on file, drills down the dashboard 株洲
     const chart = page.locator('[data-chart="chart-months"]');
     const texts = () => chart.evaluate((el) => el.querySelectorAll('svg text').length);
     const before = await texts();
+    // The region map sits above the charts: bring the chart into the window first.
+    await chart.scrollIntoViewIfNeeded();
     const box = await chart.boundingBox();
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.move(box.x + box.width / 2 + 5, box.y + box.height / 2 + 5);
