@@ -119,7 +119,8 @@ pub async fn serve(
     else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&bytes)[..8]));
+    let digest = hex::encode(Sha256::digest(&bytes));
+    let etag = format!("\"{}\"", digest.get(..16).unwrap_or(&digest));
     let cache = [
         (header::CACHE_CONTROL, "public, max-age=86400".to_owned()),
         (header::ETAG, etag.clone()),

@@ -216,36 +216,8 @@ pub async fn portal(
         .map(|(r, n)| (names.get(&r.key).cloned().unwrap_or(r.key), n))
         .collect();
     let map = portal_map(&mut c, &t, &state, &code, &children).await?;
-    // The directory: stations in the region, searched by name or address, a page at a time.
-    let q_text: String =
-        q.q.as_deref()
-            .unwrap_or("")
-            .trim()
-            .chars()
-            .take(50)
-            .collect();
-    let filter = stations::Filter {
-        q: Some(q_text.clone()),
-        ..Default::default()
-    };
-    let found = stations::list(
-        &mut c,
-        &region_scope,
-        &filter,
-        PageRequest::new(q.page, Some(DIRECTORY_PAGE)),
-    )
-    .await?;
+    let (stations, pager, q_text) = directory_page(&mut c, &t, &code, &q).await?;
     drop(c);
-    let pager = crate::ui::list::pager(
-        &t,
-        &found,
-        "/public",
-        &[
-            ("region", url_code(&code).to_owned()),
-            ("q", q_text.clone()),
-        ],
-    );
-    let stations = directory(&t, found.items);
     let title = t.get("portal.title");
     Ok(page(
         StatusCode::OK,
@@ -295,6 +267,43 @@ fn kind_figures(t: &Tr, kinds: &[Row], threshold: i64) -> Vec<(String, String, S
         .zip(n.into_iter().zip(p))
         .map(|(k, (n, p))| (t.get(&format!("service.kind.{k}")).to_owned(), n, p))
         .collect()
+}
+
+/// A page of the station directory of `code`'s region, searched by name or address: the rows,
+/// the pager and the search text.
+async fn directory_page(
+    c: &mut Conn,
+    t: &Tr,
+    code: &str,
+    q: &PublicQuery,
+) -> WebResult<(Vec<PublicStation>, crate::ui::list::Pager, String)> {
+    // The directory: stations in the region, searched by name or address, a page at a time.
+    let q_text: String =
+        q.q.as_deref()
+            .unwrap_or("")
+            .trim()
+            .chars()
+            .take(50)
+            .collect();
+    let filter = stations::Filter {
+        q: Some(q_text.clone()),
+        ..Default::default()
+    };
+    let found = stations::list(
+        c,
+        &region_scope(code),
+        &filter,
+        PageRequest::new(q.page, Some(DIRECTORY_PAGE)),
+    )
+    .await?;
+    let pager = crate::ui::list::pager(
+        t,
+        &found,
+        "/public",
+        &[("region", url_code(code).to_owned()), ("q", q_text.clone())],
+    );
+    let stations = directory(t, found.items);
+    Ok((stations, pager, q_text))
 }
 
 /// The station directory's rows.
