@@ -373,6 +373,8 @@ test('a city administrator puts visits on file, drills down the dashboard 株洲
     const chart = page.locator('[data-chart="chart-months"]');
     const texts = () => chart.evaluate((el) => el.querySelectorAll('svg text').length);
     const before = await texts();
+    // The region map sits above the charts: bring the chart into the window first.
+    await chart.scrollIntoViewIfNeeded();
     const box = await chart.boundingBox();
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.move(box.x + box.width / 2 + 5, box.y + box.height / 2 + 5);
@@ -464,12 +466,12 @@ test('a city administrator puts visits on file, drills down the dashboard 株洲
     await expectCharts(page);
   });
 
-  await step('大屏 (#wall-link): /stats/4302/wall fills the window, the same figures and charts', async () => {
+  await step('大屏 (#wall-link): /stats/4302/wall fills the window with the map, the same figures and the ranking', async () => {
     const res = await clickAndWait(page, page.locator('#wall-link'));
     assertStatus(res, 200, `GET /stats/${CITY}/wall`);
     assertPath(page, `/stats/${CITY}/wall`);
-    await assertVisible(page, '#dashboard.wall');
-    const box = await page.locator('#dashboard.wall').boundingBox();
+    await assertVisible(page, '#wall.wall-screen');
+    const box = await page.locator('#wall').boundingBox();
     const viewport = page.viewportSize();
     assert.deepEqual(
       [box.x, box.y, Math.round(box.width), Math.round(box.height)],
@@ -478,14 +480,16 @@ test('a city administrator puts visits on file, drills down the dashboard 株洲
     );
     await assertText(page, '#kpi-records', String(ALL_VISITS));
     assert.equal(await page.locator('#wall-link').count(), 0, 'no 大屏 link on the wall display');
-    await expectCharts(page);
+    await eventually(async () => assert.equal(await page.locator('#region-map').getAttribute('data-map-ready'), '1', 'the map is drawn'));
+    const first = await page.locator('#wall-ranking li').first().innerText();
+    assert.match(first, /荷塘区/, `荷塘区 ranks first by 服务记录: ${first}`);
   });
 
   await step('退出大屏 leads back to the dashboard', async () => {
-    const res = await clickAndWait(page, page.locator('#dashboard.wall a', { hasText: '退出大屏' }));
+    const res = await clickAndWait(page, page.locator('#wall a', { hasText: '退出大屏' }));
     assertStatus(res, 200, `GET /stats/${CITY}`);
     assertPath(page, `/stats/${CITY}`);
-    assert.equal(await page.locator('#dashboard.wall').count(), 0, 'not the wall display any more');
+    assert.equal(await page.locator('#wall').count(), 0, 'not the wall display any more');
     await assertVisible(page, '#wall-link');
   });
 
@@ -522,7 +526,7 @@ test('without signing in: the public portal of 株洲市 (suppressed small cells
     assert.equal(await page.locator('form[action="/logout"]').count(), 0, 'nobody is signed in');
   });
 
-  await step('#public-stations: the directory lists both stations (address, hours, phone, 运营中); the map has two dots', async () => {
+  await step('#public-stations: the directory lists both stations (address, hours, phone, 运营中); the map has both', async () => {
     const rows = await rowsBy(page, '#public-stations', 0);
     assert.deepEqual(Object.keys(rows).sort(), [HEJIATU_STATION, YUETANG_STATION].sort(), 'the stations listed');
     const [, region, address, hours, phone, status] = rows[YUETANG_STATION];
@@ -531,7 +535,9 @@ test('without signing in: the public portal of 株洲市 (suppressed small cells
       { region: '湖南省 / 株洲市 / 荷塘区 / 月塘街道', address: '月塘街道办事处一楼', hours: '周一至周五 8:30-17:30', phone: '0731-22880001', status: OPERATING },
       `the row of ${YUETANG_STATION}`,
     );
-    assert.equal(await page.locator('#station-map circle.map-dot').count(), 2, 'two stations on the map');
+    const map = JSON.parse(await page.locator('#region-map').getAttribute('data-map'));
+    assert.deepEqual(map.stations.map((x) => x[2]).sort(), [HEJIATU_STATION, YUETANG_STATION].sort(), 'two stations on the map');
+    await eventually(async () => assert.equal(await page.locator('#region-map').getAttribute('data-map-ready'), '1', 'the map is drawn'));
   });
 
   await step(`#public-regions: 芦淞区 "${SUPPRESSED}" (${visitsIn(LUSONG)} visit) and, so it cannot be had by subtraction, 荷塘区 "*"; the others 0`, async () => {

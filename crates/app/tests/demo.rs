@@ -624,3 +624,43 @@ async fn the_demo_needs_have_proposed_confirmed_and_completed_matches() {
             .all(|m| m.service_id.is_some())
     );
 }
+
+/// Every demo station with coordinates stands inside its county's boundary on the bundled map
+/// (they used to be scattered at random over a rectangle, so neighbouring streets sat at opposite
+/// edges of the portal's map).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_stations_stand_inside_their_county() {
+    use shegong_store::network::stations;
+    use shegong_web::statistics::maps::{bundled_polygons, contains};
+    let demo = TestApp::new(shegong_store::testing::sqlite().await).await;
+    assert!(demo::seed(&demo.state).await.unwrap());
+    let mut c = demo.state.db.read().await.unwrap();
+    let list = stations::list(
+        &mut c,
+        &Scope::national(),
+        &stations::Filter::default(),
+        PageRequest {
+            page: 1,
+            per_page: 1000,
+        },
+    )
+    .await
+    .unwrap()
+    .items;
+    let mut placed = 0;
+    for s in list {
+        let (Some(x), Some(y)) = (s.lng_e6, s.lat_e6) else {
+            continue;
+        };
+        let county = &s.region_code[..6];
+        let polys = bundled_polygons(county).unwrap_or_else(|| panic!("no map of {county}"));
+        let p = (x as f64 / 1e6, y as f64 / 1e6);
+        assert!(
+            contains(&polys, p),
+            "{} at {p:?} is outside {county}",
+            s.name
+        );
+        placed += 1;
+    }
+    assert!(placed >= 100, "{placed} stations with coordinates");
+}

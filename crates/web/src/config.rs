@@ -41,6 +41,20 @@ pub struct Config {
     pub community: CommunityRules,
     /// Local rules of hotlines and tickets.
     pub hotline: HotlineRules,
+    /// Where the boundary maps come from.
+    pub maps: MapsConfig,
+}
+
+/// The boundary maps of the dashboards, the wall display and the portal.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MapsConfig {
+    /// A directory of GeoJSON files from an officially approved boundary set, one per region
+    /// (`43.json`: the province's cities, `4302.json`: the city's counties; each feature with
+    /// `properties.code` and `properties.name`). Empty: the bundled schematic set (示意图).
+    pub dir: String,
+    /// The approval number (审图号) of the set in `dir`, shown on every map drawn from it.
+    pub approval: String,
 }
 
 /// The 急难愁盼 ledger's rules that differ from place to place.
@@ -296,6 +310,7 @@ impl Default for Config {
             volunteers: VolunteerRules::default(),
             community: CommunityRules::default(),
             hotline: HotlineRules::default(),
+            maps: MapsConfig::default(),
         }
     }
 }
@@ -350,6 +365,12 @@ impl Config {
                     "community.issue_due.{region}: every allowance must be 1 minute or 1 hour to a year, or 1 to 260 working days"
                 ));
             }
+        }
+        if !self.maps.dir.is_empty() && self.maps.approval.trim().is_empty() {
+            return Err(
+                "maps.dir needs maps.approval, the approval number (审图号) of its boundary set"
+                    .into(),
+            );
         }
         self.hotline.validate()?;
         self.import.validate()

@@ -148,6 +148,25 @@ async fn seed_agencies(conn: &mut Conn, now: i64) -> anyhow::Result<Vec<String>>
     Ok(agencies)
 }
 
+/// A township station's place (longitude, latitude in millionths of a degree): a point inside its
+/// county's boundary on the bundled map, drawn from the township's code so it is the same on
+/// every run (the city centre if the county has no boundary).
+pub fn station_point(county: &str, town: &str) -> (i64, i64) {
+    use shegong_web::statistics::maps::{bbox, bundled_polygons, contains};
+    let polys = bundled_polygons(county).unwrap_or_default();
+    let mut r = Lcg(town.parse::<u64>().unwrap_or(1));
+    if let Some((x0, y0, x1, y1)) = bbox(&polys) {
+        for _ in 0..500 {
+            let x = x0 + (x1 - x0) * r.next(100_000) as f64 / 100_000.0;
+            let y = y0 + (y1 - y0) * r.next(100_000) as f64 / 100_000.0;
+            if contains(&polys, (x, y)) {
+                return ((x * 1e6).round() as i64, (y * 1e6).round() as i64);
+            }
+        }
+    }
+    (113_134_000, 27_827_000)
+}
+
 /// The station of township `town` (the `i`th), built and operating, with its funding,
 /// assessment and services; returns its id.
 async fn seed_station(
@@ -170,13 +189,17 @@ async fn seed_station(
     };
     let staff = 2 + rng.next(4) as i64;
     let built_year = 2021 + rng.next(3);
+    // The draws that once made random coordinates, kept so the rest of the demo stays the same.
+    rng.next(900_000);
+    rng.next(1_200_000);
+    let (lng, lat) = station_point(county, &town.code);
     let input = StationInput {
         tier: Tier::TownshipStation,
         region: RegionCode::parse(&town.code)?,
         name: format!("{}社会工作服务站", town.name),
         address: format!("{}{}党群服务中心二楼", county_name(county), town.name),
-        lng_e6: Some(113_134_000 + rng.next(900_000) as i64 - 450_000),
-        lat_e6: Some(27_300_000 + rng.next(1_200_000) as i64 - 200_000),
+        lng_e6: Some(lng),
+        lat_e6: Some(lat),
         host_premises: rng.pick(&["党群服务中心", "民政办", "养老服务中心"]).into(),
         mode: if direct { Mode::Direct } else { Mode::Purchase },
         operator_org_id: operator,

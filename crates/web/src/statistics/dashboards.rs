@@ -228,7 +228,7 @@ async fn add_community(
 }
 
 /// The indicators the drill-down table can rank by.
-const INDICATORS: [&str; 13] = [
+pub(super) const INDICATORS: [&str; 13] = [
     "records",
     "person_times",
     "hours",
@@ -244,7 +244,7 @@ const INDICATORS: [&str; 13] = [
     "issues_raised",
 ];
 
-fn indicator(f: &Figures, name: &str) -> i64 {
+pub(super) fn indicator(f: &Figures, name: &str) -> i64 {
     match name {
         "person_times" => f.person_times,
         "hours" => f.hours,
@@ -277,9 +277,9 @@ pub struct ChildRow {
 
 #[derive(Deserialize, Default)]
 pub struct DashQuery {
-    year: Option<i32>,
+    pub(super) year: Option<i32>,
     /// One of `INDICATORS`: rank the sub-regions.
-    sort: Option<String>,
+    pub(super) sort: Option<String>,
 }
 
 /// Everything a dashboard shows, read once for the page, the wall and the table exports.
@@ -573,14 +573,16 @@ struct DashPage {
     donated: String,
     disbursed: String,
     indicators: Vec<(String, String)>,
-    rate: Option<String>,
-    certified_rate: Option<String>,
+    /// Shares as (percentage, "part/all").
+    rate: Option<(String, String)>,
+    certified_rate: Option<(String, String)>,
     /// The small tables (staff, certificates, funding).
     tables: Vec<SmallTable>,
     charts: String,
     echarts: &'static str,
     charts_js: &'static str,
-    wall: bool,
+    /// The sub-regions on a map, where a boundary map covers the region.
+    map: Option<super::wall::MapBlock>,
     /// The monthly report's period picker: the month offered (the current month in the current
     /// year, December of a past year) and the latest month that may be chosen.
     report_month: String,
@@ -628,13 +630,7 @@ fn chart_options(t: &Tr, d: &Dash) -> String {
     .to_string()
 }
 
-async fn dashboard(
-    state: &AppState,
-    ctx: &Ctx,
-    code: &str,
-    q: &DashQuery,
-    wall: bool,
-) -> WebResult<Response> {
+async fn dashboard(state: &AppState, ctx: &Ctx, code: &str, q: &DashQuery) -> WebResult<Response> {
     let d = load(state, ctx, code, q).await?;
     let t = ctx.tr();
     let mut crumbs = vec![Crumb::link(t.get("menu.stats"), "/stats")];
@@ -647,9 +643,22 @@ async fn dashboard(
         }
     }
     crumbs.push(Crumb::here(d.title.clone()));
+    // The share as the figure, its parts in the label: "71.1%（226/318）" did not fit a card.
     let percent = |part: i64, all: i64| {
-        (all > 0).then(|| format!("{:.1}%（{part}/{all}）", part as f64 * 100.0 / all as f64))
+        (all > 0).then(|| {
+            (
+                format!("{:.1}%", part as f64 * 100.0 / all as f64),
+                format!("{part}/{all}"),
+            )
+        })
     };
+    let map = super::wall::dashboard_map(
+        state,
+        ctx,
+        &d,
+        format!("/stats/{{code}}?year={}&sort={}", d.year, d.sort),
+    )
+    .await?;
     let tables = ["wushe", "staff", "certificates", "funding"]
         .into_iter()
         .map(|name| SmallTable {
@@ -680,7 +689,7 @@ async fn dashboard(
             charts: chart_options(&t, &d),
             echarts: crate::http::assets::url("vendor/echarts.min.js"),
             charts_js: crate::http::assets::url("charts.js"),
-            wall,
+            map,
             report_month: if d.year == d.this_year {
                 this_month.clone()
             } else {
@@ -707,15 +716,5 @@ pub async fn region(
     Path(code): Path<String>,
     Query(q): Query<DashQuery>,
 ) -> WebResult<Response> {
-    dashboard(&state, &ctx, &code, &q, false).await
-}
-
-/// The full-screen display (大屏): the same figures, large, without the menu.
-pub async fn wall(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(code): Path<String>,
-    Query(q): Query<DashQuery>,
-) -> WebResult<Response> {
-    dashboard(&state, &ctx, &code, &q, true).await
+    dashboard(&state, &ctx, &code, &q).await
 }

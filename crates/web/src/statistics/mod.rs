@@ -3,10 +3,12 @@
 
 mod dashboards;
 mod exports;
+pub mod maps;
 pub(crate) mod open_data;
 mod portal;
 pub(crate) mod shared;
 mod tables;
+mod wall;
 
 use axum::Router;
 use axum::routing::get;
@@ -48,7 +50,9 @@ fn routes() -> Router<AppState> {
     Router::new()
         .route("/stats", get(dashboards::root))
         .route("/stats/{code}", get(dashboards::region))
-        .route("/stats/{code}/wall", get(dashboards::wall))
+        .route("/stats/{code}/wall", get(wall::wall))
+        .route("/stats/{code}/wall.json", get(wall::wall_json))
+        .route("/maps/{file}", get(maps::serve))
         .route("/stats/{code}/report.xlsx", get(exports::monthly_report))
         .route("/stats/{code}/table/{file}", get(exports::table_export))
         .route("/public", get(portal::portal))

@@ -11,7 +11,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use shegong_domain::Scope;
 use shegong_store::statistics::counters::{self, Dim, Regions, Row};
-use shegong_store::{PageRequest, network::regions, network::stations};
+use shegong_store::{Conn, PageRequest, network::regions, network::stations};
 
 use super::shared::{category_names, code_of, region_scope, url_code};
 use crate::http::auth::Ctx;
@@ -58,8 +58,6 @@ pub struct PublicStation {
     pub phone: String,
     pub open_hours: String,
     pub status: String,
-    /// SVG coordinates on the map, when the station has coordinates.
-    pub xy: Option<(i64, i64)>,
 }
 
 #[derive(Template)]
@@ -75,12 +73,83 @@ struct PublicPage {
     people: Vec<(String, String)>,
     threshold: i64,
     year: String,
-    has_map: bool,
+    /// The sub-regions on a boundary map, where one covers the region.
+    map: Option<super::wall::MapBlock>,
+    /// The directory's search text and pages.
+    q: String,
+    pager: crate::ui::list::Pager,
+    echarts: &'static str,
+    charts_js: &'static str,
 }
 
 #[derive(Deserialize, Default)]
 pub struct PublicQuery {
     region: Option<String>,
+    /// Directory search: station name or address.
+    q: Option<String>,
+    page: Option<i64>,
+}
+
+/// The directory's rows on a page.
+const DIRECTORY_PAGE: i64 = 20;
+
+/// The portal's map: sub-regions coloured by stations (or by the suppressed figures: a suppressed
+/// cell is not coloured), every station with coordinates, a click opens the sub-region's portal.
+async fn portal_map(
+    c: &mut Conn,
+    t: &Tr,
+    state: &AppState,
+    code: &str,
+    children: &[(String, String, String, String)],
+) -> WebResult<Option<super::wall::MapBlock>> {
+    let Some(view) = super::maps::view(&state.config, t, code) else {
+        return Ok(None);
+    };
+    let points = super::wall::station_points(c, &region_scope(code), code).await?;
+    let all = points.as_array().cloned().unwrap_or_default();
+    let (_, by_child) = shegong_store::network::coverage::coverage(
+        c,
+        &Scope::national(),
+        (!code.is_empty()).then_some(code),
+        &today(state.now()),
+    )
+    .await?;
+    let mut regions = serde_json::Map::new();
+    let num = |s: &str| s.parse::<i64>().ok();
+    for (child, name, n, p) in children {
+        let count = by_child
+            .iter()
+            .find(|f| f.code == *child)
+            .map_or(0, |f| f.operating);
+        regions.insert(
+            child.clone(),
+            serde_json::json!({
+                "name": name, "drill": true,
+                "v": {"stations": count, "records": num(n), "person_times": num(p)},
+                "t": {"stations": count.to_string(), "records": n, "person_times": p},
+            }),
+        );
+    }
+    let inds = ["stations", "records", "person_times"];
+    let label = |i: &str| {
+        if i == "stations" {
+            t.get("stats.ind.operating").to_owned()
+        } else {
+            t.get(&format!("stats.ind.{i}")).to_owned()
+        }
+    };
+    let labels: serde_json::Map<String, serde_json::Value> = inds
+        .iter()
+        .map(|i| ((*i).to_owned(), label(i).into()))
+        .collect();
+    Ok(Some(super::wall::MapBlock {
+        view,
+        data: serde_json::json!({"labels": labels, "regions": regions, "stations": all})
+            .to_string(),
+        indicator: "stations".into(),
+        indicators: inds.iter().map(|i| ((*i).to_owned(), label(i))).collect(),
+        drill: "/public?region={code}".into(),
+    }))
 }
 
 /// The portal: a region's stations (directory and a map drawn from their coordinates, no map
@@ -132,7 +201,7 @@ pub async fn portal(
         .collect();
     let records = suppress_group(&sums.iter().map(|s| s.0).collect::<Vec<_>>(), threshold);
     let person_times = suppress_group(&sums.iter().map(|s| s.1).collect::<Vec<_>>(), threshold);
-    let children = kids
+    let children: Vec<(String, String, String, String)> = kids
         .into_iter()
         .zip(records.into_iter().zip(person_times))
         .map(|(k, (n, p))| (k.code, k.name, n, p))
@@ -146,20 +215,9 @@ pub async fn portal(
         .zip(shown)
         .map(|(r, n)| (names.get(&r.key).cloned().unwrap_or(r.key), n))
         .collect();
-    // The directory: stations in the region (at most 500 on a page; narrow the region for more).
-    let list = stations::list(
-        &mut c,
-        &region_scope,
-        &stations::Filter::default(),
-        PageRequest {
-            page: 1,
-            per_page: 500,
-        },
-    )
-    .await?
-    .items;
+    let map = portal_map(&mut c, &t, &state, &code, &children).await?;
+    let (stations, pager, q_text) = directory_page(&mut c, &t, &code, &q).await?;
     drop(c);
-    let (stations, has_map) = directory(&t, list);
     let title = t.get("portal.title");
     Ok(page(
         StatusCode::OK,
@@ -172,7 +230,11 @@ pub async fn portal(
             code: url_code(&code).to_owned(),
             place,
             children,
-            has_map,
+            map,
+            q: q_text,
+            pager,
+            echarts: crate::http::assets::url("vendor/echarts.min.js"),
+            charts_js: crate::http::assets::url("charts.js"),
             stations,
             kinds: kind_figures(&t, &kinds, threshold),
             people,
@@ -207,31 +269,47 @@ fn kind_figures(t: &Tr, kinds: &[Row], threshold: i64) -> Vec<(String, String, S
         .collect()
 }
 
-/// The station directory, with each station's place on the map (an SVG of 600 × 400 fitted to
-/// the stations' coordinates), and whether any station has coordinates.
-fn directory(t: &Tr, list: Vec<stations::Station>) -> (Vec<PublicStation>, bool) {
-    let coords: Vec<(i64, i64)> = list
-        .iter()
-        .filter_map(|s| Some((s.lng_e6?, s.lat_e6?)))
-        .collect();
-    let (min_x, max_x) = coords
-        .iter()
-        .fold((i64::MAX, i64::MIN), |a, c| (a.0.min(c.0), a.1.max(c.0)));
-    let (min_y, max_y) = coords
-        .iter()
-        .fold((i64::MAX, i64::MIN), |a, c| (a.0.min(c.1), a.1.max(c.1)));
-    let project = |lng: i64, lat: i64| -> (i64, i64) {
-        let w = (max_x - min_x).max(1);
-        let h = (max_y - min_y).max(1);
-        (20 + (lng - min_x) * 560 / w, 20 + (max_y - lat) * 360 / h)
+/// A page of the station directory of `code`'s region, searched by name or address: the rows,
+/// the pager and the search text.
+async fn directory_page(
+    c: &mut Conn,
+    t: &Tr,
+    code: &str,
+    q: &PublicQuery,
+) -> WebResult<(Vec<PublicStation>, crate::ui::list::Pager, String)> {
+    // The directory: stations in the region, searched by name or address, a page at a time.
+    let q_text: String =
+        q.q.as_deref()
+            .unwrap_or("")
+            .trim()
+            .chars()
+            .take(50)
+            .collect();
+    let filter = stations::Filter {
+        q: Some(q_text.clone()),
+        ..Default::default()
     };
-    let stations: Vec<PublicStation> = list
-        .into_iter()
+    let found = stations::list(
+        c,
+        &region_scope(code),
+        &filter,
+        PageRequest::new(q.page, Some(DIRECTORY_PAGE)),
+    )
+    .await?;
+    let pager = crate::ui::list::pager(
+        t,
+        &found,
+        "/public",
+        &[("region", url_code(code).to_owned()), ("q", q_text.clone())],
+    );
+    let stations = directory(t, found.items);
+    Ok((stations, pager, q_text))
+}
+
+/// The station directory's rows.
+fn directory(t: &Tr, list: Vec<stations::Station>) -> Vec<PublicStation> {
+    list.into_iter()
         .map(|s| PublicStation {
-            xy: match (s.lng_e6, s.lat_e6) {
-                (Some(x), Some(y)) => Some(project(x, y)),
-                _ => None,
-            },
             region: shegong_domain::network::region::display_path(s.region_path.split('/')),
             status: t.get(&format!("station.status.{}", s.status)).to_owned(),
             name: s.name,
@@ -239,8 +317,7 @@ fn directory(t: &Tr, list: Vec<stations::Station>) -> (Vec<PublicStation>, bool)
             phone: s.phone,
             open_hours: s.open_hours,
         })
-        .collect();
-    (stations, !coords.is_empty())
+        .collect()
 }
 
 /// Open data of the portal: service figures of the year per sub-region, suppressed.

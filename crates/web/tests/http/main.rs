@@ -26,6 +26,7 @@ mod import_volunteers;
 mod indicator_trees;
 mod indicators;
 mod inspections;
+mod maps;
 mod matching;
 mod people;
 mod people_scope;
