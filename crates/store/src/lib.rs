@@ -36,6 +36,7 @@ pub mod sql;
 mod sql;
 pub mod statistics;
 pub mod timebank;
+pub mod todo;
 pub mod volunteers;
 pub mod workforce;
 

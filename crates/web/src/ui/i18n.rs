@@ -363,6 +363,8 @@ mod tests {
         all.extend(emergency_families());
         all.extend(hotline_families());
         all.extend(matching_families());
+        use shegong_store::todo::Kind;
+        all.push(("todo.kind", codes(&Kind::ALL, Kind::as_str)));
         all
     }
 
