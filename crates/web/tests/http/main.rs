@@ -36,6 +36,7 @@ mod staff;
 mod stations;
 mod stats;
 mod timebank;
+mod todo;
 mod twofactor;
 mod uploads;
 mod users_audit;
