@@ -21,6 +21,7 @@ pub mod keycheck;
 pub mod matching;
 pub mod migrate;
 pub mod network;
+pub mod notify;
 pub mod people;
 pub mod purchase;
 pub mod reseal;

@@ -547,12 +547,22 @@ pub async fn queue(conn: &mut AnyConnection, w: &Who) -> StoreResult<Vec<Group>>
     Ok(out)
 }
 
-/// How many items the user's queue holds in all, and how many are overdue (the bell).
-pub async fn total(conn: &mut AnyConnection, w: &Who) -> StoreResult<(i64, i64)> {
-    let mut all = (0, 0);
+/// Each kind of work that applies to the user with anything in it: (kind, count, overdue).
+pub async fn counts(conn: &mut AnyConnection, w: &Who) -> StoreResult<Vec<(Kind, i64, i64)>> {
+    let mut out = Vec::new();
     for s in applying(w) {
         let (n, late) = count(conn, w, s).await?;
-        all = (all.0 + n, all.1 + late);
+        if n > 0 {
+            out.push((s.kind, n, late));
+        }
     }
-    Ok(all)
+    Ok(out)
+}
+
+/// How many items the user's queue holds in all, and how many are overdue (the bell).
+pub async fn total(conn: &mut AnyConnection, w: &Who) -> StoreResult<(i64, i64)> {
+    Ok(counts(conn, w)
+        .await?
+        .into_iter()
+        .fold((0, 0), |(n, late), (_, a, b)| (n + a, late + b)))
 }

@@ -41,6 +41,35 @@ pub struct Config {
     pub community: CommunityRules,
     /// Local rules of hotlines and tickets.
     pub hotline: HotlineRules,
+    /// The notifier and its outside channels.
+    pub notify: NotifyConfig,
+}
+
+/// `[notify]`: how often the notifier looks at every to-do queue, the address links point to,
+/// and the outside channels (each off until its section is given).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// Minutes between looks at every account's queue; 0 turns notifications off.
+    pub scan_minutes: u64,
+    /// The address users open the platform at, e.g. `https://shegong.mz.example.gov.cn`
+    /// (prefixed to links sent by e-mail, webhook and SMS).
+    pub base_url: String,
+    pub email: Option<crate::notifications::channels::EmailConfig>,
+    pub webhook: Option<crate::notifications::channels::WebhookConfig>,
+    pub sms: Option<crate::notifications::channels::SmsConfig>,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        Self {
+            scan_minutes: 10,
+            base_url: "http://127.0.0.1:8080".into(),
+            email: None,
+            webhook: None,
+            sms: None,
+        }
+    }
 }
 
 /// The 急难愁盼 ledger's rules that differ from place to place.
@@ -296,6 +325,7 @@ impl Default for Config {
             volunteers: VolunteerRules::default(),
             community: CommunityRules::default(),
             hotline: HotlineRules::default(),
+            notify: NotifyConfig::default(),
         }
     }
 }

@@ -218,7 +218,10 @@ db_test!(a_returned_plan_moves_between_the_two_queues, |db| {
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(ids(&db, &approver, Kind::PlanApproval).await, [id.clone()]);
+    assert_eq!(
+        ids(&db, &approver, Kind::PlanApproval).await,
+        std::slice::from_ref(&id)
+    );
     assert!(
         ids(&db, &who(&v, true, true), Kind::PlanApproval)
             .await
@@ -243,7 +246,10 @@ db_test!(a_returned_plan_moves_between_the_two_queues, |db| {
     .unwrap();
     tx.commit().await.unwrap();
     assert!(ids(&db, &approver, Kind::PlanApproval).await.is_empty());
-    assert_eq!(ids(&db, &mine, Kind::PlanReturned).await, [id.clone()]);
+    assert_eq!(
+        ids(&db, &mine, Kind::PlanReturned).await,
+        std::slice::from_ref(&id)
+    );
 
     let mut tx = db.begin().await.unwrap();
     cases::submit_plan(
@@ -263,7 +269,10 @@ db_test!(a_returned_plan_moves_between_the_two_queues, |db| {
         ids(&db, &mine, Kind::PlanReturned).await.is_empty(),
         "resubmitted"
     );
-    assert_eq!(ids(&db, &approver, Kind::PlanApproval).await, [id.clone()]);
+    assert_eq!(
+        ids(&db, &approver, Kind::PlanApproval).await,
+        std::slice::from_ref(&id)
+    );
 
     let mut tx = db.begin().await.unwrap();
     cases::decide(&mut tx, &sv, &k, &id, true, "同意", &boss, TODAY, NOW + 3)

@@ -148,6 +148,7 @@ impl Fixtures {
                     "tickets" => "ticket",
                     "needs" => "need",
                     "matches" => "match",
+                    "notifications" => "notification",
                     _ => return None,
                 }
             }
@@ -1563,7 +1564,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     ids.insert("resident", vec![resident]);
     ids.insert("case", vec![case]);
     ids.insert("service", vec![service]);
-    ids.insert("user", vec![user_id]);
+    notification_fixtures(app, &mut ids, user_id).await;
     let (worker, supervisor) = worker_accounts(app).await;
     duty_fixtures(api, &mut ids, &worker).await;
     ids.insert("worker", vec![worker]);
@@ -1575,6 +1576,33 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
             .to_vec(),
     );
     Fixtures { ids }
+}
+
+/// The fuzzing account, and notifications in its inbox to mark read.
+async fn notification_fixtures(
+    app: &TestApp,
+    ids: &mut BTreeMap<&'static str, Vec<String>>,
+    user_id: String,
+) {
+    let mut tx = app.state.db.begin().await.unwrap();
+    let mut out = Vec::new();
+    for _ in 0..3 {
+        let id = shegong_store::notify::post(
+            &mut tx,
+            &user_id,
+            "visit",
+            "您有 1 项应探访的服务对象",
+            "/todo",
+            &[],
+            app.state.now(),
+        )
+        .await
+        .unwrap();
+        out.push(id);
+    }
+    tx.commit().await.unwrap();
+    ids.insert("notification", out);
+    ids.insert("user", vec![user_id]);
 }
 
 /// A social worker of the township and a supervisor of the county.

@@ -26,6 +26,7 @@ mod indicator_trees;
 mod indicators;
 mod inspections;
 mod matching;
+mod notifications;
 mod people;
 mod people_scope;
 mod projects;

@@ -144,7 +144,7 @@ app_test!(a_returned_plan_is_flagged_for_the_worker, |app| {
         .select(&scraper::Selector::parse(".todo-group[data-kind=plan_returned] a").unwrap())
         .filter_map(|a| a.value().attr("href").map(str::to_owned))
         .collect();
-    assert_eq!(returned, [href.clone()]);
+    assert_eq!(returned, std::slice::from_ref(&href));
     let count = worker.get("/api/v1/todo/count").await.json();
     assert!(count["total"].as_i64().unwrap() >= 1, "{count}");
 
