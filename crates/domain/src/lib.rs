@@ -14,6 +14,7 @@ pub mod hotline;
 pub mod matching;
 pub mod money;
 pub mod network;
+pub mod notify;
 pub mod people;
 pub mod purchase;
 pub mod scope;

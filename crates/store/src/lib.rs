@@ -21,6 +21,7 @@ pub mod keycheck;
 pub mod matching;
 pub mod migrate;
 pub mod network;
+pub mod notify;
 pub mod people;
 pub mod purchase;
 pub mod reseal;
@@ -36,6 +37,7 @@ pub mod sql;
 mod sql;
 pub mod statistics;
 pub mod timebank;
+pub mod todo;
 pub mod volunteers;
 pub mod workforce;
 

@@ -66,6 +66,16 @@ sealed_columns![
         crate::hotline::tickets::PHONE_FIELD
     ),
     (
+        "notification_settings",
+        "email_sealed",
+        crate::notify::EMAIL_FIELD
+    ),
+    (
+        "notification_settings",
+        "mobile_sealed",
+        crate::notify::MOBILE_FIELD
+    ),
+    (
         "twofactor_secrets",
         "secret_sealed",
         crate::admin::twofactor::SECRET_FIELD

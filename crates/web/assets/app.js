@@ -766,14 +766,42 @@
   }
 
   // ---------------------------------------------------------------------
+  // The to-do bell: the count comes from the API after the page is shown, so no page waits
+  // for the queue's reads.
+  // ---------------------------------------------------------------------
+
+  function loadBell() {
+    var bell = document.getElementById('todo-bell');
+    if (!bell || !window.fetch) {
+      return;
+    }
+    fetch('/api/v1/todo/count', { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (c) {
+        if (!c || typeof c.total !== 'number') {
+          return;
+        }
+        var badge = bell.querySelector('.bell-count');
+        badge.textContent = c.total > 99 ? '99+' : String(c.total);
+        badge.hidden = c.total === 0;
+        bell.classList.toggle('bell-overdue', c.overdue > 0);
+        bell.title = (bell.dataset.label || '').replace('{n}', String(c.total));
+        bell.setAttribute('aria-label', bell.title);
+      })
+      .catch(function () { /* the bell stays without a count */ });
+  }
+
+  // ---------------------------------------------------------------------
   // Start
   // ---------------------------------------------------------------------
 
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', function () {
       init(document);
+      loadBell();
     });
   } else {
     init(document);
+    loadBell();
   }
 }());

@@ -43,6 +43,35 @@ pub struct Config {
     pub hotline: HotlineRules,
     /// Where the boundary maps come from.
     pub maps: MapsConfig,
+    /// The notifier and its outside channels.
+    pub notify: NotifyConfig,
+}
+
+/// `[notify]`: how often the notifier looks at every to-do queue, the address links point to,
+/// and the outside channels (each off until its section is given).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// Minutes between looks at every account's queue; 0 turns notifications off.
+    pub scan_minutes: u64,
+    /// The address users open the platform at, e.g. `https://shegong.mz.example.gov.cn`
+    /// (prefixed to links sent by e-mail, webhook and SMS).
+    pub base_url: String,
+    pub email: Option<crate::notifications::channels::EmailConfig>,
+    pub webhook: Option<crate::notifications::channels::WebhookConfig>,
+    pub sms: Option<crate::notifications::channels::SmsConfig>,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        Self {
+            scan_minutes: 10,
+            base_url: "http://127.0.0.1:8080".into(),
+            email: None,
+            webhook: None,
+            sms: None,
+        }
+    }
 }
 
 /// The boundary maps of the dashboards, the wall display and the portal.
@@ -311,6 +340,7 @@ impl Default for Config {
             community: CommunityRules::default(),
             hotline: HotlineRules::default(),
             maps: MapsConfig::default(),
+            notify: NotifyConfig::default(),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod http;
 pub mod import;
 pub mod matching;
 pub mod network;
+pub mod notifications;
 pub mod people;
 pub mod purchase;
 pub mod statistics;
@@ -52,6 +53,7 @@ use http::{api, assets, auth, csrf, input, metrics, ops, render};
 /// The capability areas, in menu order. A new area is one more line here.
 pub const AREAS: &[http::area::Area] = &[
     workbench::AREA,
+    notifications::AREA,
     statistics::AREA,
     network::AREA,
     people::AREA,
@@ -236,6 +238,7 @@ impl App {
         let (tx, rx) = tokio::sync::watch::channel(false);
         let housekeeping = tokio::spawn(housekeeping(self.state.clone(), rx.clone()));
         let folding = tokio::spawn(fold_statistics(self.state.clone(), rx.clone()));
+        let notifying = tokio::spawn(notifications::notifier::run(self.state.clone(), rx.clone()));
         if let Some(l) = self.metrics_listener {
             let metrics = Router::new()
                 .route("/metrics", get(metrics::endpoint))
@@ -261,6 +264,7 @@ impl App {
         .await?;
         housekeeping.abort();
         folding.abort();
+        notifying.abort();
         let _ = shegong_store::statistics::counters::fold(&self.state.db).await;
         self.state.db.close().await;
         Ok(())

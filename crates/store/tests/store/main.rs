@@ -30,6 +30,7 @@ mod staff;
 mod stations;
 mod stats;
 mod timebank;
+mod todo;
 mod users;
 mod visit_earn;
 mod volunteers;

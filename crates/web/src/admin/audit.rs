@@ -276,6 +276,7 @@ pub const ENTITIES: &[&str] = &[
     "stats_table",
     "need",
     "match",
+    "notification_settings",
     "community_list",
     "resource",
 ];

@@ -370,6 +370,14 @@ mod tests {
         all.extend(emergency_families());
         all.extend(hotline_families());
         all.extend(matching_families());
+        use shegong_store::todo::Kind;
+        all.push(("todo.kind", codes(&Kind::ALL, Kind::as_str)));
+        let mut channels = codes(
+            &shegong_domain::notify::ChannelKind::ALL,
+            shegong_domain::notify::ChannelKind::as_str,
+        );
+        channels.push("in_app".into());
+        all.push(("notify.channel", channels));
         all
     }
 

@@ -35,6 +35,8 @@ struct HomePage {
     links: Vec<Link>,
     /// The sign-in before this one, with its client address if known ("—" at the first).
     previous_login: String,
+    /// What waits for this user (待办), read from the records.
+    todo: super::todo::Todo,
 }
 
 pub async fn home(
@@ -69,6 +71,7 @@ pub async fn home(
     }
     let previous = audit::previous_login(&mut c, &u.user.id).await?;
     drop(c);
+    let todo = super::todo::load(&state, &ctx, false).await?;
     let mut links = Vec::new();
     for (key, href, perm) in [
         ("menu.regions", "/regions", Some(Permission::ReadData)),
@@ -112,6 +115,7 @@ pub async fn home(
                 Some((at, None)) => t.datetime(at),
                 None => t.opt_datetime(None::<i64>),
             },
+            todo,
         },
     ))
 }

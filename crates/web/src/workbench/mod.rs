@@ -1,20 +1,35 @@
-//! The workbench: the home page every signed-in user lands on.
+//! The workbench: the home page every signed-in user lands on, and their to-do queue.
 
 pub mod home;
+pub mod todo;
 
 use axum::Router;
 use axum::routing::get;
+use utoipa::OpenApi;
 
 use crate::http::area::{Area, MenuSection, messages};
 
 pub const AREA: Area = Area {
     messages: messages!("workbench"),
     importers: &[],
-    routes: || Router::new().route("/", get(home::home)),
-    api: || utoipa::openapi::OpenApiBuilder::new().build(),
+    routes: || {
+        Router::new()
+            .route("/", get(home::home))
+            .route("/todo", get(todo::todo_page))
+            .route("/api/v1/todo", get(todo::api_todo))
+            .route("/api/v1/todo/count", get(todo::api_count))
+    },
+    api: || Api::openapi(),
     menu: &[MenuSection {
         rank: 10,
         group: "menu.group.workbench",
-        entries: &[("menu.home", "/", None)],
+        entries: &[("menu.home", "/", None), ("menu.todo", "/todo", None)],
     }],
 };
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(todo::api_todo, todo::api_count),
+    tags((name = "workbench", description = "待办: the caller's to-do queue, read from the records"))
+)]
+struct Api;

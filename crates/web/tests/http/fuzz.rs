@@ -148,6 +148,7 @@ impl Fixtures {
                     "tickets" => "ticket",
                     "needs" => "need",
                     "matches" => "match",
+                    "notifications" => "notification",
                     _ => return None,
                 }
             }
@@ -1565,7 +1566,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     ids.insert("resident", vec![resident]);
     ids.insert("case", vec![case_at_evaluation(app, case).await]);
     ids.insert("service", vec![service]);
-    ids.insert("user", vec![user_id]);
+    notification_fixtures(app, &mut ids, user_id).await;
     let (worker, supervisor) = worker_accounts(app).await;
     duty_fixtures(api, &mut ids, &worker).await;
     ids.insert("worker", vec![worker]);
@@ -1616,6 +1617,33 @@ async fn checklist_items(api: &mut Client, station: &str) -> Vec<String> {
         .iter()
         .map(|i| i["item_id"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// The fuzzing account, and notifications in its inbox to mark read.
+async fn notification_fixtures(
+    app: &TestApp,
+    ids: &mut BTreeMap<&'static str, Vec<String>>,
+    user_id: String,
+) {
+    let mut tx = app.state.db.begin().await.unwrap();
+    let mut out = Vec::new();
+    for _ in 0..3 {
+        let id = shegong_store::notify::post(
+            &mut tx,
+            &user_id,
+            "visit",
+            "您有 1 项应探访的服务对象",
+            "/todo",
+            &[],
+            app.state.now(),
+        )
+        .await
+        .unwrap();
+        out.push(id);
+    }
+    tx.commit().await.unwrap();
+    ids.insert("notification", out);
+    ids.insert("user", vec![user_id]);
 }
 
 /// A social worker of the township and a supervisor of the county.
