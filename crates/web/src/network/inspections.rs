@@ -40,7 +40,10 @@ pub struct HomeQuery {
     /// `open`, `overdue`, or a rectification status.
     state: Option<String>,
     region: Option<String>,
+    /// `deadline`, `status` or `updated` (`-` for descending).
+    sort: Option<String>,
     page: Option<i64>,
+    per_page: Option<i64>,
     notice: Option<String>,
 }
 
@@ -76,6 +79,7 @@ async fn index(
         station_id: None,
         state: Some(q.state.clone().unwrap_or_else(|| "open".into())),
         region: q.region.clone(),
+        sort: shegong_store::Sort::parse(q.sort.as_deref(), inspections::RECT_SORTS),
     };
     let mut c = state.db.read().await?;
     let plans = inspections::plans(&mut c, &scope).await?;
@@ -84,7 +88,7 @@ async fn index(
         &scope,
         &filter,
         &today_s,
-        PageRequest::new(q.page, Some(50)),
+        PageRequest::sized(q.page, Some(q.per_page.unwrap_or(50))),
     )
     .await?;
     let visits = inspections::visits(
@@ -98,9 +102,12 @@ async fn index(
     .items;
     drop(c);
     let state_s = filter.state.clone().unwrap_or_default();
+    let [sort, size] = crate::ui::list::table_pairs(filter.sort, q.per_page);
     let pairs = vec![
         ("state", state_s.clone()),
         ("region", q.region.clone().unwrap_or_default()),
+        sort,
+        size,
     ];
     let title = t.get("menu.inspections");
     let status = form_status(&errors);
@@ -111,7 +118,7 @@ async fn index(
             base: Base::new(ctx, title, vec![Crumb::here(title)])
                 .with_notice(&t, q.notice.as_deref()),
             plans,
-            pager: pager(&t, &data, "/inspections", &pairs),
+            pager: pager(&t, &data, "/inspections", &pairs)?,
             rects: data.items,
             state: state_s,
             region: q.region.unwrap_or_default(),

@@ -10,6 +10,7 @@ pub mod indicators;
 pub mod inspections;
 pub mod org_links;
 pub mod orgs;
+pub mod rect_batch;
 pub mod regions;
 pub mod station_page;
 pub mod station_progress;
@@ -79,6 +80,7 @@ pub const AREA: Area = Area {
     coverage::api_coverage,
     inspections::api_list,
     inspections::api_void,
+    rect_batch::api_close,
 ))]
 struct Api;
 
@@ -182,4 +184,12 @@ fn routes() -> Router<AppState> {
         )
         .route("/api/v1/inspections", get(inspections::api_list))
         .route("/api/v1/inspections/{id}/void", post(inspections::api_void))
+        .route(
+            "/inspections/rectifications/batch/close",
+            post(rect_batch::page_close),
+        )
+        .route(
+            "/api/v1/rectifications/batch/close",
+            post(rect_batch::api_close),
+        )
 }

@@ -2,6 +2,7 @@
 //! rules, cases through their stages, service records, and the worker's own page (`/my`).
 
 pub mod api;
+pub mod batch;
 pub mod case_steps;
 pub mod cases;
 pub mod households;
@@ -56,6 +57,7 @@ pub const AREA: Area = Area {
     api::api_services,
     api::api_service,
     api::api_record_service,
+    batch::api_assign,
 ))]
 struct Api;
 
@@ -68,6 +70,8 @@ fn routes() -> Router<AppState> {
         )
         .route("/residents/new", get(residents::new_form))
         .route("/residents/export.xlsx", get(resident_list::export))
+        .route("/residents/batch/assign", post(batch::page_assign))
+        .route("/api/v1/residents/batch/assign", post(batch::api_assign))
         .route(
             "/residents/{id}",
             get(resident_file::detail_page).post(residents::update),

@@ -35,6 +35,7 @@ mod security;
 mod staff;
 mod stations;
 mod stats;
+mod tables;
 mod timebank;
 mod twofactor;
 mod uploads;
