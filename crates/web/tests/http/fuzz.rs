@@ -176,6 +176,8 @@ impl Fixtures {
             // Instalments are numbered from 1 in plan order.
             "seq" => return Some(json!(1)),
             "resident" | "resident_id" | "resident_ids" => "resident",
+            "ids" if path.starts_with("/api/v1/residents/") => "resident",
+            "ids" if path.starts_with("/api/v1/rectifications/") => "rectification",
             "case_id" => "case",
             "worker_user_id" | "assignee_user_id" | "user_id" => "worker",
             "hotline_id" => "hotline",
@@ -1557,7 +1559,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     ids.insert("fill", vec![fill]);
     ids.insert("linked_org", vec![linked_org]);
     ids.insert("org", vec![org]);
-    ids.insert("inspection", inspection_fixtures(app, &station).await);
+    inspection_fixtures(app, &station, &mut ids).await;
     ids.insert("station", vec![station]);
     ids.insert("staff", vec![staff]);
     ids.insert("resident", vec![resident]);
@@ -1589,11 +1591,17 @@ async fn worker_accounts(app: &TestApp) -> (String, String) {
 }
 
 /// Inspections of the station (no API records one), each of which may be voided once.
-async fn inspection_fixtures(app: &TestApp, station: &str) -> Vec<String> {
-    use shegong_store::network::inspections::{self, VisitInput};
+async fn inspection_fixtures(
+    app: &TestApp,
+    station: &str,
+    ids: &mut BTreeMap<&'static str, Vec<String>>,
+) {
+    use shegong_domain::network::station::Rectification;
+    use shegong_store::network::inspections::{self, RectificationInput, VisitInput};
     let mut out = Vec::new();
+    let scope = shegong_domain::Scope::national();
     let mut tx = app.state.db.begin().await.unwrap();
-    for day in 1..=5 {
+    for day in 1..=6 {
         let visit = VisitInput {
             plan_id: None,
             station_id: station.to_owned(),
@@ -1603,21 +1611,48 @@ async fn inspection_fixtures(app: &TestApp, station: &str) -> Vec<String> {
             lat_e6: None,
             findings: "台账不全".into(),
             results: vec![],
-            rectifications: vec![],
+            // A sixth visit (not offered for voiding) has a verified rectification: batch
+            // closing has one to close.
+            rectifications: (day == 6)
+                .then(|| RectificationInput {
+                    description: "补齐台账".into(),
+                    owner: "站长".into(),
+                    deadline: "2025-04-30".into(),
+                })
+                .into_iter()
+                .collect(),
         };
-        let id = inspections::record_visit(
-            &mut tx,
-            &shegong_domain::Scope::national(),
-            &visit,
-            "fuzz",
-            app.state.now(),
-        )
-        .await
-        .unwrap();
-        out.push(id);
+        let id = inspections::record_visit(&mut tx, &scope, &visit, "fuzz", app.state.now())
+            .await
+            .unwrap();
+        if day < 6 {
+            out.push(id);
+        }
+    }
+    let rects = inspections::rectifications(
+        &mut tx,
+        &scope,
+        &inspections::RectFilter::default(),
+        "2025-03-01",
+        shegong_store::PageRequest::default(),
+    )
+    .await
+    .unwrap();
+    let mut verified = Vec::new();
+    for r in rects.items {
+        for (to, text) in [
+            (Rectification::Submitted, "已补齐"),
+            (Rectification::Verified, ""),
+        ] {
+            inspections::advance(&mut tx, &scope, &r.id, to, text, "fuzz", app.state.now())
+                .await
+                .unwrap();
+        }
+        verified.push(r.id);
     }
     tx.commit().await.unwrap();
-    out
+    ids.insert("inspection", out);
+    ids.insert("rectification", verified);
 }
 
 /// Two community issues (急难愁盼) of the township, just registered: each may be verified.
