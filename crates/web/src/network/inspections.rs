@@ -886,3 +886,64 @@ async fn dto(
         items_checked: v.item_count,
     })
 }
+
+// ---------------------------------------------------------------------------------------------
+// Print
+
+#[derive(Template)]
+#[template(path = "network/inspections/print.html")]
+struct VisitSheet {
+    t: Tr,
+    base: Base,
+    sheet: crate::ui::print::Sheet,
+    error: Option<String>,
+    v: Visit,
+    results: Vec<inspections::Result_>,
+    rects: Vec<Rect>,
+    voided_at: String,
+}
+
+/// The inspection record to print and sign (A4): the visit, its checklist and rectifications.
+pub async fn print_visit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let u = reader(&ctx)?;
+    let scope = u.scope();
+    let t = ctx.tr();
+    let today_s = today(state.now());
+    let mut c = state.db.read().await?;
+    let v = inspections::visit(&mut c, &scope, &id).await?;
+    let results = inspections::visit_results(&mut c, &scope, &id).await?;
+    let rects = visit_rects(&mut c, &scope, &v, &today_s).await?;
+    drop(c);
+    let sheet = crate::ui::print::Sheet::new(
+        &t,
+        &ctx,
+        state.now(),
+        (
+            v.station_name.clone(),
+            v.id.clone(),
+            format!("/inspections/visits/{id}"),
+        ),
+        &[
+            "print.sign_inspector",
+            "print.sign_station",
+            "print.sign_unit",
+        ],
+    );
+    Ok(page(
+        StatusCode::OK,
+        &VisitSheet {
+            base: Base::new(&ctx, t.get("print.inspection_title"), vec![]),
+            sheet,
+            error: None,
+            voided_at: v.voided_at.map(local_time).unwrap_or_default(),
+            v,
+            results,
+            rects,
+            t,
+        },
+    ))
+}

@@ -131,6 +131,10 @@ fn routes() -> Router<AppState> {
         .route("/inspections/visits/new", get(inspections::new_visit))
         .route("/inspections/visits/{id}", get(inspections::visit_page))
         .route(
+            "/inspections/visits/{id}/print",
+            get(inspections::print_visit),
+        )
+        .route(
             "/inspections/visits/{id}/void",
             post(inspections::void_page),
         )

@@ -265,7 +265,7 @@ pub(super) async fn open_case(
 }
 
 /// One line of the case history: when, what, who, and the record's label/value lines.
-type EventRow = (String, String, String, Vec<(String, String)>);
+pub(super) type EventRow = (String, String, String, Vec<(String, String)>);
 
 #[derive(Template)]
 #[template(path = "people/cases/detail.html")]
@@ -420,7 +420,7 @@ fn stage_steps(t: &Tr, c: &Case) -> Vec<(String, String, &'static str)> {
 }
 
 /// The case history as timeline rows.
-fn event_rows(t: &Tr, events: Vec<CaseEvent>) -> Vec<EventRow> {
+pub(super) fn event_rows(t: &Tr, events: Vec<CaseEvent>) -> Vec<EventRow> {
     events
         .into_iter()
         .map(|e| {

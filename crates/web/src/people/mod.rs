@@ -9,6 +9,7 @@ pub mod households;
 pub mod idempotency;
 pub mod import;
 pub mod mine;
+pub mod print;
 pub mod resident_file;
 pub mod resident_list;
 pub mod residents;
@@ -77,6 +78,12 @@ fn routes() -> Router<AppState> {
             get(resident_file::detail_page).post(residents::update),
         )
         .route("/residents/{id}/edit", get(residents::edit_form))
+        .route(
+            "/residents/{id}/print",
+            get(print::resident_page).post(print::resident_reveal),
+        )
+        .route("/cases/{id}/print", get(print::case_page))
+        .route("/services/{id}/print", get(print::service_page))
         .route("/residents/{id}/reveal", post(resident_file::reveal))
         .route(
             "/residents/{id}/memberships",

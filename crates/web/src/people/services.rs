@@ -118,7 +118,7 @@ pub struct ServiceRow {
     pub region: String,
 }
 
-fn service_row(t: &Tr, s: &Service) -> ServiceRow {
+pub(super) fn service_row(t: &Tr, s: &Service) -> ServiceRow {
     ServiceRow {
         id: s.id.clone(),
         served_on: s.served_on.clone(),

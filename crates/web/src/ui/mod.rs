@@ -6,3 +6,4 @@ pub mod excel;
 pub mod forms;
 pub mod i18n;
 pub mod list;
+pub mod print;

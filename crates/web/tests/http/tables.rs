@@ -358,3 +358,98 @@ app_test!(rectifications_are_closed_in_batch_within_scope, |app| {
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
     assert_eq!(status(&app, &theirs).await, "closed");
 });
+
+app_test!(print_pages_are_clean_and_keep_values_masked, |app| {
+    let mut w = app.login_as(Role::SocialWorker, TOWN_X).await;
+    let res = w
+        .post_form(
+            "/residents",
+            &[
+                ("name", "打印甲"),
+                ("id_type", "resident_id"),
+                ("id_number", "43020319850101001X"),
+                ("phone", "13812345678"),
+                ("address", "月塘街道幸福路 12 号 3 栋"),
+                ("region", TOWN_X),
+                ("risk_tier", "high"),
+                ("legal_basis", "statutory_duty"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let id = res
+        .location()
+        .trim_start_matches("/residents/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let sheet = w.get(&format!("/residents/{id}/print")).await;
+    assert_eq!(sheet.status, StatusCode::OK, "{}", sheet.text);
+    // No menu or top bar; a title, the signature boxes, and masked values.
+    assert!(sheet.select(".sidebar, .topbar").is_empty());
+    assert_eq!(sheet.select("#sheet-title"), vec!["服务对象登记表"]);
+    assert_eq!(sheet.select("#signatures .sign-box").len(), 3);
+    assert!(!sheet.text.contains("43020319850101001X") && !sheet.text.contains("13812345678"));
+    assert_eq!(sheet.select("#p-phone"), vec!["138****5678"]);
+    // The worker may not reveal; an office with the permission must give a reason, audited.
+    let res = w
+        .post_form(&format!("/residents/{id}/print"), &[("reason", "入户核对")])
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let mut office = app.login_as(Role::CivilAffairsAdmin, "430202").await;
+    let res = office
+        .post_form(&format!("/residents/{id}/print"), &[("reason", "")])
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!res.text.contains("13812345678"));
+    let before = count(
+        &app,
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'reveal'",
+    )
+    .await;
+    let res = office
+        .post_form(&format!("/residents/{id}/print"), &[("reason", "入户核对")])
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert!(res.select("#p-phone")[0].ends_with("13812345678"));
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'reveal'"
+        )
+        .await,
+        before + 1
+    );
+    // A case summary and a service record print too, in scope only.
+    let res = w
+        .post_form(
+            &format!("/residents/{id}/cases"),
+            &[("problem", "独居，需要照料")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text);
+    let case = res
+        .location()
+        .trim_start_matches("/cases/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let sheet = w.get(&format!("/cases/{case}/print")).await;
+    assert_eq!(sheet.status, StatusCode::OK, "{}", sheet.text);
+    assert!(sheet.text.contains("独居，需要照料"));
+    let mut other = app.login_as(Role::SocialWorker, TOWN_Y).await;
+    for path in [
+        format!("/residents/{id}/print"),
+        format!("/cases/{case}/print"),
+    ] {
+        assert_eq!(
+            other.get(&path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let detail = w.get(&format!("/residents/{id}")).await;
+    assert_eq!(detail.select("#print-link"), vec!["打印"]);
+});
