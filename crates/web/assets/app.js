@@ -891,6 +891,10 @@
           sub.textContent = aside.getAttribute('data-error') || '';
         });
       });
+      // The chosen region's ancestors open, so it shows marked.
+      if (hasChildren && current.length > region.code.length && current.indexOf(region.code) === 0) {
+        twisty.click();
+      }
       return li;
     }
     const all = el('li');

@@ -43,7 +43,10 @@ pub struct ListQuery {
     /// Order: `name`, `birth_date`, `region`, `tier`, `next_due` or `created`, `-` before it for
     /// descending; any other value is the default order (newest first).
     pub sort: Option<String>,
+    /// Past the last page the API answers an empty page with the correct total (list pages
+    /// redirect to the last page).
     pub page: Option<i64>,
+    /// 10, 20 (default), 50 or 100 on pages; the API takes up to 200.
     pub per_page: Option<i64>,
     #[serde(default)]
     #[param(ignore)]
