@@ -60,7 +60,7 @@ async fn resident_sheet(
     let u = reader(ctx)?;
     let t = ctx.tr();
     let v = viewer(state, u);
-    let (_, cats) = choices(state, &t, &v.scope).await?;
+    let (ch, cats) = choices(state, &t, &v.scope).await?;
     let (r, members) = {
         let mut c = state.db.read().await?;
         let r = residents::get(&mut c, &v, id).await?;
@@ -113,9 +113,12 @@ async fn resident_sheet(
                 .unwrap_or_default(),
             region: shegong_domain::network::region::display_path(r.region_path.split('/')),
             tier: t.get(&format!("resident.tier.{}", r.risk_tier)).to_owned(),
-            basis: t
-                .get(&format!("resident.basis.{}", r.legal_basis))
-                .to_owned(),
+            basis: ch
+                .bases
+                .iter()
+                .find(|(code, _)| *code == r.legal_basis)
+                .map(|(_, label)| label.clone())
+                .unwrap_or_default(),
             categories: categories.join("、"),
             r,
             t,
