@@ -84,8 +84,26 @@ pub const AREA: Area = Area {
 ))]
 struct Api;
 
+/// The inspection record's print page and closing rectifications in batch (issue 18).
+fn print_and_batch_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/inspections/visits/{id}/print",
+            get(inspections::print_visit),
+        )
+        .route(
+            "/inspections/rectifications/batch/close",
+            post(rect_batch::page_close),
+        )
+        .route(
+            "/api/v1/rectifications/batch/close",
+            post(rect_batch::api_close),
+        )
+}
+
 fn routes() -> Router<AppState> {
     Router::new()
+        .merge(print_and_batch_routes())
         .route("/regions", get(regions::page_root))
         .route("/regions/{code}", get(regions::page_region))
         .route("/stations", get(stations::list_page).post(stations::create))
@@ -130,10 +148,6 @@ fn routes() -> Router<AppState> {
         .route("/inspections/visits", post(inspections::create_visit))
         .route("/inspections/visits/new", get(inspections::new_visit))
         .route("/inspections/visits/{id}", get(inspections::visit_page))
-        .route(
-            "/inspections/visits/{id}/print",
-            get(inspections::print_visit),
-        )
         .route(
             "/inspections/visits/{id}/void",
             post(inspections::void_page),
@@ -188,12 +202,4 @@ fn routes() -> Router<AppState> {
         )
         .route("/api/v1/inspections", get(inspections::api_list))
         .route("/api/v1/inspections/{id}/void", post(inspections::api_void))
-        .route(
-            "/inspections/rectifications/batch/close",
-            post(rect_batch::page_close),
-        )
-        .route(
-            "/api/v1/rectifications/batch/close",
-            post(rect_batch::api_close),
-        )
 }
