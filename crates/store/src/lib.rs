@@ -77,6 +77,52 @@ impl Default for PageRequest {
     }
 }
 
+/// The page sizes a list page offers; any other request is bounded to the nearest one above
+/// (at most the largest).
+pub const PAGE_SIZES: [i64; 4] = [10, 20, 50, 100];
+
+impl PageRequest {
+    /// A list page's request: the page size is one of `PAGE_SIZES` (default 20).
+    pub fn sized(page: Option<i64>, per_page: Option<i64>) -> Self {
+        let n = per_page.unwrap_or(20);
+        let size = PAGE_SIZES.iter().copied().find(|s| n <= *s).unwrap_or(100);
+        Self::new(page, Some(size))
+    }
+}
+
+/// A user-chosen order of a list: one key of the list's whitelist (`SORTS` next to the list
+/// query), ascending or descending. Only whitelisted SQL ever reaches the query; an unknown key
+/// means the list's default order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub key: &'static str,
+    pub desc: bool,
+}
+
+impl Sort {
+    /// `key` or `-key` (descending); `None` unless `key` is in `allowed` (key, SQL column).
+    pub fn parse(raw: Option<&str>, allowed: &[(&'static str, &'static str)]) -> Option<Sort> {
+        let raw = raw?.trim();
+        let (name, desc) = match raw.strip_prefix('-') {
+            Some(n) => (n, true),
+            None => (raw, false),
+        };
+        allowed
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(k, _)| Sort { key: k, desc })
+    }
+
+    /// The query-string form (`key` or `-key`).
+    pub fn param(&self) -> String {
+        if self.desc {
+            format!("-{}", self.key)
+        } else {
+            self.key.to_string()
+        }
+    }
+}
+
 /// Lists over the large tables count at most this many matches (and say "10,000+"): an exact
 /// count of millions of rows per page view costs more than it tells.
 pub const LIST_COUNT_CAP: i64 = 10_000;

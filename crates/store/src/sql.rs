@@ -167,6 +167,43 @@ impl Sql {
         self.push(")")
     }
 
+    /// `column IN ($1, $2, …)`; an empty list matches nothing.
+    pub fn in_list(&mut self, column: &'static str, values: &[String]) -> &mut Self {
+        if values.is_empty() {
+            return self.push("1 = 0");
+        }
+        self.push(column).push(" IN (");
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(v.clone());
+        }
+        self.push(")")
+    }
+
+    /// ` ORDER BY <column> [DESC], <tiebreak> [DESC]` for a user's sort: the column comes from
+    /// the list's whitelist (static text only), so no user text reaches the SQL. Returns false
+    /// (and pushes nothing) when the whitelist does not hold the key.
+    pub fn order(
+        &mut self,
+        sort: crate::Sort,
+        allowed: &[(&'static str, &'static str)],
+        tiebreak: &'static str,
+    ) -> bool {
+        let Some((_, col)) = allowed.iter().find(|(k, _)| *k == sort.key) else {
+            return false;
+        };
+        let dir = if sort.desc { " DESC" } else { "" };
+        self.push(" ORDER BY ")
+            .push(col)
+            .push(dir)
+            .push(", ")
+            .push(tiebreak)
+            .push(dir);
+        true
+    }
+
     /// The text as `conn`'s engine reads it best: `$n` for PostgreSQL, `?` for SQLite.
     fn text_for(&self, conn: &AnyConnection) -> String {
         if conn.backend_name() != "SQLite" {

@@ -578,6 +578,9 @@
     }
     Array.prototype.forEach.call(root.querySelectorAll('.region-picker'), initRegionPicker);
     Array.prototype.forEach.call(root.querySelectorAll('[data-progress]'), followProgress);
+    Array.prototype.forEach.call(root.querySelectorAll('form[data-batch]'), initBatch);
+    Array.prototype.forEach.call(root.querySelectorAll('aside.region-tree'), initRegionTree);
+    Array.prototype.forEach.call(root.querySelectorAll('form[data-remember]'), rememberFilters);
     // [data-print]: print the page (inline handlers are refused by the CSP).
     Array.prototype.forEach.call(root.querySelectorAll('[data-print]'), function (b) {
       b.addEventListener('click', function () { window.print(); });
@@ -789,6 +792,188 @@
         bell.setAttribute('aria-label', bell.title);
       })
       .catch(function () { /* the bell stays without a count */ });
+  }
+
+  // ---------------------------------------------------------------------
+  // Table tools: batch selection, the region tree, remembered filters
+  // ---------------------------------------------------------------------
+
+  // form[data-batch="table-id"]: the table's row checkboxes (input[data-row],
+  // value = id; input[data-all] selects the page) feed the form's hidden
+  // `ids` (comma-separated) on submit, and a[data-batch-href] links (an
+  // export of the selection) get the ids appended. Nothing selected: the
+  // buttons stay disabled.
+  function initBatch(form) {
+    const table = document.getElementById(form.getAttribute('data-batch'));
+    if (!table) {
+      return;
+    }
+    const counter = form.querySelector('.batch-count');
+    const hidden = form.querySelector('input[name="ids"]');
+    function selected() {
+      return Array.prototype.filter.call(table.querySelectorAll('input[data-row]'), function (c) {
+        return c.checked;
+      }).map(function (c) { return c.value; });
+    }
+    function update() {
+      const ids = selected();
+      if (counter) {
+        counter.textContent = ids.length
+          ? (form.getAttribute('data-count') || '{n}').replace('{n}', String(ids.length))
+          : form.getAttribute('data-none') || '';
+      }
+      if (hidden) {
+        hidden.value = ids.join(',');
+      }
+      Array.prototype.forEach.call(form.querySelectorAll('[data-batch-submit]'), function (b) {
+        b.disabled = ids.length === 0;
+      });
+      Array.prototype.forEach.call(form.querySelectorAll('a[data-batch-href]'), function (a) {
+        a.href = a.getAttribute('data-batch-href') + encodeURIComponent(ids.join(','));
+        a.classList.toggle('disabled', ids.length === 0);
+        a.setAttribute('aria-disabled', ids.length === 0 ? 'true' : 'false');
+      });
+    }
+    table.addEventListener('change', function (event) {
+      const box = event.target;
+      if (box.matches && box.matches('input[data-all]')) {
+        Array.prototype.forEach.call(table.querySelectorAll('input[data-row]'), function (c) {
+          c.checked = box.checked;
+        });
+      }
+      update();
+    });
+    form.addEventListener('click', function (event) {
+      const a = event.target.closest ? event.target.closest('a[data-batch-href]') : null;
+      if (a && selected().length === 0) {
+        event.preventDefault();
+      }
+    });
+    form.addEventListener('submit', update);
+    update();
+  }
+
+  // aside.region-tree: the viewer's regions as a tree, children fetched when a
+  // node is first opened; choosing a region reloads the list filtered by it
+  // (the other filters kept, back to page 1).
+  function initRegionTree(aside) {
+    const input = aside.getAttribute('data-tree-input') || 'region';
+    const list = aside.querySelector('.tree-root');
+    const params = new URLSearchParams(window.location.search);
+    const current = params.get(input) || '';
+    function go(code) {
+      const next = new URLSearchParams(window.location.search);
+      next.delete('page');
+      next.delete('notice');
+      if (code) {
+        next.set(input, code);
+      } else {
+        next.delete(input);
+      }
+      const q = next.toString();
+      window.location.href = window.location.pathname + (q ? '?' + q : '');
+    }
+    function node(region) {
+      const li = el('li');
+      li.setAttribute('role', 'treeitem');
+      li.dataset.code = region.code;
+      const hasChildren = region.child_count > 0 && region.level !== 'village';
+      const twisty = el('button', 'twisty');
+      twisty.type = 'button';
+      twisty.textContent = hasChildren ? '▸' : '·';
+      twisty.disabled = !hasChildren;
+      twisty.setAttribute('aria-label', (aside.getAttribute('data-expand') || '') + ' ' + region.name);
+      twisty.setAttribute('aria-expanded', 'false');
+      const link = el('a', 'tree-label');
+      link.href = '#';
+      link.textContent = region.name;
+      if (region.code === current) {
+        link.classList.add('current');
+        link.setAttribute('aria-current', 'true');
+      }
+      link.addEventListener('click', function (event) {
+        event.preventDefault();
+        go(region.code);
+      });
+      li.appendChild(twisty);
+      li.appendChild(link);
+      let sub = null;
+      twisty.addEventListener('click', function () {
+        if (sub) {
+          const open = sub.hidden;
+          sub.hidden = !open;
+          twisty.textContent = open ? '▾' : '▸';
+          twisty.setAttribute('aria-expanded', open ? 'true' : 'false');
+          return;
+        }
+        sub = el('ul');
+        sub.setAttribute('role', 'group');
+        li.appendChild(sub);
+        twisty.textContent = '▾';
+        twisty.setAttribute('aria-expanded', 'true');
+        loadChildren(region.code).then(function (items) {
+          items.forEach(function (r) { sub.appendChild(node(r)); });
+        }, function () {
+          sub.textContent = aside.getAttribute('data-error') || '';
+        });
+      });
+      // The chosen region's ancestors open, so it shows marked.
+      if (hasChildren && current.length > region.code.length && current.indexOf(region.code) === 0) {
+        twisty.click();
+      }
+      return li;
+    }
+    const all = el('li');
+    const allLink = el('a', 'tree-label');
+    allLink.href = '#';
+    allLink.textContent = aside.getAttribute('data-all-label') || '';
+    if (!current) {
+      allLink.classList.add('current');
+    }
+    allLink.addEventListener('click', function (event) {
+      event.preventDefault();
+      go('');
+    });
+    all.appendChild(allLink);
+    list.appendChild(all);
+    loadTopRegions().then(function (items) {
+      items.forEach(function (r) { list.appendChild(node(r)); });
+    }, function () {
+      list.appendChild(document.createTextNode(aside.getAttribute('data-error') || ''));
+    });
+  }
+
+  // form.filters[data-remember]: the list's last filters (its query, without
+  // page and notice) are kept per list path in localStorage and restored when
+  // the list is opened without a query; [data-reset] forgets them.
+  const REMEMBER_PREFIX = 'shegong.filters:';
+
+  function rememberFilters(form) {
+    const key = REMEMBER_PREFIX + window.location.pathname;
+    let store = null;
+    try {
+      store = window.localStorage;
+    } catch (e) {
+      return;
+    }
+    const params = new URLSearchParams(window.location.search);
+    params.delete('page');
+    params.delete('notice');
+    const kept = params.toString();
+    if (!window.location.search) {
+      const saved = store.getItem(key);
+      if (saved) {
+        window.location.replace(window.location.pathname + '?' + saved);
+        return;
+      }
+    } else if (kept) {
+      store.setItem(key, kept);
+    }
+    Array.prototype.forEach.call(document.querySelectorAll('[data-reset]'), function (a) {
+      a.addEventListener('click', function () {
+        store.removeItem(key);
+      });
+    });
   }
 
   // ---------------------------------------------------------------------

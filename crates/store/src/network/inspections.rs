@@ -357,7 +357,16 @@ pub struct RectFilter {
     /// `open` (open or submitted), `overdue`, or a status code.
     pub state: Option<String>,
     pub region: Option<String>,
+    /// A key of `RECT_SORTS`; none is the default order (deadline first).
+    pub sort: Option<crate::Sort>,
 }
+
+/// The orders a rectification list offers (key, column).
+pub const RECT_SORTS: &[(&str, &str)] = &[
+    ("deadline", "x.deadline"),
+    ("status", "x.status"),
+    ("updated", "x.updated_at"),
+];
 
 pub async fn rectifications(
     conn: &mut AnyConnection,
@@ -398,7 +407,9 @@ pub async fn rectifications(
         q
     };
     let mut q = filter(RECT);
-    q.push(" ORDER BY x.deadline, x.created_at");
+    if !f.sort.is_some_and(|s| q.order(s, RECT_SORTS, "x.id")) {
+        q.push(" ORDER BY x.deadline, x.created_at");
+    }
     q.fetch_page(
         conn,
         &filter("SELECT COUNT(*) FROM rectifications x JOIN stations s ON s.id = x.station_id"),
@@ -411,6 +422,37 @@ pub async fn rectification(conn: &mut AnyConnection, scope: &Scope, id: &str) ->
     let mut q = scoped_from(RECT, scope);
     q.push(" AND x.id = ").bind(id);
     q.fetch_one(conn).await
+}
+
+/// Close a batch of verified rectifications (all or none: the caller's transaction). An id the
+/// scope does not reach, or one that cannot be closed, refuses the batch on `ids`.
+pub async fn close_batch(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    ids: &[String],
+    by: &str,
+    now: Millis,
+) -> StoreResult<Vec<Rect>> {
+    let mut ids: Vec<&str> = ids.iter().map(|s| s.trim()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() || ids.len() > 200 || ids.iter().any(|s| s.is_empty() || s.len() > 64) {
+        return Err(FieldError::new("ids", "batch.invalid").into());
+    }
+    let mut before = Vec::with_capacity(ids.len());
+    for id in ids {
+        match advance(conn, scope, id, Rectification::Closed, "", by, now).await {
+            Ok(r) => before.push(r),
+            Err(crate::StoreError::NotFound) => {
+                return Err(FieldError::new("ids", "batch.out_of_scope").into());
+            }
+            Err(crate::StoreError::Invalid(_)) => {
+                return Err(FieldError::new("ids", "batch.not_closable").into());
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(before)
 }
 
 /// Move a rectification along its flow. Returns it before the change.

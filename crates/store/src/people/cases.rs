@@ -87,7 +87,16 @@ pub struct Filter {
     pub worker: Option<String>,
     pub resident: Option<String>,
     pub q: Option<String>,
+    /// A key of `SORTS`; none is the default order (last changed first).
+    pub sort: Option<crate::Sort>,
 }
+
+/// The orders a case list offers (key, column).
+pub const SORTS: &[(&str, &str)] = &[
+    ("opened_on", "c.opened_on"),
+    ("stage", "c.stage"),
+    ("updated", "c.updated_at"),
+];
 
 fn filtered(viewer: &Viewer, f: &Filter, select: &'static str) -> Sql {
     let mut q = Sql::new(select);
@@ -128,7 +137,9 @@ pub async fn list(
         "SELECT COUNT(*) FROM cases c JOIN residents r ON r.id = c.resident_id WHERE 1 = 1",
     );
     let mut q = filtered(viewer, f, SELECT);
-    q.push(" ORDER BY c.updated_at DESC, c.id");
+    if !f.sort.is_some_and(|s| q.order(s, SORTS, "c.id")) {
+        q.push(" ORDER BY c.updated_at DESC, c.id");
+    }
     q.fetch_page(conn, &count, page).await
 }
 

@@ -462,6 +462,59 @@ pub async fn update(
     Ok(before)
 }
 
+/// The most rows one batch action takes (a page of the largest size, with room).
+pub const BATCH_MAX: usize = 200;
+
+/// Check a batch selection: 1..=`BATCH_MAX` distinct ids, each visible to `viewer`; any other
+/// (unknown, or outside the viewer's scope) refuses the whole batch on `ids`.
+pub async fn batch(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    ids: &[String],
+) -> StoreResult<Vec<Resident>> {
+    let mut ids: Vec<String> = ids.iter().map(|s| s.trim().to_string()).collect();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() || ids.len() > BATCH_MAX || ids.iter().any(|s| s.is_empty() || s.len() > 64) {
+        return Err(FieldError::new("ids", "batch.invalid").into());
+    }
+    let mut found = Vec::with_capacity(ids.len());
+    for id in &ids {
+        match get(conn, viewer, id).await {
+            Ok(r) => found.push(r),
+            Err(StoreError::NotFound) => {
+                return Err(FieldError::new("ids", "batch.out_of_scope").into());
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(found)
+}
+
+/// Assign one responsible worker to a batch of residents (all or none). Returns each resident
+/// as it was, for the audit.
+pub async fn assign_worker(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    ids: &[String],
+    worker_user_id: &str,
+    now: Millis,
+) -> StoreResult<Vec<Resident>> {
+    let before = batch(conn, viewer, ids).await?;
+    check_worker(conn, &viewer.scope, worker_user_id, "worker").await?;
+    for r in &before {
+        Sql::new("UPDATE residents SET worker_user_id = ")
+            .bind(worker_user_id)
+            .push(", updated_at = ")
+            .bind(now)
+            .push(" WHERE id = ")
+            .bind(r.id.as_str())
+            .execute(conn)
+            .await?;
+    }
+    Ok(before)
+}
+
 /// Change only the risk tier, with the reason for the history.
 pub async fn set_tier(
     conn: &mut AnyConnection,
@@ -537,12 +590,27 @@ pub struct Filter {
     pub worker: Option<String>,
     /// A visit is due on or before this date (`YYYY-MM-DD`).
     pub due_by: Option<String>,
+    /// Only these residents (a batch selection).
+    pub ids: Option<Vec<String>>,
+    /// A key of `SORTS`; none is the default order.
+    pub sort: Option<crate::Sort>,
 }
+
+/// The orders a resident list offers (key, column); each is served by an index on `status`
+/// and the column (migration 0043).
+pub const SORTS: &[(&str, &str)] = &[
+    ("name", "r.name"),
+    ("birth_date", "r.birth_date"),
+    ("region", "r.region_code"),
+    ("tier", "r.risk_tier"),
+    ("next_due", "r.next_visit_due"),
+    ("created", "r.created_at"),
+];
 
 /// Walk the newest-first index rather than the region range (see `Sql::region_prefix_unindexed`)?
 /// For listing a wide scope in creation order, yes; counts and narrow scopes use the range.
 fn walk_recent(viewer: &Viewer, f: &Filter, listing: bool) -> bool {
-    listing && f.due_by.is_none() && viewer.scope.prefix().len() <= 4
+    listing && f.due_by.is_none() && f.sort.is_none() && viewer.scope.prefix().len() <= 4
 }
 
 fn filtered(viewer: &Viewer, f: &Filter, select: &'static str, listing: bool) -> Sql {
@@ -593,6 +661,10 @@ fn filtered(viewer: &Viewer, f: &Filter, select: &'static str, listing: bool) ->
     if let Some(d) = &f.due_by {
         q.push(" AND r.next_visit_due <= ").bind(d.clone());
     }
+    if let Some(ids) = &f.ids {
+        q.push(" AND ");
+        q.in_list("r.id", ids);
+    }
     q
 }
 
@@ -618,7 +690,9 @@ pub async fn list(
         .bind(crate::LIST_COUNT_CAP + 1)
         .push(") t");
     let mut q = filtered(viewer, f, SELECT, true);
-    q.push(order);
+    if !f.sort.is_some_and(|s| q.order(s, SORTS, "r.id")) {
+        q.push(order);
+    }
     q.fetch_page(conn, &count, page).await
 }
 

@@ -584,7 +584,18 @@ pub struct Filter {
     pub from: Option<String>,
     pub to: Option<String>,
     pub q: Option<String>,
+    /// Only these records (a batch selection).
+    pub ids: Option<Vec<String>>,
+    /// A key of `SORTS`; none is the default order (newest first).
+    pub sort: Option<crate::Sort>,
 }
+
+/// The orders a service list offers (key, column).
+pub const SORTS: &[(&str, &str)] = &[
+    ("served_on", "v.served_on"),
+    ("kind", "v.kind"),
+    ("minutes", "v.duration_minutes"),
+];
 
 /// `listing`: a newest-first page; over a wide scope it walks the date index rather than the
 /// region range (see `Sql::region_prefix_unindexed`). Counts and narrow scopes use the range.
@@ -629,6 +640,10 @@ fn filtered(viewer: &Viewer, f: &Filter, select: &'static str, listing: bool) ->
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         q.contains_any(&["v.title", "v.workers", "r.name"], text);
     }
+    if let Some(ids) = &f.ids {
+        q.push(" AND ");
+        q.in_list("v.id", ids);
+    }
     q
 }
 
@@ -648,8 +663,10 @@ pub async fn list(
         .push(" LIMIT ")
         .bind(crate::LIST_COUNT_CAP + 1)
         .push(") t");
-    let mut q = filtered(viewer, f, SELECT, true);
-    q.push(" ORDER BY v.served_on DESC, v.created_at DESC, v.id DESC");
+    let mut q = filtered(viewer, f, SELECT, f.sort.is_none());
+    if !f.sort.is_some_and(|s| q.order(s, SORTS, "v.id")) {
+        q.push(" ORDER BY v.served_on DESC, v.created_at DESC, v.id DESC");
+    }
     q.fetch_page(conn, &count, page).await
 }
 

@@ -401,7 +401,7 @@ async fn audit_page(
             t,
             base: Base::new(ctx, title, vec![Crumb::here(title)]),
             rows: rows(state, &t, &data.items).await?,
-            pager: pager(&t, &data, "/audit", &pairs),
+            pager: pager(&t, &data, "/audit", &pairs)?,
             export_href: format!(
                 "/audit/export.xlsx?{}",
                 serde_urlencoded::to_string(&pairs).unwrap_or_default()

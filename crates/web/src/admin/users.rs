@@ -298,7 +298,7 @@ pub async fn list_page(
             base: Base::new(&ctx, title, vec![Crumb::here(title)])
                 .with_notice(&t, q.notice.as_deref()),
             rows,
-            pager: pager(&t, &page_data, "/admin/users", &pairs),
+            pager: pager(&t, &page_data, "/admin/users", &pairs)?,
             roles: Role::ALL
                 .iter()
                 .map(|r| (r.as_str().to_owned(), t.role(r.as_str())))

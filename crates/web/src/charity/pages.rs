@@ -107,7 +107,7 @@ pub async fn funds(
         &FundsPage {
             base: Base::new(&ctx, title, vec![Crumb::here(title)])
                 .with_notice(&t, q.notice.as_deref()),
-            pager: pager(&t, &data, "/charity/funds", &[("q", text.clone())]),
+            pager: pager(&t, &data, "/charity/funds", &[("q", text.clone())])?,
             export_href: format!(
                 "/charity/funds/export.xlsx?{}",
                 serde_urlencoded::to_string([("q", text.as_str())]).unwrap_or_default()
@@ -894,7 +894,7 @@ pub async fn wishes(
         &WishesPage {
             base: Base::new(&ctx, title, crumbs(&t, vec![Crumb::here(title)]))
                 .with_notice(&t, q.notice.as_deref()),
-            pager: pager(&t, &data, "/charity/wishes", &pairs),
+            pager: pager(&t, &data, "/charity/wishes", &pairs)?,
             export_href: format!(
                 "/charity/wishes/export.xlsx?{}",
                 serde_urlencoded::to_string(pairs).unwrap_or_default()

@@ -96,7 +96,7 @@ pub async fn list_get(
                     Crumb::here(format!("{title} · {place}")),
                 ],
             ),
-            pager: pager(&t, &rows, "/public/charity", &query),
+            pager: pager(&t, &rows, "/public/charity", &query)?,
             rows: rows.items,
             code: url_code(&code).to_owned(),
             place,

@@ -129,7 +129,7 @@ pub async fn list_page(
         StatusCode::OK,
         &ListPage {
             base: Base::new(&ctx, title, crumbs(&t, vec![])).with_notice(&t, q.notice.as_deref()),
-            pager: pager(&t, &data, "/community-issues", &pairs),
+            pager: pager(&t, &data, "/community-issues", &pairs)?,
             export_href: format!(
                 "/community-issues/export.xlsx?{}",
                 serde_urlencoded::to_string(&pairs).unwrap_or_default()

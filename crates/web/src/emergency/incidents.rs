@@ -357,7 +357,7 @@ async fn list(
         &ListPage {
             base: Base::new(ctx, title, vec![Crumb::here(title)])
                 .with_notice(&t, q.notice.as_deref()),
-            pager: pager(&t, &data, "/incidents", &pairs),
+            pager: pager(&t, &data, "/incidents", &pairs)?,
             rows: data.items,
             q,
             f,

@@ -236,7 +236,7 @@ async fn list(
         &ListPage {
             base: Base::new(ctx, title, vec![Crumb::here(title)])
                 .with_notice(&t, q.notice.as_deref()),
-            pager: pager(&t, &data, "/emergency-teams", &pairs),
+            pager: pager(&t, &data, "/emergency-teams", &pairs)?,
             rows: data.items,
             q,
             f,

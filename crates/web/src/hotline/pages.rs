@@ -129,7 +129,7 @@ async fn hotlines_page(
         &HotlinesPage {
             base: Base::new(ctx, title.clone(), vec![Crumb::here(title)])
                 .with_notice(&t, q.notice.as_deref()),
-            pager: pager(&t, &data, "/hotlines", &[("q", text.clone())]),
+            pager: pager(&t, &data, "/hotlines", &[("q", text.clone())])?,
             rows: data.items,
             q: text,
             can_write: u.can(Permission::WriteData),
@@ -400,7 +400,7 @@ pub async fn tickets(
         StatusCode::OK,
         &TicketsPage {
             base: Base::new(&ctx, title.clone(), vec![Crumb::here(title)]),
-            pager: pager(&t, &data, "/tickets", &pairs),
+            pager: pager(&t, &data, "/tickets", &pairs)?,
             export_href: format!(
                 "/tickets/export.xlsx?{}",
                 serde_urlencoded::to_string(&pairs).unwrap_or_default()

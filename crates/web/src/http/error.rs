@@ -26,6 +26,10 @@ pub enum WebError {
     TooLarge,
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// Not an error: the request is answered by a 303 to this address (a list page asked for a
+    /// page past its last one goes to the last page).
+    #[error("see other")]
+    SeeOther(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -78,6 +82,7 @@ impl WebError {
             WebError::MethodNotAllowed => {
                 (StatusCode::METHOD_NOT_ALLOWED, "error.method_not_allowed")
             }
+            WebError::SeeOther(_) => (StatusCode::SEE_OTHER, "error.see_other"),
             WebError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "error.internal"),
         };
         ErrorInfo {
@@ -93,6 +98,9 @@ impl WebError {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
+        if let WebError::SeeOther(to) = &self {
+            return axum::response::Redirect::to(to).into_response();
+        }
         if let WebError::Internal(e) = &self {
             // The cause chain goes to the log; the user sees a plain message and the request id.
             tracing::error!(error = format!("{e:#}"), "internal error");

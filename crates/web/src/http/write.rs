@@ -196,6 +196,41 @@ async fn file(
     Ok(())
 }
 
+/// A batch action's work: it changes several records and reports each one.
+pub type BatchWork<'c> = Pin<Box<dyn Future<Output = StoreResult<Vec<Done>>> + Send + 'c>>;
+
+/// A batch action (assign a worker to the selected residents, close the selected
+/// rectifications): `work` runs with the caller's scope and username in one transaction that
+/// also files one `entry` per record; all or none. Returns how many records changed.
+pub async fn write_batch<F>(
+    state: &AppState,
+    ctx: &Ctx,
+    entry: Entry,
+    work: F,
+) -> WebResult<Result<usize, FieldError>>
+where
+    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> BatchWork<'c>,
+{
+    let u = ctx.user()?;
+    u.require(entry.permission)?;
+    let (scope, username) = (u.scope(), u.user.username.clone());
+    let actor = ctx.actor();
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    match work(&mut tx, scope, username).await {
+        Ok(list) => {
+            let n = list.len();
+            for done in list {
+                file(&state.db, &actor, &mut tx, entry, done, now).await?;
+            }
+            tx.commit().await?;
+            Ok(Ok(n))
+        }
+        Err(StoreError::Invalid(e)) => Ok(Err(e)),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Run `work` with the caller's scope and username; `Ok(None)` when committed, `Ok(Some(e))` for
 /// a field error (rolled back).
 pub async fn audited<F>(

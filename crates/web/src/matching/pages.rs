@@ -142,7 +142,7 @@ pub async fn needs_page(
         &NeedsPage {
             base: Base::new(&ctx, t.get("menu.needs"), crumbs(&t, vec![]))
                 .with_notice(&t, q.notice.as_deref()),
-            pager: pager(&t, &data, "/matching/needs", &pairs),
+            pager: pager(&t, &data, "/matching/needs", &pairs)?,
             export_href: format!(
                 "/matching/needs/export.xlsx?{}",
                 serde_urlencoded::to_string(&pairs).unwrap_or_default()
@@ -652,7 +652,7 @@ pub async fn resources_page(
                 t.get("menu.resources"),
                 vec![Crumb::here(t.get("menu.resources"))],
             ),
-            pager: pager(&t, &data, "/matching/resources", &pairs),
+            pager: pager(&t, &data, "/matching/resources", &pairs)?,
             export_href: format!(
                 "/matching/resources/export.xlsx?{}",
                 serde_urlencoded::to_string(&pairs).unwrap_or_default()

@@ -40,7 +40,10 @@ pub struct HomeQuery {
     /// `open`, `overdue`, or a rectification status.
     state: Option<String>,
     region: Option<String>,
+    /// `deadline`, `status` or `updated` (`-` for descending).
+    sort: Option<String>,
     page: Option<i64>,
+    per_page: Option<i64>,
     notice: Option<String>,
 }
 
@@ -76,6 +79,7 @@ async fn index(
         station_id: None,
         state: Some(q.state.clone().unwrap_or_else(|| "open".into())),
         region: q.region.clone(),
+        sort: shegong_store::Sort::parse(q.sort.as_deref(), inspections::RECT_SORTS),
     };
     let mut c = state.db.read().await?;
     let plans = inspections::plans(&mut c, &scope).await?;
@@ -84,7 +88,7 @@ async fn index(
         &scope,
         &filter,
         &today_s,
-        PageRequest::new(q.page, Some(50)),
+        PageRequest::sized(q.page, Some(q.per_page.unwrap_or(50))),
     )
     .await?;
     let visits = inspections::visits(
@@ -98,9 +102,12 @@ async fn index(
     .items;
     drop(c);
     let state_s = filter.state.clone().unwrap_or_default();
+    let [sort, size] = crate::ui::list::table_pairs(filter.sort, q.per_page);
     let pairs = vec![
         ("state", state_s.clone()),
         ("region", q.region.clone().unwrap_or_default()),
+        sort,
+        size,
     ];
     let title = t.get("menu.inspections");
     let status = form_status(&errors);
@@ -111,7 +118,7 @@ async fn index(
             base: Base::new(ctx, title, vec![Crumb::here(title)])
                 .with_notice(&t, q.notice.as_deref()),
             plans,
-            pager: pager(&t, &data, "/inspections", &pairs),
+            pager: pager(&t, &data, "/inspections", &pairs)?,
             rects: data.items,
             state: state_s,
             region: q.region.unwrap_or_default(),
@@ -905,4 +912,65 @@ async fn dto(
         items_met: v.met_count,
         items_checked: v.item_count,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Print
+
+#[derive(Template)]
+#[template(path = "network/inspections/print.html")]
+struct VisitSheet {
+    t: Tr,
+    base: Base,
+    sheet: crate::ui::print::Sheet,
+    error: Option<String>,
+    v: Visit,
+    results: Vec<inspections::Result_>,
+    rects: Vec<Rect>,
+    voided_at: String,
+}
+
+/// The inspection record to print and sign (A4): the visit, its checklist and rectifications.
+pub async fn print_visit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let u = reader(&ctx)?;
+    let scope = u.scope();
+    let t = ctx.tr();
+    let today_s = today(state.now());
+    let mut c = state.db.read().await?;
+    let v = inspections::visit(&mut c, &scope, &id).await?;
+    let results = inspections::visit_results(&mut c, &scope, &id).await?;
+    let rects = visit_rects(&mut c, &scope, &v, &today_s).await?;
+    drop(c);
+    let sheet = crate::ui::print::Sheet::new(
+        &t,
+        &ctx,
+        state.now(),
+        (
+            v.station_name.clone(),
+            v.id.clone(),
+            format!("/inspections/visits/{id}"),
+        ),
+        &[
+            "print.sign_inspector",
+            "print.sign_station",
+            "print.sign_unit",
+        ],
+    );
+    Ok(page(
+        StatusCode::OK,
+        &VisitSheet {
+            base: Base::new(&ctx, t.get("print.inspection_title"), vec![]),
+            sheet,
+            error: None,
+            voided_at: v.voided_at.map(local_time).unwrap_or_default(),
+            v,
+            results,
+            rects,
+            t,
+        },
+    ))
 }

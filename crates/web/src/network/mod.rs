@@ -11,6 +11,7 @@ pub mod indicators;
 pub mod inspections;
 pub mod org_links;
 pub mod orgs;
+pub mod rect_batch;
 pub mod regions;
 pub mod station_page;
 pub mod station_progress;
@@ -82,6 +83,7 @@ pub const AREA: Area = Area {
     coverage::api_coverage,
     inspections::api_list,
     inspections::api_void,
+    rect_batch::api_close,
 ))]
 struct Api;
 
@@ -95,8 +97,26 @@ fn checklist_routes() -> Router<AppState> {
         )
 }
 
+/// The inspection record's print page and closing rectifications in batch (issue 18).
+fn print_and_batch_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/inspections/visits/{id}/print",
+            get(inspections::print_visit),
+        )
+        .route(
+            "/inspections/rectifications/batch/close",
+            post(rect_batch::page_close),
+        )
+        .route(
+            "/api/v1/rectifications/batch/close",
+            post(rect_batch::api_close),
+        )
+}
+
 fn routes() -> Router<AppState> {
     checklist_routes()
+        .merge(print_and_batch_routes())
         .route("/regions", get(regions::page_root))
         .route("/regions/{code}", get(regions::page_region))
         .route("/stations", get(stations::list_page).post(stations::create))

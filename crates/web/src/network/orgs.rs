@@ -338,7 +338,7 @@ pub async fn list_page(
             base: Base::new(&ctx, title, vec![Crumb::here(title)])
                 .with_notice(&t, q.notice.as_deref()),
             rows: data.items.iter().map(|o| row(&t, o)).collect(),
-            pager: pager(&t, &data, "/orgs", &pairs),
+            pager: pager(&t, &data, "/orgs", &pairs)?,
             export_href: format!(
                 "/orgs/export.xlsx?{}",
                 serde_urlencoded::to_string(&pairs).unwrap_or_default()

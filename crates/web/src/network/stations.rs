@@ -441,7 +441,7 @@ pub async fn list_page(
             base: Base::new(&ctx, title, vec![Crumb::here(title)])
                 .with_notice(&t, q.notice.as_deref()),
             rows: data.items.iter().map(|s| row(&t, s)).collect(),
-            pager: pager(&t, &data, "/stations", &pairs),
+            pager: pager(&t, &data, "/stations", &pairs)?,
             export_href: format!(
                 "/stations/export.xlsx?{}",
                 serde_urlencoded::to_string(&pairs).unwrap_or_default()

@@ -69,7 +69,7 @@ pub async fn inbox(
     Ok(page(
         StatusCode::OK,
         &InboxPage {
-            pager: pager(&t, &data, "/notifications", &query),
+            pager: pager(&t, &data, "/notifications", &query)?,
             rows: data
                 .items
                 .into_iter()

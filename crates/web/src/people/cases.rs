@@ -72,6 +72,11 @@ pub struct CaseQuery {
     pub mine: Option<String>,
     /// Resident name or problem contains.
     pub q: Option<String>,
+    /// Order: `opened_on`, `stage` or `updated`, `-` before it for descending; any other value
+    /// is the default order (last changed first).
+    pub sort: Option<String>,
+    /// Past the last page the API answers an empty page with the correct total (list pages
+    /// redirect to the last page).
     pub page: Option<i64>,
     pub per_page: Option<i64>,
 }
@@ -85,16 +90,24 @@ impl CaseQuery {
             worker: (self.mine.as_deref() == Some("me")).then(|| v.user_id.clone()),
             resident: None,
             q: s(&self.q),
+            sort: self.sort(),
         }
+    }
+
+    fn sort(&self) -> Option<shegong_store::Sort> {
+        shegong_store::Sort::parse(self.sort.as_deref(), cases::SORTS)
     }
 
     fn pairs(&self) -> Vec<(&'static str, String)> {
         let v = |o: &Option<String>| o.clone().unwrap_or_default();
+        let [sort, size] = crate::ui::list::table_pairs(self.sort(), self.per_page);
         vec![
             ("state", v(&self.state)),
             ("stage", v(&self.stage)),
             ("mine", v(&self.mine)),
             ("q", v(&self.q)),
+            sort,
+            size,
         ]
     }
 }
@@ -160,7 +173,7 @@ pub async fn list_page(
                 &mut c,
                 &v,
                 &q.filter(&v),
-                PageRequest::new(q.page, q.per_page),
+                PageRequest::sized(q.page, q.per_page),
             )
             .await?,
             cases::incoming(&mut c, &v).await?,
@@ -173,7 +186,7 @@ pub async fn list_page(
             base: Base::new(&ctx, title, vec![Crumb::here(title)]),
             rows: data.items.iter().map(|c| case_row(&t, c)).collect(),
             incoming: incoming.iter().map(|c| case_row(&t, c)).collect(),
-            pager: pager(&t, &data, "/cases", &q.pairs()),
+            pager: pager(&t, &data, "/cases", &q.pairs())?,
             stages: labels(&t, "case.stage", CaseStage::ALL, CaseStage::as_str),
             q,
             t,
@@ -252,7 +265,7 @@ pub(super) async fn open_case(
 }
 
 /// One line of the case history: when, what, who, and the record's label/value lines.
-type EventRow = (String, String, String, Vec<(String, String)>);
+pub(super) type EventRow = (String, String, String, Vec<(String, String)>);
 
 #[derive(Template)]
 #[template(path = "people/cases/detail.html")]
@@ -440,7 +453,7 @@ fn stage_steps(t: &Tr, c: &Case) -> Vec<(String, String, &'static str)> {
 }
 
 /// The case history as timeline rows.
-fn event_rows(t: &Tr, events: Vec<CaseEvent>) -> Vec<EventRow> {
+pub(super) fn event_rows(t: &Tr, events: Vec<CaseEvent>) -> Vec<EventRow> {
     events
         .into_iter()
         .map(|e| {

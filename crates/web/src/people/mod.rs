@@ -2,12 +2,14 @@
 //! rules, cases through their stages, service records, and the worker's own page (`/my`).
 
 pub mod api;
+pub mod batch;
 pub mod case_steps;
 pub mod cases;
 pub mod households;
 pub mod idempotency;
 pub mod import;
 pub mod mine;
+pub mod print;
 pub mod resident_file;
 pub mod resident_list;
 pub mod residents;
@@ -57,6 +59,7 @@ pub const AREA: Area = Area {
     api::api_services,
     api::api_service,
     api::api_record_service,
+    batch::api_assign,
 ))]
 struct Api;
 
@@ -69,11 +72,19 @@ fn routes() -> Router<AppState> {
         )
         .route("/residents/new", get(residents::new_form))
         .route("/residents/export.xlsx", get(resident_list::export))
+        .route("/residents/batch/assign", post(batch::page_assign))
+        .route("/api/v1/residents/batch/assign", post(batch::api_assign))
         .route(
             "/residents/{id}",
             get(resident_file::detail_page).post(residents::update),
         )
         .route("/residents/{id}/edit", get(residents::edit_form))
+        .route(
+            "/residents/{id}/print",
+            get(print::resident_page).post(print::resident_reveal),
+        )
+        .route("/cases/{id}/print", get(print::case_page))
+        .route("/services/{id}/print", get(print::service_page))
         .route("/residents/{id}/reveal", post(resident_file::reveal))
         .route(
             "/residents/{id}/memberships",

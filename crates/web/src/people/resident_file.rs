@@ -337,7 +337,12 @@ pub async fn detail_page(
 }
 
 /// Record who looked at the sealed values of a file and why. The reason is required.
-async fn audit_reveal(state: &AppState, ctx: &Ctx, id: &str, reason: &str) -> WebResult<Resident> {
+pub(super) async fn audit_reveal(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    reason: &str,
+) -> WebResult<Resident> {
     let u = ctx.user()?;
     u.require(Permission::RevealSensitive)?;
     let reason = reason.trim();

@@ -21,7 +21,7 @@ use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
 use crate::ui::excel::{self, Cell, Export};
 use crate::ui::i18n::Tr;
-use crate::ui::list::{Pager, pager};
+use crate::ui::list::{Pager, pager, table_pairs};
 
 use super::residents::{Choices, category_label, choices, masked, opened, viewer};
 
@@ -40,7 +40,13 @@ pub struct ListQuery {
     pub due: Option<String>,
     /// `me`: assigned to the signed-in account.
     pub mine: Option<String>,
+    /// Order: `name`, `birth_date`, `region`, `tier`, `next_due` or `created`, `-` before it for
+    /// descending; any other value is the default order (newest first).
+    pub sort: Option<String>,
+    /// Past the last page the API answers an empty page with the correct total (list pages
+    /// redirect to the last page).
     pub page: Option<i64>,
+    /// 10, 20 (default), 50 or 100 on pages; the API takes up to 200.
     pub per_page: Option<i64>,
     #[serde(default)]
     #[param(ignore)]
@@ -64,11 +70,18 @@ impl ListQuery {
             status: s(&self.status),
             worker: (self.mine.as_deref() == Some("me")).then(|| v.user_id.clone()),
             due_by,
+            ids: None,
+            sort: self.sort(),
         }
+    }
+
+    fn sort(&self) -> Option<shegong_store::Sort> {
+        shegong_store::Sort::parse(self.sort.as_deref(), residents::SORTS)
     }
 
     fn pairs(&self) -> Vec<(&'static str, String)> {
         let v = |o: &Option<String>| o.clone().unwrap_or_default();
+        let [sort, size] = table_pairs(self.sort(), self.per_page);
         vec![
             ("q", v(&self.q)),
             ("region", v(&self.region)),
@@ -77,6 +90,8 @@ impl ListQuery {
             ("status", v(&self.status)),
             ("due", v(&self.due)),
             ("mine", v(&self.mine)),
+            sort,
+            size,
         ]
     }
 }
@@ -167,7 +182,7 @@ pub async fn list_page(
         let mut c = state.db.read().await?;
         let filter = q.filter(&v);
         let data =
-            residents::list(&mut c, &v, &filter, PageRequest::new(q.page, q.per_page)).await?;
+            residents::list(&mut c, &v, &filter, PageRequest::sized(q.page, q.per_page)).await?;
         let ids: Vec<&str> = data.items.iter().map(|r| r.id.as_str()).collect();
         let members = households::memberships_of(&mut c, &v, &ids).await?;
         let hidden = residents::hidden_protected(&mut c, &v, &filter).await?;
@@ -182,7 +197,7 @@ pub async fn list_page(
             base: Base::new(&ctx, title, vec![Crumb::here(title)])
                 .with_notice(&t, q.notice.as_deref()),
             rows: rows(&state, &t, &v, &data.items, &members, &cats),
-            pager: pager(&t, &data, "/residents", &pairs),
+            pager: pager(&t, &data, "/residents", &pairs)?,
             export_href: format!(
                 "/residents/export.xlsx?{}",
                 serde_urlencoded::to_string(&pairs).unwrap_or_default()
@@ -202,6 +217,9 @@ pub struct ExportQuery {
     list: ListQuery,
     /// `1`: identity numbers and phones in full (needs the reveal permission and a reason).
     full: Option<String>,
+    /// Only these residents (comma-separated ids of a batch selection, at most 200; each must
+    /// be in the caller's scope).
+    ids: Option<String>,
     reason: Option<String>,
 }
 
@@ -225,9 +243,19 @@ pub async fn export(
     let t = ctx.tr();
     let v = viewer(&state, u);
     let (_, cats) = choices(&state, &t, &v.scope).await?;
+    let mut filter = e.list.filter(&v);
     let (list, members) = {
         let mut c = state.db.read().await?;
-        let list = residents::list_all(&mut c, &v, &e.list.filter(&v), excel::MAX_ROWS).await?;
+        if let Some(ids) = e.ids.as_deref().filter(|s| !s.trim().is_empty()) {
+            let ids = split_ids(ids);
+            residents::batch(&mut c, &v, &ids).await?;
+            filter = residents::Filter {
+                status: Some("all".into()),
+                ids: Some(ids),
+                ..Default::default()
+            };
+        }
+        let list = residents::list_all(&mut c, &v, &filter, excel::MAX_ROWS).await?;
         let ids: Vec<&str> = list.iter().map(|r| r.id.as_str()).collect();
         let members = households::memberships_of(&mut c, &v, &ids).await?;
         (list, members)
@@ -288,4 +316,15 @@ pub async fn export(
     export
         .send(&state, &ctx, "menu.residents", &headers, &out, audit_note)
         .await
+}
+
+/// A batch selection as a form or query sends it: ids separated by commas (at most 201 kept,
+/// so an over-long selection is refused by the store rather than cut).
+pub fn split_ids(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .take(residents::BATCH_MAX + 1)
+        .map(str::to_string)
+        .collect()
 }

@@ -51,6 +51,14 @@ pub struct ServiceQuery {
     pub to: Option<String>,
     /// Title, worker or resident name contains.
     pub q: Option<String>,
+    /// Only these records: comma-separated ids (a batch selection, at most 200); the export
+    /// refuses a selection naming a record outside the caller's scope.
+    pub ids: Option<String>,
+    /// Order: `served_on`, `kind` or `minutes`, `-` before it for descending; any other value
+    /// is the default order (newest first).
+    pub sort: Option<String>,
+    /// Past the last page the API answers an empty page with the correct total (list pages
+    /// redirect to the last page).
     pub page: Option<i64>,
     pub per_page: Option<i64>,
     #[serde(default)]
@@ -69,11 +77,18 @@ impl ServiceQuery {
             from: s(&self.from),
             to: s(&self.to),
             q: s(&self.q),
+            ids: s(&self.ids).map(|i| super::resident_list::split_ids(&i)),
+            sort: self.sort(),
         }
+    }
+
+    fn sort(&self) -> Option<shegong_store::Sort> {
+        shegong_store::Sort::parse(self.sort.as_deref(), services::SORTS)
     }
 
     fn pairs(&self) -> Vec<(&'static str, String)> {
         let v = |o: &Option<String>| o.clone().unwrap_or_default();
+        let [sort, size] = crate::ui::list::table_pairs(self.sort(), self.per_page);
         vec![
             ("kind", v(&self.kind)),
             ("domain", v(&self.domain)),
@@ -81,6 +96,8 @@ impl ServiceQuery {
             ("from", v(&self.from)),
             ("to", v(&self.to)),
             ("q", v(&self.q)),
+            sort,
+            size,
         ]
     }
 }
@@ -101,7 +118,7 @@ pub struct ServiceRow {
     pub region: String,
 }
 
-fn service_row(t: &Tr, s: &Service) -> ServiceRow {
+pub(super) fn service_row(t: &Tr, s: &Service) -> ServiceRow {
     ServiceRow {
         id: s.id.clone(),
         served_on: s.served_on.clone(),
@@ -167,7 +184,7 @@ pub async fn services_page(
                 &mut c,
                 &v,
                 &q.filter(),
-                PageRequest::new(q.page, q.per_page),
+                PageRequest::sized(q.page, q.per_page),
             )
             .await?,
             // Whole months of the period, from the maintained counters of the caller's region.
@@ -223,7 +240,7 @@ pub async fn services_page(
                     })
                     .collect()
             },
-            pager: pager(&t, &data, "/services", &pairs),
+            pager: pager(&t, &data, "/services", &pairs)?,
             export_href: format!(
                 "/services/export.xlsx?{}",
                 serde_urlencoded::to_string(&pairs).unwrap_or_default()
@@ -252,10 +269,19 @@ pub async fn services_export(
     let u = export.user();
     let t = ctx.tr();
     let v = viewer(&state, u);
+    let filter = q.filter();
     let list = {
         let mut c = state.db.read().await?;
-        services::list_all(&mut c, &v, &q.filter(), excel::MAX_ROWS).await?
+        services::list_all(&mut c, &v, &filter, excel::MAX_ROWS).await?
     };
+    if let Some(ids) = &filter.ids {
+        let mut wanted = ids.clone();
+        wanted.sort();
+        wanted.dedup();
+        if wanted.is_empty() || wanted.len() > 200 || wanted.len() != list.len() {
+            return Err(FieldError::new("ids", "batch.out_of_scope").into());
+        }
+    }
     let headers = [
         "service.served_on",
         "service.kind_label",

@@ -211,7 +211,7 @@ pub async fn list_page(
             base: Base::new(&ctx, title, vec![Crumb::here(title)])
                 .with_notice(&t, q.notice.as_deref()),
             rows: data.items.iter().map(|c| row(&t, c)).collect(),
-            pager: pager(&t, &data, "/contracts", &pairs),
+            pager: pager(&t, &data, "/contracts", &pairs)?,
             export_href: format!(
                 "/contracts/export.xlsx?{}",
                 serde_urlencoded::to_string(&pairs).unwrap_or_default()
@@ -964,7 +964,7 @@ pub async fn delivery_page(
                 ],
             ),
             rows: data.items.iter().map(|d| overview_row(&t, d)).collect(),
-            pager: pager(&t, &data, "/contracts/delivery", &pairs),
+            pager: pager(&t, &data, "/contracts/delivery", &pairs)?,
             states: t.options("purchase.state", ContractState::ALL),
             export_href: format!(
                 "/contracts/delivery/export.xlsx?{}",

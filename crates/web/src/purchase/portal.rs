@@ -286,7 +286,9 @@ struct PortalPage {
 
 /// The pager of a list longer than a page.
 fn paged<T>(t: &Tr, p: &Page<T>, query: &[(&str, String)]) -> Option<Pager> {
-    (p.total > p.per_page).then(|| pager(t, p, "/public/purchase", query))
+    (p.total > p.per_page)
+        .then(|| pager(t, p, "/public/purchase", query).ok())
+        .flatten()
 }
 
 /// Lists on a page of the portal: editions carry their items, so fewer of them.

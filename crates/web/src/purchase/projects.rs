@@ -113,7 +113,7 @@ pub async fn list_page(
         &ListPage {
             base: Base::new(&ctx, title, vec![Crumb::here(title)])
                 .with_notice(&t, q.notice.as_deref()),
-            pager: pager(&t, &data, "/projects", &pairs),
+            pager: pager(&t, &data, "/projects", &pairs)?,
             export_href: format!(
                 "/projects/export.xlsx?{}",
                 serde_urlencoded::to_string(&pairs).unwrap_or_default()

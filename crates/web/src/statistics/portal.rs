@@ -301,7 +301,7 @@ async fn directory_page(
         &found,
         "/public",
         &[("region", url_code(code).to_owned()), ("q", q_text.clone())],
-    );
+    )?;
     let stations = directory(t, found.items);
     Ok((stations, pager, q_text))
 }

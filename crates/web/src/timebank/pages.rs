@@ -72,7 +72,7 @@ pub async fn schemes(
         &SchemesPage {
             base: Base::new(&ctx, title, vec![Crumb::here(title)])
                 .with_notice(&t, q.notice.as_deref()),
-            pager: pager(&t, &data, "/timebank", &[("q", text.clone())]),
+            pager: pager(&t, &data, "/timebank", &[("q", text.clone())])?,
             rows: data.items,
             q: text,
             can_create: can_write(u),
@@ -382,7 +382,7 @@ async fn scheme_page(
                 crumbs(&t, vec![Crumb::here(s.name.clone())]),
             )
             .with_notice(&t, q.notice.as_deref()),
-            pager: pager(&t, &data, &format!("/timebank/{id}"), &pairs),
+            pager: pager(&t, &data, &format!("/timebank/{id}"), &pairs)?,
             export_href: format!(
                 "/timebank/{id}/accounts/export.xlsx?{}",
                 serde_urlencoded::to_string(&pairs).unwrap_or_default()
@@ -587,7 +587,7 @@ async fn passbook_page(
                 ),
             )
             .with_notice(&t, q.notice.as_deref()),
-            pager: pager(&t, &lines, &format!("/timebank/accounts/{id}"), &[]),
+            pager: pager(&t, &lines, &format!("/timebank/accounts/{id}"), &[])?,
             entry_kinds: t.options("timebank.entry_kind", offered(a.kind)),
             can_write: can_write(u),
             errors: FormErrors::new(t, errors),

@@ -4,6 +4,7 @@
 use shegong_domain::FieldError;
 use shegong_store::Page;
 
+use crate::http::error::{WebError, WebResult};
 use crate::ui::i18n::Tr;
 
 pub struct Pager {
@@ -16,10 +17,65 @@ pub struct Pager {
     pub next: Option<String>,
     /// Nearby page numbers with their links (`None` marks the current page).
     pub links: Vec<(i64, Option<String>)>,
+    /// The list's address (for the page-size form).
+    pub path: String,
+    /// The filters and order without `page` and `per_page` (hidden fields of the page-size form).
+    pub keep: Vec<(String, String)>,
+    /// The page size, when the list offers a choice (its query carries `per_page`).
+    pub per_page: Option<i64>,
+    /// The current order (`key` or `-key`), when the list offers sorting (its query carries `sort`).
+    pub sort: Option<String>,
 }
 
-/// Build a pager for `page`, where `query` holds the current filters (without `page`).
-pub fn pager<T>(t: &Tr, page: &Page<T>, path: &str, query: &[(&str, String)]) -> Pager {
+impl Pager {
+    pub fn sizes(&self) -> &'static [i64] {
+        &shegong_store::PAGE_SIZES
+    }
+
+    /// The link a sortable column header points to: by `key` ascending, or descending when the
+    /// list is already sorted by it ascending; back to page 1.
+    pub fn sort_href(&self, key: &str) -> String {
+        let next = if self.sort.as_deref() == Some(key) {
+            format!("-{key}")
+        } else {
+            key.to_string()
+        };
+        let mut pairs: Vec<(&str, &str)> = self
+            .keep
+            .iter()
+            .filter(|(k, _)| k != "sort")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        pairs.push(("sort", &next));
+        let size = self.per_page_param();
+        if let Some(n) = &size {
+            pairs.push(("per_page", n));
+        }
+        format!(
+            "{}?{}",
+            self.path,
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    }
+
+    fn per_page_param(&self) -> Option<String> {
+        self.per_page.filter(|n| *n != 20).map(|n| n.to_string())
+    }
+
+    /// `ascending`, `descending` or `none` (the header's `aria-sort`).
+    pub fn sort_state(&self, key: &str) -> &'static str {
+        match self.sort.as_deref() {
+            Some(s) if s == key => "ascending",
+            Some(s) if s.strip_prefix('-') == Some(key) => "descending",
+            _ => "none",
+        }
+    }
+}
+
+/// Build a pager for `page`, where `query` holds the current filters (without `page`). A list
+/// that offers sorting and page sizes includes `sort` and `per_page` in `query` (even empty).
+/// A page number past the last page is answered by a 303 to the last page with the same query.
+pub fn pager<T>(t: &Tr, page: &Page<T>, path: &str, query: &[(&str, String)]) -> WebResult<Pager> {
     let href = |n: i64| {
         let mut pairs: Vec<(&str, String)> = query
             .iter()
@@ -33,9 +89,13 @@ pub fn pager<T>(t: &Tr, page: &Page<T>, path: &str, query: &[(&str, String)]) ->
         )
     };
     let pages = page.pages();
+    if page.page > pages && !page.capped {
+        return Err(WebError::SeeOther(href(pages)));
+    }
     let lo = (page.page - 3).max(1);
     let hi = (page.page + 3).min(pages);
-    Pager {
+    let offers = |k: &str| query.iter().any(|(q, _)| *q == k);
+    Ok(Pager {
         info: t.fmt(
             if page.capped {
                 "pager.info_capped"
@@ -56,7 +116,40 @@ pub fn pager<T>(t: &Tr, page: &Page<T>, path: &str, query: &[(&str, String)]) ->
         links: (lo..=hi)
             .map(|n| (n, (n != page.page).then(|| href(n))))
             .collect(),
-    }
+        path: path.to_string(),
+        keep: query
+            .iter()
+            .filter(|(k, v)| *k != "per_page" && !v.is_empty())
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+        per_page: offers("per_page").then_some(page.per_page),
+        sort: offers("sort")
+            .then(|| query.iter().find(|(k, _)| *k == "sort"))
+            .flatten()
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty()),
+    })
+}
+
+/// The `sort` and `per_page` pairs of a list's query (after its filters), the sort only when the
+/// list's whitelist holds it.
+pub fn table_pairs(
+    sort: Option<shegong_store::Sort>,
+    per_page: Option<i64>,
+) -> [(&'static str, String); 2] {
+    [
+        ("sort", sort.map(|s| s.param()).unwrap_or_default()),
+        (
+            "per_page",
+            per_page
+                .map(|n| {
+                    shegong_store::PageRequest::sized(None, Some(n))
+                        .per_page
+                        .to_string()
+                })
+                .unwrap_or_default(),
+        ),
+    ]
 }
 
 /// Field errors of a submitted form, translated on demand by the template.

@@ -7,3 +7,4 @@ pub mod forms;
 pub mod i18n;
 pub mod list;
 pub mod number;
+pub mod print;

@@ -432,7 +432,7 @@ async fn list(
         &ListPage {
             base: Base::new(ctx, title, vec![Crumb::here(title)])
                 .with_notice(&t, q.notice.as_deref()),
-            pager: pager(&t, &data, "/volunteer-activities", &pairs),
+            pager: pager(&t, &data, "/volunteer-activities", &pairs)?,
             rows: data.items,
             q,
             f,

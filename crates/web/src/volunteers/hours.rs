@@ -216,7 +216,7 @@ pub async fn list_page(
         &ListPage {
             base: Base::new(&ctx, title, vec![Crumb::here(title)])
                 .with_notice(&t, q.notice.as_deref()),
-            pager: pager(&t, &data, "/volunteer-hours", &pairs),
+            pager: pager(&t, &data, "/volunteer-hours", &pairs)?,
             rows: data.items,
             q,
             can_write: u.can(Permission::WriteData),

@@ -172,7 +172,7 @@ pub async fn list_page(
             base: Base::new(&ctx, title, vec![Crumb::here(title)])
                 .with_notice(&t, q.notice.as_deref()),
             rows: data.items.iter().map(|v| row(&state, &t, v)).collect(),
-            pager: pager(&t, &data, "/volunteers", &pairs),
+            pager: pager(&t, &data, "/volunteers", &pairs)?,
             export_href: format!(
                 "/volunteers/export.xlsx?{}",
                 serde_urlencoded::to_string(&pairs).unwrap_or_default()

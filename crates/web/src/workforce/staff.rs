@@ -376,7 +376,7 @@ async fn list_render(
             base: Base::new(ctx, title, vec![Crumb::here(title)])
                 .with_notice(&t, q.notice.as_deref()),
             rows: data.items.iter().map(|s| row(state, &t, s)).collect(),
-            pager: pager(&t, &data, "/staff", &pairs),
+            pager: pager(&t, &data, "/staff", &pairs)?,
             export_href: format!(
                 "/staff/export.xlsx?{}",
                 serde_urlencoded::to_string(&pairs).unwrap_or_default()

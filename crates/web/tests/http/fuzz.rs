@@ -98,6 +98,53 @@ struct Fixtures {
     ids: BTreeMap<&'static str, Vec<String>>,
 }
 
+/// What the `{id}` of an API path names, by its first segment.
+fn id_kind(path: &str) -> Option<&'static str> {
+    let seg = path.trim_start_matches("/api/v1/");
+    Some(match seg.split('/').next().unwrap_or("") {
+        "stations" => "station",
+        "inspections" => "inspection",
+        "organizations" => "org",
+        "staff" => "staff",
+        "residents" => "resident",
+        "cases" => "case",
+        "services" => "service",
+        "contracts" => "contract",
+        "evaluations" => "evaluation",
+        "catalogue" if seg.starts_with("catalogue/editions/") => "catalogue_edition",
+        "catalogue" => "catalogue_item",
+        "projects" => "project",
+        "indicator-trees" => "indicator_tree",
+        "timebank" if seg.starts_with("timebank/schemes/") => "tb_scheme",
+        "timebank" if seg.starts_with("timebank/accounts/") => "tb_account",
+        "timebank" if seg.starts_with("timebank/entries/") => "tb_entry",
+        // Only the first volunteer has recorded hours to certify.
+        "volunteers" if seg.ends_with("/certificates") => "volunteer_served",
+        // One volunteer has the recorded hours of five stars (the county awards 1–2).
+        "volunteers" if seg.ends_with("/stars") => "volunteer_starred",
+        "volunteers" => "volunteer",
+        "volunteer-teams" => "volunteer_team",
+        // Drafts (to publish) only for the status step.
+        "activities" if seg.ends_with("/status") => "activity_any",
+        "activities" => "activity",
+        "hours" => "hours",
+        "funds" => "fund",
+        "wishes" => "wish",
+        "disbursements" => "disbursement",
+        "issues" => "issue",
+        "emergency-teams" => "em_team",
+        // A separate incident for the state machine, so deployments stay possible.
+        "incidents" if seg.ends_with("/transitions") => "incident_moving",
+        "incidents" => "incident",
+        "hotlines" => "hotline",
+        "tickets" => "ticket",
+        "needs" => "need",
+        "matches" => "match",
+        "notifications" => "notification",
+        _ => return None,
+    })
+}
+
 impl Fixtures {
     fn pick(&self, rng: &mut StdRng, kind: &str) -> Option<String> {
         self.ids.get(kind).and_then(|v| v.choose(rng)).cloned()
@@ -107,51 +154,7 @@ impl Fixtures {
     /// (and, now and then, an unknown id or a region outside the scope).
     fn hint(&self, rng: &mut StdRng, name: &str, path: &str) -> Option<Value> {
         let kind = match name {
-            "id" => {
-                let seg = path.trim_start_matches("/api/v1/");
-                match seg.split('/').next().unwrap_or("") {
-                    "stations" => "station",
-                    "inspections" => "inspection",
-                    "organizations" => "org",
-                    "staff" => "staff",
-                    "residents" => "resident",
-                    "cases" => "case",
-                    "services" => "service",
-                    "contracts" => "contract",
-                    "evaluations" => "evaluation",
-                    "catalogue" if seg.starts_with("catalogue/editions/") => "catalogue_edition",
-                    "catalogue" => "catalogue_item",
-                    "projects" => "project",
-                    "indicator-trees" => "indicator_tree",
-                    "timebank" if seg.starts_with("timebank/schemes/") => "tb_scheme",
-                    "timebank" if seg.starts_with("timebank/accounts/") => "tb_account",
-                    "timebank" if seg.starts_with("timebank/entries/") => "tb_entry",
-                    // Only the first volunteer has recorded hours to certify.
-                    "volunteers" if seg.ends_with("/certificates") => "volunteer_served",
-                    // One volunteer has the recorded hours of five stars (the county awards 1–2).
-                    "volunteers" if seg.ends_with("/stars") => "volunteer_starred",
-                    "volunteers" => "volunteer",
-                    "volunteer-teams" => "volunteer_team",
-                    // Drafts (to publish) only for the status step.
-                    "activities" if seg.ends_with("/status") => "activity_any",
-                    "activities" => "activity",
-                    "hours" => "hours",
-                    "funds" => "fund",
-                    "wishes" => "wish",
-                    "disbursements" => "disbursement",
-                    "issues" => "issue",
-                    "emergency-teams" => "em_team",
-                    // A separate incident for the state machine, so deployments stay possible.
-                    "incidents" if seg.ends_with("/transitions") => "incident_moving",
-                    "incidents" => "incident",
-                    "hotlines" => "hotline",
-                    "tickets" => "ticket",
-                    "needs" => "need",
-                    "matches" => "match",
-                    "notifications" => "notification",
-                    _ => return None,
-                }
-            }
+            "id" => id_kind(path)?,
             "station" | "station_id" => "station",
             "operator" | "operator_org_id" | "employer_org_id" | "provider_org_id"
             | "purchaser_org_id" => "org",
@@ -178,6 +181,8 @@ impl Fixtures {
             // Instalments are numbered from 1 in plan order.
             "seq" => return Some(json!(1)),
             "resident" | "resident_id" | "resident_ids" => "resident",
+            "ids" if path.starts_with("/api/v1/residents/") => "resident",
+            "ids" if path.starts_with("/api/v1/rectifications/") => "rectification",
             "case_id" => "case",
             "worker_user_id" | "assignee_user_id" | "user_id" => "worker",
             "hotline_id" => "hotline",
@@ -1559,7 +1564,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     ids.insert("fill", vec![fill]);
     ids.insert("linked_org", vec![linked_org]);
     ids.insert("org", vec![org]);
-    ids.insert("inspection", inspection_fixtures(app, &station).await);
+    inspection_fixtures(app, &station, &mut ids).await;
     ids.insert("indicator_item", checklist_items(api, &station).await);
     ids.insert("station", vec![station]);
     ids.insert("staff", vec![staff]);
@@ -1658,11 +1663,17 @@ async fn worker_accounts(app: &TestApp) -> (String, String) {
 }
 
 /// Inspections of the station (no API records one), each of which may be voided once.
-async fn inspection_fixtures(app: &TestApp, station: &str) -> Vec<String> {
-    use shegong_store::network::inspections::{self, VisitInput};
+async fn inspection_fixtures(
+    app: &TestApp,
+    station: &str,
+    ids: &mut BTreeMap<&'static str, Vec<String>>,
+) {
+    use shegong_domain::network::station::Rectification;
+    use shegong_store::network::inspections::{self, RectificationInput, VisitInput};
     let mut out = Vec::new();
+    let scope = shegong_domain::Scope::national();
     let mut tx = app.state.db.begin().await.unwrap();
-    for day in 1..=5 {
+    for day in 1..=6 {
         let visit = VisitInput {
             plan_id: None,
             station_id: station.to_owned(),
@@ -1672,21 +1683,48 @@ async fn inspection_fixtures(app: &TestApp, station: &str) -> Vec<String> {
             lat_e6: None,
             findings: "台账不全".into(),
             results: vec![],
-            rectifications: vec![],
+            // A sixth visit (not offered for voiding) has a verified rectification: batch
+            // closing has one to close.
+            rectifications: (day == 6)
+                .then(|| RectificationInput {
+                    description: "补齐台账".into(),
+                    owner: "站长".into(),
+                    deadline: "2025-04-30".into(),
+                })
+                .into_iter()
+                .collect(),
         };
-        let id = inspections::record_visit(
-            &mut tx,
-            &shegong_domain::Scope::national(),
-            &visit,
-            "fuzz",
-            app.state.now(),
-        )
-        .await
-        .unwrap();
-        out.push(id);
+        let id = inspections::record_visit(&mut tx, &scope, &visit, "fuzz", app.state.now())
+            .await
+            .unwrap();
+        if day < 6 {
+            out.push(id);
+        }
+    }
+    let rects = inspections::rectifications(
+        &mut tx,
+        &scope,
+        &inspections::RectFilter::default(),
+        "2025-03-01",
+        shegong_store::PageRequest::default(),
+    )
+    .await
+    .unwrap();
+    let mut verified = Vec::new();
+    for r in rects.items {
+        for (to, text) in [
+            (Rectification::Submitted, "已补齐"),
+            (Rectification::Verified, ""),
+        ] {
+            inspections::advance(&mut tx, &scope, &r.id, to, text, "fuzz", app.state.now())
+                .await
+                .unwrap();
+        }
+        verified.push(r.id);
     }
     tx.commit().await.unwrap();
-    out
+    ids.insert("inspection", out);
+    ids.insert("rectification", verified);
 }
 
 /// Two community issues (急难愁盼) of the township, just registered: each may be verified.

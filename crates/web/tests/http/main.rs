@@ -38,6 +38,7 @@ mod security;
 mod staff;
 mod stations;
 mod stats;
+mod tables;
 mod timebank;
 mod todo;
 mod twofactor;

@@ -202,7 +202,7 @@ async fn list(
             base: Base::new(ctx, title, vec![Crumb::here(title)])
                 .with_notice(&t, q.notice.as_deref()),
             rows: data.items.iter().map(|e| row(&t, e)).collect(),
-            pager: pager(&t, &data, "/evaluations", &pairs),
+            pager: pager(&t, &data, "/evaluations", &pairs)?,
             states: EvaluationState::ALL
                 .iter()
                 .map(|s| (s.to_string(), t.get(labels::state(*s)).to_owned()))

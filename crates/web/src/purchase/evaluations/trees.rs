@@ -121,7 +121,7 @@ pub async fn list_page(
                 ],
             )
             .with_notice(&t, q.notice.as_deref()),
-            pager: pager(&t, &data, "/evaluations/trees", &[]),
+            pager: pager(&t, &data, "/evaluations/trees", &[])?,
             rows: data.items.into_iter().map(|s| list_row(&t, s)).collect(),
             can_create: is_purchaser(u),
         },
