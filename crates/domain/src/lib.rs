@@ -16,6 +16,7 @@ pub mod money;
 pub mod network;
 pub mod people;
 pub mod purchase;
+pub mod reports;
 pub mod scope;
 pub mod text;
 pub mod timebank;
