@@ -525,7 +525,7 @@ pub async fn set_manual(
 
 /// The step's authority: the unit's own steps need the unit in scope; the level above's need
 /// the unit's parent in scope (the country's scope for a province's report).
-fn may(scope: &Scope, region: &str, action: Action) -> bool {
+pub fn may_act(scope: &Scope, region: &str, action: Action) -> bool {
     if !visible(scope, region) {
         return false;
     }
@@ -626,7 +626,7 @@ pub async fn act(
     by: &Actor<'_>,
 ) -> StoreResult<Report> {
     let r = get(conn, scope, id).await?;
-    if !may(scope, &r.region_code, action) {
+    if !may_act(scope, &r.region_code, action) {
         return Err(if action.by_parent() {
             StoreError::Invalid(FieldError::new("action", "report.not_your_level"))
         } else {

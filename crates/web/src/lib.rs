@@ -18,6 +18,7 @@ pub mod matching;
 pub mod network;
 pub mod people;
 pub mod purchase;
+pub mod reports;
 pub mod statistics;
 pub mod timebank;
 pub mod ui;
@@ -53,6 +54,7 @@ use http::{api, assets, auth, csrf, input, metrics, ops, render};
 pub const AREAS: &[http::area::Area] = &[
     workbench::AREA,
     statistics::AREA,
+    reports::AREA,
     network::AREA,
     people::AREA,
     volunteers::AREA,
