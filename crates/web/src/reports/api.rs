@@ -161,7 +161,7 @@ pub async fn open(
 
 /// One line of a report.
 #[derive(Serialize, ToSchema)]
-pub struct LineDto {
+pub struct ReportLineDto {
     pub code: String,
     /// `affairs`, `service`, `volunteers` or `resources`.
     pub section: String,
@@ -174,7 +174,7 @@ pub struct LineDto {
 
 /// 补报: a change to the previous (locked) period's figures since it was locked.
 #[derive(Serialize, ToSchema)]
-pub struct AdjustmentDto {
+pub struct ReportAdjustmentDto {
     pub code: String,
     pub period: String,
     pub delta: i64,
@@ -182,18 +182,18 @@ pub struct AdjustmentDto {
 
 /// One unit of the level below.
 #[derive(Serialize, ToSchema)]
-pub struct ChildDto {
+pub struct ReportChildDto {
     pub region_code: String,
     pub region_name: String,
     pub report_id: Option<String>,
-    #[schema(schema_with = super::code::state)]
+    /// The report's state (as `ReportDto.state`); null when the unit has not started one.
     pub state: Option<String>,
     pub on_time: bool,
     pub stale: bool,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct StepDto {
+pub struct ReportStepDto {
     pub seq: i64,
     pub from_state: Option<String>,
     pub to_state: String,
@@ -208,16 +208,16 @@ pub struct ReportDetail {
     pub report: ReportDto,
     /// The figures: the approved snapshot once approved, else computed now (the approved
     /// reports of the level below summed with this unit's own).
-    pub lines: Vec<LineDto>,
-    pub adjustments: Vec<AdjustmentDto>,
-    pub children: Vec<ChildDto>,
+    pub lines: Vec<ReportLineDto>,
+    pub adjustments: Vec<ReportAdjustmentDto>,
+    pub children: Vec<ReportChildDto>,
     /// Units below that submitted by the due date, per mille (及时率).
     pub timeliness_permille: i64,
     /// Units below approved, per mille (完整率).
     pub completeness_permille: i64,
     /// The reason of an unlock request waiting for the level above.
     pub unlock_requested: Option<String>,
-    pub steps: Vec<StepDto>,
+    pub steps: Vec<ReportStepDto>,
 }
 
 fn detail(l: Loaded) -> ReportDetail {
@@ -232,7 +232,7 @@ fn detail(l: Loaded) -> ReportDetail {
     ReportDetail {
         lines: lines
             .iter()
-            .map(|line| LineDto {
+            .map(|line| ReportLineDto {
                 value: f.figures.get(&line.code).copied().unwrap_or(0),
                 money: line.money(),
                 code: line.code.clone(),
@@ -243,7 +243,7 @@ fn detail(l: Loaded) -> ReportDetail {
         adjustments: f
             .adjustments
             .iter()
-            .map(|(code, delta)| AdjustmentDto {
+            .map(|(code, delta)| ReportAdjustmentDto {
                 code: code.clone(),
                 period: period.clone(),
                 delta: *delta,
@@ -252,7 +252,7 @@ fn detail(l: Loaded) -> ReportDetail {
         children: f
             .children
             .into_iter()
-            .map(|c| ChildDto {
+            .map(|c| ReportChildDto {
                 region_code: c.region_code,
                 region_name: c.region_name,
                 report_id: c.report_id,
@@ -266,7 +266,7 @@ fn detail(l: Loaded) -> ReportDetail {
         unlock_requested: unlock.map(|u| u.reason),
         steps: steps
             .into_iter()
-            .map(|s| StepDto {
+            .map(|s| ReportStepDto {
                 seq: s.seq,
                 from_state: s.from_state,
                 to_state: s.to_state,
