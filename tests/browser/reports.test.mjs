@@ -70,7 +70,8 @@ async function act(page, action, reason) {
 }
 
 const stateOf = async (page) => norm(await page.locator('#report-state').textContent());
-const dibao = async (page) => norm(await page.locator('#line-affairs_dibao_changes td.num').textContent());
+// The line's figure (for a level with units below: its own typed figure plus theirs).
+const dibao = async (page) => norm(await page.locator('#line-affairs_dibao_changes .line-value').textContent());
 
 test('a monthly report is returned, fixed, approved and summed up to the city', { timeout: 300_000 }, async (t) => {
   let current = null;
@@ -122,6 +123,7 @@ test('a monthly report is returned, fixed, approved and summed up to the city', 
     assert.equal(await stateOf(county), '已通过');
     await openReport(county, COUNTY);
     assert.equal(await dibao(county), '3');
+    assert.equal(await county.locator('#v-affairs_dibao_changes').inputValue(), '0', 'the county types only its own');
     const row = county.locator('#report-children tbody tr').filter({ hasText: '月塘街道' });
     assert.match(norm(await row.textContent()), /已通过/);
     await act(county, 'submit');

@@ -198,10 +198,13 @@ pub struct ShownLine {
     pub source: String,
     pub value: String,
     pub raw: i64,
+    /// The unit's own typed figure (a manual line's input; the levels below are added to it).
+    pub own: i64,
     pub manual: bool,
 }
 
 fn shown_lines(l: &Loaded) -> Vec<ShownLine> {
+    let own = l.r.manual_values();
     l.lines
         .iter()
         .map(|line| {
@@ -216,6 +219,7 @@ fn shown_lines(l: &Loaded) -> Vec<ShownLine> {
                     v.to_string()
                 },
                 raw: v,
+                own: own.get(&line.code).copied().unwrap_or(0),
                 manual: line.manual(),
             }
         })
