@@ -147,7 +147,7 @@ impl Period {
     pub fn containing(day: NaiveDate, frequency: Frequency) -> Period {
         let index = match frequency {
             Frequency::Month => day.month(),
-            Frequency::Quarter => (day.month() + 2) / 3,
+            Frequency::Quarter => day.month().div_ceil(3),
             Frequency::Year => 1,
         };
         Period {

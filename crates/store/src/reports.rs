@@ -468,12 +468,13 @@ pub async fn figures(conn: &mut AnyConnection, r: &Report) -> StoreResult<Figure
         figures,
         ..Figured::default()
     };
-    if let Some(pr) = find(conn, &t.code, &r.region_code, &prev.to_string()).await? {
-        if let (ReportState::Locked, Some(snap)) = (pr.state, pr.snapshot_values()) {
-            let (now, _) = rolled(conn, &t, &lines, &r.region_code, &prev).await?;
-            out.adjustments = rp::adjustments(&snap, &now);
-            out.adjusted_period = Some(prev.to_string());
-        }
+    let prev_report = find(conn, &t.code, &r.region_code, &prev.to_string()).await?;
+    if let Some((ReportState::Locked, Some(snap))) =
+        prev_report.map(|pr| (pr.state, pr.snapshot_values()))
+    {
+        let (now, _) = rolled(conn, &t, &lines, &r.region_code, &prev).await?;
+        out.adjustments = rp::adjustments(&snap, &now);
+        out.adjusted_period = Some(prev.to_string());
     }
     let n = children.len() as i64;
     out.timeliness = rp::rate_permille(children.iter().filter(|c| c.on_time).count() as i64, n);

@@ -30,7 +30,7 @@ pub const AREA: Area = Area {
     api: || Api::openapi(),
     menu: &[MenuSection {
         rank: 21,
-        group: "menu.group.statistics",
+        group: "menu.group.reports",
         entries: &[("menu.reports", "/reports", Some(Permission::ReadData))],
     }],
 };

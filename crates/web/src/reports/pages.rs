@@ -52,10 +52,8 @@ impl ListQuery {
             .as_deref()
             .map(str::trim)
             .filter(|t| !t.is_empty());
-        if let Some(t) = template {
-            if !super::code::TEMPLATES.contains(&t) {
-                return Err(FieldError::new("template", "report.template_unknown").into());
-            }
+        if template.is_some_and(|t| !super::code::TEMPLATES.contains(&t)) {
+            return Err(FieldError::new("template", "report.template_unknown").into());
         }
         let period = self
             .period
@@ -369,13 +367,11 @@ pub async fn values_page(
     let mut c = Check::default();
     let mut values = Figures::new();
     for (k, v) in f.pairs() {
-        if let Some(code) = k.strip_prefix("v_") {
-            if code.len() <= 64 {
-                values.insert(
-                    code.to_owned(),
-                    c.int("values", v.trim(), 0, rp::MAX_MANUAL, 0),
-                );
-            }
+        if let Some(code) = k.strip_prefix("v_").filter(|c| c.len() <= 64) {
+            values.insert(
+                code.to_owned(),
+                c.int("values", v.trim(), 0, rp::MAX_MANUAL, 0),
+            );
         }
     }
     let r = match c.finish() {

@@ -148,18 +148,7 @@ impl Fixtures {
                     "tickets" => "ticket",
                     "needs" => "need",
                     "matches" => "match",
-                    "reports" if seg.ends_with("/submit") || seg.ends_with("/values") => {
-                        "report_draft"
-                    }
-                    "reports" if seg.ends_with("/review") => "report_to_review",
-                    "reports" if seg.ends_with("/approve") && !seg.contains("/unlock") => {
-                        "report_to_approve"
-                    }
-                    "reports" if seg.ends_with("/return") => "report_to_return",
-                    "reports" if seg.ends_with("/lock") => "report_approved",
-                    "reports" if seg.ends_with("/unlock") => "report_locked",
-                    "reports" if seg.ends_with("/unlock/approve") => "report_unlock",
-                    "reports" => "report_approved",
+                    "reports" => report_pool(seg),
                     _ => return None,
                 }
             }
@@ -1675,6 +1664,21 @@ async fn community_fixtures(
     all.insert("match", matches);
     all.insert("match_volunteer", vec![volunteer]);
     report_fixtures(api, all).await;
+}
+
+/// The pool of township reports a report step starts from (see `report_fixtures`).
+fn report_pool(seg: &str) -> &'static str {
+    // `reports/{id}/<step>`
+    match seg.splitn(3, '/').nth(2) {
+        Some("submit" | "values") => "report_draft",
+        Some("review") => "report_to_review",
+        Some("approve") => "report_to_approve",
+        Some("return") => "report_to_return",
+        Some("lock") => "report_approved",
+        Some("unlock") => "report_locked",
+        Some("unlock/approve") => "report_unlock",
+        _ => "report_approved",
+    }
 }
 
 /// Township reports of the county in each state a step starts from (a pool per step, so that
