@@ -17,6 +17,7 @@ pub mod network;
 pub mod notify;
 pub mod people;
 pub mod purchase;
+pub mod reports;
 pub mod scope;
 pub mod text;
 pub mod timebank;

@@ -24,6 +24,7 @@ pub mod network;
 pub mod notify;
 pub mod people;
 pub mod purchase;
+pub mod reports;
 pub mod reseal;
 pub mod server_lock;
 // The SQL builder is the store's own: no other crate writes SQL. Tests of other crates use it

@@ -19,6 +19,7 @@ pub mod network;
 pub mod notifications;
 pub mod people;
 pub mod purchase;
+pub mod reports;
 pub mod statistics;
 pub mod timebank;
 pub mod ui;
@@ -55,6 +56,7 @@ pub const AREAS: &[http::area::Area] = &[
     workbench::AREA,
     notifications::AREA,
     statistics::AREA,
+    reports::AREA,
     network::AREA,
     people::AREA,
     volunteers::AREA,

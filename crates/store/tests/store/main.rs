@@ -25,6 +25,7 @@ mod public_purchase;
 mod purchase;
 mod regions;
 mod register_bulk;
+mod reports;
 mod schema_parity;
 mod staff;
 mod stations;

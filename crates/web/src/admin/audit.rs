@@ -273,6 +273,7 @@ pub const ENTITIES: &[&str] = &[
     "residents",
     "services",
     "monthly_report",
+    "report",
     "stats_table",
     "need",
     "match",
@@ -358,6 +359,11 @@ pub const ACTIONS: &[&str] = &[
     "twofactor_recovery_use",
     "login_password",
     "cancel",
+    "submit",
+    "review",
+    "lock",
+    "request_unlock",
+    "approve_unlock",
 ];
 
 impl AuditPage {

@@ -42,20 +42,38 @@ impl From<i64> for Cell {
 pub const MAX_ROWS: i64 = 100_000;
 
 pub fn workbook(sheet: &str, headers: &[&str], rows: &[Vec<Cell>]) -> WebResult<Vec<u8>> {
+    titled_workbook(sheet, &[], headers, rows)
+}
+
+/// A sheet whose first rows say what it is (`preamble`: a title, the unit, the period, when it
+/// was generated), then the header and the rows.
+pub fn titled_workbook(
+    sheet: &str,
+    preamble: &[String],
+    headers: &[&str],
+    rows: &[Vec<Cell>],
+) -> WebResult<Vec<u8>> {
     let err = |e: rust_xlsxwriter::XlsxError| WebError::Internal(anyhow::anyhow!("xlsx: {e}"));
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name(sheet).map_err(err)?;
     let bold = Format::new().set_bold().set_background_color("#E8EEF6");
     let as_text = Format::new().set_quote_prefix();
+    let plain = Format::new();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count() * 2 + 2).collect();
+    let top = preamble.len() as u32;
+    for (i, line) in preamble.iter().enumerate() {
+        let f = if i == 0 { &bold } else { &plain };
+        ws.write_string_with_format(i as u32, 0, line, f)
+            .map_err(err)?;
+    }
     for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *h, &bold)
+        ws.write_string_with_format(top, c as u16, *h, &bold)
             .map_err(err)?;
     }
     for (r, row) in rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
-            let (row_i, col_i) = (r as u32 + 1, c as u16);
+            let (row_i, col_i) = (top + r as u32 + 1, c as u16);
             match cell {
                 Cell::Text(s) => {
                     if is_formula_like(s) {
@@ -83,9 +101,9 @@ pub fn workbook(sheet: &str, headers: &[&str], rows: &[Vec<Cell>]) -> WebResult<
         ws.set_column_width(c as u16, (*w).min(60) as f64)
             .map_err(err)?;
     }
-    ws.set_freeze_panes(1, 0).map_err(err)?;
+    ws.set_freeze_panes(top + 1, 0).map_err(err)?;
     if !headers.is_empty() {
-        ws.autofilter(0, 0, rows.len() as u32, headers.len() as u16 - 1)
+        ws.autofilter(top, 0, top + rows.len() as u32, headers.len() as u16 - 1)
             .map_err(err)?;
     }
     wb.save_to_buffer().map_err(err)
@@ -169,6 +187,47 @@ impl<'a> Export<'a> {
         tx.commit().await?;
         Ok(download(&format!("{title}.xlsx"), bytes))
     }
+
+    /// Send one titled sheet (`Sheet`: its file name, sheet name, the lines above the table),
+    /// audited like `send`.
+    pub async fn send_sheet(
+        self,
+        state: &AppState,
+        ctx: &Ctx,
+        sheet: Sheet<'_>,
+        notes: Vec<Change>,
+    ) -> WebResult<Response> {
+        let name: String = sheet
+            .name
+            .chars()
+            .filter(|c| !matches!(c, '[' | ']' | ':' | '*' | '?' | '/' | '\\'))
+            .take(31)
+            .collect();
+        let bytes = titled_workbook(&name, sheet.preamble, sheet.headers, sheet.rows)?;
+        let mut changes = vec![Change::new("rows", None::<String>, Some(sheet.rows.len()))];
+        changes.extend(notes);
+        let mut tx = state.db.begin().await?;
+        audit::record(
+            &mut tx,
+            state.db.backend(),
+            &ctx.actor(),
+            Event::new("export", self.entity, None).changes(changes),
+            state.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(download(&format!("{}.xlsx", sheet.file), bytes))
+    }
+}
+
+/// A titled sheet: the file's name (without `.xlsx`), the sheet's name, the lines above the
+/// table (title, unit, period, generated time), the header and the rows.
+pub struct Sheet<'a> {
+    pub file: &'a str,
+    pub name: &'a str,
+    pub preamble: &'a [String],
+    pub headers: &'a [&'a str],
+    pub rows: &'a [Vec<Cell>],
 }
 
 #[cfg(test)]

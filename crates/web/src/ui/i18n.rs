@@ -378,7 +378,55 @@ mod tests {
         );
         channels.push("in_app".into());
         all.push(("notify.channel", channels));
+        all.extend(reports_families());
         all
+    }
+
+    fn reports_families() -> Families {
+        use shegong_domain::reports as r;
+        vec![
+            ("report.template", strs(&crate::reports::code::TEMPLATES)),
+            (
+                "report.state",
+                codes(r::ReportState::ALL, r::ReportState::as_str),
+            ),
+            ("report.action", {
+                let mut a = codes(r::Action::ALL, r::Action::as_str);
+                a.push("cascade".into());
+                a
+            }),
+            (
+                "report.section",
+                strs(&["affairs", "service", "volunteers", "resources"]),
+            ),
+            ("report.source", strs(&["counter", "records", "manual"])),
+            (
+                "report.line",
+                strs(&[
+                    "affairs_disability_cards",
+                    "affairs_subsidy_applications",
+                    "affairs_dibao_changes",
+                    "affairs_tekun_changes",
+                    "affairs_temporary_assistance",
+                    "visits",
+                    "visit_person_times",
+                    "new_files",
+                    "cases_followed",
+                    "cases_opened",
+                    "cases_closed",
+                    "casework_sessions",
+                    "group_sessions",
+                    "group_person_times",
+                    "community_activities",
+                    "services_all",
+                    "volunteers_active",
+                    "volunteer_minutes",
+                    "staff_active",
+                    "linked_value_fen",
+                    "funding_fen",
+                ]),
+            ),
+        ]
     }
 
     fn matching_families() -> Families {

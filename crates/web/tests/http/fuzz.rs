@@ -141,6 +141,7 @@ fn id_kind(path: &str) -> Option<&'static str> {
         "needs" => "need",
         "matches" => "match",
         "notifications" => "notification",
+        "reports" => report_pool(seg),
         _ => return None,
     })
 }
@@ -204,6 +205,7 @@ impl Fixtures {
                 )));
             }
             "region" | "region_code" | "code" => "region",
+            "period" if path.starts_with("/api/v1/reports") => "report_period",
             _ => return None,
         };
         if rng.random_bool(0.1) {
@@ -1768,6 +1770,80 @@ async fn community_fixtures(
     all.insert("need", needs);
     all.insert("match", matches);
     all.insert("match_volunteer", vec![volunteer]);
+    report_fixtures(api, all).await;
+}
+
+/// The pool of township reports a report step starts from (see `report_fixtures`).
+fn report_pool(seg: &str) -> &'static str {
+    // `reports/{id}/<step>`
+    match seg.splitn(3, '/').nth(2) {
+        Some("submit" | "values") => "report_draft",
+        Some("review") => "report_to_review",
+        Some("approve") => "report_to_approve",
+        Some("return") => "report_to_return",
+        Some("lock") => "report_approved",
+        Some("unlock") => "report_locked",
+        Some("unlock/approve") => "report_unlock",
+        _ => "report_approved",
+    }
+}
+
+/// Township reports of the county in each state a step starts from (a pool per step, so that
+/// every step finds one), and periods to open.
+async fn report_fixtures(api: &mut Client, all: &mut BTreeMap<&'static str, Vec<String>>) {
+    let pools: [(&'static str, &[&str]); 7] = [
+        ("report_draft", &[]),
+        ("report_to_review", &["submit"]),
+        ("report_to_approve", &["submit"]),
+        ("report_to_return", &["submit"]),
+        ("report_approved", &["submit", "approve"]),
+        ("report_locked", &["submit", "approve", "lock"]),
+        ("report_unlock", &["submit", "approve", "lock", "unlock"]),
+    ];
+    let mut month = 0;
+    for (pool, steps) in pools {
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            month += 1;
+            let period = format!("{}-{:02}", 2020 + month / 12, month % 12 + 1);
+            let body =
+                json!({"template": "station_monthly", "region": "430203001", "period": period});
+            let res = api
+                .send(
+                    Method::POST,
+                    "/api/v1/reports",
+                    Some(("application/json", body.to_string())),
+                    &[],
+                )
+                .await;
+            assert_eq!(
+                res.status,
+                StatusCode::CREATED,
+                "fixture report: {}",
+                res.text
+            );
+            let id = res.json()["report"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            for step in steps {
+                let body = json!({"reason": "fixture"}).to_string();
+                let path = format!("/api/v1/reports/{id}/{step}");
+                let res = api
+                    .send(Method::POST, &path, Some(("application/json", body)), &[])
+                    .await;
+                assert_eq!(res.status, StatusCode::OK, "fixture {path}: {}", res.text);
+            }
+            ids.push(id);
+        }
+        all.insert(pool, ids);
+    }
+    all.insert(
+        "report_period",
+        ["2026-01", "2026-02", "2026-03"]
+            .map(str::to_owned)
+            .to_vec(),
+    );
 }
 
 /// FNV-1a: a fixed hash of an operation's name (std's hashers may change between releases).

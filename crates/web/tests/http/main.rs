@@ -34,6 +34,7 @@ mod people_scope;
 mod projects;
 mod public_purchase;
 mod purchase;
+mod reports;
 mod security;
 mod staff;
 mod stations;
