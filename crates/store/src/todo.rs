@@ -71,10 +71,11 @@ pub enum Kind {
     Evaluation,
     Ticket,
     CommunityIssue,
+    Report,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Visit,
         Kind::PlanApproval,
         Kind::ClosureApproval,
@@ -90,6 +91,7 @@ impl Kind {
         Kind::Evaluation,
         Kind::Ticket,
         Kind::CommunityIssue,
+        Kind::Report,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -109,6 +111,7 @@ impl Kind {
             Kind::Evaluation => "evaluation",
             Kind::Ticket => "ticket",
             Kind::CommunityIssue => "community_issue",
+            Kind::Report => "report",
         }
     }
 }
@@ -280,6 +283,14 @@ const SOURCES: &[Source] = &[
         clock: Clock::Millis,
         from: community_issues,
     },
+    Source {
+        kind: Kind::Report,
+        applies: |w| w.writes && w.scope().org.is_none(),
+        columns: "r.id, g.name || ' ' || r.period, r.due_on",
+        due: "r.due_on",
+        clock: Clock::Date,
+        from: reports,
+    },
 ];
 
 const CASE_COLUMNS: &str = "c.id, r.name, c.updated_at";
@@ -448,6 +459,17 @@ fn timed(kind: Kind) -> bool {
             | Kind::RectificationCheck
             | Kind::InspectionPlan
     )
+}
+
+/// Statistical reports waiting for the reader's unit: its own to submit (drafts, returned ones)
+/// and its direct children's to review or approve, or asking to be unlocked.
+fn reports(w: &Who, q: &mut Sql) {
+    let own = w.scope().prefix().to_owned();
+    q.push(" FROM reports r JOIN regions g ON g.code = r.region_code WHERE ((r.region_code = ")
+        .bind(own.clone())
+        .push(" AND r.state IN ('draft', 'returned')) OR (COALESCE(g.parent_code, '') = ")
+        .bind(own)
+        .push(" AND (r.state IN ('submitted', 'reviewing') OR EXISTS (SELECT 1 FROM report_unlocks u WHERE u.report_id = r.id AND u.state = 'pending'))))");
 }
 
 /// `due < now`, bound for the source's clock.

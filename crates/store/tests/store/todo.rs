@@ -298,3 +298,53 @@ db_test!(every_source_reads_on_both_databases, |db| {
     assert!(todo::queue(&mut c, &agency).await.unwrap().is_empty());
     assert_eq!(todo::total(&mut c, &agency).await.unwrap(), (0, 0));
 });
+
+db_test!(a_report_waits_for_its_unit_then_for_the_level_above, |db| {
+    use shegong_domain::reports::Action;
+    use shegong_store::reports::{self as rp, Actor};
+    let user = add_user(&db, "rep1", Role::CivilAffairsAdmin, "430202001").await;
+    let unit = who(&viewer("430202001", &user), true, false);
+    let county = who(&viewer("430202", &user), true, false);
+    let city = who(&viewer("4302", &user), true, false);
+    let mut tx = db.begin().await.unwrap();
+    let id = rp::open(
+        &mut tx,
+        &scope("430202001"),
+        "station_monthly",
+        &code("430202001"),
+        "2026-01",
+        NOW,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        ids(&db, &unit, Kind::Report).await,
+        std::slice::from_ref(&id),
+        "a draft to submit"
+    );
+    assert!(
+        ids(&db, &county, Kind::Report).await.is_empty(),
+        "not yet the county's"
+    );
+    let mut tx = db.begin().await.unwrap();
+    let by = Actor {
+        user_id: "rep1",
+        name: "rep1",
+        at: NOW,
+    };
+    rp::act(&mut tx, &scope("430202001"), &id, Action::Submit, "", &by)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(ids(&db, &unit, Kind::Report).await.is_empty(), "submitted");
+    assert_eq!(
+        ids(&db, &county, Kind::Report).await,
+        std::slice::from_ref(&id),
+        "the county reviews it"
+    );
+    assert!(
+        ids(&db, &city, Kind::Report).await.is_empty(),
+        "two levels up: not the city's work"
+    );
+});

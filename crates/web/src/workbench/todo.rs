@@ -48,6 +48,7 @@ pub fn href(kind: Kind, id: &str) -> String {
         Kind::Evaluation => "/evaluations/",
         Kind::Ticket => "/tickets/",
         Kind::CommunityIssue => "/community-issues/",
+        Kind::Report => "/reports/",
     };
     format!("{base}{id}")
 }
@@ -65,6 +66,7 @@ pub fn list_href(kind: Kind) -> &'static str {
         Kind::Evaluation => "/evaluations",
         Kind::Ticket => "/tickets",
         Kind::CommunityIssue => "/community-issues",
+        Kind::Report => "/reports",
     }
 }
 
@@ -91,7 +93,7 @@ pub struct TodoItem {
 pub struct TodoGroup {
     /// `visit`, `plan_approval`, `closure_approval`, `plan_returned`, `closure_returned`,
     /// `referral`, `rectification`, `rectification_check`, `inspection_plan`, `progress_report`,
-    /// `certificate`, `instalment`, `evaluation`, `ticket`, `community_issue`.
+    /// `certificate`, `instalment`, `evaluation`, `ticket`, `community_issue`, `report`.
     pub kind: String,
     /// The kind in the caller's language.
     pub label: String,
