@@ -234,7 +234,9 @@ pub async fn save_settings(
         .bind(user)
         .execute(conn)
         .await?;
-    Sql::new("INSERT INTO notification_settings (user_id, email_sealed, mobile_sealed, digest, quiet_from, quiet_to, updated_at) VALUES (")
+    Sql::new("INSERT INTO notification_settings (id, user_id, email_sealed, mobile_sealed, digest, quiet_from, quiet_to, updated_at) VALUES (")
+        .bind(new_id())
+        .push(", ")
         .bind(user)
         .push(", ")
         .bind(email.as_deref().map(|e| keys.seal(EMAIL_FIELD, e)))

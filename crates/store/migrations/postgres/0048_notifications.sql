@@ -34,7 +34,9 @@ CREATE INDEX notification_outbox_due ON notification_outbox(state, next_at);
 -- A user's choices: where outside channels reach them, a daily digest instead of one message per
 -- event, and quiet hours (China time, HH:MM) during which outside channels wait.
 CREATE TABLE notification_settings (
-    user_id       TEXT PRIMARY KEY REFERENCES users(id),
+    -- Its own key, as every table with sealed columns: key rotation re-seals by `id`.
+    id            TEXT PRIMARY KEY,
+    user_id       TEXT NOT NULL UNIQUE REFERENCES users(id),
     email_sealed  TEXT,
     mobile_sealed TEXT,
     digest        BIGINT NOT NULL DEFAULT 0 CHECK (digest IN (0,1)),

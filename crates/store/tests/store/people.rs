@@ -647,6 +647,15 @@ db_test!(key_rotation_reseals_every_sealed_column, |db| {
     )
     .await
     .unwrap();
+    // A user's notification addresses are sealed too.
+    let addresses = shegong_store::notify::Settings {
+        email: Some("li@mz.gov.cn".into()),
+        mobile: Some("13812345678".into()),
+        ..Default::default()
+    };
+    shegong_store::notify::save_settings(&mut tx, &old, &worker, &addresses, &[], NOW)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     // A new primary key; the old one stays to read.
@@ -657,7 +666,10 @@ db_test!(key_rotation_reseals_every_sealed_column, |db| {
     rotated.keys.push(fresh);
     let new = KeyRing::from_spec(&rotated).unwrap();
     let n = shegong_store::reseal::reencrypt(&db, &new).await.unwrap();
-    assert_eq!(n, 6, "id, phone, address, guardian phone, notes, case body");
+    assert_eq!(
+        n, 8,
+        "id, phone, address, guardian phone, notes, case body, e-mail, mobile"
+    );
     let mut conn = db.read().await.unwrap();
     for (table, column, _) in shegong_store::reseal::SEALED {
         // Built per sealed column; the store's builder takes fixed text only, so it lives on.
