@@ -25,6 +25,12 @@ export const LOG_DIR = path.join(REPO_ROOT, 'target', 'browser-logs');
 
 /** How long the first start may take (it loads ~45k regions into the new database). */
 const READY_TIMEOUT_MS = 60_000;
+/**
+ * A demo server seeds about 2,000 people with a year of visits and services, one record at a
+ * time through the store, before it listens: in a debug build on a loaded two-core machine that
+ * took 150 s (2026-12-06), so demo servers get longer.
+ */
+const DEMO_READY_TIMEOUT_MS = 300_000;
 /** Generous limits for single browser actions and page loads. */
 const ACTION_TIMEOUT_MS = 15_000;
 const NAVIGATION_TIMEOUT_MS = 30_000;
@@ -138,6 +144,7 @@ export class Server {
     server.twoFactorForAdministrators = twoFactorForAdministrators;
     // More of shegong.toml (TOML text appended after the second-factor setting).
     server.extraConfig = config;
+    server.readyTimeoutMs = /^\s*demo\s*=\s*true/m.test(config) ? DEMO_READY_TIMEOUT_MS : READY_TIMEOUT_MS;
     await server.#start();
     return server;
   }
@@ -145,6 +152,7 @@ export class Server {
   constructor(name) {
     this.name = name;
     this.twoFactorForAdministrators = false;
+    this.readyTimeoutMs = READY_TIMEOUT_MS;
     this.bin = binaryPath();
     this.dir = null;
     this.databaseUrl = null;
@@ -211,7 +219,7 @@ export class Server {
   }
 
   async #waitReady() {
-    const deadline = Date.now() + READY_TIMEOUT_MS;
+    const deadline = Date.now() + this.readyTimeoutMs;
     let last = 'no answer yet';
     while (Date.now() < deadline) {
       if (exited(this.proc)) {
@@ -230,7 +238,7 @@ export class Server {
       }
       await sleep(200);
     }
-    throw new Error(`GET ${this.url}/readyz did not answer 200 within ${READY_TIMEOUT_MS / 1000} s (last: ${last})`);
+    throw new Error(`GET ${this.url}/readyz did not answer 200 within ${this.readyTimeoutMs / 1000} s (last: ${last})`);
   }
 
   /**

@@ -40,6 +40,7 @@ pub mod statistics;
 pub mod timebank;
 pub mod todo;
 pub mod volunteers;
+pub mod workbench;
 pub mod workforce;
 
 #[cfg(feature = "testing")]

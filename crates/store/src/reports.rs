@@ -178,6 +178,75 @@ pub async fn open(
     Ok(id)
 }
 
+/// Drafts for the period each template last ended by `today`, for every unit that reports: the
+/// township of every station that is not closed and each region above it. Units that already
+/// have the report are left alone, so calling it again (housekeeping does, hourly) opens nothing
+/// twice. Returns how many drafts it tried to open.
+pub async fn open_ended(
+    conn: &mut AnyConnection,
+    today: chrono::NaiveDate,
+    at: Millis,
+) -> StoreResult<usize> {
+    let towns: Vec<(String,)> = Sql::new(
+        "SELECT DISTINCT SUBSTR(region_code, 1, 9) FROM stations WHERE status <> 'closed' AND LENGTH(region_code) >= 9",
+    )
+    .fetch_all(conn)
+    .await?;
+    let mut units = std::collections::BTreeSet::new();
+    for (t,) in towns {
+        for len in [2, 4, 6, 9] {
+            if let Some(u) = t.get(..len) {
+                units.insert(u.to_owned());
+            }
+        }
+    }
+    let mut opened = 0;
+    for t in templates(conn).await? {
+        let p = Period::containing(today, t.frequency).prev();
+        let have: std::collections::HashSet<String> =
+            Sql::new("SELECT region_code FROM reports WHERE template_code = ")
+                .bind(t.code.clone())
+                .push(" AND period = ")
+                .bind(p.to_string())
+                .fetch_all::<(String,)>(conn)
+                .await?
+                .into_iter()
+                .map(|(r,)| r)
+                .collect();
+        let missing: Vec<&String> = units.iter().filter(|u| !have.contains(*u)).collect();
+        for chunk in missing.chunks(200) {
+            let mut q = Sql::new(
+                "INSERT INTO reports (id, template_code, region_code, period, state, due_on, created_at, updated_at) VALUES ",
+            );
+            for (i, u) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.push("(")
+                    .bind(new_id())
+                    .push(", ")
+                    .bind(t.code.clone())
+                    .push(", ")
+                    .bind((*u).clone())
+                    .push(", ")
+                    .bind(p.to_string())
+                    .push(", 'draft', ")
+                    .bind(p.due_on().to_string())
+                    .push(", ")
+                    .bind(at)
+                    .push(", ")
+                    .bind(at)
+                    .push(")");
+            }
+            // Another server's housekeeping may have opened some meanwhile.
+            q.push(" ON CONFLICT (template_code, region_code, period) DO NOTHING");
+            q.execute(conn).await?;
+            opened += chunk.len();
+        }
+    }
+    Ok(opened)
+}
+
 pub async fn get(conn: &mut AnyConnection, scope: &Scope, id: &str) -> StoreResult<Report> {
     let r: Report = Sql::new(SELECT)
         .push(" AND r.id = ")
@@ -216,6 +285,8 @@ pub struct Filter {
     pub state: Option<ReportState>,
     pub region: Option<RegionCode>,
     pub stale: bool,
+    /// Reports still to submit (draft or returned) due before this day (`YYYY-MM-DD`): late.
+    pub overdue_on: Option<String>,
 }
 
 fn filtered(scope: &Scope, f: &Filter, select: &'static str) -> Sql {
@@ -240,6 +311,10 @@ fn filtered(scope: &Scope, f: &Filter, select: &'static str) -> Sql {
     }
     if f.stale {
         q.push(" AND r.stale = 1");
+    }
+    if let Some(day) = &f.overdue_on {
+        q.push(" AND r.state IN ('draft', 'returned') AND r.due_on < ")
+            .bind(day.clone());
     }
     q
 }

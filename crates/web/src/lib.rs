@@ -301,9 +301,19 @@ async fn housekeeping(state: AppState, mut stop: tokio::sync::watch::Receiver<bo
             let removed = store_audit::purge_before(&mut tx, state.db.backend(), cutoff).await?;
             shegong_store::import::lookups::fold_resident_writes(&mut tx, state.db.backend())
                 .await?;
+            // Each unit's statistical reports for the period just ended, as drafts to fill.
+            let opened = shegong_store::reports::open_ended(
+                &mut tx,
+                shegong_domain::calendar::local_day(now),
+                now,
+            )
+            .await?;
             tx.commit().await?;
             if removed > 0 {
                 tracing::info!(removed, "audit retention applied");
+            }
+            if opened > 0 {
+                tracing::info!(opened, "report drafts opened for the period just ended");
             }
             Ok::<_, shegong_store::StoreError>(())
         }

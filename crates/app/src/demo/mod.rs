@@ -13,6 +13,7 @@ mod matching;
 mod network;
 mod people;
 mod purchase;
+mod reports;
 mod volunteers;
 mod workforce;
 
@@ -100,6 +101,12 @@ pub async fn seed(state: &AppState) -> anyhow::Result<bool> {
         return Ok(false);
     }
     drop(c);
+    let mut clock = std::time::Instant::now();
+    // How long each part took (the demo is seeded before the server listens).
+    let mut took = |part: &str| {
+        tracing::debug!(part, ms = clock.elapsed().as_millis(), "demo seeded");
+        clock = std::time::Instant::now();
+    };
     let now = state.now();
     let mut tx = state.db.begin().await?;
     network::seed(&mut tx, &state.keys, now).await?;
@@ -111,15 +118,27 @@ pub async fn seed(state: &AppState) -> anyhow::Result<bool> {
         .context("demo agency missing")?;
     tx.commit().await?;
     let agency: uuid::Uuid = agency.parse().context("demo agency id")?;
+    took("network");
     create_accounts(state, agency, now).await?;
+    took("accounts");
     people::seed(state).await?;
+    took("people");
     volunteers::seed(state).await?;
+    took("volunteers");
     charity::seed(state).await?;
+    took("charity");
     community::seed(state).await?;
+    took("community");
     matching::seed(state).await?;
+    took("matching");
     emergency::seed(state).await?;
+    took("emergency");
     hotline::seed(state).await?;
+    took("hotline");
     purchase::seed(state).await?;
+    took("purchase");
+    reports::seed(state).await?;
+    took("reports");
     Ok(true)
 }
 

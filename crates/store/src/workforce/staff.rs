@@ -814,12 +814,9 @@ async fn count_training(
     Ok(())
 }
 
-/// Open stations (operating or suspended) by child region, and those below their staffing rule.
-async fn count_stations(
-    conn: &mut AnyConnection,
-    area: &Scope,
-    tally: &mut Tally,
-) -> StoreResult<Vec<Understaffed>> {
+/// Open stations (operating or suspended) in `area`, each with its social workers and the number
+/// its staffing rule requires (the nearest rule up the tree, else the default).
+async fn open_stations(conn: &mut AnyConnection, area: &Scope) -> StoreResult<Vec<Understaffed>> {
     let mut q = station_scope::scoped_from(
         concat!(
             "SELECT s.id, s.name, s.region_code, (SELECT COUNT(*) FROM staff p WHERE p.station_id = s.id AND p.status = 'active' AND p.role IN ",
@@ -841,14 +838,36 @@ async fn count_stations(
             .max_by_key(|(r, _)| r.len())
             .map_or(DEFAULT_MIN_SOCIAL_WORKERS, |(_, n)| *n)
     };
+    let mut stations = q.fetch_all::<Understaffed>(conn).await?;
+    for s in &mut stations {
+        s.required = rule_for(&s.region_code);
+    }
+    Ok(stations)
+}
+
+/// The open stations in scope below their staffing rule, by region and name.
+pub async fn understaffed(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+) -> StoreResult<Vec<Understaffed>> {
+    let mut stations = open_stations(conn, scope).await?;
+    stations.retain(|s| s.workers < s.required);
+    Ok(stations)
+}
+
+/// Open stations by child region, and those below their staffing rule.
+async fn count_stations(
+    conn: &mut AnyConnection,
+    area: &Scope,
+    tally: &mut Tally,
+) -> StoreResult<Vec<Understaffed>> {
     let mut understaffed = Vec::new();
-    for mut s in q.fetch_all::<Understaffed>(conn).await? {
+    for s in open_stations(conn, area).await? {
         let grp = s
             .region_code
             .get(..tally.child.code_len())
             .unwrap_or(&s.region_code)
             .to_owned();
-        s.required = rule_for(&s.region_code);
         let short = s.workers < s.required;
         tally.add(&grp, |f| {
             f.stations += 1;

@@ -342,3 +342,69 @@ db_test!(a_county_cannot_act_on_another_countys_township, |db| {
     .await;
     assert!(matches!(r, Err(StoreError::NotFound)));
 });
+
+db_test!(
+    drafts_open_for_every_reporting_unit_once_a_period_ends,
+    |db| {
+        use shegong_domain::network::station::Status;
+        let (s, st) = (super::stations::station, super::stations::input);
+        s(&db, "43", &st(T1, "一号站", Status::Operating, None)).await;
+        s(
+            &db,
+            "43",
+            &st(T2, "二号站", Status::UnderConstruction, None),
+        )
+        .await;
+        // A closed station's township does not report.
+        s(&db, "43", &st("430203001", "关闭站", Status::Closed, None)).await;
+        // The township already opened its November report by hand.
+        let own = open(&db, T1, "2026-11").await;
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+        let mut tx = db.begin().await.unwrap();
+        let n = rp::open_ended(&mut tx, today, AT).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut c = db.read().await.unwrap();
+        let all = rp::list(
+            &mut c,
+            &Scope::national(),
+            &Filter::default(),
+            PageRequest::new(None, Some(200)),
+        )
+        .await
+        .unwrap();
+        let mut got: Vec<(String, String, String)> = all
+            .items
+            .iter()
+            .map(|r| {
+                (
+                    r.template_code.clone(),
+                    r.region_code.clone(),
+                    r.period.clone(),
+                )
+            })
+            .collect();
+        got.sort();
+        let mut want = vec![];
+        for (t, p) in [
+            ("station_annual", "2025"),
+            ("station_monthly", "2026-11"),
+            ("station_quarterly", "2026-Q3"),
+        ] {
+            for u in [PROVINCE, CITY, COUNTY, T1, T2] {
+                want.push((t.to_owned(), u.to_owned(), p.to_owned()));
+            }
+        }
+        want.sort();
+        assert_eq!(got, want);
+        assert_eq!(n, want.len() - 1, "the hand-opened report is kept");
+        assert!(all.items.iter().any(|r| r.id == own));
+        assert!(all.items.iter().all(|r| r.state == ReportState::Draft));
+        let monthly = all.items.iter().find(|r| r.period == "2026-11").unwrap();
+        assert_eq!(monthly.due_on, "2026-12-15");
+        drop(c);
+        // Again: nothing new.
+        let mut tx = db.begin().await.unwrap();
+        assert_eq!(rp::open_ended(&mut tx, today, AT).await.unwrap(), 0);
+        tx.commit().await.unwrap();
+    }
+);

@@ -77,6 +77,8 @@ impl AuditQuery {
     }
 }
 
+/// An entry as the log page shows it: labels in the reader's language, regions by name.
+#[derive(serde::Serialize)]
 pub struct Row {
     pub seq: i64,
     pub at: String,
@@ -86,6 +88,7 @@ pub struct Row {
     pub entity_id: String,
     pub region: String,
     pub outcome: String,
+    #[serde(skip)]
     pub outcome_class: &'static str,
     pub changes: String,
     pub ip: String,
@@ -153,7 +156,7 @@ fn label(t: &Tr, prefix: &str, value: &str) -> String {
         .map_or_else(|| value.to_owned(), str::to_owned)
 }
 
-async fn rows(state: &AppState, t: &Tr, items: &[Entry]) -> WebResult<Vec<Row>> {
+pub(crate) async fn rows(state: &AppState, t: &Tr, items: &[Entry]) -> WebResult<Vec<Row>> {
     let codes: Vec<&str> = items.iter().map(|e| e.region_code.as_str()).collect();
     let mut c = state.db.read().await?;
     let paths = regions::display_paths(&mut c, &codes).await?;

@@ -91,6 +91,8 @@ pub struct ReportsQuery {
     pub region: Option<String>,
     /// `1`: only reports marked stale.
     pub stale: Option<String>,
+    /// `1`: only reports late to submit (draft or returned, due before today).
+    pub overdue: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
 }
@@ -110,13 +112,14 @@ pub async fn list(
         state: q.state,
         region: q.region,
         stale: q.stale,
+        overdue: q.overdue,
         ..ListQuery::default()
     };
     let mut c = state.db.read().await?;
     let p = rp::list(
         &mut c,
         &u.scope(),
-        &lq.filter()?,
+        &lq.filter(&crate::ui::forms::today(state.now()))?,
         PageRequest::new(q.page, q.per_page),
     )
     .await?;

@@ -39,6 +39,8 @@ pub struct ListQuery {
     pub state: Option<String>,
     pub region: Option<String>,
     pub stale: Option<String>,
+    /// `1`: only the reports late to submit.
+    pub overdue: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
     #[serde(default)]
@@ -46,7 +48,8 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    pub fn filter(&self) -> WebResult<Filter> {
+    /// The list filter; `today` decides which reports are late.
+    pub fn filter(&self, today: &str) -> WebResult<Filter> {
         let template = self
             .template
             .as_deref()
@@ -69,6 +72,7 @@ impl ListQuery {
             state: filter_code(&self.state, ReportState::parse)?,
             region: filter_region(&self.region)?,
             stale: self.stale.as_deref() == Some("1"),
+            overdue_on: (self.overdue.as_deref() == Some("1")).then(|| today.to_owned()),
         })
     }
 
@@ -80,6 +84,7 @@ impl ListQuery {
             ("state", v(&self.state)),
             ("region", v(&self.region)),
             ("stale", v(&self.stale)),
+            ("overdue", v(&self.overdue)),
         ]
     }
 }
@@ -126,7 +131,7 @@ async fn list(
         rp::list(
             &mut c,
             &u.scope(),
-            &q.filter()?,
+            &q.filter(&today(state.now()))?,
             PageRequest::new(q.page, q.per_page),
         )
         .await?

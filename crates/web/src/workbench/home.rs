@@ -37,6 +37,8 @@ struct HomePage {
     previous_login: String,
     /// What waits for this user (待办), read from the records.
     todo: super::todo::Todo,
+    /// The role's panels beside the queue.
+    bench: super::bench::Workbench,
 }
 
 pub async fn home(
@@ -72,6 +74,7 @@ pub async fn home(
     let previous = audit::previous_login(&mut c, &u.user.id).await?;
     drop(c);
     let todo = super::todo::load(&state, &ctx, false).await?;
+    let bench = super::bench::load(&state, &ctx).await?;
     let mut links = Vec::new();
     for (key, href, perm) in [
         ("menu.regions", "/regions", Some(Permission::ReadData)),
@@ -116,6 +119,7 @@ pub async fn home(
                 None => t.opt_datetime(None::<i64>),
             },
             todo,
+            bench,
         },
     ))
 }

@@ -1,5 +1,6 @@
 //! The workbench: the home page every signed-in user lands on, and their to-do queue.
 
+pub mod bench;
 pub mod home;
 pub mod todo;
 
@@ -18,6 +19,7 @@ pub const AREA: Area = Area {
             .route("/todo", get(todo::todo_page))
             .route("/api/v1/todo", get(todo::api_todo))
             .route("/api/v1/todo/count", get(todo::api_count))
+            .route("/api/v1/workbench", get(bench::api_workbench))
     },
     api: || Api::openapi(),
     menu: &[MenuSection {
@@ -29,7 +31,7 @@ pub const AREA: Area = Area {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(todo::api_todo, todo::api_count),
-    tags((name = "workbench", description = "待办: the caller's to-do queue, read from the records"))
+    paths(todo::api_todo, todo::api_count, bench::api_workbench),
+    tags((name = "workbench", description = "工作台: the caller's to-do queue and home-page panels, read from the records"))
 )]
 struct Api;

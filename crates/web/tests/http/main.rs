@@ -48,6 +48,7 @@ mod users_audit;
 mod visit_earn;
 mod volunteers;
 mod walkthrough;
+mod workbench;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
