@@ -367,7 +367,17 @@ pub(super) async fn signed_in(w: &World, username: &str, region: &str) -> anyhow
 /// The whole dashboard page (`GET /stats/{code}`: session, counters, the station network,
 /// the template), p50 / p95 of `runs`.
 async fn time_page(b: &mut Browser, code: &str, runs: usize) -> anyhow::Result<Sample> {
-    let path = format!("/stats/{code}");
+    time_path(b, &format!("/stats/{code}"), code, runs).await
+}
+
+/// `GET path` through the router as the signed-in account, p50 / p95 of `runs` (after one
+/// warm-up request).
+async fn time_path(
+    b: &mut Browser,
+    path: &str,
+    label: &str,
+    runs: usize,
+) -> anyhow::Result<Sample> {
     let mut d = Vec::new();
     for i in 0..=runs {
         let t = Instant::now();
@@ -380,7 +390,7 @@ async fn time_page(b: &mut Browser, code: &str, runs: usize) -> anyhow::Result<S
         }
     }
     Ok(Sample {
-        label: code.into(),
+        label: label.into(),
         p50: pct(d.clone(), 0.5),
         p95: pct(d, 0.95),
     })
@@ -475,6 +485,9 @@ struct Reads {
     county_page: Sample,
     /// p90 of the residents list and of the service records list.
     lists: (f64, f64),
+    /// The administrator's home page (queue and exceptions) and the header bell's count.
+    home: Sample,
+    bell: Sample,
 }
 
 async fn measure_reads(
@@ -493,6 +506,8 @@ async fn measure_reads(
         page: time_page(viewer, region, 50).await?,
         county_page: time_page(viewer, county, 50).await?,
         lists: list_p90(w, region).await?,
+        home: time_path(viewer, "/", "home", 20).await?,
+        bell: time_path(viewer, "/api/v1/todo/count", "bell", 50).await?,
     })
 }
 
@@ -608,5 +623,13 @@ fn print_reads(county: &str, small: usize, big: usize, before: &Reads, after: &R
     println!(
         "| service records list, first pages, p90 | {:.2} ms | {:.2} ms |",
         b.lists.1, a.lists.1
+    );
+    println!(
+        "| administrator's home page GET / (queue, exceptions), p50 / p95 | {:.2} / {:.2} ms | {:.2} / {:.2} ms |",
+        b.home.p50, b.home.p95, a.home.p50, a.home.p95
+    );
+    println!(
+        "| header bell GET /api/v1/todo/count, p50 / p95 | {:.2} / {:.2} ms | {:.2} / {:.2} ms |",
+        b.bell.p50, b.bell.p95, a.bell.p50, a.bell.p95
     );
 }
