@@ -81,6 +81,24 @@ pub trait Importer: Sync {
         Box::pin(async move { Ok((self.plan(job, conn, rows).await?, None)) })
     }
 
+    /// [`Importer::plan_reusing`], handing the planned rows to `sink` as they are decided (a
+    /// chunk at a time where the importer plans in chunks, so that neither the check nor the
+    /// commit holds every row's change at once). By default all at once, at the end.
+    fn plan_into<'a>(
+        &'a self,
+        job: &'a Job<'a>,
+        conn: &'a mut Conn,
+        rows: Vec<Row>,
+        earlier: Option<Memo>,
+        sink: &'a mut dyn Sink,
+    ) -> BoxFuture<'a, WebResult<Option<Memo>>> {
+        Box::pin(async move {
+            let (planned, memo) = self.plan_reusing(job, conn, rows, earlier).await?;
+            sink.take(planned).await?;
+            Ok(memo)
+        })
+    }
+
     /// Write a chunk of valid rows' changes (row number, change) inside the commit's
     /// transaction: one by one, unless the registry writes them in bulk (it takes its own
     /// changes back with [`Change::into_any`]). On failure, the row that failed.
@@ -99,6 +117,19 @@ pub trait Importer: Sync {
             }
             Ok(())
         })
+    }
+}
+
+/// Where [`Importer::plan_into`] hands planned rows, in row order.
+pub trait Sink: Send {
+    fn take(&mut self, planned: Vec<Planned>) -> BoxFuture<'_, WebResult<()>>;
+}
+
+/// Every planned row, kept.
+impl Sink for Vec<Planned> {
+    fn take(&mut self, planned: Vec<Planned>) -> BoxFuture<'_, WebResult<()>> {
+        self.extend(planned);
+        Box::pin(async { Ok(()) })
     }
 }
 

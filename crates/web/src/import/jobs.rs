@@ -12,17 +12,20 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use shegong_domain::FieldError;
-use shegong_store::StoreError;
 use shegong_store::admin::audit::Actor;
 use shegong_store::admin::audit::Change as AuditChange;
 use shegong_store::import as staging;
+use shegong_store::{Conn, StoreError};
 
 use crate::http::auth::CurrentUser;
 use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
 use crate::http::write::{self, Author, Done, Entry};
-use crate::import::engine::{Action, Change, Failed, Importer, Job, Memo, Planned, PreviewRow};
+use crate::import::engine::{
+    Action, BoxFuture, Change, Failed, Importer, Job, Memo, Planned, PreviewRow, Sink,
+};
 use crate::import::mapping::Mapping;
+use crate::import::schema::Row;
 use crate::import::sheet::Skipped;
 use crate::import::stage::Staged;
 use crate::ui::i18n::Tr;
@@ -68,35 +71,45 @@ pub struct Checked {
 }
 
 impl Checked {
-    fn of(
-        planned: Vec<Planned>,
-        skipped: Vec<Skipped>,
-        mapping: Mapping,
-        memo: Option<Memo>,
-    ) -> Self {
-        let mut counts = Counts::default();
-        let (mut invalid, mut valid) = (0, 0);
-        let mut rows = Vec::new();
-        let total = planned.len();
-        for p in planned {
-            let shown = match p.row.action {
-                Action::Create => bump(&mut counts.create, &mut valid, SHOWN_VALID),
-                Action::Update => bump(&mut counts.update, &mut valid, SHOWN_VALID),
-                Action::Unchanged => bump(&mut counts.unchanged, &mut valid, SHOWN_VALID),
-                Action::Invalid => bump(&mut counts.invalid, &mut invalid, SHOWN_INVALID),
-            };
-            if shown {
-                rows.push(p.row);
-            }
-        }
+    fn of(tally: Tally, skipped: Vec<Skipped>, mapping: Mapping, memo: Option<Memo>) -> Self {
         Self {
-            counts,
-            hidden: total - rows.len(),
-            rows,
+            counts: tally.counts,
+            hidden: tally.total - tally.rows.len(),
+            rows: tally.rows,
             skipped,
             mapping,
             memo,
         }
+    }
+}
+
+/// The check's planned rows as the preview needs them, counted as they come: the counts and
+/// the rows listed; the changes are dropped at once.
+#[derive(Default)]
+struct Tally {
+    counts: Counts,
+    rows: Vec<PreviewRow>,
+    valid: usize,
+    invalid: usize,
+    total: usize,
+}
+
+impl Sink for Tally {
+    fn take(&mut self, planned: Vec<Planned>) -> BoxFuture<'_, WebResult<()>> {
+        for p in planned {
+            self.total += 1;
+            let (counts, valid, invalid) = (&mut self.counts, &mut self.valid, &mut self.invalid);
+            let shown = match p.row.action {
+                Action::Create => bump(&mut counts.create, valid, SHOWN_VALID),
+                Action::Update => bump(&mut counts.update, valid, SHOWN_VALID),
+                Action::Unchanged => bump(&mut counts.unchanged, valid, SHOWN_VALID),
+                Action::Invalid => bump(&mut counts.invalid, invalid, SHOWN_INVALID),
+            };
+            if shown {
+                self.rows.push(p.row);
+            }
+        }
+        Box::pin(async { Ok(()) })
     }
 }
 
@@ -154,46 +167,60 @@ pub struct Run {
 }
 
 impl Run {
-    /// Plan every row against the database as it is now (reusing what `earlier` kept where the
-    /// importer proves it still holds).
-    async fn plan(
-        &self,
-        staged: &Staged,
-        earlier: Option<Memo>,
-    ) -> WebResult<(Vec<Planned>, Vec<Skipped>, Option<Memo>)> {
-        let job = Job {
+    fn job(&self) -> Job<'_> {
+        Job {
             state: &self.state,
             user: &self.user,
             t: &self.t,
             now: self.state.now(),
-        };
-        let schema = self.imp.schema();
+        }
+    }
+
+    /// Plan every row against the database as it is now (reusing what `earlier` kept where the
+    /// importer proves it still holds), handing the planned rows to `sink`.
+    async fn plan(
+        &self,
+        rows: Vec<Row>,
+        earlier: Option<Memo>,
+        sink: &mut dyn Sink,
+    ) -> WebResult<Option<Memo>> {
+        let job = self.job();
         let started = Instant::now();
-        let parsed = staged.parsed(schema);
-        let read = started.elapsed();
         let mut conn = self.state.db.read().await?;
-        let (planned, memo) = self
+        let memo = self
             .imp
-            .plan_reusing(&job, &mut conn, parsed.rows, earlier)
+            .plan_into(&job, &mut conn, rows, earlier, sink)
             .await?;
         tracing::debug!(
             kind = self.imp.kind(),
-            rows_ms = read.as_millis(),
-            plan_ms = (started.elapsed() - read).as_millis(),
+            plan_ms = started.elapsed().as_millis(),
             "import: sheet planned"
         );
-        Ok((planned, parsed.skipped, memo))
+        Ok(memo)
     }
 
     /// Check the staged sheet: what committing it would do.
     pub async fn check(&self, staged: &Staged) -> WebResult<Checked> {
-        let (planned, skipped, memo) = self.plan(staged, None).await?;
-        Ok(Checked::of(planned, skipped, staged.mapping.clone(), memo))
+        let parsed = staged.parsed(self.imp.schema());
+        let mut tally = Tally::default();
+        let memo = self.plan(parsed.rows, None, &mut tally).await?;
+        Ok(Checked::of(
+            tally,
+            parsed.skipped,
+            staged.mapping.clone(),
+            memo,
+        ))
     }
 
     /// Commit the staged sheet: the valid rows, or (`all`) every row only if all are valid.
     /// The rows are planned again against the database as it is now; `checked` is what the
     /// preview's check kept, which the importer reuses where it proves it still holds.
+    ///
+    /// The valid rows are planned and written chunk by chunk inside the commit's transaction
+    /// (planning reads on its own connection, which does not see the transaction's writes, so
+    /// every row is checked against the register as it was before the commit, as when the
+    /// whole sheet was planned first); `all` plans the whole sheet first, since one invalid row
+    /// anywhere means nothing is written.
     pub async fn commit(
         &self,
         staged: &Staged,
@@ -201,25 +228,30 @@ impl Run {
         progress: Option<Arc<Progress>>,
         checked: Option<Memo>,
     ) -> WebResult<Result<Written, Refused>> {
-        let started = Instant::now();
-        let (planned, _, _) = self.plan(staged, checked).await?;
-        tracing::debug!(
-            kind = self.imp.kind(),
-            rows = planned.len(),
-            plan_ms = started.elapsed().as_millis(),
-            "import commit: planned"
-        );
-        let (written, changes) = to_write(planned);
-        if all && written.skipped > 0 {
-            return Ok(Err(Refused::Invalid(written.skipped)));
-        }
-        if let Some(p) = &progress {
-            p.set_phase(Phase::Writing);
-        }
+        let rows = staged.parsed(self.imp.schema()).rows;
+        let source = if all {
+            let started = Instant::now();
+            let mut planned = Vec::new();
+            self.plan(rows, checked, &mut planned).await?;
+            tracing::debug!(
+                kind = self.imp.kind(),
+                rows = planned.len(),
+                plan_ms = started.elapsed().as_millis(),
+                "import commit: planned"
+            );
+            let invalid = planned.iter().filter(|p| p.change.is_none()).count();
+            if invalid > 0 {
+                return Ok(Err(Refused::Invalid(invalid)));
+            }
+            Source::Planned(planned)
+        } else {
+            Source::Rows(rows, checked)
+        };
         let run = self.clone();
         let staged_facts = (staged.filename.clone(), staged.sha256.clone());
         let failed: Arc<Mutex<Option<Refused>>> = Arc::default();
-        let failure = failed.clone();
+        let broken: Arc<Mutex<Option<WebError>>> = Arc::default();
+        let (failure, planning) = (failed.clone(), broken.clone());
         let entry = Entry::new(self.imp.audit_entity(), "import");
         let outcome = write::write_by(
             &self.state.db,
@@ -228,71 +260,175 @@ impl Run {
             entry,
             move |tx| {
                 Box::pin(async move {
-                    let job = Job {
-                        state: &run.state,
-                        user: &run.user,
-                        t: &run.t,
-                        now: run.state.now(),
-                    };
+                    let job = run.job();
                     if !staging::claim(tx, &run.user.user.id, &run.batch).await? {
                         return refuse(&failure, Refused::AlreadyDone);
                     }
-                    let mut changes = changes.into_iter().peekable();
-                    while changes.peek().is_some() {
-                        if progress.as_ref().is_some_and(|p| p.cancelled()) {
-                            return refuse(&failure, Refused::Cancelled);
-                        }
-                        let chunk: Vec<_> = changes.by_ref().take(COMMIT_CHUNK).collect();
-                        let n = chunk.len();
-                        let started = Instant::now();
-                        match run.imp.apply(&job, tx, chunk).await {
-                            Ok(()) => {}
-                            Err(Failed {
-                                row,
-                                error: StoreError::Invalid(e),
-                            }) => return refuse(&failure, Refused::Row(row, e)),
-                            Err(Failed { error, .. }) => return Err(error),
-                        }
-                        tracing::debug!(
-                            rows = n,
-                            write_ms = started.elapsed().as_millis(),
-                            "import commit: chunk written"
-                        );
-                        if let Some(p) = &progress {
-                            p.written.fetch_add(n, Ordering::Relaxed);
-                        }
-                    }
+                    let mut writer = Writer {
+                        run: &run,
+                        job: &job,
+                        progress: progress.as_deref(),
+                        failure: &failure,
+                        written: Written::default(),
+                        pending: Vec::new(),
+                    };
+                    writer.write_all(tx, source, &planning).await?;
+                    let written = writer.written;
                     let result = serde_json::to_string(&written).unwrap_or_default();
                     staging::finish(tx, &run.user.user.id, &run.batch, &result).await?;
-                    let (file, sha256) = staged_facts;
-                    let done = Done {
-                        entity_id: run.batch.clone(),
-                        region: None,
-                        changes: vec![
-                            AuditChange::new("file", None::<String>, Some(&file)),
-                            AuditChange::new("sha256", None::<String>, Some(&sha256)),
-                            AuditChange::new("created", None::<String>, Some(written.created)),
-                            AuditChange::new("updated", None::<String>, Some(written.updated)),
-                            AuditChange::new("unchanged", None::<String>, Some(written.unchanged)),
-                            AuditChange::new(
-                                "skipped_invalid",
-                                None::<String>,
-                                Some(written.skipped),
-                            ),
-                        ],
-                    };
-                    Ok((Some(done), written))
+                    Ok((Some(audited(staged_facts, &run.batch, &written)), written))
                 })
             },
         )
-        .await?;
-        match outcome {
+        .await;
+        if let Some(e) = broken.lock().ok().and_then(|mut b| b.take()) {
+            return Err(e);
+        }
+        match outcome? {
             Ok(written) => Ok(Ok(written)),
             Err(e) => {
                 let taken = failed.lock().map(|mut f| f.take()).unwrap_or(None);
                 Ok(Err(taken.unwrap_or(Refused::Row(0, e))))
             }
         }
+    }
+}
+
+/// What a commit writes: rows planned already, or rows to plan as they are written.
+enum Source {
+    Planned(Vec<Planned>),
+    Rows(Vec<Row>, Option<Memo>),
+}
+
+/// The audit entry of a commit.
+fn audited((file, sha256): (String, String), batch: &str, written: &Written) -> Done {
+    Done {
+        entity_id: batch.to_owned(),
+        region: None,
+        changes: vec![
+            AuditChange::new("file", None::<String>, Some(&file)),
+            AuditChange::new("sha256", None::<String>, Some(&sha256)),
+            AuditChange::new("created", None::<String>, Some(written.created)),
+            AuditChange::new("updated", None::<String>, Some(written.updated)),
+            AuditChange::new("unchanged", None::<String>, Some(written.unchanged)),
+            AuditChange::new("skipped_invalid", None::<String>, Some(written.skipped)),
+        ],
+    }
+}
+
+/// Planned rows written inside the commit's transaction, [`COMMIT_CHUNK`] changes at a time.
+struct Writer<'a> {
+    run: &'a Run,
+    job: &'a Job<'a>,
+    progress: Option<&'a Progress>,
+    failure: &'a Mutex<Option<Refused>>,
+    written: Written,
+    pending: Changes,
+}
+
+impl Writer<'_> {
+    /// Write what `source` plans. Rows still to plan are planned on a read connection while
+    /// the chunks planned before them are written; a planning error is put in `broken` (and
+    /// the transaction rolled back).
+    async fn write_all(
+        &mut self,
+        tx: &mut Conn,
+        source: Source,
+        broken: &Mutex<Option<WebError>>,
+    ) -> Result<(), StoreError> {
+        let (rows, earlier) = match source {
+            Source::Planned(planned) => {
+                self.take(tx, planned).await?;
+                return self.flush(tx).await;
+            }
+            Source::Rows(rows, earlier) => (rows, earlier),
+        };
+        if let Some(p) = self.progress {
+            p.set_phase(Phase::Writing);
+        }
+        let (send, mut receive) = tokio::sync::mpsc::channel::<Vec<Planned>>(2);
+        let run = self.run;
+        let planner = async move {
+            let mut sink = send;
+            run.plan(rows, earlier, &mut sink).await
+        };
+        let writing = async move {
+            while let Some(planned) = receive.recv().await {
+                self.take(tx, planned).await?;
+            }
+            self.flush(tx).await
+        };
+        let (planned, written) = tokio::join!(planner, writing);
+        // A writer that stopped closes the channel: the planner's error is then only that.
+        written?;
+        if let Err(e) = planned {
+            if let Ok(mut slot) = broken.lock() {
+                *slot = Some(e);
+            }
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Count the planned rows and write their changes in full chunks.
+    async fn take(&mut self, tx: &mut Conn, planned: Vec<Planned>) -> Result<(), StoreError> {
+        let (written, changes) = to_write(planned);
+        self.written.created += written.created;
+        self.written.updated += written.updated;
+        self.written.unchanged += written.unchanged;
+        self.written.skipped += written.skipped;
+        self.pending.extend(changes);
+        while self.pending.len() >= COMMIT_CHUNK {
+            let rest = self.pending.split_off(COMMIT_CHUNK);
+            let chunk = std::mem::replace(&mut self.pending, rest);
+            self.write(tx, chunk).await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self, tx: &mut Conn) -> Result<(), StoreError> {
+        let chunk = std::mem::take(&mut self.pending);
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        self.write(tx, chunk).await
+    }
+
+    async fn write(&mut self, tx: &mut Conn, chunk: Changes) -> Result<(), StoreError> {
+        if self.progress.is_some_and(|p| p.cancelled()) {
+            return refuse(self.failure, Refused::Cancelled);
+        }
+        let n = chunk.len();
+        let started = Instant::now();
+        match self.run.imp.apply(self.job, tx, chunk).await {
+            Ok(()) => {}
+            Err(Failed {
+                row,
+                error: StoreError::Invalid(e),
+            }) => return refuse(self.failure, Refused::Row(row, e)),
+            Err(Failed { error, .. }) => return Err(error),
+        }
+        tracing::debug!(
+            rows = n,
+            write_ms = started.elapsed().as_millis(),
+            "import commit: chunk written"
+        );
+        if let Some(p) = self.progress {
+            p.set_phase(Phase::Writing);
+            p.written.fetch_add(n, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}
+
+/// Planned rows sent on to the commit's writer.
+impl Sink for tokio::sync::mpsc::Sender<Vec<Planned>> {
+    fn take(&mut self, planned: Vec<Planned>) -> BoxFuture<'_, WebResult<()>> {
+        Box::pin(async move {
+            self.send(planned)
+                .await
+                .map_err(|_| WebError::Internal(anyhow::anyhow!("the import's writer stopped")))
+        })
     }
 }
 

@@ -21,7 +21,7 @@ use shegong_store::{Conn, StoreError, StoreResult};
 
 use crate::http::error::WebResult;
 use crate::import::engine::{
-    Action, BoxFuture, CellMessage, Change, Failed, Importer, Job, Lists, Memo, Planned,
+    Action, BoxFuture, CellMessage, Change, Failed, Importer, Job, Lists, Memo, Planned, Sink,
 };
 use crate::import::resolve::{self, RegionIndex, RegionMiss};
 use crate::import::schema::{CellError, Kind, Row, SEXES, Schema, col};
@@ -396,11 +396,6 @@ impl Importer for Residents {
         Box::pin(async move { Ok(self.plan_reusing(job, conn, rows, None).await?.0) })
     }
 
-    /// The preview's check keeps what it found against the register (numbers on file, likely
-    /// duplicates on file) with the count of resident writes it was read at; the commit reuses
-    /// a chunk's findings only when no resident has been written since (the count is the same),
-    /// for the same viewer on the same day, and the chunk's rows resolved to the same inputs.
-    /// Otherwise the chunk is looked up again, as it always was.
     fn plan_reusing<'a>(
         &'a self,
         job: &'a Job<'a>,
@@ -408,6 +403,33 @@ impl Importer for Residents {
         rows: Vec<Row>,
         earlier: Option<Memo>,
     ) -> BoxFuture<'a, WebResult<(Vec<Planned>, Option<Memo>)>> {
+        Box::pin(async move {
+            let mut out: Vec<Planned> = Vec::with_capacity(rows.len());
+            let memo = self.plan_into(job, conn, rows, earlier, &mut out).await?;
+            Ok((out, memo))
+        })
+    }
+
+    /// The preview's check keeps what it found against the register (numbers on file, likely
+    /// duplicates on file) with the count of resident writes it was read at; the commit reuses
+    /// a chunk's findings only when no resident has been written since (the count is the same),
+    /// for the same viewer on the same day, and the chunk's rows resolved to the same inputs.
+    /// Otherwise the chunk is looked up again, as it always was.
+    ///
+    /// One pass over the sheet, [`CHECK_CHUNK`] rows at a time: a chunk's rows are prepared
+    /// (and dropped), looked up against the register with a few statements, decided in row
+    /// order and handed to `sink`. Two chunks are looked up side by side, on two read
+    /// connections when the pool has a second one to spare. Across chunks only the sheet's
+    /// identity numbers and name buckets are kept, so each row is decided as in one pass over
+    /// the whole sheet.
+    fn plan_into<'a>(
+        &'a self,
+        job: &'a Job<'a>,
+        conn: &'a mut Conn,
+        rows: Vec<Row>,
+        earlier: Option<Memo>,
+        sink: &'a mut dyn Sink,
+    ) -> BoxFuture<'a, WebResult<Option<Memo>>> {
         Box::pin(async move {
             let begun = std::time::Instant::now();
             let scope = job.scope();
@@ -430,64 +452,63 @@ impl Importer for Residents {
                 .filter(|v| v.writes == kept.writes && v.viewer == kept.viewer)
                 .filter(|v| v.today == kept.today);
             let set_up = std::time::Instant::now();
-            let mut seen = HashMap::new();
-            let mut sheet = SheetPeople::default();
-            let mut places = duplicates::PlaceCounts::default();
-            let mut out = Vec::with_capacity(rows.len());
-            // A chunk at a time: a few look-ups against the register per chunk, what they read
-            // held for that chunk only, and the job's progress moving as chunks are decided.
-            // Across chunks only the sheet's identity numbers and name buckets are kept, so each
-            // row is decided as in one pass over the whole sheet.
-            for (n, chunk) in rows.chunks(CHECK_CHUNK).enumerate() {
-                let started = std::time::Instant::now();
-                let prepared: Vec<Result<Prepared<'_>, Planned>> = chunk
-                    .iter()
-                    .map(|row| prepare(job, &known, &mut seen, row))
-                    .collect();
-                let digest = digest(&prepared);
-                let parsed = started.elapsed();
-                let earlier = reusable
-                    .and_then(|v| v.chunks.get(n))
-                    .filter(|c| c.digest == digest);
-                let found = match earlier {
-                    Some(c) => c.clone(),
-                    None => {
-                        let found =
-                            look_up(job, conn, &viewer, &prepared, &mut places, digest).await?;
-                        tracing::debug!(
-                            rows = chunk.len(),
-                            parse_ms = parsed.as_millis(),
-                            look_up_ms = (started.elapsed() - parsed).as_millis(),
-                            "resident import: chunk checked"
+            let mut carried = Carried::default();
+            let mut second = None;
+            let mut rows = rows.into_iter();
+            let mut planned = 0;
+            loop {
+                let first: Vec<Row> = rows.by_ref().take(CHECK_CHUNK).collect();
+                if first.is_empty() {
+                    break;
+                }
+                let next: Vec<Row> = rows.by_ref().take(CHECK_CHUNK).collect();
+                let a = prepare_chunk(job, &known, &mut carried.seen, &first);
+                let b = prepare_chunk(job, &known, &mut carried.seen, &next);
+                let n = kept.chunks.len();
+                let reuse = |n: usize, c: &Chunk<'_>| {
+                    reusable
+                        .and_then(|v| v.chunks.get(n))
+                        .filter(|f| f.digest == c.digest)
+                };
+                let (ra, rb) = (reuse(n, &a), reuse(n + 1, &b));
+                if second.is_none() && !b.prepared.is_empty() && (ra.is_none() || rb.is_none()) {
+                    second = spare_reader(job).await;
+                }
+                let [pa, pb] = &mut carried.places;
+                let (fa, fb) = match second.as_mut() {
+                    Some(c2) if !b.prepared.is_empty() => {
+                        let (x, y) = tokio::join!(
+                            found_for(job, conn, &viewer, &a, pa, ra),
+                            found_for(job, &mut *c2, &viewer, &b, pb, rb)
                         );
-                        found
+                        (x?, Some(y?))
+                    }
+                    _ => {
+                        let x = found_for(job, conn, &viewer, &a, pa, ra).await?;
+                        let y = match b.prepared.is_empty() {
+                            true => None,
+                            false => Some(found_for(job, conn, &viewer, &b, pa, rb).await?),
+                        };
+                        (x, y)
                     }
                 };
-                let mut check = Register {
-                    on_file: found.on_file.clone(),
-                    on_register: found.on_register.clone(),
-                    sheet: std::mem::take(&mut sheet),
-                };
-                kept.chunks.push(found);
-                for p in prepared {
-                    out.push(match p {
-                        Ok(p) => check.decide(job, p),
-                        Err(planned) => planned,
-                    });
+                for (chunk, found) in [(a, Some(fa)), (b, fb)] {
+                    let Some(found) = found else { continue };
+                    let decided = decide_chunk(job, &mut carried.sheet, &found, chunk);
+                    planned += decided.len();
+                    kept.chunks.push(found);
+                    sink.take(decided).await?;
                 }
-                sheet = check.sheet;
             }
             tracing::debug!(
-                rows = out.len(),
+                rows = planned,
                 reused = reusable.is_some(),
                 setup_ms = (set_up - begun).as_millis(),
                 rows_ms = set_up.elapsed().as_millis(),
                 "resident import: planned"
             );
             // Kept only when nothing was written to `residents` while the check read it.
-            let memo: Option<Memo> =
-                (lookups::resident_writes(conn).await? == writes).then(|| Arc::new(kept) as Memo);
-            Ok((out, memo))
+            Ok((lookups::resident_writes(conn).await? == writes).then(|| Arc::new(kept) as Memo))
         })
     }
 
@@ -573,6 +594,94 @@ fn digest(prepared: &[Result<Prepared<'_>, Planned>]) -> [u8; 32] {
         h.update(b"\n");
     }
     h.finalize().into()
+}
+
+/// What a check carries from chunk to chunk.
+#[derive(Default)]
+struct Carried {
+    /// Identity hashes of the sheet so far → the first row with each.
+    seen: HashMap<String, usize>,
+    sheet: SheetPeople,
+    /// What each of the two look-up connections counted per home region.
+    places: [duplicates::PlaceCounts; 2],
+}
+
+/// A chunk's rows as prepared, and their digest.
+struct Chunk<'r> {
+    prepared: Vec<Result<Prepared<'r>, Planned>>,
+    digest: [u8; 32],
+}
+
+fn prepare_chunk<'r>(
+    job: &Job<'_>,
+    known: &Known,
+    seen: &mut HashMap<String, usize>,
+    rows: &'r [Row],
+) -> Chunk<'r> {
+    let prepared: Vec<Result<Prepared<'r>, Planned>> = rows
+        .iter()
+        .map(|row| prepare(job, known, seen, row))
+        .collect();
+    let digest = digest(&prepared);
+    Chunk { prepared, digest }
+}
+
+/// A second read connection for the check's look-ups, if the pool gives one within a moment
+/// (a pool busy with other work is not waited on: the look-ups then run one after the other).
+async fn spare_reader(
+    job: &Job<'_>,
+) -> Option<impl std::ops::DerefMut<Target = Conn> + Send + use<>> {
+    let wait = std::time::Duration::from_millis(500);
+    match tokio::time::timeout(wait, job.state.db.read()).await {
+        Ok(Ok(c)) => Some(c),
+        _ => None,
+    }
+}
+
+/// The chunk's findings: the earlier check's when they still hold, else looked up.
+async fn found_for(
+    job: &Job<'_>,
+    conn: &mut Conn,
+    viewer: &Viewer,
+    chunk: &Chunk<'_>,
+    places: &mut duplicates::PlaceCounts,
+    reused: Option<&Found>,
+) -> WebResult<Found> {
+    if let Some(found) = reused {
+        return Ok(found.clone());
+    }
+    let started = std::time::Instant::now();
+    let found = look_up(job, conn, viewer, &chunk.prepared, places, chunk.digest).await?;
+    tracing::debug!(
+        rows = chunk.prepared.len(),
+        look_up_ms = started.elapsed().as_millis(),
+        "resident import: chunk checked"
+    );
+    Ok(found)
+}
+
+/// The chunk's rows decided in order against what was found and the sheet's earlier rows.
+fn decide_chunk(
+    job: &Job<'_>,
+    sheet: &mut SheetPeople,
+    found: &Found,
+    chunk: Chunk<'_>,
+) -> Vec<Planned> {
+    let mut check = Register {
+        on_file: &found.on_file,
+        on_register: &found.on_register,
+        sheet: std::mem::take(sheet),
+    };
+    let out = chunk
+        .prepared
+        .into_iter()
+        .map(|p| match p {
+            Ok(p) => check.decide(job, p),
+            Err(planned) => planned,
+        })
+        .collect();
+    *sheet = check.sheet;
+    out
 }
 
 /// The chunk's identity numbers on file and likely duplicates on file, looked up.
@@ -784,15 +893,15 @@ async fn on_register(
 }
 
 /// The checks against the register and the earlier rows, row by row.
-struct Register {
+struct Register<'f> {
     /// Identity hashes of the sheet that a record already carries.
-    on_file: HashSet<String>,
+    on_file: &'f HashSet<String>,
     /// Likely duplicates on file, by row number.
-    on_register: HashMap<usize, Vec<Candidate>>,
+    on_register: &'f HashMap<usize, Vec<Candidate>>,
     sheet: SheetPeople,
 }
 
-impl Register {
+impl Register<'_> {
     fn decide(&mut self, job: &Job<'_>, p: Prepared<'_>) -> Planned {
         let cells = job.cells(&COLUMNS);
         let t = job.t;
@@ -804,7 +913,11 @@ impl Register {
             let error = cells.say("id_number", "import.resident.id_on_file", "", "");
             return invalid(p.label, error);
         }
-        let found = self.on_register.remove(&number).unwrap_or_default();
+        let found = self
+            .on_register
+            .get(&number)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         let candidates: Vec<String> = found
             .iter()
             .filter(|c| c.reason != "same_id")
