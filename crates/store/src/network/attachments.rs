@@ -177,7 +177,9 @@ pub async fn for_owner(
 /// rectification is: through its station, wherever the station now is.
 pub async fn get(conn: &mut AnyConnection, scope: &Scope, id: &str) -> StoreResult<Attachment> {
     let mut q = Sql::new(SELECT);
-    q.push(" WHERE id = ").bind(id).push(" AND ((owner_kind <> 'rectification' AND ");
+    q.push(" WHERE id = ")
+        .bind(id)
+        .push(" AND ((owner_kind <> 'rectification' AND ");
     q.region_range("region_code", scope);
     if let Some(org) = scope.org {
         q.push(" AND (owner_kind <> 'station' OR owner_id IN (SELECT id FROM stations WHERE operator_org_id = ")

@@ -28,10 +28,10 @@ use crate::network::inspection_check::{
 };
 use crate::network::stations::micro;
 use crate::ui::forms::{Check, FormData, today};
-use shegong_store::network::attachments::Listed;
 use crate::ui::i18n::Tr;
 use crate::ui::list::NoticeQuery;
 use crate::ui::list::{FormErrors, Pager, local_time, pager, rfc3339};
+use shegong_store::network::attachments::Listed;
 
 pub(crate) fn supervisor(ctx: &Ctx) -> WebResult<&crate::http::auth::CurrentUser> {
     let u = ctx.user()?;

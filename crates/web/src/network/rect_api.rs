@@ -231,10 +231,11 @@ fn filter(q: &RectQuery) -> WebResult<RectFilter> {
     {
         c.fail("status", "rectification.status_unknown");
     }
-    let due_before = match q.due_before.as_deref().filter(|s| !s.is_empty()) {
-        Some(d) => Some(c.date("due_before", d)),
-        None => None,
-    };
+    let due_before = q
+        .due_before
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|d| c.date("due_before", d));
     if let Some(r) = q.region.as_deref().filter(|s| !s.is_empty()) {
         c.region("region", r);
     }

@@ -124,82 +124,85 @@ app_test!(
     }
 );
 
-app_test!(a_forbidden_or_oversized_file_is_refused_and_not_stored, |app| {
-    let (_office, _station, rect) = office_with_rectification(&app).await;
-    let path = format!("/inspections/rectifications/{rect}");
-    let mut worker = app.login_as(Role::SocialWorker, "430203").await;
-    // A program is not evidence: the page again, naming the field and the file.
-    let res = worker
-        .upload(
-            &format!("{path}/evidence"),
-            &[],
-            "file",
-            "setup.exe",
-            b"MZ\x90\x00not a photo",
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
-    let error = res.select("#rect-error").concat();
-    assert!(
-        error.contains("文件“setup.exe”未上传：只接受 JPG、PNG、PDF、DOCX、XLSX 文件。"),
-        "{error}"
-    );
-    // Over 10 MB, though a real PNG by its first bytes.
-    let mut big = PNG.to_vec();
-    big.resize(10 * 1024 * 1024 + 1, 0);
-    let res = worker
-        .upload(&format!("{path}/evidence"), &[], "file", "大.png", &big)
-        .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
-    assert!(
-        res.select("#rect-error").concat().contains("超过 10 MB"),
-        "{}",
-        res.text
-    );
-    // The API refuses them too, naming the field.
-    let api_path = format!("/api/v1/rectifications/{rect}/evidence");
-    for (body, field) in [
-        (
-            json!({"filename": "setup.exe", "content_base64": "TVqQAA=="}),
-            "file",
-        ),
-        (
-            json!({"filename": "x.png", "content_base64": "not base64!"}),
-            "content_base64",
-        ),
-        (
-            json!({"filename": " ", "content_base64": "iVBORw0KGgoAAAANSUhEUg=="}),
-            "filename",
-        ),
-    ] {
-        let res = send_json(&mut worker, Method::POST, &api_path, body).await;
+app_test!(
+    a_forbidden_or_oversized_file_is_refused_and_not_stored,
+    |app| {
+        let (_office, _station, rect) = office_with_rectification(&app).await;
+        let path = format!("/inspections/rectifications/{rect}");
+        let mut worker = app.login_as(Role::SocialWorker, "430203").await;
+        // A program is not evidence: the page again, naming the field and the file.
+        let res = worker
+            .upload(
+                &format!("{path}/evidence"),
+                &[],
+                "file",
+                "setup.exe",
+                b"MZ\x90\x00not a photo",
+            )
+            .await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
-        assert_eq!(res.json()["errors"][0]["field"], field, "{}", res.text);
-    }
-    {
-        use base64::Engine as _;
-        let encoded = base64::engine::general_purpose::STANDARD.encode(&big);
-        let res = send_json(
-            &mut worker,
-            Method::POST,
-            &api_path,
-            json!({"filename": "大.png", "content_base64": encoded}),
-        )
-        .await;
+        let error = res.select("#rect-error").concat();
+        assert!(
+            error.contains("文件“setup.exe”未上传：只接受 JPG、PNG、PDF、DOCX、XLSX 文件。"),
+            "{error}"
+        );
+        // Over 10 MB, though a real PNG by its first bytes.
+        let mut big = PNG.to_vec();
+        big.resize(10 * 1024 * 1024 + 1, 0);
+        let res = worker
+            .upload(&format!("{path}/evidence"), &[], "file", "大.png", &big)
+            .await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
-        assert_eq!(res.json()["errors"][0]["code"], "attachment.too_large");
+        assert!(
+            res.select("#rect-error").concat().contains("超过 10 MB"),
+            "{}",
+            res.text
+        );
+        // The API refuses them too, naming the field.
+        let api_path = format!("/api/v1/rectifications/{rect}/evidence");
+        for (body, field) in [
+            (
+                json!({"filename": "setup.exe", "content_base64": "TVqQAA=="}),
+                "file",
+            ),
+            (
+                json!({"filename": "x.png", "content_base64": "not base64!"}),
+                "content_base64",
+            ),
+            (
+                json!({"filename": " ", "content_base64": "iVBORw0KGgoAAAANSUhEUg=="}),
+                "filename",
+            ),
+        ] {
+            let res = send_json(&mut worker, Method::POST, &api_path, body).await;
+            assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+            assert_eq!(res.json()["errors"][0]["field"], field, "{}", res.text);
+        }
+        {
+            use base64::Engine as _;
+            let encoded = base64::engine::general_purpose::STANDARD.encode(&big);
+            let res = send_json(
+                &mut worker,
+                Method::POST,
+                &api_path,
+                json!({"filename": "大.png", "content_base64": encoded}),
+            )
+            .await;
+            assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+            assert_eq!(res.json()["errors"][0]["code"], "attachment.too_large");
+        }
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM attachments").await, 0);
+        assert_eq!(stored_files(&app), 0);
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM audit_log WHERE entity = 'attachment'"
+            )
+            .await,
+            0
+        );
     }
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM attachments").await, 0);
-    assert_eq!(stored_files(&app), 0);
-    assert_eq!(
-        count(
-            &app,
-            "SELECT COUNT(*) FROM audit_log WHERE entity = 'attachment'"
-        )
-        .await,
-        0
-    );
-});
+);
 
 app_test!(a_rectification_moves_by_api_as_on_its_page, |app| {
     let (mut office, station, rect) = office_with_rectification(&app).await;
@@ -379,7 +382,13 @@ app_test!(inspections_are_planned_and_recorded_by_api, |app| {
     let station = direct_station(&mut office, "430203001", "贺家土街道社工站").await;
     let plan = json!({"region": "430203", "title": "2025 年度督导", "starts_on": "2025-03-01",
                       "ends_on": "2025-03-31"});
-    let res = send_json(&mut office, Method::POST, "/api/v1/inspections/plans", plan.clone()).await;
+    let res = send_json(
+        &mut office,
+        Method::POST,
+        "/api/v1/inspections/plans",
+        plan.clone(),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
     let plan_id = res.json()["id"].as_str().unwrap().to_owned();
     for (change, field) in [
@@ -394,11 +403,22 @@ app_test!(inspections_are_planned_and_recorded_by_api, |app| {
             .unwrap()
             .extend(change.as_object().unwrap().clone());
         let res = send_json(&mut office, Method::POST, "/api/v1/inspections/plans", body).await;
-        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {}", res.text);
+        assert_eq!(
+            res.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}: {}",
+            res.text
+        );
         assert_eq!(res.json()["errors"][0]["field"], field, "{}", res.text);
     }
     let mut worker = app.login_as(Role::SocialWorker, "430203").await;
-    let res = send_json(&mut worker, Method::POST, "/api/v1/inspections/plans", plan.clone()).await;
+    let res = send_json(
+        &mut worker,
+        Method::POST,
+        "/api/v1/inspections/plans",
+        plan.clone(),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
 
     let rows = |second_deadline: &str| {
@@ -419,11 +439,21 @@ app_test!(inspections_are_planned_and_recorded_by_api, |app| {
     let mut bad = visit.clone();
     bad["rectifications"][0]["owner"] = json!(" ");
     let res = send_json(&mut office, Method::POST, "/api/v1/inspections/visits", bad).await;
-    assert_eq!(res.json()["errors"][0]["field"], "rect_owner_1", "{}", res.text);
+    assert_eq!(
+        res.json()["errors"][0]["field"],
+        "rect_owner_1",
+        "{}",
+        res.text
+    );
     let mut bad = visit.clone();
     bad["rectifications"] = json!(vec![visit["rectifications"][0].clone(); 11]);
     let res = send_json(&mut office, Method::POST, "/api/v1/inspections/visits", bad).await;
-    assert_eq!(res.json()["errors"][0]["field"], "rectifications", "{}", res.text);
+    assert_eq!(
+        res.json()["errors"][0]["field"],
+        "rectifications",
+        "{}",
+        res.text
+    );
     let mut bad = visit.clone();
     bad["results"] = json!([{"item_id": "no-such-item", "met": true}]);
     let res = send_json(&mut office, Method::POST, "/api/v1/inspections/visits", bad).await;
@@ -434,14 +464,26 @@ app_test!(inspections_are_planned_and_recorded_by_api, |app| {
     assert_eq!(res.json()["errors"][0]["field"], "plan", "{}", res.text);
     // Another county's office cannot record at this station: refused on `station`.
     let mut other = app.login_as(Role::CivilAffairsAdmin, "430202").await;
-    let res = send_json(&mut other, Method::POST, "/api/v1/inspections/visits", visit.clone()).await;
+    let res = send_json(
+        &mut other,
+        Method::POST,
+        "/api/v1/inspections/visits",
+        visit.clone(),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
     assert_eq!(res.json()["errors"][0]["field"], "station");
     assert_eq!(
         count(&app, "SELECT COUNT(*) FROM inspection_visits").await,
         0
     );
-    let res = send_json(&mut office, Method::POST, "/api/v1/inspections/visits", visit).await;
+    let res = send_json(
+        &mut office,
+        Method::POST,
+        "/api/v1/inspections/visits",
+        visit,
+    )
+    .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
     let body = res.json();
     assert_eq!(body["plan_id"], plan_id.as_str());
@@ -457,7 +499,10 @@ app_test!(inspections_are_planned_and_recorded_by_api, |app| {
     );
     // The page shows what the API recorded.
     let page = office
-        .get(&format!("/inspections/visits/{}", body["id"].as_str().unwrap()))
+        .get(&format!(
+            "/inspections/visits/{}",
+            body["id"].as_str().unwrap()
+        ))
         .await;
     assert!(page.text.contains("悬挂制度牌"));
 });
