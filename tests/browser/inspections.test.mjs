@@ -98,8 +98,9 @@ test('a rectification gets its evidence from the station and is verified by the 
     rect = v.json.rectifications[0].id;
   }, { shot: false });
 
+  // The step's screenshot is of the page current when it starts.
+  page = worker.page;
   await step('the worker uploads a photo on the rectification page (390 px)', async () => {
-    page = worker.page;
     await page.setViewportSize({ width: 390, height: 844 });
     assertStatus(await signIn(page, workerUser, password), 200, 'sign-in');
     assertStatus(await visit(page, `/inspections/rectifications/${rect}`), 200, 'rectification page');
@@ -121,8 +122,8 @@ test('a rectification gets its evidence from the station and is verified by the 
     assert.equal(await textOf(page, '#rect-status'), '已提交待核验');
   });
 
+  page = office.page;
   await step('the office sees the file, downloads it and verifies', async () => {
-    page = office.page;
     assertStatus(await visit(page, `/inspections/rectifications/${rect}`), 200, 'rectification page');
     const href = await page.locator('#rect-evidence a').first().getAttribute('href');
     const file = await page.evaluate(async (u) => {
