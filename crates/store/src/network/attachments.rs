@@ -173,15 +173,52 @@ pub async fn for_owner(
 }
 
 /// One attachment in scope (by its region; an organisation-bound scope sees attachments of the
-/// stations its organisation operates).
+/// stations its organisation operates). A rectification's evidence is reached as the
+/// rectification is: through its station, wherever the station now is.
 pub async fn get(conn: &mut AnyConnection, scope: &Scope, id: &str) -> StoreResult<Attachment> {
     let mut q = Sql::new(SELECT);
-    q.push(" WHERE id = ").bind(id).push(" AND ");
+    q.push(" WHERE id = ")
+        .bind(id)
+        .push(" AND ((owner_kind <> 'rectification' AND ");
     q.region_range("region_code", scope);
     if let Some(org) = scope.org {
         q.push(" AND (owner_kind <> 'station' OR owner_id IN (SELECT id FROM stations WHERE operator_org_id = ")
             .bind(org.to_string())
             .push("))");
     }
+    q.push(") OR (owner_kind = 'rectification' AND owner_id IN (SELECT x.id FROM rectifications x JOIN stations s ON s.id = x.station_id WHERE ");
+    q.region_range("s.region_code", scope);
+    if let Some(org) = scope.org {
+        q.push(" AND s.operator_org_id = ").bind(org.to_string());
+    }
+    q.push(")))");
     q.fetch_one(conn).await
+}
+
+/// An attachment as a list shows it: with the uploader's display name when the account exists
+/// (`created_by` holds the account name).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Listed {
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub a: Attachment,
+    pub uploader_name: Option<String>,
+}
+
+/// The owner's attachments with their uploaders' names, oldest first (the caller has read the
+/// owner within scope).
+pub async fn listed(
+    conn: &mut AnyConnection,
+    owner_kind: &str,
+    owner_id: &str,
+) -> StoreResult<Vec<Listed>> {
+    Sql::new("SELECT a.id, a.owner_kind, a.owner_id, a.region_code, a.kind, a.filename, a.content_type, a.size, \
+              a.sha256, a.created_by, a.created_at, u.display_name AS uploader_name \
+              FROM attachments a LEFT JOIN users u ON u.username = a.created_by WHERE a.owner_kind = ")
+        .bind(owner_kind)
+        .push(" AND a.owner_id = ")
+        .bind(owner_id)
+        .push(" ORDER BY a.created_at, a.id")
+        .fetch_all(conn)
+        .await
 }

@@ -7,6 +7,7 @@ use shegong_domain::network::station::Rectification;
 use shegong_domain::{FieldError, Scope};
 use sqlx::AnyConnection;
 
+use crate::network::attachments;
 use crate::network::station_scope::{self, scoped_from};
 use crate::sql::Sql;
 use crate::{Millis, Page, PageRequest, StoreResult, network::indicators, new_id};
@@ -204,19 +205,34 @@ pub async fn record_visit(
     Ok(id)
 }
 
-/// The form field of rectification row `n` (1–3) for `part` (`desc`, `owner`, `deadline`), so
-/// an error says which row is wrong.
+/// The most rectification rows one visit records (the form shows three; the API takes up to
+/// this many).
+pub const MAX_RECT_ROWS: usize = 10;
+
+const RECT_FIELDS: [[&str; 3]; MAX_RECT_ROWS] = [
+    ["rect_desc_1", "rect_owner_1", "rect_deadline_1"],
+    ["rect_desc_2", "rect_owner_2", "rect_deadline_2"],
+    ["rect_desc_3", "rect_owner_3", "rect_deadline_3"],
+    ["rect_desc_4", "rect_owner_4", "rect_deadline_4"],
+    ["rect_desc_5", "rect_owner_5", "rect_deadline_5"],
+    ["rect_desc_6", "rect_owner_6", "rect_deadline_6"],
+    ["rect_desc_7", "rect_owner_7", "rect_deadline_7"],
+    ["rect_desc_8", "rect_owner_8", "rect_deadline_8"],
+    ["rect_desc_9", "rect_owner_9", "rect_deadline_9"],
+    ["rect_desc_10", "rect_owner_10", "rect_deadline_10"],
+];
+
+/// The field of rectification row `n` (1 to `MAX_RECT_ROWS`; beyond, the last) for `part`
+/// (`desc`, `owner`, `deadline`), so an error says which row is wrong.
 pub fn rect_field(part: &str, n: usize) -> &'static str {
-    match (part, n) {
-        ("desc", 1) => "rect_desc_1",
-        ("desc", 2) => "rect_desc_2",
-        ("desc", _) => "rect_desc_3",
-        ("owner", 1) => "rect_owner_1",
-        ("owner", 2) => "rect_owner_2",
-        ("owner", _) => "rect_owner_3",
-        (_, 1) => "rect_deadline_1",
-        (_, 2) => "rect_deadline_2",
-        _ => "rect_deadline_3",
+    let [desc, owner, deadline] = RECT_FIELDS
+        .get(n.clamp(1, MAX_RECT_ROWS) - 1)
+        .copied()
+        .unwrap_or(["rect_desc_1", "rect_owner_1", "rect_deadline_1"]);
+    match part {
+        "desc" => desc,
+        "owner" => owner,
+        _ => deadline,
     }
 }
 
@@ -357,6 +373,8 @@ pub struct RectFilter {
     /// `open` (open or submitted), `overdue`, or a status code.
     pub state: Option<String>,
     pub region: Option<String>,
+    /// Only those due before this day (`YYYY-MM-DD`, checked by the caller).
+    pub due_before: Option<String>,
     /// A key of `RECT_SORTS`; none is the default order (deadline first).
     pub sort: Option<crate::Sort>,
 }
@@ -387,6 +405,9 @@ pub async fn rectifications(
             };
             q.push(" AND ");
             q.region_range("x.region_code", &sub);
+        }
+        if let Some(d) = f.due_before.as_deref().filter(|s| !s.is_empty()) {
+            q.push(" AND x.deadline < ").bind(d);
         }
         if f.state.as_deref().is_some_and(|s| !s.is_empty()) {
             q.push(" AND x.voided_at IS NULL");
@@ -529,4 +550,49 @@ pub async fn rectification_history(
         .push(" ORDER BY e.at, e.id")
         .fetch_all(conn)
         .await
+}
+
+/// Attach evidence (整改佐证材料: photos, PDF, office files) to a rectification in scope, as
+/// `attachments::add` checks and stores it. Evidence is added until the rectification is closed;
+/// a voided one takes none. Returns the rectification and the attachment.
+pub async fn add_evidence(
+    conn: &mut AnyConnection,
+    files: &attachments::FileStore,
+    scope: &Scope,
+    id: &str,
+    file: (&str, &[u8]),
+    by: &str,
+    now: Millis,
+) -> StoreResult<(Rect, attachments::Attachment)> {
+    let r = rectification(conn, scope, id).await?;
+    if r.voided_at.is_some() || r.status == Rectification::Closed.as_str() {
+        return Err(FieldError::new("file", "rectification.evidence_closed").into());
+    }
+    let (filename, bytes) = file;
+    let a = attachments::add(
+        conn,
+        files,
+        attachments::NewAttachment {
+            owner_kind: "rectification",
+            owner_id: &r.id,
+            region_code: &r.region_code,
+            kind: "evidence",
+            filename,
+            bytes,
+        },
+        by,
+        now,
+    )
+    .await?;
+    Ok((r, a))
+}
+
+/// A rectification's evidence in scope, oldest first, with the uploaders' names.
+pub async fn evidence(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: &str,
+) -> StoreResult<Vec<attachments::Listed>> {
+    rectification(conn, scope, id).await?;
+    attachments::listed(conn, "rectification", id).await
 }

@@ -970,3 +970,135 @@ db_test!(a_township_holds_one_township_station, |db| {
     .unwrap();
     tx.commit().await.unwrap();
 });
+
+// Rectification evidence is reached as the rectification is, through its station: the county,
+// the agency operating the station, not a neighbouring county or another agency. A refused file
+// leaves nothing behind, and a closed rectification takes no more.
+db_test!(rectification_evidence_follows_the_station_scope, |db| {
+    use shegong_store::network::attachments::{self, FileStore};
+    let a = agency(&db, "阳光社工", "430203").await;
+    let b = agency(&db, "明德社工", "430203").await;
+    let s = station(
+        &db,
+        "4302",
+        &input("430203001", "贺家土街道社工站", Status::Operating, Some(&a)),
+    )
+    .await;
+    let dir = std::env::temp_dir().join(format!("shegong-evidence-{}", shegong_store::new_id()));
+    let files = FileStore::new(&dir);
+    let mut tx = db.begin().await.unwrap();
+    let visit = inspections::record_visit(
+        &mut tx,
+        &scope("4302"),
+        &VisitInput {
+            plan_id: None,
+            station_id: s.clone(),
+            visited_on: "2024-07-15".into(),
+            inspector: "李督查".into(),
+            lng_e6: None,
+            lat_e6: None,
+            findings: String::new(),
+            results: vec![],
+            rectifications: vec![RectificationInput {
+                description: "悬挂门牌".into(),
+                owner: "站长".into(),
+                deadline: "2024-07-31".into(),
+            }],
+        },
+        "t",
+        NOW,
+    )
+    .await
+    .unwrap();
+    let rect = inspections::rectifications(
+        &mut tx,
+        &scope("4302"),
+        &RectFilter::default(),
+        "2024-07-15",
+        PageRequest::default(),
+    )
+    .await
+    .unwrap()
+    .items
+    .into_iter()
+    .find(|r| r.visit_id == visit)
+    .unwrap()
+    .id;
+    let refused = inspections::add_evidence(
+        &mut tx,
+        &files,
+        &scope("430203"),
+        &rect,
+        ("setup.exe", b"MZ\x90\x00"),
+        "t",
+        NOW,
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(StoreError::Invalid(ref e)) if e.field == "file"),
+        "{refused:?}"
+    );
+    assert!(!dir.exists(), "a refused file is not stored");
+    let outside = inspections::add_evidence(
+        &mut tx,
+        &files,
+        &scope("430202"),
+        &rect,
+        ("门牌.png", b"\x89PNG\r\n\x1a\nrest"),
+        "t",
+        NOW,
+    )
+    .await;
+    assert!(matches!(outside, Err(StoreError::NotFound)), "{outside:?}");
+    let (_, att) = inspections::add_evidence(
+        &mut tx,
+        &files,
+        &scope("430203"),
+        &rect,
+        ("门牌.png", b"\x89PNG\r\n\x1a\nrest"),
+        "t",
+        NOW,
+    )
+    .await
+    .unwrap();
+    let org = |id: &str| Scope {
+        region: None,
+        org: Some(id.parse().unwrap()),
+    };
+    for (who, sees) in [
+        (scope("430203"), true),
+        (org(&a), true),
+        (scope("430202"), false),
+        (org(&b), false),
+    ] {
+        let got = attachments::get(&mut tx, &who, &att.id).await;
+        assert_eq!(got.is_ok(), sees, "{who:?}: {got:?}");
+        let listed = inspections::evidence(&mut tx, &who, &rect).await;
+        assert_eq!(listed.map(|l| l.len()).ok(), sees.then_some(1), "{who:?}");
+    }
+    for (to, note) in [
+        (Rectification::Submitted, "已悬挂"),
+        (Rectification::Verified, ""),
+        (Rectification::Closed, ""),
+    ] {
+        inspections::advance(&mut tx, &scope("430203"), &rect, to, note, "t", NOW)
+            .await
+            .unwrap();
+    }
+    let closed = inspections::add_evidence(
+        &mut tx,
+        &files,
+        &scope("430203"),
+        &rect,
+        ("晚了.png", b"\x89PNG\r\n\x1a\nlate"),
+        "t",
+        NOW,
+    )
+    .await;
+    assert!(
+        matches!(closed, Err(StoreError::Invalid(ref e)) if e.code == "rectification.evidence_closed"),
+        "{closed:?}"
+    );
+    tx.commit().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+});

@@ -307,6 +307,7 @@ pub const ACTIONS: &[&str] = &[
     "progress",
     "confirm_completion",
     "upload",
+    "download",
     "set_target",
     "advance",
     "certificate",

@@ -6,7 +6,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use shegong_domain::FieldError;
-use shegong_store::admin::audit::Change;
+use shegong_store::admin::audit::{self, Change, Event};
 use shegong_store::network::attachments::{self, NewAttachment};
 use shegong_store::network::stations;
 
@@ -42,11 +42,9 @@ pub(crate) async fn read_upload(mut form: Multipart) -> Result<Upload, (FieldErr
             Some("kind") => up.kind = field.text().await.unwrap_or_default(),
             Some("file") => {
                 up.name = field.file_name().unwrap_or("file").to_owned();
-                up.bytes = field
-                    .bytes()
+                up.bytes = read_bounded(field)
                     .await
-                    .map_err(|_| too_large(&up.name))?
-                    .to_vec();
+                    .ok_or_else(|| too_large(&up.name))?;
             }
             _ => {}
         }
@@ -55,6 +53,21 @@ pub(crate) async fn read_upload(mut form: Multipart) -> Result<Upload, (FieldErr
         return Err((FieldError::new("kind", "attachment.kind_unknown"), up.name));
     }
     Ok(up)
+}
+
+/// A file field's bytes, read no further than one byte past `attachments::MAX_BYTES` (what the
+/// store then refuses as too large): an oversized file is never held whole. `None` when the
+/// body breaks off.
+async fn read_bounded(mut field: axum::extract::multipart::Field<'_>) -> Option<Vec<u8>> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.ok()? {
+        let room = (attachments::MAX_BYTES + 1).saturating_sub(bytes.len());
+        bytes.extend_from_slice(chunk.get(..room.min(chunk.len()))?);
+        if bytes.len() > attachments::MAX_BYTES {
+            break;
+        }
+    }
+    Some(bytes)
 }
 
 /// "文件“x.exe”未上传：只接受 …": a refused upload by field and file name (shortened), for the
@@ -142,6 +155,12 @@ pub async fn upload_station(
     }
 }
 
+/// Download an attachment (a station's photo or document, a rectification's evidence) within the
+/// caller's scope, audited; images open in the browser, other files download.
+#[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "stations", params(("id" = String, Path)),
+    responses((status = 200, description = "The file, with its type as recognised on upload",
+            content(("image/jpeg"), ("image/png"), ("application/pdf"), ("application/zip"))),
+        (status = 404, description = "Unknown attachment or outside the caller's scope")))]
 pub async fn download(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -157,6 +176,21 @@ pub async fn download(
         state.files.get(&a.sha256).await.map_err(|e| {
             WebError::Internal(anyhow::anyhow!("attachment {} unreadable: {e}", a.id))
         })?;
+    let mut tx = state.db.begin().await?;
+    audit::record(
+        &mut tx,
+        state.db.backend(),
+        &ctx.actor(),
+        Event::new("download", "attachment", Some(a.id.clone()))
+            .region(a.region_code.clone())
+            .changes(vec![
+                Change::new(a.owner_kind.as_str(), None::<String>, Some(&a.owner_id)),
+                Change::new("filename", None::<String>, Some(&a.filename)),
+            ]),
+        state.now(),
+    )
+    .await?;
+    tx.commit().await?;
     let disposition = if a.content_type.starts_with("image/") {
         "inline"
     } else {

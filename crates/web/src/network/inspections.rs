@@ -8,11 +8,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
-use shegong_domain::network::station::{Rectification, parse_latitude, parse_longitude};
+use shegong_domain::network::station::Rectification;
 use shegong_domain::{FieldError, Permission};
 use shegong_store::admin::audit::Change;
 use shegong_store::network::inspections::{
-    self, Plan, PlanInput, Rect, RectFilter, RectificationInput, Visit, VisitInput,
+    self, Plan, PlanInput, Rect, RectFilter, Visit, VisitInput,
 };
 use shegong_store::{PageRequest, network::indicators, network::stations};
 use utoipa::{IntoParams, ToSchema};
@@ -23,13 +23,17 @@ use crate::http::error::WebResult;
 use crate::http::render::{Base, Crumb, form_status, page};
 use crate::http::state::AppState;
 use crate::http::write::{Done, audited, audited_id};
+use crate::network::inspection_check::{
+    PlanFields, RectRowFields, VisitFields, check_plan, check_visit,
+};
 use crate::network::stations::micro;
 use crate::ui::forms::{Check, FormData, today};
 use crate::ui::i18n::Tr;
 use crate::ui::list::NoticeQuery;
 use crate::ui::list::{FormErrors, Pager, local_time, pager, rfc3339};
+use shegong_store::network::attachments::Listed;
 
-fn supervisor(ctx: &Ctx) -> WebResult<&crate::http::auth::CurrentUser> {
+pub(crate) fn supervisor(ctx: &Ctx) -> WebResult<&crate::http::auth::CurrentUser> {
     let u = ctx.user()?;
     u.require(Permission::Supervise)?;
     Ok(u)
@@ -79,6 +83,7 @@ async fn index(
         station_id: None,
         state: Some(q.state.clone().unwrap_or_else(|| "open".into())),
         region: q.region.clone(),
+        due_before: None,
         sort: shegong_store::Sort::parse(q.sort.as_deref(), inspections::RECT_SORTS),
     };
     let mut c = state.db.read().await?;
@@ -147,25 +152,35 @@ pub async fn create_plan(
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
     supervisor(&ctx)?;
-    let mut c = Check::default();
-    let title = c.text("title", f.get("title"), 100);
-    let starts = c.date("starts_on", f.get("starts_on"));
-    let ends = c.date("ends_on", f.get("ends_on"));
-    let region = f.get("region").to_owned();
-    if let Err(errors) = c.finish() {
-        return index(&state, &ctx, HomeQuery::default(), f, errors).await;
-    }
-    let input = PlanInput {
-        region: region.clone(),
-        title,
-        starts_on: starts,
-        ends_on: ends,
-        notes: f.get("notes").chars().take(2000).collect(),
+    let checked = check_plan(&PlanFields {
+        region: f.get("region"),
+        title: f.get("title"),
+        starts_on: f.get("starts_on"),
+        ends_on: f.get("ends_on"),
+        notes: f.get("notes"),
+    });
+    let input = match checked {
+        Ok(input) => input,
+        Err(errors) => return index(&state, &ctx, HomeQuery::default(), f, errors).await,
     };
+    match save_plan(&state, &ctx, input).await? {
+        Ok(_) => Ok(Redirect::to("/inspections?notice=notice.saved").into_response()),
+        Err(e) => index(&state, &ctx, HomeQuery::default(), f, vec![e]).await,
+    }
+}
+
+/// Create a plan (checked by `check_plan`), audited; the plan's id or the store's field error.
+/// The one write the form and the API share.
+pub(crate) async fn save_plan(
+    state: &AppState,
+    ctx: &Ctx,
+    input: PlanInput,
+) -> WebResult<Result<String, FieldError>> {
+    supervisor(ctx)?;
     let now = state.now();
-    let failed = audited(
-        &state,
-        &ctx,
+    audited_id(
+        state,
+        ctx,
         "inspection_plan",
         "create",
         move |conn, scope, by| {
@@ -179,11 +194,7 @@ pub async fn create_plan(
             })
         },
     )
-    .await?;
-    match failed {
-        None => Ok(Redirect::to("/inspections?notice=notice.saved").into_response()),
-        Some(e) => index(&state, &ctx, HomeQuery::default(), f, vec![e]).await,
-    }
+    .await
 }
 
 pub struct ResultRow {
@@ -314,82 +325,59 @@ pub async fn new_visit(
     visit_form(&state, &ctx, &q.station, f, vec![]).await
 }
 
-/// Parse the visit form: results are `met_<item>` = 1/0 with `note_<item>`; up to three
-/// rectifications `rect_desc_N`, `rect_owner_N`, `rect_deadline_N`.
-fn parse_visit(f: &FormData, items: &[String]) -> Result<VisitInput, Vec<FieldError>> {
-    let mut c = Check::default();
-    let visited_on = c.date("visited_on", f.get("visited_on"));
-    let inspector = c.text("inspector", f.get("inspector"), 50);
-    let findings = c.opt_text("findings", f.get("findings"), 4000);
-    let lng = match f.get("lng") {
-        "" => None,
-        v => c.take(parse_longitude(v)),
-    };
-    let lat = match f.get("lat") {
-        "" => None,
-        v => c.take(parse_latitude(v)),
-    };
-    let results: Vec<(String, bool, String)> = items
+/// The visit form as entered: results are `met_<item>` = 1/0 with `note_<item>`; up to three
+/// rectifications `rect_desc_N`, `rect_owner_N`, `rect_deadline_N` (blank rows left out).
+fn visit_fields(f: &FormData, items: &[String]) -> VisitFields {
+    let results = items
         .iter()
         .filter(|i| !f.get(&format!("met_{i}")).is_empty())
         .map(|i| {
             (
                 i.clone(),
                 f.get(&format!("met_{i}")) == "1",
-                f.get(&format!("note_{i}")).chars().take(500).collect(),
+                f.get(&format!("note_{i}")).to_owned(),
             )
         })
         .collect();
-    let mut rectifications = Vec::new();
-    for n in 1..=RECT_ROWS {
-        let desc = f.get(&format!("rect_desc_{n}")).trim();
-        let owner = f.get(&format!("rect_owner_{n}")).trim();
-        let deadline_text = f.get(&format!("rect_deadline_{n}")).trim();
-        if desc.is_empty() && owner.is_empty() && deadline_text.is_empty() {
-            continue;
-        }
-        if desc.is_empty() {
-            c.fail(
-                inspections::rect_field("desc", n),
-                "rectification.incomplete",
-            );
-        }
-        if owner.is_empty() {
-            c.fail(
-                inspections::rect_field("owner", n),
-                "rectification.incomplete",
-            );
-        }
-        let deadline = c.date(inspections::rect_field("deadline", n), deadline_text);
-        if !deadline.is_empty() && !visited_on.is_empty() && deadline < visited_on {
-            c.fail(
-                inspections::rect_field("deadline", n),
-                "rectification.deadline_before_visit",
-            );
-        }
-        rectifications.push(RectificationInput {
-            description: desc.chars().take(1000).collect(),
-            owner: owner.chars().take(50).collect(),
-            deadline,
-        });
-    }
-    // The form's required part: something must be recorded (a rating, findings or a
-    // rectification), not just the date and inspector it opens with.
-    if results.is_empty() && findings.trim().is_empty() && rectifications.is_empty() {
-        c.fail("results", "inspection.nothing_recorded");
-    }
-    c.finish()?;
-    Ok(VisitInput {
-        plan_id: Some(f.get("plan").to_owned()).filter(|p| !p.is_empty()),
-        station_id: String::new(),
-        visited_on,
-        inspector,
-        lng_e6: lng,
-        lat_e6: lat,
-        findings,
+    let rects = (1..=RECT_ROWS)
+        .map(|n| RectRowFields {
+            n,
+            description: f.get(&format!("rect_desc_{n}")).to_owned(),
+            owner: f.get(&format!("rect_owner_{n}")).to_owned(),
+            deadline: f.get(&format!("rect_deadline_{n}")).to_owned(),
+        })
+        .filter(|r| {
+            !(r.description.trim().is_empty()
+                && r.owner.trim().is_empty()
+                && r.deadline.trim().is_empty())
+        })
+        .collect();
+    VisitFields {
+        plan: f.get("plan").to_owned(),
+        station: f.get("station").to_owned(),
+        visited_on: f.get("visited_on").to_owned(),
+        inspector: f.get("inspector").to_owned(),
+        findings: f.get("findings").to_owned(),
+        lng: f.get("lng").to_owned(),
+        lat: f.get("lat").to_owned(),
         results,
-        rectifications,
-    })
+        rects,
+    }
+}
+
+/// The checklist items of a station's region (the station in the caller's scope).
+pub(crate) async fn checklist_of(
+    state: &AppState,
+    scope: &shegong_domain::Scope,
+    station_id: &str,
+) -> WebResult<Vec<String>> {
+    let mut c = state.db.read().await?;
+    let st = stations::get(&mut c, scope, station_id).await?;
+    Ok(indicators::items_for(&mut c, &st.region_code)
+        .await?
+        .into_iter()
+        .map(|i| i.id)
+        .collect())
 }
 
 pub async fn create_visit(
@@ -399,30 +387,37 @@ pub async fn create_visit(
 ) -> WebResult<Response> {
     let u = supervisor(&ctx)?;
     let station_id = f.get("station").to_owned();
-    let items: Vec<String> = {
-        let mut c = state.db.read().await?;
-        let st = stations::get(&mut c, &u.scope(), &station_id).await?;
-        indicators::items_for(&mut c, &st.region_code)
-            .await?
-            .into_iter()
-            .map(|i| i.id)
-            .collect()
-    };
-    let mut input = match parse_visit(&f, &items) {
+    let items = checklist_of(&state, &u.scope(), &station_id).await?;
+    let input = match check_visit(visit_fields(&f, &items), &items) {
         Ok(i) => i,
         Err(errors) => return visit_form(&state, &ctx, &station_id, f, errors).await,
     };
-    input.station_id = station_id.clone();
+    match save_visit(&state, &ctx, input).await? {
+        Ok(id) => Ok(
+            Redirect::to(&format!("/inspections/visits/{id}?notice=notice.saved")).into_response(),
+        ),
+        Err(e) => visit_form(&state, &ctx, &station_id, f, vec![e]).await,
+    }
+}
+
+/// Record a visit (checked by `check_visit`) with its rectifications, audited; the visit's id
+/// or the store's field error. The one write the form and the API share.
+pub(crate) async fn save_visit(
+    state: &AppState,
+    ctx: &Ctx,
+    input: VisitInput,
+) -> WebResult<Result<String, FieldError>> {
+    supervisor(ctx)?;
     let now = state.now();
-    let sid = station_id.clone();
-    let failed = audited_id(
-        &state,
-        &ctx,
+    audited_id(
+        state,
+        ctx,
         "inspection_visit",
         "create",
         move |conn, scope, by| {
             Box::pin(async move {
                 let id = inspections::record_visit(conn, &scope, &input, &by, now).await?;
+                let sid = input.station_id.clone();
                 let region = stations::get(conn, &scope, &sid).await?.region_code;
                 Ok(Done {
                     entity_id: id,
@@ -440,13 +435,7 @@ pub async fn create_visit(
             })
         },
     )
-    .await?;
-    match failed {
-        Ok(id) => Ok(
-            Redirect::to(&format!("/inspections/visits/{id}?notice=notice.saved")).into_response(),
-        ),
-        Err(e) => visit_form(&state, &ctx, &station_id, f, vec![e]).await,
-    }
+    .await
 }
 
 #[derive(Template)]
@@ -609,10 +598,23 @@ struct RectPage {
     r: Rect,
     /// Its steps: when, who (by name), from → to, note.
     history: Vec<(String, String, String, String, String)>,
+    /// Its evidence: the file, who uploaded it (by name), when, its size.
+    files: Vec<EvidenceRow>,
     today: String,
     can_respond: bool,
     can_supervise: bool,
+    /// Evidence may be added (a writer, the rectification neither closed nor voided).
+    can_upload: bool,
     error: Option<String>,
+}
+
+/// One evidence file as the rectification page lists it.
+pub struct EvidenceRow {
+    pub id: String,
+    pub filename: String,
+    pub uploader: String,
+    pub at: String,
+    pub size: String,
 }
 
 impl RectPage {
@@ -632,20 +634,45 @@ impl RectPage {
     }
 }
 
-async fn rect_page(
+/// A file size as people read it: "12 KB", "1.5 MB" (at least 1 KB).
+pub(crate) fn size_label(t: &Tr, bytes: i64) -> String {
+    if bytes >= 1024 * 1024 {
+        let tenths = (bytes * 10 + 512 * 1024) / (1024 * 1024);
+        format!("{}.{} MB", t.num(tenths / 10), tenths % 10)
+    } else {
+        format!("{} KB", t.num(((bytes + 1023) / 1024).max(1)))
+    }
+}
+
+fn evidence_rows(t: &Tr, files: Vec<Listed>) -> Vec<EvidenceRow> {
+    files
+        .into_iter()
+        .map(|f| EvidenceRow {
+            at: t.datetime(f.a.created_at),
+            size: size_label(t, f.a.size),
+            uploader: f.uploader_name.unwrap_or(f.a.created_by),
+            filename: f.a.filename,
+            id: f.a.id,
+        })
+        .collect()
+}
+
+/// The rectification page; `error` (already worded) with a 422.
+pub(crate) async fn rect_page(
     state: &AppState,
     ctx: &Ctx,
     id: &str,
     notice: Option<&str>,
-    error: Option<FieldError>,
+    error: Option<String>,
 ) -> WebResult<Response> {
     let u = reader(ctx)?;
     let t = ctx.tr();
-    let (r, events) = {
+    let (r, events, files) = {
         let mut c = state.db.read().await?;
         let r = inspections::rectification(&mut c, &u.scope(), id).await?;
         let events = inspections::rectification_history(&mut c, &u.scope(), id).await?;
-        (r, events)
+        let files = inspections::evidence(&mut c, &u.scope(), id).await?;
+        (r, events, files)
     };
     let status = |s: &str| t.get(&format!("rectification.status.{s}")).to_owned();
     let history = events
@@ -684,15 +711,13 @@ async fn rect_page(
             .with_notice(&t, notice),
             can_respond: u.can(Permission::WriteData),
             can_supervise: u.can(Permission::Supervise),
+            can_upload: u.can(Permission::WriteData)
+                && r.voided_at.is_none()
+                && r.status != Rectification::Closed.as_str(),
             history,
+            files: evidence_rows(&t, files),
             today: today(state.now()),
-            error: error.map(|e| {
-                format!(
-                    "{}: {}",
-                    t.get(&format!("field.{}", e.field)),
-                    t.get(e.code)
-                )
-            }),
+            error,
             r,
         },
     ))
@@ -713,19 +738,53 @@ pub async fn advance(
     Path(id): Path<String>,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
-    let u = reader(&ctx)?;
-    let next = Rectification::parse(f.get("to"))?;
-    // The station side reports; the supervising side verifies, reopens and closes.
+    match advance_rect(&state, &ctx, &id, f.get("to"), f.get("response")).await? {
+        None => Ok(Redirect::to(&format!(
+            "/inspections/rectifications/{id}?notice=notice.saved"
+        ))
+        .into_response()),
+        Some(e) => {
+            let t = ctx.tr();
+            let message = format!(
+                "{}: {}",
+                t.get(&format!("field.{}", e.field)),
+                t.get(e.code)
+            );
+            rect_page(&state, &ctx, &id, None, Some(message)).await
+        }
+    }
+}
+
+/// Move rectification `id` to status `to` with `response` (required to submit, at most 2,000
+/// characters), audited. The station side (writing permission) submits; the supervising side
+/// verifies, returns and closes. The one write the page and the API share.
+pub(crate) async fn advance_rect(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    to: &str,
+    response: &str,
+) -> WebResult<Option<FieldError>> {
+    let u = reader(ctx)?;
+    let next = match Rectification::parse(to) {
+        Ok(n) => n,
+        Err(e) => return Ok(Some(e)),
+    };
     let needed = if next == Rectification::Submitted {
         Permission::WriteData
     } else {
         Permission::Supervise
     };
     u.require(needed)?;
-    let (rid, response, now) = (id.clone(), f.get("response").to_owned(), state.now());
-    let failed = audited(
-        &state,
-        &ctx,
+    let mut c = Check::default();
+    let response = c.opt_text("response", response, 2000);
+    if let Err(mut e) = c.finish() {
+        return Ok(e.pop());
+    }
+    let (rid, now) = (id.to_owned(), state.now());
+    audited(
+        state,
+        ctx,
         "rectification",
         "advance",
         move |conn, scope, by| {
@@ -744,14 +803,7 @@ pub async fn advance(
             })
         },
     )
-    .await?;
-    match failed {
-        None => Ok(Redirect::to(&format!(
-            "/inspections/rectifications/{id}?notice=notice.saved"
-        ))
-        .into_response()),
-        Some(e) => rect_page(&state, &ctx, &id, None, Some(e)).await,
-    }
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -833,7 +885,7 @@ pub async fn api_list(
     .await?;
     let mut items = Vec::new();
     for v in p.items {
-        items.push(dto(&mut c, &scope, v, &today_s).await?);
+        items.push(inspection_dto(&mut c, &scope, v, &today_s).await?);
     }
     Ok(Json(InspectionPage {
         items,
@@ -871,10 +923,10 @@ pub async fn api_void(
     let today_s = today(state.now());
     let mut c = state.db.read().await?;
     let v = inspections::visit(&mut c, &scope, &id).await?;
-    Ok(Json(dto(&mut c, &scope, v, &today_s).await?))
+    Ok(Json(inspection_dto(&mut c, &scope, v, &today_s).await?))
 }
 
-async fn dto(
+pub(crate) async fn inspection_dto(
     c: &mut shegong_store::Conn,
     scope: &shegong_domain::Scope,
     v: Visit,

@@ -8,9 +8,12 @@ pub mod construction;
 pub mod coverage;
 pub mod import;
 pub mod indicators;
+pub mod inspection_check;
 pub mod inspections;
+pub mod inspections_api;
 pub mod org_links;
 pub mod orgs;
+pub mod rect_api;
 pub mod rect_batch;
 pub mod regions;
 pub mod station_page;
@@ -83,6 +86,13 @@ pub const AREA: Area = Area {
     coverage::api_coverage,
     inspections::api_list,
     inspections::api_void,
+    inspections_api::api_create_plan,
+    inspections_api::api_record_visit,
+    rect_api::api_list,
+    rect_api::api_get,
+    rect_api::api_advance,
+    rect_api::api_upload,
+    attachments::download,
     rect_batch::api_close,
 ))]
 struct Api;
@@ -114,9 +124,38 @@ fn print_and_batch_routes() -> Router<AppState> {
         )
 }
 
+/// Rectifications by API and their evidence (page and API), inspections created by API.
+fn rectification_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/inspections/rectifications/{id}/evidence",
+            post(rect_api::upload_page),
+        )
+        .route("/api/v1/rectifications", get(rect_api::api_list))
+        .route("/api/v1/rectifications/{id}", get(rect_api::api_get))
+        .route(
+            "/api/v1/rectifications/{id}/advance",
+            post(rect_api::api_advance),
+        )
+        .route(
+            "/api/v1/rectifications/{id}/evidence",
+            post(rect_api::api_upload),
+        )
+        .route("/api/v1/attachments/{id}", get(attachments::download))
+        .route(
+            "/api/v1/inspections/plans",
+            post(inspections_api::api_create_plan),
+        )
+        .route(
+            "/api/v1/inspections/visits",
+            post(inspections_api::api_record_visit),
+        )
+}
+
 fn routes() -> Router<AppState> {
     checklist_routes()
         .merge(print_and_batch_routes())
+        .merge(rectification_routes())
         .route("/regions", get(regions::page_root))
         .route("/regions/{code}", get(regions::page_region))
         .route("/stations", get(stations::list_page).post(stations::create))

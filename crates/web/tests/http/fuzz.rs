@@ -104,6 +104,10 @@ fn id_kind(path: &str) -> Option<&'static str> {
     Some(match seg.split('/').next().unwrap_or("") {
         "stations" => "station",
         "inspections" => "inspection",
+        // Rectifications to move along their flow apart from those read and given evidence.
+        "rectifications" if seg.ends_with("/advance") => "rect_moving",
+        "rectifications" => "rect_open",
+        "attachments" => "attachment",
         "organizations" => "org",
         "staff" => "staff",
         "residents" => "resident",
@@ -1727,6 +1731,69 @@ async fn inspection_fixtures(
     tx.commit().await.unwrap();
     ids.insert("inspection", out);
     ids.insert("rectification", verified);
+    rectification_fixtures(app, station, ids).await;
+}
+
+/// Open rectifications of a seventh visit: two to read and give evidence (one has a file to
+/// download), four to move along their flow.
+async fn rectification_fixtures(
+    app: &TestApp,
+    station: &str,
+    ids: &mut BTreeMap<&'static str, Vec<String>>,
+) {
+    use shegong_store::network::inspections::{self, RectificationInput, VisitInput};
+    let scope = shegong_domain::Scope::national();
+    let mut tx = app.state.db.begin().await.unwrap();
+    let visit = VisitInput {
+        plan_id: None,
+        station_id: station.to_owned(),
+        visited_on: "2025-03-07".into(),
+        inspector: "督查组".into(),
+        lng_e6: None,
+        lat_e6: None,
+        findings: String::new(),
+        results: vec![],
+        rectifications: (1..=6)
+            .map(|n| RectificationInput {
+                description: format!("整改事项 {n}"),
+                owner: "站长".into(),
+                deadline: "2025-05-31".into(),
+            })
+            .collect(),
+    };
+    let visit = inspections::record_visit(&mut tx, &scope, &visit, "fuzz", app.state.now())
+        .await
+        .unwrap();
+    let rects: Vec<String> = inspections::rectifications(
+        &mut tx,
+        &scope,
+        &inspections::RectFilter::default(),
+        "2025-03-01",
+        shegong_store::PageRequest::default(),
+    )
+    .await
+    .unwrap()
+    .items
+    .into_iter()
+    .filter(|r| r.visit_id == visit)
+    .map(|r| r.id)
+    .collect();
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDRfuzz";
+    let (_, a) = inspections::add_evidence(
+        &mut tx,
+        &app.state.files,
+        &scope,
+        &rects[0],
+        ("整改后.png", png),
+        "fuzz",
+        app.state.now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    ids.insert("rect_open", rects[..2].to_vec());
+    ids.insert("rect_moving", rects[2..].to_vec());
+    ids.insert("attachment", vec![a.id]);
 }
 
 /// Two community issues (急难愁盼) of the township, just registered: each may be verified.

@@ -34,6 +34,7 @@ mod people_scope;
 mod projects;
 mod public_purchase;
 mod purchase;
+mod rectifications;
 mod reports;
 mod security;
 mod staff;
