@@ -239,3 +239,27 @@ pub fn filter_region(
             .map_err(|_| FieldError::new("region", "region.invalid_code"))
     })
 }
+
+/// The most records a batch selection may hold.
+pub const BATCH_MAX: usize = 200;
+
+/// A batch selection from a query (`ids`, comma-separated): none when empty; 1..=`BATCH_MAX`
+/// ids of at most 64 characters each, anything else refused on `ids`. The store filters them by
+/// the viewer's scope like any other filter.
+pub fn batch_ids(raw: Option<&str>) -> WebResult<Option<Vec<String>>> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let mut ids: Vec<String> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() || ids.len() > BATCH_MAX || ids.iter().any(|s| s.len() > 64) {
+        return Err(FieldError::new("ids", "batch.invalid").into());
+    }
+    Ok(Some(ids))
+}
