@@ -510,7 +510,6 @@ fn param_rules(path: &str, name: &str) -> Option<Value> {
         ("/api/v1/staff", "role") => codes(StaffRole::ALL.iter().map(|v| v.as_str())),
         ("/api/v1/staff", "status") => codes(["active", "left"]),
         ("/api/v1/staff", "certified") => codes(["yes", "no"]),
-        ("/api/v1/staff", "sort") => codes(["region", "name", "joined", "updated"]),
         ("/api/v1/users", "role") => codes(Role::ALL.iter().map(|v| v.as_str())),
         ("/api/v1/users", "status") => codes(["active", "disabled"]),
         ("/api/v1/users", "sort") => codes(["username", "created", "last_login"]),

@@ -70,6 +70,16 @@ impl Pager {
             _ => "none",
         }
     }
+
+    /// `sort_state` of a key whose natural order is descending (the latest or most first:
+    /// `key` sorts descending, `-key` ascending).
+    pub fn sort_state_desc(&self, key: &str) -> &'static str {
+        match self.sort_state(key) {
+            "ascending" => "descending",
+            "descending" => "ascending",
+            other => other,
+        }
+    }
 }
 
 /// Build a pager for `page`, where `query` holds the current filters (without `page`). A list
@@ -262,4 +272,15 @@ pub fn batch_ids(raw: Option<&str>) -> WebResult<Option<Vec<String>>> {
         return Err(FieldError::new("ids", "batch.invalid").into());
     }
     Ok(Some(ids))
+}
+
+/// An export of a batch selection finds every selected record, or is refused on `ids` (a
+/// selection reaching outside the caller's scope, or naming records that do not exist).
+pub fn check_batch(ids: Option<&Vec<String>>, found: usize) -> WebResult<()> {
+    match ids {
+        Some(ids) if ids.len() != found => {
+            Err(FieldError::new("ids", "batch.out_of_scope").into())
+        }
+        _ => Ok(()),
+    }
 }
