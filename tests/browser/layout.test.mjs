@@ -61,6 +61,23 @@ for (const [username, what] of [
       await signIn(page, username, DEMO_PASSWORD);
       hrefs = await menuHrefs(page);
       assert.ok(hrefs.length >= 5, `the menu has links (${hrefs.join(' ')})`);
+      // The checks can fail: a box wider than the window and a clipped figure are seen.
+      await page.evaluate(() => {
+        const wide = document.createElement('div');
+        wide.id = 'probe-wide';
+        wide.style.width = '5000px';
+        wide.style.height = '1px';
+        document.querySelector('main, body').appendChild(wide);
+        const kpi = document.createElement('div');
+        kpi.className = 'stat-value';
+        kpi.id = 'probe-kpi';
+        kpi.style.cssText = 'width:20px;overflow:hidden;white-space:nowrap';
+        kpi.textContent = '1234567890';
+        document.body.appendChild(kpi);
+      });
+      assert.ok((await overflow(page)).some((f) => f.includes('probe-wide')), 'a wide box is found');
+      assert.ok((await clipped(page, KPI)).some((f) => f.includes('probe-kpi')), 'a clipped figure is found');
+      await page.reload();
     });
 
     for (const [width, height] of SIZES) {
@@ -70,7 +87,9 @@ for (const [username, what] of [
         for (const href of hrefs) {
           const res = await visit(page, href);
           const status = res ? res.status() : 0;
-          if (status >= 400) {
+          // 422: a page asking for a choice first (the community lists above a township);
+          // it is still a page, and checked like the others.
+          if (status >= 400 && status !== 422) {
             faults.push(`${href}: HTTP ${status}`);
             continue;
           }
@@ -78,6 +97,7 @@ for (const [username, what] of [
           for (const f of await clipped(page, KPI)) faults.push(`${href}: KPI clipped ${f}`);
         }
         assert.deepEqual(faults, [], `pages that do not fit ${width}×${height}`);
+        t.diagnostic(`${hrefs.length} menu pages checked at ${width}×${height}`);
       }, { shot: false });
     }
 

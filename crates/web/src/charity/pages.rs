@@ -159,7 +159,10 @@ pub async fn export_funds(
         let mut c = state.db.read().await?;
         ch::list_funds_by(&mut c, &u.scope(), &q.filter()?, ALL_ROWS).await?
     };
-    crate::ui::list::check_batch(crate::ui::list::batch_ids(q.ids.as_deref())?.as_ref(), data.items.len())?;
+    crate::ui::list::check_batch(
+        crate::ui::list::batch_ids(q.ids.as_deref())?.as_ref(),
+        data.items.len(),
+    )?;
     let headers = [
         "field.name",
         "field.region",

@@ -175,7 +175,10 @@ pub async fn export(
         let mut c = state.db.read().await?;
         cm::list(&mut c, &u.scope(), &q.filter(now)?, ALL_ROWS).await?
     };
-    crate::ui::list::check_batch(crate::ui::list::batch_ids(q.ids.as_deref())?.as_ref(), data.items.len())?;
+    crate::ui::list::check_batch(
+        crate::ui::list::batch_ids(q.ids.as_deref())?.as_ref(),
+        data.items.len(),
+    )?;
     let headers = [
         "field.issue_no",
         "field.region",

@@ -434,7 +434,10 @@ pub async fn export(
         let mut c = state.db.read().await?;
         incidents::list_all(&mut c, &u.scope(), &flt, excel::MAX_ROWS).await?
     };
-    crate::ui::list::check_batch(crate::ui::list::batch_ids(q.ids.as_deref())?.as_ref(), list.len())?;
+    crate::ui::list::check_batch(
+        crate::ui::list::batch_ids(q.ids.as_deref())?.as_ref(),
+        list.len(),
+    )?;
     let headers = [
         "field.title",
         "field.kind",

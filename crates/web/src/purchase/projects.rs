@@ -166,7 +166,10 @@ pub async fn export(
         )
         .await?
     };
-    crate::ui::list::check_batch(crate::ui::list::batch_ids(q.ids.as_deref())?.as_ref(), data.items.len())?;
+    crate::ui::list::check_batch(
+        crate::ui::list::batch_ids(q.ids.as_deref())?.as_ref(),
+        data.items.len(),
+    )?;
     let headers = [
         "project.number",
         "project.name",

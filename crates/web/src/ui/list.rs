@@ -278,9 +278,7 @@ pub fn batch_ids(raw: Option<&str>) -> WebResult<Option<Vec<String>>> {
 /// selection reaching outside the caller's scope, or naming records that do not exist).
 pub fn check_batch(ids: Option<&Vec<String>>, found: usize) -> WebResult<()> {
     match ids {
-        Some(ids) if ids.len() != found => {
-            Err(FieldError::new("ids", "batch.out_of_scope").into())
-        }
+        Some(ids) if ids.len() != found => Err(FieldError::new("ids", "batch.out_of_scope").into()),
         _ => Ok(()),
     }
 }

@@ -217,7 +217,10 @@ pub async fn export(
         let mut c = state.db.read().await?;
         registry::list_all(&mut c, &u.scope(), &q.filter()?, excel::MAX_ROWS).await?
     };
-    crate::ui::list::check_batch(crate::ui::list::batch_ids(q.ids.as_deref())?.as_ref(), list.len())?;
+    crate::ui::list::check_batch(
+        crate::ui::list::batch_ids(q.ids.as_deref())?.as_ref(),
+        list.len(),
+    )?;
     let headers = [
         "volunteer.no",
         "volunteer.name",

@@ -97,7 +97,13 @@ async fn check_sorts(c: &mut Client, l: &List) {
     for (key, _) in l.sorts {
         for sort in [key.to_string(), format!("-{key}")] {
             let res = c.get(&format!("{}?sort={sort}", l.page)).await;
-            assert_eq!(res.status, StatusCode::OK, "{} {sort}: {}", l.page, res.text);
+            assert_eq!(
+                res.status,
+                StatusCode::OK,
+                "{} {sort}: {}",
+                l.page,
+                res.text
+            );
             // A sortable header shows the order it is in (ascending or descending).
             let th = res.select(&format!("#{} th[data-sort={key}]", l.table));
             if !th.is_empty() {
@@ -174,10 +180,7 @@ app_test!(stations_sort_both_ways_with_ties_broken_by_id, |app| {
     let mut sorted = expected.clone();
     sorted.sort();
     assert_eq!(expected, sorted, "by name");
-    assert_eq!(
-        asc.select("#stations th[aria-sort=ascending] a"),
-        ["名称"]
-    );
+    assert_eq!(asc.select("#stations th[aria-sort=ascending] a"), ["名称"]);
     assert!(asc.text.contains("href=\"/stations?sort=-name\""));
     let desc = city.get("/stations?sort=-name").await;
     expected.reverse();
@@ -249,11 +252,15 @@ app_test!(an_export_of_a_selection_stays_within_scope, |app| {
         sheet.contains("导出甲站") && !sheet.contains("导出乙站"),
         "{sheet}"
     );
-    let res = mine.get(&format!("/stations/export.xlsx?ids={a},{b}")).await;
+    let res = mine
+        .get(&format!("/stations/export.xlsx?ids={a},{b}"))
+        .await;
     let sheet = xlsx_text(&res.bytes);
     assert!(sheet.contains("导出甲站") && sheet.contains("导出乙站"));
     // A station of another county in the selection: refused on `ids`, nothing exported.
-    let res = mine.get(&format!("/stations/export.xlsx?ids={a},{c}")).await;
+    let res = mine
+        .get(&format!("/stations/export.xlsx?ids={a},{c}"))
+        .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
     let res = mine.get("/stations/export.xlsx?ids=no-such-id").await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -276,6 +283,11 @@ app_test!(an_export_of_a_selection_stays_within_scope, |app| {
         "/incidents",
     ] {
         let res = mine.get(&format!("{path}/export.xlsx?ids={c}")).await;
-        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", res.text);
+        assert_eq!(
+            res.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}: {}",
+            res.text
+        );
     }
 });
