@@ -133,8 +133,10 @@ export class Server {
    * `twoFactorForAdministrators`: whether administrators must sign in with a second factor (the
    * production default). Off unless a test asks, so the other tests sign in with a password.
    */
-  static async start(name, { twoFactorForAdministrators = false, config = '' } = {}) {
+  static async start(name, { twoFactorForAdministrators = false, config = '', readyTimeoutMs = READY_TIMEOUT_MS } = {}) {
     const server = new Server(name);
+    // A demo database seeds for a while on a busy machine: such a test may wait longer.
+    server.readyTimeoutMs = readyTimeoutMs;
     server.twoFactorForAdministrators = twoFactorForAdministrators;
     // More of shegong.toml (TOML text appended after the second-factor setting).
     server.extraConfig = config;
@@ -211,7 +213,7 @@ export class Server {
   }
 
   async #waitReady() {
-    const deadline = Date.now() + READY_TIMEOUT_MS;
+    const deadline = Date.now() + (this.readyTimeoutMs ?? READY_TIMEOUT_MS);
     let last = 'no answer yet';
     while (Date.now() < deadline) {
       if (exited(this.proc)) {
@@ -230,7 +232,7 @@ export class Server {
       }
       await sleep(200);
     }
-    throw new Error(`GET ${this.url}/readyz did not answer 200 within ${READY_TIMEOUT_MS / 1000} s (last: ${last})`);
+    throw new Error(`GET ${this.url}/readyz did not answer 200 within ${(this.readyTimeoutMs ?? READY_TIMEOUT_MS) / 1000} s (last: ${last})`);
   }
 
   /**

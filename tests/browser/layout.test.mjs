@@ -26,7 +26,7 @@ let server;
 let browser;
 
 before(async () => {
-  server = await Server.start('layout', { config: 'demo = true' });
+  server = await Server.start('layout', { config: 'demo = true', readyTimeoutMs: 300_000 });
   browser = await launchBrowser();
 });
 
