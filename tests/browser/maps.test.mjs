@@ -40,7 +40,7 @@ let server;
 let browser;
 
 before(async () => {
-  server = await Server.start('maps', { config: 'demo = true' });
+  server = await Server.start('maps', { config: 'demo = true', readyTimeoutMs: 300_000 });
   browser = await launchBrowser();
 });
 
