@@ -139,12 +139,15 @@ export class Server {
    * `twoFactorForAdministrators`: whether administrators must sign in with a second factor (the
    * production default). Off unless a test asks, so the other tests sign in with a password.
    */
-  static async start(name, { twoFactorForAdministrators = false, config = '' } = {}) {
+  static async start(name, { twoFactorForAdministrators = false, config = '', readyTimeoutMs } = {}) {
     const server = new Server(name);
     server.twoFactorForAdministrators = twoFactorForAdministrators;
     // More of shegong.toml (TOML text appended after the second-factor setting).
     server.extraConfig = config;
-    server.readyTimeoutMs = /^\s*demo\s*=\s*true/m.test(config) ? DEMO_READY_TIMEOUT_MS : READY_TIMEOUT_MS;
+    // A demo database seeds for a while before the server listens: it gets longer, unless the
+    // test says how long.
+    server.readyTimeoutMs =
+      readyTimeoutMs ?? (/^\s*demo\s*=\s*true/m.test(config) ? DEMO_READY_TIMEOUT_MS : READY_TIMEOUT_MS);
     await server.#start();
     return server;
   }
@@ -508,4 +511,41 @@ export function pageFetch(page, url, init = {}) {
     },
     [url, init],
   );
+}
+
+// ---------------------------------------------------------------------------
+// Layout checks
+// ---------------------------------------------------------------------------
+
+/**
+ * What sticks out: the page's own horizontal scroll, and elements wider than the window (a wide
+ * table inside its own scrolling box, `.table-wrap`, is seen through that box and does not count).
+ */
+export async function overflow(page) {
+  return page.evaluate(() => {
+    const vw = document.documentElement.clientWidth;
+    const out = [];
+    if (document.documentElement.scrollWidth > vw + 1) {
+      out.push(`the page scrolls sideways: ${document.documentElement.scrollWidth} > ${vw}`);
+    }
+    const scrolls = (e) => ['auto', 'scroll', 'hidden'].includes(getComputedStyle(e).overflowX);
+    for (const el of document.querySelectorAll('body *')) {
+      let p = el.parentElement;
+      while (p && p !== document.body && !scrolls(p)) p = p.parentElement;
+      if (p && p !== document.body) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width > vw + 1) {
+        out.push(`${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}.${el.className} is ${Math.round(r.width)} px wide`);
+      }
+    }
+    return out.slice(0, 10);
+  });
+}
+
+/** KPI figures (elements matching `selector`) whose text does not fit their box. */
+export async function clipped(page, selector) {
+  return page.evaluate((sel) => Array.from(document.querySelectorAll(sel))
+    .filter((e) => e.scrollWidth > e.clientWidth
+      || (getComputedStyle(e).overflowY !== 'visible' && e.scrollHeight > e.clientHeight))
+    .map((e) => `${e.id || e.className}: "${e.textContent}" ${e.scrollWidth}/${e.clientWidth}`), selector);
 }

@@ -17,9 +17,11 @@ import {
   assertPath,
   assertStatus,
   clickAndWait,
+  clipped,
   eventually,
   launchBrowser,
   openSession,
+  overflow,
   signIn,
   steps,
   strongPassword,
@@ -38,7 +40,7 @@ let server;
 let browser;
 
 before(async () => {
-  server = await Server.start('maps', { config: 'demo = true' });
+  server = await Server.start('maps', { config: 'demo = true', readyTimeoutMs: 300_000 });
   browser = await launchBrowser();
 });
 
@@ -46,39 +48,6 @@ after(async () => {
   await browser?.close();
   await server?.close();
 });
-
-/**
- * What sticks out: the page's own horizontal scroll, and elements wider than the window (a wide
- * table inside its own scrolling box, `.table-wrap`, is seen through that box and does not count).
- */
-async function overflow(page) {
-  return page.evaluate(() => {
-    const vw = document.documentElement.clientWidth;
-    const out = [];
-    if (document.documentElement.scrollWidth > vw + 1) {
-      out.push(`the page scrolls sideways: ${document.documentElement.scrollWidth} > ${vw}`);
-    }
-    const scrolls = (e) => ['auto', 'scroll', 'hidden'].includes(getComputedStyle(e).overflowX);
-    for (const el of document.querySelectorAll('body *')) {
-      let p = el.parentElement;
-      while (p && p !== document.body && !scrolls(p)) p = p.parentElement;
-      if (p && p !== document.body) continue;
-      const r = el.getBoundingClientRect();
-      if (r.width > vw + 1) {
-        out.push(`${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}.${el.className} is ${Math.round(r.width)} px wide`);
-      }
-    }
-    return out.slice(0, 10);
-  });
-}
-
-/** KPI figures whose text does not fit their box. */
-async function clipped(page, selector) {
-  return page.evaluate((sel) => Array.from(document.querySelectorAll(sel))
-    .filter((e) => e.scrollWidth > e.clientWidth
-      || (getComputedStyle(e).overflowY !== 'visible' && e.scrollHeight > e.clientHeight))
-    .map((e) => `${e.id || e.className}: "${e.textContent}" ${e.scrollWidth}/${e.clientWidth}`), selector);
-}
 
 async function mapReady(page) {
   await eventually(async () => assert.equal(await page.locator('#region-map').getAttribute('data-map-ready'), '1', 'the map is drawn'));

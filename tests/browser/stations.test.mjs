@@ -132,7 +132,7 @@ const norm = (s) => (s ?? '').replace(/\s+/g, ' ').trim();
 async function tableRows(page, selector) {
   await page.locator(selector).first().waitFor({ state: 'attached' });
   return page.locator(`${selector} tbody tr`).evaluateAll((rows) =>
-    rows.map((r) => Array.from(r.cells).map((c) => c.textContent.replace(/\s+/g, ' ').trim())),
+    rows.map((r) => Array.from(r.cells).filter((c) => !c.classList.contains('pick')).map((c) => c.textContent.replace(/\s+/g, ' ').trim())),
   );
 }
 
@@ -156,7 +156,7 @@ async function importCounts(page) {
 
 /** How many rows of the station list name `name` exactly. */
 async function stationsNamed(page, name) {
-  return page.locator('#stations tbody tr td:first-child a').evaluateAll(
+  return page.locator('#stations tbody tr td:not(.actions) a').evaluateAll(
     (links, n) => links.filter((a) => a.textContent.trim() === n).length,
     name,
   );

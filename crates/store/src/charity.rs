@@ -249,7 +249,41 @@ pub async fn list_funds(
     text: Option<&str>,
     page: PageRequest,
 ) -> StoreResult<Page<Fund>> {
-    let text = text.map(str::trim).filter(|s| !s.is_empty());
+    let f = FundFilter {
+        text: text.map(str::to_owned),
+        ..FundFilter::default()
+    };
+    list_funds_by(conn, scope, &f, page).await
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FundFilter {
+    /// Name or host contains.
+    pub text: Option<String>,
+    /// A key of `FUND_SORTS`; none is the default order (by region, then name).
+    pub sort: Option<crate::Sort>,
+    /// Only these funds (a batch selection).
+    pub ids: Option<Vec<String>>,
+}
+
+/// The orders a fund list offers (key, column; `DESC`: the latest or largest first).
+pub const FUND_SORTS: &[(&str, &str)] = &[
+    ("name", "f.name"),
+    ("region", "f.region_code"),
+    ("host", "f.host_name"),
+    ("starts", "f.starts_on DESC"),
+    ("income", "income_fen DESC"),
+    ("committed", "committed_fen DESC"),
+];
+
+/// A page of the funds in scope matching `f`.
+pub async fn list_funds_by(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    f: &FundFilter,
+    page: PageRequest,
+) -> StoreResult<Page<Fund>> {
+    let text = f.text.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let mut count = Sql::new("SELECT COUNT(*) FROM charity_funds f WHERE 1 = 1");
     restrict(&mut count, scope);
     let mut q = Sql::new(FUND_SELECT);
@@ -258,7 +292,15 @@ pub async fn list_funds(
         count.contains_any(&["f.name", "f.host_name"], t);
         q.contains_any(&["f.name", "f.host_name"], t);
     }
-    q.push(" ORDER BY f.region_code, f.name, f.id");
+    if let Some(ids) = &f.ids {
+        count.push(" AND ");
+        count.in_list("f.id", ids);
+        q.push(" AND ");
+        q.in_list("f.id", ids);
+    }
+    if !f.sort.is_some_and(|s| q.order(s, FUND_SORTS, "f.id")) {
+        q.push(" ORDER BY f.region_code, f.name, f.id");
+    }
     q.fetch_page(conn, &count, page).await
 }
 

@@ -348,7 +348,22 @@ pub struct Filter {
     pub raised: Option<(Millis, Millis)>,
     /// Number, title or handler contains.
     pub q: Option<String>,
+    /// A key of `SORTS`; none is the default order (latest raised first).
+    pub sort: Option<crate::Sort>,
+    /// Only these issues (a batch selection).
+    pub ids: Option<Vec<String>>,
 }
+
+/// The orders an issue list offers (key, column; `DESC`: the latest first).
+pub const SORTS: &[(&str, &str)] = &[
+    ("no", "i.issue_no"),
+    ("region", "i.region_code"),
+    ("category", "i.category"),
+    ("colour", "i.colour"),
+    ("state", "i.state"),
+    ("raised", "i.raised_at DESC"),
+    ("due", "i.due_at"),
+];
 
 fn filtered(scope: &Scope, f: &Filter, select: &'static str) -> Sql {
     let mut q = Sql::new(select);
@@ -387,6 +402,10 @@ fn filter(q: &mut Sql, scope: &Scope, f: &Filter) {
     if let Some(t) = f.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         q.contains_any(&["i.issue_no", "i.title", "i.handler"], t);
     }
+    if let Some(ids) = &f.ids {
+        q.push(" AND ");
+        q.in_list("i.id", ids);
+    }
 }
 
 pub async fn list(
@@ -401,7 +420,9 @@ pub async fn list(
         "SELECT COUNT(*) FROM community_issues i WHERE 1 = 1",
     );
     let mut q = filtered(scope, f, SELECT);
-    q.push(" ORDER BY i.raised_at DESC, i.id");
+    if !f.sort.is_some_and(|s| q.order(s, SORTS, "i.id")) {
+        q.push(" ORDER BY i.raised_at DESC, i.id");
+    }
     q.fetch_page(conn, &count, page).await
 }
 

@@ -184,7 +184,9 @@ impl Sql {
 
     /// ` ORDER BY <column> [DESC], <tiebreak> [DESC]` for a user's sort: the column comes from
     /// the list's whitelist (static text only), so no user text reaches the SQL. Returns false
-    /// (and pushes nothing) when the whitelist does not hold the key.
+    /// (and pushes nothing) when the whitelist does not hold the key. A column written
+    /// `<column> DESC` is a key whose natural order is descending (the most first); `-key`
+    /// reverses it.
     pub fn order(
         &mut self,
         sort: crate::Sort,
@@ -194,7 +196,11 @@ impl Sql {
         let Some((_, col)) = allowed.iter().find(|(k, _)| *k == sort.key) else {
             return false;
         };
-        let dir = if sort.desc { " DESC" } else { "" };
+        let (col, desc) = match col.strip_suffix(" DESC") {
+            Some(c) => (c, !sort.desc),
+            None => (*col, sort.desc),
+        };
+        let dir = if desc { " DESC" } else { "" };
         self.push(" ORDER BY ")
             .push(col)
             .push(dir)

@@ -168,7 +168,7 @@ async fn staff_at(
         employer: Some(provider.to_owned()),
         status: Some("active".into()),
         role: role.map(str::to_owned),
-        sort: Some("name".into()),
+        sort: shegong_store::Sort::parse(Some("name"), staff::SORTS),
         ..Filter::default()
     };
     let page = PageRequest::new(Some(1), Some(100));

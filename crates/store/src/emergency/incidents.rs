@@ -168,7 +168,21 @@ pub struct Filter {
     pub text: Option<String>,
     pub kind: Option<IncidentKind>,
     pub state: Option<IncidentState>,
+    /// A key of `SORTS`; none is the default order (newest first).
+    pub sort: Option<crate::Sort>,
+    /// Only these incidents (a batch selection).
+    pub ids: Option<Vec<String>>,
 }
+
+/// The orders an incident list offers (key, column; `DESC`: the latest first).
+pub const SORTS: &[(&str, &str)] = &[
+    ("title", "i.title"),
+    ("kind", "i.kind"),
+    ("level", "i.level"),
+    ("region", "i.region_code"),
+    ("started", "i.started_at DESC"),
+    ("state", "i.state"),
+];
 
 fn filtered(base: &'static str, scope: &Scope, f: &Filter) -> Sql {
     let mut q = Sql::new(base);
@@ -182,6 +196,10 @@ fn filtered(base: &'static str, scope: &Scope, f: &Filter) -> Sql {
     if let Some(t) = f.text.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         q.contains_any(&["i.title"], t);
     }
+    if let Some(ids) = &f.ids {
+        q.push(" AND ");
+        q.in_list("i.id", ids);
+    }
     q
 }
 
@@ -194,7 +212,9 @@ pub async fn list(
 ) -> StoreResult<Page<Incident>> {
     let count = filtered("SELECT COUNT(*) FROM incidents i WHERE 1 = 1", scope, f);
     let mut q = filtered(SELECT, scope, f);
-    q.push(" ORDER BY i.started_at DESC, i.id DESC");
+    if !f.sort.is_some_and(|s| q.order(s, SORTS, "i.id")) {
+        q.push(" ORDER BY i.started_at DESC, i.id DESC");
+    }
     q.fetch_page(conn, &count, page).await
 }
 

@@ -318,7 +318,21 @@ pub struct Filter {
     pub crisis: bool,
     /// Overdue tickets escalated at least to this level (1 township, 2 county, 3 city, 4 province).
     pub escalated_to: Option<u8>,
+    /// A key of `SORTS`; none is the default order (newest first). The escalation filter keeps
+    /// its own order (due first).
+    pub sort: Option<crate::Sort>,
+    /// Only these tickets (a batch selection).
+    pub ids: Option<Vec<String>>,
 }
+
+/// The orders a ticket list offers (key, column; `DESC`: the latest first).
+pub const SORTS: &[(&str, &str)] = &[
+    ("received", "t.received_at DESC"),
+    ("due", "t.due_at"),
+    ("state", "t.state"),
+    ("category", "t.category"),
+    ("channel", "t.channel"),
+];
 
 fn filtered(q: &mut Sql, scope: &Scope, f: &Filter, now: Millis) {
     restrict(q, scope);
@@ -346,6 +360,10 @@ fn filtered(q: &mut Sql, scope: &Scope, f: &Filter, now: Millis) {
     if f.overdue || f.escalated_to.is_some() {
         q.push(" AND t.state IN ('received','assigned','accepted','in_progress','extension_requested') AND t.due_at < ")
             .bind(now);
+    }
+    if let Some(ids) = &f.ids {
+        q.push(" AND ");
+        q.in_list("t.id", ids);
     }
 }
 
@@ -387,7 +405,9 @@ pub async fn list(
     }
     let mut count = Sql::new("SELECT COUNT(*) FROM tickets t WHERE 1 = 1");
     filtered(&mut count, scope, f, now);
-    q.push(" ORDER BY t.received_at DESC, t.id DESC");
+    if !f.sort.is_some_and(|s| q.order(s, SORTS, "t.id")) {
+        q.push(" ORDER BY t.received_at DESC, t.id DESC");
+    }
     q.fetch_page(conn, &count, page).await
 }
 

@@ -318,18 +318,20 @@ pub struct Filter {
     pub kind: Option<String>,
     pub region: Option<String>,
     pub rating: Option<String>,
-    /// `name` (default), `region`, `stations` (most first) or `updated` (latest first).
-    pub sort: Option<String>,
+    /// A key of `SORTS`; none is the default order (by name).
+    pub sort: Option<crate::Sort>,
+    /// Only these organisations (a batch selection).
+    pub ids: Option<Vec<String>>,
 }
 
-fn order_by(sort: Option<&str>) -> &'static str {
-    match sort {
-        Some("region") => " ORDER BY o.region_code, o.name, o.id",
-        Some("stations") => " ORDER BY station_count DESC, o.name, o.id",
-        Some("updated") => " ORDER BY o.updated_at DESC, o.id",
-        _ => " ORDER BY o.name, o.id",
-    }
-}
+/// The orders an organisation list offers (key, column; `DESC`: the most first).
+pub const SORTS: &[(&str, &str)] = &[
+    ("name", "o.name"),
+    ("region", "o.region_code"),
+    ("kind", "o.kind"),
+    ("stations", "station_count DESC"),
+    ("updated", "o.updated_at DESC"),
+];
 
 fn filtered(scope: &Scope, f: &Filter, select: &'static str) -> Sql {
     let mut q = visible_from(select, scope);
@@ -350,6 +352,10 @@ fn filtered(scope: &Scope, f: &Filter, select: &'static str) -> Sql {
         q.push(" AND ");
         q.region_range("o.region_code", &sub);
     }
+    if let Some(ids) = &f.ids {
+        q.push(" AND ");
+        q.in_list("o.id", ids);
+    }
     q
 }
 
@@ -360,7 +366,9 @@ pub async fn list_page(
     page: PageRequest,
 ) -> StoreResult<Page<Org>> {
     let mut q = filtered(scope, f, SELECT);
-    q.push(order_by(f.sort.as_deref()));
+    if !f.sort.is_some_and(|s| q.order(s, SORTS, "o.id")) {
+        q.push(" ORDER BY o.name, o.id");
+    }
     q.fetch_page(
         conn,
         &filtered(scope, f, "SELECT COUNT(*) FROM organizations o"),

@@ -491,8 +491,22 @@ pub struct Filter {
     pub status: Option<String>,
     pub mode: Option<String>,
     pub operator: Option<String>,
-    pub sort: Option<String>,
+    /// A key of `SORTS`; none is the default order (by region, then name).
+    pub sort: Option<crate::Sort>,
+    /// Only these stations (a batch selection).
+    pub ids: Option<Vec<String>>,
 }
+
+/// The orders a station list offers (key, column; `DESC`: the most first).
+pub const SORTS: &[(&str, &str)] = &[
+    ("region", "s.region_code"),
+    ("name", "s.name"),
+    ("tier", "s.tier"),
+    ("status", "s.status"),
+    ("staff", "s.staff_count DESC"),
+    ("readiness", "s.readiness_pct DESC"),
+    ("updated", "s.updated_at DESC"),
+];
 
 fn filtered(scope: &Scope, f: &Filter, select: &'static str) -> Sql {
     let mut q = scoped_from(select, scope);
@@ -517,16 +531,11 @@ fn filtered(scope: &Scope, f: &Filter, select: &'static str) -> Sql {
             q.push(" AND ").push(col).push(" = ").bind(v);
         }
     }
-    q
-}
-
-fn order_by(sort: Option<&str>) -> &'static str {
-    match sort {
-        Some("name") => " ORDER BY s.name, s.id",
-        Some("readiness") => " ORDER BY s.readiness_pct DESC, s.region_code, s.id",
-        Some("updated") => " ORDER BY s.updated_at DESC, s.id",
-        _ => " ORDER BY s.region_code, s.name, s.id",
+    if let Some(ids) = &f.ids {
+        q.push(" AND ");
+        q.in_list("s.id", ids);
     }
+    q
 }
 
 pub async fn list(
@@ -536,7 +545,9 @@ pub async fn list(
     page: PageRequest,
 ) -> StoreResult<Page<Station>> {
     let mut q = filtered(scope, f, SELECT);
-    q.push(order_by(f.sort.as_deref()));
+    if !f.sort.is_some_and(|s| q.order(s, SORTS, "s.id")) {
+        q.push(" ORDER BY s.region_code, s.name, s.id");
+    }
     q.fetch_page(
         conn,
         &filtered(scope, f, "SELECT COUNT(*) FROM stations s"),

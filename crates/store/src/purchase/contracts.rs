@@ -400,7 +400,22 @@ pub struct Filter {
     /// Contracts whose term touches this calendar year.
     pub year: Option<i32>,
     pub provider: Option<String>,
+    /// A key of `SORTS`; none is the default order (latest term first).
+    pub sort: Option<crate::Sort>,
+    /// Only these contracts (a batch selection).
+    pub ids: Option<Vec<String>>,
 }
+
+/// The orders a contract list offers (key, column; `DESC`: the latest or largest first).
+pub const SORTS: &[(&str, &str)] = &[
+    ("number", "c.number"),
+    ("title", "c.title"),
+    ("provider", "o.name"),
+    ("region", "c.region_code"),
+    ("amount", "c.amount_fen DESC"),
+    ("term", "c.term_start DESC"),
+    ("state", "c.state"),
+];
 
 fn filtered(scope: &Scope, f: &Filter, select: &'static str) -> Sql {
     let mut q = visible_contracts(select, scope);
@@ -419,6 +434,10 @@ fn filtered(scope: &Scope, f: &Filter, select: &'static str) -> Sql {
     if let Some(p) = f.provider.as_deref().filter(|s| !s.is_empty()) {
         q.push(" AND c.provider_org_id = ").bind(p);
     }
+    if let Some(ids) = &f.ids {
+        q.push(" AND ");
+        q.in_list("c.id", ids);
+    }
     q
 }
 
@@ -430,7 +449,9 @@ pub async fn list(
     page: PageRequest,
 ) -> StoreResult<Page<Contract>> {
     let mut q = filtered(scope, f, SELECT);
-    q.push(" ORDER BY c.term_start DESC, c.number, c.id");
+    if !f.sort.is_some_and(|s| q.order(s, SORTS, "c.id")) {
+        q.push(" ORDER BY c.term_start DESC, c.number, c.id");
+    }
     let rows: Page<Row> = q.fetch_page(conn, &filtered(scope, f, COUNT), page).await?;
     Ok(Page {
         items: rows

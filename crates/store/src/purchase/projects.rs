@@ -271,7 +271,21 @@ pub struct Filter {
     /// Number or name contains.
     pub q: Option<String>,
     pub state: Option<ProjectState>,
+    /// A key of `SORTS`; none is the default order (latest term first).
+    pub sort: Option<crate::Sort>,
+    /// Only these projects (a batch selection).
+    pub ids: Option<Vec<String>>,
 }
+
+/// The orders a project list offers (key, column; `DESC`: the latest or largest first).
+pub const SORTS: &[(&str, &str)] = &[
+    ("number", "p.number"),
+    ("name", "p.name"),
+    ("region", "p.region_code"),
+    ("budget", "p.budget_fen DESC"),
+    ("term", "p.term_start DESC"),
+    ("state", "p.state"),
+];
 
 fn filtered(scope: &Scope, f: &Filter, select: &'static str) -> Sql {
     let mut q = visible(select, scope);
@@ -280,6 +294,10 @@ fn filtered(scope: &Scope, f: &Filter, select: &'static str) -> Sql {
     }
     if let Some(state) = f.state {
         q.push(" AND p.state = ").bind(state.as_str());
+    }
+    if let Some(ids) = &f.ids {
+        q.push(" AND ");
+        q.in_list("p.id", ids);
     }
     q
 }
@@ -292,7 +310,9 @@ pub async fn list(
     page: PageRequest,
 ) -> StoreResult<Page<StoredProject>> {
     let mut q = filtered(scope, f, SELECT);
-    q.push(" ORDER BY p.term_start DESC, p.number, p.id");
+    if !f.sort.is_some_and(|s| q.order(s, SORTS, "p.id")) {
+        q.push(" ORDER BY p.term_start DESC, p.number, p.id");
+    }
     let rows: Page<Row> = q.fetch_page(conn, &filtered(scope, f, COUNT), page).await?;
     Ok(Page {
         items: rows

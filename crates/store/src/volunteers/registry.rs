@@ -293,7 +293,21 @@ pub struct Filter {
     pub status: Option<VolunteerStatus>,
     /// Has this skill (as typed, contained).
     pub skill: Option<String>,
+    /// A key of `SORTS`; none is the default order (newest first).
+    pub sort: Option<crate::Sort>,
+    /// Only these volunteers (a batch selection).
+    pub ids: Option<Vec<String>>,
 }
+
+/// The orders a volunteer list offers (key, column; `DESC`: the latest or most first).
+pub const SORTS: &[(&str, &str)] = &[
+    ("no", "v.volunteer_no"),
+    ("name", "v.name"),
+    ("region", "v.region_code"),
+    ("status", "v.status"),
+    ("registered", "v.registered_on DESC"),
+    ("hours", "v.recorded_minutes DESC"),
+];
 
 fn filtered(scope: &Scope, f: &Filter, select: &'static str) -> Sql {
     let mut q = Sql::new(select);
@@ -310,6 +324,10 @@ fn filtered(scope: &Scope, f: &Filter, select: &'static str) -> Sql {
     if let Some(r) = &f.region {
         q.push(" AND ");
         q.region_range("v.region_code", &Scope::region(r.clone()));
+    }
+    if let Some(ids) = &f.ids {
+        q.push(" AND ");
+        q.in_list("v.id", ids);
     }
     q
 }
@@ -331,7 +349,9 @@ pub async fn list(
         .bind(crate::LIST_COUNT_CAP + 1)
         .push(") t");
     let mut q = filtered(scope, f, SELECT);
-    q.push(" ORDER BY v.created_at DESC, v.id DESC");
+    if !f.sort.is_some_and(|s| q.order(s, SORTS, "v.id")) {
+        q.push(" ORDER BY v.created_at DESC, v.id DESC");
+    }
     q.fetch_page(conn, &count, page).await
 }
 

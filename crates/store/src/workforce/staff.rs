@@ -373,18 +373,21 @@ pub struct Filter {
     pub status: Option<String>,
     pub certified: Option<bool>,
     pub employer: Option<String>,
-    /// `region` (default), `name`, `joined` (newest first) or `updated` (latest first).
-    pub sort: Option<String>,
+    /// A key of `SORTS`; none is the default order (by region, then name).
+    pub sort: Option<crate::Sort>,
+    /// Only these people (a batch selection).
+    pub ids: Option<Vec<String>>,
 }
 
-fn order_by(sort: Option<&str>) -> &'static str {
-    match sort {
-        Some("name") => " ORDER BY p.name, p.id",
-        Some("joined") => " ORDER BY p.joined_on DESC, p.id",
-        Some("updated") => " ORDER BY p.updated_at DESC, p.id",
-        _ => " ORDER BY p.region_code, p.name, p.id",
-    }
-}
+/// The orders a staff list offers (key, column; `DESC`: the latest first).
+pub const SORTS: &[(&str, &str)] = &[
+    ("region", "p.region_code"),
+    ("name", "p.name"),
+    ("role", "p.role"),
+    ("status", "p.status"),
+    ("joined", "p.joined_on DESC"),
+    ("updated", "p.updated_at DESC"),
+];
 
 fn filtered(scope: &Scope, f: &Filter, select: &'static str) -> Sql {
     let mut q = scoped_from(select, scope);
@@ -418,6 +421,10 @@ fn filtered(scope: &Scope, f: &Filter, select: &'static str) -> Sql {
         }
         None => {}
     }
+    if let Some(ids) = &f.ids {
+        q.push(" AND ");
+        q.in_list("p.id", ids);
+    }
     q
 }
 
@@ -428,7 +435,9 @@ pub async fn list(
     page: PageRequest,
 ) -> StoreResult<Page<Staff>> {
     let mut q = filtered(scope, f, SELECT);
-    q.push(order_by(f.sort.as_deref()));
+    if !f.sort.is_some_and(|s| q.order(s, SORTS, "p.id")) {
+        q.push(" ORDER BY p.region_code, p.name, p.id");
+    }
     q.fetch_page(
         conn,
         &filtered(scope, f, "SELECT COUNT(*) FROM staff p"),

@@ -44,6 +44,10 @@ pub struct AuditQuery {
     pub action: Option<String>,
     #[param(schema_with = crate::http::api::code::outcome)]
     pub outcome: Option<String>,
+    /// Order: `seq` (newest first), `actor` or `region`; `-` before it reverses the order. Any
+    /// other value is the default order (newest first).
+    #[param(schema_with = crate::http::api::code::audit_sort)]
+    pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
 }
@@ -61,11 +65,13 @@ impl AuditQuery {
             entity: self.entity.clone(),
             action: self.action.clone(),
             outcome: self.outcome.clone(),
+            sort: shegong_store::Sort::parse(self.sort.as_deref(), audit::SORTS),
         }
     }
 
     fn pairs(&self) -> Vec<(&'static str, String)> {
         let v = |o: &Option<String>| o.clone().unwrap_or_default();
+        let [sort, size] = crate::ui::list::table_pairs(self.filter().sort, self.per_page);
         vec![
             ("from", v(&self.from)),
             ("to", v(&self.to)),
@@ -73,6 +79,8 @@ impl AuditQuery {
             ("entity", v(&self.entity)),
             ("action", v(&self.action)),
             ("outcome", v(&self.outcome)),
+            sort,
+            size,
         ]
     }
 }
@@ -399,7 +407,7 @@ async fn audit_page(
             &mut c,
             &u.scope(),
             &q.filter(),
-            PageRequest::new(q.page, q.per_page),
+            PageRequest::sized(q.page, q.per_page),
         )
         .await?
     };

@@ -61,10 +61,34 @@ const ALL_ROWS: PageRequest = PageRequest {
 #[derive(Deserialize, Default)]
 pub struct FundsQuery {
     pub q: Option<String>,
+    /// `name`, `region`, `host`, `starts` (latest first), `income` or `committed` (largest
+    /// first); `-` before it reverses the order.
+    pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// Export only: these funds (comma-separated ids of a batch selection, at most 200).
+    pub ids: Option<String>,
     #[serde(default)]
     pub notice: Option<String>,
+}
+
+impl FundsQuery {
+    fn sort(&self) -> Option<shegong_store::Sort> {
+        shegong_store::Sort::parse(self.sort.as_deref(), ch::FUND_SORTS)
+    }
+
+    fn filter(&self) -> WebResult<ch::FundFilter> {
+        Ok(ch::FundFilter {
+            text: self.q.clone(),
+            sort: self.sort(),
+            ids: crate::ui::list::batch_ids(self.ids.as_deref())?,
+        })
+    }
+
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let [sort, size] = crate::ui::list::table_pairs(self.sort(), self.per_page);
+        vec![("q", self.q.clone().unwrap_or_default()), sort, size]
+    }
 }
 
 #[derive(Template)]
@@ -77,6 +101,7 @@ struct FundsPage {
     q: String,
     export_href: String,
     can_create: bool,
+    can_export: bool,
 }
 
 impl FundsPage {
@@ -97,24 +122,26 @@ pub async fn funds(
     let t = ctx.tr();
     let data = {
         let mut c = state.db.read().await?;
-        let page = PageRequest::new(q.page, q.per_page);
-        ch::list_funds(&mut c, &u.scope(), q.q.as_deref(), page).await?
+        let page = PageRequest::sized(q.page, q.per_page);
+        ch::list_funds_by(&mut c, &u.scope(), &q.filter()?, page).await?
     };
     let title = t.get("menu.charity");
     let text = q.q.clone().unwrap_or_default();
+    let pairs = q.pairs();
     Ok(page(
         StatusCode::OK,
         &FundsPage {
             base: Base::new(&ctx, title, vec![Crumb::here(title)])
                 .with_notice(&t, q.notice.as_deref()),
-            pager: pager(&t, &data, "/charity/funds", &[("q", text.clone())])?,
+            pager: pager(&t, &data, "/charity/funds", &pairs)?,
             export_href: format!(
                 "/charity/funds/export.xlsx?{}",
-                serde_urlencoded::to_string([("q", text.as_str())]).unwrap_or_default()
+                serde_urlencoded::to_string(&pairs).unwrap_or_default()
             ),
             rows: data.items,
             q: text,
             can_create: can_write(u),
+            can_export: u.can(Permission::Export),
             t,
         },
     ))
@@ -130,8 +157,12 @@ pub async fn export_funds(
     let t = ctx.tr();
     let data = {
         let mut c = state.db.read().await?;
-        ch::list_funds(&mut c, &u.scope(), q.q.as_deref(), ALL_ROWS).await?
+        ch::list_funds_by(&mut c, &u.scope(), &q.filter()?, ALL_ROWS).await?
     };
+    crate::ui::list::check_batch(
+        crate::ui::list::batch_ids(q.ids.as_deref())?.as_ref(),
+        data.items.len(),
+    )?;
     let headers = [
         "field.name",
         "field.region",

@@ -104,6 +104,11 @@ pub struct IssuesQuery {
     pub region: Option<String>,
     /// Number, title or handler contains.
     pub q: Option<String>,
+    /// Order: `no`, `region`, `category`, `colour`, `state`, `raised` (latest first) or `due`;
+    /// `-` before it reverses the order. Any other value is the default order (latest raised
+    /// first).
+    #[param(schema_with = crate::http::api::code::issue_sort)]
+    pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
 }
@@ -125,6 +130,7 @@ pub async fn list(
         overdue: q.overdue,
         region: q.region,
         q: q.q,
+        sort: q.sort,
         ..ListQuery::default()
     };
     let mut c = state.db.read().await?;

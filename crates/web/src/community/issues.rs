@@ -50,8 +50,13 @@ pub struct ListQuery {
     pub overdue: Option<String>,
     pub region: Option<String>,
     pub q: Option<String>,
+    /// `no`, `region`, `category`, `colour`, `state`, `raised` (latest first) or `due`; `-`
+    /// before it reverses the order.
+    pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// Export only: these issues (comma-separated ids of a batch selection, at most 200).
+    pub ids: Option<String>,
     #[serde(default)]
     pub notice: Option<String>,
 }
@@ -66,11 +71,18 @@ impl ListQuery {
             overdue_at: (self.overdue.as_deref() == Some("1")).then_some(now),
             raised: None,
             q: self.q.clone(),
+            sort: self.sort(),
+            ids: crate::ui::list::batch_ids(self.ids.as_deref())?,
         })
+    }
+
+    fn sort(&self) -> Option<shegong_store::Sort> {
+        shegong_store::Sort::parse(self.sort.as_deref(), cm::SORTS)
     }
 
     fn pairs(&self) -> Vec<(&'static str, String)> {
         let v = |o: &Option<String>| o.clone().unwrap_or_default();
+        let [sort, size] = crate::ui::list::table_pairs(self.sort(), self.per_page);
         vec![
             ("colour", v(&self.colour)),
             ("state", v(&self.state)),
@@ -78,6 +90,8 @@ impl ListQuery {
             ("overdue", v(&self.overdue)),
             ("region", v(&self.region)),
             ("q", v(&self.q)),
+            sort,
+            size,
         ]
     }
 }
@@ -96,6 +110,7 @@ struct ListPage {
     export_href: String,
     now: i64,
     can_write: bool,
+    can_export: bool,
 }
 
 impl ListPage {
@@ -120,7 +135,7 @@ pub async fn list_page(
     let now = state.now();
     let data: Page<Issue> = {
         let mut c = state.db.read().await?;
-        let page = PageRequest::new(q.page, q.per_page);
+        let page = PageRequest::sized(q.page, q.per_page);
         cm::list(&mut c, &u.scope(), &q.filter(now)?, page).await?
     };
     let title = t.get("menu.community_issues");
@@ -139,6 +154,7 @@ pub async fn list_page(
             states: t.options("issue.state", IssueState::ALL),
             categories: t.options("issue.category", Category::ALL),
             can_write: u.can(Permission::WriteData),
+            can_export: u.can(Permission::Export),
             now,
             q,
             t,
@@ -159,6 +175,10 @@ pub async fn export(
         let mut c = state.db.read().await?;
         cm::list(&mut c, &u.scope(), &q.filter(now)?, ALL_ROWS).await?
     };
+    crate::ui::list::check_batch(
+        crate::ui::list::batch_ids(q.ids.as_deref())?.as_ref(),
+        data.items.len(),
+    )?;
     let headers = [
         "field.issue_no",
         "field.region",

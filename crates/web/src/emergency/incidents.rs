@@ -40,8 +40,16 @@ pub struct IncidentQuery {
     /// `warning`, `response`, `handling`, `recovery` or `closed`.
     #[param(schema_with = super::code::state_filter)]
     pub state: Option<String>,
+    /// Order: `title`, `kind`, `level`, `region`, `started` (latest first) or `state`; `-`
+    /// before it reverses the order. Any other value is the default order (newest first).
+    #[param(schema_with = crate::http::api::code::incident_sort)]
+    pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// Export only: these incidents (comma-separated ids of a batch selection, at most 200).
+    #[serde(default)]
+    #[param(ignore)]
+    pub ids: Option<String>,
     #[serde(default)]
     #[param(ignore)]
     pub notice: Option<String>,
@@ -63,6 +71,8 @@ pub(super) fn filter_of(q: &IncidentQuery) -> WebResult<Filter> {
         state: opt(&q.state)
             .map(|s| IncidentState::parse(&s))
             .transpose()?,
+        sort: shegong_store::Sort::parse(q.sort.as_deref(), incidents::SORTS),
+        ids: crate::ui::list::batch_ids(q.ids.as_deref())?,
     })
 }
 
@@ -294,6 +304,8 @@ struct ListPage {
     levels: Vec<&'static str>,
     states: Vec<&'static str>,
     can_write: bool,
+    can_export: bool,
+    export_href: String,
 }
 
 impl ListPage {
@@ -337,14 +349,17 @@ async fn list(
             &mut c,
             &u.scope(),
             &flt,
-            PageRequest::new(q.page, q.per_page),
+            PageRequest::sized(q.page, q.per_page),
         )
         .await?
     };
+    let [sort, size] = crate::ui::list::table_pairs(flt.sort, q.per_page);
     let pairs = vec![
         ("q", q.q.clone().unwrap_or_default()),
         ("kind", q.kind.clone().unwrap_or_default()),
         ("state", q.state.clone().unwrap_or_default()),
+        sort,
+        size,
     ];
     let title = t.get("menu.incidents");
     let status = if errors.is_empty() {
@@ -358,6 +373,11 @@ async fn list(
             base: Base::new(ctx, title, vec![Crumb::here(title)])
                 .with_notice(&t, q.notice.as_deref()),
             pager: pager(&t, &data, "/incidents", &pairs)?,
+            export_href: format!(
+                "/incidents/export.xlsx?{}",
+                serde_urlencoded::to_string(&pairs).unwrap_or_default()
+            ),
+            can_export: u.can(Permission::Export),
             rows: data.items,
             q,
             f,
@@ -414,6 +434,10 @@ pub async fn export(
         let mut c = state.db.read().await?;
         incidents::list_all(&mut c, &u.scope(), &flt, excel::MAX_ROWS).await?
     };
+    crate::ui::list::check_batch(
+        crate::ui::list::batch_ids(q.ids.as_deref())?.as_ref(),
+        list.len(),
+    )?;
     let headers = [
         "field.title",
         "field.kind",

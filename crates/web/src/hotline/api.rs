@@ -409,8 +409,16 @@ pub struct TicketsQuery {
     pub crisis: Option<bool>,
     /// Overdue tickets escalated at least to this level (1 township … 4 province).
     pub escalated_to: Option<u8>,
+    /// Order: `received` (newest first), `due`, `state`, `category` or `channel`; `-` before it
+    /// reverses the order. Any other value is the default order (newest first).
+    #[param(schema_with = crate::http::api::code::ticket_sort)]
+    pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// Export only: these tickets (comma-separated ids of a batch selection, at most 200).
+    #[serde(default)]
+    #[param(ignore)]
+    pub ids: Option<String>,
 }
 
 impl TicketsQuery {
@@ -433,7 +441,13 @@ impl TicketsQuery {
             overdue: self.overdue.unwrap_or(false),
             crisis: self.crisis.unwrap_or(false),
             escalated_to: self.escalated_to.filter(|l| (1..=4).contains(l)),
+            sort: self.sort(),
+            ids: crate::ui::list::batch_ids(self.ids.as_deref())?,
         })
+    }
+
+    pub fn sort(&self) -> Option<shegong_store::Sort> {
+        shegong_store::Sort::parse(self.sort.as_deref(), tk::SORTS)
     }
 }
 

@@ -324,6 +324,7 @@ struct TicketsPage {
     q: TicketsQuery,
     export_href: String,
     can_write: bool,
+    can_export: bool,
     states: Options,
     categories: Options,
     channels: Options,
@@ -360,6 +361,7 @@ fn query_pairs(q: &TicketsQuery) -> Vec<(&'static str, String)> {
             String::new()
         }
     };
+    let [sort, size] = crate::ui::list::table_pairs(q.sort(), q.per_page);
     vec![
         ("q", s(&q.q)),
         ("state", s(&q.state)),
@@ -371,6 +373,8 @@ fn query_pairs(q: &TicketsQuery) -> Vec<(&'static str, String)> {
             "escalated_to",
             q.escalated_to.map(|l| l.to_string()).unwrap_or_default(),
         ),
+        sort,
+        size,
     ]
 }
 
@@ -386,7 +390,7 @@ pub async fn tickets(
     let now = state.now();
     let (data, notified): (Page<Ticket>, Vec<Ticket>) = {
         let mut c = state.db.read().await?;
-        let page = PageRequest::new(q.page, q.per_page);
+        let page = PageRequest::sized(q.page, q.per_page);
         let data = tk::list(&mut c, &u.scope(), &f, now, per_level, page).await?;
         let notified = tk::notifications(&mut c, &u.scope(), &u.user.id).await?;
         (data, notified)
@@ -408,6 +412,7 @@ pub async fn tickets(
             rows: data.items,
             q,
             can_write: u.can(Permission::WriteData),
+            can_export: u.can(Permission::Export),
             states: options(&t, "ticket.state", &states),
             categories: options(&t, "ticket.category", &cats),
             channels: options(&t, "ticket.channel", &chans),
@@ -447,6 +452,10 @@ pub async fn export_tickets(
         )
         .await?
     };
+    crate::ui::list::check_batch(
+        crate::ui::list::batch_ids(q.ids.as_deref())?.as_ref(),
+        data.items.len(),
+    )?;
     let headers = [
         "field.external_no",
         "field.received_at",

@@ -105,11 +105,43 @@ pub mod code {
     pub fn org_status() -> Object {
         one_of(["", "active", "inactive"])
     }
+    /// A list's order: a key of its whitelist, or `-key` for the reverse.
+    pub fn sorts(allowed: &[(&str, &str)]) -> Object {
+        let keys: Vec<String> = allowed
+            .iter()
+            .flat_map(|(k, _)| [k.to_string(), format!("-{k}")])
+            .collect();
+        one_of(keys.iter().map(String::as_str))
+    }
     pub fn station_sort() -> Object {
-        one_of(["region", "name", "readiness", "updated"])
+        sorts(shegong_store::network::stations::SORTS)
+    }
+    pub fn staff_sort() -> Object {
+        sorts(shegong_store::workforce::staff::SORTS)
+    }
+    pub fn volunteer_sort() -> Object {
+        sorts(shegong_store::volunteers::registry::SORTS)
+    }
+    pub fn project_sort() -> Object {
+        sorts(shegong_store::purchase::projects::SORTS)
+    }
+    pub fn contract_sort() -> Object {
+        sorts(shegong_store::purchase::contracts::SORTS)
+    }
+    pub fn ticket_sort() -> Object {
+        sorts(shegong_store::hotline::tickets::SORTS)
+    }
+    pub fn issue_sort() -> Object {
+        sorts(shegong_store::community::SORTS)
+    }
+    pub fn incident_sort() -> Object {
+        sorts(shegong_store::emergency::incidents::SORTS)
+    }
+    pub fn audit_sort() -> Object {
+        sorts(shegong_store::admin::audit::SORTS)
     }
     pub fn org_sort() -> Object {
-        one_of(["name", "region", "stations", "updated"])
+        sorts(shegong_store::network::orgs::SORTS)
     }
     pub fn outcome() -> Object {
         one_of(["success", "failure", "denied"])
@@ -478,7 +510,6 @@ fn param_rules(path: &str, name: &str) -> Option<Value> {
         ("/api/v1/staff", "role") => codes(StaffRole::ALL.iter().map(|v| v.as_str())),
         ("/api/v1/staff", "status") => codes(["active", "left"]),
         ("/api/v1/staff", "certified") => codes(["yes", "no"]),
-        ("/api/v1/staff", "sort") => codes(["region", "name", "joined", "updated"]),
         ("/api/v1/users", "role") => codes(Role::ALL.iter().map(|v| v.as_str())),
         ("/api/v1/users", "status") => codes(["active", "disabled"]),
         ("/api/v1/users", "sort") => codes(["username", "created", "last_login"]),

@@ -196,11 +196,16 @@ pub struct ListQuery {
     pub region: Option<String>,
     #[param(schema_with = crate::http::api::code::rating)]
     pub rating: Option<String>,
-    /// `name` (default), `region`, `stations` or `updated`.
+    /// Order: `name` (default), `region`, `kind`, `stations` (most first) or `updated` (latest
+    /// first); `-` before it reverses the order. Any other value is the default order.
     #[param(schema_with = crate::http::api::code::org_sort)]
     pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// Export only: these organisations (comma-separated ids of a batch selection, at most 200).
+    #[serde(default)]
+    #[param(ignore)]
+    pub ids: Option<String>,
     #[serde(default)]
     #[param(ignore)]
     pub notice: Option<String>,
@@ -241,18 +246,21 @@ impl ListQuery {
             kind: self.kind.clone(),
             region: self.region.clone(),
             rating: self.rating.clone(),
-            sort: self.sort.clone(),
+            sort: shegong_store::Sort::parse(self.sort.as_deref(), orgs::SORTS),
+            ids: None,
         }
     }
 
     fn pairs(&self) -> Vec<(&'static str, String)> {
         let v = |o: &Option<String>| o.clone().unwrap_or_default();
+        let [sort, size] = crate::ui::list::table_pairs(self.filter().sort, self.per_page);
         vec![
             ("q", v(&self.q)),
             ("kind", v(&self.kind)),
             ("region", v(&self.region)),
             ("rating", v(&self.rating)),
-            ("sort", v(&self.sort)),
+            sort,
+            size,
         ]
     }
 }
@@ -310,6 +318,7 @@ struct ListPage {
     kinds: Vec<(String, String)>,
     export_href: String,
     can_write: bool,
+    can_export: bool,
 }
 
 pub async fn list_page(
@@ -325,7 +334,7 @@ pub async fn list_page(
             &mut c,
             &u.scope(),
             &q.filter(),
-            PageRequest::new(q.page, q.per_page),
+            PageRequest::sized(q.page, q.per_page),
         )
         .await?
     };
@@ -345,6 +354,7 @@ pub async fn list_page(
             ),
             kinds: kinds(&t),
             can_write: u.can(Permission::WriteData),
+            can_export: u.can(Permission::Export),
             q,
         },
     ))
@@ -358,12 +368,16 @@ pub async fn export(
     let export = Export::check(&ctx, "organization", Permission::Export)?;
     let u = export.user();
     let t = ctx.tr();
+    let filter = Filter {
+        ids: crate::ui::list::batch_ids(q.ids.as_deref())?,
+        ..q.filter()
+    };
     let data = {
         let mut c = state.db.read().await?;
         orgs::list_page(
             &mut c,
             &u.scope(),
-            &q.filter(),
+            &filter,
             PageRequest {
                 page: 1,
                 per_page: excel::MAX_ROWS,
@@ -371,6 +385,10 @@ pub async fn export(
         )
         .await?
     };
+    crate::ui::list::check_batch(
+        crate::ui::list::batch_ids(q.ids.as_deref())?.as_ref(),
+        data.items.len(),
+    )?;
     let headers = [
         "org.name",
         "org.uscc",

@@ -300,11 +300,17 @@ pub struct ListQuery {
     pub mode: Option<String>,
     /// Operator organisation id.
     pub operator: Option<String>,
-    /// `region` (default), `name`, `readiness` or `updated`.
+    /// Order: `region` (default), `name`, `tier`, `status`, `staff` (most first), `readiness`
+    /// (highest first) or `updated` (latest first); `-` before it reverses the order. Any other
+    /// value is the default order.
     #[param(schema_with = crate::http::api::code::station_sort)]
     pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// Export only: these stations (comma-separated ids of a batch selection, at most 200).
+    #[serde(default)]
+    #[param(ignore)]
+    pub ids: Option<String>,
     #[serde(default)]
     #[param(ignore)]
     pub notice: Option<String>,
@@ -347,12 +353,14 @@ impl ListQuery {
             status: self.status.clone(),
             mode: self.mode.clone(),
             operator: self.operator.clone(),
-            sort: self.sort.clone(),
+            sort: shegong_store::Sort::parse(self.sort.as_deref(), stations::SORTS),
+            ids: None,
         }
     }
 
     fn pairs(&self) -> Vec<(&'static str, String)> {
         let v = |o: &Option<String>| o.clone().unwrap_or_default();
+        let [sort, size] = crate::ui::list::table_pairs(self.filter().sort, self.per_page);
         vec![
             ("q", v(&self.q)),
             ("region", v(&self.region)),
@@ -360,7 +368,8 @@ impl ListQuery {
             ("status", v(&self.status)),
             ("mode", v(&self.mode)),
             ("operator", v(&self.operator)),
-            ("sort", v(&self.sort)),
+            sort,
+            size,
         ]
     }
 }
@@ -413,6 +422,7 @@ struct ListPage {
     choices: Choices,
     export_href: String,
     can_write: bool,
+    can_export: bool,
 }
 
 pub async fn list_page(
@@ -428,7 +438,7 @@ pub async fn list_page(
             &mut c,
             &u.scope(),
             &q.filter(),
-            PageRequest::new(q.page, q.per_page),
+            PageRequest::sized(q.page, q.per_page),
         )
         .await?
     };
@@ -448,6 +458,7 @@ pub async fn list_page(
             ),
             choices: choices(&state, &t, &u.scope()).await?,
             can_write: u.can(Permission::WriteData),
+            can_export: u.can(Permission::Export),
             q,
         },
     ))
@@ -461,12 +472,16 @@ pub async fn export(
     let export = Export::check(&ctx, "station", Permission::Export)?;
     let u = export.user();
     let t = ctx.tr();
+    let filter = Filter {
+        ids: crate::ui::list::batch_ids(q.ids.as_deref())?,
+        ..q.filter()
+    };
     let data = {
         let mut c = state.db.read().await?;
         stations::list(
             &mut c,
             &u.scope(),
-            &q.filter(),
+            &filter,
             PageRequest {
                 page: 1,
                 per_page: excel::MAX_ROWS,
@@ -474,6 +489,10 @@ pub async fn export(
         )
         .await?
     };
+    crate::ui::list::check_batch(
+        crate::ui::list::batch_ids(q.ids.as_deref())?.as_ref(),
+        data.items.len(),
+    )?;
     let headers = [
         "station.name",
         "station.township",

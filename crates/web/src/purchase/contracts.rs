@@ -62,8 +62,17 @@ pub struct ListQuery {
     pub year: Option<String>,
     /// The provider organisation's id.
     pub provider: Option<String>,
+    /// Order: `number`, `title`, `provider`, `region`, `amount` (largest first), `term` (latest
+    /// first) or `state`; `-` before it reverses the order. Any other value is the default
+    /// order (latest term first).
+    #[param(schema_with = crate::http::api::code::contract_sort)]
+    pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// Export only: these contracts (comma-separated ids of a batch selection, at most 200).
+    #[serde(default)]
+    #[param(ignore)]
+    pub ids: Option<String>,
     #[serde(default)]
     #[param(ignore)]
     pub notice: Option<String>,
@@ -120,10 +129,12 @@ impl ListQuery {
             state,
             year,
             provider: self.provider.clone(),
+            sort: shegong_store::Sort::parse(self.sort.as_deref(), contracts::SORTS),
+            ids: crate::ui::list::batch_ids(self.ids.as_deref())?,
         })
     }
 
-    fn pairs(&self) -> Vec<(&'static str, String)> {
+    fn base_pairs(&self) -> Vec<(&'static str, String)> {
         let v = |o: &Option<String>| o.clone().unwrap_or_default();
         vec![
             ("q", v(&self.q)),
@@ -131,6 +142,14 @@ impl ListQuery {
             ("year", v(&self.year)),
             ("provider", v(&self.provider)),
         ]
+    }
+
+    /// The list's query: the filters, the order and the page size.
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let sort = shegong_store::Sort::parse(self.sort.as_deref(), contracts::SORTS);
+        let mut pairs = self.base_pairs();
+        pairs.extend(crate::ui::list::table_pairs(sort, self.per_page));
+        pairs
     }
 }
 
@@ -177,6 +196,7 @@ struct ListPage {
     providers: Vec<(String, String)>,
     export_href: String,
     can_create: bool,
+    can_export: bool,
 }
 
 pub async fn list_page(
@@ -192,7 +212,7 @@ pub async fn list_page(
             &mut c,
             &u.scope(),
             &q.filter()?,
-            PageRequest::new(q.page, q.per_page),
+            PageRequest::sized(q.page, q.per_page),
         )
         .await?;
         let providers: Vec<(String, String)> = orgs::list(&mut c, &u.scope())
@@ -219,6 +239,7 @@ pub async fn list_page(
             states: t.options("purchase.state", ContractState::ALL),
             providers,
             can_create: writes::is_purchaser(u),
+            can_export: u.can(Permission::Export),
             q,
         },
     ))
@@ -245,6 +266,10 @@ pub async fn export(
         )
         .await?
     };
+    crate::ui::list::check_batch(
+        crate::ui::list::batch_ids(q.ids.as_deref())?.as_ref(),
+        data.items.len(),
+    )?;
     let headers = [
         "purchase.number",
         "purchase.title",
@@ -949,7 +974,7 @@ pub async fn delivery_page(
         )
         .await?
     };
-    let pairs = q.pairs();
+    let pairs = q.base_pairs();
     let title = t.get("menu.delivery");
     Ok(page(
         StatusCode::OK,

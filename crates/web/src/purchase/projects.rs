@@ -35,8 +35,17 @@ pub struct ListQuery {
     /// `approved`, `procuring`, `awarded`, `failed` or `cancelled`.
     #[param(schema_with = crate::purchase::code::project_state)]
     pub state: Option<String>,
+    /// Order: `number`, `name`, `region`, `budget` (largest first), `term` (latest first) or
+    /// `state`; `-` before it reverses the order. Any other value is the default order (latest
+    /// term first).
+    #[param(schema_with = crate::http::api::code::project_sort)]
+    pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// Export only: these projects (comma-separated ids of a batch selection, at most 200).
+    #[serde(default)]
+    #[param(ignore)]
+    pub ids: Option<String>,
     #[serde(default)]
     #[param(ignore)]
     pub notice: Option<String>,
@@ -56,12 +65,19 @@ impl ListQuery {
         Ok(Filter {
             q: self.q.clone(),
             state,
+            sort: self.sort(),
+            ids: crate::ui::list::batch_ids(self.ids.as_deref())?,
         })
+    }
+
+    fn sort(&self) -> Option<shegong_store::Sort> {
+        shegong_store::Sort::parse(self.sort.as_deref(), projects::SORTS)
     }
 
     fn pairs(&self) -> Vec<(&'static str, String)> {
         let v = |o: &Option<String>| o.clone().unwrap_or_default();
-        vec![("q", v(&self.q)), ("state", v(&self.state))]
+        let [sort, size] = crate::ui::list::table_pairs(self.sort(), self.per_page);
+        vec![("q", v(&self.q)), ("state", v(&self.state)), sort, size]
     }
 }
 
@@ -76,6 +92,7 @@ struct ListPage {
     states: Vec<(String, String)>,
     export_href: String,
     can_create: bool,
+    can_export: bool,
 }
 
 impl ListPage {
@@ -102,7 +119,7 @@ pub async fn list_page(
             &mut c,
             &u.scope(),
             &q.filter()?,
-            PageRequest::new(q.page, q.per_page),
+            PageRequest::sized(q.page, q.per_page),
         )
         .await?
     };
@@ -121,6 +138,7 @@ pub async fn list_page(
             rows: data.items,
             states: t.options("project.state", ProjectState::ALL),
             can_create: writes::is_purchaser(u),
+            can_export: u.can(Permission::Export),
             q,
             t,
         },
@@ -148,6 +166,10 @@ pub async fn export(
         )
         .await?
     };
+    crate::ui::list::check_batch(
+        crate::ui::list::batch_ids(q.ids.as_deref())?.as_ref(),
+        data.items.len(),
+    )?;
     let headers = [
         "project.number",
         "project.name",

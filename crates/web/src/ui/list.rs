@@ -70,6 +70,16 @@ impl Pager {
             _ => "none",
         }
     }
+
+    /// `sort_state` of a key whose natural order is descending (the latest or most first:
+    /// `key` sorts descending, `-key` ascending).
+    pub fn sort_state_desc(&self, key: &str) -> &'static str {
+        match self.sort_state(key) {
+            "ascending" => "descending",
+            "descending" => "ascending",
+            other => other,
+        }
+    }
 }
 
 /// Build a pager for `page`, where `query` holds the current filters (without `page`). A list
@@ -238,4 +248,37 @@ pub fn filter_region(
         shegong_domain::RegionCode::parse(r)
             .map_err(|_| FieldError::new("region", "region.invalid_code"))
     })
+}
+
+/// The most records a batch selection may hold.
+pub const BATCH_MAX: usize = 200;
+
+/// A batch selection from a query (`ids`, comma-separated): none when empty; 1..=`BATCH_MAX`
+/// ids of at most 64 characters each, anything else refused on `ids`. The store filters them by
+/// the viewer's scope like any other filter.
+pub fn batch_ids(raw: Option<&str>) -> WebResult<Option<Vec<String>>> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let mut ids: Vec<String> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() || ids.len() > BATCH_MAX || ids.iter().any(|s| s.len() > 64) {
+        return Err(FieldError::new("ids", "batch.invalid").into());
+    }
+    Ok(Some(ids))
+}
+
+/// An export of a batch selection finds every selected record, or is refused on `ids` (a
+/// selection reaching outside the caller's scope, or naming records that do not exist).
+pub fn check_batch(ids: Option<&Vec<String>>, found: usize) -> WebResult<()> {
+    match ids {
+        Some(ids) if ids.len() != found => Err(FieldError::new("ids", "batch.out_of_scope").into()),
+        _ => Ok(()),
+    }
 }

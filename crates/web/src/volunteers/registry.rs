@@ -45,8 +45,17 @@ pub struct ListQuery {
     pub status: Option<String>,
     /// Has a skill containing this text.
     pub skill: Option<String>,
+    /// Order: `no`, `name`, `region`, `status`, `registered` (latest first) or `hours` (most
+    /// first); `-` before it reverses the order. Any other value is the default order (newest
+    /// first).
+    #[param(schema_with = crate::http::api::code::volunteer_sort)]
+    pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// Export only: these volunteers (comma-separated ids of a batch selection, at most 200).
+    #[serde(default)]
+    #[param(ignore)]
+    pub ids: Option<String>,
     #[serde(default)]
     #[param(ignore)]
     pub notice: Option<String>,
@@ -81,16 +90,25 @@ impl ListQuery {
             region,
             status,
             skill: s(&self.skill),
+            sort: self.sort(),
+            ids: crate::ui::list::batch_ids(self.ids.as_deref())?,
         })
+    }
+
+    fn sort(&self) -> Option<shegong_store::Sort> {
+        shegong_store::Sort::parse(self.sort.as_deref(), registry::SORTS)
     }
 
     fn pairs(&self) -> Vec<(&'static str, String)> {
         let v = |o: &Option<String>| o.clone().unwrap_or_default();
+        let [sort, size] = crate::ui::list::table_pairs(self.sort(), self.per_page);
         vec![
             ("q", v(&self.q)),
             ("region", v(&self.region)),
             ("status", v(&self.status)),
             ("skill", v(&self.skill)),
+            sort,
+            size,
         ]
     }
 }
@@ -160,7 +178,7 @@ pub async fn list_page(
             &mut c,
             &u.scope(),
             &q.filter()?,
-            PageRequest::new(q.page, q.per_page),
+            PageRequest::sized(q.page, q.per_page),
         )
         .await?
     };
@@ -199,6 +217,10 @@ pub async fn export(
         let mut c = state.db.read().await?;
         registry::list_all(&mut c, &u.scope(), &q.filter()?, excel::MAX_ROWS).await?
     };
+    crate::ui::list::check_batch(
+        crate::ui::list::batch_ids(q.ids.as_deref())?.as_ref(),
+        list.len(),
+    )?;
     let headers = [
         "volunteer.no",
         "volunteer.name",

@@ -257,10 +257,17 @@ pub struct ListQuery {
     pub status: Option<String>,
     /// `yes` (holds a certificate) or `no`.
     pub certified: Option<String>,
-    /// `region` (default), `name`, `joined` or `updated`.
+    /// Order: `region` (default), `name`, `role`, `status`, `joined` (latest first) or
+    /// `updated` (latest first); `-` before it reverses the order. Any other value is the
+    /// default order.
+    #[param(schema_with = crate::http::api::code::staff_sort)]
     pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+    /// Export only: these people (comma-separated ids of a batch selection, at most 200).
+    #[serde(default)]
+    #[param(ignore)]
+    pub ids: Option<String>,
     #[serde(default)]
     #[param(ignore)]
     pub notice: Option<String>,
@@ -280,12 +287,14 @@ impl ListQuery {
                 _ => None,
             },
             employer: None,
-            sort: self.sort.clone(),
+            sort: shegong_store::Sort::parse(self.sort.as_deref(), staff::SORTS),
+            ids: None,
         }
     }
 
     fn pairs(&self) -> Vec<(&'static str, String)> {
         let v = |o: &Option<String>| o.clone().unwrap_or_default();
+        let [sort, size] = crate::ui::list::table_pairs(self.filter().sort, self.per_page);
         vec![
             ("q", v(&self.q)),
             ("region", v(&self.region)),
@@ -293,7 +302,8 @@ impl ListQuery {
             ("role", v(&self.role)),
             ("status", v(&self.status)),
             ("certified", v(&self.certified)),
-            ("sort", v(&self.sort)),
+            sort,
+            size,
         ]
     }
 }
@@ -307,6 +317,7 @@ pub struct Row {
     pub station: String,
     pub region: String,
     pub cert: String,
+    pub joined_on: String,
     pub status: String,
     pub active: bool,
 }
@@ -326,6 +337,7 @@ fn row(state: &AppState, t: &Tr, s: &Staff) -> Row {
             .as_deref()
             .map(|l| t.get(&format!("certificate.level.{l}")).to_owned())
             .unwrap_or_else(|| t.get("staff.uncertified").to_owned()),
+        joined_on: s.joined_on.to_string(),
         status: t.get(&format!("staff.status.{}", s.status)).to_owned(),
         active: s.status == StaffStatus::Active,
     }
@@ -342,6 +354,7 @@ struct ListPage {
     choices: Choices,
     export_href: String,
     can_write: bool,
+    can_export: bool,
     error: Option<String>,
 }
 
@@ -359,7 +372,7 @@ async fn list_render(
             &mut c,
             &u.scope(),
             &q.filter(),
-            PageRequest::new(q.page, q.per_page),
+            PageRequest::sized(q.page, q.per_page),
         )
         .await?
     };
@@ -383,6 +396,7 @@ async fn list_render(
             ),
             choices: choices(state, &t, &u.scope()).await?,
             can_write: u.can(Permission::WriteData),
+            can_export: u.can(Permission::Export),
             error,
             q,
         },
@@ -436,12 +450,16 @@ pub async fn export(
     let export = Export::check(&ctx, "staff", Permission::Export)?;
     let u = export.user();
     let t = ctx.tr();
+    let filter = Filter {
+        ids: crate::ui::list::batch_ids(q.ids.as_deref())?,
+        ..q.filter()
+    };
     let data = {
         let mut c = state.db.read().await?;
         staff::list(
             &mut c,
             &u.scope(),
-            &q.filter(),
+            &filter,
             PageRequest {
                 page: 1,
                 per_page: excel::MAX_ROWS,
@@ -449,6 +467,10 @@ pub async fn export(
         )
         .await?
     };
+    crate::ui::list::check_batch(
+        crate::ui::list::batch_ids(q.ids.as_deref())?.as_ref(),
+        data.items.len(),
+    )?;
     let headers = [
         "staff.name",
         "staff.id_type",

@@ -26,6 +26,7 @@ mod import_volunteers;
 mod indicator_trees;
 mod indicators;
 mod inspections;
+mod list_tools;
 mod maps;
 mod matching;
 mod notifications;

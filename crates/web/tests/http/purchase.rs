@@ -149,7 +149,7 @@ app_test!(contracts_are_seen_only_in_scope, |app| {
         assert_eq!(
             c.get("/contracts")
                 .await
-                .select("#contracts tbody tr td a")
+                .select("#contracts tbody tr td:not(.actions) a")
                 .len(),
             0
         );
@@ -632,12 +632,15 @@ app_test!(contract_pages_list_and_export_in_scope, |app| {
     let (mut admin, provider, _, _) = setup(&app).await;
     let list = admin.get("/contracts?state=signed&year=2026").await;
     assert_eq!(list.status, StatusCode::OK);
-    assert_eq!(list.select("#contracts tbody tr td a"), ["ZZ-2025-001"]);
+    assert_eq!(
+        list.select("#contracts tbody tr td:not(.actions) a"),
+        ["ZZ-2025-001"]
+    );
     assert_eq!(
         admin
             .get("/contracts?year=2027")
             .await
-            .select("#contracts tbody tr td a")
+            .select("#contracts tbody tr td:not(.actions) a")
             .len(),
         0
     );
@@ -652,14 +655,14 @@ app_test!(contract_pages_list_and_export_in_scope, |app| {
         admin
             .get(&by(&provider))
             .await
-            .select("#contracts tbody tr td a"),
+            .select("#contracts tbody tr td:not(.actions) a"),
         ["ZZ-2025-001"]
     );
     assert_eq!(
         admin
             .get(&by(&other))
             .await
-            .select("#contracts tbody tr td a")
+            .select("#contracts tbody tr td:not(.actions) a")
             .len(),
         0
     );

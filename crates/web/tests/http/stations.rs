@@ -69,7 +69,7 @@ app_test!(a_county_user_reads_and_edits_only_its_own_county, |app| {
     // Pages.
     let list = county.get("/stations").await;
     assert_eq!(
-        list.select("#stations tbody td:first-child"),
+        list.select("#stations tbody td:not(.pick):not(.actions) a"),
         ["贺家土街道社工站"]
     );
     assert_eq!(
@@ -653,7 +653,17 @@ app_test!(organisation_lists_sort_by_station_count, |app| {
     assert_eq!(counts, [1, 0]);
     assert_eq!(orgs["items"][0]["id"], busy.as_str());
     let page = city.get("/orgs?sort=stations").await;
-    assert_eq!(page.select("#f-sort option[selected]"), ["运营站点"]);
+    // The column header shows the order (most first) and offers the reverse.
+    assert_eq!(
+        page.select("#orgs th[aria-sort=descending] a"),
+        ["运营站点"]
+    );
+    assert!(page.text.contains("href=\"/orgs?sort=-stations\""));
+    let reverse = city
+        .get("/api/v1/organizations?sort=-stations")
+        .await
+        .json();
+    assert_eq!(reverse["items"][1]["id"], busy.as_str());
 });
 
 // Issue 18 (walkthrough): a township has one township station. A second one is refused on
