@@ -381,7 +381,7 @@ async fn time_path(
     let mut d = Vec::new();
     for i in 0..=runs {
         let t = Instant::now();
-        let (st, _, _) = b.send("GET", &path, None).await?;
+        let (st, _, _) = b.send("GET", path, None).await?;
         if st != 200 {
             bail!("{path} answered {st}");
         }
