@@ -126,7 +126,7 @@ fn links(html: &scraper::Html) -> Vec<String> {
         .collect()
 }
 
-/// Region names the pages may show, from the database.
+/// Region names and other stored data the pages and exports may show, from the database.
 async fn region_names(app: &TestApp) -> Vec<String> {
     let mut c = app.state.db.read().await.unwrap();
     let rows: Vec<(String,)> = shegong_store::sql::Sql::new(
@@ -135,11 +135,120 @@ async fn region_names(app: &TestApp) -> Vec<String> {
     .fetch_all(&mut c)
     .await
     .unwrap();
-    rows.into_iter().map(|(n,)| n).collect()
+    let mut names: Vec<String> = rows.into_iter().map(|(n,)| n).collect();
+    // Evaluation indicator trees are written by the regions that use them (names, scoring
+    // rules): data, shown as written.
+    let trees: Vec<(String, String)> =
+        shegong_store::sql::Sql::new("SELECT name, nodes FROM indicator_trees")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+    names.extend(trees.into_iter().flat_map(|(n, nodes)| [n, nodes]));
+    names
 }
 
-/// Crawl from the home page in English; the problems found, as "path: what".
-async fn crawl(c: &mut Client, data: &str, limit: usize) -> (usize, Vec<String>) {
+/// Excel exports linked from a page (`….xlsx`, with their query), by path.
+fn exports(html: &scraper::Html) -> Vec<String> {
+    let sel = scraper::Selector::parse("a[href]").unwrap();
+    html.select(&sel)
+        .filter_map(|a| a.value().attr("href"))
+        .filter(|h| h.starts_with('/') && h.split('?').next().unwrap_or("").ends_with(".xlsx"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every export linked from the pages visited, downloaded in English: its title, headers and
+/// catalogue labels must be English too (data values excepted, as on pages).
+async fn check_exports(
+    c: &mut Client,
+    data: &str,
+    hrefs: &BTreeSet<String>,
+) -> (usize, Vec<String>) {
+    let mut problems = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut checked = 0;
+    for href in hrefs {
+        // One download per kind of export: record ids and region codes in the path are alike.
+        let kind: Vec<&str> = href
+            .split('?')
+            .next()
+            .unwrap_or("")
+            .split('/')
+            .map(|seg| {
+                if seg.len() == 36 && seg.matches('-').count() == 4 {
+                    "{id}"
+                } else if !seg.is_empty() && seg.chars().all(|c| c.is_ascii_digit()) {
+                    "{code}"
+                } else {
+                    seg
+                }
+            })
+            .collect();
+        if !seen.insert(kind.join("/")) {
+            continue;
+        }
+        let res = c
+            .send(Method::GET, href, None, &[("accept-language", "en")])
+            .await;
+        if !res.status.is_success() {
+            continue;
+        }
+        checked += 1;
+        let text = xlsx_text(&res.bytes);
+        for line in text.lines() {
+            for cell in line.split('\t') {
+                for run in han_runs(cell) {
+                    if !data.contains(run.as_str()) {
+                        problems.push(format!("{href}: Chinese “{run}” in cell “{cell}”"));
+                    }
+                }
+            }
+        }
+        if let Some(name) = res
+            .headers
+            .get(header::CONTENT_DISPOSITION)
+            .and_then(|v| v.to_str().ok())
+        {
+            // The file name is percent-encoded UTF-8 (`filename*=`): decoded, it is checked too.
+            let decoded = percent_decode(name);
+            for run in han_runs(&decoded) {
+                if !data.contains(run.as_str()) {
+                    problems.push(format!(
+                        "{href}: Chinese “{run}” in the file name “{decoded}”"
+                    ));
+                }
+            }
+        }
+    }
+    (checked, problems)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Crawl from the home page in English; the problems found, as "path: what". The exports
+/// linked from the pages visited are added to `found`.
+async fn crawl(
+    c: &mut Client,
+    data: &str,
+    limit: usize,
+    found: &mut BTreeSet<String>,
+) -> (usize, Vec<String>) {
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut queue: VecDeque<String> = VecDeque::from(["/".to_owned()]);
     let mut problems = Vec::new();
@@ -176,6 +285,7 @@ async fn crawl(c: &mut Client, data: &str, limit: usize) -> (usize, Vec<String>)
         for l in links(&html) {
             queue.push_back(l);
         }
+        found.extend(exports(&html));
     }
     (visited, problems)
 }
@@ -236,15 +346,26 @@ app_test!(
         let mut data = region_names(&app).await.join("|");
         data.push('|');
         data.push_str(&DATA.join("|"));
-        let (mut total, mut all) = crawl(&mut admin, &data, 400).await;
+        let mut found = BTreeSet::new();
+        let (mut total, mut all) = crawl(&mut admin, &data, 400, &mut found).await;
+        // Pages may have made records of their own (a region's default indicator tree): read the
+        // stored data again for the exports.
+        let mut data = region_names(&app).await.join("|");
+        data.push('|');
+        data.push_str(&DATA.join("|"));
+        let (files, problems) = check_exports(&mut admin, &data, &found).await;
+        all.extend(problems);
         for role in [Role::SystemAdmin, Role::SecurityAdmin] {
             let mut c = app.login_as(role, "4302").await;
-            let (visited, problems) = crawl(&mut c, &data, 400).await;
+            let mut found = BTreeSet::new();
+            let (visited, problems) = crawl(&mut c, &data, 400, &mut found).await;
             total += visited;
             all.extend(problems);
+            all.extend(check_exports(&mut c, &data, &found).await.1);
         }
-        eprintln!("{total} English pages checked");
+        eprintln!("{total} English pages and {files} of the administrator's exports checked");
         assert!(total > 40, "only {total} pages reached");
+        assert!(files > 10, "only {files} exports reached");
         all.sort();
         all.dedup();
         assert!(
