@@ -500,6 +500,7 @@ fn workforce_schema_rules() -> Vec<SchemaRule> {
         ("StaffBody", "region_code", region()),
         ("StaffBody", "joined_on", date()),
         ("RevealBody", "reason", text(2, 200)),
+        ("VolunteerRevealBody", "reason", text(2, 200)),
         ("UploadBody", "filename", text(1, 255)),
         ("CommitBody", "mode", codes(["valid", "all"])),
         // `staff::add_training` (store): 1–2000 tenths of an hour.

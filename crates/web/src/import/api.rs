@@ -50,7 +50,7 @@ pub struct UploadBody {
 
 /// One column of the sheet and the field it is imported as.
 #[derive(Serialize, ToSchema)]
-pub struct ColumnDto {
+pub struct ImportColumnDto {
     /// 0-based position.
     pub index: usize,
     /// "A", "B", … as Excel names it.
@@ -62,7 +62,7 @@ pub struct ColumnDto {
 
 /// A field no column gives, with the value chosen for all rows.
 #[derive(Serialize, ToSchema)]
-pub struct UnsetDto {
+pub struct ImportUnsetDto {
     pub field: String,
     pub label: String,
     pub required: bool,
@@ -73,7 +73,7 @@ pub struct UnsetDto {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct CellDto {
+pub struct ImportCellDto {
     /// The column's label.
     pub column: String,
     /// What of the cell the preview may show (identity numbers masked).
@@ -82,23 +82,23 @@ pub struct CellDto {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct RowDto {
+pub struct ImportRowDto {
     /// The line in the sheet.
     pub line: usize,
     pub label: String,
     /// `create`, `update`, `unchanged` or `invalid`.
     pub action: String,
-    pub errors: Vec<CellDto>,
+    pub errors: Vec<ImportCellDto>,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct SkippedDto {
+pub struct ImportSkippedDto {
     pub line: usize,
     pub reason: String,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct CountsDto {
+pub struct ImportCountsDto {
     pub create: usize,
     pub update: usize,
     pub unchanged: usize,
@@ -106,7 +106,7 @@ pub struct CountsDto {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct WrittenDto {
+pub struct ImportWrittenDto {
     pub created: usize,
     pub updated: usize,
     pub unchanged: usize,
@@ -115,7 +115,7 @@ pub struct WrittenDto {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ProgressDto {
+pub struct ImportProgressDto {
     pub read: u64,
     pub checked: u64,
     pub written: u64,
@@ -131,24 +131,24 @@ pub struct ImportDto {
     /// `checking` or `writing` (a background job: ask again), `ready` (previewed: commit it),
     /// `done` (imported), `failed`.
     pub phase: String,
-    pub progress: Option<ProgressDto>,
-    pub columns: Vec<ColumnDto>,
-    pub unset: Vec<UnsetDto>,
-    pub counts: Option<CountsDto>,
+    pub progress: Option<ImportProgressDto>,
+    pub columns: Vec<ImportColumnDto>,
+    pub unset: Vec<ImportUnsetDto>,
+    pub counts: Option<ImportCountsDto>,
     /// The rows listed (every invalid one first, at most 1,200).
-    pub rows: Vec<RowDto>,
+    pub rows: Vec<ImportRowDto>,
     /// Rows checked but not listed.
     pub hidden_rows: usize,
     /// Lines set aside (titles, blanks, totals, repeats), with the reason; at most 500 listed.
-    pub skipped: Vec<SkippedDto>,
+    pub skipped: Vec<ImportSkippedDto>,
     pub skipped_count: usize,
-    pub written: Option<WrittenDto>,
+    pub written: Option<ImportWrittenDto>,
     /// Why the last commit wrote nothing, or why the job failed.
     pub error: Option<String>,
 }
 
-fn written_dto(w: &Written) -> WrittenDto {
-    WrittenDto {
+fn written_dto(w: &Written) -> ImportWrittenDto {
+    ImportWrittenDto {
         created: w.created,
         updated: w.updated,
         unchanged: w.unchanged,
@@ -197,7 +197,7 @@ fn dto(ctx: &Ctx, imp: Imp, batch: &str, stage: Stage) -> WebResult<ImportDto> {
         } => {
             let r = progress.report();
             let n = |k: &str| r.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
-            out.progress = Some(ProgressDto {
+            out.progress = Some(ImportProgressDto {
                 read: n("read"),
                 checked: n("checked"),
                 written: n("written"),
@@ -229,7 +229,7 @@ fn dto(ctx: &Ctx, imp: Imp, batch: &str, stage: Stage) -> WebResult<ImportDto> {
     let (columns, unset, _) = mapping_view(imp.schema(), imp.masked_fields(), &staged, &t);
     out.columns = columns
         .into_iter()
-        .map(|c| ColumnDto {
+        .map(|c| ImportColumnDto {
             index: c.index,
             letter: c.letter,
             header: c.header,
@@ -238,7 +238,7 @@ fn dto(ctx: &Ctx, imp: Imp, batch: &str, stage: Stage) -> WebResult<ImportDto> {
         .collect();
     out.unset = unset
         .into_iter()
-        .map(|u| UnsetDto {
+        .map(|u| ImportUnsetDto {
             field: u.key.to_owned(),
             label: u.label.to_owned(),
             required: u.required,
@@ -254,7 +254,7 @@ fn dto(ctx: &Ctx, imp: Imp, batch: &str, stage: Stage) -> WebResult<ImportDto> {
 }
 
 fn preview(out: &mut ImportDto, c: &Checked, t: &crate::ui::i18n::Tr) {
-    out.counts = Some(CountsDto {
+    out.counts = Some(ImportCountsDto {
         create: c.counts.create,
         update: c.counts.update,
         unchanged: c.counts.unchanged,
@@ -263,14 +263,14 @@ fn preview(out: &mut ImportDto, c: &Checked, t: &crate::ui::i18n::Tr) {
     out.rows = c
         .rows
         .iter()
-        .map(|r| RowDto {
+        .map(|r| ImportRowDto {
             line: r.number,
             label: r.label.clone(),
             action: action(r.action).to_owned(),
             errors: r
                 .errors
                 .iter()
-                .map(|e| CellDto {
+                .map(|e| ImportCellDto {
                     column: e.column.clone(),
                     value: e.raw.clone(),
                     message: e.message.clone(),
@@ -282,7 +282,7 @@ fn preview(out: &mut ImportDto, c: &Checked, t: &crate::ui::i18n::Tr) {
     out.skipped_count = c.skipped.len();
     out.skipped = crate::import::flow::skipped_view(&c.skipped, t)
         .into_iter()
-        .map(|(line, reason)| SkippedDto { line, reason })
+        .map(|(line, reason)| ImportSkippedDto { line, reason })
         .collect();
 }
 

@@ -115,12 +115,18 @@ const PARITY: &[(&str, Option<&str>)] = &[
         "POST /volunteers/{id}/certificates",
         Some("POST /api/v1/volunteers/{id}/certificates"),
     ),
-    ("POST /volunteers/{id}/reveal", None),
+    (
+        "POST /volunteers/{id}/reveal",
+        Some("POST /api/v1/volunteers/{id}/reveal"),
+    ),
     (
         "POST /volunteers/{id}/stars",
         Some("POST /api/v1/volunteers/{id}/stars"),
     ),
-    ("POST /volunteer-certificates/{id}/full", None),
+    (
+        "POST /volunteer-certificates/{id}/full",
+        Some("POST /api/v1/volunteers/{id}/reveal"),
+    ),
     (
         "POST /volunteer-teams",
         Some("POST /api/v1/volunteer-teams"),
@@ -161,7 +167,10 @@ const PARITY: &[(&str, Option<&str>)] = &[
         "POST /volunteer-hours/{id}/steps",
         Some("POST /api/v1/hours/{id}/steps"),
     ),
-    ("POST /volunteer-hours/{id}/earn", None),
+    (
+        "POST /volunteer-hours/{id}/earn",
+        Some("POST /api/v1/timebank/accounts/{id}/entries"),
+    ),
     // purchase of services
     ("POST /catalogue", Some("POST /api/v1/catalogue")),
     (
