@@ -9,6 +9,7 @@ mod api;
 mod charity;
 mod community;
 mod construction;
+mod contact;
 mod csv_export;
 mod deliverables;
 mod emergency;
