@@ -292,12 +292,7 @@ pub(super) async fn detail(
         (false, Some(_)) => contact_opened(state, &r),
         (false, None) => masked(state, &r),
     };
-    let (phone_tel, guardian_tel) = if reveal || basis.is_some() {
-        let raw = opened(state, &r);
-        (tel(&raw.phone), tel(&raw.guardian_phone))
-    } else {
-        (String::new(), String::new())
-    };
+    let (phone_tel, guardian_tel) = tels(state, &r, reveal || basis.is_some());
     Ok(page(
         if error.is_some() {
             StatusCode::UNPROCESSABLE_ENTITY
@@ -366,6 +361,15 @@ fn tel(phone: &str) -> String {
         .chars()
         .filter(|c| c.is_ascii_digit() || *c == '+')
         .collect()
+}
+
+/// The numbers to dial from the file (phone, guardian's phone) when they are shown in full.
+fn tels(state: &AppState, r: &Resident, shown: bool) -> (String, String) {
+    if !shown {
+        return (String::new(), String::new());
+    }
+    let raw = opened(state, r);
+    (tel(&raw.phone), tel(&raw.guardian_phone))
 }
 
 /// The values of a file with its contact details (phone numbers, address) open and the
