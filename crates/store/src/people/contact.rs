@@ -26,6 +26,8 @@ pub enum ContactBasis {
 }
 
 impl ContactBasis {
+    pub const ALL: &'static [ContactBasis] = &[Self::AssignedWorker, Self::CaseSupervisor];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::AssignedWorker => "assigned_worker",
