@@ -39,12 +39,9 @@ const NAME = '张建国';
 const ID_NUMBER = '43020319850101001X';
 const ID_MASKED = '4302**********001X';
 const PHONE = '13812345678';
-const PHONE_MASKED = '138****5678';
 const ADDRESS = '月塘街道幸福路 12 号 3 栋';
-const ADDRESS_MASKED = '月塘街道幸福****';
 const GUARDIAN = '张小红';
 const GUARDIAN_PHONE = '13987654321';
-const GUARDIAN_PHONE_MASKED = '139****4321';
 /** The same pinyin (zhang jian guo) as NAME, another character. */
 const SIMILAR_NAME = '章建国';
 const BIRTH_DATE = '1985-01-01';
@@ -162,6 +159,12 @@ function secretsIn(text) {
 
 async function assertNoSecretsInPage(page, what) {
   assert.deepEqual(secretsIn(await page.content()), [], `the source of ${what} holds no full ID number, phone or address`);
+}
+
+/** The file as its responsible worker sees it: the contact details in full, never the ID number. */
+async function assertNoIdNumberInPage(page, what) {
+  const text = await page.content();
+  assert.deepEqual([ID_NUMBER, ID_NUMBER.toLowerCase()].filter((s) => text.includes(s)), [], `the source of ${what} holds no full ID number`);
 }
 
 /** Every URL the page asked for (method and URL). */
@@ -298,14 +301,17 @@ test('a township social worker registers residents (duplicate warning), opens an
     assert.equal(h1.includes('受保护档案'), false, 'not a protected file');
     await assertText(page, '#tier', '高风险');
     await assertText(page, '#id-number', `${ID_MASKED} 居民身份证`);
-    await assertText(page, '#phone', PHONE_MASKED);
-    await assertText(page, '#address', ADDRESS_MASKED);
+    // The responsible worker (the default) sees the contact details in full, phones as
+    // tap-to-call links (issue 19); the ID number stays masked.
+    await assertText(page, '#phone', PHONE);
+    assert.equal(await page.locator('#phone a').getAttribute('href'), `tel:+86${PHONE}`, 'tap-to-call');
+    await assertText(page, '#address', ADDRESS);
     assert.equal(await detail(page, '性别'), '男', '性别 (from the 17th digit)');
     assert.equal(await detail(page, '出生日期'), BIRTH_DATE, '出生日期 (from the number)');
     assert.equal(await detail(page, '民族'), '汉族', '民族');
     const region = await detail(page, '居住地（村/社区）');
     assert.ok(region.endsWith('月塘街道') && region.includes('荷塘区'), `居住地 should be 月塘街道 of 荷塘区, got "${region}"`);
-    assert.equal(await detail(page, '监护人/紧急联系人'), `${GUARDIAN} ${GUARDIAN_PHONE_MASKED}`, '监护人 and masked phone');
+    assert.equal(await detail(page, '监护人/紧急联系人'), `${GUARDIAN} ${GUARDIAN_PHONE}`, '监护人 and phone, for the responsible worker');
     assert.equal(await detail(page, '处理依据'), `本人同意 · ${today}`, '处理依据 · 同意日期');
     assert.equal(await detail(page, '服务社工站'), STATION, '服务社工站');
     assert.equal(await detail(page, '责任社工'), WORKER_NAME, '责任社工');
@@ -317,7 +323,7 @@ test('a township social worker registers residents (duplicate warning), opens an
     assert.deepEqual(await tableRows(page, '#cases'), [[NONE]], 'no case yet');
     assert.deepEqual(await tableRows(page, '#services'), [[NONE]], 'no service yet');
     assert.equal(await page.locator('#reveal-form').count(), 0, 'a social worker has no reveal form');
-    await assertNoSecretsInPage(page, 'the resident\'s file');
+    await assertNoIdNumberInPage(page, 'the resident\'s file');
   });
 
   await step(`register ${SIMILAR_NAME} (no ID number, born ${BIRTH_DATE}, same township): the likely-duplicate warning`, async () => {
@@ -463,7 +469,7 @@ test('a township social worker registers residents (duplicate warning), opens an
     assert.equal(await page.locator('#next-due .tag-bad').count(), 0, 'not overdue');
     const services = await tableRows(page, '#services');
     assert.deepEqual(services, [[today, '探访', '入户探访', '45', VISIT_WORKERS]], '#services (日期, 类型, 方式, 时长, 服务人员)');
-    await assertNoSecretsInPage(page, 'the resident\'s file after the visit');
+    await assertNoIdNumberInPage(page, 'the resident\'s file after the visit');
   });
 
   await step(`我的工作台 (/my): ${NAME} due ${nextWeek} in the visit schedule, the case at 预估`, async () => {

@@ -581,6 +581,15 @@
     Array.prototype.forEach.call(root.querySelectorAll('form[data-batch]'), initBatch);
     Array.prototype.forEach.call(root.querySelectorAll('aside.region-tree'), initRegionTree);
     Array.prototype.forEach.call(root.querySelectorAll('form[data-remember]'), rememberFilters);
+    Array.prototype.forEach.call(root.querySelectorAll('table.data'), labelCells);
+    Array.prototype.forEach.call(root.querySelectorAll('#menu-toggle'), initMenuToggle);
+    if (window.matchMedia && window.matchMedia(PHONE).matches) {
+      Array.prototype.forEach.call(root.querySelectorAll('form.filters[role="search"]'), foldFilters);
+      // On a phone the region tree beside a list starts folded: the list comes first.
+      Array.prototype.forEach.call(root.querySelectorAll('aside.region-tree > details[open]'), function (d) {
+        d.open = false;
+      });
+    }
     // [data-print]: print the page (inline handlers are refused by the CSP).
     Array.prototype.forEach.call(root.querySelectorAll('[data-print]'), function (b) {
       b.addEventListener('click', function () { window.print(); });
@@ -974,6 +983,141 @@
         store.removeItem(key);
       });
     });
+  }
+
+  // ---------------------------------------------------------------------
+  // Phones: the menu behind a button, lists as cards (app.css, "Phones")
+  // ---------------------------------------------------------------------
+
+  const PHONE = '(max-width: 767.98px)';
+
+  // #menu-toggle (a link to #menu, which the CSS opens by itself without scripts): open and
+  // close the menu above the content; Escape closes it.
+  function initMenuToggle(button) {
+    const menu = document.getElementById(button.getAttribute('aria-controls') || 'menu');
+    if (!menu) {
+      return;
+    }
+    const label = button.querySelector('.sr-only');
+    function set(open) {
+      document.body.classList.toggle('menu-open', open);
+      button.setAttribute('aria-expanded', open ? 'true' : 'false');
+      const text = button.getAttribute(open ? 'data-close' : 'data-open');
+      if (label && text) {
+        label.textContent = text;
+      }
+    }
+    button.addEventListener('click', function (event) {
+      event.preventDefault();
+      set(!document.body.classList.contains('menu-open'));
+      if (document.body.classList.contains('menu-open')) {
+        const first = menu.querySelector('a');
+        if (first) {
+          first.focus({ preventScroll: true });
+        }
+      }
+    });
+    document.addEventListener('keydown', function (event) {
+      if (event.key === 'Escape' && document.body.classList.contains('menu-open')) {
+        set(false);
+        button.focus();
+      }
+    });
+  }
+
+  // form.filters[role=search] on a phone: only the first field, the search button and the
+  // form's primary links show, with a button that opens the other filters. It stays open when
+  // the address already asks for more than a name and paging (a filter is in use).
+  function foldFilters(form) {
+    const label = document.body.getAttribute('data-more-filters');
+    const fields = form.querySelectorAll('select, input:not([type="hidden"]), .region-picker');
+    if (!label || fields.length < 3) {
+      return;
+    }
+    const first = form.querySelector('input[type="search"], input[type="text"], input:not([type])');
+    const submit = form.querySelector('button[type="submit"], button:not([type])');
+    const keep = [first, first && first.labels && first.labels[0], submit];
+    Array.prototype.forEach.call(form.querySelectorAll('a.btn-primary'), function (a) { keep.push(a); });
+    keep.forEach(function (el) {
+      if (el && el.parentElement === form) {
+        el.classList.add('keep');
+      }
+    });
+    const toggle = document.createElement('button');
+    toggle.type = 'button';
+    toggle.className = 'btn filters-toggle keep';
+    toggle.textContent = label;
+    toggle.setAttribute('aria-expanded', 'false');
+    toggle.addEventListener('click', function () {
+      const folded = form.classList.toggle('folded');
+      toggle.setAttribute('aria-expanded', folded ? 'false' : 'true');
+    });
+    form.insertBefore(toggle, submit && submit.parentElement === form ? submit.nextSibling : null);
+    const asked = new URLSearchParams(window.location.search);
+    ['q', 'page', 'per_page', 'sort', 'notice'].forEach(function (k) { asked.delete(k); });
+    if (Array.from(asked.keys()).length === 0) {
+      form.classList.add('folded');
+    } else {
+      toggle.setAttribute('aria-expanded', 'true');
+    }
+  }
+
+  // table.data: each body cell gets its column's heading as `data-label` (shown before the value
+  // when the row is a card), the row's first cell is its title, cells under a blank heading are
+  // shown bare (a button row), empty cells are left out. The table is then marked `.cards`;
+  // `.no-cards` keeps a table as it is.
+  function labelCells(table) {
+    if (table.classList.contains('no-cards') || table.classList.contains('cards')) {
+      return;
+    }
+    const head = table.tHead;
+    if (!head || head.rows.length !== 1) {
+      return; // no heading, or a heading of several rows (a matrix): stays a table
+    }
+    const labels = [];
+    const hidden = [];
+    Array.prototype.forEach.call(head.rows[0].cells, function (th) {
+      const text = (th.textContent || '').replace(/\s+/g, ' ').trim();
+      for (let i = 0; i < (th.colSpan || 1); i++) {
+        labels.push(text);
+        hidden.push(th.classList.contains('card-hide'));
+      }
+    });
+    // The column a template names as the card's title (`th.card-title`), else the row's first.
+    const titleCol = Array.prototype.findIndex.call(head.rows[0].cells, function (th) {
+      return th.classList.contains('card-title');
+    });
+    Array.prototype.forEach.call(table.tBodies, function (body) {
+      Array.prototype.forEach.call(body.rows, function (row) {
+        let col = 0;
+        let titled = false;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          const label = labels[col] || '';
+          const hide = hidden[col];
+          col += cell.colSpan || 1;
+          if (cell.colSpan > 1) {
+            return;
+          }
+          cell.setAttribute('data-label', label);
+          if (hide) {
+            cell.classList.add('card-hide'); // a minor column, left out of the card
+            return;
+          }
+          const empty = !(cell.textContent || '').trim()
+            && !cell.querySelector('input:not([type="hidden"]), select, button, img, svg, meter, progress');
+          if (empty) {
+            cell.classList.add('card-empty');
+          } else if (titleCol >= 0 ? col - (cell.colSpan || 1) === titleCol
+            : !titled && !cell.classList.contains('pick') && !cell.classList.contains('actions')) {
+            cell.classList.add('card-title');
+            titled = true;
+          } else if (!label) {
+            cell.classList.add(cell.querySelector('.btn, button, form') ? 'card-action' : 'card-plain');
+          }
+        });
+      });
+    });
+    table.classList.add('cards');
   }
 
   // ---------------------------------------------------------------------

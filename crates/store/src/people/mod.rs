@@ -1,6 +1,7 @@
 //! People served: residents and households, duplicates, visit rules, cases, service records.
 
 pub mod cases;
+pub mod contact;
 pub mod duplicates;
 pub mod households;
 pub mod idempotency;

@@ -10,6 +10,7 @@ mod backup_keys;
 mod charity;
 mod collation;
 mod community;
+mod contact;
 mod deliverables;
 mod emergency;
 mod evaluations;

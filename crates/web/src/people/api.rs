@@ -52,6 +52,11 @@ pub struct ResidentDto {
     pub visit_interval_days: i64,
     pub next_visit_due: String,
     pub registered_on: String,
+    /// The contact details in full: present on `GET /api/v1/residents/{id}` only for the people
+    /// working on the file (its responsible worker, the supervisor of an open case); each such
+    /// read is audited. Everyone else reads the masked values above.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<super::resident_file::ContactDto>,
 }
 
 fn dto(state: &AppState, r: Resident, members: &[Membership], today_s: &str) -> ResidentDto {
@@ -82,6 +87,7 @@ fn dto(state: &AppState, r: Resident, members: &[Membership], today_s: &str) -> 
         visit_interval_days: r.visit_interval_days,
         next_visit_due: r.next_visit_due,
         registered_on: r.registered_on,
+        contact: None,
     }
 }
 
@@ -148,7 +154,7 @@ pub async fn api_due(
     api_page(&state, &ctx, &q, f).await
 }
 
-/// One resident's file (masked).
+/// One resident's file (masked; the contact details in full for the people working on it).
 #[utoipa::path(get, path = "/api/v1/residents/{id}", tag = "people",
     responses((status = 200, body = ResidentDto), (status = 404, description = "Unknown or outside the caller's scope")))]
 pub async fn api_get(
@@ -161,7 +167,10 @@ pub async fn api_get(
     let mut c = state.db.read().await?;
     let r = residents::get(&mut c, &v, &id).await?;
     let members = households::memberships_of(&mut c, &v, &[id.as_str()]).await?;
-    Ok(Json(dto(&state, r, &members, &v.today.to_string())))
+    drop(c);
+    let contact = super::resident_file::contact_dto(&state, &ctx, &r).await?;
+    let dto = dto(&state, r, &members, &v.today.to_string());
+    Ok(Json(ResidentDto { contact, ..dto }))
 }
 
 /// A resident to register. Fields that only make sense together: a birth date unless a

@@ -9,10 +9,12 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use shegong_domain::people::identity::Mobile;
 use shegong_domain::people::{ResidentStatus, RiskTier};
 use shegong_domain::{FieldError, Permission, RegionCode};
 use shegong_store::admin::audit::Change;
 use shegong_store::people::cases::{self, Case};
+use shegong_store::people::contact::{self, ContactBasis};
 use shegong_store::people::duplicates::{self, Candidate};
 use shegong_store::people::households::{self, Category, Membership};
 use shegong_store::people::residents::{self, Filter, Resident, ResidentInput, TierChange, Viewer};
@@ -24,7 +26,9 @@ use crate::http::auth::reader;
 use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::http::write::{Done, Entry, WorkWith, record_action, write_or_invalid, writer};
+use crate::http::write::{
+    Done, Entry, MaybeWork, WorkWith, record_action, write_or_invalid, write_or_skip, writer,
+};
 use crate::ui::forms::FormData;
 use crate::ui::i18n::Tr;
 
@@ -70,6 +74,12 @@ struct DetailPage {
     region: String,
     m: Masked,
     revealed: bool,
+    /// Why the contact details are shown unmasked without a reason (the viewer works on the
+    /// file), as people read it; none for everyone else.
+    contact: Option<String>,
+    /// The phone numbers to dial (`tel:`), when shown unmasked; empty otherwise.
+    phone_tel: String,
+    guardian_tel: String,
     tier: String,
     status: String,
     categories: Vec<MemberRow>,
@@ -272,11 +282,17 @@ pub(super) async fn detail(
     let (candidates, neighbours) = related(state, &mut c, &v, &r).await?;
     drop(c);
     let today_s = v.today.to_string();
-    let m = if reveal {
-        opened(state, &r)
+    let basis = if reveal {
+        None
     } else {
-        masked(state, &r)
+        contact_view(state, ctx, &r).await?
     };
+    let m = match (reveal, basis) {
+        (true, _) => opened(state, &r),
+        (false, Some(_)) => contact_opened(state, &r),
+        (false, None) => masked(state, &r),
+    };
+    let (phone_tel, guardian_tel) = tels(state, &r, reveal || basis.is_some());
     Ok(page(
         if error.is_some() {
             StatusCode::UNPROCESSABLE_ENTITY
@@ -296,6 +312,9 @@ pub(super) async fn detail(
             region: shegong_domain::network::region::display_path(r.region_path.split('/')),
             m,
             revealed: reveal,
+            contact: basis.map(|b| t.get(&format!("contact.basis.{}", b.as_str())).to_owned()),
+            phone_tel,
+            guardian_tel,
             tier: t.get(&format!("resident.tier.{}", r.risk_tier)).to_owned(),
             status: t.get(&format!("resident.status.{}", r.status)).to_owned(),
             categories: member_rows(&t, &cats, &members, &today_s),
@@ -334,6 +353,106 @@ pub async fn detail_page(
     Query(q): Query<NoticeQuery>,
 ) -> WebResult<Response> {
     detail(&state, &ctx, &id, false, q.notice.as_deref(), None).await
+}
+
+/// A phone number as a `tel:` link dials it: digits and a leading `+` only.
+fn tel(phone: &str) -> String {
+    phone
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect()
+}
+
+/// The numbers to dial from the file (phone, guardian's phone) when they are shown in full.
+fn tels(state: &AppState, r: &Resident, shown: bool) -> (String, String) {
+    if !shown {
+        return (String::new(), String::new());
+    }
+    let raw = opened(state, r);
+    (tel(&raw.phone), tel(&raw.guardian_phone))
+}
+
+/// The values of a file with its contact details (phone numbers, address) open and the
+/// identity number still masked: what the people working on the file see.
+/// Mobiles as people write them (`13812345678`), other numbers as stored.
+pub(super) fn contact_opened(state: &AppState, r: &Resident) -> Masked {
+    let open = opened(state, r);
+    let national = |p: String| Mobile::parse(&p).map_or(p, |m| m.national().to_owned());
+    Masked {
+        phone: national(open.phone),
+        address: open.address,
+        guardian_phone: national(open.guardian_phone),
+        ..masked(state, r)
+    }
+}
+
+/// Whether the caller works on file `r` (its responsible worker, or the supervisor of one of
+/// its open cases: the store decides) and so sees its contact details unmasked without a
+/// reason. Each such view is audited as a `reveal` with its basis in place of a reason; for
+/// everyone else nothing is written and the values stay masked.
+pub(crate) async fn contact_view(
+    state: &AppState,
+    ctx: &Ctx,
+    r: &Resident,
+) -> WebResult<Option<ContactBasis>> {
+    let v = viewer(state, reader(ctx)?);
+    let (id, region) = (r.id.clone(), r.region_code.clone());
+    write_or_skip(
+        state,
+        ctx,
+        Entry::new("resident", "reveal").requiring(Permission::ReadData),
+        move |conn, _, _| -> MaybeWork<'_, Option<ContactBasis>> {
+            Box::pin(async move {
+                let Some(basis) = contact::contact_basis(conn, &v, &id).await? else {
+                    return Ok((None, None));
+                };
+                let done = Done {
+                    entity_id: id,
+                    region: Some(region),
+                    changes: vec![
+                        Change::new(
+                            "fields",
+                            None::<String>,
+                            Some("phone, address, guardian_phone"),
+                        ),
+                        Change::new("basis", None::<String>, Some(basis.as_str())),
+                    ],
+                };
+                Ok((Some(done), Some(basis)))
+            })
+        },
+    )
+    .await?
+    .map_err(|e| WebError::Invalid(vec![e]))
+}
+
+/// A file's contact details in full, in the API: only for the people working on the file.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ContactDto {
+    /// `assigned_worker` (the responsible social worker) or `case_supervisor` (the supervisor of
+    /// one of the resident's open cases).
+    pub basis: String,
+    /// Mobiles as dialled in China (`13812345678`); empty when none is on file.
+    pub phone: String,
+    pub guardian_phone: String,
+    pub address: String,
+}
+
+/// The contact details for `GET /api/v1/residents/{id}` (audited as on the page), or none.
+pub(crate) async fn contact_dto(
+    state: &AppState,
+    ctx: &Ctx,
+    r: &Resident,
+) -> WebResult<Option<ContactDto>> {
+    Ok(contact_view(state, ctx, r).await?.map(|basis| {
+        let m = contact_opened(state, r);
+        ContactDto {
+            basis: basis.as_str().to_owned(),
+            phone: m.phone,
+            guardian_phone: m.guardian_phone,
+            address: m.address,
+        }
+    }))
 }
 
 /// Record who looked at the sealed values of a file and why. The reason is required.

@@ -811,7 +811,12 @@ mod tests {
 
     fn people_families() -> Families {
         use shegong_domain::people::{self as pe, identity};
+        use shegong_store::people::contact::ContactBasis;
         vec![
+            (
+                "contact.basis",
+                codes(ContactBasis::ALL, ContactBasis::as_str),
+            ),
             (
                 "idcard.type",
                 codes(identity::IdType::ALL, identity::IdType::as_str),

@@ -11,6 +11,7 @@ mod api_retries;
 mod charity;
 mod community;
 mod construction;
+mod contact;
 mod csv_export;
 mod deliverables;
 mod emergency;
