@@ -45,7 +45,7 @@ fn invalid(e: Option<shegong_domain::FieldError>) -> WebResult<()> {
 
 /// One year's funding of a station from one source.
 #[derive(Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"year": 2024, "source": "provincial", "amount": "50000"}))]
+#[schema(example = json!({"year": 2024, "source": "county", "amount": "50000"}))]
 pub struct FundingBody {
     #[schema(minimum = 2000, maximum = 2100)]
     pub year: i64,

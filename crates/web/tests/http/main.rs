@@ -46,6 +46,7 @@ mod timebank;
 mod todo;
 mod twofactor;
 mod uploads;
+mod users_api;
 mod users_audit;
 mod visit_earn;
 mod volunteers;
