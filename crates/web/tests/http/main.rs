@@ -29,6 +29,7 @@ mod inspections;
 mod list_tools;
 mod maps;
 mod matching;
+mod network_api;
 mod notifications;
 mod people;
 mod people_scope;

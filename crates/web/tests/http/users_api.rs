@@ -24,12 +24,7 @@ pub async fn audited(app: &TestApp, entity: &str, action: &str, entity_id: &str)
 
 /// The first field a 422 answer names.
 pub fn field(res: &Res) -> String {
-    assert_eq!(
-        res.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        res.text
-    );
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
     res.json()["errors"][0]["field"]
         .as_str()
         .unwrap_or_default()
@@ -105,7 +100,13 @@ app_test!(managers_create_and_edit_accounts_by_api, |app| {
         .unwrap()
         .to_owned();
     let body = json!({"display_name": "我", "role": "supervisor", "region": "430203"});
-    let res = send_json(&mut admin, Method::PUT, &format!("/api/v1/users/{me}"), body).await;
+    let res = send_json(
+        &mut admin,
+        Method::PUT,
+        &format!("/api/v1/users/{me}"),
+        body,
+    )
+    .await;
     assert_eq!(field(&res), "role");
 
     // Another county's account is not found; a role without the permission is forbidden.
@@ -113,7 +114,13 @@ app_test!(managers_create_and_edit_accounts_by_api, |app| {
         .user("hetang_worker", Role::SocialWorker, "430202001", false)
         .await;
     let body = json!({"display_name": "x", "role": "social_worker", "region": "430202001"});
-    let res = send_json(&mut admin, Method::PUT, &format!("/api/v1/users/{other}"), body).await;
+    let res = send_json(
+        &mut admin,
+        Method::PUT,
+        &format!("/api/v1/users/{other}"),
+        body,
+    )
+    .await;
     assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.text);
     let mut worker = app.login_as(Role::SocialWorker, "430203001").await;
     let body = json!({"username": "api.worker3", "display_name": "a", "role": "social_worker", "region": "430203001"});
@@ -124,110 +131,166 @@ app_test!(managers_create_and_edit_accounts_by_api, |app| {
     assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text);
 });
 
-app_test!(account_actions_by_api_are_checked_scoped_and_audited, |app| {
-    let mut admin = app.login_as(Role::CivilAffairsAdmin, "430203").await;
-    let id = app
-        .user("lusong_worker", Role::SocialWorker, "430203001", false)
-        .await;
-    let other = app
-        .user("hetang_worker", Role::SocialWorker, "430202001", false)
-        .await;
-    let mut worker = app.login_as(Role::SocialWorker, "430203002").await;
-    for (action, audit, status) in [
-        ("disable", "disable", "disabled"),
-        ("enable", "enable", "active"),
-        ("unlock", "unlock", "active"),
-        ("grant-protected", "grant_protected", "active"),
-        ("revoke-protected", "revoke_protected", "active"),
-    ] {
-        let res = post(&mut admin, &format!("/api/v1/users/{id}/{action}")).await;
-        assert_eq!(res.status, StatusCode::OK, "{action}: {}", res.text);
-        assert_eq!(res.json()["status"], status, "{action}");
-        assert_eq!(audited(&app, "user", audit, &id).await, 1, "{action}");
-        let res = post(&mut admin, &format!("/api/v1/users/{other}/{action}")).await;
-        assert_eq!(res.status, StatusCode::NOT_FOUND, "{action}: {}", res.text);
-        let res = post(&mut worker, &format!("/api/v1/users/{id}/{action}")).await;
-        assert_eq!(res.status, StatusCode::FORBIDDEN, "{action}: {}", res.text);
+app_test!(
+    account_actions_by_api_are_checked_scoped_and_audited,
+    |app| {
+        let mut admin = app.login_as(Role::CivilAffairsAdmin, "430203").await;
+        let id = app
+            .user("lusong_worker", Role::SocialWorker, "430203001", false)
+            .await;
+        let other = app
+            .user("hetang_worker", Role::SocialWorker, "430202001", false)
+            .await;
+        let mut worker = app.login_as(Role::SocialWorker, "430203002").await;
+        for (action, audit, status) in [
+            ("disable", "disable", "disabled"),
+            ("enable", "enable", "active"),
+            ("unlock", "unlock", "active"),
+            ("grant-protected", "grant_protected", "active"),
+            ("revoke-protected", "revoke_protected", "active"),
+        ] {
+            let res = post(&mut admin, &format!("/api/v1/users/{id}/{action}")).await;
+            assert_eq!(res.status, StatusCode::OK, "{action}: {}", res.text);
+            assert_eq!(res.json()["status"], status, "{action}");
+            assert_eq!(audited(&app, "user", audit, &id).await, 1, "{action}");
+            let res = post(&mut admin, &format!("/api/v1/users/{other}/{action}")).await;
+            assert_eq!(res.status, StatusCode::NOT_FOUND, "{action}: {}", res.text);
+            let res = post(&mut worker, &format!("/api/v1/users/{id}/{action}")).await;
+            assert_eq!(res.status, StatusCode::FORBIDDEN, "{action}: {}", res.text);
+        }
+        // Not on one's own account.
+        let me = admin.get("/api/v1/me").await.json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let res = post(&mut admin, &format!("/api/v1/users/{me}/disable")).await;
+        assert_eq!(field(&res), "user");
+
+        // A reset password is in the response, once, and signs in; the old one no longer does.
+        let res = post(&mut admin, &format!("/api/v1/users/{id}/reset-password")).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        assert_eq!(res.json()["user"]["status"], "temporary_password");
+        let temporary = res.json()["temporary_password"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(audited(&app, "user", "reset_password", &id).await, 1);
+        let mut owner = app.client();
+        assert_ne!(
+            owner.login("lusong_worker", PASSWORD).await.status,
+            StatusCode::SEE_OTHER
+        );
+        assert_eq!(
+            owner.login("lusong_worker", &temporary).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let res = post(&mut admin, &format!("/api/v1/users/{other}/reset-password")).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND);
+        let res = post(&mut worker, &format!("/api/v1/users/{id}/reset-password")).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
     }
-    // Not on one's own account.
-    let me = admin.get("/api/v1/me").await.json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let res = post(&mut admin, &format!("/api/v1/users/{me}/disable")).await;
-    assert_eq!(field(&res), "user");
+);
 
-    // A reset password is in the response, once, and signs in; the old one no longer does.
-    let res = post(&mut admin, &format!("/api/v1/users/{id}/reset-password")).await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
-    assert_eq!(res.json()["user"]["status"], "temporary_password");
-    let temporary = res.json()["temporary_password"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(audited(&app, "user", "reset_password", &id).await, 1);
-    let mut owner = app.client();
-    assert_ne!(
-        owner.login("lusong_worker", PASSWORD).await.status,
-        StatusCode::SEE_OTHER
-    );
-    assert_eq!(
-        owner.login("lusong_worker", &temporary).await.status,
-        StatusCode::SEE_OTHER
-    );
-    let res = post(&mut admin, &format!("/api/v1/users/{other}/reset-password")).await;
-    assert_eq!(res.status, StatusCode::NOT_FOUND);
-    let res = post(&mut worker, &format!("/api/v1/users/{id}/reset-password")).await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
-});
-
-app_test!(security_administrators_manage_second_factors_by_api, |app| {
-    let mut security = app.login_as(Role::SecurityAdmin, "430203").await;
-    let mut admin = app.login_as(Role::CivilAffairsAdmin, "430203").await;
-    let id = app
-        .user("lusong_worker", Role::SocialWorker, "430203001", false)
+app_test!(
+    security_administrators_manage_second_factors_by_api,
+    |app| {
+        let mut security = app.login_as(Role::SecurityAdmin, "430203").await;
+        let mut admin = app.login_as(Role::CivilAffairsAdmin, "430203").await;
+        let id = app
+            .user("lusong_worker", Role::SocialWorker, "430203001", false)
+            .await;
+        let other = app
+            .user("hetang_worker", Role::SocialWorker, "430202001", false)
+            .await;
+        let path = format!("/api/v1/users/{id}/reset-twofactor");
+        let res = post(&mut security, &path).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        assert_eq!(audited(&app, "user", "twofactor_reset", &id).await, 1);
+        let res = post(
+            &mut security,
+            &format!("/api/v1/users/{other}/reset-twofactor"),
+        )
         .await;
-    let other = app
-        .user("hetang_worker", Role::SocialWorker, "430202001", false)
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.text);
+        let me = security.get("/api/v1/me").await.json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let res = post(
+            &mut security,
+            &format!("/api/v1/users/{me}/reset-twofactor"),
+        )
         .await;
-    let path = format!("/api/v1/users/{id}/reset-twofactor");
-    let res = post(&mut security, &path).await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
-    assert_eq!(audited(&app, "user", "twofactor_reset", &id).await, 1);
-    let res = post(&mut security, &format!("/api/v1/users/{other}/reset-twofactor")).await;
-    assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.text);
-    let me = security.get("/api/v1/me").await.json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let res = post(&mut security, &format!("/api/v1/users/{me}/reset-twofactor")).await;
-    assert_eq!(field(&res), "user");
-    // Account managers other than security administrators may not.
-    assert_eq!(post(&mut admin, &path).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(field(&res), "user");
+        // Account managers other than security administrators may not.
+        assert_eq!(post(&mut admin, &path).await.status, StatusCode::FORBIDDEN);
 
-    // Where a second factor is required.
-    let require = "/api/v1/twofactor/required-regions";
-    let res = send_json(&mut security, Method::POST, require, json!({"region": "430203001"})).await;
-    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
-    assert_eq!(
-        audited(&app, "region", "twofactor_require", "430203001").await,
-        1
-    );
-    let res = send_json(&mut security, Method::POST, require, json!({"region": "430202"})).await;
-    assert_eq!(field(&res), "region");
-    let res = send_json(&mut admin, Method::POST, require, json!({"region": "430203001"})).await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
-    let remove = "/api/v1/twofactor/required-regions/remove";
-    let res = send_json(&mut security, Method::POST, remove, json!({"region": "430203001"})).await;
-    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
-    assert_eq!(
-        audited(&app, "region", "twofactor_unrequire", "430203001").await,
-        1
-    );
-    let res = send_json(&mut security, Method::POST, remove, json!({"region": "430202"})).await;
-    assert_eq!(res.status, StatusCode::NOT_FOUND);
-    let res = send_json(&mut security, Method::POST, remove, json!({"region": "43x"})).await;
-    assert_eq!(field(&res), "region");
-    let res = send_json(&mut admin, Method::POST, remove, json!({"region": "430203001"})).await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
-});
+        // Where a second factor is required.
+        let require = "/api/v1/twofactor/required-regions";
+        let res = send_json(
+            &mut security,
+            Method::POST,
+            require,
+            json!({"region": "430203001"}),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
+        assert_eq!(
+            audited(&app, "region", "twofactor_require", "430203001").await,
+            1
+        );
+        let res = send_json(
+            &mut security,
+            Method::POST,
+            require,
+            json!({"region": "430202"}),
+        )
+        .await;
+        assert_eq!(field(&res), "region");
+        let res = send_json(
+            &mut admin,
+            Method::POST,
+            require,
+            json!({"region": "430203001"}),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+        let remove = "/api/v1/twofactor/required-regions/remove";
+        let res = send_json(
+            &mut security,
+            Method::POST,
+            remove,
+            json!({"region": "430203001"}),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
+        assert_eq!(
+            audited(&app, "region", "twofactor_unrequire", "430203001").await,
+            1
+        );
+        let res = send_json(
+            &mut security,
+            Method::POST,
+            remove,
+            json!({"region": "430202"}),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND);
+        let res = send_json(
+            &mut security,
+            Method::POST,
+            remove,
+            json!({"region": "43x"}),
+        )
+        .await;
+        assert_eq!(field(&res), "region");
+        let res = send_json(
+            &mut admin,
+            Method::POST,
+            remove,
+            json!({"region": "430203001"}),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+    }
+);
