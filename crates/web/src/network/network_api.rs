@@ -275,7 +275,7 @@ pub struct CreatedItem {
 /// A checklist item (五项指标) of the caller's region, applying to every station below.
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"category": "site", "name": "场地面积达标", "evidence": "photo", "weight": 2}))]
-pub struct ItemBody {
+pub struct IndicatorItemBody {
     /// `site`, `funding`, `staff`, `rules` or `services`.
     #[schema(schema_with = categories)]
     pub category: String,
@@ -303,13 +303,13 @@ fn evidences() -> utoipa::openapi::schema::Object {
 
 /// Add a checklist item for the caller's region (supervising roles), as the indicators page
 /// does; readiness below is recomputed. Audited.
-#[utoipa::path(post, path = "/api/v1/indicators", tag = "stations", request_body = ItemBody,
+#[utoipa::path(post, path = "/api/v1/indicators", tag = "stations", request_body = IndicatorItemBody,
     responses((status = 201, body = CreatedItem), (status = 403, description = "Not permitted to supervise"),
         (status = 422, description = "Invalid fields, each named")))]
 pub async fn api_add_item(
     State(state): State<AppState>,
     ctx: Ctx,
-    Json(b): Json<ItemBody>,
+    Json(b): Json<IndicatorItemBody>,
 ) -> WebResult<Response> {
     let weight = b.weight.to_string();
     let f = form(&[

@@ -126,7 +126,7 @@ pub async fn api_update(
 /// A social work qualification certificate.
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"level": "assistant", "number": "ZS2024001", "obtained_on": "2024-06-30"}))]
-pub struct CertificateBody {
+pub struct StaffCertificateBody {
     /// `assistant`, `intermediate` or `senior`.
     #[schema(schema_with = cert_levels)]
     pub level: String,
@@ -146,7 +146,7 @@ fn cert_levels() -> utoipa::openapi::schema::Object {
 
 /// Record a certificate of a staff member (as their page does). Audited.
 #[utoipa::path(post, path = "/api/v1/staff/{id}/certificates", tag = "workforce", params(("id" = String, Path)),
-    request_body = CertificateBody,
+    request_body = StaffCertificateBody,
     responses((status = 201, body = StaffDto), (status = 403, description = "Not permitted to change data"),
         (status = 404, description = "Unknown or outside the caller's scope"),
         (status = 422, description = "Invalid fields, each named")))]
@@ -154,7 +154,7 @@ pub async fn api_add_certificate(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Json(b): Json<CertificateBody>,
+    Json(b): Json<StaffCertificateBody>,
 ) -> WebResult<Response> {
     let u = writer(&ctx)?.clone();
     load(&state, &u, &id).await?;
@@ -305,7 +305,7 @@ pub async fn api_add_session(
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"region": "430203", "name": "三区计划服务队", "sending": "长沙市社工协会",
     "starts_on": "2024-01-01", "ends_on": "2024-12-31"}))]
-pub struct TeamBody {
+pub struct SanquTeamBody {
     /// The host county, in the caller's scope.
     pub region: String,
     #[schema(min_length = 1, max_length = 100)]
@@ -322,13 +322,13 @@ pub struct TeamBody {
 }
 
 /// Register a 三区计划 team. Audited.
-#[utoipa::path(post, path = "/api/v1/supervision/teams", tag = "workforce", request_body = TeamBody,
+#[utoipa::path(post, path = "/api/v1/supervision/teams", tag = "workforce", request_body = SanquTeamBody,
     responses((status = 201, body = Created), (status = 403, description = "Not permitted to change data"),
         (status = 422, description = "Invalid fields, each named")))]
 pub async fn api_add_team(
     State(state): State<AppState>,
     ctx: Ctx,
-    Json(b): Json<TeamBody>,
+    Json(b): Json<SanquTeamBody>,
 ) -> WebResult<Response> {
     writer(&ctx)?;
     let f = form(&[
@@ -344,7 +344,7 @@ pub async fn api_add_team(
 
 /// A member of a 三区计划 team.
 #[derive(Deserialize, ToSchema)]
-pub struct MemberBody {
+pub struct SanquMemberBody {
     /// A staff record in the caller's scope, in no other team.
     pub staff: String,
     /// Sent from outside the county.
@@ -354,7 +354,7 @@ pub struct MemberBody {
 
 /// Add a member to a 三区计划 team. Audited; returns the team's id.
 #[utoipa::path(post, path = "/api/v1/supervision/teams/{id}/members", tag = "workforce", params(("id" = String, Path)),
-    request_body = MemberBody,
+    request_body = SanquMemberBody,
     responses((status = 201, body = Created), (status = 403, description = "Not permitted to change data"),
         (status = 404, description = "Unknown team or outside the caller's scope"),
         (status = 422, description = "Invalid fields, each named")))]
@@ -362,7 +362,7 @@ pub async fn api_add_member(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    Json(b): Json<MemberBody>,
+    Json(b): Json<SanquMemberBody>,
 ) -> WebResult<Response> {
     writer(&ctx)?;
     created(save_member(&state, &ctx, id, b.staff, b.dispatched).await?)
