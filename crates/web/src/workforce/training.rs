@@ -20,7 +20,7 @@ use crate::http::auth::Ctx;
 use crate::http::auth::reader;
 use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
-use crate::http::write::{Done, audited, writer};
+use crate::http::write::writer;
 use crate::ui::forms::{Check, FormData};
 use crate::workforce::staff::{as_date, detail, person_change, today_date};
 
@@ -222,48 +222,15 @@ pub async fn api_add_training(
     Json(b): Json<TrainingDto>,
 ) -> WebResult<Response> {
     writer(&ctx)?;
-    let hours = parse_hours("hours", &b.hours.to_string())?;
-    let mut c = Check::default();
-    // The same limits as the form's.
-    c.text("course", b.course.trim(), 100);
-    c.opt_text("provider", b.provider.trim(), 100);
-    let held_on = as_date(&c.date_of(
-        "held_on",
-        &b.held_on,
-        DateKind::Past,
-        today_date(state.now()),
-    ));
-    c.finish().map_err(WebError::Invalid)?;
-    // `date_of` recorded an error (returned above) whenever there is no date.
-    let held_on = held_on
-        .ok_or_else(|| WebError::Invalid(vec![FieldError::new("held_on", "date.invalid")]))?;
-    let now = state.now();
-    let failed = audited(&state, &ctx, "staff", "training", move |conn, scope, by| {
-        Box::pin(async move {
-            let region = staff::get(conn, &scope, &b.staff_id).await?.region_code;
-            let id = store::add_training(
-                conn,
-                &scope,
-                &b.staff_id,
-                &NewTraining {
-                    course: &b.course,
-                    provider: &b.provider,
-                    hours_tenths: hours,
-                    held_on,
-                },
-                &by,
-                now,
-            )
-            .await?;
-            Ok(Done {
-                entity_id: b.staff_id,
-                region: Some(region),
-                changes: vec![Change::new("training", None::<String>, Some(&id))],
-            })
-        })
-    })
-    .await?;
-    if let Some(e) = failed {
+    // The form's rules and audit entry (`POST /api/v1/staff/{id}/trainings` is the same).
+    let f = FormData::new(vec![
+        ("course".into(), b.course),
+        ("provider".into(), b.provider),
+        ("hours".into(), b.hours.to_string()),
+        ("held_on".into(), b.held_on),
+    ]);
+    let input = parse_training(&f, state.now()).map_err(WebError::Invalid)?;
+    if let Some(e) = save_training(&state, &ctx, &b.staff_id, input).await? {
         return Err(e.into());
     }
     Ok(StatusCode::CREATED.into_response())
