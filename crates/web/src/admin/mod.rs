@@ -11,9 +11,10 @@ pub mod twofactor_enrol;
 pub mod user_actions;
 pub mod user_form;
 pub mod users;
+pub mod users_api;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use shegong_domain::Permission;
 use utoipa::OpenApi;
 
@@ -49,11 +50,63 @@ pub const AREA: Area = Area {
 };
 
 #[derive(OpenApi)]
-#[openapi(paths(account::api_me, users::api_list, audit::api_list))]
+#[openapi(paths(
+    account::api_me,
+    users::api_list,
+    audit::api_list,
+    users_api::api_create,
+    users_api::api_update,
+    users_api::api_disable,
+    users_api::api_enable,
+    users_api::api_unlock,
+    users_api::api_grant_protected,
+    users_api::api_revoke_protected,
+    users_api::api_reset_password,
+    users_api::api_reset_twofactor,
+    users_api::api_require_twofactor,
+    users_api::api_unrequire_twofactor,
+))]
 struct Api;
 
-fn routes() -> Router<AppState> {
+/// Account administration by API: the users pages' changes (issue 19 item 5).
+fn users_api_routes() -> Router<AppState> {
     Router::new()
+        .route(
+            "/api/v1/users",
+            get(users::api_list).post(users_api::api_create),
+        )
+        .route("/api/v1/users/{id}", put(users_api::api_update))
+        .route("/api/v1/users/{id}/disable", post(users_api::api_disable))
+        .route("/api/v1/users/{id}/enable", post(users_api::api_enable))
+        .route("/api/v1/users/{id}/unlock", post(users_api::api_unlock))
+        .route(
+            "/api/v1/users/{id}/grant-protected",
+            post(users_api::api_grant_protected),
+        )
+        .route(
+            "/api/v1/users/{id}/revoke-protected",
+            post(users_api::api_revoke_protected),
+        )
+        .route(
+            "/api/v1/users/{id}/reset-password",
+            post(users_api::api_reset_password),
+        )
+        .route(
+            "/api/v1/users/{id}/reset-twofactor",
+            post(users_api::api_reset_twofactor),
+        )
+        .route(
+            "/api/v1/twofactor/required-regions",
+            post(users_api::api_require_twofactor),
+        )
+        .route(
+            "/api/v1/twofactor/required-regions/remove",
+            post(users_api::api_unrequire_twofactor),
+        )
+}
+
+fn routes() -> Router<AppState> {
+    users_api_routes()
         .route("/login", get(account::login_form).post(account::login))
         .route("/logout", post(account::logout))
         .route("/account", get(account::account))
@@ -93,7 +146,6 @@ fn routes() -> Router<AppState> {
         .route("/audit/export.xlsx", get(audit::export))
         .route("/admin/system", get(system::page_system))
         .route("/api/v1/me", get(account::api_me))
-        .route("/api/v1/users", get(users::api_list))
         .route("/api/v1/audit", get(audit::api_list))
         .route(
             "/login/twofactor",

@@ -148,25 +148,36 @@ pub async fn admin_require(
     ctx: Ctx,
     Form(f): Form<RegionForm>,
 ) -> WebResult<Response> {
-    let u = security_admin(&ctx)?;
     let t = ctx.tr();
-    let code = match region_of(&state, u, &f.region).await? {
+    if let Err(key) = require(&state, &ctx, &f.region).await? {
+        return admin_view(
+            &state,
+            &ctx,
+            f.region.clone(),
+            Some(t.get(key).to_owned()),
+            None,
+        )
+        .await;
+    }
+    Ok(Redirect::to("/admin/twofactor?notice=notice.saved").into_response())
+}
+
+/// Check the region and require a second factor there (the page's and the API's one path);
+/// `Ok(Err(key))` for a region that is unknown or outside the administrator's scope.
+pub(super) async fn require(
+    state: &AppState,
+    ctx: &Ctx,
+    raw: &str,
+) -> WebResult<Result<(), &'static str>> {
+    let u = security_admin(ctx)?;
+    let code = match region_of(state, u, raw).await? {
         Ok(c) => c,
-        Err(key) => {
-            return admin_view(
-                &state,
-                &ctx,
-                f.region.clone(),
-                Some(t.get(key).to_owned()),
-                None,
-            )
-            .await;
-        }
+        Err(key) => return Ok(Err(key)),
     };
     let (set_by, now) = (u.user.id.clone(), state.now());
     write_or_skip(
-        &state,
-        &ctx,
+        state,
+        ctx,
         Entry::new("region", "twofactor_require").requiring(Permission::ManageUsers),
         move |conn, _, _| -> MaybeWork<'_, ()> {
             Box::pin(async move {
@@ -187,7 +198,7 @@ pub async fn admin_require(
     )
     .await?
     .map_err(|e| WebError::Invalid(vec![e]))?;
-    Ok(Redirect::to("/admin/twofactor?notice=notice.saved").into_response())
+    Ok(Ok(()))
 }
 
 pub async fn admin_unrequire(
@@ -195,8 +206,15 @@ pub async fn admin_unrequire(
     ctx: Ctx,
     Form(f): Form<RegionForm>,
 ) -> WebResult<Response> {
-    let u = security_admin(&ctx)?;
-    let code = match Scope::parse_region(&f.region) {
+    unrequire(&state, &ctx, &f.region).await?;
+    Ok(Redirect::to("/admin/twofactor?notice=notice.saved").into_response())
+}
+
+/// No longer require a second factor in a region (the page's and the API's one path): a region
+/// outside the administrator's scope is not found.
+pub(super) async fn unrequire(state: &AppState, ctx: &Ctx, raw: &str) -> WebResult<()> {
+    let u = security_admin(ctx)?;
+    let code = match Scope::parse_region(raw) {
         Ok(Some(c)) => c.as_str().to_owned(),
         Ok(None) => String::new(),
         Err(e) => return Err(e.into()),
@@ -205,8 +223,8 @@ pub async fn admin_unrequire(
         return Err(WebError::NotFound);
     }
     write_or_skip(
-        &state,
-        &ctx,
+        state,
+        ctx,
         Entry::new("region", "twofactor_unrequire").requiring(Permission::ManageUsers),
         move |conn, _, _| -> MaybeWork<'_, ()> {
             Box::pin(async move {
@@ -223,7 +241,7 @@ pub async fn admin_unrequire(
     )
     .await?
     .map_err(|e| WebError::Invalid(vec![e]))?;
-    Ok(Redirect::to("/admin/twofactor?notice=notice.saved").into_response())
+    Ok(())
 }
 
 /// For the user page: whether the account has a second factor and whether it must.

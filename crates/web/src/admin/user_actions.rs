@@ -19,7 +19,7 @@ use crate::http::write::{Done, Entry, WorkWith, write_or_invalid};
 
 /// An action on an account's page; its name is the audit entry's action.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Action {
+pub(super) enum Action {
     Disable,
     Enable,
     Unlock,
@@ -29,7 +29,7 @@ enum Action {
 }
 
 impl Action {
-    const fn name(self) -> &'static str {
+    pub(super) const fn name(self) -> &'static str {
         match self {
             Action::Disable => "disable",
             Action::Enable => "enable",
@@ -51,6 +51,20 @@ enum Step {
 }
 
 async fn set_state(state: &AppState, ctx: &Ctx, id: &str, action: Action) -> WebResult<Response> {
+    match perform(state, ctx, id, action).await? {
+        Some(clear) => show_once(state, ctx, id, clear, "notice.password_reset").await,
+        None => Ok(Redirect::to(&format!("/admin/users/{id}?notice=notice.saved")).into_response()),
+    }
+}
+
+/// Check and apply `action` to account `id` with its audit entry (the page's and the API's one
+/// path); a password reset returns the new temporary password in clear, to show once.
+pub(super) async fn perform(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    action: Action,
+) -> WebResult<Option<String>> {
     let u = manager(ctx)?;
     let x = target(state, u, id).await?;
     if x.id == u.user.id && action != Action::ResetPassword {
@@ -92,10 +106,7 @@ async fn set_state(state: &AppState, ctx: &Ctx, id: &str, action: Action) -> Web
         },
     )
     .await?;
-    match clear {
-        Some(clear) => show_once(state, ctx, id, clear, "notice.password_reset").await,
-        None => Ok(Redirect::to(&format!("/admin/users/{id}?notice=notice.saved")).into_response()),
-    }
+    Ok(clear)
 }
 
 /// What `step` changes on account `x`, as audit changes.
@@ -198,18 +209,25 @@ pub async fn reset_twofactor(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> WebResult<Response> {
-    let u = manager(&ctx)?;
+    reset_twofactor_of(&state, &ctx, &id).await?;
+    Ok(Redirect::to(&format!("/admin/users/{id}?notice=notice.twofactor_reset")).into_response())
+}
+
+/// Check and reset account `id`'s second factor with its audit entry (the page's and the API's
+/// one path): security administrators only, never their own.
+pub(super) async fn reset_twofactor_of(state: &AppState, ctx: &Ctx, id: &str) -> WebResult<()> {
+    let u = manager(ctx)?;
     if u.role() != Role::SecurityAdmin {
         return Err(WebError::Forbidden);
     }
-    let x = target(&state, u, &id).await?;
+    let x = target(state, u, id).await?;
     if x.id == u.user.id {
         return Err(FieldError::new("user", "user.cannot_change_self").into());
     }
-    let account = id.clone();
+    let account = id.to_owned();
     write_or_invalid(
-        &state,
-        &ctx,
+        state,
+        ctx,
         Entry::new("user", "twofactor_reset").requiring(Permission::ManageUsers),
         move |conn, _, _| -> WorkWith<'_, ()> {
             Box::pin(async move {
@@ -228,6 +246,5 @@ pub async fn reset_twofactor(
             })
         },
     )
-    .await?;
-    Ok(Redirect::to(&format!("/admin/users/{id}?notice=notice.twofactor_reset")).into_response())
+    .await
 }

@@ -178,7 +178,7 @@ pub async fn new_form(State(state): State<AppState>, ctx: Ctx) -> WebResult<Resp
 
 /// Check every field of a new account at once, so the form shows all its problems together:
 /// username (format, then whether it is free), display name, role, scope and organisation.
-async fn check_new(
+pub(super) async fn check_new(
     state: &AppState,
     u: &CurrentUser,
     f: &UserForm,
@@ -221,18 +221,21 @@ async fn check_new(
     }
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Form(f): Form<UserForm>,
-) -> WebResult<Response> {
-    let u = manager(&ctx)?;
-    let (role, scope) = match check_new(&state, u, &f).await? {
+/// Check and create an account with a temporary password (the form's and the API's one path),
+/// audited as `user`/`create`. Returns (id, the temporary password in clear, to show once);
+/// `Ok(Err(errors))` names the fields.
+pub(super) async fn save_new(
+    state: &AppState,
+    ctx: &Ctx,
+    f: &UserForm,
+) -> WebResult<Result<(String, String), Vec<FieldError>>> {
+    let u = manager(ctx)?;
+    let (role, scope) = match check_new(state, u, f).await? {
         Ok(v) => v,
-        Err(errors) => return form_page(&state, &ctx, None, f, errors, None, None).await,
+        Err(errors) => return Ok(Err(errors)),
     };
-    if let Err(errors) = org_visible(&state, u, &scope).await? {
-        return form_page(&state, &ctx, None, f, errors, None, None).await;
+    if let Err(errors) = org_visible(state, u, &scope).await? {
+        return Ok(Err(errors));
     }
     let input = CreateUser {
         username: f.username.clone(),
@@ -246,17 +249,26 @@ pub async fn create(
     match create_user(
         &state.db,
         &state.config.password,
-        Author::User(&ctx),
+        Author::User(ctx),
         input,
         state.now(),
     )
     .await
     {
-        Ok((id, temp)) => show_once(&state, &ctx, &id, temp, "notice.user_created").await,
-        Err(WebError::Invalid(errors)) => {
-            form_page(&state, &ctx, None, f, errors, None, None).await
-        }
+        Ok(v) => Ok(Ok(v)),
+        Err(WebError::Invalid(errors)) => Ok(Err(errors)),
         Err(e) => Err(e),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<UserForm>,
+) -> WebResult<Response> {
+    match save_new(&state, &ctx, &f).await? {
+        Ok((id, temp)) => show_once(&state, &ctx, &id, temp, "notice.user_created").await,
+        Err(errors) => form_page(&state, &ctx, None, f, errors, None, None).await,
     }
 }
 
@@ -292,7 +304,7 @@ pub(super) async fn show_once(
 }
 
 /// An account's organisation must be one the manager can see (not just any existing id).
-async fn org_visible(
+pub(super) async fn org_visible(
     state: &AppState,
     u: &CurrentUser,
     scope: &Scope,
@@ -400,34 +412,39 @@ async fn update_access(
     Ok(changes)
 }
 
-pub async fn update(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    Form(f): Form<UserForm>,
-) -> WebResult<Response> {
-    let u = manager(&ctx)?;
-    let x = target(&state, u, &id).await?;
+/// Check and save an account's name, role and scope (the form's and the API's one path): the
+/// target in the manager's scope and of a role they may grant, the access they may give, an
+/// organisation they can see, no change of one's own role or scope; audited as `user`/`update`.
+/// `Ok(Err(errors))` names the fields.
+pub(super) async fn save_update(
+    state: &AppState,
+    ctx: &Ctx,
+    x: &User,
+    f: &UserForm,
+) -> WebResult<Result<(), Vec<FieldError>>> {
+    let u = manager(ctx)?;
     let (role, scope) = match parse_access(u, &f.role, &f.region, &f.org) {
         Ok(v) => v,
-        Err(errors) => return form_page(&state, &ctx, Some(x), f, errors, None, None).await,
+        Err(errors) => return Ok(Err(errors)),
     };
-    if let Err(errors) = org_visible(&state, u, &scope).await? {
-        return form_page(&state, &ctx, Some(x), f, errors, None, None).await;
+    if let Err(errors) = org_visible(state, u, &scope).await? {
+        return Ok(Err(errors));
     }
     if x.id == u.user.id && (role != x.role() || scope.prefix() != x.region_code) {
-        let errors = vec![FieldError::new("role", "user.cannot_change_self")];
-        return form_page(&state, &ctx, Some(x), f, errors, None, None).await;
+        return Ok(Err(vec![FieldError::new(
+            "role",
+            "user.cannot_change_self",
+        )]));
     }
     let (account, name, new_scope, now) = (
-        id.clone(),
+        x.id.clone(),
         f.display_name.clone(),
         scope.clone(),
         state.now(),
     );
     let written = write(
-        &state,
-        &ctx,
+        state,
+        ctx,
         Entry::new("user", "update").requiring(Permission::ManageUsers),
         move |conn, manager_scope, _| -> WorkWith<'_, ()> {
             Box::pin(async move {
@@ -444,8 +461,19 @@ pub async fn update(
         },
     )
     .await?;
-    if let Err(e) = written {
-        return form_page(&state, &ctx, Some(x), f, vec![e], None, None).await;
+    Ok(written.map_err(|e| vec![e]))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<UserForm>,
+) -> WebResult<Response> {
+    let u = manager(&ctx)?;
+    let x = target(&state, u, &id).await?;
+    if let Err(errors) = save_update(&state, &ctx, &x, &f).await? {
+        return form_page(&state, &ctx, Some(x), f, errors, None, None).await;
     }
     Ok(Redirect::to(&format!("/admin/users/{id}?notice=notice.saved")).into_response())
 }

@@ -412,38 +412,39 @@ pub async fn api_list(
     )
     .await?;
     Ok(Json(UserPage {
-        items: p
-            .items
-            .into_iter()
-            .map(|x| UserDto {
-                status: if x.is_disabled() {
-                    "disabled"
-                } else if x.is_locked(now) {
-                    "locked"
-                } else if x.must_change_password != 0 {
-                    "temporary_password"
-                } else {
-                    "active"
-                }
-                .to_owned(),
-                last_login_at: x.last_login_at.map(rfc3339),
-                created_at: rfc3339(x.created_at),
-                region_path: x
-                    .region_path
-                    .as_deref()
-                    .map(|p| p.split('/').map(str::to_owned).collect())
-                    .unwrap_or_default(),
-                id: x.id,
-                username: x.username,
-                name: x.display_name,
-                role: x.role,
-                region_code: x.region_code,
-                org_id: x.org_id,
-                org_name: x.org_name,
-            })
-            .collect(),
+        items: p.items.into_iter().map(|x| dto(x, now)).collect(),
         total: p.total,
         page: p.page,
         per_page: p.per_page,
     }))
+}
+
+/// An account as the API returns it; `now` decides whether it is locked.
+pub(super) fn dto(x: User, now: i64) -> UserDto {
+    UserDto {
+        status: if x.is_disabled() {
+            "disabled"
+        } else if x.is_locked(now) {
+            "locked"
+        } else if x.must_change_password != 0 {
+            "temporary_password"
+        } else {
+            "active"
+        }
+        .to_owned(),
+        last_login_at: x.last_login_at.map(rfc3339),
+        created_at: rfc3339(x.created_at),
+        region_path: x
+            .region_path
+            .as_deref()
+            .map(|p| p.split('/').map(str::to_owned).collect())
+            .unwrap_or_default(),
+        id: x.id,
+        username: x.username,
+        name: x.display_name,
+        role: x.role,
+        region_code: x.region_code,
+        org_id: x.org_id,
+        org_name: x.org_name,
+    }
 }

@@ -49,8 +49,8 @@ pub(crate) async fn read_upload(mut form: Multipart) -> Result<Upload, (FieldErr
             _ => {}
         }
     }
-    if !matches!(up.kind.as_str(), "photo" | "rule" | "evidence" | "other") {
-        return Err((FieldError::new("kind", "attachment.kind_unknown"), up.name));
+    if let Err(e) = check_kind(&up.kind) {
+        return Err((e, up.name));
     }
     Ok(up)
 }
@@ -100,14 +100,50 @@ pub async fn upload_station(
             return detail_with(&state, &ctx, &id, None, Some(refusal(&t, &e, &file))).await;
         }
     };
-    let (files, now) = (state.files.clone(), state.now());
-    let station = id.clone();
     let name = up.name.clone();
-    let result = write_or_invalid(
-        &state,
-        &ctx,
+    let result = save_station_file(&state, &ctx, &id, up).await;
+    match result {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/stations/{id}?notice=notice.uploaded")).into_response())
+        }
+        Err(WebError::Invalid(fields)) if !fields.is_empty() => {
+            let message = fields
+                .iter()
+                .map(|e| refusal(&t, e, &name))
+                .collect::<Vec<_>>()
+                .join(" ");
+            detail_with(&state, &ctx, &id, None, Some(message)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Check a kind of station file (`photo`, `rule`, `evidence` or `other`).
+pub(crate) fn check_kind(kind: &str) -> Result<(), FieldError> {
+    if matches!(kind, "photo" | "rule" | "evidence" | "other") {
+        Ok(())
+    } else {
+        Err(FieldError::new("kind", "attachment.kind_unknown"))
+    }
+}
+
+/// Store a file of station `id` (page and API): the writing permission, the station in the
+/// caller's scope, the file checked by its content and size; audited as `attachment`/`upload`.
+pub(crate) async fn save_station_file(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    up: Upload,
+) -> WebResult<attachments::Attachment> {
+    writer(ctx)?;
+    check_kind(&up.kind)?;
+    let (files, now) = (state.files.clone(), state.now());
+    let station = id.to_owned();
+    write_or_invalid(
+        state,
+        ctx,
         Entry::new("attachment", "upload"),
-        move |conn, scope, by| -> WorkWith<'_, ()> {
+        move |conn, scope, by| -> WorkWith<'_, attachments::Attachment> {
             Box::pin(async move {
                 let st = stations::get(conn, &scope, &station).await?;
                 let a = attachments::add(
@@ -131,28 +167,14 @@ pub async fn upload_station(
                         Change::new("filename", None::<String>, Some(&a.filename)),
                         Change::new("sha256", None::<String>, Some(&a.sha256)),
                     ],
-                    entity_id: a.id,
+                    entity_id: a.id.clone(),
                     region: Some(st.region_code),
                 };
-                Ok((done, ()))
+                Ok((done, a))
             })
         },
     )
-    .await;
-    match result {
-        Ok(_) => {
-            Ok(Redirect::to(&format!("/stations/{id}?notice=notice.uploaded")).into_response())
-        }
-        Err(WebError::Invalid(fields)) if !fields.is_empty() => {
-            let message = fields
-                .iter()
-                .map(|e| refusal(&t, e, &name))
-                .collect::<Vec<_>>()
-                .join(" ");
-            detail_with(&state, &ctx, &id, None, Some(message)).await
-        }
-        Err(e) => Err(e),
-    }
+    .await
 }
 
 /// Download an attachment (a station's photo or document, a rectification's evidence) within the

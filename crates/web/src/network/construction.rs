@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use shegong_domain::Permission;
+use shegong_domain::{FieldError, Permission};
 use shegong_store::admin::audit::Change;
 use shegong_store::network::construction::{self, Overdue};
 use shegong_store::network::coverage;
@@ -138,32 +138,42 @@ pub async fn set_target(
     ctx: Ctx,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
+    let t = ctx.tr();
+    match save_target(&state, &ctx, &f).await? {
+        Ok(year) => Ok(
+            Redirect::to(&format!("/construction?year={year}&notice=notice.saved")).into_response(),
+        ),
+        Err((year, e)) => {
+            let message = format!(
+                "{}: {}",
+                t.get(&format!("field.{}", e.field)),
+                t.get(e.code)
+            );
+            render(&state, &ctx, Some(year), None, Some(message)).await
+        }
+    }
+}
+
+/// Check and set a region's construction target for a year from the form's `region`, `year`
+/// and `target` (the page's and the API's one path): supervising roles only; audited as
+/// `construction_target`/`set_target`. The year, or (the year read, the first field refused).
+pub(super) async fn save_target(
+    state: &AppState,
+    ctx: &Ctx,
+    f: &FormData,
+) -> WebResult<Result<i64, (i64, FieldError)>> {
     let u = ctx.user()?;
     u.require(Permission::Supervise)?;
     let mut c = Check::default();
     let year = c.int("year", f.get("year"), 2000, 2100, 0);
     let target = c.int("target", f.get("target"), 0, 100_000, 0);
-    let region = f.get("region").to_owned();
-    let t = ctx.tr();
     if let Some(e) = c.finish().err().and_then(|e| e.into_iter().next()) {
-        return render(
-            &state,
-            &ctx,
-            Some(year),
-            None,
-            Some(format!(
-                "{}: {}",
-                t.get(&format!("field.{}", e.field)),
-                t.get(e.code)
-            )),
-        )
-        .await;
+        return Ok(Err((year, e)));
     }
-    let now = state.now();
-    let r = region;
+    let (r, now) = (f.get("region").to_owned(), state.now());
     let failed = audited(
-        &state,
-        &ctx,
+        state,
+        ctx,
         "construction_target",
         "set_target",
         move |conn, scope, _| {
@@ -178,17 +188,5 @@ pub async fn set_target(
         },
     )
     .await?;
-    match failed {
-        None => Ok(
-            Redirect::to(&format!("/construction?year={year}&notice=notice.saved")).into_response(),
-        ),
-        Some(e) => {
-            let message = format!(
-                "{}: {}",
-                t.get(&format!("field.{}", e.field)),
-                t.get(e.code)
-            );
-            render(&state, &ctx, Some(year), None, Some(message)).await
-        }
-    }
+    Ok(failed.map_or(Ok(year), |e| Err((year, e))))
 }

@@ -16,7 +16,7 @@ use crate::http::auth::reader;
 use crate::http::error::WebResult;
 use crate::http::render::{Base, Crumb, form_status, page};
 use crate::http::state::AppState;
-use crate::http::write::{Done, audited};
+use crate::http::write::{Done, audited, audited_id};
 use crate::ui::forms::{Check, FormData};
 use crate::ui::i18n::Tr;
 use crate::ui::list::FormErrors;
@@ -105,6 +105,20 @@ pub async fn add_item(
     ctx: Ctx,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
+    match save_item(&state, &ctx, &f).await? {
+        Ok(_) => Ok(saved()),
+        Err(errors) => render(&state, &ctx, f, errors, None).await,
+    }
+}
+
+/// Check and add a checklist item of the caller's region from the form's `category`, `name`,
+/// `requirement`, `evidence` and `weight` (the page's and the API's one path): supervising roles
+/// only; audited as `indicator_item`/`create`. The new item's id, or the fields refused.
+pub(super) async fn save_item(
+    state: &AppState,
+    ctx: &Ctx,
+    f: &FormData,
+) -> WebResult<Result<String, Vec<FieldError>>> {
     let u = ctx.user()?;
     u.require(Permission::Supervise)?;
     let mut c = Check::default();
@@ -115,8 +129,7 @@ pub async fn add_item(
     let weight = c.int("weight", f.get("weight"), 1, 100, 1);
     let checked = c.finish();
     let (Ok(()), Some(category), Some(evidence)) = (&checked, category, evidence) else {
-        let errors = checked.err().unwrap_or_default();
-        return render(&state, &ctx, f, errors, None).await;
+        return Ok(Err(checked.err().unwrap_or_default()));
     };
     let input = ItemInput {
         region: u.user.region_code.clone(),
@@ -127,9 +140,9 @@ pub async fn add_item(
         weight,
     };
     let now = state.now();
-    let failed = audited(
-        &state,
-        &ctx,
+    let saved = audited_id(
+        state,
+        ctx,
         "indicator_item",
         "create",
         move |conn, scope, _| {
@@ -147,10 +160,7 @@ pub async fn add_item(
         },
     )
     .await?;
-    match failed {
-        None => Ok(saved()),
-        Some(e) => render(&state, &ctx, f, vec![e], None).await,
-    }
+    Ok(saved.map_err(|e| vec![e]))
 }
 
 pub async fn toggle_item(
@@ -159,12 +169,23 @@ pub async fn toggle_item(
     Path(id): Path<String>,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
+    save_active(&state, &ctx, id, f.get("active") == "1").await?;
+    Ok(saved())
+}
+
+/// Switch a checklist item of the caller's region on or off (page and API): supervising roles
+/// only; audited as `indicator_item`/`update`. Readiness below is recomputed.
+pub(super) async fn save_active(
+    state: &AppState,
+    ctx: &Ctx,
+    id: String,
+    active: bool,
+) -> WebResult<()> {
     let u = ctx.user()?;
     u.require(Permission::Supervise)?;
-    let active = f.get("active") == "1";
     let failed = audited(
-        &state,
-        &ctx,
+        state,
+        ctx,
         "indicator_item",
         "update",
         move |conn, scope, _| {
@@ -180,7 +201,7 @@ pub async fn toggle_item(
     )
     .await?;
     match failed {
-        None => Ok(saved()),
+        None => Ok(()),
         Some(e) => Err(e.into()),
     }
 }
@@ -190,6 +211,19 @@ pub async fn add_service(
     ctx: Ctx,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
+    match save_service(&state, &ctx, &f).await? {
+        Ok(_) => Ok(saved()),
+        Err(errors) => render(&state, &ctx, f, errors, None).await,
+    }
+}
+
+/// Check and add a service (服务清单) of the caller's region from the form's `domain` and
+/// `service_name` (page and API): supervising roles only; audited as `service_item`/`create`.
+pub(super) async fn save_service(
+    state: &AppState,
+    ctx: &Ctx,
+    f: &FormData,
+) -> WebResult<Result<String, Vec<FieldError>>> {
     let u = ctx.user()?;
     u.require(Permission::Supervise)?;
     let mut c = Check::default();
@@ -197,13 +231,12 @@ pub async fn add_service(
     let name = c.text("name", f.get("service_name"), 100);
     let checked = c.finish();
     let (Ok(()), Some(domain)) = (&checked, domain) else {
-        let errors = checked.err().unwrap_or_default();
-        return render(&state, &ctx, f, errors, None).await;
+        return Ok(Err(checked.err().unwrap_or_default()));
     };
     let (region, now) = (u.user.region_code.clone(), state.now());
-    let failed = audited(
-        &state,
-        &ctx,
+    let saved = audited_id(
+        state,
+        ctx,
         "service_item",
         "create",
         move |conn, scope, _| {
@@ -219,8 +252,5 @@ pub async fn add_service(
         },
     )
     .await?;
-    match failed {
-        None => Ok(saved()),
-        Some(e) => render(&state, &ctx, f, vec![e], None).await,
-    }
+    Ok(saved.map_err(|e| vec![e]))
 }

@@ -11,6 +11,7 @@ pub mod indicators;
 pub mod inspection_check;
 pub mod inspections;
 pub mod inspections_api;
+pub mod network_api;
 pub mod org_links;
 pub mod orgs;
 pub mod rect_api;
@@ -22,7 +23,7 @@ pub mod stations;
 pub mod stations_api;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use shegong_domain::Permission;
 use utoipa::OpenApi;
 
@@ -94,8 +95,50 @@ pub const AREA: Area = Area {
     rect_api::api_upload,
     attachments::download,
     rect_batch::api_close,
+    network_api::api_funding,
+    network_api::api_services,
+    network_api::api_confirm,
+    network_api::api_attachment,
+    network_api::api_target,
+    network_api::api_add_item,
+    network_api::api_add_service,
+    network_api::api_set_active,
 ))]
 struct Api;
+
+/// The station, construction and indicators pages' changes by API (issue 19 item 5).
+fn network_api_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/stations/{id}/funding",
+            post(network_api::api_funding),
+        )
+        .route(
+            "/api/v1/stations/{id}/services",
+            put(network_api::api_services),
+        )
+        .route(
+            "/api/v1/stations/{id}/confirm",
+            post(network_api::api_confirm),
+        )
+        .route(
+            "/api/v1/stations/{id}/attachments",
+            post(network_api::api_attachment),
+        )
+        .route(
+            "/api/v1/construction/targets",
+            post(network_api::api_target),
+        )
+        .route("/api/v1/indicators", post(network_api::api_add_item))
+        .route(
+            "/api/v1/indicators/services",
+            post(network_api::api_add_service),
+        )
+        .route(
+            "/api/v1/indicators/{id}/active",
+            post(network_api::api_set_active),
+        )
+}
 
 /// The station checklist: the page's one form and the API.
 fn checklist_routes() -> Router<AppState> {
@@ -154,8 +197,8 @@ fn rectification_routes() -> Router<AppState> {
 
 fn routes() -> Router<AppState> {
     checklist_routes()
-        .merge(print_and_batch_routes())
-        .merge(rectification_routes())
+        .merge(network_api_routes())
+        .merge(print_and_batch_routes().merge(rectification_routes()))
         .route("/regions", get(regions::page_root))
         .route("/regions/{code}", get(regions::page_region))
         .route("/stations", get(stations::list_page).post(stations::create))

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use shegong_domain::network::station::FundingSource;
 use shegong_domain::{FieldError, Permission, Scope};
 use shegong_store::admin::audit::Change;
@@ -19,7 +19,7 @@ use crate::http::auth::reader;
 use crate::http::error::WebResult;
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::http::write::{Done, record_action, writer};
+use crate::http::write::{Done, audited, writer};
 use crate::network::stations::{Choices, Row, choices, room_labels, row};
 use crate::ui::forms::{Check, FormData, format_yuan, today};
 use crate::ui::i18n::Tr;
@@ -267,8 +267,35 @@ pub async fn detail_page(
 pub(super) type StationWork<'c> =
     std::pin::Pin<Box<dyn std::future::Future<Output = StoreResult<Vec<Change>>> + Send + 'c>>;
 
-/// A station change with its audit entry (filed under the station's region); a field error
-/// shows the station page with the message, success goes back to it with a notice.
+/// A station change with its audit entry (filed under the station's region), from its page or
+/// the API: `Some` field error when refused (nothing written); a station outside the caller's
+/// scope is not found.
+pub(super) async fn station_change<F>(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    action: &'static str,
+    f: F,
+) -> WebResult<Option<FieldError>>
+where
+    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> StationWork<'c> + Send + 'static,
+{
+    let sid = id.to_owned();
+    audited(state, ctx, "station", action, move |conn, scope, by| {
+        Box::pin(async move {
+            let region = stations::get(conn, &scope, &sid).await?.region_code;
+            let changes = f(conn, scope, by).await?;
+            Ok(Done {
+                entity_id: sid,
+                region: Some(region),
+                changes,
+            })
+        })
+    })
+    .await
+}
+
+/// A station change from its page: back to it with a notice, or the page with the field error.
 pub(super) async fn station_action<F>(
     state: &AppState,
     ctx: &Ctx,
@@ -279,48 +306,49 @@ pub(super) async fn station_action<F>(
 where
     F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> StationWork<'c> + Send + 'static,
 {
-    let sid = id.to_owned();
-    record_action(
-        state,
-        ctx,
-        "station",
-        action,
-        format!("/stations/{id}"),
-        move |conn, scope, by| {
-            Box::pin(async move {
-                let region = stations::get(conn, &scope, &sid).await?.region_code;
-                let changes = f(conn, scope, by).await?;
-                Ok(Done {
-                    entity_id: sid,
-                    region: Some(region),
-                    changes,
-                })
-            })
-        },
-        |e| detail(state, ctx, id, None, Some(e)),
-    )
-    .await
+    match station_change(state, ctx, id, action, f).await? {
+        None => Ok(Redirect::to(&format!("/stations/{id}?notice=notice.saved")).into_response()),
+        Some(e) => detail(state, ctx, id, None, Some(e)).await,
+    }
 }
 
-pub async fn set_funding(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    axum::Form(f): axum::Form<FormData>,
-) -> WebResult<Response> {
-    writer(&ctx)?;
+/// A year's funding from one source, checked.
+pub(super) struct FundingInput {
+    year: i64,
+    source: FundingSource,
+    amount: i64,
+}
+
+/// The funding form's fields (`year`, `source`, `amount` in yuan): the page's and the API's one
+/// set of rules.
+pub(super) fn parse_funding(f: &FormData) -> Result<FundingInput, Vec<FieldError>> {
     let mut c = Check::default();
     let year = c.int("year", f.get("year"), 2000, 2100, 0);
     let source = c.take(FundingSource::parse(f.get("source")));
     let amount = c.yuan("amount", f.get("amount"));
-    let checked = c.finish();
-    let (Ok(()), Some(source)) = (&checked, source) else {
-        let error = checked.err().and_then(|e| e.into_iter().next());
-        return detail(&state, &ctx, &id, None, error).await;
-    };
-    let now = state.now();
-    let sid = id.clone();
-    station_action(&state, &ctx, &id, "funding", move |conn, scope, _| {
+    c.finish()?;
+    let source = source.ok_or_else(|| vec![FieldError::new("source", "form.required")])?;
+    Ok(FundingInput {
+        year,
+        source,
+        amount,
+    })
+}
+
+/// Record a year's funding from one source of station `id` (page and API), audited.
+pub(super) async fn save_funding(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    input: FundingInput,
+) -> WebResult<Option<FieldError>> {
+    let FundingInput {
+        year,
+        source,
+        amount,
+    } = input;
+    let (sid, now) = (id.to_owned(), state.now());
+    station_change(state, ctx, id, "funding", move |conn, scope, _| {
         Box::pin(async move {
             let before =
                 stations::set_funding(conn, &scope, &sid, year, source, amount, now).await?;
@@ -334,16 +362,35 @@ pub async fn set_funding(
     .await
 }
 
-pub async fn set_services(
+pub async fn set_funding(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
     writer(&ctx)?;
-    let items = f.all("item");
-    let sid = id.clone();
-    station_action(&state, &ctx, &id, "services", move |conn, scope, _| {
+    let input = match parse_funding(&f) {
+        Ok(i) => i,
+        Err(errors) => return detail(&state, &ctx, &id, None, errors.into_iter().next()).await,
+    };
+    match save_funding(&state, &ctx, &id, input).await? {
+        None => Ok(Redirect::to(&format!("/stations/{id}?notice=notice.saved")).into_response()),
+        Some(e) => detail(&state, &ctx, &id, None, Some(e)).await,
+    }
+}
+
+/// Set the services station `id` offers (catalogue items; page and API), audited.
+pub(super) async fn save_services(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    mut items: Vec<String>,
+) -> WebResult<Option<FieldError>> {
+    // A service named twice is offered once.
+    let mut seen = std::collections::HashSet::new();
+    items.retain(|i| seen.insert(i.clone()));
+    let sid = id.to_owned();
+    station_change(state, ctx, id, "services", move |conn, scope, _| {
         Box::pin(async move {
             let before = stations::set_services(conn, &scope, &sid, &items).await?;
             Ok(vec![Change::new(
@@ -354,4 +401,17 @@ pub async fn set_services(
         })
     })
     .await
+}
+
+pub async fn set_services(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    writer(&ctx)?;
+    match save_services(&state, &ctx, &id, f.all("item")).await? {
+        None => Ok(Redirect::to(&format!("/stations/{id}?notice=notice.saved")).into_response()),
+        Some(e) => detail(&state, &ctx, &id, None, Some(e)).await,
+    }
 }

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use shegong_domain::network::station as st;
 use shegong_domain::{FieldError, Permission, Scope};
@@ -20,7 +20,7 @@ use crate::http::auth::reader;
 use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
 use crate::http::write::{Done, audited, writer};
-use crate::network::station_page::{detail, station_action};
+use crate::network::station_page::{detail, station_action, station_change};
 use crate::ui::forms::{Check, FormData, today};
 use crate::ui::list::rfc3339;
 
@@ -76,12 +76,25 @@ pub async fn confirm(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> WebResult<Response> {
+    match save_confirm(&state, &ctx, &id).await? {
+        None => Ok(Redirect::to(&format!("/stations/{id}?notice=notice.saved")).into_response()),
+        Some(e) => detail(&state, &ctx, &id, None, Some(e)).await,
+    }
+}
+
+/// Confirm that building station `id` is complete (page and API): supervising roles only, a
+/// station under construction; audited as `station`/`confirm_completion`.
+pub(super) async fn save_confirm(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+) -> WebResult<Option<FieldError>> {
     ctx.user()?.require(Permission::Supervise)?;
-    let (sid, today_s, now) = (id.clone(), today(state.now()), state.now());
-    station_action(
-        &state,
-        &ctx,
-        &id,
+    let (sid, today_s, now) = (id.to_owned(), today(state.now()), state.now());
+    station_change(
+        state,
+        ctx,
+        id,
         "confirm_completion",
         move |conn, scope, by| {
             Box::pin(async move {

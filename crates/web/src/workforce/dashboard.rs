@@ -134,16 +134,24 @@ pub async fn set_rule(
     ctx: Ctx,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
+    save_rule(&state, &ctx, &f).await?;
+    let region = f.get("region");
+    Ok(Redirect::to(&format!("/workforce/{region}")).into_response())
+}
+
+/// Check and save a region's staffing rule from the form's `region` and `min_social_workers`
+/// (the page's and `PUT /api/v1/workforce/rule`'s one path): supervisors only, a region in the
+/// caller's scope, audited as `staffing_rule`/`update`. Returns the minimum saved.
+pub(super) async fn save_rule(state: &AppState, ctx: &Ctx, f: &FormData) -> WebResult<i64> {
     // Before the form's checks too: without the permission the answer is "forbidden".
     ctx.user()?.require(Permission::Supervise)?;
     let mut c = Check::default();
     let min = c.int("min_social_workers", f.get("min_social_workers"), 0, 50, 2);
     c.finish().map_err(WebError::Invalid)?;
-    let region = f.get("region").to_owned();
-    let (code, now) = (region.clone(), state.now());
+    let (code, now) = (f.get("region").to_owned(), state.now());
     write_or_invalid(
-        &state,
-        &ctx,
+        state,
+        ctx,
         Entry::new("staffing_rule", "update").requiring(Permission::Supervise),
         move |conn, scope, _| -> WorkWith<'_, ()> {
             Box::pin(async move {
@@ -158,5 +166,5 @@ pub async fn set_rule(
         },
     )
     .await?;
-    Ok(Redirect::to(&format!("/workforce/{region}")).into_response())
+    Ok(min)
 }

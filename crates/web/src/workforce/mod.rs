@@ -8,9 +8,10 @@ pub mod staff_api;
 pub mod staff_form;
 pub mod supervision;
 pub mod training;
+pub mod workforce_api;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use shegong_domain::Permission;
 use utoipa::OpenApi;
 
@@ -46,11 +47,49 @@ pub const AREA: Area = Area {
     training::api_trainings,
     training::api_add_training,
     supervision::api_supervision,
+    workforce_api::api_update,
+    workforce_api::api_add_certificate,
+    workforce_api::api_add_training,
+    workforce_api::api_add_pair,
+    workforce_api::api_add_session,
+    workforce_api::api_add_team,
+    workforce_api::api_add_member,
+    workforce_api::api_set_rule,
 ))]
 struct Api;
 
-fn routes() -> Router<AppState> {
+/// The workforce pages' changes by API (issue 19 item 5).
+fn api_routes() -> Router<AppState> {
     Router::new()
+        .route(
+            "/api/v1/staff/{id}/certificates",
+            post(workforce_api::api_add_certificate),
+        )
+        .route(
+            "/api/v1/staff/{id}/trainings",
+            post(workforce_api::api_add_training),
+        )
+        .route(
+            "/api/v1/supervision/pairs",
+            post(workforce_api::api_add_pair),
+        )
+        .route(
+            "/api/v1/supervision/pairs/{id}/sessions",
+            post(workforce_api::api_add_session),
+        )
+        .route(
+            "/api/v1/supervision/teams",
+            post(workforce_api::api_add_team),
+        )
+        .route(
+            "/api/v1/supervision/teams/{id}/members",
+            post(workforce_api::api_add_member),
+        )
+        .route("/api/v1/workforce/rule", put(workforce_api::api_set_rule))
+}
+
+fn routes() -> Router<AppState> {
+    api_routes()
         .route("/staff", get(staff::list_page).post(staff_form::create))
         .route("/staff/new", get(staff_form::new_form))
         .route("/staff/find", post(staff::find))
@@ -81,7 +120,10 @@ fn routes() -> Router<AppState> {
             "/api/v1/staff",
             get(staff_api::api_list).post(staff_api::api_create),
         )
-        .route("/api/v1/staff/{id}", get(staff_api::api_get))
+        .route(
+            "/api/v1/staff/{id}",
+            get(staff_api::api_get).put(workforce_api::api_update),
+        )
         .route("/api/v1/staff/{id}/reveal", post(staff_api::api_reveal))
         .route(
             "/api/v1/trainings",

@@ -28,7 +28,7 @@ use crate::http::auth::{Ctx, CurrentUser};
 use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::http::write::{Done, Entry, WorkWith, record_action, write_or_invalid, writer};
+use crate::http::write::{Done, Entry, WorkWith, audited, write_or_invalid, writer};
 use crate::ui::excel::{self, Cell, Export};
 use crate::ui::forms::{Check, FormData, today};
 use crate::ui::i18n::Tr;
@@ -718,38 +718,105 @@ pub async fn reveal(
 /// What a change on a person's page reports for its audit entry.
 pub(super) type Changes<'c> = Pin<Box<dyn Future<Output = StoreResult<Vec<Change>>> + Send + 'c>>;
 
-/// A change on a person's page (a certificate, a training), audited under the person's record
-/// and region; a field error is shown on the page.
-pub(super) async fn person_action<F>(
+/// A change on a person's record (a certificate, a training) from their page or the API,
+/// audited under the person's record and region; `Some` field error when refused (nothing
+/// written). A person outside the caller's scope is not found.
+pub(super) async fn person_change<F>(
     state: &AppState,
     ctx: &Ctx,
     id: &str,
     action: &'static str,
     f: F,
-) -> WebResult<Response>
+) -> WebResult<Option<FieldError>>
 where
     F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> Changes<'c> + Send + 'static,
 {
     let pid = id.to_owned();
-    record_action(
-        state,
-        ctx,
-        "staff",
-        action,
-        format!("/staff/{id}"),
-        move |conn, scope, by| {
-            Box::pin(async move {
-                let region = staff::get(conn, &scope, &pid).await?.region_code;
-                let changes = f(conn, scope, by).await?;
-                Ok(Done {
-                    entity_id: pid,
-                    region: Some(region),
-                    changes,
-                })
+    audited(state, ctx, "staff", action, move |conn, scope, by| {
+        Box::pin(async move {
+            let region = staff::get(conn, &scope, &pid).await?.region_code;
+            let changes = f(conn, scope, by).await?;
+            Ok(Done {
+                entity_id: pid,
+                region: Some(region),
+                changes,
             })
-        },
-        |e| detail(state, ctx, id, None, None, Some(e)),
-    )
+        })
+    })
+    .await
+}
+
+/// A certificate as its form gives it, checked.
+pub(super) struct CertificateInput {
+    level: CertLevel,
+    number: String,
+    obtained: NaiveDate,
+    until: Option<NaiveDate>,
+}
+
+/// The certificate form's fields (`level`, `number`, `obtained_on`, `registered_until`),
+/// checked: the page's and the API's one set of rules.
+pub(super) fn parse_certificate(
+    f: &FormData,
+    now: i64,
+) -> Result<CertificateInput, Vec<FieldError>> {
+    let mut c = Check::default();
+    let level = c.take(CertLevel::parse(f.get("level")));
+    let number = c.text("number", f.get("number"), 40);
+    let today_d = today_date(now);
+    let obtained =
+        as_date(&c.date_of("obtained_on", f.get("obtained_on"), DateKind::Past, today_d));
+    // Registration runs 3 years; by default from the date obtained.
+    let until = match f.get("registered_until") {
+        "" => obtained.map(registration_until),
+        v => as_date(&c.date("registered_until", v)),
+    };
+    c.finish()?;
+    // Missing only after `take` or `date_of` recorded an error, which `finish` has returned.
+    let (Some(level), Some(obtained)) = (level, obtained) else {
+        return Err(vec![FieldError::new("obtained_on", "date.invalid")]);
+    };
+    Ok(CertificateInput {
+        level,
+        number,
+        obtained,
+        until,
+    })
+}
+
+/// Record a certificate of person `id`, audited (page and API).
+pub(super) async fn save_certificate(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    input: CertificateInput,
+) -> WebResult<Option<FieldError>> {
+    let (sid, now) = (id.to_owned(), state.now());
+    person_change(state, ctx, id, "certificate", move |conn, scope, _| {
+        Box::pin(async move {
+            staff::add_certificate(
+                conn,
+                &scope,
+                &sid,
+                &NewCertificate {
+                    level: input.level,
+                    number: &input.number,
+                    obtained_on: input.obtained,
+                    registered_until: input.until,
+                },
+                now,
+            )
+            .await?;
+            Ok(vec![
+                Change::new("certificate", None::<String>, Some(input.level.as_str())),
+                Change::new(
+                    "registered_until",
+                    None::<String>,
+                    input.until.map(staff::date_text),
+                ),
+            ])
+        })
+    })
     .await
 }
 
@@ -760,51 +827,16 @@ pub async fn add_certificate(
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
     writer(&ctx)?;
-    let mut c = Check::default();
-    let level = c.take(CertLevel::parse(f.get("level")));
-    let number = c.text("number", f.get("number"), 40);
-    let today_d = today_date(state.now());
-    let obtained =
-        as_date(&c.date_of("obtained_on", f.get("obtained_on"), DateKind::Past, today_d));
-    // Registration runs 3 years; by default from the date obtained.
-    let until = match f.get("registered_until") {
-        "" => obtained.map(registration_until),
-        v => as_date(&c.date("registered_until", v)),
+    let input = match parse_certificate(&f, state.now()) {
+        Ok(i) => i,
+        Err(errors) => {
+            return detail(&state, &ctx, &id, None, None, errors.into_iter().next()).await;
+        }
     };
-    if let Err(errors) = c.finish() {
-        return detail(&state, &ctx, &id, None, None, errors.into_iter().next()).await;
+    match save_certificate(&state, &ctx, &id, input).await? {
+        None => Ok(Redirect::to(&format!("/staff/{id}?notice=notice.saved")).into_response()),
+        Some(e) => detail(&state, &ctx, &id, None, None, Some(e)).await,
     }
-    // Missing only after `take` or `date_of` recorded an error, which `finish` has returned.
-    let (Some(level), Some(obtained)) = (level, obtained) else {
-        return detail(&state, &ctx, &id, None, None, None).await;
-    };
-    let (sid, now) = (id.clone(), state.now());
-    person_action(&state, &ctx, &id, "certificate", move |conn, scope, _| {
-        Box::pin(async move {
-            staff::add_certificate(
-                conn,
-                &scope,
-                &sid,
-                &NewCertificate {
-                    level,
-                    number: &number,
-                    obtained_on: obtained,
-                    registered_until: until,
-                },
-                now,
-            )
-            .await?;
-            Ok(vec![
-                Change::new("certificate", None::<String>, Some(level.as_str())),
-                Change::new(
-                    "registered_until",
-                    None::<String>,
-                    until.map(staff::date_text),
-                ),
-            ])
-        })
-    })
-    .await
 }
 
 impl DetailPage {

@@ -50,7 +50,7 @@ pub struct StaffDto {
     pub updated_at: String,
 }
 
-fn dto(state: &AppState, s: Staff) -> StaffDto {
+pub(super) fn dto(state: &AppState, s: Staff) -> StaffDto {
     let (id_number, mobile) = masked(state, &s);
     StaffDto {
         id_number,

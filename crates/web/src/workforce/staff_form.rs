@@ -15,7 +15,7 @@ use crate::http::auth::Ctx;
 use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::http::write::{Done, audited_id, record_action, writer};
+use crate::http::write::{Done, audited, audited_id, writer};
 use crate::ui::forms::{FormData, today};
 use crate::ui::i18n::Tr;
 use crate::ui::list::FormErrors;
@@ -334,6 +334,22 @@ pub async fn update(
 ) -> WebResult<Response> {
     let u = writer(&ctx)?.clone();
     let s = load(&state, &u, &id).await?;
+    match save_update(&state, &ctx, &s, &f).await? {
+        Ok(()) => Ok(Redirect::to(&format!("/staff/{id}?notice=notice.saved")).into_response()),
+        Err(errors) => form_page(&state, &ctx, Some(s), clear_id(f), errors).await,
+    }
+}
+
+/// Check and save the edit form of staff record `s` (the page's and `PUT /api/v1/staff/{id}`'s
+/// one path): a blank identity number keeps the current one, a blank mobile keeps the current
+/// one unless `clear_mobile` is set. Audited as `staff`/`update`, sensitive values redacted.
+pub(super) async fn save_update(
+    state: &AppState,
+    ctx: &Ctx,
+    s: &Staff,
+    f: &FormData,
+) -> WebResult<Result<(), Vec<FieldError>>> {
+    writer(ctx)?;
     let current = state
         .keys
         .open(staff::ID_FIELD, &s.id_number_sealed)
@@ -342,45 +358,37 @@ pub async fn update(
         .mobile_sealed
         .as_deref()
         .and_then(|m| state.keys.open(staff::MOBILE_FIELD, m).ok());
-    let mut input = match parse(&f, Some(&current), &today(state.now())) {
+    let mut input = match parse(f, Some(&current), &today(state.now())) {
         Ok(i) => i,
-        Err(errors) => return form_page(&state, &ctx, Some(s), clear_id(f), errors).await,
+        Err(errors) => return Ok(Err(errors)),
     };
     if f.get("mobile").is_empty() && f.get("clear_mobile").is_empty() {
         input.mobile = current_mobile;
     }
     let (st, now, today_s) = (state.clone(), state.now(), today(state.now()));
-    let pid = id.clone();
-    record_action(
-        &state,
-        &ctx,
-        "staff",
-        "update",
-        format!("/staff/{id}"),
-        move |conn, scope, _| {
-            Box::pin(async move {
-                let before =
-                    staff::update(conn, &scope, &st.keys, &pid, &input, &today_s, now).await?;
-                let mobile_before = st
-                    .keys
-                    .open(
-                        staff::MOBILE_FIELD,
-                        before.mobile_sealed.as_deref().unwrap_or(""),
-                    )
-                    .ok();
-                Ok(Done {
-                    changes: changes(
-                        Some(&before),
-                        &input,
-                        input.id_number != current,
-                        input.mobile != mobile_before,
-                    ),
-                    entity_id: pid,
-                    region: Some(before.region_code),
-                })
+    let pid = s.id.clone();
+    let failed = audited(state, ctx, "staff", "update", move |conn, scope, _| {
+        Box::pin(async move {
+            let before = staff::update(conn, &scope, &st.keys, &pid, &input, &today_s, now).await?;
+            let mobile_before = st
+                .keys
+                .open(
+                    staff::MOBILE_FIELD,
+                    before.mobile_sealed.as_deref().unwrap_or(""),
+                )
+                .ok();
+            Ok(Done {
+                changes: changes(
+                    Some(&before),
+                    &input,
+                    input.id_number != current,
+                    input.mobile != mobile_before,
+                ),
+                entity_id: pid,
+                region: Some(before.region_code),
             })
-        },
-        |e| form_page(&state, &ctx, Some(s), clear_id(f), vec![e]),
-    )
-    .await
+        })
+    })
+    .await?;
+    Ok(failed.map_or(Ok(()), |e| Err(vec![e])))
 }

@@ -5,7 +5,8 @@ use askama::Template;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
 use serde::Serialize;
 use shegong_domain::text::DateKind;
 use shegong_domain::workforce::{format_hours, parse_hours};
@@ -21,7 +22,7 @@ use crate::http::auth::reader;
 use crate::http::error::WebResult;
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::http::write::{Done, Work, record_action, writer};
+use crate::http::write::{Done, Work, audited_id, writer};
 use crate::ui::forms::{Check, FormData, today};
 use crate::ui::i18n::Tr;
 use crate::ui::list::NoticeQuery;
@@ -137,26 +138,84 @@ pub async fn supervision_page(
     supervision_render(&state, &ctx, q.notice.as_deref(), None).await
 }
 
-/// One small write on the supervision page, audited as the creation of `entity`; a field error
-/// re-renders the page.
-async fn supervision_write<F>(
+/// One small write of supervision (page or API), audited as the creation of `entity`: the new
+/// record's id, or the field error (nothing written).
+async fn supervision_save<F>(
     state: &AppState,
     ctx: &Ctx,
     entity: &'static str,
     work: F,
-) -> WebResult<Response>
+) -> WebResult<Result<String, FieldError>>
 where
     F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> Work<'c>,
 {
-    record_action(
-        state,
-        ctx,
-        entity,
-        "create",
-        "/supervision".to_owned(),
-        work,
-        |e| supervision_render(state, ctx, None, Some(e)),
-    )
+    audited_id(state, ctx, entity, "create", work).await
+}
+
+/// The page's answer to a write: back to the page with a notice, or the page with the error.
+async fn answer(
+    state: &AppState,
+    ctx: &Ctx,
+    saved: WebResult<Result<String, FieldError>>,
+) -> WebResult<Response> {
+    match saved? {
+        Ok(_) => Ok(Redirect::to("/supervision?notice=notice.saved").into_response()),
+        Err(e) => supervision_render(state, ctx, None, Some(e)).await,
+    }
+}
+
+/// A new supervisor–supervisee pair, checked.
+pub(super) struct PairInput {
+    supervisor: String,
+    supervisee: String,
+    account: Option<String>,
+    from: NaiveDate,
+}
+
+/// The pair form's fields (`supervisor`, `supervisee`, `supervisor_account`, `from_date`).
+pub(super) fn parse_pair(f: &FormData, now: i64) -> Result<PairInput, Vec<FieldError>> {
+    // The supervisor's own account (optional): they then see this pair's records wherever the
+    // supervisee works.
+    let account = Some(f.get("supervisor_account").trim().to_owned()).filter(|s| !s.is_empty());
+    // A pair starts today unless the form names another day (a planned start may lie ahead).
+    let mut c = Check::default();
+    let from = match f.get("from_date").trim() {
+        "" => Some(today_date(now)),
+        v => as_date(&c.date_of("from_date", v, DateKind::Plan, today_date(now))),
+    };
+    c.finish()?;
+    let from = from.ok_or_else(|| vec![FieldError::new("from_date", "date.invalid")])?;
+    Ok(PairInput {
+        supervisor: f.get("supervisor").to_owned(),
+        supervisee: f.get("supervisee").to_owned(),
+        account,
+        from,
+    })
+}
+
+/// Pair a supervisor with a supervisee (managers and supervisors arrange supervision).
+pub(super) async fn save_pair(
+    state: &AppState,
+    ctx: &Ctx,
+    p: PairInput,
+) -> WebResult<Result<String, FieldError>> {
+    ctx.user()?.require(Permission::ArrangeSupervision)?;
+    let now = state.now();
+    supervision_save(state, ctx, "supervision_pair", move |conn, scope, _| {
+        Box::pin(async move {
+            let (a, b, account) = (&p.supervisor, &p.supervisee, p.account.as_deref());
+            let id = supervision::add_pair_for(conn, &scope, a, b, account, p.from, now).await?;
+            Ok(Done {
+                entity_id: id,
+                region: None,
+                changes: vec![
+                    Change::new("supervisor", None::<String>, Some(a)),
+                    Change::new("supervisee", None::<String>, Some(b)),
+                    Change::new("supervisor_account", None::<String>, p.account.clone()),
+                ],
+            })
+        })
+    })
     .await
 }
 
@@ -167,37 +226,60 @@ pub async fn add_pair(
 ) -> WebResult<Response> {
     // Supervision is set up by managers and supervisors, not by the supervisee's peers.
     ctx.user()?.require(Permission::ArrangeSupervision)?;
-    let (a, b, now) = (
-        f.get("supervisor").to_owned(),
-        f.get("supervisee").to_owned(),
-        state.now(),
-    );
-    // The supervisor's own account (optional): they then see this pair's records wherever the
-    // supervisee works.
-    let account = Some(f.get("supervisor_account").trim().to_owned()).filter(|s| !s.is_empty());
-    // A pair starts today unless the form names another day (a planned start may lie ahead).
+    let input = match parse_pair(&f, state.now()) {
+        Ok(i) => i,
+        Err(e) => return supervision_render(&state, &ctx, None, e.into_iter().next()).await,
+    };
+    let saved = save_pair(&state, &ctx, input).await;
+    answer(&state, &ctx, saved).await
+}
+
+/// A supervision session, checked.
+pub(super) struct SessionInput {
+    held_on: String,
+    hours: i64,
+    topics: String,
+}
+
+/// The session form's fields (`held_on`, `hours`, `topics`).
+pub(super) fn parse_session(f: &FormData) -> Result<SessionInput, Vec<FieldError>> {
     let mut c = Check::default();
-    let from = match f.get("from_date").trim() {
-        "" => Some(today_date(now)),
-        v => as_date(&c.date_of("from_date", v, DateKind::Plan, today_date(now))),
-    };
-    if let Err(e) = c.finish() {
-        return supervision_render(&state, &ctx, None, e.into_iter().next()).await;
-    }
-    let Some(from) = from else {
-        return supervision_render(&state, &ctx, None, None).await;
-    };
-    supervision_write(&state, &ctx, "supervision_pair", move |conn, scope, _| {
+    let held_on = c.date("held_on", f.get("held_on"));
+    let hours = c.take(parse_hours("hours", f.get("hours")));
+    let topics = c.text("topics", f.get("topics"), 500);
+    c.finish()?;
+    let hours = hours.ok_or_else(|| vec![FieldError::new("hours", "form.required")])?;
+    Ok(SessionInput {
+        held_on,
+        hours,
+        topics,
+    })
+}
+
+/// Record a session of pair `pair` (as the caller: a supervisor records their own pairs').
+pub(super) async fn save_session(
+    state: &AppState,
+    ctx: &Ctx,
+    pair: String,
+    s: SessionInput,
+) -> WebResult<Result<String, FieldError>> {
+    let now = state.now();
+    let me = writer(ctx)?.user.id.clone();
+    supervision_save(state, ctx, "supervision_session", move |conn, scope, by| {
         Box::pin(async move {
-            let id = supervision::add_pair_for(conn, &scope, &a, &b, account.as_deref(), from, now)
-                .await?;
+            let new = NewSession {
+                held_on: &s.held_on,
+                hours_tenths: s.hours,
+                topics: &s.topics,
+            };
+            let id =
+                supervision::add_session_as(conn, &scope, Some(&me), &pair, &new, &by, now).await?;
             Ok(Done {
                 entity_id: id,
                 region: None,
                 changes: vec![
-                    Change::new("supervisor", None::<String>, Some(&a)),
-                    Change::new("supervisee", None::<String>, Some(&b)),
-                    Change::new("supervisor_account", None::<String>, account.clone()),
+                    Change::new("pair", None::<String>, Some(&pair)),
+                    Change::new("hours", None::<String>, Some(format_hours(s.hours))),
                 ],
             })
         })
@@ -211,49 +293,64 @@ pub async fn add_session(
     Path(pair): Path<String>,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
-    let mut c = Check::default();
-    let held_on = c.date("held_on", f.get("held_on"));
-    let hours = c.take(parse_hours("hours", f.get("hours")));
-    let topics = c.text("topics", f.get("topics"), 500);
-    if let Err(e) = c.finish() {
-        return supervision_render(&state, &ctx, None, e.into_iter().next()).await;
-    }
-    let Some(hours) = hours else {
-        return supervision_render(&state, &ctx, None, None).await;
+    let input = match parse_session(&f) {
+        Ok(i) => i,
+        Err(e) => return supervision_render(&state, &ctx, None, e.into_iter().next()).await,
     };
+    let saved = save_session(&state, &ctx, pair, input).await;
+    answer(&state, &ctx, saved).await
+}
+
+/// A 三区计划 team, checked.
+pub(super) struct TeamInput {
+    region: String,
+    name: String,
+    sending: String,
+    starts: String,
+    ends: String,
+}
+
+/// The team form's fields (`region`, `name`, `sending`, `starts_on`, `ends_on`).
+pub(super) fn parse_team(f: &FormData) -> Result<TeamInput, Vec<FieldError>> {
+    let mut c = Check::default();
+    let starts = c.date("starts_on", f.get("starts_on"));
+    let ends = c.date("ends_on", f.get("ends_on"));
+    c.finish()?;
+    Ok(TeamInput {
+        region: f.get("region").to_owned(),
+        name: f.get("name").to_owned(),
+        sending: f.get("sending").to_owned(),
+        starts,
+        ends,
+    })
+}
+
+pub(super) async fn save_team(
+    state: &AppState,
+    ctx: &Ctx,
+    t: TeamInput,
+) -> WebResult<Result<String, FieldError>> {
     let now = state.now();
-    let me = writer(&ctx)?.user.id.clone();
-    supervision_write(
-        &state,
-        &ctx,
-        "supervision_session",
-        move |conn, scope, by| {
-            Box::pin(async move {
-                let id = supervision::add_session_as(
-                    conn,
-                    &scope,
-                    Some(&me),
-                    &pair,
-                    &NewSession {
-                        held_on: &held_on,
-                        hours_tenths: hours,
-                        topics: &topics,
-                    },
-                    &by,
-                    now,
-                )
-                .await?;
-                Ok(Done {
-                    entity_id: id,
-                    region: None,
-                    changes: vec![
-                        Change::new("pair", None::<String>, Some(&pair)),
-                        Change::new("hours", None::<String>, Some(format_hours(hours))),
-                    ],
-                })
+    supervision_save(state, ctx, "sanqu_team", move |conn, scope, _| {
+        Box::pin(async move {
+            let new = NewTeam {
+                region: &t.region,
+                name: &t.name,
+                sending: &t.sending,
+                starts: &t.starts,
+                ends: &t.ends,
+            };
+            let id = supervision::add_team(conn, &scope, &new, now).await?;
+            Ok(Done {
+                entity_id: id,
+                region: None,
+                changes: vec![
+                    Change::new("name", None::<String>, Some(&t.name)),
+                    Change::new("host_county", None::<String>, Some(&t.region)),
+                ],
             })
-        },
-    )
+        })
+    })
     .await
 }
 
@@ -262,39 +359,31 @@ pub async fn add_team(
     ctx: Ctx,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
-    let mut c = Check::default();
-    let starts = c.date("starts_on", f.get("starts_on"));
-    let ends = c.date("ends_on", f.get("ends_on"));
-    if let Err(e) = c.finish() {
-        return supervision_render(&state, &ctx, None, e.into_iter().next()).await;
-    }
-    let (region, name, sending, now) = (
-        f.get("region").to_owned(),
-        f.get("name").to_owned(),
-        f.get("sending").to_owned(),
-        state.now(),
-    );
-    supervision_write(&state, &ctx, "sanqu_team", move |conn, scope, _| {
+    let input = match parse_team(&f) {
+        Ok(i) => i,
+        Err(e) => return supervision_render(&state, &ctx, None, e.into_iter().next()).await,
+    };
+    let saved = save_team(&state, &ctx, input).await;
+    answer(&state, &ctx, saved).await
+}
+
+/// Add staff member `person` to team `team` (`dispatched`: sent from outside the county).
+pub(super) async fn save_member(
+    state: &AppState,
+    ctx: &Ctx,
+    team: String,
+    person: String,
+    dispatched: bool,
+) -> WebResult<Result<String, FieldError>> {
+    supervision_save(state, ctx, "sanqu_member", move |conn, scope, _| {
         Box::pin(async move {
-            let id = supervision::add_team(
-                conn,
-                &scope,
-                &NewTeam {
-                    region: &region,
-                    name: &name,
-                    sending: &sending,
-                    starts: &starts,
-                    ends: &ends,
-                },
-                now,
-            )
-            .await?;
+            supervision::add_member(conn, &scope, &team, &person, dispatched).await?;
             Ok(Done {
-                entity_id: id,
+                entity_id: team.clone(),
                 region: None,
                 changes: vec![
-                    Change::new("name", None::<String>, Some(&name)),
-                    Change::new("host_county", None::<String>, Some(&region)),
+                    Change::new("member", None::<String>, Some(&person)),
+                    Change::new("dispatched", None::<bool>, Some(dispatched)),
                 ],
             })
         })
@@ -309,20 +398,8 @@ pub async fn add_member(
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
     let (person, dispatched) = (f.get("staff").to_owned(), f.get("dispatched") == "1");
-    supervision_write(&state, &ctx, "sanqu_member", move |conn, scope, _| {
-        Box::pin(async move {
-            supervision::add_member(conn, &scope, &team, &person, dispatched).await?;
-            Ok(Done {
-                entity_id: team.clone(),
-                region: None,
-                changes: vec![
-                    Change::new("member", None::<String>, Some(&person)),
-                    Change::new("dispatched", None::<bool>, Some(dispatched)),
-                ],
-            })
-        })
-    })
-    .await
+    let saved = save_member(&state, &ctx, team, person, dispatched).await;
+    answer(&state, &ctx, saved).await
 }
 
 #[derive(Serialize, ToSchema)]

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use shegong_domain::FieldError;
@@ -20,9 +20,9 @@ use crate::http::auth::Ctx;
 use crate::http::auth::reader;
 use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
-use crate::http::write::{Done, audited, writer};
+use crate::http::write::writer;
 use crate::ui::forms::{Check, FormData};
-use crate::workforce::staff::{as_date, detail, person_action, today_date};
+use crate::workforce::staff::{as_date, detail, person_change, today_date};
 
 /// Continuing education in the current 3-year cycle of a person's highest certificate: (cycle
 /// start, cycle end, hours done, hours required, whether they are met).
@@ -77,6 +77,68 @@ pub(super) async fn of_person(
     )
 }
 
+/// A training as its form gives it, checked.
+pub(super) struct TrainingInput {
+    course: String,
+    provider: String,
+    hours: i64,
+    held_on: NaiveDate,
+}
+
+/// The training form's fields (`course`, `provider`, `hours`, `held_on`), checked: the page's and
+/// `POST /api/v1/staff/{id}/trainings`' one set of rules.
+pub(super) fn parse_training(f: &FormData, now: i64) -> Result<TrainingInput, Vec<FieldError>> {
+    let mut c = Check::default();
+    let course = c.text("course", f.get("course"), 100);
+    let provider = c.opt_text("provider", f.get("provider"), 100);
+    let hours = c.take(parse_hours("hours", f.get("hours")));
+    let held_on = as_date(&c.date_of("held_on", f.get("held_on"), DateKind::Past, today_date(now)));
+    c.finish()?;
+    // Missing only after `take` or `date_of` recorded an error, which `finish` has returned.
+    let (Some(hours), Some(held_on)) = (hours, held_on) else {
+        return Err(vec![FieldError::new("held_on", "date.invalid")]);
+    };
+    Ok(TrainingInput {
+        course,
+        provider,
+        hours,
+        held_on,
+    })
+}
+
+/// Record a training of person `id`, audited (page and API).
+pub(super) async fn save_training(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    input: TrainingInput,
+) -> WebResult<Option<FieldError>> {
+    let (sid, now) = (id.to_owned(), state.now());
+    person_change(state, ctx, id, "training", move |conn, scope, by| {
+        Box::pin(async move {
+            store::add_training(
+                conn,
+                &scope,
+                &sid,
+                &NewTraining {
+                    course: &input.course,
+                    provider: &input.provider,
+                    hours_tenths: input.hours,
+                    held_on: input.held_on,
+                },
+                &by,
+                now,
+            )
+            .await?;
+            Ok(vec![
+                Change::new("training", None::<String>, Some(&input.course)),
+                Change::new("hours", None::<String>, Some(format_hours(input.hours))),
+            ])
+        })
+    })
+    .await
+}
+
 pub async fn add_training(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -84,47 +146,16 @@ pub async fn add_training(
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
     writer(&ctx)?;
-    let mut c = Check::default();
-    let course = c.text("course", f.get("course"), 100);
-    let provider = c.opt_text("provider", f.get("provider"), 100);
-    let hours = c.take(parse_hours("hours", f.get("hours")));
-    let held_on = as_date(&c.date_of(
-        "held_on",
-        f.get("held_on"),
-        DateKind::Past,
-        today_date(state.now()),
-    ));
-    if let Err(errors) = c.finish() {
-        return detail(&state, &ctx, &id, None, None, errors.into_iter().next()).await;
-    }
-    // Missing only after `take` or `date_of` recorded an error, which `finish` has returned.
-    let (Some(hours), Some(held_on)) = (hours, held_on) else {
-        return detail(&state, &ctx, &id, None, None, None).await;
+    let input = match parse_training(&f, state.now()) {
+        Ok(i) => i,
+        Err(errors) => {
+            return detail(&state, &ctx, &id, None, None, errors.into_iter().next()).await;
+        }
     };
-    let (sid, now) = (id.clone(), state.now());
-    person_action(&state, &ctx, &id, "training", move |conn, scope, by| {
-        Box::pin(async move {
-            store::add_training(
-                conn,
-                &scope,
-                &sid,
-                &NewTraining {
-                    course: &course,
-                    provider: &provider,
-                    hours_tenths: hours,
-                    held_on,
-                },
-                &by,
-                now,
-            )
-            .await?;
-            Ok(vec![
-                Change::new("training", None::<String>, Some(&course)),
-                Change::new("hours", None::<String>, Some(format_hours(hours))),
-            ])
-        })
-    })
-    .await
+    match save_training(&state, &ctx, &id, input).await? {
+        None => Ok(Redirect::to(&format!("/staff/{id}?notice=notice.saved")).into_response()),
+        Some(e) => detail(&state, &ctx, &id, None, None, Some(e)).await,
+    }
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -191,48 +222,15 @@ pub async fn api_add_training(
     Json(b): Json<TrainingDto>,
 ) -> WebResult<Response> {
     writer(&ctx)?;
-    let hours = parse_hours("hours", &b.hours.to_string())?;
-    let mut c = Check::default();
-    // The same limits as the form's.
-    c.text("course", b.course.trim(), 100);
-    c.opt_text("provider", b.provider.trim(), 100);
-    let held_on = as_date(&c.date_of(
-        "held_on",
-        &b.held_on,
-        DateKind::Past,
-        today_date(state.now()),
-    ));
-    c.finish().map_err(WebError::Invalid)?;
-    // `date_of` recorded an error (returned above) whenever there is no date.
-    let held_on = held_on
-        .ok_or_else(|| WebError::Invalid(vec![FieldError::new("held_on", "date.invalid")]))?;
-    let now = state.now();
-    let failed = audited(&state, &ctx, "staff", "training", move |conn, scope, by| {
-        Box::pin(async move {
-            let region = staff::get(conn, &scope, &b.staff_id).await?.region_code;
-            let id = store::add_training(
-                conn,
-                &scope,
-                &b.staff_id,
-                &NewTraining {
-                    course: &b.course,
-                    provider: &b.provider,
-                    hours_tenths: hours,
-                    held_on,
-                },
-                &by,
-                now,
-            )
-            .await?;
-            Ok(Done {
-                entity_id: b.staff_id,
-                region: Some(region),
-                changes: vec![Change::new("training", None::<String>, Some(&id))],
-            })
-        })
-    })
-    .await?;
-    if let Some(e) = failed {
+    // The form's rules and audit entry (`POST /api/v1/staff/{id}/trainings` is the same).
+    let f = FormData::new(vec![
+        ("course".into(), b.course),
+        ("provider".into(), b.provider),
+        ("hours".into(), b.hours.to_string()),
+        ("held_on".into(), b.held_on),
+    ]);
+    let input = parse_training(&f, state.now()).map_err(WebError::Invalid)?;
+    if let Some(e) = save_training(&state, &ctx, &b.staff_id, input).await? {
         return Err(e.into());
     }
     Ok(StatusCode::CREATED.into_response())

@@ -9,17 +9,44 @@ use std::path::Path;
 /// Page route → the API operation(s) doing the same (`|` between several); `None`: not yet.
 const PARITY: &[(&str, Option<&str>)] = &[
     // admin
-    ("POST /admin/twofactor", None),
-    ("POST /admin/twofactor/remove", None),
-    ("POST /admin/users", None),
-    ("POST /admin/users/{id}", None),
-    ("POST /admin/users/{id}/disable", None),
-    ("POST /admin/users/{id}/enable", None),
-    ("POST /admin/users/{id}/grant-protected", None),
-    ("POST /admin/users/{id}/reset-password", None),
-    ("POST /admin/users/{id}/reset-twofactor", None),
-    ("POST /admin/users/{id}/revoke-protected", None),
-    ("POST /admin/users/{id}/unlock", None),
+    (
+        "POST /admin/twofactor",
+        Some("POST /api/v1/twofactor/required-regions"),
+    ),
+    (
+        "POST /admin/twofactor/remove",
+        Some("POST /api/v1/twofactor/required-regions/remove"),
+    ),
+    ("POST /admin/users", Some("POST /api/v1/users")),
+    ("POST /admin/users/{id}", Some("PUT /api/v1/users/{id}")),
+    (
+        "POST /admin/users/{id}/disable",
+        Some("POST /api/v1/users/{id}/disable"),
+    ),
+    (
+        "POST /admin/users/{id}/enable",
+        Some("POST /api/v1/users/{id}/enable"),
+    ),
+    (
+        "POST /admin/users/{id}/grant-protected",
+        Some("POST /api/v1/users/{id}/grant-protected"),
+    ),
+    (
+        "POST /admin/users/{id}/reset-password",
+        Some("POST /api/v1/users/{id}/reset-password"),
+    ),
+    (
+        "POST /admin/users/{id}/reset-twofactor",
+        Some("POST /api/v1/users/{id}/reset-twofactor"),
+    ),
+    (
+        "POST /admin/users/{id}/revoke-protected",
+        Some("POST /api/v1/users/{id}/revoke-protected"),
+    ),
+    (
+        "POST /admin/users/{id}/unlock",
+        Some("POST /api/v1/users/{id}/unlock"),
+    ),
     // people
     ("POST /residents", Some("POST /api/v1/residents")),
     (
@@ -44,19 +71,43 @@ const PARITY: &[(&str, Option<&str>)] = &[
     // network
     ("POST /stations", Some("POST /api/v1/stations")),
     ("POST /stations/{id}", Some("PUT /api/v1/stations/{id}")),
-    ("POST /stations/{id}/assess", None),
-    ("POST /stations/{id}/attachments", None),
-    ("POST /stations/{id}/confirm", None),
-    ("POST /stations/{id}/funding", None),
+    (
+        "POST /stations/{id}/assess",
+        Some("PUT /api/v1/stations/{id}/checklist"),
+    ),
+    (
+        "POST /stations/{id}/attachments",
+        Some("POST /api/v1/stations/{id}/attachments"),
+    ),
+    (
+        "POST /stations/{id}/confirm",
+        Some("POST /api/v1/stations/{id}/confirm"),
+    ),
+    (
+        "POST /stations/{id}/funding",
+        Some("POST /api/v1/stations/{id}/funding"),
+    ),
     (
         "POST /stations/{id}/progress",
         Some("POST /api/v1/stations/{id}/progress"),
     ),
-    ("POST /stations/{id}/services", None),
-    ("POST /construction/targets", None),
-    ("POST /indicators", None),
-    ("POST /indicators/services", None),
-    ("POST /indicators/{id}/active", None),
+    (
+        "POST /stations/{id}/services",
+        Some("PUT /api/v1/stations/{id}/services"),
+    ),
+    (
+        "POST /construction/targets",
+        Some("POST /api/v1/construction/targets"),
+    ),
+    ("POST /indicators", Some("POST /api/v1/indicators")),
+    (
+        "POST /indicators/services",
+        Some("POST /api/v1/indicators/services"),
+    ),
+    (
+        "POST /indicators/{id}/active",
+        Some("POST /api/v1/indicators/{id}/active"),
+    ),
     ("POST /orgs", Some("POST /api/v1/organizations")),
     ("POST /orgs/{id}", Some("PUT /api/v1/organizations/{id}")),
     (
@@ -93,18 +144,36 @@ const PARITY: &[(&str, Option<&str>)] = &[
     ),
     // workforce
     ("POST /staff", Some("POST /api/v1/staff")),
-    ("POST /staff/{id}", None),
-    ("POST /staff/{id}/certificates", None),
+    ("POST /staff/{id}", Some("PUT /api/v1/staff/{id}")),
+    (
+        "POST /staff/{id}/certificates",
+        Some("POST /api/v1/staff/{id}/certificates"),
+    ),
     (
         "POST /staff/{id}/reveal",
         Some("POST /api/v1/staff/{id}/reveal"),
     ),
-    ("POST /staff/{id}/trainings", None),
-    ("POST /supervision/pairs", None),
-    ("POST /supervision/pairs/{id}/sessions", None),
-    ("POST /supervision/teams", None),
-    ("POST /supervision/teams/{id}/members", None),
-    ("POST /workforce/rule", None),
+    (
+        "POST /staff/{id}/trainings",
+        Some("POST /api/v1/staff/{id}/trainings|POST /api/v1/trainings"),
+    ),
+    (
+        "POST /supervision/pairs",
+        Some("POST /api/v1/supervision/pairs"),
+    ),
+    (
+        "POST /supervision/pairs/{id}/sessions",
+        Some("POST /api/v1/supervision/pairs/{id}/sessions"),
+    ),
+    (
+        "POST /supervision/teams",
+        Some("POST /api/v1/supervision/teams"),
+    ),
+    (
+        "POST /supervision/teams/{id}/members",
+        Some("POST /api/v1/supervision/teams/{id}/members"),
+    ),
+    ("POST /workforce/rule", Some("PUT /api/v1/workforce/rule")),
     // volunteers
     ("POST /volunteers", Some("POST /api/v1/volunteers")),
     (

@@ -104,8 +104,15 @@ struct Fixtures {
 fn id_kind(path: &str) -> Option<&'static str> {
     let seg = path.trim_start_matches("/api/v1/");
     Some(match seg.split('/').next().unwrap_or("") {
+        // A station of its own to confirm (once): the others keep reporting progress.
+        "stations" if seg.ends_with("/confirm") => "station_building",
         "stations" => "station",
         "inspections" => "inspection",
+        "users" => "account",
+        "supervision" if seg.starts_with("supervision/pairs/") => "sv_pair",
+        "supervision" if seg.starts_with("supervision/teams/") => "sv_team",
+        // Items of their own to switch on and off: the checklist's stay active.
+        "indicators" => "indicator_toggle",
         // Rectifications to move along their flow apart from those read and given evidence.
         "rectifications" if seg.ends_with("/advance") => "rect_moving",
         "rectifications" => "rect_open",
@@ -171,6 +178,10 @@ impl Fixtures {
             "item_id" => "indicator_item",
             "other" | "linked_org_id" => "linked_org",
             "staff_id" => "staff",
+            "supervisor" | "supervisee" | "staff" if path.starts_with("/api/v1/supervision") => {
+                "sv_staff"
+            }
+            "supervisor_account" => "supervisor",
             "scheme_id" => "tb_scheme",
             "to_account_id" => "tb_account",
             "source_id" => "service",
@@ -1600,6 +1611,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     ids.insert("org", vec![org]);
     inspection_fixtures(app, &station, &mut ids).await;
     ids.insert("indicator_item", checklist_items(api, &station).await);
+    workforce_fixtures(app, api, &station, &mut ids).await;
     ids.insert("station", vec![station]);
     import_batches(api, &mut ids).await;
     ids.insert("staff", vec![staff]);
@@ -1618,6 +1630,66 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
             .to_vec(),
     );
     Fixtures { ids }
+}
+
+/// Issue 19 item 5's operations: a planned station to confirm, checklist items to switch on and
+/// off, staff of the station for supervision (with a pair and a 三区计划 team), and accounts of
+/// the township to administer.
+async fn workforce_fixtures(
+    app: &TestApp,
+    api: &mut Client,
+    station: &str,
+    ids: &mut BTreeMap<&'static str, Vec<String>>,
+) {
+    let building = create(
+        api,
+        "/api/v1/stations",
+        json!({"tier": "township_station", "region_code": "430203002", "name": "庆云街道社工站",
+               "mode": "direct", "status": "planned", "status_since": "2024-01-01"}),
+    )
+    .await;
+    ids.insert("station_building", vec![building]);
+    let mut items = Vec::new();
+    for name in ["开放时间公示", "服务台账"] {
+        let body = json!({"category": "rules", "name": name, "evidence": "none", "weight": 1});
+        items.push(create(api, "/api/v1/indicators", body).await);
+    }
+    ids.insert("indicator_toggle", items);
+    let mut people = Vec::new();
+    for (name, seq) in [
+        ("督导甲", 301),
+        ("社工乙", 302),
+        ("社工丙", 303),
+        ("社工丁", 304),
+    ] {
+        let body = json!({"name": name, "id_type": "resident_id",
+                          "id_number": resident_id("430203", "19880808", seq), "role": "frontline",
+                          "employment_mode": "direct", "station_id": station,
+                          "joined_on": "2020-01-01"});
+        people.push(create(api, "/api/v1/staff", body).await);
+    }
+    let (a, b) = (people[0].clone(), people[1].clone());
+    let pair = create(
+        api,
+        "/api/v1/supervision/pairs",
+        json!({"supervisor": a, "supervisee": b}),
+    )
+    .await;
+    let team = create(
+        api,
+        "/api/v1/supervision/teams",
+        json!({"region": "430203", "name": "三区计划服务队", "starts_on": "2024-01-01",
+               "ends_on": "2026-12-31"}),
+    )
+    .await;
+    ids.insert("sv_staff", people);
+    ids.insert("sv_pair", vec![pair]);
+    ids.insert("sv_team", vec![team]);
+    let mut accounts = Vec::new();
+    for name in ["fuzz_account_a", "fuzz_account_b", "fuzz_account_c"] {
+        accounts.push(app.user(name, Role::SocialWorker, "430203001", false).await);
+    }
+    ids.insert("account", accounts);
 }
 
 /// A staged staff list and a staged organisation list (see `hint`).
@@ -1957,6 +2029,11 @@ async fn report_fixtures(api: &mut Client, all: &mut BTreeMap<&'static str, Vec<
     );
 }
 
+/// Operations only a security administrator may call (second factors).
+fn security_op(path: &str) -> bool {
+    path.ends_with("/reset-twofactor") || path.starts_with("/api/v1/twofactor/")
+}
+
 /// FNV-1a: a fixed hash of an operation's name (std's hashers may change between releases).
 fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
@@ -1979,6 +2056,8 @@ app_test!(every_operation_answers_as_documented_under_fuzzing, |app| {
     let doc = serde_json::to_value(shegong_web::http::api::document()).unwrap();
     let (mut api, user_id) = api_client(&app, Role::CivilAffairsAdmin, "430203").await;
     let fx = fixtures(&app, &mut api, user_id).await;
+    // Second factors are a security administrator's: those operations run as one.
+    let (mut security, _) = api_client(&app, Role::SecurityAdmin, "430203").await;
     let mut anon = app.client();
     let mut g = Gen {
         doc: &doc,
@@ -2016,6 +2095,8 @@ app_test!(every_operation_answers_as_documented_under_fuzzing, |app| {
                 let call = build(&mut g, &m, path, op, hostile);
                 let res = if anonymous {
                     send(&mut anon, &call).await
+                } else if security_op(path) {
+                    send(&mut security, &call).await
                 } else {
                     send(&mut api, &call).await
                 };
