@@ -31,6 +31,7 @@ mod maps;
 mod matching;
 mod notifications;
 mod people;
+mod people_api;
 mod people_scope;
 mod projects;
 mod public_purchase;
