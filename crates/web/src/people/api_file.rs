@@ -77,10 +77,11 @@ fn disability_grades() -> utoipa::openapi::schema::Object {
     codes(DisabilityGrade::ALL, DisabilityGrade::as_str)
 }
 
-/// Edit a resident's file, as its edit form does. Sealed values (identity number, phone,
-/// address, guardian phone) left out keep their stored values; `protected` left out keeps the
-/// file's flag. A file the caller can no longer open once saved (made protected, without the
-/// grant) answers with where it is, as registering does.
+/// Edit a resident's file, as its edit form does: the body replaces the file (a station or
+/// worker left out is unassigned, as a form sent with the field empty), except that sealed
+/// values (identity number, phone, address, guardian phone) left out keep their stored values
+/// and `protected` left out keeps the file's flag. A file the caller can no longer open once
+/// saved (made protected, without the grant) answers with where it is, as registering does.
 #[utoipa::path(put, path = "/api/v1/residents/{id}", tag = "people", request_body = ResidentBody,
     responses((status = 200, body = ResidentCreated), (status = 404, description = "Unknown or outside the caller's scope"),
         (status = 422, description = "Invalid fields, each named")))]

@@ -189,6 +189,62 @@ app_test!(a_file_is_edited_and_its_status_and_tier_set_by_api, |app| {
     assert_eq!(audits(&app, "resident", "set_status", &id).await, 1);
 });
 
+// A protected file edited without `protected` stays protected, as the edit form (which shows
+// the flag) keeps it.
+app_test!(an_edit_by_api_keeps_the_protection_it_leaves_out, |app| {
+    let mut worker = app.login_as(Role::SocialWorker, TOWN).await;
+    let me = worker.get("/api/v1/me").await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut body = resident("陈小花", "1990-05-05");
+    body["protected"] = json!(true);
+    body["worker_user_id"] = json!(me);
+    let id = register(&mut worker, body).await;
+    let flag = || async {
+        let mut c = app.state.db.read().await.unwrap();
+        Sql::new("SELECT protected FROM residents WHERE id = ")
+            .bind(id.as_str())
+            .fetch_i64(&mut c)
+            .await
+            .unwrap()
+    };
+    assert_eq!(flag().await, 1);
+    let mut edit = resident("陈晓花", "1990-05-05");
+    edit["worker_user_id"] = json!(me);
+    let res = send_json(
+        &mut worker,
+        Method::PUT,
+        &format!("/api/v1/residents/{id}"),
+        edit.clone(),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.json()["name"], "陈晓花");
+    assert_eq!(flag().await, 1);
+    edit["protected"] = json!(false);
+    let res = send_json(
+        &mut worker,
+        Method::PUT,
+        &format!("/api/v1/residents/{id}"),
+        edit,
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(flag().await, 0);
+    // Another township's worker does not find it.
+    let mut other = app.login_as(Role::SocialWorker, "430202002").await;
+    found_not(
+        &send_json(
+            &mut other,
+            Method::PUT,
+            &format!("/api/v1/residents/{id}"),
+            resident("陈花", "1990-05-05"),
+        )
+        .await,
+    );
+});
+
 app_test!(households_memberships_and_merges_by_api, |app| {
     let mut admin = app.login_as(Role::CivilAffairsAdmin, COUNTY).await;
     let mut stranger = app.login_as(Role::CivilAffairsAdmin, OTHER_COUNTY).await;
