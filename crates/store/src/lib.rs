@@ -24,6 +24,7 @@ pub mod network;
 pub mod notify;
 pub mod people;
 pub mod purchase;
+pub mod replay;
 pub mod reports;
 pub mod reseal;
 pub mod server_lock;

@@ -80,6 +80,11 @@ sealed_columns![
         "secret_sealed",
         crate::admin::twofactor::SECRET_FIELD
     ),
+    (
+        "api_replays",
+        "response_sealed",
+        crate::replay::RESPONSE_FIELD
+    ),
 ];
 
 /// Re-seal every value made by an older key. Returns how many values were rewritten.

@@ -49,7 +49,7 @@ use tower_http::trace::TraceLayer;
 
 pub use config::Config;
 pub use http::state::{AppState, Clock, system_clock};
-use http::{api, assets, auth, csrf, input, metrics, ops, render};
+use http::{api, assets, auth, csrf, input, metrics, ops, render, replay};
 
 /// The capability areas, in menu order. A new area is one more line here.
 pub const AREAS: &[http::area::Area] = &[
@@ -91,7 +91,9 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(state.config.body_limit))
         // Innermost first: the input guard and CSRF run after the context exists (so an API
         // request without credentials is refused first) and before any handler; their errors
-        // are rendered by `render_errors`.
+        // are rendered by `render_errors`. An API write with an Idempotency-Key is answered
+        // once (`replay`), after every check a retry must pass again.
+        .layer(from_fn_with_state(state.clone(), replay::remember))
         .layer(from_fn_with_state(state.clone(), csrf::protect))
         // Size and control characters, checked before the CSRF check reads a form body.
         .layer(from_fn_with_state(state.clone(), input::guard))
@@ -290,7 +292,8 @@ async fn fold_statistics(state: AppState, mut stop: tokio::sync::watch::Receiver
     }
 }
 
-/// Hourly: end idle sessions; apply audit retention; fold the count of resident writes.
+/// Hourly: end idle sessions; apply audit retention; fold the count of resident writes; forget
+/// expired idempotency keys.
 async fn housekeeping(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
         let now = state.now();
@@ -301,6 +304,7 @@ async fn housekeeping(state: AppState, mut stop: tokio::sync::watch::Receiver<bo
             let removed = store_audit::purge_before(&mut tx, state.db.backend(), cutoff).await?;
             shegong_store::import::lookups::fold_resident_writes(&mut tx, state.db.backend())
                 .await?;
+            shegong_store::replay::purge(&mut tx, now).await?;
             // Each unit's statistical reports for the period just ended, as drafts to fill.
             let opened = shegong_store::reports::open_ended(
                 &mut tx,

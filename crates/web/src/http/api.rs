@@ -183,6 +183,9 @@ impl Modify for Truth {
             for (path, item) in paths.iter_mut() {
                 for method in METHODS {
                     if let Some(op) = item.get_mut(method) {
+                        if method != "get" {
+                            add_idempotency_key(op);
+                        }
                         constrain_params(path, op);
                         add_error_responses(path, op);
                     }
@@ -228,6 +231,37 @@ fn add_problem_schema(doc: &mut Value) {
             "message": {"type": "string"}
         }
     }));
+}
+
+/// Every write takes an `Idempotency-Key` (`http::replay`).
+fn add_idempotency_key(op: &mut Value) {
+    let params = &mut op["parameters"];
+    if !params.is_array() {
+        *params = json!([]);
+    }
+    if let Some(list) = params.as_array_mut()
+        && !list.iter().any(|p| p["name"] == "Idempotency-Key")
+    {
+        list.push(json!({
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": false,
+            "description": "Makes a retry safe: the first successful answer to this request is kept for 24 hours \
+                            and sent again (header `Idempotent-Replayed: true`) to a retry with the same key, \
+                            method, path and body, instead of writing twice. The same key on a different \
+                            request answers 422 on `idempotency_key`.",
+            "schema": {"type": "string"}
+        }));
+    }
+    if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+        responses.entry("409").or_insert_with(|| {
+            json!({
+                "description": "A request with the same `Idempotency-Key` is still being processed (code \
+                                `idempotency.in_progress`).",
+                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+            })
+        });
+    }
 }
 
 fn add_error_responses(path: &str, op: &mut Value) {
@@ -466,6 +500,9 @@ fn workforce_schema_rules() -> Vec<SchemaRule> {
         ("StaffBody", "region_code", region()),
         ("StaffBody", "joined_on", date()),
         ("RevealBody", "reason", text(2, 200)),
+        ("VolunteerRevealBody", "reason", text(2, 200)),
+        ("UploadBody", "filename", text(1, 255)),
+        ("CommitBody", "mode", codes(["valid", "all"])),
         // `staff::add_training` (store): 1–2000 tenths of an hour.
         (
             "TrainingDto",

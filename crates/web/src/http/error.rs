@@ -26,6 +26,9 @@ pub enum WebError {
     TooLarge,
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The request collides with one still in progress: 409 with this message key as its code.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     /// Not an error: the request is answered by a 303 to this address (a list page asked for a
     /// page past its last one goes to the last page).
     #[error("see other")]
@@ -82,6 +85,7 @@ impl WebError {
             WebError::MethodNotAllowed => {
                 (StatusCode::METHOD_NOT_ALLOWED, "error.method_not_allowed")
             }
+            WebError::Conflict(code) => (StatusCode::CONFLICT, *code),
             WebError::SeeOther(_) => (StatusCode::SEE_OTHER, "error.see_other"),
             WebError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "error.internal"),
         };

@@ -1,5 +1,5 @@
 //! What every request goes through: the signed-in context and sessions, CSRF and input checks,
-//! errors, rendering of the page shell, metrics, embedded assets, health checks, the audited
+//! repeat-safe API writes, errors, rendering of the page shell, metrics, embedded assets, health checks, the audited
 //! write helper and the OpenAPI document.
 
 pub mod api;
@@ -12,5 +12,6 @@ pub mod input;
 pub mod metrics;
 pub mod ops;
 pub mod render;
+pub mod replay;
 pub mod state;
 pub mod write;

@@ -217,6 +217,49 @@ pub struct ProblemField {
     pub message: String,
 }
 
+/// An API problem about one field whose message carries values the message key alone cannot
+/// (an upload's limit and what was found).
+pub fn field_problem(
+    ctx: &Ctx,
+    status: StatusCode,
+    field: &str,
+    code: &str,
+    message: String,
+) -> Response {
+    let kind = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "error.too_large"
+    } else {
+        "error.invalid"
+    };
+    problem(
+        status,
+        Problem {
+            code: kind.trim_start_matches("error.").to_owned(),
+            status: status.as_u16(),
+            title: ctx.tr().get(kind).to_owned(),
+            errors: vec![ProblemField {
+                field: field.to_owned(),
+                code: code.to_owned(),
+                message,
+            }],
+            request_id: ctx.request_id.clone(),
+        },
+    )
+}
+
+fn problem(status: StatusCode, body: Problem) -> Response {
+    let mut res = (status, axum::Json(body)).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    if status == StatusCode::UNAUTHORIZED {
+        res.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    res
+}
+
 fn render_error(state: &AppState, ctx: &Ctx, info: &ErrorInfo) -> Response {
     let t = ctx.tr();
     if ctx.is_api {
@@ -235,16 +278,7 @@ fn render_error(state: &AppState, ctx: &Ctx, info: &ErrorInfo) -> Response {
                 .collect(),
             request_id: ctx.request_id.clone(),
         };
-        let mut res = (info.status, axum::Json(body)).into_response();
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        if info.status == StatusCode::UNAUTHORIZED {
-            res.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        return res;
+        return problem(info.status, body);
     }
     match info.status {
         StatusCode::UNAUTHORIZED => {

@@ -8,6 +8,8 @@
 //! database as it is then, in the background for big sheets (`import::jobs`). Every import and
 //! every refused upload is audited.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
@@ -34,31 +36,31 @@ use crate::ui::i18n::{Lang, Tr};
 
 type Imp = &'static dyn Importer;
 
-fn importer(ctx: &Ctx) -> WebResult<&CurrentUser> {
+pub(super) fn importer(ctx: &Ctx) -> WebResult<&CurrentUser> {
     let u = ctx.user()?;
     u.require(Permission::WriteData)?;
     Ok(u)
 }
 
 /// One column of the sheet in the mapping table.
-struct SheetColumn {
-    index: usize,
+pub(super) struct SheetColumn {
+    pub(super) index: usize,
     /// "A", "B", … as Excel names it.
-    letter: String,
-    header: String,
-    samples: String,
+    pub(super) letter: String,
+    pub(super) header: String,
+    pub(super) samples: String,
     /// The field it is imported as ("" for none).
-    field: String,
+    pub(super) field: String,
 }
 
 /// A field the sheet gives no column for, with the choices one value for all rows may take.
-struct Unset {
-    key: &'static str,
-    label: &'static str,
-    required: bool,
+pub(super) struct Unset {
+    pub(super) key: &'static str,
+    pub(super) label: &'static str,
+    pub(super) required: bool,
     /// (code, label); empty when the field takes no default.
-    choices: Vec<(&'static str, &'static str)>,
-    chosen: String,
+    pub(super) choices: Vec<(&'static str, &'static str)>,
+    pub(super) chosen: String,
 }
 
 #[derive(Template)]
@@ -262,7 +264,7 @@ fn render(ctx: &Ctx, imp: Imp, view: View) -> Response {
 
 /// The mapping table: every column of the sheet with its field and a few values; the fields no
 /// column gives; the warning about columns not imported.
-fn mapping_view(
+pub(super) fn mapping_view(
     schema: &Schema,
     masked: &[&str],
     staged: &Staged,
@@ -340,7 +342,7 @@ fn mapping_view(
 /// Lines set aside that the page lists (all are counted).
 const SHOWN_SKIPPED: usize = 500;
 
-fn skipped_view(skipped: &[Skipped], t: &Tr) -> Vec<(usize, String)> {
+pub(super) fn skipped_view(skipped: &[Skipped], t: &Tr) -> Vec<(usize, String)> {
     skipped
         .iter()
         .take(SHOWN_SKIPPED)
@@ -438,7 +440,7 @@ async fn read_file(mut form: Multipart) -> Result<(String, Vec<u8>), (String, Fi
 }
 
 /// A refused upload is audited too: who, which file, why.
-async fn audit_refused(
+pub(super) async fn audit_refused(
     state: &AppState,
     ctx: &Ctx,
     imp: Imp,
@@ -481,18 +483,46 @@ async fn upload(state: AppState, ctx: Ctx, imp: Imp, form: Multipart) -> WebResu
             return Ok(render(&ctx, imp, view));
         }
     };
-    let schema = imp.schema();
-    let stored = match stage::parse(schema, bytes, &state.config.import).await {
+    match receive(&state, &ctx, &u, imp, &filename, bytes).await? {
+        // Post/Redirect/Get: reloading the preview does not upload again.
+        Ok(batch) => {
+            Ok(Redirect::to(&format!("{}/import/{batch}", imp.list_path())).into_response())
+        }
+        Err(refused) => {
+            let view = View::refused(filename, refused.message, refused.status);
+            Ok(render(&ctx, imp, view))
+        }
+    }
+}
+
+/// Why an upload was refused: the message key, the message and the status to answer with.
+pub(super) struct RefusedUpload {
+    pub code: &'static str,
+    pub message: String,
+    pub status: StatusCode,
+}
+
+/// Read a sheet once and stage what was read (a refusal is audited); the batch to preview.
+pub(super) async fn receive(
+    state: &AppState,
+    ctx: &Ctx,
+    u: &CurrentUser,
+    imp: Imp,
+    filename: &str,
+    bytes: Vec<u8>,
+) -> WebResult<Result<String, RefusedUpload>> {
+    let stored = match stage::parse(imp.schema(), bytes, &state.config.import).await {
         Ok(stored) => stored,
         Err(e) => {
-            audit_refused(&state, &ctx, imp, &filename, e.code()).await?;
-            let view = View::refused(filename, e.message(&t), e.status());
-            return Ok(render(&ctx, imp, view));
+            audit_refused(state, ctx, imp, filename, e.code()).await?;
+            return Ok(Err(RefusedUpload {
+                code: e.code(),
+                message: e.message(&ctx.tr()),
+                status: e.status(),
+            }));
         }
     };
-    let batch = stage::put(&state, &u, imp, &filename, &stored).await?;
-    // Post/Redirect/Get: reloading the preview does not upload again.
-    Ok(Redirect::to(&format!("{}/import/{batch}", imp.list_path())).into_response())
+    Ok(Ok(stage::put(state, u, imp, filename, &stored).await?))
 }
 
 fn run(state: &AppState, ctx: &Ctx, u: &CurrentUser, imp: Imp, batch: &str) -> Run {
@@ -506,58 +536,116 @@ fn run(state: &AppState, ctx: &Ctx, u: &CurrentUser, imp: Imp, batch: &str) -> R
     }
 }
 
+/// Where a staged batch is, for its page and its API operation alike.
+pub(super) enum Stage {
+    /// No such batch of this user's, or imported and forgotten.
+    Gone,
+    /// Imported: what the import did.
+    Done(Written),
+    /// A background job is checking or writing the sheet; `error`: why an earlier commit
+    /// wrote nothing.
+    Running {
+        staged: Staged,
+        progress: Arc<Progress>,
+        error: Option<String>,
+    },
+    /// The background job broke (logged); not checked again by itself, since the page would
+    /// reload into the same failure.
+    Broken(Staged),
+    Checked {
+        staged: Staged,
+        checked: Checked,
+        error: Option<String>,
+    },
+}
+
+/// The batch's stage: the outcome of its job when there is one, else its check (started in the
+/// background for big sheets).
+pub(super) async fn stage_of(
+    state: &AppState,
+    ctx: &Ctx,
+    u: &CurrentUser,
+    imp: Imp,
+    batch: &str,
+) -> WebResult<Stage> {
+    let run = run(state, ctx, u, imp, batch);
+    let Some(staged) = stage::get(state, u, imp, batch).await? else {
+        return Ok(match jobs::result(&run).await? {
+            Some(done) => Stage::Done(done),
+            None => Stage::Gone,
+        });
+    };
+    let mut error = None;
+    if let Some(p) = state.imports.get(batch) {
+        match (p.phase(), p.outcome()) {
+            (Phase::Ready, Some(Outcome::Checked(c))) if staged.mapping == c.mapping => {
+                return Ok(Stage::Checked {
+                    staged,
+                    checked: Checked::clone(&c),
+                    error: None,
+                });
+            }
+            (Phase::Checking | Phase::Writing, _) => {
+                return Ok(Stage::Running {
+                    staged,
+                    progress: p,
+                    error: None,
+                });
+            }
+            (Phase::Failed, Some(Outcome::Refused(message))) => error = Some(message),
+            (Phase::Failed, _) => return Ok(Stage::Broken(staged)),
+            _ => {}
+        }
+    }
+    if staged.raw.rows.len() > jobs::SYNC_ROWS {
+        let progress = jobs::start_check(run, staged.clone());
+        return Ok(Stage::Running {
+            staged,
+            progress,
+            error,
+        });
+    }
+    let checked = run.check(&staged).await?;
+    Ok(Stage::Checked {
+        staged,
+        checked,
+        error,
+    })
+}
+
 /// The batch's page: its preview, the progress of its job, or what its import did.
 async fn preview(state: AppState, ctx: Ctx, imp: Imp, batch: String) -> WebResult<Response> {
     let u = importer(&ctx)?.clone();
     let t = ctx.tr();
-    let run = run(&state, &ctx, &u, imp, &batch);
-    let Some(staged) = stage::get(&state, &u, imp, &batch).await? else {
-        return Ok(match jobs::result(&run).await? {
-            Some(done) => render(
-                &ctx,
-                imp,
-                View {
-                    done: Some(done),
-                    ..View::default()
-                },
-            ),
-            None => render(&ctx, imp, View::gone(&t)),
-        });
+    let view = match stage_of(&state, &ctx, &u, imp, &batch).await? {
+        Stage::Gone => View::gone(&t),
+        Stage::Done(done) => View {
+            done: Some(done),
+            ..View::default()
+        },
+        Stage::Running {
+            staged,
+            progress,
+            error,
+        } => View {
+            progress: Some(progress_view(imp.list_path(), &batch, &progress, &t)),
+            error,
+            ..View::of(&batch, staged)
+        },
+        Stage::Broken(staged) => View {
+            error: Some(t.get("import.job.broken").to_owned()),
+            ..View::of(&batch, staged)
+        },
+        Stage::Checked {
+            staged,
+            checked,
+            error,
+        } => View {
+            checked: Some(checked),
+            error,
+            ..View::of(&batch, staged)
+        },
     };
-    let job = state.imports.get(&batch);
-    let mut view = View::of(&batch, staged);
-    if let Some(p) = &job {
-        match (p.phase(), p.outcome()) {
-            (Phase::Ready, Some(Outcome::Checked(c)))
-                if view.staged.as_ref().is_some_and(|s| s.mapping == c.mapping) =>
-            {
-                view.checked = Some(Checked::clone(&c));
-                return Ok(render(&ctx, imp, view));
-            }
-            (Phase::Checking | Phase::Writing, _) => {
-                view.progress = Some(progress_view(imp.list_path(), &batch, p, &t));
-                return Ok(render(&ctx, imp, view));
-            }
-            (Phase::Failed, Some(Outcome::Refused(message))) => view.error = Some(message),
-            // Not checked again by itself: the page would reload into the same failure.
-            (Phase::Failed, _) => {
-                view.error = Some(t.get("import.job.broken").to_owned());
-                return Ok(render(&ctx, imp, view));
-            }
-            _ => {}
-        }
-    }
-    let Some(staged) = view.staged.take() else {
-        return Ok(render(&ctx, imp, View::gone(&t)));
-    };
-    if staged.raw.rows.len() > jobs::SYNC_ROWS {
-        let p = jobs::start_check(run, staged.clone());
-        view.staged = Some(staged);
-        view.progress = Some(progress_view(imp.list_path(), &batch, &p, &t));
-        return Ok(render(&ctx, imp, view));
-    }
-    view.checked = Some(run.check(&staged).await?);
-    view.staged = Some(staged);
     Ok(render(&ctx, imp, view))
 }
 
@@ -611,13 +699,9 @@ async fn act(
         return Ok(Redirect::to(&here).into_response());
     }
     let all = f.get("mode") == "all";
-    let run = run(&state, &ctx, &u, imp, &batch);
-    if staged.raw.rows.len() > jobs::SYNC_ROWS {
-        jobs::start_commit(run, staged, all);
-        return Ok(Redirect::to(&here).into_response());
-    }
-    match run.commit(&staged, all, None, None).await? {
-        Ok(w) => Ok(Redirect::to(&format!(
+    match commit_batch(&state, &ctx, &u, imp, &batch, &staged, all).await? {
+        Commit::Background => Ok(Redirect::to(&here).into_response()),
+        Commit::Written(w) => Ok(Redirect::to(&format!(
             "{}?created={}&updated={}&unchanged={}&skipped={}",
             imp.list_path(),
             w.created,
@@ -626,7 +710,8 @@ async fn act(
             w.skipped,
         ))
         .into_response()),
-        Err(refused) => {
+        Commit::Refused(refused) => {
+            let run = run(&state, &ctx, &u, imp, &batch);
             let status = match refused {
                 Refused::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 _ => StatusCode::CONFLICT,
@@ -638,6 +723,35 @@ async fn act(
             Ok(render(&ctx, imp, view))
         }
     }
+}
+
+/// What committing a batch did.
+pub(super) enum Commit {
+    /// A big sheet: a background job writes it (`Stage::Running` follows it).
+    Background,
+    Written(Written),
+    Refused(Refused),
+}
+
+/// Commit the valid rows (`all`: only if every row is valid), in the background for big sheets.
+pub(super) async fn commit_batch(
+    state: &AppState,
+    ctx: &Ctx,
+    u: &CurrentUser,
+    imp: Imp,
+    batch: &str,
+    staged: &Staged,
+    all: bool,
+) -> WebResult<Commit> {
+    let run = run(state, ctx, u, imp, batch);
+    if staged.raw.rows.len() > jobs::SYNC_ROWS {
+        jobs::start_commit(run, staged.clone(), all);
+        return Ok(Commit::Background);
+    }
+    Ok(match run.commit(staged, all, None, None).await? {
+        Ok(w) => Commit::Written(w),
+        Err(refused) => Commit::Refused(refused),
+    })
 }
 
 /// The import routes of every area's importers under their list path: form and upload,

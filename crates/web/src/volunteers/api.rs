@@ -251,3 +251,37 @@ pub async fn api_patch(
     change(&state, &ctx, &id, parsed).await?;
     Ok(Json(load(&state, &ctx, &id).await?))
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct VolunteerRevealBody {
+    /// Why the full values are needed (2–200 characters, recorded in the audit log).
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VolunteerRevealed {
+    pub id_number: String,
+    pub mobile: String,
+}
+
+/// The full identity number and mobile of a volunteer, for a stated reason, as the volunteer's
+/// page (and the full-number certificate) reveals them: the reveal permission, the volunteer in
+/// scope, the reason recorded in the audit log.
+#[utoipa::path(post, path = "/api/v1/volunteers/{id}/reveal", tag = "volunteers", params(("id" = String, Path)),
+    request_body = VolunteerRevealBody,
+    responses((status = 200, body = VolunteerRevealed), (status = 403, description = "No reveal permission"),
+        (status = 404, description = "Unknown or outside the caller's scope"),
+        (status = 422, description = "Reason missing or too long (`reason`)")))]
+pub async fn api_reveal(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Json(body): Json<VolunteerRevealBody>,
+) -> WebResult<Json<VolunteerRevealed>> {
+    let v = super::registry::audit_reveal(&state, &ctx, &id, &body.reason).await?;
+    let open = super::input::opened(&state, &v);
+    Ok(Json(VolunteerRevealed {
+        id_number: open.id_number,
+        mobile: open.mobile,
+    }))
+}

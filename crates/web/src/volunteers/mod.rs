@@ -57,6 +57,7 @@ pub const AREA: Area = Area {
         api::api_get,
         api::api_create,
         api::api_patch,
+        api::api_reveal,
         teams::api_list,
         teams::api_get,
         teams::api_create,
@@ -102,6 +103,7 @@ fn routes() -> Router<AppState> {
         )
         .route("/volunteers/{id}/edit", get(registry::edit_form))
         .route("/volunteers/{id}/reveal", post(registry::reveal))
+        .route("/api/v1/volunteers/{id}/reveal", post(api::api_reveal))
         .route(
             "/api/v1/volunteers",
             get(api::api_list).post(api::api_create),

@@ -632,7 +632,12 @@ pub async fn detail_page(
 }
 
 /// Record who looked at the sealed values and why (the reason is required), then show them.
-async fn audit_reveal(state: &AppState, ctx: &Ctx, id: &str, reason: &str) -> WebResult<Volunteer> {
+pub(super) async fn audit_reveal(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    reason: &str,
+) -> WebResult<Volunteer> {
     ctx.user()?.require(Permission::RevealSensitive)?;
     let reason = reason.trim().to_owned();
     if !(2..=200).contains(&reason.chars().count()) {

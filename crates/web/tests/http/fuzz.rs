@@ -21,6 +21,8 @@ use serde_json::{Value, json};
 use shegong_domain::volunteers::activities::HourStep;
 use shegong_store::volunteers::hours::{self, StepInput};
 
+use base64::Engine as _;
+
 use super::*;
 
 /// Authenticated cases per operation (about half valid, half hostile).
@@ -196,6 +198,14 @@ impl Fixtures {
             "regions" => "region",
             "wish_id" => "wish",
             "beneficiary_resident_id" | "recipient_resident_id" => "resident",
+            // One staged sheet per account and registry, the last uploaded: uploads go to the
+            // stations, the staged sheet read and committed is a staff list, the one mapped an
+            // organisation list (mapped after the commit has used the other).
+            "registry" if path.ends_with("/mapping") => return Some(json!("orgs")),
+            "registry" if path.contains("{batch}") => return Some(json!("staff")),
+            "registry" => return Some(json!("stations")),
+            "batch" if path.ends_with("/mapping") => "import_batch_orgs",
+            "batch" => "import_batch_staff",
             // Instalments are numbered from 1 in plan order.
             "seq" => return Some(json!(1)),
             "resident" | "resident_id" | "resident_ids" => "resident",
@@ -516,7 +526,19 @@ fn encode(s: &str) -> String {
 
 /// Build a request for `op` at `path`, valid or with one hostile change.
 fn build(g: &mut Gen, method: &Method, path: &str, op: &Value, hostile: bool) -> Call {
-    let params: Vec<Value> = op["parameters"].as_array().cloned().unwrap_or_default();
+    let mut params: Vec<Value> = op["parameters"].as_array().cloned().unwrap_or_default();
+    // The `Idempotency-Key` every write takes (`http::replay`): a fresh one on each valid call,
+    // drawn outside the generator so the operations' own inputs stay as they were. (Operations
+    // that document their own key keep it among their parameters, hostile values included.)
+    let generic_key = params.iter().any(|p| {
+        p["name"] == "Idempotency-Key"
+            && p["description"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("Makes a retry safe"))
+    });
+    if generic_key {
+        params.retain(|p| p["name"] != "Idempotency-Key");
+    }
     let has_body = op.get("requestBody").is_some();
     // Which part the hostile change goes to.
     let mut targets = vec!["query", "path", "header"];
@@ -542,7 +564,13 @@ fn build(g: &mut Gen, method: &Method, path: &str, op: &Value, hostile: bool) ->
     let mut note = if hostile { "hostile" } else { "valid" };
 
     let op_name = format!("{method} {path}");
-    let (uri, headers) = build_params(g, &params, path, &op_name, target, &mut note);
+    let (uri, mut headers) = build_params(g, &params, path, &op_name, target, &mut note);
+    if generic_key && !hostile {
+        headers.push((
+            "Idempotency-Key".to_owned(),
+            uuid::Uuid::now_v7().to_string(),
+        ));
+    }
     let body = has_body.then(|| {
         let body_schema = &op["requestBody"]["content"]["application/json"]["schema"];
         build_body(g, body_schema, path, &op_name, target, &mut note)
@@ -1587,6 +1615,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     ids.insert("indicator_item", checklist_items(api, &station).await);
     people_fixtures(app, api, (&station, &resident), &mut ids).await;
     ids.insert("station", vec![station]);
+    import_batches(api, &mut ids).await;
     ids.insert("staff", vec![staff]);
     ids.insert("resident", vec![resident]);
     ids.insert("case", vec![case_at_evaluation(app, case).await]);
@@ -1695,6 +1724,21 @@ async fn people_fixtures(
         services.push(create(api, "/api/v1/services", body).await);
     }
     ids.insert("service_record", services);
+}
+
+/// A staged staff list and a staged organisation list (see `hint`).
+async fn import_batches(api: &mut Client, ids: &mut BTreeMap<&'static str, Vec<String>>) {
+    for (registry, sheet, kind) in [
+        ("staff", "姓名\n张三\n", "import_batch_staff"),
+        ("orgs", "机构名称\n模糊测试机构\n", "import_batch_orgs"),
+    ] {
+        let body = json!({"filename": "fuzz.csv",
+            "content_base64": base64::engine::general_purpose::STANDARD.encode(sheet)});
+        let path = format!("/api/v1/imports/{registry}");
+        let res = super::fixtures::send_json(api, Method::POST, &path, body).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        ids.insert(kind, vec![res.json()["batch"].as_str().unwrap().to_owned()]);
+    }
 }
 
 /// The case, moved to evaluation (as its assessment, plan and approval would), so a closure can

@@ -62,7 +62,7 @@ const ROWS: [[&str; 7]; 7] = [
     ],
 ];
 
-fn sheet() -> Vec<u8> {
+pub(crate) fn sheet() -> Vec<u8> {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     let bold = Format::new().set_bold();

@@ -6,6 +6,8 @@
 mod accounts;
 mod activities;
 mod api;
+mod api_parity;
+mod api_retries;
 mod charity;
 mod community;
 mod construction;
@@ -19,6 +21,7 @@ mod fixtures;
 mod fuzz;
 mod hardening;
 mod hotline;
+mod import_api;
 mod import_messy;
 mod import_purchase;
 mod import_residents;

@@ -189,6 +189,32 @@ app_test!(
             .await;
         assert_eq!(res.status, StatusCode::OK);
         assert!(res.text.contains(&adult) && res.text.contains("13873312345"));
+        // The same by API: the permission, a reason, the values; audited like the page's.
+        let path = format!("/api/v1/volunteers/{id}/reveal");
+        let body = serde_json::json!({"reason": "核对身份"});
+        let res = send_json(&mut worker, Method::POST, &path, body.clone()).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text);
+        let res = send_json(
+            &mut admin,
+            Method::POST,
+            &path,
+            serde_json::json!({"reason": " "}),
+        )
+        .await;
+        refused(&res, "reason", "reveal.reason_required");
+        let res = send_json(&mut admin, Method::POST, &path, body).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        assert_eq!(res.json()["id_number"], adult.as_str());
+        assert_eq!(res.json()["mobile"], "13873312345");
+        let mut outsider = app.login_as(Role::CivilAffairsAdmin, "430203").await;
+        let res = send_json(
+            &mut outsider,
+            Method::POST,
+            &path,
+            serde_json::json!({"reason": "核对身份"}),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.text);
         let mut auditor = app.login_as(Role::Auditor, "4302").await;
         let log = auditor
             .get("/api/v1/audit?entity=volunteer&per_page=50")
