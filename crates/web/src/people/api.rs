@@ -59,7 +59,12 @@ pub struct ResidentDto {
     pub contact: Option<super::resident_file::ContactDto>,
 }
 
-fn dto(state: &AppState, r: Resident, members: &[Membership], today_s: &str) -> ResidentDto {
+pub(super) fn dto(
+    state: &AppState,
+    r: Resident,
+    members: &[Membership],
+    today_s: &str,
+) -> ResidentDto {
     let m = masked(state, &r);
     ResidentDto {
         categories: members
@@ -203,13 +208,18 @@ pub struct ResidentBody {
     pub consent_on: Option<String>,
     pub station_id: Option<String>,
     pub worker_user_id: Option<String>,
-    /// Register even though likely duplicates exist (after looking at them).
+    /// Register even though likely duplicates exist (after looking at them); not used when
+    /// editing.
     #[serde(default)]
     pub confirm_duplicates: bool,
+    /// 受保护档案: only those working on the person (or holding the protected-files grant) may
+    /// open the file, as with a child's. Left out: not protected when registering, unchanged
+    /// when editing.
+    pub protected: Option<bool>,
 }
 
 impl ResidentBody {
-    fn form(&self) -> FormData {
+    pub(super) fn form(&self) -> FormData {
         let o = |v: &Option<String>| v.clone().unwrap_or_default();
         FormData::new(vec![
             ("name".into(), self.name.clone()),
@@ -228,6 +238,14 @@ impl ResidentBody {
             ("consent_on".into(), o(&self.consent_on)),
             ("station".into(), o(&self.station_id)),
             ("worker".into(), o(&self.worker_user_id)),
+            (
+                "protected".into(),
+                if self.protected == Some(true) {
+                    "1".into()
+                } else {
+                    String::new()
+                },
+            ),
         ])
     }
 }
@@ -278,6 +296,31 @@ pub enum ResidentCreated {
     Protected(ResidentSaved),
 }
 
+/// The file just saved, or where it went when the caller can no longer open it (a protected
+/// file without the grant).
+pub(super) async fn file_or_placement(
+    state: AppState,
+    ctx: Ctx,
+    id: String,
+) -> WebResult<ResidentCreated> {
+    Ok(match saved(&state, &ctx, &id).await? {
+        Saved::Readable => {
+            let Json(d) = api_get(State(state), ctx, Path(id)).await?;
+            ResidentCreated::File(d)
+        }
+        Saved::Protected(p) => ResidentCreated::Protected(ResidentSaved {
+            id: p.id,
+            status: "saved_protected",
+            region_code: p.region_code,
+            region_path: shegong_domain::network::region::display_path(p.region_path.split('/')),
+            station_id: p.station_id,
+            station_name: p.station_name,
+            worker_user_id: p.worker_user_id,
+            worker_name: p.worker_name,
+        }),
+    })
+}
+
 /// Register a resident. Likely duplicates answer 409 with the candidates, and nothing is saved.
 /// A file the caller cannot open once saved (a child under 14 without the protected-files
 /// grant) answers 201 with its id and where it went. An `Idempotency-Key` header makes a retry
@@ -295,24 +338,7 @@ pub async fn api_create(
     let input = parse(&b.form(), &today(state.now())).map_err(WebError::Invalid)?;
     match register(&state, &ctx, &input, b.confirm_duplicates, key.as_deref()).await? {
         Registered::Saved(id) => {
-            let body = match saved(&state, &ctx, &id).await? {
-                Saved::Readable => {
-                    let Json(d) = api_get(State(state), ctx, Path(id)).await?;
-                    ResidentCreated::File(d)
-                }
-                Saved::Protected(p) => ResidentCreated::Protected(ResidentSaved {
-                    id: p.id,
-                    status: "saved_protected",
-                    region_code: p.region_code,
-                    region_path: shegong_domain::network::region::display_path(
-                        p.region_path.split('/'),
-                    ),
-                    station_id: p.station_id,
-                    station_name: p.station_name,
-                    worker_user_id: p.worker_user_id,
-                    worker_name: p.worker_name,
-                }),
-            };
+            let body = file_or_placement(state, ctx, id).await?;
             Ok((StatusCode::CREATED, Json(body)).into_response())
         }
         Registered::Duplicates(c) => {

@@ -18,7 +18,7 @@ use super::cases::{actor, case_detail};
 use super::residents::viewer;
 
 /// What a step form asks the store to do.
-enum Step {
+pub(super) enum Step {
     Assess(Vec<(AssessmentDomain, i64)>, RiskTier, String),
     Plan(String, Vec<PlannedService>),
     Decide(bool, String),
@@ -29,7 +29,21 @@ enum Step {
     Answer(bool, Option<String>, String),
 }
 
-fn parse_step(step: &str, f: &FormData) -> Result<Step, FieldError> {
+/// The steps a case page (and the API) offers, by the name in the address.
+pub(super) const STEPS: &[&str] = &[
+    "assess", "plan", "decide", "evaluate", "close", "reopen", "refer", "answer",
+];
+
+/// A decision between two buttons: `yes` or `no`, anything else named as an error.
+fn choice(c: &mut Check, v: &str, yes: &str, no: &str) -> bool {
+    if v != yes && v != no {
+        c.fail("decision", "case.decision_unknown");
+    }
+    v == yes
+}
+
+/// Parse a step's form (or API body in the same shape); an unknown step is an error on `stage`.
+pub(super) fn parse_step(step: &str, f: &FormData) -> Result<Step, FieldError> {
     let mut c = Check::default();
     let out = match step {
         "assess" => {
@@ -42,7 +56,8 @@ fn parse_step(step: &str, f: &FormData) -> Result<Step, FieldError> {
                     )
                 })
                 .collect();
-            let tier = c.take(RiskTier::parse(f.get("risk")));
+            let tier =
+                c.take(RiskTier::parse(f.get("risk")).map_err(|e| FieldError::new("risk", e.code)));
             Step::Assess(
                 scores,
                 tier.unwrap_or(RiskTier::General),
@@ -58,7 +73,8 @@ fn parse_step(step: &str, f: &FormData) -> Result<Step, FieldError> {
                 if k.is_empty() || n.is_empty() {
                     continue;
                 }
-                if let Some(kind) = c.take(ServiceKind::parse(k)) {
+                let kind = ServiceKind::parse(k).map_err(|e| FieldError::new("services", e.code));
+                if let Some(kind) = c.take(kind) {
                     planned.push(PlannedService {
                         kind: kind.as_str().to_owned(),
                         per_month: c.int("services", n, 1, 60, 1),
@@ -68,7 +84,7 @@ fn parse_step(step: &str, f: &FormData) -> Result<Step, FieldError> {
             Step::Plan(goals, planned)
         }
         "decide" => Step::Decide(
-            f.get("decision") == "approve",
+            choice(&mut c, f.get("decision"), "approve", "return"),
             c.opt_text("comment", f.get("comment"), 500),
         ),
         "evaluate" => Step::Evaluate(
@@ -85,7 +101,7 @@ fn parse_step(step: &str, f: &FormData) -> Result<Step, FieldError> {
             c.opt_text("reason", f.get("reason"), 500),
         ),
         "answer" => Step::Answer(
-            f.get("decision") == "accept",
+            choice(&mut c, f.get("decision"), "accept", "decline"),
             Some(f.get("worker").to_owned()).filter(|s| !s.is_empty()),
             c.opt_text("reason", f.get("reason"), 500),
         ),
@@ -109,7 +125,9 @@ pub(super) fn closure(c: &mut Check, code: &str, note: &str) -> (CaseOutcome, St
     (outcome.unwrap_or(CaseOutcome::Other), note)
 }
 
-async fn run_step(
+/// Run a parsed step (audited `case`/<action>): `Ok(None)` when saved, `Ok(Some(e))` for a field
+/// error. A case outside the caller's scope (or, to answer, not referred to it) is not found.
+pub(super) async fn run_step(
     state: &AppState,
     ctx: &Ctx,
     id: &str,

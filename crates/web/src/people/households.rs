@@ -15,10 +15,10 @@ use crate::http::error::WebResult;
 use crate::http::state::AppState;
 use crate::ui::forms::{Check, FormData};
 
-use super::resident_file::{detail, file_action};
+use super::resident_file::{file_answer, file_change};
 use super::residents::opt;
 
-fn parse_membership(f: &FormData) -> Result<MembershipInput, FieldError> {
+pub(super) fn parse_membership(f: &FormData) -> Result<MembershipInput, FieldError> {
     let mut c = Check::default();
     let category = c.text("category", f.get("category"), 40);
     let disability_category = opt(f, "disability_category").and_then(|v| {
@@ -49,18 +49,19 @@ fn parse_membership(f: &FormData) -> Result<MembershipInput, FieldError> {
     })
 }
 
-pub async fn add_membership(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    axum::Form(f): axum::Form<FormData>,
-) -> WebResult<Response> {
-    let m = match parse_membership(&f) {
-        Ok(m) => m,
-        Err(e) => return detail(&state, &ctx, &id, false, None, Some(e)).await,
-    };
-    let (rid, by, now) = (id.clone(), ctx.user()?.user.username.clone(), state.now());
-    file_action(&state, &ctx, &id, "add_category", move |conn, v| {
+/// Add a category membership to a file (audited `add_category`).
+pub(super) async fn change_add_membership(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    m: MembershipInput,
+) -> WebResult<Option<FieldError>> {
+    let (rid, by, now) = (
+        id.to_owned(),
+        ctx.user()?.user.username.clone(),
+        state.now(),
+    );
+    file_change(state, ctx, id, "add_category", move |conn, v| {
         Box::pin(async move {
             let r = residents::get(conn, &v, &rid).await?;
             households::add_membership(conn, &v, &rid, &m, &by, now).await?;
@@ -77,19 +78,43 @@ pub async fn add_membership(
     .await
 }
 
-pub async fn end_membership(
+pub async fn add_membership(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((id, mid)): Path<(String, String)>,
+    Path(id): Path<String>,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
+    let outcome = match parse_membership(&f) {
+        Ok(m) => change_add_membership(&state, &ctx, &id, m).await,
+        Err(e) => Ok(Some(e)),
+    };
+    file_answer(&state, &ctx, &id, outcome).await
+}
+
+/// The end form (or API body): the last day of the membership.
+pub(super) fn parse_end(f: &FormData) -> Result<String, FieldError> {
     let mut c = Check::default();
     let on = c.date("valid_to", f.get("valid_to"));
-    if let Err(e) = c.finish() {
-        return detail(&state, &ctx, &id, false, None, e.into_iter().next()).await;
+    match c.finish() {
+        Ok(()) => Ok(on),
+        Err(e) => Err(e
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| FieldError::new("valid_to", "form.required"))),
     }
-    let rid = id.clone();
-    file_action(&state, &ctx, &id, "end_category", move |conn, v| {
+}
+
+/// End a membership of a file on `on` (audited `end_category`); an unknown membership of the
+/// file is not found.
+pub(super) async fn change_end_membership(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    mid: String,
+    on: String,
+) -> WebResult<Option<FieldError>> {
+    let rid = id.to_owned();
+    file_change(state, ctx, id, "end_category", move |conn, v| {
         Box::pin(async move {
             let r = residents::get(conn, &v, &rid).await?;
             let m = households::end_membership(conn, &v, &rid, &mid, &on).await?;
@@ -105,18 +130,29 @@ pub async fn end_membership(
     .await
 }
 
-pub async fn join_household(
+pub async fn end_membership(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path(id): Path<String>,
+    Path((id, mid)): Path<(String, String)>,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
-    let relation = match Relation::parse(f.get("relation")) {
-        Ok(r) => r,
-        Err(e) => return detail(&state, &ctx, &id, false, None, Some(e)).await,
+    let outcome = match parse_end(&f) {
+        Ok(on) => change_end_membership(&state, &ctx, &id, mid, on).await,
+        Err(e) => Ok(Some(e)),
     };
-    let (rid, other, now) = (id.clone(), f.get("other").to_owned(), state.now());
-    file_action(&state, &ctx, &id, "join_household", move |conn, v| {
+    file_answer(&state, &ctx, &id, outcome).await
+}
+
+/// Join the household of `other` (its head) with a relation (audited `join_household`).
+pub(super) async fn change_household(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    other: String,
+    relation: Relation,
+) -> WebResult<Option<FieldError>> {
+    let (rid, now) = (id.to_owned(), state.now());
+    file_change(state, ctx, id, "join_household", move |conn, v| {
         Box::pin(async move {
             let before = households::join_household(conn, &v, &rid, &other, relation, now).await?;
             Ok((
@@ -131,14 +167,28 @@ pub async fn join_household(
     .await
 }
 
-pub async fn merge(
+pub async fn join_household(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
-    let (rid, other, now) = (id.clone(), f.get("other").to_owned(), state.now());
-    file_action(&state, &ctx, &id, "merge", move |conn, v| {
+    let outcome = match Relation::parse(f.get("relation")) {
+        Ok(r) => change_household(&state, &ctx, &id, f.get("other").to_owned(), r).await,
+        Err(e) => Ok(Some(e)),
+    };
+    file_answer(&state, &ctx, &id, outcome).await
+}
+
+/// Merge the likely duplicate `other` into this file (audited `merge`).
+pub(super) async fn change_merge(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    other: String,
+) -> WebResult<Option<FieldError>> {
+    let (rid, now) = (id.to_owned(), state.now());
+    file_change(state, ctx, id, "merge", move |conn, v| {
         Box::pin(async move {
             let (keep, dropped) = duplicates::merge(conn, &v, &rid, &other, now).await?;
             Ok((
@@ -152,4 +202,14 @@ pub async fn merge(
         })
     })
     .await
+}
+
+pub async fn merge(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    let outcome = change_merge(&state, &ctx, &id, f.get("other").to_owned()).await;
+    file_answer(&state, &ctx, &id, outcome).await
 }

@@ -2,6 +2,8 @@
 //! rules, cases through their stages, service records, and the worker's own page (`/my`).
 
 pub mod api;
+pub mod api_file;
+pub mod api_work;
 pub mod batch;
 pub mod case_steps;
 pub mod cases;
@@ -60,6 +62,20 @@ pub const AREA: Area = Area {
     api::api_service,
     api::api_record_service,
     batch::api_assign,
+    api_file::api_update_resident,
+    api_file::api_set_status,
+    api_file::api_set_tier,
+    api_file::api_join_household,
+    api_file::api_merge,
+    api_file::api_memberships,
+    api_file::api_add_membership,
+    api_file::api_end_membership,
+    api_file::api_reveal_resident,
+    api_work::api_case_step,
+    api_work::api_correct_service,
+    api_work::api_delete_service,
+    api_work::api_visit_rules,
+    api_work::api_set_visit_rule,
 ))]
 struct Api;
 
@@ -73,7 +89,6 @@ fn routes() -> Router<AppState> {
         .route("/residents/new", get(residents::new_form))
         .route("/residents/export.xlsx", get(resident_list::export))
         .route("/residents/batch/assign", post(batch::page_assign))
-        .route("/api/v1/residents/batch/assign", post(batch::api_assign))
         .route(
             "/residents/{id}",
             get(resident_file::detail_page).post(residents::update),
@@ -120,11 +135,47 @@ fn routes() -> Router<AppState> {
             get(services::service_page).post(services::correct_service),
         )
         .route("/services/{id}/delete", post(services::delete_service))
+        .merge(api_routes())
+}
+
+/// The JSON API (`api.rs`, `api_file.rs`, `api_work.rs`, the batch assignment).
+fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/residents/batch/assign", post(batch::api_assign))
         .route(
             "/api/v1/residents",
             get(api::api_list).post(api::api_create),
         )
-        .route("/api/v1/residents/{id}", get(api::api_get))
+        .route(
+            "/api/v1/residents/{id}",
+            get(api::api_get).put(api_file::api_update_resident),
+        )
+        .route(
+            "/api/v1/residents/{id}/status",
+            post(api_file::api_set_status),
+        )
+        .route("/api/v1/residents/{id}/tier", post(api_file::api_set_tier))
+        .route(
+            "/api/v1/residents/{id}/household",
+            post(api_file::api_join_household),
+        )
+        .route("/api/v1/residents/{id}/merge", post(api_file::api_merge))
+        .route(
+            "/api/v1/residents/{id}/memberships",
+            get(api_file::api_memberships).post(api_file::api_add_membership),
+        )
+        .route(
+            "/api/v1/residents/{id}/memberships/{mid}/end",
+            post(api_file::api_end_membership),
+        )
+        .route(
+            "/api/v1/residents/{id}/reveal",
+            post(api_file::api_reveal_resident),
+        )
+        .route(
+            "/api/v1/visit-rules",
+            get(api_work::api_visit_rules).post(api_work::api_set_visit_rule),
+        )
         .route("/api/v1/visits/due", get(api::api_due))
         .route(
             "/api/v1/cases",
@@ -132,9 +183,15 @@ fn routes() -> Router<AppState> {
         )
         .route("/api/v1/cases/{id}", get(api::api_case))
         .route("/api/v1/cases/{id}/closure", post(api::api_request_closure))
+        .route("/api/v1/cases/{id}/{step}", post(api_work::api_case_step))
         .route(
             "/api/v1/services",
             get(api::api_services).post(api::api_record_service),
         )
-        .route("/api/v1/services/{id}", get(api::api_service))
+        .route(
+            "/api/v1/services/{id}",
+            get(api::api_service)
+                .put(api_work::api_correct_service)
+                .delete(api_work::api_delete_service),
+        )
 }

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use shegong_domain::people::identity::Mobile;
 use shegong_domain::people::{ResidentStatus, RiskTier};
 use shegong_domain::{FieldError, Permission, RegionCode};
@@ -27,7 +27,7 @@ use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
 use crate::http::write::{
-    Done, Entry, MaybeWork, WorkWith, record_action, write_or_invalid, write_or_skip, writer,
+    Done, Entry, MaybeWork, WorkWith, audited, write_or_invalid, write_or_skip, writer,
 };
 use crate::ui::forms::FormData;
 use crate::ui::i18n::Tr;
@@ -515,69 +515,72 @@ pub async fn reveal(
 pub(super) type FileWork<'c> =
     Pin<Box<dyn Future<Output = StoreResult<(String, Vec<Change>)>> + Send + 'c>>;
 
-/// One change to a file from its page (`record_action` as `resident`/`action`): back to the file
-/// when saved, the file page with the error otherwise.
-pub(super) async fn file_action<F>(
+/// One audited change to a file (`resident`/`action`), from its page or the API: `Ok(None)` when
+/// saved, `Ok(Some(e))` for a field error (nothing written). A file outside the caller's scope is
+/// not found.
+pub(super) async fn file_change<F>(
     state: &AppState,
     ctx: &Ctx,
     id: &str,
     action: &'static str,
     work: F,
-) -> WebResult<Response>
+) -> WebResult<Option<FieldError>>
 where
     F: for<'c> FnOnce(&'c mut Conn, Viewer) -> FileWork<'c> + Send + 'static,
 {
     let v = viewer(state, writer(ctx)?);
     let rid = id.to_owned();
-    record_action(
-        state,
-        ctx,
-        "resident",
-        action,
-        format!("/residents/{id}"),
-        move |conn, _, _| {
-            Box::pin(async move {
-                let (region, changes) = work(conn, v).await?;
-                Ok(Done {
-                    entity_id: rid,
-                    region: Some(region),
-                    changes,
-                })
+    audited(state, ctx, "resident", action, move |conn, _, _| {
+        Box::pin(async move {
+            let (region, changes) = work(conn, v).await?;
+            Ok(Done {
+                entity_id: rid,
+                region: Some(region),
+                changes,
             })
-        },
-        |e| detail(state, ctx, id, false, None, Some(e)),
-    )
+        })
+    })
     .await
 }
 
-pub async fn set_tier(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    axum::Form(f): axum::Form<FormData>,
+/// The page's answer to a change of a file: back to the file when saved, the file page with
+/// the error otherwise.
+pub(super) async fn file_answer(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    outcome: WebResult<Option<FieldError>>,
 ) -> WebResult<Response> {
-    let tier = match RiskTier::parse(f.get("risk_tier")) {
-        Ok(t) => t,
-        Err(e) => return detail(&state, &ctx, &id, false, None, Some(e)).await,
-    };
+    match outcome? {
+        None => Ok(Redirect::to(&format!("/residents/{id}?notice=notice.saved")).into_response()),
+        Some(e) => detail(state, ctx, id, false, None, Some(e)).await,
+    }
+}
+
+/// The tier form (or API body): a known tier and a reason.
+pub(super) fn parse_tier(f: &FormData) -> Result<(RiskTier, String), FieldError> {
+    let tier = RiskTier::parse(f.get("risk_tier"))?;
     let reason = f.get("reason").trim().to_owned();
     if reason.is_empty() {
-        return detail(
-            &state,
-            &ctx,
-            &id,
-            false,
-            None,
-            Some(FieldError::new("reason", "case.reason_required")),
-        )
-        .await;
+        return Err(FieldError::new("reason", "case.reason_required"));
     }
+    Ok((tier, reason))
+}
+
+/// Set a file's risk tier with the reason (audited `set_tier`).
+pub(super) async fn change_tier(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    tier: RiskTier,
+    reason: String,
+) -> WebResult<Option<FieldError>> {
     let (rid, by, now) = (
-        id.clone(),
+        id.to_owned(),
         ctx.user()?.user.display_name.clone(),
         state.now(),
     );
-    file_action(&state, &ctx, &id, "set_tier", move |conn, v| {
+    file_change(state, ctx, id, "set_tier", move |conn, v| {
         Box::pin(async move {
             let before = residents::set_tier(conn, &v, &rid, tier, &reason, &by, now).await?;
             Ok((
@@ -592,14 +595,28 @@ pub async fn set_tier(
     .await
 }
 
-pub async fn set_status(
+pub async fn set_tier(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
     axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
-    let (rid, status, now) = (id.clone(), f.get("status").to_owned(), state.now());
-    file_action(&state, &ctx, &id, "set_status", move |conn, v| {
+    let outcome = match parse_tier(&f) {
+        Ok((tier, reason)) => change_tier(&state, &ctx, &id, tier, reason).await,
+        Err(e) => Ok(Some(e)),
+    };
+    file_answer(&state, &ctx, &id, outcome).await
+}
+
+/// Set a file's status (`active`, `moved_out`, `deceased`; audited `set_status`).
+pub(super) async fn change_status(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    status: String,
+) -> WebResult<Option<FieldError>> {
+    let (rid, now) = (id.to_owned(), state.now());
+    file_change(state, ctx, id, "set_status", move |conn, v| {
         Box::pin(async move {
             let status = ResidentStatus::parse(&status)?;
             let before = residents::set_status(conn, &v, &rid, status, now).await?;
@@ -610,4 +627,14 @@ pub async fn set_status(
         })
     })
     .await
+}
+
+pub async fn set_status(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    let outcome = change_status(&state, &ctx, &id, f.get("status").to_owned()).await;
+    file_answer(&state, &ctx, &id, outcome).await
 }

@@ -30,7 +30,7 @@ use crate::http::auth::{Ctx, CurrentUser};
 use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::http::write::{Done, Entry, MaybeWork, record_action, write_or_skip, writer};
+use crate::http::write::{Done, Entry, MaybeWork, audited, write_or_skip, writer};
 use crate::ui::forms::{Check, FormData, today};
 use crate::ui::i18n::Tr;
 use crate::ui::list::FormErrors;
@@ -752,6 +752,41 @@ pub async fn edit_form(
     form_page(&state, &ctx, Some(r), f, vec![], vec![]).await
 }
 
+/// Save an edited file (audited `resident`/`update`): `Ok(Some(e))` for a field error, nothing
+/// written. A file outside the caller's scope is not found.
+pub(super) async fn change_resident(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    input: ResidentInput,
+) -> WebResult<Option<FieldError>> {
+    let u = writer(ctx)?;
+    let v = viewer(state, u);
+    let (app, now, by) = (state.clone(), state.now(), u.user.display_name.clone());
+    let rid = id.to_owned();
+    audited(state, ctx, "resident", "update", move |conn, _, _| {
+        Box::pin(async move {
+            let before = residents::update(conn, &v, &app.keys, &rid, &input, &by, now).await?;
+            Ok(Done {
+                entity_id: rid,
+                region: Some(before.region_code.clone()),
+                changes: changes(Some(&before), &input),
+            })
+        })
+    })
+    .await
+}
+
+/// The file as an edit form would send it back unchanged: what `parse` needs of a field the
+/// API body leaves out (the protection flag, the registration date).
+pub(super) fn current_form(r: &Resident) -> FormData {
+    form_of(r)
+}
+
+pub(super) async fn load_file(state: &AppState, u: &CurrentUser, id: &str) -> WebResult<Resident> {
+    load(state, u, id).await
+}
+
 pub async fn update(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -764,28 +799,10 @@ pub async fn update(
         Ok(i) => i,
         Err(errors) => return form_page(&state, &ctx, Some(current), f, errors, vec![]).await,
     };
-    let v = viewer(&state, u);
-    let (app, now, by) = (state.clone(), state.now(), u.user.display_name.clone());
-    let rid = id.clone();
-    record_action(
-        &state,
-        &ctx,
-        "resident",
-        "update",
-        format!("/residents/{id}"),
-        move |conn, _, _| {
-            Box::pin(async move {
-                let before = residents::update(conn, &v, &app.keys, &rid, &input, &by, now).await?;
-                Ok(Done {
-                    entity_id: rid,
-                    region: Some(before.region_code.clone()),
-                    changes: changes(Some(&before), &input),
-                })
-            })
-        },
-        |e| form_page(&state, &ctx, Some(current), f, vec![e], vec![]),
-    )
-    .await
+    match change_resident(&state, &ctx, &id, input).await? {
+        None => Ok(Redirect::to(&format!("/residents/{id}?notice=notice.saved")).into_response()),
+        Some(e) => form_page(&state, &ctx, Some(current), f, vec![e], vec![]).await,
+    }
 }
 
 /// How a picker names an account: the name with the username and the region it works in (two

@@ -24,7 +24,7 @@ use crate::http::auth::reader;
 use crate::http::error::WebResult;
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::http::write::{Done, audited, audited_id, record_action, writer};
+use crate::http::write::{Done, audited, audited_id, writer};
 use crate::ui::excel::{self, Cell, Export};
 use crate::ui::forms::{Check, FormData, format_yuan, today};
 use crate::ui::i18n::Tr;
@@ -756,13 +756,8 @@ async fn service_render(
 }
 
 /// Correct the date and figures of a record (audited with before and after).
-pub async fn correct_service(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<String>,
-    axum::Form(f): axum::Form<FormData>,
-) -> WebResult<Response> {
-    let u = writer(&ctx)?;
+/// The correction form (or API body): date, minutes, person-times and value in yuan.
+pub(super) fn parse_correction(f: &FormData) -> Result<services::Correction, Vec<FieldError>> {
     let mut c = Check::default();
     let correction = services::Correction {
         served_on: c.date("served_on", f.get("served_on")),
@@ -773,63 +768,80 @@ pub async fn correct_service(
             v => c.yuan("value", v),
         },
     };
-    if let Err(e) = c.finish() {
-        return service_detail(&state, &ctx, &id, e.into_iter().next()).await;
-    }
-    let v = viewer(&state, u);
-    let sid = id.clone();
-    record_action(
-        &state,
-        &ctx,
-        "service",
-        "correct",
-        format!("/services/{id}"),
-        move |conn, _, _| {
-            Box::pin(async move {
-                let before = services::correct(conn, &v, &sid, &correction).await?;
-                Ok(Done {
-                    entity_id: sid,
-                    region: Some(before.region_code),
-                    changes: shegong_store::admin::audit::diff(&[
-                        (
-                            "served_on",
-                            Some(before.served_on),
-                            Some(correction.served_on.clone()),
-                        ),
-                        (
-                            "duration_minutes",
-                            Some(before.duration_minutes.to_string()),
-                            Some(correction.duration_minutes.to_string()),
-                        ),
-                        (
-                            "person_times",
-                            Some(before.person_times.to_string()),
-                            Some(correction.person_times.to_string()),
-                        ),
-                        (
-                            "value",
-                            Some(format_yuan(before.value_fen)),
-                            Some(format_yuan(correction.value_fen)),
-                        ),
-                    ]),
-                })
+    c.finish()?;
+    Ok(correction)
+}
+
+/// Correct a record's date and figures (audited `service`/`correct` with what changed).
+pub(super) async fn change_service(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    correction: services::Correction,
+) -> WebResult<Option<FieldError>> {
+    let v = viewer(state, writer(ctx)?);
+    let sid = id.to_owned();
+    audited(state, ctx, "service", "correct", move |conn, _, _| {
+        Box::pin(async move {
+            let before = services::correct(conn, &v, &sid, &correction).await?;
+            Ok(Done {
+                entity_id: sid,
+                region: Some(before.region_code),
+                changes: shegong_store::admin::audit::diff(&[
+                    (
+                        "served_on",
+                        Some(before.served_on),
+                        Some(correction.served_on.clone()),
+                    ),
+                    (
+                        "duration_minutes",
+                        Some(before.duration_minutes.to_string()),
+                        Some(correction.duration_minutes.to_string()),
+                    ),
+                    (
+                        "person_times",
+                        Some(before.person_times.to_string()),
+                        Some(correction.person_times.to_string()),
+                    ),
+                    (
+                        "value",
+                        Some(format_yuan(before.value_fen)),
+                        Some(format_yuan(correction.value_fen)),
+                    ),
+                ]),
             })
-        },
-        |e| service_detail(&state, &ctx, &id, Some(e)),
-    )
+        })
+    })
     .await
 }
 
-/// Delete a record entered by mistake (audited with what it was).
-pub async fn delete_service(
+pub async fn correct_service(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
+    axum::Form(f): axum::Form<FormData>,
 ) -> WebResult<Response> {
-    let u = writer(&ctx)?;
-    let v = viewer(&state, u);
-    let sid = id.clone();
-    let failed = audited(&state, &ctx, "service", "delete", move |conn, _, _| {
+    writer(&ctx)?;
+    let failed = match parse_correction(&f) {
+        Ok(correction) => change_service(&state, &ctx, &id, correction).await?,
+        Err(e) => e.into_iter().next(),
+    };
+    match failed {
+        None => Ok(Redirect::to(&format!("/services/{id}?notice=notice.saved")).into_response()),
+        Some(e) => service_detail(&state, &ctx, &id, Some(e)).await,
+    }
+}
+
+/// Delete a record entered by mistake (audited with what it was); a record others refer to
+/// (a disbursement, an activity) is refused on `service`.
+pub(super) async fn remove_service(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+) -> WebResult<Option<FieldError>> {
+    let v = viewer(state, writer(ctx)?);
+    let sid = id.to_owned();
+    audited(state, ctx, "service", "delete", move |conn, _, _| {
         Box::pin(async move {
             let s = services::delete(conn, &v, &sid).await?;
             Ok(Done {
@@ -843,8 +855,16 @@ pub async fn delete_service(
             })
         })
     })
-    .await?;
-    match failed {
+    .await
+}
+
+/// Delete a record entered by mistake (audited with what it was).
+pub async fn delete_service(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    match remove_service(&state, &ctx, &id).await? {
         None => Ok(Redirect::to("/services?notice=notice.deleted").into_response()),
         Some(e) => service_detail(&state, &ctx, &id, Some(e)).await,
     }

@@ -3,9 +3,9 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use shegong_domain::people::{RiskTier, VisitMethod};
-use shegong_domain::{FieldError, Permission};
+use shegong_domain::{FieldError, Permission, RegionCode};
 use shegong_store::admin::audit::Change;
 use shegong_store::people::visit_rules;
 
@@ -14,7 +14,7 @@ use crate::http::auth::reader;
 use crate::http::error::WebResult;
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::http::write::{Done, record_action};
+use crate::http::write::{Done, audited};
 use crate::ui::forms::{Check, FormData};
 use crate::ui::i18n::Tr;
 
@@ -111,13 +111,17 @@ pub async fn rules_page(
     rules_render(&state, &ctx, q.notice.as_deref(), None).await
 }
 
-pub async fn set_rule(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    axum::Form(f): axum::Form<FormData>,
-) -> WebResult<Response> {
-    let u = ctx.user()?;
-    u.require(Permission::Supervise)?;
+/// A visit rule as the form (or API body) gives it.
+pub(super) struct RuleInput {
+    pub region: RegionCode,
+    pub tier: RiskTier,
+    pub category: String,
+    pub interval_days: i64,
+    pub methods: Vec<VisitMethod>,
+}
+
+/// Parse the rule form: a region, a tier, the interval and the methods; the first error.
+pub(super) fn parse_rule(f: &FormData) -> Result<RuleInput, FieldError> {
     let mut c = Check::default();
     let region = c.region("region", f.get("region"));
     let tier = c.take(RiskTier::parse(f.get("tier")));
@@ -125,38 +129,74 @@ pub async fn set_rule(
     let methods: Vec<VisitMethod> = f
         .all("methods")
         .iter()
-        .filter_map(|m| c.take(VisitMethod::parse(m)))
+        .filter_map(|m| {
+            // Named as the form's field (`method` is a service record's).
+            c.take(VisitMethod::parse(m).map_err(|e| FieldError::new("methods", e.code)))
+        })
         .collect();
     let category = f.get("category").to_owned();
     let errors = c.finish().err().unwrap_or_default();
-    let (Some(region), Some(tier), true) = (region, tier, errors.is_empty()) else {
-        return rules_render(&state, &ctx, None, errors.into_iter().next()).await;
-    };
+    match (region, tier, errors.into_iter().next()) {
+        (_, _, Some(e)) => Err(e),
+        (Some(region), Some(tier), None) => Ok(RuleInput {
+            region,
+            tier,
+            category,
+            interval_days: days,
+            methods,
+        }),
+        (None, _, None) => Err(FieldError::new("region", "form.required")),
+        (_, None, None) => Err(FieldError::new("risk_tier", "form.required")),
+    }
+}
+
+/// Set a rule (audited `visit_rule`/`set`); needs the supervising permission.
+pub(super) async fn change_rule(
+    state: &AppState,
+    ctx: &Ctx,
+    rule: RuleInput,
+) -> WebResult<Option<FieldError>> {
+    ctx.user()?.require(Permission::Supervise)?;
     let now = state.now();
-    record_action(
-        &state,
-        &ctx,
-        "visit_rule",
-        "set",
-        "/visit-rules".to_owned(),
-        move |conn, scope, by| {
-            Box::pin(async move {
-                let before = visit_rules::set_rule(
-                    conn, &scope, &region, tier, &category, days, &methods, &by, now,
-                )
-                .await?;
-                Ok(Done {
-                    entity_id: format!("{}/{}/{}", region, tier.as_str(), category),
-                    region: Some(region.to_string()),
-                    changes: vec![Change::new(
-                        "interval_days",
-                        before.map(|b| b.interval_days),
-                        Some(days),
-                    )],
-                })
+    let RuleInput {
+        region,
+        tier,
+        category,
+        interval_days: days,
+        methods,
+    } = rule;
+    audited(state, ctx, "visit_rule", "set", move |conn, scope, by| {
+        Box::pin(async move {
+            let before = visit_rules::set_rule(
+                conn, &scope, &region, tier, &category, days, &methods, &by, now,
+            )
+            .await?;
+            Ok(Done {
+                entity_id: format!("{}/{}/{}", region, tier.as_str(), category),
+                region: Some(region.to_string()),
+                changes: vec![Change::new(
+                    "interval_days",
+                    before.map(|b| b.interval_days),
+                    Some(days),
+                )],
             })
-        },
-        |e| rules_render(&state, &ctx, None, Some(e)),
-    )
+        })
+    })
     .await
+}
+
+pub async fn set_rule(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::Form(f): axum::Form<FormData>,
+) -> WebResult<Response> {
+    ctx.user()?.require(Permission::Supervise)?;
+    let failed = match parse_rule(&f) {
+        Ok(rule) => change_rule(&state, &ctx, rule).await?,
+        Err(e) => Some(e),
+    };
+    match failed {
+        None => Ok(Redirect::to("/visit-rules?notice=notice.saved").into_response()),
+        Some(e) => rules_render(&state, &ctx, None, Some(e)).await,
+    }
 }

@@ -119,9 +119,19 @@ fn id_kind(path: &str) -> Option<&'static str> {
         "attachments" => "attachment",
         "organizations" => "org",
         "staff" => "staff",
+        // Each change to a file its own pool, so one operation's changes (a merge, a file made
+        // protected) leave the others' records as they were.
+        "residents" if seg.split('/').count() == 2 => "resident_put",
+        "residents" if seg.ends_with("/status") => "resident_status",
+        "residents" if seg.ends_with("/merge") => "resident_keep",
+        "residents" if seg.contains("/memberships") => "resident_member",
+        "residents" if seg.contains("{id}/") => "resident_file",
         "residents" => "resident",
+        // Cases at every stage for the steps; the closure's own case stays at evaluation.
+        "cases" if seg.ends_with("/{step}") => "case_moving",
         "cases" => "case",
-        "services" => "service",
+        // Records to read, correct and delete (the time bank's `source_id` keeps `service`).
+        "services" => "service_record",
         "contracts" => "contract",
         "evaluations" => "evaluation",
         "catalogue" if seg.starts_with("catalogue/editions/") => "catalogue_edition",
@@ -176,6 +186,9 @@ impl Fixtures {
             "expense_id" => "expense",
             "fill_id" => "fill",
             "item_id" => "indicator_item",
+            "other" if path.ends_with("/merge") => "resident_dup",
+            "other" if path.starts_with("/api/v1/residents/") => "resident_file",
+            "mid" => "membership",
             "other" | "linked_org_id" => "linked_org",
             "staff_id" => "staff",
             "supervisor" | "supervisee" | "staff" if path.starts_with("/api/v1/supervision") => {
@@ -1612,6 +1625,7 @@ async fn fixtures(app: &TestApp, api: &mut Client, user_id: String) -> Fixtures 
     inspection_fixtures(app, &station, &mut ids).await;
     ids.insert("indicator_item", checklist_items(api, &station).await);
     workforce_fixtures(app, api, &station, &mut ids).await;
+    people_fixtures(app, api, (&station, &resident), &mut ids).await;
     ids.insert("station", vec![station]);
     import_batches(api, &mut ids).await;
     ids.insert("staff", vec![staff]);
@@ -1690,6 +1704,98 @@ async fn workforce_fixtures(
         accounts.push(app.user(name, Role::SocialWorker, "430203001", false).await);
     }
     ids.insert("account", accounts);
+}
+
+/// Residents for the changes to a file (a pool per operation: see `id_kind`), memberships to
+/// end, cases at each stage for the steps, and service records to correct and delete.
+async fn people_fixtures(
+    app: &TestApp,
+    api: &mut Client,
+    (station, resident): (&str, &str),
+    ids: &mut BTreeMap<&'static str, Vec<String>>,
+) {
+    let mut n = 0;
+    for (pool, count) in [
+        ("resident_put", 2),
+        ("resident_file", 3),
+        ("resident_status", 2),
+        ("resident_keep", 1),
+        ("resident_dup", 6),
+        ("resident_member", 1),
+    ] {
+        let mut made = Vec::new();
+        for _ in 0..count {
+            n += 1;
+            let body = json!({"name": format!("模糊测试{n}"), "birth_date": format!("1950-02-{n:02}"),
+                              "region": "430203001", "legal_basis": "statutory_duty",
+                              "station_id": station, "confirm_duplicates": true});
+            made.push(create(api, "/api/v1/residents", body).await);
+        }
+        ids.insert(pool, made);
+    }
+    let member = ids["resident_member"][0].clone();
+    for source in ["名册一", "名册二", "名册三"] {
+        post_json(
+            api,
+            format!("/api/v1/residents/{member}/memberships"),
+            json!({"category": "dibao", "valid_from": "1950-01-01", "source": source}),
+        )
+        .await;
+    }
+    let list = api
+        .get(&format!("/api/v1/residents/{member}/memberships"))
+        .await;
+    let memberships = list.json()["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["id"].as_str().map(str::to_owned))
+        .collect();
+    ids.insert("membership", memberships);
+    // Cases of a resident with no station (so each may be referred to the fixture station).
+    let person = create(
+        api,
+        "/api/v1/residents",
+        json!({"name": "模糊测试个案", "birth_date": "1949-09-09", "region": "430203001",
+               "legal_basis": "statutory_duty"}),
+    )
+    .await;
+    let mut cases = Vec::new();
+    for (stage, pending) in [
+        ("intake", ""),
+        ("assessment", ""),
+        ("intervention", ""),
+        ("evaluation", "closure"),
+        ("closed", ""),
+    ] {
+        let case = create(
+            api,
+            "/api/v1/cases",
+            json!({"resident_id": person, "problem": "模糊测试"}),
+        )
+        .await;
+        let mut tx = app.state.db.begin().await.unwrap();
+        shegong_store::sql::Sql::new("UPDATE cases SET stage = ")
+            .bind(stage)
+            .push(", pending = ")
+            .bind(pending)
+            .push(" WHERE id = ")
+            .bind(case.clone())
+            .execute(&mut tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        cases.push(case);
+    }
+    ids.insert("case_moving", cases);
+    let mut services = Vec::new();
+    for day in 1..=4 {
+        let body = json!({"kind": "casework", "domain": "elderly", "resident_id": resident,
+                          "station_id": station, "served_on": format!("2024-04-{day:02}"),
+                          "duration_minutes": 30, "workers": "王小明"});
+        services.push(create(api, "/api/v1/services", body).await);
+    }
+    ids.insert("service_record", services);
 }
 
 /// A staged staff list and a staged organisation list (see `hint`).

@@ -36,6 +36,7 @@ mod matching;
 mod network_api;
 mod notifications;
 mod people;
+mod people_api;
 mod people_scope;
 mod projects;
 mod public_purchase;
