@@ -8,7 +8,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use shegong_domain::FieldError;
 use utoipa::ToSchema;
@@ -23,6 +22,7 @@ use crate::import::jobs::{Checked, Written};
 use crate::import::mapping::Mapping;
 use crate::import::schema::Kind;
 use crate::import::stage;
+use crate::ui::forms::Check;
 
 type Imp = &'static dyn Importer;
 
@@ -313,21 +313,14 @@ pub async fn api_upload(
 ) -> WebResult<Response> {
     let imp = registry(&name)?;
     let u = importer(&ctx)?.clone();
-    let filename = b.filename.trim().to_owned();
-    if filename.is_empty() || filename.chars().count() > 255 {
-        return Err(FieldError::new("filename", "form.required").into());
-    }
+    let mut c = Check::default();
+    let filename = c.text("filename", b.filename.trim(), 255);
     let max = usize::try_from(state.config.import.max_file_bytes).unwrap_or(usize::MAX);
-    // Bounded before decoding: Base64 is four characters for three bytes.
-    if b.content_base64.len() > (max / 3 + 1) * 4 {
-        return Err(FieldError::new("file", "attachment.too_large").into());
+    if b.content_base64.trim().is_empty() {
+        c.fail("file", "attachment.empty");
     }
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(b.content_base64.trim())
-        .map_err(|_| FieldError::new("content_base64", "attachment.not_base64"))?;
-    if bytes.is_empty() {
-        return Err(FieldError::new("file", "attachment.empty").into());
-    }
+    let bytes = c.base64_file(&b.content_base64, max);
+    c.finish().map_err(WebError::Invalid)?;
     let batch = match receive(&state, &ctx, &u, imp, &filename, bytes).await? {
         Ok(batch) => batch,
         Err(refused) => {

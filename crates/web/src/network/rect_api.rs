@@ -7,7 +7,6 @@ use axum::Json;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use shegong_domain::FieldError;
 use shegong_store::PageRequest;
@@ -391,18 +390,7 @@ pub async fn api_upload(
     let uploader = crate::http::write::writer(&ctx)?.user.display_name.clone();
     let mut c = Check::default();
     let filename = c.text("filename", b.filename.trim(), 255);
-    // Bounded before decoding: Base64 is four characters for three bytes.
-    let bytes = if b.content_base64.len() > (attachments::MAX_BYTES / 3 + 1) * 4 {
-        c.fail("file", "attachment.too_large");
-        Vec::new()
-    } else {
-        base64::engine::general_purpose::STANDARD
-            .decode(b.content_base64.trim())
-            .unwrap_or_else(|_| {
-                c.fail("content_base64", "attachment.not_base64");
-                Vec::new()
-            })
-    };
+    let bytes = c.base64_file(&b.content_base64, attachments::MAX_BYTES);
     c.finish().map_err(WebError::Invalid)?;
     let a = add_evidence(&state, &ctx, &id, filename, bytes)
         .await?
