@@ -81,3 +81,77 @@ pub async fn count_residents_created_by(
         .fetch_i64(conn)
         .await
 }
+
+/// Where [`copy_residents`] writes: the residents table itself, with every index it has, or
+/// [`create_bare_residents`]'s copy with its two unique indexes only.
+#[derive(Debug, Clone, Copy)]
+pub enum CopyInto {
+    Residents,
+    Bare,
+}
+
+impl CopyInto {
+    fn table(self) -> &'static str {
+        match self {
+            CopyInto::Residents => "residents",
+            CopyInto::Bare => "bench_residents_bare",
+        }
+    }
+
+    /// Marks the copies' ids and hashes apart from the originals' and from the other table's
+    /// copies (the bare table starts as a copy of residents, earlier copies included).
+    fn tag(self, chunk: i64) -> String {
+        match self {
+            CopyInto::Residents => format!("r{chunk:06}-"),
+            CopyInto::Bare => format!("b{chunk:06}-"),
+        }
+    }
+}
+
+/// The residents table's rows without its secondary indexes: only the id and the identity-number
+/// hash stay unique (the two indexes no write of a resident can do without).
+pub async fn create_bare_residents(conn: &mut AnyConnection) -> StoreResult<()> {
+    for sql in [
+        "CREATE TABLE bench_residents_bare AS SELECT * FROM residents",
+        "CREATE UNIQUE INDEX bench_residents_bare_id ON bench_residents_bare (id)",
+        "CREATE UNIQUE INDEX bench_residents_bare_hash ON bench_residents_bare (id_number_hash)",
+    ] {
+        Sql::new(sql).execute(conn).await?;
+    }
+    Ok(())
+}
+
+/// The engine's own rate for rows of the import's shape: the `chunk`-th slice of `rows` residents
+/// on file (by id) copied into `into` within the database (`INSERT … SELECT`: nothing crosses to
+/// the client), under new ids that sort after every existing one (as new UUIDv7 ids do) and new
+/// identity hashes, with the same names, birth dates and regions, so every index is written
+/// where an import's rows would land. No checks, sealing, counters or statement building: the
+/// most an import could reach. The caller commits each chunk alone (durably, as an import does).
+pub async fn copy_residents(
+    conn: &mut AnyConnection,
+    into: CopyInto,
+    chunk: i64,
+    rows: i64,
+) -> StoreResult<u64> {
+    let mut q = Sql::new("INSERT INTO ");
+    q.push(into.table()).push(
+        " (id, region_code, name, name_key, id_type, id_number_sealed, id_number_hash, sex, birth_date, \
+         ethnicity, address_sealed, phone_sealed, guardian_name, guardian_phone_sealed, risk_tier, legal_basis, \
+         consent_on, protected, station_id, worker_user_id, status, visit_interval_days, next_visit_due, \
+         registered_on, created_by, created_at, updated_at) \
+         SELECT 'zz' || src.tag || src.id, src.region_code, src.name, src.name_key, src.id_type, src.id_number_sealed, \
+           src.id_number_hash || src.tag, src.sex, src.birth_date, src.ethnicity, src.address_sealed, src.phone_sealed, \
+           src.guardian_name, src.guardian_phone_sealed, src.risk_tier, src.legal_basis, src.consent_on, src.protected, \
+           src.station_id, src.worker_user_id, src.status, src.visit_interval_days, src.next_visit_due, \
+           src.registered_on, 'engine_copy', src.created_at, src.updated_at \
+         FROM (SELECT ",
+    );
+    q.push("CAST(")
+        .bind(into.tag(chunk))
+        .push(" AS TEXT) AS tag, r.* FROM residents r WHERE r.id < 'zz' ORDER BY r.id LIMIT ")
+        .bind(rows)
+        .push(" OFFSET ")
+        .bind(chunk * rows)
+        .push(") src");
+    q.execute(conn).await
+}

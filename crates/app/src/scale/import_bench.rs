@@ -189,7 +189,51 @@ pub async fn import_command(
         poll(&mut b, &batch_at, &["done"]).await?;
     }
     let commit_s = t.elapsed().as_secs_f64();
-    report(&w, rows, expected_refusals, (preview_s, commit_s), base_mb).await
+    report(&w, rows, expected_refusals, (preview_s, commit_s), base_mb).await?;
+    engine_ceiling(&w, rows, preview_s + commit_s).await
+}
+
+/// Rows per transaction of the engine's own rate, as the import commits them.
+const ENGINE_CHUNK: usize = 5_000;
+
+/// The database's own rate for the same number of rows of this shape, copied within the
+/// database (`bench::copy_residents`) into the residents table and into a copy of it with only
+/// its two unique indexes: what the import's end-to-end rate compares with, and what the
+/// table's secondary indexes cost.
+async fn engine_ceiling(w: &World, rows: usize, import_s: f64) -> anyhow::Result<()> {
+    let chunks = rows.div_ceil(ENGINE_CHUNK);
+    let residents_s = copy_chunks(w, bench::CopyInto::Residents, chunks).await?;
+    let t = Instant::now();
+    let mut tx = w.db.begin().await?;
+    bench::create_bare_residents(&mut tx).await?;
+    tx.commit().await?;
+    let copy_s = t.elapsed().as_secs_f64();
+    let bare_s = copy_chunks(w, bench::CopyInto::Bare, chunks).await?;
+    let n = (chunks * ENGINE_CHUNK) as f64;
+    println!(
+        "| the engine alone: the same number of resident rows copied within the database into residents, {ENGINE_CHUNK} per transaction | {residents_s:.1} s, {:.0} rows/s (the import end to end: {:.2}× this) |",
+        n / residents_s,
+        (rows as f64 / import_s) / (n / residents_s)
+    );
+    println!(
+        "| the same into a copy of residents with only its two unique indexes (copy made in {copy_s:.1} s) | {bare_s:.1} s, {:.0} rows/s |",
+        n / bare_s
+    );
+    Ok(())
+}
+
+/// Copies `chunks` chunks of residents into `into`, one durable transaction each; seconds taken.
+async fn copy_chunks(w: &World, into: bench::CopyInto, chunks: usize) -> anyhow::Result<f64> {
+    let t = Instant::now();
+    for chunk in 0..chunks {
+        let mut tx = w.db.begin().await?;
+        let n = bench::copy_residents(&mut tx, into, chunk as i64, ENGINE_CHUNK as i64).await?;
+        tx.commit().await?;
+        if n < ENGINE_CHUNK as u64 {
+            bail!("only {n} residents on file to copy in chunk {chunk}: use a larger --on-file");
+        }
+    }
+    Ok(t.elapsed().as_secs_f64())
 }
 
 const BOUNDARY: &str = "----shegongimportbench";
