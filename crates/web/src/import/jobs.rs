@@ -649,7 +649,12 @@ impl Jobs {
 
 /// Copy `p`'s progress to the database until the job ends (and once after), and pass on a
 /// cancellation asked through another instance.
+/// SQLite has one server per database file: nothing to copy (and its one writer is the
+/// import's for the whole commit).
 fn mirror(state: AppState, batch: String, p: Arc<Progress>) {
+    if !shared_instances(&state) {
+        return;
+    }
     tokio::spawn(async move {
         let mut first = true;
         loop {
@@ -681,11 +686,19 @@ fn mirror(state: AppState, batch: String, p: Arc<Progress>) {
     });
 }
 
+/// Whether other instances may serve the same database (PostgreSQL).
+fn shared_instances(state: &AppState) -> bool {
+    state.db.backend() == shegong_store::Backend::Postgres
+}
+
 /// The job on `batch`: this instance's, else one running on another instance (a snapshot of its
 /// last copy; without its outcome).
 pub async fn find(state: &AppState, batch: &str) -> WebResult<Option<Arc<Progress>>> {
     if let Some(p) = state.imports.get(batch) {
         return Ok(Some(p));
+    }
+    if !shared_instances(state) {
+        return Ok(None);
     }
     let mut c = state.db.read().await?;
     let row = shegong_store::shared::progress(&mut c, batch).await?;
@@ -705,6 +718,9 @@ pub async fn running(state: &AppState, batch: &str) -> WebResult<bool> {
 /// Stop the job on `batch`, on whichever instance runs it.
 pub async fn cancel(state: &AppState, batch: &str) -> WebResult<()> {
     state.imports.cancel(batch);
+    if !shared_instances(state) {
+        return Ok(());
+    }
     let mut tx = state.db.begin().await?;
     shegong_store::shared::request_cancel(&mut tx, batch).await?;
     tx.commit().await?;
