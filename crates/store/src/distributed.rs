@@ -117,16 +117,16 @@ mod tests {
             vec!["BIGSERIAL"],
             "whole words: serial_no is a name"
         );
-        assert_eq!(
-            violations("x", "CREATE TABLE t (n serial)"),
-            vec!["SERIAL"]
-        );
+        assert_eq!(violations("x", "CREATE TABLE t (n serial)"), vec!["SERIAL"]);
         assert_eq!(
             violations("x", "create unlogged table t (a int)"),
             vec!["UNLOGGED"]
         );
         assert_eq!(
-            violations("x", "-- create trigger in a comment\nSELECT 'create trigger'"),
+            violations(
+                "x",
+                "-- create trigger in a comment\nSELECT 'create trigger'"
+            ),
             Vec::<&str>::new()
         );
         assert_eq!(

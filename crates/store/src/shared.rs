@@ -230,7 +230,10 @@ pub async fn reset_progress(
 }
 
 /// The last recorded progress of `batch`'s import, on whichever instance runs it.
-pub async fn progress(conn: &mut AnyConnection, batch: &str) -> StoreResult<Option<ImportProgress>> {
+pub async fn progress(
+    conn: &mut AnyConnection,
+    batch: &str,
+) -> StoreResult<Option<ImportProgress>> {
     Sql::new(
         "SELECT phase, total, checked, written, cancel, updated_at FROM import_progress WHERE batch = ",
     )

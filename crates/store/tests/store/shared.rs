@@ -18,7 +18,9 @@ db_test!(a_job_round_is_claimed_once, |db| {
     let other = db.db.clone();
     let second = tokio::spawn(async move {
         let mut tx = other.begin().await.unwrap();
-        let got = shared::claim_job(&mut tx, "hk", HOUR, T0 + 5).await.unwrap();
+        let got = shared::claim_job(&mut tx, "hk", HOUR, T0 + 5)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         got
     });
@@ -26,8 +28,16 @@ db_test!(a_job_round_is_claimed_once, |db| {
     tx.commit().await.unwrap();
     assert!(!second.await.unwrap(), "the round ran once");
     let mut tx = db.begin().await.unwrap();
-    assert!(!shared::claim_job(&mut tx, "hk", HOUR, T0 + HOUR - 1).await.unwrap());
-    assert!(shared::claim_job(&mut tx, "hk", HOUR, T0 + HOUR).await.unwrap());
+    assert!(
+        !shared::claim_job(&mut tx, "hk", HOUR, T0 + HOUR - 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        shared::claim_job(&mut tx, "hk", HOUR, T0 + HOUR)
+            .await
+            .unwrap()
+    );
     assert!(
         shared::claim_job(&mut tx, "other", HOUR, T0).await.unwrap(),
         "jobs are claimed apart"
@@ -89,11 +99,25 @@ db_test!(an_unknown_name_locks_like_an_account, |db| {
 db_test!(checkin_failures_close_the_code_for_a_window, |db| {
     let mut tx = db.begin().await.unwrap();
     let window = 15 * 60_000;
-    assert!(shared::checkin_open(&mut tx, "act1", 2, window, T0).await.unwrap());
+    assert!(
+        shared::checkin_open(&mut tx, "act1", 2, window, T0)
+            .await
+            .unwrap()
+    );
     shared::checkin_failed(&mut tx, "act1", T0).await.unwrap();
-    shared::checkin_failed(&mut tx, "act1", T0 + 1).await.unwrap();
-    assert!(!shared::checkin_open(&mut tx, "act1", 2, window, T0 + 2).await.unwrap());
-    assert!(shared::checkin_open(&mut tx, "act2", 2, window, T0 + 2).await.unwrap());
+    shared::checkin_failed(&mut tx, "act1", T0 + 1)
+        .await
+        .unwrap();
+    assert!(
+        !shared::checkin_open(&mut tx, "act1", 2, window, T0 + 2)
+            .await
+            .unwrap()
+    );
+    assert!(
+        shared::checkin_open(&mut tx, "act2", 2, window, T0 + 2)
+            .await
+            .unwrap()
+    );
     assert!(
         shared::checkin_open(&mut tx, "act1", 2, window, T0 + 1 + window)
             .await
@@ -115,7 +139,9 @@ db_test!(a_one_time_secret_is_shown_once_and_sealed, |db| {
         .unwrap();
     assert!(!sealed.contains("Temp-Pass"), "kept sealed");
     assert_eq!(
-        shared::take_secret(&mut tx, &keys, "other", "u1", T0).await.unwrap(),
+        shared::take_secret(&mut tx, &keys, "other", "u1", T0)
+            .await
+            .unwrap(),
         None,
         "only for the session that set it"
     );
@@ -127,7 +153,9 @@ db_test!(a_one_time_secret_is_shown_once_and_sealed, |db| {
         Some("Temp-Pass-123")
     );
     assert_eq!(
-        shared::take_secret(&mut tx, &keys, "sess", "u1", T0).await.unwrap(),
+        shared::take_secret(&mut tx, &keys, "sess", "u1", T0)
+            .await
+            .unwrap(),
         None,
         "shown once"
     );
@@ -214,7 +242,10 @@ db_test!(one_leader_and_a_takeover, |db| {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(took, "the other instance took the lead");
-    assert!(!a.hold().await.unwrap(), "the old leader sees it lost the lead");
+    assert!(
+        !a.hold().await.unwrap(),
+        "the old leader sees it lost the lead"
+    );
     // Folding on the leader's connection works.
     shegong_store::statistics::counters::fold_on(b.conn().unwrap())
         .await

@@ -549,7 +549,10 @@ impl Progress {
 
     /// A job running on another instance, as its last copy says.
     fn remote(row: &shegong_store::shared::ImportProgress) -> Self {
-        let p = Self::new(usize::try_from(row.total).unwrap_or(0), Phase::parse(&row.phase));
+        let p = Self::new(
+            usize::try_from(row.total).unwrap_or(0),
+            Phase::parse(&row.phase),
+        );
         p.checked
             .store(usize::try_from(row.checked).unwrap_or(0), Ordering::Relaxed);
         p.written

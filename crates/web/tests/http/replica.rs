@@ -84,9 +84,19 @@ fn a_replica_is_for_postgresql_only() {
     };
     assert!(config("sqlite://x.db", "").validate().is_ok());
     assert!(
-        config("postgres://a/b", "postgres://c/b").validate().is_ok(),
+        config("postgres://a/b", "postgres://c/b")
+            .validate()
+            .is_ok(),
         "a PostgreSQL replica of a PostgreSQL primary"
     );
-    assert!(config("sqlite://x.db", "postgres://c/b").validate().is_err());
-    assert!(config("postgres://a/b", "sqlite://y.db").validate().is_err());
+    assert!(
+        config("sqlite://x.db", "postgres://c/b")
+            .validate()
+            .is_err()
+    );
+    assert!(
+        config("postgres://a/b", "sqlite://y.db")
+            .validate()
+            .is_err()
+    );
 }
