@@ -247,6 +247,9 @@ fn load_config(g: &Global) -> anyhow::Result<Config> {
     if let Some(url) = &g.database_url {
         config.database_url = url.clone();
     }
+    if let Ok(v) = std::env::var("SHEGONG_READ_REPLICA_URL") {
+        config.read_replica_url = v;
+    }
     if let Ok(v) = std::env::var("SHEGONG_SECURE_COOKIES") {
         config.secure_cookies = v == "1" || v == "true";
     }

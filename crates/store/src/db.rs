@@ -38,6 +38,9 @@ pub struct DbOptions {
     pub url: String,
     /// Read connections for SQLite; total connections for PostgreSQL.
     pub max_connections: u32,
+    /// A PostgreSQL streaming replica of `url` for reads that may lag (`Db::read` inside
+    /// `on_replica`); `None`: every read on the primary.
+    pub replica_url: Option<String>,
 }
 
 impl DbOptions {
@@ -45,8 +48,14 @@ impl DbOptions {
         Self {
             url: url.into(),
             max_connections: 8,
+            replica_url: None,
         }
     }
+}
+
+tokio::task_local! {
+    /// Set while a request whose reads may come from the replica runs (`Db::on_replica`).
+    static ON_REPLICA: bool;
 }
 
 /// The database: SQLite (embedded default) or PostgreSQL (production).
@@ -60,6 +69,8 @@ impl DbOptions {
 pub struct Db {
     write: AnyPool,
     read: AnyPool,
+    /// A streaming replica for reads that may lag (PostgreSQL).
+    replica: Option<AnyPool>,
     backend: Backend,
     sqlite_path: Option<PathBuf>,
 }
@@ -111,6 +122,7 @@ impl Db {
                 Ok(Db {
                     write,
                     read,
+                    replica: None,
                     backend,
                     sqlite_path: Some(path),
                 })
@@ -121,9 +133,21 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(30))
                     .connect_with(AnyConnectOptions::from_str(&opts.url)?)
                     .await?;
+                // The replica is connected lazily: a replica that is down at start (or later)
+                // costs a fallback to the primary, not the server.
+                let replica = match opts.replica_url.as_deref().filter(|u| !u.is_empty()) {
+                    Some(url) => Some(
+                        AnyPoolOptions::new()
+                            .max_connections(opts.max_connections.max(2))
+                            .acquire_timeout(Duration::from_secs(2))
+                            .connect_lazy_with(AnyConnectOptions::from_str(url)?),
+                    ),
+                    None => None,
+                };
                 Ok(Db {
                     write: pool.clone(),
                     read: pool,
+                    replica,
                     backend,
                     sqlite_path: None,
                 })
@@ -142,14 +166,47 @@ impl Db {
         self.backend
     }
 
-    /// A connection for reads.
+    /// A connection for reads: the replica's inside `on_replica` when one is configured (and
+    /// answers), else the primary's.
     pub async fn read(&self) -> StoreResult<PoolConnection<Any>> {
+        if let Some(replica) = &self.replica
+            && ON_REPLICA.try_with(|on| *on).unwrap_or(false)
+        {
+            match replica.acquire().await {
+                Ok(c) => return Ok(c),
+                Err(e) => {
+                    tracing::warn!(error = %e, "read replica unavailable: reading from the primary")
+                }
+            }
+        }
         Ok(self.read.acquire().await?)
+    }
+
+    /// Whether reads may be sent to a replica.
+    pub fn has_replica(&self) -> bool {
+        self.replica.is_some()
+    }
+
+    /// Run `f` with its `read()`s on the replica (when one is configured). Writes (`begin`) stay
+    /// on the primary; so do reads in tasks `f` spawns.
+    pub async fn on_replica<F: std::future::Future>(f: F) -> F::Output {
+        ON_REPLICA.scope(true, f).await
     }
 
     /// A write transaction. Commit it; dropping it rolls back.
     pub async fn begin(&self) -> StoreResult<Transaction<'static, Any>> {
         Ok(self.write.begin().await?)
+    }
+
+    /// A connection of its own, out of the pool, for a session-level lock held as long as it
+    /// lives (`leader`). PostgreSQL only: SQLite's one writer cannot be taken away.
+    pub async fn dedicated(&self) -> StoreResult<sqlx::AnyConnection> {
+        if self.backend != Backend::Postgres {
+            return Err(StoreError::Db(sqlx::Error::Configuration(
+                "a dedicated connection is for PostgreSQL".into(),
+            )));
+        }
+        Ok(self.write.acquire().await?.detach())
     }
 
     /// The SQLite file, when the backend is SQLite.
@@ -190,6 +247,9 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        if let Some(r) = &self.replica {
+            r.close().await;
+        }
         self.read.close().await;
         self.write.close().await;
     }

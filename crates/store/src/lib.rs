@@ -14,10 +14,12 @@ pub mod bulk;
 pub mod crypto;
 mod db;
 mod dialect;
+pub mod distributed;
 pub mod emergency;
 mod error;
 pub mod import;
 pub mod keycheck;
+pub mod leader;
 pub mod matching;
 pub mod migrate;
 pub mod network;
@@ -28,6 +30,7 @@ pub mod replay;
 pub mod reports;
 pub mod reseal;
 pub mod server_lock;
+pub mod shared;
 // The SQL builder is the store's own: no other crate writes SQL. Tests of other crates use it
 // (feature `testing`) to damage data on purpose.
 pub mod charity;

@@ -85,6 +85,11 @@ sealed_columns![
         "response_sealed",
         crate::replay::RESPONSE_FIELD
     ),
+    (
+        "one_time_secrets",
+        "secret_sealed",
+        crate::shared::SECRET_FIELD
+    ),
 ];
 
 /// Re-seal every value made by an older key. Returns how many values were rewritten.

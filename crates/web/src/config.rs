@@ -8,6 +8,13 @@ use shegong_domain::admin::password::PasswordPolicy;
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub database_url: String,
+    /// A PostgreSQL streaming replica of `database_url` for reads (dashboards, lists, exports,
+    /// record pages); empty: every read goes to the primary. A user's reads go to the primary
+    /// for `read_your_writes_secs` after each of their writes.
+    pub read_replica_url: String,
+    /// Seconds after a write during which that user's reads go to the primary, so they see what
+    /// they just wrote whatever the replica's lag.
+    pub read_your_writes_secs: u64,
     pub bind: String,
     /// Prometheus metrics listener; empty disables it.
     pub metrics_bind: String,
@@ -341,6 +348,8 @@ impl Default for Config {
             hotline: HotlineRules::default(),
             maps: MapsConfig::default(),
             notify: NotifyConfig::default(),
+            read_replica_url: String::new(),
+            read_your_writes_secs: 10,
         }
     }
 }
@@ -371,6 +380,17 @@ impl Default for AuditConfig {
 impl Config {
     /// Refuse settings that would break a security obligation.
     pub fn validate(&self) -> Result<(), String> {
+        if !self.read_replica_url.is_empty()
+            && (shegong_store::Backend::from_url(&self.database_url)
+                != Some(shegong_store::Backend::Postgres)
+                || shegong_store::Backend::from_url(&self.read_replica_url)
+                    != Some(shegong_store::Backend::Postgres))
+        {
+            return Err(
+                "read_replica_url: a postgres:// replica, and only with a postgres:// database_url"
+                    .into(),
+            );
+        }
         if self.audit.retention_days < MIN_AUDIT_RETENTION_DAYS {
             return Err(format!(
                 "audit.retention_days = {} is below the minimum of {MIN_AUDIT_RETENTION_DAYS} days",

@@ -49,7 +49,7 @@ use tower_http::trace::TraceLayer;
 
 pub use config::Config;
 pub use http::state::{AppState, Clock, system_clock};
-use http::{api, assets, auth, csrf, input, metrics, ops, render, replay};
+use http::{api, assets, auth, csrf, input, metrics, ops, render, replay, replica};
 
 /// The capability areas, in menu order. A new area is one more line here.
 pub const AREAS: &[http::area::Area] = &[
@@ -93,6 +93,8 @@ pub fn router(state: AppState) -> Router {
         // request without credentials is refused first) and before any handler; their errors
         // are rendered by `render_errors`. An API write with an Idempotency-Key is answered
         // once (`replay`), after every check a retry must pass again.
+        // GET reads on the read replica when one is configured (read-your-writes by cookie).
+        .layer(from_fn_with_state(state.clone(), replica::route))
         .layer(from_fn_with_state(state.clone(), replay::remember))
         .layer(from_fn_with_state(state.clone(), csrf::protect))
         // Size and control characters, checked before the CSRF check reads a form body.
@@ -175,7 +177,11 @@ impl App {
         let lock = ServerLock::serving(&config.database_url)
             .await
             .map_err(|e| anyhow::anyhow!("cannot start: {e}"))?;
-        let db = Db::open(&DbOptions::new(&config.database_url)).await?;
+        let db = Db::open(&DbOptions {
+            replica_url: Some(config.read_replica_url.clone()).filter(|u| !u.is_empty()),
+            ..DbOptions::new(&config.database_url)
+        })
+        .await?;
         let loaded = store_regions::load_embedded(&db).await?;
         if loaded > 0 {
             tracing::info!(
@@ -277,28 +283,59 @@ impl App {
 
 /// Every two seconds: fold the statistics deltas written by PostgreSQL transactions into the
 /// counters (readers add pending deltas, so this bounds their number, not the figures' freshness).
+/// With several instances, only the fold leader folds (`leader`): the others try to take the lead
+/// each round, and one of them does within two seconds of the leader's death.
 async fn fold_statistics(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    use shegong_store::leader::{Leadership, Task};
     if state.db.backend() != shegong_store::Backend::Postgres {
         return;
     }
+    let mut lead = Leadership::new(state.db.clone(), Task::Fold);
     loop {
-        if let Err(e) = shegong_store::statistics::counters::fold(&state.db).await {
-            tracing::error!(error = %e, "folding statistics failed");
+        match lead.hold().await {
+            Ok(true) => {
+                if let Some(conn) = lead.conn()
+                    && let Err(e) = shegong_store::statistics::counters::fold_on(conn).await
+                {
+                    tracing::error!(error = %e, "folding statistics failed");
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "taking the statistics fold lead failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-            _ = stop.changed() => return,
+            _ = stop.changed() => {
+                lead.release().await;
+                return;
+            }
         }
     }
 }
 
-/// Hourly: end idle sessions; apply audit retention; fold the count of resident writes; forget
+/// How often housekeeping runs, whichever instance runs it.
+const HOUSEKEEPING_EVERY_MILLIS: i64 = 3_600_000;
+
+/// Hourly: end idle sessions; forget expired shared state (`shared::purge`); apply audit retention; fold the count of resident writes; forget
 /// expired idempotency keys.
+/// Each instance looks every five minutes; the one that finds the round due claims it in the
+/// round's transaction (`shared::claim_job`), so a round runs once among all instances.
 async fn housekeeping(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
         let now = state.now();
         let result = async {
             let mut tx = state.db.begin().await?;
+            if !shegong_store::shared::claim_job(
+                &mut tx,
+                "housekeeping",
+                HOUSEKEEPING_EVERY_MILLIS,
+                now,
+            )
+            .await?
+            {
+                return Ok(());
+            }
+            shegong_store::shared::purge(&mut tx, now).await?;
             sessions::purge_idle(&mut tx, state.config.session_idle_millis(), now).await?;
             let cutoff = now - state.config.audit.retention_days * 86_400_000;
             let removed = store_audit::purge_before(&mut tx, state.db.backend(), cutoff).await?;
@@ -326,7 +363,7 @@ async fn housekeeping(state: AppState, mut stop: tokio::sync::watch::Receiver<bo
             tracing::error!(error = %e, "housekeeping failed");
         }
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = tokio::time::sleep(Duration::from_secs(300)) => {}
             _ = stop.changed() => return,
         }
     }

@@ -288,12 +288,30 @@ pub async fn fold(db: &Db) -> StoreResult<u64> {
     if !is_postgres(&tx) {
         return Ok(0);
     }
+    let n = fold_in(&mut tx).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// `fold` on a connection of the caller's (the fold leader's, which holds its lock on it).
+pub async fn fold_on(conn: &mut sqlx::AnyConnection) -> StoreResult<u64> {
+    use sqlx::Connection;
+    let mut tx = conn.begin().await?;
+    if !is_postgres(&tx) {
+        return Ok(0);
+    }
+    let n = fold_in(&mut tx).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+async fn fold_in(tx: &mut sqlx::AnyConnection) -> StoreResult<u64> {
     // One statement: the deleted deltas are summed into the counters. Concurrent folders never
     // fold a row twice (a row is deleted by one transaction only). The oldest rows are taken as
     // a range up to the 100,000th sequence number, computed once: `seq IN (subquery)` was
     // planned as a nested loop comparing every pair when the table's statistics still said
     // "empty" (right after a big import), which took minutes for 200,000 deltas.
-    let n = Sql::new(
+    Sql::new(
         "WITH moved AS (DELETE FROM stat_deltas WHERE seq <= (SELECT MAX(seq) FROM (SELECT seq FROM stat_deltas ORDER BY seq LIMIT 100000) oldest) \
            RETURNING region_code, month, dim, key, n, person_times, minutes, value_fen) \
          INSERT INTO stat_counts (region_code, month, dim, key, n, person_times, minutes, value_fen) \
@@ -303,10 +321,8 @@ pub async fn fold(db: &Db) -> StoreResult<u64> {
            person_times = stat_counts.person_times + EXCLUDED.person_times, minutes = stat_counts.minutes + EXCLUDED.minutes, \
            value_fen = stat_counts.value_fen + EXCLUDED.value_fen",
     )
-    .execute(&mut tx)
-    .await?;
-    tx.commit().await?;
-    Ok(n)
+    .execute(tx)
+    .await
 }
 
 /// One row of a read: the key within the dimension (and the region or month it is for).

@@ -28,6 +28,7 @@ mod regions;
 mod register_bulk;
 mod reports;
 mod schema_parity;
+mod shared;
 mod staff;
 mod stations;
 mod stats;

@@ -1,8 +1,6 @@
 //! Signing in and out, the forced and periodic password change, one's own account page and API
 //! tokens, and `GET /api/v1/me`.
 
-use std::sync::PoisonError;
-
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -153,26 +151,21 @@ impl Attempt<'_> {
     }
 }
 
-/// Count a failed sign-in under a name with no account, locked as a real account would be (see
-/// `UnknownLogin`); when the name is locked until.
-fn unknown_login_failure(state: &AppState, username: &str, now: i64) -> i64 {
-    // A panic elsewhere while the lock was held leaves counters that are still usable.
-    let mut m = state
-        .unknown_logins
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    if m.len() >= crate::http::state::UNKNOWN_LOGINS_MAX {
-        m.retain(|_, e| e.locked_until > now);
-    }
-    let e = m.entry(username.to_owned()).or_default();
-    if e.locked_until <= now {
-        e.failures += 1;
-        if e.failures >= state.config.lockout.max_failures {
-            e.failures = 0;
-            e.locked_until = now + state.config.lockout.minutes * 60_000;
-        }
-    }
-    e.locked_until
+/// Count a failed sign-in under a name with no account, locked as a real account would be (so
+/// the lockout message does not tell which names exist); when the name is locked until. Kept in
+/// the database: every instance counts the same failures.
+async fn unknown_login_failure(state: &AppState, username: &str, now: i64) -> WebResult<i64> {
+    let mut tx = state.db.begin().await?;
+    let until = shegong_store::shared::unknown_login_failure(
+        &mut tx,
+        username,
+        state.config.lockout.max_failures,
+        state.config.lockout.minutes * 60_000,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(until)
 }
 
 /// The second step a sign-in needs after its password: enrolled accounts give a code; accounts
@@ -226,7 +219,7 @@ pub async fn login(
     };
     let Some(c) = creds else {
         verify_password(f.password.clone(), DUMMY_HASH.clone()).await;
-        let locked_until = unknown_login_failure(&state, &username, now);
+        let locked_until = unknown_login_failure(&state, &username, now).await?;
         Attempt {
             username: &username,
             user_id: None,

@@ -1,9 +1,6 @@
 //! Creating and editing an account on its form: role, scope and organisation, with a temporary
 //! password shown once to the manager who set it.
 
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
-
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -30,37 +27,42 @@ const ONE_TIME_TTL_MILLIS: i64 = 10 * 60_000;
 
 /// Temporary passwords between the POST that made them and the page that shows them once
 /// (Post/Redirect/Get: a reload must not re-submit the form, and the password must never travel
-/// in a URL). Keyed by (the manager's session hash, the target account's id); an entry expires
-/// after ten minutes and is removed when shown. The map lives in the process and not in
-/// `AppState`, because this module cannot change the shared state: a restart (or, with several
-/// instances, a redirect answered by another one) loses a pending password, which is acceptable
-/// for a one-time secret: the manager resets the password again.
-static ONE_TIME: LazyLock<Mutex<OneTime>> = LazyLock::new(Default::default);
-
-/// (session hash, account id) → (secret, expires at, epoch millis).
-type OneTime = HashMap<(String, String), (String, i64)>;
-
-fn one_time() -> std::sync::MutexGuard<'static, OneTime> {
-    // A panic while holding the lock leaves a usable map: entries are whole or absent.
-    ONE_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Keep `secret` for this manager's session to show on the account's page.
-fn keep_secret(session: &str, user_id: &str, secret: String, now: i64) {
-    let mut map = one_time();
-    map.retain(|_, (_, expires)| *expires > now);
-    map.insert(
-        (session.to_owned(), user_id.to_owned()),
-        (secret, now + ONE_TIME_TTL_MILLIS),
-    );
+/// in a URL). Kept sealed in the database (`shared::keep_secret`), keyed by (the manager's session
+/// hash, the target account's id), so the redirect may be answered by any instance; an entry
+/// expires after ten minutes and is removed when shown.
+async fn keep_secret(
+    state: &AppState,
+    session: &str,
+    user_id: &str,
+    secret: &str,
+    now: i64,
+) -> WebResult<()> {
+    let mut tx = state.db.begin().await?;
+    shegong_store::shared::keep_secret(
+        &mut tx,
+        &state.keys,
+        session,
+        user_id,
+        secret,
+        now + ONE_TIME_TTL_MILLIS,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The secret kept for this session and account, removed as it is read; `None` once expired.
-fn take_secret(session: &str, user_id: &str, now: i64) -> Option<String> {
-    let mut map = one_time();
-    map.remove(&(session.to_owned(), user_id.to_owned()))
-        .filter(|(_, expires)| *expires > now)
-        .map(|(secret, _)| secret)
+async fn take_secret(
+    state: &AppState,
+    session: &str,
+    user_id: &str,
+    now: i64,
+) -> WebResult<Option<String>> {
+    let mut tx = state.db.begin().await?;
+    let secret =
+        shegong_store::shared::take_secret(&mut tx, &state.keys, session, user_id, now).await?;
+    tx.commit().await?;
+    Ok(secret)
 }
 
 #[derive(Deserialize, Default)]
@@ -284,7 +286,7 @@ pub(super) async fn show_once(
 ) -> WebResult<Response> {
     let u = manager(ctx)?;
     if let Some(session) = &u.session_hash {
-        keep_secret(session, id, secret, state.now());
+        keep_secret(state, session, id, &secret, state.now()).await?;
         return Ok(Redirect::to(&format!("/admin/users/{id}?notice={notice}")).into_response());
     }
     let mut c = state.db.read().await?;
@@ -352,10 +354,10 @@ pub async fn edit_form(
     let x = target(&state, u, &id).await?;
     let form = form_of(&x);
     // A temporary password waiting for this manager's session is shown now, and only now.
-    let secret = u
-        .session_hash
-        .as_deref()
-        .and_then(|s| take_secret(s, &x.id, state.now()));
+    let secret = match u.session_hash.as_deref() {
+        Some(s) => take_secret(&state, s, &x.id, state.now()).await?,
+        None => None,
+    };
     form_page(
         &state,
         &ctx,

@@ -13,5 +13,6 @@ pub mod metrics;
 pub mod ops;
 pub mod render;
 pub mod replay;
+pub mod replica;
 pub mod state;
 pub mod write;

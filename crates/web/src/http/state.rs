@@ -28,24 +28,10 @@ pub struct Inner {
     pub files: FileStore,
     /// Seals and opens sensitive fields.
     pub keys: KeyRing,
-    /// Failed sign-ins for usernames that do not exist, so that they "lock" exactly like real
-    /// accounts and the lockout message does not tell which names exist.
-    pub unknown_logins: std::sync::Mutex<std::collections::HashMap<String, UnknownLogin>>,
-    /// Imports running in the background in this process.
+    /// Imports running in the background in this process (their progress is also in the
+    /// database, for a poll that reaches another instance).
     pub imports: crate::import::jobs::Jobs,
-    /// Recent failed QR sign-ins per activity (`volunteers::checkin`): bounds guessing of the
-    /// mobile's last four digits.
-    pub checkin_failures: crate::volunteers::checkin::Failures,
 }
-
-#[derive(Default, Clone, Copy)]
-pub struct UnknownLogin {
-    pub failures: i64,
-    pub locked_until: i64,
-}
-
-/// Bound on the map above; past it, entries that are not locked are dropped.
-pub const UNKNOWN_LOGINS_MAX: usize = 10_000;
 
 impl std::ops::Deref for AppState {
     type Target = Inner;
@@ -67,9 +53,7 @@ impl AppState {
                 started_at,
                 files,
                 keys,
-                unknown_logins: Default::default(),
                 imports: Default::default(),
-                checkin_failures: Default::default(),
             }),
         }
     }

@@ -385,7 +385,7 @@ pub async fn api_mapping(
     let staged = stage::get(&state, &u, imp, &batch)
         .await?
         .ok_or(WebError::NotFound)?;
-    if state.imports.get(&batch).is_some_and(|p| p.running()) {
+    if crate::import::jobs::running(&state, &batch).await? {
         return Err(WebError::Conflict("import.job.busy"));
     }
     let mapping = checked_mapping(imp, staged.raw.headers.len(), b)?;
@@ -455,7 +455,7 @@ pub async fn api_commit(
     let staged = stage::get(&state, &u, imp, &batch)
         .await?
         .ok_or(WebError::NotFound)?;
-    if state.imports.get(&batch).is_some_and(|p| p.running()) {
+    if crate::import::jobs::running(&state, &batch).await? {
         return Err(WebError::Conflict("import.job.busy"));
     }
     match commit_batch(&state, &ctx, &u, imp, &batch, &staged, all).await? {
@@ -496,7 +496,7 @@ pub async fn api_cancel(
     stage::get(&state, &u, imp, &batch)
         .await?
         .ok_or(WebError::NotFound)?;
-    state.imports.cancel(&batch);
+    crate::import::jobs::cancel(&state, &batch).await?;
     Ok(Json(load(&state, &ctx, imp, &batch).await?))
 }
 

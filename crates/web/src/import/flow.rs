@@ -576,7 +576,7 @@ pub(super) async fn stage_of(
         });
     };
     let mut error = None;
-    if let Some(p) = state.imports.get(batch) {
+    if let Some(p) = jobs::find(state, batch).await? {
         match (p.phase(), p.outcome()) {
             (Phase::Ready, Some(Outcome::Checked(c))) if staged.mapping == c.mapping => {
                 return Ok(Stage::Checked {
@@ -658,7 +658,7 @@ async fn progress(state: AppState, ctx: Ctx, imp: Imp, batch: String) -> WebResu
         return Err(WebError::NotFound);
     }
     drop(c);
-    match state.imports.get(&batch) {
+    match jobs::find(&state, &batch).await? {
         Some(p) => Ok(Json(p.report()).into_response()),
         None => Err(WebError::NotFound),
     }
@@ -677,7 +677,7 @@ async fn act(
     let t = ctx.tr();
     let here = format!("{}/import/{batch}", imp.list_path());
     if f.get("mode") == "cancel" {
-        state.imports.cancel(&batch);
+        jobs::cancel(&state, &batch).await?;
         return Ok(Redirect::to(&here).into_response());
     }
     let started = std::time::Instant::now();
@@ -689,7 +689,7 @@ async fn act(
         read_ms = started.elapsed().as_millis(),
         "import: staged sheet read back"
     );
-    let running = state.imports.get(&batch).is_some_and(|p| p.running());
+    let running = jobs::running(&state, &batch).await?;
     if running {
         return Ok(Redirect::to(&here).into_response());
     }

@@ -3,7 +3,11 @@
 //! page nor holds a request open. The commit runs in one transaction (all rows or none, or
 //! exactly the valid ones), in chunks handed to [`Importer::apply`], with one audit entry; a
 //! cancelled or failed commit writes nothing. Jobs live in this process's memory
-//! ([`Jobs`]); what a finished import did is kept on its batch for the result page.
+//! ([`Jobs`]); what a finished import did is kept on its batch for the result page. With several
+//! instances, the running one copies its job's progress to the database about once a second
+//! (`mirror`), so a poll or a cancel that reaches another instance still answers ([`find`]);
+//! only the preview of a finished check stays with the instance that ran it (elsewhere the sheet
+//! is checked again).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -503,7 +507,59 @@ pub enum Outcome {
     Broken,
 }
 
+impl Phase {
+    fn as_str(self) -> &'static str {
+        match self {
+            Phase::Checking => "checking",
+            Phase::Ready => "ready",
+            Phase::Writing => "writing",
+            Phase::Done => "done",
+            Phase::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Phase {
+        match s {
+            "checking" => Phase::Checking,
+            "ready" => Phase::Ready,
+            "writing" => Phase::Writing,
+            "done" => Phase::Done,
+            _ => Phase::Failed,
+        }
+    }
+}
+
+/// How often a running job's progress is copied to the database.
+const MIRROR_EVERY: Duration = Duration::from_secs(1);
+/// A job whose copy is older than this is taken to have died with its instance.
+const MIRROR_STALE_MILLIS: i64 = 15_000;
+
 impl Progress {
+    /// The copy kept in the database.
+    fn row(&self, now: i64) -> shegong_store::shared::ImportProgress {
+        shegong_store::shared::ImportProgress {
+            phase: self.phase().as_str().to_owned(),
+            total: self.read as i64,
+            checked: self.checked.load(Ordering::Relaxed) as i64,
+            written: self.written.load(Ordering::Relaxed) as i64,
+            cancel: i64::from(self.cancelled()),
+            updated_at: now,
+        }
+    }
+
+    /// A job running on another instance, as its last copy says.
+    fn remote(row: &shegong_store::shared::ImportProgress) -> Self {
+        let p = Self::new(
+            usize::try_from(row.total).unwrap_or(0),
+            Phase::parse(&row.phase),
+        );
+        p.checked
+            .store(usize::try_from(row.checked).unwrap_or(0), Ordering::Relaxed);
+        p.written
+            .store(usize::try_from(row.written).unwrap_or(0), Ordering::Relaxed);
+        p
+    }
+
     fn new(read: usize, phase: Phase) -> Self {
         Self {
             read,
@@ -594,10 +650,91 @@ impl Jobs {
     }
 }
 
+/// Copy `p`'s progress to the database until the job ends (and once after), and pass on a
+/// cancellation asked through another instance.
+/// SQLite has one server per database file: nothing to copy (and its one writer is the
+/// import's for the whole commit).
+fn mirror(state: AppState, batch: String, p: Arc<Progress>) {
+    if !shared_instances(&state) {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut first = true;
+        loop {
+            let running = p.running();
+            let result = async {
+                let mut tx = state.db.begin().await?;
+                let row = p.row(state.now());
+                if first {
+                    shegong_store::shared::reset_progress(&mut tx, &batch, &row).await?;
+                } else {
+                    shegong_store::shared::put_progress(&mut tx, &batch, &row).await?;
+                }
+                let asked = shegong_store::shared::progress(&mut tx, &batch).await?;
+                tx.commit().await?;
+                Ok::<_, StoreError>(asked.is_some_and(|r| r.cancel != 0))
+            }
+            .await;
+            match result {
+                Ok(true) => p.cancel.store(true, Ordering::Relaxed),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "import progress not copied"),
+            }
+            first = false;
+            if !running {
+                return;
+            }
+            tokio::time::sleep(MIRROR_EVERY).await;
+        }
+    });
+}
+
+/// Whether other instances may serve the same database (PostgreSQL).
+fn shared_instances(state: &AppState) -> bool {
+    state.db.backend() == shegong_store::Backend::Postgres
+}
+
+/// The job on `batch`: this instance's, else one running on another instance (a snapshot of its
+/// last copy; without its outcome).
+pub async fn find(state: &AppState, batch: &str) -> WebResult<Option<Arc<Progress>>> {
+    if let Some(p) = state.imports.get(batch) {
+        return Ok(Some(p));
+    }
+    if !shared_instances(state) {
+        return Ok(None);
+    }
+    let mut c = state.db.read().await?;
+    let row = shegong_store::shared::progress(&mut c, batch).await?;
+    Ok(row
+        .filter(|r| {
+            matches!(Phase::parse(&r.phase), Phase::Checking | Phase::Writing)
+                && state.now() - r.updated_at < MIRROR_STALE_MILLIS
+        })
+        .map(|r| Arc::new(Progress::remote(&r))))
+}
+
+/// Whether a job runs on `batch` on any instance.
+pub async fn running(state: &AppState, batch: &str) -> WebResult<bool> {
+    Ok(find(state, batch).await?.is_some_and(|p| p.running()))
+}
+
+/// Stop the job on `batch`, on whichever instance runs it.
+pub async fn cancel(state: &AppState, batch: &str) -> WebResult<()> {
+    state.imports.cancel(batch);
+    if !shared_instances(state) {
+        return Ok(());
+    }
+    let mut tx = state.db.begin().await?;
+    shegong_store::shared::request_cancel(&mut tx, batch).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Check the staged sheet in the background (the page polls the progress).
 pub fn start_check(run: Run, staged: Staged) -> Arc<Progress> {
     let progress = Arc::new(Progress::new(staged.raw.rows.len(), Phase::Checking));
     run.state.imports.put(&run.batch, progress.clone());
+    mirror(run.state.clone(), run.batch.clone(), progress.clone());
     let p = progress.clone();
     tokio::spawn(CHECKING.scope(progress.clone(), async move {
         match run.check(&staged).await {
@@ -624,6 +761,7 @@ pub fn start_commit(run: Run, staged: Staged, all: bool) -> Arc<Progress> {
         });
     let progress = Arc::new(Progress::new(staged.raw.rows.len(), Phase::Checking));
     run.state.imports.put(&run.batch, progress.clone());
+    mirror(run.state.clone(), run.batch.clone(), progress.clone());
     let p = progress.clone();
     tokio::spawn(CHECKING.scope(progress.clone(), async move {
         match run.commit(&staged, all, Some(p.clone()), checked).await {

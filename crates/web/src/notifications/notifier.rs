@@ -252,7 +252,22 @@ pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
     }
     let channels = configured(&state);
     let mut last_scan: Option<std::time::Instant> = None;
+    // One notifier among several instances: two would post and send everything twice.
+    let mut lead = shegong_store::leader::Leadership::new(
+        state.db.clone(),
+        shegong_store::leader::Task::Notify,
+    );
     loop {
+        let leads = lead.hold().await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "taking the notifier lead failed");
+            false
+        });
+        if !leads {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(30)) => continue,
+                _ = stop.changed() => return,
+            }
+        }
         if last_scan.is_none_or(|t| t.elapsed() >= Duration::from_secs(minutes * 60)) {
             last_scan = Some(std::time::Instant::now());
             if let Err(e) = scan(&state).await {
@@ -264,7 +279,10 @@ pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) 
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(30)) => {}
-            _ = stop.changed() => return,
+            _ = stop.changed() => {
+                lead.release().await;
+                return;
+            }
         }
     }
 }

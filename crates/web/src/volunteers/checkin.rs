@@ -90,43 +90,26 @@ pub async fn form(
 pub const MAX_FAILURES: usize = 20;
 /// How long a failure counts.
 pub const WINDOW_MILLIS: i64 = 15 * 60_000;
-/// Activities tracked at most; past it, those without a recent failure are forgotten.
-const TRACKED_MAX: usize = 10_000;
+/// Whether the activity's code still takes attempts (failures are counted in the database, so
+/// every instance refuses alike).
+async fn open_for_attempts(state: &AppState, activity: &str, now: i64) -> WebResult<bool> {
+    let mut c = state.db.read().await?;
+    Ok(shegong_store::shared::checkin_open(
+        &mut c,
+        activity,
+        MAX_FAILURES as i64,
+        WINDOW_MILLIS,
+        now,
+    )
+    .await?)
+}
 
-/// Recent failures (their times) per activity id, in this process.
-#[derive(Default)]
-pub struct Failures(std::sync::Mutex<std::collections::HashMap<String, Vec<i64>>>);
-
-impl Failures {
-    fn recent(times: &mut Vec<i64>, now: i64) {
-        times.retain(|t| now - *t < WINDOW_MILLIS);
-    }
-
-    /// Whether the activity's code still takes attempts.
-    fn open(&self, activity: &str, now: i64) -> bool {
-        let Ok(mut map) = self.0.lock() else {
-            return false;
-        };
-        map.get_mut(activity).is_none_or(|times| {
-            Self::recent(times, now);
-            times.len() < MAX_FAILURES
-        })
-    }
-
-    fn fail(&self, activity: &str, now: i64) {
-        let Ok(mut map) = self.0.lock() else {
-            return;
-        };
-        if map.len() >= TRACKED_MAX {
-            map.retain(|_, times| {
-                Self::recent(times, now);
-                !times.is_empty()
-            });
-        }
-        if map.len() < TRACKED_MAX || map.contains_key(activity) {
-            map.entry(activity.to_owned()).or_default().push(now);
-        }
-    }
+/// One failed attempt at the activity's code.
+async fn failed_attempt(state: &AppState, activity: &str, now: i64) -> WebResult<()> {
+    let mut tx = state.db.begin().await?;
+    shegong_store::shared::checkin_failed(&mut tx, activity, now).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The last four digits of the sealed mobile match what was typed.
@@ -145,7 +128,7 @@ async fn mark(state: &AppState, ctx: &Ctx, a: &Activity, f: &FormData) -> WebRes
         return Err(FieldError::new("volunteer_no", "form.required").into());
     }
     let now = state.now();
-    if !state.checkin_failures.open(&a.id, now) {
+    if !open_for_attempts(state, &a.id, now).await? {
         return Err(FieldError::new("volunteer_no", "checkin.too_many_attempts").into());
     }
     let found = {
@@ -155,12 +138,12 @@ async fn mark(state: &AppState, ctx: &Ctx, a: &Activity, f: &FormData) -> WebRes
     let (vid, sealed) = match found {
         Ok(v) => v,
         Err(e) => {
-            state.checkin_failures.fail(&a.id, now);
+            failed_attempt(state, &a.id, now).await?;
             return Err(e.into());
         }
     };
     if !mobile_matches(state, sealed.as_deref(), tail) {
-        state.checkin_failures.fail(&a.id, now);
+        failed_attempt(state, &a.id, now).await?;
         return Err(FieldError::new("mobile_tail", "checkin.mobile_mismatch").into());
     }
     let out = f.has("out", "1");

@@ -42,6 +42,7 @@ mod projects;
 mod public_purchase;
 mod purchase;
 mod rectifications;
+mod replica;
 mod reports;
 mod security;
 mod staff;
