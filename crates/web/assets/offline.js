@@ -279,7 +279,11 @@
     formTarget = { kind, item };
     const card = $('oa-form-card');
     card.hidden = false;
-    for (const row of card.querySelectorAll('[data-for]')) row.hidden = row.dataset.for !== kind;
+    for (const row of card.querySelectorAll('[data-for]')) {
+      row.hidden = row.dataset.for !== kind;
+      // A hidden field takes no part in the form's own checks.
+      for (const c of row.querySelectorAll('input, select, textarea')) c.disabled = row.hidden;
+    }
     $('oa-form').reset();
     if (kind === 'visit') {
       $('oa-form-title').textContent = fmt(M.visit_of, { name: item.name });

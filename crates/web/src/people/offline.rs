@@ -334,34 +334,24 @@ fn catalogues(t: &Tr) -> Catalogues {
     }
 }
 
-/// The worker's own data for the offline app: their active files (soonest due first) and open
-/// cases, each list bounded by `offline.max_files`, the visit methods each file's rule allows,
-/// the due board and the code lists. No identity numbers, phones or addresses.
-#[utoipa::path(get, path = "/api/v1/app/bundle", tag = "people",
-    responses((status = 200, body = OfflineBundle), (status = 401, description = "Not signed in")))]
-pub async fn api_app_bundle(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
-    let u = reader(&ctx)?;
-    let t = ctx.tr();
-    let v = viewer(&state, u);
-    let max = state.config.offline.max_files;
-    let mut c = state.db.read().await?;
+/// The worker's active files, soonest visit due first, at most `max`, with the visit methods
+/// each file's rule allows; and how many there are in all.
+async fn own_files(
+    c: &mut shegong_store::Conn,
+    v: &residents::Viewer,
+    max: i64,
+) -> WebResult<(Vec<OfflineResident>, i64)> {
     let filter = residents::Filter {
         worker: Some(v.user_id.clone()),
         due_by: Some("9999-12-31".into()),
         ..Default::default()
     };
     let mut files = Vec::new();
-    let mut residents_total = 0;
+    let mut total = 0;
     let mut page_no = 1;
     while (files.len() as i64) < max {
-        let p = residents::list(
-            &mut c,
-            &v,
-            &filter,
-            PageRequest::new(Some(page_no), Some(200)),
-        )
-        .await?;
-        residents_total = p.total;
+        let p = residents::list(c, v, &filter, PageRequest::new(Some(page_no), Some(200))).await?;
+        total = p.total;
         let done = p.items.len() < 200;
         files.extend(p.items);
         if done {
@@ -372,10 +362,10 @@ pub async fn api_app_bundle(State(state): State<AppState>, ctx: Ctx) -> WebResul
     files.truncate(usize::try_from(max).unwrap_or(0));
     let mut rules: std::collections::HashMap<String, Vec<visit_rules::Rule>> =
         std::collections::HashMap::new();
-    let mut out_files = Vec::with_capacity(files.len());
+    let mut out = Vec::with_capacity(files.len());
     for r in files {
         if !rules.contains_key(&r.region_code) {
-            let found = visit_rules::rules_for(&mut c, &r.region_code).await?;
+            let found = visit_rules::rules_for(c, &r.region_code).await?;
             rules.insert(r.region_code.clone(), found);
         }
         let methods = rules
@@ -388,7 +378,7 @@ pub async fn api_app_bundle(State(state): State<AppState>, ctx: Ctx) -> WebResul
                     .map(|m| m.as_str().to_owned())
                     .collect()
             });
-        out_files.push(OfflineResident {
+        out.push(OfflineResident {
             region_path: shegong_domain::network::region::display_path(
                 r.region_path.split('/').skip(2),
             ),
@@ -403,6 +393,21 @@ pub async fn api_app_bundle(State(state): State<AppState>, ctx: Ctx) -> WebResul
             methods,
         });
     }
+    Ok((out, total))
+}
+
+/// The worker's own data for the offline app: their active files (soonest due first) and open
+/// cases, each list bounded by `offline.max_files`, the visit methods each file's rule allows,
+/// the due board and the code lists. No identity numbers, phones or addresses.
+#[utoipa::path(get, path = "/api/v1/app/bundle", tag = "people",
+    responses((status = 200, body = OfflineBundle), (status = 401, description = "Not signed in")))]
+pub async fn api_app_bundle(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let u = reader(&ctx)?;
+    let t = ctx.tr();
+    let v = viewer(&state, u);
+    let max = state.config.offline.max_files;
+    let mut c = state.db.read().await?;
+    let (out_files, residents_total) = own_files(&mut c, &v, max).await?;
     let case_filter = cases::Filter {
         worker: Some(v.user_id.clone()),
         state: Some("open".into()),
