@@ -478,7 +478,7 @@ struct AppShell {
 }
 
 /// The `offline.*` messages the script needs.
-const SCRIPT_MESSAGES: &[&str] = &[
+pub(crate) const SCRIPT_MESSAGES: &[&str] = &[
     "online",
     "offline",
     "syncing",
