@@ -55,6 +55,8 @@
   }
 
   function req(store, mode, fn) {
+    // Signing out closes the database while other work may still be on its way: it ends quietly.
+    if (!db) return Promise.resolve(undefined);
     return new Promise((resolve, reject) => {
       const t = db.transaction(store, mode);
       const r = fn(t.objectStore(store));
@@ -532,7 +534,9 @@
     const form = ev.target;
     form.querySelector('input[name="_csrf"]').value = session ? session.csrf_token : '';
     try {
-      db.close();
+      const d = db;
+      db = null;
+      d.close();
       await Promise.race([
         Promise.all([
           new Promise((r) => { const d = indexedDB.deleteDatabase(DB_NAME); d.onsuccess = d.onerror = d.onblocked = r; }),
@@ -553,13 +557,13 @@
     await loadLocal();
     $('oa-form').addEventListener('submit', saveForm);
     $('oa-cancel').addEventListener('click', () => { $('oa-form-card').hidden = true; formTarget = null; });
-    $('oa-sync-now').addEventListener('click', () => online());
+    $('oa-sync-now').addEventListener('click', () => online().catch(() => {}));
     $('oa-logout').addEventListener('submit', signOut);
-    window.addEventListener('online', () => online());
-    window.addEventListener('offline', () => render());
+    window.addEventListener('online', () => online().catch(() => {}));
+    window.addEventListener('offline', () => render().catch(() => {}));
     await render();
     await online();
   }
 
-  start();
+  start().catch(() => {});
 })();
