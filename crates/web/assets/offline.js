@@ -228,7 +228,10 @@
         progress.done++;
         render();
       }
-      lastSynced = sent;
+      if (items.length) {
+        lastSynced = sent;
+        noteText = '';
+      }
     } finally {
       syncing = false;
       progress = null;
