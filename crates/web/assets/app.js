@@ -1121,6 +1121,58 @@
   }
 
   // ---------------------------------------------------------------------
+  // Sign-out: erase the offline app's data on this device first
+  // ---------------------------------------------------------------------
+
+  // The offline app (/app) keeps the worker's files and unsent records in the IndexedDB
+  // database `shegong-offline` and its shell in caches named `shegong-*`; signing out from any
+  // page erases them (asking first when records have not been synced yet), then signs out.
+  const OFFLINE_DB = 'shegong-offline';
+
+  function offlineUnsent() {
+    return new Promise(function (resolve) {
+      const open = indexedDB.open(OFFLINE_DB);
+      open.onupgradeneeded = function () { open.transaction.abort(); resolve(0); };
+      open.onerror = function () { resolve(0); };
+      open.onsuccess = function () {
+        const d = open.result;
+        if (!d.objectStoreNames.contains('queue')) { d.close(); resolve(0); return; }
+        const c = d.transaction('queue').objectStore('queue').count();
+        c.onsuccess = function () { d.close(); resolve(c.result); };
+        c.onerror = function () { d.close(); resolve(0); };
+      };
+    });
+  }
+
+  function wipeOffline() {
+    const steps = [new Promise(function (resolve) {
+      const d = indexedDB.deleteDatabase(OFFLINE_DB);
+      d.onsuccess = d.onerror = d.onblocked = resolve;
+    })];
+    if ('caches' in window) {
+      steps.push(caches.keys().then(function (names) {
+        return Promise.all(names.filter(function (n) { return n.indexOf('shegong-') === 0; })
+          .map(function (n) { return caches.delete(n); }));
+      }));
+    }
+    return Promise.race([Promise.all(steps), new Promise(function (r) { setTimeout(r, 2000); })]);
+  }
+
+  document.addEventListener('submit', function (ev) {
+    const form = ev.target;
+    if (!(form instanceof HTMLFormElement) || form.getAttribute('action') !== '/logout' || form.dataset.wiped) return;
+    if (!('indexedDB' in window)) return;
+    ev.preventDefault();
+    offlineUnsent().then(function (n) {
+      if (n > 0 && form.dataset.unsent && !window.confirm(form.dataset.unsent.replace('{n}', n))) return;
+      wipeOffline().then(function () {
+        form.dataset.wiped = '1';
+        form.submit();
+      });
+    });
+  });
+
+  // ---------------------------------------------------------------------
   // Start
   // ---------------------------------------------------------------------
 

@@ -52,6 +52,22 @@ pub struct Config {
     pub maps: MapsConfig,
     /// The notifier and its outside channels.
     pub notify: NotifyConfig,
+    /// The offline app (`/app`): how much of the worker's own data a device may hold.
+    pub offline: OfflineConfig,
+}
+
+/// `[offline]`: the worker's own files a device caches for the offline app, at most this many
+/// (the rest are left out and the app says so).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OfflineConfig {
+    pub max_files: i64,
+}
+
+impl Default for OfflineConfig {
+    fn default() -> Self {
+        Self { max_files: 500 }
+    }
 }
 
 /// `[notify]`: how often the notifier looks at every to-do queue, the address links point to,
@@ -350,6 +366,7 @@ impl Default for Config {
             notify: NotifyConfig::default(),
             read_replica_url: String::new(),
             read_your_writes_secs: 10,
+            offline: OfflineConfig::default(),
         }
     }
 }
@@ -421,6 +438,9 @@ impl Config {
                 "maps.dir needs maps.approval, the approval number (审图号) of its boundary set"
                     .into(),
             );
+        }
+        if !(1..=5000).contains(&self.offline.max_files) {
+            return Err("offline.max_files must be 1 to 5000".into());
         }
         self.hotline.validate()?;
         self.import.validate()

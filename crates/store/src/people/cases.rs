@@ -511,6 +511,36 @@ pub async fn evaluate(
     Ok(case)
 }
 
+/// 个案记录: a note on the case's progress (a home visit's observations, a call, a meeting),
+/// at any open stage. It is a sealed case event of kind `note` at the current stage; the case's
+/// `updated_at` moves, since it was worked on, but its stage does not.
+pub async fn note(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    keys: &KeyRing,
+    id: &str,
+    text: &str,
+    actor: &Actor,
+    now: Millis,
+) -> StoreResult<Case> {
+    let case = get(conn, viewer, id).await?;
+    if case.stage == CaseStage::Closed {
+        return Err(wrong_stage());
+    }
+    if text.trim().is_empty() {
+        return Err(FieldError::new("note", "form.required").into());
+    }
+    let body = serde_json::json!({ "text": text.trim() });
+    event(conn, keys, &case, "note", case.stage, &body, actor, now).await?;
+    Sql::new("UPDATE cases SET updated_at = ")
+        .bind(now)
+        .push(" WHERE id = ")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(case)
+}
+
 /// 结案: request closure with the outcome (a code, and a note — required for `other`); a
 /// supervisor decides.
 pub async fn request_closure(

@@ -354,6 +354,7 @@ pub const ACTIONS: &[&str] = &[
     "evaluate",
     "request_closure",
     "reopen",
+    "note",
     "refer",
     "accept_referral",
     "decline_referral",

@@ -677,12 +677,17 @@ pub struct ServiceBody {
     /// 422 on `incident_id`. Its figures then count this record.
     #[serde(default)]
     pub incident_id: Option<String>,
+    /// The file as the caller last saw it (an offline app's queued record): when the resident
+    /// (or the case) changed since, 409 `conflict.file_changed` and nothing is saved.
+    #[serde(default)]
+    pub expected: Option<super::offline::FileExpectation>,
 }
 
 /// Record a service. A visit moves the resident's next visit due date.
 #[utoipa::path(post, path = "/api/v1/services", tag = "people", request_body = ServiceBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe creation: the same key by the same account returns the first record")),
-    responses((status = 201, body = ServiceDto), (status = 422, description = "Invalid fields, each named")))]
+    responses((status = 201, body = ServiceDto), (status = 409, body = super::offline::FileConflict, description = "`expected` given and the file changed since"),
+        (status = 422, description = "Invalid fields, each named")))]
 pub async fn api_record_service(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -690,6 +695,12 @@ pub async fn api_record_service(
     Json(b): Json<ServiceBody>,
 ) -> WebResult<Response> {
     let key = idempotency_key(&headers)?;
+    if let (Some(e), Some(r)) = (&b.expected, &b.resident_id)
+        && let Some(c) =
+            super::offline::service_conflict(&state, &ctx, r, b.case_id.as_deref(), e).await?
+    {
+        return Ok(c);
+    }
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
     let mut pairs = vec![
         ("kind".to_owned(), b.kind.clone()),

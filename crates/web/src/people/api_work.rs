@@ -99,7 +99,9 @@ pub struct PlannedServiceBody {
 /// on a pending plan or closure): `decision` (`approve` or `return`), `comment` (required to
 /// return); `evaluate`: `goals_met`, `summary`; `close`: `outcome`, `outcome_note`;
 /// `reopen`: `reason`; `refer`: `station`, `reason`; `answer` (a referral to the caller's
-/// station): `decision` (`accept` or `decline`), `worker`, `reason` (required to decline).
+/// station): `decision` (`accept` or `decline`), `worker`, `reason` (required to decline);
+/// `note` (个案记录, at any open stage): `note`. Any step may carry `expected`: the case as the
+/// caller last saw it (an offline app's queued write); when it has changed since, 409.
 #[derive(Deserialize, ToSchema, Default)]
 #[schema(example = json!({
     "scores": {"daily_living": 2, "economic": 1, "health": 2, "psychological": 1, "social_support": 2, "safety": 1},
@@ -138,6 +140,12 @@ pub struct CaseStepBody {
     pub station: Option<String>,
     /// The accepting side's worker for the case.
     pub worker: Option<String>,
+    /// 个案记录: the progress note (step `note`).
+    #[schema(max_length = 2000)]
+    pub note: Option<String>,
+    /// The case as the caller last saw it; a difference answers 409 `conflict.file_changed`
+    /// and nothing is saved. Left out: no check.
+    pub expected: Option<super::offline::FileExpectation>,
 }
 
 impl CaseStepBody {
@@ -172,6 +180,7 @@ impl CaseStepBody {
             ("reason", o(&self.reason)),
             ("station", o(&self.station)),
             ("worker", o(&self.worker)),
+            ("note", o(&self.note)),
         ] {
             pairs.push((k.to_owned(), v));
         }
@@ -190,13 +199,16 @@ pub struct CaseStepPath {
 }
 
 /// Take a case one step, as the case page's forms do (`/cases/{id}/{step}`): `assess`, `plan`,
-/// `decide`, `evaluate`, `close`, `reopen`, `refer` or `answer`. Answers the case as it is
-/// now, or 204 when it has left the caller's scope (a referral declined).
+/// `decide`, `evaluate`, `close`, `reopen`, `refer`, `answer` or `note`. Answers the case as it
+/// is now, or 204 when it has left the caller's scope (a referral declined). With `expected`,
+/// a case that changed since (stage, pending decision, worker, or its resident's status or
+/// worker) answers 409 with what changed, and nothing is saved.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/{step}", tag = "people", request_body = CaseStepBody,
     params(CaseStepPath),
     responses((status = 200, body = CaseDto), (status = 204, description = "Done; the case is no longer in the caller's scope"),
         (status = 403, description = "`decide` without the case-approval permission"),
         (status = 404, description = "Unknown or outside the caller's scope (to answer: not referred to it)"),
+        (status = 409, body = super::offline::FileConflict, description = "`expected` given and the case changed since"),
         (status = 422, description = "Invalid fields, each named (`stage` when the case is not at a stage for the step, or the step is unknown)")))]
 pub async fn api_case_step(
     State(state): State<AppState>,
@@ -206,6 +218,11 @@ pub async fn api_case_step(
 ) -> WebResult<Response> {
     writer(&ctx)?;
     let parsed = parse_step(&step, &b.form())?;
+    if let Some(e) = &b.expected
+        && let Some(conflict) = super::offline::case_conflict(&state, &ctx, &id, e).await?
+    {
+        return Ok(conflict);
+    }
     refused(run_step(&state, &ctx, &id, parsed).await?)?;
     match api_case(State(state), ctx, Path(id)).await {
         Ok(d) => Ok(d.into_response()),

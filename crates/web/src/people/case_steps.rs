@@ -27,11 +27,13 @@ pub(super) enum Step {
     Reopen(String),
     Refer(String, String),
     Answer(bool, Option<String>, String),
+    /// 个案记录: a progress note, at any open stage.
+    Note(String),
 }
 
 /// The steps a case page (and the API) offers, by the name in the address.
 pub(super) const STEPS: &[&str] = &[
-    "assess", "plan", "decide", "evaluate", "close", "reopen", "refer", "answer",
+    "assess", "plan", "decide", "evaluate", "close", "reopen", "refer", "answer", "note",
 ];
 
 /// A decision between two buttons: `yes` or `no`, anything else named as an error.
@@ -105,6 +107,7 @@ pub(super) fn parse_step(step: &str, f: &FormData) -> Result<Step, FieldError> {
             Some(f.get("worker").to_owned()).filter(|s| !s.is_empty()),
             c.opt_text("reason", f.get("reason"), 500),
         ),
+        "note" => Step::Note(c.opt_text("note", f.get("note"), 2000)),
         _ => return Err(FieldError::new("stage", "case.wrong_stage")),
     };
     if let Some(e) = c.finish().err().and_then(|e| e.into_iter().next()) {
@@ -152,6 +155,7 @@ pub(super) async fn run_step(
         Step::Refer(..) => "refer",
         Step::Answer(true, ..) => "accept_referral",
         Step::Answer(false, ..) => "decline_referral",
+        Step::Note(..) => "note",
     };
     audited(state, ctx, "case", action, move |conn, _, _| {
         Box::pin(async move {
@@ -180,6 +184,9 @@ pub(super) async fn run_step(
                 }
                 Step::Refer(station, reason) => {
                     cases::refer(conn, &v, &app.keys, &cid, &station, &reason, &who, now).await?
+                }
+                Step::Note(text) => {
+                    cases::note(conn, &v, &app.keys, &cid, &text, &who, now).await?
                 }
                 Step::Answer(ok, worker, reason) => {
                     cases::answer_referral(

@@ -11,6 +11,7 @@ pub mod households;
 pub mod idempotency;
 pub mod import;
 pub mod mine;
+pub mod offline;
 pub mod print;
 pub mod resident_file;
 pub mod resident_list;
@@ -76,12 +77,17 @@ pub const AREA: Area = Area {
     api_work::api_delete_service,
     api_work::api_visit_rules,
     api_work::api_set_visit_rule,
+    offline::api_app_session,
+    offline::api_app_bundle,
 ))]
 struct Api;
 
 fn routes() -> Router<AppState> {
     Router::new()
         .route("/my", get(mine::mine))
+        .route("/app", get(offline::app_page))
+        .route("/app.webmanifest", get(offline::manifest))
+        .route("/sw.js", get(offline::service_worker))
         .route(
             "/residents",
             get(resident_list::list_page).post(residents::create),
@@ -177,6 +183,8 @@ fn api_routes() -> Router<AppState> {
             get(api_work::api_visit_rules).post(api_work::api_set_visit_rule),
         )
         .route("/api/v1/visits/due", get(api::api_due))
+        .route("/api/v1/app/session", get(offline::api_app_session))
+        .route("/api/v1/app/bundle", get(offline::api_app_bundle))
         .route(
             "/api/v1/cases",
             get(api::api_cases).post(api::api_open_case),

@@ -379,6 +379,8 @@ mod tests {
         channels.push("in_app".into());
         all.push(("notify.channel", channels));
         all.extend(reports_families());
+        // The offline app's script messages (`offline.<key>`, handed to the page as JSON).
+        all.push(("offline", strs(crate::people::offline::SCRIPT_MESSAGES)));
         all
     }
 
@@ -875,12 +877,14 @@ mod tests {
                     "referred",
                     "referral_accepted",
                     "referral_declined",
+                    "note",
                 ]),
             ),
             // The text fields of case event bodies shown on the timeline.
             (
                 "case.body",
                 strs(&[
+                    "text",
                     "problem",
                     "notes",
                     "goals",

@@ -2164,6 +2164,8 @@ app_test!(every_operation_answers_as_documented_under_fuzzing, |app| {
     let fx = fixtures(&app, &mut api, user_id).await;
     // Second factors are a security administrator's: those operations run as one.
     let (mut security, _) = api_client(&app, Role::SecurityAdmin, "430203").await;
+    // The offline app's session read answers a browser session only (a token has no session).
+    let mut browser = app.login_as(Role::SocialWorker, "430203001").await;
     let mut anon = app.client();
     let mut g = Gen {
         doc: &doc,
@@ -2203,6 +2205,8 @@ app_test!(every_operation_answers_as_documented_under_fuzzing, |app| {
                     send(&mut anon, &call).await
                 } else if security_op(path) {
                     send(&mut security, &call).await
+                } else if path == "/api/v1/app/session" {
+                    send(&mut browser, &call).await
                 } else {
                     send(&mut api, &call).await
                 };

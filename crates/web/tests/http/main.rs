@@ -35,6 +35,7 @@ mod maps;
 mod matching;
 mod network_api;
 mod notifications;
+mod offline_app;
 mod people;
 mod people_api;
 mod people_scope;
