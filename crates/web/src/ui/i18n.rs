@@ -812,6 +812,7 @@ mod tests {
     fn people_families() -> Families {
         use shegong_domain::people::{self as pe, identity};
         use shegong_store::people::contact::ContactBasis;
+        use shegong_store::people::evidence::{ConfirmRule, ConfirmedBy};
         vec![
             (
                 "contact.basis",
@@ -846,6 +847,14 @@ mod tests {
                 codes(pe::DisabilityGrade::ALL, pe::DisabilityGrade::as_str),
             ),
             ("resident.due", strs(&["overdue", "today", "week"])),
+            // A visit's evidence: who confirmed, how, and the region's rule.
+            (
+                "visit.confirmed_by",
+                codes(ConfirmedBy::ALL, ConfirmedBy::as_str),
+            ),
+            ("visit.confirmation", strs(&["tick", "signature"])),
+            ("visit.confirm_rule", codes(ConfirmRule::ALL, ConfirmRule::as_str)),
+            ("visit.confirm_needed", strs(&["tick", "signature"])),
             // Why a possible duplicate was flagged.
             (
                 "resident.dup",
