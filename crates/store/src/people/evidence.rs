@@ -245,6 +245,31 @@ pub(super) async fn check(
     }
 }
 
+/// Write the location (sealed) and the confirmation on the new record `service_id`.
+pub(super) async fn record(
+    conn: &mut AnyConnection,
+    keys: &KeyRing,
+    service_id: &str,
+    e: &Evidence,
+) -> StoreResult<()> {
+    if e.is_empty() {
+        return Ok(());
+    }
+    Sql::new("UPDATE services SET geo_sealed = ")
+        .bind(e.geo.map(|g| g.seal(keys)))
+        .push(", confirmation = ")
+        .bind(e.confirmation())
+        .push(", confirmed_by = ")
+        .bind(e.confirmed_by.map_or("", |c| c.as_str()))
+        .push(", confirmer_name = ")
+        .bind(e.confirmer_name.trim())
+        .push(" WHERE id = ")
+        .bind(service_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Store the photos and the signature of record `service_id` (checked by `check`).
 pub async fn attach(
     conn: &mut AnyConnection,

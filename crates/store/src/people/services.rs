@@ -315,20 +315,7 @@ pub async fn create_with(
         .bind(input.location.trim()).push(", ").bind(input.value_fen).push(", ").bind(input.workers.trim()).push(", ").bind(volunteer_id).push(", ").bind(notes).push(", ")
         .bind(i64::from(input.sensitive)).push(", ").bind(created_by).push(", ").bind(now).push(", ").bind(input.incident_id.clone()).push(")")
         .execute(conn).await?;
-    if !evidence.is_empty() {
-        Sql::new("UPDATE services SET geo_sealed = ")
-            .bind(evidence.geo.map(|g| g.seal(keys)))
-            .push(", confirmation = ")
-            .bind(evidence.confirmation())
-            .push(", confirmed_by = ")
-            .bind(evidence.confirmed_by.map_or("", |c| c.as_str()))
-            .push(", confirmer_name = ")
-            .bind(evidence.confirmer_name.trim())
-            .push(" WHERE id = ")
-            .bind(&id)
-            .execute(conn)
-            .await?;
-    }
+    evidence::record(conn, keys, &id, evidence).await?;
     for p in &participants {
         Sql::new("INSERT INTO service_participants (service_id, resident_id) VALUES (")
             .bind(&id)

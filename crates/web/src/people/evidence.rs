@@ -23,6 +23,35 @@ use crate::ui::forms::{Check, FormData};
 
 use super::residents::viewer;
 
+/// The confirmation rule (`none`, `tick`, `signature`) for a home visit to `resident` (else in
+/// the viewer's own region).
+pub(super) async fn rule_code(
+    c: &mut shegong_store::Conn,
+    v: &shegong_store::people::residents::Viewer,
+    resident: Option<&shegong_store::people::residents::Resident>,
+) -> WebResult<String> {
+    let region = resident.map_or(v.scope.prefix(), |r| r.region_code.as_str());
+    Ok(evidence::rule_for(c, region)
+        .await?
+        .rule
+        .as_str()
+        .to_owned())
+}
+
+/// Who may confirm a visit: (code, label).
+pub(super) fn confirmers(t: &crate::ui::i18n::Tr) -> Vec<(String, String)> {
+    ConfirmedBy::ALL
+        .iter()
+        .map(|c| {
+            (
+                c.as_str().to_owned(),
+                t.get(&format!("visit.confirmed_by.{}", c.as_str()))
+                    .to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// A submitted record form, urlencoded or multipart (with photos): its fields and the photos.
 pub(super) struct Submitted {
     pub form: FormData,

@@ -415,16 +415,7 @@ async fn service_form(
         "" => None,
         rid => Some(residents::get(&mut c, &v, rid).await?),
     };
-    let confirm_rule = shegong_store::people::evidence::rule_for(
-        &mut c,
-        resident
-            .as_ref()
-            .map_or(v.scope.prefix(), |r| r.region_code.as_str()),
-    )
-    .await?
-    .rule
-    .as_str()
-    .to_owned();
+    let confirm_rule = super::evidence::rule_code(&mut c, &v, resident.as_ref()).await?;
     let resident = resident.map(|r| (r.id, r.name));
     let stations = stations::list(
         &mut c,
@@ -499,12 +490,7 @@ async fn service_form(
             volunteers,
             incidents,
             confirm_rule,
-            confirmers: labels(
-                &t,
-                "visit.confirmed_by",
-                shegong_store::people::evidence::ConfirmedBy::ALL,
-                |c| c.as_str(),
-            ),
+            confirmers: super::evidence::confirmers(&t),
             visit_js: crate::http::assets::url("visit.js"),
             t,
         },

@@ -360,6 +360,7 @@ mod tests {
     fn dynamic_families() -> Families {
         let mut all = network_families();
         all.extend(people_families());
+        all.extend(evidence_families());
         all.extend(tree_families());
         all.extend(workforce_families());
         all.extend(admin_families());
@@ -809,10 +810,26 @@ mod tests {
         ]
     }
 
+    /// A visit's evidence: who confirmed, how, and the region's rule.
+    fn evidence_families() -> Families {
+        use shegong_store::people::evidence::{ConfirmRule, ConfirmedBy};
+        vec![
+            (
+                "visit.confirmed_by",
+                codes(ConfirmedBy::ALL, ConfirmedBy::as_str),
+            ),
+            ("visit.confirmation", strs(&["tick", "signature"])),
+            (
+                "visit.confirm_rule",
+                codes(ConfirmRule::ALL, ConfirmRule::as_str),
+            ),
+            ("visit.confirm_needed", strs(&["tick", "signature"])),
+        ]
+    }
+
     fn people_families() -> Families {
         use shegong_domain::people::{self as pe, identity};
         use shegong_store::people::contact::ContactBasis;
-        use shegong_store::people::evidence::{ConfirmRule, ConfirmedBy};
         vec![
             (
                 "contact.basis",
@@ -847,14 +864,6 @@ mod tests {
                 codes(pe::DisabilityGrade::ALL, pe::DisabilityGrade::as_str),
             ),
             ("resident.due", strs(&["overdue", "today", "week"])),
-            // A visit's evidence: who confirmed, how, and the region's rule.
-            (
-                "visit.confirmed_by",
-                codes(ConfirmedBy::ALL, ConfirmedBy::as_str),
-            ),
-            ("visit.confirmation", strs(&["tick", "signature"])),
-            ("visit.confirm_rule", codes(ConfirmRule::ALL, ConfirmRule::as_str)),
-            ("visit.confirm_needed", strs(&["tick", "signature"])),
             // Why a possible duplicate was flagged.
             (
                 "resident.dup",
