@@ -60,6 +60,7 @@ sealed_columns![
     ("volunteers", "id_number_sealed", registry::ID_FIELD),
     ("volunteers", "mobile_sealed", registry::MOBILE_FIELD),
     ("services", "notes_sealed", services::NOTES_FIELD),
+    ("services", "geo_sealed", crate::people::evidence::GEO_FIELD),
     (
         "tickets",
         "caller_phone_sealed",

@@ -174,12 +174,13 @@ pub async fn for_owner(
 
 /// One attachment in scope (by its region; an organisation-bound scope sees attachments of the
 /// stations its organisation operates). A rectification's evidence is reached as the
-/// rectification is: through its station, wherever the station now is.
+/// rectification is: through its station, wherever the station now is. A service record's
+/// photos are not reached here but through the record (`people::evidence::attachment`).
 pub async fn get(conn: &mut AnyConnection, scope: &Scope, id: &str) -> StoreResult<Attachment> {
     let mut q = Sql::new(SELECT);
     q.push(" WHERE id = ")
         .bind(id)
-        .push(" AND ((owner_kind <> 'rectification' AND ");
+        .push(" AND ((owner_kind NOT IN ('rectification', 'service') AND ");
     q.region_range("region_code", scope);
     if let Some(org) = scope.org {
         q.push(" AND (owner_kind <> 'station' OR owner_id IN (SELECT id FROM stations WHERE operator_org_id = ")

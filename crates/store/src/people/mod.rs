@@ -3,6 +3,7 @@
 pub mod cases;
 pub mod contact;
 pub mod duplicates;
+pub mod evidence;
 pub mod households;
 pub mod idempotency;
 pub mod register_bulk;

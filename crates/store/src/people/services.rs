@@ -10,7 +10,7 @@ use sqlx::AnyConnection;
 
 use crate::crypto::KeyRing;
 use crate::people::residents::{self, Viewer, in_scope};
-use crate::people::visit_rules;
+use crate::people::{evidence, visit_rules};
 use crate::purchase::deliverables;
 use crate::sql::Sql;
 use crate::volunteers::registry;
@@ -53,12 +53,21 @@ pub struct Service {
     pub created_at: i64,
     /// The incident the service was given in.
     pub incident_id: Option<String>,
+    /// The device's location when recorded (`evidence::Geo`, sealed).
+    #[serde(skip)]
+    pub geo_sealed: Option<String>,
+    /// How the visit was confirmed: `tick`, `signature` or empty.
+    pub confirmation: String,
+    /// Who confirmed it: `resident`, `family` or empty.
+    pub confirmed_by: String,
+    /// The family member who confirmed it.
+    pub confirmer_name: String,
 }
 
 const SELECT: &str = "SELECT v.id, v.region_code, g.path_names AS region_path, v.station_id, s.name AS station_name, v.kind, v.domain, \
      v.resident_id, r.name AS resident_name, v.case_id, v.title, v.served_on, v.started_at, v.duration_minutes, v.person_times, \
      v.method, v.location, v.value_fen, v.workers, v.volunteer_id, vo.name AS volunteer_name, vo.volunteer_no, \
-     v.notes_sealed, v.sensitive, v.created_by, v.created_at, v.incident_id \
+     v.notes_sealed, v.sensitive, v.created_by, v.created_at, v.incident_id, v.geo_sealed, v.confirmation, v.confirmed_by, v.confirmer_name \
      FROM services v JOIN regions g ON g.code = v.region_code LEFT JOIN stations s ON s.id = v.station_id \
      LEFT JOIN residents r ON r.id = v.resident_id LEFT JOIN volunteers vo ON vo.id = v.volunteer_id WHERE 1 = 1";
 
@@ -234,6 +243,22 @@ pub async fn create(
     created_by: &str,
     now: Millis,
 ) -> StoreResult<String> {
+    let none = evidence::Evidence::default();
+    create_with(conn, viewer, keys, input, &none, created_by, now).await
+}
+
+/// Record a service with its evidence (`evidence::check`: photos, location, confirmation and
+/// the region's confirmation rule for a home visit). The photos and signature are stored by
+/// `evidence::attach` afterwards, in the same transaction. Returns the record's id.
+pub async fn create_with(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    keys: &KeyRing,
+    input: &ServiceInput,
+    evidence: &evidence::Evidence,
+    created_by: &str,
+    now: Millis,
+) -> StoreResult<String> {
     let kind = ServiceKind::parse(&input.kind)?;
     shegong_domain::network::station::ServiceDomain::parse(&input.domain)?;
     if input.served_on.as_str() > viewer.today.to_string().as_str() {
@@ -276,6 +301,8 @@ pub async fn create(
     if let Some(iid) = &input.incident_id {
         crate::emergency::incidents::check_taggable(conn, &viewer.scope, iid).await?;
     }
+    let home_visit = kind == ServiceKind::Visit && method.as_deref() == Some("home");
+    evidence::check(conn, evidence, home_visit, &region).await?;
     let notes = Some(input.notes.trim())
         .filter(|n| !n.is_empty())
         .map(|n| keys.seal(NOTES_FIELD, n));
@@ -288,6 +315,7 @@ pub async fn create(
         .bind(input.location.trim()).push(", ").bind(input.value_fen).push(", ").bind(input.workers.trim()).push(", ").bind(volunteer_id).push(", ").bind(notes).push(", ")
         .bind(i64::from(input.sensitive)).push(", ").bind(created_by).push(", ").bind(now).push(", ").bind(input.incident_id.clone()).push(")")
         .execute(conn).await?;
+    evidence::record(conn, keys, &id, evidence).await?;
     for p in &participants {
         Sql::new("INSERT INTO service_participants (service_id, resident_id) VALUES (")
             .bind(&id)
@@ -478,6 +506,7 @@ pub async fn delete(conn: &mut AnyConnection, viewer: &Viewer, id: &str) -> Stor
         .bind(id)
         .execute(conn)
         .await?;
+    evidence::forget(conn, id).await?;
     Sql::new("DELETE FROM services WHERE id = ")
         .bind(id)
         .execute(conn)

@@ -280,6 +280,7 @@ pub const ENTITIES: &[&str] = &[
     "case",
     "service",
     "visit_rule",
+    "visit_confirmation_rule",
     "community_issue",
     "residents",
     "services",

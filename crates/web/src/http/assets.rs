@@ -26,6 +26,7 @@ static FILES: &[File] = files![
     "app.js" => "text/javascript; charset=utf-8",
     "apidocs.js" => "text/javascript; charset=utf-8",
     "charts.js" => "text/javascript; charset=utf-8",
+    "visit.js" => "text/javascript; charset=utf-8",
     "favicon.svg" => "image/svg+xml",
     "offline.js" => "text/javascript; charset=utf-8",
     "icon-192.png" => "image/png",

@@ -58,7 +58,9 @@ pub(crate) async fn read_upload(mut form: Multipart) -> Result<Upload, (FieldErr
 /// A file field's bytes, read no further than one byte past `attachments::MAX_BYTES` (what the
 /// store then refuses as too large): an oversized file is never held whole. `None` when the
 /// body breaks off.
-async fn read_bounded(mut field: axum::extract::multipart::Field<'_>) -> Option<Vec<u8>> {
+pub(crate) async fn read_bounded(
+    mut field: axum::extract::multipart::Field<'_>,
+) -> Option<Vec<u8>> {
     let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await.ok()? {
         let room = (attachments::MAX_BYTES + 1).saturating_sub(bytes.len());
@@ -177,8 +179,9 @@ pub(crate) async fn save_station_file(
     .await
 }
 
-/// Download an attachment (a station's photo or document, a rectification's evidence) within the
-/// caller's scope, audited; images open in the browser, other files download.
+/// Download an attachment (a station's photo or document, a rectification's evidence, a visit's
+/// photo or signature) within the caller's scope, audited; images open in the browser, other
+/// files download. A visit's files only for those who may see the service record.
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "stations", params(("id" = String, Path)),
     responses((status = 200, description = "The file, with its type as recognised on upload",
             content(("image/jpeg"), ("image/png"), ("application/pdf"), ("application/zip"))),
@@ -190,9 +193,18 @@ pub async fn download(
 ) -> WebResult<Response> {
     let u = ctx.user()?;
     u.require(shegong_domain::Permission::ReadData)?;
-    let a = {
+    let found = {
         let mut c = state.db.read().await?;
-        attachments::get(&mut c, &u.scope(), &id).await?
+        attachments::get(&mut c, &u.scope(), &id).await
+    };
+    let a = match found {
+        Ok(a) => a,
+        // A service record's photo or signature: through the record (its scope and the
+        // protection rule).
+        Err(shegong_store::StoreError::NotFound) => {
+            return crate::people::evidence::download(&state, &ctx, &id).await;
+        }
+        Err(e) => return Err(e.into()),
     };
     let bytes =
         state.files.get(&a.sha256).await.map_err(|e| {

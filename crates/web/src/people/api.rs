@@ -570,6 +570,12 @@ pub struct ServiceDto {
     pub volunteer_id: Option<String>,
     /// The incident the service was given in (`/api/v1/incidents/{id}`).
     pub incident_id: Option<String>,
+    /// How a visit was confirmed: `tick`, `signature` or empty.
+    pub confirmation: String,
+    /// A visit's photos, signature, location and confirmation: on the single record (and the
+    /// answer to its creation), not in lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<super::evidence::EvidenceView>,
 }
 
 impl From<Service> for ServiceDto {
@@ -593,6 +599,8 @@ impl From<Service> for ServiceDto {
             workers: s.workers,
             volunteer_id: s.volunteer_id,
             incident_id: s.incident_id,
+            confirmation: s.confirmation,
+            evidence: None,
         }
     }
 }
@@ -642,10 +650,19 @@ pub async fn api_service(
     let u = reader(&ctx)?;
     let v = viewer(&state, u);
     let mut c = state.db.read().await?;
-    Ok(Json(services::get(&mut c, &v, &id).await?.into()))
+    let s = services::get(&mut c, &v, &id).await?;
+    let ev = super::evidence::view_of(&state, &mut c, &s).await?;
+    let mut dto = ServiceDto::from(s);
+    dto.evidence = Some(ev);
+    Ok(Json(dto))
 }
 
+/// A visit may carry evidence: photos, the device's location with its accuracy, and who
+/// confirmed it (with a signature where the region's rule asks for one).
 #[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"kind": "visit", "domain": "elderly", "resident_id": "0190d5a4-…", "method": "phone",
+    "served_on": "2024-03-01", "duration_minutes": 30, "workers": "王小明", "latitude": 27.834512,
+    "longitude": 113.151234, "accuracy_m": 15.0, "located_at": 1709280000000_i64, "confirmed_by": "resident"}))]
 pub struct ServiceBody {
     pub kind: String,
     pub domain: String,
@@ -681,6 +698,49 @@ pub struct ServiceBody {
     /// (or the case) changed since, 409 `conflict.file_changed` and nothing is saved.
     #[serde(default)]
     pub expected: Option<super::offline::FileExpectation>,
+    /// A visit's photos (JPEG or PNG, at most 5, each at most 10 MB; resize on the device):
+    /// refused on `photos`.
+    #[serde(default)]
+    #[schema(max_items = 5)]
+    pub photos: Vec<PhotoBody>,
+    /// The device's location when the visit was recorded, given with the worker's consent:
+    /// `latitude`, `longitude` and `accuracy_m` together (each refused on its own field).
+    #[schema(minimum = -90, maximum = 90)]
+    pub latitude: Option<f64>,
+    #[schema(minimum = -180, maximum = 180)]
+    pub longitude: Option<f64>,
+    /// The fix's accuracy radius in metres.
+    #[schema(minimum = 0, maximum = 100000)]
+    pub accuracy_m: Option<f64>,
+    /// When the device took the fix (milliseconds since the epoch).
+    pub located_at: Option<i64>,
+    /// Who confirmed the visit: `resident` or `family`. A home visit in a region whose
+    /// confirmation rule (`/api/v1/visit-confirmation-rules`) is `tick` needs it.
+    #[schema(schema_with = confirmers)]
+    pub confirmed_by: Option<String>,
+    /// The family member's name (required when `confirmed_by` is `family`).
+    #[schema(max_length = 50)]
+    pub confirmer_name: Option<String>,
+    /// A drawn signature: a PNG as Base64 (a `data:image/png;base64,` prefix is allowed). A home
+    /// visit in a region whose rule is `signature` needs it; it needs `confirmed_by`.
+    pub signature_base64: Option<String>,
+}
+
+fn confirmers() -> utoipa::openapi::schema::Object {
+    crate::http::api::code::one_of(
+        shegong_store::people::evidence::ConfirmedBy::ALL
+            .iter()
+            .map(|c| c.as_str()),
+    )
+}
+
+/// A photo of a visit.
+#[derive(Deserialize, ToSchema)]
+pub struct PhotoBody {
+    #[schema(max_length = 120)]
+    pub filename: Option<String>,
+    /// The JPEG or PNG file as Base64.
+    pub content_base64: String,
 }
 
 /// Record a service. A visit moves the resident's next visit due date.
@@ -740,10 +800,60 @@ pub async fn api_record_service(
             .iter()
             .map(|p| ("participants".to_owned(), p.clone())),
     );
-    let input = parse_service(&FormData::new(pairs)).map_err(WebError::Invalid)?;
-    let id = record_service(&state, &ctx, input, key)
+    let n = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    pairs.extend([
+        ("latitude".to_owned(), n(b.latitude)),
+        ("longitude".to_owned(), n(b.longitude)),
+        ("accuracy_m".to_owned(), n(b.accuracy_m)),
+        (
+            "located_at".to_owned(),
+            b.located_at.map(|t| t.to_string()).unwrap_or_default(),
+        ),
+        ("confirmed_by".to_owned(), o(&b.confirmed_by)),
+        ("confirmer_name".to_owned(), o(&b.confirmer_name)),
+        ("signature".to_owned(), o(&b.signature_base64)),
+    ]);
+    let form = FormData::new(pairs);
+    let photos = decode_photos(&b.photos)?;
+    let input = parse_service(&form);
+    let evidence = super::evidence::parse_evidence(&form, photos);
+    let (input, evidence) = match (input, evidence) {
+        (Ok(i), Ok(e)) => (i, e),
+        (i, e) => {
+            let mut errors = i.err().unwrap_or_default();
+            errors.extend(e.err().unwrap_or_default());
+            return Err(WebError::Invalid(errors));
+        }
+    };
+    let id = record_service(&state, &ctx, input, evidence, key)
         .await?
         .map_err(|e| WebError::Invalid(vec![e]))?;
     let Json(d) = api_service(State(state), ctx, Path(id)).await?;
     Ok((StatusCode::CREATED, Json(d)).into_response())
+}
+
+/// The photos of a body, each bounded before decoding; refusals are named `photos`.
+fn decode_photos(photos: &[PhotoBody]) -> WebResult<Vec<(String, Vec<u8>)>> {
+    if photos.len() > shegong_store::people::evidence::MAX_PHOTOS {
+        return Err(WebError::Invalid(vec![shegong_domain::FieldError::new(
+            "photos",
+            "visit.too_many_photos",
+        )]));
+    }
+    let mut c = crate::ui::forms::Check::default();
+    let out = photos
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let bytes = super::evidence::base64_on(&mut c, "photos", &p.content_base64)?;
+            let name = p
+                .filename
+                .clone()
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| format!("photo-{}.jpg", i + 1));
+            Some((name, bytes))
+        })
+        .collect();
+    c.finish().map_err(WebError::Invalid)?;
+    Ok(out)
 }

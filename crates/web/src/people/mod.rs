@@ -7,6 +7,7 @@ pub mod api_work;
 pub mod batch;
 pub mod case_steps;
 pub mod cases;
+pub mod evidence;
 pub mod households;
 pub mod idempotency;
 pub mod import;
@@ -79,6 +80,8 @@ pub const AREA: Area = Area {
     api_work::api_set_visit_rule,
     offline::api_app_session,
     offline::api_app_bundle,
+    evidence::api_rules,
+    evidence::api_set_rule,
 ))]
 struct Api;
 
@@ -127,6 +130,7 @@ fn routes() -> Router<AppState> {
             "/visit-rules",
             get(visit_rules::rules_page).post(visit_rules::set_rule),
         )
+        .route("/visit-rules/confirmation", post(evidence::set_rule_page))
         .route("/cases", get(cases::list_page))
         .route("/cases/{id}", get(cases::detail_page))
         .route("/cases/{id}/{step}", post(case_steps::step))
@@ -181,6 +185,10 @@ fn api_routes() -> Router<AppState> {
         .route(
             "/api/v1/visit-rules",
             get(api_work::api_visit_rules).post(api_work::api_set_visit_rule),
+        )
+        .route(
+            "/api/v1/visit-confirmation-rules",
+            get(evidence::api_rules).post(evidence::api_set_rule),
         )
         .route("/api/v1/visits/due", get(api::api_due))
         .route("/api/v1/app/session", get(offline::api_app_session))

@@ -229,6 +229,7 @@ struct ServiceSheet {
     row: ServiceRow,
     notes: String,
     participants: Vec<(String, String)>,
+    ev: super::evidence::EvidenceView,
 }
 
 /// A service record (a visit's, a group's, …), with its notes as on its own page.
@@ -240,12 +241,11 @@ pub async fn service_page(
     let u = reader(&ctx)?;
     let t = ctx.tr();
     let v = viewer(&state, u);
-    let (s, participants) = {
+    let (s, participants, ev) = {
         let mut c = state.db.read().await?;
-        (
-            services::get(&mut c, &v, &id).await?,
-            services::participants(&mut c, &v, &id).await?,
-        )
+        let s = services::get(&mut c, &v, &id).await?;
+        let ev = super::evidence::view_of(&state, &mut c, &s).await?;
+        (s, services::participants(&mut c, &v, &id).await?, ev)
     };
     let notes = s
         .notes_sealed
@@ -276,6 +276,7 @@ pub async fn service_page(
             row: service_row(&t, &s),
             notes,
             participants,
+            ev,
             s,
             t,
         },

@@ -31,9 +31,11 @@ use crate::ui::i18n::Tr;
 use crate::ui::list::{FormErrors, Pager, pager};
 
 use super::cases::{field_error, labels};
+use super::evidence::{EvidenceView, parse_evidence};
 use super::idempotency::{claim, form_key, replayed};
 use super::residents::{Select, viewer};
 use crate::ui::list::NoticeQuery;
+use shegong_store::people::evidence::Evidence;
 
 #[derive(Deserialize, IntoParams, Default, Clone)]
 pub struct ServiceQuery {
@@ -346,6 +348,11 @@ struct ServiceFormPage {
     volunteers: Vec<(String, String)>,
     /// Incidents in scope that are not closed: (id, title).
     incidents: Vec<(String, String)>,
+    /// The confirmation rule for a home visit to this resident (`none`, `tick`, `signature`).
+    confirm_rule: String,
+    /// Who may confirm: (code, label).
+    confirmers: Vec<(String, String)>,
+    visit_js: &'static str,
 }
 
 impl ServiceFormPage {
@@ -374,6 +381,14 @@ impl ServiceFormPage {
             "incident_id",
             "title",
             "notes",
+            "photos",
+            "latitude",
+            "longitude",
+            "accuracy_m",
+            "located_at",
+            "confirmed_by",
+            "confirmer_name",
+            "signature",
         ])
     }
 }
@@ -398,8 +413,10 @@ async fn service_form(
     let mut c = state.db.read().await?;
     let resident = match f.get("resident") {
         "" => None,
-        rid => Some(residents::get(&mut c, &v, rid).await?).map(|r| (r.id, r.name)),
+        rid => Some(residents::get(&mut c, &v, rid).await?),
     };
+    let confirm_rule = super::evidence::rule_code(&mut c, &v, resident.as_ref()).await?;
+    let resident = resident.map(|r| (r.id, r.name));
     let stations = stations::list(
         &mut c,
         &v.scope,
@@ -472,6 +489,9 @@ async fn service_form(
             participants,
             volunteers,
             incidents,
+            confirm_rule,
+            confirmers: super::evidence::confirmers(&t),
+            visit_js: crate::http::assets::url("visit.js"),
             t,
         },
     ))
@@ -586,11 +606,13 @@ pub fn parse_service(f: &FormData) -> Result<ServiceInput, Vec<FieldError>> {
     })
 }
 
-/// Record with audit (form, API).
+/// Record with audit (form, API), with the visit's evidence: photos and the signature are
+/// stored as attachments of the record in the same transaction.
 pub async fn record_service(
     state: &AppState,
     ctx: &Ctx,
     input: ServiceInput,
+    evidence: Evidence,
     key: Option<String>,
 ) -> WebResult<Result<String, FieldError>> {
     let u = writer(ctx)?;
@@ -603,15 +625,28 @@ pub async fn record_service(
     audited_id(state, ctx, "service", "create", move |conn, _, _| {
         Box::pin(async move {
             claim(conn, &uid, key.as_deref(), "service", now).await?;
-            let id = services::create(conn, &v, &app.keys, &input, &by, now).await?;
+            let id =
+                services::create_with(conn, &v, &app.keys, &input, &evidence, &by, now).await?;
             if let Some(k) = &key {
                 idempotency::settle_key(conn, &uid, k, &id).await?;
             }
             let s = services::get(conn, &v, &id).await?;
+            shegong_store::people::evidence::attach(
+                conn,
+                &app.files,
+                &id,
+                &s.region_code,
+                &evidence,
+                &by,
+                now,
+            )
+            .await?;
+            let mut changes = audit_changes(&input);
+            changes.extend(super::evidence::audit_changes(&evidence));
             Ok(Done {
                 entity_id: id,
                 region: Some(s.region_code),
-                changes: audit_changes(&input),
+                changes,
             })
         })
     })
@@ -636,14 +671,30 @@ fn audit_changes(i: &ServiceInput) -> Vec<Change> {
     c
 }
 
+/// The record form, urlencoded or (with photos) multipart.
 pub async fn create_service(
     State(state): State<AppState>,
     ctx: Ctx,
-    axum::Form(f): axum::Form<FormData>,
+    req: axum::extract::Request,
 ) -> WebResult<Response> {
-    let input = match parse_service(&f) {
-        Ok(i) => i,
-        Err(errors) => return service_form(&state, &ctx, f, errors).await,
+    let super::evidence::Submitted {
+        form: f,
+        photos,
+        refused,
+    } = match super::evidence::read_form(&state, req).await {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let parsed = parse_service(&f);
+    let evidence = parse_evidence(&f, photos);
+    let (input, evidence) = match (parsed, evidence, refused) {
+        (Ok(i), Ok(e), None) => (i, e),
+        (p, e, refused) => {
+            let mut errors: Vec<FieldError> = refused.into_iter().collect();
+            errors.extend(p.err().unwrap_or_default());
+            errors.extend(e.err().unwrap_or_default());
+            return service_form(&state, &ctx, f, errors).await;
+        }
     };
     let back = input
         .case_id
@@ -654,7 +705,7 @@ pub async fn create_service(
         Ok(k) => k,
         Err(e) => return service_form(&state, &ctx, f, vec![e]).await,
     };
-    match record_service(&state, &ctx, input, key).await? {
+    match record_service(&state, &ctx, input, evidence, key).await? {
         Ok(id) => Ok(Redirect::to(&format!(
             "{}?notice=notice.saved",
             back.unwrap_or(format!("/services/{id}"))
@@ -676,6 +727,7 @@ struct ServiceDetailPage {
     row: ServiceRow,
     notes: String,
     participants: Vec<(String, String)>,
+    ev: EvidenceView,
 }
 
 pub async fn service_page(
@@ -706,12 +758,11 @@ async fn service_render(
     let u = reader(ctx)?;
     let t = ctx.tr();
     let v = viewer(state, u);
-    let (s, participants) = {
+    let (s, participants, ev) = {
         let mut c = state.db.read().await?;
-        (
-            services::get(&mut c, &v, id).await?,
-            services::participants(&mut c, &v, id).await?,
-        )
+        let s = services::get(&mut c, &v, id).await?;
+        let ev = super::evidence::view_of(state, &mut c, &s).await?;
+        (s, services::participants(&mut c, &v, id).await?, ev)
     };
     let notes = s
         .notes_sealed
@@ -749,6 +800,7 @@ async fn service_render(
             row: service_row(&t, &s),
             notes,
             participants,
+            ev,
             s,
             t,
         },

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use shegong_domain::people::{RiskTier, VisitMethod};
 use shegong_domain::{FieldError, Permission, RegionCode};
 use shegong_store::admin::audit::Change;
-use shegong_store::people::visit_rules;
+use shegong_store::people::{evidence, visit_rules};
 
 use crate::http::auth::Ctx;
 use crate::http::auth::reader;
@@ -31,6 +31,12 @@ struct RulesPage {
     can_set: bool,
     region: String,
     error: Option<String>,
+    /// Confirmation rules for home visits: (region, rule label).
+    confirm_rules: Vec<(String, String)>,
+    /// The rule that applies in the caller's own region (label).
+    confirm_applies: String,
+    /// The rule choices: (code, label).
+    confirm_choices: Vec<(String, String)>,
 }
 
 async fn rules_render(
@@ -42,15 +48,45 @@ async fn rules_render(
     let u = reader(ctx)?;
     let t = ctx.tr();
     let (choices, cats) = choices(state, &t, &u.scope()).await?;
-    let rules = {
+    let (rules, confirm, applies) = {
         let mut c = state.db.read().await?;
-        visit_rules::rules_in(&mut c, &u.scope()).await?
+        (
+            visit_rules::rules_in(&mut c, &u.scope()).await?,
+            evidence::rules_in(&mut c, &u.scope()).await?,
+            evidence::rule_for(&mut c, u.scope().prefix()).await?,
+        )
     };
     let paths = {
         let mut c = state.db.read().await?;
-        let codes: Vec<&str> = rules.iter().map(|r| r.region_code.as_str()).collect();
+        let codes: Vec<&str> = rules
+            .iter()
+            .map(|r| r.region_code.as_str())
+            .chain(confirm.iter().map(|r| r.region_code.as_str()))
+            .collect();
         shegong_store::network::regions::display_paths(&mut c, &codes).await?
     };
+    let rule_label = |r: &str| t.get(&format!("visit.confirm_rule.{r}")).to_owned();
+    let confirm_rules = confirm
+        .iter()
+        .map(|r| {
+            (
+                if r.region_code.is_empty() {
+                    t.get("visit.national").to_owned()
+                } else {
+                    paths
+                        .get(&r.region_code)
+                        .cloned()
+                        .unwrap_or(r.region_code.clone())
+                },
+                rule_label(&r.rule),
+            )
+        })
+        .collect();
+    let confirm_applies = rule_label(applies.rule.as_str());
+    let confirm_choices = evidence::ConfirmRule::ALL
+        .iter()
+        .map(|r| (r.as_str().to_owned(), rule_label(r.as_str())))
+        .collect();
     let title = t.get("menu.visit_rules");
     Ok(page(
         if error.is_some() {
@@ -87,6 +123,9 @@ async fn rules_render(
                 })
                 .collect(),
             choices,
+            confirm_rules,
+            confirm_applies,
+            confirm_choices,
             can_set: u.can(Permission::Supervise),
             region: u.user.region_code.clone(),
             base: Base::new(ctx, title, vec![Crumb::here(title)]).with_notice(&t, notice),
@@ -101,6 +140,11 @@ async fn rules_render(
             t,
         },
     ))
+}
+
+/// The page again with a refused change's message (422).
+pub(super) async fn rules_error(state: &AppState, ctx: &Ctx, e: FieldError) -> WebResult<Response> {
+    rules_render(state, ctx, None, Some(e)).await
 }
 
 pub async fn rules_page(

@@ -360,6 +360,7 @@ mod tests {
     fn dynamic_families() -> Families {
         let mut all = network_families();
         all.extend(people_families());
+        all.extend(evidence_families());
         all.extend(tree_families());
         all.extend(workforce_families());
         all.extend(admin_families());
@@ -808,6 +809,23 @@ mod tests {
                 "attachment.kind",
                 strs(&["photo", "rule", "evidence", "other"]),
             ),
+        ]
+    }
+
+    /// A visit's evidence: who confirmed, how, and the region's rule.
+    fn evidence_families() -> Families {
+        use shegong_store::people::evidence::{ConfirmRule, ConfirmedBy};
+        vec![
+            (
+                "visit.confirmed_by",
+                codes(ConfirmedBy::ALL, ConfirmedBy::as_str),
+            ),
+            ("visit.confirmation", strs(&["tick", "signature"])),
+            (
+                "visit.confirm_rule",
+                codes(ConfirmRule::ALL, ConfirmRule::as_str),
+            ),
+            ("visit.confirm_needed", strs(&["tick", "signature"])),
         ]
     }
 

@@ -92,6 +92,10 @@ const PARITY: &[(&str, &str)] = &[
     ("POST /services/{id}", "PUT /api/v1/services/{id}"),
     ("POST /services/{id}/delete", "DELETE /api/v1/services/{id}"),
     ("POST /visit-rules", "POST /api/v1/visit-rules"),
+    (
+        "POST /visit-rules/confirmation",
+        "POST /api/v1/visit-confirmation-rules",
+    ),
     // network
     ("POST /stations", "POST /api/v1/stations"),
     ("POST /stations/{id}", "PUT /api/v1/stations/{id}"),

@@ -57,6 +57,7 @@ mod uploads;
 mod users_api;
 mod users_audit;
 mod visit_earn;
+mod visit_evidence;
 mod volunteers;
 mod walkthrough;
 mod workbench;
