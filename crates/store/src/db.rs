@@ -73,6 +73,8 @@ pub struct Db {
     replica: Option<AnyPool>,
     backend: Backend,
     sqlite_path: Option<PathBuf>,
+    /// Audited writes queue here and share transactions (`group`).
+    group: crate::group::Group,
 }
 
 impl Db {
@@ -125,6 +127,7 @@ impl Db {
                     replica: None,
                     backend,
                     sqlite_path: Some(path),
+                    group: Default::default(),
                 })
             }
             Backend::Postgres => {
@@ -150,6 +153,7 @@ impl Db {
                     replica,
                     backend,
                     sqlite_path: None,
+                    group: Default::default(),
                 })
             }
         }
@@ -196,6 +200,21 @@ impl Db {
     /// A write transaction. Commit it; dropping it rolls back.
     pub async fn begin(&self) -> StoreResult<Transaction<'static, Any>> {
         Ok(self.write.begin().await?)
+    }
+
+    /// Run `unit` as one write of a group commit (`group`): it shares its transaction and its
+    /// durable commit with the writes queued at the same moment, is undone alone when it fails
+    /// or returns `Outcome::Rollback`, and returns only after the commit that holds it.
+    pub async fn grouped<T, F>(&self, unit: F) -> StoreResult<T>
+    where
+        F: for<'c> FnOnce(&'c mut sqlx::AnyConnection) -> crate::group::Unit<'c, T>,
+    {
+        self.group.clone().run(self, unit).await
+    }
+
+    /// Group commit's (writes kept, commits made) since start.
+    pub fn grouped_counts(&self) -> (u64, u64) {
+        self.group.counts()
     }
 
     /// A connection of its own, out of the pool, for a session-level lock held as long as it

@@ -17,6 +17,7 @@ mod dialect;
 pub mod distributed;
 pub mod emergency;
 mod error;
+mod group;
 pub mod import;
 pub mod keycheck;
 pub mod leader;
@@ -52,6 +53,7 @@ pub mod testing;
 
 pub use db::{Backend, Db, DbOptions, redact as db_url_redacted, sqlite_path as sqlite_file};
 pub use error::{StoreError, StoreResult, UNIQUE_FIELDS};
+pub use group::{Outcome, Unit};
 pub use shegong_domain::Scope;
 pub use sqlx::AnyConnection as Conn;
 pub use sqlx::Error as SqlxError;

@@ -244,12 +244,13 @@ pub async fn create(
     now: Millis,
 ) -> StoreResult<String> {
     let none = evidence::Evidence::default();
-    create_with(conn, viewer, keys, input, &none, created_by, now).await
+    let (id, _) = create_with(conn, viewer, keys, input, &none, created_by, now).await?;
+    Ok(id)
 }
 
 /// Record a service with its evidence (`evidence::check`: photos, location, confirmation and
 /// the region's confirmation rule for a home visit). The photos and signature are stored by
-/// `evidence::attach` afterwards, in the same transaction. Returns the record's id.
+/// `evidence::attach` afterwards, in the same transaction. Returns the record's id and region.
 pub async fn create_with(
     conn: &mut AnyConnection,
     viewer: &Viewer,
@@ -258,7 +259,7 @@ pub async fn create_with(
     evidence: &evidence::Evidence,
     created_by: &str,
     now: Millis,
-) -> StoreResult<String> {
+) -> StoreResult<(String, String)> {
     let kind = ServiceKind::parse(&input.kind)?;
     shegong_domain::network::station::ServiceDomain::parse(&input.domain)?;
     if input.served_on.as_str() > viewer.today.to_string().as_str() {
@@ -340,6 +341,11 @@ pub async fn create_with(
     };
     let mut counted = counters::Changes::default();
     counters::service(&mut counted, &facts, 1);
+    if kind == ServiceKind::Visit {
+        for rid in resident_id.iter().chain(participants.iter()) {
+            visit_rules::visit_recorded(conn, rid, &mut counted).await?;
+        }
+    }
     counters::apply(conn, counted).await?;
     let record = deliverables::Record {
         station_id: station_id.as_deref(),
@@ -350,12 +356,7 @@ pub async fn create_with(
         person_times,
     };
     deliverables::apply(conn, &[(record, 1)]).await?;
-    if kind == ServiceKind::Visit {
-        for rid in resident_id.iter().chain(participants.iter()) {
-            visit_rules::reschedule(conn, rid).await?;
-        }
-    }
-    Ok(id)
+    Ok((id, region))
 }
 
 /// Record visits from the past (a migrated history, the demo) in one statement, without

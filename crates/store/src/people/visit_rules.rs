@@ -161,6 +161,45 @@ pub async fn set_rule(
     Ok(before)
 }
 
+/// The schedule after a visit to `id` was recorded (the record already written), as
+/// `reschedule` would leave it, in two statements instead of nine: a visit changes neither the
+/// tier, the categories nor the rules, so the interval the file holds stands (every change of
+/// those refreshes it), and only the last visit and the due date can move. The counters'
+/// changes are added to `counted`, for the write's one counter statement.
+pub async fn visit_recorded(
+    conn: &mut AnyConnection,
+    id: &str,
+    counted: &mut counters::Changes,
+) -> StoreResult<()> {
+    let Some(f) = counters::schedule_facts(conn, id).await? else {
+        return Err(StoreError::NotFound);
+    };
+    // As `refresh_schedule`: the records' latest, or the file's own when later (a migrated
+    // history's last visit, kept without its records).
+    let last = f.latest_record.clone().max(f.last_visit_on.clone());
+    if last == f.last_visit_on {
+        return Ok(());
+    }
+    let date = |t: &str| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok();
+    let registered = date(&f.registered_on).unwrap_or_default();
+    let due = people::next_due(
+        last.as_deref().and_then(date),
+        registered,
+        f.visit_interval_days,
+    )
+    .to_string();
+    Sql::new("UPDATE residents SET last_visit_on = ")
+        .bind(last.clone())
+        .push(", next_visit_due = ")
+        .bind(due.clone())
+        .push(" WHERE id = ")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    counters::schedule_moved(counted, &f, last.as_deref(), &due);
+    Ok(())
+}
+
 /// `refresh_schedule` for a write that does not otherwise change the resident (a visit, a
 /// rule): the counters follow the new due date and last visit in the same transaction.
 pub async fn reschedule(conn: &mut AnyConnection, id: &str) -> StoreResult<()> {

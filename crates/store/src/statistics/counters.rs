@@ -1047,6 +1047,64 @@ async fn resident(conn: &mut AnyConnection, c: &mut Changes, id: &str) -> StoreR
     Ok(())
 }
 
+/// What a new visit can move on a resident's file: the schedule as stored, the latest visit
+/// their records hold, and what the counters key them by. One statement (`visit_recorded`).
+#[derive(sqlx::FromRow)]
+pub struct ScheduleFacts {
+    pub region_code: String,
+    pub active: i64,
+    pub registered_on: String,
+    pub last_visit_on: Option<String>,
+    pub latest_record: Option<String>,
+    pub visit_interval_days: i64,
+    pub next_visit_due: String,
+    pub elderly: i64,
+}
+
+/// `ScheduleFacts` of resident `id` (`None`: no such resident). The latest record is read as
+/// `visit_rules::refresh_schedule` reads it: two index lookups, the person's own visits and
+/// those they took part in.
+pub async fn schedule_facts(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> StoreResult<Option<ScheduleFacts>> {
+    Sql::new(concat!(
+        "SELECT r.region_code, CASE WHEN r.status = 'active' THEN 1 ELSE 0 END AS active, r.registered_on, r.last_visit_on, \
+         (SELECT MAX(d) FROM (SELECT MAX(served_on) AS d FROM services WHERE kind = 'visit' AND resident_id = r.id \
+         UNION ALL SELECT MAX(s.served_on) AS d FROM service_participants p JOIN services s ON s.id = p.service_id \
+         WHERE s.kind = 'visit' AND p.resident_id = r.id) t) AS latest_record, \
+         r.visit_interval_days, r.next_visit_due, CASE WHEN ",
+        elderly!(),
+        " THEN 1 ELSE 0 END AS elderly FROM residents r WHERE r.id = "
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The counters' side of a resident's schedule moving from `f` to (`last_visit`, `due`): the
+/// due-date counter and, for the elderly, the last-visit month. Inactive residents count nowhere.
+pub fn schedule_moved(c: &mut Changes, f: &ScheduleFacts, last_visit: Option<&str>, due: &str) {
+    if f.active == 0 {
+        return;
+    }
+    let one = Values::one();
+    c.add(&f.region_code, "", Dim::Due, &f.next_visit_due, one, -1);
+    c.add(&f.region_code, "", Dim::Due, due, one, 1);
+    if f.elderly == 1 {
+        let before = last_visit_key(f.last_visit_on.as_deref());
+        c.add(&f.region_code, "", Dim::ElderlyVisit, before, one, -1);
+        c.add(
+            &f.region_code,
+            "",
+            Dim::ElderlyVisit,
+            last_visit_key(last_visit),
+            one,
+            1,
+        );
+    }
+}
+
 /// Whose staff `staff` counts.
 #[derive(Clone, Copy)]
 enum StaffOf {

@@ -303,6 +303,62 @@ db_test!(
             diff.len(),
             diff.first()
         );
+        // Last, visits alone (no rule, tier or category change after them re-schedules anyone).
+        let mut tx = db.begin().await.unwrap();
+        for i in 0..40 {
+            let who = people[rng.next(people.len() as u64) as usize].clone();
+            let mut s = ServiceInput {
+                kind: "visit".into(),
+                domain: "elderly".into(),
+                resident_id: Some(who),
+                served_on: format!("2026-0{}-{:02}", 1 + rng.next(6), 1 + rng.next(28)),
+                duration_minutes: 30,
+                method: Some("home".into()),
+                workers: "甲".into(),
+                ..Default::default()
+            };
+            if i % 4 == 0 {
+                s.participants = vec![people[rng.next(people.len() as u64) as usize].clone()];
+            }
+            let _ = services::create(&mut tx, &v, &keys, &s, "t", NOW).await;
+        }
+        tx.commit().await.unwrap();
+        let mut c = db.read().await.unwrap();
+        assert!(counters::verify(&mut c).await.unwrap().is_empty());
+        // Every schedule a visit moved by the short path (`visit_rules::visit_recorded`) is what
+        // a full recomputation makes of it (those no longer on file are no longer scheduled:
+        // rules do not re-schedule them).
+        drop(c);
+        let schedules = "SELECT id, status, COALESCE(last_visit_on, ''), visit_interval_days, next_visit_due FROM residents WHERE status = 'active' ORDER BY id";
+        let mut c = db.read().await.unwrap();
+        let kept: Vec<(String, String, String, i64, String)> =
+            shegong_store::sql::Sql::new(schedules)
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+        drop(c);
+        let mut tx = db.begin().await.unwrap();
+        for (id, ..) in &kept {
+            visit_rules::reschedule(&mut tx, id).await.unwrap();
+        }
+        let recomputed: Vec<(String, String, String, i64, String)> =
+            shegong_store::sql::Sql::new(schedules)
+                .fetch_all(&mut tx)
+                .await
+                .unwrap();
+        tx.rollback().await.unwrap();
+        let differ: Vec<_> = kept
+            .iter()
+            .zip(&recomputed)
+            .filter(|(a, b)| a != b)
+            .collect();
+        assert!(
+            kept.len() > 10 && differ.is_empty(),
+            "{} of {}: {differ:?}",
+            differ.len(),
+            kept.len()
+        );
+        let mut c = db.read().await.unwrap();
         // The figures read are the recomputed ones, before and after folding.
         let before = counters::read(
             &mut c,

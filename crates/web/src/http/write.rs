@@ -8,7 +8,7 @@ use std::pin::Pin;
 
 use shegong_domain::{FieldError, Scope};
 use shegong_store::admin::audit::{self, Actor, Change, Event};
-use shegong_store::{Conn, Db, StoreError, StoreResult};
+use shegong_store::{Backend, Conn, Db, Outcome, StoreError, StoreResult, Unit};
 
 use axum::response::{IntoResponse, Redirect, Response};
 use shegong_domain::Permission;
@@ -85,8 +85,8 @@ pub async fn write<T, F>(
     work: F,
 ) -> WebResult<Result<T, FieldError>>
 where
-    T: 'static,
-    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> WorkWith<'c, T>,
+    T: Send + 'static,
+    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> WorkWith<'c, T> + Send + 'static,
 {
     write_or_skip(
         state,
@@ -112,7 +112,8 @@ pub async fn write_or_skip<T, F>(
     work: F,
 ) -> WebResult<Result<T, FieldError>>
 where
-    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> MaybeWork<'c, T>,
+    T: Send + 'static,
+    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> MaybeWork<'c, T> + Send + 'static,
 {
     let u = ctx.user()?;
     let (scope, username) = (u.scope(), u.user.username.clone());
@@ -128,7 +129,8 @@ where
 
 /// The transaction every audited change runs in, whoever makes it: `author`'s permission for
 /// `entry` is checked (a signed-in user's), `work` runs and `entry` is filed with what it
-/// reports, both committed together; `Ok(Err(e))` for a field error (rolled back).
+/// reports, both committed together (in a group commit with the writes queued at the same
+/// moment: `Db::grouped`); `Ok(Err(e))` for a field error (rolled back).
 pub async fn write_by<T, F>(
     db: &Db,
     author: Author<'_>,
@@ -137,7 +139,8 @@ pub async fn write_by<T, F>(
     work: F,
 ) -> WebResult<Result<T, FieldError>>
 where
-    F: for<'c> FnOnce(&'c mut Conn) -> MaybeWork<'c, T>,
+    T: Send + 'static,
+    F: for<'c> FnOnce(&'c mut Conn) -> MaybeWork<'c, T> + Send + 'static,
 {
     let actor = match author {
         Author::User(ctx) => {
@@ -146,20 +149,24 @@ where
         }
         Author::Operator(actor) => actor.clone(),
     };
-    let mut tx = db.begin().await?;
-    match work(&mut tx).await {
-        Ok((Some(done), value)) => {
-            if !(entry.only_if_changed && done.changes.is_empty()) {
-                file(db, &actor, &mut tx, entry, done, now).await?;
+    let backend = db.backend();
+    // One write of a group commit: filed with its entry, undone alone on a field error.
+    let grouped = db.grouped(move |conn| -> Unit<'_, Result<T, FieldError>> {
+        Box::pin(async move {
+            match work(conn).await {
+                Ok((Some(done), value)) => {
+                    if !(entry.only_if_changed && done.changes.is_empty()) {
+                        file(backend, &actor, conn, entry, done, now).await?;
+                    }
+                    Ok(Outcome::Commit(Ok(value)))
+                }
+                Ok((None, value)) => Ok(Outcome::Rollback(Ok(value))),
+                Err(StoreError::Invalid(e)) => Ok(Outcome::Rollback(Err(e))),
+                Err(e) => Err(e),
             }
-            tx.commit().await?;
-            Ok(Ok(value))
-        }
-        // Dropping the transaction rolls it back.
-        Ok((None, value)) => Ok(Ok(value)),
-        Err(StoreError::Invalid(e)) => Ok(Err(e)),
-        Err(e) => Err(e.into()),
-    }
+        })
+    });
+    Ok(grouped.await?)
 }
 
 /// As `write`, a field error becoming the request's error (for forms that show it as such,
@@ -171,8 +178,8 @@ pub async fn write_or_invalid<T, F>(
     work: F,
 ) -> WebResult<T>
 where
-    T: 'static,
-    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> WorkWith<'c, T>,
+    T: Send + 'static,
+    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> WorkWith<'c, T> + Send + 'static,
 {
     write(state, ctx, entry, work)
         .await?
@@ -180,19 +187,19 @@ where
 }
 
 async fn file(
-    db: &Db,
+    backend: Backend,
     actor: &Actor,
     conn: &mut Conn,
     entry: Entry,
     done: Done,
     now: i64,
-) -> WebResult<()> {
+) -> StoreResult<()> {
     let mut event =
         Event::new(entry.action, entry.entity, Some(done.entity_id)).changes(done.changes);
     if let Some(r) = done.region {
         event = event.region(r);
     }
-    audit::record(conn, db.backend(), actor, event, now).await?;
+    audit::record(conn, backend, actor, event, now).await?;
     Ok(())
 }
 
@@ -221,7 +228,7 @@ where
         Ok(list) => {
             let n = list.len();
             for done in list {
-                file(&state.db, &actor, &mut tx, entry, done, now).await?;
+                file(state.db.backend(), &actor, &mut tx, entry, done, now).await?;
             }
             tx.commit().await?;
             Ok(Ok(n))
@@ -241,7 +248,7 @@ pub async fn audited<F>(
     work: F,
 ) -> WebResult<Option<FieldError>>
 where
-    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> Work<'c>,
+    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> Work<'c> + Send + 'static,
 {
     Ok(audited_id(state, ctx, entity, action, work).await?.err())
 }
@@ -255,7 +262,7 @@ pub async fn audited_id<F>(
     work: F,
 ) -> WebResult<Result<String, FieldError>>
 where
-    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> Work<'c>,
+    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> Work<'c> + Send + 'static,
 {
     write(
         state,
@@ -293,7 +300,7 @@ pub async fn record_action<F, P, Fut>(
     page: P,
 ) -> WebResult<Response>
 where
-    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> Work<'c>,
+    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> Work<'c> + Send + 'static,
     P: FnOnce(FieldError) -> Fut,
     Fut: Future<Output = WebResult<Response>>,
 {

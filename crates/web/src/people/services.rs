@@ -625,27 +625,20 @@ pub async fn record_service(
     audited_id(state, ctx, "service", "create", move |conn, _, _| {
         Box::pin(async move {
             claim(conn, &uid, key.as_deref(), "service", now).await?;
-            let id =
+            let (id, region) =
                 services::create_with(conn, &v, &app.keys, &input, &evidence, &by, now).await?;
             if let Some(k) = &key {
                 idempotency::settle_key(conn, &uid, k, &id).await?;
             }
-            let s = services::get(conn, &v, &id).await?;
             shegong_store::people::evidence::attach(
-                conn,
-                &app.files,
-                &id,
-                &s.region_code,
-                &evidence,
-                &by,
-                now,
+                conn, &app.files, &id, &region, &evidence, &by, now,
             )
             .await?;
             let mut changes = audit_changes(&input);
             changes.extend(super::evidence::audit_changes(&evidence));
             Ok(Done {
                 entity_id: id,
-                region: Some(s.region_code),
+                region: Some(region),
                 changes,
             })
         })

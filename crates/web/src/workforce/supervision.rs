@@ -147,7 +147,7 @@ async fn supervision_save<F>(
     work: F,
 ) -> WebResult<Result<String, FieldError>>
 where
-    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> Work<'c>,
+    F: for<'c> FnOnce(&'c mut Conn, Scope, String) -> Work<'c> + Send + 'static,
 {
     audited_id(state, ctx, entity, "create", work).await
 }

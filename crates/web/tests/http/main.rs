@@ -61,6 +61,7 @@ mod visit_evidence;
 mod volunteers;
 mod walkthrough;
 mod workbench;
+mod write_path;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
