@@ -53,7 +53,11 @@ fn a_short_load_on_sqlite_answers_every_endpoint_and_writes_what_it_acknowledged
     }
     let written = text
         .lines()
-        .find(|l| l.starts_with("| service records written / acknowledged |"))
+        .find(|l| {
+            l.starts_with(
+                "| service records written / acknowledged / unanswered (written or not) |",
+            )
+        })
         .unwrap();
     let counts: Vec<&str> = written
         .split('|')

@@ -38,6 +38,8 @@ pub struct Endpoint {
     pub errors: u64,
     /// Successful (2xx) answers.
     pub ok: u64,
+    /// Requests without an answer (timeout, transport error): the server may have done them.
+    pub unanswered: u64,
     /// The first error, to say what went wrong.
     pub first_error: Option<String>,
 }
@@ -145,6 +147,8 @@ struct Outcome {
     endpoint: &'static str,
     latency: Duration,
     error: Option<String>,
+    /// No answer came (timeout or transport error).
+    unanswered: bool,
 }
 
 /// The schedule's shape: `rate` requests per second for `duration` over at most `connections`
@@ -180,6 +184,7 @@ pub async fn run(s: Schedule, mut next: impl FnMut(u64) -> Req) -> anyhow::Resul
             let endpoint = r.endpoint;
             let answer = tokio::time::timeout(TIMEOUT, pool.send(r)).await;
             let latency = at.elapsed();
+            let unanswered = !matches!(answer, Ok(Ok(_)));
             let error = match answer {
                 Ok(Ok((status, _))) if (200..300).contains(&status) => None,
                 Ok(Ok((status, text))) => Some(format!("HTTP {status}: {text}")),
@@ -190,6 +195,7 @@ pub async fn run(s: Schedule, mut next: impl FnMut(u64) -> Req) -> anyhow::Resul
                 endpoint,
                 latency,
                 error,
+                unanswered,
             });
         });
     }
@@ -225,6 +231,7 @@ async fn collect(mut rx: tokio::sync::mpsc::UnboundedReceiver<Outcome>) -> anyho
             None => e.ok += 1,
             Some(err) => {
                 e.errors += 1;
+                e.unanswered += u64::from(o.unanswered);
                 errors += 1;
                 e.first_error.get_or_insert(err);
             }
