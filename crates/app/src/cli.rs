@@ -88,10 +88,24 @@ enum Command {
         /// Staff records per station
         #[arg(long, default_value_t = 2)]
         staff_per_station: usize,
-        /// Instead: the statistics benchmark at a named scale (city, province): dashboards at
-        /// 10^5 and at the full size, API writes, lists, memory (see docs/performance.md)
+        /// Instead: the statistics benchmark at a named scale (tiny, city, province): dashboards
+        /// at 10^5 and at the full size, API writes, lists, memory (see docs/performance.md)
         #[arg(long)]
         scale: Option<String>,
+        /// Instead: a sustained open-loop mixed load (80 % reads, 20 % writes by many users) on
+        /// this executable's server started as a child process on the generated world of
+        /// --scale (default city); latency per endpoint from each request's scheduled instant
+        #[arg(long, conflicts_with = "import")]
+        load: bool,
+        /// Requests per second the load sends
+        #[arg(long, default_value_t = 1000.0, requires = "load")]
+        rate: f64,
+        /// Seconds the load lasts
+        #[arg(long, default_value_t = 600.0, requires = "load")]
+        duration: f64,
+        /// Keep-alive connections the load's requests share (a request waits for a free one)
+        #[arg(long, default_value_t = 64, requires = "load")]
+        connections: usize,
         /// Instead: the import benchmark, a resident roster uploaded, previewed and committed
         /// through the pages against 10^6 residents on file (see docs/performance.md)
         #[arg(long, conflicts_with = "scale")]
@@ -298,6 +312,29 @@ pub async fn run() -> anyhow::Result<()> {
         } => {
             crate::scale::import_bench::import_command(target_url, rows, on_file, numbered_names)
                 .await
+        }
+        Command::Bench {
+            target_url,
+            scale,
+            load: true,
+            rate,
+            duration,
+            connections,
+            ..
+        } => {
+            anyhow::ensure!(
+                duration.is_finite() && duration > 0.0,
+                "--duration must be above 0"
+            );
+            crate::scale::load::load_command(crate::scale::load::Options {
+                target_url,
+                scale: scale.unwrap_or_else(|| "city".into()),
+                rate,
+                duration: std::time::Duration::from_secs_f64(duration),
+                connections,
+                server: std::env::current_exe().context("this executable")?,
+            })
+            .await
         }
         Command::Bench {
             target_url,

@@ -6,6 +6,8 @@
 
 pub mod bench;
 pub mod import_bench;
+pub mod load;
+pub mod open_loop;
 
 use std::time::Instant;
 
@@ -37,6 +39,15 @@ pub struct Scale {
 }
 
 pub const SCALES: &[Scale] = &[
+    // One district (株洲市荷塘区): for smoke tests of the benches.
+    Scale {
+        name: "tiny",
+        region: "430202",
+        staff: 20,
+        residents: 500,
+        services: 2_000,
+        numbered_names: false,
+    },
     Scale {
         name: "city",
         region: "4302",
