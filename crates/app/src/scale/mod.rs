@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod import_bench;
+pub mod lists;
 
 use std::time::Instant;
 
