@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use shegong_domain::{RegionCode, Role, Scope};
 use shegong_store::crypto::KeyRing;
-use shegong_store::people::residents::{self, Viewer};
+
 use shegong_store::statistics::counters::{self, Dim, Regions};
 use shegong_store::{Db, PageRequest, admin::tokens, bench, people::services};
 

@@ -2,7 +2,7 @@
 //! residents and service-record lists of a region, unfiltered and filtered as a user filters them,
 //! the count the residents page adds (files the protection rule hides), and a file and a record
 //! opened by id. `shegong bench --scale` prints them at both sizes; `shegong bench --lists`
-//! times them on a database `demo generate` filled earlier (read-only).
+//! times them on a database `demo generate` filled earlier (reads only, after migrating).
 
 use std::time::{Duration, Instant};
 
@@ -240,9 +240,10 @@ pub fn print(timings: &[Timing]) {
 }
 
 /// `shegong bench --lists --target-url URL [--region CODE]`: the list reads on a database that
-/// `demo generate` filled, without writing to it.
+/// `demo generate` filled. It brings the schema up to date (as the server would) and writes
+/// nothing else.
 pub async fn lists_command(url: String, region: &str) -> anyhow::Result<()> {
-    let db = Db::connect(&DbOptions::new(&url)).await?;
+    let db = Db::open(&DbOptions::new(&url)).await?;
     println!(
         "list reads of {region} on {} ({})",
         db.backend().as_str(),
