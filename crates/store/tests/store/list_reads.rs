@@ -155,6 +155,61 @@ db_test!(hidden_files_are_counted_from_the_restricted_ones, |db| {
     );
     drop(c);
     assert_eq!(seen_gap(&db, &township, &Filter::default()).await, 3);
+    // A wide scope's newest-first page tests the region as a prefix (`LIKE`); the same order
+    // asked for by a sort reads the region range: the same rows in the same order, for
+    // residents and for service records.
+    let mut tx = db.begin().await.unwrap();
+    for id in &ids[..2] {
+        let mut visit = shegong_store::people::services::ServiceInput {
+            kind: "visit".into(),
+            domain: "elderly".into(),
+            resident_id: Some(id.clone()),
+            served_on: "2026-05-20".into(),
+            duration_minutes: 30,
+            person_times: 1,
+            method: Some("home".into()),
+            workers: "王芳".into(),
+            ..Default::default()
+        };
+        for day in ["2026-05-20", "2026-05-21"] {
+            visit.served_on = day.into();
+            shegong_store::people::services::create(&mut tx, &all, &k, &visit, "t", NOW)
+                .await
+                .unwrap();
+        }
+    }
+    tx.commit().await.unwrap();
+    let mut c = db.read().await.unwrap();
+    for (region, want) in [("43", 9), ("4302", 9), ("4303", 0)] {
+        let wide = viewer(region, &admin, true);
+        let page = PageRequest::new(Some(1), Some(50));
+        let walked = residents::list(&mut c, &wide, &Filter::default(), page)
+            .await
+            .unwrap();
+        let sorted = Filter {
+            sort: shegong_store::Sort::parse(Some("-created"), residents::SORTS),
+            ..Default::default()
+        };
+        let ranged = residents::list(&mut c, &wide, &sorted, page).await.unwrap();
+        let ids_of = |p: &shegong_store::Page<residents::Resident>| {
+            p.items.iter().map(|r| r.id.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(walked.total, want, "{region}");
+        assert_eq!(ids_of(&walked), ids_of(&ranged), "{region}");
+        let services =
+            shegong_store::people::services::list(&mut c, &wide, &Default::default(), page)
+                .await
+                .unwrap();
+        assert_eq!(services.total, if want > 0 { 4 } else { 0 }, "{region}");
+        assert!(
+            services
+                .items
+                .windows(2)
+                .all(|w| w[0].served_on >= w[1].served_on),
+            "{region}: newest first"
+        );
+    }
+    drop(c);
     // Housekeeping's statistics refresh runs on either database, and the lists read the same.
     db.optimize().await.unwrap();
     assert_eq!(seen_gap(&db, &v, &Filter::default()).await, 4);
