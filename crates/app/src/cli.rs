@@ -120,6 +120,13 @@ enum Command {
         /// varied names
         #[arg(long, requires = "import")]
         numbered_names: bool,
+        /// Instead: time the list reads (first pages, filtered and unfiltered, and reads by id)
+        /// on a database `demo generate` filled, without changing it (needs --target-url)
+        #[arg(long, conflicts_with_all = ["scale", "import"], requires = "target_url")]
+        lists: bool,
+        /// The region whose lists `--lists` times
+        #[arg(long, default_value = "43", requires = "lists")]
+        region: String,
     },
     /// Demo and scale data
     #[command(subcommand)]
@@ -313,6 +320,12 @@ pub async fn run() -> anyhow::Result<()> {
             crate::scale::import_bench::import_command(target_url, rows, on_file, numbered_names)
                 .await
         }
+        Command::Bench {
+            target_url: Some(url),
+            lists: true,
+            region,
+            ..
+        } => crate::scale::lists::lists_command(url, &region).await,
         Command::Bench {
             target_url,
             scale,

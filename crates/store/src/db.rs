@@ -134,6 +134,7 @@ impl Db {
                 let pool = AnyPoolOptions::new()
                     .max_connections(opts.max_connections.max(2))
                     .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| Box::pin(postgres_session(conn)))
                     .connect_with(AnyConnectOptions::from_str(&opts.url)?)
                     .await?;
                 // The replica is connected lazily: a replica that is down at start (or later)
@@ -143,6 +144,7 @@ impl Db {
                         AnyPoolOptions::new()
                             .max_connections(opts.max_connections.max(2))
                             .acquire_timeout(Duration::from_secs(2))
+                            .after_connect(|conn, _| Box::pin(postgres_session(conn)))
                             .connect_lazy_with(AnyConnectOptions::from_str(url)?),
                     ),
                     None => None,
@@ -228,6 +230,21 @@ impl Db {
         Ok(self.write.acquire().await?.detach())
     }
 
+    /// Keep the planner's statistics current (housekeeping, hourly). SQLite: `PRAGMA optimize`
+    /// on the writer, which re-analyzes only the tables that changed much since their last
+    /// statistics (or never had any), each from at most `analysis_limit` rows of an index, so it
+    /// stays short on a 10^7-row table. PostgreSQL: nothing, autovacuum analyzes (bulk loads
+    /// call `bulk::analyze` themselves).
+    pub async fn optimize(&self) -> StoreResult<()> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        let mut conn = self.write.acquire().await?;
+        conn.execute("PRAGMA analysis_limit = 1000").await?;
+        conn.execute("PRAGMA optimize = 0x10002").await?;
+        Ok(())
+    }
+
     /// The SQLite file, when the backend is SQLite.
     pub fn sqlite_path(&self) -> Option<&Path> {
         self.sqlite_path.as_deref()
@@ -272,6 +289,19 @@ impl Db {
         self.read.close().await;
         self.write.close().await;
     }
+}
+
+/// Each PostgreSQL session: no JIT compilation. The list queries over 10^6–10^7 rows are
+/// estimated far above `jit_above_cost` (the planner cannot tell how soon a newest-first walk
+/// fills a page), so PostgreSQL compiled each of them on every execution: 20 ms of code
+/// generation for a page it then read in 6 ms (issue 20 item 2, docs/performance.md). Short
+/// reads are this server's whole workload, the case JIT does not pay for. A server that does
+/// not know the setting (an old fork) keeps its default.
+async fn postgres_session(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+    if let Err(e) = conn.execute("SET jit = off").await {
+        tracing::debug!(error = %e, "SET jit = off refused; the server's default applies");
+    }
+    Ok(())
 }
 
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \

@@ -132,9 +132,15 @@ impl Sql {
         self.push(" AND ").push(column).push(" < ").bind(hi)
     }
 
-    /// The scope as a prefix test the planner cannot answer from an index on `column`: for
-    /// newest-first pages over a wide scope (a city, a province, the country), where walking the
-    /// date index and filtering beats collecting the whole range and sorting it.
+    /// The scope as a prefix test, `column LIKE 'prefix%'`, for newest-first pages over a wide
+    /// scope (a city, a province, the country), where walking the date index and filtering beats
+    /// collecting the whole range and sorting it. SQLite cannot answer it from an index on the
+    /// column (its LIKE ignores case, the region indexes compare bytes), so it walks the date
+    /// index. PostgreSQL estimates it from the column's histogram (a `COLLATE "C"` column) and
+    /// chooses the walk or the range by cost: the `SUBSTR(column, 1, n) = prefix` this replaced
+    /// was estimated at 0.5 % of the rows, so for a city holding every row PostgreSQL scanned
+    /// the table and sorted it (85 ms at 20,000 residents) instead of reading 60 rows of the index
+    /// (issue 20 item 2). Region codes are digits: the prefix holds no wildcard.
     pub fn region_prefix_unindexed(
         &mut self,
         column: &'static str,
@@ -144,14 +150,7 @@ impl Sql {
         if prefix.is_empty() {
             return self.push("1 = 1");
         }
-        // The length is cast: PostgreSQL has no SUBSTR(text, int, bigint).
-        let len = i64::try_from(prefix.len()).unwrap_or(i64::MAX);
-        self.push("SUBSTR(")
-            .push(column)
-            .push(", 1, CAST(")
-            .bind(len)
-            .push(" AS INTEGER)) = ")
-            .bind(prefix)
+        self.push(column).push(" LIKE ").bind(format!("{prefix}%"))
     }
 
     /// ` AND (LOWER(a) LIKE $n OR ...)`: a case-insensitive substring search, the same on both

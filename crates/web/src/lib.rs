@@ -317,7 +317,7 @@ async fn fold_statistics(state: AppState, mut stop: tokio::sync::watch::Receiver
 const HOUSEKEEPING_EVERY_MILLIS: i64 = 3_600_000;
 
 /// Hourly: end idle sessions; forget expired shared state (`shared::purge`); apply audit retention; fold the count of resident writes; forget
-/// expired idempotency keys.
+/// expired idempotency keys; refresh SQLite's planner statistics (`Db::optimize`).
 /// Each instance looks every five minutes; the one that finds the round due claims it in the
 /// round's transaction (`shared::claim_job`), so a round runs once among all instances.
 async fn housekeeping(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
@@ -356,6 +356,9 @@ async fn housekeeping(state: AppState, mut stop: tokio::sync::watch::Receiver<bo
             if opened > 0 {
                 tracing::info!(opened, "report drafts opened for the period just ended");
             }
+            // The planner's statistics on SQLite (`Db::optimize`); after the round's commit, so
+            // the writer is free.
+            state.db.optimize().await?;
             Ok::<_, shegong_store::StoreError>(())
         }
         .await;

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use shegong_domain::{RegionCode, Role, Scope};
 use shegong_store::crypto::KeyRing;
-use shegong_store::people::residents::{self, Viewer};
+
 use shegong_store::statistics::counters::{self, Dim, Regions};
 use shegong_store::{Db, PageRequest, admin::tokens, bench, people::services};
 
@@ -81,6 +81,7 @@ async fn dashboard_scan(db: &Db, code: &str) -> anyhow::Result<()> {
 struct Sample {
     label: String,
     p50: f64,
+    p90: f64,
     p95: f64,
 }
 
@@ -107,47 +108,75 @@ async fn time_dashboard(
         Sample {
             label: code.into(),
             p50: pct(d.clone(), 0.5),
+            p90: pct(d.clone(), 0.9),
             p95: pct(d, 0.95),
         },
         Sample {
             label: code.into(),
             p50: pct(s.clone(), 0.5),
+            p90: pct(s.clone(), 0.9),
             p95: pct(s, 0.95),
         },
     ))
 }
 
-async fn list_p90(w: &World, region: &str) -> anyhow::Result<(f64, f64)> {
-    let viewer = Viewer {
-        scope: Scope::region(RegionCode::parse(region)?),
-        user_id: w.admin_id.clone(),
-        sees_protected: false,
-        today: chrono::NaiveDate::parse_from_str(TODAY, "%Y-%m-%d")?,
+/// The lists and reads by id at the store (`lists::list_timings`), as the region's
+/// administrator.
+async fn list_reads(w: &World, region: &str) -> anyhow::Result<Vec<super::lists::Timing>> {
+    let viewer = super::lists::viewer(region, &w.admin_id)?;
+    let targets = super::lists::targets(&w.db, &viewer).await?;
+    super::lists::list_timings(&w.db, &viewer, &targets).await
+}
+
+/// The list pages and detail pages through the router as the signed-in administrator: the
+/// first three pages of each list (p90 of 21), a file and a record (p90 of 21, seven of each).
+async fn page_reads(w: &World, b: &mut Browser, region: &str) -> anyhow::Result<Vec<Sample>> {
+    let viewer = super::lists::viewer(region, &w.admin_id)?;
+    let mut c = w.db.read().await?;
+    let first = services::list(
+        &mut c,
+        &viewer,
+        &services::Filter::default(),
+        PageRequest::new(Some(1), Some(20)),
+    )
+    .await?;
+    drop(c);
+    let records: Vec<String> = first
+        .items
+        .iter()
+        .take(7)
+        .map(|s| format!("/services/{}", s.id))
+        .collect();
+    let files: Vec<String> = first
+        .items
+        .iter()
+        .filter_map(|s| s.resident_id.as_ref())
+        .take(7)
+        .map(|r| format!("/residents/{r}"))
+        .collect();
+    let pages = |base: &str, filter: &str| -> Vec<String> {
+        (1..=3)
+            .map(|p| format!("{base}?{filter}page={p}"))
+            .collect()
     };
-    let mut r = Vec::new();
-    let mut s = Vec::new();
-    for i in 0..21 {
-        let mut c = w.db.read().await?;
-        let t = Instant::now();
-        residents::list(
-            &mut c,
-            &viewer,
-            &residents::Filter::default(),
-            PageRequest::new(Some(1 + i % 3), Some(20)),
-        )
-        .await?;
-        r.push(t.elapsed());
-        let t = Instant::now();
-        services::list(
-            &mut c,
-            &viewer,
-            &services::Filter::default(),
-            PageRequest::new(Some(1 + i % 3), Some(20)),
-        )
-        .await?;
-        s.push(t.elapsed());
+    let mut out = Vec::new();
+    for (label, paths) in [
+        ("GET /residents, pages 1–3", pages("/residents", "")),
+        (
+            "GET /residents?tier=high, pages 1–3",
+            pages("/residents", "tier=high&"),
+        ),
+        ("GET /services, pages 1–3", pages("/services", "")),
+        (
+            "GET /services?kind=visit, pages 1–3",
+            pages("/services", "kind=visit&"),
+        ),
+        ("GET /residents/{id} (a file)", files),
+        ("GET /services/{id} (a record)", records),
+    ] {
+        out.push(time_paths(b, &paths, label, 21).await?);
     }
-    Ok((pct(r, 0.9), pct(s, 0.9)))
+    Ok(out)
 }
 
 /// API writes through the real router (bearer token, JSON, audit entry, counters), by one client
@@ -179,6 +208,7 @@ async fn write_rates(w: &World, n: usize) -> anyhow::Result<Writes> {
     // Eight clients at once, each recording visits to people of its own (no shared resident row;
     // they do share the audit chain's head and, on SQLite, the single writer).
     const CLIENTS: usize = 8;
+    let grouped = w.db.grouped_counts();
     let t = Instant::now();
     let mut clients = tokio::task::JoinSet::new();
     for c in 0..CLIENTS {
@@ -194,6 +224,8 @@ async fn write_rates(w: &World, n: usize) -> anyhow::Result<Writes> {
         done??;
     }
     let concurrent = (n / CLIENTS * CLIENTS) as f64 / t.elapsed().as_secs_f64();
+    let (kept, commits) = w.db.grouped_counts();
+    let per_commit = (kept - grouped.0) as f64 / (commits - grouped.1).max(1) as f64;
     let t = Instant::now();
     for i in 0..n {
         let mut tx = w.db.begin().await?;
@@ -205,6 +237,7 @@ async fn write_rates(w: &World, n: usize) -> anyhow::Result<Writes> {
         sequential,
         concurrent,
         raw,
+        per_commit,
     })
 }
 
@@ -213,6 +246,8 @@ struct Writes {
     sequential: f64,
     concurrent: f64,
     raw: f64,
+    /// Writes per group commit with eight clients.
+    per_commit: f64,
 }
 
 /// A home visit recorded through `POST /api/v1/services` with a bearer token.
@@ -378,20 +413,36 @@ async fn time_path(
     label: &str,
     runs: usize,
 ) -> anyhow::Result<Sample> {
+    time_paths(b, &[path.to_owned()], label, runs).await
+}
+
+/// `GET` each of `paths` in turn through the router, `runs` requests in all after one warm-up
+/// request of each: p50, p90 and p95.
+async fn time_paths(
+    b: &mut Browser,
+    paths: &[String],
+    label: &str,
+    runs: usize,
+) -> anyhow::Result<Sample> {
+    for path in paths {
+        b.send("GET", path, None).await?;
+    }
     let mut d = Vec::new();
-    for i in 0..=runs {
+    for i in 0..runs {
+        let path = paths
+            .get(i % paths.len().max(1))
+            .context("no path to time")?;
         let t = Instant::now();
         let (st, _, _) = b.send("GET", path, None).await?;
         if st != 200 {
             bail!("{path} answered {st}");
         }
-        if i > 0 {
-            d.push(t.elapsed());
-        }
+        d.push(t.elapsed());
     }
     Ok(Sample {
         label: label.into(),
         p50: pct(d.clone(), 0.5),
+        p90: pct(d.clone(), 0.9),
         p95: pct(d, 0.95),
     })
 }
@@ -483,8 +534,9 @@ struct Reads {
     /// The dashboard pages of the region and of the county.
     page: Sample,
     county_page: Sample,
-    /// p90 of the residents list and of the service records list.
-    lists: (f64, f64),
+    /// The list reads at the store (p90s), and the list and detail pages.
+    lists: Vec<super::lists::Timing>,
+    pages: Vec<Sample>,
     /// The administrator's home page (queue and exceptions) and the header bell's count.
     home: Sample,
     bell: Sample,
@@ -505,7 +557,8 @@ async fn measure_reads(
         county: county_dashboard,
         page: time_page(viewer, region, 50).await?,
         county_page: time_page(viewer, county, 50).await?,
-        lists: list_p90(w, region).await?,
+        lists: list_reads(w, region).await?,
+        pages: page_reads(w, viewer, region).await?,
         home: time_path(viewer, "/", "home", 20).await?,
         bell: time_path(viewer, "/api/v1/todo/count", "bell", 50).await?,
     })
@@ -563,6 +616,15 @@ pub async fn bench_command(url: Option<String>, name: &str) -> anyhow::Result<()
         writes.raw
     );
     println!(
+        "| API writes ÷ durable commits, one client / eight at once (target ≥ 0.5) | {:.2} / {:.2} |",
+        writes.sequential / writes.raw,
+        writes.concurrent / writes.raw
+    );
+    println!(
+        "| writes per group commit, eight at once | {:.1} |",
+        writes.per_commit
+    );
+    println!(
         "| CSV import of a 2,000-row resident roll through the pages (upload, preview with duplicate checks, commit) | {import:.0} rows/s |"
     );
     println!(
@@ -616,14 +678,18 @@ fn print_reads(county: &str, small: usize, big: usize, before: &Reads, after: &R
         "| the same figures by full-scan GROUP BY, p50 / p95 | {:.1} / {:.1} ms | {:.1} / {:.1} ms |",
         b.scan.p50, b.scan.p95, a.scan.p50, a.scan.p95
     );
-    println!(
-        "| residents list, first pages, p90 | {:.2} ms | {:.2} ms |",
-        b.lists.0, a.lists.0
-    );
-    println!(
-        "| service records list, first pages, p90 | {:.2} ms | {:.2} ms |",
-        b.lists.1, a.lists.1
-    );
+    for (x, y) in b.lists.iter().zip(&a.lists) {
+        println!(
+            "| {} (store), first pages, p90 | {:.2} ms | {:.2} ms |",
+            x.label, x.p90, y.p90
+        );
+    }
+    for (x, y) in b.pages.iter().zip(&a.pages) {
+        println!(
+            "| page {}, p50 / p90 | {:.2} / {:.2} ms | {:.2} / {:.2} ms |",
+            x.label, x.p50, x.p90, y.p50, y.p90
+        );
+    }
     println!(
         "| administrator's home page GET / (queue, exceptions), p50 / p95 | {:.2} / {:.2} ms | {:.2} / {:.2} ms |",
         b.home.p50, b.home.p95, a.home.p50, a.home.p95

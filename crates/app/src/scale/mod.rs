@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod import_bench;
+pub mod lists;
 pub mod load;
 pub mod open_loop;
 

@@ -17,6 +17,7 @@ mod evaluations;
 mod execution;
 mod hotline;
 mod indicator_trees;
+mod list_reads;
 mod matching;
 mod migrate_lock;
 mod org_scope;
