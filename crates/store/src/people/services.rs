@@ -339,14 +339,6 @@ pub async fn create_with(
             value_fen: input.value_fen,
         },
     };
-    let mut counted = counters::Changes::default();
-    counters::service(&mut counted, &facts, 1);
-    if kind == ServiceKind::Visit {
-        for rid in resident_id.iter().chain(participants.iter()) {
-            visit_rules::visit_recorded(conn, rid, &mut counted).await?;
-        }
-    }
-    counters::apply(conn, counted).await?;
     let record = deliverables::Record {
         station_id: station_id.as_deref(),
         kind: kind.as_str(),
@@ -355,7 +347,17 @@ pub async fn create_with(
         case_id: input.case_id.as_deref(),
         person_times,
     };
+    // Tallies before the resident's row, as `delete` and `correct` take them: concurrent writers
+    // on PostgreSQL lock rows in one order and cannot deadlock.
     deliverables::apply(conn, &[(record, 1)]).await?;
+    let mut counted = counters::Changes::default();
+    counters::service(&mut counted, &facts, 1);
+    if kind == ServiceKind::Visit {
+        for rid in resident_id.iter().chain(participants.iter()) {
+            visit_rules::visit_recorded(conn, rid, &mut counted).await?;
+        }
+    }
+    counters::apply(conn, counted).await?;
     Ok((id, region))
 }
 
