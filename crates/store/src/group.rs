@@ -113,9 +113,9 @@ impl Group {
             Ok(Outcome::Rollback(v)) => Err(Ok(v)),
             Err(e) => Err(Err(e)),
         };
-        turn.batch().dirty = None;
         match kept {
             Ok(v) => {
+                turn.batch().dirty = None;
                 turn.finish().await?;
                 Ok(v)
             }
@@ -125,7 +125,10 @@ impl Group {
                 } else {
                     Dirty::Savepoint
                 };
+                // The mark stays until the undo is done: a caller gone mid-undo leaves it to
+                // the next turn.
                 turn.undo(how).await;
+                turn.batch().dirty = None;
                 turn.finish().await?;
                 undone
             }
@@ -221,8 +224,9 @@ impl Turn {
 
     /// Undo what a write abandoned mid-way left behind.
     async fn undo_abandoned(&mut self) {
-        if let Some(how) = self.batch().dirty.take() {
+        if let Some(how) = self.batch().dirty {
             self.undo(how).await;
+            self.batch().dirty = None;
         }
     }
 
