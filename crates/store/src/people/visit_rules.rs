@@ -180,14 +180,7 @@ pub async fn visit_recorded(
     if last == f.last_visit_on {
         return Ok(());
     }
-    let date = |t: &str| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok();
-    let registered = date(&f.registered_on).unwrap_or_default();
-    let due = people::next_due(
-        last.as_deref().and_then(date),
-        registered,
-        f.visit_interval_days,
-    )
-    .to_string();
+    let due = due_date(last.as_deref(), &f.registered_on, f.visit_interval_days).to_string();
     Sql::new("UPDATE residents SET last_visit_on = ")
         .bind(last.clone())
         .push(", next_visit_due = ")
@@ -249,9 +242,7 @@ pub(super) async fn refresh_schedule(conn: &mut AnyConnection, id: &str) -> Stor
         .collect();
     let interval = people::applicable_rule(&rules, tier, &categories)
         .map_or(people::default_interval(tier), |r| r.interval_days);
-    let date = |t: &str| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok();
-    let registered = date(&s.registered_on).unwrap_or_default();
-    let due = people::next_due(last_visit.as_deref().and_then(date), registered, interval);
+    let due = due_date(last_visit.as_deref(), &s.registered_on, interval);
     Sql::new("UPDATE residents SET last_visit_on = ")
         .bind(last_visit)
         .push(", visit_interval_days = ")
@@ -263,6 +254,13 @@ pub(super) async fn refresh_schedule(conn: &mut AnyConnection, id: &str) -> Stor
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// The next visit due date from the stored dates (ISO text) and the interval.
+fn due_date(last_visit: Option<&str>, registered_on: &str, interval_days: i64) -> NaiveDate {
+    let date = |t: &str| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok();
+    let registered = date(registered_on).unwrap_or_default();
+    people::next_due(last_visit.and_then(date), registered, interval_days)
 }
 
 /// Counts for the due board: overdue (due before today), due today, due within seven days.
