@@ -463,11 +463,16 @@ async fn import_rate(w: &World, rows: usize) -> anyhow::Result<f64> {
     const FIRST: &str = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许吕施张孔曹严华金陶姜戚谢邹喻柏水窦云苏潘葛奚范彭郎鲁昌马苗凤花方任袁柳鲍史唐费廉岑薛雷贺倪汤滕殷罗毕郝邬安常乐时傅皮卞齐康伍元卜顾孟平黄穆萧尹姚邵湛汪祁毛禹狄米贝明臧计伏成戴谈宋茅庞熊纪舒屈项祝董梁杜阮蓝闵席季麻强贾路娄危";
     let first: Vec<char> = FIRST.chars().collect();
     let day0 = NaiveDate::from_ymd_opt(1940, 1, 1).context("1940-01-01")?;
+    // Spread over 20 townships (fewer at the smoke scale).
+    let spread = w.townships.len().clamp(1, 20);
     for n in 0..rows {
-        let initial = first.get((n / 20) % first.len()).copied().unwrap_or('赵');
+        let initial = first
+            .get((n / spread) % first.len())
+            .copied()
+            .unwrap_or('赵');
         let name = format!("{initial}导入{n}");
         let born = day0 + chrono::Duration::days(n as i64);
-        let township = w.townships.get(n % 20).context("fewer than 20 townships")?;
+        let township = w.townships.get(n % spread).context("no townships")?;
         csv.push_str(&format!("{name},{born},{township},一般,低保\n"));
     }
     let boundary = "----shegongbench";

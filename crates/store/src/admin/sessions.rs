@@ -93,6 +93,7 @@ pub async fn touch(conn: &mut AnyConnection, id_hash: &str, now: Millis) -> Stor
 }
 
 pub async fn delete(conn: &mut AnyConnection, id_hash: &str) -> StoreResult<()> {
+    crate::admin::accounts_changed();
     Sql::new("DELETE FROM sessions WHERE id_hash = ")
         .bind(id_hash)
         .execute(conn)
@@ -102,6 +103,7 @@ pub async fn delete(conn: &mut AnyConnection, id_hash: &str) -> StoreResult<()> 
 
 /// End every session of a user (disabled, password reset, role change).
 pub async fn delete_for_user(conn: &mut AnyConnection, user_id: &str) -> StoreResult<u64> {
+    crate::admin::accounts_changed();
     Sql::new("DELETE FROM sessions WHERE user_id = ")
         .bind(user_id)
         .execute(conn)
@@ -109,6 +111,7 @@ pub async fn delete_for_user(conn: &mut AnyConnection, user_id: &str) -> StoreRe
 }
 
 pub async fn purge_idle(conn: &mut AnyConnection, idle: Millis, now: Millis) -> StoreResult<u64> {
+    crate::admin::accounts_changed();
     Sql::new("DELETE FROM sessions WHERE last_seen_at < ")
         .bind(now - idle)
         .execute(conn)
@@ -121,6 +124,7 @@ pub async fn delete_others(
     user_id: &str,
     keep_hash: &str,
 ) -> StoreResult<u64> {
+    crate::admin::accounts_changed();
     Sql::new("DELETE FROM sessions WHERE user_id = ")
         .bind(user_id)
         .push(" AND id_hash <> ")

@@ -71,6 +71,7 @@ pub async fn revoke(
     id: &str,
     now: Millis,
 ) -> StoreResult<Token> {
+    crate::admin::accounts_changed();
     let t: Token = Sql::new("SELECT id, user_id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE id = ")
         .bind(id)
         .push(" AND user_id = ")
@@ -116,6 +117,7 @@ pub async fn touch(conn: &mut AnyConnection, id: &str, now: Millis) -> StoreResu
 
 /// Revoke every live token of a user (after an administrator reset the password).
 pub async fn revoke_all(conn: &mut AnyConnection, user_id: &str, now: Millis) -> StoreResult<u64> {
+    crate::admin::accounts_changed();
     Sql::new("UPDATE api_tokens SET revoked_at = ")
         .bind(now)
         .push(" WHERE user_id = ")

@@ -262,6 +262,7 @@ pub async fn require_region(
     set_by: &str,
     now: Millis,
 ) -> StoreResult<Option<u64>> {
+    crate::admin::accounts_changed();
     let exists = Sql::new("SELECT COUNT(*) FROM twofactor_regions WHERE region_code = ")
         .bind(region_code)
         .fetch_i64(conn)

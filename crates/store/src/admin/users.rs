@@ -295,6 +295,7 @@ pub async fn update_access(
     new_scope: &Scope,
     now: Millis,
 ) -> StoreResult<User> {
+    crate::admin::accounts_changed();
     let before = get(conn, scope, id).await?;
     if display_name.trim().is_empty() || display_name.chars().count() > 64 {
         return Err(FieldError::new("display_name", "user.display_name_invalid").into());
@@ -324,6 +325,7 @@ pub async fn set_disabled(
     disabled: bool,
     now: Millis,
 ) -> StoreResult<User> {
+    crate::admin::accounts_changed();
     let before = get(conn, scope, id).await?;
     Sql::new("UPDATE users SET disabled = ")
         .bind(disabled)
@@ -344,6 +346,7 @@ pub async fn set_sees_protected(
     grant: bool,
     now: Millis,
 ) -> StoreResult<User> {
+    crate::admin::accounts_changed();
     let before = get(conn, scope, id).await?;
     Sql::new("UPDATE users SET sees_protected = ")
         .bind(i64::from(grant))
@@ -365,6 +368,7 @@ pub async fn set_password(
     temporary: bool,
     now: Millis,
 ) -> StoreResult<User> {
+    crate::admin::accounts_changed();
     let before = get(conn, scope, id).await?;
     Sql::new("UPDATE users SET password_hash = ")
         .bind(hash)
@@ -427,6 +431,7 @@ pub mod auth {
         lock_for: Millis,
         now: Millis,
     ) -> StoreResult<Option<Millis>> {
+        crate::admin::accounts_changed();
         let (failures,): (i64,) =
             Sql::new("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ")
                 .bind(id)
@@ -452,6 +457,7 @@ pub mod auth {
         ip: Option<&str>,
         now: Millis,
     ) -> StoreResult<()> {
+        crate::admin::accounts_changed();
         Sql::new("UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = ")
             .bind(now)
             .push(", last_login_ip = ")
@@ -470,6 +476,7 @@ pub mod auth {
         hash: &str,
         now: Millis,
     ) -> StoreResult<()> {
+        crate::admin::accounts_changed();
         let n = Sql::new("UPDATE users SET password_hash = ")
             .bind(hash)
             .push(", must_change_password = 0, password_changed_at = ")
@@ -488,6 +495,7 @@ pub mod auth {
 
     /// Require a password change at the next page (an expired password).
     pub async fn force_change(conn: &mut AnyConnection, id: &str) -> StoreResult<()> {
+        crate::admin::accounts_changed();
         Sql::new("UPDATE users SET must_change_password = 1 WHERE id = ")
             .bind(id)
             .execute(conn)

@@ -3,6 +3,7 @@
 //! extract. Login, logout and password changes live in `account.rs`.
 
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::{HeaderMap, header, request::Parts};
@@ -11,9 +12,11 @@ use axum::response::Response;
 use cookie::{Cookie, SameSite};
 use shegong_domain::{Permission, Role, Scope};
 use shegong_store::admin::audit::Actor;
+use shegong_store::admin::sessions::Session;
 use shegong_store::admin::users::User;
 use shegong_store::{admin::sessions, admin::tokens, admin::users};
 
+use crate::http::credentials::Resolved;
 use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
 use crate::ui::i18n::{Lang, Tr};
@@ -186,54 +189,116 @@ fn client_ip(state: &AppState, req: &Request) -> Option<String> {
 }
 
 async fn resolve_user(state: &AppState, headers: &HeaderMap) -> WebResult<Option<CurrentUser>> {
-    let now = state.now();
     if let Some(bearer) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
     {
-        let mut conn = state.db.read().await?;
-        let (token_id, user_id, last_used) =
-            match tokens::authenticate(&mut conn, bearer.trim()).await {
+        return by_token(state, bearer.trim()).await.map(Some);
+    }
+    match cookie(headers, SESSION_COOKIE) {
+        Some(token) => by_session(state, &token).await,
+        None => Ok(None),
+    }
+}
+
+/// The account behind an API token (401 when unknown, revoked, or its account disabled or
+/// locked). Read at most every `credentials::FRESH`; its use recorded at most once a minute.
+async fn by_token(state: &AppState, secret: &str) -> WebResult<CurrentUser> {
+    let now = state.now();
+    let key = format!("t{}", sessions::hash_token(secret));
+    let (id, last_used, user) = match state.credentials.get(&key) {
+        Some(Resolved::Token {
+            id,
+            last_used,
+            user,
+        }) => (id, last_used, user),
+        _ => {
+            let (epoch, read_at) = (state.credentials.epoch(), Instant::now());
+            let mut conn = state.db.read().await?;
+            let (id, user_id, last_used) = match tokens::authenticate(&mut conn, secret).await {
                 Ok(found) => found,
                 Err(shegong_store::StoreError::NotFound) => return Err(WebError::Unauthenticated),
                 Err(e) => return Err(e.into()),
             };
-        let user = users::auth::by_id(&mut conn, &user_id).await?;
-        drop(conn);
-        if last_used.is_none_or(|t| now - t > 60_000) {
-            let mut tx = state.db.begin().await?;
-            tokens::touch(&mut tx, &token_id, now).await?;
-            tx.commit().await?;
+            let user = users::auth::by_id(&mut conn, &user_id).await?;
+            drop(conn);
+            let resolved = Resolved::Token {
+                id: id.clone(),
+                last_used,
+                user: user.clone(),
+            };
+            state.credentials.put(key.clone(), epoch, read_at, resolved);
+            (id, last_used, user)
         }
-        if user.is_disabled() || user.is_locked(now) {
-            return Err(WebError::Unauthenticated);
+    };
+    if last_used.is_none_or(|t| now - t > 60_000) {
+        let mut tx = state.db.begin().await?;
+        tokens::touch(&mut tx, &id, now).await?;
+        tx.commit().await?;
+        let resolved = Resolved::Token {
+            id,
+            last_used: Some(now),
+            user: user.clone(),
+        };
+        state.credentials.touched(&key, resolved);
+    }
+    if user.is_disabled() || user.is_locked(now) {
+        return Err(WebError::Unauthenticated);
+    }
+    Ok(CurrentUser {
+        user,
+        session_hash: None,
+        csrf_token: None,
+    })
+}
+
+/// The account behind a session cookie; none when the session is unknown, idle too long or its
+/// account disabled. Read at most every `credentials::FRESH`; its activity recorded at most
+/// once a minute.
+async fn by_session(state: &AppState, token: &str) -> WebResult<Option<CurrentUser>> {
+    let now = state.now();
+    let idle = state.config.session_idle_millis();
+    let key = format!("s{}", sessions::hash_token(token));
+    let (session, user) = match state.credentials.get(&key) {
+        Some(Resolved::Session { session, user }) => (session, user),
+        _ => {
+            let (epoch, read_at) = (state.credentials.epoch(), Instant::now());
+            let mut conn = state.db.read().await?;
+            let Some(session) = sessions::lookup(&mut conn, token, idle, now).await? else {
+                return Ok(None);
+            };
+            let user = users::auth::by_id(&mut conn, &session.user_id).await?;
+            drop(conn);
+            let resolved = Resolved::Session {
+                session: session.clone(),
+                user: user.clone(),
+            };
+            state.credentials.put(key.clone(), epoch, read_at, resolved);
+            (session, user)
         }
-        return Ok(Some(CurrentUser {
-            user,
-            session_hash: None,
-            csrf_token: None,
-        }));
-    }
-    let Some(token) = cookie(headers, SESSION_COOKIE) else {
-        return Ok(None);
     };
-    let mut conn = state.db.read().await?;
-    let Some(session) =
-        sessions::lookup(&mut conn, &token, state.config.session_idle_millis(), now).await?
-    else {
-        return Ok(None);
-    };
-    let user = users::auth::by_id(&mut conn, &session.user_id).await?;
-    drop(conn);
-    if user.is_disabled() {
+    // Checked again for a remembered session: idleness counts from its last recorded activity.
+    if user.is_disabled() || now - session.last_seen_at > idle {
         return Ok(None);
     }
-    if now - session.last_seen_at > 60_000 {
+    let session = if now - session.last_seen_at > 60_000 {
         let mut tx = state.db.begin().await?;
         sessions::touch(&mut tx, &session.id_hash, now).await?;
         tx.commit().await?;
-    }
+        let session = Session {
+            last_seen_at: now,
+            ..session
+        };
+        let resolved = Resolved::Session {
+            session: session.clone(),
+            user: user.clone(),
+        };
+        state.credentials.touched(&key, resolved);
+        session
+    } else {
+        session
+    };
     Ok(Some(CurrentUser {
         user,
         session_hash: Some(session.id_hash),

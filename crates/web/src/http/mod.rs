@@ -6,6 +6,7 @@ pub mod api;
 pub mod area;
 pub mod assets;
 pub mod auth;
+pub mod credentials;
 pub mod csrf;
 pub mod error;
 pub mod input;

@@ -31,6 +31,8 @@ pub struct Inner {
     /// Imports running in the background in this process (their progress is also in the
     /// database, for a poll that reaches another instance).
     pub imports: crate::import::jobs::Jobs,
+    /// Who the credentials of recent requests are (`credentials::FRESH` at most).
+    pub credentials: crate::http::credentials::Credentials,
 }
 
 impl std::ops::Deref for AppState {
@@ -54,6 +56,7 @@ impl AppState {
                 files,
                 keys,
                 imports: Default::default(),
+                credentials: Default::default(),
             }),
         }
     }

@@ -154,9 +154,8 @@ async fn the_app_session_and_bundle(db: shegong_store::testing::TestDb) {
     assert!(!res.text.contains(&key));
     // A disabled account: 401 on the other session too.
     let mut tx = app.state.db.begin().await.unwrap();
-    Sql::new("UPDATE users SET disabled = 1 WHERE id = ")
-        .bind(worker_id.as_str())
-        .execute(&mut tx)
+    let national = shegong_domain::Scope::national();
+    shegong_store::admin::users::set_disabled(&mut tx, &national, &worker_id, true, 0)
         .await
         .unwrap();
     tx.commit().await.unwrap();

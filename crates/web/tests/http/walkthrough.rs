@@ -107,9 +107,13 @@ app_test!(
 
 async fn sqlx_grant(app: &TestApp, username: &str) {
     let mut tx = app.state.db.begin().await.unwrap();
-    shegong_store::sql::Sql::new("UPDATE users SET sees_protected = 1 WHERE username = ")
+    let national = shegong_domain::Scope::national();
+    let (id,): (String,) = shegong_store::sql::Sql::new("SELECT id FROM users WHERE username = ")
         .bind(username.to_owned())
-        .execute(&mut tx)
+        .fetch_one(&mut tx)
+        .await
+        .unwrap();
+    shegong_store::admin::users::set_sees_protected(&mut tx, &national, &id, true, 0)
         .await
         .unwrap();
     tx.commit().await.unwrap();
