@@ -661,9 +661,12 @@ fn narrowed(mut q: Sql, viewer: &Viewer, f: &Filter, unindexed: bool) -> Sql {
         q.region_range("r.region_code", &Scope::region(r.clone()));
     }
     if let Some(c) = &f.category {
+        // `LIMIT 1`: SQLite 3.51 turns a plain `EXISTS` into a join, and then `OFFSET` skips
+        // a file once per membership: page 2 of a file holding two repeated page 1's last
+        // row. PostgreSQL drops a constant `LIMIT` in `EXISTS` and plans the same semi-join.
         q.push(" AND EXISTS (SELECT 1 FROM resident_memberships m WHERE ");
         held_today(&mut q, "m", c, viewer);
-        q.push(" AND m.resident_id = r.id)");
+        q.push(" AND m.resident_id = r.id LIMIT 1)");
     }
     if let Some(t) = &f.tier {
         q.push(" AND r.risk_tier = ").bind(t.clone());
