@@ -215,12 +215,15 @@ db_test!(hidden_files_are_counted_from_the_restricted_ones, |db| {
     assert_eq!(seen_gap(&db, &v, &Filter::default()).await, 4);
 });
 
+/// id, region, status, flagged, birth date, worker, created at.
+type FileRow = (String, String, String, i64, String, Option<String>, i64);
+
 /// The files `v` should see for `f` (status, region, category, protection; no other filter),
 /// newest first, worked out in Rust from every file and membership: the reference the list
 /// query and its count are held to.
 async fn reference(db: &Db, v: &Viewer, f: &Filter) -> Vec<String> {
     let mut c = db.read().await.unwrap();
-    let files: Vec<(String, String, String, i64, String, Option<String>, i64)> = sqlx::query_as(
+    let files: Vec<FileRow> = sqlx::query_as(
         "SELECT id, region_code, status, protected, birth_date, worker_user_id, created_at FROM residents",
     )
     .fetch_all(&mut *c)
@@ -233,11 +236,19 @@ async fn reference(db: &Db, v: &Viewer, f: &Filter) -> Vec<String> {
     .await
     .unwrap();
     let today = v.today.to_string();
-    let cutoff = v.today.checked_sub_months(chrono::Months::new(14 * 12)).unwrap().to_string();
+    let cutoff = v
+        .today
+        .checked_sub_months(chrono::Months::new(14 * 12))
+        .unwrap()
+        .to_string();
     let mut out: Vec<(i64, String)> = files
         .into_iter()
         .filter(|(_, region, ..)| region.starts_with(v.scope.prefix()))
-        .filter(|(_, region, ..)| f.region.as_ref().is_none_or(|r| region.starts_with(r.as_str())))
+        .filter(|(_, region, ..)| {
+            f.region
+                .as_ref()
+                .is_none_or(|r| region.starts_with(r.as_str()))
+        })
         .filter(|(_, _, status, ..)| match f.status.as_deref() {
             Some("all") => true,
             Some(s) => status == s,
@@ -270,8 +281,17 @@ db_test!(filtered_lists_keep_their_rows_and_order, |db| {
     let mut ids = Vec::new();
     for i in 0..24_usize {
         let region = regions[i % 3];
-        let birth = if i % 5 == 0 { "2018-03-01" } else { "1960-03-01" };
-        let mut p = person(region, &format!("张{i}"), birth, ["general", "high", "key"][i % 3]);
+        let birth = if i % 5 == 0 {
+            "2018-03-01"
+        } else {
+            "1960-03-01"
+        };
+        let mut p = person(
+            region,
+            &format!("张{i}"),
+            birth,
+            ["general", "high", "key"][i % 3],
+        );
         p.protected = i % 7 == 3;
         if i == 5 || i == 10 {
             p.worker_user_id = Some(me.clone());
@@ -284,7 +304,10 @@ db_test!(filtered_lists_keep_their_rows_and_order, |db| {
         let spans: &[(&str, &str, Option<&str>)] = match i % 4 {
             0 => &[("dibao", "2025-01-01", None)],
             1 => &[("dibao", "2025-01-01", None), ("dibao", "2026-03-01", None)],
-            2 => &[("dibao", "2024-01-01", Some("2026-01-01")), ("elder_alone", "2025-01-01", None)],
+            2 => &[
+                ("dibao", "2024-01-01", Some("2026-01-01")),
+                ("elder_alone", "2025-01-01", None),
+            ],
             _ => &[("dibao", "2026-12-01", None)],
         };
         for (category, from, to) in spans {
@@ -298,9 +321,11 @@ db_test!(filtered_lists_keep_their_rows_and_order, |db| {
                 valid_to: to.map(Into::into),
                 verified_by: String::new(),
             };
-            shegong_store::people::households::add_membership(&mut tx, &everyone, &id, &m, "t", NOW)
-                .await
-                .unwrap();
+            shegong_store::people::households::add_membership(
+                &mut tx, &everyone, &id, &m, "t", NOW,
+            )
+            .await
+            .unwrap();
         }
         ids.push(id);
     }
