@@ -405,6 +405,13 @@ db_test!(filtered_lists_keep_their_rows_and_order, |db| {
             let want_page: Vec<String> = want.iter().skip(3).take(3).cloned().collect();
             assert_eq!(got, want_page, "{what}, page 2");
             assert_eq!(page.total, want.len() as i64, "{what}, page 2");
+            // One row a page (fewer than the ten rows the query asks for at least).
+            let one = residents::list(&mut c, v, f, PageRequest::new(Some(4), Some(1)))
+                .await
+                .unwrap();
+            let got: Vec<String> = one.items.iter().map(|r| r.id.clone()).collect();
+            let want_one: Vec<String> = want.iter().skip(3).take(1).cloned().collect();
+            assert_eq!(got, want_one, "{what}, page 4 of one");
         }
     }
     // The test above is not vacuous: the duplicate memberships and the hidden files matter.
