@@ -88,6 +88,9 @@ macro_rules! region_prefix {
 }
 pub(crate) use region_prefix;
 
+/// The fewest rows a page query asks for (`Sql::fetch_page`).
+const MIN_FETCH: i64 = 10;
+
 #[derive(Debug, Default, Clone)]
 pub struct Sql {
     text: String,
@@ -283,12 +286,17 @@ impl Sql {
         T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
     {
         let total = count.fetch_i64(conn).await?;
+        // SQLite plans a small bound `LIMIT` as if the first rows were dear to reach: below ten
+        // it drove a province's service list from the regions table and sorted all 10^7
+        // records (41 s for one row). Ask for ten at least and keep the page's own rows.
         self.push(" LIMIT ")
-            .bind(page.per_page)
+            .bind(page.per_page.max(MIN_FETCH))
             .push(" OFFSET ")
             .bind(page.offset());
+        let mut items: Vec<T> = self.fetch_all(conn).await?;
+        items.truncate(usize::try_from(page.per_page).unwrap_or(0));
         Ok(crate::Page {
-            items: self.fetch_all(conn).await?,
+            items,
             capped: total > crate::LIST_COUNT_CAP,
             total: total.min(crate::LIST_COUNT_CAP),
             page: page.page,

@@ -214,3 +214,207 @@ db_test!(hidden_files_are_counted_from_the_restricted_ones, |db| {
     db.optimize().await.unwrap();
     assert_eq!(seen_gap(&db, &v, &Filter::default()).await, 4);
 });
+
+/// id, region, status, flagged, birth date, worker, created at.
+type FileRow = (String, String, String, i64, String, Option<String>, i64);
+
+/// The files `v` should see for `f` (status, region, category, protection; no other filter),
+/// newest first, worked out in Rust from every file and membership: the reference the list
+/// query and its count are held to.
+async fn reference(db: &Db, v: &Viewer, f: &Filter) -> Vec<String> {
+    let mut c = db.read().await.unwrap();
+    let files: Vec<FileRow> = sqlx::query_as(
+        "SELECT id, region_code, status, protected, birth_date, worker_user_id, created_at FROM residents",
+    )
+    .fetch_all(&mut *c)
+    .await
+    .unwrap();
+    let held: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT resident_id, category, valid_from, valid_to FROM resident_memberships",
+    )
+    .fetch_all(&mut *c)
+    .await
+    .unwrap();
+    let today = v.today.to_string();
+    let cutoff = v
+        .today
+        .checked_sub_months(chrono::Months::new(14 * 12))
+        .unwrap()
+        .to_string();
+    let mut out: Vec<(i64, String)> = files
+        .into_iter()
+        .filter(|(_, region, ..)| region.starts_with(v.scope.prefix()))
+        .filter(|(_, region, ..)| {
+            f.region
+                .as_ref()
+                .is_none_or(|r| region.starts_with(r.as_str()))
+        })
+        .filter(|(_, _, status, ..)| match f.status.as_deref() {
+            Some("all") => true,
+            Some(s) => status == s,
+            None => status == "active",
+        })
+        .filter(|(_, _, _, flagged, birth, worker, _)| {
+            v.sees_protected
+                || !(*flagged == 1 || *birth > cutoff)
+                || worker.as_deref() == Some(v.user_id.as_str())
+        })
+        .filter(|(id, ..)| {
+            f.category.as_ref().is_none_or(|cat| {
+                held.iter().any(|(r, c, from, to)| {
+                    r == id && c == cat && *from <= today && to.as_ref().is_none_or(|t| *t >= today)
+                })
+            })
+        })
+        .map(|(id, _, _, _, _, _, at)| (at, id))
+        .collect();
+    out.sort_by(|a, b| b.cmp(a));
+    out.into_iter().map(|(_, id)| id).collect()
+}
+
+db_test!(filtered_lists_keep_their_rows_and_order, |db| {
+    let k = KeyRing::from_spec(&KeyRing::generate_spec(Algorithm::Aes256Gcm)).unwrap();
+    let me = add_user(&db, "sw_lists", Role::SocialWorker, "430202001").await;
+    let everyone = viewer("43", "nobody", true);
+    let regions = ["430202001", "430202002", "430203001"];
+    let mut tx = db.begin().await.unwrap();
+    let mut ids = Vec::new();
+    for i in 0..24_usize {
+        let region = regions[i % 3];
+        let birth = if i % 5 == 0 {
+            "2018-03-01"
+        } else {
+            "1960-03-01"
+        };
+        let mut p = person(
+            region,
+            &format!("张{i}"),
+            birth,
+            ["general", "high", "key"][i % 3],
+        );
+        p.protected = i % 7 == 3;
+        if i == 5 || i == 10 {
+            p.worker_user_id = Some(me.clone());
+        }
+        // Pairs share a creation time: the id breaks the tie.
+        let id = residents::create(&mut tx, &everyone, &k, &p, "t", NOW + (i / 2) as i64)
+            .await
+            .unwrap();
+        // Memberships: held today, held twice, ended, not yet begun; and another category.
+        let spans: &[(&str, &str, Option<&str>)] = match i % 4 {
+            0 => &[("dibao", "2025-01-01", None)],
+            1 => &[("dibao", "2025-01-01", None), ("dibao", "2026-03-01", None)],
+            2 => &[
+                ("dibao", "2024-01-01", Some("2026-01-01")),
+                ("elder_alone", "2025-01-01", None),
+            ],
+            _ => &[("dibao", "2026-12-01", None)],
+        };
+        for (category, from, to) in spans {
+            let m = shegong_store::people::households::MembershipInput {
+                category: (*category).into(),
+                disability_category: None,
+                disability_grade: None,
+                source: String::new(),
+                evidence: String::new(),
+                valid_from: (*from).into(),
+                valid_to: to.map(Into::into),
+                verified_by: String::new(),
+            };
+            shegong_store::people::households::add_membership(
+                &mut tx, &everyone, &id, &m, "t", NOW,
+            )
+            .await
+            .unwrap();
+        }
+        ids.push(id);
+    }
+    residents::set_status(
+        &mut tx,
+        &everyone,
+        &ids[9],
+        shegong_domain::people::ResidentStatus::MovedOut,
+        NOW,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let filters = [
+        Filter::default(),
+        Filter {
+            category: Some("dibao".into()),
+            ..Default::default()
+        },
+        Filter {
+            category: Some("elder_alone".into()),
+            ..Default::default()
+        },
+        Filter {
+            category: Some("dibao".into()),
+            status: Some("all".into()),
+            ..Default::default()
+        },
+        Filter {
+            region: Some(code("430202")),
+            ..Default::default()
+        },
+        Filter {
+            region: Some(code("430202001")),
+            category: Some("dibao".into()),
+            ..Default::default()
+        },
+        Filter {
+            region: Some(code("430203")),
+            tier: None,
+            ..Default::default()
+        },
+        // A region containing the scope, and one beside it.
+        Filter {
+            region: Some(code("43")),
+            ..Default::default()
+        },
+        Filter {
+            region: Some(code("430203001")),
+            ..Default::default()
+        },
+    ];
+    let viewers = [
+        viewer("43", &me, false),
+        viewer("4302", &me, false),
+        viewer("430202", &me, false),
+        viewer("430202", &me, true),
+        viewer("430202001", &me, false),
+    ];
+    let mut c = db.read().await.unwrap();
+    for v in &viewers {
+        for f in &filters {
+            let want = reference(&db, v, f).await;
+            let all = residents::list(&mut c, v, f, PageRequest::new(Some(1), Some(100)))
+                .await
+                .unwrap();
+            let got: Vec<String> = all.items.iter().map(|r| r.id.clone()).collect();
+            let what = format!("{} {:?}", v.scope.prefix(), f);
+            assert_eq!(got, want, "{what}");
+            assert_eq!(all.total, want.len() as i64, "{what}");
+            // Page 2 of 3 rows: the same order, offset.
+            let page = residents::list(&mut c, v, f, PageRequest::new(Some(2), Some(3)))
+                .await
+                .unwrap();
+            let got: Vec<String> = page.items.iter().map(|r| r.id.clone()).collect();
+            let want_page: Vec<String> = want.iter().skip(3).take(3).cloned().collect();
+            assert_eq!(got, want_page, "{what}, page 2");
+            assert_eq!(page.total, want.len() as i64, "{what}, page 2");
+            // One row a page (fewer than the ten rows the query asks for at least).
+            let one = residents::list(&mut c, v, f, PageRequest::new(Some(4), Some(1)))
+                .await
+                .unwrap();
+            let got: Vec<String> = one.items.iter().map(|r| r.id.clone()).collect();
+            let want_one: Vec<String> = want.iter().skip(3).take(1).cloned().collect();
+            assert_eq!(got, want_one, "{what}, page 4 of one");
+        }
+    }
+    // The test above is not vacuous: the duplicate memberships and the hidden files matter.
+    let dibao = reference(&db, &viewer("43", &me, false), &filters[1]).await;
+    assert!(dibao.len() >= 6, "{}", dibao.len());
+});
