@@ -114,9 +114,9 @@ app_test!(a_visit_through_the_api_runs_few_statements, |app| {
     );
 });
 
-/// Statements per recorded visit, measured on both databases (26 before issue 20); lower it when
-/// a change saves one.
-const BUDGET: usize = 14;
+/// Statements per recorded visit, measured on both databases (26 before issue 20, 14 before the
+/// credentials were remembered: `http::credentials`); lower it when a change saves one.
+const BUDGET: usize = 12;
 
 // Group commit (`Db::grouped`): writes sent at once share transactions; each is acknowledged
 // only once committed, a refused one is undone alone, and the audit chain and the counters stay
