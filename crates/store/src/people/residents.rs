@@ -784,7 +784,7 @@ pub async fn hidden_protected(
     q = narrowed(q, &everyone, f, false);
     not_working_on(&mut q, viewer);
     q.push(")");
-    q.fetch_i64(conn).await
+    q.plan_each_run().fetch_i64(conn).await
 }
 
 /// `AND <the viewer is not resident r's worker, nor the worker or supervisor of a case of
@@ -809,7 +809,7 @@ pub async fn list_all(
     let mut q = filtered(viewer, f, SELECT, false);
     q.push(" ORDER BY r.region_code, r.name, r.id LIMIT ")
         .bind(cap);
-    q.fetch_all(conn).await
+    q.plan_each_run().fetch_all(conn).await
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

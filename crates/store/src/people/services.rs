@@ -711,5 +711,5 @@ pub async fn list_all(
     let mut q = filtered(viewer, f, SELECT, true);
     q.push(" ORDER BY v.served_on DESC, v.created_at DESC, v.id DESC LIMIT ")
         .bind(cap);
-    q.fetch_all(conn).await
+    q.plan_each_run().fetch_all(conn).await
 }
