@@ -293,16 +293,12 @@ fn resident_id(n: usize) -> String {
 
 /// Peak resident set size of this process (Linux), in KiB.
 pub(crate) fn peak_rss_kb() -> u64 {
-    status_kb("VmHWM:")
+    status_kb("self", "VmHWM:")
 }
 
-/// The resident memory of this process now, in kB (0 where /proc is missing).
-pub(crate) fn rss_kb() -> u64 {
-    status_kb("VmRSS:")
-}
-
-fn status_kb(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+/// A kB figure of `/proc/<pid>/status` (`pid` "self" for this process), 0 where unknown.
+pub(crate) fn status_kb(pid: &str, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()

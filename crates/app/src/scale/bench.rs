@@ -272,24 +272,49 @@ async fn post_visit(router: &axum::Router, secret: &str, resident: String) -> an
     Ok(())
 }
 
-/// A browser-like client of the in-process router: cookies, the CSRF token of the last page.
+/// A browser-like client: cookies, the CSRF token of the last page.
 pub(super) struct Browser {
-    router: axum::Router,
+    to: Transport,
     cookies: std::collections::BTreeMap<String, String>,
 }
 
+/// Where a [`Browser`]'s requests go.
+enum Transport {
+    /// The in-process router.
+    Router(axum::Router),
+    /// A server process, over one keep-alive HTTP/1 connection (opened again when closed).
+    Remote {
+        addr: std::net::SocketAddr,
+        conn: Option<hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>>,
+    },
+}
+
+/// An answer read whole: status, `Location` and body.
+type Answer = (u16, String, String);
+
 impl Browser {
+    /// A browser of a server process at `addr`, not signed in.
+    pub(super) fn remote(addr: std::net::SocketAddr) -> Browser {
+        Browser {
+            to: Transport::Remote { addr, conn: None },
+            cookies: Default::default(),
+        }
+    }
+
     pub(super) async fn send(
         &mut self,
         method: &str,
         path: &str,
         body: Option<(String, Vec<u8>)>,
-    ) -> anyhow::Result<(u16, String, String)> {
-        use tower::ServiceExt;
+    ) -> anyhow::Result<Answer> {
+        let host = match &self.to {
+            Transport::Router(_) => "localhost".to_owned(),
+            Transport::Remote { addr, .. } => addr.to_string(),
+        };
         let mut req = axum::http::Request::builder()
             .method(method)
             .uri(path)
-            .header("host", "localhost");
+            .header("host", host);
         if !self.cookies.is_empty() {
             req = req.header(
                 "cookie",
@@ -300,33 +325,87 @@ impl Browser {
                     .join("; "),
             );
         }
-        let body = match body {
+        let bytes = match body {
             Some((ct, b)) => {
                 req = req.header("content-type", ct);
-                axum::body::Body::from(b)
+                b
             }
-            None => axum::body::Body::empty(),
+            None => Vec::new(),
         };
-        let res = self.router.clone().oneshot(req.body(body)?).await?;
-        for v in res.headers().get_all("set-cookie") {
+        let (parts, bytes) = match &mut self.to {
+            Transport::Router(router) => {
+                use tower::ServiceExt;
+                let res = router
+                    .clone()
+                    .oneshot(req.body(axum::body::Body::from(bytes))?)
+                    .await?;
+                let (parts, body) = res.into_parts();
+                (parts, axum::body::to_bytes(body, 64 << 20).await?)
+            }
+            Transport::Remote { addr, conn } => {
+                use http_body_util::BodyExt;
+                let mut sender = match conn.take() {
+                    Some(s) if !s.is_closed() => s,
+                    _ => {
+                        let stream = tokio::net::TcpStream::connect(*addr).await?;
+                        let (sender, c) = hyper::client::conn::http1::handshake(
+                            hyper_util::rt::TokioIo::new(stream),
+                        )
+                        .await?;
+                        tokio::spawn(c);
+                        sender
+                    }
+                };
+                sender.ready().await?;
+                let res = sender
+                    .send_request(req.body(http_body_util::Full::new(bytes::Bytes::from(bytes)))?)
+                    .await?;
+                let (parts, body) = res.into_parts();
+                let bytes = body.collect().await?.to_bytes();
+                *conn = Some(sender);
+                (parts, bytes)
+            }
+        };
+        for v in parts.headers.get_all("set-cookie") {
             let v = v.to_str()?;
             if let Some((k, val)) = v.split(';').next().and_then(|kv| kv.split_once('=')) {
                 self.cookies.insert(k.to_owned(), val.to_owned());
             }
         }
-        let status = res.status().as_u16();
-        let location = res
-            .headers()
+        let location = parts
+            .headers
             .get("location")
             .and_then(|l| l.to_str().ok())
             .unwrap_or_default()
             .to_owned();
-        let bytes = axum::body::to_bytes(res.into_body(), 64 << 20).await?;
         Ok((
-            status,
+            parts.status.as_u16(),
             location,
             String::from_utf8_lossy(&bytes).into_owned(),
         ))
+    }
+
+    /// Sign in with the login form.
+    pub(super) async fn sign_in(&mut self, username: &str, password: &str) -> anyhow::Result<()> {
+        let (_, _, login) = self.send("GET", "/login", None).await?;
+        let form = format!(
+            "_csrf={}&username={username}&password={password}",
+            Browser::csrf(&login)
+        );
+        let (st, _, _) = self
+            .send(
+                "POST",
+                "/login",
+                Some((
+                    "application/x-www-form-urlencoded".into(),
+                    form.into_bytes(),
+                )),
+            )
+            .await?;
+        if st != 303 {
+            bail!("bench account could not sign in ({st})");
+        }
+        Ok(())
     }
 
     /// The page's CSRF token: a form's hidden field, else the page head's (every page has it).
@@ -339,9 +418,30 @@ impl Browser {
     }
 }
 
+/// The password of the bench's accounts.
+pub(super) const PASSWORD: &str = "Bench-Account-2026";
+
 /// A browser signed in to a new in-process server as a new civil-affairs administrator of
 /// `region` (the server's clock two hours after the data's).
 pub(super) async fn signed_in(w: &World, username: &str, region: &str) -> anyhow::Result<Browser> {
+    let state = account(w, username, region, NOW).await?;
+    let mut b = Browser {
+        to: Transport::Router(shegong_web::router(state)),
+        cookies: Default::default(),
+    };
+    b.sign_in(username, PASSWORD).await?;
+    Ok(b)
+}
+
+/// A new civil-affairs administrator of `region` with the password [`PASSWORD`], created `at`
+/// as the users page does (a server whose clock is far past `at` asks for a new password);
+/// the in-process server's state it was created with.
+pub(super) async fn account(
+    w: &World,
+    username: &str,
+    region: &str,
+    at: i64,
+) -> anyhow::Result<shegong_web::AppState> {
     // The bench's account signs in with its password alone (no second factor to enrol).
     let config = shegong_web::Config {
         database_url: String::new(),
@@ -354,7 +454,6 @@ pub(super) async fn signed_in(w: &World, username: &str, region: &str) -> anyhow
         std::sync::Arc::new(|| NOW + 7_200_000),
         KeyRing::from_spec(&w.spec)?,
     );
-    let password = "Bench-Account-2026";
     shegong_web::admin::users::create_user(
         &w.db,
         &config.password,
@@ -366,37 +465,15 @@ pub(super) async fn signed_in(w: &World, username: &str, region: &str) -> anyhow
             display_name: username.into(),
             role: Role::CivilAffairsAdmin,
             scope: Scope::region(RegionCode::parse(region)?),
-            password: Some(password.into()),
+            password: Some(PASSWORD.into()),
             temporary: false,
             is_demo: false,
         },
-        NOW,
+        at,
     )
     .await
     .map_err(|e| anyhow::anyhow!("bench account: {e:?}"))?;
-    let mut b = Browser {
-        router: shegong_web::router(state),
-        cookies: Default::default(),
-    };
-    let (_, _, login) = b.send("GET", "/login", None).await?;
-    let form = format!(
-        "_csrf={}&username={username}&password={password}",
-        Browser::csrf(&login)
-    );
-    let (st, _, _) = b
-        .send(
-            "POST",
-            "/login",
-            Some((
-                "application/x-www-form-urlencoded".into(),
-                form.into_bytes(),
-            )),
-        )
-        .await?;
-    if st != 303 {
-        bail!("bench account could not sign in ({st})");
-    }
-    Ok(b)
+    Ok(state)
 }
 
 /// The whole dashboard page (`GET /stats/{code}`: session, counters, the station network,

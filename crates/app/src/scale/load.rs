@@ -359,8 +359,13 @@ fn request(
     }
 }
 
-/// The key file and configuration of the child server, in a directory of their own.
-fn server_files(dir: &Path, spec: &shegong_store::crypto::KeyRingSpec) -> anyhow::Result<PathBuf> {
+/// The key file and configuration of the child server, in a directory of their own; `settings`
+/// are top-level configuration lines added to it.
+pub(super) fn server_files(
+    dir: &Path,
+    spec: &shegong_store::crypto::KeyRingSpec,
+    settings: &str,
+) -> anyhow::Result<PathBuf> {
     use shegong_store::crypto::Algorithm;
     std::fs::create_dir_all(dir)?;
     let mut keys = format!(
@@ -390,7 +395,7 @@ fn server_files(dir: &Path, spec: &shegong_store::crypto::KeyRingSpec) -> anyhow
         )
     };
     let config = format!(
-        "attachments_dir = {}\n\n[crypto]\nkey_file = {}\n",
+        "attachments_dir = {}\n{settings}\n[crypto]\nkey_file = {}\n",
         quoted(&dir.join("attachments")),
         quoted(&key_file)
     );
@@ -400,14 +405,19 @@ fn server_files(dir: &Path, spec: &shegong_store::crypto::KeyRingSpec) -> anyhow
 }
 
 /// The server as a child process.
-struct Server {
+pub(super) struct Server {
     child: tokio::process::Child,
-    pid: u32,
-    addr: std::net::SocketAddr,
+    pub pid: u32,
+    pub addr: std::net::SocketAddr,
 }
 
 /// Start `shegong serve` on `url` on a free local port; its log goes to `dir/server.log`.
-async fn start_server(exe: &Path, url: &str, dir: &Path, config: &Path) -> anyhow::Result<Server> {
+pub(super) async fn start_server(
+    exe: &Path,
+    url: &str,
+    dir: &Path,
+    config: &Path,
+) -> anyhow::Result<Server> {
     let log = std::fs::File::create(dir.join("server.log"))?;
     let mut child = tokio::process::Command::new(exe)
         .arg("--config")
@@ -447,18 +457,6 @@ async fn start_server(exe: &Path, url: &str, dir: &Path, config: &Path) -> anyho
     Ok(Server { child, pid, addr })
 }
 
-/// A process's peak resident memory (`VmHWM`) in kB, 0 when unknown.
-fn peak_rss_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// CPU time (user + system) a process has used, in seconds (`/proc/<pid>/stat`, in the
 /// kernel's 100 Hz ticks), 0 when unknown.
 fn cpu_seconds(pid: &str) -> f64 {
@@ -476,7 +474,7 @@ fn cpu_seconds(pid: &str) -> f64 {
 }
 
 /// Ask the server to stop (SIGTERM: it finishes in-flight requests and closes the database).
-async fn stop_server(mut s: Server) -> anyhow::Result<()> {
+pub(super) async fn stop_server(mut s: Server) -> anyhow::Result<()> {
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &s.pid.to_string()])
         .status();
@@ -526,7 +524,7 @@ pub async fn load_command(o: Options) -> anyhow::Result<()> {
         t.elapsed().as_secs_f64()
     );
     let dir = std::env::temp_dir().join(format!("shegong-load-{}", std::process::id()));
-    let config = server_files(&dir, &w.spec)?;
+    let config = server_files(&dir, &w.spec, "")?;
     let before = written(&w.db).await?;
     let server = start_server(&o.server, &url, &dir, &config).await?;
     println!(
@@ -554,7 +552,7 @@ pub async fn load_command(o: Options) -> anyhow::Result<()> {
         cpu_seconds(&server.pid.to_string()) - cpu0.0,
         cpu_seconds("self") - cpu0.1,
     );
-    let server_kb = peak_rss_kb(server.pid);
+    let server_kb = crate::bench::status_kb(&server.pid.to_string(), "VmHWM:");
     stop_server(server).await?;
     let results = run?;
     counters::fold(&w.db).await?;
