@@ -188,43 +188,18 @@ async fn children_figures(
     let (from, to) = months(year);
     let y = year.to_string();
     let mut children: BTreeMap<String, Figures> = BTreeMap::new();
-    for (dim, period, add) in READS {
-        let (f, t) = match period {
-            Period::Months => (from.as_str(), to.as_str()),
-            Period::Year => (y.as_str(), y.as_str()),
-            Period::Now => ("", ""),
-        };
-        for r in counters::read(c, scope, Regions::ChildrenOf(code), dim, f, t).await? {
+    let reads = READS.map(|(dim, period, _)| match period {
+        Period::Months => (dim, from.as_str(), to.as_str()),
+        Period::Year => (dim, y.as_str(), y.as_str()),
+        Period::Now => (dim, "", ""),
+    });
+    let rows = counters::read_each(c, scope, Regions::ChildrenOf(code), &reads).await?;
+    for ((_, _, add), rows) in READS.iter().zip(rows) {
+        for r in rows {
             add(children.entry(r.region_code.clone()).or_default(), &r);
         }
     }
     Ok(children)
-}
-
-/// The region's own volunteering, time-bank and charity figures: active volunteers and credits
-/// held now, and the hours, credits earned and redeemed, donations and payments of the year's
-/// months.
-async fn add_community(
-    c: &mut Conn,
-    scope: &Scope,
-    code: &str,
-    (from, to): (&str, &str),
-    top: &mut Figures,
-) -> WebResult<()> {
-    let reads: [(Dim, &str, &str, Add); 6] = [
-        (Dim::VolunteerStars, "", "", add_volunteers),
-        (Dim::VolunteerHours, from, to, add_volunteer_hours),
-        (Dim::Charity, from, to, add_charity),
-        (Dim::TimebankBalance, "", "", add_timebank_balance),
-        (Dim::TimebankFlow, from, to, add_timebank_flow),
-        (Dim::Issues, from, to, add_issues),
-    ];
-    for (dim, f, t, add) in reads {
-        for r in own(c, scope, code, dim, f, t).await? {
-            add(top, &r);
-        }
-    }
-    Ok(())
 }
 
 /// The indicators the drill-down table can rank by.
@@ -325,16 +300,104 @@ fn due_counts(rows: &[Row], today: &str) -> DueCounts {
     }
 }
 
-/// The counters of `dim` of the region itself.
-async fn own(
-    c: &mut Conn,
-    scope: &Scope,
-    code: &str,
-    dim: Dim,
-    from: &str,
-    to: &str,
-) -> WebResult<Vec<Row>> {
-    Ok(counters::read(c, scope, Regions::One(code), dim, from, to).await?)
+/// The region's own counters a dashboard shows, and its figures from them.
+struct Own {
+    kinds: Vec<Row>,
+    domains: Vec<Row>,
+    tiers: Vec<Row>,
+    roles: Vec<Row>,
+    certs: Vec<Row>,
+    funding: Vec<Row>,
+    /// Services per station (for those run by agencies).
+    stations: Vec<Row>,
+    due_dates: Vec<Row>,
+    elderly: Vec<Row>,
+    categories: Vec<Row>,
+    top: Figures,
+}
+
+/// The region's own counters of `year`, in one statement.
+async fn own_counters(c: &mut Conn, scope: &Scope, code: &str, year: i32) -> WebResult<Own> {
+    let (from, to) = months(year);
+    let y = year.to_string();
+    let (from, to) = (from.as_str(), to.as_str());
+    // The region's own counters, in one statement.
+    let own = counters::read_each(
+        c,
+        scope,
+        Regions::One(code),
+        &[
+            (Dim::Kind, from, to),
+            (Dim::Domain, from, to),
+            (Dim::Tier, "", ""),
+            (Dim::StaffRole, "", ""),
+            (Dim::StaffCert, "", ""),
+            (Dim::Funding, &y, &y),
+            (Dim::Station, from, to),
+            (Dim::Due, "", ""),
+            (Dim::ElderlyVisit, "", ""),
+            (Dim::Category, "", ""),
+            // The region's volunteering, time bank, charity and issues: active volunteers and
+            // credits held now; hours, credits earned and redeemed, donations, payments and
+            // issues raised in the year's months.
+            (Dim::VolunteerStars, "", ""),
+            (Dim::VolunteerHours, from, to),
+            (Dim::Charity, from, to),
+            (Dim::TimebankBalance, "", ""),
+            (Dim::TimebankFlow, from, to),
+            (Dim::Issues, from, to),
+        ],
+    )
+    .await?;
+    let [
+        kinds,
+        domains,
+        tiers,
+        roles,
+        certs,
+        funding,
+        stations,
+        due_dates,
+        elderly,
+        categories,
+        stars,
+        volunteer_hours,
+        charity,
+        balance,
+        flow,
+        issues,
+    ]: [Vec<Row>; 16] = own
+        .try_into()
+        .map_err(|_| WebError::Internal(anyhow::anyhow!("dashboard: counter reads lost")))?;
+    let mut top = Figures::default();
+    let added: [(&[Row], Add); 10] = [
+        (&kinds, add_services),
+        (&tiers, add_people),
+        (&certs, add_staff),
+        (&funding, add_funding),
+        (&stars, add_volunteers),
+        (&volunteer_hours, add_volunteer_hours),
+        (&charity, add_charity),
+        (&balance, add_timebank_balance),
+        (&flow, add_timebank_flow),
+        (&issues, add_issues),
+    ];
+    for (rows, add) in added {
+        rows.iter().for_each(|r| add(&mut top, r));
+    }
+    Ok(Own {
+        kinds,
+        domains,
+        tiers,
+        roles,
+        certs,
+        funding,
+        stations,
+        due_dates,
+        elderly,
+        categories,
+        top,
+    })
 }
 
 pub(super) async fn load(
@@ -356,7 +419,6 @@ pub(super) async fn load(
         .year
         .filter(|y| (2000..=this_year).contains(y))
         .unwrap_or(this_year);
-    let (from, to) = months(year);
     let sort = q
         .sort
         .clone()
@@ -364,28 +426,21 @@ pub(super) async fn load(
         .unwrap_or_else(|| "records".into());
     let mut c = state.db.read().await?;
     let by_child = children_figures(&mut c, &scope, &code, year).await?;
-    let kinds = own(&mut c, &scope, &code, Dim::Kind, &from, &to).await?;
-    let domains = own(&mut c, &scope, &code, Dim::Domain, &from, &to).await?;
-    let tiers = own(&mut c, &scope, &code, Dim::Tier, "", "").await?;
-    let roles = own(&mut c, &scope, &code, Dim::StaffRole, "", "").await?;
-    let certs = own(&mut c, &scope, &code, Dim::StaffCert, "", "").await?;
-    let y = year.to_string();
-    let funding = own(&mut c, &scope, &code, Dim::Funding, &y, &y).await?;
-    let mut top = Figures::default();
-    add_community(&mut c, &scope, &code, (&from, &to), &mut top).await?;
-    let by_agencies = by_agencies(&mut c, &scope, &code, (&from, &to)).await?;
-    let added: [(&[Row], Add); 4] = [
-        (&kinds, add_services),
-        (&tiers, add_people),
-        (&certs, add_staff),
-        (&funding, add_funding),
-    ];
-    for (rows, add) in added {
-        rows.iter().for_each(|r| add(&mut top, r));
-    }
-    let due_dates = own(&mut c, &scope, &code, Dim::Due, "", "").await?;
+    let Own {
+        kinds,
+        domains,
+        tiers,
+        roles,
+        certs,
+        funding,
+        stations,
+        due_dates,
+        elderly,
+        categories,
+        top,
+    } = own_counters(&mut c, &scope, &code, year).await?;
+    let by_agencies = by_agencies(&mut c, &code, stations).await?;
     let due = due_counts(&due_dates, &today_s);
-    let elderly = own(&mut c, &scope, &code, Dim::ElderlyVisit, "", "").await?;
     let visited = (
         elderly
             .iter()
@@ -395,8 +450,7 @@ pub(super) async fn load(
         elderly.iter().map(|r| r.n).sum(),
     );
     let names = category_names(&mut c, &t, &scope).await?;
-    let mut cats: Vec<(String, i64)> = own(&mut c, &scope, &code, Dim::Category, "", "")
-        .await?
+    let mut cats: Vec<(String, i64)> = categories
         .into_iter()
         .map(|r| (names.get(&r.key).cloned().unwrap_or(r.key), r.n))
         .collect();
@@ -443,14 +497,9 @@ pub(super) async fn load(
 }
 
 /// The year's services at the region's stations that social work agencies run (五社's social
-/// organisations): the per-station counters, summed over the stations run under purchase now.
-async fn by_agencies(
-    c: &mut Conn,
-    scope: &Scope,
-    code: &str,
-    (from, to): (&str, &str),
-) -> WebResult<Row> {
-    let rows = own(c, scope, code, Dim::Station, from, to).await?;
+/// organisations): the per-station counters (`rows`, read with the dashboard's), summed over the
+/// stations run under purchase now.
+async fn by_agencies(c: &mut Conn, code: &str, rows: Vec<Row>) -> WebResult<Row> {
     let ids: Vec<String> = rows.iter().map(|r| r.key.clone()).collect();
     let run: std::collections::BTreeSet<String> =
         shegong_store::network::stations::run_by_agencies(c, &ids)

@@ -1,4 +1,5 @@
-//! Issue 20 item 1: what one write costs in statements. A home visit recorded through
+//! Issue 20 items 1 and 4: what one write, and each read of the load bench's mix, costs in
+//! statements. A home visit recorded through
 //! `POST /api/v1/services` with a bearer token — authentication, checks, the record, its
 //! counters, the resident's schedule, the audit entry, the answer — is counted from sqlx's own
 //! statement log, so a change that adds a round trip per write fails here, by name.
@@ -249,3 +250,60 @@ app_test!(
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
     }
 );
+
+// The reads of `shegong bench --load`'s mix, each with its statement budget: the bell asks on
+// every page, so its sixteen sources are counted in one statement, and a dashboard page reads
+// its counters in two (the sub-regions', the region's own).
+app_test!(the_reads_of_the_load_mix_run_few_statements, |app| {
+    listen();
+    let mut c = app.login_as(Role::CivilAffairsAdmin, "430202").await;
+    let page = c.post_form("/account/tokens", &[("name", "phone")]).await;
+    let secret = page.select("#new-token")[0].clone();
+    let mut api = app.client();
+    api.headers
+        .push(("authorization".into(), format!("Bearer {secret}")));
+    let res = send_json(
+        &mut api,
+        Method::POST,
+        "/api/v1/residents",
+        json!({
+            "name": "赵桂兰", "birth_date": "1948-03-02", "region": TOWN, "risk_tier": "general",
+            "legal_basis": "statutory_duty", "confirm_duplicates": true,
+        }),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let rid = res.json()["id"].as_str().unwrap().to_owned();
+    let mut over = Vec::new();
+    for (path, budget) in [
+        ("/api/v1/todo/count".to_owned(), 1),
+        ("/api/v1/residents".to_owned(), 3),
+        ("/api/v1/residents?due=overdue".to_owned(), 2),
+        ("/api/v1/services?kind=visit&from=2026-01-01".to_owned(), 2),
+        (format!("/api/v1/residents/{rid}"), 3),
+        ("/api/v1/stats/services?region=430202".to_owned(), 1),
+        ("/stats/430202".to_owned(), 16),
+    ] {
+        // The dashboard page is read signed in, the rest with the token. The first request
+        // warms what is cached per process.
+        let client = if path.starts_with("/api/") {
+            &mut api
+        } else {
+            &mut c
+        };
+        let res = client.send(Method::GET, &path, None, &[]).await;
+        assert_eq!(res.status, StatusCode::OK, "{path}: {}", res.text);
+        take();
+        let res = client.send(Method::GET, &path, None, &[]).await;
+        assert_eq!(res.status, StatusCode::OK, "{path}: {}", res.text);
+        let ran = take();
+        if ran.len() > budget {
+            over.push(format!(
+                "{path}: {} statements, budget {budget}:\n{}",
+                ran.len(),
+                ran.join("\n")
+            ));
+        }
+    }
+    assert!(over.is_empty(), "{}", over.join("\n\n"));
+});
