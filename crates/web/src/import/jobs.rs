@@ -29,7 +29,7 @@ use crate::import::engine::{
     Action, BoxFuture, Change, Failed, Importer, Job, Memo, Planned, PreviewRow, Sink,
 };
 use crate::import::mapping::Mapping;
-use crate::import::schema::{Parsed, Row, Schema};
+use crate::import::schema::Row;
 use crate::import::sheet::Skipped;
 use crate::import::stage::Staged;
 use crate::ui::i18n::Tr;
@@ -205,15 +205,15 @@ impl Run {
 
     /// Check the staged sheet: what committing it would do.
     pub async fn check(&self, staged: &Staged) -> WebResult<Checked> {
-        self.check_rows(staged.parsed(self.imp.schema()), staged.mapping.clone())
-            .await
-    }
-
-    /// Check the sheet's rows as `mapping` read them.
-    async fn check_rows(&self, parsed: Parsed, mapping: Mapping) -> WebResult<Checked> {
+        let parsed = staged.parsed(self.imp.schema());
         let mut tally = Tally::default();
         let memo = self.plan(parsed.rows, None, &mut tally).await?;
-        Ok(Checked::of(tally, parsed.skipped, mapping, memo))
+        Ok(Checked::of(
+            tally,
+            parsed.skipped,
+            staged.mapping.clone(),
+            memo,
+        ))
     }
 
     /// Commit the staged sheet: the valid rows, or (`all`) every row only if all are valid.
@@ -233,19 +233,6 @@ impl Run {
         checked: Option<Memo>,
     ) -> WebResult<Result<Written, Refused>> {
         let rows = staged.parsed(self.imp.schema()).rows;
-        let facts = (staged.filename.clone(), staged.sha256.clone());
-        self.commit_rows(rows, facts, all, progress, checked).await
-    }
-
-    /// [`Run::commit`] of the sheet's rows; `staged_facts` are its file name and SHA-256.
-    async fn commit_rows(
-        &self,
-        rows: Vec<Row>,
-        staged_facts: (String, String),
-        all: bool,
-        progress: Option<Arc<Progress>>,
-        checked: Option<Memo>,
-    ) -> WebResult<Result<Written, Refused>> {
         let source = if all {
             let started = Instant::now();
             let mut planned = Vec::new();
@@ -265,6 +252,7 @@ impl Run {
             Source::Rows(rows, checked)
         };
         let run = self.clone();
+        let staged_facts = (staged.filename.clone(), staged.sha256.clone());
         let failed: Arc<Mutex<Option<Refused>>> = Arc::default();
         let broken: Arc<Mutex<Option<WebError>>> = Arc::default();
         let (failure, planning) = (failed.clone(), broken.clone());
@@ -744,14 +732,12 @@ pub async fn cancel(state: &AppState, batch: &str) -> WebResult<()> {
 
 /// Check the staged sheet in the background (the page polls the progress).
 pub fn start_check(run: Run, staged: Staged) -> Arc<Progress> {
-    let mapping = staged.mapping.clone();
     let progress = Arc::new(Progress::new(staged.raw.rows.len(), Phase::Checking));
     run.state.imports.put(&run.batch, progress.clone());
     mirror(run.state.clone(), run.batch.clone(), progress.clone());
     let p = progress.clone();
     tokio::spawn(CHECKING.scope(progress.clone(), async move {
-        let (parsed, _) = rows_only(staged, run.imp.schema());
-        match run.check_rows(parsed, mapping).await {
+        match run.check(&staged).await {
             Ok(checked) => p.end(Outcome::Checked(Arc::new(checked)), Phase::Ready),
             Err(e) => {
                 tracing::error!(error = ?e, "import check failed");
@@ -778,11 +764,7 @@ pub fn start_commit(run: Run, staged: Staged, all: bool) -> Arc<Progress> {
     mirror(run.state.clone(), run.batch.clone(), progress.clone());
     let p = progress.clone();
     tokio::spawn(CHECKING.scope(progress.clone(), async move {
-        let (parsed, facts) = rows_only(staged, run.imp.schema());
-        match run
-            .commit_rows(parsed.rows, facts, all, Some(p.clone()), checked)
-            .await
-        {
+        match run.commit(&staged, all, Some(p.clone()), checked).await {
             Ok(Ok(written)) => p.end(Outcome::Committed(written), Phase::Done),
             Ok(Err(refused)) => p.end(Outcome::Refused(refused.message(&run.t)), Phase::Failed),
             Err(e) => {
@@ -792,14 +774,6 @@ pub fn start_commit(run: Run, staged: Staged, all: bool) -> Arc<Progress> {
         }
     }));
     progress
-}
-
-/// A background job's rows as the staged sheet's mapping reads them, and the sheet's file name
-/// and SHA-256: the sheet as read is let go at once (at 10^5 rows tens of megabytes the job no
-/// longer needs).
-fn rows_only(staged: Staged, schema: &'static Schema) -> (Parsed, (String, String)) {
-    let parsed = staged.parsed(schema);
-    (parsed, (staged.filename, staged.sha256))
 }
 
 /// What a finished import did, from its batch.
