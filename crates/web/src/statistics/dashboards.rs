@@ -177,6 +177,16 @@ const READS: [(Dim, Period, Add); 10] = [
     (Dim::Issues, Period::Months, add_issues),
 ];
 
+/// Each of [`READS`] as `(dim, from, to)`: the year's months (`from..=to`), the year `y` itself,
+/// or no month.
+fn figure_reads<'a>((from, to): (&'a str, &'a str), y: &'a str) -> [(Dim, &'a str, &'a str); 10] {
+    READS.map(|(dim, period, _)| match period {
+        Period::Months => (dim, from, to),
+        Period::Year => (dim, y, y),
+        Period::Now => (dim, "", ""),
+    })
+}
+
 /// The figures of each of `code`'s children, from the counters only (the region's own come
 /// from the rows the dashboard reads anyway, see `load`).
 async fn children_figures(
@@ -188,11 +198,7 @@ async fn children_figures(
     let (from, to) = months(year);
     let y = year.to_string();
     let mut children: BTreeMap<String, Figures> = BTreeMap::new();
-    let reads = READS.map(|(dim, period, _)| match period {
-        Period::Months => (dim, from.as_str(), to.as_str()),
-        Period::Year => (dim, y.as_str(), y.as_str()),
-        Period::Now => (dim, "", ""),
-    });
+    let reads = figure_reads((&from, &to), &y);
     let rows = counters::read_each(c, scope, Regions::ChildrenOf(code), &reads).await?;
     for ((_, _, add), rows) in READS.iter().zip(rows) {
         for r in rows {
@@ -316,75 +322,31 @@ struct Own {
     top: Figures,
 }
 
-/// The region's own counters of `year`, in one statement.
+/// The region's own counters of `year`, in one statement: the figures of [`READS`] and what
+/// else the page shows.
 async fn own_counters(c: &mut Conn, scope: &Scope, code: &str, year: i32) -> WebResult<Own> {
     let (from, to) = months(year);
     let y = year.to_string();
     let (from, to) = (from.as_str(), to.as_str());
-    // The region's own counters, in one statement.
-    let own = counters::read_each(
-        c,
-        scope,
-        Regions::One(code),
-        &[
-            (Dim::Kind, from, to),
-            (Dim::Domain, from, to),
-            (Dim::Tier, "", ""),
-            (Dim::StaffRole, "", ""),
-            (Dim::StaffCert, "", ""),
-            (Dim::Funding, &y, &y),
-            (Dim::Station, from, to),
-            (Dim::Due, "", ""),
-            (Dim::ElderlyVisit, "", ""),
-            (Dim::Category, "", ""),
-            // The region's volunteering, time bank, charity and issues: active volunteers and
-            // credits held now; hours, credits earned and redeemed, donations, payments and
-            // issues raised in the year's months.
-            (Dim::VolunteerStars, "", ""),
-            (Dim::VolunteerHours, from, to),
-            (Dim::Charity, from, to),
-            (Dim::TimebankBalance, "", ""),
-            (Dim::TimebankFlow, from, to),
-            (Dim::Issues, from, to),
-        ],
-    )
-    .await?;
-    let [
-        kinds,
-        domains,
-        tiers,
-        roles,
-        certs,
-        funding,
-        stations,
-        due_dates,
-        elderly,
-        categories,
-        stars,
-        volunteer_hours,
-        charity,
-        balance,
-        flow,
-        issues,
-    ]: [Vec<Row>; 16] = own
-        .try_into()
-        .map_err(|_| WebError::Internal(anyhow::anyhow!("dashboard: counter reads lost")))?;
-    let mut top = Figures::default();
-    let added: [(&[Row], Add); 10] = [
-        (&kinds, add_services),
-        (&tiers, add_people),
-        (&certs, add_staff),
-        (&funding, add_funding),
-        (&stars, add_volunteers),
-        (&volunteer_hours, add_volunteer_hours),
-        (&charity, add_charity),
-        (&balance, add_timebank_balance),
-        (&flow, add_timebank_flow),
-        (&issues, add_issues),
+    let others = [
+        (Dim::Domain, from, to),
+        (Dim::StaffRole, "", ""),
+        (Dim::Station, from, to),
+        (Dim::Due, "", ""),
+        (Dim::ElderlyVisit, "", ""),
+        (Dim::Category, "", ""),
     ];
-    for (rows, add) in added {
+    let reads = [figure_reads((from, to), &y).as_slice(), &others].concat();
+    let mut rows = counters::read_each(c, scope, Regions::One(code), &reads).await?;
+    let lost = |_| WebError::Internal(anyhow::anyhow!("dashboard: counter reads lost"));
+    let [domains, roles, stations, due_dates, elderly, categories]: [Vec<Row>; 6] =
+        rows.split_off(READS.len()).try_into().map_err(lost)?;
+    let mut top = Figures::default();
+    for ((_, _, add), rows) in READS.iter().zip(&rows) {
         rows.iter().for_each(|r| add(&mut top, r));
     }
+    let [kinds, tiers, certs, funding, ..]: [Vec<Row>; READS.len()] =
+        rows.try_into().map_err(lost)?;
     Ok(Own {
         kinds,
         domains,
@@ -426,31 +388,20 @@ pub(super) async fn load(
         .unwrap_or_else(|| "records".into());
     let mut c = state.db.read().await?;
     let by_child = children_figures(&mut c, &scope, &code, year).await?;
-    let Own {
-        kinds,
-        domains,
-        tiers,
-        roles,
-        certs,
-        funding,
-        stations,
-        due_dates,
-        elderly,
-        categories,
-        top,
-    } = own_counters(&mut c, &scope, &code, year).await?;
-    let by_agencies = by_agencies(&mut c, &code, stations).await?;
-    let due = due_counts(&due_dates, &today_s);
+    let own = own_counters(&mut c, &scope, &code, year).await?;
+    let by_agencies = by_agencies(&mut c, &code, own.stations).await?;
+    let due = due_counts(&own.due_dates, &today_s);
     let visited = (
-        elderly
+        own.elderly
             .iter()
             .filter(|r| today_s.get(..7) == Some(r.key.as_str()))
             .map(|r| r.n)
             .sum(),
-        elderly.iter().map(|r| r.n).sum(),
+        own.elderly.iter().map(|r| r.n).sum(),
     );
     let names = category_names(&mut c, &t, &scope).await?;
-    let mut cats: Vec<(String, i64)> = categories
+    let mut cats: Vec<(String, i64)> = own
+        .categories
         .into_iter()
         .map(|r| (names.get(&r.key).cloned().unwrap_or(r.key), r.n))
         .collect();
@@ -479,19 +430,19 @@ pub(super) async fn load(
         year,
         this_year,
         sort,
-        top,
+        top: own.top,
         rows,
         spread,
         due,
         visited,
         network,
-        kinds,
-        domains,
-        tiers,
+        kinds: own.kinds,
+        domains: own.domains,
+        tiers: own.tiers,
         cats,
-        roles,
-        certs,
-        funding,
+        roles: own.roles,
+        certs: own.certs,
+        funding: own.funding,
         by_agencies,
     })
 }

@@ -58,8 +58,9 @@ fn take() -> Vec<String> {
 
 const TOWN: &str = "430202001";
 
-app_test!(a_visit_through_the_api_runs_few_statements, |app| {
-    listen();
+/// A county administrator signed in, the same account's API client (a bearer token) and a
+/// resident it registered through the API.
+async fn signed_in_with_a_resident(app: &TestApp) -> (Client, Client, String) {
     let mut c = app.login_as(Role::CivilAffairsAdmin, "430202").await;
     let page = c.post_form("/account/tokens", &[("name", "phone")]).await;
     let secret = page.select("#new-token")[0].clone();
@@ -78,6 +79,12 @@ app_test!(a_visit_through_the_api_runs_few_statements, |app| {
     .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
     let rid = res.json()["id"].as_str().unwrap().to_owned();
+    (c, api, rid)
+}
+
+app_test!(a_visit_through_the_api_runs_few_statements, |app| {
+    listen();
+    let (_session, mut api, rid) = signed_in_with_a_resident(&app).await;
     let today = shegong_web::ui::forms::today(app.state.now());
     let yesterday = chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d")
         .unwrap()
@@ -256,24 +263,7 @@ app_test!(
 // its counters in two (the sub-regions', the region's own).
 app_test!(the_reads_of_the_load_mix_run_few_statements, |app| {
     listen();
-    let mut c = app.login_as(Role::CivilAffairsAdmin, "430202").await;
-    let page = c.post_form("/account/tokens", &[("name", "phone")]).await;
-    let secret = page.select("#new-token")[0].clone();
-    let mut api = app.client();
-    api.headers
-        .push(("authorization".into(), format!("Bearer {secret}")));
-    let res = send_json(
-        &mut api,
-        Method::POST,
-        "/api/v1/residents",
-        json!({
-            "name": "赵桂兰", "birth_date": "1948-03-02", "region": TOWN, "risk_tier": "general",
-            "legal_basis": "statutory_duty", "confirm_duplicates": true,
-        }),
-    )
-    .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-    let rid = res.json()["id"].as_str().unwrap().to_owned();
+    let (mut c, mut api, rid) = signed_in_with_a_resident(&app).await;
     let mut over = Vec::new();
     for (path, budget) in [
         ("/api/v1/todo/count".to_owned(), 1),
