@@ -21,6 +21,9 @@ use crate::ui::i18n::Tr;
 /// A boxed future, so importers can be listed as `&dyn Importer`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// A sheet's rows as they are read, one at a time (see `Mapping::into_rows`).
+pub type Rows = Box<dyn Iterator<Item = Row> + Send>;
+
 /// Template dropdowns from the database: (column key, values).
 pub type Lists = Vec<(&'static str, Vec<String>)>;
 
@@ -81,18 +84,20 @@ pub trait Importer: Sync {
         Box::pin(async move { Ok((self.plan(job, conn, rows).await?, None)) })
     }
 
-    /// [`Importer::plan_reusing`], handing the planned rows to `sink` as they are decided (a
-    /// chunk at a time where the importer plans in chunks, so that neither the check nor the
-    /// commit holds every row's change at once). By default all at once, at the end.
+    /// [`Importer::plan_reusing`] on rows as they are read, handing the planned rows to `sink`
+    /// as they are decided (a chunk at a time where the importer plans in chunks, so that
+    /// neither the check nor the commit holds every row, or every row's change, at once). By
+    /// default all at once, at the end.
     fn plan_into<'a>(
         &'a self,
         job: &'a Job<'a>,
         conn: &'a mut Conn,
-        rows: Vec<Row>,
+        rows: Rows,
         earlier: Option<Memo>,
         sink: &'a mut dyn Sink,
     ) -> BoxFuture<'a, WebResult<Option<Memo>>> {
         Box::pin(async move {
+            let rows = rows.collect();
             let (planned, memo) = self.plan_reusing(job, conn, rows, earlier).await?;
             sink.take(planned).await?;
             Ok(memo)

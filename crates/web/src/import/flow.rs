@@ -605,7 +605,7 @@ pub(super) async fn stage_of(
             error,
         });
     }
-    let checked = run.check(&staged).await?;
+    let checked = run.check(staged.clone()).await?;
     Ok(Stage::Checked {
         staged,
         checked,
@@ -717,7 +717,7 @@ async fn act(
                 _ => StatusCode::CONFLICT,
             };
             let mut view = View::of(&batch, staged.clone());
-            view.checked = Some(run.check(&staged).await?);
+            view.checked = Some(run.check(staged).await?);
             view.error = Some(refused.message(&t));
             view.status = Some(status);
             Ok(render(&ctx, imp, view))
@@ -748,7 +748,7 @@ pub(super) async fn commit_batch(
         jobs::start_commit(run, staged.clone(), all);
         return Ok(Commit::Background);
     }
-    Ok(match run.commit(staged, all, None, None).await? {
+    Ok(match run.commit(staged.clone(), all, None, None).await? {
         Ok(w) => Commit::Written(w),
         Err(refused) => Commit::Refused(refused),
     })

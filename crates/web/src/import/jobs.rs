@@ -26,10 +26,9 @@ use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
 use crate::http::write::{self, Author, Done, Entry};
 use crate::import::engine::{
-    Action, BoxFuture, Change, Failed, Importer, Job, Memo, Planned, PreviewRow, Sink,
+    Action, BoxFuture, Change, Failed, Importer, Job, Memo, Planned, PreviewRow, Rows, Sink,
 };
 use crate::import::mapping::Mapping;
-use crate::import::schema::Row;
 use crate::import::sheet::Skipped;
 use crate::import::stage::Staged;
 use crate::ui::i18n::Tr;
@@ -184,7 +183,7 @@ impl Run {
     /// importer proves it still holds), handing the planned rows to `sink`.
     async fn plan(
         &self,
-        rows: Vec<Row>,
+        rows: Rows,
         earlier: Option<Memo>,
         sink: &mut dyn Sink,
     ) -> WebResult<Option<Memo>> {
@@ -204,16 +203,15 @@ impl Run {
     }
 
     /// Check the staged sheet: what committing it would do.
-    pub async fn check(&self, staged: &Staged) -> WebResult<Checked> {
-        let parsed = staged.parsed(self.imp.schema());
+    pub async fn check(&self, staged: Staged) -> WebResult<Checked> {
+        let schema = self.imp.schema();
+        let skipped = staged.mapping.skipped(schema, &staged.raw);
+        let mapping = staged.mapping.clone();
         let mut tally = Tally::default();
-        let memo = self.plan(parsed.rows, None, &mut tally).await?;
-        Ok(Checked::of(
-            tally,
-            parsed.skipped,
-            staged.mapping.clone(),
-            memo,
-        ))
+        let memo = self
+            .plan(staged.into_rows(schema), None, &mut tally)
+            .await?;
+        Ok(Checked::of(tally, skipped, mapping, memo))
     }
 
     /// Commit the staged sheet: the valid rows, or (`all`) every row only if all are valid.
@@ -227,12 +225,13 @@ impl Run {
     /// anywhere means nothing is written.
     pub async fn commit(
         &self,
-        staged: &Staged,
+        staged: Staged,
         all: bool,
         progress: Option<Arc<Progress>>,
         checked: Option<Memo>,
     ) -> WebResult<Result<Written, Refused>> {
-        let rows = staged.parsed(self.imp.schema()).rows;
+        let staged_facts = (staged.filename.clone(), staged.sha256.clone());
+        let rows = staged.into_rows(self.imp.schema());
         let source = if all {
             let started = Instant::now();
             let mut planned = Vec::new();
@@ -252,7 +251,6 @@ impl Run {
             Source::Rows(rows, checked)
         };
         let run = self.clone();
-        let staged_facts = (staged.filename.clone(), staged.sha256.clone());
         let failed: Arc<Mutex<Option<Refused>>> = Arc::default();
         let broken: Arc<Mutex<Option<WebError>>> = Arc::default();
         let (failure, planning) = (failed.clone(), broken.clone());
@@ -301,7 +299,7 @@ impl Run {
 /// What a commit writes: rows planned already, or rows to plan as they are written.
 enum Source {
     Planned(Vec<Planned>),
-    Rows(Vec<Row>, Option<Memo>),
+    Rows(Rows, Option<Memo>),
 }
 
 /// The audit entry of a commit.
@@ -737,7 +735,7 @@ pub fn start_check(run: Run, staged: Staged) -> Arc<Progress> {
     mirror(run.state.clone(), run.batch.clone(), progress.clone());
     let p = progress.clone();
     tokio::spawn(CHECKING.scope(progress.clone(), async move {
-        match run.check(&staged).await {
+        match run.check(staged).await {
             Ok(checked) => p.end(Outcome::Checked(Arc::new(checked)), Phase::Ready),
             Err(e) => {
                 tracing::error!(error = ?e, "import check failed");
@@ -764,7 +762,7 @@ pub fn start_commit(run: Run, staged: Staged, all: bool) -> Arc<Progress> {
     mirror(run.state.clone(), run.batch.clone(), progress.clone());
     let p = progress.clone();
     tokio::spawn(CHECKING.scope(progress.clone(), async move {
-        match run.commit(&staged, all, Some(p.clone()), checked).await {
+        match run.commit(staged, all, Some(p.clone()), checked).await {
             Ok(Ok(written)) => p.end(Outcome::Committed(written), Phase::Done),
             Ok(Err(refused)) => p.end(Outcome::Refused(refused.message(&run.t)), Phase::Failed),
             Err(e) => {

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::import::cells::parse_cell_with;
 use crate::import::header::{self, header_key, match_header};
 use crate::import::schema::{CellError, Column, Kind, Parsed, Row, Schema, Value};
-use crate::import::sheet::{Cell, RawSheet, Skip, Skipped};
+use crate::import::sheet::{Cell, RawRow, RawSheet, Skip, Skipped};
 use crate::ui::forms::FormData;
 
 /// A sheet's columns as fields of one importer.
@@ -83,73 +83,7 @@ impl Mapping {
     /// given, each required field without a value an error on its row. A row with nothing in
     /// any imported column is set aside.
     pub fn rows(&self, schema: &'static Schema, raw: &RawSheet) -> Parsed {
-        let positions: Vec<Option<usize>> = schema
-            .columns
-            .iter()
-            .map(|c| self.position(c.key))
-            .collect();
-        // The unit each column's header states, where it fits the field ("配备资金（万元）").
-        let units: Vec<Option<header::Unit>> = schema
-            .columns
-            .iter()
-            .zip(&positions)
-            .map(|(c, p)| {
-                let h = raw.headers.get((*p)?)?;
-                header::unit_in(h).filter(|u| u.fits(c.kind))
-            })
-            .collect();
-        let defaults: Vec<Option<Value>> = schema
-            .columns
-            .iter()
-            .map(|c| {
-                let code = self.defaults.get(c.key)?;
-                choice(c, code).map(Value::Code)
-            })
-            .collect();
-        let mut rows = Vec::with_capacity(raw.rows.len());
-        let mut skipped = raw.skipped.clone();
-        for r in &raw.rows {
-            let cells: Vec<&Cell> = positions
-                .iter()
-                .map(|p| p.and_then(|p| r.cells.get(p)).unwrap_or(&Cell::Empty))
-                .collect();
-            let imported = positions
-                .iter()
-                .zip(&cells)
-                .any(|(p, c)| p.is_some() && **c != Cell::Empty);
-            if !imported {
-                skipped.push(Skipped {
-                    number: r.number,
-                    skip: Skip::NothingImported,
-                });
-                continue;
-            }
-            let mut row = Row {
-                number: r.number,
-                values: BTreeMap::new(),
-                errors: Vec::new(),
-            };
-            let fields = schema.columns.iter().zip(&units).zip(&cells).zip(&defaults);
-            for (((column, unit), cell), default) in fields {
-                let parsed = match default {
-                    Some(v) if **cell == Cell::Empty => Ok(Some(v.clone())),
-                    _ => parse_cell_with(column, *unit, cell),
-                };
-                match parsed {
-                    Ok(Some(value)) => {
-                        row.values.insert(column.key, value);
-                    }
-                    Ok(None) => {}
-                    Err(code) => row.errors.push(CellError {
-                        column: column.key,
-                        code,
-                        raw: cell.display(),
-                    }),
-                }
-            }
-            rows.push(row);
-        }
-        skipped.sort_by_key(|s| s.number);
+        let reading = Reading::new(self, schema, &raw.headers);
         let unknown_headers = raw
             .headers
             .iter()
@@ -160,10 +94,131 @@ impl Mapping {
         Parsed {
             sheet: raw.sheet.clone(),
             header_row: raw.header_row,
-            rows,
+            rows: raw.rows.iter().filter_map(|r| reading.row(r)).collect(),
             unknown_headers,
-            skipped,
+            skipped: self.skipped(schema, raw),
         }
+    }
+
+    /// [`Mapping::rows`] one row at a time, each line as read let go once it is read: a big
+    /// sheet is then never held twice, as read and as parsed.
+    pub fn into_rows(
+        &self,
+        schema: &'static Schema,
+        headers: &[String],
+        rows: Vec<RawRow>,
+    ) -> impl Iterator<Item = Row> + Send + 'static {
+        let reading = Reading::new(self, schema, headers);
+        rows.into_iter().filter_map(move |r| reading.row(&r))
+    }
+
+    /// The lines not imported, in order: those the sheet's reader set aside and those with
+    /// nothing in any imported column.
+    pub fn skipped(&self, schema: &'static Schema, raw: &RawSheet) -> Vec<Skipped> {
+        let reading = Reading::new(self, schema, &raw.headers);
+        let mut skipped = raw.skipped.clone();
+        skipped.extend(
+            raw.rows
+                .iter()
+                .filter(|r| !reading.imported(r))
+                .map(|r| Skipped {
+                    number: r.number,
+                    skip: Skip::NothingImported,
+                }),
+        );
+        skipped.sort_by_key(|s| s.number);
+        skipped
+    }
+}
+
+/// How a mapping reads the lines of one sheet: for each of the importer's columns, the sheet
+/// column it comes from, the unit its header states and the value given for every row.
+struct Reading {
+    schema: &'static Schema,
+    positions: Vec<Option<usize>>,
+    units: Vec<Option<header::Unit>>,
+    defaults: Vec<Option<Value>>,
+}
+
+impl Reading {
+    fn new(mapping: &Mapping, schema: &'static Schema, headers: &[String]) -> Self {
+        let positions: Vec<Option<usize>> = schema
+            .columns
+            .iter()
+            .map(|c| mapping.position(c.key))
+            .collect();
+        // The unit each column's header states, where it fits the field ("配备资金（万元）").
+        let units = schema
+            .columns
+            .iter()
+            .zip(&positions)
+            .map(|(c, p)| {
+                let h = headers.get((*p)?)?;
+                header::unit_in(h).filter(|u| u.fits(c.kind))
+            })
+            .collect();
+        let defaults = schema
+            .columns
+            .iter()
+            .map(|c| {
+                let code = mapping.defaults.get(c.key)?;
+                choice(c, code).map(Value::Code)
+            })
+            .collect();
+        Self {
+            schema,
+            positions,
+            units,
+            defaults,
+        }
+    }
+
+    /// The line's cell for each of the importer's columns.
+    fn cells<'r>(&self, r: &'r RawRow) -> Vec<&'r Cell> {
+        self.positions
+            .iter()
+            .map(|p| p.and_then(|p| r.cells.get(p)).unwrap_or(&Cell::Empty))
+            .collect()
+    }
+
+    /// Whether the line has something in an imported column.
+    fn imported(&self, r: &RawRow) -> bool {
+        self.positions
+            .iter()
+            .zip(self.cells(r))
+            .any(|(p, c)| p.is_some() && *c != Cell::Empty)
+    }
+
+    /// The line read, or `None` when it has nothing in any imported column.
+    fn row(&self, r: &RawRow) -> Option<Row> {
+        if !self.imported(r) {
+            return None;
+        }
+        let mut row = Row {
+            number: r.number,
+            values: BTreeMap::new(),
+            errors: Vec::new(),
+        };
+        let cells = self.cells(r);
+        let fields = self.schema.columns.iter().zip(&self.units).zip(&cells);
+        for (((column, unit), cell), default) in fields.zip(&self.defaults) {
+            let parsed = match default {
+                Some(v) if **cell == Cell::Empty => Ok(Some(v.clone())),
+                _ => parse_cell_with(column, *unit, cell),
+            };
+            match parsed {
+                Ok(Some(value)) => {
+                    row.values.insert(column.key, value);
+                }
+                Ok(None) => {}
+                Err(code) => row.errors.push(CellError {
+                    column: column.key,
+                    code,
+                    raw: cell.display(),
+                }),
+            }
+        }
+        Some(row)
     }
 }
 

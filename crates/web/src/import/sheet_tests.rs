@@ -883,3 +883,33 @@ fn every_message_key_exists() {
         );
     }
 }
+
+#[test]
+fn rows_read_one_at_a_time_are_the_rows_read_at_once() {
+    let csv = "社工站名称,乡镇,备注\nA站,建宁街道,\n,,只有备注\nB站,月塘街道,x\n全县合计,,\n";
+    let raw = read_raw(&SCHEMA, csv.as_bytes(), &ImportLimits::default()).unwrap();
+    let mapping = Mapping::auto(&SCHEMA, &raw.headers);
+    let parsed = mapping.rows(&SCHEMA, &raw);
+    assert_eq!(
+        parsed.rows.iter().map(|r| r.number).collect::<Vec<_>>(),
+        [2, 4]
+    );
+    assert_eq!(
+        parsed.skipped,
+        [
+            Skipped {
+                number: 3,
+                skip: Skip::NothingImported
+            },
+            Skipped {
+                number: 5,
+                skip: Skip::Total
+            },
+        ]
+    );
+    assert_eq!(mapping.skipped(&SCHEMA, &raw), parsed.skipped);
+    let one_by_one: Vec<_> = mapping
+        .into_rows(&SCHEMA, &raw.headers, raw.rows.clone())
+        .collect();
+    assert_eq!(one_by_one, parsed.rows);
+}

@@ -10,10 +10,10 @@ use crate::config::ImportLimits;
 use crate::http::auth::CurrentUser;
 use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
-use crate::import::engine::Importer;
+use crate::import::engine::{Importer, Rows};
 use crate::import::limits;
 use crate::import::mapping::{self, Mapping};
-use crate::import::schema::{ImportError, Parsed, Schema};
+use crate::import::schema::{ImportError, Schema};
 use crate::import::sheet::{self, RawSheet};
 
 const STAGING_FIELD: &str = "import_batches.content";
@@ -30,9 +30,10 @@ pub struct Staged {
 }
 
 impl Staged {
-    /// The rows as the mapping reads them.
-    pub fn parsed(&self, schema: &'static Schema) -> Parsed {
-        self.mapping.rows(schema, &self.raw)
+    /// The rows as the mapping reads them, one at a time, each line as read let go once read.
+    pub fn into_rows(self, schema: &'static Schema) -> Rows {
+        let Self { raw, mapping, .. } = self;
+        Box::new(mapping.into_rows(schema, &raw.headers, raw.rows))
     }
 }
 

@@ -21,7 +21,7 @@ use shegong_store::{Conn, StoreError, StoreResult};
 
 use crate::http::error::WebResult;
 use crate::import::engine::{
-    Action, BoxFuture, CellMessage, Change, Failed, Importer, Job, Lists, Memo, Planned, Sink,
+    Action, BoxFuture, CellMessage, Change, Failed, Importer, Job, Lists, Memo, Planned, Rows, Sink,
 };
 use crate::import::resolve::{self, RegionIndex, RegionMiss};
 use crate::import::schema::{CellError, Kind, Row, SEXES, Schema, col};
@@ -442,6 +442,7 @@ impl Importer for Residents {
     ) -> BoxFuture<'a, WebResult<(Vec<Planned>, Option<Memo>)>> {
         Box::pin(async move {
             let mut out: Vec<Planned> = Vec::with_capacity(rows.len());
+            let rows = Box::new(rows.into_iter());
             let memo = self.plan_into(job, conn, rows, earlier, &mut out).await?;
             Ok((out, memo))
         })
@@ -463,7 +464,7 @@ impl Importer for Residents {
         &'a self,
         job: &'a Job<'a>,
         conn: &'a mut Conn,
-        rows: Vec<Row>,
+        mut rows: Rows,
         earlier: Option<Memo>,
         sink: &'a mut dyn Sink,
     ) -> BoxFuture<'a, WebResult<Option<Memo>>> {
@@ -491,7 +492,6 @@ impl Importer for Residents {
             let set_up = std::time::Instant::now();
             let mut carried = Carried::default();
             let mut second = None;
-            let mut rows = rows.into_iter();
             let mut planned = 0;
             loop {
                 let first: Vec<Row> = rows.by_ref().take(CHECK_CHUNK).collect();
