@@ -116,6 +116,28 @@ fn peak(pid: &str) -> u64 {
     crate::bench::status_kb(pid, "VmHWM:") / 1024
 }
 
+/// The server's resident memory before the upload and its peak in each phase, in MB.
+#[derive(Default)]
+struct Peaks {
+    before: u64,
+    upload: u64,
+    check: u64,
+    commit: u64,
+}
+
+impl Peaks {
+    /// The peak since the last phase ended, starting the next phase's.
+    fn phase(pid: &str) -> u64 {
+        let mb = peak(pid);
+        reset_peak(pid);
+        mb
+    }
+
+    fn highest(&self) -> u64 {
+        self.upload.max(self.check).max(self.commit)
+    }
+}
+
 /// `shegong bench --import [--rows N] [--on-file N] [--numbered-names] [--target-url URL]`.
 pub async fn import_command(
     url: Option<String>,
@@ -152,7 +174,10 @@ pub async fn import_command(
     let (csv, expected_refusals) = roster(&w, rows, numbered_names)?;
     let body = upload_body(&mut b, csv).await?;
 
-    let base_mb = reset_peak(&pid);
+    let mut peaks = Peaks {
+        before: reset_peak(&pid),
+        ..Peaks::default()
+    };
     println!("uploading {rows} rows");
     let t = Instant::now();
     let (st, batch_at, text) = b
@@ -172,6 +197,7 @@ pub async fn import_command(
         "uploaded ({st} → {batch_at}) in {:.1} s",
         t.elapsed().as_secs_f64()
     );
+    peaks.upload = Peaks::phase(&pid);
     // The batch's page starts the check (a progress page while it runs), then is the preview.
     let (st, _, _) = b.send("GET", &batch_at, None).await?;
     if st != 200 {
@@ -183,6 +209,7 @@ pub async fn import_command(
         bail!("preview answered {st}");
     }
     let preview_s = t.elapsed().as_secs_f64();
+    peaks.check = Peaks::phase(&pid);
     let form = format!("_csrf={}&mode=valid", Browser::csrf(&preview));
     let t = Instant::now();
     let (st, committed_at, text) = b
@@ -207,10 +234,10 @@ pub async fn import_command(
         poll(&mut b, &batch_at, &["done"]).await?;
     }
     let commit_s = t.elapsed().as_secs_f64();
-    let memory = (peak(&pid), base_mb);
+    peaks.commit = peak(&pid);
     stop_server(server).await?;
     let _ = std::fs::remove_dir_all(&dir);
-    report(&w, rows, expected_refusals, (preview_s, commit_s), memory).await?;
+    report(&w, rows, expected_refusals, (preview_s, commit_s), &peaks).await?;
     engine_ceiling(&w, rows, preview_s + commit_s).await
 }
 
@@ -283,7 +310,7 @@ async fn report(
     rows: usize,
     expected_refusals: usize,
     (preview_s, commit_s): (f64, f64),
-    (peak_mb, base_mb): (u64, u64),
+    peaks: &Peaks,
 ) -> anyhow::Result<()> {
     let mut c = w.db.read().await?;
     let written = bench::count_residents_created_by(&mut c, "roster_importer").await? as usize;
@@ -309,7 +336,12 @@ async fn report(
         rows - written
     );
     println!(
-        "| the server's peak resident memory during the import (before the upload) | {peak_mb} MB ({base_mb} MB) |"
+        "| the server's peak resident memory during the import (before the upload) | {} MB ({} MB); by phase: upload {} MB, check {} MB, commit {} MB |",
+        peaks.highest(),
+        peaks.before,
+        peaks.upload,
+        peaks.check,
+        peaks.commit
     );
     // PostgreSQL's pending deltas are folded first (the folder's own work, timed apart).
     let t = Instant::now();
