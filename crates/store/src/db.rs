@@ -103,7 +103,6 @@ impl Db {
                         Box::pin(async move {
                             conn.execute(SQLITE_PRAGMAS).await?;
                             conn.execute(WRITER_CACHE).await?;
-                            conn.execute(SQLITE_MEMORY).await?;
                             Ok(())
                         })
                     })
@@ -319,14 +318,6 @@ const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FU
 /// Pages are cached as they are used, so an idle connection holds little.
 const WRITER_CACHE: &str = "PRAGMA cache_size = -65536";
 const READER_CACHE: &str = "PRAGMA cache_size = -16384";
-
-/// All of the process's SQLite memory, its connections' page caches together, kept to about
-/// 96 MiB (`soft_heap_limit`, process-wide). The bundled SQLite is built with
-/// `SQLITE_ENABLE_MEMORY_MANAGEMENT`, so every connection's pages sit in one least-recently-used
-/// list: past the limit a connection takes the oldest page of any connection instead of new
-/// memory. Without it the caches above could grow to 64 + 8 × 16 MiB, most of it pages a
-/// reader kept from before the last write, which WAL makes it read again anyway.
-const SQLITE_MEMORY: &str = "PRAGMA soft_heap_limit = 100663296";
 
 /// The file path of a `sqlite://` (or `sqlite:`) URL, without query parameters.
 pub fn sqlite_path(url: &str) -> PathBuf {

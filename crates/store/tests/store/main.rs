@@ -30,7 +30,6 @@ mod register_bulk;
 mod reports;
 mod schema_parity;
 mod shared;
-mod sqlite_memory;
 mod staff;
 mod stations;
 mod stats;
