@@ -458,14 +458,15 @@ pub async fn api_commit(
     if crate::import::jobs::running(&state, &batch).await? {
         return Err(WebError::Conflict("import.job.busy"));
     }
-    match commit_batch(&state, &ctx, &u, imp, &batch, &staged, all).await? {
+    let filename = staged.filename.clone();
+    match commit_batch(&state, &ctx, &u, imp, &batch, staged, all).await? {
         Commit::Background => Ok(Json(load(&state, &ctx, imp, &batch).await?).into_response()),
         Commit::Written(w) => {
             let mut out = dto(&ctx, imp, &batch, Stage::Done(w))?;
-            out.filename = staged.filename;
+            out.filename = filename;
             Ok(Json(out).into_response())
         }
-        Commit::Refused(refused) => {
+        Commit::Refused(refused, _) => {
             let (status, field, code) = match refused {
                 crate::import::jobs::Refused::Invalid(_) => (
                     StatusCode::UNPROCESSABLE_ENTITY,

@@ -598,9 +598,10 @@ pub(super) async fn stage_of(
         }
     }
     if staged.raw.rows.len() > jobs::SYNC_ROWS {
-        let progress = jobs::start_check(run, staged.clone());
+        let shown = staged.shown();
+        let progress = jobs::start_check(run, staged);
         return Ok(Stage::Running {
-            staged,
+            staged: shown,
             progress,
             error,
         });
@@ -699,7 +700,7 @@ async fn act(
         return Ok(Redirect::to(&here).into_response());
     }
     let all = f.get("mode") == "all";
-    match commit_batch(&state, &ctx, &u, imp, &batch, &staged, all).await? {
+    match commit_batch(&state, &ctx, &u, imp, &batch, staged, all).await? {
         Commit::Background => Ok(Redirect::to(&here).into_response()),
         Commit::Written(w) => Ok(Redirect::to(&format!(
             "{}?created={}&updated={}&unchanged={}&skipped={}",
@@ -710,14 +711,14 @@ async fn act(
             w.skipped,
         ))
         .into_response()),
-        Commit::Refused(refused) => {
+        Commit::Refused(refused, staged) => {
             let run = run(&state, &ctx, &u, imp, &batch);
             let status = match refused {
                 Refused::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 _ => StatusCode::CONFLICT,
             };
-            let mut view = View::of(&batch, staged.clone());
-            view.checked = Some(run.check(staged).await?);
+            let mut view = View::of(&batch, Staged::clone(&staged));
+            view.checked = Some(run.check(*staged).await?);
             view.error = Some(refused.message(&t));
             view.status = Some(status);
             Ok(render(&ctx, imp, view))
@@ -730,7 +731,8 @@ pub(super) enum Commit {
     /// A big sheet: a background job writes it (`Stage::Running` follows it).
     Background,
     Written(Written),
-    Refused(Refused),
+    /// The sheet stays staged, as it was.
+    Refused(Refused, Box<Staged>),
 }
 
 /// Commit the valid rows (`all`: only if every row is valid), in the background for big sheets.
@@ -740,17 +742,17 @@ pub(super) async fn commit_batch(
     u: &CurrentUser,
     imp: Imp,
     batch: &str,
-    staged: &Staged,
+    staged: Staged,
     all: bool,
 ) -> WebResult<Commit> {
     let run = run(state, ctx, u, imp, batch);
     if staged.raw.rows.len() > jobs::SYNC_ROWS {
-        jobs::start_commit(run, staged.clone(), all);
+        jobs::start_commit(run, staged, all);
         return Ok(Commit::Background);
     }
     Ok(match run.commit(staged.clone(), all, None, None).await? {
         Ok(w) => Commit::Written(w),
-        Err(refused) => Commit::Refused(refused),
+        Err(refused) => Commit::Refused(refused, Box::new(staged)),
     })
 }
 

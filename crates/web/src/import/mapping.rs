@@ -241,10 +241,13 @@ pub fn signature(headers: &[String]) -> String {
     hex::encode(hash.finalize())
 }
 
+/// The rows the mapping table takes its values from.
+pub const SAMPLE_ROWS: usize = 50;
+
 /// Up to three values of each sheet column, for the mapping table.
 pub fn samples(raw: &RawSheet) -> HashMap<usize, Vec<String>> {
     let mut out: HashMap<usize, Vec<String>> = HashMap::new();
-    for r in raw.rows.iter().take(50) {
+    for r in raw.rows.iter().take(SAMPLE_ROWS) {
         for (i, c) in r.cells.iter().enumerate() {
             let shown = out.entry(i).or_default();
             if *c != Cell::Empty && shown.len() < 3 {

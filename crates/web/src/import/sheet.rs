@@ -309,8 +309,9 @@ fn read_csv(
     if text.contains('\0') {
         return Err(ImportError::Unreadable);
     }
+    // Each record let go as it becomes cells: a big file is not held twice.
     let rows: Vec<Vec<Cell>> = csv_records(text, budget)?
-        .iter()
+        .into_iter()
         .map(|record| record.iter().map(|field| Cell::text(field)).collect())
         .collect();
     let head = rows.get(..HEADER_SCAN_ROWS).unwrap_or(&rows);

@@ -14,7 +14,7 @@ use crate::import::engine::{Importer, Rows};
 use crate::import::limits;
 use crate::import::mapping::{self, Mapping};
 use crate::import::schema::{ImportError, Schema};
-use crate::import::sheet::{self, RawSheet};
+use crate::import::sheet::{self, RawRow, RawSheet};
 
 const STAGING_FIELD: &str = "import_batches.content";
 
@@ -30,6 +30,37 @@ pub struct Staged {
 }
 
 impl Staged {
+    /// What a page shows of the sheet, its mapping table (every column, the first rows'
+    /// values), without the other rows: the page's copy while a background job has the sheet.
+    pub fn shown(&self) -> Staged {
+        let raw = &self.raw;
+        let mut rows: Vec<RawRow> = raw
+            .rows
+            .iter()
+            .take(mapping::SAMPLE_ROWS)
+            .cloned()
+            .collect();
+        let width = |rows: &[RawRow]| rows.iter().map(|r| r.cells.len()).max().unwrap_or(0);
+        // The widest row, so the table has as many columns as the whole sheet.
+        if let Some(widest) = raw.rows.iter().max_by_key(|r| r.cells.len())
+            && widest.cells.len() > width(&rows)
+        {
+            rows.push(widest.clone());
+        }
+        Staged {
+            filename: self.filename.clone(),
+            sha256: self.sha256.clone(),
+            raw: RawSheet {
+                sheet: raw.sheet.clone(),
+                header_row: raw.header_row,
+                headers: raw.headers.clone(),
+                rows,
+                skipped: raw.skipped.clone(),
+            },
+            mapping: self.mapping.clone(),
+        }
+    }
+
     /// The rows as the mapping reads them, one at a time, each line as read let go once read.
     pub fn into_rows(self, schema: &'static Schema) -> Rows {
         let Self { raw, mapping, .. } = self;
@@ -174,6 +205,39 @@ pub async fn choose(
 mod tests {
     use super::*;
     use crate::import::sheet::{Cell, RawRow, Skip, Skipped};
+
+    #[test]
+    fn the_page_copy_keeps_what_the_mapping_table_shows() {
+        let row = |number: usize, width: usize| RawRow {
+            number,
+            cells: (0..width)
+                .map(|i| Cell::Text(format!("{number}-{i}")))
+                .collect(),
+        };
+        let mut rows: Vec<RawRow> = (2..200).map(|n| row(n, 2)).collect();
+        rows[120] = row(122, 4);
+        let staged = Staged {
+            filename: "名单.csv".into(),
+            sha256: "ab".into(),
+            raw: RawSheet {
+                sheet: "CSV".into(),
+                header_row: 1,
+                headers: vec!["姓名".into(), "身份证号".into()],
+                rows,
+                skipped: Vec::new(),
+            },
+            mapping: Mapping::default(),
+        };
+        let shown = staged.shown();
+        assert_eq!(shown.raw.rows.len(), mapping::SAMPLE_ROWS + 1);
+        assert_eq!(mapping::samples(&shown.raw), mapping::samples(&staged.raw));
+        let widest = |s: &Staged| s.raw.rows.iter().map(|r| r.cells.len()).max();
+        assert_eq!(widest(&shown), Some(4));
+        assert_eq!(
+            (shown.filename, shown.raw.headers, shown.mapping),
+            (staged.filename, staged.raw.headers, staged.mapping)
+        );
+    }
 
     #[test]
     fn a_staged_sheet_reads_back_as_it_was_read() {
