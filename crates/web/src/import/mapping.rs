@@ -183,15 +183,22 @@ impl Reading {
 
     /// Whether the line has something in an imported column.
     fn imported(&self, r: &RawRow) -> bool {
+        self.any_imported(&self.cells(r))
+    }
+
+    /// Whether any of the line's cells (as [`Reading::cells`] gives them) is in an imported
+    /// column and not empty.
+    fn any_imported(&self, cells: &[&Cell]) -> bool {
         self.positions
             .iter()
-            .zip(self.cells(r))
-            .any(|(p, c)| p.is_some() && *c != Cell::Empty)
+            .zip(cells)
+            .any(|(p, c)| p.is_some() && **c != Cell::Empty)
     }
 
     /// The line read, or `None` when it has nothing in any imported column.
     fn row(&self, r: &RawRow) -> Option<Row> {
-        if !self.imported(r) {
+        let cells = self.cells(r);
+        if !self.any_imported(&cells) {
             return None;
         }
         let mut row = Row {
@@ -199,7 +206,6 @@ impl Reading {
             values: BTreeMap::new(),
             errors: Vec::new(),
         };
-        let cells = self.cells(r);
         let fields = self.schema.columns.iter().zip(&self.units).zip(&cells);
         for (((column, unit), cell), default) in fields.zip(&self.defaults) {
             let parsed = match default {
