@@ -799,17 +799,36 @@ fn not_working_on(q: &mut Sql, viewer: &Viewer) {
         .push("))");
 }
 
-/// Every match, for export (capped).
-pub async fn list_all(
+/// Every match for an export (up to `cap`), by region and name, as ids: the export reads the
+/// files a page at a time (`page_of`), so it never holds them all.
+pub async fn list_ids(
     conn: &mut AnyConnection,
     viewer: &Viewer,
     f: &Filter,
     cap: i64,
-) -> StoreResult<Vec<Resident>> {
-    let mut q = filtered(viewer, f, SELECT, false);
+) -> StoreResult<Vec<String>> {
+    let mut q = filtered(viewer, f, "SELECT r.id FROM residents r WHERE 1 = 1", false);
     q.push(" ORDER BY r.region_code, r.name, r.id LIMIT ")
         .bind(cap);
-    q.plan_each_run().fetch_all(conn).await
+    let ids: Vec<(String,)> = q.plan_each_run().fetch_all(conn).await?;
+    Ok(ids.into_iter().map(|(id,)| id).collect())
+}
+
+/// The files of `ids` (a page of `list_ids`) still matching `f`, in the list's order; the
+/// scope and the filter are tested again.
+pub async fn page_of(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    f: &Filter,
+    ids: Vec<String>,
+) -> StoreResult<Vec<Resident>> {
+    let f = Filter {
+        ids: Some(ids),
+        ..f.clone()
+    };
+    let mut q = filtered(viewer, &f, SELECT, false);
+    q.push(" ORDER BY r.region_code, r.name, r.id");
+    q.fetch_all(conn).await
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

@@ -702,14 +702,39 @@ pub async fn list(
     q.fetch_page(conn, &count, page).await
 }
 
-pub async fn list_all(
+/// Every match for an export (up to `cap`), newest first, as ids: the export reads the records
+/// a page at a time (`page_of`), so it never holds them all.
+pub async fn list_ids(
     conn: &mut AnyConnection,
     viewer: &Viewer,
     f: &Filter,
     cap: i64,
-) -> StoreResult<Vec<Service>> {
-    let mut q = filtered(viewer, f, SELECT, true);
+) -> StoreResult<Vec<String>> {
+    let mut q = filtered(
+        viewer,
+        f,
+        "SELECT v.id FROM services v LEFT JOIN residents r ON r.id = v.resident_id WHERE 1 = 1",
+        true,
+    );
     q.push(" ORDER BY v.served_on DESC, v.created_at DESC, v.id DESC LIMIT ")
         .bind(cap);
-    q.plan_each_run().fetch_all(conn).await
+    let ids: Vec<(String,)> = q.plan_each_run().fetch_all(conn).await?;
+    Ok(ids.into_iter().map(|(id,)| id).collect())
+}
+
+/// The records of `ids` (a page of `list_ids`) still matching `f`, in the list's order. Read
+/// by id, not by walking the list's index: the scope and the filter are tested again.
+pub async fn page_of(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    f: &Filter,
+    ids: Vec<String>,
+) -> StoreResult<Vec<Service>> {
+    let f = Filter {
+        ids: Some(ids),
+        ..f.clone()
+    };
+    let mut q = filtered(viewer, &f, SELECT, false);
+    q.push(" ORDER BY v.served_on DESC, v.created_at DESC, v.id DESC");
+    q.fetch_all(conn).await
 }

@@ -218,10 +218,25 @@ db_test!(organisation_scope_limits_people_cases_and_services, |db| {
             (1, vec![ry.clone()]),
             "{name}"
         );
-        let export = residents::list_all(&mut conn, &v, &Filter::default(), 1000)
+        // The export's selection, and its pages read by id: neither reaches past the scope,
+        // even when handed another organisation's file.
+        let export = residents::list_ids(&mut conn, &v, &Filter::default(), 1000)
             .await
             .unwrap();
-        assert_eq!(export.len(), 1, "{name}");
+        assert_eq!(export, vec![ry.clone()], "{name}");
+        let page = residents::page_of(
+            &mut conn,
+            &v,
+            &Filter::default(),
+            vec![rx.clone(), ry.clone()],
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            page.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+            vec![ry.clone()],
+            "{name}"
+        );
         let due = visit_rules::due_counts(&mut conn, &v, None).await.unwrap();
         let due_all = visit_rules::due_counts(&mut conn, &county, None)
             .await
@@ -281,10 +296,23 @@ db_test!(organisation_scope_limits_people_cases_and_services, |db| {
             (1, vec![vy.clone()]),
             "{name}"
         );
-        let se = services::list_all(&mut conn, &v, &services::Filter::default(), 1000)
+        let se = services::list_ids(&mut conn, &v, &services::Filter::default(), 1000)
             .await
             .unwrap();
-        assert_eq!(se.len(), 1, "{name}");
+        assert_eq!(se, vec![vy.clone()], "{name}");
+        let page = services::page_of(
+            &mut conn,
+            &v,
+            &services::Filter::default(),
+            vec![vx.clone(), vy.clone()],
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            page.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
+            vec![vy.clone()],
+            "{name}"
+        );
         // The worker picker offers Y's accounts only.
         let pick = residents::workers(&mut conn, &v.scope).await.unwrap();
         assert!(pick.iter().all(|a| a.id != x_worker), "{name}");

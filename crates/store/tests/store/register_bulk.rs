@@ -97,7 +97,8 @@ async fn contents(db: &Db, keys: &KeyRing) -> Vec<String> {
         status: Some("all".into()),
         ..Default::default()
     };
-    let mut people = residents::list_all(&mut c, &v, &filter, 100).await.unwrap();
+    let ids = residents::list_ids(&mut c, &v, &filter, 100).await.unwrap();
+    let mut people = residents::page_of(&mut c, &v, &filter, ids).await.unwrap();
     people.sort_by(|a, b| a.name.cmp(&b.name));
     let open = |field, s: &Option<String>| s.as_deref().map(|s| keys.open(field, s).unwrap());
     let mut out = Vec::new();
@@ -352,7 +353,7 @@ db_test!(bulk_registration_refuses_what_create_refuses, |db| {
     );
     // Nothing was written by the refused chunks.
     let mut c = db.read().await.unwrap();
-    let all = residents::list_all(&mut c, &v, &Filter::default(), 100)
+    let all = residents::list_ids(&mut c, &v, &Filter::default(), 100)
         .await
         .unwrap();
     assert_eq!(all.len(), 1);

@@ -19,7 +19,7 @@ use crate::http::auth::reader;
 use crate::http::error::WebResult;
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::ui::excel::{self, Cell, Export};
+use crate::ui::excel::{self, Cell, Export, Selection};
 use crate::ui::i18n::Tr;
 use crate::ui::list::{Pager, pager, table_pairs};
 
@@ -244,7 +244,7 @@ pub async fn export(
     let v = viewer(&state, u);
     let (_, cats) = choices(&state, &t, &v.scope).await?;
     let mut filter = e.list.filter(&v);
-    let (list, members) = {
+    let ids = {
         let mut c = state.db.read().await?;
         if let Some(ids) = e.ids.as_deref().filter(|s| !s.trim().is_empty()) {
             let ids = split_ids(ids);
@@ -255,10 +255,7 @@ pub async fn export(
                 ..Default::default()
             };
         }
-        let list = residents::list_all(&mut c, &v, &filter, excel::MAX_ROWS).await?;
-        let ids: Vec<&str> = list.iter().map(|r| r.id.as_str()).collect();
-        let members = households::memberships_of(&mut c, &v, &ids).await?;
-        (list, members)
+        residents::list_ids(&mut c, &v, &filter, excel::MAX_ROWS).await?
     };
     let headers = [
         "resident.name",
@@ -277,34 +274,6 @@ pub async fn export(
         "common.status",
     ]
     .map(|k| t.get(k));
-    let table = rows(&state, &t, &v, &list, &members, &cats);
-    let out: Vec<Vec<Cell>> = list
-        .iter()
-        .zip(table)
-        .map(|(r, row)| {
-            let m = if full {
-                opened(&state, r)
-            } else {
-                masked(&state, r)
-            };
-            vec![
-                row.name.into(),
-                m.id_number.into(),
-                row.sex.into(),
-                row.birth_date.into(),
-                r.ethnicity.as_str().into(),
-                row.region.into(),
-                m.address.into(),
-                m.phone.into(),
-                row.categories.into(),
-                row.tier.into(),
-                row.worker.into(),
-                r.last_visit_on.clone().unwrap_or_default().into(),
-                row.next_due.into(),
-                row.status.into(),
-            ]
-        })
-        .collect();
     let audit_note = if full {
         vec![
             Change::new("identity", None::<String>, Some("full")),
@@ -313,9 +282,83 @@ pub async fn export(
     } else {
         vec![Change::new("identity", None::<String>, Some("masked"))]
     };
+    let pages = ExportPages {
+        state: state.clone(),
+        t,
+        v,
+        filter,
+        cats,
+        full,
+        ids: Selection::new(ids),
+    };
     export
-        .send(&state, &ctx, "menu.residents", &headers, &out, audit_note)
+        .stream(&state, &ctx, "menu.residents", &headers, pages, audit_note)
         .await
+}
+
+/// The export's files, read and turned into rows a page at a time.
+struct ExportPages {
+    state: AppState,
+    t: Tr,
+    v: Viewer,
+    filter: Filter,
+    cats: Vec<Category>,
+    /// Identity numbers, addresses and phones in full (the reveal was checked and audited).
+    full: bool,
+    ids: Selection,
+}
+
+impl excel::Pages for ExportPages {
+    fn selected(&self) -> usize {
+        self.ids.selected()
+    }
+
+    async fn next(&mut self) -> WebResult<Vec<Vec<Cell>>> {
+        let (list, members) = loop {
+            let ids = self.ids.next_page();
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut c = self.state.db.read().await?;
+            let list = residents::page_of(&mut c, &self.v, &self.filter, ids).await?;
+            if list.is_empty() {
+                // Every file of this page changed since the selection: on to the next.
+                continue;
+            }
+            let ids: Vec<&str> = list.iter().map(|r| r.id.as_str()).collect();
+            let members = households::memberships_of(&mut c, &self.v, &ids).await?;
+            break (list, members);
+        };
+        let (state, t) = (&self.state, &self.t);
+        let table = rows(state, t, &self.v, &list, &members, &self.cats);
+        Ok(list
+            .iter()
+            .zip(table)
+            .map(|(r, row)| {
+                let m = if self.full {
+                    opened(state, r)
+                } else {
+                    masked(state, r)
+                };
+                vec![
+                    row.name.into(),
+                    m.id_number.into(),
+                    row.sex.into(),
+                    row.birth_date.into(),
+                    r.ethnicity.as_str().into(),
+                    row.region.into(),
+                    m.address.into(),
+                    m.phone.into(),
+                    row.categories.into(),
+                    row.tier.into(),
+                    row.worker.into(),
+                    r.last_visit_on.clone().unwrap_or_default().into(),
+                    row.next_due.into(),
+                    row.status.into(),
+                ]
+            })
+            .collect())
+    }
 }
 
 /// A batch selection as a form or query sends it: ids separated by commas (at most 201 kept,

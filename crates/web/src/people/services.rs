@@ -13,7 +13,7 @@ use shegong_domain::volunteers::VolunteerStatus;
 use shegong_domain::{FieldError, Permission};
 use shegong_store::admin::audit::Change;
 use shegong_store::people::idempotency;
-use shegong_store::people::residents::{self};
+use shegong_store::people::residents::{self, Viewer};
 use shegong_store::people::services::{self, Service, ServiceInput};
 use shegong_store::volunteers::registry;
 use shegong_store::{PageRequest, network::stations};
@@ -25,7 +25,7 @@ use crate::http::error::WebResult;
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
 use crate::http::write::{Done, audited, audited_id, writer};
-use crate::ui::excel::{self, Cell, Export};
+use crate::ui::excel::{self, Cell, Export, Selection};
 use crate::ui::forms::{Check, FormData, format_yuan, today};
 use crate::ui::i18n::Tr;
 use crate::ui::list::{FormErrors, Pager, pager};
@@ -272,15 +272,15 @@ pub async fn services_export(
     let t = ctx.tr();
     let v = viewer(&state, u);
     let filter = q.filter();
-    let list = {
+    let ids = {
         let mut c = state.db.read().await?;
-        services::list_all(&mut c, &v, &filter, excel::MAX_ROWS).await?
+        services::list_ids(&mut c, &v, &filter, excel::MAX_ROWS).await?
     };
-    if let Some(ids) = &filter.ids {
-        let mut wanted = ids.clone();
+    if let Some(wanted) = &filter.ids {
+        let mut wanted = wanted.clone();
         wanted.sort();
         wanted.dedup();
-        if wanted.is_empty() || wanted.len() > 200 || wanted.len() != list.len() {
+        if wanted.is_empty() || wanted.len() > 200 || wanted.len() != ids.len() {
             return Err(FieldError::new("ids", "batch.out_of_scope").into());
         }
     }
@@ -298,36 +298,73 @@ pub async fn services_export(
         "resident.region",
     ]
     .map(|k| t.get(k));
-    let rows: Vec<Vec<Cell>> = list
-        .iter()
-        .map(|s| {
-            let r = service_row(&t, s);
-            vec![
-                r.served_on.into(),
-                r.kind.into(),
-                r.domain.into(),
-                r.title.into(),
-                r.resident.into(),
-                r.method.into(),
-                r.minutes.into(),
-                r.person_times.into(),
-                r.value.into(),
-                r.workers.into(),
-                r.region.into(),
-            ]
-        })
-        .collect();
+    let pages = ExportPages {
+        state: state.clone(),
+        t,
+        v,
+        filter,
+        ids: Selection::new(ids),
+    };
     // Notes are never exported: they are read on the record's own page.
     export
-        .send(
+        .stream(
             &state,
             &ctx,
             "menu.services",
             &headers,
-            &rows,
+            pages,
             vec![Change::new("notes", None::<String>, Some("omitted"))],
         )
         .await
+}
+
+/// The export's records, read and turned into rows a page at a time.
+struct ExportPages {
+    state: AppState,
+    t: Tr,
+    v: Viewer,
+    filter: services::Filter,
+    ids: Selection,
+}
+
+impl excel::Pages for ExportPages {
+    fn selected(&self) -> usize {
+        self.ids.selected()
+    }
+
+    async fn next(&mut self) -> WebResult<Vec<Vec<Cell>>> {
+        loop {
+            let ids = self.ids.next_page();
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let list = {
+                let mut c = self.state.db.read().await?;
+                services::page_of(&mut c, &self.v, &self.filter, ids).await?
+            };
+            // A page whose records all changed since the selection: on to the next.
+            if !list.is_empty() {
+                return Ok(list.iter().map(|s| service_cells(&self.t, s)).collect());
+            }
+        }
+    }
+}
+
+fn service_cells(t: &Tr, s: &Service) -> Vec<Cell> {
+    let r = service_row(t, s);
+    vec![
+        r.served_on.into(),
+        r.kind.into(),
+        r.domain.into(),
+        r.title.into(),
+        r.resident.into(),
+        r.method.into(),
+        r.minutes.into(),
+        r.person_times.into(),
+        r.value.into(),
+        r.workers.into(),
+        r.region.into(),
+    ]
 }
 
 #[derive(Template)]

@@ -5,9 +5,13 @@
 //! a formula. A text cell that would read as a formula once edited or saved as CSV (see
 //! `ui::csv::is_formula_like`) also gets Excel's quote prefix: it shows as written and stays text.
 
+use std::io;
+
+use axum::body::Body;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use rust_xlsxwriter::{Format, Workbook};
+use bytes::Bytes;
+use http_body_util::channel::{Channel, Sender};
 
 use shegong_domain::Permission;
 use shegong_store::admin::audit::{self, Change, Event};
@@ -15,7 +19,7 @@ use shegong_store::admin::audit::{self, Change, Event};
 use crate::http::auth::{Ctx, CurrentUser};
 use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
-use crate::ui::csv::is_formula_like;
+use crate::ui::xlsx::{self, Shared, SheetWriter};
 
 pub enum Cell {
     Text(String),
@@ -53,64 +57,21 @@ pub fn titled_workbook(
     headers: &[&str],
     rows: &[Vec<Cell>],
 ) -> WebResult<Vec<u8>> {
-    let err = |e: rust_xlsxwriter::XlsxError| WebError::Internal(anyhow::anyhow!("xlsx: {e}"));
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name(sheet).map_err(err)?;
-    let bold = Format::new().set_bold().set_background_color("#E8EEF6");
-    let as_text = Format::new().set_quote_prefix();
-    let plain = Format::new();
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count() * 2 + 2).collect();
-    let top = preamble.len() as u32;
-    for (i, line) in preamble.iter().enumerate() {
-        let f = if i == 0 { &bold } else { &plain };
-        ws.write_string_with_format(i as u32, 0, line, f)
-            .map_err(err)?;
-    }
-    for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(top, c as u16, *h, &bold)
-            .map_err(err)?;
-    }
-    for (r, row) in rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            let (row_i, col_i) = (top + r as u32 + 1, c as u16);
-            match cell {
-                Cell::Text(s) => {
-                    if is_formula_like(s) {
-                        ws.write_string_with_format(row_i, col_i, s, &as_text)
-                            .map_err(err)?;
-                    } else {
-                        ws.write_string(row_i, col_i, s).map_err(err)?;
-                    }
-                    if let Some(w) = widths.get_mut(c) {
-                        // CJK characters are about two columns wide.
-                        let width = s
-                            .chars()
-                            .map(|ch| if ch.is_ascii() { 1 } else { 2 })
-                            .sum::<usize>();
-                        *w = (*w).max(width + 2);
-                    }
-                }
-                Cell::Int(n) => {
-                    ws.write_number(row_i, col_i, *n as f64).map_err(err)?;
-                }
-            }
-        }
-    }
-    for (c, w) in widths.iter().enumerate() {
-        ws.set_column_width(c as u16, (*w).min(60) as f64)
-            .map_err(err)?;
-    }
-    ws.set_freeze_panes(top + 1, 0).map_err(err)?;
-    if !headers.is_empty() {
-        ws.autofilter(top, 0, top + rows.len() as u32, headers.len() as u16 - 1)
-            .map_err(err)?;
-    }
-    wb.save_to_buffer().map_err(err)
+    let write = || {
+        let widths = xlsx::widths(headers, rows);
+        let mut w = SheetWriter::start(Vec::new(), sheet, preamble, headers, &widths)?;
+        rows.iter().try_for_each(|r| w.row(r))?;
+        w.finish()
+    };
+    write().map_err(|e| WebError::Internal(anyhow::anyhow!("xlsx: {e}")))
 }
 
 /// An attachment response. `filename` may contain Chinese (RFC 5987 encoding).
 pub fn download(filename: &str, bytes: Vec<u8>) -> Response {
+    download_body(filename, Body::from(bytes))
+}
+
+fn download_body(filename: &str, body: Body) -> Response {
     let ascii: String = filename
         .chars()
         .map(|c| {
@@ -133,7 +94,7 @@ pub fn download(filename: &str, bytes: Vec<u8>) -> Response {
                 format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
             ),
         ],
-        bytes,
+        body,
     )
         .into_response()
 }
@@ -197,13 +158,7 @@ impl<'a> Export<'a> {
         sheet: Sheet<'_>,
         notes: Vec<Change>,
     ) -> WebResult<Response> {
-        let name: String = sheet
-            .name
-            .chars()
-            .filter(|c| !matches!(c, '[' | ']' | ':' | '*' | '?' | '/' | '\\'))
-            .take(31)
-            .collect();
-        let bytes = titled_workbook(&name, sheet.preamble, sheet.headers, sheet.rows)?;
+        let bytes = titled_workbook(sheet.name, sheet.preamble, sheet.headers, sheet.rows)?;
         let mut changes = vec![Change::new("rows", None::<String>, Some(sheet.rows.len()))];
         changes.extend(notes);
         let mut tx = state.db.begin().await?;
@@ -220,6 +175,132 @@ impl<'a> Export<'a> {
     }
 }
 
+/// The rows of a streamed export (`Export::stream`), read a page at a time.
+pub trait Pages: Send + 'static {
+    /// How many records the export selected (the audit entry's `rows`).
+    fn selected(&self) -> usize;
+
+    /// The next page of rows (at most `PAGE_ROWS`); an empty page once all are read.
+    fn next(&mut self) -> impl Future<Output = WebResult<Vec<Vec<Cell>>>> + Send;
+}
+
+/// Rows a streamed export reads, converts and compresses at a time.
+pub const PAGE_ROWS: usize = 500;
+
+/// The ids a streamed export selected, handed out a page at a time.
+pub struct Selection {
+    ids: std::vec::IntoIter<String>,
+    selected: usize,
+}
+
+impl Selection {
+    pub fn new(ids: Vec<String>) -> Self {
+        Self {
+            selected: ids.len(),
+            ids: ids.into_iter(),
+        }
+    }
+
+    /// How many ids were selected.
+    pub fn selected(&self) -> usize {
+        self.selected
+    }
+
+    /// The next `PAGE_ROWS` ids (fewer at the end, none after it).
+    pub fn next_page(&mut self) -> Vec<String> {
+        self.ids.by_ref().take(PAGE_ROWS).collect()
+    }
+}
+
+impl Export<'_> {
+    /// Send a list too large to build in memory (up to `MAX_ROWS`): the audit entry first
+    /// (`export` of the entity, `rows`: the records `pages` selected, and any `notes`), then the file
+    /// as it is written, each page of `pages` compressed and sent before the next is read. The
+    /// server holds a page, never the sheet. Column widths follow the header and the first page.
+    /// A failure part-way (the database, the client gone) cuts the download off: the client
+    /// gets an incomplete file, never a wrong one, and the log says why.
+    pub async fn stream<P: Pages>(
+        self,
+        state: &AppState,
+        ctx: &Ctx,
+        title_key: &str,
+        headers: &[&str],
+        pages: P,
+        notes: Vec<Change>,
+    ) -> WebResult<Response> {
+        let title = ctx.tr().get(title_key).to_owned();
+        let mut changes = vec![Change::new("rows", None::<String>, Some(pages.selected()))];
+        changes.extend(notes);
+        let mut tx = state.db.begin().await?;
+        audit::record(
+            &mut tx,
+            state.db.backend(),
+            &ctx.actor(),
+            Event::new("export", self.entity, None).changes(changes),
+            state.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        let (sender, body) = Channel::<Bytes, io::Error>::new(2);
+        let headers: Vec<String> = headers.iter().map(|h| (*h).to_owned()).collect();
+        tokio::spawn(send_pages(pages, title.clone(), headers, sender));
+        Ok(download_body(&format!("{title}.xlsx"), Body::new(body)))
+    }
+}
+
+async fn send_pages<P: Pages>(
+    pages: P,
+    sheet: String,
+    headers: Vec<String>,
+    mut sender: Sender<Bytes, io::Error>,
+) {
+    if let Err(e) = write_pages(pages, &sheet, &headers, &mut sender).await {
+        tracing::warn!(error = %e, sheet, "export cut off");
+        sender.abort(e);
+    }
+}
+
+async fn write_pages<P: Pages>(
+    mut pages: P,
+    sheet: &str,
+    headers: &[String],
+    sender: &mut Sender<Bytes, io::Error>,
+) -> io::Result<()> {
+    let read = |e: WebError| io::Error::other(e.to_string());
+    let joined = |e: tokio::task::JoinError| io::Error::other(e.to_string());
+    let out = Shared::default();
+    let mut page = pages.next().await.map_err(read)?;
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let widths = xlsx::widths(&headers, &page);
+    let mut writer = SheetWriter::start(out.clone(), sheet, &[], &headers, &widths)?;
+    while !page.is_empty() {
+        // Converting and compressing a page is CPU work: off the threads that serve requests.
+        writer = tokio::task::spawn_blocking(move || {
+            let mut writer = writer;
+            page.iter().try_for_each(|r| writer.row(r))?;
+            Ok::<_, io::Error>(writer)
+        })
+        .await
+        .map_err(joined)??;
+        send(sender, out.take()).await?;
+        page = pages.next().await.map_err(read)?;
+    }
+    tokio::task::spawn_blocking(move || writer.finish())
+        .await
+        .map_err(joined)??;
+    send(sender, out.take()).await
+}
+
+async fn send(sender: &mut Sender<Bytes, io::Error>, bytes: Vec<u8>) -> io::Result<()> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    sender
+        .send_data(Bytes::from(bytes))
+        .await
+        .map_err(|_| io::Error::other("the client went away"))
+}
+
 /// A titled sheet: the file's name (without `.xlsx`), the sheet's name, the lines above the
 /// table (title, unit, period, generated time), the header and the rows.
 pub struct Sheet<'a> {
@@ -233,6 +314,7 @@ pub struct Sheet<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http_body_util::BodyExt;
 
     /// The sheet's XML as text.
     fn sheet_xml(bytes: Vec<u8>) -> String {
@@ -246,6 +328,17 @@ mod tests {
         xml
     }
 
+    /// Every row of the first sheet, each cell as text.
+    fn sheet_rows(bytes: Vec<u8>) -> Vec<Vec<String>> {
+        use calamine::Reader;
+        let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let range = wb.worksheet_range_at(0).unwrap().unwrap();
+        range
+            .rows()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect()
+    }
+
     #[test]
     fn text_that_looks_like_a_formula_stays_text() {
         let rows = vec![
@@ -257,16 +350,86 @@ mod tests {
         ];
         let xml = sheet_xml(workbook("t", &["a", "b"], &rows).unwrap());
         assert!(!xml.contains("<f>"), "no formula in the sheet: {xml}");
-        // Both formula-like cells are strings (t="s") with the quote-prefix style; "plain" is not.
-        let styled = |r: &str| {
+        // Both formula-like cells are text with the quote-prefix style; "plain" is not.
+        let cell = |r: &str| {
             xml.split("<c ")
                 .find(|c| c.starts_with(&format!("r=\"{r}\"")))
                 .unwrap()
                 .to_owned()
         };
-        assert!(styled("A2").contains("t=\"s\"") && styled("A2").contains(" s=\""));
-        assert!(styled("A3").contains("t=\"s\"") && styled("A3").contains(" s=\""));
-        assert!(styled("B3").contains("t=\"s\"") && !styled("B3").contains(" s=\""));
-        assert!(!styled("B2").contains("t=\"s\""), "a number stays a number");
+        for quoted in ["A2", "A3"] {
+            assert!(
+                cell(quoted).contains("t=\"inlineStr\"") && cell(quoted).contains(" s=\"2\""),
+                "{}",
+                cell(quoted)
+            );
+        }
+        assert!(cell("B3").contains("t=\"inlineStr\"") && !cell("B3").contains(" s=\""));
+        assert!(!cell("B2").contains("t=\""), "a number stays a number");
+    }
+
+    /// Rows 0..n, `PAGE_ROWS` a page, each with text that compresses poorly; `asked` counts
+    /// the pages handed out.
+    struct Numbered {
+        rows: usize,
+        next: usize,
+        asked: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    fn noise(i: usize) -> String {
+        let mut x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        x ^= x >> 29;
+        format!("{x:016x}{:016x}", x.wrapping_mul(0xBF58_476D_1CE4_E5B9))
+    }
+
+    impl Pages for Numbered {
+        fn selected(&self) -> usize {
+            self.rows
+        }
+
+        async fn next(&mut self) -> WebResult<Vec<Vec<Cell>>> {
+            self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let end = (self.next + PAGE_ROWS).min(self.rows);
+            let page = (self.next..end)
+                .map(|i| vec![Cell::from(noise(i)), Cell::Int(i as i64)])
+                .collect();
+            self.next = end;
+            Ok(page)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_streamed_sheet_is_read_as_the_client_takes_it() {
+        let rows = PAGE_ROWS * 40 + 34;
+        let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (mut sender, mut body) = Channel::<Bytes, io::Error>::new(2);
+        let pages = Numbered {
+            rows,
+            next: 0,
+            asked: asked.clone(),
+        };
+        let headers = vec!["编号".to_owned(), "序号".to_owned()];
+        let writer =
+            tokio::spawn(async move { write_pages(pages, "流式", &headers, &mut sender).await });
+        // A client that stops after the first piece: the writer waits for it instead of
+        // reading on (and holding) the rest of the sheet.
+        let first = body.frame().await.unwrap().unwrap();
+        let mut bytes = first.data_ref().unwrap().to_vec();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let read_ahead = asked.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(
+            read_ahead < 41 / 2,
+            "{read_ahead} of 41 pages read while the client held the first piece"
+        );
+        while let Some(frame) = body.frame().await {
+            bytes.extend_from_slice(frame.unwrap().data_ref().unwrap());
+        }
+        writer.await.unwrap().unwrap();
+        let read = sheet_rows(bytes);
+        assert_eq!(read.len(), rows + 1);
+        assert_eq!(read[0], vec!["编号", "序号"]);
+        for (i, row) in read.iter().skip(1).enumerate() {
+            assert_eq!(row, &vec![noise(i), i.to_string()]);
+        }
     }
 }

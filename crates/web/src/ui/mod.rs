@@ -8,3 +8,4 @@ pub mod i18n;
 pub mod list;
 pub mod number;
 pub mod print;
+pub mod xlsx;
