@@ -106,6 +106,10 @@ enum Command {
         /// Keep-alive connections the load's requests share (a request waits for a free one)
         #[arg(long, default_value_t = 64, requires = "load")]
         connections: usize,
+        /// The `shegong` executable the load's server runs (default: this one), to measure
+        /// another build under the same load
+        #[arg(long, requires = "load")]
+        server: Option<PathBuf>,
         /// Instead: the import benchmark, a resident roster uploaded, previewed and committed
         /// through the pages against 10^6 residents on file (see docs/performance.md)
         #[arg(long, conflicts_with = "scale")]
@@ -333,6 +337,7 @@ pub async fn run() -> anyhow::Result<()> {
             rate,
             duration,
             connections,
+            server,
             ..
         } => {
             anyhow::ensure!(
@@ -345,7 +350,10 @@ pub async fn run() -> anyhow::Result<()> {
                 rate,
                 duration: std::time::Duration::from_secs_f64(duration),
                 connections,
-                server: std::env::current_exe().context("this executable")?,
+                server: match server {
+                    Some(path) => path,
+                    None => std::env::current_exe().context("this executable")?,
+                },
             })
             .await
         }

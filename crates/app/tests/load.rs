@@ -72,4 +72,14 @@ fn a_short_load_on_sqlite_answers_every_endpoint_and_writes_what_it_acknowledged
         text.contains("| stats verify after the run | 0 differences |"),
         "{text}"
     );
+    // Beside the schedule: the top administrator's export and an import through the pages
+    // (the command fails when either does).
+    assert!(
+        text.contains("| beside the load: `GET /services/export.xlsx`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("| beside the load: a 250-row resident roster imported through the pages |"),
+        "{text}"
+    );
 }

@@ -58,7 +58,7 @@ async fn poll(b: &mut Browser, batch_at: &str, until: &[&str]) -> anyhow::Result
 /// The roster: `rows` people in the townships of the file, a CSV with identity numbers, names,
 /// birth dates, categories and addresses. About 1 % are people already on file by identity
 /// number, 1 % are file records again without a number (likely duplicates); the rest are new.
-fn roster(w: &World, rows: usize, numbered: bool) -> anyhow::Result<(String, usize)> {
+pub(super) fn roster(w: &World, rows: usize, numbered: bool) -> anyhow::Result<(String, usize)> {
     let surnames: Vec<char> = SURNAMES.chars().collect();
     let given: Vec<char> = GIVEN.chars().collect();
     let mut csv = String::with_capacity(rows * 110);
@@ -172,12 +172,41 @@ pub async fn import_command(
     let mut b = Browser::remote(server.addr);
     b.sign_in("roster_importer", PASSWORD).await?;
     let (csv, expected_refusals) = roster(&w, rows, numbered_names)?;
-    let body = upload_body(&mut b, csv).await?;
+    let mut peaks = Peaks::default();
+    let (preview_s, commit_s) = import_roster(&mut b, csv, |phase| match phase {
+        Phase::Start => peaks.before = reset_peak(&pid),
+        Phase::Uploaded => peaks.upload = Peaks::phase(&pid),
+        Phase::Checked => peaks.check = Peaks::phase(&pid),
+        Phase::Committed => peaks.commit = peak(&pid),
+    })
+    .await?;
+    stop_server(server).await?;
+    let _ = std::fs::remove_dir_all(&dir);
+    report(&w, rows, expected_refusals, (preview_s, commit_s), &peaks).await?;
+    engine_ceiling(&w, rows, preview_s + commit_s).await
+}
 
-    let mut peaks = Peaks {
-        before: reset_peak(&pid),
-        ..Peaks::default()
-    };
+/// Where an import through the pages has got to.
+pub(super) enum Phase {
+    /// About to upload.
+    Start,
+    Uploaded,
+    /// The preview is ready.
+    Checked,
+    Committed,
+}
+
+/// Import `csv` through the pages as `b`'s account: upload, wait for the check, commit the
+/// valid rows, wait for the commit; `phase_done` hears of each step. Returns the seconds of
+/// upload + preview and of the commit.
+pub(super) async fn import_roster(
+    b: &mut Browser,
+    csv: String,
+    mut phase_done: impl FnMut(Phase),
+) -> anyhow::Result<(f64, f64)> {
+    let rows = csv.lines().count().saturating_sub(1);
+    let body = upload_body(b, csv).await?;
+    phase_done(Phase::Start);
     println!("uploading {rows} rows");
     let t = Instant::now();
     let (st, batch_at, text) = b
@@ -197,19 +226,19 @@ pub async fn import_command(
         "uploaded ({st} → {batch_at}) in {:.1} s",
         t.elapsed().as_secs_f64()
     );
-    peaks.upload = Peaks::phase(&pid);
+    phase_done(Phase::Uploaded);
     // The batch's page starts the check (a progress page while it runs), then is the preview.
     let (st, _, _) = b.send("GET", &batch_at, None).await?;
     if st != 200 {
         bail!("the batch page answered {st}");
     }
-    poll(&mut b, &batch_at, &["ready"]).await?;
+    poll(b, &batch_at, &["ready"]).await?;
     let (st, _, preview) = b.send("GET", &batch_at, None).await?;
     if st != 200 {
         bail!("preview answered {st}");
     }
     let preview_s = t.elapsed().as_secs_f64();
-    peaks.check = Peaks::phase(&pid);
+    phase_done(Phase::Checked);
     let form = format!("_csrf={}&mode=valid", Browser::csrf(&preview));
     let t = Instant::now();
     let (st, committed_at, text) = b
@@ -231,14 +260,11 @@ pub async fn import_command(
     println!("commit answered {st} → {committed_at}");
     // A background commit sends back to the batch's page; a synchronous one to the list.
     if committed_at == batch_at {
-        poll(&mut b, &batch_at, &["done"]).await?;
+        poll(b, &batch_at, &["done"]).await?;
     }
     let commit_s = t.elapsed().as_secs_f64();
-    peaks.commit = peak(&pid);
-    stop_server(server).await?;
-    let _ = std::fs::remove_dir_all(&dir);
-    report(&w, rows, expected_refusals, (preview_s, commit_s), &peaks).await?;
-    engine_ceiling(&w, rows, preview_s + commit_s).await
+    phase_done(Phase::Committed);
+    Ok((preview_s, commit_s))
 }
 
 /// Rows per transaction of the engine's own rate, as the import commits them.

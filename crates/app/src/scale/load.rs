@@ -5,7 +5,10 @@
 //! same database, so its peak memory is its own; the generator ([`super::open_loop`]) sends
 //! `--rate` requests a second for `--duration` seconds, about 80 % reads (the to-do bell, lists,
 //! a resident's file, dashboards) and 20 % writes (visits and other service records, case notes),
-//! and reports p50/p95/p99/max and errors per endpoint. Afterwards it checks that the database
+//! and reports p50/p95/p99/max and errors per endpoint. A quarter into the run the top
+//! administrator exports the service records (up to 10^5 rows) and a 10,000-row resident roster
+//! is imported through the pages beside the schedule, so the server's peak memory is read with
+//! both running. Afterwards it checks that the database
 //! holds exactly the service records and case notes the server acknowledged, and that the
 //! statistics counters match the records.
 
@@ -20,6 +23,8 @@ use shegong_store::admin::{tokens, users};
 use shegong_store::statistics::counters;
 use tokio::io::AsyncBufReadExt;
 
+use super::bench::{Browser, PASSWORD, account};
+use super::import_bench;
 use super::open_loop::{self, Req, Results, Schedule, quantile_ms};
 use super::{NOW, Rng, World, county_of, generate, open_empty, resident_key, scale};
 
@@ -502,6 +507,78 @@ async fn written(db: &Db) -> anyhow::Result<(i64, i64)> {
     Ok((services, notes))
 }
 
+/// Rows of the roster imported beside the load: half as many as the residents on file, at most
+/// 10,000 (a background job, as any over a few thousand rows).
+fn side_import_rows(residents: usize) -> usize {
+    (residents / 2).clamp(100, 10_000)
+}
+/// The most rows an export holds (`ui::excel::MAX_ROWS`).
+const SIDE_EXPORT_ROWS: usize = 100_000;
+/// The account that imports beside the load.
+const SIDE_IMPORTER: &str = "load_importer";
+
+/// Work beside the schedule, started a quarter into the run so that the server's peak memory
+/// is read with it running (issue 20 item 3): the top administrator's export of the service
+/// records (at province scale the 10^5 most recent of 10^7) and a resident roster imported
+/// through the pages.
+struct Side {
+    export: Option<tokio::task::JoinHandle<anyhow::Result<(u64, f64)>>>,
+    import: tokio::task::JoinHandle<anyhow::Result<(usize, f64, f64)>>,
+}
+
+/// What the work beside the load did: the export's bytes and seconds; the import's rows and
+/// seconds of upload + preview and of the commit.
+struct SideDone {
+    export: anyhow::Result<(u64, f64)>,
+    import: anyhow::Result<(usize, f64, f64)>,
+}
+
+impl Side {
+    fn start(
+        addr: std::net::SocketAddr,
+        top: Option<Arc<str>>,
+        roster: String,
+        after: Duration,
+    ) -> Side {
+        let export = top.map(|token| {
+            tokio::spawn(async move {
+                tokio::time::sleep(after).await;
+                let t = Instant::now();
+                let (status, bytes) =
+                    open_loop::download(addr, &token, "/services/export.xlsx").await?;
+                if status != 200 {
+                    bail!("answered {status}");
+                }
+                Ok((bytes, t.elapsed().as_secs_f64()))
+            })
+        });
+        let import = tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            let mut b = Browser::remote(addr);
+            b.sign_in(SIDE_IMPORTER, PASSWORD).await?;
+            let rows = roster.lines().count().saturating_sub(1);
+            let (preview, commit) = import_bench::import_roster(&mut b, roster, |_| {}).await?;
+            Ok((rows, preview, commit))
+        });
+        Side { export, import }
+    }
+
+    async fn finish(self) -> SideDone {
+        SideDone {
+            export: match self.export {
+                Some(h) => joined(h.await),
+                None => Err(anyhow::anyhow!("no administrator to export")),
+            },
+            import: joined(self.import.await),
+        }
+    }
+}
+
+/// A side task's result, its panic an error too.
+fn joined<T>(r: Result<anyhow::Result<T>, tokio::task::JoinError>) -> anyhow::Result<T> {
+    r.map_err(anyhow::Error::from).and_then(|r| r)
+}
+
 /// `shegong bench --load`.
 pub async fn load_command(o: Options) -> anyhow::Result<()> {
     let s = scale(&o.scale)?;
@@ -524,7 +601,18 @@ pub async fn load_command(o: Options) -> anyhow::Result<()> {
         t.elapsed().as_secs_f64()
     );
     let dir = std::env::temp_dir().join(format!("shegong-load-{}", std::process::id()));
-    let config = server_files(&dir, &w.spec, "")?;
+    // The importer beside the load signs in with its password alone.
+    let config = server_files(&dir, &w.spec, "twofactor_for_administrators = false\n")?;
+    let import_rows = side_import_rows(s.residents);
+    let (roster, _) = import_bench::roster(&w, import_rows, false)?;
+    account(
+        &w,
+        SIDE_IMPORTER,
+        s.region,
+        chrono::Utc::now().timestamp_millis(),
+    )
+    .await?;
+    let top = actors.admins.last().map(|a| a.token.clone());
     let before = written(&w.db).await?;
     let server = start_server(&o.server, &url, &dir, &config).await?;
     println!(
@@ -547,7 +635,9 @@ pub async fn load_command(o: Options) -> anyhow::Result<()> {
         connections: o.connections,
     };
     let cpu0 = (cpu_seconds(&server.pid.to_string()), cpu_seconds("self"));
+    let side = Side::start(server.addr, top, roster, o.duration / 4);
     let run = open_loop::run(schedule, |_| mix.next()).await;
+    let side = side.finish().await;
     let cpu = (
         cpu_seconds(&server.pid.to_string()) - cpu0.0,
         cpu_seconds("self") - cpu0.1,
@@ -577,6 +667,7 @@ pub async fn load_command(o: Options) -> anyhow::Result<()> {
         counter_differences: diff.len(),
         server_kb,
         cpu,
+        side,
     };
     print_report(&o, &results, &checks);
     w.db.close().await;
@@ -600,6 +691,7 @@ struct Checks {
     server_kb: u64,
     /// CPU seconds the server and the generator used during the run.
     cpu: (f64, f64),
+    side: SideDone,
 }
 
 impl Checks {
@@ -620,6 +712,12 @@ impl Checks {
                 self.services.1.1,
                 self.notes.1.1
             );
+        }
+        if let Err(e) = &self.side.export {
+            bail!("the export beside the load failed: {e}");
+        }
+        if let Err(e) = &self.side.import {
+            bail!("the import beside the load failed: {e}");
         }
         if self.counter_differences > 0 {
             bail!(
@@ -689,6 +787,18 @@ fn print_report(o: &Options, r: &Results, c: &Checks) {
         "| stats verify after the run | {} differences |",
         c.counter_differences
     );
+    if let Ok((bytes, secs)) = &c.side.export {
+        println!(
+            "| beside the load: `GET /services/export.xlsx` by the top administrator (at most {} rows) | {:.1} MB in {secs:.1} s |",
+            SIDE_EXPORT_ROWS,
+            *bytes as f64 / 1e6
+        );
+    }
+    if let Ok((rows, preview, commit)) = &c.side.import {
+        println!(
+            "| beside the load: a {rows}-row resident roster imported through the pages | upload + preview {preview:.1} s, commit {commit:.1} s |"
+        );
+    }
     println!(
         "| peak resident memory: server / generator (with the world generation) | {} MB / {} MB |",
         c.server_kb / 1024,

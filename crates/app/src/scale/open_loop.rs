@@ -83,6 +83,36 @@ pub fn due(start: Instant, rate: f64, i: u64) -> Instant {
     start + Duration::from_secs_f64(i as f64 / rate)
 }
 
+async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    Ok(sender)
+}
+
+/// `GET path` as `token` on a connection of its own, reading the answer as it comes without
+/// keeping it (a download): its status and its length in bytes.
+pub async fn download(addr: SocketAddr, token: &str, path: &str) -> anyhow::Result<(u16, u64)> {
+    let mut sender = connect(addr).await?;
+    sender.ready().await?;
+    let req = hyper::Request::builder()
+        .method("GET")
+        .uri(path)
+        .header("host", addr.to_string())
+        .header("authorization", format!("Bearer {token}"))
+        .body(Full::new(Bytes::new()))?;
+    let res = sender.send_request(req).await?;
+    let status = res.status().as_u16();
+    let mut body = res.into_body();
+    let mut length = 0;
+    while let Some(frame) = body.frame().await {
+        length += frame?.data_ref().map_or(0, |d| d.len() as u64);
+    }
+    Ok((status, length))
+}
+
 /// Keep-alive connections to one server, at most `size` in use at once; a request waits for a
 /// free one (the wait is part of its latency).
 struct Pool {
@@ -93,12 +123,7 @@ struct Pool {
 
 impl Pool {
     async fn connect(&self) -> anyhow::Result<SendRequest<Full<Bytes>>> {
-        let stream = tokio::net::TcpStream::connect(self.addr).await?;
-        stream.set_nodelay(true)?;
-        let (sender, conn) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
-        tokio::spawn(conn);
-        Ok(sender)
+        connect(self.addr).await
     }
 
     fn take(&self) -> Option<SendRequest<Full<Bytes>>> {
