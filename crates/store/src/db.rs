@@ -176,7 +176,7 @@ impl Db {
     /// answers), else the primary's.
     pub async fn read(&self) -> StoreResult<PoolConnection<Any>> {
         if let Some(replica) = &self.replica
-            && ON_REPLICA.try_with(|on| *on).unwrap_or(false)
+            && Self::reading_on_replica()
         {
             match replica.acquire().await {
                 Ok(c) => return Ok(c),
@@ -197,6 +197,12 @@ impl Db {
     /// on the primary; so do reads in tasks `f` spawns.
     pub async fn on_replica<F: std::future::Future>(f: F) -> F::Output {
         ON_REPLICA.scope(true, f).await
+    }
+
+    /// Whether this task's reads may go to the replica (inside `on_replica`): a task spawned to
+    /// go on with the request's reads (a streamed export) passes it on.
+    pub fn reading_on_replica() -> bool {
+        ON_REPLICA.try_with(|on| *on).unwrap_or(false)
     }
 
     /// A write transaction. Commit it; dropping it rolls back.

@@ -5,7 +5,8 @@
 //! `read_your_writes_secs`, so the page after a write shows it whatever the replica's lag.
 //!
 //! The session look-up runs before this layer and so always reads the primary (a session made a
-//! moment ago is found); reads in tasks a handler spawns also stay on the primary.
+//! moment ago is found); reads in tasks a handler spawns stay on the primary, except a streamed
+//! export's pages (`ui::excel::Export::stream`), which follow the request.
 
 use axum::extract::{Request, State};
 use axum::http::{Method, header};

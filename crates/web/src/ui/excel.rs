@@ -14,6 +14,7 @@ use bytes::Bytes;
 use http_body_util::channel::{Channel, Sender};
 
 use shegong_domain::Permission;
+use shegong_store::Db;
 use shegong_store::admin::audit::{self, Change, Event};
 
 use crate::http::auth::{Ctx, CurrentUser};
@@ -243,7 +244,13 @@ impl Export<'_> {
         tx.commit().await?;
         let (sender, body) = Channel::<Bytes, io::Error>::new(2);
         let headers: Vec<String> = headers.iter().map(|h| (*h).to_owned()).collect();
-        tokio::spawn(send_pages(pages, title.clone(), headers, sender));
+        let sending = send_pages(pages, title.clone(), headers, sender);
+        // The pages are read where the request's reads go (a replica for a plain download).
+        if Db::reading_on_replica() {
+            tokio::spawn(Db::on_replica(sending));
+        } else {
+            tokio::spawn(sending);
+        }
         Ok(download_body(&format!("{title}.xlsx"), Body::new(body)))
     }
 }

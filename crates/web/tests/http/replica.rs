@@ -45,6 +45,9 @@ async fn postgres() {
     let path = format!("/api/v1/residents/{id}");
     let res = admin.get(&path).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    // So is the export, streamed page by page from a task of its own.
+    let sheet = xlsx_text(&admin.get("/residents/export.xlsx").await.bytes);
+    assert!(sheet.contains("张建国"), "{sheet}");
     // Past the window the same client reads the replica, which does not have it yet; the session
     // itself is still found (sessions are always read from the primary).
     app.advance_minutes(1);
@@ -58,6 +61,8 @@ async fn postgres() {
     let res = admin.get("/api/v1/residents").await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     assert_eq!(res.json()["total"], 0, "the list came from the replica");
+    let sheet = xlsx_text(&admin.get("/residents/export.xlsx").await.bytes);
+    assert!(!sheet.contains("张建国"), "the export came from the replica: {sheet}");
     // A write is never sent to the replica.
     let res = send_json(
         &mut admin,
