@@ -224,14 +224,9 @@ db_test!(organisation_scope_limits_people_cases_and_services, |db| {
             .await
             .unwrap();
         assert_eq!(export, vec![ry.clone()], "{name}");
-        let page = residents::page_of(
-            &mut conn,
-            &v,
-            &Filter::default(),
-            vec![rx.clone(), ry.clone()],
-        )
-        .await
-        .unwrap();
+        let page = residents::page_of(&mut conn, &v, &[rx.clone(), ry.clone()])
+            .await
+            .unwrap();
         assert_eq!(
             page.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
             vec![ry.clone()],
@@ -300,14 +295,9 @@ db_test!(organisation_scope_limits_people_cases_and_services, |db| {
             .await
             .unwrap();
         assert_eq!(se, vec![vy.clone()], "{name}");
-        let page = services::page_of(
-            &mut conn,
-            &v,
-            &services::Filter::default(),
-            vec![vx.clone(), vy.clone()],
-        )
-        .await
-        .unwrap();
+        let page = services::page_of(&mut conn, &v, &[vx.clone(), vy.clone()])
+            .await
+            .unwrap();
         assert_eq!(
             page.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
             vec![vy.clone()],

@@ -163,6 +163,18 @@ db_test!(residents_are_deduplicated_scoped_and_protected, |db| {
         .await
         .unwrap();
     assert_eq!(listed.total, 1, "the colleague's list holds only the adult");
+    // An export's page read by id applies the rule too, even when handed the child's id.
+    let page = residents::page_of(&mut conn, &peer, std::slice::from_ref(&c))
+        .await
+        .unwrap();
+    assert!(
+        page.is_empty(),
+        "the colleague's export page leaves the child out"
+    );
+    let page = residents::page_of(&mut conn, &v, std::slice::from_ref(&c))
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 1, "the assigned worker's holds it");
     let granted = Viewer {
         sees_protected: true,
         ..peer.clone()

@@ -98,7 +98,7 @@ async fn contents(db: &Db, keys: &KeyRing) -> Vec<String> {
         ..Default::default()
     };
     let ids = residents::list_ids(&mut c, &v, &filter, 100).await.unwrap();
-    let mut people = residents::page_of(&mut c, &v, &filter, ids).await.unwrap();
+    let mut people = residents::page_of(&mut c, &v, &ids).await.unwrap();
     people.sort_by(|a, b| a.name.cmp(&b.name));
     let open = |field, s: &Option<String>| s.as_deref().map(|s| keys.open(field, s).unwrap());
     let mut out = Vec::new();

@@ -286,7 +286,6 @@ pub async fn export(
         state: state.clone(),
         t,
         v,
-        filter,
         cats,
         full,
         ids: Selection::new(ids),
@@ -301,7 +300,6 @@ struct ExportPages {
     state: AppState,
     t: Tr,
     v: Viewer,
-    filter: Filter,
     cats: Vec<Category>,
     /// Identity numbers, addresses and phones in full (the reveal was checked and audited).
     full: bool,
@@ -320,7 +318,7 @@ impl excel::Pages for ExportPages {
                 return Ok(Vec::new());
             }
             let mut c = self.state.db.read().await?;
-            let list = residents::page_of(&mut c, &self.v, &self.filter, ids).await?;
+            let list = residents::page_of(&mut c, &self.v, &ids).await?;
             if list.is_empty() {
                 // Every file of this page changed since the selection: on to the next.
                 continue;

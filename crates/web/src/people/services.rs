@@ -302,7 +302,6 @@ pub async fn services_export(
         state: state.clone(),
         t,
         v,
-        filter,
         ids: Selection::new(ids),
     };
     // Notes are never exported: they are read on the record's own page.
@@ -323,7 +322,6 @@ struct ExportPages {
     state: AppState,
     t: Tr,
     v: Viewer,
-    filter: services::Filter,
     ids: Selection,
 }
 
@@ -340,7 +338,7 @@ impl excel::Pages for ExportPages {
             }
             let list = {
                 let mut c = self.state.db.read().await?;
-                services::page_of(&mut c, &self.v, &self.filter, ids).await?
+                services::page_of(&mut c, &self.v, &ids).await?
             };
             // A page whose records all changed since the selection: on to the next.
             if !list.is_empty() {

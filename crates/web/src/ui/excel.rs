@@ -298,14 +298,19 @@ async fn write_pages<P: Pages>(
     send(sender, out.take()).await
 }
 
+/// How long a streamed export waits for the client to take the next piece before giving up
+/// (a client that stops reading would otherwise hold its selection and a page for good).
+const CLIENT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
 async fn send(sender: &mut Sender<Bytes, io::Error>, bytes: Vec<u8>) -> io::Result<()> {
     if bytes.is_empty() {
         return Ok(());
     }
-    sender
-        .send_data(Bytes::from(bytes))
-        .await
-        .map_err(|_| io::Error::other("the client went away"))
+    match tokio::time::timeout(CLIENT_PATIENCE, sender.send_data(Bytes::from(bytes))).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(io::Error::other("the client went away")),
+        Err(_) => Err(io::Error::other("the client stopped reading")),
+    }
 }
 
 /// A titled sheet: the file's name (without `.xlsx`), the sheet's name, the lines above the

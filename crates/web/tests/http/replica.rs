@@ -62,7 +62,10 @@ async fn postgres() {
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     assert_eq!(res.json()["total"], 0, "the list came from the replica");
     let sheet = xlsx_text(&admin.get("/residents/export.xlsx").await.bytes);
-    assert!(!sheet.contains("张建国"), "the export came from the replica: {sheet}");
+    assert!(
+        !sheet.contains("张建国"),
+        "the export came from the replica: {sheet}"
+    );
     // A write is never sent to the replica.
     let res = send_json(
         &mut admin,
