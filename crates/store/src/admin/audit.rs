@@ -419,6 +419,48 @@ pub async fn list(
         .await
 }
 
+/// Every match for an export (up to `cap`), in the list's order, as sequence numbers: the export
+/// reads the entries a page at a time (`page_of`), so it never holds them all.
+pub async fn list_seqs(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    filter: &Filter,
+    cap: i64,
+) -> StoreResult<Vec<i64>> {
+    let mut q = filtered("SELECT seq", scope, filter);
+    if !filter.sort.is_some_and(|s| q.order(s, SORTS, "seq")) {
+        q.push(" ORDER BY seq DESC");
+    }
+    q.push(" LIMIT ").bind(cap);
+    let seqs: Vec<(i64,)> = q.fetch_all(conn).await?;
+    Ok(seqs.into_iter().map(|(s,)| s).collect())
+}
+
+/// The entries of `seqs` (a page of `list_seqs`) still in scope, in the order given.
+pub async fn page_of(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    seqs: &[i64],
+) -> StoreResult<Vec<Entry>> {
+    if seqs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = filtered(SELECT, scope, &Filter::default());
+    q.push(" AND seq IN (");
+    for (i, seq) in seqs.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.bind(*seq);
+    }
+    q.push(")");
+    let mut entries: Vec<Entry> = q.fetch_all(conn).await?;
+    let at: std::collections::HashMap<i64, usize> =
+        seqs.iter().enumerate().map(|(i, s)| (*s, i)).collect();
+    entries.sort_by_key(|e| at.get(&e.seq).copied().unwrap_or(usize::MAX));
+    Ok(entries)
+}
+
 /// What an auditor looks at first (等保 security audit): sensitive fields revealed, lists
 /// exported, permission denials, lockouts and failed sign-ins.
 const SENSITIVE: &str = "(action IN ('reveal', 'export', 'permission_denied', 'lockout') OR (action = 'login' AND outcome <> 'success'))";

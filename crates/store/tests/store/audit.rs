@@ -116,6 +116,19 @@ db_test!(audit_reads_are_scoped_by_region, |db| {
     );
     let changes = lusong.items[0].parsed_changes();
     assert_eq!(changes[0].after.as_deref(), Some("supervisor"));
+    // An export's selection and its pages: the list's order, the scope tested again.
+    let seqs = audit::list_seqs(&mut c, &scope("4302"), &Filter::default(), 100)
+        .await
+        .unwrap();
+    assert_eq!(seqs, city.items.iter().map(|e| e.seq).collect::<Vec<_>>());
+    let page = audit::page_of(&mut c, &scope("430203"), &seqs)
+        .await
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        lusong.items.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        "in the order given, only the scope's"
+    );
 });
 
 db_test!(concurrent_appends_keep_one_chain, |db| {

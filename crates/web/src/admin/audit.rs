@@ -9,7 +9,7 @@ use axum::response::Response;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use shegong_domain::{Permission, Role};
+use shegong_domain::{Permission, Role, Scope};
 use shegong_store::admin::audit::{self, Change, Entry, Filter, Verification};
 use shegong_store::{PageRequest, network::regions};
 use utoipa::{IntoParams, ToSchema};
@@ -18,7 +18,7 @@ use crate::http::auth::{Ctx, CurrentUser};
 use crate::http::error::{WebError, WebResult};
 use crate::http::render::{Base, Crumb, page};
 use crate::http::state::AppState;
-use crate::ui::excel::{self, Cell, Export};
+use crate::ui::excel::{self, Cell, Export, Selection};
 use crate::ui::i18n::Tr;
 use crate::ui::list::{Pager, date_start_millis, pager, rfc3339};
 
@@ -460,22 +460,12 @@ pub async fn export(
     Query(q): Query<AuditQuery>,
 ) -> WebResult<Response> {
     let export = Export::check(&ctx, "audit_log", Permission::ReadAudit)?;
-    let u = export.user();
+    let scope = export.user().scope();
     let t = ctx.tr();
-    let data = {
+    let seqs = {
         let mut c = state.db.read().await?;
-        audit::list(
-            &mut c,
-            &u.scope(),
-            &q.filter(),
-            PageRequest {
-                page: 1,
-                per_page: excel::MAX_ROWS,
-            },
-        )
-        .await?
+        audit::list_seqs(&mut c, &scope, &q.filter(), excel::MAX_ROWS).await?
     };
-    let rows = rows(&state, &t, &data.items).await?;
     let headers = [
         "audit.seq",
         "audit.at",
@@ -490,27 +480,64 @@ pub async fn export(
         "audit.request_id",
     ]
     .map(|k| t.get(k));
-    let cells: Vec<Vec<Cell>> = rows
-        .into_iter()
-        .map(|r| {
-            vec![
-                r.seq.into(),
-                r.at.into(),
-                r.actor.into(),
-                r.action.into(),
-                r.entity.into(),
-                r.entity_id.into(),
-                r.region.into(),
-                r.outcome.into(),
-                r.changes.into(),
-                r.ip.into(),
-                r.request_id.into(),
-            ]
-        })
-        .collect();
+    let pages = ExportPages {
+        state: state.clone(),
+        t,
+        scope,
+        seqs: Selection::new(seqs),
+    };
     export
-        .send(&state, &ctx, "menu.audit", &headers, &cells, vec![])
+        .stream(&state, &ctx, "menu.audit", &headers, pages, vec![])
         .await
+}
+
+/// The export's entries, read and turned into rows a page at a time.
+struct ExportPages {
+    state: AppState,
+    t: Tr,
+    scope: Scope,
+    seqs: Selection<i64>,
+}
+
+impl excel::Pages for ExportPages {
+    fn selected(&self) -> usize {
+        self.seqs.selected()
+    }
+
+    async fn next(&mut self) -> WebResult<Vec<Vec<Cell>>> {
+        loop {
+            let seqs = self.seqs.next_page();
+            if seqs.is_empty() {
+                return Ok(Vec::new());
+            }
+            let entries = {
+                let mut c = self.state.db.read().await?;
+                audit::page_of(&mut c, &self.scope, &seqs).await?
+            };
+            if entries.is_empty() {
+                continue;
+            }
+            let rows = rows(&self.state, &self.t, &entries).await?;
+            return Ok(rows
+                .into_iter()
+                .map(|r| {
+                    vec![
+                        r.seq.into(),
+                        r.at.into(),
+                        r.actor.into(),
+                        r.action.into(),
+                        r.entity.into(),
+                        r.entity_id.into(),
+                        r.region.into(),
+                        r.outcome.into(),
+                        r.changes.into(),
+                        r.ip.into(),
+                        r.request_id.into(),
+                    ]
+                })
+                .collect());
+        }
+    }
 }
 
 /// An audit entry as the API returns it.

@@ -189,13 +189,13 @@ pub trait Pages: Send + 'static {
 pub const PAGE_ROWS: usize = 500;
 
 /// The ids a streamed export selected, handed out a page at a time.
-pub struct Selection {
-    ids: std::vec::IntoIter<String>,
+pub struct Selection<T = String> {
+    ids: std::vec::IntoIter<T>,
     selected: usize,
 }
 
-impl Selection {
-    pub fn new(ids: Vec<String>) -> Self {
+impl<T> Selection<T> {
+    pub fn new(ids: Vec<T>) -> Self {
         Self {
             selected: ids.len(),
             ids: ids.into_iter(),
@@ -208,7 +208,7 @@ impl Selection {
     }
 
     /// The next `PAGE_ROWS` ids (fewer at the end, none after it).
-    pub fn next_page(&mut self) -> Vec<String> {
+    pub fn next_page(&mut self) -> Vec<T> {
         self.ids.by_ref().take(PAGE_ROWS).collect()
     }
 }

@@ -327,6 +327,15 @@ app_test!(exports_are_excel_files_and_audited, |app| {
     let mut auditor = app.login_as(Role::Auditor, "430203").await;
     let res = auditor.get("/audit/export.xlsx").await;
     assert!(res.bytes.starts_with(b"PK"));
+    // The log as it stood when the export began (its own entry comes after), newest first:
+    // the account export above is in it.
+    let sheet = xlsx_text(&res.bytes);
+    let log = auditor.get("/api/v1/audit").await.json();
+    let before = log["items"][1]["seq"].as_i64().unwrap();
+    assert!(
+        sheet.contains("\t导出\t用户\t") && sheet.contains(&format!("请求编号\t{before}\t")),
+        "{sheet}"
+    );
     let log = auditor.get("/api/v1/audit?action=export").await.json();
     assert_eq!(log["total"], 2);
 });
