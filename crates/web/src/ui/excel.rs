@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use http_body_util::channel::{Channel, Sender};
+use tokio::sync::mpsc;
 
 use shegong_domain::Permission;
 use shegong_store::Db;
@@ -176,6 +176,32 @@ impl<'a> Export<'a> {
     }
 }
 
+/// A streamed export's body: the pieces the writer sends, two at most waiting; an error ends it
+/// as a failed body. (A channel, not `http_body_util`'s, whose body panics when polled again
+/// after its end.)
+struct Chunks(mpsc::Receiver<io::Result<Bytes>>);
+
+impl Chunks {
+    fn channel() -> (mpsc::Sender<io::Result<Bytes>>, Chunks) {
+        let (sender, receiver) = mpsc::channel(2);
+        (sender, Chunks(receiver))
+    }
+}
+
+impl http_body::Body for Chunks {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<io::Result<http_body::Frame<Bytes>>>> {
+        self.0
+            .poll_recv(cx)
+            .map(|piece| piece.map(|r| r.map(http_body::Frame::data)))
+    }
+}
+
 /// The rows of a streamed export (`Export::stream`), read a page at a time.
 pub trait Pages: Send + 'static {
     /// How many records the export selected (the audit entry's `rows`).
@@ -242,7 +268,7 @@ impl Export<'_> {
         )
         .await?;
         tx.commit().await?;
-        let (sender, body) = Channel::<Bytes, io::Error>::new(2);
+        let (sender, body) = Chunks::channel();
         let headers: Vec<String> = headers.iter().map(|h| (*h).to_owned()).collect();
         let sending = send_pages(pages, title.clone(), headers, sender);
         // The pages are read where the request's reads go (a replica for a plain download).
@@ -259,11 +285,12 @@ async fn send_pages<P: Pages>(
     pages: P,
     sheet: String,
     headers: Vec<String>,
-    mut sender: Sender<Bytes, io::Error>,
+    mut sender: mpsc::Sender<io::Result<Bytes>>,
 ) {
     if let Err(e) = write_pages(pages, &sheet, &headers, &mut sender).await {
         tracing::warn!(error = %e, sheet, "export cut off");
-        sender.abort(e);
+        // The client sees the body fail (the connection cut), not a complete-looking file.
+        let _ = tokio::time::timeout(CLIENT_PATIENCE, sender.send(Err(e))).await;
     }
 }
 
@@ -271,7 +298,7 @@ async fn write_pages<P: Pages>(
     mut pages: P,
     sheet: &str,
     headers: &[String],
-    sender: &mut Sender<Bytes, io::Error>,
+    sender: &mut mpsc::Sender<io::Result<Bytes>>,
 ) -> io::Result<()> {
     let read = |e: WebError| io::Error::other(e.to_string());
     let joined = |e: tokio::task::JoinError| io::Error::other(e.to_string());
@@ -302,11 +329,11 @@ async fn write_pages<P: Pages>(
 /// (a client that stops reading would otherwise hold its selection and a page for good).
 const CLIENT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
 
-async fn send(sender: &mut Sender<Bytes, io::Error>, bytes: Vec<u8>) -> io::Result<()> {
+async fn send(sender: &mut mpsc::Sender<io::Result<Bytes>>, bytes: Vec<u8>) -> io::Result<()> {
     if bytes.is_empty() {
         return Ok(());
     }
-    match tokio::time::timeout(CLIENT_PATIENCE, sender.send_data(Bytes::from(bytes))).await {
+    match tokio::time::timeout(CLIENT_PATIENCE, sender.send(Ok(Bytes::from(bytes)))).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(_)) => Err(io::Error::other("the client went away")),
         Err(_) => Err(io::Error::other("the client stopped reading")),
@@ -414,7 +441,7 @@ mod tests {
     async fn a_streamed_sheet_is_read_as_the_client_takes_it() {
         let rows = PAGE_ROWS * 40 + 34;
         let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let (mut sender, mut body) = Channel::<Bytes, io::Error>::new(2);
+        let (mut sender, mut body) = Chunks::channel();
         let pages = Numbered {
             rows,
             next: 0,
@@ -437,6 +464,9 @@ mod tests {
             bytes.extend_from_slice(frame.unwrap().data_ref().unwrap());
         }
         writer.await.unwrap().unwrap();
+        // Asked again after its end (as the server's layers may), the body just stays ended.
+        assert!(body.frame().await.is_none());
+        assert!(body.frame().await.is_none());
         let read = sheet_rows(bytes);
         assert_eq!(read.len(), rows + 1);
         assert_eq!(read[0], vec!["编号", "序号"]);
