@@ -116,6 +116,29 @@ impl<'a> Export<'a> {
         Ok(Self { user, entity })
     }
 
+    /// File the export's audit entry: `export` of the entity, its `rows` and any `notes`.
+    async fn audit(
+        &self,
+        state: &AppState,
+        ctx: &Ctx,
+        rows: usize,
+        notes: Vec<Change>,
+    ) -> WebResult<()> {
+        let mut changes = vec![Change::new("rows", None::<String>, Some(rows))];
+        changes.extend(notes);
+        let mut tx = state.db.begin().await?;
+        audit::record(
+            &mut tx,
+            state.db.backend(),
+            &ctx.actor(),
+            Event::new("export", self.entity, None).changes(changes),
+            state.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The caller, whose scope the rows are read in.
     pub fn user(&self) -> &'a CurrentUser {
         self.user
@@ -135,18 +158,7 @@ impl<'a> Export<'a> {
         let t = ctx.tr();
         let title = t.get(title_key);
         let bytes = workbook(title, headers, rows)?;
-        let mut changes = vec![Change::new("rows", None::<String>, Some(rows.len()))];
-        changes.extend(notes);
-        let mut tx = state.db.begin().await?;
-        audit::record(
-            &mut tx,
-            state.db.backend(),
-            &ctx.actor(),
-            Event::new("export", self.entity, None).changes(changes),
-            state.now(),
-        )
-        .await?;
-        tx.commit().await?;
+        self.audit(state, ctx, rows.len(), notes).await?;
         Ok(download(&format!("{title}.xlsx"), bytes))
     }
 
@@ -160,18 +172,7 @@ impl<'a> Export<'a> {
         notes: Vec<Change>,
     ) -> WebResult<Response> {
         let bytes = titled_workbook(sheet.name, sheet.preamble, sheet.headers, sheet.rows)?;
-        let mut changes = vec![Change::new("rows", None::<String>, Some(sheet.rows.len()))];
-        changes.extend(notes);
-        let mut tx = state.db.begin().await?;
-        audit::record(
-            &mut tx,
-            state.db.backend(),
-            &ctx.actor(),
-            Event::new("export", self.entity, None).changes(changes),
-            state.now(),
-        )
-        .await?;
-        tx.commit().await?;
+        self.audit(state, ctx, sheet.rows.len(), notes).await?;
         Ok(download(&format!("{}.xlsx", sheet.file), bytes))
     }
 }
@@ -256,18 +257,7 @@ impl Export<'_> {
         notes: Vec<Change>,
     ) -> WebResult<Response> {
         let title = ctx.tr().get(title_key).to_owned();
-        let mut changes = vec![Change::new("rows", None::<String>, Some(pages.selected()))];
-        changes.extend(notes);
-        let mut tx = state.db.begin().await?;
-        audit::record(
-            &mut tx,
-            state.db.backend(),
-            &ctx.actor(),
-            Event::new("export", self.entity, None).changes(changes),
-            state.now(),
-        )
-        .await?;
-        tx.commit().await?;
+        self.audit(state, ctx, pages.selected(), notes).await?;
         let (sender, body) = Chunks::channel();
         let headers: Vec<String> = headers.iter().map(|h| (*h).to_owned()).collect();
         let sending = send_pages(pages, title.clone(), headers, sender);
