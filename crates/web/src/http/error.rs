@@ -29,6 +29,10 @@ pub enum WebError {
     /// The request collides with one still in progress: 409 with this message key as its code.
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The server has no room for the request now (every slot of a bounded kind of work is
+    /// taken): 503 with this message key as its code; the same request may be sent again later.
+    #[error("busy: {0}")]
+    Busy(&'static str),
     /// Not an error: the request is answered by a 303 to this address (a list page asked for a
     /// page past its last one goes to the last page).
     #[error("see other")]
@@ -86,6 +90,7 @@ impl WebError {
                 (StatusCode::METHOD_NOT_ALLOWED, "error.method_not_allowed")
             }
             WebError::Conflict(code) => (StatusCode::CONFLICT, *code),
+            WebError::Busy(code) => (StatusCode::SERVICE_UNAVAILABLE, *code),
             WebError::SeeOther(_) => (StatusCode::SEE_OTHER, "error.see_other"),
             WebError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "error.internal"),
         };

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use shegong_domain::Permission;
 use shegong_store::Db;
@@ -102,18 +102,38 @@ fn download_body(filename: &str, body: Body) -> Response {
 
 /// A permitted export. Only `Export::check` makes one, after checking the caller's permission,
 /// and only `send` spends it, filing the audit entry with the file: an export handler can forget
-/// neither.
+/// neither. It holds one of the process's export slots until the file is sent.
 pub struct Export<'a> {
     user: &'a CurrentUser,
     entity: &'static str,
+    slot: OwnedSemaphorePermit,
+}
+
+/// Exports one server process produces at once. Each holds its rows (up to `MAX_ROWS` for an
+/// export built in memory) or a streamed export's selection of ids and a page, so without a
+/// bound a few users pressing 导出 together could take the memory a province's server is
+/// budgeted (docs/performance.md, "Memory while serving").
+pub const PARALLEL_EXPORTS: usize = 4;
+
+/// A free export slot, or `WebError::Busy` at once: a download does not queue behind others
+/// (the browser would wait on a blank tab), the user is told to export again later.
+fn export_slot() -> WebResult<OwnedSemaphorePermit> {
+    static SLOTS: std::sync::OnceLock<std::sync::Arc<Semaphore>> = std::sync::OnceLock::new();
+    SLOTS
+        .get_or_init(|| std::sync::Arc::new(Semaphore::new(PARALLEL_EXPORTS)))
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| WebError::Busy("error.exports_busy"))
 }
 
 impl<'a> Export<'a> {
-    /// An export of `entity` records, if the caller holds `permission`.
+    /// An export of `entity` records, if the caller holds `permission` and the server has a
+    /// free export slot.
     pub fn check(ctx: &'a Ctx, entity: &'static str, permission: Permission) -> WebResult<Self> {
         let user = ctx.user()?;
         user.require(permission)?;
-        Ok(Self { user, entity })
+        let slot = export_slot()?;
+        Ok(Self { user, entity, slot })
     }
 
     /// File the export's audit entry: `export` of the entity, its `rows` and any `notes`.
@@ -258,17 +278,32 @@ impl Export<'_> {
     ) -> WebResult<Response> {
         let title = ctx.tr().get(title_key).to_owned();
         self.audit(state, ctx, pages.selected(), notes).await?;
-        let (sender, body) = Chunks::channel();
         let headers: Vec<String> = headers.iter().map(|h| (*h).to_owned()).collect();
-        let sending = send_pages(pages, title.clone(), headers, sender);
-        // The pages are read where the request's reads go (a replica for a plain download).
-        if Db::reading_on_replica() {
-            tokio::spawn(Db::on_replica(sending));
-        } else {
-            tokio::spawn(sending);
-        }
+        let body = spawn_sending(pages, title.clone(), headers, self.slot);
         Ok(download_body(&format!("{title}.xlsx"), Body::new(body)))
     }
+}
+
+/// Start writing `pages` into the returned body, holding `slot` until the last page is sent
+/// (or the download is cut off). The pages are read where the request's reads go (a replica
+/// for a plain download).
+fn spawn_sending<P: Pages>(
+    pages: P,
+    sheet: String,
+    headers: Vec<String>,
+    slot: OwnedSemaphorePermit,
+) -> Chunks {
+    let (sender, body) = Chunks::channel();
+    let sending = async move {
+        send_pages(pages, sheet, headers, sender).await;
+        drop(slot);
+    };
+    if Db::reading_on_replica() {
+        tokio::spawn(Db::on_replica(sending));
+    } else {
+        tokio::spawn(sending);
+    }
+    body
 }
 
 async fn send_pages<P: Pages>(
@@ -463,5 +498,47 @@ mod tests {
         for (i, row) in read.iter().skip(1).enumerate() {
             assert_eq!(row, &vec![noise(i), i.to_string()]);
         }
+    }
+
+    #[tokio::test]
+    async fn a_streamed_export_holds_its_slot_until_the_client_has_the_file() {
+        let held: Vec<_> = (1..PARALLEL_EXPORTS)
+            .map(|_| export_slot().unwrap())
+            .collect();
+        let pages = Numbered {
+            rows: PAGE_ROWS * 8,
+            next: 0,
+            asked: Default::default(),
+        };
+        let headers = vec!["编号".to_owned(), "序号".to_owned()];
+        let mut body = spawn_sending(pages, "流式".into(), headers, export_slot().unwrap());
+        // The client has taken a piece and stopped: the export is still running, every slot
+        // is taken, and one more export is refused with the message that says why.
+        body.frame().await.unwrap().unwrap();
+        let refused = export_slot().err().map(|e| e.info());
+        assert!(
+            refused
+                .as_ref()
+                .is_some_and(|i| i.status == axum::http::StatusCode::SERVICE_UNAVAILABLE
+                    && i.code == "error.exports_busy"),
+            "{refused:?}"
+        );
+        while let Some(frame) = body.frame().await {
+            frame.unwrap();
+        }
+        // The writer lets its slot go once the last piece is sent.
+        let mut freed = None;
+        for _ in 0..100 {
+            freed = export_slot().ok();
+            if freed.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(
+            freed.is_some(),
+            "the finished export's slot was not given back"
+        );
+        drop(held);
     }
 }
