@@ -7,5 +7,5 @@ mod staging;
 
 pub use staging::{
     Batch, Remembered, claim, discard, exists, finish, remember, remembered, set_mapping, stage,
-    staged,
+    staged, staged_shown,
 };

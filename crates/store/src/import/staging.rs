@@ -13,9 +13,10 @@ pub async fn stage(
     user_id: &str,
     kind: &str,
     filename: &str,
-    content: &[u8],
+    sheet: (&[u8], &[u8]),
     now: Millis,
 ) -> StoreResult<String> {
+    let (content, shown) = sheet;
     // One staged file per user and kind; older ones (finished ones too) are dropped.
     Sql::new("DELETE FROM import_batches WHERE user_id = ")
         .bind(user_id)
@@ -24,12 +25,13 @@ pub async fn stage(
         .execute(conn)
         .await?;
     let id = new_id();
-    sqlx::query("INSERT INTO import_batches (id, user_id, kind, filename, content, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+    sqlx::query("INSERT INTO import_batches (id, user_id, kind, filename, content, shown, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(&id)
         .bind(user_id)
         .bind(kind)
         .bind(filename)
         .bind(content.to_vec())
+        .bind(shown.to_vec())
         .bind(now)
         .execute(conn)
         .await?;
@@ -48,22 +50,44 @@ pub struct Batch {
     pub result: Option<String>,
 }
 
-/// The user's own staged (or finished) file.
+/// The user's own staged (or finished) file, the whole sheet.
 pub async fn staged(
     conn: &mut AnyConnection,
     user_id: &str,
     kind: &str,
     id: &str,
 ) -> StoreResult<Batch> {
-    sqlx::query_as(
-        "SELECT filename, content, mapping, result FROM import_batches WHERE id = $1 AND user_id = $2 AND kind = $3",
-    )
-    .bind(id)
-    .bind(user_id)
-    .bind(kind)
-    .fetch_optional(conn)
-    .await?
-    .ok_or(crate::StoreError::NotFound)
+    read_batch(conn, "content", user_id, kind, id).await
+}
+
+/// The user's own staged (or finished) file, with only what its page shows of the sheet as
+/// `content` (the whole sheet for a file staged before that part was kept apart).
+pub async fn staged_shown(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    kind: &str,
+    id: &str,
+) -> StoreResult<Batch> {
+    read_batch(conn, "COALESCE(shown, content)", user_id, kind, id).await
+}
+
+async fn read_batch(
+    conn: &mut AnyConnection,
+    content: &'static str,
+    user_id: &str,
+    kind: &str,
+    id: &str,
+) -> StoreResult<Batch> {
+    Sql::new("SELECT filename, ")
+        .push(content)
+        .push(" AS content, mapping, result FROM import_batches WHERE id = ")
+        .bind(id)
+        .push(" AND user_id = ")
+        .bind(user_id)
+        .push(" AND kind = ")
+        .bind(kind)
+        .fetch_one(conn)
+        .await
 }
 
 /// Whether the user has this file staged (or finished), without reading it.
@@ -124,7 +148,7 @@ pub async fn finish(
     result: &str,
 ) -> StoreResult<()> {
     sqlx::query(
-        "UPDATE import_batches SET content = $1, result = $2 WHERE id = $3 AND user_id = $4",
+        "UPDATE import_batches SET content = $1, shown = NULL, result = $2 WHERE id = $3 AND user_id = $4",
     )
     .bind(Vec::<u8>::new())
     .bind(result)

@@ -382,7 +382,7 @@ pub async fn api_mapping(
 ) -> WebResult<Json<ImportDto>> {
     let imp = registry(&name)?;
     let u = importer(&ctx)?.clone();
-    let staged = stage::get(&state, &u, imp, &batch)
+    let staged = stage::get_shown(&state, &u, imp, &batch)
         .await?
         .ok_or(WebError::NotFound)?;
     if crate::import::jobs::running(&state, &batch).await? {
@@ -452,12 +452,16 @@ pub async fn api_commit(
         "all" => true,
         _ => return Err(FieldError::new("mode", "import.mode_invalid").into()),
     };
-    let staged = stage::get(&state, &u, imp, &batch)
+    // Found and not running, before the whole sheet is read.
+    stage::get_shown(&state, &u, imp, &batch)
         .await?
         .ok_or(WebError::NotFound)?;
     if crate::import::jobs::running(&state, &batch).await? {
         return Err(WebError::Conflict("import.job.busy"));
     }
+    let staged = stage::get(&state, &u, imp, &batch)
+        .await?
+        .ok_or(WebError::NotFound)?;
     let filename = staged.filename.clone();
     match commit_batch(&state, &ctx, &u, imp, &batch, staged, all).await? {
         Commit::Background => Ok(Json(load(&state, &ctx, imp, &batch).await?).into_response()),
@@ -494,7 +498,7 @@ pub async fn api_cancel(
     let imp = registry(&name)?;
     let u = importer(&ctx)?.clone();
     // Only the batch's owner may stop it.
-    stage::get(&state, &u, imp, &batch)
+    stage::get_shown(&state, &u, imp, &batch)
         .await?
         .ok_or(WebError::NotFound)?;
     crate::import::jobs::cancel(&state, &batch).await?;

@@ -569,35 +569,42 @@ pub(super) async fn stage_of(
     batch: &str,
 ) -> WebResult<Stage> {
     let run = run(state, ctx, u, imp, batch);
-    let Some(staged) = stage::get(state, u, imp, batch).await? else {
-        return Ok(match jobs::result(&run).await? {
+    let gone = async || -> WebResult<Stage> {
+        Ok(match jobs::result(&run).await? {
             Some(done) => Stage::Done(done),
             None => Stage::Gone,
-        });
+        })
+    };
+    // What the page shows first: the whole sheet is read only when it is to be checked.
+    let Some(shown) = stage::get_shown(state, u, imp, batch).await? else {
+        return gone().await;
     };
     let mut error = None;
     if let Some(p) = jobs::find(state, batch).await? {
         match (p.phase(), p.outcome()) {
-            (Phase::Ready, Some(Outcome::Checked(c))) if staged.mapping == c.mapping => {
+            (Phase::Ready, Some(Outcome::Checked(c))) if shown.mapping == c.mapping => {
                 return Ok(Stage::Checked {
-                    staged,
+                    staged: shown,
                     checked: Checked::clone(&c),
                     error: None,
                 });
             }
             (Phase::Checking | Phase::Writing, _) => {
                 return Ok(Stage::Running {
-                    staged,
+                    staged: shown,
                     progress: p,
                     error: None,
                 });
             }
             (Phase::Failed, Some(Outcome::Refused(message))) => error = Some(message),
-            (Phase::Failed, _) => return Ok(Stage::Broken(staged)),
+            (Phase::Failed, _) => return Ok(Stage::Broken(shown)),
             _ => {}
         }
     }
-    if staged.raw.rows.len() > jobs::SYNC_ROWS {
+    let Some(staged) = stage::get(state, u, imp, batch).await? else {
+        return gone().await;
+    };
+    if staged.rows > jobs::SYNC_ROWS {
         let shown = staged.shown();
         let progress = jobs::start_check(run, staged);
         return Ok(Stage::Running {
@@ -681,24 +688,27 @@ async fn act(
         jobs::cancel(&state, &batch).await?;
         return Ok(Redirect::to(&here).into_response());
     }
+    // The mapping needs the headers only; a commit reads the whole sheet.
+    let Some(shown) = stage::get_shown(&state, &u, imp, &batch).await? else {
+        return Ok(render(&ctx, imp, View::gone(&t)));
+    };
+    if jobs::running(&state, &batch).await? {
+        return Ok(Redirect::to(&here).into_response());
+    }
+    if f.get("mode") == "map" {
+        let mapping = Mapping::from_form(imp.schema(), shown.raw.headers.len(), &f);
+        stage::choose(&state, &u, imp, &batch, &shown, &mapping).await?;
+        return Ok(Redirect::to(&here).into_response());
+    }
     let started = std::time::Instant::now();
     let Some(staged) = stage::get(&state, &u, imp, &batch).await? else {
         return Ok(render(&ctx, imp, View::gone(&t)));
     };
     tracing::debug!(
-        rows = staged.raw.rows.len(),
+        rows = staged.rows,
         read_ms = started.elapsed().as_millis(),
         "import: staged sheet read back"
     );
-    let running = jobs::running(&state, &batch).await?;
-    if running {
-        return Ok(Redirect::to(&here).into_response());
-    }
-    if f.get("mode") == "map" {
-        let mapping = Mapping::from_form(imp.schema(), staged.raw.headers.len(), &f);
-        stage::choose(&state, &u, imp, &batch, &staged, &mapping).await?;
-        return Ok(Redirect::to(&here).into_response());
-    }
     let all = f.get("mode") == "all";
     match commit_batch(&state, &ctx, &u, imp, &batch, staged, all).await? {
         Commit::Background => Ok(Redirect::to(&here).into_response()),
@@ -746,7 +756,7 @@ pub(super) async fn commit_batch(
     all: bool,
 ) -> WebResult<Commit> {
     let run = run(state, ctx, u, imp, batch);
-    if staged.raw.rows.len() > jobs::SYNC_ROWS {
+    if staged.rows > jobs::SYNC_ROWS {
         jobs::start_commit(run, staged, all);
         return Ok(Commit::Background);
     }

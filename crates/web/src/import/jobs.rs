@@ -777,7 +777,7 @@ pub fn start_commit(run: Run, staged: Staged, all: bool) -> Arc<Progress> {
 /// What a finished import did, from its batch.
 pub async fn result(run: &Run) -> WebResult<Option<Written>> {
     let mut c = run.state.db.read().await?;
-    match staging::staged(&mut c, &run.user.user.id, run.imp.kind(), &run.batch).await {
+    match staging::staged_shown(&mut c, &run.user.user.id, run.imp.kind(), &run.batch).await {
         Ok(b) => Ok(b.result.and_then(|r| serde_json::from_str(&r).ok())),
         Err(StoreError::NotFound) => Ok(None),
         Err(e) => Err(WebError::from(e)),

@@ -24,6 +24,9 @@ pub struct Staged {
     pub filename: String,
     pub sha256: String,
     pub raw: RawSheet,
+    /// The sheet's data rows: `raw.rows.len()`, or more when `raw` holds only what a page
+    /// shows of them.
+    pub rows: usize,
     /// The mapping chosen in the preview, else the one remembered for these headers, else the
     /// headers' own.
     pub mapping: Mapping,
@@ -33,30 +36,11 @@ impl Staged {
     /// What a page shows of the sheet, its mapping table (every column, the first rows'
     /// values), without the other rows: the page's copy while a background job has the sheet.
     pub fn shown(&self) -> Staged {
-        let raw = &self.raw;
-        let mut rows: Vec<RawRow> = raw
-            .rows
-            .iter()
-            .take(mapping::SAMPLE_ROWS)
-            .cloned()
-            .collect();
-        let width = |rows: &[RawRow]| rows.iter().map(|r| r.cells.len()).max().unwrap_or(0);
-        // The widest row, so the table has as many columns as the whole sheet.
-        if let Some(widest) = raw.rows.iter().max_by_key(|r| r.cells.len())
-            && widest.cells.len() > width(&rows)
-        {
-            rows.push(widest.clone());
-        }
         Staged {
             filename: self.filename.clone(),
             sha256: self.sha256.clone(),
-            raw: RawSheet {
-                sheet: raw.sheet.clone(),
-                header_row: raw.header_row,
-                headers: raw.headers.clone(),
-                rows,
-                skipped: raw.skipped.clone(),
-            },
+            raw: shown(&self.raw),
+            rows: self.rows,
             mapping: self.mapping.clone(),
         }
     }
@@ -68,10 +52,44 @@ impl Staged {
     }
 }
 
+/// What a page shows of a sheet: every column, the first rows' values and the widest row (so the
+/// mapping table has as many columns as the whole sheet), without the other rows.
+fn shown(raw: &RawSheet) -> RawSheet {
+    let mut rows: Vec<RawRow> = raw
+        .rows
+        .iter()
+        .take(mapping::SAMPLE_ROWS)
+        .cloned()
+        .collect();
+    let width = |rows: &[RawRow]| rows.iter().map(|r| r.cells.len()).max().unwrap_or(0);
+    if let Some(widest) = raw.rows.iter().max_by_key(|r| r.cells.len())
+        && widest.cells.len() > width(&rows)
+    {
+        rows.push(widest.clone());
+    }
+    RawSheet {
+        sheet: raw.sheet.clone(),
+        header_row: raw.header_row,
+        headers: raw.headers.clone(),
+        rows,
+        skipped: raw.skipped.clone(),
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct Stored {
     sha256: String,
     raw: RawSheet,
+    /// The sheet's data rows when `raw` holds only what a page shows; absent for a whole sheet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rows: Option<usize>,
+}
+
+/// A sheet as read, serialised: the whole of it, and what its page shows (`Staged::shown`),
+/// staged side by side so that a page view opens only the second.
+pub struct Serialised {
+    pub whole: Vec<u8>,
+    pub shown: Vec<u8>,
 }
 
 /// Read the upload for `schema` (bounded, off the async runtime, see `import::limits`) and
@@ -80,13 +98,26 @@ pub async fn parse(
     schema: &'static Schema,
     bytes: Vec<u8>,
     limits_: &ImportLimits,
-) -> Result<Vec<u8>, ImportError> {
+) -> Result<Serialised, ImportError> {
     let owned = limits_.clone();
     limits::bounded(limits_, move || {
         let raw = sheet::read_raw(schema, &bytes, &owned)?;
         let sha256 = hex::encode(Sha256::digest(&bytes));
+        let page = Stored {
+            sha256: sha256.clone(),
+            raw: shown(&raw),
+            rows: Some(raw.rows.len()),
+        };
         // Plain data of strings and dates: serialising it cannot fail.
-        Ok(serde_json::to_vec(&Stored { sha256, raw }).unwrap_or_default())
+        Ok(Serialised {
+            shown: serde_json::to_vec(&page).unwrap_or_default(),
+            whole: serde_json::to_vec(&Stored {
+                sha256,
+                raw,
+                rows: None,
+            })
+            .unwrap_or_default(),
+        })
     })
     .await
 }
@@ -105,16 +136,17 @@ pub async fn put(
     user: &CurrentUser,
     importer: &dyn Importer,
     filename: &str,
-    stored: &[u8],
+    sheet: &Serialised,
 ) -> WebResult<String> {
-    let sealed = state.keys.seal_bytes(STAGING_FIELD, stored);
+    let whole = state.keys.seal_bytes(STAGING_FIELD, &sheet.whole);
+    let shown = state.keys.seal_bytes(STAGING_FIELD, &sheet.shown);
     let mut tx = state.db.begin().await?;
     let batch = staging::stage(
         &mut tx,
         &user.user.id,
         importer.kind(),
         filename,
-        &sealed,
+        (&whole, &shown),
         state.now(),
     )
     .await?;
@@ -130,8 +162,40 @@ pub async fn get(
     importer: &dyn Importer,
     batch: &str,
 ) -> WebResult<Option<Staged>> {
+    open(state, user, importer, batch, Part::Whole).await
+}
+
+/// What a page shows of this user's staged sheet (`Staged::shown`), opened without reading the
+/// rest; `None` when it is gone. Enough for the mapping and the batch's page while a check or
+/// commit runs or once its check is done, not for checking or writing the rows.
+pub async fn get_shown(
+    state: &AppState,
+    user: &CurrentUser,
+    importer: &dyn Importer,
+    batch: &str,
+) -> WebResult<Option<Staged>> {
+    open(state, user, importer, batch, Part::Shown).await
+}
+
+enum Part {
+    Whole,
+    Shown,
+}
+
+async fn open(
+    state: &AppState,
+    user: &CurrentUser,
+    importer: &dyn Importer,
+    batch: &str,
+    part: Part,
+) -> WebResult<Option<Staged>> {
     let mut c = state.db.read().await?;
-    let found = match staging::staged(&mut c, &user.user.id, importer.kind(), batch).await {
+    let (id, kind) = (&user.user.id, importer.kind());
+    let read = match part {
+        Part::Whole => staging::staged(&mut c, id, kind, batch).await,
+        Part::Shown => staging::staged_shown(&mut c, id, kind, batch).await,
+    };
+    let found = match read {
         Ok(found) if found.result.is_none() => found,
         Ok(_) | Err(shegong_store::StoreError::NotFound) => return Ok(None),
         Err(e) => return Err(e.into()),
@@ -168,6 +232,7 @@ pub async fn get(
     Ok(Some(Staged {
         filename: found.filename,
         sha256: stored.sha256,
+        rows: stored.rows.unwrap_or(stored.raw.rows.len()),
         raw: stored.raw,
         mapping,
     }))
@@ -226,9 +291,11 @@ mod tests {
                 rows,
                 skipped: Vec::new(),
             },
+            rows: 198,
             mapping: Mapping::default(),
         };
         let shown = staged.shown();
+        assert_eq!(shown.rows, 198, "the sheet's row count stays");
         assert_eq!(shown.raw.rows.len(), mapping::SAMPLE_ROWS + 1);
         assert_eq!(mapping::samples(&shown.raw), mapping::samples(&staged.raw));
         let widest = |s: &Staged| s.raw.rows.iter().map(|r| r.cells.len()).max();
@@ -263,9 +330,11 @@ mod tests {
         let bytes = serde_json::to_vec(&Stored {
             sha256: "ab".into(),
             raw: raw.clone(),
+            rows: None,
         })
         .unwrap();
         let stored: Stored = serde_json::from_slice(&bytes).unwrap();
         assert_eq!((stored.sha256.as_str(), stored.raw), ("ab", raw));
+        assert_eq!(stored.rows, None);
     }
 }

@@ -419,7 +419,29 @@ app_test!(
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
+        // The page of a checked sheet opens only what it shows of it (its first rows), staged
+        // beside the whole sheet: with the whole sheet unreadable, the page is still whole.
+        {
+            let mut tx = app.state.db.begin().await.unwrap();
+            let id = batch.rsplit('/').next().unwrap();
+            let sizes: (i64, i64) = shegong_store::sql::Sql::new(
+                "SELECT LENGTH(content), LENGTH(shown) FROM import_batches WHERE id = ",
+            )
+            .bind(id)
+            .fetch_one(&mut tx)
+            .await
+            .unwrap();
+            assert!(sizes.1 * 20 < sizes.0, "{sizes:?}");
+            sqlx::query("UPDATE import_batches SET content = $1 WHERE id = $2")
+                .bind(b"not a sealed sheet".to_vec())
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
         let preview = admin.get(&batch).await;
+        assert_eq!(preview.status, StatusCode::OK, "{}", preview.text);
         let counts = preview.select("#import-counts .tag");
         assert_eq!(counts[0], "新增 5001", "{counts:?}");
         assert_eq!(counts[3], "有误 2", "{counts:?}");
