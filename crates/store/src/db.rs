@@ -304,10 +304,22 @@ impl Db {
 /// reads are this server's whole workload, the case JIT does not pay for. A server that does
 /// not know the setting (an old fork) keeps its default.
 ///
+/// And random page reads costed as on solid-state storage (`random_page_cost = 1.1`), unless
+/// the server's administrator has set a value other than PostgreSQL's stock 4 (which assumes
+/// spinning disks): with 4, the capped count of a province's service list (10,001 records, each
+/// checked against its resident's protection) hashed all 10^6 residents instead of looking up
+/// 10,001 of them, 330 ms instead of 12 (docs/performance.md, "Lists on PostgreSQL").
+///
 /// Lists are planned for their values on every run (`Sql::plan_each_run`), not by a session
 /// setting: `plan_cache_mode = force_custom_plan` for every statement halved the API write rate.
 async fn postgres_session(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
-    for set in ["SET jit = off"] {
+    let stock: Option<(String,)> =
+        sqlx::query_as("SELECT current_setting('random_page_cost') WHERE current_setting('random_page_cost') = '4'")
+            .fetch_optional(&mut *conn)
+            .await
+            .unwrap_or(None);
+    let page_cost = stock.map(|_| "SET random_page_cost = 1.1");
+    for set in std::iter::once("SET jit = off").chain(page_cost) {
         if let Err(e) = conn.execute(set).await {
             tracing::debug!(error = %e, set, "setting refused; the server's default applies");
         }
