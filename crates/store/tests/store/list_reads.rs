@@ -422,19 +422,22 @@ db_test!(filtered_lists_keep_their_rows_and_order, |db| {
 // The server's PostgreSQL sessions: no JIT, and random reads costed as on solid-state storage
 // while the server has the stock `random_page_cost` (the test servers do): with the stock 4 the
 // capped count of a province's service list hashed every resident (docs/performance.md).
-db_test!(postgres_sessions_plan_for_short_reads_on_solid_state_storage, |db| {
-    if db.backend() != shegong_store::Backend::Postgres {
-        return;
+db_test!(
+    postgres_sessions_plan_for_short_reads_on_solid_state_storage,
+    |db| {
+        if db.backend() != shegong_store::Backend::Postgres {
+            return;
+        }
+        let mut read = db.read().await.unwrap();
+        let mut write = db.begin().await.unwrap();
+        for c in [&mut *read, &mut *write] {
+            let (jit, page_cost): (String, String) = sqlx::query_as(
+                "SELECT current_setting('jit'), current_setting('random_page_cost')",
+            )
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+            assert_eq!((jit.as_str(), page_cost.as_str()), ("off", "1.1"));
+        }
     }
-    let mut read = db.read().await.unwrap();
-    let mut write = db.begin().await.unwrap();
-    for c in [&mut *read, &mut *write] {
-        let (jit, page_cost): (String, String) = sqlx::query_as(
-            "SELECT current_setting('jit'), current_setting('random_page_cost')",
-        )
-        .fetch_one(&mut *c)
-        .await
-        .unwrap();
-        assert_eq!((jit.as_str(), page_cost.as_str()), ("off", "1.1"));
-    }
-});
+);
