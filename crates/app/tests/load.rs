@@ -72,6 +72,15 @@ fn a_short_load_on_sqlite_answers_every_endpoint_and_writes_what_it_acknowledged
         text.contains("| stats verify after the run | 0 differences |"),
         "{text}"
     );
+    // The server's CPU per request of the schedule alone, read before the side work began.
+    let early = text
+        .lines()
+        .find(|l| l.starts_with("| server CPU before the export and the import began"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        early.contains(" ms per request due) |") && !early.contains("NaN"),
+        "{early}"
+    );
     // Beside the schedule: the top administrator's export and an import through the pages
     // (the command fails when either does).
     assert!(

@@ -464,6 +464,38 @@ pub(super) async fn start_server(
 
 /// CPU time (user + system) a process has used, in seconds (`/proc/<pid>/stat`, in the
 /// kernel's 100 Hz ticks), 0 when unknown.
+/// CPU seconds used by the server and by this process since `start`.
+#[derive(Clone)]
+struct Cpu {
+    server: String,
+    at: (f64, f64),
+}
+
+impl Cpu {
+    fn start(server: u32) -> Self {
+        let server = server.to_string();
+        let at = (cpu_seconds(&server), cpu_seconds("self"));
+        Self { server, at }
+    }
+
+    /// (server, this process) since the start.
+    fn used(&self) -> (f64, f64) {
+        (
+            cpu_seconds(&self.server) - self.at.0,
+            cpu_seconds("self") - self.at.1,
+        )
+    }
+
+    /// The server's, `after` from now.
+    fn server_after(&self, after: Duration) -> tokio::task::JoinHandle<f64> {
+        let clock = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            clock.used().0
+        })
+    }
+}
+
 fn cpu_seconds(pid: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
@@ -634,14 +666,15 @@ pub async fn load_command(o: Options) -> anyhow::Result<()> {
         duration: o.duration,
         connections: o.connections,
     };
-    let cpu0 = (cpu_seconds(&server.pid.to_string()), cpu_seconds("self"));
-    let side = Side::start(server.addr, top, roster, o.duration / 4);
+    let clock = Cpu::start(server.pid);
+    let quarter = o.duration / 4;
+    let side = Side::start(server.addr, top, roster, quarter);
+    // The server's CPU when the side work begins: per request, the schedule's alone.
+    let early = clock.server_after(quarter);
     let run = open_loop::run(schedule, |_| mix.next()).await;
     let side = side.finish().await;
-    let cpu = (
-        cpu_seconds(&server.pid.to_string()) - cpu0.0,
-        cpu_seconds("self") - cpu0.1,
-    );
+    let cpu = clock.used();
+    let early = early.await.unwrap_or(f64::NAN);
     let server_kb = crate::bench::status_kb(&server.pid.to_string(), "VmHWM:");
     stop_server(server).await?;
     let results = run?;
@@ -667,6 +700,7 @@ pub async fn load_command(o: Options) -> anyhow::Result<()> {
         counter_differences: diff.len(),
         server_kb,
         cpu,
+        early,
         side,
     };
     print_report(&o, &results, &checks);
@@ -691,6 +725,8 @@ struct Checks {
     server_kb: u64,
     /// CPU seconds the server and the generator used during the run.
     cpu: (f64, f64),
+    /// CPU seconds the server used before the side work began (a quarter into the schedule).
+    early: f64,
     side: SideDone,
 }
 
@@ -782,6 +818,11 @@ fn print_report(o: &Options, r: &Results, c: &Checks) {
         c.cpu.1,
         c.cpu.0 * 1000.0 / answered.max(1.0),
         c.cpu.1 * 1000.0 / answered.max(1.0)
+    );
+    println!(
+        "| server CPU before the export and the import began (the first quarter) | {:.1} s ({:.2} ms per request due) |",
+        c.early,
+        c.early * 1000.0 / (o.rate * (o.duration / 4).as_secs_f64()).max(1.0)
     );
     println!(
         "| stats verify after the run | {} differences |",
