@@ -313,19 +313,17 @@ impl Db {
 /// Lists are planned for their values on every run (`Sql::plan_each_run`), not by a session
 /// setting: `plan_cache_mode = force_custom_plan` for every statement halved the API write rate.
 async fn postgres_session(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
-    let stock: Option<(String,)> =
-        sqlx::query_as("SELECT current_setting('random_page_cost') WHERE current_setting('random_page_cost') = '4'")
-            .fetch_optional(&mut *conn)
-            .await
-            .unwrap_or(None);
-    let page_cost = stock.map(|_| "SET random_page_cost = 1.1");
-    for set in std::iter::once("SET jit = off").chain(page_cost) {
+    for set in ["SET jit = off", SOLID_STATE] {
         if let Err(e) = conn.execute(set).await {
             tracing::debug!(error = %e, set, "setting refused; the server's default applies");
         }
     }
     Ok(())
 }
+
+/// `random_page_cost = 1.1` for this session, only where the server has the stock 4.
+const SOLID_STATE: &str = "DO $$ BEGIN IF current_setting('random_page_cost') = '4' THEN \
+     PERFORM set_config('random_page_cost', '1.1', false); END IF; END $$";
 
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";

@@ -24,9 +24,10 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Statements {
             let mut line = Line(String::new());
             event.record(&mut line);
             // A pool opening a connection meanwhile sets it up (`PRAGMA …`, logged with an empty
-            // line after the batch): not the write's cost. (PostgreSQL also logs its commit so.)
+            // line after the batch; PostgreSQL's `SET …` and `DO $$ …` of `db::postgres_session`):
+            // not the write's cost. (PostgreSQL also logs its commit with an empty line.)
             let sql = line.0.trim_start_matches(|c: char| !c.is_ascii_uppercase());
-            if !sql.is_empty() && !sql.starts_with("PRAGMA") {
+            if !sql.is_empty() && !sql.starts_with("PRAGMA") && !sql.starts_with("DO $$") {
                 STATEMENTS.lock().unwrap().push(line.0);
             }
         }
