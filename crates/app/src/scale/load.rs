@@ -462,8 +462,6 @@ pub(super) async fn start_server(
     Ok(Server { child, pid, addr })
 }
 
-/// CPU time (user + system) a process has used, in seconds (`/proc/<pid>/stat`, in the
-/// kernel's 100 Hz ticks), 0 when unknown.
 /// CPU seconds used by the server and by this process since `start`.
 #[derive(Clone)]
 struct Cpu {
@@ -496,6 +494,8 @@ impl Cpu {
     }
 }
 
+/// CPU time (user + system) a process has used, in seconds (`/proc/<pid>/stat`, in the
+/// kernel's 100 Hz ticks), 0 when unknown.
 fn cpu_seconds(pid: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
