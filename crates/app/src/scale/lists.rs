@@ -75,6 +75,22 @@ fn residents_cases(t: &Targets) -> anyhow::Result<Vec<(String, residents::Filter
                 ..Default::default()
             },
         ),
+        // A given name's character, and a whole name: fewer files hold them than a family
+        // name, so the list's count walks further before it stops (or reads them all).
+        (
+            "residents, name contains 明".into(),
+            residents::Filter {
+                q: Some("明".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "residents, name contains 王芳".into(),
+            residents::Filter {
+                q: Some("王芳".into()),
+                ..Default::default()
+            },
+        ),
     ])
 }
 

@@ -6,6 +6,7 @@ pub mod duplicates;
 pub mod evidence;
 pub mod households;
 pub mod idempotency;
+pub mod name_chars;
 pub mod register_bulk;
 pub mod residents;
 pub mod services;

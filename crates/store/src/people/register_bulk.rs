@@ -17,6 +17,7 @@ use crate::statistics::counters::{self, Changes, Dim, Values};
 use crate::{Millis, StoreError, StoreResult, new_id};
 
 use super::households::MembershipInput;
+use super::name_chars;
 use super::residents::{
     ADDRESS_FIELD, GUARDIAN_PHONE_FIELD, ID_FIELD, PHONE_FIELD, ResidentInput, Viewer, check_links,
     seal,
@@ -77,6 +78,11 @@ pub async fn register_all(
             .await
             .map_err(at(n * RESIDENT_ROWS))?;
     }
+    let names: Vec<(&str, &str, &str)> = ready
+        .iter()
+        .map(|r| (r.id.as_str(), r.region.as_str(), r.reg.input.name.trim()))
+        .collect();
+    name_chars::insert(conn, &names).await.map_err(at(0))?;
     for (n, batch) in ready.chunks(HISTORY_ROWS).enumerate() {
         history_statement(batch, created_by, now)
             .execute(conn)

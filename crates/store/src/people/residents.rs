@@ -22,6 +22,7 @@ use crate::{
 };
 
 use super::duplicates::id_owner;
+use super::name_chars;
 use super::visit_rules::refresh_schedule;
 
 /// Column names bound into the seals.
@@ -371,7 +372,8 @@ pub async fn create(
         .bind(&input.risk_tier).push(", ").bind(&input.legal_basis).push(", ").bind(input.consent_on.clone()).push(", ")
         .bind(i64::from(input.protected)).push(", ").bind(input.station_id.clone()).push(", ").bind(input.worker_user_id.clone()).push(", 'active', 0, ")
         .bind(&input.registered_on).push(", ").bind(&input.registered_on).push(", ").bind(created_by).push(", ").bind(now).push(", ").bind(now).push(")")
-        .execute(conn).await?;
+        .execute(&mut *conn).await?;
+    name_chars::insert(conn, &[(&id, &region, input.name.trim())]).await?;
     record_tier(conn, &id, &region, &input.risk_tier, "", created_by, now).await?;
     refresh_schedule(conn, &id).await?;
     counters::changed(
@@ -453,7 +455,14 @@ pub async fn update(
         }
     }
     q.push(" WHERE id = ").bind(id);
-    q.execute(conn).await?;
+    q.execute(&mut *conn).await?;
+    name_chars::replace(
+        conn,
+        id,
+        (before.region_code.as_str(), &before.name),
+        (&region, &input.name),
+    )
+    .await?;
     if before.risk_tier.as_str() != input.risk_tier {
         record_tier(conn, id, &region, &input.risk_tier, "", changed_by, now).await?;
     }
@@ -654,6 +663,21 @@ fn narrowed(mut q: Sql, viewer: &Viewer, f: &Filter, unindexed: bool) -> Sql {
         }
     }
     if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if let Some(ch) = name_chars::key(text) {
+            // The files whose name holds the character, in the region filter within the scope
+            // or else the scope's: a range of the rows' primary key. The name test below keeps
+            // those that hold the whole text.
+            let region = inner.or(viewer.scope.region.as_ref());
+            q.push(
+                " AND r.id IN (SELECT nc.resident_id FROM resident_name_chars nc WHERE nc.ch = ",
+            )
+            .bind(ch);
+            if let Some(r) = region {
+                q.push(" AND ");
+                q.region_range("nc.region_code", &Scope::region(r.clone()));
+            }
+            q.push(")");
+        }
         q.contains_any(&["r.name"], text);
     }
     if let Some(r) = f.region.as_ref().filter(|_| inner.is_none()) {

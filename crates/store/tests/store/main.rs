@@ -20,6 +20,7 @@ mod indicator_trees;
 mod list_reads;
 mod matching;
 mod migrate_lock;
+mod name_search;
 mod org_scope;
 mod people;
 mod projects;

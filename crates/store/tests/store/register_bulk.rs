@@ -10,6 +10,7 @@ use shegong_store::people::households::{self, MembershipInput};
 use shegong_store::people::register_bulk::{Registration, register_all};
 use shegong_store::people::residents::{self, Filter, ID_FIELD, ResidentInput, Viewer};
 use shegong_store::people::visit_rules;
+use shegong_store::sql::Sql;
 use shegong_store::statistics::counters::{self, Dim, Regions};
 use shegong_store::{StoreError, testing};
 
@@ -128,8 +129,16 @@ async fn contents(db: &Db, keys: &KeyRing) -> Vec<String> {
                 )
             })
             .collect();
+        // The name's characters, for "name contains" (migration 0066).
+        let chars: Vec<(String, String)> =
+            Sql::new("SELECT ch, region_code FROM resident_name_chars WHERE resident_id = ")
+                .bind(r.id.as_str())
+                .push(" ORDER BY ch")
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
         out.push(format!(
-            "{} {} {} {:?} {:?} {:?} {} {} {:?} {:?} {:?} {:?} {} {:?} {} {} {:?} {} {:?} {:?} {:?} {:?} {:?} {} {} {} {} {} | {history:?} | {memberships:?}",
+            "{} {} {} {:?} {:?} {:?} {} {} {:?} {:?} {:?} {:?} {} {:?} {} {} {:?} {} {:?} {:?} {:?} {:?} {:?} {} {} {} {} {} | {history:?} | {memberships:?} | {chars:?}",
             r.region_code,
             r.region_path,
             r.name,
@@ -489,7 +498,6 @@ db_test!(
         // still: every insert, update and delete of a resident, by any path, must move it, a
         // rolled-back write must not, and folding its rows must keep it.
         use shegong_store::import::lookups::{fold_resident_writes, resident_writes};
-        use shegong_store::sql::Sql;
         let keys = KeyRing::from_spec(&KeyRing::generate_spec(Algorithm::Aes256Gcm)).unwrap();
         let v = viewer("4302");
         let count = || async {
