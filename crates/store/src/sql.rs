@@ -301,6 +301,20 @@ impl Sql {
         T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
     {
         let total = count.clone().plan_each_run().fetch_i64(conn).await?;
+        self.fetch_page_counted(conn, total, page).await
+    }
+
+    /// `fetch_page` with the count already read (`total`, up to the cap and one more), for a
+    /// list whose query depends on it.
+    pub async fn fetch_page_counted<T>(
+        &mut self,
+        conn: &mut AnyConnection,
+        total: i64,
+        page: crate::PageRequest,
+    ) -> StoreResult<crate::Page<T>>
+    where
+        T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+    {
         self.unprepared = true;
         // SQLite plans a small bound `LIMIT` as if the first rows were dear to reach: below ten
         // it drove a province's service list from the regions table and sorted all 10^7

@@ -622,20 +622,70 @@ fn walk_recent(viewer: &Viewer, f: &Filter, listing: bool) -> bool {
     listing && f.due_by.is_none() && f.sort.is_none() && viewer.scope.prefix().len() <= 4
 }
 
-fn filtered(viewer: &Viewer, f: &Filter, select: &'static str, listing: bool) -> Sql {
-    narrowed(Sql::new(select), viewer, f, walk_recent(viewer, f, listing))
+/// How a read tests "name contains" (`Filter::q`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ByName {
+    /// `r.id IN` the files holding the text's key (`name_chars::key`), then the name test: the
+    /// read starts from the key's rows, a few thousand files at most. `array` (PostgreSQL):
+    /// written `r.id = ANY(ARRAY(…))`, which PostgreSQL reads once and then looks the files up
+    /// by id whatever its statistics say; as a semi-join, on tables not yet analyzed, it read
+    /// the key's rows once for each file of the region (seconds for a few thousand files).
+    Key { array: bool },
+    /// The key's rows are already the statement's `FROM` (the count): the name test only.
+    Joined,
+    /// The name test alone, on every file the read walks: for a page of a key so common that
+    /// the newest-first walk meets a page of matches within a few hundred files (more files
+    /// hold it than the count's cap), where starting from the key's rows would read them all.
+    Walk,
+}
+
+/// The `Key` read for the connection's database.
+fn by_key(conn: &AnyConnection) -> ByName {
+    ByName::Key {
+        array: conn.backend_name() == "PostgreSQL",
+    }
+}
+
+fn filtered(
+    viewer: &Viewer,
+    f: &Filter,
+    select: &'static str,
+    listing: bool,
+    by_name: ByName,
+) -> Sql {
+    let unindexed = walk_recent(viewer, f, listing);
+    narrowed(Sql::new(select), viewer, f, unindexed, by_name)
+}
+
+/// The region filter, when it lies within the viewer's scope: it replaces the scope's region.
+fn inner_region<'a>(viewer: &Viewer, f: &'a Filter) -> Option<&'a RegionCode> {
+    f.region
+        .as_ref()
+        .filter(|r| viewer.scope.contains_region(r.as_str()))
+}
+
+/// ` AND <the key's rows' region>`: the filter's region within the scope, else the scope's; a
+/// range of their primary key.
+fn name_rows_in_region(q: &mut Sql, viewer: &Viewer, f: &Filter) {
+    if let Some(r) = inner_region(viewer, f).or(viewer.scope.region.as_ref()) {
+        q.push(" AND ");
+        q.region_range("nc.region_code", &Scope::region(r.clone()));
+    }
+}
+
+/// The name search's text and its key, when the filter has a text.
+fn name_search(f: &Filter) -> Option<(&str, Option<String>)> {
+    let text = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    Some((text, name_chars::key(text)))
 }
 
 /// `q` (ending in a `WHERE` clause) narrowed to the viewer's scope and the filter; `unindexed`:
 /// the scope as a prefix no index answers (`Sql::region_prefix_unindexed`).
-fn narrowed(mut q: Sql, viewer: &Viewer, f: &Filter, unindexed: bool) -> Sql {
+fn narrowed(mut q: Sql, viewer: &Viewer, f: &Filter, unindexed: bool, by_name: ByName) -> Sql {
     // A region filter inside the scope replaces the scope's region: one range, the narrower.
     // Given both nested ranges on one column, SQLite read the scope's (a province) and tested
     // the filter's on each file.
-    let inner = f
-        .region
-        .as_ref()
-        .filter(|r| viewer.scope.contains_region(r.as_str()));
+    let inner = inner_region(viewer, f);
     match inner {
         Some(r) => {
             let scope = Scope {
@@ -662,21 +712,16 @@ fn narrowed(mut q: Sql, viewer: &Viewer, f: &Filter, unindexed: bool) -> Sql {
             q.push(" AND r.status = 'active'");
         }
     }
-    if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        if let Some(ch) = name_chars::key(text) {
-            // The files whose name holds the character, in the region filter within the scope
-            // or else the scope's: a range of the rows' primary key. The name test below keeps
-            // those that hold the whole text.
-            let region = inner.or(viewer.scope.region.as_ref());
-            q.push(
-                " AND r.id IN (SELECT nc.resident_id FROM resident_name_chars nc WHERE nc.ch = ",
-            )
-            .bind(ch);
-            if let Some(r) = region {
-                q.push(" AND ");
-                q.region_range("nc.region_code", &Scope::region(r.clone()));
-            }
-            q.push(")");
+    if let Some((text, key)) = name_search(f) {
+        if let (Some(key), ByName::Key { array }) = (key, by_name) {
+            q.push(if array {
+                " AND r.id = ANY(ARRAY(SELECT nc.resident_id FROM resident_name_chars nc WHERE nc.ch = "
+            } else {
+                " AND r.id IN (SELECT nc.resident_id FROM resident_name_chars nc WHERE nc.ch = "
+            })
+            .bind(key);
+            name_rows_in_region(&mut q, viewer, f);
+            q.push(if array { "))" } else { ")" });
         }
         q.contains_any(&["r.name"], text);
     }
@@ -733,13 +778,28 @@ fn held_today(q: &mut Sql, alias: &'static str, c: &str, viewer: &Viewer) {
 /// id: testing every file of a province for a category one file in six holds read 60,000 files
 /// and as many memberships to find the cap's 10,001. Same files as the list's `EXISTS` (a test
 /// compares).
-fn capped_count(viewer: &Viewer, f: &Filter) -> Sql {
+fn capped_count(viewer: &Viewer, f: &Filter, key_read: ByName) -> Sql {
     let Some(c) = &f.category else {
+        // A name search counts the key's rows whose file, read by id in a subquery of its own
+        // (which neither engine turns into a join, so no statistics can make it read a region
+        // for each row), passes the filter.
+        if let Some((_, Some(key))) = name_search(f) {
+            let mut q = Sql::new(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM resident_name_chars nc WHERE nc.ch = ",
+            );
+            q.bind(key);
+            name_rows_in_region(&mut q, viewer, f);
+            q.push(" AND 1 = (SELECT 1 FROM residents r WHERE r.id = nc.resident_id");
+            let mut q = narrowed(q, viewer, f, false, ByName::Joined);
+            q.push(")");
+            return q;
+        }
         return filtered(
             viewer,
             f,
             "SELECT COUNT(*) FROM (SELECT 1 FROM residents r WHERE 1 = 1",
             false,
+            key_read,
         );
     };
     let mut q = Sql::new(
@@ -750,7 +810,7 @@ fn capped_count(viewer: &Viewer, f: &Filter) -> Sql {
         category: None,
         ..f.clone()
     };
-    narrowed(q, viewer, &rest, false)
+    narrowed(q, viewer, &rest, false, key_read)
 }
 
 pub async fn list(
@@ -764,16 +824,22 @@ pub async fn list(
     } else {
         " ORDER BY r.created_at DESC, r.id DESC"
     };
-    let mut count = capped_count(viewer, f);
+    let mut count = capped_count(viewer, f, by_key(conn));
     count
         .push(" LIMIT ")
         .bind(crate::LIST_COUNT_CAP + 1)
         .push(") t");
-    let mut q = filtered(viewer, f, SELECT, true);
+    let total = count.plan_each_run().fetch_i64(conn).await?;
+    let by_name = if total > crate::LIST_COUNT_CAP {
+        ByName::Walk
+    } else {
+        by_key(conn)
+    };
+    let mut q = filtered(viewer, f, SELECT, true, by_name);
     if !f.sort.is_some_and(|s| q.order(s, SORTS, "r.id")) {
         q.push(order);
     }
-    q.fetch_page(conn, &count, page).await
+    q.fetch_page_counted(conn, total, page).await
 }
 
 /// How many files matching the filter, in the viewer's scope, the protection rule hides from
@@ -801,11 +867,11 @@ pub async fn hidden_protected(
     // from the cutoff on), with planner statistics that know the scope's size (SQLite's STAT4,
     // PostgreSQL's custom plans).
     let mut q = Sql::new("SELECT (SELECT COUNT(*) FROM residents r WHERE r.protected = 1");
-    q = narrowed(q, &everyone, f, false);
+    q = narrowed(q, &everyone, f, false, by_key(conn));
     not_working_on(&mut q, viewer);
     q.push(") + (SELECT COUNT(*) FROM residents r WHERE r.protected <> 1 AND r.birth_date > ")
         .bind(viewer.child_cutoff());
-    q = narrowed(q, &everyone, f, false);
+    q = narrowed(q, &everyone, f, false, by_key(conn));
     not_working_on(&mut q, viewer);
     q.push(")");
     q.plan_each_run().fetch_i64(conn).await
@@ -831,7 +897,13 @@ pub async fn list_ids(
     f: &Filter,
     cap: i64,
 ) -> StoreResult<Vec<String>> {
-    let mut q = filtered(viewer, f, "SELECT r.id FROM residents r WHERE 1 = 1", false);
+    let mut q = filtered(
+        viewer,
+        f,
+        "SELECT r.id FROM residents r WHERE 1 = 1",
+        false,
+        by_key(conn),
+    );
     q.push(" ORDER BY r.region_code, r.name, r.id LIMIT ")
         .bind(cap);
     let ids: Vec<(String,)> = q.plan_each_run().fetch_all(conn).await?;

@@ -221,3 +221,73 @@ db_test!(name_searches_find_what_testing_every_name_finds, |db| {
     tx.commit().await.unwrap();
     assert_eq!(rows(&db).await, written);
 });
+
+db_test!(
+    a_name_more_files_hold_than_the_count_reaches_pages_like_the_rest,
+    |db| {
+        // More files hold 王 than the count's cap: the page walks the newest files instead of
+        // starting from the key's rows, and must show the same files in the same order.
+        let k = KeyRing::from_spec(&KeyRing::generate_spec(Algorithm::Aes256Gcm)).unwrap();
+        let county = viewer("430202");
+        let held = shegong_store::LIST_COUNT_CAP as usize + 30;
+        let inputs: Vec<ResidentInput> = (0..held + held / 9)
+            .map(|i| {
+                let family = if i % 10 == 3 { "李" } else { "王" };
+                person(
+                    if i % 2 == 0 { "430202001" } else { "430202002" },
+                    &format!(
+                        "{family}{}",
+                        char::from_u32(0x4E00 + (i % 5000) as u32).unwrap()
+                    ),
+                )
+            })
+            .collect();
+        let regs: Vec<Registration<'_>> = inputs
+            .iter()
+            .map(|input| Registration {
+                input,
+                membership: None,
+            })
+            .collect();
+        let mut tx = db.begin().await.unwrap();
+        register_all(&mut tx, &county, &k, &regs, "导入员", NOW)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        let mut c = db.read().await.unwrap();
+        let everyone = residents::list(
+            &mut c,
+            &county,
+            &Filter::default(),
+            PageRequest::new(Some(1), Some(100)),
+        )
+        .await
+        .unwrap();
+        let newest_held: Vec<String> = everyone
+            .items
+            .into_iter()
+            .filter(|r| r.name.contains('王'))
+            .map(|r| r.id)
+            .collect();
+        let search = Filter {
+            q: Some("王".into()),
+            ..Default::default()
+        };
+        for n in 1..=3 {
+            let page = residents::list(
+                &mut c,
+                &county,
+                &search,
+                PageRequest::new(Some(n), Some(20)),
+            )
+            .await
+            .unwrap();
+            assert!(page.capped);
+            assert_eq!(page.total, shegong_store::LIST_COUNT_CAP);
+            let ids: Vec<String> = page.items.into_iter().map(|r| r.id).collect();
+            let from = (n as usize - 1) * 20;
+            assert_eq!(ids, newest_held[from..from + 20], "page {n}");
+        }
+    }
+);
