@@ -53,12 +53,14 @@ pub fn key(text: &str) -> Option<String> {
     })
 }
 
-/// Write the rows of files just inserted: `(id, region, name)` each.
+/// Write the rows of files just inserted: `(id, region, name)` each. In key order, so that an
+/// import's rows fill the index page by page instead of each landing at a random place.
 pub async fn insert(conn: &mut AnyConnection, files: &[(&str, &str, &str)]) -> StoreResult<()> {
-    let rows: Vec<(String, &str, &str)> = files
+    let mut rows: Vec<(String, &str, &str)> = files
         .iter()
         .flat_map(|(id, region, name)| grams(name).into_iter().map(move |g| (g, *region, *id)))
         .collect();
+    rows.sort_unstable();
     for chunk in rows.chunks(ROWS) {
         let mut q =
             Sql::new("INSERT INTO resident_name_chars (ch, region_code, resident_id) VALUES ");
