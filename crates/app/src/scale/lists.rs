@@ -166,7 +166,7 @@ pub async fn list_timings(db: &Db, viewer: &Viewer, t: &Targets) -> anyhow::Resu
     let mut d = Vec::new();
     for _ in 0..RUNS {
         let s = Instant::now();
-        residents::hidden_protected(&mut c, viewer, &residents::Filter::default()).await?;
+        residents::hidden_protected(&mut c, viewer, &residents::Filter::default(), false).await?;
         d.push(s.elapsed());
     }
     out.push(Timing {

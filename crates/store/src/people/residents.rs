@@ -373,7 +373,7 @@ pub async fn create(
         .bind(i64::from(input.protected)).push(", ").bind(input.station_id.clone()).push(", ").bind(input.worker_user_id.clone()).push(", 'active', 0, ")
         .bind(&input.registered_on).push(", ").bind(&input.registered_on).push(", ").bind(created_by).push(", ").bind(now).push(", ").bind(now).push(")")
         .execute(&mut *conn).await?;
-    name_chars::insert(conn, &[(&id, &region, input.name.trim())]).await?;
+    name_chars::insert(conn, &[(&id, &input.name)]).await?;
     record_tier(conn, &id, &region, &input.risk_tier, "", created_by, now).await?;
     refresh_schedule(conn, &id).await?;
     counters::changed(
@@ -850,10 +850,16 @@ pub async fn list(
 /// indexes (`residents_protected`, `residents_sort_birth`), less those the viewer works on: the same
 /// number as every match less the matches the viewer sees, which counted all files of the scope
 /// twice (10^6 in a province) on every page of the list.
+///
+/// `capped`: the list's count for the same filter stopped at its cap. A name search then tests
+/// the restricted files' names instead of looking up each file holding the key (tens of
+/// thousands in a province: 345 against 214 ms on PostgreSQL for 王, where a whole name's 500
+/// files took 7 against 175 ms).
 pub async fn hidden_protected(
     conn: &mut AnyConnection,
     viewer: &Viewer,
     f: &Filter,
+    capped: bool,
 ) -> StoreResult<i64> {
     if viewer.sees_protected {
         return Ok(0);
@@ -866,12 +872,13 @@ pub async fn hidden_protected(
     // alone (migration 0064: `residents_protected` over the scope's range, `residents_sort_birth`
     // from the cutoff on), with planner statistics that know the scope's size (SQLite's STAT4,
     // PostgreSQL's custom plans).
+    let by_name = if capped { ByName::Walk } else { by_key(conn) };
     let mut q = Sql::new("SELECT (SELECT COUNT(*) FROM residents r WHERE r.protected = 1");
-    q = narrowed(q, &everyone, f, false, by_key(conn));
+    q = narrowed(q, &everyone, f, false, by_name);
     not_working_on(&mut q, viewer);
     q.push(") + (SELECT COUNT(*) FROM residents r WHERE r.protected <> 1 AND r.birth_date > ")
         .bind(viewer.child_cutoff());
-    q = narrowed(q, &everyone, f, false, by_key(conn));
+    q = narrowed(q, &everyone, f, false, by_name);
     not_working_on(&mut q, viewer);
     q.push(")");
     q.plan_each_run().fetch_i64(conn).await

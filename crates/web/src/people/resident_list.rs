@@ -185,7 +185,7 @@ pub async fn list_page(
             residents::list(&mut c, &v, &filter, PageRequest::sized(q.page, q.per_page)).await?;
         let ids: Vec<&str> = data.items.iter().map(|r| r.id.as_str()).collect();
         let members = households::memberships_of(&mut c, &v, &ids).await?;
-        let hidden = residents::hidden_protected(&mut c, &v, &filter).await?;
+        let hidden = residents::hidden_protected(&mut c, &v, &filter, data.capped).await?;
         (data, members, hidden)
     };
     let pairs = q.pairs();
