@@ -76,9 +76,9 @@ pub async fn insert_residents(
     for batch in rows.chunks(RESIDENT_ROWS) {
         residents_statement(keys, batch).execute(&mut *conn).await?;
         memberships_statement(batch).execute(&mut *conn).await?;
-        let names: Vec<(&str, &str)> = batch
+        let names: Vec<(&str, &str, &str)> = batch
             .iter()
-            .map(|r| (r.id.as_str(), r.name.as_str()))
+            .map(|r| (r.id.as_str(), r.region_code.as_str(), r.name.as_str()))
             .collect();
         crate::people::name_chars::insert(conn, &names).await?;
     }

@@ -78,9 +78,9 @@ pub async fn register_all(
             .await
             .map_err(at(n * RESIDENT_ROWS))?;
     }
-    let names: Vec<(&str, &str)> = ready
+    let names: Vec<(&str, &str, &str)> = ready
         .iter()
-        .map(|r| (r.id.as_str(), r.reg.input.name.as_str()))
+        .map(|r| (r.id.as_str(), r.region.as_str(), r.reg.input.name.trim()))
         .collect();
     name_chars::insert(conn, &names).await.map_err(at(0))?;
     for (n, batch) in ready.chunks(HISTORY_ROWS).enumerate() {

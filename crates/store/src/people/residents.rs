@@ -373,7 +373,7 @@ pub async fn create(
         .bind(i64::from(input.protected)).push(", ").bind(input.station_id.clone()).push(", ").bind(input.worker_user_id.clone()).push(", 'active', 0, ")
         .bind(&input.registered_on).push(", ").bind(&input.registered_on).push(", ").bind(created_by).push(", ").bind(now).push(", ").bind(now).push(")")
         .execute(&mut *conn).await?;
-    name_chars::insert(conn, &[(&id, &input.name)]).await?;
+    name_chars::insert(conn, &[(&id, &region, input.name.trim())]).await?;
     record_tier(conn, &id, &region, &input.risk_tier, "", created_by, now).await?;
     refresh_schedule(conn, &id).await?;
     counters::changed(
