@@ -78,6 +78,22 @@ async fn every_name(db: &Db, v: &Viewer, text: &str, region: Option<&str>) -> Ve
     names
 }
 
+/// Register `inputs` as an import's commit does (`register_all`).
+async fn register_in_bulk(db: &Db, v: &Viewer, k: &KeyRing, inputs: &[ResidentInput]) {
+    let regs: Vec<Registration<'_>> = inputs
+        .iter()
+        .map(|input| Registration {
+            input,
+            membership: None,
+        })
+        .collect();
+    let mut tx = db.begin().await.unwrap();
+    register_all(&mut tx, v, k, &regs, "导入员", NOW)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
 const SEARCHES: &[&str] = &[
     "王",
     "明",
@@ -156,18 +172,7 @@ db_test!(name_searches_find_what_testing_every_name_finds, |db| {
 
     // Bulk registration (an import's commit).
     let inputs = [person("430202001", "张小明"), person("430202002", "赵强")];
-    let regs: Vec<Registration<'_>> = inputs
-        .iter()
-        .map(|input| Registration {
-            input,
-            membership: None,
-        })
-        .collect();
-    let mut tx = db.begin().await.unwrap();
-    register_all(&mut tx, &county, &k, &regs, "导入员", NOW)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    register_in_bulk(&db, &county, &k, &inputs).await;
     assert_eq!(
         found(&db, &county, "小明", None).await,
         ["张小明", "王小明"]
@@ -242,18 +247,7 @@ db_test!(
                 )
             })
             .collect();
-        let regs: Vec<Registration<'_>> = inputs
-            .iter()
-            .map(|input| Registration {
-                input,
-                membership: None,
-            })
-            .collect();
-        let mut tx = db.begin().await.unwrap();
-        register_all(&mut tx, &county, &k, &regs, "导入员", NOW)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
+        register_in_bulk(&db, &county, &k, &inputs).await;
 
         let mut c = db.read().await.unwrap();
         let everyone = residents::list(
