@@ -278,6 +278,19 @@ fn load_config(g: &Global) -> anyhow::Result<Config> {
     if let Ok(v) = std::env::var("SHEGONG_SECURE_COOKIES") {
         config.secure_cookies = v == "1" || v == "true";
     }
+    let caches = &mut config.sqlite_cache;
+    for (var, mib) in [
+        ("SHEGONG_SQLITE_READER_CACHE_MIB", &mut caches.reader_mib),
+        ("SHEGONG_SQLITE_WRITER_CACHE_MIB", &mut caches.writer_mib),
+        ("SHEGONG_SQLITE_BULK_CACHE_MIB", &mut caches.bulk_mib),
+    ] {
+        if let Ok(v) = std::env::var(var) {
+            *mib = v
+                .trim()
+                .parse()
+                .with_context(|| format!("{var}: a whole number of MiB, not {v:?}"))?;
+        }
+    }
     Ok(config)
 }
 

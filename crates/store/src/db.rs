@@ -41,6 +41,8 @@ pub struct DbOptions {
     /// A PostgreSQL streaming replica of `url` for reads that may lag (`Db::read` inside
     /// `on_replica`); `None`: every read on the primary.
     pub replica_url: Option<String>,
+    /// SQLite's page caches.
+    pub caches: SqliteCaches,
 }
 
 impl DbOptions {
@@ -49,7 +51,44 @@ impl DbOptions {
             url: url.into(),
             max_connections: 8,
             replica_url: None,
+            caches: SqliteCaches::default(),
         }
+    }
+}
+
+/// SQLite's page cache of each connection, in MiB: memory in the server's process against
+/// pages re-read from the operating system's file cache. Pages are cached as they are used, so
+/// an idle connection holds little; a full one holds its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SqliteCaches {
+    /// Each connection of the read pool (lists, files, dashboards, exports). In WAL mode a
+    /// reader drops its whole cache at its next read after any commit, so under a steady
+    /// write load these caches live for one request or so: a large one buys little.
+    pub reader_mib: u32,
+    /// The one writer: an import's rows land at random places in a dozen indexes, and pages
+    /// dirtied beyond the cache are spilled to the WAL before the commit and written again.
+    pub writer_mib: u32,
+    /// Each of the (at most two) connections an import's check and commit look rows up with
+    /// (`Db::read_bulk`): index ranges all over the register, read again chunk after chunk.
+    /// Closed a minute after their last use, which gives their memory back.
+    pub bulk_mib: u32,
+}
+
+impl Default for SqliteCaches {
+    fn default() -> Self {
+        Self {
+            reader_mib: 4,
+            writer_mib: 64,
+            bulk_mib: 16,
+        }
+    }
+}
+
+impl SqliteCaches {
+    fn pragma(mib: u32) -> String {
+        // A negative size is in KiB.
+        format!("PRAGMA cache_size = -{}", u64::from(mib.max(1)) * 1024)
     }
 }
 
@@ -69,6 +108,9 @@ tokio::task_local! {
 pub struct Db {
     write: AnyPool,
     read: AnyPool,
+    /// Reads of bulk work (`read_bulk`): SQLite's own small pool with larger caches;
+    /// PostgreSQL's one pool.
+    bulk: AnyPool,
     /// A streaming replica for reads that may lag (PostgreSQL).
     replica: Option<AnyPool>,
     backend: Backend,
@@ -96,34 +138,33 @@ impl Db {
                     std::fs::create_dir_all(dir).map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
                 }
                 let base = format!("sqlite://{}", path.display());
+                let writer_cache = SqliteCaches::pragma(opts.caches.writer_mib);
                 let write = AnyPoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(Duration::from_secs(30))
-                    .after_connect(|conn, _| {
+                    .after_connect(move |conn, _| {
+                        let cache = writer_cache.clone();
                         Box::pin(async move {
                             conn.execute(SQLITE_PRAGMAS).await?;
-                            conn.execute(WRITER_CACHE).await?;
+                            conn.execute(sqlx::AssertSqlSafe(cache)).await?;
                             Ok(())
                         })
                     })
                     .connect_with(AnyConnectOptions::from_str(&format!("{base}?mode=rwc"))?)
                     .await?;
                 // The writer creates the file and switches it to WAL before any reader opens it.
-                let read = AnyPoolOptions::new()
-                    .max_connections(opts.max_connections.max(1))
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            conn.execute(SQLITE_PRAGMAS).await?;
-                            conn.execute(READER_CACHE).await?;
-                            conn.execute("PRAGMA query_only = ON").await?;
-                            Ok(())
-                        })
-                    })
+                let read = sqlite_readers(opts.max_connections.max(1), opts.caches.reader_mib)
                     .connect_with(AnyConnectOptions::from_str(&format!("{base}?mode=rw"))?)
                     .await?;
+                let bulk = sqlite_readers(BULK_READERS, opts.caches.bulk_mib)
+                    .acquire_timeout(Duration::from_millis(250))
+                    .min_connections(0)
+                    .idle_timeout(Duration::from_secs(60))
+                    .connect_lazy_with(AnyConnectOptions::from_str(&format!("{base}?mode=rw"))?);
                 Ok(Db {
                     write,
                     read,
+                    bulk,
                     replica: None,
                     backend,
                     sqlite_path: Some(path),
@@ -151,6 +192,7 @@ impl Db {
                 };
                 Ok(Db {
                     write: pool.clone(),
+                    bulk: pool.clone(),
                     read: pool,
                     replica,
                     backend,
@@ -186,6 +228,18 @@ impl Db {
             }
         }
         Ok(self.read.acquire().await?)
+    }
+
+    /// A connection for the long look-ups of bulk work (an import's check and commit), always
+    /// on the primary. On SQLite it comes from a pool of its own, at most two connections with
+    /// larger page caches (`SqliteCaches::bulk_mib`), so the read pool's caches stay small;
+    /// when both are taken (two imports at once) it is an ordinary read connection.
+    pub async fn read_bulk(&self) -> StoreResult<PoolConnection<Any>> {
+        match self.bulk.acquire().await {
+            Ok(c) => Ok(c),
+            Err(sqlx::Error::PoolTimedOut) => Ok(self.read.acquire().await?),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Whether reads may be sent to a replica.
@@ -293,6 +347,7 @@ impl Db {
             r.close().await;
         }
         self.read.close().await;
+        self.bulk.close().await;
         self.write.close().await;
     }
 }
@@ -328,12 +383,24 @@ const SOLID_STATE: &str = "DO $$ BEGIN IF current_setting('random_page_cost') = 
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
 
-/// Page caches (the default is 2 MiB): the one writer inserts into eight indexes of the
-/// residents table at random places, and an import's duplicate look-up reads index ranges all
-/// over the register; with the default both mostly re-read pages from the operating system.
-/// Pages are cached as they are used, so an idle connection holds little.
-const WRITER_CACHE: &str = "PRAGMA cache_size = -65536";
-const READER_CACHE: &str = "PRAGMA cache_size = -16384";
+/// Connections of `read_bulk`'s pool on SQLite: an import's check looks up two chunks at once.
+const BULK_READERS: u32 = 2;
+
+/// A pool of read-only SQLite connections with `cache_mib` of page cache each.
+fn sqlite_readers(max: u32, cache_mib: u32) -> AnyPoolOptions {
+    let cache = SqliteCaches::pragma(cache_mib);
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .after_connect(move |conn, _| {
+            let cache = cache.clone();
+            Box::pin(async move {
+                conn.execute(SQLITE_PRAGMAS).await?;
+                conn.execute(sqlx::AssertSqlSafe(cache)).await?;
+                conn.execute("PRAGMA query_only = ON").await?;
+                Ok(())
+            })
+        })
+}
 
 /// The file path of a `sqlite://` (or `sqlite:`) URL, without query parameters.
 pub fn sqlite_path(url: &str) -> PathBuf {

@@ -51,7 +51,9 @@ pub mod workforce;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use db::{Backend, Db, DbOptions, redact as db_url_redacted, sqlite_path as sqlite_file};
+pub use db::{
+    Backend, Db, DbOptions, SqliteCaches, redact as db_url_redacted, sqlite_path as sqlite_file,
+};
 pub use error::{StoreError, StoreResult, UNIQUE_FIELDS};
 pub use group::{Outcome, Unit};
 pub use shegong_domain::Scope;

@@ -54,6 +54,8 @@ pub struct Config {
     pub notify: NotifyConfig,
     /// The offline app (`/app`): how much of the worker's own data a device may hold.
     pub offline: OfflineConfig,
+    /// `[sqlite_cache]`: SQLite's page caches in the server's memory (SQLite only).
+    pub sqlite_cache: shegong_store::SqliteCaches,
 }
 
 /// `[offline]`: the worker's own files a device caches for the offline app, at most this many
@@ -367,6 +369,7 @@ impl Default for Config {
             read_replica_url: String::new(),
             read_your_writes_secs: 10,
             offline: OfflineConfig::default(),
+            sqlite_cache: shegong_store::SqliteCaches::default(),
         }
     }
 }
@@ -442,6 +445,16 @@ impl Config {
         if !(1..=5000).contains(&self.offline.max_files) {
             return Err("offline.max_files must be 1 to 5000".into());
         }
+        let c = &self.sqlite_cache;
+        for (key, mib) in [
+            ("reader_mib", c.reader_mib),
+            ("writer_mib", c.writer_mib),
+            ("bulk_mib", c.bulk_mib),
+        ] {
+            if !(1..=16384).contains(&mib) {
+                return Err(format!("sqlite_cache.{key} must be 1 to 16384 (MiB)"));
+            }
+        }
         self.hotline.validate()?;
         self.import.validate()
     }
@@ -511,6 +524,24 @@ mod tests {
         assert_eq!(c.crypto.key_file, d.crypto.key_file);
         assert_eq!(c.import, d.import);
         assert_eq!(c.volunteers, d.volunteers);
+        assert_eq!(c.sqlite_cache, d.sqlite_cache);
+    }
+
+    #[test]
+    fn sqlite_caches_are_bounded_and_named_when_refused() {
+        let c: Config = toml::from_str("[sqlite_cache]\nreader_mib = 16\n").unwrap();
+        c.validate().unwrap();
+        assert_eq!(
+            (c.sqlite_cache.reader_mib, c.sqlite_cache.writer_mib),
+            (16, 64)
+        );
+        let zero: Config = toml::from_str("[sqlite_cache]\nbulk_mib = 0\n").unwrap();
+        assert!(
+            zero.validate()
+                .unwrap_err()
+                .contains("sqlite_cache.bulk_mib")
+        );
+        assert!(toml::from_str::<Config>("[sqlite_cache]\nreader = 4\n").is_err());
     }
 
     #[test]

@@ -179,6 +179,7 @@ impl App {
             .map_err(|e| anyhow::anyhow!("cannot start: {e}"))?;
         let db = Db::open(&DbOptions {
             replica_url: Some(config.read_replica_url.clone()).filter(|u| !u.is_empty()),
+            caches: config.sqlite_cache,
             ..DbOptions::new(&config.database_url)
         })
         .await?;

@@ -7,6 +7,7 @@ mod activities;
 mod audit;
 mod backup;
 mod backup_keys;
+mod caches;
 mod charity;
 mod collation;
 mod community;

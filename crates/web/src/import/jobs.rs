@@ -189,7 +189,7 @@ impl Run {
     ) -> WebResult<Option<Memo>> {
         let job = self.job();
         let started = Instant::now();
-        let mut conn = self.state.db.read().await?;
+        let mut conn = self.state.db.read_bulk().await?;
         let memo = self
             .imp
             .plan_into(&job, &mut conn, rows, earlier, sink)

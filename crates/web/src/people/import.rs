@@ -669,7 +669,7 @@ async fn spare_reader(
     job: &Job<'_>,
 ) -> Option<impl std::ops::DerefMut<Target = Conn> + Send + use<>> {
     let wait = std::time::Duration::from_millis(500);
-    match tokio::time::timeout(wait, job.state.db.read()).await {
+    match tokio::time::timeout(wait, job.state.db.read_bulk()).await {
         Ok(Ok(c)) => Some(c),
         _ => None,
     }
