@@ -278,7 +278,13 @@ fn load_config(g: &Global) -> anyhow::Result<Config> {
     if let Ok(v) = std::env::var("SHEGONG_SECURE_COOKIES") {
         config.secure_cookies = v == "1" || v == "true";
     }
-    let caches = &mut config.sqlite_cache;
+    sqlite_caches_from_env(&mut config.sqlite_cache)?;
+    Ok(config)
+}
+
+/// `SHEGONG_SQLITE_*_CACHE_MIB` over the configured SQLite page caches (the benches use them
+/// too, to compare sizes with one binary).
+pub fn sqlite_caches_from_env(caches: &mut shegong_store::SqliteCaches) -> anyhow::Result<()> {
     for (var, mib) in [
         ("SHEGONG_SQLITE_READER_CACHE_MIB", &mut caches.reader_mib),
         ("SHEGONG_SQLITE_WRITER_CACHE_MIB", &mut caches.writer_mib),
@@ -291,7 +297,7 @@ fn load_config(g: &Global) -> anyhow::Result<Config> {
                 .with_context(|| format!("{var}: a whole number of MiB, not {v:?}"))?;
         }
     }
-    Ok(config)
+    Ok(())
 }
 
 async fn open_db(config: &Config) -> anyhow::Result<Db> {

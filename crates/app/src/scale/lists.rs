@@ -259,7 +259,9 @@ pub fn print(timings: &[Timing]) {
 /// `demo generate` filled. It brings the schema up to date (as the server would) and writes
 /// nothing else.
 pub async fn lists_command(url: String, region: &str) -> anyhow::Result<()> {
-    let db = Db::open(&DbOptions::new(&url)).await?;
+    let mut opts = DbOptions::new(&url);
+    crate::cli::sqlite_caches_from_env(&mut opts.caches)?;
+    let db = Db::open(&opts).await?;
     println!(
         "list reads of {region} on {} ({})",
         db.backend().as_str(),
