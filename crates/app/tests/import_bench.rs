@@ -20,9 +20,13 @@ fn figure<'a>(text: &'a str, label: &str) -> &'a str {
 
 #[test]
 fn a_small_roster_is_imported_through_a_server_process() {
+    // A temporary directory of its own, to see that the bench leaves nothing in it.
+    let tmp = std::env::temp_dir().join(format!("shegong-import-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_shegong"))
         .args(["bench", "--import", "--rows", "400", "--on-file", "6000"])
         .env("SHEGONG_LOG", "warn")
+        .env("TMPDIR", &tmp)
         .output()
         .unwrap();
     let text = format!(
@@ -48,4 +52,15 @@ fn a_small_roster_is_imported_through_a_server_process() {
         figure(&text, "counters folded").contains("; 0 differences"),
         "{text}"
     );
+    assert!(
+        text.contains(&format!("sqlite://{}", tmp.display())),
+        "{text}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "the bench left {left:?} behind");
+    std::fs::remove_dir(&tmp).unwrap();
 }

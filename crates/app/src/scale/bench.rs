@@ -649,7 +649,9 @@ async fn measure_reads(
 /// `shegong bench --scale`: small data first (10^5 records), then grown to the scale's size.
 pub async fn bench_command(url: Option<String>, name: &str) -> anyhow::Result<()> {
     let s = scale(name)?;
+    let given = url.clone();
     let (db, url) = open_empty(url).await?;
+    let _scratch = super::Scratch::unless_given(given.as_deref(), &url);
     println!(
         "bench {} on {} ({})",
         s.name,

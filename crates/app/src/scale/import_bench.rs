@@ -150,7 +150,9 @@ pub async fn import_command(
         numbered_names,
         ..FILE
     };
+    let given = url.clone();
     let (db, url) = open_empty(url).await?;
+    let _scratch = super::Scratch::unless_given(given.as_deref(), &url);
     println!(
         "import bench on {} ({}): {} residents on file ({} names), a {rows}-row roster",
         db.backend().as_str(),

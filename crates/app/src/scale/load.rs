@@ -614,8 +614,8 @@ fn joined<T>(r: Result<anyhow::Result<T>, tokio::task::JoinError>) -> anyhow::Re
 /// `shegong bench --load`.
 pub async fn load_command(o: Options) -> anyhow::Result<()> {
     let s = scale(&o.scale)?;
-    let own_file = o.target_url.is_none();
     let (db, url) = open_empty(o.target_url.clone()).await?;
+    let _scratch = super::Scratch::unless_given(o.target_url.as_deref(), &url);
     println!(
         "load on {} ({}), scale {}",
         db.backend().as_str(),
@@ -706,12 +706,6 @@ pub async fn load_command(o: Options) -> anyhow::Result<()> {
     print_report(&o, &results, &checks);
     w.db.close().await;
     let _ = std::fs::remove_dir_all(&dir);
-    if own_file {
-        let file = shegong_store::sqlite_file(&url);
-        for suffix in ["", "-wal", "-shm", ".lock"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
-        }
-    }
     checks.outcome()
 }
 

@@ -130,6 +130,27 @@ fn county_of(township: &str) -> &str {
     township.get(..6).unwrap_or(township)
 }
 
+/// The temporary SQLite file a bench made (no `--target-url`), removed with its WAL, shared-memory
+/// and lock files when dropped, so that a bench that ends or fails leaves no gigabytes behind.
+pub struct Scratch(Option<std::path::PathBuf>);
+
+impl Scratch {
+    /// `given`: the `--target-url` the command was given (the database is then the caller's).
+    pub fn unless_given(given: Option<&str>, url: &str) -> Self {
+        Self(given.is_none().then(|| shegong_store::sqlite_file(url)))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(file) = &self.0 {
+            for suffix in ["", "-wal", "-shm", ".lock"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+            }
+        }
+    }
+}
+
 /// Open (migrating) an empty database at `url`, or a fresh temporary SQLite file.
 pub async fn open_empty(url: Option<String>) -> anyhow::Result<(Db, String)> {
     let url = url.unwrap_or_else(|| {
