@@ -56,6 +56,30 @@ pub fn code(c: &str) -> RegionCode {
     RegionCode::parse(c).unwrap()
 }
 
+/// Register `inputs` as an import's commit does (`register_all`, no memberships), in one
+/// transaction, by `by` at `now`.
+pub async fn register_in_bulk(
+    db: &Db,
+    v: &shegong_store::people::residents::Viewer,
+    keys: &shegong_store::crypto::KeyRing,
+    inputs: &[shegong_store::people::residents::ResidentInput],
+    (by, now): (&str, i64),
+) {
+    use shegong_store::people::register_bulk::{Registration, register_all};
+    let regs: Vec<Registration<'_>> = inputs
+        .iter()
+        .map(|input| Registration {
+            input,
+            membership: None,
+        })
+        .collect();
+    let mut tx = db.begin().await.unwrap();
+    register_all(&mut tx, v, keys, &regs, by, now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
 /// Create an account directly (a cheap fixed hash: these tests are not about passwords).
 pub async fn add_user(db: &Db, username: &str, role: Role, region: &str) -> String {
     let mut tx = db.begin().await.unwrap();

@@ -6,7 +6,6 @@
 use chrono::NaiveDate;
 use shegong_store::PageRequest;
 use shegong_store::crypto::{Algorithm, KeyRing};
-use shegong_store::people::register_bulk::{Registration, register_all};
 use shegong_store::people::residents::{self, Filter, ResidentInput, Viewer};
 use shegong_store::sql::Sql;
 
@@ -76,22 +75,6 @@ async fn every_name(db: &Db, v: &Viewer, text: &str, region: Option<&str>) -> Ve
         .collect();
     names.sort();
     names
-}
-
-/// Register `inputs` as an import's commit does (`register_all`).
-async fn register_in_bulk(db: &Db, v: &Viewer, k: &KeyRing, inputs: &[ResidentInput]) {
-    let regs: Vec<Registration<'_>> = inputs
-        .iter()
-        .map(|input| Registration {
-            input,
-            membership: None,
-        })
-        .collect();
-    let mut tx = db.begin().await.unwrap();
-    register_all(&mut tx, v, k, &regs, "导入员", NOW)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
 }
 
 const SEARCHES: &[&str] = &[
@@ -172,7 +155,7 @@ db_test!(name_searches_find_what_testing_every_name_finds, |db| {
 
     // Bulk registration (an import's commit).
     let inputs = [person("430202001", "张小明"), person("430202002", "赵强")];
-    register_in_bulk(&db, &county, &k, &inputs).await;
+    register_in_bulk(&db, &county, &k, &inputs, ("导入员", NOW)).await;
     assert_eq!(
         found(&db, &county, "小明", None).await,
         ["张小明", "王小明"]
@@ -247,7 +230,7 @@ db_test!(
                 )
             })
             .collect();
-        register_in_bulk(&db, &county, &k, &inputs).await;
+        register_in_bulk(&db, &county, &k, &inputs, ("导入员", NOW)).await;
 
         let mut c = db.read().await.unwrap();
         let everyone = residents::list(

@@ -368,22 +368,6 @@ db_test!(bulk_registration_refuses_what_create_refuses, |db| {
     assert_eq!(all.len(), 1);
 });
 
-/// Register `inputs` in bulk at `now` (no memberships).
-async fn file(db: &Db, keys: &KeyRing, inputs: &[ResidentInput], now: i64) {
-    let regs: Vec<Registration<'_>> = inputs
-        .iter()
-        .map(|input| Registration {
-            input,
-            membership: None,
-        })
-        .collect();
-    let mut tx = db.begin().await.unwrap();
-    register_all(&mut tx, &viewer("43"), keys, &regs, "file", now)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-}
-
 db_test!(
     sheet_wide_duplicate_lookup_finds_what_one_lookup_finds,
     |db| {
@@ -406,7 +390,7 @@ db_test!(
             person("430202001", "王芳", None, "1962-07-08", "general"),
             person("430202001", "Wang Fang", None, "1962-07-08", "general"),
         ];
-        file(&db, &keys, &on_file, NOW).await;
+        register_in_bulk(&db, &viewer("43"), &keys, &on_file, ("file", NOW)).await;
         // Over SCANNED records share one birth date and come first: an alike record after them is
         // beyond what the look-up of one input reads, and must stay so for the sheet.
         let crowd: Vec<ResidentInput> = (0..2_001u32)
@@ -421,12 +405,13 @@ db_test!(
                 )
             })
             .collect();
-        file(&db, &keys, &crowd, NOW + 1).await;
-        file(
+        register_in_bulk(&db, &viewer("43"), &keys, &crowd, ("file", NOW + 1)).await;
+        register_in_bulk(
             &db,
+            &viewer("43"),
             &keys,
             &[person("430202002", "赵小明", None, "1980-08-08", "general")],
-            NOW + 2,
+            ("file", NOW + 2),
         )
         .await;
 
