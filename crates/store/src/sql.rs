@@ -315,6 +315,14 @@ impl Sql {
     where
         T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
     {
+        self.page_bounds(page);
+        self.fetch_bounded_page(conn, total, page).await
+    }
+
+    /// ` LIMIT … OFFSET …` of `page`, where a query chooses its page (at the end, or in a
+    /// subquery that picks the page's ids). Its statement is planned for each run: the plan
+    /// depends on the bounds.
+    pub fn page_bounds(&mut self, page: crate::PageRequest) -> &mut Self {
         self.unprepared = true;
         // SQLite plans a small bound `LIMIT` as if the first rows were dear to reach: below ten
         // it drove a province's service list from the regions table and sorted all 10^7
@@ -322,7 +330,20 @@ impl Sql {
         self.push(" LIMIT ")
             .bind(page.per_page.max(MIN_FETCH))
             .push(" OFFSET ")
-            .bind(page.offset());
+            .bind(page.offset())
+    }
+
+    /// `fetch_page_counted` for a query that holds its `page_bounds` already: its rows are the
+    /// page (the first `per_page` of them).
+    pub async fn fetch_bounded_page<T>(
+        &mut self,
+        conn: &mut AnyConnection,
+        total: i64,
+        page: crate::PageRequest,
+    ) -> StoreResult<crate::Page<T>>
+    where
+        T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+    {
         let mut items: Vec<T> = self.fetch_all(conn).await?;
         items.truncate(usize::try_from(page.per_page).unwrap_or(0));
         Ok(crate::Page {

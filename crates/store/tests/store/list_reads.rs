@@ -449,3 +449,134 @@ db_test!(
         }
     }
 );
+
+// A county with more service records than the count's cap: its newest-first pages walk the
+// date index (the range would sort all its records), and still hold exactly the records in
+// the county the viewer may see, in the list's order. A township with fewer reads the range.
+db_test!(
+    a_county_with_more_records_than_the_cap_pages_them_newest_first,
+    |db| {
+        use shegong_store::bulk::{NewService, insert_services};
+        use shegong_store::people::services;
+        let k = KeyRing::from_spec(&KeyRing::generate_spec(Algorithm::Aes256Gcm)).unwrap();
+        let admin = add_user(&db, "ca_county", Role::CivilAffairsAdmin, "430202").await;
+        let station = super::stations::station(
+            &db,
+            "4302",
+            &super::stations::input(
+                "430202001",
+                "站",
+                shegong_domain::network::station::Status::Operating,
+                None,
+            ),
+        )
+        .await;
+        let all = viewer("43", &admin, true);
+        let mut tx = db.begin().await.unwrap();
+        let mut people = Vec::new();
+        // An adult and a child (hidden from the county viewer) in the county, an adult outside it.
+        for (region, birth) in [
+            ("430202001", "1950-01-01"),
+            ("430202001", "2018-01-01"),
+            ("430203001", "1950-01-01"),
+        ] {
+            let p = person(region, "甲", birth, "general");
+            people.push((
+                residents::create(&mut tx, &all, &k, &p, "t", NOW)
+                    .await
+                    .unwrap(),
+                region,
+            ));
+        }
+        // The adult's records pass the cap (a county page walks); its visits do not (read by range).
+        let rows: Vec<NewService> = (0..13_000)
+            .map(|i| {
+                let (resident, region) = &people[match i % 10 {
+                    0 => 1,
+                    1 => 2,
+                    _ => 0,
+                }];
+                NewService {
+                    id: format!("s{i:06}"),
+                    region_code: (*region).to_owned(),
+                    station_id: station.clone(),
+                    kind: if i % 2 == 0 { "visit" } else { "group" },
+                    domain: "elderly",
+                    resident_id: resident.clone(),
+                    // Many on each day, so the order's later keys decide too.
+                    served_on: format!("2026-0{}-{:02}", 1 + i % 5, 1 + i % 28),
+                    duration_minutes: 30,
+                    person_times: 1,
+                    method: None,
+                    value_fen: 0,
+                    workers: "王芳",
+                    created_by: "t",
+                    created_at: NOW + (i as i64 * 7919) % 1000,
+                }
+            })
+            .collect();
+        insert_services(&mut tx, &rows).await.unwrap();
+        tx.commit().await.unwrap();
+        let county = viewer("430202", &admin, false);
+        let mut c = db.read().await.unwrap();
+        for (scope_of, kind) in [(&county, None), (&county, Some("visit"))] {
+            let f = services::Filter {
+                kind: kind.map(str::to_owned),
+                ..Default::default()
+            };
+            // What the county viewer may see (the adult's records), newest first, by hand.
+            let mut want: Vec<&NewService> = rows
+                .iter()
+                .filter(|s| s.resident_id == people[0].0 && kind.is_none_or(|k| s.kind == k))
+                .collect();
+            want.sort_by(|a, b| {
+                (&b.served_on, b.created_at, &b.id).cmp(&(&a.served_on, a.created_at, &a.id))
+            });
+            for n in 1..=3 {
+                let page =
+                    services::list(&mut c, scope_of, &f, PageRequest::new(Some(n), Some(20)))
+                        .await
+                        .unwrap();
+                let got: Vec<&str> = page.items.iter().map(|s| s.id.as_str()).collect();
+                let expected: Vec<&str> = want
+                    .iter()
+                    .skip((n as usize - 1) * 20)
+                    .take(20)
+                    .map(|s| s.id.as_str())
+                    .collect();
+                assert_eq!(got, expected, "{kind:?} page {n}");
+                assert_eq!(page.total, want.len().min(10_000) as i64, "{kind:?}");
+            }
+        }
+        // A township's records (under the cap for the visits) read by the range: the same order.
+        let township = viewer("430202001", &admin, false);
+        let visits = services::Filter {
+            kind: Some("visit".into()),
+            ..Default::default()
+        };
+        let page = services::list(
+            &mut c,
+            &township,
+            &visits,
+            PageRequest::new(Some(2), Some(20)),
+        )
+        .await
+        .unwrap();
+        let mut want: Vec<&NewService> = rows
+            .iter()
+            .filter(|s| s.resident_id == people[0].0 && s.kind == "visit")
+            .collect();
+        want.sort_by(|a, b| {
+            (&b.served_on, b.created_at, &b.id).cmp(&(&a.served_on, a.created_at, &a.id))
+        });
+        let got: Vec<&str> = page.items.iter().map(|s| s.id.as_str()).collect();
+        let expected: Vec<&str> = want
+            .iter()
+            .skip(20)
+            .take(20)
+            .map(|s| s.id.as_str())
+            .collect();
+        assert_eq!(got, expected);
+        assert!(!page.capped);
+    }
+);
