@@ -68,6 +68,14 @@ fn residents_cases(t: &Targets) -> anyhow::Result<Vec<(String, residents::Filter
                 ..Default::default()
             },
         ),
+        // The list's "visits overdue" filter (`due=overdue`: due before today), in due order.
+        (
+            "residents, visits overdue".into(),
+            residents::Filter {
+                due_by: Some(overdue_by()?),
+                ..Default::default()
+            },
+        ),
         (
             "residents, name contains 王".into(),
             residents::Filter {
@@ -92,6 +100,12 @@ fn residents_cases(t: &Targets) -> anyhow::Result<Vec<(String, residents::Filter
             },
         ),
     ])
+}
+
+/// The day before `TODAY`: what `due=overdue` asks for.
+fn overdue_by() -> anyhow::Result<String> {
+    let today = chrono::NaiveDate::parse_from_str(TODAY, "%Y-%m-%d")?;
+    Ok(today.pred_opt().context("no day before today")?.to_string())
 }
 
 fn services_cases(t: &Targets) -> Vec<(String, services::Filter)> {
