@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use shegong_domain::FieldError;
 use shegong_store::admin::audit::{self, Change, Event};
-use shegong_store::network::attachments::{self, NewAttachment};
+use shegong_store::network::attachments::{self, Attachment, NewAttachment};
 use shegong_store::network::stations;
 
 use super::station_page::detail_with;
@@ -206,6 +206,26 @@ pub async fn download(
         }
         Err(e) => return Err(e.into()),
     };
+    send(&state, &ctx, &a, Keep::AnHour).await
+}
+
+/// How long the browser may keep a downloaded file.
+pub(crate) enum Keep {
+    /// An hour (a station's documents).
+    AnHour,
+    /// Not at all (a visit's photos and signature: people's faces and homes).
+    Never,
+}
+
+/// Send the stored file of `a`, which the caller has found `ctx` may read, after its audit
+/// entry (`download` of the attachment; what it belongs to and its name). Images open in the
+/// browser, other files download; either way under their uploaded name.
+pub(crate) async fn send(
+    state: &AppState,
+    ctx: &Ctx,
+    a: &Attachment,
+    keep: Keep,
+) -> WebResult<Response> {
     let bytes =
         state.files.get(&a.sha256).await.map_err(|e| {
             WebError::Internal(anyhow::anyhow!("attachment {} unreadable: {e}", a.id))
@@ -231,6 +251,10 @@ pub async fn download(
         "attachment"
     };
     let encoded = crate::http::render::urlencode(&a.filename).replace('+', "%20");
+    let cache = match keep {
+        Keep::AnHour => "private, max-age=3600",
+        Keep::Never => "private, no-store",
+    };
     Ok((
         [
             (header::CONTENT_TYPE, a.content_type.clone()),
@@ -238,7 +262,7 @@ pub async fn download(
                 header::CONTENT_DISPOSITION,
                 format!("{disposition}; filename*=UTF-8''{encoded}"),
             ),
-            (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+            (header::CACHE_CONTROL, cache.to_owned()),
         ],
         bytes,
     )

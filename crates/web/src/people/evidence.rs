@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use shegong_domain::{FieldError, Permission};
-use shegong_store::admin::audit::{self, Change, Event};
+use shegong_store::admin::audit::Change;
 use shegong_store::network::attachments::{self, Attachment};
 use shegong_store::people::evidence::{self, ConfirmRule, ConfirmedBy, Evidence, Geo};
 use utoipa::ToSchema;
@@ -19,6 +19,7 @@ use crate::http::auth::{Ctx, reader};
 use crate::http::error::{WebError, WebResult};
 use crate::http::state::AppState;
 use crate::http::write::{Done, audited};
+use crate::network::attachments::{Keep, send};
 use crate::ui::forms::{Check, FormData};
 
 use super::residents::viewer;
@@ -329,8 +330,8 @@ pub(super) async fn view_of(
 }
 
 /// Download a service record's photo or signature: only for whoever may see the record (scope
-/// and protection rule); audited as every attachment download. `None`: no such attachment of a
-/// record (the caller answers as for any other attachment).
+/// and protection rule); audited as every attachment download, and never kept by the browser.
+/// Not found: no such attachment of a record the caller may see.
 pub(crate) async fn download(state: &AppState, ctx: &Ctx, id: &str) -> WebResult<Response> {
     let u = reader(ctx)?;
     let v = viewer(state, u);
@@ -338,34 +339,7 @@ pub(crate) async fn download(state: &AppState, ctx: &Ctx, id: &str) -> WebResult
         let mut c = state.db.read().await?;
         evidence::attachment(&mut c, &v, id).await?
     };
-    let bytes =
-        state.files.get(&a.sha256).await.map_err(|e| {
-            WebError::Internal(anyhow::anyhow!("attachment {} unreadable: {e}", a.id))
-        })?;
-    let mut tx = state.db.begin().await?;
-    audit::record(
-        &mut tx,
-        state.db.backend(),
-        &ctx.actor(),
-        Event::new("download", "attachment", Some(a.id.clone()))
-            .region(a.region_code.clone())
-            .changes(vec![
-                Change::new("service", None::<String>, Some(&a.owner_id)),
-                Change::new("filename", None::<String>, Some(&a.filename)),
-            ]),
-        state.now(),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, a.content_type.clone()),
-            (header::CONTENT_DISPOSITION, "inline".to_owned()),
-            (header::CACHE_CONTROL, "private, no-store".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response())
+    send(state, ctx, &a, Keep::Never).await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -126,6 +126,16 @@ app_test!(
         let res = worker.get(&format!("/api/v1/attachments/{aid}")).await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.text);
         assert_eq!(res.headers["content-type"], "image/jpeg");
+        // A photo of someone's home: shown, named, never kept by the browser.
+        assert_eq!(res.headers["cache-control"], "private, no-store");
+        assert!(
+            res.headers["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("inline; filename*=UTF-8''"),
+            "{:?}",
+            res.headers["content-disposition"]
+        );
         assert_eq!(downloads(&app, &aid).await, 1);
         for path in [
             format!("/api/v1/attachments/{aid}"),
