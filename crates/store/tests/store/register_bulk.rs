@@ -473,6 +473,23 @@ db_test!(
             each.get(6).unwrap().iter().all(|d| d.name != "赵小明"),
             "beyond the records one look-up reads"
         );
+        // A sheet longer than the inputs looked up at once (its rows in turn, 2,503 of them):
+        // every row still gets its own candidates, in the sheet's order.
+        let long: Vec<&ResidentInput> = sheet.iter().cycle().take(2_503).collect();
+        let each_long = duplicates::likely_duplicates_of_each(
+            &mut c,
+            &v,
+            &keys,
+            &long,
+            &mut Default::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(each_long.len(), long.len());
+        for (n, found) in each_long.iter().enumerate() {
+            let alone = each.get(n % sheet.len()).unwrap();
+            assert_eq!(shown(found), shown(alone), "row {n}");
+        }
     }
 );
 
