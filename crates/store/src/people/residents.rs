@@ -819,8 +819,12 @@ pub async fn list(
     f: &Filter,
     page: PageRequest,
 ) -> StoreResult<Page<Resident>> {
+    // Visits due: by due date, then as `residents_due` holds them (region), so a page sorts only
+    // the rows of one date and region. Many files share a due date (a province's earliest held
+    // 69,000): sorting a date's rows by id read them all, 0.4-2 s on PostgreSQL and 18 s on a
+    // cold SQLite file, against about 1 ms.
     let order = if f.due_by.is_some() {
-        " ORDER BY r.next_visit_due, r.id"
+        " ORDER BY r.next_visit_due, r.region_code, r.id"
     } else {
         " ORDER BY r.created_at DESC, r.id DESC"
     };

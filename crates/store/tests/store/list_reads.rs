@@ -563,3 +563,62 @@ db_test!(
         }
     }
 );
+
+// Visits due: by due date, then region, then id — the order `residents_due` walks, so a page
+// sorts one date's rows of one region, never every file due that day. The pages hold exactly
+// the files due by the date in the viewer's scope, once each.
+db_test!(visits_due_page_by_date_then_region, |db| {
+    use shegong_store::sql::Sql;
+    let k = KeyRing::from_spec(&KeyRing::generate_spec(Algorithm::Aes256Gcm)).unwrap();
+    let everyone = viewer("43", "nobody", true);
+    let regions = ["430203001", "430202002", "430202001"];
+    let dues = ["2026-05-01", "2026-04-01", "2026-07-01"];
+    let mut tx = db.begin().await.unwrap();
+    let mut files: Vec<(String, String, String)> = Vec::new();
+    for i in 0..18_usize {
+        let region = regions[i % 3];
+        let id = residents::create(
+            &mut tx,
+            &everyone,
+            &k,
+            &person(region, &format!("李{i}"), "1950-01-01", "general"),
+            "t",
+            NOW + i as i64,
+        )
+        .await
+        .unwrap();
+        let due = dues[(i / 3) % 3];
+        Sql::new("UPDATE residents SET next_visit_due = ")
+            .bind(due)
+            .push(" WHERE id = ")
+            .bind(id.as_str())
+            .execute(&mut tx)
+            .await
+            .unwrap();
+        files.push((due.to_owned(), region.to_owned(), id));
+    }
+    tx.commit().await.unwrap();
+    let f = Filter {
+        due_by: Some("2026-05-31".into()),
+        ..Default::default()
+    };
+    for scope in ["43", "430202"] {
+        let v = viewer(scope, "nobody", true);
+        let mut expected: Vec<&(String, String, String)> = files
+            .iter()
+            .filter(|(due, region, _)| due.as_str() <= "2026-05-31" && region.starts_with(scope))
+            .collect();
+        expected.sort();
+        let expected: Vec<&str> = expected.iter().map(|(_, _, id)| id.as_str()).collect();
+        let mut c = db.read().await.unwrap();
+        let mut got = Vec::new();
+        for n in 1..=3 {
+            let page = residents::list(&mut c, &v, &f, PageRequest::new(Some(n), Some(4)))
+                .await
+                .unwrap();
+            assert_eq!(page.total, expected.len() as i64, "{scope}");
+            got.extend(page.items.into_iter().map(|r| r.id));
+        }
+        assert_eq!(got, expected, "{scope}");
+    }
+});
