@@ -17,8 +17,16 @@ const SERVICE_ROWS: usize = 400;
 
 /// Refresh the planner's statistics after a bulk load, as autovacuum (PostgreSQL) or `PRAGMA
 /// optimize` would in time: without them PostgreSQL plans the duplicate look-ups and the
-/// counters' fold against an empty table's estimates.
+/// counters' fold against an empty table's estimates. On PostgreSQL also `VACUUM`: until the
+/// loaded pages are marked all-visible, an index-only scan (the lists' pages and counts) visits
+/// the table for every entry it reads. `VACUUM` cannot run in a transaction: it runs on a
+/// connection of its own.
 pub async fn analyze(db: &crate::Db) -> StoreResult<()> {
+    if db.backend() == crate::Backend::Postgres {
+        let mut conn = db.dedicated().await?;
+        Sql::new("VACUUM (ANALYZE)").execute(&mut conn).await?;
+        return Ok(());
+    }
     let mut tx = db.begin().await?;
     Sql::new("ANALYZE").execute(&mut tx).await?;
     tx.commit().await?;

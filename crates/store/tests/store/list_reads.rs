@@ -622,3 +622,40 @@ db_test!(visits_due_page_by_date_then_region, |db| {
         assert_eq!(got, expected, "{scope}");
     }
 });
+
+// After a bulk load (`shegong bench`, `demo generate`) the tables have planner statistics on
+// either database, and on PostgreSQL their pages are vacuumed too: without the visibility map an
+// index-only scan of a list's page or count visits the table for every entry.
+db_test!(
+    a_bulk_loads_refresh_analyzes_and_on_postgres_vacuums,
+    |db| {
+        use shegong_store::{Backend, bulk};
+        let k = KeyRing::from_spec(&KeyRing::generate_spec(Algorithm::Aes256Gcm)).unwrap();
+        let everyone = viewer("43", "nobody", true);
+        let mut tx = db.begin().await.unwrap();
+        for i in 0..20_i64 {
+            let p = person("430202001", &format!("乙{i}"), "1950-01-01", "general");
+            residents::create(&mut tx, &everyone, &k, &p, "t", NOW + i)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        bulk::analyze(&db).await.unwrap();
+        let mut c = db.read().await.unwrap();
+        let done: i64 = if db.backend() == Backend::Postgres {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_stat_user_tables WHERE relname = 'residents' \
+             AND last_vacuum IS NOT NULL AND last_analyze IS NOT NULL",
+            )
+            .fetch_one(&mut *c)
+            .await
+            .unwrap()
+        } else {
+            sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'residents'")
+                .fetch_one(&mut *c)
+                .await
+                .unwrap()
+        };
+        assert!(done > 0, "{:?}", db.backend());
+    }
+);
