@@ -782,13 +782,14 @@ fn province_wide(viewer: &Viewer, f: &Filter) -> bool {
 }
 
 /// The list's count, open for its `LIMIT`: `SELECT COUNT(*) FROM (SELECT 1 …`. Over a province
-/// or wider, a category filter is counted from the category's memberships (`resident_memberships_held`, in resident
-/// order, so `DISTINCT` — a member may hold two — streams on both engines), each file read by
-/// id: testing every file of a province for a category one file in six holds read 60,000 files
-/// and as many memberships to find the cap's 10,001. Same files as the list's `EXISTS` (a test
-/// compares). Below a province the region's files are fewer than the category's memberships
-/// province-wide (a county: 7,000 files against 167,000 low-income memberships, 86 against 32
-/// ms on PostgreSQL): each file of the region is tested for the category, as the list does.
+/// or wider, a category filter is counted from the category's memberships
+/// (`resident_memberships_held`, in resident order, so `DISTINCT` — a member may hold two —
+/// streams on both engines), each file read by id: testing every file of a province for a
+/// category one file in six holds read 60,000 files and as many memberships to find the cap's
+/// 10,001. Same files as the list's `EXISTS` (a test compares). Below a province the region's
+/// files are fewer than the category's memberships province-wide (a county: 7,000 files against
+/// 167,000 low-income memberships, 92 against 34 ms on PostgreSQL): each file of the region is
+/// tested for the category, as the list does.
 fn capped_count(viewer: &Viewer, f: &Filter, key_read: ByName) -> Sql {
     let Some(c) = f.category.as_ref().filter(|_| province_wide(viewer, f)) else {
         // A name search counts the key's rows whose file, read by id in a subquery of its own
